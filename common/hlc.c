@@ -1,0 +1,56 @@
+/*
+ * Hybrid logical clock: max(wall, last) with a logical counter that breaks
+ * ties.  When the counter would overflow, the millisecond part advances
+ * instead, so the clock stays monotonic whatever the wall clock does.
+ */
+#include <stdio.h>
+#include <time.h>
+
+#include "hlc.h"
+
+uint64_t
+hlc_wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+void
+hlc_init(struct hlc *h, uint64_t last)
+{
+	h->last = last;
+	h->now_ms = hlc_wall_ms;
+}
+
+static uint64_t
+hlc_advance(struct hlc *h, uint64_t floor)
+{
+	uint64_t wall = HLC_MAKE(h->now_ms(), 0);
+
+	if (wall > floor)
+		h->last = wall;
+	else
+		h->last = floor + 1; /* carries into the ms part on overflow */
+	return h->last;
+}
+
+uint64_t
+hlc_now(struct hlc *h)
+{
+	return hlc_advance(h, h->last);
+}
+
+uint64_t
+hlc_update(struct hlc *h, uint64_t remote)
+{
+	return hlc_advance(h, remote > h->last ? remote : h->last);
+}
+
+void
+hlc_format(uint64_t t, char *out, unsigned long len)
+{
+	snprintf(out, len, "%llu.%llu", (unsigned long long)HLC_MS(t),
+	    (unsigned long long)HLC_COUNT(t));
+}

@@ -1,0 +1,89 @@
+/*
+ * The shape of a syncable record, shared by the kiosk store (which writes
+ * change records to its outbox) and the sync server (which stores and
+ * serves them).  A record body is a deterministic CBOR map with the small
+ * integer keys below.  Keys 0-9 are common to every entity; entity fields
+ * start at 10.  New fields take new numbers; numbers are never reused.
+ */
+#ifndef RECORD_H
+#define RECORD_H
+
+enum rec_entity {
+	REC_NODE = 1,
+	REC_USER = 2,
+	REC_PATIENT = 3,
+	REC_ENCOUNTER = 4,
+	REC_OBSERVATION = 5,
+	REC_FORM = 6,
+	REC_CONSULT = 7,
+	REC_PRESCRIPTION = 8,
+	REC_REFERRAL = 9,
+	REC_APPOINTMENT = 10,
+	REC_MESSAGE = 11,
+	REC_EMERGENCY = 12,
+	REC_ATTACHMENT = 13,
+	REC_ALERT = 14,
+	REC_ENTITY_MAX = 14,
+};
+
+/* Common keys. */
+#define REC_K_ID 0 /* bytes(16): UUIDv7 */
+#define REC_K_HLC 1 /* uint: HLC version of this change */
+#define REC_K_DELETED 2 /* bool: soft delete */
+#define REC_K_BY 3 /* bytes(16): user who made the change */
+#define REC_K_NODE 4 /* bytes(16): node where it was made */
+
+/* Patient. */
+#define REC_PAT_GIVEN 10
+#define REC_PAT_FAMILY 11
+#define REC_PAT_SEX 12
+#define REC_PAT_BIRTH 13 /* "YYYY-MM-DD" or "YYYY" */
+#define REC_PAT_PHONE 14
+#define REC_PAT_VILLAGE 15
+#define REC_PAT_NATID 16
+
+/* Encounter. */
+#define REC_ENC_PATIENT 10
+#define REC_ENC_STARTED 11 /* uint: Unix ms, kiosk clock */
+#define REC_ENC_ENDED 12
+#define REC_ENC_REASON 13
+#define REC_ENC_STATUS 14 /* "open", "closed" */
+
+/* Observation (append-only fact). */
+#define REC_OBS_ENCOUNTER 10
+#define REC_OBS_PATIENT 11
+#define REC_OBS_LOINC 12
+#define REC_OBS_VALUE 13 /* float */
+#define REC_OBS_UNIT 14 /* UCUM */
+#define REC_OBS_DEVICE 15 /* text: device id, absent when typed in */
+#define REC_OBS_PROVENANCE 16 /* map, see devices/device.h */
+#define REC_OBS_TAKEN 17 /* uint: Unix ms, device clock if known */
+#define REC_OBS_RECORDED 18 /* uint: Unix ms, kiosk clock */
+#define REC_OBS_TEXT 19 /* text value, for coded answers */
+#define REC_OBS_PANEL 20 /* text: panel LOINC, e.g. 85354-9 */
+
+/* Form submission (append-only once final). */
+#define REC_FORM_ENCOUNTER 10
+#define REC_FORM_PATIENT 11
+#define REC_FORM_FORMID 12
+#define REC_FORM_VERSION 13
+#define REC_FORM_INSTANCE 14 /* "uuid:..." */
+#define REC_FORM_XML 15 /* bytes: the OpenRosa instance */
+#define REC_FORM_STATUS 16 /* "final" */
+
+/* Alert (red flag raised and acknowledged on the kiosk). */
+#define REC_ALERT_PATIENT 10
+#define REC_ALERT_ENCOUNTER 11
+#define REC_ALERT_KIND 12 /* "news2", "danger-sign", "emergency-key" */
+#define REC_ALERT_SCORE 13
+#define REC_ALERT_DETAIL 14
+#define REC_ALERT_RAISED 15
+#define REC_ALERT_ACKED 16
+#define REC_ALERT_ACKED_BY 17
+
+/* Entity names as used in tables, logs and the protocol document. */
+const char *rec_entity_name(int entity);
+/* Inverse of rec_entity_name; 0 when unknown. */
+int rec_entity_from_name(const char *);
+
+#endif

@@ -1,0 +1,67 @@
+#!/bin/sh
+# Run the whole suite against $OUTPOST_BUILD (build/san under make check):
+# every test program under $OUTPOST_BUILD/tests/*/, every tests/*/*.sh
+# script, and every fuzz corpus replay.  Programs print PASS:/FAIL:/SKIP:
+# lines (tests/test.h); a script that prints none counts as one test by its
+# exit status (0 pass, 77 skip with its last stderr line as the reason).
+# Ends with one line: "N passed, N failed[, N skipped]".
+set -u
+B=${OUTPOST_BUILD:-build}
+export OUTPOST_BUILD="$B"
+export OUTPOST_SRC="$(pwd)"
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}"
+logdir="$B/test-logs"
+rm -rf "$logdir"; mkdir -p "$logdir"
+pass=0 fail=0 skip=0
+failed_names=""
+
+count() { # name, exit status, output file
+	name=$1 rc=$2 out=$3
+	p=$(grep -c '^PASS: ' "$out"); f=$(grep -c '^FAIL: ' "$out")
+	s=$(grep -c '^SKIP: ' "$out")
+	grep -E '^(FAIL|SKIP): ' "$out" | sed "s|^|  $name: |"
+	if [ $((p + f + s)) -eq 0 ]; then
+		case $rc in
+		0) p=1 ;;
+		77) s=1; echo "  SKIP: $name: $(tail -n 1 "$out.err" 2>/dev/null)" ;;
+		*) f=1 ;;
+		esac
+	elif [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ] && [ "$f" -eq 0 ]; then
+		f=1 # crashed or a sanitizer fired after the last case
+	fi
+	if [ "$f" -gt 0 ]; then
+		failed_names="$failed_names $name"
+		echo "  FAILED: $name (exit $rc); output:"
+		tail -n 40 "$out.err" | sed 's/^/    /'
+	fi
+	pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + s))
+}
+
+run_one() { # name, command...
+	name=$1; shift
+	out="$logdir/$(echo "$name" | tr '/' '_').log"
+	echo "== $name"
+	"$@" >"$out" 2>"$out.err" </dev/null
+	count "$name" $? "$out"
+}
+
+for t in $(find "$B/tests" -type f -perm -u+x -name 'test_*' 2>/dev/null | sort); do
+	run_one "${t#$B/}" "$t"
+done
+for s in $(find tests -mindepth 2 -name '*.sh' -not -path 'tests/tools/*' \
+    -not -path 'tests/fuzz/*' | sort); do
+	run_one "$s" sh "$s"
+done
+for r in $(find "$B/fuzz" -type f -name '*_replay' 2>/dev/null | sort); do
+	n=$(basename "$r" _replay)
+	run_one "fuzz/$n" "$r" "tests/fuzz/corpus/$n"
+done
+
+[ -n "$failed_names" ] && echo "failed:$failed_names"
+if [ "$skip" -gt 0 ]; then
+	echo "$pass passed, $fail failed, $skip skipped"
+else
+	echo "$pass passed, $fail failed"
+fi
+[ "$fail" -eq 0 ]
