@@ -98,7 +98,8 @@ int dev_start(struct dev *, char **cause);
  *   < HEX        the next read returns these bytes
  *   c RT RQ VALUE INDEX [HEX]   the host must send this control-OUT
  *   ! ERRNAME    the next transfer fails (ETIMEDOUT, ENODEV, EIO, EPIPE)
- *   # comment, blank lines ignored.
+ *   # comment, blank lines ignored.  HEX may end with "*N": pad with
+ *   zeros to N bytes (a 64-byte report is "> 8101 *64").
  * After the last step reads return END_ERR (ETIMEDOUT by default).
  * A host transfer that differs from the script fails with EIO and is
  * recorded (script_error()).

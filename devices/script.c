@@ -70,6 +70,16 @@ hex_bytes(const char *p, size_t *len)
 
 	b = xmalloc(strlen(p) / 2 + 1);
 	for (; *p != '\0'; p++) {
+		if (*p == '*') { /* "*N": zero-pad to N bytes */
+			size_t want = strtoul(p + 1, NULL, 10);
+
+			if (want > n) {
+				b = xreallocarray(b, want, 1);
+				memset(b + n, 0, want - n);
+				n = want;
+			}
+			break;
+		}
 		if (!isxdigit((unsigned char)*p))
 			continue;
 		v = isdigit((unsigned char)*p) ? *p - '0' :
