@@ -1,0 +1,248 @@
+/*
+ * `sync-server --data DIR admin ...`: the administrator's commands, run
+ * against the store directly (safe while the server runs: SQLite WAL and
+ * a busy timeout).
+ *
+ *   enroll-token --role clinic|hub|admin --region R --facility F [--hours N]
+ *   revoke NODE
+ *   stats [--json]
+ *
+ * Output carries node ids, roles, regions and counts: never patient data.
+ */
+#define LOG_MODULE "admin"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crypto.h"
+#include "encode.h"
+#include "hlc.h"
+#include "log.h"
+#include "record.h"
+#include "server.h"
+#include "str.h"
+#include "xmalloc.h"
+
+static int
+admin_usage(void)
+{
+	fprintf(stderr,
+	    "usage: sync-server --data DIR admin enroll-token --role "
+	    "clinic|hub|admin --region R --facility F [--hours N]\n"
+	    "       sync-server --data DIR admin revoke NODE\n"
+	    "       sync-server --data DIR admin stats [--json]\n");
+	return 2;
+}
+
+static int
+admin_enroll_token(struct sstore *s, int argc, char **argv)
+{
+	struct stoken t;
+	const char *role = NULL, *region = NULL, *facility = NULL;
+	long long hours = 72;
+	uint8_t raw[16];
+	char *tok;
+	int i, err;
+
+	for (i = 1; i < argc; i++) {
+		if (i + 1 >= argc)
+			return admin_usage();
+		if (strcmp(argv[i], "--role") == 0)
+			role = argv[++i];
+		else if (strcmp(argv[i], "--region") == 0)
+			region = argv[++i];
+		else if (strcmp(argv[i], "--facility") == 0)
+			facility = argv[++i];
+		else if (strcmp(argv[i], "--hours") == 0) {
+			if (str_to_ll(argv[++i], 1, 24 * 365, &hours) != 0)
+				return admin_usage();
+		} else
+			return admin_usage();
+	}
+	if (role == NULL || region == NULL || facility == NULL ||
+	    (strcmp(role, "clinic") != 0 && strcmp(role, "hub") != 0 &&
+		strcmp(role, "admin") != 0) ||
+	    strlen(region) >= SSTORE_TEXT_MAX ||
+	    strlen(facility) >= SSTORE_TEXT_MAX || region[0] == '\0')
+		return admin_usage();
+	memset(&t, 0, sizeof(t));
+	crypto_random(raw, sizeof(raw));
+	tok = hex_encode(raw, sizeof(raw));
+	crypto_sha256(tok, strlen(tok), t.hash);
+	str_lcpy(t.role, role, sizeof(t.role));
+	str_lcpy(t.region, region, sizeof(t.region));
+	str_lcpy(t.facility, facility, sizeof(t.facility));
+	t.expires_ms = hlc_wall_ms() + (uint64_t)hours * 3600 * 1000;
+	err = store_sqlite_backend.token_add(s, &t);
+	if (err == 0)
+		printf("%s\n", tok);
+	else
+		fprintf(stderr, "sync-server: cannot store the token: %s\n",
+		    strerror(err));
+	xfree_secret_str(tok);
+	explicit_bzero(raw, sizeof(raw));
+	return err ? 1 : 0;
+}
+
+static int
+admin_revoke(struct sstore *s, int argc, char **argv)
+{
+	long long id;
+	int err;
+
+	if (argc != 2 || str_to_ll(argv[1], 1, INT64_MAX, &id) != 0)
+		return admin_usage();
+	err = store_sqlite_backend.node_revoke(s, (uint64_t)id);
+	if (err == ENOENT) {
+		fprintf(stderr, "sync-server: no node %lld\n", id);
+		return 1;
+	}
+	if (err != 0) {
+		fprintf(stderr, "sync-server: revoke failed: %s\n",
+		    strerror(err));
+		return 1;
+	}
+	printf("node %lld revoked\n", id);
+	return 0;
+}
+
+static void
+admin_json_str(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			printf("\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			printf("\\u%04x", (unsigned char)*s);
+		else
+			putchar(*s);
+	}
+	putchar('"');
+}
+
+static void
+admin_age(uint64_t now, uint64_t ms, char *out, size_t len)
+{
+	if (ms == 0)
+		snprintf(out, len, "never");
+	else if (now < ms)
+		snprintf(out, len, "0s ago");
+	else
+		snprintf(out, len, "%" PRIu64 "s ago", (now - ms) / 1000);
+}
+
+static int
+admin_stats(struct sstore *s, int argc, char **argv)
+{
+	struct sstats st;
+	uint64_t total = 0, now = hlc_wall_ms(), pending;
+	char seen[32], push[32];
+	const char *name;
+	int json = 0, err;
+	size_t i;
+
+	if (argc == 2 && strcmp(argv[1], "--json") == 0)
+		json = 1;
+	else if (argc != 1)
+		return admin_usage();
+	if ((err = store_sqlite_backend.stats(s, &st)) != 0) {
+		fprintf(stderr, "sync-server: stats: %s\n", strerror(err));
+		return 1;
+	}
+	for (i = 0; i < st.nentities; i++)
+		total += st.entities[i].records;
+	if (json) {
+		printf("{\"records\":{\"total\":%" PRIu64 ",\"by_entity\":{",
+		    total);
+		for (i = 0; i < st.nentities; i++) {
+			name = rec_entity_name(st.entities[i].entity);
+			printf("%s", i ? "," : "");
+			admin_json_str(name ? name : "unknown");
+			printf(":%" PRIu64, st.entities[i].records);
+		}
+		printf("}},\"nodes\":[");
+		for (i = 0; i < st.nnodes; i++) {
+			const struct snode *n = &st.nodes[i];
+
+			pending = n->outbox_last > n->hw ?
+			    n->outbox_last - n->hw : 0;
+			printf("%s{\"id\":%" PRIu64 ",\"role\":", i ? "," : "",
+			    n->id);
+			admin_json_str(n->role);
+			printf(",\"region\":");
+			admin_json_str(n->region);
+			printf(",\"facility\":");
+			admin_json_str(n->facility);
+			printf(",\"label\":");
+			admin_json_str(n->label);
+			printf(",\"revoked\":%s,\"records\":%" PRIu64
+			       ",\"hw\":%" PRIu64 ",\"outbox_last\":%" PRIu64
+			       ",\"pending\":%" PRIu64
+			       ",\"last_seen_ms\":%" PRIu64
+			       ",\"last_push_ms\":%" PRIu64 "}",
+			    n->revoked ? "true" : "false", st.node_records[i],
+			    n->hw, n->outbox_last, pending, n->last_seen_ms,
+			    n->last_push_ms);
+		}
+		printf("],\"batches\":%" PRIu64 ",\"alerts\":%" PRIu64
+		       ",\"open_tokens\":%" PRIu64 "}\n",
+		    st.batches, st.alerts, st.open_tokens);
+	} else {
+		printf("records held: %" PRIu64 "\n", total);
+		for (i = 0; i < st.nentities; i++) {
+			name = rec_entity_name(st.entities[i].entity);
+			printf("  %-14s %" PRIu64 "\n", name ? name : "unknown",
+			    st.entities[i].records);
+		}
+		printf("nodes: %zu\n", st.nnodes);
+		for (i = 0; i < st.nnodes; i++) {
+			const struct snode *n = &st.nodes[i];
+
+			pending = n->outbox_last > n->hw ?
+			    n->outbox_last - n->hw : 0;
+			admin_age(now, n->last_seen_ms, seen, sizeof(seen));
+			admin_age(now, n->last_push_ms, push, sizeof(push));
+			printf("  node %" PRIu64 " %s %s/%s%s: %" PRIu64
+			       " records, acked to %" PRIu64
+			       ", pending %" PRIu64 ", last seen %s, last push %s\n",
+			    n->id, n->role, n->region, n->facility,
+			    n->revoked ? " REVOKED" : "", st.node_records[i],
+			    n->hw, pending, seen, push);
+		}
+		printf("batches: %" PRIu64 "  alerts: %" PRIu64
+		       "  open tokens: %" PRIu64 "\n",
+		    st.batches, st.alerts, st.open_tokens);
+	}
+	sstats_clear(&st);
+	return 0;
+}
+
+int
+admin_main(const char *data_dir, int argc, char **argv)
+{
+	struct sstore *s = NULL;
+	int err, rc;
+
+	if (argc < 1)
+		return admin_usage();
+	if (strcmp(argv[0], "enroll-token") != 0 &&
+	    strcmp(argv[0], "revoke") != 0 && strcmp(argv[0], "stats") != 0)
+		return admin_usage();
+	if ((err = store_sqlite_backend.open(data_dir, &s)) != 0) {
+		fprintf(stderr, "sync-server: cannot open the store in %s: %s\n",
+		    data_dir, strerror(err));
+		return 1;
+	}
+	if (strcmp(argv[0], "enroll-token") == 0)
+		rc = admin_enroll_token(s, argc, argv);
+	else if (strcmp(argv[0], "revoke") == 0)
+		rc = admin_revoke(s, argc, argv);
+	else
+		rc = admin_stats(s, argc, argv);
+	store_sqlite_backend.close(s);
+	return rc;
+}

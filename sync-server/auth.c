@@ -1,0 +1,147 @@
+/*
+ * Request and response signatures (docs/PROTOCOL.md §3.2, §3.3).  A
+ * request is accepted only when its node is enrolled and not revoked, the
+ * Ed25519 signature over the canonical string verifies, and its request
+ * sequence is above the last one the store saw for that node (checked and
+ * stored atomically by the backend).  Wall clocks are never compared: a
+ * kiosk without an RTC may be years off.
+ */
+#define LOG_MODULE "auth"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crypto.h"
+#include "encode.h"
+#include "log.h"
+#include "server.h"
+#include "str.h"
+#include "xmalloc.h"
+
+char *
+auth_req_message(const char *method, const char *path, uint64_t node,
+    uint64_t seq, uint64_t hlc, const void *body, size_t len)
+{
+	uint8_t h[CRYPTO_SHA256_LEN];
+	char *hex, *msg;
+
+	crypto_sha256(len ? body : "", len, h);
+	hex = hex_encode(h, sizeof(h));
+	xasprintf(&msg, "OUTPOST-REQ-1\n%s\n%s\n%" PRIu64 "\n%" PRIu64
+			"\n%" PRIu64 "\n%s",
+	    method, path, node, seq, hlc, hex);
+	free(hex);
+	return msg;
+}
+
+char *
+auth_rsp_message(unsigned status, uint64_t node, uint64_t seq,
+    const void *body, size_t len)
+{
+	uint8_t h[CRYPTO_SHA256_LEN];
+	char *hex, *msg;
+
+	crypto_sha256(len ? body : "", len, h);
+	hex = hex_encode(h, sizeof(h));
+	xasprintf(&msg, "OUTPOST-RSP-1\n%u\n%" PRIu64 "\n%" PRIu64 "\n%s",
+	    status, node, seq, hex);
+	free(hex);
+	return msg;
+}
+
+/* Decimal without sign, leading zeros or junk; 0 or EINVAL. */
+static int
+auth_num(const char *s, uint64_t *out)
+{
+	long long v;
+
+	if (s == NULL || s[0] == '\0' || (s[0] == '0' && s[1] != '\0') ||
+	    s[0] == '-' || s[0] == '+' || s[0] == ' ')
+		return EINVAL;
+	if (str_to_ll(s, 0, INT64_MAX, &v) != 0)
+		return EINVAL;
+	*out = (uint64_t)v;
+	return 0;
+}
+
+int
+auth_check(struct request *req, const char *node_s, const char *seq_s,
+    const char *hlc_s, const char *sig_s)
+{
+	struct server *srv = req->srv;
+	uint8_t sig[CRYPTO_SIG_LEN];
+	uint64_t node_id, last = 0;
+	size_t siglen;
+	char *msg;
+	int err;
+
+	if (auth_num(node_s, &node_id) != 0 || auth_num(seq_s, &req->seq) != 0 ||
+	    auth_num(hlc_s, &req->hlc) != 0 || sig_s == NULL ||
+	    strlen(sig_s) != 2 * CRYPTO_SIG_LEN ||
+	    hex_decode(sig_s, sig, sizeof(sig), &siglen) != 0 ||
+	    siglen != CRYPTO_SIG_LEN) {
+		req_error(req, WERR_BAD_SIGNATURE, "missing or malformed "
+		    "authentication headers", -1);
+		return EACCES;
+	}
+	err = srv->be->node_get(srv->store, node_id, &req->node);
+	if (err == ENOENT) {
+		req_error(req, WERR_UNKNOWN_NODE, "node not enrolled", -1);
+		return EACCES;
+	}
+	if (err != 0) {
+		req_error(req, WERR_INTERNAL, "storage failure", -1);
+		return EACCES;
+	}
+	msg = auth_req_message(req->method, req->path, node_id, req->seq,
+	    req->hlc, req->body, req->len);
+	err = crypto_ed25519_verify(req->node.pub, msg, strlen(msg), sig);
+	free(msg);
+	if (err != 0) {
+		log_info("node %" PRIu64 ": bad signature", node_id);
+		req_error(req, WERR_BAD_SIGNATURE, "signature does not verify",
+		    -1);
+		return EACCES;
+	}
+	if (req->node.revoked) {
+		log_info("node %" PRIu64 ": revoked node refused", node_id);
+		req_error(req, WERR_REVOKED, "node revoked", -1);
+		return EACCES;
+	}
+	err = srv->be->node_touch(srv->store, node_id, req->seq,
+	    server_now_ms(), &last);
+	if (err == EALREADY) {
+		log_info("node %" PRIu64 ": stale request %" PRIu64
+			 " (last %" PRIu64 ")",
+		    node_id, req->seq, last);
+		req_error(req, WERR_STALE_REQUEST,
+		    "request sequence already used", (long long)last);
+		return EACCES;
+	}
+	if (err != 0) {
+		req_error(req, WERR_INTERNAL, "storage failure", -1);
+		return EACCES;
+	}
+	req->node.req_seq = req->seq;
+	server_hlc(srv, req->hlc);
+	return 0;
+}
+
+void
+auth_sign_response(struct server *srv, const struct request *req,
+    char out[129])
+{
+	uint8_t sig[CRYPTO_SIG_LEN];
+	char *msg, *hex;
+
+	msg = auth_rsp_message(req->status, req->node.id, req->seq, req->resp,
+	    req->resp_len);
+	if (crypto_ed25519_sign(srv->priv, msg, strlen(msg), sig) != 0)
+		fatalx("ed25519 sign failed");
+	free(msg);
+	hex = hex_encode(sig, sizeof(sig));
+	str_lcpy(out, hex, 129);
+	free(hex);
+}

@@ -1,0 +1,293 @@
+/*
+ * HTTP on libmicrohttpd: a thread pool with epoll, limits on connections
+ * (total and per client address), a header/idle timeout that drops slow
+ * or silent clients, and TLS when a certificate is configured.  Each
+ * request body is read into a buffer bounded by its route's maximum; an
+ * announced or actual body over it is refused with too_large before the
+ * handler runs.  Signed routes are checked by auth.c first, and their
+ * responses signed.  This file knows no endpoint; routes.c lists them.
+ */
+#define LOG_MODULE "httpd"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+#include "buf.h"
+#include "log.h"
+#include "server.h"
+#include "str.h"
+#include "xmalloc.h"
+
+struct hreq {
+	const struct route *route;
+	struct buf body;
+	int too_large;
+};
+
+static char *httpd_tls_cert, *httpd_tls_key;
+
+static enum MHD_Result
+httpd_send(struct MHD_Connection *conn, struct request *req,
+    const struct route *route)
+{
+	struct MHD_Response *rsp;
+	enum MHD_Result r;
+	char sig[129];
+
+	if (req->resp == NULL) {
+		req->resp = xmalloc(1);
+		req->resp_len = 0;
+	}
+	rsp = MHD_create_response_from_buffer(req->resp_len, req->resp,
+	    MHD_RESPMEM_MUST_FREE);
+	if (rsp == NULL) {
+		free(req->resp);
+		req->resp = NULL;
+		return MHD_NO;
+	}
+	MHD_add_response_header(rsp, MHD_HTTP_HEADER_CONTENT_TYPE,
+	    "application/cbor");
+	if (route != NULL && (route->flags & ROUTE_SIGNED) && req->seq != 0) {
+		auth_sign_response(req->srv, req, sig);
+		MHD_add_response_header(rsp, "X-Outpost-Sig", sig);
+	}
+	r = MHD_queue_response(conn, req->status, rsp);
+	MHD_destroy_response(rsp);
+	req->resp = NULL; /* now owned by the response */
+	if (req->status != 200)
+		log_info("%s %s node %" PRIu64 ": %u", req->method, req->path,
+		    req->node.id, req->status);
+	return r;
+}
+
+static enum MHD_Result
+httpd_early(struct MHD_Connection *conn, struct server *srv,
+    const char *method, const char *url, enum wire_err code, const char *msg)
+{
+	struct request req;
+	enum MHD_Result r;
+
+	memset(&req, 0, sizeof(req));
+	req.srv = srv;
+	req.method = method;
+	req.path = url;
+	req_error(&req, code, msg, -1);
+	r = httpd_send(conn, &req, NULL);
+	return r;
+}
+
+static enum MHD_Result
+httpd_access(void *cls, struct MHD_Connection *conn, const char *url,
+    const char *method, const char *version, const char *upload_data,
+    size_t *upload_data_size, void **con_cls)
+{
+	struct server *srv = cls;
+	struct hreq *h = *con_cls;
+	const struct route *route;
+	struct request req;
+	const char *cl;
+	long long clen;
+	int err;
+
+	(void)version;
+	if (h == NULL) {
+		route = route_find(url);
+		if (route == NULL)
+			return httpd_early(conn, srv, method, url,
+			    WERR_NOT_FOUND, "no such route");
+		if (strcmp(route->method, method) != 0)
+			return httpd_early(conn, srv, method, url, WERR_METHOD,
+			    "method not allowed");
+		cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+		    MHD_HTTP_HEADER_CONTENT_LENGTH);
+		if (cl != NULL &&
+		    (str_to_ll(cl, 0, INT64_MAX, &clen) != 0 ||
+			(unsigned long long)clen > route->max_body))
+			return httpd_early(conn, srv, method, url,
+			    WERR_TOO_LARGE, "body too large");
+		h = xcalloc(1, sizeof(*h));
+		h->route = route;
+		buf_init(&h->body, route->max_body);
+		*con_cls = h;
+		return MHD_YES;
+	}
+	if (*upload_data_size != 0) {
+		if (!h->too_large &&
+		    buf_append(&h->body, upload_data, *upload_data_size) != 0)
+			h->too_large = 1;
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	memset(&req, 0, sizeof(req));
+	req.srv = srv;
+	req.method = method;
+	req.path = url;
+	req.body = h->body.data ? h->body.data : (const uint8_t *)"";
+	req.len = h->body.len;
+	if (h->too_large) {
+		req_error(&req, WERR_TOO_LARGE, "body too large", -1);
+		return httpd_send(conn, &req, NULL);
+	}
+	if (h->route->flags & ROUTE_SIGNED) {
+		err = auth_check(&req,
+		    MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+			"X-Outpost-Node"),
+		    MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+			"X-Outpost-Seq"),
+		    MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+			"X-Outpost-HLC"),
+		    MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+			"X-Outpost-Sig"));
+		if (err != 0)
+			return httpd_send(conn, &req, h->route);
+	}
+	if ((err = h->route->handler(&req)) != 0 || req.status == 0) {
+		log_warnx("%s %s: %s", method, url, strerror(err ? err : EIO));
+		req_error(&req, WERR_INTERNAL, "internal error", -1);
+	}
+	return httpd_send(conn, &req, h->route);
+}
+
+static void
+httpd_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+    enum MHD_RequestTerminationCode toe)
+{
+	struct hreq *h = *con_cls;
+
+	(void)cls;
+	(void)conn;
+	(void)toe;
+	if (h == NULL)
+		return;
+	buf_free(&h->body);
+	free(h);
+	*con_cls = NULL;
+}
+
+static int
+httpd_read_file(const char *path, char **out)
+{
+	struct buf b;
+	char chunk[4096];
+	ssize_t n;
+	int fd, err = 0;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return errno;
+	buf_init(&b, 1024 * 1024);
+	while ((n = read(fd, chunk, sizeof(chunk))) > 0)
+		if ((err = buf_append(&b, chunk, (size_t)n)) != 0)
+			break;
+	if (n < 0)
+		err = errno;
+	close(fd);
+	explicit_bzero(chunk, sizeof(chunk));
+	if (err != 0) {
+		buf_free(&b);
+		return err;
+	}
+	*out = buf_take_str(&b);
+	return 0;
+}
+
+static int
+httpd_parse_listen(const char *s, struct sockaddr_in *sa)
+{
+	const char *colon = strrchr(s, ':');
+	char host[64];
+	long long port;
+
+	memset(sa, 0, sizeof(*sa));
+	if (colon == NULL || (size_t)(colon - s) >= sizeof(host) ||
+	    str_to_ll(colon + 1, 0, 65535, &port) != 0)
+		return EINVAL;
+	memcpy(host, s, (size_t)(colon - s));
+	host[colon - s] = '\0';
+	sa->sin_family = AF_INET;
+	sa->sin_port = htons((uint16_t)port);
+	if (host[0] == '\0' || strcmp(host, "*") == 0)
+		sa->sin_addr.s_addr = htonl(INADDR_ANY);
+	else if (inet_pton(AF_INET, host, &sa->sin_addr) != 1)
+		return EINVAL;
+	return 0;
+}
+
+int
+httpd_start(struct server *srv, const struct server_config *cfg)
+{
+	struct sockaddr_in sa;
+	const union MHD_DaemonInfo *info;
+	unsigned flags;
+	int err;
+
+	if ((err = httpd_parse_listen(cfg->listen, &sa)) != 0) {
+		log_warnx("bad --listen address (want ADDR:PORT)");
+		return err;
+	}
+	flags = MHD_USE_INTERNAL_POLLING_THREAD;
+	if (MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES)
+		flags |= MHD_USE_EPOLL;
+	if (cfg->tls_cert != NULL) {
+		if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+			log_warnx("libmicrohttpd was built without TLS");
+			return ENOTSUP;
+		}
+		if ((err = httpd_read_file(cfg->tls_cert, &httpd_tls_cert)) ||
+		    (err = httpd_read_file(cfg->tls_key, &httpd_tls_key))) {
+			log_warnx("cannot read TLS certificate or key: %s",
+			    strerror(err));
+			return err;
+		}
+		flags |= MHD_USE_TLS;
+		srv->httpd = MHD_start_daemon(flags, 0, NULL, NULL,
+		    httpd_access, srv, MHD_OPTION_SOCK_ADDR, &sa,
+		    MHD_OPTION_THREAD_POOL_SIZE, cfg->threads,
+		    MHD_OPTION_CONNECTION_LIMIT, cfg->max_conns,
+		    MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->max_per_ip,
+		    MHD_OPTION_CONNECTION_TIMEOUT, cfg->timeout_s,
+		    MHD_OPTION_NOTIFY_COMPLETED, httpd_completed, srv,
+		    MHD_OPTION_HTTPS_MEM_CERT, httpd_tls_cert,
+		    MHD_OPTION_HTTPS_MEM_KEY, httpd_tls_key,
+		    MHD_OPTION_HTTPS_PRIORITIES,
+		    "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2",
+		    MHD_OPTION_END);
+	} else
+		srv->httpd = MHD_start_daemon(flags, 0, NULL, NULL,
+		    httpd_access, srv, MHD_OPTION_SOCK_ADDR, &sa,
+		    MHD_OPTION_THREAD_POOL_SIZE, cfg->threads,
+		    MHD_OPTION_CONNECTION_LIMIT, cfg->max_conns,
+		    MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->max_per_ip,
+		    MHD_OPTION_CONNECTION_TIMEOUT, cfg->timeout_s,
+		    MHD_OPTION_NOTIFY_COMPLETED, httpd_completed, srv,
+		    MHD_OPTION_END);
+	if (srv->httpd == NULL) {
+		log_warnx("cannot start the HTTP daemon on %s", cfg->listen);
+		return EADDRINUSE;
+	}
+	info = MHD_get_daemon_info(srv->httpd, MHD_DAEMON_INFO_BIND_PORT);
+	srv->port = info ? info->port : ntohs(sa.sin_port);
+	return 0;
+}
+
+void
+httpd_stop(struct server *srv)
+{
+	if (srv->httpd != NULL)
+		MHD_stop_daemon(srv->httpd);
+	srv->httpd = NULL;
+	if (httpd_tls_key != NULL)
+		xfree_secret_str(httpd_tls_key);
+	free(httpd_tls_cert);
+	httpd_tls_key = httpd_tls_cert = NULL;
+}

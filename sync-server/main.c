@@ -1,0 +1,166 @@
+/*
+ * sync-server: the central store nodes sync with.
+ *
+ *   sync-server --data DIR [--listen ADDR:PORT] [--tls-cert F --tls-key F]
+ *               [--threads N] [--max-conns N] [--max-per-ip N]
+ *               [--timeout S] [--port-file F] [--log F] [-v]
+ *   sync-server --data DIR admin ...          (see admin.c)
+ *
+ * It serves until SIGTERM or SIGINT, then stops taking requests, lets the
+ * ones in flight finish (each push answers only after its commit) and
+ * closes the store: nothing acknowledged is lost.  With port 0 the bound
+ * port is written to --port-file (for tests).
+ */
+#define LOG_MODULE "main"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "log.h"
+#include "server.h"
+#include "str.h"
+
+static int
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: sync-server --data DIR [--listen ADDR:PORT] "
+	    "[--tls-cert F --tls-key F]\n"
+	    "                   [--threads N] [--max-conns N] "
+	    "[--max-per-ip N] [--timeout S]\n"
+	    "                   [--port-file F] [--log F] [-v]\n"
+	    "       sync-server --data DIR admin enroll-token|revoke|stats "
+	    "...\n");
+	return 2;
+}
+
+static int
+num_opt(const char *s, long long min, long long max, unsigned *out)
+{
+	long long v;
+
+	if (s == NULL || str_to_ll(s, min, max, &v) != 0)
+		return EINVAL;
+	*out = (unsigned)v;
+	return 0;
+}
+
+static int
+write_port(const char *path, unsigned port)
+{
+	char tmp[4096];
+	FILE *f;
+
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp))
+		return ENAMETOOLONG;
+	if ((f = fopen(tmp, "w")) == NULL)
+		return errno;
+	fprintf(f, "%u\n", port);
+	if (fclose(f) != 0)
+		return errno;
+	return rename(tmp, path) == 0 ? 0 : errno;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct server_config cfg;
+	struct server srv;
+	const char *port_file = NULL, *log_file = NULL;
+	sigset_t set;
+	int i, sig, err, verbose = 0;
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.listen = "127.0.0.1:8443";
+	cfg.threads = 4;
+	cfg.max_conns = 1024;
+	cfg.max_per_ip = 32;
+	cfg.timeout_s = 20;
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (strcmp(a, "admin") == 0) {
+			if (cfg.data_dir == NULL)
+				return usage();
+			log_init(NULL, LOG_LEVEL_WARN);
+			return admin_main(cfg.data_dir, argc - i - 1,
+			    argv + i + 1);
+		}
+		if (strcmp(a, "-v") == 0) {
+			verbose = 1;
+			continue;
+		}
+		if (v == NULL)
+			return usage();
+		i++;
+		if (strcmp(a, "--data") == 0)
+			cfg.data_dir = v;
+		else if (strcmp(a, "--listen") == 0)
+			cfg.listen = v;
+		else if (strcmp(a, "--tls-cert") == 0)
+			cfg.tls_cert = v;
+		else if (strcmp(a, "--tls-key") == 0)
+			cfg.tls_key = v;
+		else if (strcmp(a, "--port-file") == 0)
+			port_file = v;
+		else if (strcmp(a, "--log") == 0)
+			log_file = v;
+		else if (strcmp(a, "--threads") == 0) {
+			if (num_opt(v, 1, 64, &cfg.threads) != 0)
+				return usage();
+		} else if (strcmp(a, "--max-conns") == 0) {
+			if (num_opt(v, 1, 100000, &cfg.max_conns) != 0)
+				return usage();
+		} else if (strcmp(a, "--max-per-ip") == 0) {
+			if (num_opt(v, 1, 100000, &cfg.max_per_ip) != 0)
+				return usage();
+		} else if (strcmp(a, "--timeout") == 0) {
+			if (num_opt(v, 1, 3600, &cfg.timeout_s) != 0)
+				return usage();
+		} else
+			return usage();
+	}
+	if (cfg.data_dir == NULL || (cfg.tls_cert == NULL) != (cfg.tls_key == NULL))
+		return usage();
+	if ((err = log_init(log_file,
+		 verbose ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO)) != 0) {
+		fprintf(stderr, "sync-server: %s: %s\n", log_file,
+		    strerror(err));
+		return 1;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	/* Block the stop signals before any thread starts; main waits. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	umask(077);
+	if ((err = server_open(&srv, cfg.data_dir)) != 0) {
+		fprintf(stderr, "sync-server: cannot open %s: %s\n",
+		    cfg.data_dir, strerror(err));
+		server_close(&srv);
+		return 1;
+	}
+	if ((err = httpd_start(&srv, &cfg)) != 0) {
+		fprintf(stderr, "sync-server: cannot listen on %s: %s\n",
+		    cfg.listen, strerror(err));
+		server_close(&srv);
+		return 1;
+	}
+	log_info("listening on port %u (%s)", srv.port,
+	    cfg.tls_cert ? "https" : "http");
+	if (port_file != NULL && (err = write_port(port_file, srv.port)) != 0)
+		log_warnx("cannot write %s: %s", port_file, strerror(err));
+	while (sigwait(&set, &sig) != 0)
+		;
+	log_info("signal %d: stopping", sig);
+	httpd_stop(&srv);
+	server_close(&srv);
+	log_info("stopped");
+	log_close();
+	return 0;
+}

@@ -1,0 +1,34 @@
+/*
+ * The routes table: one line per api_<name>.c, listed by hand.  Paths are
+ * matched exactly; docs/PROTOCOL.md documents each.
+ */
+#include <stddef.h>
+#include <string.h>
+
+#include "server.h"
+
+extern const struct route api_health;
+extern const struct route api_enroll;
+extern const struct route api_push;
+extern const struct route api_pull;
+extern const struct route api_blob;
+
+const struct route *const routes[] = {
+	&api_health,
+	&api_enroll,
+	&api_push,
+	&api_pull,
+	&api_blob,
+	NULL,
+};
+
+const struct route *
+route_find(const char *path)
+{
+	size_t i;
+
+	for (i = 0; routes[i] != NULL; i++)
+		if (strcmp(routes[i]->path, path) == 0)
+			return routes[i];
+	return NULL;
+}

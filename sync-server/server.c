@@ -1,0 +1,192 @@
+/*
+ * The server context: its Ed25519 key (DIR/server.key, created on first
+ * start, mode 0600), its hybrid logical clock and the open store; plus the
+ * reply helpers every endpoint uses.  It does not speak HTTP (httpd.c).
+ */
+#define LOG_MODULE "server"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cborx.h"
+#include "crypto.h"
+#include "log.h"
+#include "server.h"
+#include "xmalloc.h"
+
+static int
+server_key_load(struct server *srv, const char *dir)
+{
+	uint8_t buf[64];
+	char *path, *tmp;
+	ssize_t n;
+	int fd = -1, err = 0;
+
+	xasprintf(&path, "%s/server.key", dir);
+	xasprintf(&tmp, "%s/server.key.tmp", dir);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) != -1) {
+		n = read(fd, buf, sizeof(buf));
+		if (n != (ssize_t)sizeof(buf)) {
+			log_warnx("server.key is damaged");
+			err = EIO;
+			goto out;
+		}
+		memcpy(srv->priv, buf, 32);
+		memcpy(srv->pub, buf + 32, 32);
+		goto out;
+	}
+	if (errno != ENOENT) {
+		err = errno;
+		goto out;
+	}
+	if ((err = crypto_ed25519_keygen(srv->priv, srv->pub)) != 0)
+		goto out;
+	memcpy(buf, srv->priv, 32);
+	memcpy(buf + 32, srv->pub, 32);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd == -1 || write(fd, buf, sizeof(buf)) != (ssize_t)sizeof(buf) ||
+	    fsync(fd) != 0) {
+		err = errno ? errno : EIO;
+		goto out;
+	}
+	close(fd);
+	fd = -1;
+	if (rename(tmp, path) != 0) {
+		err = errno;
+		goto out;
+	}
+	/* Make the new directory entry durable too. */
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1)
+		fsync(fd);
+out:
+	if (fd != -1)
+		close(fd);
+	explicit_bzero(buf, sizeof(buf));
+	free(path);
+	free(tmp);
+	return err;
+}
+
+uint64_t
+server_now_ms(void)
+{
+	return hlc_wall_ms();
+}
+
+int
+server_open(struct server *srv, const char *dir)
+{
+	uint8_t *v = NULL;
+	size_t len;
+	uint64_t last = 0;
+	int err;
+
+	memset(srv, 0, sizeof(*srv));
+	pthread_mutex_init(&srv->mu, NULL);
+	srv->data_dir = xstrdup(dir);
+	srv->be = &store_sqlite_backend;
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+		return errno;
+	if ((err = server_key_load(srv, dir)) != 0) {
+		log_warnx("server key: %s", strerror(err));
+		return err;
+	}
+	if ((err = srv->be->open(dir, &srv->store)) != 0)
+		return err;
+	if (srv->be->meta_get(srv->store, "hlc", &v, &len) == 0 &&
+	    len == sizeof(last))
+		memcpy(&last, v, sizeof(last));
+	free(v);
+	hlc_init(&srv->hlc, last);
+	return 0;
+}
+
+void
+server_close(struct server *srv)
+{
+	uint64_t last;
+
+	if (srv->store != NULL) {
+		last = srv->hlc.last;
+		srv->be->meta_put(srv->store, "hlc", &last, sizeof(last));
+		srv->be->close(srv->store);
+	}
+	explicit_bzero(srv->priv, sizeof(srv->priv));
+	pthread_mutex_destroy(&srv->mu);
+	free(srv->data_dir);
+	srv->store = NULL;
+	srv->data_dir = NULL;
+}
+
+uint64_t
+server_hlc(struct server *srv, uint64_t remote)
+{
+	uint64_t t;
+
+	pthread_mutex_lock(&srv->mu);
+	t = remote ? hlc_update(&srv->hlc, remote) : hlc_now(&srv->hlc);
+	pthread_mutex_unlock(&srv->mu);
+	return t;
+}
+
+void
+req_reply(struct request *req, cbor_item_t *item)
+{
+	free(req->resp);
+	req->resp = NULL;
+	if (cborx_encode(item, &req->resp, &req->resp_len) != 0)
+		fatalx("reply encode");
+	cbor_decref(&item);
+	req->status = 200;
+}
+
+unsigned
+wire_err_status(enum wire_err code)
+{
+	switch (code) {
+	case WERR_BAD_REQUEST:
+		return 400;
+	case WERR_TOO_LARGE:
+		return 413;
+	case WERR_BAD_SIGNATURE:
+	case WERR_UNKNOWN_NODE:
+	case WERR_STALE_REQUEST:
+		return 401;
+	case WERR_REVOKED:
+	case WERR_BAD_TOKEN:
+		return 403;
+	case WERR_CONFLICT:
+	case WERR_GAP:
+		return 409;
+	case WERR_NOT_FOUND:
+		return 404;
+	case WERR_METHOD:
+		return 405;
+	case WERR_UNAVAILABLE:
+		return 503;
+	case WERR_RESYNC:
+		return 410;
+	case WERR_INTERNAL:
+	default:
+		return 500;
+	}
+}
+
+void
+req_error(struct request *req, enum wire_err code, const char *msg,
+    long long detail)
+{
+	cbor_item_t *m = cborx_map(3);
+
+	cborx_map_put(m, 1, cborx_uint((uint64_t)code));
+	cborx_map_put(m, 2, cborx_text(msg));
+	if (detail >= 0)
+		cborx_map_put(m, 3, cborx_uint((uint64_t)detail));
+	req_reply(req, m);
+	req->status = wire_err_status(code);
+}

@@ -1,0 +1,128 @@
+/*
+ * The sync server's shared shapes: the server context, one request as an
+ * endpoint sees it, and the route table entry every api_<name>.c exports
+ * (listed by hand in routes.c).  The HTTP layer (httpd.c) reads the body
+ * into a bounded buffer, checks the signature of signed routes (auth.c),
+ * calls the handler and sends what it left in the request.
+ */
+#ifndef SYNC_SERVER_SERVER_H
+#define SYNC_SERVER_SERVER_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cbor.h>
+
+#include "hlc.h"
+#include "store_backend.h"
+
+/* Error codes on the wire (docs/PROTOCOL.md §2). */
+enum wire_err {
+	WERR_BAD_REQUEST = 1,
+	WERR_TOO_LARGE = 2,
+	WERR_BAD_SIGNATURE = 3,
+	WERR_UNKNOWN_NODE = 4,
+	WERR_REVOKED = 5,
+	WERR_STALE_REQUEST = 6,
+	WERR_CONFLICT = 7,
+	WERR_GAP = 8,
+	WERR_NOT_FOUND = 9,
+	WERR_METHOD = 10,
+	WERR_BAD_TOKEN = 11,
+	WERR_INTERNAL = 12,
+	WERR_UNAVAILABLE = 13,
+	WERR_RESYNC = 14,
+};
+
+struct server_config {
+	const char *data_dir;
+	const char *listen; /* "ADDR:PORT" */
+	const char *tls_cert, *tls_key; /* PEM files, both or neither */
+	unsigned threads;
+	unsigned max_conns, max_per_ip;
+	unsigned timeout_s;
+};
+
+struct server {
+	const struct store_backend *be;
+	struct sstore *store;
+	char *data_dir;
+	uint8_t priv[32], pub[32]; /* server Ed25519 key */
+	struct hlc hlc;
+	pthread_mutex_t mu; /* hlc, blob files */
+	struct MHD_Daemon *httpd;
+	unsigned port; /* bound port */
+};
+
+struct request {
+	struct server *srv;
+	const char *method;
+	const char *path;
+	const uint8_t *body;
+	size_t len;
+	/* Signed routes: the verified node and its request header values. */
+	struct snode node;
+	uint64_t seq, hlc;
+	/* What the handler leaves to be sent. */
+	unsigned status;
+	uint8_t *resp; /* xmalloc'd */
+	size_t resp_len;
+};
+
+#define ROUTE_SIGNED 0x1
+
+struct route {
+	const char *method;
+	const char *path;
+	size_t max_body;
+	int flags;
+	/* Fill req->status/resp (req_reply or req_error); returns 0, or an
+	 * errno value for a failure not yet reported (sent as internal). */
+	int (*handler)(struct request *);
+};
+
+extern const struct route *const routes[];
+const struct route *route_find(const char *path);
+
+/* Load or create the server key and open the store under DIR. */
+int server_open(struct server *, const char *dir);
+void server_close(struct server *);
+/* Merge a node's HLC into the server clock; returns a fresh server HLC. */
+uint64_t server_hlc(struct server *, uint64_t remote);
+uint64_t server_now_ms(void);
+
+/* Start/stop the HTTP daemon (httpd.c). */
+int httpd_start(struct server *, const struct server_config *);
+void httpd_stop(struct server *);
+
+/* Set a 200 reply: encodes ITEM (and releases it). */
+void req_reply(struct request *, cbor_item_t *item);
+/* Set an error reply (docs/PROTOCOL.md §2); DETAIL < 0 leaves it out. */
+void req_error(struct request *, enum wire_err code, const char *msg,
+    long long detail);
+unsigned wire_err_status(enum wire_err code);
+
+/*
+ * Signatures (auth.c).  auth_req_message and auth_rsp_message return the
+ * exact signed strings of docs/PROTOCOL.md §3.2/§3.3 (caller frees).
+ */
+char *auth_req_message(const char *method, const char *path, uint64_t node,
+    uint64_t seq, uint64_t hlc, const void *body, size_t len);
+char *auth_rsp_message(unsigned status, uint64_t node, uint64_t seq,
+    const void *body, size_t len);
+/*
+ * Check the four X-Outpost-* header values of REQ (any may be NULL) and
+ * accept the request sequence.  Returns 0 with req->node filled in, or
+ * leaves an error reply in REQ and returns EACCES.
+ */
+int auth_check(struct request *, const char *node, const char *seq,
+    const char *hlc, const char *sig);
+/* Hex signature of the response (129 bytes with the NUL). */
+void auth_sign_response(struct server *, const struct request *,
+    char out[129]);
+
+/* Admin command line (admin.c): `sync-server admin ...`. */
+int admin_main(const char *data_dir, int argc, char **argv);
+
+#endif

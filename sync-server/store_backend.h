@@ -1,0 +1,157 @@
+/*
+ * The sync server's store, behind one table of functions.  Endpoints talk
+ * only to this interface; store_sqlite.c is the embedded default and a
+ * PostgreSQL backend can be added beside it without touching an endpoint
+ * (docs/PROTOCOL.md §5.1 says how each backend keeps the pull cursor
+ * correct).
+ *
+ * Every function returns 0 or an errno value: EIO (storage failed, nothing
+ * changed), ENOENT (no such node/token), EACCES (token used or expired),
+ * EALREADY (stale request sequence), EEXIST (conflicting content),
+ * ERANGE (gap before a batch), ESTALE (cursor from another era), EBUSY.
+ * Backend library messages are logged inside the backend; nothing that
+ * identifies a patient is logged.
+ */
+#ifndef SYNC_SERVER_STORE_BACKEND_H
+#define SYNC_SERVER_STORE_BACKEND_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SSTORE_TEXT_MAX 64
+
+struct sstore;
+
+struct snode {
+	uint64_t id;
+	uint8_t pub[32];
+	char role[SSTORE_TEXT_MAX];
+	char region[SSTORE_TEXT_MAX];
+	char facility[SSTORE_TEXT_MAX];
+	char label[SSTORE_TEXT_MAX];
+	int revoked;
+	uint64_t req_seq; /* last request sequence seen */
+	uint64_t hw; /* push high-water mark */
+	uint64_t outbox_last; /* highest outbox seq the node reported */
+	uint64_t last_seen_ms, last_push_ms, last_pull_ms;
+	uint64_t enrolled_ms;
+};
+
+struct stoken {
+	uint8_t hash[32]; /* SHA-256 of the token text */
+	char role[SSTORE_TEXT_MAX];
+	char region[SSTORE_TEXT_MAX];
+	char facility[SSTORE_TEXT_MAX];
+	uint64_t expires_ms;
+};
+
+/* One change of a push (pointers lent from the decoded request). */
+struct schange {
+	uint64_t seq;
+	int entity;
+	uint8_t id[16];
+	uint64_t hlc;
+	const uint8_t *body;
+	size_t len;
+	uint64_t origin; /* pull only: the node that pushed it */
+};
+
+struct spush {
+	uint64_t node;
+	uint64_t first, last;
+	uint8_t hash[32]; /* SHA-256 of the request body */
+	const struct schange *changes;
+	size_t n;
+	uint64_t outbox_last; /* node's highest outbox seq, 0 if unknown */
+	uint64_t now_ms;
+	/*
+	 * Called inside the transaction, after the changes are applied, to
+	 * encode the response that will be stored with the batch key and
+	 * sent.  *OUT is allocated by the callback; the store takes it.
+	 */
+	int (*encode_cb)(const struct spush *, uint64_t hw, uint64_t accepted,
+	    uint64_t dups, uint8_t **out, size_t *len, void *arg);
+	void *arg;
+};
+
+struct spush_result {
+	uint64_t hw;
+	uint64_t accepted, dups;
+	int replay; /* the batch key was already stored */
+	uint8_t *response; /* the caller's: bytes to send */
+	size_t response_len;
+};
+
+struct spull_result {
+	struct schange *changes; /* bodies owned by the result */
+	size_t n;
+	uint8_t *cursor; /* next cursor, the caller's */
+	size_t cursor_len;
+	int more;
+};
+
+struct sstats_entity {
+	int entity;
+	uint64_t records;
+};
+
+struct sstats {
+	struct sstats_entity *entities;
+	size_t nentities;
+	struct snode *nodes;
+	uint64_t *node_records; /* records held per node, parallel to nodes */
+	size_t nnodes;
+	uint64_t batches;
+	uint64_t alerts;
+	uint64_t open_tokens;
+};
+
+struct store_backend {
+	const char *name;
+	/* Open (creating) the store in DIR. */
+	int (*open)(const char *dir, struct sstore **out);
+	void (*close)(struct sstore *);
+	/* Store a new enrolment token. */
+	int (*token_add)(struct sstore *, const struct stoken *);
+	/*
+	 * Consume the token with HASH (valid at NOW_MS) and create a node for
+	 * PUB in one transaction; *OUT describes the node.  ENOENT unknown
+	 * token, EACCES used or expired.
+	 */
+	int (*enroll)(struct sstore *, const uint8_t hash[32],
+	    const uint8_t pub[32], const char *label, uint64_t now_ms,
+	    struct snode *out);
+	int (*node_get)(struct sstore *, uint64_t id, struct snode *out);
+	int (*node_revoke)(struct sstore *, uint64_t id);
+	/*
+	 * Accept request sequence SEQ from node ID: atomically require
+	 * SEQ > the stored one and store it.  EALREADY with *LAST set
+	 * otherwise.
+	 */
+	int (*node_touch)(struct sstore *, uint64_t id, uint64_t seq,
+	    uint64_t now_ms, uint64_t *last);
+	/* Idempotent ingest of one batch (docs/PROTOCOL.md §4).  EEXIST
+	 * conflict, ERANGE gap (res->hw set). */
+	int (*push)(struct sstore *, const struct spush *,
+	    struct spush_result *res);
+	/* Up to MAX changes for NODE's scope after CURSOR (empty: start). */
+	int (*pull)(struct sstore *, const struct snode *node,
+	    const uint8_t *cursor, size_t cursor_len, size_t max,
+	    uint64_t now_ms, struct spull_result *res);
+	/* Record an alert (conflicting batch...): no patient data. */
+	int (*alert)(struct sstore *, uint64_t node, const char *kind,
+	    const char *detail, uint64_t now_ms);
+	int (*stats)(struct sstore *, struct sstats *);
+	/* Key/value metadata (server keys, feed era). */
+	int (*meta_get)(struct sstore *, const char *key, uint8_t **val,
+	    size_t *len);
+	int (*meta_put)(struct sstore *, const char *key, const void *val,
+	    size_t len);
+};
+
+extern const struct store_backend store_sqlite_backend;
+
+void spull_result_clear(struct spull_result *);
+void sstats_clear(struct sstats *);
+
+#endif

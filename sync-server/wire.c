@@ -1,0 +1,236 @@
+/*
+ * Request decoders (see wire.h).  Only shapes and bounds are checked here;
+ * whether a node may do something is the endpoint's and the store's
+ * business.  Record bodies are checked to be one bounded CBOR map whose
+ * id, when present, matches the change, but are otherwise passed on as
+ * the exact bytes received.
+ */
+#define LOG_MODULE "wire"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cborx.h"
+#include "record.h"
+#include "wire.h"
+#include "xmalloc.h"
+
+#define WIRE_REQ_MAX (1024 * 1024 + 64)
+
+static int
+wire_root(const uint8_t *buf, size_t len, cbor_item_t **root)
+{
+	int err;
+
+	if ((err = cborx_decode(buf, len, WIRE_REQ_MAX, root)) != 0)
+		return err == EMSGSIZE ? EMSGSIZE : EBADMSG;
+	if (!cbor_isa_map(*root) || !cbor_map_is_definite(*root)) {
+		cbor_decref(root);
+		return EBADMSG;
+	}
+	return 0;
+}
+
+/* A record body: a CBOR map; key 0, if there, is the change's id. */
+static int
+wire_body_check(const struct schange *c)
+{
+	cbor_item_t *it = NULL, *idv;
+	const uint8_t *p;
+	size_t len;
+	int err = EBADMSG;
+
+	if (cborx_decode(c->body, c->len, WIRE_BODY_MAX, &it) != 0)
+		return EBADMSG;
+	if (!cbor_isa_map(it))
+		goto out;
+	if ((idv = cborx_map_get(it, REC_K_ID)) != NULL &&
+	    (cborx_get_bytes(idv, 16, &p, &len) != 0 || len != 16 ||
+		memcmp(p, c->id, 16) != 0))
+		goto out;
+	err = 0;
+out:
+	cbor_decref(&it);
+	return err;
+}
+
+int
+wire_push_decode(const uint8_t *buf, size_t len, struct wire_push *w)
+{
+	cbor_item_t *arr, *v, **items, **f;
+	const uint8_t *p;
+	size_t i, n, plen;
+	uint64_t ent;
+	int err;
+
+	memset(w, 0, sizeof(*w));
+	if ((err = wire_root(buf, len, &w->root)) != 0)
+		return err;
+	err = EBADMSG;
+	if (cborx_map_uint(w->root, 1, &w->first) != 0 ||
+	    cborx_map_uint(w->root, 2, &w->last) != 0 || w->first == 0 ||
+	    w->last < w->first || w->last > INT64_MAX)
+		goto out;
+	if ((v = cborx_map_get(w->root, 4)) != NULL &&
+	    (cborx_get_uint(v, &w->outbox_last) != 0 ||
+		w->outbox_last > INT64_MAX))
+		goto out;
+	arr = cborx_map_get(w->root, 3);
+	if (arr == NULL || !cbor_isa_array(arr) ||
+	    !cbor_array_is_definite(arr))
+		goto out;
+	n = cbor_array_size(arr);
+	if (n > WIRE_PUSH_MAX_CHANGES) {
+		err = EMSGSIZE;
+		goto out;
+	}
+	if (n == 0 || w->last - w->first != n - 1)
+		goto out;
+	items = cbor_array_handle(arr);
+	w->changes = xcalloc(n, sizeof(*w->changes));
+	for (i = 0; i < n; i++) {
+		struct schange *c = &w->changes[i];
+
+		if (!cbor_isa_array(items[i]) ||
+		    !cbor_array_is_definite(items[i]) ||
+		    cbor_array_size(items[i]) != 5)
+			goto out;
+		f = cbor_array_handle(items[i]);
+		if (cborx_get_uint(f[0], &c->seq) != 0 ||
+		    c->seq != w->first + i ||
+		    cborx_get_uint(f[1], &ent) != 0 || ent < 1 ||
+		    ent > REC_ENTITY_MAX ||
+		    cborx_get_bytes(f[2], 16, &p, &plen) != 0 || plen != 16 ||
+		    cborx_get_uint(f[3], &c->hlc) != 0 || c->hlc > INT64_MAX ||
+		    cborx_get_bytes(f[4], WIRE_BODY_MAX, &c->body, &c->len) != 0)
+			goto out;
+		c->entity = (int)ent;
+		memcpy(c->id, p, 16);
+		if (wire_body_check(c) != 0)
+			goto out;
+	}
+	w->n = n;
+	err = 0;
+out:
+	if (err != 0)
+		wire_push_free(w);
+	return err;
+}
+
+void
+wire_push_free(struct wire_push *w)
+{
+	if (w->root != NULL)
+		cbor_decref(&w->root);
+	free(w->changes);
+	memset(w, 0, sizeof(*w));
+}
+
+int
+wire_pull_decode(const uint8_t *buf, size_t len, struct wire_pull *w)
+{
+	cbor_item_t *v;
+	int err;
+
+	memset(w, 0, sizeof(*w));
+	if ((err = wire_root(buf, len, &w->root)) != 0)
+		return err;
+	err = EBADMSG;
+	w->cursor = (const uint8_t *)"";
+	if ((v = cborx_map_get(w->root, 1)) != NULL &&
+	    cborx_get_bytes(v, 64, &w->cursor, &w->cursor_len) != 0)
+		goto out;
+	w->max = WIRE_PULL_MAX;
+	if ((v = cborx_map_get(w->root, 2)) != NULL &&
+	    cborx_get_uint(v, &w->max) != 0)
+		goto out;
+	if (w->max == 0 || w->max > WIRE_PULL_MAX)
+		w->max = WIRE_PULL_MAX;
+	err = 0;
+out:
+	if (err != 0)
+		wire_pull_free(w);
+	return err;
+}
+
+void
+wire_pull_free(struct wire_pull *w)
+{
+	if (w->root != NULL)
+		cbor_decref(&w->root);
+	memset(w, 0, sizeof(*w));
+}
+
+int
+wire_enroll_decode(const uint8_t *buf, size_t len, struct wire_enroll *w)
+{
+	cbor_item_t *v;
+	size_t plen;
+	int err;
+
+	memset(w, 0, sizeof(*w));
+	if ((err = wire_root(buf, len, &w->root)) != 0)
+		return err;
+	err = EBADMSG;
+	if (cborx_map_text(w->root, 1, WIRE_TOKEN_MAX, &w->token) != 0 ||
+	    cborx_map_bytes(w->root, 2, 32, &w->pub, &plen) != 0 ||
+	    plen != 32)
+		goto out;
+	if ((v = cborx_map_get(w->root, 3)) != NULL &&
+	    cborx_get_text(v, WIRE_LABEL_MAX, &w->label) != 0)
+		goto out;
+	if (w->label == NULL)
+		w->label = xstrdup("");
+	if ((v = cborx_map_get(w->root, 4)) != NULL &&
+	    (cborx_get_uint(v, &w->hlc) != 0 || w->hlc > INT64_MAX))
+		goto out;
+	err = 0;
+out:
+	if (err != 0)
+		wire_enroll_free(w);
+	return err;
+}
+
+void
+wire_enroll_free(struct wire_enroll *w)
+{
+	if (w->root != NULL)
+		cbor_decref(&w->root);
+	if (w->token != NULL)
+		xfree_secret_str(w->token);
+	free(w->label);
+	memset(w, 0, sizeof(*w));
+}
+
+int
+wire_blob_decode(const uint8_t *buf, size_t len, struct wire_blob *w)
+{
+	size_t hlen;
+	int err;
+
+	memset(w, 0, sizeof(*w));
+	if ((err = wire_root(buf, len, &w->root)) != 0)
+		return err;
+	err = EBADMSG;
+	if (cborx_map_bytes(w->root, 1, 32, &w->hash, &hlen) != 0 ||
+	    hlen != 32 || cborx_map_uint(w->root, 2, &w->total) != 0 ||
+	    cborx_map_uint(w->root, 3, &w->offset) != 0 ||
+	    cborx_map_bytes(w->root, 4, 256 * 1024, &w->chunk,
+		&w->chunk_len) != 0 ||
+	    w->offset > w->total)
+		goto out;
+	err = 0;
+out:
+	if (err != 0)
+		wire_blob_free(w);
+	return err;
+}
+
+void
+wire_blob_free(struct wire_blob *w)
+{
+	if (w->root != NULL)
+		cbor_decref(&w->root);
+	memset(w, 0, sizeof(*w));
+}

@@ -1,0 +1,693 @@
+/*
+ * The sync server's endpoints on loopback: a real libmicrohttpd daemon on
+ * a free port with a fresh SQLite store per case, driven over sockets with
+ * signed requests.  Covers enrolment, exactly-once push (replay, conflict,
+ * gap, overlap), pull scope and paging, and the documented error for each
+ * kind of bad input (docs/PROTOCOL.md §2), with the server still serving
+ * afterwards.
+ */
+#define LOG_MODULE "test_sync_api"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cborx.h"
+#include "client.h"
+#include "crypto.h"
+#include "hlc.h"
+#include "log.h"
+#include "record.h"
+#include "sync-server/server.h"
+#include "test.h"
+#include "uuid.h"
+#include "xmalloc.h"
+
+struct fix {
+	char dir[64];
+	struct server srv;
+	unsigned port;
+};
+
+static int
+fix_start(struct fix *f)
+{
+	struct server_config cfg;
+	int err;
+
+	memset(f, 0, sizeof(*f));
+	log_init(NULL, LOG_LEVEL_WARN);
+	snprintf(f->dir, sizeof(f->dir), "/tmp/outpost-srv.XXXXXX");
+	if (mkdtemp(f->dir) == NULL)
+		return errno;
+	if ((err = server_open(&f->srv, f->dir)) != 0)
+		return err;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.listen = "127.0.0.1:0";
+	cfg.threads = 2;
+	cfg.max_conns = 64;
+	cfg.max_per_ip = 64;
+	cfg.timeout_s = 5;
+	if ((err = httpd_start(&f->srv, &cfg)) != 0)
+		return err;
+	f->port = f->srv.port;
+	return 0;
+}
+
+static void
+fix_stop(struct fix *f)
+{
+	char cmd[128];
+
+	httpd_stop(&f->srv);
+	server_close(&f->srv);
+	if (f->dir[0] != '\0') {
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+		if (system(cmd) != 0)
+			fprintf(stderr, "cannot remove %s\n", f->dir);
+	}
+}
+
+static int
+fix_token(struct fix *f, const char *region, char out[33])
+{
+	struct stoken t;
+	uint8_t raw[16];
+	char *hex;
+	int err;
+
+	memset(&t, 0, sizeof(t));
+	crypto_random(raw, sizeof(raw));
+	hex = hex_encode(raw, sizeof(raw));
+	memcpy(out, hex, 33);
+	free(hex);
+	crypto_sha256(out, strlen(out), t.hash);
+	snprintf(t.role, sizeof(t.role), "clinic");
+	snprintf(t.region, sizeof(t.region), "%s", region);
+	snprintf(t.facility, sizeof(t.facility), "fac-1");
+	t.expires_ms = hlc_wall_ms() + 3600 * 1000;
+	err = f->srv.be->token_add(f->srv.store, &t);
+	return err;
+}
+
+static int
+enroll_body(const char *token, const uint8_t pub[32], uint8_t **out,
+    size_t *len)
+{
+	cbor_item_t *m = cborx_map(4);
+	int err;
+
+	cborx_map_put(m, 1, cborx_text(token));
+	cborx_map_put(m, 2, cborx_bytes(pub, 32));
+	cborx_map_put(m, 3, cborx_text("test-node"));
+	cborx_map_put(m, 4, cborx_uint(HLC_MAKE(hlc_wall_ms(), 0)));
+	err = cborx_encode(m, out, len);
+	cbor_decref(&m);
+	return err;
+}
+
+/* Enrol a fresh node in REGION. */
+static int
+fix_node(struct fix *f, const char *region, struct tnode *n,
+    uint8_t server_pub[32])
+{
+	struct tresp r;
+	cbor_item_t *it = NULL;
+	char token[33];
+	uint8_t *body = NULL;
+	const uint8_t *p;
+	size_t len, plen;
+	int err;
+
+	memset(n, 0, sizeof(*n));
+	memset(&r, 0, sizeof(r));
+	crypto_ed25519_keygen(n->priv, n->pub);
+	n->hlc = HLC_MAKE(hlc_wall_ms(), 0);
+	if ((err = fix_token(f, region, token)) != 0)
+		return err;
+	if ((err = enroll_body(token, n->pub, &body, &len)) != 0)
+		goto out;
+	if ((err = http_do(f->port, "POST", "/v1/enroll", NULL, body, len,
+		 &r)) != 0)
+		goto out;
+	err = EPROTO;
+	if (r.status != 200 || cborx_decode(r.body, r.len, r.len, &it) != 0 ||
+	    cborx_map_uint(it, 1, &n->id) != 0 ||
+	    cborx_map_bytes(it, 2, 32, &p, &plen) != 0 || plen != 32)
+		goto out;
+	if (server_pub != NULL)
+		memcpy(server_pub, p, 32);
+	err = 0;
+out:
+	if (it != NULL)
+		cbor_decref(&it);
+	free(body);
+	tresp_clear(&r);
+	return err;
+}
+
+/* A record body for change SEQ, with VARIANT changing its content. */
+static cbor_item_t *
+change_item(uint64_t seq, const struct uuid *id, int variant)
+{
+	cbor_item_t *c = cborx_array(5), *body = cborx_map(4);
+	uint8_t *b;
+	size_t len;
+
+	cborx_map_put(body, REC_K_ID, cborx_bytes(id->b, 16));
+	cborx_map_put(body, REC_K_HLC, cborx_uint(1000 + seq));
+	cborx_map_put(body, REC_OBS_LOINC, cborx_text("8867-4"));
+	cborx_map_put(body, REC_OBS_VALUE, cborx_double(60.0 + variant));
+	if (cborx_encode(body, &b, &len) != 0)
+		abort();
+	cbor_decref(&body);
+	cborx_array_push(c, cborx_uint(seq));
+	cborx_array_push(c, cborx_uint(REC_OBSERVATION));
+	cborx_array_push(c, cborx_bytes(id->b, 16));
+	cborx_array_push(c, cborx_uint(1000 + seq));
+	cborx_array_push(c, cborx_bytes(b, len));
+	free(b);
+	return c;
+}
+
+static struct uuid ids[64];
+
+static void
+make_ids(void)
+{
+	size_t i;
+
+	for (i = 0; i < nitems(ids); i++)
+		uuid_v7(&ids[i]);
+}
+
+/* Push body for FIRST..LAST; VARIANT_AT changes one record's content. */
+static void
+push_body(uint64_t first, uint64_t last, uint64_t variant_at, uint8_t **out,
+    size_t *len)
+{
+	cbor_item_t *m = cborx_map(4), *arr = cborx_array(last - first + 1);
+	uint64_t s;
+
+	for (s = first; s <= last; s++)
+		cborx_array_push(arr,
+		    change_item(s, &ids[s % nitems(ids)], s == variant_at));
+	cborx_map_put(m, 1, cborx_uint(first));
+	cborx_map_put(m, 2, cborx_uint(last));
+	cborx_map_put(m, 3, arr);
+	cborx_map_put(m, 4, cborx_uint(last + 5));
+	if (cborx_encode(m, out, len) != 0)
+		abort();
+	cbor_decref(&m);
+}
+
+static int
+ack_of(const struct tresp *r, uint64_t *hw, uint64_t *acc, uint64_t *dups)
+{
+	cbor_item_t *it = NULL;
+	int err = EBADMSG;
+
+	if (cborx_decode(r->body, r->len, r->len, &it) != 0)
+		return err;
+	if (cborx_map_uint(it, 1, hw) == 0 && cborx_map_uint(it, 2, acc) == 0 &&
+	    cborx_map_uint(it, 3, dups) == 0)
+		err = 0;
+	cbor_decref(&it);
+	return err;
+}
+
+static int
+test_health(void)
+{
+	struct fix f;
+	struct tresp r;
+	int err = 0;
+
+	memset(&r, 0, sizeof(r));
+	TEST_ERR(fix_start(&f));
+	TEST_ERR(http_do(f.port, "GET", "/v1/health", NULL, NULL, 0, &r));
+	TEST_EQ(r.status, 200);
+	TEST_TRUE(r.len > 4 && memmem(r.body, r.len, "ok", 2) != NULL);
+out:
+	tresp_clear(&r);
+	fix_stop(&f);
+	return err;
+}
+
+static int
+test_enroll(void)
+{
+	struct fix f;
+	struct tresp r;
+	struct tnode n;
+	uint8_t pub[32], *body = NULL;
+	char token[33];
+	size_t len;
+	int err = 0;
+
+	memset(&r, 0, sizeof(r));
+	TEST_ERR(fix_start(&f));
+	/* unknown token */
+	crypto_ed25519_keygen(n.priv, n.pub);
+	TEST_ERR(enroll_body("00112233445566778899aabbccddeeff", n.pub, &body,
+	    &len));
+	TEST_ERR(http_do(f.port, "POST", "/v1/enroll", NULL, body, len, &r));
+	TEST_EQ(r.status, 403);
+	TEST_EQ(tresp_code(&r, NULL), WERR_BAD_TOKEN);
+	tresp_clear(&r);
+	free(body);
+	body = NULL;
+	/* good token, once */
+	TEST_ERR(fix_token(&f, "north", token));
+	TEST_ERR(enroll_body(token, n.pub, &body, &len));
+	TEST_ERR(http_do(f.port, "POST", "/v1/enroll", NULL, body, len, &r));
+	TEST_EQ(r.status, 200);
+	tresp_clear(&r);
+	TEST_ERR(http_do(f.port, "POST", "/v1/enroll", NULL, body, len, &r));
+	TEST_EQ(r.status, 403);
+	TEST_EQ(tresp_code(&r, NULL), WERR_BAD_TOKEN);
+	tresp_clear(&r);
+	/* second node gets another id and the same server key */
+	TEST_ERR(fix_node(&f, "north", &n, pub));
+	TEST_EQ(n.id, 2);
+	TEST_MEM(pub, f.srv.pub, 32);
+out:
+	free(body);
+	tresp_clear(&r);
+	fix_stop(&f);
+	return err;
+}
+
+static int
+test_push_exactly_once(void)
+{
+	struct fix f;
+	struct tresp r, r2;
+	struct tnode n;
+	struct sstats st;
+	uint8_t spub[32], *body = NULL, *body2 = NULL;
+	uint64_t hw, acc, dups, detail;
+	size_t len, len2;
+	int err = 0;
+
+	memset(&r, 0, sizeof(r));
+	memset(&r2, 0, sizeof(r2));
+	memset(&st, 0, sizeof(st));
+	make_ids();
+	TEST_ERR(fix_start(&f));
+	TEST_ERR(fix_node(&f, "north", &n, spub));
+	push_body(1, 3, 0, &body, &len);
+	TEST_ERR(tnode_do(f.port, &n, "/v1/push", body, len, &r));
+	TEST_EQ(r.status, 200);
+	TEST_ERR(tresp_verify(&r, &n, spub));
+	TEST_ERR(ack_of(&r, &hw, &acc, &dups));
+	TEST_EQ(hw, 3);
+	TEST_EQ(acc, 3);
+	TEST_EQ(dups, 0);
+	/* the same batch again: byte-identical answer, nothing stored */
+	TEST_ERR(tnode_do(f.port, &n, "/v1/push", body, len, &r2));
+	TEST_EQ(r2.status, 200);
+	TEST_ERR(tresp_verify(&r2, &n, spub));
+	TEST_EQ(r2.len, r.len);
+	TEST_MEM(r2.body, r.body, r.len);
+	tresp_clear(&r2);
+	/* same key, other content: conflict and an alert */
+	push_body(1, 3, 2, &body2, &len2);
+	TEST_ERR(tnode_do(f.port, &n, "/v1/push", body2, len2, &r2));
+	TEST_EQ(r2.status, 409);
+	TEST_EQ(tresp_code(&r2, NULL), WERR_CONFLICT);
+	tresp_clear(&r2);
+	free(body2);
+	body2 = NULL;
+	/* a gap */
+	push_body(6, 7, 0, &body2, &len2);
+	TEST_ERR(tnode_do(f.port, &n, "/v1/push", body2, len2, &r2));
+	TEST_EQ(r2.status, 409);
+	TEST_EQ(tresp_code(&r2, &detail), WERR_GAP);
+	TEST_EQ(detail, 3);
+	tresp_clear(&r2);
+	free(body2);
+	body2 = NULL;
+	/* overlap 2..5 after a lost ack: 2 duplicates, 2 new */
+	push_body(2, 5, 0, &body2, &len2);
+	TEST_ERR(tnode_do(f.port, &n, "/v1/push", body2, len2, &r2));
+	TEST_EQ(r2.status, 200);
+	TEST_ERR(ack_of(&r2, &hw, &acc, &dups));
+	TEST_EQ(hw, 5);
+	TEST_EQ(acc, 2);
+	TEST_EQ(dups, 2);
+	tresp_clear(&r2);
+	free(body2);
+	body2 = NULL;
+	/* overlap whose stored part differs: conflict */
+	push_body(4, 6, 4, &body2, &len2);
+	TEST_ERR(tnode_do(f.port, &n, "/v1/push", body2, len2, &r2));
+	TEST_EQ(r2.status, 409);
+	TEST_EQ(tresp_code(&r2, NULL), WERR_CONFLICT);
+	tresp_clear(&r2);
+	TEST_ERR(f.srv.be->stats(f.srv.store, &st));
+	TEST_EQ(st.nentities, 1);
+	TEST_EQ(st.entities[0].records, 5);
+	TEST_EQ(st.alerts, 2);
+	TEST_EQ(st.nodes[0].hw, 5);
+	TEST_EQ(st.nodes[0].outbox_last, 10);
+out:
+	sstats_clear(&st);
+	free(body);
+	free(body2);
+	tresp_clear(&r);
+	tresp_clear(&r2);
+	fix_stop(&f);
+	return err;
+}
+
+static int
+test_auth_errors(void)
+{
+	struct fix f;
+	struct tresp r;
+	struct tnode n, bad;
+	uint8_t *body = NULL;
+	uint64_t detail;
+	size_t len;
+	int err = 0;
+
+	memset(&r, 0, sizeof(r));
+	make_ids();
+	TEST_ERR(fix_start(&f));
+	TEST_ERR(fix_node(&f, "north", &n, NULL));
+	push_body(1, 1, 0, &body, &len);
+	/* no headers */
+	TEST_ERR(http_do(f.port, "POST", "/v1/push", NULL, body, len, &r));
+	TEST_EQ(r.status, 401);
+	TEST_EQ(tresp_code(&r, NULL), WERR_BAD_SIGNATURE);
+	tresp_clear(&r);
+	/* signed by another key */
+	bad = n;
+	crypto_ed25519_keygen(bad.priv, bad.pub);
+	TEST_ERR(tnode_do(f.port, &bad, "/v1/push", body, len, &r));
+	TEST_EQ(r.status, 401);
+	TEST_EQ(tresp_code(&r, NULL), WERR_BAD_SIGNATURE);
+	tresp_clear(&r);
+	/* unknown node */
+	bad = n;
+	bad.id = 99;
+	TEST_ERR(tnode_do(f.port, &bad, "/v1/push", body, len, &r));
+	TEST_EQ(r.status, 401);
+	TEST_EQ(tresp_code(&r, NULL), WERR_UNKNOWN_NODE);
+	tresp_clear(&r);
+	/* good, then the same sequence replayed */
+	n.seq = 41;
+	TEST_ERR(tnode_do(f.port, &n, "/v1/push", body, len, &r));
+	TEST_EQ(r.status, 200);
+	tresp_clear(&r);
+	n.seq = 41;
+	TEST_ERR(tnode_do(f.port, &n, "/v1/push", body, len, &r));
+	TEST_EQ(r.status, 401);
+	TEST_EQ(tresp_code(&r, &detail), WERR_STALE_REQUEST);
+	TEST_EQ(detail, 42);
+	tresp_clear(&r);
+	/* a node clock ten years ahead, then ten years behind: accepted */
+	n.seq = 100;
+	n.hlc = HLC_MAKE(hlc_wall_ms() + 3650ULL * 86400 * 1000, 0);
+	TEST_ERR(tnode_do(f.port, &n, "/v1/push", body, len, &r));
+	TEST_EQ(r.status, 200);
+	tresp_clear(&r);
+	n.hlc = HLC_MAKE(hlc_wall_ms() - 3650ULL * 86400 * 1000, 0);
+	TEST_ERR(tnode_do(f.port, &n, "/v1/push", body, len, &r));
+	TEST_EQ(r.status, 200);
+	tresp_clear(&r);
+	/* revoked */
+	TEST_ERR(f.srv.be->node_revoke(f.srv.store, n.id));
+	TEST_ERR(tnode_do(f.port, &n, "/v1/push", body, len, &r));
+	TEST_EQ(r.status, 403);
+	TEST_EQ(tresp_code(&r, NULL), WERR_REVOKED);
+	tresp_clear(&r);
+	/* still serving */
+	TEST_ERR(http_do(f.port, "GET", "/v1/health", NULL, NULL, 0, &r));
+	TEST_EQ(r.status, 200);
+out:
+	free(body);
+	tresp_clear(&r);
+	fix_stop(&f);
+	return err;
+}
+
+static int
+expect_bad(struct fix *f, struct tnode *n, const char *path,
+    const void *body, size_t len, unsigned status, uint64_t code)
+{
+	struct tresp r;
+	int err = 0;
+
+	memset(&r, 0, sizeof(r));
+	TEST_ERR(tnode_do(f->port, n, path, body, len, &r));
+	if (r.status != status || tresp_code(&r, NULL) != code)
+		TEST_FAILED("body of %zu bytes to %s: %u/%llu, want %u/%llu",
+		    len, path, r.status,
+		    (unsigned long long)tresp_code(&r, NULL), status,
+		    (unsigned long long)code);
+out:
+	tresp_clear(&r);
+	return err;
+}
+
+static int
+test_bad_input(void)
+{
+	struct fix f;
+	struct tresp r;
+	struct tnode n;
+	cbor_item_t *m;
+	uint8_t *good = NULL, *b = NULL, *big = NULL;
+	size_t glen, blen, cut;
+	int err = 0;
+
+	memset(&r, 0, sizeof(r));
+	make_ids();
+	TEST_ERR(fix_start(&f));
+	TEST_ERR(fix_node(&f, "north", &n, NULL));
+	push_body(1, 2, 0, &good, &glen);
+	/* not CBOR, empty, truncated at every offset, trailing bytes */
+	TEST_ERR(expect_bad(&f, &n, "/v1/push", "hello", 5, 400, 1));
+	TEST_ERR(expect_bad(&f, &n, "/v1/push", "", 0, 400, 1));
+	for (cut = 1; cut < glen; cut += 7)
+		TEST_ERR(expect_bad(&f, &n, "/v1/push", good, cut, 400, 1));
+	b = xmalloc(glen + 1);
+	memcpy(b, good, glen);
+	b[glen] = 0x00;
+	TEST_ERR(expect_bad(&f, &n, "/v1/push", b, glen + 1, 400, 1));
+	free(b);
+	b = NULL;
+	/* wrong types: first as text; count does not match the range */
+	m = cborx_map(3);
+	cborx_map_put(m, 1, cborx_text("1"));
+	cborx_map_put(m, 2, cborx_uint(1));
+	cborx_map_put(m, 3, cborx_array(0));
+	TEST_ERR(cborx_encode(m, &b, &blen));
+	cbor_decref(&m);
+	TEST_ERR(expect_bad(&f, &n, "/v1/push", b, blen, 400, 1));
+	free(b);
+	b = NULL;
+	push_body(1, 2, 0, &b, &blen);
+	b[2] = 0x05; /* {1: 1, 2: 5, ...} with two changes */
+	TEST_ERR(expect_bad(&f, &n, "/v1/push", b, blen, 400, 1));
+	free(b);
+	b = NULL;
+	/* an array instead of a map */
+	TEST_ERR(expect_bad(&f, &n, "/v1/push", "\x82\x01\x02", 3, 400, 1));
+	TEST_ERR(expect_bad(&f, &n, "/v1/pull", "\x82\x01\x02", 3, 400, 1));
+	/* a cursor that is not ours, and one from another era */
+	TEST_ERR(expect_bad(&f, &n, "/v1/pull", "\xa1\x01\x43\x01\x02\x03", 6,
+	    400, 1));
+	TEST_ERR(expect_bad(&f, &n, "/v1/pull",
+	    "\xa1\x01\x43\x82\x01\x00", 6, 410, 14));
+	/* oversize: announced, then over the push limit */
+	big = xcalloc(1, 1024 * 1024 + 10);
+	TEST_ERR(expect_bad(&f, &n, "/v1/push", big, 1024 * 1024 + 10, 413,
+	    2));
+	TEST_ERR(expect_bad(&f, &n, "/v1/pull", big, 5000, 413, 2));
+	/* unknown route, wrong method */
+	TEST_ERR(http_do(f.port, "GET", "/v1/nothing", NULL, NULL, 0, &r));
+	TEST_EQ(r.status, 404);
+	TEST_EQ(tresp_code(&r, NULL), WERR_NOT_FOUND);
+	tresp_clear(&r);
+	TEST_ERR(http_do(f.port, "GET", "/v1/push", NULL, NULL, 0, &r));
+	TEST_EQ(r.status, 405);
+	TEST_EQ(tresp_code(&r, NULL), WERR_METHOD);
+	tresp_clear(&r);
+	/* raw garbage instead of HTTP */
+	{
+		struct buf raw;
+
+		static const char junk[] = "\x16\x03\x01 garbage\r\n\r\n";
+
+		TEST_ERR(http_raw(f.port, junk, sizeof(junk) - 1, &raw));
+		buf_free(&raw);
+	}
+	/* and the good batch still goes through */
+	TEST_ERR(tnode_do(f.port, &n, "/v1/push", good, glen, &r));
+	TEST_EQ(r.status, 200);
+out:
+	free(good);
+	free(b);
+	free(big);
+	tresp_clear(&r);
+	fix_stop(&f);
+	return err;
+}
+
+/* Pull everything for N with pages of MAX; counts and checks origin. */
+static int
+pull_all(struct fix *f, struct tnode *n, uint64_t max, size_t *count,
+    size_t *pages, uint64_t not_origin)
+{
+	struct tresp r;
+	cbor_item_t *req, *it = NULL, *arr, *more;
+	uint8_t *body = NULL, *cursor = NULL;
+	const uint8_t *cp;
+	size_t len, clen = 0, i;
+	uint64_t origin;
+	int err = 0, again = 1;
+
+	memset(&r, 0, sizeof(r));
+	*count = *pages = 0;
+	while (again) {
+		req = cborx_map(2);
+		cborx_map_put(req, 1, cborx_bytes(cursor ? cursor : (uint8_t *)"",
+		    clen));
+		cborx_map_put(req, 2, cborx_uint(max));
+		TEST_ERR(cborx_encode(req, &body, &len));
+		cbor_decref(&req);
+		TEST_ERR(tnode_do(f->port, n, "/v1/pull", body, len, &r));
+		free(body);
+		body = NULL;
+		TEST_EQ(r.status, 200);
+		TEST_ERR(cborx_decode(r.body, r.len, r.len, &it));
+		arr = cborx_map_get(it, 1);
+		TEST_TRUE(arr != NULL && cbor_isa_array(arr));
+		for (i = 0; i < cbor_array_size(arr); i++) {
+			TEST_ERR(cborx_get_uint(cbor_array_handle(
+						    cbor_array_handle(arr)[i])[4],
+			    &origin));
+			TEST_TRUE(origin != not_origin);
+		}
+		*count += cbor_array_size(arr);
+		(*pages)++;
+		TEST_ERR(cborx_map_bytes(it, 2, 64, &cp, &clen));
+		free(cursor);
+		cursor = xmemdup(cp, clen);
+		more = cborx_map_get(it, 3);
+		TEST_TRUE(more != NULL && cbor_is_bool(more));
+		again = cbor_get_bool(more);
+		cbor_decref(&it);
+		tresp_clear(&r);
+		TEST_TRUE(*pages < 100);
+	}
+out:
+	if (it != NULL)
+		cbor_decref(&it);
+	free(body);
+	free(cursor);
+	tresp_clear(&r);
+	return err;
+}
+
+static int
+test_pull_scope(void)
+{
+	struct fix f;
+	struct tresp r;
+	struct tnode a, b, c;
+	uint8_t *body = NULL;
+	size_t len, count, pages;
+	int err = 0;
+
+	memset(&r, 0, sizeof(r));
+	make_ids();
+	TEST_ERR(fix_start(&f));
+	TEST_ERR(fix_node(&f, "north", &a, NULL));
+	TEST_ERR(fix_node(&f, "north", &b, NULL));
+	TEST_ERR(fix_node(&f, "south", &c, NULL));
+	push_body(1, 7, 0, &body, &len);
+	TEST_ERR(tnode_do(f.port, &a, "/v1/push", body, len, &r));
+	TEST_EQ(r.status, 200);
+	tresp_clear(&r);
+	/* b (same region) gets a's 7 changes, in pages of 3 */
+	TEST_ERR(pull_all(&f, &b, 3, &count, &pages, b.id));
+	TEST_EQ(count, 7);
+	TEST_EQ(pages, 3);
+	/* a gets none of its own, c (other region) nothing */
+	TEST_ERR(pull_all(&f, &a, 100, &count, &pages, a.id));
+	TEST_EQ(count, 0);
+	TEST_ERR(pull_all(&f, &c, 100, &count, &pages, c.id));
+	TEST_EQ(count, 0);
+out:
+	free(body);
+	tresp_clear(&r);
+	fix_stop(&f);
+	return err;
+}
+
+static int
+test_blob_resume(void)
+{
+	struct fix f;
+	struct tresp r;
+	struct tnode n;
+	cbor_item_t *m, *it = NULL;
+	uint8_t data[5000], hash[32], *body = NULL;
+	uint64_t held = 0;
+	size_t len;
+	int err = 0, step;
+	struct stat st;
+	char *path = NULL, *hex = NULL;
+
+	memset(&r, 0, sizeof(r));
+	crypto_random(data, sizeof(data));
+	crypto_sha256(data, sizeof(data), hash);
+	TEST_ERR(fix_start(&f));
+	TEST_ERR(fix_node(&f, "north", &n, NULL));
+	/* chunk 0..2000, then a wrong offset, then an empty probe, then rest */
+	for (step = 0; step < 4; step++) {
+		static const size_t off[] = { 0, 3000, 0, 2000 };
+		static const size_t cl[] = { 2000, 100, 0, 3000 };
+		static const uint64_t want[] = { 2000, 2000, 2000, 5000 };
+
+		m = cborx_map(4);
+		cborx_map_put(m, 1, cborx_bytes(hash, 32));
+		cborx_map_put(m, 2, cborx_uint(sizeof(data)));
+		cborx_map_put(m, 3, cborx_uint(off[step]));
+		cborx_map_put(m, 4, cborx_bytes(data + off[step], cl[step]));
+		TEST_ERR(cborx_encode(m, &body, &len));
+		cbor_decref(&m);
+		TEST_ERR(tnode_do(f.port, &n, "/v1/blob", body, len, &r));
+		free(body);
+		body = NULL;
+		TEST_EQ(r.status, 200);
+		TEST_ERR(cborx_decode(r.body, r.len, r.len, &it));
+		TEST_ERR(cborx_map_uint(it, 1, &held));
+		cbor_decref(&it);
+		TEST_EQ(held, want[step]);
+		tresp_clear(&r);
+	}
+	hex = hex_encode(hash, 32);
+	xasprintf(&path, "%s/blobs/%s", f.dir, hex);
+	TEST_TRUE(stat(path, &st) == 0 && st.st_size == (off_t)sizeof(data));
+out:
+	if (it != NULL)
+		cbor_decref(&it);
+	free(body);
+	free(path);
+	free(hex);
+	tresp_clear(&r);
+	fix_stop(&f);
+	return err;
+}
+
+TEST_MAIN({ "health", test_health }, { "enroll", test_enroll },
+    { "push_exactly_once", test_push_exactly_once },
+    { "auth_errors", test_auth_errors }, { "bad_input", test_bad_input },
+    { "pull_scope", test_pull_scope }, { "blob_resume", test_blob_resume })
