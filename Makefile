@@ -52,7 +52,8 @@ DEVICES_SRC := $(wildcard devices/*.c)
 KIOSK_SRC   := $(filter-out kiosk/main.c,$(wildcard kiosk/*.c))
 SERVER_SRC  := $(filter-out sync-server/main.c,$(wildcard sync-server/*.c))
 
-obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
+# Objects go under $(BUILD)/obj so they never clash with program names.
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
 LIB_COMMON  = $(BUILD)/libcommon.a
 LIB_FORMS   = $(BUILD)/libforms.a
@@ -78,7 +79,7 @@ BENCH_PROGS   := $(patsubst %.c,$(BUILD)/%,$(wildcard bench/*.c))
 
 all: $(PROGS)
 
-$(BUILD)/%.o: %.c
+$(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
@@ -95,34 +96,34 @@ $(BUILD)/lib%.a:
 KIOSK_DEPS  = $(LIB_KIOSK) $(LIB_DEVICES) $(LIB_FORMS) $(LIB_COMMON)
 SERVER_DEPS = $(LIB_SERVER) $(LIB_COMMON)
 
-$(BUILD)/kiosk: $(BUILD)/kiosk/main.o $(KIOSK_DEPS)
+$(BUILD)/kiosk: $(BUILD)/obj/kiosk/main.o $(KIOSK_DEPS)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS_KIOSK)
 
-$(BUILD)/sync-server: $(BUILD)/sync-server/main.o $(SERVER_DEPS)
+$(BUILD)/sync-server: $(BUILD)/obj/sync-server/main.o $(SERVER_DEPS)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS_SERVER)
 
-$(UNIT_TESTS): $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(LIB_FORMS) $(LIB_COMMON)
+$(UNIT_TESTS): $(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $(LIB_FORMS) $(LIB_COMMON)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS_FORMS) $(LIBS_COMMON)
 
-$(KIOSK_TESTS): $(BUILD)/tests/kiosk/%: $(BUILD)/tests/kiosk/%.o $(KIOSK_DEPS)
+$(KIOSK_TESTS): $(BUILD)/tests/kiosk/%: $(BUILD)/obj/tests/kiosk/%.o $(KIOSK_DEPS)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS_KIOSK)
 
-$(DEVICE_TESTS): $(BUILD)/tests/devices/%: $(BUILD)/tests/devices/%.o $(LIB_DEVICES) $(LIB_COMMON)
+$(DEVICE_TESTS): $(BUILD)/tests/devices/%: $(BUILD)/obj/tests/devices/%.o $(LIB_DEVICES) $(LIB_COMMON)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS_DEVICES) $(LIBS_COMMON)
 
-$(SERVER_TESTS): $(BUILD)/tests/server/%: $(BUILD)/tests/server/%.o $(SERVER_DEPS)
+$(SERVER_TESTS): $(BUILD)/tests/server/%: $(BUILD)/obj/tests/server/%.o $(SERVER_DEPS)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS_SERVER)
 
-$(TOOLS_PROGS): $(BUILD)/tests/tools/%: $(BUILD)/tests/tools/%.o $(LIB_COMMON)
+$(TOOLS_PROGS): $(BUILD)/tests/tools/%: $(BUILD)/obj/tests/tools/%.o $(LIB_COMMON)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS_COMMON)
 
 FUZZ_LINK = $(LIB_SERVER) $(LIB_DEVICES) $(LIB_FORMS) $(LIB_COMMON)
 FUZZ_LIBS = -lsqlite3 -lmicrohttpd $(LIBS_DEVICES) $(LIBS_FORMS) $(LIBS_COMMON)
-$(BUILD)/fuzz/%_replay: $(BUILD)/tests/fuzz/%_fuzzer.o $(BUILD)/tests/fuzz/replay.o $(FUZZ_LINK)
+$(BUILD)/fuzz/%_replay: $(BUILD)/obj/tests/fuzz/%_fuzzer.o $(BUILD)/obj/tests/fuzz/replay.o $(FUZZ_LINK)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(FUZZ_LIBS)
 
-$(BUILD)/bench/%: $(BUILD)/bench/%.o $(KIOSK_DEPS)
+$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(KIOSK_DEPS)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS_KIOSK)
 
 test-progs: $(PROGS) $(UNIT_TESTS) $(KIOSK_TESTS) $(DEVICE_TESTS) \
