@@ -1,0 +1,89 @@
+/*
+ * The red flag: opened over the visit as soon as NEWS2 reaches 7 or a
+ * single parameter scores 3.  It says what was found and what the RCP
+ * chart asks for, in red and with "!!" so it does not rely on colour.
+ * The alert is already recorded in the store; F9 records that the CHW
+ * has seen it.  Esc goes back without acknowledging: the banner stays on
+ * the visit and home screens until F9.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "ui.h"
+
+static void
+alert_enter(struct ui *ui)
+{
+	ui->vitals.alert_shown = 1;
+}
+
+static void
+alert_draw(struct ui *ui)
+{
+	const struct news2_result *r = &ui->vitals.r;
+	const struct news2_range *rg;
+	char line[200];
+	int y, i, n = 0;
+
+	for (y = 2; y <= 4; y++)
+		ui_bar(y, UI_C_DANGER);
+	ui_center(3, UI_C_DANGER, "!! RED FLAG !!  NEWS2 %s%d  risk %s",
+	    r->complete ? "" : "at least ", r->score,
+	    news2_risk_name(r->risk));
+	ui_text(6, 2, UI_C_NORMAL, "Patient: %s %s",
+	    ui->patient.given ? ui->patient.given : "",
+	    ui->patient.family ? ui->patient.family : "");
+	line[0] = '\0';
+	for (i = 0; i < NEWS2_NPARAM; i++) {
+		if (r->points[i] != 3)
+			continue;
+		rg = news2_range(i);
+		n += snprintf(line + strlen(line), sizeof(line) - strlen(line),
+		    "%s%s", n ? ", " : "", rg->label) > 0;
+	}
+	if (n > 0)
+		ui_text(7, 2, UI_C_WARN, "!  Scored 3: %s", line);
+	ui_text(9, 2, UI_C_NORMAL, "What to do now (RCP NEWS2 chart 4):");
+	y = ui_wrap(10, 4, 72, 4, UI_C_NORMAL, news2_risk_response(r->risk,
+	    r->score));
+	ui_text(y + 1, 4, UI_C_NORMAL, "Monitoring: %s",
+	    news2_risk_monitoring(r->risk, r->score));
+	if (r->risk == NEWS2_RISK_HIGH)
+		ui_text(y + 3, 2, UI_C_WARN, "!  Call the emergency number for "
+					     "this clinic now.");
+	else
+		ui_text(y + 3, 2, UI_C_WARN, "!  Tell the clinician now.");
+	ui_text(19, 2, UI_C_DANGER, "!! Press F9 to acknowledge that you "
+				    "have seen this alert.");
+	ui_text(20, 2, UI_C_DIM, "Esc: back to the visit without "
+				 "acknowledging (the alert stays).");
+}
+
+static enum ui_result
+alert_key(struct ui *ui, enum ui_action a, int ch)
+{
+	(void)ch;
+	switch (a) {
+	case UI_A_ACK:
+		if (ui_vitals_ack(ui) != 0) {
+			ui_message(ui, UI_MSG_DANGER, "Acknowledgement not "
+						      "saved: try again.");
+			return UI_REDRAW;
+		}
+		ui_message(ui, UI_MSG_OK, "Red flag acknowledged.");
+		return UI_BACK;
+	case UI_A_BACK:
+		return UI_BACK;
+	default:
+		return UI_UNHANDLED;
+	}
+}
+
+const struct screen screen_alert = {
+	"alert",
+	"RED FLAG",
+	alert_enter,
+	alert_draw,
+	alert_key,
+	NULL,
+};

@@ -1,0 +1,161 @@
+/*
+ * Home: the patients seen on this kiosk today (this session), the device,
+ * sync status, and the red flag waiting for acknowledgement.  From here
+ * a CHW finds or registers a patient.  Sync status is a placeholder until
+ * the sync client lands: it says so rather than inventing an age.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "ui.h"
+
+static int sel;
+
+static void
+home_enter(struct ui *ui)
+{
+	(void)ui;
+	sel = 0;
+}
+
+static const char *
+dev_words(const struct ui *ui, enum ui_color *c)
+{
+	static char line[256];
+
+	*c = UI_C_OK;
+	switch (ui->dev_state) {
+	case UI_DEV_NONE:
+		*c = UI_C_DIM;
+		return "-  no device configured: type vitals in by hand";
+	case UI_DEV_IDLE:
+		snprintf(line, sizeof(line), "+  %s device attached, idle",
+		    ui->dev_name);
+		return line;
+	case UI_DEV_READING:
+		snprintf(line, sizeof(line), "+  %s device reading (%u so far)",
+		    ui->dev_name, ui->dev_readings);
+		return line;
+	case UI_DEV_DONE:
+		snprintf(line, sizeof(line), "+  %s device: session finished",
+		    ui->dev_name);
+		return line;
+	default:
+		*c = UI_C_WARN;
+		snprintf(line, sizeof(line), "!  %s device error: %s",
+		    ui->dev_name, ui->dev_error);
+		return line;
+	}
+}
+
+/* One line per patient: name, sex, age, village (never an id). */
+static void
+draw_patient(struct ui *ui, int y, int i)
+{
+	struct store_patient p;
+	char age[16] = "?";
+	const char *state = "";
+	int n;
+
+	memset(&p, 0, sizeof(p));
+	if (store_patient_get(ui->store, ui->today[i], &p) != 0) {
+		ui_text(y, 2, UI_C_DIM, "  (record not available)");
+		return;
+	}
+	if ((n = ui_age_years(p.birth_date)) >= 0)
+		snprintf(age, sizeof(age), "%d", n);
+	if (ui->have_patient && strcmp(ui->patient.id, p.id) == 0)
+		state = ui->vitals.alert_pending ? "!! red flag" : "* in visit";
+	ui_text(y, 2, i == sel ? UI_C_FOCUS : UI_C_NORMAL,
+	    "%c %-18.18s %-16.16s %-2.1s %3s %-16.16s %s", i == sel ? '>' : ' ',
+	    p.given ? p.given : "", p.family ? p.family : "",
+	    p.sex ? p.sex : "", age, p.village ? p.village : "", state);
+	store_patient_clear(&p);
+}
+
+static void
+home_draw(struct ui *ui)
+{
+	enum ui_color c;
+	const char *d;
+	int i, y = 2, max;
+
+	ui_text(y++, 1, UI_C_TITLE, " Today's patients on this kiosk ");
+	if (ui->ntoday == 0)
+		ui_text(y++, 4, UI_C_DIM,
+		    "None yet. F3 finds a patient, F4 registers a new one.");
+	max = ui->ntoday < 10 ? ui->ntoday : 10;
+	for (i = 0; i < max; i++)
+		draw_patient(ui, y++, i);
+
+	y = 15;
+	d = dev_words(ui, &c);
+	ui_text(y++, 1, UI_C_NORMAL, "Device:");
+	ui_text(y - 1, 10, c, "%s", d);
+	ui_text(y++, 1, UI_C_NORMAL, "Sync:");
+	ui_text(y - 1, 10, UI_C_DIM,
+	    "-  not set up on this kiosk; last successful sync: never");
+	ui_text(y++, 1, UI_C_NORMAL, "Alerts:");
+	if (ui->vitals.alert_pending)
+		ui_text(y - 1, 10, UI_C_DANGER,
+		    "!! red flag not acknowledged: open the patient (Enter)");
+	else
+		ui_text(y - 1, 10, UI_C_OK, "+  none waiting");
+	ui_text(19, 1, UI_C_DIM, "F3 or / find a patient   F4 register   "
+				 "Up/Down + Enter open   F12 lock");
+}
+
+static enum ui_result
+home_key(struct ui *ui, enum ui_action a, int ch)
+{
+	struct store_patient p;
+	int err;
+
+	(void)ch;
+	switch (a) {
+	case UI_A_FIND:
+		return ui_goto(ui, &screen_find);
+	case UI_A_NEW:
+		return ui_goto(ui, &screen_register);
+	case UI_A_UP:
+		if (sel > 0)
+			sel--;
+		return UI_REDRAW;
+	case UI_A_DOWN:
+		if (sel + 1 < ui->ntoday && sel < 9)
+			sel++;
+		return UI_REDRAW;
+	case UI_A_ENTER:
+		if (ui->ntoday == 0)
+			return UI_HANDLED;
+		if (ui->have_patient && strcmp(ui->patient.id,
+		    ui->today[sel]) == 0)
+			return ui_goto(ui, &screen_vitals);
+		memset(&p, 0, sizeof(p));
+		if ((err = store_patient_get(ui->store, ui->today[sel],
+		    &p)) != 0) {
+			ui_message(ui, UI_MSG_WARN, "Cannot open: %s",
+			    ui_strerror(err));
+			return UI_REDRAW;
+		}
+		ui_session_patient(ui, &p);
+		store_patient_clear(&p);
+		sel = 0;
+		return ui_goto(ui, &screen_vitals);
+	case UI_A_QUIT:
+		return UI_QUIT;
+	case UI_A_BACK:
+		return UI_HANDLED;
+	default:
+		return UI_UNHANDLED;
+	}
+}
+
+const struct screen screen_home = {
+	"home",
+	"Home",
+	home_enter,
+	home_draw,
+	home_key,
+	NULL,
+};

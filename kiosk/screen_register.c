@@ -1,0 +1,224 @@
+/*
+ * Register a patient.  Before creating the record the screen looks for a
+ * probable duplicate (names within two typos and the same birth year, or
+ * the same phone number) and shows it: Enter then opens the existing
+ * record, F2 again registers the new one anyway.  The store checks the
+ * fields and its words are shown as they are.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "str.h"
+#include "ui.h"
+
+enum { F_GIVEN, F_FAMILY, F_SEX, F_BIRTH, F_PHONE, F_VILLAGE, F_NATID, NF };
+
+static const char *const labels[NF] = { "Given name", "Family name",
+	"Sex (f/m/o)", "Birth date/year", "Phone", "Village", "National id" };
+
+static struct {
+	struct ui_field f[NF];
+	int focus;
+	int dup;			/* a probable duplicate is shown */
+	struct store_patient dup_p;
+} st;
+
+static void
+dup_clear(void)
+{
+	if (st.dup)
+		store_patient_clear(&st.dup_p);
+	memset(&st.dup_p, 0, sizeof(st.dup_p));
+	st.dup = 0;
+}
+
+static void
+reg_enter(struct ui *ui)
+{
+	char *sp;
+	int i;
+
+	for (i = 0; i < NF; i++)
+		ui_field_clear(&st.f[i]);
+	st.focus = 0;
+	dup_clear();
+	/* a name typed on the find screen: "given family" */
+	if (ui->prefill[0] != '\0') {
+		sp = strchr(ui->prefill, ' ');
+		if (sp != NULL) {
+			*sp = '\0';
+			ui_field_set(&st.f[F_FAMILY], sp + 1);
+		}
+		ui_field_set(&st.f[F_GIVEN], ui->prefill);
+		ui->prefill[0] = '\0';
+	}
+}
+
+static void
+reg_leave(struct ui *ui)
+{
+	int i;
+
+	(void)ui;
+	for (i = 0; i < NF; i++)
+		ui_field_clear(&st.f[i]);
+	dup_clear();
+}
+
+static void
+reg_draw(struct ui *ui)
+{
+	const struct store_patient *d = &st.dup_p;
+	int i;
+
+	(void)ui;
+	ui_text(2, 2, UI_C_NORMAL, "New patient. Given and family name are "
+				   "needed; the rest helps find them again.");
+	for (i = 0; i < NF; i++)
+		ui_field_draw(4 + i * 2, 2, labels[i], 36, &st.f[i],
+		    i == st.focus, 0);
+	if (st.dup) {
+		ui_text(18, 2, UI_C_DANGER, "!! Probably already registered: "
+					    "%s %s, born %s, %s",
+		    d->given ? d->given : "", d->family ? d->family : "",
+		    d->birth_date ? d->birth_date : "?",
+		    d->village ? d->village : "");
+		ui_text(19, 2, UI_C_WARN,
+		    "!  Enter: open that record.  F2: register a new "
+		    "patient anyway.");
+	} else
+		ui_text(19, 2, UI_C_DIM, "Tab/Enter next field   F2 save   "
+					 "Esc cancel");
+}
+
+static int
+same_year(const char *a, const char *b)
+{
+	return a == NULL || b == NULL || strlen(a) < 4 || strlen(b) < 4 ||
+	    strncmp(a, b, 4) == 0;
+}
+
+/* Keep RES[I] as the duplicate shown; frees the rest of RES. */
+static void
+keep(struct store_patient *res, size_t n, size_t i)
+{
+	st.dup_p = res[i];
+	memset(&res[i], 0, sizeof(res[i]));
+	store_patient_free_array(res, n);
+	st.dup = 1;
+}
+
+/* Look for a probable duplicate of what was typed: names within two typos
+ * and a compatible birth year, or the same phone.  1 when one is shown. */
+static int
+find_duplicate(struct ui *ui)
+{
+	struct store_patient *res = NULL;
+	char q[2 * UI_FIELD_MAX + 2];
+	const char *birth = st.f[F_BIRTH].len ? st.f[F_BIRTH].buf : NULL;
+	size_t n = 0, i;
+
+	snprintf(q, sizeof(q), "%s %s", st.f[F_GIVEN].buf, st.f[F_FAMILY].buf);
+	if (store_patient_find(ui->store, q, 10, &res, &n) == 0) {
+		for (i = 0; i < n; i++)
+			if (res[i].given != NULL && res[i].family != NULL &&
+			    str_edit_distance(res[i].given, st.f[F_GIVEN].buf,
+				2) <= 2 &&
+			    str_edit_distance(res[i].family,
+				st.f[F_FAMILY].buf, 2) <= 2 &&
+			    same_year(res[i].birth_date, birth)) {
+				keep(res, n, i);
+				return 1;
+			}
+		store_patient_free_array(res, n);
+	}
+	res = NULL;
+	n = 0;
+	if (st.f[F_PHONE].len >= 6 && store_patient_find(ui->store,
+	    st.f[F_PHONE].buf, 1, &res, &n) == 0) {
+		if (n > 0) {
+			keep(res, n, 0);
+			return 1;
+		}
+		store_patient_free_array(res, n);
+	}
+	return 0;
+}
+
+static enum ui_result
+save(struct ui *ui)
+{
+	struct store_patient p;
+	char *cause = NULL;
+	int err;
+
+	if (st.f[F_GIVEN].len == 0 || st.f[F_FAMILY].len == 0) {
+		st.focus = st.f[F_GIVEN].len == 0 ? F_GIVEN : F_FAMILY;
+		ui_message(ui, UI_MSG_WARN, "Type the given and family name.");
+		return UI_REDRAW;
+	}
+	if (!st.dup && find_duplicate(ui)) {
+		ui_message(ui, UI_MSG_WARN, "Check this is not the same person.");
+		return UI_REDRAW;
+	}
+	memset(&p, 0, sizeof(p));
+	p.given = st.f[F_GIVEN].buf;
+	p.family = st.f[F_FAMILY].buf;
+	p.sex = (char *)ui_sex_value(st.f[F_SEX].buf);
+	p.birth_date = st.f[F_BIRTH].len ? st.f[F_BIRTH].buf : NULL;
+	p.phone = st.f[F_PHONE].len ? st.f[F_PHONE].buf : NULL;
+	p.village = st.f[F_VILLAGE].len ? st.f[F_VILLAGE].buf : NULL;
+	p.national_id = st.f[F_NATID].len ? st.f[F_NATID].buf : NULL;
+	err = store_patient_add(ui->store, &p, NULL, &cause);
+	if (err != 0) {
+		ui_message(ui, UI_MSG_DANGER, "Not saved: %s",
+		    cause != NULL ? cause : ui_strerror(err));
+		free(cause);
+		dup_clear();
+		return UI_REDRAW;
+	}
+	ui_session_patient(ui, &p);
+	ui_message(ui, UI_MSG_OK, "Registered %s %s.", p.given, p.family);
+	return ui_replace(ui, &screen_vitals);
+}
+
+static enum ui_result
+reg_key(struct ui *ui, enum ui_action a, int ch)
+{
+	switch (a) {
+	case UI_A_SAVE:
+		return save(ui);
+	case UI_A_ENTER:
+		if (st.dup) {
+			ui_session_patient(ui, &st.dup_p);
+			ui_message(ui, UI_MSG_OK, "Opened the existing record.");
+			return ui_replace(ui, &screen_vitals);
+		}
+		/* Enter moves on like Tab */
+		/* FALLTHROUGH */
+	case UI_A_NEXT:
+	case UI_A_DOWN:
+		st.focus = (st.focus + 1) % NF;
+		return UI_REDRAW;
+	case UI_A_PREV:
+	case UI_A_UP:
+		st.focus = (st.focus + NF - 1) % NF;
+		return UI_REDRAW;
+	default:
+		if (!ui_field_key(&st.f[st.focus], a, ch))
+			return UI_UNHANDLED;
+		dup_clear(); /* what was typed changed: check again */
+		return UI_REDRAW;
+	}
+}
+
+const struct screen screen_register = {
+	"register",
+	"Register a patient",
+	reg_enter,
+	reg_draw,
+	reg_key,
+	reg_leave,
+};

@@ -1,0 +1,258 @@
+/*
+ * The device worker: while the vitals screen is open, one thread opens
+ * the configured device and blocks in dev_read(), posting each reading
+ * (or the reason it stopped) to the UI loop through a pipe.  The worker
+ * never touches curses or the store; the UI thread applies readings to
+ * the visit (kiosk/ui_vitals.c).
+ *
+ * Today this reads the virtual device ($OUTPOST_VIRTUAL_DEVICE, played
+ * from a script by devices/).  USB devices plug in here through
+ * usb_list()/driver_match()/dev_open_usb() once they are wired up; the
+ * screens need no change for that.
+ */
+#define LOG_MODULE "ui-dev"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "devices/device.h"
+#include "log.h"
+#include "str.h"
+#include "ui.h"
+#include "xmalloc.h"
+
+/*
+ * The virtual driver lands separately (devices/); until it is linked in,
+ * the worker reports "no virtual driver" instead of the kiosk failing to
+ * link.  Weak: resolved to the real function when devices/ provides it.
+ */
+extern int dev_open_virtual(struct dev **, char **) __attribute__((weak));
+
+enum { EV_OPENED = 1, EV_READING, EV_END, EV_ERROR };
+
+struct dev_event {
+	int kind;
+	int err;
+	struct dev_reading r;
+	char text[64]; /* device id, or the reason it stopped */
+};
+
+struct worker {
+	pthread_t thread;
+	atomic_int stop;
+	int fd; /* write end */
+};
+
+static void
+post(struct worker *w, const struct dev_event *ev)
+{
+	ssize_t n;
+
+	/* one event is far below PIPE_BUF, so the write is atomic */
+	do
+		n = write(w->fd, ev, sizeof(*ev));
+	while (n < 0 && errno == EINTR);
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct dev_event ev;
+	struct dev *dev = NULL;
+	char *cause = NULL;
+	int err;
+
+	memset(&ev, 0, sizeof(ev));
+	if (dev_open_virtual == NULL) {
+		ev.kind = EV_ERROR;
+		ev.err = ENOSYS;
+		str_lcpy(ev.text, "the virtual driver is not built in",
+		    sizeof(ev.text));
+		post(w, &ev);
+		return NULL;
+	}
+	if ((err = dev_open_virtual(&dev, &cause)) != 0) {
+		ev.kind = EV_ERROR;
+		ev.err = err;
+		str_lcpy(ev.text, cause != NULL ? cause : ui_strerror(err),
+		    sizeof(ev.text));
+		free(cause);
+		post(w, &ev);
+		return NULL;
+	}
+	ev.kind = EV_OPENED;
+	str_lcpy(ev.text, dev_id(dev), sizeof(ev.text));
+	post(w, &ev);
+	while (!atomic_load(&w->stop)) {
+		memset(&ev, 0, sizeof(ev));
+		err = dev_read(dev, &ev.r, &cause);
+		if (atomic_load(&w->stop))
+			break;
+		if (err == ETIMEDOUT)
+			continue;
+		if (err != 0) {
+			ev.kind = err == ENODATA ? EV_END : EV_ERROR;
+			ev.err = err;
+			str_lcpy(ev.text, cause != NULL ? cause :
+			    ui_strerror(err), sizeof(ev.text));
+			free(cause);
+			cause = NULL;
+			post(w, &ev);
+			break;
+		}
+		ev.kind = EV_READING;
+		post(w, &ev);
+	}
+	free(cause);
+	dev_close(dev);
+	return NULL;
+}
+
+void
+ui_devices_init(struct ui *ui)
+{
+	const char *v = getenv("OUTPOST_VIRTUAL_DEVICE");
+
+	if (v != NULL && v[0] != '\0') {
+		ui->dev_state = UI_DEV_IDLE;
+		str_lcpy(ui->dev_name, "virtual", sizeof(ui->dev_name));
+	} else {
+		ui->dev_state = UI_DEV_NONE;
+		ui->dev_name[0] = '\0';
+	}
+}
+
+void
+ui_devices_start(struct ui *ui)
+{
+	struct worker *w;
+
+	if (ui->dev_worker != NULL || ui->dev_state == UI_DEV_NONE)
+		return;
+	if (pipe2(ui->dev_pipe, O_CLOEXEC) != 0) {
+		log_warn("pipe");
+		ui->dev_pipe[0] = ui->dev_pipe[1] = -1;
+		return;
+	}
+	w = xcalloc(1, sizeof(*w));
+	atomic_init(&w->stop, 0);
+	w->fd = ui->dev_pipe[1];
+	if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
+		log_warnx("cannot start the device thread");
+		close(ui->dev_pipe[0]);
+		close(ui->dev_pipe[1]);
+		ui->dev_pipe[0] = ui->dev_pipe[1] = -1;
+		free(w);
+		return;
+	}
+	ui->dev_worker = w;
+	ui->dev_state = UI_DEV_READING;
+	ui->dev_error[0] = '\0';
+	ui->dev_readings = 0;
+	log_info("device worker started");
+}
+
+void
+ui_devices_stop(struct ui *ui)
+{
+	struct worker *w = ui->dev_worker;
+
+	if (w == NULL)
+		return;
+	atomic_store(&w->stop, 1);
+	pthread_join(w->thread, NULL);
+	free(w);
+	ui->dev_worker = NULL;
+	close(ui->dev_pipe[0]);
+	close(ui->dev_pipe[1]);
+	ui->dev_pipe[0] = ui->dev_pipe[1] = -1;
+	if (ui->dev_state != UI_DEV_NONE)
+		ui->dev_state = UI_DEV_IDLE;
+	log_info("device worker stopped");
+}
+
+/* Apply one reading to the visit: each value that NEWS2 or the BP panel
+ * uses.  A reading that fails the device module's own checks is dropped
+ * with a message, never shown as a number. */
+static void
+apply_reading(struct ui *ui, const struct dev_reading *r)
+{
+	const char *cause = NULL;
+	char *why = NULL;
+	size_t i;
+	int p;
+
+	if (r->flags & DEV_FLAG_FINGER_OUT) {
+		ui_message(ui, UI_MSG_WARN, "Oximeter: finger out of the probe.");
+		return;
+	}
+	if (dev_reading_check(r, &why) != 0) {
+		ui_message(ui, UI_MSG_WARN, "Device reading refused: %s",
+		    why != NULL ? why : "implausible");
+		free(why);
+		return;
+	}
+	for (i = 0; i < r->n; i++) {
+		switch (r->v[i].quantity) {
+		case DEV_Q_SPO2:
+			p = NEWS2_SPO2;
+			break;
+		case DEV_Q_PULSE:
+			p = NEWS2_PULSE;
+			break;
+		case DEV_Q_SYS:
+			p = NEWS2_SBP;
+			break;
+		case DEV_Q_TEMP:
+			p = NEWS2_TEMP;
+			break;
+		case DEV_Q_DIA:
+			ui_vitals_set_dia(ui, (int)(r->v[i].value + 0.5), 1);
+			continue;
+		default:
+			continue; /* glucose, weight...: not NEWS2 */
+		}
+		if (ui_vitals_set(ui, p, r->v[i].value, 1, &cause) != 0)
+			ui_message(ui, UI_MSG_WARN, "Device value refused: %s",
+			    cause);
+	}
+	ui->dev_readings++;
+}
+
+int
+ui_devices_drain(struct ui *ui)
+{
+	struct dev_event ev;
+	ssize_t n;
+	int changed = 0;
+
+	n = read(ui->dev_pipe[0], &ev, sizeof(ev));
+	if (n != (ssize_t)sizeof(ev))
+		return 0;
+	changed = 1;
+	switch (ev.kind) {
+	case EV_OPENED:
+		ui->dev_state = UI_DEV_READING;
+		log_info("device %s open", ev.text);
+		break;
+	case EV_READING:
+		if (ui->have_patient)
+			apply_reading(ui, &ev.r);
+		break;
+	case EV_END:
+		ui->dev_state = UI_DEV_DONE;
+		break;
+	default:
+		ui->dev_state = UI_DEV_ERROR;
+		str_lcpy(ui->dev_error, ev.text, sizeof(ui->dev_error));
+		log_warnx("device stopped: %d", ev.err);
+		break;
+	}
+	return changed;
+}

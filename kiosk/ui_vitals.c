@@ -1,0 +1,225 @@
+/*
+ * Vital signs for the visit in hand: each value (typed or from a device)
+ * is range-checked, stored at once as an observation of the visit, and
+ * NEWS2 is scored again.  A red flag (aggregate 7 or more, or a 3 in one
+ * parameter) is recorded as a store alert the CHW must acknowledge; a
+ * higher risk band later raises a new alert.  No curses here, and no
+ * values in the log.
+ */
+#define LOG_MODULE "vitals"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "devices/device.h"
+#include "log.h"
+#include "ui.h"
+
+void
+ui_vitals_reset(struct ui_vitals *v)
+{
+	memset(v, 0, sizeof(*v));
+	v->in.age = -1;
+	v->r.risk = NEWS2_RISK_LOW;
+}
+
+/* Codes and units: the device module's table where it has the quantity,
+ * LOINC for the rest. */
+static void
+obs_code(enum news2_param p, struct store_obs *o)
+{
+	const struct dev_quantity_info *qi = NULL;
+
+	switch (p) {
+	case NEWS2_RR:
+		o->loinc = "9279-1";
+		o->unit = "/min";
+		return;
+	case NEWS2_SPO2:
+		qi = dev_quantity_info(DEV_Q_SPO2);
+		break;
+	case NEWS2_SBP:
+		qi = dev_quantity_info(DEV_Q_SYS);
+		break;
+	case NEWS2_PULSE:
+		qi = dev_quantity_info(DEV_Q_PULSE);
+		break;
+	case NEWS2_TEMP:
+		qi = dev_quantity_info(DEV_Q_TEMP);
+		break;
+	case NEWS2_ACVPU:
+		o->loinc = "67775-7"; /* level of responsiveness (AVPU) */
+		o->unit = "{score}";
+		return;
+	default:
+		o->loinc = "3150-0"; /* inhaled oxygen: text air/oxygen */
+		o->unit = "{boolean}";
+		return;
+	}
+	if (qi != NULL) {
+		o->loinc = qi->loinc;
+		o->unit = qi->unit;
+		o->panel = qi->panel;
+	}
+}
+
+static void
+check_red_flag(struct ui *ui)
+{
+	struct ui_vitals *v = &ui->vitals;
+	char detail[96];
+	int err;
+
+	if (!v->r.applicable || !v->r.red_flag ||
+	    (v->alert_raised && (int)v->r.risk <= v->alert_raised))
+		return;
+	snprintf(detail, sizeof(detail), "NEWS2 %d%s, risk %s%s",
+	    v->r.score, v->r.complete ? "" : " so far",
+	    news2_risk_name(v->r.risk),
+	    v->r.single3 ? ", a 3 in one parameter" : "");
+	v->alert_raised = (int)v->r.risk;
+	v->alert_pending = 1;
+	v->alert_shown = 0;
+	v->alert_id[0] = '\0';
+	if (ui->store == NULL || !ui->have_patient)
+		return;
+	err = store_alert_raise(ui->store, ui->patient.id,
+	    ui->encounter_id[0] ? ui->encounter_id : NULL, "news2",
+	    v->r.score, detail, v->alert_id);
+	if (err != 0) {
+		log_warnx("alert raise: %d", err);
+		v->alert_id[0] = '\0';
+	} else
+		log_info("red flag raised: alert %s", v->alert_id);
+}
+
+void
+ui_vitals_rescore(struct ui *ui)
+{
+	struct ui_vitals *v = &ui->vitals;
+	const char *cause = NULL;
+
+	if (news2_score(&v->in, &v->r, &cause) != 0) {
+		/* values are checked before they get here */
+		log_warnx("rescore: %s", cause);
+		return;
+	}
+	check_red_flag(ui);
+}
+
+int
+ui_vitals_set(struct ui *ui, enum news2_param p, double value,
+    int from_device, const char **cause)
+{
+	struct ui_vitals *v = &ui->vitals;
+	const struct news2_range *rg = news2_range(p);
+	struct news2_input in = v->in;
+	struct news2_result r;
+	struct store_obs o;
+	int err;
+
+	if (rg == NULL)
+		return EINVAL;
+	switch (p) {
+	case NEWS2_RR:
+		in.rr = (int)value;
+		break;
+	case NEWS2_SPO2:
+		in.spo2 = (int)value;
+		break;
+	case NEWS2_AIR_O2:
+		in.oxygen = value != 0;
+		break;
+	case NEWS2_SBP:
+		in.sbp = (int)value;
+		break;
+	case NEWS2_PULSE:
+		in.pulse = (int)value;
+		break;
+	case NEWS2_ACVPU:
+		in.acvpu = (int)value;
+		break;
+	default:
+		in.temp = value;
+		break;
+	}
+	in.have |= 1u << p;
+	/* check the value alone, whatever the age */
+	in.age = -1;
+	in.pregnant = 0;
+	if ((err = news2_score(&in, &r, cause)) != 0)
+		return err;
+	in.age = v->in.age;
+	in.pregnant = v->in.pregnant;
+	v->in = in;
+	if (from_device)
+		v->from_device |= 1u << p;
+	else
+		v->from_device &= ~(1u << p);
+
+	if (ui->store != NULL && ui->have_patient &&
+	    (err = ui_session_encounter(ui, "vitals")) == 0) {
+		memset(&o, 0, sizeof(o));
+		obs_code(p, &o);
+		o.value = value;
+		if (p == NEWS2_ACVPU)
+			o.text = triage_acvpu_name((int)value);
+		else if (p == NEWS2_AIR_O2)
+			o.text = value != 0 ? "oxygen" : "air";
+		o.device_id = from_device ? ui->dev_name : NULL;
+		err = store_obs_add(ui->store, ui->encounter_id, &o);
+		if (err != 0)
+			log_warnx("obs add: %d", err);
+	}
+	ui_vitals_rescore(ui);
+	if (err != 0 && cause != NULL)
+		*cause = ui_strerror(err);
+	return err;
+}
+
+int
+ui_vitals_set_dia(struct ui *ui, int dia, int from_device)
+{
+	const struct dev_quantity_info *qi = dev_quantity_info(DEV_Q_DIA);
+	struct store_obs o;
+	int err;
+
+	if (qi == NULL || dia < qi->min || dia > qi->max)
+		return EINVAL;
+	/* diastolic below systolic, as devices/ checks a reading */
+	if ((ui->vitals.in.have & (1u << NEWS2_SBP)) &&
+	    dia >= ui->vitals.in.sbp)
+		return EINVAL;
+	ui->vitals.dia = dia;
+	if (ui->store == NULL || !ui->have_patient ||
+	    (err = ui_session_encounter(ui, "vitals")) != 0)
+		return 0;
+	memset(&o, 0, sizeof(o));
+	o.loinc = qi->loinc;
+	o.unit = qi->unit;
+	o.panel = qi->panel;
+	o.value = dia;
+	o.device_id = from_device ? ui->dev_name : NULL;
+	if ((err = store_obs_add(ui->store, ui->encounter_id, &o)) != 0)
+		log_warnx("obs add: %d", err);
+	return err;
+}
+
+int
+ui_vitals_ack(struct ui *ui)
+{
+	struct ui_vitals *v = &ui->vitals;
+	int err = 0;
+
+	if (!v->alert_pending)
+		return 0;
+	if (ui->store != NULL && v->alert_id[0] != '\0' &&
+	    (err = store_alert_ack(ui->store, v->alert_id)) != 0) {
+		log_warnx("alert ack: %d", err);
+		return err;
+	}
+	v->alert_pending = 0;
+	log_info("red flag acknowledged: alert %s", v->alert_id);
+	return 0;
+}
