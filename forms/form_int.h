@@ -1,0 +1,164 @@
+/*
+ * Internals of the forms engine shared by form_load.c (parsing a
+ * definition), form.c (the live record) and form_io.c (submission and
+ * drafts).  Not a public header: callers use form.h.
+ */
+#ifndef FORMS_FORM_INT_H
+#define FORMS_FORM_INT_H
+
+#include <libxml/tree.h>
+#include <libxml/xpath.h>
+
+#include "form.h"
+#include "xfn.h"
+
+#define NS_JR "http://openrosa.org/javarosa"
+#define NS_ORX "http://openrosa.org/xforms"
+#define NS_ODK "http://www.opendatakit.org/xforms"
+#define NS_XF "http://www.w3.org/2002/xforms"
+#define NS_XHTML "http://www.w3.org/1999/xhtml"
+
+/* A compiled, rewritten expression. */
+struct cexpr {
+	char *src;
+	xmlXPathCompExprPtr comp;
+	char **deps;
+	size_t ndeps;
+	int deps_unknown;
+	int is_volatile;
+};
+
+/* Label or hint: an itext id, or literal text with <output> parts. */
+struct tpart {
+	char *lit;          /* NULL for an output */
+	struct cexpr *expr; /* output value */
+};
+
+struct text {
+	struct tpart *parts;
+	size_t n;
+};
+
+struct label {
+	char *itext_id;
+	struct text inl;
+	int present;
+};
+
+struct itext_entry {
+	char *id;
+	struct text text;
+};
+
+struct itext_lang {
+	char *lang;
+	struct itext_entry *e;
+	size_t n;
+};
+
+struct bind {
+	char *path;
+	char *id;
+	enum form_type type;
+	struct cexpr *relevant, *required, *constraint, *calculate, *readonly;
+	struct label required_msg, constraint_msg;
+	char *preload, *preload_params;
+	int line;
+};
+
+struct setvalue {
+	char *event;
+	char *ref;            /* generic absolute path */
+	struct cexpr *value;  /* NULL: LITERAL */
+	char *literal;
+	int line;
+};
+
+struct choice_def {
+	char *value;
+	struct label label;
+};
+
+struct control {
+	enum form_kind kind;
+	char *path;           /* generic absolute; NULL for label-only groups */
+	struct bind *bind;
+	struct label label, hint;
+	char *appearance;
+	int hidden, field_list;
+	struct choice_def *items;
+	size_t nitems;
+	struct cexpr *itemset, *item_value, *item_label;
+	struct control *kids;
+	size_t nkids;
+	int repeat;           /* index into form->repeats, or -1 */
+	double start, end, step;
+	struct setvalue *actions; /* xforms-value-changed */
+	size_t nactions;
+	int line;
+};
+
+struct repeat_def {
+	char *path;
+	xmlNodePtr tmpl;      /* clone source, in form->tmpl_doc */
+	char *prev_name;      /* preceding sibling element name, for a 1st add */
+	struct cexpr *count;
+	int no_add_remove;
+	struct setvalue *on_new;
+	size_t non_new;
+	int line;
+};
+
+struct secondary {
+	char *id;
+	xmlDocPtr doc;
+};
+
+struct form {
+	xmlDocPtr def;        /* the form document as parsed */
+	xmlDocPtr inst;       /* the live record, default namespace removed */
+	xmlDocPtr tmpl_doc;   /* repeat templates */
+	struct secondary *secs;
+	size_t nsecs;
+	char *id, *version, *title;
+	struct bind *binds;
+	size_t nbinds;
+	struct control root;
+	size_t ncontrols;
+	struct repeat_def *repeats;
+	size_t nrepeats;
+	struct setvalue *setvalues; /* model-level */
+	size_t nsetvalues;
+	struct itext_lang *langs;
+	size_t nlangs, lang;
+	char **lang_names;    /* lent by form_languages */
+	char **warnings;
+	size_t nwarnings;
+	xmlXPathContextPtr xp;
+	struct xfn_env env;
+	char *prop_deviceid, *prop_username, *prop_email, *prop_phone;
+	int started;
+	xmlNodePtr fresh;     /* new repeat instance being initialised */
+	size_t nevals;        /* evaluations since load (tests, bench) */
+	char iid[128];        /* lent by form_instance_id */
+};
+
+/* form_load.c */
+int form_compile(struct form *, const char *src, const char *ctx_path,
+    struct cexpr **out, int line, char **cause);
+void form_warn(struct form *, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* form.c */
+char *form_node_gpath(xmlNodePtr);
+char *form_node_path(struct form *, xmlNodePtr);
+struct bind *form_bind_for(struct form *, xmlNodePtr);
+int form_node_relevant(struct form *, xmlNodePtr);
+char *form_node_value(xmlNodePtr);
+void form_node_set_text(xmlNodePtr, const char *);
+xmlNodePtr form_resolve(struct form *, const char *path);
+int form_recalc_all(struct form *, int include_volatile);
+char *form_label_text(struct form *, const struct label *, xmlNodePtr);
+void form_strip_instance(xmlNodePtr);
+
+#endif

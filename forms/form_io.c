@@ -1,0 +1,192 @@
+/*
+ * What leaves the engine as XML: the OpenRosa record (research/
+ * forms-interop.md §3.1: the primary instance root with its id/version
+ * attributes, repeat templates gone, non-relevant nodes and their
+ * descendants removed, empty nodes kept) and drafts (the whole working
+ * instance plus the chosen language) that form_draft_restore reads back
+ * after a crash.  No encryption here: the kiosk store encrypts at rest.
+ */
+#define LOG_MODULE "forms"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libxml/parser.h>
+
+#include "form_int.h"
+#include "log.h"
+#include "xmalloc.h"
+
+#define DRAFT_ROOT "outpost-form-draft"
+#define DRAFT_MAX_BYTES (8 * 1024 * 1024)
+
+void form_preloads(struct form *, int at_end);
+
+static char *
+dump(xmlDocPtr doc)
+{
+	xmlChar *mem = NULL;
+	int len = 0;
+	char *r;
+
+	xmlDocDumpFormatMemoryEnc(doc, &mem, &len, "UTF-8", 1);
+	r = xstrndup(mem ? (const char *)mem : "", mem ? (size_t)len : 0);
+	xmlFree(mem);
+	return r;
+}
+
+/* Walk the live record and its copy in step; drop what is not relevant. */
+static void
+prune(struct form *f, xmlNodePtr live, xmlNodePtr copy)
+{
+	xmlNodePtr l, c, cnext;
+
+	for (l = live->children, c = copy->children; l != NULL && c != NULL;
+	    l = l->next, c = cnext) {
+		cnext = c->next;
+		if (l->type != XML_ELEMENT_NODE)
+			continue;
+		if (!form_node_relevant(f, l)) {
+			xmlUnlinkNode(c);
+			xmlFreeNode(c);
+			continue;
+		}
+		prune(f, l, c);
+	}
+}
+
+static int
+submission(struct form *f, char **xml)
+{
+	xmlDocPtr copy;
+	xmlNodePtr root = xmlDocGetRootElement(f->inst);
+
+	if (root == NULL)
+		return EINVAL;
+	copy = xmlCopyDoc(f->inst, 1);
+	prune(f, root, xmlDocGetRootElement(copy));
+	*xml = dump(copy);
+	xmlFreeDoc(copy);
+	return 0;
+}
+
+int
+form_instance_xml(struct form *f, char **xml)
+{
+	return submission(f, xml);
+}
+
+int
+form_finalize(struct form *f, char **xml, char **cause)
+{
+	struct form_issue *iss;
+	size_t n, i;
+	char *msg, *tmp;
+
+	*xml = NULL;
+	if (!f->started) {
+		xasprintf(cause, "the record was not started");
+		return EINVAL;
+	}
+	if ((n = form_validate(f, &iss)) > 0) {
+		msg = xstrdup("");
+		for (i = 0; i < n; i++) {
+			xasprintf(&tmp, "%s%s: %s\n", msg, iss[i].path,
+			    iss[i].message);
+			free(msg);
+			msg = tmp;
+		}
+		form_issues_free(iss, n);
+		*cause = msg;
+		return EINVAL;
+	}
+	form_preloads(f, 1);
+	return submission(f, xml);
+}
+
+int
+form_draft_save(struct form *f, char **xml)
+{
+	xmlDocPtr doc;
+	xmlNodePtr top, root = xmlDocGetRootElement(f->inst);
+
+	if (root == NULL)
+		return EINVAL;
+	doc = xmlNewDoc((const xmlChar *)"1.0");
+	top = xmlNewDocNode(doc, NULL, (const xmlChar *)DRAFT_ROOT, NULL);
+	xmlDocSetRootElement(doc, top);
+	xmlNewProp(top, (const xmlChar *)"form", (const xmlChar *)f->id);
+	xmlNewProp(top, (const xmlChar *)"version",
+	    (const xmlChar *)f->version);
+	if (form_language(f) != NULL)
+		xmlNewProp(top, (const xmlChar *)"lang",
+		    (const xmlChar *)form_language(f));
+	xmlAddChild(top, xmlDocCopyNode(root, doc, 1));
+	*xml = dump(doc);
+	xmlFreeDoc(doc);
+	return 0;
+}
+
+static int
+draft_fail(char **cause, const char *why)
+{
+	if (cause != NULL)
+		xasprintf(cause, "draft: %s", why);
+	return EINVAL;
+}
+
+int
+form_draft_restore(struct form *f, const char *xml, size_t len, char **cause)
+{
+	xmlDocPtr doc, inst;
+	xmlNodePtr top, rec, old;
+	xmlChar *id, *lang;
+	int err = 0;
+
+	if (len > DRAFT_MAX_BYTES)
+		return draft_fail(cause, "too large");
+	doc = xmlReadMemory(xml, (int)len, "draft.xml", NULL,
+	    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	if (doc == NULL)
+		return draft_fail(cause, "not well-formed XML");
+	top = xmlDocGetRootElement(doc);
+	if (top == NULL ||
+	    strcmp((const char *)top->name, DRAFT_ROOT) != 0) {
+		xmlFreeDoc(doc);
+		return draft_fail(cause, "not an Outpost form draft");
+	}
+	id = xmlGetProp(top, (const xmlChar *)"form");
+	if (id == NULL || strcmp((const char *)id, f->id) != 0) {
+		xmlFree(id);
+		xmlFreeDoc(doc);
+		return draft_fail(cause, "it belongs to another form");
+	}
+	xmlFree(id);
+	for (rec = top->children; rec && rec->type != XML_ELEMENT_NODE;
+	    rec = rec->next)
+		;
+	old = xmlDocGetRootElement(f->inst);
+	if (rec == NULL || old == NULL || !xmlStrEqual(rec->name, old->name)) {
+		xmlFreeDoc(doc);
+		return draft_fail(cause, "its record does not match the form");
+	}
+	inst = xmlNewDoc((const xmlChar *)"1.0");
+	xmlDocSetRootElement(inst, xmlDocCopyNode(rec, inst, 1));
+	form_strip_instance(xmlDocGetRootElement(inst));
+	/* swap documents under the same XPath context */
+	xmlFreeDoc(f->inst);
+	f->inst = inst;
+	f->env.primary = inst;
+	f->xp->doc = inst;
+	if ((lang = xmlGetProp(top, (const xmlChar *)"lang")) != NULL) {
+		(void)form_set_language(f, (const char *)lang);
+		xmlFree(lang);
+	}
+	xmlFreeDoc(doc);
+	form_recalc_all(f, 0);
+	f->started = 1;
+	log_debug("form %s: draft restored", f->id);
+	return err;
+}
