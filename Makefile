@@ -97,24 +97,31 @@ KIOSK_DEPS  = $(LIB_KIOSK) $(LIB_DEVICES) $(LIB_FORMS) $(LIB_COMMON)
 SERVER_DEPS = $(LIB_SERVER) $(LIB_COMMON)
 
 $(BUILD)/kiosk: $(BUILD)/obj/kiosk/main.o $(KIOSK_DEPS)
+	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS_KIOSK)
 
 $(BUILD)/sync-server: $(BUILD)/obj/sync-server/main.o $(SERVER_DEPS)
+	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS_SERVER)
 
 $(UNIT_TESTS): $(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $(LIB_FORMS) $(LIB_COMMON)
+	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS_FORMS) $(LIBS_COMMON)
 
 $(KIOSK_TESTS): $(BUILD)/tests/kiosk/%: $(BUILD)/obj/tests/kiosk/%.o $(KIOSK_DEPS)
+	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS_KIOSK)
 
 $(DEVICE_TESTS): $(BUILD)/tests/devices/%: $(BUILD)/obj/tests/devices/%.o $(LIB_DEVICES) $(LIB_COMMON)
+	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS_DEVICES) $(LIBS_COMMON)
 
 $(SERVER_TESTS): $(BUILD)/tests/server/%: $(BUILD)/obj/tests/server/%.o $(SERVER_DEPS)
+	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS_SERVER)
 
 $(TOOLS_PROGS): $(BUILD)/tests/tools/%: $(BUILD)/obj/tests/tools/%.o $(LIB_COMMON)
+	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS_COMMON)
 
 FUZZ_LINK = $(LIB_SERVER) $(LIB_DEVICES) $(LIB_FORMS) $(LIB_COMMON)
@@ -124,6 +131,7 @@ $(BUILD)/fuzz/%_replay: $(BUILD)/obj/tests/fuzz/%_fuzzer.o $(BUILD)/obj/tests/fu
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(FUZZ_LIBS)
 
 $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(KIOSK_DEPS)
+	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS_KIOSK)
 
 test-progs: $(PROGS) $(UNIT_TESTS) $(KIOSK_TESTS) $(DEVICE_TESTS) \

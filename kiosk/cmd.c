@@ -1,0 +1,42 @@
+/*
+ * The table of kiosk commands, listed by hand (one line per cmd_*.c file).
+ */
+#include <stdio.h>
+
+#include "cmd.h"
+
+extern const struct kiosk_cmd cmd_init;
+extern const struct kiosk_cmd cmd_user;
+extern const struct kiosk_cmd cmd_patient;
+extern const struct kiosk_cmd cmd_db;
+extern const struct kiosk_cmd cmd_seed;
+extern const struct kiosk_cmd cmd_region;
+extern const struct kiosk_cmd cmd_recover;
+extern const struct kiosk_cmd cmd_news2;
+extern const struct kiosk_cmd cmd_form;
+extern const struct kiosk_cmd cmd_ui;
+extern const struct kiosk_cmd cmd_enroll;
+extern const struct kiosk_cmd cmd_sync;
+
+const struct kiosk_cmd *const kiosk_cmds[] = {
+	&cmd_init,
+	&cmd_user,
+	&cmd_patient,
+	&cmd_db,
+	&cmd_seed,
+	&cmd_region,
+	&cmd_recover,
+	&cmd_news2,
+	&cmd_form,
+	&cmd_ui,
+	&cmd_enroll,
+	&cmd_sync,
+	NULL,
+};
+
+int
+cmd_usage(const struct kiosk_cmd *cmd)
+{
+	fprintf(stderr, "usage:\n%s", cmd->usage);
+	return 2;
+}

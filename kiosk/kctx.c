@@ -1,0 +1,265 @@
+/*
+ * The shared context of kiosk commands: reading secrets (terminal with echo
+ * off, or a descriptor for scripts), unlocking the store through the
+ * keyring, and turning error numbers into sentences a CHW can act on.
+ */
+#define LOG_MODULE "kiosk"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "keyring.h"
+#include "kctx.h"
+#include "log.h"
+#include "store.h"
+#include "xmalloc.h"
+
+#define SECRET_MAX 1024
+
+char *
+kctx_path(const struct kctx *ctx, const char *file)
+{
+	char *p;
+
+	xasprintf(&p, "%s/%s", ctx->data_dir, file);
+	return p;
+}
+
+/* One line from FD, a byte at a time so nothing after it is consumed. */
+static char *
+read_line_fd(int fd)
+{
+	char *buf = xmalloc(SECRET_MAX + 1);
+	size_t n = 0;
+	ssize_t r;
+	char c;
+
+	for (;;) {
+		r = read(fd, &c, 1);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		if (c == '\n')
+			break;
+		if (n < SECRET_MAX)
+			buf[n++] = c;
+	}
+	if (r <= 0 && n == 0) {
+		xfree_secret(buf, SECRET_MAX + 1);
+		return NULL;
+	}
+	if (n > 0 && buf[n - 1] == '\r')
+		n--;
+	buf[n] = '\0';
+	return buf;
+}
+
+char *
+kctx_read_secret(struct kctx *ctx, const char *prompt)
+{
+	struct termios old, quiet;
+	char *line;
+	int fd;
+
+	if (ctx->passphrase_fd >= 0)
+		return read_line_fd(ctx->passphrase_fd);
+	if ((fd = open("/dev/tty", O_RDWR | O_CLOEXEC)) == -1) {
+		fprintf(stderr, "kiosk: there is no terminal to ask for the "
+		    "passphrase; scripts pass it with --passphrase-fd N\n");
+		return NULL;
+	}
+	if (write(fd, prompt, strlen(prompt)) < 0)
+		log_debug("prompt write failed");
+	tcgetattr(fd, &old);
+	quiet = old;
+	quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
+	quiet.c_lflag |= ICANON;
+	tcsetattr(fd, TCSAFLUSH, &quiet);
+	line = read_line_fd(fd);
+	tcsetattr(fd, TCSAFLUSH, &old);
+	if (write(fd, "\n", 1) < 0)
+		log_debug("newline write failed");
+	close(fd);
+	return line;
+}
+
+char *
+kctx_read_new_secret(struct kctx *ctx, const char *name)
+{
+	char prompt[160], *a, *b;
+
+	snprintf(prompt, sizeof(prompt), "New passphrase or PIN for %s: ",
+	    name);
+	if ((a = kctx_read_secret(ctx, prompt)) == NULL) {
+		fprintf(stderr, "kiosk: no passphrase given\n");
+		return NULL;
+	}
+	if (strlen(a) < 4) {
+		fprintf(stderr, "kiosk: a passphrase or PIN needs at least 4 "
+		    "characters\n");
+		xfree_secret_str(a);
+		return NULL;
+	}
+	if (ctx->passphrase_fd >= 0)
+		return a;
+	snprintf(prompt, sizeof(prompt), "Type it again: ");
+	b = kctx_read_secret(ctx, prompt);
+	if (b == NULL || strcmp(a, b) != 0) {
+		fprintf(stderr, "kiosk: the two entries differ; nothing was "
+		    "changed\n");
+		xfree_secret_str(a);
+		xfree_secret_str(b);
+		return NULL;
+	}
+	xfree_secret_str(b);
+	return a;
+}
+
+const char *
+kctx_explain(int err)
+{
+	switch (err) {
+	case 0:
+		return "done";
+	case ENOSPC:
+		return "the storage is full: nothing was saved; free space "
+		       "(or replace the card) and try again";
+	case EROFS:
+		return "the storage is read-only (a failing card is often "
+		       "switched to read-only): nothing was saved; copy the "
+		       "data off with `kiosk db export` and replace the card";
+	case EIO:
+		return "the storage failed to read or write: nothing was "
+		       "saved; run `kiosk db check` and consider replacing "
+		       "the card";
+	case EBUSY:
+		return "the database is busy with another program; try again "
+		       "in a moment";
+	case EACCES:
+		return "the key does not open this database (wrong keyring "
+		       "for this data directory)";
+	case EBADMSG:
+		return "the data is damaged or was altered; run `kiosk db "
+		       "check` and restore from an export if needed";
+	case ENOENT:
+		return "not found";
+	case EEXIST:
+		return "it is already stored";
+	case EPROTO:
+		return "this data was written by a newer version of Outpost; "
+		       "update the kiosk software";
+	case EINVAL:
+		return "the input was not valid";
+	default:
+		return strerror(err);
+	}
+}
+
+/* Move failed tries recorded in the keyring into the audit log. */
+static void
+kctx_audit_failures(struct kctx *ctx)
+{
+	const struct keyring_failure *f;
+	char detail[96];
+	size_t i, n;
+
+	f = keyring_failures(ctx->keyring, &n);
+	if (n == 0)
+		return;
+	for (i = 0; i < n; i++) {
+		snprintf(detail, sizeof(detail), "at %llu",
+		    (unsigned long long)f[i].at_ms);
+		if (store_audit(ctx->store, "login-failed", "user", f[i].user,
+		    detail) != 0)
+			return; /* keep them in the keyring for next time */
+	}
+	keyring_clear_failures(ctx->keyring);
+	keyring_save(ctx->keyring);
+}
+
+int
+kctx_open(struct kctx *ctx)
+{
+	struct store_user u;
+	uint8_t key[32];
+	char prompt[160], *pass = NULL, *cause = NULL;
+	int err;
+
+	if (ctx->store != NULL)
+		return 0;
+	if ((err = keyring_load(ctx->data_dir, &ctx->keyring)) != 0) {
+		if (err == ENOENT)
+			fprintf(stderr, "kiosk: no kiosk is set up in %s; run "
+			    "`kiosk --data %s init` first\n", ctx->data_dir,
+			    ctx->data_dir);
+		else
+			fprintf(stderr, "kiosk: the keyring in %s cannot be "
+			    "read: %s\n", ctx->data_dir, kctx_explain(err));
+		return err;
+	}
+	snprintf(prompt, sizeof(prompt), "Passphrase or PIN for %s: ",
+	    ctx->user);
+	if ((pass = kctx_read_secret(ctx, prompt)) == NULL) {
+		fprintf(stderr, "kiosk: no passphrase given\n");
+		err = EACCES;
+		goto out;
+	}
+	err = keyring_unlock(ctx->keyring, ctx->user, pass, key, &cause);
+	xfree_secret_str(pass);
+	if (err != 0) {
+		fprintf(stderr, "kiosk: %s\n", cause ? cause
+		    : kctx_explain(err));
+		log_info("unlock refused (%s)", strerror(err));
+		goto out;
+	}
+	err = store_open(ctx->data_dir, key, 0, &ctx->store);
+	explicit_bzero(key, sizeof(key));
+	if (err != 0) {
+		fprintf(stderr, "kiosk: cannot open the database in %s: %s\n",
+		    ctx->data_dir, kctx_explain(err));
+		goto out;
+	}
+	if ((err = store_user_get(ctx->store, ctx->user, &u)) != 0) {
+		fprintf(stderr, "kiosk: user %s has a key but no account in "
+		    "the database; an administrator must re-add them\n",
+		    ctx->user);
+		goto out;
+	}
+	store_set_actor(ctx->store, u.id);
+	ctx->role = u.role;
+	store_user_clear(&u);
+	kctx_audit_failures(ctx);
+	err = store_audit(ctx->store, "login", "user", NULL, NULL);
+out:
+	free(cause);
+	if (err != 0) {
+		store_close(ctx->store);
+		ctx->store = NULL;
+	}
+	return err;
+}
+
+void
+kctx_close(struct kctx *ctx)
+{
+	store_close(ctx->store);
+	ctx->store = NULL;
+	keyring_free(ctx->keyring);
+	ctx->keyring = NULL;
+}
+
+int
+kctx_require_admin(struct kctx *ctx)
+{
+	if (ctx->role == STORE_ROLE_ADMIN)
+		return 0;
+	fprintf(stderr, "kiosk: only an administrator can do this (%s is a "
+	    "%s)\n", ctx->user, store_role_name(ctx->role));
+	return EPERM;
+}

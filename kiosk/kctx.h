@@ -1,0 +1,64 @@
+/*
+ * The context every kiosk command and the UI share: where the node's data
+ * lives, who is acting, and the unlocked store.  Global options are parsed
+ * by main() from anywhere on the command line:
+ *
+ *   --data DIR           node directory (default $OUTPOST_DATA, else ./outpost-data)
+ *   --user NAME          who is acting (default: admin)
+ *   --passphrase-fd N    read secrets, one per line, from descriptor N
+ *                        instead of the terminal (for scripts and tests)
+ *   -v                   more logging (to DIR/kiosk.log, never the terminal)
+ *
+ * Secrets are never taken from argv or the environment.
+ */
+#ifndef KIOSK_KCTX_H
+#define KIOSK_KCTX_H
+
+struct store;
+struct keyring;
+
+struct kctx {
+	char *data_dir;
+	char *user;
+	int passphrase_fd; /* -1: use the terminal */
+	int verbose;
+	struct store *store; /* NULL until kctx_open() */
+	struct keyring *keyring; /* loaded by kctx_open() */
+	int role; /* acting user's role once open */
+};
+
+/*
+ * Read one secret: from the passphrase fd when set, else from the terminal
+ * with echo off, showing PROMPT.  Returns a new string (wipe with
+ * xfree_secret_str) or NULL at end of input.
+ */
+char *kctx_read_secret(struct kctx *, const char *prompt);
+
+/*
+ * Unlock the node's store as ctx->user (asking for the passphrase) and keep
+ * it in ctx->store.  On failure prints the reason for the person at the
+ * keyboard and returns an errno value.
+ */
+int kctx_open(struct kctx *);
+void kctx_close(struct kctx *);
+
+/*
+ * Read a new passphrase for NAME: twice on a terminal (they must match),
+ * once from the passphrase fd.  NULL (after printing why) when they differ,
+ * input ended, or it is shorter than 4 characters.
+ */
+char *kctx_read_new_secret(struct kctx *, const char *name);
+
+/* Refuse (printing why) unless the acting user is an administrator. */
+int kctx_require_admin(struct kctx *);
+
+/*
+ * What an errno from the store or keyring means for the person at the
+ * keyboard, and what to do: a sentence, never a bare code.
+ */
+const char *kctx_explain(int err);
+
+/* Path of FILE inside the data directory; caller frees. */
+char *kctx_path(const struct kctx *, const char *file);
+
+#endif

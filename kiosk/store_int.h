@@ -1,0 +1,81 @@
+/*
+ * Internals shared by the store_*.c files; nothing outside the store
+ * includes this.  A write is:
+ *
+ *	if ((err = store_tx_begin(s)) != 0) return err;
+ *	... insert/update rows ...
+ *	err = store_outbox_append(s, REC_..., id, hlc, body);   (syncable rows)
+ *	err = store_audit_append(s, "create", "patient", id, NULL);
+ *	return store_tx_end(s, err);      commits when err == 0, else rolls back
+ */
+#ifndef KIOSK_STORE_INT_H
+#define KIOSK_STORE_INT_H
+
+/* bench/store builds the same store against plain SQLite to measure what
+ * encryption costs (PRAGMA key is then ignored). */
+#ifdef STORE_PLAIN_SQLITE
+#include <sqlite3.h>
+#else
+#include <sqlcipher/sqlite3.h>
+#endif
+
+#include "cborx.h"
+#include "hlc.h"
+#include "store.h"
+
+struct store {
+	sqlite3 *db;
+	char *dir;
+	uint8_t key[32];
+	char node_id[UUID_STRLEN + 1];
+	char *actor; /* user id, or NULL for "system" */
+	struct hlc hlc;
+	int in_tx;
+};
+
+/* Map a SQLite result code to an errno value, logging SQLite's message. */
+int store_err(struct store *, int rc, const char *what);
+/* Prepare SQL; logs and maps errors. */
+int store_prepare(struct store *, const char *sql, sqlite3_stmt **);
+/* Run SQL with no results. */
+int store_exec(struct store *, const char *sql);
+/* Step a statement expected to finish (SQLITE_DONE). */
+int store_step_done(struct store *, sqlite3_stmt *, const char *what);
+
+int store_tx_begin(struct store *);
+/* Commit when ERR is 0 (returning the commit's result), else roll back
+ * and return ERR. */
+int store_tx_end(struct store *, int err);
+
+/* Append a change record; takes ownership of BODY. */
+int store_outbox_append(struct store *, int entity, const char *id,
+    uint64_t hlc, cbor_item_t *body);
+int store_audit_append(struct store *, const char *action,
+    const char *entity, const char *entity_id, const char *detail);
+
+/* A record body with the common keys (id, hlc, by, node) filled in. */
+cbor_item_t *store_body_new(struct store *, const char *id, uint64_t hlc,
+    size_t nfields);
+/* Put a text field when S is not NULL. */
+void store_body_text(cbor_item_t *body, uint64_t key, const char *s);
+/* Fill OUT with a fresh UUIDv7 string. */
+void store_new_id(char out[UUID_STRLEN + 1]);
+
+/* Bind helpers: NULL strings bind as SQL NULL. */
+int store_bind_text(sqlite3_stmt *, int idx, const char *);
+/* Column as a new string (NULL for SQL NULL). */
+char *store_col_text(sqlite3_stmt *, int idx);
+
+/* Tests only: the SQLite VFS to open databases with (NULL: default). */
+extern const char *store_test_vfs;
+
+/* store_open, stopping the schema at MAX_VERSION (0 = newest): for the
+ * migration tests. */
+int store_open_at(const char *dir, const uint8_t key[32], int create,
+    int max_version, struct store **out);
+
+/* Migrations (store_schema.c): bring the schema to MAX (0 = newest). */
+int store_schema_migrate(struct store *, int max);
+int store_schema_latest(void);
+
+#endif
