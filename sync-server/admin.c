@@ -6,6 +6,8 @@
  *   enroll-token --role clinic|hub|admin --region R --facility F [--hours N]
  *   revoke NODE
  *   stats [--json]
+ *   manifest            "entity uuid sha256" per stored change (for
+ *                       comparing with `kiosk sync manifest`)
  *
  * Output carries node ids, roles, regions and counts: never patient data.
  */
@@ -24,6 +26,7 @@
 #include "record.h"
 #include "server.h"
 #include "str.h"
+#include "uuid.h"
 #include "xmalloc.h"
 
 static int
@@ -33,7 +36,8 @@ admin_usage(void)
 	    "usage: sync-server --data DIR admin enroll-token --role "
 	    "clinic|hub|admin --region R --facility F [--hours N]\n"
 	    "       sync-server --data DIR admin revoke NODE\n"
-	    "       sync-server --data DIR admin stats [--json]\n");
+	    "       sync-server --data DIR admin stats [--json]\n"
+	    "       sync-server --data DIR admin manifest\n");
 	return 2;
 }
 
@@ -221,6 +225,21 @@ admin_stats(struct sstore *s, int argc, char **argv)
 	return 0;
 }
 
+static void
+admin_manifest_line(const struct schange *c, const uint8_t hash[32],
+    void *arg)
+{
+	struct uuid u;
+	char id[UUID_STRLEN + 1], *hex;
+
+	(void)arg;
+	memcpy(u.b, c->id, UUID_LEN);
+	uuid_format(&u, id);
+	hex = hex_encode(hash, 32);
+	printf("%d %s %s\n", c->entity, id, hex);
+	free(hex);
+}
+
 int
 admin_main(const char *data_dir, int argc, char **argv)
 {
@@ -230,7 +249,8 @@ admin_main(const char *data_dir, int argc, char **argv)
 	if (argc < 1)
 		return admin_usage();
 	if (strcmp(argv[0], "enroll-token") != 0 &&
-	    strcmp(argv[0], "revoke") != 0 && strcmp(argv[0], "stats") != 0)
+	    strcmp(argv[0], "revoke") != 0 && strcmp(argv[0], "stats") != 0 &&
+	    strcmp(argv[0], "manifest") != 0)
 		return admin_usage();
 	if ((err = store_sqlite_backend.open(data_dir, &s)) != 0) {
 		fprintf(stderr, "sync-server: cannot open the store in %s: %s\n",
@@ -241,6 +261,9 @@ admin_main(const char *data_dir, int argc, char **argv)
 		rc = admin_enroll_token(s, argc, argv);
 	else if (strcmp(argv[0], "revoke") == 0)
 		rc = admin_revoke(s, argc, argv);
+	else if (strcmp(argv[0], "manifest") == 0)
+		rc = store_sqlite_backend.manifest(s, admin_manifest_line,
+			 NULL) == 0 ? 0 : 1;
 	else
 		rc = admin_stats(s, argc, argv);
 	store_sqlite_backend.close(s);

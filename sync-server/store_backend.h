@@ -142,6 +142,10 @@ struct store_backend {
 	int (*alert)(struct sstore *, uint64_t node, const char *kind,
 	    const char *detail, uint64_t now_ms);
 	int (*stats)(struct sstore *, struct sstats *);
+	/* Call CB for every stored change, in feed order (admin manifest). */
+	int (*manifest)(struct sstore *,
+	    void (*cb)(const struct schange *, const uint8_t hash[32], void *),
+	    void *arg);
 	/* Key/value metadata (server keys, feed era). */
 	int (*meta_get)(struct sstore *, const char *key, uint8_t **val,
 	    size_t *len);

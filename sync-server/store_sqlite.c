@@ -918,6 +918,40 @@ out:
 	return err;
 }
 
+static int
+sq_manifest(struct sstore *s,
+    void (*cb)(const struct schange *, const uint8_t hash[32], void *),
+    void *arg)
+{
+	struct sq_reader *r = sq_reader_get(s);
+	sqlite3_stmt *st = NULL;
+	struct schange c;
+	int rc, err;
+
+	if ((err = sq_prepare(r->db,
+		 "SELECT node, seq, entity, id, hlc, hash FROM changes"
+		 " ORDER BY pos",
+		 &st)))
+		goto out;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(&c, 0, sizeof(c));
+		c.origin = (uint64_t)sqlite3_column_int64(st, 0);
+		c.seq = (uint64_t)sqlite3_column_int64(st, 1);
+		c.entity = sqlite3_column_int(st, 2);
+		if (sqlite3_column_bytes(st, 3) == 16)
+			memcpy(c.id, sqlite3_column_blob(st, 3), 16);
+		c.hlc = (uint64_t)sqlite3_column_int64(st, 4);
+		if (sqlite3_column_bytes(st, 5) == 32)
+			cb(&c, sqlite3_column_blob(st, 5), arg);
+	}
+	if (rc != SQLITE_DONE)
+		err = sq_err(r->db, rc, "manifest");
+out:
+	sqlite3_finalize(st);
+	sq_reader_put(r);
+	return err;
+}
+
 void
 spull_result_clear(struct spull_result *res)
 {
@@ -954,6 +988,7 @@ const struct store_backend store_sqlite_backend = {
 	.pull = sq_pull,
 	.alert = sq_alert,
 	.stats = sq_stats,
+	.manifest = sq_manifest,
 	.meta_get = sq_meta_get,
 	.meta_put = sq_meta_put,
 };

@@ -1,0 +1,94 @@
+/*
+ * The kiosk's sync client (docs/PROTOCOL.md is the contract).  It reads
+ * only the outbox and the sync_state table of the store it is given, and
+ * writes pulled changes straight into the clinical tables (sync_apply.c),
+ * never into the outbox.  The background thread opens its own store
+ * connection; nothing here touches curses.
+ *
+ * Functions return 0 or an errno value: ENOTCONN (not enrolled),
+ * ECONNREFUSED/EHOSTUNREACH/ETIMEDOUT/ECONNRESET (no usable link: retry
+ * later), EACCES (revoked, bad signature or token: a person must act),
+ * EBADMSG (the server's answer was malformed or not signed by the pinned
+ * key), EEXIST (the server holds different content for our sequence: a
+ * person must act), EIO (local storage).  *CAUSE, when the function takes
+ * one, says what happened in words for the person at the kiosk.
+ */
+#ifndef KIOSK_SYNC_H
+#define KIOSK_SYNC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct store;
+
+/* Keys in the store's sync_state table. */
+#define SYNC_K_URL "sync.url"
+#define SYNC_K_CA "sync.ca_pem" /* PEM of the CA to trust (HTTPS), or absent */
+#define SYNC_K_NODE "sync.node_id" /* decimal */
+#define SYNC_K_PRIV "sync.node_key" /* 32 bytes, Ed25519 private */
+#define SYNC_K_SERVER_PUB "sync.server_pub" /* 32 bytes, pinned */
+#define SYNC_K_REGION "sync.region"
+#define SYNC_K_ROLE "sync.role"
+#define SYNC_K_SEQ "sync.req_seq" /* decimal: requests reserved up to */
+#define SYNC_K_ACKED "sync.acked" /* decimal: server high-water mark */
+#define SYNC_K_CURSOR "sync.cursor" /* bytes: opaque pull cursor */
+#define SYNC_K_LAST_OK "sync.last_ok_ms" /* decimal, wall clock */
+#define SYNC_K_LAST_ERR "sync.last_error" /* text */
+
+struct sync_report {
+	uint64_t pushed; /* changes the server newly stored */
+	uint64_t dups; /* changes it already had */
+	uint64_t acked; /* high-water mark after the run */
+	uint64_t pulled; /* changes received */
+	uint64_t applied; /* ... that changed something here */
+	uint64_t requests;
+	uint64_t bytes_up, bytes_down; /* HTTP headers and bodies */
+	uint64_t elapsed_ms;
+};
+
+struct sync_status {
+	int enrolled;
+	uint64_t node_id;
+	char url[256];
+	char region[64];
+	uint64_t outbox_last, acked, pending;
+	uint64_t last_ok_ms; /* 0: never */
+	char last_error[160];
+};
+
+/*
+ * Enrol this node with the server at URL using the one-time TOKEN:
+ * creates the node key pair and stores it with the node id and the pinned
+ * server key.  CA_PEM (may be NULL) is the certificate authority to trust
+ * for HTTPS, kept in the store.
+ */
+int sync_enroll(struct store *, const char *url, const char *token,
+    const char *ca_pem, char **cause);
+
+/*
+ * One sync run: push the whole outbox in batches (small first, then
+ * adapted to the link), then pull every page for this node's scope.  Stops
+ * at the first failure; everything acknowledged before it stays
+ * acknowledged.  REP (may be NULL) receives the figures.
+ */
+int sync_run(struct store *, struct sync_report *rep, char **cause);
+
+int sync_status_get(struct store *, struct sync_status *);
+
+/*
+ * The background sync thread: opens its own connection to the store in
+ * DIR with KEY, runs sync_run whenever the outbox has something new or
+ * INTERVAL_S seconds passed, and backs off with jitter (capped at
+ * 5 minutes) while the link is down.  It never gives up.
+ */
+int sync_thread_start(const char *dir, const uint8_t key[32],
+    unsigned interval_s);
+/* Ask for a run now (after a save, say). */
+void sync_thread_kick(void);
+/* Stop and join the thread; safe to call when it is not running. */
+void sync_thread_stop(void);
+/* Loop in the calling thread until *STOP becomes non-zero (kiosk sync
+ * --loop); returns the last error. */
+int sync_loop(struct store *, unsigned interval_s, volatile int *stop);
+
+#endif
