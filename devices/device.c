@@ -446,8 +446,12 @@ dev_decode(const struct driver *drv, const uint8_t *capture, size_t len,
 		}
 		if (err == EINVAL && why != NULL) {
 			/* An implausible reading: reported, not fatal. */
+			char *msg;
+
+			xasprintf(&msg, "implausible reading rejected: %s", why);
 			if (bad != NULL)
-				bad(arg, why);
+				bad(arg, msg);
+			free(msg);
 			free(why);
 			why = NULL;
 			continue;
@@ -465,4 +469,96 @@ dev_decode(const struct driver *drv, const uint8_t *capture, size_t len,
 	dev_close(d);
 	script_free(s);
 	return err;
+}
+
+/* --- the virtual device: a script file over the capture transport --- */
+
+#define VIRTUAL_FILE_MAX (1024 * 1024)
+
+struct vfile {
+	struct script *s;
+	uint8_t *data;
+};
+
+static int
+vf_control(void *ctx, uint8_t rt, uint8_t rq, uint16_t value, uint16_t index,
+    const uint8_t *data, size_t len, unsigned timeout_ms)
+{
+	struct vfile *f = ctx;
+
+	return script_transport.control_out(f->s, rt, rq, value, index, data,
+	    len, timeout_ms);
+}
+
+static int
+vf_write(void *ctx, const uint8_t *data, size_t len, unsigned timeout_ms)
+{
+	struct vfile *f = ctx;
+
+	return script_transport.write(f->s, data, len, timeout_ms);
+}
+
+static int
+vf_read(void *ctx, uint8_t *buf, size_t cap, size_t *got,
+    unsigned timeout_ms)
+{
+	struct vfile *f = ctx;
+
+	return script_transport.read(f->s, buf, cap, got, timeout_ms);
+}
+
+static void
+vf_close(void *ctx)
+{
+	struct vfile *f = ctx;
+
+	script_free(f->s);
+	free(f->data);
+	free(f);
+}
+
+static const struct dev_transport vfile_transport = {
+	.control_out = vf_control,
+	.write = vf_write,
+	.read = vf_read,
+	.close = vf_close,
+};
+
+int
+dev_open_virtual(struct dev **out, char **cause)
+{
+	struct dev_info info;
+	struct vfile *f;
+	struct dev *d;
+	const char *path;
+	FILE *fp;
+	size_t n;
+	int err;
+
+	*out = NULL;
+	if ((path = getenv("OUTPOST_VIRTUAL_DEVICE")) == NULL ||
+	    *path == '\0') {
+		dev_cause(cause, "no virtual device: set OUTPOST_VIRTUAL_DEVICE "
+		    "to a script file");
+		return ENOENT;
+	}
+	if ((fp = fopen(path, "r")) == NULL) {
+		err = errno;
+		dev_cause(cause, "%s: %s", path, strerror(err));
+		return err;
+	}
+	f = xcalloc(1, sizeof(*f));
+	f->data = xmalloc(VIRTUAL_FILE_MAX);
+	n = fread(f->data, 1, VIRTUAL_FILE_MAX, fp);
+	fclose(fp);
+	f->s = script_new_capture(f->data, n, 0);
+	memset(&info, 0, sizeof(info));
+	snprintf(info.path, sizeof(info.path), "virtual");
+	snprintf(info.product, sizeof(info.product), "Virtual device");
+	d = dev_new(&drv_virtual, &vfile_transport, f, &info);
+	snprintf(d->id, sizeof(d->id), "virtual");
+	if ((err = dev_start(d, cause)) != 0)
+		return err;
+	*out = d;
+	return 0;
 }
