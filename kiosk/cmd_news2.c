@@ -194,9 +194,9 @@ news2_run(struct kctx *ctx, int argc, char **argv)
 
 const struct kiosk_cmd cmd_news2 = {
 	"news2",
-	"  kiosk news2 --rr N --spo2 N [--scale 2] [--oxygen] --sbp N "
+	"  news2 --rr N --spo2 N [--scale 2] [--oxygen] --sbp N "
 	"--pulse N\n"
-	"              --acvpu A|C|V|P|U --temp X.Y [--age N] [--pregnant]\n"
+	"        --acvpu A|C|V|P|U --temp X.Y [--age N] [--pregnant]\n"
 	"      Score vital signs with NEWS2 (RCP 2017) and print JSON: the\n"
 	"      score, each parameter's points, the risk band and response.\n"
 	"      --scale 2 only when a clinician has recorded SpO2 scale 2.\n",

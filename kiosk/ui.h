@@ -244,7 +244,8 @@ int ui_session_unlock(struct ui *, const char *user, const char *pass,
     char **cause);
 /* Forget everything about the session: patient, vitals, store, key. */
 void ui_session_lock(struct ui *);
-/* Make P the patient in hand (copied) and note them in today's list. */
+/* Make P the patient in hand (copied) and note them in today's list;
+ * the patient already in hand keeps their visit. */
 void ui_session_patient(struct ui *, const struct store_patient *p);
 void ui_session_patient_clear(struct ui *);
 /* The visit of the patient in hand, opened on first use. */

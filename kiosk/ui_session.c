@@ -129,6 +129,9 @@ ui_session_patient(struct ui *ui, const struct store_patient *p)
 {
 	int i, j;
 
+	/* the patient already in hand: keep their open visit and vitals */
+	if (ui->have_patient && strcmp(ui->patient.id, p->id) == 0)
+		goto today;
 	ui_session_patient_clear(ui);
 	memcpy(ui->patient.id, p->id, sizeof(ui->patient.id));
 	ui->patient.given = dup_or_null(p->given);
@@ -143,6 +146,7 @@ ui_session_patient(struct ui *ui, const struct store_patient *p)
 	ui->have_patient = 1;
 	ui->vitals.in.age = ui_age_years(p->birth_date);
 
+today:
 	/* today's list: move (or add) this patient to the front */
 	for (i = 0; i < ui->ntoday; i++)
 		if (strcmp(ui->today[i], p->id) == 0)

@@ -1,0 +1,64 @@
+#!/bin/sh
+# A CHW's visit, end to end in the real kiosk (80x24 tmux): unlock,
+# register a patient, type vital signs, see the red flag for a dangerous
+# value and acknowledge it, go home and find the patient again with a
+# typo in the name.  Screens are compared with tests/tui/expected/.
+. tests/tui/lib.inc
+
+make_node
+start "$KIOSK" --data "$NODE" ui --idle-lock 0
+
+unlock
+expect_screen visit-home "Unlocked. Welcome, admin."
+
+# register: names, sex, no birth date (the screen would age each year)
+keys F4
+wait_for "New patient."
+type_text "Amina"; keys Tab
+type_text "Okafor"; keys Tab
+type_text "f"; keys Tab; keys Tab
+type_text "0700111222"; keys Tab
+type_text "Kisumu"
+keys F2
+wait_for "Registered Amina Okafor."
+
+# vitals, typed: RR 18, SpO2 97, air, SBP 120, DIA 80, pulse 72, Alert,
+# temperature 37.1: NEWS2 0
+type_text "18"; keys Enter
+type_text "97"; keys Enter
+type_text "a"; keys Enter
+type_text "120"; keys Enter
+type_text "80"; keys Enter
+type_text "72"; keys Enter
+type_text "a"; keys Enter
+type_text "37.1"; keys Enter
+expect_screen visit-vitals-normal "Temperature saved."
+
+# a dangerous value: respiration 26 scores 3 -> red flag at once
+keys Up Up Up Up Up Up Up Up
+wait_for "> Respiration"
+type_text "26"; keys Enter
+expect_screen visit-red-flag "Press F9 to acknowledge"
+keys F9
+expect_screen visit-acknowledged "Red flag acknowledged."
+
+# home lists the patient; find them again by a misspelt name
+keys Escape
+wait_for "Today's patients"
+wait_for "Amina"
+keys F3
+wait_for "Name, phone, village"
+type_text "Amna Okafr"
+expect_screen visit-find "> Amina"
+keys Enter
+wait_for "Patient: Amina Okafor"
+wait_for "26"
+expect_screen visit-reopened "Visit: open"
+
+# leave, and check what the store holds with the command line
+keys Escape
+wait_for "Today's patients"
+quit_kiosk
+cli patient find "Amina Okafor" >"$T/find.out" 2>&1 || fail "patient find"
+grep -q "Okafor" "$T/find.out" || fail "patient not stored: $(cat "$T/find.out")"
+cli db check >"$T/check.out" 2>&1 || fail "db check: $(cat "$T/check.out")"
