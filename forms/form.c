@@ -1277,6 +1277,8 @@ form_prompts_free(struct form_prompt *p, size_t n)
 {
 	size_t i;
 
+	if (p == NULL)
+		return;
 	for (i = 0; i < n; i++) {
 		free(p[i].path);
 		free(p[i].label);
@@ -1602,9 +1604,12 @@ repeat_at(struct form *f, const char *path, xmlNodePtr *parent)
 	*slash = '\0';
 	p = form_resolve(f, copy);
 	if (p != NULL) {
+		char *full;
+
 		g = form_node_gpath(p);
+		xasprintf(&full, "%s/%s", g, slash + 1);
 		free(copy);
-		xasprintf(&copy, "%s/%s", g, slash + 1);
+		copy = full;
 		free(g);
 		/* drop an index on the last step */
 		if ((slash = strchr(strrchr(copy, '/'), '[')) != NULL)
@@ -1731,6 +1736,8 @@ form_issues_free(struct form_issue *v, size_t n)
 {
 	size_t i;
 
+	if (v == NULL)
+		return;
 	for (i = 0; i < n; i++) {
 		free(v[i].path);
 		free(v[i].message);
