@@ -236,6 +236,12 @@ kctx_open(struct kctx *ctx)
 	store_user_clear(&u);
 	kctx_audit_failures(ctx);
 	err = store_audit(ctx->store, "login", "user", NULL, NULL);
+	if (err == ENOSPC || err == EROFS || err == EIO) {
+		/* Failing storage must not hide the records from the CHW:
+		 * go on, reads work; every write will say what happened. */
+		fprintf(stderr, "kiosk: warning: %s\n", kctx_explain(err));
+		err = 0;
+	}
 out:
 	free(cause);
 	if (err != 0) {
