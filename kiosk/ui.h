@@ -188,7 +188,12 @@ struct ui {
 
 	/* devices */
 	int dev_state;			/* enum ui_dev_state */
-	char dev_name[64];
+	char dev_name[64];		/* shown: "virtual" or the driver */
+	char dev_driver[32];		/* provenance of readings */
+	char dev_id[96];
+	char dev_serial[64];
+	char dev_firmware[64];
+	uint16_t dev_vid, dev_pid;
 	char dev_error[128];
 	unsigned dev_readings;
 	int dev_pipe[2];
@@ -259,10 +264,11 @@ int ui_age_years(const char *birth_date);
 /* --- vitals (kiosk/ui_vitals.c) --- */
 void ui_vitals_reset(struct ui_vitals *);
 /*
- * Record one measured parameter (manual or device) for the patient in
- * hand: update NEWS2, store the observation in the visit, and raise a
- * store alert on a new red flag.  Returns 0 or an errno (EINVAL with
- * *cause for an implausible value, static text).
+ * Record one measured parameter for the patient in hand: update NEWS2,
+ * raise a store alert on a new red flag and, for a typed value, store the
+ * observation in the visit (device readings are stored whole, with their
+ * provenance, by kiosk/ui_devices.c through vitals_save).  Returns 0 or
+ * an errno (EINVAL with *cause for an implausible value, static text).
  */
 int ui_vitals_set(struct ui *, enum news2_param p, double value,
     int from_device, const char **cause);

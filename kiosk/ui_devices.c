@@ -5,8 +5,9 @@
  * never touches curses or the store; the UI thread applies readings to
  * the visit (kiosk/ui_vitals.c).
  *
- * Today this reads the virtual device ($OUTPOST_VIRTUAL_DEVICE, played
- * from a script by devices/).  USB devices plug in here through
+ * Readings are stored whole with their provenance (kiosk/vitals.c) and
+ * then scored.  Today this reads the virtual device
+ * ($OUTPOST_VIRTUAL_DEVICE, played from a script by devices/).  USB devices plug in here through
  * usb_list()/driver_match()/dev_open_usb() once they are wired up; the
  * screens need no change for that.
  */
@@ -21,17 +22,11 @@
 #include <unistd.h>
 
 #include "devices/device.h"
+#include "vitals.h"
 #include "log.h"
 #include "str.h"
 #include "ui.h"
 #include "xmalloc.h"
-
-/*
- * The virtual driver lands separately (devices/); until it is linked in,
- * the worker reports "no virtual driver" instead of the kiosk failing to
- * link.  Weak: resolved to the real function when devices/ provides it.
- */
-extern int dev_open_virtual(struct dev **, char **) __attribute__((weak));
 
 enum { EV_OPENED = 1, EV_READING, EV_END, EV_ERROR };
 
@@ -39,7 +34,10 @@ struct dev_event {
 	int kind;
 	int err;
 	struct dev_reading r;
-	char text[64]; /* device id, or the reason it stopped */
+	char text[96]; /* device id, or the reason it stopped */
+	/* EV_OPENED: where readings come from (provenance) */
+	char driver[32], serial[64], firmware[64];
+	uint16_t vid, pid;
 };
 
 struct worker {
@@ -69,14 +67,6 @@ worker_main(void *arg)
 	int err;
 
 	memset(&ev, 0, sizeof(ev));
-	if (dev_open_virtual == NULL) {
-		ev.kind = EV_ERROR;
-		ev.err = ENOSYS;
-		str_lcpy(ev.text, "the virtual driver is not built in",
-		    sizeof(ev.text));
-		post(w, &ev);
-		return NULL;
-	}
 	if ((err = dev_open_virtual(&dev, &cause)) != 0) {
 		ev.kind = EV_ERROR;
 		ev.err = err;
@@ -88,6 +78,11 @@ worker_main(void *arg)
 	}
 	ev.kind = EV_OPENED;
 	str_lcpy(ev.text, dev_id(dev), sizeof(ev.text));
+	str_lcpy(ev.driver, driver_name(dev_driver(dev)), sizeof(ev.driver));
+	str_lcpy(ev.serial, dev_serial(dev), sizeof(ev.serial));
+	str_lcpy(ev.firmware, dev_firmware(dev), sizeof(ev.firmware));
+	ev.vid = dev_get_info(dev)->vid;
+	ev.pid = dev_get_info(dev)->pid;
 	post(w, &ev);
 	while (!atomic_load(&w->stop)) {
 		memset(&ev, 0, sizeof(ev));
@@ -183,10 +178,11 @@ ui_devices_stop(struct ui *ui)
 static void
 apply_reading(struct ui *ui, const struct dev_reading *r)
 {
+	struct vitals_source src;
 	const char *cause = NULL;
 	char *why = NULL;
-	size_t i;
-	int p;
+	size_t i, saved = 0;
+	int p, err;
 
 	if (r->flags & DEV_FLAG_FINGER_OUT) {
 		ui_message(ui, UI_MSG_WARN, "Oximeter: finger out of the probe.");
@@ -195,6 +191,23 @@ apply_reading(struct ui *ui, const struct dev_reading *r)
 	if (dev_reading_check(r, &why) != 0) {
 		ui_message(ui, UI_MSG_WARN, "Device reading refused: %s",
 		    why != NULL ? why : "implausible");
+		free(why);
+		return;
+	}
+	/* the whole reading, with where it came from, in the visit */
+	memset(&src, 0, sizeof(src));
+	src.driver = ui->dev_driver;
+	src.vid = ui->dev_vid;
+	src.pid = ui->dev_pid;
+	src.device_id = ui->dev_id;
+	src.serial = ui->dev_serial;
+	src.firmware = ui->dev_firmware;
+	if (ui->store != NULL &&
+	    (err = ui_session_encounter(ui, "vitals")) == 0 &&
+	    (err = vitals_save(ui->store, ui->encounter_id, &src, r, &saved,
+	    &why)) != 0) {
+		ui_message(ui, UI_MSG_WARN, "Device reading not saved: %s",
+		    why != NULL ? why : ui_strerror(err));
 		free(why);
 		return;
 	}
@@ -239,6 +252,13 @@ ui_devices_drain(struct ui *ui)
 	switch (ev.kind) {
 	case EV_OPENED:
 		ui->dev_state = UI_DEV_READING;
+		str_lcpy(ui->dev_id, ev.text, sizeof(ui->dev_id));
+		str_lcpy(ui->dev_driver, ev.driver, sizeof(ui->dev_driver));
+		str_lcpy(ui->dev_serial, ev.serial, sizeof(ui->dev_serial));
+		str_lcpy(ui->dev_firmware, ev.firmware,
+		    sizeof(ui->dev_firmware));
+		ui->dev_vid = ev.vid;
+		ui->dev_pid = ev.pid;
 		log_info("device %s open", ev.text);
 		break;
 	case EV_READING:

@@ -158,7 +158,7 @@ ui_vitals_set(struct ui *ui, enum news2_param p, double value,
 	else
 		v->from_device &= ~(1u << p);
 
-	if (ui->store != NULL && ui->have_patient &&
+	if (!from_device && ui->store != NULL && ui->have_patient &&
 	    (err = ui_session_encounter(ui, "vitals")) == 0) {
 		memset(&o, 0, sizeof(o));
 		obs_code(p, &o);
@@ -167,7 +167,6 @@ ui_vitals_set(struct ui *ui, enum news2_param p, double value,
 			o.text = triage_acvpu_name((int)value);
 		else if (p == NEWS2_AIR_O2)
 			o.text = value != 0 ? "oxygen" : "air";
-		o.device_id = from_device ? ui->dev_name : NULL;
 		err = store_obs_add(ui->store, ui->encounter_id, &o);
 		if (err != 0)
 			log_warnx("obs add: %d", err);
@@ -192,7 +191,7 @@ ui_vitals_set_dia(struct ui *ui, int dia, int from_device)
 	    dia >= ui->vitals.in.sbp)
 		return EINVAL;
 	ui->vitals.dia = dia;
-	if (ui->store == NULL || !ui->have_patient ||
+	if (from_device || ui->store == NULL || !ui->have_patient ||
 	    (err = ui_session_encounter(ui, "vitals")) != 0)
 		return 0;
 	memset(&o, 0, sizeof(o));
@@ -200,7 +199,6 @@ ui_vitals_set_dia(struct ui *ui, int dia, int from_device)
 	o.unit = qi->unit;
 	o.panel = qi->panel;
 	o.value = dia;
-	o.device_id = from_device ? ui->dev_name : NULL;
 	if ((err = store_obs_add(ui->store, ui->encounter_id, &o)) != 0)
 		log_warnx("obs add: %d", err);
 	return err;
