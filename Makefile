@@ -73,7 +73,8 @@ TOOLS_PROGS   := $(patsubst %.c,$(BUILD)/%,$(wildcard tests/tools/*.c))
 # with a plain main (tests/fuzz/replay.c), `make fuzz` builds libFuzzer ones.
 FUZZ_SRC      := $(wildcard tests/fuzz/*_fuzzer.c)
 FUZZ_REPLAYS  := $(patsubst tests/fuzz/%_fuzzer.c,$(BUILD)/fuzz/%_replay,$(FUZZ_SRC))
-BENCH_PROGS   := $(patsubst %.c,$(BUILD)/%,$(wildcard bench/*.c))
+BENCH_PROGS   := $(patsubst %.c,$(BUILD)/%,$(filter-out bench/store.c,$(wildcard bench/*.c))) \
+                 $(BUILD)/bench/store_sqlcipher $(BUILD)/bench/store_plain
 
 .PHONY: all check test-progs demo lint fmt fuzz bench deps deps-check clean
 
@@ -129,6 +130,18 @@ FUZZ_LIBS = -lsqlite3 -lmicrohttpd $(LIBS_DEVICES) $(LIBS_FORMS) $(LIBS_COMMON)
 $(BUILD)/fuzz/%_replay: $(BUILD)/obj/tests/fuzz/%_fuzzer.o $(BUILD)/obj/tests/fuzz/replay.o $(FUZZ_LINK)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(FUZZ_LIBS)
+
+# bench/store: the same store sources against SQLCipher and plain SQLite.
+STORE_SRC := $(wildcard kiosk/store*.c) kiosk/keyring.c
+$(BUILD)/obj-plain/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -DSTORE_PLAIN_SQLITE -MMD -MP -c -o $@ $<
+$(BUILD)/bench/store_sqlcipher: $(call obj,bench/store.c $(STORE_SRC)) $(LIB_COMMON)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lsqlcipher $(LIBS_COMMON)
+$(BUILD)/bench/store_plain: $(patsubst %.c,$(BUILD)/obj-plain/%.o,bench/store.c $(STORE_SRC)) $(LIB_COMMON)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lsqlite3 $(LIBS_COMMON)
 
 $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(KIOSK_DEPS)
 	@mkdir -p $(@D)

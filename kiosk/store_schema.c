@@ -181,7 +181,7 @@ int
 store_schema_migrate(struct store *s, int max)
 {
 	char sql[64];
-	int v, n = store_schema_latest(), err;
+	int v = 0, n = store_schema_latest(), err;
 
 	if (max <= 0 || max > n)
 		max = n;
