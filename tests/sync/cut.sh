@@ -1,0 +1,56 @@
+#!/bin/sh
+# Cut the connection at many byte offsets of a push, both in the request
+# (client -> server) and in the answer (server -> client, after the commit:
+# the lost-acknowledgement case), through tests/tools/faultproxy.  After
+# each cut the next run completes, the server holds the kiosk's outbox
+# exactly once, and at most one batch (<= 512 changes) is re-sent.
+#
+# OUTPOST_FAULT_N offsets (default 12; `make check-faults` runs 120).
+. tests/sync/lib.inc
+N=${OUTPOST_FAULT_N:-12}
+sync_setup
+
+server_start
+proxy_start
+PP=$PROXY_PORT
+kiosk_new a north "http://127.0.0.1:$PP"
+proxy_stop
+maxdup=0 cuts=0 i=0
+while [ $i -lt "$N" ]; do
+	kiosk a seed --patients 1 --encounters 2 --seed "$i" >/dev/null ||
+	    fail "seed $i"
+	if [ $((i % 4)) -eq 3 ]; then
+		dir=down off=$((1 + (i * 53) % 700))
+	else
+		dir=up off=$((17 + i * 71))
+	fi
+	# same proxy port every time: the kiosk's URL is fixed at enrolment
+	"$PROXY" --listen "127.0.0.1:$PP" --target "127.0.0.1:$SRV_PORT" \
+	    --cut-after "$off" --cut-dir "$dir" --cut-conns 1 \
+	    $( [ $((i % 2)) -eq 1 ] && echo --reset ) --seed "$i" \
+	    2>>"$T/proxy.log" &
+	PROXY_PID=$!
+	PIDS="$PIDS $PROXY_PID"
+	sleep 0.1
+	kiosk a sync --once >/dev/null 2>&1 # cut somewhere (or not at all)
+	# What the server holds beyond the kiosk's acknowledgement is what
+	# the next run re-sends: the batch whose answer was lost.
+	acked=$(kiosk a sync status | sed -n 's/^acknowledged: //p')
+	held=$("$SERVER" --data "$T/srv" admin manifest | wc -l)
+	dups=$((held - acked))
+	[ "$dups" -ge 0 ] || fail "cut at $dir $off: acknowledged $acked > held $held"
+	[ "$dups" -le 512 ] || fail "cut at $dir $off re-sends $dups changes"
+	[ "$dups" -gt "$maxdup" ] && maxdup=$dups
+	sync_once a
+	[ "$SYNC_RC" -eq 0 ] ||
+	    fail "run after a cut at $dir $off: $(cat "$T/sync.err")"
+	grep -q "cut after" "$T/proxy.log" && cuts=$((cuts + 1))
+	: >"$T/proxy.log"
+	same_manifest a
+	kill "$PROXY_PID" 2>/dev/null
+	wait "$PROXY_PID" 2>/dev/null
+	i=$((i + 1))
+done
+echo "cut: $N offsets, $cuts cut a connection, at most $maxdup changes re-sent after one"
+[ "$cuts" -gt 0 ] || fail "no run was actually cut"
+exit 0
