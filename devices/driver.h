@@ -28,6 +28,7 @@ struct driver {
 	uint8_t iface_class;	/* match any device with this class, or 0 */
 	const char *product;	/* required product string, or NULL */
 	size_t in_size;		/* bytes per IN read: report size, or 0 */
+	int live;		/* streams live values (else: sessions) */
 	int (*open)(struct dev *, char **cause);
 	int (*read)(struct dev *, struct dev_reading *, char **cause);
 	void (*close)(struct dev *); /* may be NULL; must not fail */

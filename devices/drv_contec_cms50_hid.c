@@ -259,6 +259,7 @@ const struct driver drv_contec_cms50_hid = {
 	.name = "contec_cms50_hid",
 	.full_name = "Contec CMS50E/F pulse oximeter (USB HID)",
 	.ids = chid_ids,
+	.live = 1,
 	.product = "Pulse Oximeter",
 	.in_size = HID_REPORT,
 	.open = chid_open,

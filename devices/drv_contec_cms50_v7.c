@@ -337,6 +337,7 @@ const struct driver drv_contec_cms50_v7 = {
 	.full_name = "Contec CMS50D+/E/F pulse oximeter (CP210x cable, "
 		     "protocol V7)",
 	.ids = v7_ids,
+	.live = 1,
 	.open = v7_open,
 	.read = v7_read,
 	.close = v7_close,

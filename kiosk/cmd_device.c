@@ -171,8 +171,8 @@ read_device(struct reader *rd, const struct driver *drv,
 			say(rd, "%s: finger out\n", dev_id(d));
 		else if (err == 0) {
 			emit(rd, d, &r);
-			if (rd->once && !(r.flags & DEV_FLAG_STORED))
-				break;
+			if (rd->once && drv->live)
+				break; /* else: the whole session */
 		} else if (err == EINVAL)
 			say(rd, "%s: reading rejected: %s\n", dev_id(d), cause);
 		else if (err == ENODATA) {
