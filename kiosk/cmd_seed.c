@@ -96,7 +96,7 @@ static int
 seed_patient(struct store *s, int year, struct seeded *out)
 {
 	struct store_patient p = { 0 };
-	char birth[16], phone[24], natid[16], *cause = NULL;
+	char birth[32], phone[24], natid[16], *cause = NULL;
 	double r = unif();
 	int age, err;
 

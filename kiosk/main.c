@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include "cmd.h"
@@ -87,6 +89,9 @@ main(int argc, char **argv)
 	struct stat sb;
 	int rc;
 
+	/* Patient data must never land in a core dump. */
+	setrlimit(RLIMIT_CORE, &(struct rlimit){ 0, 0 });
+	prctl(PR_SET_DUMPABLE, 0);
 	argc--;
 	argv++;
 	if ((rc = parse_globals(&ctx, &argc, argv)) != 0)
