@@ -1042,6 +1042,46 @@ compile_counts(struct form *f, xmlNodePtr parent, const char *ctx,
 	return 0;
 }
 
+static int
+ns_used(xmlNodePtr n, xmlNsPtr ns)
+{
+	xmlAttrPtr a;
+
+	for (; n != NULL; n = n->next) {
+		if (n->type != XML_ELEMENT_NODE)
+			continue;
+		if (n->ns == ns)
+			return 1;
+		for (a = n->properties; a != NULL; a = a->next)
+			if (a->ns == ns)
+				return 1;
+		if (ns_used(n->children, ns))
+			return 1;
+	}
+	return 0;
+}
+
+/* Drop declarations on N that nothing below uses (jr: after jr:template
+ * is gone), so new repeat instances serialise like the first one. */
+static void
+drop_unused_decls(xmlNodePtr n)
+{
+	xmlNsPtr *pp, ns;
+	xmlNodePtr saved_next = n->next;
+
+	n->next = NULL;
+	for (pp = &n->nsDef; *pp != NULL;) {
+		ns = *pp;
+		if (!ns_used(n, ns)) {
+			*pp = ns->next;
+			ns->next = NULL;
+			xmlFreeNs(ns);
+		} else
+			pp = &ns->next;
+	}
+	n->next = saved_next;
+}
+
 /* Remove templates from the live instance, keeping them aside. */
 static void
 take_templates(struct form *f, xmlNodePtr n)
@@ -1063,6 +1103,7 @@ take_templates(struct form *f, xmlNodePtr n)
 				xmlUnsetNsProp(copy, xmlSearchNsByHref(
 				    f->tmpl_doc, copy, (const xmlChar *)NS_JR),
 				    (const xmlChar *)"template");
+				drop_unused_decls(copy);
 				xmlAddChild(xmlDocGetRootElement(f->tmpl_doc),
 				    copy);
 				f->repeats[i].tmpl = copy;

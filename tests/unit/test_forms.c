@@ -452,6 +452,7 @@ test_repeats(void)
 	TEST_ERR(tf_set(f, "/data/pick", ""));
 	TEST_ERR(form_finalize(f, &xml, &cause));
 	TEST_TRUE(strstr(xml, "jr:template") == NULL);
+	TEST_TRUE(strstr(xml, "<kid xmlns") == NULL); /* like the first */
 	TEST_TRUE(strstr(xml, "<kname>Esi</kname>") != NULL);
 out:
 	free(v);
