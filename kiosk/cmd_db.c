@@ -40,6 +40,7 @@
 #include "log.h"
 #include "region.h"
 #include "store.h"
+#include <sqlcipher/sqlite3.h>
 #include "xmalloc.h"
 
 extern const struct kiosk_cmd cmd_db;
@@ -65,6 +66,35 @@ db_check(struct kctx *ctx)
 		return 1;
 	}
 	printf("database check passed\n");
+	return 0;
+}
+
+/* What the node holds: rows per table, outbox and audit sizes. */
+static int
+db_stats(struct kctx *ctx)
+{
+	static const char *const tables[] = { "users", "patients",
+		"encounters", "observations", "form_submissions", "alerts",
+		"attachments", "outbox", "audit" };
+	sqlite3_stmt *st;
+	char sql[128];
+	size_t i;
+
+	if (kctx_open(ctx) != 0)
+		return 1;
+	printf("node %s, schema version %d\n", store_node_id(ctx->store),
+	    store_schema_version(ctx->store));
+	for (i = 0; i < nitems(tables); i++) {
+		snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s",
+		    tables[i]);
+		if (sqlite3_prepare_v2(store_db(ctx->store), sql, -1, &st,
+		    NULL) != SQLITE_OK)
+			return 1;
+		if (sqlite3_step(st) == SQLITE_ROW)
+			printf("  %-18s %lld\n", tables[i],
+			    (long long)sqlite3_column_int64(st, 0));
+		sqlite3_finalize(st);
+	}
 	return 0;
 }
 
@@ -403,6 +433,8 @@ db_run(struct kctx *ctx, int argc, char **argv)
 {
 	if (argc >= 2 && strcmp(argv[1], "check") == 0)
 		return db_check(ctx);
+	if (argc >= 2 && strcmp(argv[1], "stats") == 0)
+		return db_stats(ctx);
 	if (argc >= 2 && strcmp(argv[1], "export") == 0)
 		return db_export(ctx, argc, argv);
 	if (argc >= 2 && strcmp(argv[1], "restore") == 0)
@@ -413,6 +445,7 @@ db_run(struct kctx *ctx, int argc, char **argv)
 const struct kiosk_cmd cmd_db = {
 	.name = "db",
 	.usage = "  db check                  integrity, audit chain, outbox\n"
+		 "  db stats                  what this node holds\n"
 		 "  db export --out FILE      encrypted backup the region key "
 		 "restores (administrator)\n"
 		 "  db restore --in FILE --region-key PRIVFILE [--kdf-ms N]\n"
