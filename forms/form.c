@@ -1340,6 +1340,21 @@ in_choices(const struct form_choice *ch, size_t n, const char *v)
 	return 0;
 }
 
+static int
+has_appearance(const struct control *c, const char *token)
+{
+	const char *p = c->appearance;
+	size_t len = strlen(token);
+
+	while (p != NULL && (p = strstr(p, token)) != NULL) {
+		if ((p == c->appearance || isspace((unsigned char)p[-1])) &&
+		    (p[len] == '\0' || isspace((unsigned char)p[len])))
+			return 1;
+		p += len;
+	}
+	return 0;
+}
+
 /*
  * Normalise VALUE for control C / type T into a new string, or return
  * NULL with *cause saying what is wrong (in English: the UI translates
@@ -1389,6 +1404,13 @@ normalise(struct form *f, struct control *c, xmlNodePtr n, enum form_type t,
 			memmove(v, v + 1, strlen(v));
 		break;
 	case FORM_T_DATE:
+		/* year / month-year appearances: the first day of the period */
+		if (c != NULL && ((has_appearance(c, "year") && strlen(v) == 4) ||
+		    (has_appearance(c, "month-year") && strlen(v) == 7))) {
+			xasprintf(&out, strlen(v) == 4 ? "%s-01-01" : "%s-01", v);
+			free(v);
+			v = out;
+		}
 		if (xfn_parse_date(v, &days) != 0) {
 			xasprintf(cause, "\"%s\" is not a date (YYYY-MM-DD)", v);
 			goto bad;

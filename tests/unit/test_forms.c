@@ -41,7 +41,7 @@ test_input_types(void)
 	char *v = NULL, *cause = NULL;
 	int err = 0;
 
-	f = tf_form("<s/><i/><d/><dt/><t/><dtm/><bc/><gp/><b/>",
+	f = tf_form("<s/><i/><d/><dt/><t/><dtm/><bc/><gp/><b/><y/><my/>",
 	    "<bind nodeset=\"/data/s\" type=\"string\"/>"
 	    "<bind nodeset=\"/data/i\" type=\"int\"/>"
 	    "<bind nodeset=\"/data/d\" type=\"decimal\"/>"
@@ -50,7 +50,12 @@ test_input_types(void)
 	    "<bind nodeset=\"/data/dtm\" type=\"dateTime\"/>"
 	    "<bind nodeset=\"/data/bc\" type=\"barcode\"/>"
 	    "<bind nodeset=\"/data/gp\" type=\"geopoint\"/>"
-	    "<bind nodeset=\"/data/b\" type=\"boolean\"/>",
+	    "<bind nodeset=\"/data/b\" type=\"boolean\"/>"
+	    "<bind nodeset=\"/data/y\" type=\"date\"/>"
+	    "<bind nodeset=\"/data/my\" type=\"date\"/>",
+	    "<input ref=\"/data/y\" appearance=\"year\"><label>y</label></input>"
+	    "<input ref=\"/data/my\" appearance=\"month-year\"><label>m</label>"
+	    "</input>"
 	    "<input ref=\"/data/s\"><label>s</label></input>"
 	    "<input ref=\"/data/i\"><label>i</label></input>"
 	    "<input ref=\"/data/d\"><label>d</label></input>"
@@ -99,6 +104,15 @@ test_input_types(void)
 	TEST_STR(v = tf_get(f, "/data/b"), "true");
 	free(v);
 	v = NULL;
+	TEST_ERR(tf_set(f, "/data/y", "2019"));
+	TEST_STR(v = tf_get(f, "/data/y"), "2019-01-01");
+	free(v);
+	v = NULL;
+	TEST_ERR(tf_set(f, "/data/my", "2019-07"));
+	TEST_STR(v = tf_get(f, "/data/my"), "2019-07-01");
+	free(v);
+	v = NULL;
+	TEST_EQ(tf_set(f, "/data/dt", "2019"), EINVAL); /* plain date */
 	TEST_ERR(tf_set(f, "/data/i", "")); /* clearing is always allowed */
 	TEST_STR(v = tf_get(f, "/data/i"), "");
 	TEST_EQ(tf_set(f, "/data/nope", "1"), ENOENT);
