@@ -597,7 +597,7 @@ sq_push(struct sstore *s, const struct spush *p, struct spush_result *res)
 	uint64_t hw, accepted = 0, dups = 0;
 	uint8_t *resp = NULL;
 	size_t i, resp_len = 0;
-	int rc, err, began = 0, same;
+	int rc, err, began = 0, same = 0;
 
 	memset(res, 0, sizeof(*res));
 	if (p->first > INT64_MAX || p->last > INT64_MAX || p->first == 0 ||
