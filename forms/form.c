@@ -95,7 +95,7 @@ char *
 form_node_path(struct form *f, xmlNodePtr n)
 {
 	xmlNodePtr chain[MAX_DEPTH];
-	char name[256], *out, *tmp, *g;
+	char name[256], *out, *tmp;
 	int k = 0, i;
 
 	for (; n != NULL && n->type == XML_ELEMENT_NODE && k < MAX_DEPTH;
@@ -104,13 +104,11 @@ form_node_path(struct form *f, xmlNodePtr n)
 	out = xstrdup("");
 	for (i = k - 1; i >= 0; i--) {
 		node_name(chain[i], name, sizeof(name));
-		g = form_node_gpath(chain[i]);
-		if (is_repeat_path(f, g) >= 0)
+		if (form_node_info(f, chain[i])->repeat >= 0)
 			xasprintf(&tmp, "%s/%s[%d]", out, name,
 			    sibling_index(chain[i]));
 		else
 			xasprintf(&tmp, "%s/%s", out, name);
-		free(g);
 		free(out);
 		out = tmp;
 	}
@@ -211,20 +209,41 @@ find_nodes(struct form *f, const char *path, xmlNodePtr **out)
 	return cnt;
 }
 
+const struct pinfo *
+form_node_info(struct form *f, xmlNodePtr n)
+{
+	struct pinfo *pi;
+	char *g;
+	size_t i;
+
+	if (n->_private != NULL)
+		return n->_private;
+	g = form_node_gpath(n);
+	for (i = 0; i < f->npinfos; i++)
+		if (strcmp(f->pinfos[i]->gpath, g) == 0) {
+			free(g);
+			n->_private = f->pinfos[i];
+			return f->pinfos[i];
+		}
+	pi = xcalloc(1, sizeof(*pi));
+	pi->gpath = g;
+	pi->repeat = is_repeat_path(f, g);
+	for (i = 0; i < f->nbinds; i++)
+		if (strcmp(f->binds[i].path, g) == 0) {
+			pi->bind = &f->binds[i];
+			break;
+		}
+	f->pinfos = xreallocarray(f->pinfos, f->npinfos + 1,
+	    sizeof(*f->pinfos));
+	f->pinfos[f->npinfos++] = pi;
+	n->_private = pi;
+	return pi;
+}
+
 struct bind *
 form_bind_for(struct form *f, xmlNodePtr n)
 {
-	char *g = form_node_gpath(n);
-	size_t i;
-	struct bind *b = NULL;
-
-	for (i = 0; i < f->nbinds; i++)
-		if (strcmp(f->binds[i].path, g) == 0) {
-			b = &f->binds[i];
-			break;
-		}
-	free(g);
-	return b;
+	return form_node_info(f, n)->bind;
 }
 
 char *
@@ -272,18 +291,14 @@ set_context(struct form *f, xmlNodePtr n)
 {
 	xmlNodePtr chain[MAX_DEPTH], a;
 	int k = 0, i;
-	char *g;
 
 	f->env.nrep = 0;
 	for (a = n; a != NULL && a->type == XML_ELEMENT_NODE && k < MAX_DEPTH;
 	    a = a->parent)
 		chain[k++] = a;
-	for (i = k - 1; i >= 0 && f->env.nrep < XFN_MAXREP; i--) {
-		g = form_node_gpath(chain[i]);
-		if (is_repeat_path(f, g) >= 0)
+	for (i = k - 1; i >= 0 && f->env.nrep < XFN_MAXREP; i--)
+		if (form_node_info(f, chain[i])->repeat >= 0)
 			f->env.rep[f->env.nrep++] = sibling_index(chain[i]);
-		free(g);
-	}
 	f->env.current = n;
 	f->xp->node = n;
 	f->xp->doc = f->inst;
@@ -661,10 +676,11 @@ recalc(struct form *f, enum recalc_mode mode, struct dirty *dirty)
 				    !b->calculate->is_volatile);
 				break;
 			}
+			if (!run && f->fresh == NULL)
+				continue;
 			cnt = find_nodes(f, b->path, &nodes);
 			for (j = 0; j < cnt; j++) {
-				if (!run && !(f->fresh != NULL &&
-				    in_subtree(f->fresh, nodes[j])))
+				if (!run && !in_subtree(f->fresh, nodes[j]))
 					continue;
 				v = typed_result(f, b->calculate, nodes[j],
 				    b->type);

@@ -109,6 +109,13 @@ struct repeat_def {
 	int line;
 };
 
+/* What the engine knows about one generic path; node->_private caches it. */
+struct pinfo {
+	char *gpath;
+	struct bind *bind;
+	int repeat;           /* index into form->repeats, or -1 */
+};
+
 struct secondary {
 	char *id;
 	xmlDocPtr doc;
@@ -141,6 +148,8 @@ struct form {
 	xmlNodePtr fresh;     /* new repeat instance being initialised */
 	size_t nevals;        /* evaluations since load (tests, bench) */
 	char iid[128];        /* lent by form_instance_id */
+	struct pinfo **pinfos;
+	size_t npinfos;
 };
 
 /* form_load.c */
@@ -151,6 +160,8 @@ void form_warn(struct form *, int line, const char *fmt, ...)
 
 /* form.c */
 char *form_node_gpath(xmlNodePtr);
+/* Cached per generic path, for nodes of the live record only. */
+const struct pinfo *form_node_info(struct form *, xmlNodePtr);
 char *form_node_path(struct form *, xmlNodePtr);
 struct bind *form_bind_for(struct form *, xmlNodePtr);
 int form_node_relevant(struct form *, xmlNodePtr);

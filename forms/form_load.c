@@ -463,50 +463,57 @@ next_step(char **p)
 	return s;
 }
 
+static int
+step_is(xmlNodePtr n, const char *step)
+{
+	const char *colon = strchr(step, ':');
+
+	if (n->type != XML_ELEMENT_NODE)
+		return 0;
+	if (colon == NULL)
+		return (n->ns == NULL || n->ns->prefix == NULL) &&
+		    strcmp((const char *)n->name, step) == 0;
+	return n->ns != NULL && n->ns->prefix != NULL &&
+	    strlen((const char *)n->ns->prefix) == (size_t)(colon - step) &&
+	    strncmp((const char *)n->ns->prefix, step,
+	    (size_t)(colon - step)) == 0 &&
+	    strcmp((const char *)n->name, colon + 1) == 0;
+}
+
 /* Does the generic PATH name at least one node of DOC? */
+static int
+path_exists_in(xmlNodePtr n, char *rest)
+{
+	char *step = next_step(&rest);
+	xmlNodePtr c;
+
+	if (step == NULL)
+		return 1;
+	if (step[0] == '@')
+		return xmlHasProp(n, (const xmlChar *)step + 1) != NULL;
+	for (c = n->children; c != NULL; c = c->next)
+		if (step_is(c, step)) {
+			/* each instance of a repeat may differ: try them all */
+			char *copy = rest ? xstrdup(rest) : NULL;
+			int ok = path_exists_in(c, copy);
+
+			free(copy);
+			if (ok)
+				return 1;
+		}
+	return 0;
+}
+
 static int
 path_exists(xmlDocPtr doc, const char *path)
 {
-	xmlNodePtr n = xmlDocGetRootElement(doc), c;
-	char *copy = xstrdup(path), *save = copy, *step;
+	xmlNodePtr root = xmlDocGetRootElement(doc);
+	char *copy = xstrdup(path), *rest = copy, *step;
 	int ok = 0;
 
-	step = next_step(&save);
-	if (n == NULL || step == NULL)
-		goto out;
-	{
-		char *g = form_node_gpath(n);
-		int same = strcmp(g + 1, step) == 0;
-
-		free(g);
-		if (!same)
-			goto out;
-	}
-	while ((step = next_step(&save)) != NULL) {
-		if (step[0] == '@') {
-			ok = xmlHasProp(n, (const xmlChar *)step + 1) != NULL;
-			goto out;
-		}
-		for (c = n->children; c != NULL; c = c->next) {
-			char *g;
-			const char *last;
-			int same;
-
-			if (c->type != XML_ELEMENT_NODE)
-				continue;
-			g = form_node_gpath(c);
-			last = strrchr(g, '/') + 1;
-			same = strcmp(last, step) == 0;
-			free(g);
-			if (same)
-				break;
-		}
-		if (c == NULL)
-			goto out;
-		n = c;
-	}
-	ok = 1;
-out:
+	step = next_step(&rest);
+	if (root != NULL && step != NULL && step_is(root, step))
+		ok = path_exists_in(root, rest);
 	free(copy);
 	return ok;
 }
@@ -1634,5 +1641,10 @@ form_free(struct form *f)
 	free(f->prop_username);
 	free(f->prop_email);
 	free(f->prop_phone);
+	for (i = 0; i < f->npinfos; i++) {
+		free(f->pinfos[i]->gpath);
+		free(f->pinfos[i]);
+	}
+	free(f->pinfos);
 	free(f);
 }
