@@ -55,13 +55,14 @@ print_json(const struct news2_input *in, const struct news2_result *r)
 	snprintf(v, sizeof(v), "%.1f", in->temp);
 	print_param("temp", v, r->points[NEWS2_TEMP], 1);
 	printf("  },\n");
-	printf("  \"single_parameter_3\": %s,\n", r->single3 ? "true" : "false");
+	printf(
+	    "  \"single_parameter_3\": %s,\n", r->single3 ? "true" : "false");
 	printf("  \"red_flag\": %s,\n", r->red_flag ? "true" : "false");
 	printf("  \"risk\": \"%s\",\n", news2_risk_name(r->risk));
 	printf("  \"monitoring\": \"%s\",\n",
 	    news2_risk_monitoring(r->risk, r->score));
-	printf("  \"response\": \"%s\"\n",
-	    news2_risk_response(r->risk, r->score));
+	printf(
+	    "  \"response\": \"%s\"\n", news2_risk_response(r->risk, r->score));
 	printf("}\n");
 }
 
@@ -84,10 +85,10 @@ static const struct int_opt {
 	enum news2_param param;
 	size_t off;
 } int_opts[] = {
-	{ "--rr", NEWS2_RR, offsetof(struct news2_input, rr) },
-	{ "--spo2", NEWS2_SPO2, offsetof(struct news2_input, spo2) },
-	{ "--sbp", NEWS2_SBP, offsetof(struct news2_input, sbp) },
-	{ "--pulse", NEWS2_PULSE, offsetof(struct news2_input, pulse) },
+    {"--rr", NEWS2_RR, offsetof(struct news2_input, rr)},
+    {"--spo2", NEWS2_SPO2, offsetof(struct news2_input, spo2)},
+    {"--sbp", NEWS2_SBP, offsetof(struct news2_input, sbp)},
+    {"--pulse", NEWS2_PULSE, offsetof(struct news2_input, pulse)},
 };
 
 static const struct int_opt *
@@ -130,48 +131,54 @@ news2_run(struct kctx *ctx, int argc, char **argv)
 			continue;
 		}
 		if (i + 1 >= argc) {
-			fprintf(stderr, "kiosk news2: unknown option or "
-					"missing value: %s\n", opt);
+			fprintf(stderr,
+			    "kiosk news2: unknown option or "
+			    "missing value: %s\n",
+			    opt);
 			return cmd_usage(&cmd_news2);
 		}
 		i++;
 		if ((num = int_option(opt)) != NULL) {
 			if (int_arg(opt, argv[i],
-				(int *)((char *)&in + num->off)) != 0)
+			        (int *)((char *)&in + num->off)) != 0)
 				return cmd_usage(&cmd_news2);
 			in.have |= 1u << num->param;
 		} else if (strcmp(opt, "--scale") == 0) {
 			if (int_arg(opt, argv[i], &scale) != 0 ||
 			    (scale != 1 && scale != 2)) {
-				fprintf(stderr, "kiosk news2: --scale is 1 or "
-						"2\n");
+				fprintf(stderr,
+				    "kiosk news2: --scale is 1 or "
+				    "2\n");
 				return cmd_usage(&cmd_news2);
 			}
 		} else if (strcmp(opt, "--acvpu") == 0) {
 			in.acvpu = triage_acvpu_parse(argv[i]);
 			if (in.acvpu < 0) {
-				fprintf(stderr, "kiosk news2: --acvpu is one "
-						"of A, C, V, P, U\n");
+				fprintf(stderr,
+				    "kiosk news2: --acvpu is one "
+				    "of A, C, V, P, U\n");
 				return cmd_usage(&cmd_news2);
 			}
 			in.have |= 1u << NEWS2_ACVPU;
 		} else if (strcmp(opt, "--temp") == 0) {
 			if (str_to_double(argv[i], &in.temp) != 0) {
-				fprintf(stderr, "kiosk news2: --temp needs a "
-						"number such as 36.8\n");
+				fprintf(stderr,
+				    "kiosk news2: --temp needs a "
+				    "number such as 36.8\n");
 				return cmd_usage(&cmd_news2);
 			}
 			in.have |= 1u << NEWS2_TEMP;
 		} else if (strcmp(opt, "--age") == 0) {
-			if (int_arg(opt, argv[i], &in.age) != 0 ||
-			    in.age < 0 || in.age > 130) {
-				fprintf(stderr, "kiosk news2: --age is 0-130 "
-						"years\n");
+			if (int_arg(opt, argv[i], &in.age) != 0 || in.age < 0 ||
+			    in.age > 130) {
+				fprintf(stderr,
+				    "kiosk news2: --age is 0-130 "
+				    "years\n");
 				return cmd_usage(&cmd_news2);
 			}
 		} else {
-			fprintf(stderr, "kiosk news2: unknown option %s\n",
-			    opt);
+			fprintf(
+			    stderr, "kiosk news2: unknown option %s\n", opt);
 			return cmd_usage(&cmd_news2);
 		}
 	}
@@ -180,8 +187,9 @@ news2_run(struct kctx *ctx, int argc, char **argv)
 	in.scale2 = scale == 2;
 	in.pregnant = pregnant;
 	if ((in.have & NEWS2_HAVE_ALL) != NEWS2_HAVE_ALL) {
-		fprintf(stderr, "kiosk news2: give every parameter: --rr "
-				"--spo2 --sbp --pulse --acvpu --temp\n");
+		fprintf(stderr,
+		    "kiosk news2: give every parameter: --rr "
+		    "--spo2 --sbp --pulse --acvpu --temp\n");
 		return cmd_usage(&cmd_news2);
 	}
 	if (news2_score(&in, &r, &cause) != 0) {
@@ -193,12 +201,12 @@ news2_run(struct kctx *ctx, int argc, char **argv)
 }
 
 const struct kiosk_cmd cmd_news2 = {
-	"news2",
-	"  news2 --rr N --spo2 N [--scale 2] [--oxygen] --sbp N "
-	"--pulse N\n"
-	"        --acvpu A|C|V|P|U --temp X.Y [--age N] [--pregnant]\n"
-	"      Score vital signs with NEWS2 (RCP 2017) and print JSON: the\n"
-	"      score, each parameter's points, the risk band and response.\n"
-	"      --scale 2 only when a clinician has recorded SpO2 scale 2.\n",
-	news2_run,
+    "news2",
+    "  news2 --rr N --spo2 N [--scale 2] [--oxygen] --sbp N "
+    "--pulse N\n"
+    "        --acvpu A|C|V|P|U --temp X.Y [--age N] [--pregnant]\n"
+    "      Score vital signs with NEWS2 (RCP 2017) and print JSON: the\n"
+    "      score, each parameter's points, the risk band and response.\n"
+    "      --scale 2 only when a clinician has recorded SpO2 scale 2.\n",
+    news2_run,
 };

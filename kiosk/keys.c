@@ -10,9 +10,10 @@
 
 #include "ui.h"
 
-#define CTRL(c) ((c) & 0x1f)
+#define CTRL(c) ((c)&0x1f)
 #define ESC 27
 
+/* clang-format off */
 const struct ui_key ui_keys[] = {
 	/* unlock */
 	{ "unlock", '\n', UI_A_ENTER, "Enter", "next field / unlock" },
@@ -78,6 +79,7 @@ const struct ui_key ui_keys[] = {
 	{ NULL, CTRL('H'), UI_A_ERASE, NULL, NULL },
 	{ NULL, 0, UI_A_NONE, NULL, NULL },
 };
+/* clang-format on */
 
 enum ui_action
 ui_key_action(const char *screen, int key)

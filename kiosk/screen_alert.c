@@ -28,8 +28,7 @@ alert_draw(struct ui *ui)
 	for (y = 2; y <= 4; y++)
 		ui_bar(y, UI_C_DANGER);
 	ui_center(3, UI_C_DANGER, "!! RED FLAG !!  NEWS2 %s%d  risk %s",
-	    r->complete ? "" : "at least ", r->score,
-	    news2_risk_name(r->risk));
+	    r->complete ? "" : "at least ", r->score, news2_risk_name(r->risk));
 	ui_text(6, 2, UI_C_NORMAL, "Patient: %s %s",
 	    ui->patient.given ? ui->patient.given : "",
 	    ui->patient.family ? ui->patient.family : "");
@@ -39,24 +38,27 @@ alert_draw(struct ui *ui)
 			continue;
 		rg = news2_range(i);
 		n += snprintf(line + strlen(line), sizeof(line) - strlen(line),
-		    "%s%s", n ? ", " : "", rg->label) > 0;
+		         "%s%s", n ? ", " : "", rg->label) > 0;
 	}
 	if (n > 0)
 		ui_text(7, 2, UI_C_WARN, "!  Scored 3: %s", line);
 	ui_text(9, 2, UI_C_NORMAL, "What to do now (RCP NEWS2 chart 4):");
-	y = ui_wrap(10, 4, 72, 4, UI_C_NORMAL, news2_risk_response(r->risk,
-	    r->score));
+	y = ui_wrap(
+	    10, 4, 72, 4, UI_C_NORMAL, news2_risk_response(r->risk, r->score));
 	ui_text(y + 1, 4, UI_C_NORMAL, "Monitoring: %s",
 	    news2_risk_monitoring(r->risk, r->score));
 	if (r->risk == NEWS2_RISK_HIGH)
-		ui_text(y + 3, 2, UI_C_WARN, "!  Call the emergency number for "
-					     "this clinic now.");
+		ui_text(y + 3, 2, UI_C_WARN,
+		    "!  Call the emergency number for "
+		    "this clinic now.");
 	else
 		ui_text(y + 3, 2, UI_C_WARN, "!  Tell the clinician now.");
-	ui_text(19, 2, UI_C_DANGER, "!! Press F9 to acknowledge that you "
-				    "have seen this alert.");
-	ui_text(20, 2, UI_C_DIM, "Esc: back to the visit without "
-				 "acknowledging (the alert stays).");
+	ui_text(19, 2, UI_C_DANGER,
+	    "!! Press F9 to acknowledge that you "
+	    "have seen this alert.");
+	ui_text(20, 2, UI_C_DIM,
+	    "Esc: back to the visit without "
+	    "acknowledging (the alert stays).");
 }
 
 static enum ui_result
@@ -66,8 +68,9 @@ alert_key(struct ui *ui, enum ui_action a, int ch)
 	switch (a) {
 	case UI_A_ACK:
 		if (ui_vitals_ack(ui) != 0) {
-			ui_message(ui, UI_MSG_DANGER, "Acknowledgement not "
-						      "saved: try again.");
+			ui_message(ui, UI_MSG_DANGER,
+			    "Acknowledgement not "
+			    "saved: try again.");
 			return UI_REDRAW;
 		}
 		ui_message(ui, UI_MSG_OK, "Red flag acknowledged.");
@@ -80,10 +83,10 @@ alert_key(struct ui *ui, enum ui_action a, int ch)
 }
 
 const struct screen screen_alert = {
-	"alert",
-	"RED FLAG",
-	alert_enter,
-	alert_draw,
-	alert_key,
-	NULL,
+    "alert",
+    "RED FLAG",
+    alert_enter,
+    alert_draw,
+    alert_key,
+    NULL,
 };

@@ -19,8 +19,8 @@
 enum step { S_WHO, S_PHONE, S_NEW, S_REASON, S_CONSENT, S_DONE, S_STAFF };
 enum { F_GIVEN, F_FAMILY, F_YEAR, F_PHONE, F_VILLAGE, F_SEX, F_REASON, NF };
 
-static const char *const labels[NF] = { "Given name", "Family name",
-	"Year of birth", "Phone", "Village", "Sex (f/m/o)", "Reason" };
+static const char *const labels[NF] = {"Given name", "Family name",
+    "Year of birth", "Phone", "Village", "Sex (f/m/o)", "Reason"};
 
 static struct {
 	enum step step;
@@ -59,11 +59,11 @@ checkin_leave(struct ui *ui)
 static const int *
 step_fields(enum step s)
 {
-	static const int who[] = { F_GIVEN, F_FAMILY, F_YEAR, -1 };
-	static const int phone[] = { F_PHONE, -1 };
-	static const int reg[] = { F_PHONE, F_VILLAGE, F_SEX, -1 };
-	static const int reason[] = { F_REASON, -1 };
-	static const int none[] = { -1 };
+	static const int who[] = {F_GIVEN, F_FAMILY, F_YEAR, -1};
+	static const int phone[] = {F_PHONE, -1};
+	static const int reg[] = {F_PHONE, F_VILLAGE, F_SEX, -1};
+	static const int reason[] = {F_REASON, -1};
+	static const int none[] = {-1};
 
 	switch (s) {
 	case S_WHO:
@@ -89,12 +89,14 @@ checkin_draw(struct ui *ui)
 	switch (st.step) {
 	case S_WHO:
 		ui_center(3, UI_C_NORMAL, "Welcome. Please check yourself in.");
-		ui_center(5, UI_C_DIM, "Type your names and the year you "
-				       "were born, then press Enter.");
+		ui_center(5, UI_C_DIM,
+		    "Type your names and the year you "
+		    "were born, then press Enter.");
 		break;
 	case S_PHONE:
-		ui_center(3, UI_C_NORMAL, "Thank you. To be sure it is you, "
-					  "type your phone number.");
+		ui_center(3, UI_C_NORMAL,
+		    "Thank you. To be sure it is you, "
+		    "type your phone number.");
 		break;
 	case S_NEW:
 		ui_center(3, UI_C_NORMAL, "Welcome, %s. You are new here.",
@@ -103,29 +105,35 @@ checkin_draw(struct ui *ui)
 		break;
 	case S_REASON:
 		ui_center(3, UI_C_NORMAL, "Welcome, %s.", st.f[F_GIVEN].buf);
-		ui_center(5, UI_C_DIM, "Why have you come today? (a few "
-				       "words, then Enter)");
+		ui_center(5, UI_C_DIM,
+		    "Why have you come today? (a few "
+		    "words, then Enter)");
 		break;
 	case S_CONSENT:
 		ui_center(3, UI_C_NORMAL, "Consent");
-		ui_text(6, 4, UI_C_NORMAL, "The clinic will record your visit "
-					   "and the measurements taken.");
-		ui_text(7, 4, UI_C_NORMAL, "They are kept encrypted and shared "
-					   "only with the health workers");
+		ui_text(6, 4, UI_C_NORMAL,
+		    "The clinic will record your visit "
+		    "and the measurements taken.");
+		ui_text(7, 4, UI_C_NORMAL,
+		    "They are kept encrypted and shared "
+		    "only with the health workers");
 		ui_text(8, 4, UI_C_NORMAL, "who care for you.");
-		ui_text(10, 4, UI_C_NORMAL, "Do you agree?  Press Y for yes, "
-					    "N for no.");
+		ui_text(10, 4, UI_C_NORMAL,
+		    "Do you agree?  Press Y for yes, "
+		    "N for no.");
 		return;
 	case S_DONE:
 		ui_center(6, UI_C_OK, "+ Thank you, %s. You are checked in.",
 		    st.f[F_GIVEN].buf);
-		ui_center(8, UI_C_NORMAL, "Please take a seat; a health worker "
-					  "will call you.");
+		ui_center(8, UI_C_NORMAL,
+		    "Please take a seat; a health worker "
+		    "will call you.");
 		ui_center(12, UI_C_DIM, "Press Enter for the next person.");
 		return;
 	case S_STAFF:
-		ui_center(6, UI_C_WARN, "! Please ask the staff to help you "
-					"check in.");
+		ui_center(6, UI_C_WARN,
+		    "! Please ask the staff to help you "
+		    "check in.");
 		ui_center(12, UI_C_DIM, "Press Enter for the next person.");
 		return;
 	}
@@ -162,13 +170,14 @@ match(struct ui *ui, int use_phone)
 		if (use_phone) {
 			/* digits only on both sides */
 			for (j = k = 0; res[i].phone && res[i].phone[j] &&
-			    k + 1 < sizeof(a); j++)
+			     k + 1 < sizeof(a);
+			     j++)
 				if (res[i].phone[j] >= '0' &&
 				    res[i].phone[j] <= '9')
 					a[k++] = res[i].phone[j];
 			a[k] = '\0';
-			for (j = k = 0; st.f[F_PHONE].buf[j] &&
-			    k + 1 < sizeof(b); j++)
+			for (j = k = 0;
+			     st.f[F_PHONE].buf[j] && k + 1 < sizeof(b); j++)
 				if (st.f[F_PHONE].buf[j] >= '0' &&
 				    st.f[F_PHONE].buf[j] <= '9')
 					b[k++] = st.f[F_PHONE].buf[j];
@@ -177,8 +186,8 @@ match(struct ui *ui, int use_phone)
 				continue;
 		}
 		if (hits++ == 0)
-			str_lcpy(st.patient_id, res[i].id,
-			    sizeof(st.patient_id));
+			str_lcpy(
+			    st.patient_id, res[i].id, sizeof(st.patient_id));
 	}
 	store_patient_free_array(res, n);
 	return hits;
@@ -193,8 +202,9 @@ who_done(struct ui *ui)
 	if (st.f[F_GIVEN].len == 0 || st.f[F_FAMILY].len == 0 ||
 	    st.f[F_YEAR].len != 4 ||
 	    str_to_ll(st.f[F_YEAR].buf, 1900, 2100, &y) != 0) {
-		ui_message(ui, UI_MSG_WARN, "Please type both names and the "
-					    "year of birth (4 digits).");
+		ui_message(ui, UI_MSG_WARN,
+		    "Please type both names and the "
+		    "year of birth (4 digits).");
 		return UI_REDRAW;
 	}
 	n = match(ui, st.step == S_PHONE);
@@ -249,14 +259,14 @@ check_in(struct ui *ui)
 	char reason[UI_FIELD_MAX + 20], enc[UUID_STRLEN + 1];
 	int err;
 
-	snprintf(reason, sizeof(reason), "self check-in: %s",
-	    st.f[F_REASON].buf);
-	store_audit(ui->store, "consent", "patient", st.patient_id,
-	    "self check-in");
-	if ((err = store_encounter_open(ui->store, st.patient_id, reason,
-	    enc)) != 0) {
-		ui_message(ui, UI_MSG_WARN, "Not checked in: %s",
-		    ui_strerror(err));
+	snprintf(
+	    reason, sizeof(reason), "self check-in: %s", st.f[F_REASON].buf);
+	store_audit(
+	    ui->store, "consent", "patient", st.patient_id, "self check-in");
+	if ((err = store_encounter_open(
+	         ui->store, st.patient_id, reason, enc)) != 0) {
+		ui_message(
+		    ui, UI_MSG_WARN, "Not checked in: %s", ui_strerror(err));
 		st.step = S_STAFF;
 		return UI_REDRAW;
 	}
@@ -317,24 +327,25 @@ checkin_key(struct ui *ui, enum ui_action a, int ch)
 			return register_new(ui);
 		default:
 			if (st.f[F_REASON].len == 0) {
-				ui_message(ui, UI_MSG_WARN, "Please type why "
-							    "you came.");
+				ui_message(ui, UI_MSG_WARN,
+				    "Please type why "
+				    "you came.");
 				return UI_REDRAW;
 			}
 			st.step = S_CONSENT;
 			return UI_REDRAW;
 		}
 	default:
-		return ui_field_key(&st.f[st.focus], a, ch) ? UI_REDRAW :
-							     UI_HANDLED;
+		return ui_field_key(&st.f[st.focus], a, ch) ? UI_REDRAW
+		                                            : UI_HANDLED;
 	}
 }
 
 const struct screen screen_checkin = {
-	"checkin",
-	"Welcome",
-	checkin_enter,
-	checkin_draw,
-	checkin_key,
-	checkin_leave,
+    "checkin",
+    "Welcome",
+    checkin_enter,
+    checkin_draw,
+    checkin_key,
+    checkin_leave,
 };

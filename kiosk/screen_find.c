@@ -36,8 +36,8 @@ search(struct ui *ui)
 	st.err = 0;
 	if (st.q.len < 2)
 		return;
-	st.err = store_patient_find(ui->store, st.q.buf, FIND_MAX, &st.res,
-	    &st.n);
+	st.err =
+	    store_patient_find(ui->store, st.q.buf, FIND_MAX, &st.res, &st.n);
 	if (st.err != 0) {
 		st.res = NULL;
 		st.n = 0;
@@ -79,8 +79,9 @@ find_draw(struct ui *ui)
 	else if (st.q.len < 2)
 		ui_text(5, 2, UI_C_DIM, "Type at least two letters or digits.");
 	else if (st.n == 0)
-		ui_text(5, 2, UI_C_WARN, "! No patient found. F4 registers "
-					 "a new patient.");
+		ui_text(5, 2, UI_C_WARN,
+		    "! No patient found. F4 registers "
+		    "a new patient.");
 	else
 		ui_text(5, 2, UI_C_DIM, "  %-18s %-16s %-2s %-3s %-14s %s",
 		    "Given name", "Family name", "Sx", "Age", "Village",
@@ -96,8 +97,9 @@ find_draw(struct ui *ui)
 		    n >= 0 ? age : "?", p->village ? p->village : "",
 		    p->phone ? p->phone : "");
 	}
-	ui_text(18, 2, UI_C_DIM, "Up/Down choose   Enter open   "
-				 "F4 register new   Esc back");
+	ui_text(18, 2, UI_C_DIM,
+	    "Up/Down choose   Enter open   "
+	    "F4 register new   Esc back");
 }
 
 static enum ui_result
@@ -130,10 +132,10 @@ find_key(struct ui *ui, enum ui_action a, int ch)
 }
 
 const struct screen screen_find = {
-	"find",
-	"Find a patient",
-	find_enter,
-	find_draw,
-	find_key,
-	find_leave,
+    "find",
+    "Find a patient",
+    find_enter,
+    find_draw,
+    find_key,
+    find_leave,
 };

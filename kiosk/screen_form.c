@@ -30,12 +30,12 @@ static struct {
 	struct form *f;
 	struct form_prompt *p;
 	size_t n;
-	size_t focus;	/* index into p */
-	size_t top;	/* first prompt shown */
+	size_t focus; /* index into p */
+	size_t top; /* first prompt shown */
 	struct ui_field edit;
 	int edited;
-	char *problem;	/* why the form could not be opened */
-	int choice;	/* cursor in the choices of a select */
+	char *problem; /* why the form could not be opened */
+	int choice; /* cursor in the choices of a select */
 } st;
 
 static int
@@ -87,8 +87,9 @@ refresh(const char *path)
 			break;
 		}
 	if (path == NULL || i == st.n)
-		for (st.focus = 0; st.focus < st.n &&
-		    !answerable(&st.p[st.focus]); st.focus++)
+		for (st.focus = 0;
+		     st.focus < st.n && !answerable(&st.p[st.focus]);
+		     st.focus++)
 			;
 	if (st.focus >= st.n)
 		st.focus = 0;
@@ -127,17 +128,19 @@ form_enter(struct ui *ui)
 	}
 	form_set_property(st.f, "deviceid", store_node_id(ui->store));
 	form_set_property(st.f, "username", ui->user_name);
-	err = store_form_draft_latest(ui->store, form_id(st.f),
-	    ui->patient.id, &iid, &xml);
+	err = store_form_draft_latest(
+	    ui->store, form_id(st.f), ui->patient.id, &iid, &xml);
 	if (err == 0) {
 		err = form_draft_restore(st.f, xml, strlen(xml), &cause);
 		if (err == 0)
-			ui_message(ui, UI_MSG_OK, "Draft resumed: nothing was "
-						  "lost.");
+			ui_message(ui, UI_MSG_OK,
+			    "Draft resumed: nothing was "
+			    "lost.");
 		else {
 			log_warnx("draft restore: %d", err);
-			ui_message(ui, UI_MSG_WARN, "The saved draft could not "
-						    "be used; starting again.");
+			ui_message(ui, UI_MSG_WARN,
+			    "The saved draft could not "
+			    "be used; starting again.");
 			free(cause);
 			cause = NULL;
 		}
@@ -221,16 +224,17 @@ draw_line(int y, size_t i)
 	case FORM_REPEAT:
 		ui_text(y, 1 + 2 * p->depth, focused ? UI_C_FOCUS : UI_C_TITLE,
 		    "%c %s%s", focused ? '>' : ' ', p->label ? p->label : "",
-		    p->kind == FORM_REPEAT && p->can_add ? "  (Enter: add one)" :
-							   "");
+		    p->kind == FORM_REPEAT && p->can_add ? "  (Enter: add one)"
+		                                         : "");
 		return;
 	case FORM_NOTE:
 		ui_text(y, 1 + 2 * p->depth, UI_C_DIM, "  %.70s",
 		    p->label ? p->label : "");
 		return;
 	case FORM_UPLOAD:
-		ui_text(y, 1 + 2 * p->depth, UI_C_WARN, "  ! %.50s: not "
-							"supported here",
+		ui_text(y, 1 + 2 * p->depth, UI_C_WARN,
+		    "  ! %.50s: not "
+		    "supported here",
 		    p->label ? p->label : "");
 		return;
 	default:
@@ -267,14 +271,14 @@ draw_detail(void)
 		return;
 	line[0] = '\0';
 	for (i = 0; i < p->nchoices && len + 1 < sizeof(line); i++) {
-		int on = p->kind == FORM_SELECT1 ?
-		    strcmp(p->value ? p->value : "", p->choices[i].value) == 0 :
-		    in_set(p->value ? p->value : "", p->choices[i].value);
+		int on = p->kind == FORM_SELECT1
+		    ? strcmp(p->value ? p->value : "", p->choices[i].value) == 0
+		    : in_set(p->value ? p->value : "", p->choices[i].value);
 
 		len += (size_t)snprintf(line + len, sizeof(line) - len,
 		    "%s%zu%s %s  ", (int)i == st.choice ? ">" : "", i + 1,
-		    p->kind == FORM_SELECT ? (on ? "[x]" : "[ ]") :
-					     (on ? "(*)" : "( )"),
+		    p->kind == FORM_SELECT ? (on ? "[x]" : "[ ]")
+		                           : (on ? "(*)" : "( )"),
 		    p->choices[i].label);
 		if (len >= sizeof(line))
 			len = sizeof(line) - 1;
@@ -309,8 +313,9 @@ form_draw(struct ui *ui)
 		ui_text(LIST_TOP + LIST_ROWS, 70, UI_C_DIM, "v more");
 	if (st.n > 0)
 		draw_detail();
-	ui_text(20, 1, UI_C_DIM, "Enter save  Up/Down move  F10 finish  "
-				 "Esc back (draft kept)  * required");
+	ui_text(20, 1, UI_C_DIM,
+	    "Enter save  Up/Down move  F10 finish  "
+	    "Esc back (draft kept)  * required");
 }
 
 /* Answer the focused prompt with VALUE; 0 or an errno (message set). */
@@ -324,8 +329,8 @@ answer(struct ui *ui, const char *value)
 	path = xstrdup(p->path);
 	err = form_set(st.f, path, value, &cause);
 	if (err != 0 && cause == NULL)
-		ui_message(ui, UI_MSG_WARN, "Not accepted: %s",
-		    ui_strerror(err));
+		ui_message(
+		    ui, UI_MSG_WARN, "Not accepted: %s", ui_strerror(err));
 	else if (cause != NULL)
 		/* a constraint message is stored with the value; a type
 		 * error is not */
@@ -466,13 +471,14 @@ form_key(struct ui *ui, enum ui_action a, int ch)
 			return UI_HANDLED;
 		if (p->nchoices == 0)
 			return UI_HANDLED;
-		st.choice = (st.choice + (a == UI_A_LEFT ? -1 : 1) +
-				(int)p->nchoices) % (int)p->nchoices;
-		return p->kind == FORM_SELECT1 ? choose(ui, st.choice) :
-						 UI_REDRAW;
+		st.choice =
+		    (st.choice + (a == UI_A_LEFT ? -1 : 1) + (int)p->nchoices) %
+		    (int)p->nchoices;
+		return p->kind == FORM_SELECT1 ? choose(ui, st.choice)
+		                               : UI_REDRAW;
 	case UI_A_TOGGLE:
-		return p->kind == FORM_SELECT ? choose(ui, st.choice) :
-						UI_HANDLED;
+		return p->kind == FORM_SELECT ? choose(ui, st.choice)
+		                              : UI_HANDLED;
 	case UI_A_FINISH:
 		commit(ui);
 		return finish(ui);
@@ -493,10 +499,10 @@ form_key(struct ui *ui, enum ui_action a, int ch)
 }
 
 const struct screen screen_form = {
-	"form",
-	"Form",
-	form_enter,
-	form_draw,
-	form_key,
-	form_leave,
+    "form",
+    "Form",
+    form_enter,
+    form_draw,
+    form_key,
+    form_leave,
 };

@@ -105,16 +105,16 @@ forms_enter(struct ui *ui)
 		cause = NULL;
 		if (form_load(st.path[i], &f, &cause) != 0) {
 			st.title[i] = xstrdup(strrchr(st.path[i], '/') + 1);
-			st.problem[i] = cause != NULL ? cause :
-			    xstrdup("cannot be read");
+			st.problem[i] =
+			    cause != NULL ? cause : xstrdup("cannot be read");
 			continue;
 		}
-		st.title[i] = xstrdup(form_title(f)[0] ? form_title(f) :
-							 form_id(f));
+		st.title[i] =
+		    xstrdup(form_title(f)[0] ? form_title(f) : form_id(f));
 		iid = xml = NULL;
 		if (ui->store != NULL && ui->have_patient &&
-		    store_form_draft_latest(ui->store, form_id(f),
-			ui->patient.id, &iid, &xml) == 0)
+		    store_form_draft_latest(
+		        ui->store, form_id(f), ui->patient.id, &iid, &xml) == 0)
 			st.draft[i] = 1;
 		free(iid);
 		xfree_secret_str(xml);
@@ -134,8 +134,8 @@ forms_draw(struct ui *ui)
 {
 	int i, y = 4;
 
-	ui_text(2, 1, UI_C_NORMAL, "Forms for %s %s:",
-	    ui->patient.given ? ui->patient.given : "",
+	ui_text(2, 1, UI_C_NORMAL,
+	    "Forms for %s %s:", ui->patient.given ? ui->patient.given : "",
 	    ui->patient.family ? ui->patient.family : "");
 	if (st.n == 0)
 		ui_text(y, 3, UI_C_WARN, "! No forms found in %s.", st.dir);
@@ -151,8 +151,9 @@ forms_draw(struct ui *ui)
 		    "%c %-50.50s %s", i == st.sel ? '>' : ' ', st.title[i],
 		    st.draft[i] ? "* draft saved" : "");
 	}
-	ui_text(19, 1, UI_C_DIM, "Up/Down choose   Enter open   Esc back to "
-				 "the visit");
+	ui_text(19, 1, UI_C_DIM,
+	    "Up/Down choose   Enter open   Esc back to "
+	    "the visit");
 }
 
 static enum ui_result
@@ -172,12 +173,13 @@ forms_key(struct ui *ui, enum ui_action a, int ch)
 		if (st.n == 0)
 			return UI_HANDLED;
 		if (st.problem[st.sel] != NULL) {
-			ui_message(ui, UI_MSG_WARN, "This form cannot be used: "
-						    "%s", st.problem[st.sel]);
+			ui_message(ui, UI_MSG_WARN,
+			    "This form cannot be used: "
+			    "%s",
+			    st.problem[st.sel]);
 			return UI_REDRAW;
 		}
-		str_lcpy(ui->form_path, st.path[st.sel],
-		    sizeof(ui->form_path));
+		str_lcpy(ui->form_path, st.path[st.sel], sizeof(ui->form_path));
 		/* back from the form goes to the visit */
 		return ui_replace(ui, &screen_form);
 	default:
@@ -186,10 +188,10 @@ forms_key(struct ui *ui, enum ui_action a, int ch)
 }
 
 const struct screen screen_forms = {
-	"forms",
-	"Forms of the visit",
-	forms_enter,
-	forms_draw,
-	forms_key,
-	forms_leave,
+    "forms",
+    "Forms of the visit",
+    forms_enter,
+    forms_draw,
+    forms_key,
+    forms_leave,
 };

@@ -101,8 +101,9 @@ home_draw(struct ui *ui)
 		    "!! red flag not acknowledged: open the patient (Enter)");
 	else
 		ui_text(y - 1, 10, UI_C_OK, "+  none waiting");
-	ui_text(19, 1, UI_C_DIM, "F3 or / find a patient   F4 register   "
-				 "Up/Down + Enter open   F12 lock");
+	ui_text(19, 1, UI_C_DIM,
+	    "F3 or / find a patient   F4 register   "
+	    "Up/Down + Enter open   F12 lock");
 }
 
 static enum ui_result
@@ -128,12 +129,12 @@ home_key(struct ui *ui, enum ui_action a, int ch)
 	case UI_A_ENTER:
 		if (ui->ntoday == 0)
 			return UI_HANDLED;
-		if (ui->have_patient && strcmp(ui->patient.id,
-		    ui->today[sel]) == 0)
+		if (ui->have_patient &&
+		    strcmp(ui->patient.id, ui->today[sel]) == 0)
 			return ui_goto(ui, &screen_vitals);
 		memset(&p, 0, sizeof(p));
-		if ((err = store_patient_get(ui->store, ui->today[sel],
-		    &p)) != 0) {
+		if ((err = store_patient_get(ui->store, ui->today[sel], &p)) !=
+		    0) {
 			ui_message(ui, UI_MSG_WARN, "Cannot open: %s",
 			    ui_strerror(err));
 			return UI_REDRAW;
@@ -152,10 +153,10 @@ home_key(struct ui *ui, enum ui_action a, int ch)
 }
 
 const struct screen screen_home = {
-	"home",
-	"Home",
-	home_enter,
-	home_draw,
-	home_key,
-	NULL,
+    "home",
+    "Home",
+    home_enter,
+    home_draw,
+    home_key,
+    NULL,
 };

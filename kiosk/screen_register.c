@@ -15,13 +15,13 @@
 
 enum { F_GIVEN, F_FAMILY, F_SEX, F_BIRTH, F_PHONE, F_VILLAGE, F_NATID, NF };
 
-static const char *const labels[NF] = { "Given name", "Family name",
-	"Sex (f/m/o)", "Birth date/year", "Phone", "Village", "National id" };
+static const char *const labels[NF] = {"Given name", "Family name",
+    "Sex (f/m/o)", "Birth date/year", "Phone", "Village", "National id"};
 
 static struct {
 	struct ui_field f[NF];
 	int focus;
-	int dup;			/* a probable duplicate is shown */
+	int dup; /* a probable duplicate is shown */
 	struct store_patient dup_p;
 } st;
 
@@ -74,14 +74,16 @@ reg_draw(struct ui *ui)
 	int i;
 
 	(void)ui;
-	ui_text(2, 2, UI_C_NORMAL, "New patient. Given and family name are "
-				   "needed; the rest helps find them again.");
+	ui_text(2, 2, UI_C_NORMAL,
+	    "New patient. Given and family name are "
+	    "needed; the rest helps find them again.");
 	for (i = 0; i < NF; i++)
-		ui_field_draw(4 + i * 2, 2, labels[i], 36, &st.f[i],
-		    i == st.focus, 0);
+		ui_field_draw(
+		    4 + i * 2, 2, labels[i], 36, &st.f[i], i == st.focus, 0);
 	if (st.dup) {
-		ui_text(18, 2, UI_C_DANGER, "!! Probably already registered: "
-					    "%s %s, born %s, %s",
+		ui_text(18, 2, UI_C_DANGER,
+		    "!! Probably already registered: "
+		    "%s %s, born %s, %s",
 		    d->given ? d->given : "", d->family ? d->family : "",
 		    d->birth_date ? d->birth_date : "?",
 		    d->village ? d->village : "");
@@ -89,8 +91,9 @@ reg_draw(struct ui *ui)
 		    "!  Enter: open that record.  F2: register a new "
 		    "patient anyway.");
 	} else
-		ui_text(19, 2, UI_C_DIM, "Tab/Enter next field   F2 save   "
-					 "Esc cancel");
+		ui_text(19, 2, UI_C_DIM,
+		    "Tab/Enter next field   F2 save   "
+		    "Esc cancel");
 }
 
 static int
@@ -124,10 +127,10 @@ find_duplicate(struct ui *ui)
 	if (store_patient_find(ui->store, q, 10, &res, &n) == 0) {
 		for (i = 0; i < n; i++)
 			if (res[i].given != NULL && res[i].family != NULL &&
-			    str_edit_distance(res[i].given, st.f[F_GIVEN].buf,
-				2) <= 2 &&
-			    str_edit_distance(res[i].family,
-				st.f[F_FAMILY].buf, 2) <= 2 &&
+			    str_edit_distance(
+			        res[i].given, st.f[F_GIVEN].buf, 2) <= 2 &&
+			    str_edit_distance(
+			        res[i].family, st.f[F_FAMILY].buf, 2) <= 2 &&
 			    same_year(res[i].birth_date, birth)) {
 				keep(res, n, i);
 				return 1;
@@ -136,8 +139,9 @@ find_duplicate(struct ui *ui)
 	}
 	res = NULL;
 	n = 0;
-	if (st.f[F_PHONE].len >= 6 && store_patient_find(ui->store,
-	    st.f[F_PHONE].buf, 1, &res, &n) == 0) {
+	if (st.f[F_PHONE].len >= 6 &&
+	    store_patient_find(ui->store, st.f[F_PHONE].buf, 1, &res, &n) ==
+	        0) {
 		if (n > 0) {
 			keep(res, n, 0);
 			return 1;
@@ -160,7 +164,8 @@ save(struct ui *ui)
 		return UI_REDRAW;
 	}
 	if (!st.dup && find_duplicate(ui)) {
-		ui_message(ui, UI_MSG_WARN, "Check this is not the same person.");
+		ui_message(
+		    ui, UI_MSG_WARN, "Check this is not the same person.");
 		return UI_REDRAW;
 	}
 	memset(&p, 0, sizeof(p));
@@ -193,7 +198,8 @@ reg_key(struct ui *ui, enum ui_action a, int ch)
 	case UI_A_ENTER:
 		if (st.dup) {
 			ui_session_patient(ui, &st.dup_p);
-			ui_message(ui, UI_MSG_OK, "Opened the existing record.");
+			ui_message(
+			    ui, UI_MSG_OK, "Opened the existing record.");
 			return ui_replace(ui, &screen_vitals);
 		}
 		/* Enter moves on like Tab */
@@ -215,10 +221,10 @@ reg_key(struct ui *ui, enum ui_action a, int ch)
 }
 
 const struct screen screen_register = {
-	"register",
-	"Register a patient",
-	reg_enter,
-	reg_draw,
-	reg_key,
-	reg_leave,
+    "register",
+    "Register a patient",
+    reg_enter,
+    reg_draw,
+    reg_key,
+    reg_leave,
 };

@@ -40,12 +40,13 @@ unlock_draw(struct ui *ui)
 	ui_center(y, UI_C_NORMAL, "This kiosk is locked.");
 	ui_center(y + 1, UI_C_DIM, "%s",
 	    ui->opts.checkin ? "Staff: unlock to start patient self check-in."
-			     : "Type your user name and passphrase or PIN.");
+	                     : "Type your user name and passphrase or PIN.");
 	ui_field_draw(y + 4, 14, "User", 30, &st.user, st.focus == 0, 0);
-	ui_field_draw(y + 6, 14, "Passphrase / PIN", 30, &st.pass,
-	    st.focus == 1, 1);
-	ui_text(y + 9, 16, UI_C_DIM, "Enter: unlock    Tab: other field    "
-				     "F10: quit");
+	ui_field_draw(
+	    y + 6, 14, "Passphrase / PIN", 30, &st.pass, st.focus == 1, 1);
+	ui_text(y + 9, 16, UI_C_DIM,
+	    "Enter: unlock    Tab: other field    "
+	    "F10: quit");
 }
 
 static enum ui_result
@@ -87,20 +88,20 @@ unlock_key(struct ui *ui, enum ui_action a, int ch)
 			free(cause);
 			return UI_REDRAW;
 		}
-		ui_message(ui, UI_MSG_OK, "Unlocked. Welcome, %s.",
-		    ui->user_name);
-		return ui_replace(ui, ui->opts.checkin ? &screen_checkin :
-							   &screen_home);
+		ui_message(
+		    ui, UI_MSG_OK, "Unlocked. Welcome, %s.", ui->user_name);
+		return ui_replace(
+		    ui, ui->opts.checkin ? &screen_checkin : &screen_home);
 	default:
 		return ui_field_key(f, a, ch) ? UI_REDRAW : UI_HANDLED;
 	}
 }
 
 const struct screen screen_unlock = {
-	"unlock",
-	"Unlock",
-	unlock_enter,
-	unlock_draw,
-	unlock_key,
-	unlock_leave,
+    "unlock",
+    "Unlock",
+    unlock_enter,
+    unlock_draw,
+    unlock_key,
+    unlock_leave,
 };

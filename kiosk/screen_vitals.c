@@ -13,23 +13,22 @@
 #include "ui.h"
 
 /* Rows of the screen, in the order a CHW takes them. */
-enum { R_RR, R_SPO2, R_O2, R_SBP, R_DIA, R_PULSE, R_ACVPU, R_TEMP, R_PREG,
-	NR };
+enum { R_RR, R_SPO2, R_O2, R_SBP, R_DIA, R_PULSE, R_ACVPU, R_TEMP, R_PREG, NR };
 
 static const struct {
 	const char *label;
 	int param; /* enum news2_param, or -1 */
 	const char *unit;
 } rows[NR] = {
-	[R_RR] = { "Respiration", NEWS2_RR, "/min" },
-	[R_SPO2] = { "SpO2", NEWS2_SPO2, "%" },
-	[R_O2] = { "Oxygen given", NEWS2_AIR_O2, "A air, O oxygen" },
-	[R_SBP] = { "BP systolic", NEWS2_SBP, "mmHg" },
-	[R_DIA] = { "BP diastolic", -1, "mmHg" },
-	[R_PULSE] = { "Pulse", NEWS2_PULSE, "/min" },
-	[R_ACVPU] = { "Consciousness", NEWS2_ACVPU, "A, C, V, P or U" },
-	[R_TEMP] = { "Temperature", NEWS2_TEMP, "\xc2\xb0" "C" },
-	[R_PREG] = { "Pregnant", -1, "Y yes, N no" },
+    [R_RR] = {"Respiration", NEWS2_RR, "/min"},
+    [R_SPO2] = {"SpO2", NEWS2_SPO2, "%"},
+    [R_O2] = {"Oxygen given", NEWS2_AIR_O2, "A air, O oxygen"},
+    [R_SBP] = {"BP systolic", NEWS2_SBP, "mmHg"},
+    [R_DIA] = {"BP diastolic", -1, "mmHg"},
+    [R_PULSE] = {"Pulse", NEWS2_PULSE, "/min"},
+    [R_ACVPU] = {"Consciousness", NEWS2_ACVPU, "A, C, V, P or U"},
+    [R_TEMP] = {"Temperature", NEWS2_TEMP, "\u00b0C"},
+    [R_PREG] = {"Pregnant", -1, "Y yes, N no"},
 };
 
 static struct {
@@ -129,8 +128,8 @@ draw_patient(struct ui *ui)
 	    p->given ? p->given : "", p->family ? p->family : "",
 	    p->sex ? p->sex : "sex ?", a, p->village ? p->village : "");
 	ui_text(3, 1, UI_C_DIM, "Visit: %s",
-	    ui->encounter_id[0] ? "open, values saved as entered" :
-				  "starts with the first value");
+	    ui->encounter_id[0] ? "open, values saved as entered"
+	                        : "starts with the first value");
 }
 
 static void
@@ -144,8 +143,9 @@ draw_news2(struct ui *ui, int y)
 		if (ui->vitals.in.have & (1u << i))
 			n++;
 	if (!r->applicable && n > 0) {
-		ui_text(y, 1, UI_C_WARN, "!  NEWS2 not applicable: %s. Use "
-					 "clinical judgement.",
+		ui_text(y, 1, UI_C_WARN,
+		    "!  NEWS2 not applicable: %s. Use "
+		    "clinical judgement.",
 		    r->not_applicable);
 		return;
 	}
@@ -153,16 +153,16 @@ draw_news2(struct ui *ui, int y)
 		ui_text(y, 1, UI_C_DIM, "NEWS2: no values yet.");
 		return;
 	}
-	c = r->risk >= NEWS2_RISK_MEDIUM || r->red_flag ? UI_C_DANGER :
-							  UI_C_OK;
+	c = r->risk >= NEWS2_RISK_MEDIUM || r->red_flag ? UI_C_DANGER : UI_C_OK;
 	if (r->complete)
 		ui_text(y, 1, c, "%s NEWS2 %d  risk %s  (%s)",
 		    r->red_flag ? "!!" : "+", r->score,
 		    news2_risk_name(r->risk),
 		    news2_risk_monitoring(r->risk, r->score));
 	else
-		ui_text(y, 1, c, "%s NEWS2 at least %d  risk %s or higher  "
-				 "(%d of 7 measured)",
+		ui_text(y, 1, c,
+		    "%s NEWS2 at least %d  risk %s or higher  "
+		    "(%d of 7 measured)",
 		    r->red_flag ? "!!" : "~", r->score,
 		    news2_risk_name(r->risk), n);
 	ui_wrap(y + 1, 4, 74, 2, UI_C_NORMAL,
@@ -195,8 +195,10 @@ vitals_draw(struct ui *ui)
 		if (p >= 0 && v->r.applicable && v->r.points[p] >= 0)
 			snprintf(pts, sizeof(pts), "%d pt%s", v->r.points[p],
 			    v->r.points[p] == 1 ? "" : "s");
-		ui_text(y, 49, v->r.applicable && p >= 0 &&
-			v->r.points[p] == 3 ? UI_C_DANGER : UI_C_NORMAL,
+		ui_text(y, 49,
+		    v->r.applicable && p >= 0 && v->r.points[p] == 3
+		        ? UI_C_DANGER
+		        : UI_C_NORMAL,
 		    "%-6s", pts);
 		src = "";
 		if (p >= 0 && (v->in.have & (1u << p)))
@@ -205,13 +207,15 @@ vitals_draw(struct ui *ui)
 	}
 	draw_news2(ui, 15);
 	if (v->alert_pending)
-		ui_text(17, 1, UI_C_DANGER, "!! RED FLAG recorded: act now. "
-					    "F9 acknowledges that you have "
-					    "seen it.");
+		ui_text(17, 1, UI_C_DANGER,
+		    "!! RED FLAG recorded: act now. "
+		    "F9 acknowledges that you have "
+		    "seen it.");
 	switch (ui->dev_state) {
 	case UI_DEV_NONE:
-		ui_text(19, 1, UI_C_DIM, "Device: none configured; type the "
-					 "values.");
+		ui_text(19, 1, UI_C_DIM,
+		    "Device: none configured; type the "
+		    "values.");
 		break;
 	case UI_DEV_READING:
 		ui_text(19, 1, UI_C_OK, "+ Device %s: reading (%u received)",
@@ -229,8 +233,9 @@ vitals_draw(struct ui *ui)
 		ui_text(19, 1, UI_C_DIM, "Device %s: idle", ui->dev_name);
 		break;
 	}
-	ui_text(20, 1, UI_C_DIM, "Up/Down field  Enter save  F5 forms  "
-				 "F8 end visit  Esc home");
+	ui_text(20, 1, UI_C_DIM,
+	    "Up/Down field  Enter save  F5 forms  "
+	    "F8 end visit  Esc home");
 }
 
 /* Store what was typed in the focused row; 0 or an errno (message set). */
@@ -250,17 +255,19 @@ commit(struct ui *ui)
 	if (st.focus == R_DIA) {
 		if (str_to_ll(st.f.buf, 0, 1000, &n) != 0 ||
 		    ui_vitals_set_dia(ui, (int)n, 0) != 0) {
-			ui_message(ui, UI_MSG_WARN, "Diastolic BP: a whole "
-						    "number in mmHg, below the "
-						    "systolic.");
+			ui_message(ui, UI_MSG_WARN,
+			    "Diastolic BP: a whole "
+			    "number in mmHg, below the "
+			    "systolic.");
 			return EINVAL;
 		}
 		return 0;
 	}
 	if (p == NEWS2_TEMP) {
 		if (str_to_double(st.f.buf, &d) != 0) {
-			ui_message(ui, UI_MSG_WARN, "Temperature: type a "
-						    "number such as 36.8.");
+			ui_message(ui, UI_MSG_WARN,
+			    "Temperature: type a "
+			    "number such as 36.8.");
 			return EINVAL;
 		}
 	} else {
@@ -293,22 +300,22 @@ toggle(struct ui *ui, int ch)
 		else if (ch == 'a' || ch == 'A')
 			a = 0;
 		else if (ch == 0)
-			a = (v->in.have & (1u << NEWS2_AIR_O2)) ? !v->in.oxygen :
-								    0;
+			a = (v->in.have & (1u << NEWS2_AIR_O2)) ? !v->in.oxygen
+			                                        : 0;
 		else
 			return;
 		ui_vitals_set(ui, NEWS2_AIR_O2, a, 0, &cause);
 		break;
 	case R_ACVPU:
 		if (ch != 0 && ch != ' ') {
-			char s[2] = { (char)ch, '\0' };
+			char s[2] = {(char)ch, '\0'};
 
 			if ((a = triage_acvpu_parse(s)) < 0)
 				return;
 		} else
-			a = (v->in.have & (1u << NEWS2_ACVPU)) ?
-			    (v->in.acvpu + 1) % (TRIAGE_UNRESPONSIVE + 1) :
-			    TRIAGE_ALERT;
+			a = (v->in.have & (1u << NEWS2_ACVPU))
+			    ? (v->in.acvpu + 1) % (TRIAGE_UNRESPONSIVE + 1)
+			    : TRIAGE_ALERT;
 		ui_vitals_set(ui, NEWS2_ACVPU, a, 0, &cause);
 		break;
 	default:
@@ -357,8 +364,9 @@ vitals_key(struct ui *ui, enum ui_action a, int ch)
 		if (!ui->vitals.alert_pending)
 			return UI_HANDLED;
 		if (ui_vitals_ack(ui) != 0) {
-			ui_message(ui, UI_MSG_DANGER, "Acknowledgement not "
-						      "saved: try again.");
+			ui_message(ui, UI_MSG_DANGER,
+			    "Acknowledgement not "
+			    "saved: try again.");
 			return UI_REDRAW;
 		}
 		ui_message(ui, UI_MSG_OK, "Red flag acknowledged.");
@@ -369,14 +377,16 @@ vitals_key(struct ui *ui, enum ui_action a, int ch)
 	case UI_A_FINISH:
 		commit(ui);
 		if (ui->vitals.alert_pending) {
-			ui_message(ui, UI_MSG_DANGER, "Acknowledge the red flag "
-						      "first (F9).");
+			ui_message(ui, UI_MSG_DANGER,
+			    "Acknowledge the red flag "
+			    "first (F9).");
 			return UI_REDRAW;
 		}
 		if (ui->encounter_id[0] != '\0' &&
 		    store_encounter_close(ui->store, ui->encounter_id) != 0) {
-			ui_message(ui, UI_MSG_WARN, "The visit could not be "
-						    "closed: try again.");
+			ui_message(ui, UI_MSG_WARN,
+			    "The visit could not be "
+			    "closed: try again.");
 			return UI_REDRAW;
 		}
 		ui_session_patient_clear(ui);
@@ -405,10 +415,10 @@ vitals_key(struct ui *ui, enum ui_action a, int ch)
 }
 
 const struct screen screen_vitals = {
-	"vitals",
-	"Visit: vital signs and NEWS2",
-	vitals_enter,
-	vitals_draw,
-	vitals_key,
-	vitals_leave,
+    "vitals",
+    "Visit: vital signs and NEWS2",
+    vitals_enter,
+    vitals_draw,
+    vitals_key,
+    vitals_leave,
 };

@@ -134,13 +134,13 @@ news2_points_temp(double temp)
 /* What manual entry accepts; wider than any real patient in a clinic, so
  * it only catches typing slips (a missing digit, a misplaced point). */
 static const struct news2_range ranges[NEWS2_NPARAM] = {
-	[NEWS2_RR] = { "rr", "Respiration rate", "/min", 0, 80 },
-	[NEWS2_SPO2] = { "spo2", "SpO2", "%", 50, 100 },
-	[NEWS2_AIR_O2] = { "oxygen", "Air or oxygen", "", 0, 1 },
-	[NEWS2_SBP] = { "sbp", "Systolic BP", "mmHg", 40, 300 },
-	[NEWS2_PULSE] = { "pulse", "Pulse", "/min", 20, 250 },
-	[NEWS2_ACVPU] = { "acvpu", "Consciousness", "", 0, 4 },
-	[NEWS2_TEMP] = { "temp", "Temperature", "\xc2\xb0" "C", 25, 45 },
+    [NEWS2_RR] = {"rr", "Respiration rate", "/min", 0, 80},
+    [NEWS2_SPO2] = {"spo2", "SpO2", "%", 50, 100},
+    [NEWS2_AIR_O2] = {"oxygen", "Air or oxygen", "", 0, 1},
+    [NEWS2_SBP] = {"sbp", "Systolic BP", "mmHg", 40, 300},
+    [NEWS2_PULSE] = {"pulse", "Pulse", "/min", 20, 250},
+    [NEWS2_ACVPU] = {"acvpu", "Consciousness", "", 0, 4},
+    [NEWS2_TEMP] = {"temp", "Temperature", "\u00b0C", 25, 45},
 };
 
 const struct news2_range *
@@ -158,17 +158,17 @@ in_range(enum news2_param p, double v)
 }
 
 int
-news2_score(const struct news2_input *in, struct news2_result *out,
-    const char **cause)
+news2_score(
+    const struct news2_input *in, struct news2_result *out, const char **cause)
 {
 	static const char *const bad[NEWS2_NPARAM] = {
-		[NEWS2_RR] = "respiration rate must be 0-80 /min",
-		[NEWS2_SPO2] = "SpO2 must be 50-100 %",
-		[NEWS2_AIR_O2] = "oxygen must be yes or no",
-		[NEWS2_SBP] = "systolic BP must be 40-300 mmHg",
-		[NEWS2_PULSE] = "pulse must be 20-250 /min",
-		[NEWS2_ACVPU] = "consciousness must be one of A, C, V, P, U",
-		[NEWS2_TEMP] = "temperature must be 25.0-45.0 \xc2\xb0" "C",
+	    [NEWS2_RR] = "respiration rate must be 0-80 /min",
+	    [NEWS2_SPO2] = "SpO2 must be 50-100 %",
+	    [NEWS2_AIR_O2] = "oxygen must be yes or no",
+	    [NEWS2_SBP] = "systolic BP must be 40-300 mmHg",
+	    [NEWS2_PULSE] = "pulse must be 20-250 /min",
+	    [NEWS2_ACVPU] = "consciousness must be one of A, C, V, P, U",
+	    [NEWS2_TEMP] = "temperature must be 25.0-45.0 \u00b0C",
 	};
 	double v[NEWS2_NPARAM];
 	int i, p;
@@ -187,7 +187,8 @@ news2_score(const struct news2_input *in, struct news2_result *out,
 	for (i = 0; i < NEWS2_NPARAM; i++) {
 		if (!(in->have & (1u << i)))
 			continue;
-		if (!in_range(i, v[i]) || (i == NEWS2_TEMP && isnan(in->temp))) {
+		if (!in_range(i, v[i]) ||
+		    (i == NEWS2_TEMP && isnan(in->temp))) {
 			if (cause != NULL)
 				*cause = bad[i];
 			return EINVAL;
@@ -314,18 +315,18 @@ news2_risk_response(enum news2_risk r, int score)
 }
 
 static const char *const acvpu_names[] = {
-	[TRIAGE_ALERT] = "A",
-	[TRIAGE_CONFUSION] = "C",
-	[TRIAGE_VOICE] = "V",
-	[TRIAGE_PAIN] = "P",
-	[TRIAGE_UNRESPONSIVE] = "U",
+    [TRIAGE_ALERT] = "A",
+    [TRIAGE_CONFUSION] = "C",
+    [TRIAGE_VOICE] = "V",
+    [TRIAGE_PAIN] = "P",
+    [TRIAGE_UNRESPONSIVE] = "U",
 };
 static const char *const acvpu_words[] = {
-	[TRIAGE_ALERT] = "alert",
-	[TRIAGE_CONFUSION] = "confusion",
-	[TRIAGE_VOICE] = "voice",
-	[TRIAGE_PAIN] = "pain",
-	[TRIAGE_UNRESPONSIVE] = "unresponsive",
+    [TRIAGE_ALERT] = "alert",
+    [TRIAGE_CONFUSION] = "confusion",
+    [TRIAGE_VOICE] = "voice",
+    [TRIAGE_PAIN] = "pain",
+    [TRIAGE_UNRESPONSIVE] = "unresponsive",
 };
 
 int
@@ -375,17 +376,17 @@ imci_sign_text(int sign)
 	case 16:
 		return "fast breathing (60/min or more)";
 	case 17:
-		return "fever (37.5 \xc2\xb0" "C or more)";
+		return "fever (37.5 \u00b0C or more)";
 	case 18:
-		return "low body temperature (below 35.5 \xc2\xb0" "C)";
+		return "low body temperature (below 35.5 \u00b0C)";
 	default:
 		return "?";
 	}
 }
 
 int
-imci_assess(const struct imci_input *in, struct imci_result *out,
-    const char **cause)
+imci_assess(
+    const struct imci_input *in, struct imci_result *out, const char **cause)
 {
 	/* Signs that classify each age group (Chart Booklet 2014). */
 	const unsigned child = (1u << IMCI_NOT_ABLE_TO_DRINK) |
@@ -421,9 +422,9 @@ imci_assess(const struct imci_input *in, struct imci_result *out,
 			out->danger = 1;
 			out->classification = "VERY SEVERE DISEASE";
 			out->action = "possible serious bacterial infection: "
-				      "give first dose of antibiotics, prevent "
-				      "low blood sugar, keep warm, refer "
-				      "URGENTLY";
+			              "give first dose of antibiotics, prevent "
+			              "low blood sugar, keep warm, refer "
+			              "URGENTLY";
 		}
 		return 0;
 	}
@@ -433,14 +434,14 @@ imci_assess(const struct imci_input *in, struct imci_result *out,
 	if (out->signs != 0) {
 		out->danger = 1;
 		out->classification = "VERY SEVERE DISEASE";
-		out->action = (out->signs & (1u << IMCI_CONVULSING_NOW)) ?
-		    "general danger sign: treat the convulsion (diazepam), "
-		    "complete the assessment quickly, give pre-referral "
-		    "treatment, prevent low blood sugar, keep warm, refer "
-		    "URGENTLY" :
-		    "general danger sign: complete the assessment quickly, "
-		    "give pre-referral treatment, prevent low blood sugar, "
-		    "keep warm, refer URGENTLY";
+		out->action = (out->signs & (1u << IMCI_CONVULSING_NOW))
+		    ? "general danger sign: treat the convulsion (diazepam), "
+		      "complete the assessment quickly, give pre-referral "
+		      "treatment, prevent low blood sugar, keep warm, refer "
+		      "URGENTLY"
+		    : "general danger sign: complete the assessment quickly, "
+		      "give pre-referral treatment, prevent low blood sugar, "
+		      "keep warm, refer URGENTLY";
 	}
 	return 0;
 }

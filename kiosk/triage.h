@@ -16,13 +16,13 @@
 
 /* The NEWS2 parameters, in chart order. */
 enum news2_param {
-	NEWS2_RR = 0,	/* respiration rate, breaths/min */
-	NEWS2_SPO2,	/* oxygen saturation, %, scale 1 or 2 */
-	NEWS2_AIR_O2,	/* air or supplemental oxygen */
-	NEWS2_SBP,	/* systolic blood pressure, mmHg */
-	NEWS2_PULSE,	/* pulse, /min */
-	NEWS2_ACVPU,	/* consciousness */
-	NEWS2_TEMP,	/* temperature, °C to one decimal */
+	NEWS2_RR = 0, /* respiration rate, breaths/min */
+	NEWS2_SPO2, /* oxygen saturation, %, scale 1 or 2 */
+	NEWS2_AIR_O2, /* air or supplemental oxygen */
+	NEWS2_SBP, /* systolic blood pressure, mmHg */
+	NEWS2_PULSE, /* pulse, /min */
+	NEWS2_ACVPU, /* consciousness */
+	NEWS2_TEMP, /* temperature, °C to one decimal */
 	NEWS2_NPARAM
 };
 
@@ -38,37 +38,37 @@ enum triage_acvpu {
 /* Risk bands (Chart 3), lowest first; NA when NEWS2 does not apply. */
 enum news2_risk {
 	NEWS2_RISK_NA = 0,
-	NEWS2_RISK_LOW,		/* aggregate 0-4 */
-	NEWS2_RISK_LOW_MEDIUM,	/* a 3 in any single parameter */
-	NEWS2_RISK_MEDIUM,	/* aggregate 5-6 */
-	NEWS2_RISK_HIGH,	/* aggregate 7 or more */
+	NEWS2_RISK_LOW, /* aggregate 0-4 */
+	NEWS2_RISK_LOW_MEDIUM, /* a 3 in any single parameter */
+	NEWS2_RISK_MEDIUM, /* aggregate 5-6 */
+	NEWS2_RISK_HIGH, /* aggregate 7 or more */
 };
 
 struct news2_input {
-	unsigned have;	/* bit (1u << NEWS2_x) per parameter that was measured */
+	unsigned have; /* bit (1u << NEWS2_x) per parameter that was measured */
 	int rr;
 	int spo2;
-	int scale2;	/* 1 only when a clinician recorded SpO2 scale 2 */
-	int oxygen;	/* on supplemental oxygen (NEWS2_AIR_O2) */
+	int scale2; /* 1 only when a clinician recorded SpO2 scale 2 */
+	int oxygen; /* on supplemental oxygen (NEWS2_AIR_O2) */
 	int sbp;
 	int pulse;
-	int acvpu;	/* enum triage_acvpu */
+	int acvpu; /* enum triage_acvpu */
 	double temp;
-	int age;	/* years; negative when unknown (scored as an adult) */
+	int age; /* years; negative when unknown (scored as an adult) */
 	int pregnant;
 };
 
 #define NEWS2_HAVE_ALL ((1u << NEWS2_NPARAM) - 1)
 
 struct news2_result {
-	int applicable;		/* 0: under 16 or pregnant; nothing else set */
+	int applicable; /* 0: under 16 or pregnant; nothing else set */
 	const char *not_applicable; /* the reason, when not applicable */
-	int complete;		/* every parameter was measured */
+	int complete; /* every parameter was measured */
 	int points[NEWS2_NPARAM]; /* -1 for a parameter not measured */
-	int score;		/* aggregate of the measured parameters, 0-20 */
-	int single3;		/* some parameter scored 3 */
-	int red_flag;		/* score >= 7 or single3: alert the CHW */
-	enum news2_risk risk;	/* from what was measured: a lower bound
+	int score; /* aggregate of the measured parameters, 0-20 */
+	int single3; /* some parameter scored 3 */
+	int red_flag; /* score >= 7 or single3: alert the CHW */
+	enum news2_risk risk; /* from what was measured: a lower bound
 				   when not complete */
 };
 
@@ -80,8 +80,8 @@ struct news2_result {
  * Returns 0, or EINVAL with *CAUSE (static text) when a measured value
  * is outside the plausible range (news2_range) or ACVPU is unknown.
  */
-int news2_score(const struct news2_input *in, struct news2_result *out,
-    const char **cause);
+int news2_score(
+    const struct news2_input *in, struct news2_result *out, const char **cause);
 
 /* Points for one value (the chart row), exposed for tests and the UI. */
 int news2_points_rr(int rr);
@@ -93,9 +93,9 @@ int news2_points_temp(double temp);
 
 /* Plausible range accepted for manual entry of a parameter. */
 struct news2_range {
-	const char *name;	/* "rr", "spo2", ... (JSON key) */
-	const char *label;	/* "Respiration rate" */
-	const char *unit;	/* "/min", "%", "mmHg", "°C" or "" */
+	const char *name; /* "rr", "spo2", ... (JSON key) */
+	const char *label; /* "Respiration rate" */
+	const char *unit; /* "/min", "%", "mmHg", "°C" or "" */
 	double min, max;
 };
 const struct news2_range *news2_range(enum news2_param);
@@ -117,45 +117,45 @@ const char *triage_acvpu_name(int acvpu);
  * classifies VERY SEVERE DISEASE: urgent referral.
  */
 enum imci_sign {
-	IMCI_NOT_ABLE_TO_DRINK = 0,	/* not able to drink or breastfeed */
+	IMCI_NOT_ABLE_TO_DRINK = 0, /* not able to drink or breastfeed */
 	IMCI_VOMITS_EVERYTHING,
-	IMCI_CONVULSIONS,		/* convulsions in this illness */
-	IMCI_LETHARGIC,			/* lethargic or unconscious */
+	IMCI_CONVULSIONS, /* convulsions in this illness */
+	IMCI_LETHARGIC, /* lethargic or unconscious */
 	IMCI_CONVULSING_NOW,
 	/* young infant (under 2 months) */
 	IMCI_NOT_FEEDING_WELL,
-	IMCI_CHEST_INDRAWING,		/* severe chest indrawing */
-	IMCI_MOVES_ONLY_STIMULATED,	/* movement only when stimulated, or none */
+	IMCI_CHEST_INDRAWING, /* severe chest indrawing */
+	IMCI_MOVES_ONLY_STIMULATED, /* movement only when stimulated, or none */
 	IMCI_NSIGN
 };
 
 struct imci_input {
-	int age_months;		/* 0-59 */
-	unsigned signs;		/* bit (1u << IMCI_x) per sign observed */
-	int rr;			/* breaths/min, 0 when not counted */
-	double temp;		/* axillary °C, 0 when not measured */
+	int age_months; /* 0-59 */
+	unsigned signs; /* bit (1u << IMCI_x) per sign observed */
+	int rr; /* breaths/min, 0 when not counted */
+	double temp; /* axillary °C, 0 when not measured */
 };
 
 struct imci_result {
-	int applicable;		/* 0 from 5 years on */
-	int danger;		/* a danger sign: VERY SEVERE DISEASE */
-	unsigned signs;		/* the signs that count, including those
+	int applicable; /* 0 from 5 years on */
+	int danger; /* a danger sign: VERY SEVERE DISEASE */
+	unsigned signs; /* the signs that count, including those
 				   derived from rr and temp (bits beyond
 				   IMCI_NSIGN: IMCI_X_*) */
-	int fast_breathing;	/* rr at or above the age threshold */
-	int fever;		/* temp >= 37.5 */
+	int fast_breathing; /* rr at or above the age threshold */
+	int fever; /* temp >= 37.5 */
 	const char *classification; /* "VERY SEVERE DISEASE" or NULL */
-	const char *action;	/* what to do, for the screen */
+	const char *action; /* what to do, for the screen */
 };
 
 /* Derived signs reported in imci_result.signs. */
 #define IMCI_X_FAST_BREATHING_INFANT (1u << 16) /* >= 60/min under 2 months */
-#define IMCI_X_FEVER_INFANT (1u << 17)		/* >= 37.5 under 2 months */
-#define IMCI_X_LOW_TEMP_INFANT (1u << 18)	/* < 35.5 under 2 months */
+#define IMCI_X_FEVER_INFANT (1u << 17) /* >= 37.5 under 2 months */
+#define IMCI_X_LOW_TEMP_INFANT (1u << 18) /* < 35.5 under 2 months */
 
 /* Classify IN.  Returns 0, or EINVAL with *CAUSE for a negative age. */
-int imci_assess(const struct imci_input *in, struct imci_result *out,
-    const char **cause);
+int imci_assess(
+    const struct imci_input *in, struct imci_result *out, const char **cause);
 /* Words for a sign (IMCI_x or an IMCI_X_* bit index). */
 const char *imci_sign_text(int sign);
 

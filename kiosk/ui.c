@@ -181,8 +181,7 @@ ui_center(int y, enum ui_color c, const char *fmt, ...)
 }
 
 int
-ui_wrap(int y, int x, int width, int maxrows, enum ui_color c,
-    const char *text)
+ui_wrap(int y, int x, int width, int maxrows, enum ui_color c, const char *text)
 {
 	const char *p = text, *cut;
 	int n, rows = 0;
@@ -391,8 +390,9 @@ draw_title(struct ui *ui)
 	if (ui->store != NULL && !ui->opts.checkin) {
 		localtime_r(&now, &tm);
 		strftime(when, sizeof(when), "%Y-%m-%d %H:%M", &tm);
-		ui_text(0, COLS - 1 - (int)strlen(when) - 3 -
-			(int)strlen(ui->user_name),
+		ui_text(0,
+		    COLS - 1 - (int)strlen(when) - 3 -
+		        (int)strlen(ui->user_name),
 		    UI_C_TITLE, "%s | %s", ui->user_name, when);
 	}
 }
@@ -425,9 +425,9 @@ draw_keybar(struct ui *ui)
 static void
 draw_message(struct ui *ui)
 {
-	static const char *const mark[] = { "  ", "+ ", "! ", "!! " };
-	static const enum ui_color col[] = { UI_C_NORMAL, UI_C_OK, UI_C_WARN,
-		UI_C_DANGER };
+	static const char *const mark[] = {"  ", "+ ", "! ", "!! "};
+	static const enum ui_color col[] = {
+	    UI_C_NORMAL, UI_C_OK, UI_C_WARN, UI_C_DANGER};
 
 	if (ui->msg[0] == '\0')
 		return;
@@ -446,14 +446,13 @@ draw_help(struct ui *ui)
 	for (y = 2; y < LINES - 2; y++)
 		ui_bar(y, UI_C_NORMAL);
 	y = 3;
-	ui_text(2, 2, UI_C_TITLE, " Keys on this screen (%s) ",
-	    top(ui)->title);
+	ui_text(2, 2, UI_C_TITLE, " Keys on this screen (%s) ", top(ui)->title);
 	for (pass = 0; pass < 2; pass++)
 		for (k = ui_keys; k->key != 0 && y < LINES - 3; k++) {
 			if (k->label == NULL || k->help == NULL)
 				continue;
-			if (pass == 0 && (k->screen == NULL ||
-			    strcmp(k->screen, name) != 0))
+			if (pass == 0 &&
+			    (k->screen == NULL || strcmp(k->screen, name) != 0))
 				continue;
 			if (pass == 1 && k->screen != NULL)
 				continue;
@@ -474,8 +473,10 @@ draw(struct ui *ui)
 	erase();
 	cursor_y = -1;
 	if (COLS < 80 || LINES < 24) {
-		ui_text(0, 0, UI_C_WARN, "! Make the window at least 80x24 "
-					 "(now %dx%d).", COLS, LINES);
+		ui_text(0, 0, UI_C_WARN,
+		    "! Make the window at least 80x24 "
+		    "(now %dx%d).",
+		    COLS, LINES);
 		refresh();
 		return;
 	}
@@ -668,8 +669,8 @@ ui_run_opts(struct kctx *ctx, const struct ui_opts *opts)
 	logpath = kctx_path(ctx, "kiosk.log");
 	ui_start_curses(logpath);
 	free(logpath);
-	log_info("ui start%s, idle lock %u s", opts->checkin ? " (check-in)" :
-	    "", opts->idle_lock_s);
+	log_info("ui start%s, idle lock %u s",
+	    opts->checkin ? " (check-in)" : "", opts->idle_lock_s);
 	ui_devices_init(ui);
 	push(ui, &screen_unlock);
 
@@ -679,7 +680,8 @@ ui_run_opts(struct kctx *ctx, const struct ui_opts *opts)
 		if (dirty) {
 			draw(ui);
 			dirty = 0;
-			if (opts->max_frames > 0 && ++frames >= opts->max_frames)
+			if (opts->max_frames > 0 &&
+			    ++frames >= opts->max_frames)
 				break;
 		}
 		timeout = 1000;

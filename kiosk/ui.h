@@ -26,10 +26,10 @@
 struct kctx;
 
 struct ui_opts {
-	int checkin;		/* patient self check-in mode */
-	unsigned idle_lock_s;	/* lock (or restart check-in) after this
+	int checkin; /* patient self check-in mode */
+	unsigned idle_lock_s; /* lock (or restart check-in) after this
 				   many idle seconds; 0 never */
-	long max_frames;	/* stop after drawing this many frames (tests);
+	long max_frames; /* stop after drawing this many frames (tests);
 				   0 no limit */
 };
 
@@ -46,20 +46,20 @@ int ui_run_opts(struct kctx *ctx, const struct ui_opts *opts);
 
 /* What a key handler asks the loop to do. */
 enum ui_result {
-	UI_UNHANDLED = 0,	/* not mine: the loop may try global keys */
-	UI_HANDLED,		/* nothing visible changed */
-	UI_REDRAW,		/* draw again */
-	UI_GOTO,		/* push ui->next (set with ui_goto) */
-	UI_REPLACE,		/* replace the top screen with ui->next */
-	UI_BACK,		/* pop this screen */
-	UI_HOME,		/* pop to the first screen after unlock */
-	UI_LOCK,		/* lock now */
-	UI_QUIT,		/* leave the program */
+	UI_UNHANDLED = 0, /* not mine: the loop may try global keys */
+	UI_HANDLED, /* nothing visible changed */
+	UI_REDRAW, /* draw again */
+	UI_GOTO, /* push ui->next (set with ui_goto) */
+	UI_REPLACE, /* replace the top screen with ui->next */
+	UI_BACK, /* pop this screen */
+	UI_HOME, /* pop to the first screen after unlock */
+	UI_LOCK, /* lock now */
+	UI_QUIT, /* leave the program */
 };
 
 /* Actions the key table maps keys to (kiosk/keys.c). */
 enum ui_action {
-	UI_A_NONE = 0,	/* not bound: text entry gets the key */
+	UI_A_NONE = 0, /* not bound: text entry gets the key */
 	UI_A_QUIT,
 	UI_A_BACK,
 	UI_A_HELP,
@@ -68,26 +68,26 @@ enum ui_action {
 	UI_A_DOWN,
 	UI_A_LEFT,
 	UI_A_RIGHT,
-	UI_A_NEXT,	/* next field */
-	UI_A_PREV,	/* previous field */
-	UI_A_ENTER,	/* choose / confirm the field */
-	UI_A_ERASE,	/* delete the last character */
+	UI_A_NEXT, /* next field */
+	UI_A_PREV, /* previous field */
+	UI_A_ENTER, /* choose / confirm the field */
+	UI_A_ERASE, /* delete the last character */
 	UI_A_SAVE,
 	UI_A_FIND,
 	UI_A_NEW,
 	UI_A_FORMS,
-	UI_A_ACK,	/* acknowledge a red flag */
-	UI_A_TOGGLE,	/* flip a yes/no field, cycle a choice */
-	UI_A_FINISH,	/* finish a form or a visit */
+	UI_A_ACK, /* acknowledge a red flag */
+	UI_A_TOGGLE, /* flip a yes/no field, cycle a choice */
+	UI_A_FINISH, /* finish a form or a visit */
 	UI_A_CHECKIN_EXIT,
 };
 
 struct ui_key {
-	const char *screen;	/* screen name, or NULL for every screen */
-	int key;		/* curses key code or character */
+	const char *screen; /* screen name, or NULL for every screen */
+	int key; /* curses key code or character */
 	enum ui_action action;
-	const char *label;	/* key as shown: "F2", "Enter" */
-	const char *help;	/* what it does; NULL: not listed */
+	const char *label; /* key as shown: "F2", "Enter" */
+	const char *help; /* what it does; NULL: not listed */
 };
 
 /* The one key table, ending with a zero entry. */
@@ -100,10 +100,10 @@ struct ui;
 struct screen {
 	const char *name;
 	const char *title;
-	void (*enter)(struct ui *);	/* may be NULL */
+	void (*enter)(struct ui *); /* may be NULL */
 	void (*draw)(struct ui *);
 	enum ui_result (*key)(struct ui *, enum ui_action, int ch);
-	void (*leave)(struct ui *);	/* may be NULL */
+	void (*leave)(struct ui *); /* may be NULL */
 };
 
 /* The screens, one per file. */
@@ -131,22 +131,22 @@ void ui_field_clear(struct ui_field *f); /* wipes */
 
 /* Vital signs being taken in the current encounter. */
 struct ui_vitals {
-	struct news2_input in;	/* in.have: what has been measured */
-	int dia;		/* diastolic, 0 when not measured */
-	unsigned from_device;	/* bit per NEWS2 parameter read from a device */
+	struct news2_input in; /* in.have: what has been measured */
+	int dia; /* diastolic, 0 when not measured */
+	unsigned from_device; /* bit per NEWS2 parameter read from a device */
 	struct news2_result r;
-	int alert_raised;	/* a red flag was recorded for this state */
+	int alert_raised; /* a red flag was recorded for this state */
 	char alert_id[UUID_STRLEN + 1];
-	int alert_pending;	/* raised and not yet acknowledged */
-	int alert_shown;	/* the alert screen has been opened for it */
+	int alert_pending; /* raised and not yet acknowledged */
+	int alert_shown; /* the alert screen has been opened for it */
 };
 
 /* What the device worker last said. */
 enum ui_dev_state {
-	UI_DEV_NONE = 0,	/* no device configured */
-	UI_DEV_IDLE,		/* configured, not reading now */
+	UI_DEV_NONE = 0, /* no device configured */
+	UI_DEV_IDLE, /* configured, not reading now */
 	UI_DEV_READING,
-	UI_DEV_DONE,		/* session over */
+	UI_DEV_DONE, /* session over */
 	UI_DEV_ERROR,
 };
 
@@ -161,35 +161,35 @@ enum ui_dev_state {
 struct ui {
 	struct kctx *ctx;
 	struct ui_opts opts;
-	struct store *store;		/* NULL while locked */
+	struct store *store; /* NULL while locked */
 	char user_id[UUID_STRLEN + 1];
 	char user_name[64];
 	int user_role;
 
 	const struct screen *stack[8];
 	int depth;
-	const struct screen *next;	/* for UI_GOTO / UI_REPLACE */
+	const struct screen *next; /* for UI_GOTO / UI_REPLACE */
 
-	char msg[200];			/* one status line */
-	int msg_kind;			/* UI_MSG_* */
-	int help;			/* help overlay shown */
+	char msg[200]; /* one status line */
+	int msg_kind; /* UI_MSG_* */
+	int help; /* help overlay shown */
 
 	/* the patient in hand, and their visit */
 	int have_patient;
 	struct store_patient patient;
 	char encounter_id[UUID_STRLEN + 1];
 	struct ui_vitals vitals;
-	char form_path[256];		/* form chosen on screen_forms */
-	char prefill[UI_FIELD_MAX];	/* name typed on find, for register */
+	char form_path[256]; /* form chosen on screen_forms */
+	char prefill[UI_FIELD_MAX]; /* name typed on find, for register */
 
 	/* today's patients seen on this kiosk (ids), newest first */
 	char today[UI_TODAY_MAX][UUID_STRLEN + 1];
 	int ntoday;
 
 	/* devices */
-	int dev_state;			/* enum ui_dev_state */
-	char dev_name[64];		/* shown: "virtual" or the driver */
-	char dev_driver[32];		/* provenance of readings */
+	int dev_state; /* enum ui_dev_state */
+	char dev_name[64]; /* shown: "virtual" or the driver */
+	char dev_driver[32]; /* provenance of readings */
 	char dev_id[96];
 	char dev_serial[64];
 	char dev_firmware[64];
@@ -232,8 +232,8 @@ void ui_field_draw(int y, int x, const char *label, int width,
     const struct ui_field *f, int focused, int secret);
 /* TEXT wrapped at spaces to WIDTH columns from row Y, at most MAXROWS
  * rows; returns the row after the last one written. */
-int ui_wrap(int y, int x, int width, int maxrows, enum ui_color c,
-    const char *text);
+int ui_wrap(
+    int y, int x, int width, int maxrows, enum ui_color c, const char *text);
 /* Fill row Y with colour C. */
 void ui_bar(int y, enum ui_color c);
 /* Rows and columns of the screen. */
@@ -245,8 +245,8 @@ void ui_cursor(int y, int x);
 /* --- session helpers (kiosk/ui_session.c) --- */
 /* Unlock the store as USER with PASS; 0 or errno with *cause (static or
  * caller-freed: always free with free()). */
-int ui_session_unlock(struct ui *, const char *user, const char *pass,
-    char **cause);
+int ui_session_unlock(
+    struct ui *, const char *user, const char *pass, char **cause);
 /* Forget everything about the session: patient, vitals, store, key. */
 void ui_session_lock(struct ui *);
 /* Make P the patient in hand (copied) and note them in today's list;

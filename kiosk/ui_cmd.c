@@ -26,8 +26,9 @@ ui_cmd_run(struct kctx *ctx, int argc, char **argv)
 			o.checkin = 1;
 		else if (strcmp(argv[i], "--idle-lock") == 0 && i + 1 < argc) {
 			if (str_to_ll(argv[++i], 0, 86400, &v) != 0) {
-				fprintf(stderr, "kiosk ui: --idle-lock takes "
-						"seconds (0 never locks)\n");
+				fprintf(stderr,
+				    "kiosk ui: --idle-lock takes "
+				    "seconds (0 never locks)\n");
 				return cmd_usage(&cmd_ui);
 			}
 			o.idle_lock_s = (unsigned)v;
@@ -37,8 +38,8 @@ ui_cmd_run(struct kctx *ctx, int argc, char **argv)
 				return cmd_usage(&cmd_ui);
 			o.max_frames = (long)v;
 		} else {
-			fprintf(stderr, "kiosk ui: unknown option %s\n",
-			    argv[i]);
+			fprintf(
+			    stderr, "kiosk ui: unknown option %s\n", argv[i]);
 			return cmd_usage(&cmd_ui);
 		}
 	}
@@ -46,10 +47,10 @@ ui_cmd_run(struct kctx *ctx, int argc, char **argv)
 }
 
 const struct kiosk_cmd cmd_ui = {
-	"ui",
-	"  ui [--checkin] [--idle-lock SECONDS]\n"
-	"      The kiosk screen (the default: `kiosk` alone).  --checkin: patient\n"
-	"      self check-in after a staff unlock; --idle-lock: lock after\n"
-	"      SECONDS without a key (default 300, 0 never).\n",
-	ui_cmd_run,
+    "ui",
+    "  ui [--checkin] [--idle-lock SECONDS]\n"
+    "      The kiosk screen (the default: `kiosk` alone).  --checkin: patient\n"
+    "      self check-in after a staff unlock; --idle-lock: lock after\n"
+    "      SECONDS without a key (default 300, 0 never).\n",
+    ui_cmd_run,
 };

@@ -94,8 +94,9 @@ worker_main(void *arg)
 		if (err != 0) {
 			ev.kind = err == ENODATA ? EV_END : EV_ERROR;
 			ev.err = err;
-			str_lcpy(ev.text, cause != NULL ? cause :
-			    ui_strerror(err), sizeof(ev.text));
+			str_lcpy(ev.text,
+			    cause != NULL ? cause : ui_strerror(err),
+			    sizeof(ev.text));
 			free(cause);
 			cause = NULL;
 			post(w, &ev);
@@ -185,7 +186,8 @@ apply_reading(struct ui *ui, const struct dev_reading *r)
 	int p, err;
 
 	if (r->flags & DEV_FLAG_FINGER_OUT) {
-		ui_message(ui, UI_MSG_WARN, "Oximeter: finger out of the probe.");
+		ui_message(
+		    ui, UI_MSG_WARN, "Oximeter: finger out of the probe.");
 		return;
 	}
 	if (dev_reading_check(r, &why) != 0) {
@@ -204,8 +206,8 @@ apply_reading(struct ui *ui, const struct dev_reading *r)
 	src.firmware = ui->dev_firmware;
 	if (ui->store != NULL &&
 	    (err = ui_session_encounter(ui, "vitals")) == 0 &&
-	    (err = vitals_save(ui->store, ui->encounter_id, &src, r, &saved,
-	    &why)) != 0) {
+	    (err = vitals_save(
+	         ui->store, ui->encounter_id, &src, r, &saved, &why)) != 0) {
 		ui_message(ui, UI_MSG_WARN, "Device reading not saved: %s",
 		    why != NULL ? why : ui_strerror(err));
 		free(why);
@@ -232,8 +234,8 @@ apply_reading(struct ui *ui, const struct dev_reading *r)
 			continue; /* glucose, weight...: not NEWS2 */
 		}
 		if (ui_vitals_set(ui, p, r->v[i].value, 1, &cause) != 0)
-			ui_message(ui, UI_MSG_WARN, "Device value refused: %s",
-			    cause);
+			ui_message(
+			    ui, UI_MSG_WARN, "Device value refused: %s", cause);
 	}
 	ui->dev_readings++;
 }
@@ -255,8 +257,8 @@ ui_devices_drain(struct ui *ui)
 		str_lcpy(ui->dev_id, ev.text, sizeof(ui->dev_id));
 		str_lcpy(ui->dev_driver, ev.driver, sizeof(ui->dev_driver));
 		str_lcpy(ui->dev_serial, ev.serial, sizeof(ui->dev_serial));
-		str_lcpy(ui->dev_firmware, ev.firmware,
-		    sizeof(ui->dev_firmware));
+		str_lcpy(
+		    ui->dev_firmware, ev.firmware, sizeof(ui->dev_firmware));
 		ui->dev_vid = ev.vid;
 		ui->dev_pid = ev.pid;
 		log_info("device %s open", ev.text);

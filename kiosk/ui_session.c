@@ -18,8 +18,8 @@
 #include "xmalloc.h"
 
 int
-ui_session_unlock(struct ui *ui, const char *user, const char *pass,
-    char **cause)
+ui_session_unlock(
+    struct ui *ui, const char *user, const char *pass, char **cause)
 {
 	struct keyring *kr = NULL;
 	struct store_user u;
@@ -32,18 +32,18 @@ ui_session_unlock(struct ui *ui, const char *user, const char *pass,
 	memset(&u, 0, sizeof(u));
 	if ((err = keyring_load(ui->ctx->data_dir, &kr)) != 0) {
 		log_warnx("keyring load: %d", err);
-		*cause = xstrdup(err == ENOENT ?
-			"this node is not set up: run `kiosk init` first" :
-			"the keyring cannot be read (see the log)");
+		*cause = xstrdup(err == ENOENT
+		        ? "this node is not set up: run `kiosk init` first"
+		        : "the keyring cannot be read (see the log)");
 		return err;
 	}
 	err = keyring_unlock(kr, user, pass, key, cause);
 	if (err != 0) {
 		log_info("unlock refused: %d", err);
 		if (*cause == NULL)
-			*cause = xstrdup(err == ENOENT ?
-				"no such user on this kiosk" :
-				ui_strerror(err));
+			*cause =
+			    xstrdup(err == ENOENT ? "no such user on this kiosk"
+			                          : ui_strerror(err));
 		goto out;
 	}
 	err = store_open(ui->ctx->data_dir, key, 0, &ui->store);
@@ -71,8 +71,8 @@ ui_session_unlock(struct ui *ui, const char *user, const char *pass,
 	/* failed tries since the last unlock go to the audit log */
 	fails = keyring_failures(kr, &nfail);
 	for (i = 0; i < nfail; i++)
-		store_audit(ui->store, "login-failed", "user", NULL,
-		    fails[i].user);
+		store_audit(
+		    ui->store, "login-failed", "user", NULL, fails[i].user);
 	if (nfail > 0) {
 		keyring_clear_failures(kr);
 		keyring_save(kr);
@@ -169,8 +169,8 @@ ui_session_encounter(struct ui *ui, const char *reason)
 		return EINVAL;
 	if (ui->encounter_id[0] != '\0')
 		return 0;
-	err = store_encounter_open(ui->store, ui->patient.id, reason,
-	    ui->encounter_id);
+	err = store_encounter_open(
+	    ui->store, ui->patient.id, reason, ui->encounter_id);
 	if (err != 0) {
 		ui->encounter_id[0] = '\0';
 		log_warnx("encounter open: %d", err);

@@ -74,9 +74,8 @@ check_red_flag(struct ui *ui)
 	if (!v->r.applicable || !v->r.red_flag ||
 	    (v->alert_raised && (int)v->r.risk <= v->alert_raised))
 		return;
-	snprintf(detail, sizeof(detail), "NEWS2 %d%s, risk %s%s",
-	    v->r.score, v->r.complete ? "" : " so far",
-	    news2_risk_name(v->r.risk),
+	snprintf(detail, sizeof(detail), "NEWS2 %d%s, risk %s%s", v->r.score,
+	    v->r.complete ? "" : " so far", news2_risk_name(v->r.risk),
 	    v->r.single3 ? ", a 3 in one parameter" : "");
 	v->alert_raised = (int)v->r.risk;
 	v->alert_pending = 1;
@@ -85,8 +84,8 @@ check_red_flag(struct ui *ui)
 	if (ui->store == NULL || !ui->have_patient)
 		return;
 	err = store_alert_raise(ui->store, ui->patient.id,
-	    ui->encounter_id[0] ? ui->encounter_id : NULL, "news2",
-	    v->r.score, detail, v->alert_id);
+	    ui->encounter_id[0] ? ui->encounter_id : NULL, "news2", v->r.score,
+	    detail, v->alert_id);
 	if (err != 0) {
 		log_warnx("alert raise: %d", err);
 		v->alert_id[0] = '\0';
@@ -109,8 +108,8 @@ ui_vitals_rescore(struct ui *ui)
 }
 
 int
-ui_vitals_set(struct ui *ui, enum news2_param p, double value,
-    int from_device, const char **cause)
+ui_vitals_set(struct ui *ui, enum news2_param p, double value, int from_device,
+    const char **cause)
 {
 	struct ui_vitals *v = &ui->vitals;
 	const struct news2_range *rg = news2_range(p);

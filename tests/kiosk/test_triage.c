@@ -21,6 +21,8 @@ struct tvec {
 	int points;
 };
 
+/* clang-format off */
+
 /* Respiration rate: <=8 3 | 9-11 1 | 12-20 0 | 21-24 2 | >=25 3 */
 static const struct ivec rr_vec[] = {
 	{ 0, 3 }, { 5, 3 }, { 7, 3 }, { 8, 3 }, { 9, 1 }, { 10, 1 },
@@ -78,6 +80,8 @@ static const struct ivec spo2_s2_o2_vec[] = {
 	{ 94, 1 }, { 95, 2 }, { 96, 2 }, { 97, 3 }, { 98, 3 }, { 100, 3 },
 };
 
+/* clang-format on */
+
 /* A normal adult: every parameter scores 0. */
 static void
 normal(struct news2_input *in)
@@ -96,8 +100,8 @@ normal(struct news2_input *in)
 /* Each vector through the row function and through news2_score with
  * every other parameter normal, so the aggregate equals the points. */
 static int
-check_ivec(const char *row, const struct ivec *v, size_t n,
-    enum news2_param p, int scale2, int oxygen)
+check_ivec(const char *row, const struct ivec *v, size_t n, enum news2_param p,
+    int scale2, int oxygen)
 {
 	struct news2_input in;
 	struct news2_result r;
@@ -158,8 +162,8 @@ test_news2_sbp(void)
 static int
 test_news2_pulse(void)
 {
-	return check_ivec("pulse", pulse_vec, nitems(pulse_vec), NEWS2_PULSE,
-	    0, 0);
+	return check_ivec(
+	    "pulse", pulse_vec, nitems(pulse_vec), NEWS2_PULSE, 0, 0);
 }
 
 static int
@@ -243,10 +247,13 @@ test_news2_acvpu(void)
 		const char *s;
 		int v, points;
 	} vec[] = {
-		{ "A", TRIAGE_ALERT, 0 }, { "C", TRIAGE_CONFUSION, 3 },
-		{ "V", TRIAGE_VOICE, 3 }, { "P", TRIAGE_PAIN, 3 },
-		{ "U", TRIAGE_UNRESPONSIVE, 3 }, { "a", TRIAGE_ALERT, 0 },
-		{ "unresponsive", TRIAGE_UNRESPONSIVE, 3 },
+	    {"A", TRIAGE_ALERT, 0},
+	    {"C", TRIAGE_CONFUSION, 3},
+	    {"V", TRIAGE_VOICE, 3},
+	    {"P", TRIAGE_PAIN, 3},
+	    {"U", TRIAGE_UNRESPONSIVE, 3},
+	    {"a", TRIAGE_ALERT, 0},
+	    {"unresponsive", TRIAGE_UNRESPONSIVE, 3},
 	};
 	struct news2_input in;
 	struct news2_result r;
@@ -262,8 +269,9 @@ test_news2_acvpu(void)
 		TEST_EQ(r.points[NEWS2_ACVPU], vec[i].points);
 		TEST_EQ(r.single3, vec[i].points == 3);
 		TEST_EQ(r.red_flag, vec[i].points == 3);
-		TEST_EQ(r.risk, vec[i].points == 3 ? NEWS2_RISK_LOW_MEDIUM :
-						      NEWS2_RISK_LOW);
+		TEST_EQ(r.risk,
+		    vec[i].points == 3 ? NEWS2_RISK_LOW_MEDIUM
+		                       : NEWS2_RISK_LOW);
 	}
 	TEST_EQ(triage_acvpu_parse("X"), -1);
 	TEST_EQ(triage_acvpu_parse(""), -1);
@@ -286,6 +294,7 @@ test_news2_risk_bands(void)
 		enum news2_risk risk;
 		int red;
 	} vec[] = {
+	    /* clang-format off */
 		/* 0 */
 		{ 16, 97, 0, 120, 70, 0, 37.0, 0, 0, NEWS2_RISK_LOW, 0 },
 		/* 1: RR 10 */
@@ -311,6 +320,7 @@ test_news2_risk_bands(void)
 		/* the maximum, 20: 3+3+2+3+3+3+3 */
 		{ 30, 85, 1, 80, 150, TRIAGE_UNRESPONSIVE, 34.0, 20, 1,
 		    NEWS2_RISK_HIGH, 1 },
+	    /* clang-format on */
 	};
 	struct news2_input in;
 	struct news2_result r;
@@ -337,8 +347,8 @@ test_news2_risk_bands(void)
 		TEST_TRUE(r.score >= 0 && r.score <= 20);
 	}
 	TEST_STR(news2_risk_monitoring(NEWS2_RISK_LOW, 0), "minimum 12-hourly");
-	TEST_STR(news2_risk_monitoring(NEWS2_RISK_LOW, 3),
-	    "minimum 4-6-hourly");
+	TEST_STR(
+	    news2_risk_monitoring(NEWS2_RISK_LOW, 3), "minimum 4-6-hourly");
 	TEST_STR(news2_risk_monitoring(NEWS2_RISK_HIGH, 9),
 	    "continuous monitoring of vital signs");
 	TEST_STR(news2_risk_name(NEWS2_RISK_LOW_MEDIUM), "low-medium");
@@ -464,9 +474,9 @@ out:
 static int
 test_imci_danger_signs(void)
 {
-	static const int child_signs[] = { IMCI_NOT_ABLE_TO_DRINK,
-		IMCI_VOMITS_EVERYTHING, IMCI_CONVULSIONS, IMCI_LETHARGIC,
-		IMCI_CONVULSING_NOW };
+	static const int child_signs[] = {IMCI_NOT_ABLE_TO_DRINK,
+	    IMCI_VOMITS_EVERYTHING, IMCI_CONVULSIONS, IMCI_LETHARGIC,
+	    IMCI_CONVULSING_NOW};
 	struct imci_input in;
 	struct imci_result r;
 	const char *cause = NULL;
@@ -581,21 +591,20 @@ test_imci_young_infant(void)
 	in.signs = 1u << IMCI_MOVES_ONLY_STIMULATED;
 	TEST_ERR(imci_assess(&in, &r, NULL));
 	TEST_EQ(r.danger, 1);
-	TEST_STR(imci_sign_text(IMCI_CHEST_INDRAWING),
-	    "severe chest indrawing");
+	TEST_STR(
+	    imci_sign_text(IMCI_CHEST_INDRAWING), "severe chest indrawing");
 out:
 	return err;
 }
 
-TEST_MAIN({ "news2_rr", test_news2_rr }, { "news2_sbp", test_news2_sbp },
-    { "news2_pulse", test_news2_pulse }, { "news2_temp", test_news2_temp },
-    { "news2_spo2_scale1", test_news2_spo2_scale1 },
-    { "news2_spo2_scale2_air", test_news2_spo2_scale2_air },
-    { "news2_spo2_scale2_oxygen", test_news2_spo2_scale2_oxygen },
-    { "news2_oxygen", test_news2_oxygen }, { "news2_acvpu", test_news2_acvpu },
-    { "news2_risk_bands", test_news2_risk_bands },
-    { "news2_not_applicable", test_news2_not_applicable },
-    { "news2_partial", test_news2_partial },
-    { "news2_ranges", test_news2_ranges },
-    { "imci_danger_signs", test_imci_danger_signs },
-    { "imci_young_infant", test_imci_young_infant })
+TEST_MAIN({"news2_rr", test_news2_rr}, {"news2_sbp", test_news2_sbp},
+    {"news2_pulse", test_news2_pulse}, {"news2_temp", test_news2_temp},
+    {"news2_spo2_scale1", test_news2_spo2_scale1},
+    {"news2_spo2_scale2_air", test_news2_spo2_scale2_air},
+    {"news2_spo2_scale2_oxygen", test_news2_spo2_scale2_oxygen},
+    {"news2_oxygen", test_news2_oxygen}, {"news2_acvpu", test_news2_acvpu},
+    {"news2_risk_bands", test_news2_risk_bands},
+    {"news2_not_applicable", test_news2_not_applicable},
+    {"news2_partial", test_news2_partial}, {"news2_ranges", test_news2_ranges},
+    {"imci_danger_signs", test_imci_danger_signs},
+    {"imci_young_infant", test_imci_young_infant})

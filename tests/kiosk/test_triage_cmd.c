@@ -82,8 +82,9 @@ test_news2_cmd_normal(void)
 	char *out = NULL;
 	int err = 0;
 
-	TEST_EQ(run(&out, "--rr 16 --spo2 97 --sbp 120 --pulse 70 --acvpu A "
-			  "--temp 37.0"),
+	TEST_EQ(run(&out,
+	            "--rr 16 --spo2 97 --sbp 120 --pulse 70 --acvpu A "
+	            "--temp 37.0"),
 	    0);
 	TEST_TRUE(has(out, "\"applicable\": true"));
 	TEST_TRUE(has(out, "\"score\": 0,"));
@@ -104,8 +105,9 @@ test_news2_cmd_scale2_high(void)
 	char *out = NULL;
 	int err = 0;
 
-	TEST_EQ(run(&out, "--rr 20 --spo2 97 --scale 2 --oxygen --sbp 111 "
-			  "--pulse 131 --acvpu a --temp 38.0 --age 70"),
+	TEST_EQ(run(&out,
+	            "--rr 20 --spo2 97 --scale 2 --oxygen --sbp 111 "
+	            "--pulse 131 --acvpu a --temp 38.0 --age 70"),
 	    0);
 	TEST_TRUE(has(out, "\"scale\": 2"));
 	TEST_TRUE(has(out, "\"spo2\": {\"value\": 97, \"points\": 3}"));
@@ -119,8 +121,9 @@ test_news2_cmd_scale2_high(void)
 	out = NULL;
 
 	/* the same on air scores SpO2 0 */
-	TEST_EQ(run(&out, "--rr 20 --spo2 97 --scale 2 --sbp 111 --pulse 90 "
-			  "--acvpu A --temp 38.0"),
+	TEST_EQ(run(&out,
+	            "--rr 20 --spo2 97 --scale 2 --sbp 111 --pulse 90 "
+	            "--acvpu A --temp 38.0"),
 	    0);
 	TEST_TRUE(has(out, "\"spo2\": {\"value\": 97, \"points\": 0}"));
 	TEST_TRUE(has(out, "\"score\": 0,"));
@@ -135,8 +138,9 @@ test_news2_cmd_single3(void)
 	char *out = NULL;
 	int err = 0;
 
-	TEST_EQ(run(&out, "--rr 16 --spo2 97 --sbp 120 --pulse 70 --acvpu V "
-			  "--temp 36.1"),
+	TEST_EQ(run(&out,
+	            "--rr 16 --spo2 97 --sbp 120 --pulse 70 --acvpu V "
+	            "--temp 36.1"),
 	    0);
 	TEST_TRUE(has(out, "\"acvpu\": {\"value\": \"V\", \"points\": 3}"));
 	TEST_TRUE(has(out, "\"temp\": {\"value\": 36.1, \"points\": 0}"));
@@ -154,16 +158,18 @@ test_news2_cmd_not_applicable(void)
 	char *out = NULL;
 	int err = 0;
 
-	TEST_EQ(run(&out, "--rr 30 --spo2 97 --sbp 120 --pulse 70 --acvpu A "
-			  "--temp 37.0 --age 15"),
+	TEST_EQ(run(&out,
+	            "--rr 30 --spo2 97 --sbp 120 --pulse 70 --acvpu A "
+	            "--temp 37.0 --age 15"),
 	    0);
 	TEST_TRUE(has(out, "\"applicable\": false"));
 	TEST_TRUE(has(out, "\"risk\": \"not applicable\""));
 	TEST_TRUE(strstr(out, "\"score\"") == NULL);
 	free(out);
 	out = NULL;
-	TEST_EQ(run(&out, "--rr 16 --spo2 97 --sbp 120 --pulse 70 --acvpu A "
-			  "--temp 37.0 --pregnant"),
+	TEST_EQ(run(&out,
+	            "--rr 16 --spo2 97 --sbp 120 --pulse 70 --acvpu A "
+	            "--temp 37.0 --pregnant"),
 	    0);
 	TEST_TRUE(has(out, "pregnancy"));
 out:
@@ -178,29 +184,33 @@ test_news2_cmd_refusals(void)
 	int err = 0;
 
 	/* a missing parameter, a bad ACVPU, a bad scale: usage (2) */
-	TEST_EQ(run(&out, "--rr 16 --spo2 97 --sbp 120 --pulse 70 --acvpu A"),
-	    2);
+	TEST_EQ(
+	    run(&out, "--rr 16 --spo2 97 --sbp 120 --pulse 70 --acvpu A"), 2);
 	TEST_STR(out, "");
 	free(out);
 	out = NULL;
-	TEST_EQ(run(&out, "--rr 16 --spo2 97 --sbp 120 --pulse 70 --acvpu X "
-			  "--temp 37"),
+	TEST_EQ(run(&out,
+	            "--rr 16 --spo2 97 --sbp 120 --pulse 70 --acvpu X "
+	            "--temp 37"),
 	    2);
 	free(out);
 	out = NULL;
-	TEST_EQ(run(&out, "--rr 16 --spo2 97 --scale 3 --sbp 120 --pulse 70 "
-			  "--acvpu A --temp 37"),
+	TEST_EQ(run(&out,
+	            "--rr 16 --spo2 97 --scale 3 --sbp 120 --pulse 70 "
+	            "--acvpu A --temp 37"),
 	    2);
 	free(out);
 	out = NULL;
-	TEST_EQ(run(&out, "--rr x16 --spo2 97 --sbp 120 --pulse 70 --acvpu A "
-			  "--temp 37"),
+	TEST_EQ(run(&out,
+	            "--rr x16 --spo2 97 --sbp 120 --pulse 70 --acvpu A "
+	            "--temp 37"),
 	    2);
 	free(out);
 	out = NULL;
 	/* an implausible value: failure (1), nothing printed */
-	TEST_EQ(run(&out, "--rr 16 --spo2 97 --sbp 120 --pulse 70 --acvpu A "
-			  "--temp 370"),
+	TEST_EQ(run(&out,
+	            "--rr 16 --spo2 97 --sbp 120 --pulse 70 --acvpu A "
+	            "--temp 370"),
 	    1);
 	TEST_STR(out, "");
 out:
@@ -208,8 +218,8 @@ out:
 	return err;
 }
 
-TEST_MAIN({ "news2_cmd_normal", test_news2_cmd_normal },
-    { "news2_cmd_scale2_high", test_news2_cmd_scale2_high },
-    { "news2_cmd_single3", test_news2_cmd_single3 },
-    { "news2_cmd_not_applicable", test_news2_cmd_not_applicable },
-    { "news2_cmd_refusals", test_news2_cmd_refusals })
+TEST_MAIN({"news2_cmd_normal", test_news2_cmd_normal},
+    {"news2_cmd_scale2_high", test_news2_cmd_scale2_high},
+    {"news2_cmd_single3", test_news2_cmd_single3},
+    {"news2_cmd_not_applicable", test_news2_cmd_not_applicable},
+    {"news2_cmd_refusals", test_news2_cmd_refusals})
