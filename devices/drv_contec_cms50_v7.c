@@ -141,11 +141,13 @@ v7_next_packet(struct dev *d, struct v7 *v, uint8_t *pkt, size_t *len)
 			continue;
 		}
 		v->junk = 0;
-		memcpy(pkt, v->stream, i);
-		*len = i;
+		if (want != 0) { /* known types are at most 9 bytes */
+			memcpy(pkt, v->stream, i);
+			*len = i;
+		}
 		memmove(v->stream, v->stream + i, v->len - i);
 		v->len -= i;
-		if (want == 0 || i < 2)
+		if (want == 0)
 			continue; /* unknown type: skipped */
 		return 1;
 	}
