@@ -58,6 +58,7 @@ api_push_run(struct request *req)
 	p.first = w.first;
 	p.last = w.last;
 	p.outbox_last = w.outbox_last;
+	p.req_seq = req->seq;
 	p.changes = w.changes;
 	p.n = w.n;
 	p.now_ms = server_now_ms();
@@ -86,6 +87,10 @@ api_push_run(struct request *req)
 		req_error(req, WERR_CONFLICT,
 		    "batch key or sequence holds different content", -1);
 		return 0;
+	case EALREADY:
+		req_error(req, WERR_STALE_REQUEST,
+		    "request sequence already used", (long long)res.last_seq);
+		return 0;
 	case ERANGE:
 		req_error(req, WERR_GAP,
 		    "batch starts after the high-water mark",
@@ -104,6 +109,6 @@ const struct route api_push = {
 	.method = "POST",
 	.path = "/v1/push",
 	.max_body = 1024 * 1024,
-	.flags = ROUTE_SIGNED,
+	.flags = ROUTE_SIGNED | ROUTE_SEQ_IN_STORE,
 	.handler = api_push_run,
 };

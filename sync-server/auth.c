@@ -67,8 +67,8 @@ auth_num(const char *s, uint64_t *out)
 }
 
 int
-auth_check(struct request *req, const char *node_s, const char *seq_s,
-    const char *hlc_s, const char *sig_s)
+auth_check(struct request *req, int accept_seq, const char *node_s,
+    const char *seq_s, const char *hlc_s, const char *sig_s)
 {
 	struct server *srv = req->srv;
 	uint8_t sig[CRYPTO_SIG_LEN];
@@ -110,8 +110,17 @@ auth_check(struct request *req, const char *node_s, const char *seq_s,
 		req_error(req, WERR_REVOKED, "node revoked", -1);
 		return EACCES;
 	}
-	err = srv->be->node_touch(srv->store, node_id, req->seq,
-	    server_now_ms(), &last);
+	if (!accept_seq) {
+		/* Early refusal of an old sequence; the handler's write
+		 * accepts it atomically. */
+		if (req->seq <= req->node.req_seq) {
+			last = req->node.req_seq;
+			err = EALREADY;
+		} else
+			err = 0;
+	} else
+		err = srv->be->node_touch(srv->store, node_id, req->seq,
+		    server_now_ms(), &last);
 	if (err == EALREADY) {
 		log_info("node %" PRIu64 ": stale request %" PRIu64
 			 " (last %" PRIu64 ")",
@@ -124,7 +133,8 @@ auth_check(struct request *req, const char *node_s, const char *seq_s,
 		req_error(req, WERR_INTERNAL, "storage failure", -1);
 		return EACCES;
 	}
-	req->node.req_seq = req->seq;
+	if (accept_seq)
+		req->node.req_seq = req->seq;
 	server_hlc(srv, req->hlc);
 	return 0;
 }

@@ -140,7 +140,7 @@ httpd_access(void *cls, struct MHD_Connection *conn, const char *url,
 		return httpd_send(conn, &req, NULL);
 	}
 	if (h->route->flags & ROUTE_SIGNED) {
-		err = auth_check(&req,
+		err = auth_check(&req, !(h->route->flags & ROUTE_SEQ_IN_STORE),
 		    MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 			"X-Outpost-Node"),
 		    MHD_lookup_connection_value(conn, MHD_HEADER_KIND,

@@ -71,6 +71,9 @@ struct request {
 };
 
 #define ROUTE_SIGNED 0x1
+/* The handler accepts the request sequence itself, inside its own store
+ * transaction (push: one commit per request instead of two). */
+#define ROUTE_SEQ_IN_STORE 0x2
 
 struct route {
 	const char *method;
@@ -112,12 +115,13 @@ char *auth_req_message(const char *method, const char *path, uint64_t node,
 char *auth_rsp_message(unsigned status, uint64_t node, uint64_t seq,
     const void *body, size_t len);
 /*
- * Check the four X-Outpost-* header values of REQ (any may be NULL) and
- * accept the request sequence.  Returns 0 with req->node filled in, or
- * leaves an error reply in REQ and returns EACCES.
+ * Check the four X-Outpost-* header values of REQ (any may be NULL) and,
+ * when ACCEPT_SEQ is set, accept the request sequence (otherwise the
+ * handler must, atomically with its write).  Returns 0 with req->node
+ * filled in, or leaves an error reply in REQ and returns EACCES.
  */
-int auth_check(struct request *, const char *node, const char *seq,
-    const char *hlc, const char *sig);
+int auth_check(struct request *, int accept_seq, const char *node,
+    const char *seq, const char *hlc, const char *sig);
 /* Hex signature of the response (129 bytes with the NUL). */
 void auth_sign_response(struct server *, const struct request *,
     char out[129]);

@@ -63,6 +63,9 @@ struct spush {
 	const struct schange *changes;
 	size_t n;
 	uint64_t outbox_last; /* node's highest outbox seq, 0 if unknown */
+	/* The request's sequence, accepted in the same transaction as the
+	 * batch (as node_touch would); 0 when already accepted. */
+	uint64_t req_seq;
 	uint64_t now_ms;
 	/*
 	 * Called inside the transaction, after the changes are applied, to
@@ -78,6 +81,7 @@ struct spush_result {
 	uint64_t hw;
 	uint64_t accepted, dups;
 	int replay; /* the batch key was already stored */
+	uint64_t last_seq; /* EALREADY: the node's last request sequence */
 	uint8_t *response; /* the caller's: bytes to send */
 	size_t response_len;
 };
@@ -131,7 +135,8 @@ struct store_backend {
 	int (*node_touch)(struct sstore *, uint64_t id, uint64_t seq,
 	    uint64_t now_ms, uint64_t *last);
 	/* Idempotent ingest of one batch (docs/PROTOCOL.md §4).  EEXIST
-	 * conflict, ERANGE gap (res->hw set). */
+	 * conflict, ERANGE gap (res->hw set), EALREADY stale request
+	 * sequence (res->last_seq set). */
 	int (*push)(struct sstore *, const struct spush *,
 	    struct spush_result *res);
 	/* Up to MAX changes for NODE's scope after CURSOR (empty: start). */

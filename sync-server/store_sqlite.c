@@ -7,6 +7,11 @@
  * before 10 exists (docs/PROTOCOL.md §5.1).  Reads use a small pool of
  * read-only connections, each seeing a committed prefix of the feed.
  *
+ * Group commit: pushes and request-sequence updates that arrive while a
+ * transaction is being written queue up; the next writer takes the whole
+ * queue into one transaction (one savepoint per request) and one fsync,
+ * then wakes every waiter.  No answer leaves before its commit.
+ *
  * It does not interpret record bodies: they are stored and served as the
  * exact bytes the node sent, with their SHA-256.  SQLite messages are
  * logged here and turned into errno values.
@@ -45,6 +50,25 @@ struct sstore {
 	unsigned next_reader;
 	pthread_mutex_t rmu;
 	uint64_t era;
+	/* group commit: writes waiting for the next transaction */
+	pthread_mutex_t qmu;
+	pthread_cond_t qcv;
+	struct sq_job *qhead, **qtail;
+	int leader;
+	uint64_t groups, grouped; /* commits, and jobs they carried */
+};
+
+/*
+ * A write that joins a group commit: FN runs inside the group's
+ * transaction under its own savepoint (so its failure undoes only its own
+ * work), and the caller is woken once the whole group is durable.
+ */
+struct sq_job {
+	int (*fn)(struct sstore *, void *arg);
+	void *arg;
+	int err;
+	int done;
+	struct sq_job *next;
 };
 
 static const char sq_schema[] =
@@ -189,6 +213,9 @@ sq_open(const char *dir, struct sstore **out)
 	xasprintf(&s->path, "%s/server.db", dir);
 	pthread_mutex_init(&s->wmu, NULL);
 	pthread_mutex_init(&s->rmu, NULL);
+	pthread_mutex_init(&s->qmu, NULL);
+	pthread_cond_init(&s->qcv, NULL);
+	s->qtail = &s->qhead;
 	for (i = 0; i < SQ_READERS; i++)
 		pthread_mutex_init(&s->r[i].mu, NULL);
 	if ((err = sq_open_conn(s->path, 0, &s->w)) != 0)
@@ -242,6 +269,10 @@ sq_close(struct sstore *s)
 
 	if (s == NULL)
 		return;
+	if (s->groups > 0)
+		log_info("%llu commits carried %llu writes",
+		    (unsigned long long)s->groups,
+		    (unsigned long long)s->grouped);
 	sqlite3_finalize(s->st_dup);
 	sqlite3_finalize(s->st_ins);
 	sqlite3_finalize(s->st_batch_get);
@@ -253,6 +284,8 @@ sq_close(struct sstore *s)
 	sqlite3_close(s->w);
 	pthread_mutex_destroy(&s->wmu);
 	pthread_mutex_destroy(&s->rmu);
+	pthread_mutex_destroy(&s->qmu);
+	pthread_cond_destroy(&s->qcv);
 	free(s->path);
 	free(s);
 }
@@ -499,28 +532,128 @@ sq_node_revoke(struct sstore *s, uint64_t id)
 	return err;
 }
 
+/* Write one group: every job in its savepoint, one COMMIT for all. */
+static void
+sq_group_commit(struct sstore *s, struct sq_job *batch)
+{
+	struct sq_job *j;
+	int err, lost = 0;
+
+	pthread_mutex_lock(&s->wmu);
+	if ((err = sq_exec(s->w, "BEGIN IMMEDIATE")) != 0) {
+		for (j = batch; j != NULL; j = j->next)
+			j->err = err;
+		goto out;
+	}
+	for (j = batch; j != NULL; j = j->next) {
+		if (lost) {
+			j->err = EIO;
+			continue;
+		}
+		if ((j->err = sq_exec(s->w, "SAVEPOINT job")) != 0)
+			continue;
+		j->err = j->fn(s, j->arg);
+		if (sqlite3_get_autocommit(s->w)) {
+			/* SQLite rolled the whole transaction back (I/O
+			 * error, disk full): nothing of the group stays. */
+			lost = 1;
+			continue;
+		}
+		if (j->err != 0)
+			sqlite3_exec(s->w, "ROLLBACK TO job", NULL, NULL, NULL);
+		sqlite3_exec(s->w, "RELEASE job", NULL, NULL, NULL);
+	}
+	if (!lost && (err = sq_exec(s->w, "COMMIT")) != 0)
+		lost = 1;
+	if (lost) {
+		if (!sqlite3_get_autocommit(s->w))
+			sqlite3_exec(s->w, "ROLLBACK", NULL, NULL, NULL);
+		for (j = batch; j != NULL; j = j->next)
+			if (j->err == 0)
+				j->err = EIO;
+	}
+	s->groups++;
+	for (j = batch; j != NULL; j = j->next)
+		s->grouped++;
+out:
+	pthread_mutex_unlock(&s->wmu);
+}
+
+/* Queue JOB for the next group commit and wait until it is durable. */
+static int
+sq_group_run(struct sstore *s, struct sq_job *job)
+{
+	struct sq_job *batch, *j, *next;
+	int err;
+
+	job->done = 0;
+	job->err = 0;
+	job->next = NULL;
+	pthread_mutex_lock(&s->qmu);
+	*s->qtail = job;
+	s->qtail = &job->next;
+	while (!job->done) {
+		if (s->leader) {
+			pthread_cond_wait(&s->qcv, &s->qmu);
+			continue;
+		}
+		s->leader = 1;
+		batch = s->qhead;
+		s->qhead = NULL;
+		s->qtail = &s->qhead;
+		pthread_mutex_unlock(&s->qmu);
+		sq_group_commit(s, batch);
+		pthread_mutex_lock(&s->qmu);
+		for (j = batch; j != NULL; j = next) {
+			next = j->next;
+			j->done = 1; /* the owner may free J once we unlock */
+		}
+		s->leader = 0;
+		pthread_cond_broadcast(&s->qcv);
+	}
+	err = job->err;
+	pthread_mutex_unlock(&s->qmu);
+	return err;
+}
+
+struct sq_touch {
+	uint64_t id, seq, now_ms, last;
+};
+
+static int
+sq_touch_job(struct sstore *s, void *arg)
+{
+	struct sq_touch *t = arg;
+	struct snode n;
+	int err, changed = 0;
+
+	err = sq_update(s,
+	    "UPDATE nodes SET req_seq = ?1, last_seen_ms = ?3"
+	    " WHERE id = ?2 AND req_seq < ?1",
+	    t->seq, t->id, t->now_ms, &changed);
+	if (err == 0 && changed == 0) {
+		err = sq_node_get_conn(s->w, t->id, &n);
+		if (err == 0) {
+			t->last = n.req_seq;
+			err = EALREADY;
+		}
+	}
+	return err;
+}
+
 static int
 sq_node_touch(struct sstore *s, uint64_t id, uint64_t seq, uint64_t now_ms,
     uint64_t *last)
 {
-	struct snode n;
-	int err, changed = 0;
+	struct sq_touch t = { id, seq, now_ms, 0 };
+	struct sq_job job = { sq_touch_job, &t, 0, 0, NULL };
+	int err;
 
 	if (seq > INT64_MAX)
 		return EINVAL;
-	pthread_mutex_lock(&s->wmu);
-	err = sq_update(s,
-	    "UPDATE nodes SET req_seq = ?1, last_seen_ms = ?3"
-	    " WHERE id = ?2 AND req_seq < ?1",
-	    seq, id, now_ms, &changed);
-	if (err == 0 && changed == 0) {
-		err = sq_node_get_conn(s->w, id, &n);
-		if (err == 0) {
-			*last = n.req_seq;
-			err = EALREADY;
-		}
-	}
-	pthread_mutex_unlock(&s->wmu);
+	err = sq_group_run(s, &job);
+	if (err == EALREADY)
+		*last = t.last;
 	return err;
 }
 
@@ -589,24 +722,33 @@ sq_push_insert(struct sstore *s, const char *region, uint64_t node,
 	return err;
 }
 
+struct sq_push_arg {
+	const struct spush *p;
+	struct spush_result *res;
+};
+
+/* The push transaction's body (docs/PROTOCOL.md §4), run as a job. */
 static int
-sq_push(struct sstore *s, const struct spush *p, struct spush_result *res)
+sq_push_job(struct sstore *s, void *arg)
 {
+	const struct spush *p = ((struct sq_push_arg *)arg)->p;
+	struct spush_result *res = ((struct sq_push_arg *)arg)->res;
 	sqlite3_stmt *st = s->st_batch_get;
 	struct snode node;
 	uint64_t hw, accepted = 0, dups = 0;
 	uint8_t *resp = NULL;
 	size_t i, resp_len = 0;
-	int rc, err, began = 0, same = 0;
+	int rc, err, same = 0;
 
-	memset(res, 0, sizeof(*res));
-	if (p->first > INT64_MAX || p->last > INT64_MAX || p->first == 0 ||
-	    p->last < p->first)
-		return EINVAL;
-	pthread_mutex_lock(&s->wmu);
-	if ((err = sq_exec(s->w, "BEGIN IMMEDIATE")) != 0)
-		goto out;
-	began = 1;
+	/* 0. The request sequence, in the same commit as the batch. */
+	if (p->req_seq != 0) {
+		struct sq_touch t = { p->node, p->req_seq, p->now_ms, 0 };
+
+		if ((err = sq_touch_job(s, &t)) != 0) {
+			res->last_seq = t.last;
+			return err;
+		}
+	}
 	/* 1. A batch key seen before: same bytes, or a conflict. */
 	sqlite3_reset(st);
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)p->node);
@@ -618,6 +760,7 @@ sq_push(struct sstore *s, const struct spush *p, struct spush_result *res)
 		    memcmp(sqlite3_column_blob(st, 0), p->hash, 32) != 0)
 			err = EEXIST;
 		else {
+			err = 0;
 			res->replay = 1;
 			res->response_len = (size_t)sqlite3_column_bytes(st, 1);
 			res->response = xmemdup(res->response_len ?
@@ -625,40 +768,34 @@ sq_push(struct sstore *s, const struct spush *p, struct spush_result *res)
 			    res->response_len);
 		}
 		sqlite3_reset(st);
-		goto out;
+		return err;
 	}
 	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
-		err = sq_err(s->w, rc, "batch get");
-		goto out;
-	}
+	if (rc != SQLITE_DONE)
+		return sq_err(s->w, rc, "batch get");
 	if ((err = sq_node_get_conn(s->w, p->node, &node)) != 0)
-		goto out;
+		return err;
 	hw = node.hw;
 	res->hw = hw;
 	/* 2. Nothing may be skipped. */
-	if (p->first > hw + 1) {
-		err = ERANGE;
-		goto out;
-	}
+	if (p->first > hw + 1)
+		return ERANGE;
 	/* 3, 4. Known sequences must match; the rest is stored. */
 	for (i = 0; i < p->n; i++) {
 		const struct schange *c = &p->changes[i];
 
 		if (c->seq <= hw) {
 			if ((err = sq_push_dup(s, p->node, c, &same)) != 0)
-				goto out;
-			if (same == 0) {
-				err = EEXIST;
-				goto out;
-			}
+				return err;
+			if (same == 0)
+				return EEXIST;
 			if (same == 1) {
 				dups++;
 				continue;
 			}
 		}
 		if ((err = sq_push_insert(s, node.region, p->node, c)) != 0)
-			goto out;
+			return err;
 		accepted++;
 	}
 	if (p->last > hw)
@@ -671,11 +808,11 @@ sq_push(struct sstore *s, const struct spush *p, struct spush_result *res)
 		 " AND outbox_last < ?1",
 		 p->outbox_last > INT64_MAX ? 0 : p->outbox_last, p->node, 0,
 		 NULL)) != 0)
-		goto out;
-	/* 5. Store the key with its response, then commit. */
+		return err;
+	/* 5. Store the key with its response; the group commits it. */
 	if ((err = p->encode_cb(p, hw, accepted, dups, &resp, &resp_len,
 		 p->arg)) != 0)
-		goto out;
+		return err;
 	st = s->st_batch_put;
 	sqlite3_reset(st);
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)p->node);
@@ -687,23 +824,39 @@ sq_push(struct sstore *s, const struct spush *p, struct spush_result *res)
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE) {
-		err = sq_err(s->w, rc, "batch put");
-		goto out;
+		free(resp);
+		return sq_err(s->w, rc, "batch put");
 	}
-	if ((err = sq_exec(s->w, "COMMIT")) != 0)
-		goto out;
-	began = 0;
 	res->hw = hw;
 	res->accepted = accepted;
 	res->dups = dups;
 	res->response = resp;
 	res->response_len = resp_len;
-	resp = NULL;
-out:
-	if (began)
-		sqlite3_exec(s->w, "ROLLBACK", NULL, NULL, NULL);
-	pthread_mutex_unlock(&s->wmu);
-	free(resp);
+	return 0;
+}
+
+static int
+sq_push(struct sstore *s, const struct spush *p, struct spush_result *res)
+{
+	struct sq_push_arg a = { p, res };
+	struct sq_job job = { sq_push_job, &a, 0, 0, NULL };
+	uint64_t hw, last;
+	int err;
+
+	memset(res, 0, sizeof(*res));
+	if (p->first > INT64_MAX || p->last > INT64_MAX || p->first == 0 ||
+	    p->last < p->first)
+		return EINVAL;
+	err = sq_group_run(s, &job);
+	if (err != 0) {
+		/* Rolled back: the response (if made) was never stored. */
+		hw = res->hw;
+		last = res->last_seq;
+		free(res->response);
+		memset(res, 0, sizeof(*res));
+		res->hw = hw;
+		res->last_seq = last;
+	}
 	return err;
 }
 
