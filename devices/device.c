@@ -15,6 +15,7 @@
 #include "buf.h"
 #include "crypto.h"
 #include "driver.h"
+#include "encode.h"
 #include "log.h"
 #include "xmalloc.h"
 
@@ -380,11 +381,12 @@ int
 dev_hex_parse(const char *text, uint8_t **out, size_t *len, char **cause)
 {
 	const char *p;
-	uint8_t *b;
+	char *digits;
 	size_t n = 0, line = 1;
-	int hi = -1, v;
+	int err;
 
-	b = xmalloc(strlen(text) / 2 + 1);
+	/* Strip white space and comments, then let hex_decode() work. */
+	digits = xmalloc(strlen(text) + 1);
 	for (p = text; *p != '\0'; p++) {
 		if (*p == '\n')
 			line++;
@@ -398,26 +400,20 @@ dev_hex_parse(const char *text, uint8_t **out, size_t *len, char **cause)
 		if (!isxdigit((unsigned char)*p)) {
 			dev_cause(cause, "line %zu: '%c' is not a hex digit",
 			    line, *p);
-			free(b);
+			free(digits);
 			return EINVAL;
 		}
-		v = isdigit((unsigned char)*p) ? *p - '0' :
-		    tolower((unsigned char)*p) - 'a' + 10;
-		if (hi < 0)
-			hi = v;
-		else {
-			b[n++] = (uint8_t)(hi << 4 | v);
-			hi = -1;
-		}
+		digits[n++] = *p;
 	}
-	if (hi >= 0) {
+	digits[n] = '\0';
+	*out = xmalloc(n / 2 + 1);
+	if ((err = hex_decode(digits, *out, n / 2 + 1, len)) != 0) {
 		dev_cause(cause, "odd number of hex digits");
-		free(b);
-		return EINVAL;
+		free(*out);
+		*out = NULL;
 	}
-	*out = b;
-	*len = n;
-	return 0;
+	free(digits);
+	return err;
 }
 
 int

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "devices/driver.h"
+#include "devtest.h"
 #include "test.h"
 
 #define HID_OPEN                                                              \
@@ -16,65 +16,6 @@
 	"< f1 3530452020202020 3b *64\n"                                      \
 	"> 9b011c *64\n"
 
-struct collect {
-	struct dev_reading r[8];
-	size_t n;
-	unsigned bad;
-};
-
-static void
-collect_cb(void *arg, const struct dev_reading *r)
-{
-	struct collect *c = arg;
-
-	if (c->n < nitems(c->r))
-		c->r[c->n++] = *r;
-}
-
-static void
-collect_bad(void *arg, const char *why)
-{
-	struct collect *c = arg;
-
-	(void)why;
-	c->bad++;
-}
-
-static int
-run(const char *text, struct collect *c, int *last_err)
-{
-	struct dev_reading r;
-	struct script *s;
-	struct dev *d;
-	char *cause = NULL;
-	int err, i;
-
-	memset(c, 0, sizeof(*c));
-	s = script_new(text);
-	d = dev_new(&drv_contec_cms50_hid, &script_transport, s, NULL);
-	dev_set_bad_cb(d, collect_bad, c);
-	if ((err = dev_start(d, &cause)) != 0)
-		goto out;
-	for (i = 0; i < 10; i++) {
-		err = dev_read(d, &r, &cause);
-		if (err != 0 && err != EINVAL)
-			break;
-		if (err == 0)
-			collect_cb(c, &r);
-	}
-	*last_err = err;
-	err = 0;
-	dev_close(d);
-	if (script_error(s) != NULL) {
-		fprintf(stderr, "  script: %s\n", script_error(s));
-		err = EIO;
-	}
-out:
-	script_free(s);
-	free(cause);
-	return err;
-}
-
 static int
 test_live_capture(void)
 {
@@ -82,7 +23,7 @@ test_live_capture(void)
 	int err = 0, last;
 
 	/* Two real reports from pulseoxdl's capture, then its last one. */
-	TEST_ERR(run(HID_OPEN
+	TEST_ERR(devtest_run(&drv_contec_cms50_hid, HID_OPEN
 	    "< eb000627041c eb000626041b eb000625041a *64\n"
 	    "< eb00061803 0c eb0104515f7f001f eb000618030c *64\n"
 	    "< eb00071d0312 eb000725041b eb000440600f *64\n"
@@ -104,7 +45,7 @@ test_edge_cases(void)
 	struct collect c;
 	int err = 0, last;
 
-	TEST_ERR(run(HID_OPEN
+	TEST_ERR(devtest_run(&drv_contec_cms50_hid, HID_OPEN
 	    /* finger out, twice: reported once */
 	    "< eb0104007f7f006e eb0104007f7f006e *64\n"
 	    /* the real measurement with a wrong checksum: no reading */

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "devices/driver.h"
+#include "devtest.h"
 #include "test.h"
 #include "xmalloc.h"
 
@@ -275,30 +275,6 @@ out:
 	return err;
 }
 
-struct collect {
-	struct dev_reading r[8];
-	size_t n;
-	unsigned bad;
-};
-
-static void
-collect_cb(void *arg, const struct dev_reading *r)
-{
-	struct collect *c = arg;
-
-	if (c->n < nitems(c->r))
-		c->r[c->n++] = *r;
-}
-
-static void
-collect_bad(void *arg, const char *why)
-{
-	struct collect *c = arg;
-
-	(void)why;
-	c->bad++;
-}
-
 static int
 test_decode_capture(void)
 {
@@ -307,23 +283,16 @@ test_decode_capture(void)
 	    "0e8081 028080b5b0c4a8c1a9 0281ffaba0a0a0a0a0\n"
 	    "0480f5f3e5f2a0a0a0 0380a0a0a0a0a0a0a0  # device id, vendor\n"
 	    "01e184c0908080ffff 01e085d59abde3ffff";
-	struct collect c = { .n = 0 };
-	uint8_t *cap = NULL;
-	size_t len;
-	char *cause = NULL;
+	struct collect c;
 	int err = 0;
 
-	TEST_ERR(dev_hex_parse(hex, &cap, &len, &cause));
-	TEST_ERR(dev_decode(&drv_contec_cms50_v7, cap, len, collect_cb,
-	    collect_bad, &c, &cause));
+	TEST_ERR(devtest_decode(&drv_contec_cms50_v7, hex, &c));
 	TEST_EQ(c.n, 2);
 	TEST_TRUE(c.r[0].flags & DEV_FLAG_FINGER_OUT);
 	TEST_EQ(c.r[1].v[0].value, 99);
 	TEST_EQ(c.r[1].v[1].value, 61);
 	TEST_EQ(c.bad, 0);
 out:
-	free(cap);
-	free(cause);
 	return err;
 }
 

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "devices/driver.h"
+#include "devtest.h"
 #include "test.h"
 
 /* Generated with a throwaway script from the frames of devices.md. */
@@ -72,85 +72,16 @@ static const char ct_capture_hex[] =
     "0000000000000000000000000000000000000000000000000000000000000000"
 ;
 
-struct collect {
-	struct dev_reading r[8];
-	size_t n;
-	unsigned bad, rejected;
-};
-
-static void
-collect_cb(void *arg, const struct dev_reading *r)
-{
-	struct collect *c = arg;
-
-	if (c->n < nitems(c->r))
-		c->r[c->n++] = *r;
-}
-
-static void
-collect_bad(void *arg, const char *why)
-{
-	struct collect *c = arg;
-
-	(void)why;
-	c->bad++;
-}
-
-static int
-run(const char *text, struct collect *c, int *last_err, char *serial)
-{
-	struct dev_reading r;
-	struct script *s;
-	struct dev *d;
-	char *cause = NULL;
-	int err, i;
-
-	memset(c, 0, sizeof(*c));
-	s = script_new(text);
-	d = dev_new(&drv_ascensia_contour, &script_transport, s, NULL);
-	dev_set_bad_cb(d, collect_bad, c);
-	if ((err = dev_start(d, &cause)) != 0) {
-		*last_err = err;
-		err = 0;
-		goto out;
-	}
-	snprintf(serial, 64, "%s|%s", dev_serial(d), dev_firmware(d));
-	for (i = 0; i < 20; i++) {
-		err = dev_read(d, &r, &cause);
-		if (err == EINVAL) {
-			c->rejected++;
-			continue;
-		}
-		if (err != 0)
-			break;
-		collect_cb(c, &r);
-	}
-	*last_err = err;
-	err = 0;
-	dev_close(d);
-	if (script_error(s) != NULL) {
-		fprintf(stderr, "  script: %s\n", script_error(s));
-		err = EIO;
-	} else if (script_left(s) != 0) {
-		fprintf(stderr, "  script: %zu steps left\n", script_left(s));
-		err = EIO;
-	}
-out:
-	script_free(s);
-	free(cause);
-	return err;
-}
-
 static int
 test_session(void)
 {
 	struct collect c;
-	char serial[64] = "";
 	int err = 0, last;
 
-	TEST_ERR(run(CT_OPEN CT_RECORDS, &c, &last, serial));
+	TEST_ERR(devtest_run(&drv_ascensia_contour, CT_OPEN CT_RECORDS, &c, &last));
 	TEST_EQ(last, ENODATA);
-	TEST_STR(serial, "7390-2336773|Bayer7390 01.24\\01.04\\09.02.20");
+	TEST_STR(c.serial, "7390-2336773");
+	TEST_STR(c.firmware, "Bayer7390 01.24\\01.04\\09.02.20");
 	TEST_EQ(c.n, 2);
 	TEST_EQ(c.r[0].v[0].quantity, DEV_Q_GLUCOSE_MGDL);
 	TEST_EQ(c.r[0].v[0].value, 133);
@@ -169,12 +100,11 @@ static int
 test_link_trouble(void)
 {
 	struct collect c;
-	char serial[64];
 	int err = 0, last;
 
 	/* Bad checksum (NAK, resent), a repeated frame, a frame out of
 	 * sequence (NAK), "HI", an implausible 0 and an insulin result. */
-	TEST_ERR(run(CT_OPEN CT_TROUBLE, &c, &last, serial));
+	TEST_ERR(devtest_run(&drv_ascensia_contour, CT_OPEN CT_TROUBLE, &c, &last));
 	TEST_EQ(last, ENODATA);
 	TEST_EQ(c.n, 1);
 	TEST_EQ(c.r[0].v[0].value, 133);
@@ -188,10 +118,9 @@ static int
 test_empty_log(void)
 {
 	struct collect c;
-	char serial[64];
 	int err = 0, last;
 
-	TEST_ERR(run(CT_OPEN CT_EMPTY, &c, &last, serial));
+	TEST_ERR(devtest_run(&drv_ascensia_contour, CT_OPEN CT_EMPTY, &c, &last));
 	TEST_EQ(last, ENODATA);
 	TEST_EQ(c.n, 0);
 out:
@@ -202,18 +131,17 @@ static int
 test_not_a_meter(void)
 {
 	struct collect c;
-	char serial[64];
 	int err = 0, last;
 
 	/* Answers with garbage: NAKs until the driver gives up. */
-	TEST_ERR(run("> 41424301 04 *64\n"
+	TEST_ERR(devtest_run(&drv_ascensia_contour, "> 41424301 04 *64\n"
 	    "< 41424302 3132 *64\n> 41424301 15 *64\n"
 	    "< 41424302 3132 *64\n> 41424301 15 *64\n"
 	    "< 41424302 3132 *64\n> 41424301 15 *64\n"
 	    "< 41424302 3132 *64\n> 41424301 15 *64\n"
 	    "< 41424302 3132 *64\n> 41424301 15 *64\n"
 	    "< 41424302 3132 *64\n> 41424301 15 *64\n"
-	    "< 41424302 3132 *64\n", &c, &last, serial));
+	    "< 41424302 3132 *64\n", &c, &last));
 	TEST_EQ(last, EPROTO);
 out:
 	return err;
@@ -222,22 +150,15 @@ out:
 static int
 test_decode(void)
 {
-	struct collect c = { .n = 0 };
-	uint8_t *cap = NULL;
-	size_t len;
-	char *cause = NULL;
+	struct collect c;
 	int err = 0;
 
-	TEST_ERR(dev_hex_parse(ct_capture_hex, &cap, &len, &cause));
-	TEST_EQ(len, CT_CAPTURE_LEN);
-	TEST_ERR(dev_decode(&drv_ascensia_contour, cap, len, collect_cb,
-	    collect_bad, &c, &cause));
+	TEST_EQ(strlen(ct_capture_hex), 2 * CT_CAPTURE_LEN);
+	TEST_ERR(devtest_decode(&drv_ascensia_contour, ct_capture_hex, &c));
 	TEST_EQ(c.n, 1);
 	TEST_EQ(c.r[0].v[0].value, 133);
 	TEST_EQ(c.bad, 0);
 out:
-	free(cap);
-	free(cause);
 	return err;
 }
 

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "devices/driver.h"
+#include "devtest.h"
 #include "test.h"
 
 #define OM_MODE "c 21 09 0300 0000 74bc\n"
@@ -32,73 +32,13 @@
 #define REC_BAD_BP                                                            \
 	"< 07 4f4b0018051109 *8\n< 07 1f000000505a46 *8\n< 03 000056 *8\n"
 
-struct collect {
-	struct dev_reading r[8];
-	size_t n;
-	unsigned bad, rejected;
-};
-
-static void
-collect_bad(void *arg, const char *why)
-{
-	struct collect *c = arg;
-
-	(void)why;
-	c->bad++;
-}
-
-static int
-run(const char *text, struct collect *c, int *last_err)
-{
-	struct dev_reading r;
-	struct script *s;
-	struct dev *d;
-	char *cause = NULL;
-	int err, i;
-
-	memset(c, 0, sizeof(*c));
-	s = script_new(text);
-	d = dev_new(&drv_omron_hem790it, &script_transport, s, NULL);
-	dev_set_bad_cb(d, collect_bad, c);
-	if ((err = dev_start(d, &cause)) != 0) {
-		*last_err = err;
-		err = 0;
-		goto out;
-	}
-	for (i = 0; i < 10; i++) {
-		err = dev_read(d, &r, &cause);
-		if (err == EINVAL) {
-			c->rejected++;
-			continue;
-		}
-		if (err != 0)
-			break;
-		if (c->n < nitems(c->r))
-			c->r[c->n++] = r;
-	}
-	*last_err = err;
-	err = 0;
-	dev_close(d);
-	if (script_error(s) != NULL) {
-		fprintf(stderr, "  script: %s\n", script_error(s));
-		err = EIO;
-	} else if (script_left(s) != 0) {
-		fprintf(stderr, "  script: %zu steps left\n", script_left(s));
-		err = EIO;
-	}
-out:
-	script_free(s);
-	free(cause);
-	return err;
-}
-
 static int
 test_doc_exchange(void)
 {
 	struct collect c;
 	int err = 0, last;
 
-	TEST_ERR(run(OM_MODE OM_CLEAR OM_GDC
+	TEST_ERR(devtest_run(&drv_omron_hem790it, OM_MODE OM_CLEAR OM_GDC
 	    "< 07 4f4b00000a0001\n< 01 0b *8\n"
 	    OM_GME("00") REC_DOC OM_END, &c, &last));
 	TEST_EQ(last, ENODATA);
@@ -123,7 +63,7 @@ test_empty_log(void)
 	struct collect c;
 	int err = 0, last;
 
-	TEST_ERR(run(OM_MODE OM_CLEAR OM_GDC OM_COUNT_0 OM_END, &c, &last));
+	TEST_ERR(devtest_run(&drv_omron_hem790it, OM_MODE OM_CLEAR OM_GDC OM_COUNT_0 OM_END, &c, &last));
 	TEST_EQ(last, ENODATA);
 	TEST_EQ(c.n, 0);
 out:
@@ -136,7 +76,7 @@ test_flags_xor_and_retry(void)
 	struct collect c;
 	int err = 0, last;
 
-	TEST_ERR(run(OM_MODE
+	TEST_ERR(devtest_run(&drv_omron_hem790it, OM_MODE
 	    /* clearing takes two rounds */
 	    "> 07 00000000000000\n> 05 0000000000 *8\n< 01 00 *8\n"
 	    OM_CLEAR OM_GDC OM_COUNT_3
@@ -172,7 +112,7 @@ test_silent_monitor(void)
 	int err = 0, last = 0;
 
 	/* Five clearing rounds without an answer. */
-	TEST_ERR(run(OM_MODE
+	TEST_ERR(devtest_run(&drv_omron_hem790it, OM_MODE
 	    "> 07 00000000000000\n> 05 0000000000 *8\n"
 	    "> 07 00000000000000\n> 05 0000000000 *8\n"
 	    "> 07 00000000000000\n> 05 0000000000 *8\n"
@@ -183,15 +123,6 @@ out:
 	return err;
 }
 
-static void
-decode_cb(void *arg, const struct dev_reading *r)
-{
-	struct collect *c = arg;
-
-	if (c->n < nitems(c->r))
-		c->r[c->n++] = *r;
-}
-
 static int
 test_decode(void)
 {
@@ -199,21 +130,14 @@ test_decode(void)
 	    "07 4f4b00000a0001 01 0b 000000000000\n"
 	    "07 4f4b0007010300 07 06330000704b47 03 00004c 00000000\n"
 	    "07 4f46460d0a0000\n";
-	struct collect c = { .n = 0 };
-	uint8_t *cap = NULL;
-	size_t len;
-	char *cause = NULL;
+	struct collect c;
 	int err = 0;
 
-	TEST_ERR(dev_hex_parse(hex, &cap, &len, &cause));
-	TEST_ERR(dev_decode(&drv_omron_hem790it, cap, len, decode_cb,
-	    collect_bad, &c, &cause));
+	TEST_ERR(devtest_decode(&drv_omron_hem790it, hex, &c));
 	TEST_EQ(c.n, 1);
 	TEST_EQ(c.r[0].v[0].value, 112);
 	TEST_EQ(c.bad, 0);
 out:
-	free(cap);
-	free(cause);
 	return err;
 }
 

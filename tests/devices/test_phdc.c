@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "devices/driver.h"
+#include "devtest.h"
 #include "test.h"
 
 /* Our AARE: result, then protocol 20601 as manager "OUTPOST\1". */
@@ -49,76 +49,13 @@
 	"0003 000a 0000 2010072115355300\n"
 #define BP_RESPONSE "> e7000012 0010 0001 0201 000a 0000 ffffffff 0d1f 0000\n"
 
-struct collect {
-	struct dev_reading r[8];
-	size_t n;
-	unsigned bad, rejected;
-	char serial[64], firmware[64];
-};
-
-static void
-collect_bad(void *arg, const char *why)
-{
-	struct collect *c = arg;
-
-	(void)why;
-	c->bad++;
-}
-
-static int
-run(const char *text, struct collect *c, int *last_err)
-{
-	struct dev_reading r;
-	struct script *s;
-	struct dev *d;
-	char *cause = NULL;
-	int err, i;
-
-	memset(c, 0, sizeof(*c));
-	s = script_new(text);
-	d = dev_new(&drv_phdc_11073, &script_transport, s, NULL);
-	dev_set_bad_cb(d, collect_bad, c);
-	if ((err = dev_start(d, &cause)) != 0) {
-		*last_err = err;
-		err = 0;
-		goto out;
-	}
-	snprintf(c->serial, sizeof(c->serial), "%s", dev_serial(d));
-	snprintf(c->firmware, sizeof(c->firmware), "%s", dev_firmware(d));
-	for (i = 0; i < 20; i++) {
-		err = dev_read(d, &r, &cause);
-		if (err == EINVAL) {
-			c->rejected++;
-			continue;
-		}
-		if (err != 0)
-			break;
-		if (c->n < nitems(c->r))
-			c->r[c->n++] = r;
-	}
-	*last_err = err;
-	err = 0;
-	dev_close(d);
-	if (script_error(s) != NULL) {
-		fprintf(stderr, "  script: %s\n", script_error(s));
-		err = EIO;
-	} else if (script_left(s) != 0) {
-		fprintf(stderr, "  script: %zu steps left\n", script_left(s));
-		err = EIO;
-	}
-out:
-	script_free(s);
-	free(cause);
-	return err;
-}
-
 static int
 test_oximeter_0190(void)
 {
 	struct collect c;
 	int err = 0, last;
 
-	TEST_ERR(run(OXI_AARQ AARE("0000") OXI_SCAN OXI_RESPONSE RLRQ RLRE,
+	TEST_ERR(devtest_run(&drv_phdc_11073, OXI_AARQ AARE("0000") OXI_SCAN OXI_RESPONSE RLRQ RLRE,
 	    &c, &last));
 	TEST_EQ(last, ENODATA);
 	TEST_STR(c.serial, "1122334455667704");
@@ -142,7 +79,7 @@ test_oximeter_0191_timestamps(void)
 	int err = 0, last;
 
 	/* antidote's H241 APDU: 10-byte observations, as in 0x0191. */
-	TEST_ERR(run(
+	TEST_ERR(devtest_run(&drv_phdc_11073, 
 	    "< e2000032 80000000 0001002a 50790026 80000000 a000 80000000 "
 	    "40000000 00800000 0008 1122334455667704 0191 00010100 00000000\n"
 	    AARE("0000")
@@ -165,7 +102,7 @@ test_bp_extended_config(void)
 	struct collect c;
 	int err = 0, last;
 
-	TEST_ERR(run(BP_AARQ AARE("0003") BP_CONFIG BP_CONFIG_OK BP_SCAN
+	TEST_ERR(devtest_run(&drv_phdc_11073, BP_AARQ AARE("0003") BP_CONFIG BP_CONFIG_OK BP_SCAN
 	    BP_RESPONSE RLRQ RLRE, &c, &last));
 	TEST_EQ(last, ENODATA);
 	TEST_STR(c.serial, "00220922580803cc");
@@ -192,7 +129,7 @@ test_edge_cases(void)
 	struct collect c;
 	int err = 0, last;
 
-	TEST_ERR(run(OXI_AARQ AARE("0000")
+	TEST_ERR(devtest_run(&drv_phdc_11073, OXI_AARQ AARE("0000")
 	    /* garbage transfer: resynchronised */
 	    "< 0102030405\n"
 	    /* SpO2 is NaN (07ff): only the pulse is a reading */
@@ -228,7 +165,7 @@ test_unsupported_config(void)
 	int err = 0, last;
 
 	/* An extended configuration with only a vendor metric. */
-	TEST_ERR(run(BP_AARQ AARE("0003")
+	TEST_ERR(devtest_run(&drv_phdc_11073, BP_AARQ AARE("0003")
 	    "< e7000044 0042 0001 0101 003c 0000 ffffffff 0d1c 0032 4000 0001 "
 	    "002c 0006 0003 0004 0024 092f 0004 0002f012 0a46 0002 f040 0996 "
 	    "0002 0200 0a55 000c 0002 0008 0a4c 0002 0990 0008\n"
@@ -240,41 +177,25 @@ out:
 	return err;
 }
 
-static void
-decode_cb(void *arg, const struct dev_reading *r)
-{
-	struct collect *c = arg;
-
-	if (c->n < nitems(c->r))
-		c->r[c->n++] = *r;
-}
-
 static int
 test_decode(void)
 {
 	/* The agent's side of §4.4, from association on. */
 	static const char *text = BP_AARQ BP_CONFIG BP_SCAN RLRQ;
-	struct collect c = { .n = 0 };
-	uint8_t *cap = NULL;
+	struct collect c;
 	char *hex, *p;
-	size_t len;
-	char *cause = NULL;
 	int err = 0;
 
 	hex = strdup(text);
 	for (p = hex; *p != '\0'; p++)
 		if (*p == '<')
 			*p = ' ';
-	TEST_ERR(dev_hex_parse(hex, &cap, &len, &cause));
-	TEST_ERR(dev_decode(&drv_phdc_11073, cap, len, decode_cb, collect_bad,
-	    &c, &cause));
+	TEST_ERR(devtest_decode(&drv_phdc_11073, hex, &c));
 	TEST_EQ(c.n, 1);
 	TEST_EQ(c.r[0].v[0].value, 113);
 	TEST_EQ(c.bad, 0);
 out:
 	free(hex);
-	free(cap);
-	free(cause);
 	return err;
 }
 
