@@ -4,12 +4,14 @@
  *   kiosk form check FILE [--strict]
  *       load FILE; print a summary and every warning ("line N: ..."), or
  *       the reason it is refused.  --strict fails on warnings too.
- *   kiosk form fill FILE [--lang L] [--answers FILE]
+ *   kiosk form fill FILE [--lang L] [--answers FILE] [--patient ID --save]
  *       start a record, apply "path=value" lines (# comments; repeat
  *       instances are added as paths name them), then print the OpenRosa
  *       submission XML, or each failed required/constraint message.
+ *       With --save the finished record is also stored as the patient's
+ *       form submission (unlocks the node's store).
  *
- * Neither needs the node's store.
+ * Without --save neither needs the node's store.
  */
 #define LOG_MODULE "form"
 
@@ -23,6 +25,7 @@
 #include "cmd_opt.h"
 #include "forms/form.h"
 #include "kctx.h"
+#include "store.h"
 #include "str.h"
 #include "xmalloc.h"
 
@@ -147,16 +150,22 @@ static int
 fill_run(struct kctx *ctx, int argc, char **argv)
 {
 	struct cmd_opt opts[] = { { "--lang", 1, NULL },
-		{ "--answers", 1, NULL } };
+		{ "--answers", 1, NULL }, { "--patient", 1, NULL },
+		{ "--save", 0, NULL } };
 	const char *pos[1];
 	struct form *f = NULL;
 	char *cause = NULL, *xml = NULL, host[256];
-	int npos, err, bad = 0, rc = 1;
+	int npos, err, bad = 0, rc = 1, save;
 
 	if (cmd_opt_parse(argc, argv, 2, opts, nitems(opts), pos, 1,
 	    &npos) != 0 || npos != 1) {
 		fprintf(stderr, "usage: kiosk form fill FILE [--lang L] "
-		    "[--answers FILE]\n");
+		    "[--answers FILE] [--patient ID --save]\n");
+		return 2;
+	}
+	save = opts[3].value != NULL;
+	if (save && opts[2].value == NULL) {
+		fprintf(stderr, "kiosk form: --save needs --patient ID\n");
 		return 2;
 	}
 	if ((err = form_load(pos[0], &f, &cause)) != 0) {
@@ -171,7 +180,11 @@ fill_run(struct kctx *ctx, int argc, char **argv)
 		    pos[0], opts[0].value);
 		goto out;
 	}
-	if (gethostname(host, sizeof(host)) != 0)
+	if (save) {
+		if (kctx_open(ctx) != 0)
+			goto out; /* kctx_open said why */
+		str_lcpy(host, store_node_id(ctx->store), sizeof(host));
+	} else if (gethostname(host, sizeof(host)) != 0)
 		str_lcpy(host, "kiosk", sizeof(host));
 	host[sizeof(host) - 1] = '\0';
 	form_set_property(f, "deviceid", host);
@@ -192,7 +205,15 @@ fill_run(struct kctx *ctx, int argc, char **argv)
 		    bad);
 		goto out;
 	}
+	if (save && (err = store_form_submit(ctx->store, form_instance_id(f),
+	    form_id(f), form_version(f), NULL, opts[2].value, xml)) != 0) {
+		fprintf(stderr, "kiosk form: the record could not be stored: "
+		    "%s\n", strerror(err));
+		goto out;
+	}
 	fputs(xml, stdout);
+	if (save)
+		fprintf(stderr, "saved %s\n", form_instance_id(f));
 	rc = 0;
 out:
 	free(cause);
@@ -214,6 +235,6 @@ form_run(struct kctx *ctx, int argc, char **argv)
 const struct kiosk_cmd cmd_form = {
 	"form",
 	"  form check FILE [--strict]\n"
-	"  form fill FILE [--lang L] [--answers FILE]\n",
+	"  form fill FILE [--lang L] [--answers FILE] [--patient ID --save]\n",
 	form_run,
 };
