@@ -4,7 +4,7 @@
  *
  *   kiosk device list [--drivers] [--udev] [--json]
  *   kiosk device read [--driver NAME] [--once] [--json] [--timeout SEC]
- *                     [--encounter ID]
+ *                     [--encounter ID | --patient ID]
  *   kiosk device decode --driver NAME FILE
  *
  * `read` without --once keeps running: devices attached later are
@@ -32,6 +32,7 @@
 #include "devices/driver.h"
 #include "kctx.h"
 #include "log.h"
+#include "store.h"
 #include "vitals.h"
 #include "xmalloc.h"
 
@@ -386,8 +387,9 @@ device_read(struct kctx *ctx, int argc, char **argv)
 	struct cmd_opt opts[] = {
 		{ "--driver", 1, NULL }, { "--once", 0, NULL },
 		{ "--json", 0, NULL }, { "--timeout", 1, NULL },
-		{ "--encounter", 1, NULL },
+		{ "--encounter", 1, NULL }, { "--patient", 1, NULL },
 	};
+	char encounter[UUID_STRLEN + 1];
 	struct reader rd;
 	const struct driver *only = NULL;
 	long long timeout;
@@ -410,10 +412,24 @@ device_read(struct kctx *ctx, int argc, char **argv)
 	rd.json = opts[2].value != NULL;
 	rd.timeout = timeout;
 	rd.encounter = opts[4].value;
-	if (rd.encounter != NULL) {
+	if (rd.encounter != NULL && opts[5].value != NULL) {
+		fprintf(stderr, "kiosk: --encounter or --patient, not both\n");
+		return 2;
+	}
+	if (rd.encounter != NULL || opts[5].value != NULL) {
 		if (kctx_open(ctx) != 0)
 			return 1;
 		rd.store = ctx->store;
+	}
+	if (opts[5].value != NULL) {
+		if ((rc = store_encounter_open(rd.store, opts[5].value,
+		    "device readings", encounter)) != 0) {
+			fprintf(stderr, "kiosk: cannot open an encounter for "
+			    "patient %s: %s\n", opts[5].value, strerror(rc));
+			return 1;
+		}
+		fprintf(stderr, "encounter %s\n", encounter);
+		rd.encounter = encounter;
 	}
 	rc = rd.once ? read_once(&rd, only) : read_watch(&rd, only);
 	if (rd.failures > 0)
@@ -646,7 +662,10 @@ const struct kiosk_cmd cmd_device = {
 	.name = "device",
 	.usage = "  device list [--drivers] [--udev] [--json]\n"
 		 "  device read [--driver NAME] [--once] [--json] "
-		 "[--timeout SEC] [--encounter ID]\n"
+		 "[--timeout SEC]\n"
+		 "              [--encounter ID | --patient ID]\n"
+		 "      save each reading as observations (--patient opens a "
+		 "new encounter)\n"
 		 "  device decode --driver NAME FILE\n",
 	.run = cmd_device_run,
 };
