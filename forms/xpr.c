@@ -50,8 +50,12 @@ struct xp {
 	const struct xpr_ctx *ctx;
 	struct xpr_out *out;
 	int in_pred;
+	int depth;
 	char *err;
 };
+
+/* Nesting deeper than this is refused, not recursed into. */
+#define XPR_MAX_DEPTH 128
 
 static const char *const native_fns[] = {
 	"boolean", "ceiling", "count", "contains", "false", "floor", "last",
@@ -662,7 +666,14 @@ p_unary(struct xp *x)
 
 	if (is_op(x, "-")) {
 		next(x);
+		if (++x->depth > XPR_MAX_DEPTH) {
+			fail(x, "expression nested too deeply");
+			r.s = xstrdup("");
+			r.numeric = 1;
+			return r;
+		}
 		r = p_unary(x);
+		x->depth--;
 		xasprintf(&s, "-%s", r.s ? r.s : "");
 		free(r.s);
 		r.s = s;
@@ -757,8 +768,17 @@ static struct res
 p_or(struct xp *x)
 {
 	static const char *const ops[] = { "or", NULL };
+	struct res r = { NULL, 0 };
 
-	return p_binary(x, p_and, ops, 0, 0);
+	if (++x->depth > XPR_MAX_DEPTH) {
+		fail(x, "expression nested too deeply");
+		x->depth--;
+		r.s = xstrdup("");
+		return r;
+	}
+	r = p_binary(x, p_and, ops, 0, 0);
+	x->depth--;
+	return r;
 }
 
 int

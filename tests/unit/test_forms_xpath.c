@@ -105,10 +105,23 @@ test_rewrite_errors(void)
 	static const char *const bad[] = { "pulldata('a', 'b')", "1 +",
 		"(1", "'open", "foo:bar(1)", "a[1", "", "1 ! 2", "digest('x')" };
 	struct xpr_out o;
-	char *cause;
+	char *cause, *deep;
 	size_t i;
 	int err = 0;
 
+	/* nesting is bounded, not a stack overflow */
+	deep = xcalloc(20001, 1);
+	memset(deep, '(', 10000);
+	memset(deep + 10000, '-', 10000);
+	cause = NULL;
+	TEST_EQ(xpr_rewrite(deep, NULL, &o, &cause), EINVAL);
+	TEST_TRUE(strstr(cause, "nested too deeply") != NULL);
+	free(cause);
+	memset(deep, '-', 20000);
+	cause = NULL;
+	TEST_EQ(xpr_rewrite(deep, NULL, &o, &cause), EINVAL);
+	free(cause);
+	free(deep);
 	for (i = 0; i < nitems(bad); i++) {
 		cause = NULL;
 		if (xpr_rewrite(bad[i], NULL, &o, &cause) == 0) {
