@@ -42,12 +42,17 @@ const struct ui_key ui_keys[] = {
 	{ "vitals", '\n', UI_A_ENTER, "Enter", "save the value" },
 	{ "vitals", KEY_ENTER, UI_A_ENTER, NULL, NULL },
 	{ "vitals", ' ', UI_A_TOGGLE, "Space", "oxygen yes/no, next ACVPU" },
-	{ "vitals", KEY_F(5), UI_A_FORMS, "F5", "forms of the visit" },
-	{ "vitals", KEY_F(9), UI_A_ACK, "F9", "acknowledge the red flag" },
-	{ "vitals", KEY_F(8), UI_A_FINISH, "F8", "end the visit" },
+	{ "vitals", KEY_F(5), UI_A_FORMS, "F5", "forms" },
+	{ "vitals", KEY_F(6), UI_A_DANGER, "F6", "danger signs" },
+	{ "vitals", KEY_F(8), UI_A_FINISH, "F8", "end visit" },
+	{ "vitals", KEY_F(9), UI_A_ACK, "F9", "acknowledge red flag" },
 
 	/* alert */
 	{ "alert", KEY_F(9), UI_A_ACK, "F9", "acknowledge: I have seen it" },
+
+	/* child danger signs */
+	{ "danger", ' ', UI_A_TOGGLE, "Space", "tick / untick the sign" },
+	{ "danger", KEY_F(9), UI_A_ACK, "F9", "acknowledge the red flag" },
 
 	/* forms */
 	{ "forms", '\n', UI_A_ENTER, "Enter", "open the form" },

@@ -67,14 +67,7 @@ alert_key(struct ui *ui, enum ui_action a, int ch)
 	(void)ch;
 	switch (a) {
 	case UI_A_ACK:
-		if (ui_vitals_ack(ui) != 0) {
-			ui_message(ui, UI_MSG_DANGER,
-			    "Acknowledgement not "
-			    "saved: try again.");
-			return UI_REDRAW;
-		}
-		ui_message(ui, UI_MSG_OK, "Red flag acknowledged.");
-		return UI_BACK;
+		return ui_vitals_ack_key(ui, UI_BACK);
 	case UI_A_BACK:
 		return UI_BACK;
 	default:

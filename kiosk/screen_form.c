@@ -215,7 +215,7 @@ draw_line(int y, size_t i)
 {
 	const struct form_prompt *p = &st.p[i];
 	const char *v = p->value != NULL ? p->value : "";
-	char shown[64];
+	char shown[160];
 	int focused = i == st.focus;
 	enum ui_color c = focused ? UI_C_FOCUS : UI_C_NORMAL;
 

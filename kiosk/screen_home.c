@@ -1,12 +1,13 @@
 /*
  * Home: the patients seen on this kiosk today (this session), the device,
  * sync status, and the red flag waiting for acknowledgement.  From here
- * a CHW finds or registers a patient.  Sync status is a placeholder until
- * the sync client lands: it says so rather than inventing an age.
+ * a CHW finds or registers a patient.
  */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
+#include "sync.h"
 #include "ui.h"
 
 static int sel;
@@ -73,6 +74,50 @@ draw_patient(struct ui *ui, int y, int i)
 	store_patient_clear(&p);
 }
 
+/* Sync status from the store (kiosk/sync.h): enrolment, the age of the
+ * last successful sync and what waits in the outbox. */
+static void
+draw_sync(struct ui *ui, int y)
+{
+	struct sync_status ss;
+	uint64_t now, age;
+	char when[48];
+
+	memset(&ss, 0, sizeof(ss));
+	if (sync_status_get(ui->store, &ss) != 0) {
+		ui_text(y, 10, UI_C_WARN,
+		    "!  status cannot be read (see the "
+		    "log)");
+		return;
+	}
+	if (!ss.enrolled) {
+		ui_text(y, 10, UI_C_DIM,
+		    "-  not enrolled with a server: "
+		    "everything stays on this kiosk");
+		return;
+	}
+	if (ss.last_ok_ms == 0)
+		snprintf(when, sizeof(when), "never");
+	else {
+		now = (uint64_t)time(NULL) * 1000;
+		age = now > ss.last_ok_ms ? (now - ss.last_ok_ms) / 60000 : 0;
+		if (age < 60)
+			snprintf(when, sizeof(when), "%llu min ago",
+			    (unsigned long long)age);
+		else if (age < 48 * 60)
+			snprintf(when, sizeof(when), "%llu h ago",
+			    (unsigned long long)(age / 60));
+		else
+			snprintf(when, sizeof(when), "%llu days ago",
+			    (unsigned long long)(age / 1440));
+	}
+	ui_text(y, 10,
+	    ss.last_ok_ms == 0 || ss.last_error[0] ? UI_C_WARN : UI_C_OK,
+	    "%s  last successful sync %s; %llu change%s waiting",
+	    ss.last_ok_ms == 0 || ss.last_error[0] ? "!" : "+", when,
+	    (unsigned long long)ss.pending, ss.pending == 1 ? "" : "s");
+}
+
 static void
 home_draw(struct ui *ui)
 {
@@ -93,8 +138,7 @@ home_draw(struct ui *ui)
 	ui_text(y++, 1, UI_C_NORMAL, "Device:");
 	ui_text(y - 1, 10, c, "%s", d);
 	ui_text(y++, 1, UI_C_NORMAL, "Sync:");
-	ui_text(y - 1, 10, UI_C_DIM,
-	    "-  not set up on this kiosk; last successful sync: never");
+	draw_sync(ui, y - 1);
 	ui_text(y++, 1, UI_C_NORMAL, "Alerts:");
 	if (ui->vitals.alert_pending)
 		ui_text(y - 1, 10, UI_C_DANGER,

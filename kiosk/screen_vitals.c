@@ -143,10 +143,10 @@ draw_news2(struct ui *ui, int y)
 		if (ui->vitals.in.have & (1u << i))
 			n++;
 	if (!r->applicable && n > 0) {
-		ui_text(y, 1, UI_C_WARN,
-		    "!  NEWS2 not applicable: %s. Use "
-		    "clinical judgement.",
+		ui_text(y, 1, UI_C_WARN, "!  NEWS2 not applicable: %s.",
 		    r->not_applicable);
+		ui_text(y + 1, 4, UI_C_NORMAL, "%s.",
+		    news2_risk_response(NEWS2_RISK_NA, 0));
 		return;
 	}
 	if (n == 0) {
@@ -175,7 +175,7 @@ vitals_draw(struct ui *ui)
 	const struct ui_vitals *v = &ui->vitals;
 	char buf[32], pts[16];
 	const char *src;
-	int i, y, p;
+	int i, y, p, age;
 
 	draw_patient(ui);
 	for (i = 0; i < NR; i++) {
@@ -206,6 +206,11 @@ vitals_draw(struct ui *ui)
 		ui_text(y, 57, UI_C_DIM, "%s", src);
 	}
 	draw_news2(ui, 15);
+	if (!v->alert_pending &&
+	    (age = ui_age_years(ui->patient.birth_date)) >= 0 && age < 5)
+		ui_text(17, 1, UI_C_WARN,
+		    "!  Child under 5: F6 checks the WHO "
+		    "general danger signs.");
 	if (v->alert_pending)
 		ui_text(17, 1, UI_C_DANGER,
 		    "!! RED FLAG recorded: act now. "
@@ -234,8 +239,8 @@ vitals_draw(struct ui *ui)
 		break;
 	}
 	ui_text(20, 1, UI_C_DIM,
-	    "Up/Down field  Enter save  F5 forms  "
-	    "F8 end visit  Esc home");
+	    "Up/Down field  Enter save  letters or Space for choices  "
+	    "Esc home");
 }
 
 /* Store what was typed in the focused row; 0 or an errno (message set). */
@@ -361,19 +366,13 @@ vitals_key(struct ui *ui, enum ui_action a, int ch)
 		toggle(ui, 0);
 		return UI_REDRAW;
 	case UI_A_ACK:
-		if (!ui->vitals.alert_pending)
-			return UI_HANDLED;
-		if (ui_vitals_ack(ui) != 0) {
-			ui_message(ui, UI_MSG_DANGER,
-			    "Acknowledgement not "
-			    "saved: try again.");
-			return UI_REDRAW;
-		}
-		ui_message(ui, UI_MSG_OK, "Red flag acknowledged.");
-		return UI_REDRAW;
+		return ui_vitals_ack_key(ui, UI_REDRAW);
 	case UI_A_FORMS:
 		commit(ui);
 		return ui_goto(ui, &screen_forms);
+	case UI_A_DANGER:
+		commit(ui);
+		return ui_goto(ui, &screen_danger);
 	case UI_A_FINISH:
 		commit(ui);
 		if (ui->vitals.alert_pending) {

@@ -196,11 +196,11 @@ news2_score(
 	}
 
 	if (in->age >= 0 && in->age < 16) {
-		out->not_applicable = "NEWS2 is not used under 16 years";
+		out->not_applicable = "not used under 16 years";
 		return 0;
 	}
 	if (in->pregnant) {
-		out->not_applicable = "NEWS2 is not used in pregnancy";
+		out->not_applicable = "not used in pregnancy";
 		return 0;
 	}
 	out->applicable = 1;
@@ -309,8 +309,8 @@ news2_risk_response(enum news2_risk r, int score)
 		       "with critical-care skills including airway "
 		       "management; consider transfer to level 2/3 care";
 	default:
-		return "NEWS2 does not apply: assess with the appropriate "
-		       "tool and clinical judgement";
+		return "assess with the right tool for the patient and "
+		       "clinical judgement";
 	}
 }
 

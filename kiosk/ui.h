@@ -80,6 +80,7 @@ enum ui_action {
 	UI_A_TOGGLE, /* flip a yes/no field, cycle a choice */
 	UI_A_FINISH, /* finish a form or a visit */
 	UI_A_CHECKIN_EXIT,
+	UI_A_DANGER, /* child danger signs (IMCI) */
 };
 
 struct ui_key {
@@ -113,6 +114,7 @@ extern const struct screen screen_find;
 extern const struct screen screen_register;
 extern const struct screen screen_vitals;
 extern const struct screen screen_alert;
+extern const struct screen screen_danger;
 extern const struct screen screen_forms;
 extern const struct screen screen_form;
 extern const struct screen screen_checkin;
@@ -139,6 +141,8 @@ struct ui_vitals {
 	char alert_id[UUID_STRLEN + 1];
 	int alert_pending; /* raised and not yet acknowledged */
 	int alert_shown; /* the alert screen has been opened for it */
+	unsigned imci_signs; /* IMCI danger signs ticked (imci_input) */
+	int imci_raised; /* an IMCI alert was recorded in this visit */
 };
 
 /* What the device worker last said. */
@@ -258,8 +262,10 @@ int ui_session_encounter(struct ui *, const char *reason);
 /* The store's word for a typed sex ("f" -> "female"), NULL when empty
  * or not understood. */
 const char *ui_sex_value(const char *typed);
-/* Age in whole years from a "YYYY[-MM-DD]" birth date, or -1. */
+/* Age in whole years / months from a "YYYY[-MM-DD]" birth date (a year
+ * alone counts from mid-year), or -1. */
 int ui_age_years(const char *birth_date);
+int ui_age_months(const char *birth_date);
 
 /* --- vitals (kiosk/ui_vitals.c) --- */
 void ui_vitals_reset(struct ui_vitals *);
@@ -278,6 +284,9 @@ int ui_vitals_set_dia(struct ui *, int dia, int from_device);
 void ui_vitals_rescore(struct ui *);
 /* Acknowledge the pending red flag. */
 int ui_vitals_ack(struct ui *);
+/* F9 on a screen that shows the red flag: acknowledge it and say so;
+ * returns DONE, or UI_REDRAW when the store refused (message set). */
+enum ui_result ui_vitals_ack_key(struct ui *, enum ui_result done);
 
 /* --- devices (kiosk/ui_devices.c) --- */
 /* Note which device is configured (for the home screen). */

@@ -178,35 +178,56 @@ ui_session_encounter(struct ui *ui, const char *reason)
 	return err;
 }
 
-int
-ui_age_years(const char *birth)
+/* Birth date parts: month and day default to mid-year when only the year
+ * is known.  Returns 0 or EINVAL. */
+static int
+birth_parts(const char *birth, long long *y, long long *m, long long *d)
 {
-	long long y = 0, m = 7, d = 1;
 	char part[8];
-	time_t now = time(NULL);
-	struct tm tm;
-	int age;
 
+	*m = 7;
+	*d = 1;
 	if (birth == NULL || strlen(birth) < 4)
-		return -1;
+		return EINVAL;
 	memcpy(part, birth, 4);
 	part[4] = '\0';
-	if (str_to_ll(part, 1850, 2200, &y) != 0)
-		return -1;
+	if (str_to_ll(part, 1850, 2200, y) != 0)
+		return EINVAL;
 	if (strlen(birth) >= 10 && birth[4] == '-' && birth[7] == '-') {
 		memcpy(part, birth + 5, 2);
 		part[2] = '\0';
-		if (str_to_ll(part, 1, 12, &m) != 0)
-			return -1;
+		if (str_to_ll(part, 1, 12, m) != 0)
+			return EINVAL;
 		memcpy(part, birth + 8, 2);
-		if (str_to_ll(part, 1, 31, &d) != 0)
-			return -1;
+		if (str_to_ll(part, 1, 31, d) != 0)
+			return EINVAL;
 	}
+	return 0;
+}
+
+int
+ui_age_months(const char *birth)
+{
+	long long y, m, d;
+	time_t now = time(NULL);
+	struct tm tm;
+	int months;
+
+	if (birth_parts(birth, &y, &m, &d) != 0)
+		return -1;
 	localtime_r(&now, &tm);
-	age = tm.tm_year + 1900 - (int)y;
-	if (tm.tm_mon + 1 < m || (tm.tm_mon + 1 == m && tm.tm_mday < d))
-		age--;
-	return age < 0 ? -1 : age;
+	months = (tm.tm_year + 1900 - (int)y) * 12 + tm.tm_mon + 1 - (int)m;
+	if (tm.tm_mday < d)
+		months--;
+	return months < 0 ? -1 : months;
+}
+
+int
+ui_age_years(const char *birth)
+{
+	int months = ui_age_months(birth);
+
+	return months < 0 ? -1 : months / 12;
 }
 
 const char *

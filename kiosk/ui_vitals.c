@@ -220,3 +220,18 @@ ui_vitals_ack(struct ui *ui)
 	log_info("red flag acknowledged: alert %s", v->alert_id);
 	return 0;
 }
+
+enum ui_result
+ui_vitals_ack_key(struct ui *ui, enum ui_result done)
+{
+	if (!ui->vitals.alert_pending)
+		return done == UI_BACK ? UI_BACK : UI_HANDLED;
+	if (ui_vitals_ack(ui) != 0) {
+		ui_message(ui, UI_MSG_DANGER,
+		    "Acknowledgement not saved: try "
+		    "again.");
+		return UI_REDRAW;
+	}
+	ui_message(ui, UI_MSG_OK, "Red flag acknowledged.");
+	return done;
+}
