@@ -28,8 +28,8 @@ endif
 DEB_PKGS = build-essential pkg-config clang clang-format cppcheck \
            libsqlcipher-dev sqlcipher libsqlite3-dev sqlite3 libcbor-dev libssl-dev \
            libcurl4-openssl-dev libmicrohttpd-dev libusb-1.0-0-dev libxml2-dev \
-           libncurses-dev tmux umockdev sox openssl
-PKGS     = libcbor libcrypto sqlite3 libmicrohttpd libusb-1.0 libcurl \
+           libncurses-dev tmux umockdev sox openssl zlib1g-dev
+PKGS     = libcbor libcrypto sqlite3 libmicrohttpd libusb-1.0 libcurl zlib \
            libxml-2.0 ncursesw
 TOOLS    = tmux umockdev-run sqlcipher
 
@@ -42,8 +42,9 @@ ALL_LDFLAGS = -pie $(SAN) $(LDFLAGS)
 LIBS_COMMON  = -lcbor -lcrypto -lpthread -lm
 LIBS_FORMS   = -lxml2
 LIBS_DEVICES = -lusb-1.0
-LIBS_KIOSK   = -lsqlcipher -lncursesw -lcurl $(LIBS_DEVICES) $(LIBS_FORMS) $(LIBS_COMMON)
-LIBS_SERVER  = -lsqlite3 -lmicrohttpd $(LIBS_COMMON)
+# -lz: sync bodies are deflated on the wire (docs/PROTOCOL.md §1).
+LIBS_KIOSK   = -lsqlcipher -lncursesw -lcurl -lz $(LIBS_DEVICES) $(LIBS_FORMS) $(LIBS_COMMON)
+LIBS_SERVER  = -lsqlite3 -lmicrohttpd -lz $(LIBS_COMMON)
 
 # --- sources: each folder is globbed, so adding a file needs no edit here ----
 COMMON_SRC  := $(wildcard common/*.c)

@@ -1,12 +1,14 @@
 /*
  * One sync run and enrolment (docs/PROTOCOL.md §3-§5).  Push reads the
  * outbox after the server's last acknowledged sequence and sends it in
- * batches: the first small (16 changes) so a short link window still saves
- * something, then doubled while a batch takes under 2 s and halved when
- * one takes over 8 s, never over 64 KiB or 512 changes.  The acknowledged
- * high-water mark is stored after every batch, so a cut costs at most the
- * batch in flight, and the server makes re-sending it harmless.  Pull
- * then applies pages until the server has nothing more.
+ * batches sized in bytes: the first at most 128 KiB of CBOR (about 25 KiB
+ * deflated, a few seconds at 50 kbit/s, so a short link window still
+ * saves something and a clinic day usually goes in one request), then
+ * sized to what the measured link carries in about 8 s, between 16 and
+ * 256 KiB (under 64 KiB deflated) and never over 512 changes.  The
+ * acknowledged high-water mark is stored after every batch, so a cut costs
+ * at most the batch in flight, and the server makes re-sending it
+ * harmless.  Pull then applies pages until the server has nothing more.
  *
  * Request sequences are reserved in blocks of 64 in the store before use,
  * so a crash never reuses one.  The private key and the pinned server key
@@ -34,17 +36,18 @@
 #include "uuid.h"
 #include "xmalloc.h"
 
-#define SYNC_FIRST_BATCH 16
-#define SYNC_MAX_BATCH 512
-#define SYNC_MIN_BATCH 8
-#define SYNC_MAX_BYTES (64 * 1024)
+#define SYNC_MAX_CHANGES 512
+#define SYNC_FIRST_BYTES (128 * 1024)
+#define SYNC_MIN_BYTES (16 * 1024)
+#define SYNC_MAX_BYTES (256 * 1024)
+#define SYNC_TARGET_MS 8000
 #define SYNC_SEQ_BLOCK 64
 
 struct sync_run_ctx {
 	struct store *s;
 	struct sync_http http;
 	uint64_t seq, reserved;
-	size_t batch;
+	size_t budget; /* bytes of CBOR for the next batch */
 	struct sync_report *rep;
 	char **cause;
 };
@@ -243,6 +246,8 @@ sync_push(struct sync_run_ctx *c)
 	cbor_item_t *m, *arr, *e, *it;
 	struct uuid u;
 	uint64_t acked = 0, last = 0, hw, accepted, dups, detail, t0, dt;
+	uint64_t wire0, wire;
+	double next;
 	uint8_t *body = NULL;
 	size_t n = 0, i, len, used;
 	int err;
@@ -254,7 +259,7 @@ sync_push(struct sync_run_ctx *c)
 		return err;
 	}
 	while (acked < last) {
-		if ((err = store_outbox_read(c->s, acked, c->batch, &ch,
+		if ((err = store_outbox_read(c->s, acked, SYNC_MAX_CHANGES, &ch,
 			 &n)) != 0) {
 			sync_cause(c->cause, "cannot read the outbox");
 			return err;
@@ -271,7 +276,7 @@ sync_push(struct sync_run_ctx *c)
 				err = EIO;
 				goto out;
 			}
-			if (i > 0 && len + ch[i].len + 40 > SYNC_MAX_BYTES)
+			if (i > 0 && len + ch[i].len + 40 > c->budget)
 				break;
 			len += ch[i].len + 40;
 			used++;
@@ -306,14 +311,16 @@ sync_push(struct sync_run_ctx *c)
 		if (err != 0)
 			goto out;
 		t0 = sync_mono_ms();
+		wire0 = c->http.bytes_up;
 		err = sync_signed_post(c, "/v1/push", body, len, &resp);
 		dt = sync_mono_ms() - t0;
+		wire = c->http.bytes_up - wire0;
 		free(body);
 		body = NULL;
 		if (err != 0) {
-			/* A timeout suggests a smaller batch next time. */
-			if (c->batch > SYNC_MIN_BATCH)
-				c->batch /= 2;
+			/* A cut or a stall suggests a smaller batch next. */
+			c->budget = c->budget / 2 < SYNC_MIN_BYTES ?
+			    SYNC_MIN_BYTES : c->budget / 2;
 			goto out;
 		}
 		if (c->http.status == 409 &&
@@ -354,10 +361,16 @@ sync_push(struct sync_run_ctx *c)
 			c->rep->dups += dups;
 		}
 		buf_free(&resp);
-		if (dt < 2000 && c->batch < SYNC_MAX_BATCH)
-			c->batch *= 2;
-		else if (dt > 8000 && c->batch > SYNC_MIN_BATCH)
-			c->batch /= 2;
+		/* What the link carried, in CBOR bytes, scaled to the target
+		 * time; the measurement includes one round trip. */
+		if (wire > 0) {
+			next = (double)len * SYNC_TARGET_MS / (double)(dt + 1);
+			if (next < SYNC_MIN_BYTES)
+				next = SYNC_MIN_BYTES;
+			if (next > SYNC_MAX_BYTES)
+				next = SYNC_MAX_BYTES;
+			c->budget = (size_t)next;
+		}
 		if (acked >= last && store_outbox_last(c->s, &last) != 0)
 			break;
 	}
@@ -510,7 +523,7 @@ sync_run(struct store *s, struct sync_report *rep, char **cause)
 	c.rep = rep != NULL ? rep : &local;
 	memset(c.rep, 0, sizeof(*c.rep));
 	c.cause = &why;
-	c.batch = SYNC_FIRST_BATCH;
+	c.budget = SYNC_FIRST_BYTES;
 	if ((err = sync_load(&c)) == 0 && (err = sync_push(&c)) == 0)
 		err = sync_pull(&c);
 	c.rep->requests = c.http.requests;

@@ -4,7 +4,9 @@
  * low-speed stall detection (< 100 B/s for 30 s aborts), TLS 1.2+ with
  * the CA kept in the store, request signing and verification of the
  * server's response signature against the pinned key
- * (docs/PROTOCOL.md §3).  CURLcode values are logged here and turned into
+ * (docs/PROTOCOL.md §3).  Bodies over 512 bytes go deflated when that
+ * makes them smaller, and deflated answers are accepted (§1); signatures
+ * cover the bodies before compression.  CURLcode values are logged here and turned into
  * errno values; bodies are never logged.
  */
 #define LOG_MODULE "sync_http"
@@ -17,6 +19,7 @@
 #include <strings.h>
 
 #include <curl/curl.h>
+#include <zlib.h>
 
 #include "cborx.h"
 #include "crypto.h"
@@ -154,10 +157,33 @@ sync_http_verify(struct sync_http *h, uint64_t seq, const struct buf *resp)
 	return err ? EBADMSG : 0;
 }
 
+/* Deflate (zlib format, RFC 1950) BODY when it pays; *OUT is the
+ * caller's.  Returns 0 when *OUT is set. */
+static int
+sync_http_deflate(const uint8_t *body, size_t len, uint8_t **out,
+    size_t *outlen)
+{
+	uLongf n = compressBound((uLong)len);
+
+	if (len < 512 || len > 16 * 1024 * 1024)
+		return EINVAL;
+	*out = xmalloc(n);
+	if (compress2(*out, &n, body, (uLong)len, 6) != Z_OK ||
+	    n + 64 >= len) {
+		free(*out);
+		*out = NULL;
+		return EINVAL;
+	}
+	*outlen = n;
+	return 0;
+}
+
 int
 sync_http_post(struct sync_http *h, const char *path, const uint8_t *body,
     size_t len, uint64_t seq, uint64_t hlc, struct buf *resp)
 {
+	uint8_t *z = NULL;
+	size_t zlen = 0;
 	CURL *c = h->curl;
 	struct curl_slist *hdrs = NULL;
 	struct curl_blob ca;
@@ -174,6 +200,8 @@ sync_http_post(struct sync_http *h, const char *path, const uint8_t *body,
 	xasprintf(&url, "%s%s", h->base, path);
 	hdrs = curl_slist_append(hdrs, "Content-Type: application/cbor");
 	hdrs = curl_slist_append(hdrs, "Expect:");
+	if (sync_http_deflate(body, len, &z, &zlen) == 0)
+		hdrs = curl_slist_append(hdrs, "Content-Encoding: deflate");
 	if (h->node != 0) {
 		crypto_sha256(len ? body : (const uint8_t *)"", len, d);
 		hex = hex_encode(d, sizeof(d));
@@ -198,8 +226,17 @@ sync_http_post(struct sync_http *h, const char *path, const uint8_t *body,
 	curl_easy_reset(c);
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_POST, 1L);
-	curl_easy_setopt(c, CURLOPT_POSTFIELDS, len ? (const char *)body : "");
-	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+	if (z != NULL) {
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, (const char *)z);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
+		    (curl_off_t)zlen);
+	} else {
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS,
+		    len ? (const char *)body : "");
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
+		    (curl_off_t)len);
+	}
+	curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "deflate");
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sync_http_write);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, resp);
@@ -227,7 +264,8 @@ sync_http_post(struct sync_http *h, const char *path, const uint8_t *body,
 	curl_easy_getinfo(c, CURLINFO_SIZE_DOWNLOAD_T, &down);
 	curl_easy_getinfo(c, CURLINFO_HEADER_SIZE, &hsize);
 	curl_easy_getinfo(c, CURLINFO_REQUEST_SIZE, &rsize);
-	h->bytes_up += (uint64_t)up + (uint64_t)rsize;
+	(void)up; /* REQUEST_SIZE already counts the POST body */
+	h->bytes_up += (uint64_t)rsize;
 	h->bytes_down += (uint64_t)down + (uint64_t)hsize;
 	if (rc != CURLE_OK) {
 		log_warnx("%s: %s", path,
@@ -241,6 +279,7 @@ sync_http_post(struct sync_http *h, const char *path, const uint8_t *body,
 out:
 	curl_slist_free_all(hdrs);
 	free(url);
+	free(z);
 	return err;
 }
 

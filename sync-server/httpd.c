@@ -4,8 +4,12 @@
  * or silent clients, and TLS when a certificate is configured.  Each
  * request body is read into a buffer bounded by its route's maximum; an
  * announced or actual body over it is refused with too_large before the
- * handler runs.  Signed routes are checked by auth.c first, and their
- * responses signed.  This file knows no endpoint; routes.c lists them.
+ * handler runs.  A body sent with Content-Encoding: deflate is inflated
+ * into a buffer with the same bound (so a small bomb cannot grow past the
+ * route's limit); answers over 1 KiB are deflated for clients that accept
+ * it.  Signatures cover bodies before compression (docs/PROTOCOL.md §1).
+ * Signed routes are checked by auth.c first, and their responses signed.
+ * This file knows no endpoint; routes.c lists them.
  */
 #define LOG_MODULE "httpd"
 
@@ -22,6 +26,7 @@
 #include <unistd.h>
 
 #include <microhttpd.h>
+#include <zlib.h>
 
 #include "buf.h"
 #include "log.h"
@@ -32,10 +37,63 @@
 struct hreq {
 	const struct route *route;
 	struct buf body;
+	struct buf plain; /* the body inflated, when it came deflated */
 	int too_large;
 };
 
 static char *httpd_tls_cert, *httpd_tls_key;
+
+/* Inflate IN into OUT (bounded by OUT's max).  0, EMSGSIZE or EBADMSG. */
+static int
+httpd_inflate(const uint8_t *in, size_t len, struct buf *out)
+{
+	z_stream z;
+	uint8_t chunk[16384];
+	int rc, err = 0;
+
+	memset(&z, 0, sizeof(z));
+	if (inflateInit(&z) != Z_OK)
+		return ENOMEM;
+	z.next_in = (Bytef *)(uintptr_t)in;
+	z.avail_in = (uInt)len;
+	do {
+		z.next_out = chunk;
+		z.avail_out = sizeof(chunk);
+		rc = inflate(&z, Z_NO_FLUSH);
+		if (rc != Z_OK && rc != Z_STREAM_END) {
+			err = EBADMSG;
+			break;
+		}
+		if ((err = buf_append(out, chunk,
+			 sizeof(chunk) - z.avail_out)) != 0)
+			break;
+	} while (rc != Z_STREAM_END && (z.avail_in > 0 || z.avail_out == 0));
+	if (err == 0 && (rc != Z_STREAM_END || z.avail_in != 0))
+		err = EBADMSG;
+	inflateEnd(&z);
+	return err;
+}
+
+/* Replace the response with its deflated form when that is smaller. */
+static int
+httpd_deflate(struct request *req)
+{
+	uLongf n = compressBound((uLong)req->resp_len);
+	uint8_t *z;
+
+	if (req->resp_len < 1024)
+		return 0;
+	z = xmalloc(n);
+	if (compress2(z, &n, req->resp, (uLong)req->resp_len, 6) != Z_OK ||
+	    n + 64 >= req->resp_len) {
+		free(z);
+		return 0;
+	}
+	free(req->resp);
+	req->resp = z;
+	req->resp_len = n;
+	return 1;
+}
 
 static enum MHD_Result
 httpd_send(struct MHD_Connection *conn, struct request *req,
@@ -43,12 +101,21 @@ httpd_send(struct MHD_Connection *conn, struct request *req,
 {
 	struct MHD_Response *rsp;
 	enum MHD_Result r;
+	const char *ae;
 	char sig[129];
+	int deflated = 0;
 
 	if (req->resp == NULL) {
 		req->resp = xmalloc(1);
 		req->resp_len = 0;
 	}
+	sig[0] = '\0';
+	if (route != NULL && (route->flags & ROUTE_SIGNED) && req->seq != 0)
+		auth_sign_response(req->srv, req, sig);
+	ae = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_ACCEPT_ENCODING);
+	if (ae != NULL && strstr(ae, "deflate") != NULL)
+		deflated = httpd_deflate(req);
 	rsp = MHD_create_response_from_buffer(req->resp_len, req->resp,
 	    MHD_RESPMEM_MUST_FREE);
 	if (rsp == NULL) {
@@ -58,10 +125,11 @@ httpd_send(struct MHD_Connection *conn, struct request *req,
 	}
 	MHD_add_response_header(rsp, MHD_HTTP_HEADER_CONTENT_TYPE,
 	    "application/cbor");
-	if (route != NULL && (route->flags & ROUTE_SIGNED) && req->seq != 0) {
-		auth_sign_response(req->srv, req, sig);
+	if (deflated)
+		MHD_add_response_header(rsp, MHD_HTTP_HEADER_CONTENT_ENCODING,
+		    "deflate");
+	if (sig[0] != '\0')
 		MHD_add_response_header(rsp, "X-Outpost-Sig", sig);
-	}
 	r = MHD_queue_response(conn, req->status, rsp);
 	MHD_destroy_response(rsp);
 	req->resp = NULL; /* now owned by the response */
@@ -96,7 +164,7 @@ httpd_access(void *cls, struct MHD_Connection *conn, const char *url,
 	struct hreq *h = *con_cls;
 	const struct route *route;
 	struct request req;
-	const char *cl;
+	const char *cl, *ce;
 	long long clen;
 	int err;
 
@@ -139,6 +207,24 @@ httpd_access(void *cls, struct MHD_Connection *conn, const char *url,
 		req_error(&req, WERR_TOO_LARGE, "body too large", -1);
 		return httpd_send(conn, &req, NULL);
 	}
+	ce = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_CONTENT_ENCODING);
+	if (ce != NULL && strcmp(ce, "identity") != 0) {
+		buf_init(&h->plain, h->route->max_body);
+		err = strcmp(ce, "deflate") == 0 ?
+		    httpd_inflate(req.body, req.len, &h->plain) :
+		    EBADMSG;
+		if (err != 0) {
+			req_error(&req, err == EMSGSIZE ? WERR_TOO_LARGE :
+							  WERR_BAD_REQUEST,
+			    err == EMSGSIZE ? "body too large" :
+					      "bad content encoding",
+			    -1);
+			return httpd_send(conn, &req, NULL);
+		}
+		req.body = h->plain.data ? h->plain.data : (const uint8_t *)"";
+		req.len = h->plain.len;
+	}
 	if (h->route->flags & ROUTE_SIGNED) {
 		err = auth_check(&req, !(h->route->flags & ROUTE_SEQ_IN_STORE),
 		    MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
@@ -171,6 +257,7 @@ httpd_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	if (h == NULL)
 		return;
 	buf_free(&h->body);
+	buf_free(&h->plain);
 	free(h);
 	*con_cls = NULL;
 }

@@ -14,6 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <zlib.h>
+
 #include "cborx.h"
 #include "client.h"
 #include "crypto.h"
@@ -687,7 +689,78 @@ out:
 	return err;
 }
 
+/* Deflated request bodies: accepted, bounded (a bomb is too_large), and a
+ * broken stream is bad_request.  The signature covers the inflated body. */
+static int
+deflated_do(struct fix *f, struct tnode *n, const uint8_t *plain,
+    size_t plen, const uint8_t *sent, size_t slen, struct tresp *r)
+{
+	uint8_t sig[CRYPTO_SIG_LEN];
+	char *msg, *hex, hdr[600];
+
+	n->seq++;
+	msg = auth_req_message("POST", "/v1/push", n->id, n->seq, n->hlc,
+	    plain, plen);
+	crypto_ed25519_sign(n->priv, msg, strlen(msg), sig);
+	free(msg);
+	hex = hex_encode(sig, sizeof(sig));
+	snprintf(hdr, sizeof(hdr),
+	    "Content-Encoding: deflate\r\nAccept-Encoding: deflate\r\n"
+	    "X-Outpost-Node: %" PRIu64 "\r\nX-Outpost-Seq: %" PRIu64
+	    "\r\nX-Outpost-HLC: %" PRIu64 "\r\nX-Outpost-Sig: %s\r\n",
+	    n->id, n->seq, n->hlc, hex);
+	free(hex);
+	return http_do(f->port, "POST", "/v1/push", hdr, sent, slen, r);
+}
+
+static int
+test_deflate(void)
+{
+	struct fix f;
+	struct tresp r;
+	struct tnode n;
+	uint8_t *body = NULL, *z = NULL, *zeros = NULL;
+	uLongf zlen;
+	size_t len;
+	int err = 0;
+
+	memset(&r, 0, sizeof(r));
+	make_ids();
+	TEST_ERR(fix_start(&f));
+	TEST_ERR(fix_node(&f, "north", &n, NULL));
+	push_body(1, 20, 0, &body, &len);
+	zlen = compressBound(len);
+	z = xmalloc(zlen);
+	TEST_EQ(compress2(z, &zlen, body, len, 6), Z_OK);
+	TEST_TRUE(zlen < len);
+	TEST_ERR(deflated_do(&f, &n, body, len, z, zlen, &r));
+	TEST_EQ(r.status, 200);
+	tresp_clear(&r);
+	/* a truncated stream */
+	TEST_ERR(deflated_do(&f, &n, body, len, z, zlen / 2, &r));
+	TEST_EQ(r.status, 400);
+	TEST_EQ(tresp_code(&r, NULL), WERR_BAD_REQUEST);
+	tresp_clear(&r);
+	free(z);
+	/* 8 MiB of zeros deflate to ~8 KiB: refused at the 1 MiB bound */
+	zeros = xcalloc(1, 8 << 20);
+	zlen = compressBound(8 << 20);
+	z = xmalloc(zlen);
+	TEST_EQ(compress2(z, &zlen, zeros, 8 << 20, 9), Z_OK);
+	TEST_ERR(deflated_do(&f, &n, zeros, 8 << 20, z, zlen, &r));
+	TEST_EQ(r.status, 413);
+	TEST_EQ(tresp_code(&r, NULL), WERR_TOO_LARGE);
+out:
+	free(body);
+	free(z);
+	free(zeros);
+	tresp_clear(&r);
+	fix_stop(&f);
+	return err;
+}
+
 TEST_MAIN({ "health", test_health }, { "enroll", test_enroll },
     { "push_exactly_once", test_push_exactly_once },
     { "auth_errors", test_auth_errors }, { "bad_input", test_bad_input },
-    { "pull_scope", test_pull_scope }, { "blob_resume", test_blob_resume })
+    { "pull_scope", test_pull_scope }, { "blob_resume", test_blob_resume },
+    { "deflate", test_deflate })

@@ -14,16 +14,25 @@ server_start
 proxy_start
 PP=$PROXY_PORT
 kiosk_new a north "http://127.0.0.1:$PP"
+# One uncut run of the same shape tells how many bytes a run moves.
+kiosk a seed --patients 1 --encounters 2 --seed 999 >/dev/null || fail seed
+sync_once a
+up=$(echo "$SYNC_OUT" | sed -n 's/.* \([0-9]*\) bytes up.*/\1/p')
+down=$(echo "$SYNC_OUT" | sed -n 's/.* \([0-9]*\) down.*/\1/p')
+[ -n "$up" ] && [ "$up" -gt 100 ] || fail "no byte count: $SYNC_OUT"
 proxy_stop
 maxdup=0 cuts=0 i=0
+: >"$T/offsets"
 while [ $i -lt "$N" ]; do
 	kiosk a seed --patients 1 --encounters 2 --seed "$i" >/dev/null ||
 	    fail "seed $i"
+	# offsets spread over the whole exchange, a quarter in the answers
 	if [ $((i % 4)) -eq 3 ]; then
-		dir=down off=$((1 + (i * 53) % 700))
+		dir=down off=$((1 + (i * 53) % down))
 	else
-		dir=up off=$((17 + i * 71))
+		dir=up off=$((1 + (i * 7919) % up))
 	fi
+	echo "$dir $off" >>"$T/offsets"
 	# same proxy port every time: the kiosk's URL is fixed at enrolment
 	"$PROXY" --listen "127.0.0.1:$PP" --target "127.0.0.1:$SRV_PORT" \
 	    --cut-after "$off" --cut-dir "$dir" --cut-conns 1 \
@@ -51,6 +60,7 @@ while [ $i -lt "$N" ]; do
 	wait "$PROXY_PID" 2>/dev/null
 	i=$((i + 1))
 done
-echo "cut: $N offsets, $cuts cut a connection, at most $maxdup changes re-sent after one"
+distinct=$(sort -u "$T/offsets" | wc -l)
+echo "cut: $distinct distinct offsets (of $up bytes up, $down down), $cuts cut a connection, at most $maxdup changes re-sent after one"
 [ "$cuts" -gt 0 ] || fail "no run was actually cut"
 exit 0
