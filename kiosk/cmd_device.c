@@ -30,6 +30,7 @@
 #include "cmd.h"
 #include "cmd_opt.h"
 #include "devices/driver.h"
+#include "devices/watch.h"
 #include "kctx.h"
 #include "log.h"
 #include "store.h"
@@ -38,29 +39,14 @@
 
 extern const struct kiosk_cmd cmd_device;
 
-#define READ_SLOTS 32
-#define RETRY_SECONDS 5
-
-static volatile sig_atomic_t device_stop;
+static struct dev_watch *device_watch;
 
 struct reader {
 	pthread_mutex_t lock;
-	int json, once;
-	long long timeout;
+	int json;
 	const char *encounter;
 	struct store *store;
-	unsigned readings, failures;
-};
-
-struct slot {
-	struct dev_info info;
-	const struct driver *drv;
-	struct reader *rd;
-	pthread_t thread;
-	int used, present, running, joined, done;
-	volatile int finished;
-	int last_err;
-	time_t retry_at;
+	unsigned failures;
 };
 
 static const char *
@@ -72,19 +58,15 @@ value_name(int q)
 }
 
 static void
-emit(struct reader *rd, struct dev *d, const struct dev_reading *r)
+print_reading(struct reader *rd, const struct dev_event *ev)
 {
-	const struct dev_info *info = dev_get_info(d);
-	struct vitals_source src;
-	char *line, *cause = NULL;
-	size_t i, saved;
-	int err;
+	const struct dev_reading *r = ev->r;
+	char *line;
+	size_t i;
 
-	pthread_mutex_lock(&rd->lock);
-	rd->readings++;
 	for (i = 0; i < r->n; i++) {
 		if (rd->json) {
-			line = dev_value_json(dev_driver(d)->name, r, i);
+			line = dev_value_json(ev->drv->name, r, i);
 			printf("%s\n", line);
 			free(line);
 		} else
@@ -93,292 +75,88 @@ emit(struct reader *rd, struct dev *d, const struct dev_reading *r)
 			    dev_quantity_info(r->v[i].quantity)->unit);
 	}
 	if (!rd->json)
-		printf("  [%s %s%s%s]\n", dev_driver(d)->name, dev_id(d),
+		printf("  [%s %s%s%s]\n", ev->drv->name, dev_id(ev->dev),
 		    r->device_time[0] ? " " : "", r->device_time);
 	fflush(stdout);
-	if (rd->store != NULL) {
-		src.driver = dev_driver(d)->name;
-		src.vid = info->vid;
-		src.pid = info->pid;
-		src.device_id = dev_id(d);
-		src.serial = dev_serial(d);
-		src.firmware = dev_firmware(d);
-		err = vitals_save(rd->store, rd->encounter, &src, r, &saved,
-		    &cause);
-		if (err != 0) {
-			rd->failures++;
-			fprintf(stderr, "kiosk: reading from %s not saved: %s\n",
-			    dev_id(d), cause != NULL ? cause : strerror(err));
-		} else
-			fprintf(stderr, "saved %zu observation%s to encounter "
-			    "%s\n", saved, saved == 1 ? "" : "s", rd->encounter);
-		free(cause);
-	}
-	pthread_mutex_unlock(&rd->lock);
 }
 
 static void
-say(struct reader *rd, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void
-say(struct reader *rd, const char *fmt, ...)
+save_reading(struct reader *rd, const struct dev_event *ev)
 {
-	va_list ap;
-
-	pthread_mutex_lock(&rd->lock);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	pthread_mutex_unlock(&rd->lock);
-}
-
-static void
-on_bad(void *arg, const char *why)
-{
-	struct reader *rd = arg;
-
-	say(rd, "bad frame: %s\n", why);
-}
-
-/* Open and read one device until it is done, gone or told to stop. */
-static int
-read_device(struct reader *rd, const struct driver *drv,
-    const struct dev_info *info)
-{
-	struct dev_reading r;
-	struct dev *d;
+	struct vitals_source src;
 	char *cause = NULL;
-	time_t deadline = time(NULL) + rd->timeout;
+	size_t saved;
 	int err;
 
-	if (info == NULL)
-		err = dev_open_virtual(&d, &cause);
-	else
-		err = dev_open_usb(drv, info, &d, &cause);
-	if (err != 0) {
-		say(rd, "kiosk: %s %04x:%04x: %s\n", drv->name,
-		    info ? info->vid : 0, info ? info->pid : 0,
-		    cause ? cause : strerror(err));
-		free(cause);
-		return err;
-	}
-	dev_set_bad_cb(d, on_bad, rd);
-	say(rd, "reading %s with %s%s%s\n", dev_id(d), drv->name,
-	    dev_firmware(d)[0] ? ", " : "", dev_firmware(d));
-	while (!device_stop) {
-		err = dev_read(d, &r, &cause);
-		if (err == 0 && r.n == 0 && (r.flags & DEV_FLAG_FINGER_OUT))
-			say(rd, "%s: finger out\n", dev_id(d));
-		else if (err == 0) {
-			emit(rd, d, &r);
-			if (rd->once && drv->live)
-				break; /* else: the whole session */
-		} else if (err == EINVAL)
-			say(rd, "%s: reading rejected: %s\n", dev_id(d), cause);
-		else if (err == ENODATA) {
-			err = 0;
-			say(rd, "%s: session complete\n", dev_id(d));
-			break;
-		} else {
-			say(rd, "%s: %s\n", dev_id(d), err == ETIMEDOUT ?
-			    "stopped answering" : cause ? cause :
-			    strerror(err));
-			break;
-		}
-		free(cause);
-		cause = NULL;
-		if (rd->once && time(NULL) > deadline) {
-			say(rd, "%s: no reading within %lld s\n", dev_id(d),
-			    rd->timeout);
-			err = ETIMEDOUT;
-			break;
-		}
-	}
+	src.driver = ev->drv->name;
+	src.vid = ev->info->vid;
+	src.pid = ev->info->pid;
+	src.device_id = dev_id(ev->dev);
+	src.serial = dev_serial(ev->dev);
+	src.firmware = dev_firmware(ev->dev);
+	if ((err = vitals_save(rd->store, rd->encounter, &src, ev->r, &saved,
+	    &cause)) != 0) {
+		rd->failures++;
+		fprintf(stderr, "kiosk: reading from %s not saved: %s\n",
+		    src.device_id, cause != NULL ? cause : strerror(err));
+	} else
+		fprintf(stderr, "saved %zu observation%s to encounter %s\n",
+		    saved, saved == 1 ? "" : "s", rd->encounter);
 	free(cause);
-	if (dev_bad_frames(d) > 0)
-		say(rd, "%s: %u bad frame%s\n", dev_id(d), dev_bad_frames(d),
-		    dev_bad_frames(d) == 1 ? "" : "s");
-	dev_close(d);
-	return err;
 }
 
-static void *
-slot_thread(void *arg)
+/* Events come from the watch's threads: one at a time, under the lock. */
+static void
+on_event(void *arg, const struct dev_event *ev)
 {
-	struct slot *s = arg;
+	struct reader *rd = arg;
+	const struct dev_info *in = ev->info;
+	const char *id = ev->dev != NULL ? dev_id(ev->dev) : in->path;
 
-	s->last_err = read_device(s->rd, s->drv,
-	    s->info.path[0] == 'v' ? NULL : &s->info);
-	s->finished = 1;
-	return NULL;
+	pthread_mutex_lock(&rd->lock);
+	switch (ev->kind) {
+	case DEV_EV_ATTACHED:
+		fprintf(stderr, "attached: %04x:%04x at %s %s%s%s\n", in->vid,
+		    in->pid, in->path, in->product,
+		    ev->drv ? " -> " : " (no driver)",
+		    ev->drv ? ev->drv->name : "");
+		break;
+	case DEV_EV_DETACHED:
+		fprintf(stderr, "removed: %04x:%04x at %s\n", in->vid, in->pid,
+		    in->path);
+		break;
+	case DEV_EV_OPENED:
+		fprintf(stderr, "reading %s with %s%s%s\n", id, ev->drv->name,
+		    dev_firmware(ev->dev)[0] ? ", " : "",
+		    dev_firmware(ev->dev));
+		break;
+	case DEV_EV_READING:
+		print_reading(rd, ev);
+		if (rd->store != NULL)
+			save_reading(rd, ev);
+		break;
+	case DEV_EV_FINGER_OUT:
+		fprintf(stderr, "%s: finger out\n", id);
+		break;
+	case DEV_EV_REJECTED:
+		fprintf(stderr, "%s: reading rejected: %s\n", id, ev->text);
+		break;
+	case DEV_EV_BAD_FRAME:
+		fprintf(stderr, "%s: bad frame: %s\n", id, ev->text);
+		break;
+	case DEV_EV_CLOSED:
+		fprintf(stderr, "%s %s: %s\n", ev->drv->name, id, ev->text);
+		break;
+	}
+	pthread_mutex_unlock(&rd->lock);
 }
 
 static void
 on_signal(int sig)
 {
 	(void)sig;
-	device_stop = 1;
-}
-
-static int
-same_device(const struct dev_info *a, const struct dev_info *b)
-{
-	return a->bus == b->bus && a->addr == b->addr && a->vid == b->vid &&
-	    a->pid == b->pid && strcmp(a->path, b->path) == 0;
-}
-
-/* The devices to read now: USB ones DRV (or any driver) claims, and the
- * virtual device when asked for or configured. */
-static int
-gather(const struct driver *only, struct dev_info **out, size_t *n,
-    const struct driver ***drvs)
-{
-	struct dev_info *list;
-	size_t i, k = 0, cnt;
-	const char *v = getenv("OUTPOST_VIRTUAL_DEVICE");
-	char *cause = NULL;
-	int err;
-
-	if ((err = usb_list(&list, &cnt, &cause)) != 0) {
-		log_warnx("%s", cause);
-		free(cause);
-		cnt = 0;
-		list = xcalloc(1, sizeof(*list));
-	}
-	list = xreallocarray(list, cnt + 1, sizeof(*list));
-	*drvs = xcalloc(cnt + 1, sizeof(**drvs));
-	for (i = 0; i < cnt; i++) {
-		const struct driver *drv = driver_match(&list[i]);
-
-		if (only != NULL && drv != only)
-			drv = NULL;
-		list[k] = list[i];
-		(*drvs)[k++] = drv;
-	}
-	if ((only == &drv_virtual) || (only == NULL && v != NULL && *v)) {
-		memset(&list[k], 0, sizeof(list[k]));
-		snprintf(list[k].path, sizeof(list[k].path), "virtual");
-		(*drvs)[k++] = &drv_virtual;
-	}
-	*out = list;
-	*n = k;
-	return 0;
-}
-
-static int
-read_once(struct reader *rd, const struct driver *only)
-{
-	const struct driver **drvs;
-	struct dev_info *list;
-	size_t i, n, tried = 0;
-	int rc = 0;
-
-	gather(only, &list, &n, &drvs);
-	for (i = 0; i < n && !device_stop; i++) {
-		if (drvs[i] == NULL)
-			continue;
-		tried++;
-		if (read_device(rd, drvs[i], drvs[i] == &drv_virtual ? NULL :
-		    &list[i]) != 0)
-			rc = 1;
-	}
-	if (tried == 0) {
-		fprintf(stderr, "kiosk: no %s device attached (see `kiosk "
-		    "device list`)\n", only ? only->name : "supported");
-		rc = 1;
-	}
-	free(list);
-	free(drvs);
-	return rc;
-}
-
-static void
-slot_join(struct slot *s)
-{
-	if (!s->running || !s->finished)
-		return;
-	pthread_join(s->thread, NULL);
-	s->running = 0;
-	s->finished = 0;
-	if (s->last_err == 0 && s->drv != NULL)
-		s->done = 1; /* downloaded: not again until re-plugged */
-	else
-		s->retry_at = time(NULL) + RETRY_SECONDS;
-}
-
-static int
-read_watch(struct reader *rd, const struct driver *only)
-{
-	struct slot slots[READ_SLOTS];
-	const struct driver **drvs;
-	struct dev_info *list;
-	struct sigaction sa;
-	size_t i, k, n;
-
-	memset(slots, 0, sizeof(slots));
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	say(rd, "watching for devices; Ctrl-C to stop\n");
-	while (!device_stop) {
-		gather(only, &list, &n, &drvs);
-		for (k = 0; k < READ_SLOTS; k++)
-			slots[k].present = 0;
-		for (i = 0; i < n; i++) {
-			for (k = 0; k < READ_SLOTS; k++)
-				if (slots[k].used &&
-				    same_device(&slots[k].info, &list[i]))
-					break;
-			if (k == READ_SLOTS) {
-				for (k = 0; k < READ_SLOTS && slots[k].used; k++)
-					;
-				if (k == READ_SLOTS)
-					continue;
-				memset(&slots[k], 0, sizeof(slots[k]));
-				slots[k].used = 1;
-				slots[k].info = list[i];
-				slots[k].drv = drvs[i];
-				slots[k].rd = rd;
-				say(rd, "attached: %04x:%04x at %s %s%s%s\n",
-				    list[i].vid, list[i].pid, list[i].path,
-				    list[i].product,
-				    drvs[i] ? " -> " : " (no driver)",
-				    drvs[i] ? drvs[i]->name : "");
-			}
-			slots[k].present = 1;
-		}
-		free(list);
-		free(drvs);
-		for (k = 0; k < READ_SLOTS; k++) {
-			struct slot *s = &slots[k];
-
-			if (!s->used)
-				continue;
-			slot_join(s);
-			if (!s->present && !s->running) {
-				say(rd, "removed: %04x:%04x at %s\n",
-				    s->info.vid, s->info.pid, s->info.path);
-				s->used = 0;
-				continue;
-			}
-			if (s->present && s->drv != NULL && !s->running &&
-			    !s->done && time(NULL) >= s->retry_at) {
-				if (pthread_create(&s->thread, NULL,
-				    slot_thread, s) == 0)
-					s->running = 1;
-			}
-		}
-		if (!device_stop)
-			usb_wait_change(1000);
-	}
-	for (k = 0; k < READ_SLOTS; k++)
-		if (slots[k].running) {
-			pthread_join(slots[k].thread, NULL);
-			slots[k].running = 0;
-		}
-	return 0;
+	if (device_watch != NULL)
+		dev_watch_stop(device_watch);
 }
 
 static int
@@ -390,6 +168,8 @@ device_read(struct kctx *ctx, int argc, char **argv)
 		{ "--encounter", 1, NULL }, { "--patient", 1, NULL },
 	};
 	char encounter[UUID_STRLEN + 1];
+	struct dev_watch_opts wo;
+	struct sigaction sa;
 	struct reader rd;
 	const struct driver *only = NULL;
 	long long timeout;
@@ -408,9 +188,11 @@ device_read(struct kctx *ctx, int argc, char **argv)
 		return rc;
 	memset(&rd, 0, sizeof(rd));
 	pthread_mutex_init(&rd.lock, NULL);
-	rd.once = opts[1].value != NULL;
+	memset(&wo, 0, sizeof(wo));
+	wo.only = only;
+	wo.once = opts[1].value != NULL;
+	wo.timeout_s = (unsigned)timeout;
 	rd.json = opts[2].value != NULL;
-	rd.timeout = timeout;
 	rd.encounter = opts[4].value;
 	if (rd.encounter != NULL && opts[5].value != NULL) {
 		fprintf(stderr, "kiosk: --encounter or --patient, not both\n");
@@ -431,7 +213,32 @@ device_read(struct kctx *ctx, int argc, char **argv)
 		fprintf(stderr, "encounter %s\n", encounter);
 		rd.encounter = encounter;
 	}
-	rc = rd.once ? read_once(&rd, only) : read_watch(&rd, only);
+	if (only == &drv_virtual && getenv("OUTPOST_VIRTUAL_DEVICE") == NULL) {
+		fprintf(stderr, "kiosk: set OUTPOST_VIRTUAL_DEVICE to a script "
+		    "file (devices/drv_virtual.c)\n");
+		return 1;
+	}
+	device_watch = dev_watch_new(&wo, NULL, on_event, &rd);
+	if (wo.once) {
+		rc = dev_watch_once(device_watch);
+		if (rc == ENOENT)
+			fprintf(stderr, "kiosk: no %s device attached (see "
+			    "`kiosk device list`)\n", only ? only->name :
+			    "supported");
+		rc = rc != 0;
+	} else {
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_signal;
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+		fprintf(stderr, "watching for devices; Ctrl-C to stop\n");
+		while (dev_watch_step(device_watch, 1000) >= 0 &&
+		    !dev_watch_stopped(device_watch))
+			;
+		rc = 0;
+	}
+	dev_watch_free(device_watch);
+	device_watch = NULL;
 	if (rd.failures > 0)
 		rc = 1;
 	pthread_mutex_destroy(&rd.lock);
@@ -495,8 +302,9 @@ device_list(int argc, char **argv)
 		{ "--drivers", 0, NULL }, { "--udev", 0, NULL },
 		{ "--json", 0, NULL },
 	};
-	const struct driver **drvs;
 	struct dev_info *list;
+	const char *v = getenv("OUTPOST_VIRTUAL_DEVICE");
+	char *cause = NULL;
 	size_t i, n;
 	int rc, json;
 
@@ -512,11 +320,16 @@ device_list(int argc, char **argv)
 		list_udev();
 		return 0;
 	}
-	gather(NULL, &list, &n, &drvs);
+	if (usb_list(&list, &n, &cause) != 0) {
+		fprintf(stderr, "kiosk: %s\n", cause);
+		free(cause);
+		return 1;
+	}
 	if (n == 0 && !json)
 		printf("no USB devices attached\n");
 	for (i = 0; i < n; i++) {
-		const char *drv = drvs[i] ? drvs[i]->name : NULL;
+		const struct driver *d = driver_match(&list[i]);
+		const char *drv = d != NULL ? d->name : NULL;
 
 		if (json)
 			printf("{\"path\":\"%s\",\"vid\":\"%04x\",\"pid\":"
@@ -529,8 +342,9 @@ device_list(int argc, char **argv)
 			    list[i].vid, list[i].pid, drv ? drv : "(unknown)",
 			    list[i].product);
 	}
+	if (v != NULL && *v != '\0' && !json)
+		printf("%-10s %-9s  %-18s %s\n", "virtual", "-", "virtual", v);
 	free(list);
-	free(drvs);
 	usb_shutdown();
 	return 0;
 }
