@@ -115,6 +115,81 @@ save_draft(struct ui *ui)
 	return err;
 }
 
+/*
+ * A new record starts with the visit's vital signs where the form asks
+ * for them (the shipped vitals_triage.xml names them /data/vitals/...):
+ * nothing is typed twice.  Fields the form does not have are skipped.
+ */
+static void
+prefill(struct ui *ui)
+{
+	static const struct {
+		const char *path;
+		int param; /* enum news2_param, or -1 for diastolic */
+	} map[] = {
+	    {"/data/vitals/temperature", NEWS2_TEMP},
+	    {"/data/vitals/pulse", NEWS2_PULSE},
+	    {"/data/vitals/resp_rate", NEWS2_RR},
+	    {"/data/vitals/spo2", NEWS2_SPO2},
+	    {"/data/vitals/on_oxygen", NEWS2_AIR_O2},
+	    {"/data/vitals/sbp", NEWS2_SBP},
+	    {"/data/vitals/dbp", -1},
+	    {"/data/vitals/acvpu", NEWS2_ACVPU},
+	};
+	const struct news2_input *in = &ui->vitals.in;
+	char v[32], *cause, *old;
+	size_t i;
+	int p, n = 0;
+
+	for (i = 0; i < nitems(map); i++) {
+		p = map[i].param;
+		if (p < 0 ? ui->vitals.dia == 0 : !(in->have & (1u << p)))
+			continue;
+		old = NULL;
+		if (form_get(st.f, map[i].path, &old) != 0)
+			continue; /* not in this form */
+		free(old);
+		switch (p) {
+		case NEWS2_TEMP:
+			snprintf(v, sizeof(v), "%.1f", in->temp);
+			break;
+		case NEWS2_PULSE:
+			snprintf(v, sizeof(v), "%d", in->pulse);
+			break;
+		case NEWS2_RR:
+			snprintf(v, sizeof(v), "%d", in->rr);
+			break;
+		case NEWS2_SPO2:
+			snprintf(v, sizeof(v), "%d", in->spo2);
+			break;
+		case NEWS2_AIR_O2:
+			snprintf(v, sizeof(v), "%s", in->oxygen ? "yes" : "no");
+			break;
+		case NEWS2_SBP:
+			snprintf(v, sizeof(v), "%d", in->sbp);
+			break;
+		case NEWS2_ACVPU:
+			snprintf(
+			    v, sizeof(v), "%s", triage_acvpu_name(in->acvpu));
+			break;
+		default:
+			snprintf(v, sizeof(v), "%d", ui->vitals.dia);
+			break;
+		}
+		cause = NULL;
+		if (form_set(st.f, map[i].path, v, &cause) == 0)
+			n++;
+		free(cause);
+	}
+	if (n > 0) {
+		ui_message(ui, UI_MSG_OK,
+		    "%d value%s taken from the visit's "
+		    "vital signs.",
+		    n, n == 1 ? "" : "s");
+		save_draft(ui);
+	}
+}
+
 static void
 form_enter(struct ui *ui)
 {
@@ -147,11 +222,15 @@ form_enter(struct ui *ui)
 	}
 	free(iid);
 	xfree_secret_str(xml);
-	if (err != 0 && (err = form_start(st.f, &cause)) != 0) {
-		st.problem = cause != NULL ? cause : xstrdup(ui_strerror(err));
-		form_free(st.f);
-		st.f = NULL;
-		return;
+	if (err != 0) {
+		if ((err = form_start(st.f, &cause)) != 0) {
+			st.problem =
+			    cause != NULL ? cause : xstrdup(ui_strerror(err));
+			form_free(st.f);
+			st.f = NULL;
+			return;
+		}
+		prefill(ui);
 	}
 	refresh(NULL);
 }

@@ -2,7 +2,7 @@
  * The forms of the visit: the XForms definitions the kiosk ships, listed
  * by title, with a mark on those that have a draft for this patient.
  * Forms are read from $OUTPOST_FORMS when set, else DATA/forms, else
- * ./forms (the shipped ones in a source tree).  A form that does not load
+ * ./forms/xforms (the shipped ones, in a source tree).  A form that does not load
  * is listed with the reason, never hidden.
  */
 #define LOG_MODULE "ui"
@@ -54,7 +54,7 @@ pick_dir(struct ui *ui)
 	if (is_dir(p))
 		str_lcpy(st.dir, p, sizeof(st.dir));
 	else
-		str_lcpy(st.dir, "forms", sizeof(st.dir));
+		str_lcpy(st.dir, "forms/xforms", sizeof(st.dir));
 	free(p);
 }
 
