@@ -128,6 +128,7 @@ struct form {
 	struct secondary *secs;
 	size_t nsecs;
 	char *id, *version, *title;
+	char *root_path;      /* "/data": context of top-level relative refs */
 	struct bind *binds;
 	size_t nbinds;
 	struct control root;

@@ -573,18 +573,16 @@ parse_bind(struct form *f, xmlNodePtr el, xmlDocPtr defdoc, char **cause)
 	b = &f->binds[f->nbinds++];
 	memset(b, 0, sizeof(*b));
 	b->line = line;
-	b->path = resolve_path(nodeset, NULL);
+	b->path = resolve_path(nodeset, f->root_path);
 	free(nodeset);
 	if (b->path[0] != '/') {
-		xasprintf(cause, "line %d: bind nodeset \"%s\" is not an "
-		    "absolute path", line, b->path);
+		xasprintf(cause, "line %d: bind nodeset \"%s\" is not a path",
+		    line, b->path);
 		return EINVAL;
 	}
-	if (!path_exists(defdoc, b->path)) {
-		xasprintf(cause, "line %d: bind nodeset %s matches no node of "
-		    "the instance", line, b->path);
-		return EINVAL;
-	}
+	if (!path_exists(defdoc, b->path))
+		form_warn(f, line, "bind nodeset %s matches no node of the "
+		    "instance: the bind does nothing", b->path);
 	b->id = prop(el, "id");
 	if ((v = prop(el, "type")) != NULL) {
 		b->type = parse_type(f, v, line);
@@ -636,8 +634,14 @@ parse_setvalue(struct form *f, xmlNodePtr el, const char *ctx,
 	int err;
 
 	ref = prop(el, "ref");
-	if (ref == NULL)
-		ref = prop(el, "bind") ? NULL : NULL;
+	if (ref == NULL && (value = prop(el, "bind")) != NULL) {
+		struct bind *b = bind_by_id(f, value);
+
+		if (b != NULL)
+			ref = xstrdup(b->path);
+		free(value);
+		value = NULL;
+	}
 	if (ref == NULL) {
 		xasprintf(cause, "line %d: setvalue without ref", line_of(el));
 		return EINVAL;
@@ -1311,9 +1315,10 @@ parse_model(struct form *f, xmlNodePtr model, char **cause)
 	}
 	f->id = prop(c, "id");
 	if (f->id == NULL) {
-		xasprintf(cause, "line %d: the instance root <%s> has no id "
-		    "attribute (the form id)", line_of(c), c->name);
-		return EINVAL;
+		f->id = xstrdup((const char *)c->name);
+		form_warn(f, line_of(c), "the instance root <%s> has no id "
+		    "attribute: \"%s\" is used as the form id", c->name,
+		    f->id);
 	}
 	f->version = prop(c, "version");
 	if (f->version == NULL)
@@ -1456,16 +1461,35 @@ load_doc(struct form *f, xmlDocPtr doc, char **cause)
 		str_trim(f->title);
 	} else
 		f->title = xstrdup("");
-	if ((err = collect_repeats(f, body, NULL, cause)) != 0)
+	/* top-level relative refs are relative to the record's root */
+	{
+		xmlNodePtr in = child_el(model, "instance"), r;
+
+		for (r = in ? in->children : NULL; r != NULL &&
+		    r->type != XML_ELEMENT_NODE; r = r->next)
+			;
+		if (r != NULL) {
+			char name[256];
+
+			if (r->ns != NULL && r->ns->prefix != NULL)
+				snprintf(name, sizeof(name), "/%s:%s",
+				    r->ns->prefix, r->name);
+			else
+				snprintf(name, sizeof(name), "/%s", r->name);
+			f->root_path = xstrdup(name);
+		}
+	}
+	if ((err = collect_repeats(f, body, f->root_path, cause)) != 0)
 		return err;
 	if ((err = parse_model(f, model, cause)) != 0)
 		return err;
-	if ((err = compile_counts(f, body, NULL, cause)) != 0)
+	if ((err = compile_counts(f, body, f->root_path, cause)) != 0)
 		return err;
 	take_templates(f, xmlDocGetRootElement(f->inst));
 	f->root.kind = FORM_GROUP;
 	f->root.repeat = -1;
-	if ((err = parse_body(f, body, NULL, &f->root.kids, &f->root.nkids,
+	if ((err = parse_body(f, body, f->root_path, &f->root.kids,
+	    &f->root.nkids,
 	    cause)) != 0)
 		return err;
 	default_templates(f);
@@ -1637,6 +1661,7 @@ form_free(struct form *f)
 	free(f->id);
 	free(f->version);
 	free(f->title);
+	free(f->root_path);
 	free(f->prop_deviceid);
 	free(f->prop_username);
 	free(f->prop_email);

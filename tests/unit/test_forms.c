@@ -759,8 +759,8 @@ test_refusals(void)
 	} rows[] = {
 		{ "<a/>", "<bind nodeset=\"/data/a\" calculate=\"pulldata('x', "
 		  "'y', 'z', 'w')\"/>", "", "unsupported function pulldata()" },
-		{ "<a/>", "<bind nodeset=\"/data/b\" type=\"int\"/>", "",
-		  "matches no node" },
+		{ "<a/>", "", "<select1 ref=\"/data/a\"><label>s</label>"
+		  "<itemset/></select1>", "itemset without nodeset" },
 		{ "<a/>", "<bind nodeset=\"/data/a\" relevant=\"1 +\"/>", "",
 		  "at offset" },
 		{ "<a/>", "", "<input ref=\"/data/zz\"><label>z</label></input>",
@@ -808,13 +808,14 @@ test_warnings(void)
 	struct form *f;
 	const char *const *w;
 	size_t n, i;
-	int err = 0, ext = 0, app = 0, enc = 0;
+	int err = 0, ext = 0, app = 0, enc = 0, nowhere = 0;
 
 	f = tf_form("<a/><b/>",
 	    "<instance id=\"ext\" src=\"jr://file/ext.xml\"/>"
 	    "<submission method=\"post\" base64RsaPublicKey=\"AAAA\"/>"
 	    "<bind nodeset=\"/data/a\" type=\"string\"/>"
-	    "<bind nodeset=\"/data/b\" type=\"string\"/>",
+	    "<bind nodeset=\"/data/b\" type=\"string\"/>"
+	    "<bind nodeset=\"/data/typo\" required=\"true()\"/>",
 	    "<input ref=\"/data/a\" appearance=\"ex:org.example.app\">"
 	    "<label>a</label></input>"
 	    "<input ref=\"/data/b\" appearance=\"multiline columns\">"
@@ -826,9 +827,10 @@ test_warnings(void)
 		ext += strstr(w[i], "external instance ext") != NULL;
 		app += strstr(w[i], "ex:org.example.app") != NULL;
 		enc += strstr(w[i], "encrypted") != NULL;
+		nowhere += strstr(w[i], "/data/typo matches no node") != NULL;
 	}
-	TEST_EQ(n, 3); /* multiline/columns are fine */
-	TEST_EQ(ext + app + enc, 3);
+	TEST_EQ(n, 4); /* multiline/columns are fine */
+	TEST_EQ(ext + app + enc + nowhere, 4);
 out:
 	form_free(f);
 	return err;
@@ -887,7 +889,50 @@ out:
 	return err;
 }
 
+/* Older hand-written forms: refs relative to the record root, setvalue
+ * by bind id, a root without id. */
+static int
+test_legacy_shapes(void)
+{
+	static const char xml[] =
+	    "<h:html xmlns=\"http://www.w3.org/2002/xforms\" "
+	    "xmlns:h=\"http://www.w3.org/1999/xhtml\">\n"
+	    "<h:head><h:title>old</h:title><model>\n"
+	    "<instance><rec><Name/><Twice/><Greeting/></rec></instance>\n"
+	    "<bind nodeset=\"Name\" type=\"string\" id=\"nm\"/>\n"
+	    "<bind nodeset=\"Twice\" calculate=\"concat(../Name, ../Name)\"/>\n"
+	    "<bind nodeset=\"Greeting\" id=\"gr\"/>\n"
+	    "<setvalue bind=\"gr\" event=\"odk-instance-first-load\">hi"
+	    "</setvalue>\n"
+	    "</model></h:head><h:body>\n"
+	    "<input ref=\"Name\"><label>Name</label></input>\n"
+	    "<input bind=\"gr\"><label>G</label></input>\n"
+	    "</h:body></h:html>\n";
+	struct form *f = NULL;
+	const char *const *w;
+	char *cause = NULL, *v = NULL;
+	int err = 0;
+
+	TEST_ERR(form_load_mem(xml, strlen(xml), &f, &cause));
+	TEST_STR(form_id(f), "rec");
+	TEST_EQ(form_warnings(f, &w), 1);
+	TEST_TRUE(strstr(w[0], "line 3: the instance root <rec> has no id") !=
+	    NULL);
+	TEST_ERR(form_start(f, &cause));
+	TEST_STR(v = tf_get(f, "/rec/Greeting"), "hi");
+	free(v);
+	v = NULL;
+	TEST_ERR(tf_set(f, "/rec/Name", "ab"));
+	TEST_STR(v = tf_get(f, "/rec/Twice"), "abab");
+out:
+	free(v);
+	free(cause);
+	form_free(f);
+	return err;
+}
+
 TEST_MAIN(
+	{ "legacy_shapes", test_legacy_shapes },
 	{ "input_types", test_input_types },
 	{ "select_trigger_range_note", test_select_trigger_range_note },
 	{ "required_constraint_relevant", test_required_constraint_relevant },
