@@ -1571,6 +1571,52 @@ f_randomize(xmlXPathParserContextPtr c, int nargs)
 	valuePush(c, r);
 }
 
+/* The calendar date of a date or dateTime string (its first 10 chars). */
+static int
+date_part(const char *s, int *y, int *m, int *d)
+{
+	long long days;
+	char buf[11];
+
+	if (strlen(s) < 10)
+		return EINVAL;
+	memcpy(buf, s, 10);
+	buf[10] = '\0';
+	if (xfn_parse_date(buf, &days) != 0)
+		return EINVAL;
+	civil_from_days(days, y, m, d);
+	return 0;
+}
+
+/*
+ * difference-in-months(from, to): whole calendar months from FROM to TO
+ * (a CHT extension used for ages and gestation); "" when either is not a
+ * date.
+ */
+static void
+f_difference_in_months(xmlXPathParserContextPtr c, int nargs)
+{
+	xmlXPathObjectPtr *a;
+	char *s1, *s2;
+	int y1, m1, d1, y2, m2, d2, ok;
+
+	if (!arity(c, nargs, 2, 2))
+		return;
+	a = pop_args(c, 2);
+	s1 = xfn_obj_string(a[0]);
+	s2 = xfn_obj_string(a[1]);
+	free_args(a, 2);
+	ok = date_part(s1, &y1, &m1, &d1) == 0 &&
+	    date_part(s2, &y2, &m2, &d2) == 0;
+	free(s1);
+	free(s2);
+	if (!ok) {
+		push_str(c, "");
+		return;
+	}
+	push_num(c, (y2 - y1) * 12 + (m2 - m1) - (d2 < d1 ? 1 : 0));
+}
+
 /* --- table ---------------------------------------------------------------- */
 
 static const struct {
@@ -1632,6 +1678,7 @@ static const struct {
 	{ "current", f_current },
 	{ "indexed-repeat", f_indexed_repeat },
 	{ "randomize", f_randomize },
+	{ "difference-in-months", f_difference_in_months },
 };
 
 xmlXPathFunction

@@ -240,6 +240,10 @@ static const struct {
 	{ "contains('abc', 'b') and starts-with('abc', 'a')", "", "", "true" },
 	{ "floor(2.7) + ceiling(2.1)", "", "", "5" },
 	{ "sum(/data/a | /data/b)", "2", "3", "5" },
+	{ "difference-in-months('2020-01-15', '2021-03-14')", "", "", "13" },
+	{ "difference-in-months('2020-01-15', '2021-03-15T08:00:00Z')", "", "",
+	  "14" },
+	{ "difference-in-months(/data/a, today())", "x", "", "" },
 	/* trap 10: instance(); trap 5: absolute paths inside predicates */
 	{ "count(instance('list')/root/item)", "", "", "2" },
 	{ "instance('list')/root/item[name = /data/a]/label", "b", "", "B" },
