@@ -729,7 +729,7 @@ ui_run_opts(struct kctx *ctx, const struct ui_opts *opts)
 			dirty = 1;
 	}
 	pop_all(ui);
-	ui_devices_stop(ui);
+	ui_devices_fini(ui);
 	ui_session_lock(ui);
 	ui_restore();
 	log_info("ui stop");

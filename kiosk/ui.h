@@ -291,6 +291,8 @@ enum ui_result ui_vitals_ack_key(struct ui *, enum ui_result done);
 /* --- devices (kiosk/ui_devices.c) --- */
 /* Note which device is configured (for the home screen). */
 void ui_devices_init(struct ui *);
+/* Release the devices when the UI ends. */
+void ui_devices_fini(struct ui *);
 /* Start / stop reading the device for the current visit. */
 void ui_devices_start(struct ui *);
 void ui_devices_stop(struct ui *);

@@ -6,10 +6,10 @@
  * the visit (kiosk/ui_vitals.c).
  *
  * Readings are stored whole with their provenance (kiosk/vitals.c) and
- * then scored.  Today this reads the virtual device
- * ($OUTPOST_VIRTUAL_DEVICE, played from a script by devices/).  USB devices plug in here through
- * usb_list()/driver_match()/dev_open_usb() once they are wired up; the
- * screens need no change for that.
+ * then scored.  The device is the virtual one when $OUTPOST_VIRTUAL_DEVICE
+ * names a script (demos, training, tests), else the first attached USB
+ * device a built-in driver knows (looked for again each time the visit
+ * opens, so a device plugged in later is found).  One device at a time.
  */
 #define LOG_MODULE "ui-dev"
 
@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "devices/device.h"
+#include "devices/driver.h"
 #include "vitals.h"
 #include "log.h"
 #include "str.h"
@@ -44,7 +45,16 @@ struct worker {
 	pthread_t thread;
 	atomic_int stop;
 	int fd; /* write end */
+	const struct driver *drv; /* NULL: the virtual device */
+	struct dev_info info;
 };
+
+/* The USB device found by the last scan (UI thread only). */
+static struct {
+	int found;
+	const struct driver *drv;
+	struct dev_info info;
+} usb;
 
 static void
 post(struct worker *w, const struct dev_event *ev)
@@ -67,7 +77,9 @@ worker_main(void *arg)
 	int err;
 
 	memset(&ev, 0, sizeof(ev));
-	if ((err = dev_open_virtual(&dev, &cause)) != 0) {
+	err = w->drv != NULL ? dev_open_usb(w->drv, &w->info, &dev, &cause)
+	                     : dev_open_virtual(&dev, &cause);
+	if (err != 0) {
 		ev.kind = EV_ERROR;
 		ev.err = err;
 		str_lcpy(ev.text, cause != NULL ? cause : ui_strerror(err),
@@ -110,6 +122,28 @@ worker_main(void *arg)
 	return NULL;
 }
 
+/* Look for the first attached USB device a driver knows. */
+static void
+usb_scan(void)
+{
+	struct dev_info *list = NULL;
+	char *cause = NULL;
+	size_t n = 0, i;
+
+	memset(&usb, 0, sizeof(usb));
+	if (usb_list(&list, &n, &cause) != 0) {
+		log_info("no USB listing: %s", cause != NULL ? cause : "?");
+		free(cause);
+		return;
+	}
+	for (i = 0; i < n && !usb.found; i++)
+		if ((usb.drv = driver_match(&list[i])) != NULL) {
+			usb.info = list[i];
+			usb.found = 1;
+		}
+	free(list);
+}
+
 void
 ui_devices_init(struct ui *ui)
 {
@@ -118,6 +152,13 @@ ui_devices_init(struct ui *ui)
 	if (v != NULL && v[0] != '\0') {
 		ui->dev_state = UI_DEV_IDLE;
 		str_lcpy(ui->dev_name, "virtual", sizeof(ui->dev_name));
+		return;
+	}
+	usb_scan();
+	if (usb.found) {
+		ui->dev_state = UI_DEV_IDLE;
+		str_lcpy(
+		    ui->dev_name, driver_name(usb.drv), sizeof(ui->dev_name));
 	} else {
 		ui->dev_state = UI_DEV_NONE;
 		ui->dev_name[0] = '\0';
@@ -125,12 +166,25 @@ ui_devices_init(struct ui *ui)
 }
 
 void
+ui_devices_fini(struct ui *ui)
+{
+	ui_devices_stop(ui);
+	if (getenv("OUTPOST_VIRTUAL_DEVICE") == NULL)
+		usb_shutdown();
+}
+
+void
 ui_devices_start(struct ui *ui)
 {
 	struct worker *w;
 
-	if (ui->dev_worker != NULL || ui->dev_state == UI_DEV_NONE)
+	if (ui->dev_worker != NULL)
 		return;
+	if (strcmp(ui->dev_name, "virtual") != 0) {
+		ui_devices_init(ui); /* a device may have been plugged in */
+		if (ui->dev_state == UI_DEV_NONE)
+			return;
+	}
 	if (pipe2(ui->dev_pipe, O_CLOEXEC) != 0) {
 		log_warn("pipe");
 		ui->dev_pipe[0] = ui->dev_pipe[1] = -1;
@@ -139,6 +193,10 @@ ui_devices_start(struct ui *ui)
 	w = xcalloc(1, sizeof(*w));
 	atomic_init(&w->stop, 0);
 	w->fd = ui->dev_pipe[1];
+	if (strcmp(ui->dev_name, "virtual") != 0) {
+		w->drv = usb.drv;
+		w->info = usb.info;
+	}
 	if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
 		log_warnx("cannot start the device thread");
 		close(ui->dev_pipe[0]);

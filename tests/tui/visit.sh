@@ -10,6 +10,11 @@ start "$KIOSK" --data "$NODE" ui --idle-lock 0
 
 unlock
 expect_screen visit-home "Unlocked. Welcome, admin."
+# every screen lists its keys on F1; any key closes the list
+keys F1
+expect_screen visit-help "Keys on this screen (Home)"
+keys Space
+wait_gone "Keys on this screen"
 
 # register: names, sex, no birth date (the screen would age each year)
 keys F4
