@@ -635,6 +635,76 @@ in_subtree(xmlNodePtr top, xmlNodePtr n)
 	return 0;
 }
 
+/*
+ * Values of non-relevant questions read as empty, as in JavaRosa: the
+ * value moves into an ox:stash attribute while the node is not relevant
+ * and comes back when it is again (calculated nodes are recomputed
+ * instead).  Non-relevant nodes leave the submission, so stashes never
+ * do.  Returns 1 when a value changed (paths added to D).
+ */
+#define STASH "stash"
+
+static xmlNsPtr
+stash_ns(struct form *f)
+{
+	xmlNodePtr root = xmlDocGetRootElement(f->inst);
+	xmlNsPtr ns = xmlSearchNsByHref(f->inst, root, (const xmlChar *)XPR_NS);
+
+	if (ns == NULL)
+		ns = xmlNewNs(root, (const xmlChar *)XPR_NS,
+		    (const xmlChar *)XPR_PREFIX);
+	return ns;
+}
+
+static int
+apply_relevance(struct form *f, xmlNodePtr n, int parent_rel,
+    struct dirty *d)
+{
+	struct bind *b = form_bind_for(f, n);
+	xmlChar *st;
+	xmlNodePtr c;
+	char *v, *cur;
+	int rel, changed = 0;
+
+	rel = parent_rel && (b == NULL || b->relevant == NULL ||
+	    eval_bool(f, b->relevant, n, 1));
+	if (!is_leaf(n)) {
+		for (c = n->children; c != NULL; c = c->next)
+			if (c->type == XML_ELEMENT_NODE)
+				changed |= apply_relevance(f, c, rel, d);
+		return changed;
+	}
+	st = xmlGetNsProp(n, (const xmlChar *)STASH, (const xmlChar *)XPR_NS);
+	cur = form_node_value(n);
+	if (!rel) {
+		/* keep what was there (or was set meanwhile), read as empty */
+		if (st == NULL || *cur != '\0') {
+			xmlSetNsProp(n, stash_ns(f), (const xmlChar *)STASH,
+			    (const xmlChar *)(*cur != '\0' || st == NULL ? cur :
+			    (const char *)st));
+			if (*cur != '\0') {
+				form_node_set_text(n, "");
+				dirty_add(d, form_node_info(f, n)->gpath);
+				changed = 1;
+			}
+		}
+	} else if (st != NULL) {
+		xmlUnsetNsProp(n, stash_ns(f), (const xmlChar *)STASH);
+		v = b != NULL && b->calculate != NULL ?
+		    typed_result(f, b->calculate, n, b->type) :
+		    xstrdup((const char *)st);
+		if (strcmp(cur, v) != 0) {
+			form_node_set_text(n, v);
+			dirty_add(d, form_node_info(f, n)->gpath);
+			changed = 1;
+		}
+		free(v);
+	}
+	free(cur);
+	xmlFree(st);
+	return changed;
+}
+
 enum recalc_mode {
 	RECALC_ALL,      /* new record: everything */
 	RECALC_RESTORE,  /* draft reopened: keep volatile values */
@@ -682,6 +752,9 @@ recalc(struct form *f, enum recalc_mode mode, struct dirty *dirty)
 			for (j = 0; j < cnt; j++) {
 				if (!run && !in_subtree(f->fresh, nodes[j]))
 					continue;
+				/* recomputed when it becomes relevant again */
+				if (!form_node_relevant(f, nodes[j]))
+					continue;
 				v = typed_result(f, b->calculate, nodes[j],
 				    b->type);
 				old = form_node_value(nodes[j]);
@@ -698,6 +771,8 @@ recalc(struct form *f, enum recalc_mode mode, struct dirty *dirty)
 			free(nodes);
 		}
 		if (sync_counts(f, &next))
+			changed = 1;
+		if (apply_relevance(f, xmlDocGetRootElement(f->inst), 1, &next))
 			changed = 1;
 		if (!changed)
 			break;

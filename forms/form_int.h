@@ -172,5 +172,6 @@ xmlNodePtr form_resolve(struct form *, const char *path);
 int form_recalc_all(struct form *, int include_volatile);
 char *form_label_text(struct form *, const struct label *, xmlNodePtr);
 void form_strip_instance(xmlNodePtr);
+void form_drop_unused_ns(xmlNodePtr);
 
 #endif

@@ -67,6 +67,7 @@ submission(struct form *f, char **xml)
 		return EINVAL;
 	copy = xmlCopyDoc(f->inst, 1);
 	prune(f, root, xmlDocGetRootElement(copy));
+	form_drop_unused_ns(xmlDocGetRootElement(copy));
 	*xml = dump(copy);
 	xmlFreeDoc(copy);
 	return 0;

@@ -1073,9 +1073,9 @@ ns_used(xmlNodePtr n, xmlNsPtr ns)
 }
 
 /* Drop declarations on N that nothing below uses (jr: after jr:template
- * is gone), so new repeat instances serialise like the first one. */
-static void
-drop_unused_decls(xmlNodePtr n)
+ * is gone, ox: when no stash is left), so records serialise cleanly. */
+void
+form_drop_unused_ns(xmlNodePtr n)
 {
 	xmlNsPtr *pp, ns;
 	xmlNodePtr saved_next = n->next;
@@ -1114,7 +1114,7 @@ take_templates(struct form *f, xmlNodePtr n)
 				xmlUnsetNsProp(copy, xmlSearchNsByHref(
 				    f->tmpl_doc, copy, (const xmlChar *)NS_JR),
 				    (const xmlChar *)"template");
-				drop_unused_decls(copy);
+				form_drop_unused_ns(copy);
 				xmlAddChild(xmlDocGetRootElement(f->tmpl_doc),
 				    copy);
 				f->repeats[i].tmpl = copy;

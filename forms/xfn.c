@@ -311,8 +311,9 @@ xfn_today(char buf[16])
 	struct tm tm;
 
 	localtime_r(&t, &tm);
-	snprintf(buf, 16, "%04d-%02d-%02d", (tm.tm_year + 1900) % 10000,
-	    tm.tm_mon + 1, tm.tm_mday);
+	snprintf(buf, 16, "%04u-%02u-%02u",
+	    (unsigned)(tm.tm_year + 1900) % 10000u,
+	    (unsigned)(tm.tm_mon + 1) % 13u, (unsigned)tm.tm_mday % 32u);
 }
 
 void

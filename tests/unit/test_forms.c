@@ -241,7 +241,7 @@ test_required_constraint_relevant(void)
 	char *cause = NULL, *xml = NULL, *v = NULL;
 	int err = 0;
 
-	f = tf_form("<age/><sex/><preg><weeks/><edd/></preg><comment/>",
+	f = tf_form("<age/><sex/><preg><weeks/><edd/></preg><comment/><wk/>",
 	    "<bind nodeset=\"/data/age\" type=\"int\" required=\"true()\" "
 	    "jr:requiredMsg=\"Age is required\" constraint=\". &gt;= 0 and "
 	    ". &lt;= 120\" jr:constraintMsg=\"Age 0-120\"/>"
@@ -253,7 +253,9 @@ test_required_constraint_relevant(void)
 	    "<bind nodeset=\"/data/preg/edd\" type=\"date\" readonly=\"true()\" "
 	    "calculate=\"date(today() + (40 - /data/preg/weeks) * 7)\"/>"
 	    "<bind nodeset=\"/data/comment\" type=\"string\" "
-	    "constraint=\"string-length(.) &gt; 3\"/>",
+	    "constraint=\"string-length(.) &gt; 3\"/>"
+	    "<bind nodeset=\"/data/wk\" type=\"string\" "
+	    "calculate=\"/data/preg/weeks\"/>",
 	    "<input ref=\"/data/age\"><label>Age</label></input>"
 	    "<select1 ref=\"/data/sex\"><label>Sex</label>"
 	    "<item><label>F</label><value>f</value></item>"
@@ -325,7 +327,19 @@ test_required_constraint_relevant(void)
 	TEST_ERR(form_finalize(f, &xml, &cause));
 	TEST_TRUE(strstr(xml, "<preg") == NULL);
 	TEST_TRUE(strstr(xml, "<comment/>") != NULL); /* empty kept */
+	TEST_TRUE(strstr(xml, "stash") == NULL && strstr(xml, "xmlns") == NULL);
+	/* ... and read as empty (JavaRosa), kept aside, back when relevant */
+	TEST_STR(v = tf_get(f, "/data/preg/weeks"), "");
+	free(v);
+	v = NULL;
+	TEST_STR(v = tf_get(f, "/data/wk"), "");
+	free(v);
+	v = NULL;
+	TEST_ERR(tf_set(f, "/data/sex", "f"));
 	TEST_STR(v = tf_get(f, "/data/preg/weeks"), "30");
+	free(v);
+	v = NULL;
+	TEST_STR(v = tf_get(f, "/data/wk"), "30");
 out:
 	free(v);
 	free(xml);
