@@ -447,7 +447,7 @@ static uint16_t
 ph_config(struct dev *d, struct phdc *p, struct rd *r, uint16_t *report_id)
 {
 	struct rd attrs, val;
-	struct ph_obj *o;
+	struct ph_obj scratch, *o = &scratch;
 	uint16_t count, cls, nattr, id, len, k, n;
 	size_t i, j, known = 0;
 
@@ -457,7 +457,6 @@ ph_config(struct dev *d, struct phdc *p, struct rd *r, uint16_t *report_id)
 	p->nobj = 0;
 	for (i = 0; i < count && !r->bad; i++) {
 		cls = rd_u16(r);
-		o = &p->obj[p->nobj];
 		memset(o, 0, sizeof(*o));
 		o->handle = rd_u16(r);
 		nattr = rd_u16(r);
@@ -477,7 +476,8 @@ ph_config(struct dev *d, struct phdc *p, struct rd *r, uint16_t *report_id)
 			case MDC_ATTR_ID_PHYSIO_LIST:
 				n = rd_u16(&val);
 				(void)rd_u16(&val);
-				for (k = 0; k < n && k < nitems(o->physio); k++)
+				for (k = 0; k < n &&
+				    o->nphysio < nitems(o->physio); k++)
 					o->physio[o->nphysio++] = rd_u16(&val);
 				break;
 			case MDC_ATTR_ATTRIBUTE_VAL_MAP:
@@ -500,7 +500,7 @@ ph_config(struct dev *d, struct phdc *p, struct rd *r, uint16_t *report_id)
 		}
 		if (cls != MDC_MOC_VMO_METRIC_NU || p->nobj >= PH_OBJS)
 			continue;
-		p->nobj++;
+		p->obj[p->nobj++] = *o;
 		if (o->nphysio > 0) {
 			for (k = 0; k < o->nphysio; k++)
 				if (ph_metric(o->physio[k], o->unit) != NULL)
