@@ -1,0 +1,94 @@
+#!/bin/sh
+# bench/sync: the figures of issue 5 / research/perf-reliability.md §9.1-9.2
+# for the sync path, on this machine, with the release build.
+#
+#   1. a seeded clinic day (60 encounters: each an encounter record and 7
+#      vitals as observations, NEWS2 red flags as alerts; plus 20 new
+#      patients) pushed on loopback: bytes per encounter (goal <= 512) and
+#      HTTP requests (goal <= 2);
+#   2. the same day through tests/tools/faultproxy at 50 kbit/s each way,
+#      300 ms each way (600 ms RTT) and 10% of packets stalled 1 s
+#      (goal: median <= 20 s), RUNS times with different seeds;
+#   3. server durable records/s with KIOSKS concurrent simulated kiosks
+#      (bench/sync_load; goal >= 10,000) and the server's peak RSS.
+#
+# Usage: sh bench/sync.sh   (OUTPOST_BUILD=build by default; RUNS=5,
+# KIOSKS=50, LOAD_SECONDS=10, RECORDS_PER_PUSH=100)
+set -u
+B=${OUTPOST_BUILD:-build}
+RUNS=${RUNS:-5}
+KIOSKS=${KIOSKS:-50}
+LOAD_SECONDS=${LOAD_SECONDS:-10}
+RPP=${RECORDS_PER_PUSH:-100}
+for p in "$B/sync-server" "$B/kiosk" "$B/tests/tools/faultproxy" \
+    "$B/bench/sync_load"; do
+	[ -x "$p" ] || { echo "bench/sync: build $p first (make bench)" >&2; exit 1; }
+done
+T=$(mktemp -d /tmp/outpost-bench-sync.XXXXXX)
+PIDS=""
+trap 'for p in $PIDS; do kill $p 2>/dev/null; done; wait 2>/dev/null; rm -rf "$T"' EXIT
+PASS=bench-passphrase
+
+kiosk() { _k=$1; shift; printf '%s\n%s\n' "$PASS" "$PASS" |
+    "$B/kiosk" --data "$T/$_k" --passphrase-fd 0 "$@"; }
+field() { echo "$1" | sed -n "s/.*$2.*/\1/p"; }
+
+"$B/sync-server" --data "$T/srv" --listen 127.0.0.1:0 --port-file "$T/port" \
+    --log "$T/srv.log" --max-per-ip 256 &
+SRV=$!
+PIDS="$PIDS $SRV"
+while [ ! -s "$T/port" ]; do sleep 0.05; done
+PORT=$(cat "$T/port")
+
+day() { # name url seed -> $OUT
+	kiosk "$1" init --kdf-ms 5 >/dev/null 2>&1
+	kiosk "$1" seed --patients 20 --encounters 60 --seed "$3" >/dev/null
+	# a region of its own: the figures are the day's push, nothing to pull
+	tok=$("$B/sync-server" --data "$T/srv" admin enroll-token --role clinic \
+	    --region "bench-$1" --facility f)
+	kiosk "$1" enroll --server "$2" --token "$tok" >/dev/null
+	OUT=$(kiosk "$1" sync --once)
+}
+
+echo "== 1. clinic day on loopback (60 encounters, 20 new patients)"
+day d0 "http://127.0.0.1:$PORT" 1
+up=$(field "$OUT" ' \([0-9]*\) bytes up')
+down=$(field "$OUT" ' \([0-9]*\) down')
+req=$(field "$OUT" ' \([0-9]*\) requests')
+changes=$(field "$OUT" 'pushed \([0-9]*\) ')
+echo "$OUT"
+echo "changes=$changes requests=$req bytes_up=$up bytes_down=$down" \
+    "bytes_per_encounter=$(( (up + down) / 60 )) (goal <= 512; HTTP headers" \
+    "and bodies, not TCP/IP)"
+
+echo "== 2. the same day at 50 kbit/s, 600 ms RTT, 10% of packets stalled 1 s"
+i=1
+: >"$T/times"
+while [ $i -le "$RUNS" ]; do
+	rm -f "$T/pport"
+	"$B/tests/tools/faultproxy" --listen 127.0.0.1:0 --port-file "$T/pport" \
+	    --target "127.0.0.1:$PORT" --rate 50000 --latency 300 \
+	    --stall-prob 0.1 --stall-ms 1000 --seed "$i" 2>/dev/null &
+	PX=$!
+	PIDS="$PIDS $PX"
+	while [ ! -s "$T/pport" ]; do sleep 0.05; done
+	day "r$i" "http://127.0.0.1:$(cat "$T/pport")" "$((i + 10))"
+	ms=$(field "$OUT" ' \([0-9]*\) ms')
+	echo "run $i (seed $i): $OUT"
+	echo "$ms" >>"$T/times"
+	kill "$PX" 2>/dev/null
+	wait "$PX" 2>/dev/null
+	i=$((i + 1))
+done
+sort -n "$T/times" | awk -v n="$RUNS" '{ v[NR] = $1 }
+    END { printf "day_sync_ms median=%d min=%d max=%d over %d runs (goal median <= 20000)\n",
+        v[int((n + 1) / 2)], v[1], v[n], n }'
+
+echo "== 3. $KIOSKS concurrent kiosks pushing $RPP records per request for ${LOAD_SECONDS}s"
+"$B/bench/sync_load" "http://127.0.0.1:$PORT" "$B/sync-server" "$T/srv" \
+    "$KIOSKS" "$LOAD_SECONDS" "$RPP"
+echo "server_peak_rss_kb=$(sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' /proc/$SRV/status)" \
+    "(goal >= 10000 records/s; the load generator shares the 2 cores)"
+kill "$SRV"
+wait "$SRV" 2>/dev/null
+grep "commits carried" "$T/srv.log" | sed 's/^.*store_sqlite: /server: /'
