@@ -8,6 +8,7 @@
  */
 #define LOG_MODULE "test_sync_api"
 
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,7 +35,7 @@ struct fix {
 };
 
 static int
-fix_start(struct fix *f)
+fix_start_cfg(struct fix *f, unsigned timeout_s, unsigned per_ip)
 {
 	struct server_config cfg;
 	int err;
@@ -50,12 +51,18 @@ fix_start(struct fix *f)
 	cfg.listen = "127.0.0.1:0";
 	cfg.threads = 2;
 	cfg.max_conns = 64;
-	cfg.max_per_ip = 64;
-	cfg.timeout_s = 5;
+	cfg.max_per_ip = per_ip;
+	cfg.timeout_s = timeout_s;
 	if ((err = httpd_start(&f->srv, &cfg)) != 0)
 		return err;
 	f->port = f->srv.port;
 	return 0;
+}
+
+static int
+fix_start(struct fix *f)
+{
+	return fix_start_cfg(f, 5, 64);
 }
 
 static void
@@ -759,8 +766,101 @@ out:
 	return err;
 }
 
+static int
+tcp_open(unsigned port)
+{
+	struct sockaddr_in sa;
+	int fd;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) == -1)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Wait up to MS for FD to be closed by the peer: 1 closed, 0 still open. */
+static int
+closed_within(int fd, int ms)
+{
+	struct pollfd p = { fd, POLLIN, 0 };
+	char c;
+
+	if (poll(&p, 1, ms) <= 0)
+		return 0;
+	return recv(fd, &c, 1, MSG_DONTWAIT) <= 0;
+}
+
+/* A client that starts a request and goes silent is dropped after the
+ * timeout, while others are served meanwhile. */
+static int
+test_slow_client_dropped(void)
+{
+	static const char part[] = "POST /v1/push HTTP/1.1\r\nHost: x\r\n";
+	struct fix f;
+	struct tresp r;
+	int fd = -1, err = 0;
+
+	memset(&r, 0, sizeof(r));
+	TEST_ERR(fix_start_cfg(&f, 2, 64));
+	TEST_TRUE((fd = tcp_open(f.port)) != -1);
+	TEST_EQ(send(fd, part, sizeof(part) - 1, MSG_NOSIGNAL),
+	    (long long)(sizeof(part) - 1));
+	TEST_ERR(http_do(f.port, "GET", "/v1/health", NULL, NULL, 0, &r));
+	TEST_EQ(r.status, 200);
+	TEST_EQ(closed_within(fd, 300), 0); /* not yet */
+	TEST_EQ(closed_within(fd, 6000), 1); /* dropped */
+out:
+	if (fd != -1)
+		close(fd);
+	tresp_clear(&r);
+	fix_stop(&f);
+	return err;
+}
+
+/* Connections per client address are limited; the others stay served. */
+static int
+test_per_ip_limit(void)
+{
+	struct fix f;
+	struct tresp r;
+	int fds[5], i, err = 0;
+
+	memset(&r, 0, sizeof(r));
+	for (i = 0; i < 5; i++)
+		fds[i] = -1;
+	TEST_ERR(fix_start_cfg(&f, 5, 4));
+	for (i = 0; i < 5; i++)
+		TEST_TRUE((fds[i] = tcp_open(f.port)) != -1);
+	/* the fifth is accepted by the kernel and closed by the server */
+	TEST_EQ(closed_within(fds[4], 2000), 1);
+	for (i = 0; i < 4; i++) {
+		TEST_EQ(closed_within(fds[i], 10), 0);
+		close(fds[i]);
+		fds[i] = -1;
+	}
+	usleep(200000);
+	TEST_ERR(http_do(f.port, "GET", "/v1/health", NULL, NULL, 0, &r));
+	TEST_EQ(r.status, 200);
+out:
+	for (i = 0; i < 5; i++)
+		if (fds[i] != -1)
+			close(fds[i]);
+	tresp_clear(&r);
+	fix_stop(&f);
+	return err;
+}
+
 TEST_MAIN({ "health", test_health }, { "enroll", test_enroll },
     { "push_exactly_once", test_push_exactly_once },
     { "auth_errors", test_auth_errors }, { "bad_input", test_bad_input },
     { "pull_scope", test_pull_scope }, { "blob_resume", test_blob_resume },
-    { "deflate", test_deflate })
+    { "deflate", test_deflate },
+    { "slow_client_dropped", test_slow_client_dropped },
+    { "per_ip_limit", test_per_ip_limit })
