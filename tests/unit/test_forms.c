@@ -903,6 +903,44 @@ out:
 	return err;
 }
 
+static int
+test_readonly_inherited_noaddremove(void)
+{
+	struct form *f;
+	struct form_prompt *p = NULL, *q;
+	size_t n = 0;
+	int err = 0, idx;
+
+	f = tf_form("<lock/><g><x/></g><r><y/></r>",
+	    "<bind nodeset=\"/data/lock\" type=\"string\"/>"
+	    "<bind nodeset=\"/data/g\" readonly=\"/data/lock = 'yes'\"/>"
+	    "<bind nodeset=\"/data/g/x\" type=\"string\"/>"
+	    "<bind nodeset=\"/data/r/y\" type=\"string\"/>",
+	    "<input ref=\"/data/lock\"><label>l</label></input>"
+	    "<group ref=\"/data/g\"><input ref=\"x\"><label>x</label></input>"
+	    "</group>"
+	    "<repeat nodeset=\"/data/r\" jr:noAddRemove=\"true()\">"
+	    "<input ref=\"y\"><label>y</label></input></repeat>");
+	TEST_TRUE(f != NULL);
+	TEST_ERR(tf_set(f, "/data/g/x", "before"));
+	TEST_ERR(tf_set(f, "/data/lock", "yes"));
+	/* readonly on the group reaches its children */
+	TEST_EQ(tf_set(f, "/data/g/x", "after"), EPERM);
+	TEST_ERR(form_prompts(f, &p, &n));
+	TEST_TRUE((q = prompt_at(p, n, "/data/g/x")) != NULL);
+	TEST_EQ(q->kind, FORM_NOTE);
+	TEST_TRUE((q = prompt_at(p, n, "/data/r")) != NULL);
+	TEST_TRUE(!q->can_add && !q->can_remove);
+	TEST_EQ(form_repeat_add(f, "/data/r", &idx), EPERM);
+	TEST_EQ(form_repeat_remove(f, "/data/r[1]"), EPERM);
+	TEST_ERR(tf_set(f, "/data/r[1]/y", "ok"));
+	TEST_EQ(form_repeat_add(f, "/data/nothing", &idx), ENOENT);
+out:
+	form_prompts_free(p, n);
+	form_free(f);
+	return err;
+}
+
 /* Older hand-written forms: refs relative to the record root, setvalue
  * by bind id, a root without id. */
 static int
@@ -947,6 +985,8 @@ out:
 
 TEST_MAIN(
 	{ "legacy_shapes", test_legacy_shapes },
+	{ "readonly_inherited_noaddremove",
+	  test_readonly_inherited_noaddremove },
 	{ "input_types", test_input_types },
 	{ "select_trigger_range_note", test_select_trigger_range_note },
 	{ "required_constraint_relevant", test_required_constraint_relevant },
