@@ -77,7 +77,7 @@ FUZZ_REPLAYS  := $(patsubst tests/fuzz/%_fuzzer.c,$(BUILD)/fuzz/%_replay,$(FUZZ_
 BENCH_PROGS   := $(patsubst %.c,$(BUILD)/%,$(filter-out bench/store.c,$(wildcard bench/*.c))) \
                  $(BUILD)/bench/store_sqlcipher $(BUILD)/bench/store_plain
 
-.PHONY: all check test-progs demo lint fmt fuzz bench deps deps-check clean
+.PHONY: all check check-faults test-progs demo lint fmt fuzz bench deps deps-check clean
 
 all: $(PROGS)
 
@@ -167,6 +167,14 @@ deps:
 check: deps-check
 	@$(MAKE) --no-print-directory BUILD=build/san SANITIZE=address,undefined OPT="-O1 -g" test-progs
 	@OUTPOST_BUILD=build/san tests/run.sh
+
+# The long sync fault sweeps (issue 5): >= 100 connection cuts, kiosk
+# kills and server kills, each converging exactly once.  CI runs it too.
+check-faults: deps-check
+	@$(MAKE) --no-print-directory BUILD=build/san SANITIZE=address,undefined OPT="-O1 -g" test-progs
+	@for t in cut kill_kiosk kill_server; do \
+	  OUTPOST_BUILD=build/san OUTPOST_FAULT_N=$${OUTPOST_FAULT_N:-120} sh tests/sync/$$t.sh || exit 1; \
+	done
 
 demo: deps-check
 	@$(MAKE) --no-print-directory all
