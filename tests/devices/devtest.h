@@ -17,6 +17,7 @@ struct collect {
 	size_t n;
 	unsigned bad, rejected;
 	char serial[64], firmware[64];
+	unsigned transfers; /* before close */
 };
 
 static inline void
@@ -44,8 +45,20 @@ collect_bad(void *arg, const char *why)
  * (or left some of it unused), else 0.
  */
 static inline int
+devtest_run_faulty(const struct driver *drv, const char *text,
+    struct collect *c, int *last_err, unsigned fail_at);
+
+static inline int
 devtest_run(const struct driver *drv, const char *text, struct collect *c,
     int *last_err)
+{
+	return devtest_run_faulty(drv, text, c, last_err, 0);
+}
+
+/* The same, with the FAIL_AT-th transfer failing with EIO (0: none). */
+static inline int
+devtest_run_faulty(const struct driver *drv, const char *text,
+    struct collect *c, int *last_err, unsigned fail_at)
 {
 	struct dev_reading r;
 	struct script *s;
@@ -55,6 +68,8 @@ devtest_run(const struct driver *drv, const char *text, struct collect *c,
 
 	memset(c, 0, sizeof(*c));
 	s = script_new(text);
+	if (fail_at != 0)
+		script_fail_at(s, fail_at, EIO);
 	d = dev_new(drv, &script_transport, s, NULL);
 	dev_set_bad_cb(d, collect_bad, c);
 	if ((err = dev_start(d, &cause)) != 0) {
@@ -78,7 +93,10 @@ devtest_run(const struct driver *drv, const char *text, struct collect *c,
 	}
 	*last_err = err;
 	err = 0;
+	c->transfers = script_transfers(s);
 	dev_close(d);
+	if (fail_at != 0)
+		goto out; /* the rest of the script is moot */
 	if (script_error(s) != NULL) {
 		fprintf(stderr, "  script: %s\n", script_error(s));
 		err = EIO;
@@ -90,6 +108,35 @@ out:
 	script_free(s);
 	free(cause);
 	return err;
+}
+
+/*
+ * Fail each transfer of the session TEXT in turn (the session ends with
+ * CLEAN_END, ENODATA or ETIMEDOUT, when nothing fails).  Every run must
+ * end with another error, never as a complete session, and leak nothing
+ * (LeakSanitizer).
+ */
+static inline int
+devtest_fault_loop(const struct driver *drv, const char *text, int clean_end)
+{
+	struct collect c;
+	unsigned n, total;
+	int last;
+
+	if (devtest_run(drv, text, &c, &last) != 0 || last != clean_end) {
+		fprintf(stderr, "  fault loop: the clean run failed\n");
+		return EIO;
+	}
+	total = c.transfers;
+	for (n = 1; n <= total; n++) {
+		devtest_run_faulty(drv, text, &c, &last, n);
+		if (last == clean_end || last == 0) {
+			fprintf(stderr, "  fault loop: transfer %u of %u failed "
+			    "unnoticed\n", n, total);
+			return EIO;
+		}
+	}
+	return 0;
 }
 
 /* Decode the hex capture HEX with DRV into C. */

@@ -116,9 +116,22 @@ out:
 	return err;
 }
 
+static int
+test_fault_loop(void)
+{
+	int err = 0;
+
+	TEST_ERR(devtest_fault_loop(&drv_contec_cms50_hid, HID_OPEN
+	    "< eb000618030ceb0104515f7f001feb000618030c *64\n"
+	    "> 9b7f1a *64\n", ETIMEDOUT));
+out:
+	return err;
+}
+
 TEST_MAIN(
 	{ "live_capture", test_live_capture },
 	{ "edge_cases", test_edge_cases },
 	{ "not_an_oximeter", test_not_an_oximeter },
 	{ "decode", test_decode },
+	{ "fault_loop", test_fault_loop },
 )

@@ -162,10 +162,22 @@ out:
 	return err;
 }
 
+static int
+test_fault_loop(void)
+{
+	int err = 0;
+
+	TEST_ERR(devtest_fault_loop(&drv_ascensia_contour, CT_OPEN CT_RECORDS,
+	    ENODATA));
+out:
+	return err;
+}
+
 TEST_MAIN(
 	{ "session", test_session },
 	{ "link_trouble", test_link_trouble },
 	{ "empty_log", test_empty_log },
 	{ "not_a_meter", test_not_a_meter },
 	{ "decode", test_decode },
+	{ "fault_loop", test_fault_loop },
 )

@@ -141,10 +141,23 @@ out:
 	return err;
 }
 
+static int
+test_fault_loop(void)
+{
+	int err = 0;
+
+	TEST_ERR(devtest_fault_loop(&drv_omron_hem790it, OM_MODE OM_CLEAR OM_GDC
+	    "< 07 4f4b00000a0001\n< 01 0b *8\n" OM_GME("00") REC_DOC OM_END,
+	    ENODATA));
+out:
+	return err;
+}
+
 TEST_MAIN(
 	{ "doc_exchange", test_doc_exchange },
 	{ "empty_log", test_empty_log },
 	{ "flags_xor_and_retry", test_flags_xor_and_retry },
 	{ "silent_monitor", test_silent_monitor },
 	{ "decode", test_decode },
+	{ "fault_loop", test_fault_loop },
 )

@@ -199,6 +199,17 @@ out:
 	return err;
 }
 
+static int
+test_fault_loop(void)
+{
+	int err = 0;
+
+	TEST_ERR(devtest_fault_loop(&drv_phdc_11073, BP_AARQ AARE("0003")
+	    BP_CONFIG BP_CONFIG_OK BP_SCAN BP_RESPONSE RLRQ RLRE, ENODATA));
+out:
+	return err;
+}
+
 TEST_MAIN(
 	{ "oximeter_0190", test_oximeter_0190 },
 	{ "oximeter_0191_timestamps", test_oximeter_0191_timestamps },
@@ -206,4 +217,5 @@ TEST_MAIN(
 	{ "edge_cases", test_edge_cases },
 	{ "unsupported_config", test_unsupported_config },
 	{ "decode", test_decode },
+	{ "fault_loop", test_fault_loop },
 )
