@@ -55,7 +55,7 @@ form_node_gpath(xmlNodePtr n)
 	int k = 0, i;
 
 	for (; n != NULL && n->type == XML_ELEMENT_NODE && k < MAX_DEPTH;
-	    n = n->parent)
+	     n = n->parent)
 		chain[k++] = n;
 	out = xstrdup("");
 	for (i = k - 1; i >= 0; i--) {
@@ -85,8 +85,8 @@ sibling_index(xmlNodePtr n)
 	int k = 1;
 
 	for (s = n->prev; s != NULL; s = s->prev)
-		if (s->type == XML_ELEMENT_NODE && xmlStrEqual(s->name, n->name) &&
-		    s->ns == n->ns)
+		if (s->type == XML_ELEMENT_NODE &&
+		    xmlStrEqual(s->name, n->name) && s->ns == n->ns)
 			k++;
 	return k;
 }
@@ -99,7 +99,7 @@ form_node_path(struct form *f, xmlNodePtr n)
 	int k = 0, i;
 
 	for (; n != NULL && n->type == XML_ELEMENT_NODE && k < MAX_DEPTH;
-	    n = n->parent)
+	     n = n->parent)
 		chain[k++] = n;
 	out = xstrdup("");
 	for (i = k - 1; i >= 0; i--) {
@@ -233,8 +233,8 @@ form_node_info(struct form *f, xmlNodePtr n)
 			pi->bind = &f->binds[i];
 			break;
 		}
-	f->pinfos = xreallocarray(f->pinfos, f->npinfos + 1,
-	    sizeof(*f->pinfos));
+	f->pinfos =
+	    xreallocarray(f->pinfos, f->npinfos + 1, sizeof(*f->pinfos));
 	f->pinfos[f->npinfos++] = pi;
 	n->_private = pi;
 	return pi;
@@ -263,7 +263,8 @@ form_node_set_text(xmlNodePtr n, const char *v)
 
 	for (c = n->children; c != NULL; c = next) {
 		next = c->next;
-		if (c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE) {
+		if (c->type == XML_TEXT_NODE ||
+		    c->type == XML_CDATA_SECTION_NODE) {
 			xmlUnlinkNode(c);
 			xmlFreeNode(c);
 		}
@@ -294,7 +295,7 @@ set_context(struct form *f, xmlNodePtr n)
 
 	f->env.nrep = 0;
 	for (a = n; a != NULL && a->type == XML_ELEMENT_NODE && k < MAX_DEPTH;
-	    a = a->parent)
+	     a = a->parent)
 		chain[k++] = a;
 	for (i = k - 1; i >= 0 && f->env.nrep < XFN_MAXREP; i--)
 		if (form_node_info(f, chain[i])->repeat >= 0)
@@ -352,8 +353,7 @@ eval_string(struct form *f, struct cexpr *e, xmlNodePtr n)
 
 /* A calculated value converted to the bind's type (JavaRosa casts). */
 static char *
-typed_result(struct form *f, struct cexpr *e, xmlNodePtr n,
-    enum form_type t)
+typed_result(struct form *f, struct cexpr *e, xmlNodePtr n, enum form_type t)
 {
 	xmlXPathObjectPtr o = eval(f, e, n);
 	char buf[64], *s;
@@ -442,7 +442,8 @@ render_text(struct form *f, const struct text *t, xmlNodePtr ctx)
 		int sp = 0;
 
 		for (; *r != '\0'; r++) {
-			if (*r == ' ' || *r == '\t' || *r == '\n' || *r == '\r') {
+			if (*r == ' ' || *r == '\t' || *r == '\n' ||
+			    *r == '\r') {
 				sp = 1;
 				continue;
 			}
@@ -502,8 +503,8 @@ choices_free(struct form_choice *c, size_t n)
 }
 
 static size_t
-control_choices(struct form *f, struct control *c, xmlNodePtr n,
-    struct form_choice **out)
+control_choices(
+    struct form *f, struct control *c, xmlNodePtr n, struct form_choice **out)
 {
 	xmlXPathObjectPtr o;
 	xmlNodeSetPtr ns;
@@ -610,7 +611,8 @@ path_related(const char *a, const char *b)
 	size_t la = strlen(a), lb = strlen(b);
 
 	if (la <= lb)
-		return strncmp(a, b, la) == 0 && (b[la] == '\0' || b[la] == '/');
+		return strncmp(a, b, la) == 0 &&
+		    (b[la] == '\0' || b[la] == '/');
 	return strncmp(a, b, lb) == 0 && a[lb] == '/';
 }
 
@@ -651,14 +653,13 @@ stash_ns(struct form *f)
 	xmlNsPtr ns = xmlSearchNsByHref(f->inst, root, (const xmlChar *)XPR_NS);
 
 	if (ns == NULL)
-		ns = xmlNewNs(root, (const xmlChar *)XPR_NS,
-		    (const xmlChar *)XPR_PREFIX);
+		ns = xmlNewNs(
+		    root, (const xmlChar *)XPR_NS, (const xmlChar *)XPR_PREFIX);
 	return ns;
 }
 
 static int
-apply_relevance(struct form *f, xmlNodePtr n, int parent_rel,
-    struct dirty *d)
+apply_relevance(struct form *f, xmlNodePtr n, int parent_rel, struct dirty *d)
 {
 	struct bind *b = form_bind_for(f, n);
 	xmlChar *st;
@@ -666,8 +667,9 @@ apply_relevance(struct form *f, xmlNodePtr n, int parent_rel,
 	char *v, *cur;
 	int rel, changed = 0;
 
-	rel = parent_rel && (b == NULL || b->relevant == NULL ||
-	    eval_bool(f, b->relevant, n, 1));
+	rel = parent_rel &&
+	    (b == NULL || b->relevant == NULL ||
+	        eval_bool(f, b->relevant, n, 1));
 	if (!is_leaf(n)) {
 		for (c = n->children; c != NULL; c = c->next)
 			if (c->type == XML_ELEMENT_NODE)
@@ -680,8 +682,9 @@ apply_relevance(struct form *f, xmlNodePtr n, int parent_rel,
 		/* keep what was there (or was set meanwhile), read as empty */
 		if (st == NULL || *cur != '\0') {
 			xmlSetNsProp(n, stash_ns(f), (const xmlChar *)STASH,
-			    (const xmlChar *)(*cur != '\0' || st == NULL ? cur :
-			    (const char *)st));
+			    (const xmlChar *)(*cur != '\0' || st == NULL
+			            ? cur
+			            : (const char *)st));
 			if (*cur != '\0') {
 				form_node_set_text(n, "");
 				dirty_add(d, form_node_info(f, n)->gpath);
@@ -690,9 +693,9 @@ apply_relevance(struct form *f, xmlNodePtr n, int parent_rel,
 		}
 	} else if (st != NULL) {
 		xmlUnsetNsProp(n, stash_ns(f), (const xmlChar *)STASH);
-		v = b != NULL && b->calculate != NULL ?
-		    typed_result(f, b->calculate, n, b->type) :
-		    xstrdup((const char *)st);
+		v = b != NULL && b->calculate != NULL
+		    ? typed_result(f, b->calculate, n, b->type)
+		    : xstrdup((const char *)st);
 		if (strcmp(cur, v) != 0) {
 			form_node_set_text(n, v);
 			dirty_add(d, form_node_info(f, n)->gpath);
@@ -706,9 +709,9 @@ apply_relevance(struct form *f, xmlNodePtr n, int parent_rel,
 }
 
 enum recalc_mode {
-	RECALC_ALL,      /* new record: everything */
-	RECALC_RESTORE,  /* draft reopened: keep volatile values */
-	RECALC_DIRTY,    /* after a change: what reads DIRTY */
+	RECALC_ALL, /* new record: everything */
+	RECALC_RESTORE, /* draft reopened: keep volatile values */
+	RECALC_DIRTY, /* after a change: what reads DIRTY */
 };
 
 static int sync_counts(struct form *, struct dirty *);
@@ -720,7 +723,7 @@ static int sync_counts(struct form *, struct dirty *);
 static void
 recalc(struct form *f, enum recalc_mode mode, struct dirty *dirty)
 {
-	struct dirty next = { NULL, 0 };
+	struct dirty next = {NULL, 0};
 	xmlNodePtr *nodes;
 	size_t pass, i, j, cnt;
 	struct bind *b;
@@ -743,7 +746,7 @@ recalc(struct form *f, enum recalc_mode mode, struct dirty *dirty)
 			default:
 				run = reads_dirty(b->calculate, dirty) ||
 				    (b->calculate->deps_unknown &&
-				    !b->calculate->is_volatile);
+				        !b->calculate->is_volatile);
 				break;
 			}
 			if (!run && f->fresh == NULL)
@@ -755,8 +758,8 @@ recalc(struct form *f, enum recalc_mode mode, struct dirty *dirty)
 				/* recomputed when it becomes relevant again */
 				if (!form_node_relevant(f, nodes[j]))
 					continue;
-				v = typed_result(f, b->calculate, nodes[j],
-				    b->type);
+				v = typed_result(
+				    f, b->calculate, nodes[j], b->type);
 				old = form_node_value(nodes[j]);
 				if (strcmp(old, v) != 0) {
 					form_node_set_text(nodes[j], v);
@@ -791,8 +794,8 @@ recalc(struct form *f, enum recalc_mode mode, struct dirty *dirty)
 /* --- events --------------------------------------------------------------- */
 
 static void
-run_setvalue(struct form *f, const struct setvalue *s, xmlNodePtr scope,
-    struct dirty *d)
+run_setvalue(
+    struct form *f, const struct setvalue *s, xmlNodePtr scope, struct dirty *d)
 {
 	xmlNodePtr *nodes;
 	size_t cnt, i;
@@ -802,8 +805,8 @@ run_setvalue(struct form *f, const struct setvalue *s, xmlNodePtr scope,
 	for (i = 0; i < cnt; i++) {
 		if (scope != NULL && !in_subtree(scope, nodes[i]))
 			continue;
-		v = s->value ? eval_string(f, s->value, nodes[i]) :
-		    xstrdup(s->literal);
+		v = s->value ? eval_string(f, s->value, nodes[i])
+		             : xstrdup(s->literal);
 		form_node_set_text(nodes[i], v);
 		g = form_node_gpath(nodes[i]);
 		dirty_add(d, g);
@@ -815,8 +818,8 @@ run_setvalue(struct form *f, const struct setvalue *s, xmlNodePtr scope,
 
 /* Add an instance of repeat R under PARENT; fires odk-new-repeat. */
 static xmlNodePtr
-repeat_add(struct form *f, struct repeat_def *r, xmlNodePtr parent,
-    struct dirty *d)
+repeat_add(
+    struct form *f, struct repeat_def *r, xmlNodePtr parent, struct dirty *d)
 {
 	xmlNodePtr copy, last = NULL, c;
 	const char *name = strrchr(r->path, '/') + 1;
@@ -838,7 +841,7 @@ repeat_add(struct form *f, struct repeat_def *r, xmlNodePtr parent,
 			for (c = parent->children; c != NULL; c = c->next)
 				if (c->type == XML_ELEMENT_NODE &&
 				    strcmp((const char *)c->name,
-				    r->prev_name) == 0)
+				        r->prev_name) == 0)
 					prev = c;
 		if (prev != NULL)
 			xmlAddNextSibling(prev, copy);
@@ -901,8 +904,10 @@ sync_counts(struct form *f, struct dirty *d)
 			for (c = parents[j]->children; c; c = c->next)
 				if (name_matches(c, name, strlen(name)))
 					have++;
-			for (guard = 0; have < (int)want && guard < 500; guard++) {
-				f->fresh = added = repeat_add(f, r, parents[j], d);
+			for (guard = 0; have < (int)want && guard < 500;
+			     guard++) {
+				f->fresh = added =
+				    repeat_add(f, r, parents[j], d);
 				if (added == NULL)
 					break;
 				have++;
@@ -1128,7 +1133,7 @@ form_preloads(struct form *f, int at_end)
 int
 form_start(struct form *f, char **cause)
 {
-	struct dirty d = { NULL, 0 };
+	struct dirty d = {NULL, 0};
 	xmlNodePtr id;
 	char *v, buf[64];
 	size_t i;
@@ -1137,7 +1142,8 @@ form_start(struct form *f, char **cause)
 	form_preloads(f, 0);
 	for (i = 0; i < f->nsetvalues; i++)
 		if (strcmp(f->setvalues[i].event, "odk-instance-first-load") ==
-		    0 || strcmp(f->setvalues[i].event, "xforms-ready") == 0)
+		        0 ||
+		    strcmp(f->setvalues[i].event, "xforms-ready") == 0)
 			run_setvalue(f, &f->setvalues[i], NULL, &d);
 	recalc(f, RECALC_ALL, &d);
 	/* the record's identity, exactly once, whatever the form says */
@@ -1224,8 +1230,8 @@ control_type(const struct control *c)
 	return c->bind ? c->bind->type : FORM_T_STRING;
 }
 
-static void walk(struct form *, struct control *, size_t, xmlNodePtr, int,
-    struct plist *);
+static void walk(
+    struct form *, struct control *, size_t, xmlNodePtr, int, struct plist *);
 
 static void
 walk_control(struct form *f, struct control *c, xmlNodePtr ctx, int depth,
@@ -1283,10 +1289,10 @@ walk_control(struct form *f, struct control *c, xmlNodePtr ctx, int depth,
 		p->hint = form_label_text(f, &c->hint, parent);
 		p->appearance = c->appearance;
 		p->count = count;
-		p->can_add = r->count == NULL && !r->no_add_remove &&
-		    r->tmpl != NULL;
-		p->can_remove = r->count == NULL && !r->no_add_remove &&
-		    count > 0;
+		p->can_add =
+		    r->count == NULL && !r->no_add_remove && r->tmpl != NULL;
+		p->can_remove =
+		    r->count == NULL && !r->no_add_remove && count > 0;
 		i = 0;
 		for (k = parent->children; k != NULL; k = k->next) {
 			if (!name_matches(k, name, strlen(name)))
@@ -1333,8 +1339,8 @@ walk_control(struct form *f, struct control *c, xmlNodePtr ctx, int depth,
 }
 
 static void
-walk(struct form *f, struct control *kids, size_t n, xmlNodePtr ctx,
-    int depth, struct plist *l)
+walk(struct form *f, struct control *kids, size_t n, xmlNodePtr ctx, int depth,
+    struct plist *l)
 {
 	size_t i;
 
@@ -1345,7 +1351,7 @@ walk(struct form *f, struct control *kids, size_t n, xmlNodePtr ctx,
 int
 form_prompts(struct form *f, struct form_prompt **out, size_t *n)
 {
-	struct plist l = { NULL, 0 };
+	struct plist l = {NULL, 0};
 	size_t i;
 
 	walk(f, f->root.kids, f->root.nkids, xmlDocGetRootElement(f->inst), 0,
@@ -1475,7 +1481,7 @@ normalise(struct form *f, struct control *c, xmlNodePtr n, enum form_type t,
 	case FORM_T_INT:
 		if (!is_number(v, 0) ||
 		    str_to_ll(v[0] == '+' ? v + 1 : v, -2147483648LL,
-		    2147483647LL, &ll) != 0) {
+		        2147483647LL, &ll) != 0) {
 			xasprintf(cause, "\"%s\" is not a whole number", v);
 			goto bad;
 		}
@@ -1496,14 +1502,17 @@ normalise(struct form *f, struct control *c, xmlNodePtr n, enum form_type t,
 		break;
 	case FORM_T_DATE:
 		/* year / month-year appearances: the first day of the period */
-		if (c != NULL && ((has_appearance(c, "year") && strlen(v) == 4) ||
-		    (has_appearance(c, "month-year") && strlen(v) == 7))) {
-			xasprintf(&out, strlen(v) == 4 ? "%s-01-01" : "%s-01", v);
+		if (c != NULL &&
+		    ((has_appearance(c, "year") && strlen(v) == 4) ||
+		        (has_appearance(c, "month-year") && strlen(v) == 7))) {
+			xasprintf(
+			    &out, strlen(v) == 4 ? "%s-01-01" : "%s-01", v);
 			free(v);
 			v = out;
 		}
 		if (xfn_parse_date(v, &days) != 0) {
-			xasprintf(cause, "\"%s\" is not a date (YYYY-MM-DD)", v);
+			xasprintf(
+			    cause, "\"%s\" is not a date (YYYY-MM-DD)", v);
 			goto bad;
 		}
 		break;
@@ -1515,8 +1524,10 @@ normalise(struct form *f, struct control *c, xmlNodePtr n, enum form_type t,
 		break;
 	case FORM_T_DATETIME:
 		if (xfn_parse_datetime(v, &secs) != 0) {
-			xasprintf(cause, "\"%s\" is not a date and time "
-			    "(YYYY-MM-DDThh:mm)", v);
+			xasprintf(cause,
+			    "\"%s\" is not a date and time "
+			    "(YYYY-MM-DDThh:mm)",
+			    v);
 			goto bad;
 		}
 		break;
@@ -1545,8 +1556,10 @@ normalise(struct form *f, struct control *c, xmlNodePtr n, enum form_type t,
 		}
 		free(copy);
 		if (!ok || k < 2 || k > 4) {
-			xasprintf(cause, "\"%s\" is not a location "
-			    "(latitude longitude)", v);
+			xasprintf(cause,
+			    "\"%s\" is not a location "
+			    "(latitude longitude)",
+			    v);
 			goto bad;
 		}
 		break;
@@ -1590,8 +1603,10 @@ normalise(struct form *f, struct control *c, xmlNodePtr n, enum form_type t,
 			char *tmp;
 
 			if (!in_choices(ch, nch, toks[i])) {
-				xasprintf(cause, "\"%s\" is not one of the "
-				    "choices", toks[i]);
+				xasprintf(cause,
+				    "\"%s\" is not one of the "
+				    "choices",
+				    toks[i]);
 				free(toks);
 				free(copy);
 				free(out);
@@ -1616,8 +1631,8 @@ bad:
 
 /* The bind's message in the current language, or Collect's default. */
 static char *
-bind_message(struct form *f, const struct label *l, xmlNodePtr n,
-    const char *def)
+bind_message(
+    struct form *f, const struct label *l, xmlNodePtr n, const char *def)
 {
 	char *m = form_label_text(f, l, n);
 
@@ -1628,17 +1643,17 @@ bind_message(struct form *f, const struct label *l, xmlNodePtr n,
 	return m;
 }
 
-#define constraint_message(f, b, n)                                           \
-	bind_message((f), &(b)->constraint_msg, (n),                          \
+#define constraint_message(f, b, n)                                            \
+	bind_message((f), &(b)->constraint_msg, (n),                           \
 	    "Sorry, this response is invalid.")
-#define required_message(f, b, n)                                             \
-	bind_message((f), &(b)->required_msg, (n),                            \
-	    "Sorry, this response is required.")
+#define required_message(f, b, n)                                              \
+	bind_message(                                                          \
+	    (f), &(b)->required_msg, (n), "Sorry, this response is required.")
 
 int
 form_set(struct form *f, const char *path, const char *value, char **cause)
 {
-	struct dirty d = { NULL, 0 };
+	struct dirty d = {NULL, 0};
 	struct control *c;
 	struct bind *b;
 	xmlNodePtr n;
@@ -1665,8 +1680,11 @@ form_set(struct form *f, const char *path, const char *value, char **cause)
 		free(g);
 		return EPERM;
 	}
-	v = normalise(f, c, n, c ? control_type(c) : b ? b->type :
-	    FORM_T_STRING, value, &why);
+	v = normalise(f, c, n,
+	    c       ? control_type(c)
+	        : b ? b->type
+	            : FORM_T_STRING,
+	    value, &why);
 	if (v == NULL) {
 		if (cause != NULL)
 			*cause = why;
@@ -1681,7 +1699,7 @@ form_set(struct form *f, const char *path, const char *value, char **cause)
 	if (c != NULL)
 		for (i = 0; i < c->nactions; i++)
 			if (strcmp(c->actions[i].event,
-			    "xforms-value-changed") == 0)
+			        "xforms-value-changed") == 0)
 				run_setvalue(f, &c->actions[i], NULL, &d);
 	recalc(f, RECALC_DIRTY, &d);
 	dirty_free(&d);
@@ -1739,7 +1757,7 @@ repeat_at(struct form *f, const char *path, xmlNodePtr *parent)
 int
 form_repeat_add(struct form *f, const char *path, int *index)
 {
-	struct dirty d = { NULL, 0 };
+	struct dirty d = {NULL, 0};
 	struct repeat_def *r;
 	xmlNodePtr parent, n;
 
@@ -1763,7 +1781,7 @@ form_repeat_add(struct form *f, const char *path, int *index)
 int
 form_repeat_remove(struct form *f, const char *path)
 {
-	struct dirty d = { NULL, 0 };
+	struct dirty d = {NULL, 0};
 	struct repeat_def *r;
 	xmlNodePtr parent, n;
 
@@ -1783,7 +1801,7 @@ form_repeat_remove(struct form *f, const char *path)
 int
 form_recalc_all(struct form *f, int include_volatile)
 {
-	struct dirty d = { NULL, 0 };
+	struct dirty d = {NULL, 0};
 
 	recalc(f, include_volatile ? RECALC_ALL : RECALC_RESTORE, &d);
 	dirty_free(&d);
@@ -1835,7 +1853,7 @@ validate_node(struct form *f, xmlNodePtr n, struct ilist *l)
 size_t
 form_validate(struct form *f, struct form_issue **out)
 {
-	struct ilist l = { NULL, 0 };
+	struct ilist l = {NULL, 0};
 	xmlNodePtr root = xmlDocGetRootElement(f->inst);
 
 	if (root != NULL)

@@ -28,12 +28,12 @@ enum form_kind {
 	FORM_SELECT1,
 	FORM_SELECT,
 	FORM_TRIGGER,
-	FORM_NOTE,   /* input with a readonly bind: show the label only */
+	FORM_NOTE, /* input with a readonly bind: show the label only */
 	FORM_RANGE,
 	FORM_UPLOAD, /* unsupported: shown, never answerable */
-	FORM_GROUP,  /* begins a group; its children follow at depth + 1 */
+	FORM_GROUP, /* begins a group; its children follow at depth + 1 */
 	FORM_REPEAT, /* begins a repeat; each instance follows as FORM_GROUP */
-	FORM_END,    /* closes the most recent FORM_GROUP/FORM_REPEAT */
+	FORM_END, /* closes the most recent FORM_GROUP/FORM_REPEAT */
 };
 
 enum form_type {
@@ -48,7 +48,7 @@ enum form_type {
 	FORM_T_SELECT,
 	FORM_T_BARCODE,
 	FORM_T_GEOPOINT, /* entered as "lat lon [alt acc]" text */
-	FORM_T_BINARY,   /* unsupported */
+	FORM_T_BINARY, /* unsupported */
 };
 
 struct form_choice {
@@ -60,22 +60,22 @@ struct form_choice {
 struct form_prompt {
 	enum form_kind kind;
 	enum form_type type;
-	char *path;       /* concrete instance path; NULL for label-only groups */
-	char *label;      /* in the current language, outputs filled in */
+	char *path; /* concrete instance path; NULL for label-only groups */
+	char *label; /* in the current language, outputs filled in */
 	char *hint;
-	char *value;      /* current answer ("" when empty) */
+	char *value; /* current answer ("" when empty) */
 	const char *appearance; /* lent by the form; NULL when none */
 	int depth;
 	int required;
 	int readonly;
-	int field_list;   /* FORM_GROUP with appearance field-list */
+	int field_list; /* FORM_GROUP with appearance field-list */
 	struct form_choice *choices;
 	size_t nchoices;
 	/* FORM_RANGE */
 	double start, end, step;
 	/* FORM_REPEAT */
 	int count, can_add, can_remove;
-	int line;         /* of the body element in the form file */
+	int line; /* of the body element in the form file */
 };
 
 struct form_issue {
@@ -93,8 +93,7 @@ struct form_issue {
  * form_draft_restore.
  */
 int form_load(const char *path, struct form **out, char **cause);
-int form_load_mem(const char *xml, size_t len, struct form **out,
-    char **cause);
+int form_load_mem(const char *xml, size_t len, struct form **out, char **cause);
 void form_free(struct form *);
 
 /* The warnings collected at load, each "line N: ...": lent. */
@@ -142,8 +141,7 @@ int form_get(struct form *, const char *path, char **value);
  * calculated node; EINVAL with *cause when the value has the wrong type
  * (not stored) or breaks the constraint (stored, *cause = the message).
  */
-int form_set(struct form *, const char *path, const char *value,
-    char **cause);
+int form_set(struct form *, const char *path, const char *value, char **cause);
 
 /* Is the node at PATH relevant (all its ancestors too)? */
 int form_relevant(struct form *, const char *path);
@@ -180,7 +178,7 @@ const char *form_instance_id(struct form *); /* "uuid:..." or "" */
  * *cause when the draft is for another form or malformed.
  */
 int form_draft_save(struct form *, char **xml);
-int form_draft_restore(struct form *, const char *xml, size_t len,
-    char **cause);
+int form_draft_restore(
+    struct form *, const char *xml, size_t len, char **cause);
 
 #endif

@@ -30,7 +30,7 @@ struct cexpr {
 
 /* Label or hint: an itext id, or literal text with <output> parts. */
 struct tpart {
-	char *lit;          /* NULL for an output */
+	char *lit; /* NULL for an output */
 	struct cexpr *expr; /* output value */
 };
 
@@ -68,8 +68,8 @@ struct bind {
 
 struct setvalue {
 	char *event;
-	char *ref;            /* generic absolute path */
-	struct cexpr *value;  /* NULL: LITERAL */
+	char *ref; /* generic absolute path */
+	struct cexpr *value; /* NULL: LITERAL */
 	char *literal;
 	int line;
 };
@@ -81,7 +81,7 @@ struct choice_def {
 
 struct control {
 	enum form_kind kind;
-	char *path;           /* generic absolute; NULL for label-only groups */
+	char *path; /* generic absolute; NULL for label-only groups */
 	struct bind *bind;
 	struct label label, hint;
 	char *appearance;
@@ -91,7 +91,7 @@ struct control {
 	struct cexpr *itemset, *item_value, *item_label;
 	struct control *kids;
 	size_t nkids;
-	int repeat;           /* index into form->repeats, or -1 */
+	int repeat; /* index into form->repeats, or -1 */
 	double start, end, step;
 	struct setvalue *actions; /* xforms-value-changed */
 	size_t nactions;
@@ -100,8 +100,8 @@ struct control {
 
 struct repeat_def {
 	char *path;
-	xmlNodePtr tmpl;      /* clone source, in form->tmpl_doc */
-	char *prev_name;      /* preceding sibling element name, for a 1st add */
+	xmlNodePtr tmpl; /* clone source, in form->tmpl_doc */
+	char *prev_name; /* preceding sibling element name, for a 1st add */
 	struct cexpr *count;
 	int no_add_remove;
 	struct setvalue *on_new;
@@ -113,7 +113,7 @@ struct repeat_def {
 struct pinfo {
 	char *gpath;
 	struct bind *bind;
-	int repeat;           /* index into form->repeats, or -1 */
+	int repeat; /* index into form->repeats, or -1 */
 };
 
 struct secondary {
@@ -122,13 +122,13 @@ struct secondary {
 };
 
 struct form {
-	xmlDocPtr def;        /* the form document as parsed */
-	xmlDocPtr inst;       /* the live record, default namespace removed */
-	xmlDocPtr tmpl_doc;   /* repeat templates */
+	xmlDocPtr def; /* the form document as parsed */
+	xmlDocPtr inst; /* the live record, default namespace removed */
+	xmlDocPtr tmpl_doc; /* repeat templates */
 	struct secondary *secs;
 	size_t nsecs;
 	char *id, *version, *title;
-	char *root_path;      /* "/data": context of top-level relative refs */
+	char *root_path; /* "/data": context of top-level relative refs */
 	struct bind *binds;
 	size_t nbinds;
 	struct control root;
@@ -139,16 +139,16 @@ struct form {
 	size_t nsetvalues;
 	struct itext_lang *langs;
 	size_t nlangs, lang;
-	char **lang_names;    /* lent by form_languages */
+	char **lang_names; /* lent by form_languages */
 	char **warnings;
 	size_t nwarnings;
 	xmlXPathContextPtr xp;
 	struct xfn_env env;
 	char *prop_deviceid, *prop_username, *prop_email, *prop_phone;
 	int started;
-	xmlNodePtr fresh;     /* new repeat instance being initialised */
-	size_t nevals;        /* evaluations since load (tests, bench) */
-	char iid[128];        /* lent by form_instance_id */
+	xmlNodePtr fresh; /* new repeat instance being initialised */
+	size_t nevals; /* evaluations since load (tests, bench) */
+	char iid[128]; /* lent by form_instance_id */
 	struct pinfo **pinfos;
 	size_t npinfos;
 };

@@ -44,7 +44,7 @@ prune(struct form *f, xmlNodePtr live, xmlNodePtr copy)
 	xmlNodePtr l, c, cnext;
 
 	for (l = live->children, c = copy->children; l != NULL && c != NULL;
-	    l = l->next, c = cnext) {
+	     l = l->next, c = cnext) {
 		cnext = c->next;
 		if (l->type != XML_ELEMENT_NODE)
 			continue;
@@ -119,8 +119,8 @@ form_draft_save(struct form *f, char **xml)
 	top = xmlNewDocNode(doc, NULL, (const xmlChar *)DRAFT_ROOT, NULL);
 	xmlDocSetRootElement(doc, top);
 	xmlNewProp(top, (const xmlChar *)"form", (const xmlChar *)f->id);
-	xmlNewProp(top, (const xmlChar *)"version",
-	    (const xmlChar *)f->version);
+	xmlNewProp(
+	    top, (const xmlChar *)"version", (const xmlChar *)f->version);
 	if (form_language(f) != NULL)
 		xmlNewProp(top, (const xmlChar *)"lang",
 		    (const xmlChar *)form_language(f));
@@ -153,8 +153,7 @@ form_draft_restore(struct form *f, const char *xml, size_t len, char **cause)
 	if (doc == NULL)
 		return draft_fail(cause, "not well-formed XML");
 	top = xmlDocGetRootElement(doc);
-	if (top == NULL ||
-	    strcmp((const char *)top->name, DRAFT_ROOT) != 0) {
+	if (top == NULL || strcmp((const char *)top->name, DRAFT_ROOT) != 0) {
 		xmlFreeDoc(doc);
 		return draft_fail(cause, "not an Outpost form draft");
 	}
@@ -166,7 +165,7 @@ form_draft_restore(struct form *f, const char *xml, size_t len, char **cause)
 	}
 	xmlFree(id);
 	for (rec = top->children; rec && rec->type != XML_ELEMENT_NODE;
-	    rec = rec->next)
+	     rec = rec->next)
 		;
 	old = xmlDocGetRootElement(f->inst);
 	if (rec == NULL || old == NULL || !xmlStrEqual(rec->name, old->name)) {

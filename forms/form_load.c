@@ -44,8 +44,8 @@ form_warn(struct form *f, int line, const char *fmt, ...)
 	va_end(ap);
 	xasprintf(&w, "line %d: %s", line, m);
 	free(m);
-	f->warnings = xreallocarray(f->warnings, f->nwarnings + 1,
-	    sizeof(char *));
+	f->warnings =
+	    xreallocarray(f->warnings, f->nwarnings + 1, sizeof(char *));
 	f->warnings[f->nwarnings++] = w;
 	log_debug("form %s: warning at line %d", f->id ? f->id : "?", line);
 }
@@ -86,7 +86,8 @@ prop(xmlNodePtr n, const char *name)
 static char *
 ns_prop(xmlNodePtr n, const char *name, const char *ns)
 {
-	xmlChar *v = xmlGetNsProp(n, (const xmlChar *)name, (const xmlChar *)ns);
+	xmlChar *v =
+	    xmlGetNsProp(n, (const xmlChar *)name, (const xmlChar *)ns);
 	char *r;
 
 	if (v == NULL)
@@ -147,8 +148,8 @@ resolve_path(const char *ref, const char *ctx)
 
 /* Repeat paths that enclose PATH (or equal it), outermost first. */
 static size_t
-enclosing_repeats(struct form *f, const char *path, const char **out,
-    size_t max)
+enclosing_repeats(
+    struct form *f, const char *path, const char **out, size_t max)
 {
 	size_t i, n = 0, len;
 	const char *tmp;
@@ -163,8 +164,9 @@ enclosing_repeats(struct form *f, const char *path, const char **out,
 	}
 	/* order by length: outer repeats have shorter paths */
 	for (i = 1; i < n; i++)
-		for (len = i; len > 0 && strlen(out[len - 1]) > strlen(out[len]);
-		    len--) {
+		for (len = i;
+		     len > 0 && strlen(out[len - 1]) > strlen(out[len]);
+		     len--) {
 			tmp = out[len];
 			out[len] = out[len - 1];
 			out[len - 1] = tmp;
@@ -269,7 +271,8 @@ parse_text(struct form *f, xmlNodePtr el, const char *ctx, struct text *t,
 	int err;
 
 	for (c = el->children; c != NULL; c = c->next) {
-		if (c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE)
+		if (c->type == XML_TEXT_NODE ||
+		    c->type == XML_CDATA_SECTION_NODE)
 			text_add(t, xstrdup((const char *)c->content), NULL);
 		else if (is_el(c, "output")) {
 			v = prop(c, "value");
@@ -320,8 +323,8 @@ parse_label(struct form *f, xmlNodePtr el, const char *ctx, struct label *l,
 	if ((ref = prop(el, "ref")) != NULL) {
 		l->itext_id = itext_ref(ref);
 		if (l->itext_id == NULL)
-			form_warn(f, line_of(el), "label ref \"%s\" not supported",
-			    ref);
+			form_warn(f, line_of(el),
+			    "label ref \"%s\" not supported", ref);
 		free(ref);
 	}
 	return parse_text(f, el, ctx, &l->inl, cause);
@@ -351,15 +354,15 @@ parse_itext(struct form *f, xmlNodePtr itext, char **cause)
 	for (tr = itext->children; tr != NULL; tr = tr->next) {
 		if (!is_el(tr, "translation"))
 			continue;
-		f->langs = xreallocarray(f->langs, f->nlangs + 1,
-		    sizeof(*f->langs));
+		f->langs =
+		    xreallocarray(f->langs, f->nlangs + 1, sizeof(*f->langs));
 		L = &f->langs[f->nlangs++];
 		memset(L, 0, sizeof(*L));
 		L->lang = prop(tr, "lang");
 		if (L->lang == NULL)
 			L->lang = xstrdup("default");
-		f->lang_names = xreallocarray(f->lang_names, f->nlangs,
-		    sizeof(char *));
+		f->lang_names =
+		    xreallocarray(f->lang_names, f->nlangs, sizeof(char *));
 		f->lang_names[f->nlangs - 1] = L->lang;
 		if ((def = prop(tr, "default")) != NULL) {
 			f->lang = f->nlangs - 1;
@@ -392,10 +395,12 @@ parse_itext(struct form *f, xmlNodePtr itext, char **cause)
 
 					if (e->id[0] == '/') {
 						ctx = xstrdup(e->id);
-						if ((colon = strchr(ctx, ':')) != NULL)
+						if ((colon = strchr(
+						         ctx, ':')) != NULL)
 							*colon = '\0';
 					}
-					err = parse_text(f, v, ctx, &e->text, cause);
+					err = parse_text(
+					    f, v, ctx, &e->text, cause);
 					free(ctx);
 					if (err != 0)
 						return err;
@@ -410,16 +415,26 @@ static const struct {
 	const char *name;
 	enum form_type type;
 } types[] = {
-	{ "string", FORM_T_STRING }, { "int", FORM_T_INT },
-	{ "integer", FORM_T_INT }, { "decimal", FORM_T_DECIMAL },
-	{ "date", FORM_T_DATE }, { "time", FORM_T_TIME },
-	{ "dateTime", FORM_T_DATETIME }, { "datetime", FORM_T_DATETIME },
-	{ "boolean", FORM_T_BOOLEAN }, { "select1", FORM_T_SELECT1 },
-	{ "select", FORM_T_SELECT }, { "barcode", FORM_T_BARCODE },
-	{ "geopoint", FORM_T_GEOPOINT }, { "binary", FORM_T_BINARY },
-	{ "tel", FORM_T_STRING }, { "note", FORM_T_STRING },
-	{ "rank", FORM_T_SELECT }, { "intent", FORM_T_STRING },
-	{ "geotrace", FORM_T_STRING }, { "geoshape", FORM_T_STRING },
+    {"string", FORM_T_STRING},
+    {"int", FORM_T_INT},
+    {"integer", FORM_T_INT},
+    {"decimal", FORM_T_DECIMAL},
+    {"date", FORM_T_DATE},
+    {"time", FORM_T_TIME},
+    {"dateTime", FORM_T_DATETIME},
+    {"datetime", FORM_T_DATETIME},
+    {"boolean", FORM_T_BOOLEAN},
+    {"select1", FORM_T_SELECT1},
+    {"select", FORM_T_SELECT},
+    {"barcode", FORM_T_BARCODE},
+    {"geopoint", FORM_T_GEOPOINT},
+    {"binary", FORM_T_BINARY},
+    {"tel", FORM_T_STRING},
+    {"note", FORM_T_STRING},
+    {"rank", FORM_T_SELECT},
+    {"intent", FORM_T_STRING},
+    {"geotrace", FORM_T_STRING},
+    {"geoshape", FORM_T_STRING},
 };
 
 static enum form_type
@@ -435,10 +450,11 @@ parse_type(struct form *f, const char *t, int line)
 			if (strcmp(t, "geotrace") == 0 ||
 			    strcmp(t, "geoshape") == 0 ||
 			    strcmp(t, "intent") == 0)
-				form_warn(f, line, "type %s is entered as text",
-				    t);
+				form_warn(
+				    f, line, "type %s is entered as text", t);
 			if (strcmp(t, "binary") == 0)
-				form_warn(f, line, "type binary (media) is not "
+				form_warn(f, line,
+				    "type binary (media) is not "
 				    "supported on the kiosk");
 			return types[i].type;
 		}
@@ -476,7 +492,7 @@ step_is(xmlNodePtr n, const char *step)
 	return n->ns != NULL && n->ns->prefix != NULL &&
 	    strlen((const char *)n->ns->prefix) == (size_t)(colon - step) &&
 	    strncmp((const char *)n->ns->prefix, step,
-	    (size_t)(colon - step)) == 0 &&
+	        (size_t)(colon - step)) == 0 &&
 	    strcmp((const char *)n->name, colon + 1) == 0;
 }
 
@@ -541,7 +557,11 @@ bind_by_id(struct form *f, const char *id)
 }
 
 static const char *const preloads[] = {
-	"uid", "timestamp", "date", "property", "context",
+    "uid",
+    "timestamp",
+    "date",
+    "property",
+    "context",
 };
 
 static int
@@ -555,11 +575,11 @@ parse_bind(struct form *f, xmlNodePtr el, xmlDocPtr defdoc, char **cause)
 		const char *attr;
 		size_t off;
 	} exprs[] = {
-		{ "relevant", offsetof(struct bind, relevant) },
-		{ "required", offsetof(struct bind, required) },
-		{ "constraint", offsetof(struct bind, constraint) },
-		{ "calculate", offsetof(struct bind, calculate) },
-		{ "readonly", offsetof(struct bind, readonly) },
+	    {"relevant", offsetof(struct bind, relevant)},
+	    {"required", offsetof(struct bind, required)},
+	    {"constraint", offsetof(struct bind, constraint)},
+	    {"calculate", offsetof(struct bind, calculate)},
+	    {"readonly", offsetof(struct bind, readonly)},
 	};
 
 	nodeset = prop(el, "nodeset");
@@ -581,15 +601,18 @@ parse_bind(struct form *f, xmlNodePtr el, xmlDocPtr defdoc, char **cause)
 		return EINVAL;
 	}
 	if (!path_exists(defdoc, b->path))
-		form_warn(f, line, "bind nodeset %s matches no node of the "
-		    "instance: the bind does nothing", b->path);
+		form_warn(f, line,
+		    "bind nodeset %s matches no node of the "
+		    "instance: the bind does nothing",
+		    b->path);
 	b->id = prop(el, "id");
 	if ((v = prop(el, "type")) != NULL) {
 		b->type = parse_type(f, v, line);
 		free(v);
 	}
 	for (i = 0; i < nitems(exprs); i++) {
-		struct cexpr **slot = (struct cexpr **)((char *)b + exprs[i].off);
+		struct cexpr **slot =
+		    (struct cexpr **)((char *)b + exprs[i].off);
 
 		if ((v = prop(el, exprs[i].attr)) == NULL)
 			continue;
@@ -613,11 +636,15 @@ parse_bind(struct form *f, xmlNodePtr el, xmlDocPtr defdoc, char **cause)
 			if (strcmp(b->preload, preloads[i]) == 0)
 				known = 1;
 		if (!known)
-			form_warn(f, line, "preload \"%s\" not supported: %s "
-			    "stays empty", b->preload, b->path);
+			form_warn(f, line,
+			    "preload \"%s\" not supported: %s "
+			    "stays empty",
+			    b->preload, b->path);
 		if (b->calculate != NULL)
-			form_warn(f, line, "jr:preload and calculate on %s: "
-			    "the calculate wins", b->path);
+			form_warn(f, line,
+			    "jr:preload and calculate on %s: "
+			    "the calculate wins",
+			    b->path);
 	}
 	if ((v = ns_prop(el, "max-pixels", NS_ORX)) != NULL)
 		free(v);
@@ -669,17 +696,54 @@ parse_setvalue(struct form *f, xmlNodePtr el, const char *ctx,
 }
 
 static const char *const app_impl[] = {
-	"field-list", "minimal", "multiline", "numbers", "year", "month-year",
-	"label", "list-nolabel", "quick", "hidden", "no-calendar",
+    "field-list",
+    "minimal",
+    "multiline",
+    "numbers",
+    "year",
+    "month-year",
+    "label",
+    "list-nolabel",
+    "quick",
+    "hidden",
+    "no-calendar",
 };
 static const char *const app_hint[] = {
-	"columns", "columns-pack", "columns-1", "columns-2", "columns-3",
-	"columns-4", "columns-5", "compact", "compact-2", "compact-3",
-	"likert", "no-buttons", "horizontal", "horizontal-compact",
-	"table-list", "list", "autocomplete", "search", "thousands-sep",
-	"w1", "w2", "w3", "w4", "w5", "w6", "w7", "w8", "w9", "w10",
-	"ethiopian", "coptic", "islamic", "bikram-sambat", "myanmar",
-	"persian",
+    "columns",
+    "columns-pack",
+    "columns-1",
+    "columns-2",
+    "columns-3",
+    "columns-4",
+    "columns-5",
+    "compact",
+    "compact-2",
+    "compact-3",
+    "likert",
+    "no-buttons",
+    "horizontal",
+    "horizontal-compact",
+    "table-list",
+    "list",
+    "autocomplete",
+    "search",
+    "thousands-sep",
+    "w1",
+    "w2",
+    "w3",
+    "w4",
+    "w5",
+    "w6",
+    "w7",
+    "w8",
+    "w9",
+    "w10",
+    "ethiopian",
+    "coptic",
+    "islamic",
+    "bikram-sambat",
+    "myanmar",
+    "persian",
 };
 
 static void
@@ -708,7 +772,8 @@ check_appearance(struct form *f, struct control *c)
 			if (strcmp(t, app_hint[i]) == 0)
 				ok = 2;
 		if (ok == 0)
-			form_warn(f, c->line, "appearance \"%s\" is not "
+			form_warn(f, c->line,
+			    "appearance \"%s\" is not "
 			    "supported on the kiosk: shown as a plain control",
 			    t);
 	}
@@ -740,8 +805,8 @@ parse_items(struct form *f, xmlNodePtr el, struct control *c, char **cause)
 
 	for (it = el->children; it != NULL; it = it->next) {
 		if (is_el(it, "item")) {
-			c->items = xreallocarray(c->items, c->nitems + 1,
-			    sizeof(*c->items));
+			c->items = xreallocarray(
+			    c->items, c->nitems + 1, sizeof(*c->items));
 			d = &c->items[c->nitems++];
 			memset(d, 0, sizeof(*d));
 			v = child_el(it, "value");
@@ -751,8 +816,10 @@ parse_items(struct form *f, xmlNodePtr el, struct control *c, char **cause)
 			str_trim(d->value);
 			if (strchr(d->value, ' ') != NULL &&
 			    c->kind == FORM_SELECT)
-				form_warn(f, line_of(it), "choice value \"%s\" "
-				    "contains a space", d->value);
+				form_warn(f, line_of(it),
+				    "choice value \"%s\" "
+				    "contains a space",
+				    d->value);
 			err = parse_label(f, child_el(it, "label"), c->path,
 			    &d->label, cause);
 			if (err != 0)
@@ -760,12 +827,14 @@ parse_items(struct form *f, xmlNodePtr el, struct control *c, char **cause)
 		} else if (is_el(it, "itemset")) {
 			ns = prop(it, "nodeset");
 			if (ns == NULL) {
-				xasprintf(cause, "line %d: itemset without "
-				    "nodeset", line_of(it));
+				xasprintf(cause,
+				    "line %d: itemset without "
+				    "nodeset",
+				    line_of(it));
 				return EINVAL;
 			}
-			err = form_compile(f, ns, c->path, &c->itemset,
-			    line_of(it), cause);
+			err = form_compile(
+			    f, ns, c->path, &c->itemset, line_of(it), cause);
 			free(ns);
 			if (err != 0)
 				return err;
@@ -786,8 +855,8 @@ parse_items(struct form *f, xmlNodePtr el, struct control *c, char **cause)
 		}
 	}
 	if (c->nitems == 0 && c->itemset == NULL) {
-		xasprintf(cause, "line %d: select without items or itemset",
-		    c->line);
+		xasprintf(
+		    cause, "line %d: select without items or itemset", c->line);
 		return EINVAL;
 	}
 	return 0;
@@ -806,8 +875,8 @@ num_prop(xmlNodePtr el, const char *name, double def)
 }
 
 static int
-parse_control(struct form *f, xmlNodePtr el, const char *ctx,
-    struct control *c, char **cause)
+parse_control(struct form *f, xmlNodePtr el, const char *ctx, struct control *c,
+    char **cause)
 {
 	const char *name = (const char *)el->name;
 	char *ref, *v;
@@ -835,10 +904,12 @@ parse_control(struct form *f, xmlNodePtr el, const char *ctx,
 	else if (strcmp(name, "upload") == 0)
 		c->kind = FORM_UPLOAD;
 	if (strcmp(name, "rank") == 0)
-		form_warn(f, c->line, "rank is shown as a multiple choice: "
+		form_warn(f, c->line,
+		    "rank is shown as a multiple choice: "
 		    "the order of choices is not recorded");
 	if (c->kind == FORM_UPLOAD)
-		form_warn(f, c->line, "upload (media capture) is not "
+		form_warn(f, c->line,
+		    "upload (media capture) is not "
 		    "supported on the kiosk: the question stays empty");
 
 	ref = prop(el, c->kind == FORM_REPEAT ? "nodeset" : "ref");
@@ -862,13 +933,15 @@ parse_control(struct form *f, xmlNodePtr el, const char *ctx,
 				size_t l = strlen(f->repeats[i].path);
 
 				if (strncmp(c->path, f->repeats[i].path, l) ==
-				    0 && c->path[l] == '/')
+				        0 &&
+				    c->path[l] == '/')
 					found = 1;
 			}
 			if (!found) {
-				xasprintf(cause, "line %d: <%s> refers to %s, "
-				    "which is not in the instance", c->line,
-				    name, c->path);
+				xasprintf(cause,
+				    "line %d: <%s> refers to %s, "
+				    "which is not in the instance",
+				    c->line, name, c->path);
 				return EINVAL;
 			}
 		}
@@ -881,11 +954,11 @@ parse_control(struct form *f, xmlNodePtr el, const char *ctx,
 	    c->bind->calculate == NULL)
 		c->kind = FORM_NOTE;
 	check_appearance(f, c);
-	if ((err = parse_label(f, child_el(el, "label"), c->path, &c->label,
-	    cause)) != 0)
+	if ((err = parse_label(
+	         f, child_el(el, "label"), c->path, &c->label, cause)) != 0)
 		return err;
-	if ((err = parse_label(f, child_el(el, "hint"), c->path, &c->hint,
-	    cause)) != 0)
+	if ((err = parse_label(
+	         f, child_el(el, "hint"), c->path, &c->hint, cause)) != 0)
 		return err;
 	if (c->kind == FORM_SELECT1 || c->kind == FORM_SELECT)
 		if ((err = parse_items(f, el, c, cause)) != 0)
@@ -895,8 +968,10 @@ parse_control(struct form *f, xmlNodePtr el, const char *ctx,
 		c->end = num_prop(el, "end", 10);
 		c->step = num_prop(el, "step", 1);
 		if (c->step <= 0 || c->end < c->start) {
-			xasprintf(cause, "line %d: range needs start <= end "
-			    "and step > 0", c->line);
+			xasprintf(cause,
+			    "line %d: range needs start <= end "
+			    "and step > 0",
+			    c->line);
 			return EINVAL;
 		}
 	}
@@ -916,16 +991,17 @@ parse_control(struct form *f, xmlNodePtr el, const char *ctx,
 				err = parse_setvalue(f, k, c->path, &r->on_new,
 				    &r->non_new, cause);
 			} else
-				err = parse_setvalue(f, k, c->path,
-				    &c->actions, &c->nactions, cause);
+				err = parse_setvalue(f, k, c->path, &c->actions,
+				    &c->nactions, cause);
 			if (err != 0)
 				return err;
 		} else if (is_el(k, "setgeopoint"))
-			form_warn(f, line_of(k), "setgeopoint is not "
+			form_warn(f, line_of(k),
+			    "setgeopoint is not "
 			    "supported: the kiosk has no location");
 	if (c->kind == FORM_GROUP || c->kind == FORM_REPEAT)
-		return parse_body(f, el, c->path ? c->path : ctx, &c->kids,
-		    &c->nkids, cause);
+		return parse_body(
+		    f, el, c->path ? c->path : ctx, &c->kids, &c->nkids, cause);
 	return 0;
 }
 
@@ -933,10 +1009,10 @@ static int
 parse_body(struct form *f, xmlNodePtr parent, const char *ctx,
     struct control **kids, size_t *n, char **cause)
 {
-	static const char *const controls[] = { "group", "repeat", "input",
-		"select1", "select", "trigger", "range", "upload", "rank" };
-	static const char *const skip[] = { "label", "hint", "setvalue",
-		"setgeopoint", "item", "itemset", "value", "help", "alert" };
+	static const char *const controls[] = {"group", "repeat", "input",
+	    "select1", "select", "trigger", "range", "upload", "rank"};
+	static const char *const skip[] = {"label", "hint", "setvalue",
+	    "setgeopoint", "item", "itemset", "value", "help", "alert"};
 	xmlNodePtr el;
 	size_t i;
 	int err, known;
@@ -950,11 +1026,14 @@ parse_body(struct form *f, xmlNodePtr parent, const char *ctx,
 				known = 1;
 		if (!known) {
 			for (i = 0; i < nitems(skip); i++)
-				if (strcmp((const char *)el->name, skip[i]) == 0)
+				if (strcmp((const char *)el->name, skip[i]) ==
+				    0)
 					known = 2;
 			if (!known)
-				form_warn(f, line_of(el), "<%s> is not "
-				    "supported and is ignored", el->name);
+				form_warn(f, line_of(el),
+				    "<%s> is not "
+				    "supported and is ignored",
+				    el->name);
 			continue;
 		}
 		*kids = xreallocarray(*kids, *n + 1, sizeof(**kids));
@@ -969,8 +1048,8 @@ parse_body(struct form *f, xmlNodePtr parent, const char *ctx,
 
 /* First pass over the body: every repeat nodeset, with its attributes. */
 static int
-collect_repeats(struct form *f, xmlNodePtr parent, const char *ctx,
-    char **cause)
+collect_repeats(
+    struct form *f, xmlNodePtr parent, const char *ctx, char **cause)
 {
 	xmlNodePtr el;
 	struct repeat_def *r;
@@ -982,14 +1061,16 @@ collect_repeats(struct form *f, xmlNodePtr parent, const char *ctx,
 			continue;
 		if (is_el(el, "repeat")) {
 			if ((ref = prop(el, "nodeset")) == NULL) {
-				xasprintf(cause, "line %d: repeat without "
-				    "nodeset", line_of(el));
+				xasprintf(cause,
+				    "line %d: repeat without "
+				    "nodeset",
+				    line_of(el));
 				return EINVAL;
 			}
 			path = resolve_path(ref, ctx);
 			free(ref);
-			f->repeats = xreallocarray(f->repeats, f->nrepeats + 1,
-			    sizeof(*f->repeats));
+			f->repeats = xreallocarray(
+			    f->repeats, f->nrepeats + 1, sizeof(*f->repeats));
 			r = &f->repeats[f->nrepeats++];
 			memset(r, 0, sizeof(*r));
 			r->path = path;
@@ -1002,8 +1083,9 @@ collect_repeats(struct form *f, xmlNodePtr parent, const char *ctx,
 				return err;
 		} else if (is_el(el, "group")) {
 			ref = prop(el, "ref");
-			path = ref ? resolve_path(ref, ctx) :
-			    ctx ? xstrdup(ctx) : NULL;
+			path = ref ? resolve_path(ref, ctx)
+			    : ctx  ? xstrdup(ctx)
+			           : NULL;
 			free(ref);
 			err = collect_repeats(f, el, path, cause);
 			free(path);
@@ -1016,8 +1098,7 @@ collect_repeats(struct form *f, xmlNodePtr parent, const char *ctx,
 
 /* jr:count needs the repeat paths compiled in: second pass after binds. */
 static int
-compile_counts(struct form *f, xmlNodePtr parent, const char *ctx,
-    char **cause)
+compile_counts(struct form *f, xmlNodePtr parent, const char *ctx, char **cause)
 {
 	xmlNodePtr el;
 	char *ref, *path, *v, *pctx, *slash;
@@ -1106,17 +1187,18 @@ take_templates(struct form *f, xmlNodePtr n)
 		if (c->type != XML_ELEMENT_NODE)
 			continue;
 		if (xmlHasNsProp(c, (const xmlChar *)"template",
-		    (const xmlChar *)NS_JR) != NULL) {
+		        (const xmlChar *)NS_JR) != NULL) {
 			g = form_node_gpath(c);
 			i = find_repeat(f, g);
 			if (i >= 0 && f->repeats[i].tmpl == NULL) {
 				copy = xmlDocCopyNode(c, f->tmpl_doc, 1);
-				xmlUnsetNsProp(copy, xmlSearchNsByHref(
-				    f->tmpl_doc, copy, (const xmlChar *)NS_JR),
+				xmlUnsetNsProp(copy,
+				    xmlSearchNsByHref(f->tmpl_doc, copy,
+				        (const xmlChar *)NS_JR),
 				    (const xmlChar *)"template");
 				form_drop_unused_ns(copy);
-				xmlAddChild(xmlDocGetRootElement(f->tmpl_doc),
-				    copy);
+				xmlAddChild(
+				    xmlDocGetRootElement(f->tmpl_doc), copy);
 				f->repeats[i].tmpl = copy;
 			}
 			if (i >= 0 && f->repeats[i].prev_name == NULL) {
@@ -1124,8 +1206,8 @@ take_templates(struct form *f, xmlNodePtr n)
 
 				while (p && p->type != XML_ELEMENT_NODE)
 					p = p->prev;
-				f->repeats[i].prev_name = xstrdup(p ?
-				    (const char *)p->name : "");
+				f->repeats[i].prev_name =
+				    xstrdup(p ? (const char *)p->name : "");
 			}
 			free(g);
 			xmlUnlinkNode(c);
@@ -1157,7 +1239,7 @@ default_templates(struct form *f)
 		r->tmpl = copy;
 		if (r->prev_name == NULL) {
 			for (p = n->prev; p && p->type != XML_ELEMENT_NODE;
-			    p = p->prev)
+			     p = p->prev)
 				;
 			r->prev_name = xstrdup(p ? (const char *)p->name : "");
 		}
@@ -1280,24 +1362,28 @@ parse_model(struct form *f, xmlNodePtr model, char **cause)
 			first = c;
 			continue;
 		}
-		f->secs = xreallocarray(f->secs, f->nsecs + 1,
-		    sizeof(*f->secs));
+		f->secs =
+		    xreallocarray(f->secs, f->nsecs + 1, sizeof(*f->secs));
 		f->secs[f->nsecs].id = prop(c, "id");
 		if (f->secs[f->nsecs].id == NULL)
 			f->secs[f->nsecs].id = xstrdup("");
 		if ((v = prop(c, "src")) != NULL) {
-			form_warn(f, line_of(c), "external instance %s (%s) "
+			form_warn(f, line_of(c),
+			    "external instance %s (%s) "
 			    "is not available on the kiosk: its choices are "
-			    "empty", f->secs[f->nsecs].id, v);
+			    "empty",
+			    f->secs[f->nsecs].id, v);
 			free(v);
-			f->secs[f->nsecs].doc = xmlNewDoc((const xmlChar *)"1.0");
+			f->secs[f->nsecs].doc =
+			    xmlNewDoc((const xmlChar *)"1.0");
 		} else {
 			xmlNodePtr r = c->children;
 
 			while (r && r->type != XML_ELEMENT_NODE)
 				r = r->next;
-			f->secs[f->nsecs].doc = r ? copy_instance(r) :
-			    xmlNewDoc((const xmlChar *)"1.0");
+			f->secs[f->nsecs].doc = r
+			    ? copy_instance(r)
+			    : xmlNewDoc((const xmlChar *)"1.0");
 		}
 		f->nsecs++;
 	}
@@ -1316,9 +1402,10 @@ parse_model(struct form *f, xmlNodePtr model, char **cause)
 	f->id = prop(c, "id");
 	if (f->id == NULL) {
 		f->id = xstrdup((const char *)c->name);
-		form_warn(f, line_of(c), "the instance root <%s> has no id "
-		    "attribute: \"%s\" is used as the form id", c->name,
-		    f->id);
+		form_warn(f, line_of(c),
+		    "the instance root <%s> has no id "
+		    "attribute: \"%s\" is used as the form id",
+		    c->name, f->id);
 	}
 	f->version = prop(c, "version");
 	if (f->version == NULL)
@@ -1329,20 +1416,23 @@ parse_model(struct form *f, xmlNodePtr model, char **cause)
 	defdoc = copy_instance(c);
 	f->tmpl_doc = xmlNewDoc((const xmlChar *)"1.0");
 	xmlDocSetRootElement(f->tmpl_doc,
-	    xmlNewDocNode(f->tmpl_doc, NULL, (const xmlChar *)"templates", NULL));
+	    xmlNewDocNode(
+	        f->tmpl_doc, NULL, (const xmlChar *)"templates", NULL));
 
 	f->xp = xmlXPathNewContext(f->inst);
 	f->xp->error = quiet_error;
-	xmlXPathRegisterNs(f->xp, (const xmlChar *)"jr", (const xmlChar *)NS_JR);
-	xmlXPathRegisterNs(f->xp, (const xmlChar *)"orx",
-	    (const xmlChar *)NS_ORX);
-	xmlXPathRegisterNs(f->xp, (const xmlChar *)"odk",
-	    (const xmlChar *)NS_ODK);
-	xmlXPathRegisterNs(f->xp, (const xmlChar *)"xf", (const xmlChar *)NS_XF);
-	xmlXPathRegisterNs(f->xp, (const xmlChar *)"h",
-	    (const xmlChar *)NS_XHTML);
-	xmlXPathRegisterNs(f->xp, (const xmlChar *)XPR_PREFIX,
-	    (const xmlChar *)XPR_NS);
+	xmlXPathRegisterNs(
+	    f->xp, (const xmlChar *)"jr", (const xmlChar *)NS_JR);
+	xmlXPathRegisterNs(
+	    f->xp, (const xmlChar *)"orx", (const xmlChar *)NS_ORX);
+	xmlXPathRegisterNs(
+	    f->xp, (const xmlChar *)"odk", (const xmlChar *)NS_ODK);
+	xmlXPathRegisterNs(
+	    f->xp, (const xmlChar *)"xf", (const xmlChar *)NS_XF);
+	xmlXPathRegisterNs(
+	    f->xp, (const xmlChar *)"h", (const xmlChar *)NS_XHTML);
+	xmlXPathRegisterNs(
+	    f->xp, (const xmlChar *)XPR_PREFIX, (const xmlChar *)XPR_NS);
 	f->env.primary = f->inst;
 	f->env.arg = f;
 	f->env.instance = env_instance;
@@ -1358,17 +1448,19 @@ parse_model(struct form *f, xmlNodePtr model, char **cause)
 		if (is_el(c, "bind"))
 			err = parse_bind(f, c, defdoc, cause);
 		else if (is_el(c, "setvalue"))
-			err = parse_setvalue(f, c, NULL, &f->setvalues,
-			    &f->nsetvalues, cause);
+			err = parse_setvalue(
+			    f, c, NULL, &f->setvalues, &f->nsetvalues, cause);
 		else if (is_el(c, "submission")) {
 			if ((v = prop(c, "base64RsaPublicKey")) != NULL) {
-				form_warn(f, line_of(c), "encrypted "
+				form_warn(f, line_of(c),
+				    "encrypted "
 				    "submission is not supported: the record "
 				    "is kept in the kiosk's encrypted store");
 				free(v);
 			}
 		} else if (is_el(c, "setgeopoint"))
-			form_warn(f, line_of(c), "setgeopoint is not supported");
+			form_warn(
+			    f, line_of(c), "setgeopoint is not supported");
 	}
 	xmlFreeDoc(defdoc);
 	return err;
@@ -1425,8 +1517,8 @@ env_choice_name(void *arg, const char *value, const char *path)
 			return form_label_text(f, &c->items[i].label, NULL);
 	/* itemsets: evaluated by form.c against the current record */
 	{
-		extern char *form_itemset_label(struct form *,
-		    struct control *, const char *);
+		extern char *form_itemset_label(
+		    struct form *, struct control *, const char *);
 
 		return form_itemset_label(f, c, value);
 	}
@@ -1441,8 +1533,10 @@ load_doc(struct form *f, xmlDocPtr doc, char **cause)
 
 	f->def = doc;
 	if (!is_el(html, "html")) {
-		xasprintf(cause, "line %d: the root element is <%s>, not "
-		    "<h:html>: not an XForm", html ? line_of(html) : 1,
+		xasprintf(cause,
+		    "line %d: the root element is <%s>, not "
+		    "<h:html>: not an XForm",
+		    html ? line_of(html) : 1,
 		    html ? (const char *)html->name : "nothing");
 		return EINVAL;
 	}
@@ -1450,8 +1544,10 @@ load_doc(struct form *f, xmlDocPtr doc, char **cause)
 	model = child_el(head, "model");
 	body = child_el(html, "body");
 	if (model == NULL || body == NULL) {
-		xasprintf(cause, "line %d: an XForm needs <h:head><model> and "
-		    "<h:body>", line_of(html));
+		xasprintf(cause,
+		    "line %d: an XForm needs <h:head><model> and "
+		    "<h:body>",
+		    line_of(html));
 		return EINVAL;
 	}
 	if ((title = child_el(head, "title")) != NULL) {
@@ -1465,8 +1561,8 @@ load_doc(struct form *f, xmlDocPtr doc, char **cause)
 	{
 		xmlNodePtr in = child_el(model, "instance"), r;
 
-		for (r = in ? in->children : NULL; r != NULL &&
-		    r->type != XML_ELEMENT_NODE; r = r->next)
+		for (r = in ? in->children : NULL;
+		     r != NULL && r->type != XML_ELEMENT_NODE; r = r->next)
 			;
 		if (r != NULL) {
 			char name[256];
@@ -1489,8 +1585,7 @@ load_doc(struct form *f, xmlDocPtr doc, char **cause)
 	f->root.kind = FORM_GROUP;
 	f->root.repeat = -1;
 	if ((err = parse_body(f, body, f->root_path, &f->root.kids,
-	    &f->root.nkids,
-	    cause)) != 0)
+	         &f->root.nkids, cause)) != 0)
 		return err;
 	default_templates(f);
 	return 0;
@@ -1506,7 +1601,8 @@ form_load_mem(const char *xml, size_t len, struct form **out, char **cause)
 
 	*out = NULL;
 	if (len > FORM_MAX_BYTES || len > 0x7fffffff) {
-		xasprintf(cause, "form is larger than %d bytes", FORM_MAX_BYTES);
+		xasprintf(
+		    cause, "form is larger than %d bytes", FORM_MAX_BYTES);
 		return EINVAL;
 	}
 	xmlSetStructuredErrorFunc(NULL, quiet_error);
@@ -1516,8 +1612,8 @@ form_load_mem(const char *xml, size_t len, struct form **out, char **cause)
 	if (doc == NULL) {
 		e = xmlGetLastError();
 		xasprintf(cause, "line %d: not well-formed XML: %s",
-		    e ? e->line : 0, e && e->message ? str_trim(e->message) :
-		    "parse error");
+		    e ? e->line : 0,
+		    e && e->message ? str_trim(e->message) : "parse error");
 		return EINVAL;
 	}
 	f = xcalloc(1, sizeof(*f));

@@ -153,8 +153,8 @@ static int
 parse_ymd(const char *s, long long *days)
 {
 	int y, m, d, mdays;
-	static const int ml[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30,
-		31 };
+	static const int ml[] = {
+	    31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
 
 	if (!digits(s, 4, &y) || s[4] != '-' || !digits(s + 5, 2, &m) ||
 	    s[7] != '-' || !digits(s + 8, 2, &d))
@@ -466,7 +466,8 @@ append_all(char **acc, xmlXPathObjectPtr o, const char *sep, int *first)
 		if (o->nodesetval == NULL)
 			return;
 		for (i = 0; i < o->nodesetval->nodeNr; i++) {
-			s = xml_to_x(xmlNodeGetContent(o->nodesetval->nodeTab[i]));
+			s = xml_to_x(
+			    xmlNodeGetContent(o->nodesetval->nodeTab[i]));
 			xasprintf(&n, "%s%s%s", *acc, *first ? "" : sep, s);
 			free(*acc);
 			free(s);
@@ -766,7 +767,8 @@ bool_values(xmlXPathObjectPtr o, int *vals, int *n, int max)
 
 	if (o->type == XPATH_NODESET) {
 		for (i = 0; o->nodesetval && i < o->nodesetval->nodeNr; i++) {
-			s = xml_to_x(xmlNodeGetContent(o->nodesetval->nodeTab[i]));
+			s = xml_to_x(
+			    xmlNodeGetContent(o->nodesetval->nodeTab[i]));
 			if (*n < max)
 				vals[(*n)++] = str_true(s);
 			free(s);
@@ -774,9 +776,10 @@ bool_values(xmlXPathObjectPtr o, int *vals, int *n, int max)
 		return;
 	}
 	if (*n < max)
-		vals[(*n)++] = o->type == XPATH_BOOLEAN ? o->boolval :
-		    o->type == XPATH_NUMBER ? o->floatval != 0 :
-		    str_true((const char *)o->stringval);
+		vals[(*n)++] = o->type == XPATH_BOOLEAN ? o->boolval
+		    : o->type == XPATH_NUMBER
+		    ? o->floatval != 0
+		    : str_true((const char *)o->stringval);
 }
 
 static void
@@ -837,12 +840,24 @@ translate_regex(const char *p)
 			const char *rep = NULL;
 
 			switch (p[1]) {
-			case 'd': rep = in_class ? "0-9" : "[0-9]"; break;
-			case 'D': rep = "[^0-9]"; break;
-			case 'w': rep = in_class ? "A-Za-z0-9_" : "[A-Za-z0-9_]"; break;
-			case 'W': rep = "[^A-Za-z0-9_]"; break;
-			case 's': rep = in_class ? "[:space:]" : "[[:space:]]"; break;
-			case 'S': rep = "[^[:space:]]"; break;
+			case 'd':
+				rep = in_class ? "0-9" : "[0-9]";
+				break;
+			case 'D':
+				rep = "[^0-9]";
+				break;
+			case 'w':
+				rep = in_class ? "A-Za-z0-9_" : "[A-Za-z0-9_]";
+				break;
+			case 'W':
+				rep = "[^A-Za-z0-9_]";
+				break;
+			case 's':
+				rep = in_class ? "[:space:]" : "[[:space:]]";
+				break;
+			case 'S':
+				rep = "[^[:space:]]";
+				break;
 			}
 			if (rep != NULL) {
 				memcpy(o, rep, strlen(rep));
@@ -1008,8 +1023,8 @@ f_count_non_empty(xmlXPathParserContextPtr c, int nargs)
 	a = pop_args(c, 1);
 	if (a[0]->type == XPATH_NODESET && a[0]->nodesetval != NULL)
 		for (i = 0; i < a[0]->nodesetval->nodeNr; i++) {
-			s = xml_to_x(xmlNodeGetContent(
-			    a[0]->nodesetval->nodeTab[i]));
+			s = xml_to_x(
+			    xmlNodeGetContent(a[0]->nodesetval->nodeTab[i]));
 			n += *s != '\0';
 			free(s);
 		}
@@ -1161,10 +1176,10 @@ f_decimal_time(xmlXPathParserContextPtr c, int nargs)
 static void
 f_format_date(xmlXPathParserContextPtr c, int nargs)
 {
-	static const char *const mon[] = { "Jan", "Feb", "Mar", "Apr", "May",
-		"Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
-	static const char *const wd[] = { "Sun", "Mon", "Tue", "Wed", "Thu",
-		"Fri", "Sat" };
+	static const char *const mon[] = {"Jan", "Feb", "Mar", "Apr", "May",
+	    "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+	static const char *const wd[] = {
+	    "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
 	xmlXPathObjectPtr *a;
 	char *s, *fmt, *out, *o, *p, *end;
 	double secs;
@@ -1208,20 +1223,55 @@ f_format_date(xmlXPathParserContextPtr c, int nargs)
 		}
 		p++;
 		switch (*p) {
-		case 'Y': o += snprintf(o, (size_t)(end - o), "%04d", tm.tm_year + 1900); break;
-		case 'y': o += snprintf(o, (size_t)(end - o), "%02d", tm.tm_year % 100); break;
-		case 'm': o += snprintf(o, (size_t)(end - o), "%02d", tm.tm_mon + 1); break;
-		case 'n': o += snprintf(o, (size_t)(end - o), "%d", tm.tm_mon + 1); break;
-		case 'b': o += snprintf(o, (size_t)(end - o), "%s", mon[tm.tm_mon]); break;
-		case 'd': o += snprintf(o, (size_t)(end - o), "%02d", tm.tm_mday); break;
-		case 'e': o += snprintf(o, (size_t)(end - o), "%d", tm.tm_mday); break;
-		case 'H': o += snprintf(o, (size_t)(end - o), "%02d", tm.tm_hour); break;
-		case 'h': o += snprintf(o, (size_t)(end - o), "%d", tm.tm_hour); break;
-		case 'M': o += snprintf(o, (size_t)(end - o), "%02d", tm.tm_min); break;
-		case 'S': o += snprintf(o, (size_t)(end - o), "%02d", tm.tm_sec); break;
-		case '3': o += snprintf(o, (size_t)(end - o), "%03d", ms); break;
-		case 'a': o += snprintf(o, (size_t)(end - o), "%s", wd[tm.tm_wday]); break;
-		default: *o++ = '%'; *o++ = *p; break;
+		case 'Y':
+			o += snprintf(
+			    o, (size_t)(end - o), "%04d", tm.tm_year + 1900);
+			break;
+		case 'y':
+			o += snprintf(
+			    o, (size_t)(end - o), "%02d", tm.tm_year % 100);
+			break;
+		case 'm':
+			o += snprintf(
+			    o, (size_t)(end - o), "%02d", tm.tm_mon + 1);
+			break;
+		case 'n':
+			o +=
+			    snprintf(o, (size_t)(end - o), "%d", tm.tm_mon + 1);
+			break;
+		case 'b':
+			o += snprintf(
+			    o, (size_t)(end - o), "%s", mon[tm.tm_mon]);
+			break;
+		case 'd':
+			o += snprintf(o, (size_t)(end - o), "%02d", tm.tm_mday);
+			break;
+		case 'e':
+			o += snprintf(o, (size_t)(end - o), "%d", tm.tm_mday);
+			break;
+		case 'H':
+			o += snprintf(o, (size_t)(end - o), "%02d", tm.tm_hour);
+			break;
+		case 'h':
+			o += snprintf(o, (size_t)(end - o), "%d", tm.tm_hour);
+			break;
+		case 'M':
+			o += snprintf(o, (size_t)(end - o), "%02d", tm.tm_min);
+			break;
+		case 'S':
+			o += snprintf(o, (size_t)(end - o), "%02d", tm.tm_sec);
+			break;
+		case '3':
+			o += snprintf(o, (size_t)(end - o), "%03d", ms);
+			break;
+		case 'a':
+			o += snprintf(
+			    o, (size_t)(end - o), "%s", wd[tm.tm_wday]);
+			break;
+		default:
+			*o++ = '%';
+			*o++ = *p;
+			break;
 		}
 	}
 	push_str(c, out);
@@ -1245,13 +1295,13 @@ arg_num1(xmlXPathParserContextPtr c, int nargs, int *ok)
 	return d;
 }
 
-#define MATH1(fname, expr)                                                    \
-	static void fname(xmlXPathParserContextPtr c, int nargs)              \
-	{                                                                     \
-		int ok;                                                       \
-		double x = arg_num1(c, nargs, &ok);                           \
-		if (ok)                                                       \
-			push_num(c, (expr));                                  \
+#define MATH1(fname, expr)                                                     \
+	static void fname(xmlXPathParserContextPtr c, int nargs)               \
+	{                                                                      \
+		int ok;                                                        \
+		double x = arg_num1(c, nargs, &ok);                            \
+		if (ok)                                                        \
+			push_num(c, (expr));                                   \
 	}
 
 MATH1(f_int, trunc(x))
@@ -1332,13 +1382,15 @@ minmax(xmlXPathParserContextPtr c, int nargs, int want_max)
 	a = pop_args(c, nargs);
 	for (i = 0; i < nargs; i++) {
 		if (a[i]->type == XPATH_NODESET) {
-			for (j = 0; a[i]->nodesetval &&
-			    j < a[i]->nodesetval->nodeNr; j++) {
+			for (j = 0;
+			     a[i]->nodesetval && j < a[i]->nodesetval->nodeNr;
+			     j++) {
 				s = xml_to_x(xmlNodeGetContent(
 				    a[i]->nodesetval->nodeTab[j]));
 				v = xfn_str_number(s);
 				free(s);
-				if (isnan(v) || (any && (want_max ? v <= r : v >= r))) {
+				if (isnan(v) ||
+				    (any && (want_max ? v <= r : v >= r))) {
 					if (isnan(v))
 						r = NAN, any = -1;
 					if (any == -1)
@@ -1352,7 +1404,8 @@ minmax(xmlXPathParserContextPtr c, int nargs, int want_max)
 			v = obj_number(a[i]);
 			if (isnan(v))
 				any = -1, r = NAN;
-			else if (any == 0 || (any == 1 && (want_max ? v > r : v < r)))
+			else if (any == 0 ||
+			    (any == 1 && (want_max ? v > r : v < r)))
 				r = v, any = 1;
 		}
 		if (any == -1)
@@ -1505,7 +1558,8 @@ f_indexed_repeat(xmlXPathParserContextPtr c, int nargs)
 		ns = a[i]->type == XPATH_NODESET ? a[i]->nodesetval : NULL;
 		cand = NULL;
 		for (j = 0, k = 0; ns && !isnan(idx) && j < ns->nodeNr; j++) {
-			if (scope != NULL && !is_ancestor(scope, ns->nodeTab[j]))
+			if (scope != NULL &&
+			    !is_ancestor(scope, ns->nodeTab[j]))
 				continue;
 			if (++k == (int)idx) {
 				cand = ns->nodeTab[j];
@@ -1624,62 +1678,62 @@ static const struct {
 	const char *name;
 	xmlXPathFunction fn;
 } fns[] = {
-	{ "concat", f_concat },
-	{ "join", f_join },
-	{ "string", f_string },
-	{ "number", f_num },
-	{ "num", f_num },
-	{ "round", f_round },
-	{ "position", f_position },
-	{ "if", f_if },
-	{ "coalesce", f_coalesce },
-	{ "once", f_once },
-	{ "boolean-from-string", f_boolean_from_string },
-	{ "checklist", f_checklist },
-	{ "weighted-checklist", f_weighted_checklist },
-	{ "regex", f_regex },
-	{ "selected", f_selected },
-	{ "selected-at", f_selected_at },
-	{ "count-selected", f_count_selected },
-	{ "count-non-empty", f_count_non_empty },
-	{ "choice-name", f_choice_name },
-	{ "itext", f_itext },
-	{ "today", f_today },
-	{ "now", f_now },
-	{ "date", f_date },
-	{ "date-time", f_date_time },
-	{ "decimal-date-time", f_decimal_date_time },
-	{ "decimal-date", f_decimal_date_time },
-	{ "decimal-time", f_decimal_time },
-	{ "format-date", f_format_date },
-	{ "format-date-time", f_format_date },
-	{ "int", f_int },
-	{ "abs", f_abs },
-	{ "pow", f_pow },
-	{ "log", f_log },
-	{ "log10", f_log10 },
-	{ "sin", f_sin },
-	{ "cos", f_cos },
-	{ "tan", f_tan },
-	{ "asin", f_asin },
-	{ "acos", f_acos },
-	{ "atan", f_atan },
-	{ "atan2", f_atan2 },
-	{ "sqrt", f_sqrt },
-	{ "exp", f_exp },
-	{ "exp10", f_exp10 },
-	{ "pi", f_pi },
-	{ "random", f_random },
-	{ "min", f_min },
-	{ "max", f_max },
-	{ "uuid", f_uuid },
-	{ "substr", f_substr },
-	{ "ends-with", f_ends_with },
-	{ "instance", f_instance },
-	{ "current", f_current },
-	{ "indexed-repeat", f_indexed_repeat },
-	{ "randomize", f_randomize },
-	{ "difference-in-months", f_difference_in_months },
+    {"concat", f_concat},
+    {"join", f_join},
+    {"string", f_string},
+    {"number", f_num},
+    {"num", f_num},
+    {"round", f_round},
+    {"position", f_position},
+    {"if", f_if},
+    {"coalesce", f_coalesce},
+    {"once", f_once},
+    {"boolean-from-string", f_boolean_from_string},
+    {"checklist", f_checklist},
+    {"weighted-checklist", f_weighted_checklist},
+    {"regex", f_regex},
+    {"selected", f_selected},
+    {"selected-at", f_selected_at},
+    {"count-selected", f_count_selected},
+    {"count-non-empty", f_count_non_empty},
+    {"choice-name", f_choice_name},
+    {"itext", f_itext},
+    {"today", f_today},
+    {"now", f_now},
+    {"date", f_date},
+    {"date-time", f_date_time},
+    {"decimal-date-time", f_decimal_date_time},
+    {"decimal-date", f_decimal_date_time},
+    {"decimal-time", f_decimal_time},
+    {"format-date", f_format_date},
+    {"format-date-time", f_format_date},
+    {"int", f_int},
+    {"abs", f_abs},
+    {"pow", f_pow},
+    {"log", f_log},
+    {"log10", f_log10},
+    {"sin", f_sin},
+    {"cos", f_cos},
+    {"tan", f_tan},
+    {"asin", f_asin},
+    {"acos", f_acos},
+    {"atan", f_atan},
+    {"atan2", f_atan2},
+    {"sqrt", f_sqrt},
+    {"exp", f_exp},
+    {"exp10", f_exp10},
+    {"pi", f_pi},
+    {"random", f_random},
+    {"min", f_min},
+    {"max", f_max},
+    {"uuid", f_uuid},
+    {"substr", f_substr},
+    {"ends-with", f_ends_with},
+    {"instance", f_instance},
+    {"current", f_current},
+    {"indexed-repeat", f_indexed_repeat},
+    {"randomize", f_randomize},
+    {"difference-in-months", f_difference_in_months},
 };
 
 xmlXPathFunction

@@ -14,9 +14,9 @@
 
 /* What an evaluation can see besides the XPath context; ctxt->userData. */
 struct xfn_env {
-	xmlDocPtr primary;        /* $r */
-	xmlNodePtr current;       /* current() and once() */
-	int rep[XFN_MAXREP];      /* $rep1.. : 1-based repeat positions */
+	xmlDocPtr primary; /* $r */
+	xmlNodePtr current; /* current() and once() */
+	int rep[XFN_MAXREP]; /* $rep1.. : 1-based repeat positions */
 	int nrep;
 	void *arg;
 	xmlDocPtr (*instance)(void *arg, const char *id);

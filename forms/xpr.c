@@ -18,14 +18,14 @@
 
 enum tok {
 	T_END,
-	T_NAME,  /* NCName, QName, prefix:* or * as a name test */
-	T_FUNC,  /* name before '(' */
+	T_NAME, /* NCName, QName, prefix:* or * as a name test */
+	T_FUNC, /* name before '(' */
 	T_NODETYPE,
-	T_AXIS,  /* name before '::' (the '::' is consumed) */
+	T_AXIS, /* name before '::' (the '::' is consumed) */
 	T_VAR,
 	T_STR,
 	T_NUM,
-	T_OP,    /* and or mod div * / // | + - = != < <= > >= */
+	T_OP, /* and or mod div * / // | + - = != < <= > >= */
 	T_LPAR,
 	T_RPAR,
 	T_LBR,
@@ -58,14 +58,35 @@ struct xp {
 #define XPR_MAX_DEPTH 128
 
 static const char *const native_fns[] = {
-	"boolean", "ceiling", "count", "contains", "false", "floor", "last",
-	"lang", "local-name", "not", "name", "namespace-uri", "normalize-space",
-	"starts-with", "substring", "substring-before", "substring-after",
-	"sum", "true", "translate", "string-length",
+    "boolean",
+    "ceiling",
+    "count",
+    "contains",
+    "false",
+    "floor",
+    "last",
+    "lang",
+    "local-name",
+    "not",
+    "name",
+    "namespace-uri",
+    "normalize-space",
+    "starts-with",
+    "substring",
+    "substring-before",
+    "substring-after",
+    "sum",
+    "true",
+    "translate",
+    "string-length",
 };
 
 static const char *const volatile_fns[] = {
-	"now", "today", "uuid", "random", "randomize",
+    "now",
+    "today",
+    "uuid",
+    "random",
+    "randomize",
 };
 
 static void
@@ -129,8 +150,13 @@ prev_allows_operator(enum tok t)
 	/* XPath 1.0 §3.7: '*' and NCNames are operators unless the previous
 	 * token is one of @ :: ( [ , or an operator. */
 	switch (t) {
-	case T_END: case T_AT: case T_AXIS: case T_LPAR: case T_LBR:
-	case T_COMMA: case T_OP:
+	case T_END:
+	case T_AT:
+	case T_AXIS:
+	case T_LPAR:
+	case T_LBR:
+	case T_COMMA:
+	case T_OP:
 		return 0;
 	default:
 		return 1;
@@ -155,28 +181,60 @@ next(struct xp *x)
 	}
 	q = p;
 	switch (*p) {
-	case '(': x->t = T_LPAR; q++; break;
-	case ')': x->t = T_RPAR; q++; break;
-	case '[': x->t = T_LBR; q++; break;
-	case ']': x->t = T_RBR; q++; break;
-	case ',': x->t = T_COMMA; q++; break;
-	case '@': x->t = T_AT; q++; break;
-	case '|': case '+': case '=':
-		x->t = T_OP; q++; break;
+	case '(':
+		x->t = T_LPAR;
+		q++;
+		break;
+	case ')':
+		x->t = T_RPAR;
+		q++;
+		break;
+	case '[':
+		x->t = T_LBR;
+		q++;
+		break;
+	case ']':
+		x->t = T_RBR;
+		q++;
+		break;
+	case ',':
+		x->t = T_COMMA;
+		q++;
+		break;
+	case '@':
+		x->t = T_AT;
+		q++;
+		break;
+	case '|':
+	case '+':
+	case '=':
+		x->t = T_OP;
+		q++;
+		break;
 	case '-':
-		x->t = T_OP; q++; break;
+		x->t = T_OP;
+		q++;
+		break;
 	case '!':
 		if (p[1] != '=') {
 			fail(x, "unexpected '!'");
 			x->t = T_END;
 			return;
 		}
-		x->t = T_OP; q += 2; break;
-	case '<': case '>':
-		x->t = T_OP; q += p[1] == '=' ? 2 : 1; break;
+		x->t = T_OP;
+		q += 2;
+		break;
+	case '<':
+	case '>':
+		x->t = T_OP;
+		q += p[1] == '=' ? 2 : 1;
+		break;
 	case '/':
-		x->t = T_OP; q += p[1] == '/' ? 2 : 1; break;
-	case '\'': case '"':
+		x->t = T_OP;
+		q += p[1] == '/' ? 2 : 1;
+		break;
+	case '\'':
+	case '"':
 		q = strchr(p + 1, *p);
 		if (q == NULL) {
 			fail(x, "unterminated string");
@@ -200,14 +258,16 @@ next(struct xp *x)
 		if (isdigit((unsigned char)p[1]))
 			goto number;
 		if (p[1] == '.') {
-			x->t = T_DDOT; q += 2;
+			x->t = T_DDOT;
+			q += 2;
 		} else {
-			x->t = T_DOT; q++;
+			x->t = T_DOT;
+			q++;
 		}
 		break;
 	default:
 		if (isdigit((unsigned char)*p)) {
-number:
+		number:
 			while (isdigit((unsigned char)*q))
 				q++;
 			if (*q == '.') {
@@ -234,9 +294,11 @@ number:
 					q++;
 		}
 		if (prev_allows_operator(x->prev) &&
-		    ((q - p == 3 && (strncmp(p, "and", 3) == 0 ||
-		    strncmp(p, "mod", 3) == 0 || strncmp(p, "div", 3) == 0)) ||
-		    (q - p == 2 && strncmp(p, "or", 2) == 0))) {
+		    ((q - p == 3 &&
+		         (strncmp(p, "and", 3) == 0 ||
+		             strncmp(p, "mod", 3) == 0 ||
+		             strncmp(p, "div", 3) == 0)) ||
+		        (q - p == 2 && strncmp(p, "or", 2) == 0))) {
 			x->t = T_OP;
 			break;
 		}
@@ -247,11 +309,14 @@ number:
 				r++;
 			if (*r == '(') {
 				x->t = T_FUNC;
-				if ((q - p == 4 && (strncmp(p, "node", 4) == 0 ||
-				    strncmp(p, "text", 4) == 0)) ||
-				    (q - p == 7 && strncmp(p, "comment", 7) == 0) ||
-				    (q - p == 22 && strncmp(p,
-				    "processing-instruction", 22) == 0))
+				if ((q - p == 4 &&
+				        (strncmp(p, "node", 4) == 0 ||
+				            strncmp(p, "text", 4) == 0)) ||
+				    (q - p == 7 &&
+				        strncmp(p, "comment", 7) == 0) ||
+				    (q - p == 22 &&
+				        strncmp(p, "processing-instruction",
+				            22) == 0))
 					x->t = T_NODETYPE;
 			} else if (r[0] == ':' && r[1] == ':') {
 				x->t = T_AXIS;
@@ -281,8 +346,8 @@ add_dep(struct xp *x, const char *path)
 	for (i = 0; i < x->out->ndeps; i++)
 		if (strcmp(x->out->deps[i], path) == 0)
 			return;
-	x->out->deps = xreallocarray(x->out->deps, x->out->ndeps + 1,
-	    sizeof(char *));
+	x->out->deps =
+	    xreallocarray(x->out->deps, x->out->ndeps + 1, sizeof(char *));
 	x->out->deps[x->out->ndeps++] = xstrdup(path);
 }
 
@@ -476,8 +541,8 @@ gp_finish(struct xp *x, struct gpath *g)
 static struct res
 p_function(struct xp *x)
 {
-	struct sb o = { 0 };
-	struct res a, r = { NULL, 0 };
+	struct sb o = {0};
+	struct res a, r = {NULL, 0};
 	const char *name = x->tv, *colon;
 	char *fname = xstrdup(name);
 	size_t i;
@@ -501,7 +566,8 @@ p_function(struct xp *x)
 			sb_str(&o, fname);
 		else if (xfn_lookup(fname) != NULL) {
 			sb_str(&o, XPR_PREFIX ":");
-			sb_str(&o, strcmp(fname, "number") == 0 ? "num" : fname);
+			sb_str(
+			    &o, strcmp(fname, "number") == 0 ? "num" : fname);
 		} else {
 			fail(x, "unsupported function %s()", fname);
 			free(fname);
@@ -542,9 +608,9 @@ p_function(struct xp *x)
 static struct res
 p_path(struct xp *x)
 {
-	struct sb o = { 0 };
-	struct gpath g = { { 0 }, 1, 0 };
-	struct res r = { NULL, 0 }, a;
+	struct sb o = {0};
+	struct gpath g = {{0}, 1, 0};
+	struct res r = {NULL, 0}, a;
 	int is_current = 0, is_path = 0;
 
 	if (is_op(x, "/") || is_op(x, "//")) {
@@ -616,7 +682,8 @@ p_path(struct xp *x)
 			if (is_current && x->ctx->path != NULL)
 				sb_str(&g.b, x->ctx->path);
 			else
-				g.valid = 0; /* instance('x')/..: not the record */
+				g.valid =
+				    0; /* instance('x')/..: not the record */
 			if (is_op(x, "//"))
 				g.valid = 0;
 			sb_str(&o, x->tv);
@@ -727,7 +794,7 @@ p_binary(struct xp *x, struct res (*sub)(struct xp *), const char *const *ops,
 static struct res
 p_mul(struct xp *x)
 {
-	static const char *const ops[] = { "*", "div", "mod", NULL };
+	static const char *const ops[] = {"*", "div", "mod", NULL};
 
 	return p_binary(x, p_unary, ops, 1, 1);
 }
@@ -735,7 +802,7 @@ p_mul(struct xp *x)
 static struct res
 p_add(struct xp *x)
 {
-	static const char *const ops[] = { "+", "-", NULL };
+	static const char *const ops[] = {"+", "-", NULL};
 
 	return p_binary(x, p_mul, ops, 1, 1);
 }
@@ -743,7 +810,7 @@ p_add(struct xp *x)
 static struct res
 p_rel(struct xp *x)
 {
-	static const char *const ops[] = { "<", "<=", ">", ">=", NULL };
+	static const char *const ops[] = {"<", "<=", ">", ">=", NULL};
 
 	return p_binary(x, p_add, ops, 1, 0);
 }
@@ -751,7 +818,7 @@ p_rel(struct xp *x)
 static struct res
 p_eq(struct xp *x)
 {
-	static const char *const ops[] = { "=", "!=", NULL };
+	static const char *const ops[] = {"=", "!=", NULL};
 
 	return p_binary(x, p_rel, ops, 0, 0);
 }
@@ -759,7 +826,7 @@ p_eq(struct xp *x)
 static struct res
 p_and(struct xp *x)
 {
-	static const char *const ops[] = { "and", NULL };
+	static const char *const ops[] = {"and", NULL};
 
 	return p_binary(x, p_eq, ops, 0, 0);
 }
@@ -767,8 +834,8 @@ p_and(struct xp *x)
 static struct res
 p_or(struct xp *x)
 {
-	static const char *const ops[] = { "or", NULL };
-	struct res r = { NULL, 0 };
+	static const char *const ops[] = {"or", NULL};
+	struct res r = {NULL, 0};
 
 	if (++x->depth > XPR_MAX_DEPTH) {
 		fail(x, "expression nested too deeply");
@@ -787,7 +854,7 @@ xpr_rewrite(const char *expr, const struct xpr_ctx *ctx, struct xpr_out *out,
 {
 	struct xp x;
 	struct res r;
-	static const struct xpr_ctx none = { NULL, NULL, 0 };
+	static const struct xpr_ctx none = {NULL, NULL, 0};
 
 	memset(out, 0, sizeof(*out));
 	memset(&x, 0, sizeof(x));

@@ -25,22 +25,22 @@
 #define XPR_PREFIX "ox"
 
 struct xpr_ctx {
-	const char *path;             /* generic path of the bound node */
-	const char *const *repeats;   /* enclosing repeats, outermost first */
+	const char *path; /* generic path of the bound node */
+	const char *const *repeats; /* enclosing repeats, outermost first */
 	size_t nrepeats;
 };
 
 struct xpr_out {
-	char *text;       /* the rewritten expression */
-	char **deps;      /* generic absolute paths read */
+	char *text; /* the rewritten expression */
+	char **deps; /* generic absolute paths read */
 	size_t ndeps;
 	int deps_unknown; /* reads something we cannot name (//x, axes) */
-	int is_volatile;  /* now(), today(), uuid(), random() */
+	int is_volatile; /* now(), today(), uuid(), random() */
 };
 
 /* Returns 0 or EINVAL with *cause naming the problem and the offset. */
-int xpr_rewrite(const char *expr, const struct xpr_ctx *, struct xpr_out *,
-    char **cause);
+int xpr_rewrite(
+    const char *expr, const struct xpr_ctx *, struct xpr_out *, char **cause);
 void xpr_out_free(struct xpr_out *);
 
 /* Is NAME (without prefix) an ODK function we implement under ox:? */

@@ -36,15 +36,16 @@ extern const struct kiosk_cmd cmd_form;
 static int
 check_run(int argc, char **argv)
 {
-	struct cmd_opt opts[] = { { "--strict", 0, NULL } };
+	struct cmd_opt opts[] = {{"--strict", 0, NULL}};
 	const char *pos[1], *const *list;
 	struct form *f = NULL;
 	char *cause = NULL;
 	size_t n, i;
 	int npos, err;
 
-	if (cmd_opt_parse(argc, argv, 2, opts, nitems(opts), pos, 1,
-	    &npos) != 0 || npos != 1) {
+	if (cmd_opt_parse(argc, argv, 2, opts, nitems(opts), pos, 1, &npos) !=
+	        0 ||
+	    npos != 1) {
 		fprintf(stderr, "usage: kiosk form check FILE [--strict]\n");
 		return 2;
 	}
@@ -63,8 +64,8 @@ check_run(int argc, char **argv)
 		printf(" %s%s", list[i],
 		    strcmp(list[i], form_language(f)) == 0 ? "*" : "");
 	printf("%s\n", n == 0 ? " (none)" : "");
-	printf("binds: %zu\ncontrols: %zu\n", form_nbinds(f),
-	    form_ncontrols(f));
+	printf(
+	    "binds: %zu\ncontrols: %zu\n", form_nbinds(f), form_ncontrols(f));
 	n = form_warnings(f, &list);
 	printf("warnings: %zu\n", n);
 	for (i = 0; i < n; i++)
@@ -88,8 +89,9 @@ ensure_path(struct form *f, const char *path)
 		copy[i] = '\0';
 		slash = strrchr(copy, '/');
 		if ((br = strchr(slash, '[')) != NULL) {
-			for (guard = 0; guard < 100 &&
-			    form_get(f, copy, &v) == ENOENT; guard++) {
+			for (guard = 0;
+			     guard < 100 && form_get(f, copy, &v) == ENOENT;
+			     guard++) {
 				*br = '\0';
 				err = form_repeat_add(f, copy, NULL);
 				*br = '[';
@@ -149,17 +151,18 @@ apply_answers(struct form *f, const char *file)
 static int
 fill_run(struct kctx *ctx, int argc, char **argv)
 {
-	struct cmd_opt opts[] = { { "--lang", 1, NULL },
-		{ "--answers", 1, NULL }, { "--patient", 1, NULL },
-		{ "--save", 0, NULL } };
+	struct cmd_opt opts[] = {{"--lang", 1, NULL}, {"--answers", 1, NULL},
+	    {"--patient", 1, NULL}, {"--save", 0, NULL}};
 	const char *pos[1];
 	struct form *f = NULL;
 	char *cause = NULL, *xml = NULL, host[256];
 	int npos, err, bad = 0, rc = 1, save;
 
-	if (cmd_opt_parse(argc, argv, 2, opts, nitems(opts), pos, 1,
-	    &npos) != 0 || npos != 1) {
-		fprintf(stderr, "usage: kiosk form fill FILE [--lang L] "
+	if (cmd_opt_parse(argc, argv, 2, opts, nitems(opts), pos, 1, &npos) !=
+	        0 ||
+	    npos != 1) {
+		fprintf(stderr,
+		    "usage: kiosk form fill FILE [--lang L] "
 		    "[--answers FILE] [--patient ID --save]\n");
 		return 2;
 	}
@@ -174,8 +177,7 @@ fill_run(struct kctx *ctx, int argc, char **argv)
 		free(cause);
 		return 1;
 	}
-	if (opts[0].value != NULL &&
-	    form_set_language(f, opts[0].value) != 0) {
+	if (opts[0].value != NULL && form_set_language(f, opts[0].value) != 0) {
 		fprintf(stderr, "kiosk form: %s has no language \"%s\"\n",
 		    pos[0], opts[0].value);
 		goto out;
@@ -190,7 +192,8 @@ fill_run(struct kctx *ctx, int argc, char **argv)
 	form_set_property(f, "deviceid", host);
 	form_set_property(f, "username", ctx && ctx->user ? ctx->user : "");
 	if ((err = form_start(f, &cause)) != 0) {
-		fprintf(stderr, "kiosk form: %s\n", cause ? cause : "cannot start");
+		fprintf(
+		    stderr, "kiosk form: %s\n", cause ? cause : "cannot start");
 		goto out;
 	}
 	if (opts[1].value != NULL &&
@@ -205,10 +208,13 @@ fill_run(struct kctx *ctx, int argc, char **argv)
 		    bad);
 		goto out;
 	}
-	if (save && (err = store_form_submit(ctx->store, form_instance_id(f),
-	    form_id(f), form_version(f), NULL, opts[2].value, xml)) != 0) {
-		fprintf(stderr, "kiosk form: the record could not be stored: "
-		    "%s\n", strerror(err));
+	if (save &&
+	    (err = store_form_submit(ctx->store, form_instance_id(f),
+	         form_id(f), form_version(f), NULL, opts[2].value, xml)) != 0) {
+		fprintf(stderr,
+		    "kiosk form: the record could not be stored: "
+		    "%s\n",
+		    strerror(err));
 		goto out;
 	}
 	fputs(xml, stdout);
@@ -233,8 +239,8 @@ form_run(struct kctx *ctx, int argc, char **argv)
 }
 
 const struct kiosk_cmd cmd_form = {
-	"form",
-	"  form check FILE [--strict]\n"
-	"  form fill FILE [--lang L] [--answers FILE] [--patient ID --save]\n",
-	form_run,
+    "form",
+    "  form check FILE [--strict]\n"
+    "  form fill FILE [--lang L] [--answers FILE] [--patient ID --save]\n",
+    form_run,
 };

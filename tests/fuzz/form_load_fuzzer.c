@@ -17,7 +17,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 static void
 exercise(struct form *f)
 {
-	static const char *const values[] = { "1", "2024-01-31", "yes", "" };
+	static const char *const values[] = {"1", "2024-01-31", "yes", ""};
 	struct form_prompt *p = NULL;
 	size_t n = 0, i, k;
 	char *cause = NULL, *xml = NULL, *draft = NULL;
@@ -35,8 +35,9 @@ exercise(struct form *f)
 		}
 		for (k = 0; k < sizeof(values) / sizeof(values[0]); k++) {
 			(void)form_set(f, p[i].path,
-			    p[i].nchoices > 0 ? p[i].choices[0].value :
-			    values[k], &cause);
+			    p[i].nchoices > 0 ? p[i].choices[0].value
+			                      : values[k],
+			    &cause);
 			free(cause);
 			cause = NULL;
 		}

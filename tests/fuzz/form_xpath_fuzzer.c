@@ -28,8 +28,8 @@ quiet(void *ctx, xmlErrorPtr e)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
-	static const char *const reps[] = { "/data/r", "/data/r/s" };
-	struct xpr_ctx ctx = { "/data/r/s/x", reps, 2 };
+	static const char *const reps[] = {"/data/r", "/data/r/s"};
+	struct xpr_ctx ctx = {"/data/r/s/x", reps, 2};
 	struct xfn_env env;
 	struct xpr_out o;
 	xmlXPathContextPtr xp;
@@ -43,8 +43,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 		memset(&env, 0, sizeof(env));
 		xp = xmlXPathNewContext(NULL);
 		xp->error = quiet;
-		xmlXPathRegisterNs(xp, (const xmlChar *)XPR_PREFIX,
-		    (const xmlChar *)XPR_NS);
+		xmlXPathRegisterNs(
+		    xp, (const xmlChar *)XPR_PREFIX, (const xmlChar *)XPR_NS);
 		xfn_register(xp, &env);
 		comp = xmlXPathCtxtCompile(xp, (const xmlChar *)o.text);
 		xmlXPathFreeCompExpr(comp);

@@ -172,7 +172,8 @@ test_select_trigger_range_note(void)
 	int err = 0;
 
 	f = tf_form("<one/><many/><district/><village/><ok/><pain/><photo/>"
-	    "<note/>", sel_model, sel_body);
+	            "<note/>",
+	    sel_model, sel_body);
 	TEST_TRUE(f != NULL);
 	TEST_ERR(tf_set(f, "/data/one", "yes"));
 	TEST_EQ(tf_set(f, "/data/one", "maybe"), EINVAL);
@@ -223,8 +224,8 @@ test_select_trigger_range_note(void)
 	TEST_EQ(tf_set(f, "/data/note", "x"), EPERM);
 	TEST_EQ(tf_set(f, "/data/photo", "a.jpg"), EINVAL);
 	TEST_TRUE(form_warnings(f, &w) >= 1);
-	TEST_TRUE(strstr(w[0], "upload") != NULL ||
-	    strstr(w[0], "binary") != NULL);
+	TEST_TRUE(
+	    strstr(w[0], "upload") != NULL || strstr(w[0], "binary") != NULL);
 out:
 	free(v);
 	form_prompts_free(p, n);
@@ -393,9 +394,9 @@ test_repeats(void)
 
 	/* pyxform shape: a jr:template copy plus one instance */
 	f = tf_form("<hh jr:template=\"\"><name/><age/><adult/><pos/><made/>"
-	    "</hh><hh><name/><age/><adult/><pos/><made/></hh>"
-	    "<total/><n/><names/><second/><pick/><kids/>"
-	    "<kid jr:template=\"\"><kname/><seen>tmpl</seen></kid>",
+	            "</hh><hh><name/><age/><adult/><pos/><made/></hh>"
+	            "<total/><n/><names/><second/><pick/><kids/>"
+	            "<kid jr:template=\"\"><kname/><seen>tmpl</seen></kid>",
 	    rep_model, rep_body);
 	TEST_TRUE(f != NULL);
 	/* the template is not an instance (count is 1, not 2) */
@@ -535,29 +536,31 @@ static int
 test_preloads_setvalue_meta(void)
 {
 	struct form *f = NULL;
-	char *xml = tf_xml("<d/><s/><e/><dev/><usr/><first/><tick/><when/><td/>",
-	    "<bind nodeset=\"/data/d\" type=\"date\" jr:preload=\"date\" "
-	    "jr:preloadParams=\"today\"/>"
-	    "<bind nodeset=\"/data/s\" type=\"dateTime\" jr:preload=\"timestamp\" "
-	    "jr:preloadParams=\"start\"/>"
-	    "<bind nodeset=\"/data/e\" type=\"dateTime\" jr:preload=\"timestamp\" "
-	    "jr:preloadParams=\"end\"/>"
-	    "<bind nodeset=\"/data/dev\" type=\"string\" jr:preload=\"property\" "
-	    "jr:preloadParams=\"deviceid\"/>"
-	    "<bind nodeset=\"/data/usr\" type=\"string\" jr:preload=\"property\" "
-	    "jr:preloadParams=\"username\"/>"
-	    "<bind nodeset=\"/data/first\" type=\"string\"/>"
-	    "<bind nodeset=\"/data/tick\" type=\"string\"/>"
-	    "<bind nodeset=\"/data/when\" type=\"string\"/>"
-	    "<bind nodeset=\"/data/td\" type=\"int\"/>"
-	    "<bind nodeset=\"/data/meta/instanceID\" type=\"string\" "
-	    "readonly=\"true()\" jr:preload=\"uid\"/>"
-	    "<setvalue event=\"odk-instance-first-load\" ref=\"/data/first\" "
-	    "value=\"concat('v', 1 + 1)\"/>",
-	    "<input ref=\"/data/tick\"><label>tick</label>"
-	    "<setvalue event=\"xforms-value-changed\" ref=\"/data/when\" "
-	    "value=\"concat('changed:', /data/tick)\"/></input>"
-	    "<input ref=\"/data/td\"><label>td</label></input>"), *cause = NULL;
+	char *
+	    xml = tf_xml("<d/><s/><e/><dev/><usr/><first/><tick/><when/><td/>",
+	       "<bind nodeset=\"/data/d\" type=\"date\" jr:preload=\"date\" "
+	       "jr:preloadParams=\"today\"/>"
+	       "<bind nodeset=\"/data/s\" type=\"dateTime\" jr:preload=\"timestamp\" "
+	       "jr:preloadParams=\"start\"/>"
+	       "<bind nodeset=\"/data/e\" type=\"dateTime\" jr:preload=\"timestamp\" "
+	       "jr:preloadParams=\"end\"/>"
+	       "<bind nodeset=\"/data/dev\" type=\"string\" jr:preload=\"property\" "
+	       "jr:preloadParams=\"deviceid\"/>"
+	       "<bind nodeset=\"/data/usr\" type=\"string\" jr:preload=\"property\" "
+	       "jr:preloadParams=\"username\"/>"
+	       "<bind nodeset=\"/data/first\" type=\"string\"/>"
+	       "<bind nodeset=\"/data/tick\" type=\"string\"/>"
+	       "<bind nodeset=\"/data/when\" type=\"string\"/>"
+	       "<bind nodeset=\"/data/td\" type=\"int\"/>"
+	       "<bind nodeset=\"/data/meta/instanceID\" type=\"string\" "
+	       "readonly=\"true()\" jr:preload=\"uid\"/>"
+	       "<setvalue event=\"odk-instance-first-load\" ref=\"/data/first\" "
+	       "value=\"concat('v', 1 + 1)\"/>",
+	       "<input ref=\"/data/tick\"><label>tick</label>"
+	       "<setvalue event=\"xforms-value-changed\" ref=\"/data/when\" "
+	       "value=\"concat('changed:', /data/tick)\"/></input>"
+	       "<input ref=\"/data/td\"><label>td</label></input>"),
+	   *cause = NULL;
 	char *v = NULL, *out = NULL, today[16];
 	const char *iid;
 	int err = 0;
@@ -596,7 +599,8 @@ test_preloads_setvalue_meta(void)
 	TEST_TRUE(strstr(out, "<instanceID>uuid:") != NULL);
 	/* no default namespace on the record (trap 1) */
 	TEST_TRUE(strstr(out, "xmlns=") == NULL);
-	TEST_TRUE(strstr(out, "<data ") != NULL && strstr(out, "id=\"t\"") != NULL);
+	TEST_TRUE(
+	    strstr(out, "<data ") != NULL && strstr(out, "id=\"t\"") != NULL);
 out:
 	free(v);
 	free(out);
@@ -671,7 +675,7 @@ static int
 test_draft_resume(void)
 {
 	static const char inst[] = "<name/><age/><hh jr:template=\"\"><x/></hh>"
-	    "<stamp/><calc/>";
+	                           "<stamp/><calc/>";
 	static const char model[] =
 	    "<bind nodeset=\"/data/name\" type=\"string\"/>"
 	    "<bind nodeset=\"/data/age\" type=\"int\"/>"
@@ -687,7 +691,8 @@ test_draft_resume(void)
 	    "<repeat nodeset=\"/data/hh\"><input ref=\"x\"><label>x</label>"
 	    "</input></repeat>";
 	struct form *a, *b = NULL, *other = NULL;
-	char *draft = NULL, *xml = NULL, *cause = NULL, *v = NULL, *stamp = NULL;
+	char *draft = NULL, *xml = NULL, *cause = NULL, *v = NULL,
+	     *stamp = NULL;
 	char iid[64];
 	int err = 0;
 
@@ -731,13 +736,14 @@ test_draft_resume(void)
 	TEST_ERR(form_finalize(b, &xml, &cause));
 	TEST_TRUE(strstr(xml, iid) != NULL);
 	/* a draft for another form, or garbage, is refused */
-	other = tf_form("<q/>", "", "<input ref=\"/data/q\"><label>q</label>"
+	other = tf_form("<q/>", "",
+	    "<input ref=\"/data/q\"><label>q</label>"
 	    "</input>");
 	TEST_TRUE(other != NULL);
 	{
 		char *d2 = NULL;
 		const char *bad = "<outpost-form-draft form=\"t\"><other/>"
-		    "</outpost-form-draft>";
+		                  "</outpost-form-draft>";
 
 		TEST_ERR(form_draft_save(other, &d2));
 		free(cause);
@@ -745,7 +751,8 @@ test_draft_resume(void)
 		TEST_EQ(form_draft_restore(b, "<x", 2, &cause), EINVAL);
 		free(cause);
 		cause = NULL;
-		TEST_EQ(form_draft_restore(b, bad, strlen(bad), &cause), EINVAL);
+		TEST_EQ(
+		    form_draft_restore(b, bad, strlen(bad), &cause), EINVAL);
 		free(cause);
 		cause = NULL;
 		/* same form id "t" but a different record shape still loads
@@ -771,18 +778,26 @@ test_refusals(void)
 	static const struct {
 		const char *inst, *model, *body, *want;
 	} rows[] = {
-		{ "<a/>", "<bind nodeset=\"/data/a\" calculate=\"pulldata('x', "
-		  "'y', 'z', 'w')\"/>", "", "unsupported function pulldata()" },
-		{ "<a/>", "", "<select1 ref=\"/data/a\"><label>s</label>"
-		  "<itemset/></select1>", "itemset without nodeset" },
-		{ "<a/>", "<bind nodeset=\"/data/a\" relevant=\"1 +\"/>", "",
-		  "at offset" },
-		{ "<a/>", "", "<input ref=\"/data/zz\"><label>z</label></input>",
-		  "not in the instance" },
-		{ "<a/>", "", "<select1 ref=\"/data/a\"><label>z</label>"
-		  "</select1>", "without items" },
-		{ "<a/>", "", "<range ref=\"/data/a\" start=\"5\" end=\"1\">"
-		  "<label>r</label></range>", "range needs" },
+	    {"<a/>",
+	        "<bind nodeset=\"/data/a\" calculate=\"pulldata('x', "
+	        "'y', 'z', 'w')\"/>",
+	        "", "unsupported function pulldata()"},
+	    {"<a/>", "",
+	        "<select1 ref=\"/data/a\"><label>s</label>"
+	        "<itemset/></select1>",
+	        "itemset without nodeset"},
+	    {"<a/>", "<bind nodeset=\"/data/a\" relevant=\"1 +\"/>", "",
+	        "at offset"},
+	    {"<a/>", "", "<input ref=\"/data/zz\"><label>z</label></input>",
+	        "not in the instance"},
+	    {"<a/>", "",
+	        "<select1 ref=\"/data/a\"><label>z</label>"
+	        "</select1>",
+	        "without items"},
+	    {"<a/>", "",
+	        "<range ref=\"/data/a\" start=\"5\" end=\"1\">"
+	        "<label>r</label></range>",
+	        "range needs"},
 	};
 	size_t i;
 	char *c = NULL, *xml;
@@ -968,8 +983,8 @@ test_legacy_shapes(void)
 	TEST_ERR(form_load_mem(xml, strlen(xml), &f, &cause));
 	TEST_STR(form_id(f), "rec");
 	TEST_EQ(form_warnings(f, &w), 1);
-	TEST_TRUE(strstr(w[0], "line 3: the instance root <rec> has no id") !=
-	    NULL);
+	TEST_TRUE(
+	    strstr(w[0], "line 3: the instance root <rec> has no id") != NULL);
 	TEST_ERR(form_start(f, &cause));
 	TEST_STR(v = tf_get(f, "/rec/Greeting"), "hi");
 	free(v);
@@ -983,19 +998,14 @@ out:
 	return err;
 }
 
-TEST_MAIN(
-	{ "legacy_shapes", test_legacy_shapes },
-	{ "readonly_inherited_noaddremove",
-	  test_readonly_inherited_noaddremove },
-	{ "input_types", test_input_types },
-	{ "select_trigger_range_note", test_select_trigger_range_note },
-	{ "required_constraint_relevant", test_required_constraint_relevant },
-	{ "repeats", test_repeats },
-	{ "groups_relative_refs", test_groups_relative_refs },
-	{ "preloads_setvalue_meta", test_preloads_setvalue_meta },
-	{ "translations", test_translations },
-	{ "draft_resume", test_draft_resume },
-	{ "refusals", test_refusals },
-	{ "warnings", test_warnings },
-	{ "xhtml_default_namespace", test_xhtml_default_namespace },
-)
+TEST_MAIN({"legacy_shapes", test_legacy_shapes},
+    {"readonly_inherited_noaddremove", test_readonly_inherited_noaddremove},
+    {"input_types", test_input_types},
+    {"select_trigger_range_note", test_select_trigger_range_note},
+    {"required_constraint_relevant", test_required_constraint_relevant},
+    {"repeats", test_repeats},
+    {"groups_relative_refs", test_groups_relative_refs},
+    {"preloads_setvalue_meta", test_preloads_setvalue_meta},
+    {"translations", test_translations}, {"draft_resume", test_draft_resume},
+    {"refusals", test_refusals}, {"warnings", test_warnings},
+    {"xhtml_default_namespace", test_xhtml_default_namespace}, )
