@@ -24,18 +24,17 @@
  * emergencies), narrow enough that a mis-decoded frame is caught.
  */
 static const struct dev_quantity_info quantities[DEV_Q_MAX] = {
-	[DEV_Q_SPO2] = { "spo2", "59408-5", "%", NULL, 1, 100 },
-	[DEV_Q_PULSE] = { "pulse", "8867-4", "/min", NULL, 1, 350 },
-	[DEV_Q_SYS] = { "sys", "8480-6", "mm[Hg]", "85354-9", 20, 350 },
-	[DEV_Q_DIA] = { "dia", "8462-4", "mm[Hg]", "85354-9", 5, 300 },
-	[DEV_Q_MAP] = { "map", "8478-0", "mm[Hg]", "85354-9", 10, 320 },
-	[DEV_Q_GLUCOSE_MGDL] = { "glucose-mgdl", "2339-0", "mg/dL", NULL, 5,
-	    2000 },
-	[DEV_Q_GLUCOSE_MMOL] = { "glucose-mmol", "15074-8", "mmol/L", NULL,
-	    0.3, 110 },
-	[DEV_Q_TEMP] = { "temp", "8310-5", "Cel", NULL, 25, 45 },
-	[DEV_Q_WEIGHT] = { "weight", "29463-7", "kg", NULL, 0.2, 500 },
-	[DEV_Q_PI] = { "pi", "61006-3", "%", NULL, 0, 30 },
+    [DEV_Q_SPO2] = {"spo2", "59408-5", "%", NULL, 1, 100},
+    [DEV_Q_PULSE] = {"pulse", "8867-4", "/min", NULL, 1, 350},
+    [DEV_Q_SYS] = {"sys", "8480-6", "mm[Hg]", "85354-9", 20, 350},
+    [DEV_Q_DIA] = {"dia", "8462-4", "mm[Hg]", "85354-9", 5, 300},
+    [DEV_Q_MAP] = {"map", "8478-0", "mm[Hg]", "85354-9", 10, 320},
+    [DEV_Q_GLUCOSE_MGDL] = {"glucose-mgdl", "2339-0", "mg/dL", NULL, 5, 2000},
+    [DEV_Q_GLUCOSE_MMOL] = {"glucose-mmol", "15074-8", "mmol/L", NULL, 0.3,
+        110},
+    [DEV_Q_TEMP] = {"temp", "8310-5", "Cel", NULL, 25, 45},
+    [DEV_Q_WEIGHT] = {"weight", "29463-7", "kg", NULL, 0.2, 500},
+    [DEV_Q_PI] = {"pi", "61006-3", "%", NULL, 0, 30},
 };
 
 const struct dev_quantity_info *
@@ -106,8 +105,8 @@ dev_reading_check(const struct dev_reading *r, char **cause)
 	}
 	for (i = 0; i < r->n; i++) {
 		if ((qi = dev_quantity_info(r->v[i].quantity)) == NULL) {
-			dev_cause(cause, "unknown quantity %d",
-			    r->v[i].quantity);
+			dev_cause(
+			    cause, "unknown quantity %d", r->v[i].quantity);
 			return EINVAL;
 		}
 		/* NaN fails both comparisons, so test the good case. */
@@ -152,18 +151,18 @@ dev_value_json(const char *driver, const struct dev_reading *r, size_t i)
 		unsigned flag;
 		const char *name;
 	} flags[] = {
-		{ DEV_FLAG_IRREGULAR, "irregular-heartbeat" },
-		{ DEV_FLAG_MOVEMENT, "movement" },
-		{ DEV_FLAG_STORED, "stored" },
-		{ DEV_FLAG_FINGER_OUT, "finger-out" },
+	    {DEV_FLAG_IRREGULAR, "irregular-heartbeat"},
+	    {DEV_FLAG_MOVEMENT, "movement"},
+	    {DEV_FLAG_STORED, "stored"},
+	    {DEV_FLAG_FINGER_OUT, "finger-out"},
 	};
 	const struct dev_quantity_info *qi;
 	struct buf b;
 	size_t k;
 	int first = 1;
 
-	static const struct dev_quantity_info unknown = { "?", "", "", NULL,
-		0, 0 };
+	static const struct dev_quantity_info unknown = {
+	    "?", "", "", NULL, 0, 0};
 
 	if ((qi = dev_quantity_info(r->v[i].quantity)) == NULL)
 		qi = &unknown;
@@ -340,8 +339,8 @@ dev_reading_hash(struct dev_reading *r, const void *raw, size_t len)
 }
 
 void
-dev_reading_time(struct dev_reading *r, int year, int mon, int day,
-    int hour, int min, int sec)
+dev_reading_time(struct dev_reading *r, int year, int mon, int day, int hour,
+    int min, int sec)
 {
 	if (year < 1990 || year > 2099 || mon < 1 || mon > 12 || day < 1 ||
 	    day > 31 || hour < 0 || hour > 23 || min < 0 || min > 59 ||
@@ -360,8 +359,8 @@ dev_write(struct dev *d, const void *data, size_t len, unsigned timeout_ms)
 }
 
 int
-dev_read_in(struct dev *d, uint8_t *buf, size_t cap, size_t *got,
-    unsigned timeout_ms)
+dev_read_in(
+    struct dev *d, uint8_t *buf, size_t cap, size_t *got, unsigned timeout_ms)
 {
 	*got = 0;
 	return d->tp->read(d->tp_ctx, buf, cap, got, timeout_ms);
@@ -371,8 +370,8 @@ int
 dev_control_out(struct dev *d, uint8_t reqtype, uint8_t req, uint16_t value,
     uint16_t index, const void *data, size_t len, unsigned timeout_ms)
 {
-	return d->tp->control_out(d->tp_ctx, reqtype, req, value, index, data,
-	    len, timeout_ms);
+	return d->tp->control_out(
+	    d->tp_ctx, reqtype, req, value, index, data, len, timeout_ms);
 }
 
 /* --- offline decoding --- */
@@ -444,7 +443,8 @@ dev_decode(const struct driver *drv, const uint8_t *capture, size_t len,
 			/* An implausible reading: reported, not fatal. */
 			char *msg;
 
-			xasprintf(&msg, "implausible reading rejected: %s", why);
+			xasprintf(
+			    &msg, "implausible reading rejected: %s", why);
 			if (bad != NULL)
 				bad(arg, msg);
 			free(msg);
@@ -482,8 +482,8 @@ vf_control(void *ctx, uint8_t rt, uint8_t rq, uint16_t value, uint16_t index,
 {
 	struct vfile *f = ctx;
 
-	return script_transport.control_out(f->s, rt, rq, value, index, data,
-	    len, timeout_ms);
+	return script_transport.control_out(
+	    f->s, rt, rq, value, index, data, len, timeout_ms);
 }
 
 static int
@@ -495,8 +495,7 @@ vf_write(void *ctx, const uint8_t *data, size_t len, unsigned timeout_ms)
 }
 
 static int
-vf_read(void *ctx, uint8_t *buf, size_t cap, size_t *got,
-    unsigned timeout_ms)
+vf_read(void *ctx, uint8_t *buf, size_t cap, size_t *got, unsigned timeout_ms)
 {
 	struct vfile *f = ctx;
 
@@ -514,10 +513,10 @@ vf_close(void *ctx)
 }
 
 static const struct dev_transport vfile_transport = {
-	.control_out = vf_control,
-	.write = vf_write,
-	.read = vf_read,
-	.close = vf_close,
+    .control_out = vf_control,
+    .write = vf_write,
+    .read = vf_read,
+    .close = vf_close,
 };
 
 int
@@ -534,7 +533,8 @@ dev_open_virtual(struct dev **out, char **cause)
 	*out = NULL;
 	if ((path = getenv("OUTPOST_VIRTUAL_DEVICE")) == NULL ||
 	    *path == '\0') {
-		dev_cause(cause, "no virtual device: set OUTPOST_VIRTUAL_DEVICE "
+		dev_cause(cause,
+		    "no virtual device: set OUTPOST_VIRTUAL_DEVICE "
 		    "to a script file");
 		return ENOENT;
 	}

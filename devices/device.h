@@ -19,25 +19,25 @@
 #include <stdint.h>
 
 enum dev_quantity {
-	DEV_Q_SPO2 = 1,		/* 59408-5, % */
-	DEV_Q_PULSE,		/* 8867-4, /min */
-	DEV_Q_SYS,		/* 8480-6, mm[Hg], panel 85354-9 */
-	DEV_Q_DIA,		/* 8462-4, mm[Hg], panel 85354-9 */
-	DEV_Q_MAP,		/* 8478-0, mm[Hg], panel 85354-9 */
-	DEV_Q_GLUCOSE_MGDL,	/* 2339-0, mg/dL */
-	DEV_Q_GLUCOSE_MMOL,	/* 15074-8, mmol/L */
-	DEV_Q_TEMP,		/* 8310-5, Cel */
-	DEV_Q_WEIGHT,		/* 29463-7, kg */
-	DEV_Q_PI,		/* 61006-3, % (perfusion index) */
+	DEV_Q_SPO2 = 1, /* 59408-5, % */
+	DEV_Q_PULSE, /* 8867-4, /min */
+	DEV_Q_SYS, /* 8480-6, mm[Hg], panel 85354-9 */
+	DEV_Q_DIA, /* 8462-4, mm[Hg], panel 85354-9 */
+	DEV_Q_MAP, /* 8478-0, mm[Hg], panel 85354-9 */
+	DEV_Q_GLUCOSE_MGDL, /* 2339-0, mg/dL */
+	DEV_Q_GLUCOSE_MMOL, /* 15074-8, mmol/L */
+	DEV_Q_TEMP, /* 8310-5, Cel */
+	DEV_Q_WEIGHT, /* 29463-7, kg */
+	DEV_Q_PI, /* 61006-3, % (perfusion index) */
 	DEV_Q_MAX
 };
 
 struct dev_quantity_info {
-	const char *name;  /* "spo2", "pulse", ... (virtual scripts, JSON) */
+	const char *name; /* "spo2", "pulse", ... (virtual scripts, JSON) */
 	const char *loinc;
-	const char *unit;  /* UCUM */
+	const char *unit; /* UCUM */
 	const char *panel; /* LOINC panel, or NULL */
-	double min, max;   /* plausible range, inclusive */
+	double min, max; /* plausible range, inclusive */
 };
 
 /* Lent; NULL for an unknown quantity. */
@@ -48,10 +48,10 @@ int dev_quantity_by_name(const char *name);
 #define DEV_READING_MAX 4
 
 /* Flags of a reading. */
-#define DEV_FLAG_IRREGULAR 0x01	  /* irregular heartbeat detected */
-#define DEV_FLAG_MOVEMENT 0x02	  /* body movement during measurement */
-#define DEV_FLAG_STORED 0x04	  /* from the device's memory, not live */
-#define DEV_FLAG_FINGER_OUT 0x08  /* status only: probe off, no values */
+#define DEV_FLAG_IRREGULAR 0x01 /* irregular heartbeat detected */
+#define DEV_FLAG_MOVEMENT 0x02 /* body movement during measurement */
+#define DEV_FLAG_STORED 0x04 /* from the device's memory, not live */
+#define DEV_FLAG_FINGER_OUT 0x08 /* status only: probe off, no values */
 
 struct dev_value {
 	int quantity; /* enum dev_quantity */
@@ -61,9 +61,9 @@ struct dev_value {
 struct dev_reading {
 	struct dev_value v[DEV_READING_MAX];
 	size_t n;
-	char device_time[20];	/* "YYYY-MM-DDTHH:MM:SS" (device clock) or "" */
-	unsigned flags;		/* DEV_FLAG_* */
-	char marker[16];	/* device-specific marker text (e.g. meal), or "" */
+	char device_time[20]; /* "YYYY-MM-DDTHH:MM:SS" (device clock) or "" */
+	unsigned flags; /* DEV_FLAG_* */
+	char marker[16]; /* device-specific marker text (e.g. meal), or "" */
 	uint8_t raw_sha256[32]; /* SHA-256 of the raw frames decoded */
 };
 
@@ -81,16 +81,15 @@ int dev_reading_add(struct dev_reading *r, int quantity, double value);
  * driver, loinc, value, unit, device_time, flags, and panel when set.
  * Returns a new string, the caller's.
  */
-char *dev_value_json(const char *driver, const struct dev_reading *r,
-    size_t i);
+char *dev_value_json(const char *driver, const struct dev_reading *r, size_t i);
 
 /* A USB device present on the bus. */
 struct dev_info {
 	uint16_t vid, pid;
 	uint8_t bus, addr;
-	char path[32];	   /* "1-1.2": bus and port numbers */
-	char product[64];  /* from sysfs or the string descriptor, or "" */
-	char serial[64];   /* likewise */
+	char path[32]; /* "1-1.2": bus and port numbers */
+	char product[64]; /* from sysfs or the string descriptor, or "" */
+	char serial[64]; /* likewise */
 	uint8_t classes[8]; /* interface classes of the active configuration */
 	size_t nclasses;
 };
@@ -162,8 +161,7 @@ int dev_decode(const struct driver *drv, const uint8_t *capture, size_t len,
     dev_reading_cb cb, dev_bad_cb bad, void *arg, char **cause);
 
 /* Read hex text (whitespace and '#' comments ignored) into bytes. */
-int dev_hex_parse(const char *text, uint8_t **out, size_t *len,
-    char **cause);
+int dev_hex_parse(const char *text, uint8_t **out, size_t *len, char **cause);
 
 /* --- USB enumeration (usb.c) --- */
 

@@ -22,13 +22,13 @@ struct dev_id {
 };
 
 struct driver {
-	const char *name;	/* "contec_cms50_v7" */
-	const char *full_name;	/* "Contec CMS50D+/E/F (CP210x cable, V7)" */
+	const char *name; /* "contec_cms50_v7" */
+	const char *full_name; /* "Contec CMS50D+/E/F (CP210x cable, V7)" */
 	const struct dev_id *ids; /* ends with {0, 0}; may be NULL */
-	uint8_t iface_class;	/* match any device with this class, or 0 */
-	const char *product;	/* required product string, or NULL */
-	size_t in_size;		/* bytes per IN read: report size, or 0 */
-	int live;		/* streams live values (else: sessions) */
+	uint8_t iface_class; /* match any device with this class, or 0 */
+	const char *product; /* required product string, or NULL */
+	size_t in_size; /* bytes per IN read: report size, or 0 */
+	int live; /* streams live values (else: sessions) */
 	int (*open)(struct dev *, char **cause);
 	int (*read)(struct dev *, struct dev_reading *, char **cause);
 	void (*close)(struct dev *); /* may be NULL; must not fail */
@@ -38,8 +38,8 @@ struct dev_transport {
 	int (*control_out)(void *ctx, uint8_t reqtype, uint8_t req,
 	    uint16_t value, uint16_t index, const uint8_t *data, size_t len,
 	    unsigned timeout_ms);
-	int (*write)(void *ctx, const uint8_t *data, size_t len,
-	    unsigned timeout_ms);
+	int (*write)(
+	    void *ctx, const uint8_t *data, size_t len, unsigned timeout_ms);
 	/* ETIMEDOUT when nothing arrived; ENODATA at the end of a capture. */
 	int (*read)(void *ctx, uint8_t *buf, size_t cap, size_t *got,
 	    unsigned timeout_ms);
@@ -51,10 +51,10 @@ struct dev {
 	const struct dev_transport *tp;
 	void *tp_ctx;
 	struct dev_info info;
-	char serial[64];   /* from the protocol */
+	char serial[64]; /* from the protocol */
 	char firmware[64]; /* from the protocol */
 	char id[96];
-	int decoding;	   /* replaying a capture: host writes go nowhere */
+	int decoding; /* replaying a capture: host writes go nowhere */
 	unsigned nbad;
 	dev_bad_cb bad_cb;
 	void *bad_arg;
@@ -63,11 +63,10 @@ struct dev {
 
 /* Transport calls for drivers.  0 or an errno (ETIMEDOUT, ENODEV, EIO...). */
 int dev_write(struct dev *, const void *data, size_t len, unsigned timeout_ms);
-int dev_read_in(struct dev *, uint8_t *buf, size_t cap, size_t *got,
-    unsigned timeout_ms);
-int dev_control_out(struct dev *, uint8_t reqtype, uint8_t req,
-    uint16_t value, uint16_t index, const void *data, size_t len,
-    unsigned timeout_ms);
+int dev_read_in(
+    struct dev *, uint8_t *buf, size_t cap, size_t *got, unsigned timeout_ms);
+int dev_control_out(struct dev *, uint8_t reqtype, uint8_t req, uint16_t value,
+    uint16_t index, const void *data, size_t len, unsigned timeout_ms);
 
 /* Count a frame that failed its checks; logs WHY (never a value). */
 void dev_bad_frame(struct dev *, const char *fmt, ...)
@@ -109,8 +108,8 @@ struct script;
 struct script *script_new(const char *text);
 /* A transport that serves CAPTURE in reads of CHUNK bytes (0: as much as
  * the reader asks) and accepts and ignores every host transfer. */
-struct script *script_new_capture(const uint8_t *capture, size_t len,
-    size_t chunk);
+struct script *script_new_capture(
+    const uint8_t *capture, size_t len, size_t chunk);
 extern const struct dev_transport script_transport;
 void script_set_end(struct script *, int end_err);
 /* Make the Nth host-visible transfer (1-based) fail with ERR. */

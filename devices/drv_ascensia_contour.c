@@ -60,12 +60,12 @@
 #define ETX 0x03
 
 struct contour {
-	char delim[4];	/* field, repeat, component, escape */
-	int expect_fn;	/* '0'..'7' */
-	int frames;	/* good frames so far */
+	char delim[4]; /* field, repeat, component, escape */
+	int expect_fn; /* '0'..'7' */
+	int frames; /* good frames so far */
 	int done;
 	int header;
-	int naks;	/* NAKs in a row */
+	int naks; /* NAKs in a row */
 	char rec[CT_RECORD_MAX];
 	size_t reclen;
 	uint8_t raw[CT_RECORD_MAX];
@@ -75,15 +75,15 @@ struct contour {
 };
 
 static const struct dev_id ct_ids[] = {
-	{ 0x1a79, 0x6002 },
-	{ 0x1a79, 0x7410 },
-	{ 0, 0 },
+    {0x1a79, 0x6002},
+    {0x1a79, 0x7410},
+    {0, 0},
 };
 
 static int
 ct_send(struct dev *d, uint8_t byte)
 {
-	uint8_t rep[CT_REPORT] = { 'A', 'B', 'C', 1 };
+	uint8_t rep[CT_REPORT] = {'A', 'B', 'C', 1};
 
 	rep[4] = byte;
 	return dev_write(d, rep, sizeof(rep), CT_TIMEOUT_MS);
@@ -100,12 +100,12 @@ ct_message(struct dev *d, uint8_t *msg, size_t *len)
 	*len = 0;
 	for (;;) {
 		memset(rep, 0, sizeof(rep));
-		if ((err = dev_read_in(d, rep, sizeof(rep), &got,
-		    CT_TIMEOUT_MS)) != 0)
+		if ((err = dev_read_in(
+		         d, rep, sizeof(rep), &got, CT_TIMEOUT_MS)) != 0)
 			return err;
 		if (got < 4 || rep[3] > CT_PAYLOAD || 4u + rep[3] > got) {
-			dev_bad_frame(d, "report with length %u",
-			    got < 4 ? 0 : rep[3]);
+			dev_bad_frame(
+			    d, "report with length %u", got < 4 ? 0 : rep[3]);
 			return *len > 0 ? 0 : EAGAIN;
 		}
 		n = rep[3];
@@ -206,8 +206,10 @@ ct_result(struct dev *d, struct contour *c, char *rec)
 	}
 	r = &c->q[c->qn++];
 	memset(r, 0, sizeof(*r));
-	dev_reading_add(r, strcmp(unit, "mg/dL") == 0 ? DEV_Q_GLUCOSE_MGDL :
-	    DEV_Q_GLUCOSE_MMOL, v);
+	dev_reading_add(r,
+	    strcmp(unit, "mg/dL") == 0 ? DEV_Q_GLUCOSE_MGDL
+	                               : DEV_Q_GLUCOSE_MMOL,
+	    v);
 	r->flags = DEV_FLAG_STORED;
 	if (n > 6)
 		str_lcpy(r->marker, f[6], sizeof(r->marker));
@@ -247,8 +249,8 @@ ct_records(struct dev *d, struct contour *c)
  * to 1 (accepted or duplicate) or 0 (bad: NAK it).
  */
 static size_t
-ct_frame(struct dev *d, struct contour *c, const uint8_t *msg, size_t len,
-    int *good)
+ct_frame(
+    struct dev *d, struct contour *c, const uint8_t *msg, size_t len, int *good)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	size_t i, end, textlen;
@@ -256,8 +258,9 @@ ct_frame(struct dev *d, struct contour *c, const uint8_t *msg, size_t len,
 	int fn;
 
 	*good = 0;
-	for (end = 1; end < len && msg[end] != ETB && msg[end] != ETX &&
-	    msg[end] != STX; end++)
+	for (end = 1;
+	     end < len && msg[end] != ETB && msg[end] != ETX && msg[end] != STX;
+	     end++)
 		;
 	if (end >= len || msg[end] == STX || end + 4 >= len) {
 		dev_bad_frame(d, "frame cut short");
@@ -364,8 +367,10 @@ ct_open(struct dev *d, char **cause)
 	log_info("%s: Contour opened", d->id);
 	return 0;
 fail:
-	dev_cause(cause, "no header record from the meter (%s): is it a "
-	    "Contour USB glucometer?", strerror(err));
+	dev_cause(cause,
+	    "no header record from the meter (%s): is it a "
+	    "Contour USB glucometer?",
+	    strerror(err));
 	free(c);
 	d->priv = NULL;
 	return err;
@@ -399,12 +404,12 @@ ct_close(struct dev *d)
 }
 
 const struct driver drv_ascensia_contour = {
-	.name = "ascensia_contour",
-	.full_name = "Ascensia/Bayer Contour USB and Contour Next USB "
-		     "glucometer",
-	.ids = ct_ids,
-	.in_size = CT_REPORT,
-	.open = ct_open,
-	.read = ct_read,
-	.close = ct_close,
+    .name = "ascensia_contour",
+    .full_name = "Ascensia/Bayer Contour USB and Contour Next USB "
+                 "glucometer",
+    .ids = ct_ids,
+    .in_size = CT_REPORT,
+    .open = ct_open,
+    .read = ct_read,
+    .close = ct_close,
 };

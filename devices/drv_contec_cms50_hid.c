@@ -51,8 +51,8 @@ struct chid {
 };
 
 static const struct dev_id chid_ids[] = {
-	{ 0x28e9, 0x028a },
-	{ 0, 0 },
+    {0x28e9, 0x028a},
+    {0, 0},
 };
 
 static uint8_t
@@ -68,7 +68,7 @@ chid_sum(const uint8_t *b, size_t n)
 static int
 chid_send(struct dev *d, const uint8_t *cmd, size_t n)
 {
-	uint8_t rep[HID_REPORT] = { 0 };
+	uint8_t rep[HID_REPORT] = {0};
 
 	memcpy(rep, cmd, n);
 	return dev_write(d, rep, sizeof(rep), HID_TIMEOUT_MS);
@@ -81,8 +81,8 @@ chid_report(struct dev *d, struct chid *c)
 
 	for (;;) {
 		memset(c->rep, 0, sizeof(c->rep));
-		err = dev_read_in(d, c->rep, sizeof(c->rep), &c->len,
-		    HID_TIMEOUT_MS);
+		err = dev_read_in(
+		    d, c->rep, sizeof(c->rep), &c->len, HID_TIMEOUT_MS);
 		if (err == ETIMEDOUT && ++quiet < HID_QUIET_READS)
 			continue;
 		if (err != 0)
@@ -116,11 +116,11 @@ chid_reply(struct dev *d, struct chid *c, uint8_t type, size_t len)
 static int
 chid_open(struct dev *d, char **cause)
 {
-	static const uint8_t stop[18] = { 0x7d, 0x81, 0xa7, 0x80, 0x80, 0x80,
-		0x80, 0x80, 0x80, 0x7d, 0x81, 0xa2, 0x80, 0x80, 0x80, 0x80,
-		0x80, 0x80 };
-	static const uint8_t model[2] = { 0x81, 0x01 };
-	static const uint8_t start[3] = { 0x9b, 0x01, 0x1c };
+	static const uint8_t stop[18] = {0x7d, 0x81, 0xa7, 0x80, 0x80, 0x80,
+	    0x80, 0x80, 0x80, 0x7d, 0x81, 0xa2, 0x80, 0x80, 0x80, 0x80, 0x80,
+	    0x80};
+	static const uint8_t model[2] = {0x81, 0x01};
+	static const uint8_t start[3] = {0x9b, 0x01, 0x1c};
 	struct chid *c;
 	char name[9];
 	size_t i;
@@ -137,8 +137,9 @@ chid_open(struct dev *d, char **cause)
 	if ((err = chid_reply(d, c, 0xf1, 10)) != 0)
 		goto fail;
 	for (i = 0; i < 8; i++)
-		name[i] = c->rep[1 + i] >= 0x20 && c->rep[1 + i] < 0x7f ?
-		    (char)c->rep[1 + i] : ' ';
+		name[i] = c->rep[1 + i] >= 0x20 && c->rep[1 + i] < 0x7f
+		    ? (char)c->rep[1 + i]
+		    : ' ';
 	name[8] = '\0';
 	while (i > 0 && name[i - 1] == ' ')
 		name[--i] = '\0';
@@ -150,11 +151,12 @@ chid_open(struct dev *d, char **cause)
 	return 0;
 fail:
 	if (err == EPROTO)
-		dev_cause(cause, "no reply to the model command: not a Contec "
+		dev_cause(cause,
+		    "no reply to the model command: not a Contec "
 		    "CMS50 HID oximeter, or it is off");
 	else
-		dev_cause(cause, "oximeter handshake failed (%s)",
-		    strerror(err));
+		dev_cause(
+		    cause, "oximeter handshake failed (%s)", strerror(err));
 	free(c);
 	d->priv = NULL;
 	return err;
@@ -179,18 +181,22 @@ chid_next_measurement(struct dev *d, struct chid *c, const uint8_t **pkt)
 		}
 		if (p[0] != 0xeb || left < 2) {
 			dev_bad_frame(d, "byte %02x outside a packet", p[0]);
-			for (c->off++; c->off < c->len &&
-			    c->rep[c->off] != 0xeb; c->off++)
+			for (c->off++;
+			     c->off < c->len && c->rep[c->off] != 0xeb;
+			     c->off++)
 				;
 			continue;
 		}
 		n = p[1] == 0x00 ? 6 : p[1] == 0x01 ? 8 : p[1] == 0x7f ? 3 : 0;
 		if (n == 0 || n > left || chid_sum(p, n - 1) != p[n - 1]) {
-			dev_bad_frame(d, n == 0 ? "unknown packet type %02x" :
-			    n > left ? "packet type %02x cut short" :
-			    "packet type %02x: checksum", p[1]);
-			for (c->off++; c->off < c->len &&
-			    c->rep[c->off] != 0xeb; c->off++)
+			dev_bad_frame(d,
+			    n == 0         ? "unknown packet type %02x"
+			        : n > left ? "packet type %02x cut short"
+			                   : "packet type %02x: checksum",
+			    p[1]);
+			for (c->off++;
+			     c->off < c->len && c->rep[c->off] != 0xeb;
+			     c->off++)
 				;
 			continue;
 		}
@@ -206,7 +212,7 @@ chid_next_measurement(struct dev *d, struct chid *c, const uint8_t **pkt)
 static int
 chid_read(struct dev *d, struct dev_reading *r, char **cause)
 {
-	static const uint8_t ping[2] = { 0x9a, 0x1a };
+	static const uint8_t ping[2] = {0x9a, 0x1a};
 	struct chid *c = d->priv;
 	const uint8_t *p;
 	int err, pr, spo2;
@@ -237,7 +243,8 @@ chid_read(struct dev *d, struct dev_reading *r, char **cause)
 		dev_reading_add(r, DEV_Q_SPO2, spo2);
 		dev_reading_add(r, DEV_Q_PULSE, pr);
 		if (!(p[5] == 0x7f && p[6] == 0x00))
-			dev_reading_add(r, DEV_Q_PI, (p[5] + (p[6] << 7)) / 100.0);
+			dev_reading_add(
+			    r, DEV_Q_PI, (p[5] + (p[6] << 7)) / 100.0);
 		dev_reading_hash(r, p, 8);
 		return 0;
 	}
@@ -246,7 +253,7 @@ chid_read(struct dev *d, struct dev_reading *r, char **cause)
 static void
 chid_close(struct dev *d)
 {
-	static const uint8_t stop[3] = { 0x9b, 0x7f, 0x1a };
+	static const uint8_t stop[3] = {0x9b, 0x7f, 0x1a};
 
 	if (d->priv == NULL)
 		return;
@@ -256,13 +263,13 @@ chid_close(struct dev *d)
 }
 
 const struct driver drv_contec_cms50_hid = {
-	.name = "contec_cms50_hid",
-	.full_name = "Contec CMS50E/F pulse oximeter (USB HID)",
-	.ids = chid_ids,
-	.live = 1,
-	.product = "Pulse Oximeter",
-	.in_size = HID_REPORT,
-	.open = chid_open,
-	.read = chid_read,
-	.close = chid_close,
+    .name = "contec_cms50_hid",
+    .full_name = "Contec CMS50E/F pulse oximeter (USB HID)",
+    .ids = chid_ids,
+    .live = 1,
+    .product = "Pulse Oximeter",
+    .in_size = HID_REPORT,
+    .open = chid_open,
+    .read = chid_read,
+    .close = chid_close,
 };

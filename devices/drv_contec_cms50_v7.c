@@ -53,9 +53,9 @@
 
 #define V7_READ_SIZE 64
 #define V7_TIMEOUT_MS 1000
-#define V7_QUIET_READS 3	   /* timeouts in a row before "went quiet" */
+#define V7_QUIET_READS 3 /* timeouts in a row before "went quiet" */
 #define V7_KEEPALIVE_EVERY 250 /* live packets between keep-alives */
-#define V7_REPEAT_EVERY 60     /* re-emit an unchanged reading (~1 s) */
+#define V7_REPEAT_EVERY 60 /* re-emit an unchanged reading (~1 s) */
 #define V7_STREAM_MAX 512
 
 struct v7 {
@@ -70,8 +70,8 @@ struct v7 {
 };
 
 static const struct dev_id v7_ids[] = {
-	{ 0x10c4, 0xea60 },
-	{ 0, 0 },
+    {0x10c4, 0xea60},
+    {0, 0},
 };
 
 /* Packet lengths by type (OSCAR's table); 0: unknown, ends at next type. */
@@ -79,13 +79,22 @@ static size_t
 v7_packet_len(uint8_t type)
 {
 	switch (type) {
-	case 0x01: case 0x02: case 0x03: case 0x04: case 0x11:
+	case 0x01:
+	case 0x02:
+	case 0x03:
+	case 0x04:
+	case 0x11:
 		return 9;
-	case 0x07: case 0x08: case 0x0f: case 0x12:
+	case 0x07:
+	case 0x08:
+	case 0x0f:
+	case 0x12:
 		return 8;
-	case 0x06: case 0x0a:
+	case 0x06:
+	case 0x0a:
 		return 4;
-	case 0x0e: case 0x10:
+	case 0x0e:
+	case 0x10:
 		return 3;
 	case 0x0c:
 		return 2;
@@ -97,7 +106,7 @@ v7_packet_len(uint8_t type)
 static int
 v7_command(struct dev *d, uint8_t cmd)
 {
-	uint8_t b[9] = { 0x7d, 0x81, cmd, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80 };
+	uint8_t b[9] = {0x7d, 0x81, cmd, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80};
 
 	return dev_write(d, b, sizeof(b), V7_TIMEOUT_MS);
 }
@@ -113,7 +122,7 @@ v7_next_packet(struct dev *d, struct v7 *v, uint8_t *pkt, size_t *len)
 
 	for (;;) {
 		for (skip = 0; skip < v->len && (v->stream[skip] & 0x80);
-		    skip++)
+		     skip++)
 			;
 		if (skip > 0) {
 			if (!v->junk)
@@ -126,7 +135,8 @@ v7_next_packet(struct dev *d, struct v7 *v, uint8_t *pkt, size_t *len)
 			return 0;
 		want = v7_packet_len(v->stream[0]);
 		for (i = 1; i < v->len && (v->stream[i] & 0x80) &&
-		    (want == 0 || i < want); i++)
+		     (want == 0 || i < want);
+		     i++)
 			;
 		if (i == v->len && (want == 0 || i < want)) {
 			if (v->len == sizeof(v->stream)) /* never ends */
@@ -134,8 +144,10 @@ v7_next_packet(struct dev *d, struct v7 *v, uint8_t *pkt, size_t *len)
 			return 0; /* need more bytes */
 		}
 		if (want != 0 && i < want) {
-			dev_bad_frame(d, "packet type %02x cut short at %zu of "
-			    "%zu bytes", v->stream[0], i, want);
+			dev_bad_frame(d,
+			    "packet type %02x cut short at %zu of "
+			    "%zu bytes",
+			    v->stream[0], i, want);
 			memmove(v->stream, v->stream + i, v->len - i);
 			v->len -= i;
 			continue;
@@ -169,9 +181,10 @@ v7_packet(struct dev *d, struct v7 *v, uint8_t *pkt, size_t *len)
 
 	while (!v7_next_packet(d, v, pkt, len)) {
 		err = dev_read_in(d, v->stream + v->len,
-		    sizeof(v->stream) - v->len < V7_READ_SIZE ?
-		    sizeof(v->stream) - v->len : V7_READ_SIZE, &got,
-		    V7_TIMEOUT_MS);
+		    sizeof(v->stream) - v->len < V7_READ_SIZE
+		        ? sizeof(v->stream) - v->len
+		        : V7_READ_SIZE,
+		    &got, V7_TIMEOUT_MS);
 		if (err == ETIMEDOUT && ++quiet < V7_QUIET_READS)
 			continue;
 		if (err != 0)
@@ -186,7 +199,7 @@ v7_packet(struct dev *d, struct v7 *v, uint8_t *pkt, size_t *len)
 static int
 v7_open(struct dev *d, char **cause)
 {
-	static const uint8_t baud[4] = { 0x00, 0xc2, 0x01, 0x00 }; /* 115200 */
+	static const uint8_t baud[4] = {0x00, 0xc2, 0x01, 0x00}; /* 115200 */
 	uint8_t pkt[16];
 	char model[16] = "";
 	struct v7 *v;
@@ -196,21 +209,23 @@ v7_open(struct dev *d, char **cause)
 	v = xcalloc(1, sizeof(*v));
 	v->last_spo2 = v->last_pr = -1;
 	d->priv = v;
-	if ((err = dev_control_out(d, 0x41, 0x00, 0x0001, 0, NULL, 0,
-	    V7_TIMEOUT_MS)) != 0 ||
+	if ((err = dev_control_out(
+	         d, 0x41, 0x00, 0x0001, 0, NULL, 0, V7_TIMEOUT_MS)) != 0 ||
 	    (err = dev_control_out(d, 0x41, 0x1e, 0, 0, baud, sizeof(baud),
-	    V7_TIMEOUT_MS)) != 0 ||
-	    (err = dev_control_out(d, 0x41, 0x03, 0x0800, 0, NULL, 0,
-	    V7_TIMEOUT_MS)) != 0) {
-		dev_cause(cause, "cannot configure the CP210x serial bridge "
-		    "(%s)", strerror(err));
+	         V7_TIMEOUT_MS)) != 0 ||
+	    (err = dev_control_out(
+	         d, 0x41, 0x03, 0x0800, 0, NULL, 0, V7_TIMEOUT_MS)) != 0) {
+		dev_cause(cause,
+		    "cannot configure the CP210x serial bridge "
+		    "(%s)",
+		    strerror(err));
 		goto out;
 	}
 	if ((err = v7_command(d, 0xa7)) != 0 ||
 	    (err = v7_command(d, 0xa2)) != 0 ||
 	    (err = v7_command(d, 0xa0)) != 0) {
-		dev_cause(cause, "cannot write to the oximeter (%s)",
-		    strerror(err));
+		dev_cause(
+		    cause, "cannot write to the oximeter (%s)", strerror(err));
 		goto out;
 	}
 	/* Skip the stop acknowledgements and any live data still in flight. */
@@ -228,7 +243,8 @@ v7_open(struct dev *d, char **cause)
 	}
 	if (version != 7) {
 		err = EPROTO;
-		dev_cause(cause, "no reply to the V7 version command: not a "
+		dev_cause(cause,
+		    "no reply to the V7 version command: not a "
 		    "Contec CMS50 on a CP210x cable, or the oximeter is off");
 		goto out;
 	}
@@ -242,7 +258,8 @@ v7_open(struct dev *d, char **cause)
 				uint8_t c = v7_data(pkt, n);
 				size_t ml = strlen(model);
 
-				if (c >= 0x21 && c < 0x7f && ml + 1 < sizeof(model)) {
+				if (c >= 0x21 && c < 0x7f &&
+				    ml + 1 < sizeof(model)) {
 					model[ml] = (char)c;
 					model[ml + 1] = '\0';
 				}
@@ -250,11 +267,10 @@ v7_open(struct dev *d, char **cause)
 			segs++;
 		}
 	}
-	snprintf(d->firmware, sizeof(d->firmware), "CMS%s protocol V7",
-	    model);
+	snprintf(d->firmware, sizeof(d->firmware), "CMS%s protocol V7", model);
 	if (v->pending_len == 0 && (err = v7_command(d, 0xa1)) != 0) {
-		dev_cause(cause, "cannot start the live stream (%s)",
-		    strerror(err));
+		dev_cause(
+		    cause, "cannot start the live stream (%s)", strerror(err));
 		goto out;
 	}
 	err = 0;
@@ -318,7 +334,8 @@ v7_read(struct dev *d, struct dev_reading *r, char **cause)
 		pi_hi = pkt[8] & 0x7f;
 		if (!(pkt[7] == 0xff && pkt[8] == 0xff) &&
 		    !(pi_lo == 0x7f && pi_hi == 0x7f))
-			dev_reading_add(r, DEV_Q_PI, (pi_lo | pi_hi << 7) / 100.0);
+			dev_reading_add(
+			    r, DEV_Q_PI, (pi_lo | pi_hi << 7) / 100.0);
 		dev_reading_hash(r, pkt, len);
 		return 0;
 	}
@@ -335,12 +352,12 @@ v7_close(struct dev *d)
 }
 
 const struct driver drv_contec_cms50_v7 = {
-	.name = "contec_cms50_v7",
-	.full_name = "Contec CMS50D+/E/F pulse oximeter (CP210x cable, "
-		     "protocol V7)",
-	.ids = v7_ids,
-	.live = 1,
-	.open = v7_open,
-	.read = v7_read,
-	.close = v7_close,
+    .name = "contec_cms50_v7",
+    .full_name = "Contec CMS50D+/E/F pulse oximeter (CP210x cable, "
+                 "protocol V7)",
+    .ids = v7_ids,
+    .live = 1,
+    .open = v7_open,
+    .read = v7_read,
+    .close = v7_close,
 };

@@ -50,8 +50,8 @@ struct omron {
 };
 
 static const struct dev_id om_ids[] = {
-	{ 0x0590, 0x0028 },
-	{ 0, 0 },
+    {0x0590, 0x0028},
+    {0, 0},
 };
 
 static int
@@ -88,8 +88,8 @@ om_recv(struct dev *d, uint8_t *out, size_t want, size_t *len)
 	*len = 0;
 	while (*len < want) {
 		memset(rep, 0, sizeof(rep));
-		if ((err = dev_read_in(d, rep, sizeof(rep), &got,
-		    OM_TIMEOUT_MS)) != 0)
+		if ((err = dev_read_in(
+		         d, rep, sizeof(rep), &got, OM_TIMEOUT_MS)) != 0)
 			return err;
 		if (got == 0)
 			continue;
@@ -120,8 +120,8 @@ om_xor_ok(const uint8_t *b, size_t len)
 
 /* Send CMD and get a checked reply of WANT bytes into OUT. */
 static int
-om_exchange(struct dev *d, const uint8_t *cmd, size_t cmdlen, uint8_t *out,
-    size_t want)
+om_exchange(
+    struct dev *d, const uint8_t *cmd, size_t cmdlen, uint8_t *out, size_t want)
 {
 	size_t len;
 	int err, i;
@@ -148,9 +148,9 @@ om_exchange(struct dev *d, const uint8_t *cmd, size_t cmdlen, uint8_t *out,
 static int
 om_open(struct dev *d, char **cause)
 {
-	static const uint8_t mode[2] = { 0x74, 0xbc }; /* daily readings */
+	static const uint8_t mode[2] = {0x74, 0xbc}; /* daily readings */
 	static const uint8_t zeros[12];
-	static const uint8_t gdc[8] = { 'G', 'D', 'C', 0, 0, 0, 0, 0 };
+	static const uint8_t gdc[8] = {'G', 'D', 'C', 0, 0, 0, 0, 0};
 	uint8_t rep[OM_REPORT], reply[OM_GDC_LEN + OM_REPORT];
 	struct omron *o;
 	size_t got;
@@ -158,10 +158,10 @@ om_open(struct dev *d, char **cause)
 
 	o = xcalloc(1, sizeof(*o));
 	d->priv = o;
-	if ((err = dev_control_out(d, 0x21, 0x09, 0x0300, 0, mode,
-	    sizeof(mode), OM_TIMEOUT_MS)) != 0) {
-		dev_cause(cause, "cannot set the monitor's mode (%s)",
-		    strerror(err));
+	if ((err = dev_control_out(d, 0x21, 0x09, 0x0300, 0, mode, sizeof(mode),
+	         OM_TIMEOUT_MS)) != 0) {
+		dev_cause(
+		    cause, "cannot set the monitor's mode (%s)", strerror(err));
 		goto fail;
 	}
 	for (i = 0; i < 5; i++) {
@@ -178,13 +178,16 @@ om_open(struct dev *d, char **cause)
 	}
 	if (i == 5) {
 		err = EPROTO;
-		dev_cause(cause, "the monitor did not answer the clearing "
+		dev_cause(cause,
+		    "the monitor did not answer the clearing "
 		    "block: is it an Omron HEM-790IT family monitor, awake?");
 		goto fail;
 	}
 	if ((err = om_exchange(d, gdc, sizeof(gdc), reply, OM_GDC_LEN)) != 0) {
-		dev_cause(cause, "cannot read the number of stored readings "
-		    "(%s)", strerror(err));
+		dev_cause(cause,
+		    "cannot read the number of stored readings "
+		    "(%s)",
+		    strerror(err));
 		goto fail;
 	}
 	o->count = reply[6];
@@ -200,7 +203,7 @@ static int
 om_read(struct dev *d, struct dev_reading *r, char **cause)
 {
 	struct omron *o = d->priv;
-	uint8_t cmd[8] = { 'G', 'M', 'E', 0, 0, 0, 0, 0 };
+	uint8_t cmd[8] = {'G', 'M', 'E', 0, 0, 0, 0, 0};
 	uint8_t b[OM_GME_LEN + OM_REPORT];
 	unsigned flags;
 	int err;
@@ -236,7 +239,7 @@ om_read(struct dev *d, struct dev_reading *r, char **cause)
 static void
 om_close(struct dev *d)
 {
-	static const uint8_t end[5] = { 'E', 'N', 'D', 0xff, 0xff };
+	static const uint8_t end[5] = {'E', 'N', 'D', 0xff, 0xff};
 	uint8_t b[OM_REPORT * 2];
 	size_t len;
 
@@ -250,11 +253,11 @@ om_close(struct dev *d)
 }
 
 const struct driver drv_omron_hem790it = {
-	.name = "omron_hem790it",
-	.full_name = "Omron HEM-790IT family blood-pressure monitor",
-	.ids = om_ids,
-	.in_size = OM_REPORT,
-	.open = om_open,
-	.read = om_read,
-	.close = om_close,
+    .name = "omron_hem790it",
+    .full_name = "Omron HEM-790IT family blood-pressure monitor",
+    .ids = om_ids,
+    .in_size = OM_REPORT,
+    .open = om_open,
+    .read = om_read,
+    .close = om_close,
 };

@@ -76,16 +76,16 @@ struct ph_metric {
 
 /* The metrics we turn into readings, with the one unit each must have. */
 static const struct ph_metric ph_metrics[] = {
-	{ 0x4bb8, 0x0220, DEV_Q_SPO2 },		/* MDC_PULS_OXIM_SAT_O2, % */
-	{ 0x481a, 0x0aa0, DEV_Q_PULSE },	/* MDC_PULS_OXIM_PULS_RATE */
-	{ 0x482a, 0x0aa0, DEV_Q_PULSE },	/* MDC_PULS_RATE_NON_INV */
-	{ 0x4a05, 0x0f20, DEV_Q_SYS },		/* NIBP systolic, mmHg */
-	{ 0x4a06, 0x0f20, DEV_Q_DIA },		/* NIBP diastolic */
-	{ 0x4a07, 0x0f20, DEV_Q_MAP },		/* NIBP mean */
-	{ 0x4b5c, 0x17a0, DEV_Q_TEMP },		/* MDC_TEMP_BODY, degC */
-	{ 0xe140, 0x06c3, DEV_Q_WEIGHT },	/* MDC_MASS_BODY_ACTUAL, kg */
-	{ 0x71b8, 0x0852, DEV_Q_GLUCOSE_MGDL }, /* capillary glucose, mg/dL */
-	{ 0x71b8, 0x1272, DEV_Q_GLUCOSE_MMOL }, /* same, mmol/L */
+    {0x4bb8, 0x0220, DEV_Q_SPO2}, /* MDC_PULS_OXIM_SAT_O2, % */
+    {0x481a, 0x0aa0, DEV_Q_PULSE}, /* MDC_PULS_OXIM_PULS_RATE */
+    {0x482a, 0x0aa0, DEV_Q_PULSE}, /* MDC_PULS_RATE_NON_INV */
+    {0x4a05, 0x0f20, DEV_Q_SYS}, /* NIBP systolic, mmHg */
+    {0x4a06, 0x0f20, DEV_Q_DIA}, /* NIBP diastolic */
+    {0x4a07, 0x0f20, DEV_Q_MAP}, /* NIBP mean */
+    {0x4b5c, 0x17a0, DEV_Q_TEMP}, /* MDC_TEMP_BODY, degC */
+    {0xe140, 0x06c3, DEV_Q_WEIGHT}, /* MDC_MASS_BODY_ACTUAL, kg */
+    {0x71b8, 0x0852, DEV_Q_GLUCOSE_MGDL}, /* capillary glucose, mg/dL */
+    {0x71b8, 0x1272, DEV_Q_GLUCOSE_MMOL}, /* same, mmol/L */
 };
 
 struct ph_obj {
@@ -104,7 +104,7 @@ struct phdc {
 	uint16_t config_id;
 	struct ph_obj obj[PH_OBJS];
 	size_t nobj;
-	int operating;	/* associated with a known configuration */
+	int operating; /* associated with a known configuration */
 	int ended;
 	struct dev_reading q[PH_QUEUE];
 	size_t qn;
@@ -157,7 +157,7 @@ rd_bytes(struct rd *r, size_t n)
 static struct rd
 rd_sub(struct rd *r, size_t n)
 {
-	struct rd s = { NULL, 0, 0, 1 };
+	struct rd s = {NULL, 0, 0, 1};
 	const uint8_t *p;
 
 	if ((p = rd_bytes(r, n)) != NULL) {
@@ -196,8 +196,8 @@ ph_float(uint32_t raw, double *out)
 	int e = (int)(raw >> 24);
 	double v;
 
-	if (m == 0x7fffff || m == 0x800000 || m == 0x7ffffe ||
-	    m == 0x800002 || m == 0x800001)
+	if (m == 0x7fffff || m == 0x800000 || m == 0x7ffffe || m == 0x800002 ||
+	    m == 0x800001)
 		return EDOM;
 	if (m >= 0x800000)
 		m -= 0x1000000;
@@ -230,7 +230,7 @@ ph_metric(uint16_t code, uint16_t unit)
 	return NULL;
 }
 
-static const struct dev_id ph_ids[] = { { 0, 0 } };
+static const struct dev_id ph_ids[] = {{0, 0}};
 
 /* --- standard configurations (IEEE 11073-10404 and -10407) --- */
 
@@ -292,16 +292,16 @@ static int
 ph_send_aare(struct dev *d, uint16_t result)
 {
 	uint8_t a[48] = {
-		0xe3, 0x00, 0x00, 0x2c, 0x00, 0x00, 0x50, 0x79, 0x00, 0x26,
-		0x80, 0x00, 0x00, 0x00,	/* protocol version 1 */
-		0x80, 0x00,		/* MDER */
-		0x80, 0x00, 0x00, 0x00,	/* nomenclature version 1 */
-		0x00, 0x00, 0x00, 0x00,	/* functional units */
-		0x80, 0x00, 0x00, 0x00,	/* system type: manager */
-		0x00, 0x08, 'O', 'U', 'T', 'P', 'O', 'S', 'T', 0x01,
-		0x00, 0x00,		/* dev-config-id: manager */
-		0x00, 0x00, 0x00, 0x00,	/* data-req-mode-capab */
-		0x00, 0x00, 0x00, 0x00,	/* option list: empty */
+	    0xe3, 0x00, 0x00, 0x2c, 0x00, 0x00, 0x50, 0x79, 0x00, 0x26, 0x80,
+	    0x00, 0x00, 0x00, /* protocol version 1 */
+	    0x80, 0x00, /* MDER */
+	    0x80, 0x00, 0x00, 0x00, /* nomenclature version 1 */
+	    0x00, 0x00, 0x00, 0x00, /* functional units */
+	    0x80, 0x00, 0x00, 0x00, /* system type: manager */
+	    0x00, 0x08, 'O', 'U', 'T', 'P', 'O', 'S', 'T', 0x01, 0x00,
+	    0x00, /* dev-config-id: manager */
+	    0x00, 0x00, 0x00, 0x00, /* data-req-mode-capab */
+	    0x00, 0x00, 0x00, 0x00, /* option list: empty */
 	};
 
 	a[4] = (uint8_t)(result >> 8);
@@ -358,9 +358,12 @@ ph_apdu(struct dev *d, struct phdc *p, const uint8_t **apdu, size_t *len)
 		if (p->inlen >= hdr) {
 			need = hdr + (size_t)(p->in[2] << 8 | p->in[3]);
 			if ((p->in[0] < 0xe2 || p->in[0] > 0xe7 ||
-			    p->in[1] != 0x00) || need > sizeof(p->in)) {
-				dev_bad_frame(d, "not an APDU (%02x%02x, %zu "
-				    "bytes)", p->in[0], p->in[1], need);
+			        p->in[1] != 0x00) ||
+			    need > sizeof(p->in)) {
+				dev_bad_frame(d,
+				    "not an APDU (%02x%02x, %zu "
+				    "bytes)",
+				    p->in[0], p->in[1], need);
 				p->inlen = 0; /* resynchronise on a transfer */
 				continue;
 			}
@@ -371,8 +374,10 @@ ph_apdu(struct dev *d, struct phdc *p, const uint8_t **apdu, size_t *len)
 			}
 		}
 		err = dev_read_in(d, p->in + p->inlen,
-		    sizeof(p->in) - p->inlen < PH_READ ?
-		    sizeof(p->in) - p->inlen : PH_READ, &got, PH_TIMEOUT_MS);
+		    sizeof(p->in) - p->inlen < PH_READ
+		        ? sizeof(p->in) - p->inlen
+		        : PH_READ,
+		    &got, PH_TIMEOUT_MS);
 		if (err == ETIMEDOUT && ++quiet < PH_QUIET_READS)
 			continue;
 		if (err != 0)
@@ -476,8 +481,9 @@ ph_config(struct dev *d, struct phdc *p, struct rd *r, uint16_t *report_id)
 			case MDC_ATTR_ID_PHYSIO_LIST:
 				n = rd_u16(&val);
 				(void)rd_u16(&val);
-				for (k = 0; k < n &&
-				    o->nphysio < nitems(o->physio); k++)
+				for (k = 0;
+				     k < n && o->nphysio < nitems(o->physio);
+				     k++)
 					o->physio[o->nphysio++] = rd_u16(&val);
 				break;
 			case MDC_ATTR_ATTRIBUTE_VAL_MAP:
@@ -493,8 +499,8 @@ ph_config(struct dev *d, struct phdc *p, struct rd *r, uint16_t *report_id)
 				attrs.bad = 1;
 		}
 		if (attrs.bad) {
-			dev_bad_frame(d, "configuration object %u malformed",
-			    o->handle);
+			dev_bad_frame(
+			    d, "configuration object %u malformed", o->handle);
 			r->bad = 1;
 			break;
 		}
@@ -561,9 +567,9 @@ ph_abs_time(const uint8_t *t, char *out, size_t len)
 
 /* Decode one attribute value of object O into the queue. */
 static void
-ph_value(struct dev *d, struct phdc *p, const struct ph_obj *o,
-    uint16_t attr, struct rd *v, const uint8_t *apdu, size_t alen,
-    const char *when, int *fresh)
+ph_value(struct dev *d, struct phdc *p, const struct ph_obj *o, uint16_t attr,
+    struct rd *v, const uint8_t *apdu, size_t alen, const char *when,
+    int *fresh)
 {
 	const struct ph_metric *m;
 	uint16_t n, k;
@@ -573,8 +579,9 @@ ph_value(struct dev *d, struct phdc *p, const struct ph_obj *o,
 	switch (attr) {
 	case MDC_ATTR_NU_VAL_OBS_BASIC:
 	case MDC_ATTR_NU_VAL_OBS_SIMP:
-		err = attr == MDC_ATTR_NU_VAL_OBS_BASIC ?
-		    ph_sfloat(rd_u16(v), &x) : ph_float(rd_u32(v), &x);
+		err = attr == MDC_ATTR_NU_VAL_OBS_BASIC
+		    ? ph_sfloat(rd_u16(v), &x)
+		    : ph_float(rd_u32(v), &x);
 		if (v->bad || err != 0 ||
 		    (m = ph_metric(o->type, o->unit)) == NULL)
 			return;
@@ -585,8 +592,9 @@ ph_value(struct dev *d, struct phdc *p, const struct ph_obj *o,
 		n = rd_u16(v);
 		(void)rd_u16(v);
 		for (k = 0; k < n && !v->bad; k++) {
-			err = attr == MDC_ATTR_NU_CMPD_VAL_OBS_BASIC ?
-			    ph_sfloat(rd_u16(v), &x) : ph_float(rd_u32(v), &x);
+			err = attr == MDC_ATTR_NU_CMPD_VAL_OBS_BASIC
+			    ? ph_sfloat(rd_u16(v), &x)
+			    : ph_float(rd_u32(v), &x);
 			if (v->bad || err != 0 || k >= o->nphysio ||
 			    (m = ph_metric(o->physio[k], o->unit)) == NULL)
 				continue;
@@ -631,12 +639,12 @@ ph_obs_fixed(struct dev *d, struct phdc *p, uint16_t handle, struct rd *v,
 	for (i = 0; i < o->nmap; i++) {
 		field = rd_sub(v, o->map[i].len);
 		if (field.bad) {
-			dev_bad_frame(d, "observation %u shorter than its map",
-			    handle);
+			dev_bad_frame(
+			    d, "observation %u shorter than its map", handle);
 			return;
 		}
-		ph_value(d, p, o, o->map[i].attr, &field, apdu, alen, when,
-		    fresh);
+		ph_value(
+		    d, p, o, o->map[i].attr, &field, apdu, alen, when, fresh);
 	}
 }
 
@@ -677,7 +685,7 @@ static void
 ph_scan(struct dev *d, struct phdc *p, uint16_t type, struct rd *r,
     const uint8_t *apdu, size_t alen)
 {
-	struct rd list = { NULL, 0, 0, 0 }, obs, people;
+	struct rd list = {NULL, 0, 0, 0}, obs, people;
 	uint16_t n, k, persons, j, handle;
 	int mp, var, fresh = 1;
 	size_t q0 = p->qn;
@@ -699,14 +707,14 @@ ph_scan(struct dev *d, struct phdc *p, uint16_t type, struct rd *r,
 		for (k = 0; k < n && !list.bad; k++) {
 			handle = rd_u16(&list);
 			if (var) {
-				ph_obs_var(d, p, handle, &list, apdu, alen,
-				    &fresh);
+				ph_obs_var(
+				    d, p, handle, &list, apdu, alen, &fresh);
 				continue;
 			}
 			obs = rd_sub(&list, rd_u16(&list));
 			if (!obs.bad)
-				ph_obs_fixed(d, p, handle, &obs, apdu, alen,
-				    &fresh);
+				ph_obs_fixed(
+				    d, p, handle, &obs, apdu, alen, &fresh);
 		}
 		if (list.bad)
 			break;
@@ -755,8 +763,8 @@ ph_prst(struct dev *d, struct phdc *p, struct rd *r, const uint8_t *apdu,
 		reply[1] = (uint8_t)report_id;
 		reply[2] = (uint8_t)(result >> 8);
 		reply[3] = (uint8_t)result;
-		return ph_send_response(d, invoke, handle, etime, type, reply,
-		    4);
+		return ph_send_response(
+		    d, invoke, handle, etime, type, reply, 4);
 	}
 	if (type < MDC_NOTI_SCAN_REPORT_FIXED ||
 	    type > MDC_NOTI_SCAN_REPORT_MP_VAR)
@@ -767,8 +775,8 @@ ph_prst(struct dev *d, struct phdc *p, struct rd *r, const uint8_t *apdu,
 	}
 	ph_scan(d, p, type, &info, apdu, alen);
 	if (choice == 0x0101)
-		return ph_send_response(d, invoke, handle, etime, type, NULL,
-		    0);
+		return ph_send_response(
+		    d, invoke, handle, etime, type, NULL, 0);
 	return 0;
 }
 
@@ -776,7 +784,7 @@ ph_prst(struct dev *d, struct phdc *p, struct rd *r, const uint8_t *apdu,
 static int
 ph_step(struct dev *d, struct phdc *p)
 {
-	static const uint8_t rlre[6] = { 0xe5, 0x00, 0x00, 0x02, 0x00, 0x00 };
+	static const uint8_t rlre[6] = {0xe5, 0x00, 0x00, 0x02, 0x00, 0x00};
 	const uint8_t *a;
 	uint8_t apdu[PH_APDU_MAX];
 	struct rd r;
@@ -829,17 +837,19 @@ ph_open(struct dev *d, char **cause)
 			goto fail;
 	if (!p->operating) {
 		err = EPROTO;
-		dev_cause(cause, "the agent did not associate with a "
-		    "configuration we can read (0x%04x)", p->config_id);
+		dev_cause(cause,
+		    "the agent did not associate with a "
+		    "configuration we can read (0x%04x)",
+		    p->config_id);
 		goto fail;
 	}
-	log_info("%s: 11073 agent associated, config 0x%04x", d->id,
-	    p->config_id);
+	log_info(
+	    "%s: 11073 agent associated, config 0x%04x", d->id, p->config_id);
 	return 0;
 fail:
 	if (err != EPROTO)
-		dev_cause(cause, "no association from the agent (%s)",
-		    strerror(err));
+		dev_cause(
+		    cause, "no association from the agent (%s)", strerror(err));
 	free(p);
 	d->priv = NULL;
 	return err;
@@ -868,7 +878,7 @@ ph_read(struct dev *d, struct dev_reading *r, char **cause)
 static void
 ph_close(struct dev *d)
 {
-	static const uint8_t rlrq[6] = { 0xe4, 0x00, 0x00, 0x02, 0x00, 0x00 };
+	static const uint8_t rlrq[6] = {0xe4, 0x00, 0x00, 0x02, 0x00, 0x00};
 	struct phdc *p = d->priv;
 
 	if (p == NULL)
@@ -880,11 +890,11 @@ ph_close(struct dev *d)
 }
 
 const struct driver drv_phdc_11073 = {
-	.name = "phdc_11073",
-	.full_name = "IEEE 11073-20601 agent over USB PHDC (Continua)",
-	.ids = ph_ids,
-	.iface_class = 0x0f,
-	.open = ph_open,
-	.read = ph_read,
-	.close = ph_close,
+    .name = "phdc_11073",
+    .full_name = "IEEE 11073-20601 agent over USB PHDC (Continua)",
+    .ids = ph_ids,
+    .iface_class = 0x0f,
+    .open = ph_open,
+    .read = ph_read,
+    .close = ph_close,
 };

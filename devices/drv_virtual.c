@@ -49,8 +49,8 @@ vd_line(struct dev *d, struct vdev *v, char *out, size_t cap)
 		    (v->eof && v->len > 0)) {
 			n = nl != NULL ? (size_t)(nl - v->line) : v->len;
 			if (n >= cap) {
-				dev_bad_frame(d, "line %u too long",
-				    v->lineno + 1);
+				dev_bad_frame(
+				    d, "line %u too long", v->lineno + 1);
 				n = cap - 1;
 			}
 			memcpy(out, v->line, n);
@@ -67,8 +67,8 @@ vd_line(struct dev *d, struct vdev *v, char *out, size_t cap)
 			v->len = 0;
 			dev_bad_frame(d, "line %u too long", v->lineno + 1);
 		}
-		err = dev_read_in(d, (uint8_t *)v->line + v->len, VD_READ, &got,
-		    1000);
+		err = dev_read_in(
+		    d, (uint8_t *)v->line + v->len, VD_READ, &got, 1000);
 		if (err == ENODATA || (err == 0 && got == 0))
 			v->eof = 1;
 		else if (err != 0)
@@ -88,7 +88,7 @@ vd_parse(struct dev *d, struct vdev *v, char *line, struct dev_reading *r)
 	if ((tok = strchr(line, '#')) != NULL)
 		*tok = '\0';
 	for (tok = strtok_r(line, " \t\r", &save); tok != NULL;
-	    tok = strtok_r(NULL, " \t\r", &save)) {
+	     tok = strtok_r(NULL, " \t\r", &save)) {
 		if (strcmp(tok, "finger-out") == 0) {
 			r->flags |= DEV_FLAG_FINGER_OUT;
 			continue;
@@ -99,14 +99,14 @@ vd_parse(struct dev *d, struct vdev *v, char *line, struct dev_reading *r)
 			if (str_to_ll(val, 0, 60000, &ms) != 0)
 				goto bad;
 			if (!d->decoding) {
-				struct timespec ts = { ms / 1000,
-					(ms % 1000) * 1000000 };
+				struct timespec ts = {
+				    ms / 1000, (ms % 1000) * 1000000};
 
 				nanosleep(&ts, NULL);
 			}
 		} else if (strcmp(tok, "time") == 0) {
-			if (sscanf(val, "%4d-%2d-%2dT%2d:%2d:%2d", &y, &mo, &day,
-			    &h, &mi, &s) != 6)
+			if (sscanf(val, "%4d-%2d-%2dT%2d:%2d:%2d", &y, &mo,
+			        &day, &h, &mi, &s) != 6)
 				goto bad;
 			dev_reading_time(r, y, mo, day, h, mi, s);
 		} else if (strcmp(tok, "flags") == 0) {
@@ -125,8 +125,8 @@ vd_parse(struct dev *d, struct vdev *v, char *line, struct dev_reading *r)
 	}
 	return 0;
 bad:
-	dev_bad_frame(d, "line %u: cannot parse '%s'", v->lineno,
-	    tok != NULL ? tok : "");
+	dev_bad_frame(
+	    d, "line %u: cannot parse '%s'", v->lineno, tok != NULL ? tok : "");
 	return EBADMSG;
 }
 
@@ -168,11 +168,11 @@ vd_close(struct dev *d)
 }
 
 const struct driver drv_virtual = {
-	.name = "virtual",
-	.full_name = "Virtual device: scripted readings from "
-		     "$OUTPOST_VIRTUAL_DEVICE",
-	.ids = NULL,
-	.open = vd_open,
-	.read = vd_read,
-	.close = vd_close,
+    .name = "virtual",
+    .full_name = "Virtual device: scripted readings from "
+                 "$OUTPOST_VIRTUAL_DEVICE",
+    .ids = NULL,
+    .open = vd_open,
+    .read = vd_read,
+    .close = vd_close,
 };

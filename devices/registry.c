@@ -9,13 +9,13 @@
 #include "driver.h"
 
 const struct driver *const drivers[] = {
-	&drv_contec_cms50_v7,
-	&drv_contec_cms50_hid,
-	&drv_omron_hem790it,
-	&drv_ascensia_contour,
-	&drv_phdc_11073,
-	&drv_virtual,
-	NULL,
+    &drv_contec_cms50_v7,
+    &drv_contec_cms50_hid,
+    &drv_omron_hem790it,
+    &drv_ascensia_contour,
+    &drv_phdc_11073,
+    &drv_virtual,
+    NULL,
 };
 
 const struct driver *

@@ -48,11 +48,11 @@ errno_by_name(const char *s)
 		const char *name;
 		int err;
 	} names[] = {
-		{ "ETIMEDOUT", ETIMEDOUT },
-		{ "ENODEV", ENODEV },
-		{ "EIO", EIO },
-		{ "EPIPE", EPIPE },
-		{ "EOVERFLOW", EOVERFLOW },
+	    {"ETIMEDOUT", ETIMEDOUT},
+	    {"ENODEV", ENODEV},
+	    {"EIO", EIO},
+	    {"EPIPE", EPIPE},
+	    {"EOVERFLOW", EOVERFLOW},
 	};
 	size_t i;
 
@@ -125,7 +125,7 @@ script_new(const char *text)
 			st->kind = STEP_CTRL;
 			off = 0;
 			if (sscanf(p, "%x %x %x %x%n", &rt, &rq, &value, &index,
-			    &off) != 4)
+			        &off) != 4)
 				abort(); /* a broken test script */
 			st->rt = rt;
 			st->rq = rq;
@@ -221,8 +221,7 @@ begin(struct script *s)
 	s->transfers++;
 	if (s->fail_at != 0 && s->transfers == s->fail_at)
 		return s->fail_err;
-	if (!s->capture && s->pos < s->n &&
-	    s->steps[s->pos].kind == STEP_FAIL)
+	if (!s->capture && s->pos < s->n && s->steps[s->pos].kind == STEP_FAIL)
 		return s->steps[s->pos++].err;
 	return 0;
 }
@@ -332,8 +331,8 @@ s_close(void *ctx)
 }
 
 const struct dev_transport script_transport = {
-	.control_out = s_control,
-	.write = s_write,
-	.read = s_read,
-	.close = s_close,
+    .control_out = s_control,
+    .write = s_write,
+    .read = s_read,
+    .close = s_close,
 };

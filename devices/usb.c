@@ -79,8 +79,8 @@ usb_init(char **cause)
 {
 	pthread_once(&usb_once, usb_init_once);
 	if (usb_ctx == NULL) {
-		dev_cause(cause, "USB is not available (%s)",
-		    strerror(usb_init_err));
+		dev_cause(
+		    cause, "USB is not available (%s)", strerror(usb_init_err));
 		return usb_init_err != 0 ? usb_init_err : EIO;
 	}
 	return 0;
@@ -136,8 +136,8 @@ sysfs_strings(struct dev_info *info)
 			continue;
 		sysfs_attr(de->d_name, "product", info->product,
 		    sizeof(info->product));
-		sysfs_attr(de->d_name, "serial", info->serial,
-		    sizeof(info->serial));
+		sysfs_attr(
+		    de->d_name, "serial", info->serial, sizeof(info->serial));
 		break;
 	}
 	closedir(d);
@@ -166,7 +166,8 @@ usb_fill_info(libusb_device *ud, const struct libusb_device_descriptor *dd,
 		cfg = NULL;
 	for (i = 0; cfg != NULL && i < cfg->bNumInterfaces; i++)
 		for (k = 0; k < cfg->interface[i].num_altsetting &&
-		    info->nclasses < nitems(info->classes); k++)
+		     info->nclasses < nitems(info->classes);
+		     k++)
 			info->classes[info->nclasses++] =
 			    cfg->interface[i].altsetting[k].bInterfaceClass;
 	if (cfg != NULL)
@@ -226,11 +227,11 @@ u_control(void *ctx, uint8_t rt, uint8_t rq, uint16_t value, uint16_t index,
 		return EINVAL;
 	if (len > 0)
 		memcpy(buf, data, len);
-	rc = libusb_control_transfer(u->h, rt, rq, value, index, buf,
-	    (uint16_t)len, timeout_ms);
+	rc = libusb_control_transfer(
+	    u->h, rt, rq, value, index, buf, (uint16_t)len, timeout_ms);
 	if (rc < 0) {
-		log_debug("control %02x/%02x: %s", rt, rq,
-		    libusb_error_name(rc));
+		log_debug(
+		    "control %02x/%02x: %s", rt, rq, libusb_error_name(rc));
 		return usb_errno(rc);
 	}
 	return (size_t)rc == len ? 0 : EIO;
@@ -247,11 +248,11 @@ u_write(void *ctx, const uint8_t *data, size_t len, unsigned timeout_ms)
 		return EINVAL;
 	memcpy(buf, data, len); /* libusb wants a mutable buffer */
 	if (u->out_bulk)
-		rc = libusb_bulk_transfer(u->h, u->ep_out, buf, (int)len, &done,
-		    timeout_ms);
+		rc = libusb_bulk_transfer(
+		    u->h, u->ep_out, buf, (int)len, &done, timeout_ms);
 	else
-		rc = libusb_interrupt_transfer(u->h, u->ep_out, buf, (int)len,
-		    &done, timeout_ms);
+		rc = libusb_interrupt_transfer(
+		    u->h, u->ep_out, buf, (int)len, &done, timeout_ms);
 	if (rc != 0) {
 		log_debug("OUT %02x: %s", u->ep_out, libusb_error_name(rc));
 		return usb_errno(rc);
@@ -267,19 +268,19 @@ u_read(void *ctx, uint8_t *buf, size_t cap, size_t *got, unsigned timeout_ms)
 
 	*got = 0;
 	if (u->in_bulk)
-		rc = libusb_bulk_transfer(u->h, u->ep_in, buf, (int)cap, &done,
-		    timeout_ms);
+		rc = libusb_bulk_transfer(
+		    u->h, u->ep_in, buf, (int)cap, &done, timeout_ms);
 	else
-		rc = libusb_interrupt_transfer(u->h, u->ep_in, buf, (int)cap,
-		    &done, timeout_ms);
+		rc = libusb_interrupt_transfer(
+		    u->h, u->ep_in, buf, (int)cap, &done, timeout_ms);
 	if (done > 0) { /* data that came before a timeout still counts */
 		*got = (size_t)done;
 		return 0;
 	}
 	if (rc != 0) {
 		if (rc != LIBUSB_ERROR_TIMEOUT)
-			log_debug("IN %02x: %s", u->ep_in,
-			    libusb_error_name(rc));
+			log_debug(
+			    "IN %02x: %s", u->ep_in, libusb_error_name(rc));
 		return usb_errno(rc);
 	}
 	return 0;
@@ -302,10 +303,10 @@ u_close(void *ctx)
 }
 
 static const struct dev_transport usb_transport = {
-	.control_out = u_control,
-	.write = u_write,
-	.read = u_read,
-	.close = u_close,
+    .control_out = u_control,
+    .write = u_write,
+    .read = u_read,
+    .close = u_close,
 };
 
 /* Pick the interface and its endpoints for DRV. */
@@ -337,8 +338,9 @@ usb_endpoints(libusb_device *ud, const struct driver *drv, struct usb_tp *u)
 				continue;
 			if (ep->bEndpointAddress & LIBUSB_ENDPOINT_IN) {
 				/* PHDC: bulk IN, the interrupt IN is optional */
-				if (u->ep_in == 0 || (!u->in_bulk &&
-				    type == LIBUSB_TRANSFER_TYPE_BULK)) {
+				if (u->ep_in == 0 ||
+				    (!u->in_bulk &&
+				        type == LIBUSB_TRANSFER_TYPE_BULK)) {
 					u->ep_in = ep->bEndpointAddress;
 					u->in_bulk =
 					    type == LIBUSB_TRANSFER_TYPE_BULK;
@@ -393,9 +395,10 @@ dev_open_usb(const struct driver *drv, const struct dev_info *info,
 		err = usb_errno(rc);
 		u->h = NULL;
 		dev_cause(cause, "cannot open %04x:%04x: %s%s", info->vid,
-		    info->pid, libusb_error_name(rc), err == EACCES ?
-		    " (install the udev rules: `kiosk device list --udev`)" :
-		    "");
+		    info->pid, libusb_error_name(rc),
+		    err == EACCES
+		        ? " (install the udev rules: `kiosk device list --udev`)"
+		        : "");
 		goto fail;
 	}
 	/* Not fatal when unsupported (umockdev's pcap replay says so). */
@@ -403,8 +406,8 @@ dev_open_usb(const struct driver *drv, const struct dev_info *info,
 		if ((rc = libusb_detach_kernel_driver(u->h, u->iface)) == 0)
 			u->detached = 1;
 		else
-			log_warnx("detach kernel driver: %s",
-			    libusb_error_name(rc));
+			log_warnx(
+			    "detach kernel driver: %s", libusb_error_name(rc));
 	}
 	if ((rc = libusb_claim_interface(u->h, u->iface)) != 0) {
 		err = usb_errno(rc);
@@ -429,8 +432,8 @@ fail:
 /* --- hot-plug --- */
 
 static int LIBUSB_CALL
-usb_hotplug_cb(libusb_context *ctx, libusb_device *ud,
-    libusb_hotplug_event ev, void *arg)
+usb_hotplug_cb(
+    libusb_context *ctx, libusb_device *ud, libusb_hotplug_event ev, void *arg)
 {
 	(void)ctx;
 	(void)ud;
@@ -443,9 +446,9 @@ usb_hotplug_cb(libusb_context *ctx, libusb_device *ud,
 int
 usb_wait_change(int timeout_ms)
 {
-	struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
-	struct timespec ts = { timeout_ms / 1000,
-		(long)(timeout_ms % 1000) * 1000000 };
+	struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+	struct timespec ts = {
+	    timeout_ms / 1000, (long)(timeout_ms % 1000) * 1000000};
 	int completed = 0, have;
 
 	if (usb_init(NULL) != 0) {
@@ -456,11 +459,11 @@ usb_wait_change(int timeout_ms)
 	have = libusb_has_capability(LIBUSB_CAP_HAS_HOTPLUG);
 	if (have && !usb_hotplug_registered) {
 		if (libusb_hotplug_register_callback(usb_ctx,
-		    LIBUSB_HOTPLUG_EVENT_DEVICE_ARRIVED |
-		    LIBUSB_HOTPLUG_EVENT_DEVICE_LEFT, 0,
-		    LIBUSB_HOTPLUG_MATCH_ANY, LIBUSB_HOTPLUG_MATCH_ANY,
-		    LIBUSB_HOTPLUG_MATCH_ANY, usb_hotplug_cb, NULL,
-		    NULL) == LIBUSB_SUCCESS)
+		        LIBUSB_HOTPLUG_EVENT_DEVICE_ARRIVED |
+		            LIBUSB_HOTPLUG_EVENT_DEVICE_LEFT,
+		        0, LIBUSB_HOTPLUG_MATCH_ANY, LIBUSB_HOTPLUG_MATCH_ANY,
+		        LIBUSB_HOTPLUG_MATCH_ANY, usb_hotplug_cb, NULL,
+		        NULL) == LIBUSB_SUCCESS)
 			usb_hotplug_registered = 1;
 		else
 			have = 0;

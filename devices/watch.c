@@ -147,10 +147,10 @@ reader(void *arg)
 	uint64_t deadline = now_ms() + (uint64_t)w->opts.timeout_s * 1000;
 	int err;
 
-	if ((err = w->src.open(w->src.arg, s->drv, &s->info, &d,
-	    &cause)) != 0) {
-		emit(s, DEV_EV_CLOSED, NULL, err, cause ? cause :
-		    strerror(err));
+	if ((err = w->src.open(w->src.arg, s->drv, &s->info, &d, &cause)) !=
+	    0) {
+		emit(
+		    s, DEV_EV_CLOSED, NULL, err, cause ? cause : strerror(err));
 		goto out;
 	}
 	s->dev = d;
@@ -172,7 +172,8 @@ reader(void *arg)
 			else if (err == ETIMEDOUT)
 				closing = xstrdup("stopped answering");
 			else
-				closing = xstrdup(cause ? cause : strerror(err));
+				closing =
+				    xstrdup(cause ? cause : strerror(err));
 			break;
 		}
 		free(cause);
@@ -186,8 +187,10 @@ reader(void *arg)
 	}
 	dev_close(d);
 	s->dev = NULL;
-	emit(s, DEV_EV_CLOSED, NULL, err, closing != NULL ? closing :
-	    w->stop ? "stopped" : "session complete");
+	emit(s, DEV_EV_CLOSED, NULL, err,
+	    closing != NULL ? closing
+	        : w->stop   ? "stopped"
+	                    : "session complete");
 out:
 	free(cause);
 	free(closing);
@@ -208,8 +211,8 @@ match(const struct dev_watch *w, const struct dev_info *info)
 {
 	const struct driver *drv;
 
-	drv = strcmp(info->path, "virtual") == 0 ? &drv_virtual :
-	    driver_match(info);
+	drv = strcmp(info->path, "virtual") == 0 ? &drv_virtual
+	                                         : driver_match(info);
 	if (w->opts.only != NULL && drv != w->opts.only)
 		return NULL;
 	return drv;
@@ -276,7 +279,7 @@ scan(struct dev_watch *w)
 int
 dev_watch_step(struct dev_watch *w, int wait_ms)
 {
-	struct timespec ts = { wait_ms / 1000, (long)(wait_ms % 1000) * 1000000 };
+	struct timespec ts = {wait_ms / 1000, (long)(wait_ms % 1000) * 1000000};
 	struct slot *s;
 	size_t k;
 	int reading = 0;

@@ -14,21 +14,21 @@
 
 enum dev_event_kind {
 	DEV_EV_ATTACHED = 1, /* info; drv NULL when no driver knows it */
-	DEV_EV_DETACHED,     /* info */
-	DEV_EV_OPENED,	     /* dev */
-	DEV_EV_READING,	     /* dev, r (already checked) */
-	DEV_EV_FINGER_OUT,   /* dev */
-	DEV_EV_REJECTED,     /* dev, text: why the reading was refused */
-	DEV_EV_BAD_FRAME,    /* dev, text */
-	DEV_EV_CLOSED,	     /* info, err (0: session complete), text */
+	DEV_EV_DETACHED, /* info */
+	DEV_EV_OPENED, /* dev */
+	DEV_EV_READING, /* dev, r (already checked) */
+	DEV_EV_FINGER_OUT, /* dev */
+	DEV_EV_REJECTED, /* dev, text: why the reading was refused */
+	DEV_EV_BAD_FRAME, /* dev, text */
+	DEV_EV_CLOSED, /* info, err (0: session complete), text */
 };
 
 struct dev_event {
 	enum dev_event_kind kind;
 	const struct dev_info *info;
 	const struct driver *drv;
-	struct dev *dev;	       /* lent, for the call only; or NULL */
-	const struct dev_reading *r;   /* DEV_EV_READING */
+	struct dev *dev; /* lent, for the call only; or NULL */
+	const struct dev_reading *r; /* DEV_EV_READING */
 	int err;
 	const char *text;
 };
@@ -53,9 +53,9 @@ struct dev_watch_source {
 
 struct dev_watch_opts {
 	const struct driver *only; /* read only this driver's devices */
-	int once;		   /* stop a live device at its first reading */
-	unsigned retry_ms;	   /* before re-opening (default 5000) */
-	unsigned timeout_s;	   /* with once: give up after (default 30) */
+	int once; /* stop a live device at its first reading */
+	unsigned retry_ms; /* before re-opening (default 5000) */
+	unsigned timeout_s; /* with once: give up after (default 30) */
 };
 
 struct dev_watch;

@@ -94,8 +94,8 @@ save_reading(struct reader *rd, const struct dev_event *ev)
 	src.device_id = dev_id(ev->dev);
 	src.serial = dev_serial(ev->dev);
 	src.firmware = dev_firmware(ev->dev);
-	if ((err = vitals_save(rd->store, rd->encounter, &src, ev->r, &saved,
-	    &cause)) != 0) {
+	if ((err = vitals_save(
+	         rd->store, rd->encounter, &src, ev->r, &saved, &cause)) != 0) {
 		rd->failures++;
 		fprintf(stderr, "kiosk: reading from %s not saved: %s\n",
 		    src.device_id, cause != NULL ? cause : strerror(err));
@@ -163,9 +163,12 @@ static int
 device_read(struct kctx *ctx, int argc, char **argv)
 {
 	struct cmd_opt opts[] = {
-		{ "--driver", 1, NULL }, { "--once", 0, NULL },
-		{ "--json", 0, NULL }, { "--timeout", 1, NULL },
-		{ "--encounter", 1, NULL }, { "--patient", 1, NULL },
+	    {"--driver", 1, NULL},
+	    {"--once", 0, NULL},
+	    {"--json", 0, NULL},
+	    {"--timeout", 1, NULL},
+	    {"--encounter", 1, NULL},
+	    {"--patient", 1, NULL},
 	};
 	char encounter[UUID_STRLEN + 1];
 	struct dev_watch_opts wo;
@@ -175,13 +178,15 @@ device_read(struct kctx *ctx, int argc, char **argv)
 	long long timeout;
 	int rc;
 
-	if ((rc = cmd_opt_parse(argc, argv, 2, opts, nitems(opts), NULL, 0,
-	    NULL)) != 0)
+	if ((rc = cmd_opt_parse(
+	         argc, argv, 2, opts, nitems(opts), NULL, 0, NULL)) != 0)
 		return rc;
 	if (opts[0].value != NULL &&
 	    (only = driver_find(opts[0].value)) == NULL) {
-		fprintf(stderr, "kiosk: no driver \"%s\" (see `kiosk device "
-		    "list --drivers`)\n", opts[0].value);
+		fprintf(stderr,
+		    "kiosk: no driver \"%s\" (see `kiosk device "
+		    "list --drivers`)\n",
+		    opts[0].value);
 		return 2;
 	}
 	if ((rc = cmd_opt_int(&opts[3], 1, 3600, 30, &timeout)) != 0)
@@ -205,16 +210,19 @@ device_read(struct kctx *ctx, int argc, char **argv)
 	}
 	if (opts[5].value != NULL) {
 		if ((rc = store_encounter_open(rd.store, opts[5].value,
-		    "device readings", encounter)) != 0) {
-			fprintf(stderr, "kiosk: cannot open an encounter for "
-			    "patient %s: %s\n", opts[5].value, strerror(rc));
+		         "device readings", encounter)) != 0) {
+			fprintf(stderr,
+			    "kiosk: cannot open an encounter for "
+			    "patient %s: %s\n",
+			    opts[5].value, strerror(rc));
 			return 1;
 		}
 		fprintf(stderr, "encounter %s\n", encounter);
 		rd.encounter = encounter;
 	}
 	if (only == &drv_virtual && getenv("OUTPOST_VIRTUAL_DEVICE") == NULL) {
-		fprintf(stderr, "kiosk: set OUTPOST_VIRTUAL_DEVICE to a script "
+		fprintf(stderr,
+		    "kiosk: set OUTPOST_VIRTUAL_DEVICE to a script "
 		    "file (devices/drv_virtual.c)\n");
 		return 1;
 	}
@@ -222,9 +230,10 @@ device_read(struct kctx *ctx, int argc, char **argv)
 	if (wo.once) {
 		rc = dev_watch_once(device_watch);
 		if (rc == ENOENT)
-			fprintf(stderr, "kiosk: no %s device attached (see "
-			    "`kiosk device list`)\n", only ? only->name :
-			    "supported");
+			fprintf(stderr,
+			    "kiosk: no %s device attached (see "
+			    "`kiosk device list`)\n",
+			    only ? only->name : "supported");
 		rc = rc != 0;
 	} else {
 		memset(&sa, 0, sizeof(sa));
@@ -262,12 +271,17 @@ list_drivers(int json)
 			printf("%-18s %s\n%-18s", d->name, d->full_name, "");
 		for (id = d->ids; id != NULL && id->vid != 0; id++)
 			printf(json ? "%s\"%04x:%04x\"" : "%s%04x:%04x",
-			    id == d->ids ? "" : json ? "," : " ", id->vid,
-			    id->pid);
+			    id == d->ids ? ""
+			        : json   ? ","
+			                 : " ",
+			    id->vid, id->pid);
 		if (d->iface_class != 0)
-			printf(json ? "%s\"class:%02x\"" : "%sinterface class "
-			    "%02x", d->ids != NULL && d->ids->vid ? (json ?
-			    "," : " ") : "", d->iface_class);
+			printf(json ? "%s\"class:%02x\""
+			            : "%sinterface class "
+			              "%02x",
+			    d->ids != NULL && d->ids->vid ? (json ? "," : " ")
+			                                  : "",
+			    d->iface_class);
 		printf(json ? "]}\n" : "\n");
 	}
 }
@@ -280,15 +294,16 @@ list_udev(void)
 	size_t i;
 
 	printf("# Outpost kiosk: USB medical devices (kiosk device list "
-	    "--udev)\n");
+	       "--udev)\n");
 	for (i = 0; drivers[i] != NULL; i++) {
 		for (id = drivers[i]->ids; id != NULL && id->vid != 0; id++)
 			printf("SUBSYSTEM==\"usb\", ATTRS{idVendor}==\"%04x\", "
-			    "ATTRS{idProduct}==\"%04x\", MODE=\"0660\", "
-			    "GROUP=\"plugdev\"  # %s\n", id->vid, id->pid,
-			    drivers[i]->name);
+			       "ATTRS{idProduct}==\"%04x\", MODE=\"0660\", "
+			       "GROUP=\"plugdev\"  # %s\n",
+			    id->vid, id->pid, drivers[i]->name);
 		if (drivers[i]->iface_class != 0)
-			printf("SUBSYSTEM==\"usb\", ENV{DEVTYPE}==\"usb_device\""
+			printf(
+			    "SUBSYSTEM==\"usb\", ENV{DEVTYPE}==\"usb_device\""
 			    ", ENV{ID_USB_INTERFACES}==\"*:%02x????:*\", "
 			    "MODE=\"0660\", GROUP=\"plugdev\"  # %s\n",
 			    drivers[i]->iface_class, drivers[i]->name);
@@ -299,8 +314,9 @@ static int
 device_list(int argc, char **argv)
 {
 	struct cmd_opt opts[] = {
-		{ "--drivers", 0, NULL }, { "--udev", 0, NULL },
-		{ "--json", 0, NULL },
+	    {"--drivers", 0, NULL},
+	    {"--udev", 0, NULL},
+	    {"--json", 0, NULL},
 	};
 	struct dev_info *list;
 	const char *v = getenv("OUTPOST_VIRTUAL_DEVICE");
@@ -308,8 +324,8 @@ device_list(int argc, char **argv)
 	size_t i, n;
 	int rc, json;
 
-	if ((rc = cmd_opt_parse(argc, argv, 2, opts, nitems(opts), NULL, 0,
-	    NULL)) != 0)
+	if ((rc = cmd_opt_parse(
+	         argc, argv, 2, opts, nitems(opts), NULL, 0, NULL)) != 0)
 		return rc;
 	json = opts[2].value != NULL;
 	if (opts[0].value != NULL) {
@@ -332,7 +348,8 @@ device_list(int argc, char **argv)
 		const char *drv = d != NULL ? d->name : NULL;
 
 		if (json)
-			printf("{\"path\":\"%s\",\"vid\":\"%04x\",\"pid\":"
+			printf(
+			    "{\"path\":\"%s\",\"vid\":\"%04x\",\"pid\":"
 			    "\"%04x\",\"product\":\"%s\",\"driver\":%s%s%s}\n",
 			    list[i].path, list[i].vid, list[i].pid,
 			    list[i].product, drv ? "\"" : "",
@@ -385,8 +402,8 @@ decode_bad(void *arg, const char *why)
 static int
 device_decode(int argc, char **argv)
 {
-	struct cmd_opt opts[] = { { "--driver", 1, NULL } };
-	struct decode_out o = { NULL, 0, 0 };
+	struct cmd_opt opts[] = {{"--driver", 1, NULL}};
+	struct decode_out o = {NULL, 0, 0};
 	const struct driver *drv;
 	const char *pos[1];
 	char *text, *cause = NULL;
@@ -395,11 +412,12 @@ device_decode(int argc, char **argv)
 	FILE *f;
 	int rc, npos, err;
 
-	if ((rc = cmd_opt_parse(argc, argv, 2, opts, nitems(opts), pos, 1,
-	    &npos)) != 0)
+	if ((rc = cmd_opt_parse(
+	         argc, argv, 2, opts, nitems(opts), pos, 1, &npos)) != 0)
 		return rc;
 	if (opts[0].value == NULL || npos != 1) {
-		fprintf(stderr, "usage: kiosk device decode --driver NAME "
+		fprintf(stderr,
+		    "usage: kiosk device decode --driver NAME "
 		    "FILE\n");
 		return 2;
 	}
@@ -418,7 +436,8 @@ device_decode(int argc, char **argv)
 		if (len + 4097 > cap) {
 			cap = cap ? cap * 2 : 8192;
 			if (cap > 64 * 1024 * 1024) {
-				fprintf(stderr, "kiosk: %s: too large\n", pos[0]);
+				fprintf(
+				    stderr, "kiosk: %s: too large\n", pos[0]);
 				free(text);
 				if (f != stdin)
 					fclose(f);
@@ -446,8 +465,8 @@ device_decode(int argc, char **argv)
 		return 1;
 	}
 	free(text);
-	err = dev_decode(drv, bytes, len, decode_reading, decode_bad, &o,
-	    &cause);
+	err =
+	    dev_decode(drv, bytes, len, decode_reading, decode_bad, &o, &cause);
 	free(bytes);
 	if (err != 0) {
 		fprintf(stderr, "kiosk: cannot follow the session: %s\n",
@@ -473,13 +492,13 @@ cmd_device_run(struct kctx *ctx, int argc, char **argv)
 }
 
 const struct kiosk_cmd cmd_device = {
-	.name = "device",
-	.usage = "  device list [--drivers] [--udev] [--json]\n"
-		 "  device read [--driver NAME] [--once] [--json] "
-		 "[--timeout SEC]\n"
-		 "              [--encounter ID | --patient ID]\n"
-		 "      save each reading as observations (--patient opens a "
-		 "new encounter)\n"
-		 "  device decode --driver NAME FILE\n",
-	.run = cmd_device_run,
+    .name = "device",
+    .usage = "  device list [--drivers] [--udev] [--json]\n"
+             "  device read [--driver NAME] [--once] [--json] "
+             "[--timeout SEC]\n"
+             "              [--encounter ID | --patient ID]\n"
+             "      save each reading as observations (--patient opens a "
+             "new encounter)\n"
+             "  device decode --driver NAME FILE\n",
+    .run = cmd_device_run,
 };

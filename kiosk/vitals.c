@@ -20,8 +20,8 @@
 #include "xmalloc.h"
 
 int
-vitals_provenance(const struct vitals_source *src,
-    const struct dev_reading *r, uint64_t now_ms, uint8_t **out, size_t *len)
+vitals_provenance(const struct vitals_source *src, const struct dev_reading *r,
+    uint64_t now_ms, uint8_t **out, size_t *len)
 {
 	cbor_item_t *m;
 	char vidpid[10];
@@ -34,11 +34,11 @@ vitals_provenance(const struct vitals_source *src,
 	if (src->serial != NULL && src->serial[0] != '\0')
 		cborx_map_put(m, VITALS_PROV_SERIAL, cborx_text(src->serial));
 	if (src->firmware != NULL && src->firmware[0] != '\0')
-		cborx_map_put(m, VITALS_PROV_FIRMWARE,
-		    cborx_text(src->firmware));
+		cborx_map_put(
+		    m, VITALS_PROV_FIRMWARE, cborx_text(src->firmware));
 	if (r->device_time[0] != '\0')
-		cborx_map_put(m, VITALS_PROV_DEVICE_TIME,
-		    cborx_text(r->device_time));
+		cborx_map_put(
+		    m, VITALS_PROV_DEVICE_TIME, cborx_text(r->device_time));
 	cborx_map_put(m, VITALS_PROV_KIOSK_TIME, cborx_uint(now_ms));
 	cborx_map_put(m, VITALS_PROV_RAW_SHA256,
 	    cborx_bytes(r->raw_sha256, sizeof(r->raw_sha256)));
@@ -59,7 +59,7 @@ vitals_device_ms(const char *t)
 		return 0;
 	memset(&tm, 0, sizeof(tm));
 	if (sscanf(t, "%4d-%2d-%2dT%2d:%2d:%2d", &tm.tm_year, &tm.tm_mon,
-	    &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec) != 6)
+	        &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec) != 6)
 		return 0;
 	tm.tm_year -= 1900;
 	tm.tm_mon -= 1;
@@ -68,8 +68,8 @@ vitals_device_ms(const char *t)
 
 int
 vitals_save(struct store *st, const char *encounter_id,
-    const struct vitals_source *src, const struct dev_reading *r,
-    size_t *saved, char **cause)
+    const struct vitals_source *src, const struct dev_reading *r, size_t *saved,
+    char **cause)
 {
 	const struct dev_quantity_info *qi;
 	struct store_obs o;
@@ -95,12 +95,12 @@ vitals_save(struct store *st, const char *encounter_id,
 		o.taken_ms = vitals_device_ms(r->device_time);
 		if ((err = store_obs_add(st, encounter_id, &o)) != 0) {
 			log_warnx("observation %zu of a reading from %s not "
-			    "stored: %s", i, src->device_id, strerror(err));
+			          "stored: %s",
+			    i, src->device_id, strerror(err));
 			break;
 		}
 		(*saved)++;
-		log_info("observation %s stored from %s", o.id,
-		    src->device_id);
+		log_info("observation %s stored from %s", o.id, src->device_id);
 	}
 	free(prov);
 	return err;

@@ -16,22 +16,23 @@ struct store;
 
 /* Provenance map keys (CBOR, small unsigned integers). */
 enum vitals_prov_key {
-	VITALS_PROV_DRIVER = 1,	     /* text: driver name */
-	VITALS_PROV_VIDPID = 2,	     /* text: "vvvv:pppp" */
-	VITALS_PROV_SERIAL = 3,	     /* text, when the protocol gives it */
-	VITALS_PROV_FIRMWARE = 4,    /* text, likewise */
-	VITALS_PROV_DEVICE_TIME = 5, /* text "YYYY-MM-DDTHH:MM:SS", device clock */
-	VITALS_PROV_KIOSK_TIME = 6,  /* uint: kiosk clock, Unix ms */
-	VITALS_PROV_RAW_SHA256 = 7,  /* bytes(32): SHA-256 of the raw frames */
-	VITALS_PROV_FLAGS = 8,	     /* uint: DEV_FLAG_* */
-	VITALS_PROV_MARKER = 9,	     /* text: device marker, when any */
+	VITALS_PROV_DRIVER = 1, /* text: driver name */
+	VITALS_PROV_VIDPID = 2, /* text: "vvvv:pppp" */
+	VITALS_PROV_SERIAL = 3, /* text, when the protocol gives it */
+	VITALS_PROV_FIRMWARE = 4, /* text, likewise */
+	VITALS_PROV_DEVICE_TIME =
+	    5, /* text "YYYY-MM-DDTHH:MM:SS", device clock */
+	VITALS_PROV_KIOSK_TIME = 6, /* uint: kiosk clock, Unix ms */
+	VITALS_PROV_RAW_SHA256 = 7, /* bytes(32): SHA-256 of the raw frames */
+	VITALS_PROV_FLAGS = 8, /* uint: DEV_FLAG_* */
+	VITALS_PROV_MARKER = 9, /* text: device marker, when any */
 };
 
 struct vitals_source {
 	const char *driver;
 	uint16_t vid, pid;
 	const char *device_id; /* dev_id() */
-	const char *serial;    /* "" or NULL when unknown */
+	const char *serial; /* "" or NULL when unknown */
 	const char *firmware;
 };
 
@@ -40,8 +41,7 @@ struct vitals_source {
  * deterministic CBOR map; *OUT is the caller's.
  */
 int vitals_provenance(const struct vitals_source *src,
-    const struct dev_reading *r, uint64_t now_ms, uint8_t **out,
-    size_t *len);
+    const struct dev_reading *r, uint64_t now_ms, uint8_t **out, size_t *len);
 
 /* Device clock "YYYY-MM-DDTHH:MM:SS" (taken as UTC) to Unix ms; 0 if none. */
 uint64_t vitals_device_ms(const char *device_time);
@@ -53,7 +53,7 @@ uint64_t vitals_device_ms(const char *device_time);
  * as store.h returns them.  *SAVED counts the observations stored.
  */
 int vitals_save(struct store *, const char *encounter_id,
-    const struct vitals_source *src, const struct dev_reading *r,
-    size_t *saved, char **cause);
+    const struct vitals_source *src, const struct dev_reading *r, size_t *saved,
+    char **cause);
 
 #endif

@@ -44,8 +44,7 @@ collect_bad(void *arg, const char *why)
  * error.  Returns EIO when the host's transfers did not follow the script
  * (or left some of it unused), else 0.
  */
-static inline int
-devtest_run_faulty(const struct driver *drv, const char *text,
+static inline int devtest_run_faulty(const struct driver *drv, const char *text,
     struct collect *c, int *last_err, unsigned fail_at);
 
 static inline int
@@ -131,8 +130,10 @@ devtest_fault_loop(const struct driver *drv, const char *text, int clean_end)
 	for (n = 1; n <= total; n++) {
 		devtest_run_faulty(drv, text, &c, &last, n);
 		if (last == clean_end || last == 0) {
-			fprintf(stderr, "  fault loop: transfer %u of %u failed "
-			    "unnoticed\n", n, total);
+			fprintf(stderr,
+			    "  fault loop: transfer %u of %u failed "
+			    "unnoticed\n",
+			    n, total);
 			return EIO;
 		}
 	}
@@ -150,8 +151,8 @@ devtest_decode(const struct driver *drv, const char *hex, struct collect *c)
 
 	memset(c, 0, sizeof(*c));
 	if ((err = dev_hex_parse(hex, &cap, &len, &cause)) == 0)
-		err = dev_decode(drv, cap, len, collect_cb, collect_bad, c,
-		    &cause);
+		err = dev_decode(
+		    drv, cap, len, collect_cb, collect_bad, c, &cause);
 	if (err != 0)
 		fprintf(stderr, "  decode: %s\n", cause ? cause : "?");
 	free(cap);

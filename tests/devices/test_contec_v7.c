@@ -11,20 +11,20 @@
 #include "test.h"
 #include "xmalloc.h"
 
-#define CP210X_SETUP                                                          \
-	"c 41 00 0001 0000\n"                                                 \
-	"c 41 1e 0000 0000 00c20100\n"                                        \
+#define CP210X_SETUP                                                           \
+	"c 41 00 0001 0000\n"                                                  \
+	"c 41 1e 0000 0000 00c20100\n"                                         \
 	"c 41 03 0800 0000\n"
 
 /* MarkMLl's capture: stop, version, model, start live. */
-#define V7_OPEN                                                               \
-	CP210X_SETUP                                                          \
-	"> 7d81a7808080808080\n"                                              \
-	"> 7d81a2808080808080\n"                                              \
-	"> 7d81a0808080808080\n"                                              \
-	"< 0c80 0c80 06808087\n"                                              \
-	"> 7d81a8808080808080\n"                                              \
-	"< 028080b5b0c4a8c1a9 0281ffaba0a0a0a0a0\n"                           \
+#define V7_OPEN                                                                \
+	CP210X_SETUP                                                           \
+	"> 7d81a7808080808080\n"                                               \
+	"> 7d81a2808080808080\n"                                               \
+	"> 7d81a0808080808080\n"                                               \
+	"< 0c80 0c80 06808087\n"                                               \
+	"> 7d81a8808080808080\n"                                               \
+	"< 028080b5b0c4a8c1a9 0281ffaba0a0a0a0a0\n"                            \
 	"> 7d81a1808080808080\n"
 
 struct fixture {
@@ -89,11 +89,12 @@ test_live_readings(void)
 	int err = 0;
 
 	/* headrotor's packets (one split across reads), then MarkMLl's. */
-	TEST_ERR(start(&f, V7_OPEN
-	    "< 01e085b396c1e1ffff01e085b0\n"
-	    "< 96c1e1ffff\n"
-	    "< 01e085ae95c1e1ffff\n"
-	    "< 01e085d59abde3ffff\n", &cause));
+	TEST_ERR(start(&f,
+	    V7_OPEN "< 01e085b396c1e1ffff01e085b0\n"
+	            "< 96c1e1ffff\n"
+	            "< 01e085ae95c1e1ffff\n"
+	            "< 01e085d59abde3ffff\n",
+	    &cause));
 	TEST_ERR(dev_read(f.d, &r, &cause));
 	TEST_EQ(r.n, 2);
 	TEST_EQ(r.v[0].quantity, DEV_Q_SPO2);
@@ -141,9 +142,10 @@ test_finger_out(void)
 	int err = 0;
 
 	/* MarkMLl's idle packets: status bit 7 from hi bit 0. */
-	TEST_ERR(start(&f, V7_OPEN
-	    "< 01e184c0908080ffff01e184c0908080ffff\n"
-	    "< 01e085d59abde3ffff\n", &cause));
+	TEST_ERR(start(&f,
+	    V7_OPEN "< 01e184c0908080ffff01e184c0908080ffff\n"
+	            "< 01e085d59abde3ffff\n",
+	    &cause));
 	TEST_ERR(dev_read(f.d, &r, &cause));
 	TEST_EQ(r.n, 0);
 	TEST_TRUE(r.flags & DEV_FLAG_FINGER_OUT);
@@ -187,9 +189,10 @@ test_resync_after_corruption(void)
 	int err = 0;
 
 	/* Junk, then a packet cut short by the next type byte, then good. */
-	TEST_ERR(start(&f, V7_OPEN
-	    "< c1e1 01e085b396\n"
-	    "< 01e085d59abde3ffff\n", &cause));
+	TEST_ERR(start(&f,
+	    V7_OPEN "< c1e1 01e085b396\n"
+	            "< 01e085d59abde3ffff\n",
+	    &cause));
 	TEST_ERR(dev_read(f.d, &r, &cause));
 	TEST_EQ(r.v[0].value, 99);
 	TEST_EQ(r.v[1].value, 61);
@@ -228,10 +231,9 @@ test_not_an_oximeter(void)
 	int err = 0;
 
 	/* A CP2102 that never answers the version command. */
-	s = script_new(CP210X_SETUP
-	    "> 7d81a7808080808080\n"
-	    "> 7d81a2808080808080\n"
-	    "> 7d81a0808080808080\n");
+	s = script_new(CP210X_SETUP "> 7d81a7808080808080\n"
+	                            "> 7d81a2808080808080\n"
+	                            "> 7d81a0808080808080\n");
 	d = dev_new(&drv_contec_cms50_v7, &script_transport, s, NULL);
 	TEST_EQ(dev_start(d, &cause), EPROTO);
 	TEST_TRUE(cause != NULL && strstr(cause, "V7") != NULL);
@@ -254,7 +256,7 @@ test_fault_loop(void)
 
 	for (n = 1; n < 20; n++) {
 		s = script_new(V7_OPEN "< 01e085d59abde3ffff\n"
-		    "> 7d81a2808080808080\n");
+		                       "> 7d81a2808080808080\n");
 		script_fail_at(s, n, n % 2 ? EIO : ENODEV);
 		d = dev_new(&drv_contec_cms50_v7, &script_transport, s, NULL);
 		e = dev_start(d, &cause);
@@ -269,7 +271,8 @@ test_fault_loop(void)
 			TEST_FAILED("failure at transfer %u went unnoticed", n);
 		if (e != 0 && e != EIO && e != ENODEV && e != EPROTO &&
 		    e != ETIMEDOUT)
-			TEST_FAILED("transfer %u: unexpected %s", n, strerror(e));
+			TEST_FAILED(
+			    "transfer %u: unexpected %s", n, strerror(e));
 	}
 out:
 	return err;
@@ -279,7 +282,8 @@ static int
 test_decode_capture(void)
 {
 	/* MarkMLl's device-to-host bytes, in order, as `decode` sees them. */
-	static const char *hex = "0c80 0c80 06808087 118081818080808080\n"
+	static const char *hex =
+	    "0c80 0c80 06808087 118081818080808080\n"
 	    "0e8081 028080b5b0c4a8c1a9 0281ffaba0a0a0a0a0\n"
 	    "0480f5f3e5f2a0a0a0 0380a0a0a0a0a0a0a0  # device id, vendor\n"
 	    "01e184c0908080ffff 01e085d59abde3ffff";
@@ -296,15 +300,11 @@ out:
 	return err;
 }
 
-TEST_MAIN(
-	{ "open_identifies", test_open_identifies },
-	{ "live_readings", test_live_readings },
-	{ "pulse_high_bit", test_pulse_high_bit },
-	{ "finger_out", test_finger_out },
-	{ "perfusion_index", test_perfusion_index },
-	{ "resync_after_corruption", test_resync_after_corruption },
-	{ "implausible_rejected", test_implausible_rejected },
-	{ "not_an_oximeter", test_not_an_oximeter },
-	{ "fault_loop", test_fault_loop },
-	{ "decode_capture", test_decode_capture },
-)
+TEST_MAIN({"open_identifies", test_open_identifies},
+    {"live_readings", test_live_readings},
+    {"pulse_high_bit", test_pulse_high_bit}, {"finger_out", test_finger_out},
+    {"perfusion_index", test_perfusion_index},
+    {"resync_after_corruption", test_resync_after_corruption},
+    {"implausible_rejected", test_implausible_rejected},
+    {"not_an_oximeter", test_not_an_oximeter}, {"fault_loop", test_fault_loop},
+    {"decode_capture", test_decode_capture}, )

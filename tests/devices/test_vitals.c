@@ -39,12 +39,12 @@ store_obs_add(struct store *s, const char *encounter_id, struct store_obs *o)
 }
 
 static const struct vitals_source omron = {
-	.driver = "omron_hem790it",
-	.vid = 0x0590,
-	.pid = 0x0028,
-	.device_id = "0590:0028@1-3",
-	.serial = "",
-	.firmware = NULL,
+    .driver = "omron_hem790it",
+    .vid = 0x0590,
+    .pid = 0x0028,
+    .device_id = "0590:0028@1-3",
+    .serial = "",
+    .firmware = NULL,
 };
 
 static void
@@ -88,10 +88,10 @@ test_blood_pressure_panel(void)
 	/* 2007-01-03T00:06:51Z */
 	TEST_EQ(saved.o[0].taken_ms, 1167782811000ULL);
 
-	TEST_ERR(cborx_decode(saved.o[0].provenance,
-	    saved.o[0].provenance_len, 4096, &m));
-	TEST_TRUE(cborx_is_canonical(saved.o[0].provenance,
-	    saved.o[0].provenance_len));
+	TEST_ERR(cborx_decode(
+	    saved.o[0].provenance, saved.o[0].provenance_len, 4096, &m));
+	TEST_TRUE(cborx_is_canonical(
+	    saved.o[0].provenance, saved.o[0].provenance_len));
 	TEST_ERR(cborx_map_text(m, VITALS_PROV_DRIVER, 64, &text));
 	TEST_STR(text, "omron_hem790it");
 	free(text);
@@ -157,9 +157,12 @@ static int
 test_glucose_units_and_serial(void)
 {
 	static const struct vitals_source contour = {
-		.driver = "ascensia_contour", .vid = 0x1a79, .pid = 0x7410,
-		.device_id = "1a79:7410/7390-2336773", .serial = "7390-2336773",
-		.firmware = "Bayer7390 01.24",
+	    .driver = "ascensia_contour",
+	    .vid = 0x1a79,
+	    .pid = 0x7410,
+	    .device_id = "1a79:7410/7390-2336773",
+	    .serial = "7390-2336773",
+	    .firmware = "Bayer7390 01.24",
 	};
 	struct dev_reading r;
 	cbor_item_t *m = NULL;
@@ -175,8 +178,8 @@ test_glucose_units_and_serial(void)
 	TEST_STR(saved.o[0].loinc, "15074-8");
 	TEST_STR(saved.o[0].unit, "mmol/L");
 	TEST_EQ(saved.o[0].taken_ms, 0); /* no device clock */
-	TEST_ERR(cborx_decode(saved.o[0].provenance,
-	    saved.o[0].provenance_len, 4096, &m));
+	TEST_ERR(cborx_decode(
+	    saved.o[0].provenance, saved.o[0].provenance_len, 4096, &m));
 	TEST_ERR(cborx_map_text(m, VITALS_PROV_SERIAL, 64, &text));
 	TEST_STR(text, "7390-2336773");
 	free(text);
@@ -212,9 +215,7 @@ out:
 	return err;
 }
 
-TEST_MAIN(
-	{ "blood_pressure_panel", test_blood_pressure_panel },
-	{ "implausible_not_stored", test_implausible_not_stored },
-	{ "glucose_units_and_serial", test_glucose_units_and_serial },
-	{ "store_failure", test_store_failure },
-)
+TEST_MAIN({"blood_pressure_panel", test_blood_pressure_panel},
+    {"implausible_not_stored", test_implausible_not_stored},
+    {"glucose_units_and_serial", test_glucose_units_and_serial},
+    {"store_failure", test_store_failure}, )

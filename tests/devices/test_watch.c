@@ -30,12 +30,12 @@ static struct {
 		double value;
 	} ev[EV_MAX];
 	size_t nev;
-} fake = { .lock = PTHREAD_MUTEX_INITIALIZER };
+} fake = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 static const char *const texts[] = {
-	[GOOD_A] = "spo2 97 pulse 72\nsys 120 dia 80\n",
-	[GOOD_B] = "glucose-mgdl 133\n",
-	[QUIET] = "temp 36.6\n",
+    [GOOD_A] = "spo2 97 pulse 72\nsys 120 dia 80\n",
+    [GOOD_B] = "glucose-mgdl 133\n",
+    [QUIET] = "temp 36.6\n",
 };
 
 static void
@@ -59,8 +59,7 @@ plug(int addr, int in)
 	} else
 		for (i = 0; i < fake.npresent; i++)
 			if (fake.present[i].addr == addr) {
-				fake.present[i] =
-				    fake.present[--fake.npresent];
+				fake.present[i] = fake.present[--fake.npresent];
 				break;
 			}
 	pthread_mutex_unlock(&fake.lock);
@@ -158,12 +157,12 @@ reset(void)
 	fake.nev = 0;
 }
 
-static const struct dev_watch_source source = { fake_list, fake_open, NULL };
+static const struct dev_watch_source source = {fake_list, fake_open, NULL};
 
 static int
 test_hotplug(void)
 {
-	struct dev_watch_opts o = { .retry_ms = 20 };
+	struct dev_watch_opts o = {.retry_ms = 20};
 	struct dev_watch *w;
 	int err = 0;
 
@@ -201,7 +200,7 @@ out:
 static int
 test_reopen_after_failure(void)
 {
-	struct dev_watch_opts o = { .retry_ms = 20 };
+	struct dev_watch_opts o = {.retry_ms = 20};
 	struct dev_watch *w;
 	int err = 0, i;
 
@@ -234,7 +233,7 @@ out:
 static int
 test_once(void)
 {
-	struct dev_watch_opts o = { .once = 1 };
+	struct dev_watch_opts o = {.once = 1};
 	struct dev_watch *w;
 	int err = 0;
 
@@ -258,8 +257,5 @@ out:
 	return err;
 }
 
-TEST_MAIN(
-	{ "hotplug", test_hotplug },
-	{ "reopen_after_failure", test_reopen_after_failure },
-	{ "once", test_once },
-)
+TEST_MAIN({"hotplug", test_hotplug},
+    {"reopen_after_failure", test_reopen_after_failure}, {"once", test_once}, )

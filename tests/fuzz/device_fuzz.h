@@ -31,8 +31,8 @@ device_fuzz(const struct driver *drv, const uint8_t *data, size_t size)
 	if (size > 65536)
 		return 0;
 	log_level_current = LOG_LEVEL_FATAL; /* bad frames are expected */
-	(void)dev_decode(drv, data, size, device_fuzz_reading, NULL, NULL,
-	    &cause);
+	(void)dev_decode(
+	    drv, data, size, device_fuzz_reading, NULL, NULL, &cause);
 	free(cause);
 	return 0;
 }
