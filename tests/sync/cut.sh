@@ -34,17 +34,20 @@ while [ $i -lt "$N" ]; do
 	fi
 	echo "$dir $off" >>"$T/offsets"
 	# same proxy port every time: the kiosk's URL is fixed at enrolment
+	rm -f "$T/pport"
 	"$PROXY" --listen "127.0.0.1:$PP" --target "127.0.0.1:$SRV_PORT" \
+	    --port-file "$T/pport" \
 	    --cut-after "$off" --cut-dir "$dir" --cut-conns 1 \
 	    $( [ $((i % 2)) -eq 1 ] && echo --reset ) --seed "$i" \
 	    2>>"$T/proxy.log" &
 	PROXY_PID=$!
 	PIDS="$PIDS $PROXY_PID"
-	sleep 0.1
+	wait_file "$T/pport"
 	kiosk a sync --once >/dev/null 2>&1 # cut somewhere (or not at all)
 	# What the server holds beyond the kiosk's acknowledgement is what
 	# the next run re-sends: the batch whose answer was lost.
 	acked=$(kiosk a sync status | sed -n 's/^acknowledged: //p')
+	[ -n "$acked" ] || fail "kiosk sync status failed"
 	held=$("$SERVER" --data "$T/srv" admin manifest | wc -l)
 	dups=$((held - acked))
 	[ "$dups" -ge 0 ] || fail "cut at $dir $off: acknowledged $acked > held $held"

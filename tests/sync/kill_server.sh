@@ -22,6 +22,7 @@ while [ $i -lt "$N" ]; do
 	wait "$k" 2>/dev/null
 	# Acknowledged before the kill => still there.
 	acked=$(kiosk a sync status | sed -n 's/^acknowledged: //p')
+	[ -n "$acked" ] || fail "kiosk sync status failed"
 	held=$("$SERVER" --data "$T/srv" admin manifest | wc -l)
 	[ "$held" -ge "$acked" ] ||
 	    fail "kill $i: kiosk saw $acked acknowledged, server holds $held"
