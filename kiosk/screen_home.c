@@ -1,6 +1,7 @@
 /*
- * Home: the patients seen on this kiosk today (this session), the device,
- * sync status, and the red flag waiting for acknowledgement.  From here
+ * Home: today's visits on this kiosk with where each stands (checked in
+ * and waiting, in a visit, seen, red flag not acknowledged), the device,
+ * sync status and the count of red flags waiting.  From here
  * a CHW finds or registers a patient.
  */
 #include <stdio.h>
@@ -10,13 +11,18 @@
 #include "sync.h"
 #include "ui.h"
 
-static int sel;
+#define HOME_ROWS 10
+
+static struct {
+	struct ui_today rows[HOME_ROWS];
+	int n, sel, err;
+} st;
 
 static void
 home_enter(struct ui *ui)
 {
 	(void)ui;
-	sel = 0;
+	st.sel = 0;
 }
 
 static const char *
@@ -49,28 +55,37 @@ dev_words(const struct ui *ui, enum ui_color *c)
 	}
 }
 
-/* One line per patient: name, sex, age, village (never an id). */
+/* One line per patient: name, sex, age, village and where the visit
+ * stands (never an id). */
 static void
 draw_patient(struct ui *ui, int y, int i)
 {
+	const struct ui_today *t = &st.rows[i];
 	struct store_patient p;
-	char age[16] = "?";
-	const char *state = "";
+	char age[16] = "?", state[48];
+	enum ui_color c = i == st.sel ? UI_C_FOCUS : UI_C_NORMAL;
 	int n;
 
 	memset(&p, 0, sizeof(p));
-	if (store_patient_get(ui->store, ui->today[i], &p) != 0) {
+	if (store_patient_get(ui->store, t->patient_id, &p) != 0) {
 		ui_text(y, 2, UI_C_DIM, "  (record not available)");
 		return;
 	}
 	if ((n = ui_age_years(p.birth_date)) >= 0)
 		snprintf(age, sizeof(age), "%d", n);
-	if (ui->have_patient && strcmp(ui->patient.id, p.id) == 0)
-		state = ui->vitals.alert_pending ? "!! red flag" : "* in visit";
-	ui_text(y, 2, i == sel ? UI_C_FOCUS : UI_C_NORMAL,
-	    "%c %-18.18s %-16.16s %-2.1s %3s %-16.16s %s", i == sel ? '>' : ' ',
-	    p.given ? p.given : "", p.family ? p.family : "",
-	    p.sex ? p.sex : "", age, p.village ? p.village : "", state);
+	if (t->alerts > 0)
+		snprintf(state, sizeof(state), "!! red flag");
+	else if (strcmp(t->status, "open") != 0)
+		snprintf(state, sizeof(state), "+ seen");
+	else if (strncmp(t->reason, "self check-in", 13) == 0)
+		snprintf(state, sizeof(state), "* checked in, waiting");
+	else
+		snprintf(state, sizeof(state), "* in visit");
+	ui_text(y, 2, c, "%c %-16.16s %-14.14s %-2.1s %3s %-14.14s",
+	    i == st.sel ? '>' : ' ', p.given ? p.given : "",
+	    p.family ? p.family : "", p.sex ? p.sex : "", age,
+	    p.village ? p.village : "");
+	ui_text(y, 57, t->alerts > 0 ? UI_C_DANGER : UI_C_NORMAL, "%s", state);
 	store_patient_clear(&p);
 }
 
@@ -123,14 +138,19 @@ home_draw(struct ui *ui)
 {
 	enum ui_color c;
 	const char *d;
-	int i, y = 2, max;
+	int i, y = 2, n;
 
 	ui_text(y++, 1, UI_C_TITLE, " Today's patients on this kiosk ");
-	if (ui->ntoday == 0)
+	st.err = ui_today_list(ui, st.rows, HOME_ROWS, &st.n);
+	if (st.sel >= st.n)
+		st.sel = st.n > 0 ? st.n - 1 : 0;
+	if (st.err != 0)
+		ui_text(y++, 4, UI_C_WARN, "! The list cannot be read: %s",
+		    ui_strerror(st.err));
+	else if (st.n == 0)
 		ui_text(y++, 4, UI_C_DIM,
 		    "None yet. F3 finds a patient, F4 registers a new one.");
-	max = ui->ntoday < 10 ? ui->ntoday : 10;
-	for (i = 0; i < max; i++)
+	for (i = 0; i < st.n; i++)
 		draw_patient(ui, y++, i);
 
 	y = 15;
@@ -140,9 +160,12 @@ home_draw(struct ui *ui)
 	ui_text(y++, 1, UI_C_NORMAL, "Sync:");
 	draw_sync(ui, y - 1);
 	ui_text(y++, 1, UI_C_NORMAL, "Alerts:");
-	if (ui->vitals.alert_pending)
+	for (i = 0, n = 0; i < st.n; i++)
+		n += st.rows[i].alerts > 0;
+	if (n > 0)
 		ui_text(y - 1, 10, UI_C_DANGER,
-		    "!! red flag not acknowledged: open the patient (Enter)");
+		    "!! %d patient%s with a red flag not acknowledged", n,
+		    n == 1 ? "" : "s");
 	else
 		ui_text(y - 1, 10, UI_C_OK, "+  none waiting");
 	ui_text(19, 1, UI_C_DIM,
@@ -163,29 +186,25 @@ home_key(struct ui *ui, enum ui_action a, int ch)
 	case UI_A_NEW:
 		return ui_goto(ui, &screen_register);
 	case UI_A_UP:
-		if (sel > 0)
-			sel--;
+		if (st.sel > 0)
+			st.sel--;
 		return UI_REDRAW;
 	case UI_A_DOWN:
-		if (sel + 1 < ui->ntoday && sel < 9)
-			sel++;
+		if (st.sel + 1 < st.n)
+			st.sel++;
 		return UI_REDRAW;
 	case UI_A_ENTER:
-		if (ui->ntoday == 0)
+		if (st.n == 0)
 			return UI_HANDLED;
-		if (ui->have_patient &&
-		    strcmp(ui->patient.id, ui->today[sel]) == 0)
-			return ui_goto(ui, &screen_vitals);
 		memset(&p, 0, sizeof(p));
-		if ((err = store_patient_get(ui->store, ui->today[sel], &p)) !=
-		    0) {
+		if ((err = store_patient_get(
+		         ui->store, st.rows[st.sel].patient_id, &p)) != 0) {
 			ui_message(ui, UI_MSG_WARN, "Cannot open: %s",
 			    ui_strerror(err));
 			return UI_REDRAW;
 		}
 		ui_session_patient(ui, &p);
 		store_patient_clear(&p);
-		sel = 0;
 		return ui_goto(ui, &screen_vitals);
 	case UI_A_QUIT:
 		return UI_QUIT;

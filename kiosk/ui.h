@@ -159,7 +159,13 @@ enum ui_dev_state {
 #define UI_MSG_WARN 2
 #define UI_MSG_DANGER 3
 
-#define UI_TODAY_MAX 32
+/* A visit started today on this kiosk (kiosk/ui_today.c). */
+struct ui_today {
+	char patient_id[UUID_STRLEN + 1];
+	char status[16]; /* "open", "closed" */
+	char reason[64];
+	int alerts; /* red flags not acknowledged */
+};
 
 /* The session: everything screens share.  Reset on lock. */
 struct ui {
@@ -185,10 +191,6 @@ struct ui {
 	struct ui_vitals vitals;
 	char form_path[256]; /* form chosen on screen_forms */
 	char prefill[UI_FIELD_MAX]; /* name typed on find, for register */
-
-	/* today's patients seen on this kiosk (ids), newest first */
-	char today[UI_TODAY_MAX][UUID_STRLEN + 1];
-	int ntoday;
 
 	/* devices */
 	int dev_state; /* enum ui_dev_state */
@@ -253,8 +255,8 @@ int ui_session_unlock(
     struct ui *, const char *user, const char *pass, char **cause);
 /* Forget everything about the session: patient, vitals, store, key. */
 void ui_session_lock(struct ui *);
-/* Make P the patient in hand (copied) and note them in today's list;
- * the patient already in hand keeps their visit. */
+/* Make P the patient in hand (copied); the patient already in hand keeps
+ * their visit, another one brings their unacknowledged red flag, if any. */
 void ui_session_patient(struct ui *, const struct store_patient *p);
 void ui_session_patient_clear(struct ui *);
 /* The visit of the patient in hand, opened on first use. */
@@ -266,6 +268,17 @@ const char *ui_sex_value(const char *typed);
  * alone counts from mid-year), or -1. */
 int ui_age_years(const char *birth_date);
 int ui_age_months(const char *birth_date);
+
+/* --- store queries for the home screen (kiosk/ui_today.c) --- */
+/* Today's visits, one row per patient, newest first; 0 or EIO. */
+int ui_today_list(struct ui *, struct ui_today *rows, int max, int *n);
+/* The newest red flag of PATIENT_ID not yet acknowledged: 0, ENOENT. */
+int ui_alert_pending(
+    struct ui *, const char *patient_id, char id_out[UUID_STRLEN + 1]);
+
+/* Today's visit of PATIENT_ID still open, newest: 0, ENOENT. */
+int ui_open_visit(
+    struct ui *, const char *patient_id, char id_out[UUID_STRLEN + 1]);
 
 /* --- vitals (kiosk/ui_vitals.c) --- */
 void ui_vitals_reset(struct ui_vitals *);
@@ -280,6 +293,10 @@ int ui_vitals_set(struct ui *, enum news2_param p, double value,
     int from_device, const char **cause);
 /* Diastolic pressure (not part of NEWS2, stored with the BP panel). */
 int ui_vitals_set_dia(struct ui *, int dia, int from_device);
+/* Carry on with the visit ENCOUNTER_ID: its stored vital signs become
+ * the screen's, scored, without raising again the red flags they raised
+ * when they were entered. */
+void ui_vitals_resume(struct ui *, const char *encounter_id);
 /* Recompute NEWS2 (after the patient's age or a flag changed). */
 void ui_vitals_rescore(struct ui *);
 /* Acknowledge the pending red flag. */

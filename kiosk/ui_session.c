@@ -109,8 +109,6 @@ ui_session_lock(struct ui *ui)
 		ui->store = NULL;
 		log_info("locked");
 	}
-	explicit_bzero(ui->today, sizeof(ui->today));
-	ui->ntoday = 0;
 	memset(ui->user_id, 0, sizeof(ui->user_id));
 	memset(ui->user_name, 0, sizeof(ui->user_name));
 	ui->user_role = 0;
@@ -127,11 +125,10 @@ dup_or_null(const char *s)
 void
 ui_session_patient(struct ui *ui, const struct store_patient *p)
 {
-	int i, j;
 
 	/* the patient already in hand: keep their open visit and vitals */
 	if (ui->have_patient && strcmp(ui->patient.id, p->id) == 0)
-		goto today;
+		return;
 	ui_session_patient_clear(ui);
 	memcpy(ui->patient.id, p->id, sizeof(ui->patient.id));
 	ui->patient.given = dup_or_null(p->given);
@@ -145,19 +142,16 @@ ui_session_patient(struct ui *ui, const struct store_patient *p)
 	ui->patient.created_ms = p->created_ms;
 	ui->have_patient = 1;
 	ui->vitals.in.age = ui_age_years(p->birth_date);
-
-today:
-	/* today's list: move (or add) this patient to the front */
-	for (i = 0; i < ui->ntoday; i++)
-		if (strcmp(ui->today[i], p->id) == 0)
-			break;
-	if (i == ui->ntoday && ui->ntoday < UI_TODAY_MAX)
-		ui->ntoday++;
-	if (i == UI_TODAY_MAX)
-		i = UI_TODAY_MAX - 1;
-	for (j = i; j > 0; j--)
-		memcpy(ui->today[j], ui->today[j - 1], sizeof(ui->today[j]));
-	str_lcpy(ui->today[0], p->id, sizeof(ui->today[0]));
+	/* today's visit still open (a check-in, or left for a moment) goes
+	 * on with what it holds */
+	if (ui_open_visit(ui, p->id, ui->encounter_id) == 0)
+		ui_vitals_resume(ui, ui->encounter_id);
+	/* a red flag left from before (another session, a crash) is still
+	 * there to acknowledge */
+	if (ui_alert_pending(ui, p->id, ui->vitals.alert_id) == 0) {
+		ui->vitals.alert_pending = 1;
+		ui->vitals.alert_shown = 1;
+	}
 }
 
 int

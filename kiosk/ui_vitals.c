@@ -207,7 +207,8 @@ int
 ui_vitals_ack(struct ui *ui)
 {
 	struct ui_vitals *v = &ui->vitals;
-	int err = 0;
+	char id[UUID_STRLEN + 1];
+	int err = 0, i;
 
 	if (!v->alert_pending)
 		return 0;
@@ -216,8 +217,19 @@ ui_vitals_ack(struct ui *ui)
 		log_warnx("alert ack: %d", err);
 		return err;
 	}
-	v->alert_pending = 0;
 	log_info("red flag acknowledged: alert %s", v->alert_id);
+	/* seeing the newest red flag is seeing the patient's earlier ones
+	 * too (a later reading, another session): none stays behind */
+	for (i = 0; ui->store != NULL && ui->have_patient && i < 64 &&
+	     ui_alert_pending(ui, ui->patient.id, id) == 0;
+	     i++) {
+		if ((err = store_alert_ack(ui->store, id)) != 0) {
+			log_warnx("alert ack: %d", err);
+			return err;
+		}
+		log_info("red flag acknowledged: alert %s", id);
+	}
+	v->alert_pending = 0;
 	return 0;
 }
 
@@ -234,4 +246,94 @@ ui_vitals_ack_key(struct ui *ui, enum ui_result done)
 	}
 	ui_message(ui, UI_MSG_OK, "Red flag acknowledged.");
 	return done;
+}
+
+/* The NEWS2 parameter an observation code stands for, or -1 (diastolic
+ * is -2). */
+static int
+param_of(const char *loinc)
+{
+	static const struct {
+		const char *loinc;
+		int p;
+	} map[] = {
+	    {"9279-1", NEWS2_RR},
+	    {"59408-5", NEWS2_SPO2},
+	    {"3150-0", NEWS2_AIR_O2},
+	    {"8480-6", NEWS2_SBP},
+	    {"8867-4", NEWS2_PULSE},
+	    {"67775-7", NEWS2_ACVPU},
+	    {"8310-5", NEWS2_TEMP},
+	    {"8462-4", -2},
+	};
+	size_t i;
+
+	for (i = 0; loinc != NULL && i < nitems(map); i++)
+		if (strcmp(map[i].loinc, loinc) == 0)
+			return map[i].p;
+	return -1;
+}
+
+void
+ui_vitals_resume(struct ui *ui, const char *encounter_id)
+{
+	struct ui_vitals *v = &ui->vitals;
+	struct store_obs *obs = NULL;
+	size_t n = 0, i;
+	int p;
+
+	if (store_obs_list(ui->store, encounter_id, &obs, &n) != 0)
+		return;
+	/* in order: a later value replaces an earlier one */
+	for (i = 0; i < n; i++) {
+		if ((p = param_of(obs[i].loinc)) == -1)
+			continue;
+		if (p == -2) {
+			v->dia = (int)obs[i].value;
+			continue;
+		}
+		switch (p) {
+		case NEWS2_RR:
+			v->in.rr = (int)obs[i].value;
+			break;
+		case NEWS2_SPO2:
+			v->in.spo2 = (int)obs[i].value;
+			break;
+		case NEWS2_AIR_O2:
+			v->in.oxygen = obs[i].value != 0;
+			break;
+		case NEWS2_SBP:
+			v->in.sbp = (int)obs[i].value;
+			break;
+		case NEWS2_PULSE:
+			v->in.pulse = (int)obs[i].value;
+			break;
+		case NEWS2_ACVPU:
+			v->in.acvpu = obs[i].text != NULL
+			    ? triage_acvpu_parse(obs[i].text)
+			    : (int)obs[i].value;
+			if (v->in.acvpu < 0)
+				continue;
+			break;
+		default:
+			v->in.temp = obs[i].value;
+			break;
+		}
+		v->in.have |= 1u << p;
+		if (obs[i].device_id != NULL)
+			v->from_device |= 1u << p;
+		else
+			v->from_device &= ~(1u << p);
+	}
+	store_obs_free_array(obs, n);
+	if (news2_score(&v->in, &v->r, NULL) != 0) {
+		/* stored values out of today's ranges: start clean */
+		ui_vitals_reset(v);
+		v->in.age = ui_age_years(ui->patient.birth_date);
+		return;
+	}
+	/* these values raised their flags when they were entered */
+	if (v->r.applicable && v->r.red_flag)
+		v->alert_raised = (int)v->r.risk;
+	log_info("visit %s resumed", encounter_id);
 }

@@ -78,5 +78,13 @@ keys F12
 wait_for "This kiosk is locked."
 quit_kiosk
 
-# the check-ins are stored as visits
+# the check-in is a visit waiting for the CHW on the ordinary kiosk
 cli patient find "Neema Wanjiru" | grep -q Wanjiru || fail "Neema not registered"
+start "$KIOSK" --data "$NODE" ui --idle-lock 0
+unlock
+wait_for "Today's patients"
+wait_for "Neema"
+screen | grep -q "Neema .*Wanjiru .*Kisumu .*checked in, waiting" ||
+    fail "the check-in is not on the home screen"
+screen | grep -q "Baraka" && fail "an unfinished check-in made a visit"
+quit_kiosk

@@ -47,10 +47,10 @@ expect_screen visit-red-flag "Press F9 to acknowledge"
 keys F9
 expect_screen visit-acknowledged "Red flag acknowledged."
 
-# home lists the patient; find them again by a misspelt name
+# home lists the patient and the visit's state; find them again by a
+# misspelt name
 keys Escape
-wait_for "Today's patients"
-wait_for "Amina"
+expect_screen visit-home-today "in visit"
 keys F3
 wait_for "Name, phone, village"
 type_text "Amna Okafr"
