@@ -39,4 +39,14 @@ grep -q "line 1: 'z' is not a hex digit" "$tmp/err" ||
 [ $? -eq 2 ] || { echo "FAIL: unknown driver not a usage error" >&2; fail=1; }
 "$K" device decode --driver phdc_11073 "$tmp/missing.hex" 2>/dev/null &&
     { echo "FAIL: missing file accepted" >&2; fail=1; }
+# The built-in drivers, and udev rules made from their ID tables.
+"$K" device list --drivers >"$tmp/out" 2>&1
+for d in contec_cms50_v7 contec_cms50_hid omron_hem790it ascensia_contour \
+    phdc_11073 virtual; do
+	grep -q "^$d " "$tmp/out" || { echo "FAIL: --drivers lacks $d" >&2; fail=1; }
+done
+"$K" device list --udev >"$tmp/out" 2>&1
+grep -q 'ATTRS{idVendor}=="1a79", ATTRS{idProduct}=="7410"' "$tmp/out" &&
+    grep -q 'ID_USB_INTERFACES}=="\*:0f????:\*"' "$tmp/out" ||
+    { echo "FAIL: --udev rules" >&2; cat "$tmp/out" >&2; fail=1; }
 exit $fail

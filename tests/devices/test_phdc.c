@@ -163,6 +163,29 @@ out:
 }
 
 static int
+test_split_transfers(void)
+{
+	struct collect c;
+	int err = 0, last;
+
+	/* An APDU over several bulk transfers (64-byte packets), and two
+	 * APDUs in one transfer. */
+	TEST_ERR(devtest_run(&drv_phdc_11073,
+	    "< e2000032 80000000 0001002a 50790026 80000000 a000\n"
+	    "< 80000000 40000000 00800000 0008 1122334455667704 0190 "
+	    "00010100 00000000\n" AARE(
+	        "0000") "< e7000026 0024 1238 0101 001e 0000 ffffffff 0d1d 0014 f000 0000 "
+	                "0002 000c 0001 0002 0062 000a 0002 0048 e4000002 0000\n" OXI_RESPONSE
+	                    RLRE,
+	    &c, &last));
+	TEST_EQ(last, ENODATA);
+	TEST_EQ(c.n, 1);
+	TEST_EQ(c.r[0].v[0].value, 98);
+out:
+	return err;
+}
+
+static int
 test_unsupported_config(void)
 {
 	struct collect c;
@@ -222,5 +245,6 @@ TEST_MAIN({ "oximeter_0190", test_oximeter_0190 },
     { "oximeter_0191_timestamps", test_oximeter_0191_timestamps },
     { "bp_extended_config", test_bp_extended_config },
     { "edge_cases", test_edge_cases },
+    { "split_transfers", test_split_transfers },
     { "unsupported_config", test_unsupported_config },
     { "decode", test_decode }, { "fault_loop", test_fault_loop }, )
