@@ -78,13 +78,12 @@ ui_today_list(struct ui *ui, struct ui_today *rows, int max, int *n)
 	return 0;
 }
 
-int
-ui_alert_pending(
-    struct ui *ui, const char *patient_id, char id_out[UUID_STRLEN + 1])
+/* Run SQL (?1 the text T, ?2 the integer I when SQL has it) and copy the first column of
+ * its first row into ID_OUT: 0, ENOENT when no row, EIO. */
+static int
+query_id(struct ui *ui, const char *what, const char *sql, const char *t,
+    int64_t i, char id_out[UUID_STRLEN + 1])
 {
-	static const char sql[] =
-	    "SELECT id FROM alerts WHERE patient_id = ?1 AND acked_ms IS NULL"
-	    " AND deleted = 0 ORDER BY raised_ms DESC LIMIT 1";
 	sqlite3_stmt *st = NULL;
 	int rc, err = ENOENT;
 
@@ -93,15 +92,17 @@ ui_alert_pending(
 		return EINVAL;
 	rc = sqlite3_prepare_v2(store_db(ui->store), sql, -1, &st, NULL);
 	if (rc != SQLITE_OK) {
-		log_warnx("pending alert: %s", sqlite3_errstr(rc));
+		log_warnx("%s: %s", what, sqlite3_errstr(rc));
 		return EIO;
 	}
-	sqlite3_bind_text(st, 1, patient_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 1, t, -1, SQLITE_STATIC);
+	if (sqlite3_bind_parameter_count(st) >= 2)
+		sqlite3_bind_int64(st, 2, i);
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		col_text(st, 0, id_out, UUID_STRLEN + 1);
 		err = 0;
 	} else if (rc != SQLITE_DONE) {
-		log_warnx("pending alert: %s", sqlite3_errstr(rc));
+		log_warnx("%s: %s", what, sqlite3_errstr(rc));
 		err = EIO;
 	}
 	sqlite3_finalize(st);
@@ -109,33 +110,22 @@ ui_alert_pending(
 }
 
 int
+ui_alert_pending(
+    struct ui *ui, const char *patient_id, char id_out[UUID_STRLEN + 1])
+{
+	return query_id(ui, "pending alert",
+	    "SELECT id FROM alerts WHERE patient_id = ?1 AND acked_ms IS NULL"
+	    " AND deleted = 0 ORDER BY raised_ms DESC LIMIT 1",
+	    patient_id, 0, id_out);
+}
+
+int
 ui_open_visit(
     struct ui *ui, const char *patient_id, char id_out[UUID_STRLEN + 1])
 {
-	static const char sql[] =
+	return query_id(ui, "open visit",
 	    "SELECT id FROM encounters WHERE patient_id = ?1 AND status = 'open'"
 	    " AND deleted = 0 AND started_ms >= ?2"
-	    " ORDER BY started_ms DESC LIMIT 1";
-	sqlite3_stmt *st = NULL;
-	int rc, err = ENOENT;
-
-	id_out[0] = '\0';
-	if (ui->store == NULL)
-		return EINVAL;
-	rc = sqlite3_prepare_v2(store_db(ui->store), sql, -1, &st, NULL);
-	if (rc != SQLITE_OK) {
-		log_warnx("open visit: %s", sqlite3_errstr(rc));
-		return EIO;
-	}
-	sqlite3_bind_text(st, 1, patient_id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, today_start_ms());
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		col_text(st, 0, id_out, UUID_STRLEN + 1);
-		err = 0;
-	} else if (rc != SQLITE_DONE) {
-		log_warnx("open visit: %s", sqlite3_errstr(rc));
-		err = EIO;
-	}
-	sqlite3_finalize(st);
-	return err;
+	    " ORDER BY started_ms DESC LIMIT 1",
+	    patient_id, today_start_ms(), id_out);
 }
