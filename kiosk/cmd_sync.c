@@ -44,8 +44,7 @@ static void
 cmd_sync_signal(int sig)
 {
 	(void)sig;
-	cmd_sync_stop = 1;
-	sync_thread_kick();
+	cmd_sync_stop = 1; /* the loop looks at it every 250 ms */
 }
 
 static void

@@ -31,24 +31,29 @@ static int sync_running, sync_stop_flag, sync_kicked;
 static struct store *sync_store;
 static unsigned sync_interval_s;
 
-/* Wait up to MS or until kicked or stopped. */
+/*
+ * Wait up to MS or until kicked or stopped.  *STOP may be set from a
+ * signal handler (kiosk sync --loop), which must not take the mutex, so
+ * the wait wakes every 250 ms to look at it.
+ */
 static void
 sync_wait(uint64_t ms, volatile int *stop)
 {
 	struct timespec ts;
+	uint64_t slice;
 
 	pthread_mutex_lock(&sync_mu);
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += (time_t)(ms / 1000);
-	ts.tv_nsec += (long)(ms % 1000) * 1000000;
-	if (ts.tv_nsec >= 1000000000) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000;
+	while (ms > 0 && !sync_kicked && !*stop && !sync_stop_flag) {
+		slice = ms < 250 ? ms : 250;
+		ms -= slice;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += (long)slice * 1000000;
+		while (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		pthread_cond_timedwait(&sync_cv, &sync_mu, &ts);
 	}
-	while (!sync_kicked && !*stop && !sync_stop_flag)
-		if (pthread_cond_timedwait(&sync_cv, &sync_mu, &ts) ==
-		    ETIMEDOUT)
-			break;
 	sync_kicked = 0;
 	pthread_mutex_unlock(&sync_mu);
 }

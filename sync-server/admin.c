@@ -6,8 +6,8 @@
  *   enroll-token --role clinic|hub|admin --region R --facility F [--hours N]
  *   revoke NODE
  *   stats [--json]
- *   manifest            "entity uuid sha256" per stored change (for
- *                       comparing with `kiosk sync manifest`)
+ *   manifest [--node N] "entity uuid sha256" per stored change (of node
+ *                       N), for comparing with `kiosk sync manifest`
  *
  * Output carries node ids, roles, regions and counts: never patient data.
  */
@@ -37,7 +37,7 @@ admin_usage(void)
 	    "clinic|hub|admin --region R --facility F [--hours N]\n"
 	    "       sync-server --data DIR admin revoke NODE\n"
 	    "       sync-server --data DIR admin stats [--json]\n"
-	    "       sync-server --data DIR admin manifest\n");
+	    "       sync-server --data DIR admin manifest [--node N]\n");
 	return 2;
 }
 
@@ -229,10 +229,12 @@ static void
 admin_manifest_line(const struct schange *c, const uint8_t hash[32],
     void *arg)
 {
+	const uint64_t *node = arg;
 	struct uuid u;
 	char id[UUID_STRLEN + 1], *hex;
 
-	(void)arg;
+	if (*node != 0 && c->origin != *node)
+		return;
 	memcpy(u.b, c->id, UUID_LEN);
 	uuid_format(&u, id);
 	hex = hex_encode(hash, 32);
@@ -261,9 +263,21 @@ admin_main(const char *data_dir, int argc, char **argv)
 		rc = admin_enroll_token(s, argc, argv);
 	else if (strcmp(argv[0], "revoke") == 0)
 		rc = admin_revoke(s, argc, argv);
-	else if (strcmp(argv[0], "manifest") == 0)
-		rc = store_sqlite_backend.manifest(s, admin_manifest_line,
-			 NULL) == 0 ? 0 : 1;
+	else if (strcmp(argv[0], "manifest") == 0) {
+		long long node = 0;
+
+		if (argc == 3 && strcmp(argv[1], "--node") == 0 &&
+		    str_to_ll(argv[2], 1, INT64_MAX, &node) != 0)
+			rc = admin_usage();
+		else if (argc != 1 && argc != 3)
+			rc = admin_usage();
+		else {
+			uint64_t n = (uint64_t)node;
+
+			rc = store_sqlite_backend.manifest(s,
+				 admin_manifest_line, &n) == 0 ? 0 : 1;
+		}
+	}
 	else
 		rc = admin_stats(s, argc, argv);
 	store_sqlite_backend.close(s);

@@ -60,6 +60,37 @@ cmp -s "$T/a.rows" "$T/b.rows" || fail "a and b hold different rows"
 "$SERVER" --data "$T/srv" admin stats --json >"$T/stats.json" || fail stats
 grep -q '"pending":0' "$T/stats.json" || fail "stats: $(cat "$T/stats.json")"
 
+# `kiosk sync --loop` keeps a kiosk in step and stops on SIGTERM.
+kiosk a seed --patients 2 --encounters 1 --seed 77 >/dev/null || fail "seed"
+printf '%s\n' "$PASS" |
+    "$KIOSK" --data "$T/a" --passphrase-fd 0 sync --loop --interval 1 \
+    >/dev/null 2>&1 &
+LOOP=$!
+PIDS="$PIDS $LOOP"
+n=0
+until kiosk a sync status | grep -q '^pending: 0 of '; do
+	n=$((n + 1))
+	[ $n -gt 100 ] && fail "sync --loop did not push"
+	sleep 0.1
+done
+kill "$LOOP"
+wait "$LOOP" || fail "sync --loop did not stop cleanly on SIGTERM"
+same_manifest a
+
+# A revoked kiosk is refused and says so; a used token enrols nobody.
+node_c=$(kiosk c sync status | sed -n 's/^enrolled: node \([0-9]*\),.*/\1/p')
+"$SERVER" --data "$T/srv" admin revoke "$node_c" >/dev/null || fail revoke
+kiosk c seed --patients 1 --encounters 1 >/dev/null || fail "seed c"
+sync_once c
+[ "$SYNC_RC" -ne 0 ] || fail "revoked kiosk synced"
+grep -q "revoked" "$T/sync.err" || fail "unclear refusal: $(cat "$T/sync.err")"
+kiosk c sync status | grep -q '^last error: .*revoked' || fail "status"
+kiosk d init --kdf-ms 5 >/dev/null 2>&1 || fail "init d"
+kiosk d enroll --server "http://127.0.0.1:$SRV_PORT" --token \
+    00112233445566778899aabbccddeeff >/dev/null 2>"$T/d.err" &&
+    fail "enrolled with a made-up token"
+grep -q "refused the token" "$T/d.err" || fail "token error: $(cat "$T/d.err")"
+
 # A clean stop keeps everything.
 server_stop
 SRV_PORT=0
