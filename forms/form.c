@@ -723,7 +723,7 @@ static int sync_counts(struct form *, struct dirty *);
 static void
 recalc(struct form *f, enum recalc_mode mode, struct dirty *dirty)
 {
-	struct dirty next = {NULL, 0};
+	struct dirty next = { NULL, 0 };
 	xmlNodePtr *nodes;
 	size_t pass, i, j, cnt;
 	struct bind *b;
@@ -817,39 +817,51 @@ run_setvalue(
 }
 
 /* Add an instance of repeat R under PARENT; fires odk-new-repeat. */
-static xmlNodePtr
-repeat_add(
-    struct form *f, struct repeat_def *r, xmlNodePtr parent, struct dirty *d)
+/*
+ * Clone repeat R's template as a new last instance under PARENT (or where
+ * the template sat, for a first instance).  No events: see repeat_add.
+ */
+xmlNodePtr
+form_repeat_insert(struct form *f, struct repeat_def *r, xmlNodePtr parent)
 {
-	xmlNodePtr copy, last = NULL, c;
+	xmlNodePtr copy, last = NULL, c, prev = NULL;
 	const char *name = strrchr(r->path, '/') + 1;
-	size_t i;
 
+	(void)f;
 	if (r->tmpl == NULL)
 		return NULL;
 	for (c = parent->children; c != NULL; c = c->next)
 		if (name_matches(c, name, strlen(name)))
 			last = c;
-	copy = xmlDocCopyNode(r->tmpl, f->inst, 1);
-	/* nested templates inside the copy are not instances */
-	if (last != NULL)
+	copy = xmlDocCopyNode(r->tmpl, parent->doc, 1);
+	if (last != NULL) {
 		xmlAddNextSibling(last, copy);
-	else {
-		xmlNodePtr prev = NULL;
-
-		if (r->prev_name != NULL && r->prev_name[0] != '\0')
-			for (c = parent->children; c != NULL; c = c->next)
-				if (c->type == XML_ELEMENT_NODE &&
-				    strcmp((const char *)c->name,
-				        r->prev_name) == 0)
-					prev = c;
-		if (prev != NULL)
-			xmlAddNextSibling(prev, copy);
-		else if (parent->children != NULL)
-			xmlAddPrevSibling(parent->children, copy);
-		else
-			xmlAddChild(parent, copy);
+		return copy;
 	}
+	if (r->prev_name != NULL && r->prev_name[0] != '\0')
+		for (c = parent->children; c != NULL; c = c->next)
+			if (c->type == XML_ELEMENT_NODE &&
+			    strcmp((const char *)c->name, r->prev_name) == 0)
+				prev = c;
+	if (prev != NULL)
+		xmlAddNextSibling(prev, copy);
+	else if (parent->children != NULL)
+		xmlAddPrevSibling(parent->children, copy);
+	else
+		xmlAddChild(parent, copy);
+	return copy;
+}
+
+/* Add an instance of repeat R under PARENT; fires odk-new-repeat. */
+static xmlNodePtr
+repeat_add(
+    struct form *f, struct repeat_def *r, xmlNodePtr parent, struct dirty *d)
+{
+	xmlNodePtr copy;
+	size_t i;
+
+	if ((copy = form_repeat_insert(f, r, parent)) == NULL)
+		return NULL;
 	for (i = 0; i < r->non_new; i++)
 		if (strcmp(r->on_new[i].event, "odk-new-repeat") == 0)
 			run_setvalue(f, &r->on_new[i], copy, d);
@@ -1133,7 +1145,7 @@ form_preloads(struct form *f, int at_end)
 int
 form_start(struct form *f, char **cause)
 {
-	struct dirty d = {NULL, 0};
+	struct dirty d = { NULL, 0 };
 	xmlNodePtr id;
 	char *v, buf[64];
 	size_t i;
@@ -1351,7 +1363,7 @@ walk(struct form *f, struct control *kids, size_t n, xmlNodePtr ctx, int depth,
 int
 form_prompts(struct form *f, struct form_prompt **out, size_t *n)
 {
-	struct plist l = {NULL, 0};
+	struct plist l = { NULL, 0 };
 	size_t i;
 
 	walk(f, f->root.kids, f->root.nkids, xmlDocGetRootElement(f->inst), 0,
@@ -1653,7 +1665,7 @@ bind_message(
 int
 form_set(struct form *f, const char *path, const char *value, char **cause)
 {
-	struct dirty d = {NULL, 0};
+	struct dirty d = { NULL, 0 };
 	struct control *c;
 	struct bind *b;
 	xmlNodePtr n;
@@ -1757,7 +1769,7 @@ repeat_at(struct form *f, const char *path, xmlNodePtr *parent)
 int
 form_repeat_add(struct form *f, const char *path, int *index)
 {
-	struct dirty d = {NULL, 0};
+	struct dirty d = { NULL, 0 };
 	struct repeat_def *r;
 	xmlNodePtr parent, n;
 
@@ -1781,7 +1793,7 @@ form_repeat_add(struct form *f, const char *path, int *index)
 int
 form_repeat_remove(struct form *f, const char *path)
 {
-	struct dirty d = {NULL, 0};
+	struct dirty d = { NULL, 0 };
 	struct repeat_def *r;
 	xmlNodePtr parent, n;
 
@@ -1801,7 +1813,7 @@ form_repeat_remove(struct form *f, const char *path)
 int
 form_recalc_all(struct form *f, int include_volatile)
 {
-	struct dirty d = {NULL, 0};
+	struct dirty d = { NULL, 0 };
 
 	recalc(f, include_volatile ? RECALC_ALL : RECALC_RESTORE, &d);
 	dirty_free(&d);
@@ -1853,7 +1865,7 @@ validate_node(struct form *f, xmlNodePtr n, struct ilist *l)
 size_t
 form_validate(struct form *f, struct form_issue **out)
 {
-	struct ilist l = {NULL, 0};
+	struct ilist l = { NULL, 0 };
 	xmlNodePtr root = xmlDocGetRootElement(f->inst);
 
 	if (root != NULL)

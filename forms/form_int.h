@@ -125,6 +125,7 @@ struct form {
 	xmlDocPtr def; /* the form document as parsed */
 	xmlDocPtr inst; /* the live record, default namespace removed */
 	xmlDocPtr tmpl_doc; /* repeat templates */
+	xmlDocPtr pristine; /* the record as defined, for draft merges */
 	struct secondary *secs;
 	size_t nsecs;
 	char *id, *version, *title;
@@ -173,5 +174,6 @@ int form_recalc_all(struct form *, int include_volatile);
 char *form_label_text(struct form *, const struct label *, xmlNodePtr);
 void form_strip_instance(xmlNodePtr);
 void form_drop_unused_ns(xmlNodePtr);
+xmlNodePtr form_repeat_insert(struct form *, struct repeat_def *, xmlNodePtr);
 
 #endif

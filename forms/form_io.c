@@ -18,6 +18,7 @@
 #include "form_int.h"
 #include "log.h"
 #include "xmalloc.h"
+#include "xpr.h"
 
 #define DRAFT_ROOT "outpost-form-draft"
 #define DRAFT_MAX_BYTES (8 * 1024 * 1024)
@@ -131,6 +132,147 @@ form_draft_save(struct form *f, char **xml)
 }
 
 static int
+same_name(xmlNodePtr a, xmlNodePtr b)
+{
+	const xmlChar *pa, *pb;
+
+	if (a->type != XML_ELEMENT_NODE || b->type != XML_ELEMENT_NODE ||
+	    !xmlStrEqual(a->name, b->name))
+		return 0;
+	pa = a->ns ? a->ns->prefix : NULL;
+	pb = b->ns ? b->ns->prefix : NULL;
+	return xmlStrEqual(pa, pb);
+}
+
+/* The K-th (1-based) child of P named like N. */
+static xmlNodePtr
+kth_named(xmlNodePtr p, xmlNodePtr n, int k)
+{
+	xmlNodePtr c;
+
+	for (c = p->children; c != NULL; c = c->next)
+		if (same_name(c, n) && --k == 0)
+			return c;
+	return NULL;
+}
+
+static int
+count_named(xmlNodePtr p, xmlNodePtr n)
+{
+	xmlNodePtr c;
+	int k = 0;
+
+	for (c = p->children; c != NULL; c = c->next)
+		k += same_name(c, n);
+	return k;
+}
+
+static int
+has_elements(xmlNodePtr n)
+{
+	xmlNodePtr c;
+
+	for (c = n->children; c != NULL; c = c->next)
+		if (c->type == XML_ELEMENT_NODE)
+			return 1;
+	return 0;
+}
+
+static int
+repeat_of(struct form *f, xmlNodePtr n)
+{
+	char *g = form_node_gpath(n);
+	size_t i;
+	int r = -1;
+
+	for (i = 0; i < f->nrepeats && r < 0; i++)
+		if (strcmp(f->repeats[i].path, g) == 0)
+			r = (int)i;
+	free(g);
+	return r;
+}
+
+/*
+ * Copy the answers of draft subtree SRC into record subtree DST (same
+ * element), matching children by name and position, adding or removing
+ * repeat instances so DST has as many as SRC.
+ */
+static void
+merge(struct form *f, xmlNodePtr dst, xmlNodePtr src, int *dropped)
+{
+	xmlNodePtr s, d, next;
+	xmlChar *v, *st;
+	xmlNsPtr ns;
+	int k, r;
+
+	for (s = src->children; s != NULL; s = s->next) {
+		if (s->type != XML_ELEMENT_NODE)
+			continue;
+		k = 0;
+		for (d = src->children; d != s; d = d->next)
+			k += same_name(d, s);
+		d = kth_named(dst, s, k + 1);
+		if (d == NULL && k > 0 && (d = kth_named(dst, s, k)) != NULL &&
+		    (r = repeat_of(f, d)) >= 0)
+			d = form_repeat_insert(f, &f->repeats[r], dst);
+		else if (d == NULL && k == 0) {
+			/* a first instance of a repeat the record has none of */
+			size_t i;
+			char *pg = form_node_gpath(dst), *g;
+
+			xasprintf(&g, "%s/%s", pg, s->name);
+			for (i = 0; i < f->nrepeats && d == NULL; i++)
+				if (strcmp(f->repeats[i].path, g) == 0)
+					d = form_repeat_insert(
+					    f, &f->repeats[i], dst);
+			free(pg);
+			free(g);
+		}
+		if (d == NULL) {
+			(*dropped)++;
+			continue;
+		}
+		if (has_elements(s) || has_elements(d)) {
+			if (has_elements(d))
+				merge(f, d, s, dropped);
+			else
+				(*dropped)++;
+			continue;
+		}
+		v = xmlNodeGetContent(s);
+		form_node_set_text(d, (const char *)v);
+		xmlFree(v);
+		st = xmlGetNsProp(
+		    s, (const xmlChar *)"stash", (const xmlChar *)XPR_NS);
+		if (st != NULL) {
+			xmlNodePtr root = xmlDocGetRootElement(d->doc);
+
+			ns = xmlSearchNsByHref(
+			    d->doc, root, (const xmlChar *)XPR_NS);
+			if (ns == NULL)
+				ns = xmlNewNs(root, (const xmlChar *)XPR_NS,
+				    (const xmlChar *)XPR_PREFIX);
+			xmlSetNsProp(d, ns, (const xmlChar *)"stash", st);
+			xmlFree(st);
+		}
+	}
+	/* repeat instances the draft does not have (e.g. the defined one
+	 * when the draft removed it) */
+	for (d = dst->children; d != NULL; d = next) {
+		next = d->next;
+		if (d->type != XML_ELEMENT_NODE || repeat_of(f, d) < 0)
+			continue;
+		k = 0;
+		for (s = dst->children; s != d; s = s->next)
+			k += same_name(s, d);
+		if (k + 1 > count_named(src, d)) {
+			xmlUnlinkNode(d);
+			xmlFreeNode(d);
+		}
+	}
+}
+
+static int
 draft_fail(char **cause, const char *why)
 {
 	if (cause != NULL)
@@ -144,7 +286,7 @@ form_draft_restore(struct form *f, const char *xml, size_t len, char **cause)
 	xmlDocPtr doc, inst;
 	xmlNodePtr top, rec, old;
 	xmlChar *id, *lang;
-	int err = 0;
+	int err = 0, dropped = 0;
 
 	if (len > DRAFT_MAX_BYTES)
 		return draft_fail(cause, "too large");
@@ -172,9 +314,16 @@ form_draft_restore(struct form *f, const char *xml, size_t len, char **cause)
 		xmlFreeDoc(doc);
 		return draft_fail(cause, "its record does not match the form");
 	}
-	inst = xmlNewDoc((const xmlChar *)"1.0");
-	xmlDocSetRootElement(inst, xmlDocCopyNode(rec, inst, 1));
-	form_strip_instance(xmlDocGetRootElement(inst));
+	/* the draft's answers go into the record as the form defines it
+	 * now: questions added since get their defaults, answers to
+	 * questions that are gone are dropped (and counted) */
+	form_strip_instance(rec);
+	inst = xmlCopyDoc(f->pristine, 1);
+	merge(f, xmlDocGetRootElement(inst), rec, &dropped);
+	if (dropped > 0)
+		log_warnx("form %s: draft had %d answers for questions no "
+		          "longer in the form",
+		    f->id, dropped);
 	/* swap documents under the same XPath context */
 	xmlFreeDoc(f->inst);
 	f->inst = inst;

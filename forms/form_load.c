@@ -415,26 +415,26 @@ static const struct {
 	const char *name;
 	enum form_type type;
 } types[] = {
-    {"string", FORM_T_STRING},
-    {"int", FORM_T_INT},
-    {"integer", FORM_T_INT},
-    {"decimal", FORM_T_DECIMAL},
-    {"date", FORM_T_DATE},
-    {"time", FORM_T_TIME},
-    {"dateTime", FORM_T_DATETIME},
-    {"datetime", FORM_T_DATETIME},
-    {"boolean", FORM_T_BOOLEAN},
-    {"select1", FORM_T_SELECT1},
-    {"select", FORM_T_SELECT},
-    {"barcode", FORM_T_BARCODE},
-    {"geopoint", FORM_T_GEOPOINT},
-    {"binary", FORM_T_BINARY},
-    {"tel", FORM_T_STRING},
-    {"note", FORM_T_STRING},
-    {"rank", FORM_T_SELECT},
-    {"intent", FORM_T_STRING},
-    {"geotrace", FORM_T_STRING},
-    {"geoshape", FORM_T_STRING},
+	{ "string", FORM_T_STRING },
+	{ "int", FORM_T_INT },
+	{ "integer", FORM_T_INT },
+	{ "decimal", FORM_T_DECIMAL },
+	{ "date", FORM_T_DATE },
+	{ "time", FORM_T_TIME },
+	{ "dateTime", FORM_T_DATETIME },
+	{ "datetime", FORM_T_DATETIME },
+	{ "boolean", FORM_T_BOOLEAN },
+	{ "select1", FORM_T_SELECT1 },
+	{ "select", FORM_T_SELECT },
+	{ "barcode", FORM_T_BARCODE },
+	{ "geopoint", FORM_T_GEOPOINT },
+	{ "binary", FORM_T_BINARY },
+	{ "tel", FORM_T_STRING },
+	{ "note", FORM_T_STRING },
+	{ "rank", FORM_T_SELECT },
+	{ "intent", FORM_T_STRING },
+	{ "geotrace", FORM_T_STRING },
+	{ "geoshape", FORM_T_STRING },
 };
 
 static enum form_type
@@ -557,11 +557,11 @@ bind_by_id(struct form *f, const char *id)
 }
 
 static const char *const preloads[] = {
-    "uid",
-    "timestamp",
-    "date",
-    "property",
-    "context",
+	"uid",
+	"timestamp",
+	"date",
+	"property",
+	"context",
 };
 
 static int
@@ -575,11 +575,11 @@ parse_bind(struct form *f, xmlNodePtr el, xmlDocPtr defdoc, char **cause)
 		const char *attr;
 		size_t off;
 	} exprs[] = {
-	    {"relevant", offsetof(struct bind, relevant)},
-	    {"required", offsetof(struct bind, required)},
-	    {"constraint", offsetof(struct bind, constraint)},
-	    {"calculate", offsetof(struct bind, calculate)},
-	    {"readonly", offsetof(struct bind, readonly)},
+		{ "relevant", offsetof(struct bind, relevant) },
+		{ "required", offsetof(struct bind, required) },
+		{ "constraint", offsetof(struct bind, constraint) },
+		{ "calculate", offsetof(struct bind, calculate) },
+		{ "readonly", offsetof(struct bind, readonly) },
 	};
 
 	nodeset = prop(el, "nodeset");
@@ -696,54 +696,54 @@ parse_setvalue(struct form *f, xmlNodePtr el, const char *ctx,
 }
 
 static const char *const app_impl[] = {
-    "field-list",
-    "minimal",
-    "multiline",
-    "numbers",
-    "year",
-    "month-year",
-    "label",
-    "list-nolabel",
-    "quick",
-    "hidden",
-    "no-calendar",
+	"field-list",
+	"minimal",
+	"multiline",
+	"numbers",
+	"year",
+	"month-year",
+	"label",
+	"list-nolabel",
+	"quick",
+	"hidden",
+	"no-calendar",
 };
 static const char *const app_hint[] = {
-    "columns",
-    "columns-pack",
-    "columns-1",
-    "columns-2",
-    "columns-3",
-    "columns-4",
-    "columns-5",
-    "compact",
-    "compact-2",
-    "compact-3",
-    "likert",
-    "no-buttons",
-    "horizontal",
-    "horizontal-compact",
-    "table-list",
-    "list",
-    "autocomplete",
-    "search",
-    "thousands-sep",
-    "w1",
-    "w2",
-    "w3",
-    "w4",
-    "w5",
-    "w6",
-    "w7",
-    "w8",
-    "w9",
-    "w10",
-    "ethiopian",
-    "coptic",
-    "islamic",
-    "bikram-sambat",
-    "myanmar",
-    "persian",
+	"columns",
+	"columns-pack",
+	"columns-1",
+	"columns-2",
+	"columns-3",
+	"columns-4",
+	"columns-5",
+	"compact",
+	"compact-2",
+	"compact-3",
+	"likert",
+	"no-buttons",
+	"horizontal",
+	"horizontal-compact",
+	"table-list",
+	"list",
+	"autocomplete",
+	"search",
+	"thousands-sep",
+	"w1",
+	"w2",
+	"w3",
+	"w4",
+	"w5",
+	"w6",
+	"w7",
+	"w8",
+	"w9",
+	"w10",
+	"ethiopian",
+	"coptic",
+	"islamic",
+	"bikram-sambat",
+	"myanmar",
+	"persian",
 };
 
 static void
@@ -1009,10 +1009,10 @@ static int
 parse_body(struct form *f, xmlNodePtr parent, const char *ctx,
     struct control **kids, size_t *n, char **cause)
 {
-	static const char *const controls[] = {"group", "repeat", "input",
-	    "select1", "select", "trigger", "range", "upload", "rank"};
-	static const char *const skip[] = {"label", "hint", "setvalue",
-	    "setgeopoint", "item", "itemset", "value", "help", "alert"};
+	static const char *const controls[] = { "group", "repeat", "input",
+		"select1", "select", "trigger", "range", "upload", "rank" };
+	static const char *const skip[] = { "label", "hint", "setvalue",
+		"setgeopoint", "item", "itemset", "value", "help", "alert" };
 	xmlNodePtr el;
 	size_t i;
 	int err, known;
@@ -1190,12 +1190,16 @@ take_templates(struct form *f, xmlNodePtr n)
 		        (const xmlChar *)NS_JR) != NULL) {
 			g = form_node_gpath(c);
 			i = find_repeat(f, g);
+			/* inner templates first (their paths are right here):
+			 * they are not instances of the outer template */
+			take_templates(f, c);
 			if (i >= 0 && f->repeats[i].tmpl == NULL) {
 				copy = xmlDocCopyNode(c, f->tmpl_doc, 1);
 				xmlUnsetNsProp(copy,
 				    xmlSearchNsByHref(f->tmpl_doc, copy,
 				        (const xmlChar *)NS_JR),
 				    (const xmlChar *)"template");
+
 				form_drop_unused_ns(copy);
 				xmlAddChild(
 				    xmlDocGetRootElement(f->tmpl_doc), copy);
@@ -1588,6 +1592,7 @@ load_doc(struct form *f, xmlDocPtr doc, char **cause)
 	         &f->root.nkids, cause)) != 0)
 		return err;
 	default_templates(f);
+	f->pristine = xmlCopyDoc(f->inst, 1);
 	return 0;
 }
 
@@ -1753,6 +1758,7 @@ form_free(struct form *f)
 		xmlXPathFreeContext(f->xp);
 	xmlFreeDoc(f->inst);
 	xmlFreeDoc(f->tmpl_doc);
+	xmlFreeDoc(f->pristine);
 	xmlFreeDoc(f->def);
 	free(f->id);
 	free(f->version);

@@ -772,32 +772,130 @@ out:
 	return err;
 }
 
+/* A form updated while a draft waits: answers move to the new shape. */
+static int
+test_draft_form_upgrade(void)
+{
+	static const char body1[] =
+	    "<input ref=\"/data/name\"><label>n</label></input>"
+	    "<input ref=\"/data/old\"><label>o</label></input>"
+	    "<repeat nodeset=\"/data/hh\"><input ref=\"x\"><label>x</label>"
+	    "</input></repeat>";
+	static const char body2[] =
+	    "<input ref=\"/data/name\"><label>n</label></input>"
+	    "<input ref=\"/data/new\"><label>n</label></input>"
+	    "<repeat nodeset=\"/data/hh\"><input ref=\"x\"><label>x</label>"
+	    "</input><input ref=\"y\"><label>y</label></input></repeat>";
+	struct form *a, *b = NULL;
+	char *draft = NULL, *cause = NULL, *v = NULL, *x2 = NULL;
+	char iid[64];
+	int err = 0;
+
+	a = tf_form("<name/><old/><hh jr:template=\"\"><x/></hh><hh><x/></hh>",
+	    "", body1);
+	TEST_TRUE(a != NULL);
+	TEST_ERR(tf_set(a, "/data/name", "Baraka"));
+	TEST_ERR(tf_set(a, "/data/old", "gone"));
+	TEST_ERR(tf_set(a, "/data/hh[1]/x", "one"));
+	TEST_ERR(form_repeat_add(a, "/data/hh", NULL));
+	TEST_ERR(tf_set(a, "/data/hh[2]/x", "two"));
+	snprintf(iid, sizeof(iid), "%s", form_instance_id(a));
+	TEST_ERR(form_draft_save(a, &draft));
+	x2 = tf_xml("<name/><new>default</new><hh jr:template=\"\"><x/><y/>"
+	            "</hh><hh><x/><y/></hh>",
+	    "", body2);
+	TEST_ERR(form_load_mem(x2, strlen(x2), &b, &cause));
+	TEST_ERR(form_draft_restore(b, draft, strlen(draft), &cause));
+	TEST_STR(v = tf_get(b, "/data/name"), "Baraka");
+	free(v);
+	v = NULL;
+	TEST_STR(v = tf_get(b, "/data/new"), "default");
+	free(v);
+	v = NULL;
+	TEST_STR(v = tf_get(b, "/data/old"), "<ENOENT>");
+	free(v);
+	v = NULL;
+	TEST_STR(v = tf_get(b, "/data/hh[2]/x"), "two");
+	free(v);
+	v = NULL;
+	TEST_STR(v = tf_get(b, "/data/hh[2]/y"), "");
+	free(v);
+	v = NULL;
+	TEST_STR(v = tf_get(b, "/data/hh[3]/x"), "<ENOENT>");
+	TEST_STR(form_instance_id(b), iid);
+out:
+	free(v);
+	free(x2);
+	free(draft);
+	free(cause);
+	form_free(a);
+	form_free(b);
+	return err;
+}
+
+/* pyxform's nested repeats: templates inside templates are not data. */
+static int
+test_nested_repeat_templates(void)
+{
+	struct form *f;
+	char *xml = NULL, *cause = NULL, *v = NULL;
+	int err = 0, idx = 0;
+
+	f = tf_form("<hh jr:template=\"\"><head/><p jr:template=\"\"><nm/></p>"
+	            "<p><nm/></p></hh>"
+	            "<hh><head/><p jr:template=\"\"><nm/></p><p><nm/></p></hh>",
+	    "<bind nodeset=\"/data/hh/p/nm\" type=\"string\"/>"
+	    "<bind nodeset=\"/data/hh/head\" type=\"string\"/>",
+	    "<repeat nodeset=\"/data/hh\"><input ref=\"head\"><label>h</label>"
+	    "</input><repeat nodeset=\"/data/hh/p\"><input ref=\"nm\">"
+	    "<label>n</label></input></repeat></repeat>");
+	TEST_TRUE(f != NULL);
+	TEST_ERR(form_repeat_add(f, "/data/hh", &idx));
+	TEST_EQ(idx, 2);
+	TEST_STR(v = tf_get(f, "/data/hh[2]/p[2]/nm"), "<ENOENT>");
+	free(v);
+	v = NULL;
+	TEST_ERR(form_repeat_add(f, "/data/hh[2]/p", &idx));
+	TEST_EQ(idx, 2);
+	TEST_ERR(tf_set(f, "/data/hh[2]/p[2]/nm", "Zawadi"));
+	TEST_ERR(form_finalize(f, &xml, &cause));
+	TEST_TRUE(strstr(xml, "template") == NULL);
+	TEST_TRUE(strstr(xml, "<nm>Zawadi</nm>") != NULL);
+out:
+	free(v);
+	free(xml);
+	free(cause);
+	form_free(f);
+	return err;
+}
+
 static int
 test_refusals(void)
 {
 	static const struct {
 		const char *inst, *model, *body, *want;
 	} rows[] = {
-	    {"<a/>",
-	        "<bind nodeset=\"/data/a\" calculate=\"pulldata('x', "
-	        "'y', 'z', 'w')\"/>",
-	        "", "unsupported function pulldata()"},
-	    {"<a/>", "",
-	        "<select1 ref=\"/data/a\"><label>s</label>"
-	        "<itemset/></select1>",
-	        "itemset without nodeset"},
-	    {"<a/>", "<bind nodeset=\"/data/a\" relevant=\"1 +\"/>", "",
-	        "at offset"},
-	    {"<a/>", "", "<input ref=\"/data/zz\"><label>z</label></input>",
-	        "not in the instance"},
-	    {"<a/>", "",
-	        "<select1 ref=\"/data/a\"><label>z</label>"
-	        "</select1>",
-	        "without items"},
-	    {"<a/>", "",
-	        "<range ref=\"/data/a\" start=\"5\" end=\"1\">"
-	        "<label>r</label></range>",
-	        "range needs"},
+		{ "<a/>",
+		    "<bind nodeset=\"/data/a\" calculate=\"pulldata('x', "
+		    "'y', 'z', 'w')\"/>",
+		    "", "unsupported function pulldata()" },
+		{ "<a/>", "",
+		    "<select1 ref=\"/data/a\"><label>s</label>"
+		    "<itemset/></select1>",
+		    "itemset without nodeset" },
+		{ "<a/>", "<bind nodeset=\"/data/a\" relevant=\"1 +\"/>", "",
+		    "at offset" },
+		{ "<a/>", "",
+		    "<input ref=\"/data/zz\"><label>z</label></input>",
+		    "not in the instance" },
+		{ "<a/>", "",
+		    "<select1 ref=\"/data/a\"><label>z</label>"
+		    "</select1>",
+		    "without items" },
+		{ "<a/>", "",
+		    "<range ref=\"/data/a\" start=\"5\" end=\"1\">"
+		    "<label>r</label></range>",
+		    "range needs" },
 	};
 	size_t i;
 	char *c = NULL, *xml;
@@ -998,14 +1096,17 @@ out:
 	return err;
 }
 
-TEST_MAIN({"legacy_shapes", test_legacy_shapes},
-    {"readonly_inherited_noaddremove", test_readonly_inherited_noaddremove},
-    {"input_types", test_input_types},
-    {"select_trigger_range_note", test_select_trigger_range_note},
-    {"required_constraint_relevant", test_required_constraint_relevant},
-    {"repeats", test_repeats},
-    {"groups_relative_refs", test_groups_relative_refs},
-    {"preloads_setvalue_meta", test_preloads_setvalue_meta},
-    {"translations", test_translations}, {"draft_resume", test_draft_resume},
-    {"refusals", test_refusals}, {"warnings", test_warnings},
-    {"xhtml_default_namespace", test_xhtml_default_namespace}, )
+TEST_MAIN({ "legacy_shapes", test_legacy_shapes },
+    { "readonly_inherited_noaddremove", test_readonly_inherited_noaddremove },
+    { "input_types", test_input_types },
+    { "select_trigger_range_note", test_select_trigger_range_note },
+    { "required_constraint_relevant", test_required_constraint_relevant },
+    { "repeats", test_repeats },
+    { "nested_repeat_templates", test_nested_repeat_templates },
+    { "groups_relative_refs", test_groups_relative_refs },
+    { "preloads_setvalue_meta", test_preloads_setvalue_meta },
+    { "translations", test_translations },
+    { "draft_resume", test_draft_resume },
+    { "draft_form_upgrade", test_draft_form_upgrade },
+    { "refusals", test_refusals }, { "warnings", test_warnings },
+    { "xhtml_default_namespace", test_xhtml_default_namespace }, )
