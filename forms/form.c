@@ -1641,26 +1641,57 @@ bad:
 	return NULL;
 }
 
-/* The bind's message in the current language, or Collect's default. */
+/*
+ * Collect's default messages, for the languages the shipped forms use and
+ * their neighbours; matched on the form's language name or code.
+ */
+static const struct {
+	const char *prefix[3];
+	const char *required, *invalid;
+} default_msgs[] = {
+	{ { "fr", "French", NULL }, "Désolé, cette réponse est obligatoire.",
+	    "Désolé, cette réponse n'est pas valide." },
+	{ { "sw", "Kiswahili", "Swahili" }, "Samahani, jibu hili linahitajika.",
+	    "Samahani, jibu hili si sahihi." },
+	{ { "es", "Español", "Spanish" },
+	    "Lo sentimos, esta respuesta es obligatoria.",
+	    "Lo sentimos, esta respuesta no es válida." },
+	{ { "pt", "Portugu", NULL }, "Desculpe, esta resposta é obrigatória.",
+	    "Desculpe, esta resposta não é válida." },
+};
+
+static const char *
+default_message(struct form *f, int required)
+{
+	const char *lang = form_language(f);
+	size_t i, j;
+
+	for (i = 0; lang != NULL && i < nitems(default_msgs); i++)
+		for (j = 0; j < 3 && default_msgs[i].prefix[j] != NULL; j++)
+			if (strncasecmp(lang, default_msgs[i].prefix[j],
+			        strlen(default_msgs[i].prefix[j])) == 0)
+				return required ? default_msgs[i].required :
+				                  default_msgs[i].invalid;
+	return required ? "Sorry, this response is required." :
+	                  "Sorry, this response is invalid.";
+}
+
+/* The bind's message in the current language, or the default one. */
 static char *
-bind_message(
-    struct form *f, const struct label *l, xmlNodePtr n, const char *def)
+bind_message(struct form *f, const struct label *l, xmlNodePtr n, int required)
 {
 	char *m = form_label_text(f, l, n);
 
 	if (*m == '\0') {
 		free(m);
-		m = xstrdup(def);
+		m = xstrdup(default_message(f, required));
 	}
 	return m;
 }
 
 #define constraint_message(f, b, n)                                            \
-	bind_message((f), &(b)->constraint_msg, (n),                           \
-	    "Sorry, this response is invalid.")
-#define required_message(f, b, n)                                              \
-	bind_message(                                                          \
-	    (f), &(b)->required_msg, (n), "Sorry, this response is required.")
+	bind_message((f), &(b)->constraint_msg, (n), 0)
+#define required_message(f, b, n) bind_message((f), &(b)->required_msg, (n), 1)
 
 int
 form_set(struct form *f, const char *path, const char *value, char **cause)

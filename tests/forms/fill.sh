@@ -52,6 +52,13 @@ grep -q "/data/pregnant" "$tmp/bad.err" && bad "non-relevant question reported"
     >/dev/null 2>"$tmp/fr.err"
 grep -qF "/data/age: L'âge doit être entre 0 et 120" "$tmp/fr.err" ||
 	bad "French constraint message missing"
+grep -qF "/data/child[1]/cname: Désolé, cette réponse est obligatoire." \
+    "$tmp/fr.err" || bad "French default required message missing"
+printf '/data/age_months=30\n/data/signs/unable_to_drink=yes\n' >"$tmp/sw.ans"
+"$K" form fill forms/xforms/child_danger_signs.xml --lang Kiswahili \
+    --answers "$tmp/sw.ans" >/dev/null 2>"$tmp/sw.err" && bad "sw fill passed"
+grep -qF "/data/referral_advised: Samahani, jibu hili linahitajika." \
+    "$tmp/sw.err" || bad "Swahili default required message missing"
 "$K" form fill "$F/basic.xml" --lang Klingon >/dev/null 2>&1 &&
 	bad "unknown language accepted"
 
