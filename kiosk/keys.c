@@ -63,6 +63,7 @@ const struct ui_key ui_keys[] = {
 	{ "form", KEY_ENTER, UI_A_ENTER, NULL, NULL },
 	{ "form", KEY_LEFT, UI_A_LEFT, "Left", "previous choice" },
 	{ "form", KEY_RIGHT, UI_A_RIGHT, "Right", "next choice" },
+	{ "form", KEY_F(6), UI_A_LANGUAGE, "F6", "next language" },
 	{ "form", KEY_F(7), UI_A_TOGGLE, "F7", "tick / untick the choice" },
 	{ "form", KEY_F(10), UI_A_FINISH, "F10", "finish the form" },
 

@@ -65,7 +65,7 @@ static void
 find_draw(struct ui *ui)
 {
 	const struct store_patient *p;
-	char age[8];
+	char age[16], g[96], f[96], v[96];
 	size_t i;
 	int y = 6, n;
 
@@ -91,10 +91,10 @@ find_draw(struct ui *ui)
 		n = ui_age_years(p->birth_date);
 		snprintf(age, sizeof(age), "%d", n);
 		ui_text(y++, 2, (int)i == st.sel ? UI_C_FOCUS : UI_C_NORMAL,
-		    "%c %-18.18s %-16.16s %-2.1s %-3s %-14.14s %s",
-		    (int)i == st.sel ? '>' : ' ', p->given ? p->given : "",
-		    p->family ? p->family : "", p->sex ? p->sex : "",
-		    n >= 0 ? age : "?", p->village ? p->village : "",
+		    "%c %s %s %-2.1s %-3s %s %s", (int)i == st.sel ? '>' : ' ',
+		    ui_fit(g, sizeof(g), p->given, 18),
+		    ui_fit(f, sizeof(f), p->family, 16), p->sex ? p->sex : "",
+		    n >= 0 ? age : "?", ui_fit(v, sizeof(v), p->village, 14),
 		    p->phone ? p->phone : "");
 	}
 	ui_text(18, 2, UI_C_DIM,
@@ -132,10 +132,10 @@ find_key(struct ui *ui, enum ui_action a, int ch)
 }
 
 const struct screen screen_find = {
-    "find",
-    "Find a patient",
-    find_enter,
-    find_draw,
-    find_key,
-    find_leave,
+	"find",
+	"Find a patient",
+	find_enter,
+	find_draw,
+	find_key,
+	find_leave,
 };

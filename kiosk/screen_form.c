@@ -127,14 +127,14 @@ prefill(struct ui *ui)
 		const char *path;
 		int param; /* enum news2_param, or -1 for diastolic */
 	} map[] = {
-	    {"/data/vitals/temperature", NEWS2_TEMP},
-	    {"/data/vitals/pulse", NEWS2_PULSE},
-	    {"/data/vitals/resp_rate", NEWS2_RR},
-	    {"/data/vitals/spo2", NEWS2_SPO2},
-	    {"/data/vitals/on_oxygen", NEWS2_AIR_O2},
-	    {"/data/vitals/sbp", NEWS2_SBP},
-	    {"/data/vitals/dbp", -1},
-	    {"/data/vitals/acvpu", NEWS2_ACVPU},
+		{ "/data/vitals/temperature", NEWS2_TEMP },
+		{ "/data/vitals/pulse", NEWS2_PULSE },
+		{ "/data/vitals/resp_rate", NEWS2_RR },
+		{ "/data/vitals/spo2", NEWS2_SPO2 },
+		{ "/data/vitals/on_oxygen", NEWS2_AIR_O2 },
+		{ "/data/vitals/sbp", NEWS2_SBP },
+		{ "/data/vitals/dbp", -1 },
+		{ "/data/vitals/acvpu", NEWS2_ACVPU },
 	};
 	const struct news2_input *in = &ui->vitals.in;
 	char v[32], *cause, *old;
@@ -294,7 +294,7 @@ draw_line(int y, size_t i)
 {
 	const struct form_prompt *p = &st.p[i];
 	const char *v = p->value != NULL ? p->value : "";
-	char shown[160];
+	char shown[160], label[160], cell[160];
 	int focused = i == st.focus;
 	enum ui_color c = focused ? UI_C_FOCUS : UI_C_NORMAL;
 
@@ -327,9 +327,11 @@ draw_line(int y, size_t i)
 		labels_of(p, shown, sizeof(shown));
 	else
 		snprintf(shown, sizeof(shown), "%s", v);
-	ui_text(y, 1 + 2 * p->depth, c, "%c %s%-36.36s", focused ? '>' : ' ',
-	    p->required ? "*" : " ", p->label ? p->label : "");
-	ui_text(y, 42, UI_C_NORMAL, "[%-34.34s]", shown);
+	ui_text(y, 1 + 2 * p->depth, c, "%c %s%s", focused ? '>' : ' ',
+	    p->required ? "*" : " ",
+	    ui_fit(label, sizeof(label), p->label, 37 - 2 * p->depth));
+	ui_text(
+	    y, 42, UI_C_NORMAL, "[%s]", ui_fit(cell, sizeof(cell), shown, 34));
 	if (focused && (p->kind == FORM_INPUT || p->kind == FORM_RANGE))
 		ui_cursor(y, 43 + (int)(st.edit.len < 34 ? st.edit.len : 34));
 }
@@ -380,6 +382,8 @@ form_draw(struct ui *ui)
 	ui_text(2, 1, UI_C_NORMAL, "%.50s  -  %s %s", form_title(st.f),
 	    ui->patient.given ? ui->patient.given : "",
 	    ui->patient.family ? ui->patient.family : "");
+	if (form_language(st.f) != NULL)
+		ui_text(2, 66, UI_C_DIM, "[%.10s]", form_language(st.f));
 	if (st.focus < st.top)
 		st.top = st.focus;
 	if (st.focus >= st.top + LIST_ROWS)
@@ -512,6 +516,35 @@ choose(struct ui *ui, int n)
 	return UI_REDRAW;
 }
 
+/* Switch to the form's next language (any time: answers stay). */
+static enum ui_result
+next_language(struct ui *ui)
+{
+	const char *const *langs;
+	const char *cur = form_language(st.f);
+	char *path;
+	size_t n = form_languages(st.f, &langs), i;
+
+	if (n < 2) {
+		ui_message(ui, UI_MSG_INFO, "This form has one language.");
+		return UI_REDRAW;
+	}
+	for (i = 0; i < n; i++)
+		if (cur != NULL && strcmp(langs[i], cur) == 0)
+			break;
+	i = i < n ? (i + 1) % n : 0;
+	if (form_set_language(st.f, langs[i]) != 0)
+		return UI_HANDLED;
+	ui_message(ui, UI_MSG_OK, "Language: %s", langs[i]);
+	path = st.focus < st.n && st.p[st.focus].path != NULL
+	    ? xstrdup(st.p[st.focus].path)
+	    : NULL;
+	save_draft(ui); /* the draft keeps the language */
+	refresh(path);
+	free(path);
+	return UI_REDRAW;
+}
+
 static enum ui_result
 form_key(struct ui *ui, enum ui_action a, int ch)
 {
@@ -561,6 +594,9 @@ form_key(struct ui *ui, enum ui_action a, int ch)
 	case UI_A_FINISH:
 		commit(ui);
 		return finish(ui);
+	case UI_A_LANGUAGE:
+		commit(ui);
+		return next_language(ui);
 	case UI_A_BACK:
 		commit(ui);
 		return UI_BACK;
@@ -578,10 +614,10 @@ form_key(struct ui *ui, enum ui_action a, int ch)
 }
 
 const struct screen screen_form = {
-    "form",
-    "Form",
-    form_enter,
-    form_draw,
-    form_key,
-    form_leave,
+	"form",
+	"Form",
+	form_enter,
+	form_draw,
+	form_key,
+	form_leave,
 };

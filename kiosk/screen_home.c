@@ -62,7 +62,7 @@ draw_patient(struct ui *ui, int y, int i)
 {
 	const struct ui_today *t = &st.rows[i];
 	struct store_patient p;
-	char age[16] = "?", state[48];
+	char age[16] = "?", state[48], g[80], f[80], v[80];
 	enum ui_color c = i == st.sel ? UI_C_FOCUS : UI_C_NORMAL;
 	int n;
 
@@ -81,10 +81,10 @@ draw_patient(struct ui *ui, int y, int i)
 		snprintf(state, sizeof(state), "* checked in, waiting");
 	else
 		snprintf(state, sizeof(state), "* in visit");
-	ui_text(y, 2, c, "%c %-16.16s %-14.14s %-2.1s %3s %-14.14s",
-	    i == st.sel ? '>' : ' ', p.given ? p.given : "",
-	    p.family ? p.family : "", p.sex ? p.sex : "", age,
-	    p.village ? p.village : "");
+	ui_text(y, 2, c, "%c %s %s %-2.1s %3s %s", i == st.sel ? '>' : ' ',
+	    ui_fit(g, sizeof(g), p.given, 16),
+	    ui_fit(f, sizeof(f), p.family, 14), p.sex ? p.sex : "", age,
+	    ui_fit(v, sizeof(v), p.village, 14));
 	ui_text(y, 57, t->alerts > 0 ? UI_C_DANGER : UI_C_NORMAL, "%s", state);
 	store_patient_clear(&p);
 }
@@ -216,10 +216,10 @@ home_key(struct ui *ui, enum ui_action a, int ch)
 }
 
 const struct screen screen_home = {
-    "home",
-    "Home",
-    home_enter,
-    home_draw,
-    home_key,
-    NULL,
+	"home",
+	"Home",
+	home_enter,
+	home_draw,
+	home_key,
+	NULL,
 };

@@ -233,6 +233,31 @@ utf8_width(const char *s)
 	return n;
 }
 
+char *
+ui_fit(char *out, size_t len, const char *s, int width)
+{
+	size_t o = 0, n;
+	int w = 0;
+
+	if (s == NULL)
+		s = "";
+	while (*s != '\0' && w < width) {
+		/* one character: a lead byte and its continuation bytes */
+		for (n = 1; ((unsigned char)s[n] & 0xc0) == 0x80; n++)
+			;
+		if (o + n >= len)
+			break;
+		memcpy(out + o, s, n);
+		o += n;
+		s += n;
+		w++;
+	}
+	for (; w < width && o + 1 < len; w++)
+		out[o++] = ' ';
+	out[o] = '\0';
+	return out;
+}
+
 void
 ui_field_draw(int y, int x, const char *label, int width,
     const struct ui_field *f, int focused, int secret)
@@ -425,9 +450,9 @@ draw_keybar(struct ui *ui)
 static void
 draw_message(struct ui *ui)
 {
-	static const char *const mark[] = {"  ", "+ ", "! ", "!! "};
-	static const enum ui_color col[] = {
-	    UI_C_NORMAL, UI_C_OK, UI_C_WARN, UI_C_DANGER};
+	static const char *const mark[] = { "  ", "+ ", "! ", "!! " };
+	static const enum ui_color col[] = { UI_C_NORMAL, UI_C_OK, UI_C_WARN,
+		UI_C_DANGER };
 
 	if (ui->msg[0] == '\0')
 		return;

@@ -81,6 +81,7 @@ enum ui_action {
 	UI_A_FINISH, /* finish a form or a visit */
 	UI_A_CHECKIN_EXIT,
 	UI_A_DANGER, /* child danger signs (IMCI) */
+	UI_A_LANGUAGE, /* the form's next language */
 };
 
 struct ui_key {
@@ -229,6 +230,9 @@ enum ui_color {
 /* Text at row Y, column X in colour C, cut at the screen edge. */
 void ui_text(int y, int x, enum ui_color c, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* S cut or padded with spaces to WIDTH characters (not bytes: labels and
+ * names are UTF-8) into OUT of LEN bytes; returns OUT. */
+char *ui_fit(char *out, size_t len, const char *s, int width);
 /* Text centred on row Y. */
 void ui_center(int y, enum ui_color c, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -1,7 +1,7 @@
 #!/bin/sh
 # A form in the visit: answers are checked as they are typed (a broken
-# constraint shows the form's own message), the draft is saved with every
-# answer, and killing the kiosk (SIGKILL) mid-form loses nothing: after a
+# constraint shows the form's own message), the language can change at
+# any time, the draft is saved with every answer, and killing the kiosk (SIGKILL) mid-form loses nothing: after a
 # restart the same form for the same patient resumes with every answer.
 # F10 then stores the finished record.
 . tests/tui/lib.inc
@@ -39,6 +39,9 @@ keys Down
 type_text "1"
 type_text "3"
 expect_screen form-answered "[Cannot drink, Convulsions"
+# the other language, at any time; the draft keeps it
+keys F6
+expect_screen form-kiswahili "Language: Kiswahili"
 
 # kill -9 in the middle of the form, then start again
 pane=$(tmux -S "$SOCK" display-message -p -t k '#{pane_pid}')
@@ -56,6 +59,8 @@ start env OUTPOST_FORMS="$(pwd)/tests/tui/forms" "$KIOSK" --data "$NODE" \
     ui --idle-lock 0
 open_form
 expect_screen form-resumed "Draft resumed: nothing was lost."
+keys F6
+wait_for "[English]"
 
 keys F10
 wait_for "finished and stored."
