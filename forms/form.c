@@ -311,9 +311,14 @@ static xmlXPathObjectPtr
 eval(struct form *f, struct cexpr *e, xmlNodePtr n)
 {
 	xmlXPathObjectPtr o;
-	xmlNodePtr saved_cur = f->env.current;
+	xmlNodePtr saved_cur = f->env.current, saved_node = f->xp->node;
+	xmlDocPtr saved_doc = f->xp->doc;
 	int saved_nrep = f->env.nrep, saved_rep[XFN_MAXREP];
+	int saved_size = f->xp->contextSize,
+	    saved_pos = f->xp->proximityPosition;
 
+	/* evaluations nest (jr:itext() renders outputs, jr:choice-name()
+	 * evaluates an itemset): leave the context as it was found */
 	memcpy(saved_rep, f->env.rep, sizeof(saved_rep));
 	set_context(f, n != NULL ? n : xmlDocGetRootElement(f->inst));
 	f->nevals++;
@@ -323,6 +328,10 @@ eval(struct form *f, struct cexpr *e, xmlNodePtr n)
 	f->env.current = saved_cur;
 	f->env.nrep = saved_nrep;
 	memcpy(f->env.rep, saved_rep, sizeof(saved_rep));
+	f->xp->node = saved_node;
+	f->xp->doc = saved_doc;
+	f->xp->contextSize = saved_size;
+	f->xp->proximityPosition = saved_pos;
 	return o;
 }
 
@@ -510,7 +519,7 @@ control_choices(
 	xmlNodeSetPtr ns;
 	struct form_choice *ch = NULL;
 	size_t k = 0, i;
-	xmlNodePtr saved;
+	xmlNodePtr saved, saved_node;
 
 	*out = NULL;
 	if (c->itemset == NULL) {
@@ -538,6 +547,7 @@ control_choices(
 		/* value/label refs are relative to the item; current() stays
 		 * the question's node */
 		saved = f->env.current;
+		saved_node = f->xp->node;
 		f->xp->node = ns->nodeTab[i];
 		f->env.current = n;
 		f->nevals += 2;
@@ -545,6 +555,7 @@ control_choices(
 		f->xp->node = ns->nodeTab[i];
 		l = xmlXPathCompiledEval(c->item_label->comp, f->xp);
 		f->env.current = saved;
+		f->xp->node = saved_node;
 		ch[k].value = xfn_obj_string(v);
 		ch[k].label = xfn_obj_string(l);
 		xmlXPathFreeObject(v);
@@ -1670,10 +1681,10 @@ default_message(struct form *f, int required)
 		for (j = 0; j < 3 && default_msgs[i].prefix[j] != NULL; j++)
 			if (strncasecmp(lang, default_msgs[i].prefix[j],
 			        strlen(default_msgs[i].prefix[j])) == 0)
-				return required ? default_msgs[i].required :
-				                  default_msgs[i].invalid;
-	return required ? "Sorry, this response is required." :
-	                  "Sorry, this response is invalid.";
+				return required ? default_msgs[i].required
+				                : default_msgs[i].invalid;
+	return required ? "Sorry, this response is required."
+	                : "Sorry, this response is invalid.";
 }
 
 /* The bind's message in the current language, or the default one. */

@@ -26,22 +26,23 @@ utc(void)
 static const struct {
 	const char *expr, *text;
 } rewrites[] = {
-    {"/data/a + 1", "ox:num($r/data/a) + 1"},
-    {"concat(a, 'b')", "ox:concat(a, 'b')"},
-    {"round(/data/x, 2)", "ox:round($r/data/x, 2)"},
-    {"position(..)", "ox:position(..)"},
-    {"number(.)", "ox:num(.)"},
-    {". <= today()", "ox:num(.) <= ox:num(ox:today())"},
-    {"/data/div div 2", "ox:num($r/data/div) div 2"},
-    {"count(/data/*)", "count($r/data/*)"},
-    {"jr:choice-name(/data/s, ' /data/s ')",
-        "ox:choice-name($r/data/s, ' /data/s ')"},
-    {"instance('c')/root/item[p = /data/p]",
-        "ox:instance('c')/root/item[p = $r/data/p]"},
-    {"selected(., 'a') or not(true())", "ox:selected(., 'a') or not(true())"},
-    {"-/data/a", "-$r/data/a"},
-    {"/data/a != 'x' and @id = 'y'", "$r/data/a != 'x' and @id = 'y'"},
-    {"//item", "$r//item"},
+	{ "/data/a + 1", "ox:num($r/data/a) + 1" },
+	{ "concat(a, 'b')", "ox:concat(a, 'b')" },
+	{ "round(/data/x, 2)", "ox:round($r/data/x, 2)" },
+	{ "position(..)", "ox:position(..)" },
+	{ "number(.)", "ox:num(.)" },
+	{ ". <= today()", "ox:num(.) <= ox:num(ox:today())" },
+	{ "/data/div div 2", "ox:num($r/data/div) div 2" },
+	{ "count(/data/*)", "count($r/data/*)" },
+	{ "jr:choice-name(/data/s, ' /data/s ')",
+	    "ox:choice-name($r/data/s, ' /data/s ')" },
+	{ "instance('c')/root/item[p = /data/p]",
+	    "ox:instance('c')/root/item[p = $r/data/p]" },
+	{ "selected(., 'a') or not(true())",
+	    "ox:selected(., 'a') or not(true())" },
+	{ "-/data/a", "-$r/data/a" },
+	{ "/data/a != 'x' and @id = 'y'", "$r/data/a != 'x' and @id = 'y'" },
+	{ "//item", "$r//item" },
 };
 
 static int
@@ -68,9 +69,9 @@ out:
 static int
 test_rewrite_repeat_context(void)
 {
-	static const char *const reps[] = {"/data/hh", "/data/hh/person"};
-	struct xpr_ctx ctx = {"/data/hh/person/bmi", reps, 2};
-	struct xpr_out o = {0};
+	static const char *const reps[] = { "/data/hh", "/data/hh/person" };
+	struct xpr_ctx ctx = { "/data/hh/person/bmi", reps, 2 };
+	struct xpr_out o = { 0 };
 	int err = 0;
 
 	TEST_ERR(xpr_rewrite(
@@ -103,8 +104,8 @@ out:
 static int
 test_rewrite_errors(void)
 {
-	static const char *const bad[] = {"pulldata('a', 'b')", "1 +", "(1",
-	    "'open", "foo:bar(1)", "a[1", "", "1 ! 2", "digest('x')"};
+	static const char *const bad[] = { "pulldata('a', 'b')", "1 +", "(1",
+		"'open", "foo:bar(1)", "a[1", "", "1 ! 2", "digest('x')" };
 	struct xpr_out o;
 	char *cause, *deep;
 	size_t i;
@@ -142,116 +143,120 @@ out:
 static const struct {
 	const char *expr, *a, *b, *want;
 } calcs[] = {
-    /* trap 4: built-ins with ODK semantics */
-    {"concat('a')", "", "", "a"},
-    {"concat(/data/a, '-', /data/b)", "x", "y", "x-y"},
-    {"round(1.005, 2)", "", "", "1.01"},
-    {"round(2.5)", "", "", "3"},
-    {"round(-2.5)", "", "", "-2"},
-    {"round(1234.5678, -2)", "", "", "1200"},
-    {"round(3.14159, 3)", "", "", "3.142"},
-    {"position(/data/b)", "", "", "1"},
-    {"number('2000-01-02')", "", "", "10958"},
-    {"string(1 div 3)", "", "", "0.3333333333333333"},
-    /* trap 8: number formatting like Collect */
-    {"1 div 3", "", "", "0.3333333333333333"},
-    {"70 div (1.75 * 1.75)", "", "", "22.857142857142858"},
-    {"0.1 + 0.2", "", "", "0.30000000000000004"},
-    {"0.0000001 * 1", "", "", "0.0000001"},
-    {"1e21", "", "", ""}, /* not an XPath number: parse error */
-    {"1 div 0", "", "", ""},
-    {"7 div 2", "", "", "3.5"},
-    {"10 mod 3", "", "", "1"},
-    {"'5' + '3'", "", "", "8"},
-    {"-/data/a", "3", "", "-3"},
-    /* trap 9: number parsing */
-    {"number('1e3')", "", "", ""},
-    {"number(' 12 ')", "", "", "12"},
-    {"number('1,5')", "", "", ""},
-    /* trap 2: dates in arithmetic and comparisons */
-    {"'2024-01-01' - '2023-01-01'", "", "", "365"},
-    {"/data/a - /data/b", "2024-03-01", "2024-02-01", "29"},
-    {"/data/a < /data/b", "2023-12-31", "2024-01-01", "true"},
-    {"/data/a >= today()", "2000-01-01", "", "false"},
-    {"date('2024-01-31' + 1)", "", "", "2024-02-01"},
-    {"date(0)", "", "", "1970-01-01"},
-    {"(/data/a - /data/b) div 365.25 > 18", "2024-06-01", "2000-01-01", "true"},
-    {"decimal-date-time('1970-01-02')", "", "", "1"},
-    {"decimal-date-time('1970-01-01T12:00:00Z')", "", "", "0.5"},
-    {"decimal-date-time('1970-01-01T14:00:00.000+02:00')", "", "", "0.5"},
-    {"decimal-time('06:00')", "", "", "0.25"},
-    {"date-time(0.5)", "", "", "1970-01-01T12:00:00.000+00:00"},
-    {"format-date('2024-03-05', '%Y/%m/%d %e %n %b %a %y')", "", "",
-        "2024/03/05 5 3 Mar Tue 24"},
-    {"format-date-time('2024-03-05T14:07:09.250+00:00', '%H:%M:%S.%3 %h')", "",
-        "", "14:07:09.250 14"},
-    {"today() = substring(now(), 1, 10)", "", "", "true"},
-    /* trap 3: stored booleans stay strings */
-    {"boolean(/data/a)", "false", "", "true"},
-    {"boolean-from-string(/data/a)", "false", "", "false"},
-    {"boolean-from-string('1')", "", "", "true"},
-    {"1 > 2", "", "", "false"},
-    {"not(false())", "", "", "true"},
-    /* ODK functions */
-    {"if(/data/a = 'x', 'yes', 'no')", "x", "", "yes"},
-    {"if(/data/a = 'x', 'yes', 'no')", "z", "", "no"},
-    {"coalesce(/data/a, 'd')", "", "", "d"},
-    {"coalesce(/data/a, 'd')", "v", "", "v"},
-    {"selected(/data/a, 'b')", "a b c", "", "true"},
-    {"selected(/data/a, 'd')", "a b c", "", "false"},
-    {"selected-at(/data/a, 1)", "a b c", "", "b"},
-    {"count-selected(/data/a)", "a b  c", "", "3"},
-    {"join(', ', 'a', 'b')", "", "", "a, b"},
-    {"regex(/data/a, '^[0-9]{10}$')", "0712345678", "", "true"},
-    {"regex(/data/a, '^[0-9]{10}$')", "12345", "", "false"},
-    {"regex(/data/a, '[a-z]+\\d+')", "ab12", "", "true"},
-    {"regex(/data/a, 'ab\\d+')", "xab12", "", "false"},
-    {"int(-3.7)", "", "", "-3"},
-    {"int(3.7)", "", "", "3"},
-    {"pow(2, 10)", "", "", "1024"},
-    {"abs(-3)", "", "", "3"},
-    {"sqrt(16)", "", "", "4"},
-    {"log10(1000)", "", "", "3"},
-    {"exp10(2)", "", "", "100"},
-    {"round(log(10), 4)", "", "", "2.3026"},
-    {"round(exp(1), 4)", "", "", "2.7183"},
-    {"round(pi(), 5)", "", "", "3.14159"},
-    {"sin(0) + tan(0) + asin(0) + acos(1) + atan(0)", "", "", "0"},
-    {"cos(0)", "", "", "1"},
-    {"atan2(0, 1)", "", "", "0"},
-    {"min(3, 1, 2)", "", "", "1"},
-    {"max(3, 1, 2)", "", "", "3"},
-    {"max(/data/a | /data/b)", "4", "9", "9"},
-    {"min(/data/a, 5)", "", "", ""},
-    {"substr('hello', 1, 3)", "", "", "el"},
-    {"substr('hello', 2)", "", "", "llo"},
-    {"ends-with('hello', 'lo')", "", "", "true"},
-    {"string-length('h\xc3\xa9llo')", "", "", "5"},
-    {"translate('abc', 'abc', 'ABC')", "", "", "ABC"},
-    {"normalize-space('  a  b ')", "", "", "a b"},
-    {"checklist(1, 2, 'true', 'false', 'true')", "", "", "true"},
-    {"checklist(-1, 1, 'true', 'true')", "", "", "false"},
-    {"weighted-checklist(3, -1, 'true', 2, 'true', 1)", "", "", "true"},
-    {"string-length(uuid())", "", "", "36"},
-    {"random() < 1 and random() >= 0", "", "", "true"},
-    {"once('x')", "", "", "x"},
-    {"count-non-empty(/data/a | /data/b)", "x", "", "1"},
-    {"contains('abc', 'b') and starts-with('abc', 'a')", "", "", "true"},
-    {"floor(2.7) + ceiling(2.1)", "", "", "5"},
-    {"sum(/data/a | /data/b)", "2", "3", "5"},
-    {"difference-in-months('2020-01-15', '2021-03-14')", "", "", "13"},
-    {"difference-in-months('2020-01-15', '2021-03-15T08:00:00Z')", "", "",
-        "14"},
-    {"difference-in-months(/data/a, today())", "x", "", ""},
-    /* trap 10: instance(); trap 5: absolute paths inside predicates */
-    {"count(instance('list')/root/item)", "", "", "2"},
-    {"instance('list')/root/item[name = /data/a]/label", "b", "", "B"},
-    {"instance('list')/root/item[name = current()/../a]/label", "a", "", "A"},
-    /* trap 7: prefixed functions */
-    {"jr:choice-name(/data/a, ' /data/a ')", "b", "", "Bee"},
-    {"jr:itext('hello')", "", "", "Hello"},
-    /* trap 1: the default namespace does not hide the instance */
-    {"count(/data/a) + count(/data/meta/instanceID)", "", "", "2"},
+	/* trap 4: built-ins with ODK semantics */
+	{ "concat('a')", "", "", "a" },
+	{ "concat(/data/a, '-', /data/b)", "x", "y", "x-y" },
+	{ "round(1.005, 2)", "", "", "1.01" },
+	{ "round(2.5)", "", "", "3" },
+	{ "round(-2.5)", "", "", "-2" },
+	{ "round(1234.5678, -2)", "", "", "1200" },
+	{ "round(3.14159, 3)", "", "", "3.142" },
+	{ "position(/data/b)", "", "", "1" },
+	{ "number('2000-01-02')", "", "", "10958" },
+	{ "string(1 div 3)", "", "", "0.3333333333333333" },
+	/* trap 8: number formatting like Collect */
+	{ "1 div 3", "", "", "0.3333333333333333" },
+	{ "70 div (1.75 * 1.75)", "", "", "22.857142857142858" },
+	{ "0.1 + 0.2", "", "", "0.30000000000000004" },
+	{ "0.0000001 * 1", "", "", "0.0000001" },
+	{ "1e21", "", "", "" }, /* not an XPath number: parse error */
+	{ "1 div 0", "", "", "" },
+	{ "7 div 2", "", "", "3.5" },
+	{ "10 mod 3", "", "", "1" },
+	{ "'5' + '3'", "", "", "8" },
+	{ "-/data/a", "3", "", "-3" },
+	/* trap 9: number parsing */
+	{ "number('1e3')", "", "", "" },
+	{ "number(' 12 ')", "", "", "12" },
+	{ "number('1,5')", "", "", "" },
+	/* trap 2: dates in arithmetic and comparisons */
+	{ "'2024-01-01' - '2023-01-01'", "", "", "365" },
+	{ "/data/a - /data/b", "2024-03-01", "2024-02-01", "29" },
+	{ "/data/a < /data/b", "2023-12-31", "2024-01-01", "true" },
+	{ "/data/a >= today()", "2000-01-01", "", "false" },
+	{ "date('2024-01-31' + 1)", "", "", "2024-02-01" },
+	{ "date(0)", "", "", "1970-01-01" },
+	{ "(/data/a - /data/b) div 365.25 > 18", "2024-06-01", "2000-01-01",
+	    "true" },
+	{ "decimal-date-time('1970-01-02')", "", "", "1" },
+	{ "decimal-date-time('1970-01-01T12:00:00Z')", "", "", "0.5" },
+	{ "decimal-date-time('1970-01-01T14:00:00.000+02:00')", "", "", "0.5" },
+	{ "decimal-time('06:00')", "", "", "0.25" },
+	{ "date-time(0.5)", "", "", "1970-01-01T12:00:00.000+00:00" },
+	{ "format-date('2024-03-05', '%Y/%m/%d %e %n %b %a %y')", "", "",
+	    "2024/03/05 5 3 Mar Tue 24" },
+	{ "format-date-time('2024-03-05T14:07:09.250+00:00', '%H:%M:%S.%3 %h')",
+	    "", "", "14:07:09.250 14" },
+	{ "today() = substring(now(), 1, 10)", "", "", "true" },
+	/* trap 3: stored booleans stay strings */
+	{ "boolean(/data/a)", "false", "", "true" },
+	{ "boolean-from-string(/data/a)", "false", "", "false" },
+	{ "boolean-from-string('1')", "", "", "true" },
+	{ "1 > 2", "", "", "false" },
+	{ "not(false())", "", "", "true" },
+	/* ODK functions */
+	{ "if(/data/a = 'x', 'yes', 'no')", "x", "", "yes" },
+	{ "if(/data/a = 'x', 'yes', 'no')", "z", "", "no" },
+	{ "coalesce(/data/a, 'd')", "", "", "d" },
+	{ "coalesce(/data/a, 'd')", "v", "", "v" },
+	{ "selected(/data/a, 'b')", "a b c", "", "true" },
+	{ "selected(/data/a, 'd')", "a b c", "", "false" },
+	{ "selected-at(/data/a, 1)", "a b c", "", "b" },
+	{ "count-selected(/data/a)", "a b  c", "", "3" },
+	{ "join(', ', 'a', 'b')", "", "", "a, b" },
+	{ "regex(/data/a, '^[0-9]{10}$')", "0712345678", "", "true" },
+	{ "regex(/data/a, '^[0-9]{10}$')", "12345", "", "false" },
+	{ "regex(/data/a, '[a-z]+\\d+')", "ab12", "", "true" },
+	{ "regex(/data/a, 'ab\\d+')", "xab12", "", "false" },
+	{ "int(-3.7)", "", "", "-3" },
+	{ "int(3.7)", "", "", "3" },
+	{ "pow(2, 10)", "", "", "1024" },
+	{ "abs(-3)", "", "", "3" },
+	{ "sqrt(16)", "", "", "4" },
+	{ "log10(1000)", "", "", "3" },
+	{ "exp10(2)", "", "", "100" },
+	{ "round(log(10), 4)", "", "", "2.3026" },
+	{ "round(exp(1), 4)", "", "", "2.7183" },
+	{ "round(pi(), 5)", "", "", "3.14159" },
+	{ "sin(0) + tan(0) + asin(0) + acos(1) + atan(0)", "", "", "0" },
+	{ "cos(0)", "", "", "1" },
+	{ "atan2(0, 1)", "", "", "0" },
+	{ "min(3, 1, 2)", "", "", "1" },
+	{ "max(3, 1, 2)", "", "", "3" },
+	{ "max(/data/a | /data/b)", "4", "9", "9" },
+	{ "min(/data/a, 5)", "", "", "" },
+	{ "substr('hello', 1, 3)", "", "", "el" },
+	{ "substr('hello', 2)", "", "", "llo" },
+	{ "ends-with('hello', 'lo')", "", "", "true" },
+	{ "string-length('h\xc3\xa9llo')", "", "", "5" },
+	{ "translate('abc', 'abc', 'ABC')", "", "", "ABC" },
+	{ "normalize-space('  a  b ')", "", "", "a b" },
+	{ "checklist(1, 2, 'true', 'false', 'true')", "", "", "true" },
+	{ "checklist(-1, 1, 'true', 'true')", "", "", "false" },
+	{ "weighted-checklist(3, -1, 'true', 2, 'true', 1)", "", "", "true" },
+	{ "string-length(uuid())", "", "", "36" },
+	{ "random() < 1 and random() >= 0", "", "", "true" },
+	{ "once('x')", "", "", "x" },
+	{ "count-non-empty(/data/a | /data/b)", "x", "", "1" },
+	{ "contains('abc', 'b') and starts-with('abc', 'a')", "", "", "true" },
+	{ "floor(2.7) + ceiling(2.1)", "", "", "5" },
+	{ "sum(/data/a | /data/b)", "2", "3", "5" },
+	{ "difference-in-months('2020-01-15', '2021-03-14')", "", "", "13" },
+	{ "difference-in-months('2020-01-15', '2021-03-15T08:00:00Z')", "", "",
+	    "14" },
+	{ "difference-in-months(/data/a, today())", "x", "", "" },
+	/* trap 10: instance(); trap 5: absolute paths inside predicates */
+	{ "count(instance('list')/root/item)", "", "", "2" },
+	{ "instance('list')/root/item[name = /data/a]/label", "b", "", "B" },
+	{ "instance('list')/root/item[name = current()/../a]/label", "a", "",
+	    "A" },
+	/* trap 7: prefixed functions */
+	{ "jr:choice-name(/data/a, ' /data/a ')", "b", "", "Bee" },
+	{ "jr:itext('hello')", "", "", "Hello" },
+	/* nested evaluation (an output inside jr:itext) keeps the context */
+	{ "concat(jr:itext('greet'), '|', ../b)", "x", "y", "Hi x|y" },
+	/* trap 1: the default namespace does not hide the instance */
+	{ "count(/data/a) + count(/data/meta/instanceID)", "", "", "2" },
 };
 
 static int
@@ -262,7 +267,8 @@ test_functions(void)
 	    "<item><name>a</name><label>A</label></item>"
 	    "<item><name>b</name><label>B</label></item></root></instance>"
 	    "<itext><translation lang=\"en\"><text id=\"hello\"><value>Hello"
-	    "</value></text></translation></itext>"
+	    "</value></text><text id=\"greet\"><value>Hi <output "
+	    "value=\"/data/a\"/></value></text></translation></itext>"
 	    "<bind nodeset=\"/data/a\" type=\"string\"/>"
 	    "<bind nodeset=\"/data/b\" type=\"string\"/>"
 	    "<bind nodeset=\"/data/out\" type=\"string\" calculate=\"%s\"/>";
@@ -340,16 +346,16 @@ test_number_format(void)
 		double d;
 		const char *s;
 	} rows[] = {
-	    {0, "0"},
-	    {-0.0, "0"},
-	    {1, "1"},
-	    {-12, "-12"},
-	    {0.1, "0.1"},
-	    {1.0 / 3, "0.3333333333333333"},
-	    {123456789012.5, "123456789012.5"},
-	    {1e20, "100000000000000000000"},
-	    {2.5e-7, "0.00000025"},
-	    {36.6, "36.6"},
+		{ 0, "0" },
+		{ -0.0, "0" },
+		{ 1, "1" },
+		{ -12, "-12" },
+		{ 0.1, "0.1" },
+		{ 1.0 / 3, "0.3333333333333333" },
+		{ 123456789012.5, "123456789012.5" },
+		{ 1e20, "100000000000000000000" },
+		{ 2.5e-7, "0.00000025" },
+		{ 36.6, "36.6" },
 	};
 	char buf[64];
 	size_t i;
@@ -386,8 +392,8 @@ out:
 	return err;
 }
 
-TEST_MAIN({"rewrite_text", test_rewrite_text},
-    {"rewrite_repeat_context", test_rewrite_repeat_context},
-    {"rewrite_errors", test_rewrite_errors}, {"functions", test_functions},
-    {"number_format", test_number_format},
-    {"date_parsing", test_date_parsing}, )
+TEST_MAIN({ "rewrite_text", test_rewrite_text },
+    { "rewrite_repeat_context", test_rewrite_repeat_context },
+    { "rewrite_errors", test_rewrite_errors }, { "functions", test_functions },
+    { "number_format", test_number_format },
+    { "date_parsing", test_date_parsing }, )
