@@ -70,10 +70,11 @@ enroll(struct sync_http *h, const char *token)
 	cbor_decref(&m);
 	err = sync_http_post(h, "/v1/enroll", body, len, 0, 0, &resp);
 	free(body);
-	if (err == 0 && (h->status != 200 ||
-			    cborx_decode(resp.data, resp.len, resp.len, &it) ||
-			    cborx_map_uint(it, 1, &h->node) != 0 ||
-			    cborx_map_bytes(it, 2, 32, &sp, &splen) != 0))
+	if (err == 0 &&
+	    (h->status != 200 ||
+	        cborx_decode(resp.data, resp.len, resp.len, &it) ||
+	        cborx_map_uint(it, 1, &h->node) != 0 ||
+	        cborx_map_bytes(it, 2, 32, &sp, &splen) != 0))
 		err = EPROTO;
 	if (err == 0) {
 		memcpy(h->server_pub, sp, 32);
@@ -102,7 +103,8 @@ batch(uint64_t first, unsigned n, uint8_t **out, size_t *len)
 		uuid_v7(&id);
 		b = cborx_map(10);
 		cborx_map_put(b, REC_K_ID, cborx_bytes(id.b, 16));
-		cborx_map_put(b, REC_K_HLC, cborx_uint(HLC_MAKE(hlc_wall_ms(), i)));
+		cborx_map_put(
+		    b, REC_K_HLC, cborx_uint(HLC_MAKE(hlc_wall_ms(), i)));
 		cborx_map_put(b, REC_K_BY, cborx_bytes(by.b, 16));
 		cborx_map_put(b, REC_K_NODE, cborx_bytes(by.b, 16));
 		uuid_format(&enc, s);
@@ -152,7 +154,7 @@ kiosk_run(void *arg)
 		batch(next, l->records, &body, &len);
 		t0 = mono_ms();
 		if (sync_http_post(&h, "/v1/push", body, len, ++seq,
-			HLC_MAKE(hlc_wall_ms(), 0), &resp) == 0 &&
+		        HLC_MAKE(hlc_wall_ms(), 0), &resp) == 0 &&
 		    h.status == 200) {
 			dt = mono_ms() - t0;
 			l->acked += l->records;
@@ -160,8 +162,8 @@ kiosk_run(void *arg)
 			l->pushes++;
 			if (l->nlat == l->caplat) {
 				l->caplat = l->caplat ? l->caplat * 2 : 1024;
-				l->lat = xreallocarray(l->lat, l->caplat,
-				    sizeof(*l->lat));
+				l->lat = xreallocarray(
+				    l->lat, l->caplat, sizeof(*l->lat));
 			}
 			l->lat[l->nlat++] = dt;
 		} else
@@ -195,8 +197,9 @@ main(int argc, char **argv)
 	if (argc != 7 || str_to_ll(argv[4], 1, 1000, &nk) != 0 ||
 	    str_to_ll(argv[5], 1, 3600, &secs) != 0 ||
 	    str_to_ll(argv[6], 1, 512, &recs) != 0) {
-		fprintf(stderr, "usage: sync_load URL SERVER_BIN DATA_DIR "
-				"KIOSKS SECONDS RECORDS_PER_PUSH\n");
+		fprintf(stderr,
+		    "usage: sync_load URL SERVER_BIN DATA_DIR "
+		    "KIOSKS SECONDS RECORDS_PER_PUSH\n");
 		return 2;
 	}
 	l = xcalloc((size_t)nk, sizeof(*l));

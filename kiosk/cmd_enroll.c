@@ -63,8 +63,9 @@ cmd_enroll_run(struct kctx *ctx, int argc, char **argv)
 		return cmd_usage(&cmd_enroll);
 	if (strncmp(opts[0].value, "http://", 7) != 0 &&
 	    strncmp(opts[0].value, "https://", 8) != 0) {
-		fprintf(stderr, "kiosk enroll: --server must be an http:// or "
-				"https:// URL\n");
+		fprintf(stderr,
+		    "kiosk enroll: --server must be an http:// or "
+		    "https:// URL\n");
 		return 2;
 	}
 	if (opts[2].value != NULL && (err = read_pem(opts[2].value, &pem))) {
@@ -76,8 +77,8 @@ cmd_enroll_run(struct kctx *ctx, int argc, char **argv)
 		free(pem);
 		return 1;
 	}
-	err = sync_enroll(ctx->store, opts[0].value, opts[1].value, pem,
-	    &cause);
+	err =
+	    sync_enroll(ctx->store, opts[0].value, opts[1].value, pem, &cause);
 	free(pem);
 	if (err != 0) {
 		fprintf(stderr, "kiosk enroll: %s\n",

@@ -117,8 +117,10 @@ cmd_sync_manifest(struct kctx *ctx, int tables)
 		return 1;
 	db = store_db(ctx->store);
 	for (i = 0; i < (tables ? nitems(q) : 1); i++) {
-		rc = sqlite3_prepare_v2(db, tables ? q[i].sql :
-		    "SELECT entity, entity_id, body FROM outbox ORDER BY seq",
+		rc = sqlite3_prepare_v2(db,
+		    tables
+		        ? q[i].sql
+		        : "SELECT entity, entity_id, body FROM outbox ORDER BY seq",
 		    -1, &st, NULL);
 		if (rc != SQLITE_OK)
 			goto fail;
@@ -179,14 +181,14 @@ cmd_sync_run(struct kctx *ctx, int argc, char **argv)
 	}
 	err = sync_run(ctx->store, &rep, &cause);
 	printf("pushed %" PRIu64 " (already held %" PRIu64
-	       "), acknowledged to %" PRIu64 "; pulled %" PRIu64
-	       " (%" PRIu64 " merged); %" PRIu64 " requests, %" PRIu64
-	       " bytes up, %" PRIu64 " down, %" PRIu64 " ms\n",
+	       "), acknowledged to %" PRIu64 "; pulled %" PRIu64 " (%" PRIu64
+	       " merged); %" PRIu64 " requests, %" PRIu64 " bytes up, %" PRIu64
+	       " down, %" PRIu64 " ms\n",
 	    rep.pushed, rep.dups, rep.acked, rep.pulled, rep.applied,
 	    rep.requests, rep.bytes_up, rep.bytes_down, rep.elapsed_ms);
 	if (err != 0) {
-		fprintf(stderr, "kiosk sync: %s\n",
-		    cause ? cause : strerror(err));
+		fprintf(
+		    stderr, "kiosk sync: %s\n", cause ? cause : strerror(err));
 		free(cause);
 		return 1;
 	}
@@ -196,8 +198,8 @@ cmd_sync_run(struct kctx *ctx, int argc, char **argv)
 const struct kiosk_cmd cmd_sync = {
 	.name = "sync",
 	.usage = "  kiosk sync --once\n"
-		 "  kiosk sync --loop [--interval SECONDS]\n"
-		 "  kiosk sync status\n"
-		 "  kiosk sync manifest [--tables]\n",
+	         "  kiosk sync --loop [--interval SECONDS]\n"
+	         "  kiosk sync status\n"
+	         "  kiosk sync manifest [--tables]\n",
 	.run = cmd_sync_run,
 };

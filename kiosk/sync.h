@@ -81,8 +81,8 @@ int sync_status_get(struct store *, struct sync_status *);
  * INTERVAL_S seconds passed, and backs off with jitter (capped at
  * 5 minutes) while the link is down.  It never gives up.
  */
-int sync_thread_start(const char *dir, const uint8_t key[32],
-    unsigned interval_s);
+int sync_thread_start(
+    const char *dir, const uint8_t key[32], unsigned interval_s);
 /* Ask for a run now (after a save, say). */
 void sync_thread_kick(void);
 /* Stop and join the thread; safe to call when it is not running. */

@@ -70,8 +70,8 @@ static const struct apply_field patient_fields[] = {
 	{ REC_K_DELETED, "deleted", F_BOOL },
 	{ REC_K_BY, "created_by", F_UUID },
 };
-static const char *const patient_defaults[] = { "given", "''", "family",
-	"''", "created_ms", "?ms", NULL };
+static const char *const patient_defaults[] = { "given", "''", "family", "''",
+	"created_ms", "?ms", NULL };
 
 static const struct apply_field encounter_fields[] = {
 	{ REC_ENC_PATIENT, "patient_id", F_TEXT },
@@ -124,8 +124,8 @@ static const struct apply_field alert_fields[] = {
 	{ REC_ALERT_ACKED_BY, "acked_by", F_TEXT },
 	{ REC_K_DELETED, "deleted", F_BOOL },
 };
-static const char *const alert_defaults[] = { "kind", "'unknown'",
-	"raised_ms", "?ms", NULL };
+static const char *const alert_defaults[] = { "kind", "'unknown'", "raised_ms",
+	"?ms", NULL };
 
 static const struct apply_table apply_tables[] = {
 	{ REC_PATIENT, "patients", 1, patient_fields, nitems(patient_fields),
@@ -176,8 +176,8 @@ apply_exec(sqlite3 *db, const char *sql)
 
 /* Bind the value of field F found in BODY to parameter IDX. */
 static int
-apply_bind(sqlite3_stmt *st, int idx, const struct apply_field *f,
-    cbor_item_t *v)
+apply_bind(
+    sqlite3_stmt *st, int idx, const struct apply_field *f, cbor_item_t *v)
 {
 	const uint8_t *p;
 	uint8_t *enc;
@@ -191,8 +191,8 @@ apply_bind(sqlite3_stmt *st, int idx, const struct apply_field *f,
 	char ustr[UUID_STRLEN + 1];
 
 	/* (cbor_is_null asserts on floats in libcbor 0.8: check width first) */
-	if (cbor_isa_float_ctrl(v) &&
-	    cbor_float_get_width(v) == CBOR_FLOAT_0 && cbor_is_null(v))
+	if (cbor_isa_float_ctrl(v) && cbor_float_get_width(v) == CBOR_FLOAT_0 &&
+	    cbor_is_null(v))
 		return sqlite3_bind_null(st, idx) == SQLITE_OK ? 0 : EIO;
 	switch (f->type) {
 	case F_TEXT:
@@ -291,8 +291,8 @@ apply_field_hlc(sqlite3 *db, int entity, const char *id, uint64_t key,
 		if (h < *hlc || (h == *hlc && self <= *origin))
 			break;
 		if (cborx_decode(sqlite3_column_blob(st, 1),
-			(size_t)sqlite3_column_bytes(st, 1), 16 << 20,
-			&it) != 0)
+		        (size_t)sqlite3_column_bytes(st, 1), 16 << 20,
+		        &it) != 0)
 			continue;
 		if (cbor_isa_map(it) && cborx_map_get(it, key) != NULL) {
 			*hlc = h;
@@ -303,8 +303,9 @@ apply_field_hlc(sqlite3 *db, int entity, const char *id, uint64_t key,
 		cbor_decref(&it);
 	}
 	sqlite3_finalize(st);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 :
-	    apply_sql_err(db, rc, "own changes");
+	return rc == SQLITE_ROW || rc == SQLITE_DONE
+	    ? 0
+	    : apply_sql_err(db, rc, "own changes");
 }
 
 static int
@@ -377,7 +378,8 @@ apply_insert(sqlite3 *db, const struct apply_table *t, const char *id,
 	idx = 3;
 	for (i = 0; i < t->nfields; i++)
 		if ((v = cborx_map_get(body, t->fields[i].key)) != NULL)
-			if ((err = apply_bind(st, idx++, &t->fields[i], v)) != 0)
+			if ((err = apply_bind(st, idx++, &t->fields[i], v)) !=
+			    0)
 				goto out;
 	rc = sqlite3_step(st);
 	if (rc != SQLITE_DONE)
@@ -407,7 +409,7 @@ apply_merge(sqlite3 *db, const struct apply_table *t, const char *id,
 		    t->fields[i].key == REC_K_BY)
 			continue;
 		if ((err = apply_field_hlc(db, t->entity, id, t->fields[i].key,
-			 self, &fh, &fo)) != 0)
+		         self, &fh, &fo)) != 0)
 			return err;
 		if (hlc < fh || (hlc == fh && origin <= fo))
 			continue;
@@ -425,15 +427,15 @@ apply_merge(sqlite3 *db, const struct apply_table *t, const char *id,
 		sqlite3_finalize(st);
 		st = NULL;
 		if (err == 0)
-			err = apply_field_hlc_put(db, t->entity, id,
-			    t->fields[i].key, hlc, origin);
+			err = apply_field_hlc_put(
+			    db, t->entity, id, t->fields[i].key, hlc, origin);
 		if (err != 0)
 			return err;
 		*changed = 1;
 	}
 	if (*changed && hlc > row_hlc) {
-		xasprintf(&sql, "UPDATE %s SET hlc = ?1 WHERE id = ?2",
-		    t->table);
+		xasprintf(
+		    &sql, "UPDATE %s SET hlc = ?1 WHERE id = ?2", t->table);
 		rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
 		free(sql);
 		if (rc != SQLITE_OK)
@@ -495,8 +497,8 @@ apply_one(sqlite3 *db, int entity, const char *id, uint64_t hlc,
 					err = apply_field_hlc_put(db, entity,
 					    id, t->fields[i].key, hlc, origin);
 	} else if (t->mutable_)
-		err = apply_merge(db, t, id, hlc, origin, self, row_hlc, it,
-		    changed);
+		err = apply_merge(
+		    db, t, id, hlc, origin, self, row_hlc, it, changed);
 out:
 	sqlite3_finalize(st);
 	free(sql);
@@ -506,8 +508,7 @@ out:
 
 int
 sync_apply_page(struct store *s, const void *changes_item,
-    const uint8_t *cursor, size_t cursor_len, uint64_t *n,
-    uint64_t *applied)
+    const uint8_t *cursor, size_t cursor_len, uint64_t *n, uint64_t *applied)
 {
 	sqlite3 *db = store_db(s);
 	cbor_item_t *arr = (cbor_item_t *)changes_item, **f;
@@ -525,11 +526,11 @@ sync_apply_page(struct store *s, const void *changes_item,
 	if (sync_state_u64(s, SYNC_K_NODE, &self) != 0)
 		self = 0;
 	if ((err = apply_exec(db,
-		 "CREATE TABLE IF NOT EXISTS sync_field_hlc(entity INTEGER,"
-		 " id TEXT, field INTEGER, hlc INTEGER, origin INTEGER,"
-		 " PRIMARY KEY(entity, id, field));"
-		 "CREATE INDEX IF NOT EXISTS sync_outbox_entity"
-		 " ON outbox(entity_id)")) != 0)
+	         "CREATE TABLE IF NOT EXISTS sync_field_hlc(entity INTEGER,"
+	         " id TEXT, field INTEGER, hlc INTEGER, origin INTEGER,"
+	         " PRIMARY KEY(entity, id, field));"
+	         "CREATE INDEX IF NOT EXISTS sync_outbox_entity"
+	         " ON outbox(entity_id)")) != 0)
 		return err;
 	if ((err = apply_exec(db, "BEGIN IMMEDIATE")) != 0)
 		return err;

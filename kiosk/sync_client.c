@@ -61,8 +61,7 @@ sync_mono_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static void
-sync_cause(char **cause, const char *fmt, ...)
+static void sync_cause(char **cause, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 static void
@@ -132,8 +131,8 @@ sync_next_seq(struct sync_run_ctx *c, uint64_t *out)
 	int err;
 
 	if (c->seq >= c->reserved) {
-		if ((err = sync_state_put_u64(c->s, SYNC_K_SEQ,
-			 c->seq + SYNC_SEQ_BLOCK)) != 0)
+		if ((err = sync_state_put_u64(
+		         c->s, SYNC_K_SEQ, c->seq + SYNC_SEQ_BLOCK)) != 0)
 			return err;
 		c->reserved = c->seq + SYNC_SEQ_BLOCK;
 	}
@@ -150,29 +149,37 @@ sync_refused(struct sync_run_ctx *c, const struct buf *resp)
 
 	switch (code) {
 	case 3:
-		sync_cause(c->cause, "the server did not accept this kiosk's "
+		sync_cause(c->cause,
+		    "the server did not accept this kiosk's "
 		    "signature; enrol it again");
 		return EACCES;
 	case 4:
-		sync_cause(c->cause, "the server does not know this kiosk; "
+		sync_cause(c->cause,
+		    "the server does not know this kiosk; "
 		    "enrol it again");
 		return EACCES;
 	case 5:
-		sync_cause(c->cause, "this kiosk was revoked by an "
+		sync_cause(c->cause,
+		    "this kiosk was revoked by an "
 		    "administrator; syncing has stopped");
 		return EACCES;
 	case 7:
-		sync_cause(c->cause, "the server holds different data for "
+		sync_cause(c->cause,
+		    "the server holds different data for "
 		    "records this kiosk sent; call support");
 		return EEXIST;
 	case 12:
 	case 13:
-		sync_cause(c->cause, "the server is unavailable (HTTP %ld); "
-		    "will retry", st);
+		sync_cause(c->cause,
+		    "the server is unavailable (HTTP %ld); "
+		    "will retry",
+		    st);
 		return EAGAIN;
 	default:
-		sync_cause(c->cause, "the server refused the request (HTTP %ld, "
-		    "code %" PRIu64 ")", st, code);
+		sync_cause(c->cause,
+		    "the server refused the request (HTTP %ld, "
+		    "code %" PRIu64 ")",
+		    st, code);
 		return st >= 500 ? EAGAIN : EPROTO;
 	}
 }
@@ -186,7 +193,8 @@ sync_link_cause(char **cause, int err)
 		sync_cause(cause, "no connection to the server; will retry");
 		break;
 	case ETIMEDOUT:
-		sync_cause(cause, "the link is too slow or stalled; will retry");
+		sync_cause(
+		    cause, "the link is too slow or stalled; will retry");
 		break;
 	case ECONNRESET:
 		sync_cause(cause, "the connection dropped; will retry");
@@ -195,7 +203,8 @@ sync_link_cause(char **cause, int err)
 		sync_cause(cause, "secure connection to the server failed");
 		break;
 	case EBADMSG:
-		sync_cause(cause, "an answer was not signed by this kiosk's "
+		sync_cause(cause,
+		    "an answer was not signed by this kiosk's "
 		    "server; check the network");
 		break;
 	default:
@@ -205,8 +214,8 @@ sync_link_cause(char **cause, int err)
 
 /* POST with a fresh sequence; retries once on a stale sequence. */
 static int
-sync_signed_post(struct sync_run_ctx *c, const char *path,
-    const uint8_t *body, size_t len, struct buf *resp)
+sync_signed_post(struct sync_run_ctx *c, const char *path, const uint8_t *body,
+    size_t len, struct buf *resp)
 {
 	uint64_t seq, detail;
 	int err, tries;
@@ -216,8 +225,8 @@ sync_signed_post(struct sync_run_ctx *c, const char *path,
 			sync_cause(c->cause, "local storage failed");
 			return err;
 		}
-		err = sync_http_post(&c->http, path, body, len, seq,
-		    store_hlc_now(c->s), resp);
+		err = sync_http_post(
+		    &c->http, path, body, len, seq, store_hlc_now(c->s), resp);
 		if (err != 0) {
 			sync_link_cause(c->cause, err);
 			return err;
@@ -226,7 +235,7 @@ sync_signed_post(struct sync_run_ctx *c, const char *path,
 		    sync_err_code(resp, &detail) == 6 && detail != UINT64_MAX) {
 			/* The server saw a later sequence (restored kiosk?). */
 			log_info("request sequence behind the server's; "
-				 "moving past %" PRIu64,
+			         "moving past %" PRIu64,
 			    detail);
 			c->seq = c->reserved = detail;
 			buf_free(resp);
@@ -259,8 +268,8 @@ sync_push(struct sync_run_ctx *c)
 		return err;
 	}
 	while (acked < last) {
-		if ((err = store_outbox_read(c->s, acked, SYNC_MAX_CHANGES, &ch,
-			 &n)) != 0) {
+		if ((err = store_outbox_read(
+		         c->s, acked, SYNC_MAX_CHANGES, &ch, &n)) != 0) {
 			sync_cause(c->cause, "cannot read the outbox");
 			return err;
 		}
@@ -270,7 +279,8 @@ sync_push(struct sync_run_ctx *c)
 		used = 0;
 		for (i = 0, len = 0; i < n; i++) {
 			if (ch[i].seq != acked + 1 + i) {
-				sync_cause(c->cause, "the outbox has a gap "
+				sync_cause(c->cause,
+				    "the outbox has a gap "
 				    "after %" PRIu64 "; run kiosk db check",
 				    acked + i);
 				err = EIO;
@@ -285,8 +295,10 @@ sync_push(struct sync_run_ctx *c)
 		arr = cborx_array(used);
 		for (i = 0; i < used; i++) {
 			if (uuid_parse(ch[i].id, &u) != 0) {
-				sync_cause(c->cause, "outbox record %" PRIu64
-				    " has a malformed id", ch[i].seq);
+				sync_cause(c->cause,
+				    "outbox record %" PRIu64
+				    " has a malformed id",
+				    ch[i].seq);
 				cbor_decref(&m);
 				cbor_decref(&arr);
 				err = EIO;
@@ -319,18 +331,20 @@ sync_push(struct sync_run_ctx *c)
 		body = NULL;
 		if (err != 0) {
 			/* A cut or a stall suggests a smaller batch next. */
-			c->budget = c->budget / 2 < SYNC_MIN_BYTES ?
-			    SYNC_MIN_BYTES : c->budget / 2;
+			c->budget = c->budget / 2 < SYNC_MIN_BYTES
+			    ? SYNC_MIN_BYTES
+			    : c->budget / 2;
 			goto out;
 		}
 		if (c->http.status == 409 &&
-		    sync_err_code(&resp, &detail) == 8 && detail != UINT64_MAX) {
+		    sync_err_code(&resp, &detail) == 8 &&
+		    detail != UINT64_MAX) {
 			log_warnx("server holds only up to %" PRIu64
-				  "; re-sending from there",
+			          "; re-sending from there",
 			    detail);
 			acked = detail;
-			if ((err = sync_state_put_u64(c->s, SYNC_K_ACKED,
-				 acked)) != 0)
+			if ((err = sync_state_put_u64(
+			         c->s, SYNC_K_ACKED, acked)) != 0)
 				goto out;
 			buf_free(&resp);
 			continue;
@@ -352,7 +366,8 @@ sync_push(struct sync_run_ctx *c)
 		}
 		cbor_decref(&it);
 		acked = hw;
-		if ((err = sync_state_put_u64(c->s, SYNC_K_ACKED, acked)) != 0) {
+		if ((err = sync_state_put_u64(c->s, SYNC_K_ACKED, acked)) !=
+		    0) {
 			sync_cause(c->cause, "local storage failed");
 			goto out;
 		}
@@ -401,8 +416,8 @@ sync_pull(struct sync_run_ctx *c)
 	}
 	while (again && pages++ < 100000) {
 		m = cborx_map(2);
-		cborx_map_put(m, 1, cborx_bytes(cursor ? cursor : (uint8_t *)"",
-		    clen));
+		cborx_map_put(
+		    m, 1, cborx_bytes(cursor ? cursor : (uint8_t *)"", clen));
 		cborx_map_put(m, 2, cborx_uint(500));
 		err = cborx_encode(m, &body, &len);
 		cbor_decref(&m);
@@ -415,7 +430,7 @@ sync_pull(struct sync_run_ctx *c)
 			goto out;
 		if (c->http.status == 410 && resyncs++ == 0) {
 			log_info("server feed changed era; pulling again from "
-				 "the start");
+			         "the start");
 			free(cursor);
 			cursor = NULL;
 			clen = 0;
@@ -438,8 +453,8 @@ sync_pull(struct sync_run_ctx *c)
 		free(cursor);
 		cursor = xmemdup(cp, len ? len : 1);
 		clen = len;
-		if ((err = sync_apply_page(c->s, arr, cursor, clen, &n,
-			 &applied)) != 0) {
+		if ((err = sync_apply_page(
+		         c->s, arr, cursor, clen, &n, &applied)) != 0) {
 			sync_cause(c->cause, "storing pulled records failed");
 			goto out;
 		}
@@ -475,7 +490,8 @@ sync_load(struct sync_run_ctx *c)
 	if (sync_state_text(c->s, SYNC_K_URL, &url) != 0 ||
 	    sync_state_u64(c->s, SYNC_K_NODE, &node) != 0 || node == 0) {
 		free(url);
-		sync_cause(c->cause, "this kiosk is not enrolled with a sync "
+		sync_cause(c->cause,
+		    "this kiosk is not enrolled with a sync "
 		    "server (kiosk enroll)");
 		return ENOTCONN;
 	}
@@ -535,8 +551,8 @@ sync_run(struct store *s, struct sync_report *rep, char **cause)
 		sync_state_put_u64(s, SYNC_K_LAST_OK, hlc_wall_ms());
 		sync_state_put_text(s, SYNC_K_LAST_ERR, "");
 	} else {
-		sync_state_put_text(s, SYNC_K_LAST_ERR,
-		    why ? why : strerror(err));
+		sync_state_put_text(
+		    s, SYNC_K_LAST_ERR, why ? why : strerror(err));
 		log_info("sync failed: %s", strerror(err));
 	}
 	if (cause != NULL && err != 0) {
@@ -575,16 +591,17 @@ sync_enroll(struct store *s, const char *url, const char *token,
 	cbor_decref(&m);
 	if (err != 0)
 		goto out;
-	if ((err = sync_http_post(&h, "/v1/enroll", body, len, 0, 0,
-		 &resp)) != 0) {
+	if ((err = sync_http_post(&h, "/v1/enroll", body, len, 0, 0, &resp)) !=
+	    0) {
 		sync_link_cause(cause, err);
 		goto out;
 	}
 	if (h.status != 200) {
-		sync_cause(cause, sync_err_code(&resp, NULL) == 11 ?
-			"the server refused the token (unknown, used or "
-			"expired)" :
-			"the server refused the enrolment");
+		sync_cause(cause,
+		    sync_err_code(&resp, NULL) == 11
+		        ? "the server refused the token (unknown, used or "
+		          "expired)"
+		        : "the server refused the enrolment");
 		err = EACCES;
 		goto out;
 	}
@@ -609,7 +626,7 @@ sync_enroll(struct store *s, const char *url, const char *token,
 	    (err = sync_state_put_u64(s, SYNC_K_SEQ, 0)) != 0 ||
 	    (err = store_state_put(s, SYNC_K_CURSOR, "", 0)) != 0 ||
 	    (ca_pem != NULL &&
-		(err = sync_state_put_text(s, SYNC_K_CA, ca_pem)) != 0) ||
+	        (err = sync_state_put_text(s, SYNC_K_CA, ca_pem)) != 0) ||
 	    (err = sync_state_put_u64(s, SYNC_K_NODE, node)) != 0) {
 		sync_cause(cause, "cannot store the enrolment");
 		goto out;
@@ -641,8 +658,8 @@ sync_status_get(struct store *s, struct sync_status *st)
 	    st->node_id != 0;
 	sync_state_u64(s, SYNC_K_ACKED, &st->acked);
 	sync_state_u64(s, SYNC_K_LAST_OK, &st->last_ok_ms);
-	st->pending = st->outbox_last > st->acked ?
-	    st->outbox_last - st->acked : 0;
+	st->pending =
+	    st->outbox_last > st->acked ? st->outbox_last - st->acked : 0;
 	if (sync_state_text(s, SYNC_K_URL, &t) == 0)
 		str_lcpy(st->url, t, sizeof(st->url));
 	free(t);

@@ -142,11 +142,11 @@ sync_http_verify(struct sync_http *h, uint64_t seq, const struct buf *resp)
 		uint8_t d[CRYPTO_SHA256_LEN];
 		char *hex;
 
-		crypto_sha256(resp->len ? resp->data : (const uint8_t *)"",
-		    resp->len, d);
+		crypto_sha256(
+		    resp->len ? resp->data : (const uint8_t *)"", resp->len, d);
 		hex = hex_encode(d, sizeof(d));
-		xasprintf(&msg, "OUTPOST-RSP-1\n%ld\n%" PRIu64 "\n%" PRIu64
-				"\n%s",
+		xasprintf(&msg,
+		    "OUTPOST-RSP-1\n%ld\n%" PRIu64 "\n%" PRIu64 "\n%s",
 		    h->status, h->node, seq, hex);
 		free(hex);
 	}
@@ -160,16 +160,15 @@ sync_http_verify(struct sync_http *h, uint64_t seq, const struct buf *resp)
 /* Deflate (zlib format, RFC 1950) BODY when it pays; *OUT is the
  * caller's.  Returns 0 when *OUT is set. */
 static int
-sync_http_deflate(const uint8_t *body, size_t len, uint8_t **out,
-    size_t *outlen)
+sync_http_deflate(
+    const uint8_t *body, size_t len, uint8_t **out, size_t *outlen)
 {
 	uLongf n = compressBound((uLong)len);
 
 	if (len < 512 || len > 16 * 1024 * 1024)
 		return EINVAL;
 	*out = xmalloc(n);
-	if (compress2(*out, &n, body, (uLong)len, 6) != Z_OK ||
-	    n + 64 >= len) {
+	if (compress2(*out, &n, body, (uLong)len, 6) != Z_OK || n + 64 >= len) {
 		free(*out);
 		*out = NULL;
 		return EINVAL;
@@ -205,15 +204,16 @@ sync_http_post(struct sync_http *h, const char *path, const uint8_t *body,
 	if (h->node != 0) {
 		crypto_sha256(len ? body : (const uint8_t *)"", len, d);
 		hex = hex_encode(d, sizeof(d));
-		xasprintf(&msg, "OUTPOST-REQ-1\nPOST\n%s\n%" PRIu64
-				"\n%" PRIu64 "\n%" PRIu64 "\n%s",
+		xasprintf(&msg,
+		    "OUTPOST-REQ-1\nPOST\n%s\n%" PRIu64 "\n%" PRIu64
+		    "\n%" PRIu64 "\n%s",
 		    path, h->node, seq, hlc, hex);
 		free(hex);
 		crypto_ed25519_sign(h->priv, msg, strlen(msg), sig);
 		free(msg);
 		hex = hex_encode(sig, sizeof(sig));
-		snprintf(line, sizeof(line), "X-Outpost-Node: %" PRIu64,
-		    h->node);
+		snprintf(
+		    line, sizeof(line), "X-Outpost-Node: %" PRIu64, h->node);
 		hdrs = curl_slist_append(hdrs, line);
 		snprintf(line, sizeof(line), "X-Outpost-Seq: %" PRIu64, seq);
 		hdrs = curl_slist_append(hdrs, line);
@@ -228,13 +228,13 @@ sync_http_post(struct sync_http *h, const char *path, const uint8_t *body,
 	curl_easy_setopt(c, CURLOPT_POST, 1L);
 	if (z != NULL) {
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, (const char *)z);
-		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
-		    (curl_off_t)zlen);
+		curl_easy_setopt(
+		    c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)zlen);
 	} else {
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS,
-		    len ? (const char *)body : "");
-		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
-		    (curl_off_t)len);
+		curl_easy_setopt(
+		    c, CURLOPT_POSTFIELDS, len ? (const char *)body : "");
+		curl_easy_setopt(
+		    c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
 	}
 	curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "deflate");
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);

@@ -49,8 +49,7 @@ uint64_t sync_err_code(const struct buf *resp, uint64_t *detail);
  * §5 and docs/PROTOCOL.md §5.2.
  */
 int sync_apply_page(struct store *, const void *changes_item,
-    const uint8_t *cursor, size_t cursor_len, uint64_t *n,
-    uint64_t *applied);
+    const uint8_t *cursor, size_t cursor_len, uint64_t *n, uint64_t *applied);
 
 /* Sync state helpers: decimal numbers and text in sync_state. */
 int sync_state_u64(struct store *, const char *key, uint64_t *v);

@@ -98,8 +98,7 @@ sync_thread_main(void *arg)
 }
 
 int
-sync_thread_start(const char *dir, const uint8_t key[32],
-    unsigned interval_s)
+sync_thread_start(const char *dir, const uint8_t key[32], unsigned interval_s)
 {
 	int err;
 

@@ -68,7 +68,7 @@ admin_enroll_token(struct sstore *s, int argc, char **argv)
 	}
 	if (role == NULL || region == NULL || facility == NULL ||
 	    (strcmp(role, "clinic") != 0 && strcmp(role, "hub") != 0 &&
-		strcmp(role, "admin") != 0) ||
+	        strcmp(role, "admin") != 0) ||
 	    strlen(region) >= SSTORE_TEXT_MAX ||
 	    strlen(facility) >= SSTORE_TEXT_MAX || region[0] == '\0')
 		return admin_usage();
@@ -105,8 +105,8 @@ admin_revoke(struct sstore *s, int argc, char **argv)
 		return 1;
 	}
 	if (err != 0) {
-		fprintf(stderr, "sync-server: revoke failed: %s\n",
-		    strerror(err));
+		fprintf(
+		    stderr, "sync-server: revoke failed: %s\n", strerror(err));
 		return 1;
 	}
 	printf("node %lld revoked\n", id);
@@ -172,8 +172,8 @@ admin_stats(struct sstore *s, int argc, char **argv)
 		for (i = 0; i < st.nnodes; i++) {
 			const struct snode *n = &st.nodes[i];
 
-			pending = n->outbox_last > n->hw ?
-			    n->outbox_last - n->hw : 0;
+			pending =
+			    n->outbox_last > n->hw ? n->outbox_last - n->hw : 0;
 			printf("%s{\"id\":%" PRIu64 ",\"role\":", i ? "," : "",
 			    n->id);
 			admin_json_str(n->role);
@@ -206,13 +206,14 @@ admin_stats(struct sstore *s, int argc, char **argv)
 		for (i = 0; i < st.nnodes; i++) {
 			const struct snode *n = &st.nodes[i];
 
-			pending = n->outbox_last > n->hw ?
-			    n->outbox_last - n->hw : 0;
+			pending =
+			    n->outbox_last > n->hw ? n->outbox_last - n->hw : 0;
 			admin_age(now, n->last_seen_ms, seen, sizeof(seen));
 			admin_age(now, n->last_push_ms, push, sizeof(push));
 			printf("  node %" PRIu64 " %s %s/%s%s: %" PRIu64
 			       " records, acked to %" PRIu64
-			       ", pending %" PRIu64 ", last seen %s, last push %s\n",
+			       ", pending %" PRIu64
+			       ", last seen %s, last push %s\n",
 			    n->id, n->role, n->region, n->facility,
 			    n->revoked ? " REVOKED" : "", st.node_records[i],
 			    n->hw, pending, seen, push);
@@ -226,8 +227,7 @@ admin_stats(struct sstore *s, int argc, char **argv)
 }
 
 static void
-admin_manifest_line(const struct schange *c, const uint8_t hash[32],
-    void *arg)
+admin_manifest_line(const struct schange *c, const uint8_t hash[32], void *arg)
 {
 	const uint64_t *node = arg;
 	struct uuid u;
@@ -255,8 +255,9 @@ admin_main(const char *data_dir, int argc, char **argv)
 	    strcmp(argv[0], "manifest") != 0)
 		return admin_usage();
 	if ((err = store_sqlite_backend.open(data_dir, &s)) != 0) {
-		fprintf(stderr, "sync-server: cannot open the store in %s: %s\n",
-		    data_dir, strerror(err));
+		fprintf(stderr,
+		    "sync-server: cannot open the store in %s: %s\n", data_dir,
+		    strerror(err));
 		return 1;
 	}
 	if (strcmp(argv[0], "enroll-token") == 0)
@@ -274,11 +275,12 @@ admin_main(const char *data_dir, int argc, char **argv)
 		else {
 			uint64_t n = (uint64_t)node;
 
-			rc = store_sqlite_backend.manifest(s,
-				 admin_manifest_line, &n) == 0 ? 0 : 1;
+			rc = store_sqlite_backend.manifest(
+			         s, admin_manifest_line, &n) == 0
+			    ? 0
+			    : 1;
 		}
-	}
-	else
+	} else
 		rc = admin_stats(s, argc, argv);
 	store_sqlite_backend.close(s);
 	return rc;

@@ -46,8 +46,8 @@ api_blob_hash_file(const char *path, uint8_t out[32])
 
 /* Append CHUNK at OFFSET (== held) and return the new held count. */
 static int
-api_blob_write(struct server *srv, const struct wire_blob *w, uint64_t *held,
-    int *bad)
+api_blob_write(
+    struct server *srv, const struct wire_blob *w, uint64_t *held, int *bad)
 {
 	char *dir = NULL, *part = NULL, *final = NULL, *hex;
 	uint8_t h[32];
@@ -77,7 +77,7 @@ api_blob_write(struct server *srv, const struct wire_blob *w, uint64_t *held,
 	fd = open(part, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
 	if (fd == -1 ||
 	    pwrite(fd, w->chunk, w->chunk_len, (off_t)w->offset) !=
-		(ssize_t)w->chunk_len ||
+	        (ssize_t)w->chunk_len ||
 	    fsync(fd) != 0) {
 		err = errno ? errno : EIO;
 		goto out;
@@ -139,13 +139,13 @@ api_blob_run(struct request *req)
 		return 0;
 	}
 	if (bad == 1) {
-		req_error(req, WERR_BAD_REQUEST, "chunk runs past the total",
-		    -1);
+		req_error(
+		    req, WERR_BAD_REQUEST, "chunk runs past the total", -1);
 		return 0;
 	}
 	if (bad == 2) {
-		req_error(req, WERR_CONFLICT, "content does not match its hash",
-		    -1);
+		req_error(
+		    req, WERR_CONFLICT, "content does not match its hash", -1);
 		return 0;
 	}
 	m = cborx_map(1);

@@ -34,14 +34,14 @@ api_enroll_run(struct request *req)
 	if (w.hlc != 0)
 		server_hlc(srv, w.hlc);
 	crypto_sha256(w.token, strlen(w.token), hash);
-	err = srv->be->enroll(srv->store, hash, w.pub, w.label,
-	    server_now_ms(), &node);
+	err = srv->be->enroll(
+	    srv->store, hash, w.pub, w.label, server_now_ms(), &node);
 	wire_enroll_free(&w);
 	if (err == ENOENT || err == EACCES || err == EEXIST) {
 		log_info("enrolment refused (%s)", strerror(err));
 		req_error(req, WERR_BAD_TOKEN,
-		    err == EEXIST ? "key already enrolled" :
-				    "token unknown, used or expired",
+		    err == EEXIST ? "key already enrolled"
+		                  : "token unknown, used or expired",
 		    -1);
 		return 0;
 	}

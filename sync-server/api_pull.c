@@ -47,11 +47,12 @@ api_pull_run(struct request *req)
 	arr = cborx_array(res.n);
 	for (i = 0; i < res.n; i++) {
 		c = cborx_array(5);
-		cborx_array_push(c, cborx_uint((uint64_t)res.changes[i].entity));
+		cborx_array_push(
+		    c, cborx_uint((uint64_t)res.changes[i].entity));
 		cborx_array_push(c, cborx_bytes(res.changes[i].id, 16));
 		cborx_array_push(c, cborx_uint(res.changes[i].hlc));
-		cborx_array_push(c,
-		    cborx_bytes(res.changes[i].body, res.changes[i].len));
+		cborx_array_push(
+		    c, cborx_bytes(res.changes[i].body, res.changes[i].len));
 		cborx_array_push(c, cborx_uint(res.changes[i].origin));
 		cborx_array_push(arr, c);
 	}

@@ -74,7 +74,7 @@ api_push_run(struct request *req)
 		req->resp_len = res.response_len;
 		req->status = 200;
 		log_debug("node %" PRIu64 ": batch %" PRIu64 "-%" PRIu64
-			  "%s, hw %" PRIu64,
+		          "%s, hw %" PRIu64,
 		    p.node, p.first, p.last, res.replay ? " (replay)" : "",
 		    res.hw);
 		return 0;

@@ -29,16 +29,16 @@ auth_req_message(const char *method, const char *path, uint64_t node,
 
 	crypto_sha256(len ? body : "", len, h);
 	hex = hex_encode(h, sizeof(h));
-	xasprintf(&msg, "OUTPOST-REQ-1\n%s\n%s\n%" PRIu64 "\n%" PRIu64
-			"\n%" PRIu64 "\n%s",
+	xasprintf(&msg,
+	    "OUTPOST-REQ-1\n%s\n%s\n%" PRIu64 "\n%" PRIu64 "\n%" PRIu64 "\n%s",
 	    method, path, node, seq, hlc, hex);
 	free(hex);
 	return msg;
 }
 
 char *
-auth_rsp_message(unsigned status, uint64_t node, uint64_t seq,
-    const void *body, size_t len)
+auth_rsp_message(
+    unsigned status, uint64_t node, uint64_t seq, const void *body, size_t len)
 {
 	uint8_t h[CRYPTO_SHA256_LEN];
 	char *hex, *msg;
@@ -77,13 +77,16 @@ auth_check(struct request *req, int accept_seq, const char *node_s,
 	char *msg;
 	int err;
 
-	if (auth_num(node_s, &node_id) != 0 || auth_num(seq_s, &req->seq) != 0 ||
+	if (auth_num(node_s, &node_id) != 0 ||
+	    auth_num(seq_s, &req->seq) != 0 ||
 	    auth_num(hlc_s, &req->hlc) != 0 || sig_s == NULL ||
 	    strlen(sig_s) != 2 * CRYPTO_SIG_LEN ||
 	    hex_decode(sig_s, sig, sizeof(sig), &siglen) != 0 ||
 	    siglen != CRYPTO_SIG_LEN) {
-		req_error(req, WERR_BAD_SIGNATURE, "missing or malformed "
-		    "authentication headers", -1);
+		req_error(req, WERR_BAD_SIGNATURE,
+		    "missing or malformed "
+		    "authentication headers",
+		    -1);
 		return EACCES;
 	}
 	err = srv->be->node_get(srv->store, node_id, &req->node);
@@ -101,8 +104,8 @@ auth_check(struct request *req, int accept_seq, const char *node_s,
 	free(msg);
 	if (err != 0) {
 		log_info("node %" PRIu64 ": bad signature", node_id);
-		req_error(req, WERR_BAD_SIGNATURE, "signature does not verify",
-		    -1);
+		req_error(
+		    req, WERR_BAD_SIGNATURE, "signature does not verify", -1);
 		return EACCES;
 	}
 	if (req->node.revoked) {
@@ -119,11 +122,11 @@ auth_check(struct request *req, int accept_seq, const char *node_s,
 		} else
 			err = 0;
 	} else
-		err = srv->be->node_touch(srv->store, node_id, req->seq,
-		    server_now_ms(), &last);
+		err = srv->be->node_touch(
+		    srv->store, node_id, req->seq, server_now_ms(), &last);
 	if (err == EALREADY) {
 		log_info("node %" PRIu64 ": stale request %" PRIu64
-			 " (last %" PRIu64 ")",
+		         " (last %" PRIu64 ")",
 		    node_id, req->seq, last);
 		req_error(req, WERR_STALE_REQUEST,
 		    "request sequence already used", (long long)last);
@@ -140,14 +143,13 @@ auth_check(struct request *req, int accept_seq, const char *node_s,
 }
 
 void
-auth_sign_response(struct server *srv, const struct request *req,
-    char out[129])
+auth_sign_response(struct server *srv, const struct request *req, char out[129])
 {
 	uint8_t sig[CRYPTO_SIG_LEN];
 	char *msg, *hex;
 
-	msg = auth_rsp_message(req->status, req->node.id, req->seq, req->resp,
-	    req->resp_len);
+	msg = auth_rsp_message(
+	    req->status, req->node.id, req->seq, req->resp, req->resp_len);
 	if (crypto_ed25519_sign(srv->priv, msg, strlen(msg), sig) != 0)
 		fatalx("ed25519 sign failed");
 	free(msg);

@@ -64,8 +64,8 @@ httpd_inflate(const uint8_t *in, size_t len, struct buf *out)
 			err = EBADMSG;
 			break;
 		}
-		if ((err = buf_append(out, chunk,
-			 sizeof(chunk) - z.avail_out)) != 0)
+		if ((err = buf_append(
+		         out, chunk, sizeof(chunk) - z.avail_out)) != 0)
 			break;
 	} while (rc != Z_STREAM_END && (z.avail_in > 0 || z.avail_out == 0));
 	if (err == 0 && (rc != Z_STREAM_END || z.avail_in != 0))
@@ -96,8 +96,8 @@ httpd_deflate(struct request *req)
 }
 
 static enum MHD_Result
-httpd_send(struct MHD_Connection *conn, struct request *req,
-    const struct route *route)
+httpd_send(
+    struct MHD_Connection *conn, struct request *req, const struct route *route)
 {
 	struct MHD_Response *rsp;
 	enum MHD_Result r;
@@ -112,22 +112,22 @@ httpd_send(struct MHD_Connection *conn, struct request *req,
 	sig[0] = '\0';
 	if (route != NULL && (route->flags & ROUTE_SIGNED) && req->seq != 0)
 		auth_sign_response(req->srv, req, sig);
-	ae = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-	    MHD_HTTP_HEADER_ACCEPT_ENCODING);
+	ae = MHD_lookup_connection_value(
+	    conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING);
 	if (ae != NULL && strstr(ae, "deflate") != NULL)
 		deflated = httpd_deflate(req);
-	rsp = MHD_create_response_from_buffer(req->resp_len, req->resp,
-	    MHD_RESPMEM_MUST_FREE);
+	rsp = MHD_create_response_from_buffer(
+	    req->resp_len, req->resp, MHD_RESPMEM_MUST_FREE);
 	if (rsp == NULL) {
 		free(req->resp);
 		req->resp = NULL;
 		return MHD_NO;
 	}
-	MHD_add_response_header(rsp, MHD_HTTP_HEADER_CONTENT_TYPE,
-	    "application/cbor");
+	MHD_add_response_header(
+	    rsp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/cbor");
 	if (deflated)
-		MHD_add_response_header(rsp, MHD_HTTP_HEADER_CONTENT_ENCODING,
-		    "deflate");
+		MHD_add_response_header(
+		    rsp, MHD_HTTP_HEADER_CONTENT_ENCODING, "deflate");
 	if (sig[0] != '\0')
 		MHD_add_response_header(rsp, "X-Outpost-Sig", sig);
 	r = MHD_queue_response(conn, req->status, rsp);
@@ -140,8 +140,8 @@ httpd_send(struct MHD_Connection *conn, struct request *req,
 }
 
 static enum MHD_Result
-httpd_early(struct MHD_Connection *conn, struct server *srv,
-    const char *method, const char *url, enum wire_err code, const char *msg)
+httpd_early(struct MHD_Connection *conn, struct server *srv, const char *method,
+    const char *url, enum wire_err code, const char *msg)
 {
 	struct request req;
 	enum MHD_Result r;
@@ -177,11 +177,11 @@ httpd_access(void *cls, struct MHD_Connection *conn, const char *url,
 		if (strcmp(route->method, method) != 0)
 			return httpd_early(conn, srv, method, url, WERR_METHOD,
 			    "method not allowed");
-		cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-		    MHD_HTTP_HEADER_CONTENT_LENGTH);
+		cl = MHD_lookup_connection_value(
+		    conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 		if (cl != NULL &&
 		    (str_to_ll(cl, 0, INT64_MAX, &clen) != 0 ||
-			(unsigned long long)clen > route->max_body))
+		        (unsigned long long)clen > route->max_body))
 			return httpd_early(conn, srv, method, url,
 			    WERR_TOO_LARGE, "body too large");
 		h = xcalloc(1, sizeof(*h));
@@ -207,18 +207,18 @@ httpd_access(void *cls, struct MHD_Connection *conn, const char *url,
 		req_error(&req, WERR_TOO_LARGE, "body too large", -1);
 		return httpd_send(conn, &req, NULL);
 	}
-	ce = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-	    MHD_HTTP_HEADER_CONTENT_ENCODING);
+	ce = MHD_lookup_connection_value(
+	    conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_ENCODING);
 	if (ce != NULL && strcmp(ce, "identity") != 0) {
 		buf_init(&h->plain, h->route->max_body);
-		err = strcmp(ce, "deflate") == 0 ?
-		    httpd_inflate(req.body, req.len, &h->plain) :
-		    EBADMSG;
+		err = strcmp(ce, "deflate") == 0
+		    ? httpd_inflate(req.body, req.len, &h->plain)
+		    : EBADMSG;
 		if (err != 0) {
-			req_error(&req, err == EMSGSIZE ? WERR_TOO_LARGE :
-							  WERR_BAD_REQUEST,
-			    err == EMSGSIZE ? "body too large" :
-					      "bad content encoding",
+			req_error(&req,
+			    err == EMSGSIZE ? WERR_TOO_LARGE : WERR_BAD_REQUEST,
+			    err == EMSGSIZE ? "body too large"
+			                    : "bad content encoding",
 			    -1);
 			return httpd_send(conn, &req, NULL);
 		}
@@ -227,14 +227,14 @@ httpd_access(void *cls, struct MHD_Connection *conn, const char *url,
 	}
 	if (h->route->flags & ROUTE_SIGNED) {
 		err = auth_check(&req, !(h->route->flags & ROUTE_SEQ_IN_STORE),
-		    MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-			"X-Outpost-Node"),
-		    MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-			"X-Outpost-Seq"),
-		    MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-			"X-Outpost-HLC"),
-		    MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-			"X-Outpost-Sig"));
+		    MHD_lookup_connection_value(
+		        conn, MHD_HEADER_KIND, "X-Outpost-Node"),
+		    MHD_lookup_connection_value(
+		        conn, MHD_HEADER_KIND, "X-Outpost-Seq"),
+		    MHD_lookup_connection_value(
+		        conn, MHD_HEADER_KIND, "X-Outpost-HLC"),
+		    MHD_lookup_connection_value(
+		        conn, MHD_HEADER_KIND, "X-Outpost-Sig"));
 		if (err != 0)
 			return httpd_send(conn, &req, h->route);
 	}
@@ -337,27 +337,27 @@ httpd_start(struct server *srv, const struct server_config *cfg)
 			return err;
 		}
 		flags |= MHD_USE_TLS;
-		srv->httpd = MHD_start_daemon(flags, 0, NULL, NULL,
-		    httpd_access, srv, MHD_OPTION_SOCK_ADDR, &sa,
-		    MHD_OPTION_THREAD_POOL_SIZE, cfg->threads,
-		    MHD_OPTION_CONNECTION_LIMIT, cfg->max_conns,
-		    MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->max_per_ip,
-		    MHD_OPTION_CONNECTION_TIMEOUT, cfg->timeout_s,
-		    MHD_OPTION_NOTIFY_COMPLETED, httpd_completed, srv,
-		    MHD_OPTION_HTTPS_MEM_CERT, httpd_tls_cert,
-		    MHD_OPTION_HTTPS_MEM_KEY, httpd_tls_key,
-		    MHD_OPTION_HTTPS_PRIORITIES,
-		    "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2",
-		    MHD_OPTION_END);
+		srv->httpd =
+		    MHD_start_daemon(flags, 0, NULL, NULL, httpd_access, srv,
+		        MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_THREAD_POOL_SIZE,
+		        cfg->threads, MHD_OPTION_CONNECTION_LIMIT,
+		        cfg->max_conns, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+		        cfg->max_per_ip, MHD_OPTION_CONNECTION_TIMEOUT,
+		        cfg->timeout_s, MHD_OPTION_NOTIFY_COMPLETED,
+		        httpd_completed, srv, MHD_OPTION_HTTPS_MEM_CERT,
+		        httpd_tls_cert, MHD_OPTION_HTTPS_MEM_KEY, httpd_tls_key,
+		        MHD_OPTION_HTTPS_PRIORITIES,
+		        "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2",
+		        MHD_OPTION_END);
 	} else
-		srv->httpd = MHD_start_daemon(flags, 0, NULL, NULL,
-		    httpd_access, srv, MHD_OPTION_SOCK_ADDR, &sa,
-		    MHD_OPTION_THREAD_POOL_SIZE, cfg->threads,
-		    MHD_OPTION_CONNECTION_LIMIT, cfg->max_conns,
-		    MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->max_per_ip,
-		    MHD_OPTION_CONNECTION_TIMEOUT, cfg->timeout_s,
-		    MHD_OPTION_NOTIFY_COMPLETED, httpd_completed, srv,
-		    MHD_OPTION_END);
+		srv->httpd =
+		    MHD_start_daemon(flags, 0, NULL, NULL, httpd_access, srv,
+		        MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_THREAD_POOL_SIZE,
+		        cfg->threads, MHD_OPTION_CONNECTION_LIMIT,
+		        cfg->max_conns, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+		        cfg->max_per_ip, MHD_OPTION_CONNECTION_TIMEOUT,
+		        cfg->timeout_s, MHD_OPTION_NOTIFY_COMPLETED,
+		        httpd_completed, srv, MHD_OPTION_END);
 	if (srv->httpd == NULL) {
 		log_warnx("cannot start the HTTP daemon on %s", cfg->listen);
 		return EADDRINUSE;

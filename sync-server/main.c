@@ -87,8 +87,8 @@ main(int argc, char **argv)
 			if (cfg.data_dir == NULL)
 				return usage();
 			log_init(NULL, LOG_LEVEL_WARN);
-			return admin_main(cfg.data_dir, argc - i - 1,
-			    argv + i + 1);
+			return admin_main(
+			    cfg.data_dir, argc - i - 1, argv + i + 1);
 		}
 		if (strcmp(a, "-v") == 0) {
 			verbose = 1;
@@ -124,12 +124,13 @@ main(int argc, char **argv)
 		} else
 			return usage();
 	}
-	if (cfg.data_dir == NULL || (cfg.tls_cert == NULL) != (cfg.tls_key == NULL))
+	if (cfg.data_dir == NULL ||
+	    (cfg.tls_cert == NULL) != (cfg.tls_key == NULL))
 		return usage();
-	if ((err = log_init(log_file,
-		 verbose ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO)) != 0) {
-		fprintf(stderr, "sync-server: %s: %s\n", log_file,
-		    strerror(err));
+	if ((err = log_init(
+	         log_file, verbose ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO)) != 0) {
+		fprintf(
+		    stderr, "sync-server: %s: %s\n", log_file, strerror(err));
 		return 1;
 	}
 	signal(SIGPIPE, SIG_IGN);

@@ -178,8 +178,8 @@ wire_err_status(enum wire_err code)
 }
 
 void
-req_error(struct request *req, enum wire_err code, const char *msg,
-    long long detail)
+req_error(
+    struct request *req, enum wire_err code, const char *msg, long long detail)
 {
 	cbor_item_t *m = cborx_map(3);
 

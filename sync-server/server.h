@@ -102,8 +102,8 @@ void httpd_stop(struct server *);
 /* Set a 200 reply: encodes ITEM (and releases it). */
 void req_reply(struct request *, cbor_item_t *item);
 /* Set an error reply (docs/PROTOCOL.md §2); DETAIL < 0 leaves it out. */
-void req_error(struct request *, enum wire_err code, const char *msg,
-    long long detail);
+void req_error(
+    struct request *, enum wire_err code, const char *msg, long long detail);
 unsigned wire_err_status(enum wire_err code);
 
 /*
@@ -112,8 +112,8 @@ unsigned wire_err_status(enum wire_err code);
  */
 char *auth_req_message(const char *method, const char *path, uint64_t node,
     uint64_t seq, uint64_t hlc, const void *body, size_t len);
-char *auth_rsp_message(unsigned status, uint64_t node, uint64_t seq,
-    const void *body, size_t len);
+char *auth_rsp_message(
+    unsigned status, uint64_t node, uint64_t seq, const void *body, size_t len);
 /*
  * Check the four X-Outpost-* header values of REQ (any may be NULL) and,
  * when ACCEPT_SEQ is set, accept the request sequence (otherwise the
@@ -123,8 +123,7 @@ char *auth_rsp_message(unsigned status, uint64_t node, uint64_t seq,
 int auth_check(struct request *, int accept_seq, const char *node,
     const char *seq, const char *hlc, const char *sig);
 /* Hex signature of the response (129 bytes with the NUL). */
-void auth_sign_response(struct server *, const struct request *,
-    char out[129]);
+void auth_sign_response(struct server *, const struct request *, char out[129]);
 
 /* Admin command line (admin.c): `sync-server admin ...`. */
 int admin_main(const char *data_dir, int argc, char **argv);

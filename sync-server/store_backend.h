@@ -137,8 +137,8 @@ struct store_backend {
 	/* Idempotent ingest of one batch (docs/PROTOCOL.md §4).  EEXIST
 	 * conflict, ERANGE gap (res->hw set), EALREADY stale request
 	 * sequence (res->last_seq set). */
-	int (*push)(struct sstore *, const struct spush *,
-	    struct spush_result *res);
+	int (*push)(
+	    struct sstore *, const struct spush *, struct spush_result *res);
 	/* Up to MAX changes for NODE's scope after CURSOR (empty: start). */
 	int (*pull)(struct sstore *, const struct snode *node,
 	    const uint8_t *cursor, size_t cursor_len, size_t max,
@@ -152,10 +152,10 @@ struct store_backend {
 	    void (*cb)(const struct schange *, const uint8_t hash[32], void *),
 	    void *arg);
 	/* Key/value metadata (server keys, feed era). */
-	int (*meta_get)(struct sstore *, const char *key, uint8_t **val,
-	    size_t *len);
-	int (*meta_put)(struct sstore *, const char *key, const void *val,
-	    size_t len);
+	int (*meta_get)(
+	    struct sstore *, const char *key, uint8_t **val, size_t *len);
+	int (*meta_put)(
+	    struct sstore *, const char *key, const void *val, size_t len);
 };
 
 extern const struct store_backend store_sqlite_backend;

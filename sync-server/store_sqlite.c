@@ -129,8 +129,8 @@ sq_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st)
 {
 	int rc;
 
-	rc = sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, st,
-	    NULL);
+	rc = sqlite3_prepare_v3(
+	    db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL);
 	if (rc != SQLITE_OK)
 		return sq_err(db, rc, "prepare");
 	return 0;
@@ -142,8 +142,8 @@ sq_open_conn(const char *path, int readonly, sqlite3 **out)
 	sqlite3 *db = NULL;
 	int rc, flags, err;
 
-	flags = readonly ? SQLITE_OPEN_READONLY :
-			   SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+	flags = readonly ? SQLITE_OPEN_READONLY
+	                 : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
 	flags |= SQLITE_OPEN_NOMUTEX;
 	if ((rc = sqlite3_open_v2(path, &db, flags, NULL)) != SQLITE_OK) {
 		err = db ? sq_err(db, rc, "open") : ENOMEM;
@@ -152,8 +152,9 @@ sq_open_conn(const char *path, int readonly, sqlite3 **out)
 	}
 	sqlite3_busy_timeout(db, 10000);
 	if (!readonly &&
-	    (err = sq_exec(db, "PRAGMA journal_mode=WAL;"
-			       "PRAGMA synchronous=FULL;")) != 0) {
+	    (err = sq_exec(db,
+	         "PRAGMA journal_mode=WAL;"
+	         "PRAGMA synchronous=FULL;")) != 0) {
 		sqlite3_close(db);
 		return err;
 	}
@@ -192,8 +193,8 @@ sq_node_row(sqlite3_stmt *st, struct snode *n)
 	n->outbox_last = (uint64_t)sqlite3_column_int64(st, 12);
 }
 
-#define SQ_NODE_COLS                                                          \
-	"id, pub, role, region, facility, label, revoked, req_seq, hw,"       \
+#define SQ_NODE_COLS                                                           \
+	"id, pub, role, region, facility, label, revoked, req_seq, hw,"        \
 	" enrolled_ms, last_seen_ms, last_push_ms, outbox_last"
 
 static int sq_meta_get(struct sstore *, const char *, uint8_t **, size_t *);
@@ -223,21 +224,21 @@ sq_open(const char *dir, struct sstore **out)
 	if ((err = sq_exec(s->w, sq_schema)) != 0)
 		goto out;
 	if ((err = sq_prepare(s->w,
-		 "SELECT entity, id, hlc, hash FROM changes"
-		 " WHERE node = ? AND seq = ?",
-		 &s->st_dup)) != 0 ||
+	         "SELECT entity, id, hlc, hash FROM changes"
+	         " WHERE node = ? AND seq = ?",
+	         &s->st_dup)) != 0 ||
 	    (err = sq_prepare(s->w,
-		 "INSERT INTO changes(region, node, seq, entity, id, hlc,"
-		 " hash, body) VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
-		 &s->st_ins)) != 0 ||
+	         "INSERT INTO changes(region, node, seq, entity, id, hlc,"
+	         " hash, body) VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
+	         &s->st_ins)) != 0 ||
 	    (err = sq_prepare(s->w,
-		 "SELECT hash, response FROM batches"
-		 " WHERE node = ? AND first = ? AND last = ?",
-		 &s->st_batch_get)) != 0 ||
+	         "SELECT hash, response FROM batches"
+	         " WHERE node = ? AND first = ? AND last = ?",
+	         &s->st_batch_get)) != 0 ||
 	    (err = sq_prepare(s->w,
-		 "INSERT INTO batches(node, first, last, hash, response,"
-		 " received_ms) VALUES(?, ?, ?, ?, ?, ?)",
-		 &s->st_batch_put)) != 0)
+	         "INSERT INTO batches(node, first, last, hash, response,"
+	         " received_ms) VALUES(?, ?, ?, ?, ?, ?)",
+	         &s->st_batch_put)) != 0)
 		goto out;
 	/* The feed era: fixed when the database is created. */
 	err = sq_meta_get(s, "era", &v, &len);
@@ -343,8 +344,8 @@ sq_meta_put(struct sstore *s, const char *key, const void *val, size_t len)
 	int rc, err;
 
 	pthread_mutex_lock(&s->wmu);
-	if ((err = sq_prepare(s->w,
-		 "INSERT OR REPLACE INTO meta(k, v) VALUES(?, ?)", &st)))
+	if ((err = sq_prepare(
+	         s->w, "INSERT OR REPLACE INTO meta(k, v) VALUES(?, ?)", &st)))
 		goto out;
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 2, len ? val : "", (int)len, SQLITE_STATIC);
@@ -364,9 +365,9 @@ sq_token_add(struct sstore *s, const struct stoken *t)
 
 	pthread_mutex_lock(&s->wmu);
 	if ((err = sq_prepare(s->w,
-		 "INSERT INTO tokens(hash, role, region, facility, expires_ms)"
-		 " VALUES(?, ?, ?, ?, ?)",
-		 &st)))
+	         "INSERT INTO tokens(hash, role, region, facility, expires_ms)"
+	         " VALUES(?, ?, ?, ?, ?)",
+	         &st)))
 		goto out;
 	sqlite3_bind_blob(st, 1, t->hash, 32, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, t->role, -1, SQLITE_STATIC);
@@ -387,8 +388,8 @@ sq_node_get_conn(sqlite3 *db, uint64_t id, struct snode *out)
 	sqlite3_stmt *st = NULL;
 	int rc, err;
 
-	if ((err = sq_prepare(db,
-		 "SELECT " SQ_NODE_COLS " FROM nodes WHERE id = ?", &st)))
+	if ((err = sq_prepare(
+	         db, "SELECT " SQ_NODE_COLS " FROM nodes WHERE id = ?", &st)))
 		return err;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
 	rc = sqlite3_step(st);
@@ -417,9 +418,9 @@ sq_enroll(struct sstore *s, const uint8_t hash[32], const uint8_t pub[32],
 		goto out;
 	began = 1;
 	if ((err = sq_prepare(s->w,
-		 "SELECT role, region, facility, expires_ms, used_ms"
-		 " FROM tokens WHERE hash = ?",
-		 &st)))
+	         "SELECT role, region, facility, expires_ms, used_ms"
+	         " FROM tokens WHERE hash = ?",
+	         &st)))
 		goto out;
 	sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
 	rc = sqlite3_step(st);
@@ -442,9 +443,9 @@ sq_enroll(struct sstore *s, const uint8_t hash[32], const uint8_t pub[32],
 	sqlite3_finalize(st);
 	st = NULL;
 	if ((err = sq_prepare(s->w,
-		 "INSERT INTO nodes(pub, role, region, facility, label,"
-		 " enrolled_ms) VALUES(?, ?, ?, ?, ?, ?)",
-		 &st)))
+	         "INSERT INTO nodes(pub, role, region, facility, label,"
+	         " enrolled_ms) VALUES(?, ?, ?, ?, ?, ?)",
+	         &st)))
 		goto out;
 	sqlite3_bind_blob(st, 1, pub, 32, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, role, -1, SQLITE_STATIC);
@@ -465,7 +466,8 @@ sq_enroll(struct sstore *s, const uint8_t hash[32], const uint8_t pub[32],
 	sqlite3_finalize(st);
 	st = NULL;
 	if ((err = sq_prepare(s->w,
-		 "UPDATE tokens SET used_ms = ?, node = ? WHERE hash = ?", &st)))
+	         "UPDATE tokens SET used_ms = ?, node = ? WHERE hash = ?",
+	         &st)))
 		goto out;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)now_ms);
 	sqlite3_bind_int64(st, 2, id);
@@ -498,8 +500,8 @@ sq_node_get(struct sstore *s, uint64_t id, struct snode *out)
 }
 
 static int
-sq_update(struct sstore *s, const char *sql, uint64_t a, uint64_t b,
-    uint64_t c, int *changed)
+sq_update(struct sstore *s, const char *sql, uint64_t a, uint64_t b, uint64_t c,
+    int *changed)
 {
 	sqlite3_stmt *st = NULL;
 	int rc, err;
@@ -524,8 +526,8 @@ sq_node_revoke(struct sstore *s, uint64_t id)
 	int err, changed = 0;
 
 	pthread_mutex_lock(&s->wmu);
-	err = sq_update(s, "UPDATE nodes SET revoked = ? WHERE id = ?", 1, id,
-	    0, &changed);
+	err = sq_update(
+	    s, "UPDATE nodes SET revoked = ? WHERE id = ?", 1, id, 0, &changed);
 	pthread_mutex_unlock(&s->wmu);
 	if (err == 0 && changed == 0)
 		err = ENOENT;
@@ -665,8 +667,7 @@ sq_change_hash(const struct schange *c, uint8_t out[32])
 
 /* Inside the push transaction: is stored (node, seq) the same change? */
 static int
-sq_push_dup(struct sstore *s, uint64_t node, const struct schange *c,
-    int *same)
+sq_push_dup(struct sstore *s, uint64_t node, const struct schange *c, int *same)
 {
 	sqlite3_stmt *st = s->st_dup;
 	uint8_t h[32];
@@ -763,8 +764,8 @@ sq_push_job(struct sstore *s, void *arg)
 			err = 0;
 			res->replay = 1;
 			res->response_len = (size_t)sqlite3_column_bytes(st, 1);
-			res->response = xmemdup(res->response_len ?
-				sqlite3_column_blob(st, 1) : "",
+			res->response = xmemdup(
+			    res->response_len ? sqlite3_column_blob(st, 1) : "",
 			    res->response_len);
 		}
 		sqlite3_reset(st);
@@ -801,17 +802,17 @@ sq_push_job(struct sstore *s, void *arg)
 	if (p->last > hw)
 		hw = p->last;
 	if ((err = sq_update(s,
-		 "UPDATE nodes SET hw = ?1, last_push_ms = ?3 WHERE id = ?2",
-		 hw, p->node, p->now_ms, NULL)) != 0 ||
+	         "UPDATE nodes SET hw = ?1, last_push_ms = ?3 WHERE id = ?2",
+	         hw, p->node, p->now_ms, NULL)) != 0 ||
 	    (err = sq_update(s,
-		 "UPDATE nodes SET outbox_last = ?1 WHERE id = ?2"
-		 " AND outbox_last < ?1",
-		 p->outbox_last > INT64_MAX ? 0 : p->outbox_last, p->node, 0,
-		 NULL)) != 0)
+	         "UPDATE nodes SET outbox_last = ?1 WHERE id = ?2"
+	         " AND outbox_last < ?1",
+	         p->outbox_last > INT64_MAX ? 0 : p->outbox_last, p->node, 0,
+	         NULL)) != 0)
 		return err;
 	/* 5. Store the key with its response; the group commits it. */
-	if ((err = p->encode_cb(p, hw, accepted, dups, &resp, &resp_len,
-		 p->arg)) != 0)
+	if ((err = p->encode_cb(
+	         p, hw, accepted, dups, &resp, &resp_len, p->arg)) != 0)
 		return err;
 	st = s->st_batch_put;
 	sqlite3_reset(st);
@@ -861,8 +862,7 @@ sq_push(struct sstore *s, const struct spush *p, struct spush_result *res)
 }
 
 static int
-sq_cursor_decode(struct sstore *s, const uint8_t *c, size_t len,
-    uint64_t *pos)
+sq_cursor_decode(struct sstore *s, const uint8_t *c, size_t len, uint64_t *pos)
 {
 	cbor_item_t *it = NULL;
 	uint64_t era;
@@ -915,10 +915,10 @@ sq_pull(struct sstore *s, const struct snode *node, const uint8_t *cursor,
 		max = 1;
 	r = sq_reader_get(s);
 	if ((err = sq_prepare(r->db,
-		 "SELECT pos, entity, id, hlc, body, node FROM changes"
-		 " WHERE region = ? AND pos > ? AND node <> ?"
-		 " ORDER BY pos LIMIT ?",
-		 &st)))
+	         "SELECT pos, entity, id, hlc, body, node FROM changes"
+	         " WHERE region = ? AND pos > ? AND node <> ?"
+	         " ORDER BY pos LIMIT ?",
+	         &st)))
 		goto out;
 	sqlite3_bind_text(st, 1, node->region, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)pos);
@@ -927,8 +927,8 @@ sq_pull(struct sstore *s, const struct snode *node, const uint8_t *cursor,
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (res->n == cap) {
 			cap = cap ? cap * 2 : 64;
-			res->changes = xreallocarray(res->changes, cap,
-			    sizeof(*res->changes));
+			res->changes = xreallocarray(
+			    res->changes, cap, sizeof(*res->changes));
 		}
 		c = &res->changes[res->n++];
 		memset(c, 0, sizeof(*c));
@@ -938,8 +938,8 @@ sq_pull(struct sstore *s, const struct snode *node, const uint8_t *cursor,
 			memcpy(c->id, sqlite3_column_blob(st, 2), 16);
 		c->hlc = (uint64_t)sqlite3_column_int64(st, 3);
 		c->len = (size_t)sqlite3_column_bytes(st, 4);
-		c->body = xmemdup(c->len ? sqlite3_column_blob(st, 4) : "",
-		    c->len);
+		c->body =
+		    xmemdup(c->len ? sqlite3_column_blob(st, 4) : "", c->len);
 		c->origin = (uint64_t)sqlite3_column_int64(st, 5);
 		c->seq = pos;
 		bytes += c->len;
@@ -961,17 +961,17 @@ out:
 }
 
 static int
-sq_alert(struct sstore *s, uint64_t node, const char *kind,
-    const char *detail, uint64_t now_ms)
+sq_alert(struct sstore *s, uint64_t node, const char *kind, const char *detail,
+    uint64_t now_ms)
 {
 	sqlite3_stmt *st = NULL;
 	int rc, err;
 
 	pthread_mutex_lock(&s->wmu);
 	if ((err = sq_prepare(s->w,
-		 "INSERT INTO alerts(node, kind, detail, at_ms)"
-		 " VALUES(?, ?, ?, ?)",
-		 &st)))
+	         "INSERT INTO alerts(node, kind, detail, at_ms)"
+	         " VALUES(?, ?, ?, ?)",
+	         &st)))
 		goto out;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)node);
 	sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
@@ -1014,13 +1014,13 @@ sq_stats(struct sstore *s, struct sstats *out)
 	if ((err = sq_exec(r->db, "BEGIN")) != 0)
 		goto out;
 	if ((err = sq_prepare(r->db,
-		 "SELECT entity, count(*) FROM changes GROUP BY entity"
-		 " ORDER BY entity",
-		 &st)))
+	         "SELECT entity, count(*) FROM changes GROUP BY entity"
+	         " ORDER BY entity",
+	         &st)))
 		goto out;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		out->entities = xreallocarray(out->entities,
-		    out->nentities + 1, sizeof(*out->entities));
+		out->entities = xreallocarray(
+		    out->entities, out->nentities + 1, sizeof(*out->entities));
 		out->entities[out->nentities].entity =
 		    sqlite3_column_int(st, 0);
 		out->entities[out->nentities++].records =
@@ -1033,18 +1033,18 @@ sq_stats(struct sstore *s, struct sstats *out)
 	sqlite3_finalize(st);
 	st = NULL;
 	if ((err = sq_prepare(r->db,
-		 "SELECT " SQ_NODE_COLS ", (SELECT count(*) FROM changes c"
-		 " WHERE c.node = nodes.id) FROM nodes"
-		 " ORDER BY id",
-		 &st)))
+	         "SELECT " SQ_NODE_COLS ", (SELECT count(*) FROM changes c"
+	         " WHERE c.node = nodes.id) FROM nodes"
+	         " ORDER BY id",
+	         &st)))
 		goto out;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (out->nnodes == cap) {
 			cap = cap ? cap * 2 : 16;
-			out->nodes = xreallocarray(out->nodes, cap,
-			    sizeof(*out->nodes));
-			out->node_records = xreallocarray(out->node_records,
-			    cap, sizeof(*out->node_records));
+			out->nodes =
+			    xreallocarray(out->nodes, cap, sizeof(*out->nodes));
+			out->node_records = xreallocarray(
+			    out->node_records, cap, sizeof(*out->node_records));
 		}
 		sq_node_row(st, &out->nodes[out->nnodes]);
 		out->node_records[out->nnodes++] =
@@ -1054,13 +1054,13 @@ sq_stats(struct sstore *s, struct sstats *out)
 		err = sq_err(r->db, rc, "stats");
 		goto out;
 	}
-	if ((err = sq_count(r->db, "SELECT count(*) FROM batches",
-		 &out->batches)) != 0 ||
-	    (err = sq_count(r->db, "SELECT count(*) FROM alerts",
-		 &out->alerts)) != 0 ||
+	if ((err = sq_count(
+	         r->db, "SELECT count(*) FROM batches", &out->batches)) != 0 ||
+	    (err = sq_count(
+	         r->db, "SELECT count(*) FROM alerts", &out->alerts)) != 0 ||
 	    (err = sq_count(r->db,
-		 "SELECT count(*) FROM tokens WHERE used_ms IS NULL",
-		 &out->open_tokens)) != 0)
+	         "SELECT count(*) FROM tokens WHERE used_ms IS NULL",
+	         &out->open_tokens)) != 0)
 		goto out;
 out:
 	sqlite3_finalize(st);
@@ -1082,9 +1082,9 @@ sq_manifest(struct sstore *s,
 	int rc, err;
 
 	if ((err = sq_prepare(r->db,
-		 "SELECT node, seq, entity, id, hlc, hash FROM changes"
-		 " ORDER BY pos",
-		 &st)))
+	         "SELECT node, seq, entity, id, hlc, hash FROM changes"
+	         " ORDER BY pos",
+	         &st)))
 		goto out;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		memset(&c, 0, sizeof(c));

@@ -47,7 +47,7 @@ wire_body_check(const struct schange *c)
 		goto out;
 	if ((idv = cborx_map_get(it, REC_K_ID)) != NULL &&
 	    (cborx_get_bytes(idv, 16, &p, &len) != 0 || len != 16 ||
-		memcmp(p, c->id, 16) != 0))
+	        memcmp(p, c->id, 16) != 0))
 		goto out;
 	err = 0;
 out:
@@ -74,11 +74,10 @@ wire_push_decode(const uint8_t *buf, size_t len, struct wire_push *w)
 		goto out;
 	if ((v = cborx_map_get(w->root, 4)) != NULL &&
 	    (cborx_get_uint(v, &w->outbox_last) != 0 ||
-		w->outbox_last > INT64_MAX))
+	        w->outbox_last > INT64_MAX))
 		goto out;
 	arr = cborx_map_get(w->root, 3);
-	if (arr == NULL || !cbor_isa_array(arr) ||
-	    !cbor_array_is_definite(arr))
+	if (arr == NULL || !cbor_isa_array(arr) || !cbor_array_is_definite(arr))
 		goto out;
 	n = cbor_array_size(arr);
 	if (n > WIRE_PUSH_MAX_CHANGES) {
@@ -98,12 +97,12 @@ wire_push_decode(const uint8_t *buf, size_t len, struct wire_push *w)
 			goto out;
 		f = cbor_array_handle(items[i]);
 		if (cborx_get_uint(f[0], &c->seq) != 0 ||
-		    c->seq != w->first + i ||
-		    cborx_get_uint(f[1], &ent) != 0 || ent < 1 ||
-		    ent > REC_ENTITY_MAX ||
+		    c->seq != w->first + i || cborx_get_uint(f[1], &ent) != 0 ||
+		    ent < 1 || ent > REC_ENTITY_MAX ||
 		    cborx_get_bytes(f[2], 16, &p, &plen) != 0 || plen != 16 ||
 		    cborx_get_uint(f[3], &c->hlc) != 0 || c->hlc > INT64_MAX ||
-		    cborx_get_bytes(f[4], WIRE_BODY_MAX, &c->body, &c->len) != 0)
+		    cborx_get_bytes(f[4], WIRE_BODY_MAX, &c->body, &c->len) !=
+		        0)
 			goto out;
 		c->entity = (int)ent;
 		memcpy(c->id, p, 16);
@@ -174,8 +173,7 @@ wire_enroll_decode(const uint8_t *buf, size_t len, struct wire_enroll *w)
 		return err;
 	err = EBADMSG;
 	if (cborx_map_text(w->root, 1, WIRE_TOKEN_MAX, &w->token) != 0 ||
-	    cborx_map_bytes(w->root, 2, 32, &w->pub, &plen) != 0 ||
-	    plen != 32)
+	    cborx_map_bytes(w->root, 2, 32, &w->pub, &plen) != 0 || plen != 32)
 		goto out;
 	if ((v = cborx_map_get(w->root, 3)) != NULL &&
 	    cborx_get_text(v, WIRE_LABEL_MAX, &w->label) != 0)
@@ -216,8 +214,8 @@ wire_blob_decode(const uint8_t *buf, size_t len, struct wire_blob *w)
 	if (cborx_map_bytes(w->root, 1, 32, &w->hash, &hlen) != 0 ||
 	    hlen != 32 || cborx_map_uint(w->root, 2, &w->total) != 0 ||
 	    cborx_map_uint(w->root, 3, &w->offset) != 0 ||
-	    cborx_map_bytes(w->root, 4, 256 * 1024, &w->chunk,
-		&w->chunk_len) != 0 ||
+	    cborx_map_bytes(w->root, 4, 256 * 1024, &w->chunk, &w->chunk_len) !=
+	        0 ||
 	    w->offset > w->total)
 		goto out;
 	err = 0;

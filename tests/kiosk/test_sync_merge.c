@@ -166,8 +166,8 @@ run(struct store *s)
 }
 
 static int
-set_field(struct store *s, const char *id, const char *phone,
-    const char *village)
+set_field(
+    struct store *s, const char *id, const char *phone, const char *village)
 {
 	struct store_patient p;
 	char *cause = NULL;

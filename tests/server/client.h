@@ -68,8 +68,8 @@ http_raw(unsigned port, const void *raw, size_t len, struct buf *out)
 		goto out;
 	}
 	while (off < len) {
-		n = send(fd, (const uint8_t *)raw + off, len - off,
-		    MSG_NOSIGNAL);
+		n = send(
+		    fd, (const uint8_t *)raw + off, len - off, MSG_NOSIGNAL);
 		if (n <= 0)
 			break; /* the server may refuse early; read its answer */
 		off += (size_t)n;
@@ -155,8 +155,8 @@ tnode_do(unsigned port, struct tnode *n, const char *path, const void *body,
 
 /* Does R carry a valid server signature for N's last request? */
 static inline int
-tresp_verify(const struct tresp *r, const struct tnode *n,
-    const uint8_t server_pub[32])
+tresp_verify(
+    const struct tresp *r, const struct tnode *n, const uint8_t server_pub[32])
 {
 	uint8_t sig[CRYPTO_SIG_LEN];
 	size_t siglen;

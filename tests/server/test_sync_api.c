@@ -102,8 +102,8 @@ fix_token(struct fix *f, const char *region, char out[33])
 }
 
 static int
-enroll_body(const char *token, const uint8_t pub[32], uint8_t **out,
-    size_t *len)
+enroll_body(
+    const char *token, const uint8_t pub[32], uint8_t **out, size_t *len)
 {
 	cbor_item_t *m = cborx_map(4);
 	int err;
@@ -119,8 +119,8 @@ enroll_body(const char *token, const uint8_t pub[32], uint8_t **out,
 
 /* Enrol a fresh node in REGION. */
 static int
-fix_node(struct fix *f, const char *region, struct tnode *n,
-    uint8_t server_pub[32])
+fix_node(
+    struct fix *f, const char *region, struct tnode *n, uint8_t server_pub[32])
 {
 	struct tresp r;
 	cbor_item_t *it = NULL;
@@ -138,8 +138,8 @@ fix_node(struct fix *f, const char *region, struct tnode *n,
 		return err;
 	if ((err = enroll_body(token, n->pub, &body, &len)) != 0)
 		goto out;
-	if ((err = http_do(f->port, "POST", "/v1/enroll", NULL, body, len,
-		 &r)) != 0)
+	if ((err = http_do(
+	         f->port, "POST", "/v1/enroll", NULL, body, len, &r)) != 0)
 		goto out;
 	err = EPROTO;
 	if (r.status != 200 || cborx_decode(r.body, r.len, r.len, &it) != 0 ||
@@ -260,8 +260,8 @@ test_enroll(void)
 	TEST_ERR(fix_start(&f));
 	/* unknown token */
 	crypto_ed25519_keygen(n.priv, n.pub);
-	TEST_ERR(enroll_body("00112233445566778899aabbccddeeff", n.pub, &body,
-	    &len));
+	TEST_ERR(enroll_body(
+	    "00112233445566778899aabbccddeeff", n.pub, &body, &len));
 	TEST_ERR(http_do(f.port, "POST", "/v1/enroll", NULL, body, len, &r));
 	TEST_EQ(r.status, 403);
 	TEST_EQ(tresp_code(&r, NULL), WERR_BAD_TOKEN);
@@ -445,8 +445,8 @@ out:
 }
 
 static int
-expect_bad(struct fix *f, struct tnode *n, const char *path,
-    const void *body, size_t len, unsigned status, uint64_t code)
+expect_bad(struct fix *f, struct tnode *n, const char *path, const void *body,
+    size_t len, unsigned status, uint64_t code)
 {
 	struct tresp r;
 	int err = 0;
@@ -509,14 +509,13 @@ test_bad_input(void)
 	TEST_ERR(expect_bad(&f, &n, "/v1/push", "\x82\x01\x02", 3, 400, 1));
 	TEST_ERR(expect_bad(&f, &n, "/v1/pull", "\x82\x01\x02", 3, 400, 1));
 	/* a cursor that is not ours, and one from another era */
-	TEST_ERR(expect_bad(&f, &n, "/v1/pull", "\xa1\x01\x43\x01\x02\x03", 6,
-	    400, 1));
-	TEST_ERR(expect_bad(&f, &n, "/v1/pull",
-	    "\xa1\x01\x43\x82\x01\x00", 6, 410, 14));
+	TEST_ERR(expect_bad(
+	    &f, &n, "/v1/pull", "\xa1\x01\x43\x01\x02\x03", 6, 400, 1));
+	TEST_ERR(expect_bad(
+	    &f, &n, "/v1/pull", "\xa1\x01\x43\x82\x01\x00", 6, 410, 14));
 	/* oversize: announced, then over the push limit */
 	big = xcalloc(1, 1024 * 1024 + 10);
-	TEST_ERR(expect_bad(&f, &n, "/v1/push", big, 1024 * 1024 + 10, 413,
-	    2));
+	TEST_ERR(expect_bad(&f, &n, "/v1/push", big, 1024 * 1024 + 10, 413, 2));
 	TEST_ERR(expect_bad(&f, &n, "/v1/pull", big, 5000, 413, 2));
 	/* unknown route, wrong method */
 	TEST_ERR(http_do(f.port, "GET", "/v1/nothing", NULL, NULL, 0, &r));
@@ -565,8 +564,8 @@ pull_all(struct fix *f, struct tnode *n, uint64_t max, size_t *count,
 	*count = *pages = 0;
 	while (again) {
 		req = cborx_map(2);
-		cborx_map_put(req, 1, cborx_bytes(cursor ? cursor : (uint8_t *)"",
-		    clen));
+		cborx_map_put(
+		    req, 1, cborx_bytes(cursor ? cursor : (uint8_t *)"", clen));
 		cborx_map_put(req, 2, cborx_uint(max));
 		TEST_ERR(cborx_encode(req, &body, &len));
 		cbor_decref(&req);
@@ -578,8 +577,8 @@ pull_all(struct fix *f, struct tnode *n, uint64_t max, size_t *count,
 		arr = cborx_map_get(it, 1);
 		TEST_TRUE(arr != NULL && cbor_isa_array(arr));
 		for (i = 0; i < cbor_array_size(arr); i++) {
-			TEST_ERR(cborx_get_uint(cbor_array_handle(
-						    cbor_array_handle(arr)[i])[4],
+			TEST_ERR(cborx_get_uint(
+			    cbor_array_handle(cbor_array_handle(arr)[i])[4],
 			    &origin));
 			TEST_TRUE(origin != not_origin);
 		}
@@ -699,15 +698,15 @@ out:
 /* Deflated request bodies: accepted, bounded (a bomb is too_large), and a
  * broken stream is bad_request.  The signature covers the inflated body. */
 static int
-deflated_do(struct fix *f, struct tnode *n, const uint8_t *plain,
-    size_t plen, const uint8_t *sent, size_t slen, struct tresp *r)
+deflated_do(struct fix *f, struct tnode *n, const uint8_t *plain, size_t plen,
+    const uint8_t *sent, size_t slen, struct tresp *r)
 {
 	uint8_t sig[CRYPTO_SIG_LEN];
 	char *msg, *hex, hdr[600];
 
 	n->seq++;
-	msg = auth_req_message("POST", "/v1/push", n->id, n->seq, n->hlc,
-	    plain, plen);
+	msg = auth_req_message(
+	    "POST", "/v1/push", n->id, n->seq, n->hlc, plain, plen);
 	crypto_ed25519_sign(n->priv, msg, strlen(msg), sig);
 	free(msg);
 	hex = hex_encode(sig, sizeof(sig));

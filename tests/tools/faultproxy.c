@@ -158,8 +158,7 @@ fp_read(struct fp_conn *c, struct fp_dir *d)
 
 /* Send what is due; returns 1 when the cut point was reached. */
 static int
-fp_write(struct fp_conn *c, struct fp_dir *d, struct fp_dir *other,
-    int up)
+fp_write(struct fp_conn *c, struct fp_dir *d, struct fp_dir *other, int up)
 {
 	struct fp_pkt *p;
 	uint64_t now = fp_now_us(), limit, count;
@@ -169,12 +168,14 @@ fp_write(struct fp_conn *c, struct fp_dir *d, struct fp_dir *other,
 	while ((p = d->head) != NULL && p->due_us <= now) {
 		len = p->len - p->off;
 		if (c->cut) {
-			count = opts.cut_dir == 2 ? d->forwarded +
-				other->forwarded : d->forwarded;
+			count = opts.cut_dir == 2
+			    ? d->forwarded + other->forwarded
+			    : d->forwarded;
 			if ((opts.cut_dir == 0 && up) ||
 			    (opts.cut_dir == 1 && !up) || opts.cut_dir == 2) {
-				limit = opts.cut_after > count ?
-				    opts.cut_after - count : 0;
+				limit = opts.cut_after > count
+				    ? opts.cut_after - count
+				    : 0;
 				if (limit == 0)
 					return 1;
 				if (len > limit)
@@ -203,10 +204,10 @@ fp_write(struct fp_conn *c, struct fp_dir *d, struct fp_dir *other,
 		free(p);
 	}
 	if (c->cut) {
-		count = opts.cut_dir == 2 ? d->forwarded + other->forwarded :
-					    d->forwarded;
+		count = opts.cut_dir == 2 ? d->forwarded + other->forwarded
+		                          : d->forwarded;
 		if (((opts.cut_dir == 0 && up) || (opts.cut_dir == 1 && !up) ||
-			opts.cut_dir == 2) &&
+		        opts.cut_dir == 2) &&
 		    count >= opts.cut_after)
 			return 1;
 	}
@@ -247,17 +248,17 @@ fp_conn_run(void *arg)
 		pfd[0].fd = c->client;
 		pfd[0].events = !up.eof && up.queued < FP_WINDOW ? POLLIN : 0;
 		pfd[1].fd = c->server;
-		pfd[1].events = !down.eof && down.queued < FP_WINDOW ? POLLIN :
-									0;
+		pfd[1].events =
+		    !down.eof && down.queued < FP_WINDOW ? POLLIN : 0;
 		now = fp_now_us();
 		next = UINT64_MAX;
 		if (up.head && up.head->due_us < next)
 			next = up.head->due_us;
 		if (down.head && down.head->due_us < next)
 			next = down.head->due_us;
-		timeout = next == UINT64_MAX ? 1000 :
-		    next <= now		     ? 0 :
-						       (int)((next - now + 999) / 1000);
+		timeout = next == UINT64_MAX ? 1000
+		    : next <= now            ? 0
+		                             : (int)((next - now + 999) / 1000);
 		if (poll(pfd, 2, timeout) < 0 && errno != EINTR)
 			break;
 		if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR))
@@ -331,7 +332,8 @@ main(int argc, char **argv)
 
 	opts.cut_conns = 1;
 	for (i = 1; i < argc; i++) {
-		const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
+		const char *a = argv[i],
+		           *val = i + 1 < argc ? argv[i + 1] : NULL;
 
 		if (strcmp(a, "--reset") == 0) {
 			opts.reset = 1;
@@ -389,7 +391,7 @@ main(int argc, char **argv)
 	if ((lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1 ||
 	    setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
 	    bind(lfd, (struct sockaddr *)&opts.listen, sizeof(opts.listen)) !=
-		0 ||
+	        0 ||
 	    listen(lfd, 128) != 0) {
 		perror("faultproxy: listen");
 		return 1;
@@ -415,8 +417,9 @@ main(int argc, char **argv)
 			return 1;
 		}
 		sfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (sfd == -1 || connect(sfd, (struct sockaddr *)&opts.target,
-				     sizeof(opts.target)) != 0) {
+		if (sfd == -1 ||
+		    connect(sfd, (struct sockaddr *)&opts.target,
+		        sizeof(opts.target)) != 0) {
 			perror("faultproxy: connect to target");
 			if (sfd != -1)
 				close(sfd);
