@@ -24,17 +24,18 @@
  * emergencies), narrow enough that a mis-decoded frame is caught.
  */
 static const struct dev_quantity_info quantities[DEV_Q_MAX] = {
-    [DEV_Q_SPO2] = {"spo2", "59408-5", "%", NULL, 1, 100},
-    [DEV_Q_PULSE] = {"pulse", "8867-4", "/min", NULL, 1, 350},
-    [DEV_Q_SYS] = {"sys", "8480-6", "mm[Hg]", "85354-9", 20, 350},
-    [DEV_Q_DIA] = {"dia", "8462-4", "mm[Hg]", "85354-9", 5, 300},
-    [DEV_Q_MAP] = {"map", "8478-0", "mm[Hg]", "85354-9", 10, 320},
-    [DEV_Q_GLUCOSE_MGDL] = {"glucose-mgdl", "2339-0", "mg/dL", NULL, 5, 2000},
-    [DEV_Q_GLUCOSE_MMOL] = {"glucose-mmol", "15074-8", "mmol/L", NULL, 0.3,
-        110},
-    [DEV_Q_TEMP] = {"temp", "8310-5", "Cel", NULL, 25, 45},
-    [DEV_Q_WEIGHT] = {"weight", "29463-7", "kg", NULL, 0.2, 500},
-    [DEV_Q_PI] = {"pi", "61006-3", "%", NULL, 0, 30},
+	[DEV_Q_SPO2] = { "spo2", "59408-5", "%", NULL, 1, 100 },
+	[DEV_Q_PULSE] = { "pulse", "8867-4", "/min", NULL, 1, 350 },
+	[DEV_Q_SYS] = { "sys", "8480-6", "mm[Hg]", "85354-9", 20, 350 },
+	[DEV_Q_DIA] = { "dia", "8462-4", "mm[Hg]", "85354-9", 5, 300 },
+	[DEV_Q_MAP] = { "map", "8478-0", "mm[Hg]", "85354-9", 10, 320 },
+	[DEV_Q_GLUCOSE_MGDL] = { "glucose-mgdl", "2339-0", "mg/dL", NULL, 5,
+	    2000 },
+	[DEV_Q_GLUCOSE_MMOL] = { "glucose-mmol", "15074-8", "mmol/L", NULL, 0.3,
+	    110 },
+	[DEV_Q_TEMP] = { "temp", "8310-5", "Cel", NULL, 25, 45 },
+	[DEV_Q_WEIGHT] = { "weight", "29463-7", "kg", NULL, 0.2, 500 },
+	[DEV_Q_PI] = { "pi", "61006-3", "%", NULL, 0, 30 },
 };
 
 const struct dev_quantity_info *
@@ -151,18 +152,18 @@ dev_value_json(const char *driver, const struct dev_reading *r, size_t i)
 		unsigned flag;
 		const char *name;
 	} flags[] = {
-	    {DEV_FLAG_IRREGULAR, "irregular-heartbeat"},
-	    {DEV_FLAG_MOVEMENT, "movement"},
-	    {DEV_FLAG_STORED, "stored"},
-	    {DEV_FLAG_FINGER_OUT, "finger-out"},
+		{ DEV_FLAG_IRREGULAR, "irregular-heartbeat" },
+		{ DEV_FLAG_MOVEMENT, "movement" },
+		{ DEV_FLAG_STORED, "stored" },
+		{ DEV_FLAG_FINGER_OUT, "finger-out" },
 	};
 	const struct dev_quantity_info *qi;
 	struct buf b;
 	size_t k;
 	int first = 1;
 
-	static const struct dev_quantity_info unknown = {
-	    "?", "", "", NULL, 0, 0};
+	static const struct dev_quantity_info unknown = { "?", "", "", NULL, 0,
+		0 };
 
 	if ((qi = dev_quantity_info(r->v[i].quantity)) == NULL)
 		qi = &unknown;
@@ -352,9 +353,23 @@ dev_reading_time(struct dev_reading *r, int year, int mon, int day, int hour,
 
 /* --- transport calls --- */
 
+void
+dev_set_cancel(struct dev *d, const volatile sig_atomic_t *flag)
+{
+	d->cancel = flag;
+}
+
+static int
+cancelled(const struct dev *d)
+{
+	return d->cancel != NULL && *d->cancel != 0;
+}
+
 int
 dev_write(struct dev *d, const void *data, size_t len, unsigned timeout_ms)
 {
+	if (cancelled(d))
+		return ECANCELED;
 	return d->tp->write(d->tp_ctx, data, len, timeout_ms);
 }
 
@@ -363,6 +378,8 @@ dev_read_in(
     struct dev *d, uint8_t *buf, size_t cap, size_t *got, unsigned timeout_ms)
 {
 	*got = 0;
+	if (cancelled(d))
+		return ECANCELED;
 	return d->tp->read(d->tp_ctx, buf, cap, got, timeout_ms);
 }
 
@@ -370,6 +387,8 @@ int
 dev_control_out(struct dev *d, uint8_t reqtype, uint8_t req, uint16_t value,
     uint16_t index, const void *data, size_t len, unsigned timeout_ms)
 {
+	if (cancelled(d))
+		return ECANCELED;
 	return d->tp->control_out(
 	    d->tp_ctx, reqtype, req, value, index, data, len, timeout_ms);
 }
@@ -513,10 +532,10 @@ vf_close(void *ctx)
 }
 
 static const struct dev_transport vfile_transport = {
-    .control_out = vf_control,
-    .write = vf_write,
-    .read = vf_read,
-    .close = vf_close,
+	.control_out = vf_control,
+	.write = vf_write,
+	.read = vf_read,
+	.close = vf_close,
 };
 
 int

@@ -15,6 +15,7 @@
 #ifndef DEVICE_H
 #define DEVICE_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -145,6 +146,13 @@ const char *dev_firmware(const struct dev *);
 unsigned dev_bad_frames(const struct dev *);
 /* A stable device id: "vvvv:pppp/serial" or "vvvv:pppp@path". Lent. */
 const char *dev_id(const struct dev *);
+
+/*
+ * When *FLAG becomes non-zero, transfers fail with ECANCELED at once, so a
+ * reader blocked in dev_read() returns within one transfer timeout.  FLAG
+ * must outlive the device; setting it is safe from a signal handler.
+ */
+void dev_set_cancel(struct dev *, const volatile sig_atomic_t *flag);
 
 /* Called for every frame that fails its checks (WHY is lent). */
 typedef void (*dev_bad_cb)(void *arg, const char *why);

@@ -11,6 +11,7 @@
 #ifndef DRIVER_H
 #define DRIVER_H
 
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -58,6 +59,7 @@ struct dev {
 	unsigned nbad;
 	dev_bad_cb bad_cb;
 	void *bad_arg;
+	const volatile sig_atomic_t *cancel; /* reads stop when set */
 	void *priv; /* the driver's; its close() frees it */
 };
 

@@ -155,6 +155,7 @@ reader(void *arg)
 	}
 	s->dev = d;
 	dev_set_bad_cb(d, on_bad, s);
+	dev_set_cancel(d, &w->stop);
 	emit(s, DEV_EV_OPENED, NULL, 0, NULL);
 	while (!w->stop) {
 		err = dev_read(d, &r, &cause);
@@ -184,6 +185,11 @@ reader(void *arg)
 			    w->opts.timeout_s);
 			break;
 		}
+	}
+	if (w->stop) { /* asked to stop: not a device failure */
+		err = 0;
+		free(closing);
+		closing = NULL;
 	}
 	dev_close(d);
 	s->dev = NULL;
@@ -279,7 +285,8 @@ scan(struct dev_watch *w)
 int
 dev_watch_step(struct dev_watch *w, int wait_ms)
 {
-	struct timespec ts = {wait_ms / 1000, (long)(wait_ms % 1000) * 1000000};
+	struct timespec ts = { wait_ms / 1000,
+		(long)(wait_ms % 1000) * 1000000 };
 	struct slot *s;
 	size_t k;
 	int reading = 0;

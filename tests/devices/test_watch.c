@@ -17,7 +17,14 @@
 #define FAKE_MAX 8
 #define EV_MAX 256
 
-enum { GOOD_A = 1, GOOD_B = 2, BROKEN = 3, QUIET = 4, UNKNOWN = 9 };
+enum {
+	GOOD_A = 1,
+	GOOD_B = 2,
+	BROKEN = 3,
+	QUIET = 4,
+	ENDLESS = 5,
+	UNKNOWN = 9
+};
 
 static struct {
 	pthread_mutex_t lock;
@@ -30,12 +37,12 @@ static struct {
 		double value;
 	} ev[EV_MAX];
 	size_t nev;
-} fake = {.lock = PTHREAD_MUTEX_INITIALIZER};
+} fake = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 static const char *const texts[] = {
-    [GOOD_A] = "spo2 97 pulse 72\nsys 120 dia 80\n",
-    [GOOD_B] = "glucose-mgdl 133\n",
-    [QUIET] = "temp 36.6\n",
+	[GOOD_A] = "spo2 97 pulse 72\nsys 120 dia 80\n",
+	[GOOD_B] = "glucose-mgdl 133\n",
+	[QUIET] = "temp 36.6\n",
 };
 
 static void
@@ -91,7 +98,17 @@ fake_open(void *arg, const struct driver *drv, const struct dev_info *info,
 		dev_cause(cause, "cannot claim the interface");
 		return EBUSY;
 	}
-	text = texts[info->addr];
+	if (info->addr == ENDLESS) { /* 200 readings, 20 ms apart */
+		static char endless[200 * 32];
+		size_t i, off = 0;
+
+		for (i = 0; i < 200; i++)
+			off += (size_t)snprintf(endless + off,
+			    sizeof(endless) - off,
+			    "spo2 97 pulse 72\nwait 20\n");
+		text = endless;
+	} else
+		text = texts[info->addr];
 	s = script_new_capture((const uint8_t *)text, strlen(text), 0);
 	if (info->addr == QUIET)
 		script_set_end(s, ETIMEDOUT);
@@ -157,12 +174,12 @@ reset(void)
 	fake.nev = 0;
 }
 
-static const struct dev_watch_source source = {fake_list, fake_open, NULL};
+static const struct dev_watch_source source = { fake_list, fake_open, NULL };
 
 static int
 test_hotplug(void)
 {
-	struct dev_watch_opts o = {.retry_ms = 20};
+	struct dev_watch_opts o = { .retry_ms = 20 };
 	struct dev_watch *w;
 	int err = 0;
 
@@ -200,7 +217,7 @@ out:
 static int
 test_reopen_after_failure(void)
 {
-	struct dev_watch_opts o = {.retry_ms = 20};
+	struct dev_watch_opts o = { .retry_ms = 20 };
 	struct dev_watch *w;
 	int err = 0, i;
 
@@ -233,7 +250,7 @@ out:
 static int
 test_once(void)
 {
-	struct dev_watch_opts o = {.once = 1};
+	struct dev_watch_opts o = { .once = 1 };
 	struct dev_watch *w;
 	int err = 0;
 
@@ -257,5 +274,31 @@ out:
 	return err;
 }
 
-TEST_MAIN({"hotplug", test_hotplug},
-    {"reopen_after_failure", test_reopen_after_failure}, {"once", test_once}, )
+/* dev_watch_stop() ends readers within one transfer, mid-session. */
+static int
+test_stop_midstream(void)
+{
+	struct dev_watch_opts o = { .retry_ms = 20 };
+	struct dev_watch *w;
+	int err = 0, i;
+
+	reset();
+	w = dev_watch_new(&o, &source, on_event, NULL);
+	plug(ENDLESS, 1);
+	for (i = 0; i < 50 && count(DEV_EV_READING, ENDLESS) < 3; i++)
+		dev_watch_step(w, 10);
+	TEST_TRUE(count(DEV_EV_READING, ENDLESS) >= 3);
+	dev_watch_stop(w);
+	dev_watch_free(w); /* joins: returns because reads are cancelled */
+	w = NULL;
+	TEST_EQ(count(DEV_EV_CLOSED, ENDLESS), 1);
+out:
+	dev_watch_free(w);
+	reset();
+	return err;
+}
+
+TEST_MAIN({ "hotplug", test_hotplug },
+    { "stop_midstream", test_stop_midstream },
+    { "reopen_after_failure", test_reopen_after_failure },
+    { "once", test_once }, )
