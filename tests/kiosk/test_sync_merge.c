@@ -59,7 +59,7 @@ srv_start(struct srv *s)
 	memset(s, 0, sizeof(*s));
 	snprintf(s->bin, sizeof(s->bin), "%s/sync-server", b ? b : "build");
 	if (access(s->bin, X_OK) != 0) {
-		printf("SKIP: %s not built\n", s->bin);
+		fprintf(stderr, "  %s not built\n", s->bin);
 		return TEST_SKIP;
 	}
 	snprintf(s->dir, sizeof(s->dir), "/tmp/outpost-merge.XXXXXX");
