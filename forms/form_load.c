@@ -1596,12 +1596,28 @@ load_doc(struct form *f, xmlDocPtr doc, char **cause)
 	return 0;
 }
 
+struct first_err {
+	int line;
+	char *message;
+};
+
+static void
+first_error(void *ctx, xmlErrorPtr e)
+{
+	struct first_err *fe = ctx;
+
+	if (fe->message != NULL || e == NULL || e->level < XML_ERR_ERROR)
+		return;
+	fe->line = e->line;
+	fe->message = xstrdup(e->message ? e->message : "parse error");
+}
+
 int
 form_load_mem(const char *xml, size_t len, struct form **out, char **cause)
 {
+	struct first_err first;
 	struct form *f;
 	xmlDocPtr doc;
-	xmlErrorPtr e;
 	int err;
 
 	*out = NULL;
@@ -1610,17 +1626,19 @@ form_load_mem(const char *xml, size_t len, struct form **out, char **cause)
 		    cause, "form is larger than %d bytes", FORM_MAX_BYTES);
 		return EINVAL;
 	}
-	xmlSetStructuredErrorFunc(NULL, quiet_error);
-	xmlResetLastError();
+	/* the first parse error is the one that explains the others */
+	memset(&first, 0, sizeof(first));
+	xmlSetStructuredErrorFunc(&first, first_error);
 	doc = xmlReadMemory(xml, (int)len, "form.xml", NULL,
-	    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	    XML_PARSE_NONET | XML_PARSE_NOWARNING);
+	xmlSetStructuredErrorFunc(NULL, NULL);
 	if (doc == NULL) {
-		e = xmlGetLastError();
-		xasprintf(cause, "line %d: not well-formed XML: %s",
-		    e ? e->line : 0,
-		    e && e->message ? str_trim(e->message) : "parse error");
+		xasprintf(cause, "line %d: not well-formed XML: %s", first.line,
+		    first.message ? str_trim(first.message) : "parse error");
+		free(first.message);
 		return EINVAL;
 	}
+	free(first.message);
 	f = xcalloc(1, sizeof(*f));
 	if ((err = load_doc(f, doc, cause)) != 0) {
 		form_free(f);
