@@ -452,6 +452,10 @@ parse_type(struct form *f, const char *t, int line)
 			    strcmp(t, "intent") == 0)
 				form_warn(
 				    f, line, "type %s is entered as text", t);
+			if (strcmp(t, "geopoint") == 0)
+				form_warn(f, line,
+				    "geopoint is typed in as \"latitude "
+				    "longitude\": the kiosk has no GPS");
 			if (strcmp(t, "binary") == 0)
 				form_warn(f, line,
 				    "type binary (media) is not "

@@ -100,6 +100,12 @@ test_input_types(void)
 	TEST_ERR(tf_set(f, "/data/bc", "0123-ABC"));
 	TEST_ERR(tf_set(f, "/data/gp", "-1.28 36.82 1700 5"));
 	TEST_EQ(tf_set(f, "/data/gp", "nairobi"), EINVAL);
+	{
+		const char *const *w;
+
+		TEST_EQ(form_warnings(f, &w), 1);
+		TEST_TRUE(strstr(w[0], "geopoint is typed in") != NULL);
+	}
 	TEST_ERR(tf_set(f, "/data/b", "1"));
 	TEST_STR(v = tf_get(f, "/data/b"), "true");
 	free(v);
