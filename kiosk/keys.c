@@ -45,7 +45,8 @@ const struct ui_key ui_keys[] = {
 	{ "vitals", KEY_F(5), UI_A_FORMS, "F5", "forms" },
 	{ "vitals", KEY_F(6), UI_A_DANGER, "F6", "danger signs" },
 	{ "vitals", KEY_F(8), UI_A_FINISH, "F8", "end visit" },
-	{ "vitals", KEY_F(9), UI_A_ACK, "F9", "acknowledge red flag" },
+	{ "vitals", KEY_F(9), UI_A_ACK, "F9", "acknowledge" },
+	{ "vitals", KEY_F(11), UI_A_EMERGENCY, "F11", "EMERGENCY" },
 
 	/* alert */
 	{ "alert", KEY_F(9), UI_A_ACK, "F9", "acknowledge: I have seen it" },

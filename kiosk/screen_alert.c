@@ -1,6 +1,6 @@
 /*
  * The red flag: opened over the visit as soon as NEWS2 reaches 7 or a
- * single parameter scores 3.  It says what was found and what the RCP
+ * single parameter scores 3, or at once by the CHW's emergency key (F11).  It says what was found and what the RCP
  * chart asks for, in red and with "!!" so it does not rely on colour.
  * The alert is already recorded in the store; F9 records that the CHW
  * has seen it.  Esc goes back without acknowledging: the banner stays on
@@ -17,6 +17,35 @@ alert_enter(struct ui *ui)
 	ui->vitals.alert_shown = 1;
 }
 
+/* The CHW pressed the emergency key: what to do, whatever the scores. */
+static void
+emergency_draw(struct ui *ui)
+{
+	int y;
+
+	for (y = 2; y <= 4; y++)
+		ui_bar(y, UI_C_DANGER);
+	ui_center(3, UI_C_DANGER, "!! EMERGENCY !!");
+	ui_text(6, 2, UI_C_NORMAL, "Patient: %s %s",
+	    ui->patient.given ? ui->patient.given : "",
+	    ui->patient.family ? ui->patient.family : "");
+	ui_text(7, 2, UI_C_NORMAL, "Raised by %s with the emergency key%s.",
+	    ui->user_name, ui->vitals.alert_id[0] ? " and recorded" : "");
+	ui_text(9, 2, UI_C_WARN,
+	    "!  Call the emergency number for this clinic now.");
+	ui_text(10, 2, UI_C_NORMAL,
+	    "   Stay with the patient. Keep taking "
+	    "vital signs: each is saved as");
+	ui_text(11, 2, UI_C_NORMAL,
+	    "   you enter it and goes with the "
+	    "patient's record.");
+	ui_text(19, 2, UI_C_DANGER,
+	    "!! Press F9 to acknowledge that help has been called.");
+	ui_text(20, 2, UI_C_DIM,
+	    "Esc: back to the visit without "
+	    "acknowledging (the alert stays).");
+}
+
 static void
 alert_draw(struct ui *ui)
 {
@@ -25,6 +54,10 @@ alert_draw(struct ui *ui)
 	char line[200];
 	int y, i, n = 0;
 
+	if (ui->vitals.emergency) {
+		emergency_draw(ui);
+		return;
+	}
 	for (y = 2; y <= 4; y++)
 		ui_bar(y, UI_C_DANGER);
 	ui_center(3, UI_C_DANGER, "!! RED FLAG !!  NEWS2 %s%d  risk %s",
@@ -76,10 +109,10 @@ alert_key(struct ui *ui, enum ui_action a, int ch)
 }
 
 const struct screen screen_alert = {
-    "alert",
-    "RED FLAG",
-    alert_enter,
-    alert_draw,
-    alert_key,
-    NULL,
+	"alert",
+	"RED FLAG",
+	alert_enter,
+	alert_draw,
+	alert_key,
+	NULL,
 };

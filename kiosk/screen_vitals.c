@@ -20,15 +20,15 @@ static const struct {
 	int param; /* enum news2_param, or -1 */
 	const char *unit;
 } rows[NR] = {
-    [R_RR] = {"Respiration", NEWS2_RR, "/min"},
-    [R_SPO2] = {"SpO2", NEWS2_SPO2, "%"},
-    [R_O2] = {"Oxygen given", NEWS2_AIR_O2, "A air, O oxygen"},
-    [R_SBP] = {"BP systolic", NEWS2_SBP, "mmHg"},
-    [R_DIA] = {"BP diastolic", -1, "mmHg"},
-    [R_PULSE] = {"Pulse", NEWS2_PULSE, "/min"},
-    [R_ACVPU] = {"Consciousness", NEWS2_ACVPU, "A, C, V, P or U"},
-    [R_TEMP] = {"Temperature", NEWS2_TEMP, "\u00b0C"},
-    [R_PREG] = {"Pregnant", -1, "Y yes, N no"},
+	[R_RR] = { "Respiration", NEWS2_RR, "/min" },
+	[R_SPO2] = { "SpO2", NEWS2_SPO2, "%" },
+	[R_O2] = { "Oxygen given", NEWS2_AIR_O2, "A air, O oxygen" },
+	[R_SBP] = { "BP systolic", NEWS2_SBP, "mmHg" },
+	[R_DIA] = { "BP diastolic", -1, "mmHg" },
+	[R_PULSE] = { "Pulse", NEWS2_PULSE, "/min" },
+	[R_ACVPU] = { "Consciousness", NEWS2_ACVPU, "A, C, V, P or U" },
+	[R_TEMP] = { "Temperature", NEWS2_TEMP, "\u00b0C" },
+	[R_PREG] = { "Pregnant", -1, "Y yes, N no" },
 };
 
 static struct {
@@ -212,10 +212,11 @@ vitals_draw(struct ui *ui)
 		    "!  Child under 5: F6 checks the WHO "
 		    "general danger signs.");
 	if (v->alert_pending)
-		ui_text(17, 1, UI_C_DANGER,
-		    "!! RED FLAG recorded: act now. "
-		    "F9 acknowledges that you have "
-		    "seen it.");
+		ui_text(17, 1, UI_C_DANGER, "%s",
+		    v->emergency ? "!! EMERGENCY recorded: call for help. F9 "
+		                   "acknowledges it."
+		                 : "!! RED FLAG recorded: act now. F9 "
+		                   "acknowledges that you have seen it.");
 	switch (ui->dev_state) {
 	case UI_DEV_NONE:
 		ui_text(19, 1, UI_C_DIM,
@@ -313,7 +314,7 @@ toggle(struct ui *ui, int ch)
 		break;
 	case R_ACVPU:
 		if (ch != 0 && ch != ' ') {
-			char s[2] = {(char)ch, '\0'};
+			char s[2] = { (char)ch, '\0' };
 
 			if ((a = triage_acvpu_parse(s)) < 0)
 				return;
@@ -373,6 +374,13 @@ vitals_key(struct ui *ui, enum ui_action a, int ch)
 	case UI_A_DANGER:
 		commit(ui);
 		return ui_goto(ui, &screen_danger);
+	case UI_A_EMERGENCY:
+		commit(ui);
+		if (ui_vitals_emergency(ui) != 0)
+			ui_message(ui, UI_MSG_DANGER,
+			    "The emergency was not "
+			    "recorded: call anyway.");
+		return ui_goto(ui, &screen_alert);
 	case UI_A_FINISH:
 		commit(ui);
 		if (ui->vitals.alert_pending) {
@@ -414,10 +422,10 @@ vitals_key(struct ui *ui, enum ui_action a, int ch)
 }
 
 const struct screen screen_vitals = {
-    "vitals",
-    "Visit: vital signs and NEWS2",
-    vitals_enter,
-    vitals_draw,
-    vitals_key,
-    vitals_leave,
+	"vitals",
+	"Visit: vital signs and NEWS2",
+	vitals_enter,
+	vitals_draw,
+	vitals_key,
+	vitals_leave,
 };

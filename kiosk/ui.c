@@ -436,7 +436,7 @@ draw_keybar(struct ui *ui)
 		    strcmp(k->screen, name) != 0 || k->label[0] != 'F')
 			continue;
 		w = (int)strlen(k->label) + 1 + (int)strlen(k->help) + 2;
-		if (x + w > COLS - 9)
+		if (x + w - 2 > COLS - 9) /* the last needs no gap */
 			break;
 		ui_text(LINES - 1, x, UI_C_FOCUS, "%s", k->label);
 		ui_text(LINES - 1, x + (int)strlen(k->label), UI_C_NORMAL,

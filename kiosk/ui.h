@@ -82,6 +82,7 @@ enum ui_action {
 	UI_A_CHECKIN_EXIT,
 	UI_A_DANGER, /* child danger signs (IMCI) */
 	UI_A_LANGUAGE, /* the form's next language */
+	UI_A_EMERGENCY, /* the CHW's emergency key */
 };
 
 struct ui_key {
@@ -144,6 +145,7 @@ struct ui_vitals {
 	int alert_shown; /* the alert screen has been opened for it */
 	unsigned imci_signs; /* IMCI danger signs ticked (imci_input) */
 	int imci_raised; /* an IMCI alert was recorded in this visit */
+	int emergency; /* the pending alert is the CHW's emergency key */
 };
 
 /* What the device worker last said. */
@@ -303,6 +305,9 @@ int ui_vitals_set_dia(struct ui *, int dia, int from_device);
 void ui_vitals_resume(struct ui *, const char *encounter_id);
 /* Recompute NEWS2 (after the patient's age or a flag changed). */
 void ui_vitals_rescore(struct ui *);
+/* The CHW's emergency key: record an "emergency" alert for the patient
+ * in hand at once (later issues escalate it from the store). */
+int ui_vitals_emergency(struct ui *);
 /* Acknowledge the pending red flag. */
 int ui_vitals_ack(struct ui *);
 /* F9 on a screen that shows the red flag: acknowledge it and say so;

@@ -204,6 +204,29 @@ ui_vitals_set_dia(struct ui *ui, int dia, int from_device)
 }
 
 int
+ui_vitals_emergency(struct ui *ui)
+{
+	struct ui_vitals *v = &ui->vitals;
+	int err;
+
+	v->alert_pending = 1;
+	v->alert_shown = 1; /* the caller opens the alert screen */
+	v->emergency = 1;
+	v->alert_id[0] = '\0';
+	if (ui->store == NULL || !ui->have_patient)
+		return EINVAL;
+	if ((err = ui_session_encounter(ui, "emergency")) == 0)
+		err = store_alert_raise(ui->store, ui->patient.id,
+		    ui->encounter_id, "emergency", 0, "emergency key",
+		    v->alert_id);
+	if (err != 0)
+		log_warnx("emergency alert: %d", err);
+	else
+		log_info("emergency raised: alert %s", v->alert_id);
+	return err;
+}
+
+int
 ui_vitals_ack(struct ui *ui)
 {
 	struct ui_vitals *v = &ui->vitals;
@@ -230,6 +253,7 @@ ui_vitals_ack(struct ui *ui)
 		log_info("red flag acknowledged: alert %s", id);
 	}
 	v->alert_pending = 0;
+	v->emergency = 0;
 	return 0;
 }
 
@@ -257,14 +281,14 @@ param_of(const char *loinc)
 		const char *loinc;
 		int p;
 	} map[] = {
-	    {"9279-1", NEWS2_RR},
-	    {"59408-5", NEWS2_SPO2},
-	    {"3150-0", NEWS2_AIR_O2},
-	    {"8480-6", NEWS2_SBP},
-	    {"8867-4", NEWS2_PULSE},
-	    {"67775-7", NEWS2_ACVPU},
-	    {"8310-5", NEWS2_TEMP},
-	    {"8462-4", -2},
+		{ "9279-1", NEWS2_RR },
+		{ "59408-5", NEWS2_SPO2 },
+		{ "3150-0", NEWS2_AIR_O2 },
+		{ "8480-6", NEWS2_SBP },
+		{ "8867-4", NEWS2_PULSE },
+		{ "67775-7", NEWS2_ACVPU },
+		{ "8310-5", NEWS2_TEMP },
+		{ "8462-4", -2 },
 	};
 	size_t i;
 

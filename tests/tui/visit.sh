@@ -60,6 +60,15 @@ wait_for "Patient: Amina Okafor"
 wait_for "26"
 expect_screen visit-reopened "Visit: open"
 
+# the emergency key, whatever the scores: recorded, then acknowledged
+keys F11
+expect_screen visit-emergency "!! EMERGENCY !!"
+keys Escape
+wait_for "!! EMERGENCY recorded"
+keys F9
+wait_for "Red flag acknowledged."
+wait_gone "EMERGENCY recorded"
+
 # leave, and check what the store holds with the command line
 keys Escape
 wait_for "Today's patients"
