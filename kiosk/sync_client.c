@@ -8,7 +8,10 @@
  * 256 KiB (under 64 KiB deflated) and never over 512 changes.  The
  * acknowledged high-water mark is stored after every batch, so a cut costs
  * at most the batch in flight, and the server makes re-sending it
- * harmless.  Pull then applies pages until the server has nothing more.
+ * harmless.  Attachments then go up by content hash in 64 KiB chunks,
+ * each upload resuming from the bytes the server says it holds
+ * (PROTOCOL.md §6).  Pull then applies pages until the server has nothing
+ * more.
  *
  * Request sequences are reserved in blocks of 64 in the store before use,
  * so a crash never reuses one.  The private key and the pinned server key
@@ -23,6 +26,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include <sqlcipher/sqlite3.h>
 
 #include "cborx.h"
 #include "crypto.h"
@@ -398,6 +403,117 @@ out:
 	return err;
 }
 
+#define SYNC_BLOB_CHUNK (64 * 1024)
+
+/* Upload one attachment's content, resuming from what the server holds. */
+static int
+sync_blob_one(struct sync_run_ctx *c, const char *id)
+{
+	struct buf resp;
+	cbor_item_t *m, *it = NULL;
+	uint8_t *data = NULL, *body = NULL, hash[CRYPTO_SHA256_LEN];
+	uint64_t held = 0, prev;
+	size_t len = 0, blen, n;
+	int err, probe = 1;
+
+	memset(&resp, 0, sizeof(resp));
+	if ((err = store_attach_get(c->s, id, &data, &len)) != 0) {
+		sync_cause(c->cause, "cannot read attachment %s", id);
+		return err;
+	}
+	crypto_sha256(data, len, hash);
+	for (;;) {
+		n = probe ? 0 :
+		    (len - held < SYNC_BLOB_CHUNK ? len - held : SYNC_BLOB_CHUNK);
+		m = cborx_map(4);
+		cborx_map_put(m, 1, cborx_bytes(hash, sizeof(hash)));
+		cborx_map_put(m, 2, cborx_uint(len));
+		cborx_map_put(m, 3, cborx_uint(held));
+		cborx_map_put(m, 4, cborx_bytes(data + held, n));
+		err = cborx_encode(m, &body, &blen);
+		cbor_decref(&m);
+		if (err != 0)
+			break;
+		err = sync_signed_post(c, "/v1/blob", body, blen, &resp);
+		free(body);
+		body = NULL;
+		if (err != 0)
+			break;
+		if (c->http.status != 200) {
+			err = sync_refused(c, &resp);
+			break;
+		}
+		prev = held;
+		if (cborx_decode(resp.data, resp.len, resp.len, &it) != 0 ||
+		    cborx_map_uint(it, 1, &held) != 0 || held > len ||
+		    (!probe && held <= prev)) {
+			sync_cause(c->cause, "malformed answer to an upload");
+			err = EBADMSG;
+			break;
+		}
+		cbor_decref(&it);
+		it = NULL;
+		buf_free(&resp);
+		probe = 0;
+		if (held == len)
+			break;
+	}
+	if (it != NULL)
+		cbor_decref(&it);
+	buf_free(&resp);
+	xfree_secret(data, len);
+	return err;
+}
+
+/* Upload every attachment not yet marked as held by the server. */
+static int
+sync_blobs(struct sync_run_ctx *c)
+{
+	sqlite3 *db = store_db(c->s);
+	sqlite3_stmt *st = NULL;
+	char **ids = NULL;
+	size_t n = 0, i;
+	int rc, err = 0;
+
+	if (sqlite3_exec(db,
+		"CREATE TABLE IF NOT EXISTS sync_blobs(id TEXT PRIMARY KEY)",
+		NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db,
+		"SELECT id FROM attachments WHERE id NOT IN"
+		" (SELECT id FROM sync_blobs) ORDER BY id",
+		-1, &st, NULL) != SQLITE_OK) {
+		log_warnx("attachments: %s", sqlite3_errmsg(db));
+		sqlite3_finalize(st);
+		sync_cause(c->cause, "cannot list attachments");
+		return EIO;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		ids = xreallocarray(ids, n + 1, sizeof(*ids));
+		ids[n++] = xstrdup((const char *)sqlite3_column_text(st, 0));
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	for (i = 0; i < n && err == 0; i++) {
+		if ((err = sync_blob_one(c, ids[i])) != 0)
+			break;
+		if (sqlite3_prepare_v2(db,
+			"INSERT OR IGNORE INTO sync_blobs(id) VALUES(?)", -1,
+			&st, NULL) != SQLITE_OK) {
+			err = EIO;
+			break;
+		}
+		sqlite3_bind_text(st, 1, ids[i], -1, SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			err = EIO;
+		sqlite3_finalize(st);
+		st = NULL;
+	}
+	for (i = 0; i < n; i++)
+		free(ids[i]);
+	free(ids);
+	return err;
+}
+
 static int
 sync_pull(struct sync_run_ctx *c)
 {
@@ -540,7 +656,8 @@ sync_run(struct store *s, struct sync_report *rep, char **cause)
 	memset(c.rep, 0, sizeof(*c.rep));
 	c.cause = &why;
 	c.budget = SYNC_FIRST_BYTES;
-	if ((err = sync_load(&c)) == 0 && (err = sync_push(&c)) == 0)
+	if ((err = sync_load(&c)) == 0 && (err = sync_push(&c)) == 0 &&
+	    (err = sync_blobs(&c)) == 0)
 		err = sync_pull(&c);
 	c.rep->requests = c.http.requests;
 	c.rep->bytes_up = c.http.bytes_up;

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "crypto.h"
+#include "encode.h"
 #include "hlc.h"
 #include "kiosk/store_int.h"
 #include "kiosk/sync.h"
@@ -270,4 +271,48 @@ out:
 	return err;
 }
 
-TEST_MAIN({ "merge_skewed_clocks", test_merge_skewed_clocks })
+/* Attachments go up by content hash; a second run sends nothing again. */
+static int
+test_attachment_upload(void)
+{
+	struct srv srv;
+	struct store *a = NULL;
+	struct store_patient p;
+	struct stat st;
+	uint8_t *data = NULL, hash[32];
+	char *cause = NULL, *hex = NULL, path[256], id[UUID_STRLEN + 1];
+	size_t len = 150 * 1024 + 7;
+	struct sync_report rep;
+	int err = 0;
+
+	memset(&p, 0, sizeof(p));
+	log_init(NULL, LOG_LEVEL_FATAL);
+	if ((err = srv_start(&srv)) != 0)
+		goto out;
+	TEST_ERR(node_open(&srv, "a", hlc_wall_ms, &a));
+	p.given = "Kofi";
+	p.family = "Boateng";
+	TEST_ERR(store_patient_add(a, &p, NULL, &cause));
+	data = xmalloc(len);
+	crypto_random(data, len);
+	crypto_sha256(data, len, hash);
+	TEST_ERR(store_attach_put(a, "patient", p.id, "image/jpeg", data, len,
+	    id));
+	TEST_ERR(run(a));
+	hex = hex_encode(hash, 32);
+	snprintf(path, sizeof(path), "%s/srv/blobs/%s", srv.dir, hex);
+	TEST_TRUE(stat(path, &st) == 0);
+	TEST_EQ(st.st_size, len);
+	TEST_ERR(sync_run(a, &rep, &cause));
+	TEST_EQ(rep.requests, 1); /* the pull: nothing is uploaded again */
+out:
+	free(cause);
+	free(hex);
+	free(data);
+	store_close(a);
+	srv_stop(&srv);
+	return err;
+}
+
+TEST_MAIN({ "merge_skewed_clocks", test_merge_skewed_clocks },
+    { "attachment_upload", test_attachment_upload })
