@@ -177,6 +177,9 @@ vitals_draw(struct ui *ui)
 	const char *src;
 	int i, y, p, age;
 
+	/* a reading that arrived for the focused row shows at once */
+	if (!st.edited)
+		load_field(ui);
 	draw_patient(ui);
 	for (i = 0; i < NR; i++) {
 		y = 5 + i;
@@ -259,15 +262,19 @@ commit(struct ui *ui)
 	if (st.f.len == 0)
 		return 0;
 	if (st.focus == R_DIA) {
-		if (str_to_ll(st.f.buf, 0, 1000, &n) != 0 ||
-		    ui_vitals_set_dia(ui, (int)n, 0) != 0) {
+		err = str_to_ll(st.f.buf, 0, 1000, &n) != 0
+		    ? EINVAL
+		    : ui_vitals_set_dia(ui, (int)n, 0);
+		if (err == EINVAL)
 			ui_message(ui, UI_MSG_WARN,
-			    "Diastolic BP: a whole "
-			    "number in mmHg, below the "
+			    "Diastolic BP: a whole number in mmHg, below the "
 			    "systolic.");
-			return EINVAL;
-		}
-		return 0;
+		else if (err != 0)
+			ui_message(
+			    ui, UI_MSG_WARN, "Not saved: %s", ui_strerror(err));
+		else
+			ui_message(ui, UI_MSG_OK, "BP diastolic saved.");
+		return err;
 	}
 	if (p == NEWS2_TEMP) {
 		if (str_to_double(st.f.buf, &d) != 0) {

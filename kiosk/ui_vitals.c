@@ -1,7 +1,8 @@
 /*
  * Vital signs for the visit in hand: each value (typed or from a device)
  * is range-checked, stored at once as an observation of the visit, and
- * NEWS2 is scored again.  A red flag (aggregate 7 or more, or a 3 in one
+ * NEWS2 is scored again (whole numbers rounded, temperature to one
+ * decimal, as the chart asks).  A red flag (aggregate 7 or more, or a 3 in one
  * parameter) is recorded as a store alert the CHW must acknowledge; a
  * higher risk band later raises a new alert.  No curses here, and no
  * values in the log.
@@ -9,6 +10,7 @@
 #define LOG_MODULE "vitals"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -122,22 +124,22 @@ ui_vitals_set(struct ui *ui, enum news2_param p, double value, int from_device,
 		return EINVAL;
 	switch (p) {
 	case NEWS2_RR:
-		in.rr = (int)value;
+		in.rr = (int)lround(value);
 		break;
 	case NEWS2_SPO2:
-		in.spo2 = (int)value;
+		in.spo2 = (int)lround(value);
 		break;
 	case NEWS2_AIR_O2:
 		in.oxygen = value != 0;
 		break;
 	case NEWS2_SBP:
-		in.sbp = (int)value;
+		in.sbp = (int)lround(value);
 		break;
 	case NEWS2_PULSE:
-		in.pulse = (int)value;
+		in.pulse = (int)lround(value);
 		break;
 	case NEWS2_ACVPU:
-		in.acvpu = (int)value;
+		in.acvpu = (int)lround(value);
 		break;
 	default:
 		in.temp = value;
@@ -190,9 +192,10 @@ ui_vitals_set_dia(struct ui *ui, int dia, int from_device)
 	    dia >= ui->vitals.in.sbp)
 		return EINVAL;
 	ui->vitals.dia = dia;
-	if (from_device || ui->store == NULL || !ui->have_patient ||
-	    (err = ui_session_encounter(ui, "vitals")) != 0)
+	if (from_device || ui->store == NULL || !ui->have_patient)
 		return 0;
+	if ((err = ui_session_encounter(ui, "vitals")) != 0)
+		return err;
 	memset(&o, 0, sizeof(o));
 	o.loinc = qi->loinc;
 	o.unit = qi->unit;
