@@ -9,7 +9,7 @@ make_node
 cli patient add --given Baraka --family Otieno --birth-date 1975-03-02 \
     --phone 0711000001 --village Siaya --national-id NID-555 >/dev/null ||
     fail "patient add"
-start "$KIOSK" --data "$NODE" ui --checkin --idle-lock 3
+start "$KIOSK" --data "$NODE" ui --checkin --idle-lock 6
 
 # every screen seen is checked for the other patient's data
 seen() {
@@ -69,7 +69,7 @@ wait_for "Welcome, baraka."
 never_shown
 
 # idle: back to an empty start
-WAIT_S=10 wait_for "Welcome. Start again here."
+WAIT_S=15 wait_for "Welcome. Start again here."
 expect_screen checkin-idle "Please check yourself in."
 never_shown
 
