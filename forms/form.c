@@ -1460,6 +1460,87 @@ in_choices(const struct form_choice *ch, size_t n, const char *v)
 	return 0;
 }
 
+/*
+ * Messages the engine words itself follow the form's language when it is
+ * one we have them in, matched on the language's name or code.
+ */
+enum lang_slot { LANG_EN = -1, LANG_FR, LANG_SW, LANG_ES, LANG_PT };
+
+static const char *const lang_prefixes[][3] = {
+	[LANG_FR] = { "fr", "French", NULL },
+	[LANG_SW] = { "sw", "Kiswahili", "Swahili" },
+	[LANG_ES] = { "es", "Español", "Spanish" },
+	[LANG_PT] = { "pt", "Portugu", NULL },
+};
+
+static int
+lang_slot(struct form *f)
+{
+	const char *lang = form_language(f);
+	size_t i, j;
+
+	for (i = 0; lang != NULL && i < nitems(lang_prefixes); i++)
+		for (j = 0; j < 3 && lang_prefixes[i][j] != NULL; j++)
+			if (strncasecmp(lang, lang_prefixes[i][j],
+			        strlen(lang_prefixes[i][j])) == 0)
+				return (int)i;
+	return LANG_EN;
+}
+
+enum entry_msg {
+	M_MEDIA,
+	M_INT,
+	M_NUMBER,
+	M_DATE,
+	M_TIME,
+	M_DATETIME,
+	M_BOOLEAN,
+	M_LOCATION,
+	M_RANGE,
+	M_ONE,
+	M_CHOICE,
+};
+
+/* English, French, Swahili; the arguments come in the same order. */
+static const char *const entry_msgs[][3] = {
+	[M_MEDIA] = { "media files are not supported",
+	    "les fichiers multimédias ne sont pas pris en charge",
+	    "faili za picha na sauti hazitumiki hapa" },
+	[M_INT] = { "\"%s\" is not a whole number",
+	    "« %s » n'est pas un nombre entier", "\"%s\" si namba kamili" },
+	[M_NUMBER] = { "\"%s\" is not a number", "« %s » n'est pas un nombre",
+	    "\"%s\" si namba" },
+	[M_DATE] = { "\"%s\" is not a date (YYYY-MM-DD)",
+	    "« %s » n'est pas une date (AAAA-MM-JJ)",
+	    "\"%s\" si tarehe (YYYY-MM-DD)" },
+	[M_TIME] = { "\"%s\" is not a time (hh:mm)",
+	    "« %s » n'est pas une heure (hh:mm)", "\"%s\" si saa (hh:mm)" },
+	[M_DATETIME] = { "\"%s\" is not a date and time (YYYY-MM-DDThh:mm)",
+	    "« %s » n'est pas une date et heure (AAAA-MM-JJThh:mm)",
+	    "\"%s\" si tarehe na saa (YYYY-MM-DDThh:mm)" },
+	[M_BOOLEAN] = { "\"%s\" is not true or false",
+	    "« %s » n'est ni vrai ni faux", "\"%s\" si kweli wala si uongo" },
+	[M_LOCATION] = { "\"%s\" is not a location (latitude longitude)",
+	    "« %s » n'est pas une position (latitude longitude)",
+	    "\"%s\" si mahali (latitudo longitudo)" },
+	[M_RANGE] = { "%s is outside %g to %g (step %g)",
+	    "%s est hors de %g à %g (pas de %g)",
+	    "%s iko nje ya %g hadi %g (hatua %g)" },
+	[M_ONE] = { "choose one answer", "choisissez une seule réponse",
+	    "chagua jibu moja" },
+	[M_CHOICE] = { "\"%s\" is not one of the choices",
+	    "« %s » ne fait pas partie des choix",
+	    "\"%s\" si mojawapo ya machaguo" },
+};
+
+static const char *
+entry_msg(struct form *f, enum entry_msg m)
+{
+	int slot = lang_slot(f);
+
+	return entry_msgs[m][slot == LANG_FR ? 1 : slot == LANG_SW ? 2 : 0];
+}
+
 static int
 has_appearance(const struct control *c, const char *token)
 {
@@ -1477,8 +1558,8 @@ has_appearance(const struct control *c, const char *token)
 
 /*
  * Normalise VALUE for control C / type T into a new string, or return
- * NULL with *cause saying what is wrong (in English: the UI translates
- * nothing here, these are entry-format messages).
+ * NULL with *cause saying what is wrong, in the form's language where we
+ * have it (entry_msgs).
  */
 static char *
 normalise(struct form *f, struct control *c, xmlNodePtr n, enum form_type t,
@@ -1497,7 +1578,7 @@ normalise(struct form *f, struct control *c, xmlNodePtr n, enum form_type t,
 		return xstrdup("OK");
 	}
 	if (c != NULL && c->kind == FORM_UPLOAD) {
-		xasprintf(cause, "media capture is not supported");
+		xasprintf(cause, entry_msg(f, M_MEDIA), "");
 		goto bad;
 	}
 	switch (t) {
@@ -1505,7 +1586,7 @@ normalise(struct form *f, struct control *c, xmlNodePtr n, enum form_type t,
 		if (!is_number(v, 0) ||
 		    str_to_ll(v[0] == '+' ? v + 1 : v, -2147483648LL,
 		        2147483647LL, &ll) != 0) {
-			xasprintf(cause, "\"%s\" is not a whole number", v);
+			xasprintf(cause, entry_msg(f, M_INT), v);
 			goto bad;
 		}
 		xasprintf(&out, "%lld", ll);
@@ -1517,7 +1598,7 @@ normalise(struct form *f, struct control *c, xmlNodePtr n, enum form_type t,
 			if (*p == ',')
 				*p = '.';
 		if (!is_number(v, 1)) {
-			xasprintf(cause, "\"%s\" is not a number", value);
+			xasprintf(cause, entry_msg(f, M_NUMBER), value);
 			goto bad;
 		}
 		if (v[0] == '+')
@@ -1534,23 +1615,19 @@ normalise(struct form *f, struct control *c, xmlNodePtr n, enum form_type t,
 			v = out;
 		}
 		if (xfn_parse_date(v, &days) != 0) {
-			xasprintf(
-			    cause, "\"%s\" is not a date (YYYY-MM-DD)", v);
+			xasprintf(cause, entry_msg(f, M_DATE), v);
 			goto bad;
 		}
 		break;
 	case FORM_T_TIME:
 		if (xfn_parse_time(v, &secs) != 0) {
-			xasprintf(cause, "\"%s\" is not a time (hh:mm)", v);
+			xasprintf(cause, entry_msg(f, M_TIME), v);
 			goto bad;
 		}
 		break;
 	case FORM_T_DATETIME:
 		if (xfn_parse_datetime(v, &secs) != 0) {
-			xasprintf(cause,
-			    "\"%s\" is not a date and time "
-			    "(YYYY-MM-DDThh:mm)",
-			    v);
+			xasprintf(cause, entry_msg(f, M_DATETIME), v);
 			goto bad;
 		}
 		break;
@@ -1560,7 +1637,7 @@ normalise(struct form *f, struct control *c, xmlNodePtr n, enum form_type t,
 		else if (strcmp(v, "false") == 0 || strcmp(v, "0") == 0)
 			out = xstrdup("false");
 		else {
-			xasprintf(cause, "\"%s\" is not true or false", v);
+			xasprintf(cause, entry_msg(f, M_BOOLEAN), v);
 			goto bad;
 		}
 		free(v);
@@ -1579,16 +1656,13 @@ normalise(struct form *f, struct control *c, xmlNodePtr n, enum form_type t,
 		}
 		free(copy);
 		if (!ok || k < 2 || k > 4) {
-			xasprintf(cause,
-			    "\"%s\" is not a location "
-			    "(latitude longitude)",
-			    v);
+			xasprintf(cause, entry_msg(f, M_LOCATION), v);
 			goto bad;
 		}
 		break;
 	}
 	case FORM_T_BINARY:
-		xasprintf(cause, "media files are not supported");
+		xasprintf(cause, entry_msg(f, M_MEDIA), "");
 		goto bad;
 	default:
 		break;
@@ -1597,8 +1671,8 @@ normalise(struct form *f, struct control *c, xmlNodePtr n, enum form_type t,
 		d = xfn_str_number(v);
 		if (isnan(d) || d < c->start || d > c->end ||
 		    fabs(remainder(d - c->start, c->step)) > 1e-9) {
-			xasprintf(cause, "%s is outside %g to %g (step %g)", v,
-			    c->start, c->end, c->step);
+			xasprintf(cause, entry_msg(f, M_RANGE), v, c->start,
+			    c->end, c->step);
 			goto bad;
 		}
 	}
@@ -1616,7 +1690,7 @@ normalise(struct form *f, struct control *c, xmlNodePtr n, enum form_type t,
 			toks[nt++] = tok;
 		}
 		if (c->kind == FORM_SELECT1 && nt != 1) {
-			xasprintf(cause, "choose one answer");
+			xasprintf(cause, entry_msg(f, M_ONE), "");
 			free(toks);
 			free(copy);
 			goto bad;
@@ -1626,10 +1700,8 @@ normalise(struct form *f, struct control *c, xmlNodePtr n, enum form_type t,
 			char *tmp;
 
 			if (!in_choices(ch, nch, toks[i])) {
-				xasprintf(cause,
-				    "\"%s\" is not one of the "
-				    "choices",
-				    toks[i]);
+				xasprintf(
+				    cause, entry_msg(f, M_CHOICE), toks[i]);
 				free(toks);
 				free(copy);
 				free(out);
@@ -1656,33 +1728,24 @@ bad:
  * Collect's default messages, for the languages the shipped forms use and
  * their neighbours; matched on the form's language name or code.
  */
-static const struct {
-	const char *prefix[3];
-	const char *required, *invalid;
-} default_msgs[] = {
-	{ { "fr", "French", NULL }, "Désolé, cette réponse est obligatoire.",
+static const char *const default_msgs[][2] = {
+	[LANG_FR] = { "Désolé, cette réponse est obligatoire.",
 	    "Désolé, cette réponse n'est pas valide." },
-	{ { "sw", "Kiswahili", "Swahili" }, "Samahani, jibu hili linahitajika.",
+	[LANG_SW] = { "Samahani, jibu hili linahitajika.",
 	    "Samahani, jibu hili si sahihi." },
-	{ { "es", "Español", "Spanish" },
-	    "Lo sentimos, esta respuesta es obligatoria.",
+	[LANG_ES] = { "Lo sentimos, esta respuesta es obligatoria.",
 	    "Lo sentimos, esta respuesta no es válida." },
-	{ { "pt", "Portugu", NULL }, "Desculpe, esta resposta é obrigatória.",
+	[LANG_PT] = { "Desculpe, esta resposta é obrigatória.",
 	    "Desculpe, esta resposta não é válida." },
 };
 
 static const char *
 default_message(struct form *f, int required)
 {
-	const char *lang = form_language(f);
-	size_t i, j;
+	int slot = lang_slot(f);
 
-	for (i = 0; lang != NULL && i < nitems(default_msgs); i++)
-		for (j = 0; j < 3 && default_msgs[i].prefix[j] != NULL; j++)
-			if (strncasecmp(lang, default_msgs[i].prefix[j],
-			        strlen(default_msgs[i].prefix[j])) == 0)
-				return required ? default_msgs[i].required
-				                : default_msgs[i].invalid;
+	if (slot != LANG_EN)
+		return default_msgs[slot][required ? 0 : 1];
 	return required ? "Sorry, this response is required."
 	                : "Sorry, this response is invalid.";
 }

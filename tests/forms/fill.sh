@@ -54,6 +54,8 @@ grep -qF "/data/age: L'âge doit être entre 0 et 120" "$tmp/fr.err" ||
 	bad "French constraint message missing"
 grep -qF "/data/child[1]/cname: Désolé, cette réponse est obligatoire." \
     "$tmp/fr.err" || bad "French default required message missing"
+grep -qF "/data/weight: « heavy » n'est pas un nombre" "$tmp/fr.err" ||
+	bad "French entry message missing"
 printf '/data/age_months=30\n/data/signs/unable_to_drink=yes\n' >"$tmp/sw.ans"
 "$K" form fill forms/xforms/child_danger_signs.xml --lang Kiswahili \
     --answers "$tmp/sw.ans" >/dev/null 2>"$tmp/sw.err" && bad "sw fill passed"

@@ -664,6 +664,11 @@ test_translations(void)
 	TEST_ERR(form_set_language(f, "Kiswahili"));
 	TEST_EQ(form_set(f, "/data/t", "44", &cause), EINVAL);
 	TEST_STR(cause, "Joto kupita kiasi");
+	free(cause);
+	cause = NULL;
+	/* the engine's own entry messages follow the language too */
+	TEST_EQ(form_set(f, "/data/t", "moto", &cause), EINVAL);
+	TEST_STR(cause, "\"moto\" si namba");
 	TEST_ERR(form_prompts(f, &p, &n));
 	TEST_TRUE((q = prompt_at(p, n, "/data/t")) != NULL);
 	TEST_STR(q->label, "Joto la Juma");
