@@ -71,7 +71,7 @@ static int
 cmd_sync_status(struct kctx *ctx)
 {
 	struct sync_status st;
-	char age[32];
+	char age[32], line[256];
 
 	if (kctx_open(ctx) != 0)
 		return 1;
@@ -90,6 +90,8 @@ cmd_sync_status(struct kctx *ctx)
 	printf("acknowledged: %" PRIu64 "\n", st.acked);
 	printf("last successful sync: %s\n", age);
 	printf("last error: %s\n", st.last_error[0] ? st.last_error : "none");
+	sync_status_line(&st, hlc_wall_ms(), line, sizeof(line));
+	printf("%s\n", line);
 	return 0;
 }
 

@@ -74,6 +74,13 @@ int sync_enroll(struct store *, const char *url, const char *token,
 int sync_run(struct store *, struct sync_report *rep, char **cause);
 
 int sync_status_get(struct store *, struct sync_status *);
+/*
+ * One line for the home screen, e.g. "Sync: 12 waiting, last 5 min ago:
+ * no connection to the server; will retry" or "Sync: all sent, last 2 min
+ * ago" or "Sync: not set up".  NOW_MS is the wall clock.
+ */
+void sync_status_line(
+    const struct sync_status *, uint64_t now_ms, char *out, size_t len);
 
 /*
  * The background sync thread: opens its own connection to the store in

@@ -423,8 +423,9 @@ sync_blob_one(struct sync_run_ctx *c, const char *id)
 	}
 	crypto_sha256(data, len, hash);
 	for (;;) {
-		n = probe ? 0 :
-		    (len - held < SYNC_BLOB_CHUNK ? len - held : SYNC_BLOB_CHUNK);
+		n = probe ? 0
+		          : (len - held < SYNC_BLOB_CHUNK ? len - held
+		                                          : SYNC_BLOB_CHUNK);
 		m = cborx_map(4);
 		cborx_map_put(m, 1, cborx_bytes(hash, sizeof(hash)));
 		cborx_map_put(m, 2, cborx_uint(len));
@@ -476,12 +477,12 @@ sync_blobs(struct sync_run_ctx *c)
 	int rc, err = 0;
 
 	if (sqlite3_exec(db,
-		"CREATE TABLE IF NOT EXISTS sync_blobs(id TEXT PRIMARY KEY)",
-		NULL, NULL, NULL) != SQLITE_OK ||
+	        "CREATE TABLE IF NOT EXISTS sync_blobs(id TEXT PRIMARY KEY)",
+	        NULL, NULL, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db,
-		"SELECT id FROM attachments WHERE id NOT IN"
-		" (SELECT id FROM sync_blobs) ORDER BY id",
-		-1, &st, NULL) != SQLITE_OK) {
+	        "SELECT id FROM attachments WHERE id NOT IN"
+	        " (SELECT id FROM sync_blobs) ORDER BY id",
+	        -1, &st, NULL) != SQLITE_OK) {
 		log_warnx("attachments: %s", sqlite3_errmsg(db));
 		sqlite3_finalize(st);
 		sync_cause(c->cause, "cannot list attachments");
@@ -497,8 +498,8 @@ sync_blobs(struct sync_run_ctx *c)
 		if ((err = sync_blob_one(c, ids[i])) != 0)
 			break;
 		if (sqlite3_prepare_v2(db,
-			"INSERT OR IGNORE INTO sync_blobs(id) VALUES(?)", -1,
-			&st, NULL) != SQLITE_OK) {
+		        "INSERT OR IGNORE INTO sync_blobs(id) VALUES(?)", -1,
+		        &st, NULL) != SQLITE_OK) {
 			err = EIO;
 			break;
 		}
@@ -787,4 +788,44 @@ sync_status_get(struct store *s, struct sync_status *st)
 		str_lcpy(st->last_error, t, sizeof(st->last_error));
 	free(t);
 	return 0;
+}
+
+void
+sync_status_line(
+    const struct sync_status *st, uint64_t now_ms, char *out, size_t len)
+{
+	char age[32], pend[48];
+	uint64_t s;
+
+	if (!st->enrolled) {
+		snprintf(out, len, "Sync: not set up");
+		return;
+	}
+	if (st->last_ok_ms == 0)
+		snprintf(age, sizeof(age), "never synced");
+	else {
+		s = now_ms > st->last_ok_ms ? (now_ms - st->last_ok_ms) / 1000
+		                            : 0;
+		if (s < 120)
+			snprintf(age, sizeof(age), "last %" PRIu64 " s ago", s);
+		else if (s < 7200)
+			snprintf(age, sizeof(age), "last %" PRIu64 " min ago",
+			    s / 60);
+		else if (s < 172800)
+			snprintf(age, sizeof(age), "last %" PRIu64 " h ago",
+			    s / 3600);
+		else
+			snprintf(age, sizeof(age), "last %" PRIu64 " days ago",
+			    s / 86400);
+	}
+	if (st->pending == 0)
+		snprintf(pend, sizeof(pend), "all sent");
+	else
+		snprintf(
+		    pend, sizeof(pend), "%" PRIu64 " waiting", st->pending);
+	if (st->last_error[0] != '\0')
+		snprintf(
+		    out, len, "Sync: %s, %s: %s", pend, age, st->last_error);
+	else
+		snprintf(out, len, "Sync: %s, %s", pend, age);
 }
