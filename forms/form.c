@@ -47,26 +47,6 @@ node_name(xmlNodePtr n, char *buf, size_t size)
 		snprintf(buf, size, "%s", n->name);
 }
 
-char *
-form_node_gpath(xmlNodePtr n)
-{
-	xmlNodePtr chain[MAX_DEPTH];
-	char name[256], *out, *tmp;
-	int k = 0, i;
-
-	for (; n != NULL && n->type == XML_ELEMENT_NODE && k < MAX_DEPTH;
-	     n = n->parent)
-		chain[k++] = n;
-	out = xstrdup("");
-	for (i = k - 1; i >= 0; i--) {
-		node_name(chain[i], name, sizeof(name));
-		xasprintf(&tmp, "%s/%s", out, name);
-		free(out);
-		out = tmp;
-	}
-	return out;
-}
-
 static int
 is_repeat_path(struct form *f, const char *g)
 {
@@ -91,8 +71,12 @@ sibling_index(xmlNodePtr n)
 	return k;
 }
 
-char *
-form_node_path(struct form *f, xmlNodePtr n)
+/*
+ * "/data/hh[2]/x": with F, repeat instances get their 1-based index; the
+ * generic path (F == NULL) names every instance at once.
+ */
+static char *
+build_path(struct form *f, xmlNodePtr n)
 {
 	xmlNodePtr chain[MAX_DEPTH];
 	char name[256], *out, *tmp;
@@ -104,7 +88,7 @@ form_node_path(struct form *f, xmlNodePtr n)
 	out = xstrdup("");
 	for (i = k - 1; i >= 0; i--) {
 		node_name(chain[i], name, sizeof(name));
-		if (form_node_info(f, chain[i])->repeat >= 0)
+		if (f != NULL && form_node_info(f, chain[i])->repeat >= 0)
 			xasprintf(&tmp, "%s/%s[%d]", out, name,
 			    sibling_index(chain[i]));
 		else
@@ -113,6 +97,18 @@ form_node_path(struct form *f, xmlNodePtr n)
 		out = tmp;
 	}
 	return out;
+}
+
+char *
+form_node_gpath(xmlNodePtr n)
+{
+	return build_path(NULL, n);
+}
+
+char *
+form_node_path(struct form *f, xmlNodePtr n)
+{
+	return build_path(f, n);
 }
 
 static int

@@ -33,15 +33,31 @@
 
 extern const struct kiosk_cmd cmd_form;
 
+/* Load PATH, or say why it is refused and return NULL. */
+static struct form *
+load(const char *path)
+{
+	struct form *f = NULL;
+	char *cause = NULL;
+	int err;
+
+	if ((err = form_load(path, &f, &cause)) != 0) {
+		fprintf(stderr, "%s: refused: %s\n", path,
+		    cause ? cause : strerror(err));
+		free(cause);
+		return NULL;
+	}
+	return f;
+}
+
 static int
 check_run(int argc, char **argv)
 {
-	struct cmd_opt opts[] = {{"--strict", 0, NULL}};
+	struct cmd_opt opts[] = { { "--strict", 0, NULL } };
 	const char *pos[1], *const *list;
 	struct form *f = NULL;
-	char *cause = NULL;
 	size_t n, i;
-	int npos, err;
+	int npos;
 
 	if (cmd_opt_parse(argc, argv, 2, opts, nitems(opts), pos, 1, &npos) !=
 	        0 ||
@@ -49,12 +65,8 @@ check_run(int argc, char **argv)
 		fprintf(stderr, "usage: kiosk form check FILE [--strict]\n");
 		return 2;
 	}
-	if ((err = form_load(pos[0], &f, &cause)) != 0) {
-		fprintf(stderr, "%s: refused: %s\n", pos[0],
-		    cause ? cause : strerror(err));
-		free(cause);
+	if ((f = load(pos[0])) == NULL)
 		return 1;
-	}
 	printf("form: %s\n", form_id(f));
 	printf("version: %s\n", form_version(f));
 	printf("title: %s\n", form_title(f));
@@ -151,8 +163,9 @@ apply_answers(struct form *f, const char *file)
 static int
 fill_run(struct kctx *ctx, int argc, char **argv)
 {
-	struct cmd_opt opts[] = {{"--lang", 1, NULL}, {"--answers", 1, NULL},
-	    {"--patient", 1, NULL}, {"--save", 0, NULL}};
+	struct cmd_opt opts[] = { { "--lang", 1, NULL },
+		{ "--answers", 1, NULL }, { "--patient", 1, NULL },
+		{ "--save", 0, NULL } };
 	const char *pos[1];
 	struct form *f = NULL;
 	char *cause = NULL, *xml = NULL, host[256];
@@ -171,12 +184,8 @@ fill_run(struct kctx *ctx, int argc, char **argv)
 		fprintf(stderr, "kiosk form: --save needs --patient ID\n");
 		return 2;
 	}
-	if ((err = form_load(pos[0], &f, &cause)) != 0) {
-		fprintf(stderr, "%s: refused: %s\n", pos[0],
-		    cause ? cause : strerror(err));
-		free(cause);
+	if ((f = load(pos[0])) == NULL)
 		return 1;
-	}
 	if (opts[0].value != NULL && form_set_language(f, opts[0].value) != 0) {
 		fprintf(stderr, "kiosk form: %s has no language \"%s\"\n",
 		    pos[0], opts[0].value);
@@ -239,8 +248,8 @@ form_run(struct kctx *ctx, int argc, char **argv)
 }
 
 const struct kiosk_cmd cmd_form = {
-    "form",
-    "  form check FILE [--strict]\n"
-    "  form fill FILE [--lang L] [--answers FILE] [--patient ID --save]\n",
-    form_run,
+	"form",
+	"  form check FILE [--strict]\n"
+	"  form fill FILE [--lang L] [--answers FILE] [--patient ID --save]\n",
+	form_run,
 };
