@@ -91,7 +91,7 @@ cat >"$tmp/anc.answers" <<'ANS'
 /data/exam/haemoglobin=10,2
 /data/danger_signs=headache_vision
 ANS
-lmp=$(date -d '-140 days' +%Y-%m-%d 2>/dev/null) || lmp=""
+lmp=$(date -d '-143 days' +%Y-%m-%d 2>/dev/null) || lmp=""
 if [ -n "$lmp" ]; then
 	echo "/data/lmp=$lmp" >>"$tmp/anc.answers"
 	if ! "$K" form fill forms/xforms/antenatal_visit.xml \
