@@ -47,7 +47,6 @@ form_warn(struct form *f, int line, const char *fmt, ...)
 	f->warnings =
 	    xreallocarray(f->warnings, f->nwarnings + 1, sizeof(char *));
 	f->warnings[f->nwarnings++] = w;
-	log_debug("form %s: warning at line %d", f->id ? f->id : "?", line);
 }
 
 static int
@@ -1532,6 +1531,29 @@ env_choice_name(void *arg, const char *value, const char *path)
 	}
 }
 
+/*
+ * Every record carries meta/instanceID (servers deduplicate on it): add
+ * <meta><instanceID/></meta> to a form that has none.
+ */
+static void
+ensure_instance_id(struct form *f)
+{
+	xmlNodePtr root = xmlDocGetRootElement(f->inst), m, c;
+
+	for (m = root->children; m != NULL; m = m->next) {
+		if (!is_el(m, "meta"))
+			continue;
+		for (c = m->children; c != NULL; c = c->next)
+			if (is_el(c, "instanceID"))
+				return;
+		break;
+	}
+	if (m == NULL)
+		m = xmlNewChild(root, NULL, (const xmlChar *)"meta", NULL);
+	xmlNewChild(m, m->ns, (const xmlChar *)"instanceID", NULL);
+	log_debug("form %s: meta/instanceID added", f->id);
+}
+
 static int
 load_doc(struct form *f, xmlDocPtr doc, char **cause)
 {
@@ -1596,6 +1618,7 @@ load_doc(struct form *f, xmlDocPtr doc, char **cause)
 	         &f->root.nkids, cause)) != 0)
 		return err;
 	default_templates(f);
+	ensure_instance_id(f);
 	f->pristine = xmlCopyDoc(f->inst, 1);
 	return 0;
 }

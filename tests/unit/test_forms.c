@@ -1095,6 +1095,8 @@ test_legacy_shapes(void)
 	TEST_TRUE(
 	    strstr(w[0], "line 3: the instance root <rec> has no id") != NULL);
 	TEST_ERR(form_start(f, &cause));
+	/* no meta in the form: the record gets its instanceID anyway */
+	TEST_TRUE(strncmp(form_instance_id(f), "uuid:", 5) == 0);
 	TEST_STR(v = tf_get(f, "/rec/Greeting"), "hi");
 	free(v);
 	v = NULL;
