@@ -384,6 +384,30 @@ dev_read_in(
 }
 
 int
+dev_fill(struct dev *d, uint8_t *buf, size_t *len, size_t cap, size_t chunk,
+    unsigned timeout_ms, unsigned quiet)
+{
+	size_t got, n;
+	unsigned silent = 0;
+	int err;
+
+	if (*len >= cap)
+		return EMSGSIZE;
+	n = cap - *len < chunk ? cap - *len : chunk;
+	for (;;) {
+		err = dev_read_in(d, buf + *len, n, &got, timeout_ms);
+		if (err == 0 && got > 0) {
+			*len += got;
+			return 0;
+		}
+		if (err != 0 && err != ETIMEDOUT)
+			return err;
+		if (++silent >= quiet)
+			return ETIMEDOUT;
+	}
+}
+
+int
 dev_control_out(struct dev *d, uint8_t reqtype, uint8_t req, uint16_t value,
     uint16_t index, const void *data, size_t len, unsigned timeout_ms)
 {

@@ -103,6 +103,13 @@ struct driver;
  * interface classes (PHDC).
  */
 const struct driver *driver_match(const struct dev_info *info);
+/*
+ * The next driver after AFTER in registry order that claims INFO by its
+ * VID:PID, or NULL: several protocols share one ID (the CP2102 cable), so
+ * a device is identified by which driver's handshake it answers.
+ */
+const struct driver *driver_match_next(
+    const struct dev_info *info, const struct driver *after);
 /* Driver by name, or NULL. */
 const struct driver *driver_find(const char *name);
 /* The NULL-terminated list of drivers, in registry order. */
@@ -114,7 +121,9 @@ struct dev;
 
 /*
  * Open the USB device INFO with DRV (the usb.c transport) and run the
- * driver's handshake.  Returns 0, ENODEV (gone), EACCES (permissions),
+ * driver's handshake; when that finds another protocol (EPROTO), try the
+ * next driver claiming the same ID (driver_match_next); dev_driver() says
+ * which one answered.  Returns 0, ENODEV (gone), EACCES (permissions),
  * EBUSY (claimed by another program), EIO/EPROTO/ETIMEDOUT with *CAUSE.
  */
 int dev_open_usb(const struct driver *drv, const struct dev_info *info,

@@ -70,6 +70,15 @@ int dev_read_in(
 int dev_control_out(struct dev *, uint8_t reqtype, uint8_t req, uint16_t value,
     uint16_t index, const void *data, size_t len, unsigned timeout_ms);
 
+/*
+ * Append what the device sends next to BUF (*LEN bytes used of CAP), in
+ * reads of at most CHUNK bytes; a read that times out is tried again up
+ * to QUIET times.  Returns 0 once at least one byte came, ETIMEDOUT when
+ * the device stayed quiet, EMSGSIZE when BUF is full, or the transport's
+ * error.
+ */
+int dev_fill(struct dev *, uint8_t *buf, size_t *len, size_t cap, size_t chunk,
+    unsigned timeout_ms, unsigned quiet);
 /* Count a frame that failed its checks; logs WHY (never a value). */
 void dev_bad_frame(struct dev *, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -125,6 +134,7 @@ void script_free(struct script *);
 
 /* --- the drivers (registry.c lists them) --- */
 extern const struct driver drv_contec_cms50_v7;
+extern const struct driver drv_contec_cms50_legacy;
 extern const struct driver drv_contec_cms50_hid;
 extern const struct driver drv_omron_hem790it;
 extern const struct driver drv_ascensia_contour;

@@ -75,15 +75,15 @@ struct contour {
 };
 
 static const struct dev_id ct_ids[] = {
-    {0x1a79, 0x6002},
-    {0x1a79, 0x7410},
-    {0, 0},
+	{ 0x1a79, 0x6002 },
+	{ 0x1a79, 0x7410 },
+	{ 0, 0 },
 };
 
 static int
 ct_send(struct dev *d, uint8_t byte)
 {
-	uint8_t rep[CT_REPORT] = {'A', 'B', 'C', 1};
+	uint8_t rep[CT_REPORT] = { 'A', 'B', 'C', 1 };
 
 	rep[4] = byte;
 	return dev_write(d, rep, sizeof(rep), CT_TIMEOUT_MS);
@@ -404,12 +404,12 @@ ct_close(struct dev *d)
 }
 
 const struct driver drv_ascensia_contour = {
-    .name = "ascensia_contour",
-    .full_name = "Ascensia/Bayer Contour USB and Contour Next USB "
-                 "glucometer",
-    .ids = ct_ids,
-    .in_size = CT_REPORT,
-    .open = ct_open,
-    .read = ct_read,
-    .close = ct_close,
+	.name = "ascensia_contour",
+	.full_name = "Ascensia/Bayer Contour USB and Contour Next USB "
+	             "glucometer",
+	.ids = ct_ids,
+	.in_size = CT_REPORT,
+	.open = ct_open,
+	.read = ct_read,
+	.close = ct_close,
 };

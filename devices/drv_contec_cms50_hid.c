@@ -51,8 +51,8 @@ struct chid {
 };
 
 static const struct dev_id chid_ids[] = {
-    {0x28e9, 0x028a},
-    {0, 0},
+	{ 0x28e9, 0x028a },
+	{ 0, 0 },
 };
 
 static uint8_t
@@ -68,7 +68,7 @@ chid_sum(const uint8_t *b, size_t n)
 static int
 chid_send(struct dev *d, const uint8_t *cmd, size_t n)
 {
-	uint8_t rep[HID_REPORT] = {0};
+	uint8_t rep[HID_REPORT] = { 0 };
 
 	memcpy(rep, cmd, n);
 	return dev_write(d, rep, sizeof(rep), HID_TIMEOUT_MS);
@@ -116,11 +116,11 @@ chid_reply(struct dev *d, struct chid *c, uint8_t type, size_t len)
 static int
 chid_open(struct dev *d, char **cause)
 {
-	static const uint8_t stop[18] = {0x7d, 0x81, 0xa7, 0x80, 0x80, 0x80,
-	    0x80, 0x80, 0x80, 0x7d, 0x81, 0xa2, 0x80, 0x80, 0x80, 0x80, 0x80,
-	    0x80};
-	static const uint8_t model[2] = {0x81, 0x01};
-	static const uint8_t start[3] = {0x9b, 0x01, 0x1c};
+	static const uint8_t stop[18] = { 0x7d, 0x81, 0xa7, 0x80, 0x80, 0x80,
+		0x80, 0x80, 0x80, 0x7d, 0x81, 0xa2, 0x80, 0x80, 0x80, 0x80,
+		0x80, 0x80 };
+	static const uint8_t model[2] = { 0x81, 0x01 };
+	static const uint8_t start[3] = { 0x9b, 0x01, 0x1c };
 	struct chid *c;
 	char name[9];
 	size_t i;
@@ -212,7 +212,7 @@ chid_next_measurement(struct dev *d, struct chid *c, const uint8_t **pkt)
 static int
 chid_read(struct dev *d, struct dev_reading *r, char **cause)
 {
-	static const uint8_t ping[2] = {0x9a, 0x1a};
+	static const uint8_t ping[2] = { 0x9a, 0x1a };
 	struct chid *c = d->priv;
 	const uint8_t *p;
 	int err, pr, spo2;
@@ -253,7 +253,7 @@ chid_read(struct dev *d, struct dev_reading *r, char **cause)
 static void
 chid_close(struct dev *d)
 {
-	static const uint8_t stop[3] = {0x9b, 0x7f, 0x1a};
+	static const uint8_t stop[3] = { 0x9b, 0x7f, 0x1a };
 
 	if (d->priv == NULL)
 		return;
@@ -263,13 +263,13 @@ chid_close(struct dev *d)
 }
 
 const struct driver drv_contec_cms50_hid = {
-    .name = "contec_cms50_hid",
-    .full_name = "Contec CMS50E/F pulse oximeter (USB HID)",
-    .ids = chid_ids,
-    .live = 1,
-    .product = "Pulse Oximeter",
-    .in_size = HID_REPORT,
-    .open = chid_open,
-    .read = chid_read,
-    .close = chid_close,
+	.name = "contec_cms50_hid",
+	.full_name = "Contec CMS50E/F pulse oximeter (USB HID)",
+	.ids = chid_ids,
+	.live = 1,
+	.product = "Pulse Oximeter",
+	.in_size = HID_REPORT,
+	.open = chid_open,
+	.read = chid_read,
+	.close = chid_close,
 };

@@ -57,6 +57,7 @@
 #define V7_KEEPALIVE_EVERY 250 /* live packets between keep-alives */
 #define V7_REPEAT_EVERY 60 /* re-emit an unchanged reading (~1 s) */
 #define V7_STREAM_MAX 512
+#define V7_MAX_READS 64 /* reads without a whole packet */
 
 struct v7 {
 	uint8_t stream[V7_STREAM_MAX];
@@ -70,8 +71,8 @@ struct v7 {
 };
 
 static const struct dev_id v7_ids[] = {
-    {0x10c4, 0xea60},
-    {0, 0},
+	{ 0x10c4, 0xea60 },
+	{ 0, 0 },
 };
 
 /* Packet lengths by type (OSCAR's table); 0: unknown, ends at next type. */
@@ -106,7 +107,7 @@ v7_packet_len(uint8_t type)
 static int
 v7_command(struct dev *d, uint8_t cmd)
 {
-	uint8_t b[9] = {0x7d, 0x81, cmd, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80};
+	uint8_t b[9] = { 0x7d, 0x81, cmd, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80 };
 
 	return dev_write(d, b, sizeof(b), V7_TIMEOUT_MS);
 }
@@ -176,22 +177,16 @@ v7_data(const uint8_t *pkt, size_t n)
 static int
 v7_packet(struct dev *d, struct v7 *v, uint8_t *pkt, size_t *len)
 {
-	size_t got;
-	int err, quiet = 0;
+	int err, reads = 0;
 
 	while (!v7_next_packet(d, v, pkt, len)) {
-		err = dev_read_in(d, v->stream + v->len,
-		    sizeof(v->stream) - v->len < V7_READ_SIZE
-		        ? sizeof(v->stream) - v->len
-		        : V7_READ_SIZE,
-		    &got, V7_TIMEOUT_MS);
-		if (err == ETIMEDOUT && ++quiet < V7_QUIET_READS)
-			continue;
-		if (err != 0)
+		/* Bytes keep coming but no packet: not this protocol (a
+		 * legacy CMS50 at the wrong baud rate looks like this). */
+		if (++reads > V7_MAX_READS)
+			return EPROTO;
+		if ((err = dev_fill(d, v->stream, &v->len, sizeof(v->stream),
+		         V7_READ_SIZE, V7_TIMEOUT_MS, V7_QUIET_READS)) != 0)
 			return err;
-		if (got == 0 && ++quiet >= V7_QUIET_READS)
-			return ETIMEDOUT;
-		v->len += got;
 	}
 	return 0;
 }
@@ -199,7 +194,7 @@ v7_packet(struct dev *d, struct v7 *v, uint8_t *pkt, size_t *len)
 static int
 v7_open(struct dev *d, char **cause)
 {
-	static const uint8_t baud[4] = {0x00, 0xc2, 0x01, 0x00}; /* 115200 */
+	static const uint8_t baud[4] = { 0x00, 0xc2, 0x01, 0x00 }; /* 115200 */
 	uint8_t pkt[16];
 	char model[16] = "";
 	struct v7 *v;
@@ -240,6 +235,11 @@ v7_open(struct dev *d, char **cause)
 			v->pending_len = len;
 			version = 7;
 		}
+	}
+	if (version < 0 && err != 0 && err != ETIMEDOUT && err != ENODATA &&
+	    err != EPROTO) {
+		dev_cause(cause, "oximeter read failed (%s)", strerror(err));
+		goto out; /* a transport error, not another protocol */
 	}
 	if (version != 7) {
 		err = EPROTO;
@@ -352,12 +352,12 @@ v7_close(struct dev *d)
 }
 
 const struct driver drv_contec_cms50_v7 = {
-    .name = "contec_cms50_v7",
-    .full_name = "Contec CMS50D+/E/F pulse oximeter (CP210x cable, "
-                 "protocol V7)",
-    .ids = v7_ids,
-    .live = 1,
-    .open = v7_open,
-    .read = v7_read,
-    .close = v7_close,
+	.name = "contec_cms50_v7",
+	.full_name = "Contec CMS50D+/E/F pulse oximeter (CP210x cable, "
+	             "protocol V7)",
+	.ids = v7_ids,
+	.live = 1,
+	.open = v7_open,
+	.read = v7_read,
+	.close = v7_close,
 };

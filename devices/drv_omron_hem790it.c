@@ -50,8 +50,8 @@ struct omron {
 };
 
 static const struct dev_id om_ids[] = {
-    {0x0590, 0x0028},
-    {0, 0},
+	{ 0x0590, 0x0028 },
+	{ 0, 0 },
 };
 
 static int
@@ -148,9 +148,9 @@ om_exchange(
 static int
 om_open(struct dev *d, char **cause)
 {
-	static const uint8_t mode[2] = {0x74, 0xbc}; /* daily readings */
+	static const uint8_t mode[2] = { 0x74, 0xbc }; /* daily readings */
 	static const uint8_t zeros[12];
-	static const uint8_t gdc[8] = {'G', 'D', 'C', 0, 0, 0, 0, 0};
+	static const uint8_t gdc[8] = { 'G', 'D', 'C', 0, 0, 0, 0, 0 };
 	uint8_t rep[OM_REPORT], reply[OM_GDC_LEN + OM_REPORT];
 	struct omron *o;
 	size_t got;
@@ -203,7 +203,7 @@ static int
 om_read(struct dev *d, struct dev_reading *r, char **cause)
 {
 	struct omron *o = d->priv;
-	uint8_t cmd[8] = {'G', 'M', 'E', 0, 0, 0, 0, 0};
+	uint8_t cmd[8] = { 'G', 'M', 'E', 0, 0, 0, 0, 0 };
 	uint8_t b[OM_GME_LEN + OM_REPORT];
 	unsigned flags;
 	int err;
@@ -239,7 +239,7 @@ om_read(struct dev *d, struct dev_reading *r, char **cause)
 static void
 om_close(struct dev *d)
 {
-	static const uint8_t end[5] = {'E', 'N', 'D', 0xff, 0xff};
+	static const uint8_t end[5] = { 'E', 'N', 'D', 0xff, 0xff };
 	uint8_t b[OM_REPORT * 2];
 	size_t len;
 
@@ -253,11 +253,11 @@ om_close(struct dev *d)
 }
 
 const struct driver drv_omron_hem790it = {
-    .name = "omron_hem790it",
-    .full_name = "Omron HEM-790IT family blood-pressure monitor",
-    .ids = om_ids,
-    .in_size = OM_REPORT,
-    .open = om_open,
-    .read = om_read,
-    .close = om_close,
+	.name = "omron_hem790it",
+	.full_name = "Omron HEM-790IT family blood-pressure monitor",
+	.ids = om_ids,
+	.in_size = OM_REPORT,
+	.open = om_open,
+	.read = om_read,
+	.close = om_close,
 };

@@ -51,6 +51,7 @@
 #define PH_OBJS 16
 #define PH_MAP 8
 #define PH_QUEUE 16
+#define PH_MAX_GARBAGE 16 /* transfers in a row that are not APDUs */
 
 /* Nomenclature (antidote src/dim/nomenclature.h). */
 #define MDC_NOTI_CONFIG 0x0d1c
@@ -76,16 +77,16 @@ struct ph_metric {
 
 /* The metrics we turn into readings, with the one unit each must have. */
 static const struct ph_metric ph_metrics[] = {
-    {0x4bb8, 0x0220, DEV_Q_SPO2}, /* MDC_PULS_OXIM_SAT_O2, % */
-    {0x481a, 0x0aa0, DEV_Q_PULSE}, /* MDC_PULS_OXIM_PULS_RATE */
-    {0x482a, 0x0aa0, DEV_Q_PULSE}, /* MDC_PULS_RATE_NON_INV */
-    {0x4a05, 0x0f20, DEV_Q_SYS}, /* NIBP systolic, mmHg */
-    {0x4a06, 0x0f20, DEV_Q_DIA}, /* NIBP diastolic */
-    {0x4a07, 0x0f20, DEV_Q_MAP}, /* NIBP mean */
-    {0x4b5c, 0x17a0, DEV_Q_TEMP}, /* MDC_TEMP_BODY, degC */
-    {0xe140, 0x06c3, DEV_Q_WEIGHT}, /* MDC_MASS_BODY_ACTUAL, kg */
-    {0x71b8, 0x0852, DEV_Q_GLUCOSE_MGDL}, /* capillary glucose, mg/dL */
-    {0x71b8, 0x1272, DEV_Q_GLUCOSE_MMOL}, /* same, mmol/L */
+	{ 0x4bb8, 0x0220, DEV_Q_SPO2 }, /* MDC_PULS_OXIM_SAT_O2, % */
+	{ 0x481a, 0x0aa0, DEV_Q_PULSE }, /* MDC_PULS_OXIM_PULS_RATE */
+	{ 0x482a, 0x0aa0, DEV_Q_PULSE }, /* MDC_PULS_RATE_NON_INV */
+	{ 0x4a05, 0x0f20, DEV_Q_SYS }, /* NIBP systolic, mmHg */
+	{ 0x4a06, 0x0f20, DEV_Q_DIA }, /* NIBP diastolic */
+	{ 0x4a07, 0x0f20, DEV_Q_MAP }, /* NIBP mean */
+	{ 0x4b5c, 0x17a0, DEV_Q_TEMP }, /* MDC_TEMP_BODY, degC */
+	{ 0xe140, 0x06c3, DEV_Q_WEIGHT }, /* MDC_MASS_BODY_ACTUAL, kg */
+	{ 0x71b8, 0x0852, DEV_Q_GLUCOSE_MGDL }, /* capillary glucose, mg/dL */
+	{ 0x71b8, 0x1272, DEV_Q_GLUCOSE_MMOL }, /* same, mmol/L */
 };
 
 struct ph_obj {
@@ -157,7 +158,7 @@ rd_bytes(struct rd *r, size_t n)
 static struct rd
 rd_sub(struct rd *r, size_t n)
 {
-	struct rd s = {NULL, 0, 0, 1};
+	struct rd s = { NULL, 0, 0, 1 };
 	const uint8_t *p;
 
 	if ((p = rd_bytes(r, n)) != NULL) {
@@ -230,7 +231,7 @@ ph_metric(uint16_t code, uint16_t unit)
 	return NULL;
 }
 
-static const struct dev_id ph_ids[] = {{0, 0}};
+static const struct dev_id ph_ids[] = { { 0, 0 } };
 
 /* --- standard configurations (IEEE 11073-10404 and -10407) --- */
 
@@ -292,16 +293,16 @@ static int
 ph_send_aare(struct dev *d, uint16_t result)
 {
 	uint8_t a[48] = {
-	    0xe3, 0x00, 0x00, 0x2c, 0x00, 0x00, 0x50, 0x79, 0x00, 0x26, 0x80,
-	    0x00, 0x00, 0x00, /* protocol version 1 */
-	    0x80, 0x00, /* MDER */
-	    0x80, 0x00, 0x00, 0x00, /* nomenclature version 1 */
-	    0x00, 0x00, 0x00, 0x00, /* functional units */
-	    0x80, 0x00, 0x00, 0x00, /* system type: manager */
-	    0x00, 0x08, 'O', 'U', 'T', 'P', 'O', 'S', 'T', 0x01, 0x00,
-	    0x00, /* dev-config-id: manager */
-	    0x00, 0x00, 0x00, 0x00, /* data-req-mode-capab */
-	    0x00, 0x00, 0x00, 0x00, /* option list: empty */
+		0xe3, 0x00, 0x00, 0x2c, 0x00, 0x00, 0x50, 0x79, 0x00, 0x26,
+		0x80, 0x00, 0x00, 0x00, /* protocol version 1 */
+		0x80, 0x00, /* MDER */
+		0x80, 0x00, 0x00, 0x00, /* nomenclature version 1 */
+		0x00, 0x00, 0x00, 0x00, /* functional units */
+		0x80, 0x00, 0x00, 0x00, /* system type: manager */
+		0x00, 0x08, 'O', 'U', 'T', 'P', 'O', 'S', 'T', 0x01, 0x00,
+		0x00, /* dev-config-id: manager */
+		0x00, 0x00, 0x00, 0x00, /* data-req-mode-capab */
+		0x00, 0x00, 0x00, 0x00, /* option list: empty */
 	};
 
 	a[4] = (uint8_t)(result >> 8);
@@ -350,8 +351,8 @@ ph_send_response(struct dev *d, uint16_t invoke, uint16_t handle,
 static int
 ph_apdu(struct dev *d, struct phdc *p, const uint8_t **apdu, size_t *len)
 {
-	size_t got, need;
-	int err, quiet = 0;
+	size_t need;
+	int err, garbage = 0;
 	static const size_t hdr = 4;
 
 	for (;;) {
@@ -365,6 +366,8 @@ ph_apdu(struct dev *d, struct phdc *p, const uint8_t **apdu, size_t *len)
 				    "bytes)",
 				    p->in[0], p->in[1], need);
 				p->inlen = 0; /* resynchronise on a transfer */
+				if (++garbage > PH_MAX_GARBAGE)
+					return EPROTO; /* not 11073 at all */
 				continue;
 			}
 			if (p->inlen >= need) {
@@ -373,16 +376,9 @@ ph_apdu(struct dev *d, struct phdc *p, const uint8_t **apdu, size_t *len)
 				return 0;
 			}
 		}
-		err = dev_read_in(d, p->in + p->inlen,
-		    sizeof(p->in) - p->inlen < PH_READ
-		        ? sizeof(p->in) - p->inlen
-		        : PH_READ,
-		    &got, PH_TIMEOUT_MS);
-		if (err == ETIMEDOUT && ++quiet < PH_QUIET_READS)
-			continue;
-		if (err != 0)
+		if ((err = dev_fill(d, p->in, &p->inlen, sizeof(p->in), PH_READ,
+		         PH_TIMEOUT_MS, PH_QUIET_READS)) != 0)
 			return err;
-		p->inlen += got;
 	}
 }
 
@@ -685,7 +681,7 @@ static void
 ph_scan(struct dev *d, struct phdc *p, uint16_t type, struct rd *r,
     const uint8_t *apdu, size_t alen)
 {
-	struct rd list = {NULL, 0, 0, 0}, obs, people;
+	struct rd list = { NULL, 0, 0, 0 }, obs, people;
 	uint16_t n, k, persons, j, handle;
 	int mp, var, fresh = 1;
 	size_t q0 = p->qn;
@@ -784,7 +780,7 @@ ph_prst(struct dev *d, struct phdc *p, struct rd *r, const uint8_t *apdu,
 static int
 ph_step(struct dev *d, struct phdc *p)
 {
-	static const uint8_t rlre[6] = {0xe5, 0x00, 0x00, 0x02, 0x00, 0x00};
+	static const uint8_t rlre[6] = { 0xe5, 0x00, 0x00, 0x02, 0x00, 0x00 };
 	const uint8_t *a;
 	uint8_t apdu[PH_APDU_MAX];
 	struct rd r;
@@ -878,7 +874,7 @@ ph_read(struct dev *d, struct dev_reading *r, char **cause)
 static void
 ph_close(struct dev *d)
 {
-	static const uint8_t rlrq[6] = {0xe4, 0x00, 0x00, 0x02, 0x00, 0x00};
+	static const uint8_t rlrq[6] = { 0xe4, 0x00, 0x00, 0x02, 0x00, 0x00 };
 	struct phdc *p = d->priv;
 
 	if (p == NULL)
@@ -890,11 +886,11 @@ ph_close(struct dev *d)
 }
 
 const struct driver drv_phdc_11073 = {
-    .name = "phdc_11073",
-    .full_name = "IEEE 11073-20601 agent over USB PHDC (Continua)",
-    .ids = ph_ids,
-    .iface_class = 0x0f,
-    .open = ph_open,
-    .read = ph_read,
-    .close = ph_close,
+	.name = "phdc_11073",
+	.full_name = "IEEE 11073-20601 agent over USB PHDC (Continua)",
+	.ids = ph_ids,
+	.iface_class = 0x0f,
+	.open = ph_open,
+	.read = ph_read,
+	.close = ph_close,
 };

@@ -99,8 +99,8 @@ vd_parse(struct dev *d, struct vdev *v, char *line, struct dev_reading *r)
 			if (str_to_ll(val, 0, 60000, &ms) != 0)
 				goto bad;
 			if (!d->decoding) {
-				struct timespec ts = {
-				    ms / 1000, (ms % 1000) * 1000000};
+				struct timespec ts = { ms / 1000,
+					(ms % 1000) * 1000000 };
 
 				nanosleep(&ts, NULL);
 			}
@@ -168,11 +168,11 @@ vd_close(struct dev *d)
 }
 
 const struct driver drv_virtual = {
-    .name = "virtual",
-    .full_name = "Virtual device: scripted readings from "
-                 "$OUTPOST_VIRTUAL_DEVICE",
-    .ids = NULL,
-    .open = vd_open,
-    .read = vd_read,
-    .close = vd_close,
+	.name = "virtual",
+	.full_name = "Virtual device: scripted readings from "
+	             "$OUTPOST_VIRTUAL_DEVICE",
+	.ids = NULL,
+	.open = vd_open,
+	.read = vd_read,
+	.close = vd_close,
 };

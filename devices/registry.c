@@ -9,13 +9,14 @@
 #include "driver.h"
 
 const struct driver *const drivers[] = {
-    &drv_contec_cms50_v7,
-    &drv_contec_cms50_hid,
-    &drv_omron_hem790it,
-    &drv_ascensia_contour,
-    &drv_phdc_11073,
-    &drv_virtual,
-    NULL,
+	&drv_contec_cms50_v7,
+	&drv_contec_cms50_legacy, /* same cable, tried when V7 is not spoken */
+	&drv_contec_cms50_hid,
+	&drv_omron_hem790it,
+	&drv_ascensia_contour,
+	&drv_phdc_11073,
+	&drv_virtual,
+	NULL,
 };
 
 const struct driver *
@@ -41,24 +42,49 @@ driver_full_name(const struct driver *drv)
 	return drv->full_name;
 }
 
+static int
+claims(const struct driver *drv, const struct dev_info *info)
+{
+	const struct dev_id *id;
+
+	for (id = drv->ids; id != NULL && id->vid != 0; id++) {
+		if (id->vid != info->vid || id->pid != info->pid)
+			continue;
+		/* Generic IDs are shared with unrelated gadgets. */
+		if (drv->product != NULL && info->product[0] != '\0' &&
+		    strcmp(drv->product, info->product) != 0)
+			continue;
+		return 1;
+	}
+	return 0;
+}
+
+const struct driver *
+driver_match_next(const struct dev_info *info, const struct driver *after)
+{
+	size_t i = 0;
+
+	if (after != NULL) {
+		while (drivers[i] != NULL && drivers[i] != after)
+			i++;
+		if (drivers[i] == NULL)
+			return NULL;
+		i++;
+	}
+	for (; drivers[i] != NULL; i++)
+		if (claims(drivers[i], info))
+			return drivers[i];
+	return NULL;
+}
+
 const struct driver *
 driver_match(const struct dev_info *info)
 {
 	const struct driver *drv;
-	const struct dev_id *id;
 	size_t i, k;
 
-	for (i = 0; (drv = drivers[i]) != NULL; i++) {
-		for (id = drv->ids; id != NULL && id->vid != 0; id++) {
-			if (id->vid != info->vid || id->pid != info->pid)
-				continue;
-			/* Generic IDs are shared with unrelated gadgets. */
-			if (drv->product != NULL && info->product[0] != '\0' &&
-			    strcmp(drv->product, info->product) != 0)
-				continue;
-			return drv;
-		}
-	}
+	if ((drv = driver_match_next(info, NULL)) != NULL)
+		return drv;
 	for (i = 0; (drv = drivers[i]) != NULL; i++) {
 		if (drv->iface_class == 0)
 			continue;

@@ -48,11 +48,11 @@ errno_by_name(const char *s)
 		const char *name;
 		int err;
 	} names[] = {
-	    {"ETIMEDOUT", ETIMEDOUT},
-	    {"ENODEV", ENODEV},
-	    {"EIO", EIO},
-	    {"EPIPE", EPIPE},
-	    {"EOVERFLOW", EOVERFLOW},
+		{ "ETIMEDOUT", ETIMEDOUT },
+		{ "ENODEV", ENODEV },
+		{ "EIO", EIO },
+		{ "EPIPE", EPIPE },
+		{ "EOVERFLOW", EOVERFLOW },
 	};
 	size_t i;
 
@@ -331,8 +331,8 @@ s_close(void *ctx)
 }
 
 const struct dev_transport script_transport = {
-    .control_out = s_control,
-    .write = s_write,
-    .read = s_read,
-    .close = s_close,
+	.control_out = s_control,
+	.write = s_write,
+	.read = s_read,
+	.close = s_close,
 };

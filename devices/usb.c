@@ -303,10 +303,10 @@ u_close(void *ctx)
 }
 
 static const struct dev_transport usb_transport = {
-    .control_out = u_control,
-    .write = u_write,
-    .read = u_read,
-    .close = u_close,
+	.control_out = u_control,
+	.write = u_write,
+	.read = u_read,
+	.close = u_close,
 };
 
 /* Pick the interface and its endpoints for DRV. */
@@ -355,8 +355,8 @@ usb_endpoints(libusb_device *ud, const struct driver *drv, struct usb_tp *u)
 	return found && u->ep_in != 0 ? 0 : ENODEV;
 }
 
-int
-dev_open_usb(const struct driver *drv, const struct dev_info *info,
+static int
+usb_open_one(const struct driver *drv, const struct dev_info *info,
     struct dev **out, char **cause)
 {
 	struct libusb_device_descriptor dd;
@@ -429,6 +429,29 @@ fail:
 	return err;
 }
 
+int
+dev_open_usb(const struct driver *drv, const struct dev_info *info,
+    struct dev **out, char **cause)
+{
+	const struct driver *next;
+	int err;
+
+	for (;;) {
+		err = usb_open_one(drv, info, out, cause);
+		if (err != EPROTO ||
+		    (next = driver_match_next(info, drv)) == NULL)
+			return err;
+		/* Another protocol on the same ID: ask the next driver. */
+		log_info("%04x:%04x does not speak %s; trying %s", info->vid,
+		    info->pid, drv->name, next->name);
+		if (cause != NULL) {
+			free(*cause);
+			*cause = NULL;
+		}
+		drv = next;
+	}
+}
+
 /* --- hot-plug --- */
 
 static int LIBUSB_CALL
@@ -446,9 +469,9 @@ usb_hotplug_cb(
 int
 usb_wait_change(int timeout_ms)
 {
-	struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
-	struct timespec ts = {
-	    timeout_ms / 1000, (long)(timeout_ms % 1000) * 1000000};
+	struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
+	struct timespec ts = { timeout_ms / 1000,
+		(long)(timeout_ms % 1000) * 1000000 };
 	int completed = 0, have;
 
 	if (usb_init(NULL) != 0) {

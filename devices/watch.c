@@ -121,7 +121,7 @@ emit(struct slot *s, enum dev_event_kind kind, const struct dev_reading *r,
 	memset(&ev, 0, sizeof(ev));
 	ev.kind = kind;
 	ev.info = &s->info;
-	ev.drv = s->drv;
+	ev.drv = s->dev != NULL ? dev_driver(s->dev) : s->drv;
 	ev.dev = s->dev;
 	ev.r = r;
 	ev.err = err;
@@ -163,7 +163,7 @@ reader(void *arg)
 			emit(s, DEV_EV_FINGER_OUT, NULL, 0, NULL);
 		else if (err == 0) {
 			emit(s, DEV_EV_READING, &r, 0, NULL);
-			if (w->opts.once && s->drv->live)
+			if (w->opts.once && dev_driver(d)->live)
 				break;
 		} else if (err == EINVAL)
 			emit(s, DEV_EV_REJECTED, NULL, err, cause);
@@ -191,12 +191,13 @@ reader(void *arg)
 		free(closing);
 		closing = NULL;
 	}
-	dev_close(d);
-	s->dev = NULL;
+	/* Reported while the device can still be named. */
 	emit(s, DEV_EV_CLOSED, NULL, err,
 	    closing != NULL ? closing
 	        : w->stop   ? "stopped"
 	                    : "session complete");
+	dev_close(d);
+	s->dev = NULL;
 out:
 	free(cause);
 	free(closing);

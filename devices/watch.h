@@ -20,7 +20,7 @@ enum dev_event_kind {
 	DEV_EV_FINGER_OUT, /* dev */
 	DEV_EV_REJECTED, /* dev, text: why the reading was refused */
 	DEV_EV_BAD_FRAME, /* dev, text */
-	DEV_EV_CLOSED, /* info, err (0: session complete), text */
+	DEV_EV_CLOSED, /* info, err (0: complete), text; dev if it opened */
 };
 
 struct dev_event {

@@ -163,12 +163,12 @@ static int
 device_read(struct kctx *ctx, int argc, char **argv)
 {
 	struct cmd_opt opts[] = {
-	    {"--driver", 1, NULL},
-	    {"--once", 0, NULL},
-	    {"--json", 0, NULL},
-	    {"--timeout", 1, NULL},
-	    {"--encounter", 1, NULL},
-	    {"--patient", 1, NULL},
+		{ "--driver", 1, NULL },
+		{ "--once", 0, NULL },
+		{ "--json", 0, NULL },
+		{ "--timeout", 1, NULL },
+		{ "--encounter", 1, NULL },
+		{ "--patient", 1, NULL },
 	};
 	char encounter[UUID_STRLEN + 1];
 	struct dev_watch_opts wo;
@@ -268,7 +268,7 @@ list_drivers(int json)
 			printf("{\"driver\":\"%s\",\"name\":\"%s\",\"ids\":[",
 			    d->name, d->full_name);
 		else
-			printf("%-18s %s\n%-18s", d->name, d->full_name, "");
+			printf("%-20s %s\n%-20s", d->name, d->full_name, "");
 		for (id = d->ids; id != NULL && id->vid != 0; id++)
 			printf(json ? "%s\"%04x:%04x\"" : "%s%04x:%04x",
 			    id == d->ids ? ""
@@ -297,10 +297,15 @@ list_udev(void)
 	       "--udev)\n");
 	for (i = 0; drivers[i] != NULL; i++) {
 		for (id = drivers[i]->ids; id != NULL && id->vid != 0; id++)
-			printf("SUBSYSTEM==\"usb\", ATTRS{idVendor}==\"%04x\", "
-			       "ATTRS{idProduct}==\"%04x\", MODE=\"0660\", "
-			       "GROUP=\"plugdev\"  # %s\n",
-			    id->vid, id->pid, drivers[i]->name);
+			if (driver_match_next(
+			        &(struct dev_info){
+			            .vid = id->vid, .pid = id->pid },
+			        NULL) == drivers[i]) /* once per ID */
+				printf(
+				    "SUBSYSTEM==\"usb\", ATTRS{idVendor}==\"%04x\", "
+				    "ATTRS{idProduct}==\"%04x\", MODE=\"0660\", "
+				    "GROUP=\"plugdev\"  # %s\n",
+				    id->vid, id->pid, drivers[i]->name);
 		if (drivers[i]->iface_class != 0)
 			printf(
 			    "SUBSYSTEM==\"usb\", ENV{DEVTYPE}==\"usb_device\""
@@ -314,9 +319,9 @@ static int
 device_list(int argc, char **argv)
 {
 	struct cmd_opt opts[] = {
-	    {"--drivers", 0, NULL},
-	    {"--udev", 0, NULL},
-	    {"--json", 0, NULL},
+		{ "--drivers", 0, NULL },
+		{ "--udev", 0, NULL },
+		{ "--json", 0, NULL },
 	};
 	struct dev_info *list;
 	const char *v = getenv("OUTPOST_VIRTUAL_DEVICE");
@@ -402,8 +407,8 @@ decode_bad(void *arg, const char *why)
 static int
 device_decode(int argc, char **argv)
 {
-	struct cmd_opt opts[] = {{"--driver", 1, NULL}};
-	struct decode_out o = {NULL, 0, 0};
+	struct cmd_opt opts[] = { { "--driver", 1, NULL } };
+	struct decode_out o = { NULL, 0, 0 };
 	const struct driver *drv;
 	const char *pos[1];
 	char *text, *cause = NULL;
@@ -492,13 +497,13 @@ cmd_device_run(struct kctx *ctx, int argc, char **argv)
 }
 
 const struct kiosk_cmd cmd_device = {
-    .name = "device",
-    .usage = "  device list [--drivers] [--udev] [--json]\n"
-             "  device read [--driver NAME] [--once] [--json] "
-             "[--timeout SEC]\n"
-             "              [--encounter ID | --patient ID]\n"
-             "      save each reading as observations (--patient opens a "
-             "new encounter)\n"
-             "  device decode --driver NAME FILE\n",
-    .run = cmd_device_run,
+	.name = "device",
+	.usage = "  device list [--drivers] [--udev] [--json]\n"
+	         "  device read [--driver NAME] [--once] [--json] "
+	         "[--timeout SEC]\n"
+	         "              [--encounter ID | --patient ID]\n"
+	         "      save each reading as observations (--patient opens a "
+	         "new encounter)\n"
+	         "  device decode --driver NAME FILE\n",
+	.run = cmd_device_run,
 };

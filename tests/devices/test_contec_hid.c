@@ -96,13 +96,13 @@ static int
 test_decode(void)
 {
 	/* Three whole 64-byte reports, as a capture of the IN endpoint. */
-	static const uint8_t f0[] = {0xf0, 0x70};
-	static const uint8_t f1[] = {
-	    0xf1, '5', '0', 'E', ' ', ' ', ' ', ' ', ' ', 0x3b};
-	static const uint8_t live[] = {0xeb, 0x00, 0x06, 0x18, 0x03, 0x0c, 0xeb,
-	    0x01, 0x04, 0x51, 0x5f, 0x7f, 0x00, 0x1f};
-	struct collect c = {.n = 0};
-	uint8_t cap[3 * 64] = {0};
+	static const uint8_t f0[] = { 0xf0, 0x70 };
+	static const uint8_t f1[] = { 0xf1, '5', '0', 'E', ' ', ' ', ' ', ' ',
+		' ', 0x3b };
+	static const uint8_t live[] = { 0xeb, 0x00, 0x06, 0x18, 0x03, 0x0c,
+		0xeb, 0x01, 0x04, 0x51, 0x5f, 0x7f, 0x00, 0x1f };
+	struct collect c = { .n = 0 };
+	uint8_t cap[3 * 64] = { 0 };
 	char *cause = NULL;
 	int err = 0;
 
@@ -132,6 +132,7 @@ out:
 	return err;
 }
 
-TEST_MAIN({"live_capture", test_live_capture}, {"edge_cases", test_edge_cases},
-    {"not_an_oximeter", test_not_an_oximeter}, {"decode", test_decode},
-    {"fault_loop", test_fault_loop}, )
+TEST_MAIN({ "live_capture", test_live_capture },
+    { "edge_cases", test_edge_cases },
+    { "not_an_oximeter", test_not_an_oximeter }, { "decode", test_decode },
+    { "fault_loop", test_fault_loop }, )

@@ -300,11 +300,13 @@ out:
 	return err;
 }
 
-TEST_MAIN({"open_identifies", test_open_identifies},
-    {"live_readings", test_live_readings},
-    {"pulse_high_bit", test_pulse_high_bit}, {"finger_out", test_finger_out},
-    {"perfusion_index", test_perfusion_index},
-    {"resync_after_corruption", test_resync_after_corruption},
-    {"implausible_rejected", test_implausible_rejected},
-    {"not_an_oximeter", test_not_an_oximeter}, {"fault_loop", test_fault_loop},
-    {"decode_capture", test_decode_capture}, )
+TEST_MAIN({ "open_identifies", test_open_identifies },
+    { "live_readings", test_live_readings },
+    { "pulse_high_bit", test_pulse_high_bit },
+    { "finger_out", test_finger_out },
+    { "perfusion_index", test_perfusion_index },
+    { "resync_after_corruption", test_resync_after_corruption },
+    { "implausible_rejected", test_implausible_rejected },
+    { "not_an_oximeter", test_not_an_oximeter },
+    { "fault_loop", test_fault_loop },
+    { "decode_capture", test_decode_capture }, )

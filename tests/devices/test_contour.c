@@ -177,6 +177,6 @@ out:
 	return err;
 }
 
-TEST_MAIN({"session", test_session}, {"link_trouble", test_link_trouble},
-    {"empty_log", test_empty_log}, {"not_a_meter", test_not_a_meter},
-    {"decode", test_decode}, {"fault_loop", test_fault_loop}, )
+TEST_MAIN({ "session", test_session }, { "link_trouble", test_link_trouble },
+    { "empty_log", test_empty_log }, { "not_a_meter", test_not_a_meter },
+    { "decode", test_decode }, { "fault_loop", test_fault_loop }, )

@@ -153,7 +153,8 @@ out:
 	return err;
 }
 
-TEST_MAIN({"doc_exchange", test_doc_exchange}, {"empty_log", test_empty_log},
-    {"flags_xor_and_retry", test_flags_xor_and_retry},
-    {"silent_monitor", test_silent_monitor}, {"decode", test_decode},
-    {"fault_loop", test_fault_loop}, )
+TEST_MAIN({ "doc_exchange", test_doc_exchange },
+    { "empty_log", test_empty_log },
+    { "flags_xor_and_retry", test_flags_xor_and_retry },
+    { "silent_monitor", test_silent_monitor }, { "decode", test_decode },
+    { "fault_loop", test_fault_loop }, )

@@ -39,12 +39,12 @@ store_obs_add(struct store *s, const char *encounter_id, struct store_obs *o)
 }
 
 static const struct vitals_source omron = {
-    .driver = "omron_hem790it",
-    .vid = 0x0590,
-    .pid = 0x0028,
-    .device_id = "0590:0028@1-3",
-    .serial = "",
-    .firmware = NULL,
+	.driver = "omron_hem790it",
+	.vid = 0x0590,
+	.pid = 0x0028,
+	.device_id = "0590:0028@1-3",
+	.serial = "",
+	.firmware = NULL,
 };
 
 static void
@@ -157,12 +157,12 @@ static int
 test_glucose_units_and_serial(void)
 {
 	static const struct vitals_source contour = {
-	    .driver = "ascensia_contour",
-	    .vid = 0x1a79,
-	    .pid = 0x7410,
-	    .device_id = "1a79:7410/7390-2336773",
-	    .serial = "7390-2336773",
-	    .firmware = "Bayer7390 01.24",
+		.driver = "ascensia_contour",
+		.vid = 0x1a79,
+		.pid = 0x7410,
+		.device_id = "1a79:7410/7390-2336773",
+		.serial = "7390-2336773",
+		.firmware = "Bayer7390 01.24",
 	};
 	struct dev_reading r;
 	cbor_item_t *m = NULL;
@@ -215,7 +215,7 @@ out:
 	return err;
 }
 
-TEST_MAIN({"blood_pressure_panel", test_blood_pressure_panel},
-    {"implausible_not_stored", test_implausible_not_stored},
-    {"glucose_units_and_serial", test_glucose_units_and_serial},
-    {"store_failure", test_store_failure}, )
+TEST_MAIN({ "blood_pressure_panel", test_blood_pressure_panel },
+    { "implausible_not_stored", test_implausible_not_stored },
+    { "glucose_units_and_serial", test_glucose_units_and_serial },
+    { "store_failure", test_store_failure }, )

@@ -45,6 +45,8 @@ check cms50-hid 002 cms50-hid.ioctl 0 read --once --json
 check omron-hem790it 004 omron-hem790it.ioctl 0 read --once --json
 check contour-next 005 contour-next.ioctl 0 read --once --json
 check phdc-bp 006 phdc-bp.ioctl 0 read --once --json
+# An older CMS50 on the same cable: V7 finds no V7, the legacy driver reads.
+check cms50-v7.legacy 003 cms50-legacy.ioctl 0 read --once --json
 # Unplugged mid-stream: a clean error, no reading.
 check cms50-v7.unplugged 003 cms50-v7-unplugged.ioctl 1 read --once --json
 grep -q "No such device" "$tmp/err" || { echo "FAIL: unplugged: no reason" >&2; fail=1; }
