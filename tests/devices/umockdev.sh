@@ -65,7 +65,7 @@ fi
 # clean exit on SIGTERM.
 timeout 60 umockdev-run -d "$D/omron-hem790it.umockdev" \
     -i "/dev/bus/usb/001/004=$D/omron-hem790it.ioctl" -- \
-    timeout --preserve-status -s TERM 3 "$K" --data "$tmp/none" device read \
+    timeout --preserve-status -s TERM 6 "$K" --data "$tmp/none" device read \
     --json >"$tmp/out" 2>"$tmp/err"
 rc=$?
 if [ "$rc" -ne 0 ] || ! cmp -s "$tmp/out" "$D/omron-hem790it.expected"; then
