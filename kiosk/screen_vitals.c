@@ -127,9 +127,10 @@ draw_patient(struct ui *ui)
 	ui_text(2, 1, UI_C_NORMAL, "Patient: %s %s, %s, %s, %s",
 	    p->given ? p->given : "", p->family ? p->family : "",
 	    p->sex ? p->sex : "sex ?", a, p->village ? p->village : "");
-	ui_text(3, 1, UI_C_DIM, "Visit: %s",
+	ui_text(3, 1, UI_C_DIM, "Visit: %s%s%.50s",
 	    ui->encounter_id[0] ? "open, values saved as entered"
-	                        : "starts with the first value");
+	                        : "starts with the first value",
+	    ui->visit_reason[0] ? "; " : "", ui->visit_reason);
 }
 
 static void

@@ -191,6 +191,7 @@ struct ui {
 	int have_patient;
 	struct store_patient patient;
 	char encounter_id[UUID_STRLEN + 1];
+	char visit_reason[96]; /* of a visit carried on (a check-in) */
 	struct ui_vitals vitals;
 	char form_path[256]; /* form chosen on screen_forms */
 	char prefill[UI_FIELD_MAX]; /* name typed on find, for register */

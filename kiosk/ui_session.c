@@ -93,6 +93,7 @@ ui_session_patient_clear(struct ui *ui)
 	memset(&ui->patient, 0, sizeof(ui->patient));
 	ui->have_patient = 0;
 	ui->encounter_id[0] = '\0';
+	ui->visit_reason[0] = '\0';
 	ui->form_path[0] = '\0';
 	ui_vitals_reset(&ui->vitals);
 }
@@ -125,6 +126,7 @@ dup_or_null(const char *s)
 void
 ui_session_patient(struct ui *ui, const struct store_patient *p)
 {
+	struct store_encounter e;
 
 	/* the patient already in hand: keep their open visit and vitals */
 	if (ui->have_patient && strcmp(ui->patient.id, p->id) == 0)
@@ -144,8 +146,18 @@ ui_session_patient(struct ui *ui, const struct store_patient *p)
 	ui->vitals.in.age = ui_age_years(p->birth_date);
 	/* today's visit still open (a check-in, or left for a moment) goes
 	 * on with what it holds */
-	if (ui_open_visit(ui, p->id, ui->encounter_id) == 0)
+	if (ui_open_visit(ui, p->id, ui->encounter_id) == 0) {
 		ui_vitals_resume(ui, ui->encounter_id);
+		memset(&e, 0, sizeof(e));
+		/* the patient's own words from a check-in are worth showing;
+		 * the kiosk's ("vitals", "forms") are not */
+		if (store_encounter_get(ui->store, ui->encounter_id, &e) == 0 &&
+		    e.reason != NULL &&
+		    strncmp(e.reason, "self check-in", 13) == 0)
+			str_lcpy(ui->visit_reason, e.reason,
+			    sizeof(ui->visit_reason));
+		store_encounter_clear(&e);
+	}
 	/* a red flag left from before (another session, a crash) is still
 	 * there to acknowledge */
 	if (ui_alert_pending(ui, p->id, ui->vitals.alert_id) == 0) {

@@ -87,4 +87,10 @@ wait_for "Neema"
 screen | grep -q "Neema .*Wanjiru .*Kisumu .*checked in, waiting" ||
     fail "the check-in is not on the home screen"
 screen | grep -q "Baraka" && fail "an unfinished check-in made a visit"
+# the CHW carries on with the visit the patient opened, reason and all
+keys Enter
+wait_for "Patient: Neema Wanjiru"
+wait_for "self check-in: cough for two weeks"
+keys Escape
+wait_for "Today's patients"
 quit_kiosk
