@@ -285,7 +285,7 @@ test_stop_midstream(void)
 	reset();
 	w = dev_watch_new(&o, &source, on_event, NULL);
 	plug(ENDLESS, 1);
-	for (i = 0; i < 50 && count(DEV_EV_READING, ENDLESS) < 3; i++)
+	for (i = 0; i < 300 && count(DEV_EV_READING, ENDLESS) < 3; i++)
 		dev_watch_step(w, 10);
 	TEST_TRUE(count(DEV_EV_READING, ENDLESS) >= 3);
 	dev_watch_stop(w);
