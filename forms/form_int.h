@@ -130,6 +130,7 @@ struct form {
 	size_t nsecs;
 	char *id, *version, *title;
 	char *root_path; /* "/data": context of top-level relative refs */
+	char *base_dir; /* where jr://file/ instances are read (form_load) */
 	struct bind *binds;
 	size_t nbinds;
 	struct control root;

@@ -1354,6 +1354,178 @@ env_itext(void *arg, const char *id)
 
 static char *env_choice_name(void *arg, const char *value, const char *path);
 
+/* Read a whole file of at most MAX bytes; returns 0 or an errno value. */
+static int
+read_file(const char *path, size_t max, char **buf, size_t *len)
+{
+	FILE *fp;
+	size_t n;
+
+	*buf = NULL;
+	if ((fp = fopen(path, "rb")) == NULL)
+		return errno;
+	*buf = xmalloc(max + 1);
+	n = fread(*buf, 1, max + 1, fp);
+	if (ferror(fp) || n > max) {
+		fclose(fp);
+		free(*buf);
+		*buf = NULL;
+		return n > max ? EFBIG : EIO;
+	}
+	fclose(fp);
+	(*buf)[n] = '\0';
+	*len = n;
+	return 0;
+}
+
+/* One CSV field (RFC 4180 quoting) starting at *P; advances *P. */
+static char *
+csv_field(const char **p, const char *end, int *eol)
+{
+	char *out = xmalloc((size_t)(end - *p) + 1), *o = out;
+	const char *q = *p;
+
+	*eol = 0;
+	if (q < end && *q == '"') {
+		for (q++; q < end; q++) {
+			if (*q == '"' && q + 1 < end && q[1] == '"')
+				*o++ = *q++;
+			else if (*q == '"') {
+				q++;
+				break;
+			} else
+				*o++ = *q;
+		}
+	}
+	while (q < end && *q != ',' && *q != '\n' && *q != '\r')
+		*o++ = *q++;
+	if (q < end && *q == ',')
+		q++;
+	else {
+		*eol = 1;
+		while (q < end && (*q == '\r' || *q == '\n') && *eol < 3) {
+			if (*q == '\n')
+				(*eol)++;
+			q++;
+			if (*eol >= 2)
+				break;
+		}
+	}
+	*o = '\0';
+	*p = q;
+	return out;
+}
+
+/* An element name from a CSV header: anything but [A-Za-z0-9_.-] -> _. */
+static char *
+xml_name(const char *s)
+{
+	char *n = xstrdup(*s ? s : "_"), *p;
+
+	for (p = n; *p != '\0'; p++)
+		if (!(isalnum((unsigned char)*p) || *p == '_' ||
+		        (p > n && (*p == '.' || *p == '-'))))
+			*p = '_';
+	return n;
+}
+
+/* CSV (header row, then one row per item) as <root><item><col/>... */
+static xmlDocPtr
+csv_instance(const char *buf, size_t len)
+{
+	xmlDocPtr doc = xmlNewDoc((const xmlChar *)"1.0");
+	xmlNodePtr root =
+	    xmlNewDocNode(doc, NULL, (const xmlChar *)"root", NULL);
+	xmlNodePtr item = NULL;
+	const char *p = buf, *end = buf + len;
+	char **cols = NULL, *v;
+	size_t ncols = 0, col = 0, i;
+	int eol, header = 1;
+
+	xmlDocSetRootElement(doc, root);
+	if (len >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0)
+		p += 3;
+	while (p < end) {
+		v = csv_field(&p, end, &eol);
+		if (header) {
+			cols = xreallocarray(cols, ncols + 1, sizeof(char *));
+			cols[ncols++] = xml_name(str_trim(v));
+		} else if (col < ncols) {
+			if (item == NULL)
+				item = xmlNewChild(
+				    root, NULL, (const xmlChar *)"item", NULL);
+			xmlNewTextChild(item, NULL, (const xmlChar *)cols[col],
+			    (const xmlChar *)v);
+		}
+		free(v);
+		col++;
+		if (eol) {
+			header = 0;
+			col = 0;
+			item = NULL;
+		}
+	}
+	for (i = 0; i < ncols; i++)
+		free(cols[i]);
+	free(cols);
+	return doc;
+}
+
+/*
+ * src="jr://file/NAME.xml" or "jr://file-csv/NAME.csv": a file next to the
+ * form (form_load only; a plain name, no directories).  What cannot be
+ * read is a warning and an empty instance.
+ */
+static xmlDocPtr
+external_instance(struct form *f, const char *id, const char *src, int line)
+{
+	const char *name = NULL;
+	char *path = NULL, *buf = NULL;
+	xmlDocPtr doc = NULL, parsed;
+	xmlNodePtr r;
+	size_t len = 0;
+	int csv = 0, err;
+
+	if (strncmp(src, "jr://file/", 10) == 0)
+		name = src + 10;
+	else if (strncmp(src, "jr://file-csv/", 14) == 0) {
+		name = src + 14;
+		csv = 1;
+	}
+	if (name == NULL || *name == '\0' || name[0] == '.' ||
+	    strchr(name, '/') != NULL || f->base_dir == NULL) {
+		form_warn(f, line,
+		    "external instance %s (%s) is not available on the kiosk: "
+		    "its choices are empty",
+		    id, src);
+		return xmlNewDoc((const xmlChar *)"1.0");
+	}
+	if (strlen(name) > 4 && strcmp(name + strlen(name) - 4, ".csv") == 0)
+		csv = 1;
+	xasprintf(&path, "%s/%s", f->base_dir, name);
+	if ((err = read_file(path, FORM_MAX_BYTES, &buf, &len)) != 0) {
+		form_warn(f, line,
+		    "external instance %s: %s next to the form: %s: its "
+		    "choices are empty",
+		    id, name, strerror(err));
+	} else if (csv)
+		doc = csv_instance(buf, len);
+	else if ((parsed = xmlReadMemory(buf, (int)len, name, NULL,
+	              XML_PARSE_NONET | XML_PARSE_NOERROR |
+	                  XML_PARSE_NOWARNING)) != NULL) {
+		if ((r = xmlDocGetRootElement(parsed)) != NULL)
+			doc = copy_instance(r);
+		xmlFreeDoc(parsed);
+	} else
+		form_warn(f, line,
+		    "external instance %s: %s is not well-formed XML: its "
+		    "choices are empty",
+		    id, name);
+	free(buf);
+	free(path);
+	return doc != NULL ? doc : xmlNewDoc((const xmlChar *)"1.0");
+}
+
 static int
 parse_model(struct form *f, xmlNodePtr model, char **cause)
 {
@@ -1375,14 +1547,9 @@ parse_model(struct form *f, xmlNodePtr model, char **cause)
 		if (f->secs[f->nsecs].id == NULL)
 			f->secs[f->nsecs].id = xstrdup("");
 		if ((v = prop(c, "src")) != NULL) {
-			form_warn(f, line_of(c),
-			    "external instance %s (%s) "
-			    "is not available on the kiosk: its choices are "
-			    "empty",
-			    f->secs[f->nsecs].id, v);
+			f->secs[f->nsecs].doc = external_instance(
+			    f, f->secs[f->nsecs].id, v, line_of(c));
 			free(v);
-			f->secs[f->nsecs].doc =
-			    xmlNewDoc((const xmlChar *)"1.0");
 		} else {
 			xmlNodePtr r = c->children;
 
@@ -1639,8 +1806,9 @@ first_error(void *ctx, xmlErrorPtr e)
 	fe->message = xstrdup(e->message ? e->message : "parse error");
 }
 
-int
-form_load_mem(const char *xml, size_t len, struct form **out, char **cause)
+static int
+load_mem_dir(const char *xml, size_t len, const char *dir, struct form **out,
+    char **cause)
 {
 	struct first_err first;
 	struct form *f;
@@ -1667,6 +1835,7 @@ form_load_mem(const char *xml, size_t len, struct form **out, char **cause)
 	}
 	free(first.message);
 	f = xcalloc(1, sizeof(*f));
+	f->base_dir = dir != NULL ? xstrdup(dir) : NULL;
 	if ((err = load_doc(f, doc, cause)) != 0) {
 		form_free(f);
 		return err;
@@ -1678,30 +1847,33 @@ form_load_mem(const char *xml, size_t len, struct form **out, char **cause)
 }
 
 int
+form_load_mem(const char *xml, size_t len, struct form **out, char **cause)
+{
+	return load_mem_dir(xml, len, NULL, out, cause);
+}
+
+int
 form_load(const char *path, struct form **out, char **cause)
 {
-	FILE *fp;
-	char *buf = NULL;
-	size_t len = 0, n;
+	char *buf = NULL, *dir, *slash;
+	size_t len = 0;
 	int err;
 
 	*out = NULL;
-	if ((fp = fopen(path, "rb")) == NULL) {
-		err = errno;
-		xasprintf(cause, "%s: %s", path, strerror(err));
-		return err;
+	if ((err = read_file(path, FORM_MAX_BYTES, &buf, &len)) != 0) {
+		xasprintf(cause, "%s: %s", path,
+		    err == EFBIG ? "larger than a form may be" : strerror(err));
+		return err == EFBIG ? EINVAL : err;
 	}
-	buf = xmalloc(FORM_MAX_BYTES + 1);
-	n = fread(buf, 1, FORM_MAX_BYTES + 1, fp);
-	if (ferror(fp)) {
-		fclose(fp);
-		free(buf);
-		xasprintf(cause, "%s: read error", path);
-		return EIO;
+	dir = xstrdup(path);
+	if ((slash = strrchr(dir, '/')) != NULL)
+		*slash = '\0';
+	else {
+		free(dir);
+		dir = xstrdup(".");
 	}
-	fclose(fp);
-	len = n;
-	err = form_load_mem(buf, len, out, cause);
+	err = load_mem_dir(buf, len, dir, out, cause);
+	free(dir);
 	free(buf);
 	return err;
 }
@@ -1809,6 +1981,7 @@ form_free(struct form *f)
 	free(f->version);
 	free(f->title);
 	free(f->root_path);
+	free(f->base_dir);
 	free(f->prop_deviceid);
 	free(f->prop_username);
 	free(f->prop_email);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "test.h"
 #include "test_forms.h"
@@ -881,6 +882,86 @@ out:
 }
 
 static int
+write_file(const char *dir, const char *name, const char *text)
+{
+	char path[512];
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if ((fp = fopen(path, "w")) == NULL)
+		return errno;
+	fputs(text, fp);
+	return fclose(fp) == 0 ? 0 : EIO;
+}
+
+/* select_one_from_file: jr://file-csv/ and jr://file/ next to the form. */
+static int
+test_external_instances(void)
+{
+	static const char *const files[] = { "form.xml", "villages.csv",
+		"facilities.xml" };
+	char dir[] = "/tmp/outpost-forms-XXXXXX", path[512];
+	char *xml = NULL, *cause = NULL;
+	struct form *f = NULL;
+	struct form_prompt *p = NULL, *q;
+	const char *const *w;
+	size_t n = 0, i;
+	int err = 0;
+
+	TEST_TRUE(mkdtemp(dir) != NULL);
+	xml = tf_xml("<district/><village/><fac/>",
+	    "<instance id=\"villages\" src=\"jr://file-csv/villages.csv\"/>"
+	    "<instance id=\"facilities\" src=\"jr://file/facilities.xml\"/>"
+	    "<instance id=\"gone\" src=\"jr://file/missing.xml\"/>"
+	    "<instance id=\"sneaky\" src=\"jr://file/../etc/passwd\"/>",
+	    "<select1 ref=\"/data/district\"><label>d</label>"
+	    "<item><label>N</label><value>nbo</value></item>"
+	    "<item><label>M</label><value>msa</value></item></select1>"
+	    "<select1 ref=\"/data/village\"><label>v</label><itemset "
+	    "nodeset=\"instance('villages')/root/item[district = "
+	    "/data/district]\"><value ref=\"name\"/><label ref=\"label\"/>"
+	    "</itemset></select1>"
+	    "<select1 ref=\"/data/fac\"><label>f</label><itemset "
+	    "nodeset=\"instance('facilities')/root/item\"><value "
+	    "ref=\"name\"/><label ref=\"label\"/></itemset></select1>");
+	TEST_ERR(write_file(dir, "form.xml", xml));
+	TEST_ERR(write_file(dir, "villages.csv",
+	    "\xef\xbb\xbfname,label,district\r\n"
+	    "kib,\"Kibera, Nairobi\",nbo\r\n"
+	    "nya,Nyali,msa\r\n\"q\"\"x\",Quote,msa\n"));
+	TEST_ERR(write_file(dir, "facilities.xml",
+	    "<root><item><name>hc1</name><label>Health centre 1</label>"
+	    "</item></root>"));
+	snprintf(path, sizeof(path), "%s/form.xml", dir);
+	TEST_ERR(form_load(path, &f, &cause));
+	TEST_EQ(form_warnings(f, &w), 2); /* missing file, path outside */
+	TEST_TRUE(strstr(w[0], "missing.xml") != NULL);
+	TEST_TRUE(strstr(w[1], "sneaky") != NULL);
+	TEST_ERR(form_start(f, &cause));
+	TEST_ERR(tf_set(f, "/data/district", "nbo"));
+	TEST_ERR(form_prompts(f, &p, &n));
+	TEST_TRUE((q = prompt_at(p, n, "/data/village")) != NULL);
+	TEST_EQ(q->nchoices, 1);
+	TEST_STR(q->choices[0].label, "Kibera, Nairobi");
+	TEST_TRUE((q = prompt_at(p, n, "/data/fac")) != NULL);
+	TEST_EQ(q->nchoices, 1);
+	TEST_STR(q->choices[0].label, "Health centre 1");
+	TEST_ERR(tf_set(f, "/data/district", "msa"));
+	TEST_ERR(tf_set(f, "/data/village", "q\"x"));
+out:
+	form_prompts_free(p, n);
+	form_free(f);
+	free(xml);
+	free(cause);
+	for (i = 0; i < nitems(files); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+		unlink(path);
+	}
+	rmdir(dir);
+	return err;
+}
+
+static int
 test_refusals(void)
 {
 	static const struct {
@@ -1121,5 +1202,6 @@ TEST_MAIN({ "legacy_shapes", test_legacy_shapes },
     { "translations", test_translations },
     { "draft_resume", test_draft_resume },
     { "draft_form_upgrade", test_draft_form_upgrade },
+    { "external_instances", test_external_instances },
     { "refusals", test_refusals }, { "warnings", test_warnings },
     { "xhtml_default_namespace", test_xhtml_default_namespace }, )
