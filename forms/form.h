@@ -88,9 +88,10 @@ struct form_issue {
  * Load a form definition from PATH (or from memory).  Returns 0, or EINVAL
  * with *cause ("line N: ...") when the form is refused, ENOENT/EIO when it
  * cannot be read.  Things that load but will not work (unsupported
- * controls, appearances, external instances) are listed by
- * form_warnings.  The record is not started yet: call form_start or
- * form_draft_restore.
+ * controls, appearances, missing external instances) are listed by
+ * form_warnings.  form_load also reads jr://file/ and jr://file-csv/
+ * secondary instances from PATH's folder.  The record is not started yet:
+ * call form_start or form_draft_restore.
  */
 int form_load(const char *path, struct form **out, char **cause);
 int form_load_mem(const char *xml, size_t len, struct form **out, char **cause);
@@ -132,7 +133,11 @@ int form_start(struct form *, char **cause);
 int form_prompts(struct form *, struct form_prompt **out, size_t *n);
 void form_prompts_free(struct form_prompt *, size_t n);
 
-/* The current value at PATH, caller frees; ENOENT for no such node. */
+/*
+ * The current value at PATH, caller frees; ENOENT for no such node.  A
+ * non-relevant question reads "" (its answer is kept aside and comes back
+ * when it is relevant again).
+ */
 int form_get(struct form *, const char *path, char **value);
 
 /*
@@ -171,11 +176,14 @@ int form_instance_xml(struct form *, char **xml);
 const char *form_instance_id(struct form *); /* "uuid:..." or "" */
 
 /*
- * Drafts: the whole working instance (non-relevant nodes included) plus
- * the language, as XML.  Restore replaces the record of a loaded form with
- * the draft: no first-load events fire again, and calculates that use
- * now()/today()/uuid()/random() keep their saved values.  EINVAL with
- * *cause when the draft is for another form or malformed.
+ * Drafts: the whole working instance (non-relevant answers included) plus
+ * the language, as XML.  Restore merges the draft into the record as the
+ * loaded form defines it (use it instead of form_start): answers move by
+ * path, repeat instances follow the draft, questions added since keep
+ * their defaults; no first-load event fires again, and meta/instanceID and
+ * calculates that use now()/today()/uuid()/random() keep their saved
+ * values.  EINVAL with *cause when the draft is for another form or
+ * malformed.
  */
 int form_draft_save(struct form *, char **xml);
 int form_draft_restore(
