@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "log.h"
 #include "forms/form.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
@@ -46,6 +47,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	char *cause = NULL, *xml = NULL;
 	size_t n = 0, i;
 
+	log_level_current = LOG_LEVEL_FATAL; /* quiet replays */
 	if (len > 64 * 1024)
 		return 0;
 	if (form_load_mem(form_xml, strlen(form_xml), &f, &cause) != 0)

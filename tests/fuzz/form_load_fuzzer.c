@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "log.h"
 #include "forms/form.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
@@ -17,7 +18,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 static void
 exercise(struct form *f)
 {
-	static const char *const values[] = {"1", "2024-01-31", "yes", ""};
+	static const char *const values[] = { "1", "2024-01-31", "yes", "" };
 	struct form_prompt *p = NULL;
 	size_t n = 0, i, k;
 	char *cause = NULL, *xml = NULL, *draft = NULL;
@@ -63,6 +64,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	char *cause = NULL;
 	const char *const *langs;
 
+	log_level_current = LOG_LEVEL_FATAL; /* quiet replays */
 	if (len > 256 * 1024)
 		return 0;
 	if (form_load_mem((const char *)data, len, &f, &cause) != 0) {
