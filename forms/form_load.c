@@ -1472,6 +1472,46 @@ csv_instance(const char *buf, size_t len)
 }
 
 /*
+ * Items of an external XML list may leave out empty fields; give every
+ * item every field any item has (empty), as JavaRosa does, so filters
+ * like item[parent = ''] see them.
+ */
+static void
+pad_items(xmlNodePtr root)
+{
+	xmlNodePtr item, c, k;
+	const xmlChar **names = NULL;
+	size_t n = 0, i;
+
+	for (item = root ? root->children : NULL; item; item = item->next)
+		for (c = item->children; c != NULL; c = c->next) {
+			if (c->type != XML_ELEMENT_NODE)
+				continue;
+			for (i = 0; i < n && !xmlStrEqual(names[i], c->name);
+			     i++)
+				;
+			if (i == n && n < 256) {
+				names =
+				    xreallocarray(names, n + 1, sizeof(*names));
+				names[n++] = c->name;
+			}
+		}
+	for (item = root ? root->children : NULL; item; item = item->next) {
+		if (item->type != XML_ELEMENT_NODE)
+			continue;
+		for (i = 0; i < n; i++) {
+			for (k = item->children; k != NULL; k = k->next)
+				if (k->type == XML_ELEMENT_NODE &&
+				    xmlStrEqual(k->name, names[i]))
+					break;
+			if (k == NULL)
+				xmlNewChild(item, NULL, names[i], NULL);
+		}
+	}
+	free(names);
+}
+
+/*
  * src="jr://file/NAME.xml" or "jr://file-csv/NAME.csv": a file next to the
  * form (form_load only; a plain name, no directories).  What cannot be
  * read is a warning and an empty instance.
@@ -1513,8 +1553,10 @@ external_instance(struct form *f, const char *id, const char *src, int line)
 	else if ((parsed = xmlReadMemory(buf, (int)len, name, NULL,
 	              XML_PARSE_NONET | XML_PARSE_NOERROR |
 	                  XML_PARSE_NOWARNING)) != NULL) {
-		if ((r = xmlDocGetRootElement(parsed)) != NULL)
+		if ((r = xmlDocGetRootElement(parsed)) != NULL) {
 			doc = copy_instance(r);
+			pad_items(xmlDocGetRootElement(doc));
+		}
 		xmlFreeDoc(parsed);
 	} else
 		form_warn(f, line,
