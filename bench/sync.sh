@@ -10,7 +10,10 @@
 #      300 ms each way (600 ms RTT) and 10% of packets stalled 1 s
 #      (goal: median <= 20 s), RUNS times with different seeds;
 #   3. server durable records/s with KIOSKS concurrent simulated kiosks
-#      (bench/sync_load; goal >= 10,000) and the server's peak RSS.
+#      (bench/sync_load; goal >= 10,000) and the server's peak RSS;
+#   4. restoring a replacement kiosk: a catchment of RESTORE_PATIENTS
+#      patients (default 10,000) pulled by a fresh kiosk: bytes on the
+#      wire (goal <= 2.5 MB), requests, time, the kiosk's peak RSS.
 #
 # Usage: sh bench/sync.sh   (OUTPOST_BUILD=build by default; RUNS=5,
 # KIOSKS=50, LOAD_SECONDS=10, RECORDS_PER_PUSH=100)
@@ -89,6 +92,23 @@ echo "== 3. $KIOSKS concurrent kiosks pushing $RPP records per request for ${LOA
     "$KIOSKS" "$LOAD_SECONDS" "$RPP"
 echo "server_peak_rss_kb=$(sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' /proc/$SRV/status)" \
     "(goal >= 10000 records/s; the load generator shares the 2 cores)"
+RP=${RESTORE_PATIENTS:-10000}
+echo "== 4. restore: a fresh kiosk pulls a catchment of $RP patients"
+kiosk src init --kdf-ms 5 >/dev/null 2>&1
+kiosk src seed --patients "$RP" >/dev/null 2>&1
+for k in src dst; do
+	[ "$k" = dst ] && kiosk dst init --kdf-ms 5 >/dev/null 2>&1
+	tok=$("$B/sync-server" --data "$T/srv" admin enroll-token --role clinic \
+	    --region restore --facility f)
+	kiosk "$k" enroll --server "http://127.0.0.1:$PORT" --token "$tok" >/dev/null
+done
+kiosk src sync --once >/dev/null
+OUT=$(printf '%s\n' "$PASS" | /usr/bin/time -f "kiosk_peak_rss_kb=%M" \
+    "$B/kiosk" --data "$T/dst" --passphrase-fd 0 sync --once 2>"$T/rss")
+echo "$OUT"
+echo "restore_bytes_down=$(field "$OUT" ' \([0-9]*\) down')" \
+    "$(tail -n 1 "$T/rss") (goal <= 2.5 MB on the wire)"
+
 kill "$SRV"
 wait "$SRV" 2>/dev/null
 grep "commits carried" "$T/srv.log" | sed 's/^.*store_sqlite: /server: /'
