@@ -76,7 +76,7 @@ main(int argc, char **argv)
 
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.listen = "127.0.0.1:8443";
-	cfg.threads = 4;
+	cfg.threads = 8; /* most wait on a group commit: more than cores */
 	cfg.max_conns = 1024;
 	cfg.max_per_ip = 32;
 	cfg.timeout_s = 20;
