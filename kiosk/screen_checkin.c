@@ -19,8 +19,8 @@
 enum step { S_WHO, S_PHONE, S_NEW, S_REASON, S_CONSENT, S_DONE, S_STAFF };
 enum { F_GIVEN, F_FAMILY, F_YEAR, F_PHONE, F_VILLAGE, F_SEX, F_REASON, NF };
 
-static const char *const labels[NF] = {"Given name", "Family name",
-    "Year of birth", "Phone", "Village", "Sex (f/m/o)", "Reason"};
+static const char *const labels[NF] = { "Given name", "Family name",
+	"Year of birth", "Phone", "Village", "Sex (f/m/o)", "Reason" };
 
 static struct {
 	enum step step;
@@ -59,11 +59,11 @@ checkin_leave(struct ui *ui)
 static const int *
 step_fields(enum step s)
 {
-	static const int who[] = {F_GIVEN, F_FAMILY, F_YEAR, -1};
-	static const int phone[] = {F_PHONE, -1};
-	static const int reg[] = {F_PHONE, F_VILLAGE, F_SEX, -1};
-	static const int reason[] = {F_REASON, -1};
-	static const int none[] = {-1};
+	static const int who[] = { F_GIVEN, F_FAMILY, F_YEAR, -1 };
+	static const int phone[] = { F_PHONE, -1 };
+	static const int reg[] = { F_PHONE, F_VILLAGE, F_SEX, -1 };
+	static const int reason[] = { F_REASON, -1 };
+	static const int none[] = { -1 };
 
 	switch (s) {
 	case S_WHO:
@@ -148,43 +148,42 @@ eq(const char *a, const char *b)
 	return a != NULL && b != NULL && strcasecmp(a, b) == 0;
 }
 
-/* Patients whose names and birth year match exactly (and the phone when
- * USE_PHONE).  Returns how many; the only one's id goes to st. */
+/* The digits of a phone number ("+254 700-111" -> "254700111"). */
+static void
+digits(const char *s, char *out, size_t len)
+{
+	size_t k = 0;
+
+	for (; s != NULL && *s != '\0' && k + 1 < len; s++)
+		if (*s >= '0' && *s <= '9')
+			out[k++] = *s;
+	out[k] = '\0';
+}
+
+/* Patients whose names and birth year match exactly (and the phone, by
+ * its digits, when USE_PHONE).  Returns how many, or -1 when the store
+ * cannot be searched; the first one's id goes to st. */
 static int
 match(struct ui *ui, int use_phone)
 {
 	struct store_patient *res = NULL;
 	char q[2 * UI_FIELD_MAX + 2], a[32], b[32];
-	size_t n = 0, i, j, k;
+	size_t n = 0, i;
 	int hits = 0;
 
 	snprintf(q, sizeof(q), "%s %s", st.f[F_GIVEN].buf, st.f[F_FAMILY].buf);
 	if (store_patient_find(ui->store, q, 50, &res, &n) != 0)
 		return -1;
+	digits(st.f[F_PHONE].buf, b, sizeof(b));
 	for (i = 0; i < n; i++) {
 		if (!eq(res[i].given, st.f[F_GIVEN].buf) ||
 		    !eq(res[i].family, st.f[F_FAMILY].buf) ||
 		    res[i].birth_date == NULL ||
 		    strncmp(res[i].birth_date, st.f[F_YEAR].buf, 4) != 0)
 			continue;
-		if (use_phone) {
-			/* digits only on both sides */
-			for (j = k = 0; res[i].phone && res[i].phone[j] &&
-			     k + 1 < sizeof(a);
-			     j++)
-				if (res[i].phone[j] >= '0' &&
-				    res[i].phone[j] <= '9')
-					a[k++] = res[i].phone[j];
-			a[k] = '\0';
-			for (j = k = 0;
-			     st.f[F_PHONE].buf[j] && k + 1 < sizeof(b); j++)
-				if (st.f[F_PHONE].buf[j] >= '0' &&
-				    st.f[F_PHONE].buf[j] <= '9')
-					b[k++] = st.f[F_PHONE].buf[j];
-			b[k] = '\0';
-			if (k < 6 || strcmp(a, b) != 0)
-				continue;
-		}
+		digits(res[i].phone, a, sizeof(a));
+		if (use_phone && (strlen(b) < 6 || strcmp(a, b) != 0))
+			continue;
 		if (hits++ == 0)
 			str_lcpy(
 			    st.patient_id, res[i].id, sizeof(st.patient_id));
@@ -342,10 +341,10 @@ checkin_key(struct ui *ui, enum ui_action a, int ch)
 }
 
 const struct screen screen_checkin = {
-    "checkin",
-    "Welcome",
-    checkin_enter,
-    checkin_draw,
-    checkin_key,
-    checkin_leave,
+	"checkin",
+	"Welcome",
+	checkin_enter,
+	checkin_draw,
+	checkin_key,
+	checkin_leave,
 };

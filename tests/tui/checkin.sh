@@ -1,14 +1,18 @@
 #!/bin/sh
 # Patient self check-in: after a staff unlock, patients check themselves
-# in and can reach nothing else.  Another patient's record (Baraka Otieno,
-# Siaya) must never appear on any screen, even when someone types his
-# names; a half-finished check-in goes back to the start when idle.
+# in and can reach nothing else.  Other patients' records (two Baraka
+# Otienos born in 1975, of Siaya and Bondo) must never appear on any
+# screen, even when someone types their names; a namesake is told apart
+# by phone; a half-finished check-in goes back to the start when idle.
 . tests/tui/lib.inc
 
 make_node
 cli patient add --given Baraka --family Otieno --birth-date 1975-03-02 \
     --phone 0711000001 --village Siaya --national-id NID-555 >/dev/null ||
     fail "patient add"
+# a namesake born the same year: only the phone tells them apart
+cli patient add --given Baraka --family Otieno --birth-date 1975-11-20 \
+    --phone 0733000009 --village Bondo >/dev/null || fail "patient add"
 start "$KIOSK" --data "$NODE" ui --checkin --idle-lock 6
 
 # every screen seen is checked for the other patient's data
@@ -17,7 +21,9 @@ seen() {
 }
 never_shown() {
 	seen
-	for w in Otieno Siaya 0711000001 NID-555 1975-03-02; do
+	# (not his names: whoever stands there typed them)
+	for w in Siaya 0711000001 NID-555 1975-03-02 Bondo 0733000009 \
+	    1975-11-20; do
 		grep -q -- "$w" "$T/all-screens" &&
 		    fail "another patient's data ($w) was shown"
 	done
@@ -61,10 +67,15 @@ never_shown
 keys Escape
 wait_for "Please check yourself in."
 
-# the patient himself, exact names and year: only his typed name is used
+# the patient himself, exact names and year: two records match, so the
+# phone decides; only his typed name is used
 type_text "baraka"; keys Tab
 type_text "otieno"; keys Tab
 type_text "1975"; keys Enter
+wait_for "type your phone number"
+never_shown
+type_text "0711 000 001"
+keys Enter
 wait_for "Welcome, baraka."
 never_shown
 
