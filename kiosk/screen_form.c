@@ -458,9 +458,20 @@ move(int dir)
 static enum ui_result
 finish(struct ui *ui)
 {
+	struct form_issue *iss = NULL;
 	char *xml = NULL, *cause = NULL, *nl;
+	size_t n;
 	int err;
 
+	/* the first thing missing or wrong: say it and go there */
+	if ((n = form_validate(st.f, &iss)) > 0) {
+		ui_message(ui, UI_MSG_WARN, "Not finished (%zu to fix): %s", n,
+		    iss[0].message != NULL ? iss[0].message : "required");
+		refresh(iss[0].path);
+		form_issues_free(iss, n);
+		return UI_REDRAW;
+	}
+	form_issues_free(iss, n);
 	if ((err = form_finalize(st.f, &xml, &cause)) != 0) {
 		if (cause != NULL && (nl = strchr(cause, '\n')) != NULL)
 			*nl = '\0';

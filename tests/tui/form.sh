@@ -27,6 +27,11 @@ open_form() {
 start env OUTPOST_FORMS="$(pwd)/tests/tui/forms" "$KIOSK" --data "$NODE" \
     ui --idle-lock 0
 open_form
+# finishing an empty form names what is missing and goes there
+keys Down Down
+keys F10
+wait_for "Not finished (1 to fix): Say why the patient came."
+wait_for "> *Main complaint"
 type_text "fever and cough"; keys Enter
 type_text "99"; keys Enter
 expect_screen form-constraint "Days must be 0 to 60."
