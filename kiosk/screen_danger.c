@@ -15,11 +15,11 @@
 #include "log.h"
 #include "ui.h"
 
-static const int child_signs[] = {IMCI_NOT_ABLE_TO_DRINK,
-    IMCI_VOMITS_EVERYTHING, IMCI_CONVULSIONS, IMCI_LETHARGIC,
-    IMCI_CONVULSING_NOW, -1};
-static const int infant_signs[] = {IMCI_NOT_FEEDING_WELL, IMCI_CONVULSIONS,
-    IMCI_CHEST_INDRAWING, IMCI_MOVES_ONLY_STIMULATED, -1};
+static const int child_signs[] = { IMCI_NOT_ABLE_TO_DRINK,
+	IMCI_VOMITS_EVERYTHING, IMCI_CONVULSIONS, IMCI_LETHARGIC,
+	IMCI_CONVULSING_NOW, -1 };
+static const int infant_signs[] = { IMCI_NOT_FEEDING_WELL, IMCI_CONVULSIONS,
+	IMCI_CHEST_INDRAWING, IMCI_MOVES_ONLY_STIMULATED, -1 };
 
 static int focus;
 
@@ -156,15 +156,9 @@ danger_key(struct ui *ui, enum ui_action a, int ch)
 
 	for (n = 0; s[n] >= 0; n++)
 		;
+	if (ui_list_key(&focus, n, a))
+		return UI_REDRAW;
 	switch (a) {
-	case UI_A_UP:
-		if (focus > 0)
-			focus--;
-		return UI_REDRAW;
-	case UI_A_DOWN:
-		if (focus + 1 < n)
-			focus++;
-		return UI_REDRAW;
 	case UI_A_ACK:
 		return ui_vitals_ack_key(ui, UI_REDRAW);
 	case UI_A_TOGGLE:
@@ -186,10 +180,10 @@ danger_key(struct ui *ui, enum ui_action a, int ch)
 }
 
 const struct screen screen_danger = {
-    "danger",
-    "Child danger signs (WHO IMCI)",
-    danger_enter,
-    danger_draw,
-    danger_key,
-    NULL,
+	"danger",
+	"Child danger signs (WHO IMCI)",
+	danger_enter,
+	danger_draw,
+	danger_key,
+	NULL,
 };

@@ -105,15 +105,9 @@ find_draw(struct ui *ui)
 static enum ui_result
 find_key(struct ui *ui, enum ui_action a, int ch)
 {
+	if (ui_list_key(&st.sel, (int)st.n, a))
+		return UI_REDRAW;
 	switch (a) {
-	case UI_A_UP:
-		if (st.sel > 0)
-			st.sel--;
-		return UI_REDRAW;
-	case UI_A_DOWN:
-		if ((size_t)st.sel + 1 < st.n)
-			st.sel++;
-		return UI_REDRAW;
 	case UI_A_ENTER:
 		if (st.n == 0)
 			return UI_HANDLED;

@@ -160,15 +160,9 @@ static enum ui_result
 forms_key(struct ui *ui, enum ui_action a, int ch)
 {
 	(void)ch;
+	if (ui_list_key(&st.sel, st.n, a))
+		return UI_REDRAW;
 	switch (a) {
-	case UI_A_UP:
-		if (st.sel > 0)
-			st.sel--;
-		return UI_REDRAW;
-	case UI_A_DOWN:
-		if (st.sel + 1 < st.n)
-			st.sel++;
-		return UI_REDRAW;
 	case UI_A_ENTER:
 		if (st.n == 0)
 			return UI_HANDLED;
@@ -188,10 +182,10 @@ forms_key(struct ui *ui, enum ui_action a, int ch)
 }
 
 const struct screen screen_forms = {
-    "forms",
-    "Forms of the visit",
-    forms_enter,
-    forms_draw,
-    forms_key,
-    forms_leave,
+	"forms",
+	"Forms of the visit",
+	forms_enter,
+	forms_draw,
+	forms_key,
+	forms_leave,
 };

@@ -180,19 +180,13 @@ home_key(struct ui *ui, enum ui_action a, int ch)
 	int err;
 
 	(void)ch;
+	if (ui_list_key(&st.sel, st.n, a))
+		return UI_REDRAW;
 	switch (a) {
 	case UI_A_FIND:
 		return ui_goto(ui, &screen_find);
 	case UI_A_NEW:
 		return ui_goto(ui, &screen_register);
-	case UI_A_UP:
-		if (st.sel > 0)
-			st.sel--;
-		return UI_REDRAW;
-	case UI_A_DOWN:
-		if (st.sel + 1 < st.n)
-			st.sel++;
-		return UI_REDRAW;
 	case UI_A_ENTER:
 		if (st.n == 0)
 			return UI_HANDLED;

@@ -347,6 +347,22 @@ ui_message(struct ui *ui, int kind, const char *fmt, ...)
 	ui->msg_kind = kind;
 }
 
+int
+ui_list_key(int *sel, int n, enum ui_action a)
+{
+	if (a == UI_A_UP) {
+		if (*sel > 0)
+			(*sel)--;
+		return 1;
+	}
+	if (a == UI_A_DOWN) {
+		if (*sel + 1 < n)
+			(*sel)++;
+		return 1;
+	}
+	return 0;
+}
+
 enum ui_result
 ui_goto(struct ui *ui, const struct screen *s)
 {

@@ -214,6 +214,9 @@ struct ui {
  * the result to give back to the loop. */
 enum ui_result ui_goto(struct ui *, const struct screen *);
 enum ui_result ui_replace(struct ui *, const struct screen *);
+/* Up/Down in a list of N rows: moves *SEL within it and returns 1; 0 for
+ * any other action. */
+int ui_list_key(int *sel, int n, enum ui_action a);
 /* Put a line in the status area (printf-style). */
 void ui_message(struct ui *, int kind, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
