@@ -28,6 +28,11 @@ api_pull_run(struct request *req)
 		req_error(req, WERR_BAD_REQUEST, "malformed pull", -1);
 		return 0;
 	}
+	if (w.cursor_len > 0 && !wire_plain(w.cursor, w.cursor_len)) {
+		wire_pull_free(&w);
+		req_error(req, WERR_BAD_REQUEST, "malformed cursor", -1);
+		return 0;
+	}
 	err = srv->be->pull(srv->store, &req->node, w.cursor, w.cursor_len,
 	    w.max, server_now_ms(), &res);
 	wire_pull_free(&w);

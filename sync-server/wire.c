@@ -17,12 +17,84 @@
 #include "xmalloc.h"
 
 #define WIRE_REQ_MAX (1024 * 1024 + 64)
+#define WIRE_DEPTH_MAX 16
+
+/*
+ * Is BUF one well-formed CBOR item using only what the protocol uses:
+ * definite lengths, no tags, no reserved or indefinite forms, nesting at
+ * most 16 deep?  Checked before libcbor sees the bytes, so inputs our
+ * encoders never produce are refused cheaply (and tagged items, which
+ * leak memory in cborx_decode today, never reach it).
+ */
+int
+wire_plain(const uint8_t *p, size_t len)
+{
+	uint64_t left[WIRE_DEPTH_MAX + 1], n;
+	size_t off = 0, depth = 0, k;
+	uint8_t ib, major, ai;
+
+	left[0] = 1;
+	while (depth > 0 || left[0] > 0) {
+		if (left[depth] == 0) {
+			depth--;
+			continue;
+		}
+		left[depth]--;
+		if (off >= len)
+			return 0;
+		ib = p[off++];
+		major = ib >> 5;
+		ai = ib & 0x1f;
+		if (ai < 24)
+			n = ai;
+		else if (ai <= 27) {
+			k = (size_t)1 << (ai - 24);
+			if (len - off < k)
+				return 0;
+			for (n = 0; k > 0; k--)
+				n = (n << 8) | p[off++];
+		} else
+			return 0; /* reserved or indefinite */
+		switch (major) {
+		case 0:
+		case 1:
+		case 7:
+			break;
+		case 2:
+		case 3:
+			if (n > len - off)
+				return 0;
+			off += (size_t)n;
+			break;
+		case 4:
+		case 5:
+			if (major == 5 && n > UINT64_MAX / 2)
+				return 0;
+			if (major == 5)
+				n *= 2;
+			if (n > len - off) /* every item takes a byte */
+				return 0;
+			if (depth == WIRE_DEPTH_MAX)
+				return 0;
+			left[++depth] = n;
+			break;
+		default: /* 6: tags are not used by the protocol */
+			return 0;
+		}
+	}
+	return off == len;
+}
 
 static int
 wire_root(const uint8_t *buf, size_t len, cbor_item_t **root)
 {
 	int err;
 
+	*root = NULL;
+	if (len > WIRE_REQ_MAX)
+		return EMSGSIZE;
+	if (!wire_plain(buf, len))
+		return EBADMSG;
 	if ((err = cborx_decode(buf, len, WIRE_REQ_MAX, root)) != 0)
 		return err == EMSGSIZE ? EMSGSIZE : EBADMSG;
 	if (!cbor_isa_map(*root) || !cbor_map_is_definite(*root)) {
@@ -41,7 +113,8 @@ wire_body_check(const struct schange *c)
 	size_t len;
 	int err = EBADMSG;
 
-	if (cborx_decode(c->body, c->len, WIRE_BODY_MAX, &it) != 0)
+	if (!wire_plain(c->body, c->len) ||
+	    cborx_decode(c->body, c->len, WIRE_BODY_MAX, &it) != 0)
 		return EBADMSG;
 	if (!cbor_isa_map(it))
 		goto out;

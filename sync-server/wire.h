@@ -52,6 +52,9 @@ struct wire_blob {
 	size_t chunk_len;
 };
 
+/* One well-formed CBOR item with definite lengths, no tags, nesting at
+ * most 16: the only CBOR the protocol uses.  1 when it is, else 0. */
+int wire_plain(const uint8_t *, size_t);
 int wire_push_decode(const uint8_t *, size_t, struct wire_push *);
 void wire_push_free(struct wire_push *);
 int wire_pull_decode(const uint8_t *, size_t, struct wire_pull *);

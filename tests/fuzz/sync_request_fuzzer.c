@@ -26,6 +26,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 1)
 		return 0;
+	(void)wire_plain(data, size);
 	switch (data[0] % 4) {
 	case 0:
 		if (wire_push_decode(data + 1, size - 1, &push) == 0) {

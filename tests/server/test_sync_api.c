@@ -377,6 +377,11 @@ test_bad_input(void)
 	TEST_ERR(expect_bad(&f, &n, "/v1/push", b, blen, 400, 1));
 	free(b);
 	b = NULL;
+	/* tags and indefinite lengths are not part of the protocol */
+	TEST_ERR(expect_bad(&f, &n, "/v1/push", "\xc1\xa0", 2, 400, 1));
+	TEST_ERR(expect_bad(&f, &n, "/v1/push", "\xbf\xff", 2, 400, 1));
+	TEST_ERR(expect_bad(
+	    &f, &n, "/v1/pull", "\xa1\x01\x44\xc1\x82\x01\x00", 7, 400, 1));
 	/* an array instead of a map */
 	TEST_ERR(expect_bad(&f, &n, "/v1/push", "\x82\x01\x02", 3, 400, 1));
 	TEST_ERR(expect_bad(&f, &n, "/v1/pull", "\x82\x01\x02", 3, 400, 1));
