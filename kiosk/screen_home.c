@@ -89,6 +89,31 @@ draw_patient(struct ui *ui, int y, int i)
 	store_patient_clear(&p);
 }
 
+/*
+ * Boards without a real-time clock boot in the past.  Records stay in
+ * order whatever the clock says (hybrid logical clock), but dates shown
+ * and stored would be wrong: say so while the clock is before this code
+ * was written.
+ */
+#define CLOCK_FLOOR_S 1735689600 /* 2025-01-01T00:00:00Z */
+
+static void
+draw_clock(int y)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+	char when[32];
+
+	if (now >= CLOCK_FLOOR_S)
+		return;
+	localtime_r(&now, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%d %H:%M", &tm);
+	ui_text(y, 1, UI_C_WARN,
+	    "!  The clock says %s, which cannot be "
+	    "right: ask for the date to be set.",
+	    when);
+}
+
 /* Sync status from the store (kiosk/sync.h): enrolment, the age of the
  * last successful sync and what waits in the outbox. */
 static void
@@ -153,6 +178,7 @@ home_draw(struct ui *ui)
 	for (i = 0; i < st.n; i++)
 		draw_patient(ui, y++, i);
 
+	draw_clock(13);
 	y = 15;
 	d = dev_words(ui, &c);
 	ui_text(y++, 1, UI_C_NORMAL, "Device:");
