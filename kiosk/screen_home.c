@@ -109,9 +109,7 @@ draw_clock(int y)
 	localtime_r(&now, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%d %H:%M", &tm);
 	ui_text(y, 1, UI_C_WARN,
-	    "!  The clock says %s, which cannot be "
-	    "right: ask for the date to be set.",
-	    when);
+	    "!  The clock says %s: that cannot be right; set the date.", when);
 }
 
 /* Sync status from the store (kiosk/sync.h): enrolment, the age of the
