@@ -153,8 +153,8 @@ static int
 parse_ymd(const char *s, long long *days)
 {
 	int y, m, d, mdays;
-	static const int ml[] = {
-	    31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	static const int ml[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30,
+		31 };
 
 	if (!digits(s, 4, &y) || s[4] != '-' || !digits(s + 5, 2, &m) ||
 	    s[7] != '-' || !digits(s + 8, 2, &d))
@@ -1176,10 +1176,10 @@ f_decimal_time(xmlXPathParserContextPtr c, int nargs)
 static void
 f_format_date(xmlXPathParserContextPtr c, int nargs)
 {
-	static const char *const mon[] = {"Jan", "Feb", "Mar", "Apr", "May",
-	    "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-	static const char *const wd[] = {
-	    "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+	static const char *const mon[] = { "Jan", "Feb", "Mar", "Apr", "May",
+		"Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+	static const char *const wd[] = { "Sun", "Mon", "Tue", "Wed", "Thu",
+		"Fri", "Sat" };
 	xmlXPathObjectPtr *a;
 	char *s, *fmt, *out, *o, *p, *end;
 	double secs;
@@ -1678,62 +1678,62 @@ static const struct {
 	const char *name;
 	xmlXPathFunction fn;
 } fns[] = {
-    {"concat", f_concat},
-    {"join", f_join},
-    {"string", f_string},
-    {"number", f_num},
-    {"num", f_num},
-    {"round", f_round},
-    {"position", f_position},
-    {"if", f_if},
-    {"coalesce", f_coalesce},
-    {"once", f_once},
-    {"boolean-from-string", f_boolean_from_string},
-    {"checklist", f_checklist},
-    {"weighted-checklist", f_weighted_checklist},
-    {"regex", f_regex},
-    {"selected", f_selected},
-    {"selected-at", f_selected_at},
-    {"count-selected", f_count_selected},
-    {"count-non-empty", f_count_non_empty},
-    {"choice-name", f_choice_name},
-    {"itext", f_itext},
-    {"today", f_today},
-    {"now", f_now},
-    {"date", f_date},
-    {"date-time", f_date_time},
-    {"decimal-date-time", f_decimal_date_time},
-    {"decimal-date", f_decimal_date_time},
-    {"decimal-time", f_decimal_time},
-    {"format-date", f_format_date},
-    {"format-date-time", f_format_date},
-    {"int", f_int},
-    {"abs", f_abs},
-    {"pow", f_pow},
-    {"log", f_log},
-    {"log10", f_log10},
-    {"sin", f_sin},
-    {"cos", f_cos},
-    {"tan", f_tan},
-    {"asin", f_asin},
-    {"acos", f_acos},
-    {"atan", f_atan},
-    {"atan2", f_atan2},
-    {"sqrt", f_sqrt},
-    {"exp", f_exp},
-    {"exp10", f_exp10},
-    {"pi", f_pi},
-    {"random", f_random},
-    {"min", f_min},
-    {"max", f_max},
-    {"uuid", f_uuid},
-    {"substr", f_substr},
-    {"ends-with", f_ends_with},
-    {"instance", f_instance},
-    {"current", f_current},
-    {"indexed-repeat", f_indexed_repeat},
-    {"randomize", f_randomize},
-    {"difference-in-months", f_difference_in_months},
+	{ "concat", f_concat },
+	{ "join", f_join },
+	{ "string", f_string },
+	{ "number", f_num },
+	{ "num", f_num },
+	{ "round", f_round },
+	{ "position", f_position },
+	{ "if", f_if },
+	{ "coalesce", f_coalesce },
+	{ "once", f_once },
+	{ "boolean-from-string", f_boolean_from_string },
+	{ "checklist", f_checklist },
+	{ "weighted-checklist", f_weighted_checklist },
+	{ "regex", f_regex },
+	{ "selected", f_selected },
+	{ "selected-at", f_selected_at },
+	{ "count-selected", f_count_selected },
+	{ "count-non-empty", f_count_non_empty },
+	{ "choice-name", f_choice_name },
+	{ "itext", f_itext },
+	{ "today", f_today },
+	{ "now", f_now },
+	{ "date", f_date },
+	{ "date-time", f_date_time },
+	{ "decimal-date-time", f_decimal_date_time },
+	{ "decimal-date", f_decimal_date_time },
+	{ "decimal-time", f_decimal_time },
+	{ "format-date", f_format_date },
+	{ "format-date-time", f_format_date },
+	{ "int", f_int },
+	{ "abs", f_abs },
+	{ "pow", f_pow },
+	{ "log", f_log },
+	{ "log10", f_log10 },
+	{ "sin", f_sin },
+	{ "cos", f_cos },
+	{ "tan", f_tan },
+	{ "asin", f_asin },
+	{ "acos", f_acos },
+	{ "atan", f_atan },
+	{ "atan2", f_atan2 },
+	{ "sqrt", f_sqrt },
+	{ "exp", f_exp },
+	{ "exp10", f_exp10 },
+	{ "pi", f_pi },
+	{ "random", f_random },
+	{ "min", f_min },
+	{ "max", f_max },
+	{ "uuid", f_uuid },
+	{ "substr", f_substr },
+	{ "ends-with", f_ends_with },
+	{ "instance", f_instance },
+	{ "current", f_current },
+	{ "indexed-repeat", f_indexed_repeat },
+	{ "randomize", f_randomize },
+	{ "difference-in-months", f_difference_in_months },
 };
 
 xmlXPathFunction

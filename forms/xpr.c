@@ -50,6 +50,7 @@ struct xp {
 	const struct xpr_ctx *ctx;
 	struct xpr_out *out;
 	int in_pred;
+	int whole_repeats; /* inside indexed-repeat(): no [$repN] */
 	int depth;
 	char *err;
 };
@@ -58,35 +59,35 @@ struct xp {
 #define XPR_MAX_DEPTH 128
 
 static const char *const native_fns[] = {
-    "boolean",
-    "ceiling",
-    "count",
-    "contains",
-    "false",
-    "floor",
-    "last",
-    "lang",
-    "local-name",
-    "not",
-    "name",
-    "namespace-uri",
-    "normalize-space",
-    "starts-with",
-    "substring",
-    "substring-before",
-    "substring-after",
-    "sum",
-    "true",
-    "translate",
-    "string-length",
+	"boolean",
+	"ceiling",
+	"count",
+	"contains",
+	"false",
+	"floor",
+	"last",
+	"lang",
+	"local-name",
+	"not",
+	"name",
+	"namespace-uri",
+	"normalize-space",
+	"starts-with",
+	"substring",
+	"substring-before",
+	"substring-after",
+	"sum",
+	"true",
+	"translate",
+	"string-length",
 };
 
 static const char *const volatile_fns[] = {
-    "now",
-    "today",
-    "uuid",
-    "random",
-    "randomize",
+	"now",
+	"today",
+	"uuid",
+	"random",
+	"randomize",
 };
 
 static void
@@ -267,7 +268,7 @@ next(struct xp *x)
 		break;
 	default:
 		if (isdigit((unsigned char)*p)) {
-		number:
+number:
 			while (isdigit((unsigned char)*q))
 				q++;
 			if (*q == '.') {
@@ -496,7 +497,7 @@ p_step(struct xp *x, struct sb *o, struct gpath *g)
 		fail(x, "expected a name");
 		return;
 	}
-	idx = repeat_index(x, g);
+	idx = x->whole_repeats > 0 ? 0 : repeat_index(x, g);
 	if (x->t == T_LBR)
 		p_predicates(x, o);
 	else if (idx > 0) {
@@ -541,12 +542,12 @@ gp_finish(struct xp *x, struct gpath *g)
 static struct res
 p_function(struct xp *x)
 {
-	struct sb o = {0};
-	struct res a, r = {NULL, 0};
+	struct sb o = { 0 };
+	struct res a, r = { NULL, 0 };
 	const char *name = x->tv, *colon;
 	char *fname = xstrdup(name);
 	size_t i;
-	int native = 0, nargs = 0;
+	int native = 0, nargs = 0, whole;
 
 	colon = strchr(fname, ':');
 	if (colon != NULL) {
@@ -580,6 +581,9 @@ p_function(struct xp *x)
 	next(x); /* name */
 	next(x); /* ( */
 	sb_str(&o, "(");
+	/* indexed-repeat() picks its own instances: its paths name them all */
+	whole = strcmp(fname, "indexed-repeat") == 0;
+	x->whole_repeats += whole;
 	while (x->t != T_RPAR && x->err == NULL) {
 		if (nargs++ > 0) {
 			if (x->t != T_COMMA) {
@@ -594,6 +598,7 @@ p_function(struct xp *x)
 			sb_str(&o, a.s);
 		free(a.s);
 	}
+	x->whole_repeats -= whole;
 	if (x->t != T_RPAR)
 		fail(x, "expected ')'");
 	next(x);
@@ -608,9 +613,9 @@ p_function(struct xp *x)
 static struct res
 p_path(struct xp *x)
 {
-	struct sb o = {0};
-	struct gpath g = {{0}, 1, 0};
-	struct res r = {NULL, 0}, a;
+	struct sb o = { 0 };
+	struct gpath g = { { 0 }, 1, 0 };
+	struct res r = { NULL, 0 }, a;
 	int is_current = 0, is_path = 0;
 
 	if (is_op(x, "/") || is_op(x, "//")) {
@@ -794,7 +799,7 @@ p_binary(struct xp *x, struct res (*sub)(struct xp *), const char *const *ops,
 static struct res
 p_mul(struct xp *x)
 {
-	static const char *const ops[] = {"*", "div", "mod", NULL};
+	static const char *const ops[] = { "*", "div", "mod", NULL };
 
 	return p_binary(x, p_unary, ops, 1, 1);
 }
@@ -802,7 +807,7 @@ p_mul(struct xp *x)
 static struct res
 p_add(struct xp *x)
 {
-	static const char *const ops[] = {"+", "-", NULL};
+	static const char *const ops[] = { "+", "-", NULL };
 
 	return p_binary(x, p_mul, ops, 1, 1);
 }
@@ -810,7 +815,7 @@ p_add(struct xp *x)
 static struct res
 p_rel(struct xp *x)
 {
-	static const char *const ops[] = {"<", "<=", ">", ">=", NULL};
+	static const char *const ops[] = { "<", "<=", ">", ">=", NULL };
 
 	return p_binary(x, p_add, ops, 1, 0);
 }
@@ -818,7 +823,7 @@ p_rel(struct xp *x)
 static struct res
 p_eq(struct xp *x)
 {
-	static const char *const ops[] = {"=", "!=", NULL};
+	static const char *const ops[] = { "=", "!=", NULL };
 
 	return p_binary(x, p_rel, ops, 0, 0);
 }
@@ -826,7 +831,7 @@ p_eq(struct xp *x)
 static struct res
 p_and(struct xp *x)
 {
-	static const char *const ops[] = {"and", NULL};
+	static const char *const ops[] = { "and", NULL };
 
 	return p_binary(x, p_eq, ops, 0, 0);
 }
@@ -834,8 +839,8 @@ p_and(struct xp *x)
 static struct res
 p_or(struct xp *x)
 {
-	static const char *const ops[] = {"or", NULL};
-	struct res r = {NULL, 0};
+	static const char *const ops[] = { "or", NULL };
+	struct res r = { NULL, 0 };
 
 	if (++x->depth > XPR_MAX_DEPTH) {
 		fail(x, "expression nested too deeply");
@@ -854,7 +859,7 @@ xpr_rewrite(const char *expr, const struct xpr_ctx *ctx, struct xpr_out *out,
 {
 	struct xp x;
 	struct res r;
-	static const struct xpr_ctx none = {NULL, NULL, 0};
+	static const struct xpr_ctx none = { NULL, NULL, 0 };
 
 	memset(out, 0, sizeof(*out));
 	memset(&x, 0, sizeof(x));

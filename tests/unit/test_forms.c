@@ -364,6 +364,8 @@ static const char rep_model[] =
     "calculate=\"if(/data/hh/age &gt;= 18, 'yes', 'no')\"/>"
     "<bind nodeset=\"/data/hh/pos\" type=\"int\" calculate=\"position(..)\"/>"
     "<bind nodeset=\"/data/hh/made\" type=\"string\"/>"
+    "<bind nodeset=\"/data/hh/head\" type=\"string\" "
+    "calculate=\"indexed-repeat(/data/hh/name, /data/hh, 1)\"/>"
     "<bind nodeset=\"/data/total\" type=\"int\" calculate=\"sum(/data/hh/age)\"/>"
     "<bind nodeset=\"/data/n\" type=\"int\" calculate=\"count(/data/hh)\"/>"
     "<bind nodeset=\"/data/names\" type=\"string\" "
@@ -401,7 +403,8 @@ test_repeats(void)
 
 	/* pyxform shape: a jr:template copy plus one instance */
 	f = tf_form("<hh jr:template=\"\"><name/><age/><adult/><pos/><made/>"
-	            "</hh><hh><name/><age/><adult/><pos/><made/></hh>"
+	            "<head/></hh><hh><name/><age/><adult/><pos/><made/><head/>"
+	            "</hh>"
 	            "<total/><n/><names/><second/><pick/><kids/>"
 	            "<kid jr:template=\"\"><kname/><seen>tmpl</seen></kid>",
 	    rep_model, rep_body);
@@ -443,6 +446,10 @@ test_repeats(void)
 	free(v);
 	v = NULL;
 	TEST_STR(v = tf_get(f, "/data/second"), "Kofi");
+	free(v);
+	v = NULL;
+	/* indexed-repeat inside the repeat still sees every instance */
+	TEST_STR(v = tf_get(f, "/data/hh[2]/head"), "Ama");
 	free(v);
 	v = NULL;
 	/* select from a repeat (itemset over the primary instance) */
