@@ -112,48 +112,34 @@ draw_clock(int y)
 	    "!  The clock says %s: that cannot be right; set the date.", when);
 }
 
-/* Sync status from the store (kiosk/sync.h): enrolment, the age of the
- * last successful sync and what waits in the outbox. */
+/* Sync status in the sync client's own words (sync_status_line, as
+ * `kiosk sync status` prints it), with a mark: nothing set up, all well,
+ * or something to look at. */
 static void
 draw_sync(struct ui *ui, int y)
 {
 	struct sync_status ss;
-	uint64_t now, age;
-	char when[48];
+	char line[256];
+	const char *text;
+	int bad;
 
 	memset(&ss, 0, sizeof(ss));
 	if (sync_status_get(ui->store, &ss) != 0) {
-		ui_text(y, 10, UI_C_WARN,
-		    "!  status cannot be read (see the "
-		    "log)");
+		ui_text(
+		    y, 10, UI_C_WARN, "!  status cannot be read (see the log)");
 		return;
 	}
 	if (!ss.enrolled) {
 		ui_text(y, 10, UI_C_DIM,
-		    "-  not enrolled with a server: "
-		    "everything stays on this kiosk");
+		    "-  not enrolled with a server: everything stays on this "
+		    "kiosk");
 		return;
 	}
-	if (ss.last_ok_ms == 0)
-		snprintf(when, sizeof(when), "never");
-	else {
-		now = (uint64_t)time(NULL) * 1000;
-		age = now > ss.last_ok_ms ? (now - ss.last_ok_ms) / 60000 : 0;
-		if (age < 60)
-			snprintf(when, sizeof(when), "%llu min ago",
-			    (unsigned long long)age);
-		else if (age < 48 * 60)
-			snprintf(when, sizeof(when), "%llu h ago",
-			    (unsigned long long)(age / 60));
-		else
-			snprintf(when, sizeof(when), "%llu days ago",
-			    (unsigned long long)(age / 1440));
-	}
-	ui_text(y, 10,
-	    ss.last_ok_ms == 0 || ss.last_error[0] ? UI_C_WARN : UI_C_OK,
-	    "%s  last successful sync %s; %llu change%s waiting",
-	    ss.last_ok_ms == 0 || ss.last_error[0] ? "!" : "+", when,
-	    (unsigned long long)ss.pending, ss.pending == 1 ? "" : "s");
+	sync_status_line(&ss, (uint64_t)time(NULL) * 1000, line, sizeof(line));
+	text = strncmp(line, "Sync: ", 6) == 0 ? line + 6 : line;
+	bad = ss.last_ok_ms == 0 || ss.last_error[0] != '\0';
+	ui_text(y, 10, bad ? UI_C_WARN : UI_C_OK, "%s  %.66s", bad ? "!" : "+",
+	    text);
 }
 
 static void
