@@ -1,0 +1,50 @@
+#!/bin/sh
+# The home screen shows sync as the sync client words it: a node enrolled
+# with a real sync-server on loopback, synced once, reads "all sent" with
+# the age of the last success; with the server gone and a new record
+# waiting, a failed sync shows "1 waiting" and the reason, marked "!".
+. tests/tui/lib.inc
+
+case $B in
+/*) SERVER="$B/sync-server" ;;
+*) SERVER="$(pwd)/$B/sync-server" ;;
+esac
+if [ ! -x "$SERVER" ]; then
+	echo "no sync-server at $SERVER (build it first)" >&2
+	exit 77
+fi
+
+make_node
+"$SERVER" --data "$T/srv" --listen 127.0.0.1:0 --port-file "$T/port" \
+    --log "$T/srv.log" 2>"$T/srv.err" &
+SRV_PID=$!
+trap 'kill -9 $SRV_PID 2>/dev/null; wait $SRV_PID 2>/dev/null; cleanup' EXIT
+i=0
+while [ ! -s "$T/port" ] && [ $i -lt 200 ]; do
+	sleep 0.05
+	i=$((i + 1))
+done
+[ -s "$T/port" ] || fail "sync-server did not start"
+tok=$("$SERVER" --data "$T/srv" admin enroll-token --role clinic \
+    --region r1 --facility f1) || fail "enroll token"
+cli enroll --server "http://127.0.0.1:$(cat "$T/port")" --token "$tok" \
+    >/dev/null 2>&1 || fail "enroll"
+cli patient add --given Juma --family Mwangi >/dev/null || fail "patient add"
+cli sync --once >/dev/null 2>&1 || fail "sync"
+
+start "$KIOSK" --data "$NODE" ui --idle-lock 0
+unlock
+wait_for "Sync:    +  all sent, last"
+quit_kiosk
+
+# the server goes away; a new record waits and the next sync fails
+kill -9 $SRV_PID
+wait $SRV_PID 2>/dev/null
+cli patient add --given Neema --family Wanjiru >/dev/null || fail "patient add"
+cli sync --once >/dev/null 2>&1 && fail "sync worked without a server"
+start "$KIOSK" --data "$NODE" ui --idle-lock 0
+unlock
+wait_for "Sync:    !  "
+screen | grep -q "Sync:    !  [0-9]* waiting, last .*ago: ." ||
+    fail "no pending count and reason on the sync line"
+quit_kiosk
