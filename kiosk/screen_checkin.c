@@ -232,6 +232,13 @@ register_new(struct ui *ui)
 	char *cause = NULL;
 	int err;
 
+	if (st.f[F_SEX].len > 0 && ui_sex_value(st.f[F_SEX].buf) == NULL) {
+		st.focus = F_SEX;
+		ui_message(ui, UI_MSG_WARN,
+		    "Sex: type f, m or o (or leave it "
+		    "empty).");
+		return UI_REDRAW;
+	}
 	memset(&p, 0, sizeof(p));
 	p.given = st.f[F_GIVEN].buf;
 	p.family = st.f[F_FAMILY].buf;

@@ -15,8 +15,8 @@
 
 enum { F_GIVEN, F_FAMILY, F_SEX, F_BIRTH, F_PHONE, F_VILLAGE, F_NATID, NF };
 
-static const char *const labels[NF] = {"Given name", "Family name",
-    "Sex (f/m/o)", "Birth date/year", "Phone", "Village", "National id"};
+static const char *const labels[NF] = { "Given name", "Family name",
+	"Sex (f/m/o)", "Birth date/year", "Phone", "Village", "National id" };
 
 static struct {
 	struct ui_field f[NF];
@@ -163,6 +163,13 @@ save(struct ui *ui)
 		ui_message(ui, UI_MSG_WARN, "Type the given and family name.");
 		return UI_REDRAW;
 	}
+	if (st.f[F_SEX].len > 0 && ui_sex_value(st.f[F_SEX].buf) == NULL) {
+		st.focus = F_SEX;
+		ui_message(ui, UI_MSG_WARN,
+		    "Sex: type f, m or o (or leave it "
+		    "empty).");
+		return UI_REDRAW;
+	}
 	if (!st.dup && find_duplicate(ui)) {
 		ui_message(
 		    ui, UI_MSG_WARN, "Check this is not the same person.");
@@ -221,10 +228,10 @@ reg_key(struct ui *ui, enum ui_action a, int ch)
 }
 
 const struct screen screen_register = {
-    "register",
-    "Register a patient",
-    reg_enter,
-    reg_draw,
-    reg_key,
-    reg_leave,
+	"register",
+	"Register a patient",
+	reg_enter,
+	reg_draw,
+	reg_key,
+	reg_leave,
 };
