@@ -53,6 +53,7 @@ struct sync_run_ctx {
 	struct sync_http http;
 	uint64_t seq, reserved;
 	size_t budget; /* bytes of CBOR for the next batch */
+	size_t cap; /* OUTPOST_SYNC_BATCH_BYTES (tests), or 0 */
 	struct sync_report *rep;
 	char **cause;
 };
@@ -390,6 +391,8 @@ sync_push(struct sync_run_ctx *c)
 			if (next > SYNC_MAX_BYTES)
 				next = SYNC_MAX_BYTES;
 			c->budget = (size_t)next;
+			if (c->cap > 0 && c->budget > c->cap)
+				c->budget = c->cap;
 		}
 		if (acked >= last && store_outbox_last(c->s, &last) != 0)
 			break;
@@ -647,6 +650,8 @@ sync_run(struct store *s, struct sync_report *rep, char **cause)
 	struct sync_run_ctx c;
 	struct sync_report local;
 	uint64_t t0 = sync_mono_ms();
+	const char *env;
+	long long cap;
 	char *why = NULL;
 	int err;
 
@@ -657,6 +662,12 @@ sync_run(struct store *s, struct sync_report *rep, char **cause)
 	memset(c.rep, 0, sizeof(*c.rep));
 	c.cause = &why;
 	c.budget = SYNC_FIRST_BYTES;
+	/* Tests shrink batches to put cuts between them; never in use. */
+	if ((env = getenv("OUTPOST_SYNC_BATCH_BYTES")) != NULL &&
+	    str_to_ll(env, 256, SYNC_MAX_BYTES, &cap) == 0) {
+		c.cap = (size_t)cap;
+		c.budget = c.cap;
+	}
 	if ((err = sync_load(&c)) == 0 && (err = sync_push(&c)) == 0 &&
 	    (err = sync_blobs(&c)) == 0)
 		err = sync_pull(&c);
