@@ -59,7 +59,7 @@ api_enroll_run(struct request *req)
 	cborx_map_put(m, 5, cborx_text(node.role));
 	cborx_map_put(m, 6, cborx_uint(server_hlc(srv, 0)));
 	set = cborx_map(3);
-	cborx_map_put(set, 1, cborx_uint(64 * 1024));
+	cborx_map_put(set, 1, cborx_uint(256 * 1024));
 	cborx_map_put(set, 2, cborx_uint(WIRE_PUSH_MAX_CHANGES));
 	cborx_map_put(set, 3, cborx_uint(WIRE_PULL_MAX));
 	cborx_map_put(m, 7, set);
