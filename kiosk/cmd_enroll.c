@@ -1,7 +1,9 @@
 /*
- * `kiosk enroll --server URL --token T [--ca FILE]`: register this node
+ * `kiosk enroll --server URL [--token T] [--ca FILE]`: register this node
  * with a sync server using a one-time token from an administrator
- * (`sync-server admin enroll-token`).  The node key is made here and never
+ * (`sync-server admin enroll-token`).  Without --token the token is read
+ * like a passphrase (terminal without echo, or the --passphrase-fd line
+ * after the passphrase), so it need not appear in the process list.  The node key is made here and never
  * leaves the encrypted store; the server key learnt now is pinned.  --ca
  * names the PEM certificate (authority) to trust for an https:// server
  * with a private certificate; it is kept in the store.
@@ -19,6 +21,7 @@
 #include "cmd_opt.h"
 #include "kctx.h"
 #include "store.h"
+#include "str.h"
 #include "sync.h"
 #include "xmalloc.h"
 
@@ -54,12 +57,12 @@ cmd_enroll_run(struct kctx *ctx, int argc, char **argv)
 	struct cmd_opt opts[] = { { "--server", 1, NULL },
 		{ "--token", 1, NULL }, { "--ca", 1, NULL } };
 	struct sync_status st;
-	char *pem = NULL, *cause = NULL;
+	char *pem = NULL, *cause = NULL, *token = NULL;
 	int err, npos;
 
 	if (cmd_opt_parse(argc, argv, 1, opts, 3, NULL, 0, &npos) != 0)
 		return 2;
-	if (opts[0].value == NULL || opts[1].value == NULL)
+	if (opts[0].value == NULL)
 		return cmd_usage(&cmd_enroll);
 	if (strncmp(opts[0].value, "http://", 7) != 0 &&
 	    strncmp(opts[0].value, "https://", 8) != 0) {
@@ -77,9 +80,16 @@ cmd_enroll_run(struct kctx *ctx, int argc, char **argv)
 		free(pem);
 		return 1;
 	}
-	err =
-	    sync_enroll(ctx->store, opts[0].value, opts[1].value, pem, &cause);
+	if (opts[1].value == NULL &&
+	    (token = kctx_read_secret(ctx, "Enrolment token: ")) == NULL) {
+		free(pem);
+		fprintf(stderr, "kiosk enroll: no token given\n");
+		return 2;
+	}
+	err = sync_enroll(ctx->store, opts[0].value,
+	    token ? str_trim(token) : opts[1].value, pem, &cause);
 	free(pem);
+	xfree_secret_str(token);
 	if (err != 0) {
 		fprintf(stderr, "kiosk enroll: %s\n",
 		    cause ? cause : strerror(err));
@@ -94,6 +104,8 @@ cmd_enroll_run(struct kctx *ctx, int argc, char **argv)
 
 const struct kiosk_cmd cmd_enroll = {
 	.name = "enroll",
-	.usage = "  kiosk enroll --server URL --token TOKEN [--ca FILE]\n",
+	.usage = "  kiosk enroll --server URL [--token TOKEN] [--ca FILE]\n"
+	         "      (without --token, the token is asked for like a "
+	         "passphrase)\n",
 	.run = cmd_enroll_run,
 };

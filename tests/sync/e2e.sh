@@ -90,6 +90,11 @@ kiosk d enroll --server "http://127.0.0.1:$SRV_PORT" --token \
     00112233445566778899aabbccddeeff >/dev/null 2>"$T/d.err" &&
     fail "enrolled with a made-up token"
 grep -q "refused the token" "$T/d.err" || fail "token error: $(cat "$T/d.err")"
+# the token may come like a passphrase instead of on the command line
+printf '%s\n%s\n' "$PASS" "$(token north)" |
+    "$KIOSK" --data "$T/d" --passphrase-fd 0 enroll \
+    --server "http://127.0.0.1:$SRV_PORT" >/dev/null ||
+    fail "enrol with the token on the passphrase fd"
 
 # A clean stop keeps everything.
 server_stop
