@@ -296,8 +296,8 @@ test_attachment_upload(void)
 	data = xmalloc(len);
 	crypto_random(data, len);
 	crypto_sha256(data, len, hash);
-	TEST_ERR(store_attach_put(a, "patient", p.id, "image/jpeg", data, len,
-	    id));
+	TEST_ERR(
+	    store_attach_put(a, "patient", p.id, "image/jpeg", data, len, id));
 	TEST_ERR(run(a));
 	hex = hex_encode(hash, 32);
 	snprintf(path, sizeof(path), "%s/srv/blobs/%s", srv.dir, hex);
@@ -314,5 +314,57 @@ out:
 	return err;
 }
 
+/* The background thread syncs on its own connection while this one
+ * writes, and stops when asked. */
+static int
+test_background_thread(void)
+{
+	struct srv srv;
+	struct store *a = NULL;
+	struct store_patient p;
+	struct sync_status st;
+	uint8_t key[32];
+	char dir[128], tok[64], url[64], *cause = NULL;
+	int err = 0, i, running = 0;
+
+	memset(&p, 0, sizeof(p));
+	memset(&st, 0, sizeof(st));
+	log_init(NULL, LOG_LEVEL_FATAL);
+	if ((err = srv_start(&srv)) != 0)
+		goto out;
+	snprintf(dir, sizeof(dir), "%s/t", srv.dir);
+	TEST_TRUE(mkdir(dir, 0700) == 0);
+	crypto_random(key, sizeof(key));
+	TEST_ERR(store_open(dir, key, 1, &a));
+	TEST_ERR(srv_token(&srv, tok));
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u", srv.port);
+	TEST_ERR(sync_enroll(a, url, tok, NULL, &cause));
+	TEST_ERR(sync_thread_start(dir, key, 1));
+	running = 1;
+	p.given = "Esi";
+	p.family = "Owusu";
+	TEST_ERR(store_patient_add(a, &p, NULL, &cause));
+	sync_thread_kick();
+	for (i = 0; i < 200; i++) {
+		TEST_ERR(sync_status_get(a, &st));
+		if (st.pending == 0 && st.last_ok_ms != 0)
+			break;
+		usleep(100000);
+	}
+	TEST_EQ(st.pending, 0);
+	TEST_TRUE(st.last_ok_ms != 0);
+	TEST_STR(st.last_error, "");
+	sync_thread_stop();
+	running = 0;
+out:
+	if (running)
+		sync_thread_stop();
+	free(cause);
+	store_close(a);
+	srv_stop(&srv);
+	return err;
+}
+
 TEST_MAIN({ "merge_skewed_clocks", test_merge_skewed_clocks },
+    { "background_thread", test_background_thread },
     { "attachment_upload", test_attachment_upload })
