@@ -138,6 +138,11 @@ void store_encounter_clear(struct store_encounter *);
 /* Record one observation in an encounter (one transaction). */
 int store_obs_add(struct store *, const char *encounter_id,
     struct store_obs *);
+/* Record N observations that belong together (a blood-pressure panel, one
+ * device reading) in one transaction: all or none.  EINVAL when the
+ * encounter is closed. */
+int store_obs_add_many(struct store *, const char *encounter_id,
+    struct store_obs *, size_t n);
 /* Observations of an encounter, in order; caller frees with
  * store_obs_free_array (strings inside are owned by the array). */
 int store_obs_list(struct store *, const char *encounter_id,

@@ -185,9 +185,11 @@ encounter_patient(struct store *s, const char *encounter_id,
 }
 
 int
-store_obs_add(struct store *s, const char *encounter_id, struct store_obs *o)
+store_obs_add_many(struct store *s, const char *encounter_id,
+    struct store_obs *o, size_t n)
 {
 	char patient[UUID_STRLEN + 1];
+	size_t i;
 	int err, open;
 
 	if ((err = store_tx_begin(s)) != 0)
@@ -195,9 +197,15 @@ store_obs_add(struct store *s, const char *encounter_id, struct store_obs *o)
 	err = encounter_patient(s, encounter_id, patient, &open);
 	if (err == 0 && !open)
 		err = EINVAL; /* closed encounters take no new readings */
-	if (err == 0)
-		err = obs_insert(s, encounter_id, patient, o);
+	for (i = 0; i < n && err == 0; i++)
+		err = obs_insert(s, encounter_id, patient, &o[i]);
 	return store_tx_end(s, err);
+}
+
+int
+store_obs_add(struct store *s, const char *encounter_id, struct store_obs *o)
+{
+	return store_obs_add_many(s, encounter_id, o, 1);
 }
 
 int

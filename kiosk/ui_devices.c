@@ -29,7 +29,7 @@
 #include "ui.h"
 #include "xmalloc.h"
 
-enum { EV_OPENED = 1, EV_READING, EV_END, EV_ERROR };
+enum { EV_OPENED = 1, EV_READING, EV_REFUSED, EV_END, EV_ERROR };
 
 struct dev_event {
 	int kind;
@@ -103,6 +103,17 @@ worker_main(void *arg)
 			break;
 		if (err == ETIMEDOUT)
 			continue;
+		if (err == EINVAL) {
+			/* One implausible reading was refused (dev_read said
+			 * why); the device is fine: tell the CHW, read on. */
+			ev.kind = EV_REFUSED;
+			str_lcpy(ev.text, cause != NULL ? cause
+			    : "implausible value", sizeof(ev.text));
+			free(cause);
+			cause = NULL;
+			post(w, &ev);
+			continue;
+		}
 		if (err != 0) {
 			ev.kind = err == ENODATA ? EV_END : EV_ERROR;
 			ev.err = err;
@@ -324,6 +335,10 @@ ui_devices_drain(struct ui *ui)
 	case EV_READING:
 		if (ui->have_patient)
 			apply_reading(ui, &ev.r);
+		break;
+	case EV_REFUSED:
+		ui_message(ui, UI_MSG_WARN, "Device reading refused: %s",
+		    ev.text);
 		break;
 	case EV_END:
 		ui->dev_state = UI_DEV_DONE;

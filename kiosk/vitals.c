@@ -72,7 +72,7 @@ vitals_save(struct store *st, const char *encounter_id,
     char **cause)
 {
 	const struct dev_quantity_info *qi;
-	struct store_obs o;
+	struct store_obs o[DEV_READING_MAX];
 	uint8_t *prov = NULL;
 	size_t i, plen = 0;
 	int err;
@@ -82,25 +82,26 @@ vitals_save(struct store *st, const char *encounter_id,
 		return err;
 	if ((err = vitals_provenance(src, r, hlc_wall_ms(), &prov, &plen)) != 0)
 		return err;
-	for (i = 0; i < r->n; i++) {
+	memset(o, 0, sizeof(o));
+	for (i = 0; i < r->n && i < DEV_READING_MAX; i++) {
 		qi = dev_quantity_info(r->v[i].quantity);
-		memset(&o, 0, sizeof(o));
-		o.loinc = qi->loinc;
-		o.value = r->v[i].value;
-		o.unit = qi->unit;
-		o.panel = qi->panel;
-		o.device_id = src->device_id;
-		o.provenance = prov;
-		o.provenance_len = plen;
-		o.taken_ms = vitals_device_ms(r->device_time);
-		if ((err = store_obs_add(st, encounter_id, &o)) != 0) {
-			log_warnx("observation %zu of a reading from %s not "
-			          "stored: %s",
-			    i, src->device_id, strerror(err));
-			break;
-		}
-		(*saved)++;
-		log_info("observation %s stored from %s", o.id, src->device_id);
+		o[i].loinc = qi->loinc;
+		o[i].value = r->v[i].value;
+		o[i].unit = qi->unit;
+		o[i].panel = qi->panel;
+		o[i].device_id = src->device_id;
+		o[i].provenance = prov;
+		o[i].provenance_len = plen;
+		o[i].taken_ms = vitals_device_ms(r->device_time);
+	}
+	/* One reading (a whole BP panel) is stored whole or not at all. */
+	if ((err = store_obs_add_many(st, encounter_id, o, i)) != 0)
+		log_warnx("reading from %s not stored: %s", src->device_id,
+		    strerror(err));
+	else {
+		*saved = i;
+		log_info("%zu observations stored from %s (first %s)", i,
+		    src->device_id, o[0].id);
 	}
 	free(prov);
 	return err;
