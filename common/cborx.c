@@ -234,8 +234,12 @@ cborx_canonicalise(cbor_item_t *it, int depth)
 			free(kp[i].key);
 		free(kp);
 		return err;
-	case CBOR_TYPE_TAG:
-		return cborx_canonicalise(cbor_tag_item(it), depth + 1) ;
+	case CBOR_TYPE_TAG: {
+		cbor_item_t *inner = cbor_tag_item(it); /* a new reference */
+		err = cborx_canonicalise(inner, depth + 1);
+		cbor_decref(&inner);
+		return err;
+	}
 	default:
 		return 0;
 	}
@@ -284,8 +288,12 @@ cborx_depth_ok(const cbor_item_t *it, int depth)
 			    depth + 1))
 				return 0;
 		return 1;
-	case CBOR_TYPE_TAG:
-		return cborx_depth_ok(cbor_tag_item(it), depth + 1);
+	case CBOR_TYPE_TAG: {
+		cbor_item_t *inner = cbor_tag_item(it); /* a new reference */
+		int ok = cborx_depth_ok(inner, depth + 1);
+		cbor_decref(&inner);
+		return ok;
+	}
 	default:
 		return 1;
 	}

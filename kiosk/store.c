@@ -135,6 +135,33 @@ store_new_id(char out[UUID_STRLEN + 1])
 
 /* --- transactions --- */
 
+/*
+ * Several connections (the UI, the sync thread) write to one database, each
+ * with its own clock.  Under the write lock, take the persisted clock if it
+ * is ahead of ours, so no connection ever stamps a change earlier than one
+ * another connection already committed (a pulled change, say).
+ */
+static int
+store_hlc_reload(struct store *s)
+{
+	sqlite3_stmt *st;
+	uint64_t v;
+	int rc;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key = "
+	    "'hlc'", -1, &st, NULL) != SQLITE_OK)
+		return 0; /* no meta table yet: the first migration */
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		v = (uint64_t)sqlite3_column_int64(st, 0);
+		if (v > s->hlc.last)
+			s->hlc.last = v;
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0
+	    : store_err(s, rc, "load hlc");
+}
+
 int
 store_tx_begin(struct store *s)
 {
@@ -147,7 +174,17 @@ store_tx_begin(struct store *s)
 	if ((err = store_exec(s, "BEGIN IMMEDIATE")) != 0)
 		return err;
 	s->in_tx = 1;
-	return 0;
+	if ((err = store_hlc_reload(s)) != 0) {
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		s->in_tx = 0;
+	}
+	return err;
+}
+
+void
+store_hlc_merge(struct store *s, uint64_t remote)
+{
+	hlc_update(&s->hlc, remote);
 }
 
 static int

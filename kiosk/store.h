@@ -52,6 +52,8 @@ const char *store_actor(const struct store *);
 const char *store_node_id(const struct store *);
 /* A new HLC timestamp (persisted with the next write). */
 uint64_t store_hlc_now(struct store *);
+/* Move this connection's clock past REMOTE (a pulled change's HLC). */
+void store_hlc_merge(struct store *, uint64_t remote);
 /* Schema version in force. */
 int store_schema_version(struct store *);
 

@@ -134,7 +134,15 @@ static const char migration_2[] =
     "CREATE TRIGGER alerts_no_delete BEFORE DELETE ON alerts"
     " BEGIN SELECT RAISE(ABORT, 'soft deletes only'); END;";
 
-static const char *const migrations[] = { migration_1, migration_2 };
+/* v3: what the sync client needs (kiosk/sync_apply.c): the HLC and origin
+ * of each field last merged from the server, and outbox lookup by id. */
+static const char migration_3[] =
+    "CREATE TABLE sync_field_hlc(entity INTEGER, id TEXT, field INTEGER,"
+    " hlc INTEGER, origin INTEGER, PRIMARY KEY(entity, id, field));"
+    "CREATE INDEX outbox_entity_id ON outbox(entity_id);";
+
+static const char *const migrations[] = { migration_1, migration_2,
+	migration_3 };
 
 int
 store_schema_latest(void)

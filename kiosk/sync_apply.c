@@ -35,7 +35,6 @@
 #include "log.h"
 #include "record.h"
 #include "store.h"
-#include "store_int.h" /* the node clock: see sync_hlc_merge */
 #include "sync.h"
 #include "sync_int.h"
 #include "uuid.h"
@@ -139,19 +138,6 @@ static const struct apply_table apply_tables[] = {
 	{ REC_ALERT, "alerts", 1, alert_fields, nitems(alert_fields),
 	    alert_defaults },
 };
-
-/*
- * Move the store's in-memory clock past a pulled HLC, so the next local
- * edit sorts after everything seen.  The store has no call for this yet;
- * until it has, this is the one place outside the store that reaches into
- * struct store.  (A second connection, such as the UI's while the sync
- * thread runs, reloads the clock only when it reopens the store.)
- */
-static void
-sync_hlc_merge(struct store *s, uint64_t t)
-{
-	hlc_update(&s->hlc, t);
-}
 
 static int
 apply_sql_err(sqlite3 *db, int rc, const char *what)
@@ -609,7 +595,7 @@ sync_apply_page(struct store *s, const void *changes_item,
 		}
 	}
 	if ((err = apply_exec(db, "COMMIT")) == 0 && max_hlc > 0)
-		sync_hlc_merge(s, max_hlc);
+		store_hlc_merge(s, max_hlc);
 out:
 	if (err != 0 && sqlite3_get_autocommit(db) == 0)
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);

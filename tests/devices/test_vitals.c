@@ -1,7 +1,8 @@
 /*
  * kiosk/vitals.c: a reading becomes observations with LOINC, UCUM, panel
  * and a provenance record.  vitals.c is compiled into this test with a
- * stand-in for store_obs_add() that keeps what it is given, so the
+ * stand-in for store_obs_add_many() that keeps what it is given (all of
+ * a reading or, like the real store's transaction, none of it), so the
  * mapping is checked without a database (tests/devices/store.sh runs the
  * real store).
  */
@@ -21,20 +22,28 @@ static struct {
 } saved;
 
 int
-store_obs_add(struct store *s, const char *encounter_id, struct store_obs *o)
+store_obs_add_many(struct store *s, const char *encounter_id,
+    struct store_obs *o, size_t n)
 {
+	size_t i, first = saved.n;
+
 	(void)s;
 	if (strcmp(encounter_id, "enc-1") != 0)
 		return ENOENT;
-	if (saved.fail_at != 0 && (int)saved.n + 1 == saved.fail_at)
-		return EIO;
-	if (saved.n >= MAX_OBS || o->provenance_len > sizeof(saved.prov[0]))
-		return ENOSPC;
-	saved.o[saved.n] = *o;
-	memcpy(saved.prov[saved.n], o->provenance, o->provenance_len);
-	saved.o[saved.n].provenance = saved.prov[saved.n];
-	snprintf(o->id, sizeof(o->id), "obs-%zu", saved.n);
-	saved.n++;
+	for (i = 0; i < n; i++) {
+		if ((saved.fail_at != 0 && (int)saved.n + 1 == saved.fail_at) ||
+		    saved.n >= MAX_OBS ||
+		    o[i].provenance_len > sizeof(saved.prov[0])) {
+			saved.n = first; /* the transaction rolls back */
+			return saved.n >= MAX_OBS ? ENOSPC : EIO;
+		}
+		saved.o[saved.n] = o[i];
+		memcpy(saved.prov[saved.n], o[i].provenance,
+		    o[i].provenance_len);
+		saved.o[saved.n].provenance = saved.prov[saved.n];
+		snprintf(o[i].id, sizeof(o[i].id), "obs-%zu", saved.n);
+		saved.n++;
+	}
 	return 0;
 }
 
@@ -207,7 +216,8 @@ test_store_failure(void)
 	saved.fail_at = 2;
 	bp_reading(&r, 120, 80);
 	TEST_EQ(vitals_save(NULL, "enc-1", &omron, &r, &n, &cause), EIO);
-	TEST_EQ(n, 1);
+	TEST_EQ(n, 0); /* the panel is stored whole or not at all */
+	TEST_EQ(saved.n, 0);
 	TEST_EQ(vitals_save(NULL, "no-such", &omron, &r, &n, &cause), ENOENT);
 	TEST_EQ(n, 0);
 out:

@@ -571,7 +571,53 @@ out:
 	return err;
 }
 
+/* Two connections (UI and sync thread): a change one of them stamps after
+ * the other merged a later clock must sort after it. */
+static int
+test_hlc_across_connections(void)
+{
+	struct store *a = NULL, *b = NULL;
+	struct store_change *c = NULL;
+	uint64_t far, last = 0;
+	uint8_t key[32];
+	char *d = tmpdir();
+	size_t n = 0;
+	int err = 0;
+
+	crypto_random(key, 32);
+	TEST_ERR(store_open(d, key, 1, &a));
+	TEST_ERR(store_open(d, key, 0, &b));
+	far = HLC_MAKE(hlc_wall_ms() + 86400000ull * 3650, 0); /* +10 y */
+	store_hlc_merge(a, far);
+	TEST_ERR(add_patient(a, "Sync", "Pulled", NULL));
+	TEST_ERR(add_patient(b, "Local", "Edit", NULL)); /* b's clock is old */
+	TEST_ERR(store_outbox_read(b, 0, 10, &c, &n));
+	TEST_EQ(n, 2);
+	TEST_TRUE(c[0].hlc > far);
+	TEST_TRUE(c[1].hlc > c[0].hlc);
+	store_outbox_free(c, n);
+	c = NULL;
+	store_close(b);
+	b = NULL;
+	store_close(a);
+	a = NULL;
+	TEST_ERR(store_open(d, key, 0, &a)); /* and it survives a reopen */
+	TEST_ERR(add_patient(a, "After", "Reopen", NULL));
+	TEST_ERR(store_outbox_read(a, 2, 10, &c, &n));
+	TEST_EQ(n, 1);
+	TEST_ERR(store_outbox_last(a, &last));
+	TEST_EQ(last, 3);
+	TEST_TRUE(c[0].hlc > far);
+out:
+	store_outbox_free(c, n);
+	store_close(a);
+	store_close(b);
+	rmdir_r(d);
+	return err;
+}
+
 TEST_MAIN({ "key_and_roundtrip", test_key_and_roundtrip },
+    { "hlc_across_connections", test_hlc_across_connections },
     { "migrations_identical", test_migrations_identical },
     { "soft_delete_only", test_soft_delete_only },
     { "outbox_only_for_committed", test_outbox_only_for_committed },

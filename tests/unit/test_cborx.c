@@ -154,7 +154,31 @@ out:
 	return err;
 }
 
-TEST_MAIN({ "cbor_shortest_ints", test_cbor_shortest_ints },
+static int
+test_cbor_tags(void)
+{
+	/* tag 1 (epoch time) around a uint, inside a map: decoded, checked
+	 * for canonical form and freed without leaking the tagged item */
+	uint8_t in[] = { 0xa1, 0x01, 0xc1, 0x1a, 0x5f, 0x00, 0x00, 0x00 };
+	cbor_item_t *d = NULL;
+	uint8_t *out = NULL;
+	size_t len;
+	int err = 0;
+
+	TEST_ERR(cborx_decode(in, sizeof(in), 64, &d));
+	TEST_TRUE(cborx_is_canonical(in, sizeof(in)));
+	TEST_ERR(cborx_encode(d, &out, &len));
+	TEST_EQ(len, sizeof(in));
+	TEST_MEM(out, in, len);
+out:
+	free(out);
+	if (d != NULL)
+		cbor_decref(&d);
+	return err;
+}
+
+TEST_MAIN({ "cbor_tags", test_cbor_tags },
+    { "cbor_shortest_ints", test_cbor_shortest_ints },
     { "cbor_sorted_maps", test_cbor_sorted_maps },
     { "cbor_roundtrip_getters", test_cbor_roundtrip_getters },
     { "cbor_hostile", test_cbor_hostile })
