@@ -92,8 +92,11 @@ int sync_thread_start(
     const char *dir, const uint8_t key[32], unsigned interval_s);
 /* Ask for a run now (after a save, say). */
 void sync_thread_kick(void);
-/* Stop and join the thread; safe to call when it is not running. */
+/* Stop and join the thread (a transfer in flight is aborted); safe to
+ * call when it is not running. */
 void sync_thread_stop(void);
+/* Non-zero while the thread is being stopped (ends transfers early). */
+int sync_thread_stopping(void);
 /* Loop in the calling thread until *STOP becomes non-zero (kiosk sync
  * --loop); returns the last error. */
 int sync_loop(struct store *, unsigned interval_s, volatile int *stop);

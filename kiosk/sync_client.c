@@ -679,6 +679,8 @@ sync_run(struct store *s, struct sync_report *rep, char **cause)
 	if (err == 0) {
 		sync_state_put_u64(s, SYNC_K_LAST_OK, hlc_wall_ms());
 		sync_state_put_text(s, SYNC_K_LAST_ERR, "");
+	} else if (err == EINTR) {
+		log_info("sync interrupted: the kiosk locked or quit");
 	} else {
 		sync_state_put_text(
 		    s, SYNC_K_LAST_ERR, why ? why : strerror(err));

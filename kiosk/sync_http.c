@@ -26,6 +26,7 @@
 #include "encode.h"
 #include "log.h"
 #include "str.h"
+#include "sync.h"
 #include "sync_int.h"
 #include "xmalloc.h"
 
@@ -96,6 +97,19 @@ sync_http_free(struct sync_http *h)
 	memset(h, 0, sizeof(*h));
 }
 
+/* Abort the transfer (CURLE_ABORTED_BY_CALLBACK) when the thread stops. */
+static int
+sync_http_progress(void *p, curl_off_t dlt, curl_off_t dln, curl_off_t ult,
+    curl_off_t uln)
+{
+	(void)p;
+	(void)dlt;
+	(void)dln;
+	(void)ult;
+	(void)uln;
+	return sync_thread_stopping();
+}
+
 static int
 sync_http_errno(CURLcode rc)
 {
@@ -118,6 +132,8 @@ sync_http_errno(CURLcode rc)
 		return EPROTO;
 	case CURLE_WRITE_ERROR:
 		return EMSGSIZE;
+	case CURLE_ABORTED_BY_CALLBACK:
+		return EINTR;
 	default:
 		return EIO;
 	}
@@ -244,6 +260,10 @@ sync_http_post(struct sync_http *h, const char *path, const uint8_t *body,
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, h);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, h->errbuf);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	/* Locking the kiosk stops the sync thread: end a transfer at once
+	 * rather than hold the lock screen for a slow link. */
+	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, sync_http_progress);
+	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 20L);
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 100L);
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 30L);

@@ -117,6 +117,12 @@ sync_thread_start(const char *dir, const uint8_t key[32], unsigned interval_s)
 	return 0;
 }
 
+int
+sync_thread_stopping(void)
+{
+	return __atomic_load_n(&sync_stop_flag, __ATOMIC_SEQ_CST);
+}
+
 void
 sync_thread_kick(void)
 {
@@ -132,7 +138,7 @@ sync_thread_stop(void)
 	if (!sync_running)
 		return;
 	pthread_mutex_lock(&sync_mu);
-	sync_stop_flag = 1;
+	__atomic_store_n(&sync_stop_flag, 1, __ATOMIC_SEQ_CST);
 	pthread_cond_signal(&sync_cv);
 	pthread_mutex_unlock(&sync_mu);
 	pthread_join(sync_tid, NULL);

@@ -701,6 +701,7 @@ ui_run_opts(struct kctx *ctx, const struct ui_opts *opts)
 	long frames = 0;
 	char *logpath;
 	int key, ch, dirty = 1, quit = 0, timeout, n;
+	uint64_t last_home = 0;
 
 	ui = xcalloc(1, sizeof(*ui));
 	ui->ctx = ctx;
@@ -768,6 +769,12 @@ ui_run_opts(struct kctx *ctx, const struct ui_opts *opts)
 		if (n == 0 && ui->store != NULL && !ui->opts.checkin &&
 		    time(NULL) % 60 == 0)
 			dirty = 1;
+		/* the home screen's sync line follows the background sync */
+		if (ui->store != NULL && top(ui) == &screen_home &&
+		    now_ms() - last_home >= UI_HOME_REFRESH_MS) {
+			last_home = now_ms();
+			dirty = 1;
+		}
 	}
 	pop_all(ui);
 	ui_devices_fini(ui);

@@ -34,6 +34,10 @@ struct ui_opts {
 };
 
 #define UI_IDLE_LOCK_DEFAULT_S 300
+/* How often the background sync runs when nothing new was saved. */
+#define UI_SYNC_INTERVAL_S 30
+/* How often the home screen redraws to follow sync and alerts. */
+#define UI_HOME_REFRESH_MS 3000
 
 /*
  * Run the UI on the node in CTX->data_dir until the user quits.  Returns

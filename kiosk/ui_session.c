@@ -14,8 +14,27 @@
 #include "keyring.h"
 #include "log.h"
 #include "str.h"
+#include "sync.h"
 #include "ui.h"
 #include "xmalloc.h"
+
+/*
+ * While someone is logged in, an enrolled kiosk syncs in the background on
+ * its own connection (kiosk/sync_thread.c).  Locking stops it, so no key
+ * stays in memory while the kiosk is locked.
+ */
+static void
+ui_session_sync_start(struct ui *ui)
+{
+	struct sync_status ss;
+	int err;
+
+	if (sync_status_get(ui->store, &ss) != 0 || !ss.enrolled)
+		return;
+	if ((err = sync_thread_start(ui->ctx->data_dir, store_key(ui->store),
+	    UI_SYNC_INTERVAL_S)) != 0 && err != EALREADY)
+		log_warnx("background sync not started: %s", strerror(err));
+}
 
 int
 ui_session_unlock(
@@ -79,6 +98,7 @@ ui_session_unlock(
 	}
 	store_audit(ui->store, "login", "user", u.id[0] ? u.id : NULL, "ui");
 	log_info("unlocked");
+	ui_session_sync_start(ui);
 out:
 	store_user_clear(&u);
 	keyring_free(kr);
@@ -103,6 +123,7 @@ ui_session_lock(struct ui *ui)
 {
 	ui_devices_stop(ui);
 	ui_session_patient_clear(ui);
+	sync_thread_stop(); /* it holds a copy of the key: wipe it too */
 	if (ui->store != NULL) {
 		store_audit(ui->store, "logout", "user",
 		    ui->user_id[0] ? ui->user_id : NULL, NULL);

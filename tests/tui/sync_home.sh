@@ -3,6 +3,8 @@
 # with a real sync-server on loopback, synced once, reads "all sent" with
 # the age of the last success; with the server gone and a new record
 # waiting, a failed sync shows "1 waiting" and the reason, marked "!".
+# While someone is logged in, the kiosk syncs in the background: a record
+# saved before the UI started reaches the server with no `kiosk sync`.
 . tests/tui/lib.inc
 
 case $B in
@@ -31,11 +33,16 @@ cli enroll --server "http://127.0.0.1:$(cat "$T/port")" --token "$tok" \
     >/dev/null 2>&1 || fail "enroll"
 cli patient add --given Juma --family Mwangi >/dev/null || fail "patient add"
 cli sync --once >/dev/null 2>&1 || fail "sync"
+cli patient add --given Baraka --family Otieno >/dev/null || fail "patient add"
 
 start "$KIOSK" --data "$NODE" ui --idle-lock 0
 unlock
 wait_for "Sync:    +  all sent, last"
 quit_kiosk
+"$SERVER" --data "$T/srv" admin stats --json >"$T/stats.json" ||
+    fail "admin stats"
+grep -q '"patient": *2' "$T/stats.json" ||
+    fail "the background sync did not deliver: $(cat "$T/stats.json")"
 
 # the server goes away; a new record waits and the next sync fails
 kill -9 $SRV_PID
