@@ -46,7 +46,7 @@ cipher(struct store *s)
 	sqlite3_stmt *st;
 
 	if (sqlite3_prepare_v2(store_db(s), "PRAGMA cipher_version", -1, &st,
-	    NULL) == SQLITE_OK) {
+	        NULL) == SQLITE_OK) {
 		if (sqlite3_step(st) == SQLITE_ROW)
 			snprintf(v, sizeof(v), "%s",
 			    (const char *)sqlite3_column_text(st, 0));
@@ -64,7 +64,7 @@ main(int argc, char **argv)
 	struct store_patient p = { 0 }, *hits;
 	struct store_obs *ol;
 	uint8_t key[32];
-	char (*pids)[UUID_STRLEN + 1], (*eids)[UUID_STRLEN + 1];
+	char(*pids)[UUID_STRLEN + 1], (*eids)[UUID_STRLEN + 1];
 	char given[32], *cause = NULL;
 	double *lat, t0, save_ms, read_ms;
 	long np, ne, i;
@@ -99,13 +99,21 @@ main(int argc, char **argv)
 		struct store_encounter e = { 0 };
 		struct store_obs o[7] = {
 			{ .loinc = "9279-1", .value = 16, .unit = "/min" },
-			{ .loinc = "59408-5", .value = 97, .unit = "%",
+			{ .loinc = "59408-5",
+			    .value = 97,
+			    .unit = "%",
 			    .device_id = "contec-cms50:10c4:ea60" },
-			{ .loinc = "8867-4", .value = 74, .unit = "/min",
+			{ .loinc = "8867-4",
+			    .value = 74,
+			    .unit = "/min",
 			    .device_id = "contec-cms50:10c4:ea60" },
-			{ .loinc = "8480-6", .value = 122, .unit = "mm[Hg]",
+			{ .loinc = "8480-6",
+			    .value = 122,
+			    .unit = "mm[Hg]",
 			    .panel = "85354-9" },
-			{ .loinc = "8462-4", .value = 78, .unit = "mm[Hg]",
+			{ .loinc = "8462-4",
+			    .value = 78,
+			    .unit = "mm[Hg]",
 			    .panel = "85354-9" },
 			{ .loinc = "8310-5", .value = 36.9, .unit = "Cel" },
 			{ .loinc = "29463-7", .value = 63.5, .unit = "kg" },
@@ -123,8 +131,8 @@ main(int argc, char **argv)
 	qsort(lat, (size_t)ne, sizeof(*lat), dcmp);
 	t0 = now_ms();
 	for (i = 0; i < 20; i++) {
-		if (store_patient_find(s, i % 2 ? "Otiena" : "Given17", 20,
-		    &hits, &n) != 0)
+		if (store_patient_find(
+		        s, i % 2 ? "Otiena" : "Given17", 20, &hits, &n) != 0)
 			return 1;
 		store_patient_free_array(hits, n);
 	}
@@ -135,8 +143,9 @@ main(int argc, char **argv)
 	}
 	read_ms = now_ms() - t0;
 	printf("cipher=%s encounters=%ld save_per_s=%.1f save_p50_ms=%.2f "
-	    "save_p99_ms=%.2f read_ms=%.1f\n", cipher(s), ne,
-	    ne / (save_ms / 1e3), lat[ne / 2], lat[ne * 99 / 100], read_ms);
+	       "save_p99_ms=%.2f read_ms=%.1f\n",
+	    cipher(s), ne, ne / (save_ms / 1e3), lat[ne / 2],
+	    lat[ne * 99 / 100], read_ms);
 	store_close(s);
 	free(pids);
 	free(eids);

@@ -200,8 +200,8 @@ cborx_canonicalise(cbor_item_t *it, int depth)
 			return EINVAL;
 		n = cbor_array_size(it);
 		for (i = 0; i < n && err == 0; i++)
-			err = cborx_canonicalise(cbor_array_handle(it)[i],
-			    depth + 1);
+			err = cborx_canonicalise(
+			    cbor_array_handle(it)[i], depth + 1);
 		return err;
 	case CBOR_TYPE_MAP:
 		if (!cbor_map_is_definite(it))
@@ -212,8 +212,8 @@ cborx_canonicalise(cbor_item_t *it, int depth)
 		for (i = 0; i < n && err == 0; i++) {
 			err = cborx_canonicalise(pairs[i].key, depth + 1);
 			if (err == 0)
-				err = cborx_canonicalise(pairs[i].value,
-				    depth + 1);
+				err = cborx_canonicalise(
+				    pairs[i].value, depth + 1);
 			if (err == 0) {
 				kp[i].keylen = cbor_serialize_alloc(
 				    pairs[i].key, &kp[i].key, &bufsz);
@@ -276,16 +276,17 @@ cborx_depth_ok(const cbor_item_t *it, int depth)
 	case CBOR_TYPE_ARRAY:
 		n = cbor_array_size(it);
 		for (i = 0; i < n; i++)
-			if (!cborx_depth_ok(cbor_array_handle(it)[i], depth + 1))
+			if (!cborx_depth_ok(
+			        cbor_array_handle(it)[i], depth + 1))
 				return 0;
 		return 1;
 	case CBOR_TYPE_MAP:
 		n = cbor_map_size(it);
 		for (i = 0; i < n; i++)
-			if (!cborx_depth_ok(cbor_map_handle(it)[i].key,
-			    depth + 1) ||
-			    !cborx_depth_ok(cbor_map_handle(it)[i].value,
-			    depth + 1))
+			if (!cborx_depth_ok(
+			        cbor_map_handle(it)[i].key, depth + 1) ||
+			    !cborx_depth_ok(
+			        cbor_map_handle(it)[i].value, depth + 1))
 				return 0;
 		return 1;
 	case CBOR_TYPE_TAG: {
@@ -332,7 +333,11 @@ cborx_prescan(const uint8_t *p, size_t len)
 		if (want[top] != CBORX_BREAK_LEVEL)
 			want[top]--;
 		arg = (size_t)ai;
-		n = ai == 24 ? 1 : ai == 25 ? 2 : ai == 26 ? 4 : ai == 27 ? 8 : 0;
+		n = ai == 24   ? 1
+		    : ai == 25 ? 2
+		    : ai == 26 ? 4
+		    : ai == 27 ? 8
+		               : 0;
 		if (ai >= 28 && ai <= 30)
 			return 0;
 		if (n > 0) {
@@ -381,8 +386,7 @@ cborx_prescan(const uint8_t *p, size_t len)
 }
 
 int
-cborx_decode(const uint8_t *buf, size_t len, size_t maxlen,
-    cbor_item_t **item)
+cborx_decode(const uint8_t *buf, size_t len, size_t maxlen, cbor_item_t **item)
 {
 	struct cbor_load_result res;
 	cbor_item_t *it;
@@ -511,8 +515,8 @@ cborx_get_bool(const cbor_item_t *it, int *v)
 }
 
 int
-cborx_get_bytes(const cbor_item_t *it, size_t max, const uint8_t **p,
-    size_t *len)
+cborx_get_bytes(
+    const cbor_item_t *it, size_t max, const uint8_t **p, size_t *len)
 {
 	if (it == NULL || !cbor_isa_bytestring(it) ||
 	    !cbor_bytestring_is_definite(it) ||

@@ -49,8 +49,8 @@ int cborx_encode(cbor_item_t *item, uint8_t **out, size_t *len);
  * over MAXLEN bytes or nested deeper than 16.  Returns 0, EMSGSIZE or
  * EBADMSG.  The caller releases *ITEM with cbor_decref().
  */
-int cborx_decode(const uint8_t *buf, size_t len, size_t maxlen,
-    cbor_item_t **item);
+int cborx_decode(
+    const uint8_t *buf, size_t len, size_t maxlen, cbor_item_t **item);
 /* Is BUF exactly the deterministic encoding of what it decodes to? */
 int cborx_is_canonical(const uint8_t *buf, size_t len);
 
@@ -63,8 +63,8 @@ int cborx_get_int(const cbor_item_t *, int64_t *);
 int cborx_get_double(const cbor_item_t *, double *);
 int cborx_get_bool(const cbor_item_t *, int *);
 /* Byte string of at most MAX bytes; *P points into the item. */
-int cborx_get_bytes(const cbor_item_t *, size_t max, const uint8_t **p,
-    size_t *len);
+int cborx_get_bytes(
+    const cbor_item_t *, size_t max, const uint8_t **p, size_t *len);
 /* Text of at most MAX bytes, copied to a new NUL-terminated string
  * (caller frees); refuses embedded NULs. */
 int cborx_get_text(const cbor_item_t *, size_t max, char **out);

@@ -96,10 +96,10 @@ crypto_hkdf(const uint8_t *ikm, size_t ikmlen, const uint8_t *salt,
 	if (EVP_PKEY_derive_init(pc) <= 0 ||
 	    EVP_PKEY_CTX_set_hkdf_md(pc, EVP_sha256()) <= 0 ||
 	    (salt != NULL &&
-	    EVP_PKEY_CTX_set1_hkdf_salt(pc, salt, (int)saltlen) <= 0) ||
+	        EVP_PKEY_CTX_set1_hkdf_salt(pc, salt, (int)saltlen) <= 0) ||
 	    EVP_PKEY_CTX_set1_hkdf_key(pc, ikm, (int)ikmlen) <= 0 ||
-	    EVP_PKEY_CTX_add1_hkdf_info(pc, (const unsigned char *)info,
-	    (int)strlen(info)) <= 0 ||
+	    EVP_PKEY_CTX_add1_hkdf_info(
+	        pc, (const unsigned char *)info, (int)strlen(info)) <= 0 ||
 	    EVP_PKEY_derive(pc, out, &outlen) <= 0)
 		err = crypto_fail("HKDF");
 	EVP_PKEY_CTX_free(pc);
@@ -110,8 +110,8 @@ int
 crypto_pbkdf2_sha512(const char *pass, size_t passlen, const uint8_t *salt,
     size_t saltlen, uint32_t iter, uint8_t *out, size_t outlen)
 {
-	if (PKCS5_PBKDF2_HMAC(pass, (int)passlen, salt, (int)saltlen,
-	    (int)iter, EVP_sha512(), (int)outlen, out) != 1)
+	if (PKCS5_PBKDF2_HMAC(pass, (int)passlen, salt, (int)saltlen, (int)iter,
+	        EVP_sha512(), (int)outlen, out) != 1)
 		return crypto_fail("PBKDF2");
 	return 0;
 }
@@ -137,11 +137,11 @@ crypto_aead_seal(const uint8_t key[CRYPTO_KEY_LEN], const void *aad,
 		return crypto_fail("cipher context");
 	if (EVP_EncryptInit_ex(c, EVP_aes_256_gcm(), NULL, key, nonce) != 1 ||
 	    (aadlen > 0 &&
-	    EVP_EncryptUpdate(c, NULL, &n, aad, (int)aadlen) != 1) ||
+	        EVP_EncryptUpdate(c, NULL, &n, aad, (int)aadlen) != 1) ||
 	    EVP_EncryptUpdate(c, ct, &n, pt, (int)len) != 1 ||
 	    EVP_EncryptFinal_ex(c, ct + n, &n) != 1 ||
-	    EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, CRYPTO_GCM_TAG_LEN,
-	    ct + len) != 1)
+	    EVP_CIPHER_CTX_ctrl(
+	        c, EVP_CTRL_GCM_GET_TAG, CRYPTO_GCM_TAG_LEN, ct + len) != 1)
 		err = crypto_fail("AES-GCM seal");
 	EVP_CIPHER_CTX_free(c);
 	return err;
@@ -164,11 +164,11 @@ crypto_aead_open(const uint8_t key[CRYPTO_KEY_LEN], const void *aad,
 		return crypto_fail("cipher context");
 	if (EVP_DecryptInit_ex(c, EVP_aes_256_gcm(), NULL, key, in) != 1 ||
 	    (aadlen > 0 &&
-	    EVP_DecryptUpdate(c, NULL, &n, aad, (int)aadlen) != 1) ||
-	    EVP_DecryptUpdate(c, out, &n, in + CRYPTO_GCM_NONCE_LEN,
-	    (int)len) != 1 ||
+	        EVP_DecryptUpdate(c, NULL, &n, aad, (int)aadlen) != 1) ||
+	    EVP_DecryptUpdate(
+	        c, out, &n, in + CRYPTO_GCM_NONCE_LEN, (int)len) != 1 ||
 	    EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, CRYPTO_GCM_TAG_LEN,
-	    (void *)(in + inlen - CRYPTO_GCM_TAG_LEN)) != 1) {
+	        (void *)(in + inlen - CRYPTO_GCM_TAG_LEN)) != 1) {
 		err = crypto_fail("AES-GCM open");
 		goto out;
 	}
@@ -191,7 +191,7 @@ crypto_keygen(int type, uint8_t priv[32], uint8_t pub[32])
 	int err = 0;
 
 	if ((k = EVP_PKEY_Q_keygen(NULL, NULL,
-	    type == EVP_PKEY_X25519 ? "X25519" : "ED25519")) == NULL)
+	         type == EVP_PKEY_X25519 ? "X25519" : "ED25519")) == NULL)
 		return crypto_fail("key generation");
 	if (EVP_PKEY_get_raw_private_key(k, priv, &len) != 1 || len != 32 ||
 	    EVP_PKEY_get_raw_public_key(k, pub, &len) != 1 || len != 32)
@@ -229,8 +229,8 @@ crypto_x25519_public(const uint8_t priv[32], uint8_t pub[32])
 }
 
 static int
-crypto_x25519(const uint8_t priv[32], const uint8_t peer[32],
-    uint8_t shared[32])
+crypto_x25519(
+    const uint8_t priv[32], const uint8_t peer[32], uint8_t shared[32])
 {
 	EVP_PKEY *k = NULL, *p = NULL;
 	EVP_PKEY_CTX *c = NULL;
@@ -300,8 +300,8 @@ crypto_unseal(const uint8_t priv[32], const char *label, const uint8_t *in,
 	}
 	if ((err = crypto_seal_key(shared, in, pub, label, key)) != 0)
 		goto out;
-	err = crypto_aead_open(key, label, strlen(label), in + 32, inlen - 32,
-	    out);
+	err = crypto_aead_open(
+	    key, label, strlen(label), in + 32, inlen - 32, out);
 out:
 	explicit_bzero(shared, sizeof(shared));
 	explicit_bzero(key, sizeof(key));

@@ -30,16 +30,16 @@ struct crypto_sha256;
 struct crypto_sha256 *crypto_sha256_new(void);
 void crypto_sha256_update(struct crypto_sha256 *, const void *, size_t);
 /* Write the digest and free the context. */
-void crypto_sha256_final(struct crypto_sha256 *, uint8_t out[CRYPTO_SHA256_LEN]);
+void crypto_sha256_final(
+    struct crypto_sha256 *, uint8_t out[CRYPTO_SHA256_LEN]);
 
 void crypto_hmac_sha256(const uint8_t *key, size_t keylen, const void *msg,
     size_t len, uint8_t out[CRYPTO_SHA256_LEN]);
 /* HKDF-SHA256: OUTLEN bytes from IKM, SALT (may be NULL) and INFO. */
 int crypto_hkdf(const uint8_t *ikm, size_t ikmlen, const uint8_t *salt,
     size_t saltlen, const char *info, uint8_t *out, size_t outlen);
-int crypto_pbkdf2_sha512(const char *pass, size_t passlen,
-    const uint8_t *salt, size_t saltlen, uint32_t iter, uint8_t *out,
-    size_t outlen);
+int crypto_pbkdf2_sha512(const char *pass, size_t passlen, const uint8_t *salt,
+    size_t saltlen, uint32_t iter, uint8_t *out, size_t outlen);
 /* Constant-time comparison; 0 when equal. */
 int crypto_memcmp(const void *, const void *, size_t);
 
@@ -63,8 +63,8 @@ int crypto_x25519_public(const uint8_t priv[32], uint8_t pub[32]);
  */
 int crypto_seal_to(const uint8_t pub[32], const char *label, const void *pt,
     size_t len, uint8_t *out);
-int crypto_unseal(const uint8_t priv[32], const char *label,
-    const uint8_t *in, size_t inlen, uint8_t *out);
+int crypto_unseal(const uint8_t priv[32], const char *label, const uint8_t *in,
+    size_t inlen, uint8_t *out);
 
 /* Ed25519. */
 int crypto_ed25519_keygen(uint8_t priv[32], uint8_t pub[32]);

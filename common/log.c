@@ -104,8 +104,8 @@ log_fatal(const char *module, int with_errno, const char *fmt, ...)
 	if (log_fatal_hook != NULL)
 		log_fatal_hook();
 	va_start(ap, fmt);
-	log_vemit(LOG_LEVEL_FATAL, module, NULL, with_errno ? saved : -1, fmt,
-	    ap);
+	log_vemit(
+	    LOG_LEVEL_FATAL, module, NULL, with_errno ? saved : -1, fmt, ap);
 	va_end(ap);
 	if (log_file != NULL) {
 		/* The person at the terminal must see it too, without detail. */

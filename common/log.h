@@ -35,15 +35,15 @@ void log_close(void);
 void log_set_fatal_hook(void (*hook)(void));
 
 void log_emit(enum log_level, const char *module, const char *func,
-    int with_errno, const char *fmt, ...)
-    __attribute__((format(printf, 5, 6)));
+    int with_errno, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 void log_fatal(const char *module, int with_errno, const char *fmt, ...)
     __attribute__((format(printf, 3, 4), noreturn));
 
-#define log_at(lvl, e, ...)                                                   \
-	do {                                                                  \
-		if (log_level_current >= (lvl))                               \
-			log_emit((lvl), LOG_MODULE, __func__, (e), __VA_ARGS__); \
+#define log_at(lvl, e, ...)                                                    \
+	do {                                                                   \
+		if (log_level_current >= (lvl))                                \
+			log_emit(                                              \
+			    (lvl), LOG_MODULE, __func__, (e), __VA_ARGS__);    \
 	} while (0)
 
 #define log_debug(...) log_at(LOG_LEVEL_DEBUG, 0, __VA_ARGS__)

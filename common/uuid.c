@@ -77,13 +77,14 @@ uuid_parse(const char *s, struct uuid *u)
 			i++;
 			continue;
 		}
-		hi = s[i] >= '0' && s[i] <= '9' ? s[i] - '0'
+		hi = s[i] >= '0' && s[i] <= '9'  ? s[i] - '0'
 		    : s[i] >= 'a' && s[i] <= 'f' ? s[i] - 'a' + 10
-		    : s[i] >= 'A' && s[i] <= 'F' ? s[i] - 'A' + 10 : -1;
-		lo = s[i + 1] >= '0' && s[i + 1] <= '9' ? s[i + 1] - '0'
+		    : s[i] >= 'A' && s[i] <= 'F' ? s[i] - 'A' + 10
+		                                 : -1;
+		lo = s[i + 1] >= '0' && s[i + 1] <= '9'  ? s[i + 1] - '0'
 		    : s[i + 1] >= 'a' && s[i + 1] <= 'f' ? s[i + 1] - 'a' + 10
 		    : s[i + 1] >= 'A' && s[i + 1] <= 'F' ? s[i + 1] - 'A' + 10
-		    : -1;
+		                                         : -1;
 		if (hi < 0 || lo < 0)
 			return EINVAL;
 		u->b[o++] = (uint8_t)(hi << 4 | lo);

@@ -73,9 +73,9 @@ db_check(struct kctx *ctx)
 static int
 db_stats(struct kctx *ctx)
 {
-	static const char *const tables[] = { "users", "patients",
-		"encounters", "observations", "form_submissions", "alerts",
-		"attachments", "outbox", "audit" };
+	static const char *const tables[] = { "users", "patients", "encounters",
+		"observations", "form_submissions", "alerts", "attachments",
+		"outbox", "audit" };
 	sqlite3_stmt *st;
 	char sql[128];
 	size_t i;
@@ -85,10 +85,10 @@ db_stats(struct kctx *ctx)
 	printf("node %s, schema version %d\n", store_node_id(ctx->store),
 	    store_schema_version(ctx->store));
 	for (i = 0; i < nitems(tables); i++) {
-		snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s",
-		    tables[i]);
-		if (sqlite3_prepare_v2(store_db(ctx->store), sql, -1, &st,
-		    NULL) != SQLITE_OK)
+		snprintf(
+		    sql, sizeof(sql), "SELECT count(*) FROM %s", tables[i]);
+		if (sqlite3_prepare_v2(
+		        store_db(ctx->store), sql, -1, &st, NULL) != SQLITE_OK)
 			return 1;
 		if (sqlite3_step(st) == SQLITE_ROW)
 			printf("  %-18s %lld\n", tables[i],
@@ -129,8 +129,8 @@ export_file(FILE *out, const char *name, const char *path)
 	be32(hdr + 4, (uint32_t)sb.st_size);
 	fwrite(hdr, 1, 8, out);
 	for (left = (size_t)sb.st_size; left > 0; left -= n) {
-		n = fread(chunk, 1, left < sizeof(chunk) ? left : sizeof(chunk),
-		    in);
+		n = fread(
+		    chunk, 1, left < sizeof(chunk) ? left : sizeof(chunk), in);
 		if (n == 0) {
 			err = EIO;
 			break;
@@ -165,7 +165,8 @@ db_export(struct kctx *ctx, int argc, char **argv)
 	if (kctx_open(ctx) != 0 || kctx_require_admin(ctx) != 0)
 		return 1;
 	if (!keyring_has_recovery(ctx->keyring)) {
-		fprintf(stderr, "kiosk: no region key is configured, so nobody "
+		fprintf(stderr,
+		    "kiosk: no region key is configured, so nobody "
 		    "could restore an export; run `kiosk region set-key "
 		    "PUBFILE` first\n");
 		return 1;
@@ -173,14 +174,15 @@ db_export(struct kctx *ctx, int argc, char **argv)
 	/* The region key the keyring sealed to; seal the key afresh. */
 	if ((err = keyring_region_key(ctx->keyring, pub)) != 0 ||
 	    (err = crypto_seal_to(pub, "outpost-export-v1",
-	    store_key(ctx->store), 32, sealed)) != 0)
+	         store_key(ctx->store), 32, sealed)) != 0)
 		goto fail;
 	tmpdb = kctx_path(ctx, ".export.db");
 	if ((err = store_backup(ctx->store, tmpdb)) != 0)
 		goto fail;
 	xasprintf(&tmpout, "%s.partial", opts[0].value);
 	if ((fd = open(tmpout, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-	    0600)) == -1 || (out = fdopen(fd, "wb")) == NULL) {
+	         0600)) == -1 ||
+	    (out = fdopen(fd, "wb")) == NULL) {
 		err = errno;
 		goto fail;
 	}
@@ -190,8 +192,8 @@ db_export(struct kctx *ctx, int argc, char **argv)
 	cborx_map_put(h, 3, cborx_uint(hlc_wall_ms()));
 	cborx_map_put(h, 4, cborx_bytes(pub, 32));
 	cborx_map_put(h, 5, cborx_bytes(sealed, sizeof(sealed)));
-	cborx_map_put(h, 6, cborx_uint((uint64_t)store_schema_version(
-	    ctx->store)));
+	cborx_map_put(
+	    h, 6, cborx_uint((uint64_t)store_schema_version(ctx->store)));
 	err = cborx_encode(h, &hdr, &hlen);
 	cbor_decref(&h);
 	if (err != 0)
@@ -227,10 +229,11 @@ db_export(struct kctx *ctx, int argc, char **argv)
 		err = errno;
 		goto fail;
 	}
-	store_audit(ctx->store, "export", "node", store_node_id(ctx->store),
-	    NULL);
+	store_audit(
+	    ctx->store, "export", "node", store_node_id(ctx->store), NULL);
 	printf("Exported to %s (encrypted; restore needs the region private "
-	    "key)\n", opts[0].value);
+	       "key)\n",
+	    opts[0].value);
 	rc = 0;
 	goto out;
 fail:
@@ -287,8 +290,8 @@ restore_entry(FILE *in, const char *dir, int *done)
 	/* Only the names an export writes: no paths out of DIR. */
 	if (strcmp(name, STORE_DB_FILE) != 0 &&
 	    (strncmp(name, STORE_BLOB_DIR "/", 6) != 0 ||
-	    strchr(name + 6, '/') != NULL || name[6] == '.' ||
-	    name[6] == '\0'))
+	        strchr(name + 6, '/') != NULL || name[6] == '.' ||
+	        name[6] == '\0'))
 		return EBADMSG;
 	if (read_exact(in, b, 8) != 0)
 		return EBADMSG;
@@ -332,17 +335,20 @@ db_restore(struct kctx *ctx, int argc, char **argv)
 	FILE *in = NULL;
 	int err = 0, done = 0, rc = 1;
 
-	if (cmd_opt_parse(argc, argv, 2, opts, nitems(opts), NULL, 0,
-	    NULL) != 0 || opts[0].value == NULL || opts[1].value == NULL)
+	if (cmd_opt_parse(argc, argv, 2, opts, nitems(opts), NULL, 0, NULL) !=
+	        0 ||
+	    opts[0].value == NULL || opts[1].value == NULL)
 		return cmd_usage(&cmd_db);
-	if (cmd_opt_int(&opts[2], 1, 60000, KEYRING_DEFAULT_KDF_MS,
-	    &kdf_ms) != 0)
+	if (cmd_opt_int(&opts[2], 1, 60000, KEYRING_DEFAULT_KDF_MS, &kdf_ms) !=
+	    0)
 		return 2;
 	if (region_read_key(opts[1].value, priv) != 0)
 		return 1;
 	if (mkdir(ctx->data_dir, 0700) == -1) {
-		fprintf(stderr, "kiosk: restore needs a new, empty --data "
-		    "directory (%s: %s)\n", ctx->data_dir, strerror(errno));
+		fprintf(stderr,
+		    "kiosk: restore needs a new, empty --data "
+		    "directory (%s: %s)\n",
+		    ctx->data_dir, strerror(errno));
 		goto out;
 	}
 	if ((in = fopen(opts[0].value, "rb")) == NULL) {
@@ -350,8 +356,8 @@ db_restore(struct kctx *ctx, int argc, char **argv)
 		    strerror(errno));
 		goto out;
 	}
-	if (read_exact(in, magic, 8) != 0 || memcmp(magic, EXPORT_MAGIC,
-	    8) != 0 || read_exact(in, lb, 4) != 0 ||
+	if (read_exact(in, magic, 8) != 0 ||
+	    memcmp(magic, EXPORT_MAGIC, 8) != 0 || read_exact(in, lb, 4) != 0 ||
 	    (hlen = get_be32(lb)) == 0 || hlen > EXPORT_MAX_HEADER) {
 		err = EBADMSG;
 		goto bad;
@@ -365,9 +371,9 @@ db_restore(struct kctx *ctx, int argc, char **argv)
 		goto bad;
 	}
 	if (slen != 32 + CRYPTO_SEAL_OVERHEAD ||
-	    crypto_unseal(priv, "outpost-export-v1", sealed, slen,
-	    key) != 0) {
-		fprintf(stderr, "kiosk: that region key does not open this "
+	    crypto_unseal(priv, "outpost-export-v1", sealed, slen, key) != 0) {
+		fprintf(stderr,
+		    "kiosk: that region key does not open this "
 		    "export\n");
 		goto out;
 	}
@@ -379,8 +385,10 @@ db_restore(struct kctx *ctx, int argc, char **argv)
 		goto bad;
 	if ((err = store_open(ctx->data_dir, key, 0, &s)) != 0 ||
 	    (err = store_check(s, &report)) != 0) {
-		fprintf(stderr, "kiosk: the restored database does not check "
-		    "out: %s\n%s", kctx_explain(err), report ? report : "");
+		fprintf(stderr,
+		    "kiosk: the restored database does not check "
+		    "out: %s\n%s",
+		    kctx_explain(err), report ? report : "");
 		goto out;
 	}
 	if (store_user_get(s, ctx->user, &u) != 0 &&
@@ -394,7 +402,7 @@ db_restore(struct kctx *ctx, int argc, char **argv)
 	k = keyring_new(ctx->data_dir, KEYRING_DEFAULT_MAX_FAILURES,
 	    KEYRING_DEFAULT_DELAY_MS);
 	if ((err = keyring_put_user(k, ctx->user, pass, key,
-	    keyring_calibrate((unsigned)kdf_ms))) != 0 ||
+	         keyring_calibrate((unsigned)kdf_ms))) != 0 ||
 	    (err = keyring_set_recovery(k, pub, key)) != 0 ||
 	    (err = keyring_save(k)) != 0) {
 		fprintf(stderr, "kiosk: cannot write the keyring: %s\n",
@@ -402,10 +410,11 @@ db_restore(struct kctx *ctx, int argc, char **argv)
 		goto out;
 	}
 	store_set_actor(s, u.id);
-	store_audit(s, "create", "node", store_node_id(s),
-	    "restored from export");
+	store_audit(
+	    s, "create", "node", store_node_id(s), "restored from export");
 	printf("Restored node %s into %s; %s may log in with the new "
-	    "passphrase\n", store_node_id(s), ctx->data_dir, ctx->user);
+	       "passphrase\n",
+	    store_node_id(s), ctx->data_dir, ctx->user);
 	rc = 0;
 	goto out;
 bad:
@@ -445,11 +454,11 @@ db_run(struct kctx *ctx, int argc, char **argv)
 const struct kiosk_cmd cmd_db = {
 	.name = "db",
 	.usage = "  db check                  integrity, audit chain, outbox\n"
-		 "  db stats                  what this node holds\n"
-		 "  db export --out FILE      encrypted backup the region key "
-		 "restores (administrator)\n"
-		 "  db restore --in FILE --region-key PRIVFILE [--kdf-ms N]\n"
-		 "      into a new --data directory; --user gets a new "
-		 "passphrase\n",
+	         "  db stats                  what this node holds\n"
+	         "  db export --out FILE      encrypted backup the region key "
+	         "restores (administrator)\n"
+	         "  db restore --in FILE --region-key PRIVFILE [--kdf-ms N]\n"
+	         "      into a new --data directory; --user gets a new "
+	         "passphrase\n",
 	.run = db_run,
 };

@@ -38,15 +38,15 @@ init_run(struct kctx *ctx, int argc, char **argv)
 	struct stat sb;
 	int err, rc = 1, have_pub = 0;
 
-	if (cmd_opt_parse(argc, argv, 1, opts, nitems(opts), NULL, 0,
-	    NULL) != 0)
+	if (cmd_opt_parse(argc, argv, 1, opts, nitems(opts), NULL, 0, NULL) !=
+	    0)
 		return 2;
-	if (cmd_opt_int(&opts[1], 1, 60000, KEYRING_DEFAULT_KDF_MS,
-	    &kdf_ms) != 0 ||
-	    cmd_opt_int(&opts[2], 1, 1000, KEYRING_DEFAULT_MAX_FAILURES,
-	    &maxf) != 0 ||
-	    cmd_opt_int(&opts[3], 0, 30000, KEYRING_DEFAULT_DELAY_MS,
-	    &delay) != 0)
+	if (cmd_opt_int(&opts[1], 1, 60000, KEYRING_DEFAULT_KDF_MS, &kdf_ms) !=
+	        0 ||
+	    cmd_opt_int(
+	        &opts[2], 1, 1000, KEYRING_DEFAULT_MAX_FAILURES, &maxf) != 0 ||
+	    cmd_opt_int(&opts[3], 0, 30000, KEYRING_DEFAULT_DELAY_MS, &delay) !=
+	        0)
 		return 2;
 	if (opts[0].value != NULL) {
 		if ((err = region_read_key(opts[0].value, pub)) != 0)
@@ -60,14 +60,17 @@ init_run(struct kctx *ctx, int argc, char **argv)
 	}
 	path = kctx_path(ctx, KEYRING_FILE);
 	if (stat(path, &sb) == 0) {
-		fprintf(stderr, "kiosk: %s already holds a kiosk; nothing was "
-		    "changed\n", ctx->data_dir);
+		fprintf(stderr,
+		    "kiosk: %s already holds a kiosk; nothing was "
+		    "changed\n",
+		    ctx->data_dir);
 		goto out;
 	}
 	free(path);
 	path = kctx_path(ctx, STORE_DB_FILE);
 	if (stat(path, &sb) == 0) {
-		fprintf(stderr, "kiosk: %s has a database but no keyring; "
+		fprintf(stderr,
+		    "kiosk: %s has a database but no keyring; "
 		    "restore the keyring or use `kiosk recover`\n",
 		    ctx->data_dir);
 		goto out;
@@ -78,7 +81,8 @@ init_run(struct kctx *ctx, int argc, char **argv)
 	if ((pass = kctx_read_new_secret(ctx, ctx->user)) == NULL)
 		goto out;
 	if (kdf_ms < 250)
-		fprintf(stderr, "kiosk: warning: --kdf-ms %lld is for tests; "
+		fprintf(stderr,
+		    "kiosk: warning: --kdf-ms %lld is for tests; "
 		    "a stolen kiosk's passphrase is easier to guess\n",
 		    kdf_ms);
 	iter = keyring_calibrate((unsigned)kdf_ms);
@@ -104,9 +108,11 @@ init_run(struct kctx *ctx, int argc, char **argv)
 	printf("Initialised kiosk node %s in %s\n", store_node_id(s),
 	    ctx->data_dir);
 	printf("Administrator: %s (key derivation: PBKDF2-SHA512, %u "
-	    "iterations, about %lld ms here)\n", ctx->user, iter, kdf_ms);
-	printf("Region recovery key: %s\n", have_pub ? "configured"
-	    : "not configured (kiosk region set-key FILE)");
+	       "iterations, about %lld ms here)\n",
+	    ctx->user, iter, kdf_ms);
+	printf("Region recovery key: %s\n",
+	    have_pub ? "configured"
+	             : "not configured (kiosk region set-key FILE)");
 	rc = 0;
 	goto out;
 fail:
@@ -135,8 +141,8 @@ out:
 const struct kiosk_cmd cmd_init = {
 	.name = "init",
 	.usage = "  init [--region-key PUBFILE] [--kdf-ms N] [--max-failures N]"
-		 " [--unlock-delay-ms N]\n"
-		 "      create this node's encrypted store and its first "
-		 "administrator (--user, default admin)\n",
+	         " [--unlock-delay-ms N]\n"
+	         "      create this node's encrypted store and its first "
+	         "administrator (--user, default admin)\n",
 	.run = init_run,
 };

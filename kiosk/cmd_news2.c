@@ -85,10 +85,10 @@ static const struct int_opt {
 	enum news2_param param;
 	size_t off;
 } int_opts[] = {
-    {"--rr", NEWS2_RR, offsetof(struct news2_input, rr)},
-    {"--spo2", NEWS2_SPO2, offsetof(struct news2_input, spo2)},
-    {"--sbp", NEWS2_SBP, offsetof(struct news2_input, sbp)},
-    {"--pulse", NEWS2_PULSE, offsetof(struct news2_input, pulse)},
+	{ "--rr", NEWS2_RR, offsetof(struct news2_input, rr) },
+	{ "--spo2", NEWS2_SPO2, offsetof(struct news2_input, spo2) },
+	{ "--sbp", NEWS2_SBP, offsetof(struct news2_input, sbp) },
+	{ "--pulse", NEWS2_PULSE, offsetof(struct news2_input, pulse) },
 };
 
 static const struct int_opt *
@@ -201,12 +201,12 @@ news2_run(struct kctx *ctx, int argc, char **argv)
 }
 
 const struct kiosk_cmd cmd_news2 = {
-    "news2",
-    "  news2 --rr N --spo2 N [--scale 2] [--oxygen] --sbp N "
-    "--pulse N\n"
-    "        --acvpu A|C|V|P|U --temp X.Y [--age N] [--pregnant]\n"
-    "      Score vital signs with NEWS2 (RCP 2017) and print JSON: the\n"
-    "      score, each parameter's points, the risk band and response.\n"
-    "      --scale 2 only when a clinician has recorded SpO2 scale 2.\n",
-    news2_run,
+	"news2",
+	"  news2 --rr N --spo2 N [--scale 2] [--oxygen] --sbp N "
+	"--pulse N\n"
+	"        --acvpu A|C|V|P|U --temp X.Y [--age N] [--pregnant]\n"
+	"      Score vital signs with NEWS2 (RCP 2017) and print JSON: the\n"
+	"      score, each parameter's points, the risk band and response.\n"
+	"      --scale 2 only when a clinician has recorded SpO2 scale 2.\n",
+	news2_run,
 };

@@ -8,16 +8,18 @@
 #include "str.h"
 
 int
-cmd_opt_parse(int argc, char **argv, int first, struct cmd_opt *opts,
-    int nopts, const char **pos, int npos, int *npos_out)
+cmd_opt_parse(int argc, char **argv, int first, struct cmd_opt *opts, int nopts,
+    const char **pos, int npos, int *npos_out)
 {
 	int i, j, n = 0;
 
 	for (i = first; i < argc; i++) {
 		if (strncmp(argv[i], "--", 2) != 0 || argv[i][2] == '\0') {
 			if (n >= npos) {
-				fprintf(stderr, "kiosk: unexpected argument "
-				    "\"%s\"\n", argv[i]);
+				fprintf(stderr,
+				    "kiosk: unexpected argument "
+				    "\"%s\"\n",
+				    argv[i]);
 				return 2;
 			}
 			pos[n++] = argv[i];

@@ -29,8 +29,16 @@
 
 extern const struct kiosk_cmd cmd_patient;
 
-enum { COL_GIVEN, COL_FAMILY, COL_SEX, COL_BIRTH, COL_PHONE, COL_VILLAGE,
-	COL_NATID, NCOLS };
+enum {
+	COL_GIVEN,
+	COL_FAMILY,
+	COL_SEX,
+	COL_BIRTH,
+	COL_PHONE,
+	COL_VILLAGE,
+	COL_NATID,
+	NCOLS
+};
 static const char *const col_names[NCOLS] = { "given", "family", "sex",
 	"birth_date", "phone", "village", "national_id" };
 
@@ -109,15 +117,17 @@ patient_import(struct kctx *ctx, int argc, char **argv)
 		for (i = 0; i < NCOLS; i++)
 			if (strcasecmp(c.fields[j], col_names[i]) == 0)
 				map[i] = j;
-		for (i = 0; i < NCOLS && strcasecmp(c.fields[j],
-		    col_names[i]) != 0; i++)
+		for (i = 0;
+		     i < NCOLS && strcasecmp(c.fields[j], col_names[i]) != 0;
+		     i++)
 			;
 		if (i == NCOLS)
 			fprintf(stderr, "%s: column \"%s\" is not used\n",
 			    pos[0], c.fields[j]);
 	}
 	if (map[COL_GIVEN] < 0 || map[COL_FAMILY] < 0) {
-		fprintf(stderr, "kiosk: %s: the header must name at least the "
+		fprintf(stderr,
+		    "kiosk: %s: the header must name at least the "
 		    "given and family columns (found: none of them)\n",
 		    pos[0]);
 		csv_free(&c);
@@ -148,14 +158,18 @@ patient_import(struct kctx *ctx, int argc, char **argv)
 			continue;
 		for (i = 0; i < NCOLS; i++) {
 			v[i] = map[i] >= 0 && map[i] < c.nfields &&
-			    c.fields[map[i]][0] != '\0' ? c.fields[map[i]]
+			        c.fields[map[i]][0] != '\0'
+			    ? c.fields[map[i]]
 			    : NULL;
 		}
 		memset(&p, 0, sizeof(p));
 		sex = NULL;
-		if (v[COL_SEX] != NULL && (sex = sex_norm(v[COL_SEX])) == NULL) {
-			fprintf(stderr, "%s: line %lu: sex must be F, M, other "
-			    "or unknown; row skipped\n", pos[0], line);
+		if (v[COL_SEX] != NULL &&
+		    (sex = sex_norm(v[COL_SEX])) == NULL) {
+			fprintf(stderr,
+			    "%s: line %lu: sex must be F, M, other "
+			    "or unknown; row skipped\n",
+			    pos[0], line);
 			bad++;
 			continue;
 		}
@@ -178,8 +192,10 @@ patient_import(struct kctx *ctx, int argc, char **argv)
 			    pos[0], line, cause ? cause : "invalid row");
 			bad++;
 		} else {
-			fprintf(stderr, "kiosk: import stopped at line %lu: "
-			    "%s\n", line, kctx_explain(err));
+			fprintf(stderr,
+			    "kiosk: import stopped at line %lu: "
+			    "%s\n",
+			    line, kctx_explain(err));
 			free(cause);
 			break;
 		}
@@ -189,9 +205,11 @@ patient_import(struct kctx *ctx, int argc, char **argv)
 	csv_free(&c);
 	fclose(f);
 	printf("Imported %lu new patients; %lu were already here; %lu rows "
-	    "skipped%s\n", imported, present, bad,
+	       "skipped%s\n",
+	    imported, present, bad,
 	    bad ? " (fix them and import the file again: nothing is "
-	    "imported twice)" : "");
+	          "imported twice)"
+	        : "");
 	return err != 0 && err != ENOENT ? 1 : bad > 0 ? 1 : 0;
 }
 
@@ -200,8 +218,8 @@ print_patient_row(const struct store_patient *p)
 {
 	printf("%-36s  %-28.28s %-7s %-10s %-12.12s %s\n", p->id,
 	    p->family ? p->family : "", p->sex ? p->sex : "-",
-	    p->birth_date ? p->birth_date : "-",
-	    p->village ? p->village : "-", p->phone ? p->phone : "-");
+	    p->birth_date ? p->birth_date : "-", p->village ? p->village : "-",
+	    p->phone ? p->phone : "-");
 }
 
 static int
@@ -236,21 +254,20 @@ patient_find(struct kctx *ctx, int argc, char **argv)
 	err = store_patient_find(ctx->store, text, (size_t)max, &p, &n);
 	free(text);
 	if (err != 0) {
-		fprintf(stderr, "kiosk: search failed: %s\n",
-		    kctx_explain(err));
+		fprintf(
+		    stderr, "kiosk: search failed: %s\n", kctx_explain(err));
 		return 1;
 	}
 	if (n == 0) {
 		printf("No patient matches. Check the spelling, or search by "
-		    "phone, village or birth year.\n");
+		       "phone, village or birth year.\n");
 		return 1;
 	}
 	printf("%-36s  %-28s %-7s %-10s %-12s %s\n", "ID", "NAME", "SEX",
 	    "BORN", "VILLAGE", "PHONE");
 	for (i = 0; i < n; i++) {
 		struct store_patient row = p[i];
-		snprintf(name, sizeof(name), "%s, %s", p[i].family,
-		    p[i].given);
+		snprintf(name, sizeof(name), "%s, %s", p[i].family, p[i].given);
 		row.family = name;
 		print_patient_row(&row);
 	}
@@ -269,8 +286,8 @@ patient_add(struct kctx *ctx, int argc, char **argv)
 	char *cause = NULL;
 	int err;
 
-	if (cmd_opt_parse(argc, argv, 2, opts, nitems(opts), NULL, 0,
-	    NULL) != 0)
+	if (cmd_opt_parse(argc, argv, 2, opts, nitems(opts), NULL, 0, NULL) !=
+	    0)
 		return cmd_usage(&cmd_patient);
 	p.given = (char *)opts[0].value;
 	p.family = (char *)opts[1].value;
@@ -310,12 +327,12 @@ patient_run(struct kctx *ctx, int argc, char **argv)
 const struct kiosk_cmd cmd_patient = {
 	.name = "patient",
 	.usage = "  patient import FILE.csv   a clinic register: header row "
-		 "with given, family, sex,\n"
-		 "      birth_date, phone, village, national_id in any order\n"
-		 "  patient find TEXT [--max N]   by name (typos allowed), id, "
-		 "phone, village, birth year\n"
-		 "  patient add --given G --family F [--sex S] [--birth-date D]"
-		 " [--phone P]\n"
-		 "      [--village V] [--national-id N]   prints the new id\n",
+	         "with given, family, sex,\n"
+	         "      birth_date, phone, village, national_id in any order\n"
+	         "  patient find TEXT [--max N]   by name (typos allowed), id, "
+	         "phone, village, birth year\n"
+	         "  patient add --given G --family F [--sex S] [--birth-date D]"
+	         " [--phone P]\n"
+	         "      [--village V] [--national-id N]   prints the new id\n",
 	.run = patient_run,
 };

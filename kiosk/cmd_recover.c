@@ -35,11 +35,12 @@ recover_run(struct kctx *ctx, int argc, char **argv)
 	char *pass = NULL;
 	int err, rc = 1;
 
-	if (cmd_opt_parse(argc, argv, 1, opts, nitems(opts), NULL, 0,
-	    NULL) != 0 || opts[0].value == NULL)
+	if (cmd_opt_parse(argc, argv, 1, opts, nitems(opts), NULL, 0, NULL) !=
+	        0 ||
+	    opts[0].value == NULL)
 		return cmd_usage(&cmd_recover);
-	if (cmd_opt_int(&opts[1], 1, 60000, KEYRING_DEFAULT_KDF_MS,
-	    &kdf_ms) != 0)
+	if (cmd_opt_int(&opts[1], 1, 60000, KEYRING_DEFAULT_KDF_MS, &kdf_ms) !=
+	    0)
 		return 2;
 	if (region_read_key(opts[0].value, priv) != 0)
 		return 1;
@@ -49,16 +50,19 @@ recover_run(struct kctx *ctx, int argc, char **argv)
 		goto out;
 	}
 	if ((err = keyring_recover(k, priv, key)) != 0) {
-		fprintf(stderr, "kiosk: %s\n", err == ENOENT
-		    ? "this kiosk has no region recovery copy (it was never "
-		      "given a region key)"
-		    : "that region key does not open this kiosk's recovery "
-		      "copy");
+		fprintf(stderr, "kiosk: %s\n",
+		    err == ENOENT
+		        ? "this kiosk has no region recovery copy (it was never "
+		          "given a region key)"
+		        : "that region key does not open this kiosk's recovery "
+		          "copy");
 		goto out;
 	}
 	if ((err = store_open(ctx->data_dir, key, 0, &s)) != 0) {
-		fprintf(stderr, "kiosk: the recovered key does not open the "
-		    "database: %s\n", kctx_explain(err));
+		fprintf(stderr,
+		    "kiosk: the recovered key does not open the "
+		    "database: %s\n",
+		    kctx_explain(err));
 		goto out;
 	}
 	if ((err = store_user_get(s, ctx->user, &u)) != 0) {
@@ -69,15 +73,15 @@ recover_run(struct kctx *ctx, int argc, char **argv)
 	if ((pass = kctx_read_new_secret(ctx, ctx->user)) == NULL)
 		goto out;
 	if ((err = keyring_put_user(k, ctx->user, pass, key,
-	    keyring_calibrate((unsigned)kdf_ms))) != 0 ||
+	         keyring_calibrate((unsigned)kdf_ms))) != 0 ||
 	    (err = keyring_save(k)) != 0) {
 		fprintf(stderr, "kiosk: the keyring was not changed: %s\n",
 		    kctx_explain(err));
 		goto out;
 	}
 	store_audit(s, "change", "user", u.id, "recovered with region key");
-	printf("Recovered: %s has a new passphrase and may log in\n",
-	    ctx->user);
+	printf(
+	    "Recovered: %s has a new passphrase and may log in\n", ctx->user);
 	rc = 0;
 out:
 	explicit_bzero(priv, sizeof(priv));
@@ -92,7 +96,7 @@ out:
 const struct kiosk_cmd cmd_recover = {
 	.name = "recover",
 	.usage = "  recover --region-key PRIVFILE [--kdf-ms N]\n"
-		 "      give --user a new passphrase using the region key "
-		 "(forgotten PIN, lockout)\n",
+	         "      give --user a new passphrase using the region key "
+	         "(forgotten PIN, lockout)\n",
 	.run = recover_run,
 };

@@ -41,8 +41,8 @@ region_keygen(int argc, char **argv)
 		goto out;
 	hex = hex_encode(pub, 32);
 	printf("Region private key: %s (keep it offline, with the region "
-	    "administrator)\nRegion public key:  %s (%s)\n", opts[0].value,
-	    pubpath, hex);
+	       "administrator)\nRegion public key:  %s (%s)\n",
+	    opts[0].value, pubpath, hex);
 	free(hex);
 	rc = 0;
 out:
@@ -64,8 +64,8 @@ region_set_key(struct kctx *ctx, int argc, char **argv)
 		return 1;
 	if (kctx_open(ctx) != 0 || kctx_require_admin(ctx) != 0)
 		return 1;
-	if ((err = keyring_set_recovery(ctx->keyring, pub,
-	    store_key(ctx->store))) != 0 ||
+	if ((err = keyring_set_recovery(
+	         ctx->keyring, pub, store_key(ctx->store))) != 0 ||
 	    (err = keyring_save(ctx->keyring)) != 0) {
 		fprintf(stderr, "kiosk: the region key was not set: %s\n",
 		    kctx_explain(err));
@@ -74,7 +74,7 @@ region_set_key(struct kctx *ctx, int argc, char **argv)
 	store_audit(ctx->store, "change", "node", store_node_id(ctx->store),
 	    "region recovery key set");
 	printf("Region recovery key set: the region can now recover this "
-	    "kiosk and restore its exports\n");
+	       "kiosk and restore its exports\n");
 	return 0;
 }
 
@@ -91,8 +91,8 @@ region_run(struct kctx *ctx, int argc, char **argv)
 const struct kiosk_cmd cmd_region = {
 	.name = "region",
 	.usage = "  region keygen --out FILE   make a region key pair (FILE, "
-		 "FILE.pub)\n"
-		 "  region set-key PUBFILE     seal a recovery copy of this "
-		 "kiosk's key to the region (administrator)\n",
+	         "FILE.pub)\n"
+	         "  region set-key PUBFILE     seal a recovery copy of this "
+	         "kiosk's key to the region (administrator)\n",
 	.run = region_run,
 };

@@ -32,13 +32,13 @@ static const char *const given_f[] = { "Amina", "Wanjiru", "Fatuma", "Akosua",
 	"Ngozi", "Salma" };
 static const char *const given_m[] = { "Baraka", "Kofi", "Juma", "Chinedu",
 	"Otieno", "Musa", "Kwame", "Emeka", "Hassan", "Daniel", "Ibrahim",
-	"Kamau", "Yaw", "Tunde", "Joseph", "Omondi", "Seydou", "Issa",
-	"Peter", "Moses" };
-static const char *const families[] = { "Mwangi", "Otieno", "Mensah",
-	"Okafor", "Njoroge", "Abdullahi", "Achieng", "Boateng", "Kiprotich",
-	"Diallo", "Wafula", "Nwosu", "Odhiambo", "Traore", "Kariuki", "Owusu",
-	"Chebet", "Adeyemi", "Mutua", "Sow", "Wekesa", "Asante", "Kimani",
-	"Onyango", "Bello" };
+	"Kamau", "Yaw", "Tunde", "Joseph", "Omondi", "Seydou", "Issa", "Peter",
+	"Moses" };
+static const char *const families[] = { "Mwangi", "Otieno", "Mensah", "Okafor",
+	"Njoroge", "Abdullahi", "Achieng", "Boateng", "Kiprotich", "Diallo",
+	"Wafula", "Nwosu", "Odhiambo", "Traore", "Kariuki", "Owusu", "Chebet",
+	"Adeyemi", "Mutua", "Sow", "Wekesa", "Asante", "Kimani", "Onyango",
+	"Bello" };
 static const char *const villages[] = { "Kibera", "Mabatini", "Kisumu Ndogo",
 	"Nyalenda", "Manyatta", "Obunga", "Bondo", "Siaya", "Ahero", "Kombewa",
 	"Muhoroni", "Awasi" };
@@ -104,7 +104,7 @@ seed_patient(struct store *s, int year, struct seeded *out)
 	out->female = pick(2);
 	out->age = age;
 	p.given = (char *)(out->female ? given_f[pick(nitems(given_f))]
-	    : given_m[pick(nitems(given_m))]);
+	                               : given_m[pick(nitems(given_m))]);
 	p.family = (char *)families[pick(nitems(families))];
 	p.sex = (char *)(out->female ? "female" : "male");
 	if (pick(5) == 0) /* old registers often hold a year only */
@@ -120,21 +120,22 @@ seed_patient(struct store *s, int year, struct seeded *out)
 	}
 	p.village = (char *)villages[pick(nitems(villages))];
 	if (age >= 18 && unif() < 0.6) {
-		snprintf(natid, sizeof(natid), "%08d", (int)(rnd() % 100000000));
+		snprintf(
+		    natid, sizeof(natid), "%08d", (int)(rnd() % 100000000));
 		p.national_id = natid;
 	}
 	err = store_patient_add(s, &p, NULL, &cause);
 	if (err != 0)
-		fprintf(stderr, "kiosk: seed patient: %s\n", cause ? cause
-		    : strerror(err));
+		fprintf(stderr, "kiosk: seed patient: %s\n",
+		    cause ? cause : strerror(err));
 	free(cause);
 	memcpy(out->id, p.id, sizeof(out->id));
 	return err;
 }
 
 static int
-seed_encounter(struct store *s, const struct seeded *pt, uint64_t when,
-    int *red)
+seed_encounter(
+    struct store *s, const struct seeded *pt, uint64_t when, int *red)
 {
 	struct store_encounter e = { 0 };
 	struct store_obs o[7];
@@ -152,7 +153,7 @@ seed_encounter(struct store *s, const struct seeded *pt, uint64_t when,
 	dbp = sbp * gauss(0.64, 0.05);
 	temp = gauss(36.8, 0.35);
 	weight = child ? 3.5 + pt->age * 2.6 + gauss(0, 1.5)
-	    : gauss(pt->female ? 62 : 70, 10);
+	               : gauss(pt->female ? 62 : 70, 10);
 	if (sick) { /* sepsis/pneumonia picture */
 		rr = gauss(27, 3);
 		spo2 = clampd(gauss(89, 3), 75, 96);
@@ -169,20 +170,31 @@ seed_encounter(struct store *s, const struct seeded *pt, uint64_t when,
 	weight = round(clampd(weight, 2.5, 140) * 10) / 10;
 	spo2 = round(spo2);
 	memset(o, 0, sizeof(o));
-	o[0] = (struct store_obs){ .loinc = "9279-1", .value = rr,
-		.unit = "/min" };
-	o[1] = (struct store_obs){ .loinc = "59408-5", .value = spo2,
-		.unit = "%", .device_id = "virtual:seed" };
-	o[2] = (struct store_obs){ .loinc = "8867-4", .value = pulse,
-		.unit = "/min", .device_id = "virtual:seed" };
-	o[3] = (struct store_obs){ .loinc = "8480-6", .value = sbp,
-		.unit = "mm[Hg]", .panel = "85354-9" };
-	o[4] = (struct store_obs){ .loinc = "8462-4", .value = dbp,
-		.unit = "mm[Hg]", .panel = "85354-9" };
-	o[5] = (struct store_obs){ .loinc = "8310-5", .value = temp,
-		.unit = "Cel" };
-	o[6] = (struct store_obs){ .loinc = "29463-7", .value = weight,
-		.unit = "kg" };
+	o[0] = (struct store_obs){
+		.loinc = "9279-1", .value = rr, .unit = "/min"
+	};
+	o[1] = (struct store_obs){ .loinc = "59408-5",
+		.value = spo2,
+		.unit = "%",
+		.device_id = "virtual:seed" };
+	o[2] = (struct store_obs){ .loinc = "8867-4",
+		.value = pulse,
+		.unit = "/min",
+		.device_id = "virtual:seed" };
+	o[3] = (struct store_obs){ .loinc = "8480-6",
+		.value = sbp,
+		.unit = "mm[Hg]",
+		.panel = "85354-9" };
+	o[4] = (struct store_obs){ .loinc = "8462-4",
+		.value = dbp,
+		.unit = "mm[Hg]",
+		.panel = "85354-9" };
+	o[5] = (struct store_obs){
+		.loinc = "8310-5", .value = temp, .unit = "Cel"
+	};
+	o[6] = (struct store_obs){
+		.loinc = "29463-7", .value = weight, .unit = "kg"
+	};
 	snprintf(e.patient_id, sizeof(e.patient_id), "%s", pt->id);
 	e.reason = (char *)(sick ? "fever" : reasons[pick(nitems(reasons))]);
 	e.status = (char *)"closed";
@@ -203,7 +215,7 @@ seed_encounter(struct store *s, const struct seeded *pt, uint64_t when,
 		snprintf(detail, sizeof(detail), "NEWS2 %d (%s)", res.score,
 		    news2_risk_name(res.risk));
 		if ((err = store_alert_raise(s, pt->id, e.id, "news2",
-		    res.score, detail, aid)) != 0)
+		         res.score, detail, aid)) != 0)
 			return err;
 		(*red)++;
 	}
@@ -223,8 +235,8 @@ seed_run(struct kctx *ctx, int argc, char **argv)
 	int err = 0, red = 0;
 	long long i;
 
-	if (cmd_opt_parse(argc, argv, 1, opts, nitems(opts), NULL, 0,
-	    NULL) != 0)
+	if (cmd_opt_parse(argc, argv, 1, opts, nitems(opts), NULL, 0, NULL) !=
+	    0)
 		return cmd_usage(&cmd_seed);
 	if (cmd_opt_int(&opts[0], 1, 1000000, 100, &np) != 0 ||
 	    cmd_opt_int(&opts[1], 0, 10000000, 0, &ne) != 0 ||
@@ -242,10 +254,10 @@ seed_run(struct kctx *ctx, int argc, char **argv)
 	}
 	for (i = 0; i < ne && err == 0; i++) {
 		/* spread over the last 30 days, oldest first */
-		when = now - 30ull * 86400000 + (uint64_t)i * (30ull *
-		    86400000 / (uint64_t)(ne + 1));
-		err = seed_encounter(ctx->store, &pts[pick((size_t)np)], when,
-		    &red);
+		when = now - 30ull * 86400000 +
+		    (uint64_t)i * (30ull * 86400000 / (uint64_t)(ne + 1));
+		err = seed_encounter(
+		    ctx->store, &pts[pick((size_t)np)], when, &red);
 		if (i % 1000 == 999)
 			fprintf(stderr, "\rencounters: %lld/%lld", i + 1, ne);
 	}
@@ -253,8 +265,10 @@ seed_run(struct kctx *ctx, int argc, char **argv)
 		fprintf(stderr, "\n");
 	free(pts);
 	if (err != 0) {
-		fprintf(stderr, "kiosk: seeding stopped: %s (what was saved "
-		    "before stays)\n", kctx_explain(err));
+		fprintf(stderr,
+		    "kiosk: seeding stopped: %s (what was saved "
+		    "before stays)\n",
+		    kctx_explain(err));
 		return 1;
 	}
 	printf("Seeded %lld patients and %lld encounters (%d with red flags)\n",
@@ -265,7 +279,7 @@ seed_run(struct kctx *ctx, int argc, char **argv)
 const struct kiosk_cmd cmd_seed = {
 	.name = "seed",
 	.usage = "  seed [--patients N] [--encounters M] [--seed S]\n"
-		 "      synthetic patients and encounters (vitals, a few red "
-		 "flags) for demos and tests\n",
+	         "      synthetic patients and encounters (vitals, a few red "
+	         "flags) for demos and tests\n",
 	.run = seed_run,
 };

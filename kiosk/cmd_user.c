@@ -35,12 +35,13 @@ user_add(struct kctx *ctx, int argc, char **argv)
 	    n != 1 || opts[0].value == NULL)
 		return cmd_usage(&cmd_user);
 	if ((role = store_role_from_name(opts[0].value)) == 0) {
-		fprintf(stderr, "kiosk: role must be chw, clinician or "
+		fprintf(stderr,
+		    "kiosk: role must be chw, clinician or "
 		    "admin\n");
 		return 2;
 	}
-	if (cmd_opt_int(&opts[1], 1, 60000, KEYRING_DEFAULT_KDF_MS,
-	    &kdf_ms) != 0)
+	if (cmd_opt_int(&opts[1], 1, 60000, KEYRING_DEFAULT_KDF_MS, &kdf_ms) !=
+	    0)
 		return 2;
 	if (kctx_open(ctx) != 0 || kctx_require_admin(ctx) != 0)
 		return 1;
@@ -61,10 +62,11 @@ user_add(struct kctx *ctx, int argc, char **argv)
 	if (err == 0)
 		err = keyring_save(ctx->keyring);
 	if (err != 0) {
-		fprintf(stderr, "kiosk: %s is in the database but their "
+		fprintf(stderr,
+		    "kiosk: %s is in the database but their "
 		    "passphrase could not be saved (%s); run `kiosk user "
-		    "passwd %s` as an administrator\n", pos[0],
-		    kctx_explain(err), pos[0]);
+		    "passwd %s` as an administrator\n",
+		    pos[0], kctx_explain(err), pos[0]);
 		goto out;
 	}
 	printf("Added %s (%s)\n", pos[0], store_role_name(role));
@@ -96,7 +98,7 @@ user_list(struct kctx *ctx)
 		printf("%-20s %-10s %-11s %s\n", u[i].name,
 		    store_role_name(u[i].role), when,
 		    keyring_has_user(ctx->keyring, u[i].name) ? "set"
-		    : "missing");
+		                                              : "missing");
 	}
 	store_user_free_array(u, n);
 	return 0;
@@ -133,11 +135,11 @@ user_passwd(struct kctx *ctx, int argc, char **argv)
 		return 1;
 	/* Keep the stored cost unless asked to recalibrate. */
 	iter = kdf_ms > 0 ? keyring_calibrate((unsigned)kdf_ms)
-	    : keyring_iterations(ctx->keyring, who);
+	                  : keyring_iterations(ctx->keyring, who);
 	if (iter == 0)
 		iter = keyring_calibrate(KEYRING_DEFAULT_KDF_MS);
-	err = keyring_put_user(ctx->keyring, who, pass, store_key(ctx->store),
-	    iter);
+	err = keyring_put_user(
+	    ctx->keyring, who, pass, store_key(ctx->store), iter);
 	xfree_secret_str(pass);
 	if (err == 0)
 		err = keyring_save(ctx->keyring);
@@ -191,9 +193,9 @@ user_run(struct kctx *ctx, int argc, char **argv)
 const struct kiosk_cmd cmd_user = {
 	.name = "user",
 	.usage = "  user add NAME --role chw|clinician|admin [--kdf-ms N]\n"
-		 "  user list\n"
-		 "  user passwd [NAME] [--kdf-ms N]\n"
-		 "  user unlock NAME      clear a lockout after wrong "
-		 "passphrases (administrator)\n",
+	         "  user list\n"
+	         "  user passwd [NAME] [--kdf-ms N]\n"
+	         "  user unlock NAME      clear a lockout after wrong "
+	         "passphrases (administrator)\n",
 	.run = user_run,
 };

@@ -71,7 +71,8 @@ csv_next(struct csv *c, unsigned long *line, char **cause)
 		any = 1;
 		if (in_quotes) {
 			if (ch == EOF) {
-				xasprintf(cause, "a quoted field is never "
+				xasprintf(cause,
+				    "a quoted field is never "
 				    "closed");
 				goto bad_eof;
 			}
@@ -89,8 +90,10 @@ csv_next(struct csv *c, unsigned long *line, char **cause)
 			} else if (ch == '\n')
 				c->line++;
 			if (buf_append_byte(&field, (uint8_t)ch) != 0) {
-				xasprintf(cause, "a field is longer than %d "
-				    "bytes", CSV_MAX_FIELD);
+				xasprintf(cause,
+				    "a field is longer than %d "
+				    "bytes",
+				    CSV_MAX_FIELD);
 				goto bad;
 			}
 			continue;

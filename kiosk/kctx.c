@@ -70,7 +70,8 @@ kctx_read_secret(struct kctx *ctx, const char *prompt)
 	if (ctx->passphrase_fd >= 0)
 		return read_line_fd(ctx->passphrase_fd);
 	if ((fd = open("/dev/tty", O_RDWR | O_CLOEXEC)) == -1) {
-		fprintf(stderr, "kiosk: there is no terminal to ask for the "
+		fprintf(stderr,
+		    "kiosk: there is no terminal to ask for the "
 		    "passphrase; scripts pass it with --passphrase-fd N\n");
 		return NULL;
 	}
@@ -94,14 +95,15 @@ kctx_read_new_secret(struct kctx *ctx, const char *name)
 {
 	char prompt[160], *a, *b;
 
-	snprintf(prompt, sizeof(prompt), "New passphrase or PIN for %s: ",
-	    name);
+	snprintf(
+	    prompt, sizeof(prompt), "New passphrase or PIN for %s: ", name);
 	if ((a = kctx_read_secret(ctx, prompt)) == NULL) {
 		fprintf(stderr, "kiosk: no passphrase given\n");
 		return NULL;
 	}
 	if (strlen(a) < 4) {
-		fprintf(stderr, "kiosk: a passphrase or PIN needs at least 4 "
+		fprintf(stderr,
+		    "kiosk: a passphrase or PIN needs at least 4 "
 		    "characters\n");
 		xfree_secret_str(a);
 		return NULL;
@@ -111,7 +113,8 @@ kctx_read_new_secret(struct kctx *ctx, const char *name)
 	snprintf(prompt, sizeof(prompt), "Type it again: ");
 	b = kctx_read_secret(ctx, prompt);
 	if (b == NULL || strcmp(a, b) != 0) {
-		fprintf(stderr, "kiosk: the two entries differ; nothing was "
+		fprintf(stderr,
+		    "kiosk: the two entries differ; nothing was "
 		    "changed\n");
 		xfree_secret_str(a);
 		xfree_secret_str(b);
@@ -176,7 +179,7 @@ kctx_audit_failures(struct kctx *ctx)
 		snprintf(detail, sizeof(detail), "at %llu",
 		    (unsigned long long)f[i].at_ms);
 		if (store_audit(ctx->store, "login-failed", "user", f[i].user,
-		    detail) != 0)
+		        detail) != 0)
 			return; /* keep them in the keyring for next time */
 	}
 	keyring_clear_failures(ctx->keyring);
@@ -195,16 +198,19 @@ kctx_open(struct kctx *ctx)
 		return 0;
 	if ((err = keyring_load(ctx->data_dir, &ctx->keyring)) != 0) {
 		if (err == ENOENT)
-			fprintf(stderr, "kiosk: no kiosk is set up in %s; run "
-			    "`kiosk --data %s init` first\n", ctx->data_dir,
-			    ctx->data_dir);
+			fprintf(stderr,
+			    "kiosk: no kiosk is set up in %s; run "
+			    "`kiosk --data %s init` first\n",
+			    ctx->data_dir, ctx->data_dir);
 		else
-			fprintf(stderr, "kiosk: the keyring in %s cannot be "
-			    "read: %s\n", ctx->data_dir, kctx_explain(err));
+			fprintf(stderr,
+			    "kiosk: the keyring in %s cannot be "
+			    "read: %s\n",
+			    ctx->data_dir, kctx_explain(err));
 		return err;
 	}
-	snprintf(prompt, sizeof(prompt), "Passphrase or PIN for %s: ",
-	    ctx->user);
+	snprintf(
+	    prompt, sizeof(prompt), "Passphrase or PIN for %s: ", ctx->user);
 	if ((pass = kctx_read_secret(ctx, prompt)) == NULL) {
 		fprintf(stderr, "kiosk: no passphrase given\n");
 		err = EACCES;
@@ -213,8 +219,8 @@ kctx_open(struct kctx *ctx)
 	err = keyring_unlock(ctx->keyring, ctx->user, pass, key, &cause);
 	xfree_secret_str(pass);
 	if (err != 0) {
-		fprintf(stderr, "kiosk: %s\n", cause ? cause
-		    : kctx_explain(err));
+		fprintf(
+		    stderr, "kiosk: %s\n", cause ? cause : kctx_explain(err));
 		log_info("unlock refused (%s)", strerror(err));
 		goto out;
 	}
@@ -226,7 +232,8 @@ kctx_open(struct kctx *ctx)
 		goto out;
 	}
 	if ((err = store_user_get(ctx->store, ctx->user, &u)) != 0) {
-		fprintf(stderr, "kiosk: user %s has a key but no account in "
+		fprintf(stderr,
+		    "kiosk: user %s has a key but no account in "
 		    "the database; an administrator must re-add them\n",
 		    ctx->user);
 		goto out;
@@ -265,7 +272,9 @@ kctx_require_admin(struct kctx *ctx)
 {
 	if (ctx->role == STORE_ROLE_ADMIN)
 		return 0;
-	fprintf(stderr, "kiosk: only an administrator can do this (%s is a "
-	    "%s)\n", ctx->user, store_role_name(ctx->role));
+	fprintf(stderr,
+	    "kiosk: only an administrator can do this (%s is a "
+	    "%s)\n",
+	    ctx->user, store_role_name(ctx->role));
 	return EPERM;
 }

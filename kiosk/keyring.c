@@ -66,8 +66,8 @@ keyring_new(const char *dir, unsigned max_failures, unsigned delay_base_ms)
 	struct keyring *k = xcalloc(1, sizeof(*k));
 
 	k->dir = xstrdup(dir);
-	k->max_failures = max_failures ? max_failures
-	    : KEYRING_DEFAULT_MAX_FAILURES;
+	k->max_failures =
+	    max_failures ? max_failures : KEYRING_DEFAULT_MAX_FAILURES;
 	k->delay_base_ms = delay_base_ms;
 	return k;
 }
@@ -131,8 +131,8 @@ keyring_calibrate(unsigned target_ms)
 	double iter;
 
 	t0 = mono_us();
-	crypto_pbkdf2_sha512("calibrate", 9, salt, sizeof(salt), probe, out,
-	    sizeof(out));
+	crypto_pbkdf2_sha512(
+	    "calibrate", 9, salt, sizeof(salt), probe, out, sizeof(out));
 	us = mono_us() - t0;
 	if (us == 0)
 		us = 1;
@@ -146,8 +146,7 @@ keyring_calibrate(unsigned target_ms)
 
 /* Wrapping key from the passphrase, bound to the user name via AAD. */
 static int
-keyring_derive(const struct keyring_entry *e, const char *pass,
-    uint8_t kek[32])
+keyring_derive(const struct keyring_entry *e, const char *pass, uint8_t kek[32])
 {
 	return crypto_pbkdf2_sha512(pass, strlen(pass), e->salt,
 	    sizeof(e->salt), e->iterations, kek, 32);
@@ -176,8 +175,8 @@ keyring_put_user(struct keyring *k, const char *name, const char *pass,
 	if (iterations < KEYRING_MIN_ITER)
 		iterations = KEYRING_MIN_ITER;
 	if ((e = keyring_find(k, name)) == NULL) {
-		k->users = xreallocarray(k->users, k->nusers + 1,
-		    sizeof(*k->users));
+		k->users =
+		    xreallocarray(k->users, k->nusers + 1, sizeof(*k->users));
 		e = &k->users[k->nusers++];
 		memset(e, 0, sizeof(*e));
 		e->name = xstrdup(name);
@@ -217,8 +216,8 @@ keyring_note_failure(struct keyring *k, const char *name)
 {
 	if (k->nfailed >= KEYRING_MAX_LOGGED)
 		return; /* the count in the entry still grows */
-	k->failed = xreallocarray(k->failed, k->nfailed + 1,
-	    sizeof(*k->failed));
+	k->failed =
+	    xreallocarray(k->failed, k->nfailed + 1, sizeof(*k->failed));
 	k->failed[k->nfailed].user = xstrdup(name);
 	k->failed[k->nfailed].at_ms = hlc_wall_ms();
 	k->nfailed++;
@@ -243,7 +242,8 @@ keyring_unlock(struct keyring *k, const char *name, const char *pass,
 		return ENOENT;
 	}
 	if (e->locked) {
-		xasprintf(cause, "user \"%s\" is locked after %u wrong "
+		xasprintf(cause,
+		    "user \"%s\" is locked after %u wrong "
 		    "passphrases; an administrator must unlock it "
 		    "(kiosk user unlock %s) or recover it with the region key",
 		    name, e->failures, name);
@@ -259,8 +259,8 @@ keyring_unlock(struct keyring *k, const char *name, const char *pass,
 	if ((err = keyring_derive(e, pass, kek)) != 0)
 		return err;
 	aad = keyring_aad(name);
-	err = crypto_aead_open(kek, aad, strlen(aad), e->wrapped,
-	    sizeof(e->wrapped), key);
+	err = crypto_aead_open(
+	    kek, aad, strlen(aad), e->wrapped, sizeof(e->wrapped), key);
 	free(aad);
 	explicit_bzero(kek, sizeof(kek));
 	if (err == 0) {
@@ -275,19 +275,21 @@ keyring_unlock(struct keyring *k, const char *name, const char *pass,
 	keyring_note_failure(k, name);
 	if (e->failures >= k->max_failures) {
 		e->locked = 1;
-		xasprintf(cause, "wrong passphrase; user \"%s\" is now locked "
+		xasprintf(cause,
+		    "wrong passphrase; user \"%s\" is now locked "
 		    "after %u tries and needs an administrator to unlock it",
 		    name, e->failures);
 		err = EPERM;
 	} else {
-		xasprintf(cause, "wrong passphrase for \"%s\" (%u of %u tries "
-		    "used; each further try waits longer)", name, e->failures,
-		    k->max_failures);
+		xasprintf(cause,
+		    "wrong passphrase for \"%s\" (%u of %u tries "
+		    "used; each further try waits longer)",
+		    name, e->failures, k->max_failures);
 		err = EACCES;
 	}
 	if ((serr = keyring_save(k)) != 0)
-		log_warnx("could not record a failed unlock: %s",
-		    strerror(serr));
+		log_warnx(
+		    "could not record a failed unlock: %s", strerror(serr));
 	return err;
 }
 
@@ -305,13 +307,13 @@ keyring_reset_failures(struct keyring *k, const char *name)
 }
 
 int
-keyring_set_recovery(struct keyring *k, const uint8_t pub[32],
-    const uint8_t key[32])
+keyring_set_recovery(
+    struct keyring *k, const uint8_t pub[32], const uint8_t key[32])
 {
 	int err;
 
-	if ((err = crypto_seal_to(pub, "outpost-recovery-v1", key, 32,
-	    k->sealed)) != 0)
+	if ((err = crypto_seal_to(
+	         pub, "outpost-recovery-v1", key, 32, k->sealed)) != 0)
 		return err;
 	memcpy(k->region_pub, pub, 32);
 	k->has_recovery = 1;
@@ -334,13 +336,13 @@ keyring_region_key(const struct keyring *k, uint8_t pub[32])
 }
 
 int
-keyring_recover(const struct keyring *k, const uint8_t priv[32],
-    uint8_t key[32])
+keyring_recover(
+    const struct keyring *k, const uint8_t priv[32], uint8_t key[32])
 {
 	if (!k->has_recovery)
 		return ENOENT;
-	return crypto_unseal(priv, "outpost-recovery-v1", k->sealed,
-	    sizeof(k->sealed), key);
+	return crypto_unseal(
+	    priv, "outpost-recovery-v1", k->sealed, sizeof(k->sealed), key);
 }
 
 const struct keyring_failure *
@@ -382,8 +384,8 @@ keyring_encode(const struct keyring *k)
 		cborx_map_put(u, 2, cborx_text("pbkdf2-sha512"));
 		cborx_map_put(u, 3, cborx_uint(e->iterations));
 		cborx_map_put(u, 4, cborx_bytes(e->salt, sizeof(e->salt)));
-		cborx_map_put(u, 5, cborx_bytes(e->wrapped,
-		    sizeof(e->wrapped)));
+		cborx_map_put(
+		    u, 5, cborx_bytes(e->wrapped, sizeof(e->wrapped)));
 		cborx_map_put(u, 6, cborx_uint(e->failures));
 		cborx_map_put(u, 7, cborx_uint(e->last_failure_ms));
 		cborx_map_put(u, 8, cborx_bool(e->locked));
@@ -393,8 +395,8 @@ keyring_encode(const struct keyring *k)
 	if (k->has_recovery) {
 		rec = cborx_map(2);
 		cborx_map_put(rec, 1, cborx_bytes(k->region_pub, 32));
-		cborx_map_put(rec, 2, cborx_bytes(k->sealed,
-		    sizeof(k->sealed)));
+		cborx_map_put(
+		    rec, 2, cborx_bytes(k->sealed, sizeof(k->sealed)));
 		cborx_map_put(root, 5, rec);
 	}
 	fails = cborx_array(k->nfailed);
@@ -469,8 +471,8 @@ keyring_decode(struct keyring *k, const cbor_item_t *root)
 	n = cbor_array_size(users);
 	k->users = xcalloc(n ? n : 1, sizeof(*k->users));
 	for (i = 0; i < n; i++) {
-		if (keyring_decode_entry(cbor_array_handle(users)[i],
-		    &k->users[i]) != 0) {
+		if (keyring_decode_entry(
+		        cbor_array_handle(users)[i], &k->users[i]) != 0) {
 			free(k->users[i].name);
 			return EBADMSG;
 		}
@@ -494,8 +496,8 @@ keyring_decode(struct keyring *k, const cbor_item_t *root)
 		cbor_item_t *f = cbor_array_handle(fails)[i];
 		if (cborx_map_text(f, 1, 256, &name) != 0)
 			return EBADMSG;
-		k->failed = xreallocarray(k->failed, k->nfailed + 1,
-		    sizeof(*k->failed));
+		k->failed = xreallocarray(
+		    k->failed, k->nfailed + 1, sizeof(*k->failed));
 		k->failed[k->nfailed].user = name;
 		if (cborx_map_uint(f, 2, &k->failed[k->nfailed].at_ms) != 0)
 			k->failed[k->nfailed].at_ms = 0;
@@ -557,8 +559,8 @@ out:
 }
 
 int
-keyring_write_atomic(const char *dir, const char *name, const void *buf,
-    size_t len)
+keyring_write_atomic(
+    const char *dir, const char *name, const void *buf, size_t len)
 {
 	char *tmp = NULL, *path = NULL;
 	const uint8_t *p = buf;

@@ -36,8 +36,8 @@ struct keyring_failure {
 };
 
 /* Create a new, empty keyring for DIR (not yet saved). */
-struct keyring *keyring_new(const char *dir, unsigned max_failures,
-    unsigned delay_base_ms);
+struct keyring *keyring_new(
+    const char *dir, unsigned max_failures, unsigned delay_base_ms);
 /* Load DIR's keyring: ENOENT when there is none, EBADMSG when corrupt. */
 int keyring_load(const char *dir, struct keyring **out);
 /* Write atomically; EIO/ENOSPC/EROFS on failure (the old file stays). */
@@ -71,24 +71,24 @@ int keyring_reset_failures(struct keyring *, const char *name);
 uint32_t keyring_iterations(const struct keyring *, const char *name);
 
 /* Seal KEY to the region public key PUB as the recovery copy. */
-int keyring_set_recovery(struct keyring *, const uint8_t pub[32],
-    const uint8_t key[32]);
+int keyring_set_recovery(
+    struct keyring *, const uint8_t pub[32], const uint8_t key[32]);
 int keyring_has_recovery(const struct keyring *);
 /* The region public key of the recovery copy; ENOENT when none. */
 int keyring_region_key(const struct keyring *, uint8_t pub[32]);
 /* Open the recovery copy with the region private key; EBADMSG when it is
  * the wrong key, ENOENT when no recovery copy exists. */
-int keyring_recover(const struct keyring *, const uint8_t priv[32],
-    uint8_t key[32]);
+int keyring_recover(
+    const struct keyring *, const uint8_t priv[32], uint8_t key[32]);
 
 /* Failures recorded since the last successful unlock; the keyring keeps
  * ownership until keyring_clear_failures(). */
-const struct keyring_failure *keyring_failures(const struct keyring *,
-    size_t *n);
+const struct keyring_failure *keyring_failures(
+    const struct keyring *, size_t *n);
 void keyring_clear_failures(struct keyring *);
 
 /* Write BUF to DIR/NAME atomically with mode 0600 (also used for exports). */
-int keyring_write_atomic(const char *dir, const char *name, const void *buf,
-    size_t len);
+int keyring_write_atomic(
+    const char *dir, const char *name, const void *buf, size_t len);
 
 #endif

@@ -25,7 +25,8 @@ usage(void)
 {
 	const struct kiosk_cmd *const *c;
 
-	fprintf(stderr, "usage: kiosk [--data DIR] [--user NAME] "
+	fprintf(stderr,
+	    "usage: kiosk [--data DIR] [--user NAME] "
 	    "[--passphrase-fd N] [-v] COMMAND [ARGS]\n\ncommands:\n");
 	for (c = kiosk_cmds; *c != NULL; c++)
 		fprintf(stderr, "%s", (*c)->usage);
@@ -52,7 +53,8 @@ parse_globals(struct kctx *ctx, int *argc, char **argv)
 	for (i = 0; i < *argc; i++) {
 		const char *a = argv[i];
 		if ((strcmp(a, "--data") == 0 || strcmp(a, "--user") == 0 ||
-		    strcmp(a, "--passphrase-fd") == 0) && i + 1 >= *argc) {
+		        strcmp(a, "--passphrase-fd") == 0) &&
+		    i + 1 >= *argc) {
 			fprintf(stderr, "kiosk: %s needs a value\n", a);
 			return 2;
 		}
@@ -64,7 +66,8 @@ parse_globals(struct kctx *ctx, int *argc, char **argv)
 			ctx->user = xstrdup(argv[++i]);
 		} else if (strcmp(a, "--passphrase-fd") == 0) {
 			if (str_to_ll(argv[++i], 0, 1023, &fd) != 0) {
-				fprintf(stderr, "kiosk: --passphrase-fd takes "
+				fprintf(stderr,
+				    "kiosk: --passphrase-fd takes "
 				    "a descriptor number\n");
 				return 2;
 			}
@@ -97,8 +100,10 @@ main(int argc, char **argv)
 	if ((rc = parse_globals(&ctx, &argc, argv)) != 0)
 		goto out;
 	if (ctx.data_dir == NULL)
-		ctx.data_dir = xstrdup((env = getenv("OUTPOST_DATA")) != NULL &&
-		    *env != '\0' ? env : "outpost-data");
+		ctx.data_dir = xstrdup(
+		    (env = getenv("OUTPOST_DATA")) != NULL && *env != '\0'
+		        ? env
+		        : "outpost-data");
 	if (ctx.user == NULL)
 		ctx.user = xstrdup("admin");
 	if (argc == 0) {
@@ -126,8 +131,8 @@ main(int argc, char **argv)
 	log_init(NULL, ctx.verbose ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO);
 	if (stat(ctx.data_dir, &sb) == 0 && S_ISDIR(sb.st_mode)) {
 		logpath = kctx_path(&ctx, "kiosk.log");
-		if (log_init(logpath, ctx.verbose ? LOG_LEVEL_DEBUG
-		    : LOG_LEVEL_INFO) != 0)
+		if (log_init(logpath,
+		        ctx.verbose ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO) != 0)
 			log_init("/dev/null", LOG_LEVEL_FATAL);
 	} else
 		log_init("/dev/null", LOG_LEVEL_FATAL);

@@ -36,8 +36,10 @@ region_read_key(const char *path, uint8_t key[32])
 	buf[n] = '\0';
 	str_trim(buf);
 	if (hex_decode(buf, key, 32, &len) != 0 || len != 32) {
-		fprintf(stderr, "kiosk: %s is not a key file (64 hex digits "
-		    "expected)\n", path);
+		fprintf(stderr,
+		    "kiosk: %s is not a key file (64 hex digits "
+		    "expected)\n",
+		    path);
 		err = EINVAL;
 	}
 	explicit_bzero(buf, sizeof(buf));
@@ -50,8 +52,8 @@ region_write_key(const char *path, const uint8_t key[32])
 	char *hex = hex_encode(key, 32);
 	int fd, err = 0;
 
-	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-	    0600)) == -1) {
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) ==
+	    -1) {
 		err = errno;
 		fprintf(stderr, "kiosk: cannot create %s: %s\n", path,
 		    strerror(err));

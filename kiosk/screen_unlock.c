@@ -98,10 +98,10 @@ unlock_key(struct ui *ui, enum ui_action a, int ch)
 }
 
 const struct screen screen_unlock = {
-    "unlock",
-    "Unlock",
-    unlock_enter,
-    unlock_draw,
-    unlock_key,
-    unlock_leave,
+	"unlock",
+	"Unlock",
+	unlock_enter,
+	unlock_draw,
+	unlock_key,
+	unlock_leave,
 };

@@ -34,15 +34,17 @@ const char *store_test_vfs;
 int
 store_err(struct store *s, int rc, const char *what)
 {
-	int ext = s != NULL && s->db != NULL ? sqlite3_extended_errcode(s->db)
-	    : rc;
+	int ext =
+	    s != NULL && s->db != NULL ? sqlite3_extended_errcode(s->db) : rc;
 
 	/* Constraint failures are how idempotent writes say "already
 	 * there": not worth a warning. */
-	log_at((rc & 0xff) == SQLITE_CONSTRAINT ? LOG_LEVEL_DEBUG
-	    : LOG_LEVEL_WARN, 0, "%s: %s (sqlite %d/%d)", what,
+	log_at(
+	    (rc & 0xff) == SQLITE_CONSTRAINT ? LOG_LEVEL_DEBUG : LOG_LEVEL_WARN,
+	    0, "%s: %s (sqlite %d/%d)", what,
 	    s != NULL && s->db != NULL ? sqlite3_errmsg(s->db)
-	    : sqlite3_errstr(rc), rc, ext);
+	                               : sqlite3_errstr(rc),
+	    rc, ext);
 	switch (rc & 0xff) {
 	case SQLITE_OK:
 	case SQLITE_DONE:
@@ -63,7 +65,9 @@ store_err(struct store *s, int rc, const char *what)
 		return EBADMSG;
 	case SQLITE_CONSTRAINT:
 		return (ext == SQLITE_CONSTRAINT_UNIQUE ||
-		    ext == SQLITE_CONSTRAINT_PRIMARYKEY) ? EEXIST : EINVAL;
+		           ext == SQLITE_CONSTRAINT_PRIMARYKEY)
+		    ? EEXIST
+		    : EINVAL;
 	case SQLITE_NOMEM:
 		return ENOMEM;
 	case SQLITE_CANTOPEN:
@@ -148,8 +152,10 @@ store_hlc_reload(struct store *s)
 	uint64_t v;
 	int rc;
 
-	if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key = "
-	    "'hlc'", -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(s->db,
+	        "SELECT value FROM meta WHERE key = "
+	        "'hlc'",
+	        -1, &st, NULL) != SQLITE_OK)
 		return 0; /* no meta table yet: the first migration */
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
@@ -158,7 +164,8 @@ store_hlc_reload(struct store *s)
 			s->hlc.last = v;
 	}
 	sqlite3_finalize(st);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0
+	return rc == SQLITE_ROW || rc == SQLITE_DONE
+	    ? 0
 	    : store_err(s, rc, "load hlc");
 }
 
@@ -193,8 +200,10 @@ store_hlc_persist(struct store *s)
 	sqlite3_stmt *st;
 	int err;
 
-	if ((err = store_prepare(s, "INSERT OR REPLACE INTO meta(key, value) "
-	    "VALUES('hlc', ?)", &st)) != 0)
+	if ((err = store_prepare(s,
+	         "INSERT OR REPLACE INTO meta(key, value) "
+	         "VALUES('hlc', ?)",
+	         &st)) != 0)
 		return err;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)s->hlc.last);
 	err = store_step_done(s, st, "save hlc");
@@ -236,8 +245,8 @@ store_meta_get_text(struct store *s, const char *key, char *out, size_t len)
 	const unsigned char *t;
 	int err, rc;
 
-	if ((err = store_prepare(s, "SELECT value FROM meta WHERE key = ?",
-	    &st)) != 0)
+	if ((err = store_prepare(
+	         s, "SELECT value FROM meta WHERE key = ?", &st)) != 0)
 		return err;
 	store_bind_text(st, 1, key);
 	rc = sqlite3_step(st);
@@ -258,8 +267,8 @@ store_load_hlc(struct store *s)
 	uint64_t last = 0;
 	int err;
 
-	if ((err = store_prepare(s, "SELECT value FROM meta WHERE key = 'hlc'",
-	    &st)) != 0)
+	if ((err = store_prepare(
+	         s, "SELECT value FROM meta WHERE key = 'hlc'", &st)) != 0)
 		return err;
 	if (sqlite3_step(st) == SQLITE_ROW)
 		last = (uint64_t)sqlite3_column_int64(st, 0);
@@ -276,15 +285,17 @@ store_init_node(struct store *s)
 	uint64_t hlc;
 	int err;
 
-	if (store_meta_get_text(s, "node_id", s->node_id,
-	    sizeof(s->node_id)) == 0)
+	if (store_meta_get_text(s, "node_id", s->node_id, sizeof(s->node_id)) ==
+	    0)
 		return 0;
 	store_new_id(s->node_id);
 	if ((err = store_tx_begin(s)) != 0)
 		return err;
 	hlc = store_hlc_now(s);
-	err = store_prepare(s, "INSERT INTO meta(key, value) "
-	    "VALUES('node_id', ?)", &st);
+	err = store_prepare(s,
+	    "INSERT INTO meta(key, value) "
+	    "VALUES('node_id', ?)",
+	    &st);
 	if (err == 0) {
 		store_bind_text(st, 1, s->node_id);
 		err = store_step_done(s, st, "node id");
@@ -292,8 +303,10 @@ store_init_node(struct store *s)
 		st = NULL;
 	}
 	if (err == 0)
-		err = store_prepare(s, "INSERT INTO nodes(id, hlc, role, "
-		    "is_self, created_ms) VALUES(?, ?, 'clinic', 1, ?)", &st);
+		err = store_prepare(s,
+		    "INSERT INTO nodes(id, hlc, role, "
+		    "is_self, created_ms) VALUES(?, ?, 'clinic', 1, ?)",
+		    &st);
 	if (err == 0) {
 		store_bind_text(st, 1, s->node_id);
 		sqlite3_bind_int64(st, 2, (sqlite3_int64)hlc);
@@ -302,8 +315,8 @@ store_init_node(struct store *s)
 		sqlite3_finalize(st);
 	}
 	if (err == 0)
-		err = store_audit_append(s, "create", "node", s->node_id,
-		    "store created");
+		err = store_audit_append(
+		    s, "create", "node", s->node_id, "store created");
 	return store_tx_end(s, err);
 }
 
@@ -343,8 +356,9 @@ store_open_at(const char *dir, const uint8_t key[32], int create,
 		err = errno;
 		goto out;
 	}
-	rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE |
-	    (create ? SQLITE_OPEN_CREATE : 0), store_test_vfs);
+	rc = sqlite3_open_v2(path, &s->db,
+	    SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0),
+	    store_test_vfs);
 	if (rc != SQLITE_OK) {
 		err = store_err(s, rc, "open");
 		goto out;
@@ -354,22 +368,24 @@ store_open_at(const char *dir, const uint8_t key[32], int create,
 	if ((err = store_key_db(s)) != 0)
 		goto out;
 	/* The first read tells whether the key is right. */
-	rc = sqlite3_prepare_v2(s->db, "SELECT count(*) FROM sqlite_master",
-	    -1, &st, NULL);
+	rc = sqlite3_prepare_v2(
+	    s->db, "SELECT count(*) FROM sqlite_master", -1, &st, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_ROW) {
-		err = (rc & 0xff) == SQLITE_NOTADB ? EACCES
+		err = (rc & 0xff) == SQLITE_NOTADB
+		    ? EACCES
 		    : store_err(s, rc, "first read");
 		goto out;
 	}
 	/* No clear text outside the encrypted file: temp tables and sorts
 	 * stay in memory; WAL frames are encrypted like pages. */
-	if ((err = store_exec(s, "PRAGMA temp_store = MEMORY;"
-	    "PRAGMA journal_mode = WAL;"
-	    "PRAGMA synchronous = FULL;"
-	    "PRAGMA foreign_keys = ON;")) != 0)
+	if ((err = store_exec(s,
+	         "PRAGMA temp_store = MEMORY;"
+	         "PRAGMA journal_mode = WAL;"
+	         "PRAGMA synchronous = FULL;"
+	         "PRAGMA foreign_keys = ON;")) != 0)
 		goto out;
 	/* Load the clock before migrating, so a migration's commit never
 	 * writes back an older one. */
@@ -392,8 +408,8 @@ out:
 }
 
 int
-store_open(const char *dir, const uint8_t key[32], int create,
-    struct store **out)
+store_open(
+    const char *dir, const uint8_t key[32], int create, struct store **out)
 {
 	return store_open_at(dir, key, create, 0, out);
 }
@@ -448,8 +464,8 @@ store_schema_version(struct store *s)
 	sqlite3_stmt *st;
 	int v = 0;
 
-	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st,
-	    NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) !=
+	    SQLITE_OK)
 		return -1;
 	if (sqlite3_step(st) == SQLITE_ROW)
 		v = sqlite3_column_int(st, 0);
@@ -518,8 +534,8 @@ store_body_text(cbor_item_t *body, uint64_t key, const char *v)
 }
 
 int
-store_outbox_append(struct store *s, int entity, const char *id,
-    uint64_t hlc, cbor_item_t *body)
+store_outbox_append(struct store *s, int entity, const char *id, uint64_t hlc,
+    cbor_item_t *body)
 {
 	sqlite3_stmt *st = NULL;
 	uint8_t *buf = NULL;
@@ -530,8 +546,10 @@ store_outbox_append(struct store *s, int entity, const char *id,
 	cbor_decref(&body);
 	if (err != 0)
 		return err;
-	if ((err = store_prepare(s, "INSERT INTO outbox(entity, entity_id, "
-	    "hlc, body, created_ms) VALUES(?, ?, ?, ?, ?)", &st)) != 0)
+	if ((err = store_prepare(s,
+	         "INSERT INTO outbox(entity, entity_id, "
+	         "hlc, body, created_ms) VALUES(?, ?, ?, ?, ?)",
+	         &st)) != 0)
 		goto out;
 	sqlite3_bind_int(st, 1, entity);
 	store_bind_text(st, 2, id);
@@ -556,8 +574,10 @@ store_outbox_read(struct store *s, uint64_t after, size_t max,
 
 	*out = NULL;
 	*n = 0;
-	if ((err = store_prepare(s, "SELECT seq, entity, entity_id, hlc, body "
-	    "FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?", &st)) != 0)
+	if ((err = store_prepare(s,
+	         "SELECT seq, entity, entity_id, hlc, body "
+	         "FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?",
+	         &st)) != 0)
 		return err;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)after);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
@@ -617,22 +637,22 @@ store_single_int(struct store *s, const char *sql, uint64_t *v)
 int
 store_outbox_last(struct store *s, uint64_t *seq)
 {
-	return store_single_int(s, "SELECT ifnull(max(seq), 0) FROM outbox",
-	    seq);
+	return store_single_int(
+	    s, "SELECT ifnull(max(seq), 0) FROM outbox", seq);
 }
 
 int
 store_patient_count(struct store *s, uint64_t *n)
 {
-	return store_single_int(s,
-	    "SELECT count(*) FROM patients WHERE deleted = 0", n);
+	return store_single_int(
+	    s, "SELECT count(*) FROM patients WHERE deleted = 0", n);
 }
 
 int
 store_encounter_count(struct store *s, uint64_t *n)
 {
-	return store_single_int(s,
-	    "SELECT count(*) FROM encounters WHERE deleted = 0", n);
+	return store_single_int(
+	    s, "SELECT count(*) FROM encounters WHERE deleted = 0", n);
 }
 
 int
@@ -643,8 +663,10 @@ store_state_get(struct store *s, const char *key, uint8_t **val, size_t *len)
 
 	*val = NULL;
 	*len = 0;
-	if ((err = store_prepare(s, "SELECT value FROM sync_state "
-	    "WHERE key = ?", &st)) != 0)
+	if ((err = store_prepare(s,
+	         "SELECT value FROM sync_state "
+	         "WHERE key = ?",
+	         &st)) != 0)
 		return err;
 	store_bind_text(st, 1, key);
 	rc = sqlite3_step(st);
@@ -660,14 +682,15 @@ store_state_get(struct store *s, const char *key, uint8_t **val, size_t *len)
 }
 
 int
-store_state_put(struct store *s, const char *key, const void *val,
-    size_t len)
+store_state_put(struct store *s, const char *key, const void *val, size_t len)
 {
 	sqlite3_stmt *st;
 	int err;
 
-	if ((err = store_prepare(s, "INSERT OR REPLACE INTO sync_state"
-	    "(key, value) VALUES(?, ?)", &st)) != 0)
+	if ((err = store_prepare(s,
+	         "INSERT OR REPLACE INTO sync_state"
+	         "(key, value) VALUES(?, ?)",
+	         &st)) != 0)
 		return err;
 	store_bind_text(st, 1, key);
 	sqlite3_bind_blob(st, 2, val, (int)len, SQLITE_TRANSIENT);
@@ -680,10 +703,9 @@ store_state_put(struct store *s, const char *key, const void *val,
 
 /* The hash of an entry covers every column but the hash itself. */
 static int
-store_audit_hash(uint64_t seq, uint64_t at_ms, uint64_t hlc,
-    const char *actor, const char *action, const char *entity,
-    const char *entity_id, const char *detail, const uint8_t prev[32],
-    uint8_t out[32])
+store_audit_hash(uint64_t seq, uint64_t at_ms, uint64_t hlc, const char *actor,
+    const char *action, const char *entity, const char *entity_id,
+    const char *detail, const uint8_t prev[32], uint8_t out[32])
 {
 	cbor_item_t *m = cborx_map(9);
 	uint8_t *buf = NULL;
@@ -716,8 +738,10 @@ store_audit_append(struct store *s, const char *action, const char *entity,
 	uint64_t seq = 1, at = hlc_wall_ms(), hlc = store_hlc_now(s);
 	int rc, err;
 
-	if ((err = store_prepare(s, "SELECT seq, hash FROM audit "
-	    "ORDER BY seq DESC LIMIT 1", &st)) != 0)
+	if ((err = store_prepare(s,
+	         "SELECT seq, hash FROM audit "
+	         "ORDER BY seq DESC LIMIT 1",
+	         &st)) != 0)
 		return err;
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
@@ -731,11 +755,13 @@ store_audit_append(struct store *s, const char *action, const char *entity,
 	if (err != 0)
 		return err;
 	if ((err = store_audit_hash(seq, at, hlc, s->actor, action, entity,
-	    entity_id, detail, prev, hash)) != 0)
+	         entity_id, detail, prev, hash)) != 0)
 		return err;
-	if ((err = store_prepare(s, "INSERT INTO audit(seq, at_ms, hlc, actor, "
-	    "action, entity, entity_id, detail, prev_hash, hash) "
-	    "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", &st)) != 0)
+	if ((err = store_prepare(s,
+	         "INSERT INTO audit(seq, at_ms, hlc, actor, "
+	         "action, entity, entity_id, detail, prev_hash, hash) "
+	         "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	         &st)) != 0)
 		return err;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)at);
@@ -759,8 +785,7 @@ store_audit(struct store *s, const char *action, const char *entity,
 	int err;
 
 	if (s->in_tx)
-		return store_audit_append(s, action, entity, entity_id,
-		    detail);
+		return store_audit_append(s, action, entity, entity_id, detail);
 	if ((err = store_tx_begin(s)) != 0)
 		return err;
 	err = store_audit_append(s, action, entity, entity_id, detail);
@@ -770,8 +795,8 @@ store_audit(struct store *s, const char *action, const char *entity,
 /* --- checks --- */
 
 static int
-store_check_pragma(struct store *s, const char *pragma, struct buf *rep,
-    int *rows)
+store_check_pragma(
+    struct store *s, const char *pragma, struct buf *rep, int *rows)
 {
 	sqlite3_stmt *st;
 	const unsigned char *t;
@@ -785,8 +810,8 @@ store_check_pragma(struct store *s, const char *pragma, struct buf *rep,
 		t = sqlite3_column_text(st, 0);
 		if (t != NULL && strcmp((const char *)t, "ok") != 0) {
 			if (!bad)
-				buf_printf(rep, "%s: %s\n", pragma,
-				    (const char *)t);
+				buf_printf(
+				    rep, "%s: %s\n", pragma, (const char *)t);
 			bad = 1;
 		}
 	}
@@ -805,24 +830,30 @@ store_check_audit(struct store *s, struct buf *rep, uint64_t *count)
 	int rc, err;
 
 	*count = 0;
-	if ((err = store_prepare(s, "SELECT seq, at_ms, hlc, actor, action, "
-	    "entity, entity_id, detail, prev_hash, hash FROM audit "
-	    "ORDER BY seq", &st)) != 0)
+	if ((err = store_prepare(s,
+	         "SELECT seq, at_ms, hlc, actor, action, "
+	         "entity, entity_id, detail, prev_hash, hash FROM audit "
+	         "ORDER BY seq",
+	         &st)) != 0)
 		return err;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		seq = (uint64_t)sqlite3_column_int64(st, 0);
 		if (seq != expect) {
-			buf_printf(rep, "audit: entry %llu is missing "
-			    "(found %llu next)\n", (unsigned long long)expect,
+			buf_printf(rep,
+			    "audit: entry %llu is missing "
+			    "(found %llu next)\n",
+			    (unsigned long long)expect,
 			    (unsigned long long)seq);
 			err = EBADMSG;
 			break;
 		}
 		if (sqlite3_column_bytes(st, 8) != 32 ||
 		    memcmp(sqlite3_column_blob(st, 8), prev, 32) != 0) {
-			buf_printf(rep, "audit: entry %llu does not carry the "
+			buf_printf(rep,
+			    "audit: entry %llu does not carry the "
 			    "hash of entry %llu (chain broken at entry "
-			    "%llu)\n", (unsigned long long)seq,
+			    "%llu)\n",
+			    (unsigned long long)seq,
 			    (unsigned long long)(seq - 1),
 			    (unsigned long long)seq);
 			err = EBADMSG;
@@ -837,7 +868,8 @@ store_check_audit(struct store *s, struct buf *rep, uint64_t *count)
 		    (const char *)sqlite3_column_text(st, 7), prev, h);
 		if (sqlite3_column_bytes(st, 9) != 32 ||
 		    memcmp(sqlite3_column_blob(st, 9), h, 32) != 0) {
-			buf_printf(rep, "audit: entry %llu was altered (its "
+			buf_printf(rep,
+			    "audit: entry %llu was altered (its "
 			    "content does not match its hash)\n",
 			    (unsigned long long)seq);
 			err = EBADMSG;
@@ -862,8 +894,8 @@ store_check_outbox(struct store *s, struct buf *rep, uint64_t *count)
 	int rc, err;
 
 	*count = 0;
-	if ((err = store_prepare(s, "SELECT seq, body FROM outbox ORDER BY seq",
-	    &st)) != 0)
+	if ((err = store_prepare(
+	         s, "SELECT seq, body FROM outbox ORDER BY seq", &st)) != 0)
 		return err;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		seq = (uint64_t)sqlite3_column_int64(st, 0);
@@ -874,9 +906,12 @@ store_check_outbox(struct store *s, struct buf *rep, uint64_t *count)
 			break;
 		}
 		if (cborx_decode(sqlite3_column_blob(st, 1),
-		    (size_t)sqlite3_column_bytes(st, 1), 1 << 24, &it) != 0) {
-			buf_printf(rep, "outbox: change %llu is not valid "
-			    "CBOR\n", (unsigned long long)seq);
+		        (size_t)sqlite3_column_bytes(st, 1), 1 << 24,
+		        &it) != 0) {
+			buf_printf(rep,
+			    "outbox: change %llu is not valid "
+			    "CBOR\n",
+			    (unsigned long long)seq);
 			err = EBADMSG;
 			break;
 		}
@@ -918,12 +953,13 @@ store_check(struct store *s, char **report)
 	err = store_check_pragma(s, "PRAGMA integrity_check", &rep, &rows);
 	if (err == 0)
 		buf_printf(&rep, "integrity_check: ok\n");
-	e = store_check_pragma(s, "PRAGMA cipher_integrity_check", &rep,
-	    &rows);
+	e = store_check_pragma(s, "PRAGMA cipher_integrity_check", &rep, &rows);
 	if (e == 0 && rows == 0)
-		buf_printf(&rep, "cipher_integrity_check: not available in "
+		buf_printf(&rep,
+		    "cipher_integrity_check: not available in "
 		    "SQLCipher %s; every page's HMAC was still verified as "
-		    "integrity_check read it\n", store_cipher_version(s));
+		    "integrity_check read it\n",
+		    store_cipher_version(s));
 	else if (e == 0)
 		buf_printf(&rep, "cipher_integrity_check: ok\n");
 	if (err == 0)
@@ -952,8 +988,8 @@ store_backup(struct store *s, const char *path)
 	int rc, err;
 
 	unlink(path);
-	rc = sqlite3_open_v2(path, &dst.db, SQLITE_OPEN_READWRITE |
-	    SQLITE_OPEN_CREATE, NULL);
+	rc = sqlite3_open_v2(
+	    path, &dst.db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
 	if (rc != SQLITE_OK) {
 		err = store_err(&dst, rc, "backup open");
 		goto out;

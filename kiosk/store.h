@@ -40,8 +40,8 @@ int store_role_from_name(const char *); /* 0 when unknown */
  * raw KEY and bring the schema to the newest version.  EACCES: the key
  * does not open this database.
  */
-int store_open(const char *dir, const uint8_t key[32], int create,
-    struct store **out);
+int store_open(
+    const char *dir, const uint8_t key[32], int create, struct store **out);
 void store_close(struct store *);
 /* The data key the store was opened with (lent; for blob keys). */
 const uint8_t *store_key(const struct store *);
@@ -89,8 +89,8 @@ int store_patient_add(struct store *, struct store_patient *p,
     const char *import_key, char **cause);
 int store_patient_get(struct store *, const char *id, struct store_patient *);
 /* Change the mutable fields of an existing patient (non-NULL ones). */
-int store_patient_update(struct store *, const struct store_patient *p,
-    char **cause);
+int store_patient_update(
+    struct store *, const struct store_patient *p, char **cause);
 /*
  * Find patients matching TEXT: by id (or its start), phone, national id,
  * village, birth year, or name with typo tolerance.  Results best first,
@@ -134,17 +134,16 @@ int store_encounter_close(struct store *, const char *encounter_id);
  */
 int store_encounter_save(struct store *, struct store_encounter *e,
     struct store_obs *obs, size_t nobs);
-int store_encounter_get(struct store *, const char *id,
-    struct store_encounter *);
+int store_encounter_get(
+    struct store *, const char *id, struct store_encounter *);
 void store_encounter_clear(struct store_encounter *);
 /* Record one observation in an encounter (one transaction). */
-int store_obs_add(struct store *, const char *encounter_id,
-    struct store_obs *);
+int store_obs_add(struct store *, const char *encounter_id, struct store_obs *);
 /* Record N observations that belong together (a blood-pressure panel, one
  * device reading) in one transaction: all or none.  EINVAL when the
  * encounter is closed. */
-int store_obs_add_many(struct store *, const char *encounter_id,
-    struct store_obs *, size_t n);
+int store_obs_add_many(
+    struct store *, const char *encounter_id, struct store_obs *, size_t n);
 /* Observations of an encounter, in order; caller frees with
  * store_obs_free_array (strings inside are owned by the array). */
 int store_obs_list(struct store *, const char *encounter_id,
@@ -160,8 +159,8 @@ int store_encounter_count(struct store *, uint64_t *n);
 int store_form_draft_put(struct store *, const char *instance_id,
     const char *form_id, const char *patient_id, const char *xml);
 /* The draft, if any: *XML is the caller's (NULL and ENOENT when none). */
-int store_form_draft_get(struct store *, const char *instance_id,
-    char **form_id, char **xml);
+int store_form_draft_get(
+    struct store *, const char *instance_id, char **form_id, char **xml);
 /* Latest draft for FORM_ID (and PATIENT_ID when not NULL). */
 int store_form_draft_latest(struct store *, const char *form_id,
     const char *patient_id, char **instance_id, char **xml);
@@ -174,8 +173,8 @@ int store_form_submit(struct store *, const char *instance_id,
 /* --- alerts (red flags) --- */
 /* Record a red flag; ID_OUT receives its id. */
 int store_alert_raise(struct store *, const char *patient_id,
-    const char *encounter_id, const char *kind, int score,
-    const char *detail, char id_out[UUID_STRLEN + 1]);
+    const char *encounter_id, const char *kind, int score, const char *detail,
+    char id_out[UUID_STRLEN + 1]);
 int store_alert_ack(struct store *, const char *alert_id);
 
 /* --- attachments: encrypted blob store --- */
@@ -190,8 +189,8 @@ int store_attach_put(struct store *, const char *owner_entity,
     char id_out[UUID_STRLEN + 1]);
 /* Read and decrypt an attachment; *DATA is the caller's.  EBADMSG when the
  * blob was altered. */
-int store_attach_get(struct store *, const char *id, uint8_t **data,
-    size_t *len);
+int store_attach_get(
+    struct store *, const char *id, uint8_t **data, size_t *len);
 
 /* --- outbox --- */
 struct store_change {
@@ -209,10 +208,10 @@ void store_outbox_free(struct store_change *, size_t n);
 /* Highest seq in the outbox (0 when empty). */
 int store_outbox_last(struct store *, uint64_t *seq);
 /* Key/value state for the sync client (cursors, server key...). */
-int store_state_get(struct store *, const char *key, uint8_t **val,
-    size_t *len);
-int store_state_put(struct store *, const char *key, const void *val,
-    size_t len);
+int store_state_get(
+    struct store *, const char *key, uint8_t **val, size_t *len);
+int store_state_put(
+    struct store *, const char *key, const void *val, size_t len);
 
 /* --- audit --- */
 /*

@@ -69,16 +69,18 @@ store_attach_put(struct store *s, const char *owner_entity,
 	ct = xmalloc(len + CRYPTO_AEAD_OVERHEAD);
 	if ((err = crypto_aead_seal(key, hash, 32, data, len, ct)) != 0)
 		goto out;
-	if ((err = keyring_write_atomic(dir, name, ct,
-	    len + CRYPTO_AEAD_OVERHEAD)) != 0)
+	if ((err = keyring_write_atomic(
+	         dir, name, ct, len + CRYPTO_AEAD_OVERHEAD)) != 0)
 		goto out;
 	store_new_id(id);
 	if ((err = store_tx_begin(s)) != 0)
 		goto out;
 	hlc = store_hlc_now(s);
-	err = store_prepare(s, "INSERT INTO attachments(id, hlc, owner_entity, "
+	err = store_prepare(s,
+	    "INSERT INTO attachments(id, hlc, owner_entity, "
 	    "owner_id, sha256, size, mime, blob_name, created_by, created_ms) "
-	    "VALUES(?,?,?,?,?,?,?,?,?,?)", &st);
+	    "VALUES(?,?,?,?,?,?,?,?,?,?)",
+	    &st);
 	if (err == 0) {
 		store_bind_text(st, 1, id);
 		sqlite3_bind_int64(st, 2, (sqlite3_int64)hlc);
@@ -116,8 +118,7 @@ out:
 }
 
 int
-store_attach_get(struct store *s, const char *id, uint8_t **data,
-    size_t *len)
+store_attach_get(struct store *s, const char *id, uint8_t **data, size_t *len)
 {
 	uint8_t hash[32], key[32], *ct = NULL, *pt = NULL;
 	char *path = NULL, *name = NULL;
@@ -129,8 +130,10 @@ store_attach_get(struct store *s, const char *id, uint8_t **data,
 
 	*data = NULL;
 	*len = 0;
-	if ((err = store_prepare(s, "SELECT sha256, size, blob_name FROM "
-	    "attachments WHERE id = ? AND deleted = 0", &st)) != 0)
+	if ((err = store_prepare(s,
+	         "SELECT sha256, size, blob_name FROM "
+	         "attachments WHERE id = ? AND deleted = 0",
+	         &st)) != 0)
 		return err;
 	store_bind_text(st, 1, id);
 	rc = sqlite3_step(st);
@@ -140,7 +143,7 @@ store_attach_get(struct store *s, const char *id, uint8_t **data,
 		name = store_col_text(st, 2);
 	} else
 		err = rc == SQLITE_DONE ? ENOENT
-		    : store_err(s, rc, "attachment get");
+		                        : store_err(s, rc, "attachment get");
 	sqlite3_finalize(st);
 	if (err != 0)
 		return err;

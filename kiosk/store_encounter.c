@@ -29,9 +29,11 @@ encounter_insert(struct store *s, struct store_encounter *e)
 	e->hlc = store_hlc_now(s);
 	if (e->started_ms == 0)
 		e->started_ms = HLC_MS(e->hlc);
-	if ((err = store_prepare(s, "INSERT INTO encounters(id, hlc, "
-	    "patient_id, reason, status, started_ms, ended_ms, created_by) "
-	    "VALUES(?,?,?,?,?,?,?,?)", &st)) != 0)
+	if ((err = store_prepare(s,
+	         "INSERT INTO encounters(id, hlc, "
+	         "patient_id, reason, status, started_ms, ended_ms, created_by) "
+	         "VALUES(?,?,?,?,?,?,?,?)",
+	         &st)) != 0)
 		return err;
 	store_bind_text(st, 1, e->id);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)e->hlc);
@@ -55,7 +57,8 @@ encounter_insert(struct store *s, struct store_encounter *e)
 		cborx_map_put(b, REC_ENC_ENDED, cborx_uint(e->ended_ms));
 	store_body_text(b, REC_ENC_REASON, e->reason);
 	store_body_text(b, REC_ENC_STATUS, e->status ? e->status : "open");
-	if ((err = store_outbox_append(s, REC_ENCOUNTER, e->id, e->hlc, b)) != 0)
+	if ((err = store_outbox_append(s, REC_ENCOUNTER, e->id, e->hlc, b)) !=
+	    0)
 		return err;
 	return store_audit_append(s, "create", "encounter", e->id, NULL);
 }
@@ -80,10 +83,12 @@ obs_insert(struct store *s, const char *encounter_id, const char *patient_id,
 	if (!obs_valid(o))
 		return EINVAL;
 	store_new_id(o->id);
-	if ((err = store_prepare(s, "INSERT INTO observations(id, hlc, "
-	    "encounter_id, patient_id, loinc, value, value_text, unit, panel, "
-	    "device_id, provenance, taken_ms, recorded_ms, created_by) "
-	    "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)", &st)) != 0)
+	if ((err = store_prepare(s,
+	         "INSERT INTO observations(id, hlc, "
+	         "encounter_id, patient_id, loinc, value, value_text, unit, panel, "
+	         "device_id, provenance, taken_ms, recorded_ms, created_by) "
+	         "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+	         &st)) != 0)
 		return err;
 	store_bind_text(st, 1, o->id);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)hlc);
@@ -96,8 +101,8 @@ obs_insert(struct store *s, const char *encounter_id, const char *patient_id,
 	store_bind_text(st, 9, o->panel);
 	store_bind_text(st, 10, o->device_id);
 	if (o->provenance != NULL)
-		sqlite3_bind_blob(st, 11, o->provenance,
-		    (int)o->provenance_len, SQLITE_TRANSIENT);
+		sqlite3_bind_blob(st, 11, o->provenance, (int)o->provenance_len,
+		    SQLITE_TRANSIENT);
 	if (o->taken_ms != 0)
 		sqlite3_bind_int64(st, 12, (sqlite3_int64)o->taken_ms);
 	sqlite3_bind_int64(st, 13, (sqlite3_int64)now);
@@ -116,8 +121,7 @@ obs_insert(struct store *s, const char *encounter_id, const char *patient_id,
 	store_body_text(b, REC_OBS_PANEL, o->panel);
 	store_body_text(b, REC_OBS_DEVICE, o->device_id);
 	if (o->provenance != NULL &&
-	    cborx_decode(o->provenance, o->provenance_len, 1 << 16,
-	    &prov) == 0)
+	    cborx_decode(o->provenance, o->provenance_len, 1 << 16, &prov) == 0)
 		cborx_map_put(b, REC_OBS_PROVENANCE, prov);
 	if (o->taken_ms != 0)
 		cborx_map_put(b, REC_OBS_TAKEN, cborx_uint(o->taken_ms));
@@ -167,8 +171,10 @@ encounter_patient(struct store *s, const char *encounter_id,
 	sqlite3_stmt *st;
 	int rc, err;
 
-	if ((err = store_prepare(s, "SELECT patient_id, status FROM encounters "
-	    "WHERE id = ? AND deleted = 0", &st)) != 0)
+	if ((err = store_prepare(s,
+	         "SELECT patient_id, status FROM encounters "
+	         "WHERE id = ? AND deleted = 0",
+	         &st)) != 0)
 		return err;
 	store_bind_text(st, 1, encounter_id);
 	rc = sqlite3_step(st);
@@ -176,17 +182,17 @@ encounter_patient(struct store *s, const char *encounter_id,
 		snprintf(out, UUID_STRLEN + 1, "%s",
 		    (const char *)sqlite3_column_text(st, 0));
 		*open = strcmp((const char *)sqlite3_column_text(st, 1),
-		    "open") == 0;
+		            "open") == 0;
 	} else
 		err = rc == SQLITE_DONE ? ENOENT
-		    : store_err(s, rc, "encounter lookup");
+		                        : store_err(s, rc, "encounter lookup");
 	sqlite3_finalize(st);
 	return err;
 }
 
 int
-store_obs_add_many(struct store *s, const char *encounter_id,
-    struct store_obs *o, size_t n)
+store_obs_add_many(
+    struct store *s, const char *encounter_id, struct store_obs *o, size_t n)
 {
 	char patient[UUID_STRLEN + 1];
 	size_t i;
@@ -224,8 +230,10 @@ store_encounter_close(struct store *s, const char *encounter_id)
 	if (!open)
 		goto out; /* closing twice is harmless */
 	hlc = store_hlc_now(s);
-	if ((err = store_prepare(s, "UPDATE encounters SET status = 'closed', "
-	    "ended_ms = ?, hlc = ? WHERE id = ?", &st)) != 0)
+	if ((err = store_prepare(s,
+	         "UPDATE encounters SET status = 'closed', "
+	         "ended_ms = ?, hlc = ? WHERE id = ?",
+	         &st)) != 0)
 		goto out;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)HLC_MS(hlc));
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)hlc);
@@ -235,11 +243,11 @@ store_encounter_close(struct store *s, const char *encounter_id)
 	b = store_body_new(s, encounter_id, hlc, 2);
 	store_body_text(b, REC_ENC_STATUS, "closed");
 	cborx_map_put(b, REC_ENC_ENDED, cborx_uint(HLC_MS(hlc)));
-	if ((err = store_outbox_append(s, REC_ENCOUNTER, encounter_id, hlc,
-	    b)) != 0)
+	if ((err = store_outbox_append(
+	         s, REC_ENCOUNTER, encounter_id, hlc, b)) != 0)
 		goto out;
-	err = store_audit_append(s, "change", "encounter", encounter_id,
-	    "closed");
+	err = store_audit_append(
+	    s, "change", "encounter", encounter_id, "closed");
 out:
 	sqlite3_finalize(st);
 	return store_tx_end(s, err);
@@ -251,9 +259,11 @@ store_encounter_get(struct store *s, const char *id, struct store_encounter *e)
 	sqlite3_stmt *st;
 	int rc, err;
 
-	if ((err = store_prepare(s, "SELECT id, patient_id, reason, status, "
-	    "started_ms, ended_ms, hlc FROM encounters WHERE id = ? AND "
-	    "deleted = 0", &st)) != 0)
+	if ((err = store_prepare(s,
+	         "SELECT id, patient_id, reason, status, "
+	         "started_ms, ended_ms, hlc FROM encounters WHERE id = ? AND "
+	         "deleted = 0",
+	         &st)) != 0)
 		return err;
 	store_bind_text(st, 1, id);
 	rc = sqlite3_step(st);
@@ -270,7 +280,7 @@ store_encounter_get(struct store *s, const char *id, struct store_encounter *e)
 		e->hlc = (uint64_t)sqlite3_column_int64(st, 6);
 	} else
 		err = rc == SQLITE_DONE ? ENOENT
-		    : store_err(s, rc, "encounter get");
+		                        : store_err(s, rc, "encounter get");
 	sqlite3_finalize(st);
 	return err;
 }
@@ -296,9 +306,11 @@ store_obs_list(struct store *s, const char *encounter_id,
 
 	*out = NULL;
 	*n = 0;
-	if ((err = store_prepare(s, "SELECT id, loinc, value, unit, panel, "
-	    "value_text, device_id, provenance, taken_ms FROM observations "
-	    "WHERE encounter_id = ? AND deleted = 0 ORDER BY hlc", &st)) != 0)
+	if ((err = store_prepare(s,
+	         "SELECT id, loinc, value, unit, panel, "
+	         "value_text, device_id, provenance, taken_ms FROM observations "
+	         "WHERE encounter_id = ? AND deleted = 0 ORDER BY hlc",
+	         &st)) != 0)
 		return err;
 	store_bind_text(st, 1, encounter_id);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -316,8 +328,8 @@ store_obs_list(struct store *s, const char *encounter_id,
 		x->device_id = store_col_text(st, 6);
 		if (sqlite3_column_type(st, 7) == SQLITE_BLOB) {
 			x->provenance_len = (size_t)sqlite3_column_bytes(st, 7);
-			x->provenance = xmemdup(sqlite3_column_blob(st, 7),
-			    x->provenance_len);
+			x->provenance = xmemdup(
+			    sqlite3_column_blob(st, 7), x->provenance_len);
 		}
 		x->taken_ms = (uint64_t)sqlite3_column_int64(st, 8);
 	}

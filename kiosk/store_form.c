@@ -30,9 +30,11 @@ store_form_draft_put(struct store *s, const char *instance_id,
 		return EMSGSIZE;
 	if ((err = store_tx_begin(s)) != 0)
 		return err;
-	if ((err = store_prepare(s, "INSERT OR REPLACE INTO form_drafts("
-	    "instance_id, form_id, patient_id, xml, updated_ms) "
-	    "VALUES(?,?,?,?,?)", &st)) != 0)
+	if ((err = store_prepare(s,
+	         "INSERT OR REPLACE INTO form_drafts("
+	         "instance_id, form_id, patient_id, xml, updated_ms) "
+	         "VALUES(?,?,?,?,?)",
+	         &st)) != 0)
 		goto out;
 	store_bind_text(st, 1, instance_id);
 	store_bind_text(st, 2, form_id);
@@ -55,8 +57,8 @@ col_blob_str(sqlite3_stmt *st, int idx)
 }
 
 int
-store_form_draft_get(struct store *s, const char *instance_id,
-    char **form_id, char **xml)
+store_form_draft_get(
+    struct store *s, const char *instance_id, char **form_id, char **xml)
 {
 	sqlite3_stmt *st;
 	int rc, err;
@@ -64,8 +66,10 @@ store_form_draft_get(struct store *s, const char *instance_id,
 	*xml = NULL;
 	if (form_id != NULL)
 		*form_id = NULL;
-	if ((err = store_prepare(s, "SELECT form_id, xml FROM form_drafts "
-	    "WHERE instance_id = ?", &st)) != 0)
+	if ((err = store_prepare(s,
+	         "SELECT form_id, xml FROM form_drafts "
+	         "WHERE instance_id = ?",
+	         &st)) != 0)
 		return err;
 	store_bind_text(st, 1, instance_id);
 	rc = sqlite3_step(st);
@@ -74,8 +78,8 @@ store_form_draft_get(struct store *s, const char *instance_id,
 			*form_id = store_col_text(st, 0);
 		*xml = col_blob_str(st, 1);
 	} else
-		err = rc == SQLITE_DONE ? ENOENT
-		    : store_err(s, rc, "draft get");
+		err =
+		    rc == SQLITE_DONE ? ENOENT : store_err(s, rc, "draft get");
 	sqlite3_finalize(st);
 	return err;
 }
@@ -88,9 +92,11 @@ store_form_draft_latest(struct store *s, const char *form_id,
 	int rc, err;
 
 	*instance_id = *xml = NULL;
-	if ((err = store_prepare(s, "SELECT instance_id, xml FROM form_drafts "
-	    "WHERE form_id = ? AND (?2 IS NULL OR patient_id = ?2) "
-	    "ORDER BY updated_ms DESC LIMIT 1", &st)) != 0)
+	if ((err = store_prepare(s,
+	         "SELECT instance_id, xml FROM form_drafts "
+	         "WHERE form_id = ? AND (?2 IS NULL OR patient_id = ?2) "
+	         "ORDER BY updated_ms DESC LIMIT 1",
+	         &st)) != 0)
 		return err;
 	store_bind_text(st, 1, form_id);
 	store_bind_text(st, 2, patient_id);
@@ -100,15 +106,15 @@ store_form_draft_latest(struct store *s, const char *form_id,
 		*xml = col_blob_str(st, 1);
 	} else
 		err = rc == SQLITE_DONE ? ENOENT
-		    : store_err(s, rc, "draft latest");
+		                        : store_err(s, rc, "draft latest");
 	sqlite3_finalize(st);
 	return err;
 }
 
 int
-store_form_submit(struct store *s, const char *instance_id,
-    const char *form_id, const char *form_version, const char *encounter_id,
-    const char *patient_id, const char *xml)
+store_form_submit(struct store *s, const char *instance_id, const char *form_id,
+    const char *form_version, const char *encounter_id, const char *patient_id,
+    const char *xml)
 {
 	char id[UUID_STRLEN + 1];
 	sqlite3_stmt *st = NULL;
@@ -123,10 +129,12 @@ store_form_submit(struct store *s, const char *instance_id,
 	if ((err = store_tx_begin(s)) != 0)
 		return err;
 	hlc = store_hlc_now(s);
-	if ((err = store_prepare(s, "INSERT INTO form_submissions(id, hlc, "
-	    "instance_id, form_id, form_version, encounter_id, patient_id, "
-	    "xml, status, created_by, created_ms) "
-	    "VALUES(?,?,?,?,?,?,?,?,'final',?,?)", &st)) != 0)
+	if ((err = store_prepare(s,
+	         "INSERT INTO form_submissions(id, hlc, "
+	         "instance_id, form_id, form_version, encounter_id, patient_id, "
+	         "xml, status, created_by, created_ms) "
+	         "VALUES(?,?,?,?,?,?,?,?,'final',?,?)",
+	         &st)) != 0)
 		goto out;
 	store_bind_text(st, 1, id);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)hlc);
@@ -142,8 +150,10 @@ store_form_submit(struct store *s, const char *instance_id,
 		goto out;
 	sqlite3_finalize(st);
 	st = NULL;
-	if ((err = store_prepare(s, "DELETE FROM form_drafts "
-	    "WHERE instance_id = ?", &st)) != 0)
+	if ((err = store_prepare(s,
+	         "DELETE FROM form_drafts "
+	         "WHERE instance_id = ?",
+	         &st)) != 0)
 		goto out;
 	store_bind_text(st, 1, instance_id);
 	if ((err = store_step_done(s, st, "draft drop")) != 0)
@@ -179,9 +189,11 @@ store_alert_raise(struct store *s, const char *patient_id,
 	if ((err = store_tx_begin(s)) != 0)
 		return err;
 	hlc = store_hlc_now(s);
-	if ((err = store_prepare(s, "INSERT INTO alerts(id, hlc, patient_id, "
-	    "encounter_id, kind, score, detail, raised_ms, created_by) "
-	    "VALUES(?,?,?,?,?,?,?,?,?)", &st)) != 0)
+	if ((err = store_prepare(s,
+	         "INSERT INTO alerts(id, hlc, patient_id, "
+	         "encounter_id, kind, score, detail, raised_ms, created_by) "
+	         "VALUES(?,?,?,?,?,?,?,?,?)",
+	         &st)) != 0)
 		goto out;
 	store_bind_text(st, 1, id);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)hlc);
@@ -223,9 +235,10 @@ store_alert_ack(struct store *s, const char *alert_id)
 	if ((err = store_tx_begin(s)) != 0)
 		return err;
 	hlc = store_hlc_now(s);
-	if ((err = store_prepare(s, "UPDATE alerts SET acked_ms = ?, "
-	    "acked_by = ?, hlc = ? WHERE id = ? AND acked_ms IS NULL",
-	    &st)) != 0)
+	if ((err = store_prepare(s,
+	         "UPDATE alerts SET acked_ms = ?, "
+	         "acked_by = ?, hlc = ? WHERE id = ? AND acked_ms IS NULL",
+	         &st)) != 0)
 		goto out;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)HLC_MS(hlc));
 	store_bind_text(st, 2, s->actor);
@@ -242,7 +255,8 @@ store_alert_ack(struct store *s, const char *alert_id)
 	store_body_text(b, REC_ALERT_ACKED_BY, s->actor);
 	if ((err = store_outbox_append(s, REC_ALERT, alert_id, hlc, b)) != 0)
 		goto out;
-	err = store_audit_append(s, "change", "alert", alert_id, "acknowledged");
+	err =
+	    store_audit_append(s, "change", "alert", alert_id, "acknowledged");
 out:
 	sqlite3_finalize(st);
 	return store_tx_end(s, err);

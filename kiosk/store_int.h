@@ -50,12 +50,12 @@ int store_tx_end(struct store *, int err);
 /* Append a change record; takes ownership of BODY. */
 int store_outbox_append(struct store *, int entity, const char *id,
     uint64_t hlc, cbor_item_t *body);
-int store_audit_append(struct store *, const char *action,
-    const char *entity, const char *entity_id, const char *detail);
+int store_audit_append(struct store *, const char *action, const char *entity,
+    const char *entity_id, const char *detail);
 
 /* A record body with the common keys (id, hlc, by, node) filled in. */
-cbor_item_t *store_body_new(struct store *, const char *id, uint64_t hlc,
-    size_t nfields);
+cbor_item_t *store_body_new(
+    struct store *, const char *id, uint64_t hlc, size_t nfields);
 /* Put a text field when S is not NULL. */
 void store_body_text(cbor_item_t *body, uint64_t key, const char *s);
 /* Fill OUT with a fresh UUIDv7 string. */

@@ -22,7 +22,7 @@
 #define PATIENT_FIELD_MAX 100
 
 static const char patient_cols[] = "id, hlc, given, family, sex, birth_date, "
-    "phone, village, national_id, created_ms";
+                                   "phone, village, national_id, created_ms";
 
 static int
 valid_birth_date(const char *s)
@@ -83,7 +83,8 @@ patient_validate(struct store_patient *p, char **cause)
 	size_t i;
 
 	for (i = 0; i < nitems(fields); i++)
-		if (fields[i] != NULL && strlen(fields[i]) > PATIENT_FIELD_MAX) {
+		if (fields[i] != NULL &&
+		    strlen(fields[i]) > PATIENT_FIELD_MAX) {
 			xasprintf(cause, "a field is longer than %d characters",
 			    PATIENT_FIELD_MAX);
 			return EINVAL;
@@ -100,7 +101,8 @@ patient_validate(struct store_patient *p, char **cause)
 		return EINVAL;
 	}
 	if (p->birth_date != NULL && !valid_birth_date(p->birth_date)) {
-		xasprintf(cause, "birth date must be YYYY-MM-DD or YYYY, a "
+		xasprintf(cause,
+		    "birth date must be YYYY-MM-DD or YYYY, a "
 		    "real date not in the future");
 		return EINVAL;
 	}
@@ -143,10 +145,11 @@ store_patient_add(struct store *s, struct store_patient *p,
 	hlc = store_hlc_now(s);
 	p->hlc = hlc;
 	p->created_ms = HLC_MS(hlc);
-	if ((err = store_prepare(s, "INSERT INTO patients(id, hlc, given, "
-	    "family, sex, birth_date, phone, village, national_id, import_key, "
-	    "created_by, created_ms) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
-	    &st)) != 0)
+	if ((err = store_prepare(s,
+	         "INSERT INTO patients(id, hlc, given, "
+	         "family, sex, birth_date, phone, village, national_id, import_key, "
+	         "created_by, created_ms) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
+	         &st)) != 0)
 		goto out;
 	store_bind_text(st, 1, p->id);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)hlc);
@@ -164,8 +167,8 @@ store_patient_add(struct store *s, struct store_patient *p,
 	sqlite3_bind_int64(st, 12, (sqlite3_int64)p->created_ms);
 	if ((err = store_step_done(s, st, "patient add")) != 0)
 		goto out;
-	if ((err = store_outbox_append(s, REC_PATIENT, p->id, hlc,
-	    patient_body(s, p, hlc))) != 0)
+	if ((err = store_outbox_append(
+	         s, REC_PATIENT, p->id, hlc, patient_body(s, p, hlc))) != 0)
 		goto out;
 	err = store_audit_append(s, "create", "patient", p->id,
 	    import_key != NULL ? "import" : NULL);
@@ -199,8 +202,10 @@ store_patient_get(struct store *s, const char *id, struct store_patient *p)
 	char sql[256];
 	int rc, err;
 
-	snprintf(sql, sizeof(sql), "SELECT %s FROM patients WHERE id = ? "
-	    "AND deleted = 0", patient_cols);
+	snprintf(sql, sizeof(sql),
+	    "SELECT %s FROM patients WHERE id = ? "
+	    "AND deleted = 0",
+	    patient_cols);
 	if ((err = store_prepare(s, sql, &st)) != 0)
 		return err;
 	store_bind_text(st, 1, id);
@@ -209,7 +214,7 @@ store_patient_get(struct store *s, const char *id, struct store_patient *p)
 		patient_from_row(st, p);
 	else
 		err = rc == SQLITE_DONE ? ENOENT
-		    : store_err(s, rc, "patient get");
+		                        : store_err(s, rc, "patient get");
 	sqlite3_finalize(st);
 	if (err == 0)
 		err = store_audit(s, "view", "patient", id, NULL);
@@ -227,8 +232,10 @@ patient_set(struct store *s, const char *id, const char *col, const char *v,
 	char sql[128];
 	int err;
 
-	snprintf(sql, sizeof(sql), "UPDATE patients SET %s = ?, hlc = ? "
-	    "WHERE id = ? AND deleted = 0", col);
+	snprintf(sql, sizeof(sql),
+	    "UPDATE patients SET %s = ?, hlc = ? "
+	    "WHERE id = ? AND deleted = 0",
+	    col);
 	if ((err = store_prepare(s, sql, &st)) != 0)
 		return err;
 	store_bind_text(st, 1, v);
@@ -242,8 +249,8 @@ patient_set(struct store *s, const char *id, const char *col, const char *v,
 }
 
 int
-store_patient_update(struct store *s, const struct store_patient *p,
-    char **cause)
+store_patient_update(
+    struct store *s, const struct store_patient *p, char **cause)
 {
 	struct store_patient cur, merged;
 	char *const *src[] = { &p->given, &p->family, &p->sex, &p->birth_date,
@@ -262,8 +269,10 @@ store_patient_update(struct store *s, const struct store_patient *p,
 	int rc, err;
 
 	*cause = NULL;
-	snprintf(sql, sizeof(sql), "SELECT %s FROM patients WHERE id = ? "
-	    "AND deleted = 0", patient_cols);
+	snprintf(sql, sizeof(sql),
+	    "SELECT %s FROM patients WHERE id = ? "
+	    "AND deleted = 0",
+	    patient_cols);
 	if ((err = store_prepare(s, sql, &st)) != 0)
 		return err;
 	store_bind_text(st, 1, p->id);
@@ -271,7 +280,7 @@ store_patient_update(struct store *s, const struct store_patient *p,
 	if (rc != SQLITE_ROW) {
 		sqlite3_finalize(st);
 		return rc == SQLITE_DONE ? ENOENT
-		    : store_err(s, rc, "patient read");
+		                         : store_err(s, rc, "patient read");
 	}
 	patient_from_row(st, &cur);
 	sqlite3_finalize(st);
@@ -404,12 +413,12 @@ patient_score(const struct store_patient *p, const char *text)
 	/* Every word of the query must match a name (or the village). */
 	snprintf(q, sizeof(q), "%s", text);
 	for (w = strtok_r(q, " \t", &save); w != NULL;
-	    w = strtok_r(NULL, " \t", &save)) {
+	     w = strtok_r(NULL, " \t", &save)) {
 		sc = word_score(w, p->given);
 		if ((v = word_score(w, p->family)) > sc)
 			sc = v;
-		if (sc == 0 && p->village != NULL && strcasecmp(w,
-		    p->village) == 0)
+		if (sc == 0 && p->village != NULL &&
+		    strcasecmp(w, p->village) == 0)
 			sc = 40;
 		if (sc == 0)
 			return best;
@@ -476,8 +485,8 @@ store_patient_find(struct store *s, const char *text, size_t max,
 	/* Who looked at whom: one view entry per patient shown. */
 	if (cnt > 0 && (err = store_tx_begin(s)) == 0) {
 		for (i = 0; i < cnt && err == 0; i++)
-			err = store_audit_append(s, "view", "patient",
-			    res[i].id, "search");
+			err = store_audit_append(
+			    s, "view", "patient", res[i].id, "search");
 		err = store_tx_end(s, err);
 	}
 	if (err != 0) {

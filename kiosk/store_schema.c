@@ -21,8 +21,8 @@
 /* Syncable clinical tables: each has id, hlc, deleted. */
 static const char *const clinical_tables[] = { "nodes", "users", "patients",
 	"encounters", "observations", "form_submissions", "consults",
-	"prescriptions", "referrals", "appointments", "messages",
-	"emergencies", "attachments" };
+	"prescriptions", "referrals", "appointments", "messages", "emergencies",
+	"attachments" };
 
 static const char migration_1[] =
     "CREATE TABLE meta(key TEXT PRIMARY KEY, value);"
@@ -196,8 +196,8 @@ store_schema_migrate(struct store *s, int max)
 	if ((err = store_schema_version_get(s, &v)) != 0)
 		return err;
 	if (v > n) {
-		log_warnx("database schema %d is newer than this program (%d)",
-		    v, n);
+		log_warnx(
+		    "database schema %d is newer than this program (%d)", v, n);
 		return EPROTO;
 	}
 	for (; v < max; v++) {

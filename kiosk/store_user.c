@@ -18,8 +18,8 @@
 #define REC_USER_ROLE 11
 
 int
-store_user_add(struct store *s, const char *name, int role,
-    struct store_user *out)
+store_user_add(
+    struct store *s, const char *name, int role, struct store_user *out)
 {
 	sqlite3_stmt *st = NULL;
 	char id[UUID_STRLEN + 1];
@@ -34,8 +34,10 @@ store_user_add(struct store *s, const char *name, int role,
 	if ((err = store_tx_begin(s)) != 0)
 		return err;
 	hlc = store_hlc_now(s);
-	if ((err = store_prepare(s, "INSERT INTO users(id, hlc, name, role, "
-	    "created_by, created_ms) VALUES(?, ?, ?, ?, ?, ?)", &st)) != 0)
+	if ((err = store_prepare(s,
+	         "INSERT INTO users(id, hlc, name, role, "
+	         "created_by, created_ms) VALUES(?, ?, ?, ?, ?, ?)",
+	         &st)) != 0)
 		goto out;
 	store_bind_text(st, 1, id);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)hlc);
@@ -50,7 +52,8 @@ store_user_add(struct store *s, const char *name, int role,
 	cborx_map_put(body, REC_USER_ROLE, cborx_uint((uint64_t)role));
 	if ((err = store_outbox_append(s, REC_USER, id, hlc, body)) != 0)
 		goto out;
-	err = store_audit_append(s, "create", "user", id, store_role_name(role));
+	err =
+	    store_audit_append(s, "create", "user", id, store_role_name(role));
 out:
 	sqlite3_finalize(st);
 	err = store_tx_end(s, err);
@@ -78,8 +81,10 @@ store_user_get(struct store *s, const char *name, struct store_user *u)
 	sqlite3_stmt *st;
 	int rc, err;
 
-	if ((err = store_prepare(s, "SELECT id, name, role, disabled, "
-	    "created_ms FROM users WHERE name = ? AND deleted = 0", &st)) != 0)
+	if ((err = store_prepare(s,
+	         "SELECT id, name, role, disabled, "
+	         "created_ms FROM users WHERE name = ? AND deleted = 0",
+	         &st)) != 0)
 		return err;
 	store_bind_text(st, 1, name);
 	rc = sqlite3_step(st);
@@ -101,8 +106,10 @@ store_user_list(struct store *s, struct store_user **out, size_t *n)
 
 	*out = NULL;
 	*n = 0;
-	if ((err = store_prepare(s, "SELECT id, name, role, disabled, "
-	    "created_ms FROM users WHERE deleted = 0 ORDER BY name", &st)) != 0)
+	if ((err = store_prepare(s,
+	         "SELECT id, name, role, disabled, "
+	         "created_ms FROM users WHERE deleted = 0 ORDER BY name",
+	         &st)) != 0)
 		return err;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		u = xreallocarray(u, cnt + 1, sizeof(*u));

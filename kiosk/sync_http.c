@@ -99,8 +99,8 @@ sync_http_free(struct sync_http *h)
 
 /* Abort the transfer (CURLE_ABORTED_BY_CALLBACK) when the thread stops. */
 static int
-sync_http_progress(void *p, curl_off_t dlt, curl_off_t dln, curl_off_t ult,
-    curl_off_t uln)
+sync_http_progress(
+    void *p, curl_off_t dlt, curl_off_t dln, curl_off_t ult, curl_off_t uln)
 {
 	(void)p;
 	(void)dlt;

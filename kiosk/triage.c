@@ -134,13 +134,13 @@ news2_points_temp(double temp)
 /* What manual entry accepts; wider than any real patient in a clinic, so
  * it only catches typing slips (a missing digit, a misplaced point). */
 static const struct news2_range ranges[NEWS2_NPARAM] = {
-    [NEWS2_RR] = {"rr", "Respiration rate", "/min", 0, 80},
-    [NEWS2_SPO2] = {"spo2", "SpO2", "%", 50, 100},
-    [NEWS2_AIR_O2] = {"oxygen", "Air or oxygen", "", 0, 1},
-    [NEWS2_SBP] = {"sbp", "Systolic BP", "mmHg", 40, 300},
-    [NEWS2_PULSE] = {"pulse", "Pulse", "/min", 20, 250},
-    [NEWS2_ACVPU] = {"acvpu", "Consciousness", "", 0, 4},
-    [NEWS2_TEMP] = {"temp", "Temperature", "\u00b0C", 25, 45},
+	[NEWS2_RR] = { "rr", "Respiration rate", "/min", 0, 80 },
+	[NEWS2_SPO2] = { "spo2", "SpO2", "%", 50, 100 },
+	[NEWS2_AIR_O2] = { "oxygen", "Air or oxygen", "", 0, 1 },
+	[NEWS2_SBP] = { "sbp", "Systolic BP", "mmHg", 40, 300 },
+	[NEWS2_PULSE] = { "pulse", "Pulse", "/min", 20, 250 },
+	[NEWS2_ACVPU] = { "acvpu", "Consciousness", "", 0, 4 },
+	[NEWS2_TEMP] = { "temp", "Temperature", "\u00b0C", 25, 45 },
 };
 
 const struct news2_range *
@@ -162,13 +162,13 @@ news2_score(
     const struct news2_input *in, struct news2_result *out, const char **cause)
 {
 	static const char *const bad[NEWS2_NPARAM] = {
-	    [NEWS2_RR] = "respiration rate must be 0-80 /min",
-	    [NEWS2_SPO2] = "SpO2 must be 50-100 %",
-	    [NEWS2_AIR_O2] = "oxygen must be yes or no",
-	    [NEWS2_SBP] = "systolic BP must be 40-300 mmHg",
-	    [NEWS2_PULSE] = "pulse must be 20-250 /min",
-	    [NEWS2_ACVPU] = "consciousness must be one of A, C, V, P, U",
-	    [NEWS2_TEMP] = "temperature must be 25.0-45.0 \u00b0C",
+		[NEWS2_RR] = "respiration rate must be 0-80 /min",
+		[NEWS2_SPO2] = "SpO2 must be 50-100 %",
+		[NEWS2_AIR_O2] = "oxygen must be yes or no",
+		[NEWS2_SBP] = "systolic BP must be 40-300 mmHg",
+		[NEWS2_PULSE] = "pulse must be 20-250 /min",
+		[NEWS2_ACVPU] = "consciousness must be one of A, C, V, P, U",
+		[NEWS2_TEMP] = "temperature must be 25.0-45.0 \u00b0C",
 	};
 	double v[NEWS2_NPARAM];
 	int i, p;
@@ -315,18 +315,18 @@ news2_risk_response(enum news2_risk r, int score)
 }
 
 static const char *const acvpu_names[] = {
-    [TRIAGE_ALERT] = "A",
-    [TRIAGE_CONFUSION] = "C",
-    [TRIAGE_VOICE] = "V",
-    [TRIAGE_PAIN] = "P",
-    [TRIAGE_UNRESPONSIVE] = "U",
+	[TRIAGE_ALERT] = "A",
+	[TRIAGE_CONFUSION] = "C",
+	[TRIAGE_VOICE] = "V",
+	[TRIAGE_PAIN] = "P",
+	[TRIAGE_UNRESPONSIVE] = "U",
 };
 static const char *const acvpu_words[] = {
-    [TRIAGE_ALERT] = "alert",
-    [TRIAGE_CONFUSION] = "confusion",
-    [TRIAGE_VOICE] = "voice",
-    [TRIAGE_PAIN] = "pain",
-    [TRIAGE_UNRESPONSIVE] = "unresponsive",
+	[TRIAGE_ALERT] = "alert",
+	[TRIAGE_CONFUSION] = "confusion",
+	[TRIAGE_VOICE] = "voice",
+	[TRIAGE_PAIN] = "pain",
+	[TRIAGE_UNRESPONSIVE] = "unresponsive",
 };
 
 int

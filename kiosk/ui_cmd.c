@@ -47,10 +47,10 @@ ui_cmd_run(struct kctx *ctx, int argc, char **argv)
 }
 
 const struct kiosk_cmd cmd_ui = {
-    "ui",
-    "  ui [--checkin] [--idle-lock SECONDS]\n"
-    "      The kiosk screen (the default: `kiosk` alone).  --checkin: patient\n"
-    "      self check-in after a staff unlock; --idle-lock: lock after\n"
-    "      SECONDS without a key (default 300, 0 never).\n",
-    ui_cmd_run,
+	"ui",
+	"  ui [--checkin] [--idle-lock SECONDS]\n"
+	"      The kiosk screen (the default: `kiosk` alone).  --checkin: patient\n"
+	"      self check-in after a staff unlock; --idle-lock: lock after\n"
+	"      SECONDS without a key (default 300, 0 never).\n",
+	ui_cmd_run,
 };

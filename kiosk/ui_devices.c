@@ -107,8 +107,9 @@ worker_main(void *arg)
 			/* One implausible reading was refused (dev_read said
 			 * why); the device is fine: tell the CHW, read on. */
 			ev.kind = EV_REFUSED;
-			str_lcpy(ev.text, cause != NULL ? cause
-			    : "implausible value", sizeof(ev.text));
+			str_lcpy(ev.text,
+			    cause != NULL ? cause : "implausible value",
+			    sizeof(ev.text));
 			free(cause);
 			cause = NULL;
 			post(w, &ev);
@@ -337,8 +338,8 @@ ui_devices_drain(struct ui *ui)
 			apply_reading(ui, &ev.r);
 		break;
 	case EV_REFUSED:
-		ui_message(ui, UI_MSG_WARN, "Device reading refused: %s",
-		    ev.text);
+		ui_message(
+		    ui, UI_MSG_WARN, "Device reading refused: %s", ev.text);
 		break;
 	case EV_END:
 		ui->dev_state = UI_DEV_DONE;

@@ -32,7 +32,8 @@ ui_session_sync_start(struct ui *ui)
 	if (sync_status_get(ui->store, &ss) != 0 || !ss.enrolled)
 		return;
 	if ((err = sync_thread_start(ui->ctx->data_dir, store_key(ui->store),
-	    UI_SYNC_INTERVAL_S)) != 0 && err != EALREADY)
+	         UI_SYNC_INTERVAL_S)) != 0 &&
+	    err != EALREADY)
 		log_warnx("background sync not started: %s", strerror(err));
 }
 

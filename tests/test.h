@@ -24,48 +24,48 @@ struct test {
 	int (*fn)(void);
 };
 
-#define TEST_FAILED(fmt, ...)                                                 \
-	do {                                                                  \
+#define TEST_FAILED(fmt, ...)                                                  \
+	do {                                                                   \
 		fprintf(stderr, "  %s:%d: " fmt "\n", __FILE__, __LINE__,      \
-		    __VA_ARGS__);                                             \
-		err = EINVAL;                                                 \
-		goto out;                                                     \
+		    __VA_ARGS__);                                              \
+		err = EINVAL;                                                  \
+		goto out;                                                      \
 	} while (0)
 
-#define TEST_EQ(a, b)                                                         \
-	do {                                                                  \
-		long long a_ = (long long)(a), b_ = (long long)(b);           \
-		if (a_ != b_)                                                 \
+#define TEST_EQ(a, b)                                                          \
+	do {                                                                   \
+		long long a_ = (long long)(a), b_ = (long long)(b);            \
+		if (a_ != b_)                                                  \
 			TEST_FAILED("%s == %s: %lld != %lld", #a, #b, a_, b_); \
 	} while (0)
 
-#define TEST_TRUE(x)                                                          \
-	do {                                                                  \
-		if (!(x))                                                     \
-			TEST_FAILED("%s is false", #x);                       \
+#define TEST_TRUE(x)                                                           \
+	do {                                                                   \
+		if (!(x))                                                      \
+			TEST_FAILED("%s is false", #x);                        \
 	} while (0)
 
 /* Expect a call returning 0 / errno to succeed. */
-#define TEST_ERR(x)                                                           \
-	do {                                                                  \
-		int e_ = (x);                                                 \
-		if (e_ != 0)                                                  \
-			TEST_FAILED("%s: %s", #x, strerror(e_));              \
+#define TEST_ERR(x)                                                            \
+	do {                                                                   \
+		int e_ = (x);                                                  \
+		if (e_ != 0)                                                   \
+			TEST_FAILED("%s: %s", #x, strerror(e_));               \
 	} while (0)
 
-#define TEST_STR(a, b)                                                        \
-	do {                                                                  \
-		const char *a_ = (a), *b_ = (b);                              \
-		if (a_ == NULL || b_ == NULL || strcmp(a_, b_) != 0)          \
-			TEST_FAILED("%s == %s: \"%s\" != \"%s\"", #a, #b,     \
-			    a_ ? a_ : "(null)", b_ ? b_ : "(null)");          \
+#define TEST_STR(a, b)                                                         \
+	do {                                                                   \
+		const char *a_ = (a), *b_ = (b);                               \
+		if (a_ == NULL || b_ == NULL || strcmp(a_, b_) != 0)           \
+			TEST_FAILED("%s == %s: \"%s\" != \"%s\"", #a, #b,      \
+			    a_ ? a_ : "(null)", b_ ? b_ : "(null)");           \
 	} while (0)
 
-#define TEST_MEM(a, b, n)                                                     \
-	do {                                                                  \
-		if (memcmp((a), (b), (n)) != 0)                               \
-			TEST_FAILED("%s == %s (%zu bytes) differ", #a, #b,    \
-			    (size_t)(n));                                     \
+#define TEST_MEM(a, b, n)                                                      \
+	do {                                                                   \
+		if (memcmp((a), (b), (n)) != 0)                                \
+			TEST_FAILED("%s == %s (%zu bytes) differ", #a, #b,     \
+			    (size_t)(n));                                      \
 	} while (0)
 
 static inline int
@@ -100,12 +100,12 @@ test_run(const struct test *t, size_t n, int argc, char **argv)
 	return failed ? 1 : 0;
 }
 
-#define TEST_MAIN(...)                                                        \
-	int main(int argc, char **argv)                                       \
-	{                                                                     \
-		static const struct test tests_[] = { __VA_ARGS__ };          \
-		return test_run(tests_, sizeof(tests_) / sizeof(tests_[0]),   \
-		    argc, argv);                                              \
+#define TEST_MAIN(...)                                                         \
+	int main(int argc, char **argv)                                        \
+	{                                                                      \
+		static const struct test tests_[] = { __VA_ARGS__ };           \
+		return test_run(                                               \
+		    tests_, sizeof(tests_) / sizeof(tests_[0]), argc, argv);   \
 	}
 
 #endif

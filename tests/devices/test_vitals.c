@@ -22,8 +22,8 @@ static struct {
 } saved;
 
 int
-store_obs_add_many(struct store *s, const char *encounter_id,
-    struct store_obs *o, size_t n)
+store_obs_add_many(
+    struct store *s, const char *encounter_id, struct store_obs *o, size_t n)
 {
 	size_t i, first = saved.n;
 
@@ -38,8 +38,8 @@ store_obs_add_many(struct store *s, const char *encounter_id,
 			return saved.n >= MAX_OBS ? ENOSPC : EIO;
 		}
 		saved.o[saved.n] = o[i];
-		memcpy(saved.prov[saved.n], o[i].provenance,
-		    o[i].provenance_len);
+		memcpy(
+		    saved.prov[saved.n], o[i].provenance, o[i].provenance_len);
 		saved.o[saved.n].provenance = saved.prov[saved.n];
 		snprintf(o[i].id, sizeof(o[i].id), "obs-%zu", saved.n);
 		saved.n++;

@@ -44,7 +44,8 @@ child(const char *dir, const uint8_t key[32], const char *pid, int fd)
 		e.reason = (char *)"crash test";
 		for (i = 0; i < NOBS; i++)
 			o[i] = (struct store_obs){ .loinc = "8867-4",
-				.value = 60 + i, .unit = "/min" };
+				.value = 60 + i,
+				.unit = "/min" };
 		if (store_encounter_save(s, &e, o, NOBS) != 0)
 			_exit(4);
 		snprintf(line, sizeof(line), "%s\n", e.id);
@@ -59,8 +60,10 @@ present(struct store *s, const char *id)
 	sqlite3_stmt *st;
 	int n = -1;
 
-	sqlite3_prepare_v2(store_db(s), "SELECT count(*) FROM observations "
-	    "WHERE encounter_id = ?", -1, &st, NULL);
+	sqlite3_prepare_v2(store_db(s),
+	    "SELECT count(*) FROM observations "
+	    "WHERE encounter_id = ?",
+	    -1, &st, NULL);
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW)
 		n = sqlite3_column_int(st, 0);
@@ -74,7 +77,8 @@ half_written(struct store *s)
 	sqlite3_stmt *st;
 	int n = -1;
 
-	sqlite3_prepare_v2(store_db(s), "SELECT count(*) FROM (SELECT "
+	sqlite3_prepare_v2(store_db(s),
+	    "SELECT count(*) FROM (SELECT "
 	    "e.id FROM encounters e LEFT JOIN observations o ON "
 	    "o.encounter_id = e.id GROUP BY e.id HAVING count(o.id) != 7)",
 	    -1, &st, NULL);
@@ -137,12 +141,13 @@ test_sigkill_during_saves(void)
 		ids = buf_take_str(&got);
 		buf_init(&got, 1 << 24);
 		for (line = strtok_r(ids, "\n", &save); line != NULL;
-		    line = strtok_r(NULL, "\n", &save)) {
+		     line = strtok_r(NULL, "\n", &save)) {
 			if (strlen(line) != UUID_STRLEN)
 				continue; /* the kill cut the report itself */
 			if (present(s, line) != NOBS)
 				TEST_FAILED("kill %d: committed encounter %s "
-				    "lost or partial", k, line);
+				            "lost or partial",
+				    k, line);
 			total++;
 		}
 		TEST_EQ(half_written(s), 0);

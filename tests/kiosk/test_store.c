@@ -148,8 +148,10 @@ schema_dump(struct store *s)
 	sqlite3_stmt *st;
 
 	buf_init(&b, 1 << 20);
-	sqlite3_prepare_v2(store_db(s), "SELECT type, name, tbl_name, sql "
-	    "FROM sqlite_master ORDER BY type, name", -1, &st, NULL);
+	sqlite3_prepare_v2(store_db(s),
+	    "SELECT type, name, tbl_name, sql "
+	    "FROM sqlite_master ORDER BY type, name",
+	    -1, &st, NULL);
 	while (sqlite3_step(st) == SQLITE_ROW)
 		buf_printf(&b, "%s|%s|%s|%s\n", sqlite3_column_text(st, 0),
 		    sqlite3_column_text(st, 1), sqlite3_column_text(st, 2),
@@ -204,11 +206,11 @@ test_soft_delete_only(void)
 	TEST_ERR(store_open(d, key, 1, &s));
 	TEST_ERR(add_patient(s, "Juma", "Wafula", pid));
 	TEST_TRUE(sqlite3_exec(store_db(s), "DELETE FROM patients", NULL, NULL,
-	    NULL) != SQLITE_OK);
+	              NULL) != SQLITE_OK);
 	TEST_TRUE(sqlite3_exec(store_db(s), "DELETE FROM outbox", NULL, NULL,
-	    NULL) != SQLITE_OK);
+	              NULL) != SQLITE_OK);
 	TEST_TRUE(sqlite3_exec(store_db(s), "UPDATE audit SET action = 'x'",
-	    NULL, NULL, NULL) != SQLITE_OK);
+	              NULL, NULL, NULL) != SQLITE_OK);
 	TEST_EQ(count(s, "SELECT count(*) FROM patients"), 1);
 out:
 	store_close(s);
@@ -273,9 +275,11 @@ test_audit_tamper_named(void)
 	free(report);
 	report = NULL;
 	/* Someone with the key edits one byte of entry 3's content. */
-	TEST_EQ(sqlite3_exec(store_db(s), "DROP TRIGGER audit_no_update;"
-	    "UPDATE audit SET action = 'vieW' WHERE seq = 3", NULL, NULL,
-	    NULL), SQLITE_OK);
+	TEST_EQ(sqlite3_exec(store_db(s),
+	            "DROP TRIGGER audit_no_update;"
+	            "UPDATE audit SET action = 'vieW' WHERE seq = 3",
+	            NULL, NULL, NULL),
+	    SQLITE_OK);
 	TEST_EQ(store_check(s, &report), EBADMSG);
 	TEST_TRUE(strstr(report, "entry 3 was altered") != NULL);
 	free(report);
@@ -288,8 +292,10 @@ test_audit_tamper_named(void)
 	k = keyring_new(d, 5, 0);
 	TEST_ERR(keyring_put_user(k, "admin", "tamper-pass", key, 1000));
 	TEST_ERR(keyring_save(k));
-	snprintf(cmd, sizeof(cmd), "echo tamper-pass | %s/kiosk --data %s "
-	    "--passphrase-fd 0 db check 2>&1", b, d);
+	snprintf(cmd, sizeof(cmd),
+	    "echo tamper-pass | %s/kiosk --data %s "
+	    "--passphrase-fd 0 db check 2>&1",
+	    b, d);
 	TEST_TRUE((p = popen(cmd, "r")) != NULL);
 	while (fgets(line, sizeof(line), p) != NULL)
 		if (strstr(line, "audit: entry 3 was altered") != NULL)
@@ -320,8 +326,8 @@ test_attachments_encrypted(void)
 
 	crypto_random(key, 32);
 	TEST_ERR(store_open(d, key, 1, &s));
-	TEST_ERR(store_attach_put(s, "encounter", "e1", "text/plain", secret,
-	    sizeof(secret), id));
+	TEST_ERR(store_attach_put(
+	    s, "encounter", "e1", "text/plain", secret, sizeof(secret), id));
 	TEST_ERR(store_attach_get(s, id, &data, &len));
 	TEST_EQ(len, sizeof(secret));
 	TEST_MEM(data, secret, len);
@@ -329,9 +335,11 @@ test_attachments_encrypted(void)
 	snprintf(cmd, sizeof(cmd), "grep -rqa Wanjiru '%s'", d);
 	TEST_TRUE(system(cmd) != 0);
 	/* a flipped bit in the blob is detected */
-	snprintf(cmd, sizeof(cmd), "f=$(ls '%s/blobs'/* | head -n1); "
+	snprintf(cmd, sizeof(cmd),
+	    "f=$(ls '%s/blobs'/* | head -n1); "
 	    "printf '\\x00' | dd of=\"$f\" bs=1 seek=20 conv=notrunc "
-	    "2>/dev/null", d);
+	    "2>/dev/null",
+	    d);
 	TEST_EQ(system(cmd), 0);
 	free(data);
 	data = NULL;
@@ -370,8 +378,8 @@ test_find_typos(void)
 	TEST_ERR(store_patient_find(s, "Zebedee", 10, &r, &n));
 	TEST_EQ(n, 0);
 	/* each patient shown was audited as viewed */
-	TEST_EQ(count(s, "SELECT count(*) FROM audit WHERE action = 'view'"),
-	    3);
+	TEST_EQ(
+	    count(s, "SELECT count(*) FROM audit WHERE action = 'view'"), 3);
 out:
 	store_patient_free_array(r, n);
 	store_close(s);
@@ -396,11 +404,12 @@ test_drafts_then_submit(void)
 	free(xml);
 	free(fid);
 	xml = fid = NULL;
-	TEST_ERR(store_form_submit(s, "uuid:1", "vitals", "1", NULL, NULL,
-	    "<b>done</b>"));
+	TEST_ERR(store_form_submit(
+	    s, "uuid:1", "vitals", "1", NULL, NULL, "<b>done</b>"));
 	TEST_EQ(store_form_draft_get(s, "uuid:1", &fid, &xml), ENOENT);
-	TEST_EQ(store_form_submit(s, "uuid:1", "vitals", "1", NULL, NULL,
-	    "<b>again</b>"), EEXIST);
+	TEST_EQ(store_form_submit(
+	            s, "uuid:1", "vitals", "1", NULL, NULL, "<b>again</b>"),
+	    EEXIST);
 	TEST_EQ(count(s, "SELECT count(*) FROM outbox WHERE entity = 6"), 1);
 out:
 	free(xml);
@@ -496,10 +505,9 @@ fault_loop(int code, int persistent, int *points)
 		have = count(s, "SELECT count(*) FROM encounters");
 		if (have != expect)
 			TEST_FAILED("fault at op %d (%s): reported %s, %llu "
-			    "encounters stored, %llu expected", n,
-			    persistent ? "persistent" : "once",
-			    r ? strerror(r) : "saved",
-			    (unsigned long long)have,
+			            "encounters stored, %llu expected",
+			    n, persistent ? "persistent" : "once",
+			    r ? strerror(r) : "saved", (unsigned long long)have,
 			    (unsigned long long)expect);
 		if (count(s, "SELECT count(*) FROM observations") != 3 * expect)
 			TEST_FAILED("half-written encounter after fault %d", n);
@@ -625,6 +633,5 @@ TEST_MAIN({ "key_and_roundtrip", test_key_and_roundtrip },
     { "attachments_encrypted", test_attachments_encrypted },
     { "find_typos", test_find_typos },
     { "drafts_then_submit", test_drafts_then_submit },
-    { "keyring_policy", test_keyring_policy },
-    { "io_faults", test_io_faults },
+    { "keyring_policy", test_keyring_policy }, { "io_faults", test_io_faults },
     { "readonly_medium", test_readonly_medium })

@@ -247,13 +247,13 @@ test_news2_acvpu(void)
 		const char *s;
 		int v, points;
 	} vec[] = {
-	    {"A", TRIAGE_ALERT, 0},
-	    {"C", TRIAGE_CONFUSION, 3},
-	    {"V", TRIAGE_VOICE, 3},
-	    {"P", TRIAGE_PAIN, 3},
-	    {"U", TRIAGE_UNRESPONSIVE, 3},
-	    {"a", TRIAGE_ALERT, 0},
-	    {"unresponsive", TRIAGE_UNRESPONSIVE, 3},
+		{ "A", TRIAGE_ALERT, 0 },
+		{ "C", TRIAGE_CONFUSION, 3 },
+		{ "V", TRIAGE_VOICE, 3 },
+		{ "P", TRIAGE_PAIN, 3 },
+		{ "U", TRIAGE_UNRESPONSIVE, 3 },
+		{ "a", TRIAGE_ALERT, 0 },
+		{ "unresponsive", TRIAGE_UNRESPONSIVE, 3 },
 	};
 	struct news2_input in;
 	struct news2_result r;
@@ -294,7 +294,7 @@ test_news2_risk_bands(void)
 		enum news2_risk risk;
 		int red;
 	} vec[] = {
-	    /* clang-format off */
+		/* clang-format off */
 		/* 0 */
 		{ 16, 97, 0, 120, 70, 0, 37.0, 0, 0, NEWS2_RISK_LOW, 0 },
 		/* 1: RR 10 */
@@ -320,7 +320,7 @@ test_news2_risk_bands(void)
 		/* the maximum, 20: 3+3+2+3+3+3+3 */
 		{ 30, 85, 1, 80, 150, TRIAGE_UNRESPONSIVE, 34.0, 20, 1,
 		    NEWS2_RISK_HIGH, 1 },
-	    /* clang-format on */
+		/* clang-format on */
 	};
 	struct news2_input in;
 	struct news2_result r;
@@ -474,9 +474,9 @@ out:
 static int
 test_imci_danger_signs(void)
 {
-	static const int child_signs[] = {IMCI_NOT_ABLE_TO_DRINK,
-	    IMCI_VOMITS_EVERYTHING, IMCI_CONVULSIONS, IMCI_LETHARGIC,
-	    IMCI_CONVULSING_NOW};
+	static const int child_signs[] = { IMCI_NOT_ABLE_TO_DRINK,
+		IMCI_VOMITS_EVERYTHING, IMCI_CONVULSIONS, IMCI_LETHARGIC,
+		IMCI_CONVULSING_NOW };
 	struct imci_input in;
 	struct imci_result r;
 	const char *cause = NULL;
@@ -597,14 +597,15 @@ out:
 	return err;
 }
 
-TEST_MAIN({"news2_rr", test_news2_rr}, {"news2_sbp", test_news2_sbp},
-    {"news2_pulse", test_news2_pulse}, {"news2_temp", test_news2_temp},
-    {"news2_spo2_scale1", test_news2_spo2_scale1},
-    {"news2_spo2_scale2_air", test_news2_spo2_scale2_air},
-    {"news2_spo2_scale2_oxygen", test_news2_spo2_scale2_oxygen},
-    {"news2_oxygen", test_news2_oxygen}, {"news2_acvpu", test_news2_acvpu},
-    {"news2_risk_bands", test_news2_risk_bands},
-    {"news2_not_applicable", test_news2_not_applicable},
-    {"news2_partial", test_news2_partial}, {"news2_ranges", test_news2_ranges},
-    {"imci_danger_signs", test_imci_danger_signs},
-    {"imci_young_infant", test_imci_young_infant})
+TEST_MAIN({ "news2_rr", test_news2_rr }, { "news2_sbp", test_news2_sbp },
+    { "news2_pulse", test_news2_pulse }, { "news2_temp", test_news2_temp },
+    { "news2_spo2_scale1", test_news2_spo2_scale1 },
+    { "news2_spo2_scale2_air", test_news2_spo2_scale2_air },
+    { "news2_spo2_scale2_oxygen", test_news2_spo2_scale2_oxygen },
+    { "news2_oxygen", test_news2_oxygen }, { "news2_acvpu", test_news2_acvpu },
+    { "news2_risk_bands", test_news2_risk_bands },
+    { "news2_not_applicable", test_news2_not_applicable },
+    { "news2_partial", test_news2_partial },
+    { "news2_ranges", test_news2_ranges },
+    { "imci_danger_signs", test_imci_danger_signs },
+    { "imci_young_infant", test_imci_young_infant })

@@ -218,8 +218,8 @@ out:
 	return err;
 }
 
-TEST_MAIN({"news2_cmd_normal", test_news2_cmd_normal},
-    {"news2_cmd_scale2_high", test_news2_cmd_scale2_high},
-    {"news2_cmd_single3", test_news2_cmd_single3},
-    {"news2_cmd_not_applicable", test_news2_cmd_not_applicable},
-    {"news2_cmd_refusals", test_news2_cmd_refusals})
+TEST_MAIN({ "news2_cmd_normal", test_news2_cmd_normal },
+    { "news2_cmd_scale2_high", test_news2_cmd_scale2_high },
+    { "news2_cmd_single3", test_news2_cmd_single3 },
+    { "news2_cmd_not_applicable", test_news2_cmd_not_applicable },
+    { "news2_cmd_refusals", test_news2_cmd_refusals })

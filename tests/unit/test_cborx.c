@@ -69,7 +69,10 @@ test_cbor_sorted_maps(void)
 	cborx_map_put(m, 1, inner);
 	cborx_map_put(m, 0, cborx_bytes("\x01", 1));
 	TEST_ERR(encode_hex(m, &h));
-	TEST_STR(h, "a3004101" "01a202f619012cf5" "0a6161");
+	TEST_STR(h,
+	    "a3004101"
+	    "01a202f619012cf5"
+	    "0a6161");
 out:
 	free(h);
 	return err;
@@ -133,8 +136,9 @@ test_cbor_hostile(void)
 {
 	/* 40 nested arrays, a huge claimed array, a lone break, a truncated
 	 * text, an indefinite tag: all refused without allocation blowups */
-	uint8_t deep[41], huge[] = { 0x9b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-		0xff, 0xff, 0x00 };
+	uint8_t deep[41],
+	    huge[] = { 0x9b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+		    0x00 };
 	uint8_t brk[] = { 0xff }, trunc[] = { 0x65, 'a', 'b' };
 	uint8_t noncanon[] = { 0x18, 0x05 }; /* 5 encoded in two bytes */
 	cbor_item_t *d = NULL;

@@ -17,7 +17,8 @@ test_sha256_kat(void)
 
 	crypto_sha256("abc", 3, d); /* FIPS 180-2 B.1 */
 	hex = hex_encode(d, 32);
-	TEST_STR(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	TEST_STR(hex,
+	    "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 	h = crypto_sha256_new();
 	crypto_sha256_update(h, "a", 1);
 	crypto_sha256_update(h, "bc", 2);
@@ -39,7 +40,8 @@ test_hkdf_kat(void)
 	memset(ikm, 0x0b, sizeof(ikm));
 	TEST_ERR(crypto_hkdf(ikm, sizeof(ikm), NULL, 0, "", okm, sizeof(okm)));
 	hex = hex_encode(okm, sizeof(okm));
-	TEST_STR(hex, "8da4e775a563c18f715f802a063c5a31b8a11f5c5ee1879ec3454e5f3c738d2d9d201395faa4b61a96c8");
+	TEST_STR(hex,
+	    "8da4e775a563c18f715f802a063c5a31b8a11f5c5ee1879ec3454e5f3c738d2d9d201395faa4b61a96c8");
 out:
 	free(hex);
 	return err;
@@ -107,8 +109,8 @@ test_pbkdf2_kat(void)
 	char *hex = NULL;
 	int err = 0;
 
-	TEST_ERR(crypto_pbkdf2_sha512("password", 8, (const uint8_t *)"salt",
-	    4, 1, out, sizeof(out)));
+	TEST_ERR(crypto_pbkdf2_sha512(
+	    "password", 8, (const uint8_t *)"salt", 4, 1, out, sizeof(out)));
 	hex = hex_encode(out, sizeof(out));
 	TEST_STR(hex, "867f70cf1ade02cff3752599a3a53dc4");
 out:

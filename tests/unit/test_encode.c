@@ -20,8 +20,8 @@ test_hex(void)
 	TEST_MEM(out, "\x00\xff\x10", 3);
 	TEST_EQ(hex_decode("0", out, sizeof(out), &n), EINVAL);
 	TEST_EQ(hex_decode("zz", out, sizeof(out), &n), EINVAL);
-	TEST_EQ(hex_decode("001122334455667788", out, sizeof(out), &n),
-	    EMSGSIZE);
+	TEST_EQ(
+	    hex_decode("001122334455667788", out, sizeof(out), &n), EMSGSIZE);
 out:
 	free(s);
 	return err;

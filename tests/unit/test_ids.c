@@ -31,8 +31,8 @@ test_uuid_v7(void)
 		uuid_v7(&b);
 		uuid_format(&b, t);
 		if (strcmp(s, t) >= 0)
-			TEST_FAILED("uuid %d not increasing: %s then %s", i, s,
-			    t);
+			TEST_FAILED(
+			    "uuid %d not increasing: %s then %s", i, s, t);
 		memcpy(s, t, sizeof(s));
 	}
 	TEST_EQ(uuid_parse("not-a-uuid", &p), EINVAL);

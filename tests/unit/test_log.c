@@ -39,7 +39,8 @@ test_log_file_and_levels(void)
 	while (fgets(line, sizeof(line), f) != NULL) {
 		if (strstr(line, "info testmod: record 0192 stored") != NULL)
 			found++;
-		if (strstr(line, "warn testmod: write failed: No space") != NULL)
+		if (strstr(line, "warn testmod: write failed: No space") !=
+		    NULL)
 			found++;
 		if (strstr(line, "hidden") != NULL)
 			found = -100;
