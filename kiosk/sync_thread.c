@@ -120,7 +120,10 @@ sync_thread_start(const char *dir, const uint8_t key[32], unsigned interval_s)
 int
 sync_thread_stopping(void)
 {
-	return __atomic_load_n(&sync_stop_flag, __ATOMIC_SEQ_CST);
+	/* Only the background thread's own transfers are cut short. */
+	return __atomic_load_n(&sync_running, __ATOMIC_SEQ_CST) &&
+	    pthread_equal(pthread_self(), sync_tid) &&
+	    __atomic_load_n(&sync_stop_flag, __ATOMIC_SEQ_CST);
 }
 
 void
@@ -144,5 +147,6 @@ sync_thread_stop(void)
 	pthread_join(sync_tid, NULL);
 	store_close(sync_store);
 	sync_store = NULL;
-	sync_running = 0;
+	__atomic_store_n(&sync_running, 0, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&sync_stop_flag, 0, __ATOMIC_SEQ_CST);
 }
