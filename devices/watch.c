@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "driver.h"
@@ -68,7 +69,9 @@ default_list(void *arg, struct dev_info **list, size_t *n)
 		*n = 0;
 		*list = NULL;
 	}
-	if (v != NULL && *v != '\0') {
+	/* The virtual device is "attached" while its script exists, so
+	 * demos and tests can plug it in and pull it out. */
+	if (v != NULL && *v != '\0' && access(v, R_OK) == 0) {
 		*list = xreallocarray(*list, *n + 1, sizeof(**list));
 		memset(&(*list)[*n], 0, sizeof(**list));
 		snprintf((*list)[*n].path, sizeof((*list)[*n].path), "virtual");

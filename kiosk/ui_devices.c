@@ -23,19 +23,30 @@
 
 #include "devices/device.h"
 #include "devices/driver.h"
+#include "devices/watch.h"
 #include "vitals.h"
 #include "log.h"
 #include "str.h"
 #include "ui.h"
 #include "xmalloc.h"
 
-enum { EV_OPENED = 1, EV_READING, EV_REFUSED, EV_END, EV_ERROR };
+enum {
+	EV_ATTACHED = 1,
+	EV_DETACHED,
+	EV_OPENED,
+	EV_READING,
+	EV_REFUSED,
+	EV_END,
+	EV_ERROR
+};
 
-struct dev_event {
+/* What the worker posts to the UI loop (a copy: nothing is shared). */
+struct ui_dev_event {
 	int kind;
 	int err;
+	int known; /* EV_ATTACHED: a driver knows it */
 	struct dev_reading r;
-	char text[96]; /* device id, or the reason it stopped */
+	char text[96]; /* device id, driver, or the reason it stopped */
 	/* EV_OPENED: where readings come from (provenance) */
 	char driver[32], serial[64], firmware[64];
 	uint16_t vid, pid;
@@ -43,21 +54,12 @@ struct dev_event {
 
 struct worker {
 	pthread_t thread;
-	atomic_int stop;
+	struct dev_watch *watch;
 	int fd; /* write end */
-	const struct driver *drv; /* NULL: the virtual device */
-	struct dev_info info;
 };
 
-/* The USB device found by the last scan (UI thread only). */
-static struct {
-	int found;
-	const struct driver *drv;
-	struct dev_info info;
-} usb;
-
 static void
-post(struct worker *w, const struct dev_event *ev)
+post(struct worker *w, const struct ui_dev_event *ev)
 {
 	ssize_t n;
 
@@ -67,110 +69,117 @@ post(struct worker *w, const struct dev_event *ev)
 	while (n < 0 && errno == EINTR);
 }
 
+/*
+ * Called from the watch's threads: turn its event into a message for the
+ * UI loop.  Hot-plug comes from devices/watch.c: a device plugged in while
+ * the vitals screen is open is noticed and read, one that stops answering
+ * is re-opened while it stays attached, and an unknown one is named.
+ */
+static void
+on_watch_event(void *arg, const struct dev_event *de)
+{
+	struct worker *w = arg;
+	struct ui_dev_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	if (de->info != NULL) {
+		ev.vid = de->info->vid;
+		ev.pid = de->info->pid;
+	}
+	switch (de->kind) {
+	case DEV_EV_ATTACHED:
+		ev.kind = EV_ATTACHED;
+		ev.known = de->drv != NULL;
+		str_lcpy(ev.text, de->drv != NULL ? driver_name(de->drv) : "",
+		    sizeof(ev.text));
+		break;
+	case DEV_EV_DETACHED:
+		ev.kind = EV_DETACHED;
+		break;
+	case DEV_EV_OPENED:
+		ev.kind = EV_OPENED;
+		str_lcpy(ev.text, dev_id(de->dev), sizeof(ev.text));
+		str_lcpy(ev.driver, driver_name(dev_driver(de->dev)),
+		    sizeof(ev.driver));
+		str_lcpy(ev.serial, dev_serial(de->dev), sizeof(ev.serial));
+		str_lcpy(
+		    ev.firmware, dev_firmware(de->dev), sizeof(ev.firmware));
+		ev.vid = dev_get_info(de->dev)->vid;
+		ev.pid = dev_get_info(de->dev)->pid;
+		break;
+	case DEV_EV_READING:
+		ev.kind = EV_READING;
+		ev.r = *de->r;
+		break;
+	case DEV_EV_FINGER_OUT:
+		ev.kind = EV_READING; /* a status report: no values */
+		ev.r.flags = DEV_FLAG_FINGER_OUT;
+		break;
+	case DEV_EV_REJECTED:
+		ev.kind = EV_REFUSED;
+		str_lcpy(ev.text,
+		    de->text != NULL ? de->text : "implausible value",
+		    sizeof(ev.text));
+		break;
+	case DEV_EV_CLOSED:
+		ev.kind =
+		    de->err == 0 || de->err == ENODATA ? EV_END : EV_ERROR;
+		ev.err = de->err;
+		str_lcpy(ev.text,
+		    de->text != NULL ? de->text : ui_strerror(de->err),
+		    sizeof(ev.text));
+		break;
+	default:
+		return; /* bad frames are counted by the driver */
+	}
+	post(w, &ev);
+}
+
 static void *
 worker_main(void *arg)
 {
 	struct worker *w = arg;
-	struct dev_event ev;
-	struct dev *dev = NULL;
-	char *cause = NULL;
-	int err;
 
-	memset(&ev, 0, sizeof(ev));
-	err = w->drv != NULL ? dev_open_usb(w->drv, &w->info, &dev, &cause)
-	                     : dev_open_virtual(&dev, &cause);
-	if (err != 0) {
-		ev.kind = EV_ERROR;
-		ev.err = err;
-		str_lcpy(ev.text, cause != NULL ? cause : ui_strerror(err),
-		    sizeof(ev.text));
-		free(cause);
-		post(w, &ev);
-		return NULL;
-	}
-	ev.kind = EV_OPENED;
-	str_lcpy(ev.text, dev_id(dev), sizeof(ev.text));
-	str_lcpy(ev.driver, driver_name(dev_driver(dev)), sizeof(ev.driver));
-	str_lcpy(ev.serial, dev_serial(dev), sizeof(ev.serial));
-	str_lcpy(ev.firmware, dev_firmware(dev), sizeof(ev.firmware));
-	ev.vid = dev_get_info(dev)->vid;
-	ev.pid = dev_get_info(dev)->pid;
-	post(w, &ev);
-	while (!atomic_load(&w->stop)) {
-		memset(&ev, 0, sizeof(ev));
-		err = dev_read(dev, &ev.r, &cause);
-		if (atomic_load(&w->stop))
-			break;
-		if (err == ETIMEDOUT)
-			continue;
-		if (err == EINVAL) {
-			/* One implausible reading was refused (dev_read said
-			 * why); the device is fine: tell the CHW, read on. */
-			ev.kind = EV_REFUSED;
-			str_lcpy(ev.text,
-			    cause != NULL ? cause : "implausible value",
-			    sizeof(ev.text));
-			free(cause);
-			cause = NULL;
-			post(w, &ev);
-			continue;
-		}
-		if (err != 0) {
-			ev.kind = err == ENODATA ? EV_END : EV_ERROR;
-			ev.err = err;
-			str_lcpy(ev.text,
-			    cause != NULL ? cause : ui_strerror(err),
-			    sizeof(ev.text));
-			free(cause);
-			cause = NULL;
-			post(w, &ev);
-			break;
-		}
-		ev.kind = EV_READING;
-		post(w, &ev);
-	}
-	free(cause);
-	dev_close(dev);
+	while (
+	    !dev_watch_stopped(w->watch) && dev_watch_step(w->watch, 500) >= 0)
+		;
 	return NULL;
 }
 
-/* Look for the first attached USB device a driver knows. */
-static void
-usb_scan(void)
+/* Is a device a driver knows attached now (USB or the virtual one)? */
+static const struct driver *
+usb_known_device(void)
 {
 	struct dev_info *list = NULL;
+	const struct driver *drv = NULL;
 	char *cause = NULL;
 	size_t n = 0, i;
 
-	memset(&usb, 0, sizeof(usb));
 	if (usb_list(&list, &n, &cause) != 0) {
 		log_info("no USB listing: %s", cause != NULL ? cause : "?");
 		free(cause);
-		return;
+		return NULL;
 	}
-	for (i = 0; i < n && !usb.found; i++)
-		if ((usb.drv = driver_match(&list[i])) != NULL) {
-			usb.info = list[i];
-			usb.found = 1;
-		}
+	for (i = 0; i < n && drv == NULL; i++)
+		drv = driver_match(&list[i]);
 	free(list);
+	return drv;
 }
 
 void
 ui_devices_init(struct ui *ui)
 {
 	const char *v = getenv("OUTPOST_VIRTUAL_DEVICE");
+	const struct driver *drv;
 
-	if (v != NULL && v[0] != '\0') {
+	if (v != NULL && v[0] != '\0' && access(v, R_OK) == 0) {
 		ui->dev_state = UI_DEV_IDLE;
 		str_lcpy(ui->dev_name, "virtual", sizeof(ui->dev_name));
 		return;
 	}
-	usb_scan();
-	if (usb.found) {
+	if ((drv = usb_known_device()) != NULL) {
 		ui->dev_state = UI_DEV_IDLE;
-		str_lcpy(
-		    ui->dev_name, driver_name(usb.drv), sizeof(ui->dev_name));
+		str_lcpy(ui->dev_name, driver_name(drv), sizeof(ui->dev_name));
 	} else {
 		ui->dev_state = UI_DEV_NONE;
 		ui->dev_name[0] = '\0';
@@ -188,29 +197,26 @@ ui_devices_fini(struct ui *ui)
 void
 ui_devices_start(struct ui *ui)
 {
+	struct dev_watch_opts wo;
 	struct worker *w;
 
 	if (ui->dev_worker != NULL)
 		return;
-	if (strcmp(ui->dev_name, "virtual") != 0) {
-		ui_devices_init(ui); /* a device may have been plugged in */
-		if (ui->dev_state == UI_DEV_NONE)
-			return;
-	}
 	if (pipe2(ui->dev_pipe, O_CLOEXEC) != 0) {
 		log_warn("pipe");
 		ui->dev_pipe[0] = ui->dev_pipe[1] = -1;
 		return;
 	}
+	/* Watch for devices for as long as the visit's vitals screen is
+	 * open, even when none is attached yet: plugging one in is noticed. */
 	w = xcalloc(1, sizeof(*w));
-	atomic_init(&w->stop, 0);
 	w->fd = ui->dev_pipe[1];
-	if (strcmp(ui->dev_name, "virtual") != 0) {
-		w->drv = usb.drv;
-		w->info = usb.info;
-	}
-	if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
+	memset(&wo, 0, sizeof(wo));
+	w->watch = dev_watch_new(&wo, NULL, on_watch_event, w);
+	if (w->watch == NULL ||
+	    pthread_create(&w->thread, NULL, worker_main, w) != 0) {
 		log_warnx("cannot start the device thread");
+		dev_watch_free(w->watch);
 		close(ui->dev_pipe[0]);
 		close(ui->dev_pipe[1]);
 		ui->dev_pipe[0] = ui->dev_pipe[1] = -1;
@@ -218,10 +224,9 @@ ui_devices_start(struct ui *ui)
 		return;
 	}
 	ui->dev_worker = w;
-	ui->dev_state = UI_DEV_READING;
 	ui->dev_error[0] = '\0';
 	ui->dev_readings = 0;
-	log_info("device worker started");
+	log_info("device watch started");
 }
 
 void
@@ -231,8 +236,9 @@ ui_devices_stop(struct ui *ui)
 
 	if (w == NULL)
 		return;
-	atomic_store(&w->stop, 1);
+	dev_watch_stop(w->watch);
 	pthread_join(w->thread, NULL);
+	dev_watch_free(w->watch); /* joins the readers */
 	free(w);
 	ui->dev_worker = NULL;
 	close(ui->dev_pipe[0]);
@@ -313,7 +319,7 @@ apply_reading(struct ui *ui, const struct dev_reading *r)
 int
 ui_devices_drain(struct ui *ui)
 {
-	struct dev_event ev;
+	struct ui_dev_event ev;
 	ssize_t n;
 	int changed = 0;
 
@@ -322,6 +328,33 @@ ui_devices_drain(struct ui *ui)
 		return 0;
 	changed = 1;
 	switch (ev.kind) {
+	case EV_ATTACHED:
+		if (!ev.known) {
+			ui_message(ui, UI_MSG_WARN,
+			    "USB device %04x:%04x "
+			    "plugged in: no driver knows it (type vitals in "
+			    "by hand)",
+			    ev.vid, ev.pid);
+			break;
+		}
+		/* say so only for a device plugged in now, not for the one
+		 * that was there when the visit opened */
+		if (ui->dev_state == UI_DEV_NONE ||
+		    ui->dev_state == UI_DEV_ERROR) {
+			ui->dev_state = UI_DEV_IDLE;
+			ui_message(
+			    ui, UI_MSG_INFO, "Device attached: %s", ev.text);
+		}
+		str_lcpy(ui->dev_name, ev.text, sizeof(ui->dev_name));
+		break;
+	case EV_DETACHED:
+		if (ui->dev_vid == ev.vid && ui->dev_pid == ev.pid) {
+			ui->dev_state = UI_DEV_NONE;
+			ui_message(ui, UI_MSG_WARN,
+			    "Device removed: readings "
+			    "stop; plug it back in or type vitals in");
+		}
+		break;
 	case EV_OPENED:
 		ui->dev_state = UI_DEV_READING;
 		str_lcpy(ui->dev_id, ev.text, sizeof(ui->dev_id));
