@@ -195,16 +195,16 @@ patient_from_row(sqlite3_stmt *st, struct store_patient *p)
 	p->created_ms = (uint64_t)sqlite3_column_int64(st, 9);
 }
 
-int
-store_patient_get(struct store *s, const char *id, struct store_patient *p)
+/* Read patient ID (not deleted) into P, without auditing. */
+static int
+patient_load(struct store *s, const char *id, struct store_patient *p)
 {
 	sqlite3_stmt *st;
 	char sql[256];
 	int rc, err;
 
 	snprintf(sql, sizeof(sql),
-	    "SELECT %s FROM patients WHERE id = ? "
-	    "AND deleted = 0",
+	    "SELECT %s FROM patients WHERE id = ? AND deleted = 0",
 	    patient_cols);
 	if ((err = store_prepare(s, sql, &st)) != 0)
 		return err;
@@ -214,11 +214,19 @@ store_patient_get(struct store *s, const char *id, struct store_patient *p)
 		patient_from_row(st, p);
 	else
 		err = rc == SQLITE_DONE ? ENOENT
-		                        : store_err(s, rc, "patient get");
+		                        : store_err(s, rc, "patient read");
 	sqlite3_finalize(st);
-	if (err == 0)
-		err = store_audit(s, "view", "patient", id, NULL);
-	if (err != 0 && rc == SQLITE_ROW)
+	return err;
+}
+
+int
+store_patient_get(struct store *s, const char *id, struct store_patient *p)
+{
+	int err;
+
+	if ((err = patient_load(s, id, p)) != 0)
+		return err;
+	if ((err = store_audit(s, "view", "patient", id, NULL)) != 0)
 		store_patient_clear(p);
 	return err;
 }
@@ -262,28 +270,13 @@ store_patient_update(
 		REC_PAT_NATID };
 	char **dst[nitems(src)];
 	cbor_item_t *body = NULL;
-	sqlite3_stmt *st = NULL;
 	uint64_t hlc;
 	size_t i;
-	char sql[256];
-	int rc, err;
+	int err;
 
 	*cause = NULL;
-	snprintf(sql, sizeof(sql),
-	    "SELECT %s FROM patients WHERE id = ? "
-	    "AND deleted = 0",
-	    patient_cols);
-	if ((err = store_prepare(s, sql, &st)) != 0)
+	if ((err = patient_load(s, p->id, &cur)) != 0)
 		return err;
-	store_bind_text(st, 1, p->id);
-	rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW) {
-		sqlite3_finalize(st);
-		return rc == SQLITE_DONE ? ENOENT
-		                         : store_err(s, rc, "patient read");
-	}
-	patient_from_row(st, &cur);
-	sqlite3_finalize(st);
 	merged = cur;
 	dst[0] = &merged.given;
 	dst[1] = &merged.family;
