@@ -218,7 +218,7 @@ store_tx_end(struct store *s, int err)
 
 	if (!s->in_tx)
 		return err != 0 ? err : EINVAL;
-	if (err == 0 && store_schema_version(s) > 0)
+	if (err == 0 && s->migrated)
 		err = store_hlc_persist(s);
 	if (err == 0) {
 		rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
@@ -394,6 +394,7 @@ store_open_at(const char *dir, const uint8_t key[32], int create,
 		goto out;
 	if ((err = store_schema_migrate(s, max_version)) != 0)
 		goto out;
+	s->migrated = 1;
 	if ((err = store_load_hlc(s)) != 0)
 		goto out;
 	err = store_init_node(s);

@@ -167,10 +167,12 @@ store_attach_get(struct store *s, const char *id, uint8_t **data, size_t *len)
 	pt = xmalloc(size ? size : 1);
 	if ((err = crypto_aead_open(key, hash, 32, ct, (size_t)n, pt)) != 0)
 		goto out;
+	/* Who looked at it is recorded before it is handed out. */
+	if ((err = store_audit(s, "view", "attachment", id, NULL)) != 0)
+		goto out;
 	*data = pt;
 	*len = size;
 	pt = NULL;
-	err = store_audit(s, "view", "attachment", id, NULL);
 out:
 	if (fd != -1)
 		close(fd);

@@ -31,6 +31,7 @@ struct store {
 	char *actor; /* user id, or NULL for "system" */
 	struct hlc hlc;
 	int in_tx;
+	int migrated; /* schema in place: commits persist the clock */
 };
 
 /* Map a SQLite result code to an errno value, logging SQLite's message. */
