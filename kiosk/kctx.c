@@ -164,26 +164,25 @@ kctx_explain(int err)
 	}
 }
 
-/* Move failed tries recorded in the keyring into the audit log. */
-static void
-kctx_audit_failures(struct kctx *ctx)
+void
+kctx_audit_failures(struct store *store, struct keyring *keyring)
 {
 	const struct keyring_failure *f;
 	char detail[96];
 	size_t i, n;
 
-	f = keyring_failures(ctx->keyring, &n);
+	f = keyring_failures(keyring, &n);
 	if (n == 0)
 		return;
 	for (i = 0; i < n; i++) {
 		snprintf(detail, sizeof(detail), "at %llu",
 		    (unsigned long long)f[i].at_ms);
-		if (store_audit(ctx->store, "login-failed", "user", f[i].user,
-		        detail) != 0)
+		if (store_audit(
+		        store, "login-failed", "user", f[i].user, detail) != 0)
 			return; /* keep them in the keyring for next time */
 	}
-	keyring_clear_failures(ctx->keyring);
-	keyring_save(ctx->keyring);
+	keyring_clear_failures(keyring);
+	keyring_save(keyring);
 }
 
 int
@@ -241,7 +240,7 @@ kctx_open(struct kctx *ctx)
 	store_set_actor(ctx->store, u.id);
 	ctx->role = u.role;
 	store_user_clear(&u);
-	kctx_audit_failures(ctx);
+	kctx_audit_failures(ctx->store, ctx->keyring);
 	err = store_audit(ctx->store, "login", "user", NULL, NULL);
 	if (err == ENOSPC || err == EROFS || err == EIO) {
 		/* Failing storage must not hide the records from the CHW:

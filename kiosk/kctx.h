@@ -49,6 +49,13 @@ void kctx_close(struct kctx *);
  */
 char *kctx_read_new_secret(struct kctx *, const char *name);
 
+/*
+ * Move the failed unlocks the keyring recorded into STORE's audit log and
+ * clear them from the keyring (they stay there if the audit cannot be
+ * written).  Called after every successful unlock, CLI or screen.
+ */
+void kctx_audit_failures(struct store *store, struct keyring *keyring);
+
 /* Refuse (printing why) unless the acting user is an administrator. */
 int kctx_require_admin(struct kctx *);
 

@@ -387,11 +387,9 @@ store_open_at(const char *dir, const uint8_t key[32], int create,
 	         "PRAGMA synchronous = FULL;"
 	         "PRAGMA foreign_keys = ON;")) != 0)
 		goto out;
-	/* Load the clock before migrating, so a migration's commit never
-	 * writes back an older one. */
+	/* Migrations never persist the clock (s->migrated is still 0), so
+	 * it is loaded once they are done. */
 	hlc_init(&s->hlc, 0);
-	if (store_schema_version(s) > 0 && (err = store_load_hlc(s)) != 0)
-		goto out;
 	if ((err = store_schema_migrate(s, max_version)) != 0)
 		goto out;
 	s->migrated = 1;

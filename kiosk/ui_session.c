@@ -43,9 +43,7 @@ ui_session_unlock(
 {
 	struct keyring *kr = NULL;
 	struct store_user u;
-	const struct keyring_failure *fails;
 	uint8_t key[32];
-	size_t i, nfail = 0;
 	int err;
 
 	*cause = NULL;
@@ -89,14 +87,7 @@ ui_session_unlock(
 	}
 	str_lcpy(ui->user_name, user, sizeof(ui->user_name));
 	/* failed tries since the last unlock go to the audit log */
-	fails = keyring_failures(kr, &nfail);
-	for (i = 0; i < nfail; i++)
-		store_audit(
-		    ui->store, "login-failed", "user", NULL, fails[i].user);
-	if (nfail > 0) {
-		keyring_clear_failures(kr);
-		keyring_save(kr);
-	}
+	kctx_audit_failures(ui->store, kr);
 	store_audit(ui->store, "login", "user", u.id[0] ? u.id : NULL, "ui");
 	log_info("unlocked");
 	ui_session_sync_start(ui);

@@ -13,6 +13,7 @@
 #include "buf.h"
 #include "crypto.h"
 #include "faultvfs.h"
+#include "kiosk/kctx.h"
 #include "kiosk/keyring.h"
 #include "kiosk/store_int.h"
 #include "record.h"
@@ -469,6 +470,41 @@ out:
 	return err;
 }
 
+/* Failed unlocks recorded in the keyring land in the audit log at the
+ * next successful unlock, and leave the keyring. */
+static int
+test_failures_audited(void)
+{
+	struct keyring *k = NULL;
+	struct store *s = NULL;
+	uint8_t key[32], out[32];
+	char *d = tmpdir(), *cause = NULL;
+	size_t n;
+	int err = 0;
+
+	crypto_random(key, 32);
+	TEST_ERR(store_open(d, key, 1, &s));
+	k = keyring_new(d, 5, 0);
+	TEST_ERR(keyring_put_user(k, "chw", "4821", key, 1000));
+	TEST_EQ(keyring_unlock(k, "chw", "0000", out, &cause), EACCES);
+	free(cause);
+	cause = NULL;
+	TEST_EQ(keyring_unlock(k, "ghost", "0000", out, &cause), ENOENT);
+	kctx_audit_failures(s, k);
+	TEST_EQ(count(s,
+	            "SELECT count(*) FROM audit WHERE action = "
+	            "'login-failed' AND entity_id IN ('chw', 'ghost')"),
+	    2);
+	keyring_failures(k, &n);
+	TEST_EQ(n, 0);
+out:
+	free(cause);
+	keyring_free(k);
+	store_close(s);
+	rmdir_r(d);
+	return err;
+}
+
 /*
  * I/O fault loop: make the Nth write/sync fail (once, then persistently)
  * while saving an encounter.  Each run must end with a clean errno and a
@@ -633,5 +669,7 @@ TEST_MAIN({ "key_and_roundtrip", test_key_and_roundtrip },
     { "attachments_encrypted", test_attachments_encrypted },
     { "find_typos", test_find_typos },
     { "drafts_then_submit", test_drafts_then_submit },
-    { "keyring_policy", test_keyring_policy }, { "io_faults", test_io_faults },
+    { "keyring_policy", test_keyring_policy },
+    { "failures_audited", test_failures_audited },
+    { "io_faults", test_io_faults },
     { "readonly_medium", test_readonly_medium })
