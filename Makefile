@@ -172,7 +172,7 @@ check: deps-check
 # kills and server kills, each converging exactly once.  CI runs it too.
 check-faults: deps-check
 	@$(MAKE) --no-print-directory BUILD=build/san SANITIZE=address,undefined OPT="-O1 -g" test-progs
-	@for t in cut kill_kiosk kill_server; do \
+	@for t in lost_answer cut kill_kiosk kill_server; do \
 	  OUTPOST_BUILD=build/san OUTPOST_FAULT_N=$${OUTPOST_FAULT_N:-120} sh tests/sync/$$t.sh || exit 1; \
 	done
 

@@ -13,7 +13,6 @@
 #include <string.h>
 
 #include "cborx.h"
-#include "crypto.h"
 #include "log.h"
 #include "server.h"
 #include "wire.h"
@@ -64,7 +63,7 @@ api_push_run(struct request *req)
 	p.now_ms = server_now_ms();
 	p.encode_cb = api_push_encode;
 	p.arg = srv;
-	crypto_sha256(req->body, req->len, p.hash);
+	wire_push_hash(&w, p.hash);
 	err = srv->be->push(srv->store, &p, &res);
 	wire_push_free(&w);
 	switch (err) {

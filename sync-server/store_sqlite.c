@@ -723,6 +723,26 @@ sq_push_insert(struct sstore *s, const char *region, uint64_t node,
 	return err;
 }
 
+/*
+ * A stored batch key whose hash differs: a replay all the same when every
+ * change is stored as sent (batches stored before the hash left out
+ * outbox_last had hashed the whole body); otherwise a conflict (EEXIST).
+ */
+static int
+sq_push_same_changes(struct sstore *s, const struct spush *p)
+{
+	size_t i;
+	int err, same;
+
+	for (i = 0; i < p->n; i++) {
+		if ((err = sq_push_dup(s, p->node, &p->changes[i], &same)) != 0)
+			return err;
+		if (same != 1)
+			return EEXIST;
+	}
+	return 0;
+}
+
 struct sq_push_arg {
 	const struct spush *p;
 	struct spush_result *res;
@@ -757,11 +777,11 @@ sq_push_job(struct sstore *s, void *arg)
 	sqlite3_bind_int64(st, 3, (sqlite3_int64)p->last);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
+		err = 0;
 		if (sqlite3_column_bytes(st, 0) != 32 ||
 		    memcmp(sqlite3_column_blob(st, 0), p->hash, 32) != 0)
-			err = EEXIST;
-		else {
-			err = 0;
+			err = sq_push_same_changes(s, p);
+		if (err == 0) {
 			res->replay = 1;
 			res->response_len = (size_t)sqlite3_column_bytes(st, 1);
 			res->response = xmemdup(

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "cborx.h"
+#include "crypto.h"
 #include "record.h"
 #include "wire.h"
 #include "xmalloc.h"
@@ -126,6 +127,48 @@ wire_body_check(const struct schange *c)
 out:
 	cbor_decref(&it);
 	return err;
+}
+
+static void
+wire_hash_u64(struct crypto_sha256 *h, uint64_t v)
+{
+	uint8_t b[8];
+	int i;
+
+	for (i = 7; i >= 0; i--, v >>= 8)
+		b[i] = (uint8_t)(v & 0xff);
+	crypto_sha256_update(h, b, sizeof(b));
+}
+
+/*
+ * What identifies a batch (docs/PROTOCOL.md §4): its range and its changes,
+ * each as (seq, entity, uuid, hlc, SHA-256 of the body).  Nothing that may
+ * legitimately differ between a batch and its retry is covered: not the
+ * node's outbox_last (key 4), which grows when records are saved after a
+ * lost answer, nor the CBOR framing.
+ */
+void
+wire_push_hash(const struct wire_push *w, uint8_t out[32])
+{
+	static const char tag[] = "outpost-batch-v2";
+	struct crypto_sha256 *h = crypto_sha256_new();
+	uint8_t bh[CRYPTO_SHA256_LEN];
+	size_t i;
+
+	crypto_sha256_update(h, tag, sizeof(tag));
+	wire_hash_u64(h, w->first);
+	wire_hash_u64(h, w->last);
+	for (i = 0; i < w->n; i++) {
+		const struct schange *c = &w->changes[i];
+
+		wire_hash_u64(h, c->seq);
+		wire_hash_u64(h, (uint64_t)c->entity);
+		crypto_sha256_update(h, c->id, sizeof(c->id));
+		wire_hash_u64(h, c->hlc);
+		crypto_sha256(c->body, c->len, bh);
+		crypto_sha256_update(h, bh, sizeof(bh));
+	}
+	crypto_sha256_final(h, out);
 }
 
 int

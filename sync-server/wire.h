@@ -57,6 +57,8 @@ struct wire_blob {
 int wire_plain(const uint8_t *, size_t);
 int wire_push_decode(const uint8_t *, size_t, struct wire_push *);
 void wire_push_free(struct wire_push *);
+/* The batch payload hash: range and changes, not outbox_last. */
+void wire_push_hash(const struct wire_push *, uint8_t out[32]);
 int wire_pull_decode(const uint8_t *, size_t, struct wire_pull *);
 void wire_pull_free(struct wire_pull *);
 int wire_enroll_decode(const uint8_t *, size_t, struct wire_enroll *);

@@ -15,6 +15,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include <zlib.h>
 
 #include "cborx.h"
@@ -64,10 +66,11 @@ make_ids(void)
 		uuid_v7(&ids[i]);
 }
 
-/* Push body for FIRST..LAST; VARIANT_AT changes one record's content. */
+/* Push body for FIRST..LAST; VARIANT_AT changes one record's content;
+ * OUTBOX_LAST is the node's highest outbox seq (key 4). */
 static void
-push_body(uint64_t first, uint64_t last, uint64_t variant_at, uint8_t **out,
-    size_t *len)
+push_body_ol(uint64_t first, uint64_t last, uint64_t variant_at,
+    uint64_t outbox_last, uint8_t **out, size_t *len)
 {
 	cbor_item_t *m = cborx_map(4), *arr = cborx_array(last - first + 1);
 	uint64_t s;
@@ -78,10 +81,17 @@ push_body(uint64_t first, uint64_t last, uint64_t variant_at, uint8_t **out,
 	cborx_map_put(m, 1, cborx_uint(first));
 	cborx_map_put(m, 2, cborx_uint(last));
 	cborx_map_put(m, 3, arr);
-	cborx_map_put(m, 4, cborx_uint(last + 5));
+	cborx_map_put(m, 4, cborx_uint(outbox_last));
 	if (cborx_encode(m, out, len) != 0)
 		abort();
 	cbor_decref(&m);
+}
+
+static void
+push_body(uint64_t first, uint64_t last, uint64_t variant_at, uint8_t **out,
+    size_t *len)
+{
+	push_body_ol(first, last, variant_at, last + 5, out, len);
 }
 
 static int
@@ -157,6 +167,117 @@ test_enroll(void)
 out:
 	free(body);
 	tresp_clear(&r);
+	fix_stop(&f);
+	return err;
+}
+
+/* Overwrite a stored batch's hash, as the whole-body hash of an earlier
+ * version would differ from today's. */
+static int
+legacy_batch_hash(const struct fix *f, uint64_t first, uint64_t last)
+{
+	char path[128];
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/server.db", f->dir);
+	rc = sqlite3_open(path, &db);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_busy_timeout(db, 5000);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(db,
+		    "UPDATE batches SET hash = zeroblob(32)"
+		    " WHERE first = ? AND last = ?",
+		    -1, &st, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_int64(st, 1, (sqlite3_int64)first);
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)last);
+		rc = sqlite3_step(st) == SQLITE_DONE && sqlite3_changes(db) == 1
+		    ? SQLITE_OK
+		    : SQLITE_ERROR;
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return rc == SQLITE_OK ? 0 : EIO;
+}
+
+/*
+ * Issue 9, item 1: the answer to a committed batch is lost, the node saves
+ * more records, and re-sends the same batch key with a larger outbox_last.
+ * That is a replay (the stored answer, byte for byte, nothing stored
+ * again), never a conflict; other content under the key still is one.
+ */
+static int
+test_push_lost_answer_outbox_grows(void)
+{
+	struct fix f;
+	struct tresp r, r2;
+	struct tnode n;
+	struct sstats st;
+	uint8_t spub[32], *body = NULL, *body2 = NULL;
+	uint64_t hw, acc, dups;
+	size_t len, len2;
+	int err = 0;
+
+	memset(&r, 0, sizeof(r));
+	memset(&r2, 0, sizeof(r2));
+	memset(&st, 0, sizeof(st));
+	make_ids();
+	TEST_ERR(fix_start(&f));
+	TEST_ERR(fix_node(&f, "north", &n, spub));
+	push_body_ol(1, 4, 0, 9, &body, &len);
+	TEST_ERR(tnode_do(f.port, &n, "/v1/push", body, len, &r));
+	TEST_EQ(r.status, 200);
+	free(body);
+	body = NULL;
+	/* the answer was lost; two records were saved; the same batch again */
+	push_body_ol(1, 4, 0, 11, &body, &len);
+	TEST_ERR(tnode_do(f.port, &n, "/v1/push", body, len, &r2));
+	TEST_EQ(r2.status, 200);
+	TEST_ERR(tresp_verify(&r2, &n, spub));
+	TEST_EQ(r2.len, r.len);
+	TEST_MEM(r2.body, r.body, r.len);
+	TEST_ERR(ack_of(&r2, &hw, &acc, &dups));
+	TEST_EQ(hw, 4);
+	tresp_clear(&r2);
+	/* and the next batch goes on from there */
+	push_body_ol(5, 6, 0, 11, &body2, &len2);
+	TEST_ERR(tnode_do(f.port, &n, "/v1/push", body2, len2, &r2));
+	TEST_EQ(r2.status, 200);
+	TEST_ERR(ack_of(&r2, &hw, &acc, &dups));
+	TEST_EQ(hw, 6);
+	TEST_EQ(acc, 2);
+	tresp_clear(&r2);
+	free(body2);
+	body2 = NULL;
+	/* the same key with one body changed is still a conflict */
+	push_body_ol(1, 4, 3, 11, &body2, &len2);
+	TEST_ERR(tnode_do(f.port, &n, "/v1/push", body2, len2, &r2));
+	TEST_EQ(r2.status, 409);
+	TEST_EQ(tresp_code(&r2, NULL), WERR_CONFLICT);
+	tresp_clear(&r2);
+	free(body2);
+	body2 = NULL;
+	/* a batch stored by a version that hashed the whole body: its hash
+	 * never matches, yet a re-send of the same changes is a replay */
+	TEST_ERR(legacy_batch_hash(&f, 5, 6));
+	push_body_ol(5, 6, 0, 12, &body2, &len2);
+	TEST_ERR(tnode_do(f.port, &n, "/v1/push", body2, len2, &r2));
+	TEST_EQ(r2.status, 200);
+	TEST_ERR(ack_of(&r2, &hw, &acc, &dups));
+	TEST_EQ(hw, 6);
+	TEST_EQ(acc, 2); /* the stored answer */
+	tresp_clear(&r2);
+	TEST_ERR(f.srv.be->stats(f.srv.store, &st));
+	TEST_EQ(st.entities[0].records, 6);
+	TEST_EQ(st.alerts, 1);
+out:
+	sstats_clear(&st);
+	free(body);
+	free(body2);
+	tresp_clear(&r);
+	tresp_clear(&r2);
 	fix_stop(&f);
 	return err;
 }
@@ -735,6 +856,7 @@ out:
 
 TEST_MAIN({ "health", test_health }, { "enroll", test_enroll },
     { "push_exactly_once", test_push_exactly_once },
+    { "push_lost_answer_outbox_grows", test_push_lost_answer_outbox_grows },
     { "auth_errors", test_auth_errors }, { "bad_input", test_bad_input },
     { "pull_scope", test_pull_scope }, { "blob_resume", test_blob_resume },
     { "deflate", test_deflate },
