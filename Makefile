@@ -35,40 +35,53 @@ TOOLS    = tmux umockdev-run sqlcipher
 
 # Only -I from pkg-config (ncursesw's --cflags adds clashing macros).
 PKG_I   := $(filter -I%,$(shell pkg-config --cflags $(PKGS) 2>/dev/null))
-ALL_CFLAGS = $(STD) $(WARN) $(WERROR) $(OPT) $(HARDEN) $(SAN) \
-             -include common/compat.h -I. -Icommon -Itests $(PKG_I) $(CFLAGS)
+# Production code sees the repository root, common/ and model/; tests also
+# see tests/ (tests/test.h).  _GNU_SOURCE is the one feature-test macro
+# (common/compat.h also sets it, for a file built on its own).
+BASE_CFLAGS = $(STD) $(WARN) $(WERROR) $(OPT) $(HARDEN) $(SAN) \
+              -D_GNU_SOURCE -I. -Icommon -Imodel $(PKG_I) $(CFLAGS)
+ALL_CFLAGS  = $(BASE_CFLAGS)
+TEST_CFLAGS = $(BASE_CFLAGS) -Itests
 ALL_LDFLAGS = -pie $(SAN) $(LDFLAGS)
 
-LIBS_COMMON  = -lcbor -lcrypto -lpthread -lm
-LIBS_FORMS   = -lxml2
-LIBS_DEVICES = -lusb-1.0
-# -lz: sync bodies are deflated on the wire (docs/PROTOCOL.md §1).
-LIBS_KIOSK   = -lsqlcipher -lncursesw -lcurl -lz $(LIBS_DEVICES) $(LIBS_FORMS) $(LIBS_COMMON)
-LIBS_SERVER  = -lsqlite3 -lmicrohttpd -lz $(LIBS_COMMON)
+# -l flags come from pkg-config; pthread and libm are the toolchain's own.
+# zlib: sync bodies are deflated on the wire (docs/PROTOCOL.md §1).
+pkglibs = $(shell pkg-config --libs $(1) 2>/dev/null)
+LIBS_COMMON  = $(call pkglibs,libcbor libcrypto) -lpthread -lm
+LIBS_BASE    = $(call pkglibs,libxml-2.0 libusb-1.0) $(LIBS_COMMON)
+LIBS_KIOSK   = $(call pkglibs,sqlcipher ncursesw libcurl zlib) $(LIBS_BASE)
+LIBS_SERVER  = $(call pkglibs,sqlite3 libmicrohttpd zlib) $(LIBS_COMMON)
 
 # --- sources: each folder is globbed, so adding a file needs no edit here ----
-COMMON_SRC  := $(wildcard common/*.c)
-FORMS_SRC   := $(wildcard forms/*.c)
-DEVICES_SRC := $(wildcard devices/*.c)
-KIOSK_SRC   := $(filter-out kiosk/main.c,$(wildcard kiosk/*.c))
-SERVER_SRC  := $(filter-out sync-server/main.c,$(wildcard sync-server/*.c))
+src = $(shell find $(1) -name '*.c' 2>/dev/null | sort)
+COMMON_SRC   := $(call src,common)
+MODEL_SRC    := $(call src,model)
+CLINICAL_SRC := $(call src,clinical)
+FORMS_SRC    := $(call src,forms)
+DEVICES_SRC  := $(call src,devices)
+KIOSK_SRC    := $(filter-out kiosk/main.c,$(call src,kiosk))
+SERVER_SRC   := $(filter-out sync-server/main.c,$(call src,sync-server))
 
 # Objects go under $(BUILD)/obj so they never clash with program names.
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
-LIB_COMMON  = $(BUILD)/libcommon.a
-LIB_FORMS   = $(BUILD)/libforms.a
-LIB_DEVICES = $(BUILD)/libdevices.a
-LIB_KIOSK   = $(BUILD)/libkiosk.a
-LIB_SERVER  = $(BUILD)/libserver.a
+LIB_COMMON   = $(BUILD)/libcommon.a
+LIB_MODEL    = $(BUILD)/libmodel.a
+LIB_CLINICAL = $(BUILD)/libclinical.a
+LIB_FORMS    = $(BUILD)/libforms.a
+LIB_DEVICES  = $(BUILD)/libdevices.a
+LIB_KIOSK    = $(BUILD)/libkiosk.a
+LIB_SERVER   = $(BUILD)/libserver.a
 
 PROGS = $(BUILD)/kiosk $(BUILD)/sync-server
 
-# Tests: tests/<group>/test_*.c, one program each, linked by group.
-UNIT_TESTS    := $(patsubst %.c,$(BUILD)/%,$(wildcard tests/unit/test_*.c))
-KIOSK_TESTS   := $(patsubst %.c,$(BUILD)/%,$(wildcard tests/kiosk/test_*.c))
-DEVICE_TESTS  := $(patsubst %.c,$(BUILD)/%,$(wildcard tests/devices/test_*.c))
-SERVER_TESTS  := $(patsubst %.c,$(BUILD)/%,$(wildcard tests/server/test_*.c))
+# Tests mirror the source tree: tests/X/test_Y.c tests X/Y.c, one program
+# each, linked with the libraries of its top folder (kiosk, sync-server,
+# devices; everything else links the libraries below the programs).
+TEST_SRC      := $(shell find tests -name 'test_*.c' -not -path 'tests/fuzz/*' | sort)
+KIOSK_TESTS   := $(patsubst %.c,$(BUILD)/%,$(filter tests/kiosk/%,$(TEST_SRC)))
+SERVER_TESTS  := $(patsubst %.c,$(BUILD)/%,$(filter tests/sync-server/%,$(TEST_SRC)))
+BASE_TESTS    := $(patsubst %.c,$(BUILD)/%,$(filter-out tests/kiosk/% tests/sync-server/%,$(TEST_SRC)))
 TOOLS_PROGS   := $(patsubst %.c,$(BUILD)/%,$(wildcard tests/tools/*.c))
 # Fuzz harnesses: tests/fuzz/<name>_fuzzer.c; check replays their corpora
 # with a plain main (tests/fuzz/replay.c), `make fuzz` builds libFuzzer ones.
@@ -84,72 +97,72 @@ all: $(PROGS)
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+$(BUILD)/obj/tests/%.o: tests/%.c
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CFLAGS) -MMD -MP -c -o $@ $<
 
 $(LIB_COMMON): $(call obj,$(COMMON_SRC))
+$(LIB_MODEL): $(call obj,$(MODEL_SRC))
+$(LIB_CLINICAL): $(call obj,$(CLINICAL_SRC))
 $(LIB_FORMS): $(call obj,$(FORMS_SRC))
 $(LIB_DEVICES): $(call obj,$(DEVICES_SRC))
 $(LIB_KIOSK): $(call obj,$(KIOSK_SRC))
 $(LIB_SERVER): $(call obj,$(SERVER_SRC))
+# ar keeps members by base name: two objects of one library may not share it.
 $(BUILD)/lib%.a:
 	@mkdir -p $(@D)
+	@if [ $(words $(notdir $^)) -ne $(words $(sort $(notdir $^))) ]; then \
+	  echo "$@: two sources share a file name: $(notdir $^)" >&2; exit 1; fi
 	rm -f $@
 	ar rcs $@ $^
 
-KIOSK_DEPS  = $(LIB_KIOSK) $(LIB_DEVICES) $(LIB_FORMS) $(LIB_COMMON)
-SERVER_DEPS = $(LIB_SERVER) $(LIB_COMMON)
+BASE_DEPS   = $(LIB_FORMS) $(LIB_DEVICES) $(LIB_CLINICAL) $(LIB_MODEL) $(LIB_COMMON)
+KIOSK_DEPS  = $(LIB_KIOSK) $(BASE_DEPS)
+SERVER_DEPS = $(LIB_SERVER) $(LIB_MODEL) $(LIB_COMMON)
 
+# One link recipe; each program says what it links with in LIBS.
+LINK = @mkdir -p $(@D); $(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/kiosk: LIBS = $(LIBS_KIOSK)
 $(BUILD)/kiosk: $(BUILD)/obj/kiosk/main.o $(KIOSK_DEPS)
-	@mkdir -p $(@D)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS_KIOSK)
-
+	$(LINK)
+$(BUILD)/sync-server: LIBS = $(LIBS_SERVER)
 $(BUILD)/sync-server: $(BUILD)/obj/sync-server/main.o $(SERVER_DEPS)
-	@mkdir -p $(@D)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS_SERVER)
-
-$(UNIT_TESTS): $(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $(LIB_FORMS) $(LIB_COMMON)
-	@mkdir -p $(@D)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS_FORMS) $(LIBS_COMMON)
-
-$(KIOSK_TESTS): $(BUILD)/tests/kiosk/%: $(BUILD)/obj/tests/kiosk/%.o $(KIOSK_DEPS)
-	@mkdir -p $(@D)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS_KIOSK)
-
-$(DEVICE_TESTS): $(BUILD)/tests/devices/%: $(BUILD)/obj/tests/devices/%.o $(LIB_DEVICES) $(LIB_COMMON)
-	@mkdir -p $(@D)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS_DEVICES) $(LIBS_COMMON)
-
-$(SERVER_TESTS): $(BUILD)/tests/server/%: $(BUILD)/obj/tests/server/%.o $(SERVER_DEPS)
-	@mkdir -p $(@D)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS_SERVER)
-
-$(TOOLS_PROGS): $(BUILD)/tests/tools/%: $(BUILD)/obj/tests/tools/%.o $(LIB_COMMON)
-	@mkdir -p $(@D)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS_COMMON)
-
-FUZZ_LINK = $(LIB_SERVER) $(LIB_DEVICES) $(LIB_FORMS) $(LIB_COMMON)
-FUZZ_LIBS = -lsqlite3 -lmicrohttpd $(LIBS_DEVICES) $(LIBS_FORMS) $(LIBS_COMMON)
+	$(LINK)
+$(KIOSK_TESTS): LIBS = $(LIBS_KIOSK)
+$(KIOSK_TESTS): $(BUILD)/%: $(BUILD)/obj/%.o $(KIOSK_DEPS)
+	$(LINK)
+$(SERVER_TESTS): LIBS = $(LIBS_SERVER)
+$(SERVER_TESTS): $(BUILD)/%: $(BUILD)/obj/%.o $(SERVER_DEPS)
+	$(LINK)
+$(BASE_TESTS): LIBS = $(LIBS_BASE)
+$(BASE_TESTS): $(BUILD)/%: $(BUILD)/obj/%.o $(BASE_DEPS)
+	$(LINK)
+$(TOOLS_PROGS): LIBS = $(LIBS_COMMON)
+$(TOOLS_PROGS): $(BUILD)/%: $(BUILD)/obj/%.o $(LIB_COMMON)
+	$(LINK)
+FUZZ_LINK = $(LIB_SERVER) $(BASE_DEPS)
+$(FUZZ_REPLAYS): LIBS = $(call pkglibs,sqlite3 libmicrohttpd zlib) $(LIBS_BASE)
 $(BUILD)/fuzz/%_replay: $(BUILD)/obj/tests/fuzz/%_fuzzer.o $(BUILD)/obj/tests/fuzz/replay.o $(FUZZ_LINK)
-	@mkdir -p $(@D)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(FUZZ_LIBS)
+	$(LINK)
 
 # bench/store: the same store sources against SQLCipher and plain SQLite.
-STORE_SRC := $(wildcard kiosk/store*.c) kiosk/keyring.c
+STORE_SRC := $(wildcard kiosk/store/*.c)
 $(BUILD)/obj-plain/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -DSTORE_PLAIN_SQLITE -MMD -MP -c -o $@ $<
-$(BUILD)/bench/store_sqlcipher: $(call obj,bench/store.c $(STORE_SRC)) $(LIB_COMMON)
-	@mkdir -p $(@D)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lsqlcipher $(LIBS_COMMON)
-$(BUILD)/bench/store_plain: $(patsubst %.c,$(BUILD)/obj-plain/%.o,bench/store.c $(STORE_SRC)) $(LIB_COMMON)
-	@mkdir -p $(@D)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lsqlite3 $(LIBS_COMMON)
-
+$(BUILD)/bench/store_sqlcipher: LIBS = $(call pkglibs,sqlcipher) $(LIBS_COMMON)
+$(BUILD)/bench/store_sqlcipher: $(call obj,bench/store.c $(STORE_SRC)) $(LIB_MODEL) $(LIB_COMMON)
+	$(LINK)
+$(BUILD)/bench/store_plain: LIBS = $(call pkglibs,sqlite3) $(LIBS_COMMON)
+$(BUILD)/bench/store_plain: $(patsubst %.c,$(BUILD)/obj-plain/%.o,bench/store.c $(STORE_SRC)) $(LIB_MODEL) $(LIB_COMMON)
+	$(LINK)
+$(BUILD)/bench/%: LIBS = $(LIBS_KIOSK)
 $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(KIOSK_DEPS)
-	@mkdir -p $(@D)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS_KIOSK)
+	$(LINK)
 
-test-progs: $(PROGS) $(UNIT_TESTS) $(KIOSK_TESTS) $(DEVICE_TESTS) \
-            $(SERVER_TESTS) $(TOOLS_PROGS) $(FUZZ_REPLAYS)
+test-progs: $(PROGS) $(BASE_TESTS) $(KIOSK_TESTS) $(SERVER_TESTS) \
+            $(TOOLS_PROGS) $(FUZZ_REPLAYS)
 
 # --- the commands README.md promises ------------------------------------------
 deps-check:
@@ -173,7 +186,7 @@ check: deps-check
 check-faults: deps-check
 	@$(MAKE) --no-print-directory BUILD=build/san SANITIZE=address,undefined OPT="-O1 -g" test-progs
 	@for t in lost_answer cut kill_kiosk kill_server; do \
-	  OUTPOST_BUILD=build/san OUTPOST_FAULT_N=$${OUTPOST_FAULT_N:-120} sh tests/sync/$$t.sh || exit 1; \
+	  OUTPOST_BUILD=build/san OUTPOST_FAULT_N=$${OUTPOST_FAULT_N:-120} sh tests/e2e/$$t.sh || exit 1; \
 	done
 
 demo: deps-check
@@ -190,7 +203,7 @@ fuzz:
 	@$(MAKE) --no-print-directory BUILD=build/fuzz CC=clang SANITIZE=fuzzer-no-link,address,undefined $(call obj,$(COMMON_SRC)) >/dev/null
 	@tests/fuzz/build.sh
 
-bench: all $(BENCH_PROGS)
+bench: all $(BENCH_PROGS) $(TOOLS_PROGS)
 	@bench/run.sh
 
 clean:

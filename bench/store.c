@@ -18,7 +18,7 @@
 #include <time.h>
 
 #include "crypto.h"
-#include "kiosk/store_int.h"
+#include "kiosk/store/store_int.h"
 #include "log.h"
 #include "xmalloc.h"
 

@@ -6,7 +6,7 @@
  *
  * Each simulated kiosk is a thread with its own enrolled node key (tokens
  * made with `SERVER_BIN --data DATA_DIR admin enroll-token`), its own
- * keep-alive connection (the kiosk's own transport, kiosk/sync_http.c),
+ * keep-alive connection (the kiosk's own transport, kiosk/sync/http.c),
  * and pushes signed batches of observation-shaped records (about 200-byte
  * bodies, like the kiosk's) back to back.  A record counts only when the
  * server acknowledged it, i.e. after its commit.  Prints key=value pairs.
@@ -24,7 +24,7 @@
 #include "cborx.h"
 #include "crypto.h"
 #include "hlc.h"
-#include "kiosk/sync_int.h"
+#include "kiosk/sync/sync_int.h"
 #include "record.h"
 #include "str.h"
 #include "uuid.h"

@@ -1,7 +1,8 @@
 /*
  * The one place for feature-test macros and small portability shims.
- * Every .c file in Outpost includes this first (the Makefile passes
- * -include common/compat.h), so the whole tree sees one POSIX/GNU surface.
+ * The Makefile defines _GNU_SOURCE for every file, so the whole tree sees
+ * one POSIX/GNU surface; a file that uses nitems() or OUTPOST_VERSION
+ * includes this header.
  */
 #ifndef COMPAT_H
 #define COMPAT_H

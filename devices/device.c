@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "compat.h"
 #include "buf.h"
 #include "crypto.h"
 #include "driver.h"

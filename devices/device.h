@@ -10,7 +10,7 @@
  * implausible values with a reason before anything is shown or stored.
  *
  * This header knows nothing of libusb (see driver.h for the transport) or
- * of the store (kiosk/vitals.c turns readings into observations).
+ * of the store (kiosk/visit/observe.c turns readings into observations).
  */
 #ifndef DEVICE_H
 #define DEVICE_H

@@ -38,6 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "compat.h"
 #include "driver.h"
 #include "log.h"
 #include "str.h"

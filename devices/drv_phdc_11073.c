@@ -40,6 +40,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "compat.h"
 #include "driver.h"
 #include "log.h"
 #include "xmalloc.h"

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "compat.h"
 #include "driver.h"
 #include "encode.h"
 #include "xmalloc.h"

@@ -20,6 +20,7 @@
 
 #include <libusb.h>
 
+#include "compat.h"
 #include "driver.h"
 #include "log.h"
 #include "str.h"

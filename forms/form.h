@@ -11,7 +11,7 @@
  * form_validate lists every failed required/constraint message;
  * form_finalize stamps the end time and returns the submission XML.
  *
- * Not here: rendering (kiosk/screen_*.c), storage (kiosk/store.h),
+ * Not here: rendering (kiosk/tui/screen_*.c), storage (kiosk/store/store.h),
  * encryption of submissions, media capture (upload is reported as
  * unsupported).  This module includes no curses, curl, usb or database
  * headers.

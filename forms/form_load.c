@@ -24,6 +24,7 @@
 #include <libxml/parser.h>
 #include <libxml/xpathInternals.h>
 
+#include "compat.h"
 #include "form_int.h"
 #include "log.h"
 #include "str.h"

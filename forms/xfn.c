@@ -19,6 +19,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "compat.h"
 #include "log.h"
 #include "uuid.h"
 #include "xfn.h"

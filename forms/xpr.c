@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "compat.h"
 #include "xfn.h"
 #include "xmalloc.h"
 #include "xpr.h"

@@ -13,10 +13,10 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "keyring.h"
+#include "kiosk/store/keyring.h"
 #include "kctx.h"
 #include "log.h"
-#include "store.h"
+#include "kiosk/store/store.h"
 #include "xmalloc.h"
 
 #define SECRET_MAX 1024

@@ -1,7 +1,7 @@
 /*
  * kiosk: the clinic node program.  Parses the global options (anywhere on
  * the line), sets up logging to DIR/kiosk.log, and runs the command named
- * in kiosk_cmds[] (kiosk/cmd.c).  With no command it runs the `ui` command
+ * in kiosk_cmds[] (kiosk/cli/cmd.c).  With no command it runs the `ui` command
  * (the ncurses kiosk) when one is built in.
  */
 #define LOG_MODULE "kiosk"
@@ -14,7 +14,8 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 
-#include "cmd.h"
+#include "compat.h"
+#include "kiosk/cli/cmd.h"
 #include "kctx.h"
 #include "log.h"
 #include "str.h"

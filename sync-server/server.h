@@ -15,7 +15,7 @@
 #include <cbor.h>
 
 #include "hlc.h"
-#include "store_backend.h"
+#include "sync-server/store/backend.h"
 
 /* Error codes on the wire (docs/PROTOCOL.md §2). */
 enum wire_err {

@@ -14,7 +14,7 @@
 
 #include <cbor.h>
 
-#include "store_backend.h"
+#include "sync-server/store/backend.h"
 
 #define WIRE_PUSH_MAX_CHANGES 512
 #define WIRE_BODY_MAX (256 * 1024) /* one record body */

@@ -8,7 +8,7 @@ set -eu
 B=build/fuzz
 SAN=fuzzer-no-link,address,undefined
 MAKE=${MAKE:-make}
-libs="$B/libserver.a $B/libdevices.a $B/libforms.a $B/libcommon.a"
+libs="$B/libserver.a $B/libforms.a $B/libdevices.a $B/libclinical.a $B/libmodel.a $B/libcommon.a"
 $MAKE --no-print-directory BUILD=$B CC=clang SANITIZE=$SAN $libs >/dev/null
 n=0
 for src in tests/fuzz/*_fuzzer.c; do
@@ -18,7 +18,7 @@ for src in tests/fuzz/*_fuzzer.c; do
 	    "$B/obj/tests/fuzz/$name.o" >/dev/null
 	clang -fsanitize=fuzzer,address,undefined -o "$B/$name" \
 	    "$B/obj/tests/fuzz/$name.o" $libs \
-	    -lsqlite3 -lmicrohttpd -lusb-1.0 -lxml2 -lcbor -lcrypto -lpthread -lm
+	    $(pkg-config --libs sqlite3 libmicrohttpd zlib libusb-1.0 libxml-2.0 libcbor libcrypto) -lpthread -lm
 	n=$((n + 1))
 done
 echo "built $n fuzzers in $B"

@@ -1,0 +1,56 @@
+/*
+ * `kiosk ui`: the ncurses kiosk, and what main() runs when no command is
+ * given.  Options only shape the session; the store is unlocked inside
+ * the UI (kiosk/tui/ui.h), never here.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "str.h"
+#include "kiosk/tui/ui.h"
+
+extern const struct kiosk_cmd cmd_ui;
+
+static int
+ui_cmd_run(struct kctx *ctx, int argc, char **argv)
+{
+	struct ui_opts o;
+	long long v;
+	int i;
+
+	memset(&o, 0, sizeof(o));
+	o.idle_lock_s = UI_IDLE_LOCK_DEFAULT_S;
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--checkin") == 0)
+			o.checkin = 1;
+		else if (strcmp(argv[i], "--idle-lock") == 0 && i + 1 < argc) {
+			if (str_to_ll(argv[++i], 0, 86400, &v) != 0) {
+				fprintf(stderr,
+				    "kiosk ui: --idle-lock takes "
+				    "seconds (0 never locks)\n");
+				return cmd_usage(&cmd_ui);
+			}
+			o.idle_lock_s = (unsigned)v;
+		} else if (strcmp(argv[i], "--max-frames") == 0 &&
+		    i + 1 < argc) {
+			if (str_to_ll(argv[++i], 1, 1000000, &v) != 0)
+				return cmd_usage(&cmd_ui);
+			o.max_frames = (long)v;
+		} else {
+			fprintf(
+			    stderr, "kiosk ui: unknown option %s\n", argv[i]);
+			return cmd_usage(&cmd_ui);
+		}
+	}
+	return ui_run_opts(ctx, &o);
+}
+
+const struct kiosk_cmd cmd_ui = {
+	"ui",
+	"  ui [--checkin] [--idle-lock SECONDS]\n"
+	"      The kiosk screen (the default: `kiosk` alone).  --checkin: patient\n"
+	"      self check-in after a staff unlock; --idle-lock: lock after\n"
+	"      SECONDS without a key (default 300, 0 never).\n",
+	ui_cmd_run,
+};

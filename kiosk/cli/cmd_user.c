@@ -1,0 +1,202 @@
+/*
+ * kiosk user add|list|passwd|unlock: the people who use this kiosk and
+ * their passphrases.  Adding users and resetting someone else's passphrase
+ * or lockout are administrator actions; everyone may change their own.
+ */
+#define LOG_MODULE "user"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "compat.h"
+#include "cmd.h"
+#include "cmd_opt.h"
+#include "kiosk/kctx.h"
+#include "kiosk/store/keyring.h"
+#include "log.h"
+#include "kiosk/store/store.h"
+#include "xmalloc.h"
+
+extern const struct kiosk_cmd cmd_user;
+
+static int
+user_add(struct kctx *ctx, int argc, char **argv)
+{
+	struct cmd_opt opts[] = { { "--role", 1, NULL },
+		{ "--kdf-ms", 1, NULL } };
+	const char *pos[1];
+	long long kdf_ms;
+	char *pass = NULL;
+	int n, role, err, rc = 1;
+
+	if (cmd_opt_parse(argc, argv, 2, opts, nitems(opts), pos, 1, &n) != 0 ||
+	    n != 1 || opts[0].value == NULL)
+		return cmd_usage(&cmd_user);
+	if ((role = store_role_from_name(opts[0].value)) == 0) {
+		fprintf(stderr,
+		    "kiosk: role must be chw, clinician or "
+		    "admin\n");
+		return 2;
+	}
+	if (cmd_opt_int(&opts[1], 1, 60000, KEYRING_DEFAULT_KDF_MS, &kdf_ms) !=
+	    0)
+		return 2;
+	if (kctx_open(ctx) != 0 || kctx_require_admin(ctx) != 0)
+		return 1;
+	if (keyring_has_user(ctx->keyring, pos[0])) {
+		fprintf(stderr, "kiosk: there is already a user called %s\n",
+		    pos[0]);
+		return 1;
+	}
+	if ((pass = kctx_read_new_secret(ctx, pos[0])) == NULL)
+		return 1;
+	if ((err = store_user_add(ctx->store, pos[0], role, NULL)) != 0) {
+		fprintf(stderr, "kiosk: cannot add %s: %s\n", pos[0],
+		    err == EEXIST ? "that name is taken" : kctx_explain(err));
+		goto out;
+	}
+	err = keyring_put_user(ctx->keyring, pos[0], pass,
+	    store_key(ctx->store), keyring_calibrate((unsigned)kdf_ms));
+	if (err == 0)
+		err = keyring_save(ctx->keyring);
+	if (err != 0) {
+		fprintf(stderr,
+		    "kiosk: %s is in the database but their "
+		    "passphrase could not be saved (%s); run `kiosk user "
+		    "passwd %s` as an administrator\n",
+		    pos[0], kctx_explain(err), pos[0]);
+		goto out;
+	}
+	printf("Added %s (%s)\n", pos[0], store_role_name(role));
+	rc = 0;
+out:
+	xfree_secret_str(pass);
+	return rc;
+}
+
+static int
+user_list(struct kctx *ctx)
+{
+	struct store_user *u = NULL;
+	char when[32];
+	size_t i, n;
+	time_t t;
+	int err;
+
+	if (kctx_open(ctx) != 0)
+		return 1;
+	if ((err = store_user_list(ctx->store, &u, &n)) != 0) {
+		fprintf(stderr, "kiosk: %s\n", kctx_explain(err));
+		return 1;
+	}
+	printf("%-20s %-10s %-11s %s\n", "NAME", "ROLE", "CREATED", "KEY");
+	for (i = 0; i < n; i++) {
+		t = (time_t)(u[i].created_ms / 1000);
+		strftime(when, sizeof(when), "%Y-%m-%d", gmtime(&t));
+		printf("%-20s %-10s %-11s %s\n", u[i].name,
+		    store_role_name(u[i].role), when,
+		    keyring_has_user(ctx->keyring, u[i].name) ? "set"
+		                                              : "missing");
+	}
+	store_user_free_array(u, n);
+	return 0;
+}
+
+static int
+user_passwd(struct kctx *ctx, int argc, char **argv)
+{
+	struct cmd_opt opts[] = { { "--kdf-ms", 1, NULL } };
+	const char *pos[1], *who;
+	long long kdf_ms = 0;
+	uint32_t iter;
+	char *pass = NULL;
+	int n, err;
+
+	if (cmd_opt_parse(argc, argv, 2, opts, nitems(opts), pos, 1, &n) != 0)
+		return cmd_usage(&cmd_user);
+	if (cmd_opt_int(&opts[0], 1, 60000, 0, &kdf_ms) != 0)
+		return 2;
+	who = n == 1 ? pos[0] : ctx->user;
+	if (kctx_open(ctx) != 0)
+		return 1;
+	if (strcmp(who, ctx->user) != 0 && kctx_require_admin(ctx) != 0)
+		return 1;
+	if (!keyring_has_user(ctx->keyring, who)) {
+		struct store_user u;
+		if (store_user_get(ctx->store, who, &u) != 0) {
+			fprintf(stderr, "kiosk: no user called %s\n", who);
+			return 1;
+		}
+		store_user_clear(&u);
+	}
+	if ((pass = kctx_read_new_secret(ctx, who)) == NULL)
+		return 1;
+	/* Keep the stored cost unless asked to recalibrate. */
+	iter = kdf_ms > 0 ? keyring_calibrate((unsigned)kdf_ms)
+	                  : keyring_iterations(ctx->keyring, who);
+	if (iter == 0)
+		iter = keyring_calibrate(KEYRING_DEFAULT_KDF_MS);
+	err = keyring_put_user(
+	    ctx->keyring, who, pass, store_key(ctx->store), iter);
+	xfree_secret_str(pass);
+	if (err == 0)
+		err = keyring_save(ctx->keyring);
+	if (err != 0) {
+		fprintf(stderr, "kiosk: the passphrase was not changed: %s\n",
+		    kctx_explain(err));
+		return 1;
+	}
+	store_audit(ctx->store, "change", "user", who, "passphrase");
+	printf("Passphrase changed for %s\n", who);
+	return 0;
+}
+
+static int
+user_unlock(struct kctx *ctx, int argc, char **argv)
+{
+	const char *pos[1];
+	int n, err;
+
+	if (cmd_opt_parse(argc, argv, 2, NULL, 0, pos, 1, &n) != 0 || n != 1)
+		return cmd_usage(&cmd_user);
+	if (kctx_open(ctx) != 0 || kctx_require_admin(ctx) != 0)
+		return 1;
+	if ((err = keyring_reset_failures(ctx->keyring, pos[0])) != 0 ||
+	    (err = keyring_save(ctx->keyring)) != 0) {
+		fprintf(stderr, "kiosk: cannot unlock %s: %s\n", pos[0],
+		    err == ENOENT ? "no such user" : kctx_explain(err));
+		return 1;
+	}
+	store_audit(ctx->store, "change", "user", pos[0], "unlocked");
+	printf("%s may try again\n", pos[0]);
+	return 0;
+}
+
+static int
+user_run(struct kctx *ctx, int argc, char **argv)
+{
+	if (argc < 2)
+		return cmd_usage(&cmd_user);
+	if (strcmp(argv[1], "add") == 0)
+		return user_add(ctx, argc, argv);
+	if (strcmp(argv[1], "list") == 0)
+		return user_list(ctx);
+	if (strcmp(argv[1], "passwd") == 0)
+		return user_passwd(ctx, argc, argv);
+	if (strcmp(argv[1], "unlock") == 0)
+		return user_unlock(ctx, argc, argv);
+	return cmd_usage(&cmd_user);
+}
+
+const struct kiosk_cmd cmd_user = {
+	.name = "user",
+	.usage = "  user add NAME --role chw|clinician|admin [--kdf-ms N]\n"
+	         "  user list\n"
+	         "  user passwd [NAME] [--kdf-ms N]\n"
+	         "  user unlock NAME      clear a lockout after wrong "
+	         "passphrases (administrator)\n",
+	.run = user_run,
+};

@@ -1,0 +1,519 @@
+/*
+ * Patients: registration with validation, lookup by id/phone/national id/
+ * village/birth year or name with typo tolerance, and field updates.  Each
+ * write is one transaction with its outbox change and audit entry; each
+ * lookup that returns patients is audited as a view.
+ */
+#define LOG_MODULE "store"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "compat.h"
+#include "log.h"
+#include "record.h"
+#include "store_int.h"
+#include "str.h"
+#include "xmalloc.h"
+
+#define PATIENT_FIELD_MAX 100
+
+static const char patient_cols[] = "id, hlc, given, family, sex, birth_date, "
+                                   "phone, village, national_id, created_ms";
+
+static int
+valid_birth_date(const char *s)
+{
+	struct tm tm = { 0 }, now;
+	time_t t = time(NULL);
+	long long y, m, d;
+	char buf[5];
+
+	gmtime_r(&t, &now);
+	if (strlen(s) != 4 && strlen(s) != 10)
+		return 0;
+	memcpy(buf, s, 4);
+	buf[4] = '\0';
+	if (str_to_ll(buf, 1880, now.tm_year + 1900, &y) != 0)
+		return 0;
+	if (strlen(s) == 4)
+		return 1;
+	if (s[4] != '-' || s[7] != '-' || !isdigit((unsigned char)s[5]) ||
+	    !isdigit((unsigned char)s[6]) || !isdigit((unsigned char)s[8]) ||
+	    !isdigit((unsigned char)s[9]))
+		return 0;
+	m = (s[5] - '0') * 10 + (s[6] - '0');
+	d = (s[8] - '0') * 10 + (s[9] - '0');
+	if (m < 1 || m > 12 || d < 1 || d > 31)
+		return 0;
+	/* Round-trip through timegm to refuse 2023-02-30. */
+	tm.tm_year = (int)y - 1900;
+	tm.tm_mon = (int)m - 1;
+	tm.tm_mday = (int)d;
+	tm.tm_hour = 12;
+	t = timegm(&tm);
+	gmtime_r(&t, &tm);
+	if (tm.tm_mday != d || tm.tm_mon != m - 1)
+		return 0;
+	return t <= time(NULL) + 86400;
+}
+
+static int
+valid_phone(const char *s)
+{
+	size_t digits = 0;
+
+	for (; *s != '\0'; s++) {
+		if (isdigit((unsigned char)*s))
+			digits++;
+		else if (*s != '+' && *s != ' ' && *s != '-')
+			return 0;
+	}
+	return digits >= 6 && digits <= 15;
+}
+
+static int
+patient_validate(struct store_patient *p, char **cause)
+{
+	char *const fields[] = { p->given, p->family, p->sex, p->birth_date,
+		p->phone, p->village, p->national_id };
+	size_t i;
+
+	for (i = 0; i < nitems(fields); i++)
+		if (fields[i] != NULL &&
+		    strlen(fields[i]) > PATIENT_FIELD_MAX) {
+			xasprintf(cause, "a field is longer than %d characters",
+			    PATIENT_FIELD_MAX);
+			return EINVAL;
+		}
+	if (p->given == NULL || p->given[0] == '\0' || p->family == NULL ||
+	    p->family[0] == '\0') {
+		xasprintf(cause, "given and family name are both required");
+		return EINVAL;
+	}
+	if (p->sex != NULL && strcmp(p->sex, "female") != 0 &&
+	    strcmp(p->sex, "male") != 0 && strcmp(p->sex, "other") != 0 &&
+	    strcmp(p->sex, "unknown") != 0) {
+		xasprintf(cause, "sex must be female, male, other or unknown");
+		return EINVAL;
+	}
+	if (p->birth_date != NULL && !valid_birth_date(p->birth_date)) {
+		xasprintf(cause,
+		    "birth date must be YYYY-MM-DD or YYYY, a "
+		    "real date not in the future");
+		return EINVAL;
+	}
+	if (p->phone != NULL && !valid_phone(p->phone)) {
+		xasprintf(cause, "phone must have 6 to 15 digits");
+		return EINVAL;
+	}
+	return 0;
+}
+
+static cbor_item_t *
+patient_body(struct store *s, const struct store_patient *p, uint64_t hlc)
+{
+	cbor_item_t *b = store_body_new(s, p->id, hlc, 7);
+
+	store_body_text(b, REC_PAT_GIVEN, p->given);
+	store_body_text(b, REC_PAT_FAMILY, p->family);
+	store_body_text(b, REC_PAT_SEX, p->sex);
+	store_body_text(b, REC_PAT_BIRTH, p->birth_date);
+	store_body_text(b, REC_PAT_PHONE, p->phone);
+	store_body_text(b, REC_PAT_VILLAGE, p->village);
+	store_body_text(b, REC_PAT_NATID, p->national_id);
+	return b;
+}
+
+int
+store_patient_add(struct store *s, struct store_patient *p,
+    const char *import_key, char **cause)
+{
+	sqlite3_stmt *st = NULL;
+	uint64_t hlc;
+	int err;
+
+	*cause = NULL;
+	if ((err = patient_validate(p, cause)) != 0)
+		return err;
+	store_new_id(p->id);
+	if ((err = store_tx_begin(s)) != 0)
+		return err;
+	hlc = store_hlc_now(s);
+	p->hlc = hlc;
+	p->created_ms = HLC_MS(hlc);
+	if ((err = store_prepare(s,
+	         "INSERT INTO patients(id, hlc, given, "
+	         "family, sex, birth_date, phone, village, national_id, import_key, "
+	         "created_by, created_ms) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
+	         &st)) != 0)
+		goto out;
+	store_bind_text(st, 1, p->id);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)hlc);
+	store_bind_text(st, 3, p->given);
+	store_bind_text(st, 4, p->family);
+	store_bind_text(st, 5, p->sex);
+	store_bind_text(st, 6, p->birth_date);
+	store_bind_text(st, 7, p->phone);
+	store_bind_text(st, 8, p->village);
+	store_bind_text(st, 9, p->national_id);
+	if (import_key != NULL)
+		sqlite3_bind_blob(st, 10, import_key, (int)strlen(import_key),
+		    SQLITE_TRANSIENT);
+	store_bind_text(st, 11, s->actor);
+	sqlite3_bind_int64(st, 12, (sqlite3_int64)p->created_ms);
+	if ((err = store_step_done(s, st, "patient add")) != 0)
+		goto out;
+	if ((err = store_outbox_append(
+	         s, REC_PATIENT, p->id, hlc, patient_body(s, p, hlc))) != 0)
+		goto out;
+	err = store_audit_append(s, "create", "patient", p->id,
+	    import_key != NULL ? "import" : NULL);
+out:
+	sqlite3_finalize(st);
+	return store_tx_end(s, err);
+}
+
+static void
+patient_from_row(sqlite3_stmt *st, struct store_patient *p)
+{
+	const unsigned char *id = sqlite3_column_text(st, 0);
+
+	memset(p, 0, sizeof(*p));
+	snprintf(p->id, sizeof(p->id), "%s", id ? (const char *)id : "");
+	p->hlc = (uint64_t)sqlite3_column_int64(st, 1);
+	p->given = store_col_text(st, 2);
+	p->family = store_col_text(st, 3);
+	p->sex = store_col_text(st, 4);
+	p->birth_date = store_col_text(st, 5);
+	p->phone = store_col_text(st, 6);
+	p->village = store_col_text(st, 7);
+	p->national_id = store_col_text(st, 8);
+	p->created_ms = (uint64_t)sqlite3_column_int64(st, 9);
+}
+
+/* Read patient ID (not deleted) into P, without auditing. */
+static int
+patient_load(struct store *s, const char *id, struct store_patient *p)
+{
+	sqlite3_stmt *st;
+	char sql[256];
+	int rc, err;
+
+	snprintf(sql, sizeof(sql),
+	    "SELECT %s FROM patients WHERE id = ? AND deleted = 0",
+	    patient_cols);
+	if ((err = store_prepare(s, sql, &st)) != 0)
+		return err;
+	store_bind_text(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		patient_from_row(st, p);
+	else
+		err = rc == SQLITE_DONE ? ENOENT
+		                        : store_err(s, rc, "patient read");
+	sqlite3_finalize(st);
+	return err;
+}
+
+int
+store_patient_get(struct store *s, const char *id, struct store_patient *p)
+{
+	int err;
+
+	if ((err = patient_load(s, id, p)) != 0)
+		return err;
+	if ((err = store_audit(s, "view", "patient", id, NULL)) != 0)
+		store_patient_clear(p);
+	return err;
+}
+
+/* Set column COL of patient ID to V inside the open transaction. */
+static int
+patient_set(struct store *s, const char *id, const char *col, const char *v,
+    uint64_t hlc)
+{
+	sqlite3_stmt *st;
+	char sql[128];
+	int err;
+
+	snprintf(sql, sizeof(sql),
+	    "UPDATE patients SET %s = ?, hlc = ? "
+	    "WHERE id = ? AND deleted = 0",
+	    col);
+	if ((err = store_prepare(s, sql, &st)) != 0)
+		return err;
+	store_bind_text(st, 1, v);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)hlc);
+	store_bind_text(st, 3, id);
+	err = store_step_done(s, st, "patient update");
+	if (err == 0 && sqlite3_changes(s->db) != 1)
+		err = ENOENT;
+	sqlite3_finalize(st);
+	return err;
+}
+
+int
+store_patient_update(
+    struct store *s, const struct store_patient *p, char **cause)
+{
+	struct store_patient cur, merged;
+	char *const *src[] = { &p->given, &p->family, &p->sex, &p->birth_date,
+		&p->phone, &p->village, &p->national_id };
+	static const char *const cols[] = { "given", "family", "sex",
+		"birth_date", "phone", "village", "national_id" };
+	static const uint64_t keys[] = { REC_PAT_GIVEN, REC_PAT_FAMILY,
+		REC_PAT_SEX, REC_PAT_BIRTH, REC_PAT_PHONE, REC_PAT_VILLAGE,
+		REC_PAT_NATID };
+	char **dst[nitems(src)];
+	cbor_item_t *body = NULL;
+	uint64_t hlc;
+	size_t i;
+	int err;
+
+	*cause = NULL;
+	if ((err = patient_load(s, p->id, &cur)) != 0)
+		return err;
+	merged = cur;
+	dst[0] = &merged.given;
+	dst[1] = &merged.family;
+	dst[2] = &merged.sex;
+	dst[3] = &merged.birth_date;
+	dst[4] = &merged.phone;
+	dst[5] = &merged.village;
+	dst[6] = &merged.national_id;
+	for (i = 0; i < nitems(src); i++)
+		if (*src[i] != NULL)
+			*dst[i] = *src[i];
+	if ((err = patient_validate(&merged, cause)) != 0)
+		goto done;
+	if ((err = store_tx_begin(s)) != 0)
+		goto done;
+	hlc = store_hlc_now(s);
+	/* Only changed fields go in the change record: the server merges
+	 * per field by HLC. */
+	body = store_body_new(s, p->id, hlc, nitems(src));
+	for (i = 0; i < nitems(src) && err == 0; i++) {
+		if (*src[i] == NULL)
+			continue;
+		err = patient_set(s, p->id, cols[i], *src[i], hlc);
+		cborx_map_put(body, keys[i], cborx_text(*src[i]));
+	}
+	if (err == 0) {
+		err = store_outbox_append(s, REC_PATIENT, p->id, hlc, body);
+		body = NULL;
+	}
+	if (err == 0)
+		err = store_audit_append(s, "change", "patient", p->id, NULL);
+	err = store_tx_end(s, err);
+done:
+	if (body != NULL)
+		cbor_decref(&body);
+	store_patient_clear(&cur);
+	return err;
+}
+
+/* --- lookup --- */
+
+struct scored {
+	struct store_patient p;
+	int score;
+};
+
+static int
+scored_cmp(const void *a, const void *b)
+{
+	const struct scored *x = a, *y = b;
+	int c;
+
+	if (x->score != y->score)
+		return y->score - x->score;
+	if ((c = strcasecmp(x->p.family, y->p.family)) != 0)
+		return c;
+	return strcasecmp(x->p.given, y->p.given);
+}
+
+static int
+digits_only(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++) {
+		if (isdigit((unsigned char)*s))
+			n++;
+		else if (*s != '+' && *s != ' ' && *s != '-')
+			return 0;
+	}
+	return n > 0;
+}
+
+/* Strip spaces, dashes and a leading + for phone comparison. */
+static void
+phone_norm(const char *in, char *out, size_t len)
+{
+	size_t o = 0;
+
+	for (; *in && o + 1 < len; in++)
+		if (isdigit((unsigned char)*in))
+			out[o++] = *in;
+	out[o] = '\0';
+}
+
+/* How well one search word matches one name word. */
+static int
+word_score(const char *word, const char *name)
+{
+	int limit = strlen(word) >= 6 ? 2 : strlen(word) >= 4 ? 1 : 0, d;
+
+	if (name == NULL)
+		return 0;
+	if (strcasecmp(word, name) == 0)
+		return 70;
+	if (strncasecmp(name, word, strlen(word)) == 0)
+		return 60;
+	if (limit > 0 && (d = str_edit_distance(word, name, limit)) <= limit)
+		return 55 - 5 * d;
+	return 0;
+}
+
+static int
+patient_score(const struct store_patient *p, const char *text)
+{
+	char q[256], pn[32], qn[32], *w, *save = NULL;
+	int best = 0, total = 0, words = 0, sc, v;
+
+	if (strncasecmp(p->id, text, strlen(text)) == 0 && strlen(text) >= 8)
+		return 100;
+	if (p->national_id != NULL && strcasecmp(p->national_id, text) == 0)
+		return 90;
+	if (digits_only(text)) {
+		phone_norm(text, qn, sizeof(qn));
+		if (p->phone != NULL && strlen(qn) >= 4) {
+			phone_norm(p->phone, pn, sizeof(pn));
+			if (strstr(pn, qn) != NULL)
+				best = 80;
+		}
+		if (strlen(text) == 4 && p->birth_date != NULL &&
+		    strncmp(p->birth_date, text, 4) == 0 && best < 30)
+			best = 30;
+		return best;
+	}
+	if (p->village != NULL && strcasecmp(p->village, text) == 0)
+		best = 40;
+	/* Every word of the query must match a name (or the village). */
+	snprintf(q, sizeof(q), "%s", text);
+	for (w = strtok_r(q, " \t", &save); w != NULL;
+	     w = strtok_r(NULL, " \t", &save)) {
+		sc = word_score(w, p->given);
+		if ((v = word_score(w, p->family)) > sc)
+			sc = v;
+		if (sc == 0 && p->village != NULL &&
+		    strcasecmp(w, p->village) == 0)
+			sc = 40;
+		if (sc == 0)
+			return best;
+		total += sc;
+		words++;
+	}
+	if (words > 0 && total / words > best)
+		best = total / words;
+	return best;
+}
+
+int
+store_patient_find(struct store *s, const char *text, size_t max,
+    struct store_patient **out, size_t *n)
+{
+	struct scored *hits = NULL;
+	struct store_patient *res;
+	struct store_patient p;
+	sqlite3_stmt *st;
+	size_t cnt = 0, cap = 0, i;
+	char sql[256];
+	int rc, err, sc;
+
+	*out = NULL;
+	*n = 0;
+	if (text == NULL || text[0] == '\0' || strlen(text) > 200)
+		return EINVAL;
+	snprintf(sql, sizeof(sql), "SELECT %s FROM patients WHERE deleted = 0",
+	    patient_cols);
+	if ((err = store_prepare(s, sql, &st)) != 0)
+		return err;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		patient_from_row(st, &p);
+		if ((sc = patient_score(&p, text)) == 0) {
+			store_patient_clear(&p);
+			continue;
+		}
+		if (cnt == cap) {
+			cap = cap ? cap * 2 : 16;
+			hits = xreallocarray(hits, cap, sizeof(*hits));
+		}
+		hits[cnt].p = p;
+		hits[cnt++].score = sc;
+	}
+	if (rc != SQLITE_DONE)
+		err = store_err(s, rc, "patient find");
+	sqlite3_finalize(st);
+	if (cnt > 0)
+		qsort(hits, cnt, sizeof(*hits), scored_cmp);
+	res = xcalloc(cnt ? (cnt < max ? cnt : max) : 1, sizeof(*res));
+	for (i = 0; i < cnt; i++) {
+		if (i < max && err == 0)
+			res[i] = hits[i].p;
+		else
+			store_patient_clear(&hits[i].p);
+	}
+	free(hits);
+	if (cnt > max)
+		cnt = max;
+	if (err != 0) {
+		store_patient_free_array(res, cnt);
+		return err;
+	}
+	/* Who looked at whom: one view entry per patient shown. */
+	if (cnt > 0 && (err = store_tx_begin(s)) == 0) {
+		for (i = 0; i < cnt && err == 0; i++)
+			err = store_audit_append(
+			    s, "view", "patient", res[i].id, "search");
+		err = store_tx_end(s, err);
+	}
+	if (err != 0) {
+		store_patient_free_array(res, cnt);
+		return err;
+	}
+	*out = res;
+	*n = cnt;
+	return 0;
+}
+
+void
+store_patient_clear(struct store_patient *p)
+{
+	if (p == NULL)
+		return;
+	free(p->given);
+	free(p->family);
+	free(p->sex);
+	free(p->birth_date);
+	free(p->phone);
+	free(p->village);
+	free(p->national_id);
+	p->given = p->family = p->sex = p->birth_date = NULL;
+	p->phone = p->village = p->national_id = NULL;
+}
+
+void
+store_patient_free_array(struct store_patient *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; p != NULL && i < n; i++)
+		store_patient_clear(&p[i]);
+	free(p);
+}

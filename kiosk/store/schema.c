@@ -1,0 +1,227 @@
+/*
+ * The kiosk schema as numbered migrations.  A fresh database runs them all
+ * in order; an older one runs those it lacks; either way the result is the
+ * same (tests/kiosk/store/test_store.c compares sqlite_master of both).  Each
+ * migration runs in one transaction with the bump of user_version.
+ *
+ * SQLCipher 3.4.1 speaks the SQLite 3.15 dialect: no UPSERT, RETURNING,
+ * window functions, JSON1 or FTS5.  Clinical tables refuse DELETE (soft
+ * deletes only) and the audit log refuses UPDATE and DELETE.
+ */
+#define LOG_MODULE "schema"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "compat.h"
+#include "log.h"
+#include "store_int.h"
+#include "xmalloc.h"
+
+/* Syncable clinical tables: each has id, hlc, deleted. */
+static const char *const clinical_tables[] = { "nodes", "users", "patients",
+	"encounters", "observations", "form_submissions", "consults",
+	"prescriptions", "referrals", "appointments", "messages", "emergencies",
+	"attachments" };
+
+static const char migration_1[] =
+    "CREATE TABLE meta(key TEXT PRIMARY KEY, value);"
+    "CREATE TABLE nodes(id TEXT PRIMARY KEY, hlc INTEGER NOT NULL,"
+    " name TEXT, role TEXT NOT NULL, region TEXT, facility TEXT,"
+    " is_self INTEGER NOT NULL DEFAULT 0, created_ms INTEGER NOT NULL,"
+    " deleted INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE users(id TEXT PRIMARY KEY, hlc INTEGER NOT NULL,"
+    " name TEXT NOT NULL UNIQUE, role INTEGER NOT NULL CHECK(role IN (1,2,3)),"
+    " display_name TEXT, licence TEXT, disabled INTEGER NOT NULL DEFAULT 0,"
+    " created_by TEXT, created_ms INTEGER NOT NULL,"
+    " deleted INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE patients(id TEXT PRIMARY KEY, hlc INTEGER NOT NULL,"
+    " given TEXT NOT NULL, family TEXT NOT NULL, sex TEXT"
+    " CHECK(sex IS NULL OR sex IN ('female','male','other','unknown')),"
+    " birth_date TEXT, phone TEXT, village TEXT, national_id TEXT,"
+    " import_key BLOB UNIQUE, created_by TEXT, created_ms INTEGER NOT NULL,"
+    " deleted INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE encounters(id TEXT PRIMARY KEY, hlc INTEGER NOT NULL,"
+    " patient_id TEXT NOT NULL REFERENCES patients(id), reason TEXT,"
+    " status TEXT NOT NULL, started_ms INTEGER NOT NULL, ended_ms INTEGER,"
+    " created_by TEXT, deleted INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE observations(id TEXT PRIMARY KEY, hlc INTEGER NOT NULL,"
+    " encounter_id TEXT NOT NULL REFERENCES encounters(id),"
+    " patient_id TEXT NOT NULL REFERENCES patients(id),"
+    " loinc TEXT NOT NULL, value REAL, value_text TEXT, unit TEXT,"
+    " panel TEXT, device_id TEXT, provenance BLOB, taken_ms INTEGER,"
+    " recorded_ms INTEGER NOT NULL, created_by TEXT,"
+    " deleted INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE form_submissions(id TEXT PRIMARY KEY, hlc INTEGER NOT NULL,"
+    " instance_id TEXT NOT NULL UNIQUE, form_id TEXT NOT NULL,"
+    " form_version TEXT, encounter_id TEXT REFERENCES encounters(id),"
+    " patient_id TEXT REFERENCES patients(id), xml BLOB NOT NULL,"
+    " status TEXT NOT NULL, created_by TEXT, created_ms INTEGER NOT NULL,"
+    " deleted INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE consults(id TEXT PRIMARY KEY, hlc INTEGER NOT NULL,"
+    " patient_id TEXT REFERENCES patients(id),"
+    " encounter_id TEXT REFERENCES encounters(id), clinician_id TEXT,"
+    " mode TEXT, status TEXT NOT NULL, requested_ms INTEGER,"
+    " started_ms INTEGER, ended_ms INTEGER, note TEXT, created_by TEXT,"
+    " deleted INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE prescriptions(id TEXT PRIMARY KEY, hlc INTEGER NOT NULL,"
+    " patient_id TEXT REFERENCES patients(id),"
+    " consult_id TEXT REFERENCES consults(id), prescriber_id TEXT,"
+    " medication TEXT NOT NULL, dose TEXT, route TEXT, frequency TEXT,"
+    " duration TEXT, notes TEXT, created_by TEXT, created_ms INTEGER,"
+    " deleted INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE referrals(id TEXT PRIMARY KEY, hlc INTEGER NOT NULL,"
+    " patient_id TEXT REFERENCES patients(id),"
+    " encounter_id TEXT REFERENCES encounters(id), specialty TEXT,"
+    " facility TEXT, urgency TEXT, reason TEXT, status TEXT NOT NULL,"
+    " created_by TEXT, created_ms INTEGER,"
+    " deleted INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE appointments(id TEXT PRIMARY KEY, hlc INTEGER NOT NULL,"
+    " patient_id TEXT REFERENCES patients(id), clinician_id TEXT,"
+    " slot_start_ms INTEGER, slot_end_ms INTEGER, status TEXT NOT NULL,"
+    " server_state TEXT, created_by TEXT, created_ms INTEGER,"
+    " deleted INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE messages(id TEXT PRIMARY KEY, hlc INTEGER NOT NULL,"
+    " thread TEXT, sender_id TEXT, recipient_id TEXT,"
+    " patient_id TEXT REFERENCES patients(id), body TEXT,"
+    " sent_ms INTEGER, read_ms INTEGER,"
+    " deleted INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE emergencies(id TEXT PRIMARY KEY, hlc INTEGER NOT NULL,"
+    " patient_id TEXT REFERENCES patients(id),"
+    " encounter_id TEXT REFERENCES encounters(id), kind TEXT, score INTEGER,"
+    " detail TEXT, raised_ms INTEGER, status TEXT NOT NULL,"
+    " server_state TEXT, created_by TEXT,"
+    " deleted INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE attachments(id TEXT PRIMARY KEY, hlc INTEGER NOT NULL,"
+    " owner_entity TEXT, owner_id TEXT, sha256 BLOB NOT NULL,"
+    " size INTEGER NOT NULL, mime TEXT, blob_name TEXT NOT NULL,"
+    " created_by TEXT, created_ms INTEGER,"
+    " deleted INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE audit(seq INTEGER PRIMARY KEY, at_ms INTEGER NOT NULL,"
+    " hlc INTEGER NOT NULL, actor TEXT, action TEXT NOT NULL, entity TEXT,"
+    " entity_id TEXT, detail TEXT, prev_hash BLOB NOT NULL,"
+    " hash BLOB NOT NULL);"
+    "CREATE TABLE outbox(seq INTEGER PRIMARY KEY, entity INTEGER NOT NULL,"
+    " entity_id TEXT NOT NULL, hlc INTEGER NOT NULL, body BLOB NOT NULL,"
+    " created_ms INTEGER NOT NULL);"
+    "CREATE TABLE sync_state(key TEXT PRIMARY KEY, value BLOB);"
+    "CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit"
+    " BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
+    "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit"
+    " BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
+    "CREATE TRIGGER outbox_no_delete BEFORE DELETE ON outbox"
+    " BEGIN SELECT RAISE(ABORT, 'the outbox is append-only'); END;";
+
+/* v2: drafts, red-flag alerts and the lookup indexes. */
+static const char migration_2[] =
+    "CREATE TABLE form_drafts(instance_id TEXT PRIMARY KEY,"
+    " form_id TEXT NOT NULL, patient_id TEXT, xml BLOB NOT NULL,"
+    " updated_ms INTEGER NOT NULL);"
+    "CREATE TABLE alerts(id TEXT PRIMARY KEY, hlc INTEGER NOT NULL,"
+    " patient_id TEXT REFERENCES patients(id),"
+    " encounter_id TEXT REFERENCES encounters(id), kind TEXT NOT NULL,"
+    " score INTEGER, detail TEXT, raised_ms INTEGER NOT NULL,"
+    " acked_ms INTEGER, acked_by TEXT, created_by TEXT,"
+    " deleted INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX patients_family ON patients(family COLLATE NOCASE);"
+    "CREATE INDEX patients_phone ON patients(phone);"
+    "CREATE INDEX patients_natid ON patients(national_id);"
+    "CREATE INDEX encounters_patient ON encounters(patient_id, started_ms);"
+    "CREATE INDEX observations_encounter ON observations(encounter_id);"
+    "CREATE INDEX observations_patient ON observations(patient_id, loinc);"
+    "CREATE INDEX forms_patient ON form_submissions(patient_id);"
+    "CREATE INDEX alerts_patient ON alerts(patient_id);"
+    "CREATE TRIGGER alerts_no_delete BEFORE DELETE ON alerts"
+    " BEGIN SELECT RAISE(ABORT, 'soft deletes only'); END;";
+
+/* v3: what the sync client needs (kiosk/sync/apply.c): the HLC and origin
+ * of each field last merged from the server, and outbox lookup by id. */
+static const char migration_3[] =
+    "CREATE TABLE sync_field_hlc(entity INTEGER, id TEXT, field INTEGER,"
+    " hlc INTEGER, origin INTEGER, PRIMARY KEY(entity, id, field));"
+    "CREATE INDEX outbox_entity_id ON outbox(entity_id);";
+
+/* v4: the attachments the sync client has uploaded (kiosk/sync/client.c),
+ * which older versions created on the fly, and no second index on
+ * outbox(entity_id) (older sync code made one on every pulled page). */
+static const char migration_4[] =
+    "CREATE TABLE IF NOT EXISTS sync_blobs(id TEXT PRIMARY KEY);"
+    "DROP INDEX IF EXISTS sync_outbox_entity;";
+
+static const char *const migrations[] = { migration_1, migration_2, migration_3,
+	migration_4 };
+
+int
+store_schema_latest(void)
+{
+	return (int)nitems(migrations);
+}
+
+/* Migration 1 also gets a no-delete trigger per clinical table. */
+static int
+store_schema_soft_delete_triggers(struct store *s)
+{
+	char sql[256];
+	size_t i;
+	int err;
+
+	for (i = 0; i < nitems(clinical_tables); i++) {
+		snprintf(sql, sizeof(sql),
+		    "CREATE TRIGGER %s_no_delete BEFORE DELETE ON %s BEGIN "
+		    "SELECT RAISE(ABORT, 'soft deletes only'); END;",
+		    clinical_tables[i], clinical_tables[i]);
+		if ((err = store_exec(s, sql)) != 0)
+			return err;
+	}
+	return 0;
+}
+
+static int
+store_schema_version_get(struct store *s, int *v)
+{
+	sqlite3_stmt *st;
+	int err;
+
+	if ((err = store_prepare(s, "PRAGMA user_version", &st)) != 0)
+		return err;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		*v = sqlite3_column_int(st, 0);
+	else
+		err = store_err(s, sqlite3_errcode(s->db), "user_version");
+	sqlite3_finalize(st);
+	return err;
+}
+
+int
+store_schema_migrate(struct store *s, int max)
+{
+	char sql[64];
+	int v = 0, n = store_schema_latest(), err;
+
+	if (max <= 0 || max > n)
+		max = n;
+	if ((err = store_schema_version_get(s, &v)) != 0)
+		return err;
+	if (v > n) {
+		log_warnx(
+		    "database schema %d is newer than this program (%d)", v, n);
+		return EPROTO;
+	}
+	for (; v < max; v++) {
+		if ((err = store_tx_begin(s)) != 0)
+			return err;
+		err = store_exec(s, migrations[v]);
+		if (err == 0 && v == 0)
+			err = store_schema_soft_delete_triggers(s);
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", v + 1);
+		if (err == 0)
+			err = store_exec(s, sql);
+		if ((err = store_tx_end(s, err)) != 0) {
+			log_warnx("migration %d failed", v + 1);
+			return err;
+		}
+		log_info("schema migrated to version %d", v + 1);
+	}
+	return 0;
+}

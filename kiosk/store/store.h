@@ -1,0 +1,243 @@
+/*
+ * The kiosk's encrypted store: SQLCipher opened with a raw 256-bit data key
+ * (the keyring, kiosk/store/keyring.h, holds that key wrapped per user).
+ *
+ * Every clinical write is one transaction that also appends its change
+ * record (entity, id, HLC, CBOR body; model/record.h) to the outbox, and
+ * an entry to the hash-chained audit log.  Rows are never deleted: a
+ * delete sets `deleted`.  The sync client reads only the outbox.
+ *
+ * Functions return 0 or an errno value: EIO (storage failed; the write did
+ * not happen), ENOSPC (disk full), EROFS (read-only medium), EEXIST (the
+ * same thing is already stored), ENOENT, EINVAL (bad input; *cause says
+ * why when the function takes one), EBUSY (locked by another writer too
+ * long).  SQLite's own message is logged here, never returned upward.
+ * Nothing identifying a patient is logged.
+ */
+#ifndef KIOSK_STORE_H
+#define KIOSK_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "uuid.h"
+
+struct store;
+
+#define STORE_DB_FILE "outpost.db"
+#define STORE_BLOB_DIR "blobs"
+
+enum store_role {
+	STORE_ROLE_CHW = 1,
+	STORE_ROLE_CLINICIAN = 2,
+	STORE_ROLE_ADMIN = 3,
+};
+const char *store_role_name(int role);
+int store_role_from_name(const char *); /* 0 when unknown */
+
+/*
+ * Open (creating when CREATE is set) the database in DIR with the 32-byte
+ * raw KEY and bring the schema to the newest version.  EACCES: the key
+ * does not open this database.
+ */
+int store_open(
+    const char *dir, const uint8_t key[32], int create, struct store **out);
+void store_close(struct store *);
+/* The data key the store was opened with (lent; for blob keys). */
+const uint8_t *store_key(const struct store *);
+/* Acting user for created_by/audit; id string or NULL for "system". */
+void store_set_actor(struct store *, const char *user_id);
+const char *store_actor(const struct store *);
+/* This node's id (created on first open). */
+const char *store_node_id(const struct store *);
+/* A new HLC timestamp (persisted with the next write). */
+uint64_t store_hlc_now(struct store *);
+/* Move this connection's clock past REMOTE (a pulled change's HLC). */
+void store_hlc_merge(struct store *, uint64_t remote);
+/* Schema version in force. */
+int store_schema_version(struct store *);
+
+/* --- users --- */
+struct store_user {
+	char id[UUID_STRLEN + 1];
+	char *name;
+	int role;
+	int disabled;
+	uint64_t created_ms;
+};
+int store_user_add(struct store *, const char *name, int role,
+    struct store_user *out /* may be NULL */);
+int store_user_get(struct store *, const char *name, struct store_user *out);
+int store_user_list(struct store *, struct store_user **out, size_t *n);
+void store_user_clear(struct store_user *);
+void store_user_free_array(struct store_user *, size_t n);
+
+/* --- patients --- */
+struct store_patient {
+	char id[UUID_STRLEN + 1];
+	char *given, *family, *sex, *birth_date, *phone, *village, *national_id;
+	uint64_t hlc;
+	uint64_t created_ms;
+};
+/*
+ * Register P (id filled in).  IMPORT_KEY, when not NULL, makes the write
+ * idempotent: a second add with the same key returns EEXIST and changes
+ * nothing.  EINVAL with *cause for missing names or a malformed birth
+ * date or sex.
+ */
+int store_patient_add(struct store *, struct store_patient *p,
+    const char *import_key, char **cause);
+int store_patient_get(struct store *, const char *id, struct store_patient *);
+/* Change the mutable fields of an existing patient (non-NULL ones). */
+int store_patient_update(
+    struct store *, const struct store_patient *p, char **cause);
+/*
+ * Find patients matching TEXT: by id (or its start), phone, national id,
+ * village, birth year, or name with typo tolerance.  Results best first,
+ * at most MAX.  Records a "view" in the audit log.
+ */
+int store_patient_find(struct store *, const char *text, size_t max,
+    struct store_patient **out, size_t *n);
+int store_patient_count(struct store *, uint64_t *n);
+void store_patient_clear(struct store_patient *);
+void store_patient_free_array(struct store_patient *, size_t n);
+
+/* --- encounters and observations --- */
+struct store_obs {
+	char id[UUID_STRLEN + 1]; /* filled in */
+	const char *loinc;
+	double value;
+	const char *unit; /* UCUM */
+	const char *panel; /* e.g. "85354-9" for BP, or NULL */
+	const char *text; /* coded value, or NULL */
+	const char *device_id; /* NULL when typed in */
+	const uint8_t *provenance; /* CBOR map, or NULL */
+	size_t provenance_len;
+	uint64_t taken_ms; /* device clock, 0 = unknown */
+};
+struct store_encounter {
+	char id[UUID_STRLEN + 1];
+	char patient_id[UUID_STRLEN + 1];
+	char *reason;
+	char *status; /* "open", "closed" */
+	uint64_t started_ms, ended_ms;
+	uint64_t hlc;
+};
+/* Open an encounter for PATIENT_ID; ID_OUT receives its id. */
+int store_encounter_open(struct store *, const char *patient_id,
+    const char *reason, char id_out[UUID_STRLEN + 1]);
+/* Close an open encounter. */
+int store_encounter_close(struct store *, const char *encounter_id);
+/*
+ * Save a whole encounter (header + observations) in one transaction:
+ * either all of it is stored or none.  Used by bulk paths (seed, bench).
+ */
+int store_encounter_save(struct store *, struct store_encounter *e,
+    struct store_obs *obs, size_t nobs);
+int store_encounter_get(
+    struct store *, const char *id, struct store_encounter *);
+void store_encounter_clear(struct store_encounter *);
+/* Record one observation in an encounter (one transaction). */
+int store_obs_add(struct store *, const char *encounter_id, struct store_obs *);
+/* Record N observations that belong together (a blood-pressure panel, one
+ * device reading) in one transaction: all or none.  EINVAL when the
+ * encounter is closed. */
+int store_obs_add_many(
+    struct store *, const char *encounter_id, struct store_obs *, size_t n);
+/* Observations of an encounter, in order; caller frees with
+ * store_obs_free_array (strings inside are owned by the array). */
+int store_obs_list(struct store *, const char *encounter_id,
+    struct store_obs **out, size_t *n);
+void store_obs_free_array(struct store_obs *, size_t n);
+int store_encounter_count(struct store *, uint64_t *n);
+
+/* --- form submissions --- */
+/*
+ * Keep a draft of the form instance INSTANCE_ID (replaced on every call;
+ * drafts stay on the kiosk and are not synced).
+ */
+int store_form_draft_put(struct store *, const char *instance_id,
+    const char *form_id, const char *patient_id, const char *xml);
+/* The draft, if any: *XML is the caller's (NULL and ENOENT when none). */
+int store_form_draft_get(
+    struct store *, const char *instance_id, char **form_id, char **xml);
+/* Latest draft for FORM_ID (and PATIENT_ID when not NULL). */
+int store_form_draft_latest(struct store *, const char *form_id,
+    const char *patient_id, char **instance_id, char **xml);
+/* Store the finished submission (append-only, synced) and drop its
+ * draft, in one transaction.  EEXIST when INSTANCE_ID is already final. */
+int store_form_submit(struct store *, const char *instance_id,
+    const char *form_id, const char *form_version, const char *encounter_id,
+    const char *patient_id, const char *xml);
+
+/* --- alerts (red flags) --- */
+/* Record a red flag; ID_OUT receives its id. */
+int store_alert_raise(struct store *, const char *patient_id,
+    const char *encounter_id, const char *kind, int score, const char *detail,
+    char id_out[UUID_STRLEN + 1]);
+int store_alert_ack(struct store *, const char *alert_id);
+
+/* --- attachments: encrypted blob store --- */
+/*
+ * Store DATA encrypted (AES-256-GCM, key derived from the data key and the
+ * content hash) and record an attachment row owned by OWNER_ENTITY /
+ * OWNER_ID.  ID_OUT receives the attachment id; storing the same content
+ * twice keeps one blob.
+ */
+int store_attach_put(struct store *, const char *owner_entity,
+    const char *owner_id, const char *mime, const void *data, size_t len,
+    char id_out[UUID_STRLEN + 1]);
+/* Read and decrypt an attachment; *DATA is the caller's.  EBADMSG when the
+ * blob was altered. */
+int store_attach_get(
+    struct store *, const char *id, uint8_t **data, size_t *len);
+
+/* --- outbox --- */
+struct store_change {
+	uint64_t seq;
+	int entity; /* enum rec_entity */
+	char id[UUID_STRLEN + 1];
+	uint64_t hlc;
+	uint8_t *body; /* CBOR (model/record.h) */
+	size_t len;
+};
+/* Up to MAX changes with seq > AFTER, in seq order. */
+int store_outbox_read(struct store *, uint64_t after, size_t max,
+    struct store_change **out, size_t *n);
+void store_outbox_free(struct store_change *, size_t n);
+/* Highest seq in the outbox (0 when empty). */
+int store_outbox_last(struct store *, uint64_t *seq);
+/* Key/value state for the sync client (cursors, server key...). */
+int store_state_get(
+    struct store *, const char *key, uint8_t **val, size_t *len);
+int store_state_put(
+    struct store *, const char *key, const void *val, size_t len);
+
+/* --- audit --- */
+/*
+ * Append an audit entry: ACTION ("view", "create", "change", "export",
+ * "login", "login-failed"...), ENTITY and ENTITY_ID of the record touched
+ * (may be NULL), DETAIL without patient data (may be NULL).
+ */
+int store_audit(struct store *, const char *action, const char *entity,
+    const char *entity_id, const char *detail);
+
+/*
+ * Verify the database: PRAGMA integrity_check, cipher_integrity_check, the
+ * audit chain and the outbox sequence.  Returns 0 when all hold; otherwise
+ * EBADMSG and *REPORT names the first broken thing (caller frees).  *REPORT
+ * also holds the summary when all is well.
+ */
+int store_check(struct store *, char **report);
+
+/*
+ * Write a consistent copy of the database to PATH (same key) and its
+ * blobs to BLOBDIR (may be NULL), for export.
+ */
+int store_backup(struct store *, const char *path);
+
+/* Low-level access for the sync client and tests in kiosk/: the raw
+ * handle (a `sqlite3 *`). */
+void *store_db(struct store *);
+
+#endif

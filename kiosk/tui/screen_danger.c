@@ -1,0 +1,189 @@
+/*
+ * WHO IMCI danger signs for a child under 5 (clinical/triage.h does the
+ * classification): the CHW ticks what they see; breathing rate and
+ * temperature come from the visit's vital signs.  Any sign classifies
+ * VERY SEVERE DISEASE: the screen says so in red with "!!", records a
+ * store alert once per visit and asks for F9.  The sign list follows the
+ * child's age: the general danger signs from 2 months, the sick young
+ * infant's signs before.
+ */
+#define LOG_MODULE "ui"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "log.h"
+#include "ui.h"
+
+static const int child_signs[] = { IMCI_NOT_ABLE_TO_DRINK,
+	IMCI_VOMITS_EVERYTHING, IMCI_CONVULSIONS, IMCI_LETHARGIC,
+	IMCI_CONVULSING_NOW, -1 };
+static const int infant_signs[] = { IMCI_NOT_FEEDING_WELL, IMCI_CONVULSIONS,
+	IMCI_CHEST_INDRAWING, IMCI_MOVES_ONLY_STIMULATED, -1 };
+
+static int focus;
+
+static int
+age_months(const struct ui *ui)
+{
+	return ui_age_months(ui->patient.birth_date);
+}
+
+static const int *
+signs(const struct ui *ui)
+{
+	int m = age_months(ui);
+
+	return m >= 0 && m < 2 ? infant_signs : child_signs;
+}
+
+static void
+assess(const struct ui *ui, struct imci_result *r)
+{
+	struct imci_input in;
+	int m = age_months(ui);
+
+	memset(&in, 0, sizeof(in));
+	in.age_months = m >= 0 ? m : 12; /* unknown: a child, not an infant */
+	in.signs = ui->vitals.imci_signs;
+	if (ui->vitals.in.have & (1u << NEWS2_RR))
+		in.rr = ui->vitals.in.rr;
+	if (ui->vitals.in.have & (1u << NEWS2_TEMP))
+		in.temp = ui->vitals.in.temp;
+	if (imci_assess(&in, r, NULL) != 0)
+		memset(r, 0, sizeof(*r));
+}
+
+/* Record the classification as an alert, once per visit. */
+static void
+raise_alert(struct ui *ui, const struct imci_result *r)
+{
+	struct ui_vitals *v = &ui->vitals;
+	char detail[96];
+	unsigned b;
+	int n = 0, err;
+
+	if (!r->danger || v->imci_raised)
+		return;
+	for (b = r->signs; b != 0; b &= b - 1)
+		n++;
+	snprintf(detail, sizeof(detail), "IMCI: %s (%d sign%s)",
+	    r->classification, n, n == 1 ? "" : "s");
+	v->imci_raised = 1;
+	v->alert_pending = 1;
+	v->alert_shown = 1; /* this screen shows it */
+	if (ui_session_encounter(ui, "danger signs") != 0)
+		return;
+	err = store_alert_raise(ui->store, ui->patient.id, ui->encounter_id,
+	    "imci", n, detail, v->alert_id);
+	if (err != 0) {
+		log_warnx("alert raise: %d", err);
+		v->alert_id[0] = '\0';
+	} else
+		log_info("red flag raised: alert %s", v->alert_id);
+}
+
+static void
+danger_enter(struct ui *ui)
+{
+	struct imci_result r;
+
+	focus = 0;
+	/* signs derived from the vitals (an infant's breathing or
+	 * temperature) count before anything is ticked */
+	assess(ui, &r);
+	raise_alert(ui, &r);
+}
+
+static void
+danger_draw(struct ui *ui)
+{
+	const int *s = signs(ui);
+	struct imci_result r;
+	unsigned b;
+	int i, y = 5, m = age_months(ui);
+
+	assess(ui, &r);
+	ui_text(2, 1, UI_C_NORMAL, "%s %s: %s", ui->patient.given,
+	    ui->patient.family,
+	    m < 0       ? "age unknown, assessed as a child of 2 months-5 years"
+	        : m < 2 ? "sick young infant (under 2 months)"
+	        : m < 60 ? "child of 2 months to 5 years"
+	                 : "5 years or older: IMCI does not apply");
+	ui_text(3, 1, UI_C_DIM,
+	    "Tick each sign you see (its number, or "
+	    "Space on the line marked >).");
+	for (i = 0; s[i] >= 0; i++, y++)
+		ui_text(y, 3, i == focus ? UI_C_FOCUS : UI_C_NORMAL,
+		    "%c %d [%c] %s", i == focus ? '>' : ' ', i + 1,
+		    (ui->vitals.imci_signs & (1u << s[i])) ? 'x' : ' ',
+		    imci_sign_text(s[i]));
+	y++;
+	for (b = 16; b <= 18; b++)
+		if (r.signs & (1u << b))
+			ui_text(y++, 3, UI_C_WARN,
+			    "!  %s (from the vital signs)",
+			    imci_sign_text((int)b));
+	if (r.fast_breathing && m >= 2)
+		ui_text(y++, 3, UI_C_WARN,
+		    "!  fast breathing for the age "
+		    "(assess for pneumonia)");
+	if (r.fever && m >= 2)
+		ui_text(y++, 3, UI_C_WARN, "!  fever (37.5 \u00b0C or more)");
+	y++;
+	if (!r.applicable)
+		ui_text(y, 1, UI_C_DIM, "IMCI is for children under 5 years.");
+	else if (r.danger) {
+		ui_text(y, 1, UI_C_DANGER, "!! %s", r.classification);
+		ui_wrap(y + 1, 4, 74, 3, UI_C_NORMAL, r.action);
+		if (ui->vitals.alert_pending)
+			ui_text(19, 1, UI_C_DANGER,
+			    "!! Press F9 to acknowledge "
+			    "that you have seen this.");
+	} else
+		ui_text(y, 1, UI_C_OK, "+  no general danger sign ticked");
+	ui_text(20, 1, UI_C_DIM,
+	    "Up/Down move  Space or 1-5 tick  F9 "
+	    "acknowledge  Esc back to the visit");
+}
+
+static enum ui_result
+danger_key(struct ui *ui, enum ui_action a, int ch)
+{
+	const int *s = signs(ui);
+	struct imci_result r;
+	int n, i;
+
+	for (n = 0; s[n] >= 0; n++)
+		;
+	if (ui_list_key(&focus, n, a))
+		return UI_REDRAW;
+	switch (a) {
+	case UI_A_ACK:
+		return ui_vitals_ack_key(ui, UI_REDRAW);
+	case UI_A_TOGGLE:
+		i = focus;
+		break;
+	case UI_A_NONE:
+		if (ch < '1' || ch >= '1' + n)
+			return UI_HANDLED;
+		i = ch - '1';
+		focus = i;
+		break;
+	default:
+		return UI_UNHANDLED;
+	}
+	ui->vitals.imci_signs ^= 1u << s[i];
+	assess(ui, &r);
+	raise_alert(ui, &r);
+	return UI_REDRAW;
+}
+
+const struct screen screen_danger = {
+	"danger",
+	"Child danger signs (WHO IMCI)",
+	danger_enter,
+	danger_draw,
+	danger_key,
+	NULL,
+};

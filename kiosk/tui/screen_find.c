@@ -1,0 +1,135 @@
+/*
+ * Find a patient: one search line that takes a name (typos forgiven), an
+ * id, a phone number, a village or a birth year; the store decides the
+ * order (kiosk/store/store.h, store_patient_find).  Results refresh as the CHW
+ * types.  F4 registers a new patient with what was typed as the name.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "str.h"
+#include "ui.h"
+
+#define FIND_MAX 10
+
+static struct {
+	struct ui_field q;
+	struct store_patient *res;
+	size_t n;
+	int sel;
+	int err;
+} st;
+
+static void
+results_free(void)
+{
+	store_patient_free_array(st.res, st.n);
+	st.res = NULL;
+	st.n = 0;
+	st.sel = 0;
+}
+
+static void
+search(struct ui *ui)
+{
+	results_free();
+	st.err = 0;
+	if (st.q.len < 2)
+		return;
+	st.err =
+	    store_patient_find(ui->store, st.q.buf, FIND_MAX, &st.res, &st.n);
+	if (st.err != 0) {
+		st.res = NULL;
+		st.n = 0;
+	}
+}
+
+static void
+find_enter(struct ui *ui)
+{
+	(void)ui;
+	ui_field_clear(&st.q);
+	results_free();
+	st.err = 0;
+}
+
+static void
+find_leave(struct ui *ui)
+{
+	(void)ui;
+	ui_field_clear(&st.q);
+	results_free();
+}
+
+static void
+find_draw(struct ui *ui)
+{
+	const struct store_patient *p;
+	char age[16], g[96], f[96], v[96];
+	size_t i;
+	int y = 6, n;
+
+	(void)ui;
+	ui_text(2, 2, UI_C_NORMAL,
+	    "Name, phone, village, birth year or patient id:");
+	ui_field_draw(3, 0, "Search", 40, &st.q, 1, 0);
+	if (st.err != 0)
+		ui_text(5, 2, UI_C_WARN, "! Search failed: %s",
+		    ui_strerror(st.err));
+	else if (st.q.len < 2)
+		ui_text(5, 2, UI_C_DIM, "Type at least two letters or digits.");
+	else if (st.n == 0)
+		ui_text(5, 2, UI_C_WARN,
+		    "! No patient found. F4 registers "
+		    "a new patient.");
+	else
+		ui_text(5, 2, UI_C_DIM, "  %-18s %-16s %-2s %-3s %-14s %s",
+		    "Given name", "Family name", "Sx", "Age", "Village",
+		    "Phone");
+	for (i = 0; i < st.n; i++) {
+		p = &st.res[i];
+		n = ui_age_years(p->birth_date);
+		snprintf(age, sizeof(age), "%d", n);
+		ui_text(y++, 2, (int)i == st.sel ? UI_C_FOCUS : UI_C_NORMAL,
+		    "%c %s %s %-2.1s %-3s %s %s", (int)i == st.sel ? '>' : ' ',
+		    ui_fit(g, sizeof(g), p->given, 18),
+		    ui_fit(f, sizeof(f), p->family, 16), p->sex ? p->sex : "",
+		    n >= 0 ? age : "?", ui_fit(v, sizeof(v), p->village, 14),
+		    p->phone ? p->phone : "");
+	}
+	ui_text(18, 2, UI_C_DIM,
+	    "Up/Down choose   Enter open   "
+	    "F4 register new   Esc back");
+}
+
+static enum ui_result
+find_key(struct ui *ui, enum ui_action a, int ch)
+{
+	if (ui_list_key(&st.sel, (int)st.n, a))
+		return UI_REDRAW;
+	switch (a) {
+	case UI_A_ENTER:
+		if (st.n == 0)
+			return UI_HANDLED;
+		ui_session_patient(ui, &st.res[st.sel]);
+		return ui_replace(ui, &screen_vitals);
+	case UI_A_NEW:
+		/* the register screen takes the typed name from here */
+		str_lcpy(ui->prefill, st.q.buf, sizeof(ui->prefill));
+		return ui_replace(ui, &screen_register);
+	default:
+		if (!ui_field_key(&st.q, a, ch))
+			return UI_UNHANDLED;
+		search(ui);
+		return UI_REDRAW;
+	}
+}
+
+const struct screen screen_find = {
+	"find",
+	"Find a patient",
+	find_enter,
+	find_draw,
+	find_key,
+	find_leave,
+};

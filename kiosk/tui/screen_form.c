@@ -1,0 +1,635 @@
+/*
+ * Fill one form (forms/form.h is the model; this file only shows it).
+ * The prompts are listed in body order with their answers; the focused
+ * one is answered in place: typing for inputs, a number or Left/Right for
+ * a single choice, a number or F7 for a multiple choice.  Each answer is
+ * checked by the engine (constraint and type messages are shown as the
+ * form words them) and the draft is saved in the store at once, so a
+ * power cut or a killed kiosk loses nothing: opening the form again for
+ * the same patient resumes the draft.  F10 validates and stores the
+ * finished record.  Not here: repeat removal and media (the engine lists
+ * unsupported controls; they show as such).
+ */
+#define LOG_MODULE "ui"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "compat.h"
+#include "forms/form.h"
+#include "log.h"
+#include "str.h"
+#include "ui.h"
+#include "xmalloc.h"
+
+#define LIST_TOP 4
+#define LIST_ROWS 11 /* rows 4-14; the focused prompt's detail below */
+
+static struct {
+	struct form *f;
+	struct form_prompt *p;
+	size_t n;
+	size_t focus; /* index into p */
+	size_t top; /* first prompt shown */
+	struct ui_field edit;
+	int edited;
+	char *problem; /* why the form could not be opened */
+	int choice; /* cursor in the choices of a select */
+} st;
+
+static int
+answerable(const struct form_prompt *p)
+{
+	switch (p->kind) {
+	case FORM_INPUT:
+	case FORM_SELECT1:
+	case FORM_SELECT:
+	case FORM_RANGE:
+	case FORM_TRIGGER:
+		return !p->readonly;
+	case FORM_REPEAT:
+		return p->can_add;
+	default:
+		return 0;
+	}
+}
+
+static void
+load_edit(void)
+{
+	ui_field_clear(&st.edit);
+	st.edited = 0;
+	st.choice = 0;
+	if (st.focus < st.n && st.p[st.focus].value != NULL)
+		ui_field_set(&st.edit, st.p[st.focus].value);
+}
+
+/* Fetch the prompts again (relevance may have changed), keeping the
+ * focus on the prompt at PATH when it is still there. */
+static void
+refresh(const char *path)
+{
+	size_t i;
+
+	form_prompts_free(st.p, st.n);
+	st.p = NULL;
+	st.n = 0;
+	if (form_prompts(st.f, &st.p, &st.n) != 0) {
+		st.p = NULL;
+		st.n = 0;
+	}
+	st.focus = 0;
+	for (i = 0; i < st.n; i++)
+		if (path != NULL && st.p[i].path != NULL &&
+		    strcmp(st.p[i].path, path) == 0) {
+			st.focus = i;
+			break;
+		}
+	if (path == NULL || i == st.n)
+		for (st.focus = 0;
+		     st.focus < st.n && !answerable(&st.p[st.focus]);
+		     st.focus++)
+			;
+	if (st.focus >= st.n)
+		st.focus = 0;
+	load_edit();
+}
+
+/* Save the draft in the store; 0 or an errno (message set). */
+static int
+save_draft(struct ui *ui)
+{
+	char *xml = NULL;
+	int err;
+
+	if ((err = form_draft_save(st.f, &xml)) == 0)
+		err = store_form_draft_put(ui->store, form_instance_id(st.f),
+		    form_id(st.f), ui->patient.id, xml);
+	xfree_secret_str(xml);
+	if (err != 0) {
+		log_warnx("draft save: %d", err);
+		ui_message(ui, UI_MSG_DANGER, "The draft was not saved: %s",
+		    ui_strerror(err));
+	}
+	return err;
+}
+
+/*
+ * A new record starts with the visit's vital signs where the form asks
+ * for them (the shipped vitals_triage.xml names them /data/vitals/...):
+ * nothing is typed twice.  Fields the form does not have are skipped.
+ */
+static void
+prefill(struct ui *ui)
+{
+	static const struct {
+		const char *path;
+		int param; /* enum news2_param, or -1 for diastolic */
+	} map[] = {
+		{ "/data/vitals/temperature", NEWS2_TEMP },
+		{ "/data/vitals/pulse", NEWS2_PULSE },
+		{ "/data/vitals/resp_rate", NEWS2_RR },
+		{ "/data/vitals/spo2", NEWS2_SPO2 },
+		{ "/data/vitals/on_oxygen", NEWS2_AIR_O2 },
+		{ "/data/vitals/sbp", NEWS2_SBP },
+		{ "/data/vitals/dbp", -1 },
+		{ "/data/vitals/acvpu", NEWS2_ACVPU },
+	};
+	const struct news2_input *in = &ui->vitals.in;
+	char v[32], *cause, *old;
+	size_t i;
+	int p, n = 0;
+
+	for (i = 0; i < nitems(map); i++) {
+		p = map[i].param;
+		if (p < 0 ? ui->vitals.dia == 0 : !(in->have & (1u << p)))
+			continue;
+		old = NULL;
+		if (form_get(st.f, map[i].path, &old) != 0)
+			continue; /* not in this form */
+		free(old);
+		switch (p) {
+		case NEWS2_TEMP:
+			snprintf(v, sizeof(v), "%.1f", in->temp);
+			break;
+		case NEWS2_PULSE:
+			snprintf(v, sizeof(v), "%d", in->pulse);
+			break;
+		case NEWS2_RR:
+			snprintf(v, sizeof(v), "%d", in->rr);
+			break;
+		case NEWS2_SPO2:
+			snprintf(v, sizeof(v), "%d", in->spo2);
+			break;
+		case NEWS2_AIR_O2:
+			snprintf(v, sizeof(v), "%s", in->oxygen ? "yes" : "no");
+			break;
+		case NEWS2_SBP:
+			snprintf(v, sizeof(v), "%d", in->sbp);
+			break;
+		case NEWS2_ACVPU:
+			snprintf(
+			    v, sizeof(v), "%s", triage_acvpu_name(in->acvpu));
+			break;
+		default:
+			snprintf(v, sizeof(v), "%d", ui->vitals.dia);
+			break;
+		}
+		cause = NULL;
+		if (form_set(st.f, map[i].path, v, &cause) == 0)
+			n++;
+		free(cause);
+	}
+	if (n > 0) {
+		ui_message(ui, UI_MSG_OK,
+		    "%d value%s taken from the visit's "
+		    "vital signs.",
+		    n, n == 1 ? "" : "s");
+		save_draft(ui);
+	}
+}
+
+static void
+form_enter(struct ui *ui)
+{
+	char *cause = NULL, *iid = NULL, *xml = NULL;
+	int err;
+
+	memset(&st, 0, sizeof(st));
+	if ((err = form_load(ui->form_path, &st.f, &cause)) != 0) {
+		st.problem = cause != NULL ? cause : xstrdup(ui_strerror(err));
+		return;
+	}
+	form_set_property(st.f, "deviceid", store_node_id(ui->store));
+	form_set_property(st.f, "username", ui->user_name);
+	err = store_form_draft_latest(
+	    ui->store, form_id(st.f), ui->patient.id, &iid, &xml);
+	if (err == 0) {
+		err = form_draft_restore(st.f, xml, strlen(xml), &cause);
+		if (err == 0)
+			ui_message(ui, UI_MSG_OK,
+			    "Draft resumed: nothing was "
+			    "lost.");
+		else {
+			log_warnx("draft restore: %d", err);
+			ui_message(ui, UI_MSG_WARN,
+			    "The saved draft could not "
+			    "be used; starting again.");
+			free(cause);
+			cause = NULL;
+		}
+	}
+	free(iid);
+	xfree_secret_str(xml);
+	if (err != 0) {
+		if ((err = form_start(st.f, &cause)) != 0) {
+			st.problem =
+			    cause != NULL ? cause : xstrdup(ui_strerror(err));
+			form_free(st.f);
+			st.f = NULL;
+			return;
+		}
+		prefill(ui);
+	}
+	refresh(NULL);
+}
+
+static void
+form_leave(struct ui *ui)
+{
+	(void)ui;
+	form_prompts_free(st.p, st.n);
+	form_free(st.f);
+	free(st.problem);
+	ui_field_clear(&st.edit);
+	memset(&st, 0, sizeof(st));
+}
+
+/* Is VALUE one of the space-separated words of SET? */
+static int
+in_set(const char *set, const char *value)
+{
+	size_t n = strlen(value);
+	const char *p = set;
+
+	while ((p = strstr(p, value)) != NULL) {
+		if ((p == set || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
+			return 1;
+		p += n;
+	}
+	return 0;
+}
+
+static const char *
+choice_label(const struct form_prompt *p, const char *value)
+{
+	size_t i;
+
+	for (i = 0; i < p->nchoices; i++)
+		if (strcmp(p->choices[i].value, value) == 0)
+			return p->choices[i].label;
+	return value;
+}
+
+/* The labels of the ticked choices of a multiple choice, comma-separated. */
+static void
+labels_of(const struct form_prompt *p, char *out, size_t len)
+{
+	size_t i, n = 0;
+
+	out[0] = '\0';
+	for (i = 0; i < p->nchoices && n + 1 < len; i++) {
+		if (!in_set(p->value ? p->value : "", p->choices[i].value))
+			continue;
+		n += (size_t)snprintf(out + n, len - n, "%s%s", n ? ", " : "",
+		    p->choices[i].label);
+		if (n >= len)
+			n = len - 1;
+	}
+}
+
+static void
+draw_line(int y, size_t i)
+{
+	const struct form_prompt *p = &st.p[i];
+	const char *v = p->value != NULL ? p->value : "";
+	char shown[160], label[160], cell[160];
+	int focused = i == st.focus;
+	enum ui_color c = focused ? UI_C_FOCUS : UI_C_NORMAL;
+
+	switch (p->kind) {
+	case FORM_GROUP:
+	case FORM_REPEAT:
+		ui_text(y, 1 + 2 * p->depth, focused ? UI_C_FOCUS : UI_C_TITLE,
+		    "%c %s%s", focused ? '>' : ' ', p->label ? p->label : "",
+		    p->kind == FORM_REPEAT && p->can_add ? "  (Enter: add one)"
+		                                         : "");
+		return;
+	case FORM_NOTE:
+		ui_text(y, 1 + 2 * p->depth, UI_C_DIM, "  %.70s",
+		    p->label ? p->label : "");
+		return;
+	case FORM_UPLOAD:
+		ui_text(y, 1 + 2 * p->depth, UI_C_WARN,
+		    "  ! %.50s: not "
+		    "supported here",
+		    p->label ? p->label : "");
+		return;
+	default:
+		break;
+	}
+	if (focused && (p->kind == FORM_INPUT || p->kind == FORM_RANGE))
+		v = st.edit.buf;
+	else if (p->kind == FORM_SELECT1 && *v != '\0')
+		v = choice_label(p, v);
+	if (p->kind == FORM_SELECT)
+		labels_of(p, shown, sizeof(shown));
+	else
+		snprintf(shown, sizeof(shown), "%s", v);
+	ui_text(y, 1 + 2 * p->depth, c, "%c %s%s", focused ? '>' : ' ',
+	    p->required ? "*" : " ",
+	    ui_fit(label, sizeof(label), p->label, 37 - 2 * p->depth));
+	ui_text(
+	    y, 42, UI_C_NORMAL, "[%s]", ui_fit(cell, sizeof(cell), shown, 34));
+	if (focused && (p->kind == FORM_INPUT || p->kind == FORM_RANGE))
+		ui_cursor(y, 43 + (int)(st.edit.len < 34 ? st.edit.len : 34));
+}
+
+/* The focused prompt in full: label, hint, choices. */
+static void
+draw_detail(void)
+{
+	const struct form_prompt *p = &st.p[st.focus];
+	char line[256];
+	size_t i, len = 0;
+	int y;
+
+	y = ui_wrap(16, 2, 76, 2, UI_C_NORMAL, p->label ? p->label : "");
+	if (p->hint != NULL && p->hint[0] != '\0')
+		y = ui_wrap(y, 2, 76, 1, UI_C_DIM, p->hint);
+	if (p->kind != FORM_SELECT1 && p->kind != FORM_SELECT)
+		return;
+	line[0] = '\0';
+	for (i = 0; i < p->nchoices && len + 1 < sizeof(line); i++) {
+		int on = p->kind == FORM_SELECT1
+		    ? strcmp(p->value ? p->value : "", p->choices[i].value) == 0
+		    : in_set(p->value ? p->value : "", p->choices[i].value);
+
+		len += (size_t)snprintf(line + len, sizeof(line) - len,
+		    "%s%zu%s %s  ", (int)i == st.choice ? ">" : "", i + 1,
+		    p->kind == FORM_SELECT ? (on ? "[x]" : "[ ]")
+		                           : (on ? "(*)" : "( )"),
+		    p->choices[i].label);
+		if (len >= sizeof(line))
+			len = sizeof(line) - 1;
+	}
+	ui_wrap(y, 2, 76, 19 - y, UI_C_NORMAL, line);
+}
+
+static void
+form_draw(struct ui *ui)
+{
+	size_t i;
+	int y = LIST_TOP;
+
+	if (st.f == NULL) {
+		ui_text(3, 2, UI_C_WARN, "! This form cannot be opened:");
+		ui_wrap(4, 4, 74, 6, UI_C_NORMAL, st.problem ? st.problem : "");
+		ui_text(12, 2, UI_C_DIM, "Esc: back.");
+		return;
+	}
+	ui_text(2, 1, UI_C_NORMAL, "%.50s  -  %s %s", form_title(st.f),
+	    ui->patient.given ? ui->patient.given : "",
+	    ui->patient.family ? ui->patient.family : "");
+	if (form_language(st.f) != NULL)
+		ui_text(2, 66, UI_C_DIM, "[%.10s]", form_language(st.f));
+	if (st.focus < st.top)
+		st.top = st.focus;
+	if (st.focus >= st.top + LIST_ROWS)
+		st.top = st.focus - LIST_ROWS + 1;
+	for (i = st.top; i < st.n && y < LIST_TOP + LIST_ROWS; i++, y++)
+		draw_line(y, i);
+	if (st.top > 0)
+		ui_text(LIST_TOP - 1, 70, UI_C_DIM, "^ more");
+	if (i < st.n)
+		ui_text(LIST_TOP + LIST_ROWS, 70, UI_C_DIM, "v more");
+	if (st.n > 0)
+		draw_detail();
+	ui_text(20, 1, UI_C_DIM,
+	    "Enter save  Up/Down move  F10 finish  "
+	    "Esc back (draft kept)  * required");
+}
+
+/* Answer the focused prompt with VALUE; 0 or an errno (message set). */
+static int
+answer(struct ui *ui, const char *value)
+{
+	const struct form_prompt *p = &st.p[st.focus];
+	char *cause = NULL, *path;
+	int err;
+
+	path = xstrdup(p->path);
+	err = form_set(st.f, path, value, &cause);
+	if (err != 0 && cause == NULL)
+		ui_message(
+		    ui, UI_MSG_WARN, "Not accepted: %s", ui_strerror(err));
+	else if (cause != NULL)
+		/* a constraint message is stored with the value; a type
+		 * error is not */
+		ui_message(ui, UI_MSG_WARN, "%s", cause);
+	else
+		ui->msg[0] = '\0'; /* an earlier complaint no longer holds */
+	free(cause);
+	if (err == 0 || err == EINVAL)
+		save_draft(ui);
+	refresh(path);
+	free(path);
+	return err;
+}
+
+static int
+commit(struct ui *ui)
+{
+	if (!st.edited || st.n == 0)
+		return 0;
+	st.edited = 0;
+	return answer(ui, st.edit.buf);
+}
+
+static void
+move(int dir)
+{
+	size_t i = st.focus;
+
+	for (;;) {
+		if (dir < 0 && i == 0)
+			return;
+		if (dir > 0 && i + 1 >= st.n)
+			return;
+		i = dir < 0 ? i - 1 : i + 1;
+		if (answerable(&st.p[i]))
+			break;
+	}
+	st.focus = i;
+	load_edit();
+}
+
+static enum ui_result
+finish(struct ui *ui)
+{
+	struct form_issue *iss = NULL;
+	char *xml = NULL, *cause = NULL, *nl;
+	size_t n;
+	int err;
+
+	/* the first thing missing or wrong: say it and go there */
+	if ((n = form_validate(st.f, &iss)) > 0) {
+		ui_message(ui, UI_MSG_WARN, "Not finished (%zu to fix): %s", n,
+		    iss[0].message != NULL ? iss[0].message : "required");
+		refresh(iss[0].path);
+		form_issues_free(iss, n);
+		return UI_REDRAW;
+	}
+	form_issues_free(iss, n);
+	if ((err = form_finalize(st.f, &xml, &cause)) != 0) {
+		if (cause != NULL && (nl = strchr(cause, '\n')) != NULL)
+			*nl = '\0';
+		ui_message(ui, UI_MSG_WARN, "Not finished: %s",
+		    cause != NULL ? cause : ui_strerror(err));
+		free(cause);
+		return UI_REDRAW;
+	}
+	if ((err = ui_session_encounter(ui, "forms")) == 0)
+		err = store_form_submit(ui->store, form_instance_id(st.f),
+		    form_id(st.f), form_version(st.f), ui->encounter_id,
+		    ui->patient.id, xml);
+	xfree_secret_str(xml);
+	if (err != 0) {
+		log_warnx("form submit: %d", err);
+		ui_message(ui, UI_MSG_DANGER, "The form was not stored: %s",
+		    ui_strerror(err));
+		return UI_REDRAW;
+	}
+	ui_message(ui, UI_MSG_OK, "Form \"%.40s\" finished and stored.",
+	    form_title(st.f));
+	return UI_BACK;
+}
+
+static enum ui_result
+choose(struct ui *ui, int n)
+{
+	const struct form_prompt *p = &st.p[st.focus];
+	char set[512];
+	const char *v;
+	size_t i, len = 0;
+
+	if (n < 0 || (size_t)n >= p->nchoices)
+		return UI_HANDLED;
+	st.choice = n;
+	v = p->choices[n].value;
+	if (p->kind == FORM_SELECT1) {
+		answer(ui, v);
+		return UI_REDRAW;
+	}
+	/* multiple choice: toggle V in the set */
+	set[0] = '\0';
+	for (i = 0; i < p->nchoices; i++) {
+		int on = in_set(p->value ? p->value : "", p->choices[i].value);
+
+		if ((int)i == n)
+			on = !on;
+		if (on && len + strlen(p->choices[i].value) + 2 < sizeof(set))
+			len += (size_t)snprintf(set + len, sizeof(set) - len,
+			    "%s%s", len ? " " : "", p->choices[i].value);
+	}
+	answer(ui, set);
+	return UI_REDRAW;
+}
+
+/* Switch to the form's next language (any time: answers stay). */
+static enum ui_result
+next_language(struct ui *ui)
+{
+	const char *const *langs;
+	const char *cur = form_language(st.f);
+	char *path;
+	size_t n = form_languages(st.f, &langs), i;
+
+	if (n < 2) {
+		ui_message(ui, UI_MSG_INFO, "This form has one language.");
+		return UI_REDRAW;
+	}
+	for (i = 0; i < n; i++)
+		if (cur != NULL && strcmp(langs[i], cur) == 0)
+			break;
+	i = i < n ? (i + 1) % n : 0;
+	if (form_set_language(st.f, langs[i]) != 0)
+		return UI_HANDLED;
+	ui_message(ui, UI_MSG_OK, "Language: %s", langs[i]);
+	path = st.focus < st.n && st.p[st.focus].path != NULL
+	    ? xstrdup(st.p[st.focus].path)
+	    : NULL;
+	save_draft(ui); /* the draft keeps the language */
+	refresh(path);
+	free(path);
+	return UI_REDRAW;
+}
+
+static enum ui_result
+form_key(struct ui *ui, enum ui_action a, int ch)
+{
+	struct form_prompt *p;
+	int idx;
+
+	if (st.f == NULL || st.n == 0)
+		return a == UI_A_BACK ? UI_BACK : UI_UNHANDLED;
+	p = &st.p[st.focus];
+	switch (a) {
+	case UI_A_UP:
+	case UI_A_PREV:
+		commit(ui);
+		move(-1);
+		return UI_REDRAW;
+	case UI_A_DOWN:
+	case UI_A_NEXT:
+		commit(ui);
+		move(1);
+		return UI_REDRAW;
+	case UI_A_ENTER:
+		if (p->kind == FORM_TRIGGER)
+			answer(ui, "OK");
+		else if (p->kind == FORM_REPEAT) {
+			if (form_repeat_add(st.f, p->path, &idx) == 0)
+				save_draft(ui);
+			refresh(p->path);
+			return UI_REDRAW;
+		} else if (st.edited && commit(ui) != 0)
+			return UI_REDRAW;
+		move(1);
+		return UI_REDRAW;
+	case UI_A_LEFT:
+	case UI_A_RIGHT:
+		if (p->kind != FORM_SELECT1 && p->kind != FORM_SELECT)
+			return UI_HANDLED;
+		if (p->nchoices == 0)
+			return UI_HANDLED;
+		st.choice =
+		    (st.choice + (a == UI_A_LEFT ? -1 : 1) + (int)p->nchoices) %
+		    (int)p->nchoices;
+		return p->kind == FORM_SELECT1 ? choose(ui, st.choice)
+		                               : UI_REDRAW;
+	case UI_A_TOGGLE:
+		return p->kind == FORM_SELECT ? choose(ui, st.choice)
+		                              : UI_HANDLED;
+	case UI_A_FINISH:
+		commit(ui);
+		return finish(ui);
+	case UI_A_LANGUAGE:
+		commit(ui);
+		return next_language(ui);
+	case UI_A_BACK:
+		commit(ui);
+		return UI_BACK;
+	default:
+		if ((p->kind == FORM_SELECT1 || p->kind == FORM_SELECT) &&
+		    a == UI_A_NONE && ch >= '1' && ch <= '9')
+			return choose(ui, ch - '1');
+		if (p->kind != FORM_INPUT && p->kind != FORM_RANGE)
+			return UI_UNHANDLED;
+		if (!ui_field_key(&st.edit, a, ch))
+			return UI_UNHANDLED;
+		st.edited = 1;
+		return UI_REDRAW;
+	}
+}
+
+const struct screen screen_form = {
+	"form",
+	"Form",
+	form_enter,
+	form_draw,
+	form_key,
+	form_leave,
+};

@@ -1,0 +1,107 @@
+/*
+ * Unlock: who is at the keyboard and their passphrase or PIN.  The
+ * passphrase is wiped from memory as soon as the keyring has checked it,
+ * and on leaving the screen.  Switching user is locking (F12) and
+ * unlocking as someone else.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "kiosk/kctx.h"
+#include "ui.h"
+
+static struct {
+	struct ui_field user, pass;
+	int focus; /* 0 user, 1 passphrase */
+} st;
+
+static void
+unlock_enter(struct ui *ui)
+{
+	ui_field_clear(&st.user);
+	ui_field_clear(&st.pass);
+	ui_field_set(&st.user, ui->ctx->user != NULL ? ui->ctx->user : "");
+	st.focus = st.user.len > 0 ? 1 : 0;
+}
+
+static void
+unlock_leave(struct ui *ui)
+{
+	(void)ui;
+	ui_field_clear(&st.user);
+	ui_field_clear(&st.pass);
+}
+
+static void
+unlock_draw(struct ui *ui)
+{
+	int y = 5;
+
+	ui_center(y, UI_C_NORMAL, "This kiosk is locked.");
+	ui_center(y + 1, UI_C_DIM, "%s",
+	    ui->opts.checkin ? "Staff: unlock to start patient self check-in."
+	                     : "Type your user name and passphrase or PIN.");
+	ui_field_draw(y + 4, 14, "User", 30, &st.user, st.focus == 0, 0);
+	ui_field_draw(
+	    y + 6, 14, "Passphrase / PIN", 30, &st.pass, st.focus == 1, 1);
+	ui_text(y + 9, 16, UI_C_DIM,
+	    "Enter: unlock    Tab: other field    "
+	    "F10: quit");
+}
+
+static enum ui_result
+unlock_key(struct ui *ui, enum ui_action a, int ch)
+{
+	struct ui_field *f = st.focus == 0 ? &st.user : &st.pass;
+	char *cause = NULL;
+	int err;
+
+	switch (a) {
+	case UI_A_UP:
+	case UI_A_DOWN:
+	case UI_A_NEXT:
+	case UI_A_PREV:
+		st.focus = !st.focus;
+		return UI_REDRAW;
+	case UI_A_QUIT:
+		return UI_QUIT;
+	case UI_A_BACK:
+		ui_field_clear(&st.pass);
+		return UI_REDRAW;
+	case UI_A_LOCK:
+		return UI_HANDLED;
+	case UI_A_ENTER:
+		if (st.focus == 0 || st.pass.len == 0) {
+			st.focus = 1;
+			return UI_REDRAW;
+		}
+		if (st.user.len == 0) {
+			st.focus = 0;
+			ui_message(ui, UI_MSG_WARN, "Type your user name.");
+			return UI_REDRAW;
+		}
+		err = ui_session_unlock(ui, st.user.buf, st.pass.buf, &cause);
+		ui_field_clear(&st.pass);
+		if (err != 0) {
+			ui_message(ui, UI_MSG_DANGER, "Not unlocked: %s",
+			    cause != NULL ? cause : ui_strerror(err));
+			free(cause);
+			return UI_REDRAW;
+		}
+		ui_message(
+		    ui, UI_MSG_OK, "Unlocked. Welcome, %s.", ui->user_name);
+		return ui_replace(
+		    ui, ui->opts.checkin ? &screen_checkin : &screen_home);
+	default:
+		return ui_field_key(f, a, ch) ? UI_REDRAW : UI_HANDLED;
+	}
+}
+
+const struct screen screen_unlock = {
+	"unlock",
+	"Unlock",
+	unlock_enter,
+	unlock_draw,
+	unlock_key,
+	unlock_leave,
+};

@@ -1,0 +1,439 @@
+/*
+ * The visit: vital signs, typed or arriving live from the device, with
+ * NEWS2 scored as each one lands, then the forms of the visit (F5).  A
+ * value is stored when Enter is pressed or the CHW moves to another field
+ * (kiosk/visit/vitals.c stores and scores); nothing waits for a "save" key.
+ * The device is read only while this screen is open.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "str.h"
+#include "ui.h"
+
+/* Rows of the screen, in the order a CHW takes them. */
+enum { R_RR, R_SPO2, R_O2, R_SBP, R_DIA, R_PULSE, R_ACVPU, R_TEMP, R_PREG, NR };
+
+static const struct {
+	const char *label;
+	int param; /* enum news2_param, or -1 */
+	const char *unit;
+} rows[NR] = {
+	[R_RR] = { "Respiration", NEWS2_RR, "/min" },
+	[R_SPO2] = { "SpO2", NEWS2_SPO2, "%" },
+	[R_O2] = { "Oxygen given", NEWS2_AIR_O2, "A air, O oxygen" },
+	[R_SBP] = { "BP systolic", NEWS2_SBP, "mmHg" },
+	[R_DIA] = { "BP diastolic", -1, "mmHg" },
+	[R_PULSE] = { "Pulse", NEWS2_PULSE, "/min" },
+	[R_ACVPU] = { "Consciousness", NEWS2_ACVPU, "A, C, V, P or U" },
+	[R_TEMP] = { "Temperature", NEWS2_TEMP, "\u00b0C" },
+	[R_PREG] = { "Pregnant", -1, "Y yes, N no" },
+};
+
+static struct {
+	struct ui_field f;
+	int focus;
+	int edited; /* f holds typed text not yet stored */
+} st;
+
+static int
+is_toggle(int row)
+{
+	return row == R_O2 || row == R_ACVPU || row == R_PREG;
+}
+
+/* The stored value of ROW as text, "" when not measured. */
+static void
+row_value(const struct ui *ui, int row, char *buf, size_t len)
+{
+	const struct ui_vitals *v = &ui->vitals;
+	int p = rows[row].param;
+
+	buf[0] = '\0';
+	if (row == R_DIA) {
+		if (v->dia > 0)
+			snprintf(buf, len, "%d", v->dia);
+		return;
+	}
+	if (row == R_PREG) {
+		snprintf(buf, len, "%s", v->in.pregnant ? "yes" : "no");
+		return;
+	}
+	if (!(v->in.have & (1u << p))) {
+		if (row == R_O2 || row == R_ACVPU)
+			snprintf(buf, len, "?");
+		return;
+	}
+	switch (p) {
+	case NEWS2_RR:
+		snprintf(buf, len, "%d", v->in.rr);
+		break;
+	case NEWS2_SPO2:
+		snprintf(buf, len, "%d", v->in.spo2);
+		break;
+	case NEWS2_AIR_O2:
+		snprintf(buf, len, "%s", v->in.oxygen ? "oxygen" : "air");
+		break;
+	case NEWS2_SBP:
+		snprintf(buf, len, "%d", v->in.sbp);
+		break;
+	case NEWS2_PULSE:
+		snprintf(buf, len, "%d", v->in.pulse);
+		break;
+	case NEWS2_ACVPU:
+		snprintf(buf, len, "%s", triage_acvpu_name(v->in.acvpu));
+		break;
+	default:
+		snprintf(buf, len, "%.1f", v->in.temp);
+		break;
+	}
+}
+
+static void
+load_field(struct ui *ui)
+{
+	char buf[32];
+
+	row_value(ui, st.focus, buf, sizeof(buf));
+	ui_field_set(&st.f, buf);
+	st.edited = 0;
+}
+
+static void
+vitals_enter(struct ui *ui)
+{
+	st.focus = R_RR;
+	load_field(ui);
+	ui_devices_start(ui);
+}
+
+static void
+vitals_leave(struct ui *ui)
+{
+	ui_devices_stop(ui);
+	ui_field_clear(&st.f);
+}
+
+static void
+draw_patient(struct ui *ui)
+{
+	const struct store_patient *p = &ui->patient;
+	int age = ui_age_years(p->birth_date);
+	char a[16] = "age ?";
+
+	if (age >= 0)
+		snprintf(a, sizeof(a), "%d y", age);
+	ui_text(2, 1, UI_C_NORMAL, "Patient: %s %s, %s, %s, %s",
+	    p->given ? p->given : "", p->family ? p->family : "",
+	    p->sex ? p->sex : "sex ?", a, p->village ? p->village : "");
+	ui_text(3, 1, UI_C_DIM, "Visit: %s%s%.50s",
+	    ui->encounter_id[0] ? "open, values saved as entered"
+	                        : "starts with the first value",
+	    ui->visit_reason[0] ? "; " : "", ui->visit_reason);
+}
+
+static void
+draw_news2(struct ui *ui, int y)
+{
+	const struct news2_result *r = &ui->vitals.r;
+	enum ui_color c;
+	int n = 0, i;
+
+	for (i = 0; i < NEWS2_NPARAM; i++)
+		if (ui->vitals.in.have & (1u << i))
+			n++;
+	if (!r->applicable && n > 0) {
+		ui_text(y, 1, UI_C_WARN, "!  NEWS2 not applicable: %s.",
+		    r->not_applicable);
+		ui_text(y + 1, 4, UI_C_NORMAL, "%s.",
+		    news2_risk_response(NEWS2_RISK_NA, 0));
+		return;
+	}
+	if (n == 0) {
+		ui_text(y, 1, UI_C_DIM, "NEWS2: no values yet.");
+		return;
+	}
+	c = r->risk >= NEWS2_RISK_MEDIUM || r->red_flag ? UI_C_DANGER : UI_C_OK;
+	if (r->complete)
+		ui_text(y, 1, c, "%s NEWS2 %d  risk %s  (%s)",
+		    r->red_flag ? "!!" : "+", r->score,
+		    news2_risk_name(r->risk),
+		    news2_risk_monitoring(r->risk, r->score));
+	else
+		ui_text(y, 1, c,
+		    "%s NEWS2 at least %d  risk %s or higher  "
+		    "(%d of 7 measured)",
+		    r->red_flag ? "!!" : "~", r->score,
+		    news2_risk_name(r->risk), n);
+	ui_wrap(y + 1, 4, 74, 2, UI_C_NORMAL,
+	    news2_risk_response(r->risk, r->score));
+}
+
+static void
+vitals_draw(struct ui *ui)
+{
+	const struct ui_vitals *v = &ui->vitals;
+	char buf[32], pts[16];
+	const char *src;
+	int i, y, p, age;
+
+	/* a reading that arrived for the focused row shows at once */
+	if (!st.edited)
+		load_field(ui);
+	draw_patient(ui);
+	for (i = 0; i < NR; i++) {
+		y = 5 + i;
+		p = rows[i].param;
+		if (i == st.focus)
+			ui_field_draw(y, 0, rows[i].label, 8, &st.f, 1, 0);
+		else {
+			struct ui_field f;
+
+			row_value(ui, i, buf, sizeof(buf));
+			ui_field_set(&f, buf);
+			ui_field_draw(y, 0, rows[i].label, 8, &f, 0, 0);
+		}
+		ui_text(y, 30, UI_C_DIM, "%-18s", rows[i].unit);
+		pts[0] = '\0';
+		if (p >= 0 && v->r.applicable && v->r.points[p] >= 0)
+			snprintf(pts, sizeof(pts), "%d pt%s", v->r.points[p],
+			    v->r.points[p] == 1 ? "" : "s");
+		ui_text(y, 49,
+		    v->r.applicable && p >= 0 && v->r.points[p] == 3
+		        ? UI_C_DANGER
+		        : UI_C_NORMAL,
+		    "%-6s", pts);
+		src = "";
+		if (p >= 0 && (v->in.have & (1u << p)))
+			src = (v->from_device & (1u << p)) ? "device" : "typed";
+		ui_text(y, 57, UI_C_DIM, "%s", src);
+	}
+	draw_news2(ui, 15);
+	if (!v->alert_pending &&
+	    (age = ui_age_years(ui->patient.birth_date)) >= 0 && age < 5)
+		ui_text(17, 1, UI_C_WARN,
+		    "!  Child under 5: F6 checks the WHO "
+		    "general danger signs.");
+	if (v->alert_pending)
+		ui_text(17, 1, UI_C_DANGER, "%s",
+		    v->emergency ? "!! EMERGENCY recorded: call for help. F9 "
+		                   "acknowledges it."
+		                 : "!! RED FLAG recorded: act now. F9 "
+		                   "acknowledges that you have seen it.");
+	switch (ui->dev_state) {
+	case UI_DEV_NONE:
+		ui_text(19, 1, UI_C_DIM,
+		    "Device: none configured; type the "
+		    "values.");
+		break;
+	case UI_DEV_READING:
+		ui_text(19, 1, UI_C_OK, "+ Device %s: reading (%u received)",
+		    ui->dev_name, ui->dev_readings);
+		break;
+	case UI_DEV_DONE:
+		ui_text(19, 1, UI_C_OK, "+ Device %s: finished (%u received)",
+		    ui->dev_name, ui->dev_readings);
+		break;
+	case UI_DEV_ERROR:
+		ui_text(19, 1, UI_C_WARN, "! Device %s: %s. Type the values.",
+		    ui->dev_name, ui->dev_error);
+		break;
+	default:
+		ui_text(19, 1, UI_C_DIM, "Device %s: idle", ui->dev_name);
+		break;
+	}
+	ui_text(20, 1, UI_C_DIM,
+	    "Up/Down field  Enter save  letters or Space for choices  "
+	    "Esc home");
+}
+
+/* Store what was typed in the focused row; 0 or an errno (message set). */
+static int
+commit(struct ui *ui)
+{
+	const char *cause = NULL;
+	double d;
+	long long n;
+	int err, p = rows[st.focus].param;
+
+	if (!st.edited || is_toggle(st.focus))
+		return 0;
+	st.edited = 0;
+	if (st.f.len == 0)
+		return 0;
+	if (st.focus == R_DIA) {
+		err = str_to_ll(st.f.buf, 0, 1000, &n) != 0
+		    ? EINVAL
+		    : ui_vitals_set_dia(ui, (int)n, 0);
+		if (err == EINVAL)
+			ui_message(ui, UI_MSG_WARN,
+			    "Diastolic BP: a whole number in mmHg, below the "
+			    "systolic.");
+		else if (err != 0)
+			ui_message(
+			    ui, UI_MSG_WARN, "Not saved: %s", ui_strerror(err));
+		else
+			ui_message(ui, UI_MSG_OK, "BP diastolic saved.");
+		return err;
+	}
+	if (p == NEWS2_TEMP) {
+		if (str_to_double(st.f.buf, &d) != 0) {
+			ui_message(ui, UI_MSG_WARN,
+			    "Temperature: type a "
+			    "number such as 36.8.");
+			return EINVAL;
+		}
+	} else {
+		if (str_to_ll(st.f.buf, -1000, 1000, &n) != 0) {
+			ui_message(ui, UI_MSG_WARN, "%s: type a whole number.",
+			    rows[st.focus].label);
+			return EINVAL;
+		}
+		d = (double)n;
+	}
+	if ((err = ui_vitals_set(ui, p, d, 0, &cause)) != 0) {
+		ui_message(ui, UI_MSG_WARN, "Not saved: %s", cause);
+		return err;
+	}
+	ui_message(ui, UI_MSG_OK, "%s saved.", rows[st.focus].label);
+	return 0;
+}
+
+static void
+toggle(struct ui *ui, int ch)
+{
+	struct ui_vitals *v = &ui->vitals;
+	const char *cause = NULL;
+	int a;
+
+	switch (st.focus) {
+	case R_O2:
+		if (ch == 'o' || ch == 'O')
+			a = 1;
+		else if (ch == 'a' || ch == 'A')
+			a = 0;
+		else if (ch == 0)
+			a = (v->in.have & (1u << NEWS2_AIR_O2)) ? !v->in.oxygen
+			                                        : 0;
+		else
+			return;
+		ui_vitals_set(ui, NEWS2_AIR_O2, a, 0, &cause);
+		break;
+	case R_ACVPU:
+		if (ch != 0 && ch != ' ') {
+			char s[2] = { (char)ch, '\0' };
+
+			if ((a = triage_acvpu_parse(s)) < 0)
+				return;
+		} else
+			a = (v->in.have & (1u << NEWS2_ACVPU))
+			    ? (v->in.acvpu + 1) % (TRIAGE_UNRESPONSIVE + 1)
+			    : TRIAGE_ALERT;
+		ui_vitals_set(ui, NEWS2_ACVPU, a, 0, &cause);
+		break;
+	default:
+		if (ch == 'y' || ch == 'Y')
+			v->in.pregnant = 1;
+		else if (ch == 'n' || ch == 'N')
+			v->in.pregnant = 0;
+		else if (ch == 0)
+			v->in.pregnant = !v->in.pregnant;
+		else
+			return;
+		ui_vitals_rescore(ui);
+		break;
+	}
+	load_field(ui);
+}
+
+static enum ui_result
+vitals_key(struct ui *ui, enum ui_action a, int ch)
+{
+	switch (a) {
+	case UI_A_UP:
+	case UI_A_PREV:
+		commit(ui);
+		st.focus = (st.focus + NR - 1) % NR;
+		load_field(ui);
+		return UI_REDRAW;
+	case UI_A_DOWN:
+	case UI_A_NEXT:
+		commit(ui);
+		st.focus = (st.focus + 1) % NR;
+		load_field(ui);
+		return UI_REDRAW;
+	case UI_A_ENTER:
+		if (commit(ui) == 0) {
+			st.focus = (st.focus + 1) % NR;
+			load_field(ui);
+		}
+		return UI_REDRAW;
+	case UI_A_TOGGLE:
+		if (!is_toggle(st.focus))
+			return UI_HANDLED;
+		toggle(ui, 0);
+		return UI_REDRAW;
+	case UI_A_ACK:
+		return ui_vitals_ack_key(ui, UI_REDRAW);
+	case UI_A_FORMS:
+		commit(ui);
+		return ui_goto(ui, &screen_forms);
+	case UI_A_DANGER:
+		commit(ui);
+		return ui_goto(ui, &screen_danger);
+	case UI_A_EMERGENCY:
+		commit(ui);
+		if (ui_vitals_emergency(ui) != 0)
+			ui_message(ui, UI_MSG_DANGER,
+			    "The emergency was not "
+			    "recorded: call anyway.");
+		return ui_goto(ui, &screen_alert);
+	case UI_A_FINISH:
+		commit(ui);
+		if (ui->vitals.alert_pending) {
+			ui_message(ui, UI_MSG_DANGER,
+			    "Acknowledge the red flag "
+			    "first (F9).");
+			return UI_REDRAW;
+		}
+		if (ui->encounter_id[0] != '\0' &&
+		    store_encounter_close(ui->store, ui->encounter_id) != 0) {
+			ui_message(ui, UI_MSG_WARN,
+			    "The visit could not be "
+			    "closed: try again.");
+			return UI_REDRAW;
+		}
+		ui_session_patient_clear(ui);
+		ui_message(ui, UI_MSG_OK, "Visit ended.");
+		return UI_HOME;
+	case UI_A_BACK:
+		commit(ui);
+		return UI_BACK;
+	default:
+		if (is_toggle(st.focus)) {
+			if (a == UI_A_NONE && ch > ' ' && ch < 127) {
+				toggle(ui, ch);
+				return UI_REDRAW;
+			}
+			return UI_UNHANDLED;
+		}
+		if (a == UI_A_NONE && !st.edited && ch > ' ') {
+			/* typing replaces the shown value */
+			ui_field_clear(&st.f);
+		}
+		if (!ui_field_key(&st.f, a, ch))
+			return UI_UNHANDLED;
+		st.edited = 1;
+		return UI_REDRAW;
+	}
+}
+
+const struct screen screen_vitals = {
+	"vitals",
+	"Visit: vital signs and NEWS2",
+	vitals_enter,
+	vitals_draw,
+	vitals_key,
+	vitals_leave,
+};

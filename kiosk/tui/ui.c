@@ -1,0 +1,797 @@
+/*
+ * The UI loop and everything that touches the terminal as a whole: curses
+ * setup and teardown, colours, the key bar and help overlay drawn from the
+ * key table, the idle lock, and restoring the terminal on a fatal error or
+ * signal.  Screens (kiosk/tui/screen_*.c) draw their own body with the
+ * helpers here and never set curses modes.
+ *
+ * One thread owns curses.  The device worker (kiosk/visit/devices.c) posts
+ * readings through a pipe; the loop polls stdin and that pipe.  stderr
+ * is sent to the node's log file while curses runs, so nothing but curses
+ * reaches the terminal.
+ */
+#define LOG_MODULE "ui"
+
+#include <curses.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <locale.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <wchar.h>
+
+#include "compat.h"
+#include "kiosk/kctx.h"
+#include "log.h"
+#include "ui.h"
+#include "xmalloc.h"
+
+static int curses_on;
+static int saved_stderr = -1;
+static volatile sig_atomic_t got_stop;
+
+/* Restore the terminal: safe to call twice, and from the fatal hook. */
+static void
+ui_restore(void)
+{
+	if (curses_on) {
+		curses_on = 0;
+		curs_set(1);
+		endwin();
+	}
+	if (saved_stderr >= 0) {
+		dup2(saved_stderr, 2);
+		close(saved_stderr);
+		saved_stderr = -1;
+	}
+}
+
+static void
+on_stop(int sig)
+{
+	(void)sig;
+	got_stop = 1;
+}
+
+/* A crash: put the terminal back before the default action (htop's
+ * CRT_handleSIGSEGV does the same). */
+static void
+on_crash(int sig)
+{
+	if (curses_on)
+		endwin();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void
+ui_start_curses(const char *logpath)
+{
+	struct sigaction sa;
+	int fd;
+
+	setlocale(LC_ALL, "");
+	/* stderr goes to the log while curses owns the terminal (T6) */
+	fd = open(logpath, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		saved_stderr = dup(2);
+		dup2(fd, 2);
+		close(fd);
+	}
+	log_set_fatal_hook(ui_restore);
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sa.sa_handler = on_crash;
+	sigaction(SIGSEGV, &sa, NULL);
+	sigaction(SIGBUS, &sa, NULL);
+	sigaction(SIGFPE, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (initscr() == NULL)
+		fatalx("cannot initialise the terminal");
+	curses_on = 1;
+	set_escdelay(25);
+	raw();
+	noecho();
+	nonl();
+	keypad(stdscr, TRUE);
+	nodelay(stdscr, TRUE);
+	curs_set(0);
+	if (has_colors()) {
+		start_color();
+		use_default_colors();
+		init_pair(UI_C_TITLE, COLOR_WHITE, COLOR_BLUE);
+		init_pair(UI_C_OK, COLOR_GREEN, -1);
+		init_pair(UI_C_WARN, COLOR_YELLOW, -1);
+		init_pair(UI_C_DANGER, COLOR_WHITE, COLOR_RED);
+		init_pair(UI_C_FOCUS, COLOR_BLACK, COLOR_CYAN);
+		init_pair(UI_C_DIM, COLOR_CYAN, -1);
+	}
+}
+
+static attr_t
+attr_of(enum ui_color c)
+{
+	attr_t a = c == UI_C_NORMAL ? A_NORMAL : COLOR_PAIR(c);
+
+	if (c == UI_C_DANGER || c == UI_C_TITLE || c == UI_C_WARN)
+		a |= A_BOLD;
+	if (!has_colors() && (c == UI_C_FOCUS || c == UI_C_DANGER))
+		a |= A_REVERSE;
+	return a;
+}
+
+int
+ui_rows(void)
+{
+	return LINES;
+}
+
+int
+ui_cols(void)
+{
+	return COLS;
+}
+
+static void
+vtext(int y, int x, enum ui_color c, const char *fmt, va_list ap)
+{
+	char line[512];
+
+	if (y < 0 || y >= LINES || x < 0 || x >= COLS)
+		return;
+	vsnprintf(line, sizeof(line), fmt, ap);
+	attrset(attr_of(c));
+	mvaddnstr(y, x, line, COLS - x);
+	attrset(A_NORMAL);
+}
+
+void
+ui_text(int y, int x, enum ui_color c, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vtext(y, x, c, fmt, ap);
+	va_end(ap);
+}
+
+void
+ui_center(int y, enum ui_color c, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+	int x;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	x = (COLS - (int)strlen(line)) / 2;
+	ui_text(y, x < 0 ? 0 : x, c, "%s", line);
+}
+
+int
+ui_wrap(int y, int x, int width, int maxrows, enum ui_color c, const char *text)
+{
+	const char *p = text, *cut;
+	int n, rows = 0;
+
+	while (*p != '\0' && rows++ < maxrows && y < LINES - 2) {
+		n = (int)strlen(p);
+		if (n > width) {
+			for (cut = p + width; cut > p && *cut != ' '; cut--)
+				;
+			n = cut > p ? (int)(cut - p) : width;
+		}
+		ui_text(y++, x, c, "%.*s", n, p);
+		p += n;
+		while (*p == ' ')
+			p++;
+	}
+	return y;
+}
+
+void
+ui_bar(int y, enum ui_color c)
+{
+	if (y < 0 || y >= LINES)
+		return;
+	attrset(attr_of(c));
+	mvhline(y, 0, ' ', COLS);
+	attrset(A_NORMAL);
+}
+
+static int cursor_y = -1, cursor_x;
+
+void
+ui_cursor(int y, int x)
+{
+	cursor_y = y;
+	cursor_x = x;
+}
+
+/* Characters in a UTF-8 string (one column each for the scripts the
+ * forms ship in). */
+static size_t
+utf8_width(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s != '\0'; s++)
+		if (((unsigned char)*s & 0xc0) != 0x80)
+			n++;
+	return n;
+}
+
+char *
+ui_fit(char *out, size_t len, const char *s, int width)
+{
+	size_t o = 0, n;
+	int w = 0;
+
+	if (s == NULL)
+		s = "";
+	while (*s != '\0' && w < width) {
+		/* one character: a lead byte and its continuation bytes */
+		for (n = 1; ((unsigned char)s[n] & 0xc0) == 0x80; n++)
+			;
+		if (o + n >= len)
+			break;
+		memcpy(out + o, s, n);
+		o += n;
+		s += n;
+		w++;
+	}
+	for (; w < width && o + 1 < len; w++)
+		out[o++] = ' ';
+	out[o] = '\0';
+	return out;
+}
+
+void
+ui_field_draw(int y, int x, const char *label, int width,
+    const struct ui_field *f, int focused, int secret)
+{
+	char shown[UI_FIELD_MAX];
+	size_t i, n = 0;
+
+	ui_text(y, x, focused ? UI_C_FOCUS : UI_C_NORMAL, "%c %-16s",
+	    focused ? '>' : ' ', label);
+	if (secret) {
+		/* one star per character, not per byte */
+		for (i = 0; i < f->len && n + 1 < sizeof(shown); i++)
+			if (((unsigned char)f->buf[i] & 0xc0) != 0x80)
+				shown[n++] = '*';
+		shown[n] = '\0';
+	} else {
+		memcpy(shown, f->buf, f->len + 1);
+		n = utf8_width(shown);
+	}
+	/* pad by characters, not bytes: names are UTF-8 */
+	ui_text(y, x + 19, UI_C_NORMAL, "[%s%*s]", shown,
+	    (int)n < width ? width - (int)n : 0, "");
+	if (focused)
+		ui_cursor(y, x + 20 + (int)n);
+}
+
+/* --- fields --- */
+
+int
+ui_field_key(struct ui_field *f, enum ui_action a, int ch)
+{
+	char u[8];
+	size_t n;
+	mbstate_t st;
+
+	if (a == UI_A_ERASE) {
+		if (f->len == 0)
+			return 0;
+		/* drop one UTF-8 character */
+		do
+			f->len--;
+		while (f->len > 0 &&
+		    ((unsigned char)f->buf[f->len] & 0xc0) == 0x80);
+		f->buf[f->len] = '\0';
+		return 1;
+	}
+	if (a != UI_A_NONE || ch < 32 || ch == 127)
+		return 0;
+	memset(&st, 0, sizeof(st));
+	n = wcrtomb(u, (wchar_t)ch, &st);
+	if (n == (size_t)-1 || f->len + n >= sizeof(f->buf))
+		return 0;
+	memcpy(f->buf + f->len, u, n);
+	f->len += n;
+	f->buf[f->len] = '\0';
+	return 1;
+}
+
+void
+ui_field_set(struct ui_field *f, const char *s)
+{
+	size_t n = s == NULL ? 0 : strlen(s);
+
+	if (n >= sizeof(f->buf))
+		n = sizeof(f->buf) - 1;
+	memcpy(f->buf, s == NULL ? "" : s, n);
+	f->buf[n] = '\0';
+	f->len = n;
+}
+
+void
+ui_field_clear(struct ui_field *f)
+{
+	explicit_bzero(f, sizeof(*f));
+}
+
+/* --- messages and navigation --- */
+
+void
+ui_message(struct ui *ui, int kind, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(ui->msg, sizeof(ui->msg), fmt, ap);
+	va_end(ap);
+	ui->msg_kind = kind;
+}
+
+int
+ui_list_key(int *sel, int n, enum ui_action a)
+{
+	if (a == UI_A_UP) {
+		if (*sel > 0)
+			(*sel)--;
+		return 1;
+	}
+	if (a == UI_A_DOWN) {
+		if (*sel + 1 < n)
+			(*sel)++;
+		return 1;
+	}
+	return 0;
+}
+
+enum ui_result
+ui_goto(struct ui *ui, const struct screen *s)
+{
+	ui->next = s;
+	return UI_GOTO;
+}
+
+enum ui_result
+ui_replace(struct ui *ui, const struct screen *s)
+{
+	ui->next = s;
+	return UI_REPLACE;
+}
+
+const char *
+ui_strerror(int err)
+{
+	switch (err) {
+	case 0:
+		return "done";
+	case EACCES:
+		return "wrong passphrase or not allowed";
+	case ENOENT:
+		return "not found";
+	case EEXIST:
+		return "already stored";
+	case EINVAL:
+		return "not valid";
+	case ENOSPC:
+		return "the disk is full: nothing was saved";
+	case EROFS:
+		return "the storage is read-only: nothing was saved";
+	case EIO:
+		return "the storage failed: nothing was saved";
+	case EBUSY:
+		return "busy: try again";
+	case EPERM:
+		return "locked out: ask an administrator";
+	case ENODEV:
+		return "the device was unplugged";
+	case ETIMEDOUT:
+		return "the device stopped answering";
+	default:
+		return "unexpected error (see the log)";
+	}
+}
+
+/* --- the frame: title, key bar, message, help --- */
+
+static const struct screen *
+top(struct ui *ui)
+{
+	return ui->stack[ui->depth - 1];
+}
+
+static void
+draw_title(struct ui *ui)
+{
+	char when[32];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	ui_bar(0, UI_C_TITLE);
+	ui_text(0, 1, UI_C_TITLE, "Outpost %s| %s",
+	    ui->opts.checkin ? "self check-in " : "", top(ui)->title);
+	if (ui->store != NULL && !ui->opts.checkin) {
+		localtime_r(&now, &tm);
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M", &tm);
+		ui_text(0,
+		    COLS - 1 - (int)strlen(when) - 3 -
+		        (int)strlen(ui->user_name),
+		    UI_C_TITLE, "%s | %s", ui->user_name, when);
+	}
+}
+
+/* The key bar: the keys of this screen with a label, then F1 help. */
+static void
+draw_keybar(struct ui *ui)
+{
+	const struct ui_key *k;
+	const char *name = top(ui)->name;
+	int x = 0, w;
+
+	ui_bar(LINES - 1, UI_C_NORMAL);
+	for (k = ui_keys; k->key != 0; k++) {
+		if (k->label == NULL || k->help == NULL || k->screen == NULL ||
+		    strcmp(k->screen, name) != 0 || k->label[0] != 'F')
+			continue;
+		w = (int)strlen(k->label) + 1 + (int)strlen(k->help) + 2;
+		if (x + w - 2 > COLS - 9) /* the last needs no gap */
+			break;
+		ui_text(LINES - 1, x, UI_C_FOCUS, "%s", k->label);
+		ui_text(LINES - 1, x + (int)strlen(k->label), UI_C_NORMAL,
+		    " %s", k->help);
+		x += w;
+	}
+	ui_text(LINES - 1, COLS - 8, UI_C_FOCUS, "F1");
+	ui_text(LINES - 1, COLS - 6, UI_C_NORMAL, " help");
+}
+
+static void
+draw_message(struct ui *ui)
+{
+	static const char *const mark[] = { "  ", "+ ", "! ", "!! " };
+	static const enum ui_color col[] = { UI_C_NORMAL, UI_C_OK, UI_C_WARN,
+		UI_C_DANGER };
+
+	if (ui->msg[0] == '\0')
+		return;
+	ui_bar(LINES - 2, UI_C_NORMAL);
+	ui_text(LINES - 2, 1, col[ui->msg_kind & 3], "%s%s",
+	    mark[ui->msg_kind & 3], ui->msg);
+}
+
+static void
+draw_help(struct ui *ui)
+{
+	const struct ui_key *k;
+	const char *name = top(ui)->name;
+	int y = 3, pass;
+
+	for (y = 2; y < LINES - 2; y++)
+		ui_bar(y, UI_C_NORMAL);
+	y = 3;
+	ui_text(2, 2, UI_C_TITLE, " Keys on this screen (%s) ", top(ui)->title);
+	for (pass = 0; pass < 2; pass++)
+		for (k = ui_keys; k->key != 0 && y < LINES - 3; k++) {
+			if (k->label == NULL || k->help == NULL)
+				continue;
+			if (pass == 0 &&
+			    (k->screen == NULL || strcmp(k->screen, name) != 0))
+				continue;
+			if (pass == 1 && k->screen != NULL)
+				continue;
+			if (pass == 1 && k->action == UI_A_LOCK &&
+			    ui->opts.checkin)
+				continue;
+			ui_text(y, 4, UI_C_FOCUS, "%-6s", k->label);
+			ui_text(y++, 12, UI_C_NORMAL, "%s", k->help);
+		}
+	ui_text(y + 1 < LINES - 2 ? y + 1 : LINES - 3, 4, UI_C_DIM,
+	    "Type letters and numbers straight into the field marked >.");
+	ui_text(LINES - 2, 2, UI_C_NORMAL, "Press any key to close help.");
+}
+
+static void
+draw(struct ui *ui)
+{
+	erase();
+	cursor_y = -1;
+	if (COLS < 80 || LINES < 24) {
+		ui_text(0, 0, UI_C_WARN,
+		    "! Make the window at least 80x24 "
+		    "(now %dx%d).",
+		    COLS, LINES);
+		refresh();
+		return;
+	}
+	draw_title(ui);
+	if (ui->help)
+		draw_help(ui);
+	else {
+		top(ui)->draw(ui);
+		draw_message(ui);
+	}
+	draw_keybar(ui);
+	if (cursor_y >= 0 && !ui->help) {
+		curs_set(1);
+		move(cursor_y, cursor_x);
+	} else
+		curs_set(0);
+	refresh();
+}
+
+/* --- the stack --- */
+
+static void
+push(struct ui *ui, const struct screen *s)
+{
+	if (ui->depth == (int)nitems(ui->stack)) {
+		log_warnx("screen stack full at %s", s->name);
+		return;
+	}
+	ui->stack[ui->depth++] = s;
+	if (s->enter != NULL)
+		s->enter(ui);
+}
+
+static void
+pop(struct ui *ui)
+{
+	const struct screen *s = top(ui);
+
+	if (s->leave != NULL)
+		s->leave(ui);
+	ui->depth--;
+}
+
+static void
+pop_all(struct ui *ui)
+{
+	while (ui->depth > 0)
+		pop(ui);
+}
+
+/* Lock: leave every screen, forget the session, show the unlock screen.
+ * In check-in mode an idle kiosk returns to the check-in start instead:
+ * the store stays open for the next patient, who sees nothing of this
+ * one. */
+static void
+lock(struct ui *ui, int idle)
+{
+	if (ui->opts.checkin && idle && ui->store != NULL) {
+		pop_all(ui);
+		ui_session_patient_clear(ui);
+		push(ui, &screen_checkin);
+		ui_message(ui, UI_MSG_INFO, "Welcome. Start again here.");
+		clear();
+		return;
+	}
+	pop_all(ui);
+	ui_session_lock(ui);
+	clear(); /* nothing of the last screen stays in the terminal */
+	push(ui, &screen_unlock);
+	if (idle)
+		ui_message(ui, UI_MSG_INFO, "Locked after %u s without a key.",
+		    ui->opts.idle_lock_s);
+}
+
+static int
+apply(struct ui *ui, enum ui_result r)
+{
+	switch (r) {
+	case UI_GOTO:
+		if (ui->next != NULL)
+			push(ui, ui->next);
+		break;
+	case UI_REPLACE:
+		pop(ui);
+		if (ui->next != NULL)
+			push(ui, ui->next);
+		break;
+	case UI_BACK:
+		if (ui->depth > 1)
+			pop(ui);
+		break;
+	case UI_HOME:
+		while (ui->depth > 1)
+			pop(ui);
+		break;
+	case UI_LOCK:
+		lock(ui, 0);
+		break;
+	case UI_QUIT:
+		return 1;
+	default:
+		break;
+	}
+	ui->next = NULL;
+	return 0;
+}
+
+/* Read one key; returns 0 when none is waiting. */
+static int
+read_key(int *key, int *ch)
+{
+	wint_t w;
+	int r = get_wch(&w);
+
+	if (r == ERR)
+		return 0;
+	if (r == KEY_CODE_YES) {
+		*key = (int)w;
+		*ch = 0;
+	} else {
+		/* nonl(): Return arrives as CR; the table says '\n' */
+		if (w == '\r')
+			w = '\n';
+		*ch = (int)w;
+		*key = w < 128 ? (int)w : 0; /* the table binds ASCII only */
+	}
+	return 1;
+}
+
+static int
+handle_key(struct ui *ui, int key, int ch)
+{
+	const struct screen *s = top(ui);
+	enum ui_action a = key ? ui_key_action(s->name, key) : UI_A_NONE;
+	enum ui_result r;
+
+	if (key == KEY_RESIZE)
+		return 0;
+	if (ui->help) {
+		ui->help = 0;
+		return 0;
+	}
+	if (a == UI_A_HELP) {
+		ui->help = 1;
+		return 0;
+	}
+	/* a new key replaces the last message, unless it is an error the
+	 * person has not had time to read */
+	if (ui->msg_kind < UI_MSG_WARN)
+		ui->msg[0] = '\0';
+	r = s->key(ui, a, ch);
+	if (r != UI_UNHANDLED)
+		return apply(ui, r);
+	switch (a) {
+	case UI_A_LOCK:
+		if (ui->store != NULL && !ui->opts.checkin)
+			lock(ui, 0);
+		return 0;
+	case UI_A_BACK:
+		return apply(ui, UI_BACK);
+	default:
+		return 0;
+	}
+}
+
+static uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+int
+ui_run_opts(struct kctx *ctx, const struct ui_opts *opts)
+{
+	struct ui *ui;
+	struct pollfd pfd[2];
+	uint64_t last_key, idle_ms, t;
+	long frames = 0;
+	char *logpath;
+	int key, ch, dirty = 1, quit = 0, timeout, n;
+	uint64_t last_home = 0;
+
+	ui = xcalloc(1, sizeof(*ui));
+	ui->ctx = ctx;
+	ui->opts = *opts;
+	ui->dev_pipe[0] = ui->dev_pipe[1] = -1;
+	/* main() has pointed the log at DIR/kiosk.log already */
+	logpath = kctx_path(ctx, "kiosk.log");
+	ui_start_curses(logpath);
+	free(logpath);
+	log_info("ui start%s, idle lock %u s",
+	    opts->checkin ? " (check-in)" : "", opts->idle_lock_s);
+	ui_devices_init(ui);
+	push(ui, &screen_unlock);
+
+	idle_ms = (uint64_t)opts->idle_lock_s * 1000;
+	last_key = now_ms();
+	while (!quit && !got_stop) {
+		if (dirty) {
+			draw(ui);
+			dirty = 0;
+			if (opts->max_frames > 0 &&
+			    ++frames >= opts->max_frames)
+				break;
+		}
+		timeout = 1000;
+		if (idle_ms > 0) {
+			t = now_ms() - last_key;
+			if (t >= idle_ms) {
+				/* nothing to lock on the unlock screen */
+				if (ui->store != NULL)
+					lock(ui, 1);
+				last_key = now_ms();
+				dirty = 1;
+				continue;
+			}
+			if (idle_ms - t < (uint64_t)timeout)
+				timeout = (int)(idle_ms - t);
+		}
+		pfd[0].fd = 0;
+		pfd[0].events = POLLIN;
+		pfd[1].fd = ui->dev_pipe[0];
+		pfd[1].events = POLLIN;
+		n = poll(pfd, ui->dev_pipe[0] >= 0 ? 2 : 1, timeout);
+		if (n < 0 && errno != EINTR)
+			fatal("poll");
+		if (n > 0 && ui->dev_pipe[0] >= 0 && (pfd[1].revents & POLLIN))
+			dirty |= ui_devices_drain(ui);
+		while (read_key(&key, &ch)) {
+			last_key = now_ms();
+			dirty = 1;
+			if (handle_key(ui, key, ch)) {
+				quit = 1;
+				break;
+			}
+		}
+		/* a new red flag, typed or from the device, opens the alert
+		 * over the visit at once */
+		if (ui->vitals.alert_pending && !ui->vitals.alert_shown &&
+		    top(ui) == &screen_vitals) {
+			push(ui, &screen_alert);
+			dirty = 1;
+		}
+		/* a clock in the title: redraw once a minute is enough,
+		 * but the timeout above wakes every second anyway */
+		if (n == 0 && ui->store != NULL && !ui->opts.checkin &&
+		    time(NULL) % 60 == 0)
+			dirty = 1;
+		/* the home screen's sync line follows the background sync */
+		if (ui->store != NULL && top(ui) == &screen_home &&
+		    now_ms() - last_home >= UI_HOME_REFRESH_MS) {
+			last_home = now_ms();
+			dirty = 1;
+		}
+	}
+	pop_all(ui);
+	ui_devices_fini(ui);
+	ui_session_lock(ui);
+	ui_restore();
+	log_info("ui stop");
+	free(ui);
+	return 0;
+}
+
+int
+ui_run(struct kctx *ctx)
+{
+	struct ui_opts o;
+
+	memset(&o, 0, sizeof(o));
+	o.idle_lock_s = UI_IDLE_LOCK_DEFAULT_S;
+	return ui_run_opts(ctx, &o);
+}

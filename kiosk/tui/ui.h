@@ -1,0 +1,337 @@
+/*
+ * The kiosk's terminal UI: one poll loop that owns curses (kiosk/tui/ui.c),
+ * one `const struct screen` per file (kiosk/tui/screen_*.c), every key binding
+ * in one table (kiosk/tui/keys.c).  Key handlers return what happens next and
+ * never draw; the loop draws the screen on top of the stack.
+ *
+ * The UI unlocks the store itself (passphrase typed inside curses, then
+ * the keyring), so ui_run needs no kctx_open beforehand.  It locks again
+ * after an idle time, wiping the key and clearing the screen.  In self
+ * check-in mode a staff member unlocks once; patients then see only the
+ * check-in flow, which returns to its start when idle, and leaving the
+ * mode takes the staff passphrase again.
+ *
+ * Models stay outside: the store (kiosk/store/store.h), triage (clinical/triage.h),
+ * devices (devices/device.h) and forms (forms/form.h) include no curses.
+ */
+#ifndef KIOSK_UI_H
+#define KIOSK_UI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kiosk/store/store.h"
+#include "clinical/triage.h"
+
+struct kctx;
+
+struct ui_opts {
+	int checkin; /* patient self check-in mode */
+	unsigned idle_lock_s; /* lock (or restart check-in) after this
+				   many idle seconds; 0 never */
+	long max_frames; /* stop after drawing this many frames (tests);
+				   0 no limit */
+};
+
+#define UI_IDLE_LOCK_DEFAULT_S 300
+/* How often the background sync runs when nothing new was saved. */
+#define UI_SYNC_INTERVAL_S 30
+/* How often the home screen redraws to follow sync and alerts. */
+#define UI_HOME_REFRESH_MS 3000
+
+/*
+ * Run the UI on the node in CTX->data_dir until the user quits.  Returns
+ * an exit status (0, or 1 after printing what went wrong on stderr once
+ * the terminal is restored).  ui_run uses the defaults; `kiosk ui
+ * [--checkin] [--idle-lock SECONDS]` (kiosk/cli/cmd_ui.c) sets them.
+ */
+int ui_run(struct kctx *ctx);
+int ui_run_opts(struct kctx *ctx, const struct ui_opts *opts);
+
+/* What a key handler asks the loop to do. */
+enum ui_result {
+	UI_UNHANDLED = 0, /* not mine: the loop may try global keys */
+	UI_HANDLED, /* nothing visible changed */
+	UI_REDRAW, /* draw again */
+	UI_GOTO, /* push ui->next (set with ui_goto) */
+	UI_REPLACE, /* replace the top screen with ui->next */
+	UI_BACK, /* pop this screen */
+	UI_HOME, /* pop to the first screen after unlock */
+	UI_LOCK, /* lock now */
+	UI_QUIT, /* leave the program */
+};
+
+/* Actions the key table maps keys to (kiosk/tui/keys.c). */
+enum ui_action {
+	UI_A_NONE = 0, /* not bound: text entry gets the key */
+	UI_A_QUIT,
+	UI_A_BACK,
+	UI_A_HELP,
+	UI_A_LOCK,
+	UI_A_UP,
+	UI_A_DOWN,
+	UI_A_LEFT,
+	UI_A_RIGHT,
+	UI_A_NEXT, /* next field */
+	UI_A_PREV, /* previous field */
+	UI_A_ENTER, /* choose / confirm the field */
+	UI_A_ERASE, /* delete the last character */
+	UI_A_SAVE,
+	UI_A_FIND,
+	UI_A_NEW,
+	UI_A_FORMS,
+	UI_A_ACK, /* acknowledge a red flag */
+	UI_A_TOGGLE, /* flip a yes/no field, cycle a choice */
+	UI_A_FINISH, /* finish a form or a visit */
+	UI_A_CHECKIN_EXIT,
+	UI_A_DANGER, /* child danger signs (IMCI) */
+	UI_A_LANGUAGE, /* the form's next language */
+	UI_A_EMERGENCY, /* the CHW's emergency key */
+};
+
+struct ui_key {
+	const char *screen; /* screen name, or NULL for every screen */
+	int key; /* curses key code or character */
+	enum ui_action action;
+	const char *label; /* key as shown: "F2", "Enter" */
+	const char *help; /* what it does; NULL: not listed */
+};
+
+/* The one key table, ending with a zero entry. */
+extern const struct ui_key ui_keys[];
+/* The action KEY has on SCREEN (screen entries first, then global). */
+enum ui_action ui_key_action(const char *screen, int key);
+
+struct ui;
+
+struct screen {
+	const char *name;
+	const char *title;
+	void (*enter)(struct ui *); /* may be NULL */
+	void (*draw)(struct ui *);
+	enum ui_result (*key)(struct ui *, enum ui_action, int ch);
+	void (*leave)(struct ui *); /* may be NULL */
+};
+
+/* The screens, one per file. */
+extern const struct screen screen_unlock;
+extern const struct screen screen_home;
+extern const struct screen screen_find;
+extern const struct screen screen_register;
+extern const struct screen screen_vitals;
+extern const struct screen screen_alert;
+extern const struct screen screen_danger;
+extern const struct screen screen_forms;
+extern const struct screen screen_form;
+extern const struct screen screen_checkin;
+
+/* A line of text input (UTF-8). */
+#define UI_FIELD_MAX 128
+struct ui_field {
+	char buf[UI_FIELD_MAX];
+	size_t len;
+};
+/* Apply an unbound key CH to F: printable characters are appended, the
+ * erase action removes one character.  Returns 1 when F changed. */
+int ui_field_key(struct ui_field *f, enum ui_action a, int ch);
+void ui_field_set(struct ui_field *f, const char *s);
+void ui_field_clear(struct ui_field *f); /* wipes */
+
+/* Vital signs being taken in the current encounter. */
+struct ui_vitals {
+	struct news2_input in; /* in.have: what has been measured */
+	int dia; /* diastolic, 0 when not measured */
+	unsigned from_device; /* bit per NEWS2 parameter read from a device */
+	struct news2_result r;
+	int alert_raised; /* a red flag was recorded for this state */
+	char alert_id[UUID_STRLEN + 1];
+	int alert_pending; /* raised and not yet acknowledged */
+	int alert_shown; /* the alert screen has been opened for it */
+	unsigned imci_signs; /* IMCI danger signs ticked (imci_input) */
+	int imci_raised; /* an IMCI alert was recorded in this visit */
+	int emergency; /* the pending alert is the CHW's emergency key */
+};
+
+/* What the device worker last said. */
+enum ui_dev_state {
+	UI_DEV_NONE = 0, /* no device configured */
+	UI_DEV_IDLE, /* configured, not reading now */
+	UI_DEV_READING,
+	UI_DEV_DONE, /* session over */
+	UI_DEV_ERROR,
+};
+
+#define UI_MSG_INFO 0
+#define UI_MSG_OK 1
+#define UI_MSG_WARN 2
+#define UI_MSG_DANGER 3
+
+/* A visit started today on this kiosk (kiosk/visit/today.c). */
+struct ui_today {
+	char patient_id[UUID_STRLEN + 1];
+	char status[16]; /* "open", "closed" */
+	char reason[64];
+	int alerts; /* red flags not acknowledged */
+};
+
+/* The session: everything screens share.  Reset on lock. */
+struct ui {
+	struct kctx *ctx;
+	struct ui_opts opts;
+	struct store *store; /* NULL while locked */
+	char user_id[UUID_STRLEN + 1];
+	char user_name[64];
+	int user_role;
+
+	const struct screen *stack[8];
+	int depth;
+	const struct screen *next; /* for UI_GOTO / UI_REPLACE */
+
+	char msg[200]; /* one status line */
+	int msg_kind; /* UI_MSG_* */
+	int help; /* help overlay shown */
+
+	/* the patient in hand, and their visit */
+	int have_patient;
+	struct store_patient patient;
+	char encounter_id[UUID_STRLEN + 1];
+	char visit_reason[96]; /* of a visit carried on (a check-in) */
+	struct ui_vitals vitals;
+	char form_path[256]; /* form chosen on screen_forms */
+	char prefill[UI_FIELD_MAX]; /* name typed on find, for register */
+
+	/* devices */
+	int dev_state; /* enum ui_dev_state */
+	char dev_name[64]; /* shown: "virtual" or the driver */
+	char dev_driver[32]; /* provenance of readings */
+	char dev_id[96];
+	char dev_serial[64];
+	char dev_firmware[64];
+	uint16_t dev_vid, dev_pid;
+	char dev_error[128];
+	unsigned dev_readings;
+	int dev_pipe[2];
+	void *dev_worker;
+};
+
+/* Screen navigation for key handlers: set the next screen and return
+ * the result to give back to the loop. */
+enum ui_result ui_goto(struct ui *, const struct screen *);
+enum ui_result ui_replace(struct ui *, const struct screen *);
+/* Up/Down in a list of N rows: moves *SEL within it and returns 1; 0 for
+ * any other action. */
+int ui_list_key(int *sel, int n, enum ui_action a);
+/* Put a line in the status area (printf-style). */
+void ui_message(struct ui *, int kind, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Words for an errno value a person can act on. */
+const char *ui_strerror(int err);
+
+/* --- drawing helpers for screens (kiosk/tui/ui.c; curses stays there) --- */
+enum ui_color {
+	UI_C_NORMAL = 0,
+	UI_C_TITLE,
+	UI_C_OK,
+	UI_C_WARN,
+	UI_C_DANGER,
+	UI_C_FOCUS,
+	UI_C_DIM,
+};
+/* Text at row Y, column X in colour C, cut at the screen edge. */
+void ui_text(int y, int x, enum ui_color c, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* S cut or padded with spaces to WIDTH characters (not bytes: labels and
+ * names are UTF-8) into OUT of LEN bytes; returns OUT. */
+char *ui_fit(char *out, size_t len, const char *s, int width);
+/* Text centred on row Y. */
+void ui_center(int y, enum ui_color c, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* A labelled input field; SECRET shows stars.  Focused fields show a
+ * '>' marker as well as colour. */
+void ui_field_draw(int y, int x, const char *label, int width,
+    const struct ui_field *f, int focused, int secret);
+/* TEXT wrapped at spaces to WIDTH columns from row Y, at most MAXROWS
+ * rows; returns the row after the last one written. */
+int ui_wrap(
+    int y, int x, int width, int maxrows, enum ui_color c, const char *text);
+/* Fill row Y with colour C. */
+void ui_bar(int y, enum ui_color c);
+/* Rows and columns of the screen. */
+int ui_rows(void);
+int ui_cols(void);
+/* Show or hide the cursor at Y, X (for text entry). */
+void ui_cursor(int y, int x);
+
+/* --- session helpers (kiosk/visit/session.c) --- */
+/* Unlock the store as USER with PASS; 0 or errno with *cause (static or
+ * caller-freed: always free with free()). */
+int ui_session_unlock(
+    struct ui *, const char *user, const char *pass, char **cause);
+/* Forget everything about the session: patient, vitals, store, key. */
+void ui_session_lock(struct ui *);
+/* Make P the patient in hand (copied); the patient already in hand keeps
+ * their visit, another one brings their unacknowledged red flag, if any. */
+void ui_session_patient(struct ui *, const struct store_patient *p);
+void ui_session_patient_clear(struct ui *);
+/* The visit of the patient in hand, opened on first use. */
+int ui_session_encounter(struct ui *, const char *reason);
+/* The store's word for a typed sex ("f" -> "female"), NULL when empty
+ * or not understood. */
+const char *ui_sex_value(const char *typed);
+/* Age in whole years / months from a "YYYY[-MM-DD]" birth date (a year
+ * alone counts from mid-year), or -1. */
+int ui_age_years(const char *birth_date);
+int ui_age_months(const char *birth_date);
+
+/* --- store queries for the home screen (kiosk/visit/today.c) --- */
+/* Today's visits, one row per patient, newest first; 0 or EIO. */
+int ui_today_list(struct ui *, struct ui_today *rows, int max, int *n);
+/* The newest red flag of PATIENT_ID not yet acknowledged: 0, ENOENT. */
+int ui_alert_pending(
+    struct ui *, const char *patient_id, char id_out[UUID_STRLEN + 1]);
+
+/* Today's visit of PATIENT_ID still open, newest: 0, ENOENT. */
+int ui_open_visit(
+    struct ui *, const char *patient_id, char id_out[UUID_STRLEN + 1]);
+
+/* --- vitals (kiosk/visit/vitals.c) --- */
+void ui_vitals_reset(struct ui_vitals *);
+/*
+ * Record one measured parameter for the patient in hand: update NEWS2,
+ * raise a store alert on a new red flag and, for a typed value, store the
+ * observation in the visit (device readings are stored whole, with their
+ * provenance, by kiosk/visit/devices.c through vitals_save).  Returns 0 or
+ * an errno (EINVAL with *cause for an implausible value, static text).
+ */
+int ui_vitals_set(struct ui *, enum news2_param p, double value,
+    int from_device, const char **cause);
+/* Diastolic pressure (not part of NEWS2, stored with the BP panel). */
+int ui_vitals_set_dia(struct ui *, int dia, int from_device);
+/* Carry on with the visit ENCOUNTER_ID: its stored vital signs become
+ * the screen's, scored, without raising again the red flags they raised
+ * when they were entered. */
+void ui_vitals_resume(struct ui *, const char *encounter_id);
+/* Recompute NEWS2 (after the patient's age or a flag changed). */
+void ui_vitals_rescore(struct ui *);
+/* The CHW's emergency key: record an "emergency" alert for the patient
+ * in hand at once (later issues escalate it from the store). */
+int ui_vitals_emergency(struct ui *);
+/* Acknowledge the pending red flag. */
+int ui_vitals_ack(struct ui *);
+/* F9 on a screen that shows the red flag: acknowledge it and say so;
+ * returns DONE, or UI_REDRAW when the store refused (message set). */
+enum ui_result ui_vitals_ack_key(struct ui *, enum ui_result done);
+
+/* --- devices (kiosk/visit/devices.c) --- */
+/* Note which device is configured (for the home screen). */
+void ui_devices_init(struct ui *);
+/* Release the devices when the UI ends. */
+void ui_devices_fini(struct ui *);
+/* Start / stop reading the device for the current visit. */
+void ui_devices_start(struct ui *);
+void ui_devices_stop(struct ui *);
+/* Drain events from the worker (the loop calls this when the pipe is
+ * readable); returns 1 when something changed on screen. */
+int ui_devices_drain(struct ui *);
+
+#endif

@@ -1,0 +1,76 @@
+/*
+ * POST /v1/enroll: a node trades a one-time token made by
+ * `sync-server admin enroll-token` for a node id, registering its Ed25519
+ * public key; it learns the server key (pinned from then on), its role,
+ * region and facility, and the sync settings (docs/PROTOCOL.md §3.1).
+ * Only the token's SHA-256 is stored; the token itself is never logged.
+ */
+#define LOG_MODULE "api_enroll"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+
+#include "cborx.h"
+#include "crypto.h"
+#include "log.h"
+#include "sync-server/server.h"
+#include "sync-server/wire.h"
+
+static int
+api_enroll_run(struct request *req)
+{
+	struct server *srv = req->srv;
+	struct wire_enroll w;
+	struct snode node;
+	cbor_item_t *m, *set;
+	uint8_t hash[CRYPTO_SHA256_LEN];
+	int err;
+
+	if (wire_enroll_decode(req->body, req->len, &w) != 0) {
+		req_error(req, WERR_BAD_REQUEST, "malformed enrolment", -1);
+		return 0;
+	}
+	if (w.hlc != 0)
+		server_hlc(srv, w.hlc);
+	crypto_sha256(w.token, strlen(w.token), hash);
+	err = srv->be->enroll(
+	    srv->store, hash, w.pub, w.label, server_now_ms(), &node);
+	wire_enroll_free(&w);
+	if (err == ENOENT || err == EACCES || err == EEXIST) {
+		log_info("enrolment refused (%s)", strerror(err));
+		req_error(req, WERR_BAD_TOKEN,
+		    err == EEXIST ? "key already enrolled"
+		                  : "token unknown, used or expired",
+		    -1);
+		return 0;
+	}
+	if (err != 0) {
+		req_error(req, WERR_INTERNAL, "storage failure", -1);
+		return 0;
+	}
+	log_info("node %" PRIu64 " enrolled (role %s, region %s)", node.id,
+	    node.role, node.region);
+	m = cborx_map(7);
+	cborx_map_put(m, 1, cborx_uint(node.id));
+	cborx_map_put(m, 2, cborx_bytes(srv->pub, 32));
+	cborx_map_put(m, 3, cborx_text(node.region));
+	cborx_map_put(m, 4, cborx_text(node.facility));
+	cborx_map_put(m, 5, cborx_text(node.role));
+	cborx_map_put(m, 6, cborx_uint(server_hlc(srv, 0)));
+	set = cborx_map(3);
+	cborx_map_put(set, 1, cborx_uint(256 * 1024));
+	cborx_map_put(set, 2, cborx_uint(WIRE_PUSH_MAX_CHANGES));
+	cborx_map_put(set, 3, cborx_uint(WIRE_PULL_MAX));
+	cborx_map_put(m, 7, set);
+	req_reply(req, m);
+	return 0;
+}
+
+const struct route api_enroll = {
+	.method = "POST",
+	.path = "/v1/enroll",
+	.max_body = 4096,
+	.flags = 0,
+	.handler = api_enroll_run,
+};

@@ -1,0 +1,113 @@
+/*
+ * POST /v1/push: store one outbox batch of a node, exactly once
+ * (docs/PROTOCOL.md §4).  The store applies the batch in one transaction
+ * and keeps the response bytes with the batch key; the answer is sent only
+ * after the commit, and a re-sent batch gets the same bytes back.  A
+ * conflicting re-send is refused and recorded as an alert.
+ */
+#define LOG_MODULE "api_push"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cborx.h"
+#include "log.h"
+#include "sync-server/server.h"
+#include "sync-server/wire.h"
+
+static int
+api_push_encode(const struct spush *p, uint64_t hw, uint64_t accepted,
+    uint64_t dups, uint8_t **out, size_t *len, void *arg)
+{
+	struct server *srv = arg;
+	cbor_item_t *m = cborx_map(4);
+	int err;
+
+	(void)p;
+	cborx_map_put(m, 1, cborx_uint(hw));
+	cborx_map_put(m, 2, cborx_uint(accepted));
+	cborx_map_put(m, 3, cborx_uint(dups));
+	cborx_map_put(m, 4, cborx_uint(server_hlc(srv, 0)));
+	err = cborx_encode(m, out, len);
+	cbor_decref(&m);
+	return err;
+}
+
+static int
+api_push_run(struct request *req)
+{
+	struct server *srv = req->srv;
+	struct wire_push w;
+	struct spush p;
+	struct spush_result res;
+	char detail[96];
+	int err;
+
+	if ((err = wire_push_decode(req->body, req->len, &w)) != 0) {
+		if (err == EMSGSIZE)
+			req_error(req, WERR_TOO_LARGE, "too many changes", -1);
+		else
+			req_error(req, WERR_BAD_REQUEST, "malformed batch", -1);
+		return 0;
+	}
+	memset(&p, 0, sizeof(p));
+	p.node = req->node.id;
+	p.first = w.first;
+	p.last = w.last;
+	p.outbox_last = w.outbox_last;
+	p.req_seq = req->seq;
+	p.changes = w.changes;
+	p.n = w.n;
+	p.now_ms = server_now_ms();
+	p.encode_cb = api_push_encode;
+	p.arg = srv;
+	wire_push_hash(&w, p.hash);
+	err = srv->be->push(srv->store, &p, &res);
+	wire_push_free(&w);
+	switch (err) {
+	case 0:
+		free(req->resp);
+		req->resp = res.response;
+		req->resp_len = res.response_len;
+		req->status = 200;
+		log_debug("node %" PRIu64 ": batch %" PRIu64 "-%" PRIu64
+		          "%s, hw %" PRIu64,
+		    p.node, p.first, p.last, res.replay ? " (replay)" : "",
+		    res.hw);
+		return 0;
+	case EEXIST:
+		snprintf(detail, sizeof(detail),
+		    "batch %" PRIu64 "-%" PRIu64 " conflicts", p.first, p.last);
+		log_warnx("node %" PRIu64 ": %s", p.node, detail);
+		srv->be->alert(srv->store, p.node, "push-conflict", detail,
+		    server_now_ms());
+		req_error(req, WERR_CONFLICT,
+		    "batch key or sequence holds different content", -1);
+		return 0;
+	case EALREADY:
+		req_error(req, WERR_STALE_REQUEST,
+		    "request sequence already used", (long long)res.last_seq);
+		return 0;
+	case ERANGE:
+		req_error(req, WERR_GAP,
+		    "batch starts after the high-water mark",
+		    (long long)res.hw);
+		return 0;
+	case EBUSY:
+		req_error(req, WERR_UNAVAILABLE, "store busy", -1);
+		return 0;
+	default:
+		req_error(req, WERR_INTERNAL, "storage failure", -1);
+		return 0;
+	}
+}
+
+const struct route api_push = {
+	.method = "POST",
+	.path = "/v1/push",
+	.max_body = 1024 * 1024,
+	.flags = ROUTE_SIGNED | ROUTE_SEQ_IN_STORE,
+	.handler = api_push_run,
+};

@@ -1,0 +1,1167 @@
+/*
+ * The embedded store: one SQLite 3 database (WAL, synchronous=FULL) in the
+ * server's data directory.  Writes go through one connection under a mutex
+ * and are all BEGIN IMMEDIATE transactions, so SQLite admits one writer at
+ * a time and change positions (the pull feed's INTEGER PRIMARY KEY) commit
+ * in the order they are assigned: a reader can never see position 11
+ * before 10 exists (docs/PROTOCOL.md §5.1).  Reads use a small pool of
+ * read-only connections, each seeing a committed prefix of the feed.
+ *
+ * Group commit: pushes and request-sequence updates that arrive while a
+ * transaction is being written queue up; the next writer takes the whole
+ * queue into one transaction (one savepoint per request) and one fsync,
+ * then wakes every waiter.  No answer leaves before its commit.
+ *
+ * It does not interpret record bodies: they are stored and served as the
+ * exact bytes the node sent, with their SHA-256.  SQLite messages are
+ * logged here and turned into errno values.
+ */
+#define LOG_MODULE "store_sqlite"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "cborx.h"
+#include "crypto.h"
+#include "log.h"
+#include "backend.h"
+#include "str.h"
+#include "xmalloc.h"
+
+#define SQ_READERS 4
+#define SQ_PULL_BUDGET (256 * 1024)
+
+struct sq_reader {
+	sqlite3 *db;
+	pthread_mutex_t mu;
+};
+
+struct sstore {
+	char *path;
+	sqlite3 *w;
+	pthread_mutex_t wmu;
+	sqlite3_stmt *st_dup, *st_ins, *st_batch_get, *st_batch_put;
+	struct sq_reader r[SQ_READERS];
+	unsigned next_reader;
+	pthread_mutex_t rmu;
+	uint64_t era;
+	/* group commit: writes waiting for the next transaction */
+	pthread_mutex_t qmu;
+	pthread_cond_t qcv;
+	struct sq_job *qhead, **qtail;
+	int leader;
+	uint64_t groups, grouped; /* commits, and jobs they carried */
+};
+
+/*
+ * A write that joins a group commit: FN runs inside the group's
+ * transaction under its own savepoint (so its failure undoes only its own
+ * work), and the caller is woken once the whole group is durable.
+ */
+struct sq_job {
+	int (*fn)(struct sstore *, void *arg);
+	void *arg;
+	int err;
+	int done;
+	struct sq_job *next;
+};
+
+static const char sq_schema[] =
+    "CREATE TABLE IF NOT EXISTS meta(k TEXT PRIMARY KEY, v BLOB NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS tokens(hash BLOB PRIMARY KEY, role TEXT,"
+    " region TEXT, facility TEXT, expires_ms INTEGER, used_ms INTEGER,"
+    " node INTEGER);"
+    "CREATE TABLE IF NOT EXISTS nodes(id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " pub BLOB NOT NULL UNIQUE, role TEXT, region TEXT, facility TEXT,"
+    " label TEXT, revoked INTEGER NOT NULL DEFAULT 0,"
+    " req_seq INTEGER NOT NULL DEFAULT 0, hw INTEGER NOT NULL DEFAULT 0,"
+    " outbox_last INTEGER NOT NULL DEFAULT 0, enrolled_ms INTEGER,"
+    " last_seen_ms INTEGER NOT NULL DEFAULT 0,"
+    " last_push_ms INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE IF NOT EXISTS batches(node INTEGER NOT NULL,"
+    " first INTEGER NOT NULL, last INTEGER NOT NULL, hash BLOB NOT NULL,"
+    " response BLOB NOT NULL, received_ms INTEGER,"
+    " PRIMARY KEY(node, first, last)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS changes(pos INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " region TEXT NOT NULL, node INTEGER NOT NULL, seq INTEGER NOT NULL,"
+    " entity INTEGER NOT NULL, id BLOB NOT NULL, hlc INTEGER NOT NULL,"
+    " hash BLOB NOT NULL, body BLOB NOT NULL, UNIQUE(node, seq));"
+    "CREATE INDEX IF NOT EXISTS changes_pull ON changes(region, pos);"
+    "CREATE TABLE IF NOT EXISTS alerts(id INTEGER PRIMARY KEY, node INTEGER,"
+    " kind TEXT, detail TEXT, at_ms INTEGER);";
+
+static int
+sq_err(sqlite3 *db, int rc, const char *what)
+{
+	log_warnx("%s: %s (%d)", what, sqlite3_errmsg(db), rc);
+	switch (rc & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return EBUSY;
+	case SQLITE_FULL:
+		return ENOSPC;
+	case SQLITE_READONLY:
+		return EROFS;
+	case SQLITE_NOMEM:
+		return ENOMEM;
+	default:
+		return EIO;
+	}
+}
+
+static int
+sq_exec(sqlite3 *db, const char *sql)
+{
+	int rc;
+
+	if ((rc = sqlite3_exec(db, sql, NULL, NULL, NULL)) != SQLITE_OK)
+		return sq_err(db, rc, "exec");
+	return 0;
+}
+
+static int
+sq_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st)
+{
+	int rc;
+
+	rc = sqlite3_prepare_v3(
+	    db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL);
+	if (rc != SQLITE_OK)
+		return sq_err(db, rc, "prepare");
+	return 0;
+}
+
+static int
+sq_open_conn(const char *path, int readonly, sqlite3 **out)
+{
+	sqlite3 *db = NULL;
+	int rc, flags, err;
+
+	flags = readonly ? SQLITE_OPEN_READONLY
+	                 : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+	flags |= SQLITE_OPEN_NOMUTEX;
+	if ((rc = sqlite3_open_v2(path, &db, flags, NULL)) != SQLITE_OK) {
+		err = db ? sq_err(db, rc, "open") : ENOMEM;
+		sqlite3_close(db);
+		return err;
+	}
+	sqlite3_busy_timeout(db, 10000);
+	if (!readonly &&
+	    (err = sq_exec(db,
+	         "PRAGMA journal_mode=WAL;"
+	         "PRAGMA synchronous=FULL;")) != 0) {
+		sqlite3_close(db);
+		return err;
+	}
+	*out = db;
+	return 0;
+}
+
+static const char *
+sq_text(sqlite3_stmt *st, int col)
+{
+	const unsigned char *t = sqlite3_column_text(st, col);
+
+	return t ? (const char *)t : "";
+}
+
+static void
+sq_node_row(sqlite3_stmt *st, struct snode *n)
+{
+	const void *pub;
+
+	memset(n, 0, sizeof(*n));
+	n->id = (uint64_t)sqlite3_column_int64(st, 0);
+	pub = sqlite3_column_blob(st, 1);
+	if (pub != NULL && sqlite3_column_bytes(st, 1) == 32)
+		memcpy(n->pub, pub, 32);
+	str_lcpy(n->role, sq_text(st, 2), sizeof(n->role));
+	str_lcpy(n->region, sq_text(st, 3), sizeof(n->region));
+	str_lcpy(n->facility, sq_text(st, 4), sizeof(n->facility));
+	str_lcpy(n->label, sq_text(st, 5), sizeof(n->label));
+	n->revoked = sqlite3_column_int(st, 6);
+	n->req_seq = (uint64_t)sqlite3_column_int64(st, 7);
+	n->hw = (uint64_t)sqlite3_column_int64(st, 8);
+	n->enrolled_ms = (uint64_t)sqlite3_column_int64(st, 9);
+	n->last_seen_ms = (uint64_t)sqlite3_column_int64(st, 10);
+	n->last_push_ms = (uint64_t)sqlite3_column_int64(st, 11);
+	n->outbox_last = (uint64_t)sqlite3_column_int64(st, 12);
+}
+
+#define SQ_NODE_COLS                                                           \
+	"id, pub, role, region, facility, label, revoked, req_seq, hw,"        \
+	" enrolled_ms, last_seen_ms, last_push_ms, outbox_last"
+
+static int sq_meta_get(struct sstore *, const char *, uint8_t **, size_t *);
+static int sq_meta_put(struct sstore *, const char *, const void *, size_t);
+
+static void sq_close(struct sstore *);
+
+static int
+sq_open(const char *dir, struct sstore **out)
+{
+	struct sstore *s;
+	uint8_t *v = NULL;
+	size_t len, i;
+	int err;
+
+	s = xcalloc(1, sizeof(*s));
+	xasprintf(&s->path, "%s/server.db", dir);
+	pthread_mutex_init(&s->wmu, NULL);
+	pthread_mutex_init(&s->rmu, NULL);
+	pthread_mutex_init(&s->qmu, NULL);
+	pthread_cond_init(&s->qcv, NULL);
+	s->qtail = &s->qhead;
+	for (i = 0; i < SQ_READERS; i++)
+		pthread_mutex_init(&s->r[i].mu, NULL);
+	if ((err = sq_open_conn(s->path, 0, &s->w)) != 0)
+		goto out;
+	if ((err = sq_exec(s->w, sq_schema)) != 0)
+		goto out;
+	if ((err = sq_prepare(s->w,
+	         "SELECT entity, id, hlc, hash FROM changes"
+	         " WHERE node = ? AND seq = ?",
+	         &s->st_dup)) != 0 ||
+	    (err = sq_prepare(s->w,
+	         "INSERT INTO changes(region, node, seq, entity, id, hlc,"
+	         " hash, body) VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
+	         &s->st_ins)) != 0 ||
+	    (err = sq_prepare(s->w,
+	         "SELECT hash, response FROM batches"
+	         " WHERE node = ? AND first = ? AND last = ?",
+	         &s->st_batch_get)) != 0 ||
+	    (err = sq_prepare(s->w,
+	         "INSERT INTO batches(node, first, last, hash, response,"
+	         " received_ms) VALUES(?, ?, ?, ?, ?, ?)",
+	         &s->st_batch_put)) != 0)
+		goto out;
+	/* The feed era: fixed when the database is created. */
+	err = sq_meta_get(s, "era", &v, &len);
+	if (err == ENOENT) {
+		crypto_random(&s->era, sizeof(s->era));
+		s->era &= 0x7fffffffffffffffULL;
+		err = sq_meta_put(s, "era", &s->era, sizeof(s->era));
+	} else if (err == 0 && len == sizeof(s->era))
+		memcpy(&s->era, v, len);
+	else if (err == 0)
+		err = EIO;
+	free(v);
+	if (err != 0)
+		goto out;
+	for (i = 0; i < SQ_READERS; i++)
+		if ((err = sq_open_conn(s->path, 1, &s->r[i].db)) != 0)
+			goto out;
+	*out = s;
+out:
+	if (err != 0)
+		sq_close(s);
+	return err;
+}
+
+static void
+sq_close(struct sstore *s)
+{
+	size_t i;
+
+	if (s == NULL)
+		return;
+	if (s->groups > 0)
+		log_info("%llu commits carried %llu writes",
+		    (unsigned long long)s->groups,
+		    (unsigned long long)s->grouped);
+	sqlite3_finalize(s->st_dup);
+	sqlite3_finalize(s->st_ins);
+	sqlite3_finalize(s->st_batch_get);
+	sqlite3_finalize(s->st_batch_put);
+	for (i = 0; i < SQ_READERS; i++) {
+		sqlite3_close(s->r[i].db);
+		pthread_mutex_destroy(&s->r[i].mu);
+	}
+	sqlite3_close(s->w);
+	pthread_mutex_destroy(&s->wmu);
+	pthread_mutex_destroy(&s->rmu);
+	pthread_mutex_destroy(&s->qmu);
+	pthread_cond_destroy(&s->qcv);
+	free(s->path);
+	free(s);
+}
+
+/* Borrow a reader connection; give it back with sq_reader_put. */
+static struct sq_reader *
+sq_reader_get(struct sstore *s)
+{
+	struct sq_reader *r;
+	unsigned i;
+
+	pthread_mutex_lock(&s->rmu);
+	i = s->next_reader++ % SQ_READERS;
+	pthread_mutex_unlock(&s->rmu);
+	r = &s->r[i];
+	pthread_mutex_lock(&r->mu);
+	return r;
+}
+
+static void
+sq_reader_put(struct sq_reader *r)
+{
+	pthread_mutex_unlock(&r->mu);
+}
+
+static int
+sq_meta_get(struct sstore *s, const char *key, uint8_t **val, size_t *len)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, err;
+
+	pthread_mutex_lock(&s->wmu);
+	if ((err = sq_prepare(s->w, "SELECT v FROM meta WHERE k = ?", &st)))
+		goto out;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE)
+		err = ENOENT;
+	else if (rc != SQLITE_ROW)
+		err = sq_err(s->w, rc, "meta get");
+	else {
+		*len = (size_t)sqlite3_column_bytes(st, 0);
+		*val = xmemdup(*len ? sqlite3_column_blob(st, 0) : "", *len);
+	}
+out:
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&s->wmu);
+	return err;
+}
+
+static int
+sq_meta_put(struct sstore *s, const char *key, const void *val, size_t len)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, err;
+
+	pthread_mutex_lock(&s->wmu);
+	if ((err = sq_prepare(
+	         s->w, "INSERT OR REPLACE INTO meta(k, v) VALUES(?, ?)", &st)))
+		goto out;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, len ? val : "", (int)len, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) != SQLITE_DONE)
+		err = sq_err(s->w, rc, "meta put");
+out:
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&s->wmu);
+	return err;
+}
+
+static int
+sq_token_add(struct sstore *s, const struct stoken *t)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, err;
+
+	pthread_mutex_lock(&s->wmu);
+	if ((err = sq_prepare(s->w,
+	         "INSERT INTO tokens(hash, role, region, facility, expires_ms)"
+	         " VALUES(?, ?, ?, ?, ?)",
+	         &st)))
+		goto out;
+	sqlite3_bind_blob(st, 1, t->hash, 32, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, t->role, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, t->region, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, t->facility, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, (sqlite3_int64)t->expires_ms);
+	if ((rc = sqlite3_step(st)) != SQLITE_DONE)
+		err = sq_err(s->w, rc, "token add");
+out:
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&s->wmu);
+	return err;
+}
+
+static int
+sq_node_get_conn(sqlite3 *db, uint64_t id, struct snode *out)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, err;
+
+	if ((err = sq_prepare(
+	         db, "SELECT " SQ_NODE_COLS " FROM nodes WHERE id = ?", &st)))
+		return err;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		sq_node_row(st, out);
+	else if (rc == SQLITE_DONE)
+		err = ENOENT;
+	else
+		err = sq_err(db, rc, "node get");
+	sqlite3_finalize(st);
+	return err;
+}
+
+static int
+sq_enroll(struct sstore *s, const uint8_t hash[32], const uint8_t pub[32],
+    const char *label, uint64_t now_ms, struct snode *out)
+{
+	sqlite3_stmt *st = NULL;
+	char role[SSTORE_TEXT_MAX], region[SSTORE_TEXT_MAX];
+	char facility[SSTORE_TEXT_MAX];
+	sqlite3_int64 id;
+	int rc, err, began = 0;
+
+	pthread_mutex_lock(&s->wmu);
+	if ((err = sq_exec(s->w, "BEGIN IMMEDIATE")) != 0)
+		goto out;
+	began = 1;
+	if ((err = sq_prepare(s->w,
+	         "SELECT role, region, facility, expires_ms, used_ms"
+	         " FROM tokens WHERE hash = ?",
+	         &st)))
+		goto out;
+	sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		err = ENOENT;
+		goto out;
+	}
+	if (rc != SQLITE_ROW) {
+		err = sq_err(s->w, rc, "token get");
+		goto out;
+	}
+	if (sqlite3_column_type(st, 4) != SQLITE_NULL ||
+	    (uint64_t)sqlite3_column_int64(st, 3) < now_ms) {
+		err = EACCES;
+		goto out;
+	}
+	str_lcpy(role, sq_text(st, 0), sizeof(role));
+	str_lcpy(region, sq_text(st, 1), sizeof(region));
+	str_lcpy(facility, sq_text(st, 2), sizeof(facility));
+	sqlite3_finalize(st);
+	st = NULL;
+	if ((err = sq_prepare(s->w,
+	         "INSERT INTO nodes(pub, role, region, facility, label,"
+	         " enrolled_ms) VALUES(?, ?, ?, ?, ?, ?)",
+	         &st)))
+		goto out;
+	sqlite3_bind_blob(st, 1, pub, 32, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, role, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, region, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, facility, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, label, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, (sqlite3_int64)now_ms);
+	rc = sqlite3_step(st);
+	if ((rc & 0xff) == SQLITE_CONSTRAINT) {
+		err = EEXIST; /* this public key is already enrolled */
+		goto out;
+	}
+	if (rc != SQLITE_DONE) {
+		err = sq_err(s->w, rc, "node add");
+		goto out;
+	}
+	id = sqlite3_last_insert_rowid(s->w);
+	sqlite3_finalize(st);
+	st = NULL;
+	if ((err = sq_prepare(s->w,
+	         "UPDATE tokens SET used_ms = ?, node = ? WHERE hash = ?",
+	         &st)))
+		goto out;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)now_ms);
+	sqlite3_bind_int64(st, 2, id);
+	sqlite3_bind_blob(st, 3, hash, 32, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) != SQLITE_DONE) {
+		err = sq_err(s->w, rc, "token use");
+		goto out;
+	}
+	if ((err = sq_node_get_conn(s->w, (uint64_t)id, out)) != 0)
+		goto out;
+	err = sq_exec(s->w, "COMMIT");
+	began = err != 0;
+out:
+	sqlite3_finalize(st);
+	if (began)
+		sqlite3_exec(s->w, "ROLLBACK", NULL, NULL, NULL);
+	pthread_mutex_unlock(&s->wmu);
+	return err;
+}
+
+static int
+sq_node_get(struct sstore *s, uint64_t id, struct snode *out)
+{
+	struct sq_reader *r = sq_reader_get(s);
+	int err;
+
+	err = sq_node_get_conn(r->db, id, out);
+	sq_reader_put(r);
+	return err;
+}
+
+static int
+sq_update(struct sstore *s, const char *sql, uint64_t a, uint64_t b, uint64_t c,
+    int *changed)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, err;
+
+	if ((err = sq_prepare(s->w, sql, &st)))
+		return err;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)a);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)b);
+	if (sqlite3_bind_parameter_count(st) >= 3)
+		sqlite3_bind_int64(st, 3, (sqlite3_int64)c);
+	if ((rc = sqlite3_step(st)) != SQLITE_DONE)
+		err = sq_err(s->w, rc, "update");
+	else if (changed != NULL)
+		*changed = sqlite3_changes(s->w);
+	sqlite3_finalize(st);
+	return err;
+}
+
+static int
+sq_node_revoke(struct sstore *s, uint64_t id)
+{
+	int err, changed = 0;
+
+	pthread_mutex_lock(&s->wmu);
+	err = sq_update(
+	    s, "UPDATE nodes SET revoked = ? WHERE id = ?", 1, id, 0, &changed);
+	pthread_mutex_unlock(&s->wmu);
+	if (err == 0 && changed == 0)
+		err = ENOENT;
+	return err;
+}
+
+/* Write one group: every job in its savepoint, one COMMIT for all. */
+static void
+sq_group_commit(struct sstore *s, struct sq_job *batch)
+{
+	struct sq_job *j;
+	int err, lost = 0;
+
+	pthread_mutex_lock(&s->wmu);
+	if ((err = sq_exec(s->w, "BEGIN IMMEDIATE")) != 0) {
+		for (j = batch; j != NULL; j = j->next)
+			j->err = err;
+		goto out;
+	}
+	for (j = batch; j != NULL; j = j->next) {
+		if (lost) {
+			j->err = EIO;
+			continue;
+		}
+		if ((j->err = sq_exec(s->w, "SAVEPOINT job")) != 0)
+			continue;
+		j->err = j->fn(s, j->arg);
+		if (sqlite3_get_autocommit(s->w)) {
+			/* SQLite rolled the whole transaction back (I/O
+			 * error, disk full): nothing of the group stays. */
+			lost = 1;
+			continue;
+		}
+		if (j->err != 0)
+			sqlite3_exec(s->w, "ROLLBACK TO job", NULL, NULL, NULL);
+		sqlite3_exec(s->w, "RELEASE job", NULL, NULL, NULL);
+	}
+	if (!lost && (err = sq_exec(s->w, "COMMIT")) != 0)
+		lost = 1;
+	if (lost) {
+		if (!sqlite3_get_autocommit(s->w))
+			sqlite3_exec(s->w, "ROLLBACK", NULL, NULL, NULL);
+		for (j = batch; j != NULL; j = j->next)
+			if (j->err == 0)
+				j->err = EIO;
+	}
+	s->groups++;
+	for (j = batch; j != NULL; j = j->next)
+		s->grouped++;
+out:
+	pthread_mutex_unlock(&s->wmu);
+}
+
+/* Queue JOB for the next group commit and wait until it is durable. */
+static int
+sq_group_run(struct sstore *s, struct sq_job *job)
+{
+	struct sq_job *batch, *j, *next;
+	int err;
+
+	job->done = 0;
+	job->err = 0;
+	job->next = NULL;
+	pthread_mutex_lock(&s->qmu);
+	*s->qtail = job;
+	s->qtail = &job->next;
+	while (!job->done) {
+		if (s->leader) {
+			pthread_cond_wait(&s->qcv, &s->qmu);
+			continue;
+		}
+		s->leader = 1;
+		batch = s->qhead;
+		s->qhead = NULL;
+		s->qtail = &s->qhead;
+		pthread_mutex_unlock(&s->qmu);
+		sq_group_commit(s, batch);
+		pthread_mutex_lock(&s->qmu);
+		for (j = batch; j != NULL; j = next) {
+			next = j->next;
+			j->done = 1; /* the owner may free J once we unlock */
+		}
+		s->leader = 0;
+		pthread_cond_broadcast(&s->qcv);
+	}
+	err = job->err;
+	pthread_mutex_unlock(&s->qmu);
+	return err;
+}
+
+struct sq_touch {
+	uint64_t id, seq, now_ms, last;
+};
+
+static int
+sq_touch_job(struct sstore *s, void *arg)
+{
+	struct sq_touch *t = arg;
+	struct snode n;
+	int err, changed = 0;
+
+	err = sq_update(s,
+	    "UPDATE nodes SET req_seq = ?1, last_seen_ms = ?3"
+	    " WHERE id = ?2 AND req_seq < ?1",
+	    t->seq, t->id, t->now_ms, &changed);
+	if (err == 0 && changed == 0) {
+		err = sq_node_get_conn(s->w, t->id, &n);
+		if (err == 0) {
+			t->last = n.req_seq;
+			err = EALREADY;
+		}
+	}
+	return err;
+}
+
+static int
+sq_node_touch(struct sstore *s, uint64_t id, uint64_t seq, uint64_t now_ms,
+    uint64_t *last)
+{
+	struct sq_touch t = { id, seq, now_ms, 0 };
+	struct sq_job job = { sq_touch_job, &t, 0, 0, NULL };
+	int err;
+
+	if (seq > INT64_MAX)
+		return EINVAL;
+	err = sq_group_run(s, &job);
+	if (err == EALREADY)
+		*last = t.last;
+	return err;
+}
+
+static void
+sq_change_hash(const struct schange *c, uint8_t out[32])
+{
+	crypto_sha256(c->body, c->len, out);
+}
+
+/* Inside the push transaction: is stored (node, seq) the same change? */
+static int
+sq_push_dup(struct sstore *s, uint64_t node, const struct schange *c, int *same)
+{
+	sqlite3_stmt *st = s->st_dup;
+	uint8_t h[32];
+	int rc, err = 0;
+
+	sqlite3_reset(st);
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)node);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)c->seq);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		*same = -1; /* not stored */
+		goto out;
+	}
+	if (rc != SQLITE_ROW) {
+		err = sq_err(s->w, rc, "dup");
+		goto out;
+	}
+	sq_change_hash(c, h);
+	*same = sqlite3_column_int(st, 0) == c->entity &&
+	    sqlite3_column_bytes(st, 1) == 16 &&
+	    memcmp(sqlite3_column_blob(st, 1), c->id, 16) == 0 &&
+	    (uint64_t)sqlite3_column_int64(st, 2) == c->hlc &&
+	    sqlite3_column_bytes(st, 3) == 32 &&
+	    memcmp(sqlite3_column_blob(st, 3), h, 32) == 0;
+out:
+	sqlite3_reset(st);
+	return err;
+}
+
+static int
+sq_push_insert(struct sstore *s, const char *region, uint64_t node,
+    const struct schange *c)
+{
+	sqlite3_stmt *st = s->st_ins;
+	uint8_t h[32];
+	int rc, err = 0;
+
+	sq_change_hash(c, h);
+	sqlite3_reset(st);
+	sqlite3_bind_text(st, 1, region, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)node);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)c->seq);
+	sqlite3_bind_int(st, 4, c->entity);
+	sqlite3_bind_blob(st, 5, c->id, 16, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, (sqlite3_int64)c->hlc);
+	sqlite3_bind_blob(st, 7, h, 32, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 8, c->len ? (const void *)c->body : "",
+	    (int)c->len, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) != SQLITE_DONE)
+		err = sq_err(s->w, rc, "insert change");
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return err;
+}
+
+/*
+ * A stored batch key whose hash differs: a replay all the same when every
+ * change is stored as sent (batches stored before the hash left out
+ * outbox_last had hashed the whole body); otherwise a conflict (EEXIST).
+ */
+static int
+sq_push_same_changes(struct sstore *s, const struct spush *p)
+{
+	size_t i;
+	int err, same;
+
+	for (i = 0; i < p->n; i++) {
+		if ((err = sq_push_dup(s, p->node, &p->changes[i], &same)) != 0)
+			return err;
+		if (same != 1)
+			return EEXIST;
+	}
+	return 0;
+}
+
+struct sq_push_arg {
+	const struct spush *p;
+	struct spush_result *res;
+};
+
+/* The push transaction's body (docs/PROTOCOL.md §4), run as a job. */
+static int
+sq_push_job(struct sstore *s, void *arg)
+{
+	const struct spush *p = ((struct sq_push_arg *)arg)->p;
+	struct spush_result *res = ((struct sq_push_arg *)arg)->res;
+	sqlite3_stmt *st = s->st_batch_get;
+	struct snode node;
+	uint64_t hw, accepted = 0, dups = 0;
+	uint8_t *resp = NULL;
+	size_t i, resp_len = 0;
+	int rc, err, same = 0;
+
+	/* 0. The request sequence, in the same commit as the batch. */
+	if (p->req_seq != 0) {
+		struct sq_touch t = { p->node, p->req_seq, p->now_ms, 0 };
+
+		if ((err = sq_touch_job(s, &t)) != 0) {
+			res->last_seq = t.last;
+			return err;
+		}
+	}
+	/* 1. A batch key seen before: same bytes, or a conflict. */
+	sqlite3_reset(st);
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)p->node);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)p->first);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)p->last);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		err = 0;
+		if (sqlite3_column_bytes(st, 0) != 32 ||
+		    memcmp(sqlite3_column_blob(st, 0), p->hash, 32) != 0)
+			err = sq_push_same_changes(s, p);
+		if (err == 0) {
+			res->replay = 1;
+			res->response_len = (size_t)sqlite3_column_bytes(st, 1);
+			res->response = xmemdup(
+			    res->response_len ? sqlite3_column_blob(st, 1) : "",
+			    res->response_len);
+		}
+		sqlite3_reset(st);
+		return err;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return sq_err(s->w, rc, "batch get");
+	if ((err = sq_node_get_conn(s->w, p->node, &node)) != 0)
+		return err;
+	hw = node.hw;
+	res->hw = hw;
+	/* 2. Nothing may be skipped. */
+	if (p->first > hw + 1)
+		return ERANGE;
+	/* 3, 4. Known sequences must match; the rest is stored. */
+	for (i = 0; i < p->n; i++) {
+		const struct schange *c = &p->changes[i];
+
+		if (c->seq <= hw) {
+			if ((err = sq_push_dup(s, p->node, c, &same)) != 0)
+				return err;
+			if (same == 0)
+				return EEXIST;
+			if (same == 1) {
+				dups++;
+				continue;
+			}
+		}
+		if ((err = sq_push_insert(s, node.region, p->node, c)) != 0)
+			return err;
+		accepted++;
+	}
+	if (p->last > hw)
+		hw = p->last;
+	if ((err = sq_update(s,
+	         "UPDATE nodes SET hw = ?1, last_push_ms = ?3 WHERE id = ?2",
+	         hw, p->node, p->now_ms, NULL)) != 0 ||
+	    (err = sq_update(s,
+	         "UPDATE nodes SET outbox_last = ?1 WHERE id = ?2"
+	         " AND outbox_last < ?1",
+	         p->outbox_last > INT64_MAX ? 0 : p->outbox_last, p->node, 0,
+	         NULL)) != 0)
+		return err;
+	/* 5. Store the key with its response; the group commits it. */
+	if ((err = p->encode_cb(
+	         p, hw, accepted, dups, &resp, &resp_len, p->arg)) != 0)
+		return err;
+	st = s->st_batch_put;
+	sqlite3_reset(st);
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)p->node);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)p->first);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)p->last);
+	sqlite3_bind_blob(st, 4, p->hash, 32, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 5, resp, (int)resp_len, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, (sqlite3_int64)p->now_ms);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		free(resp);
+		return sq_err(s->w, rc, "batch put");
+	}
+	res->hw = hw;
+	res->accepted = accepted;
+	res->dups = dups;
+	res->response = resp;
+	res->response_len = resp_len;
+	return 0;
+}
+
+static int
+sq_push(struct sstore *s, const struct spush *p, struct spush_result *res)
+{
+	struct sq_push_arg a = { p, res };
+	struct sq_job job = { sq_push_job, &a, 0, 0, NULL };
+	uint64_t hw, last;
+	int err;
+
+	memset(res, 0, sizeof(*res));
+	if (p->first > INT64_MAX || p->last > INT64_MAX || p->first == 0 ||
+	    p->last < p->first)
+		return EINVAL;
+	err = sq_group_run(s, &job);
+	if (err != 0) {
+		/* Rolled back: the response (if made) was never stored. */
+		hw = res->hw;
+		last = res->last_seq;
+		free(res->response);
+		memset(res, 0, sizeof(*res));
+		res->hw = hw;
+		res->last_seq = last;
+	}
+	return err;
+}
+
+static int
+sq_cursor_decode(struct sstore *s, const uint8_t *c, size_t len, uint64_t *pos)
+{
+	cbor_item_t *it = NULL;
+	uint64_t era;
+	int err;
+
+	*pos = 0;
+	if (len == 0)
+		return 0;
+	if ((err = cborx_decode(c, len, 64, &it)) != 0)
+		return EINVAL;
+	if (!cbor_isa_array(it) || cbor_array_size(it) != 2 ||
+	    cborx_get_uint(cbor_array_handle(it)[0], &era) != 0 ||
+	    cborx_get_uint(cbor_array_handle(it)[1], pos) != 0 ||
+	    *pos > INT64_MAX)
+		err = EINVAL;
+	else if (era != s->era)
+		err = ESTALE;
+	cbor_decref(&it);
+	return err;
+}
+
+static void
+sq_cursor_encode(struct sstore *s, uint64_t pos, uint8_t **out, size_t *len)
+{
+	cbor_item_t *a = cborx_array(2);
+
+	cborx_array_push(a, cborx_uint(s->era));
+	cborx_array_push(a, cborx_uint(pos));
+	if (cborx_encode(a, out, len) != 0)
+		fatalx("cursor encode");
+	cbor_decref(&a);
+}
+
+static int
+sq_pull(struct sstore *s, const struct snode *node, const uint8_t *cursor,
+    size_t cursor_len, size_t max, uint64_t now_ms, struct spull_result *res)
+{
+	struct sq_reader *r = NULL;
+	sqlite3_stmt *st = NULL;
+	struct schange *c;
+	uint64_t pos;
+	size_t cap = 0, bytes = 0;
+	int rc, err;
+
+	(void)now_ms;
+	memset(res, 0, sizeof(*res));
+	if ((err = sq_cursor_decode(s, cursor, cursor_len, &pos)) != 0)
+		return err;
+	if (max == 0)
+		max = 1;
+	r = sq_reader_get(s);
+	if ((err = sq_prepare(r->db,
+	         "SELECT pos, entity, id, hlc, body, node FROM changes"
+	         " WHERE region = ? AND pos > ? AND node <> ?"
+	         " ORDER BY pos LIMIT ?",
+	         &st)))
+		goto out;
+	sqlite3_bind_text(st, 1, node->region, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)pos);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)node->id);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)max);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (res->n == cap) {
+			cap = cap ? cap * 2 : 64;
+			res->changes = xreallocarray(
+			    res->changes, cap, sizeof(*res->changes));
+		}
+		c = &res->changes[res->n++];
+		memset(c, 0, sizeof(*c));
+		pos = (uint64_t)sqlite3_column_int64(st, 0);
+		c->entity = sqlite3_column_int(st, 1);
+		if (sqlite3_column_bytes(st, 2) == 16)
+			memcpy(c->id, sqlite3_column_blob(st, 2), 16);
+		c->hlc = (uint64_t)sqlite3_column_int64(st, 3);
+		c->len = (size_t)sqlite3_column_bytes(st, 4);
+		c->body =
+		    xmemdup(c->len ? sqlite3_column_blob(st, 4) : "", c->len);
+		c->origin = (uint64_t)sqlite3_column_int64(st, 5);
+		c->seq = pos;
+		bytes += c->len;
+		if (bytes >= SQ_PULL_BUDGET)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		err = sq_err(r->db, rc, "pull");
+		goto out;
+	}
+	res->more = rc == SQLITE_ROW || res->n == max;
+	sq_cursor_encode(s, pos, &res->cursor, &res->cursor_len);
+out:
+	sqlite3_finalize(st);
+	sq_reader_put(r);
+	if (err != 0)
+		spull_result_clear(res);
+	return err;
+}
+
+static int
+sq_alert(struct sstore *s, uint64_t node, const char *kind, const char *detail,
+    uint64_t now_ms)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, err;
+
+	pthread_mutex_lock(&s->wmu);
+	if ((err = sq_prepare(s->w,
+	         "INSERT INTO alerts(node, kind, detail, at_ms)"
+	         " VALUES(?, ?, ?, ?)",
+	         &st)))
+		goto out;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)node);
+	sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, detail, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)now_ms);
+	if ((rc = sqlite3_step(st)) != SQLITE_DONE)
+		err = sq_err(s->w, rc, "alert");
+out:
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&s->wmu);
+	return err;
+}
+
+static int
+sq_count(sqlite3 *db, const char *sql, uint64_t *n)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, err;
+
+	if ((err = sq_prepare(db, sql, &st)))
+		return err;
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		*n = (uint64_t)sqlite3_column_int64(st, 0);
+	else
+		err = sq_err(db, rc, "count");
+	sqlite3_finalize(st);
+	return err;
+}
+
+static int
+sq_stats(struct sstore *s, struct sstats *out)
+{
+	struct sq_reader *r = sq_reader_get(s);
+	sqlite3_stmt *st = NULL;
+	size_t cap = 0;
+	int rc, err;
+
+	memset(out, 0, sizeof(*out));
+	/* One read transaction, so the figures agree with each other. */
+	if ((err = sq_exec(r->db, "BEGIN")) != 0)
+		goto out;
+	if ((err = sq_prepare(r->db,
+	         "SELECT entity, count(*) FROM changes GROUP BY entity"
+	         " ORDER BY entity",
+	         &st)))
+		goto out;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		out->entities = xreallocarray(
+		    out->entities, out->nentities + 1, sizeof(*out->entities));
+		out->entities[out->nentities].entity =
+		    sqlite3_column_int(st, 0);
+		out->entities[out->nentities++].records =
+		    (uint64_t)sqlite3_column_int64(st, 1);
+	}
+	if (rc != SQLITE_DONE) {
+		err = sq_err(r->db, rc, "stats");
+		goto out;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if ((err = sq_prepare(r->db,
+	         "SELECT " SQ_NODE_COLS ", (SELECT count(*) FROM changes c"
+	         " WHERE c.node = nodes.id) FROM nodes"
+	         " ORDER BY id",
+	         &st)))
+		goto out;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (out->nnodes == cap) {
+			cap = cap ? cap * 2 : 16;
+			out->nodes =
+			    xreallocarray(out->nodes, cap, sizeof(*out->nodes));
+			out->node_records = xreallocarray(
+			    out->node_records, cap, sizeof(*out->node_records));
+		}
+		sq_node_row(st, &out->nodes[out->nnodes]);
+		out->node_records[out->nnodes++] =
+		    (uint64_t)sqlite3_column_int64(st, 13);
+	}
+	if (rc != SQLITE_DONE) {
+		err = sq_err(r->db, rc, "stats");
+		goto out;
+	}
+	if ((err = sq_count(
+	         r->db, "SELECT count(*) FROM batches", &out->batches)) != 0 ||
+	    (err = sq_count(
+	         r->db, "SELECT count(*) FROM alerts", &out->alerts)) != 0 ||
+	    (err = sq_count(r->db,
+	         "SELECT count(*) FROM tokens WHERE used_ms IS NULL",
+	         &out->open_tokens)) != 0)
+		goto out;
+out:
+	sqlite3_finalize(st);
+	sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL);
+	sq_reader_put(r);
+	if (err != 0)
+		sstats_clear(out);
+	return err;
+}
+
+static int
+sq_manifest(struct sstore *s,
+    void (*cb)(const struct schange *, const uint8_t hash[32], void *),
+    void *arg)
+{
+	struct sq_reader *r = sq_reader_get(s);
+	sqlite3_stmt *st = NULL;
+	struct schange c;
+	int rc, err;
+
+	if ((err = sq_prepare(r->db,
+	         "SELECT node, seq, entity, id, hlc, hash FROM changes"
+	         " ORDER BY pos",
+	         &st)))
+		goto out;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(&c, 0, sizeof(c));
+		c.origin = (uint64_t)sqlite3_column_int64(st, 0);
+		c.seq = (uint64_t)sqlite3_column_int64(st, 1);
+		c.entity = sqlite3_column_int(st, 2);
+		if (sqlite3_column_bytes(st, 3) == 16)
+			memcpy(c.id, sqlite3_column_blob(st, 3), 16);
+		c.hlc = (uint64_t)sqlite3_column_int64(st, 4);
+		if (sqlite3_column_bytes(st, 5) == 32)
+			cb(&c, sqlite3_column_blob(st, 5), arg);
+	}
+	if (rc != SQLITE_DONE)
+		err = sq_err(r->db, rc, "manifest");
+out:
+	sqlite3_finalize(st);
+	sq_reader_put(r);
+	return err;
+}
+
+void
+spull_result_clear(struct spull_result *res)
+{
+	size_t i;
+
+	if (res == NULL)
+		return;
+	for (i = 0; i < res->n; i++)
+		free((void *)res->changes[i].body);
+	free(res->changes);
+	free(res->cursor);
+	memset(res, 0, sizeof(*res));
+}
+
+void
+sstats_clear(struct sstats *st)
+{
+	free(st->entities);
+	free(st->nodes);
+	free(st->node_records);
+	memset(st, 0, sizeof(*st));
+}
+
+const struct store_backend store_sqlite_backend = {
+	.name = "sqlite",
+	.open = sq_open,
+	.close = sq_close,
+	.token_add = sq_token_add,
+	.enroll = sq_enroll,
+	.node_get = sq_node_get,
+	.node_revoke = sq_node_revoke,
+	.node_touch = sq_node_touch,
+	.push = sq_push,
+	.pull = sq_pull,
+	.alert = sq_alert,
+	.stats = sq_stats,
+	.manifest = sq_manifest,
+	.meta_get = sq_meta_get,
+	.meta_put = sq_meta_put,
+};

@@ -1,0 +1,370 @@
+/*
+ * Two kiosks of one region sync through a real sync-server process
+ * ($OUTPOST_BUILD/sync-server on a free loopback port), one with its clock
+ * ten years ahead and one ten years behind.  Edits to different fields of
+ * one patient both survive; concurrent edits of the same field converge to
+ * the same value on both kiosks (the greater HLC); an edit made after a
+ * pull wins even on the kiosk whose wall clock is ten years behind,
+ * because pulling moves its HLC past what it saw; append-only facts arrive
+ * once.  Skipped when the server binary is missing.
+ */
+#define LOG_MODULE "test_sync_merge"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "crypto.h"
+#include "encode.h"
+#include "hlc.h"
+#include "kiosk/store/store_int.h"
+#include "kiosk/sync/sync.h"
+#include "log.h"
+#include "str.h"
+#include "test.h"
+#include "xmalloc.h"
+
+#define TEN_YEARS_MS (3652ULL * 86400 * 1000)
+
+static uint64_t
+clock_ahead(void)
+{
+	return hlc_wall_ms() + TEN_YEARS_MS;
+}
+
+static uint64_t
+clock_behind(void)
+{
+	return hlc_wall_ms() - TEN_YEARS_MS;
+}
+
+struct srv {
+	char dir[64];
+	char bin[512];
+	pid_t pid;
+	unsigned port;
+};
+
+static int
+srv_start(struct srv *s)
+{
+	const char *b = getenv("OUTPOST_BUILD");
+	char portfile[128], line[32];
+	FILE *f;
+	int i;
+
+	memset(s, 0, sizeof(*s));
+	snprintf(s->bin, sizeof(s->bin), "%s/sync-server", b ? b : "build");
+	if (access(s->bin, X_OK) != 0) {
+		fprintf(stderr, "  %s not built\n", s->bin);
+		return TEST_SKIP;
+	}
+	snprintf(s->dir, sizeof(s->dir), "/tmp/outpost-merge.XXXXXX");
+	if (mkdtemp(s->dir) == NULL)
+		return errno;
+	snprintf(portfile, sizeof(portfile), "%s/port", s->dir);
+	if ((s->pid = fork()) == 0) {
+		char data[96], log[96];
+
+		snprintf(data, sizeof(data), "%s/srv", s->dir);
+		snprintf(log, sizeof(log), "%s/srv.log", s->dir);
+		execl(s->bin, "sync-server", "--data", data, "--listen",
+		    "127.0.0.1:0", "--port-file", portfile, "--log", log,
+		    (char *)NULL);
+		_exit(127);
+	}
+	for (i = 0; i < 200; i++) {
+		if ((f = fopen(portfile, "r")) != NULL) {
+			if (fgets(line, sizeof(line), f) != NULL) {
+				fclose(f);
+				s->port = (unsigned)strtoul(line, NULL, 10);
+				return 0;
+			}
+			fclose(f);
+		}
+		usleep(50000);
+	}
+	return ETIMEDOUT;
+}
+
+static void
+srv_stop(struct srv *s)
+{
+	char cmd[128];
+	int st;
+
+	if (s->pid > 0) {
+		kill(s->pid, SIGTERM);
+		waitpid(s->pid, &st, 0);
+	}
+	if (s->dir[0] != '\0') {
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", s->dir);
+		if (system(cmd) != 0)
+			fprintf(stderr, "cannot remove %s\n", s->dir);
+	}
+}
+
+static int
+srv_token(struct srv *s, char out[64])
+{
+	char cmd[1024];
+	FILE *p;
+	int ok;
+
+	snprintf(cmd, sizeof(cmd),
+	    "'%s' --data '%s/srv' admin enroll-token --role clinic "
+	    "--region north --facility f1",
+	    s->bin, s->dir);
+	if ((p = popen(cmd, "r")) == NULL)
+		return errno;
+	ok = fgets(out, 64, p) != NULL;
+	pclose(p);
+	if (!ok)
+		return EIO;
+	str_trim(out);
+	return 0;
+}
+
+static int
+node_open(struct srv *srv, const char *name, uint64_t (*clock)(void),
+    struct store **out)
+{
+	char dir[128], tok[64], url[64], *cause = NULL;
+	uint8_t key[32];
+	int err;
+
+	snprintf(dir, sizeof(dir), "%s/%s", srv->dir, name);
+	if (mkdir(dir, 0700) != 0)
+		return errno;
+	crypto_random(key, sizeof(key));
+	if ((err = store_open(dir, key, 1, out)) != 0)
+		return err;
+	(*out)->hlc.now_ms = clock;
+	if ((err = srv_token(srv, tok)) != 0)
+		return err;
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u", srv->port);
+	err = sync_enroll(*out, url, tok, NULL, &cause);
+	if (err != 0)
+		fprintf(stderr, "  enrol %s: %s\n", name, cause ? cause : "?");
+	free(cause);
+	return err;
+}
+
+static int
+run(struct store *s)
+{
+	char *cause = NULL;
+	int err = sync_run(s, NULL, &cause);
+
+	if (err != 0)
+		fprintf(stderr, "  sync: %s\n", cause ? cause : strerror(err));
+	free(cause);
+	return err;
+}
+
+static int
+set_field(
+    struct store *s, const char *id, const char *phone, const char *village)
+{
+	struct store_patient p;
+	char *cause = NULL;
+	int err;
+
+	memset(&p, 0, sizeof(p));
+	str_lcpy(p.id, id, sizeof(p.id));
+	p.phone = (char *)phone;
+	p.village = (char *)village;
+	err = store_patient_update(s, &p, &cause);
+	free(cause);
+	return err;
+}
+
+static int
+count_obs(struct store *s, const char *enc, size_t *n)
+{
+	struct store_obs *o = NULL;
+	int err = store_obs_list(s, enc, &o, n);
+
+	store_obs_free_array(o, *n);
+	return err;
+}
+
+static int
+test_merge_skewed_clocks(void)
+{
+	struct srv srv;
+	struct store *a = NULL, *b = NULL;
+	struct store_patient p, pa, pb;
+	struct store_obs obs;
+	char *cause = NULL, enc[UUID_STRLEN + 1];
+	size_t n;
+	int err = 0;
+
+	memset(&p, 0, sizeof(p));
+	memset(&pa, 0, sizeof(pa));
+	memset(&pb, 0, sizeof(pb));
+	log_init(NULL, LOG_LEVEL_FATAL);
+	if ((err = srv_start(&srv)) != 0)
+		goto out;
+	TEST_ERR(node_open(&srv, "a", clock_ahead, &a));
+	TEST_ERR(node_open(&srv, "b", clock_behind, &b));
+
+	/* a registers a patient; b pulls it */
+	p.given = "Ama";
+	p.family = "Mensah";
+	p.phone = "0711111111";
+	p.village = "Old";
+	TEST_ERR(store_patient_add(a, &p, NULL, &cause));
+	TEST_ERR(store_encounter_open(a, p.id, "cough", enc));
+	memset(&obs, 0, sizeof(obs));
+	obs.loinc = "8867-4";
+	obs.value = 88;
+	obs.unit = "/min";
+	TEST_ERR(store_obs_add(a, enc, &obs));
+	TEST_ERR(run(a));
+	TEST_ERR(run(b));
+	TEST_ERR(store_patient_get(b, p.id, &pb));
+	TEST_STR(pb.phone, "0711111111");
+	TEST_ERR(count_obs(b, enc, &n));
+	TEST_EQ(n, 1);
+	store_patient_clear(&pb);
+
+	/* concurrent: b (behind, but past a's HLC after the pull) sets the
+	 * phone; a (ahead) sets the village and then the phone again */
+	TEST_ERR(set_field(b, p.id, "0722222222", NULL));
+	TEST_ERR(set_field(a, p.id, NULL, "New"));
+	TEST_ERR(set_field(a, p.id, "0733333333", NULL));
+	TEST_ERR(run(b));
+	TEST_ERR(run(a));
+	TEST_ERR(run(b));
+	TEST_ERR(store_patient_get(a, p.id, &pa));
+	TEST_ERR(store_patient_get(b, p.id, &pb));
+	TEST_STR(pa.village, "New");
+	TEST_STR(pb.village, "New");
+	TEST_STR(pa.phone, pb.phone);
+	TEST_STR(pa.phone, "0733333333"); /* a's edit carries the greater HLC */
+	store_patient_clear(&pa);
+	store_patient_clear(&pb);
+
+	/* b, ten years behind, edits after seeing a's change: it wins */
+	TEST_ERR(set_field(b, p.id, "0744444444", NULL));
+	TEST_ERR(run(b));
+	TEST_ERR(run(a));
+	TEST_ERR(store_patient_get(a, p.id, &pa));
+	TEST_ERR(store_patient_get(b, p.id, &pb));
+	TEST_STR(pa.phone, "0744444444");
+	TEST_STR(pb.phone, "0744444444");
+	TEST_STR(pa.given, "Ama");
+	TEST_ERR(count_obs(a, enc, &n));
+	TEST_EQ(n, 1);
+out:
+	free(cause);
+	store_patient_clear(&pa);
+	store_patient_clear(&pb);
+	store_close(a);
+	store_close(b);
+	srv_stop(&srv);
+	return err;
+}
+
+/* Attachments go up by content hash; a second run sends nothing again. */
+static int
+test_attachment_upload(void)
+{
+	struct srv srv;
+	struct store *a = NULL;
+	struct store_patient p;
+	struct stat st;
+	uint8_t *data = NULL, hash[32];
+	char *cause = NULL, *hex = NULL, path[256], id[UUID_STRLEN + 1];
+	size_t len = 150 * 1024 + 7;
+	struct sync_report rep;
+	int err = 0;
+
+	memset(&p, 0, sizeof(p));
+	log_init(NULL, LOG_LEVEL_FATAL);
+	if ((err = srv_start(&srv)) != 0)
+		goto out;
+	TEST_ERR(node_open(&srv, "a", hlc_wall_ms, &a));
+	p.given = "Kofi";
+	p.family = "Boateng";
+	TEST_ERR(store_patient_add(a, &p, NULL, &cause));
+	data = xmalloc(len);
+	crypto_random(data, len);
+	crypto_sha256(data, len, hash);
+	TEST_ERR(
+	    store_attach_put(a, "patient", p.id, "image/jpeg", data, len, id));
+	TEST_ERR(run(a));
+	hex = hex_encode(hash, 32);
+	snprintf(path, sizeof(path), "%s/srv/blobs/%s", srv.dir, hex);
+	TEST_TRUE(stat(path, &st) == 0);
+	TEST_EQ(st.st_size, len);
+	TEST_ERR(sync_run(a, &rep, &cause));
+	TEST_EQ(rep.requests, 1); /* the pull: nothing is uploaded again */
+out:
+	free(cause);
+	free(hex);
+	free(data);
+	store_close(a);
+	srv_stop(&srv);
+	return err;
+}
+
+/* The background thread syncs on its own connection while this one
+ * writes, and stops when asked. */
+static int
+test_background_thread(void)
+{
+	struct srv srv;
+	struct store *a = NULL;
+	struct store_patient p;
+	struct sync_status st;
+	uint8_t key[32];
+	char dir[128], tok[64], url[64], *cause = NULL;
+	int err = 0, i, running = 0;
+
+	memset(&p, 0, sizeof(p));
+	memset(&st, 0, sizeof(st));
+	log_init(NULL, LOG_LEVEL_FATAL);
+	if ((err = srv_start(&srv)) != 0)
+		goto out;
+	snprintf(dir, sizeof(dir), "%s/t", srv.dir);
+	TEST_TRUE(mkdir(dir, 0700) == 0);
+	crypto_random(key, sizeof(key));
+	TEST_ERR(store_open(dir, key, 1, &a));
+	TEST_ERR(srv_token(&srv, tok));
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u", srv.port);
+	TEST_ERR(sync_enroll(a, url, tok, NULL, &cause));
+	TEST_ERR(sync_thread_start(dir, key, 1));
+	running = 1;
+	p.given = "Esi";
+	p.family = "Owusu";
+	TEST_ERR(store_patient_add(a, &p, NULL, &cause));
+	sync_thread_kick();
+	for (i = 0; i < 200; i++) {
+		TEST_ERR(sync_status_get(a, &st));
+		if (st.pending == 0 && st.last_ok_ms != 0)
+			break;
+		usleep(100000);
+	}
+	TEST_EQ(st.pending, 0);
+	TEST_TRUE(st.last_ok_ms != 0);
+	TEST_STR(st.last_error, "");
+	sync_thread_stop();
+	running = 0;
+out:
+	if (running)
+		sync_thread_stop();
+	free(cause);
+	store_close(a);
+	srv_stop(&srv);
+	return err;
+}
+
+TEST_MAIN({ "merge_skewed_clocks", test_merge_skewed_clocks },
+    { "background_thread", test_background_thread },
+    { "attachment_upload", test_attachment_upload })
