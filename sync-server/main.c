@@ -142,7 +142,10 @@ main(int argc, char **argv)
 	umask(077);
 	if ((err = server_open(&srv, cfg.data_dir)) != 0) {
 		fprintf(stderr, "sync-server: cannot open %s: %s\n",
-		    cfg.data_dir, strerror(err));
+		    cfg.data_dir,
+		    err == EPROTO ? "its database was made by a newer"
+		                    " sync-server; run that version"
+		                  : strerror(err));
 		server_close(&srv);
 		return 1;
 	}

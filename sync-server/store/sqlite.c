@@ -28,6 +28,7 @@
 
 #include "cborx.h"
 #include "crypto.h"
+#include "compat.h"
 #include "log.h"
 #include "backend.h"
 #include "str.h"
@@ -71,7 +72,15 @@ struct sq_job {
 	struct sq_job *next;
 };
 
-static const char sq_schema[] =
+/*
+ * The server schema as numbered migrations (PRAGMA user_version), as the
+ * kiosk's (kiosk/store/schema.c): a new store runs them all, an older one
+ * those it lacks, each in one transaction with its version bump.  Version
+ * 1 keeps IF NOT EXISTS because stores made before versioning hold its
+ * tables at user_version 0.  New tables take a new migration, never an
+ * edit of an old one.
+ */
+static const char sq_migration_1[] =
     "CREATE TABLE IF NOT EXISTS meta(k TEXT PRIMARY KEY, v BLOB NOT NULL);"
     "CREATE TABLE IF NOT EXISTS tokens(hash BLOB PRIMARY KEY, role TEXT,"
     " region TEXT, facility TEXT, expires_ms INTEGER, used_ms INTEGER,"
@@ -94,6 +103,8 @@ static const char sq_schema[] =
     "CREATE INDEX IF NOT EXISTS changes_pull ON changes(region, pos);"
     "CREATE TABLE IF NOT EXISTS alerts(id INTEGER PRIMARY KEY, node INTEGER,"
     " kind TEXT, detail TEXT, at_ms INTEGER);";
+
+static const char *const sq_migrations[] = { sq_migration_1 };
 
 static int
 sq_err(sqlite3 *db, int rc, const char *what)
@@ -121,6 +132,45 @@ sq_exec(sqlite3 *db, const char *sql)
 
 	if ((rc = sqlite3_exec(db, sql, NULL, NULL, NULL)) != SQLITE_OK)
 		return sq_err(db, rc, "exec");
+	return 0;
+}
+
+/* Bring the store to the latest schema; EPROTO if it is newer than us. */
+static int
+sq_migrate(sqlite3 *db)
+{
+	sqlite3_stmt *st = NULL;
+	char sql[64];
+	int v = -1, n = (int)nitems(sq_migrations), rc, err;
+
+	if ((rc = sqlite3_prepare_v2(
+	         db, "PRAGMA user_version", -1, &st, NULL)) != SQLITE_OK)
+		return sq_err(db, rc, "user_version");
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (v < 0)
+		return sq_err(db, sqlite3_errcode(db), "user_version");
+	if (v > n) {
+		log_warnx(
+		    "server.db has schema %d, newer than this program (%d):"
+		    " run the newer sync-server",
+		    v, n);
+		return EPROTO;
+	}
+	for (; v < n; v++) {
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", v + 1);
+		if ((err = sq_exec(db, "BEGIN IMMEDIATE")) != 0)
+			return err;
+		if ((err = sq_exec(db, sq_migrations[v])) != 0 ||
+		    (err = sq_exec(db, sql)) != 0 ||
+		    (err = sq_exec(db, "COMMIT")) != 0) {
+			(void)sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+			log_warnx("server.db: migration %d failed", v + 1);
+			return err;
+		}
+		log_info("server.db schema migrated to version %d", v + 1);
+	}
 	return 0;
 }
 
@@ -221,7 +271,7 @@ sq_open(const char *dir, struct sstore **out)
 		pthread_mutex_init(&s->r[i].mu, NULL);
 	if ((err = sq_open_conn(s->path, 0, &s->w)) != 0)
 		goto out;
-	if ((err = sq_exec(s->w, sq_schema)) != 0)
+	if ((err = sq_migrate(s->w)) != 0)
 		goto out;
 	if ((err = sq_prepare(s->w,
 	         "SELECT entity, id, hlc, hash FROM changes"

@@ -1,0 +1,94 @@
+/*
+ * sync-server/store/sqlite.c: the schema is built by numbered migrations
+ * (PRAGMA user_version).  A new store is at the latest version; a store
+ * made before versioning (its tables at user_version 0) is brought up to
+ * date with its data kept; a store newer than this program is refused.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "sync-server/store/backend.h"
+#include "test.h"
+
+static const struct store_backend *be = &store_sqlite_backend;
+
+/* Run SQL on DIR/server.db directly; the first column of the first row
+ * goes to *OUT when OUT is set. */
+static int
+db_do(const char *dir, const char *sql, int *out)
+{
+	char path[256];
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/server.db", dir);
+	if ((rc = sqlite3_open(path, &db)) == SQLITE_OK)
+		rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+	if (rc == SQLITE_OK) {
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW && out != NULL)
+			*out = sqlite3_column_int(st, 0);
+		rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return rc == SQLITE_OK ? 0 : EIO;
+}
+
+static int
+test_migrations(void)
+{
+	char dir[] = "/tmp/outpost-sstore-XXXXXX";
+	struct sstore *s = NULL;
+	struct stoken t;
+	struct sstats st;
+	char cmd[300];
+	int v = -1, err = 0;
+
+	memset(&st, 0, sizeof(st));
+	TEST_TRUE(mkdtemp(dir) != NULL);
+	/* new: the latest version */
+	TEST_ERR(be->open(dir, &s));
+	memset(&t, 0, sizeof(t));
+	memset(t.hash, 7, sizeof(t.hash));
+	snprintf(t.role, sizeof(t.role), "clinic");
+	snprintf(t.region, sizeof(t.region), "north");
+	snprintf(t.facility, sizeof(t.facility), "fac");
+	t.expires_ms = UINT64_MAX / 2;
+	TEST_ERR(be->token_add(s, &t));
+	be->close(s);
+	s = NULL;
+	TEST_ERR(db_do(dir, "PRAGMA user_version", &v));
+	TEST_EQ(v, 1);
+	/* made before versioning: tables at version 0, data kept */
+	TEST_ERR(db_do(dir, "PRAGMA user_version = 0", NULL));
+	TEST_ERR(be->open(dir, &s));
+	TEST_ERR(be->stats(s, &st));
+	TEST_EQ(st.open_tokens, 1);
+	be->close(s);
+	s = NULL;
+	TEST_ERR(db_do(dir, "PRAGMA user_version", &v));
+	TEST_EQ(v, 1);
+	/* newer than this program: refused, untouched */
+	TEST_ERR(db_do(dir, "PRAGMA user_version = 99", NULL));
+	TEST_EQ(be->open(dir, &s), EPROTO);
+	TEST_TRUE(s == NULL);
+	TEST_ERR(db_do(dir, "PRAGMA user_version", &v));
+	TEST_EQ(v, 99);
+out:
+	sstats_clear(&st);
+	if (s != NULL)
+		be->close(s);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", dir);
+	return err;
+}
+
+TEST_MAIN({ "migrations", test_migrations })
