@@ -7,6 +7,7 @@
 #define LOG_MODULE "api_pull"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <string.h>
 
 #include "cborx.h"
@@ -33,6 +34,8 @@ api_pull_run(struct request *req)
 		req_error(req, WERR_BAD_REQUEST, "malformed cursor", -1);
 		return 0;
 	}
+	log_debug("node %" PRIu64 ": pull of up to %" PRIu64 " asked",
+	    req->node.id, w.max);
 	if (w.max > srv->pull_max)
 		w.max = srv->pull_max;
 	err = srv->be->pull(srv->store, &req->node, w.cursor, w.cursor_len,
