@@ -3,7 +3,7 @@
  * the paths, the wire error codes (§2) and the keys of every message map
  * and the positions in every change array.  The kiosk's sync client and
  * the sync server both use these names; no bare key or code appears in
- * either (tests/tools/protocol_names.sh checks).  Changing a value here
+ * either (tests/e2e/protocol_names.sh checks).  Changing a value here
  * changes the protocol.
  */
 #ifndef OUTPOST_PROTOCOL_H
