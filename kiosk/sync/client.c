@@ -5,13 +5,14 @@
  * deflated, a few seconds at 50 kbit/s, so a short link window still
  * saves something and a clinic day usually goes in one request), then
  * sized to what the measured link carries in about 8 s, between 16 and
- * 256 KiB (under 64 KiB deflated) and never over 512 changes.  The
+ * 256 KiB (under 64 KiB deflated) and never over 512 changes, or within
+ * the lower limits the server announced at enrolment (state.c).  The
  * acknowledged high-water mark is stored after every batch, so a cut costs
  * at most the batch in flight, and the server makes re-sending it
  * harmless.  Attachments then go up by content hash in 64 KiB chunks,
  * each upload resuming from the bytes the server says it holds
- * (PROTOCOL.md §6).  Pull then applies pages until the server has nothing
- * more.
+ * (PROTOCOL.md §6).  Pull then applies pages, of the size the server
+ * announced, until the server has nothing more.
  *
  * Request sequences are reserved in blocks of 64 in the store before use,
  * so a crash never reuses one.  The private key and the pinned server key
@@ -311,6 +312,22 @@ sync_push(struct sync_run_ctx *c)
 			if ((err = sync_state_put_u64(
 			         c->s, SYNC_K_ACKED, acked)) != 0)
 				goto out;
+			buf_free(&resp);
+			continue;
+		}
+		if (c->http.status == 413 &&
+		    sync_err_code(&resp, NULL) == WERR_TOO_LARGE && used > 1) {
+			/* The server's limit went down after enrolment:
+			 * halve the batch until it fits, and keep that. */
+			c->lim.push_changes = used / 2;
+			log_info("server refused %zu changes in one push; "
+			         "sending at most %zu",
+			    used, c->lim.push_changes);
+			if ((err = sync_state_put_u64(c->s, SYNC_K_PUSH_CHANGES,
+			         c->lim.push_changes)) != 0) {
+				sync_cause(c->cause, "local storage failed");
+				goto out;
+			}
 			buf_free(&resp);
 			continue;
 		}
@@ -614,7 +631,7 @@ sync_run_cancel(
 	if ((env = getenv("OUTPOST_SYNC_BATCH_BYTES")) != NULL &&
 	    str_to_ll(env, 256, SYNC_MAX_BYTES, &cap) == 0) {
 		c.cap = (size_t)cap;
-		c.budget = c.cap;
+		c.budget = c.cap < c.max_bytes ? c.cap : c.max_bytes;
 	}
 	if ((err = sync_load(&c)) == 0 && (err = sync_push(&c)) == 0 &&
 	    (err = sync_blobs(&c)) == 0)

@@ -4,6 +4,7 @@
 # enrolment, the kiosk keeps them in its sync state and shows them, pushes
 # in batches of at most 5 (a larger batch would be refused as too_large)
 # and asks for pulls of 7 (the server's debug log records what was asked).
+# When the server's push limit goes down later, the kiosk's batches follow.
 . tests/e2e/lib.inc
 sync_setup
 
@@ -40,5 +41,17 @@ others=$(printf '%s\n' "$asked" | grep -vc 'up to 7 asked')
 kiosk a sync manifest --tables | sort >"$T/a.rows"
 kiosk b sync manifest --tables | sort >"$T/b.rows"
 cmp -s "$T/a.rows" "$T/b.rows" || fail "a and b hold different rows"
+
+# A server whose limit went down after enrolment: the kiosk's push is
+# refused as too_large, it halves its batches until they fit and keeps
+# the smaller size.
+server_stop
+server_start -v --push-changes 3 --pull-page 7
+kiosk a seed --patients 4 --encounters 2 --seed 5 >/dev/null || fail "seed"
+sync_once a
+[ "$SYNC_RC" -eq 0 ] || fail "sync a, lower limit: $(cat "$T/sync.err")"
+same_manifest a
+kiosk a sync status | grep -q '^server limits: push [1-3] changes or ' ||
+    fail "smaller batch not kept: $(kiosk a sync status)"
 echo "limits: $n changes pushed in batches of 5, pulled in $pages pages of 7"
 exit 0
