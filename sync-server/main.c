@@ -3,13 +3,16 @@
  *
  *   sync-server --data DIR [--listen ADDR:PORT] [--tls-cert F --tls-key F]
  *               [--threads N] [--max-conns N] [--max-per-ip N]
- *               [--timeout S] [--port-file F] [--log F] [-v]
+ *               [--timeout S] [--pull-page N] [--push-changes N]
+ *               [--port-file F] [--log F] [-v]
  *   sync-server --data DIR admin ...          (see admin.c)
  *
  * It serves until SIGTERM or SIGINT, then stops taking requests, lets the
  * ones in flight finish (each push answers only after its commit) and
  * closes the store: nothing acknowledged is lost.  With port 0 the bound
- * port is written to --port-file (for tests).
+ * port is written to --port-file (for tests).  --pull-page and
+ * --push-changes lower the limits nodes learn at enrolment (at most 500
+ * and 512, docs/PROTOCOL.md §3.1); the server enforces them.
  */
 #define LOG_MODULE "main"
 
@@ -32,6 +35,7 @@ usage(void)
 	    "[--tls-cert F --tls-key F]\n"
 	    "                   [--threads N] [--max-conns N] "
 	    "[--max-per-ip N] [--timeout S]\n"
+	    "                   [--pull-page N] [--push-changes N]\n"
 	    "                   [--port-file F] [--log F] [-v]\n"
 	    "       sync-server --data DIR admin enroll-token|revoke|stats "
 	    "...\n");
@@ -121,6 +125,13 @@ main(int argc, char **argv)
 		} else if (strcmp(a, "--timeout") == 0) {
 			if (num_opt(v, 1, 3600, &cfg.timeout_s) != 0)
 				return usage();
+		} else if (strcmp(a, "--pull-page") == 0) {
+			if (num_opt(v, 1, PROTO_PULL_MAX, &cfg.pull_max) != 0)
+				return usage();
+		} else if (strcmp(a, "--push-changes") == 0) {
+			if (num_opt(v, 1, PROTO_PUSH_MAX_CHANGES,
+			        &cfg.push_max_changes) != 0)
+				return usage();
 		} else
 			return usage();
 	}
@@ -149,6 +160,10 @@ main(int argc, char **argv)
 		server_close(&srv);
 		return 1;
 	}
+	if (cfg.pull_max != 0)
+		srv.pull_max = cfg.pull_max;
+	if (cfg.push_max_changes != 0)
+		srv.push_max_changes = cfg.push_max_changes;
 	if ((err = httpd_start(&srv, &cfg)) != 0) {
 		fprintf(stderr, "sync-server: cannot listen on %s: %s\n",
 		    cfg.listen, strerror(err));

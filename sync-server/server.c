@@ -90,6 +90,9 @@ server_open(struct server *srv, const char *dir)
 	pthread_mutex_init(&srv->mu, NULL);
 	srv->data_dir = xstrdup(dir);
 	srv->be = &store_sqlite_backend;
+	srv->push_max_bytes = PROTO_PUSH_MAX_BYTES;
+	srv->push_max_changes = PROTO_PUSH_MAX_CHANGES;
+	srv->pull_max = PROTO_PULL_MAX;
 	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
 		return errno;
 	if ((err = server_key_load(srv, dir)) != 0) {
@@ -183,10 +186,10 @@ req_error(
 {
 	cbor_item_t *m = cborx_map(3);
 
-	cborx_map_put(m, 1, cborx_uint((uint64_t)code));
-	cborx_map_put(m, 2, cborx_text(msg));
+	cborx_map_put(m, ERR_K_CODE, cborx_uint((uint64_t)code));
+	cborx_map_put(m, ERR_K_MESSAGE, cborx_text(msg));
 	if (detail >= 0)
-		cborx_map_put(m, 3, cborx_uint((uint64_t)detail));
+		cborx_map_put(m, ERR_K_DETAIL, cborx_uint((uint64_t)detail));
 	req_reply(req, m);
 	req->status = wire_err_status(code);
 }

@@ -15,25 +15,8 @@
 #include <cbor.h>
 
 #include "hlc.h"
+#include "protocol.h"
 #include "sync-server/store/backend.h"
-
-/* Error codes on the wire (docs/PROTOCOL.md §2). */
-enum wire_err {
-	WERR_BAD_REQUEST = 1,
-	WERR_TOO_LARGE = 2,
-	WERR_BAD_SIGNATURE = 3,
-	WERR_UNKNOWN_NODE = 4,
-	WERR_REVOKED = 5,
-	WERR_STALE_REQUEST = 6,
-	WERR_CONFLICT = 7,
-	WERR_GAP = 8,
-	WERR_NOT_FOUND = 9,
-	WERR_METHOD = 10,
-	WERR_BAD_TOKEN = 11,
-	WERR_INTERNAL = 12,
-	WERR_UNAVAILABLE = 13,
-	WERR_RESYNC = 14,
-};
 
 struct server_config {
 	const char *data_dir;
@@ -42,6 +25,7 @@ struct server_config {
 	unsigned threads;
 	unsigned max_conns, max_per_ip;
 	unsigned timeout_s;
+	unsigned pull_max, push_max_changes; /* 0: the protocol's limits */
 };
 
 struct server {
@@ -53,6 +37,10 @@ struct server {
 	pthread_mutex_t mu; /* hlc, blob files */
 	struct MHD_Daemon *httpd;
 	unsigned port; /* bound port */
+	/* Limits sent to nodes at enrolment (docs/PROTOCOL.md §3.1) and
+	 * enforced on push and pull: at most the PROTO_* limits. */
+	size_t push_max_bytes;
+	unsigned push_max_changes, pull_max;
 };
 
 struct request {

@@ -20,6 +20,16 @@
 #define WIRE_REQ_MAX (1024 * 1024 + 64)
 #define WIRE_DEPTH_MAX 16
 
+/* CBOR major types (RFC 8949 §3.1). */
+#define CBOR_MAJOR_UINT 0
+#define CBOR_MAJOR_NEGINT 1
+#define CBOR_MAJOR_BYTES 2
+#define CBOR_MAJOR_TEXT 3
+#define CBOR_MAJOR_ARRAY 4
+#define CBOR_MAJOR_MAP 5
+#define CBOR_MAJOR_TAG 6
+#define CBOR_MAJOR_SIMPLE 7
+
 /*
  * Is BUF one well-formed CBOR item using only what the protocol uses:
  * definite lengths, no tags, no reserved or indefinite forms, nesting at
@@ -57,21 +67,21 @@ wire_plain(const uint8_t *p, size_t len)
 		} else
 			return 0; /* reserved or indefinite */
 		switch (major) {
-		case 0:
-		case 1:
-		case 7:
+		case CBOR_MAJOR_UINT:
+		case CBOR_MAJOR_NEGINT:
+		case CBOR_MAJOR_SIMPLE:
 			break;
-		case 2:
-		case 3:
+		case CBOR_MAJOR_BYTES:
+		case CBOR_MAJOR_TEXT:
 			if (n > len - off)
 				return 0;
 			off += (size_t)n;
 			break;
-		case 4:
-		case 5:
-			if (major == 5 && n > UINT64_MAX / 2)
+		case CBOR_MAJOR_ARRAY:
+		case CBOR_MAJOR_MAP:
+			if (major == CBOR_MAJOR_MAP && n > UINT64_MAX / 2)
 				return 0;
-			if (major == 5)
+			if (major == CBOR_MAJOR_MAP)
 				n *= 2;
 			if (n > len - off) /* every item takes a byte */
 				return 0;
@@ -79,7 +89,7 @@ wire_plain(const uint8_t *p, size_t len)
 				return 0;
 			left[++depth] = n;
 			break;
-		default: /* 6: tags are not used by the protocol */
+		default: /* CBOR_MAJOR_TAG: tags are not used by the protocol */
 			return 0;
 		}
 	}
@@ -184,15 +194,15 @@ wire_push_decode(const uint8_t *buf, size_t len, struct wire_push *w)
 	if ((err = wire_root(buf, len, &w->root)) != 0)
 		return err;
 	err = EBADMSG;
-	if (cborx_map_uint(w->root, 1, &w->first) != 0 ||
-	    cborx_map_uint(w->root, 2, &w->last) != 0 || w->first == 0 ||
-	    w->last < w->first || w->last > INT64_MAX)
+	if (cborx_map_uint(w->root, PUSH_K_FIRST, &w->first) != 0 ||
+	    cborx_map_uint(w->root, PUSH_K_LAST, &w->last) != 0 ||
+	    w->first == 0 || w->last < w->first || w->last > INT64_MAX)
 		goto out;
-	if ((v = cborx_map_get(w->root, 4)) != NULL &&
+	if ((v = cborx_map_get(w->root, PUSH_K_OUTBOX_LAST)) != NULL &&
 	    (cborx_get_uint(v, &w->outbox_last) != 0 ||
 	        w->outbox_last > INT64_MAX))
 		goto out;
-	arr = cborx_map_get(w->root, 3);
+	arr = cborx_map_get(w->root, PUSH_K_CHANGES);
 	if (arr == NULL || !cbor_isa_array(arr) || !cbor_array_is_definite(arr))
 		goto out;
 	n = cbor_array_size(arr);
@@ -209,16 +219,18 @@ wire_push_decode(const uint8_t *buf, size_t len, struct wire_push *w)
 
 		if (!cbor_isa_array(items[i]) ||
 		    !cbor_array_is_definite(items[i]) ||
-		    cbor_array_size(items[i]) != 5)
+		    cbor_array_size(items[i]) != PUSH_C_COUNT)
 			goto out;
 		f = cbor_array_handle(items[i]);
-		if (cborx_get_uint(f[0], &c->seq) != 0 ||
-		    c->seq != w->first + i || cborx_get_uint(f[1], &ent) != 0 ||
-		    ent < 1 || ent > REC_ENTITY_MAX ||
-		    cborx_get_bytes(f[2], 16, &p, &plen) != 0 || plen != 16 ||
-		    cborx_get_uint(f[3], &c->hlc) != 0 || c->hlc > INT64_MAX ||
-		    cborx_get_bytes(f[4], WIRE_BODY_MAX, &c->body, &c->len) !=
-		        0)
+		if (cborx_get_uint(f[PUSH_C_SEQ], &c->seq) != 0 ||
+		    c->seq != w->first + i ||
+		    cborx_get_uint(f[PUSH_C_ENTITY], &ent) != 0 || ent < 1 ||
+		    ent > REC_ENTITY_MAX ||
+		    cborx_get_bytes(f[PUSH_C_ID], 16, &p, &plen) != 0 ||
+		    plen != 16 || cborx_get_uint(f[PUSH_C_HLC], &c->hlc) != 0 ||
+		    c->hlc > INT64_MAX ||
+		    cborx_get_bytes(
+		        f[PUSH_C_BODY], WIRE_BODY_MAX, &c->body, &c->len) != 0)
 			goto out;
 		c->entity = (int)ent;
 		memcpy(c->id, p, 16);
@@ -253,11 +265,11 @@ wire_pull_decode(const uint8_t *buf, size_t len, struct wire_pull *w)
 		return err;
 	err = EBADMSG;
 	w->cursor = (const uint8_t *)"";
-	if ((v = cborx_map_get(w->root, 1)) != NULL &&
+	if ((v = cborx_map_get(w->root, PULL_K_CURSOR)) != NULL &&
 	    cborx_get_bytes(v, 64, &w->cursor, &w->cursor_len) != 0)
 		goto out;
 	w->max = WIRE_PULL_MAX;
-	if ((v = cborx_map_get(w->root, 2)) != NULL &&
+	if ((v = cborx_map_get(w->root, PULL_K_MAX)) != NULL &&
 	    cborx_get_uint(v, &w->max) != 0)
 		goto out;
 	if (w->max == 0 || w->max > WIRE_PULL_MAX)
@@ -288,15 +300,17 @@ wire_enroll_decode(const uint8_t *buf, size_t len, struct wire_enroll *w)
 	if ((err = wire_root(buf, len, &w->root)) != 0)
 		return err;
 	err = EBADMSG;
-	if (cborx_map_text(w->root, 1, WIRE_TOKEN_MAX, &w->token) != 0 ||
-	    cborx_map_bytes(w->root, 2, 32, &w->pub, &plen) != 0 || plen != 32)
+	if (cborx_map_text(
+	        w->root, ENROLL_K_TOKEN, WIRE_TOKEN_MAX, &w->token) != 0 ||
+	    cborx_map_bytes(w->root, ENROLL_K_PUB, 32, &w->pub, &plen) != 0 ||
+	    plen != 32)
 		goto out;
-	if ((v = cborx_map_get(w->root, 3)) != NULL &&
+	if ((v = cborx_map_get(w->root, ENROLL_K_LABEL)) != NULL &&
 	    cborx_get_text(v, WIRE_LABEL_MAX, &w->label) != 0)
 		goto out;
 	if (w->label == NULL)
 		w->label = xstrdup("");
-	if ((v = cborx_map_get(w->root, 4)) != NULL &&
+	if ((v = cborx_map_get(w->root, ENROLL_K_HLC)) != NULL &&
 	    (cborx_get_uint(v, &w->hlc) != 0 || w->hlc > INT64_MAX))
 		goto out;
 	err = 0;
@@ -327,11 +341,12 @@ wire_blob_decode(const uint8_t *buf, size_t len, struct wire_blob *w)
 	if ((err = wire_root(buf, len, &w->root)) != 0)
 		return err;
 	err = EBADMSG;
-	if (cborx_map_bytes(w->root, 1, 32, &w->hash, &hlen) != 0 ||
-	    hlen != 32 || cborx_map_uint(w->root, 2, &w->total) != 0 ||
-	    cborx_map_uint(w->root, 3, &w->offset) != 0 ||
-	    cborx_map_bytes(w->root, 4, 256 * 1024, &w->chunk, &w->chunk_len) !=
-	        0 ||
+	if (cborx_map_bytes(w->root, BLOB_K_HASH, 32, &w->hash, &hlen) != 0 ||
+	    hlen != 32 ||
+	    cborx_map_uint(w->root, BLOB_K_TOTAL, &w->total) != 0 ||
+	    cborx_map_uint(w->root, BLOB_K_OFFSET, &w->offset) != 0 ||
+	    cborx_map_bytes(w->root, BLOB_K_CHUNK, BLOB_CHUNK_MAX, &w->chunk,
+	        &w->chunk_len) != 0 ||
 	    w->offset > w->total)
 		goto out;
 	err = 0;

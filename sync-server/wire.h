@@ -14,11 +14,12 @@
 
 #include <cbor.h>
 
+#include "protocol.h"
 #include "sync-server/store/backend.h"
 
-#define WIRE_PUSH_MAX_CHANGES 512
+#define WIRE_PUSH_MAX_CHANGES PROTO_PUSH_MAX_CHANGES
 #define WIRE_BODY_MAX (256 * 1024) /* one record body */
-#define WIRE_PULL_MAX 500
+#define WIRE_PULL_MAX PROTO_PULL_MAX
 #define WIRE_TOKEN_MAX 64
 #define WIRE_LABEL_MAX 63
 

@@ -24,8 +24,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sqlcipher/sqlite3.h>
-
 #include "compat.h"
 #include "cmd.h"
 #include "cmd_opt.h"
@@ -33,8 +31,8 @@
 #include "crypto.h"
 #include "encode.h"
 #include "kiosk/kctx.h"
-#include "record.h"
 #include "kiosk/store/store.h"
+#include "kiosk/store/syncstate.h"
 #include "kiosk/sync/sync.h"
 
 extern const struct kiosk_cmd cmd_sync;
@@ -91,66 +89,46 @@ cmd_sync_status(struct kctx *ctx)
 	printf("acknowledged: %" PRIu64 "\n", st.acked);
 	printf("last successful sync: %s\n", age);
 	printf("last error: %s\n", st.last_error[0] ? st.last_error : "none");
+	printf("server limits: push %" PRIu64 " changes or %" PRIu64
+	       " bytes, pull pages of %" PRIu64 "\n",
+	    st.push_changes, st.push_bytes, st.pull_page);
 	sync_status_line(&st, hlc_wall_ms(), line, sizeof(line));
 	printf("%s\n", line);
 	return 0;
 }
 
 static int
-cmd_sync_manifest(struct kctx *ctx, int tables)
+cmd_sync_manifest_line(
+    void *arg, int entity, const char *id, const uint8_t *body, size_t len)
 {
-	static const struct {
-		int entity;
-		const char *sql;
-	} q[] = {
-		{ REC_PATIENT, "SELECT id FROM patients" },
-		{ REC_ENCOUNTER, "SELECT id FROM encounters" },
-		{ REC_OBSERVATION, "SELECT id FROM observations" },
-		{ REC_FORM, "SELECT id FROM form_submissions" },
-		{ REC_ALERT, "SELECT id FROM alerts" },
-	};
-	sqlite3_stmt *st = NULL;
-	sqlite3 *db;
 	uint8_t h[CRYPTO_SHA256_LEN];
 	char *hex;
-	size_t i;
-	int rc;
+
+	if (*(const int *)arg) { /* --tables: ids only */
+		printf("%d %s\n", entity, id);
+		return 0;
+	}
+	crypto_sha256(body, len, h);
+	hex = hex_encode(h, sizeof(h));
+	printf("%d %s %s\n", entity, id, hex);
+	free(hex);
+	return 0;
+}
+
+static int
+cmd_sync_manifest(struct kctx *ctx, int tables)
+{
+	int err;
 
 	if (kctx_open(ctx) != 0)
 		return 1;
-	db = store_db(ctx->store);
-	for (i = 0; i < (tables ? nitems(q) : 1); i++) {
-		rc = sqlite3_prepare_v2(db,
-		    tables
-		        ? q[i].sql
-		        : "SELECT entity, entity_id, body FROM outbox ORDER BY seq",
-		    -1, &st, NULL);
-		if (rc != SQLITE_OK)
-			goto fail;
-		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-			if (tables) {
-				printf("%d %s\n", q[i].entity,
-				    (const char *)sqlite3_column_text(st, 0));
-				continue;
-			}
-			crypto_sha256(sqlite3_column_blob(st, 2),
-			    (size_t)sqlite3_column_bytes(st, 2), h);
-			hex = hex_encode(h, sizeof(h));
-			printf("%d %s %s\n", sqlite3_column_int(st, 0),
-			    (const char *)sqlite3_column_text(st, 1), hex);
-			free(hex);
-		}
-		if (rc != SQLITE_DONE)
-			goto fail;
-		sqlite3_finalize(st);
-		st = NULL;
+	if ((err = store_sync_manifest(
+	         ctx->store, tables, cmd_sync_manifest_line, &tables)) != 0) {
+		fprintf(stderr, "kiosk sync: cannot read the store: %s\n",
+		    strerror(err));
+		return 1;
 	}
 	return 0;
-fail:
-	fprintf(stderr, "kiosk sync: cannot read the store: %s\n",
-	    sqlite3_errmsg(db));
-	sqlite3_finalize(st);
-	return 1;
 }
 
 static int

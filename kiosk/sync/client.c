@@ -5,13 +5,14 @@
  * deflated, a few seconds at 50 kbit/s, so a short link window still
  * saves something and a clinic day usually goes in one request), then
  * sized to what the measured link carries in about 8 s, between 16 and
- * 256 KiB (under 64 KiB deflated) and never over 512 changes.  The
+ * 256 KiB (under 64 KiB deflated) and never over 512 changes, or within
+ * the lower limits the server announced at enrolment (state.c).  The
  * acknowledged high-water mark is stored after every batch, so a cut costs
  * at most the batch in flight, and the server makes re-sending it
  * harmless.  Attachments then go up by content hash in 64 KiB chunks,
  * each upload resuming from the bytes the server says it holds
- * (PROTOCOL.md §6).  Pull then applies pages until the server has nothing
- * more.
+ * (PROTOCOL.md §6).  Pull then applies pages, of the size the server
+ * announced, until the server has nothing more.
  *
  * Request sequences are reserved in blocks of 64 in the store before use,
  * so a crash never reuses one.  The private key and the pinned server key
@@ -27,24 +28,26 @@
 #include <string.h>
 #include <time.h>
 
-#include <sqlcipher/sqlite3.h>
-
 #include "cborx.h"
 #include "crypto.h"
 #include "hlc.h"
 #include "log.h"
 #include "record.h"
 #include "kiosk/store/store.h"
+#include "kiosk/store/syncstate.h"
+#include "protocol.h"
 #include "str.h"
 #include "sync.h"
 #include "sync_int.h"
 #include "uuid.h"
 #include "xmalloc.h"
 
-#define SYNC_MAX_CHANGES 512
+/* Defaults and caps; the server's limits (struct sync_limits) may lower
+ * the maximum sizes. */
+#define SYNC_MAX_CHANGES PROTO_PUSH_MAX_CHANGES
 #define SYNC_FIRST_BYTES (128 * 1024)
 #define SYNC_MIN_BYTES (16 * 1024)
-#define SYNC_MAX_BYTES (256 * 1024)
+#define SYNC_MAX_BYTES PROTO_PUSH_MAX_BYTES
 #define SYNC_TARGET_MS 8000
 #define SYNC_SEQ_BLOCK 64
 
@@ -54,6 +57,9 @@ struct sync_run_ctx {
 	uint64_t seq, reserved;
 	size_t budget; /* bytes of CBOR for the next batch */
 	size_t cap; /* OUTPOST_SYNC_BATCH_BYTES (tests), or 0 */
+	size_t min_bytes, max_bytes; /* budget bounds, within the server's */
+	struct sync_limits lim;
+	const int *cancel; /* the caller's, passed down to http.c */
 	struct sync_report *rep;
 	char **cause;
 };
@@ -84,53 +90,6 @@ sync_cause(char **cause, const char *fmt, ...)
 	*cause = xstrdup(buf);
 }
 
-int
-sync_state_text(struct store *s, const char *key, char **out)
-{
-	uint8_t *v;
-	size_t len;
-	int err;
-
-	*out = NULL;
-	if ((err = store_state_get(s, key, &v, &len)) != 0)
-		return err;
-	*out = xstrndup((const char *)v, len);
-	free(v);
-	return 0;
-}
-
-int
-sync_state_u64(struct store *s, const char *key, uint64_t *val)
-{
-	long long v;
-	char *t;
-	int err;
-
-	*val = 0;
-	if ((err = sync_state_text(s, key, &t)) != 0)
-		return err;
-	err = str_to_ll(t, 0, INT64_MAX, &v) == 0 ? 0 : EINVAL;
-	if (err == 0)
-		*val = (uint64_t)v;
-	free(t);
-	return err;
-}
-
-int
-sync_state_put_u64(struct store *s, const char *key, uint64_t v)
-{
-	char buf[24];
-
-	snprintf(buf, sizeof(buf), "%" PRIu64, v);
-	return store_state_put(s, key, buf, strlen(buf));
-}
-
-static int
-sync_state_put_text(struct store *s, const char *key, const char *t)
-{
-	return store_state_put(s, key, t, strlen(t));
-}
-
 static int
 sync_next_seq(struct sync_run_ctx *c, uint64_t *out)
 {
@@ -154,28 +113,28 @@ sync_refused(struct sync_run_ctx *c, const struct buf *resp)
 	long st = c->http.status;
 
 	switch (code) {
-	case 3:
+	case WERR_BAD_SIGNATURE:
 		sync_cause(c->cause,
 		    "the server did not accept this kiosk's "
 		    "signature; enrol it again");
 		return EACCES;
-	case 4:
+	case WERR_UNKNOWN_NODE:
 		sync_cause(c->cause,
 		    "the server does not know this kiosk; "
 		    "enrol it again");
 		return EACCES;
-	case 5:
+	case WERR_REVOKED:
 		sync_cause(c->cause,
 		    "this kiosk was revoked by an "
 		    "administrator; syncing has stopped");
 		return EACCES;
-	case 7:
+	case WERR_CONFLICT:
 		sync_cause(c->cause,
 		    "the server holds different data for "
 		    "records this kiosk sent; call support");
 		return EEXIST;
-	case 12:
-	case 13:
+	case WERR_INTERNAL:
+	case WERR_UNAVAILABLE:
 		sync_cause(c->cause,
 		    "the server is unavailable (HTTP %ld); "
 		    "will retry",
@@ -238,7 +197,8 @@ sync_signed_post(struct sync_run_ctx *c, const char *path, const uint8_t *body,
 			return err;
 		}
 		if (c->http.status == 401 &&
-		    sync_err_code(resp, &detail) == 6 && detail != UINT64_MAX) {
+		    sync_err_code(resp, &detail) == WERR_STALE_REQUEST &&
+		    detail != UINT64_MAX) {
 			/* The server saw a later sequence (restored kiosk?). */
 			log_info("request sequence behind the server's; "
 			         "moving past %" PRIu64,
@@ -275,7 +235,7 @@ sync_push(struct sync_run_ctx *c)
 	}
 	while (acked < last) {
 		if ((err = store_outbox_read(
-		         c->s, acked, SYNC_MAX_CHANGES, &ch, &n)) != 0) {
+		         c->s, acked, c->lim.push_changes, &ch, &n)) != 0) {
 			sync_cause(c->cause, "cannot read the outbox");
 			return err;
 		}
@@ -310,7 +270,7 @@ sync_push(struct sync_run_ctx *c)
 				err = EIO;
 				goto out;
 			}
-			e = cborx_array(5);
+			e = cborx_array(PUSH_C_COUNT);
 			cborx_array_push(e, cborx_uint(ch[i].seq));
 			cborx_array_push(e, cborx_uint((uint64_t)ch[i].entity));
 			cborx_array_push(e, cborx_bytes(u.b, UUID_LEN));
@@ -318,10 +278,10 @@ sync_push(struct sync_run_ctx *c)
 			cborx_array_push(e, cborx_bytes(ch[i].body, ch[i].len));
 			cborx_array_push(arr, e);
 		}
-		cborx_map_put(m, 1, cborx_uint(ch[0].seq));
-		cborx_map_put(m, 2, cborx_uint(ch[used - 1].seq));
-		cborx_map_put(m, 3, arr);
-		cborx_map_put(m, 4, cborx_uint(last));
+		cborx_map_put(m, PUSH_K_FIRST, cborx_uint(ch[0].seq));
+		cborx_map_put(m, PUSH_K_LAST, cborx_uint(ch[used - 1].seq));
+		cborx_map_put(m, PUSH_K_CHANGES, arr);
+		cborx_map_put(m, PUSH_K_OUTBOX_LAST, cborx_uint(last));
 		err = cborx_encode(m, &body, &len);
 		cbor_decref(&m);
 		store_outbox_free(ch, n);
@@ -330,20 +290,20 @@ sync_push(struct sync_run_ctx *c)
 			goto out;
 		t0 = sync_mono_ms();
 		wire0 = c->http.bytes_up;
-		err = sync_signed_post(c, "/v1/push", body, len, &resp);
+		err = sync_signed_post(c, PROTO_PATH_PUSH, body, len, &resp);
 		dt = sync_mono_ms() - t0;
 		wire = c->http.bytes_up - wire0;
 		free(body);
 		body = NULL;
 		if (err != 0) {
 			/* A cut or a stall suggests a smaller batch next. */
-			c->budget = c->budget / 2 < SYNC_MIN_BYTES
-			    ? SYNC_MIN_BYTES
+			c->budget = c->budget / 2 < c->min_bytes
+			    ? c->min_bytes
 			    : c->budget / 2;
 			goto out;
 		}
 		if (c->http.status == 409 &&
-		    sync_err_code(&resp, &detail) == 8 &&
+		    sync_err_code(&resp, &detail) == WERR_GAP &&
 		    detail != UINT64_MAX) {
 			log_warnx("server holds only up to %" PRIu64
 			          "; re-sending from there",
@@ -355,15 +315,32 @@ sync_push(struct sync_run_ctx *c)
 			buf_free(&resp);
 			continue;
 		}
+		if (c->http.status == 413 &&
+		    sync_err_code(&resp, NULL) == WERR_TOO_LARGE && used > 1) {
+			/* The server's limit went down after enrolment:
+			 * halve the batch until it fits, and keep that. */
+			c->lim.push_changes = used / 2;
+			log_info("server refused %zu changes in one push; "
+			         "sending at most %zu",
+			    used, c->lim.push_changes);
+			if ((err = sync_state_put_u64(c->s, SYNC_K_PUSH_CHANGES,
+			         c->lim.push_changes)) != 0) {
+				sync_cause(c->cause, "local storage failed");
+				goto out;
+			}
+			buf_free(&resp);
+			continue;
+		}
 		if (c->http.status != 200) {
 			err = sync_refused(c, &resp);
 			goto out;
 		}
 		it = NULL;
 		if (cborx_decode(resp.data, resp.len, resp.len, &it) != 0 ||
-		    cborx_map_uint(it, 1, &hw) != 0 ||
-		    cborx_map_uint(it, 2, &accepted) != 0 ||
-		    cborx_map_uint(it, 3, &dups) != 0 || hw < acked) {
+		    cborx_map_uint(it, PUSHED_K_HW, &hw) != 0 ||
+		    cborx_map_uint(it, PUSHED_K_ACCEPTED, &accepted) != 0 ||
+		    cborx_map_uint(it, PUSHED_K_DUPS, &dups) != 0 ||
+		    hw < acked) {
 			if (it != NULL)
 				cbor_decref(&it);
 			sync_cause(c->cause, "malformed answer to a push");
@@ -386,10 +363,10 @@ sync_push(struct sync_run_ctx *c)
 		 * time; the measurement includes one round trip. */
 		if (wire > 0) {
 			next = (double)len * SYNC_TARGET_MS / (double)(dt + 1);
-			if (next < SYNC_MIN_BYTES)
-				next = SYNC_MIN_BYTES;
-			if (next > SYNC_MAX_BYTES)
-				next = SYNC_MAX_BYTES;
+			if (next < (double)c->min_bytes)
+				next = (double)c->min_bytes;
+			if (next > (double)c->max_bytes)
+				next = (double)c->max_bytes;
 			c->budget = (size_t)next;
 			if (c->cap > 0 && c->budget > c->cap)
 				c->budget = c->cap;
@@ -430,15 +407,15 @@ sync_blob_one(struct sync_run_ctx *c, const char *id)
 		          : (len - held < SYNC_BLOB_CHUNK ? len - held
 		                                          : SYNC_BLOB_CHUNK);
 		m = cborx_map(4);
-		cborx_map_put(m, 1, cborx_bytes(hash, sizeof(hash)));
-		cborx_map_put(m, 2, cborx_uint(len));
-		cborx_map_put(m, 3, cborx_uint(held));
-		cborx_map_put(m, 4, cborx_bytes(data + held, n));
+		cborx_map_put(m, BLOB_K_HASH, cborx_bytes(hash, sizeof(hash)));
+		cborx_map_put(m, BLOB_K_TOTAL, cborx_uint(len));
+		cborx_map_put(m, BLOB_K_OFFSET, cborx_uint(held));
+		cborx_map_put(m, BLOB_K_CHUNK, cborx_bytes(data + held, n));
 		err = cborx_encode(m, &body, &blen);
 		cbor_decref(&m);
 		if (err != 0)
 			break;
-		err = sync_signed_post(c, "/v1/blob", body, blen, &resp);
+		err = sync_signed_post(c, PROTO_PATH_BLOB, body, blen, &resp);
 		free(body);
 		body = NULL;
 		if (err != 0)
@@ -449,8 +426,8 @@ sync_blob_one(struct sync_run_ctx *c, const char *id)
 		}
 		prev = held;
 		if (cborx_decode(resp.data, resp.len, resp.len, &it) != 0 ||
-		    cborx_map_uint(it, 1, &held) != 0 || held > len ||
-		    (!probe && held <= prev)) {
+		    cborx_map_uint(it, BLOBBED_K_HELD, &held) != 0 ||
+		    held > len || (!probe && held <= prev)) {
 			sync_cause(c->cause, "malformed answer to an upload");
 			err = EBADMSG;
 			break;
@@ -473,45 +450,21 @@ sync_blob_one(struct sync_run_ctx *c, const char *id)
 static int
 sync_blobs(struct sync_run_ctx *c)
 {
-	sqlite3 *db = store_db(c->s);
-	sqlite3_stmt *st = NULL;
 	char **ids = NULL;
 	size_t n = 0, i;
-	int rc, err = 0;
+	int err;
 
-	if (sqlite3_prepare_v2(db,
-	        "SELECT id FROM attachments WHERE id NOT IN"
-	        " (SELECT id FROM sync_blobs) ORDER BY id",
-	        -1, &st, NULL) != SQLITE_OK) {
-		log_warnx("attachments: %s", sqlite3_errmsg(db));
-		sqlite3_finalize(st);
+	if ((err = store_sync_blobs_pending(c->s, &ids, &n)) != 0) {
 		sync_cause(c->cause, "cannot list attachments");
-		return EIO;
+		return err;
 	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		ids = xreallocarray(ids, n + 1, sizeof(*ids));
-		ids[n++] = xstrdup((const char *)sqlite3_column_text(st, 0));
-	}
-	sqlite3_finalize(st);
-	st = NULL;
 	for (i = 0; i < n && err == 0; i++) {
 		if ((err = sync_blob_one(c, ids[i])) != 0)
 			break;
-		if (sqlite3_prepare_v2(db,
-		        "INSERT OR IGNORE INTO sync_blobs(id) VALUES(?)", -1,
-		        &st, NULL) != SQLITE_OK) {
-			err = EIO;
-			break;
-		}
-		sqlite3_bind_text(st, 1, ids[i], -1, SQLITE_STATIC);
-		if (sqlite3_step(st) != SQLITE_DONE)
-			err = EIO;
-		sqlite3_finalize(st);
-		st = NULL;
+		if ((err = store_sync_blob_held(c->s, ids[i])) != 0)
+			sync_cause(c->cause, "local storage failed");
 	}
-	for (i = 0; i < n; i++)
-		free(ids[i]);
-	free(ids);
+	store_sync_ids_free(ids, n);
 	return err;
 }
 
@@ -533,14 +486,14 @@ sync_pull(struct sync_run_ctx *c)
 	}
 	while (again && pages++ < 100000) {
 		m = cborx_map(2);
-		cborx_map_put(
-		    m, 1, cborx_bytes(cursor ? cursor : (uint8_t *)"", clen));
-		cborx_map_put(m, 2, cborx_uint(500));
+		cborx_map_put(m, PULL_K_CURSOR,
+		    cborx_bytes(cursor ? cursor : (uint8_t *)"", clen));
+		cborx_map_put(m, PULL_K_MAX, cborx_uint(c->lim.pull_page));
 		err = cborx_encode(m, &body, &len);
 		cbor_decref(&m);
 		if (err != 0)
 			goto out;
-		err = sync_signed_post(c, "/v1/pull", body, len, &resp);
+		err = sync_signed_post(c, PROTO_PATH_PULL, body, len, &resp);
 		free(body);
 		body = NULL;
 		if (err != 0)
@@ -559,9 +512,9 @@ sync_pull(struct sync_run_ctx *c)
 			goto out;
 		}
 		if (cborx_decode(resp.data, resp.len, resp.len, &it) != 0 ||
-		    (arr = cborx_map_get(it, 1)) == NULL ||
-		    cborx_map_bytes(it, 2, 64, &cp, &len) != 0 ||
-		    (more = cborx_map_get(it, 3)) == NULL ||
+		    (arr = cborx_map_get(it, PULLED_K_CHANGES)) == NULL ||
+		    cborx_map_bytes(it, PULLED_K_CURSOR, 64, &cp, &len) != 0 ||
+		    (more = cborx_map_get(it, PULLED_K_MORE)) == NULL ||
 		    cborx_get_bool(more, &again) != 0) {
 			sync_cause(c->cause, "malformed answer to a pull");
 			err = EBADMSG;
@@ -618,6 +571,7 @@ sync_load(struct sync_run_ctx *c)
 	free(ca);
 	if (err != 0)
 		return err;
+	c->http.cancel = c->cancel;
 	c->http.node = node;
 	if (store_state_get(c->s, SYNC_K_PRIV, &v, &len) != 0 || len != 32) {
 		free(v);
@@ -644,6 +598,13 @@ sync_load(struct sync_run_ctx *c)
 int
 sync_run(struct store *s, struct sync_report *rep, char **cause)
 {
+	return sync_run_cancel(s, rep, cause, NULL);
+}
+
+int
+sync_run_cancel(
+    struct store *s, struct sync_report *rep, char **cause, const int *cancel)
+{
 	struct sync_run_ctx c;
 	struct sync_report local;
 	uint64_t t0 = sync_mono_ms();
@@ -658,12 +619,19 @@ sync_run(struct store *s, struct sync_report *rep, char **cause)
 	c.rep = rep != NULL ? rep : &local;
 	memset(c.rep, 0, sizeof(*c.rep));
 	c.cause = &why;
-	c.budget = SYNC_FIRST_BYTES;
+	c.cancel = cancel;
+	sync_limits_get(s, &c.lim);
+	c.max_bytes = c.lim.push_bytes < SYNC_MAX_BYTES ? c.lim.push_bytes
+	                                                : SYNC_MAX_BYTES;
+	c.min_bytes =
+	    SYNC_MIN_BYTES < c.max_bytes ? SYNC_MIN_BYTES : c.max_bytes;
+	c.budget =
+	    SYNC_FIRST_BYTES < c.max_bytes ? SYNC_FIRST_BYTES : c.max_bytes;
 	/* Tests shrink batches to put cuts between them; never in use. */
 	if ((env = getenv("OUTPOST_SYNC_BATCH_BYTES")) != NULL &&
 	    str_to_ll(env, 256, SYNC_MAX_BYTES, &cap) == 0) {
 		c.cap = (size_t)cap;
-		c.budget = c.cap;
+		c.budget = c.cap < c.max_bytes ? c.cap : c.max_bytes;
 	}
 	if ((err = sync_load(&c)) == 0 && (err = sync_push(&c)) == 0 &&
 	    (err = sync_blobs(&c)) == 0)
@@ -691,6 +659,44 @@ sync_run(struct store *s, struct sync_report *rep, char **cause)
 	return err;
 }
 
+/*
+ * The settings map of an enrolment answer (docs/PROTOCOL.md §3.1): each
+ * limit, when present, must be at least 1 and is capped at the protocol's
+ * own; an absent map or key leaves the protocol's limit.
+ */
+static int
+sync_enroll_limits(cbor_item_t *answer, struct sync_limits *l)
+{
+	static const struct {
+		uint64_t key, max;
+	} f[] = {
+		{ SETTINGS_K_PUSH_BYTES, PROTO_PUSH_MAX_BYTES },
+		{ SETTINGS_K_PUSH_CHANGES, PROTO_PUSH_MAX_CHANGES },
+		{ SETTINGS_K_PULL_PAGE, PROTO_PULL_MAX },
+	};
+	cbor_item_t *set, *v;
+	uint64_t n, val[3];
+	size_t i;
+
+	for (i = 0; i < 3; i++)
+		val[i] = f[i].max;
+	if ((set = cborx_map_get(answer, ENROLLED_K_SETTINGS)) != NULL) {
+		if (!cbor_isa_map(set))
+			return EBADMSG;
+		for (i = 0; i < 3; i++) {
+			if ((v = cborx_map_get(set, f[i].key)) == NULL)
+				continue;
+			if (cborx_get_uint(v, &n) != 0 || n == 0)
+				return EBADMSG;
+			val[i] = n < f[i].max ? n : f[i].max;
+		}
+	}
+	l->push_bytes = (size_t)val[0];
+	l->push_changes = (size_t)val[1];
+	l->pull_page = val[2];
+	return 0;
+}
+
 int
 sync_enroll(struct store *s, const char *url, const char *token,
     const char *ca_pem, char **cause)
@@ -703,6 +709,7 @@ sync_enroll(struct store *s, const char *url, const char *token,
 	size_t len, slen;
 	uint64_t node;
 	char *region = NULL, *role = NULL;
+	struct sync_limits lim;
 	int err;
 
 	memset(&resp, 0, sizeof(resp));
@@ -711,22 +718,22 @@ sync_enroll(struct store *s, const char *url, const char *token,
 	if ((err = crypto_ed25519_keygen(priv, pub)) != 0)
 		goto out;
 	m = cborx_map(4);
-	cborx_map_put(m, 1, cborx_text(token));
-	cborx_map_put(m, 2, cborx_bytes(pub, 32));
-	cborx_map_put(m, 3, cborx_text(store_node_id(s)));
-	cborx_map_put(m, 4, cborx_uint(store_hlc_now(s)));
+	cborx_map_put(m, ENROLL_K_TOKEN, cborx_text(token));
+	cborx_map_put(m, ENROLL_K_PUB, cborx_bytes(pub, 32));
+	cborx_map_put(m, ENROLL_K_LABEL, cborx_text(store_node_id(s)));
+	cborx_map_put(m, ENROLL_K_HLC, cborx_uint(store_hlc_now(s)));
 	err = cborx_encode(m, &body, &len);
 	cbor_decref(&m);
 	if (err != 0)
 		goto out;
-	if ((err = sync_http_post(&h, "/v1/enroll", body, len, 0, 0, &resp)) !=
-	    0) {
+	if ((err = sync_http_post(
+	         &h, PROTO_PATH_ENROLL, body, len, 0, 0, &resp)) != 0) {
 		sync_link_cause(cause, err);
 		goto out;
 	}
 	if (h.status != 200) {
 		sync_cause(cause,
-		    sync_err_code(&resp, NULL) == 11
+		    sync_err_code(&resp, NULL) == WERR_BAD_TOKEN
 		        ? "the server refused the token (unknown, used or "
 		          "expired)"
 		        : "the server refused the enrolment");
@@ -734,10 +741,12 @@ sync_enroll(struct store *s, const char *url, const char *token,
 		goto out;
 	}
 	if (cborx_decode(resp.data, resp.len, resp.len, &it) != 0 ||
-	    cborx_map_uint(it, 1, &node) != 0 || node == 0 ||
-	    cborx_map_bytes(it, 2, 32, &spub, &slen) != 0 || slen != 32 ||
-	    cborx_map_text(it, 3, 63, &region) != 0 ||
-	    cborx_map_text(it, 5, 63, &role) != 0) {
+	    cborx_map_uint(it, ENROLLED_K_NODE, &node) != 0 || node == 0 ||
+	    cborx_map_bytes(it, ENROLLED_K_SERVER_PUB, 32, &spub, &slen) != 0 ||
+	    slen != 32 ||
+	    cborx_map_text(it, ENROLLED_K_REGION, 63, &region) != 0 ||
+	    cborx_map_text(it, ENROLLED_K_ROLE, 63, &role) != 0 ||
+	    sync_enroll_limits(it, &lim) != 0) {
 		sync_cause(cause, "malformed answer from the server");
 		err = EBADMSG;
 		goto out;
@@ -752,6 +761,7 @@ sync_enroll(struct store *s, const char *url, const char *token,
 	    (err = sync_state_put_text(s, SYNC_K_ROLE, role)) != 0 ||
 	    (err = sync_state_put_u64(s, SYNC_K_ACKED, 0)) != 0 ||
 	    (err = sync_state_put_u64(s, SYNC_K_SEQ, 0)) != 0 ||
+	    (err = sync_limits_put(s, &lim)) != 0 ||
 	    (err = store_state_put(s, SYNC_K_CURSOR, "", 0)) != 0 ||
 	    (ca_pem != NULL &&
 	        (err = sync_state_put_text(s, SYNC_K_CA, ca_pem)) != 0) ||
@@ -776,6 +786,7 @@ out:
 int
 sync_status_get(struct store *s, struct sync_status *st)
 {
+	struct sync_limits lim;
 	char *t = NULL;
 	int err;
 
@@ -797,6 +808,10 @@ sync_status_get(struct store *s, struct sync_status *st)
 	if (sync_state_text(s, SYNC_K_LAST_ERR, &t) == 0)
 		str_lcpy(st->last_error, t, sizeof(st->last_error));
 	free(t);
+	sync_limits_get(s, &lim);
+	st->push_bytes = lim.push_bytes;
+	st->push_changes = lim.push_changes;
+	st->pull_page = lim.pull_page;
 	return 0;
 }
 

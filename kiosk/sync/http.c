@@ -25,8 +25,8 @@
 #include "crypto.h"
 #include "encode.h"
 #include "log.h"
+#include "protocol.h"
 #include "str.h"
-#include "sync.h"
 #include "sync_int.h"
 #include "xmalloc.h"
 
@@ -97,17 +97,20 @@ sync_http_free(struct sync_http *h)
 	memset(h, 0, sizeof(*h));
 }
 
-/* Abort the transfer (CURLE_ABORTED_BY_CALLBACK) when the thread stops. */
+/* Abort the transfer (CURLE_ABORTED_BY_CALLBACK) once the caller's
+ * cancel flag is set. */
 static int
 sync_http_progress(
     void *p, curl_off_t dlt, curl_off_t dln, curl_off_t ult, curl_off_t uln)
 {
-	(void)p;
+	const struct sync_http *h = p;
+
 	(void)dlt;
 	(void)dln;
 	(void)ult;
 	(void)uln;
-	return sync_thread_stopping();
+	return h->cancel != NULL &&
+	    __atomic_load_n(h->cancel, __ATOMIC_SEQ_CST) != 0;
 }
 
 static int
@@ -263,6 +266,7 @@ sync_http_post(struct sync_http *h, const char *path, const uint8_t *body,
 	/* Locking the kiosk stops the sync thread: end a transfer at once
 	 * rather than hold the lock screen for a slow link. */
 	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, sync_http_progress);
+	curl_easy_setopt(c, CURLOPT_XFERINFODATA, h);
 	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 20L);
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 100L);
@@ -315,9 +319,10 @@ sync_err_code(const struct buf *resp, uint64_t *detail)
 	    cborx_decode(resp->data, resp->len, 4096, &it) != 0)
 		return 0;
 	if (cbor_isa_map(it)) {
-		if (cborx_map_uint(it, 1, &code) != 0)
+		if (cborx_map_uint(it, ERR_K_CODE, &code) != 0)
 			code = 0;
-		if (detail != NULL && cborx_map_uint(it, 3, detail) != 0)
+		if (detail != NULL &&
+		    cborx_map_uint(it, ERR_K_DETAIL, detail) != 0)
 			*detail = UINT64_MAX;
 	}
 	cbor_decref(&it);

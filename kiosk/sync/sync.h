@@ -34,6 +34,11 @@ struct store;
 #define SYNC_K_CURSOR "sync.cursor" /* bytes: opaque pull cursor */
 #define SYNC_K_LAST_OK "sync.last_ok_ms" /* decimal, wall clock */
 #define SYNC_K_LAST_ERR "sync.last_error" /* text */
+/* Limits the server announced at enrolment (docs/PROTOCOL.md §3.1),
+ * decimal; absent: the protocol's limits. */
+#define SYNC_K_PUSH_BYTES "sync.push_max_bytes"
+#define SYNC_K_PUSH_CHANGES "sync.push_max_changes"
+#define SYNC_K_PULL_PAGE "sync.pull_page"
 
 struct sync_report {
 	uint64_t pushed; /* changes the server newly stored */
@@ -54,6 +59,8 @@ struct sync_status {
 	uint64_t outbox_last, acked, pending;
 	uint64_t last_ok_ms; /* 0: never */
 	char last_error[160];
+	/* The limits in use (the server's, or the protocol's defaults). */
+	uint64_t push_bytes, push_changes, pull_page;
 };
 
 /*
@@ -72,6 +79,10 @@ int sync_enroll(struct store *, const char *url, const char *token,
  * acknowledged.  REP (may be NULL) receives the figures.
  */
 int sync_run(struct store *, struct sync_report *rep, char **cause);
+/* The same; a transfer in flight is aborted (EINTR) once *CANCEL (read
+ * atomically; NULL: never) becomes non-zero. */
+int sync_run_cancel(
+    struct store *, struct sync_report *rep, char **cause, const int *cancel);
 
 int sync_status_get(struct store *, struct sync_status *);
 /*

@@ -1,5 +1,15 @@
 /*
- * Internals of the sync client, shared by sync_*.c only.
+ * Internals of the sync client, shared by the files of kiosk/sync only.  The files
+ * form layers, each calling only the ones below it (and the store):
+ *
+ *	thread.c	background loop, back-off
+ *	client.c	enrolment, one run: push, blobs, pull; status
+ *	apply.c		merging a pulled page into the store
+ *	http.c		signed requests on libcurl
+ *	state.c		SYNC_K_* values in the store's sync_state
+ *
+ * A lower layer learns about cancellation through the flag its caller
+ * passes down (struct sync_http's cancel), never by calling up.
  */
 #ifndef KIOSK_SYNC_INT_H
 #define KIOSK_SYNC_INT_H
@@ -23,6 +33,9 @@ struct sync_http {
 	long status; /* HTTP status of the last exchange */
 	char sig[129]; /* X-Outpost-Sig of the last response */
 	char errbuf[256];
+	/* Set by the caller: a transfer ends (EINTR) once *cancel, read
+	 * atomically, is non-zero.  NULL: never. */
+	const int *cancel;
 };
 
 /* Prepare a client for BASE (takes copies). */
@@ -51,9 +64,20 @@ uint64_t sync_err_code(const struct buf *resp, uint64_t *detail);
 int sync_apply_page(struct store *, const void *changes_item,
     const uint8_t *cursor, size_t cursor_len, uint64_t *n, uint64_t *applied);
 
-/* Sync state helpers: decimal numbers and text in sync_state. */
+/* Sync state helpers (state.c): decimal numbers and text in sync_state. */
 int sync_state_u64(struct store *, const char *key, uint64_t *v);
 int sync_state_put_u64(struct store *, const char *key, uint64_t v);
 int sync_state_text(struct store *, const char *key, char **out);
+int sync_state_put_text(struct store *, const char *key, const char *t);
+
+/* The server's limits (docs/PROTOCOL.md §3.1), as stored at enrolment,
+ * each within the protocol's limit; the protocol's limits when absent. */
+struct sync_limits {
+	size_t push_bytes; /* CBOR bytes of one push body */
+	size_t push_changes; /* changes in one push */
+	uint64_t pull_page; /* changes asked for in one pull */
+};
+void sync_limits_get(struct store *, struct sync_limits *);
+int sync_limits_put(struct store *, const struct sync_limits *);
 
 #endif

@@ -58,15 +58,17 @@ sync_wait(uint64_t ms, volatile int *stop)
 	pthread_mutex_unlock(&sync_mu);
 }
 
-int
-sync_loop(struct store *s, unsigned interval_s, volatile int *stop)
+/* CANCEL ends a transfer in flight (the background thread's stop flag). */
+static int
+sync_loop_run(
+    struct store *s, unsigned interval_s, volatile int *stop, const int *cancel)
 {
 	uint64_t backoff = SYNC_BACKOFF_MIN_MS, wait, r;
 	char *cause = NULL;
 	int err = 0;
 
 	while (!*stop && !sync_stop_flag) {
-		err = sync_run(s, NULL, &cause);
+		err = sync_run_cancel(s, NULL, &cause, cancel);
 		free(cause);
 		cause = NULL;
 		if (err == 0) {
@@ -87,13 +89,20 @@ sync_loop(struct store *s, unsigned interval_s, volatile int *stop)
 	return err;
 }
 
+int
+sync_loop(struct store *s, unsigned interval_s, volatile int *stop)
+{
+	return sync_loop_run(s, interval_s, stop, NULL);
+}
+
 static void *
 sync_thread_main(void *arg)
 {
 	static volatile int never;
 
 	(void)arg;
-	sync_loop(sync_store, sync_interval_s, &never);
+	/* Only this thread's own transfers are cut short by a stop. */
+	sync_loop_run(sync_store, sync_interval_s, &never, &sync_stop_flag);
 	return NULL;
 }
 

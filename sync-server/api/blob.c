@@ -149,15 +149,15 @@ api_blob_run(struct request *req)
 		return 0;
 	}
 	m = cborx_map(1);
-	cborx_map_put(m, 1, cborx_uint(held));
+	cborx_map_put(m, BLOBBED_K_HELD, cborx_uint(held));
 	req_reply(req, m);
 	return 0;
 }
 
 const struct route api_blob = {
 	.method = "POST",
-	.path = "/v1/blob",
-	.max_body = 256 * 1024 + 128,
+	.path = PROTO_PATH_BLOB,
+	.max_body = BLOB_CHUNK_MAX + 128,
 	.flags = ROUTE_SIGNED,
 	.handler = api_blob_run,
 };

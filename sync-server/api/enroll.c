@@ -52,24 +52,26 @@ api_enroll_run(struct request *req)
 	log_info("node %" PRIu64 " enrolled (role %s, region %s)", node.id,
 	    node.role, node.region);
 	m = cborx_map(7);
-	cborx_map_put(m, 1, cborx_uint(node.id));
-	cborx_map_put(m, 2, cborx_bytes(srv->pub, 32));
-	cborx_map_put(m, 3, cborx_text(node.region));
-	cborx_map_put(m, 4, cborx_text(node.facility));
-	cborx_map_put(m, 5, cborx_text(node.role));
-	cborx_map_put(m, 6, cborx_uint(server_hlc(srv, 0)));
+	cborx_map_put(m, ENROLLED_K_NODE, cborx_uint(node.id));
+	cborx_map_put(m, ENROLLED_K_SERVER_PUB, cborx_bytes(srv->pub, 32));
+	cborx_map_put(m, ENROLLED_K_REGION, cborx_text(node.region));
+	cborx_map_put(m, ENROLLED_K_FACILITY, cborx_text(node.facility));
+	cborx_map_put(m, ENROLLED_K_ROLE, cborx_text(node.role));
+	cborx_map_put(m, ENROLLED_K_HLC, cborx_uint(server_hlc(srv, 0)));
 	set = cborx_map(3);
-	cborx_map_put(set, 1, cborx_uint(256 * 1024));
-	cborx_map_put(set, 2, cborx_uint(WIRE_PUSH_MAX_CHANGES));
-	cborx_map_put(set, 3, cborx_uint(WIRE_PULL_MAX));
-	cborx_map_put(m, 7, set);
+	cborx_map_put(
+	    set, SETTINGS_K_PUSH_BYTES, cborx_uint(srv->push_max_bytes));
+	cborx_map_put(
+	    set, SETTINGS_K_PUSH_CHANGES, cborx_uint(srv->push_max_changes));
+	cborx_map_put(set, SETTINGS_K_PULL_PAGE, cborx_uint(srv->pull_max));
+	cborx_map_put(m, ENROLLED_K_SETTINGS, set);
 	req_reply(req, m);
 	return 0;
 }
 
 const struct route api_enroll = {
 	.method = "POST",
-	.path = "/v1/enroll",
+	.path = PROTO_PATH_ENROLL,
 	.max_body = 4096,
 	.flags = 0,
 	.handler = api_enroll_run,

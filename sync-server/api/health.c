@@ -11,16 +11,16 @@ api_health_run(struct request *req)
 {
 	cbor_item_t *m = cborx_map(3);
 
-	cborx_map_put(m, 1, cborx_text("ok"));
-	cborx_map_put(m, 2, cborx_text(OUTPOST_VERSION));
-	cborx_map_put(m, 3, cborx_uint(server_hlc(req->srv, 0)));
+	cborx_map_put(m, HEALTH_K_STATUS, cborx_text("ok"));
+	cborx_map_put(m, HEALTH_K_VERSION, cborx_text(OUTPOST_VERSION));
+	cborx_map_put(m, HEALTH_K_HLC, cborx_uint(server_hlc(req->srv, 0)));
 	req_reply(req, m);
 	return 0;
 }
 
 const struct route api_health = {
 	.method = "GET",
-	.path = "/v1/health",
+	.path = PROTO_PATH_HEALTH,
 	.max_body = 0,
 	.flags = 0,
 	.handler = api_health_run,

@@ -7,6 +7,7 @@
 #define LOG_MODULE "api_pull"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <string.h>
 
 #include "cborx.h"
@@ -33,6 +34,10 @@ api_pull_run(struct request *req)
 		req_error(req, WERR_BAD_REQUEST, "malformed cursor", -1);
 		return 0;
 	}
+	log_debug("node %" PRIu64 ": pull of up to %" PRIu64 " asked",
+	    req->node.id, w.max);
+	if (w.max > srv->pull_max)
+		w.max = srv->pull_max;
 	err = srv->be->pull(srv->store, &req->node, w.cursor, w.cursor_len,
 	    w.max, server_now_ms(), &res);
 	wire_pull_free(&w);
@@ -51,7 +56,7 @@ api_pull_run(struct request *req)
 	m = cborx_map(3);
 	arr = cborx_array(res.n);
 	for (i = 0; i < res.n; i++) {
-		c = cborx_array(5);
+		c = cborx_array(PULL_C_COUNT);
 		cborx_array_push(
 		    c, cborx_uint((uint64_t)res.changes[i].entity));
 		cborx_array_push(c, cborx_bytes(res.changes[i].id, 16));
@@ -61,9 +66,10 @@ api_pull_run(struct request *req)
 		cborx_array_push(c, cborx_uint(res.changes[i].origin));
 		cborx_array_push(arr, c);
 	}
-	cborx_map_put(m, 1, arr);
-	cborx_map_put(m, 2, cborx_bytes(res.cursor, res.cursor_len));
-	cborx_map_put(m, 3, cborx_bool(res.more));
+	cborx_map_put(m, PULLED_K_CHANGES, arr);
+	cborx_map_put(
+	    m, PULLED_K_CURSOR, cborx_bytes(res.cursor, res.cursor_len));
+	cborx_map_put(m, PULLED_K_MORE, cborx_bool(res.more));
 	spull_result_clear(&res);
 	req_reply(req, m);
 	return 0;
@@ -71,7 +77,7 @@ api_pull_run(struct request *req)
 
 const struct route api_pull = {
 	.method = "POST",
-	.path = "/v1/pull",
+	.path = PROTO_PATH_PULL,
 	.max_body = 4096,
 	.flags = ROUTE_SIGNED,
 	.handler = api_pull_run,

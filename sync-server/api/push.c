@@ -26,10 +26,10 @@ api_push_encode(const struct spush *p, uint64_t hw, uint64_t accepted,
 	int err;
 
 	(void)p;
-	cborx_map_put(m, 1, cborx_uint(hw));
-	cborx_map_put(m, 2, cborx_uint(accepted));
-	cborx_map_put(m, 3, cborx_uint(dups));
-	cborx_map_put(m, 4, cborx_uint(server_hlc(srv, 0)));
+	cborx_map_put(m, PUSHED_K_HW, cborx_uint(hw));
+	cborx_map_put(m, PUSHED_K_ACCEPTED, cborx_uint(accepted));
+	cborx_map_put(m, PUSHED_K_DUPS, cborx_uint(dups));
+	cborx_map_put(m, PUSHED_K_HLC, cborx_uint(server_hlc(srv, 0)));
 	err = cborx_encode(m, out, len);
 	cbor_decref(&m);
 	return err;
@@ -52,6 +52,11 @@ api_push_run(struct request *req)
 			req_error(req, WERR_BAD_REQUEST, "malformed batch", -1);
 		return 0;
 	}
+	if (w.n > srv->push_max_changes) {
+		wire_push_free(&w);
+		req_error(req, WERR_TOO_LARGE, "too many changes", -1);
+		return 0;
+	}
 	memset(&p, 0, sizeof(p));
 	p.node = req->node.id;
 	p.first = w.first;
@@ -66,8 +71,7 @@ api_push_run(struct request *req)
 	wire_push_hash(&w, p.hash);
 	err = srv->be->push(srv->store, &p, &res);
 	wire_push_free(&w);
-	switch (err) {
-	case 0:
+	if (err == 0) {
 		free(req->resp);
 		req->resp = res.response;
 		req->resp_len = res.response_len;
@@ -77,6 +81,8 @@ api_push_run(struct request *req)
 		    p.node, p.first, p.last, res.replay ? " (replay)" : "",
 		    res.hw);
 		return 0;
+	}
+	switch (err) {
 	case EEXIST:
 		snprintf(detail, sizeof(detail),
 		    "batch %" PRIu64 "-%" PRIu64 " conflicts", p.first, p.last);
@@ -106,7 +112,7 @@ api_push_run(struct request *req)
 
 const struct route api_push = {
 	.method = "POST",
-	.path = "/v1/push",
+	.path = PROTO_PATH_PUSH,
 	.max_body = 1024 * 1024,
 	.flags = ROUTE_SIGNED | ROUTE_SEQ_IN_STORE,
 	.handler = api_push_run,

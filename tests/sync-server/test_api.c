@@ -602,6 +602,75 @@ out:
 	return err;
 }
 
+/*
+ * A server with lower limits announces them at enrolment and holds nodes
+ * to them: a push over its change limit is too_large, a pull asking for
+ * more than its page gets its page.
+ */
+static int
+test_limits(void)
+{
+	struct fix f;
+	struct tresp r;
+	struct tnode a, b;
+	cbor_item_t *it = NULL, *set;
+	uint8_t *body = NULL;
+	char token[33];
+	size_t len, count, pages;
+	uint64_t v;
+	int err = 0;
+
+	memset(&r, 0, sizeof(r));
+	make_ids();
+	TEST_ERR(fix_start(&f));
+	f.srv.push_max_changes = 5;
+	f.srv.pull_max = 3;
+	/* the enrolment answer carries them */
+	crypto_ed25519_keygen(a.priv, a.pub);
+	TEST_ERR(fix_token(&f, "north", token));
+	TEST_ERR(enroll_body(token, a.pub, &body, &len));
+	TEST_ERR(
+	    http_do(f.port, "POST", PROTO_PATH_ENROLL, NULL, body, len, &r));
+	TEST_EQ(r.status, 200);
+	TEST_ERR(cborx_decode(r.body, r.len, r.len, &it));
+	set = cborx_map_get(it, ENROLLED_K_SETTINGS);
+	TEST_TRUE(set != NULL && cbor_isa_map(set));
+	TEST_ERR(cborx_map_uint(set, SETTINGS_K_PUSH_BYTES, &v));
+	TEST_EQ(v, PROTO_PUSH_MAX_BYTES);
+	TEST_ERR(cborx_map_uint(set, SETTINGS_K_PUSH_CHANGES, &v));
+	TEST_EQ(v, 5);
+	TEST_ERR(cborx_map_uint(set, SETTINGS_K_PULL_PAGE, &v));
+	TEST_EQ(v, 3);
+	cbor_decref(&it);
+	tresp_clear(&r);
+	free(body);
+	body = NULL;
+	TEST_ERR(fix_node(&f, "north", &a, NULL));
+	TEST_ERR(fix_node(&f, "north", &b, NULL));
+	/* six changes are one too many; five go */
+	push_body(1, 6, 0, &body, &len);
+	TEST_ERR(tnode_do(f.port, &a, PROTO_PATH_PUSH, body, len, &r));
+	TEST_EQ(r.status, 413);
+	TEST_EQ(tresp_code(&r, NULL), WERR_TOO_LARGE);
+	tresp_clear(&r);
+	free(body);
+	push_body(1, 5, 0, &body, &len);
+	TEST_ERR(tnode_do(f.port, &a, PROTO_PATH_PUSH, body, len, &r));
+	TEST_EQ(r.status, 200);
+	tresp_clear(&r);
+	/* asking for 100 a page gets 3 */
+	TEST_ERR(pull_all(&f, &b, 100, &count, &pages, b.id));
+	TEST_EQ(count, 5);
+	TEST_EQ(pages, 2);
+out:
+	if (it != NULL)
+		cbor_decref(&it);
+	free(body);
+	tresp_clear(&r);
+	fix_stop(&f);
+	return err;
+}
+
 static int
 test_pull_scope(void)
 {
@@ -859,7 +928,7 @@ TEST_MAIN({ "health", test_health }, { "enroll", test_enroll },
     { "push_exactly_once", test_push_exactly_once },
     { "push_lost_answer_outbox_grows", test_push_lost_answer_outbox_grows },
     { "auth_errors", test_auth_errors }, { "bad_input", test_bad_input },
-    { "pull_scope", test_pull_scope }, { "blob_resume", test_blob_resume },
-    { "deflate", test_deflate },
+    { "pull_scope", test_pull_scope }, { "limits", test_limits },
+    { "blob_resume", test_blob_resume }, { "deflate", test_deflate },
     { "slow_client_dropped", test_slow_client_dropped },
     { "per_ip_limit", test_per_ip_limit })

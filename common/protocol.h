@@ -1,0 +1,119 @@
+/*
+ * The sync protocol's numbers by name (docs/PROTOCOL.md is the contract):
+ * the paths, the wire error codes (§2) and the keys of every message map
+ * and the positions in every change array.  The kiosk's sync client and
+ * the sync server both use these names; no bare key or code appears in
+ * either (tests/e2e/protocol_names.sh checks).  Changing a value here
+ * changes the protocol.
+ */
+#ifndef OUTPOST_PROTOCOL_H
+#define OUTPOST_PROTOCOL_H
+
+#define PROTO_PATH_ENROLL "/v1/enroll"
+#define PROTO_PATH_PUSH "/v1/push"
+#define PROTO_PATH_PULL "/v1/pull"
+#define PROTO_PATH_BLOB "/v1/blob"
+#define PROTO_PATH_HEALTH "/v1/health"
+
+/* Error codes on the wire (§2), with the HTTP status in the comment. */
+enum wire_err {
+	WERR_BAD_REQUEST = 1, /* 400 bad_request */
+	WERR_TOO_LARGE = 2, /* 413 too_large */
+	WERR_BAD_SIGNATURE = 3, /* 401 bad_signature */
+	WERR_UNKNOWN_NODE = 4, /* 401 unknown_node */
+	WERR_REVOKED = 5, /* 403 revoked */
+	WERR_STALE_REQUEST = 6, /* 401 stale_request, detail: last seq */
+	WERR_CONFLICT = 7, /* 409 conflict */
+	WERR_GAP = 8, /* 409 gap, detail: high-water mark */
+	WERR_NOT_FOUND = 9, /* 404 not_found */
+	WERR_METHOD = 10, /* 405 method_not_allowed */
+	WERR_BAD_TOKEN = 11, /* 403 bad_token */
+	WERR_INTERNAL = 12, /* 500 internal */
+	WERR_UNAVAILABLE = 13, /* 503 unavailable */
+	WERR_RESYNC = 14, /* 410 resync */
+};
+#define WERR_MAX WERR_RESYNC
+
+/* The error body of any non-200 answer (§2). */
+#define ERR_K_CODE 1 /* uint: enum wire_err */
+#define ERR_K_MESSAGE 2 /* text, English */
+#define ERR_K_DETAIL 3 /* uint, only where §2 lists one */
+
+/* POST /v1/enroll request (§3.1). */
+#define ENROLL_K_TOKEN 1 /* text */
+#define ENROLL_K_PUB 2 /* bytes: 32, Ed25519 public key */
+#define ENROLL_K_LABEL 3 /* text: the node's uuid */
+#define ENROLL_K_HLC 4 /* uint */
+
+/* Its answer. */
+#define ENROLLED_K_NODE 1 /* uint: node id */
+#define ENROLLED_K_SERVER_PUB 2 /* bytes: 32 */
+#define ENROLLED_K_REGION 3 /* text */
+#define ENROLLED_K_FACILITY 4 /* text */
+#define ENROLLED_K_ROLE 5 /* text */
+#define ENROLLED_K_HLC 6 /* uint: server HLC */
+#define ENROLLED_K_SETTINGS 7 /* map, SETTINGS_K_* */
+
+/* The settings map in the enrolment answer. */
+#define SETTINGS_K_PUSH_BYTES 1 /* uint: max push CBOR bytes */
+#define SETTINGS_K_PUSH_CHANGES 2 /* uint: max changes per push */
+#define SETTINGS_K_PULL_PAGE 3 /* uint: max changes per pull page */
+
+/* The protocol's own limits (and the settings' defaults). */
+#define PROTO_PUSH_MAX_BYTES (256 * 1024)
+#define PROTO_PUSH_MAX_CHANGES 512
+#define PROTO_PULL_MAX 500
+
+/* POST /v1/push request (§4). */
+#define PUSH_K_FIRST 1 /* uint: first_seq */
+#define PUSH_K_LAST 2 /* uint: last_seq */
+#define PUSH_K_CHANGES 3 /* array of change arrays, PUSH_C_* */
+#define PUSH_K_OUTBOX_LAST 4 /* uint, optional */
+
+/* One pushed change: [seq, entity, uuid, hlc, body]. */
+#define PUSH_C_SEQ 0
+#define PUSH_C_ENTITY 1
+#define PUSH_C_ID 2 /* bytes: 16 */
+#define PUSH_C_HLC 3
+#define PUSH_C_BODY 4 /* bytes: the record's CBOR map */
+#define PUSH_C_COUNT 5
+
+/* Its answer. */
+#define PUSHED_K_HW 1 /* uint: high-water mark */
+#define PUSHED_K_ACCEPTED 2 /* uint */
+#define PUSHED_K_DUPS 3 /* uint */
+#define PUSHED_K_HLC 4 /* uint: server HLC */
+
+/* POST /v1/pull request (§5). */
+#define PULL_K_CURSOR 1 /* bytes, empty or absent: from the start */
+#define PULL_K_MAX 2 /* uint: max changes */
+
+/* Its answer. */
+#define PULLED_K_CHANGES 1 /* array of change arrays, PULL_C_* */
+#define PULLED_K_CURSOR 2 /* bytes: the next cursor */
+#define PULLED_K_MORE 3 /* bool: pull again at once */
+
+/* One pulled change: [entity, uuid, hlc, body, origin node]. */
+#define PULL_C_ENTITY 0
+#define PULL_C_ID 1 /* bytes: 16 */
+#define PULL_C_HLC 2
+#define PULL_C_BODY 3 /* bytes */
+#define PULL_C_ORIGIN 4 /* uint: node id */
+#define PULL_C_COUNT 5
+
+/* POST /v1/blob request (§6). */
+#define BLOB_K_HASH 1 /* bytes: 32, SHA-256 of the whole file */
+#define BLOB_K_TOTAL 2 /* uint */
+#define BLOB_K_OFFSET 3 /* uint */
+#define BLOB_K_CHUNK 4 /* bytes */
+#define BLOB_CHUNK_MAX (256 * 1024)
+
+/* Its answer. */
+#define BLOBBED_K_HELD 1 /* uint: bytes the server holds */
+
+/* GET /v1/health answer (§7). */
+#define HEALTH_K_STATUS 1 /* text: "ok" */
+#define HEALTH_K_VERSION 2 /* text */
+#define HEALTH_K_HLC 3 /* uint */
+
+#endif

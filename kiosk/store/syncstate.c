@@ -1,0 +1,118 @@
+/*
+ * The store's side of sync bookkeeping (syncstate.h): which attachments
+ * went up (the sync_blobs table, made by schema migration 4) and the
+ * manifest walk behind `kiosk sync manifest`.
+ */
+#define LOG_MODULE "store_sync"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "compat.h"
+#include "log.h"
+#include "record.h"
+#include "store_int.h"
+#include "syncstate.h"
+#include "xmalloc.h"
+
+void
+store_sync_ids_free(char **ids, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(ids[i]);
+	free(ids);
+}
+
+int
+store_sync_blobs_pending(struct store *s, char ***ids, size_t *n)
+{
+	sqlite3_stmt *st;
+	const unsigned char *id;
+	int rc, err;
+
+	*ids = NULL;
+	*n = 0;
+	if ((err = store_prepare(s,
+	         "SELECT id FROM attachments WHERE id NOT IN"
+	         " (SELECT id FROM sync_blobs) ORDER BY id",
+	         &st)) != 0)
+		return err;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((id = sqlite3_column_text(st, 0)) == NULL)
+			continue;
+		*ids = xreallocarray(*ids, *n + 1, sizeof(**ids));
+		(*ids)[(*n)++] = xstrdup((const char *)id);
+	}
+	err = rc == SQLITE_DONE ? 0 : store_err(s, rc, "pending blobs");
+	sqlite3_finalize(st);
+	if (err != 0) {
+		store_sync_ids_free(*ids, *n);
+		*ids = NULL;
+		*n = 0;
+	}
+	return err;
+}
+
+int
+store_sync_blob_held(struct store *s, const char *id)
+{
+	sqlite3_stmt *st;
+	int err;
+
+	if ((err = store_prepare(s,
+	         "INSERT OR IGNORE INTO sync_blobs(id) VALUES(?)", &st)) != 0)
+		return err;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	err = store_step_done(s, st, "blob held");
+	sqlite3_finalize(st);
+	return err;
+}
+
+int
+store_sync_manifest(
+    struct store *s, int tables, store_manifest_fn fn, void *arg)
+{
+	static const struct {
+		int entity;
+		const char *sql;
+	} q[] = {
+		{ REC_PATIENT, "SELECT id FROM patients" },
+		{ REC_ENCOUNTER, "SELECT id FROM encounters" },
+		{ REC_OBSERVATION, "SELECT id FROM observations" },
+		{ REC_FORM, "SELECT id FROM form_submissions" },
+		{ REC_ALERT, "SELECT id FROM alerts" },
+	};
+	sqlite3_stmt *st = NULL;
+	const char *id;
+	size_t i;
+	int rc = SQLITE_DONE, err = 0;
+
+	for (i = 0; i < (tables ? nitems(q) : 1) && err == 0; i++) {
+		if ((err = store_prepare(s,
+		         tables ? q[i].sql
+		                : "SELECT entity, entity_id, body FROM outbox"
+		                  " ORDER BY seq",
+		         &st)) != 0)
+			return err;
+		while (err == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+			if (tables) {
+				id = (const char *)sqlite3_column_text(st, 0);
+				err =
+				    fn(arg, q[i].entity, id ? id : "", NULL, 0);
+				continue;
+			}
+			id = (const char *)sqlite3_column_text(st, 1);
+			err = fn(arg, sqlite3_column_int(st, 0), id ? id : "",
+			    sqlite3_column_blob(st, 2),
+			    (size_t)sqlite3_column_bytes(st, 2));
+		}
+		if (err == 0 && rc != SQLITE_DONE)
+			err = store_err(s, rc, "manifest");
+		sqlite3_finalize(st);
+		st = NULL;
+	}
+	return err;
+}
