@@ -26,7 +26,7 @@ static int focus;
 static int
 age_months(const struct ui *ui)
 {
-	return ui_age_months(ui->patient.birth_date);
+	return visit_age_months(ui->visit.patient.birth_date);
 }
 
 static const int *
@@ -45,11 +45,11 @@ assess(const struct ui *ui, struct imci_result *r)
 
 	memset(&in, 0, sizeof(in));
 	in.age_months = m >= 0 ? m : 12; /* unknown: a child, not an infant */
-	in.signs = ui->vitals.imci_signs;
-	if (ui->vitals.in.have & (1u << NEWS2_RR))
-		in.rr = ui->vitals.in.rr;
-	if (ui->vitals.in.have & (1u << NEWS2_TEMP))
-		in.temp = ui->vitals.in.temp;
+	in.signs = ui->visit.vitals.imci_signs;
+	if (ui->visit.vitals.in.have & (1u << NEWS2_RR))
+		in.rr = ui->visit.vitals.in.rr;
+	if (ui->visit.vitals.in.have & (1u << NEWS2_TEMP))
+		in.temp = ui->visit.vitals.in.temp;
 	if (imci_assess(&in, r, NULL) != 0)
 		memset(r, 0, sizeof(*r));
 }
@@ -58,7 +58,7 @@ assess(const struct ui *ui, struct imci_result *r)
 static void
 raise_alert(struct ui *ui, const struct imci_result *r)
 {
-	struct ui_vitals *v = &ui->vitals;
+	struct visit_vitals *v = &ui->visit.vitals;
 	char detail[96];
 	unsigned b;
 	int n = 0, err;
@@ -72,10 +72,10 @@ raise_alert(struct ui *ui, const struct imci_result *r)
 	v->imci_raised = 1;
 	v->alert_pending = 1;
 	v->alert_shown = 1; /* this screen shows it */
-	if (ui_session_encounter(ui, "danger signs") != 0)
+	if (visit_session_encounter(&ui->visit, "danger signs") != 0)
 		return;
-	err = store_alert_raise(ui->store, ui->patient.id, ui->encounter_id,
-	    "imci", n, detail, v->alert_id);
+	err = store_alert_raise(ui->visit.store, ui->visit.patient.id,
+	    ui->visit.encounter_id, "imci", n, detail, v->alert_id);
 	if (err != 0) {
 		log_warnx("alert raise: %d", err);
 		v->alert_id[0] = '\0';
@@ -104,8 +104,8 @@ danger_draw(struct ui *ui)
 	int i, y = 5, m = age_months(ui);
 
 	assess(ui, &r);
-	ui_text(2, 1, UI_C_NORMAL, "%s %s: %s", ui->patient.given,
-	    ui->patient.family,
+	ui_text(2, 1, UI_C_NORMAL, "%s %s: %s", ui->visit.patient.given,
+	    ui->visit.patient.family,
 	    m < 0       ? "age unknown, assessed as a child of 2 months-5 years"
 	        : m < 2 ? "sick young infant (under 2 months)"
 	        : m < 60 ? "child of 2 months to 5 years"
@@ -116,7 +116,7 @@ danger_draw(struct ui *ui)
 	for (i = 0; s[i] >= 0; i++, y++)
 		ui_text(y, 3, i == focus ? UI_C_FOCUS : UI_C_NORMAL,
 		    "%c %d [%c] %s", i == focus ? '>' : ' ', i + 1,
-		    (ui->vitals.imci_signs & (1u << s[i])) ? 'x' : ' ',
+		    (ui->visit.vitals.imci_signs & (1u << s[i])) ? 'x' : ' ',
 		    imci_sign_text(s[i]));
 	y++;
 	for (b = 16; b <= 18; b++)
@@ -136,7 +136,7 @@ danger_draw(struct ui *ui)
 	else if (r.danger) {
 		ui_text(y, 1, UI_C_DANGER, "!! %s", r.classification);
 		ui_wrap(y + 1, 4, 74, 3, UI_C_NORMAL, r.action);
-		if (ui->vitals.alert_pending)
+		if (ui->visit.vitals.alert_pending)
 			ui_text(19, 1, UI_C_DANGER,
 			    "!! Press F9 to acknowledge "
 			    "that you have seen this.");
@@ -160,7 +160,7 @@ danger_key(struct ui *ui, enum ui_action a, int ch)
 		return UI_REDRAW;
 	switch (a) {
 	case UI_A_ACK:
-		return ui_vitals_ack_key(ui, UI_REDRAW);
+		return ui_ack_key(ui, UI_REDRAW);
 	case UI_A_TOGGLE:
 		i = focus;
 		break;
@@ -173,7 +173,7 @@ danger_key(struct ui *ui, enum ui_action a, int ch)
 	default:
 		return UI_UNHANDLED;
 	}
-	ui->vitals.imci_signs ^= 1u << s[i];
+	ui->visit.vitals.imci_signs ^= 1u << s[i];
 	assess(ui, &r);
 	raise_alert(ui, &r);
 	return UI_REDRAW;
