@@ -2,17 +2,14 @@
  * WHO IMCI danger signs for a child under 5 (clinical/triage.h does the
  * classification): the CHW ticks what they see; breathing rate and
  * temperature come from the visit's vital signs.  Any sign classifies
- * VERY SEVERE DISEASE: the screen says so in red with "!!", records a
- * store alert once per visit and asks for F9.  The sign list follows the
+ * VERY SEVERE DISEASE: the screen says so in red with "!!", has the visit
+ * record a store alert once (kiosk/visit/danger.c) and asks for F9.  The sign list follows the
  * child's age: the general danger signs from 2 months, the sick young
  * infant's signs before.
  */
-#define LOG_MODULE "ui"
-
 #include <stdio.h>
 #include <string.h>
 
-#include "log.h"
 #include "ui.h"
 
 static const int child_signs[] = { IMCI_NOT_ABLE_TO_DRINK,
@@ -38,52 +35,6 @@ signs(const struct ui *ui)
 }
 
 static void
-assess(const struct ui *ui, struct imci_result *r)
-{
-	struct imci_input in;
-	int m = age_months(ui);
-
-	memset(&in, 0, sizeof(in));
-	in.age_months = m >= 0 ? m : 12; /* unknown: a child, not an infant */
-	in.signs = ui->visit.vitals.imci_signs;
-	if (ui->visit.vitals.in.have & (1u << NEWS2_RR))
-		in.rr = ui->visit.vitals.in.rr;
-	if (ui->visit.vitals.in.have & (1u << NEWS2_TEMP))
-		in.temp = ui->visit.vitals.in.temp;
-	if (imci_assess(&in, r, NULL) != 0)
-		memset(r, 0, sizeof(*r));
-}
-
-/* Record the classification as an alert, once per visit. */
-static void
-raise_alert(struct ui *ui, const struct imci_result *r)
-{
-	struct visit_vitals *v = &ui->visit.vitals;
-	char detail[96];
-	unsigned b;
-	int n = 0, err;
-
-	if (!r->danger || v->imci_raised)
-		return;
-	for (b = r->signs; b != 0; b &= b - 1)
-		n++;
-	snprintf(detail, sizeof(detail), "IMCI: %s (%d sign%s)",
-	    r->classification, n, n == 1 ? "" : "s");
-	v->imci_raised = 1;
-	v->alert_pending = 1;
-	v->alert_shown = 1; /* this screen shows it */
-	if (visit_session_encounter(&ui->visit, "danger signs") != 0)
-		return;
-	err = store_alert_raise(ui->visit.store, ui->visit.patient.id,
-	    ui->visit.encounter_id, "imci", n, detail, v->alert_id);
-	if (err != 0) {
-		log_warnx("alert raise: %d", err);
-		v->alert_id[0] = '\0';
-	} else
-		log_info("red flag raised: alert %s", v->alert_id);
-}
-
-static void
 danger_enter(struct ui *ui)
 {
 	struct imci_result r;
@@ -91,8 +42,8 @@ danger_enter(struct ui *ui)
 	focus = 0;
 	/* signs derived from the vitals (an infant's breathing or
 	 * temperature) count before anything is ticked */
-	assess(ui, &r);
-	raise_alert(ui, &r);
+	visit_danger_assess(&ui->visit, &r);
+	visit_danger_raise(&ui->visit, &r);
 }
 
 static void
@@ -103,7 +54,7 @@ danger_draw(struct ui *ui)
 	unsigned b;
 	int i, y = 5, m = age_months(ui);
 
-	assess(ui, &r);
+	visit_danger_assess(&ui->visit, &r);
 	ui_text(2, 1, UI_C_NORMAL, "%s %s: %s", ui->visit.patient.given,
 	    ui->visit.patient.family,
 	    m < 0       ? "age unknown, assessed as a child of 2 months-5 years"
@@ -174,8 +125,8 @@ danger_key(struct ui *ui, enum ui_action a, int ch)
 		return UI_UNHANDLED;
 	}
 	ui->visit.vitals.imci_signs ^= 1u << s[i];
-	assess(ui, &r);
-	raise_alert(ui, &r);
+	visit_danger_assess(&ui->visit, &r);
+	visit_danger_raise(&ui->visit, &r);
 	return UI_REDRAW;
 }
 

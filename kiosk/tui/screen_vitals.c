@@ -351,6 +351,8 @@ toggle(struct ui *ui, int ch)
 static enum ui_result
 vitals_key(struct ui *ui, enum ui_action a, int ch)
 {
+	int err;
+
 	switch (a) {
 	case UI_A_UP:
 	case UI_A_PREV:
@@ -392,21 +394,18 @@ vitals_key(struct ui *ui, enum ui_action a, int ch)
 		return ui_goto(ui, &screen_alert);
 	case UI_A_FINISH:
 		commit(ui);
-		if (ui->visit.vitals.alert_pending) {
+		if ((err = visit_session_end(&ui->visit)) == EBUSY) {
 			ui_message(ui, UI_MSG_DANGER,
 			    "Acknowledge the red flag "
 			    "first (F9).");
 			return UI_REDRAW;
 		}
-		if (ui->visit.encounter_id[0] != '\0' &&
-		    store_encounter_close(
-		        ui->visit.store, ui->visit.encounter_id) != 0) {
+		if (err != 0) {
 			ui_message(ui, UI_MSG_WARN,
 			    "The visit could not be "
 			    "closed: try again.");
 			return UI_REDRAW;
 		}
-		visit_session_patient_clear(&ui->visit);
 		ui_message(ui, UI_MSG_OK, "Visit ended.");
 		return UI_HOME;
 	case UI_A_BACK:

@@ -198,6 +198,22 @@ visit_session_encounter(struct visit *v, const char *reason)
 	return err;
 }
 
+int
+visit_session_end(struct visit *v)
+{
+	int err;
+
+	if (v->vitals.alert_pending)
+		return EBUSY;
+	if (v->encounter_id[0] != '\0' &&
+	    (err = store_encounter_close(v->store, v->encounter_id)) != 0) {
+		log_warnx("encounter close: %d", err);
+		return err;
+	}
+	visit_session_patient_clear(v);
+	return 0;
+}
+
 /* Birth date parts: month and day default to mid-year when only the year
  * is known.  Returns 0 or EINVAL. */
 static int

@@ -128,6 +128,10 @@ void visit_session_patient(struct visit *, const struct store_patient *p);
 void visit_session_patient_clear(struct visit *);
 /* The encounter of the patient in hand, opened on first use. */
 int visit_session_encounter(struct visit *, const char *reason);
+/* End the visit of the patient in hand: close its encounter and put the
+ * patient down.  EBUSY while a red flag waits for acknowledgement (the
+ * visit goes on), or the store's error (likewise). */
+int visit_session_end(struct visit *);
 /* The store's word for a typed sex ("f" -> "female"), NULL when empty
  * or not understood. */
 const char *ui_sex_value(const char *typed);
@@ -160,6 +164,15 @@ void visit_vitals_rescore(struct visit *);
 int visit_vitals_emergency(struct visit *);
 /* Acknowledge the pending red flag, and the patient's earlier ones. */
 int visit_vitals_ack(struct visit *);
+
+/* --- child danger signs, WHO IMCI (kiosk/visit/danger.c) --- */
+/* Classify the signs ticked in v->vitals.imci_signs for the child in
+ * hand, with breathing and temperature from the vital signs (an unknown
+ * age is assessed as a child of 2 months to 5 years). */
+void visit_danger_assess(const struct visit *, struct imci_result *r);
+/* A danger sign in R: record the red flag as a store alert, once per
+ * visit, pending until acknowledged. */
+void visit_danger_raise(struct visit *, const struct imci_result *r);
 
 /* --- devices (kiosk/visit/devices.c) --- */
 /* Note which device is configured (for the home screen). */

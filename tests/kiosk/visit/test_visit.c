@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "kiosk/store/store.h"
 #include "kiosk/visit/visit.h"
@@ -258,6 +259,72 @@ out:
 	return err;
 }
 
+/* A danger sign in a child raises one IMCI alert per visit; the visit
+ * cannot end while it waits, and ends (encounter closed) once seen. */
+static int
+test_danger_and_end(void)
+{
+	struct visit v;
+	struct store_patient p;
+	struct imci_result r;
+	char id[UUID_STRLEN + 1], first[UUID_STRLEN + 1];
+	char birth[32], *cause = NULL;
+	char *d = tmpdir();
+	time_t now = time(NULL);
+	struct tm tm;
+	int err = 0;
+
+	TEST_TRUE(d != NULL);
+	TEST_ERR(setup(d, &v, &p));
+	/* a child of two */
+	localtime_r(&now, &tm);
+	snprintf(birth, sizeof(birth), "%04d-%02d-%02d", tm.tm_year + 1900 - 2,
+	    tm.tm_mon + 1, tm.tm_mday);
+	p.id[0] = '\0';
+	p.given = (char *)"Ada";
+	p.birth_date = birth;
+	TEST_ERR(store_patient_add(v.store, &p, NULL, &cause));
+	visit_session_patient(&v, &p);
+
+	visit_danger_assess(&v, &r);
+	TEST_TRUE(r.applicable);
+	TEST_EQ(r.danger, 0);
+	visit_danger_raise(&v, &r);
+	TEST_EQ(v.vitals.alert_pending, 0);
+	TEST_EQ(store_alert_pending(v.store, p.id, id), ENOENT);
+
+	v.vitals.imci_signs |= 1u << IMCI_LETHARGIC;
+	visit_danger_assess(&v, &r);
+	TEST_TRUE(r.danger);
+	visit_danger_raise(&v, &r);
+	TEST_TRUE(v.vitals.alert_pending);
+	TEST_TRUE(v.vitals.alert_shown); /* its own screen shows it */
+	TEST_ERR(store_alert_pending(v.store, p.id, first));
+	TEST_STR(first, v.vitals.alert_id);
+	/* once per visit */
+	v.vitals.imci_signs |= 1u << IMCI_CONVULSIONS;
+	visit_danger_assess(&v, &r);
+	visit_danger_raise(&v, &r);
+	TEST_ERR(store_alert_pending(v.store, p.id, id));
+	TEST_STR(id, first);
+
+	TEST_EQ(visit_session_end(&v), EBUSY);
+	TEST_TRUE(v.have_patient);
+	TEST_ERR(visit_vitals_ack(&v));
+	TEST_ERR(store_encounter_open_today(v.store, p.id, id));
+	TEST_ERR(visit_session_end(&v));
+	TEST_EQ(v.have_patient, 0);
+	TEST_EQ(v.encounter_id[0], '\0');
+	TEST_EQ(store_encounter_open_today(v.store, p.id, id), ENOENT);
+	/* nothing in hand: nothing to close */
+	TEST_ERR(visit_session_end(&v));
+out:
+	free(cause);
+	visit_session_lock(&v);
+	rmdir_r(d);
+	return err;
+}
+
 /* visit_say reaches the UI's callback, formatted; without one it is
  * silent. */
 static int
@@ -284,4 +351,4 @@ out:
 
 TEST_MAIN({ "vitals_scored", test_vitals_scored },
     { "red_flag", test_red_flag }, { "emergency", test_emergency },
-    { "say", test_say })
+    { "danger_and_end", test_danger_and_end }, { "say", test_say })
