@@ -102,7 +102,6 @@ static enum ui_result
 danger_key(struct ui *ui, enum ui_action a, int ch)
 {
 	const int *s = signs(ui);
-	struct imci_result r;
 	int n, i;
 
 	for (n = 0; s[n] >= 0; n++)
@@ -124,9 +123,7 @@ danger_key(struct ui *ui, enum ui_action a, int ch)
 	default:
 		return UI_UNHANDLED;
 	}
-	ui->visit.vitals.imci_signs ^= 1u << s[i];
-	visit_danger_assess(&ui->visit, &r);
-	visit_danger_raise(&ui->visit, &r);
+	visit_danger_toggle(&ui->visit, s[i]);
 	return UI_REDRAW;
 }
 

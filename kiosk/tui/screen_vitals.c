@@ -304,7 +304,7 @@ commit(struct ui *ui)
 static void
 toggle(struct ui *ui, int ch)
 {
-	struct visit_vitals *v = &ui->visit.vitals;
+	const struct visit_vitals *v = &ui->visit.vitals;
 	const char *cause = NULL;
 	int a;
 
@@ -335,14 +335,14 @@ toggle(struct ui *ui, int ch)
 		break;
 	default:
 		if (ch == 'y' || ch == 'Y')
-			v->in.pregnant = 1;
+			a = 1;
 		else if (ch == 'n' || ch == 'N')
-			v->in.pregnant = 0;
+			a = 0;
 		else if (ch == 0)
-			v->in.pregnant = !v->in.pregnant;
+			a = !v->in.pregnant;
 		else
 			return;
-		visit_vitals_rescore(&ui->visit);
+		visit_vitals_pregnant(&ui->visit, a);
 		break;
 	}
 	load_field(ui);

@@ -58,3 +58,15 @@ visit_danger_raise(struct visit *vis, const struct imci_result *r)
 	} else
 		log_info("red flag raised: alert %s", v->alert_id);
 }
+
+void
+visit_danger_toggle(struct visit *v, int sign)
+{
+	struct imci_result r;
+
+	if (sign < 0 || sign >= IMCI_NSIGN)
+		return;
+	v->vitals.imci_signs ^= 1u << sign;
+	visit_danger_assess(v, &r);
+	visit_danger_raise(v, &r);
+}

@@ -11,8 +11,9 @@
  *     removed") goes through the say callback the UI sets (visit->say); a
  *     visit without one stays silent.
  *   - kiosk/visit/ runs no SQL: it asks the store (kiosk/store/store.h).
- *   - The UI reads struct visit to draw it, and changes it only through
- *     the functions below.
+ *   - The UI reads struct visit to draw it and changes it through the
+ *     functions below; it writes only its own bookkeeping there
+ *     (vitals.alert_shown when it opens the alert, form_path).
  *
  * Threads: everything here runs on the UI loop's thread, except the
  * device worker (kiosk/visit/devices.c), which posts events through a
@@ -159,6 +160,8 @@ int visit_vitals_set_dia(struct visit *, int dia, int from_device);
 void visit_vitals_resume(struct visit *, const char *encounter_id);
 /* Recompute NEWS2 (after the patient's age or a flag changed). */
 void visit_vitals_rescore(struct visit *);
+/* Pregnant or not (NEWS2 does not apply in pregnancy), then rescore. */
+void visit_vitals_pregnant(struct visit *, int pregnant);
 /* The CHW's emergency key: record an "emergency" alert for the patient
  * in hand at once (later issues escalate it from the store). */
 int visit_vitals_emergency(struct visit *);
@@ -173,6 +176,9 @@ void visit_danger_assess(const struct visit *, struct imci_result *r);
 /* A danger sign in R: record the red flag as a store alert, once per
  * visit, pending until acknowledged. */
 void visit_danger_raise(struct visit *, const struct imci_result *r);
+/* Tick or untick SIGN (enum imci_sign), classify again and raise the red
+ * flag a new danger sign calls for. */
+void visit_danger_toggle(struct visit *, int sign);
 
 /* --- devices (kiosk/visit/devices.c) --- */
 /* Note which device is configured (for the home screen). */

@@ -110,6 +110,13 @@ visit_vitals_rescore(struct visit *vis)
 	check_red_flag(vis);
 }
 
+void
+visit_vitals_pregnant(struct visit *vis, int pregnant)
+{
+	vis->vitals.in.pregnant = pregnant != 0;
+	visit_vitals_rescore(vis);
+}
+
 int
 visit_vitals_set(struct visit *vis, enum news2_param p, double value,
     int from_device, const char **cause)

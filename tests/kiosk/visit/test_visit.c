@@ -130,6 +130,17 @@ test_vitals_scored(void)
 	TEST_EQ(v.vitals.r.red_flag, 0);
 	TEST_EQ(v.vitals.alert_pending, 0);
 
+	/* NEWS2 does not apply in pregnancy: no score, no red flag */
+	visit_vitals_pregnant(&v, 1);
+	TEST_EQ(v.vitals.r.applicable, 0);
+	TEST_ERR(set(&v, NEWS2_RR, 30));
+	TEST_EQ(v.vitals.alert_pending, 0);
+	visit_vitals_pregnant(&v, 0);
+	TEST_TRUE(v.vitals.r.applicable);
+	TEST_TRUE(v.vitals.alert_pending); /* RR 30 scores 3 again */
+	TEST_ERR(visit_vitals_ack(&v));
+	TEST_ERR(set(&v, NEWS2_RR, 16));
+
 	/* an implausible value is refused with a reason, and changes
 	 * nothing */
 	TEST_EQ(visit_vitals_set(&v, NEWS2_RR, 500, 0, &cause), EINVAL);
@@ -138,7 +149,7 @@ test_vitals_scored(void)
 
 	/* every value typed is in the encounter (diastolic too) */
 	TEST_ERR(store_obs_list(v.store, v.encounter_id, &obs, &nobs));
-	TEST_EQ(nobs, 8);
+	TEST_EQ(nobs, 10); /* RR three times */
 	store_obs_free_array(obs, nobs);
 
 	TEST_ERR(visit_today_list(&v, rows, 4, &n));
@@ -302,9 +313,11 @@ test_danger_and_end(void)
 	TEST_ERR(store_alert_pending(v.store, p.id, first));
 	TEST_STR(first, v.vitals.alert_id);
 	/* once per visit */
-	v.vitals.imci_signs |= 1u << IMCI_CONVULSIONS;
-	visit_danger_assess(&v, &r);
-	visit_danger_raise(&v, &r);
+	visit_danger_toggle(&v, IMCI_CONVULSIONS);
+	TEST_TRUE(v.vitals.imci_signs & (1u << IMCI_CONVULSIONS));
+	visit_danger_toggle(&v, IMCI_NSIGN); /* no such sign: nothing */
+	TEST_EQ(v.vitals.imci_signs,
+	    (1u << IMCI_LETHARGIC) | (1u << IMCI_CONVULSIONS));
 	TEST_ERR(store_alert_pending(v.store, p.id, id));
 	TEST_STR(id, first);
 
