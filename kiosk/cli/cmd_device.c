@@ -30,6 +30,9 @@
 #include "compat.h"
 #include "cmd.h"
 #include "cmd_opt.h"
+/* driver.h, not only device.h: `list --drivers` and `--udev` print each
+ * driver's ID table and interface class (struct driver), which the public
+ * device API does not expose. */
 #include "devices/driver.h"
 #include "devices/watch.h"
 #include "kiosk/kctx.h"

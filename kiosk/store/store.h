@@ -240,4 +240,26 @@ int store_backup(struct store *, const char *path);
  * handle (a `sqlite3 *`). */
 void *store_db(struct store *);
 
+/* --- today on this kiosk (kiosk/store/today.c) ---
+ * The kiosk screen's read-only questions about today (from local
+ * midnight), so that the visit (kiosk/visit/) runs no SQL of its own. */
+struct store_today {
+	char patient_id[UUID_STRLEN + 1];
+	char status[16]; /* "open", "closed" */
+	char reason[64];
+	int alerts; /* red flags not acknowledged */
+};
+/* Today's encounters, one row per patient (their newest), newest first,
+ * at most MAX into ROWS; *N says how many.  0 or a store error. */
+int store_encounter_list_today(
+    struct store *, struct store_today *rows, size_t max, size_t *n);
+/* The newest red flag of PATIENT_ID not yet acknowledged (any day):
+ * 0, ENOENT when none, or a store error. */
+int store_alert_pending(
+    struct store *, const char *patient_id, char id_out[UUID_STRLEN + 1]);
+/* The newest encounter of PATIENT_ID started today and still open:
+ * 0, ENOENT when none, or a store error. */
+int store_encounter_open_today(
+    struct store *, const char *patient_id, char id_out[UUID_STRLEN + 1]);
+
 #endif

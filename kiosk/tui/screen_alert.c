@@ -14,7 +14,7 @@
 static void
 alert_enter(struct ui *ui)
 {
-	ui->vitals.alert_shown = 1;
+	ui->visit.vitals.alert_shown = 1;
 }
 
 /* The CHW pressed the emergency key: what to do, whatever the scores. */
@@ -27,10 +27,11 @@ emergency_draw(struct ui *ui)
 		ui_bar(y, UI_C_DANGER);
 	ui_center(3, UI_C_DANGER, "!! EMERGENCY !!");
 	ui_text(6, 2, UI_C_NORMAL, "Patient: %s %s",
-	    ui->patient.given ? ui->patient.given : "",
-	    ui->patient.family ? ui->patient.family : "");
+	    ui->visit.patient.given ? ui->visit.patient.given : "",
+	    ui->visit.patient.family ? ui->visit.patient.family : "");
 	ui_text(7, 2, UI_C_NORMAL, "Raised by %s with the emergency key%s.",
-	    ui->user_name, ui->vitals.alert_id[0] ? " and recorded" : "");
+	    ui->visit.user_name,
+	    ui->visit.vitals.alert_id[0] ? " and recorded" : "");
 	ui_text(9, 2, UI_C_WARN,
 	    "!  Call the emergency number for this clinic now.");
 	ui_text(10, 2, UI_C_NORMAL,
@@ -49,12 +50,12 @@ emergency_draw(struct ui *ui)
 static void
 alert_draw(struct ui *ui)
 {
-	const struct news2_result *r = &ui->vitals.r;
+	const struct news2_result *r = &ui->visit.vitals.r;
 	const struct news2_range *rg;
 	char line[200];
 	int y, i, n = 0;
 
-	if (ui->vitals.emergency) {
+	if (ui->visit.vitals.emergency) {
 		emergency_draw(ui);
 		return;
 	}
@@ -63,8 +64,8 @@ alert_draw(struct ui *ui)
 	ui_center(3, UI_C_DANGER, "!! RED FLAG !!  NEWS2 %s%d  risk %s",
 	    r->complete ? "" : "at least ", r->score, news2_risk_name(r->risk));
 	ui_text(6, 2, UI_C_NORMAL, "Patient: %s %s",
-	    ui->patient.given ? ui->patient.given : "",
-	    ui->patient.family ? ui->patient.family : "");
+	    ui->visit.patient.given ? ui->visit.patient.given : "",
+	    ui->visit.patient.family ? ui->visit.patient.family : "");
 	line[0] = '\0';
 	for (i = 0; i < NEWS2_NPARAM; i++) {
 		if (r->points[i] != 3)
@@ -100,7 +101,7 @@ alert_key(struct ui *ui, enum ui_action a, int ch)
 	(void)ch;
 	switch (a) {
 	case UI_A_ACK:
-		return ui_vitals_ack_key(ui, UI_BACK);
+		return ui_ack_key(ui, UI_BACK);
 	case UI_A_BACK:
 		return UI_BACK;
 	default:

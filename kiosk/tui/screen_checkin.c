@@ -172,7 +172,7 @@ match(struct ui *ui, int use_phone)
 	int hits = 0;
 
 	snprintf(q, sizeof(q), "%s %s", st.f[F_GIVEN].buf, st.f[F_FAMILY].buf);
-	if (store_patient_find(ui->store, q, 50, &res, &n) != 0)
+	if (store_patient_find(ui->visit.store, q, 50, &res, &n) != 0)
 		return -1;
 	digits(st.f[F_PHONE].buf, b, sizeof(b));
 	for (i = 0; i < n; i++) {
@@ -246,7 +246,7 @@ register_new(struct ui *ui)
 	p.phone = st.f[F_PHONE].len ? st.f[F_PHONE].buf : NULL;
 	p.village = st.f[F_VILLAGE].len ? st.f[F_VILLAGE].buf : NULL;
 	p.sex = (char *)ui_sex_value(st.f[F_SEX].buf);
-	if ((err = store_patient_add(ui->store, &p, NULL, &cause)) != 0) {
+	if ((err = store_patient_add(ui->visit.store, &p, NULL, &cause)) != 0) {
 		ui_message(ui, UI_MSG_WARN, "Not saved: %s",
 		    cause != NULL ? cause : ui_strerror(err));
 		free(cause);
@@ -267,10 +267,10 @@ check_in(struct ui *ui)
 
 	snprintf(
 	    reason, sizeof(reason), "self check-in: %s", st.f[F_REASON].buf);
-	store_audit(
-	    ui->store, "consent", "patient", st.patient_id, "self check-in");
+	store_audit(ui->visit.store, "consent", "patient", st.patient_id,
+	    "self check-in");
 	if ((err = store_encounter_open(
-	         ui->store, st.patient_id, reason, enc)) != 0) {
+	         ui->visit.store, st.patient_id, reason, enc)) != 0) {
 		ui_message(
 		    ui, UI_MSG_WARN, "Not checked in: %s", ui_strerror(err));
 		st.step = S_STAFF;

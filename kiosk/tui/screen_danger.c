@@ -2,17 +2,14 @@
  * WHO IMCI danger signs for a child under 5 (clinical/triage.h does the
  * classification): the CHW ticks what they see; breathing rate and
  * temperature come from the visit's vital signs.  Any sign classifies
- * VERY SEVERE DISEASE: the screen says so in red with "!!", records a
- * store alert once per visit and asks for F9.  The sign list follows the
+ * VERY SEVERE DISEASE: the screen says so in red with "!!", has the visit
+ * record a store alert once (kiosk/visit/danger.c) and asks for F9.  The sign list follows the
  * child's age: the general danger signs from 2 months, the sick young
  * infant's signs before.
  */
-#define LOG_MODULE "ui"
-
 #include <stdio.h>
 #include <string.h>
 
-#include "log.h"
 #include "ui.h"
 
 static const int child_signs[] = { IMCI_NOT_ABLE_TO_DRINK,
@@ -26,7 +23,7 @@ static int focus;
 static int
 age_months(const struct ui *ui)
 {
-	return ui_age_months(ui->patient.birth_date);
+	return visit_age_months(ui->visit.patient.birth_date);
 }
 
 static const int *
@@ -38,52 +35,6 @@ signs(const struct ui *ui)
 }
 
 static void
-assess(const struct ui *ui, struct imci_result *r)
-{
-	struct imci_input in;
-	int m = age_months(ui);
-
-	memset(&in, 0, sizeof(in));
-	in.age_months = m >= 0 ? m : 12; /* unknown: a child, not an infant */
-	in.signs = ui->vitals.imci_signs;
-	if (ui->vitals.in.have & (1u << NEWS2_RR))
-		in.rr = ui->vitals.in.rr;
-	if (ui->vitals.in.have & (1u << NEWS2_TEMP))
-		in.temp = ui->vitals.in.temp;
-	if (imci_assess(&in, r, NULL) != 0)
-		memset(r, 0, sizeof(*r));
-}
-
-/* Record the classification as an alert, once per visit. */
-static void
-raise_alert(struct ui *ui, const struct imci_result *r)
-{
-	struct ui_vitals *v = &ui->vitals;
-	char detail[96];
-	unsigned b;
-	int n = 0, err;
-
-	if (!r->danger || v->imci_raised)
-		return;
-	for (b = r->signs; b != 0; b &= b - 1)
-		n++;
-	snprintf(detail, sizeof(detail), "IMCI: %s (%d sign%s)",
-	    r->classification, n, n == 1 ? "" : "s");
-	v->imci_raised = 1;
-	v->alert_pending = 1;
-	v->alert_shown = 1; /* this screen shows it */
-	if (ui_session_encounter(ui, "danger signs") != 0)
-		return;
-	err = store_alert_raise(ui->store, ui->patient.id, ui->encounter_id,
-	    "imci", n, detail, v->alert_id);
-	if (err != 0) {
-		log_warnx("alert raise: %d", err);
-		v->alert_id[0] = '\0';
-	} else
-		log_info("red flag raised: alert %s", v->alert_id);
-}
-
-static void
 danger_enter(struct ui *ui)
 {
 	struct imci_result r;
@@ -91,8 +42,8 @@ danger_enter(struct ui *ui)
 	focus = 0;
 	/* signs derived from the vitals (an infant's breathing or
 	 * temperature) count before anything is ticked */
-	assess(ui, &r);
-	raise_alert(ui, &r);
+	visit_danger_assess(&ui->visit, &r);
+	visit_danger_raise(&ui->visit, &r);
 }
 
 static void
@@ -103,9 +54,9 @@ danger_draw(struct ui *ui)
 	unsigned b;
 	int i, y = 5, m = age_months(ui);
 
-	assess(ui, &r);
-	ui_text(2, 1, UI_C_NORMAL, "%s %s: %s", ui->patient.given,
-	    ui->patient.family,
+	visit_danger_assess(&ui->visit, &r);
+	ui_text(2, 1, UI_C_NORMAL, "%s %s: %s", ui->visit.patient.given,
+	    ui->visit.patient.family,
 	    m < 0       ? "age unknown, assessed as a child of 2 months-5 years"
 	        : m < 2 ? "sick young infant (under 2 months)"
 	        : m < 60 ? "child of 2 months to 5 years"
@@ -116,7 +67,7 @@ danger_draw(struct ui *ui)
 	for (i = 0; s[i] >= 0; i++, y++)
 		ui_text(y, 3, i == focus ? UI_C_FOCUS : UI_C_NORMAL,
 		    "%c %d [%c] %s", i == focus ? '>' : ' ', i + 1,
-		    (ui->vitals.imci_signs & (1u << s[i])) ? 'x' : ' ',
+		    (ui->visit.vitals.imci_signs & (1u << s[i])) ? 'x' : ' ',
 		    imci_sign_text(s[i]));
 	y++;
 	for (b = 16; b <= 18; b++)
@@ -136,7 +87,7 @@ danger_draw(struct ui *ui)
 	else if (r.danger) {
 		ui_text(y, 1, UI_C_DANGER, "!! %s", r.classification);
 		ui_wrap(y + 1, 4, 74, 3, UI_C_NORMAL, r.action);
-		if (ui->vitals.alert_pending)
+		if (ui->visit.vitals.alert_pending)
 			ui_text(19, 1, UI_C_DANGER,
 			    "!! Press F9 to acknowledge "
 			    "that you have seen this.");
@@ -151,7 +102,6 @@ static enum ui_result
 danger_key(struct ui *ui, enum ui_action a, int ch)
 {
 	const int *s = signs(ui);
-	struct imci_result r;
 	int n, i;
 
 	for (n = 0; s[n] >= 0; n++)
@@ -160,7 +110,7 @@ danger_key(struct ui *ui, enum ui_action a, int ch)
 		return UI_REDRAW;
 	switch (a) {
 	case UI_A_ACK:
-		return ui_vitals_ack_key(ui, UI_REDRAW);
+		return ui_ack_key(ui, UI_REDRAW);
 	case UI_A_TOGGLE:
 		i = focus;
 		break;
@@ -173,9 +123,7 @@ danger_key(struct ui *ui, enum ui_action a, int ch)
 	default:
 		return UI_UNHANDLED;
 	}
-	ui->vitals.imci_signs ^= 1u << s[i];
-	assess(ui, &r);
-	raise_alert(ui, &r);
+	visit_danger_toggle(&ui->visit, s[i]);
 	return UI_REDRAW;
 }
 

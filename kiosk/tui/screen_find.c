@@ -36,8 +36,8 @@ search(struct ui *ui)
 	st.err = 0;
 	if (st.q.len < 2)
 		return;
-	st.err =
-	    store_patient_find(ui->store, st.q.buf, FIND_MAX, &st.res, &st.n);
+	st.err = store_patient_find(
+	    ui->visit.store, st.q.buf, FIND_MAX, &st.res, &st.n);
 	if (st.err != 0) {
 		st.res = NULL;
 		st.n = 0;
@@ -88,7 +88,7 @@ find_draw(struct ui *ui)
 		    "Phone");
 	for (i = 0; i < st.n; i++) {
 		p = &st.res[i];
-		n = ui_age_years(p->birth_date);
+		n = visit_age_years(p->birth_date);
 		snprintf(age, sizeof(age), "%d", n);
 		ui_text(y++, 2, (int)i == st.sel ? UI_C_FOCUS : UI_C_NORMAL,
 		    "%c %s %s %-2.1s %-3s %s %s", (int)i == st.sel ? '>' : ' ',
@@ -111,7 +111,7 @@ find_key(struct ui *ui, enum ui_action a, int ch)
 	case UI_A_ENTER:
 		if (st.n == 0)
 			return UI_HANDLED;
-		ui_session_patient(ui, &st.res[st.sel]);
+		visit_session_patient(&ui->visit, &st.res[st.sel]);
 		return ui_replace(ui, &screen_vitals);
 	case UI_A_NEW:
 		/* the register screen takes the typed name from here */

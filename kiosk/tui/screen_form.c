@@ -105,8 +105,9 @@ save_draft(struct ui *ui)
 	int err;
 
 	if ((err = form_draft_save(st.f, &xml)) == 0)
-		err = store_form_draft_put(ui->store, form_instance_id(st.f),
-		    form_id(st.f), ui->patient.id, xml);
+		err = store_form_draft_put(ui->visit.store,
+		    form_instance_id(st.f), form_id(st.f), ui->visit.patient.id,
+		    xml);
 	xfree_secret_str(xml);
 	if (err != 0) {
 		log_warnx("draft save: %d", err);
@@ -137,14 +138,14 @@ prefill(struct ui *ui)
 		{ "/data/vitals/dbp", -1 },
 		{ "/data/vitals/acvpu", NEWS2_ACVPU },
 	};
-	const struct news2_input *in = &ui->vitals.in;
+	const struct news2_input *in = &ui->visit.vitals.in;
 	char v[32], *cause, *old;
 	size_t i;
 	int p, n = 0;
 
 	for (i = 0; i < nitems(map); i++) {
 		p = map[i].param;
-		if (p < 0 ? ui->vitals.dia == 0 : !(in->have & (1u << p)))
+		if (p < 0 ? ui->visit.vitals.dia == 0 : !(in->have & (1u << p)))
 			continue;
 		old = NULL;
 		if (form_get(st.f, map[i].path, &old) != 0)
@@ -174,7 +175,7 @@ prefill(struct ui *ui)
 			    v, sizeof(v), "%s", triage_acvpu_name(in->acvpu));
 			break;
 		default:
-			snprintf(v, sizeof(v), "%d", ui->vitals.dia);
+			snprintf(v, sizeof(v), "%d", ui->visit.vitals.dia);
 			break;
 		}
 		cause = NULL;
@@ -198,14 +199,14 @@ form_enter(struct ui *ui)
 	int err;
 
 	memset(&st, 0, sizeof(st));
-	if ((err = form_load(ui->form_path, &st.f, &cause)) != 0) {
+	if ((err = form_load(ui->visit.form_path, &st.f, &cause)) != 0) {
 		st.problem = cause != NULL ? cause : xstrdup(ui_strerror(err));
 		return;
 	}
-	form_set_property(st.f, "deviceid", store_node_id(ui->store));
-	form_set_property(st.f, "username", ui->user_name);
+	form_set_property(st.f, "deviceid", store_node_id(ui->visit.store));
+	form_set_property(st.f, "username", ui->visit.user_name);
 	err = store_form_draft_latest(
-	    ui->store, form_id(st.f), ui->patient.id, &iid, &xml);
+	    ui->visit.store, form_id(st.f), ui->visit.patient.id, &iid, &xml);
 	if (err == 0) {
 		err = form_draft_restore(st.f, xml, strlen(xml), &cause);
 		if (err == 0)
@@ -381,8 +382,8 @@ form_draw(struct ui *ui)
 		return;
 	}
 	ui_text(2, 1, UI_C_NORMAL, "%.50s  -  %s %s", form_title(st.f),
-	    ui->patient.given ? ui->patient.given : "",
-	    ui->patient.family ? ui->patient.family : "");
+	    ui->visit.patient.given ? ui->visit.patient.given : "",
+	    ui->visit.patient.family ? ui->visit.patient.family : "");
 	if (form_language(st.f) != NULL)
 		ui_text(2, 66, UI_C_DIM, "[%.10s]", form_language(st.f));
 	if (st.focus < st.top)
@@ -481,10 +482,10 @@ finish(struct ui *ui)
 		free(cause);
 		return UI_REDRAW;
 	}
-	if ((err = ui_session_encounter(ui, "forms")) == 0)
-		err = store_form_submit(ui->store, form_instance_id(st.f),
-		    form_id(st.f), form_version(st.f), ui->encounter_id,
-		    ui->patient.id, xml);
+	if ((err = visit_session_encounter(&ui->visit, "forms")) == 0)
+		err = store_form_submit(ui->visit.store, form_instance_id(st.f),
+		    form_id(st.f), form_version(st.f), ui->visit.encounter_id,
+		    ui->visit.patient.id, xml);
 	xfree_secret_str(xml);
 	if (err != 0) {
 		log_warnx("form submit: %d", err);

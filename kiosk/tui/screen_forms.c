@@ -112,9 +112,9 @@ forms_enter(struct ui *ui)
 		st.title[i] =
 		    xstrdup(form_title(f)[0] ? form_title(f) : form_id(f));
 		iid = xml = NULL;
-		if (ui->store != NULL && ui->have_patient &&
-		    store_form_draft_latest(
-		        ui->store, form_id(f), ui->patient.id, &iid, &xml) == 0)
+		if (ui->visit.store != NULL && ui->visit.have_patient &&
+		    store_form_draft_latest(ui->visit.store, form_id(f),
+		        ui->visit.patient.id, &iid, &xml) == 0)
 			st.draft[i] = 1;
 		free(iid);
 		xfree_secret_str(xml);
@@ -134,9 +134,9 @@ forms_draw(struct ui *ui)
 {
 	int i, y = 4;
 
-	ui_text(2, 1, UI_C_NORMAL,
-	    "Forms for %s %s:", ui->patient.given ? ui->patient.given : "",
-	    ui->patient.family ? ui->patient.family : "");
+	ui_text(2, 1, UI_C_NORMAL, "Forms for %s %s:",
+	    ui->visit.patient.given ? ui->visit.patient.given : "",
+	    ui->visit.patient.family ? ui->visit.patient.family : "");
 	if (st.n == 0)
 		ui_text(y, 3, UI_C_WARN, "! No forms found in %s.", st.dir);
 	for (i = 0; i < st.n && y < 18; i++, y++) {
@@ -173,7 +173,8 @@ forms_key(struct ui *ui, enum ui_action a, int ch)
 			    st.problem[st.sel]);
 			return UI_REDRAW;
 		}
-		str_lcpy(ui->form_path, st.path[st.sel], sizeof(ui->form_path));
+		str_lcpy(ui->visit.form_path, st.path[st.sel],
+		    sizeof(ui->visit.form_path));
 		/* back from the form goes to the visit */
 		return ui_replace(ui, &screen_form);
 	default:

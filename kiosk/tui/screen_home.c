@@ -14,7 +14,7 @@
 #define HOME_ROWS 10
 
 static struct {
-	struct ui_today rows[HOME_ROWS];
+	struct store_today rows[HOME_ROWS];
 	int n, sel, err;
 } st;
 
@@ -31,26 +31,26 @@ dev_words(const struct ui *ui, enum ui_color *c)
 	static char line[256];
 
 	*c = UI_C_OK;
-	switch (ui->dev_state) {
-	case UI_DEV_NONE:
+	switch (ui->visit.dev_state) {
+	case VISIT_DEV_NONE:
 		*c = UI_C_DIM;
 		return "-  no device configured: type vitals in by hand";
-	case UI_DEV_IDLE:
+	case VISIT_DEV_IDLE:
 		snprintf(line, sizeof(line), "+  %s device attached, idle",
-		    ui->dev_name);
+		    ui->visit.dev_name);
 		return line;
-	case UI_DEV_READING:
+	case VISIT_DEV_READING:
 		snprintf(line, sizeof(line), "+  %s device reading (%u so far)",
-		    ui->dev_name, ui->dev_readings);
+		    ui->visit.dev_name, ui->visit.dev_readings);
 		return line;
-	case UI_DEV_DONE:
+	case VISIT_DEV_DONE:
 		snprintf(line, sizeof(line), "+  %s device: session finished",
-		    ui->dev_name);
+		    ui->visit.dev_name);
 		return line;
 	default:
 		*c = UI_C_WARN;
 		snprintf(line, sizeof(line), "!  %s device error: %s",
-		    ui->dev_name, ui->dev_error);
+		    ui->visit.dev_name, ui->visit.dev_error);
 		return line;
 	}
 }
@@ -60,18 +60,18 @@ dev_words(const struct ui *ui, enum ui_color *c)
 static void
 draw_patient(struct ui *ui, int y, int i)
 {
-	const struct ui_today *t = &st.rows[i];
+	const struct store_today *t = &st.rows[i];
 	struct store_patient p;
 	char age[16] = "?", state[48], g[80], f[80], v[80];
 	enum ui_color c = i == st.sel ? UI_C_FOCUS : UI_C_NORMAL;
 	int n;
 
 	memset(&p, 0, sizeof(p));
-	if (store_patient_get(ui->store, t->patient_id, &p) != 0) {
+	if (store_patient_get(ui->visit.store, t->patient_id, &p) != 0) {
 		ui_text(y, 2, UI_C_DIM, "  (record not available)");
 		return;
 	}
-	if ((n = ui_age_years(p.birth_date)) >= 0)
+	if ((n = visit_age_years(p.birth_date)) >= 0)
 		snprintf(age, sizeof(age), "%d", n);
 	if (t->alerts > 0)
 		snprintf(state, sizeof(state), "!! red flag");
@@ -124,7 +124,7 @@ draw_sync(struct ui *ui, int y)
 	int bad;
 
 	memset(&ss, 0, sizeof(ss));
-	if (sync_status_get(ui->store, &ss) != 0) {
+	if (sync_status_get(ui->visit.store, &ss) != 0) {
 		ui_text(
 		    y, 10, UI_C_WARN, "!  status cannot be read (see the log)");
 		return;
@@ -150,7 +150,7 @@ home_draw(struct ui *ui)
 	int i, y = 2, n;
 
 	ui_text(y++, 1, UI_C_TITLE, " Today's patients on this kiosk ");
-	st.err = ui_today_list(ui, st.rows, HOME_ROWS, &st.n);
+	st.err = visit_today_list(&ui->visit, st.rows, HOME_ROWS, &st.n);
 	if (st.sel >= st.n)
 		st.sel = st.n > 0 ? st.n - 1 : 0;
 	if (st.err != 0)
@@ -201,13 +201,13 @@ home_key(struct ui *ui, enum ui_action a, int ch)
 		if (st.n == 0)
 			return UI_HANDLED;
 		memset(&p, 0, sizeof(p));
-		if ((err = store_patient_get(
-		         ui->store, st.rows[st.sel].patient_id, &p)) != 0) {
+		if ((err = store_patient_get(ui->visit.store,
+		         st.rows[st.sel].patient_id, &p)) != 0) {
 			ui_message(ui, UI_MSG_WARN, "Cannot open: %s",
 			    ui_strerror(err));
 			return UI_REDRAW;
 		}
-		ui_session_patient(ui, &p);
+		visit_session_patient(&ui->visit, &p);
 		store_patient_clear(&p);
 		return ui_goto(ui, &screen_vitals);
 	case UI_A_QUIT:

@@ -124,7 +124,7 @@ find_duplicate(struct ui *ui)
 	size_t n = 0, i;
 
 	snprintf(q, sizeof(q), "%s %s", st.f[F_GIVEN].buf, st.f[F_FAMILY].buf);
-	if (store_patient_find(ui->store, q, 10, &res, &n) == 0) {
+	if (store_patient_find(ui->visit.store, q, 10, &res, &n) == 0) {
 		for (i = 0; i < n; i++)
 			if (res[i].given != NULL && res[i].family != NULL &&
 			    str_edit_distance(
@@ -140,8 +140,8 @@ find_duplicate(struct ui *ui)
 	res = NULL;
 	n = 0;
 	if (st.f[F_PHONE].len >= 6 &&
-	    store_patient_find(ui->store, st.f[F_PHONE].buf, 1, &res, &n) ==
-	        0) {
+	    store_patient_find(
+	        ui->visit.store, st.f[F_PHONE].buf, 1, &res, &n) == 0) {
 		if (n > 0) {
 			keep(res, n, 0);
 			return 1;
@@ -183,7 +183,7 @@ save(struct ui *ui)
 	p.phone = st.f[F_PHONE].len ? st.f[F_PHONE].buf : NULL;
 	p.village = st.f[F_VILLAGE].len ? st.f[F_VILLAGE].buf : NULL;
 	p.national_id = st.f[F_NATID].len ? st.f[F_NATID].buf : NULL;
-	err = store_patient_add(ui->store, &p, NULL, &cause);
+	err = store_patient_add(ui->visit.store, &p, NULL, &cause);
 	if (err != 0) {
 		ui_message(ui, UI_MSG_DANGER, "Not saved: %s",
 		    cause != NULL ? cause : ui_strerror(err));
@@ -191,7 +191,7 @@ save(struct ui *ui)
 		dup_clear();
 		return UI_REDRAW;
 	}
-	ui_session_patient(ui, &p);
+	visit_session_patient(&ui->visit, &p);
 	ui_message(ui, UI_MSG_OK, "Registered %s %s.", p.given, p.family);
 	return ui_replace(ui, &screen_vitals);
 }
@@ -204,7 +204,7 @@ reg_key(struct ui *ui, enum ui_action a, int ch)
 		return save(ui);
 	case UI_A_ENTER:
 		if (st.dup) {
-			ui_session_patient(ui, &st.dup_p);
+			visit_session_patient(&ui->visit, &st.dup_p);
 			ui_message(
 			    ui, UI_MSG_OK, "Opened the existing record.");
 			return ui_replace(ui, &screen_vitals);

@@ -80,7 +80,8 @@ unlock_key(struct ui *ui, enum ui_action a, int ch)
 			ui_message(ui, UI_MSG_WARN, "Type your user name.");
 			return UI_REDRAW;
 		}
-		err = ui_session_unlock(ui, st.user.buf, st.pass.buf, &cause);
+		err = visit_session_unlock(
+		    &ui->visit, st.user.buf, st.pass.buf, &cause);
 		ui_field_clear(&st.pass);
 		if (err != 0) {
 			ui_message(ui, UI_MSG_DANGER, "Not unlocked: %s",
@@ -88,8 +89,8 @@ unlock_key(struct ui *ui, enum ui_action a, int ch)
 			free(cause);
 			return UI_REDRAW;
 		}
-		ui_message(
-		    ui, UI_MSG_OK, "Unlocked. Welcome, %s.", ui->user_name);
+		ui_message(ui, UI_MSG_OK, "Unlocked. Welcome, %s.",
+		    ui->visit.user_name);
 		return ui_replace(
 		    ui, ui->opts.checkin ? &screen_checkin : &screen_home);
 	default:

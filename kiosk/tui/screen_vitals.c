@@ -47,7 +47,7 @@ is_toggle(int row)
 static void
 row_value(const struct ui *ui, int row, char *buf, size_t len)
 {
-	const struct ui_vitals *v = &ui->vitals;
+	const struct visit_vitals *v = &ui->visit.vitals;
 	int p = rows[row].param;
 
 	buf[0] = '\0';
@@ -105,21 +105,21 @@ vitals_enter(struct ui *ui)
 {
 	st.focus = R_RR;
 	load_field(ui);
-	ui_devices_start(ui);
+	visit_devices_start(&ui->visit);
 }
 
 static void
 vitals_leave(struct ui *ui)
 {
-	ui_devices_stop(ui);
+	visit_devices_stop(&ui->visit);
 	ui_field_clear(&st.f);
 }
 
 static void
 draw_patient(struct ui *ui)
 {
-	const struct store_patient *p = &ui->patient;
-	int age = ui_age_years(p->birth_date);
+	const struct store_patient *p = &ui->visit.patient;
+	int age = visit_age_years(p->birth_date);
 	char a[16] = "age ?";
 
 	if (age >= 0)
@@ -128,20 +128,20 @@ draw_patient(struct ui *ui)
 	    p->given ? p->given : "", p->family ? p->family : "",
 	    p->sex ? p->sex : "sex ?", a, p->village ? p->village : "");
 	ui_text(3, 1, UI_C_DIM, "Visit: %s%s%.50s",
-	    ui->encounter_id[0] ? "open, values saved as entered"
-	                        : "starts with the first value",
-	    ui->visit_reason[0] ? "; " : "", ui->visit_reason);
+	    ui->visit.encounter_id[0] ? "open, values saved as entered"
+	                              : "starts with the first value",
+	    ui->visit.visit_reason[0] ? "; " : "", ui->visit.visit_reason);
 }
 
 static void
 draw_news2(struct ui *ui, int y)
 {
-	const struct news2_result *r = &ui->vitals.r;
+	const struct news2_result *r = &ui->visit.vitals.r;
 	enum ui_color c;
 	int n = 0, i;
 
 	for (i = 0; i < NEWS2_NPARAM; i++)
-		if (ui->vitals.in.have & (1u << i))
+		if (ui->visit.vitals.in.have & (1u << i))
 			n++;
 	if (!r->applicable && n > 0) {
 		ui_text(y, 1, UI_C_WARN, "!  NEWS2 not applicable: %s.",
@@ -173,7 +173,7 @@ draw_news2(struct ui *ui, int y)
 static void
 vitals_draw(struct ui *ui)
 {
-	const struct ui_vitals *v = &ui->vitals;
+	const struct visit_vitals *v = &ui->visit.vitals;
 	char buf[32], pts[16];
 	const char *src;
 	int i, y, p, age;
@@ -211,7 +211,8 @@ vitals_draw(struct ui *ui)
 	}
 	draw_news2(ui, 15);
 	if (!v->alert_pending &&
-	    (age = ui_age_years(ui->patient.birth_date)) >= 0 && age < 5)
+	    (age = visit_age_years(ui->visit.patient.birth_date)) >= 0 &&
+	    age < 5)
 		ui_text(17, 1, UI_C_WARN,
 		    "!  Child under 5: F6 checks the WHO "
 		    "general danger signs.");
@@ -221,26 +222,26 @@ vitals_draw(struct ui *ui)
 		                   "acknowledges it."
 		                 : "!! RED FLAG recorded: act now. F9 "
 		                   "acknowledges that you have seen it.");
-	switch (ui->dev_state) {
-	case UI_DEV_NONE:
+	switch (ui->visit.dev_state) {
+	case VISIT_DEV_NONE:
 		ui_text(19, 1, UI_C_DIM,
 		    "Device: none configured; type the "
 		    "values.");
 		break;
-	case UI_DEV_READING:
+	case VISIT_DEV_READING:
 		ui_text(19, 1, UI_C_OK, "+ Device %s: reading (%u received)",
-		    ui->dev_name, ui->dev_readings);
+		    ui->visit.dev_name, ui->visit.dev_readings);
 		break;
-	case UI_DEV_DONE:
+	case VISIT_DEV_DONE:
 		ui_text(19, 1, UI_C_OK, "+ Device %s: finished (%u received)",
-		    ui->dev_name, ui->dev_readings);
+		    ui->visit.dev_name, ui->visit.dev_readings);
 		break;
-	case UI_DEV_ERROR:
+	case VISIT_DEV_ERROR:
 		ui_text(19, 1, UI_C_WARN, "! Device %s: %s. Type the values.",
-		    ui->dev_name, ui->dev_error);
+		    ui->visit.dev_name, ui->visit.dev_error);
 		break;
 	default:
-		ui_text(19, 1, UI_C_DIM, "Device %s: idle", ui->dev_name);
+		ui_text(19, 1, UI_C_DIM, "Device %s: idle", ui->visit.dev_name);
 		break;
 	}
 	ui_text(20, 1, UI_C_DIM,
@@ -265,7 +266,7 @@ commit(struct ui *ui)
 	if (st.focus == R_DIA) {
 		err = str_to_ll(st.f.buf, 0, 1000, &n) != 0
 		    ? EINVAL
-		    : ui_vitals_set_dia(ui, (int)n, 0);
+		    : visit_vitals_set_dia(&ui->visit, (int)n, 0);
 		if (err == EINVAL)
 			ui_message(ui, UI_MSG_WARN,
 			    "Diastolic BP: a whole number in mmHg, below the "
@@ -292,7 +293,7 @@ commit(struct ui *ui)
 		}
 		d = (double)n;
 	}
-	if ((err = ui_vitals_set(ui, p, d, 0, &cause)) != 0) {
+	if ((err = visit_vitals_set(&ui->visit, p, d, 0, &cause)) != 0) {
 		ui_message(ui, UI_MSG_WARN, "Not saved: %s", cause);
 		return err;
 	}
@@ -303,7 +304,7 @@ commit(struct ui *ui)
 static void
 toggle(struct ui *ui, int ch)
 {
-	struct ui_vitals *v = &ui->vitals;
+	const struct visit_vitals *v = &ui->visit.vitals;
 	const char *cause = NULL;
 	int a;
 
@@ -318,7 +319,7 @@ toggle(struct ui *ui, int ch)
 			                                        : 0;
 		else
 			return;
-		ui_vitals_set(ui, NEWS2_AIR_O2, a, 0, &cause);
+		visit_vitals_set(&ui->visit, NEWS2_AIR_O2, a, 0, &cause);
 		break;
 	case R_ACVPU:
 		if (ch != 0 && ch != ' ') {
@@ -330,18 +331,18 @@ toggle(struct ui *ui, int ch)
 			a = (v->in.have & (1u << NEWS2_ACVPU))
 			    ? (v->in.acvpu + 1) % (TRIAGE_UNRESPONSIVE + 1)
 			    : TRIAGE_ALERT;
-		ui_vitals_set(ui, NEWS2_ACVPU, a, 0, &cause);
+		visit_vitals_set(&ui->visit, NEWS2_ACVPU, a, 0, &cause);
 		break;
 	default:
 		if (ch == 'y' || ch == 'Y')
-			v->in.pregnant = 1;
+			a = 1;
 		else if (ch == 'n' || ch == 'N')
-			v->in.pregnant = 0;
+			a = 0;
 		else if (ch == 0)
-			v->in.pregnant = !v->in.pregnant;
+			a = !v->in.pregnant;
 		else
 			return;
-		ui_vitals_rescore(ui);
+		visit_vitals_pregnant(&ui->visit, a);
 		break;
 	}
 	load_field(ui);
@@ -350,6 +351,8 @@ toggle(struct ui *ui, int ch)
 static enum ui_result
 vitals_key(struct ui *ui, enum ui_action a, int ch)
 {
+	int err;
+
 	switch (a) {
 	case UI_A_UP:
 	case UI_A_PREV:
@@ -375,7 +378,7 @@ vitals_key(struct ui *ui, enum ui_action a, int ch)
 		toggle(ui, 0);
 		return UI_REDRAW;
 	case UI_A_ACK:
-		return ui_vitals_ack_key(ui, UI_REDRAW);
+		return ui_ack_key(ui, UI_REDRAW);
 	case UI_A_FORMS:
 		commit(ui);
 		return ui_goto(ui, &screen_forms);
@@ -384,27 +387,25 @@ vitals_key(struct ui *ui, enum ui_action a, int ch)
 		return ui_goto(ui, &screen_danger);
 	case UI_A_EMERGENCY:
 		commit(ui);
-		if (ui_vitals_emergency(ui) != 0)
+		if (visit_vitals_emergency(&ui->visit) != 0)
 			ui_message(ui, UI_MSG_DANGER,
 			    "The emergency was not "
 			    "recorded: call anyway.");
 		return ui_goto(ui, &screen_alert);
 	case UI_A_FINISH:
 		commit(ui);
-		if (ui->vitals.alert_pending) {
+		if ((err = visit_session_end(&ui->visit)) == EBUSY) {
 			ui_message(ui, UI_MSG_DANGER,
 			    "Acknowledge the red flag "
 			    "first (F9).");
 			return UI_REDRAW;
 		}
-		if (ui->encounter_id[0] != '\0' &&
-		    store_encounter_close(ui->store, ui->encounter_id) != 0) {
+		if (err != 0) {
 			ui_message(ui, UI_MSG_WARN,
 			    "The visit could not be "
 			    "closed: try again.");
 			return UI_REDRAW;
 		}
-		ui_session_patient_clear(ui);
 		ui_message(ui, UI_MSG_OK, "Visit ended.");
 		return UI_HOME;
 	case UI_A_BACK:

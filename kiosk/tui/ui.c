@@ -6,7 +6,9 @@
  * helpers here and never set curses modes.
  *
  * One thread owns curses.  The device worker (kiosk/visit/devices.c) posts
- * readings through a pipe; the loop polls stdin and that pipe.  stderr
+ * readings through a pipe; the loop polls stdin and that pipe, and the
+ * visit (kiosk/visit/visit.h) speaks to the status line only through the
+ * say callback set here.  stderr
  * is sent to the node's log file while curses runs, so nothing but curses
  * reaches the terminal.
  */
@@ -381,34 +383,29 @@ ui_replace(struct ui *ui, const struct screen *s)
 const char *
 ui_strerror(int err)
 {
-	switch (err) {
-	case 0:
-		return "done";
-	case EACCES:
-		return "wrong passphrase or not allowed";
-	case ENOENT:
-		return "not found";
-	case EEXIST:
-		return "already stored";
-	case EINVAL:
-		return "not valid";
-	case ENOSPC:
-		return "the disk is full: nothing was saved";
-	case EROFS:
-		return "the storage is read-only: nothing was saved";
-	case EIO:
-		return "the storage failed: nothing was saved";
-	case EBUSY:
-		return "busy: try again";
-	case EPERM:
-		return "locked out: ask an administrator";
-	case ENODEV:
-		return "the device was unplugged";
-	case ETIMEDOUT:
-		return "the device stopped answering";
-	default:
-		return "unexpected error (see the log)";
+	return visit_strerror(err);
+}
+
+/* The visit speaks to the person through this (visit->say). */
+static void
+ui_say(void *arg, int kind, const char *text)
+{
+	ui_message(arg, kind, "%s", text);
+}
+
+enum ui_result
+ui_ack_key(struct ui *ui, enum ui_result done)
+{
+	if (!ui->visit.vitals.alert_pending)
+		return done == UI_BACK ? UI_BACK : UI_HANDLED;
+	if (visit_vitals_ack(&ui->visit) != 0) {
+		ui_message(ui, UI_MSG_DANGER,
+		    "Acknowledgement not saved: try "
+		    "again.");
+		return UI_REDRAW;
 	}
+	ui_message(ui, UI_MSG_OK, "Red flag acknowledged.");
+	return done;
 }
 
 /* --- the frame: title, key bar, message, help --- */
@@ -429,13 +426,13 @@ draw_title(struct ui *ui)
 	ui_bar(0, UI_C_TITLE);
 	ui_text(0, 1, UI_C_TITLE, "Outpost %s| %s",
 	    ui->opts.checkin ? "self check-in " : "", top(ui)->title);
-	if (ui->store != NULL && !ui->opts.checkin) {
+	if (ui->visit.store != NULL && !ui->opts.checkin) {
 		localtime_r(&now, &tm);
 		strftime(when, sizeof(when), "%Y-%m-%d %H:%M", &tm);
 		ui_text(0,
 		    COLS - 1 - (int)strlen(when) - 3 -
-		        (int)strlen(ui->user_name),
-		    UI_C_TITLE, "%s | %s", ui->user_name, when);
+		        (int)strlen(ui->visit.user_name),
+		    UI_C_TITLE, "%s | %s", ui->visit.user_name, when);
 	}
 }
 
@@ -576,16 +573,18 @@ pop_all(struct ui *ui)
 static void
 lock(struct ui *ui, int idle)
 {
-	if (ui->opts.checkin && idle && ui->store != NULL) {
+	if (ui->opts.checkin && idle && ui->visit.store != NULL) {
 		pop_all(ui);
-		ui_session_patient_clear(ui);
+		visit_session_patient_clear(&ui->visit);
 		push(ui, &screen_checkin);
 		ui_message(ui, UI_MSG_INFO, "Welcome. Start again here.");
 		clear();
 		return;
 	}
 	pop_all(ui);
-	ui_session_lock(ui);
+	visit_session_lock(&ui->visit);
+	ui->msg[0] = '\0';
+	ui->help = 0;
 	clear(); /* nothing of the last screen stays in the terminal */
 	push(ui, &screen_unlock);
 	if (idle)
@@ -674,7 +673,7 @@ handle_key(struct ui *ui, int key, int ch)
 		return apply(ui, r);
 	switch (a) {
 	case UI_A_LOCK:
-		if (ui->store != NULL && !ui->opts.checkin)
+		if (ui->visit.store != NULL && !ui->opts.checkin)
 			lock(ui, 0);
 		return 0;
 	case UI_A_BACK:
@@ -707,14 +706,16 @@ ui_run_opts(struct kctx *ctx, const struct ui_opts *opts)
 	ui = xcalloc(1, sizeof(*ui));
 	ui->ctx = ctx;
 	ui->opts = *opts;
-	ui->dev_pipe[0] = ui->dev_pipe[1] = -1;
+	visit_init(&ui->visit, ctx);
+	ui->visit.say = ui_say;
+	ui->visit.say_arg = ui;
 	/* main() has pointed the log at DIR/kiosk.log already */
 	logpath = kctx_path(ctx, "kiosk.log");
 	ui_start_curses(logpath);
 	free(logpath);
 	log_info("ui start%s, idle lock %u s",
 	    opts->checkin ? " (check-in)" : "", opts->idle_lock_s);
-	ui_devices_init(ui);
+	visit_devices_init(&ui->visit);
 	push(ui, &screen_unlock);
 
 	idle_ms = (uint64_t)opts->idle_lock_s * 1000;
@@ -732,7 +733,7 @@ ui_run_opts(struct kctx *ctx, const struct ui_opts *opts)
 			t = now_ms() - last_key;
 			if (t >= idle_ms) {
 				/* nothing to lock on the unlock screen */
-				if (ui->store != NULL)
+				if (ui->visit.store != NULL)
 					lock(ui, 1);
 				last_key = now_ms();
 				dirty = 1;
@@ -743,13 +744,13 @@ ui_run_opts(struct kctx *ctx, const struct ui_opts *opts)
 		}
 		pfd[0].fd = 0;
 		pfd[0].events = POLLIN;
-		pfd[1].fd = ui->dev_pipe[0];
+		pfd[1].fd = visit_devices_fd(&ui->visit);
 		pfd[1].events = POLLIN;
-		n = poll(pfd, ui->dev_pipe[0] >= 0 ? 2 : 1, timeout);
+		n = poll(pfd, pfd[1].fd >= 0 ? 2 : 1, timeout);
 		if (n < 0 && errno != EINTR)
 			fatal("poll");
-		if (n > 0 && ui->dev_pipe[0] >= 0 && (pfd[1].revents & POLLIN))
-			dirty |= ui_devices_drain(ui);
+		if (n > 0 && pfd[1].fd >= 0 && (pfd[1].revents & POLLIN))
+			dirty |= visit_devices_drain(&ui->visit);
 		while (read_key(&key, &ch)) {
 			last_key = now_ms();
 			dirty = 1;
@@ -760,26 +761,27 @@ ui_run_opts(struct kctx *ctx, const struct ui_opts *opts)
 		}
 		/* a new red flag, typed or from the device, opens the alert
 		 * over the visit at once */
-		if (ui->vitals.alert_pending && !ui->vitals.alert_shown &&
+		if (ui->visit.vitals.alert_pending &&
+		    !ui->visit.vitals.alert_shown &&
 		    top(ui) == &screen_vitals) {
 			push(ui, &screen_alert);
 			dirty = 1;
 		}
 		/* a clock in the title: redraw once a minute is enough,
 		 * but the timeout above wakes every second anyway */
-		if (n == 0 && ui->store != NULL && !ui->opts.checkin &&
+		if (n == 0 && ui->visit.store != NULL && !ui->opts.checkin &&
 		    time(NULL) % 60 == 0)
 			dirty = 1;
 		/* the home screen's sync line follows the background sync */
-		if (ui->store != NULL && top(ui) == &screen_home &&
+		if (ui->visit.store != NULL && top(ui) == &screen_home &&
 		    now_ms() - last_home >= UI_HOME_REFRESH_MS) {
 			last_home = now_ms();
 			dirty = 1;
 		}
 	}
 	pop_all(ui);
-	ui_devices_fini(ui);
-	ui_session_lock(ui);
+	visit_devices_fini(&ui->visit);
+	visit_session_lock(&ui->visit);
 	ui_restore();
 	log_info("ui stop");
 	free(ui);

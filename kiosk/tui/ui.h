@@ -13,6 +13,10 @@
  *
  * Models stay outside: the store (kiosk/store/store.h), triage (clinical/triage.h),
  * devices (devices/device.h) and forms (forms/form.h) include no curses.
+ * The visit itself (session, patient, vitals, device worker) lives in
+ * kiosk/visit/visit.h without a terminal: struct ui holds one struct visit
+ * and drives it; the visit never calls back here except through the say
+ * callback this loop sets (ui.c).
  */
 #ifndef KIOSK_UI_H
 #define KIOSK_UI_H
@@ -20,8 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "kiosk/store/store.h"
-#include "clinical/triage.h"
+#include "kiosk/visit/visit.h"
 
 struct kctx;
 
@@ -35,7 +38,7 @@ struct ui_opts {
 
 #define UI_IDLE_LOCK_DEFAULT_S 300
 /* How often the background sync runs when nothing new was saved. */
-#define UI_SYNC_INTERVAL_S 30
+#define UI_SYNC_INTERVAL_S VISIT_SYNC_INTERVAL_S
 /* How often the home screen redraws to follow sync and alerts. */
 #define UI_HOME_REFRESH_MS 3000
 
@@ -113,7 +116,11 @@ struct screen {
 	void (*leave)(struct ui *); /* may be NULL */
 };
 
-/* The screens, one per file. */
+/* The screens, one per file, and listed once by name in screens[]
+ * (kiosk/tui/screens.c, NULL-terminated). */
+extern const struct screen *const screens[];
+/* The screen called NAME, or NULL. */
+const struct screen *ui_screen_find(const char *name);
 extern const struct screen screen_unlock;
 extern const struct screen screen_home;
 extern const struct screen screen_find;
@@ -137,51 +144,17 @@ int ui_field_key(struct ui_field *f, enum ui_action a, int ch);
 void ui_field_set(struct ui_field *f, const char *s);
 void ui_field_clear(struct ui_field *f); /* wipes */
 
-/* Vital signs being taken in the current encounter. */
-struct ui_vitals {
-	struct news2_input in; /* in.have: what has been measured */
-	int dia; /* diastolic, 0 when not measured */
-	unsigned from_device; /* bit per NEWS2 parameter read from a device */
-	struct news2_result r;
-	int alert_raised; /* a red flag was recorded for this state */
-	char alert_id[UUID_STRLEN + 1];
-	int alert_pending; /* raised and not yet acknowledged */
-	int alert_shown; /* the alert screen has been opened for it */
-	unsigned imci_signs; /* IMCI danger signs ticked (imci_input) */
-	int imci_raised; /* an IMCI alert was recorded in this visit */
-	int emergency; /* the pending alert is the CHW's emergency key */
-};
+/* Kinds of status line: the visit's (kiosk/visit/visit.h). */
+#define UI_MSG_INFO VISIT_MSG_INFO
+#define UI_MSG_OK VISIT_MSG_OK
+#define UI_MSG_WARN VISIT_MSG_WARN
+#define UI_MSG_DANGER VISIT_MSG_DANGER
 
-/* What the device worker last said. */
-enum ui_dev_state {
-	UI_DEV_NONE = 0, /* no device configured */
-	UI_DEV_IDLE, /* configured, not reading now */
-	UI_DEV_READING,
-	UI_DEV_DONE, /* session over */
-	UI_DEV_ERROR,
-};
-
-#define UI_MSG_INFO 0
-#define UI_MSG_OK 1
-#define UI_MSG_WARN 2
-#define UI_MSG_DANGER 3
-
-/* A visit started today on this kiosk (kiosk/visit/today.c). */
-struct ui_today {
-	char patient_id[UUID_STRLEN + 1];
-	char status[16]; /* "open", "closed" */
-	char reason[64];
-	int alerts; /* red flags not acknowledged */
-};
-
-/* The session: everything screens share.  Reset on lock. */
+/* The UI: the terminal's state and the visit it shows.  Reset on lock. */
 struct ui {
 	struct kctx *ctx;
 	struct ui_opts opts;
-	struct store *store; /* NULL while locked */
-	char user_id[UUID_STRLEN + 1];
-	char user_name[64];
-	int user_role;
+	struct visit visit; /* session, patient, vitals, devices */
 
 	const struct screen *stack[8];
 	int depth;
@@ -191,27 +164,7 @@ struct ui {
 	int msg_kind; /* UI_MSG_* */
 	int help; /* help overlay shown */
 
-	/* the patient in hand, and their visit */
-	int have_patient;
-	struct store_patient patient;
-	char encounter_id[UUID_STRLEN + 1];
-	char visit_reason[96]; /* of a visit carried on (a check-in) */
-	struct ui_vitals vitals;
-	char form_path[256]; /* form chosen on screen_forms */
 	char prefill[UI_FIELD_MAX]; /* name typed on find, for register */
-
-	/* devices */
-	int dev_state; /* enum ui_dev_state */
-	char dev_name[64]; /* shown: "virtual" or the driver */
-	char dev_driver[32]; /* provenance of readings */
-	char dev_id[96];
-	char dev_serial[64];
-	char dev_firmware[64];
-	uint16_t dev_vid, dev_pid;
-	char dev_error[128];
-	unsigned dev_readings;
-	int dev_pipe[2];
-	void *dev_worker;
 };
 
 /* Screen navigation for key handlers: set the next screen and return
@@ -224,8 +177,11 @@ int ui_list_key(int *sel, int n, enum ui_action a);
 /* Put a line in the status area (printf-style). */
 void ui_message(struct ui *, int kind, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-/* Words for an errno value a person can act on. */
+/* Words for an errno value a person can act on (visit_strerror). */
 const char *ui_strerror(int err);
+/* F9 on a screen that shows the red flag: acknowledge it and say so;
+ * returns DONE, or UI_REDRAW when the store refused (message set). */
+enum ui_result ui_ack_key(struct ui *, enum ui_result done);
 
 /* --- drawing helpers for screens (kiosk/tui/ui.c; curses stays there) --- */
 enum ui_color {
@@ -261,77 +217,5 @@ int ui_rows(void);
 int ui_cols(void);
 /* Show or hide the cursor at Y, X (for text entry). */
 void ui_cursor(int y, int x);
-
-/* --- session helpers (kiosk/visit/session.c) --- */
-/* Unlock the store as USER with PASS; 0 or errno with *cause (static or
- * caller-freed: always free with free()). */
-int ui_session_unlock(
-    struct ui *, const char *user, const char *pass, char **cause);
-/* Forget everything about the session: patient, vitals, store, key. */
-void ui_session_lock(struct ui *);
-/* Make P the patient in hand (copied); the patient already in hand keeps
- * their visit, another one brings their unacknowledged red flag, if any. */
-void ui_session_patient(struct ui *, const struct store_patient *p);
-void ui_session_patient_clear(struct ui *);
-/* The visit of the patient in hand, opened on first use. */
-int ui_session_encounter(struct ui *, const char *reason);
-/* The store's word for a typed sex ("f" -> "female"), NULL when empty
- * or not understood. */
-const char *ui_sex_value(const char *typed);
-/* Age in whole years / months from a "YYYY[-MM-DD]" birth date (a year
- * alone counts from mid-year), or -1. */
-int ui_age_years(const char *birth_date);
-int ui_age_months(const char *birth_date);
-
-/* --- store queries for the home screen (kiosk/visit/today.c) --- */
-/* Today's visits, one row per patient, newest first; 0 or EIO. */
-int ui_today_list(struct ui *, struct ui_today *rows, int max, int *n);
-/* The newest red flag of PATIENT_ID not yet acknowledged: 0, ENOENT. */
-int ui_alert_pending(
-    struct ui *, const char *patient_id, char id_out[UUID_STRLEN + 1]);
-
-/* Today's visit of PATIENT_ID still open, newest: 0, ENOENT. */
-int ui_open_visit(
-    struct ui *, const char *patient_id, char id_out[UUID_STRLEN + 1]);
-
-/* --- vitals (kiosk/visit/vitals.c) --- */
-void ui_vitals_reset(struct ui_vitals *);
-/*
- * Record one measured parameter for the patient in hand: update NEWS2,
- * raise a store alert on a new red flag and, for a typed value, store the
- * observation in the visit (device readings are stored whole, with their
- * provenance, by kiosk/visit/devices.c through vitals_save).  Returns 0 or
- * an errno (EINVAL with *cause for an implausible value, static text).
- */
-int ui_vitals_set(struct ui *, enum news2_param p, double value,
-    int from_device, const char **cause);
-/* Diastolic pressure (not part of NEWS2, stored with the BP panel). */
-int ui_vitals_set_dia(struct ui *, int dia, int from_device);
-/* Carry on with the visit ENCOUNTER_ID: its stored vital signs become
- * the screen's, scored, without raising again the red flags they raised
- * when they were entered. */
-void ui_vitals_resume(struct ui *, const char *encounter_id);
-/* Recompute NEWS2 (after the patient's age or a flag changed). */
-void ui_vitals_rescore(struct ui *);
-/* The CHW's emergency key: record an "emergency" alert for the patient
- * in hand at once (later issues escalate it from the store). */
-int ui_vitals_emergency(struct ui *);
-/* Acknowledge the pending red flag. */
-int ui_vitals_ack(struct ui *);
-/* F9 on a screen that shows the red flag: acknowledge it and say so;
- * returns DONE, or UI_REDRAW when the store refused (message set). */
-enum ui_result ui_vitals_ack_key(struct ui *, enum ui_result done);
-
-/* --- devices (kiosk/visit/devices.c) --- */
-/* Note which device is configured (for the home screen). */
-void ui_devices_init(struct ui *);
-/* Release the devices when the UI ends. */
-void ui_devices_fini(struct ui *);
-/* Start / stop reading the device for the current visit. */
-void ui_devices_start(struct ui *);
-void ui_devices_stop(struct ui *);
-/* Drain events from the worker (the loop calls this when the pipe is
- * readable); returns 1 when something changed on screen. */
-int ui_devices_drain(struct ui *);
 
 #endif

@@ -1,9 +1,10 @@
 /*
  * The device worker: while the vitals screen is open, one thread opens
  * the configured device and blocks in dev_read(), posting each reading
- * (or the reason it stopped) to the UI loop through a pipe.  The worker
- * never touches curses or the store; the UI thread applies readings to
- * the visit (kiosk/visit/vitals.c).
+ * (or the reason it stopped) to the UI loop through a pipe
+ * (visit_devices_fd).  The worker never touches curses, the store or the
+ * visit; the UI thread drains the pipe (visit_devices_drain), which
+ * applies readings to the visit (kiosk/visit/vitals.c).
  *
  * Readings are stored whole with their provenance (kiosk/visit/observe.c) and
  * then scored.  The device is the virtual one when $OUTPOST_VIRTUAL_DEVICE
@@ -22,12 +23,11 @@
 #include <unistd.h>
 
 #include "devices/device.h"
-#include "devices/driver.h"
 #include "devices/watch.h"
 #include "observe.h"
 #include "log.h"
 #include "str.h"
-#include "kiosk/tui/ui.h"
+#include "visit.h"
 #include "xmalloc.h"
 
 enum {
@@ -41,7 +41,7 @@ enum {
 };
 
 /* What the worker posts to the UI loop (a copy: nothing is shared). */
-struct ui_dev_event {
+struct visit_dev_event {
 	int kind;
 	int err;
 	int known; /* EV_ATTACHED: a driver knows it */
@@ -59,7 +59,7 @@ struct worker {
 };
 
 static void
-post(struct worker *w, const struct ui_dev_event *ev)
+post(struct worker *w, const struct visit_dev_event *ev)
 {
 	ssize_t n;
 
@@ -79,7 +79,7 @@ static void
 on_watch_event(void *arg, const struct dev_event *de)
 {
 	struct worker *w = arg;
-	struct ui_dev_event ev;
+	struct visit_dev_event ev;
 
 	memset(&ev, 0, sizeof(ev));
 	if (de->info != NULL) {
@@ -126,7 +126,7 @@ on_watch_event(void *arg, const struct dev_event *de)
 		    de->err == 0 || de->err == ENODATA ? EV_END : EV_ERROR;
 		ev.err = de->err;
 		str_lcpy(ev.text,
-		    de->text != NULL ? de->text : ui_strerror(de->err),
+		    de->text != NULL ? de->text : visit_strerror(de->err),
 		    sizeof(ev.text));
 		break;
 	default:
@@ -167,72 +167,72 @@ usb_known_device(void)
 }
 
 void
-ui_devices_init(struct ui *ui)
+visit_devices_init(struct visit *v)
 {
-	const char *v = getenv("OUTPOST_VIRTUAL_DEVICE");
+	const char *script = getenv("OUTPOST_VIRTUAL_DEVICE");
 	const struct driver *drv;
 
-	if (v != NULL && v[0] != '\0' && access(v, R_OK) == 0) {
-		ui->dev_state = UI_DEV_IDLE;
-		str_lcpy(ui->dev_name, "virtual", sizeof(ui->dev_name));
+	if (script != NULL && script[0] != '\0' && access(script, R_OK) == 0) {
+		v->dev_state = VISIT_DEV_IDLE;
+		str_lcpy(v->dev_name, "virtual", sizeof(v->dev_name));
 		return;
 	}
 	if ((drv = usb_known_device()) != NULL) {
-		ui->dev_state = UI_DEV_IDLE;
-		str_lcpy(ui->dev_name, driver_name(drv), sizeof(ui->dev_name));
+		v->dev_state = VISIT_DEV_IDLE;
+		str_lcpy(v->dev_name, driver_name(drv), sizeof(v->dev_name));
 	} else {
-		ui->dev_state = UI_DEV_NONE;
-		ui->dev_name[0] = '\0';
+		v->dev_state = VISIT_DEV_NONE;
+		v->dev_name[0] = '\0';
 	}
 }
 
 void
-ui_devices_fini(struct ui *ui)
+visit_devices_fini(struct visit *v)
 {
-	ui_devices_stop(ui);
+	visit_devices_stop(v);
 	if (getenv("OUTPOST_VIRTUAL_DEVICE") == NULL)
 		usb_shutdown();
 }
 
 void
-ui_devices_start(struct ui *ui)
+visit_devices_start(struct visit *v)
 {
 	struct dev_watch_opts wo;
 	struct worker *w;
 
-	if (ui->dev_worker != NULL)
+	if (v->dev_worker != NULL)
 		return;
-	if (pipe2(ui->dev_pipe, O_CLOEXEC) != 0) {
+	if (pipe2(v->dev_pipe, O_CLOEXEC) != 0) {
 		log_warn("pipe");
-		ui->dev_pipe[0] = ui->dev_pipe[1] = -1;
+		v->dev_pipe[0] = v->dev_pipe[1] = -1;
 		return;
 	}
 	/* Watch for devices for as long as the visit's vitals screen is
 	 * open, even when none is attached yet: plugging one in is noticed. */
 	w = xcalloc(1, sizeof(*w));
-	w->fd = ui->dev_pipe[1];
+	w->fd = v->dev_pipe[1];
 	memset(&wo, 0, sizeof(wo));
 	w->watch = dev_watch_new(&wo, NULL, on_watch_event, w);
 	if (w->watch == NULL ||
 	    pthread_create(&w->thread, NULL, worker_main, w) != 0) {
 		log_warnx("cannot start the device thread");
 		dev_watch_free(w->watch);
-		close(ui->dev_pipe[0]);
-		close(ui->dev_pipe[1]);
-		ui->dev_pipe[0] = ui->dev_pipe[1] = -1;
+		close(v->dev_pipe[0]);
+		close(v->dev_pipe[1]);
+		v->dev_pipe[0] = v->dev_pipe[1] = -1;
 		free(w);
 		return;
 	}
-	ui->dev_worker = w;
-	ui->dev_error[0] = '\0';
-	ui->dev_readings = 0;
+	v->dev_worker = w;
+	v->dev_error[0] = '\0';
+	v->dev_readings = 0;
 	log_info("device watch started");
 }
 
 void
-ui_devices_stop(struct ui *ui)
+visit_devices_stop(struct visit *v)
 {
-	struct worker *w = ui->dev_worker;
+	struct worker *w = v->dev_worker;
 
 	if (w == NULL)
 		return;
@@ -240,20 +240,26 @@ ui_devices_stop(struct ui *ui)
 	pthread_join(w->thread, NULL);
 	dev_watch_free(w->watch); /* joins the readers */
 	free(w);
-	ui->dev_worker = NULL;
-	close(ui->dev_pipe[0]);
-	close(ui->dev_pipe[1]);
-	ui->dev_pipe[0] = ui->dev_pipe[1] = -1;
-	if (ui->dev_state != UI_DEV_NONE)
-		ui->dev_state = UI_DEV_IDLE;
+	v->dev_worker = NULL;
+	close(v->dev_pipe[0]);
+	close(v->dev_pipe[1]);
+	v->dev_pipe[0] = v->dev_pipe[1] = -1;
+	if (v->dev_state != VISIT_DEV_NONE)
+		v->dev_state = VISIT_DEV_IDLE;
 	log_info("device worker stopped");
+}
+
+int
+visit_devices_fd(const struct visit *v)
+{
+	return v->dev_pipe[0];
 }
 
 /* Apply one reading to the visit: each value that NEWS2 or the BP panel
  * uses.  A reading that fails the device module's own checks is dropped
  * with a message, never shown as a number. */
 static void
-apply_reading(struct ui *ui, const struct dev_reading *r)
+apply_reading(struct visit *v, const struct dev_reading *r)
 {
 	struct vitals_source src;
 	const char *cause = NULL;
@@ -262,30 +268,30 @@ apply_reading(struct ui *ui, const struct dev_reading *r)
 	int p, err;
 
 	if (r->flags & DEV_FLAG_FINGER_OUT) {
-		ui_message(
-		    ui, UI_MSG_WARN, "Oximeter: finger out of the probe.");
+		visit_say(
+		    v, VISIT_MSG_WARN, "Oximeter: finger out of the probe.");
 		return;
 	}
 	if (dev_reading_check(r, &why) != 0) {
-		ui_message(ui, UI_MSG_WARN, "Device reading refused: %s",
+		visit_say(v, VISIT_MSG_WARN, "Device reading refused: %s",
 		    why != NULL ? why : "implausible");
 		free(why);
 		return;
 	}
 	/* the whole reading, with where it came from, in the visit */
 	memset(&src, 0, sizeof(src));
-	src.driver = ui->dev_driver;
-	src.vid = ui->dev_vid;
-	src.pid = ui->dev_pid;
-	src.device_id = ui->dev_id;
-	src.serial = ui->dev_serial;
-	src.firmware = ui->dev_firmware;
-	if (ui->store != NULL &&
-	    (err = ui_session_encounter(ui, "vitals")) == 0 &&
+	src.driver = v->dev_driver;
+	src.vid = v->dev_vid;
+	src.pid = v->dev_pid;
+	src.device_id = v->dev_id;
+	src.serial = v->dev_serial;
+	src.firmware = v->dev_firmware;
+	if (v->store != NULL &&
+	    (err = visit_session_encounter(v, "vitals")) == 0 &&
 	    (err = vitals_save(
-	         ui->store, ui->encounter_id, &src, r, &saved, &why)) != 0) {
-		ui_message(ui, UI_MSG_WARN, "Device reading not saved: %s",
-		    why != NULL ? why : ui_strerror(err));
+	         v->store, v->encounter_id, &src, r, &saved, &why)) != 0) {
+		visit_say(v, VISIT_MSG_WARN, "Device reading not saved: %s",
+		    why != NULL ? why : visit_strerror(err));
 		free(why);
 		return;
 	}
@@ -304,33 +310,33 @@ apply_reading(struct ui *ui, const struct dev_reading *r)
 			p = NEWS2_TEMP;
 			break;
 		case DEV_Q_DIA:
-			ui_vitals_set_dia(ui, (int)(r->v[i].value + 0.5), 1);
+			visit_vitals_set_dia(v, (int)(r->v[i].value + 0.5), 1);
 			continue;
 		default:
 			continue; /* glucose, weight...: not NEWS2 */
 		}
-		if (ui_vitals_set(ui, p, r->v[i].value, 1, &cause) != 0)
-			ui_message(
-			    ui, UI_MSG_WARN, "Device value refused: %s", cause);
+		if (visit_vitals_set(v, p, r->v[i].value, 1, &cause) != 0)
+			visit_say(v, VISIT_MSG_WARN, "Device value refused: %s",
+			    cause);
 	}
-	ui->dev_readings++;
+	v->dev_readings++;
 }
 
 int
-ui_devices_drain(struct ui *ui)
+visit_devices_drain(struct visit *v)
 {
-	struct ui_dev_event ev;
+	struct visit_dev_event ev;
 	ssize_t n;
 	int changed = 0;
 
-	n = read(ui->dev_pipe[0], &ev, sizeof(ev));
+	n = read(v->dev_pipe[0], &ev, sizeof(ev));
 	if (n != (ssize_t)sizeof(ev))
 		return 0;
 	changed = 1;
 	switch (ev.kind) {
 	case EV_ATTACHED:
 		if (!ev.known) {
-			ui_message(ui, UI_MSG_WARN,
+			visit_say(v, VISIT_MSG_WARN,
 			    "USB device %04x:%04x "
 			    "plugged in: no driver knows it (type vitals in "
 			    "by hand)",
@@ -339,47 +345,46 @@ ui_devices_drain(struct ui *ui)
 		}
 		/* say so only for a device plugged in now, not for the one
 		 * that was there when the visit opened */
-		if (ui->dev_state == UI_DEV_NONE ||
-		    ui->dev_state == UI_DEV_ERROR) {
-			ui->dev_state = UI_DEV_IDLE;
-			ui_message(
-			    ui, UI_MSG_INFO, "Device attached: %s", ev.text);
+		if (v->dev_state == VISIT_DEV_NONE ||
+		    v->dev_state == VISIT_DEV_ERROR) {
+			v->dev_state = VISIT_DEV_IDLE;
+			visit_say(
+			    v, VISIT_MSG_INFO, "Device attached: %s", ev.text);
 		}
-		str_lcpy(ui->dev_name, ev.text, sizeof(ui->dev_name));
+		str_lcpy(v->dev_name, ev.text, sizeof(v->dev_name));
 		break;
 	case EV_DETACHED:
-		if (ui->dev_vid == ev.vid && ui->dev_pid == ev.pid) {
-			ui->dev_state = UI_DEV_NONE;
-			ui_message(ui, UI_MSG_WARN,
+		if (v->dev_vid == ev.vid && v->dev_pid == ev.pid) {
+			v->dev_state = VISIT_DEV_NONE;
+			visit_say(v, VISIT_MSG_WARN,
 			    "Device removed: readings "
 			    "stop; plug it back in or type vitals in");
 		}
 		break;
 	case EV_OPENED:
-		ui->dev_state = UI_DEV_READING;
-		str_lcpy(ui->dev_id, ev.text, sizeof(ui->dev_id));
-		str_lcpy(ui->dev_driver, ev.driver, sizeof(ui->dev_driver));
-		str_lcpy(ui->dev_serial, ev.serial, sizeof(ui->dev_serial));
-		str_lcpy(
-		    ui->dev_firmware, ev.firmware, sizeof(ui->dev_firmware));
-		ui->dev_vid = ev.vid;
-		ui->dev_pid = ev.pid;
+		v->dev_state = VISIT_DEV_READING;
+		str_lcpy(v->dev_id, ev.text, sizeof(v->dev_id));
+		str_lcpy(v->dev_driver, ev.driver, sizeof(v->dev_driver));
+		str_lcpy(v->dev_serial, ev.serial, sizeof(v->dev_serial));
+		str_lcpy(v->dev_firmware, ev.firmware, sizeof(v->dev_firmware));
+		v->dev_vid = ev.vid;
+		v->dev_pid = ev.pid;
 		log_info("device %s open", ev.text);
 		break;
 	case EV_READING:
-		if (ui->have_patient)
-			apply_reading(ui, &ev.r);
+		if (v->have_patient)
+			apply_reading(v, &ev.r);
 		break;
 	case EV_REFUSED:
-		ui_message(
-		    ui, UI_MSG_WARN, "Device reading refused: %s", ev.text);
+		visit_say(
+		    v, VISIT_MSG_WARN, "Device reading refused: %s", ev.text);
 		break;
 	case EV_END:
-		ui->dev_state = UI_DEV_DONE;
+		v->dev_state = VISIT_DEV_DONE;
 		break;
 	default:
-		ui->dev_state = UI_DEV_ERROR;
-		str_lcpy(ui->dev_error, ev.text, sizeof(ui->dev_error));
+		v->dev_state = VISIT_DEV_ERROR;
+		str_lcpy(v->dev_error, ev.text, sizeof(v->dev_error));
 		log_warnx("device stopped: %d", ev.err);
 		break;
 	}

@@ -1,7 +1,8 @@
 /*
- * The UI session: unlocking the store with a typed passphrase (through the
+ * The session: unlocking the store with a typed passphrase (through the
  * keyring, as kctx_open does for commands), the patient in hand and their
- * visit, and forgetting all of it on lock.  No curses here.
+ * visit, and forgetting all of it on lock.  No curses and no SQL here
+ * (kiosk/visit/visit.h).
  */
 #define LOG_MODULE "ui"
 
@@ -15,7 +16,7 @@
 #include "log.h"
 #include "str.h"
 #include "kiosk/sync/sync.h"
-#include "kiosk/tui/ui.h"
+#include "visit.h"
 #include "xmalloc.h"
 
 /*
@@ -24,22 +25,22 @@
  * stays in memory while the kiosk is locked.
  */
 static void
-ui_session_sync_start(struct ui *ui)
+visit_session_sync_start(struct visit *v)
 {
 	struct sync_status ss;
 	int err;
 
-	if (sync_status_get(ui->store, &ss) != 0 || !ss.enrolled)
+	if (sync_status_get(v->store, &ss) != 0 || !ss.enrolled)
 		return;
-	if ((err = sync_thread_start(ui->ctx->data_dir, store_key(ui->store),
-	         UI_SYNC_INTERVAL_S)) != 0 &&
+	if ((err = sync_thread_start(v->ctx->data_dir, store_key(v->store),
+	         VISIT_SYNC_INTERVAL_S)) != 0 &&
 	    err != EALREADY)
 		log_warnx("background sync not started: %s", strerror(err));
 }
 
 int
-ui_session_unlock(
-    struct ui *ui, const char *user, const char *pass, char **cause)
+visit_session_unlock(
+    struct visit *v, const char *user, const char *pass, char **cause)
 {
 	struct keyring *kr = NULL;
 	struct store_user u;
@@ -48,7 +49,7 @@ ui_session_unlock(
 
 	*cause = NULL;
 	memset(&u, 0, sizeof(u));
-	if ((err = keyring_load(ui->ctx->data_dir, &kr)) != 0) {
+	if ((err = keyring_load(v->ctx->data_dir, &kr)) != 0) {
 		log_warnx("keyring load: %d", err);
 		*cause = xstrdup(err == ENOENT
 		        ? "this node is not set up: run `kiosk init` first"
@@ -61,36 +62,36 @@ ui_session_unlock(
 		if (*cause == NULL)
 			*cause =
 			    xstrdup(err == ENOENT ? "no such user on this kiosk"
-			                          : ui_strerror(err));
+			                          : visit_strerror(err));
 		goto out;
 	}
-	err = store_open(ui->ctx->data_dir, key, 0, &ui->store);
+	err = store_open(v->ctx->data_dir, key, 0, &v->store);
 	explicit_bzero(key, sizeof(key));
 	if (err != 0) {
 		log_warnx("store open: %d", err);
 		*cause = xstrdup("the database cannot be opened (see the log)");
 		goto out;
 	}
-	if (store_user_get(ui->store, user, &u) == 0) {
+	if (store_user_get(v->store, user, &u) == 0) {
 		if (u.disabled) {
-			store_audit(ui->store, "login-failed", "user", u.id,
-			    "disabled");
-			store_close(ui->store);
-			ui->store = NULL;
+			store_audit(
+			    v->store, "login-failed", "user", u.id, "disabled");
+			store_close(v->store);
+			v->store = NULL;
 			*cause = xstrdup("this user is disabled");
 			err = EPERM;
 			goto out;
 		}
-		str_lcpy(ui->user_id, u.id, sizeof(ui->user_id));
-		ui->user_role = u.role;
-		store_set_actor(ui->store, u.id);
+		str_lcpy(v->user_id, u.id, sizeof(v->user_id));
+		v->user_role = u.role;
+		store_set_actor(v->store, u.id);
 	}
-	str_lcpy(ui->user_name, user, sizeof(ui->user_name));
+	str_lcpy(v->user_name, user, sizeof(v->user_name));
 	/* failed tries since the last unlock go to the audit log */
-	kctx_audit_failures(ui->store, kr);
-	store_audit(ui->store, "login", "user", u.id[0] ? u.id : NULL, "ui");
+	kctx_audit_failures(v->store, kr);
+	store_audit(v->store, "login", "user", u.id[0] ? u.id : NULL, "ui");
 	log_info("unlocked");
-	ui_session_sync_start(ui);
+	visit_session_sync_start(v);
 out:
 	store_user_clear(&u);
 	keyring_free(kr);
@@ -98,36 +99,34 @@ out:
 }
 
 void
-ui_session_patient_clear(struct ui *ui)
+visit_session_patient_clear(struct visit *v)
 {
-	if (ui->have_patient)
-		store_patient_clear(&ui->patient);
-	memset(&ui->patient, 0, sizeof(ui->patient));
-	ui->have_patient = 0;
-	ui->encounter_id[0] = '\0';
-	ui->visit_reason[0] = '\0';
-	ui->form_path[0] = '\0';
-	ui_vitals_reset(&ui->vitals);
+	if (v->have_patient)
+		store_patient_clear(&v->patient);
+	memset(&v->patient, 0, sizeof(v->patient));
+	v->have_patient = 0;
+	v->encounter_id[0] = '\0';
+	v->visit_reason[0] = '\0';
+	v->form_path[0] = '\0';
+	visit_vitals_reset(&v->vitals);
 }
 
 void
-ui_session_lock(struct ui *ui)
+visit_session_lock(struct visit *v)
 {
-	ui_devices_stop(ui);
-	ui_session_patient_clear(ui);
+	visit_devices_stop(v);
+	visit_session_patient_clear(v);
 	sync_thread_stop(); /* it holds a copy of the key: wipe it too */
-	if (ui->store != NULL) {
-		store_audit(ui->store, "logout", "user",
-		    ui->user_id[0] ? ui->user_id : NULL, NULL);
-		store_close(ui->store); /* wipes the key */
-		ui->store = NULL;
+	if (v->store != NULL) {
+		store_audit(v->store, "logout", "user",
+		    v->user_id[0] ? v->user_id : NULL, NULL);
+		store_close(v->store); /* wipes the key */
+		v->store = NULL;
 		log_info("locked");
 	}
-	memset(ui->user_id, 0, sizeof(ui->user_id));
-	memset(ui->user_name, 0, sizeof(ui->user_name));
-	ui->user_role = 0;
-	ui->msg[0] = '\0';
-	ui->help = 0;
+	memset(v->user_id, 0, sizeof(v->user_id));
+	memset(v->user_name, 0, sizeof(v->user_name));
+	v->user_role = 0;
 }
 
 static char *
@@ -137,64 +136,82 @@ dup_or_null(const char *s)
 }
 
 void
-ui_session_patient(struct ui *ui, const struct store_patient *p)
+visit_session_patient(struct visit *v, const struct store_patient *p)
 {
 	struct store_encounter e;
 
 	/* the patient already in hand: keep their open visit and vitals */
-	if (ui->have_patient && strcmp(ui->patient.id, p->id) == 0)
+	if (v->have_patient && strcmp(v->patient.id, p->id) == 0)
 		return;
-	ui_session_patient_clear(ui);
-	memcpy(ui->patient.id, p->id, sizeof(ui->patient.id));
-	ui->patient.given = dup_or_null(p->given);
-	ui->patient.family = dup_or_null(p->family);
-	ui->patient.sex = dup_or_null(p->sex);
-	ui->patient.birth_date = dup_or_null(p->birth_date);
-	ui->patient.phone = dup_or_null(p->phone);
-	ui->patient.village = dup_or_null(p->village);
-	ui->patient.national_id = dup_or_null(p->national_id);
-	ui->patient.hlc = p->hlc;
-	ui->patient.created_ms = p->created_ms;
-	ui->have_patient = 1;
-	ui->vitals.in.age = ui_age_years(p->birth_date);
+	visit_session_patient_clear(v);
+	memcpy(v->patient.id, p->id, sizeof(v->patient.id));
+	v->patient.given = dup_or_null(p->given);
+	v->patient.family = dup_or_null(p->family);
+	v->patient.sex = dup_or_null(p->sex);
+	v->patient.birth_date = dup_or_null(p->birth_date);
+	v->patient.phone = dup_or_null(p->phone);
+	v->patient.village = dup_or_null(p->village);
+	v->patient.national_id = dup_or_null(p->national_id);
+	v->patient.hlc = p->hlc;
+	v->patient.created_ms = p->created_ms;
+	v->have_patient = 1;
+	v->vitals.in.age = visit_age_years(p->birth_date);
 	/* today's visit still open (a check-in, or left for a moment) goes
 	 * on with what it holds */
-	if (ui_open_visit(ui, p->id, ui->encounter_id) == 0) {
-		ui_vitals_resume(ui, ui->encounter_id);
+	if (v->store != NULL &&
+	    store_encounter_open_today(v->store, p->id, v->encounter_id) == 0) {
+		visit_vitals_resume(v, v->encounter_id);
 		memset(&e, 0, sizeof(e));
 		/* the patient's own words from a check-in are worth showing;
 		 * the kiosk's ("vitals", "forms") are not */
-		if (store_encounter_get(ui->store, ui->encounter_id, &e) == 0 &&
+		if (store_encounter_get(v->store, v->encounter_id, &e) == 0 &&
 		    e.reason != NULL &&
 		    strncmp(e.reason, "self check-in", 13) == 0)
-			str_lcpy(ui->visit_reason, e.reason,
-			    sizeof(ui->visit_reason));
+			str_lcpy(
+			    v->visit_reason, e.reason, sizeof(v->visit_reason));
 		store_encounter_clear(&e);
 	}
 	/* a red flag left from before (another session, a crash) is still
 	 * there to acknowledge */
-	if (ui_alert_pending(ui, p->id, ui->vitals.alert_id) == 0) {
-		ui->vitals.alert_pending = 1;
-		ui->vitals.alert_shown = 1;
+	if (v->store != NULL &&
+	    store_alert_pending(v->store, p->id, v->vitals.alert_id) == 0) {
+		v->vitals.alert_pending = 1;
+		v->vitals.alert_shown = 1;
 	}
 }
 
 int
-ui_session_encounter(struct ui *ui, const char *reason)
+visit_session_encounter(struct visit *v, const char *reason)
 {
 	int err;
 
-	if (!ui->have_patient || ui->store == NULL)
+	if (!v->have_patient || v->store == NULL)
 		return EINVAL;
-	if (ui->encounter_id[0] != '\0')
+	if (v->encounter_id[0] != '\0')
 		return 0;
 	err = store_encounter_open(
-	    ui->store, ui->patient.id, reason, ui->encounter_id);
+	    v->store, v->patient.id, reason, v->encounter_id);
 	if (err != 0) {
-		ui->encounter_id[0] = '\0';
+		v->encounter_id[0] = '\0';
 		log_warnx("encounter open: %d", err);
 	}
 	return err;
+}
+
+int
+visit_session_end(struct visit *v)
+{
+	int err;
+
+	if (v->vitals.alert_pending)
+		return EBUSY;
+	if (v->encounter_id[0] != '\0' &&
+	    (err = store_encounter_close(v->store, v->encounter_id)) != 0) {
+		log_warnx("encounter close: %d", err);
+		return err;
+	}
+	visit_session_patient_clear(v);
+	return 0;
 }
 
 /* Birth date parts: month and day default to mid-year when only the year
@@ -225,7 +242,7 @@ birth_parts(const char *birth, long long *y, long long *m, long long *d)
 }
 
 int
-ui_age_months(const char *birth)
+visit_age_months(const char *birth)
 {
 	long long y, m, d;
 	time_t now = time(NULL);
@@ -242,9 +259,9 @@ ui_age_months(const char *birth)
 }
 
 int
-ui_age_years(const char *birth)
+visit_age_years(const char *birth)
 {
-	int months = ui_age_months(birth);
+	int months = visit_age_months(birth);
 
 	return months < 0 ? -1 : months / 12;
 }

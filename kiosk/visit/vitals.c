@@ -4,8 +4,8 @@
  * NEWS2 is scored again (whole numbers rounded, temperature to one
  * decimal, as the chart asks).  A red flag (aggregate 7 or more, or a 3 in one
  * parameter) is recorded as a store alert the CHW must acknowledge; a
- * higher risk band later raises a new alert.  No curses here, and no
- * values in the log.
+ * higher risk band later raises a new alert.  No curses and no SQL here
+ * (kiosk/visit/visit.h), and no values in the log.
  */
 #define LOG_MODULE "vitals"
 
@@ -17,10 +17,10 @@
 #include "compat.h"
 #include "devices/device.h"
 #include "log.h"
-#include "kiosk/tui/ui.h"
+#include "visit.h"
 
 void
-ui_vitals_reset(struct ui_vitals *v)
+visit_vitals_reset(struct visit_vitals *v)
 {
 	memset(v, 0, sizeof(*v));
 	v->in.age = -1;
@@ -68,9 +68,9 @@ obs_code(enum news2_param p, struct store_obs *o)
 }
 
 static void
-check_red_flag(struct ui *ui)
+check_red_flag(struct visit *vis)
 {
-	struct ui_vitals *v = &ui->vitals;
+	struct visit_vitals *v = &vis->vitals;
 	char detail[96];
 	int err;
 
@@ -84,11 +84,11 @@ check_red_flag(struct ui *ui)
 	v->alert_pending = 1;
 	v->alert_shown = 0;
 	v->alert_id[0] = '\0';
-	if (ui->store == NULL || !ui->have_patient)
+	if (vis->store == NULL || !vis->have_patient)
 		return;
-	err = store_alert_raise(ui->store, ui->patient.id,
-	    ui->encounter_id[0] ? ui->encounter_id : NULL, "news2", v->r.score,
-	    detail, v->alert_id);
+	err = store_alert_raise(vis->store, vis->patient.id,
+	    vis->encounter_id[0] ? vis->encounter_id : NULL, "news2",
+	    v->r.score, detail, v->alert_id);
 	if (err != 0) {
 		log_warnx("alert raise: %d", err);
 		v->alert_id[0] = '\0';
@@ -97,9 +97,9 @@ check_red_flag(struct ui *ui)
 }
 
 void
-ui_vitals_rescore(struct ui *ui)
+visit_vitals_rescore(struct visit *vis)
 {
-	struct ui_vitals *v = &ui->vitals;
+	struct visit_vitals *v = &vis->vitals;
 	const char *cause = NULL;
 
 	if (news2_score(&v->in, &v->r, &cause) != 0) {
@@ -107,14 +107,21 @@ ui_vitals_rescore(struct ui *ui)
 		log_warnx("rescore: %s", cause);
 		return;
 	}
-	check_red_flag(ui);
+	check_red_flag(vis);
+}
+
+void
+visit_vitals_pregnant(struct visit *vis, int pregnant)
+{
+	vis->vitals.in.pregnant = pregnant != 0;
+	visit_vitals_rescore(vis);
 }
 
 int
-ui_vitals_set(struct ui *ui, enum news2_param p, double value, int from_device,
-    const char **cause)
+visit_vitals_set(struct visit *vis, enum news2_param p, double value,
+    int from_device, const char **cause)
 {
-	struct ui_vitals *v = &ui->vitals;
+	struct visit_vitals *v = &vis->vitals;
 	const struct news2_range *rg = news2_range(p);
 	struct news2_input in = v->in;
 	struct news2_result r;
@@ -160,8 +167,8 @@ ui_vitals_set(struct ui *ui, enum news2_param p, double value, int from_device,
 	else
 		v->from_device &= ~(1u << p);
 
-	if (!from_device && ui->store != NULL && ui->have_patient &&
-	    (err = ui_session_encounter(ui, "vitals")) == 0) {
+	if (!from_device && vis->store != NULL && vis->have_patient &&
+	    (err = visit_session_encounter(vis, "vitals")) == 0) {
 		memset(&o, 0, sizeof(o));
 		obs_code(p, &o);
 		o.value = value;
@@ -169,18 +176,18 @@ ui_vitals_set(struct ui *ui, enum news2_param p, double value, int from_device,
 			o.text = triage_acvpu_name((int)value);
 		else if (p == NEWS2_AIR_O2)
 			o.text = value != 0 ? "oxygen" : "air";
-		err = store_obs_add(ui->store, ui->encounter_id, &o);
+		err = store_obs_add(vis->store, vis->encounter_id, &o);
 		if (err != 0)
 			log_warnx("obs add: %d", err);
 	}
-	ui_vitals_rescore(ui);
+	visit_vitals_rescore(vis);
 	if (err != 0 && cause != NULL)
-		*cause = ui_strerror(err);
+		*cause = visit_strerror(err);
 	return err;
 }
 
 int
-ui_vitals_set_dia(struct ui *ui, int dia, int from_device)
+visit_vitals_set_dia(struct visit *vis, int dia, int from_device)
 {
 	const struct dev_quantity_info *qi = dev_quantity_info(DEV_Q_DIA);
 	struct store_obs o;
@@ -189,39 +196,39 @@ ui_vitals_set_dia(struct ui *ui, int dia, int from_device)
 	if (qi == NULL || dia < qi->min || dia > qi->max)
 		return EINVAL;
 	/* diastolic below systolic, as devices/ checks a reading */
-	if ((ui->vitals.in.have & (1u << NEWS2_SBP)) &&
-	    dia >= ui->vitals.in.sbp)
+	if ((vis->vitals.in.have & (1u << NEWS2_SBP)) &&
+	    dia >= vis->vitals.in.sbp)
 		return EINVAL;
-	ui->vitals.dia = dia;
-	if (from_device || ui->store == NULL || !ui->have_patient)
+	vis->vitals.dia = dia;
+	if (from_device || vis->store == NULL || !vis->have_patient)
 		return 0;
-	if ((err = ui_session_encounter(ui, "vitals")) != 0)
+	if ((err = visit_session_encounter(vis, "vitals")) != 0)
 		return err;
 	memset(&o, 0, sizeof(o));
 	o.loinc = qi->loinc;
 	o.unit = qi->unit;
 	o.panel = qi->panel;
 	o.value = dia;
-	if ((err = store_obs_add(ui->store, ui->encounter_id, &o)) != 0)
+	if ((err = store_obs_add(vis->store, vis->encounter_id, &o)) != 0)
 		log_warnx("obs add: %d", err);
 	return err;
 }
 
 int
-ui_vitals_emergency(struct ui *ui)
+visit_vitals_emergency(struct visit *vis)
 {
-	struct ui_vitals *v = &ui->vitals;
+	struct visit_vitals *v = &vis->vitals;
 	int err;
 
 	v->alert_pending = 1;
 	v->alert_shown = 1; /* the caller opens the alert screen */
 	v->emergency = 1;
 	v->alert_id[0] = '\0';
-	if (ui->store == NULL || !ui->have_patient)
+	if (vis->store == NULL || !vis->have_patient)
 		return EINVAL;
-	if ((err = ui_session_encounter(ui, "emergency")) == 0)
-		err = store_alert_raise(ui->store, ui->patient.id,
-		    ui->encounter_id, "emergency", 0, "emergency key",
+	if ((err = visit_session_encounter(vis, "emergency")) == 0)
+		err = store_alert_raise(vis->store, vis->patient.id,
+		    vis->encounter_id, "emergency", 0, "emergency key",
 		    v->alert_id);
 	if (err != 0)
 		log_warnx("emergency alert: %d", err);
@@ -231,26 +238,26 @@ ui_vitals_emergency(struct ui *ui)
 }
 
 int
-ui_vitals_ack(struct ui *ui)
+visit_vitals_ack(struct visit *vis)
 {
-	struct ui_vitals *v = &ui->vitals;
+	struct visit_vitals *v = &vis->vitals;
 	char id[UUID_STRLEN + 1];
 	int err = 0, i;
 
 	if (!v->alert_pending)
 		return 0;
-	if (ui->store != NULL && v->alert_id[0] != '\0' &&
-	    (err = store_alert_ack(ui->store, v->alert_id)) != 0) {
+	if (vis->store != NULL && v->alert_id[0] != '\0' &&
+	    (err = store_alert_ack(vis->store, v->alert_id)) != 0) {
 		log_warnx("alert ack: %d", err);
 		return err;
 	}
 	log_info("red flag acknowledged: alert %s", v->alert_id);
 	/* seeing the newest red flag is seeing the patient's earlier ones
 	 * too (a later reading, another session): none stays behind */
-	for (i = 0; ui->store != NULL && ui->have_patient && i < 64 &&
-	     ui_alert_pending(ui, ui->patient.id, id) == 0;
+	for (i = 0; vis->store != NULL && vis->have_patient && i < 64 &&
+	     store_alert_pending(vis->store, vis->patient.id, id) == 0;
 	     i++) {
-		if ((err = store_alert_ack(ui->store, id)) != 0) {
+		if ((err = store_alert_ack(vis->store, id)) != 0) {
 			log_warnx("alert ack: %d", err);
 			return err;
 		}
@@ -259,21 +266,6 @@ ui_vitals_ack(struct ui *ui)
 	v->alert_pending = 0;
 	v->emergency = 0;
 	return 0;
-}
-
-enum ui_result
-ui_vitals_ack_key(struct ui *ui, enum ui_result done)
-{
-	if (!ui->vitals.alert_pending)
-		return done == UI_BACK ? UI_BACK : UI_HANDLED;
-	if (ui_vitals_ack(ui) != 0) {
-		ui_message(ui, UI_MSG_DANGER,
-		    "Acknowledgement not saved: try "
-		    "again.");
-		return UI_REDRAW;
-	}
-	ui_message(ui, UI_MSG_OK, "Red flag acknowledged.");
-	return done;
 }
 
 /* The NEWS2 parameter an observation code stands for, or -1 (diastolic
@@ -303,14 +295,14 @@ param_of(const char *loinc)
 }
 
 void
-ui_vitals_resume(struct ui *ui, const char *encounter_id)
+visit_vitals_resume(struct visit *vis, const char *encounter_id)
 {
-	struct ui_vitals *v = &ui->vitals;
+	struct visit_vitals *v = &vis->vitals;
 	struct store_obs *obs = NULL;
 	size_t n = 0, i;
 	int p;
 
-	if (store_obs_list(ui->store, encounter_id, &obs, &n) != 0)
+	if (store_obs_list(vis->store, encounter_id, &obs, &n) != 0)
 		return;
 	/* in order: a later value replaces an earlier one */
 	for (i = 0; i < n; i++) {
@@ -356,8 +348,8 @@ ui_vitals_resume(struct ui *ui, const char *encounter_id)
 	store_obs_free_array(obs, n);
 	if (news2_score(&v->in, &v->r, NULL) != 0) {
 		/* stored values out of today's ranges: start clean */
-		ui_vitals_reset(v);
-		v->in.age = ui_age_years(ui->patient.birth_date);
+		visit_vitals_reset(v);
+		v->in.age = visit_age_years(vis->patient.birth_date);
 		return;
 	}
 	/* these values raised their flags when they were entered */

@@ -1,0 +1,367 @@
+/*
+ * kiosk/visit/: a visit driven without a terminal, on a real store in a
+ * temporary directory.  Typed vital signs are scored (NEWS2) and stored
+ * in the patient's encounter; a red flag raises a store alert that waits
+ * for acknowledgement, survives taking the patient up again, and is not
+ * raised twice; messages reach the person only through the say callback.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "kiosk/store/store.h"
+#include "kiosk/visit/visit.h"
+#include "test.h"
+#include "xmalloc.h"
+
+static const uint8_t key[32] = { 7, 7, 7 };
+
+static char *
+tmpdir(void)
+{
+	char *d = xstrdup("/tmp/outpost-visit-XXXXXX");
+
+	if (mkdtemp(d) == NULL) {
+		free(d);
+		return NULL;
+	}
+	return d;
+}
+
+static void
+rmdir_r(char *d)
+{
+	char cmd[512];
+
+	if (d == NULL)
+		return;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", d);
+	if (system(cmd) != 0)
+		fprintf(stderr, "cleanup of %s failed\n", d);
+	free(d);
+}
+
+/* What the visit said, as the UI would show it. */
+static struct {
+	int n, kind;
+	char text[200];
+} said;
+
+static void
+say(void *arg, int kind, const char *text)
+{
+	(void)arg;
+	said.n++;
+	said.kind = kind;
+	snprintf(said.text, sizeof(said.text), "%s", text);
+}
+
+/* A store in D with one adult patient, *P filled in; V holds the store
+ * as an unlocked session would. */
+static int
+setup(const char *d, struct visit *v, struct store_patient *p)
+{
+	char *cause = NULL;
+	int err;
+
+	visit_init(v, NULL);
+	v->say = say;
+	memset(&said, 0, sizeof(said));
+	if ((err = store_open(d, key, 1, &v->store)) != 0)
+		return err;
+	memset(p, 0, sizeof(*p));
+	p->given = (char *)"Amina";
+	p->family = (char *)"Okafor";
+	p->sex = (char *)"female";
+	p->birth_date = (char *)"1980-05-01";
+	err = store_patient_add(v->store, p, NULL, &cause);
+	free(cause);
+	return err;
+}
+
+static int
+set(struct visit *v, enum news2_param p, double value)
+{
+	const char *cause = NULL;
+
+	return visit_vitals_set(v, p, value, 0, &cause);
+}
+
+/* A full set of normal vital signs: NEWS2 0, stored, no alert. */
+static int
+test_vitals_scored(void)
+{
+	struct visit v;
+	struct store_patient p;
+	struct store_today rows[4];
+	struct store_obs *obs = NULL;
+	const char *cause = NULL;
+	char *d = tmpdir();
+	size_t nobs = 0;
+	int err = 0, n;
+
+	TEST_TRUE(d != NULL);
+	TEST_ERR(setup(d, &v, &p));
+	/* locked: nothing to list */
+	TEST_EQ(visit_today_list(&(struct visit){ 0 }, rows, 4, &n), EINVAL);
+	TEST_ERR(visit_today_list(&v, rows, 4, &n));
+	TEST_EQ(n, 0);
+
+	visit_session_patient(&v, &p);
+	TEST_TRUE(v.have_patient);
+	TEST_TRUE(v.vitals.in.age >= 45);
+	TEST_EQ(v.encounter_id[0], '\0'); /* opened on the first value */
+	TEST_ERR(set(&v, NEWS2_RR, 16));
+	TEST_TRUE(v.encounter_id[0] != '\0');
+	TEST_EQ(v.vitals.r.complete, 0);
+	TEST_ERR(set(&v, NEWS2_SPO2, 97));
+	TEST_ERR(set(&v, NEWS2_AIR_O2, 0));
+	TEST_ERR(set(&v, NEWS2_SBP, 124));
+	TEST_ERR(visit_vitals_set_dia(&v, 80, 0));
+	TEST_ERR(set(&v, NEWS2_PULSE, 72));
+	TEST_ERR(set(&v, NEWS2_ACVPU, TRIAGE_ALERT));
+	TEST_ERR(set(&v, NEWS2_TEMP, 36.8));
+	TEST_TRUE(v.vitals.r.applicable);
+	TEST_TRUE(v.vitals.r.complete);
+	TEST_EQ(v.vitals.r.score, 0);
+	TEST_EQ(v.vitals.r.risk, NEWS2_RISK_LOW);
+	TEST_EQ(v.vitals.r.red_flag, 0);
+	TEST_EQ(v.vitals.alert_pending, 0);
+
+	/* NEWS2 does not apply in pregnancy: no score, no red flag */
+	visit_vitals_pregnant(&v, 1);
+	TEST_EQ(v.vitals.r.applicable, 0);
+	TEST_ERR(set(&v, NEWS2_RR, 30));
+	TEST_EQ(v.vitals.alert_pending, 0);
+	visit_vitals_pregnant(&v, 0);
+	TEST_TRUE(v.vitals.r.applicable);
+	TEST_TRUE(v.vitals.alert_pending); /* RR 30 scores 3 again */
+	TEST_ERR(visit_vitals_ack(&v));
+	TEST_ERR(set(&v, NEWS2_RR, 16));
+
+	/* an implausible value is refused with a reason, and changes
+	 * nothing */
+	TEST_EQ(visit_vitals_set(&v, NEWS2_RR, 500, 0, &cause), EINVAL);
+	TEST_TRUE(cause != NULL);
+	TEST_EQ(v.vitals.in.rr, 16);
+
+	/* every value typed is in the encounter (diastolic too) */
+	TEST_ERR(store_obs_list(v.store, v.encounter_id, &obs, &nobs));
+	TEST_EQ(nobs, 10); /* RR three times */
+	store_obs_free_array(obs, nobs);
+
+	TEST_ERR(visit_today_list(&v, rows, 4, &n));
+	TEST_EQ(n, 1);
+	TEST_STR(rows[0].patient_id, p.id);
+	TEST_STR(rows[0].status, "open");
+	TEST_STR(rows[0].reason, "vitals");
+	TEST_EQ(rows[0].alerts, 0);
+	TEST_EQ(said.n, 0); /* nothing to say */
+out:
+	visit_session_lock(&v);
+	TEST_TRUE(v.store == NULL && !v.have_patient);
+	rmdir_r(d);
+	return err;
+}
+
+/* A 3 in one parameter raises one alert, pending until acknowledged;
+ * taking the patient up again brings it back without raising it again. */
+static int
+test_red_flag(void)
+{
+	struct visit v;
+	struct store_patient p;
+	struct store_today rows[4];
+	char id[UUID_STRLEN + 1], enc[UUID_STRLEN + 1];
+	char *d = tmpdir();
+	int err = 0, n;
+
+	TEST_TRUE(d != NULL);
+	TEST_ERR(setup(d, &v, &p));
+	visit_session_patient(&v, &p);
+	TEST_EQ(store_alert_pending(v.store, p.id, id), ENOENT);
+
+	TEST_ERR(set(&v, NEWS2_PULSE, 72));
+	TEST_EQ(v.vitals.alert_pending, 0);
+	TEST_ERR(set(&v, NEWS2_RR, 26)); /* 25 or more: 3 points */
+	TEST_EQ(v.vitals.r.score, 3);
+	TEST_TRUE(v.vitals.r.single3);
+	TEST_TRUE(v.vitals.r.red_flag);
+	TEST_EQ(v.vitals.r.risk, NEWS2_RISK_LOW_MEDIUM);
+	TEST_TRUE(v.vitals.alert_pending);
+	TEST_EQ(v.vitals.alert_shown, 0); /* the UI opens the alert */
+	TEST_TRUE(v.vitals.alert_id[0] != '\0');
+	TEST_ERR(store_alert_pending(v.store, p.id, id));
+	TEST_STR(id, v.vitals.alert_id);
+	TEST_ERR(visit_today_list(&v, rows, 4, &n));
+	TEST_EQ(n, 1);
+	TEST_EQ(rows[0].alerts, 1);
+
+	/* the same band again raises nothing new */
+	TEST_ERR(set(&v, NEWS2_RR, 27));
+	TEST_STR(v.vitals.alert_id, id);
+	TEST_ERR(visit_today_list(&v, rows, 4, &n));
+	TEST_EQ(rows[0].alerts, 1);
+
+	/* put the patient down and take them up again: today's open
+	 * encounter goes on, with its values and its pending red flag */
+	memcpy(enc, v.encounter_id, sizeof(enc));
+	visit_session_patient_clear(&v);
+	TEST_EQ(v.vitals.alert_pending, 0);
+	TEST_ERR(store_encounter_open_today(v.store, p.id, id));
+	TEST_STR(id, enc);
+	visit_session_patient(&v, &p);
+	TEST_STR(v.encounter_id, enc);
+	TEST_EQ(v.vitals.in.rr, 27);
+	TEST_EQ(v.vitals.in.pulse, 72);
+	TEST_TRUE(v.vitals.alert_pending);
+	TEST_TRUE(v.vitals.alert_shown); /* not opened over the visit again */
+	TEST_TRUE(v.vitals.alert_raised);
+	TEST_ERR(visit_today_list(&v, rows, 4, &n));
+	TEST_EQ(rows[0].alerts, 1); /* resumed, not raised again */
+
+	TEST_ERR(visit_vitals_ack(&v));
+	TEST_EQ(v.vitals.alert_pending, 0);
+	TEST_EQ(store_alert_pending(v.store, p.id, id), ENOENT);
+	TEST_ERR(visit_today_list(&v, rows, 4, &n));
+	TEST_EQ(rows[0].alerts, 0);
+
+	/* a higher band later is a new red flag */
+	TEST_ERR(set(&v, NEWS2_SPO2, 90)); /* 3 points */
+	TEST_ERR(set(&v, NEWS2_SBP, 95)); /* 2 points: aggregate 8 */
+	TEST_EQ(v.vitals.r.risk, NEWS2_RISK_HIGH);
+	TEST_TRUE(v.vitals.alert_pending);
+	TEST_ERR(store_alert_pending(v.store, p.id, id));
+	TEST_STR(id, v.vitals.alert_id);
+out:
+	visit_session_lock(&v);
+	rmdir_r(d);
+	return err;
+}
+
+/* The emergency key raises an alert at once; a visit with no patient has
+ * nothing to raise it for. */
+static int
+test_emergency(void)
+{
+	struct visit v;
+	struct store_patient p;
+	char id[UUID_STRLEN + 1];
+	char *d = tmpdir();
+	int err = 0;
+
+	TEST_TRUE(d != NULL);
+	TEST_ERR(setup(d, &v, &p));
+	TEST_EQ(visit_vitals_emergency(&v), EINVAL);
+	visit_session_patient_clear(&v);
+	visit_session_patient(&v, &p);
+	TEST_ERR(visit_vitals_emergency(&v));
+	TEST_TRUE(v.vitals.emergency);
+	TEST_TRUE(v.vitals.alert_pending);
+	TEST_ERR(store_alert_pending(v.store, p.id, id));
+	TEST_STR(id, v.vitals.alert_id);
+	TEST_ERR(visit_vitals_ack(&v));
+	TEST_EQ(v.vitals.emergency, 0);
+out:
+	visit_session_lock(&v);
+	rmdir_r(d);
+	return err;
+}
+
+/* A danger sign in a child raises one IMCI alert per visit; the visit
+ * cannot end while it waits, and ends (encounter closed) once seen. */
+static int
+test_danger_and_end(void)
+{
+	struct visit v;
+	struct store_patient p;
+	struct imci_result r;
+	char id[UUID_STRLEN + 1], first[UUID_STRLEN + 1];
+	char birth[32], *cause = NULL;
+	char *d = tmpdir();
+	time_t now = time(NULL);
+	struct tm tm;
+	int err = 0;
+
+	TEST_TRUE(d != NULL);
+	TEST_ERR(setup(d, &v, &p));
+	/* a child of two */
+	localtime_r(&now, &tm);
+	snprintf(birth, sizeof(birth), "%04d-%02d-%02d", tm.tm_year + 1900 - 2,
+	    tm.tm_mon + 1, tm.tm_mday);
+	p.id[0] = '\0';
+	p.given = (char *)"Ada";
+	p.birth_date = birth;
+	TEST_ERR(store_patient_add(v.store, &p, NULL, &cause));
+	visit_session_patient(&v, &p);
+
+	visit_danger_assess(&v, &r);
+	TEST_TRUE(r.applicable);
+	TEST_EQ(r.danger, 0);
+	visit_danger_raise(&v, &r);
+	TEST_EQ(v.vitals.alert_pending, 0);
+	TEST_EQ(store_alert_pending(v.store, p.id, id), ENOENT);
+
+	v.vitals.imci_signs |= 1u << IMCI_LETHARGIC;
+	visit_danger_assess(&v, &r);
+	TEST_TRUE(r.danger);
+	visit_danger_raise(&v, &r);
+	TEST_TRUE(v.vitals.alert_pending);
+	TEST_TRUE(v.vitals.alert_shown); /* its own screen shows it */
+	TEST_ERR(store_alert_pending(v.store, p.id, first));
+	TEST_STR(first, v.vitals.alert_id);
+	/* once per visit */
+	visit_danger_toggle(&v, IMCI_CONVULSIONS);
+	TEST_TRUE(v.vitals.imci_signs & (1u << IMCI_CONVULSIONS));
+	visit_danger_toggle(&v, IMCI_NSIGN); /* no such sign: nothing */
+	TEST_EQ(v.vitals.imci_signs,
+	    (1u << IMCI_LETHARGIC) | (1u << IMCI_CONVULSIONS));
+	TEST_ERR(store_alert_pending(v.store, p.id, id));
+	TEST_STR(id, first);
+
+	TEST_EQ(visit_session_end(&v), EBUSY);
+	TEST_TRUE(v.have_patient);
+	TEST_ERR(visit_vitals_ack(&v));
+	TEST_ERR(store_encounter_open_today(v.store, p.id, id));
+	TEST_ERR(visit_session_end(&v));
+	TEST_EQ(v.have_patient, 0);
+	TEST_EQ(v.encounter_id[0], '\0');
+	TEST_EQ(store_encounter_open_today(v.store, p.id, id), ENOENT);
+	/* nothing in hand: nothing to close */
+	TEST_ERR(visit_session_end(&v));
+out:
+	free(cause);
+	visit_session_lock(&v);
+	rmdir_r(d);
+	return err;
+}
+
+/* visit_say reaches the UI's callback, formatted; without one it is
+ * silent. */
+static int
+test_say(void)
+{
+	struct visit v;
+	int err = 0;
+
+	visit_init(&v, NULL);
+	TEST_EQ(v.dev_pipe[0], -1);
+	TEST_EQ(visit_devices_fd(&v), -1);
+	memset(&said, 0, sizeof(said));
+	visit_say(&v, VISIT_MSG_WARN, "no one listens %d", 1);
+	TEST_EQ(said.n, 0);
+	v.say = say;
+	visit_say(&v, VISIT_MSG_WARN, "Device attached: %s", "virtual");
+	TEST_EQ(said.n, 1);
+	TEST_EQ(said.kind, VISIT_MSG_WARN);
+	TEST_STR(said.text, "Device attached: virtual");
+	TEST_STR(visit_strerror(ENOSPC), "the disk is full: nothing was saved");
+out:
+	return err;
+}
+
+TEST_MAIN({ "vitals_scored", test_vitals_scored },
+    { "red_flag", test_red_flag }, { "emergency", test_emergency },
+    { "danger_and_end", test_danger_and_end }, { "say", test_say })
