@@ -30,6 +30,7 @@
 #include <sqlcipher/sqlite3.h>
 
 #include "cborx.h"
+#include "clock.h"
 #include "crypto.h"
 #include "hlc.h"
 #include "log.h"
@@ -57,15 +58,6 @@ struct sync_run_ctx {
 	struct sync_report *rep;
 	char **cause;
 };
-
-static uint64_t
-sync_mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static void sync_cause(char **cause, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -328,10 +320,10 @@ sync_push(struct sync_run_ctx *c)
 		ch = NULL;
 		if (err != 0)
 			goto out;
-		t0 = sync_mono_ms();
+		t0 = clock_mono_ms();
 		wire0 = c->http.bytes_up;
 		err = sync_signed_post(c, "/v1/push", body, len, &resp);
-		dt = sync_mono_ms() - t0;
+		dt = clock_mono_ms() - t0;
 		wire = c->http.bytes_up - wire0;
 		free(body);
 		body = NULL;
@@ -646,7 +638,7 @@ sync_run(struct store *s, struct sync_report *rep, char **cause)
 {
 	struct sync_run_ctx c;
 	struct sync_report local;
-	uint64_t t0 = sync_mono_ms();
+	uint64_t t0 = clock_mono_ms();
 	const char *env;
 	long long cap;
 	char *why = NULL;
@@ -671,7 +663,7 @@ sync_run(struct store *s, struct sync_report *rep, char **cause)
 	c.rep->requests = c.http.requests;
 	c.rep->bytes_up = c.http.bytes_up;
 	c.rep->bytes_down = c.http.bytes_down;
-	c.rep->elapsed_ms = sync_mono_ms() - t0;
+	c.rep->elapsed_ms = clock_mono_ms() - t0;
 	sync_http_free(&c.http);
 	if (err == 0) {
 		sync_state_put_u64(s, SYNC_K_LAST_OK, hlc_wall_ms());

@@ -26,6 +26,7 @@
 #include <unistd.h>
 #include <wchar.h>
 
+#include "clock.h"
 #include "compat.h"
 #include "kiosk/kctx.h"
 #include "log.h"
@@ -381,34 +382,7 @@ ui_replace(struct ui *ui, const struct screen *s)
 const char *
 ui_strerror(int err)
 {
-	switch (err) {
-	case 0:
-		return "done";
-	case EACCES:
-		return "wrong passphrase or not allowed";
-	case ENOENT:
-		return "not found";
-	case EEXIST:
-		return "already stored";
-	case EINVAL:
-		return "not valid";
-	case ENOSPC:
-		return "the disk is full: nothing was saved";
-	case EROFS:
-		return "the storage is read-only: nothing was saved";
-	case EIO:
-		return "the storage failed: nothing was saved";
-	case EBUSY:
-		return "busy: try again";
-	case EPERM:
-		return "locked out: ask an administrator";
-	case ENODEV:
-		return "the device was unplugged";
-	case ETIMEDOUT:
-		return "the device stopped answering";
-	default:
-		return "unexpected error (see the log)";
-	}
+	return kctx_explain(err);
 }
 
 /* --- the frame: title, key bar, message, help --- */
@@ -684,15 +658,6 @@ handle_key(struct ui *ui, int key, int ch)
 	}
 }
 
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 int
 ui_run_opts(struct kctx *ctx, const struct ui_opts *opts)
 {
@@ -718,7 +683,7 @@ ui_run_opts(struct kctx *ctx, const struct ui_opts *opts)
 	push(ui, &screen_unlock);
 
 	idle_ms = (uint64_t)opts->idle_lock_s * 1000;
-	last_key = now_ms();
+	last_key = clock_mono_ms();
 	while (!quit && !got_stop) {
 		if (dirty) {
 			draw(ui);
@@ -729,12 +694,12 @@ ui_run_opts(struct kctx *ctx, const struct ui_opts *opts)
 		}
 		timeout = 1000;
 		if (idle_ms > 0) {
-			t = now_ms() - last_key;
+			t = clock_mono_ms() - last_key;
 			if (t >= idle_ms) {
 				/* nothing to lock on the unlock screen */
 				if (ui->store != NULL)
 					lock(ui, 1);
-				last_key = now_ms();
+				last_key = clock_mono_ms();
 				dirty = 1;
 				continue;
 			}
@@ -751,7 +716,7 @@ ui_run_opts(struct kctx *ctx, const struct ui_opts *opts)
 		if (n > 0 && ui->dev_pipe[0] >= 0 && (pfd[1].revents & POLLIN))
 			dirty |= ui_devices_drain(ui);
 		while (read_key(&key, &ch)) {
-			last_key = now_ms();
+			last_key = clock_mono_ms();
 			dirty = 1;
 			if (handle_key(ui, key, ch)) {
 				quit = 1;
@@ -772,8 +737,8 @@ ui_run_opts(struct kctx *ctx, const struct ui_opts *opts)
 			dirty = 1;
 		/* the home screen's sync line follows the background sync */
 		if (ui->store != NULL && top(ui) == &screen_home &&
-		    now_ms() - last_home >= UI_HOME_REFRESH_MS) {
-			last_home = now_ms();
+		    clock_mono_ms() - last_home >= UI_HOME_REFRESH_MS) {
+			last_home = clock_mono_ms();
 			dirty = 1;
 		}
 	}
