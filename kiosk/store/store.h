@@ -240,4 +240,17 @@ int store_backup(struct store *, const char *path);
  * handle (a `sqlite3 *`). */
 void *store_db(struct store *);
 
+/* --- stats (stats.c) --- */
+#define STORE_STATS_N 9
+struct store_stat {
+	const char *table; /* static */
+	long long rows;
+};
+/*
+ * Rows in each of the node's main tables (users, patients, encounters,
+ * observations, form_submissions, alerts, attachments, outbox, audit), in
+ * that order.  Returns 0 or an errno from the store.
+ */
+int store_stats(struct store *, struct store_stat out[STORE_STATS_N]);
+
 #endif
