@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "csv.h"
 #include "test.h"
@@ -162,6 +163,41 @@ out:
 	return err;
 }
 
+/* A pipe cannot be rewound: bytes read while looking for a BOM stay. */
+static int
+test_csv_bom_pipe(void)
+{
+	static const char *const in[] = { "\xef\xbbx,\xef\n",
+		"\xef\xbb\xbfname\n", "\xef", "\xef\xbb" };
+	static const char *const want[] = { "\xef\xbbx", "name", "\xef",
+		"\xef\xbb" };
+	struct rd r;
+	size_t i;
+	int fds[2], err = 0;
+
+	memset(&r, 0, sizeof(r));
+	for (i = 0; i < sizeof(in) / sizeof(in[0]); i++) {
+		TEST_ERR(pipe(fds) == 0 ? 0 : errno);
+		if (write(fds[1], in[i], strlen(in[i])) !=
+		    (ssize_t)strlen(in[i])) {
+			close(fds[0]);
+			close(fds[1]);
+			TEST_FAILED("write %zu", i);
+		}
+		close(fds[1]);
+		TEST_TRUE((r.f = fdopen(fds[0], "r")) != NULL);
+		csv_init(&r.c, r.f);
+		TEST_ERR(rd_next(&r));
+		TEST_EQ(r.c.nfields, i == 0 ? 2 : 1);
+		TEST_STR(r.c.fields[0], want[i]);
+		TEST_EQ(rd_next(&r), ENOENT);
+		rd_close(&r);
+	}
+out:
+	rd_close(&r);
+	return err;
+}
+
 static int
 test_csv_empty_and_ragged(void)
 {
@@ -270,6 +306,6 @@ out:
 
 TEST_MAIN({ "csv_plain", test_csv_plain }, { "csv_quotes", test_csv_quotes },
     { "csv_quoted_newlines", test_csv_quoted_newlines },
-    { "csv_bom", test_csv_bom },
+    { "csv_bom", test_csv_bom }, { "csv_bom_pipe", test_csv_bom_pipe },
     { "csv_empty_and_ragged", test_csv_empty_and_ragged },
     { "csv_malformed", test_csv_malformed }, { "csv_bounds", test_csv_bounds })
