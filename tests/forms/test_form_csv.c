@@ -9,20 +9,18 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "test.h"
 #include "test_forms.h"
 
+/* DIR/NAME := TEXT */
 static int
 write_file(const char *dir, const char *name, const char *text)
 {
 	char path[512];
-	FILE *fp;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	if ((fp = fopen(path, "w")) == NULL)
-		return errno;
-	fputs(text, fp);
-	return fclose(fp) == 0 ? 0 : EIO;
+	return fileio_write_atomic(path, text, strlen(text), 0644);
 }
 
 static int

@@ -15,41 +15,17 @@
 #include "test.h"
 #include "xmalloc.h"
 
-static char *
-tmpdir(void)
-{
-	char *d = xstrdup("/tmp/outpost-keyring-XXXXXX");
-
-	if (mkdtemp(d) == NULL) {
-		free(d);
-		return NULL;
-	}
-	return d;
-}
-
-static void
-rmdir_r(char *d)
-{
-	char cmd[512];
-
-	if (d == NULL)
-		return;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", d);
-	if (system(cmd) != 0)
-		fprintf(stderr, "cleanup of %s failed\n", d);
-	free(d);
-}
-
 static int
 test_wrap_user(void)
 {
 	struct keyring *k = NULL, *k2 = NULL;
 	uint8_t key[32], out[32], priv[32], pub[32];
-	char *d = tmpdir(), *cause = NULL, *path = NULL;
+	char d[] = "/tmp/outpost-keyring-XXXXXX", cmd[64];
+	char *cause = NULL, *path = NULL;
 	struct stat sb;
 	int err = 0;
 
-	TEST_TRUE(d != NULL);
+	TEST_TRUE(mkdtemp(d) != NULL);
 	crypto_random(key, 32);
 	TEST_ERR(crypto_x25519_keygen(priv, pub));
 	k = keyring_new(d, 3, 0);
@@ -81,7 +57,9 @@ out:
 	free(path);
 	keyring_free(k);
 	keyring_free(k2);
-	rmdir_r(d);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", d);
+	if (system(cmd) != 0)
+		fprintf(stderr, "cleanup of %s failed\n", d);
 	return err;
 }
 
