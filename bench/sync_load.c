@@ -22,6 +22,7 @@
 #include <time.h>
 
 #include "cborx.h"
+#include "clock.h"
 #include "crypto.h"
 #include "hlc.h"
 #include "kiosk/sync/sync_int.h"
@@ -40,15 +41,6 @@ struct load {
 	uint64_t *lat; /* per push, ms */
 	size_t nlat, caplat;
 };
-
-static uint64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static int
 enroll(struct sync_http *h, const char *token)
@@ -150,13 +142,13 @@ kiosk_run(void *arg)
 		sync_http_free(&h);
 		return NULL;
 	}
-	while (mono_ms() < l->deadline_ms) {
+	while (clock_mono_ms() < l->deadline_ms) {
 		batch(next, l->records, &body, &len);
-		t0 = mono_ms();
+		t0 = clock_mono_ms();
 		if (sync_http_post(&h, "/v1/push", body, len, ++seq,
 		        HLC_MAKE(hlc_wall_ms(), 0), &resp) == 0 &&
 		    h.status == 200) {
-			dt = mono_ms() - t0;
+			dt = clock_mono_ms() - t0;
 			l->acked += l->records;
 			next += l->records;
 			l->pushes++;
@@ -219,14 +211,14 @@ main(int argc, char **argv)
 		l[i].url = argv[1];
 		l[i].records = (unsigned)recs;
 	}
-	t0 = mono_ms();
+	t0 = clock_mono_ms();
 	for (i = 0; i < (size_t)nk; i++) {
 		l[i].deadline_ms = t0 + (uint64_t)secs * 1000;
 		pthread_create(&t[i], NULL, kiosk_run, &l[i]);
 	}
 	for (i = 0; i < (size_t)nk; i++)
 		pthread_join(t[i], NULL);
-	el = mono_ms() - t0;
+	el = clock_mono_ms() - t0;
 	for (i = 0; i < (size_t)nk; i++) {
 		acked += l[i].acked;
 		pushes += l[i].pushes;

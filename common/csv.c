@@ -10,19 +10,41 @@
 #include "csv.h"
 #include "xmalloc.h"
 
+/* The next byte: pushed-back ones first (csv_ungetc), then the stream. */
+static int
+csv_getc(struct csv *c)
+{
+	if (c->nback > 0)
+		return c->back[--c->nback];
+	return getc(c->f);
+}
+
+static void
+csv_ungetc(struct csv *c, int ch)
+{
+	if (ch != EOF && c->nback < (int)sizeof(c->back))
+		c->back[c->nback++] = (unsigned char)ch;
+}
+
 void
 csv_init(struct csv *c, FILE *f)
 {
-	int ch;
+	static const int bom[3] = { 0xef, 0xbb, 0xbf };
+	int b[3], i, n;
 
 	memset(c, 0, sizeof(*c));
 	c->f = f;
 	c->line = 1;
-	if ((ch = getc(f)) == 0xef) {
-		if (getc(f) != 0xbb || getc(f) != 0xbf)
-			rewind(f);
-	} else if (ch != EOF)
-		ungetc(ch, f);
+	/* Give back what is not a whole BOM: a pipe cannot be rewound. */
+	for (n = 0; n < 3; n++)
+		if ((b[n] = getc(f)) != bom[n])
+			break;
+	if (n == 3)
+		return;
+	if (b[n] != EOF)
+		n++;
+	for (i = n - 1; i >= 0; i--)
+		csv_ungetc(c, b[i]);
 }
 
 static void
@@ -47,7 +69,7 @@ csv_skip_line(struct csv *c)
 {
 	int ch;
 
-	while ((ch = getc(c->f)) != EOF && ch != '\n')
+	while ((ch = csv_getc(c)) != EOF && ch != '\n')
 		;
 	c->line++;
 }
@@ -63,7 +85,7 @@ csv_next(struct csv *c, unsigned long *line, char **cause)
 	*line = c->line;
 	buf_init(&field, CSV_MAX_FIELD);
 	for (;;) {
-		ch = getc(c->f);
+		ch = csv_getc(c);
 		if (ch == EOF && !any && c->nfields == 0) {
 			buf_free(&field);
 			return ENOENT;
@@ -77,12 +99,12 @@ csv_next(struct csv *c, unsigned long *line, char **cause)
 				goto bad_eof;
 			}
 			if (ch == '"') {
-				int next = getc(c->f);
+				int next = csv_getc(c);
 				if (next == '"') {
 					ch = '"';
 				} else {
 					if (next != EOF)
-						ungetc(next, c->f);
+						csv_ungetc(c, next);
 					in_quotes = 0;
 					after_quote = 1;
 					continue;
@@ -104,9 +126,9 @@ csv_next(struct csv *c, unsigned long *line, char **cause)
 		}
 		if (ch == ',' || ch == '\n' || ch == EOF || ch == '\r') {
 			if (ch == '\r') {
-				int next = getc(c->f);
+				int next = csv_getc(c);
 				if (next != '\n' && next != EOF)
-					ungetc(next, c->f);
+					csv_ungetc(c, next);
 				ch = '\n';
 			}
 			if (c->nfields == CSV_MAX_FIELDS) {

@@ -1,10 +1,14 @@
 /*
- * An RFC 4180 CSV reader: quoted fields, doubled quotes, CRLF or LF line
- * ends, line breaks inside quotes.  Bounded: a record is at most 64 fields
- * of at most 4096 bytes each.  It reports the line each record starts on.
+ * An RFC 4180 CSV reader: quoted fields, doubled quotes, CRLF, LF or CR
+ * line ends, line breaks inside quotes, a UTF-8 byte-order mark skipped.
+ * Lenient where no data is lost: a quote inside an unquoted field is kept
+ * as it is, rows may have any number of fields.  Bounded: a record is at
+ * most 64 fields of at most 4096 bytes each.  It reports the line each
+ * record starts on.  Fields are C strings: a NUL byte ends its field.
+ * Reads any stream, pipes too (it never seeks).
  */
-#ifndef KIOSK_CSV_H
-#define KIOSK_CSV_H
+#ifndef CSV_H
+#define CSV_H
 
 #include <stdio.h>
 
@@ -16,6 +20,8 @@ struct csv {
 	unsigned long line; /* line the next record starts on */
 	char *fields[CSV_MAX_FIELDS];
 	int nfields;
+	unsigned char back[3]; /* bytes pushed back, last first */
+	int nback;
 };
 
 void csv_init(struct csv *, FILE *);

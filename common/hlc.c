@@ -6,15 +6,13 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "clock.h"
 #include "hlc.h"
 
 uint64_t
 hlc_wall_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return clock_wall_ms();
 }
 
 void

@@ -17,6 +17,7 @@
 #include "crypto.h"
 #include "driver.h"
 #include "encode.h"
+#include "json.h"
 #include "log.h"
 #include "xmalloc.h"
 
@@ -129,21 +130,6 @@ dev_reading_check(const struct dev_reading *r, char **cause)
 		return EINVAL;
 	}
 	return 0;
-}
-
-static void
-json_str(struct buf *b, const char *s)
-{
-	buf_append_byte(b, '"');
-	for (; *s != '\0'; s++) {
-		if (*s == '"' || *s == '\\')
-			buf_printf(b, "\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			buf_printf(b, "\\u%04x", (unsigned char)*s);
-		else
-			buf_append_byte(b, (uint8_t)*s);
-	}
-	buf_append_byte(b, '"');
 }
 
 char *

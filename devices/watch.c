@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include <time.h>
 
+#include "clock.h"
 #include "driver.h"
 #include "log.h"
 #include "watch.h"
@@ -45,15 +46,6 @@ struct dev_watch {
 	volatile sig_atomic_t stop;
 	struct slot slots[WATCH_SLOTS];
 };
-
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static int
 default_list(void *arg, struct dev_info **list, size_t *n)
@@ -147,7 +139,8 @@ reader(void *arg)
 	struct dev_reading r;
 	struct dev *d = NULL;
 	char *cause = NULL, *closing = NULL;
-	uint64_t deadline = now_ms() + (uint64_t)w->opts.timeout_s * 1000;
+	uint64_t deadline =
+	    clock_mono_ms() + (uint64_t)w->opts.timeout_s * 1000;
 	int err;
 
 	if ((err = w->src.open(w->src.arg, s->drv, &s->info, &d, &cause)) !=
@@ -182,7 +175,7 @@ reader(void *arg)
 		}
 		free(cause);
 		cause = NULL;
-		if (w->opts.once && now_ms() > deadline) {
+		if (w->opts.once && clock_mono_ms() > deadline) {
 			err = ETIMEDOUT;
 			xasprintf(&closing, "no reading within %u s",
 			    w->opts.timeout_s);
@@ -248,7 +241,7 @@ join(struct slot *s, int force)
 	if (s->last_err == 0)
 		s->done = 1; /* not again until it is plugged in again */
 	else
-		s->retry_at = now_ms() + s->w->opts.retry_ms;
+		s->retry_at = clock_mono_ms() + s->w->opts.retry_ms;
 }
 
 /* List and update the slots; report arrivals and removals. */
@@ -307,7 +300,7 @@ dev_watch_step(struct dev_watch *w, int wait_ms)
 			continue;
 		}
 		if (s->present && s->drv != NULL && !s->running && !s->done &&
-		    !w->stop && now_ms() >= s->retry_at)
+		    !w->stop && clock_mono_ms() >= s->retry_at)
 			start(s);
 		reading += s->running;
 	}

@@ -25,6 +25,7 @@
 #include <libxml/xpathInternals.h>
 
 #include "compat.h"
+#include "csv.h"
 #include "form_int.h"
 #include "log.h"
 #include "str.h"
@@ -1379,44 +1380,6 @@ read_file(const char *path, size_t max, char **buf, size_t *len)
 	return 0;
 }
 
-/* One CSV field (RFC 4180 quoting) starting at *P; advances *P. */
-static char *
-csv_field(const char **p, const char *end, int *eol)
-{
-	char *out = xmalloc((size_t)(end - *p) + 1), *o = out;
-	const char *q = *p;
-
-	*eol = 0;
-	if (q < end && *q == '"') {
-		for (q++; q < end; q++) {
-			if (*q == '"' && q + 1 < end && q[1] == '"')
-				*o++ = *q++;
-			else if (*q == '"') {
-				q++;
-				break;
-			} else
-				*o++ = *q;
-		}
-	}
-	while (q < end && *q != ',' && *q != '\n' && *q != '\r')
-		*o++ = *q++;
-	if (q < end && *q == ',')
-		q++;
-	else {
-		*eol = 1;
-		while (q < end && (*q == '\r' || *q == '\n') && *eol < 3) {
-			if (*q == '\n')
-				(*eol)++;
-			q++;
-			if (*eol >= 2)
-				break;
-		}
-	}
-	*o = '\0';
-	*p = q;
-	return out;
-}
-
 /* An element name from a CSV header: anything but [A-Za-z0-9_.-] -> _. */
 static char *
 xml_name(const char *s)
@@ -1430,42 +1393,55 @@ xml_name(const char *s)
 	return n;
 }
 
-/* CSV (header row, then one row per item) as <root><item><col/>... */
+/*
+ * CSV (header row, then one row per item) as <root><item><col/>...; a
+ * malformed row is a warning and is left out.
+ */
 static xmlDocPtr
-csv_instance(const char *buf, size_t len)
+csv_instance(struct form *f, int line, const char *id, char *buf, size_t len)
 {
 	xmlDocPtr doc = xmlNewDoc((const xmlChar *)"1.0");
 	xmlNodePtr root =
 	    xmlNewDocNode(doc, NULL, (const xmlChar *)"root", NULL);
-	xmlNodePtr item = NULL;
-	const char *p = buf, *end = buf + len;
-	char **cols = NULL, *v;
-	size_t ncols = 0, col = 0, i;
-	int eol, header = 1;
+	xmlNodePtr item;
+	struct csv c;
+	FILE *fp;
+	char **cols = NULL, *cause = NULL;
+	unsigned long at;
+	size_t ncols = 0, i;
+	int col, err, header = 1;
 
 	xmlDocSetRootElement(doc, root);
-	if (len >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0)
-		p += 3;
-	while (p < end) {
-		v = csv_field(&p, end, &eol);
-		if (header) {
-			cols = xreallocarray(cols, ncols + 1, sizeof(char *));
-			cols[ncols++] = xml_name(str_trim(v));
-		} else if (col < ncols) {
-			if (item == NULL)
-				item = xmlNewChild(
-				    root, NULL, (const xmlChar *)"item", NULL);
-			xmlNewTextChild(item, NULL, (const xmlChar *)cols[col],
-			    (const xmlChar *)v);
+	if (len == 0 || (fp = fmemopen(buf, len, "r")) == NULL)
+		return doc;
+	csv_init(&c, fp);
+	while ((err = csv_next(&c, &at, &cause)) != ENOENT) {
+		if (err != 0) {
+			form_warn(f, line, "external instance %s: line %lu: %s",
+			    id, at, cause);
+			free(cause);
+			continue;
 		}
-		free(v);
-		col++;
-		if (eol) {
-			header = 0;
-			col = 0;
-			item = NULL;
+		item = NULL;
+		for (col = 0; col < c.nfields; col++) {
+			if (header) {
+				cols = xreallocarray(
+				    cols, ncols + 1, sizeof(char *));
+				cols[ncols++] =
+				    xml_name(str_trim(c.fields[col]));
+			} else if ((size_t)col < ncols) {
+				if (item == NULL)
+					item = xmlNewChild(root, NULL,
+					    (const xmlChar *)"item", NULL);
+				xmlNewTextChild(item, NULL,
+				    (const xmlChar *)cols[col],
+				    (const xmlChar *)c.fields[col]);
+			}
 		}
+		header = 0;
 	}
+	csv_free(&c);
+	fclose(fp);
 	for (i = 0; i < ncols; i++)
 		free(cols[i]);
 	free(cols);
@@ -1550,7 +1526,7 @@ external_instance(struct form *f, const char *id, const char *src, int line)
 		    "choices are empty",
 		    id, name, strerror(err));
 	} else if (csv)
-		doc = csv_instance(buf, len);
+		doc = csv_instance(f, line, id, buf, len);
 	else if ((parsed = xmlReadMemory(buf, (int)len, name, NULL,
 	              XML_PARSE_NONET | XML_PARSE_NOERROR |
 	                  XML_PARSE_NOWARNING)) != NULL) {

@@ -159,6 +159,12 @@ kctx_explain(int err)
 		       "update the kiosk software";
 	case EINVAL:
 		return "the input was not valid";
+	case EPERM:
+		return "locked out: ask an administrator";
+	case ENODEV:
+		return "the device was unplugged";
+	case ETIMEDOUT:
+		return "the device stopped answering";
 	default:
 		return strerror(err);
 	}

@@ -60,8 +60,9 @@ void kctx_audit_failures(struct store *store, struct keyring *keyring);
 int kctx_require_admin(struct kctx *);
 
 /*
- * What an errno from the store or keyring means for the person at the
- * keyboard, and what to do: a sentence, never a bare code.
+ * What an errno from the store, keyring or a device means for the person
+ * at the keyboard, and what to do: a sentence, never a bare code.  The one
+ * table of these words: the screens use it too (ui_strerror).
  */
 const char *kctx_explain(int err);
 

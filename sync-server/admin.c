@@ -21,6 +21,7 @@
 
 #include "crypto.h"
 #include "encode.h"
+#include "json.h"
 #include "hlc.h"
 #include "log.h"
 #include "record.h"
@@ -116,16 +117,7 @@ admin_revoke(struct sstore *s, int argc, char **argv)
 static void
 admin_json_str(const char *s)
 {
-	putchar('"');
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			printf("\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			printf("\\u%04x", (unsigned char)*s);
-		else
-			putchar(*s);
-	}
-	putchar('"');
+	json_fputs(stdout, s);
 }
 
 static void

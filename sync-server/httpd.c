@@ -30,6 +30,7 @@
 
 #include "buf.h"
 #include "log.h"
+#include "net.h"
 #include "server.h"
 #include "str.h"
 #include "xmalloc.h"
@@ -288,28 +289,6 @@ httpd_read_file(const char *path, char **out)
 	return 0;
 }
 
-static int
-httpd_parse_listen(const char *s, struct sockaddr_in *sa)
-{
-	const char *colon = strrchr(s, ':');
-	char host[64];
-	long long port;
-
-	memset(sa, 0, sizeof(*sa));
-	if (colon == NULL || (size_t)(colon - s) >= sizeof(host) ||
-	    str_to_ll(colon + 1, 0, 65535, &port) != 0)
-		return EINVAL;
-	memcpy(host, s, (size_t)(colon - s));
-	host[colon - s] = '\0';
-	sa->sin_family = AF_INET;
-	sa->sin_port = htons((uint16_t)port);
-	if (host[0] == '\0' || strcmp(host, "*") == 0)
-		sa->sin_addr.s_addr = htonl(INADDR_ANY);
-	else if (inet_pton(AF_INET, host, &sa->sin_addr) != 1)
-		return EINVAL;
-	return 0;
-}
-
 int
 httpd_start(struct server *srv, const struct server_config *cfg)
 {
@@ -318,7 +297,7 @@ httpd_start(struct server *srv, const struct server_config *cfg)
 	unsigned flags;
 	int err;
 
-	if ((err = httpd_parse_listen(cfg->listen, &sa)) != 0) {
+	if ((err = net_parse_addr(cfg->listen, &sa)) != 0) {
 		log_warnx("bad --listen address (want ADDR:PORT)");
 		return err;
 	}

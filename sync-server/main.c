@@ -23,6 +23,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "fileio.h"
 #include "log.h"
 #include "server.h"
 #include "str.h"
@@ -56,17 +57,11 @@ num_opt(const char *s, long long min, long long max, unsigned *out)
 static int
 write_port(const char *path, unsigned port)
 {
-	char tmp[4096];
-	FILE *f;
+	char line[16];
+	int len;
 
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp))
-		return ENAMETOOLONG;
-	if ((f = fopen(tmp, "w")) == NULL)
-		return errno;
-	fprintf(f, "%u\n", port);
-	if (fclose(f) != 0)
-		return errno;
-	return rename(tmp, path) == 0 ? 0 : errno;
+	len = snprintf(line, sizeof(line), "%u\n", port);
+	return fileio_write_atomic(path, line, (size_t)len, 0644);
 }
 
 int

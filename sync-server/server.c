@@ -15,6 +15,7 @@
 
 #include "cborx.h"
 #include "crypto.h"
+#include "fileio.h"
 #include "log.h"
 #include "server.h"
 #include "xmalloc.h"
@@ -23,12 +24,11 @@ static int
 server_key_load(struct server *srv, const char *dir)
 {
 	uint8_t buf[64];
-	char *path, *tmp;
+	char *path;
 	ssize_t n;
 	int fd = -1, err = 0;
 
 	xasprintf(&path, "%s/server.key", dir);
-	xasprintf(&tmp, "%s/server.key.tmp", dir);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) != -1) {
 		n = read(fd, buf, sizeof(buf));
 		if (n != (ssize_t)sizeof(buf)) {
@@ -48,27 +48,12 @@ server_key_load(struct server *srv, const char *dir)
 		goto out;
 	memcpy(buf, srv->priv, 32);
 	memcpy(buf + 32, srv->pub, 32);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd == -1 || write(fd, buf, sizeof(buf)) != (ssize_t)sizeof(buf) ||
-	    fsync(fd) != 0) {
-		err = errno ? errno : EIO;
-		goto out;
-	}
-	close(fd);
-	fd = -1;
-	if (rename(tmp, path) != 0) {
-		err = errno;
-		goto out;
-	}
-	/* Make the new directory entry durable too. */
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1)
-		fsync(fd);
+	err = fileio_write_atomic(path, buf, sizeof(buf), 0600);
 out:
 	if (fd != -1)
 		close(fd);
 	explicit_bzero(buf, sizeof(buf));
 	free(path);
-	free(tmp);
 	return err;
 }
 

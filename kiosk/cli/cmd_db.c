@@ -35,13 +35,13 @@
 #include "cmd.h"
 #include "cmd_opt.h"
 #include "crypto.h"
+#include "fileio.h"
 #include "hlc.h"
 #include "kiosk/kctx.h"
 #include "kiosk/store/keyring.h"
 #include "log.h"
 #include "kiosk/store/region.h"
 #include "kiosk/store/store.h"
-#include <sqlcipher/sqlite3.h>
 #include "xmalloc.h"
 
 extern const struct kiosk_cmd cmd_db;
@@ -74,28 +74,20 @@ db_check(struct kctx *ctx)
 static int
 db_stats(struct kctx *ctx)
 {
-	static const char *const tables[] = { "users", "patients", "encounters",
-		"observations", "form_submissions", "alerts", "attachments",
-		"outbox", "audit" };
-	sqlite3_stmt *st;
-	char sql[128];
+	struct store_stat st[STORE_STATS_N];
 	size_t i;
+	int err;
 
 	if (kctx_open(ctx) != 0)
 		return 1;
 	printf("node %s, schema version %d\n", store_node_id(ctx->store),
 	    store_schema_version(ctx->store));
-	for (i = 0; i < nitems(tables); i++) {
-		snprintf(
-		    sql, sizeof(sql), "SELECT count(*) FROM %s", tables[i]);
-		if (sqlite3_prepare_v2(
-		        store_db(ctx->store), sql, -1, &st, NULL) != SQLITE_OK)
-			return 1;
-		if (sqlite3_step(st) == SQLITE_ROW)
-			printf("  %-18s %lld\n", tables[i],
-			    (long long)sqlite3_column_int64(st, 0));
-		sqlite3_finalize(st);
+	if ((err = store_stats(ctx->store, st)) != 0) {
+		fprintf(stderr, "kiosk: %s\n", kctx_explain(err));
+		return 1;
 	}
+	for (i = 0; i < nitems(st); i++)
+		printf("  %-18s %lld\n", st[i].table, st[i].rows);
 	return 0;
 }
 
@@ -226,10 +218,8 @@ db_export(struct kctx *ctx, int argc, char **argv)
 	}
 	fclose(out);
 	out = NULL;
-	if (rename(tmpout, opts[0].value) == -1) {
-		err = errno;
+	if ((err = fileio_rename(tmpout, opts[0].value)) != 0)
 		goto fail;
-	}
 	store_audit(
 	    ctx->store, "export", "node", store_node_id(ctx->store), NULL);
 	printf("Exported to %s (encrypted; restore needs the region private "
@@ -402,10 +392,8 @@ db_restore(struct kctx *ctx, int argc, char **argv)
 		goto out;
 	k = keyring_new(ctx->data_dir, KEYRING_DEFAULT_MAX_FAILURES,
 	    KEYRING_DEFAULT_DELAY_MS);
-	if ((err = keyring_put_user(k, ctx->user, pass, key,
-	         keyring_calibrate((unsigned)kdf_ms))) != 0 ||
-	    (err = keyring_set_recovery(k, pub, key)) != 0 ||
-	    (err = keyring_save(k)) != 0) {
+	if ((err = keyring_wrap_user(k, ctx->user, pass, key,
+	         keyring_calibrate((unsigned)kdf_ms), pub)) != 0) {
 		fprintf(stderr, "kiosk: cannot write the keyring: %s\n",
 		    kctx_explain(err));
 		goto out;

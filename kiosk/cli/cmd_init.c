@@ -99,9 +99,8 @@ init_run(struct kctx *ctx, int argc, char **argv)
 		goto fail;
 	}
 	k = keyring_new(ctx->data_dir, (unsigned)maxf, (unsigned)delay);
-	if ((err = keyring_put_user(k, ctx->user, pass, key, iter)) != 0 ||
-	    (have_pub && (err = keyring_set_recovery(k, pub, key)) != 0) ||
-	    (err = keyring_save(k)) != 0) {
+	if ((err = keyring_wrap_user(
+	         k, ctx->user, pass, key, iter, have_pub ? pub : NULL)) != 0) {
 		fprintf(stderr, "kiosk: cannot write the keyring: %s\n",
 		    kctx_explain(err));
 		goto fail;

@@ -73,9 +73,8 @@ recover_run(struct kctx *ctx, int argc, char **argv)
 	}
 	if ((pass = kctx_read_new_secret(ctx, ctx->user)) == NULL)
 		goto out;
-	if ((err = keyring_put_user(k, ctx->user, pass, key,
-	         keyring_calibrate((unsigned)kdf_ms))) != 0 ||
-	    (err = keyring_save(k)) != 0) {
+	if ((err = keyring_wrap_user(k, ctx->user, pass, key,
+	         keyring_calibrate((unsigned)kdf_ms), NULL)) != 0) {
 		fprintf(stderr, "kiosk: the keyring was not changed: %s\n",
 		    kctx_explain(err));
 		goto out;

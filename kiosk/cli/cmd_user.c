@@ -58,11 +58,9 @@ user_add(struct kctx *ctx, int argc, char **argv)
 		    err == EEXIST ? "that name is taken" : kctx_explain(err));
 		goto out;
 	}
-	err = keyring_put_user(ctx->keyring, pos[0], pass,
-	    store_key(ctx->store), keyring_calibrate((unsigned)kdf_ms));
-	if (err == 0)
-		err = keyring_save(ctx->keyring);
-	if (err != 0) {
+	if ((err = keyring_wrap_user(ctx->keyring, pos[0], pass,
+	         store_key(ctx->store), keyring_calibrate((unsigned)kdf_ms),
+	         NULL)) != 0) {
 		fprintf(stderr,
 		    "kiosk: %s is in the database but their "
 		    "passphrase could not be saved (%s); run `kiosk user "
@@ -134,16 +132,11 @@ user_passwd(struct kctx *ctx, int argc, char **argv)
 	}
 	if ((pass = kctx_read_new_secret(ctx, who)) == NULL)
 		return 1;
-	/* Keep the stored cost unless asked to recalibrate. */
-	iter = kdf_ms > 0 ? keyring_calibrate((unsigned)kdf_ms)
-	                  : keyring_iterations(ctx->keyring, who);
-	if (iter == 0)
-		iter = keyring_calibrate(KEYRING_DEFAULT_KDF_MS);
-	err = keyring_put_user(
-	    ctx->keyring, who, pass, store_key(ctx->store), iter);
+	/* Keep the stored cost (0) unless asked to recalibrate. */
+	iter = kdf_ms > 0 ? keyring_calibrate((unsigned)kdf_ms) : 0;
+	err = keyring_wrap_user(
+	    ctx->keyring, who, pass, store_key(ctx->store), iter, NULL);
 	xfree_secret_str(pass);
-	if (err == 0)
-		err = keyring_save(ctx->keyring);
 	if (err != 0) {
 		fprintf(stderr, "kiosk: the passphrase was not changed: %s\n",
 		    kctx_explain(err));

@@ -23,7 +23,9 @@
 #include <unistd.h>
 
 #include "cborx.h"
+#include "clock.h"
 #include "crypto.h"
+#include "fileio.h"
 #include "hlc.h"
 #include "keyring.h"
 #include "log.h"
@@ -113,15 +115,6 @@ keyring_iterations(const struct keyring *k, const char *name)
 	return e != NULL ? e->iterations : 0;
 }
 
-static uint64_t
-mono_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
 uint32_t
 keyring_calibrate(unsigned target_ms)
 {
@@ -130,10 +123,10 @@ keyring_calibrate(unsigned target_ms)
 	uint64_t t0, us;
 	double iter;
 
-	t0 = mono_us();
+	t0 = clock_mono_us();
 	crypto_pbkdf2_sha512(
 	    "calibrate", 9, salt, sizeof(salt), probe, out, sizeof(out));
-	us = mono_us() - t0;
+	us = clock_mono_us() - t0;
 	if (us == 0)
 		us = 1;
 	iter = (double)probe * target_ms * 1000.0 / (double)us;
@@ -193,6 +186,23 @@ keyring_put_user(struct keyring *k, const char *name, const char *pass,
 	free(aad);
 	explicit_bzero(kek, sizeof(kek));
 	return err;
+}
+
+int
+keyring_wrap_user(struct keyring *k, const char *name, const char *pass,
+    const uint8_t key[32], uint32_t iterations, const uint8_t pub[32])
+{
+	int err;
+
+	if (iterations == 0)
+		iterations = keyring_iterations(k, name);
+	if (iterations == 0)
+		iterations = keyring_calibrate(KEYRING_DEFAULT_KDF_MS);
+	if ((err = keyring_put_user(k, name, pass, key, iterations)) != 0)
+		return err;
+	if (pub != NULL && (err = keyring_set_recovery(k, pub, key)) != 0)
+		return err;
+	return keyring_save(k);
 }
 
 int
@@ -562,54 +572,11 @@ int
 keyring_write_atomic(
     const char *dir, const char *name, const void *buf, size_t len)
 {
-	char *tmp = NULL, *path = NULL;
-	const uint8_t *p = buf;
-	int fd = -1, dfd = -1, err = 0;
-	ssize_t n;
+	char *path;
+	int err;
 
-	xasprintf(&tmp, "%s/.%s.XXXXXX", dir, name);
 	xasprintf(&path, "%s/%s", dir, name);
-	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1) {
-		err = errno;
-		free(tmp);
-		tmp = NULL;
-		goto out;
-	}
-	fchmod(fd, 0600);
-	while (len > 0) {
-		if ((n = write(fd, p, len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			err = errno;
-			goto out;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	if (fsync(fd) == -1 || close(fd) == -1) {
-		err = errno;
-		fd = -1;
-		goto out;
-	}
-	fd = -1;
-	if (rename(tmp, path) == -1) {
-		err = errno;
-		goto out;
-	}
-	free(tmp);
-	tmp = NULL;
-	/* The rename is durable only once the directory entry is. */
-	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
-	    fsync(dfd) == -1)
-		err = errno;
-out:
-	if (fd != -1)
-		close(fd);
-	if (dfd != -1)
-		close(dfd);
-	if (tmp != NULL)
-		unlink(tmp);
-	free(tmp);
+	err = fileio_write_atomic(path, buf, len, 0600);
 	free(path);
 	return err;
 }

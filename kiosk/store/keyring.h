@@ -53,6 +53,16 @@ uint32_t keyring_calibrate(unsigned target_ms);
  */
 int keyring_put_user(struct keyring *, const char *name, const char *pass,
     const uint8_t key[32], uint32_t iterations);
+/*
+ * Give NAME the data KEY, the one way every caller does it (init, restore,
+ * recover, user add, passwd): wrap it under PASS with ITERATIONS (0: keep
+ * NAME's stored count, or calibrate to KEYRING_DEFAULT_KDF_MS when NAME
+ * has none), seal the recovery copy to PUB unless PUB is NULL, and save.
+ * Returns 0 or the first error: EINVAL (PASS too short) or an error of
+ * keyring_save; on error the file on disk is unchanged.
+ */
+int keyring_wrap_user(struct keyring *, const char *name, const char *pass,
+    const uint8_t key[32], uint32_t iterations, const uint8_t pub[32]);
 int keyring_has_user(const struct keyring *, const char *name);
 int keyring_remove_user(struct keyring *, const char *name);
 

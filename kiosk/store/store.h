@@ -262,4 +262,17 @@ int store_alert_pending(
 int store_encounter_open_today(
     struct store *, const char *patient_id, char id_out[UUID_STRLEN + 1]);
 
+/* --- stats (stats.c) --- */
+#define STORE_STATS_N 9
+struct store_stat {
+	const char *table; /* static */
+	long long rows;
+};
+/*
+ * Rows in each of the node's main tables (users, patients, encounters,
+ * observations, form_submissions, alerts, attachments, outbox, audit), in
+ * that order.  Returns 0 or an errno from the store.
+ */
+int store_stats(struct store *, struct store_stat out[STORE_STATS_N]);
+
 #endif

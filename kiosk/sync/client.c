@@ -29,6 +29,7 @@
 #include <time.h>
 
 #include "cborx.h"
+#include "clock.h"
 #include "crypto.h"
 #include "hlc.h"
 #include "log.h"
@@ -63,15 +64,6 @@ struct sync_run_ctx {
 	struct sync_report *rep;
 	char **cause;
 };
-
-static uint64_t
-sync_mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static void sync_cause(char **cause, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -288,10 +280,10 @@ sync_push(struct sync_run_ctx *c)
 		ch = NULL;
 		if (err != 0)
 			goto out;
-		t0 = sync_mono_ms();
+		t0 = clock_mono_ms();
 		wire0 = c->http.bytes_up;
 		err = sync_signed_post(c, PROTO_PATH_PUSH, body, len, &resp);
-		dt = sync_mono_ms() - t0;
+		dt = clock_mono_ms() - t0;
 		wire = c->http.bytes_up - wire0;
 		free(body);
 		body = NULL;
@@ -607,7 +599,7 @@ sync_run_cancel(
 {
 	struct sync_run_ctx c;
 	struct sync_report local;
-	uint64_t t0 = sync_mono_ms();
+	uint64_t t0 = clock_mono_ms();
 	const char *env;
 	long long cap;
 	char *why = NULL;
@@ -639,7 +631,7 @@ sync_run_cancel(
 	c.rep->requests = c.http.requests;
 	c.rep->bytes_up = c.http.bytes_up;
 	c.rep->bytes_down = c.http.bytes_down;
-	c.rep->elapsed_ms = sync_mono_ms() - t0;
+	c.rep->elapsed_ms = clock_mono_ms() - t0;
 	sync_http_free(&c.http);
 	if (err == 0) {
 		sync_state_put_u64(s, SYNC_K_LAST_OK, hlc_wall_ms());

@@ -28,6 +28,7 @@
 #include <unistd.h>
 #include <wchar.h>
 
+#include "clock.h"
 #include "compat.h"
 #include "kiosk/kctx.h"
 #include "log.h"
@@ -683,15 +684,6 @@ handle_key(struct ui *ui, int key, int ch)
 	}
 }
 
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 int
 ui_run_opts(struct kctx *ctx, const struct ui_opts *opts)
 {
@@ -719,7 +711,7 @@ ui_run_opts(struct kctx *ctx, const struct ui_opts *opts)
 	push(ui, &screen_unlock);
 
 	idle_ms = (uint64_t)opts->idle_lock_s * 1000;
-	last_key = now_ms();
+	last_key = clock_mono_ms();
 	while (!quit && !got_stop) {
 		if (dirty) {
 			draw(ui);
@@ -730,12 +722,12 @@ ui_run_opts(struct kctx *ctx, const struct ui_opts *opts)
 		}
 		timeout = 1000;
 		if (idle_ms > 0) {
-			t = now_ms() - last_key;
+			t = clock_mono_ms() - last_key;
 			if (t >= idle_ms) {
 				/* nothing to lock on the unlock screen */
 				if (ui->visit.store != NULL)
 					lock(ui, 1);
-				last_key = now_ms();
+				last_key = clock_mono_ms();
 				dirty = 1;
 				continue;
 			}
@@ -752,7 +744,7 @@ ui_run_opts(struct kctx *ctx, const struct ui_opts *opts)
 		if (n > 0 && pfd[1].fd >= 0 && (pfd[1].revents & POLLIN))
 			dirty |= visit_devices_drain(&ui->visit);
 		while (read_key(&key, &ch)) {
-			last_key = now_ms();
+			last_key = clock_mono_ms();
 			dirty = 1;
 			if (handle_key(ui, key, ch)) {
 				quit = 1;
@@ -774,8 +766,8 @@ ui_run_opts(struct kctx *ctx, const struct ui_opts *opts)
 			dirty = 1;
 		/* the home screen's sync line follows the background sync */
 		if (ui->visit.store != NULL && top(ui) == &screen_home &&
-		    now_ms() - last_home >= UI_HOME_REFRESH_MS) {
-			last_home = now_ms();
+		    clock_mono_ms() - last_home >= UI_HOME_REFRESH_MS) {
+			last_home = clock_mono_ms();
 			dirty = 1;
 		}
 	}

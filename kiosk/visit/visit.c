@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "kiosk/kctx.h"
 #include "visit.h"
 
 void
@@ -39,34 +40,7 @@ visit_say(struct visit *v, int kind, const char *fmt, ...)
 const char *
 visit_strerror(int err)
 {
-	switch (err) {
-	case 0:
-		return "done";
-	case EACCES:
-		return "wrong passphrase or not allowed";
-	case ENOENT:
-		return "not found";
-	case EEXIST:
-		return "already stored";
-	case EINVAL:
-		return "not valid";
-	case ENOSPC:
-		return "the disk is full: nothing was saved";
-	case EROFS:
-		return "the storage is read-only: nothing was saved";
-	case EIO:
-		return "the storage failed: nothing was saved";
-	case EBUSY:
-		return "busy: try again";
-	case EPERM:
-		return "locked out: ask an administrator";
-	case ENODEV:
-		return "the device was unplugged";
-	case ETIMEDOUT:
-		return "the device stopped answering";
-	default:
-		return "unexpected error (see the log)";
-	}
+	return kctx_explain(err);
 }
 
 int

@@ -19,6 +19,7 @@
 #include "cborx.h"
 #include "crypto.h"
 #include "encode.h"
+#include "fileio.h"
 #include "log.h"
 #include "sync-server/server.h"
 #include "sync-server/wire.h"
@@ -95,12 +96,7 @@ api_blob_write(
 		*bad = 2;
 		goto out;
 	}
-	if (rename(part, final) != 0) {
-		err = errno;
-		goto out;
-	}
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1)
-		fsync(fd);
+	err = fileio_rename(part, final);
 out:
 	if (fd != -1)
 		close(fd);

@@ -40,6 +40,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
+#include "fileio.h"
+#include "net.h"
 #include "str.h"
 #include "xmalloc.h"
 
@@ -86,15 +89,6 @@ struct fp_conn {
 
 static struct fp_opts opts;
 
-static uint64_t
-fp_now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
 /* splitmix64: small, seedable, good enough for fault decisions. */
 static uint64_t
 fp_rand(uint64_t *s)
@@ -127,7 +121,7 @@ static int
 fp_read(struct fp_conn *c, struct fp_dir *d)
 {
 	struct fp_pkt *p = xcalloc(1, sizeof(*p));
-	uint64_t now = fp_now_us(), ser = 0;
+	uint64_t now = clock_mono_us(), ser = 0;
 	ssize_t n;
 
 	n = recv(d->from, p->data, sizeof(p->data), 0);
@@ -161,7 +155,7 @@ static int
 fp_write(struct fp_conn *c, struct fp_dir *d, struct fp_dir *other, int up)
 {
 	struct fp_pkt *p;
-	uint64_t now = fp_now_us(), limit, count;
+	uint64_t now = clock_mono_us(), limit, count;
 	size_t len;
 	ssize_t n;
 
@@ -250,7 +244,7 @@ fp_conn_run(void *arg)
 		pfd[1].fd = c->server;
 		pfd[1].events =
 		    !down.eof && down.queued < FP_WINDOW ? POLLIN : 0;
-		now = fp_now_us();
+		now = clock_mono_us();
 		next = UINT64_MAX;
 		if (up.head && up.head->due_us < next)
 			next = up.head->due_us;
@@ -289,24 +283,6 @@ fp_conn_run(void *arg)
 }
 
 static int
-fp_addr(const char *s, struct sockaddr_in *sa)
-{
-	const char *colon = strrchr(s, ':');
-	char host[64];
-	long long port;
-
-	memset(sa, 0, sizeof(*sa));
-	if (colon == NULL || (size_t)(colon - s) >= sizeof(host) ||
-	    str_to_ll(colon + 1, 0, 65535, &port) != 0)
-		return EINVAL;
-	memcpy(host, s, (size_t)(colon - s));
-	host[colon - s] = '\0';
-	sa->sin_family = AF_INET;
-	sa->sin_port = htons((uint16_t)port);
-	return inet_pton(AF_INET, host, &sa->sin_addr) == 1 ? 0 : EINVAL;
-}
-
-static int
 fp_usage(void)
 {
 	fprintf(stderr,
@@ -328,7 +304,6 @@ main(int argc, char **argv)
 	long long v;
 	unsigned index = 0;
 	int i, lfd, cfd, sfd, one = 1, have_listen = 0, have_target = 0;
-	FILE *f;
 
 	opts.cut_conns = 1;
 	for (i = 1; i < argc; i++) {
@@ -343,11 +318,11 @@ main(int argc, char **argv)
 			return fp_usage();
 		i++;
 		if (strcmp(a, "--listen") == 0) {
-			if (fp_addr(val, &opts.listen) != 0)
+			if (net_parse_addr(val, &opts.listen) != 0)
 				return fp_usage();
 			have_listen = 1;
 		} else if (strcmp(a, "--target") == 0) {
-			if (fp_addr(val, &opts.target) != 0)
+			if (net_parse_addr(val, &opts.target) != 0)
 				return fp_usage();
 			have_target = 1;
 		} else if (strcmp(a, "--port-file") == 0)
@@ -399,14 +374,12 @@ main(int argc, char **argv)
 	salen = sizeof(sa);
 	getsockname(lfd, (struct sockaddr *)&sa, &salen);
 	if (opts.port_file != NULL) {
-		char tmp[4096];
+		char line[16];
+		int len;
 
-		snprintf(tmp, sizeof(tmp), "%s.tmp", opts.port_file);
-		if ((f = fopen(tmp, "w")) == NULL)
-			return 1;
-		fprintf(f, "%u\n", ntohs(sa.sin_port));
-		fclose(f);
-		if (rename(tmp, opts.port_file) != 0)
+		len = snprintf(line, sizeof(line), "%u\n", ntohs(sa.sin_port));
+		if (fileio_write_atomic(
+		        opts.port_file, line, (size_t)len, 0644) != 0)
 			return 1;
 	}
 	for (;;) {
