@@ -120,7 +120,7 @@ static const struct model_default attach_defaults[] = {
 	{ "created_ms", MODEL_DEFAULT_MS },
 };
 
-#define ENTITY(num, table, mut, f, d)                                         \
+#define ENTITY(num, table, mut, f, d)                                          \
 	[num] = { num, table, mut, f, nitems(f), d, nitems(d) }
 
 static const struct model_entity model_entities[REC_ENTITY_MAX + 1] = {
@@ -130,8 +130,8 @@ static const struct model_entity model_entities[REC_ENTITY_MAX + 1] = {
 	    encounter_defaults),
 	ENTITY(REC_OBSERVATION, "observations", 0, obs_fields, obs_defaults),
 	ENTITY(REC_FORM, "form_submissions", 0, form_fields, form_defaults),
-	ENTITY(REC_ATTACHMENT, "attachments", 0, attach_fields,
-	    attach_defaults),
+	ENTITY(
+	    REC_ATTACHMENT, "attachments", 0, attach_fields, attach_defaults),
 	ENTITY(REC_ALERT, "alerts", 1, alert_fields, alert_defaults),
 };
 
@@ -408,8 +408,8 @@ model_encode(const struct model_rec *r, cbor_item_t **out)
 	memset(items, 0, sizeof(items));
 	for (i = 0; i < e->nfields && err == 0; i++)
 		if (r->v[i].set && !model_header_key(e->fields[i].key)) {
-			err = model_value_item(&e->fields[i], &r->v[i],
-			    &items[i]);
+			err = model_value_item(
+			    &e->fields[i], &r->v[i], &items[i]);
 			n++;
 		}
 	if (err != 0)
@@ -478,8 +478,8 @@ model_decode_value(struct model_rec *r, size_t i, cbor_item_t *it)
 	v->set = 1;
 	/* (cbor_is_null asserts on floats in libcbor 0.8: check width
 	 * first) */
-	if (cbor_isa_float_ctrl(it) && cbor_float_get_width(it) == CBOR_FLOAT_0 &&
-	    cbor_is_null(it)) {
+	if (cbor_isa_float_ctrl(it) &&
+	    cbor_float_get_width(it) == CBOR_FLOAT_0 && cbor_is_null(it)) {
 		v->null = 1;
 		return 0;
 	}
@@ -557,8 +557,8 @@ model_decode(const struct model_entity *e, const uint8_t *body, size_t len,
 /* --- merge --- */
 
 int
-model_merge_wins(uint64_t in_hlc, uint64_t in_origin, uint64_t cur_hlc,
-    uint64_t cur_origin)
+model_merge_wins(
+    uint64_t in_hlc, uint64_t in_origin, uint64_t cur_hlc, uint64_t cur_origin)
 {
 	if (in_hlc != cur_hlc)
 		return in_hlc > cur_hlc;

@@ -118,8 +118,7 @@ int model_set_uint(struct model_rec *, uint64_t key, uint64_t);
 int model_set_int(struct model_rec *, uint64_t key, int64_t);
 int model_set_double(struct model_rec *, uint64_t key, double);
 int model_set_bool(struct model_rec *, uint64_t key, int);
-int model_set_bytes(
-    struct model_rec *, uint64_t key, const void *, size_t len);
+int model_set_bytes(struct model_rec *, uint64_t key, const void *, size_t len);
 /* P holds one encoded CBOR item (embedded as the item, not as bytes). */
 int model_set_cbor(struct model_rec *, uint64_t key, const void *p, size_t);
 /* The value of field KEY when set, else NULL. */
@@ -140,8 +139,8 @@ int model_encode(const struct model_rec *r, cbor_item_t **out);
  * than MODEL_TEXT_MAX or bytes longer than MODEL_BYTES_MAX, a UUID that is
  * not 16 bytes; EINVAL: E has a field of a type the model does not know.
  */
-int model_decode(const struct model_entity *e, const uint8_t *body,
-    size_t len, struct model_rec *r);
+int model_decode(const struct model_entity *e, const uint8_t *body, size_t len,
+    struct model_rec *r);
 
 /*
  * The per-field merge rule: a change carrying a field with (IN_HLC,
@@ -149,7 +148,7 @@ int model_decode(const struct model_entity *e, const uint8_t *body,
  * HLC is higher, or equal with a higher origin node id, so every node
  * picks the same winner.  1 when the incoming value wins.
  */
-int model_merge_wins(uint64_t in_hlc, uint64_t in_origin, uint64_t cur_hlc,
-    uint64_t cur_origin);
+int model_merge_wins(
+    uint64_t in_hlc, uint64_t in_origin, uint64_t cur_hlc, uint64_t cur_origin);
 
 #endif

@@ -63,7 +63,8 @@ patient_validate(struct store_patient *p, char **cause)
 		xasprintf(cause, "sex must be female, male, other or unknown");
 		return EINVAL;
 	}
-	if (p->birth_date != NULL && !patient_birth_valid(p->birth_date, time(NULL))) {
+	if (p->birth_date != NULL &&
+	    !patient_birth_valid(p->birth_date, time(NULL))) {
 		xasprintf(cause,
 		    "birth date must be YYYY-MM-DD or YYYY, a "
 		    "real date not in the future");
@@ -78,8 +79,8 @@ patient_validate(struct store_patient *p, char **cause)
 
 /* The record of P's fields that are set. */
 static void
-patient_rec(struct store *s, struct model_rec *r,
-    const struct store_patient *p, uint64_t hlc)
+patient_rec(struct store *s, struct model_rec *r, const struct store_patient *p,
+    uint64_t hlc)
 {
 	store_rec_init(s, r, REC_PATIENT, p->id, hlc);
 	model_set_text(r, REC_PAT_GIVEN, p->given);
@@ -220,8 +221,9 @@ store_patient_update(
 	 * per field by HLC. */
 	patient_rec(s, &r, p, hlc);
 	err = store_row_update(s, &r, "deleted = 0", &n);
-	if (err == 0 && n != 1 && (p->given || p->family || p->sex ||
-	    p->birth_date || p->phone || p->village || p->national_id))
+	if (err == 0 && n != 1 &&
+	    (p->given || p->family || p->sex || p->birth_date || p->phone ||
+	        p->village || p->national_id))
 		err = ENOENT;
 	if (err == 0)
 		err = store_outbox_put(s, &r);

@@ -173,8 +173,8 @@ pull_set(struct store *s, const struct model_entity *e,
 	int err;
 
 	if ((size_t)snprintf(sql, sizeof(sql),
-	        "UPDATE %s SET %s = ?1 WHERE id = ?2", e->table, f->col) >=
-	    sizeof(sql))
+	        "UPDATE %s SET %s = ?1 WHERE id = ?2", e->table,
+	        f->col) >= sizeof(sql))
 		return EINVAL;
 	if ((err = store_prepare(s, sql, &st)) != 0)
 		return err;
@@ -201,8 +201,8 @@ pull_merge(struct store *s, const struct model_rec *r, uint64_t origin,
 	for (i = 0; i < e->nfields; i++) {
 		if (!r->v[i].set || !e->fields[i].mutable_)
 			continue;
-		if ((err = pull_field_hlc(s, e->entity, r->id,
-		         e->fields[i].key, self, &fh, &fo)) != 0)
+		if ((err = pull_field_hlc(s, e->entity, r->id, e->fields[i].key,
+		         self, &fh, &fo)) != 0)
 			return err;
 		if (!model_merge_wins(r->hlc, origin, fh, fo))
 			continue;
@@ -215,8 +215,8 @@ pull_merge(struct store *s, const struct model_rec *r, uint64_t origin,
 	}
 	if (!*changed || r->hlc <= row_hlc)
 		return 0;
-	snprintf(sql, sizeof(sql), "UPDATE %s SET hlc = ?1 WHERE id = ?2",
-	    e->table);
+	snprintf(
+	    sql, sizeof(sql), "UPDATE %s SET hlc = ?1 WHERE id = ?2", e->table);
 	if ((err = store_prepare(s, sql, &st)) != 0)
 		return err;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)r->hlc);
@@ -267,16 +267,16 @@ pull_apply(struct store *s, const struct model_rec *r, uint64_t origin,
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return store_err(s, rc, "lookup");
 	if (exists)
-		return e->mutable_ ? pull_merge(s, r, origin, self, row_hlc,
-		                         changed)
-		                   : 0;
+		return e->mutable_
+		    ? pull_merge(s, r, origin, self, row_hlc, changed)
+		    : 0;
 	if ((err = store_row_insert(s, r, NULL, 0)) != 0)
 		return err;
 	*changed = 1;
 	for (i = 0; i < e->nfields && err == 0 && e->mutable_; i++)
 		if (r->v[i].set)
-			err = pull_field_hlc_put(
-			    s, e->entity, r->id, e->fields[i].key, r->hlc, origin);
+			err = pull_field_hlc_put(s, e->entity, r->id,
+			    e->fields[i].key, r->hlc, origin);
 	return err;
 }
 

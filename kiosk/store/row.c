@@ -24,8 +24,8 @@
 #include "xmalloc.h"
 
 void
-store_rec_init(struct store *s, struct model_rec *r, int entity,
-    const char *id, uint64_t hlc)
+store_rec_init(struct store *s, struct model_rec *r, int entity, const char *id,
+    uint64_t hlc)
 {
 	struct uuid u;
 
@@ -81,8 +81,9 @@ store_bind_value(sqlite3_stmt *st, int idx, const struct model_field *f,
 		case MODEL_CBOR:
 			if (v->len > INT32_MAX)
 				return EINVAL;
-			rc = sqlite3_bind_blob(st, idx, v->p != NULL ? (const void *)v->p : "",
-			    (int)v->len, SQLITE_TRANSIENT);
+			rc = sqlite3_bind_blob(st, idx,
+			    v->p != NULL ? (const void *)v->p : "", (int)v->len,
+			    SQLITE_TRANSIENT);
 			break;
 		default:
 			return EINVAL;
@@ -167,8 +168,8 @@ out:
 }
 
 int
-store_row_update(struct store *s, const struct model_rec *r,
-    const char *where, int *changes)
+store_row_update(
+    struct store *s, const struct model_rec *r, const char *where, int *changes)
 {
 	const struct model_entity *e = r->e;
 	struct buf b;
@@ -185,8 +186,8 @@ store_row_update(struct store *s, const struct model_rec *r,
 			buf_printf(&b, ", %s = ?%d", e->fields[i].col, idx++);
 			n++;
 		}
-	buf_printf(&b, " WHERE id = ?1%s%s", where ? " AND " : "",
-	    where ? where : "");
+	buf_printf(
+	    &b, " WHERE id = ?1%s%s", where ? " AND " : "", where ? where : "");
 	sql = buf_take_str(&b);
 	if (n == 0)
 		goto out; /* nothing to change */

@@ -236,8 +236,8 @@ int store_pull_change_end(struct store *, int undo);
  * append-only ones left alone.  *CHANGED when a row changed.  EINVAL: a
  * constraint refuses this record (skip it); other errors stop the page.
  */
-int store_pull_apply(struct store *, const struct model_rec *r,
-    uint64_t origin, uint64_t self, int *changed);
+int store_pull_apply(struct store *, const struct model_rec *r, uint64_t origin,
+    uint64_t self, int *changed);
 
 /* --- audit --- */
 /*

@@ -75,8 +75,8 @@ int store_row_insert(struct store *, const struct model_rec *r,
     const struct store_col *extra, size_t nextra);
 /* Set the mutable fields R carries, and hlc, on row R->id (AND WHERE when
  * not NULL); *CHANGES: rows changed (0 when R carries no such field). */
-int store_row_update(struct store *, const struct model_rec *r,
-    const char *where, int *changes);
+int store_row_update(
+    struct store *, const struct model_rec *r, const char *where, int *changes);
 /* Write new patient R (patient.c: its row with IMPORT_KEY when not NULL,
  * its change, its audit entry) inside the open transaction. */
 int store_patient_write(

@@ -122,6 +122,6 @@ sync_apply_page(struct store *s, const void *changes_item,
 out:
 	/* The cursor, and the node clock past everything seen, commit with
 	 * the page; on error nothing of it stays. */
-	return store_pull_end(s, err, SYNC_K_CURSOR, cursor, cursor_len,
-	    max_hlc);
+	return store_pull_end(
+	    s, err, SYNC_K_CURSOR, cursor, cursor_len, max_hlc);
 }

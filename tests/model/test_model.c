@@ -395,12 +395,12 @@ test_decode_refuses(void)
 	int err = 0;
 
 	memset(&d, 0, sizeof(d));
-	TEST_EQ(model_decode(model_entity(REC_PATIENT), notmap, sizeof(notmap),
-	            &d),
+	TEST_EQ(
+	    model_decode(model_entity(REC_PATIENT), notmap, sizeof(notmap), &d),
 	    EBADMSG);
 	model_rec_clear(&d);
-	TEST_EQ(model_decode(model_entity(REC_PATIENT), trunc, sizeof(trunc),
-	            &d),
+	TEST_EQ(
+	    model_decode(model_entity(REC_PATIENT), trunc, sizeof(trunc), &d),
 	    EBADMSG);
 	model_rec_clear(&d);
 	/* Wrong types. */
@@ -528,5 +528,4 @@ TEST_MAIN({ "encode_patient", test_encode_patient },
     { "encode_user_attachment", test_encode_user_attachment },
     { "encode_sizes", test_encode_sizes },
     { "decode_refuses", test_decode_refuses },
-    { "merge_rule", test_merge_rule },
-    { "patient_rules", test_patient_rules })
+    { "merge_rule", test_merge_rule }, { "patient_rules", test_patient_rules })

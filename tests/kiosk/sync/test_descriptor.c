@@ -62,8 +62,8 @@ col(struct store *s, const char *table, const char *column, const char *id)
 	char sql[256];
 	char *v = NULL;
 
-	snprintf(sql, sizeof(sql), "SELECT %s FROM %s WHERE id = ?", column,
-	    table);
+	snprintf(
+	    sql, sizeof(sql), "SELECT %s FROM %s WHERE id = ?", column, table);
 	if (store_prepare(s, sql, &st) != 0)
 		return NULL;
 	store_bind_text(st, 1, id);
@@ -99,8 +99,8 @@ pull_one(struct store *s, int entity, const char *id, uint64_t hlc,
 
 /* The body of a patient change carrying only the nickname. */
 static int
-nick_body(const char *id, uint64_t hlc, const char *nick, uint8_t **out,
-    size_t *len)
+nick_body(
+    const char *id, uint64_t hlc, const char *nick, uint8_t **out, size_t *len)
 {
 	struct model_rec r;
 	cbor_item_t *m;
@@ -145,8 +145,10 @@ test_throwaway_field(void)
 	/* ...and its column (a schema migration, in real life). */
 	TEST_ERR(store_open(da, key, 1, &a));
 	TEST_ERR(store_open(db, key, 1, &b));
-	TEST_ERR(store_exec(a, "ALTER TABLE patients ADD COLUMN nickname TEXT"));
-	TEST_ERR(store_exec(b, "ALTER TABLE patients ADD COLUMN nickname TEXT"));
+	TEST_ERR(
+	    store_exec(a, "ALTER TABLE patients ADD COLUMN nickname TEXT"));
+	TEST_ERR(
+	    store_exec(b, "ALTER TABLE patients ADD COLUMN nickname TEXT"));
 
 	/* The store: kiosk A saves a patient through its write path. */
 	store_new_id(id);
@@ -173,8 +175,8 @@ test_throwaway_field(void)
 	TEST_STR(t, "Mimi");
 
 	/* The merge: kiosk B pulls it... */
-	TEST_ERR(pull_one(b, REC_PATIENT, id, ch[0].hlc, ch[0].body,
-	    ch[0].len, 7, &applied));
+	TEST_ERR(pull_one(
+	    b, REC_PATIENT, id, ch[0].hlc, ch[0].body, ch[0].len, 7, &applied));
 	TEST_EQ(applied, 1);
 	v = col(b, "patients", "nickname", id);
 	TEST_STR(v, "Mimi");
@@ -182,8 +184,8 @@ test_throwaway_field(void)
 	v = NULL;
 	/* ...an older change of the field loses... */
 	TEST_ERR(nick_body(id, ch[0].hlc - 1, "Old", &nb, &nlen));
-	TEST_ERR(pull_one(b, REC_PATIENT, id, ch[0].hlc - 1, nb, nlen, 9,
-	    &applied));
+	TEST_ERR(
+	    pull_one(b, REC_PATIENT, id, ch[0].hlc - 1, nb, nlen, 9, &applied));
 	TEST_EQ(applied, 0);
 	v = col(b, "patients", "nickname", id);
 	TEST_STR(v, "Mimi");
@@ -210,8 +212,8 @@ test_throwaway_field(void)
 	nb = NULL;
 	/* ...a newer one wins, and leaves the other fields alone. */
 	TEST_ERR(nick_body(id, ch[0].hlc + 5, "Momo", &nb, &nlen));
-	TEST_ERR(pull_one(b, REC_PATIENT, id, ch[0].hlc + 5, nb, nlen, 1,
-	    &applied));
+	TEST_ERR(
+	    pull_one(b, REC_PATIENT, id, ch[0].hlc + 5, nb, nlen, 1, &applied));
 	TEST_EQ(applied, 1);
 	v = col(b, "patients", "nickname", id);
 	TEST_STR(v, "Momo");
@@ -276,8 +278,8 @@ test_apply_page(void)
 	o.value = 38.5;
 	o.unit = "Cel";
 	TEST_ERR(store_obs_add(a, enc, &o));
-	TEST_ERR(store_form_submit(
-	    a, "uuid:1", "anc", "1", enc, pid, "<data/>"));
+	TEST_ERR(
+	    store_form_submit(a, "uuid:1", "anc", "1", enc, pid, "<data/>"));
 	TEST_ERR(store_alert_raise(a, pid, enc, "news2", 7, "rr", NULL));
 	TEST_ERR(store_outbox_read(a, 0, 100, &ch, &n));
 	TEST_TRUE(n >= 5);
@@ -322,8 +324,8 @@ test_apply_page(void)
 		cborx_array_push(c, cborx_uint(3));
 		cborx_array_push(page, c);
 	}
-	TEST_ERR(sync_apply_page(
-	    b, page, (const uint8_t *)"c1", 2, &cnt, &applied));
+	TEST_ERR(
+	    sync_apply_page(b, page, (const uint8_t *)"c1", 2, &cnt, &applied));
 	TEST_EQ(cnt, n + 1);
 	TEST_EQ(applied, n); /* all but the refused one */
 	TEST_ERR(store_state_get(b, SYNC_K_CURSOR, &cur, &clen));
@@ -337,8 +339,8 @@ test_apply_page(void)
 	free(v);
 	v = NULL;
 	/* The same page again changes nothing. */
-	TEST_ERR(sync_apply_page(
-	    b, page, (const uint8_t *)"c2", 2, &cnt, &applied));
+	TEST_ERR(
+	    sync_apply_page(b, page, (const uint8_t *)"c2", 2, &cnt, &applied));
 	TEST_EQ(applied, 0);
 	/* Pulled changes never enter B's outbox. */
 	TEST_ERR(store_outbox_last(b, &cnt));
