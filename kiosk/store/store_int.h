@@ -1,10 +1,12 @@
 /*
- * Internals shared by the store_*.c files; nothing outside the store
- * includes this.  A write is:
+ * Internals shared by the store's files; nothing outside the store
+ * includes this (but tests).  A write is:
  *
  *	if ((err = store_tx_begin(s)) != 0) return err;
- *	... insert/update rows ...
- *	err = store_outbox_append(s, REC_..., id, hlc, body);   (syncable rows)
+ *	store_rec_init(s, &r, REC_..., id, store_hlc_now(s));
+ *	model_set_text(&r, REC_..., value); ...      (model/model.h)
+ *	err = store_row_insert(s, &r, NULL, 0);      (or store_row_update)
+ *	err = store_outbox_put(s, &r);               (syncable rows)
  *	err = store_audit_append(s, "create", "patient", id, NULL);
  *	return store_tx_end(s, err);      commits when err == 0, else rolls back
  */
