@@ -13,15 +13,15 @@
  *     every kiosk picks the same winner.
  *   - Other entities are not applied on the kiosk yet (counted, skipped).
  *
- * A change that cannot be applied (a constraint fails) is rolled back on
- * its own savepoint and logged by id, so one bad record never blocks the
- * rest.
+ * A change that cannot be applied (a constraint fails, a field has the
+ * wrong type) is rolled back on its own savepoint and logged by id, so one
+ * bad record never blocks the rest.  Pulled changes never enter the
+ * outbox.  The node's HLC in the meta table is moved past every pulled
+ * HLC.  Nothing identifying a patient is logged.
  *
  * This file reads the page and decodes each body through the entity's
- * descriptor (model/model.h); the merge rule is model_merge_wins() and
- * every statement is the store's (kiosk/store/pulled.c): no SQL here.  Pulled changes never enter the outbox.  The node's HLC in the
- * meta table is moved past every pulled HLC.  Nothing identifying a
- * patient is logged.
+ * descriptor (model/model.h); the merge rule is model_merge_wins(), and
+ * every statement is the store's (kiosk/store/pulled.c): no SQL here.
  */
 #define LOG_MODULE "sync_apply"
 
