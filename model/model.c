@@ -499,7 +499,11 @@ model_decode_value(struct model_rec *r, size_t i, cbor_item_t *it)
 	case MODEL_DOUBLE:
 		return cborx_get_double(it, &v->d) == 0 ? 0 : EBADMSG;
 	case MODEL_BOOL:
-		if (cborx_get_bool(it, &b) != 0)
+		/* cborx_get_bool -> cbor_is_bool asserts on a float in
+		 * libcbor 0.8: only simple values reach it. */
+		if (!cbor_isa_float_ctrl(it) ||
+		    cbor_float_get_width(it) != CBOR_FLOAT_0 ||
+		    cborx_get_bool(it, &b) != 0)
 			return EBADMSG;
 		v->i = b != 0;
 		return 0;

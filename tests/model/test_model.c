@@ -424,6 +424,11 @@ test_decode_refuses(void)
 	cborx_map_put(m, REC_K_DELETED, cborx_text("yes"));
 	TEST_EQ(decode_map(REC_PATIENT, m, &d), EBADMSG);
 	model_rec_clear(&d);
+	/* A float where a bool belongs (libcbor 0.8 asserted on it). */
+	m = cborx_map(1);
+	cborx_map_put(m, REC_K_DELETED, cborx_double(0.5));
+	TEST_EQ(decode_map(REC_PATIENT, m, &d), EBADMSG);
+	model_rec_clear(&d);
 	/* Oversize text. */
 	big = xmalloc(MODEL_TEXT_MAX + 2);
 	memset(big, 'a', MODEL_TEXT_MAX + 1);
