@@ -1,6 +1,6 @@
 /*
- * Entity names for record.h.  Only the table of names lives here: the
- * encoding of each entity's body belongs to whoever writes it.
+ * Entity names for record.h.  Only the table of names lives here: each
+ * entity's fields, and the encoding of its body, are in model.c.
  */
 #include <string.h>
 

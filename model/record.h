@@ -33,6 +33,10 @@ enum rec_entity {
 #define REC_K_BY 3 /* bytes(16): user who made the change */
 #define REC_K_NODE 4 /* bytes(16): node where it was made */
 
+/* User (kiosk operator). */
+#define REC_USER_NAME 10
+#define REC_USER_ROLE 11 /* uint: 1 chw, 2 clinician, 3 admin */
+
 /* Patient. */
 #define REC_PAT_GIVEN 10
 #define REC_PAT_FAMILY 11
@@ -80,6 +84,13 @@ enum rec_entity {
 #define REC_ALERT_RAISED 15
 #define REC_ALERT_ACKED 16
 #define REC_ALERT_ACKED_BY 17
+
+/* Attachment (append-only; the blob itself travels apart). */
+#define REC_ATT_OWNER_ENTITY 10
+#define REC_ATT_OWNER_ID 11
+#define REC_ATT_SHA256 12 /* bytes(32) */
+#define REC_ATT_SIZE 13
+#define REC_ATT_MIME 14
 
 /* Entity names as used in tables, logs and the protocol document. */
 const char *rec_entity_name(int entity);

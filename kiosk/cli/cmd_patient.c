@@ -25,6 +25,7 @@
 #include "kiosk/kctx.h"
 #include "log.h"
 #include "kiosk/store/store.h"
+#include "patient.h"
 #include "str.h"
 #include "xmalloc.h"
 
@@ -42,24 +43,6 @@ enum {
 };
 static const char *const col_names[NCOLS] = { "given", "family", "sex",
 	"birth_date", "phone", "village", "national_id" };
-
-/* Common spellings in registers, mapped to the stored values. */
-static const char *
-sex_norm(const char *s)
-{
-	static const struct {
-		const char *in, *out;
-	} map[] = { { "f", "female" }, { "female", "female" },
-		{ "woman", "female" }, { "m", "male" }, { "male", "male" },
-		{ "man", "male" }, { "other", "other" }, { "o", "other" },
-		{ "unknown", "unknown" }, { "u", "unknown" } };
-	size_t i;
-
-	for (i = 0; i < nitems(map); i++)
-		if (strcasecmp(s, map[i].in) == 0)
-			return map[i].out;
-	return NULL;
-}
 
 /* The import key: SHA-256 over the normalised row, as hex. */
 static char *
@@ -166,7 +149,7 @@ patient_import(struct kctx *ctx, int argc, char **argv)
 		memset(&p, 0, sizeof(p));
 		sex = NULL;
 		if (v[COL_SEX] != NULL &&
-		    (sex = sex_norm(v[COL_SEX])) == NULL) {
+		    (sex = patient_sex_parse(v[COL_SEX])) == NULL) {
 			fprintf(stderr,
 			    "%s: line %lu: sex must be F, M, other "
 			    "or unknown; row skipped\n",
@@ -293,7 +276,7 @@ patient_add(struct kctx *ctx, int argc, char **argv)
 	p.given = (char *)opts[0].value;
 	p.family = (char *)opts[1].value;
 	if (opts[2].value != NULL &&
-	    (p.sex = (char *)sex_norm(opts[2].value)) == NULL) {
+	    (p.sex = (char *)patient_sex_parse(opts[2].value)) == NULL) {
 		fprintf(stderr, "kiosk: sex must be F, M, other or unknown\n");
 		return 2;
 	}

@@ -50,8 +50,8 @@ store_attach_put(struct store *s, const char *owner_entity,
 {
 	uint8_t hash[32], key[32], *ct = NULL;
 	char id[UUID_STRLEN + 1], *name = NULL, *dir = NULL;
-	sqlite3_stmt *st = NULL;
-	cbor_item_t *b;
+	struct model_rec r;
+	struct store_col blob = { "blob_name", NULL, 0, 0 };
 	uint64_t hlc;
 	int err;
 
@@ -76,40 +76,22 @@ store_attach_put(struct store *s, const char *owner_entity,
 	if ((err = store_tx_begin(s)) != 0)
 		goto out;
 	hlc = store_hlc_now(s);
-	err = store_prepare(s,
-	    "INSERT INTO attachments(id, hlc, owner_entity, "
-	    "owner_id, sha256, size, mime, blob_name, created_by, created_ms) "
-	    "VALUES(?,?,?,?,?,?,?,?,?,?)",
-	    &st);
-	if (err == 0) {
-		store_bind_text(st, 1, id);
-		sqlite3_bind_int64(st, 2, (sqlite3_int64)hlc);
-		store_bind_text(st, 3, owner_entity);
-		store_bind_text(st, 4, owner_id);
-		sqlite3_bind_blob(st, 5, hash, 32, SQLITE_TRANSIENT);
-		sqlite3_bind_int64(st, 6, (sqlite3_int64)len);
-		store_bind_text(st, 7, mime);
-		store_bind_text(st, 8, name);
-		store_bind_text(st, 9, s->actor);
-		sqlite3_bind_int64(st, 10, (sqlite3_int64)HLC_MS(hlc));
-		err = store_step_done(s, st, "attachment insert");
-	}
-	if (err == 0) {
-		b = store_body_new(s, id, hlc, 5);
-		store_body_text(b, 10, owner_entity);
-		store_body_text(b, 11, owner_id);
-		cborx_map_put(b, 12, cborx_bytes(hash, 32));
-		cborx_map_put(b, 13, cborx_uint(len));
-		store_body_text(b, 14, mime);
-		err = store_outbox_append(s, REC_ATTACHMENT, id, hlc, b);
-	}
+	store_rec_init(s, &r, REC_ATTACHMENT, id, hlc);
+	model_set_text(&r, REC_ATT_OWNER_ENTITY, owner_entity);
+	model_set_text(&r, REC_ATT_OWNER_ID, owner_id);
+	model_set_bytes(&r, REC_ATT_SHA256, hash, 32);
+	model_set_uint(&r, REC_ATT_SIZE, len);
+	model_set_text(&r, REC_ATT_MIME, mime);
+	blob.p = name;
+	err = store_row_insert(s, &r, &blob, 1);
+	if (err == 0)
+		err = store_outbox_put(s, &r);
 	if (err == 0)
 		err = store_audit_append(s, "create", "attachment", id, NULL);
 	err = store_tx_end(s, err);
 	if (err == 0 && id_out != NULL)
 		memcpy(id_out, id, sizeof(id));
 out:
-	sqlite3_finalize(st);
 	explicit_bzero(key, sizeof(key));
 	free(ct);
 	free(name);

@@ -22,43 +22,25 @@
 static int
 encounter_insert(struct store *s, struct store_encounter *e)
 {
-	sqlite3_stmt *st = NULL;
-	cbor_item_t *b;
+	struct model_rec r;
 	int err;
 
 	e->hlc = store_hlc_now(s);
 	if (e->started_ms == 0)
 		e->started_ms = HLC_MS(e->hlc);
-	if ((err = store_prepare(s,
-	         "INSERT INTO encounters(id, hlc, "
-	         "patient_id, reason, status, started_ms, ended_ms, created_by) "
-	         "VALUES(?,?,?,?,?,?,?,?)",
-	         &st)) != 0)
-		return err;
-	store_bind_text(st, 1, e->id);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)e->hlc);
-	store_bind_text(st, 3, e->patient_id);
-	store_bind_text(st, 4, e->reason);
-	store_bind_text(st, 5, e->status ? e->status : "open");
-	sqlite3_bind_int64(st, 6, (sqlite3_int64)e->started_ms);
+	store_rec_init(s, &r, REC_ENCOUNTER, e->id, e->hlc);
+	model_set_text(&r, REC_ENC_PATIENT, e->patient_id);
+	model_set_uint(&r, REC_ENC_STARTED, e->started_ms);
 	if (e->ended_ms != 0)
-		sqlite3_bind_int64(st, 7, (sqlite3_int64)e->ended_ms);
-	store_bind_text(st, 8, s->actor);
-	err = store_step_done(s, st, "encounter insert");
-	sqlite3_finalize(st);
+		model_set_uint(&r, REC_ENC_ENDED, e->ended_ms);
+	model_set_text(&r, REC_ENC_REASON, e->reason);
+	model_set_text(&r, REC_ENC_STATUS, e->status ? e->status : "open");
+	err = store_row_insert(s, &r, NULL, 0);
 	if (err == EINVAL)
 		err = ENOENT; /* foreign key: no such patient */
 	if (err != 0)
 		return err;
-	b = store_body_new(s, e->id, e->hlc, 5);
-	store_body_text(b, REC_ENC_PATIENT, e->patient_id);
-	cborx_map_put(b, REC_ENC_STARTED, cborx_uint(e->started_ms));
-	if (e->ended_ms != 0)
-		cborx_map_put(b, REC_ENC_ENDED, cborx_uint(e->ended_ms));
-	store_body_text(b, REC_ENC_REASON, e->reason);
-	store_body_text(b, REC_ENC_STATUS, e->status ? e->status : "open");
-	if ((err = store_outbox_append(s, REC_ENCOUNTER, e->id, e->hlc, b)) !=
-	    0)
+	if ((err = store_outbox_put(s, &r)) != 0)
 		return err;
 	return store_audit_append(s, "create", "encounter", e->id, NULL);
 }
@@ -75,58 +57,38 @@ static int
 obs_insert(struct store *s, const char *encounter_id, const char *patient_id,
     struct store_obs *o)
 {
-	sqlite3_stmt *st = NULL;
-	cbor_item_t *b, *prov;
+	struct model_rec r;
+	cbor_item_t *prov;
 	uint64_t hlc = store_hlc_now(s), now = HLC_MS(hlc);
 	int err;
 
 	if (!obs_valid(o))
 		return EINVAL;
 	store_new_id(o->id);
-	if ((err = store_prepare(s,
-	         "INSERT INTO observations(id, hlc, "
-	         "encounter_id, patient_id, loinc, value, value_text, unit, panel, "
-	         "device_id, provenance, taken_ms, recorded_ms, created_by) "
-	         "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-	         &st)) != 0)
-		return err;
-	store_bind_text(st, 1, o->id);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)hlc);
-	store_bind_text(st, 3, encounter_id);
-	store_bind_text(st, 4, patient_id);
-	store_bind_text(st, 5, o->loinc);
-	sqlite3_bind_double(st, 6, o->value);
-	store_bind_text(st, 7, o->text);
-	store_bind_text(st, 8, o->unit);
-	store_bind_text(st, 9, o->panel);
-	store_bind_text(st, 10, o->device_id);
-	if (o->provenance != NULL)
-		sqlite3_bind_blob(st, 11, o->provenance, (int)o->provenance_len,
-		    SQLITE_TRANSIENT);
+	store_rec_init(s, &r, REC_OBSERVATION, o->id, hlc);
+	model_set_text(&r, REC_OBS_ENCOUNTER, encounter_id);
+	model_set_text(&r, REC_OBS_PATIENT, patient_id);
+	model_set_text(&r, REC_OBS_LOINC, o->loinc);
+	model_set_double(&r, REC_OBS_VALUE, o->value);
+	model_set_text(&r, REC_OBS_UNIT, o->unit);
+	model_set_text(&r, REC_OBS_TEXT, o->text);
+	model_set_text(&r, REC_OBS_PANEL, o->panel);
+	model_set_text(&r, REC_OBS_DEVICE, o->device_id);
+	model_set_cbor(
+	    &r, REC_OBS_PROVENANCE, o->provenance, o->provenance_len);
 	if (o->taken_ms != 0)
-		sqlite3_bind_int64(st, 12, (sqlite3_int64)o->taken_ms);
-	sqlite3_bind_int64(st, 13, (sqlite3_int64)now);
-	store_bind_text(st, 14, s->actor);
-	err = store_step_done(s, st, "observation insert");
-	sqlite3_finalize(st);
-	if (err != 0)
+		model_set_uint(&r, REC_OBS_TAKEN, o->taken_ms);
+	model_set_uint(&r, REC_OBS_RECORDED, now);
+	if ((err = store_row_insert(s, &r, NULL, 0)) != 0)
 		return err;
-	b = store_body_new(s, o->id, hlc, 11);
-	store_body_text(b, REC_OBS_ENCOUNTER, encounter_id);
-	store_body_text(b, REC_OBS_PATIENT, patient_id);
-	store_body_text(b, REC_OBS_LOINC, o->loinc);
-	cborx_map_put(b, REC_OBS_VALUE, cborx_double(o->value));
-	store_body_text(b, REC_OBS_UNIT, o->unit);
-	store_body_text(b, REC_OBS_TEXT, o->text);
-	store_body_text(b, REC_OBS_PANEL, o->panel);
-	store_body_text(b, REC_OBS_DEVICE, o->device_id);
+	/* The row keeps the provenance bytes as given; the change carries
+	 * them only when they are one CBOR item (of at most 64 KiB). */
 	if (o->provenance != NULL &&
 	    cborx_decode(o->provenance, o->provenance_len, 1 << 16, &prov) == 0)
-		cborx_map_put(b, REC_OBS_PROVENANCE, prov);
-	if (o->taken_ms != 0)
-		cborx_map_put(b, REC_OBS_TAKEN, cborx_uint(o->taken_ms));
-	cborx_map_put(b, REC_OBS_RECORDED, cborx_uint(now));
-	return store_outbox_append(s, REC_OBSERVATION, o->id, hlc, b);
+		cbor_decref(&prov);
+	else
+		model_set_cbor(&r, REC_OBS_PROVENANCE, NULL, 0);
+	return store_outbox_put(s, &r);
 }
 
 int
@@ -218,10 +180,9 @@ int
 store_encounter_close(struct store *s, const char *encounter_id)
 {
 	char patient[UUID_STRLEN + 1];
-	sqlite3_stmt *st = NULL;
-	cbor_item_t *b;
+	struct model_rec r;
 	uint64_t hlc;
-	int err, open;
+	int err, open, n;
 
 	if ((err = store_tx_begin(s)) != 0)
 		return err;
@@ -230,26 +191,16 @@ store_encounter_close(struct store *s, const char *encounter_id)
 	if (!open)
 		goto out; /* closing twice is harmless */
 	hlc = store_hlc_now(s);
-	if ((err = store_prepare(s,
-	         "UPDATE encounters SET status = 'closed', "
-	         "ended_ms = ?, hlc = ? WHERE id = ?",
-	         &st)) != 0)
+	store_rec_init(s, &r, REC_ENCOUNTER, encounter_id, hlc);
+	model_set_text(&r, REC_ENC_STATUS, "closed");
+	model_set_uint(&r, REC_ENC_ENDED, HLC_MS(hlc));
+	if ((err = store_row_update(s, &r, NULL, &n)) != 0)
 		goto out;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)HLC_MS(hlc));
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)hlc);
-	store_bind_text(st, 3, encounter_id);
-	if ((err = store_step_done(s, st, "encounter close")) != 0)
-		goto out;
-	b = store_body_new(s, encounter_id, hlc, 2);
-	store_body_text(b, REC_ENC_STATUS, "closed");
-	cborx_map_put(b, REC_ENC_ENDED, cborx_uint(HLC_MS(hlc)));
-	if ((err = store_outbox_append(
-	         s, REC_ENCOUNTER, encounter_id, hlc, b)) != 0)
+	if ((err = store_outbox_put(s, &r)) != 0)
 		goto out;
 	err = store_audit_append(
 	    s, "change", "encounter", encounter_id, "closed");
 out:
-	sqlite3_finalize(st);
 	return store_tx_end(s, err);
 }
 

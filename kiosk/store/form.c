@@ -118,7 +118,7 @@ store_form_submit(struct store *s, const char *instance_id, const char *form_id,
 {
 	char id[UUID_STRLEN + 1];
 	sqlite3_stmt *st = NULL;
-	cbor_item_t *b;
+	struct model_rec r;
 	uint64_t hlc;
 	size_t len = strlen(xml);
 	int err;
@@ -129,27 +129,16 @@ store_form_submit(struct store *s, const char *instance_id, const char *form_id,
 	if ((err = store_tx_begin(s)) != 0)
 		return err;
 	hlc = store_hlc_now(s);
-	if ((err = store_prepare(s,
-	         "INSERT INTO form_submissions(id, hlc, "
-	         "instance_id, form_id, form_version, encounter_id, patient_id, "
-	         "xml, status, created_by, created_ms) "
-	         "VALUES(?,?,?,?,?,?,?,?,'final',?,?)",
-	         &st)) != 0)
+	store_rec_init(s, &r, REC_FORM, id, hlc);
+	model_set_text(&r, REC_FORM_ENCOUNTER, encounter_id);
+	model_set_text(&r, REC_FORM_PATIENT, patient_id);
+	model_set_text(&r, REC_FORM_FORMID, form_id);
+	model_set_text(&r, REC_FORM_VERSION, form_version);
+	model_set_text(&r, REC_FORM_INSTANCE, instance_id);
+	model_set_bytes(&r, REC_FORM_XML, xml, len);
+	model_set_text(&r, REC_FORM_STATUS, "final");
+	if ((err = store_row_insert(s, &r, NULL, 0)) != 0)
 		goto out;
-	store_bind_text(st, 1, id);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)hlc);
-	store_bind_text(st, 3, instance_id);
-	store_bind_text(st, 4, form_id);
-	store_bind_text(st, 5, form_version);
-	store_bind_text(st, 6, encounter_id);
-	store_bind_text(st, 7, patient_id);
-	sqlite3_bind_blob(st, 8, xml, (int)len, SQLITE_TRANSIENT);
-	store_bind_text(st, 9, s->actor);
-	sqlite3_bind_int64(st, 10, (sqlite3_int64)HLC_MS(hlc));
-	if ((err = store_step_done(s, st, "form submit")) != 0)
-		goto out;
-	sqlite3_finalize(st);
-	st = NULL;
 	if ((err = store_prepare(s,
 	         "DELETE FROM form_drafts "
 	         "WHERE instance_id = ?",
@@ -158,15 +147,7 @@ store_form_submit(struct store *s, const char *instance_id, const char *form_id,
 	store_bind_text(st, 1, instance_id);
 	if ((err = store_step_done(s, st, "draft drop")) != 0)
 		goto out;
-	b = store_body_new(s, id, hlc, 7);
-	store_body_text(b, REC_FORM_ENCOUNTER, encounter_id);
-	store_body_text(b, REC_FORM_PATIENT, patient_id);
-	store_body_text(b, REC_FORM_FORMID, form_id);
-	store_body_text(b, REC_FORM_VERSION, form_version);
-	store_body_text(b, REC_FORM_INSTANCE, instance_id);
-	cborx_map_put(b, REC_FORM_XML, cborx_bytes(xml, len));
-	store_body_text(b, REC_FORM_STATUS, "final");
-	if ((err = store_outbox_append(s, REC_FORM, id, hlc, b)) != 0)
+	if ((err = store_outbox_put(s, &r)) != 0)
 		goto out;
 	err = store_audit_append(s, "create", "form_submission", id, form_id);
 out:
@@ -180,8 +161,7 @@ store_alert_raise(struct store *s, const char *patient_id,
     char id_out[UUID_STRLEN + 1])
 {
 	char id[UUID_STRLEN + 1];
-	sqlite3_stmt *st = NULL;
-	cbor_item_t *b;
+	struct model_rec r;
 	uint64_t hlc;
 	int err;
 
@@ -189,35 +169,19 @@ store_alert_raise(struct store *s, const char *patient_id,
 	if ((err = store_tx_begin(s)) != 0)
 		return err;
 	hlc = store_hlc_now(s);
-	if ((err = store_prepare(s,
-	         "INSERT INTO alerts(id, hlc, patient_id, "
-	         "encounter_id, kind, score, detail, raised_ms, created_by) "
-	         "VALUES(?,?,?,?,?,?,?,?,?)",
-	         &st)) != 0)
+	store_rec_init(s, &r, REC_ALERT, id, hlc);
+	model_set_text(&r, REC_ALERT_PATIENT, patient_id);
+	model_set_text(&r, REC_ALERT_ENCOUNTER, encounter_id);
+	model_set_text(&r, REC_ALERT_KIND, kind);
+	model_set_int(&r, REC_ALERT_SCORE, score);
+	model_set_text(&r, REC_ALERT_DETAIL, detail);
+	model_set_uint(&r, REC_ALERT_RAISED, HLC_MS(hlc));
+	if ((err = store_row_insert(s, &r, NULL, 0)) != 0)
 		goto out;
-	store_bind_text(st, 1, id);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)hlc);
-	store_bind_text(st, 3, patient_id);
-	store_bind_text(st, 4, encounter_id);
-	store_bind_text(st, 5, kind);
-	sqlite3_bind_int(st, 6, score);
-	store_bind_text(st, 7, detail);
-	sqlite3_bind_int64(st, 8, (sqlite3_int64)HLC_MS(hlc));
-	store_bind_text(st, 9, s->actor);
-	if ((err = store_step_done(s, st, "alert raise")) != 0)
-		goto out;
-	b = store_body_new(s, id, hlc, 6);
-	store_body_text(b, REC_ALERT_PATIENT, patient_id);
-	store_body_text(b, REC_ALERT_ENCOUNTER, encounter_id);
-	store_body_text(b, REC_ALERT_KIND, kind);
-	cborx_map_put(b, REC_ALERT_SCORE, cborx_int(score));
-	store_body_text(b, REC_ALERT_DETAIL, detail);
-	cborx_map_put(b, REC_ALERT_RAISED, cborx_uint(HLC_MS(hlc)));
-	if ((err = store_outbox_append(s, REC_ALERT, id, hlc, b)) != 0)
+	if ((err = store_outbox_put(s, &r)) != 0)
 		goto out;
 	err = store_audit_append(s, "create", "alert", id, kind);
 out:
-	sqlite3_finalize(st);
 	err = store_tx_end(s, err);
 	if (err == 0 && id_out != NULL)
 		memcpy(id_out, id, sizeof(id));
@@ -227,37 +191,26 @@ out:
 int
 store_alert_ack(struct store *s, const char *alert_id)
 {
-	sqlite3_stmt *st = NULL;
-	cbor_item_t *b;
+	struct model_rec r;
 	uint64_t hlc;
-	int err;
+	int err, n;
 
 	if ((err = store_tx_begin(s)) != 0)
 		return err;
 	hlc = store_hlc_now(s);
-	if ((err = store_prepare(s,
-	         "UPDATE alerts SET acked_ms = ?, "
-	         "acked_by = ?, hlc = ? WHERE id = ? AND acked_ms IS NULL",
-	         &st)) != 0)
+	store_rec_init(s, &r, REC_ALERT, alert_id, hlc);
+	model_set_uint(&r, REC_ALERT_ACKED, HLC_MS(hlc));
+	model_set_text(&r, REC_ALERT_ACKED_BY, s->actor);
+	if ((err = store_row_update(s, &r, "acked_ms IS NULL", &n)) != 0)
 		goto out;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)HLC_MS(hlc));
-	store_bind_text(st, 2, s->actor);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)hlc);
-	store_bind_text(st, 4, alert_id);
-	if ((err = store_step_done(s, st, "alert ack")) != 0)
-		goto out;
-	if (sqlite3_changes(s->db) != 1) {
+	if (n != 1) {
 		err = ENOENT; /* unknown or already acknowledged */
 		goto out;
 	}
-	b = store_body_new(s, alert_id, hlc, 2);
-	cborx_map_put(b, REC_ALERT_ACKED, cborx_uint(HLC_MS(hlc)));
-	store_body_text(b, REC_ALERT_ACKED_BY, s->actor);
-	if ((err = store_outbox_append(s, REC_ALERT, alert_id, hlc, b)) != 0)
+	if ((err = store_outbox_put(s, &r)) != 0)
 		goto out;
 	err =
 	    store_audit_append(s, "change", "alert", alert_id, "acknowledged");
 out:
-	sqlite3_finalize(st);
 	return store_tx_end(s, err);
 }

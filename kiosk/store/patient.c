@@ -15,6 +15,7 @@
 
 #include "compat.h"
 #include "log.h"
+#include "patient.h"
 #include "record.h"
 #include "store_int.h"
 #include "str.h"
@@ -24,43 +25,6 @@
 
 static const char patient_cols[] = "id, hlc, given, family, sex, birth_date, "
                                    "phone, village, national_id, created_ms";
-
-static int
-valid_birth_date(const char *s)
-{
-	struct tm tm = { 0 }, now;
-	time_t t = time(NULL);
-	long long y, m, d;
-	char buf[5];
-
-	gmtime_r(&t, &now);
-	if (strlen(s) != 4 && strlen(s) != 10)
-		return 0;
-	memcpy(buf, s, 4);
-	buf[4] = '\0';
-	if (str_to_ll(buf, 1880, now.tm_year + 1900, &y) != 0)
-		return 0;
-	if (strlen(s) == 4)
-		return 1;
-	if (s[4] != '-' || s[7] != '-' || !isdigit((unsigned char)s[5]) ||
-	    !isdigit((unsigned char)s[6]) || !isdigit((unsigned char)s[8]) ||
-	    !isdigit((unsigned char)s[9]))
-		return 0;
-	m = (s[5] - '0') * 10 + (s[6] - '0');
-	d = (s[8] - '0') * 10 + (s[9] - '0');
-	if (m < 1 || m > 12 || d < 1 || d > 31)
-		return 0;
-	/* Round-trip through timegm to refuse 2023-02-30. */
-	tm.tm_year = (int)y - 1900;
-	tm.tm_mon = (int)m - 1;
-	tm.tm_mday = (int)d;
-	tm.tm_hour = 12;
-	t = timegm(&tm);
-	gmtime_r(&t, &tm);
-	if (tm.tm_mday != d || tm.tm_mon != m - 1)
-		return 0;
-	return t <= time(NULL) + 86400;
-}
 
 static int
 valid_phone(const char *s)
@@ -95,13 +59,12 @@ patient_validate(struct store_patient *p, char **cause)
 		xasprintf(cause, "given and family name are both required");
 		return EINVAL;
 	}
-	if (p->sex != NULL && strcmp(p->sex, "female") != 0 &&
-	    strcmp(p->sex, "male") != 0 && strcmp(p->sex, "other") != 0 &&
-	    strcmp(p->sex, "unknown") != 0) {
+	if (p->sex != NULL && !patient_sex_valid(p->sex)) {
 		xasprintf(cause, "sex must be female, male, other or unknown");
 		return EINVAL;
 	}
-	if (p->birth_date != NULL && !valid_birth_date(p->birth_date)) {
+	if (p->birth_date != NULL &&
+	    !patient_birth_valid(p->birth_date, time(NULL))) {
 		xasprintf(cause,
 		    "birth date must be YYYY-MM-DD or YYYY, a "
 		    "real date not in the future");
@@ -114,26 +77,46 @@ patient_validate(struct store_patient *p, char **cause)
 	return 0;
 }
 
-static cbor_item_t *
-patient_body(struct store *s, const struct store_patient *p, uint64_t hlc)
+/* The record of P's fields that are set. */
+static void
+patient_rec(struct store *s, struct model_rec *r, const struct store_patient *p,
+    uint64_t hlc)
 {
-	cbor_item_t *b = store_body_new(s, p->id, hlc, 7);
+	store_rec_init(s, r, REC_PATIENT, p->id, hlc);
+	model_set_text(r, REC_PAT_GIVEN, p->given);
+	model_set_text(r, REC_PAT_FAMILY, p->family);
+	model_set_text(r, REC_PAT_SEX, p->sex);
+	model_set_text(r, REC_PAT_BIRTH, p->birth_date);
+	model_set_text(r, REC_PAT_PHONE, p->phone);
+	model_set_text(r, REC_PAT_VILLAGE, p->village);
+	model_set_text(r, REC_PAT_NATID, p->national_id);
+}
 
-	store_body_text(b, REC_PAT_GIVEN, p->given);
-	store_body_text(b, REC_PAT_FAMILY, p->family);
-	store_body_text(b, REC_PAT_SEX, p->sex);
-	store_body_text(b, REC_PAT_BIRTH, p->birth_date);
-	store_body_text(b, REC_PAT_PHONE, p->phone);
-	store_body_text(b, REC_PAT_VILLAGE, p->village);
-	store_body_text(b, REC_PAT_NATID, p->national_id);
-	return b;
+/*
+ * Write new patient R (its fields, the import key when not NULL) with its
+ * outbox change and audit entry, inside the open transaction.
+ */
+int
+store_patient_write(
+    struct store *s, const struct model_rec *r, const char *import_key)
+{
+	struct store_col key = { "import_key", import_key,
+		import_key != NULL ? strlen(import_key) : 0, 1 };
+	int err;
+
+	if ((err = store_row_insert(s, r, &key, 1)) != 0)
+		return err;
+	if ((err = store_outbox_put(s, r)) != 0)
+		return err;
+	return store_audit_append(s, "create", "patient", r->id,
+	    import_key != NULL ? "import" : NULL);
 }
 
 int
 store_patient_add(struct store *s, struct store_patient *p,
     const char *import_key, char **cause)
 {
-	sqlite3_stmt *st = NULL;
+	struct model_rec r;
 	uint64_t hlc;
 	int err;
 
@@ -146,35 +129,8 @@ store_patient_add(struct store *s, struct store_patient *p,
 	hlc = store_hlc_now(s);
 	p->hlc = hlc;
 	p->created_ms = HLC_MS(hlc);
-	if ((err = store_prepare(s,
-	         "INSERT INTO patients(id, hlc, given, "
-	         "family, sex, birth_date, phone, village, national_id, import_key, "
-	         "created_by, created_ms) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
-	         &st)) != 0)
-		goto out;
-	store_bind_text(st, 1, p->id);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)hlc);
-	store_bind_text(st, 3, p->given);
-	store_bind_text(st, 4, p->family);
-	store_bind_text(st, 5, p->sex);
-	store_bind_text(st, 6, p->birth_date);
-	store_bind_text(st, 7, p->phone);
-	store_bind_text(st, 8, p->village);
-	store_bind_text(st, 9, p->national_id);
-	if (import_key != NULL)
-		sqlite3_bind_blob(st, 10, import_key, (int)strlen(import_key),
-		    SQLITE_TRANSIENT);
-	store_bind_text(st, 11, s->actor);
-	sqlite3_bind_int64(st, 12, (sqlite3_int64)p->created_ms);
-	if ((err = store_step_done(s, st, "patient add")) != 0)
-		goto out;
-	if ((err = store_outbox_append(
-	         s, REC_PATIENT, p->id, hlc, patient_body(s, p, hlc))) != 0)
-		goto out;
-	err = store_audit_append(s, "create", "patient", p->id,
-	    import_key != NULL ? "import" : NULL);
-out:
-	sqlite3_finalize(st);
+	patient_rec(s, &r, p, hlc);
+	err = store_patient_write(s, &r, import_key);
 	return store_tx_end(s, err);
 }
 
@@ -232,63 +188,30 @@ store_patient_get(struct store *s, const char *id, struct store_patient *p)
 	return err;
 }
 
-/* Set column COL of patient ID to V inside the open transaction. */
-static int
-patient_set(struct store *s, const char *id, const char *col, const char *v,
-    uint64_t hlc)
-{
-	sqlite3_stmt *st;
-	char sql[128];
-	int err;
-
-	snprintf(sql, sizeof(sql),
-	    "UPDATE patients SET %s = ?, hlc = ? "
-	    "WHERE id = ? AND deleted = 0",
-	    col);
-	if ((err = store_prepare(s, sql, &st)) != 0)
-		return err;
-	store_bind_text(st, 1, v);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)hlc);
-	store_bind_text(st, 3, id);
-	err = store_step_done(s, st, "patient update");
-	if (err == 0 && sqlite3_changes(s->db) != 1)
-		err = ENOENT;
-	sqlite3_finalize(st);
-	return err;
-}
-
 int
 store_patient_update(
     struct store *s, const struct store_patient *p, char **cause)
 {
 	struct store_patient cur, merged;
-	char *const *src[] = { &p->given, &p->family, &p->sex, &p->birth_date,
-		&p->phone, &p->village, &p->national_id };
-	static const char *const cols[] = { "given", "family", "sex",
-		"birth_date", "phone", "village", "national_id" };
-	static const uint64_t keys[] = { REC_PAT_GIVEN, REC_PAT_FAMILY,
-		REC_PAT_SEX, REC_PAT_BIRTH, REC_PAT_PHONE, REC_PAT_VILLAGE,
-		REC_PAT_NATID };
-	char **dst[nitems(src)];
-	cbor_item_t *body = NULL;
+	struct model_rec r;
 	uint64_t hlc;
-	size_t i;
-	int err;
+	int err, n;
 
 	*cause = NULL;
 	if ((err = patient_load(s, p->id, &cur)) != 0)
 		return err;
 	merged = cur;
-	dst[0] = &merged.given;
-	dst[1] = &merged.family;
-	dst[2] = &merged.sex;
-	dst[3] = &merged.birth_date;
-	dst[4] = &merged.phone;
-	dst[5] = &merged.village;
-	dst[6] = &merged.national_id;
-	for (i = 0; i < nitems(src); i++)
-		if (*src[i] != NULL)
-			*dst[i] = *src[i];
+#define PATIENT_MERGE(f)                                                       \
+	if (p->f != NULL)                                                      \
+		merged.f = p->f;
+	PATIENT_MERGE(given)
+	PATIENT_MERGE(family)
+	PATIENT_MERGE(sex)
+	PATIENT_MERGE(birth_date)
+	PATIENT_MERGE(phone)
+	PATIENT_MERGE(village)
+	PATIENT_MERGE(national_id)
+#undef PATIENT_MERGE
 	if ((err = patient_validate(&merged, cause)) != 0)
 		goto done;
 	if ((err = store_tx_begin(s)) != 0)
@@ -296,23 +219,18 @@ store_patient_update(
 	hlc = store_hlc_now(s);
 	/* Only changed fields go in the change record: the server merges
 	 * per field by HLC. */
-	body = store_body_new(s, p->id, hlc, nitems(src));
-	for (i = 0; i < nitems(src) && err == 0; i++) {
-		if (*src[i] == NULL)
-			continue;
-		err = patient_set(s, p->id, cols[i], *src[i], hlc);
-		cborx_map_put(body, keys[i], cborx_text(*src[i]));
-	}
-	if (err == 0) {
-		err = store_outbox_append(s, REC_PATIENT, p->id, hlc, body);
-		body = NULL;
-	}
+	patient_rec(s, &r, p, hlc);
+	err = store_row_update(s, &r, "deleted = 0", &n);
+	if (err == 0 && n != 1 &&
+	    (p->given || p->family || p->sex || p->birth_date || p->phone ||
+	        p->village || p->national_id))
+		err = ENOENT;
+	if (err == 0)
+		err = store_outbox_put(s, &r);
 	if (err == 0)
 		err = store_audit_append(s, "change", "patient", p->id, NULL);
 	err = store_tx_end(s, err);
 done:
-	if (body != NULL)
-		cbor_decref(&body);
 	store_patient_clear(&cur);
 	return err;
 }

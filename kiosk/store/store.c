@@ -507,31 +507,6 @@ store_role_from_name(const char *name)
 
 /* --- record bodies and the outbox --- */
 
-cbor_item_t *
-store_body_new(struct store *s, const char *id, uint64_t hlc, size_t nfields)
-{
-	cbor_item_t *m = cborx_map(nfields + 4);
-	struct uuid u;
-
-	if (uuid_parse(id, &u) == 0)
-		cborx_map_put(m, REC_K_ID, cborx_bytes(u.b, UUID_LEN));
-	else
-		cborx_map_put(m, REC_K_ID, cborx_text(id));
-	cborx_map_put(m, REC_K_HLC, cborx_uint(hlc));
-	if (s->actor != NULL && uuid_parse(s->actor, &u) == 0)
-		cborx_map_put(m, REC_K_BY, cborx_bytes(u.b, UUID_LEN));
-	if (uuid_parse(s->node_id, &u) == 0)
-		cborx_map_put(m, REC_K_NODE, cborx_bytes(u.b, UUID_LEN));
-	return m;
-}
-
-void
-store_body_text(cbor_item_t *body, uint64_t key, const char *v)
-{
-	if (v != NULL)
-		cborx_map_put(body, key, cborx_text(v));
-}
-
 int
 store_outbox_append(struct store *s, int entity, const char *id, uint64_t hlc,
     cbor_item_t *body)

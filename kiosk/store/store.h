@@ -213,6 +213,32 @@ int store_state_get(
 int store_state_put(
     struct store *, const char *key, const void *val, size_t len);
 
+/* --- pulled changes (pulled.c; kiosk/sync/apply.c drives them) --- */
+struct model_rec;
+/* Does the kiosk keep pulled changes of ENTITY in its tables? */
+int store_pull_keeps(int entity);
+/* A page of pulled changes is one transaction: begin it... */
+int store_pull_begin(struct store *);
+/*
+ * ...and end it: when ERR is 0, store CURSOR under CURSOR_KEY (sync_state),
+ * move the node clock past MAX_HLC and commit; otherwise roll back and
+ * return ERR.
+ */
+int store_pull_end(struct store *, int err, const char *cursor_key,
+    const uint8_t *cursor, size_t cursor_len, uint64_t max_hlc);
+/* Each change of a page on its own savepoint; UNDO rolls it back. */
+int store_pull_change_begin(struct store *);
+int store_pull_change_end(struct store *, int undo);
+/*
+ * Apply decoded change R (R->id, R->hlc: the change's) made on node
+ * ORIGIN; SELF is this node's origin number.  New rows are inserted;
+ * existing mutable ones merged per field (model_merge_wins); existing
+ * append-only ones left alone.  *CHANGED when a row changed.  EINVAL: a
+ * constraint refuses this record (skip it); other errors stop the page.
+ */
+int store_pull_apply(struct store *, const struct model_rec *r, uint64_t origin,
+    uint64_t self, int *changed);
+
 /* --- audit --- */
 /*
  * Append an audit entry: ACTION ("view", "create", "change", "export",

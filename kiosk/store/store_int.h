@@ -1,10 +1,12 @@
 /*
- * Internals shared by the store_*.c files; nothing outside the store
- * includes this.  A write is:
+ * Internals shared by the store's files; nothing outside the store
+ * includes this (but tests).  A write is:
  *
  *	if ((err = store_tx_begin(s)) != 0) return err;
- *	... insert/update rows ...
- *	err = store_outbox_append(s, REC_..., id, hlc, body);   (syncable rows)
+ *	store_rec_init(s, &r, REC_..., id, store_hlc_now(s));
+ *	model_set_text(&r, REC_..., value); ...      (model/model.h)
+ *	err = store_row_insert(s, &r, NULL, 0);      (or store_row_update)
+ *	err = store_outbox_put(s, &r);               (syncable rows)
  *	err = store_audit_append(s, "create", "patient", id, NULL);
  *	return store_tx_end(s, err);      commits when err == 0, else rolls back
  */
@@ -21,6 +23,7 @@
 
 #include "cborx.h"
 #include "hlc.h"
+#include "model.h"
 #include "store.h"
 
 struct store {
@@ -54,11 +57,35 @@ int store_outbox_append(struct store *, int entity, const char *id,
 int store_audit_append(struct store *, const char *action, const char *entity,
     const char *entity_id, const char *detail);
 
-/* A record body with the common keys (id, hlc, by, node) filled in. */
-cbor_item_t *store_body_new(
-    struct store *, const char *id, uint64_t hlc, size_t nfields);
-/* Put a text field when S is not NULL. */
-void store_body_text(cbor_item_t *body, uint64_t key, const char *s);
+/* --- records through model descriptors (row.c) --- */
+/* Start record R of ENTITY for a local change: its id and HLC, this node,
+ * and the acting user as REC_K_BY when it is a user id. */
+void store_rec_init(struct store *, struct model_rec *r, int entity,
+    const char *id, uint64_t hlc);
+/* Append R's body (model_encode) to the outbox. */
+int store_outbox_put(struct store *, const struct model_rec *r);
+/* A column only the kiosk keeps (not synced): text, or a blob when BLOB. */
+struct store_col {
+	const char *col;
+	const void *p; /* NULL: SQL NULL */
+	size_t len;
+	int blob;
+};
+/* Insert R as a new row: the columns of its set fields, the descriptor's
+ * defaults for the NOT NULL columns it lacks, and EXTRA. */
+int store_row_insert(struct store *, const struct model_rec *r,
+    const struct store_col *extra, size_t nextra);
+/* Set the mutable fields R carries, and hlc, on row R->id (AND WHERE when
+ * not NULL); *CHANGES: rows changed (0 when R carries no such field). */
+int store_row_update(
+    struct store *, const struct model_rec *r, const char *where, int *changes);
+/* Write new patient R (patient.c: its row with IMPORT_KEY when not NULL,
+ * its change, its audit entry) inside the open transaction. */
+int store_patient_write(
+    struct store *, const struct model_rec *r, const char *import_key);
+/* Bind value V of field F to parameter IDX; EINVAL when it does not fit. */
+int store_bind_value(sqlite3_stmt *, int idx, const struct model_field *f,
+    const struct model_value *v);
 /* Fill OUT with a fresh UUIDv7 string. */
 void store_new_id(char out[UUID_STRLEN + 1]);
 

@@ -14,16 +14,12 @@
 #include "store_int.h"
 #include "xmalloc.h"
 
-#define REC_USER_NAME 10
-#define REC_USER_ROLE 11
-
 int
 store_user_add(
     struct store *s, const char *name, int role, struct store_user *out)
 {
-	sqlite3_stmt *st = NULL;
 	char id[UUID_STRLEN + 1];
-	cbor_item_t *body;
+	struct model_rec r;
 	uint64_t hlc;
 	int err;
 
@@ -34,28 +30,16 @@ store_user_add(
 	if ((err = store_tx_begin(s)) != 0)
 		return err;
 	hlc = store_hlc_now(s);
-	if ((err = store_prepare(s,
-	         "INSERT INTO users(id, hlc, name, role, "
-	         "created_by, created_ms) VALUES(?, ?, ?, ?, ?, ?)",
-	         &st)) != 0)
+	store_rec_init(s, &r, REC_USER, id, hlc);
+	model_set_text(&r, REC_USER_NAME, name);
+	model_set_uint(&r, REC_USER_ROLE, (uint64_t)role);
+	if ((err = store_row_insert(s, &r, NULL, 0)) != 0)
 		goto out;
-	store_bind_text(st, 1, id);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)hlc);
-	store_bind_text(st, 3, name);
-	sqlite3_bind_int(st, 4, role);
-	store_bind_text(st, 5, s->actor);
-	sqlite3_bind_int64(st, 6, (sqlite3_int64)HLC_MS(hlc));
-	if ((err = store_step_done(s, st, "user add")) != 0)
-		goto out;
-	body = store_body_new(s, id, hlc, 2);
-	cborx_map_put(body, REC_USER_NAME, cborx_text(name));
-	cborx_map_put(body, REC_USER_ROLE, cborx_uint((uint64_t)role));
-	if ((err = store_outbox_append(s, REC_USER, id, hlc, body)) != 0)
+	if ((err = store_outbox_put(s, &r)) != 0)
 		goto out;
 	err =
 	    store_audit_append(s, "create", "user", id, store_role_name(role));
 out:
-	sqlite3_finalize(st);
 	err = store_tx_end(s, err);
 	if (err == 0 && out != NULL)
 		err = store_user_get(s, name, out);

@@ -14,6 +14,7 @@
 #include "kiosk/kctx.h"
 #include "kiosk/store/keyring.h"
 #include "log.h"
+#include "patient.h"
 #include "str.h"
 #include "kiosk/sync/sync.h"
 #include "visit.h"
@@ -214,48 +215,10 @@ visit_session_end(struct visit *v)
 	return 0;
 }
 
-/* Birth date parts: month and day default to mid-year when only the year
- * is known.  Returns 0 or EINVAL. */
-static int
-birth_parts(const char *birth, long long *y, long long *m, long long *d)
-{
-	char part[8];
-
-	*m = 7;
-	*d = 1;
-	if (birth == NULL || strlen(birth) < 4)
-		return EINVAL;
-	memcpy(part, birth, 4);
-	part[4] = '\0';
-	if (str_to_ll(part, 1850, 2200, y) != 0)
-		return EINVAL;
-	if (strlen(birth) >= 10 && birth[4] == '-' && birth[7] == '-') {
-		memcpy(part, birth + 5, 2);
-		part[2] = '\0';
-		if (str_to_ll(part, 1, 12, m) != 0)
-			return EINVAL;
-		memcpy(part, birth + 8, 2);
-		if (str_to_ll(part, 1, 31, d) != 0)
-			return EINVAL;
-	}
-	return 0;
-}
-
 int
 visit_age_months(const char *birth)
 {
-	long long y, m, d;
-	time_t now = time(NULL);
-	struct tm tm;
-	int months;
-
-	if (birth_parts(birth, &y, &m, &d) != 0)
-		return -1;
-	localtime_r(&now, &tm);
-	months = (tm.tm_year + 1900 - (int)y) * 12 + tm.tm_mon + 1 - (int)m;
-	if (tm.tm_mday < d)
-		months--;
-	return months < 0 ? -1 : months;
+	return patient_age_months(birth, time(NULL));
 }
 
 int
@@ -269,20 +232,5 @@ visit_age_years(const char *birth)
 const char *
 ui_sex_value(const char *s)
 {
-	switch (s == NULL ? '\0' : s[0]) {
-	case 'f':
-	case 'F':
-		return "female";
-	case 'm':
-	case 'M':
-		return "male";
-	case 'o':
-	case 'O':
-		return "other";
-	case 'u':
-	case 'U':
-		return "unknown";
-	default:
-		return NULL;
-	}
+	return patient_sex_parse(s);
 }

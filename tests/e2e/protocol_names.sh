@@ -8,7 +8,7 @@
 # bad lines, so a broken pattern cannot pass silently.
 set -u
 files="kiosk/sync/client.c kiosk/sync/http.c kiosk/sync/thread.c
-kiosk/sync/state.c kiosk/cli/cmd_sync.c kiosk/cli/cmd_enroll.c
+kiosk/sync/state.c kiosk/sync/apply.c kiosk/cli/cmd_sync.c kiosk/cli/cmd_enroll.c
 sync-server/wire.c sync-server/httpd.c sync-server/auth.c
 sync-server/server.c sync-server/routes.c $(ls sync-server/api/*.c)"
 

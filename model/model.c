@@ -1,0 +1,570 @@
+/*
+ * The entity descriptors and the generic record codec and merge rule of
+ * model.h.  Each table below is the one list of an entity's fields: the
+ * kiosk store's inserts and updates, the bodies it writes to its outbox
+ * and the pulled changes it merges all come from it.
+ *
+ * Deliberately not here: SQL (the store turns the column names into
+ * statements), validation of values beyond their CBOR type (patient.h has
+ * the patient rules), and which entities a program keeps.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cborx.h"
+#include "compat.h"
+#include "model.h"
+#include "xmalloc.h"
+
+static const struct model_field patient_fields[] = {
+	{ REC_PAT_GIVEN, "given", MODEL_TEXT, 1 },
+	{ REC_PAT_FAMILY, "family", MODEL_TEXT, 1 },
+	{ REC_PAT_SEX, "sex", MODEL_TEXT, 1 },
+	{ REC_PAT_BIRTH, "birth_date", MODEL_TEXT, 1 },
+	{ REC_PAT_PHONE, "phone", MODEL_TEXT, 1 },
+	{ REC_PAT_VILLAGE, "village", MODEL_TEXT, 1 },
+	{ REC_PAT_NATID, "national_id", MODEL_TEXT, 1 },
+	{ REC_K_DELETED, "deleted", MODEL_BOOL, 1 },
+	{ REC_K_BY, "created_by", MODEL_UUID, 0 },
+};
+static const struct model_default patient_defaults[] = {
+	{ "given", "''" },
+	{ "family", "''" },
+	{ "created_ms", MODEL_DEFAULT_MS },
+};
+
+static const struct model_field encounter_fields[] = {
+	{ REC_ENC_PATIENT, "patient_id", MODEL_TEXT, 1 },
+	{ REC_ENC_STARTED, "started_ms", MODEL_UINT, 1 },
+	{ REC_ENC_ENDED, "ended_ms", MODEL_UINT, 1 },
+	{ REC_ENC_REASON, "reason", MODEL_TEXT, 1 },
+	{ REC_ENC_STATUS, "status", MODEL_TEXT, 1 },
+	{ REC_K_DELETED, "deleted", MODEL_BOOL, 1 },
+	{ REC_K_BY, "created_by", MODEL_UUID, 0 },
+};
+static const struct model_default encounter_defaults[] = {
+	{ "status", "'open'" },
+	{ "started_ms", MODEL_DEFAULT_MS },
+};
+
+static const struct model_field obs_fields[] = {
+	{ REC_OBS_ENCOUNTER, "encounter_id", MODEL_TEXT, 0 },
+	{ REC_OBS_PATIENT, "patient_id", MODEL_TEXT, 0 },
+	{ REC_OBS_LOINC, "loinc", MODEL_TEXT, 0 },
+	{ REC_OBS_VALUE, "value", MODEL_DOUBLE, 0 },
+	{ REC_OBS_UNIT, "unit", MODEL_TEXT, 0 },
+	{ REC_OBS_DEVICE, "device_id", MODEL_TEXT, 0 },
+	{ REC_OBS_PROVENANCE, "provenance", MODEL_CBOR, 0 },
+	{ REC_OBS_TAKEN, "taken_ms", MODEL_UINT, 0 },
+	{ REC_OBS_RECORDED, "recorded_ms", MODEL_UINT, 0 },
+	{ REC_OBS_TEXT, "value_text", MODEL_TEXT, 0 },
+	{ REC_OBS_PANEL, "panel", MODEL_TEXT, 0 },
+	{ REC_K_BY, "created_by", MODEL_UUID, 0 },
+};
+static const struct model_default obs_defaults[] = {
+	{ "recorded_ms", MODEL_DEFAULT_MS },
+};
+
+static const struct model_field form_fields[] = {
+	{ REC_FORM_ENCOUNTER, "encounter_id", MODEL_TEXT, 0 },
+	{ REC_FORM_PATIENT, "patient_id", MODEL_TEXT, 0 },
+	{ REC_FORM_FORMID, "form_id", MODEL_TEXT, 0 },
+	{ REC_FORM_VERSION, "form_version", MODEL_TEXT, 0 },
+	{ REC_FORM_INSTANCE, "instance_id", MODEL_TEXT, 0 },
+	{ REC_FORM_XML, "xml", MODEL_BYTES, 0 },
+	{ REC_FORM_STATUS, "status", MODEL_TEXT, 0 },
+	{ REC_K_BY, "created_by", MODEL_UUID, 0 },
+};
+static const struct model_default form_defaults[] = {
+	{ "created_ms", MODEL_DEFAULT_MS },
+};
+
+static const struct model_field alert_fields[] = {
+	{ REC_ALERT_PATIENT, "patient_id", MODEL_TEXT, 1 },
+	{ REC_ALERT_ENCOUNTER, "encounter_id", MODEL_TEXT, 1 },
+	{ REC_ALERT_KIND, "kind", MODEL_TEXT, 1 },
+	{ REC_ALERT_SCORE, "score", MODEL_INT, 1 },
+	{ REC_ALERT_DETAIL, "detail", MODEL_TEXT, 1 },
+	{ REC_ALERT_RAISED, "raised_ms", MODEL_UINT, 1 },
+	{ REC_ALERT_ACKED, "acked_ms", MODEL_UINT, 1 },
+	{ REC_ALERT_ACKED_BY, "acked_by", MODEL_TEXT, 1 },
+	{ REC_K_DELETED, "deleted", MODEL_BOOL, 1 },
+	{ REC_K_BY, "created_by", MODEL_UUID, 0 },
+};
+static const struct model_default alert_defaults[] = {
+	{ "kind", "'unknown'" },
+	{ "raised_ms", MODEL_DEFAULT_MS },
+};
+
+static const struct model_field user_fields[] = {
+	{ REC_USER_NAME, "name", MODEL_TEXT, 1 },
+	{ REC_USER_ROLE, "role", MODEL_UINT, 1 },
+	{ REC_K_DELETED, "deleted", MODEL_BOOL, 1 },
+	{ REC_K_BY, "created_by", MODEL_UUID, 0 },
+};
+static const struct model_default user_defaults[] = {
+	{ "created_ms", MODEL_DEFAULT_MS },
+};
+
+static const struct model_field attach_fields[] = {
+	{ REC_ATT_OWNER_ENTITY, "owner_entity", MODEL_TEXT, 0 },
+	{ REC_ATT_OWNER_ID, "owner_id", MODEL_TEXT, 0 },
+	{ REC_ATT_SHA256, "sha256", MODEL_BYTES, 0 },
+	{ REC_ATT_SIZE, "size", MODEL_UINT, 0 },
+	{ REC_ATT_MIME, "mime", MODEL_TEXT, 0 },
+	{ REC_K_BY, "created_by", MODEL_UUID, 0 },
+};
+static const struct model_default attach_defaults[] = {
+	{ "created_ms", MODEL_DEFAULT_MS },
+};
+
+#define ENTITY(num, table, mut, f, d)                                          \
+	[num] = { num, table, mut, f, nitems(f), d, nitems(d) }
+
+static const struct model_entity model_entities[REC_ENTITY_MAX + 1] = {
+	ENTITY(REC_USER, "users", 1, user_fields, user_defaults),
+	ENTITY(REC_PATIENT, "patients", 1, patient_fields, patient_defaults),
+	ENTITY(REC_ENCOUNTER, "encounters", 1, encounter_fields,
+	    encounter_defaults),
+	ENTITY(REC_OBSERVATION, "observations", 0, obs_fields, obs_defaults),
+	ENTITY(REC_FORM, "form_submissions", 0, form_fields, form_defaults),
+	ENTITY(
+	    REC_ATTACHMENT, "attachments", 0, attach_fields, attach_defaults),
+	ENTITY(REC_ALERT, "alerts", 1, alert_fields, alert_defaults),
+};
+
+static const struct model_entity *model_overrides[REC_ENTITY_MAX + 1];
+
+const struct model_entity *
+model_entity(int entity)
+{
+	if (entity <= 0 || entity > REC_ENTITY_MAX)
+		return NULL;
+	if (model_overrides[entity] != NULL)
+		return model_overrides[entity];
+	if (model_entities[entity].table == NULL)
+		return NULL;
+	return &model_entities[entity];
+}
+
+void
+model_test_override(int entity, const struct model_entity *e)
+{
+	if (entity <= 0 || entity > REC_ENTITY_MAX)
+		return;
+	if (e != NULL && e->nfields > MODEL_FIELDS_MAX)
+		return;
+	model_overrides[entity] = e;
+}
+
+int
+model_field_index(const struct model_entity *e, uint64_t key)
+{
+	size_t i;
+
+	for (i = 0; i < e->nfields; i++)
+		if (e->fields[i].key == key)
+			return (int)i;
+	return -1;
+}
+
+/* --- records --- */
+
+void
+model_rec_init(struct model_rec *r, const struct model_entity *e,
+    const char *id, uint64_t hlc, const char *node)
+{
+	memset(r, 0, sizeof(*r));
+	r->e = e;
+	if (id != NULL)
+		snprintf(r->id, sizeof(r->id), "%s", id);
+	r->hlc = hlc;
+	if (node != NULL)
+		snprintf(r->node, sizeof(r->node), "%s", node);
+}
+
+void
+model_rec_clear(struct model_rec *r)
+{
+	const struct model_entity *e = r->e;
+	size_t i;
+
+	for (i = 0; i < MODEL_FIELDS_MAX; i++)
+		free(r->own[i]);
+	if (r->item != NULL)
+		cbor_decref(&r->item);
+	memset(r, 0, sizeof(*r));
+	r->e = e;
+}
+
+/* The value slot of field KEY of type TYPE, or NULL with *ERR set. */
+static struct model_value *
+model_slot(struct model_rec *r, uint64_t key, int type, int *err)
+{
+	int i = model_field_index(r->e, key);
+
+	if (i < 0) {
+		*err = ENOENT;
+		return NULL;
+	}
+	if (r->e->fields[i].type != type) {
+		*err = EINVAL;
+		return NULL;
+	}
+	*err = 0;
+	memset(&r->v[i], 0, sizeof(r->v[i]));
+	return &r->v[i];
+}
+
+int
+model_set_text(struct model_rec *r, uint64_t key, const char *s)
+{
+	struct model_value *v;
+	int err;
+
+	if ((v = model_slot(r, key, MODEL_TEXT, &err)) != NULL && s != NULL) {
+		v->set = 1;
+		v->text = s;
+	}
+	return err;
+}
+
+int
+model_set_uuid(struct model_rec *r, uint64_t key, const char *s)
+{
+	struct model_value *v;
+	int err;
+
+	if ((v = model_slot(r, key, MODEL_UUID, &err)) != NULL && s != NULL) {
+		v->set = 1;
+		v->text = s;
+	}
+	return err;
+}
+
+int
+model_set_uint(struct model_rec *r, uint64_t key, uint64_t u)
+{
+	struct model_value *v;
+	int err;
+
+	if ((v = model_slot(r, key, MODEL_UINT, &err)) != NULL) {
+		v->set = 1;
+		v->u = u;
+	}
+	return err;
+}
+
+int
+model_set_int(struct model_rec *r, uint64_t key, int64_t i)
+{
+	struct model_value *v;
+	int err;
+
+	if ((v = model_slot(r, key, MODEL_INT, &err)) != NULL) {
+		v->set = 1;
+		v->i = i;
+	}
+	return err;
+}
+
+int
+model_set_double(struct model_rec *r, uint64_t key, double d)
+{
+	struct model_value *v;
+	int err;
+
+	if ((v = model_slot(r, key, MODEL_DOUBLE, &err)) != NULL) {
+		v->set = 1;
+		v->d = d;
+	}
+	return err;
+}
+
+int
+model_set_bool(struct model_rec *r, uint64_t key, int b)
+{
+	struct model_value *v;
+	int err;
+
+	if ((v = model_slot(r, key, MODEL_BOOL, &err)) != NULL) {
+		v->set = 1;
+		v->i = b != 0;
+	}
+	return err;
+}
+
+static int
+model_set_blob(
+    struct model_rec *r, uint64_t key, int type, const void *p, size_t len)
+{
+	struct model_value *v;
+	int err;
+
+	if ((v = model_slot(r, key, type, &err)) != NULL && p != NULL) {
+		v->set = 1;
+		v->p = p;
+		v->len = len;
+	}
+	return err;
+}
+
+int
+model_set_bytes(struct model_rec *r, uint64_t key, const void *p, size_t len)
+{
+	return model_set_blob(r, key, MODEL_BYTES, p, len);
+}
+
+int
+model_set_cbor(struct model_rec *r, uint64_t key, const void *p, size_t len)
+{
+	return model_set_blob(r, key, MODEL_CBOR, p, len);
+}
+
+const struct model_value *
+model_get(const struct model_rec *r, uint64_t key)
+{
+	int i = model_field_index(r->e, key);
+
+	return i >= 0 && r->v[i].set ? &r->v[i] : NULL;
+}
+
+/* --- encoding --- */
+
+/* A UUID as bytes(16), or the text itself when it is not one. */
+static cbor_item_t *
+model_id_item(const char *s)
+{
+	struct uuid u;
+
+	if (uuid_parse(s, &u) == 0)
+		return cborx_bytes(u.b, UUID_LEN);
+	return cborx_text(s);
+}
+
+static int
+model_value_item(
+    const struct model_field *f, const struct model_value *v, cbor_item_t **out)
+{
+	struct uuid u;
+
+	*out = NULL;
+	if (v->null) {
+		*out = cborx_null();
+		return 0;
+	}
+	switch (f->type) {
+	case MODEL_TEXT:
+		*out = cborx_text(v->text);
+		return 0;
+	case MODEL_UINT:
+		*out = cborx_uint(v->u);
+		return 0;
+	case MODEL_INT:
+		*out = cborx_int(v->i);
+		return 0;
+	case MODEL_DOUBLE:
+		*out = cborx_double(v->d);
+		return 0;
+	case MODEL_BOOL:
+		*out = cborx_bool(v->i != 0);
+		return 0;
+	case MODEL_BYTES:
+		*out = cborx_bytes(v->p, v->len);
+		return 0;
+	case MODEL_UUID:
+		if (v->text == NULL || uuid_parse(v->text, &u) != 0)
+			return EINVAL;
+		*out = cborx_bytes(u.b, UUID_LEN);
+		return 0;
+	case MODEL_CBOR:
+		return cborx_decode(v->p, v->len, MODEL_BODY_MAX, out) == 0
+		    ? 0
+		    : EINVAL;
+	}
+	return EINVAL;
+}
+
+/* Keys the header writes: a descriptor field with one of them is only
+ * decoded, never encoded twice. */
+static int
+model_header_key(uint64_t key)
+{
+	return key == REC_K_ID || key == REC_K_HLC || key == REC_K_NODE;
+}
+
+int
+model_encode(const struct model_rec *r, cbor_item_t **out)
+{
+	const struct model_entity *e = r->e;
+	cbor_item_t *m, *items[MODEL_FIELDS_MAX];
+	struct uuid u;
+	size_t i, n = 2;
+	int err = 0, node;
+
+	*out = NULL;
+	memset(items, 0, sizeof(items));
+	for (i = 0; i < e->nfields && err == 0; i++)
+		if (r->v[i].set && !model_header_key(e->fields[i].key)) {
+			err = model_value_item(
+			    &e->fields[i], &r->v[i], &items[i]);
+			n++;
+		}
+	if (err != 0)
+		goto out;
+	if ((node = uuid_parse(r->node, &u) == 0))
+		n++;
+	m = cborx_map(n);
+	cborx_map_put(m, REC_K_ID, model_id_item(r->id));
+	cborx_map_put(m, REC_K_HLC, cborx_uint(r->hlc));
+	if (node)
+		cborx_map_put(m, REC_K_NODE, cborx_bytes(u.b, UUID_LEN));
+	for (i = 0; i < e->nfields; i++)
+		if (items[i] != NULL) {
+			cborx_map_put(m, e->fields[i].key, items[i]);
+			items[i] = NULL;
+		}
+	*out = m;
+out:
+	for (i = 0; i < e->nfields; i++)
+		if (items[i] != NULL)
+			cbor_decref(&items[i]);
+	return err;
+}
+
+/* --- decoding --- */
+
+/* Header keys are informative (the change carries id and HLC itself):
+ * read when well-formed, never a reason to refuse the body. */
+static void
+model_decode_header(struct model_rec *r, const cbor_item_t *m)
+{
+	const uint8_t *p;
+	cbor_item_t *v;
+	struct uuid u;
+	size_t len;
+	char *t;
+
+	if ((v = cborx_map_get(m, REC_K_ID)) != NULL) {
+		if (cborx_get_bytes(v, UUID_LEN, &p, &len) == 0 &&
+		    len == UUID_LEN) {
+			memcpy(u.b, p, UUID_LEN);
+			uuid_format(&u, r->id);
+		} else if (cborx_get_text(v, UUID_STRLEN, &t) == 0) {
+			snprintf(r->id, sizeof(r->id), "%s", t);
+			free(t);
+		}
+	}
+	cborx_map_uint(m, REC_K_HLC, &r->hlc);
+	if (cborx_map_bytes(m, REC_K_NODE, UUID_LEN, &p, &len) == 0 &&
+	    len == UUID_LEN) {
+		memcpy(u.b, p, UUID_LEN);
+		uuid_format(&u, r->node);
+	}
+}
+
+static int
+model_decode_value(struct model_rec *r, size_t i, cbor_item_t *it)
+{
+	const struct model_field *f = &r->e->fields[i];
+	struct model_value *v = &r->v[i];
+	struct uuid u;
+	uint8_t *enc;
+	char *t;
+	int b;
+
+	v->set = 1;
+	/* (cbor_is_null asserts on floats in libcbor 0.8: check width
+	 * first) */
+	if (cbor_isa_float_ctrl(it) &&
+	    cbor_float_get_width(it) == CBOR_FLOAT_0 && cbor_is_null(it)) {
+		v->null = 1;
+		return 0;
+	}
+	switch (f->type) {
+	case MODEL_TEXT:
+		if (cborx_get_text(it, MODEL_TEXT_MAX, &t) != 0)
+			return EBADMSG;
+		r->own[i] = t;
+		v->text = t;
+		return 0;
+	case MODEL_UINT:
+		if (cborx_get_uint(it, &v->u) != 0 || v->u > INT64_MAX)
+			return EBADMSG;
+		return 0;
+	case MODEL_INT:
+		return cborx_get_int(it, &v->i) == 0 ? 0 : EBADMSG;
+	case MODEL_DOUBLE:
+		return cborx_get_double(it, &v->d) == 0 ? 0 : EBADMSG;
+	case MODEL_BOOL:
+		/* cborx_get_bool -> cbor_is_bool asserts on a float in
+		 * libcbor 0.8: only simple values reach it. */
+		if (!cbor_isa_float_ctrl(it) ||
+		    cbor_float_get_width(it) != CBOR_FLOAT_0 ||
+		    cborx_get_bool(it, &b) != 0)
+			return EBADMSG;
+		v->i = b != 0;
+		return 0;
+	case MODEL_BYTES:
+		return cborx_get_bytes(it, MODEL_BYTES_MAX, &v->p, &v->len) == 0
+		    ? 0
+		    : EBADMSG;
+	case MODEL_UUID:
+		if (cborx_get_bytes(it, UUID_LEN, &v->p, &v->len) != 0 ||
+		    v->len != UUID_LEN)
+			return EBADMSG;
+		memcpy(u.b, v->p, UUID_LEN);
+		t = xmalloc(UUID_STRLEN + 1);
+		uuid_format(&u, t);
+		r->own[i] = t;
+		v->text = t;
+		v->p = NULL;
+		v->len = 0;
+		return 0;
+	case MODEL_CBOR:
+		if (cborx_encode(it, &enc, &v->len) != 0)
+			return EBADMSG;
+		r->own[i] = enc;
+		v->p = enc;
+		return 0;
+	}
+	return EINVAL;
+}
+
+int
+model_decode(const struct model_entity *e, const uint8_t *body, size_t len,
+    struct model_rec *r)
+{
+	cbor_item_t *it;
+	size_t i;
+	int err = 0;
+
+	model_rec_init(r, e, NULL, 0, NULL);
+	if (e->nfields > MODEL_FIELDS_MAX)
+		return EINVAL;
+	for (i = 0; i < e->nfields; i++)
+		if (e->fields[i].type < MODEL_TEXT ||
+		    e->fields[i].type > MODEL_UUID)
+			return EINVAL;
+	if (cborx_decode(body, len, MODEL_BODY_MAX, &r->item) != 0 ||
+	    !cbor_isa_map(r->item))
+		return EBADMSG;
+	model_decode_header(r, r->item);
+	for (i = 0; i < e->nfields && err == 0; i++)
+		if ((it = cborx_map_get(r->item, e->fields[i].key)) != NULL)
+			err = model_decode_value(r, i, it);
+	return err;
+}
+
+/* --- merge --- */
+
+int
+model_merge_wins(
+    uint64_t in_hlc, uint64_t in_origin, uint64_t cur_hlc, uint64_t cur_origin)
+{
+	if (in_hlc != cur_hlc)
+		return in_hlc > cur_hlc;
+	return in_origin > cur_origin;
+}
