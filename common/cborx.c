@@ -508,7 +508,10 @@ cborx_get_double(const cbor_item_t *it, double *v)
 int
 cborx_get_bool(const cbor_item_t *it, int *v)
 {
-	if (it == NULL || !cbor_is_bool(it))
+	/* cbor_is_bool asserts on a float in libcbor 0.8: a simple value
+	 * (width 0) first */
+	if (it == NULL || !cbor_isa_float_ctrl(it) ||
+	    cbor_float_get_width(it) != CBOR_FLOAT_0 || !cbor_is_bool(it))
 		return EBADMSG;
 	*v = cbor_get_bool(it);
 	return 0;

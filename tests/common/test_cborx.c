@@ -117,6 +117,15 @@ test_cbor_roundtrip_getters(void)
 	free(s);
 	s = NULL;
 	TEST_EQ(cborx_map_text(d, 3, 2, &s), EBADMSG); /* over max */
+	/* a float, text or number where a bool belongs: refused (libcbor
+	 * 0.8's cbor_is_bool asserts on a float: a crafted body aborted) */
+	{
+		int b = 0;
+
+		TEST_EQ(cborx_get_bool(cborx_map_get(d, 5), &b), EBADMSG);
+		TEST_EQ(cborx_get_bool(cborx_map_get(d, 3), &b), EBADMSG);
+		TEST_EQ(cborx_get_bool(cborx_map_get(d, 1), &b), EBADMSG);
+	}
 	/* size limit and trailing bytes */
 	cbor_decref(&d);
 	TEST_EQ(cborx_decode(out, len, len - 1, &d), EMSGSIZE);
