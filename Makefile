@@ -76,8 +76,9 @@ LIB_SERVER   = $(BUILD)/libserver.a
 PROGS = $(BUILD)/kiosk $(BUILD)/sync-server
 
 # Tests mirror the source tree: tests/X/test_Y.c tests X/Y.c, one program
-# each, linked with the libraries of its top folder (kiosk, sync-server,
-# devices; everything else links the libraries below the programs).
+# each.  Tests under tests/kiosk/ link the kiosk's libraries, those under
+# tests/sync-server/ the server's; every other test links the libraries
+# below the programs (forms, devices, clinical, model, common).
 TEST_SRC      := $(shell find tests -name 'test_*.c' -not -path 'tests/fuzz/*' | sort)
 KIOSK_TESTS   := $(patsubst %.c,$(BUILD)/%,$(filter tests/kiosk/%,$(TEST_SRC)))
 SERVER_TESTS  := $(patsubst %.c,$(BUILD)/%,$(filter tests/sync-server/%,$(TEST_SRC)))
