@@ -91,11 +91,11 @@ sync_apply_page(struct store *s, const void *changes_item,
 		if (cborx_get_uint(f[PULL_C_ENTITY], &entity) != 0 ||
 		    cborx_get_bytes(f[PULL_C_ID], 16, &idb, &idlen) != 0 ||
 		    idlen != 16 || cborx_get_uint(f[PULL_C_HLC], &hlc) != 0 ||
-		    cborx_get_bytes(f[PULL_C_BODY], MODEL_BODY_MAX, &body,
-		        &blen) != 0 ||
+		    cborx_get_bytes(
+		        f[PULL_C_BODY], MODEL_BODY_MAX, &body, &blen) != 0 ||
 		    cborx_get_uint(f[PULL_C_ORIGIN], &origin) != 0 ||
-		    hlc > INT64_MAX ||
-		    origin > INT64_MAX || entity > REC_ENTITY_MAX) {
+		    hlc > INT64_MAX || origin > INT64_MAX ||
+		    entity > REC_ENTITY_MAX) {
 			err = EBADMSG;
 			goto out;
 		}

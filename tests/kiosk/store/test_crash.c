@@ -130,7 +130,8 @@ test_sigkill_during_saves(void)
 		if (k % 2 == 1) {
 			do {
 				if (read(fds[0], tmp, 1) != 1)
-					TEST_FAILED("kill %d: no first save", k);
+					TEST_FAILED(
+					    "kill %d: no first save", k);
 				buf_append(&got, tmp, 1);
 			} while (tmp[0] != '\n');
 		}
