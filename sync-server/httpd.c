@@ -44,6 +44,14 @@ struct hreq {
 
 static char *httpd_tls_cert, *httpd_tls_key;
 
+/* TLS 1.3 (all forward-secret) and TLS 1.2 with ECDHE key exchange and
+ * AEAD ciphers only: no static RSA, no finite-field DHE, no CBC. */
+#define HTTPD_TLS_PRIORITIES                                                   \
+	"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:"                          \
+	"-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:"                                     \
+	"-CIPHER-ALL:+AES-256-GCM:+AES-128-GCM:+CHACHA20-POLY1305:"            \
+	"-MAC-ALL:+AEAD"
+
 /* Inflate IN into OUT (bounded by OUT's max).  0, EMSGSIZE or EBADMSG. */
 static int
 httpd_inflate(const uint8_t *in, size_t len, struct buf *out)
@@ -326,7 +334,7 @@ httpd_start(struct server *srv, const struct server_config *cfg)
 		        httpd_completed, srv, MHD_OPTION_HTTPS_MEM_CERT,
 		        httpd_tls_cert, MHD_OPTION_HTTPS_MEM_KEY, httpd_tls_key,
 		        MHD_OPTION_HTTPS_PRIORITIES,
-		        "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2",
+		        HTTPD_TLS_PRIORITIES,
 		        MHD_OPTION_END);
 	} else
 		srv->httpd =
