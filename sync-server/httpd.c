@@ -333,8 +333,7 @@ httpd_start(struct server *srv, const struct server_config *cfg)
 		        cfg->timeout_s, MHD_OPTION_NOTIFY_COMPLETED,
 		        httpd_completed, srv, MHD_OPTION_HTTPS_MEM_CERT,
 		        httpd_tls_cert, MHD_OPTION_HTTPS_MEM_KEY, httpd_tls_key,
-		        MHD_OPTION_HTTPS_PRIORITIES,
-		        HTTPD_TLS_PRIORITIES,
+		        MHD_OPTION_HTTPS_PRIORITIES, HTTPD_TLS_PRIORITIES,
 		        MHD_OPTION_END);
 	} else
 		srv->httpd =

@@ -358,7 +358,8 @@ store_restrict(const char *dir, const char *path, int create)
 	    chmod(dir, 0700) == -1)
 		log_warn("chmod 0700 data directory");
 	if (create && stat(path, &sb) == -1 && errno == ENOENT &&
-	    (fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) != -1)
+	    (fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) !=
+	        -1)
 		close(fd);
 	for (i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {
 		xasprintf(&p, "%s%s", path, sfx[i]);
