@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -164,6 +165,30 @@ httpd_early(struct MHD_Connection *conn, struct server *srv, const char *method,
 	return r;
 }
 
+/* Content-Length values of a request: a second one that differs from
+ * the first makes the framing ambiguous (RFC 9112 §6.3). */
+struct httpd_clen {
+	const char *first;
+	int conflict;
+};
+
+static enum MHD_Result
+httpd_clen_each(
+    void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	struct httpd_clen *c = cls;
+
+	(void)kind;
+	if (key == NULL ||
+	    strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) != 0)
+		return MHD_YES;
+	if (c->first == NULL)
+		c->first = value != NULL ? value : "";
+	else if (value == NULL || strcmp(c->first, value) != 0)
+		c->conflict = 1;
+	return MHD_YES;
+}
+
 static enum MHD_Result
 httpd_access(void *cls, struct MHD_Connection *conn, const char *url,
     const char *method, const char *version, const char *upload_data,
@@ -173,6 +198,7 @@ httpd_access(void *cls, struct MHD_Connection *conn, const char *url,
 	struct hreq *h = *con_cls;
 	const struct route *route;
 	struct request req;
+	struct httpd_clen clens = { NULL, 0 };
 	const char *cl, *ce;
 	long long clen;
 	int err;
@@ -186,6 +212,11 @@ httpd_access(void *cls, struct MHD_Connection *conn, const char *url,
 		if (strcmp(route->method, method) != 0)
 			return httpd_early(conn, srv, method, url, WERR_METHOD,
 			    "method not allowed");
+		MHD_get_connection_values(
+		    conn, MHD_HEADER_KIND, httpd_clen_each, &clens);
+		if (clens.conflict)
+			return httpd_early(conn, srv, method, url,
+			    WERR_BAD_REQUEST, "conflicting Content-Length");
 		cl = MHD_lookup_connection_value(
 		    conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 		if (cl != NULL &&
