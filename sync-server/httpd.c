@@ -179,8 +179,7 @@ httpd_clen_each(
 	struct httpd_clen *c = cls;
 
 	(void)kind;
-	if (key == NULL ||
-	    strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) != 0)
+	if (key == NULL || strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) != 0)
 		return MHD_YES;
 	if (c->first == NULL)
 		c->first = value != NULL ? value : "";
