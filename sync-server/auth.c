@@ -103,13 +103,11 @@ auth_check(struct request *req, int accept_seq, const char *node_s,
 	err = crypto_ed25519_verify(req->node.pub, msg, strlen(msg), sig);
 	free(msg);
 	if (err != 0) {
-		log_info("node %" PRIu64 ": bad signature", node_id);
 		req_error(
 		    req, WERR_BAD_SIGNATURE, "signature does not verify", -1);
 		return EACCES;
 	}
 	if (req->node.revoked) {
-		log_info("node %" PRIu64 ": revoked node refused", node_id);
 		req_error(req, WERR_REVOKED, "node revoked", -1);
 		return EACCES;
 	}
@@ -125,9 +123,6 @@ auth_check(struct request *req, int accept_seq, const char *node_s,
 		err = srv->be->node_touch(
 		    srv->store, node_id, req->seq, server_now_ms(), &last);
 	if (err == EALREADY) {
-		log_info("node %" PRIu64 ": stale request %" PRIu64
-		         " (last %" PRIu64 ")",
-		    node_id, req->seq, last);
 		req_error(req, WERR_STALE_REQUEST,
 		    "request sequence already used", (long long)last);
 		return EACCES;

@@ -18,9 +18,11 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -29,6 +31,7 @@
 #include <zlib.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "log.h"
 #include "net.h"
 #include "server.h"
@@ -43,6 +46,158 @@ struct hreq {
 };
 
 static char *httpd_tls_cert, *httpd_tls_key;
+
+/*
+ * Refused requests (not authenticated, or malformed before anyone is) are
+ * logged once per client address per interval: the first refusal with the
+ * address and why, the ones after it only counted, and the count logged
+ * when the interval is over (at the next refusal from anyone, or at stop).
+ * The table is small and fixed; when every slot is busy, the addresses
+ * that find none share the last one.  So a flood writes a bounded number
+ * of lines, each naming its client.
+ */
+#define HTTPD_REFUSE_SLOTS 32
+#define HTTPD_REFUSE_MS 10000
+
+struct httpd_refusal {
+	char addr[INET6_ADDRSTRLEN]; /* "" when free */
+	uint64_t since_ms; /* the interval's start (monotonic) */
+	unsigned long count; /* refusals not logged since */
+	enum wire_err err; /* the last of them */
+};
+
+static struct httpd_refusal httpd_refusals[HTTPD_REFUSE_SLOTS + 1];
+static pthread_mutex_t httpd_refuse_mu = PTHREAD_MUTEX_INITIALIZER;
+
+/* Why a request was refused, in a log line's words. */
+static const char *
+httpd_why(enum wire_err err)
+{
+	switch (err) {
+	case WERR_BAD_REQUEST:
+		return "bad request";
+	case WERR_TOO_LARGE:
+		return "too large";
+	case WERR_BAD_SIGNATURE:
+		return "bad signature";
+	case WERR_UNKNOWN_NODE:
+		return "unknown node";
+	case WERR_REVOKED:
+		return "revoked node";
+	case WERR_STALE_REQUEST:
+		return "stale request";
+	case WERR_NOT_FOUND:
+		return "no such route";
+	case WERR_METHOD:
+		return "method not allowed";
+	case WERR_BAD_TOKEN:
+		return "bad token";
+	case WERR_INTERNAL:
+		return "server error";
+	default:
+		return "refused";
+	}
+}
+
+/* Log the count a slot holds and free it.  Called with the mutex held. */
+static void
+httpd_refusal_flush(struct httpd_refusal *r, uint64_t now)
+{
+	if (r->addr[0] != '\0' && r->count > 0)
+		log_info("%s: %lu refused requests in the last %" PRIu64
+		         " s (%s)",
+		    r->addr, r->count, (now - r->since_ms + 999) / 1000,
+		    httpd_why(r->err));
+	r->addr[0] = '\0';
+	r->count = 0;
+}
+
+static void
+httpd_client(struct MHD_Connection *conn, char out[INET6_ADDRSTRLEN])
+{
+	const union MHD_ConnectionInfo *ci;
+	const struct sockaddr *sa;
+
+	str_lcpy(out, "unknown address", INET6_ADDRSTRLEN);
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (ci == NULL || (sa = ci->client_addr) == NULL)
+		return;
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr,
+		    out, INET6_ADDRSTRLEN);
+	else if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6,
+		    &((const struct sockaddr_in6 *)sa)->sin6_addr, out,
+		    INET6_ADDRSTRLEN);
+}
+
+/* Log, or count, the refusal of REQ. */
+static void
+httpd_refused(struct MHD_Connection *conn, const struct request *req)
+{
+	const struct route *route = route_find(req->path);
+	struct httpd_refusal *r, *mine = NULL, *free_slot = NULL;
+	char addr[INET6_ADDRSTRLEN], node[32];
+	uint64_t now = clock_mono_ms();
+	size_t i;
+
+	httpd_client(conn, addr);
+	pthread_mutex_lock(&httpd_refuse_mu);
+	for (i = 0; i <= HTTPD_REFUSE_SLOTS; i++) {
+		r = &httpd_refusals[i];
+		if (r->addr[0] != '\0' && now - r->since_ms >= HTTPD_REFUSE_MS)
+			httpd_refusal_flush(r, now);
+		if (i == HTTPD_REFUSE_SLOTS)
+			break;
+		if (r->addr[0] == '\0') {
+			if (free_slot == NULL)
+				free_slot = r;
+		} else if (strcmp(r->addr, addr) == 0)
+			mine = r;
+	}
+	if (mine == NULL && free_slot == NULL) {
+		/* Every slot busy: the others share the last one. */
+		mine = &httpd_refusals[HTTPD_REFUSE_SLOTS];
+		if (mine->addr[0] == '\0') {
+			free_slot = mine;
+			mine = NULL;
+		}
+	}
+	if (mine != NULL) {
+		mine->count++;
+		mine->err = req->err;
+	} else {
+		str_lcpy(free_slot->addr,
+		    free_slot == &httpd_refusals[HTTPD_REFUSE_SLOTS]
+		        ? "other addresses"
+		        : addr,
+		    sizeof(free_slot->addr));
+		free_slot->since_ms = now;
+		free_slot->count = 0;
+		node[0] = '\0';
+		if (req->node.id != 0)
+			snprintf(node, sizeof(node), ", node %" PRIu64,
+			    req->node.id);
+		/* The method and path only when they are a route's: the
+		 * client's own could hold anything. */
+		if (route != NULL && strcmp(route->method, req->method) == 0)
+			log_info("%s: %s %s refused (%s%s)", addr,
+			    route->method, route->path, httpd_why(req->err),
+			    node);
+		else
+			log_info("%s: request refused (%s%s)", addr,
+			    httpd_why(req->err), node);
+	}
+	pthread_mutex_unlock(&httpd_refuse_mu);
+}
+
+/* TLS 1.3 (all forward-secret) and TLS 1.2 with ECDHE key exchange and
+ * AEAD ciphers only: no static RSA, no finite-field DHE, no CBC. */
+#define HTTPD_TLS_PRIORITIES                                                   \
+	"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:"                          \
+	"-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:"                                     \
+	"-CIPHER-ALL:+AES-256-GCM:+AES-128-GCM:+CHACHA20-POLY1305:"            \
+	"-MAC-ALL:+AEAD"
 
 /* Inflate IN into OUT (bounded by OUT's max).  0, EMSGSIZE or EBADMSG. */
 static int
@@ -96,9 +251,11 @@ httpd_deflate(struct request *req)
 	return 1;
 }
 
+/* Send REQ's answer; REFUSED: a refusal of an unauthenticated request,
+ * logged through httpd_refused. */
 static enum MHD_Result
-httpd_send(
-    struct MHD_Connection *conn, struct request *req, const struct route *route)
+httpd_send(struct MHD_Connection *conn, struct request *req,
+    const struct route *route, int refused)
 {
 	struct MHD_Response *rsp;
 	enum MHD_Result r;
@@ -134,7 +291,9 @@ httpd_send(
 	r = MHD_queue_response(conn, req->status, rsp);
 	MHD_destroy_response(rsp);
 	req->resp = NULL; /* now owned by the response */
-	if (req->status != 200)
+	if (refused)
+		httpd_refused(conn, req);
+	else if (req->status != 200)
 		log_info("%s %s node %" PRIu64 ": %u", req->method, req->path,
 		    req->node.id, req->status);
 	return r;
@@ -152,8 +311,31 @@ httpd_early(struct MHD_Connection *conn, struct server *srv, const char *method,
 	req.method = method;
 	req.path = url;
 	req_error(&req, code, msg, -1);
-	r = httpd_send(conn, &req, NULL);
+	r = httpd_send(conn, &req, NULL, 1);
 	return r;
+}
+
+/* Content-Length values of a request: a second one that differs from
+ * the first makes the framing ambiguous (RFC 9112 §6.3). */
+struct httpd_clen {
+	const char *first;
+	int conflict;
+};
+
+static enum MHD_Result
+httpd_clen_each(
+    void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	struct httpd_clen *c = cls;
+
+	(void)kind;
+	if (key == NULL || strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) != 0)
+		return MHD_YES;
+	if (c->first == NULL)
+		c->first = value != NULL ? value : "";
+	else if (value == NULL || strcmp(c->first, value) != 0)
+		c->conflict = 1;
+	return MHD_YES;
 }
 
 static enum MHD_Result
@@ -165,6 +347,7 @@ httpd_access(void *cls, struct MHD_Connection *conn, const char *url,
 	struct hreq *h = *con_cls;
 	const struct route *route;
 	struct request req;
+	struct httpd_clen clens = { NULL, 0 };
 	const char *cl, *ce;
 	long long clen;
 	int err;
@@ -178,6 +361,11 @@ httpd_access(void *cls, struct MHD_Connection *conn, const char *url,
 		if (strcmp(route->method, method) != 0)
 			return httpd_early(conn, srv, method, url, WERR_METHOD,
 			    "method not allowed");
+		MHD_get_connection_values(
+		    conn, MHD_HEADER_KIND, httpd_clen_each, &clens);
+		if (clens.conflict)
+			return httpd_early(conn, srv, method, url,
+			    WERR_BAD_REQUEST, "conflicting Content-Length");
 		cl = MHD_lookup_connection_value(
 		    conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 		if (cl != NULL &&
@@ -206,7 +394,7 @@ httpd_access(void *cls, struct MHD_Connection *conn, const char *url,
 	req.len = h->body.len;
 	if (h->too_large) {
 		req_error(&req, WERR_TOO_LARGE, "body too large", -1);
-		return httpd_send(conn, &req, NULL);
+		return httpd_send(conn, &req, NULL, 1);
 	}
 	ce = MHD_lookup_connection_value(
 	    conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_ENCODING);
@@ -221,7 +409,7 @@ httpd_access(void *cls, struct MHD_Connection *conn, const char *url,
 			    err == EMSGSIZE ? "body too large"
 			                    : "bad content encoding",
 			    -1);
-			return httpd_send(conn, &req, NULL);
+			return httpd_send(conn, &req, NULL, 1);
 		}
 		req.body = h->plain.data ? h->plain.data : (const uint8_t *)"";
 		req.len = h->plain.len;
@@ -237,13 +425,17 @@ httpd_access(void *cls, struct MHD_Connection *conn, const char *url,
 		    MHD_lookup_connection_value(
 		        conn, MHD_HEADER_KIND, "X-Outpost-Sig"));
 		if (err != 0)
-			return httpd_send(conn, &req, h->route);
+			return httpd_send(conn, &req, h->route, 1);
 	}
 	if ((err = h->route->handler(&req)) != 0 || req.status == 0) {
 		log_warnx("%s %s: %s", method, url, strerror(err ? err : EIO));
 		req_error(&req, WERR_INTERNAL, "internal error", -1);
 	}
-	return httpd_send(conn, &req, h->route);
+	/* An unsigned route's refusal (a bad enrolment token) came from
+	 * nobody known either. */
+	return httpd_send(conn, &req, h->route,
+	    !(h->route->flags & ROUTE_SIGNED) && req.status != 200 &&
+	        req.err != WERR_INTERNAL);
 }
 
 static void
@@ -325,8 +517,7 @@ httpd_start(struct server *srv, const struct server_config *cfg)
 		        cfg->timeout_s, MHD_OPTION_NOTIFY_COMPLETED,
 		        httpd_completed, srv, MHD_OPTION_HTTPS_MEM_CERT,
 		        httpd_tls_cert, MHD_OPTION_HTTPS_MEM_KEY, httpd_tls_key,
-		        MHD_OPTION_HTTPS_PRIORITIES,
-		        "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2",
+		        MHD_OPTION_HTTPS_PRIORITIES, HTTPD_TLS_PRIORITIES,
 		        MHD_OPTION_END);
 	} else
 		srv->httpd =
@@ -349,9 +540,16 @@ httpd_start(struct server *srv, const struct server_config *cfg)
 void
 httpd_stop(struct server *srv)
 {
+	uint64_t now = clock_mono_ms();
+	size_t i;
+
 	if (srv->httpd != NULL)
 		MHD_stop_daemon(srv->httpd);
 	srv->httpd = NULL;
+	pthread_mutex_lock(&httpd_refuse_mu);
+	for (i = 0; i <= HTTPD_REFUSE_SLOTS; i++)
+		httpd_refusal_flush(&httpd_refusals[i], now);
+	pthread_mutex_unlock(&httpd_refuse_mu);
 	if (httpd_tls_key != NULL)
 		xfree_secret_str(httpd_tls_key);
 	free(httpd_tls_cert);

@@ -177,4 +177,5 @@ req_error(
 		cborx_map_put(m, ERR_K_DETAIL, cborx_uint((uint64_t)detail));
 	req_reply(req, m);
 	req->status = wire_err_status(code);
+	req->err = code;
 }

@@ -54,6 +54,7 @@ struct request {
 	uint64_t seq, hlc;
 	/* What the handler leaves to be sent. */
 	unsigned status;
+	enum wire_err err; /* req_error's code, 0 for none */
 	uint8_t *resp; /* xmalloc'd */
 	size_t resp_len;
 };

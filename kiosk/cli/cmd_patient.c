@@ -245,6 +245,7 @@ patient_find(struct kctx *ctx, int argc, char **argv)
 	if (n == 0) {
 		printf("No patient matches. Check the spelling, or search by "
 		       "phone, village or birth year.\n");
+		store_patient_free_array(p, n);
 		return 1;
 	}
 	printf("%-36s  %-28s %-7s %-10s %-12s %s\n", "ID", "NAME", "SEX",

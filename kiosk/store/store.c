@@ -337,6 +337,39 @@ store_key_db(struct store *s)
 	return err;
 }
 
+/*
+ * Owner-only modes on every open (issue 9): the data directory 0700, the
+ * database and its -wal and -shm 0600, whatever an older version or the
+ * umask left.  SQLite gives a new -wal or -shm the mode of the database,
+ * so a new database is made 0600 here first.  A mode already right is not
+ * touched (a read-only medium still opens); one that cannot be set is
+ * logged, and the open goes on.
+ */
+static void
+store_restrict(const char *dir, const char *path, int create)
+{
+	static const char *const sfx[] = { "", "-wal", "-shm" };
+	struct stat sb;
+	char *p;
+	size_t i;
+	int fd;
+
+	if (stat(dir, &sb) == 0 && (sb.st_mode & 07777) != 0700 &&
+	    chmod(dir, 0700) == -1)
+		log_warn("chmod 0700 data directory");
+	if (create && stat(path, &sb) == -1 && errno == ENOENT &&
+	    (fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) !=
+	        -1)
+		close(fd);
+	for (i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {
+		xasprintf(&p, "%s%s", path, sfx[i]);
+		if (stat(p, &sb) == 0 && (sb.st_mode & 07777) != 0600 &&
+		    chmod(p, 0600) == -1)
+			log_warn("chmod 0600 %s%s", STORE_DB_FILE, sfx[i]);
+		free(p);
+	}
+}
+
 int
 store_open_at(const char *dir, const uint8_t key[32], int create,
     int max_version, struct store **out)
@@ -356,6 +389,7 @@ store_open_at(const char *dir, const uint8_t key[32], int create,
 		err = errno;
 		goto out;
 	}
+	store_restrict(dir, path, create);
 	rc = sqlite3_open_v2(path, &s->db,
 	    SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0),
 	    store_test_vfs);

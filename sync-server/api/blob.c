@@ -45,6 +45,29 @@ api_blob_hash_file(const char *path, uint8_t out[32])
 	return n < 0 ? EIO : 0;
 }
 
+/* Write all of P at OFF: 0 or the errno of the write that failed.  A
+ * short write is retried, so a full disk is reported as ENOSPC, never as
+ * whatever errno an earlier call left. */
+static int
+api_blob_pwrite(int fd, const uint8_t *p, size_t len, off_t off)
+{
+	ssize_t n;
+
+	while (len > 0) {
+		if ((n = pwrite(fd, p, len, off)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return errno;
+		}
+		if (n == 0)
+			return ENOSPC;
+		p += n;
+		len -= (size_t)n;
+		off += n;
+	}
+	return 0;
+}
+
 /* Append CHUNK at OFFSET (== held) and return the new held count. */
 static int
 api_blob_write(
@@ -75,12 +98,15 @@ api_blob_write(
 		*bad = 1;
 		goto out;
 	}
-	fd = open(part, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-	if (fd == -1 ||
-	    pwrite(fd, w->chunk, w->chunk_len, (off_t)w->offset) !=
-	        (ssize_t)w->chunk_len ||
-	    fsync(fd) != 0) {
-		err = errno ? errno : EIO;
+	if ((fd = open(part, O_WRONLY | O_CREAT | O_CLOEXEC, 0600)) == -1) {
+		err = errno;
+		goto out;
+	}
+	if ((err = api_blob_pwrite(
+	         fd, w->chunk, w->chunk_len, (off_t)w->offset)) != 0)
+		goto out;
+	if (fsync(fd) != 0) {
+		err = errno;
 		goto out;
 	}
 	close(fd);
