@@ -94,6 +94,7 @@ char *
 kctx_read_new_secret(struct kctx *ctx, const char *name)
 {
 	char prompt[160], *a, *b;
+	const char *why;
 
 	snprintf(
 	    prompt, sizeof(prompt), "New passphrase or PIN for %s: ", name);
@@ -101,10 +102,8 @@ kctx_read_new_secret(struct kctx *ctx, const char *name)
 		fprintf(stderr, "kiosk: no passphrase given\n");
 		return NULL;
 	}
-	if (strlen(a) < 4) {
-		fprintf(stderr,
-		    "kiosk: a passphrase or PIN needs at least 4 "
-		    "characters\n");
+	if (keyring_pass_check(a, &why) != 0) {
+		fprintf(stderr, "kiosk: %s; nothing was changed\n", why);
 		xfree_secret_str(a);
 		return NULL;
 	}
