@@ -91,7 +91,7 @@ main(int argc, char **argv)
 	struct keyring_kdf cost;
 	double a[64], p[64], probe;
 	uint32_t iter;
-	int i, runs = argc > 1 ? atoi(argv[1]) : 5;
+	int i, runs = argc > 1 ? (int)strtol(argv[1], NULL, 10) : 5;
 
 	if (runs < 1 || runs > 64)
 		runs = 5;

@@ -443,13 +443,14 @@ db_run(struct kctx *ctx, int argc, char **argv)
 
 const struct kiosk_cmd cmd_db = {
 	.name = "db",
-	.usage = "  db check                  integrity, audit chain, outbox\n"
-	         "  db stats                  what this node holds\n"
-	         "  db export --out FILE      encrypted backup the region key "
-	         "restores (administrator)\n"
-	         "  db restore --in FILE --region-key PRIVFILE [--kdf-mem KIB | "
-	         "--kdf-ms N]\n"
-	         "      into a new --data directory; --user gets a new "
-	         "passphrase\n",
+	.usage =
+	    "  db check                  integrity, audit chain, outbox\n"
+	    "  db stats                  what this node holds\n"
+	    "  db export --out FILE      encrypted backup the region key "
+	    "restores (administrator)\n"
+	    "  db restore --in FILE --region-key PRIVFILE [--kdf-mem KIB | "
+	    "--kdf-ms N]\n"
+	    "      into a new --data directory; --user gets a new "
+	    "passphrase\n",
 	.run = db_run,
 };

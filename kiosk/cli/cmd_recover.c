@@ -97,8 +97,9 @@ out:
 
 const struct kiosk_cmd cmd_recover = {
 	.name = "recover",
-	.usage = "  recover --region-key PRIVFILE [--kdf-mem KIB | --kdf-ms N]\n"
-	         "      give --user a new passphrase using the region key "
-	         "(forgotten PIN, lockout)\n",
+	.usage =
+	    "  recover --region-key PRIVFILE [--kdf-mem KIB | --kdf-ms N]\n"
+	    "      give --user a new passphrase using the region key "
+	    "(forgotten PIN, lockout)\n",
 	.run = recover_run,
 };

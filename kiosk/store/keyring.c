@@ -396,7 +396,8 @@ keyring_reload(struct keyring *k)
 /* Re-wrap a PBKDF2 entry with Argon2id at the default cost; on failure
  * the entry stays as it was (it still unlocks). */
 static void
-keyring_upgrade(struct keyring_entry *e, const char *pass, const uint8_t key[32])
+keyring_upgrade(
+    struct keyring_entry *e, const char *pass, const uint8_t key[32])
 {
 	struct keyring_entry ne = *e;
 	struct keyring_kdf cost;
@@ -404,8 +405,8 @@ keyring_upgrade(struct keyring_entry *e, const char *pass, const uint8_t key[32]
 
 	keyring_kdf_default(&cost);
 	if ((err = keyring_wrap_entry(&ne, pass, key, &cost)) != 0) {
-		log_warnx("could not move an entry to argon2id: %s",
-		    strerror(err));
+		log_warnx(
+		    "could not move an entry to argon2id: %s", strerror(err));
 		return;
 	}
 	*e = ne;
@@ -484,7 +485,6 @@ keyring_unlock_locked(struct keyring *k, const char *name, const char *pass,
 		    "could not record a failed unlock: %s", strerror(serr));
 	return err;
 }
-
 
 int
 keyring_unlock(struct keyring *k, const char *name, const char *pass,

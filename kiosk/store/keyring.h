@@ -44,8 +44,8 @@ struct keyring;
 
 /* An Argon2id cost, as recorded in each entry. */
 struct keyring_kdf {
-	uint32_t t_cost;      /* passes */
-	uint32_t m_cost;      /* memory in KiB */
+	uint32_t t_cost; /* passes */
+	uint32_t m_cost; /* memory in KiB */
 	uint32_t parallelism; /* lanes */
 };
 

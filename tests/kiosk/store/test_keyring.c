@@ -56,7 +56,8 @@ test_wrap_user(void)
 	crypto_random(key, 32);
 	TEST_ERR(crypto_x25519_keygen(priv, pub));
 	k = keyring_new(d, 3, 0);
-	TEST_ERR(keyring_wrap_user(k, "admin", "first-pass", key, &cheap2, pub));
+	TEST_ERR(
+	    keyring_wrap_user(k, "admin", "first-pass", key, &cheap2, pub));
 	/* saved, private, and it opens with the passphrase and the region */
 	xasprintf(&path, "%s/%s", d, KEYRING_FILE);
 	TEST_ERR(stat(path, &sb) == 0 ? 0 : errno);
@@ -75,7 +76,8 @@ test_wrap_user(void)
 	TEST_STR(keyring_user_kdf(k, "admin", &c), "argon2id");
 	TEST_TRUE(same_cost(&c, &cheap2));
 	/* a refused passphrase saves nothing */
-	TEST_EQ(keyring_wrap_user(k, "chw", "12345", key, &cheap, NULL), EINVAL);
+	TEST_EQ(
+	    keyring_wrap_user(k, "chw", "12345", key, &cheap, NULL), EINVAL);
 	TEST_ERR(keyring_load(d, &k2));
 	TEST_TRUE(!keyring_has_user(k2, "chw"));
 	TEST_ERR(keyring_unlock(k2, "admin", "second-pass", out, &cause));
@@ -393,8 +395,8 @@ test_concurrent_failures(void)
 	close(go[1]);
 	go[1] = -1;
 	for (i = 0; i < NPROC; i++) {
-		if (waitpid(pid[i], &status, 0) != pid[i] || !WIFEXITED(status) ||
-		    WEXITSTATUS(status) != 0)
+		if (waitpid(pid[i], &status, 0) != pid[i] ||
+		    !WIFEXITED(status) || WEXITSTATUS(status) != 0)
 			bad++;
 	}
 	TEST_EQ(bad, 0);
@@ -417,6 +419,5 @@ out:
 
 TEST_MAIN({ "wrap_user", test_wrap_user }, { "wrong_pass", test_wrong_pass },
     { "cost_honoured", test_cost_honoured },
-    { "pbkdf2_upgrade", test_pbkdf2_upgrade },
-    { "pass_rule", test_pass_rule },
+    { "pbkdf2_upgrade", test_pbkdf2_upgrade }, { "pass_rule", test_pass_rule },
     { "concurrent_failures", test_concurrent_failures })
