@@ -34,7 +34,7 @@
 #define KEYRING_FILE "keyring"
 #define KEYRING_MIN_PASS 6
 /* The fixed Argon2id cost of new entries: see docs/SECURITY.md. */
-#define KEYRING_ARGON2_T_COST 3
+#define KEYRING_ARGON2_T_COST 2
 #define KEYRING_ARGON2_M_COST 65536 /* KiB: 64 MiB */
 #define KEYRING_ARGON2_LANES 1
 #define KEYRING_DEFAULT_MAX_FAILURES 10
