@@ -186,8 +186,7 @@ kctx_audit_failures(struct store *store, struct keyring *keyring)
 		        store, "login-failed", "user", f[i].user, detail) != 0)
 			return; /* keep them in the keyring for next time */
 	}
-	keyring_clear_failures(keyring);
-	keyring_save(keyring);
+	keyring_forget_failures(keyring, n);
 }
 
 int

@@ -574,6 +574,48 @@ keyring_clear_failures(struct keyring *k)
 	k->nfailed = 0;
 }
 
+int
+keyring_forget_failures(struct keyring *k, size_t n)
+{
+	struct keyring_failure *done;
+	size_t i, j;
+	int fd, err;
+
+	if (n > k->nfailed)
+		n = k->nfailed;
+	done = xcalloc(n ? n : 1, sizeof(*done));
+	for (i = 0; i < n; i++) {
+		done[i].user = xstrdup(k->failed[i].user);
+		done[i].at_ms = k->failed[i].at_ms;
+	}
+	if ((fd = keyring_lock(k->dir)) == -1) {
+		err = errno;
+		goto out;
+	}
+	if ((err = keyring_reload(k)) == 0) {
+		for (i = 0; i < n; i++) {
+			for (j = 0; j < k->nfailed; j++)
+				if (k->failed[j].at_ms == done[i].at_ms &&
+				    strcmp(k->failed[j].user, done[i].user) ==
+				        0)
+					break;
+			if (j == k->nfailed)
+				continue;
+			free(k->failed[j].user);
+			memmove(&k->failed[j], &k->failed[j + 1],
+			    (k->nfailed - j - 1) * sizeof(*k->failed));
+			k->nfailed--;
+		}
+		err = keyring_save(k);
+	}
+	keyring_unlock_dir(fd);
+out:
+	for (i = 0; i < n; i++)
+		free(done[i].user);
+	free(done);
+	return err;
+}
+
 /* --- file format --- */
 
 static cbor_item_t *

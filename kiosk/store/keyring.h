@@ -133,6 +133,12 @@ int keyring_recover(
 const struct keyring_failure *keyring_failures(
     const struct keyring *, size_t *n);
 void keyring_clear_failures(struct keyring *);
+/*
+ * The first N failures of keyring_failures() are in the audit log: under
+ * DIR's lock, re-read the keyring, drop those N from it and save, so
+ * failures other processes recorded meanwhile (and their counts) stay.
+ */
+int keyring_forget_failures(struct keyring *, size_t n);
 
 /* Write BUF to DIR/NAME atomically with mode 0600 (also used for exports). */
 int keyring_write_atomic(

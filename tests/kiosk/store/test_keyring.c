@@ -417,7 +417,56 @@ out:
 	return err;
 }
 
+/*
+ * Moving failures to the audit log does not lose a failure another
+ * process recorded meanwhile: A holds one failure and audits it while B
+ * has saved a second; after A's save the file holds B's failure and the
+ * entry's count of 2.
+ */
+static int
+test_forget_keeps_others(void)
+{
+	struct keyring *a = NULL, *b = NULL;
+	uint8_t key[32], out[32];
+	char d[] = "/tmp/outpost-keyring-XXXXXX";
+	char *cause = NULL;
+	const struct keyring_failure *f;
+	size_t n;
+	int err = 0;
+
+	TEST_TRUE(mkdtemp(d) != NULL);
+	crypto_random(key, 32);
+	a = keyring_new(d, 100, 0);
+	TEST_ERR(keyring_wrap_user(a, "chw", "482193", key, &cheap, NULL));
+	TEST_EQ(keyring_unlock(a, "chw", "000001", out, &cause), EACCES);
+	free(cause);
+	cause = NULL;
+	TEST_ERR(keyring_load(d, &b));
+	TEST_EQ(keyring_unlock(b, "nurse", "000002", out, &cause), ENOENT);
+	free(cause);
+	cause = NULL;
+	/* A audits what it holds: its one failure */
+	keyring_failures(a, &n);
+	TEST_EQ(n, 1);
+	TEST_ERR(keyring_forget_failures(a, n));
+	keyring_free(b);
+	b = NULL;
+	TEST_ERR(keyring_load(d, &b));
+	f = keyring_failures(b, &n);
+	TEST_EQ(n, 1);
+	TEST_STR(f[0].user, "nurse");
+	TEST_EQ(keyring_unlock(b, "chw", "000003", out, &cause), EACCES);
+	TEST_TRUE(cause != NULL && strstr(cause, "2 of 100") != NULL);
+out:
+	free(cause);
+	keyring_free(a);
+	keyring_free(b);
+	cleanup(d);
+	return err;
+}
+
 TEST_MAIN({ "wrap_user", test_wrap_user }, { "wrong_pass", test_wrong_pass },
     { "cost_honoured", test_cost_honoured },
     { "pbkdf2_upgrade", test_pbkdf2_upgrade }, { "pass_rule", test_pass_rule },
-    { "concurrent_failures", test_concurrent_failures })
+    { "concurrent_failures", test_concurrent_failures },
+    { "forget_keeps_others", test_forget_keeps_others })
