@@ -28,9 +28,9 @@ endif
 DEB_PKGS = build-essential pkg-config clang clang-format cppcheck \
            libsqlcipher-dev sqlcipher libsqlite3-dev sqlite3 libcbor-dev libssl-dev \
            libcurl4-openssl-dev libmicrohttpd-dev libusb-1.0-0-dev libxml2-dev \
-           libncurses-dev tmux umockdev sox openssl zlib1g-dev
+           libncurses-dev tmux umockdev sox openssl zlib1g-dev libargon2-dev
 PKGS     = libcbor libcrypto sqlite3 libmicrohttpd libusb-1.0 libcurl zlib \
-           libxml-2.0 ncursesw
+           libxml-2.0 ncursesw libargon2
 TOOLS    = tmux umockdev-run sqlcipher
 
 # Only -I from pkg-config (ncursesw's --cflags adds clashing macros).
@@ -49,7 +49,8 @@ ALL_LDFLAGS = -pie $(SAN) $(LDFLAGS)
 pkglibs = $(shell pkg-config --libs $(1) 2>/dev/null)
 LIBS_COMMON  = $(call pkglibs,libcbor libcrypto) -lpthread -lm
 LIBS_BASE    = $(call pkglibs,libxml-2.0 libusb-1.0) $(LIBS_COMMON)
-LIBS_KIOSK   = $(call pkglibs,sqlcipher ncursesw libcurl zlib) $(LIBS_BASE)
+# libargon2: the keyring's key derivation (kiosk/store/keyring.c).
+LIBS_KIOSK   = $(call pkglibs,sqlcipher ncursesw libcurl zlib libargon2) $(LIBS_BASE)
 LIBS_SERVER  = $(call pkglibs,sqlite3 libmicrohttpd zlib) $(LIBS_COMMON)
 
 # --- sources: each folder is globbed, so adding a file needs no edit here ----
@@ -152,10 +153,10 @@ STORE_SRC := $(wildcard kiosk/store/*.c)
 $(BUILD)/obj-plain/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -DSTORE_PLAIN_SQLITE -MMD -MP -c -o $@ $<
-$(BUILD)/bench/store_sqlcipher: LIBS = $(call pkglibs,sqlcipher) $(LIBS_COMMON)
+$(BUILD)/bench/store_sqlcipher: LIBS = $(call pkglibs,sqlcipher libargon2) $(LIBS_COMMON)
 $(BUILD)/bench/store_sqlcipher: $(call obj,bench/store.c $(STORE_SRC)) $(LIB_MODEL) $(LIB_COMMON)
 	$(LINK)
-$(BUILD)/bench/store_plain: LIBS = $(call pkglibs,sqlite3) $(LIBS_COMMON)
+$(BUILD)/bench/store_plain: LIBS = $(call pkglibs,sqlite3 libargon2) $(LIBS_COMMON)
 $(BUILD)/bench/store_plain: $(patsubst %.c,$(BUILD)/obj-plain/%.o,bench/store.c $(STORE_SRC)) $(LIB_MODEL) $(LIB_COMMON)
 	$(LINK)
 $(BUILD)/bench/%: LIBS = $(LIBS_KIOSK)

@@ -46,6 +46,9 @@ store_bench "${TMPDIR:-/tmp}" "disk"
 [ -d /dev/shm ] && store_bench /dev/shm "tmpfs"
 echo "target: overhead at most 15% (perf-reliability.md G-21)"
 
+echo "== bench/kdf: one unlock, and one guess of a thief with the keyring"
+"$B/bench/kdf"
+
 for extra in bench/*.sh; do
 	[ -e "$extra" ] || continue
 	case "$extra" in bench/run.sh) continue ;; esac

@@ -94,6 +94,7 @@ char *
 kctx_read_new_secret(struct kctx *ctx, const char *name)
 {
 	char prompt[160], *a, *b;
+	const char *why;
 
 	snprintf(
 	    prompt, sizeof(prompt), "New passphrase or PIN for %s: ", name);
@@ -101,10 +102,8 @@ kctx_read_new_secret(struct kctx *ctx, const char *name)
 		fprintf(stderr, "kiosk: no passphrase given\n");
 		return NULL;
 	}
-	if (strlen(a) < 4) {
-		fprintf(stderr,
-		    "kiosk: a passphrase or PIN needs at least 4 "
-		    "characters\n");
+	if (keyring_pass_check(a, &why) != 0) {
+		fprintf(stderr, "kiosk: %s; nothing was changed\n", why);
 		xfree_secret_str(a);
 		return NULL;
 	}
@@ -187,8 +186,7 @@ kctx_audit_failures(struct store *store, struct keyring *keyring)
 		        store, "login-failed", "user", f[i].user, detail) != 0)
 			return; /* keep them in the keyring for next time */
 	}
-	keyring_clear_failures(keyring);
-	keyring_save(keyring);
+	keyring_forget_failures(keyring, n);
 }
 
 int

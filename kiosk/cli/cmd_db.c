@@ -312,7 +312,8 @@ static int
 db_restore(struct kctx *ctx, int argc, char **argv)
 {
 	struct cmd_opt opts[] = { { "--in", 1, NULL },
-		{ "--region-key", 1, NULL }, { "--kdf-ms", 1, NULL } };
+		{ "--region-key", 1, NULL }, { "--kdf-ms", 1, NULL },
+		{ "--kdf-mem", 1, NULL } };
 	struct keyring *k = NULL;
 	struct store *s = NULL;
 	struct store_user u = { 0 };
@@ -321,7 +322,8 @@ db_restore(struct kctx *ctx, int argc, char **argv)
 	const uint8_t *sealed, *pub;
 	size_t slen, plen;
 	uint32_t hlen;
-	long long kdf_ms;
+	struct keyring_kdf cost;
+	const struct keyring_kdf *costp;
 	char *pass = NULL, *blobdir = NULL, *report = NULL;
 	FILE *in = NULL;
 	int err = 0, done = 0, rc = 1;
@@ -330,8 +332,7 @@ db_restore(struct kctx *ctx, int argc, char **argv)
 	        0 ||
 	    opts[0].value == NULL || opts[1].value == NULL)
 		return cmd_usage(&cmd_db);
-	if (cmd_opt_int(&opts[2], 1, 60000, KEYRING_DEFAULT_KDF_MS, &kdf_ms) !=
-	    0)
+	if (cmd_opt_kdf(&opts[2], &opts[3], &cost, &costp) != 0)
 		return 2;
 	if (region_read_key(opts[1].value, priv) != 0)
 		return 1;
@@ -392,8 +393,8 @@ db_restore(struct kctx *ctx, int argc, char **argv)
 		goto out;
 	k = keyring_new(ctx->data_dir, KEYRING_DEFAULT_MAX_FAILURES,
 	    KEYRING_DEFAULT_DELAY_MS);
-	if ((err = keyring_wrap_user(k, ctx->user, pass, key,
-	         keyring_calibrate((unsigned)kdf_ms), pub)) != 0) {
+	if ((err = keyring_wrap_user(k, ctx->user, pass, key, costp, pub)) !=
+	    0) {
 		fprintf(stderr, "kiosk: cannot write the keyring: %s\n",
 		    kctx_explain(err));
 		goto out;
@@ -442,12 +443,14 @@ db_run(struct kctx *ctx, int argc, char **argv)
 
 const struct kiosk_cmd cmd_db = {
 	.name = "db",
-	.usage = "  db check                  integrity, audit chain, outbox\n"
-	         "  db stats                  what this node holds\n"
-	         "  db export --out FILE      encrypted backup the region key "
-	         "restores (administrator)\n"
-	         "  db restore --in FILE --region-key PRIVFILE [--kdf-ms N]\n"
-	         "      into a new --data directory; --user gets a new "
-	         "passphrase\n",
+	.usage =
+	    "  db check                  integrity, audit chain, outbox\n"
+	    "  db stats                  what this node holds\n"
+	    "  db export --out FILE      encrypted backup the region key "
+	    "restores (administrator)\n"
+	    "  db restore --in FILE --region-key PRIVFILE [--kdf-mem KIB | "
+	    "--kdf-ms N]\n"
+	    "      into a new --data directory; --user gets a new "
+	    "passphrase\n",
 	.run = db_run,
 };

@@ -28,13 +28,14 @@ init_run(struct kctx *ctx, int argc, char **argv)
 {
 	struct cmd_opt opts[] = { { "--region-key", 1, NULL },
 		{ "--kdf-ms", 1, NULL }, { "--max-failures", 1, NULL },
-		{ "--unlock-delay-ms", 1, NULL } };
+		{ "--unlock-delay-ms", 1, NULL }, { "--kdf-mem", 1, NULL } };
 	struct keyring *k = NULL;
 	struct store *s = NULL;
 	struct store_user u = { 0 };
 	uint8_t key[32], pub[32];
-	long long kdf_ms, maxf, delay;
-	uint32_t iter;
+	struct keyring_kdf cost;
+	const struct keyring_kdf *costp;
+	long long maxf, delay;
 	char *pass = NULL, *path = NULL, *logpath;
 	struct stat sb;
 	int err, rc = 1, have_pub = 0;
@@ -42,8 +43,7 @@ init_run(struct kctx *ctx, int argc, char **argv)
 	if (cmd_opt_parse(argc, argv, 1, opts, nitems(opts), NULL, 0, NULL) !=
 	    0)
 		return 2;
-	if (cmd_opt_int(&opts[1], 1, 60000, KEYRING_DEFAULT_KDF_MS, &kdf_ms) !=
-	        0 ||
+	if (cmd_opt_kdf(&opts[1], &opts[4], &cost, &costp) != 0 ||
 	    cmd_opt_int(
 	        &opts[2], 1, 1000, KEYRING_DEFAULT_MAX_FAILURES, &maxf) != 0 ||
 	    cmd_opt_int(&opts[3], 0, 30000, KEYRING_DEFAULT_DELAY_MS, &delay) !=
@@ -81,12 +81,13 @@ init_run(struct kctx *ctx, int argc, char **argv)
 	free(logpath);
 	if ((pass = kctx_read_new_secret(ctx, ctx->user)) == NULL)
 		goto out;
-	if (kdf_ms < 250)
+	if (costp == NULL)
+		keyring_kdf_default(&cost);
+	else if (cost.m_cost < KEYRING_ARGON2_M_COST)
 		fprintf(stderr,
-		    "kiosk: warning: --kdf-ms %lld is for tests; "
-		    "a stolen kiosk's passphrase is easier to guess\n",
-		    kdf_ms);
-	iter = keyring_calibrate((unsigned)kdf_ms);
+		    "kiosk: warning: a key derivation cheaper than the "
+		    "default is for tests; a stolen kiosk's passphrase is "
+		    "easier to guess\n");
 	crypto_random(key, sizeof(key));
 	if ((err = store_open(ctx->data_dir, key, 1, &s)) != 0) {
 		fprintf(stderr, "kiosk: cannot create the database: %s\n",
@@ -100,16 +101,17 @@ init_run(struct kctx *ctx, int argc, char **argv)
 	}
 	k = keyring_new(ctx->data_dir, (unsigned)maxf, (unsigned)delay);
 	if ((err = keyring_wrap_user(
-	         k, ctx->user, pass, key, iter, have_pub ? pub : NULL)) != 0) {
+	         k, ctx->user, pass, key, &cost, have_pub ? pub : NULL)) != 0) {
 		fprintf(stderr, "kiosk: cannot write the keyring: %s\n",
 		    kctx_explain(err));
 		goto fail;
 	}
 	printf("Initialised kiosk node %s in %s\n", store_node_id(s),
 	    ctx->data_dir);
-	printf("Administrator: %s (key derivation: PBKDF2-SHA512, %u "
-	       "iterations, about %lld ms here)\n",
-	    ctx->user, iter, kdf_ms);
+	printf("Administrator: %s (key derivation: Argon2id, %u passes, "
+	       "%u KiB, %u lane%s)\n",
+	    ctx->user, cost.t_cost, cost.m_cost, cost.parallelism,
+	    cost.parallelism == 1 ? "" : "s");
 	printf("Region recovery key: %s\n",
 	    have_pub ? "configured"
 	             : "not configured (kiosk region set-key FILE)");
@@ -140,8 +142,8 @@ out:
 
 const struct kiosk_cmd cmd_init = {
 	.name = "init",
-	.usage = "  init [--region-key PUBFILE] [--kdf-ms N] [--max-failures N]"
-	         " [--unlock-delay-ms N]\n"
+	.usage = "  init [--region-key PUBFILE] [--kdf-mem KIB | --kdf-ms N]"
+	         " [--max-failures N] [--unlock-delay-ms N]\n"
 	         "      create this node's encrypted store and its first "
 	         "administrator (--user, default admin)\n",
 	.run = init_run,

@@ -1,10 +1,12 @@
 /*
  * Option parsing for the kiosk commands (see cmd_opt.h).
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cmd_opt.h"
+#include "kiosk/store/keyring.h"
 #include "str.h"
 
 int
@@ -59,6 +61,33 @@ cmd_opt_int(const struct cmd_opt *o, long long min, long long max,
 		fprintf(stderr, "kiosk: %s takes a number from %lld to %lld\n",
 		    o->name, min, max);
 		return 2;
+	}
+	return 0;
+}
+
+int
+cmd_opt_kdf(const struct cmd_opt *ms, const struct cmd_opt *mem,
+    struct keyring_kdf *cost, const struct keyring_kdf **costp)
+{
+	long long v;
+
+	*costp = NULL;
+	if (ms->value != NULL && mem->value != NULL) {
+		fprintf(stderr, "kiosk: give %s or %s, not both\n", ms->name,
+		    mem->name);
+		return 2;
+	}
+	if (ms->value != NULL) {
+		if (cmd_opt_int(ms, 1, 60000, 0, &v) != 0)
+			return 2;
+		keyring_kdf_calibrate((unsigned)v, cost);
+		*costp = cost;
+	} else if (mem->value != NULL) {
+		if (cmd_opt_int(mem, 64, 1024 * 1024, 0, &v) != 0)
+			return 2;
+		keyring_kdf_default(cost);
+		cost->m_cost = (uint32_t)v;
+		*costp = cost;
 	}
 	return 0;
 }

@@ -27,12 +27,13 @@ static int
 recover_run(struct kctx *ctx, int argc, char **argv)
 {
 	struct cmd_opt opts[] = { { "--region-key", 1, NULL },
-		{ "--kdf-ms", 1, NULL } };
+		{ "--kdf-ms", 1, NULL }, { "--kdf-mem", 1, NULL } };
 	struct keyring *k = NULL;
 	struct store *s = NULL;
 	struct store_user u = { 0 };
 	uint8_t priv[32], key[32];
-	long long kdf_ms;
+	struct keyring_kdf cost;
+	const struct keyring_kdf *costp;
 	char *pass = NULL;
 	int err, rc = 1;
 
@@ -40,9 +41,10 @@ recover_run(struct kctx *ctx, int argc, char **argv)
 	        0 ||
 	    opts[0].value == NULL)
 		return cmd_usage(&cmd_recover);
-	if (cmd_opt_int(&opts[1], 1, 60000, KEYRING_DEFAULT_KDF_MS, &kdf_ms) !=
-	    0)
+	if (cmd_opt_kdf(&opts[1], &opts[2], &cost, &costp) != 0)
 		return 2;
+	if (costp == NULL) /* the default, not a cost kept from before */
+		keyring_kdf_default(&cost);
 	if (region_read_key(opts[0].value, priv) != 0)
 		return 1;
 	if ((err = keyring_load(ctx->data_dir, &k)) != 0) {
@@ -73,8 +75,8 @@ recover_run(struct kctx *ctx, int argc, char **argv)
 	}
 	if ((pass = kctx_read_new_secret(ctx, ctx->user)) == NULL)
 		goto out;
-	if ((err = keyring_wrap_user(k, ctx->user, pass, key,
-	         keyring_calibrate((unsigned)kdf_ms), NULL)) != 0) {
+	if ((err = keyring_wrap_user(k, ctx->user, pass, key, &cost, NULL)) !=
+	    0) {
 		fprintf(stderr, "kiosk: the keyring was not changed: %s\n",
 		    kctx_explain(err));
 		goto out;
@@ -95,8 +97,9 @@ out:
 
 const struct kiosk_cmd cmd_recover = {
 	.name = "recover",
-	.usage = "  recover --region-key PRIVFILE [--kdf-ms N]\n"
-	         "      give --user a new passphrase using the region key "
-	         "(forgotten PIN, lockout)\n",
+	.usage =
+	    "  recover --region-key PRIVFILE [--kdf-mem KIB | --kdf-ms N]\n"
+	    "      give --user a new passphrase using the region key "
+	    "(forgotten PIN, lockout)\n",
 	.run = recover_run,
 };

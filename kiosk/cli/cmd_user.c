@@ -26,9 +26,10 @@ static int
 user_add(struct kctx *ctx, int argc, char **argv)
 {
 	struct cmd_opt opts[] = { { "--role", 1, NULL },
-		{ "--kdf-ms", 1, NULL } };
+		{ "--kdf-ms", 1, NULL }, { "--kdf-mem", 1, NULL } };
 	const char *pos[1];
-	long long kdf_ms;
+	struct keyring_kdf cost;
+	const struct keyring_kdf *costp;
 	char *pass = NULL;
 	int n, role, err, rc = 1;
 
@@ -41,8 +42,7 @@ user_add(struct kctx *ctx, int argc, char **argv)
 		    "admin\n");
 		return 2;
 	}
-	if (cmd_opt_int(&opts[1], 1, 60000, KEYRING_DEFAULT_KDF_MS, &kdf_ms) !=
-	    0)
+	if (cmd_opt_kdf(&opts[1], &opts[2], &cost, &costp) != 0)
 		return 2;
 	if (kctx_open(ctx) != 0 || kctx_require_admin(ctx) != 0)
 		return 1;
@@ -59,8 +59,7 @@ user_add(struct kctx *ctx, int argc, char **argv)
 		goto out;
 	}
 	if ((err = keyring_wrap_user(ctx->keyring, pos[0], pass,
-	         store_key(ctx->store), keyring_calibrate((unsigned)kdf_ms),
-	         NULL)) != 0) {
+	         store_key(ctx->store), costp, NULL)) != 0) {
 		fprintf(stderr,
 		    "kiosk: %s is in the database but their "
 		    "passphrase could not be saved (%s); run `kiosk user "
@@ -106,16 +105,17 @@ user_list(struct kctx *ctx)
 static int
 user_passwd(struct kctx *ctx, int argc, char **argv)
 {
-	struct cmd_opt opts[] = { { "--kdf-ms", 1, NULL } };
+	struct cmd_opt opts[] = { { "--kdf-ms", 1, NULL },
+		{ "--kdf-mem", 1, NULL } };
 	const char *pos[1], *who;
-	long long kdf_ms = 0;
-	uint32_t iter;
+	struct keyring_kdf cost;
+	const struct keyring_kdf *costp;
 	char *pass = NULL;
 	int n, err;
 
 	if (cmd_opt_parse(argc, argv, 2, opts, nitems(opts), pos, 1, &n) != 0)
 		return cmd_usage(&cmd_user);
-	if (cmd_opt_int(&opts[0], 1, 60000, 0, &kdf_ms) != 0)
+	if (cmd_opt_kdf(&opts[0], &opts[1], &cost, &costp) != 0)
 		return 2;
 	who = n == 1 ? pos[0] : ctx->user;
 	if (kctx_open(ctx) != 0)
@@ -132,10 +132,9 @@ user_passwd(struct kctx *ctx, int argc, char **argv)
 	}
 	if ((pass = kctx_read_new_secret(ctx, who)) == NULL)
 		return 1;
-	/* Keep the stored cost (0) unless asked to recalibrate. */
-	iter = kdf_ms > 0 ? keyring_calibrate((unsigned)kdf_ms) : 0;
+	/* Keep the stored Argon2id cost (NULL) unless given one. */
 	err = keyring_wrap_user(
-	    ctx->keyring, who, pass, store_key(ctx->store), iter, NULL);
+	    ctx->keyring, who, pass, store_key(ctx->store), costp, NULL);
 	xfree_secret_str(pass);
 	if (err != 0) {
 		fprintf(stderr, "kiosk: the passphrase was not changed: %s\n",
@@ -186,9 +185,10 @@ user_run(struct kctx *ctx, int argc, char **argv)
 
 const struct kiosk_cmd cmd_user = {
 	.name = "user",
-	.usage = "  user add NAME --role chw|clinician|admin [--kdf-ms N]\n"
+	.usage = "  user add NAME --role chw|clinician|admin [--kdf-mem KIB |"
+	         " --kdf-ms N]\n"
 	         "  user list\n"
-	         "  user passwd [NAME] [--kdf-ms N]\n"
+	         "  user passwd [NAME] [--kdf-mem KIB | --kdf-ms N]\n"
 	         "  user unlock NAME      clear a lockout after wrong "
 	         "passphrases (administrator)\n",
 	.run = user_run,

@@ -3,11 +3,16 @@
  * region recovery copy.  See keyring.h for the policy.  The file is CBOR:
  *
  *   { 1: 1 (version), 2: max_failures, 3: delay_base_ms,
- *     4: [ { 1: name, 2: "pbkdf2-sha512", 3: iterations, 4: salt(16),
+ *     4: [ { 1: name, 2: "argon2id", 3: t_cost (passes), 4: salt(16),
  *            5: wrapped key (nonce || ct || tag), 6: failures,
- *            7: last failure ms, 8: locked } ... ],
+ *            7: last failure ms, 8: locked,
+ *            9: m_cost (KiB), 10: parallelism (lanes) } ... ],
  *     5: { 1: region public key, 2: sealed data key },        (optional)
- *     6: [ { 1: user, 2: ms } ... ]  failures not yet audited }
+ *     6: [ { 1: user, 2: ms } ... ]  failures not yet audited,
+ *     7: generation (saves so far; absent in older files: 0) }
+ *
+ * Entries of older kiosks have 2: "pbkdf2-sha512", 3: iterations and no
+ * 9 or 10; they are read, never written.
  *
  * This file never sees the database; it does not log names.
  */
@@ -18,9 +23,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <argon2.h>
 
 #include "cborx.h"
 #include "clock.h"
@@ -38,10 +46,19 @@
 #define KEYRING_WRAPPED_LEN (32 + CRYPTO_AEAD_OVERHEAD)
 #define KEYRING_MIN_ITER 1000
 #define KEYRING_MAX_DELAY_MS 30000
+/* What a file may ask of Argon2id (a damaged one must not ask for 4 TiB). */
+#define KEYRING_MAX_T_COST 64
+#define KEYRING_MAX_M_COST (1024 * 1024) /* KiB: 1 GiB */
+#define KEYRING_MAX_LANES 16
+#define KEYRING_MIN_M_COST 64 /* KiB, the floor of --kdf-ms */
+
+enum keyring_kdf_id { KDF_ARGON2ID, KDF_PBKDF2 };
 
 struct keyring_entry {
 	char *name;
-	uint32_t iterations;
+	enum keyring_kdf_id kdf;
+	uint32_t iterations; /* PBKDF2 only */
+	struct keyring_kdf cost; /* Argon2id only */
 	uint8_t salt[KEYRING_SALT_LEN];
 	uint8_t wrapped[KEYRING_WRAPPED_LEN];
 	unsigned failures;
@@ -60,6 +77,9 @@ struct keyring {
 	uint8_t sealed[32 + CRYPTO_SEAL_OVERHEAD];
 	struct keyring_failure *failed;
 	size_t nfailed;
+	/* Saves so far, in the file: tells whether another process saved it
+	 * since this copy was loaded or saved. */
+	uint64_t generation;
 };
 
 struct keyring *
@@ -107,42 +127,105 @@ keyring_has_user(const struct keyring *k, const char *name)
 	return keyring_find(k, name) != NULL;
 }
 
-uint32_t
-keyring_iterations(const struct keyring *k, const char *name)
+const char *
+keyring_user_kdf(
+    const struct keyring *k, const char *name, struct keyring_kdf *cost)
 {
 	struct keyring_entry *e = keyring_find(k, name);
 
-	return e != NULL ? e->iterations : 0;
+	if (cost != NULL)
+		memset(cost, 0, sizeof(*cost));
+	if (e == NULL)
+		return NULL;
+	if (e->kdf == KDF_PBKDF2)
+		return "pbkdf2-sha512";
+	if (cost != NULL)
+		*cost = e->cost;
+	return "argon2id";
 }
 
-uint32_t
-keyring_calibrate(unsigned target_ms)
+int
+keyring_pass_check(const char *pass, const char **why)
+{
+	const unsigned char *p;
+	size_t chars = 0;
+
+	/* Count UTF-8 characters: every byte but continuation bytes. */
+	for (p = (const unsigned char *)pass; *p != '\0'; p++)
+		if ((*p & 0xc0) != 0x80)
+			chars++;
+	if (chars >= KEYRING_MIN_PASS)
+		return 0;
+	*why = "a passphrase or PIN needs at least 6 characters "
+	       "(a PIN at least 6 digits)";
+	return EINVAL;
+}
+
+void
+keyring_kdf_default(struct keyring_kdf *cost)
+{
+	cost->t_cost = KEYRING_ARGON2_T_COST;
+	cost->m_cost = KEYRING_ARGON2_M_COST;
+	cost->parallelism = KEYRING_ARGON2_LANES;
+}
+
+static int
+keyring_kdf_valid(const struct keyring_kdf *c)
+{
+	return c->t_cost >= 1 && c->t_cost <= KEYRING_MAX_T_COST &&
+	    c->parallelism >= 1 && c->parallelism <= KEYRING_MAX_LANES &&
+	    c->m_cost >= 8 * c->parallelism && c->m_cost <= KEYRING_MAX_M_COST;
+}
+
+int
+keyring_argon2id(const struct keyring_kdf *cost, const char *pass,
+    const uint8_t *salt, size_t saltlen, uint8_t out[32])
+{
+	int rc;
+
+	if (!keyring_kdf_valid(cost))
+		return EINVAL;
+	rc = argon2id_hash_raw(cost->t_cost, cost->m_cost, cost->parallelism,
+	    pass, strlen(pass), salt, saltlen, out, 32);
+	if (rc == ARGON2_OK)
+		return 0;
+	return rc == ARGON2_MEMORY_ALLOCATION_ERROR ? ENOMEM : EINVAL;
+}
+
+void
+keyring_kdf_calibrate(unsigned target_ms, struct keyring_kdf *cost)
 {
 	uint8_t out[32], salt[KEYRING_SALT_LEN] = { 0 };
-	uint32_t probe = 20000;
+	struct keyring_kdf probe;
 	uint64_t t0, us;
-	double iter;
+	double m;
 
+	keyring_kdf_default(&probe);
+	probe.m_cost = 1024;
 	t0 = clock_mono_us();
-	crypto_pbkdf2_sha512(
-	    "calibrate", 9, salt, sizeof(salt), probe, out, sizeof(out));
+	if (keyring_argon2id(&probe, "calibrate", salt, sizeof(salt), out) != 0)
+		log_warnx("argon2id calibration failed");
 	us = clock_mono_us() - t0;
 	if (us == 0)
 		us = 1;
-	iter = (double)probe * target_ms * 1000.0 / (double)us;
-	if (iter < KEYRING_MIN_ITER)
-		iter = KEYRING_MIN_ITER;
-	if (iter > 50000000.0)
-		iter = 50000000.0;
-	return (uint32_t)iter;
+	m = (double)probe.m_cost * target_ms * 1000.0 / (double)us;
+	if (m < KEYRING_MIN_M_COST)
+		m = KEYRING_MIN_M_COST;
+	if (m > KEYRING_MAX_M_COST)
+		m = KEYRING_MAX_M_COST;
+	keyring_kdf_default(cost);
+	cost->m_cost = (uint32_t)m;
+	explicit_bzero(out, sizeof(out));
 }
 
 /* Wrapping key from the passphrase, bound to the user name via AAD. */
 static int
 keyring_derive(const struct keyring_entry *e, const char *pass, uint8_t kek[32])
 {
-	return crypto_pbkdf2_sha512(pass, strlen(pass), e->salt,
-	    sizeof(e->salt), e->iterations, kek, 32);
+	if (e->kdf == KDF_PBKDF2)
+		return crypto_pbkdf2_sha512(pass, strlen(pass), e->salt,
+		    sizeof(e->salt), e->iterations, kek, 32);
+	return keyring_argon2id(&e->cost, pass, e->salt, sizeof(e->salt), kek);
 }
 
 static char *
@@ -154,34 +237,22 @@ keyring_aad(const char *name)
 	return aad;
 }
 
-int
-keyring_put_user(struct keyring *k, const char *name, const char *pass,
-    const uint8_t key[32], uint32_t iterations)
+/* Wrap KEY for E under PASS with Argon2id at COST (new salt). */
+static int
+keyring_wrap_entry(struct keyring_entry *e, const char *pass,
+    const uint8_t key[32], const struct keyring_kdf *cost)
 {
-	struct keyring_entry *e;
 	uint8_t kek[32];
 	char *aad;
 	int err;
 
-	if (strlen(pass) < 4)
-		return EINVAL;
-	if (iterations < KEYRING_MIN_ITER)
-		iterations = KEYRING_MIN_ITER;
-	if ((e = keyring_find(k, name)) == NULL) {
-		k->users =
-		    xreallocarray(k->users, k->nusers + 1, sizeof(*k->users));
-		e = &k->users[k->nusers++];
-		memset(e, 0, sizeof(*e));
-		e->name = xstrdup(name);
-	}
-	e->iterations = iterations;
-	e->failures = 0;
-	e->locked = 0;
-	e->last_failure_ms = 0;
+	e->kdf = KDF_ARGON2ID;
+	e->iterations = 0;
+	e->cost = *cost;
 	crypto_random(e->salt, sizeof(e->salt));
 	if ((err = keyring_derive(e, pass, kek)) != 0)
 		return err;
-	aad = keyring_aad(name);
+	aad = keyring_aad(e->name);
 	err = crypto_aead_seal(kek, aad, strlen(aad), key, 32, e->wrapped);
 	free(aad);
 	explicit_bzero(kek, sizeof(kek));
@@ -189,16 +260,48 @@ keyring_put_user(struct keyring *k, const char *name, const char *pass,
 }
 
 int
-keyring_wrap_user(struct keyring *k, const char *name, const char *pass,
-    const uint8_t key[32], uint32_t iterations, const uint8_t pub[32])
+keyring_put_user(struct keyring *k, const char *name, const char *pass,
+    const uint8_t key[32], const struct keyring_kdf *cost)
 {
+	struct keyring_kdf def;
+	struct keyring_entry *e;
+	const char *why;
+
+	if (keyring_pass_check(pass, &why) != 0)
+		return EINVAL;
+	if (cost == NULL) {
+		keyring_kdf_default(&def);
+		cost = &def;
+	}
+	if (!keyring_kdf_valid(cost))
+		return EINVAL;
+	if ((e = keyring_find(k, name)) == NULL) {
+		k->users =
+		    xreallocarray(k->users, k->nusers + 1, sizeof(*k->users));
+		e = &k->users[k->nusers++];
+		memset(e, 0, sizeof(*e));
+		e->name = xstrdup(name);
+	}
+	e->failures = 0;
+	e->locked = 0;
+	e->last_failure_ms = 0;
+	return keyring_wrap_entry(e, pass, key, cost);
+}
+
+int
+keyring_wrap_user(struct keyring *k, const char *name, const char *pass,
+    const uint8_t key[32], const struct keyring_kdf *cost,
+    const uint8_t pub[32])
+{
+	struct keyring_kdf stored;
+	const char *kdf;
 	int err;
 
-	if (iterations == 0)
-		iterations = keyring_iterations(k, name);
-	if (iterations == 0)
-		iterations = keyring_calibrate(KEYRING_DEFAULT_KDF_MS);
-	if ((err = keyring_put_user(k, name, pass, key, iterations)) != 0)
+	if (cost == NULL &&
+	    (kdf = keyring_user_kdf(k, name, &stored)) != NULL &&
+	    strcmp(kdf, "argon2id") == 0)
+		cost = &stored;
+	if ((err = keyring_put_user(k, name, pass, key, cost)) != 0)
 		return err;
 	if (pub != NULL && (err = keyring_set_recovery(k, pub, key)) != 0)
 		return err;
@@ -233,18 +336,96 @@ keyring_note_failure(struct keyring *k, const char *name)
 	k->nfailed++;
 }
 
-int
-keyring_unlock(struct keyring *k, const char *name, const char *pass,
+/*
+ * Take the exclusive lock of DIR that every unlock holds from reading the
+ * failure counts to saving them (flock on the directory: the keyring file
+ * itself is replaced by rename, so it cannot carry the lock).  Returns the
+ * descriptor, or -1 with errno set.
+ */
+static int
+keyring_lock(const char *dir)
+{
+	int fd, e;
+
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return -1;
+	while (flock(fd, LOCK_EX) == -1) {
+		if (errno == EINTR)
+			continue;
+		e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+static void
+keyring_unlock_dir(int fd)
+{
+	flock(fd, LOCK_UN);
+	close(fd);
+}
+
+/* When another process saved the file since K last saw it, replace what K
+ * holds by the file (under the lock), so the counts it saved are not lost.
+ * A keyring never saved (ENOENT) stays as it is. */
+static int
+keyring_reload(struct keyring *k)
+{
+	struct keyring *d, old;
+	char *dir;
+	int err;
+
+	if ((err = keyring_load(k->dir, &d)) != 0)
+		return err == ENOENT ? 0 : err;
+	if (d->generation == k->generation) {
+		keyring_free(d);
+		return 0;
+	}
+	old = *k;
+	*k = *d;
+	*d = old;
+	dir = k->dir;
+	k->dir = d->dir;
+	d->dir = dir;
+	keyring_free(d);
+	return 0;
+}
+
+/* Re-wrap a PBKDF2 entry with Argon2id at the default cost; on failure
+ * the entry stays as it was (it still unlocks). */
+static void
+keyring_upgrade(
+    struct keyring_entry *e, const char *pass, const uint8_t key[32])
+{
+	struct keyring_entry ne = *e;
+	struct keyring_kdf cost;
+	int err;
+
+	keyring_kdf_default(&cost);
+	if ((err = keyring_wrap_entry(&ne, pass, key, &cost)) != 0) {
+		log_warnx(
+		    "could not move an entry to argon2id: %s", strerror(err));
+		return;
+	}
+	*e = ne;
+	log_info("keyring entry moved from pbkdf2 to argon2id");
+}
+
+static int
+keyring_unlock_locked(struct keyring *k, const char *name, const char *pass,
     uint8_t key[32], char **cause)
 {
-	struct keyring_entry *e = keyring_find(k, name);
+	struct keyring_entry *e;
 	uint64_t delay;
 	uint8_t kek[32];
 	char *aad;
 	int err, serr;
 
-	*cause = NULL;
-	if (e == NULL) {
+	if ((err = keyring_reload(k)) != 0)
+		return err;
+	if ((e = keyring_find(k, name)) == NULL) {
 		/* Record it too: someone is guessing user names. */
 		keyring_note_failure(k, name);
 		keyring_save(k);
@@ -276,6 +457,8 @@ keyring_unlock(struct keyring *k, const char *name, const char *pass,
 	if (err == 0) {
 		e->failures = 0;
 		e->last_failure_ms = 0;
+		if (e->kdf == KDF_PBKDF2)
+			keyring_upgrade(e, pass, key);
 		return keyring_save(k);
 	}
 	if (err != EBADMSG)
@@ -300,6 +483,23 @@ keyring_unlock(struct keyring *k, const char *name, const char *pass,
 	if ((serr = keyring_save(k)) != 0)
 		log_warnx(
 		    "could not record a failed unlock: %s", strerror(serr));
+	return err;
+}
+
+int
+keyring_unlock(struct keyring *k, const char *name, const char *pass,
+    uint8_t key[32], char **cause)
+{
+	int fd, err;
+
+	*cause = NULL;
+	if ((fd = keyring_lock(k->dir)) == -1) {
+		err = errno;
+		log_warnx("could not lock the keyring: %s", strerror(err));
+		return err;
+	}
+	err = keyring_unlock_locked(k, name, pass, key, cause);
+	keyring_unlock_dir(fd);
 	return err;
 }
 
@@ -374,6 +574,48 @@ keyring_clear_failures(struct keyring *k)
 	k->nfailed = 0;
 }
 
+int
+keyring_forget_failures(struct keyring *k, size_t n)
+{
+	struct keyring_failure *done;
+	size_t i, j;
+	int fd, err;
+
+	if (n > k->nfailed)
+		n = k->nfailed;
+	done = xcalloc(n ? n : 1, sizeof(*done));
+	for (i = 0; i < n; i++) {
+		done[i].user = xstrdup(k->failed[i].user);
+		done[i].at_ms = k->failed[i].at_ms;
+	}
+	if ((fd = keyring_lock(k->dir)) == -1) {
+		err = errno;
+		goto out;
+	}
+	if ((err = keyring_reload(k)) == 0) {
+		for (i = 0; i < n; i++) {
+			for (j = 0; j < k->nfailed; j++)
+				if (k->failed[j].at_ms == done[i].at_ms &&
+				    strcmp(k->failed[j].user, done[i].user) ==
+				        0)
+					break;
+			if (j == k->nfailed)
+				continue;
+			free(k->failed[j].user);
+			memmove(&k->failed[j], &k->failed[j + 1],
+			    (k->nfailed - j - 1) * sizeof(*k->failed));
+			k->nfailed--;
+		}
+		err = keyring_save(k);
+	}
+	keyring_unlock_dir(fd);
+out:
+	for (i = 0; i < n; i++)
+		free(done[i].user);
+	free(done);
+	return err;
+}
+
 /* --- file format --- */
 
 static cbor_item_t *
@@ -382,23 +624,32 @@ keyring_encode(const struct keyring *k)
 	cbor_item_t *root, *users, *u, *rec, *fails, *f;
 	size_t i;
 
-	root = cborx_map(6);
+	root = cborx_map(7);
 	cborx_map_put(root, 1, cborx_uint(KEYRING_VERSION));
 	cborx_map_put(root, 2, cborx_uint(k->max_failures));
 	cborx_map_put(root, 3, cborx_uint(k->delay_base_ms));
 	users = cborx_array(k->nusers);
 	for (i = 0; i < k->nusers; i++) {
 		const struct keyring_entry *e = &k->users[i];
-		u = cborx_map(8);
+		u = cborx_map(10);
 		cborx_map_put(u, 1, cborx_text(e->name));
-		cborx_map_put(u, 2, cborx_text("pbkdf2-sha512"));
-		cborx_map_put(u, 3, cborx_uint(e->iterations));
+		if (e->kdf == KDF_PBKDF2) {
+			cborx_map_put(u, 2, cborx_text("pbkdf2-sha512"));
+			cborx_map_put(u, 3, cborx_uint(e->iterations));
+		} else {
+			cborx_map_put(u, 2, cborx_text("argon2id"));
+			cborx_map_put(u, 3, cborx_uint(e->cost.t_cost));
+		}
 		cborx_map_put(u, 4, cborx_bytes(e->salt, sizeof(e->salt)));
 		cborx_map_put(
 		    u, 5, cborx_bytes(e->wrapped, sizeof(e->wrapped)));
 		cborx_map_put(u, 6, cborx_uint(e->failures));
 		cborx_map_put(u, 7, cborx_uint(e->last_failure_ms));
 		cborx_map_put(u, 8, cborx_bool(e->locked));
+		if (e->kdf == KDF_ARGON2ID) {
+			cborx_map_put(u, 9, cborx_uint(e->cost.m_cost));
+			cborx_map_put(u, 10, cborx_uint(e->cost.parallelism));
+		}
 		cborx_array_push(users, u);
 	}
 	cborx_map_put(root, 4, users);
@@ -417,6 +668,7 @@ keyring_encode(const struct keyring *k)
 		cborx_array_push(fails, f);
 	}
 	cborx_map_put(root, 6, fails);
+	cborx_map_put(root, 7, cborx_uint(k->generation));
 	return root;
 }
 
@@ -432,14 +684,32 @@ keyring_decode_entry(const cbor_item_t *u, struct keyring_entry *e)
 	memset(e, 0, sizeof(*e));
 	if ((err = cborx_map_text(u, 1, 256, &e->name)) != 0)
 		return EBADMSG;
-	if (cborx_map_text(u, 2, 32, &kdf) != 0 ||
-	    strcmp(kdf, "pbkdf2-sha512") != 0)
+	if (cborx_map_text(u, 2, 32, &kdf) != 0)
+		err = EBADMSG;
+	else if (strcmp(kdf, "argon2id") == 0)
+		e->kdf = KDF_ARGON2ID;
+	else if (strcmp(kdf, "pbkdf2-sha512") == 0)
+		e->kdf = KDF_PBKDF2;
+	else
 		err = EBADMSG;
 	free(kdf);
-	if (err != 0 || cborx_map_uint(u, 3, &v) != 0 || v < KEYRING_MIN_ITER ||
-	    v > UINT32_MAX)
+	if (err != 0 || cborx_map_uint(u, 3, &v) != 0)
 		return EBADMSG;
-	e->iterations = (uint32_t)v;
+	if (e->kdf == KDF_PBKDF2) {
+		if (v < KEYRING_MIN_ITER || v > UINT32_MAX)
+			return EBADMSG;
+		e->iterations = (uint32_t)v;
+	} else {
+		e->cost.t_cost = v <= UINT32_MAX ? (uint32_t)v : 0;
+		if (cborx_map_uint(u, 9, &v) != 0 || v > UINT32_MAX)
+			return EBADMSG;
+		e->cost.m_cost = (uint32_t)v;
+		if (cborx_map_uint(u, 10, &v) != 0 || v > UINT32_MAX)
+			return EBADMSG;
+		e->cost.parallelism = (uint32_t)v;
+		if (!keyring_kdf_valid(&e->cost))
+			return EBADMSG;
+	}
 	if (cborx_map_bytes(u, 4, 64, &p, &len) != 0 || len != sizeof(e->salt))
 		return EBADMSG;
 	memcpy(e->salt, p, len);
@@ -475,6 +745,9 @@ keyring_decode(struct keyring *k, const cbor_item_t *root)
 	if (cborx_map_uint(root, 3, &v) != 0 || v > KEYRING_MAX_DELAY_MS)
 		return EBADMSG;
 	k->delay_base_ms = (unsigned)v;
+	if (cborx_map_get(root, 7) != NULL &&
+	    cborx_map_uint(root, 7, &k->generation) != 0)
+		return EBADMSG;
 	users = cborx_map_get(root, 4);
 	if (users == NULL || !cbor_isa_array(users))
 		return EBADMSG;
@@ -584,11 +857,13 @@ keyring_write_atomic(
 int
 keyring_save(struct keyring *k)
 {
-	cbor_item_t *root = keyring_encode(k);
+	cbor_item_t *root;
 	uint8_t *buf = NULL;
 	size_t len;
 	int err;
 
+	k->generation++;
+	root = keyring_encode(k);
 	err = cborx_encode(root, &buf, &len);
 	cbor_decref(&root);
 	if (err == 0)

@@ -1,18 +1,26 @@
 /*
  * The keyring: a CBOR file beside the database that holds the database's
  * random 256-bit data key wrapped once per user.  A user's wrapping key
- * comes from their passphrase or PIN through PBKDF2-HMAC-SHA512 with a
- * per-entry salt and iteration count (calibrated to a target time on this
- * machine, stored per entry so it can be raised later), and wraps the data
- * key with AES-256-GCM bound to the user name.  A recovery copy of the data
- * key is sealed to the region's X25519 public key when one is configured.
+ * comes from their passphrase or PIN through Argon2id with a per-entry
+ * salt and a fixed cost (passes, memory, lanes) recorded in the entry, and
+ * wraps the data key with AES-256-GCM bound to the user name.  Entries
+ * written by older kiosks use PBKDF2-HMAC-SHA512; they still unlock, and
+ * are re-wrapped with Argon2id at the default cost by their first
+ * successful unlock.  A recovery copy of the data key is sealed to the
+ * region's X25519 public key when one is configured.
+ *
+ * A passphrase or PIN is accepted when it has at least KEYRING_MIN_PASS
+ * characters (UTF-8 characters, not bytes), so an all-digit PIN needs at
+ * least 6 digits.
  *
  * Failed unlocks are counted per user: each try after a failure waits
  * delay_base_ms * 2^(failures-1) (capped at 30 s) before it is checked, and
  * after max_failures the entry refuses every try until an administrator
  * clears it (`kiosk user unlock`) or the region key recovers it.  Failures
  * are kept in the keyring until the next successful unlock moves them into
- * the audit log.
+ * the audit log.  An unlock holds an exclusive lock (flock on DIR) from
+ * reading the counts on disk to saving them, so concurrent tries, from any
+ * number of processes, each count and each wait their turn.
  *
  * Saving is atomic: temp file, fsync, rename, fsync of the directory.
  * Keys passed in and out are 32 bytes; callers wipe them.
@@ -24,11 +32,22 @@
 #include <stdint.h>
 
 #define KEYRING_FILE "keyring"
-#define KEYRING_DEFAULT_KDF_MS 750
+#define KEYRING_MIN_PASS 6
+/* The fixed Argon2id cost of new entries: see docs/SECURITY.md. */
+#define KEYRING_ARGON2_T_COST 2
+#define KEYRING_ARGON2_M_COST 65536 /* KiB: 64 MiB */
+#define KEYRING_ARGON2_LANES 1
 #define KEYRING_DEFAULT_MAX_FAILURES 10
 #define KEYRING_DEFAULT_DELAY_MS 1000
 
 struct keyring;
+
+/* An Argon2id cost, as recorded in each entry. */
+struct keyring_kdf {
+	uint32_t t_cost; /* passes */
+	uint32_t m_cost; /* memory in KiB */
+	uint32_t parallelism; /* lanes */
+};
 
 struct keyring_failure {
 	char *user;
@@ -44,31 +63,47 @@ int keyring_load(const char *dir, struct keyring **out);
 int keyring_save(struct keyring *);
 void keyring_free(struct keyring *);
 
-/* PBKDF2 iterations that take about TARGET_MS here (at least 1000). */
-uint32_t keyring_calibrate(unsigned target_ms);
+/* 0 when PASS is acceptable as a new passphrase or PIN; else EINVAL with
+ * *WHY (static text) saying what is missing. */
+int keyring_pass_check(const char *pass, const char **why);
+/* The default cost: KEYRING_ARGON2_T_COST, _M_COST, _LANES. */
+void keyring_kdf_default(struct keyring_kdf *);
+/* Argon2id with COST; 0, EINVAL (cost out of range) or ENOMEM. */
+int keyring_argon2id(const struct keyring_kdf *cost, const char *pass,
+    const uint8_t *salt, size_t saltlen, uint8_t out[32]);
+/*
+ * A cost with the default passes and lanes and the memory that takes
+ * about TARGET_MS here (at least 64 KiB): for tests (`--kdf-ms`), never
+ * the default, since it varies from run to run.
+ */
+void keyring_kdf_calibrate(unsigned target_ms, struct keyring_kdf *);
 
 /*
- * Add (or replace) NAME's entry wrapping KEY under PASS with ITERATIONS.
- * EINVAL when PASS is shorter than 4 characters.
+ * Add (or replace) NAME's entry wrapping KEY under PASS with Argon2id at
+ * COST (NULL: the default).  EINVAL when keyring_pass_check refuses PASS
+ * or COST is out of range.
  */
 int keyring_put_user(struct keyring *, const char *name, const char *pass,
-    const uint8_t key[32], uint32_t iterations);
+    const uint8_t key[32], const struct keyring_kdf *cost);
 /*
  * Give NAME the data KEY, the one way every caller does it (init, restore,
- * recover, user add, passwd): wrap it under PASS with ITERATIONS (0: keep
- * NAME's stored count, or calibrate to KEYRING_DEFAULT_KDF_MS when NAME
- * has none), seal the recovery copy to PUB unless PUB is NULL, and save.
- * Returns 0 or the first error: EINVAL (PASS too short) or an error of
- * keyring_save; on error the file on disk is unchanged.
+ * recover, user add, passwd): wrap it under PASS with Argon2id at COST
+ * (NULL: keep NAME's stored Argon2id cost, or the default when NAME has
+ * none or a PBKDF2 entry), seal the recovery copy to PUB unless PUB is
+ * NULL, and save.  Returns 0 or the first error: EINVAL (PASS refused) or
+ * an error of keyring_save; on error the file on disk is unchanged.
  */
 int keyring_wrap_user(struct keyring *, const char *name, const char *pass,
-    const uint8_t key[32], uint32_t iterations, const uint8_t pub[32]);
+    const uint8_t key[32], const struct keyring_kdf *cost,
+    const uint8_t pub[32]);
 int keyring_has_user(const struct keyring *, const char *name);
 int keyring_remove_user(struct keyring *, const char *name);
 
 /*
  * Unwrap the data key for NAME with PASS, waiting first if earlier tries
- * failed.  Saves the keyring (failure counts) before returning.  Returns
+ * failed.  Under DIR's lock, first re-reads the keyring from disk (what
+ * the caller's copy held unsaved is dropped), and saves it (failure counts;
+ * a PBKDF2 entry re-wrapped with Argon2id) before returning.  Returns
  * 0, ENOENT (no such user), EACCES (wrong passphrase; *CAUSE says how many
  * tries remain), EPERM (locked out until an administrator recovers it),
  * or an I/O error.
@@ -77,8 +112,10 @@ int keyring_unlock(struct keyring *, const char *name, const char *pass,
     uint8_t key[32], char **cause);
 /* Clear NAME's failure count and lockout (administrator action). */
 int keyring_reset_failures(struct keyring *, const char *name);
-/* Iterations stored for NAME (0 when absent). */
-uint32_t keyring_iterations(const struct keyring *, const char *name);
+/* NAME's KDF, "argon2id" or "pbkdf2-sha512" (NULL when absent), and its
+ * Argon2id cost in *COST (zeros for a PBKDF2 entry) unless COST is NULL. */
+const char *keyring_user_kdf(
+    const struct keyring *, const char *name, struct keyring_kdf *cost);
 
 /* Seal KEY to the region public key PUB as the recovery copy. */
 int keyring_set_recovery(
@@ -96,6 +133,12 @@ int keyring_recover(
 const struct keyring_failure *keyring_failures(
     const struct keyring *, size_t *n);
 void keyring_clear_failures(struct keyring *);
+/*
+ * The first N failures of keyring_failures() are in the audit log: under
+ * DIR's lock, re-read the keyring, drop those N from it and save, so
+ * failures other processes recorded meanwhile (and their counts) stay.
+ */
+int keyring_forget_failures(struct keyring *, size_t n);
 
 /* Write BUF to DIR/NAME atomically with mode 0600 (also used for exports). */
 int keyring_write_atomic(

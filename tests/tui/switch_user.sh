@@ -5,7 +5,7 @@
 . tests/tui/lib.inc
 
 make_node
-printf 'pass\nchw-pass\nchw-pass\n' | "$KIOSK" --data "$NODE" \
+printf 'pass-word\nchw-pass\nchw-pass\n' | "$KIOSK" --data "$NODE" \
     --passphrase-fd 0 user add chw1 --role chw --kdf-ms 5 >/dev/null 2>&1 ||
     fail "user add"
 start "$KIOSK" --data "$NODE" ui --idle-lock 0

@@ -21,6 +21,8 @@
 #include "xmalloc.h"
 
 static char tmpl[] = "/tmp/outpost-store-XXXXXX";
+/* A cheap Argon2id cost: these tests are about the store, not the KDF. */
+static const struct keyring_kdf test_kdf = { 1, 64, 1 };
 
 static char *
 tmpdir(void)
@@ -291,7 +293,7 @@ test_audit_tamper_named(void)
 	if (b == NULL)
 		goto out;
 	k = keyring_new(d, 5, 0);
-	TEST_ERR(keyring_put_user(k, "admin", "tamper-pass", key, 1000));
+	TEST_ERR(keyring_put_user(k, "admin", "tamper-pass", key, &test_kdf));
 	TEST_ERR(keyring_save(k));
 	snprintf(cmd, sizeof(cmd),
 	    "echo tamper-pass | %s/kiosk --data %s "
@@ -431,12 +433,12 @@ test_keyring_policy(void)
 
 	crypto_random(key, 32);
 	k = keyring_new(d, 3, 1);
-	TEST_EQ(keyring_put_user(k, "chw", "123", key, 1000), EINVAL);
-	TEST_ERR(keyring_put_user(k, "chw", "4821", key, 1000));
+	TEST_EQ(keyring_put_user(k, "chw", "123", key, &test_kdf), EINVAL);
+	TEST_ERR(keyring_put_user(k, "chw", "482193", key, &test_kdf));
 	TEST_ERR(crypto_x25519_keygen(priv, pub));
 	TEST_ERR(keyring_set_recovery(k, pub, key));
 	TEST_ERR(keyring_save(k));
-	TEST_EQ(keyring_unlock(k, "nobody", "4821", out, &cause), ENOENT);
+	TEST_EQ(keyring_unlock(k, "nobody", "482193", out, &cause), ENOENT);
 	free(cause);
 	cause = NULL;
 	for (i = 0; i < 2; i++) {
@@ -449,7 +451,7 @@ test_keyring_policy(void)
 	cause = NULL;
 	/* locked: even the right PIN is refused, and that survives a reload */
 	TEST_ERR(keyring_load(d, &k2));
-	TEST_EQ(keyring_unlock(k2, "chw", "4821", out, &cause), EPERM);
+	TEST_EQ(keyring_unlock(k2, "chw", "482193", out, &cause), EPERM);
 	free(cause);
 	cause = NULL;
 	keyring_failures(k2, &n);
@@ -458,7 +460,7 @@ test_keyring_policy(void)
 	TEST_ERR(keyring_recover(k2, priv, out));
 	TEST_MEM(out, key, 32);
 	TEST_ERR(keyring_reset_failures(k2, "chw"));
-	TEST_ERR(keyring_unlock(k2, "chw", "4821", out, &cause));
+	TEST_ERR(keyring_unlock(k2, "chw", "482193", out, &cause));
 	TEST_MEM(out, key, 32);
 	crypto_random(priv, 32);
 	TEST_EQ(keyring_recover(k2, priv, out), EBADMSG);
@@ -485,7 +487,7 @@ test_failures_audited(void)
 	crypto_random(key, 32);
 	TEST_ERR(store_open(d, key, 1, &s));
 	k = keyring_new(d, 5, 0);
-	TEST_ERR(keyring_put_user(k, "chw", "4821", key, 1000));
+	TEST_ERR(keyring_put_user(k, "chw", "482193", key, &test_kdf));
 	TEST_EQ(keyring_unlock(k, "chw", "0000", out, &cause), EACCES);
 	free(cause);
 	cause = NULL;
