@@ -31,8 +31,9 @@ enum wire_err {
 	WERR_INTERNAL = 12, /* 500 internal */
 	WERR_UNAVAILABLE = 13, /* 503 unavailable */
 	WERR_RESYNC = 14, /* 410 resync */
+	WERR_CLOCK_AHEAD = 15, /* 400 clock_ahead, detail: server HLC */
 };
-#define WERR_MAX WERR_RESYNC
+#define WERR_MAX WERR_CLOCK_AHEAD
 
 /* The error body of any non-200 answer (§2). */
 #define ERR_K_CODE 1 /* uint: enum wire_err */
