@@ -93,6 +93,7 @@ enum wire_err {
 #define PULLED_K_CHANGES 1 /* array of change arrays, PULL_C_* */
 #define PULLED_K_CURSOR 2 /* bytes: the next cursor */
 #define PULLED_K_MORE 3 /* bool: pull again at once */
+#define PULLED_K_HLC 4 /* uint: server HLC (docs/PROTOCOL.md §3.4) */
 
 /* One pulled change: [entity, uuid, hlc, body, origin node]. */
 #define PULL_C_ENTITY 0
