@@ -121,10 +121,19 @@ sync_refused(struct sync_run_ctx *c, const struct buf *resp)
 		    "administrator; syncing has stopped");
 		return EACCES;
 	case WERR_CLOCK_AHEAD:
-		sync_cause(c->cause,
-		    "this kiosk's date or time is later than the "
-		    "server's; set the correct date and time, then sync "
-		    "again");
+		/* Our clock is back within the bound (sync_signed_post): the
+		 * refused changes were stamped while it was poisoned. */
+		if (detail <= INT64_MAX &&
+		    HLC_MS(store_hlc_now(c->s)) <=
+		        HLC_MS(detail) + HLC_MAX_AHEAD_MS)
+			sync_cause(c->cause,
+			    "records saved while this kiosk's clock was "
+			    "wrong are refused by the server; call support");
+		else
+			sync_cause(c->cause,
+			    "this kiosk's date or time is later than the "
+			    "server's; set the correct date and time, then "
+			    "sync again");
 		return ERANGE;
 	case WERR_CONFLICT:
 		sync_cause(c->cause,

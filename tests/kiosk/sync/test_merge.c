@@ -282,7 +282,8 @@ out:
  * Issue 9, item 2: a kiosk whose wall clock is ten years ahead is refused
  * (clock_ahead) and told to set its date, not that the answer was not
  * signed; a kiosk whose stored clock was poisoned past 2^63 comes back to
- * the server's time on the refusal and syncs in the same run.
+ * the server's time on the refusal and syncs in the same run; a record it
+ * saved while poisoned is refused, and the message says so.
  */
 static int
 test_clock_ahead(void)
@@ -314,6 +315,18 @@ test_clock_ahead(void)
 	TEST_ERR(run(k));
 	TEST_TRUE(HLC_MS(store_hlc_now(k)) <= hlc_wall_ms() + 1000);
 	TEST_ERR(run(k));
+	/* A record saved while the clock was poisoned is refused; the CHW
+	 * is not sent to fix a date that is right. */
+	TEST_ERR(store_tx_begin(k));
+	k->hlc.last = HLC_MAKE(clock_far_ahead(), 0);
+	TEST_ERR(store_tx_end(k, 0));
+	memset(&p, 0, sizeof(p));
+	p.given = "Kwame";
+	p.family = "Owusu";
+	TEST_ERR(store_patient_add(k, &p, NULL, &cause));
+	TEST_EQ(sync_run(k, NULL, &cause), ERANGE);
+	TEST_TRUE(cause != NULL && strstr(cause, "call support") != NULL);
+	TEST_TRUE(HLC_MS(store_hlc_now(k)) <= hlc_wall_ms() + 1000);
 out:
 	free(cause);
 	store_close(far);
