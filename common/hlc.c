@@ -3,6 +3,7 @@
  * ties.  When the counter would overflow, the millisecond part advances
  * instead, so the clock stays monotonic whatever the wall clock does.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <time.h>
 
@@ -44,6 +45,38 @@ uint64_t
 hlc_update(struct hlc *h, uint64_t remote)
 {
 	return hlc_advance(h, remote > h->last ? remote : h->last);
+}
+
+int
+hlc_too_far(const struct hlc *h, uint64_t remote, uint64_t ref_ms)
+{
+	uint64_t phys = h->now_ms();
+
+	if (ref_ms > phys)
+		phys = ref_ms;
+	return HLC_MS(remote) > phys + HLC_MAX_AHEAD_MS;
+}
+
+int
+hlc_merge(struct hlc *h, uint64_t remote, uint64_t ref_ms)
+{
+	if (hlc_too_far(h, remote, ref_ms))
+		return ERANGE;
+	hlc_update(h, remote);
+	return 0;
+}
+
+int
+hlc_clamp(struct hlc *h, uint64_t ref_ms)
+{
+	uint64_t phys = h->now_ms();
+
+	if (!hlc_too_far(h, h->last, ref_ms))
+		return 0;
+	if (ref_ms > phys)
+		phys = ref_ms;
+	h->last = HLC_MAKE(phys, 0);
+	return ERANGE;
 }
 
 void

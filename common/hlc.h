@@ -24,6 +24,21 @@ void hlc_init(struct hlc *, uint64_t last);
 uint64_t hlc_now(struct hlc *);
 /* Merge a timestamp received from elsewhere; returns the new local one. */
 uint64_t hlc_update(struct hlc *, uint64_t remote);
+/*
+ * How far ahead of physical time a remote timestamp may be (docs/PROTOCOL.md
+ * §3.4): one day.  Behind is always fine (a board without an RTC boots in
+ * 1970); ahead is what poisons a clock, since HLCs never go back.
+ */
+#define HLC_MAX_AHEAD_MS (24ULL * 3600 * 1000)
+/* Is REMOTE more than HLC_MAX_AHEAD_MS past physical time, taken as the
+ * later of the wall clock and REF_MS (a trusted peer's time, or 0)? */
+int hlc_too_far(const struct hlc *, uint64_t remote, uint64_t ref_ms);
+/* hlc_update, unless hlc_too_far(REMOTE): then ERANGE, the clock unmoved. */
+int hlc_merge(struct hlc *, uint64_t remote, uint64_t ref_ms);
+/* Recovery of a poisoned clock: when the last timestamp is too far ahead
+ * (as hlc_too_far sees it), bring it back to physical time and return
+ * ERANGE; otherwise 0, the clock unchanged. */
+int hlc_clamp(struct hlc *, uint64_t ref_ms);
 /* Wall clock in Unix milliseconds. */
 uint64_t hlc_wall_ms(void);
 /* Format as "ms.count" (for logs and debugging). */

@@ -31,8 +31,9 @@ enum wire_err {
 	WERR_INTERNAL = 12, /* 500 internal */
 	WERR_UNAVAILABLE = 13, /* 503 unavailable */
 	WERR_RESYNC = 14, /* 410 resync */
+	WERR_CLOCK_AHEAD = 15, /* 400 clock_ahead, detail: server HLC */
 };
-#define WERR_MAX WERR_RESYNC
+#define WERR_MAX WERR_CLOCK_AHEAD
 
 /* The error body of any non-200 answer (§2). */
 #define ERR_K_CODE 1 /* uint: enum wire_err */
@@ -92,6 +93,7 @@ enum wire_err {
 #define PULLED_K_CHANGES 1 /* array of change arrays, PULL_C_* */
 #define PULLED_K_CURSOR 2 /* bytes: the next cursor */
 #define PULLED_K_MORE 3 /* bool: pull again at once */
+#define PULLED_K_HLC 4 /* uint: server HLC (docs/PROTOCOL.md §3.4) */
 
 /* One pulled change: [entity, uuid, hlc, body, origin node]. */
 #define PULL_C_ENTITY 0

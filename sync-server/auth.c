@@ -3,8 +3,10 @@
  * request is accepted only when its node is enrolled and not revoked, the
  * Ed25519 signature over the canonical string verifies, and its request
  * sequence is above the last one the store saw for that node (checked and
- * stored atomically by the backend).  Wall clocks are never compared: a
- * kiosk without an RTC may be years off.
+ * stored atomically by the backend).  Wall clocks are not used for
+ * freshness: a kiosk without an RTC may be years behind.  Its HLC may not
+ * be more than HLC_MAX_AHEAD_MS ahead of the server's time, though, or it
+ * would poison the server's clock (clock_ahead, §3.4).
  */
 #define LOG_MODULE "auth"
 
@@ -66,6 +68,25 @@ auth_num(const char *s, uint64_t *out)
 	return 0;
 }
 
+/* The HLC header: like auth_num but the whole uint64 range, so a node
+ * whose clock went past 2^63 learns that its clock is the problem. */
+static int
+auth_hlc(const char *s, uint64_t *out)
+{
+	unsigned long long v;
+	char *end;
+
+	if (s == NULL || s[0] < '0' || s[0] > '9' ||
+	    (s[0] == '0' && s[1] != '\0'))
+		return EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0 || *end != '\0')
+		return EINVAL;
+	*out = v;
+	return 0;
+}
+
 int
 auth_check(struct request *req, int accept_seq, const char *node_s,
     const char *seq_s, const char *hlc_s, const char *sig_s)
@@ -79,7 +100,7 @@ auth_check(struct request *req, int accept_seq, const char *node_s,
 
 	if (auth_num(node_s, &node_id) != 0 ||
 	    auth_num(seq_s, &req->seq) != 0 ||
-	    auth_num(hlc_s, &req->hlc) != 0 || sig_s == NULL ||
+	    auth_hlc(hlc_s, &req->hlc) != 0 || sig_s == NULL ||
 	    strlen(sig_s) != 2 * CRYPTO_SIG_LEN ||
 	    hex_decode(sig_s, sig, sizeof(sig), &siglen) != 0 ||
 	    siglen != CRYPTO_SIG_LEN) {
@@ -109,6 +130,17 @@ auth_check(struct request *req, int accept_seq, const char *node_s,
 	}
 	if (req->node.revoked) {
 		req_error(req, WERR_REVOKED, "node revoked", -1);
+		return EACCES;
+	}
+	if (server_hlc_ahead(srv, req->hlc)) {
+		/* Before the sequence: the node retries with the same one
+		 * once its clock is back. */
+		log_warnx("node %" PRIu64 ": clock too far ahead", node_id);
+		srv->be->alert(srv->store, node_id, "hlc-ahead",
+		    "request clock beyond the drift bound", server_now_ms());
+		req_error(req, WERR_CLOCK_AHEAD,
+		    "node clock too far ahead of server time",
+		    (long long)server_hlc(srv, 0));
 		return EACCES;
 	}
 	if (!accept_seq) {

@@ -91,6 +91,16 @@ server_open(struct server *srv, const char *dir)
 		memcpy(&last, v, sizeof(last));
 	free(v);
 	hlc_init(&srv->hlc, last);
+	if (hlc_clamp(&srv->hlc, 0) != 0) {
+		/* Poisoned before the bound existed: come back to now. */
+		log_warnx(
+		    "server clock was far ahead of the wall clock; reset");
+		srv->be->alert(srv->store, 0, "hlc-reset",
+		    "stored server clock beyond the drift bound",
+		    server_now_ms());
+		last = srv->hlc.last;
+		srv->be->meta_put(srv->store, "hlc", &last, sizeof(last));
+	}
 	return 0;
 }
 
@@ -117,9 +127,23 @@ server_hlc(struct server *srv, uint64_t remote)
 	uint64_t t;
 
 	pthread_mutex_lock(&srv->mu);
-	t = remote ? hlc_update(&srv->hlc, remote) : hlc_now(&srv->hlc);
+	if (remote == 0 || hlc_merge(&srv->hlc, remote, 0) != 0)
+		t = hlc_now(&srv->hlc);
+	else
+		t = srv->hlc.last;
 	pthread_mutex_unlock(&srv->mu);
 	return t;
+}
+
+int
+server_hlc_ahead(struct server *srv, uint64_t remote)
+{
+	int r;
+
+	pthread_mutex_lock(&srv->mu);
+	r = hlc_too_far(&srv->hlc, remote, 0);
+	pthread_mutex_unlock(&srv->mu);
+	return r;
 }
 
 void
@@ -138,6 +162,7 @@ wire_err_status(enum wire_err code)
 {
 	switch (code) {
 	case WERR_BAD_REQUEST:
+	case WERR_CLOCK_AHEAD:
 		return 400;
 	case WERR_TOO_LARGE:
 		return 413;

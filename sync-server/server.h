@@ -80,8 +80,12 @@ const struct route *route_find(const char *path);
 /* Load or create the server key and open the store under DIR. */
 int server_open(struct server *, const char *dir);
 void server_close(struct server *);
-/* Merge a node's HLC into the server clock; returns a fresh server HLC. */
+/* Merge a node's HLC into the server clock; returns a fresh server HLC.
+ * A REMOTE too far ahead of physical time (server_hlc_ahead) is not
+ * merged: callers refuse it first with WERR_CLOCK_AHEAD. */
 uint64_t server_hlc(struct server *, uint64_t remote);
+/* Is REMOTE beyond HLC_MAX_AHEAD_MS past the server's physical time? */
+int server_hlc_ahead(struct server *, uint64_t remote);
 uint64_t server_now_ms(void);
 
 /* Start/stop the HTTP daemon (httpd.c). */

@@ -160,7 +160,10 @@ store_hlc_reload(struct store *s)
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		v = (uint64_t)sqlite3_column_int64(st, 0);
-		if (v > s->hlc.last)
+		/* ... or the persisted one when ours is far beyond it: another
+		 * connection reset a poisoned clock (store_hlc_recover). */
+		if (v > s->hlc.last ||
+		    hlc_too_far(&s->hlc, s->hlc.last, HLC_MS(v)))
 			s->hlc.last = v;
 	}
 	sqlite3_finalize(st);
@@ -191,7 +194,38 @@ store_tx_begin(struct store *s)
 void
 store_hlc_merge(struct store *s, uint64_t remote)
 {
-	hlc_update(&s->hlc, remote);
+	uint64_t ref = s->hlc_ref_ms;
+
+	if (ref != 0 && hlc_clamp(&s->hlc, ref) != 0)
+		log_warnx("node clock was far ahead of the server's; reset");
+	if (ref == 0)
+		ref = HLC_MS(s->hlc.last);
+	if (hlc_merge(&s->hlc, remote, ref) != 0)
+		log_warnx("pulled change stamped far in the future; "
+		          "clock not moved to it");
+}
+
+void
+store_hlc_reference(struct store *s, uint64_t server_hlc)
+{
+	s->hlc_ref_ms = HLC_MS(server_hlc);
+}
+
+int
+store_hlc_recover(struct store *s, uint64_t server_hlc)
+{
+	int err, reset;
+
+	store_hlc_reference(s, server_hlc);
+	if ((err = store_tx_begin(s)) != 0)
+		return err;
+	reset = hlc_clamp(&s->hlc, s->hlc_ref_ms) != 0;
+	if ((err = store_tx_end(s, 0)) != 0)
+		return err;
+	if (!reset)
+		return ERANGE;
+	log_warnx("node clock was far ahead of the server's; reset");
+	return 0;
 }
 
 static int

@@ -52,8 +52,18 @@ const char *store_actor(const struct store *);
 const char *store_node_id(const struct store *);
 /* A new HLC timestamp (persisted with the next write). */
 uint64_t store_hlc_now(struct store *);
-/* Move this connection's clock past REMOTE (a pulled change's HLC). */
+/* Move this connection's clock past REMOTE (a pulled change's HLC), unless
+ * REMOTE is more than HLC_MAX_AHEAD_MS past physical time: the later of
+ * the wall clock and the server's (store_hlc_reference; without one, this
+ * clock).  A clock itself beyond that bound of the server's time is reset
+ * to it (docs/PROTOCOL.md §3.4). */
 void store_hlc_merge(struct store *, uint64_t remote);
+/* The server's HLC from a signed answer: physical time for the bound. */
+void store_hlc_reference(struct store *, uint64_t server_hlc);
+/* The server refused this node's clock as too far ahead (clock_ahead,
+ * detail SERVER_HLC): reset the clock to physical time and persist it.
+ * ERANGE when it was not ahead of that (the wall clock itself is). */
+int store_hlc_recover(struct store *, uint64_t server_hlc);
 /* Schema version in force. */
 int store_schema_version(struct store *);
 

@@ -33,6 +33,7 @@ struct store {
 	char node_id[UUID_STRLEN + 1];
 	char *actor; /* user id, or NULL for "system" */
 	struct hlc hlc;
+	uint64_t hlc_ref_ms; /* server time from its last answer, or 0 */
 	int in_tx;
 	int migrated; /* schema in place: commits persist the clock */
 };

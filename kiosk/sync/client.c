@@ -120,6 +120,21 @@ sync_refused(struct sync_run_ctx *c, const struct buf *resp)
 		    "this kiosk was revoked by an "
 		    "administrator; syncing has stopped");
 		return EACCES;
+	case WERR_CLOCK_AHEAD:
+		/* Our clock is back within the bound (sync_signed_post): the
+		 * refused changes were stamped while it was poisoned. */
+		if (detail <= INT64_MAX &&
+		    HLC_MS(store_hlc_now(c->s)) <=
+		        HLC_MS(detail) + HLC_MAX_AHEAD_MS)
+			sync_cause(c->cause,
+			    "records saved while this kiosk's clock was "
+			    "wrong are refused by the server; call support");
+		else
+			sync_cause(c->cause,
+			    "this kiosk's date or time is later than the "
+			    "server's; set the correct date and time, then "
+			    "sync again");
+		return ERANGE;
 	case WERR_CONFLICT:
 		sync_cause(c->cause,
 		    "the server holds different data for "
@@ -198,6 +213,22 @@ sync_signed_post(struct sync_run_ctx *c, const char *path, const uint8_t *body,
 			c->seq = c->reserved = detail;
 			buf_free(resp);
 			continue;
+		}
+		if (c->http.status == 400 &&
+		    sync_err_code(resp, &detail) == WERR_CLOCK_AHEAD &&
+		    detail != UINT64_MAX && detail <= INT64_MAX) {
+			/* The server's time, signed: a poisoned clock comes
+			 * back to it; a wall clock ahead is the user's to set. */
+			if ((err = store_hlc_recover(c->s, detail)) == 0) {
+				store_audit(c->s, "sync-clock", NULL, NULL,
+				    "clock reset to the server's time");
+				buf_free(resp);
+				continue;
+			}
+			if (err != ERANGE) {
+				sync_cause(c->cause, "local storage failed");
+				return err;
+			}
 		}
 		return 0;
 	}
@@ -468,7 +499,7 @@ sync_pull(struct sync_run_ctx *c)
 	uint8_t *cursor = NULL, *body = NULL;
 	const uint8_t *cp;
 	size_t clen = 0, len;
-	uint64_t n, applied;
+	uint64_t n, applied, srv_hlc;
 	int err = 0, again = 1, pages = 0, resyncs = 0;
 
 	memset(&resp, 0, sizeof(resp));
@@ -515,6 +546,9 @@ sync_pull(struct sync_run_ctx *c)
 		free(cursor);
 		cursor = xmemdup(cp, len ? len : 1);
 		clen = len;
+		if (cborx_map_uint(it, PULLED_K_HLC, &srv_hlc) == 0 &&
+		    srv_hlc <= INT64_MAX)
+			store_hlc_reference(c->s, srv_hlc);
 		if ((err = sync_apply_page(
 		         c->s, arr, cursor, clen, &n, &applied)) != 0) {
 			sync_cause(c->cause, "storing pulled records failed");

@@ -31,8 +31,6 @@ api_enroll_run(struct request *req)
 		req_error(req, WERR_BAD_REQUEST, "malformed enrolment", -1);
 		return 0;
 	}
-	if (w.hlc != 0)
-		server_hlc(srv, w.hlc);
 	crypto_sha256(w.token, strlen(w.token), hash);
 	err = srv->be->enroll(
 	    srv->store, hash, w.pub, w.label, server_now_ms(), &node);
@@ -49,6 +47,10 @@ api_enroll_run(struct request *req)
 		req_error(req, WERR_INTERNAL, "storage failure", -1);
 		return 0;
 	}
+	/* Only now, the token good, may the node's clock move ours (and
+	 * only within the drift bound, which server_hlc keeps). */
+	if (w.hlc != 0)
+		server_hlc(srv, w.hlc);
 	log_info("node %" PRIu64 " enrolled (role %s, region %s)", node.id,
 	    node.role, node.region);
 	m = cborx_map(7);

@@ -53,7 +53,7 @@ api_pull_run(struct request *req)
 		req_error(req, WERR_INTERNAL, "storage failure", -1);
 		return 0;
 	}
-	m = cborx_map(3);
+	m = cborx_map(4);
 	arr = cborx_array(res.n);
 	for (i = 0; i < res.n; i++) {
 		c = cborx_array(PULL_C_COUNT);
@@ -70,6 +70,7 @@ api_pull_run(struct request *req)
 	cborx_map_put(
 	    m, PULLED_K_CURSOR, cborx_bytes(res.cursor, res.cursor_len));
 	cborx_map_put(m, PULLED_K_MORE, cborx_bool(res.more));
+	cborx_map_put(m, PULLED_K_HLC, cborx_uint(server_hlc(req->srv, 0)));
 	spull_result_clear(&res);
 	req_reply(req, m);
 	return 0;

@@ -43,6 +43,7 @@ api_push_run(struct request *req)
 	struct spush p;
 	struct spush_result res;
 	char detail[96];
+	size_t i;
 	int err;
 
 	if ((err = wire_push_decode(req->body, req->len, &w)) != 0) {
@@ -55,6 +56,24 @@ api_push_run(struct request *req)
 	if (w.n > srv->push_max_changes) {
 		wire_push_free(&w);
 		req_error(req, WERR_TOO_LARGE, "too many changes", -1);
+		return 0;
+	}
+	for (i = 0; i < w.n; i++)
+		if (server_hlc_ahead(srv, w.changes[i].hlc))
+			break;
+	if (i < w.n) {
+		/* One change from the future would win every merge and drag
+		 * every clock of the region after it: refuse the batch. */
+		snprintf(detail, sizeof(detail),
+		    "change %" PRIu64 " stamped beyond the drift bound",
+		    w.changes[i].seq);
+		log_warnx("node %" PRIu64 ": %s", req->node.id, detail);
+		srv->be->alert(srv->store, req->node.id, "hlc-ahead", detail,
+		    server_now_ms());
+		wire_push_free(&w);
+		req_error(req, WERR_CLOCK_AHEAD,
+		    "change clock too far ahead of server time",
+		    (long long)server_hlc(srv, 0));
 		return 0;
 	}
 	memset(&p, 0, sizeof(p));

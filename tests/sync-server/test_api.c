@@ -412,9 +412,16 @@ test_auth_errors(void)
 	TEST_EQ(tresp_code(&r, &detail), WERR_STALE_REQUEST);
 	TEST_EQ(detail, 42);
 	tresp_clear(&r);
-	/* a node clock ten years ahead, then ten years behind: accepted */
+	/* a node clock ten years ahead is refused (clock_ahead, the
+	 * sequence unused); twenty hours ahead, or ten years behind: accepted */
 	n.seq = 100;
 	n.hlc = HLC_MAKE(hlc_wall_ms() + 3650ULL * 86400 * 1000, 0);
+	TEST_ERR(tnode_do(f.port, &n, "/v1/push", body, len, &r));
+	TEST_EQ(r.status, 400);
+	TEST_EQ(tresp_code(&r, NULL), WERR_CLOCK_AHEAD);
+	tresp_clear(&r);
+	n.seq = 100;
+	n.hlc = HLC_MAKE(hlc_wall_ms() + 20ULL * 3600 * 1000, 0);
 	TEST_ERR(tnode_do(f.port, &n, "/v1/push", body, len, &r));
 	TEST_EQ(r.status, 200);
 	tresp_clear(&r);
