@@ -19,6 +19,36 @@
 
 #define TEST_SKIP 77
 
+/* A fresh directory /tmp/outpost-TAG-XXXXXX (free with test_rmdir), or
+ * NULL. */
+static inline char *
+test_tmpdir(const char *tag)
+{
+	char *d;
+
+	if (asprintf(&d, "/tmp/outpost-%s-XXXXXX", tag) < 0)
+		return NULL;
+	if (mkdtemp(d) == NULL) {
+		free(d);
+		return NULL;
+	}
+	return d;
+}
+
+/* Remove D and everything in it, then free D; NULL is ignored. */
+static inline void
+test_rmdir(char *d)
+{
+	char cmd[512];
+
+	if (d == NULL)
+		return;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", d);
+	if (system(cmd) != 0)
+		fprintf(stderr, "cleanup of %s failed\n", d);
+	free(d);
+}
+
 struct test {
 	const char *name;
 	int (*fn)(void);

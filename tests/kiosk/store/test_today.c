@@ -17,31 +17,6 @@
 
 static const uint8_t key[32] = { 9, 9, 9 };
 
-static char *
-tmpdir(void)
-{
-	char *d = xstrdup("/tmp/outpost-today-XXXXXX");
-
-	if (mkdtemp(d) == NULL) {
-		free(d);
-		return NULL;
-	}
-	return d;
-}
-
-static void
-rmdir_r(char *d)
-{
-	char cmd[512];
-
-	if (d == NULL)
-		return;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", d);
-	if (system(cmd) != 0)
-		fprintf(stderr, "cleanup of %s failed\n", d);
-	free(d);
-}
-
 static int
 add_patient(struct store *s, const char *given, char id[UUID_STRLEN + 1])
 {
@@ -94,7 +69,7 @@ test_today(void)
 	char a[UUID_STRLEN + 1], b[UUID_STRLEN + 1], c[UUID_STRLEN + 1];
 	char ea[UUID_STRLEN + 1], ea2[UUID_STRLEN + 1], eb[UUID_STRLEN + 1];
 	char ec[UUID_STRLEN + 1], id[UUID_STRLEN + 1], al[UUID_STRLEN + 1];
-	char *d = tmpdir();
+	char *d = test_tmpdir("today");
 	uint64_t yesterday = ((uint64_t)time(NULL) - 2 * 86400) * 1000;
 	size_t n;
 	int err = 0;
@@ -156,7 +131,7 @@ test_today(void)
 	TEST_EQ(rows[0].alerts, 0);
 out:
 	store_close(s);
-	rmdir_r(d);
+	test_rmdir(d);
 	return err;
 }
 

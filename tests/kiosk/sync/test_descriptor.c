@@ -29,31 +29,6 @@
 
 #define K_NICK 90
 
-static char *
-tmpdir(void)
-{
-	char *d = xstrdup("/tmp/outpost-descr-XXXXXX");
-
-	if (mkdtemp(d) == NULL) {
-		free(d);
-		return NULL;
-	}
-	return d;
-}
-
-static void
-rmdir_r(char *d)
-{
-	char cmd[512];
-
-	if (d == NULL)
-		return;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", d);
-	if (system(cmd) != 0)
-		fprintf(stderr, "cleanup of %s failed\n", d);
-	free(d);
-}
-
 /* One column of row ID of TABLE as text ("" for NULL); caller frees. */
 static char *
 col(struct store *s, const char *table, const char *column, const char *id)
@@ -126,7 +101,8 @@ test_throwaway_field(void)
 	struct store_change *ch = NULL;
 	struct model_rec r;
 	cbor_item_t *body = NULL;
-	char *da = tmpdir(), *db = tmpdir(), *v = NULL, *t = NULL;
+	char *da = test_tmpdir("descr"), *db = test_tmpdir("descr"), *v = NULL,
+	     *t = NULL;
 	char id[UUID_STRLEN + 1];
 	uint8_t *nb = NULL;
 	uint64_t hlc, last, applied;
@@ -244,8 +220,8 @@ out:
 	store_outbox_free(ch, n);
 	store_close(a);
 	store_close(b);
-	rmdir_r(da);
-	rmdir_r(db);
+	test_rmdir(da);
+	test_rmdir(db);
 	return err;
 }
 
@@ -256,7 +232,7 @@ test_apply_page(void)
 	struct store *a = NULL, *b = NULL;
 	struct store_change *ch = NULL;
 	cbor_item_t *page = NULL;
-	char *da = tmpdir(), *db = tmpdir(), *v = NULL;
+	char *da = test_tmpdir("descr"), *db = test_tmpdir("descr"), *v = NULL;
 	char pid[UUID_STRLEN + 1], enc[UUID_STRLEN + 1], *cause = NULL;
 	uint8_t *cur = NULL;
 	size_t n = 0, i, clen;
@@ -354,8 +330,8 @@ out:
 	store_outbox_free(ch, n);
 	store_close(a);
 	store_close(b);
-	rmdir_r(da);
-	rmdir_r(db);
+	test_rmdir(da);
+	test_rmdir(db);
 	return err;
 }
 

@@ -19,31 +19,6 @@
 
 static const uint8_t key[32] = { 7, 7, 7 };
 
-static char *
-tmpdir(void)
-{
-	char *d = xstrdup("/tmp/outpost-visit-XXXXXX");
-
-	if (mkdtemp(d) == NULL) {
-		free(d);
-		return NULL;
-	}
-	return d;
-}
-
-static void
-rmdir_r(char *d)
-{
-	char cmd[512];
-
-	if (d == NULL)
-		return;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", d);
-	if (system(cmd) != 0)
-		fprintf(stderr, "cleanup of %s failed\n", d);
-	free(d);
-}
-
 /* What the visit said, as the UI would show it. */
 static struct {
 	int n, kind;
@@ -99,7 +74,7 @@ test_vitals_scored(void)
 	struct store_today rows[4];
 	struct store_obs *obs = NULL;
 	const char *cause = NULL;
-	char *d = tmpdir();
+	char *d = test_tmpdir("visit");
 	size_t nobs = 0;
 	int err = 0, n;
 
@@ -163,7 +138,7 @@ test_vitals_scored(void)
 out:
 	visit_session_lock(&v);
 	TEST_TRUE(v.store == NULL && !v.have_patient);
-	rmdir_r(d);
+	test_rmdir(d);
 	return err;
 }
 
@@ -176,7 +151,7 @@ test_red_flag(void)
 	struct store_patient p;
 	struct store_today rows[4];
 	char id[UUID_STRLEN + 1], enc[UUID_STRLEN + 1];
-	char *d = tmpdir();
+	char *d = test_tmpdir("visit");
 	int err = 0, n;
 
 	TEST_TRUE(d != NULL);
@@ -238,7 +213,7 @@ test_red_flag(void)
 	TEST_STR(id, v.vitals.alert_id);
 out:
 	visit_session_lock(&v);
-	rmdir_r(d);
+	test_rmdir(d);
 	return err;
 }
 
@@ -250,7 +225,7 @@ test_emergency(void)
 	struct visit v;
 	struct store_patient p;
 	char id[UUID_STRLEN + 1];
-	char *d = tmpdir();
+	char *d = test_tmpdir("visit");
 	int err = 0;
 
 	TEST_TRUE(d != NULL);
@@ -267,7 +242,7 @@ test_emergency(void)
 	TEST_EQ(v.vitals.emergency, 0);
 out:
 	visit_session_lock(&v);
-	rmdir_r(d);
+	test_rmdir(d);
 	return err;
 }
 
@@ -281,7 +256,7 @@ test_danger_and_end(void)
 	struct imci_result r;
 	char id[UUID_STRLEN + 1], first[UUID_STRLEN + 1];
 	char birth[32], *cause = NULL;
-	char *d = tmpdir();
+	char *d = test_tmpdir("visit");
 	time_t now = time(NULL);
 	struct tm tm;
 	int err = 0;
@@ -335,7 +310,7 @@ test_danger_and_end(void)
 out:
 	free(cause);
 	visit_session_lock(&v);
-	rmdir_r(d);
+	test_rmdir(d);
 	return err;
 }
 
