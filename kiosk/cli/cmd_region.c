@@ -65,8 +65,7 @@ region_set_key(struct kctx *ctx, int argc, char **argv)
 	if (kctx_open(ctx) != 0 || kctx_require_admin(ctx) != 0)
 		return 1;
 	if ((err = keyring_set_recovery(
-	         ctx->keyring, pub, store_key(ctx->store))) != 0 ||
-	    (err = keyring_save(ctx->keyring)) != 0) {
+	         ctx->keyring, pub, store_key(ctx->store))) != 0) {
 		fprintf(stderr, "kiosk: the region key was not set: %s\n",
 		    kctx_explain(err));
 		return 1;

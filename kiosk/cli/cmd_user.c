@@ -156,8 +156,7 @@ user_unlock(struct kctx *ctx, int argc, char **argv)
 		return cmd_usage(&cmd_user);
 	if (kctx_open(ctx) != 0 || kctx_require_admin(ctx) != 0)
 		return 1;
-	if ((err = keyring_reset_failures(ctx->keyring, pos[0])) != 0 ||
-	    (err = keyring_save(ctx->keyring)) != 0) {
+	if ((err = keyring_reset_failures(ctx->keyring, pos[0])) != 0) {
 		fprintf(stderr, "kiosk: cannot unlock %s: %s\n", pos[0],
 		    err == ENOENT ? "no such user" : kctx_explain(err));
 		return 1;

@@ -80,6 +80,9 @@ struct keyring {
 	/* Saves so far, in the file: tells whether another process saved it
 	 * since this copy was loaded or saved. */
 	uint64_t generation;
+	/* Made by keyring_new and never saved: a file on disk is not its
+	 * older self, so a locked update must not reload it. */
+	int fresh;
 };
 
 struct keyring *
@@ -88,6 +91,7 @@ keyring_new(const char *dir, unsigned max_failures, unsigned delay_base_ms)
 	struct keyring *k = xcalloc(1, sizeof(*k));
 
 	k->dir = xstrdup(dir);
+	k->fresh = 1;
 	k->max_failures =
 	    max_failures ? max_failures : KEYRING_DEFAULT_MAX_FAILURES;
 	k->delay_base_ms = delay_base_ms;
@@ -288,24 +292,45 @@ keyring_put_user(struct keyring *k, const char *name, const char *pass,
 	return keyring_wrap_entry(e, pass, key, cost);
 }
 
-int
-keyring_wrap_user(struct keyring *k, const char *name, const char *pass,
-    const uint8_t key[32], const struct keyring_kdf *cost,
-    const uint8_t pub[32])
+static int keyring_update(
+    struct keyring *, int (*)(struct keyring *, void *), void *);
+static int keyring_seal_recovery(
+    struct keyring *, const uint8_t pub[32], const uint8_t key[32]);
+
+struct keyring_wrap_args {
+	const char *name, *pass;
+	const uint8_t *key, *pub;
+	const struct keyring_kdf *cost;
+};
+
+static int
+keyring_wrap_apply(struct keyring *k, void *arg)
 {
+	const struct keyring_wrap_args *a = arg;
+	const struct keyring_kdf *cost = a->cost;
 	struct keyring_kdf stored;
 	const char *kdf;
 	int err;
 
 	if (cost == NULL &&
-	    (kdf = keyring_user_kdf(k, name, &stored)) != NULL &&
+	    (kdf = keyring_user_kdf(k, a->name, &stored)) != NULL &&
 	    strcmp(kdf, "argon2id") == 0)
 		cost = &stored;
-	if ((err = keyring_put_user(k, name, pass, key, cost)) != 0)
+	if ((err = keyring_put_user(k, a->name, a->pass, a->key, cost)) != 0)
 		return err;
-	if (pub != NULL && (err = keyring_set_recovery(k, pub, key)) != 0)
-		return err;
-	return keyring_save(k);
+	if (a->pub != NULL)
+		return keyring_seal_recovery(k, a->pub, a->key);
+	return 0;
+}
+
+int
+keyring_wrap_user(struct keyring *k, const char *name, const char *pass,
+    const uint8_t key[32], const struct keyring_kdf *cost,
+    const uint8_t pub[32])
+{
+	struct keyring_wrap_args a = { name, pass, key, pub, cost };
+
+	return keyring_update(k, keyring_wrap_apply, &a);
 }
 
 int
@@ -391,6 +416,30 @@ keyring_reload(struct keyring *k)
 	d->dir = dir;
 	keyring_free(d);
 	return 0;
+}
+
+/*
+ * Change K with APPLY and save it, under DIR's lock, on top of what
+ * other processes saved meanwhile (failure counts of unlocks, another
+ * administrator's change): a keyring loaded earlier is first read again.
+ * On error nothing is saved.
+ */
+static int
+keyring_update(
+    struct keyring *k, int (*apply)(struct keyring *, void *), void *arg)
+{
+	int fd, err;
+
+	if ((fd = keyring_lock(k->dir)) == -1) {
+		err = errno;
+		log_warnx("could not lock the keyring: %s", strerror(err));
+		return err;
+	}
+	if ((k->fresh || (err = keyring_reload(k)) == 0) &&
+	    (err = apply(k, arg)) == 0)
+		err = keyring_save(k);
+	keyring_unlock_dir(fd);
+	return err;
 }
 
 /* Re-wrap a PBKDF2 entry with Argon2id at the default cost; on failure
@@ -503,10 +552,10 @@ keyring_unlock(struct keyring *k, const char *name, const char *pass,
 	return err;
 }
 
-int
-keyring_reset_failures(struct keyring *k, const char *name)
+static int
+keyring_reset_apply(struct keyring *k, void *arg)
 {
-	struct keyring_entry *e = keyring_find(k, name);
+	struct keyring_entry *e = keyring_find(k, arg);
 
 	if (e == NULL)
 		return ENOENT;
@@ -517,7 +566,13 @@ keyring_reset_failures(struct keyring *k, const char *name)
 }
 
 int
-keyring_set_recovery(
+keyring_reset_failures(struct keyring *k, const char *name)
+{
+	return keyring_update(k, keyring_reset_apply, (void *)name);
+}
+
+static int
+keyring_seal_recovery(
     struct keyring *k, const uint8_t pub[32], const uint8_t key[32])
 {
 	int err;
@@ -528,6 +583,23 @@ keyring_set_recovery(
 	memcpy(k->region_pub, pub, 32);
 	k->has_recovery = 1;
 	return 0;
+}
+
+static int
+keyring_recovery_apply(struct keyring *k, void *arg)
+{
+	const struct keyring_wrap_args *a = arg;
+
+	return keyring_seal_recovery(k, a->pub, a->key);
+}
+
+int
+keyring_set_recovery(
+    struct keyring *k, const uint8_t pub[32], const uint8_t key[32])
+{
+	struct keyring_wrap_args a = { NULL, NULL, key, pub, NULL };
+
+	return keyring_update(k, keyring_recovery_apply, &a);
 }
 
 int
@@ -868,6 +940,8 @@ keyring_save(struct keyring *k)
 	cbor_decref(&root);
 	if (err == 0)
 		err = keyring_write_atomic(k->dir, KEYRING_FILE, buf, len);
+	if (err == 0)
+		k->fresh = 0;
 	if (err != 0)
 		log_warnx("could not save the keyring: %s", strerror(err));
 	free(buf);

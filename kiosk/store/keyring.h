@@ -90,7 +90,9 @@ int keyring_put_user(struct keyring *, const char *name, const char *pass,
  * recover, user add, passwd): wrap it under PASS with Argon2id at COST
  * (NULL: keep NAME's stored Argon2id cost, or the default when NAME has
  * none or a PBKDF2 entry), seal the recovery copy to PUB unless PUB is
- * NULL, and save.  Returns 0 or the first error: EINVAL (PASS refused) or
+ * NULL, and save, under DIR's lock on top of what other processes saved
+ * meanwhile (a copy loaded earlier is read again first; what it held
+ * unsaved is dropped).  Returns 0 or the first error: EINVAL (PASS refused) or
  * an error of keyring_save; on error the file on disk is unchanged.
  */
 int keyring_wrap_user(struct keyring *, const char *name, const char *pass,
@@ -110,14 +112,15 @@ int keyring_remove_user(struct keyring *, const char *name);
  */
 int keyring_unlock(struct keyring *, const char *name, const char *pass,
     uint8_t key[32], char **cause);
-/* Clear NAME's failure count and lockout (administrator action). */
+/* Clear NAME's failure count and lockout (administrator action) and save,
+ * under DIR's lock like every change below that saves. */
 int keyring_reset_failures(struct keyring *, const char *name);
 /* NAME's KDF, "argon2id" or "pbkdf2-sha512" (NULL when absent), and its
  * Argon2id cost in *COST (zeros for a PBKDF2 entry) unless COST is NULL. */
 const char *keyring_user_kdf(
     const struct keyring *, const char *name, struct keyring_kdf *cost);
 
-/* Seal KEY to the region public key PUB as the recovery copy. */
+/* Seal KEY to the region public key PUB as the recovery copy, and save. */
 int keyring_set_recovery(
     struct keyring *, const uint8_t pub[32], const uint8_t key[32]);
 int keyring_has_recovery(const struct keyring *);

@@ -465,8 +465,57 @@ out:
 	return err;
 }
 
+/*
+ * An administrator's change (user add, passwd, unlock, region key) saves
+ * on top of what other processes saved since it loaded the keyring: A
+ * loads, B records a wrong PIN for chw, A adds a nurse; the file holds
+ * both the nurse and chw's failure.
+ */
+static int
+test_update_keeps_others(void)
+{
+	struct keyring *a = NULL, *b = NULL;
+	uint8_t key[32], out[32];
+	char d[] = "/tmp/outpost-keyring-XXXXXX";
+	char *cause = NULL;
+	int err = 0;
+
+	TEST_TRUE(mkdtemp(d) != NULL);
+	crypto_random(key, 32);
+	a = keyring_new(d, 100, 0);
+	TEST_ERR(keyring_wrap_user(a, "chw", "482193", key, &cheap, NULL));
+	TEST_ERR(keyring_load(d, &b));
+	TEST_EQ(keyring_unlock(b, "chw", "000001", out, &cause), EACCES);
+	free(cause);
+	cause = NULL;
+	TEST_ERR(keyring_wrap_user(a, "nurse", "731902", key, &cheap, NULL));
+	keyring_free(b);
+	b = NULL;
+	TEST_ERR(keyring_load(d, &b));
+	TEST_TRUE(keyring_has_user(b, "nurse"));
+	TEST_EQ(keyring_unlock(b, "chw", "000002", out, &cause), EACCES);
+	TEST_TRUE(cause != NULL && strstr(cause, "2 of 100") != NULL);
+	free(cause);
+	cause = NULL;
+	/* an unlock by the administrator keeps the nurse B just saw */
+	TEST_ERR(keyring_reset_failures(a, "chw"));
+	keyring_free(b);
+	b = NULL;
+	TEST_ERR(keyring_load(d, &b));
+	TEST_TRUE(keyring_has_user(b, "nurse"));
+	TEST_EQ(keyring_unlock(b, "chw", "000003", out, &cause), EACCES);
+	TEST_TRUE(cause != NULL && strstr(cause, "1 of 100") != NULL);
+out:
+	free(cause);
+	keyring_free(a);
+	keyring_free(b);
+	cleanup(d);
+	return err;
+}
+
 TEST_MAIN({ "wrap_user", test_wrap_user }, { "wrong_pass", test_wrong_pass },
     { "cost_honoured", test_cost_honoured },
     { "pbkdf2_upgrade", test_pbkdf2_upgrade }, { "pass_rule", test_pass_rule },
     { "concurrent_failures", test_concurrent_failures },
-    { "forget_keeps_others", test_forget_keeps_others })
+    { "forget_keeps_others", test_forget_keeps_others },
+    { "update_keeps_others", test_update_keeps_others })
