@@ -49,6 +49,88 @@ store_outbox_put(struct store *s, const struct model_rec *r)
 	return store_outbox_append(s, r->e->entity, r->id, r->hlc, body);
 }
 
+/* Re-stamp one outbox change C with HLC NH: its body, its outbox row, and
+ * the record's row when that still carries the old stamp. */
+static int
+store_restamp_one(struct store *s, const struct store_change *c, uint64_t nh)
+{
+	const struct model_entity *e = model_entity(c->entity);
+	struct model_rec r;
+	cbor_item_t *body = NULL;
+	sqlite3_stmt *st = NULL;
+	uint8_t *buf = NULL;
+	char sql[128];
+	size_t len;
+	int err;
+
+	if (e == NULL)
+		return EBADMSG;
+	if ((err = model_decode(e, c->body, c->len, &r)) != 0)
+		goto out;
+	r.hlc = nh;
+	if ((err = model_encode(&r, &body)) != 0 ||
+	    (err = cborx_encode(body, &buf, &len)) != 0)
+		goto out;
+	if ((err = store_prepare(s,
+	         "UPDATE outbox SET hlc = ?, body = ? WHERE seq = ?", &st)) !=
+	    0)
+		goto out;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)nh);
+	sqlite3_bind_blob(st, 2, buf, (int)len, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)c->seq);
+	if ((err = store_step_done(s, st, "outbox restamp")) != 0)
+		goto out;
+	sqlite3_finalize(st);
+	st = NULL;
+	snprintf(sql, sizeof(sql),
+	    "UPDATE %s SET hlc = ? WHERE id = ? AND hlc = ?", e->table);
+	if ((err = store_prepare(s, sql, &st)) != 0)
+		goto out;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)nh);
+	store_bind_text(st, 2, c->id);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)c->hlc);
+	err = store_step_done(s, st, "row restamp");
+out:
+	sqlite3_finalize(st);
+	if (body != NULL)
+		cbor_decref(&body);
+	free(buf);
+	model_rec_clear(&r);
+	return err;
+}
+
+int
+store_outbox_restamp(
+    struct store *s, uint64_t after, uint64_t bound_ms, size_t *n)
+{
+	struct store_change *c = NULL;
+	size_t cnt = 0, i;
+	int err;
+
+	*n = 0;
+	if ((err = store_tx_begin(s)) != 0)
+		return err;
+	do {
+		if ((err = store_outbox_read(s, after, 256, &c, &cnt)) != 0)
+			break;
+		for (i = 0; i < cnt && err == 0; i++) {
+			after = c[i].seq;
+			if (HLC_MS(c[i].hlc) <= bound_ms)
+				continue;
+			if ((err = store_restamp_one(
+			         s, &c[i], store_hlc_now(s))) == 0)
+				(*n)++;
+		}
+		store_outbox_free(c, cnt);
+		c = NULL;
+	} while (err == 0 && cnt == 256);
+	if (err != 0) {
+		log_warnx("could not re-stamp the outbox: %s", strerror(err));
+		*n = 0;
+	}
+	return store_tx_end(s, err);
+}
+
 int
 store_bind_value(sqlite3_stmt *st, int idx, const struct model_field *f,
     const struct model_value *v)

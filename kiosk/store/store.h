@@ -217,6 +217,15 @@ int store_outbox_read(struct store *, uint64_t after, size_t max,
 void store_outbox_free(struct store_change *, size_t n);
 /* Highest seq in the outbox (0 when empty). */
 int store_outbox_last(struct store *, uint64_t *seq);
+/*
+ * Give every change after AFTER stamped more than BOUND_MS (the server's
+ * time plus HLC_MAX_AHEAD_MS) with a fresh stamp from this node's clock,
+ * in its outbox row, its body and its record's row, in one transaction;
+ * *N says how many.  For changes saved while the clock was poisoned, which
+ * the server refuses (clock_ahead); call it after store_hlc_recover.
+ */
+int store_outbox_restamp(
+    struct store *, uint64_t after, uint64_t bound_ms, size_t *n);
 /* Key/value state for the sync client (cursors, server key...). */
 int store_state_get(
     struct store *, const char *key, uint8_t **val, size_t *len);

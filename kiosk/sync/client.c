@@ -121,14 +121,15 @@ sync_refused(struct sync_run_ctx *c, const struct buf *resp)
 		    "administrator; syncing has stopped");
 		return EACCES;
 	case WERR_CLOCK_AHEAD:
-		/* Our clock is back within the bound (sync_signed_post): the
-		 * refused changes were stamped while it was poisoned. */
+		/* Our clock is back within the bound (sync_signed_post) and
+		 * sync_push already stamped the refused changes again. */
 		if (detail <= INT64_MAX &&
 		    HLC_MS(store_hlc_now(c->s)) <=
 		        HLC_MS(detail) + HLC_MAX_AHEAD_MS)
 			sync_cause(c->cause,
 			    "records saved while this kiosk's clock was "
-			    "wrong are refused by the server; call support");
+			    "wrong are still refused after being stamped "
+			    "again; call support");
 		else
 			sync_cause(c->cause,
 			    "this kiosk's date or time is later than the "
@@ -247,8 +248,8 @@ sync_push(struct sync_run_ctx *c)
 	uint64_t wire0, wire;
 	double next;
 	uint8_t *body = NULL;
-	size_t n = 0, i, len, used;
-	int err;
+	size_t n = 0, i, len, used, nre;
+	int err, restamped = 0;
 
 	memset(&resp, 0, sizeof(resp));
 	sync_state_u64(c->s, SYNC_K_ACKED, &acked);
@@ -353,6 +354,32 @@ sync_push(struct sync_run_ctx *c)
 			}
 			buf_free(&resp);
 			continue;
+		}
+		if (c->http.status == 400 && !restamped &&
+		    sync_err_code(&resp, &detail) == WERR_CLOCK_AHEAD &&
+		    detail <= INT64_MAX &&
+		    HLC_MS(store_hlc_now(c->s)) <=
+		        HLC_MS(detail) + HLC_MAX_AHEAD_MS) {
+			/* Our clock is sane again (sync_signed_post), so these
+			 * changes were stamped while it was poisoned: stamp
+			 * them again, once per run, and re-send. */
+			restamped = 1;
+			if ((err = store_outbox_restamp(c->s, acked,
+			         HLC_MS(detail) + HLC_MAX_AHEAD_MS, &nre)) !=
+			    0) {
+				sync_cause(c->cause, "local storage failed");
+				goto out;
+			}
+			if (nre > 0) {
+				log_warnx("%zu records stamped while the clock "
+				          "was wrong were stamped again",
+				    nre);
+				store_audit(c->s, "sync-clock", NULL, NULL,
+				    "records saved while the clock was wrong "
+				    "stamped again");
+				buf_free(&resp);
+				continue;
+			}
 		}
 		if (c->http.status != 200) {
 			err = sync_refused(c, &resp);
