@@ -4,7 +4,8 @@
  * table is what it is: docs/SECURITY.md, "Who may change what".
  *
  * Deliberately not here: SQL (the store gathers the facts and calls
- * policy_authorize inside the push transaction) and pull scoping.
+ * policy_authorize inside the push transaction, and filters pulls by the
+ * scope policy_pull_scope names).
  */
 #define LOG_MODULE "policy"
 
@@ -211,4 +212,11 @@ policy_authorize(const struct snode *pusher, const struct schange *c,
 		        : rule == POLICY_SCOPE
 		        ? "of its facility or its patients only"
 		        : "of its region only");
+}
+
+int
+policy_pull_scope(const struct snode *node)
+{
+	return policy_role(node->role) == POLICY_ADMIN ? SPULL_REGION
+	                                               : SPULL_FACILITY;
 }

@@ -59,4 +59,8 @@ void policy_read(struct schange *c, struct sverdict *v);
 void policy_authorize(const struct snode *pusher, const struct schange *c,
     const struct sfacts *f, struct sverdict *v);
 
+/* What NODE pulls: SPULL_REGION (admin nodes) or SPULL_FACILITY (the
+ * others, and any role this file does not know). */
+int policy_pull_scope(const struct snode *node);
+
 #endif

@@ -121,6 +121,9 @@ struct spush_result {
 	size_t response_len;
 };
 
+#define SPULL_REGION 0
+#define SPULL_FACILITY 1
+
 struct spull_result {
 	struct schange *changes; /* bodies owned by the result */
 	size_t n;
@@ -174,8 +177,17 @@ struct store_backend {
 	 * sequence (res->last_seq set). */
 	int (*push)(
 	    struct sstore *, const struct spush *, struct spush_result *res);
-	/* Up to MAX changes for NODE's scope after CURSOR (empty: start). */
-	int (*pull)(struct sstore *, const struct snode *node,
+	/*
+	 * Up to MAX changes for NODE's scope after CURSOR (empty: start),
+	 * never NODE's own nor refused ones.  SCOPE SPULL_REGION: every
+	 * change of the region.  SPULL_FACILITY: the changes of records
+	 * whose patient is in the scope of NODE's facility, and of records
+	 * without a patient created at that facility; a patient who enters
+	 * the scope later brings their earlier changes along, delivered at
+	 * the position of the change that widened the scope, so a cursor
+	 * already past them still gets them (docs/PROTOCOL.md §5.3).
+	 */
+	int (*pull)(struct sstore *, const struct snode *node, int scope,
 	    const uint8_t *cursor, size_t cursor_len, size_t max,
 	    uint64_t now_ms, struct spull_result *res);
 	/* Record an alert (conflicting batch...): no patient data. */

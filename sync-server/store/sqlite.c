@@ -133,6 +133,8 @@ static const char sq_migration_records[] =
     "CREATE TABLE scope(region TEXT NOT NULL, patient BLOB NOT NULL,"
     " facility TEXT NOT NULL, pos INTEGER NOT NULL,"
     " PRIMARY KEY(region, patient, facility)) WITHOUT ROWID;"
+    "CREATE INDEX scope_pull ON scope(region, facility, pos);"
+    "CREATE INDEX changes_record ON changes(entity, id);"
     "INSERT OR IGNORE INTO scope(region, patient, facility, pos)"
     " SELECT region, patient, facility, pos FROM records"
     " WHERE patient IS NOT NULL;";
@@ -1107,22 +1109,29 @@ sq_push(struct sstore *s, const struct spush *p, struct spush_result *res)
 	return err;
 }
 
+/* A cursor is [era, dpos, pos]: the delivery position and change
+ * position of the last change served (docs/PROTOCOL.md §5.3); [era, pos]
+ * (made before scoped pulls) stands for [era, pos, pos]. */
 static int
-sq_cursor_decode(struct sstore *s, const uint8_t *c, size_t len, uint64_t *pos)
+sq_cursor_decode(struct sstore *s, const uint8_t *c, size_t len, uint64_t *dpos,
+    uint64_t *pos)
 {
-	cbor_item_t *it = NULL;
+	cbor_item_t *it = NULL, **a;
 	uint64_t era;
-	int err;
+	size_t n;
+	int err = 0;
 
-	*pos = 0;
+	*dpos = *pos = 0;
 	if (len == 0)
 		return 0;
-	if ((err = cborx_decode(c, len, 64, &it)) != 0)
+	if (cborx_decode(c, len, 64, &it) != 0)
 		return EINVAL;
-	if (!cbor_isa_array(it) || cbor_array_size(it) != 2 ||
-	    cborx_get_uint(cbor_array_handle(it)[0], &era) != 0 ||
-	    cborx_get_uint(cbor_array_handle(it)[1], pos) != 0 ||
-	    *pos > INT64_MAX)
+	n = cbor_isa_array(it) ? cbor_array_size(it) : 0;
+	a = n ? cbor_array_handle(it) : NULL;
+	if ((n != 2 && n != 3) || cborx_get_uint(a[0], &era) != 0 ||
+	    cborx_get_uint(a[1], dpos) != 0 ||
+	    cborx_get_uint(a[n - 1], pos) != 0 || *dpos > INT64_MAX ||
+	    *pos > *dpos)
 		err = EINVAL;
 	else if (era != s->era)
 		err = ESTALE;
@@ -1131,45 +1140,81 @@ sq_cursor_decode(struct sstore *s, const uint8_t *c, size_t len, uint64_t *pos)
 }
 
 static void
-sq_cursor_encode(struct sstore *s, uint64_t pos, uint8_t **out, size_t *len)
+sq_cursor_encode(
+    struct sstore *s, uint64_t dpos, uint64_t pos, uint8_t **out, size_t *len)
 {
-	cbor_item_t *a = cborx_array(2);
+	cbor_item_t *a = cborx_array(3);
 
 	cborx_array_push(a, cborx_uint(s->era));
+	cborx_array_push(a, cborx_uint(dpos));
 	cborx_array_push(a, cborx_uint(pos));
 	if (cborx_encode(a, out, len) != 0)
 		fatalx("cursor encode");
 	cbor_decref(&a);
 }
 
+/*
+ * The pull queries, ordered by (dpos, pos).  ?1 region, ?2 cursor dpos,
+ * ?3 cursor pos, ?4 the puller, ?5 page size, ?6 its facility.  A change
+ * of a patient in the facility's scope is delivered at dpos = the later
+ * of its own position and the scope's: a change made before the patient
+ * entered the scope comes with the change that brought them in.
+ */
+static const char sq_pull_region[] =
+    "SELECT pos, entity, id, hlc, body, node, pos FROM changes"
+    " WHERE region = ?1 AND (pos > ?2 OR (pos = ?2 AND ?3 < ?2))"
+    " AND node <> ?4 AND refused = 0 ORDER BY pos LIMIT ?5";
+static const char sq_pull_facility[] =
+    "SELECT * FROM ("
+    /* changes after the cursor, of patients already in scope then */
+    " SELECT c.pos, c.entity, c.id, c.hlc, c.body, c.node, c.pos AS dpos"
+    " FROM changes c JOIN records r ON r.entity = c.entity AND r.id = c.id"
+    " LEFT JOIN scope sc ON sc.region = ?1 AND sc.patient = r.patient"
+    " AND sc.facility = ?6"
+    " WHERE c.region = ?1 AND (c.pos > ?2 OR (c.pos = ?2 AND ?3 < ?2))"
+    " AND c.node <> ?4 AND c.refused = 0"
+    " AND ((r.patient IS NULL AND r.facility = ?6) OR sc.pos <= c.pos)"
+    " UNION ALL"
+    /* earlier changes of patients who entered the scope after it */
+    " SELECT c.pos, c.entity, c.id, c.hlc, c.body, c.node, sc.pos AS dpos"
+    " FROM scope sc JOIN records r ON r.patient = sc.patient"
+    " JOIN changes c ON c.entity = r.entity AND c.id = r.id"
+    " WHERE sc.region = ?1 AND sc.facility = ?6"
+    " AND (sc.pos > ?2 OR (sc.pos = ?2 AND c.pos > ?3))"
+    " AND c.pos < sc.pos AND c.region = ?1 AND c.node <> ?4"
+    " AND c.refused = 0"
+    ") ORDER BY dpos, pos LIMIT ?5";
+
 static int
-sq_pull(struct sstore *s, const struct snode *node, const uint8_t *cursor,
-    size_t cursor_len, size_t max, uint64_t now_ms, struct spull_result *res)
+sq_pull(struct sstore *s, const struct snode *node, int scope,
+    const uint8_t *cursor, size_t cursor_len, size_t max, uint64_t now_ms,
+    struct spull_result *res)
 {
 	struct sq_reader *r = NULL;
 	sqlite3_stmt *st = NULL;
 	struct schange *c;
-	uint64_t pos;
+	uint64_t pos, dpos;
 	size_t cap = 0, bytes = 0;
 	int rc, err;
 
 	(void)now_ms;
 	memset(res, 0, sizeof(*res));
-	if ((err = sq_cursor_decode(s, cursor, cursor_len, &pos)) != 0)
+	if ((err = sq_cursor_decode(s, cursor, cursor_len, &dpos, &pos)) != 0)
 		return err;
 	if (max == 0)
 		max = 1;
 	r = sq_reader_get(s);
 	if ((err = sq_prepare(r->db,
-	         "SELECT pos, entity, id, hlc, body, node FROM changes"
-	         " WHERE region = ? AND pos > ? AND node <> ? AND refused = 0"
-	         " ORDER BY pos LIMIT ?",
+	         scope == SPULL_REGION ? sq_pull_region : sq_pull_facility,
 	         &st)))
 		goto out;
 	sqlite3_bind_text(st, 1, node->region, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)pos);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)node->id);
-	sqlite3_bind_int64(st, 4, (sqlite3_int64)max);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)dpos);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)pos);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)node->id);
+	sqlite3_bind_int64(st, 5, (sqlite3_int64)max);
+	if (scope != SPULL_REGION)
+		sqlite3_bind_text(st, 6, node->facility, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (res->n == cap) {
 			cap = cap ? cap * 2 : 64;
@@ -1187,6 +1232,7 @@ sq_pull(struct sstore *s, const struct snode *node, const uint8_t *cursor,
 		c->body =
 		    xmemdup(c->len ? sqlite3_column_blob(st, 4) : "", c->len);
 		c->origin = (uint64_t)sqlite3_column_int64(st, 5);
+		dpos = (uint64_t)sqlite3_column_int64(st, 6);
 		c->seq = pos;
 		bytes += c->len;
 		if (bytes >= SQ_PULL_BUDGET)
@@ -1197,7 +1243,7 @@ sq_pull(struct sstore *s, const struct snode *node, const uint8_t *cursor,
 		goto out;
 	}
 	res->more = rc == SQLITE_ROW || res->n == max;
-	sq_cursor_encode(s, pos, &res->cursor, &res->cursor_len);
+	sq_cursor_encode(s, dpos, pos, &res->cursor, &res->cursor_len);
 out:
 	sqlite3_finalize(st);
 	sq_reader_put(r);

@@ -226,27 +226,36 @@ raw_body(cbor_item_t *m, uint8_t **out, size_t *len)
 	cbor_decref(&m);
 }
 
-/* Pull everything N may see; *SEEN is set if record ID is among it. */
+/* A pull cursor kept between pulls. */
+struct cur {
+	uint8_t b[64];
+	size_t len;
+};
+
+/*
+ * Pull from *CUR to the end in pages of MAX, moving *CUR; SEEN[i] counts
+ * the changes of record ID[i] served, *TOTAL (when not NULL) them all.
+ */
 static int
-pulled_has(struct fix *f, struct pn *n, const struct uuid *id, int *seen)
+pull_from(struct fix *f, struct pn *n, struct cur *cur, uint64_t max,
+    const struct uuid *id, size_t nid, int *seen, size_t *total)
 {
-	cbor_item_t *req, *it = NULL, *arr, **cs;
+	cbor_item_t *req, *it = NULL, *arr, **cs, **c;
 	struct tresp r;
 	uint8_t *b = NULL;
 	const uint8_t *p;
-	size_t i, len, plen;
+	size_t i, j, len, plen;
 	int err = 0, more = 1, pages = 0;
 
-	*seen = 0;
 	memset(&r, 0, sizeof(r));
-	while (more && pages++ < 100 && err == 0) {
+	memset(seen, 0, nid * sizeof(*seen));
+	if (total != NULL)
+		*total = 0;
+	while (more && pages++ < 1000 && err == 0) {
 		req = cborx_map(2);
-		if (it != NULL &&
-		    cborx_map_bytes(it, PULLED_K_CURSOR, 64, &p, &plen) == 0)
-			cborx_map_put(req, PULL_K_CURSOR, cborx_bytes(p, plen));
-		cborx_map_put(req, PULL_K_MAX, cborx_uint(500));
-		if (it != NULL)
-			cbor_decref(&it);
+		cborx_map_put(
+		    req, PULL_K_CURSOR, cborx_bytes(cur->b, cur->len));
+		cborx_map_put(req, PULL_K_MAX, cborx_uint(max));
 		if ((err = cborx_encode(req, &b, &len)) == 0)
 			err = tnode_do(
 			    f->port, &n->t, PROTO_PATH_PULL, b, len, &r);
@@ -256,27 +265,44 @@ pulled_has(struct fix *f, struct pn *n, const struct uuid *id, int *seen)
 		if (err != 0)
 			break;
 		if (r.status != 200 ||
-		    cborx_decode(r.body, r.len, r.len, &it) != 0) {
+		    cborx_decode(r.body, r.len, r.len, &it) != 0 ||
+		    cborx_map_bytes(
+		        it, PULLED_K_CURSOR, sizeof(cur->b), &p, &plen) != 0) {
 			err = EPROTO;
 			break;
 		}
+		memcpy(cur->b, p, plen);
+		cur->len = plen;
 		arr = cborx_map_get(it, PULLED_K_CHANGES);
 		cs = cbor_array_handle(arr);
 		for (i = 0; i < cbor_array_size(arr); i++) {
-			cbor_item_t **c = cbor_array_handle(cs[i]);
-
-			if (cborx_get_bytes(c[PULL_C_ID], 16, &p, &plen) == 0 &&
-			    plen == 16 && memcmp(p, id->b, 16) == 0)
-				*seen = 1;
+			c = cbor_array_handle(cs[i]);
+			if (total != NULL)
+				(*total)++;
+			if (cborx_get_bytes(c[PULL_C_ID], 16, &p, &plen) != 0 ||
+			    plen != 16)
+				continue;
+			for (j = 0; j < nid; j++)
+				seen[j] += memcmp(p, id[j].b, 16) == 0;
 		}
 		more = 0;
 		cborx_get_bool(cborx_map_get(it, PULLED_K_MORE), &more);
+		cbor_decref(&it);
 		tresp_clear(&r);
 	}
 	if (it != NULL)
 		cbor_decref(&it);
 	tresp_clear(&r);
 	return err;
+}
+
+/* Pull everything N may see; *SEEN is set if record ID is among it. */
+static int
+pulled_has(struct fix *f, struct pn *n, const struct uuid *id, int *seen)
+{
+	struct cur cur = { { 0 }, 0 };
+
+	return pull_from(f, n, &cur, 500, id, 1, seen, NULL);
 }
 
 static int
@@ -670,4 +696,105 @@ out:
 	return err;
 }
 
-TEST_MAIN({ "validate", test_validate }, { "matrix", test_matrix })
+/*
+ * Pulls carry what each node needs (issue 9, item 3): a clinic gets the
+ * patients its facility registered or saw, with everything recorded about
+ * them anywhere in the region, and its facility's own records; nothing of
+ * a patient it never saw.  A patient who visits a second facility brings
+ * their earlier records to it, although its cursor is already past them
+ * (in pages of one, so the cursor's tie-break is exercised).  A hub gets
+ * the patients it consulted; an admin node the whole region.
+ */
+static int
+test_pull_scope(void)
+{
+	struct fix f;
+	struct pn a, a2, b, hub, adm;
+	struct cur ca = { { 0 }, 0 }, ch = { { 0 }, 0 }, cm = { { 0 }, 0 };
+	/* 0 p1 (registered at f2), 1 its encounter at f2, 2 an observation
+	 * of it, 3 a user of f2, 4 p2 (registered at f1 by a2), 5 a's visit
+	 * of p1, 6 f2's later edit of p1, 7 p3 (f2, never seen by f1), 8 the
+	 * hub's consult of p3 */
+	struct uuid id[9];
+	int seen[9], err = 0;
+	size_t i, total;
+	uint8_t *b0 = NULL;
+	size_t len;
+	uint64_t code;
+
+	memset(&a, 0, sizeof(a));
+	memset(&a2, 0, sizeof(a2));
+	memset(&b, 0, sizeof(b));
+	memset(&hub, 0, sizeof(hub));
+	memset(&adm, 0, sizeof(adm));
+	for (i = 0; i < nitems(id); i++)
+		uuid_v7(&id[i]);
+	TEST_ERR(fix_start(&f));
+	TEST_ERR(fix_node_as(&f, "north", "clinic", "f1", &a.t, NULL));
+	TEST_ERR(fix_node_as(&f, "north", "clinic", "f1", &a2.t, NULL));
+	TEST_ERR(fix_node_as(&f, "north", "clinic", "f2", &b.t, NULL));
+	TEST_ERR(fix_node_as(&f, "north", "hub", "hub1", &hub.t, NULL));
+	TEST_ERR(fix_node_as(&f, "north", "admin", "office", &adm.t, NULL));
+#define PUSH(node, ent, k, pat, variant)                                       \
+	do {                                                                   \
+		body_of(ent, &id[k], &id[pat], variant, 0, &b0, &len);         \
+		TEST_ERR(push_one(                                             \
+		    &f, &node, ent, &id[k], b0, len, &code, NULL, 0));         \
+		free(b0);                                                      \
+		b0 = NULL;                                                     \
+		TEST_EQ(code, 0);                                              \
+	} while (0)
+	PUSH(b, REC_PATIENT, 0, 0, 0);
+	PUSH(b, REC_ENCOUNTER, 1, 0, 0);
+	PUSH(b, REC_OBSERVATION, 2, 0, 0);
+	PUSH(b, REC_USER, 3, 0, 0);
+	PUSH(a2, REC_PATIENT, 4, 4, 0);
+	PUSH(b, REC_PATIENT, 7, 7, 0);
+	/* a (f1) gets its facility's patient, none of f2's */
+	TEST_ERR(pull_from(&f, &a, &ca, 1, id, nitems(id), seen, &total));
+	TEST_EQ(total, 1);
+	TEST_EQ(seen[4], 1);
+	/* the hub has consulted nobody yet */
+	TEST_ERR(pull_from(&f, &hub, &ch, 500, id, nitems(id), seen, &total));
+	TEST_EQ(total, 0);
+	/* p1 visits f1: a records the visit; its cursor is past p1's
+	 * records, and still it gets them, once each, in pages of one */
+	PUSH(a, REC_ENCOUNTER, 5, 0, 0);
+	TEST_ERR(pull_from(&f, &a, &ca, 1, id, nitems(id), seen, &total));
+	TEST_EQ(seen[0], 1);
+	TEST_EQ(seen[1], 1);
+	TEST_EQ(seen[2], 1);
+	TEST_EQ(seen[3], 0); /* f2's user stays there */
+	TEST_EQ(seen[7], 0); /* p3 never came to f1 */
+	TEST_EQ(total, 3);
+	/* a node of the same facility gets the visit and the history */
+	{
+		struct cur c2 = { { 0 }, 0 };
+
+		TEST_ERR(
+		    pull_from(&f, &a2, &c2, 2, id, nitems(id), seen, &total));
+		TEST_EQ(seen[0] + seen[1] + seen[2] + seen[5], 4);
+		TEST_EQ(seen[7] + seen[3], 0);
+	}
+	/* later edits of p1 anywhere reach f1 */
+	PUSH(b, REC_PATIENT, 0, 0, 6);
+	TEST_ERR(pull_from(&f, &a, &ca, 1, id, nitems(id), seen, &total));
+	TEST_EQ(total, 1);
+	TEST_EQ(seen[0], 1);
+	/* the hub consults p3: p3's record comes to the hub, nothing else */
+	PUSH(hub, REC_ENCOUNTER, 8, 7, 0);
+	TEST_ERR(pull_from(&f, &hub, &ch, 500, id, nitems(id), seen, &total));
+	TEST_EQ(total, 1);
+	TEST_EQ(seen[7], 1);
+	/* the admin node sees the region, all but its own */
+	TEST_ERR(pull_from(&f, &adm, &cm, 500, id, nitems(id), seen, &total));
+	TEST_EQ(total, 9);
+#undef PUSH
+out:
+	free(b0);
+	fix_stop(&f);
+	return err;
+}
+
+TEST_MAIN({ "validate", test_validate }, { "matrix", test_matrix },
+    { "pull_scope", test_pull_scope })

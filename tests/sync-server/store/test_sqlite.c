@@ -73,6 +73,7 @@ test_migrations(void)
 	 * kept (what later migrations added is dropped first) */
 	TEST_ERR(db_do(dir, "DROP TABLE records", NULL));
 	TEST_ERR(db_do(dir, "DROP TABLE scope", NULL));
+	TEST_ERR(db_do(dir, "DROP INDEX changes_record", NULL));
 	TEST_ERR(db_do(dir, "ALTER TABLE changes DROP COLUMN refused", NULL));
 	TEST_ERR(db_do(dir, "PRAGMA user_version = 0", NULL));
 	TEST_ERR(be->open(dir, &s));
