@@ -560,8 +560,96 @@ out:
 	return err;
 }
 
+/* The node id a kiosk was enrolled with. */
+static uint64_t
+node_id(struct store *s)
+{
+	struct sync_status st;
+
+	return sync_status_get(s, &st) == 0 ? st.node_id : 0;
+}
+
+/*
+ * Concurrent edits are kept (issue 9, item 3): a and b change one
+ * patient's phone without seeing each other's change.  The merge still
+ * converges on b's (later) value, but b, whose value won, keeps a's as a
+ * conflict with who made it; the administrator writes a's value back, it
+ * syncs as a new edit and wins on both, and the resolution is audited.
+ */
+static int
+test_conflict(void)
+{
+	struct srv srv;
+	struct store *a = NULL, *b = NULL;
+	struct store_patient p, got;
+	struct store_conflict *c = NULL;
+	char *cause = NULL;
+	size_t n = 0;
+	int err = 0, audits;
+
+	memset(&p, 0, sizeof(p));
+	memset(&got, 0, sizeof(got));
+	if ((err = srv_start(&srv)) != 0)
+		return err;
+	TEST_ERR(node_open(&srv, "a", hlc_wall_ms, &a));
+	TEST_ERR(node_open(&srv, "b", hlc_wall_ms, &b));
+	p.given = (char *)"Amina";
+	p.family = (char *)"Okafor";
+	TEST_ERR(store_patient_add(a, &p, NULL, &cause));
+	TEST_ERR(run(a));
+	TEST_ERR(run(b));
+	/* concurrent: neither has seen the other's phone */
+	TEST_ERR(set_field(a, p.id, "0700 111", NULL));
+	TEST_ERR(set_field(b, p.id, "0700 222", NULL));
+	TEST_ERR(run(a));
+	TEST_ERR(run(b));
+	TEST_ERR(run(a));
+	TEST_ERR(store_patient_get(a, p.id, &got));
+	TEST_STR(got.phone, "0700 222");
+	store_patient_clear(&got);
+	TEST_ERR(store_conflict_list(b, 0, &c, &n));
+	TEST_EQ(n, 1);
+	TEST_STR(c[0].record_id, p.id);
+	TEST_STR(c[0].col, "phone");
+	TEST_STR(c[0].lost, "0700 111");
+	TEST_STR(c[0].current, "0700 222");
+	TEST_EQ(c[0].lost_origin, node_id(a));
+	TEST_EQ(c[0].won_origin, node_id(b));
+	/* the administrator on b takes a's value back */
+	TEST_ERR(store_conflict_resolve(b, c[0].id, 1, &cause));
+	TEST_EQ(store_conflict_resolve(b, c[0].id, 0, &cause), ENOENT);
+	free(cause);
+	cause = NULL;
+	TEST_ERR(audit_count(b, "conflict-resolve", p.id, &audits));
+	TEST_EQ(audits, 1);
+	store_conflict_free(c, n);
+	c = NULL;
+	TEST_ERR(store_conflict_list(b, 0, &c, &n));
+	TEST_EQ(n, 0);
+	store_conflict_free(c, n);
+	c = NULL;
+	TEST_ERR(store_conflict_list(b, 1, &c, &n));
+	TEST_EQ(n, 1);
+	TEST_STR(c[0].resolution, "theirs");
+	TEST_ERR(run(b));
+	TEST_ERR(run(a));
+	TEST_ERR(store_patient_get(a, p.id, &got));
+	TEST_STR(got.phone, "0700 111");
+	store_patient_clear(&got);
+	TEST_ERR(store_patient_get(b, p.id, &got));
+	TEST_STR(got.phone, "0700 111");
+out:
+	store_patient_clear(&got);
+	store_conflict_free(c, n);
+	free(cause);
+	store_close(a);
+	store_close(b);
+	srv_stop(&srv);
+	return err;
+}
+
 TEST_MAIN({ "merge_skewed_clocks", test_merge_skewed_clocks },
-    { "refused", test_refused },
+    { "conflict", test_conflict }, { "refused", test_refused },
     { "background_thread", test_background_thread },
     { "attachment_upload", test_attachment_upload },
     { "clock_ahead", test_clock_ahead })
