@@ -163,6 +163,7 @@ wire_err_status(enum wire_err code)
 	switch (code) {
 	case WERR_BAD_REQUEST:
 	case WERR_CLOCK_AHEAD:
+	case WERR_INVALID_CHANGE:
 		return 400;
 	case WERR_TOO_LARGE:
 		return 413;
@@ -172,6 +173,7 @@ wire_err_status(enum wire_err code)
 		return 401;
 	case WERR_REVOKED:
 	case WERR_BAD_TOKEN:
+	case WERR_FORBIDDEN:
 		return 403;
 	case WERR_CONFLICT:
 	case WERR_GAP:

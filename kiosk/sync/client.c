@@ -237,6 +237,67 @@ sync_signed_post(struct sync_run_ctx *c, const char *path, const uint8_t *body,
 	return EPROTO;
 }
 
+/*
+ * The refused list of a push answer (docs/PROTOCOL.md §4.1): each refused
+ * change gets an audit entry, the count and the latest reason are kept
+ * for `kiosk sync status` and the home screen.  The batch itself was
+ * acknowledged: the outbox moves on.
+ */
+static int
+sync_push_refused(struct sync_run_ctx *c, const cbor_item_t *answer)
+{
+	cbor_item_t *arr = cborx_map_get(answer, PUSHED_K_REFUSED), **r;
+	const char *entity;
+	char id[UUID_STRLEN + 1], *why = NULL, msg[256];
+	uint64_t seq, code, total = 0;
+	size_t i, n;
+	int err = 0;
+
+	if (arr == NULL)
+		return 0;
+	if (!cbor_isa_array(arr))
+		return EBADMSG;
+	n = cbor_array_size(arr);
+	r = cbor_array_handle(arr);
+	sync_state_u64(c->s, SYNC_K_REFUSED_N, &total);
+	for (i = 0; i < n && err == 0; i++) {
+		cbor_item_t **f;
+
+		if (!cbor_isa_array(r[i]) ||
+		    cbor_array_size(r[i]) != PUSHED_R_COUNT)
+			return EBADMSG;
+		f = cbor_array_handle(r[i]);
+		if (cborx_get_uint(f[PUSHED_R_SEQ], &seq) != 0 ||
+		    cborx_get_uint(f[PUSHED_R_CODE], &code) != 0 ||
+		    cborx_get_text(f[PUSHED_R_MESSAGE], 200, &why) != 0)
+			return EBADMSG;
+		log_warnx("outbox change %" PRIu64
+		          " refused by the server (code %" PRIu64 ")",
+		    seq, code);
+		err =
+		    store_sync_refused(c->s, seq, (int)code, why, &entity, id);
+		if (err == ENOENT)
+			err = 0;
+		snprintf(msg, sizeof(msg),
+		    "the server refused %s %s (%s): %s; ask the facility "
+		    "administrator",
+		    entity, id,
+		    code == WERR_FORBIDDEN ? "not allowed from this kiosk"
+		                           : "does not fit the record model",
+		    why);
+		free(why);
+		why = NULL;
+		total++;
+		if (c->rep != NULL)
+			c->rep->refused++;
+	}
+	if (err == 0 && n > 0 &&
+	    ((err = sync_state_put_u64(c->s, SYNC_K_REFUSED_N, total)) != 0 ||
+	        (err = sync_state_put_text(c->s, SYNC_K_REFUSED, msg)) != 0))
+		return err;
+	return err;
+}
+
 static int
 sync_push(struct sync_run_ctx *c)
 {
@@ -397,7 +458,14 @@ sync_push(struct sync_run_ctx *c)
 			err = EBADMSG;
 			goto out;
 		}
+		err = sync_push_refused(c, it);
 		cbor_decref(&it);
+		if (err != 0) {
+			sync_cause(c->cause,
+			    err == EBADMSG ? "malformed answer to a push"
+			                   : "local storage failed");
+			goto out;
+		}
 		acked = hw;
 		if ((err = sync_state_put_u64(c->s, SYNC_K_ACKED, acked)) !=
 		    0) {
@@ -861,6 +929,11 @@ sync_status_get(struct store *s, struct sync_status *st)
 	if (sync_state_text(s, SYNC_K_LAST_ERR, &t) == 0)
 		str_lcpy(st->last_error, t, sizeof(st->last_error));
 	free(t);
+	t = NULL;
+	sync_state_u64(s, SYNC_K_REFUSED_N, &st->refused);
+	if (sync_state_text(s, SYNC_K_REFUSED, &t) == 0)
+		str_lcpy(st->refused_last, t, sizeof(st->refused_last));
+	free(t);
 	sync_limits_get(s, &lim);
 	st->push_bytes = lim.push_bytes;
 	st->push_changes = lim.push_changes;
@@ -904,6 +977,11 @@ sync_status_line(
 	if (st->last_error[0] != '\0')
 		snprintf(
 		    out, len, "Sync: %s, %s: %s", pend, age, st->last_error);
+	else if (st->refused > 0)
+		snprintf(out, len,
+		    "Sync: %s, %s; %" PRIu64 " refused by the server"
+		    " (kiosk sync status)",
+		    pend, age, st->refused);
 	else
 		snprintf(out, len, "Sync: %s, %s", pend, age);
 }

@@ -13,8 +13,11 @@
  * then wakes every waiter.  No answer leaves before its commit.
  *
  * It does not interpret record bodies: they are stored and served as the
- * exact bytes the node sent, with their SHA-256.  SQLite messages are
- * logged here and turned into errno values.
+ * exact bytes the node sent, with their SHA-256.  What the authorisation
+ * needs of them (patient, soft delete) the caller reads and passes in
+ * struct schange; the store keeps the record index and patient scopes
+ * and asks the caller's authorize_cb about each change.  SQLite messages
+ * are logged here and turned into errno values.
  */
 #define LOG_MODULE "store_sqlite"
 
@@ -47,6 +50,7 @@ struct sstore {
 	sqlite3 *w;
 	pthread_mutex_t wmu;
 	sqlite3_stmt *st_dup, *st_ins, *st_batch_get, *st_batch_put;
+	sqlite3_stmt *st_rec_get, *st_rec_put, *st_scope_get, *st_scope_put;
 	struct sq_reader r[SQ_READERS];
 	unsigned next_reader;
 	pthread_mutex_t rmu;
@@ -104,7 +108,39 @@ static const char sq_migration_1[] =
     "CREATE TABLE IF NOT EXISTS alerts(id INTEGER PRIMARY KEY, node INTEGER,"
     " kind TEXT, detail TEXT, at_ms INTEGER);";
 
-static const char *const sq_migrations[] = { sq_migration_1 };
+/*
+ * Validation and authorisation of pushes (issue 9, item 3): a refused
+ * change is kept (so its retry is recognised) but never served; the
+ * record index says who created each record, where, and for which
+ * patient; the scope lists, per patient, the facilities that registered
+ * or visited them.  Records pushed before this migration are indexed by
+ * their first change (patients with themselves as patient; the patient of
+ * older encounters is unknown, so they widen no scope).
+ */
+static const char sq_migration_records[] =
+    "ALTER TABLE changes ADD COLUMN refused INTEGER NOT NULL DEFAULT 0;"
+    "CREATE TABLE records(entity INTEGER NOT NULL, id BLOB NOT NULL,"
+    " region TEXT NOT NULL, facility TEXT NOT NULL, node INTEGER NOT NULL,"
+    " patient BLOB, pos INTEGER NOT NULL,"
+    " PRIMARY KEY(entity, id)) WITHOUT ROWID;"
+    "CREATE INDEX records_patient ON records(patient);"
+    "INSERT OR IGNORE INTO records(entity, id, region, facility, node,"
+    " patient, pos) SELECT c.entity, c.id, c.region,"
+    " coalesce(n.facility, ''), c.node,"
+    " CASE WHEN c.entity = 3 THEN c.id END, min(c.pos)"
+    " FROM changes c LEFT JOIN nodes n ON n.id = c.node"
+    " GROUP BY c.entity, c.id;"
+    "CREATE TABLE scope(region TEXT NOT NULL, patient BLOB NOT NULL,"
+    " facility TEXT NOT NULL, pos INTEGER NOT NULL,"
+    " PRIMARY KEY(region, patient, facility)) WITHOUT ROWID;"
+    "CREATE INDEX scope_pull ON scope(region, facility, pos);"
+    "CREATE INDEX changes_record ON changes(entity, id);"
+    "INSERT OR IGNORE INTO scope(region, patient, facility, pos)"
+    " SELECT region, patient, facility, pos FROM records"
+    " WHERE patient IS NOT NULL;";
+
+static const char *const sq_migrations[] = { sq_migration_1,
+	sq_migration_records };
 
 static int
 sq_err(sqlite3 *db, int rc, const char *what)
@@ -274,13 +310,29 @@ sq_open(const char *dir, struct sstore **out)
 	if ((err = sq_migrate(s->w)) != 0)
 		goto out;
 	if ((err = sq_prepare(s->w,
-	         "SELECT entity, id, hlc, hash FROM changes"
+	         "SELECT entity, id, hlc, hash, refused FROM changes"
 	         " WHERE node = ? AND seq = ?",
 	         &s->st_dup)) != 0 ||
 	    (err = sq_prepare(s->w,
 	         "INSERT INTO changes(region, node, seq, entity, id, hlc,"
-	         " hash, body) VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
+	         " hash, body, refused) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)",
 	         &s->st_ins)) != 0 ||
+	    (err = sq_prepare(s->w,
+	         "SELECT region, facility, patient FROM records"
+	         " WHERE entity = ? AND id = ?",
+	         &s->st_rec_get)) != 0 ||
+	    (err = sq_prepare(s->w,
+	         "INSERT OR IGNORE INTO records(entity, id, region, facility,"
+	         " node, patient, pos) VALUES(?, ?, ?, ?, ?, ?, ?)",
+	         &s->st_rec_put)) != 0 ||
+	    (err = sq_prepare(s->w,
+	         "SELECT 1 FROM scope WHERE region = ? AND patient = ?"
+	         " AND facility = ?",
+	         &s->st_scope_get)) != 0 ||
+	    (err = sq_prepare(s->w,
+	         "INSERT OR IGNORE INTO scope(region, patient, facility, pos)"
+	         " VALUES(?, ?, ?, ?)",
+	         &s->st_scope_put)) != 0 ||
 	    (err = sq_prepare(s->w,
 	         "SELECT hash, response FROM batches"
 	         " WHERE node = ? AND first = ? AND last = ?",
@@ -328,6 +380,10 @@ sq_close(struct sstore *s)
 	sqlite3_finalize(s->st_ins);
 	sqlite3_finalize(s->st_batch_get);
 	sqlite3_finalize(s->st_batch_put);
+	sqlite3_finalize(s->st_rec_get);
+	sqlite3_finalize(s->st_rec_put);
+	sqlite3_finalize(s->st_scope_get);
+	sqlite3_finalize(s->st_scope_put);
 	for (i = 0; i < SQ_READERS; i++) {
 		sqlite3_close(s->r[i].db);
 		pthread_mutex_destroy(&s->r[i].mu);
@@ -715,9 +771,11 @@ sq_change_hash(const struct schange *c, uint8_t out[32])
 	crypto_sha256(c->body, c->len, out);
 }
 
-/* Inside the push transaction: is stored (node, seq) the same change? */
+/* Inside the push transaction: is stored (node, seq) the same change?
+ * *REFUSED (when not NULL) gets the code it was refused with, or 0. */
 static int
-sq_push_dup(struct sstore *s, uint64_t node, const struct schange *c, int *same)
+sq_push_dup(struct sstore *s, uint64_t node, const struct schange *c, int *same,
+    int *refused)
 {
 	sqlite3_stmt *st = s->st_dup;
 	uint8_t h[32];
@@ -742,6 +800,8 @@ sq_push_dup(struct sstore *s, uint64_t node, const struct schange *c, int *same)
 	    (uint64_t)sqlite3_column_int64(st, 2) == c->hlc &&
 	    sqlite3_column_bytes(st, 3) == 32 &&
 	    memcmp(sqlite3_column_blob(st, 3), h, 32) == 0;
+	if (refused != NULL)
+		*refused = sqlite3_column_int(st, 4);
 out:
 	sqlite3_reset(st);
 	return err;
@@ -749,7 +809,7 @@ out:
 
 static int
 sq_push_insert(struct sstore *s, const char *region, uint64_t node,
-    const struct schange *c)
+    const struct schange *c, int refused)
 {
 	sqlite3_stmt *st = s->st_ins;
 	uint8_t h[32];
@@ -766,10 +826,107 @@ sq_push_insert(struct sstore *s, const char *region, uint64_t node,
 	sqlite3_bind_blob(st, 7, h, 32, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 8, c->len ? (const void *)c->body : "",
 	    (int)c->len, SQLITE_STATIC);
+	sqlite3_bind_int(st, 9, refused);
 	if ((rc = sqlite3_step(st)) != SQLITE_DONE)
 		err = sq_err(s->w, rc, "insert change");
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
+	return err;
+}
+
+/* Is PATIENT in the scope of FACILITY in REGION? */
+static int
+sq_scope_has(struct sstore *s, const char *region, const uint8_t patient[16],
+    const char *facility, int *in)
+{
+	sqlite3_stmt *st = s->st_scope_get;
+	int rc, err = 0;
+
+	sqlite3_reset(st);
+	sqlite3_bind_text(st, 1, region, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, patient, 16, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, facility, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	*in = rc == SQLITE_ROW;
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		err = sq_err(s->w, rc, "scope get");
+	sqlite3_reset(st);
+	return err;
+}
+
+/* Gather what the policy needs about change C and let it judge. */
+static int
+sq_push_judge(struct sstore *s, const struct snode *node, const struct spush *p,
+    const struct schange *c, struct sverdict *v)
+{
+	sqlite3_stmt *st = s->st_rec_get;
+	struct sfacts f;
+	uint8_t patient[16];
+	int rc, err = 0, has = c->has_patient;
+
+	memset(&f, 0, sizeof(f));
+	if (has)
+		memcpy(patient, c->patient, 16);
+	sqlite3_reset(st);
+	sqlite3_bind_int(st, 1, c->entity);
+	sqlite3_bind_blob(st, 2, c->id, 16, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		f.exists = 1;
+		str_lcpy(f.region, sq_text(st, 0), sizeof(f.region));
+		str_lcpy(f.facility, sq_text(st, 1), sizeof(f.facility));
+		/* An edit is judged by the patient the record was created
+		 * for, not the one the change claims. */
+		has = sqlite3_column_bytes(st, 2) == 16;
+		if (has)
+			memcpy(patient, sqlite3_column_blob(st, 2), 16);
+	} else if (rc != SQLITE_DONE)
+		err = sq_err(s->w, rc, "record get");
+	sqlite3_reset(st);
+	if (err == 0 && has)
+		err = sq_scope_has(
+		    s, node->region, patient, node->facility, &f.in_scope);
+	if (err == 0)
+		p->authorize_cb(node, c, &f, v);
+	return err;
+}
+
+/* Index an accepted change: a new record, and the scope it widens. */
+static int
+sq_push_index(
+    struct sstore *s, const struct snode *node, const struct schange *c)
+{
+	sqlite3_stmt *st = s->st_rec_put;
+	sqlite3_int64 pos = sqlite3_last_insert_rowid(s->w);
+	int rc, err = 0, created;
+
+	sqlite3_reset(st);
+	sqlite3_bind_int(st, 1, c->entity);
+	sqlite3_bind_blob(st, 2, c->id, 16, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, node->region, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, node->facility, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, (sqlite3_int64)node->id);
+	if (c->has_patient)
+		sqlite3_bind_blob(st, 6, c->patient, 16, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 6);
+	sqlite3_bind_int64(st, 7, pos);
+	rc = sqlite3_step(st);
+	created = sqlite3_changes(s->w) > 0;
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return sq_err(s->w, rc, "record put");
+	if (!created || !c->widens || !c->has_patient)
+		return 0;
+	st = s->st_scope_put;
+	sqlite3_reset(st);
+	sqlite3_bind_text(st, 1, node->region, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, c->patient, 16, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, node->facility, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, pos);
+	if ((rc = sqlite3_step(st)) != SQLITE_DONE)
+		err = sq_err(s->w, rc, "scope put");
+	sqlite3_reset(st);
 	return err;
 }
 
@@ -785,7 +942,8 @@ sq_push_same_changes(struct sstore *s, const struct spush *p)
 	int err, same;
 
 	for (i = 0; i < p->n; i++) {
-		if ((err = sq_push_dup(s, p->node, &p->changes[i], &same)) != 0)
+		if ((err = sq_push_dup(
+		         s, p->node, &p->changes[i], &same, NULL)) != 0)
 			return err;
 		if (same != 1)
 			return EEXIST;
@@ -855,17 +1013,37 @@ sq_push_job(struct sstore *s, void *arg)
 	for (i = 0; i < p->n; i++) {
 		const struct schange *c = &p->changes[i];
 
+		struct sverdict none = { 0, "" };
+		struct sverdict *v = p->verdicts ? &p->verdicts[i] : &none;
+		int refused = 0;
+
 		if (c->seq <= hw) {
-			if ((err = sq_push_dup(s, p->node, c, &same)) != 0)
+			if ((err = sq_push_dup(
+			         s, p->node, c, &same, &refused)) != 0)
 				return err;
 			if (same == 0)
 				return EEXIST;
 			if (same == 1) {
+				/* Refused then: say so again, since the
+				 * answer that said it may have been lost. */
+				if (refused != 0 && v->code == 0) {
+					v->code = refused;
+					snprintf(v->why, sizeof(v->why),
+					    "refused before");
+				}
 				dups++;
 				continue;
 			}
 		}
-		if ((err = sq_push_insert(s, node.region, p->node, c)) != 0)
+		if (v->code == 0 && p->authorize_cb != NULL &&
+		    (err = sq_push_judge(s, &node, p, c, v)) != 0)
+			return err;
+		if ((err = sq_push_insert(
+		         s, node.region, p->node, c, v->code)) != 0)
+			return err;
+		if (v->code != 0)
+			continue;
+		if ((err = sq_push_index(s, &node, c)) != 0)
 			return err;
 		accepted++;
 	}
@@ -931,22 +1109,29 @@ sq_push(struct sstore *s, const struct spush *p, struct spush_result *res)
 	return err;
 }
 
+/* A cursor is [era, dpos, pos]: the delivery position and change
+ * position of the last change served (docs/PROTOCOL.md §5.3); [era, pos]
+ * (made before scoped pulls) stands for [era, pos, pos]. */
 static int
-sq_cursor_decode(struct sstore *s, const uint8_t *c, size_t len, uint64_t *pos)
+sq_cursor_decode(struct sstore *s, const uint8_t *c, size_t len, uint64_t *dpos,
+    uint64_t *pos)
 {
-	cbor_item_t *it = NULL;
+	cbor_item_t *it = NULL, **a;
 	uint64_t era;
-	int err;
+	size_t n;
+	int err = 0;
 
-	*pos = 0;
+	*dpos = *pos = 0;
 	if (len == 0)
 		return 0;
-	if ((err = cborx_decode(c, len, 64, &it)) != 0)
+	if (cborx_decode(c, len, 64, &it) != 0)
 		return EINVAL;
-	if (!cbor_isa_array(it) || cbor_array_size(it) != 2 ||
-	    cborx_get_uint(cbor_array_handle(it)[0], &era) != 0 ||
-	    cborx_get_uint(cbor_array_handle(it)[1], pos) != 0 ||
-	    *pos > INT64_MAX)
+	n = cbor_isa_array(it) ? cbor_array_size(it) : 0;
+	a = n ? cbor_array_handle(it) : NULL;
+	if ((n != 2 && n != 3) || cborx_get_uint(a[0], &era) != 0 ||
+	    cborx_get_uint(a[1], dpos) != 0 ||
+	    cborx_get_uint(a[n - 1], pos) != 0 || *dpos > INT64_MAX ||
+	    *pos > *dpos)
 		err = EINVAL;
 	else if (era != s->era)
 		err = ESTALE;
@@ -955,45 +1140,81 @@ sq_cursor_decode(struct sstore *s, const uint8_t *c, size_t len, uint64_t *pos)
 }
 
 static void
-sq_cursor_encode(struct sstore *s, uint64_t pos, uint8_t **out, size_t *len)
+sq_cursor_encode(
+    struct sstore *s, uint64_t dpos, uint64_t pos, uint8_t **out, size_t *len)
 {
-	cbor_item_t *a = cborx_array(2);
+	cbor_item_t *a = cborx_array(3);
 
 	cborx_array_push(a, cborx_uint(s->era));
+	cborx_array_push(a, cborx_uint(dpos));
 	cborx_array_push(a, cborx_uint(pos));
 	if (cborx_encode(a, out, len) != 0)
 		fatalx("cursor encode");
 	cbor_decref(&a);
 }
 
+/*
+ * The pull queries, ordered by (dpos, pos).  ?1 region, ?2 cursor dpos,
+ * ?3 cursor pos, ?4 the puller, ?5 page size, ?6 its facility.  A change
+ * of a patient in the facility's scope is delivered at dpos = the later
+ * of its own position and the scope's: a change made before the patient
+ * entered the scope comes with the change that brought them in.
+ */
+static const char sq_pull_region[] =
+    "SELECT pos, entity, id, hlc, body, node, pos FROM changes"
+    " WHERE region = ?1 AND (pos > ?2 OR (pos = ?2 AND ?3 < ?2))"
+    " AND node <> ?4 AND refused = 0 ORDER BY pos LIMIT ?5";
+static const char sq_pull_facility[] =
+    "SELECT * FROM ("
+    /* changes after the cursor, of patients already in scope then */
+    " SELECT c.pos, c.entity, c.id, c.hlc, c.body, c.node, c.pos AS dpos"
+    " FROM changes c JOIN records r ON r.entity = c.entity AND r.id = c.id"
+    " LEFT JOIN scope sc ON sc.region = ?1 AND sc.patient = r.patient"
+    " AND sc.facility = ?6"
+    " WHERE c.region = ?1 AND (c.pos > ?2 OR (c.pos = ?2 AND ?3 < ?2))"
+    " AND c.node <> ?4 AND c.refused = 0"
+    " AND ((r.patient IS NULL AND r.facility = ?6) OR sc.pos <= c.pos)"
+    " UNION ALL"
+    /* earlier changes of patients who entered the scope after it */
+    " SELECT c.pos, c.entity, c.id, c.hlc, c.body, c.node, sc.pos AS dpos"
+    " FROM scope sc JOIN records r ON r.patient = sc.patient"
+    " JOIN changes c ON c.entity = r.entity AND c.id = r.id"
+    " WHERE sc.region = ?1 AND sc.facility = ?6"
+    " AND (sc.pos > ?2 OR (sc.pos = ?2 AND c.pos > ?3))"
+    " AND c.pos < sc.pos AND c.region = ?1 AND c.node <> ?4"
+    " AND c.refused = 0"
+    ") ORDER BY dpos, pos LIMIT ?5";
+
 static int
-sq_pull(struct sstore *s, const struct snode *node, const uint8_t *cursor,
-    size_t cursor_len, size_t max, uint64_t now_ms, struct spull_result *res)
+sq_pull(struct sstore *s, const struct snode *node, int scope,
+    const uint8_t *cursor, size_t cursor_len, size_t max, uint64_t now_ms,
+    struct spull_result *res)
 {
 	struct sq_reader *r = NULL;
 	sqlite3_stmt *st = NULL;
 	struct schange *c;
-	uint64_t pos;
+	uint64_t pos, dpos;
 	size_t cap = 0, bytes = 0;
 	int rc, err;
 
 	(void)now_ms;
 	memset(res, 0, sizeof(*res));
-	if ((err = sq_cursor_decode(s, cursor, cursor_len, &pos)) != 0)
+	if ((err = sq_cursor_decode(s, cursor, cursor_len, &dpos, &pos)) != 0)
 		return err;
 	if (max == 0)
 		max = 1;
 	r = sq_reader_get(s);
 	if ((err = sq_prepare(r->db,
-	         "SELECT pos, entity, id, hlc, body, node FROM changes"
-	         " WHERE region = ? AND pos > ? AND node <> ?"
-	         " ORDER BY pos LIMIT ?",
+	         scope == SPULL_REGION ? sq_pull_region : sq_pull_facility,
 	         &st)))
 		goto out;
 	sqlite3_bind_text(st, 1, node->region, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)pos);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)node->id);
-	sqlite3_bind_int64(st, 4, (sqlite3_int64)max);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)dpos);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)pos);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)node->id);
+	sqlite3_bind_int64(st, 5, (sqlite3_int64)max);
+	if (scope != SPULL_REGION)
+		sqlite3_bind_text(st, 6, node->facility, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (res->n == cap) {
 			cap = cap ? cap * 2 : 64;
@@ -1011,6 +1232,7 @@ sq_pull(struct sstore *s, const struct snode *node, const uint8_t *cursor,
 		c->body =
 		    xmemdup(c->len ? sqlite3_column_blob(st, 4) : "", c->len);
 		c->origin = (uint64_t)sqlite3_column_int64(st, 5);
+		dpos = (uint64_t)sqlite3_column_int64(st, 6);
 		c->seq = pos;
 		bytes += c->len;
 		if (bytes >= SQ_PULL_BUDGET)
@@ -1021,7 +1243,7 @@ sq_pull(struct sstore *s, const struct snode *node, const uint8_t *cursor,
 		goto out;
 	}
 	res->more = rc == SQLITE_ROW || res->n == max;
-	sq_cursor_encode(s, pos, &res->cursor, &res->cursor_len);
+	sq_cursor_encode(s, dpos, pos, &res->cursor, &res->cursor_len);
 out:
 	sqlite3_finalize(st);
 	sq_reader_put(r);
