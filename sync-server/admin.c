@@ -235,7 +235,7 @@ admin_manifest_line(const struct schange *c, const uint8_t hash[32], void *arg)
 }
 
 int
-admin_main(const char *data_dir, int argc, char **argv)
+admin_main(const char *data_dir, const uint8_t *key, int argc, char **argv)
 {
 	struct sstore *s = NULL;
 	int err, rc;
@@ -246,10 +246,12 @@ admin_main(const char *data_dir, int argc, char **argv)
 	    strcmp(argv[0], "revoke") != 0 && strcmp(argv[0], "stats") != 0 &&
 	    strcmp(argv[0], "manifest") != 0)
 		return admin_usage();
-	if ((err = store_sqlite_backend.open(data_dir, &s)) != 0) {
+	if ((err = store_sqlite_backend.open(data_dir, key, &s)) != 0) {
 		fprintf(stderr,
 		    "sync-server: cannot open the store in %s: %s\n", data_dir,
-		    strerror(err));
+		    err == EKEYREJECTED ? "the store key does not open it"
+		                          " (wrong --key-file?)"
+		                        : strerror(err));
 		return 1;
 	}
 	if (strcmp(argv[0], "enroll-token") == 0)

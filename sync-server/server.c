@@ -15,6 +15,7 @@
 
 #include "cborx.h"
 #include "crypto.h"
+#include "encode.h"
 #include "fileio.h"
 #include "log.h"
 #include "server.h"
@@ -63,8 +64,76 @@ server_now_ms(void)
 	return hlc_wall_ms();
 }
 
+/*
+ * The store key: 64 hex digits (whitespace around them ignored) in FILE,
+ * or, without FILE, in the systemd credential outpost-server-key
+ * ($CREDENTIALS_DIRECTORY, LoadCredential= / LoadCredentialEncrypted=).
+ * A file others may read is refused: the key opens every synced record.
+ */
+int
+server_store_key_load(const char *file, uint8_t key[32], char **cause)
+{
+	const char *cred = getenv("CREDENTIALS_DIRECTORY");
+	char *path = NULL, buf[130], *p, *e;
+	struct stat st;
+	ssize_t n;
+	int fd = -1, err = 0;
+
+	*cause = NULL;
+	if (file != NULL)
+		path = xstrdup(file);
+	else if (cred != NULL && cred[0] != '\0')
+		xasprintf(&path, "%s/outpost-server-key", cred);
+	else {
+		xasprintf(cause,
+		    "no store key: give --key-file FILE (64 hex digits, mode"
+		    " 0600; make one with `openssl rand -hex 32 > FILE`) or"
+		    " the systemd credential outpost-server-key");
+		return ENOKEY;
+	}
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1 ||
+	    fstat(fd, &st) != 0) {
+		err = errno;
+		xasprintf(cause, "cannot read the store key %s: %s", path,
+		    strerror(err));
+		goto out;
+	}
+	if ((st.st_mode & 077) != 0) {
+		err = EPERM;
+		xasprintf(cause,
+		    "the store key %s can be read by others: chmod 600 it",
+		    path);
+		goto out;
+	}
+	n = read(fd, buf, sizeof(buf) - 1);
+	buf[n > 0 ? n : 0] = '\0';
+	for (p = buf; *p == ' ' || *p == '\t' || *p == '\n'; p++)
+		;
+	for (e = p; *e != '\0' && *e != ' ' && *e != '\n' && *e != '\r'; e++)
+		;
+	*e = '\0';
+	if (n < 0 || e - p != 64 || hex_decode(p, key, 32, NULL) != 0) {
+		err = EINVAL;
+		xasprintf(cause,
+		    "the store key %s is not 64 hex digits (a 256-bit key)",
+		    path);
+	}
+out:
+	if (fd != -1)
+		close(fd);
+	explicit_bzero(buf, sizeof(buf));
+	free(path);
+	return err;
+}
+
 int
 server_open(struct server *srv, const char *dir)
+{
+	return server_open_key(srv, dir, NULL);
+}
+
+int
+server_open_key(struct server *srv, const char *dir, const uint8_t *key)
 {
 	uint8_t *v = NULL;
 	size_t len;
@@ -84,7 +153,15 @@ server_open(struct server *srv, const char *dir)
 		log_warnx("server key: %s", strerror(err));
 		return err;
 	}
-	if ((err = srv->be->open(dir, &srv->store)) != 0)
+	if (key != NULL) {
+		/* Blobs are sealed under a key of their own, derived from
+		 * the store key (api/blob.c). */
+		if ((err = crypto_hkdf(key, 32, NULL, 0,
+		         "outpost-server-blob-v1", srv->blob_key, 32)) != 0)
+			return err;
+		srv->blob_keyed = 1;
+	}
+	if ((err = srv->be->open(dir, key, &srv->store)) != 0)
 		return err;
 	if (srv->be->meta_get(srv->store, "hlc", &v, &len) == 0 &&
 	    len == sizeof(last))
@@ -115,6 +192,7 @@ server_close(struct server *srv)
 		srv->be->close(srv->store);
 	}
 	explicit_bzero(srv->priv, sizeof(srv->priv));
+	explicit_bzero(srv->blob_key, sizeof(srv->blob_key));
 	pthread_mutex_destroy(&srv->mu);
 	free(srv->data_dir);
 	srv->store = NULL;

@@ -33,6 +33,10 @@ struct server {
 	struct sstore *store;
 	char *data_dir;
 	uint8_t priv[32], pub[32]; /* server Ed25519 key */
+	/* Blob contents are sealed under this key (derived from the store
+	 * key) when blob_keyed; unkeyed only in in-process tests. */
+	uint8_t blob_key[32];
+	int blob_keyed;
 	struct hlc hlc;
 	pthread_mutex_t mu; /* hlc, blob files */
 	struct MHD_Daemon *httpd;
@@ -77,8 +81,21 @@ struct route {
 extern const struct route *const routes[];
 const struct route *route_find(const char *path);
 
-/* Load or create the server key and open the store under DIR. */
+/*
+ * Load or create the server key and open the store under DIR, encrypted
+ * under the 32-byte store KEY (backend.h: EKEYREJECTED when it does not
+ * open the store).  server_open opens it without a key: the in-process
+ * tests only; the program always gives one.
+ */
+int server_open_key(struct server *, const char *dir, const uint8_t *key);
 int server_open(struct server *, const char *dir);
+/*
+ * Read the store key from FILE, else from the systemd credential
+ * outpost-server-key.  ENOKEY (neither given), EPERM (FILE readable by
+ * group or others), EINVAL (not 64 hex digits), or open's errno; *CAUSE
+ * (the caller frees) says what to do.
+ */
+int server_store_key_load(const char *file, uint8_t key[32], char **cause);
 void server_close(struct server *);
 /* Merge a node's HLC into the server clock; returns a fresh server HLC.
  * A REMOTE too far ahead of physical time (server_hlc_ahead) is not
@@ -118,7 +135,8 @@ int auth_check(struct request *, int accept_seq, const char *node,
 /* Hex signature of the response (129 bytes with the NUL). */
 void auth_sign_response(struct server *, const struct request *, char out[129]);
 
-/* Admin command line (admin.c): `sync-server admin ...`. */
-int admin_main(const char *data_dir, int argc, char **argv);
+/* Admin command line (admin.c): `sync-server admin ...`, on the store
+ * opened with the 32-byte store KEY. */
+int admin_main(const char *data_dir, const uint8_t *key, int argc, char **argv);
 
 #endif

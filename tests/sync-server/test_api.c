@@ -15,7 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <sqlite3.h>
+#include <sqlcipher/sqlite3.h>
 
 #include <zlib.h>
 

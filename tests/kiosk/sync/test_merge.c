@@ -21,6 +21,7 @@
 
 #include "crypto.h"
 #include "encode.h"
+#include "fileio.h"
 #include "hlc.h"
 #include "kiosk/store/store_int.h"
 #include "kiosk/sync/sync.h"
@@ -74,14 +75,28 @@ srv_start(struct srv *s)
 	if (mkdtemp(s->dir) == NULL)
 		return errno;
 	snprintf(portfile, sizeof(portfile), "%s/port", s->dir);
+	/* The server store key (docs/OPERATIONS.md), a file of 64 hex. */
+	{
+		uint8_t k[32];
+		char *hex, path[96];
+
+		crypto_random(k, sizeof(k));
+		hex = hex_encode(k, sizeof(k));
+		snprintf(path, sizeof(path), "%s/store.key", s->dir);
+		i = fileio_write_atomic(path, hex, 64, 0600);
+		free(hex);
+		if (i != 0)
+			return i;
+	}
 	if ((s->pid = fork()) == 0) {
-		char data[96], log[96];
+		char data[96], log[96], key[96];
 
 		snprintf(data, sizeof(data), "%s/srv", s->dir);
 		snprintf(log, sizeof(log), "%s/srv.log", s->dir);
+		snprintf(key, sizeof(key), "%s/store.key", s->dir);
 		execl(s->bin, "sync-server", "--data", data, "--listen",
 		    "127.0.0.1:0", "--port-file", portfile, "--log", log,
-		    (char *)NULL);
+		    "--key-file", key, (char *)NULL);
 		_exit(127);
 	}
 	for (i = 0; i < 200; i++) {
@@ -123,9 +138,9 @@ srv_token(struct srv *s, char out[64])
 	int ok;
 
 	snprintf(cmd, sizeof(cmd),
-	    "'%s' --data '%s/srv' admin enroll-token --role clinic "
-	    "--region north --facility f1",
-	    s->bin, s->dir);
+	    "'%s' --data '%s/srv' --key-file '%s/store.key' admin "
+	    "enroll-token --role clinic --region north --facility f1",
+	    s->bin, s->dir, s->dir);
 	if ((p = popen(cmd, "r")) == NULL)
 		return errno;
 	ok = fgets(out, 64, p) != NULL;

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <sqlite3.h>
+#include <sqlcipher/sqlite3.h>
 
 #include "sync-server/store/backend.h"
 #include "test.h"
@@ -54,7 +54,7 @@ test_migrations(void)
 	memset(&st, 0, sizeof(st));
 	TEST_TRUE(mkdtemp(dir) != NULL);
 	/* new: the latest version */
-	TEST_ERR(be->open(dir, &s));
+	TEST_ERR(be->open(dir, NULL, &s));
 	memset(&t, 0, sizeof(t));
 	memset(t.hash, 7, sizeof(t.hash));
 	snprintf(t.role, sizeof(t.role), "clinic");
@@ -68,7 +68,7 @@ test_migrations(void)
 	TEST_EQ(v, 1);
 	/* made before versioning: tables at version 0, data kept */
 	TEST_ERR(db_do(dir, "PRAGMA user_version = 0", NULL));
-	TEST_ERR(be->open(dir, &s));
+	TEST_ERR(be->open(dir, NULL, &s));
 	TEST_ERR(be->stats(s, &st));
 	TEST_EQ(st.open_tokens, 1);
 	be->close(s);
@@ -77,7 +77,7 @@ test_migrations(void)
 	TEST_EQ(v, 1);
 	/* newer than this program: refused, untouched */
 	TEST_ERR(db_do(dir, "PRAGMA user_version = 99", NULL));
-	TEST_EQ(be->open(dir, &s), EPROTO);
+	TEST_EQ(be->open(dir, NULL, &s), EPROTO);
 	TEST_TRUE(s == NULL);
 	TEST_ERR(db_do(dir, "PRAGMA user_version", &v));
 	TEST_EQ(v, 99);
