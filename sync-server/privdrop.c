@@ -36,8 +36,8 @@ static uid_t privdrop_uid;
 static gid_t privdrop_gid;
 
 static int
-privdrop_chown_one(const char *path, const struct stat *st, int flag,
-    struct FTW *ftw)
+privdrop_chown_one(
+    const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
 	(void)flag;
 	(void)ftw;

@@ -97,6 +97,9 @@ int server_open(struct server *, const char *dir);
  */
 int server_store_key_load(const char *file, uint8_t key[32], char **cause);
 void server_close(struct server *);
+/* The server's Ed25519 public key, from DIR/server.key (made if absent,
+ * as server_open would): for enrolment tokens. */
+int server_key_pub(const char *dir, uint8_t pub[32]);
 /* Merge a node's HLC into the server clock; returns a fresh server HLC.
  * A REMOTE too far ahead of physical time (server_hlc_ahead) is not
  * merged: callers refuse it first with WERR_CLOCK_AHEAD. */

@@ -59,7 +59,8 @@ if k sync status 2>/dev/null | grep -q 'not set up'; then
 	echo "== kiosk enroll"
 	tok=$("$S" --data "$D/server" --key-file "$SKEY" admin enroll-token --role clinic \
 	    --region demo-region --facility demo-clinic)
-	k enroll --server "http://127.0.0.1:$PORT" --token "$tok"
+	# plain HTTP on loopback: a demo, not a clinic
+	k enroll --insecure-http --server "http://127.0.0.1:$PORT" --token "$tok"
 fi
 echo "== kiosk sync --once"
 k sync --once

@@ -35,7 +35,8 @@ done
 [ -s "$T/port" ] || fail "sync-server did not start"
 tok=$("$SERVER" --data "$T/srv" admin enroll-token --role clinic \
     --region r1 --facility f1) || fail "enroll token"
-cli enroll --server "http://127.0.0.1:$(cat "$T/port")" --token "$tok" \
+cli enroll --insecure-http --server "http://127.0.0.1:$(cat "$T/port")" \
+    --token "$tok" \
     >/dev/null 2>&1 || fail "enroll"
 cli patient add --given Juma --family Mwangi >/dev/null || fail "patient add"
 cli sync --once >/dev/null 2>&1 || fail "sync"
