@@ -32,8 +32,10 @@ enum wire_err {
 	WERR_UNAVAILABLE = 13, /* 503 unavailable */
 	WERR_RESYNC = 14, /* 410 resync */
 	WERR_CLOCK_AHEAD = 15, /* 400 clock_ahead, detail: server HLC */
+	/* 16-23: other changes of issue 9 */
+	WERR_OVER_QUOTA = 24, /* 507 over_quota, detail: quota in bytes */
 };
-#define WERR_MAX WERR_CLOCK_AHEAD
+#define WERR_MAX WERR_OVER_QUOTA
 
 /* The error body of any non-200 answer (§2). */
 #define ERR_K_CODE 1 /* uint: enum wire_err */

@@ -6,6 +6,7 @@
  *               [--timeout S] [--pull-page N] [--push-changes N]
  *               [--port-file F] [--log F] [-v]
  *               [--key-file F] [--user NAME]
+ *               [--blob-quota-mb N] [--blob-stale-hours N]
  *   sync-server --data DIR [--key-file F] admin ...   (see admin.c)
  *
  * It serves until SIGTERM or SIGINT, then stops taking requests, lets the
@@ -19,6 +20,8 @@
  * encrypted under the key in --key-file (else the systemd credential
  * outpost-server-key), without which nothing starts; --user NAME drops
  * root once the port is bound and the store is open (privdrop.c).
+ * Item 8: --blob-quota-mb and --blob-stale-hours set each node's
+ * attachment quota and how long a partial upload is kept (api/blob.c).
  */
 #define LOG_MODULE "main"
 
@@ -29,6 +32,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "blobstore.h"
 #include "fileio.h"
 #include "privdrop.h"
 #include "log.h"
@@ -46,6 +50,7 @@ usage(void)
 	    "                   [--pull-page N] [--push-changes N]\n"
 	    "                   [--port-file F] [--log F] [-v]\n"
 	    "                   [--key-file F] [--user NAME]\n"
+	    "                   [--blob-quota-mb N] [--blob-stale-hours N]\n"
 	    "       sync-server --data DIR [--key-file F] admin "
 	    "enroll-token|revoke|stats ...\n");
 	return 2;
@@ -82,6 +87,7 @@ main(int argc, char **argv)
 	int i, sig, err, verbose = 0;
 	/* issue 9, item 10: the process and the store at rest */
 	const char *key_file = NULL, *run_user = NULL, *why;
+	unsigned blob_quota_mb = 0, blob_stale_h = 0;
 	uint8_t key[32];
 	char *cause = NULL;
 
@@ -137,7 +143,13 @@ main(int argc, char **argv)
 			key_file = v;
 		else if (strcmp(a, "--user") == 0)
 			run_user = v;
-		else if (strcmp(a, "--threads") == 0) {
+		else if (strcmp(a, "--blob-quota-mb") == 0) {
+			if (num_opt(v, 1, 1024 * 1024, &blob_quota_mb) != 0)
+				return usage();
+		} else if (strcmp(a, "--blob-stale-hours") == 0) {
+			if (num_opt(v, 1, 24 * 365, &blob_stale_h) != 0)
+				return usage();
+		} else if (strcmp(a, "--threads") == 0) {
 			if (num_opt(v, 1, 64, &cfg.threads) != 0)
 				return usage();
 		} else if (strcmp(a, "--max-conns") == 0) {
@@ -194,6 +206,12 @@ main(int argc, char **argv)
 		server_close(&srv);
 		return 1;
 	}
+	if (blob_quota_mb != 0)
+		srv.blob_quota = (uint64_t)blob_quota_mb * 1024 * 1024;
+	if (blob_stale_h != 0)
+		srv.blob_stale_ms = (uint64_t)blob_stale_h * 3600 * 1000;
+	blobstore_sweep(&srv); /* partial uploads left stale while down */
+	srv.blob_swept_ms = server_now_ms();
 	if (cfg.pull_max != 0)
 		srv.pull_max = cfg.pull_max;
 	if (cfg.push_max_changes != 0)

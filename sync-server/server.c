@@ -150,7 +150,7 @@ server_open(struct server *srv, const char *dir)
 int
 server_open_key(struct server *srv, const char *dir, const uint8_t *key)
 {
-	uint8_t *v = NULL;
+	uint8_t *v = NULL, seed[32];
 	size_t len;
 	uint64_t last = 0;
 	int err;
@@ -168,14 +168,22 @@ server_open_key(struct server *srv, const char *dir, const uint8_t *key)
 		log_warnx("server key: %s", strerror(err));
 		return err;
 	}
-	if (key != NULL) {
-		/* Blobs are sealed under a key of their own, derived from
-		 * the store key (api/blob.c). */
-		if ((err = crypto_hkdf(key, 32, NULL, 0,
-		         "outpost-server-blob-v1", srv->blob_key, 32)) != 0)
-			return err;
-		srv->blob_keyed = 1;
-	}
+	srv->blob_quota = SERVER_BLOB_QUOTA;
+	srv->blob_stale_ms = SERVER_BLOB_STALE_MS;
+	srv->blob_sweep_ms = SERVER_BLOB_SWEEP_MS;
+	/* Blob keys of their own, derived from the store key. */
+	if (key == NULL)
+		crypto_random(seed, sizeof(seed));
+	else
+		memcpy(seed, key, sizeof(seed));
+	err = crypto_hkdf(
+	    seed, 32, NULL, 0, "outpost-server-blob-v1", srv->blob_key, 32);
+	if (err == 0)
+		err = crypto_hkdf(seed, 32, NULL, 0,
+		    "outpost-server-blob-name-v1", srv->blob_name_key, 32);
+	explicit_bzero(seed, sizeof(seed));
+	if (err != 0)
+		return err;
 	if ((err = srv->be->open(dir, key, &srv->store)) != 0)
 		return err;
 	if (srv->be->meta_get(srv->store, "hlc", &v, &len) == 0 &&
@@ -208,6 +216,7 @@ server_close(struct server *srv)
 	}
 	explicit_bzero(srv->priv, sizeof(srv->priv));
 	explicit_bzero(srv->blob_key, sizeof(srv->blob_key));
+	explicit_bzero(srv->blob_name_key, sizeof(srv->blob_name_key));
 	pthread_mutex_destroy(&srv->mu);
 	free(srv->data_dir);
 	srv->store = NULL;
@@ -277,6 +286,8 @@ wire_err_status(enum wire_err code)
 		return 503;
 	case WERR_RESYNC:
 		return 410;
+	case WERR_OVER_QUOTA:
+		return 507;
 	case WERR_INTERNAL:
 	default:
 		return 500;

@@ -18,6 +18,12 @@
 #include "protocol.h"
 #include "sync-server/store/backend.h"
 
+/* Attachment defaults (docs/OPERATIONS.md): 1 GiB per node, partial
+ * uploads kept 7 days, swept every 10 minutes. */
+#define SERVER_BLOB_QUOTA (1024ULL * 1024 * 1024)
+#define SERVER_BLOB_STALE_MS (7ULL * 24 * 3600 * 1000)
+#define SERVER_BLOB_SWEEP_MS (10ULL * 60 * 1000)
+
 struct server_config {
 	const char *data_dir;
 	const char *listen; /* "ADDR:PORT" */
@@ -33,10 +39,14 @@ struct server {
 	struct sstore *store;
 	char *data_dir;
 	uint8_t priv[32], pub[32]; /* server Ed25519 key */
-	/* Blob contents are sealed under this key (derived from the store
-	 * key) when blob_keyed; unkeyed only in in-process tests. */
-	uint8_t blob_key[32];
-	int blob_keyed;
+	/* Attachments (blobstore.c): sealed under blob_key, named by an
+	 * HMAC under blob_name_key, both derived from the store key (random
+	 * per open without one: in-process tests).  Per node: at most
+	 * blob_quota bytes held and in partial uploads; a partial upload
+	 * untouched for blob_stale_ms is deleted by a sweep at start and
+	 * every blob_sweep_ms. */
+	uint8_t blob_key[32], blob_name_key[32];
+	uint64_t blob_quota, blob_stale_ms, blob_sweep_ms, blob_swept_ms;
 	struct hlc hlc;
 	pthread_mutex_t mu; /* hlc, blob files */
 	struct MHD_Daemon *httpd;

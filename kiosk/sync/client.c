@@ -141,6 +141,12 @@ sync_refused(struct sync_run_ctx *c, const struct buf *resp)
 		    "the server holds different data for "
 		    "records this kiosk sent; call support");
 		return EEXIST;
+	case WERR_OVER_QUOTA:
+		sync_cause(c->cause,
+		    "the server's attachment space for this kiosk is full: "
+		    "records still sync, attachments wait; tell the "
+		    "administrator");
+		return EDQUOT;
 	case WERR_INTERNAL:
 	case WERR_UNAVAILABLE:
 		sync_cause(c->cause,
@@ -660,9 +666,15 @@ sync_run_cancel(
 		c.cap = (size_t)cap;
 		c.budget = c.cap < c.max_bytes ? c.cap : c.max_bytes;
 	}
+	/* A full attachment quota holds back attachments only: the pull
+	 * still runs, and the quota is what the run reports. */
 	if ((err = sync_load(&c)) == 0 && (err = sync_push(&c)) == 0 &&
-	    (err = sync_blobs(&c)) == 0)
-		err = sync_pull(&c);
+	    ((err = sync_blobs(&c)) == 0 || err == EDQUOT)) {
+		int perr = sync_pull(&c);
+
+		if (perr != 0)
+			err = perr;
+	}
 	c.rep->requests = c.http.requests;
 	c.rep->bytes_up = c.http.bytes_up;
 	c.rep->bytes_down = c.http.bytes_down;

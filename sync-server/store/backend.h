@@ -158,6 +158,16 @@ struct store_backend {
 	int (*manifest)(struct sstore *,
 	    void (*cb)(const struct schange *, const uint8_t hash[32], void *),
 	    void *arg);
+	/*
+	 * Attachments (issue 9, item 8): record that NODE uploaded the blob
+	 * with SHA-256 HASH and SIZE bytes (idempotent); whether it did
+	 * (*SIZE, or ENOENT); the bytes of every blob it uploaded.
+	 */
+	int (*blob_own)(struct sstore *, uint64_t node, const uint8_t hash[32],
+	    uint64_t size, uint64_t now_ms);
+	int (*blob_owned)(struct sstore *, uint64_t node,
+	    const uint8_t hash[32], uint64_t *size);
+	int (*blob_usage)(struct sstore *, uint64_t node, uint64_t *bytes);
 	/* Key/value metadata (server keys, feed era). */
 	int (*meta_get)(
 	    struct sstore *, const char *key, uint8_t **val, size_t *len);

@@ -114,7 +114,15 @@ static const char sq_migration_1[] =
     "CREATE TABLE IF NOT EXISTS alerts(id INTEGER PRIMARY KEY, node INTEGER,"
     " kind TEXT, detail TEXT, at_ms INTEGER);";
 
-static const char *const sq_migrations[] = { sq_migration_1 };
+/* Issue 9, item 8: which node uploaded which attachment, and its size
+ * (per-node answers with no existence oracle, and quotas). */
+static const char sq_migration_blobs[] =
+    "CREATE TABLE IF NOT EXISTS blob_owners(node INTEGER NOT NULL, hash BLOB NOT NULL,"
+    " size INTEGER NOT NULL, at_ms INTEGER NOT NULL,"
+    " PRIMARY KEY(node, hash)) WITHOUT ROWID;";
+
+static const char *const sq_migrations[] = { sq_migration_1,
+	sq_migration_blobs };
 
 static int
 sq_err(sqlite3 *db, int rc, const char *what)
@@ -722,6 +730,76 @@ sq_node_revoke(struct sstore *s, uint64_t id)
 	if (err == 0 && changed == 0)
 		err = ENOENT;
 	return err;
+}
+
+static int
+sq_blob_own(struct sstore *s, uint64_t node, const uint8_t hash[32],
+    uint64_t size, uint64_t now_ms)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, err;
+
+	pthread_mutex_lock(&s->wmu);
+	if ((err = sq_prepare(s->w,
+	         "INSERT OR IGNORE INTO blob_owners(node, hash, size, at_ms)"
+	         " VALUES(?, ?, ?, ?)",
+	         &st)))
+		goto out;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)node);
+	sqlite3_bind_blob(st, 2, hash, 32, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)size);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)now_ms);
+	if ((rc = sqlite3_step(st)) != SQLITE_DONE)
+		err = sq_err(s->w, rc, "blob own");
+out:
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&s->wmu);
+	return err;
+}
+
+/* HASH null: the sum of NODE's sizes; else that blob's size or ENOENT. */
+static int
+sq_blob_size(
+    struct sstore *s, uint64_t node, const uint8_t *hash, uint64_t *size)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, err;
+
+	pthread_mutex_lock(&s->wmu);
+	if ((err = sq_prepare(s->w,
+	         hash ? "SELECT size FROM blob_owners WHERE node = ?"
+	                " AND hash = ?"
+	              : "SELECT coalesce(sum(size), 0) FROM blob_owners"
+	                " WHERE node = ?",
+	         &st)))
+		goto out;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)node);
+	if (hash != NULL)
+		sqlite3_bind_blob(st, 2, hash, 32, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*size = (uint64_t)sqlite3_column_int64(st, 0);
+	else if (rc == SQLITE_DONE)
+		err = ENOENT;
+	else
+		err = sq_err(s->w, rc, "blob size");
+out:
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&s->wmu);
+	return err;
+}
+
+static int
+sq_blob_owned(
+    struct sstore *s, uint64_t node, const uint8_t hash[32], uint64_t *size)
+{
+	return sq_blob_size(s, node, hash, size);
+}
+
+static int
+sq_blob_usage(struct sstore *s, uint64_t node, uint64_t *bytes)
+{
+	return sq_blob_size(s, node, NULL, bytes);
 }
 
 /* Write one group: every job in its savepoint, one COMMIT for all. */
@@ -1342,6 +1420,9 @@ const struct store_backend store_sqlite_backend = {
 	.name = "sqlite",
 	.open = sq_open,
 	.close = sq_close,
+	.blob_own = sq_blob_own,
+	.blob_owned = sq_blob_owned,
+	.blob_usage = sq_blob_usage,
 	.token_add = sq_token_add,
 	.enroll = sq_enroll,
 	.node_get = sq_node_get,

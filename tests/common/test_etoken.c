@@ -98,12 +98,12 @@ test_bad_forms(void)
 	char s[ETOKEN_SECRET_LEN + 1], fp[ETOKEN_FP_LEN + 1];
 	int err = 0;
 
-	TEST_EQ(etoken_parse("00112233445566778899aabbccddeeff", s, fp),
-	    ENOKEY);
+	TEST_EQ(
+	    etoken_parse("00112233445566778899aabbccddeeff", s, fp), ENOKEY);
 	TEST_EQ(etoken_parse("", s, fp), EINVAL);
 	TEST_EQ(etoken_parse("abcd-efgh", s, fp), EINVAL);
-	TEST_EQ(etoken_parse("uuuuu-uuuuu-uuuuu-uuuuu-uuuuu-uuuuu-uuuuu", s,
-	            fp),
+	TEST_EQ(
+	    etoken_parse("uuuuu-uuuuu-uuuuu-uuuuu-uuuuu-uuuuu-uuuuu", s, fp),
 	    EINVAL);
 	TEST_EQ(etoken_parse("00000-00000-00000-00000-00000-00000-00000-0000"
 	                     "0-00000",

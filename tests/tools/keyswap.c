@@ -47,12 +47,14 @@ ks_read_msg(int fd, struct buf *b, size_t *hdr_len)
 	ssize_t n;
 
 	for (;;) {
-		if (b->len > 0 && (end = memmem(b->data, b->len, "\r\n\r\n", 4))) {
+		if (b->len > 0 &&
+		    (end = memmem(b->data, b->len, "\r\n\r\n", 4))) {
 			*hdr_len = (size_t)(end - (char *)b->data) + 4;
 			if (want == 0) {
 				buf_append_byte(b, '\0');
 				b->len--;
-				cl = strcasestr((char *)b->data, "\r\ncontent-length:");
+				cl = strcasestr(
+				    (char *)b->data, "\r\ncontent-length:");
 				want = *hdr_len +
 				    (cl != NULL && cl < end
 				            ? strtoul(cl + 17, NULL, 10)
@@ -181,8 +183,9 @@ main(int argc, char **argv)
 			have_l = 0;
 	}
 	if (!have_l || !have_t) {
-		fprintf(stderr, "usage: keyswap --listen ADDR:PORT --target "
-		                "ADDR:PORT [--port-file F] [--pass]\n");
+		fprintf(stderr,
+		    "usage: keyswap --listen ADDR:PORT --target "
+		    "ADDR:PORT [--port-file F] [--pass]\n");
 		return 2;
 	}
 	/* The attacker's own key pair: it could sign forged answers. */
@@ -199,9 +202,11 @@ main(int argc, char **argv)
 	getsockname(lfd, (struct sockaddr *)&sa, &salen);
 	if (port_file != NULL) {
 		char line[16];
-		int len = snprintf(line, sizeof(line), "%u\n", ntohs(sa.sin_port));
+		int len =
+		    snprintf(line, sizeof(line), "%u\n", ntohs(sa.sin_port));
 
-		if (fileio_write_atomic(port_file, line, (size_t)len, 0644) != 0)
+		if (fileio_write_atomic(port_file, line, (size_t)len, 0644) !=
+		    0)
 			return 1;
 	}
 	for (;;) {
