@@ -179,8 +179,7 @@ bs_walk(struct server *srv, int fd, const uint8_t hash[32],
 			if ((err = crypto_aead_open(srv->blob_key, aad,
 			         sizeof(aad), rec, l, pt)) != 0)
 				break;
-			crypto_sha256_update(
-			    ctx, pt, l - CRYPTO_AEAD_OVERHEAD);
+			crypto_sha256_update(ctx, pt, l - CRYPTO_AEAD_OVERHEAD);
 		}
 		*plain += l - CRYPTO_AEAD_OVERHEAD;
 		*good += 4 + (off_t)l;
@@ -217,8 +216,8 @@ blobstore_held(
 	close(fd);
 	if (err == EIO) {
 		/* Damaged beyond a torn tail: start the upload again. */
-		log_warnx("node %" PRIu64 ": a damaged partial upload dropped",
-		    node);
+		log_warnx(
+		    "node %" PRIu64 ": a damaged partial upload dropped", node);
 		unlink(part);
 		*held = 0;
 		err = 0;

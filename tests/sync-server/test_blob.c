@@ -109,24 +109,24 @@ test_other_node_append(void)
 
 	crypto_random(junk, sizeof(junk));
 	TEST_ERR(two_start(&t));
-	TEST_ERR(chunk(&t.f, &t.a, t.hash, t.data, DLEN, 0, 2000, &st, &held,
-	    &code));
+	TEST_ERR(chunk(
+	    &t.f, &t.a, t.hash, t.data, DLEN, 0, 2000, &st, &held, &code));
 	TEST_EQ(held, 2000);
 	/* B appends junk where A's upload stands: it has nothing there */
-	TEST_ERR(chunk(&t.f, &t.b, t.hash, junk, DLEN, 2000, 3000, &st, &held,
-	    &code));
+	TEST_ERR(chunk(
+	    &t.f, &t.b, t.hash, junk, DLEN, 2000, 3000, &st, &held, &code));
 	TEST_EQ(st, 200);
 	TEST_EQ(held, 0);
 	/* B's own junk upload fails its hash: only B's partial is dropped */
-	TEST_ERR(chunk(&t.f, &t.b, t.hash, junk, DLEN, 0, DLEN, &st, &held,
-	    &code));
+	TEST_ERR(
+	    chunk(&t.f, &t.b, t.hash, junk, DLEN, 0, DLEN, &st, &held, &code));
 	TEST_EQ(code, WERR_CONFLICT);
 	/* A resumes where it was and completes */
-	TEST_ERR(chunk(&t.f, &t.a, t.hash, t.data, DLEN, 0, 0, &st, &held,
-	    &code));
+	TEST_ERR(
+	    chunk(&t.f, &t.a, t.hash, t.data, DLEN, 0, 0, &st, &held, &code));
 	TEST_EQ(held, 2000);
-	TEST_ERR(chunk(&t.f, &t.a, t.hash, t.data, DLEN, 2000, 3000, &st,
-	    &held, &code));
+	TEST_ERR(chunk(
+	    &t.f, &t.a, t.hash, t.data, DLEN, 2000, 3000, &st, &held, &code));
 	TEST_EQ(st, 200);
 	TEST_EQ(held, DLEN);
 out:
@@ -187,25 +187,25 @@ test_no_oracle(void)
 	int err = 0;
 
 	TEST_ERR(two_start(&t));
-	TEST_ERR(chunk(&t.f, &t.a, t.hash, t.data, DLEN, 0, DLEN, &st, &held,
-	    &code));
+	TEST_ERR(chunk(
+	    &t.f, &t.a, t.hash, t.data, DLEN, 0, DLEN, &st, &held, &code));
 	TEST_EQ(held, DLEN);
 	/* B asks: the server says nothing of A's file */
-	TEST_ERR(chunk(&t.f, &t.b, t.hash, t.data, DLEN, 0, 0, &st, &held,
-	    &code));
+	TEST_ERR(
+	    chunk(&t.f, &t.b, t.hash, t.data, DLEN, 0, 0, &st, &held, &code));
 	TEST_EQ(st, 200);
 	TEST_EQ(held, 0);
 	/* a first chunk from B does not reveal it either */
-	TEST_ERR(chunk(&t.f, &t.b, t.hash, t.data, DLEN, 0, 1000, &st, &held,
-	    &code));
+	TEST_ERR(chunk(
+	    &t.f, &t.b, t.hash, t.data, DLEN, 0, 1000, &st, &held, &code));
 	TEST_EQ(held, 1000);
 	/* B sends it whole: now B holds it; the server keeps one copy */
-	TEST_ERR(chunk(&t.f, &t.b, t.hash, t.data, DLEN, 1000, DLEN - 1000,
-	    &st, &held, &code));
+	TEST_ERR(chunk(&t.f, &t.b, t.hash, t.data, DLEN, 1000, DLEN - 1000, &st,
+	    &held, &code));
 	TEST_EQ(held, DLEN);
 	TEST_EQ(whole_files(&t.f), 1);
-	TEST_ERR(chunk(&t.f, &t.b, t.hash, t.data, DLEN, 0, 0, &st, &held,
-	    &code));
+	TEST_ERR(
+	    chunk(&t.f, &t.b, t.hash, t.data, DLEN, 0, 0, &st, &held, &code));
 	TEST_EQ(held, DLEN);
 out:
 	fix_stop(&t.f);
@@ -229,13 +229,12 @@ test_quota(void)
 	crypto_sha256(d4, sizeof(d4), h4);
 	TEST_ERR(two_start(&t));
 	t.f.srv.blob_quota = 9000;
-	TEST_ERR(chunk(&t.f, &t.a, t.hash, t.data, DLEN, 0, DLEN, &st, &held,
-	    &code));
+	TEST_ERR(chunk(
+	    &t.f, &t.a, t.hash, t.data, DLEN, 0, DLEN, &st, &held, &code));
 	TEST_EQ(held, DLEN);
 	/* a second file of 5000 would hold 10000: refused at its first
 	 * chunk, with the quota as detail; nothing written */
-	TEST_ERR(chunk(
-	    &t.f, &t.a, h2, d2, DLEN, 0, 1000, &st, &held, &code));
+	TEST_ERR(chunk(&t.f, &t.a, h2, d2, DLEN, 0, 1000, &st, &held, &code));
 	TEST_EQ(st, 507);
 	TEST_EQ(code, WERR_OVER_QUOTA);
 	TEST_EQ(held, 9000);
@@ -244,17 +243,16 @@ test_quota(void)
 	/* partial uploads count: 1000 of a 3000-byte and of a 2000-byte file
 	 * fit, a
 	 * third 2000-byte one does not (5000 + ~1000 + ~1000 + 2000) */
-	TEST_ERR(chunk(&t.f, &t.a, h3, d3, sizeof(d3), 0, 1000, &st, &held,
-	    &code));
+	TEST_ERR(
+	    chunk(&t.f, &t.a, h3, d3, sizeof(d3), 0, 1000, &st, &held, &code));
 	TEST_EQ(held, 1000);
-	TEST_ERR(chunk(&t.f, &t.a, h4, d4, sizeof(d4), 0, 1000, &st, &held,
-	    &code));
+	TEST_ERR(
+	    chunk(&t.f, &t.a, h4, d4, sizeof(d4), 0, 1000, &st, &held, &code));
 	TEST_EQ(held, 1000);
 	TEST_ERR(chunk(&t.f, &t.a, h2, d2, 2000, 0, 1000, &st, &held, &code));
 	TEST_EQ(code, WERR_OVER_QUOTA);
 	/* another node has its own quota */
-	TEST_ERR(
-	    chunk(&t.f, &t.b, h2, d2, DLEN, 0, DLEN, &st, &held, &code));
+	TEST_ERR(chunk(&t.f, &t.b, h2, d2, DLEN, 0, DLEN, &st, &held, &code));
 	TEST_EQ(st, 200);
 	TEST_EQ(held, DLEN);
 out:
@@ -295,17 +293,17 @@ test_sweep(void)
 
 	TEST_ERR(two_start(&t));
 	t.f.srv.blob_sweep_ms = 0; /* sweep at every request */
-	TEST_ERR(chunk(&t.f, &t.a, t.hash, t.data, DLEN, 0, 2000, &st, &held,
-	    &code));
-	TEST_ERR(chunk(&t.f, &t.b, t.hash, t.data, DLEN, 0, 1000, &st, &held,
-	    &code));
+	TEST_ERR(chunk(
+	    &t.f, &t.a, t.hash, t.data, DLEN, 0, 2000, &st, &held, &code));
+	TEST_ERR(chunk(
+	    &t.f, &t.b, t.hash, t.data, DLEN, 0, 1000, &st, &held, &code));
 	/* A's is 8 days old (the limit is 7), B's fresh */
 	TEST_EQ(age_partials(&t.f, t.a.id, 8 * 24 * 3600), 1);
-	TEST_ERR(chunk(&t.f, &t.b, t.hash, t.data, DLEN, 0, 0, &st, &held,
-	    &code));
+	TEST_ERR(
+	    chunk(&t.f, &t.b, t.hash, t.data, DLEN, 0, 0, &st, &held, &code));
 	TEST_EQ(held, 1000);
-	TEST_ERR(chunk(&t.f, &t.a, t.hash, t.data, DLEN, 0, 0, &st, &held,
-	    &code));
+	TEST_ERR(
+	    chunk(&t.f, &t.a, t.hash, t.data, DLEN, 0, 0, &st, &held, &code));
 	TEST_EQ(held, 0);
 	TEST_EQ(age_partials(&t.f, t.a.id, 0), 0);
 out:
@@ -362,12 +360,12 @@ test_sealed(void)
 
 	TEST_ERR(two_start(&t));
 	xasprintf(&dir, "%s/blobs", t.f.dir);
-	TEST_ERR(chunk(&t.f, &t.a, t.hash, t.data, DLEN, 0, 2000, &st, &held,
-	    &code));
+	TEST_ERR(chunk(
+	    &t.f, &t.a, t.hash, t.data, DLEN, 0, 2000, &st, &held, &code));
 	TEST_EQ(held, 2000);
 	TEST_TRUE(!holds(dir, t.data + 100, 32)); /* partial */
-	TEST_ERR(chunk(&t.f, &t.a, t.hash, t.data, DLEN, 2000, 3000, &st,
-	    &held, &code));
+	TEST_ERR(chunk(
+	    &t.f, &t.a, t.hash, t.data, DLEN, 2000, 3000, &st, &held, &code));
 	TEST_EQ(held, DLEN);
 	TEST_EQ(whole_files(&t.f), 1);
 	TEST_TRUE(!holds(dir, t.data + 100, 32));
