@@ -248,13 +248,31 @@ bs_write_all(int fd, const uint8_t *p, size_t len)
 	return 0;
 }
 
+/* Seal LEN plaintext bytes at OFFSET of HASH's file into REC (4 + LEN +
+ * CRYPTO_AEAD_OVERHEAD bytes: the length, then the sealed chunk). */
+static int
+bs_record(struct server *srv, const uint8_t hash[32], uint64_t offset,
+    const uint8_t *chunk, size_t len, uint8_t *rec)
+{
+	uint8_t aad[BS_AAD_LEN];
+	size_t l = len + CRYPTO_AEAD_OVERHEAD;
+
+	rec[0] = (uint8_t)(l >> 24);
+	rec[1] = (uint8_t)(l >> 16);
+	rec[2] = (uint8_t)(l >> 8);
+	rec[3] = (uint8_t)l;
+	bs_aad(hash, offset, aad);
+	return crypto_aead_seal(
+	    srv->blob_key, aad, sizeof(aad), chunk, len, rec + 4);
+}
+
 int
 blobstore_append(struct server *srv, uint64_t node, const uint8_t hash[32],
     uint64_t offset, const uint8_t *chunk, size_t len)
 {
-	uint8_t aad[BS_AAD_LEN], *rec;
 	size_t l = len + CRYPTO_AEAD_OVERHEAD;
 	char *part = NULL;
+	uint8_t *rec;
 	int fd = -1, err;
 
 	if (len == 0 || len > BLOB_CHUNK_MAX)
@@ -262,13 +280,7 @@ blobstore_append(struct server *srv, uint64_t node, const uint8_t hash[32],
 	if ((err = bs_mkdirs(srv, node)) != 0)
 		return err;
 	rec = xmalloc(4 + l);
-	rec[0] = (uint8_t)(l >> 24);
-	rec[1] = (uint8_t)(l >> 16);
-	rec[2] = (uint8_t)(l >> 8);
-	rec[3] = (uint8_t)l;
-	bs_aad(hash, offset, aad);
-	if ((err = crypto_aead_seal(
-	         srv->blob_key, aad, sizeof(aad), chunk, len, rec + 4)) != 0)
+	if ((err = bs_record(srv, hash, offset, chunk, len, rec)) != 0)
 		goto out;
 	part = bs_part_path(srv, node, hash);
 	if ((fd = open(part, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
@@ -395,5 +407,118 @@ blobstore_sweep(struct server *srv)
 	free(top);
 	if (n > 0)
 		log_info("%u stale partial uploads deleted", n);
+	return n;
+}
+
+/* Seal the plaintext file PATH (content hash HASH) as a whole blob. */
+static int
+bs_seal_file(struct server *srv, const char *path, const uint8_t hash[32])
+{
+	uint8_t *buf = xmalloc(BLOB_CHUNK_MAX), *rec = NULL;
+	char *final = bs_final_path(srv, hash), *tmp;
+	uint64_t off = 0;
+	ssize_t n;
+	int in, out = -1, err = 0;
+
+	xasprintf(&tmp, "%s.sealing", final);
+	if ((in = open(path, O_RDONLY | O_CLOEXEC)) == -1 ||
+	    (out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) ==
+	        -1) {
+		err = errno;
+		goto out;
+	}
+	rec = xmalloc(4 + BS_REC_MAX);
+	while ((n = read(in, buf, BLOB_CHUNK_MAX)) > 0) {
+		if ((err = bs_record(srv, hash, off, buf, (size_t)n, rec)) !=
+		        0 ||
+		    (err = bs_write_all(
+		         out, rec, 4 + (size_t)n + CRYPTO_AEAD_OVERHEAD)) != 0)
+			goto out;
+		off += (uint64_t)n;
+	}
+	if (n < 0 || fsync(out) != 0) {
+		err = errno;
+		goto out;
+	}
+	close(out);
+	out = -1;
+	if ((err = fileio_rename(tmp, final)) == 0 && unlink(path) != 0)
+		err = errno;
+out:
+	if (in != -1)
+		close(in);
+	if (out != -1)
+		close(out);
+	if (err != 0)
+		unlink(tmp);
+	explicit_bzero(buf, BLOB_CHUNK_MAX);
+	free(buf);
+	free(rec);
+	free(tmp);
+	free(final);
+	return err;
+}
+
+static int
+bs_hash_file(const char *path, uint8_t out[32])
+{
+	struct crypto_sha256 *h;
+	uint8_t chunk[65536];
+	ssize_t n;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return errno;
+	h = crypto_sha256_new();
+	while ((n = read(fd, chunk, sizeof(chunk))) > 0)
+		crypto_sha256_update(h, chunk, (size_t)n);
+	crypto_sha256_final(h, out);
+	close(fd);
+	return n < 0 ? EIO : 0;
+}
+
+unsigned
+blobstore_seal_old(struct server *srv)
+{
+	char *dir, *p, *dot;
+	struct dirent *de;
+	struct stat st;
+	uint8_t name[32], got[32];
+	unsigned n = 0;
+	int reg;
+	DIR *d;
+
+	xasprintf(&dir, "%s/blobs", srv->data_dir);
+	if ((d = opendir(dir)) == NULL) {
+		free(dir);
+		return 0;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		xasprintf(&p, "%s/%s", dir, de->d_name);
+		dot = strchr(de->d_name, '.');
+		reg = lstat(p, &st) == 0 && S_ISREG(st.st_mode);
+		if (reg && dot != NULL && strcmp(dot, ".part") == 0) {
+			/* An old shared partial upload, in clear. */
+			if (unlink(p) == 0)
+				n++;
+		} else if (reg && dot == NULL && strlen(de->d_name) == 64 &&
+		    hex_decode(de->d_name, name, 32, NULL) == 0 &&
+		    bs_hash_file(p, got) == 0 &&
+		    crypto_memcmp(got, name, 32) == 0) {
+			/* Named by its own hash: an old blob in clear. */
+			if (bs_seal_file(srv, p, name) == 0)
+				n++;
+			else
+				log_warnx("an old blob could not be sealed");
+		}
+		free(p);
+	}
+	closedir(d);
+	free(dir);
+	if (n > 0)
+		log_info(
+		    "%u blobs of an older sync-server sealed or dropped", n);
 	return n;
 }

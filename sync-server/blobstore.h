@@ -32,5 +32,12 @@ uint64_t blobstore_partial_bytes(
 /* Delete partial uploads untouched for srv->blob_stale_ms; returns how
  * many.  At start and from api/blob.c every srv->blob_sweep_ms. */
 unsigned blobstore_sweep(struct server *);
+/*
+ * Blobs left in clear by an older sync-server (DIR/blobs/<hex of their
+ * SHA-256>) are sealed and renamed; its shared partial uploads
+ * (<hex>.part) deleted (their nodes start again from 0).  Returns how
+ * many files it changed.  At start.
+ */
+unsigned blobstore_seal_old(struct server *);
 
 #endif

@@ -210,6 +210,7 @@ main(int argc, char **argv)
 		srv.blob_quota = (uint64_t)blob_quota_mb * 1024 * 1024;
 	if (blob_stale_h != 0)
 		srv.blob_stale_ms = (uint64_t)blob_stale_h * 3600 * 1000;
+	blobstore_seal_old(&srv); /* blobs an older version left in clear */
 	blobstore_sweep(&srv); /* partial uploads left stale while down */
 	srv.blob_swept_ms = server_now_ms();
 	if (cfg.pull_max != 0)

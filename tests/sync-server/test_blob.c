@@ -12,6 +12,9 @@
  *   sweep              a partial upload untouched for too long is deleted
  *   sealed             neither a partial nor a whole file holds the
  *                      content in clear, nor is named by its hash
+ *   seal_old           what an older server left in clear (a blob named
+ *                      by its hash, a shared partial upload) is sealed or
+ *                      deleted at start; a node can still upload the file
  */
 #include <dirent.h>
 #include <errno.h>
@@ -28,6 +31,8 @@
 #include "encode.h"
 #include "fixture.h"
 #include "protocol.h"
+#include "fileio.h"
+#include "sync-server/blobstore.h"
 #include "sync-server/server.h"
 #include "test.h"
 #include "xmalloc.h"
@@ -381,6 +386,55 @@ out:
 	return err;
 }
 
+static int
+test_seal_old(void)
+{
+	struct two t;
+	uint64_t held, code;
+	unsigned st;
+	char *dir = NULL, *hex = NULL, *old = NULL, *part = NULL, *odd = NULL;
+	struct stat sb;
+	int err = 0;
+
+	TEST_ERR(two_start(&t));
+	xasprintf(&dir, "%s/blobs", t.f.dir);
+	TEST_TRUE(mkdir(dir, 0700) == 0);
+	hex = hex_encode(t.hash, 32);
+	/* as an older server left them: a blob named by its hash, a shared
+	 * partial upload, and a file whose content is not its name */
+	xasprintf(&old, "%s/%s", dir, hex);
+	TEST_ERR(fileio_write_atomic(old, t.data, DLEN, 0600));
+	xasprintf(&part, "%s/%s.part", dir, hex);
+	TEST_ERR(fileio_write_atomic(part, t.data, 1000, 0600));
+	xasprintf(&odd, "%s/%064d", dir, 7);
+	TEST_ERR(fileio_write_atomic(odd, "x", 1, 0600));
+	TEST_TRUE(holds(dir, t.data + 100, 32));
+	TEST_EQ(blobstore_seal_old(&t.f.srv), 2);
+	TEST_TRUE(stat(old, &sb) != 0);
+	TEST_TRUE(stat(part, &sb) != 0);
+	TEST_TRUE(stat(odd, &sb) == 0);
+	TEST_TRUE(!holds(dir, t.data + 100, 32));
+	TEST_EQ(whole_files(&t.f), 2); /* the sealed blob and the odd one */
+	/* no node owns it: A is told nothing, sends it, and holds it */
+	TEST_ERR(
+	    chunk(&t.f, &t.a, t.hash, t.data, DLEN, 0, 0, &st, &held, &code));
+	TEST_EQ(held, 0);
+	TEST_ERR(chunk(
+	    &t.f, &t.a, t.hash, t.data, DLEN, 0, DLEN, &st, &held, &code));
+	TEST_EQ(held, DLEN);
+	TEST_EQ(whole_files(&t.f), 2);
+	TEST_EQ(blobstore_seal_old(&t.f.srv), 0);
+out:
+	free(dir);
+	free(hex);
+	free(old);
+	free(part);
+	free(odd);
+	fix_stop(&t.f);
+	return err;
+}
+
 TEST_MAIN({ "other_node_append", test_other_node_append },
     { "no_oracle", test_no_oracle }, { "quota", test_quota },
-    { "sweep", test_sweep }, { "sealed", test_sealed })
+    { "sweep", test_sweep }, { "sealed", test_sealed },
+    { "seal_old", test_seal_old })
