@@ -36,8 +36,10 @@ enum wire_err {
 	 * ever sent as a whole answer. */
 	WERR_INVALID_CHANGE = 16, /* 400 invalid_change */
 	WERR_FORBIDDEN = 17, /* 403 forbidden */
+	/* 18-23: other changes of issue 9 */
+	WERR_OVER_QUOTA = 24, /* 507 over_quota, detail: quota in bytes */
 };
-#define WERR_MAX WERR_FORBIDDEN
+#define WERR_MAX WERR_OVER_QUOTA
 
 /* The error body of any non-200 answer (§2). */
 #define ERR_K_CODE 1 /* uint: enum wire_err */

@@ -29,6 +29,7 @@
 #include <time.h>
 
 #include "cborx.h"
+#include "etoken.h"
 #include "clock.h"
 #include "crypto.h"
 #include "hlc.h"
@@ -141,6 +142,12 @@ sync_refused(struct sync_run_ctx *c, const struct buf *resp)
 		    "the server holds different data for "
 		    "records this kiosk sent; call support");
 		return EEXIST;
+	case WERR_OVER_QUOTA:
+		sync_cause(c->cause,
+		    "the server's attachment space for this kiosk is full: "
+		    "records still sync, attachments wait; tell the "
+		    "administrator");
+		return EDQUOT;
 	case WERR_INTERNAL:
 	case WERR_UNAVAILABLE:
 		sync_cause(c->cause,
@@ -754,9 +761,15 @@ sync_run_cancel(
 		c.cap = (size_t)cap;
 		c.budget = c.cap < c.max_bytes ? c.cap : c.max_bytes;
 	}
+	/* A full attachment quota holds back attachments only: the pull
+	 * still runs, and the quota is what the run reports. */
 	if ((err = sync_load(&c)) == 0 && (err = sync_push(&c)) == 0 &&
-	    (err = sync_blobs(&c)) == 0)
-		err = sync_pull(&c);
+	    ((err = sync_blobs(&c)) == 0 || err == EDQUOT)) {
+		int perr = sync_pull(&c);
+
+		if (perr != 0)
+			err = perr;
+	}
 	c.rep->requests = c.http.requests;
 	c.rep->bytes_up = c.http.bytes_up;
 	c.rep->bytes_down = c.http.bytes_down;
@@ -830,16 +843,33 @@ sync_enroll(struct store *s, const char *url, const char *token,
 	size_t len, slen;
 	uint64_t node;
 	char *region = NULL, *role = NULL;
+	char secret[ETOKEN_SECRET_LEN + 1], fp[ETOKEN_FP_LEN + 1];
+	char got[ETOKEN_FP_LEN + 1];
 	struct sync_limits lim;
 	int err;
 
 	memset(&resp, 0, sizeof(resp));
+	/* The token carries the server key's fingerprint: the key the
+	 * answer brings is pinned only if it matches (issue 9, item 6). */
+	if ((err = etoken_parse(token, secret, fp)) != 0) {
+		sync_cause(cause,
+		    err == ENOKEY
+		        ? "this token has no server fingerprint (made by an "
+		          "older sync-server): ask the administrator for a "
+		          "new one (sync-server admin enroll-token)"
+		        : err == EBADMSG
+		        ? "the token is mistyped (its check character does "
+		          "not match): type it again"
+		        : "that is not an enrolment token (7 groups of 5 "
+		          "letters and digits)");
+		return EINVAL;
+	}
 	if ((err = sync_http_init(&h, url, ca_pem)) != 0)
-		return err;
+		goto out_secret;
 	if ((err = crypto_ed25519_keygen(priv, pub)) != 0)
 		goto out;
 	m = cborx_map(4);
-	cborx_map_put(m, ENROLL_K_TOKEN, cborx_text(token));
+	cborx_map_put(m, ENROLL_K_TOKEN, cborx_text(secret));
 	cborx_map_put(m, ENROLL_K_PUB, cborx_bytes(pub, 32));
 	cborx_map_put(m, ENROLL_K_LABEL, cborx_text(store_node_id(s)));
 	cborx_map_put(m, ENROLL_K_HLC, cborx_uint(store_hlc_now(s)));
@@ -872,6 +902,19 @@ sync_enroll(struct store *s, const char *url, const char *token,
 		err = EBADMSG;
 		goto out;
 	}
+	etoken_fingerprint(spub, got);
+	if (strcmp(got, fp) != 0) {
+		log_warnx("enrolment: the server key does not match the "
+		          "token's fingerprint; nothing stored");
+		sync_cause(cause,
+		    "the server's key does not match the token: someone may "
+		    "be between this kiosk and the server. Nothing was "
+		    "stored. Check the server address, use https://, and "
+		    "ask the administrator for a new token (this one is "
+		    "used up)");
+		err = EKEYREJECTED;
+		goto out;
+	}
 	/* One transaction would be nicer; each put is idempotent, and the
 	 * node id goes last so a half-stored enrolment reads as "not
 	 * enrolled". */
@@ -901,6 +944,8 @@ out:
 	free(body);
 	buf_free(&resp);
 	sync_http_free(&h);
+out_secret:
+	explicit_bzero(secret, sizeof(secret));
 	return err;
 }
 

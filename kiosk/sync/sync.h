@@ -71,10 +71,14 @@ struct sync_status {
 };
 
 /*
- * Enrol this node with the server at URL using the one-time TOKEN:
- * creates the node key pair and stores it with the node id and the pinned
- * server key.  CA_PEM (may be NULL) is the certificate authority to trust
- * for HTTPS, kept in the store.
+ * Enrol this node with the server at URL using the one-time TOKEN (as
+ * typed: common/etoken.h): creates the node key pair and stores it with
+ * the node id and the pinned server key.  CA_PEM (may be NULL) is the
+ * certificate authority to trust for HTTPS, kept in the store.  EINVAL:
+ * the token is mistyped, not a token, or of the old form without the
+ * server key's fingerprint (nothing sent); EKEYREJECTED: the server's key
+ * does not match the token's fingerprint (someone in between; nothing
+ * stored).  *CAUSE says which and what to do.
  */
 int sync_enroll(struct store *, const char *url, const char *token,
     const char *ca_pem, char **cause);

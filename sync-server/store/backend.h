@@ -8,7 +8,8 @@
  * Every function returns 0 or an errno value: EIO (storage failed, nothing
  * changed), ENOENT (no such node/token), EACCES (token used or expired),
  * EALREADY (stale request sequence), EEXIST (conflicting content),
- * ERANGE (gap before a batch), ESTALE (cursor from another era), EBUSY.
+ * ERANGE (gap before a batch), ESTALE (cursor from another era), EBUSY,
+ * EKEYREJECTED (open: the store key does not open the store).
  * Backend library messages are logged inside the backend; nothing that
  * identifies a patient is logged.
  */
@@ -150,8 +151,14 @@ struct sstats {
 
 struct store_backend {
 	const char *name;
-	/* Open (creating) the store in DIR. */
-	int (*open)(const char *dir, struct sstore **out);
+	/*
+	 * Open (creating) the store in DIR, encrypted under the 32-byte KEY
+	 * (copied; NULL: unencrypted, for in-process tests only).  A
+	 * plaintext store opened with a key is encrypted first.
+	 * EKEYREJECTED: KEY does not open it; EPROTO: made by a newer
+	 * version.
+	 */
+	int (*open)(const char *dir, const uint8_t *key, struct sstore **out);
 	void (*close)(struct sstore *);
 	/* Store a new enrolment token. */
 	int (*token_add)(struct sstore *, const struct stoken *);
@@ -198,6 +205,16 @@ struct store_backend {
 	int (*manifest)(struct sstore *,
 	    void (*cb)(const struct schange *, const uint8_t hash[32], void *),
 	    void *arg);
+	/*
+	 * Attachments (issue 9, item 8): record that NODE uploaded the blob
+	 * with SHA-256 HASH and SIZE bytes (idempotent); whether it did
+	 * (*SIZE, or ENOENT); the bytes of every blob it uploaded.
+	 */
+	int (*blob_own)(struct sstore *, uint64_t node, const uint8_t hash[32],
+	    uint64_t size, uint64_t now_ms);
+	int (*blob_owned)(struct sstore *, uint64_t node,
+	    const uint8_t hash[32], uint64_t *size);
+	int (*blob_usage)(struct sstore *, uint64_t node, uint64_t *bytes);
 	/* Key/value metadata (server keys, feed era). */
 	int (*meta_get)(
 	    struct sstore *, const char *key, uint8_t **val, size_t *len);

@@ -1,6 +1,11 @@
 /*
- * The embedded store: one SQLite 3 database (WAL, synchronous=FULL) in the
- * server's data directory.  Writes go through one connection under a mutex
+ * The embedded store: one SQLCipher database (WAL, synchronous=FULL) in the
+ * server's data directory, encrypted under the server store key (a raw
+ * 256-bit key, from --key-file or a systemd credential; main.c).  A
+ * plaintext server.db made by an older sync-server is encrypted in place
+ * when it is first opened with a key (sqlcipher_export).  Without a key
+ * (the in-process tests only; the program refuses to start without one)
+ * the database is plain SQLite.  Writes go through one connection under a mutex
  * and are all BEGIN IMMEDIATE transactions, so SQLite admits one writer at
  * a time and change positions (the pull feed's INTEGER PRIMARY KEY) commit
  * in the order they are assigned: a reader can never see position 11
@@ -22,15 +27,19 @@
 #define LOG_MODULE "store_sqlite"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <sqlite3.h>
+#include <sqlcipher/sqlite3.h>
+#include <unistd.h>
 
 #include "cborx.h"
 #include "crypto.h"
+#include "encode.h"
+#include "fileio.h"
 #include "compat.h"
 #include "log.h"
 #include "backend.h"
@@ -47,6 +56,7 @@ struct sq_reader {
 
 struct sstore {
 	char *path;
+	char *keysql; /* PRAGMA key statement, NULL without a key; wiped */
 	sqlite3 *w;
 	pthread_mutex_t wmu;
 	sqlite3_stmt *st_dup, *st_ins, *st_batch_get, *st_batch_put;
@@ -139,8 +149,15 @@ static const char sq_migration_records[] =
     " SELECT region, patient, facility, pos FROM records"
     " WHERE patient IS NOT NULL;";
 
+/* Issue 9, item 8: which node uploaded which attachment, and its size
+ * (per-node answers with no existence oracle, and quotas). */
+static const char sq_migration_blobs[] =
+    "CREATE TABLE IF NOT EXISTS blob_owners(node INTEGER NOT NULL, hash BLOB NOT NULL,"
+    " size INTEGER NOT NULL, at_ms INTEGER NOT NULL,"
+    " PRIMARY KEY(node, hash)) WITHOUT ROWID;";
+
 static const char *const sq_migrations[] = { sq_migration_1,
-	sq_migration_records };
+	sq_migration_records, sq_migration_blobs };
 
 static int
 sq_err(sqlite3 *db, int rc, const char *what)
@@ -215,15 +232,38 @@ sq_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st)
 {
 	int rc;
 
-	rc = sqlite3_prepare_v3(
-	    db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL);
+	rc = sqlite3_prepare_v2(db, sql, -1, st, NULL);
 	if (rc != SQLITE_OK)
 		return sq_err(db, rc, "prepare");
 	return 0;
 }
 
+/*
+ * Key a fresh connection and prove the key: SQLCipher reads nothing
+ * until the first query, so a wrong key (or a file that is not a
+ * database) shows as SQLITE_NOTADB here, reported as EKEYREJECTED.
+ */
 static int
-sq_open_conn(const char *path, int readonly, sqlite3 **out)
+sq_key(sqlite3 *db, const char *keysql)
+{
+	int rc;
+
+	if (keysql != NULL &&
+	    (rc = sqlite3_exec(db, keysql, NULL, NULL, NULL)) != SQLITE_OK)
+		return sq_err(db, rc, "key");
+	rc = sqlite3_exec(
+	    db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL);
+	if (rc == SQLITE_NOTADB) {
+		log_warnx("server.db: the store key does not open it");
+		return EKEYREJECTED;
+	}
+	if (rc != SQLITE_OK)
+		return sq_err(db, rc, "key check");
+	return 0;
+}
+
+static int
+sq_open_conn(const char *path, int readonly, const char *keysql, sqlite3 **out)
 {
 	sqlite3 *db = NULL;
 	int rc, flags, err;
@@ -237,6 +277,10 @@ sq_open_conn(const char *path, int readonly, sqlite3 **out)
 		return err;
 	}
 	sqlite3_busy_timeout(db, 10000);
+	if ((err = sq_key(db, keysql)) != 0) {
+		sqlite3_close(db);
+		return err;
+	}
 	if (!readonly &&
 	    (err = sq_exec(db,
 	         "PRAGMA journal_mode=WAL;"
@@ -288,16 +332,112 @@ static int sq_meta_put(struct sstore *, const char *, const void *, size_t);
 
 static void sq_close(struct sstore *);
 
+/* Does PATH hold a plaintext SQLite database (its 16-byte header)? */
 static int
-sq_open(const char *dir, struct sstore **out)
+sq_is_plain(const char *path)
+{
+	static const char magic[16] = "SQLite format 3";
+	char head[16];
+	ssize_t n;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return 0;
+	n = read(fd, head, sizeof(head));
+	close(fd);
+	return n == (ssize_t)sizeof(head) && memcmp(head, magic, 16) == 0;
+}
+
+/*
+ * Encrypt a plaintext server.db in place: export it into PATH.enc under
+ * the key (sqlcipher_export copies schema and rows; user_version is
+ * copied by hand), then rename it over PATH and drop the plaintext WAL.
+ * The blocks the plaintext file held are not wiped (docs/OPERATIONS.md).
+ */
+static int
+sq_encrypt_plain(const char *path, const char *keysql)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	char *tmp = NULL, *attach = NULL, *side = NULL, sql[64];
+	int rc, v = 0, err;
+
+	xasprintf(&tmp, "%s.enc", path);
+	unlink(tmp);
+	/* keysql is `PRAGMA key = "x'...'"`: reuse its quoted key. */
+	xasprintf(
+	    &attach, "ATTACH DATABASE ? AS enc KEY %s", strchr(keysql, '"'));
+	if ((rc = sqlite3_open_v2(path, &db,
+	         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL)) !=
+	    SQLITE_OK) {
+		err = db ? sq_err(db, rc, "open plaintext") : ENOMEM;
+		goto out;
+	}
+	if ((err = sq_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)")) != 0)
+		goto out;
+	if ((rc = sqlite3_prepare_v2(
+	         db, "PRAGMA user_version", -1, &st, NULL)) != SQLITE_OK) {
+		err = sq_err(db, rc, "user_version");
+		goto out;
+	}
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if ((rc = sqlite3_prepare_v2(db, attach, -1, &st, NULL)) != SQLITE_OK) {
+		err = sq_err(db, rc, "attach");
+		goto out;
+	}
+	sqlite3_bind_text(st, 1, tmp, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	st = NULL;
+	if (rc != SQLITE_DONE) {
+		err = sq_err(db, rc, "attach");
+		goto out;
+	}
+	snprintf(sql, sizeof(sql), "PRAGMA enc.user_version = %d", v);
+	if ((err = sq_exec(db, "SELECT sqlcipher_export('enc')")) != 0 ||
+	    (err = sq_exec(db, sql)) != 0 ||
+	    (err = sq_exec(db, "DETACH DATABASE enc")) != 0)
+		goto out;
+	sqlite3_close(db);
+	db = NULL;
+	if ((err = fileio_rename(tmp, path)) != 0)
+		goto out;
+	xasprintf(&side, "%s-wal", path);
+	unlink(side);
+	free(side);
+	xasprintf(&side, "%s-shm", path);
+	unlink(side);
+	log_info("server.db was plaintext: encrypted under the store key");
+out:
+	sqlite3_close(db);
+	if (err != 0)
+		unlink(tmp);
+	if (attach != NULL)
+		explicit_bzero(attach, strlen(attach));
+	free(attach);
+	free(side);
+	free(tmp);
+	return err;
+}
+
+static int
+sq_open(const char *dir, const uint8_t *key, struct sstore **out)
 {
 	struct sstore *s;
 	uint8_t *v = NULL;
 	size_t len, i;
+	char *hex;
 	int err;
 
 	s = xcalloc(1, sizeof(*s));
 	xasprintf(&s->path, "%s/server.db", dir);
+	if (key != NULL) {
+		hex = hex_encode(key, 32);
+		xasprintf(&s->keysql, "PRAGMA key = \"x'%s'\"", hex);
+		xfree_secret_str(hex);
+	}
 	pthread_mutex_init(&s->wmu, NULL);
 	pthread_mutex_init(&s->rmu, NULL);
 	pthread_mutex_init(&s->qmu, NULL);
@@ -305,7 +445,12 @@ sq_open(const char *dir, struct sstore **out)
 	s->qtail = &s->qhead;
 	for (i = 0; i < SQ_READERS; i++)
 		pthread_mutex_init(&s->r[i].mu, NULL);
-	if ((err = sq_open_conn(s->path, 0, &s->w)) != 0)
+	if (s->keysql != NULL && sq_is_plain(s->path) &&
+	    (err = sq_encrypt_plain(s->path, s->keysql)) != 0) {
+		log_warnx("server.db is plaintext and could not be encrypted");
+		goto out;
+	}
+	if ((err = sq_open_conn(s->path, 0, s->keysql, &s->w)) != 0)
 		goto out;
 	if ((err = sq_migrate(s->w)) != 0)
 		goto out;
@@ -356,7 +501,8 @@ sq_open(const char *dir, struct sstore **out)
 	if (err != 0)
 		goto out;
 	for (i = 0; i < SQ_READERS; i++)
-		if ((err = sq_open_conn(s->path, 1, &s->r[i].db)) != 0)
+		if ((err = sq_open_conn(s->path, 1, s->keysql, &s->r[i].db)) !=
+		    0)
 			goto out;
 	*out = s;
 out:
@@ -393,6 +539,7 @@ sq_close(struct sstore *s)
 	pthread_mutex_destroy(&s->rmu);
 	pthread_mutex_destroy(&s->qmu);
 	pthread_cond_destroy(&s->qcv);
+	xfree_secret_str(s->keysql);
 	free(s->path);
 	free(s);
 }
@@ -638,6 +785,76 @@ sq_node_revoke(struct sstore *s, uint64_t id)
 	if (err == 0 && changed == 0)
 		err = ENOENT;
 	return err;
+}
+
+static int
+sq_blob_own(struct sstore *s, uint64_t node, const uint8_t hash[32],
+    uint64_t size, uint64_t now_ms)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, err;
+
+	pthread_mutex_lock(&s->wmu);
+	if ((err = sq_prepare(s->w,
+	         "INSERT OR IGNORE INTO blob_owners(node, hash, size, at_ms)"
+	         " VALUES(?, ?, ?, ?)",
+	         &st)))
+		goto out;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)node);
+	sqlite3_bind_blob(st, 2, hash, 32, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)size);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)now_ms);
+	if ((rc = sqlite3_step(st)) != SQLITE_DONE)
+		err = sq_err(s->w, rc, "blob own");
+out:
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&s->wmu);
+	return err;
+}
+
+/* HASH null: the sum of NODE's sizes; else that blob's size or ENOENT. */
+static int
+sq_blob_size(
+    struct sstore *s, uint64_t node, const uint8_t *hash, uint64_t *size)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, err;
+
+	pthread_mutex_lock(&s->wmu);
+	if ((err = sq_prepare(s->w,
+	         hash ? "SELECT size FROM blob_owners WHERE node = ?"
+	                " AND hash = ?"
+	              : "SELECT coalesce(sum(size), 0) FROM blob_owners"
+	                " WHERE node = ?",
+	         &st)))
+		goto out;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)node);
+	if (hash != NULL)
+		sqlite3_bind_blob(st, 2, hash, 32, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*size = (uint64_t)sqlite3_column_int64(st, 0);
+	else if (rc == SQLITE_DONE)
+		err = ENOENT;
+	else
+		err = sq_err(s->w, rc, "blob size");
+out:
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&s->wmu);
+	return err;
+}
+
+static int
+sq_blob_owned(
+    struct sstore *s, uint64_t node, const uint8_t hash[32], uint64_t *size)
+{
+	return sq_blob_size(s, node, hash, size);
+}
+
+static int
+sq_blob_usage(struct sstore *s, uint64_t node, uint64_t *bytes)
+{
+	return sq_blob_size(s, node, NULL, bytes);
 }
 
 /* Write one group: every job in its savepoint, one COMMIT for all. */
@@ -1424,6 +1641,9 @@ const struct store_backend store_sqlite_backend = {
 	.name = "sqlite",
 	.open = sq_open,
 	.close = sq_close,
+	.blob_own = sq_blob_own,
+	.blob_owned = sq_blob_owned,
+	.blob_usage = sq_blob_usage,
 	.token_add = sq_token_add,
 	.enroll = sq_enroll,
 	.node_get = sq_node_get,
