@@ -12,7 +12,8 @@ server_start
 kiosk h init --kdf-ms 5 >/dev/null 2>&1 || fail "init h"
 tok=$("$SERVER" --data "$T/srv" admin enroll-token --role hub \
     --region north --facility hub1) || fail "hub token"
-kiosk h enroll --server "http://127.0.0.1:$SRV_PORT" --token "$tok" \
+kiosk h enroll --insecure-http --server "http://127.0.0.1:$SRV_PORT" \
+    --token "$tok" \
     >/dev/null || fail "enrol h"
 kiosk_new b north
 id=$(kiosk h patient add --given Chausiku --family Mwangi) ||

@@ -71,11 +71,14 @@ grep -q "can be read by others" "$T/mode.err" ||
 # A plaintext server.db (as an older sync-server left it) is encrypted on
 # the first start with a key; its records stay.
 KEYHEX=$(cat "$CREDENTIALS_DIRECTORY/outpost-server-key")
+# the copy keeps the schema version of the tables it holds (sqlcipher_export
+# copies tables, not user_version)
+VER=$(srv_sql "PRAGMA user_version" | tail -1)
 sqlcipher "$T/srv/server.db" >/dev/null 2>"$T/export.err" <<EOF || fail "export: $(cat "$T/export.err")"
 PRAGMA key = "x'$KEYHEX'";
 ATTACH DATABASE '$T/plain.db' AS plain KEY '';
 SELECT sqlcipher_export('plain');
-PRAGMA plain.user_version = 1;
+PRAGMA plain.user_version = $VER;
 DETACH DATABASE plain;
 EOF
 grep -qa "$NAME" "$T/plain.db" || fail "the plaintext copy lacks the name"
