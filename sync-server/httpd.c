@@ -101,6 +101,8 @@ httpd_why(enum wire_err err)
 		return "bad token";
 	case WERR_INTERNAL:
 		return "server error";
+	case WERR_UNAVAILABLE:
+		return "server busy";
 	default:
 		return "refused";
 	}
