@@ -12,14 +12,16 @@
  *    the end of the stream on its next poll and closes the connection
  *    itself (the descriptor stays valid until its CLOSED notification,
  *    which takes the same mutex, so a cut never hits a reused one);
- *  - counts, per client address, the connections that have not yet
- *    carried a request whose signature verified ("pending").  A new
- *    connection over the per-address cap, or over the total cap, is let
- *    in and the worst pending connection (of that address; for the total,
- *    of any address) is cut instead: the oldest one still waiting for its
- *    headers, else the slowest body.  So a slow client cannot lock out
- *    the kiosks behind the same NAT address, nor /v1/health, and an
- *    authenticated kiosk's connection is never the one cut;
+ *  - counts, per client address, the connections older than a second
+ *    that have not yet carried a request whose signature verified
+ *    ("stale").  A new connection is always let in; when its address
+ *    holds the per-address cap of stale ones, the worst of them is cut
+ *    (the oldest still waiting for its headers, else the slowest body),
+ *    and when the server holds its total, the worst one of the address
+ *    that holds the most.  So a slow client cannot lock
+ *    out the kiosks behind the same NAT address, nor /v1/health: their
+ *    requests are through before their connection is a second old, and
+ *    an authenticated kiosk's connection is never the one cut;
  *  - bounds the bodies buffered before their signature is checked: up to
  *    GUARD_FREE_BODY bytes per connection are always allowed (bounded by
  *    the connection cap), larger ones are reserved, by their announced
@@ -53,6 +55,9 @@
 #define GUARD_FREE_BODY (64 * 1024)
 /* A body is held to the minimum rate after this long. */
 #define GUARD_GRACE_MS 5000
+/* A connection this young is not counted against its address, nor cut
+ * for a newcomer: a kiosk's request is through well before. */
+#define GUARD_FRESH_MS 1000
 #define GUARD_TICK_MS 200
 /* Defaults of the options (a server_config field left 0). */
 #define GUARD_HEADER_S 10
@@ -68,16 +73,32 @@ enum guard_phase {
 	GUARD_CUT, /* shut down, waiting for libmicrohttpd to close it */
 };
 
+struct guard_addr;
+
 struct guard_conn {
-	struct guard_conn *prev, *next;
+	struct guard_conn *prev, *next; /* every connection */
+	struct guard_conn *aprev, *anext; /* its address's */
+	struct guard_addr *a;
 	int fd;
-	struct in_addr addr; /* the server listens on IPv4 only */
 	enum guard_phase phase;
 	int proven; /* a request on it had a valid signature */
+	uint64_t opened_ms; /* accepted */
 	uint64_t since_ms; /* start of the phase */
 	uint64_t body_bytes;
 	size_t reserved; /* budget bytes held for the body */
 };
+
+/* A client address with connections open (the server listens on IPv4
+ * only). */
+struct guard_addr {
+	struct guard_addr *prev, *next; /* every address */
+	struct guard_addr *hnext; /* hash chain */
+	struct in_addr addr;
+	unsigned conns, pending;
+	struct guard_conn *list;
+};
+
+#define GUARD_HASH 4096
 
 enum { CUT_HEAD, CUT_BODY, CUT_DEADLINE, CUT_EVICT, CUT_BUSY, CUT_N };
 
@@ -87,6 +108,7 @@ static struct {
 	pthread_t reaper;
 	int running, stop;
 	struct guard_conn *head;
+	struct guard_addr *addrs, *hash[GUARD_HASH];
 	unsigned live, ncut; /* connections open; of them, cut */
 	size_t reserved;
 	/* limits */
@@ -114,6 +136,8 @@ guard_cut(struct guard_conn *c, int why)
 	if (c->phase == GUARD_CUT)
 		return;
 	shutdown(c->fd, SHUT_RDWR);
+	if (!c->proven)
+		c->a->pending--;
 	c->phase = GUARD_CUT;
 	guard.ncut++;
 	guard.reserved -= c->reserved;
@@ -127,21 +151,27 @@ guard_pending(const struct guard_conn *c)
 	return c->phase != GUARD_CUT && !c->proven;
 }
 
+/* Pending, and no longer fresh. */
+static int
+guard_stale(const struct guard_conn *c, uint64_t now)
+{
+	return guard_pending(c) && now - c->opened_ms >= GUARD_FRESH_MS;
+}
+
 /*
- * The worst pending connection of ADDR (NULL: of any address), other
- * than SELF: the oldest one still in its headers, else the one whose
- * body comes slowest.  A connection whose handler runs is never chosen.
+ * The worst pending connection of address A other than SELF, AGE ms
+ * old or more: the oldest one still in its headers, else the one whose body comes
+ * slowest.  A connection whose handler runs is never chosen.
  */
 static struct guard_conn *
-guard_worst(
-    const struct in_addr *addr, const struct guard_conn *self, uint64_t now)
+guard_worst(const struct guard_addr *a, const struct guard_conn *self,
+    uint64_t now, uint64_t age)
 {
 	struct guard_conn *c, *head = NULL, *body = NULL;
 	double rate, body_rate = 0;
 
-	for (c = guard.head; c != NULL; c = c->next) {
-		if (c == self || !guard_pending(c) ||
-		    (addr != NULL && c->addr.s_addr != addr->s_addr))
+	for (c = a->list; c != NULL; c = c->anext) {
+		if (c == self || !guard_pending(c) || now - c->opened_ms < age)
 			continue;
 		if (c->phase == GUARD_HEAD) {
 			if (head == NULL || c->since_ms < head->since_ms)
@@ -158,13 +188,74 @@ guard_worst(
 	return head != NULL ? head : body;
 }
 
+/* The address holding the most pending connections. */
+static struct guard_addr *
+guard_heaviest(void)
+{
+	struct guard_addr *a, *best = NULL;
+
+	for (a = guard.addrs; a != NULL; a = a->next)
+		if (best == NULL || a->pending > best->pending)
+			best = a;
+	return best;
+}
+
+static unsigned
+guard_hash(struct in_addr addr)
+{
+	return (addr.s_addr * 2654435761u) >> 20 & (GUARD_HASH - 1);
+}
+
+/* ADDR's entry, made when new; with the mutex held. */
+static struct guard_addr *
+guard_addr_get(struct in_addr addr)
+{
+	unsigned h = guard_hash(addr);
+	struct guard_addr *a;
+
+	for (a = guard.hash[h]; a != NULL; a = a->hnext)
+		if (a->addr.s_addr == addr.s_addr)
+			return a;
+	a = xcalloc(1, sizeof(*a));
+	a->addr = addr;
+	a->hnext = guard.hash[h];
+	guard.hash[h] = a;
+	a->next = guard.addrs;
+	if (guard.addrs != NULL)
+		guard.addrs->prev = a;
+	guard.addrs = a;
+	return a;
+}
+
+static void
+guard_addr_put(struct guard_addr *a)
+{
+	struct guard_addr **pp;
+
+	if (--a->conns > 0)
+		return;
+	for (pp = &guard.hash[guard_hash(a->addr)]; *pp != a;
+	     pp = &(*pp)->hnext)
+		;
+	*pp = a->hnext;
+	if (a->prev != NULL)
+		a->prev->next = a->next;
+	else
+		guard.addrs = a->next;
+	if (a->next != NULL)
+		a->next->prev = a->prev;
+	free(a);
+}
+
 void
 guard_open(struct MHD_Connection *mc, void **ctx)
 {
 	const union MHD_ConnectionInfo *ci;
 	const struct sockaddr *sa;
 	struct guard_conn *c, *o, *victim;
-	unsigned mine = 0, active;
+	struct guard_addr *a, *heavy;
+	struct in_addr addr = { 0 };
+	unsigned stale = 0;
 	uint64_t now = clock_mono_ms();
 
 	c = xcalloc(1, sizeof(*c));
@@ -175,26 +266,47 @@ guard_open(struct MHD_Connection *mc, void **ctx)
 	ci = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	if (ci != NULL && (sa = ci->client_addr) != NULL &&
 	    sa->sa_family == AF_INET)
-		c->addr = ((const struct sockaddr_in *)sa)->sin_addr;
+		addr = ((const struct sockaddr_in *)sa)->sin_addr;
 	c->phase = GUARD_HEAD;
-	c->since_ms = now;
+	c->opened_ms = c->since_ms = now;
 	*ctx = c;
 	pthread_mutex_lock(&guard.mu);
-	for (o = guard.head; o != NULL; o = o->next)
-		if (guard_pending(o) && o->addr.s_addr == c->addr.s_addr)
-			mine++;
+	c->a = a = guard_addr_get(addr);
+	for (o = a->list; o != NULL; o = o->anext)
+		if (guard_stale(o, now))
+			stale++;
+	a->conns++;
+	a->pending++;
+	c->anext = a->list;
+	if (a->list != NULL)
+		a->list->aprev = c;
+	a->list = c;
 	c->next = guard.head;
 	if (guard.head != NULL)
 		guard.head->prev = c;
 	guard.head = c;
 	guard.live++;
-	active = guard.live - guard.ncut;
-	if (guard.running && c->fd != -1 &&
-	    (mine >= guard.per_ip || active > guard.max_conns)) {
-		victim =
-		    guard_worst(mine >= guard.per_ip ? &c->addr : NULL, c, now);
-		/* With nothing worse to cut, the newcomer goes. */
-		guard_cut(victim != NULL ? victim : c, CUT_EVICT);
+	if (!guard.running || c->fd == -1) {
+		pthread_mutex_unlock(&guard.mu);
+		return;
+	}
+	/*
+	 * The newcomer is let in.  When its address holds the cap of stale
+	 * connections, the worst of them goes; when the server is full, the
+	 * worst of the address that holds the most (stale ones first), so
+	 * that a client with one connection, /v1/health's or a kiosk's,
+	 * always gets in.  With nothing to cut, the newcomer goes.
+	 */
+	if (stale >= guard.per_ip &&
+	    (victim = guard_worst(a, c, now, GUARD_FRESH_MS)) != NULL)
+		guard_cut(victim, CUT_EVICT);
+	if (guard.live - guard.ncut > guard.max_conns) {
+		heavy = guard_heaviest();
+		if ((victim = guard_worst(heavy, c, now, GUARD_FRESH_MS)) ==
+		        NULL &&
+		    (victim = guard_worst(heavy, c, now, 0)) == NULL)
+			victim = c;
+		guard_cut(victim, CUT_EVICT);
 	}
 	pthread_mutex_unlock(&guard.mu);
 }
@@ -213,9 +325,18 @@ guard_close(void **ctx)
 		guard.head = c->next;
 	if (c->next != NULL)
 		c->next->prev = c->prev;
+	if (c->aprev != NULL)
+		c->aprev->anext = c->anext;
+	else
+		c->a->list = c->anext;
+	if (c->anext != NULL)
+		c->anext->aprev = c->aprev;
 	guard.live--;
 	if (c->phase == GUARD_CUT)
 		guard.ncut--;
+	else if (!c->proven)
+		c->a->pending--;
+	guard_addr_put(c->a);
 	guard.reserved -= c->reserved;
 	pthread_mutex_unlock(&guard.mu);
 	free(c);
@@ -291,6 +412,8 @@ guard_proven(struct MHD_Connection *mc)
 	if (c == NULL)
 		return;
 	pthread_mutex_lock(&guard.mu);
+	if (c->phase != GUARD_CUT && !c->proven)
+		c->a->pending--;
 	c->proven = 1;
 	pthread_mutex_unlock(&guard.mu);
 }

@@ -9,6 +9,12 @@
 # stays under 256 MB; after it, the server holds the kiosk's outbox
 # exactly once.  Each address holds 32 connections, twice the server's
 # 1,024 in all: before the guard, health timed out and RSS reached 256 MB.
+# The machine running the tests is shared (make -j, other suites), so a
+# probe over 1 s is reported with the load average and more than one in
+# 20 fails the test; under AddressSanitizer (make check's build, two to
+# three times slower) probes over 1 s are only reported, and a probe
+# unanswered for 5 s fails.  make check-faults runs the 60 s flood on the
+# release build, where the 1 s bound is the done-means of the issue.
 . tests/e2e/flood.inc
 flood_setup
 S=${OUTPOST_FLOOD_S:-10}
@@ -38,12 +44,10 @@ echo "flood ${S}s: $(cat "$T/attack"); health $(cat "$T/probe");" \
 # probes N answered N max_ms N over_1s N failed N
 set -- $(cat "$T/probe")
 [ "${10}" -eq 0 ] || fail "health went unanswered (5 s): $*"
-# The machine running the tests is shared (make -j, other suites): a
-# probe over 1 s is reported with the load; more than one in 20 fails.
 if [ "$8" -gt 0 ]; then
 	echo "WARN: $8 of $2 health probes over 1 s (max $6 ms), load" \
 	    "$(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores" >&2
-	[ $(($8 * 20)) -le "$2" ] ||
+	[ "$SAN" -eq 1 ] || [ $(($8 * 20)) -le "$2" ] ||
 	    fail "health did not answer within 1 s throughout: $*"
 fi
 [ "$SYNC_FAIL" -eq 0 ] && [ "$SYNC_OK" -ge 1 ] ||

@@ -17,11 +17,6 @@
 # and the "given back" check only reported.
 . tests/e2e/flood.inc
 flood_setup
-SAN=0
-if grep -q __asan_init "$SERVER" 2>/dev/null; then
-	SAN=1
-	export ASAN_OPTIONS="detect_leaks=1:quarantine_size_mb=16"
-fi
 rss_now() { sed -n 's/^VmRSS:[^0-9]*\([0-9]*\) kB/\1/p' "/proc/$1/status"; }
 
 server_start --max-per-ip 32
