@@ -422,14 +422,15 @@ httpd_access(void *cls, struct MHD_Connection *conn, const char *url,
 		        (unsigned long long)clen > route->max_body))
 			return httpd_early(conn, srv, method, url,
 			    WERR_TOO_LARGE, "body too large");
-		if ((route->flags & ROUTE_SIGNED) &&
-		    httpd_precheck(conn, srv, route, method, url, &r))
-			return r;
-		/* No length (chunked): as much as the route allows. */
+		/* The budget first: it costs no store read.  No length
+		 * (chunked): as much as the route allows. */
 		if (guard_headers(
 		        conn, cl != NULL ? (size_t)clen : route->max_body) != 0)
 			return httpd_early(conn, srv, method, url,
 			    WERR_UNAVAILABLE, "server busy: retry later");
+		if ((route->flags & ROUTE_SIGNED) &&
+		    httpd_precheck(conn, srv, route, method, url, &r))
+			return r;
 		h = xcalloc(1, sizeof(*h));
 		h->route = route;
 		buf_init(&h->body, route->max_body);
