@@ -191,12 +191,12 @@ check-faults: deps-check
 	@for t in lost_answer cut kill_kiosk kill_server; do \
 	  OUTPOST_BUILD=build/san OUTPOST_FAULT_N=$${OUTPOST_FAULT_N:-120} sh tests/e2e/$$t.sh || exit 1; \
 	done
-	@# The flood of issue 9, item 4 for 60 s, on the release build: the
-	@# 1 s health bound is about the server as deployed, not under ASan.
+	@# The floods of issue 9, item 4 (60 s, and 30 s behind one address)
+	@# on the release build: the 1 s health bound is about the server as
+	@# deployed, not under ASan.  About 4 min with the build.
 	@$(MAKE) --no-print-directory all $(BUILD)/tests/tools/flood $(BUILD)/tests/tools/faultproxy
-	@for t in flood flood_nat; do \
-	  OUTPOST_BUILD=$(BUILD) OUTPOST_FLOOD_S=$${OUTPOST_FLOOD_S:-60} sh tests/e2e/$$t.sh || exit 1; \
-	done
+	@OUTPOST_BUILD=$(BUILD) OUTPOST_FLOOD_S=$${OUTPOST_FLOOD_S:-60} sh tests/e2e/flood.sh
+	@OUTPOST_BUILD=$(BUILD) OUTPOST_FLOOD_S=$${OUTPOST_FLOOD_S:-30} sh tests/e2e/flood_nat.sh
 
 demo: deps-check
 	@$(MAKE) --no-print-directory all
