@@ -308,10 +308,12 @@ cborx_depth_ok(const cbor_item_t *it, int depth)
  */
 #define CBORX_BREAK_LEVEL SIZE_MAX
 static int
-cborx_prescan(const uint8_t *p, size_t len)
+cborx_prescan(const uint8_t *p, size_t len, size_t *items)
 {
 	size_t want[CBORX_MAX_DEPTH + 2], i = 0, arg;
 	int top = 0, n, mt, ai;
+
+	*items = 0;
 
 	want[0] = 1;
 	while (top >= 0) {
@@ -332,6 +334,7 @@ cborx_prescan(const uint8_t *p, size_t len)
 		}
 		if (want[top] != CBORX_BREAK_LEVEL)
 			want[top]--;
+		(*items)++;
 		arg = (size_t)ai;
 		n = ai == 24   ? 1
 		    : ai == 25 ? 2
@@ -388,14 +391,26 @@ cborx_prescan(const uint8_t *p, size_t len)
 int
 cborx_decode(const uint8_t *buf, size_t len, size_t maxlen, cbor_item_t **item)
 {
+	return cborx_decode_items(buf, len, maxlen, SIZE_MAX, item);
+}
+
+int
+cborx_decode_items(const uint8_t *buf, size_t len, size_t maxlen,
+    size_t maxitems, cbor_item_t **item)
+{
 	struct cbor_load_result res;
 	cbor_item_t *it;
+	size_t items;
 
 	*item = NULL;
 	if (len > maxlen)
 		return EMSGSIZE;
-	if (len == 0 || !cborx_prescan(buf, len))
+	if (len == 0 || !cborx_prescan(buf, len, &items))
 		return EBADMSG;
+	/* Counted before libcbor allocates anything: it takes about 100
+	 * bytes per item, so 1 MiB of one-byte items would be 100 MB. */
+	if (items > maxitems)
+		return E2BIG;
 	it = cbor_load(buf, len, &res);
 	if (it == NULL || res.error.code != CBOR_ERR_NONE) {
 		if (it != NULL)
@@ -407,6 +422,15 @@ cborx_decode(const uint8_t *buf, size_t len, size_t maxlen, cbor_item_t **item)
 		return EBADMSG;
 	}
 	*item = it;
+	return 0;
+}
+
+int
+cborx_items(const uint8_t *buf, size_t len, size_t *items)
+{
+	*items = 0;
+	if (len == 0 || !cborx_prescan(buf, len, items))
+		return EBADMSG;
 	return 0;
 }
 

@@ -51,6 +51,15 @@ int cborx_encode(cbor_item_t *item, uint8_t **out, size_t *len);
  */
 int cborx_decode(
     const uint8_t *buf, size_t len, size_t maxlen, cbor_item_t **item);
+/*
+ * The same, also refusing with E2BIG (before allocating anything) input
+ * that holds more than MAXITEMS data items, nested ones included: libcbor
+ * allocates each item, so the count, not the size, bounds the memory.
+ */
+int cborx_decode_items(const uint8_t *buf, size_t len, size_t maxlen,
+    size_t maxitems, cbor_item_t **item);
+/* How many data items BUF (one well-formed item) holds: 0 or EBADMSG. */
+int cborx_items(const uint8_t *buf, size_t len, size_t *items);
 /* Is BUF exactly the deterministic encoding of what it decodes to? */
 int cborx_is_canonical(const uint8_t *buf, size_t len);
 

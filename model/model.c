@@ -550,7 +550,8 @@ model_decode_at(const struct model_entity *e, const uint8_t *body, size_t len,
 		if (e->fields[i].type < MODEL_TEXT ||
 		    e->fields[i].type > MODEL_UUID)
 			return EINVAL;
-	if (cborx_decode(body, len, MODEL_BODY_MAX, &r->item) != 0 ||
+	if (cborx_decode_items(
+	        body, len, MODEL_BODY_MAX, MODEL_BODY_ITEMS, &r->item) != 0 ||
 	    !cbor_isa_map(r->item))
 		return EBADMSG;
 	model_decode_header(r, r->item);

@@ -38,6 +38,9 @@ enum model_type {
 
 /* Bounds on what a body may carry (checked by model_decode). */
 #define MODEL_BODY_MAX (16 << 20)
+/* Most CBOR items a body may decode into (libcbor allocates each): far
+ * above any record, refused before allocating (issue 9, item 5). */
+#define MODEL_BODY_ITEMS 8192
 #define MODEL_TEXT_MAX (1 << 20)
 #define MODEL_BYTES_MAX (16 << 20)
 /* Most fields a descriptor may have. */

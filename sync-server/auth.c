@@ -87,27 +87,25 @@ auth_hlc(const char *s, uint64_t *out)
 	return 0;
 }
 
-int
-auth_check(struct request *req, int accept_seq, const char *node_s,
-    const char *seq_s, const char *hlc_s, const char *sig_s)
+/* Parse the four headers into REQ and SIG and look the node up: 0, or
+ * an error reply left in REQ and EACCES. */
+static int
+auth_identify(struct request *req, const char *node_s, const char *seq_s,
+    const char *hlc_s, const char *sig_s, uint8_t sig[CRYPTO_SIG_LEN])
 {
 	struct server *srv = req->srv;
-	uint8_t sig[CRYPTO_SIG_LEN];
-	uint64_t node_id, last = 0;
+	uint64_t node_id;
 	size_t siglen;
-	char *msg;
 	int err;
 
 	if (auth_num(node_s, &node_id) != 0 ||
 	    auth_num(seq_s, &req->seq) != 0 ||
 	    auth_hlc(hlc_s, &req->hlc) != 0 || sig_s == NULL ||
 	    strlen(sig_s) != 2 * CRYPTO_SIG_LEN ||
-	    hex_decode(sig_s, sig, sizeof(sig), &siglen) != 0 ||
+	    hex_decode(sig_s, sig, CRYPTO_SIG_LEN, &siglen) != 0 ||
 	    siglen != CRYPTO_SIG_LEN) {
 		req_error(req, WERR_BAD_SIGNATURE,
-		    "missing or malformed "
-		    "authentication headers",
-		    -1);
+		    "missing or malformed authentication headers", -1);
 		return EACCES;
 	}
 	err = srv->be->node_get(srv->store, node_id, &req->node);
@@ -119,6 +117,43 @@ auth_check(struct request *req, int accept_seq, const char *node_s,
 		req_error(req, WERR_INTERNAL, "storage failure", -1);
 		return EACCES;
 	}
+	return 0;
+}
+
+int
+auth_precheck(struct request *req, const char *node_s, const char *seq_s,
+    const char *hlc_s, const char *sig_s)
+{
+	uint8_t sig[CRYPTO_SIG_LEN];
+
+	if (auth_identify(req, node_s, seq_s, hlc_s, sig_s, sig) != 0)
+		return EACCES;
+	if (req->node.revoked) {
+		req_error(req, WERR_REVOKED, "node revoked", -1);
+		return EACCES;
+	}
+	if (req->seq <= req->node.req_seq) {
+		req_error(req, WERR_STALE_REQUEST,
+		    "request sequence already used",
+		    (long long)req->node.req_seq);
+		return EACCES;
+	}
+	return 0;
+}
+
+int
+auth_check(struct request *req, int accept_seq, const char *node_s,
+    const char *seq_s, const char *hlc_s, const char *sig_s)
+{
+	struct server *srv = req->srv;
+	uint8_t sig[CRYPTO_SIG_LEN];
+	uint64_t node_id, last = 0;
+	char *msg;
+	int err;
+
+	if (auth_identify(req, node_s, seq_s, hlc_s, sig_s, sig) != 0)
+		return EACCES;
+	node_id = req->node.id;
 	msg = auth_req_message(req->method, req->path, node_id, req->seq,
 	    req->hlc, req->body, req->len);
 	err = crypto_ed25519_verify(req->node.pub, msg, strlen(msg), sig);

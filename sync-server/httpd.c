@@ -1,10 +1,12 @@
 /*
- * HTTP on libmicrohttpd: a thread pool with epoll, limits on connections
- * (total and per client address), a header/idle timeout that drops slow
- * or silent clients, and TLS when a certificate is configured.  Each
- * request body is read into a buffer bounded by its route's maximum; an
- * announced or actual body over it is refused with too_large before the
- * handler runs.  A body sent with Content-Encoding: deflate is inflated
+ * HTTP on libmicrohttpd: a thread pool with epoll, an idle timeout, TLS
+ * when a certificate is configured, and the connection guard (guard.c:
+ * header and request deadlines, a minimum body rate, caps on connections
+ * not yet authenticated, a budget for unverified bodies).  A signed
+ * route's identity and freshness headers are checked (auth_precheck)
+ * before any of its body is read.  Each request body is read into a
+ * buffer bounded by its route's maximum; an announced or actual body over
+ * it is refused with too_large before the handler runs.  A body sent with Content-Encoding: deflate is inflated
  * into a buffer with the same bound (so a small bomb cannot grow past the
  * route's limit); answers over 1 KiB are deflated for clients that accept
  * it.  Signatures cover bodies before compression (docs/PROTOCOL.md §1).
@@ -17,12 +19,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -46,6 +50,9 @@ struct hreq {
 };
 
 static char *httpd_tls_cert, *httpd_tls_key;
+
+/* After a request whose buffers reached this size, trim the heap. */
+#define HTTPD_TRIM_BODY (256 * 1024)
 
 /*
  * Refused requests (not authenticated, or malformed before anyone is) are
@@ -94,6 +101,8 @@ httpd_why(enum wire_err err)
 		return "bad token";
 	case WERR_INTERNAL:
 		return "server error";
+	case WERR_UNAVAILABLE:
+		return "server busy";
 	default:
 		return "refused";
 	}
@@ -338,6 +347,44 @@ httpd_clen_each(
 	return MHD_YES;
 }
 
+/* The X-Outpost-Node, -Seq, -HLC and -Sig values (NULL when absent). */
+static void
+httpd_auth_headers(struct MHD_Connection *conn, const char *v[4])
+{
+	static const char *const names[4] = { "X-Outpost-Node", "X-Outpost-Seq",
+		"X-Outpost-HLC", "X-Outpost-Sig" };
+	int i;
+
+	for (i = 0; i < 4; i++)
+		v[i] = MHD_lookup_connection_value(
+		    conn, MHD_HEADER_KIND, names[i]);
+}
+
+/*
+ * A signed route's headers, before its body: an unknown or revoked node,
+ * or a used sequence, is refused now, so that it never uploads a body
+ * (libmicrohttpd closes the connection after the answer instead of
+ * reading it).  Returns 0 to go on, or 1 with *OUT the answer's result.
+ */
+static int
+httpd_precheck(struct MHD_Connection *conn, struct server *srv,
+    const struct route *route, const char *method, const char *url,
+    enum MHD_Result *out)
+{
+	struct request req;
+	const char *v[4];
+
+	memset(&req, 0, sizeof(req));
+	req.srv = srv;
+	req.method = method;
+	req.path = url;
+	httpd_auth_headers(conn, v);
+	if (auth_precheck(&req, v[0], v[1], v[2], v[3]) == 0)
+		return 0;
+	*out = httpd_send(conn, &req, route, 1);
+	return 1;
+}
+
 static enum MHD_Result
 httpd_access(void *cls, struct MHD_Connection *conn, const char *url,
     const char *method, const char *version, const char *upload_data,
@@ -349,7 +396,9 @@ httpd_access(void *cls, struct MHD_Connection *conn, const char *url,
 	struct request req;
 	struct httpd_clen clens = { NULL, 0 };
 	const char *cl, *ce;
-	long long clen;
+	const char *v[4];
+	long long clen = 0;
+	enum MHD_Result r;
 	int err;
 
 	(void)version;
@@ -373,6 +422,15 @@ httpd_access(void *cls, struct MHD_Connection *conn, const char *url,
 		        (unsigned long long)clen > route->max_body))
 			return httpd_early(conn, srv, method, url,
 			    WERR_TOO_LARGE, "body too large");
+		/* The budget first: it costs no store read.  No length
+		 * (chunked): as much as the route allows. */
+		if (guard_headers(
+		        conn, cl != NULL ? (size_t)clen : route->max_body) != 0)
+			return httpd_early(conn, srv, method, url,
+			    WERR_UNAVAILABLE, "server busy: retry later");
+		if ((route->flags & ROUTE_SIGNED) &&
+		    httpd_precheck(conn, srv, route, method, url, &r))
+			return r;
 		h = xcalloc(1, sizeof(*h));
 		h->route = route;
 		buf_init(&h->body, route->max_body);
@@ -380,12 +438,14 @@ httpd_access(void *cls, struct MHD_Connection *conn, const char *url,
 		return MHD_YES;
 	}
 	if (*upload_data_size != 0) {
+		guard_body(conn, *upload_data_size);
 		if (!h->too_large &&
 		    buf_append(&h->body, upload_data, *upload_data_size) != 0)
 			h->too_large = 1;
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
+	guard_busy(conn);
 	memset(&req, 0, sizeof(req));
 	req.srv = srv;
 	req.method = method;
@@ -415,17 +475,13 @@ httpd_access(void *cls, struct MHD_Connection *conn, const char *url,
 		req.len = h->plain.len;
 	}
 	if (h->route->flags & ROUTE_SIGNED) {
+		httpd_auth_headers(conn, v);
 		err = auth_check(&req, !(h->route->flags & ROUTE_SEQ_IN_STORE),
-		    MHD_lookup_connection_value(
-		        conn, MHD_HEADER_KIND, "X-Outpost-Node"),
-		    MHD_lookup_connection_value(
-		        conn, MHD_HEADER_KIND, "X-Outpost-Seq"),
-		    MHD_lookup_connection_value(
-		        conn, MHD_HEADER_KIND, "X-Outpost-HLC"),
-		    MHD_lookup_connection_value(
-		        conn, MHD_HEADER_KIND, "X-Outpost-Sig"));
+		    v[0], v[1], v[2], v[3]);
 		if (err != 0)
 			return httpd_send(conn, &req, h->route, 1);
+		/* The signature verified: this connection is a node's. */
+		guard_proven(conn);
 	}
 	if ((err = h->route->handler(&req)) != 0 || req.status == 0) {
 		log_warnx("%s %s: %s", method, url, strerror(err ? err : EIO));
@@ -444,15 +500,33 @@ httpd_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 {
 	struct hreq *h = *con_cls;
 
+	size_t big;
+
 	(void)cls;
-	(void)conn;
 	(void)toe;
+	guard_done(conn);
 	if (h == NULL)
 		return;
+	big = h->body.cap + h->plain.cap;
 	buf_free(&h->body);
 	buf_free(&h->plain);
 	free(h);
 	*con_cls = NULL;
+	/* Give back what a large request made the heap grow by (decoding
+	 * it, not only its buffers), so that it does not stay resident. */
+	if (big >= HTTPD_TRIM_BODY)
+		malloc_trim(0);
+}
+
+static void
+httpd_notify(void *cls, struct MHD_Connection *conn, void **socket_context,
+    enum MHD_ConnectionNotificationCode toe)
+{
+	(void)cls;
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED)
+		guard_open(conn, socket_context);
+	else
+		guard_close(socket_context);
 }
 
 static int
@@ -481,16 +555,60 @@ httpd_read_file(const char *path, char **out)
 	return 0;
 }
 
+/* Room for N connections' descriptors, as far as the hard limit goes. */
+static void
+httpd_nofile(unsigned n)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= (rlim_t)n + 64)
+		return;
+	rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > n + 64
+	    ? (rlim_t)n + 64
+	    : rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur < n + 64)
+		log_warnx("only %lu descriptors for %u connections",
+		    (unsigned long)rl.rlim_cur, n);
+}
+
 int
 httpd_start(struct server *srv, const struct server_config *cfg)
 {
 	struct sockaddr_in sa;
 	const union MHD_DaemonInfo *info;
-	unsigned flags;
+	unsigned flags, hard;
 	int err;
 
 	if ((err = net_parse_addr(cfg->listen, &sa)) != 0) {
 		log_warnx("bad --listen address (want ADDR:PORT)");
+		return err;
+	}
+	/*
+	 * libmicrohttpd's own limit is above the guard's: a connection the
+	 * guard cut stays open until libmicrohttpd's next poll, and a full
+	 * libmicrohttpd stops accepting, /v1/health included.  There is no
+	 * per-address limit here: the guard's counts only connections not yet
+	 * authenticated, so that one address cannot lock out a NAT.
+	 */
+	hard = cfg->max_conns + cfg->max_conns / 4 + 64;
+	httpd_nofile(hard);
+	struct MHD_OptionItem common[] = {
+		{ MHD_OPTION_SOCK_ADDR, 0, &sa },
+		{ MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)cfg->threads, NULL },
+		{ MHD_OPTION_CONNECTION_LIMIT, (intptr_t)hard, NULL },
+		{ MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)cfg->timeout_s,
+		    NULL },
+		{ MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)httpd_completed, srv },
+		{ MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)httpd_notify, srv },
+		{ MHD_OPTION_END, 0, NULL },
+	};
+	/* Buffers of 128 KiB and up are mmap'd and given back when freed:
+	 * glibc's moving threshold would otherwise keep a flood's 1 MiB
+	 * bodies in the heap, resident (issue 9, item 5). */
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+	if ((err = guard_start(cfg)) != 0) {
+		log_warnx(
+		    "cannot start the connection guard: %s", strerror(err));
 		return err;
 	}
 	flags = MHD_USE_INTERNAL_POLLING_THREAD;
@@ -510,25 +628,16 @@ httpd_start(struct server *srv, const struct server_config *cfg)
 		flags |= MHD_USE_TLS;
 		srv->httpd =
 		    MHD_start_daemon(flags, 0, NULL, NULL, httpd_access, srv,
-		        MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_THREAD_POOL_SIZE,
-		        cfg->threads, MHD_OPTION_CONNECTION_LIMIT,
-		        cfg->max_conns, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-		        cfg->max_per_ip, MHD_OPTION_CONNECTION_TIMEOUT,
-		        cfg->timeout_s, MHD_OPTION_NOTIFY_COMPLETED,
-		        httpd_completed, srv, MHD_OPTION_HTTPS_MEM_CERT,
+		        MHD_OPTION_ARRAY, common, MHD_OPTION_HTTPS_MEM_CERT,
 		        httpd_tls_cert, MHD_OPTION_HTTPS_MEM_KEY, httpd_tls_key,
 		        MHD_OPTION_HTTPS_PRIORITIES, HTTPD_TLS_PRIORITIES,
 		        MHD_OPTION_END);
 	} else
 		srv->httpd =
 		    MHD_start_daemon(flags, 0, NULL, NULL, httpd_access, srv,
-		        MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_THREAD_POOL_SIZE,
-		        cfg->threads, MHD_OPTION_CONNECTION_LIMIT,
-		        cfg->max_conns, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-		        cfg->max_per_ip, MHD_OPTION_CONNECTION_TIMEOUT,
-		        cfg->timeout_s, MHD_OPTION_NOTIFY_COMPLETED,
-		        httpd_completed, srv, MHD_OPTION_END);
+		        MHD_OPTION_ARRAY, common, MHD_OPTION_END);
 	if (srv->httpd == NULL) {
+		guard_stop();
 		log_warnx("cannot start the HTTP daemon on %s", cfg->listen);
 		return EADDRINUSE;
 	}
@@ -546,6 +655,7 @@ httpd_stop(struct server *srv)
 	if (srv->httpd != NULL)
 		MHD_stop_daemon(srv->httpd);
 	srv->httpd = NULL;
+	guard_stop();
 	pthread_mutex_lock(&httpd_refuse_mu);
 	for (i = 0; i <= HTTPD_REFUSE_SLOTS; i++)
 		httpd_refusal_flush(&httpd_refusals[i], now);

@@ -4,6 +4,8 @@
  *   sync-server --data DIR [--listen ADDR:PORT] [--tls-cert F --tls-key F]
  *               [--threads N] [--max-conns N] [--max-per-ip N]
  *               [--timeout S] [--pull-page N] [--push-changes N]
+ *               [--header-timeout S] [--request-timeout S]
+ *               [--min-rate B] [--body-memory MIB]
  *               [--port-file F] [--log F] [-v]
  *               [--key-file F] [--user NAME]
  *               [--blob-quota-mb N] [--blob-stale-hours N]
@@ -48,6 +50,8 @@ usage(void)
 	    "                   [--threads N] [--max-conns N] "
 	    "[--max-per-ip N] [--timeout S]\n"
 	    "                   [--pull-page N] [--push-changes N]\n"
+	    "                   [--header-timeout S] [--request-timeout S]\n"
+	    "                   [--min-rate B] [--body-memory MIB]\n"
 	    "                   [--port-file F] [--log F] [-v]\n"
 	    "                   [--key-file F] [--user NAME]\n"
 	    "                   [--blob-quota-mb N] [--blob-stale-hours N]\n"
@@ -67,6 +71,28 @@ num_opt(const char *s, long long min, long long max, unsigned *out)
 	return 0;
 }
 
+/* The connection guard's options: 1 taken, 0 not one of them, -1 bad. */
+static int
+guard_opt(const char *a, const char *v, struct server_config *cfg)
+{
+	unsigned *out;
+	long long min = 1, max = 3600;
+
+	if (strcmp(a, "--header-timeout") == 0)
+		out = &cfg->header_timeout_s;
+	else if (strcmp(a, "--request-timeout") == 0)
+		out = &cfg->request_timeout_s;
+	else if (strcmp(a, "--min-rate") == 0) {
+		out = &cfg->min_rate;
+		max = 1 << 24;
+	} else if (strcmp(a, "--body-memory") == 0) {
+		out = &cfg->body_memory_mib;
+		max = 65536;
+	} else
+		return 0;
+	return num_opt(v, min, max, out) == 0 ? 1 : -1;
+}
+
 static int
 write_port(const char *path, unsigned port)
 {
@@ -84,7 +110,7 @@ main(int argc, char **argv)
 	struct server srv;
 	const char *port_file = NULL, *log_file = NULL;
 	sigset_t set;
-	int i, sig, err, verbose = 0;
+	int i, sig, err, g, verbose = 0;
 	/* issue 9, item 10: the process and the store at rest */
 	const char *key_file = NULL, *run_user = NULL, *why;
 	unsigned blob_quota_mb = 0, blob_stale_h = 0;
@@ -160,6 +186,9 @@ main(int argc, char **argv)
 				return usage();
 		} else if (strcmp(a, "--timeout") == 0) {
 			if (num_opt(v, 1, 3600, &cfg.timeout_s) != 0)
+				return usage();
+		} else if ((g = guard_opt(a, v, &cfg)) != 0) {
+			if (g < 0)
 				return usage();
 		} else if (strcmp(a, "--pull-page") == 0) {
 			if (num_opt(v, 1, PROTO_PULL_MAX, &cfg.pull_max) != 0)

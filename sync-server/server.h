@@ -32,6 +32,11 @@ struct server_config {
 	unsigned max_conns, max_per_ip;
 	unsigned timeout_s;
 	unsigned pull_max, push_max_changes; /* 0: the protocol's limits */
+	/* The connection guard (guard.c, docs/OPERATIONS.md "Limits"); 0
+	 * takes the default: 10 s, 120 s, 1024 B/s, 64 MiB. */
+	unsigned header_timeout_s, request_timeout_s;
+	unsigned min_rate; /* body bytes/s */
+	unsigned body_memory_mib; /* unverified bodies over 64 KiB, in all */
 };
 
 struct server {
@@ -145,8 +150,36 @@ char *auth_rsp_message(
  */
 int auth_check(struct request *, int accept_seq, const char *node,
     const char *seq, const char *hlc, const char *sig);
+/*
+ * The checks auth_check makes that need no body, made as soon as the
+ * headers are in so that nobody unknown gets to upload one: the headers
+ * parse, the node is enrolled and not revoked, and the sequence is above
+ * the last one seen.  Returns 0, or leaves an error reply in REQ and
+ * returns EACCES.  auth_check still makes them all again.
+ */
+int auth_precheck(struct request *, const char *node, const char *seq,
+    const char *hlc, const char *sig);
 /* Hex signature of the response (129 bytes with the NUL). */
 void auth_sign_response(struct server *, const struct request *, char out[129]);
+
+/*
+ * The connection guard (guard.c): deadlines, the minimum body rate,
+ * per-address and total caps on connections not yet authenticated, and
+ * the budget for bodies buffered before their signature is checked.
+ * guard_open/guard_close are libmicrohttpd's connection notifications;
+ * the others follow one request on connection MC.  guard_headers
+ * returns EBUSY when a body of BODY_LEN bytes does not fit the budget.
+ */
+struct MHD_Connection;
+int guard_start(const struct server_config *);
+void guard_stop(void);
+void guard_open(struct MHD_Connection *mc, void **ctx);
+void guard_close(void **ctx);
+int guard_headers(struct MHD_Connection *mc, size_t body_len);
+void guard_body(struct MHD_Connection *mc, size_t n);
+void guard_busy(struct MHD_Connection *mc);
+void guard_proven(struct MHD_Connection *mc);
+void guard_done(struct MHD_Connection *mc);
 
 /* Admin command line (admin.c): `sync-server admin ...`, on the store
  * opened with the 32-byte store KEY. */

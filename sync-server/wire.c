@@ -96,8 +96,20 @@ wire_plain(const uint8_t *p, size_t len)
 	return off == len;
 }
 
+/*
+ * Most CBOR items a request may decode into (libcbor allocates each, about
+ * 100 bytes): a push is its map, a few keys and numbers and six items per
+ * change (record bodies are byte strings, decoded one at a time below);
+ * every other request is a small map.  Over it: too_large, before libcbor
+ * allocates anything (issue 9, item 5).
+ */
+#define WIRE_PUSH_ITEMS (16 + 6 * (size_t)WIRE_PUSH_MAX_CHANGES)
+#define WIRE_SMALL_ITEMS 64
+/* A record body's items are bounded where it is decoded, per change
+ * (model_check: MODEL_BODY_ITEMS). */
+
 static int
-wire_root(const uint8_t *buf, size_t len, cbor_item_t **root)
+wire_root(const uint8_t *buf, size_t len, size_t max_items, cbor_item_t **root)
 {
 	int err;
 
@@ -106,8 +118,9 @@ wire_root(const uint8_t *buf, size_t len, cbor_item_t **root)
 		return EMSGSIZE;
 	if (!wire_plain(buf, len))
 		return EBADMSG;
-	if ((err = cborx_decode(buf, len, WIRE_REQ_MAX, root)) != 0)
-		return err == EMSGSIZE ? EMSGSIZE : EBADMSG;
+	if ((err = cborx_decode_items(
+	         buf, len, WIRE_REQ_MAX, max_items, root)) != 0)
+		return err == EMSGSIZE || err == E2BIG ? EMSGSIZE : EBADMSG;
 	if (!cbor_isa_map(*root) || !cbor_map_is_definite(*root)) {
 		cbor_decref(root);
 		return EBADMSG;
@@ -167,7 +180,7 @@ wire_push_decode(const uint8_t *buf, size_t len, struct wire_push *w)
 	int err;
 
 	memset(w, 0, sizeof(*w));
-	if ((err = wire_root(buf, len, &w->root)) != 0)
+	if ((err = wire_root(buf, len, WIRE_PUSH_ITEMS, &w->root)) != 0)
 		return err;
 	err = EBADMSG;
 	if (cborx_map_uint(w->root, PUSH_K_FIRST, &w->first) != 0 ||
@@ -235,7 +248,7 @@ wire_pull_decode(const uint8_t *buf, size_t len, struct wire_pull *w)
 	int err;
 
 	memset(w, 0, sizeof(*w));
-	if ((err = wire_root(buf, len, &w->root)) != 0)
+	if ((err = wire_root(buf, len, WIRE_SMALL_ITEMS, &w->root)) != 0)
 		return err;
 	err = EBADMSG;
 	w->cursor = (const uint8_t *)"";
@@ -271,7 +284,7 @@ wire_enroll_decode(const uint8_t *buf, size_t len, struct wire_enroll *w)
 	int err;
 
 	memset(w, 0, sizeof(*w));
-	if ((err = wire_root(buf, len, &w->root)) != 0)
+	if ((err = wire_root(buf, len, WIRE_SMALL_ITEMS, &w->root)) != 0)
 		return err;
 	err = EBADMSG;
 	if (cborx_map_text(
@@ -312,7 +325,7 @@ wire_blob_decode(const uint8_t *buf, size_t len, struct wire_blob *w)
 	int err;
 
 	memset(w, 0, sizeof(*w));
-	if ((err = wire_root(buf, len, &w->root)) != 0)
+	if ((err = wire_root(buf, len, WIRE_SMALL_ITEMS, &w->root)) != 0)
 		return err;
 	err = EBADMSG;
 	if (cborx_map_bytes(w->root, BLOB_K_HASH, 32, &w->hash, &hlen) != 0 ||

@@ -187,6 +187,12 @@ sync_link_cause(char **cause, int err)
 		    "an answer was not signed by this kiosk's "
 		    "server; check the network");
 		break;
+	case EMSGSIZE:
+		sync_cause(cause,
+		    "the server's answer was larger than a kiosk accepts "
+		    "(over 1 MiB or 8192 items) and was refused; check the "
+		    "server address, or call support");
+		break;
 	default:
 		sync_cause(cause, "sync failed: %s", strerror(err));
 	}

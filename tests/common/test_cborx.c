@@ -190,7 +190,34 @@ out:
 	return err;
 }
 
+/* Issue 9, item 5: items are counted, nested ones and map keys included,
+ * and a bound refuses with E2BIG before libcbor allocates anything. */
+static int
+test_cbor_item_bound(void)
+{
+	/* {1: [0, 0, 0]}: the map, its key, the array and three zeros */
+	static const uint8_t six[] = { 0xa1, 0x01, 0x83, 0x00, 0x00, 0x00 };
+	/* an array announcing 2^32 items in 9 bytes */
+	static const uint8_t huge[] = { 0x9b, 0, 0, 0, 1, 0, 0, 0, 0 };
+	cbor_item_t *it = NULL;
+	size_t n = 0;
+	int err = 0;
+
+	TEST_ERR(cborx_items(six, sizeof(six), &n));
+	TEST_EQ(n, 6);
+	TEST_EQ(cborx_decode_items(six, sizeof(six), 64, 5, &it), E2BIG);
+	TEST_TRUE(it == NULL);
+	TEST_ERR(cborx_decode_items(six, sizeof(six), 64, 6, &it));
+	TEST_TRUE(it != NULL && cbor_isa_map(it));
+	TEST_EQ(cborx_items(huge, sizeof(huge), &n), EBADMSG);
+out:
+	if (it != NULL)
+		cbor_decref(&it);
+	return err;
+}
+
 TEST_MAIN({ "cbor_tags", test_cbor_tags },
+    { "cbor_item_bound", test_cbor_item_bound },
     { "cbor_shortest_ints", test_cbor_shortest_ints },
     { "cbor_sorted_maps", test_cbor_sorted_maps },
     { "cbor_roundtrip_getters", test_cbor_roundtrip_getters },

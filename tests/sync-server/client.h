@@ -131,24 +131,33 @@ http_do(unsigned port, const char *method, const char *path,
 	return err;
 }
 
+/* The four X-Outpost-* header lines of N's current request. */
+static inline void
+tnode_headers(const struct tnode *n, uint64_t hlc,
+    const uint8_t sig[CRYPTO_SIG_LEN], char *hdr, size_t size)
+{
+	char *hex = hex_encode(sig, CRYPTO_SIG_LEN);
+
+	snprintf(hdr, size,
+	    "X-Outpost-Node: %" PRIu64 "\r\nX-Outpost-Seq: %" PRIu64
+	    "\r\nX-Outpost-HLC: %" PRIu64 "\r\nX-Outpost-Sig: %s\r\n",
+	    n->id, n->seq, hlc, hex);
+	free(hex);
+}
+
 static inline int
 tnode_do(unsigned port, struct tnode *n, const char *path, const void *body,
     size_t len, struct tresp *r)
 {
 	uint8_t sig[CRYPTO_SIG_LEN];
-	char *msg, *hex, hdr[512];
+	char *msg, hdr[512];
 	int err;
 
 	n->seq++;
 	msg = auth_req_message("POST", path, n->id, n->seq, n->hlc, body, len);
 	crypto_ed25519_sign(n->priv, msg, strlen(msg), sig);
 	free(msg);
-	hex = hex_encode(sig, sizeof(sig));
-	snprintf(hdr, sizeof(hdr),
-	    "X-Outpost-Node: %" PRIu64 "\r\nX-Outpost-Seq: %" PRIu64
-	    "\r\nX-Outpost-HLC: %" PRIu64 "\r\nX-Outpost-Sig: %s\r\n",
-	    n->id, n->seq, n->hlc, hex);
-	free(hex);
+	tnode_headers(n, n->hlc, sig, hdr, sizeof(hdr));
 	err = http_do(port, "POST", path, hdr, body, len, r);
 	return err;
 }

@@ -25,7 +25,7 @@
 #include "hlc.h"
 #include "protocol.h"
 #include "record.h"
-#include "sync-server/client.h"
+#include "tools/node.h"
 #include "uuid.h"
 #include "xmalloc.h"
 
@@ -83,70 +83,6 @@ push_body(uint64_t seq, uint64_t hlc, size_t *len)
 	return out;
 }
 
-static int
-signed_push(unsigned port, struct tnode *n, uint64_t hdr_hlc,
-    const uint8_t *body, size_t len, struct tresp *r)
-{
-	uint8_t d[CRYPTO_SHA256_LEN], sig[CRYPTO_SIG_LEN];
-	char *msg, *hex, hdr[512];
-	int err;
-
-	n->seq++;
-	crypto_sha256(body, len, d);
-	hex = hex_encode(d, sizeof(d));
-	xasprintf(&msg,
-	    "OUTPOST-REQ-1\nPOST\n%s\n%" PRIu64 "\n%" PRIu64 "\n%" PRIu64
-	    "\n%s",
-	    PROTO_PATH_PUSH, n->id, n->seq, hdr_hlc, hex);
-	free(hex);
-	crypto_ed25519_sign(n->priv, msg, strlen(msg), sig);
-	free(msg);
-	hex = hex_encode(sig, sizeof(sig));
-	snprintf(hdr, sizeof(hdr),
-	    "X-Outpost-Node: %" PRIu64 "\r\nX-Outpost-Seq: %" PRIu64
-	    "\r\nX-Outpost-HLC: %" PRIu64 "\r\nX-Outpost-Sig: %s\r\n",
-	    n->id, n->seq, hdr_hlc, hex);
-	free(hex);
-	err = http_do(port, "POST", PROTO_PATH_PUSH, hdr, body, len, r);
-	return err;
-}
-
-static int
-enroll(unsigned port, const char *token, struct tnode *n)
-{
-	cbor_item_t *m = cborx_map(4), *it = NULL;
-	struct tresp r;
-	uint8_t *body = NULL;
-	char secret[ETOKEN_SECRET_LEN + 1], fp[ETOKEN_FP_LEN + 1];
-	size_t len;
-	int err;
-
-	memset(&r, 0, sizeof(r));
-	crypto_ed25519_keygen(n->priv, n->pub);
-	/* A token as typed carries the server key's fingerprint; the
-	 * server is sent its secret part (common/etoken.h). */
-	if (etoken_parse(token, secret, fp) == 0)
-		token = secret;
-	cborx_map_put(m, ENROLL_K_TOKEN, cborx_text(token));
-	cborx_map_put(m, ENROLL_K_PUB, cborx_bytes(n->pub, 32));
-	cborx_map_put(m, ENROLL_K_LABEL, cborx_text("hlcpoison"));
-	cborx_map_put(m, ENROLL_K_HLC, cborx_uint(HLC_MAKE(hlc_wall_ms(), 0)));
-	err = cborx_encode(m, &body, &len);
-	cbor_decref(&m);
-	if (err == 0)
-		err = http_do(
-		    port, "POST", PROTO_PATH_ENROLL, NULL, body, len, &r);
-	if (err == 0 &&
-	    (r.status != 200 || cborx_decode(r.body, r.len, r.len, &it) != 0 ||
-	        cborx_map_uint(it, ENROLLED_K_NODE, &n->id) != 0))
-		err = EPROTO;
-	if (it != NULL)
-		cbor_decref(&it);
-	tresp_clear(&r);
-	free(body);
-	return err;
-}
-
 int
 main(int argc, char **argv)
 {
@@ -165,7 +101,8 @@ main(int argc, char **argv)
 		return 2;
 	}
 	memset(&n, 0, sizeof(n));
-	if ((err = enroll((unsigned)port, argv[2], &n)) != 0) {
+	if ((err = node_enroll((unsigned)port, argv[2], "hlcpoison", &n)) !=
+	    0) {
 		fprintf(stderr, "hlcpoison: enrol: %s\n", strerror(err));
 		return 1;
 	}
@@ -179,7 +116,7 @@ main(int argc, char **argv)
 		memset(&r, 0, sizeof(r));
 		body =
 		    push_body(1, hdr ? HLC_MAKE(hlc_wall_ms(), 0) : hlc, &len);
-		err = signed_push((unsigned)port, &n,
+		err = node_post((unsigned)port, &n, PROTO_PATH_PUSH,
 		    hdr ? hlc : HLC_MAKE(hlc_wall_ms(), 0), body, len, &r);
 		free(body);
 		if (err != 0) {
