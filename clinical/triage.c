@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -312,6 +313,40 @@ news2_risk_response(enum news2_risk r, int score)
 		return "assess with the right tool for the patient and "
 		       "clinical judgement";
 	}
+}
+
+int
+news2_response_level(enum news2_risk r)
+{
+	switch (r) {
+	case NEWS2_RISK_LOW_MEDIUM:
+	case NEWS2_RISK_MEDIUM:
+		return 1;
+	case NEWS2_RISK_HIGH:
+		return 2;
+	default:
+		return 0;
+	}
+}
+
+char *
+news2_describe(const struct news2_result *r, char *out, size_t len)
+{
+	size_t o;
+	int i, n = 0;
+
+	if (len == 0)
+		return out;
+	snprintf(out, len, "NEWS2 %d%s, risk %s", r->score,
+	    r->complete ? "" : " so far", news2_risk_name(r->risk));
+	for (i = 0; i < NEWS2_NPARAM; i++) {
+		if (r->points[i] != 3)
+			continue;
+		o = strlen(out);
+		snprintf(out + o, len - o, "%s%s",
+		    n++ ? ", " : "; scored 3: ", ranges[i].label);
+	}
+	return out;
 }
 
 static const char *const acvpu_names[] = {

@@ -14,6 +14,8 @@
 #ifndef KIOSK_TRIAGE_H
 #define KIOSK_TRIAGE_H
 
+#include <stddef.h>
+
 /* The NEWS2 parameters, in chart order. */
 enum news2_param {
 	NEWS2_RR = 0, /* respiration rate, breaths/min */
@@ -105,6 +107,17 @@ const struct news2_range *news2_range(enum news2_param);
 const char *news2_risk_name(enum news2_risk);
 const char *news2_risk_monitoring(enum news2_risk, int score);
 const char *news2_risk_response(enum news2_risk, int score);
+
+/* The cause of a red flag in words, for the alert record and the screen:
+ * "NEWS2 9, risk high; scored 3: Respiration rate, SpO2" (" so far" after
+ * the score while not every parameter is measured).  Cut to fit OUT of
+ * LEN bytes; returns OUT. */
+char *news2_describe(const struct news2_result *r, char *out, size_t len);
+
+/* The response level of a risk band (RCP Chart 4): 0 routine (low), 1
+ * urgent (a 3 in one parameter, or 5-6), 2 emergency (7 or more).  A red
+ * flag is raised again only when this rises. */
+int news2_response_level(enum news2_risk);
 
 /* Parse "A", "C", "V", "P", "U" (any case) or the full word; -1 if not. */
 int triage_acvpu_parse(const char *);

@@ -293,6 +293,27 @@ int store_encounter_list_today(
  * 0, ENOENT when none, or a store error. */
 int store_alert_pending(
     struct store *, const char *patient_id, char id_out[UUID_STRLEN + 1]);
+/* A red flag (alert row) as the screens show it. */
+struct store_alert_row {
+	char id[UUID_STRLEN + 1];
+	char patient_id[UUID_STRLEN + 1];
+	char kind[16]; /* "news2", "imci", "emergency" */
+	int score;
+	char detail[160]; /* the cause, as recorded when raised */
+	int64_t raised_ms; /* Unix ms */
+	int64_t acked_ms; /* 0 while waiting */
+};
+/* How many red flags wait for acknowledgement, from any day and any
+ * kiosk: 0 or a store error. */
+int store_alert_count_pending(struct store *, size_t *n);
+/* The red flags waiting for acknowledgement, newest first, skipping the
+ * first OFFSET, at most MAX into ROWS; *N says how many.  0 or a store
+ * error. */
+int store_alert_list_pending(struct store *, size_t offset,
+    struct store_alert_row *rows, size_t max, size_t *n);
+/* The red flag ALERT_ID: 0, ENOENT, or a store error. */
+int store_alert_get(
+    struct store *, const char *alert_id, struct store_alert_row *out);
 /* The newest encounter of PATIENT_ID started today and still open:
  * 0, ENOENT when none, or a store error. */
 int store_encounter_open_today(

@@ -170,6 +170,30 @@ draw_news2(struct ui *ui, int y)
 	    news2_risk_response(r->risk, r->score));
 }
 
+/* The recorded cause of the pending red flag, on two rows at most. */
+static void
+draw_cause(const char *detail)
+{
+	char line[200];
+
+	snprintf(line, sizeof(line), "Cause: %s", detail);
+	ui_wrap(19, 4, 74, 2, UI_C_WARN, line);
+}
+
+/* A red flag from before this visit's values: when and why, so a low
+ * score now does not read as the reason. */
+static void
+draw_stored_alert(struct ui *ui)
+{
+	const struct store_alert_row *a = &ui->visit.vitals.alert;
+	char when[32];
+
+	ui_when(a->raised_ms, when, sizeof(when));
+	ui_text(18, 1, UI_C_DANGER,
+	    "!! RED FLAG of %s not acknowledged. F9 acknowledges it.", when);
+	draw_cause(a->detail);
+}
+
 static void
 vitals_draw(struct ui *ui)
 {
@@ -213,38 +237,43 @@ vitals_draw(struct ui *ui)
 	if (!v->alert_pending &&
 	    (age = visit_age_years(ui->visit.patient.birth_date)) >= 0 &&
 	    age < 5)
-		ui_text(17, 1, UI_C_WARN,
+		ui_text(18, 1, UI_C_WARN,
 		    "!  Child under 5: F6 checks the WHO "
 		    "general danger signs.");
-	if (v->alert_pending)
-		ui_text(17, 1, UI_C_DANGER, "%s",
+	if (v->alert_pending && v->alert_stored)
+		draw_stored_alert(ui);
+	else if (v->alert_pending) {
+		ui_text(18, 1, UI_C_DANGER, "%s",
 		    v->emergency ? "!! EMERGENCY recorded: call for help. F9 "
 		                   "acknowledges it."
 		                 : "!! RED FLAG recorded: act now. F9 "
 		                   "acknowledges that you have seen it.");
+		if (!v->emergency && v->alert.detail[0])
+			draw_cause(v->alert.detail);
+	}
 	switch (ui->visit.dev_state) {
 	case VISIT_DEV_NONE:
-		ui_text(19, 1, UI_C_DIM,
+		ui_text(21, 1, UI_C_DIM,
 		    "Device: none configured; type the "
 		    "values.");
 		break;
 	case VISIT_DEV_READING:
-		ui_text(19, 1, UI_C_OK, "+ Device %s: reading (%u received)",
+		ui_text(21, 1, UI_C_OK, "+ Device %s: reading (%u received)",
 		    ui->visit.dev_name, ui->visit.dev_readings);
 		break;
 	case VISIT_DEV_DONE:
-		ui_text(19, 1, UI_C_OK, "+ Device %s: finished (%u received)",
+		ui_text(21, 1, UI_C_OK, "+ Device %s: finished (%u received)",
 		    ui->visit.dev_name, ui->visit.dev_readings);
 		break;
 	case VISIT_DEV_ERROR:
-		ui_text(19, 1, UI_C_WARN, "! Device %s: %s. Type the values.",
+		ui_text(21, 1, UI_C_WARN, "! Device %s: %s. Type the values.",
 		    ui->visit.dev_name, ui->visit.dev_error);
 		break;
 	default:
-		ui_text(19, 1, UI_C_DIM, "Device %s: idle", ui->visit.dev_name);
+		ui_text(21, 1, UI_C_DIM, "Device %s: idle", ui->visit.dev_name);
 		break;
 	}
-	ui_text(20, 1, UI_C_DIM,
+	ui_text(14, 1, UI_C_DIM,
 	    "Up/Down field  Enter save  letters or Space for choices  "
 	    "Esc home");
 }

@@ -135,6 +135,18 @@ attr_of(enum ui_color c)
 	return a;
 }
 
+char *
+ui_when(int64_t ms, char *out, size_t len)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+
+	localtime_r(&t, &tm);
+	if (len > 0 && strftime(out, len, "%Y-%m-%d %H:%M", &tm) == 0)
+		out[0] = '\0';
+	return out;
+}
+
 int
 ui_rows(void)
 {

@@ -212,6 +212,8 @@ int ui_wrap(
     int y, int x, int width, int maxrows, enum ui_color c, const char *text);
 /* Fill row Y with colour C. */
 void ui_bar(int y, enum ui_color c);
+/* Unix MS as local "YYYY-MM-DD HH:MM" into OUT of LEN; returns OUT. */
+char *ui_when(int64_t ms, char *out, size_t len);
 /* Rows and columns of the screen. */
 int ui_rows(void);
 int ui_cols(void);
