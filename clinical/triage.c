@@ -135,14 +135,22 @@ news2_points_temp(double temp)
 /* What manual entry accepts; wider than any real patient in a clinic, so
  * it only catches typing slips (a missing digit, a misplaced point). */
 static const struct news2_range ranges[NEWS2_NPARAM] = {
-	[NEWS2_RR] = { "rr", "Respiration rate", "/min", 0, 80 },
-	[NEWS2_SPO2] = { "spo2", "SpO2", "%", 50, 100 },
-	[NEWS2_AIR_O2] = { "oxygen", "Air or oxygen", "", 0, 1 },
-	[NEWS2_SBP] = { "sbp", "Systolic BP", "mmHg", 40, 300 },
-	[NEWS2_PULSE] = { "pulse", "Pulse", "/min", 20, 250 },
-	[NEWS2_ACVPU] = { "acvpu", "Consciousness", "", 0, 4 },
-	[NEWS2_TEMP] = { "temp", "Temperature", "\u00b0C", 25, 45 },
+	[NEWS2_RR] = { "rr", "Respiration rate", "/min", 0, 80, 5, 60 },
+	[NEWS2_SPO2] = { "spo2", "SpO2", "%", 50, 100, 70, 100 },
+	[NEWS2_AIR_O2] = { "oxygen", "Air or oxygen", "", 0, 1, 0, 1 },
+	[NEWS2_SBP] = { "sbp", "Systolic BP", "mmHg", 40, 300, 60, 250 },
+	[NEWS2_PULSE] = { "pulse", "Pulse", "/min", 20, 250, 30, 200 },
+	[NEWS2_ACVPU] = { "acvpu", "Consciousness", "", 0, 4, 0, 4 },
+	[NEWS2_TEMP] = { "temp", "Temperature", "\u00b0C", 25, 45, 32, 42 },
 };
+
+int
+news2_unusual(enum news2_param p, double v)
+{
+	if ((int)p < 0 || p >= NEWS2_NPARAM)
+		return 0;
+	return v < ranges[p].usual_min || v > ranges[p].usual_max;
+}
 
 const struct news2_range *
 news2_range(enum news2_param p)

@@ -93,13 +93,19 @@ int news2_points_pulse(int pulse);
 int news2_points_acvpu(int acvpu);
 int news2_points_temp(double temp);
 
-/* Plausible range accepted for manual entry of a parameter. */
+/* Range accepted for manual entry of a parameter: outside MIN-MAX a value
+ * is impossible and refused; outside USUAL_MIN-USUAL_MAX it is possible
+ * but rare enough (a slipped key: 0, 300) that the person confirms it
+ * before it is stored and scored. */
 struct news2_range {
 	const char *name; /* "rr", "spo2", ... (JSON key) */
 	const char *label; /* "Respiration rate" */
 	const char *unit; /* "/min", "%", "mmHg", "°C" or "" */
 	double min, max;
+	double usual_min, usual_max;
 };
+/* 1 when V (within the range) is outside the usual range of P. */
+int news2_unusual(enum news2_param p, double v);
 const struct news2_range *news2_range(enum news2_param);
 
 /* Risk band name ("low", "low-medium", "medium", "high", "not applicable"),

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "devices/device.h"
 #include "str.h"
 #include "ui.h"
 
@@ -35,6 +36,7 @@ static struct {
 	struct ui_field f;
 	int focus;
 	int edited; /* f holds typed text not yet stored */
+	int confirm; /* f holds an unusual value shown once: Enter saves */
 } st;
 
 static int
@@ -98,6 +100,7 @@ load_field(struct ui *ui)
 	row_value(ui, st.focus, buf, sizeof(buf));
 	ui_field_set(&st.f, buf);
 	st.edited = 0;
+	st.confirm = 0;
 }
 
 static void
@@ -278,56 +281,108 @@ vitals_draw(struct ui *ui)
 	    "Esc home");
 }
 
-/* Store what was typed in the focused row; 0 or an errno (message set). */
-static int
-commit(struct ui *ui)
+/* The range message for ROW: "Respiration: a number from 0 to 80 /min". */
+static void
+say_range(struct ui *ui, const char *what)
 {
+	const struct news2_range *rg = news2_range(rows[st.focus].param);
+	const struct dev_quantity_info *qi = dev_quantity_info(DEV_Q_DIA);
+
+	if (st.focus == R_DIA && qi != NULL)
+		ui_message(ui, UI_MSG_WARN,
+		    "%s: %s from %g to %g mmHg, below the systolic.",
+		    rows[st.focus].label, what, qi->min, qi->max);
+	else if (rg != NULL)
+		ui_message(ui, UI_MSG_WARN, "%s: %s from %g to %g %s.",
+		    rows[st.focus].label, what, rg->min, rg->max,
+		    rows[st.focus].unit);
+}
+
+/*
+ * Store what was typed in the focused row.  A value that cannot be is
+ * refused with its range; one that can be but rarely is (respiration 0,
+ * systolic 300) is stored only when Enter (ENTER set) confirms it.  Returns 0, or an
+ * errno with the message set and the typed text kept: EINVAL refused,
+ * EAGAIN waiting for confirmation.
+ */
+static int
+commit(struct ui *ui, int enter)
+{
+	const struct news2_range *rg;
 	const char *cause = NULL;
+	char buf[UI_FIELD_MAX], *c;
 	double d;
 	long long n;
 	int err, p = rows[st.focus].param;
 
 	if (!st.edited || is_toggle(st.focus))
 		return 0;
-	st.edited = 0;
-	if (st.f.len == 0)
+	if (st.f.len == 0) {
+		st.edited = 0;
 		return 0;
+	}
+	memcpy(buf, st.f.buf, sizeof(buf));
+	if ((c = strchr(buf, ',')) != NULL)
+		*c = '.'; /* a decimal comma */
 	if (st.focus == R_DIA) {
-		err = str_to_ll(st.f.buf, 0, 1000, &n) != 0
-		    ? EINVAL
-		    : visit_vitals_set_dia(&ui->visit, (int)n, 0);
-		if (err == EINVAL)
-			ui_message(ui, UI_MSG_WARN,
-			    "Diastolic BP: a whole number in mmHg, below the "
-			    "systolic.");
-		else if (err != 0)
+		if (str_to_ll(buf, 0, 99999, &n) != 0) {
+			say_range(ui, "a whole number");
+			return EINVAL;
+		}
+		err = visit_vitals_set_dia(&ui->visit, (int)n, 0);
+		if (err == EINVAL) {
+			say_range(ui, "not saved, it must be");
+			return err;
+		}
+		st.edited = 0;
+		if (err != 0)
 			ui_message(
 			    ui, UI_MSG_WARN, "Not saved: %s", ui_strerror(err));
 		else
 			ui_message(ui, UI_MSG_OK, "BP diastolic saved.");
 		return err;
 	}
-	if (p == NEWS2_TEMP) {
-		if (str_to_double(st.f.buf, &d) != 0) {
-			ui_message(ui, UI_MSG_WARN,
-			    "Temperature: type a "
-			    "number such as 36.8.");
-			return EINVAL;
-		}
-	} else {
-		if (str_to_ll(st.f.buf, -1000, 1000, &n) != 0) {
-			ui_message(ui, UI_MSG_WARN, "%s: type a whole number.",
-			    rows[st.focus].label);
-			return EINVAL;
-		}
-		d = (double)n;
+	rg = news2_range(p);
+	if (p == NEWS2_TEMP ? str_to_double(buf, &d) != 0
+	                    : str_to_ll(buf, 0, 99999, &n) != 0) {
+		say_range(ui,
+		    p == NEWS2_TEMP ? "a number such as 36.8,"
+		                    : "a whole number");
+		return EINVAL;
 	}
+	if (p != NEWS2_TEMP)
+		d = (double)n;
+	if (d < rg->min || d > rg->max) {
+		say_range(ui, "not saved, it must be");
+		return EINVAL;
+	}
+	if (news2_unusual(p, d) && !(st.confirm && enter)) {
+		st.confirm = 1;
+		ui_message(ui, UI_MSG_WARN,
+		    "%s %s %s is unusual: Enter again to save it, or correct "
+		    "it.",
+		    rows[st.focus].label, buf, rows[st.focus].unit);
+		return EAGAIN;
+	}
+	st.confirm = 0;
 	if ((err = visit_vitals_set(&ui->visit, p, d, 0, &cause)) != 0) {
 		ui_message(ui, UI_MSG_WARN, "Not saved: %s", cause);
 		return err;
 	}
+	st.edited = 0;
 	ui_message(ui, UI_MSG_OK, "%s saved.", rows[st.focus].label);
 	return 0;
+}
+
+/* Only digits reach a number field (and one decimal point in the
+ * temperature): a letter is refused at once, with the range. */
+static int
+accepts(int ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return 1;
+	return st.focus == R_TEMP && (ch == '.' || ch == ',') &&
+	    strchr(st.f.buf, '.') == NULL && strchr(st.f.buf, ',') == NULL;
 }
 
 static void
@@ -385,18 +440,20 @@ vitals_key(struct ui *ui, enum ui_action a, int ch)
 	switch (a) {
 	case UI_A_UP:
 	case UI_A_PREV:
-		commit(ui);
+		if (commit(ui, 0) != 0)
+			return UI_REDRAW; /* nothing typed is lost */
 		st.focus = (st.focus + NR - 1) % NR;
 		load_field(ui);
 		return UI_REDRAW;
 	case UI_A_DOWN:
 	case UI_A_NEXT:
-		commit(ui);
+		if (commit(ui, 0) != 0)
+			return UI_REDRAW;
 		st.focus = (st.focus + 1) % NR;
 		load_field(ui);
 		return UI_REDRAW;
 	case UI_A_ENTER:
-		if (commit(ui) == 0) {
+		if (commit(ui, 1) == 0) {
 			st.focus = (st.focus + 1) % NR;
 			load_field(ui);
 		}
@@ -409,20 +466,23 @@ vitals_key(struct ui *ui, enum ui_action a, int ch)
 	case UI_A_ACK:
 		return ui_ack_key(ui, UI_REDRAW);
 	case UI_A_FORMS:
-		commit(ui);
+		if (commit(ui, 0) != 0)
+			return UI_REDRAW;
 		return ui_goto(ui, &screen_forms);
 	case UI_A_DANGER:
-		commit(ui);
+		if (commit(ui, 0) != 0)
+			return UI_REDRAW;
 		return ui_goto(ui, &screen_danger);
 	case UI_A_EMERGENCY:
-		commit(ui);
+		commit(ui, 0);
 		if (visit_vitals_emergency(&ui->visit) != 0)
 			ui_message(ui, UI_MSG_DANGER,
 			    "The emergency was not "
 			    "recorded: call anyway.");
 		return ui_goto(ui, &screen_alert);
 	case UI_A_FINISH:
-		commit(ui);
+		if (commit(ui, 0) != 0)
+			return UI_REDRAW;
 		if ((err = visit_session_end(&ui->visit)) == EBUSY) {
 			ui_message(ui, UI_MSG_DANGER,
 			    "Acknowledge the red flag "
@@ -438,7 +498,8 @@ vitals_key(struct ui *ui, enum ui_action a, int ch)
 		ui_message(ui, UI_MSG_OK, "Visit ended.");
 		return UI_HOME;
 	case UI_A_BACK:
-		commit(ui);
+		if (commit(ui, 0) != 0)
+			return UI_REDRAW;
 		return UI_BACK;
 	default:
 		if (is_toggle(st.focus)) {
@@ -448,6 +509,10 @@ vitals_key(struct ui *ui, enum ui_action a, int ch)
 			}
 			return UI_UNHANDLED;
 		}
+		if (a == UI_A_NONE && ch > ' ' && !accepts(ch)) {
+			say_range(ui, "type digits only,");
+			return UI_REDRAW;
+		}
 		if (a == UI_A_NONE && !st.edited && ch > ' ') {
 			/* typing replaces the shown value */
 			ui_field_clear(&st.f);
@@ -455,6 +520,7 @@ vitals_key(struct ui *ui, enum ui_action a, int ch)
 		if (!ui_field_key(&st.f, a, ch))
 			return UI_UNHANDLED;
 		st.edited = 1;
+		st.confirm = 0;
 		return UI_REDRAW;
 	}
 }

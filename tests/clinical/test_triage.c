@@ -466,6 +466,19 @@ test_news2_ranges(void)
 	in.sbp = 9999;
 	TEST_ERR(news2_score(&in, &r, &cause));
 	TEST_STR(news2_range(NEWS2_SBP)->name, "sbp");
+	/* possible but unusual: asked again before it is scored */
+	TEST_EQ(news2_unusual(NEWS2_RR, 0), 1);
+	TEST_EQ(news2_unusual(NEWS2_RR, 5), 0);
+	TEST_EQ(news2_unusual(NEWS2_RR, 60), 0);
+	TEST_EQ(news2_unusual(NEWS2_RR, 61), 1);
+	TEST_EQ(news2_unusual(NEWS2_SBP, 300), 1);
+	TEST_EQ(news2_unusual(NEWS2_SBP, 250), 0);
+	TEST_EQ(news2_unusual(NEWS2_SBP, 59), 1);
+	TEST_EQ(news2_unusual(NEWS2_SPO2, 69), 1);
+	TEST_EQ(news2_unusual(NEWS2_PULSE, 201), 1);
+	TEST_EQ(news2_unusual(NEWS2_TEMP, 31.9), 1);
+	TEST_EQ(news2_unusual(NEWS2_TEMP, 36.8), 0);
+	TEST_EQ(news2_unusual(NEWS2_ACVPU, 4), 0);
 out:
 	return err;
 }
