@@ -13,6 +13,7 @@
 static struct {
 	struct ui_field user, pass;
 	int focus; /* 0 user, 1 passphrase */
+	int quit_after; /* check-in mode: F10 asked to quit once unlocked */
 } st;
 
 static void
@@ -22,6 +23,7 @@ unlock_enter(struct ui *ui)
 	ui_field_clear(&st.pass);
 	ui_field_set(&st.user, ui->ctx->user != NULL ? ui->ctx->user : "");
 	st.focus = st.user.len > 0 ? 1 : 0;
+	st.quit_after = 0;
 }
 
 static void
@@ -44,9 +46,15 @@ unlock_draw(struct ui *ui)
 	ui_field_draw(y + 4, 14, "User", 30, &st.user, st.focus == 0, 0);
 	ui_field_draw(
 	    y + 6, 14, "Passphrase / PIN", 30, &st.pass, st.focus == 1, 1);
-	ui_text(y + 9, 16, UI_C_DIM,
-	    "Enter: unlock    Tab: other field    "
-	    "F10: quit");
+	if (ui->opts.checkin)
+		ui_text(y + 9, 12, UI_C_DIM, "%s",
+		    st.quit_after ? "Enter: unlock and quit    Esc: do not quit"
+		                  : "Enter: unlock    F10: quit (staff "
+		                    "passphrase first)");
+	else
+		ui_text(y + 9, 16, UI_C_DIM,
+		    "Enter: unlock    Tab: other field    "
+		    "F10: quit");
 }
 
 static enum ui_result
@@ -64,9 +72,18 @@ unlock_key(struct ui *ui, enum ui_action a, int ch)
 		st.focus = !st.focus;
 		return UI_REDRAW;
 	case UI_A_QUIT:
-		return UI_QUIT;
+		/* a patient at a check-in kiosk must not end it: quitting
+		 * there takes the staff passphrase */
+		if (!ui->opts.checkin)
+			return UI_QUIT;
+		st.quit_after = 1;
+		st.focus = 1;
+		ui_message(ui, UI_MSG_WARN,
+		    "Staff: type the passphrase to quit the kiosk.");
+		return UI_REDRAW;
 	case UI_A_BACK:
 		ui_field_clear(&st.pass);
+		st.quit_after = 0;
 		return UI_REDRAW;
 	case UI_A_LOCK:
 		return UI_HANDLED;
@@ -91,6 +108,8 @@ unlock_key(struct ui *ui, enum ui_action a, int ch)
 		}
 		ui_message(ui, UI_MSG_OK, "Unlocked. Welcome, %s.",
 		    ui->visit.user_name);
+		if (st.quit_after)
+			ui_ask_quit(ui);
 		return ui_replace(
 		    ui, ui->opts.checkin ? &screen_checkin : &screen_home);
 	default:

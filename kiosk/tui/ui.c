@@ -406,6 +406,14 @@ ui_say(void *arg, int kind, const char *text)
 	ui_message(arg, kind, "%s", text);
 }
 
+void
+ui_ask_quit(struct ui *ui)
+{
+	ui->quit_asked = 1;
+	ui_message(
+	    ui, UI_MSG_WARN, "Quit the kiosk? Y quits, any other key stays.");
+}
+
 enum ui_result
 ui_ack_key(struct ui *ui, enum ui_result done)
 {
@@ -630,7 +638,8 @@ apply(struct ui *ui, enum ui_result r)
 		lock(ui, 0);
 		break;
 	case UI_QUIT:
-		return 1;
+		ui_ask_quit(ui);
+		break;
 	default:
 		break;
 	}
@@ -669,6 +678,11 @@ handle_key(struct ui *ui, int key, int ch)
 
 	if (key == KEY_RESIZE)
 		return 0;
+	if (ui->quit_asked) {
+		ui->quit_asked = 0;
+		ui->msg[0] = '\0';
+		return ch == 'y' || ch == 'Y';
+	}
 	if (ui->help) {
 		ui->help = 0;
 		return 0;

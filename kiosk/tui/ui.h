@@ -163,6 +163,7 @@ struct ui {
 	char msg[200]; /* one status line */
 	int msg_kind; /* UI_MSG_* */
 	int help; /* help overlay shown */
+	int quit_asked; /* "Quit the kiosk?" waits for Y */
 
 	char prefill[UI_FIELD_MAX]; /* name typed on find, for register */
 };
@@ -179,6 +180,9 @@ void ui_message(struct ui *, int kind, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Words for an errno value a person can act on (visit_strerror). */
 const char *ui_strerror(int err);
+/* Ask "Quit the kiosk?" on the status line: the next key quits if it is
+ * Y, and goes on otherwise (UI_QUIT from a key handler asks this too). */
+void ui_ask_quit(struct ui *);
 /* F9 on a screen that shows the red flag: acknowledge it and say so;
  * returns DONE, or UI_REDRAW when the store refused (message set). */
 enum ui_result ui_ack_key(struct ui *, enum ui_result done);

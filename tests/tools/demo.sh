@@ -9,7 +9,7 @@
 #  4. on a terminal, the kiosk screen with the virtual devices (readings
 #     from tests/tui/data/demo.vitals play on each visit's vitals screen);
 #     it keeps syncing in the background.  Without a terminal it stops
-#     after step 3.  Quitting the kiosk stops the server.
+#     after step 3.  Quitting the kiosk stops the server, and says so.
 # Re-running keeps the node and the server (nothing is imported twice).
 set -eu
 K=build/kiosk
@@ -62,9 +62,13 @@ echo "== sync-server admin stats"
 if [ -t 0 ] && [ -t 1 ]; then
 	echo
 	echo "Opening the kiosk: log in as admin with passphrase $PASS."
-	echo "F1 shows the keys of each screen; F10 quits (and stops the server)."
+	echo "F1 shows the keys of each screen; F10 then Y quits the kiosk, and"
+	echo "this demo then stops its sync-server too (saying so)."
 	sleep 2
 	OUTPOST_VIRTUAL_DEVICE=tests/tui/data/demo.vitals "$K" --data "$D" || true
+	echo "The kiosk has quit: stopping the demo sync-server on" \
+	    "127.0.0.1:$PORT (its data stays in $D/server; \`make demo\`" \
+	    "starts both again)."
 else
 	echo "(no terminal: the kiosk screen is not opened;" \
 	    "run \`make demo\` in a terminal to use it)"
