@@ -196,13 +196,15 @@ ui_center(int y, enum ui_color c, const char *fmt, ...)
 	ui_text(y, x < 0 ? 0 : x, c, "%s", line);
 }
 
-int
-ui_wrap(int y, int x, int width, int maxrows, enum ui_color c, const char *text)
+/* TEXT wrapped at spaces, rows Y up to (not including) row END. */
+static int
+wrap_until(int y, int x, int width, int maxrows, enum ui_color c,
+    const char *text, int end)
 {
 	const char *p = text, *cut;
 	int n, rows = 0;
 
-	while (*p != '\0' && rows++ < maxrows && y < LINES - 2) {
+	while (*p != '\0' && rows++ < maxrows && y < end) {
 		n = (int)strlen(p);
 		if (n > width) {
 			for (cut = p + width; cut > p && *cut != ' '; cut--)
@@ -215,6 +217,12 @@ ui_wrap(int y, int x, int width, int maxrows, enum ui_color c, const char *text)
 			p++;
 	}
 	return y;
+}
+
+int
+ui_wrap(int y, int x, int width, int maxrows, enum ui_color c, const char *text)
+{
+	return wrap_until(y, x, width, maxrows, c, text, LINES - 2);
 }
 
 void
@@ -489,11 +497,19 @@ draw_message(struct ui *ui)
 	static const enum ui_color col[] = { UI_C_NORMAL, UI_C_OK, UI_C_WARN,
 		UI_C_DANGER };
 
+	char line[sizeof(ui->msg) + 8];
+	int rows;
+
 	if (ui->msg[0] == '\0')
 		return;
+	/* a long message takes the row above too, never cut */
+	snprintf(line, sizeof(line), "%s%s", mark[ui->msg_kind & 3], ui->msg);
+	rows = (int)strlen(line) > COLS - 2 ? 2 : 1;
 	ui_bar(LINES - 2, UI_C_NORMAL);
-	ui_text(LINES - 2, 1, col[ui->msg_kind & 3], "%s%s",
-	    mark[ui->msg_kind & 3], ui->msg);
+	if (rows == 2)
+		ui_bar(LINES - 3, UI_C_NORMAL);
+	wrap_until(LINES - 1 - rows, 1, COLS - 2, rows, col[ui->msg_kind & 3],
+	    line, LINES - 1);
 }
 
 static void
@@ -759,6 +775,18 @@ ui_run_opts(struct kctx *ctx, const struct ui_opts *opts)
 			}
 			if (idle_ms - t < (uint64_t)timeout)
 				timeout = (int)(idle_ms - t);
+		}
+		if (ui->wake_ms != 0) {
+			t = clock_mono_ms();
+			if (t >= ui->wake_ms) {
+				ui->wake_ms = 0;
+				if (apply(ui, top(ui)->key(ui, UI_A_TICK, 0)))
+					break;
+				dirty = 1;
+				continue;
+			}
+			if (ui->wake_ms - t < (uint64_t)timeout)
+				timeout = (int)(ui->wake_ms - t);
 		}
 		pfd[0].fd = 0;
 		pfd[0].events = POLLIN;

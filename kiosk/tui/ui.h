@@ -90,6 +90,7 @@ enum ui_action {
 	UI_A_DANGER, /* child danger signs (IMCI) */
 	UI_A_LANGUAGE, /* the form's next language */
 	UI_A_EMERGENCY, /* the CHW's emergency key */
+	UI_A_TICK, /* not a key: the time the screen asked for (wake_ms) */
 };
 
 struct ui_key {
@@ -164,6 +165,8 @@ struct ui {
 	int msg_kind; /* UI_MSG_* */
 	int help; /* help overlay shown */
 	int quit_asked; /* "Quit the kiosk?" waits for Y */
+	uint64_t wake_ms; /* clock_mono_ms() at which the top screen gets
+			     UI_A_TICK (a countdown); 0 none */
 
 	char prefill[UI_FIELD_MAX]; /* name typed on find, for register */
 };

@@ -99,6 +99,19 @@ out:
 	return err;
 }
 
+uint64_t
+visit_session_unlock_wait(struct visit *v, const char *user)
+{
+	struct keyring *kr = NULL;
+	uint64_t ms;
+
+	if (keyring_load(v->ctx->data_dir, &kr) != 0)
+		return 0;
+	ms = keyring_wait_ms(kr, user);
+	keyring_free(kr);
+	return ms;
+}
+
 void
 visit_session_patient_clear(struct visit *v)
 {

@@ -126,6 +126,9 @@ int visit_today_list(
  * caller-freed: always free with free()). */
 int visit_session_unlock(
     struct visit *, const char *user, const char *pass, char **cause);
+/* How many ms an unlock of USER must still wait after earlier wrong
+ * passphrases (keyring_wait_ms), 0 when none or unknown. */
+uint64_t visit_session_unlock_wait(struct visit *, const char *user);
 /* Forget everything about the session: patient, vitals, store, key. */
 void visit_session_lock(struct visit *);
 /* Make P the patient in hand (copied); the patient already in hand keeps
