@@ -553,6 +553,7 @@ draw(struct ui *ui)
 		    "! Make the window at least 80x24 "
 		    "(now %dx%d).",
 		    COLS, LINES);
+		ui_text(1, 0, UI_C_NORMAL, "  Keys do nothing until then.");
 		refresh();
 		return;
 	}
@@ -693,6 +694,10 @@ handle_key(struct ui *ui, int key, int ch)
 	enum ui_result r;
 
 	if (key == KEY_RESIZE)
+		return 0;
+	/* the screen shows only "make the window larger": a key typed
+	 * blind must not act */
+	if (COLS < 80 || LINES < 24)
 		return 0;
 	if (ui->quit_asked) {
 		ui->quit_asked = 0;
