@@ -800,6 +800,13 @@ ui_run_opts(struct kctx *ctx, const struct ui_opts *opts)
 		n = poll(pfd, pfd[1].fd >= 0 ? 2 : 1, timeout);
 		if (n < 0 && errno != EINTR)
 			fatal("poll");
+		if (n > 0 &&
+		    (pfd[0].revents & (POLLHUP | POLLERR | POLLNVAL)) &&
+		    !(pfd[0].revents & POLLIN)) {
+			/* the terminal went away: nothing can reach us */
+			log_warnx("terminal closed");
+			break;
+		}
 		if (n > 0 && pfd[1].fd >= 0 && (pfd[1].revents & POLLIN))
 			dirty |= visit_devices_drain(&ui->visit);
 		while (read_key(&key, &ch)) {
