@@ -357,6 +357,14 @@ news2_describe(const struct news2_result *r, char *out, size_t len)
 	return out;
 }
 
+const char *
+triage_child_emergency_signs(void)
+{
+	return "blocked or no breathing, severe difficulty breathing, blue "
+	       "lips, cold hands with a weak fast pulse, coma, convulsions, "
+	       "severe dehydration.";
+}
+
 static const char *const acvpu_names[] = {
 	[TRIAGE_ALERT] = "A",
 	[TRIAGE_CONFUSION] = "C",

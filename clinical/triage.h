@@ -9,7 +9,8 @@
  * decide what to do with a red flag (the UI raises a store alert the CHW
  * must acknowledge).  Deliberately absent: SATS/TEWS (the research note says
  * its chart is not yet verified), and any scoring for under-16s or pregnancy,
- * where NEWS2 is "not applicable" rather than a number.
+ * where NEWS2 is "not applicable" rather than a number; a child of 5-15 gets
+ * the WHO ETAT emergency signs to look for instead of a score.
  */
 #ifndef KIOSK_TRIAGE_H
 #define KIOSK_TRIAGE_H
@@ -124,6 +125,13 @@ char *news2_describe(const struct news2_result *r, char *out, size_t len);
  * urgent (a 3 in one parameter, or 5-6), 2 emergency (7 or more).  A red
  * flag is raised again only when this rises. */
 int news2_response_level(enum news2_risk);
+
+/* What to do for a child of 5 to 15 years, for whom there is no score
+ * here (NEWS2 is for 16 and over, the IMCI danger signs for under 5): the
+ * WHO ETAT emergency signs (Emergency Triage Assessment and Treatment,
+ * 2016), any one of which means treat and refer now (the caller says
+ * so).  Lent string. */
+const char *triage_child_emergency_signs(void);
 
 /* Parse "A", "C", "V", "P", "U" (any case) or the full word; -1 if not. */
 int triage_acvpu_parse(const char *);

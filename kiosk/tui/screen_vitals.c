@@ -141,11 +141,22 @@ draw_news2(struct ui *ui, int y)
 {
 	const struct news2_result *r = &ui->visit.vitals.r;
 	enum ui_color c;
-	int n = 0, i;
+	int n = 0, i, age;
 
 	for (i = 0; i < NEWS2_NPARAM; i++)
 		if (ui->visit.vitals.in.have & (1u << i))
 			n++;
+	age = visit_age_years(ui->visit.patient.birth_date);
+	if (age >= 5 && age < 16) {
+		/* no score for 5-15 here: say so, and what to look for */
+		ui_text(y, 1, UI_C_WARN,
+		    "!  NEWS2 does not apply under 16 (age %d): no score. "
+		    "Refer now if:",
+		    age);
+		ui_wrap(y + 1, 4, 75, 2, UI_C_NORMAL,
+		    triage_child_emergency_signs());
+		return;
+	}
 	if (!r->applicable && n > 0) {
 		ui_text(y, 1, UI_C_WARN, "!  NEWS2 not applicable: %s.",
 		    r->not_applicable);
@@ -472,6 +483,15 @@ vitals_key(struct ui *ui, enum ui_action a, int ch)
 	case UI_A_DANGER:
 		if (commit(ui, 0) != 0)
 			return UI_REDRAW;
+		/* the IMCI signs are for under 5s: not to be ticked for an
+		 * older child or an adult (an unknown age is let through) */
+		if (visit_age_months(ui->visit.patient.birth_date) >= 60) {
+			ui_message(ui, UI_MSG_WARN,
+			    "Danger signs (F6) are for children under 5; this "
+			    "patient is %d.",
+			    visit_age_years(ui->visit.patient.birth_date));
+			return UI_REDRAW;
+		}
 		return ui_goto(ui, &screen_danger);
 	case UI_A_EMERGENCY:
 		commit(ui, 0);
