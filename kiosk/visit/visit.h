@@ -13,7 +13,8 @@
  *   - kiosk/visit/ runs no SQL: it asks the store (kiosk/store/store.h).
  *   - The UI reads struct visit to draw it and changes it through the
  *     functions below; it writes only its own bookkeeping there
- *     (vitals.alert_shown when it opens the alert, form_path).
+ *     (vitals.alert_shown when it opens the alert, vitals.imci_checked when
+ *     it shows the danger signs, form_path).
  *
  * Threads: everything here runs on the UI loop's thread, except the
  * device worker (kiosk/visit/devices.c), which posts events through a
@@ -58,6 +59,8 @@ struct visit_vitals {
 			     record's, not today's score */
 	int alert_shown; /* the alert screen has been opened for it */
 	unsigned imci_signs; /* IMCI danger signs ticked (imci_input) */
+	int imci_checked; /* the danger signs screen was opened: a sign
+			     not ticked was looked for and is absent */
 	int imci_raised; /* an IMCI alert was recorded in this visit */
 	int emergency; /* the pending alert is the CHW's emergency key */
 };
