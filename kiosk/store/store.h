@@ -89,6 +89,20 @@ struct store_patient {
 	uint64_t hlc;
 	uint64_t created_ms;
 };
+/* The patient fields in the order a registration asks them. */
+enum store_patient_field {
+	STORE_PF_GIVEN = 0,
+	STORE_PF_FAMILY,
+	STORE_PF_SEX,
+	STORE_PF_BIRTH,
+	STORE_PF_PHONE,
+	STORE_PF_VILLAGE,
+	STORE_PF_NATID,
+};
+/* The checks store_patient_add makes, without the store: 0, or EINVAL
+ * with *CAUSE (caller frees) and *BAD (may be NULL) the field at fault. */
+int store_patient_check(
+    const struct store_patient *p, enum store_patient_field *bad, char **cause);
 /*
  * Register P (id filled in).  IMPORT_KEY, when not NULL, makes the write
  * idempotent: a second add with the same key returns EEXIST and changes

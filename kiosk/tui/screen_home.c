@@ -202,7 +202,7 @@ static void
 draw_sync(struct ui *ui, int y)
 {
 	struct sync_status ss;
-	char line[256];
+	char line[256], shown[260];
 	const char *text;
 	int bad;
 
@@ -221,8 +221,9 @@ draw_sync(struct ui *ui, int y)
 	sync_status_line(&ss, (uint64_t)time(NULL) * 1000, line, sizeof(line));
 	text = strncmp(line, "Sync: ", 6) == 0 ? line + 6 : line;
 	bad = ss.last_ok_ms == 0 || ss.last_error[0] != '\0';
-	ui_text(y, 10, bad ? UI_C_WARN : UI_C_OK, "%s  %.66s", bad ? "!" : "+",
-	    text);
+	snprintf(shown, sizeof(shown), "%s  %s", bad ? "!" : "+", text);
+	/* two rows when it needs them, never cut */
+	ui_wrap(y, 10, 68, 2, bad ? UI_C_WARN : UI_C_OK, shown);
 }
 
 static void
@@ -271,6 +272,7 @@ home_draw(struct ui *ui)
 	ui_text(y - 1, 10, c, "%s", d);
 	ui_text(y++, 1, UI_C_NORMAL, "Sync:");
 	draw_sync(ui, y - 1);
+	y++; /* the sync line's second row */
 	ui_text(y++, 1, UI_C_NORMAL, "Alerts:");
 	if (st.nalert > 0)
 		ui_text(y - 1, 10, UI_C_DANGER,
@@ -278,7 +280,7 @@ home_draw(struct ui *ui)
 		    st.nalert, st.nalert == 1 ? "" : "s");
 	else
 		ui_text(y - 1, 10, UI_C_OK, "+  none waiting");
-	ui_text(19, 1, UI_C_DIM,
+	ui_text(20, 1, UI_C_DIM,
 	    "F3 or / find a patient   F4 register   "
 	    "Up/Down + Enter open   F12 lock");
 }

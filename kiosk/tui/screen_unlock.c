@@ -26,7 +26,11 @@ unlock_enter(struct ui *ui)
 {
 	ui_field_clear(&st.user);
 	ui_field_clear(&st.pass);
-	ui_field_set(&st.user, ui->ctx->user != NULL ? ui->ctx->user : "");
+	/* after a lock, the person who was working is the likely one */
+	ui_field_set(&st.user,
+	    ui->last_user[0] != '\0'    ? ui->last_user
+	        : ui->ctx->user != NULL ? ui->ctx->user
+	                                : "");
 	st.focus = st.user.len > 0 ? 1 : 0;
 	st.quit_after = 0;
 	st.until = 0;

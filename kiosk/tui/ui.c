@@ -512,17 +512,51 @@ draw_message(struct ui *ui)
 	    line, LINES - 1);
 }
 
+/* The UI_G_* bit of a key of every screen, 0 for F1 (always listed). */
+static unsigned
+global_bit(const struct ui_key *k)
+{
+	switch (k->action) {
+	case UI_A_BACK:
+		return UI_G_BACK;
+	case UI_A_LOCK:
+		return UI_G_LOCK;
+	case UI_A_UP:
+	case UI_A_DOWN:
+		return UI_G_UPDOWN;
+	case UI_A_NEXT:
+		return UI_G_TAB;
+	default:
+		return 0;
+	}
+}
+
+/* F1: what this screen is for, its own keys, and the keys of every
+ * screen that act here. */
 static void
 draw_help(struct ui *ui)
 {
+	const struct ui_screen_help *h;
 	const struct ui_key *k;
 	const char *name = top(ui)->name;
-	int y = 3, pass;
+	unsigned g = 0;
+	int y, pass;
 
+	for (h = ui_screen_help; h->screen != NULL; h++)
+		if (strcmp(h->screen, name) == 0)
+			break;
+	if (h->screen != NULL)
+		g = h->globals;
+	if (ui->opts.checkin)
+		g &= ~UI_G_LOCK;
 	for (y = 2; y < LINES - 2; y++)
 		ui_bar(y, UI_C_NORMAL);
-	y = 3;
 	ui_text(2, 2, UI_C_TITLE, " Keys on this screen (%s) ", top(ui)->title);
+	y = 3;
+	if (h->about != NULL)
+		y = wrap_until(
+		        3, 4, COLS - 8, 2, UI_C_NORMAL, h->about, LINES - 3) +
+		    1;
 	for (pass = 0; pass < 2; pass++)
 		for (k = ui_keys; k->key != 0 && y < LINES - 3; k++) {
 			if (k->label == NULL || k->help == NULL)
@@ -530,16 +564,17 @@ draw_help(struct ui *ui)
 			if (pass == 0 &&
 			    (k->screen == NULL || strcmp(k->screen, name) != 0))
 				continue;
-			if (pass == 1 && k->screen != NULL)
-				continue;
-			if (pass == 1 && k->action == UI_A_LOCK &&
-			    ui->opts.checkin)
+			if (pass == 1 &&
+			    (k->screen != NULL ||
+			        (global_bit(k) != 0 && !(g & global_bit(k)))))
 				continue;
 			ui_text(y, 4, UI_C_FOCUS, "%-6s", k->label);
 			ui_text(y++, 12, UI_C_NORMAL, "%s", k->help);
 		}
-	ui_text(y + 1 < LINES - 2 ? y + 1 : LINES - 3, 4, UI_C_DIM,
-	    "Type letters and numbers straight into the field marked >.");
+	if (g & UI_G_TYPE)
+		ui_text(y + 1 < LINES - 2 ? y + 1 : LINES - 3, 4, UI_C_DIM,
+		    "Type letters and numbers straight into the field "
+		    "marked >.");
 	ui_text(LINES - 2, 2, UI_C_NORMAL, "Press any key to close help.");
 }
 
@@ -620,6 +655,9 @@ lock(struct ui *ui, int idle)
 		return;
 	}
 	pop_all(ui);
+	if (ui->visit.user_name[0] != '\0')
+		memcpy(
+		    ui->last_user, ui->visit.user_name, sizeof(ui->last_user));
 	visit_session_lock(&ui->visit);
 	ui->msg[0] = '\0';
 	ui->help = 0;

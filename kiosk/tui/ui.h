@@ -101,6 +101,21 @@ struct ui_key {
 	const char *help; /* what it does; NULL: not listed */
 };
 
+/* What F1 says about a screen besides its own keys: what the screen is
+ * for, and which of the keys of every screen act there (UI_G_*). */
+#define UI_G_BACK 0x1u /* Esc */
+#define UI_G_LOCK 0x2u /* F12 */
+#define UI_G_UPDOWN 0x4u /* Up, Down */
+#define UI_G_TAB 0x8u /* Tab */
+#define UI_G_TYPE 0x10u /* typing goes into the field marked > */
+struct ui_screen_help {
+	const char *screen;
+	const char *about;
+	unsigned globals;
+};
+/* One row per screen, ending with a zero entry (kiosk/tui/keys.c). */
+extern const struct ui_screen_help ui_screen_help[];
+
 /* The one key table, ending with a zero entry. */
 extern const struct ui_key ui_keys[];
 /* The action KEY has on SCREEN (screen entries first, then global). */
@@ -169,6 +184,8 @@ struct ui {
 			     UI_A_TICK (a countdown); 0 none */
 
 	char prefill[UI_FIELD_MAX]; /* name typed on find, for register */
+	char last_user[64]; /* who was unlocked before the last lock: the
+			       unlock screen offers that name again */
 };
 
 /* Screen navigation for key handlers: set the next screen and return

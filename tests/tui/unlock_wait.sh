@@ -15,20 +15,20 @@ wrong() {
 wrong 1
 wait_for "(1 of 10 tries used; each"
 expect_screen unlock-refused "further try waits longer)"
-# the second try waits 1 s, the third 2 s: counted down
+# the second try waits 1 s, the third 2 s from the failure before it:
+# counted down (what is left when Enter is pressed, under load less)
 wrong 2
-wait_for "checking this one in"
 wait_for "(2 of 10 tries used"
 wrong 3
-wait_for "checking this one in 2 s"
 wait_for "checking this one in 1 s"
 wait_for "(3 of 10 tries used"
-# the fourth waits 4 s: every second shows, and keys do not freeze it
+# the fourth waits 4 s: the seconds show as they run, and keys typed
+# meanwhile neither freeze it nor reach the field
 wrong 4
-expect_screen unlock-waiting "checking this one in 4 s"
 wait_for "checking this one in 3 s"
 keys x y z
-wait_for "checking this one in 2 s"
+expect_screen unlock-waiting "checking this one in 2 s"
+wait_for "checking this one in 1 s"
 # Esc stops the wait; the try is not counted
 keys Escape
 wait_gone "checking this one in"
