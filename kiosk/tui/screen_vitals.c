@@ -36,8 +36,36 @@ static struct {
 	struct ui_field f;
 	int focus;
 	int edited; /* f holds typed text not yet stored */
+	int end_asked; /* F8 asked "End this visit?" */
 	int confirm; /* f holds an unusual value shown once: Enter saves */
 } st;
+
+/* "Pregnant" is not asked of a man or a child under 10. */
+static int
+row_shown(const struct ui *ui, int row)
+{
+	const struct store_patient *p = &ui->visit.patient;
+	int age;
+
+	if (row != R_PREG)
+		return 1;
+	if (p->sex != NULL && strcmp(p->sex, "male") == 0)
+		return 0;
+	age = visit_age_years(p->birth_date);
+	return age < 0 || age >= 10;
+}
+
+/* The next row shown from the focus, DIR +1 or -1. */
+static int
+next_row(const struct ui *ui, int dir)
+{
+	int r = st.focus;
+
+	do
+		r = (r + NR + dir) % NR;
+	while (!row_shown(ui, r));
+	return r;
+}
 
 static int
 is_toggle(int row)
@@ -107,6 +135,7 @@ static void
 vitals_enter(struct ui *ui)
 {
 	st.focus = R_RR;
+	st.end_asked = 0;
 	load_field(ui);
 	visit_devices_start(&ui->visit);
 }
@@ -223,6 +252,8 @@ vitals_draw(struct ui *ui)
 	for (i = 0; i < NR; i++) {
 		y = 5 + i;
 		p = rows[i].param;
+		if (!row_shown(ui, i))
+			continue;
 		if (i == st.focus)
 			ui_field_draw(y, 0, rows[i].label, 8, &st.f, 1, 0);
 		else {
@@ -443,29 +474,56 @@ toggle(struct ui *ui, int ch)
 	load_field(ui);
 }
 
+/* F8 confirmed: close the visit (not while a red flag waits). */
 static enum ui_result
-vitals_key(struct ui *ui, enum ui_action a, int ch)
+end_visit(struct ui *ui)
 {
 	int err;
 
+	if ((err = visit_session_end(&ui->visit)) == EBUSY) {
+		ui_message(ui, UI_MSG_DANGER,
+		    "Acknowledge the red flag "
+		    "first (F9).");
+		return UI_REDRAW;
+	}
+	if (err != 0) {
+		ui_message(ui, UI_MSG_WARN,
+		    "The visit could not be "
+		    "closed: try again.");
+		return UI_REDRAW;
+	}
+	ui_message(ui, UI_MSG_OK, "Visit ended.");
+	return UI_HOME;
+}
+
+static enum ui_result
+vitals_key(struct ui *ui, enum ui_action a, int ch)
+{
+	if (st.end_asked) {
+		st.end_asked = 0;
+		ui->msg[0] = '\0';
+		if (ch == 'y' || ch == 'Y')
+			return end_visit(ui);
+		return UI_REDRAW; /* any other key: the visit goes on */
+	}
 	switch (a) {
 	case UI_A_UP:
 	case UI_A_PREV:
 		if (commit(ui, 0) != 0)
 			return UI_REDRAW; /* nothing typed is lost */
-		st.focus = (st.focus + NR - 1) % NR;
+		st.focus = next_row(ui, -1);
 		load_field(ui);
 		return UI_REDRAW;
 	case UI_A_DOWN:
 	case UI_A_NEXT:
 		if (commit(ui, 0) != 0)
 			return UI_REDRAW;
-		st.focus = (st.focus + 1) % NR;
+		st.focus = next_row(ui, 1);
 		load_field(ui);
 		return UI_REDRAW;
 	case UI_A_ENTER:
 		if (commit(ui, 1) == 0) {
-			st.focus = (st.focus + 1) % NR;
+			st.focus = next_row(ui, 1);
 			load_field(ui);
 		}
 		return UI_REDRAW;
@@ -503,20 +561,10 @@ vitals_key(struct ui *ui, enum ui_action a, int ch)
 	case UI_A_FINISH:
 		if (commit(ui, 0) != 0)
 			return UI_REDRAW;
-		if ((err = visit_session_end(&ui->visit)) == EBUSY) {
-			ui_message(ui, UI_MSG_DANGER,
-			    "Acknowledge the red flag "
-			    "first (F9).");
-			return UI_REDRAW;
-		}
-		if (err != 0) {
-			ui_message(ui, UI_MSG_WARN,
-			    "The visit could not be "
-			    "closed: try again.");
-			return UI_REDRAW;
-		}
-		ui_message(ui, UI_MSG_OK, "Visit ended.");
-		return UI_HOME;
+		st.end_asked = 1;
+		ui_message(ui, UI_MSG_WARN,
+		    "End this visit? Y ends it, any other key goes on.");
+		return UI_REDRAW;
 	case UI_A_BACK:
 		if (commit(ui, 0) != 0)
 			return UI_REDRAW;
