@@ -191,8 +191,10 @@ check-faults: deps-check
 	  OUTPOST_BUILD=build/san OUTPOST_FAULT_N=$${OUTPOST_FAULT_N:-120} sh tests/e2e/$$t.sh || exit 1; \
 	done
 
+# Quiet (only warnings and errors) and on every core.
 demo: deps-check
-	@$(MAKE) --no-print-directory all
+	@echo "== building (make -s -j$$(nproc 2>/dev/null || echo 2))"
+	@$(MAKE) --no-print-directory -s -j$$(nproc 2>/dev/null || echo 2) all
 	@tests/tools/demo.sh
 
 lint:
