@@ -328,6 +328,10 @@ int store_alert_list_pending(struct store *, size_t offset,
 /* The red flag ALERT_ID: 0, ENOENT, or a store error. */
 int store_alert_get(
     struct store *, const char *alert_id, struct store_alert_row *out);
+/* How many finished records of FORM_ID the visit ENCOUNTER_ID of
+ * PATIENT_ID holds, into *N: 0 or a store error. */
+int store_form_submitted(struct store *, const char *form_id,
+    const char *patient_id, const char *encounter_id, int *n);
 /* The newest encounter of PATIENT_ID started today and still open:
  * 0, ENOENT when none, or a store error. */
 int store_encounter_open_today(

@@ -199,3 +199,27 @@ store_alert_get(
 	sqlite3_finalize(st);
 	return err;
 }
+
+int
+store_form_submitted(struct store *s, const char *form_id,
+    const char *patient_id, const char *encounter_id, int *n)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, err;
+
+	*n = 0;
+	if ((err = store_prepare(s,
+	         "SELECT COUNT(*) FROM form_submissions WHERE form_id = ?1"
+	         " AND patient_id = ?2 AND encounter_id = ?3",
+	         &st)) != 0)
+		return err;
+	store_bind_text(st, 1, form_id);
+	store_bind_text(st, 2, patient_id);
+	store_bind_text(st, 3, encounter_id);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		*n = sqlite3_column_int(st, 0);
+	else
+		err = store_err(s, rc, "form submitted");
+	sqlite3_finalize(st);
+	return err;
+}
