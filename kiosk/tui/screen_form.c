@@ -247,6 +247,7 @@ static void
 form_enter(struct ui *ui)
 {
 	char *cause = NULL, *iid = NULL, *xml = NULL;
+	size_t i;
 	int err;
 
 	memset(&st, 0, sizeof(st));
@@ -286,6 +287,14 @@ form_enter(struct ui *ui)
 		prefill(ui);
 	}
 	refresh(NULL);
+	/* a resumed or prefilled record goes on where answers stop */
+	for (i = 0; i < st.n; i++)
+		if (answerable(&st.p[i]) &&
+		    (st.p[i].value == NULL || st.p[i].value[0] == '\0')) {
+			st.focus = i;
+			load_edit();
+			break;
+		}
 }
 
 static void

@@ -43,6 +43,24 @@ done
 wait_for "> Child danger signs"
 keys Enter
 expect_screen imci-form-prefilled "6 answers taken from the visit"
+# it opens, and a resumed draft reopens, at the first question not yet
+# answered (issue 10, item 11)
+screen | grep -q "^ > \*I have told the caregiver" ||
+    fail "the form does not start at the first unanswered question"
+keys Escape
+wait_for "Patient: Amani Otieno"
+keys F5
+wait_for "* draft saved"
+i=0
+while ! screen | grep -q "> Child danger signs" && [ $i -lt 8 ]; do
+	keys Down
+	sleep 0.1
+	i=$((i + 1))
+done
+keys Enter
+wait_for "Draft resumed: nothing was lost."
+screen | grep -q "^ > \*I have told the caregiver" ||
+    fail "the resumed draft does not start at the first unanswered question"
 keys Escape
 wait_for "Patient: Amani Otieno"
 keys Escape
