@@ -199,8 +199,10 @@ check-faults: deps-check
 	@OUTPOST_BUILD=$(BUILD) OUTPOST_FLOOD_S=$${OUTPOST_FLOOD_S:-60} sh tests/e2e/flood.sh
 	@OUTPOST_BUILD=$(BUILD) OUTPOST_FLOOD_S=$${OUTPOST_FLOOD_S:-30} sh tests/e2e/flood_nat.sh
 
+# Quiet (only warnings and errors) and on every core.
 demo: deps-check
-	@$(MAKE) --no-print-directory all
+	@echo "== building (make -s -j$$(nproc 2>/dev/null || echo 2))"
+	@$(MAKE) --no-print-directory -s -j$$(nproc 2>/dev/null || echo 2) all
 	@tests/tools/demo.sh
 
 lint:

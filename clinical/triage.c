@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -134,14 +135,22 @@ news2_points_temp(double temp)
 /* What manual entry accepts; wider than any real patient in a clinic, so
  * it only catches typing slips (a missing digit, a misplaced point). */
 static const struct news2_range ranges[NEWS2_NPARAM] = {
-	[NEWS2_RR] = { "rr", "Respiration rate", "/min", 0, 80 },
-	[NEWS2_SPO2] = { "spo2", "SpO2", "%", 50, 100 },
-	[NEWS2_AIR_O2] = { "oxygen", "Air or oxygen", "", 0, 1 },
-	[NEWS2_SBP] = { "sbp", "Systolic BP", "mmHg", 40, 300 },
-	[NEWS2_PULSE] = { "pulse", "Pulse", "/min", 20, 250 },
-	[NEWS2_ACVPU] = { "acvpu", "Consciousness", "", 0, 4 },
-	[NEWS2_TEMP] = { "temp", "Temperature", "\u00b0C", 25, 45 },
+	[NEWS2_RR] = { "rr", "Respiration rate", "/min", 0, 80, 5, 60 },
+	[NEWS2_SPO2] = { "spo2", "SpO2", "%", 50, 100, 70, 100 },
+	[NEWS2_AIR_O2] = { "oxygen", "Air or oxygen", "", 0, 1, 0, 1 },
+	[NEWS2_SBP] = { "sbp", "Systolic BP", "mmHg", 40, 300, 60, 250 },
+	[NEWS2_PULSE] = { "pulse", "Pulse", "/min", 20, 250, 30, 200 },
+	[NEWS2_ACVPU] = { "acvpu", "Consciousness", "", 0, 4, 0, 4 },
+	[NEWS2_TEMP] = { "temp", "Temperature", "\u00b0C", 25, 45, 32, 42 },
 };
+
+int
+news2_unusual(enum news2_param p, double v)
+{
+	if ((int)p < 0 || p >= NEWS2_NPARAM)
+		return 0;
+	return v < ranges[p].usual_min || v > ranges[p].usual_max;
+}
 
 const struct news2_range *
 news2_range(enum news2_param p)
@@ -312,6 +321,48 @@ news2_risk_response(enum news2_risk r, int score)
 		return "assess with the right tool for the patient and "
 		       "clinical judgement";
 	}
+}
+
+int
+news2_response_level(enum news2_risk r)
+{
+	switch (r) {
+	case NEWS2_RISK_LOW_MEDIUM:
+	case NEWS2_RISK_MEDIUM:
+		return 1;
+	case NEWS2_RISK_HIGH:
+		return 2;
+	default:
+		return 0;
+	}
+}
+
+char *
+news2_describe(const struct news2_result *r, char *out, size_t len)
+{
+	size_t o;
+	int i, n = 0;
+
+	if (len == 0)
+		return out;
+	snprintf(out, len, "NEWS2 %d%s, risk %s", r->score,
+	    r->complete ? "" : " so far", news2_risk_name(r->risk));
+	for (i = 0; i < NEWS2_NPARAM; i++) {
+		if (r->points[i] != 3)
+			continue;
+		o = strlen(out);
+		snprintf(out + o, len - o, "%s%s",
+		    n++ ? ", " : "; scored 3: ", ranges[i].label);
+	}
+	return out;
+}
+
+const char *
+triage_child_emergency_signs(void)
+{
+	return "blocked or no breathing, severe difficulty breathing, blue "
+	       "lips, cold hands with a weak fast pulse, coma, convulsions, "
+	       "severe dehydration.";
 }
 
 static const char *const acvpu_names[] = {

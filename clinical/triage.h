@@ -9,10 +9,13 @@
  * decide what to do with a red flag (the UI raises a store alert the CHW
  * must acknowledge).  Deliberately absent: SATS/TEWS (the research note says
  * its chart is not yet verified), and any scoring for under-16s or pregnancy,
- * where NEWS2 is "not applicable" rather than a number.
+ * where NEWS2 is "not applicable" rather than a number; a child of 5-15 gets
+ * the WHO ETAT emergency signs to look for instead of a score.
  */
 #ifndef KIOSK_TRIAGE_H
 #define KIOSK_TRIAGE_H
+
+#include <stddef.h>
 
 /* The NEWS2 parameters, in chart order. */
 enum news2_param {
@@ -91,13 +94,19 @@ int news2_points_pulse(int pulse);
 int news2_points_acvpu(int acvpu);
 int news2_points_temp(double temp);
 
-/* Plausible range accepted for manual entry of a parameter. */
+/* Range accepted for manual entry of a parameter: outside MIN-MAX a value
+ * is impossible and refused; outside USUAL_MIN-USUAL_MAX it is possible
+ * but rare enough (a slipped key: 0, 300) that the person confirms it
+ * before it is stored and scored. */
 struct news2_range {
 	const char *name; /* "rr", "spo2", ... (JSON key) */
 	const char *label; /* "Respiration rate" */
 	const char *unit; /* "/min", "%", "mmHg", "°C" or "" */
 	double min, max;
+	double usual_min, usual_max;
 };
+/* 1 when V (within the range) is outside the usual range of P. */
+int news2_unusual(enum news2_param p, double v);
 const struct news2_range *news2_range(enum news2_param);
 
 /* Risk band name ("low", "low-medium", "medium", "high", "not applicable"),
@@ -105,6 +114,24 @@ const struct news2_range *news2_range(enum news2_param);
 const char *news2_risk_name(enum news2_risk);
 const char *news2_risk_monitoring(enum news2_risk, int score);
 const char *news2_risk_response(enum news2_risk, int score);
+
+/* The cause of a red flag in words, for the alert record and the screen:
+ * "NEWS2 9, risk high; scored 3: Respiration rate, SpO2" (" so far" after
+ * the score while not every parameter is measured).  Cut to fit OUT of
+ * LEN bytes; returns OUT. */
+char *news2_describe(const struct news2_result *r, char *out, size_t len);
+
+/* The response level of a risk band (RCP Chart 4): 0 routine (low), 1
+ * urgent (a 3 in one parameter, or 5-6), 2 emergency (7 or more).  A red
+ * flag is raised again only when this rises. */
+int news2_response_level(enum news2_risk);
+
+/* What to do for a child of 5 to 15 years, for whom there is no score
+ * here (NEWS2 is for 16 and over, the IMCI danger signs for under 5): the
+ * WHO ETAT emergency signs (Emergency Triage Assessment and Treatment,
+ * 2016), any one of which means treat and refer now (the caller says
+ * so).  Lent string. */
+const char *triage_child_emergency_signs(void);
 
 /* Parse "A", "C", "V", "P", "U" (any case) or the full word; -1 if not. */
 int triage_acvpu_parse(const char *);

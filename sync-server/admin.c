@@ -5,9 +5,11 @@
  *
  *   enroll-token --role clinic|hub|admin --region R --facility F [--hours N]
  *   revoke NODE
- *   stats [--json]
- *   manifest [--node N] "entity uuid sha256" per stored change (of node
- *                       N), for comparing with `kiosk sync manifest`
+ *   stats [--json]     entities held (distinct ids) and the change records
+ *                       that wrote them, per entity name; nodes; server
+ *                       warnings (clock ahead, conflicting re-sends)
+ *   manifest [--node N] "entity-name uuid sha256" per stored change (of
+ *                       node N), for comparing with `kiosk sync manifest`
  *
  * Output carries node ids, roles, regions and counts: never patient data.
  */
@@ -139,9 +141,81 @@ admin_age(uint64_t now, uint64_t ms, char *out, size_t len)
 		snprintf(out, len, "%" PRIu64 "s ago", (now - ms) / 1000);
 }
 
+/* Every stored change's (entity, id), to count entities rather than
+ * the change records that wrote them (one record is many changes). */
+struct admin_ids {
+	struct admin_id {
+		int entity;
+		uint8_t id[16];
+	} * v;
+	size_t n, cap;
+};
+
+static void
+admin_ids_add(const struct schange *c, const uint8_t hash[32], void *arg)
+{
+	struct admin_ids *a = arg;
+
+	(void)hash;
+	if (a->n == a->cap) {
+		a->cap = a->cap ? a->cap * 2 : 1024;
+		a->v = xreallocarray(a->v, a->cap, sizeof(*a->v));
+	}
+	a->v[a->n].entity = c->entity;
+	memcpy(a->v[a->n].id, c->id, sizeof(a->v[a->n].id));
+	a->n++;
+}
+
+static int
+admin_id_cmp(const void *x, const void *y)
+{
+	const struct admin_id *a = x, *b = y;
+
+	if (a->entity != b->entity)
+		return a->entity < b->entity ? -1 : 1;
+	return memcmp(a->id, b->id, sizeof(a->id));
+}
+
+/* Distinct ids of ENTITY in the sorted A. */
+static uint64_t
+admin_ids_count(const struct admin_ids *a, int entity)
+{
+	uint64_t n = 0;
+	size_t i;
+
+	for (i = 0; i < a->n; i++)
+		if (a->v[i].entity == entity &&
+		    (i == 0 || admin_id_cmp(&a->v[i - 1], &a->v[i]) != 0))
+			n++;
+	return n;
+}
+
+/* "KEY":{"total":TOTAL,"by_entity":{name:n,...}}: change records per
+ * entity, or distinct entities when IDS is given. */
+static void
+admin_json_counts(const struct sstats *st, const struct admin_ids *ids,
+    const char *key, uint64_t total)
+{
+	const char *name;
+	size_t i;
+
+	printf("\"%s\":{\"total\":%" PRIu64 ",\"by_entity\":{", key, total);
+	for (i = 0; i < st->nentities; i++) {
+		name = rec_entity_name(st->entities[i].entity);
+		printf("%s", i ? "," : "");
+		admin_json_str(name ? name : "unknown");
+		printf(":%" PRIu64,
+		    ids != NULL ? admin_ids_count(ids, st->entities[i].entity)
+		                : st->entities[i].records);
+	}
+	printf("}}");
+}
+
 static int
 admin_stats(struct sstore *s, int argc, char **argv)
 {
+	struct admin_ids ids = { NULL, 0, 0 };
+	uint64_t ents = 0;
 	struct sstats st;
 	uint64_t total = 0, now = hlc_wall_ms(), pending;
 	char seen[32], push[32];
@@ -157,18 +231,24 @@ admin_stats(struct sstore *s, int argc, char **argv)
 		fprintf(stderr, "sync-server: stats: %s\n", strerror(err));
 		return 1;
 	}
-	for (i = 0; i < st.nentities; i++)
+	if ((err = store_sqlite_backend.manifest(s, admin_ids_add, &ids)) !=
+	    0) {
+		fprintf(stderr, "sync-server: stats: %s\n", strerror(err));
+		sstats_clear(&st);
+		free(ids.v);
+		return 1;
+	}
+	qsort(ids.v, ids.n, sizeof(*ids.v), admin_id_cmp);
+	for (i = 0; i < st.nentities; i++) {
 		total += st.entities[i].records;
+		ents += admin_ids_count(&ids, st.entities[i].entity);
+	}
 	if (json) {
-		printf("{\"records\":{\"total\":%" PRIu64 ",\"by_entity\":{",
-		    total);
-		for (i = 0; i < st.nentities; i++) {
-			name = rec_entity_name(st.entities[i].entity);
-			printf("%s", i ? "," : "");
-			admin_json_str(name ? name : "unknown");
-			printf(":%" PRIu64, st.entities[i].records);
-		}
-		printf("}},\"nodes\":[");
+		printf("{");
+		admin_json_counts(&st, NULL, "records", total);
+		printf(",");
+		admin_json_counts(&st, &ids, "entities", ents);
+		printf(",\"nodes\":[");
 		for (i = 0; i < st.nnodes; i++) {
 			const struct snode *n = &st.nodes[i];
 
@@ -192,14 +272,18 @@ admin_stats(struct sstore *s, int argc, char **argv)
 			    n->hw, n->outbox_last, pending, n->last_seen_ms,
 			    n->last_push_ms);
 		}
-		printf("],\"batches\":%" PRIu64 ",\"alerts\":%" PRIu64
+		printf("],\"batches\":%" PRIu64 ",\"warnings\":%" PRIu64
 		       ",\"open_tokens\":%" PRIu64 "}\n",
 		    st.batches, st.alerts, st.open_tokens);
 	} else {
-		printf("records held: %" PRIu64 "\n", total);
+		printf("held: %" PRIu64 " entities, written by %" PRIu64
+		       " change records\n",
+		    ents, total);
 		for (i = 0; i < st.nentities; i++) {
 			name = rec_entity_name(st.entities[i].entity);
-			printf("  %-14s %" PRIu64 "\n", name ? name : "unknown",
+			printf("  %-16s %8" PRIu64 "  (%" PRIu64 " changes)\n",
+			    name ? name : "unknown",
+			    admin_ids_count(&ids, st.entities[i].entity),
 			    st.entities[i].records);
 		}
 		printf("nodes: %zu\n", st.nnodes);
@@ -218,11 +302,13 @@ admin_stats(struct sstore *s, int argc, char **argv)
 			    n->revoked ? " REVOKED" : "", st.node_records[i],
 			    n->hw, pending, seen, push);
 		}
-		printf("batches: %" PRIu64 "  alerts: %" PRIu64
+		printf("batches: %" PRIu64 "  server warnings (clock ahead, "
+		       "conflicting re-sends): %" PRIu64
 		       "  open tokens: %" PRIu64 "\n",
 		    st.batches, st.alerts, st.open_tokens);
 	}
 	sstats_clear(&st);
+	free(ids.v);
 	return 0;
 }
 
@@ -230,6 +316,7 @@ static void
 admin_manifest_line(const struct schange *c, const uint8_t hash[32], void *arg)
 {
 	const uint64_t *node = arg;
+	const char *name;
 	struct uuid u;
 	char id[UUID_STRLEN + 1], *hex;
 
@@ -238,7 +325,11 @@ admin_manifest_line(const struct schange *c, const uint8_t hash[32], void *arg)
 	memcpy(u.b, c->id, UUID_LEN);
 	uuid_format(&u, id);
 	hex = hex_encode(hash, 32);
-	printf("%d %s %s\n", c->entity, id, hex);
+	name = rec_entity_name(c->entity);
+	if (name != NULL)
+		printf("%s %s %s\n", name, id, hex);
+	else
+		printf("%d %s %s\n", c->entity, id, hex);
 	free(hex);
 }
 

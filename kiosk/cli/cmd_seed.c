@@ -143,7 +143,7 @@ seed_encounter(
 	struct news2_input in = { 0 };
 	struct news2_result res;
 	const char *cause;
-	char aid[UUID_STRLEN + 1], detail[64];
+	char aid[UUID_STRLEN + 1], detail[160];
 	int sick = unif() < 0.06, child = pt->age < 16, err;
 	double rr, spo2, pulse, sbp, dbp, temp, weight;
 
@@ -213,8 +213,7 @@ seed_encounter(
 	in.age = pt->age;
 	if (news2_score(&in, &res, &cause) == 0 && res.applicable &&
 	    res.red_flag) {
-		snprintf(detail, sizeof(detail), "NEWS2 %d (%s)", res.score,
-		    news2_risk_name(res.risk));
+		news2_describe(&res, detail, sizeof(detail));
 		if ((err = store_alert_raise(s, pt->id, e.id, "news2",
 		         res.score, detail, aid)) != 0)
 			return err;

@@ -28,6 +28,7 @@
 #include "cmd.h"
 #include "cmd_opt.h"
 #include "hlc.h"
+#include "record.h"
 #include "crypto.h"
 #include "encode.h"
 #include "kiosk/kctx.h"
@@ -108,13 +109,20 @@ cmd_sync_manifest_line(
 	uint8_t h[CRYPTO_SHA256_LEN];
 	char *hex;
 
+	const char *name = rec_entity_name(entity);
+	char num[16];
+
+	if (name == NULL) {
+		snprintf(num, sizeof(num), "%d", entity);
+		name = num;
+	}
 	if (*(const int *)arg) { /* --tables: ids only */
-		printf("%d %s\n", entity, id);
+		printf("%s %s\n", name, id);
 		return 0;
 	}
 	crypto_sha256(body, len, h);
 	hex = hex_encode(h, sizeof(h));
-	printf("%d %s %s\n", entity, id, hex);
+	printf("%s %s %s\n", name, id, hex);
 	free(hex);
 	return 0;
 }

@@ -1,16 +1,55 @@
 /*
  * `kiosk ui`: the ncurses kiosk, and what main() runs when no command is
  * given.  Options only shape the session; the store is unlocked inside
- * the UI (kiosk/tui/ui.h), never here.
+ * the UI (kiosk/tui/ui.h), never here.  Without a terminal, or without a
+ * node in the data directory, it says so and exits before any screen.
  */
+#include <sys/stat.h>
+
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cmd.h"
-#include "str.h"
+#include "kiosk/kctx.h"
+#include "kiosk/store/keyring.h"
 #include "kiosk/tui/ui.h"
+#include "str.h"
 
 extern const struct kiosk_cmd cmd_ui;
+
+/*
+ * What the screen cannot do without, said at once and plainly rather than
+ * after a passphrase or as a spinning loop: a terminal on both ends, and a
+ * node set up in the data directory.  0, or the exit status.
+ */
+static int
+ui_cmd_ready(struct kctx *ctx)
+{
+	struct stat sb;
+	char *path;
+	int ok;
+
+	if (!isatty(0) || !isatty(1)) {
+		fprintf(stderr,
+		    "kiosk ui: the kiosk screen needs a terminal (standard "
+		    "input and output are not one); the commands in `kiosk "
+		    "help` work without one\n");
+		return 1;
+	}
+	path = kctx_path(ctx, KEYRING_FILE);
+	ok = stat(path, &sb) == 0;
+	free(path);
+	if (!ok) {
+		fprintf(stderr,
+		    "kiosk ui: no kiosk node in %s (no %s there); set one up "
+		    "with:\n    kiosk --data %s init\n",
+		    ctx->data_dir, KEYRING_FILE, ctx->data_dir);
+		return 1;
+	}
+	return 0;
+}
 
 static int
 ui_cmd_run(struct kctx *ctx, int argc, char **argv)
@@ -43,6 +82,8 @@ ui_cmd_run(struct kctx *ctx, int argc, char **argv)
 			return cmd_usage(&cmd_ui);
 		}
 	}
+	if ((i = ui_cmd_ready(ctx)) != 0)
+		return i;
 	return ui_run_opts(ctx, &o);
 }
 

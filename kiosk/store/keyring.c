@@ -462,6 +462,33 @@ keyring_upgrade(
 	log_info("keyring entry moved from pbkdf2 to argon2id");
 }
 
+/* What a try for E must still wait: delay_base_ms * 2^(failures-1),
+ * capped, counted from the last failure (a clock set back counts as no
+ * time passed). */
+static uint64_t
+keyring_wait_left(const struct keyring *k, const struct keyring_entry *e)
+{
+	uint64_t delay, now = hlc_wall_ms(), since;
+	unsigned shift;
+
+	if (e->failures == 0)
+		return 0;
+	shift = e->failures - 1 > 15 ? 15 : e->failures - 1;
+	delay = (uint64_t)k->delay_base_ms << shift;
+	if (delay > KEYRING_MAX_DELAY_MS)
+		delay = KEYRING_MAX_DELAY_MS;
+	since = now > e->last_failure_ms ? now - e->last_failure_ms : 0;
+	return since >= delay ? 0 : delay - since;
+}
+
+uint64_t
+keyring_wait_ms(const struct keyring *k, const char *name)
+{
+	const struct keyring_entry *e = keyring_find(k, name);
+
+	return e == NULL || e->locked ? 0 : keyring_wait_left(k, e);
+}
+
 static int
 keyring_unlock_locked(struct keyring *k, const char *name, const char *pass,
     uint8_t key[32], char **cause)
@@ -489,13 +516,8 @@ keyring_unlock_locked(struct keyring *k, const char *name, const char *pass,
 		    name, e->failures, name);
 		return EPERM;
 	}
-	if (e->failures > 0) {
-		unsigned shift = e->failures - 1 > 15 ? 15 : e->failures - 1;
-		delay = (uint64_t)k->delay_base_ms << shift;
-		if (delay > KEYRING_MAX_DELAY_MS)
-			delay = KEYRING_MAX_DELAY_MS;
+	if ((delay = keyring_wait_left(k, e)) > 0)
 		usleep((useconds_t)(delay * 1000));
-	}
 	if ((err = keyring_derive(e, pass, kek)) != 0)
 		return err;
 	aad = keyring_aad(name);

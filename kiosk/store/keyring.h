@@ -13,8 +13,10 @@
  * characters (UTF-8 characters, not bytes), so an all-digit PIN needs at
  * least 6 digits.
  *
- * Failed unlocks are counted per user: each try after a failure waits
- * delay_base_ms * 2^(failures-1) (capped at 30 s) before it is checked, and
+ * Failed unlocks are counted per user: a try after a failure is checked
+ * no sooner than delay_base_ms * 2^(failures-1) (capped at 30 s) after
+ * that failure (keyring_unlock waits what is left; a screen can show the
+ * wait as it runs with keyring_wait_ms), and
  * after max_failures the entry refuses every try until an administrator
  * clears it (`kiosk user unlock`) or the region key recovers it.  Failures
  * are kept in the keyring until the next successful unlock moves them into
@@ -112,6 +114,9 @@ int keyring_remove_user(struct keyring *, const char *name);
  */
 int keyring_unlock(struct keyring *, const char *name, const char *pass,
     uint8_t key[32], char **cause);
+/* How many ms a try for NAME must still wait because of its earlier
+ * failures (0: none, or no such user, or locked out). */
+uint64_t keyring_wait_ms(const struct keyring *, const char *name);
 /* Clear NAME's failure count and lockout (administrator action) and save,
  * under DIR's lock like every change below that saves. */
 int keyring_reset_failures(struct keyring *, const char *name);

@@ -40,41 +40,58 @@ valid_phone(const char *s)
 	return digits >= 6 && digits <= 15;
 }
 
-static int
-patient_validate(struct store_patient *p, char **cause)
+int
+store_patient_check(
+    const struct store_patient *p, enum store_patient_field *bad, char **cause)
 {
-	char *const fields[] = { p->given, p->family, p->sex, p->birth_date,
-		p->phone, p->village, p->national_id };
+	const char *const fields[] = { p->given, p->family, p->sex,
+		p->birth_date, p->phone, p->village, p->national_id };
+	enum store_patient_field dummy;
 	size_t i;
 
+	if (bad == NULL)
+		bad = &dummy;
 	for (i = 0; i < nitems(fields); i++)
 		if (fields[i] != NULL &&
 		    strlen(fields[i]) > PATIENT_FIELD_MAX) {
+			*bad = (enum store_patient_field)i;
 			xasprintf(cause, "a field is longer than %d characters",
 			    PATIENT_FIELD_MAX);
 			return EINVAL;
 		}
 	if (p->given == NULL || p->given[0] == '\0' || p->family == NULL ||
 	    p->family[0] == '\0') {
+		*bad = p->given == NULL || p->given[0] == '\0'
+		    ? STORE_PF_GIVEN
+		    : STORE_PF_FAMILY;
 		xasprintf(cause, "given and family name are both required");
 		return EINVAL;
 	}
 	if (p->sex != NULL && !patient_sex_valid(p->sex)) {
+		*bad = STORE_PF_SEX;
 		xasprintf(cause, "sex must be female, male, other or unknown");
 		return EINVAL;
 	}
 	if (p->birth_date != NULL &&
 	    !patient_birth_valid(p->birth_date, time(NULL))) {
+		*bad = STORE_PF_BIRTH;
 		xasprintf(cause,
 		    "birth date must be YYYY-MM-DD or YYYY, a "
 		    "real date not in the future");
 		return EINVAL;
 	}
 	if (p->phone != NULL && !valid_phone(p->phone)) {
+		*bad = STORE_PF_PHONE;
 		xasprintf(cause, "phone must have 6 to 15 digits");
 		return EINVAL;
 	}
 	return 0;
+}
+
+static int
+patient_validate(struct store_patient *p, char **cause)
+{
+	return store_patient_check(p, NULL, cause);
 }
 
 /* The record of P's fields that are set. */

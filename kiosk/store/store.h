@@ -89,6 +89,20 @@ struct store_patient {
 	uint64_t hlc;
 	uint64_t created_ms;
 };
+/* The patient fields in the order a registration asks them. */
+enum store_patient_field {
+	STORE_PF_GIVEN = 0,
+	STORE_PF_FAMILY,
+	STORE_PF_SEX,
+	STORE_PF_BIRTH,
+	STORE_PF_PHONE,
+	STORE_PF_VILLAGE,
+	STORE_PF_NATID,
+};
+/* The checks store_patient_add makes, without the store: 0, or EINVAL
+ * with *CAUSE (caller frees) and *BAD (may be NULL) the field at fault. */
+int store_patient_check(
+    const struct store_patient *p, enum store_patient_field *bad, char **cause);
 /*
  * Register P (id filled in).  IMPORT_KEY, when not NULL, makes the write
  * idempotent: a second add with the same key returns EEXIST and changes
@@ -332,6 +346,31 @@ int store_encounter_list_today(
  * 0, ENOENT when none, or a store error. */
 int store_alert_pending(
     struct store *, const char *patient_id, char id_out[UUID_STRLEN + 1]);
+/* A red flag (alert row) as the screens show it. */
+struct store_alert_row {
+	char id[UUID_STRLEN + 1];
+	char patient_id[UUID_STRLEN + 1];
+	char kind[16]; /* "news2", "imci", "emergency" */
+	int score;
+	char detail[160]; /* the cause, as recorded when raised */
+	int64_t raised_ms; /* Unix ms */
+	int64_t acked_ms; /* 0 while waiting */
+};
+/* How many red flags wait for acknowledgement, from any day and any
+ * kiosk: 0 or a store error. */
+int store_alert_count_pending(struct store *, size_t *n);
+/* The red flags waiting for acknowledgement, newest first, skipping the
+ * first OFFSET, at most MAX into ROWS; *N says how many.  0 or a store
+ * error. */
+int store_alert_list_pending(struct store *, size_t offset,
+    struct store_alert_row *rows, size_t max, size_t *n);
+/* The red flag ALERT_ID: 0, ENOENT, or a store error. */
+int store_alert_get(
+    struct store *, const char *alert_id, struct store_alert_row *out);
+/* How many finished records of FORM_ID the visit ENCOUNTER_ID of
+ * PATIENT_ID holds, into *N: 0 or a store error. */
+int store_form_submitted(struct store *, const char *form_id,
+    const char *patient_id, const char *encounter_id, int *n);
 /* The newest encounter of PATIENT_ID started today and still open:
  * 0, ENOENT when none, or a store error. */
 int store_encounter_open_today(

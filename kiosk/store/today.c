@@ -3,7 +3,8 @@
  * kiosk (including the patients who checked themselves in) with their
  * state, a patient's red flag still waiting for acknowledgement from an
  * earlier session, and a patient's visit of today still open, to carry on
- * with.  Read-only: no transaction, no outbox, no audit.  "Today" starts
+ * with, and every red flag still waiting, from any day (Home lists them
+ * above everything else).  Read-only: no transaction, no outbox, no audit.  "Today" starts
  * at the kiosk's local midnight.  The visit (kiosk/visit/) runs no SQL of
  * its own; these are its queries.
  */
@@ -116,4 +117,109 @@ store_encounter_open_today(
 	    " AND deleted = 0 AND started_ms >= ?2"
 	    " ORDER BY started_ms DESC LIMIT 1",
 	    patient_id, today_start_ms(), id_out);
+}
+
+int
+store_alert_count_pending(struct store *s, size_t *n)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, err;
+
+	*n = 0;
+	if ((err = store_prepare(s,
+	         "SELECT COUNT(*) FROM alerts WHERE acked_ms IS NULL"
+	         " AND deleted = 0",
+	         &st)) != 0)
+		return err;
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		*n = (size_t)sqlite3_column_int64(st, 0);
+	else
+		err = store_err(s, rc, "alert count");
+	sqlite3_finalize(st);
+	return err;
+}
+
+#define ALERT_COLS                                                             \
+	"SELECT id, patient_id, kind, score, detail, raised_ms, acked_ms"      \
+	" FROM alerts"
+
+static void
+alert_row(sqlite3_stmt *st, struct store_alert_row *r)
+{
+	memset(r, 0, sizeof(*r));
+	col_copy(st, 0, r->id, sizeof(r->id));
+	col_copy(st, 1, r->patient_id, sizeof(r->patient_id));
+	col_copy(st, 2, r->kind, sizeof(r->kind));
+	r->score = sqlite3_column_int(st, 3);
+	col_copy(st, 4, r->detail, sizeof(r->detail));
+	r->raised_ms = sqlite3_column_int64(st, 5);
+	r->acked_ms = sqlite3_column_int64(st, 6);
+}
+
+int
+store_alert_list_pending(struct store *s, size_t offset,
+    struct store_alert_row *rows, size_t max, size_t *n)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = SQLITE_DONE, err;
+
+	*n = 0;
+	if ((err = store_prepare(s,
+	         ALERT_COLS " WHERE acked_ms IS NULL AND deleted = 0"
+	                    " ORDER BY raised_ms DESC, id LIMIT ?1 OFFSET ?2",
+	         &st)) != 0)
+		return err;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)max);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)offset);
+	while (*n < max && (rc = sqlite3_step(st)) == SQLITE_ROW)
+		alert_row(st, &rows[(*n)++]);
+	if (*n < max && rc != SQLITE_DONE)
+		err = store_err(s, rc, "alert list");
+	sqlite3_finalize(st);
+	return err;
+}
+
+int
+store_alert_get(
+    struct store *s, const char *alert_id, struct store_alert_row *out)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, err;
+
+	memset(out, 0, sizeof(*out));
+	if ((err = store_prepare(s, ALERT_COLS " WHERE id = ?1", &st)) != 0)
+		return err;
+	store_bind_text(st, 1, alert_id);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		alert_row(st, out);
+	else if (rc == SQLITE_DONE)
+		err = ENOENT;
+	else
+		err = store_err(s, rc, "alert get");
+	sqlite3_finalize(st);
+	return err;
+}
+
+int
+store_form_submitted(struct store *s, const char *form_id,
+    const char *patient_id, const char *encounter_id, int *n)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, err;
+
+	*n = 0;
+	if ((err = store_prepare(s,
+	         "SELECT COUNT(*) FROM form_submissions WHERE form_id = ?1"
+	         " AND patient_id = ?2 AND encounter_id = ?3",
+	         &st)) != 0)
+		return err;
+	store_bind_text(st, 1, form_id);
+	store_bind_text(st, 2, patient_id);
+	store_bind_text(st, 3, encounter_id);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		*n = sqlite3_column_int(st, 0);
+	else
+		err = store_err(s, rc, "form submitted");
+	sqlite3_finalize(st);
+	return err;
 }

@@ -88,6 +88,37 @@ const struct ui_key ui_keys[] = {
 };
 /* clang-format on */
 
+/* clang-format off */
+const struct ui_screen_help ui_screen_help[] = {
+	{ "unlock", "Type your user name and your passphrase or PIN, then "
+	    "Enter.", UI_G_UPDOWN | UI_G_TAB | UI_G_TYPE },
+	{ "home", "Red flags waiting come first, then today's patients. "
+	    "Choose a line with Up/Down and open it with Enter.",
+	    UI_G_UPDOWN | UI_G_LOCK },
+	{ "find", "Type a name (typos are fine), phone, village, birth year "
+	    "or id; choose with Up/Down, open with Enter.",
+	    UI_G_UPDOWN | UI_G_BACK | UI_G_LOCK | UI_G_TYPE },
+	{ "register", "Fill the fields (given and family name are needed), "
+	    "then F2 saves.",
+	    UI_G_UPDOWN | UI_G_TAB | UI_G_BACK | UI_G_LOCK | UI_G_TYPE },
+	{ "vitals", "Type each value and press Enter; NEWS2 is scored as "
+	    "values come. For choices type the letter shown.",
+	    UI_G_UPDOWN | UI_G_TAB | UI_G_BACK | UI_G_LOCK | UI_G_TYPE },
+	{ "alert", "A red flag: act on it now, then press F9 to say you have "
+	    "seen it.", UI_G_BACK | UI_G_LOCK },
+	{ "danger", "Tick each sign you see with its number or Space; any one "
+	    "means urgent referral.", UI_G_UPDOWN | UI_G_BACK | UI_G_LOCK },
+	{ "forms", "Choose a form with Up/Down and open it with Enter.",
+	    UI_G_UPDOWN | UI_G_BACK | UI_G_LOCK },
+	{ "form", "Answer each question and press Enter; the draft is kept "
+	    "with every answer.",
+	    UI_G_UPDOWN | UI_G_TAB | UI_G_BACK | UI_G_LOCK | UI_G_TYPE },
+	{ "checkin", "Type your answers and press Enter to go on.",
+	    UI_G_TAB | UI_G_TYPE },
+	{ NULL, NULL, 0 },
+};
+/* clang-format on */
+
 enum ui_action
 ui_key_action(const char *screen, int key)
 {

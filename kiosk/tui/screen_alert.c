@@ -3,7 +3,8 @@
  * single parameter scores 3, or at once by the CHW's emergency key (F11).  It says what was found and what the RCP
  * chart asks for, in red and with "!!" so it does not rely on colour.
  * The alert is already recorded in the store; F9 records that the CHW
- * has seen it.  Esc goes back without acknowledging: the banner stays on
+ * has seen it.  A red flag raised before this visit (opened from Home)
+ * shows its recorded cause: when, the score and what scored 3.  Esc goes back without acknowledging: the banner stays on
  * the visit and home screens until F9.
  */
 #include <stdio.h>
@@ -17,18 +18,35 @@ alert_enter(struct ui *ui)
 	ui->visit.vitals.alert_shown = 1;
 }
 
-/* The CHW pressed the emergency key: what to do, whatever the scores. */
+/* The red band with TITLE, and the patient's name. */
 static void
-emergency_draw(struct ui *ui)
+draw_head(struct ui *ui, const char *title)
 {
 	int y;
 
 	for (y = 2; y <= 4; y++)
 		ui_bar(y, UI_C_DANGER);
-	ui_center(3, UI_C_DANGER, "!! EMERGENCY !!");
+	ui_center(3, UI_C_DANGER, "%s", title);
 	ui_text(6, 2, UI_C_NORMAL, "Patient: %s %s",
 	    ui->visit.patient.given ? ui->visit.patient.given : "",
 	    ui->visit.patient.family ? ui->visit.patient.family : "");
+}
+
+/* What F9 means here, and that Esc keeps the alert. */
+static void
+draw_foot(const char *ack)
+{
+	ui_text(19, 2, UI_C_DANGER, "!! Press F9 to acknowledge %s.", ack);
+	ui_text(20, 2, UI_C_DIM,
+	    "Esc: back to the visit without "
+	    "acknowledging (the alert stays).");
+}
+
+/* The CHW pressed the emergency key: what to do, whatever the scores. */
+static void
+emergency_draw(struct ui *ui)
+{
+	draw_head(ui, "!! EMERGENCY !!");
 	ui_text(7, 2, UI_C_NORMAL, "Raised by %s with the emergency key%s.",
 	    ui->visit.user_name,
 	    ui->visit.vitals.alert_id[0] ? " and recorded" : "");
@@ -40,11 +58,42 @@ emergency_draw(struct ui *ui)
 	ui_text(11, 2, UI_C_NORMAL,
 	    "   you enter it and goes with the "
 	    "patient's record.");
-	ui_text(19, 2, UI_C_DANGER,
-	    "!! Press F9 to acknowledge that help has been called.");
-	ui_text(20, 2, UI_C_DIM,
-	    "Esc: back to the visit without "
-	    "acknowledging (the alert stays).");
+	draw_foot("that help has been called");
+}
+
+/* A red flag raised before this visit's values (another session, an
+ * earlier day): what was recorded when it was raised, then the score
+ * now, so a low score today does not hide it. */
+static void
+stored_draw(struct ui *ui)
+{
+	const struct store_alert_row *a = &ui->visit.vitals.alert;
+	const struct news2_result *r = &ui->visit.vitals.r;
+	char when[32];
+	int y;
+
+	ui_when(a->raised_ms, when, sizeof(when));
+	draw_head(ui, "!! RED FLAG NOT ACKNOWLEDGED !!");
+	ui_text(7, 2, UI_C_WARN, "!  Raised %s, by %s.", when,
+	    strcmp(a->kind, "emergency") == 0  ? "the emergency key"
+	        : strcmp(a->kind, "imci") == 0 ? "child danger signs (IMCI)"
+	                                       : "vital signs (NEWS2)");
+	y = ui_wrap(8, 2, 76, 3, UI_C_WARN, a->detail[0] ? a->detail : "?");
+	if (ui->visit.vitals.in.have == 0)
+		ui_text(y + 1, 2, UI_C_NORMAL,
+		    "Now: no vital signs taken in this visit yet.");
+	else if (!r->applicable)
+		ui_text(y + 1, 2, UI_C_NORMAL,
+		    "Now: NEWS2 not applicable (%s).", r->not_applicable);
+	else
+		ui_text(y + 1, 2, UI_C_NORMAL,
+		    "Now, from this visit's values: NEWS2 %s%d, risk %s.",
+		    r->complete ? "" : "at least ", r->score,
+		    news2_risk_name(r->risk));
+	ui_wrap(y + 3, 2, 76, 3, UI_C_NORMAL,
+	    "What to do now: see the patient, take all the vital signs "
+	    "again and tell the clinician what was found then and now.");
+	draw_foot("that you have seen this alert");
 }
 
 static void
@@ -55,17 +104,17 @@ alert_draw(struct ui *ui)
 	char line[200];
 	int y, i, n = 0;
 
+	if (ui->visit.vitals.alert_stored) {
+		stored_draw(ui);
+		return;
+	}
 	if (ui->visit.vitals.emergency) {
 		emergency_draw(ui);
 		return;
 	}
-	for (y = 2; y <= 4; y++)
-		ui_bar(y, UI_C_DANGER);
-	ui_center(3, UI_C_DANGER, "!! RED FLAG !!  NEWS2 %s%d  risk %s",
+	snprintf(line, sizeof(line), "!! RED FLAG !!  NEWS2 %s%d  risk %s",
 	    r->complete ? "" : "at least ", r->score, news2_risk_name(r->risk));
-	ui_text(6, 2, UI_C_NORMAL, "Patient: %s %s",
-	    ui->visit.patient.given ? ui->visit.patient.given : "",
-	    ui->visit.patient.family ? ui->visit.patient.family : "");
+	draw_head(ui, line);
 	line[0] = '\0';
 	for (i = 0; i < NEWS2_NPARAM; i++) {
 		if (r->points[i] != 3)
@@ -87,12 +136,7 @@ alert_draw(struct ui *ui)
 		    "this clinic now.");
 	else
 		ui_text(y + 3, 2, UI_C_WARN, "!  Tell the clinician now.");
-	ui_text(19, 2, UI_C_DANGER,
-	    "!! Press F9 to acknowledge that you "
-	    "have seen this alert.");
-	ui_text(20, 2, UI_C_DIM,
-	    "Esc: back to the visit without "
-	    "acknowledging (the alert stays).");
+	draw_foot("that you have seen this alert");
 }
 
 static enum ui_result

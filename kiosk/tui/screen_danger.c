@@ -40,6 +40,7 @@ danger_enter(struct ui *ui)
 	struct imci_result r;
 
 	focus = 0;
+	ui->visit.vitals.imci_checked = 1; /* the IMCI form starts from it */
 	/* signs derived from the vitals (an infant's breathing or
 	 * temperature) count before anything is ticked */
 	visit_danger_assess(&ui->visit, &r);

@@ -2,7 +2,7 @@
  * Find a patient: one search line that takes a name (typos forgiven), an
  * id, a phone number, a village or a birth year; the store decides the
  * order (kiosk/store/store.h, store_patient_find).  Results refresh as the CHW
- * types.  F4 registers a new patient with what was typed as the name.
+ * types; the list scrolls and says how many were found.  F4 registers a new patient with what was typed as the name.
  */
 #include <stdio.h>
 #include <string.h>
@@ -10,13 +10,14 @@
 #include "str.h"
 #include "ui.h"
 
-#define FIND_MAX 10
+#define FIND_MAX 200 /* results read; more: type more to narrow */
+#define FIND_ROWS 10 /* results on the screen at once */
 
 static struct {
 	struct ui_field q;
 	struct store_patient *res;
 	size_t n;
-	int sel;
+	int sel, top;
 	int err;
 } st;
 
@@ -27,6 +28,7 @@ results_free(void)
 	st.res = NULL;
 	st.n = 0;
 	st.sel = 0;
+	st.top = 0;
 }
 
 static void
@@ -67,7 +69,7 @@ find_draw(struct ui *ui)
 	const struct store_patient *p;
 	char age[16], g[96], f[96], v[96];
 	size_t i;
-	int y = 6, n;
+	int y = 6, n, last;
 
 	(void)ui;
 	ui_text(2, 2, UI_C_NORMAL,
@@ -82,11 +84,27 @@ find_draw(struct ui *ui)
 		ui_text(5, 2, UI_C_WARN,
 		    "! No patient found. F4 registers "
 		    "a new patient.");
-	else
+	else {
 		ui_text(5, 2, UI_C_DIM, "  %-18s %-16s %-2s %-3s %-14s %s",
 		    "Given name", "Family name", "Sx", "Age", "Village",
 		    "Phone");
-	for (i = 0; i < st.n; i++) {
+		/* how many, and where the window is */
+		last = st.n - (size_t)st.top < FIND_ROWS ? (int)st.n
+		                                         : st.top + FIND_ROWS;
+		if (st.n >= FIND_MAX)
+			ui_text(17, 2, UI_C_WARN,
+			    "! %d or more found: type more to narrow. Rows "
+			    "%d-%d.",
+			    FIND_MAX, st.top + 1, last);
+		else if (st.n > FIND_ROWS)
+			ui_text(17, 2, UI_C_DIM,
+			    "%zu found. Rows %d-%d: Up/Down scrolls.", st.n,
+			    st.top + 1, last);
+		else
+			ui_text(17, 2, UI_C_DIM, "%zu found.", st.n);
+	}
+	for (i = (size_t)st.top; i < st.n && i < (size_t)st.top + FIND_ROWS;
+	     i++) {
 		p = &st.res[i];
 		n = visit_age_years(p->birth_date);
 		snprintf(age, sizeof(age), "%d", n);
@@ -105,8 +123,13 @@ find_draw(struct ui *ui)
 static enum ui_result
 find_key(struct ui *ui, enum ui_action a, int ch)
 {
-	if (ui_list_key(&st.sel, (int)st.n, a))
+	if (ui_list_key(&st.sel, (int)st.n, a)) {
+		if (st.sel < st.top)
+			st.top = st.sel;
+		if (st.sel >= st.top + FIND_ROWS)
+			st.top = st.sel - FIND_ROWS + 1;
 		return UI_REDRAW;
+	}
 	switch (a) {
 	case UI_A_ENTER:
 		if (st.n == 0)

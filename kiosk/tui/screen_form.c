@@ -118,6 +118,56 @@ save_draft(struct ui *ui)
 }
 
 /*
+ * The IMCI form asks the danger signs the F6 screen already has: once that
+ * screen was opened, each sign is "yes" (ticked) or "no" (looked for, not
+ * ticked), and the child's age in months comes from the birth date.
+ * Returns how many answers were set.
+ */
+static int
+prefill_imci(struct ui *ui)
+{
+	static const struct {
+		const char *path;
+		int sign; /* enum imci_sign */
+	} map[] = {
+		{ "/data/signs/unable_to_drink", IMCI_NOT_ABLE_TO_DRINK },
+		{ "/data/signs/vomits_everything", IMCI_VOMITS_EVERYTHING },
+		{ "/data/signs/convulsions", IMCI_CONVULSIONS },
+		{ "/data/signs/lethargic", IMCI_LETHARGIC },
+		{ "/data/signs/convulsing_now", IMCI_CONVULSING_NOW },
+	};
+	char v[16], *cause = NULL, *old = NULL;
+	size_t i;
+	int n = 0, m = visit_age_months(ui->visit.patient.birth_date);
+
+	if (!ui->visit.vitals.imci_checked)
+		return 0;
+	if (m >= 2 && m < 60 && form_get(st.f, "/data/age_months", &old) == 0) {
+		snprintf(v, sizeof(v), "%d", m);
+		if (form_set(st.f, "/data/age_months", v, &cause) == 0)
+			n++;
+		free(cause);
+		cause = NULL;
+	}
+	free(old);
+	for (i = 0; i < nitems(map); i++) {
+		old = NULL;
+		if (form_get(st.f, map[i].path, &old) != 0)
+			continue; /* not in this form */
+		free(old);
+		if (form_set(st.f, map[i].path,
+		        (ui->visit.vitals.imci_signs & (1u << map[i].sign))
+		            ? "yes"
+		            : "no",
+		        &cause) == 0)
+			n++;
+		free(cause);
+		cause = NULL;
+	}
+	return n;
+}
+
+/*
  * A new record starts with the visit's vital signs where the form asks
  * for them (the shipped vitals_triage.xml names them /data/vitals/...):
  * nothing is typed twice.  Fields the form does not have are skipped.
@@ -183,10 +233,11 @@ prefill(struct ui *ui)
 			n++;
 		free(cause);
 	}
+	n += prefill_imci(ui);
 	if (n > 0) {
 		ui_message(ui, UI_MSG_OK,
-		    "%d value%s taken from the visit's "
-		    "vital signs.",
+		    "%d answer%s taken from the visit (vital signs, danger "
+		    "signs).",
 		    n, n == 1 ? "" : "s");
 		save_draft(ui);
 	}
@@ -196,6 +247,7 @@ static void
 form_enter(struct ui *ui)
 {
 	char *cause = NULL, *iid = NULL, *xml = NULL;
+	size_t i;
 	int err;
 
 	memset(&st, 0, sizeof(st));
@@ -235,6 +287,14 @@ form_enter(struct ui *ui)
 		prefill(ui);
 	}
 	refresh(NULL);
+	/* a resumed or prefilled record goes on where answers stop */
+	for (i = 0; i < st.n; i++)
+		if (answerable(&st.p[i]) &&
+		    (st.p[i].value == NULL || st.p[i].value[0] == '\0')) {
+			st.focus = i;
+			load_edit();
+			break;
+		}
 }
 
 static void

@@ -1,6 +1,7 @@
 /*
  * The forms of the visit: the XForms definitions the kiosk ships, listed
- * by title, with a mark on those that have a draft for this patient.
+ * by title, with a mark on those that have a draft for this patient and
+ * on those finished in this visit.
  * Forms are read from $OUTPOST_FORMS when set, else DATA/forms, else
  * ./forms/xforms (the shipped ones, in a source tree).  A form that does not load
  * is listed with the reason, never hidden.
@@ -28,6 +29,7 @@ static struct {
 	char *title[FORMS_MAX];
 	char *problem[FORMS_MAX];
 	int draft[FORMS_MAX];
+	int done[FORMS_MAX]; /* finished in this visit */
 	int n, sel;
 } st;
 
@@ -118,6 +120,12 @@ forms_enter(struct ui *ui)
 			st.draft[i] = 1;
 		free(iid);
 		xfree_secret_str(xml);
+		if (ui->visit.store != NULL && ui->visit.have_patient &&
+		    ui->visit.encounter_id[0] != '\0' &&
+		    store_form_submitted(ui->visit.store, form_id(f),
+		        ui->visit.patient.id, ui->visit.encounter_id,
+		        &st.done[i]) != 0)
+			st.done[i] = 0;
 		form_free(f);
 	}
 }
@@ -149,7 +157,9 @@ forms_draw(struct ui *ui)
 		}
 		ui_text(y, 1, i == st.sel ? UI_C_FOCUS : UI_C_NORMAL,
 		    "%c %-50.50s %s", i == st.sel ? '>' : ' ', st.title[i],
-		    st.draft[i] ? "* draft saved" : "");
+		    st.draft[i]      ? "* draft saved"
+		        : st.done[i] ? "+ finished in this visit"
+		                     : "");
 	}
 	ui_text(19, 1, UI_C_DIM,
 	    "Up/Down choose   Enter open   Esc back to "

@@ -1,9 +1,12 @@
 /*
- * Home: today's visits on this kiosk with where each stands (checked in
- * and waiting, in a visit, seen, red flag not acknowledged), the device,
- * sync status and the count of red flags waiting.  From here
- * a CHW finds or registers a patient.
+ * Home: every red flag still waiting for acknowledgement, from any day and
+ * any kiosk, above everything else; then today's visits on this kiosk
+ * with where each stands (checked in and waiting, in a visit, seen, red
+ * flag not acknowledged); the device, sync status and the count of red
+ * flags waiting.  The list scrolls.  From here a CHW opens a red flag
+ * (its recorded cause), a patient, or finds or registers one.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -11,11 +14,16 @@
 #include "kiosk/sync/sync.h"
 #include "ui.h"
 
-#define HOME_ROWS 10
+#define HOME_ROWS 10 /* list rows on the screen */
+#define HOME_TODAY_MAX 500 /* today's visits read (a clinic's day) */
 
 static struct {
-	struct store_today rows[HOME_ROWS];
-	int n, sel, err;
+	struct store_today rows[HOME_TODAY_MAX];
+	struct store_alert_row alerts[HOME_ROWS];
+	size_t nalert; /* red flags waiting, in all */
+	size_t nshown; /* of them in alerts[], from index top */
+	int n; /* today's visits */
+	int sel, top, err;
 } st;
 
 static void
@@ -23,6 +31,7 @@ home_enter(struct ui *ui)
 {
 	(void)ui;
 	st.sel = 0;
+	st.top = 0;
 }
 
 static const char *
@@ -58,12 +67,12 @@ dev_words(const struct ui *ui, enum ui_color *c)
 /* One line per patient: name, sex, age, village and where the visit
  * stands (never an id). */
 static void
-draw_patient(struct ui *ui, int y, int i)
+draw_patient(struct ui *ui, int y, int i, int focused)
 {
 	const struct store_today *t = &st.rows[i];
 	struct store_patient p;
 	char age[16] = "?", state[48], g[80], f[80], v[80];
-	enum ui_color c = i == st.sel ? UI_C_FOCUS : UI_C_NORMAL;
+	enum ui_color c = focused ? UI_C_FOCUS : UI_C_NORMAL;
 	int n;
 
 	memset(&p, 0, sizeof(p));
@@ -81,12 +90,86 @@ draw_patient(struct ui *ui, int y, int i)
 		snprintf(state, sizeof(state), "* checked in, waiting");
 	else
 		snprintf(state, sizeof(state), "* in visit");
-	ui_text(y, 2, c, "%c %s %s %-2.1s %3s %s", i == st.sel ? '>' : ' ',
+	ui_text(y, 2, c, "%c %s %s %-2.1s %3s %s", focused ? '>' : ' ',
 	    ui_fit(g, sizeof(g), p.given, 16),
 	    ui_fit(f, sizeof(f), p.family, 14), p.sex ? p.sex : "", age,
 	    ui_fit(v, sizeof(v), p.village, 14));
 	ui_text(y, 57, t->alerts > 0 ? UI_C_DANGER : UI_C_NORMAL, "%s", state);
 	store_patient_clear(&p);
+}
+
+/* The red flag's short cause for its list line. */
+static void
+alert_short(const struct store_alert_row *a, char *out, size_t len)
+{
+	if (strcmp(a->kind, "news2") == 0)
+		snprintf(out, len, "NEWS2 %d", a->score);
+	else if (strcmp(a->kind, "imci") == 0)
+		snprintf(out, len, "child danger sign");
+	else if (strcmp(a->kind, "emergency") == 0)
+		snprintf(out, len, "emergency key");
+	else
+		snprintf(out, len, "%s", a->kind);
+}
+
+/* One line per red flag waiting: the patient, when it was raised and
+ * why, in the danger colour and with "!!". */
+static void
+draw_alert(struct ui *ui, int y, const struct store_alert_row *a, int focused)
+{
+	struct store_patient p;
+	char g[80], f[80], when[32], why[32];
+
+	memset(&p, 0, sizeof(p));
+	if (store_patient_get(ui->visit.store, a->patient_id, &p) != 0)
+		memset(&p, 0, sizeof(p));
+	ui_when(a->raised_ms, when, sizeof(when));
+	alert_short(a, why, sizeof(why));
+	ui_text(y, 2, focused ? UI_C_FOCUS : UI_C_DANGER,
+	    "%c !! %s %s %s  %-18s", focused ? '>' : ' ',
+	    ui_fit(g, sizeof(g), p.given ? p.given : "(unknown)", 14),
+	    ui_fit(f, sizeof(f), p.family, 14), when, why);
+	store_patient_clear(&p);
+}
+
+/* Read the red flags shown from st.top on, and today's visits. */
+static void
+load(struct ui *ui)
+{
+	int n;
+
+	st.nshown = 0;
+	st.nalert = 0;
+	st.n = 0;
+	st.err = ui->visit.store == NULL
+	    ? EINVAL
+	    : store_alert_count_pending(ui->visit.store, &st.nalert);
+	if (st.err == 0 && (size_t)st.top < st.nalert)
+		st.err = store_alert_list_pending(ui->visit.store,
+		    (size_t)st.top, st.alerts, HOME_ROWS, &st.nshown);
+	if (st.err == 0)
+		st.err =
+		    visit_today_list(&ui->visit, st.rows, HOME_TODAY_MAX, &n);
+	if (st.err == 0)
+		st.n = n;
+}
+
+static int
+total(void)
+{
+	return (int)st.nalert + st.n;
+}
+
+/* Keep the selection on the screen. */
+static void
+scroll_to_sel(void)
+{
+	if (st.sel >= total())
+		st.sel = total() > 0 ? total() - 1 : 0;
+	if (st.sel < st.top)
+		st.top = st.sel;
+	if (st.sel >= st.top + HOME_ROWS)
+		st.top = st.sel - HOME_ROWS + 1;
 }
 
 /*
@@ -119,7 +202,7 @@ static void
 draw_sync(struct ui *ui, int y)
 {
 	struct sync_status ss;
-	char line[256];
+	char line[256], shown[260];
 	const char *text;
 	int bad;
 
@@ -138,8 +221,9 @@ draw_sync(struct ui *ui, int y)
 	sync_status_line(&ss, (uint64_t)time(NULL) * 1000, line, sizeof(line));
 	text = strncmp(line, "Sync: ", 6) == 0 ? line + 6 : line;
 	bad = ss.last_ok_ms == 0 || ss.last_error[0] != '\0';
-	ui_text(y, 10, bad ? UI_C_WARN : UI_C_OK, "%s  %.66s", bad ? "!" : "+",
-	    text);
+	snprintf(shown, sizeof(shown), "%s  %s", bad ? "!" : "+", text);
+	/* two rows when it needs them, never cut */
+	ui_wrap(y, 10, 68, 2, bad ? UI_C_WARN : UI_C_OK, shown);
 }
 
 static void
@@ -147,38 +231,56 @@ home_draw(struct ui *ui)
 {
 	enum ui_color c;
 	const char *d;
-	int i, y = 2, n;
+	int i, y = 2, idx, below;
 
-	ui_text(y++, 1, UI_C_TITLE, " Today's patients on this kiosk ");
-	st.err = visit_today_list(&ui->visit, st.rows, HOME_ROWS, &st.n);
-	if (st.sel >= st.n)
-		st.sel = st.n > 0 ? st.n - 1 : 0;
+	load(ui);
+	scroll_to_sel();
+	if (st.top > 0) /* the window moved: read the red flags again */
+		load(ui);
+	if (st.nalert > 0)
+		ui_text(y++, 1, UI_C_DANGER,
+		    " !! %zu red flag%s waiting (any day)  |  today's "
+		    "patients: %d ",
+		    st.nalert, st.nalert == 1 ? "" : "s", st.n);
+	else
+		ui_text(y++, 1, UI_C_TITLE, " Today's patients on this kiosk ");
 	if (st.err != 0)
 		ui_text(y++, 4, UI_C_WARN, "! The list cannot be read: %s",
 		    ui_strerror(st.err));
-	else if (st.n == 0)
+	else if (total() == 0)
 		ui_text(y++, 4, UI_C_DIM,
 		    "None yet. F3 finds a patient, F4 registers a new one.");
-	for (i = 0; i < st.n; i++)
-		draw_patient(ui, y++, i);
+	for (i = 0; i < HOME_ROWS && st.top + i < total(); i++) {
+		idx = st.top + i;
+		if ((size_t)idx < st.nalert) {
+			if ((size_t)i < st.nshown)
+				draw_alert(
+				    ui, y++, &st.alerts[i], idx == st.sel);
+		} else
+			draw_patient(
+			    ui, y++, idx - (int)st.nalert, idx == st.sel);
+	}
+	below = total() - st.top - HOME_ROWS;
+	if (st.top > 0 || below > 0)
+		ui_text(13, 4, UI_C_DIM, "Rows %d-%d of %d: Up/Down scrolls",
+		    st.top + 1, total() - (below > 0 ? below : 0), total());
 
-	draw_clock(13);
+	draw_clock(14);
 	y = 15;
 	d = dev_words(ui, &c);
 	ui_text(y++, 1, UI_C_NORMAL, "Device:");
 	ui_text(y - 1, 10, c, "%s", d);
 	ui_text(y++, 1, UI_C_NORMAL, "Sync:");
 	draw_sync(ui, y - 1);
+	y++; /* the sync line's second row */
 	ui_text(y++, 1, UI_C_NORMAL, "Alerts:");
-	for (i = 0, n = 0; i < st.n; i++)
-		n += st.rows[i].alerts > 0;
-	if (n > 0)
+	if (st.nalert > 0)
 		ui_text(y - 1, 10, UI_C_DANGER,
-		    "!! %d patient%s with a red flag not acknowledged", n,
-		    n == 1 ? "" : "s");
+		    "!! %zu red flag%s not acknowledged: they are at the top",
+		    st.nalert, st.nalert == 1 ? "" : "s");
 	else
 		ui_text(y - 1, 10, UI_C_OK, "+  none waiting");
-	ui_text(19, 1, UI_C_DIM,
+	ui_text(20, 1, UI_C_DIM,
 	    "F3 or / find a patient   F4 register   "
 	    "Up/Down + Enter open   F12 lock");
 }
@@ -187,28 +289,43 @@ static enum ui_result
 home_key(struct ui *ui, enum ui_action a, int ch)
 {
 	struct store_patient p;
+	const char *pid;
+	char aid[UUID_STRLEN + 1] = "";
 	int err;
 
 	(void)ch;
-	if (ui_list_key(&st.sel, st.n, a))
+	if (ui_list_key(&st.sel, total(), a)) {
+		scroll_to_sel();
 		return UI_REDRAW;
+	}
 	switch (a) {
 	case UI_A_FIND:
 		return ui_goto(ui, &screen_find);
 	case UI_A_NEW:
 		return ui_goto(ui, &screen_register);
 	case UI_A_ENTER:
-		if (st.n == 0)
+		if (total() == 0)
 			return UI_HANDLED;
+		if ((size_t)st.sel < st.nalert) {
+			if ((size_t)(st.sel - st.top) >= st.nshown)
+				return UI_HANDLED;
+			pid = st.alerts[st.sel - st.top].patient_id;
+			memcpy(aid, st.alerts[st.sel - st.top].id, sizeof(aid));
+		} else
+			pid = st.rows[st.sel - (int)st.nalert].patient_id;
 		memset(&p, 0, sizeof(p));
-		if ((err = store_patient_get(ui->visit.store,
-		         st.rows[st.sel].patient_id, &p)) != 0) {
+		if ((err = store_patient_get(ui->visit.store, pid, &p)) != 0) {
 			ui_message(ui, UI_MSG_WARN, "Cannot open: %s",
 			    ui_strerror(err));
 			return UI_REDRAW;
 		}
 		visit_session_patient(&ui->visit, &p);
 		store_patient_clear(&p);
+		/* a red flag opens with its recorded cause over the visit */
+		if (aid[0] != '\0' &&
+		    (err = visit_session_alert(&ui->visit, aid)) != 0)
+			ui_message(ui, UI_MSG_WARN,
+			    "That red flag was acknowledged meanwhile.");
 		return ui_goto(ui, &screen_vitals);
 	case UI_A_QUIT:
 		return UI_QUIT;

@@ -155,6 +155,7 @@ static enum ui_result
 save(struct ui *ui)
 {
 	struct store_patient p;
+	enum store_patient_field bad = STORE_PF_GIVEN;
 	char *cause = NULL;
 	int err;
 
@@ -183,6 +184,14 @@ save(struct ui *ui)
 	p.phone = st.f[F_PHONE].len ? st.f[F_PHONE].buf : NULL;
 	p.village = st.f[F_VILLAGE].len ? st.f[F_VILLAGE].buf : NULL;
 	p.national_id = st.f[F_NATID].len ? st.f[F_NATID].buf : NULL;
+	/* a field the store would refuse: say why and go to it */
+	if (store_patient_check(&p, &bad, &cause) != 0) {
+		st.focus = (int)bad;
+		ui_message(ui, UI_MSG_WARN, "%s: %s", labels[st.focus], cause);
+		free(cause);
+		dup_clear();
+		return UI_REDRAW;
+	}
 	err = store_patient_add(ui->visit.store, &p, NULL, &cause);
 	if (err != 0) {
 		ui_message(ui, UI_MSG_DANGER, "Not saved: %s",

@@ -1,18 +1,24 @@
 /*
  * Unlock: who is at the keyboard and their passphrase or PIN.  The
  * passphrase is wiped from memory as soon as the keyring has checked it,
- * and on leaving the screen.  Switching user is locking (F12) and
+ * and on leaving the screen.  After wrong passphrases the next try waits
+ * (kiosk/store/keyring.h): the screen counts the wait down and stays
+ * alive (Esc stops it).  Switching user is locking (F12) and
  * unlocking as someone else.
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "kiosk/kctx.h"
 #include "ui.h"
 
 static struct {
 	struct ui_field user, pass;
 	int focus; /* 0 user, 1 passphrase */
+	int quit_after; /* check-in mode: F10 asked to quit once unlocked */
+	uint64_t until; /* clock_mono_ms() when the waiting try is checked;
+			   0 when none waits */
 } st;
 
 static void
@@ -20,14 +26,21 @@ unlock_enter(struct ui *ui)
 {
 	ui_field_clear(&st.user);
 	ui_field_clear(&st.pass);
-	ui_field_set(&st.user, ui->ctx->user != NULL ? ui->ctx->user : "");
+	/* after a lock, the person who was working is the likely one */
+	ui_field_set(&st.user,
+	    ui->last_user[0] != '\0'    ? ui->last_user
+	        : ui->ctx->user != NULL ? ui->ctx->user
+	                                : "");
 	st.focus = st.user.len > 0 ? 1 : 0;
+	st.quit_after = 0;
+	st.until = 0;
 }
 
 static void
 unlock_leave(struct ui *ui)
 {
-	(void)ui;
+	ui->wake_ms = 0;
+	st.until = 0;
 	ui_field_clear(&st.user);
 	ui_field_clear(&st.pass);
 }
@@ -35,6 +48,7 @@ unlock_leave(struct ui *ui)
 static void
 unlock_draw(struct ui *ui)
 {
+	uint64_t now;
 	int y = 5;
 
 	ui_center(y, UI_C_NORMAL, "This kiosk is locked.");
@@ -44,19 +58,86 @@ unlock_draw(struct ui *ui)
 	ui_field_draw(y + 4, 14, "User", 30, &st.user, st.focus == 0, 0);
 	ui_field_draw(
 	    y + 6, 14, "Passphrase / PIN", 30, &st.pass, st.focus == 1, 1);
-	ui_text(y + 9, 16, UI_C_DIM,
-	    "Enter: unlock    Tab: other field    "
-	    "F10: quit");
+	if (st.until != 0) {
+		/* the wait after wrong passphrases, as it runs */
+		now = clock_mono_ms();
+		ui_center(y + 9, UI_C_WARN,
+		    "!  Wrong passphrase before: checking this one in %u s.",
+		    (unsigned)((st.until > now ? st.until - now : 0) + 999) /
+		        1000);
+		ui_center(y + 10, UI_C_DIM, "Esc: stop and type it again");
+		return;
+	}
+	if (ui->opts.checkin)
+		ui_text(y + 9, 12, UI_C_DIM, "%s",
+		    st.quit_after ? "Enter: unlock and quit    Esc: do not quit"
+		                  : "Enter: unlock    F10: quit (staff "
+		                    "passphrase first)");
+	else
+		ui_text(y + 9, 16, UI_C_DIM,
+		    "Enter: unlock    Tab: other field    "
+		    "F10: quit");
+}
+
+/* Check the typed passphrase now. */
+static enum ui_result
+try_unlock(struct ui *ui)
+{
+	char *cause = NULL;
+	int err;
+
+	st.until = 0;
+	err =
+	    visit_session_unlock(&ui->visit, st.user.buf, st.pass.buf, &cause);
+	ui_field_clear(&st.pass);
+	if (err != 0) {
+		ui_message(ui, UI_MSG_DANGER, "Not unlocked: %s",
+		    cause != NULL ? cause : ui_strerror(err));
+		free(cause);
+		return UI_REDRAW;
+	}
+	ui_message(
+	    ui, UI_MSG_OK, "Unlocked. Welcome, %s.", ui->visit.user_name);
+	if (st.quit_after)
+		ui_ask_quit(ui);
+	return ui_replace(
+	    ui, ui->opts.checkin ? &screen_checkin : &screen_home);
+}
+
+/* A try after wrong passphrases waits (kiosk/store/keyring.h): count
+ * the seconds down on the screen, a tick each second, then check it. */
+static enum ui_result
+wait_tick(struct ui *ui)
+{
+	uint64_t now = clock_mono_ms(), left;
+
+	if (now >= st.until)
+		return try_unlock(ui);
+	left = st.until - now;
+	ui->wake_ms = now + (left % 1000 ? left % 1000 : 1000);
+	return UI_REDRAW;
 }
 
 static enum ui_result
 unlock_key(struct ui *ui, enum ui_action a, int ch)
 {
 	struct ui_field *f = st.focus == 0 ? &st.user : &st.pass;
-	char *cause = NULL;
-	int err;
+	uint64_t wait;
 
+	if (st.until != 0) {
+		if (a == UI_A_TICK)
+			return wait_tick(ui);
+		if (a == UI_A_BACK) {
+			st.until = 0;
+			ui->wake_ms = 0;
+			ui_field_clear(&st.pass);
+			return UI_REDRAW;
+		}
+		return UI_HANDLED; /* nothing else while the wait runs */
+	}
 	switch (a) {
+	case UI_A_TICK:
+		return UI_HANDLED;
 	case UI_A_UP:
 	case UI_A_DOWN:
 	case UI_A_NEXT:
@@ -64,9 +145,18 @@ unlock_key(struct ui *ui, enum ui_action a, int ch)
 		st.focus = !st.focus;
 		return UI_REDRAW;
 	case UI_A_QUIT:
-		return UI_QUIT;
+		/* a patient at a check-in kiosk must not end it: quitting
+		 * there takes the staff passphrase */
+		if (!ui->opts.checkin)
+			return UI_QUIT;
+		st.quit_after = 1;
+		st.focus = 1;
+		ui_message(ui, UI_MSG_WARN,
+		    "Staff: type the passphrase to quit the kiosk.");
+		return UI_REDRAW;
 	case UI_A_BACK:
 		ui_field_clear(&st.pass);
+		st.quit_after = 0;
 		return UI_REDRAW;
 	case UI_A_LOCK:
 		return UI_HANDLED;
@@ -80,19 +170,13 @@ unlock_key(struct ui *ui, enum ui_action a, int ch)
 			ui_message(ui, UI_MSG_WARN, "Type your user name.");
 			return UI_REDRAW;
 		}
-		err = visit_session_unlock(
-		    &ui->visit, st.user.buf, st.pass.buf, &cause);
-		ui_field_clear(&st.pass);
-		if (err != 0) {
-			ui_message(ui, UI_MSG_DANGER, "Not unlocked: %s",
-			    cause != NULL ? cause : ui_strerror(err));
-			free(cause);
-			return UI_REDRAW;
+		if ((wait = visit_session_unlock_wait(
+		         &ui->visit, st.user.buf)) > 0) {
+			ui->msg[0] = '\0';
+			st.until = clock_mono_ms() + wait;
+			return wait_tick(ui);
 		}
-		ui_message(ui, UI_MSG_OK, "Unlocked. Welcome, %s.",
-		    ui->visit.user_name);
-		return ui_replace(
-		    ui, ui->opts.checkin ? &screen_checkin : &screen_home);
+		return try_unlock(ui);
 	default:
 		return ui_field_key(f, a, ch) ? UI_REDRAW : UI_HANDLED;
 	}

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "devices/device.h"
 #include "str.h"
 #include "ui.h"
 
@@ -35,7 +36,36 @@ static struct {
 	struct ui_field f;
 	int focus;
 	int edited; /* f holds typed text not yet stored */
+	int end_asked; /* F8 asked "End this visit?" */
+	int confirm; /* f holds an unusual value shown once: Enter saves */
 } st;
+
+/* "Pregnant" is not asked of a man or a child under 10. */
+static int
+row_shown(const struct ui *ui, int row)
+{
+	const struct store_patient *p = &ui->visit.patient;
+	int age;
+
+	if (row != R_PREG)
+		return 1;
+	if (p->sex != NULL && strcmp(p->sex, "male") == 0)
+		return 0;
+	age = visit_age_years(p->birth_date);
+	return age < 0 || age >= 10;
+}
+
+/* The next row shown from the focus, DIR +1 or -1. */
+static int
+next_row(const struct ui *ui, int dir)
+{
+	int r = st.focus;
+
+	do
+		r = (r + NR + dir) % NR;
+	while (!row_shown(ui, r));
+	return r;
+}
 
 static int
 is_toggle(int row)
@@ -98,12 +128,14 @@ load_field(struct ui *ui)
 	row_value(ui, st.focus, buf, sizeof(buf));
 	ui_field_set(&st.f, buf);
 	st.edited = 0;
+	st.confirm = 0;
 }
 
 static void
 vitals_enter(struct ui *ui)
 {
 	st.focus = R_RR;
+	st.end_asked = 0;
 	load_field(ui);
 	visit_devices_start(&ui->visit);
 }
@@ -138,11 +170,22 @@ draw_news2(struct ui *ui, int y)
 {
 	const struct news2_result *r = &ui->visit.vitals.r;
 	enum ui_color c;
-	int n = 0, i;
+	int n = 0, i, age;
 
 	for (i = 0; i < NEWS2_NPARAM; i++)
 		if (ui->visit.vitals.in.have & (1u << i))
 			n++;
+	age = visit_age_years(ui->visit.patient.birth_date);
+	if (age >= 5 && age < 16) {
+		/* no score for 5-15 here: say so, and what to look for */
+		ui_text(y, 1, UI_C_WARN,
+		    "!  NEWS2 does not apply under 16 (age %d): no score. "
+		    "Refer now if:",
+		    age);
+		ui_wrap(y + 1, 4, 75, 2, UI_C_NORMAL,
+		    triage_child_emergency_signs());
+		return;
+	}
 	if (!r->applicable && n > 0) {
 		ui_text(y, 1, UI_C_WARN, "!  NEWS2 not applicable: %s.",
 		    r->not_applicable);
@@ -170,6 +213,30 @@ draw_news2(struct ui *ui, int y)
 	    news2_risk_response(r->risk, r->score));
 }
 
+/* The recorded cause of the pending red flag, on two rows at most. */
+static void
+draw_cause(const char *detail)
+{
+	char line[200];
+
+	snprintf(line, sizeof(line), "Cause: %s", detail);
+	ui_wrap(19, 4, 74, 2, UI_C_WARN, line);
+}
+
+/* A red flag from before this visit's values: when and why, so a low
+ * score now does not read as the reason. */
+static void
+draw_stored_alert(struct ui *ui)
+{
+	const struct store_alert_row *a = &ui->visit.vitals.alert;
+	char when[32];
+
+	ui_when(a->raised_ms, when, sizeof(when));
+	ui_text(18, 1, UI_C_DANGER,
+	    "!! RED FLAG of %s not acknowledged. F9 acknowledges it.", when);
+	draw_cause(a->detail);
+}
+
 static void
 vitals_draw(struct ui *ui)
 {
@@ -185,6 +252,8 @@ vitals_draw(struct ui *ui)
 	for (i = 0; i < NR; i++) {
 		y = 5 + i;
 		p = rows[i].param;
+		if (!row_shown(ui, i))
+			continue;
 		if (i == st.focus)
 			ui_field_draw(y, 0, rows[i].label, 8, &st.f, 1, 0);
 		else {
@@ -213,92 +282,149 @@ vitals_draw(struct ui *ui)
 	if (!v->alert_pending &&
 	    (age = visit_age_years(ui->visit.patient.birth_date)) >= 0 &&
 	    age < 5)
-		ui_text(17, 1, UI_C_WARN,
+		ui_text(18, 1, UI_C_WARN,
 		    "!  Child under 5: F6 checks the WHO "
 		    "general danger signs.");
-	if (v->alert_pending)
-		ui_text(17, 1, UI_C_DANGER, "%s",
+	if (v->alert_pending && v->alert_stored)
+		draw_stored_alert(ui);
+	else if (v->alert_pending) {
+		ui_text(18, 1, UI_C_DANGER, "%s",
 		    v->emergency ? "!! EMERGENCY recorded: call for help. F9 "
 		                   "acknowledges it."
 		                 : "!! RED FLAG recorded: act now. F9 "
 		                   "acknowledges that you have seen it.");
+		if (!v->emergency && v->alert.detail[0])
+			draw_cause(v->alert.detail);
+	}
 	switch (ui->visit.dev_state) {
 	case VISIT_DEV_NONE:
-		ui_text(19, 1, UI_C_DIM,
+		ui_text(21, 1, UI_C_DIM,
 		    "Device: none configured; type the "
 		    "values.");
 		break;
 	case VISIT_DEV_READING:
-		ui_text(19, 1, UI_C_OK, "+ Device %s: reading (%u received)",
+		ui_text(21, 1, UI_C_OK, "+ Device %s: reading (%u received)",
 		    ui->visit.dev_name, ui->visit.dev_readings);
 		break;
 	case VISIT_DEV_DONE:
-		ui_text(19, 1, UI_C_OK, "+ Device %s: finished (%u received)",
+		ui_text(21, 1, UI_C_OK, "+ Device %s: finished (%u received)",
 		    ui->visit.dev_name, ui->visit.dev_readings);
 		break;
 	case VISIT_DEV_ERROR:
-		ui_text(19, 1, UI_C_WARN, "! Device %s: %s. Type the values.",
+		ui_text(21, 1, UI_C_WARN, "! Device %s: %s. Type the values.",
 		    ui->visit.dev_name, ui->visit.dev_error);
 		break;
 	default:
-		ui_text(19, 1, UI_C_DIM, "Device %s: idle", ui->visit.dev_name);
+		ui_text(21, 1, UI_C_DIM, "Device %s: idle", ui->visit.dev_name);
 		break;
 	}
-	ui_text(20, 1, UI_C_DIM,
+	ui_text(14, 1, UI_C_DIM,
 	    "Up/Down field  Enter save  letters or Space for choices  "
 	    "Esc home");
 }
 
-/* Store what was typed in the focused row; 0 or an errno (message set). */
-static int
-commit(struct ui *ui)
+/* The range message for ROW: "Respiration: a number from 0 to 80 /min". */
+static void
+say_range(struct ui *ui, const char *what)
 {
+	const struct news2_range *rg = news2_range(rows[st.focus].param);
+	const struct dev_quantity_info *qi = dev_quantity_info(DEV_Q_DIA);
+
+	if (st.focus == R_DIA && qi != NULL)
+		ui_message(ui, UI_MSG_WARN,
+		    "%s: %s from %g to %g mmHg, below the systolic.",
+		    rows[st.focus].label, what, qi->min, qi->max);
+	else if (rg != NULL)
+		ui_message(ui, UI_MSG_WARN, "%s: %s from %g to %g %s.",
+		    rows[st.focus].label, what, rg->min, rg->max,
+		    rows[st.focus].unit);
+}
+
+/*
+ * Store what was typed in the focused row.  A value that cannot be is
+ * refused with its range; one that can be but rarely is (respiration 0,
+ * systolic 300) is stored only when Enter (ENTER set) confirms it.  Returns 0, or an
+ * errno with the message set and the typed text kept: EINVAL refused,
+ * EAGAIN waiting for confirmation.
+ */
+static int
+commit(struct ui *ui, int enter)
+{
+	const struct news2_range *rg;
 	const char *cause = NULL;
+	char buf[UI_FIELD_MAX], *c;
 	double d;
 	long long n;
 	int err, p = rows[st.focus].param;
 
 	if (!st.edited || is_toggle(st.focus))
 		return 0;
-	st.edited = 0;
-	if (st.f.len == 0)
+	if (st.f.len == 0) {
+		st.edited = 0;
 		return 0;
+	}
+	memcpy(buf, st.f.buf, sizeof(buf));
+	if ((c = strchr(buf, ',')) != NULL)
+		*c = '.'; /* a decimal comma */
 	if (st.focus == R_DIA) {
-		err = str_to_ll(st.f.buf, 0, 1000, &n) != 0
-		    ? EINVAL
-		    : visit_vitals_set_dia(&ui->visit, (int)n, 0);
-		if (err == EINVAL)
-			ui_message(ui, UI_MSG_WARN,
-			    "Diastolic BP: a whole number in mmHg, below the "
-			    "systolic.");
-		else if (err != 0)
+		if (str_to_ll(buf, 0, 99999, &n) != 0) {
+			say_range(ui, "a whole number");
+			return EINVAL;
+		}
+		err = visit_vitals_set_dia(&ui->visit, (int)n, 0);
+		if (err == EINVAL) {
+			say_range(ui, "not saved, it must be");
+			return err;
+		}
+		st.edited = 0;
+		if (err != 0)
 			ui_message(
 			    ui, UI_MSG_WARN, "Not saved: %s", ui_strerror(err));
 		else
 			ui_message(ui, UI_MSG_OK, "BP diastolic saved.");
 		return err;
 	}
-	if (p == NEWS2_TEMP) {
-		if (str_to_double(st.f.buf, &d) != 0) {
-			ui_message(ui, UI_MSG_WARN,
-			    "Temperature: type a "
-			    "number such as 36.8.");
-			return EINVAL;
-		}
-	} else {
-		if (str_to_ll(st.f.buf, -1000, 1000, &n) != 0) {
-			ui_message(ui, UI_MSG_WARN, "%s: type a whole number.",
-			    rows[st.focus].label);
-			return EINVAL;
-		}
-		d = (double)n;
+	rg = news2_range(p);
+	if (p == NEWS2_TEMP ? str_to_double(buf, &d) != 0
+	                    : str_to_ll(buf, 0, 99999, &n) != 0) {
+		say_range(ui,
+		    p == NEWS2_TEMP ? "a number such as 36.8,"
+		                    : "a whole number");
+		return EINVAL;
 	}
+	if (p != NEWS2_TEMP)
+		d = (double)n;
+	if (d < rg->min || d > rg->max) {
+		say_range(ui, "not saved, it must be");
+		return EINVAL;
+	}
+	if (news2_unusual(p, d) && !(st.confirm && enter)) {
+		st.confirm = 1;
+		ui_message(ui, UI_MSG_WARN,
+		    "%s %s %s is unusual: Enter again to save it, or correct "
+		    "it.",
+		    rows[st.focus].label, buf, rows[st.focus].unit);
+		return EAGAIN;
+	}
+	st.confirm = 0;
 	if ((err = visit_vitals_set(&ui->visit, p, d, 0, &cause)) != 0) {
 		ui_message(ui, UI_MSG_WARN, "Not saved: %s", cause);
 		return err;
 	}
+	st.edited = 0;
 	ui_message(ui, UI_MSG_OK, "%s saved.", rows[st.focus].label);
 	return 0;
+}
+
+/* Only digits reach a number field (and one decimal point in the
+ * temperature): a letter is refused at once, with the range. */
+static int
+accepts(int ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return 1;
+	return st.focus == R_TEMP && (ch == '.' || ch == ',') &&
+	    strchr(st.f.buf, '.') == NULL && strchr(st.f.buf, ',') == NULL;
 }
 
 static void
@@ -348,27 +474,56 @@ toggle(struct ui *ui, int ch)
 	load_field(ui);
 }
 
+/* F8 confirmed: close the visit (not while a red flag waits). */
 static enum ui_result
-vitals_key(struct ui *ui, enum ui_action a, int ch)
+end_visit(struct ui *ui)
 {
 	int err;
 
+	if ((err = visit_session_end(&ui->visit)) == EBUSY) {
+		ui_message(ui, UI_MSG_DANGER,
+		    "Acknowledge the red flag "
+		    "first (F9).");
+		return UI_REDRAW;
+	}
+	if (err != 0) {
+		ui_message(ui, UI_MSG_WARN,
+		    "The visit could not be "
+		    "closed: try again.");
+		return UI_REDRAW;
+	}
+	ui_message(ui, UI_MSG_OK, "Visit ended.");
+	return UI_HOME;
+}
+
+static enum ui_result
+vitals_key(struct ui *ui, enum ui_action a, int ch)
+{
+	if (st.end_asked) {
+		st.end_asked = 0;
+		ui->msg[0] = '\0';
+		if (ch == 'y' || ch == 'Y')
+			return end_visit(ui);
+		return UI_REDRAW; /* any other key: the visit goes on */
+	}
 	switch (a) {
 	case UI_A_UP:
 	case UI_A_PREV:
-		commit(ui);
-		st.focus = (st.focus + NR - 1) % NR;
+		if (commit(ui, 0) != 0)
+			return UI_REDRAW; /* nothing typed is lost */
+		st.focus = next_row(ui, -1);
 		load_field(ui);
 		return UI_REDRAW;
 	case UI_A_DOWN:
 	case UI_A_NEXT:
-		commit(ui);
-		st.focus = (st.focus + 1) % NR;
+		if (commit(ui, 0) != 0)
+			return UI_REDRAW;
+		st.focus = next_row(ui, 1);
 		load_field(ui);
 		return UI_REDRAW;
 	case UI_A_ENTER:
-		if (commit(ui) == 0) {
-			st.focus = (st.focus + 1) % NR;
+		if (commit(ui, 1) == 0) {
+			st.focus = next_row(ui, 1);
 			load_field(ui);
 		}
 		return UI_REDRAW;
@@ -380,36 +535,39 @@ vitals_key(struct ui *ui, enum ui_action a, int ch)
 	case UI_A_ACK:
 		return ui_ack_key(ui, UI_REDRAW);
 	case UI_A_FORMS:
-		commit(ui);
+		if (commit(ui, 0) != 0)
+			return UI_REDRAW;
 		return ui_goto(ui, &screen_forms);
 	case UI_A_DANGER:
-		commit(ui);
+		if (commit(ui, 0) != 0)
+			return UI_REDRAW;
+		/* the IMCI signs are for under 5s: not to be ticked for an
+		 * older child or an adult (an unknown age is let through) */
+		if (visit_age_months(ui->visit.patient.birth_date) >= 60) {
+			ui_message(ui, UI_MSG_WARN,
+			    "Danger signs (F6) are for children under 5; this "
+			    "patient is %d.",
+			    visit_age_years(ui->visit.patient.birth_date));
+			return UI_REDRAW;
+		}
 		return ui_goto(ui, &screen_danger);
 	case UI_A_EMERGENCY:
-		commit(ui);
+		commit(ui, 0);
 		if (visit_vitals_emergency(&ui->visit) != 0)
 			ui_message(ui, UI_MSG_DANGER,
 			    "The emergency was not "
 			    "recorded: call anyway.");
 		return ui_goto(ui, &screen_alert);
 	case UI_A_FINISH:
-		commit(ui);
-		if ((err = visit_session_end(&ui->visit)) == EBUSY) {
-			ui_message(ui, UI_MSG_DANGER,
-			    "Acknowledge the red flag "
-			    "first (F9).");
+		if (commit(ui, 0) != 0)
 			return UI_REDRAW;
-		}
-		if (err != 0) {
-			ui_message(ui, UI_MSG_WARN,
-			    "The visit could not be "
-			    "closed: try again.");
-			return UI_REDRAW;
-		}
-		ui_message(ui, UI_MSG_OK, "Visit ended.");
-		return UI_HOME;
+		st.end_asked = 1;
+		ui_message(ui, UI_MSG_WARN,
+		    "End this visit? Y ends it, any other key goes on.");
+		return UI_REDRAW;
 	case UI_A_BACK:
-		commit(ui);
+		if (commit(ui, 0) != 0)
+			return UI_REDRAW;
 		return UI_BACK;
 	default:
 		if (is_toggle(st.focus)) {
@@ -419,6 +577,10 @@ vitals_key(struct ui *ui, enum ui_action a, int ch)
 			}
 			return UI_UNHANDLED;
 		}
+		if (a == UI_A_NONE && ch > ' ' && !accepts(ch)) {
+			say_range(ui, "type digits only,");
+			return UI_REDRAW;
+		}
 		if (a == UI_A_NONE && !st.edited && ch > ' ') {
 			/* typing replaces the shown value */
 			ui_field_clear(&st.f);
@@ -426,6 +588,7 @@ vitals_key(struct ui *ui, enum ui_action a, int ch)
 		if (!ui_field_key(&st.f, a, ch))
 			return UI_UNHANDLED;
 		st.edited = 1;
+		st.confirm = 0;
 		return UI_REDRAW;
 	}
 }

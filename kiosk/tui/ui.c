@@ -135,6 +135,18 @@ attr_of(enum ui_color c)
 	return a;
 }
 
+char *
+ui_when(int64_t ms, char *out, size_t len)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+
+	localtime_r(&t, &tm);
+	if (len > 0 && strftime(out, len, "%Y-%m-%d %H:%M", &tm) == 0)
+		out[0] = '\0';
+	return out;
+}
+
 int
 ui_rows(void)
 {
@@ -184,13 +196,15 @@ ui_center(int y, enum ui_color c, const char *fmt, ...)
 	ui_text(y, x < 0 ? 0 : x, c, "%s", line);
 }
 
-int
-ui_wrap(int y, int x, int width, int maxrows, enum ui_color c, const char *text)
+/* TEXT wrapped at spaces, rows Y up to (not including) row END. */
+static int
+wrap_until(int y, int x, int width, int maxrows, enum ui_color c,
+    const char *text, int end)
 {
 	const char *p = text, *cut;
 	int n, rows = 0;
 
-	while (*p != '\0' && rows++ < maxrows && y < LINES - 2) {
+	while (*p != '\0' && rows++ < maxrows && y < end) {
 		n = (int)strlen(p);
 		if (n > width) {
 			for (cut = p + width; cut > p && *cut != ' '; cut--)
@@ -203,6 +217,12 @@ ui_wrap(int y, int x, int width, int maxrows, enum ui_color c, const char *text)
 			p++;
 	}
 	return y;
+}
+
+int
+ui_wrap(int y, int x, int width, int maxrows, enum ui_color c, const char *text)
+{
+	return wrap_until(y, x, width, maxrows, c, text, LINES - 2);
 }
 
 void
@@ -394,6 +414,14 @@ ui_say(void *arg, int kind, const char *text)
 	ui_message(arg, kind, "%s", text);
 }
 
+void
+ui_ask_quit(struct ui *ui)
+{
+	ui->quit_asked = 1;
+	ui_message(
+	    ui, UI_MSG_WARN, "Quit the kiosk? Y quits, any other key stays.");
+}
+
 enum ui_result
 ui_ack_key(struct ui *ui, enum ui_result done)
 {
@@ -469,24 +497,66 @@ draw_message(struct ui *ui)
 	static const enum ui_color col[] = { UI_C_NORMAL, UI_C_OK, UI_C_WARN,
 		UI_C_DANGER };
 
+	char line[sizeof(ui->msg) + 8];
+	int rows;
+
 	if (ui->msg[0] == '\0')
 		return;
+	/* a long message takes the row above too, never cut */
+	snprintf(line, sizeof(line), "%s%s", mark[ui->msg_kind & 3], ui->msg);
+	rows = (int)strlen(line) > COLS - 2 ? 2 : 1;
 	ui_bar(LINES - 2, UI_C_NORMAL);
-	ui_text(LINES - 2, 1, col[ui->msg_kind & 3], "%s%s",
-	    mark[ui->msg_kind & 3], ui->msg);
+	if (rows == 2)
+		ui_bar(LINES - 3, UI_C_NORMAL);
+	wrap_until(LINES - 1 - rows, 1, COLS - 2, rows, col[ui->msg_kind & 3],
+	    line, LINES - 1);
 }
 
+/* The UI_G_* bit of a key of every screen, 0 for F1 (always listed). */
+static unsigned
+global_bit(const struct ui_key *k)
+{
+	switch (k->action) {
+	case UI_A_BACK:
+		return UI_G_BACK;
+	case UI_A_LOCK:
+		return UI_G_LOCK;
+	case UI_A_UP:
+	case UI_A_DOWN:
+		return UI_G_UPDOWN;
+	case UI_A_NEXT:
+		return UI_G_TAB;
+	default:
+		return 0;
+	}
+}
+
+/* F1: what this screen is for, its own keys, and the keys of every
+ * screen that act here. */
 static void
 draw_help(struct ui *ui)
 {
+	const struct ui_screen_help *h;
 	const struct ui_key *k;
 	const char *name = top(ui)->name;
-	int y = 3, pass;
+	unsigned g = 0;
+	int y, pass;
 
+	for (h = ui_screen_help; h->screen != NULL; h++)
+		if (strcmp(h->screen, name) == 0)
+			break;
+	if (h->screen != NULL)
+		g = h->globals;
+	if (ui->opts.checkin)
+		g &= ~UI_G_LOCK;
 	for (y = 2; y < LINES - 2; y++)
 		ui_bar(y, UI_C_NORMAL);
-	y = 3;
 	ui_text(2, 2, UI_C_TITLE, " Keys on this screen (%s) ", top(ui)->title);
+	y = 3;
+	if (h->about != NULL)
+		y = wrap_until(
+		        3, 4, COLS - 8, 2, UI_C_NORMAL, h->about, LINES - 3) +
+		    1;
 	for (pass = 0; pass < 2; pass++)
 		for (k = ui_keys; k->key != 0 && y < LINES - 3; k++) {
 			if (k->label == NULL || k->help == NULL)
@@ -494,16 +564,17 @@ draw_help(struct ui *ui)
 			if (pass == 0 &&
 			    (k->screen == NULL || strcmp(k->screen, name) != 0))
 				continue;
-			if (pass == 1 && k->screen != NULL)
-				continue;
-			if (pass == 1 && k->action == UI_A_LOCK &&
-			    ui->opts.checkin)
+			if (pass == 1 &&
+			    (k->screen != NULL ||
+			        (global_bit(k) != 0 && !(g & global_bit(k)))))
 				continue;
 			ui_text(y, 4, UI_C_FOCUS, "%-6s", k->label);
 			ui_text(y++, 12, UI_C_NORMAL, "%s", k->help);
 		}
-	ui_text(y + 1 < LINES - 2 ? y + 1 : LINES - 3, 4, UI_C_DIM,
-	    "Type letters and numbers straight into the field marked >.");
+	if (g & UI_G_TYPE)
+		ui_text(y + 1 < LINES - 2 ? y + 1 : LINES - 3, 4, UI_C_DIM,
+		    "Type letters and numbers straight into the field "
+		    "marked >.");
 	ui_text(LINES - 2, 2, UI_C_NORMAL, "Press any key to close help.");
 }
 
@@ -517,6 +588,7 @@ draw(struct ui *ui)
 		    "! Make the window at least 80x24 "
 		    "(now %dx%d).",
 		    COLS, LINES);
+		ui_text(1, 0, UI_C_NORMAL, "  Keys do nothing until then.");
 		refresh();
 		return;
 	}
@@ -583,6 +655,9 @@ lock(struct ui *ui, int idle)
 		return;
 	}
 	pop_all(ui);
+	if (ui->visit.user_name[0] != '\0')
+		memcpy(
+		    ui->last_user, ui->visit.user_name, sizeof(ui->last_user));
 	visit_session_lock(&ui->visit);
 	ui->msg[0] = '\0';
 	ui->help = 0;
@@ -618,7 +693,8 @@ apply(struct ui *ui, enum ui_result r)
 		lock(ui, 0);
 		break;
 	case UI_QUIT:
-		return 1;
+		ui_ask_quit(ui);
+		break;
 	default:
 		break;
 	}
@@ -657,6 +733,15 @@ handle_key(struct ui *ui, int key, int ch)
 
 	if (key == KEY_RESIZE)
 		return 0;
+	/* the screen shows only "make the window larger": a key typed
+	 * blind must not act */
+	if (COLS < 80 || LINES < 24)
+		return 0;
+	if (ui->quit_asked) {
+		ui->quit_asked = 0;
+		ui->msg[0] = '\0';
+		return ch == 'y' || ch == 'Y';
+	}
 	if (ui->help) {
 		ui->help = 0;
 		return 0;
@@ -734,6 +819,18 @@ ui_run_opts(struct kctx *ctx, const struct ui_opts *opts)
 			if (idle_ms - t < (uint64_t)timeout)
 				timeout = (int)(idle_ms - t);
 		}
+		if (ui->wake_ms != 0) {
+			t = clock_mono_ms();
+			if (t >= ui->wake_ms) {
+				ui->wake_ms = 0;
+				if (apply(ui, top(ui)->key(ui, UI_A_TICK, 0)))
+					break;
+				dirty = 1;
+				continue;
+			}
+			if (ui->wake_ms - t < (uint64_t)timeout)
+				timeout = (int)(ui->wake_ms - t);
+		}
 		pfd[0].fd = 0;
 		pfd[0].events = POLLIN;
 		pfd[1].fd = visit_devices_fd(&ui->visit);
@@ -741,6 +838,13 @@ ui_run_opts(struct kctx *ctx, const struct ui_opts *opts)
 		n = poll(pfd, pfd[1].fd >= 0 ? 2 : 1, timeout);
 		if (n < 0 && errno != EINTR)
 			fatal("poll");
+		if (n > 0 &&
+		    (pfd[0].revents & (POLLHUP | POLLERR | POLLNVAL)) &&
+		    !(pfd[0].revents & POLLIN)) {
+			/* the terminal went away: nothing can reach us */
+			log_warnx("terminal closed");
+			break;
+		}
 		if (n > 0 && pfd[1].fd >= 0 && (pfd[1].revents & POLLIN))
 			dirty |= visit_devices_drain(&ui->visit);
 		while (read_key(&key, &ch)) {

@@ -90,6 +90,7 @@ enum ui_action {
 	UI_A_DANGER, /* child danger signs (IMCI) */
 	UI_A_LANGUAGE, /* the form's next language */
 	UI_A_EMERGENCY, /* the CHW's emergency key */
+	UI_A_TICK, /* not a key: the time the screen asked for (wake_ms) */
 };
 
 struct ui_key {
@@ -99,6 +100,21 @@ struct ui_key {
 	const char *label; /* key as shown: "F2", "Enter" */
 	const char *help; /* what it does; NULL: not listed */
 };
+
+/* What F1 says about a screen besides its own keys: what the screen is
+ * for, and which of the keys of every screen act there (UI_G_*). */
+#define UI_G_BACK 0x1u /* Esc */
+#define UI_G_LOCK 0x2u /* F12 */
+#define UI_G_UPDOWN 0x4u /* Up, Down */
+#define UI_G_TAB 0x8u /* Tab */
+#define UI_G_TYPE 0x10u /* typing goes into the field marked > */
+struct ui_screen_help {
+	const char *screen;
+	const char *about;
+	unsigned globals;
+};
+/* One row per screen, ending with a zero entry (kiosk/tui/keys.c). */
+extern const struct ui_screen_help ui_screen_help[];
 
 /* The one key table, ending with a zero entry. */
 extern const struct ui_key ui_keys[];
@@ -163,8 +179,13 @@ struct ui {
 	char msg[200]; /* one status line */
 	int msg_kind; /* UI_MSG_* */
 	int help; /* help overlay shown */
+	int quit_asked; /* "Quit the kiosk?" waits for Y */
+	uint64_t wake_ms; /* clock_mono_ms() at which the top screen gets
+			     UI_A_TICK (a countdown); 0 none */
 
 	char prefill[UI_FIELD_MAX]; /* name typed on find, for register */
+	char last_user[64]; /* who was unlocked before the last lock: the
+			       unlock screen offers that name again */
 };
 
 /* Screen navigation for key handlers: set the next screen and return
@@ -179,6 +200,9 @@ void ui_message(struct ui *, int kind, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Words for an errno value a person can act on (visit_strerror). */
 const char *ui_strerror(int err);
+/* Ask "Quit the kiosk?" on the status line: the next key quits if it is
+ * Y, and goes on otherwise (UI_QUIT from a key handler asks this too). */
+void ui_ask_quit(struct ui *);
 /* F9 on a screen that shows the red flag: acknowledge it and say so;
  * returns DONE, or UI_REDRAW when the store refused (message set). */
 enum ui_result ui_ack_key(struct ui *, enum ui_result done);
@@ -212,6 +236,8 @@ int ui_wrap(
     int y, int x, int width, int maxrows, enum ui_color c, const char *text);
 /* Fill row Y with colour C. */
 void ui_bar(int y, enum ui_color c);
+/* Unix MS as local "YYYY-MM-DD HH:MM" into OUT of LEN; returns OUT. */
+char *ui_when(int64_t ms, char *out, size_t len);
 /* Rows and columns of the screen. */
 int ui_rows(void);
 int ui_cols(void);

@@ -35,28 +35,35 @@ void
 visit_danger_raise(struct visit *vis, const struct imci_result *r)
 {
 	struct visit_vitals *v = &vis->vitals;
-	char detail[96];
-	unsigned b;
-	int n = 0, err;
+	char detail[160];
+	size_t o;
+	int n = 0, err, i;
 
 	if (!r->danger || v->imci_raised)
 		return;
-	for (b = r->signs; b != 0; b &= b - 1)
-		n++;
-	snprintf(detail, sizeof(detail), "IMCI: %s (%d sign%s)",
-	    r->classification, n, n == 1 ? "" : "s");
+	/* the cause in words: the classification and every sign found */
+	snprintf(detail, sizeof(detail), "IMCI %s", r->classification);
+	for (i = 0; i < 32; i++) {
+		if (!(r->signs & (1u << i)))
+			continue;
+		o = strlen(detail);
+		snprintf(detail + o, sizeof(detail) - o, "%s%s",
+		    n++ ? ", " : ": ", imci_sign_text(i));
+	}
 	v->imci_raised = 1;
 	v->alert_pending = 1;
 	v->alert_shown = 1; /* the danger signs screen shows it */
-	if (visit_session_encounter(vis, "danger signs") != 0)
-		return;
-	err = store_alert_raise(vis->store, vis->patient.id, vis->encounter_id,
-	    "imci", n, detail, v->alert_id);
-	if (err != 0) {
-		log_warnx("alert raise: %d", err);
-		v->alert_id[0] = '\0';
-	} else
-		log_info("red flag raised: alert %s", v->alert_id);
+	v->alert_id[0] = '\0';
+	if (visit_session_encounter(vis, "danger signs") == 0) {
+		err = store_alert_raise(vis->store, vis->patient.id,
+		    vis->encounter_id, "imci", n, detail, v->alert_id);
+		if (err != 0) {
+			log_warnx("alert raise: %d", err);
+			v->alert_id[0] = '\0';
+		} else
+			log_info("red flag raised: alert %s", v->alert_id);
+	}
+	visit_vitals_alert_note(vis, "imci", n, detail);
 }
 
 void

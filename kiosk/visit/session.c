@@ -99,6 +99,19 @@ out:
 	return err;
 }
 
+uint64_t
+visit_session_unlock_wait(struct visit *v, const char *user)
+{
+	struct keyring *kr = NULL;
+	uint64_t ms;
+
+	if (keyring_load(v->ctx->data_dir, &kr) != 0)
+		return 0;
+	ms = keyring_wait_ms(kr, user);
+	keyring_free(kr);
+	return ms;
+}
+
 void
 visit_session_patient_clear(struct visit *v)
 {
@@ -178,7 +191,38 @@ visit_session_patient(struct visit *v, const struct store_patient *p)
 	    store_alert_pending(v->store, p->id, v->vitals.alert_id) == 0) {
 		v->vitals.alert_pending = 1;
 		v->vitals.alert_shown = 1;
+		if (store_alert_get(
+		        v->store, v->vitals.alert_id, &v->vitals.alert) == 0)
+			v->vitals.alert_stored = 1;
 	}
+}
+
+int
+visit_session_alert(struct visit *v, const char *alert_id)
+{
+	struct store_alert_row a;
+	int err;
+
+	if (v->store == NULL || !v->have_patient)
+		return EINVAL;
+	if ((err = store_alert_get(v->store, alert_id, &a)) != 0)
+		return err;
+	if (strcmp(a.patient_id, v->patient.id) != 0 || a.acked_ms != 0)
+		return ENOENT;
+	/* the red flag raised in this visit already shows its own cause */
+	if (v->vitals.alert_pending &&
+	    strcmp(v->vitals.alert_id, alert_id) == 0 &&
+	    !v->vitals.alert_stored) {
+		v->vitals.alert_shown = 0;
+		return 0;
+	}
+	memcpy(v->vitals.alert_id, a.id, sizeof(v->vitals.alert_id));
+	v->vitals.alert = a;
+	v->vitals.alert_stored = 1;
+	v->vitals.alert_pending = 1;
+	v->vitals.alert_shown = 0; /* the screen opens it */
+	v->vitals.emergency = strcmp(a.kind, "emergency") == 0;
+	return 0;
 }
 
 int

@@ -13,7 +13,8 @@
  *   - kiosk/visit/ runs no SQL: it asks the store (kiosk/store/store.h).
  *   - The UI reads struct visit to draw it and changes it through the
  *     functions below; it writes only its own bookkeeping there
- *     (vitals.alert_shown when it opens the alert, form_path).
+ *     (vitals.alert_shown when it opens the alert, vitals.imci_checked when
+ *     it shows the danger signs, form_path).
  *
  * Threads: everything here runs on the UI loop's thread, except the
  * device worker (kiosk/visit/devices.c), which posts events through a
@@ -48,11 +49,18 @@ struct visit_vitals {
 	int dia; /* diastolic, 0 when not measured */
 	unsigned from_device; /* bit per NEWS2 parameter read from a device */
 	struct news2_result r;
-	int alert_raised; /* a red flag was recorded for this state */
+	int alert_raised; /* response level (news2_response_level) of the
+			     last red flag recorded in this visit, 0 none */
 	char alert_id[UUID_STRLEN + 1];
 	int alert_pending; /* raised and not yet acknowledged */
+	struct store_alert_row alert; /* the pending one, as recorded */
+	int alert_stored; /* it was raised before this visit's values (an
+			     earlier session or day): its cause is the
+			     record's, not today's score */
 	int alert_shown; /* the alert screen has been opened for it */
 	unsigned imci_signs; /* IMCI danger signs ticked (imci_input) */
+	int imci_checked; /* the danger signs screen was opened: a sign
+			     not ticked was looked for and is absent */
 	int imci_raised; /* an IMCI alert was recorded in this visit */
 	int emergency; /* the pending alert is the CHW's emergency key */
 };
@@ -121,12 +129,19 @@ int visit_today_list(
  * caller-freed: always free with free()). */
 int visit_session_unlock(
     struct visit *, const char *user, const char *pass, char **cause);
+/* How many ms an unlock of USER must still wait after earlier wrong
+ * passphrases (keyring_wait_ms), 0 when none or unknown. */
+uint64_t visit_session_unlock_wait(struct visit *, const char *user);
 /* Forget everything about the session: patient, vitals, store, key. */
 void visit_session_lock(struct visit *);
 /* Make P the patient in hand (copied); the patient already in hand keeps
  * their visit, another one brings their unacknowledged red flag, if any. */
 void visit_session_patient(struct visit *, const struct store_patient *p);
 void visit_session_patient_clear(struct visit *);
+/* Make the red flag ALERT_ID (of the patient in hand) the one pending,
+ * to be shown with its recorded cause: 0, ENOENT (unknown, acknowledged
+ * or another patient's) or a store error. */
+int visit_session_alert(struct visit *, const char *alert_id);
 /* The encounter of the patient in hand, opened on first use. */
 int visit_session_encounter(struct visit *, const char *reason);
 /* End the visit of the patient in hand: close its encounter and put the
@@ -165,6 +180,10 @@ void visit_vitals_pregnant(struct visit *, int pregnant);
 /* The CHW's emergency key: record an "emergency" alert for the patient
  * in hand at once (later issues escalate it from the store). */
 int visit_vitals_emergency(struct visit *);
+/* Note the red flag just raised in this visit (v->vitals.alert_id) as
+ * the pending one, with its cause, for the screens. */
+void visit_vitals_alert_note(
+    struct visit *, const char *kind, int score, const char *detail);
 /* Acknowledge the pending red flag, and the patient's earlier ones. */
 int visit_vitals_ack(struct visit *);
 

@@ -13,6 +13,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "compat.h"
 #include "devices/device.h"
@@ -67,33 +68,54 @@ obs_code(enum news2_param p, struct store_obs *o)
 	}
 }
 
+void
+visit_vitals_alert_note(
+    struct visit *vis, const char *kind, int score, const char *detail)
+{
+	struct store_alert_row *a = &vis->vitals.alert;
+
+	memset(a, 0, sizeof(*a));
+	memcpy(a->id, vis->vitals.alert_id, sizeof(a->id));
+	memcpy(a->patient_id, vis->patient.id, sizeof(a->patient_id));
+	snprintf(a->kind, sizeof(a->kind), "%s", kind);
+	a->score = score;
+	snprintf(a->detail, sizeof(a->detail), "%s", detail);
+	a->raised_ms = (int64_t)time(NULL) * 1000;
+	vis->vitals.alert_stored = 0;
+}
+
+/*
+ * A red flag is recorded, and its screen opened, when the response level
+ * (RCP Chart 4: urgent, then emergency) rises; a band change within one
+ * level (a 3 in one parameter, then 5-6) only changes the score the
+ * screen shows, so the alert does not open again over the CHW's typing.
+ */
 static void
 check_red_flag(struct visit *vis)
 {
 	struct visit_vitals *v = &vis->vitals;
-	char detail[96];
-	int err;
+	char detail[160];
+	int err, level = news2_response_level(v->r.risk);
 
 	if (!v->r.applicable || !v->r.red_flag ||
-	    (v->alert_raised && (int)v->r.risk <= v->alert_raised))
+	    (v->alert_raised && level <= v->alert_raised))
 		return;
-	snprintf(detail, sizeof(detail), "NEWS2 %d%s, risk %s%s", v->r.score,
-	    v->r.complete ? "" : " so far", news2_risk_name(v->r.risk),
-	    v->r.single3 ? ", a 3 in one parameter" : "");
-	v->alert_raised = (int)v->r.risk;
+	news2_describe(&v->r, detail, sizeof(detail));
+	v->alert_raised = level;
 	v->alert_pending = 1;
 	v->alert_shown = 0;
 	v->alert_id[0] = '\0';
-	if (vis->store == NULL || !vis->have_patient)
-		return;
-	err = store_alert_raise(vis->store, vis->patient.id,
-	    vis->encounter_id[0] ? vis->encounter_id : NULL, "news2",
-	    v->r.score, detail, v->alert_id);
-	if (err != 0) {
-		log_warnx("alert raise: %d", err);
-		v->alert_id[0] = '\0';
-	} else
-		log_info("red flag raised: alert %s", v->alert_id);
+	if (vis->store != NULL && vis->have_patient) {
+		err = store_alert_raise(vis->store, vis->patient.id,
+		    vis->encounter_id[0] ? vis->encounter_id : NULL, "news2",
+		    v->r.score, detail, v->alert_id);
+		if (err != 0) {
+			log_warnx("alert raise: %d", err);
+			v->alert_id[0] = '\0';
+		} else
+			log_info("red flag raised: alert %s", v->alert_id);
+	}
+	visit_vitals_alert_note(vis, "news2", v->r.score, detail);
 }
 
 void
@@ -230,6 +252,7 @@ visit_vitals_emergency(struct visit *vis)
 		err = store_alert_raise(vis->store, vis->patient.id,
 		    vis->encounter_id, "emergency", 0, "emergency key",
 		    v->alert_id);
+	visit_vitals_alert_note(vis, "emergency", 0, "emergency key");
 	if (err != 0)
 		log_warnx("emergency alert: %d", err);
 	else
@@ -264,6 +287,8 @@ visit_vitals_ack(struct visit *vis)
 		log_info("red flag acknowledged: alert %s", id);
 	}
 	v->alert_pending = 0;
+	v->alert_stored = 0;
+	memset(&v->alert, 0, sizeof(v->alert));
 	v->emergency = 0;
 	return 0;
 }
@@ -354,6 +379,6 @@ visit_vitals_resume(struct visit *vis, const char *encounter_id)
 	}
 	/* these values raised their flags when they were entered */
 	if (v->r.applicable && v->r.red_flag)
-		v->alert_raised = (int)v->r.risk;
+		v->alert_raised = news2_response_level(v->r.risk);
 	log_info("visit %s resumed", encounter_id);
 }

@@ -466,6 +466,19 @@ test_news2_ranges(void)
 	in.sbp = 9999;
 	TEST_ERR(news2_score(&in, &r, &cause));
 	TEST_STR(news2_range(NEWS2_SBP)->name, "sbp");
+	/* possible but unusual: asked again before it is scored */
+	TEST_EQ(news2_unusual(NEWS2_RR, 0), 1);
+	TEST_EQ(news2_unusual(NEWS2_RR, 5), 0);
+	TEST_EQ(news2_unusual(NEWS2_RR, 60), 0);
+	TEST_EQ(news2_unusual(NEWS2_RR, 61), 1);
+	TEST_EQ(news2_unusual(NEWS2_SBP, 300), 1);
+	TEST_EQ(news2_unusual(NEWS2_SBP, 250), 0);
+	TEST_EQ(news2_unusual(NEWS2_SBP, 59), 1);
+	TEST_EQ(news2_unusual(NEWS2_SPO2, 69), 1);
+	TEST_EQ(news2_unusual(NEWS2_PULSE, 201), 1);
+	TEST_EQ(news2_unusual(NEWS2_TEMP, 31.9), 1);
+	TEST_EQ(news2_unusual(NEWS2_TEMP, 36.8), 0);
+	TEST_EQ(news2_unusual(NEWS2_ACVPU, 4), 0);
 out:
 	return err;
 }
@@ -598,7 +611,42 @@ out:
 	return err;
 }
 
-TEST_MAIN({ "news2_rr", test_news2_rr }, { "news2_sbp", test_news2_sbp },
+/* The cause words stored with a red flag, and the response levels at
+ * which one is raised again (RCP Chart 4). */
+static int
+test_news2_describe(void)
+{
+	struct news2_input in = { 0 };
+	struct news2_result r;
+	char buf[160];
+	int err = 0;
+
+	in.age = -1;
+	in.have = (1u << NEWS2_RR) | (1u << NEWS2_SBP) | (1u << NEWS2_PULSE);
+	in.rr = 26; /* 3 */
+	in.sbp = 90; /* 3 */
+	in.pulse = 72; /* 0 */
+	TEST_ERR(news2_score(&in, &r, NULL));
+	TEST_STR(news2_describe(&r, buf, sizeof(buf)),
+	    "NEWS2 6 so far, risk medium; scored 3: Respiration rate, "
+	    "Systolic BP");
+	in.sbp = 120;
+	TEST_ERR(news2_score(&in, &r, NULL));
+	TEST_STR(news2_describe(&r, buf, sizeof(buf)),
+	    "NEWS2 3 so far, risk low-medium; scored 3: Respiration rate");
+	/* cut to fit, never past the buffer */
+	TEST_STR(news2_describe(&r, buf, 8), "NEWS2 3");
+	TEST_EQ(news2_response_level(NEWS2_RISK_LOW), 0);
+	TEST_EQ(news2_response_level(NEWS2_RISK_LOW_MEDIUM), 1);
+	TEST_EQ(news2_response_level(NEWS2_RISK_MEDIUM), 1);
+	TEST_EQ(news2_response_level(NEWS2_RISK_HIGH), 2);
+	TEST_EQ(news2_response_level(NEWS2_RISK_NA), 0);
+out:
+	return err;
+}
+
+TEST_MAIN({ "news2_rr", test_news2_rr },
+    { "news2_describe", test_news2_describe }, { "news2_sbp", test_news2_sbp },
     { "news2_pulse", test_news2_pulse }, { "news2_temp", test_news2_temp },
     { "news2_spo2_scale1", test_news2_spo2_scale1 },
     { "news2_spo2_scale2_air", test_news2_spo2_scale2_air },

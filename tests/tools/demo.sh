@@ -9,11 +9,11 @@
 #  4. on a terminal, the kiosk screen with the virtual devices (readings
 #     from tests/tui/data/demo.vitals play on each visit's vitals screen);
 #     it keeps syncing in the background.  Without a terminal it stops
-#     after step 3.  Quitting the kiosk stops the server.
+#     after step 3.  Quitting the kiosk stops the server, and says so.
 # Re-running keeps the node and the server (nothing is imported twice).
 set -eu
-K=build/kiosk
-S=build/sync-server
+K=${OUTPOST_BUILD:-build}/kiosk
+S=${OUTPOST_BUILD:-build}/sync-server
 D=${DEMO_DATA:-demo-data}
 PORT=${DEMO_PORT:-18470}
 PASS=demo-passphrase
@@ -31,6 +31,15 @@ echo "== kiosk db stats"
 k db stats
 k db check | tail -n 1
 
+# A node enrolled before stays with the address it enrolled with: serve
+# there (the same server data), and say so, rather than sync nowhere.
+was=$(k sync status 2>/dev/null |
+    sed -n 's/^enrolled: node [0-9]*, region .*, server http:\/\/127\.0\.0\.1:\([0-9]*\)$/\1/p')
+if [ -n "$was" ] && [ "$was" != "$PORT" ]; then
+	echo "== the demo node in $D is enrolled with the server at 127.0.0.1:$was:" \
+	    "serving there (DEMO_PORT=$PORT takes effect for a new demo: remove $D)"
+	PORT=$was
+fi
 echo "== sync-server on 127.0.0.1:$PORT (data in $D/server, log $D/server/server.log)"
 mkdir -p "$D/server"
 rm -f "$D/server/port"
@@ -63,16 +72,20 @@ if k sync status 2>/dev/null | grep -q 'not set up'; then
 	k enroll --insecure-http --server "http://127.0.0.1:$PORT" --token "$tok"
 fi
 echo "== kiosk sync --once"
-k sync --once
+k sync --once || echo "(this sync failed; the kiosk keeps trying in the background)"
 echo "== sync-server admin stats"
 "$S" --data "$D/server" --key-file "$SKEY" admin stats
 
 if [ -t 0 ] && [ -t 1 ]; then
 	echo
 	echo "Opening the kiosk: log in as admin with passphrase $PASS."
-	echo "F1 shows the keys of each screen; F10 quits (and stops the server)."
+	echo "F1 shows the keys of each screen; F10 then Y quits the kiosk, and"
+	echo "this demo then stops its sync-server too (saying so)."
 	sleep 2
 	OUTPOST_VIRTUAL_DEVICE=tests/tui/data/demo.vitals "$K" --data "$D" || true
+	echo "The kiosk has quit: stopping the demo sync-server on" \
+	    "127.0.0.1:$PORT (its data stays in $D/server; \`make demo\`" \
+	    "starts both again)."
 else
 	echo "(no terminal: the kiosk screen is not opened;" \
 	    "run \`make demo\` in a terminal to use it)"

@@ -87,7 +87,7 @@ never_shown
 # staff take the kiosk back with F12 and their passphrase
 keys F12
 wait_for "This kiosk is locked."
-quit_kiosk
+quit_checkin_kiosk
 
 # the check-in is a visit waiting for the CHW on the ordinary kiosk
 cli patient find "Neema Wanjiru" | grep -q Wanjiru || fail "Neema not registered"

@@ -1,7 +1,8 @@
 #!/bin/sh
 # A child under 5: NEWS2 says it does not apply, and the WHO IMCI danger
 # signs screen (F6) classifies VERY SEVERE DISEASE from a single sign,
-# records the red flag and asks for acknowledgement.  The child's birth
+# records the red flag and asks for acknowledgement; the IMCI form then
+# starts from what that screen has.  The child's birth
 # date is three years before today, so the screens never age.
 . tests/tui/lib.inc
 
@@ -26,6 +27,40 @@ type_text "2"
 expect_screen danger-sign "VERY SEVERE DISEASE"
 keys F9
 wait_for "Red flag acknowledged."
+keys Escape
+wait_for "Patient: Amani Otieno"
+# the IMCI form starts from the danger signs screen (issue 10, item 4):
+# the sign ticked is "yes", the ones looked for "no", the age in months
+# from the birth date; nothing is asked twice
+keys F5
+wait_for "Child danger signs"
+i=0
+while ! screen | grep -q "> Child danger signs" && [ $i -lt 8 ]; do
+	keys Down
+	sleep 0.1
+	i=$((i + 1))
+done
+wait_for "> Child danger signs"
+keys Enter
+expect_screen imci-form-prefilled "6 answers taken from the visit"
+# it opens, and a resumed draft reopens, at the first question not yet
+# answered (issue 10, item 11)
+screen | grep -q "^ > \*I have told the caregiver" ||
+    fail "the form does not start at the first unanswered question"
+keys Escape
+wait_for "Patient: Amani Otieno"
+keys F5
+wait_for "* draft saved"
+i=0
+while ! screen | grep -q "> Child danger signs" && [ $i -lt 8 ]; do
+	keys Down
+	sleep 0.1
+	i=$((i + 1))
+done
+keys Enter
+wait_for "Draft resumed: nothing was lost."
+screen | grep -q "^ > \*I have told the caregiver" ||
+    fail "the resumed draft does not start at the first unanswered question"
 keys Escape
 wait_for "Patient: Amani Otieno"
 keys Escape

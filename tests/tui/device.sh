@@ -35,14 +35,15 @@ keys Escape
 wait_for "RED FLAG recorded"
 wait_for "finished (3 received)"
 keys Escape
-expect_screen device-home-flag "!! 1 patient with a red flag"
+expect_screen device-home-flag "!! 1 red flag not acknowledged"
 quit_kiosk
 # (the device is left out now, so no new reading raises another flag)
 start "$KIOSK" --data "$NODE" ui --idle-lock 0
 unlock
-wait_for "!! 1 patient with a red flag"
+wait_for "!! 1 red flag not acknowledged"
+# the red flag is the first row; it opens with its recorded cause
 keys Enter
-wait_for "RED FLAG recorded"
+expect_screen device-flag-cause "RED FLAG NOT ACKNOWLEDGED"
 keys F9
 expect_screen device-acked-later "Red flag acknowledged."
 keys Escape

@@ -70,6 +70,13 @@ wait_for "[English]"
 keys F10
 wait_for "finished and stored."
 wait_for "Patient: Juma Mwangi"
+# the forms list marks it finished in this visit (issue 10, item 11)
+keys F5
+wait_for "> Clinic visit (test)"
+screen | grep -q "> Clinic visit (test) .*+ finished in this visit" ||
+    fail "the finished form is not marked: $(screen | grep 'Clinic visit')"
+keys Escape
+wait_for "Patient: Juma Mwangi"
 keys Escape
 wait_for "Today's patients"
 quit_kiosk

@@ -32,4 +32,8 @@ tmux -S "$SOCK" resize-window -t k -x 70 -y 20
 wait_for "Make the window at least 80x24 (now 70x20)."
 tmux -S "$SOCK" resize-window -t k -x 80 -y 24
 expect_screen switch-chw1-home "Today's patients"
+# after a lock the name of whoever was working stays (issue 10, item 13)
+keys F12
+wait_for "This kiosk is locked."
+wait_for "User             [chw1 "
 quit_kiosk

@@ -61,4 +61,7 @@ unlock
 wait_for "Sync:    !  "
 screen | grep -q "Sync:    !  [0-9]* waiting, last .*ago: ." ||
     fail "no pending count and reason on the sync line"
+# the reason is whole, on a second row when it needs one (issue 10,
+# item 13: it was cut at "will retr")
+wait_for "will retry"
 quit_kiosk

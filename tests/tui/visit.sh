@@ -38,6 +38,11 @@ type_text "72"; keys Enter
 type_text "a"; keys Enter
 type_text "37.1"; keys Enter
 expect_screen visit-vitals-normal "Temperature saved."
+# F1 here is this screen's help, not Home's (issue 10, item 13)
+keys F1
+expect_screen visit-vitals-help "Keys on this screen (Visit"
+keys Space
+wait_gone "Keys on this screen"
 
 # a dangerous value: respiration 26 scores 3 -> red flag at once
 keys Up Up Up Up Up Up Up Up

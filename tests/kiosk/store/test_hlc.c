@@ -20,6 +20,7 @@
 #define TEN_YEARS_MS (10ULL * 365 * 24 * 3600 * 1000)
 
 static char dir[] = "/tmp/outpost-hlc-XXXXXX";
+static int dir_made; /* not the name: mkdtemp may put an X anywhere */
 static uint8_t key[32];
 
 static int
@@ -27,14 +28,16 @@ open_fresh(struct store **s)
 {
 	char cmd[64];
 
-	if (dir[sizeof(dir) - 7] != 'X') {
+	if (dir_made) {
 		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 		if (system(cmd) != 0)
 			return EIO;
 		memcpy(dir + sizeof(dir) - 7, "XXXXXX", 6);
+		dir_made = 0;
 	}
 	if (mkdtemp(dir) == NULL)
 		return errno;
+	dir_made = 1;
 	crypto_random(key, sizeof(key));
 	return store_open(dir, key, 1, s);
 }

@@ -513,9 +513,50 @@ out:
 	return err;
 }
 
+/* The wait after failures runs from the last failure, doubling, and a
+ * screen can read what is left of it (keyring_wait_ms). */
+static int
+test_wait_left(void)
+{
+	struct keyring *k = NULL;
+	uint8_t key[32], out[32];
+	char d[] = "/tmp/outpost-keyring-XXXXXX";
+	char *cause = NULL;
+	uint64_t w;
+	int err = 0;
+
+	TEST_TRUE(mkdtemp(d) != NULL);
+	crypto_random(key, 32);
+	k = keyring_new(d, 5, 200);
+	TEST_ERR(keyring_wrap_user(k, "chw", "482193", key, &cheap, NULL));
+	TEST_EQ(keyring_wait_ms(k, "chw"), 0);
+	TEST_EQ(keyring_unlock(k, "chw", "482194", out, &cause), EACCES);
+	free(cause);
+	cause = NULL;
+	w = keyring_wait_ms(k, "chw");
+	TEST_TRUE(w > 0 && w <= 200);
+	TEST_EQ(keyring_wait_ms(k, "nobody"), 0);
+	/* the second failure: 400 ms from it */
+	TEST_EQ(keyring_unlock(k, "chw", "482195", out, &cause), EACCES);
+	free(cause);
+	cause = NULL;
+	w = keyring_wait_ms(k, "chw");
+	TEST_TRUE(w > 0 && w <= 400); /* less as time passes */
+	usleep((useconds_t)w * 1000 + 20000);
+	TEST_EQ(keyring_wait_ms(k, "chw"), 0);
+	TEST_ERR(keyring_unlock(k, "chw", "482193", out, &cause));
+	TEST_EQ(keyring_wait_ms(k, "chw"), 0);
+out:
+	free(cause);
+	keyring_free(k);
+	cleanup(d);
+	return err;
+}
+
 TEST_MAIN({ "wrap_user", test_wrap_user }, { "wrong_pass", test_wrong_pass },
     { "cost_honoured", test_cost_honoured },
     { "pbkdf2_upgrade", test_pbkdf2_upgrade }, { "pass_rule", test_pass_rule },
     { "concurrent_failures", test_concurrent_failures },
     { "forget_keeps_others", test_forget_keeps_others },
-    { "update_keeps_others", test_update_keeps_others })
+    { "update_keeps_others", test_update_keeps_others },
+    { "wait_left", test_wait_left })

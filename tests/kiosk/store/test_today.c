@@ -66,6 +66,7 @@ test_today(void)
 {
 	struct store *s = NULL;
 	struct store_today rows[4];
+	struct store_alert_row ar[4];
 	char a[UUID_STRLEN + 1], b[UUID_STRLEN + 1], c[UUID_STRLEN + 1];
 	char ea[UUID_STRLEN + 1], ea2[UUID_STRLEN + 1], eb[UUID_STRLEN + 1];
 	char ec[UUID_STRLEN + 1], id[UUID_STRLEN + 1], al[UUID_STRLEN + 1];
@@ -125,7 +126,31 @@ test_today(void)
 	TEST_ERR(store_encounter_list_today(s, rows, 4, &n));
 	TEST_EQ(rows[0].alerts, 1);
 	TEST_EQ(rows[1].alerts, 0);
+	/* every red flag waiting, any day, newest first, in pages */
+	TEST_ERR(store_alert_count_pending(s, &n));
+	TEST_EQ(n, 2);
+	TEST_ERR(store_alert_list_pending(s, 0, ar, 4, &n));
+	TEST_EQ(n, 2);
+	TEST_STR(ar[0].id, al); /* B's, the newest */
+	TEST_STR(ar[0].patient_id, b);
+	TEST_STR(ar[0].kind, "news2");
+	TEST_EQ(ar[0].score, 3);
+	TEST_STR(ar[0].detail, "rr");
+	TEST_TRUE(ar[0].raised_ms > 0 && ar[0].acked_ms == 0);
+	TEST_STR(ar[1].patient_id, c); /* C's, of an earlier day's visit */
+	TEST_ERR(store_alert_list_pending(s, 1, ar, 4, &n));
+	TEST_EQ(n, 1);
+	TEST_STR(ar[0].patient_id, c);
+	TEST_ERR(store_alert_list_pending(s, 2, ar, 4, &n));
+	TEST_EQ(n, 0);
+	TEST_ERR(store_alert_get(s, al, &ar[0]));
+	TEST_STR(ar[0].patient_id, b);
+	TEST_EQ(store_alert_get(s, "nope", &ar[0]), ENOENT);
 	TEST_ERR(store_alert_ack(s, al));
+	TEST_ERR(store_alert_get(s, al, &ar[0]));
+	TEST_TRUE(ar[0].acked_ms > 0);
+	TEST_ERR(store_alert_count_pending(s, &n));
+	TEST_EQ(n, 1);
 	TEST_EQ(store_alert_pending(s, b, id), ENOENT);
 	TEST_ERR(store_encounter_list_today(s, rows, 4, &n));
 	TEST_EQ(rows[0].alerts, 0);

@@ -204,13 +204,36 @@ test_red_flag(void)
 	TEST_ERR(visit_today_list(&v, rows, 4, &n));
 	TEST_EQ(rows[0].alerts, 0);
 
-	/* a higher band later is a new red flag */
+	/* a higher band at the same response level (urgent: a 3 in one
+	 * parameter, then 5-6) is no new red flag and opens nothing */
+	v.vitals.alert_shown = 1;
+	TEST_ERR(set(&v, NEWS2_TEMP, 39.5)); /* 2 points: aggregate 5 */
+	TEST_EQ(v.vitals.r.risk, NEWS2_RISK_MEDIUM);
+	TEST_EQ(v.vitals.alert_pending, 0);
+	TEST_EQ(store_alert_pending(v.store, p.id, id), ENOENT);
+	TEST_ERR(set(&v, NEWS2_TEMP, 37.0));
+
+	/* a higher response level later is a new red flag, with its cause */
 	TEST_ERR(set(&v, NEWS2_SPO2, 90)); /* 3 points */
 	TEST_ERR(set(&v, NEWS2_SBP, 95)); /* 2 points: aggregate 8 */
 	TEST_EQ(v.vitals.r.risk, NEWS2_RISK_HIGH);
 	TEST_TRUE(v.vitals.alert_pending);
 	TEST_ERR(store_alert_pending(v.store, p.id, id));
 	TEST_STR(id, v.vitals.alert_id);
+	TEST_EQ(v.vitals.alert_shown, 0);
+	TEST_TRUE(strstr(v.vitals.alert.detail,
+	              "risk high; scored 3: "
+	              "Respiration rate, SpO2") != NULL);
+	TEST_EQ(v.vitals.alert_stored, 0);
+	/* taken up again from Home: the recorded cause, not today's */
+	visit_session_patient_clear(&v);
+	visit_session_patient(&v, &p);
+	TEST_ERR(visit_session_alert(&v, id));
+	TEST_TRUE(v.vitals.alert_stored);
+	TEST_EQ(v.vitals.alert_shown, 0);
+	TEST_TRUE(strstr(v.vitals.alert.detail, "scored 3: ") != NULL);
+	TEST_ERR(visit_vitals_ack(&v));
+	TEST_EQ(visit_session_alert(&v, id), ENOENT); /* acknowledged */
 out:
 	visit_session_lock(&v);
 	test_rmdir(d);
