@@ -342,7 +342,7 @@ eval_bool(struct form *f, struct cexpr *e, xmlNodePtr n, int def)
 		return def;
 	if ((o = eval(f, e, n)) == NULL)
 		return def;
-	r = xmlXPathCastToBoolean(o);
+	r = xfn_obj_bool(&f->env, o);
 	xmlXPathFreeObject(o);
 	return r;
 }
@@ -801,6 +801,22 @@ recalc(struct form *f, enum recalc_mode mode, struct dirty *dirty)
 
 /* --- events --------------------------------------------------------------- */
 
+/* Does the space-separated list EVENTS name NAME? */
+static int
+event_has(const char *events, const char *name)
+{
+	size_t n = strlen(name);
+	const char *p = events;
+
+	while ((p = strstr(p, name)) != NULL) {
+		if ((p == events || isspace((unsigned char)p[-1])) &&
+		    (p[n] == '\0' || isspace((unsigned char)p[n])))
+			return 1;
+		p += n;
+	}
+	return 0;
+}
+
 static void
 run_setvalue(
     struct form *f, const struct setvalue *s, xmlNodePtr scope, struct dirty *d)
@@ -871,10 +887,12 @@ repeat_add(
 	if ((copy = form_repeat_insert(f, r, parent)) == NULL)
 		return NULL;
 	for (i = 0; i < r->non_new; i++)
-		if (strcmp(r->on_new[i].event, "odk-new-repeat") == 0)
+		if (event_has(r->on_new[i].event, "odk-new-repeat") ||
+		    event_has(r->on_new[i].event, "jr-insert"))
 			run_setvalue(f, &r->on_new[i], copy, d);
 	for (i = 0; i < f->nsetvalues; i++)
-		if (strcmp(f->setvalues[i].event, "odk-new-repeat") == 0)
+		if (event_has(f->setvalues[i].event, "odk-new-repeat") ||
+		    event_has(f->setvalues[i].event, "jr-insert"))
 			run_setvalue(f, &f->setvalues[i], copy, d);
 	dirty_add(d, r->path);
 	return copy;
@@ -1161,9 +1179,10 @@ form_start(struct form *f, char **cause)
 	(void)cause;
 	form_preloads(f, 0);
 	for (i = 0; i < f->nsetvalues; i++)
-		if (strcmp(f->setvalues[i].event, "odk-instance-first-load") ==
-		        0 ||
-		    strcmp(f->setvalues[i].event, "xforms-ready") == 0)
+		if (event_has(
+		        f->setvalues[i].event, "odk-instance-first-load") ||
+		    event_has(f->setvalues[i].event, "odk-instance-load") ||
+		    event_has(f->setvalues[i].event, "xforms-ready"))
 			run_setvalue(f, &f->setvalues[i], NULL, &d);
 	recalc(f, RECALC_ALL, &d);
 	/* the record's identity, exactly once, whatever the form says */
@@ -1812,8 +1831,8 @@ form_set(struct form *f, const char *path, const char *value, char **cause)
 	dirty_add(&d, g);
 	if (c != NULL)
 		for (i = 0; i < c->nactions; i++)
-			if (strcmp(c->actions[i].event,
-			        "xforms-value-changed") == 0)
+			if (event_has(
+			        c->actions[i].event, "xforms-value-changed"))
 				run_setvalue(f, &c->actions[i], NULL, &d);
 	recalc(f, RECALC_DIRTY, &d);
 	dirty_free(&d);

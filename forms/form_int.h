@@ -26,6 +26,7 @@ struct cexpr {
 	size_t ndeps;
 	int deps_unknown;
 	int is_volatile;
+	int is_boolean; /* result is a boolean: a calculate stores one */
 };
 
 /* Label or hint: an itext id, or literal text with <output> parts. */

@@ -210,6 +210,7 @@ form_compile(struct form *f, const char *src, const char *ctx_path,
 	c->ndeps = xo.ndeps;
 	c->deps_unknown = xo.deps_unknown;
 	c->is_volatile = xo.is_volatile;
+	c->is_boolean = xo.is_boolean;
 	xo.deps = NULL;
 	xo.ndeps = 0;
 	xpr_out_free(&xo);
@@ -656,6 +657,42 @@ parse_bind(struct form *f, xmlNodePtr el, xmlDocPtr defdoc, char **cause)
 	return 0;
 }
 
+/* The events JavaRosa knows (Actions.java); any other name is refused
+ * there, and here, rather than silently never firing. */
+static const char *const known_events[] = {
+	"odk-instance-first-load",
+	"odk-instance-load",
+	"xforms-ready",
+	"odk-new-repeat",
+	"jr-insert",
+	"xforms-value-changed",
+	"xforms-revalidate",
+};
+
+static int
+check_events(const char *events, int line, char **cause)
+{
+	char *copy = xstrdup(events), *s = copy, *tok;
+	size_t i;
+	int ok;
+
+	while ((tok = strsep(&s, " \t\n")) != NULL) {
+		if (*tok == '\0')
+			continue;
+		for (ok = 0, i = 0; i < nitems(known_events); i++)
+			if (strcmp(tok, known_events[i]) == 0)
+				ok = 1;
+		if (!ok) {
+			xasprintf(cause,
+			    "line %d: setvalue on unknown event %s", line, tok);
+			free(copy);
+			return EINVAL;
+		}
+	}
+	free(copy);
+	return 0;
+}
+
 static int
 parse_setvalue(struct form *f, xmlNodePtr el, const char *ctx,
     struct setvalue **list, size_t *n, char **cause)
@@ -687,7 +724,13 @@ parse_setvalue(struct form *f, xmlNodePtr el, const char *ctx,
 		s->event = xstrdup("xforms-value-changed");
 	s->ref = resolve_path(ref, ctx);
 	free(ref);
-	if ((value = prop(el, "value")) != NULL) {
+	if ((err = check_events(s->event, s->line, cause)) != 0)
+		return err;
+	if ((value = prop(el, "value")) != NULL && *value == '\0') {
+		/* value="": the empty string (JavaRosa) */
+		free(value);
+		s->literal = xstrdup("");
+	} else if (value != NULL) {
 		err = form_compile(f, value, s->ref, &s->value, s->line, cause);
 		free(value);
 		if (err != 0)
@@ -867,16 +910,23 @@ parse_items(struct form *f, xmlNodePtr el, struct control *c, char **cause)
 	return 0;
 }
 
-static double
-num_prop(xmlNodePtr el, const char *name, double def)
+/* A range attribute must be a decimal number when present (JavaRosa's
+ * RangeParser refuses "-2.0.1"; it must not become 0). */
+static int
+range_prop(
+    xmlNodePtr el, const char *name, double def, double *out, char **cause)
 {
 	char *v = prop(el, name);
-	double d = def;
 
-	if (v != NULL && str_to_double(v, &d) != 0)
-		d = def;
+	*out = def;
+	if (v != NULL && str_to_double(str_trim(v), out) != 0) {
+		xasprintf(cause, "line %d: range %s \"%s\" is not a number",
+		    line_of(el), name, v);
+		free(v);
+		return EINVAL;
+	}
 	free(v);
-	return d;
+	return 0;
 }
 
 static int
@@ -969,9 +1019,10 @@ parse_control(struct form *f, xmlNodePtr el, const char *ctx, struct control *c,
 		if ((err = parse_items(f, el, c, cause)) != 0)
 			return err;
 	if (c->kind == FORM_RANGE) {
-		c->start = num_prop(el, "start", 0);
-		c->end = num_prop(el, "end", 10);
-		c->step = num_prop(el, "step", 1);
+		if ((err = range_prop(el, "start", 0, &c->start, cause)) != 0 ||
+		    (err = range_prop(el, "end", 10, &c->end, cause)) != 0 ||
+		    (err = range_prop(el, "step", 1, &c->step, cause)) != 0)
+			return err;
 		if (c->step <= 0 || c->end < c->start) {
 			xasprintf(cause,
 			    "line %d: range needs start <= end "
@@ -1101,6 +1152,42 @@ collect_repeats(
 	return 0;
 }
 
+/*
+ * A relative jr:count ("../n", "current()/../n") is relative to the
+ * repeat's nodeset, as JavaRosa resolves it (FormDef.getAbsRef against
+ * the repeat's reference); it is evaluated once per parent, where no
+ * instance may exist yet, so it is made absolute here.  Anything that is
+ * not a plain relative path is left as it is.
+ */
+static void
+count_abs(char **src, const char *repeat_path)
+{
+	char *copy = xstrdup(*src), *p = str_trim(copy), *abs;
+	const char *q;
+
+	if (strncmp(p, "current()", 9) == 0 && (p[9] == '/' || p[9] == '\0')) {
+		p += 9;
+		if (*p == '/')
+			p++;
+		if (*p == '\0')
+			p = (char *)".";
+	}
+	if (*p == '\0' || *p == '/' || isdigit((unsigned char)*p)) {
+		free(copy);
+		return;
+	}
+	for (q = p; *q != '\0'; q++)
+		if (!isalnum((unsigned char)*q) &&
+		    strchr("._-/:", *q) == NULL) {
+			free(copy);
+			return;
+		}
+	abs = resolve_path(p, repeat_path);
+	free(copy);
+	free(*src);
+	*src = abs;
+}
+
 /* jr:count needs the repeat paths compiled in: second pass after binds. */
 static int
 compile_counts(struct form *f, xmlNodePtr parent, const char *ctx, char **cause)
@@ -1122,6 +1209,7 @@ compile_counts(struct form *f, xmlNodePtr parent, const char *ctx, char **cause)
 			if ((slash = strrchr(pctx, '/')) != NULL &&
 			    slash != pctx)
 				*slash = '\0';
+			count_abs(&v, path);
 			err = form_compile(f, v, pctx, &f->repeats[i].count,
 			    line_of(el), cause);
 			free(pctx);
@@ -1355,6 +1443,7 @@ env_itext(void *arg, const char *id)
 }
 
 static char *env_choice_name(void *arg, const char *value, const char *path);
+static int env_node_kind(void *arg, xmlNodePtr n);
 
 /* Read a whole file of at most MAX bytes; returns 0 or an errno value. */
 static int
@@ -1631,6 +1720,7 @@ parse_model(struct form *f, xmlNodePtr model, char **cause)
 	f->env.instance = env_instance;
 	f->env.itext = env_itext;
 	f->env.choice_name = env_choice_name;
+	f->env.node_kind = env_node_kind;
 	xfn_register(f->xp, &f->env);
 
 	for (c = model->children; c != NULL && err == 0; c = c->next) {
@@ -2011,4 +2101,25 @@ form_free(struct form *f)
 	}
 	free(f->pinfos);
 	free(f);
+}
+
+/* How a node of the record reads in a condition (xfn.h, JavaRosa's
+ * IAnswerData types): boolean questions and calculates that give a
+ * boolean keep it, numbers are numbers, the rest is text. */
+static int
+env_node_kind(void *arg, xmlNodePtr n)
+{
+	struct form *f = arg;
+	struct bind *b;
+
+	if (n == NULL || n->type != XML_ELEMENT_NODE || n->doc != f->inst)
+		return XFN_K_STRING;
+	if ((b = form_bind_for(f, n)) == NULL)
+		return XFN_K_STRING;
+	if (b->type == FORM_T_BOOLEAN ||
+	    (b->calculate != NULL && b->calculate->is_boolean))
+		return XFN_K_BOOLEAN;
+	if (b->type == FORM_T_INT || b->type == FORM_T_DECIMAL)
+		return XFN_K_NUMBER;
+	return XFN_K_STRING;
 }

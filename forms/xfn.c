@@ -415,10 +415,56 @@ obj_number(xmlXPathObjectPtr o)
 	return d;
 }
 
+/* The typed value of text V of a node of KIND, as a condition. */
 static int
-obj_bool(xmlXPathObjectPtr o)
+value_bool(const char *v, int kind)
 {
-	return o != NULL && xmlXPathCastToBoolean(o);
+	double d;
+
+	switch (kind) {
+	case XFN_K_BOOLEAN:
+		return strcmp(v, "true") == 0 || strcmp(v, "1") == 0;
+	case XFN_K_NUMBER:
+		if (*v == '\0')
+			return 0;
+		d = xfn_str_number(v);
+		return !isnan(d) && fabs(d) > 1e-12;
+	default:
+		return *v != '\0';
+	}
+}
+
+static int
+node_kind(const struct xfn_env *env, xmlNodePtr n)
+{
+	if (env == NULL || env->node_kind == NULL)
+		return XFN_K_STRING;
+	return env->node_kind(env->arg, n);
+}
+
+int
+xfn_obj_bool(const struct xfn_env *env, xmlXPathObjectPtr o)
+{
+	xmlChar *c;
+	int r;
+
+	if (o == NULL)
+		return 0;
+	if (o->type != XPATH_NODESET && o->type != XPATH_XSLT_TREE)
+		return xmlXPathCastToBoolean(o);
+	if (o->nodesetval == NULL || o->nodesetval->nodeNr == 0)
+		return 0;
+	c = xmlNodeGetContent(o->nodesetval->nodeTab[0]);
+	r = value_bool(c != NULL ? (const char *)c : "",
+	    node_kind(env, o->nodesetval->nodeTab[0]));
+	xmlFree(c);
+	return r;
+}
+
+static int
+obj_bool(xmlXPathParserContextPtr c, xmlXPathObjectPtr o)
+{
+	return xfn_obj_bool(ENV(c), o);
 }
 
 static void
@@ -691,10 +737,37 @@ f_if(xmlXPathParserContextPtr c, int nargs)
 	if (!arity(c, nargs, 3, 3))
 		return;
 	a = pop_args(c, 3);
-	cond = obj_bool(a[0]);
+	cond = obj_bool(c, a[0]);
 	valuePush(c, a[cond ? 1 : 2]);
 	a[cond ? 1 : 2] = NULL;
 	free_args(a, 3);
+}
+
+/* ox:bool(x), boolean(x): X as a condition (xfn_obj_bool); ox:not(x). */
+static void
+bool_fn(xmlXPathParserContextPtr c, int nargs, int negate)
+{
+	xmlXPathObjectPtr *a;
+	int b;
+
+	if (!arity(c, nargs, 1, 1))
+		return;
+	a = pop_args(c, 1);
+	b = obj_bool(c, a[0]);
+	free_args(a, 1);
+	push_bool(c, negate ? !b : b);
+}
+
+static void
+f_bool(xmlXPathParserContextPtr c, int nargs)
+{
+	bool_fn(c, nargs, 0);
+}
+
+static void
+f_not(xmlXPathParserContextPtr c, int nargs)
+{
+	bool_fn(c, nargs, 1);
 }
 
 static void
@@ -1687,6 +1760,8 @@ static const struct {
 	{ "round", f_round },
 	{ "position", f_position },
 	{ "if", f_if },
+	{ "bool", f_bool },
+	{ "not", f_not },
 	{ "coalesce", f_coalesce },
 	{ "once", f_once },
 	{ "boolean-from-string", f_boolean_from_string },

@@ -1200,6 +1200,77 @@ out:
 	return err;
 }
 
+/*
+ * A node in a condition reads as its typed value, as in JavaRosa
+ * (XPathFuncExpr.toBoolean over XPathPathExpr.unpackValue): a calculate
+ * that gave a boolean stays one, an int of 0 is false, an empty node is
+ * false.  XPath 1.0 would call all of them true ("the node exists").
+ */
+static int
+test_typed_conditions(void)
+{
+	static const char inst[] =
+	    "<n/><s/><bc/><bt/><r1/><r2/><r3/><r4/><r5/><r6/><r7/><q/>";
+	static const char model[] =
+	    "<bind nodeset=\"/data/n\" type=\"int\"/>"
+	    "<bind nodeset=\"/data/s\" type=\"string\"/>"
+	    "<bind nodeset=\"/data/bc\" calculate=\"/data/n &gt; 5\"/>"
+	    "<bind nodeset=\"/data/bt\" calculate=\"true()\"/>"
+	    "<bind nodeset=\"/data/r1\" calculate=\"if(/data/n, 'y', 'n')\"/>"
+	    "<bind nodeset=\"/data/r2\" calculate=\"if(/data/s, 'y', 'n')\"/>"
+	    "<bind nodeset=\"/data/r3\" calculate=\"if(/data/bc, 'y', 'n')\"/>"
+	    "<bind nodeset=\"/data/r4\" calculate=\"/data/bc = true()\"/>"
+	    "<bind nodeset=\"/data/r5\" calculate=\"not(/data/bc)\"/>"
+	    "<bind nodeset=\"/data/r6\" "
+	    "calculate=\"/data/bt and /data/bc or /data/s\"/>"
+	    "<bind nodeset=\"/data/r7\" calculate=\"boolean(/data/s)\"/>"
+	    "<bind nodeset=\"/data/q\" type=\"string\" relevant=\"/data/bc\"/>";
+	static const char body[] =
+	    "<input ref=\"/data/n\"><label>n</label></input>"
+	    "<input ref=\"/data/s\"><label>s</label></input>"
+	    "<input ref=\"/data/q\"><label>q</label></input>";
+	/* after n=0, then after n=7 and s="false" (text "false" typed
+	 * into a string question is non-empty text) */
+	static const struct {
+		const char *path, *want0, *want7;
+	} rows[] = {
+		{ "/data/bc", "false", "true" },
+		{ "/data/r1", "n", "y" },
+		{ "/data/r2", "n", "y" },
+		{ "/data/r3", "n", "y" },
+		{ "/data/r4", "false", "true" },
+		{ "/data/r5", "true", "false" },
+		{ "/data/r6", "false", "true" },
+		{ "/data/r7", "false", "true" },
+	};
+	struct form *f = NULL;
+	char *v = NULL;
+	size_t i;
+	int err = 0, round;
+
+	TEST_TRUE((f = tf_form(inst, model, body)) != NULL);
+	for (round = 0; round < 2; round++) {
+		TEST_ERR(tf_set(f, "/data/n", round == 0 ? "0" : "7"));
+		if (round == 1)
+			TEST_ERR(tf_set(f, "/data/s", "false"));
+		for (i = 0; i < nitems(rows); i++) {
+			v = tf_get(f, rows[i].path);
+			if (strcmp(v,
+			        round == 0 ? rows[i].want0 : rows[i].want7) !=
+			    0)
+				TEST_FAILED("round %d: %s = %s", round,
+				    rows[i].path, v);
+			free(v);
+			v = NULL;
+		}
+		TEST_EQ(form_relevant(f, "/data/q"), round);
+	}
+out:
+	free(v);
+	form_free(f);
+	return err;
+}
+
 TEST_MAIN({ "legacy_shapes", test_legacy_shapes },
     { "readonly_inherited_noaddremove", test_readonly_inherited_noaddremove },
     { "input_types", test_input_types },
@@ -1214,4 +1285,5 @@ TEST_MAIN({ "legacy_shapes", test_legacy_shapes },
     { "draft_form_upgrade", test_draft_form_upgrade },
     { "external_instances", test_external_instances },
     { "refusals", test_refusals }, { "warnings", test_warnings },
-    { "xhtml_default_namespace", test_xhtml_default_namespace }, )
+    { "xhtml_default_namespace", test_xhtml_default_namespace },
+    { "typed_conditions", test_typed_conditions }, )

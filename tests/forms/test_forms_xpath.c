@@ -40,7 +40,15 @@ static const struct {
 	{ "instance('c')/root/item[p = /data/p]",
 	    "ox:instance('c')/root/item[p = $r/data/p]" },
 	{ "selected(., 'a') or not(true())",
-	    "ox:selected(., 'a') or not(true())" },
+	    "ox:selected(., 'a') or ox:not(true())" },
+	/* conditions read nodes as typed values (issue 11, item 1) */
+	{ "/data/c and /data/d", "ox:bool($r/data/c) and ox:bool($r/data/d)" },
+	{ "/data/c = true()", "ox:bool($r/data/c) = true()" },
+	{ "boolean(/data/c)", "ox:bool($r/data/c)" },
+	/* an operator name glued to a dot (JavaRosa reads these) */
+	{ ".>0 and.<130", "ox:num(.) > 0 and ox:num(.) < 130" },
+	{ "4 div.5", "4 div .5" },
+	{ ".<0 or.>130", "ox:num(.) < 0 or ox:num(.) > 130" },
 	{ "-/data/a", "-$r/data/a" },
 	{ "/data/a != 'x' and @id = 'y'", "$r/data/a != 'x' and @id = 'y'" },
 	{ "//item", "$r//item" },
