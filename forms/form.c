@@ -396,6 +396,21 @@ typed_result(struct form *f, struct cexpr *e, xmlNodePtr n, enum form_type t)
 	return s;
 }
 
+/* Is N the CHT inputs group or under it (form.h)? */
+int
+form_in_inputs(struct form *f, xmlNodePtr n)
+{
+	xmlNodePtr root = xmlDocGetRootElement(f->inst);
+
+	if (f->inputs_path == NULL || n == NULL || n->doc != f->inst)
+		return 0;
+	for (; n != NULL && n->parent != (xmlNodePtr)f->inst; n = n->parent)
+		if (n->parent == root &&
+		    xmlStrEqual(n->name, (const xmlChar *)"inputs"))
+			return 1;
+	return 0;
+}
+
 int
 form_node_relevant(struct form *f, xmlNodePtr n)
 {
@@ -678,6 +693,9 @@ apply_relevance(struct form *f, xmlNodePtr n, int parent_rel, struct dirty *d)
 	rel = parent_rel &&
 	    (b == NULL || b->relevant == NULL ||
 	        eval_bool(f, b->relevant, n, 1));
+	/* CHT's inputs keep their values when hidden (form.h) */
+	if (!rel && form_in_inputs(f, n))
+		rel = 1;
 	if (!is_leaf(n)) {
 		for (c = n->children; c != NULL; c = c->next)
 			if (c->type == XML_ELEMENT_NODE)
@@ -1437,6 +1455,30 @@ form_get(struct form *f, const char *path, char **value)
 		return ENOENT;
 	*value = form_node_value(n);
 	return 0;
+}
+
+const char *
+form_inputs_path(const struct form *f)
+{
+	return f->inputs_path;
+}
+
+int
+form_set_input(
+    struct form *f, const char *name, const char *value, char **cause)
+{
+	char *path;
+	int err;
+
+	if (f->inputs_path == NULL) {
+		if (cause != NULL)
+			xasprintf(cause, "the form has no inputs group");
+		return ENOENT;
+	}
+	xasprintf(&path, "%s/%s", f->inputs_path, name);
+	err = form_set(f, path, value, cause);
+	free(path);
+	return err;
 }
 
 int

@@ -148,6 +148,23 @@ int form_get(struct form *, const char *path, char **value);
  */
 int form_set(struct form *, const char *path, const char *value, char **cause);
 
+/*
+ * CHT's inputs convention: a group named "inputs" directly under the
+ * record's root (relevant only when ./source = 'user') that the app fills
+ * from its context: the patient and contact the form is opened for.
+ * Values under it stay readable when the group is not relevant (Enketo,
+ * which CHT runs on, reads them; JavaRosa would read them as empty), and
+ * the group stays in the submission.  The group is still hidden from the
+ * prompts when not relevant.  form_inputs_path() is "/data/inputs" or
+ * NULL when the form has no such group.  form_set_input() sets NAME,
+ * relative to the group ("contact/_id", "source"), like form_set (no
+ * control needed); ENOENT when the form has no inputs group or no such
+ * node.
+ */
+const char *form_inputs_path(const struct form *);
+int form_set_input(
+    struct form *, const char *name, const char *value, char **cause);
+
 /* Is the node at PATH relevant (all its ancestors too)? */
 int form_relevant(struct form *, const char *path);
 

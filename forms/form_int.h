@@ -131,6 +131,7 @@ struct form {
 	size_t nsecs;
 	char *id, *version, *title;
 	char *root_path; /* "/data": context of top-level relative refs */
+	char *inputs_path; /* "/data/inputs" (CHT's convention) or NULL */
 	char *base_dir; /* where jr://file/ instances are read (form_load) */
 	struct bind *binds;
 	size_t nbinds;
@@ -169,6 +170,7 @@ const struct pinfo *form_node_info(struct form *, xmlNodePtr);
 char *form_node_path(struct form *, xmlNodePtr);
 struct bind *form_bind_for(struct form *, xmlNodePtr);
 int form_node_relevant(struct form *, xmlNodePtr);
+int form_in_inputs(struct form *, xmlNodePtr);
 char *form_node_value(xmlNodePtr);
 void form_node_set_text(xmlNodePtr, const char *);
 xmlNodePtr form_resolve(struct form *, const char *path);

@@ -1879,6 +1879,12 @@ load_doc(struct form *f, xmlDocPtr doc, char **cause)
 			else
 				snprintf(name, sizeof(name), "/%s", r->name);
 			f->root_path = xstrdup(name);
+			for (r = r->children; r != NULL; r = r->next)
+				if (r->type == XML_ELEMENT_NODE &&
+				    xmlStrEqual(
+				        r->name, (const xmlChar *)"inputs"))
+					xasprintf(&f->inputs_path, "%s/inputs",
+					    f->root_path);
 		}
 	}
 	if ((err = collect_repeats(f, body, f->root_path, cause)) != 0)
@@ -2090,6 +2096,7 @@ form_free(struct form *f)
 	free(f->version);
 	free(f->title);
 	free(f->root_path);
+	free(f->inputs_path);
 	free(f->base_dir);
 	free(f->prop_deviceid);
 	free(f->prop_username);

@@ -98,6 +98,32 @@ else
 	grep txt "$tmp/co1.out" "$tmp/co2.out" >&2
 fi
 
+# 4. CHT's inputs convention: the kiosk passes the patient and contact;
+# the hidden inputs group's values are read (as Enketo reads them)
+"$K" form fill "$F/cht_inputs.xml" --patient P-17 \
+    --inputs "$F/cht_inputs.inputs" >"$tmp/cht.out" 2>"$tmp/cht.err"
+rc=$?
+if [ "$rc" -ne 0 ] &&
+    grep -qxF "/data/muac: Sorry, this response is required." "$tmp/cht.err"
+then
+	ok "cht_inputs: the contact's birth date makes MUAC relevant"
+else
+	bad "cht_inputs: MUAC not demanded for an under-5 contact (rc=$rc)"
+	cat "$tmp/cht.out" "$tmp/cht.err" >&2
+fi
+printf '/data/muac=11.2\n' >"$tmp/muac.ans"
+"$K" form fill "$F/cht_inputs.xml" --patient P-17 \
+    --inputs "$F/cht_inputs.inputs" --answers "$tmp/muac.ans" \
+    >"$tmp/cht.out" 2>"$tmp/cht.err"
+if has cht "<patient_id>P-17</patient_id>" &&
+    has cht "<patient_name>Amina</patient_name>" &&
+    has cht "<source>contact</source>" && has cht "<_id>P-17</_id>"; then
+	ok "cht_inputs: patient and contact reach the record"
+else
+	bad "cht_inputs: inputs not read"
+	cat "$tmp/cht.out" "$tmp/cht.err" >&2
+fi
+
 # 5. refused with the line number, as JavaRosa refuses them
 for c in "bad_range.xml:line 8: range start \"-2.0.1\" is not a number" \
     "bad_event.xml:line 6: setvalue on unknown event odk-inftance-first-load"; do
