@@ -176,7 +176,9 @@ void form_node_set_text(xmlNodePtr, const char *);
 xmlNodePtr form_resolve(struct form *, const char *path);
 int form_recalc_all(struct form *, int include_volatile);
 char *form_label_text(struct form *, const struct label *, xmlNodePtr);
-void form_strip_instance(xmlNodePtr);
+/* Default namespace, indentation and comments out of ROOT's subtree;
+ * returns the element visits (linear in the subtree's size). */
+size_t form_strip_instance(xmlNodePtr root);
 void form_drop_unused_ns(xmlNodePtr);
 xmlNodePtr form_repeat_insert(struct form *, struct repeat_def *, xmlNodePtr);
 

@@ -13,6 +13,7 @@
 #include "compat.h"
 #include "test.h"
 #include "test_forms.h"
+#include "forms/form_int.h"
 #include "forms/xfn.h"
 
 static size_t
@@ -1271,6 +1272,40 @@ out:
 	return err;
 }
 
+/*
+ * The instance walk visits each element once per pass (issue 11: it used
+ * to re-walk every following sibling, quadratic in a choice list's
+ * length; the time itself is measured by bench/forms_list).
+ */
+static int
+test_strip_linear(void)
+{
+	xmlDocPtr doc = NULL;
+	xmlNodePtr root, item;
+	size_t visits;
+	int err = 0, i, n = 5000;
+
+	doc = xmlNewDoc((const xmlChar *)"1.0");
+	root = xmlNewDocNode(doc, NULL, (const xmlChar *)"root", NULL);
+	xmlDocSetRootElement(doc, root);
+	xmlNewNs(root, (const xmlChar *)"http://www.w3.org/2002/xforms", NULL);
+	for (i = 0; i < n; i++) {
+		item = xmlNewChild(root, NULL, (const xmlChar *)"item", NULL);
+		xmlNewChild(
+		    item, NULL, (const xmlChar *)"name", (const xmlChar *)"x");
+		xmlAddChild(root, xmlNewDocText(doc, (const xmlChar *)"\n  "));
+	}
+	visits = form_strip_instance(root);
+	/* two passes over 1 + 2n elements, nothing more */
+	TEST_EQ(visits, (size_t)2 * (1 + 2 * (size_t)n));
+	TEST_TRUE(root->nsDef == NULL);
+	for (item = root->children; item != NULL; item = item->next)
+		TEST_TRUE(item->type == XML_ELEMENT_NODE);
+out:
+	xmlFreeDoc(doc);
+	return err;
+}
+
 TEST_MAIN({ "legacy_shapes", test_legacy_shapes },
     { "readonly_inherited_noaddremove", test_readonly_inherited_noaddremove },
     { "input_types", test_input_types },
@@ -1286,4 +1321,5 @@ TEST_MAIN({ "legacy_shapes", test_legacy_shapes },
     { "external_instances", test_external_instances },
     { "refusals", test_refusals }, { "warnings", test_warnings },
     { "xhtml_default_namespace", test_xhtml_default_namespace },
-    { "typed_conditions", test_typed_conditions }, )
+    { "typed_conditions", test_typed_conditions },
+    { "strip_linear", test_strip_linear }, )
