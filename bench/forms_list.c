@@ -65,7 +65,7 @@ int
 main(int argc, char **argv)
 {
 	long items = argc > 1 ? strtol(argv[1], NULL, 10) : 30000;
-	int runs = argc > 2 ? atoi(argv[2]) : 3, r;
+	int runs = argc > 2 ? (int)strtol(argv[2], NULL, 10) : 3, r;
 	double *load, *restore;
 	struct form *f;
 	char *xml, *draft, *cause = NULL;
@@ -85,8 +85,9 @@ main(int argc, char **argv)
 			return 1;
 		}
 		load[r] = (double)(clock_mono_us() - t0) / 1000.0;
-		if (form_start(f, &cause) != 0 || form_set(f, "/data/ward",
-		    "w7", &cause) != 0 || form_draft_save(f, &draft) != 0) {
+		if (form_start(f, &cause) != 0 ||
+		    form_set(f, "/data/ward", "w7", &cause) != 0 ||
+		    form_draft_save(f, &draft) != 0) {
 			fprintf(stderr, "forms_list: %s\n", cause);
 			return 1;
 		}

@@ -393,6 +393,11 @@ typed_result(struct form *f, struct cexpr *e, xmlNodePtr n, enum form_type t)
 	}
 	s = xfn_obj_string(o);
 	xmlXPathFreeObject(o);
+	/* a dateTime (add-date(), now()) into a date question: its date,
+	 * as written (local for the engine's own results) */
+	if (t == FORM_T_DATE && strlen(s) > 10 &&
+	    xfn_parse_datetime(s, &d) == 0)
+		s[10] = '\0';
 	return s;
 }
 

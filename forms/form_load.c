@@ -794,6 +794,32 @@ static const char *const app_hint[] = {
 	"persian",
 };
 
+/*
+ * Appearances in lower case, as Collect reads them (Appearances.kt
+ * lowercases the hint), so "Field-list" is field-list; "_" is also read
+ * as "-" ("field_list"), a leniency of the kiosk's own.  Tokens naming
+ * an external app (ex:, printer:) are left as written.
+ */
+static void
+appearance_fold(char *a)
+{
+	char *t = a;
+
+	while (*t != '\0') {
+		int keep =
+		    strncmp(t, "ex:", 3) == 0 || strncmp(t, "printer:", 8) == 0;
+
+		for (; *t != '\0' && !isspace((unsigned char)*t); t++)
+			if (!keep) {
+				*t = (char)tolower((unsigned char)*t);
+				if (*t == '_')
+					*t = '-';
+			}
+		while (isspace((unsigned char)*t))
+			t++;
+	}
+}
+
 static void
 check_appearance(struct form *f, struct control *c)
 {
@@ -803,6 +829,7 @@ check_appearance(struct form *f, struct control *c)
 
 	if (c->appearance == NULL)
 		return;
+	appearance_fold(c->appearance);
 	copy = xstrdup(c->appearance);
 	save = copy;
 	while ((t = strsep(&save, " \t\n")) != NULL) {
@@ -1442,6 +1469,8 @@ env_itext(void *arg, const char *id)
 
 static char *env_choice_name(void *arg, const char *value, const char *path);
 static int env_node_kind(void *arg, xmlNodePtr n);
+static char *env_pulldata(void *arg, const char *list, const char *col,
+    const char *key_col, const char *key);
 
 /* Read a whole file of at most MAX bytes; returns 0 or an errno value. */
 static int
@@ -1692,6 +1721,7 @@ parse_model(struct form *f, xmlNodePtr model, char **cause)
 		f->version = ns_prop(c, "version", NS_ORX);
 	if (f->version == NULL)
 		f->version = xstrdup("");
+	f->env.version = f->version;
 	f->inst = copy_instance(c);
 	defdoc = copy_instance(c);
 	f->tmpl_doc = xmlNewDoc((const xmlChar *)"1.0");
@@ -1719,6 +1749,7 @@ parse_model(struct form *f, xmlNodePtr model, char **cause)
 	f->env.itext = env_itext;
 	f->env.choice_name = env_choice_name;
 	f->env.node_kind = env_node_kind;
+	f->env.pulldata = env_pulldata;
 	xfn_register(f->xp, &f->env);
 
 	for (c = model->children; c != NULL && err == 0; c = c->next) {
@@ -2127,4 +2158,59 @@ env_node_kind(void *arg, xmlNodePtr n)
 	if (b->type == FORM_T_INT || b->type == FORM_T_DECIMAL)
 		return XFN_K_NUMBER;
 	return XFN_K_STRING;
+}
+
+/*
+ * pulldata(LIST, COL, KEY_COL, KEY): the declared instance LIST, else
+ * LIST.csv next to the form, read once (and kept as a secondary instance
+ * of that id); the first item whose KEY_COL is KEY gives COL.  Column
+ * names are made element names as for CSV instances.
+ */
+static char *
+env_pulldata(void *arg, const char *list, const char *col, const char *key_col,
+    const char *key)
+{
+	struct form *f = arg;
+	xmlDocPtr doc = env_instance(f, list);
+	xmlNodePtr item, k, want, root;
+	char *src, *kc, *wc, *v, *r = NULL;
+
+	if (doc == NULL) {
+		if (*list == '\0' || strchr(list, '/') != NULL ||
+		    list[0] == '.')
+			return NULL;
+		xasprintf(&src, "jr://file-csv/%s.csv", list);
+		doc = external_instance(f, list, src, 0);
+		free(src);
+		f->secs =
+		    xreallocarray(f->secs, f->nsecs + 1, sizeof(*f->secs));
+		f->secs[f->nsecs].id = xstrdup(list);
+		f->secs[f->nsecs].doc = doc;
+		f->nsecs++;
+	}
+	if ((root = xmlDocGetRootElement(doc)) == NULL)
+		return NULL;
+	kc = xml_name(key_col);
+	wc = xml_name(col);
+	for (item = root->children; item != NULL && r == NULL;
+	     item = item->next) {
+		if (item->type != XML_ELEMENT_NODE)
+			continue;
+		want = NULL;
+		v = NULL;
+		for (k = item->children; k != NULL; k = k->next) {
+			if (k->type != XML_ELEMENT_NODE)
+				continue;
+			if (xmlStrEqual(k->name, (const xmlChar *)kc))
+				v = form_node_value(k);
+			if (xmlStrEqual(k->name, (const xmlChar *)wc))
+				want = k;
+		}
+		if (v != NULL && strcmp(v, key) == 0)
+			r = want != NULL ? form_node_value(want) : xstrdup("");
+		free(v);
+	}
+	free(kc);
+	free(wc);
+	return r;
 }

@@ -27,6 +27,10 @@ struct xfn_env {
 	 * question or a calculate that gave a boolean), XFN_K_NUMBER (int,
 	 * decimal) or XFN_K_STRING.  NULL: everything is text. */
 	int (*node_kind)(void *arg, xmlNodePtr node);
+	const char *version; /* version(): the form's version */
+	/* pulldata(): a new string or NULL. */
+	char *(*pulldata)(void *arg, const char *list, const char *col,
+	    const char *key_col, const char *key);
 };
 
 #define XFN_K_STRING 0

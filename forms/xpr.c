@@ -83,6 +83,23 @@ static const char *const native_fns[] = {
 	"string-length",
 };
 
+/* Functions a kiosk cannot run faithfully, and why: refused at load. */
+static const struct {
+	const char *name, *why;
+} refused_fns[] = {
+	{ "cht:extension-lib",
+	    "it runs JavaScript shipped with the CHT deployment, which the "
+	    "kiosk cannot run" },
+	{ "to-bikram-sambat",
+	    "the Bikram Sambat calendar's month-length tables are not "
+	    "shipped with the kiosk" },
+	{ "z-score",
+	    "the WHO growth-standard tables it reads are not shipped with the "
+	    "kiosk yet" },
+	{ "geofence", "not implemented" },
+	{ "extract-signed", "not implemented" },
+};
+
 static const char *const volatile_fns[] = {
 	"now",
 	"today",
@@ -391,6 +408,7 @@ static const char *const bool_fns[] = {
 	"regex",
 	"checklist",
 	"weighted-checklist",
+	"cht:validate-luhn",
 };
 
 static struct res p_or(struct xp *);
@@ -603,8 +621,29 @@ p_function(struct xp *x)
 	size_t i;
 	int native = 0, nargs = 0, whole, if_bool = 1;
 
+	for (i = 0; i < nitems(refused_fns); i++)
+		if (strcmp(fname, refused_fns[i].name) == 0) {
+			fail(x, "%s() is refused: %s", fname,
+			    refused_fns[i].why);
+			free(fname);
+			return r;
+		}
 	colon = strchr(fname, ':');
-	if (colon != NULL) {
+	if (colon != NULL && strncmp(fname, "cht:", 4) == 0) {
+		/* CHT's prefixed extensions live under ox:cht-NAME */
+		char *cname;
+
+		xasprintf(&cname, "cht-%s", colon + 1);
+		if (xfn_lookup(cname) == NULL) {
+			fail(x, "unsupported function %s()", fname);
+			free(cname);
+			free(fname);
+			return r;
+		}
+		sb_str(&o, XPR_PREFIX ":");
+		sb_str(&o, cname);
+		free(cname);
+	} else if (colon != NULL) {
 		if (strncmp(fname, "jr:", 3) != 0 ||
 		    xfn_lookup(colon + 1) == NULL) {
 			fail(x, "unsupported function %s()", fname);

@@ -979,9 +979,9 @@ test_refusals(void)
 		const char *inst, *model, *body, *want;
 	} rows[] = {
 		{ "<a/>",
-		    "<bind nodeset=\"/data/a\" calculate=\"pulldata('x', "
-		    "'y', 'z', 'w')\"/>",
-		    "", "unsupported function pulldata()" },
+		    "<bind nodeset=\"/data/a\" calculate=\"geofence('x', "
+		    "'y')\"/>",
+		    "", "geofence() is refused: not implemented" },
 		{ "<a/>", "",
 		    "<select1 ref=\"/data/a\"><label>s</label>"
 		    "<itemset/></select1>",
@@ -1306,6 +1306,39 @@ out:
 	return err;
 }
 
+/* Appearances are read case-insensitively, as Collect reads them. */
+static int
+test_appearance_case(void)
+{
+	struct form *f = NULL;
+	struct form_prompt *p = NULL;
+	const char *const *w;
+	size_t n = 0, i;
+	int err = 0, seen = 0;
+
+	TEST_TRUE((f = tf_form("<g><a/></g><h/>",
+	               "<bind nodeset=\"/data/h\" type=\"string\"/>",
+	               "<group ref=\"/data/g\" appearance=\"Field-List\">"
+	               "<input ref=\"/data/g/a\"><label>a</label></input>"
+	               "</group><input ref=\"/data/h\" appearance=\"HIDDEN "
+	               "field_list\"><label>h</label></input>")) != NULL);
+	TEST_EQ(form_warnings(f, &w), 0);
+	TEST_ERR(form_prompts(f, &p, &n));
+	for (i = 0; i < n; i++) {
+		if (p[i].path != NULL && strcmp(p[i].path, "/data/h") == 0)
+			TEST_FAILED("%s prompted", "hidden question");
+		if (p[i].path != NULL && strcmp(p[i].path, "/data/g") == 0) {
+			TEST_TRUE(p[i].field_list);
+			seen = 1;
+		}
+	}
+	TEST_TRUE(seen);
+out:
+	form_prompts_free(p, n);
+	form_free(f);
+	return err;
+}
+
 TEST_MAIN({ "legacy_shapes", test_legacy_shapes },
     { "readonly_inherited_noaddremove", test_readonly_inherited_noaddremove },
     { "input_types", test_input_types },
@@ -1322,4 +1355,5 @@ TEST_MAIN({ "legacy_shapes", test_legacy_shapes },
     { "refusals", test_refusals }, { "warnings", test_warnings },
     { "xhtml_default_namespace", test_xhtml_default_namespace },
     { "typed_conditions", test_typed_conditions },
-    { "strip_linear", test_strip_linear }, )
+    { "strip_linear", test_strip_linear },
+    { "appearance_case", test_appearance_case }, )
