@@ -2259,6 +2259,34 @@ f_area(xmlXPathParserContextPtr c, int nargs)
 	push_num(c, fabs(sum));
 }
 
+/* geofence(point, shape): is POINT inside the closed SHAPE (even-odd ray
+ * casting over consecutive points, as JavaRosa's GeoUtils does)? */
+static void
+f_geofence(xmlXPathParserContextPtr c, int nargs)
+{
+	xmlXPathObjectPtr *a;
+	struct latlon *pt, *p;
+	size_t npt, n, i;
+	int in = 0;
+
+	if (!arity(c, nargs, 2, 2))
+		return;
+	a = pop_args(c, 2);
+	npt = geo_args(a, 1, &pt);
+	n = geo_args(a + 1, 1, &p);
+	free_args(a, 2);
+	for (i = 1; npt == 1 && i < n; i++)
+		if ((p[i].lat > pt[0].lat) != (p[i - 1].lat > pt[0].lat) &&
+		    pt[0].lon < (p[i - 1].lon - p[i].lon) *
+		                (pt[0].lat - p[i].lat) /
+		                (p[i - 1].lat - p[i].lat) +
+		            p[i].lon)
+			in = !in;
+	free(pt);
+	free(p);
+	push_bool(c, in);
+}
+
 /*
  * pulldata(list, column, key_column, key): COLUMN of the first row of the
  * CSV attached to the form (LIST.csv next to it, or a declared instance
@@ -2365,6 +2393,7 @@ static const struct {
 	{ "distance", f_distance },
 	{ "area", f_area },
 	{ "enclosed-area", f_area },
+	{ "geofence", f_geofence },
 	{ "pulldata", f_pulldata },
 };
 

@@ -96,7 +96,6 @@ static const struct {
 	{ "z-score",
 	    "the WHO growth-standard tables it reads are not shipped with the "
 	    "kiosk yet" },
-	{ "geofence", "not implemented" },
 	{ "extract-signed", "not implemented" },
 };
 
@@ -409,6 +408,7 @@ static const char *const bool_fns[] = {
 	"checklist",
 	"weighted-checklist",
 	"cht:validate-luhn",
+	"geofence",
 };
 
 static struct res p_or(struct xp *);

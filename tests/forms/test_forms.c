@@ -979,9 +979,9 @@ test_refusals(void)
 		const char *inst, *model, *body, *want;
 	} rows[] = {
 		{ "<a/>",
-		    "<bind nodeset=\"/data/a\" calculate=\"geofence('x', "
-		    "'y')\"/>",
-		    "", "geofence() is refused: not implemented" },
+		    "<bind nodeset=\"/data/a\" calculate=\"extract-signed("
+		    "'x', 'y')\"/>",
+		    "", "extract-signed() is refused: not implemented" },
 		{ "<a/>", "",
 		    "<select1 ref=\"/data/a\"><label>s</label>"
 		    "<itemset/></select1>",

@@ -334,6 +334,8 @@ static const struct {
 	{ "round(distance('0 0', '0 1'), 3)", "", "", "111318.845" },
 	{ "round(distance('0 0 0 0; 0 1 0 0; 0 2 0 0'), 3)", "", "",
 	    "222637.69" },
+	{ "geofence('0.5 0.5', '0 0;0 1;1 1;1 0;0 0')", "", "", "true" },
+	{ "geofence('1.5 0.5', '0 0;0 1;1 1;1 0;0 0')", "", "", "false" },
 	/* trap 10: instance(); trap 5: absolute paths inside predicates */
 	{ "count(instance('list')/root/item)", "", "", "2" },
 	{ "instance('list')/root/item[name = /data/a]/label", "b", "", "B" },
