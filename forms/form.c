@@ -863,7 +863,25 @@ run_setvalue(
 	free(nodes);
 }
 
-/* Add an instance of repeat R under PARENT; fires odk-new-repeat. */
+/* setvalues nested in controls that fire on the record's first load. */
+static void
+first_load_actions(
+    struct form *f, struct control *kids, size_t n, struct dirty *d)
+{
+	size_t i, j;
+
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < kids[i].nactions; j++)
+			if (event_has(kids[i].actions[j].event,
+			        "odk-instance-first-load") ||
+			    event_has(kids[i].actions[j].event,
+			        "odk-instance-load") ||
+			    event_has(kids[i].actions[j].event, "xforms-ready"))
+				run_setvalue(f, &kids[i].actions[j], NULL, d);
+		first_load_actions(f, kids[i].kids, kids[i].nkids, d);
+	}
+}
+
 /*
  * Clone repeat R's template as a new last instance under PARENT (or where
  * the template sat, for a first instance).  No events: see repeat_add.
@@ -1207,6 +1225,7 @@ form_start(struct form *f, char **cause)
 		    event_has(f->setvalues[i].event, "odk-instance-load") ||
 		    event_has(f->setvalues[i].event, "xforms-ready"))
 			run_setvalue(f, &f->setvalues[i], NULL, &d);
+	first_load_actions(f, f->root.kids, f->root.nkids, &d);
 	recalc(f, RECALC_ALL, &d);
 	/* the record's identity, exactly once, whatever the form says */
 	if ((id = instance_id_node(f)) != NULL) {
@@ -1932,6 +1951,37 @@ repeat_at(struct form *f, const char *path, xmlNodePtr *parent)
 	}
 	free(copy);
 	return r;
+}
+
+void
+form_repeat_ensure(struct form *f, const char *path)
+{
+	char *copy = xstrdup(path), *v = NULL, *br, *slash, save;
+	size_t i, len = strlen(copy);
+	int guard, err;
+
+	for (i = 1; i <= len; i++) {
+		if (copy[i] != '/' && copy[i] != '\0')
+			continue;
+		save = copy[i];
+		copy[i] = '\0';
+		slash = strrchr(copy, '/');
+		if ((br = strchr(slash, '[')) != NULL) {
+			for (guard = 0;
+			     guard < 100 && form_get(f, copy, &v) == ENOENT;
+			     guard++) {
+				*br = '\0';
+				err = form_repeat_add(f, copy, NULL);
+				*br = '[';
+				if (err != 0)
+					break;
+			}
+			free(v);
+			v = NULL;
+		}
+		copy[i] = save;
+	}
+	free(copy);
 }
 
 int

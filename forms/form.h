@@ -172,6 +172,10 @@ int form_relevant(struct form *, const char *path);
  * its 1-based index.  Remove the instance "/data/child[2]".  EPERM when the
  * repeat has jr:count or jr:noAddRemove. */
 int form_repeat_add(struct form *, const char *path, int *index);
+/* Add repeat instances until every indexed step of PATH exists
+ * ("/data/child[3]/age" makes child 2 and 3 if missing), as an answers
+ * file names them; what cannot be added is left for form_set to report. */
+void form_repeat_ensure(struct form *, const char *path);
 int form_repeat_remove(struct form *, const char *path);
 
 /*

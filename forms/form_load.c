@@ -1759,10 +1759,22 @@ parse_model(struct form *f, xmlNodePtr model, char **cause)
 	for (c = model->children; c != NULL && err == 0; c = c->next) {
 		if (is_el(c, "bind"))
 			err = parse_bind(f, c, defdoc, cause);
-		else if (is_el(c, "setvalue"))
+		else if (is_el(c, "setvalue")) {
 			err = parse_setvalue(
 			    f, c, NULL, &f->setvalues, &f->nsetvalues, cause);
-		else if (is_el(c, "submission")) {
+			/* JavaRosa: only a repeat knows its new instances */
+			if (err == 0 &&
+			    (strstr(f->setvalues[f->nsetvalues - 1].event,
+			         "odk-new-repeat") != NULL ||
+			        strstr(f->setvalues[f->nsetvalues - 1].event,
+			            "jr-insert") != NULL)) {
+				xasprintf(cause,
+				    "line %d: an odk-new-repeat setvalue must "
+				    "be inside its repeat, not in the model",
+				    line_of(c));
+				err = EINVAL;
+			}
+		} else if (is_el(c, "submission")) {
 			if ((v = prop(c, "base64RsaPublicKey")) != NULL) {
 				form_warn(f, line_of(c),
 				    "encrypted "
@@ -1819,9 +1831,22 @@ static char *
 env_choice_name(void *arg, const char *value, const char *path)
 {
 	struct form *f = arg;
-	struct control *c = control_by_path(&f->root, path);
+	struct control *c;
+	char *g, *abs;
 	size_t i;
 
+	/* a relative path (' ../select_one ') is relative to the node the
+	 * expression is evaluated for */
+	abs = NULL;
+	while (*path == ' ')
+		path++;
+	if (*path != '/' && f->env.current != NULL) {
+		g = form_node_gpath(f->env.current);
+		abs = resolve_path(path, g);
+		free(g);
+	}
+	c = control_by_path(&f->root, abs != NULL ? abs : path);
+	free(abs);
 	if (c == NULL)
 		return NULL;
 	for (i = 0; i < c->nitems; i++)

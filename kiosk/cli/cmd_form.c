@@ -92,38 +92,6 @@ check_run(int argc, char **argv)
 	return opts[0].value != NULL && n > 0 ? 1 : 0;
 }
 
-/* Make the repeat instances PATH names exist ("/d/r[3]/x" adds r[2], r[3]). */
-static void
-ensure_path(struct form *f, const char *path)
-{
-	char *copy = xstrdup(path), *v = NULL, *br, *slash, save;
-	size_t i, len = strlen(copy);
-	int guard, err;
-
-	for (i = 1; i <= len; i++) {
-		if (copy[i] != '/' && copy[i] != '\0')
-			continue;
-		save = copy[i];
-		copy[i] = '\0';
-		slash = strrchr(copy, '/');
-		if ((br = strchr(slash, '[')) != NULL) {
-			for (guard = 0;
-			     guard < 100 && form_get(f, copy, &v) == ENOENT;
-			     guard++) {
-				*br = '\0';
-				err = form_repeat_add(f, copy, NULL);
-				*br = '[';
-				if (err != 0)
-					break;
-			}
-			free(v);
-			v = NULL;
-		}
-		copy[i] = save;
-	}
-	free(copy);
-}
-
 /* Lines of FILE as answers, or (INPUTS) as the CHT inputs group's. */
 static int
 apply_answers(struct form *f, const char *file, int inputs)
@@ -157,7 +125,7 @@ apply_answers(struct form *f, const char *file, int inputs)
 		if (inputs)
 			err = form_set_input(f, path, value, &cause);
 		else {
-			ensure_path(f, path);
+			form_repeat_ensure(f, path);
 			err = form_set(f, path, value, &cause);
 		}
 		if (err != 0) {

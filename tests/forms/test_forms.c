@@ -1339,6 +1339,66 @@ out:
 	return err;
 }
 
+/*
+ * Small re-creations of cases JavaRosa's tests state (always run; the
+ * originals are checked by test_javarosa.c when the snapshot is there):
+ * a setvalue nested in a control fires on first load (MultipleEventsTest),
+ * jr:choice-name() with a relative path inside a repeat (ChoiceNameTest),
+ * an odk-new-repeat setvalue in the model is refused
+ * (OdkNewRepeatEventTest).
+ */
+static int
+test_javarosa_recreated(void)
+{
+	struct form *f = NULL;
+	char *v = NULL, *cause = NULL;
+	int err = 0;
+
+	TEST_TRUE((f = tf_form("<v>5</v><twice/><first/><rep><s/><n/></rep>",
+	               "<bind nodeset=\"/data/v\" type=\"int\"/>"
+	               "<bind nodeset=\"/data/twice\" type=\"int\"/>"
+	               "<bind nodeset=\"/data/rep/s\" type=\"string\"/>"
+	               "<bind nodeset=\"/data/rep/n\" type=\"string\" "
+	               "calculate=\"jr:choice-name(../s, ' ../s ')\"/>",
+	               "<input ref=\"/data/v\"><label>v</label>"
+	               "<setvalue event=\"odk-instance-first-load "
+	               "xforms-value-changed\" ref=\"/data/twice\" "
+	               "value=\"../v * 2\"/></input>"
+	               "<input ref=\"/data/first\"><label>f</label>"
+	               "<setvalue event=\"odk-instance-first-load\" "
+	               "ref=\"/data/first\">cheese</setvalue></input>"
+	               "<group ref=\"/data/rep\"><repeat nodeset=\"/data/rep\">"
+	               "<select1 ref=\"/data/rep/s\"><label>s</label>"
+	               "<item><label>Choice 1</label><value>c1</value></item>"
+	               "<item><label>Choice 2</label><value>c2</value></item>"
+	               "</select1></repeat></group>")) != NULL);
+	TEST_STR(v = tf_get(f, "/data/first"), "cheese");
+	free(v);
+	TEST_STR(v = tf_get(f, "/data/twice"), "10");
+	free(v);
+	TEST_ERR(tf_set(f, "/data/v", "15"));
+	TEST_STR(v = tf_get(f, "/data/twice"), "30");
+	free(v);
+	TEST_ERR(tf_set(f, "/data/rep[1]/s", "c2"));
+	TEST_STR(v = tf_get(f, "/data/rep[1]/n"), "Choice 2");
+	free(v);
+	v = NULL;
+	form_free(f);
+	f = NULL;
+	TEST_TRUE((cause = tf_refused("<rep><x/></rep>",
+	               "<setvalue event=\"odk-new-repeat\" "
+	               "ref=\"/data/rep/x\" value=\"1\"/>",
+	               "<group ref=\"/data/rep\"><repeat nodeset=\"/data/rep\">"
+	               "<input ref=\"/data/rep/x\"><label>x</label></input>"
+	               "</repeat></group>")) != NULL);
+	TEST_TRUE(strstr(cause, "must be inside its repeat") != NULL);
+out:
+	free(v);
+	free(cause);
+	form_free(f);
+	return err;
+}
+
 TEST_MAIN({ "legacy_shapes", test_legacy_shapes },
     { "readonly_inherited_noaddremove", test_readonly_inherited_noaddremove },
     { "input_types", test_input_types },
@@ -1356,4 +1416,5 @@ TEST_MAIN({ "legacy_shapes", test_legacy_shapes },
     { "xhtml_default_namespace", test_xhtml_default_namespace },
     { "typed_conditions", test_typed_conditions },
     { "strip_linear", test_strip_linear },
-    { "appearance_case", test_appearance_case }, )
+    { "appearance_case", test_appearance_case },
+    { "javarosa_recreated", test_javarosa_recreated }, )
