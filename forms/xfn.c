@@ -27,6 +27,7 @@
 #include "xfn.h"
 #include "xmalloc.h"
 #include "xpr.h"
+#include "zscore.h"
 
 #define ENV(c) ((struct xfn_env *)(c)->context->userData)
 
@@ -2288,6 +2289,40 @@ f_geofence(xmlXPathParserContextPtr c, int nargs)
 }
 
 /*
+ * z-score(chart, sex, x, y) (CHT): zscore.h.  No score is "", and so is a
+ * score of exactly 0, as CHT returns it ("if (!result)").  An empty X or Y
+ * is no score (CHT would read "" as 0 there).
+ */
+static void
+f_z_score(xmlXPathParserContextPtr c, int nargs)
+{
+	xmlXPathObjectPtr *a;
+	char *chart, *sex, *xs, *ys;
+	double z;
+	int ok;
+
+	if (!arity(c, nargs, 4, 4))
+		return;
+	a = pop_args(c, 4);
+	chart = xfn_obj_string(a[0]);
+	sex = xfn_obj_string(a[1]);
+	xs = xfn_obj_string(a[2]);
+	ys = xfn_obj_string(a[3]);
+	free_args(a, 4);
+	ok = zscore_cht(
+	         chart, sex, xfn_str_number(xs), xfn_str_number(ys), &z) == 0 &&
+	    z != 0;
+	free(chart);
+	free(sex);
+	free(xs);
+	free(ys);
+	if (ok)
+		push_num(c, z);
+	else
+		push_str(c, "");
+}
+
+/*
  * pulldata(list, column, key_column, key): COLUMN of the first row of the
  * CSV attached to the form (LIST.csv next to it, or a declared instance
  * of that id) whose KEY_COLUMN is KEY; "" when none.
@@ -2395,6 +2430,7 @@ static const struct {
 	{ "enclosed-area", f_area },
 	{ "geofence", f_geofence },
 	{ "pulldata", f_pulldata },
+	{ "z-score", f_z_score },
 };
 
 xmlXPathFunction

@@ -93,9 +93,6 @@ static const struct {
 	{ "to-bikram-sambat",
 	    "the Bikram Sambat calendar's month-length tables are not "
 	    "shipped with the kiosk" },
-	{ "z-score",
-	    "the WHO growth-standard tables it reads are not shipped with the "
-	    "kiosk yet" },
 	{ "extract-signed", "not implemented" },
 };
 

@@ -28,8 +28,8 @@ mirror_read(const char *git, const char *path, size_t *len)
 	size_t cap = 0, n;
 	FILE *p;
 
-	xasprintf(&cmd, "git --git-dir='%s' show 'HEAD:%s' 2>/dev/null", git,
-	    path);
+	xasprintf(
+	    &cmd, "git --git-dir='%s' show 'HEAD:%s' 2>/dev/null", git, path);
 	p = popen(cmd, "r");
 	free(cmd);
 	if (p == NULL)
@@ -134,8 +134,9 @@ run_steps(const char *xml, size_t len, char *steps, const char *what)
 				v = NULL;
 				if (form_get(f, arg, &v) != 0 ||
 				    strcmp(v, eq) != 0) {
-					fprintf(stderr, "  %s: %s = \"%s\", want "
-					                "\"%s\"\n",
+					fprintf(stderr,
+					    "  %s: %s = \"%s\", want "
+					    "\"%s\"\n",
 					    what, arg, v ? v : "(none)", eq);
 					bad = 1;
 				}
@@ -199,8 +200,8 @@ test_javarosa_expected(void)
 		free(xml);
 		free(what);
 	}
-	fprintf(stderr, "  %d cases from JavaRosa's tests, %d failed\n",
-	    forms, failed);
+	fprintf(stderr, "  %d cases from JavaRosa's tests, %d failed\n", forms,
+	    failed);
 	TEST_EQ(failed, 0);
 	TEST_TRUE(forms >= 20);
 out:
