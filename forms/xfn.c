@@ -19,6 +19,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bikram_sambat.h"
 #include "compat.h"
 #include "crypto.h"
 #include "encode.h"
@@ -2288,6 +2289,64 @@ f_geofence(xmlXPathParserContextPtr c, int nargs)
 	push_bool(c, in);
 }
 
+/* Bikram Sambat's day 1 (1970-01-01 BS) as the library CHT uses counts it:
+ * milliseconds since the epoch. */
+#define BS_EPOCH_MS (-1789990200000.0)
+
+static void
+devanagari(char *out, size_t size, int n)
+{
+	char digits[16];
+	size_t i, o = 0;
+
+	snprintf(digits, sizeof(digits), "%d", n);
+	for (i = 0; digits[i] != '\0' && o + 4 < size; i++) {
+		/* U+0966 DEVANAGARI DIGIT ZERO + d */
+		out[o++] = (char)0xe0;
+		out[o++] = (char)0xa5;
+		out[o++] = (char)(0xa6 + (digits[i] - '0'));
+	}
+	out[o] = '\0';
+}
+
+/*
+ * to-bikram-sambat(date) (CHT): the date in the Bikram Sambat calendar as
+ * CHT writes it, "day month year" in Devanagari ("१४ असोज २०७२"); "" when
+ * DATE is not a date or falls outside the calendar data (1970-2090 BS).
+ */
+static void
+f_to_bikram_sambat(xmlXPathParserContextPtr c, int nargs)
+{
+	static const char *const months[] = { "बैशाख", "जेठ", "असार", "साउन",
+		"भदौ", "असोज", "कार्तिक", "मंसिर", "पौष", "माघ", "फाल्गुन", "चैत" };
+	xmlXPathObjectPtr *a;
+	double local, days;
+	char d[64], y[64], *out;
+	int year, m, ok;
+
+	if (!arity(c, nargs, 1, 1))
+		return;
+	a = pop_args(c, 1);
+	ok = obj_local(a[0], &local) == 0;
+	free_args(a, 1);
+	days = ok
+	    ? floor((local_to_secs(local) * 1000 - BS_EPOCH_MS) / 86400000.0) +
+	        1
+	    : 0;
+	for (year = 0; days > 0 && year < bs_nyears; year++)
+		for (m = 0; m < 12; m++) {
+			if (days <= bs_month_days[year][m]) {
+				devanagari(d, sizeof(d), (int)days);
+				devanagari(y, sizeof(y), bs_first_year + year);
+				xasprintf(&out, "%s %s %s", d, months[m], y);
+				push_str_take(c, out);
+				return;
+			}
+			days -= bs_month_days[year][m];
+		}
+	push_str(c, "");
+}
+
 /*
  * z-score(chart, sex, x, y) (CHT): zscore.h.  No score is "", and so is a
  * score of exactly 0, as CHT returns it ("if (!result)").  An empty X or Y
@@ -2431,6 +2490,7 @@ static const struct {
 	{ "geofence", f_geofence },
 	{ "pulldata", f_pulldata },
 	{ "z-score", f_z_score },
+	{ "to-bikram-sambat", f_to_bikram_sambat },
 };
 
 xmlXPathFunction

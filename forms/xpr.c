@@ -90,9 +90,6 @@ static const struct {
 	{ "cht:extension-lib",
 	    "it runs JavaScript shipped with the CHT deployment, which the "
 	    "kiosk cannot run" },
-	{ "to-bikram-sambat",
-	    "the Bikram Sambat calendar's month-length tables are not "
-	    "shipped with the kiosk" },
 	{ "extract-signed", "not implemented" },
 };
 

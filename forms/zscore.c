@@ -55,7 +55,7 @@ zscore_cht(const char *chart, const char *sex, double x, double y, double *z)
 		{ "weight-for-height", zscore_wfl, &zscore_wfl_n, 1 },
 	};
 	const struct zscore_lms *rows = NULL, *best = NULL, *first = NULL,
-				*last = NULL;
+	                        *last = NULL;
 	size_t i, n = 0;
 	double p[9], diff, bestdiff = INFINITY;
 	int s, lower, restricted = 0;

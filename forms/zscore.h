@@ -26,7 +26,7 @@ extern const size_t zscore_wfa_n, zscore_lhfa_n, zscore_wfl_n;
  * linearly between the WHO SD lines -4..+4 and held at -4/+4 beyond
  * them.  Returns 0 and *z, or EINVAL when there is no score.
  */
-int zscore_cht(const char *chart, const char *sex, double x, double y,
-    double *z);
+int zscore_cht(
+    const char *chart, const char *sex, double x, double y, double *z);
 
 #endif

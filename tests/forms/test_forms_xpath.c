@@ -115,7 +115,7 @@ test_rewrite_errors(void)
 {
 	static const char *const bad[] = { "cht:extension-lib('a', 1)", "1 +",
 		"(1", "'open", "foo:bar(1)", "a[1", "", "1 ! 2",
-		"to-bikram-sambat(today())", "cht:nope(1)" };
+		"extract-signed('a', 'b')", "cht:nope(1)" };
 	struct xpr_out o;
 	char *cause, *deep;
 	size_t i;
@@ -353,6 +353,16 @@ static const struct {
 	{ "z-score('weight-for-age', 'x', 10, 3)", "", "", "" },
 	{ "z-score('bmi-for-age', 'male', 10, 3)", "", "", "" },
 	{ "z-score('weight-for-age', 'male', 10, '')", "", "", "" },
+	/* cht-core's tests (medic-xpath-extensions.spec.js), UTC */
+	{ "to-bikram-sambat('2015-09-02')", "", "", "१६ भदौ २०७२" },
+	{ "to-bikram-sambat('1999-12-12')", "", "", "२६ मंसिर २०५६" },
+	{ "to-bikram-sambat('2015-10-01T00:00:00.000')", "", "",
+	    "१४ असोज २०७२" },
+	{ "to-bikram-sambat(11111)", "", "", "२१ जेठ २०५७" },
+	{ "to-bikram-sambat('2014-09-22')", "", "", "६ असोज २०७१" },
+	{ "to-bikram-sambat('invalid')", "", "", "" },
+	{ "to-bikram-sambat('11:11')", "", "", "" },
+	{ "to-bikram-sambat('')", "", "", "" },
 	/* ODK and CommCare additions */
 	{ "trim('  a b \t')", "", "", "a b" },
 	{ "version()", "", "", "1" },
