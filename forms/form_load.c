@@ -1762,12 +1762,12 @@ parse_model(struct form *f, xmlNodePtr model, char **cause)
 		else if (is_el(c, "setvalue")) {
 			err = parse_setvalue(
 			    f, c, NULL, &f->setvalues, &f->nsetvalues, cause);
-			/* JavaRosa: only a repeat knows its new instances */
+			/* JavaRosa refuses exactly this event in the model
+			 * (CommCare's jr-insert there is accepted, and runs
+			 * for each new instance) */
 			if (err == 0 &&
-			    (strstr(f->setvalues[f->nsetvalues - 1].event,
-			         "odk-new-repeat") != NULL ||
-			        strstr(f->setvalues[f->nsetvalues - 1].event,
-			            "jr-insert") != NULL)) {
+			    strcmp(f->setvalues[f->nsetvalues - 1].event,
+			        "odk-new-repeat") == 0) {
 				xasprintf(cause,
 				    "line %d: an odk-new-repeat setvalue must "
 				    "be inside its repeat, not in the model",
