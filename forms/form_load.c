@@ -1387,6 +1387,10 @@ strip_ns(xmlNodePtr n)
 
 	if (n->ns != NULL && n->ns->prefix == NULL)
 		n->ns = NULL;
+	for (c = n->children; c != NULL; c = c->next)
+		if (c->type == XML_ELEMENT_NODE)
+			visits += strip_ns(c);
+	/* after the children: they may point at this declaration */
 	for (pp = &n->nsDef; *pp != NULL;) {
 		ns = *pp;
 		if (ns->prefix == NULL) {
@@ -1396,9 +1400,6 @@ strip_ns(xmlNodePtr n)
 		} else
 			pp = &ns->next;
 	}
-	for (c = n->children; c != NULL; c = c->next)
-		if (c->type == XML_ELEMENT_NODE)
-			visits += strip_ns(c);
 	return visits;
 }
 
