@@ -45,6 +45,30 @@ crypto_sha256(const void *p, size_t len, uint8_t out[CRYPTO_SHA256_LEN])
 		fatalx("SHA-256 failed");
 }
 
+int
+crypto_digest(
+    const char *alg, const void *p, size_t len, uint8_t out[64], size_t *outlen)
+{
+	static const struct {
+		const char *name;
+		const EVP_MD *(*md)(void);
+	} algs[] = { { "MD5", EVP_md5 }, { "SHA-1", EVP_sha1 },
+		{ "SHA-256", EVP_sha256 }, { "SHA-384", EVP_sha384 },
+		{ "SHA-512", EVP_sha512 } };
+	unsigned int n = 0;
+	size_t i;
+
+	for (i = 0; i < sizeof(algs) / sizeof(algs[0]); i++)
+		if (strcmp(alg, algs[i].name) == 0) {
+			if (EVP_Digest(p, len, out, &n, algs[i].md(), NULL) !=
+			    1)
+				fatalx("%s failed", alg);
+			*outlen = n;
+			return 0;
+		}
+	return EINVAL;
+}
+
 struct crypto_sha256 {
 	EVP_MD_CTX *ctx;
 };

@@ -24,6 +24,13 @@
 /* Fill BUF from the OS CSPRNG; fatal if that fails. */
 void crypto_random(void *buf, size_t len);
 void crypto_sha256(const void *, size_t, uint8_t out[CRYPTO_SHA256_LEN]);
+/*
+ * Digest by name ("MD5", "SHA-1", "SHA-256", "SHA-384", "SHA-512", the
+ * names of the ODK digest() function) into OUT (at least 64 bytes);
+ * returns 0 or EINVAL for any other name.
+ */
+int crypto_digest(
+    const char *alg, const void *, size_t, uint8_t out[64], size_t *outlen);
 
 /* Incremental SHA-256. */
 struct crypto_sha256;

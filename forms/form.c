@@ -342,7 +342,7 @@ eval_bool(struct form *f, struct cexpr *e, xmlNodePtr n, int def)
 		return def;
 	if ((o = eval(f, e, n)) == NULL)
 		return def;
-	r = xmlXPathCastToBoolean(o);
+	r = xfn_obj_bool(&f->env, o);
 	xmlXPathFreeObject(o);
 	return r;
 }
@@ -393,7 +393,27 @@ typed_result(struct form *f, struct cexpr *e, xmlNodePtr n, enum form_type t)
 	}
 	s = xfn_obj_string(o);
 	xmlXPathFreeObject(o);
+	/* a dateTime (add-date(), now()) into a date question: its date,
+	 * as written (local for the engine's own results) */
+	if (t == FORM_T_DATE && strlen(s) > 10 &&
+	    xfn_parse_datetime(s, &d) == 0)
+		s[10] = '\0';
 	return s;
+}
+
+/* Is N the CHT inputs group or under it (form.h)? */
+int
+form_in_inputs(struct form *f, xmlNodePtr n)
+{
+	xmlNodePtr root = xmlDocGetRootElement(f->inst);
+
+	if (f->inputs_path == NULL || n == NULL || n->doc != f->inst)
+		return 0;
+	for (; n != NULL && n->parent != (xmlNodePtr)f->inst; n = n->parent)
+		if (n->parent == root &&
+		    xmlStrEqual(n->name, (const xmlChar *)"inputs"))
+			return 1;
+	return 0;
 }
 
 int
@@ -678,6 +698,9 @@ apply_relevance(struct form *f, xmlNodePtr n, int parent_rel, struct dirty *d)
 	rel = parent_rel &&
 	    (b == NULL || b->relevant == NULL ||
 	        eval_bool(f, b->relevant, n, 1));
+	/* CHT's inputs keep their values when hidden (form.h) */
+	if (!rel && form_in_inputs(f, n))
+		rel = 1;
 	if (!is_leaf(n)) {
 		for (c = n->children; c != NULL; c = c->next)
 			if (c->type == XML_ELEMENT_NODE)
@@ -801,6 +824,22 @@ recalc(struct form *f, enum recalc_mode mode, struct dirty *dirty)
 
 /* --- events --------------------------------------------------------------- */
 
+/* Does the space-separated list EVENTS name NAME? */
+static int
+event_has(const char *events, const char *name)
+{
+	size_t n = strlen(name);
+	const char *p = events;
+
+	while ((p = strstr(p, name)) != NULL) {
+		if ((p == events || isspace((unsigned char)p[-1])) &&
+		    (p[n] == '\0' || isspace((unsigned char)p[n])))
+			return 1;
+		p += n;
+	}
+	return 0;
+}
+
 static void
 run_setvalue(
     struct form *f, const struct setvalue *s, xmlNodePtr scope, struct dirty *d)
@@ -824,7 +863,25 @@ run_setvalue(
 	free(nodes);
 }
 
-/* Add an instance of repeat R under PARENT; fires odk-new-repeat. */
+/* setvalues nested in controls that fire on the record's first load. */
+static void
+first_load_actions(
+    struct form *f, struct control *kids, size_t n, struct dirty *d)
+{
+	size_t i, j;
+
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < kids[i].nactions; j++)
+			if (event_has(kids[i].actions[j].event,
+			        "odk-instance-first-load") ||
+			    event_has(kids[i].actions[j].event,
+			        "odk-instance-load") ||
+			    event_has(kids[i].actions[j].event, "xforms-ready"))
+				run_setvalue(f, &kids[i].actions[j], NULL, d);
+		first_load_actions(f, kids[i].kids, kids[i].nkids, d);
+	}
+}
+
 /*
  * Clone repeat R's template as a new last instance under PARENT (or where
  * the template sat, for a first instance).  No events: see repeat_add.
@@ -871,10 +928,12 @@ repeat_add(
 	if ((copy = form_repeat_insert(f, r, parent)) == NULL)
 		return NULL;
 	for (i = 0; i < r->non_new; i++)
-		if (strcmp(r->on_new[i].event, "odk-new-repeat") == 0)
+		if (event_has(r->on_new[i].event, "odk-new-repeat") ||
+		    event_has(r->on_new[i].event, "jr-insert"))
 			run_setvalue(f, &r->on_new[i], copy, d);
 	for (i = 0; i < f->nsetvalues; i++)
-		if (strcmp(f->setvalues[i].event, "odk-new-repeat") == 0)
+		if (event_has(f->setvalues[i].event, "odk-new-repeat") ||
+		    event_has(f->setvalues[i].event, "jr-insert"))
 			run_setvalue(f, &f->setvalues[i], copy, d);
 	dirty_add(d, r->path);
 	return copy;
@@ -1161,10 +1220,12 @@ form_start(struct form *f, char **cause)
 	(void)cause;
 	form_preloads(f, 0);
 	for (i = 0; i < f->nsetvalues; i++)
-		if (strcmp(f->setvalues[i].event, "odk-instance-first-load") ==
-		        0 ||
-		    strcmp(f->setvalues[i].event, "xforms-ready") == 0)
+		if (event_has(
+		        f->setvalues[i].event, "odk-instance-first-load") ||
+		    event_has(f->setvalues[i].event, "odk-instance-load") ||
+		    event_has(f->setvalues[i].event, "xforms-ready"))
 			run_setvalue(f, &f->setvalues[i], NULL, &d);
+	first_load_actions(f, f->root.kids, f->root.nkids, &d);
 	recalc(f, RECALC_ALL, &d);
 	/* the record's identity, exactly once, whatever the form says */
 	if ((id = instance_id_node(f)) != NULL) {
@@ -1418,6 +1479,30 @@ form_get(struct form *f, const char *path, char **value)
 		return ENOENT;
 	*value = form_node_value(n);
 	return 0;
+}
+
+const char *
+form_inputs_path(const struct form *f)
+{
+	return f->inputs_path;
+}
+
+int
+form_set_input(
+    struct form *f, const char *name, const char *value, char **cause)
+{
+	char *path;
+	int err;
+
+	if (f->inputs_path == NULL) {
+		if (cause != NULL)
+			xasprintf(cause, "the form has no inputs group");
+		return ENOENT;
+	}
+	xasprintf(&path, "%s/%s", f->inputs_path, name);
+	err = form_set(f, path, value, cause);
+	free(path);
+	return err;
 }
 
 int
@@ -1812,8 +1897,8 @@ form_set(struct form *f, const char *path, const char *value, char **cause)
 	dirty_add(&d, g);
 	if (c != NULL)
 		for (i = 0; i < c->nactions; i++)
-			if (strcmp(c->actions[i].event,
-			        "xforms-value-changed") == 0)
+			if (event_has(
+			        c->actions[i].event, "xforms-value-changed"))
 				run_setvalue(f, &c->actions[i], NULL, &d);
 	recalc(f, RECALC_DIRTY, &d);
 	dirty_free(&d);
@@ -1866,6 +1951,37 @@ repeat_at(struct form *f, const char *path, xmlNodePtr *parent)
 	}
 	free(copy);
 	return r;
+}
+
+void
+form_repeat_ensure(struct form *f, const char *path)
+{
+	char *copy = xstrdup(path), *v = NULL, *br, *slash, save;
+	size_t i, len = strlen(copy);
+	int guard, err;
+
+	for (i = 1; i <= len; i++) {
+		if (copy[i] != '/' && copy[i] != '\0')
+			continue;
+		save = copy[i];
+		copy[i] = '\0';
+		slash = strrchr(copy, '/');
+		if ((br = strchr(slash, '[')) != NULL) {
+			for (guard = 0;
+			     guard < 100 && form_get(f, copy, &v) == ENOENT;
+			     guard++) {
+				*br = '\0';
+				err = form_repeat_add(f, copy, NULL);
+				*br = '[';
+				if (err != 0)
+					break;
+			}
+			free(v);
+			v = NULL;
+		}
+		copy[i] = save;
+	}
+	free(copy);
 }
 
 int

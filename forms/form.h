@@ -148,6 +148,23 @@ int form_get(struct form *, const char *path, char **value);
  */
 int form_set(struct form *, const char *path, const char *value, char **cause);
 
+/*
+ * CHT's inputs convention: a group named "inputs" directly under the
+ * record's root (relevant only when ./source = 'user') that the app fills
+ * from its context: the patient and contact the form is opened for.
+ * Values under it stay readable when the group is not relevant (Enketo,
+ * which CHT runs on, reads them; JavaRosa would read them as empty), and
+ * the group stays in the submission.  The group is still hidden from the
+ * prompts when not relevant.  form_inputs_path() is "/data/inputs" or
+ * NULL when the form has no such group.  form_set_input() sets NAME,
+ * relative to the group ("contact/_id", "source"), like form_set (no
+ * control needed); ENOENT when the form has no inputs group or no such
+ * node.
+ */
+const char *form_inputs_path(const struct form *);
+int form_set_input(
+    struct form *, const char *name, const char *value, char **cause);
+
 /* Is the node at PATH relevant (all its ancestors too)? */
 int form_relevant(struct form *, const char *path);
 
@@ -155,6 +172,10 @@ int form_relevant(struct form *, const char *path);
  * its 1-based index.  Remove the instance "/data/child[2]".  EPERM when the
  * repeat has jr:count or jr:noAddRemove. */
 int form_repeat_add(struct form *, const char *path, int *index);
+/* Add repeat instances until every indexed step of PATH exists
+ * ("/data/child[3]/age" makes child 2 and 3 if missing), as an answers
+ * file names them; what cannot be added is left for form_set to report. */
+void form_repeat_ensure(struct form *, const char *path);
 int form_repeat_remove(struct form *, const char *path);
 
 /*

@@ -26,6 +26,7 @@ struct cexpr {
 	size_t ndeps;
 	int deps_unknown;
 	int is_volatile;
+	int is_boolean; /* result is a boolean: a calculate stores one */
 };
 
 /* Label or hint: an itext id, or literal text with <output> parts. */
@@ -130,6 +131,7 @@ struct form {
 	size_t nsecs;
 	char *id, *version, *title;
 	char *root_path; /* "/data": context of top-level relative refs */
+	char *inputs_path; /* "/data/inputs" (CHT's convention) or NULL */
 	char *base_dir; /* where jr://file/ instances are read (form_load) */
 	struct bind *binds;
 	size_t nbinds;
@@ -168,12 +170,15 @@ const struct pinfo *form_node_info(struct form *, xmlNodePtr);
 char *form_node_path(struct form *, xmlNodePtr);
 struct bind *form_bind_for(struct form *, xmlNodePtr);
 int form_node_relevant(struct form *, xmlNodePtr);
+int form_in_inputs(struct form *, xmlNodePtr);
 char *form_node_value(xmlNodePtr);
 void form_node_set_text(xmlNodePtr, const char *);
 xmlNodePtr form_resolve(struct form *, const char *path);
 int form_recalc_all(struct form *, int include_volatile);
 char *form_label_text(struct form *, const struct label *, xmlNodePtr);
-void form_strip_instance(xmlNodePtr);
+/* Default namespace, indentation and comments out of ROOT's subtree;
+ * returns the element visits (linear in the subtree's size). */
+size_t form_strip_instance(xmlNodePtr root);
 void form_drop_unused_ns(xmlNodePtr);
 xmlNodePtr form_repeat_insert(struct form *, struct repeat_def *, xmlNodePtr);
 

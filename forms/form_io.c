@@ -49,7 +49,7 @@ prune(struct form *f, xmlNodePtr live, xmlNodePtr copy)
 		cnext = c->next;
 		if (l->type != XML_ELEMENT_NODE)
 			continue;
-		if (!form_node_relevant(f, l)) {
+		if (!form_in_inputs(f, l) && !form_node_relevant(f, l)) {
 			xmlUnlinkNode(c);
 			xmlFreeNode(c);
 			continue;

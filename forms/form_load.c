@@ -210,6 +210,7 @@ form_compile(struct form *f, const char *src, const char *ctx_path,
 	c->ndeps = xo.ndeps;
 	c->deps_unknown = xo.deps_unknown;
 	c->is_volatile = xo.is_volatile;
+	c->is_boolean = xo.is_boolean;
 	xo.deps = NULL;
 	xo.ndeps = 0;
 	xpr_out_free(&xo);
@@ -656,6 +657,42 @@ parse_bind(struct form *f, xmlNodePtr el, xmlDocPtr defdoc, char **cause)
 	return 0;
 }
 
+/* The events JavaRosa knows (Actions.java); any other name is refused
+ * there, and here, rather than silently never firing. */
+static const char *const known_events[] = {
+	"odk-instance-first-load",
+	"odk-instance-load",
+	"xforms-ready",
+	"odk-new-repeat",
+	"jr-insert",
+	"xforms-value-changed",
+	"xforms-revalidate",
+};
+
+static int
+check_events(const char *events, int line, char **cause)
+{
+	char *copy = xstrdup(events), *s = copy, *tok;
+	size_t i;
+	int ok;
+
+	while ((tok = strsep(&s, " \t\n")) != NULL) {
+		if (*tok == '\0')
+			continue;
+		for (ok = 0, i = 0; i < nitems(known_events); i++)
+			if (strcmp(tok, known_events[i]) == 0)
+				ok = 1;
+		if (!ok) {
+			xasprintf(cause,
+			    "line %d: setvalue on unknown event %s", line, tok);
+			free(copy);
+			return EINVAL;
+		}
+	}
+	free(copy);
+	return 0;
+}
+
 static int
 parse_setvalue(struct form *f, xmlNodePtr el, const char *ctx,
     struct setvalue **list, size_t *n, char **cause)
@@ -687,7 +724,13 @@ parse_setvalue(struct form *f, xmlNodePtr el, const char *ctx,
 		s->event = xstrdup("xforms-value-changed");
 	s->ref = resolve_path(ref, ctx);
 	free(ref);
-	if ((value = prop(el, "value")) != NULL) {
+	if ((err = check_events(s->event, s->line, cause)) != 0)
+		return err;
+	if ((value = prop(el, "value")) != NULL && *value == '\0') {
+		/* value="": the empty string (JavaRosa) */
+		free(value);
+		s->literal = xstrdup("");
+	} else if (value != NULL) {
 		err = form_compile(f, value, s->ref, &s->value, s->line, cause);
 		free(value);
 		if (err != 0)
@@ -751,6 +794,32 @@ static const char *const app_hint[] = {
 	"persian",
 };
 
+/*
+ * Appearances in lower case, as Collect reads them (Appearances.kt
+ * lowercases the hint), so "Field-list" is field-list; "_" is also read
+ * as "-" ("field_list"), a leniency of the kiosk's own.  Tokens naming
+ * an external app (ex:, printer:) are left as written.
+ */
+static void
+appearance_fold(char *a)
+{
+	char *t = a;
+
+	while (*t != '\0') {
+		int keep =
+		    strncmp(t, "ex:", 3) == 0 || strncmp(t, "printer:", 8) == 0;
+
+		for (; *t != '\0' && !isspace((unsigned char)*t); t++)
+			if (!keep) {
+				*t = (char)tolower((unsigned char)*t);
+				if (*t == '_')
+					*t = '-';
+			}
+		while (isspace((unsigned char)*t))
+			t++;
+	}
+}
+
 static void
 check_appearance(struct form *f, struct control *c)
 {
@@ -760,6 +829,7 @@ check_appearance(struct form *f, struct control *c)
 
 	if (c->appearance == NULL)
 		return;
+	appearance_fold(c->appearance);
 	copy = xstrdup(c->appearance);
 	save = copy;
 	while ((t = strsep(&save, " \t\n")) != NULL) {
@@ -867,16 +937,23 @@ parse_items(struct form *f, xmlNodePtr el, struct control *c, char **cause)
 	return 0;
 }
 
-static double
-num_prop(xmlNodePtr el, const char *name, double def)
+/* A range attribute must be a decimal number when present (JavaRosa's
+ * RangeParser refuses "-2.0.1"; it must not become 0). */
+static int
+range_prop(
+    xmlNodePtr el, const char *name, double def, double *out, char **cause)
 {
 	char *v = prop(el, name);
-	double d = def;
 
-	if (v != NULL && str_to_double(v, &d) != 0)
-		d = def;
+	*out = def;
+	if (v != NULL && str_to_double(str_trim(v), out) != 0) {
+		xasprintf(cause, "line %d: range %s \"%s\" is not a number",
+		    line_of(el), name, v);
+		free(v);
+		return EINVAL;
+	}
 	free(v);
-	return d;
+	return 0;
 }
 
 static int
@@ -969,9 +1046,10 @@ parse_control(struct form *f, xmlNodePtr el, const char *ctx, struct control *c,
 		if ((err = parse_items(f, el, c, cause)) != 0)
 			return err;
 	if (c->kind == FORM_RANGE) {
-		c->start = num_prop(el, "start", 0);
-		c->end = num_prop(el, "end", 10);
-		c->step = num_prop(el, "step", 1);
+		if ((err = range_prop(el, "start", 0, &c->start, cause)) != 0 ||
+		    (err = range_prop(el, "end", 10, &c->end, cause)) != 0 ||
+		    (err = range_prop(el, "step", 1, &c->step, cause)) != 0)
+			return err;
 		if (c->step <= 0 || c->end < c->start) {
 			xasprintf(cause,
 			    "line %d: range needs start <= end "
@@ -1101,6 +1179,42 @@ collect_repeats(
 	return 0;
 }
 
+/*
+ * A relative jr:count ("../n", "current()/../n") is relative to the
+ * repeat's nodeset, as JavaRosa resolves it (FormDef.getAbsRef against
+ * the repeat's reference); it is evaluated once per parent, where no
+ * instance may exist yet, so it is made absolute here.  Anything that is
+ * not a plain relative path is left as it is.
+ */
+static void
+count_abs(char **src, const char *repeat_path)
+{
+	char *copy = xstrdup(*src), *p = str_trim(copy), *abs;
+	const char *q;
+
+	if (strncmp(p, "current()", 9) == 0 && (p[9] == '/' || p[9] == '\0')) {
+		p += 9;
+		if (*p == '/')
+			p++;
+		if (*p == '\0')
+			p = (char *)".";
+	}
+	if (*p == '\0' || *p == '/' || isdigit((unsigned char)*p)) {
+		free(copy);
+		return;
+	}
+	for (q = p; *q != '\0'; q++)
+		if (!isalnum((unsigned char)*q) &&
+		    strchr("._-/:", *q) == NULL) {
+			free(copy);
+			return;
+		}
+	abs = resolve_path(p, repeat_path);
+	free(copy);
+	free(*src);
+	*src = abs;
+}
+
 /* jr:count needs the repeat paths compiled in: second pass after binds. */
 static int
 compile_counts(struct form *f, xmlNodePtr parent, const char *ctx, char **cause)
@@ -1122,6 +1236,7 @@ compile_counts(struct form *f, xmlNodePtr parent, const char *ctx, char **cause)
 			if ((slash = strrchr(pctx, '/')) != NULL &&
 			    slash != pctx)
 				*slash = '\0';
+			count_abs(&v, path);
 			err = form_compile(f, v, pctx, &f->repeats[i].count,
 			    line_of(el), cause);
 			free(pctx);
@@ -1257,53 +1372,45 @@ default_templates(struct form *f)
 
 /* Two passes: elements first lose the default namespace, then its
  * declarations go (children point at the root's declaration). */
-static void
-unset_default_ns(xmlNodePtr n)
-{
-	for (; n != NULL; n = n->next) {
-		if (n->type != XML_ELEMENT_NODE)
-			continue;
-		if (n->ns != NULL && n->ns->prefix == NULL)
-			n->ns = NULL;
-		unset_default_ns(n->children);
-	}
-}
-
-static void
-drop_default_decls(xmlNodePtr n)
-{
-	xmlNsPtr *pp, ns;
-
-	for (; n != NULL; n = n->next) {
-		if (n->type != XML_ELEMENT_NODE)
-			continue;
-		for (pp = &n->nsDef; *pp != NULL;) {
-			ns = *pp;
-			if (ns->prefix == NULL) {
-				*pp = ns->next;
-				ns->next = NULL;
-				xmlFreeNs(ns);
-			} else
-				pp = &ns->next;
-		}
-		drop_default_decls(n->children);
-	}
-}
-
-static void
+/*
+ * Drop the default namespace from N's element and every element under it
+ * (never N's siblings): one visit per node, so a choice list of 30,000
+ * items costs 30,000 visits, not the square of it (issue 11).  Returns
+ * the nodes visited.
+ */
+static size_t
 strip_ns(xmlNodePtr n)
 {
-	unset_default_ns(n);
-	drop_default_decls(n);
+	xmlNsPtr *pp, ns;
+	xmlNodePtr c;
+	size_t visits = 1;
+
+	if (n->ns != NULL && n->ns->prefix == NULL)
+		n->ns = NULL;
+	for (c = n->children; c != NULL; c = c->next)
+		if (c->type == XML_ELEMENT_NODE)
+			visits += strip_ns(c);
+	/* after the children: they may point at this declaration */
+	for (pp = &n->nsDef; *pp != NULL;) {
+		ns = *pp;
+		if (ns->prefix == NULL) {
+			*pp = ns->next;
+			ns->next = NULL;
+			xmlFreeNs(ns);
+		} else
+			pp = &ns->next;
+	}
+	return visits;
 }
 
-void
-form_strip_instance(xmlNodePtr root)
+/* Whitespace-only text and comments out of ROOT's subtree. */
+static size_t
+strip_text(xmlNodePtr root)
 {
 	xmlNodePtr c, next;
 	const xmlChar *p;
+	size_t visits = 1;
 
-	strip_ns(root);
 	/* whitespace-only text is indentation, not a value */
 	for (c = root->children; c != NULL; c = next) {
 		next = c->next;
@@ -1318,8 +1425,15 @@ form_strip_instance(xmlNodePtr root)
 			xmlUnlinkNode(c);
 			xmlFreeNode(c);
 		} else if (c->type == XML_ELEMENT_NODE)
-			form_strip_instance(c);
+			visits += strip_text(c);
 	}
+	return visits;
+}
+
+size_t
+form_strip_instance(xmlNodePtr root)
+{
+	return strip_ns(root) + strip_text(root);
 }
 
 static xmlDocPtr
@@ -1355,6 +1469,9 @@ env_itext(void *arg, const char *id)
 }
 
 static char *env_choice_name(void *arg, const char *value, const char *path);
+static int env_node_kind(void *arg, xmlNodePtr n);
+static char *env_pulldata(void *arg, const char *list, const char *col,
+    const char *key_col, const char *key);
 
 /* Read a whole file of at most MAX bytes; returns 0 or an errno value. */
 static int
@@ -1605,6 +1722,7 @@ parse_model(struct form *f, xmlNodePtr model, char **cause)
 		f->version = ns_prop(c, "version", NS_ORX);
 	if (f->version == NULL)
 		f->version = xstrdup("");
+	f->env.version = f->version;
 	f->inst = copy_instance(c);
 	defdoc = copy_instance(c);
 	f->tmpl_doc = xmlNewDoc((const xmlChar *)"1.0");
@@ -1631,6 +1749,8 @@ parse_model(struct form *f, xmlNodePtr model, char **cause)
 	f->env.instance = env_instance;
 	f->env.itext = env_itext;
 	f->env.choice_name = env_choice_name;
+	f->env.node_kind = env_node_kind;
+	f->env.pulldata = env_pulldata;
 	xfn_register(f->xp, &f->env);
 
 	for (c = model->children; c != NULL && err == 0; c = c->next) {
@@ -1640,10 +1760,22 @@ parse_model(struct form *f, xmlNodePtr model, char **cause)
 	for (c = model->children; c != NULL && err == 0; c = c->next) {
 		if (is_el(c, "bind"))
 			err = parse_bind(f, c, defdoc, cause);
-		else if (is_el(c, "setvalue"))
+		else if (is_el(c, "setvalue")) {
 			err = parse_setvalue(
 			    f, c, NULL, &f->setvalues, &f->nsetvalues, cause);
-		else if (is_el(c, "submission")) {
+			/* JavaRosa refuses exactly this event in the model
+			 * (CommCare's jr-insert there is accepted, and runs
+			 * for each new instance) */
+			if (err == 0 &&
+			    strcmp(f->setvalues[f->nsetvalues - 1].event,
+			        "odk-new-repeat") == 0) {
+				xasprintf(cause,
+				    "line %d: an odk-new-repeat setvalue must "
+				    "be inside its repeat, not in the model",
+				    line_of(c));
+				err = EINVAL;
+			}
+		} else if (is_el(c, "submission")) {
 			if ((v = prop(c, "base64RsaPublicKey")) != NULL) {
 				form_warn(f, line_of(c),
 				    "encrypted "
@@ -1700,9 +1832,22 @@ static char *
 env_choice_name(void *arg, const char *value, const char *path)
 {
 	struct form *f = arg;
-	struct control *c = control_by_path(&f->root, path);
+	struct control *c;
+	char *g, *abs;
 	size_t i;
 
+	/* a relative path (' ../select_one ') is relative to the node the
+	 * expression is evaluated for */
+	abs = NULL;
+	while (*path == ' ')
+		path++;
+	if (*path != '/' && f->env.current != NULL) {
+		g = form_node_gpath(f->env.current);
+		abs = resolve_path(path, g);
+		free(g);
+	}
+	c = control_by_path(&f->root, abs != NULL ? abs : path);
+	free(abs);
 	if (c == NULL)
 		return NULL;
 	for (i = 0; i < c->nitems; i++)
@@ -1789,6 +1934,12 @@ load_doc(struct form *f, xmlDocPtr doc, char **cause)
 			else
 				snprintf(name, sizeof(name), "/%s", r->name);
 			f->root_path = xstrdup(name);
+			for (r = r->children; r != NULL; r = r->next)
+				if (r->type == XML_ELEMENT_NODE &&
+				    xmlStrEqual(
+				        r->name, (const xmlChar *)"inputs"))
+					xasprintf(&f->inputs_path, "%s/inputs",
+					    f->root_path);
 		}
 	}
 	if ((err = collect_repeats(f, body, f->root_path, cause)) != 0)
@@ -2000,6 +2151,7 @@ form_free(struct form *f)
 	free(f->version);
 	free(f->title);
 	free(f->root_path);
+	free(f->inputs_path);
 	free(f->base_dir);
 	free(f->prop_deviceid);
 	free(f->prop_username);
@@ -2011,4 +2163,80 @@ form_free(struct form *f)
 	}
 	free(f->pinfos);
 	free(f);
+}
+
+/* How a node of the record reads in a condition (xfn.h, JavaRosa's
+ * IAnswerData types): boolean questions and calculates that give a
+ * boolean keep it, numbers are numbers, the rest is text. */
+static int
+env_node_kind(void *arg, xmlNodePtr n)
+{
+	struct form *f = arg;
+	struct bind *b;
+
+	if (n == NULL || n->type != XML_ELEMENT_NODE || n->doc != f->inst)
+		return XFN_K_STRING;
+	if ((b = form_bind_for(f, n)) == NULL)
+		return XFN_K_STRING;
+	if (b->type == FORM_T_BOOLEAN ||
+	    (b->calculate != NULL && b->calculate->is_boolean))
+		return XFN_K_BOOLEAN;
+	if (b->type == FORM_T_INT || b->type == FORM_T_DECIMAL)
+		return XFN_K_NUMBER;
+	return XFN_K_STRING;
+}
+
+/*
+ * pulldata(LIST, COL, KEY_COL, KEY): the declared instance LIST, else
+ * LIST.csv next to the form, read once (and kept as a secondary instance
+ * of that id); the first item whose KEY_COL is KEY gives COL.  Column
+ * names are made element names as for CSV instances.
+ */
+static char *
+env_pulldata(void *arg, const char *list, const char *col, const char *key_col,
+    const char *key)
+{
+	struct form *f = arg;
+	xmlDocPtr doc = env_instance(f, list);
+	xmlNodePtr item, k, want, root;
+	char *src, *kc, *wc, *v, *r = NULL;
+
+	if (doc == NULL) {
+		if (*list == '\0' || strchr(list, '/') != NULL ||
+		    list[0] == '.')
+			return NULL;
+		xasprintf(&src, "jr://file-csv/%s.csv", list);
+		doc = external_instance(f, list, src, 0);
+		free(src);
+		f->secs =
+		    xreallocarray(f->secs, f->nsecs + 1, sizeof(*f->secs));
+		f->secs[f->nsecs].id = xstrdup(list);
+		f->secs[f->nsecs].doc = doc;
+		f->nsecs++;
+	}
+	if ((root = xmlDocGetRootElement(doc)) == NULL)
+		return NULL;
+	kc = xml_name(key_col);
+	wc = xml_name(col);
+	for (item = root->children; item != NULL && r == NULL;
+	     item = item->next) {
+		if (item->type != XML_ELEMENT_NODE)
+			continue;
+		want = NULL;
+		v = NULL;
+		for (k = item->children; k != NULL; k = k->next) {
+			if (k->type != XML_ELEMENT_NODE)
+				continue;
+			if (xmlStrEqual(k->name, (const xmlChar *)kc))
+				v = form_node_value(k);
+			if (xmlStrEqual(k->name, (const xmlChar *)wc))
+				want = k;
+		}
+		if (v != NULL && strcmp(v, key) == 0)
+			r = want != NULL ? form_node_value(want) : xstrdup("");
+		free(v);
+	}
+	free(kc);
+	free(wc);
+	return r;
 }

@@ -19,12 +19,16 @@
 #include <string.h>
 #include <time.h>
 
+#include "bikram_sambat.h"
 #include "compat.h"
+#include "crypto.h"
+#include "encode.h"
 #include "log.h"
 #include "uuid.h"
 #include "xfn.h"
 #include "xmalloc.h"
 #include "xpr.h"
+#include "zscore.h"
 
 #define ENV(c) ((struct xfn_env *)(c)->context->userData)
 
@@ -415,10 +419,56 @@ obj_number(xmlXPathObjectPtr o)
 	return d;
 }
 
+/* The typed value of text V of a node of KIND, as a condition. */
 static int
-obj_bool(xmlXPathObjectPtr o)
+value_bool(const char *v, int kind)
 {
-	return o != NULL && xmlXPathCastToBoolean(o);
+	double d;
+
+	switch (kind) {
+	case XFN_K_BOOLEAN:
+		return strcmp(v, "true") == 0 || strcmp(v, "1") == 0;
+	case XFN_K_NUMBER:
+		if (*v == '\0')
+			return 0;
+		d = xfn_str_number(v);
+		return !isnan(d) && fabs(d) > 1e-12;
+	default:
+		return *v != '\0';
+	}
+}
+
+static int
+node_kind(const struct xfn_env *env, xmlNodePtr n)
+{
+	if (env == NULL || env->node_kind == NULL)
+		return XFN_K_STRING;
+	return env->node_kind(env->arg, n);
+}
+
+int
+xfn_obj_bool(const struct xfn_env *env, xmlXPathObjectPtr o)
+{
+	xmlChar *c;
+	int r;
+
+	if (o == NULL)
+		return 0;
+	if (o->type != XPATH_NODESET && o->type != XPATH_XSLT_TREE)
+		return xmlXPathCastToBoolean(o);
+	if (o->nodesetval == NULL || o->nodesetval->nodeNr == 0)
+		return 0;
+	c = xmlNodeGetContent(o->nodesetval->nodeTab[0]);
+	r = value_bool(c != NULL ? (const char *)c : "",
+	    node_kind(env, o->nodesetval->nodeTab[0]));
+	xmlFree(c);
+	return r;
+}
+
+static int
+obj_bool(xmlXPathParserContextPtr c, xmlXPathObjectPtr o)
+{
+	return xfn_obj_bool(ENV(c), o);
 }
 
 static void
@@ -691,10 +741,37 @@ f_if(xmlXPathParserContextPtr c, int nargs)
 	if (!arity(c, nargs, 3, 3))
 		return;
 	a = pop_args(c, 3);
-	cond = obj_bool(a[0]);
+	cond = obj_bool(c, a[0]);
 	valuePush(c, a[cond ? 1 : 2]);
 	a[cond ? 1 : 2] = NULL;
 	free_args(a, 3);
+}
+
+/* ox:bool(x), boolean(x): X as a condition (xfn_obj_bool); ox:not(x). */
+static void
+bool_fn(xmlXPathParserContextPtr c, int nargs, int negate)
+{
+	xmlXPathObjectPtr *a;
+	int b;
+
+	if (!arity(c, nargs, 1, 1))
+		return;
+	a = pop_args(c, 1);
+	b = obj_bool(c, a[0]);
+	free_args(a, 1);
+	push_bool(c, negate ? !b : b);
+}
+
+static void
+f_bool(xmlXPathParserContextPtr c, int nargs)
+{
+	bool_fn(c, nargs, 0);
+}
+
+static void
+f_not(xmlXPathParserContextPtr c, int nargs)
+{
+	bool_fn(c, nargs, 1);
 }
 
 static void
@@ -1628,49 +1705,706 @@ f_randomize(xmlXPathParserContextPtr c, int nargs)
 }
 
 /* The calendar date of a date or dateTime string (its first 10 chars). */
-static int
-date_part(const char *s, int *y, int *m, int *d)
-{
-	long long days;
-	char buf[11];
+/* --- CHT extensions (medic-xpath-extensions.js, read for semantics) ------ */
 
-	if (strlen(s) < 10)
-		return EINVAL;
-	memcpy(buf, s, 10);
-	buf[10] = '\0';
-	if (xfn_parse_date(buf, &days) != 0)
-		return EINVAL;
-	civil_from_days(days, y, m, d);
-	return 0;
+/* The one argument of a function as a new string; NULL (arity error set)
+ * when there is not exactly one. */
+static char *
+str_arg1(xmlXPathParserContextPtr c, int nargs)
+{
+	xmlXPathObjectPtr *a;
+	char *s;
+
+	if (!arity(c, nargs, 1, 1))
+		return NULL;
+	a = pop_args(c, 1);
+	s = xfn_obj_string(a[0]);
+	free_args(a, 1);
+	return s;
 }
 
 /*
- * difference-in-months(from, to): whole calendar months from FROM to TO
- * (a CHT extension used for ages and gestation); "" when either is not a
- * date.
+ * CHT computes dates with moment.js in the device's time zone.  Here a
+ * moment is its local wall-clock time in seconds since 1970-01-01T00:00
+ * (local), which makes calendar arithmetic exact; the DST hour is not
+ * modelled (a day is always 86,400 s).
+ */
+static int
+is_raw_number(const char *s)
+{
+	const char *p = s;
+
+	if (*p == '-')
+		p++;
+	if (!isdigit((unsigned char)*p))
+		return 0;
+	while (isdigit((unsigned char)*p))
+		p++;
+	if (*p == '.') {
+		p++;
+		if (!isdigit((unsigned char)*p))
+			return 0;
+		while (isdigit((unsigned char)*p))
+			p++;
+	}
+	return *p == '\0';
+}
+
+/* CHT's asMoment(): a number is days since 1970-01-01 (local), a date is
+ * local midnight, a dateTime is that instant; 0 or EINVAL. */
+static int
+obj_local(xmlXPathObjectPtr o, double *local)
+{
+	long long days;
+	double secs, d;
+	char *s;
+	int err = 0;
+
+	if (o == NULL || o->type == XPATH_BOOLEAN)
+		return EINVAL;
+	if (o->type == XPATH_NUMBER) {
+		d = o->floatval;
+		if (isnan(d) || isinf(d) || fabs(d) > 3e6)
+			return EINVAL;
+		*local = trunc(d) * 86400;
+		return 0;
+	}
+	s = xfn_obj_string(o);
+	if (is_raw_number(s))
+		*local = (double)strtoll(s, NULL, 10) * 86400;
+	else if (xfn_parse_date(s, &days) == 0)
+		*local = (double)days * 86400;
+	else if (xfn_parse_datetime(s, &secs) == 0)
+		*local = secs + (double)local_offset_seconds((time_t)secs);
+	else
+		err = EINVAL;
+	free(s);
+	if (err == 0 && fabs(*local) > 3e6 * 86400)
+		err = EINVAL;
+	return err;
+}
+
+static double
+local_to_secs(double local)
+{
+	double s = local - (double)local_offset_seconds((time_t)local);
+
+	return local - (double)local_offset_seconds((time_t)s);
+}
+
+static int
+days_in_month(int y, int m)
+{
+	static const int ml[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30,
+		31 };
+
+	if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+		return 29;
+	return ml[m - 1];
+}
+
+/* moment's add(n, 'months'): the day is kept, or clamped to the month's
+ * last day; the time of day is kept. */
+static double
+add_months(double local, long n)
+{
+	long long days = (long long)floor(local / 86400), total;
+	double tod = local - (double)days * 86400;
+	int y, m, d, ny, nm;
+
+	civil_from_days(days, &y, &m, &d);
+	total = (long long)y * 12 + (m - 1) + n;
+	ny = (int)(total >= 0 ? total / 12 : (total - 11) / 12);
+	nm = (int)(total - (long long)ny * 12) + 1;
+	if (d > days_in_month(ny, nm))
+		d = days_in_month(ny, nm);
+	return (double)days_from_civil(ny, (unsigned)nm, (unsigned)d) * 86400 +
+	    tod;
+}
+
+/* JavaScript's Math.round away from zero for negatives (moment absRound). */
+static double
+abs_round(double v)
+{
+	return v < 0 ? -floor(-v + 0.5) : floor(v + 0.5);
+}
+
+static void
+push_local(xmlXPathParserContextPtr c, double local)
+{
+	char buf[40];
+
+	format_datetime(local_to_secs(local), buf);
+	push_str(c, buf);
+}
+
+/*
+ * add-date(date, years, months, days, hours, minutes): each amount that is
+ * a non-zero number is added in that order (years as 12 months; months
+ * clamp the day to the month's end; days keep the time of day; hours and
+ * minutes are elapsed time).  The result is the local dateTime
+ * ("2024-02-29T00:00:00.000+03:00"); a date question keeps its date part.
+ * "" when DATE is not a date (CHT: "Invalid Date").
  */
 static void
-f_difference_in_months(xmlXPathParserContextPtr c, int nargs)
+f_add_date(xmlXPathParserContextPtr c, int nargs)
 {
 	xmlXPathObjectPtr *a;
-	char *s1, *s2;
-	int y1, m1, d1, y2, m2, d2, ok;
+	double local, v;
+	char *s;
+	int i, ok;
+
+	if (!arity(c, nargs, 1, 6))
+		return;
+	a = pop_args(c, nargs);
+	ok = obj_local(a[0], &local) == 0;
+	for (i = 1; ok && i < nargs; i++) {
+		s = xfn_obj_string(a[i]);
+		v = *s == '\0' ? 0 : xfn_str_number(s);
+		free(s);
+		if (isnan(v) || v == 0)
+			continue;
+		switch (i) {
+		case 1:
+			local = add_months(local, (long)abs_round(v * 12));
+			break;
+		case 2:
+			local = add_months(local, (long)abs_round(v));
+			break;
+		case 3:
+			local += abs_round(v) * 86400;
+			break;
+		default:
+			local = local_to_secs(local) +
+			    abs_round(v * (i == 4 ? 3600000 : 60000)) / 1000;
+			local += (double)local_offset_seconds((time_t)local);
+			break;
+		}
+	}
+	free_args(a, nargs);
+	if (!ok)
+		push_str(c, "");
+	else
+		push_local(c, local);
+}
+
+/* moment's monthDiff(a, b), with the fraction: a.diff(b, 'months')
+ * before truncation. */
+static double
+month_diff(double a, double b)
+{
+	long long da = (long long)floor(a / 86400),
+	          db = (long long)floor(b / 86400);
+	int ya, ma, dd, yb, mb;
+	long whole;
+	double anchor, anchor2, adjust;
+
+	int db_day;
+
+	civil_from_days(da, &ya, &ma, &dd);
+	civil_from_days(db, &yb, &mb, &db_day);
+	/* moment: end-of-month spans are measured from the longer month */
+	if (dd < db_day)
+		return -month_diff(b, a);
+	whole = (long)(yb - ya) * 12 + (mb - ma);
+	anchor = add_months(a, whole);
+	if (b - anchor < 0) {
+		anchor2 = add_months(a, whole - 1);
+		adjust = (b - anchor) / (anchor - anchor2);
+	} else {
+		anchor2 = add_months(a, whole + 1);
+		adjust = (b - anchor) / (anchor2 - anchor);
+	}
+	return -(whole + adjust) + 0.0;
+}
+
+enum diff_unit { DIFF_DAYS, DIFF_WEEKS, DIFF_MONTHS, DIFF_YEARS };
+
+/* cht:difference-in-*(start, end): moment's end.diff(start, unit),
+ * truncated toward zero; "" when either is not a date. */
+static void
+date_diff(xmlXPathParserContextPtr c, int nargs, enum diff_unit u)
+{
+	xmlXPathObjectPtr *a;
+	double from, to, r = 0;
+	int ok;
 
 	if (!arity(c, nargs, 2, 2))
 		return;
 	a = pop_args(c, 2);
-	s1 = xfn_obj_string(a[0]);
-	s2 = xfn_obj_string(a[1]);
+	ok = obj_local(a[0], &from) == 0 && obj_local(a[1], &to) == 0;
 	free_args(a, 2);
-	ok = date_part(s1, &y1, &m1, &d1) == 0 &&
-	    date_part(s2, &y2, &m2, &d2) == 0;
-	free(s1);
-	free(s2);
 	if (!ok) {
 		push_str(c, "");
 		return;
 	}
-	push_num(c, (y2 - y1) * 12 + (m2 - m1) - (d2 < d1 ? 1 : 0));
+	switch (u) {
+	case DIFF_DAYS:
+		r = (to - from) / 86400;
+		break;
+	case DIFF_WEEKS:
+		r = (to - from) / (7 * 86400);
+		break;
+	case DIFF_MONTHS:
+		r = month_diff(to, from);
+		break;
+	case DIFF_YEARS:
+		r = month_diff(to, from) / 12;
+		break;
+	}
+	push_num(c, trunc(r) + 0.0);
+}
+
+/* One xmlXPathFunction per unit (libxml2 passes no user data). */
+#define DIFF_FN(fn, unit)                                                      \
+	static void fn(xmlXPathParserContextPtr c, int nargs)                  \
+	{                                                                      \
+		date_diff(c, nargs, unit);                                     \
+	}
+DIFF_FN(f_difference_in_days, DIFF_DAYS)
+DIFF_FN(f_difference_in_weeks, DIFF_WEEKS)
+DIFF_FN(f_difference_in_months, DIFF_MONTHS)
+DIFF_FN(f_difference_in_years, DIFF_YEARS)
+
+/* parse-timestamp-to-date(ms): JavaScript parseInt of milliseconds since
+ * the epoch, as the local dateTime; "" when it is not a number. */
+static void
+f_parse_timestamp_to_date(xmlXPathParserContextPtr c, int nargs)
+{
+	char *s, *p, buf[40];
+	double ms;
+
+	if ((s = str_arg1(c, nargs)) == NULL)
+		return;
+	for (p = s; isspace((unsigned char)*p); p++)
+		;
+	if (!isdigit((unsigned char)p[*p == '-' || *p == '+'])) {
+		free(s);
+		push_str(c, "");
+		return;
+	}
+	ms = (double)strtoll(p, NULL, 10);
+	free(s);
+	if (fabs(ms) > 8.64e15) {
+		push_str(c, "");
+		return;
+	}
+	format_datetime(ms / 1000, buf);
+	push_str(c, buf);
+}
+
+/* cht:strip-whitespace(s): every white-space character removed. */
+static void
+f_strip_whitespace(xmlXPathParserContextPtr c, int nargs)
+{
+	char *s, *p, *q;
+
+	if ((s = str_arg1(c, nargs)) == NULL)
+		return;
+	for (p = q = s; *p != '\0'; p++)
+		if (!isspace((unsigned char)*p))
+			*q++ = *p;
+	*q = '\0';
+	push_str_take(c, s);
+}
+
+/* cht:validate-luhn(number[, length]): the Luhn check digit holds. */
+static void
+f_validate_luhn(xmlXPathParserContextPtr c, int nargs)
+{
+	xmlXPathObjectPtr *a;
+	char *s, *p, *q;
+	double want = 0;
+	int sum = 0, second = 0, ok = 1, d;
+	size_t len;
+
+	if (!arity(c, nargs, 1, 2))
+		return;
+	a = pop_args(c, nargs);
+	s = xfn_obj_string(a[0]);
+	if (nargs == 2)
+		want = obj_number(a[1]);
+	free_args(a, nargs);
+	for (p = q = s; *p != '\0'; p++)
+		if (!isspace((unsigned char)*p))
+			*q++ = *p;
+	*q = '\0';
+	len = strlen(s);
+	if (len == 0 || (!isnan(want) && want != 0 && (double)len != want))
+		ok = 0;
+	for (p = s + len; ok && p > s; p--) {
+		if (!isdigit((unsigned char)p[-1])) {
+			ok = 0;
+			break;
+		}
+		d = p[-1] - '0';
+		if (second && (d *= 2) > 9)
+			d -= 9;
+		sum += d;
+		second = !second;
+	}
+	free(s);
+	push_bool(c, ok && sum % 10 == 0);
+}
+
+/* --- ODK and CommCare additions ------------------------------------------- */
+
+/* trim(s): leading and trailing white space removed (ODK XForms spec). */
+static void
+f_trim(xmlXPathParserContextPtr c, int nargs)
+{
+	char *s, *p, *e;
+
+	if ((s = str_arg1(c, nargs)) == NULL)
+		return;
+	for (p = s; isspace((unsigned char)*p); p++)
+		;
+	for (e = p + strlen(p); e > p && isspace((unsigned char)e[-1]); e--)
+		;
+	*e = '\0';
+	push_str(c, p);
+	free(s);
+}
+
+/* version(): the form's version attribute (JavaRosa: formVersion). */
+static void
+f_version(xmlXPathParserContextPtr c, int nargs)
+{
+	struct xfn_env *env = ENV(c);
+
+	if (!arity(c, nargs, 0, 0))
+		return;
+	push_str(c, env->version != NULL ? env->version : "");
+}
+
+/*
+ * cond(test1, value1, ..., default) (CommCare): the value after the first
+ * true test (tests read as conditions, like if()), else the default.
+ */
+static void
+f_cond(xmlXPathParserContextPtr c, int nargs)
+{
+	xmlXPathObjectPtr *a;
+	int i, pick;
+
+	if (nargs < 3 || nargs % 2 == 0) {
+		xmlXPathSetArityError(c);
+		return;
+	}
+	a = pop_args(c, nargs);
+	pick = nargs - 1;
+	for (i = 0; i + 1 < nargs; i += 2)
+		if (obj_bool(c, a[i])) {
+			pick = i + 1;
+			break;
+		}
+	valuePush(c, a[pick]);
+	a[pick] = NULL;
+	free_args(a, nargs);
+}
+
+/* base64-decode(s): the bytes as UTF-8 text (JavaRosa); "" if not base64. */
+static void
+f_base64_decode(xmlXPathParserContextPtr c, int nargs)
+{
+	char *s;
+	uint8_t *out;
+	size_t len;
+
+	if ((s = str_arg1(c, nargs)) == NULL)
+		return;
+	out = xmalloc(strlen(s) + 1);
+	if (base64_decode(s, strlen(s), out, &len) != 0)
+		len = 0;
+	out[len] = '\0';
+	push_str(c, (const char *)out);
+	free(out);
+	free(s);
+}
+
+/*
+ * digest(data, algorithm[, encoding]): MD5, SHA-1, SHA-256, SHA-384 or
+ * SHA-512 of the UTF-8 text, in base64 (default) or hex (ODK spec); an
+ * unknown algorithm or encoding is an error, as in JavaRosa.
+ */
+static void
+f_digest(xmlXPathParserContextPtr c, int nargs)
+{
+	xmlXPathObjectPtr *a;
+	char *data, *alg, *enc = NULL, *out = NULL;
+	uint8_t md[64];
+	size_t mdlen = 0;
+	int err;
+
+	if (!arity(c, nargs, 2, 3))
+		return;
+	a = pop_args(c, nargs);
+	data = xfn_obj_string(a[0]);
+	alg = xfn_obj_string(a[1]);
+	enc = nargs == 3 ? xfn_obj_string(a[2]) : xstrdup("base64");
+	free_args(a, nargs);
+	err = crypto_digest(alg, data, strlen(data), md, &mdlen);
+	if (err == 0 && strcmp(enc, "base64") == 0)
+		out = base64_encode(md, mdlen, 0);
+	else if (err == 0 && strcmp(enc, "hex") == 0)
+		out = hex_encode(md, mdlen);
+	free(data);
+	free(alg);
+	free(enc);
+	if (out == NULL) {
+		xmlXPathSetError(c, XPATH_INVALID_ARITY);
+		return;
+	}
+	push_str_take(c, out);
+}
+
+/* --- geo (JavaRosa's GeoUtils formulas, re-derived) ----------------------- */
+
+#define EARTH_RADIUS_M 6378100.0
+
+struct latlon {
+	double lat, lon;
+};
+
+/* "lat lon [alt acc]" points separated by ';' appended to *P. */
+static void
+geo_points(const char *s, struct latlon **p, size_t *n)
+{
+	char *copy = xstrdup(s), *rest = copy, *pt;
+	double lat, lon;
+
+	while ((pt = strsep(&rest, ";")) != NULL) {
+		if (sscanf(pt, "%lf %lf", &lat, &lon) != 2)
+			continue;
+		*p = xreallocarray(*p, *n + 1, sizeof(**p));
+		(*p)[*n].lat = lat;
+		(*p)[*n].lon = lon;
+		(*n)++;
+	}
+	free(copy);
+}
+
+static size_t
+geo_args(xmlXPathObjectPtr *a, int nargs, struct latlon **p)
+{
+	size_t n = 0;
+	char *s;
+	int i;
+
+	*p = NULL;
+	for (i = 0; i < nargs; i++) {
+		s = xfn_obj_string(a[i]);
+		geo_points(s, p, &n);
+		free(s);
+	}
+	return n;
+}
+
+static double
+rad(double deg)
+{
+	return deg * M_PI / 180;
+}
+
+/* distance(points...): metres along the points, great circles on a sphere
+ * of JavaRosa's radius (spherical law of cosines). */
+static void
+f_distance(xmlXPathParserContextPtr c, int nargs)
+{
+	xmlXPathObjectPtr *a;
+	struct latlon *p;
+	size_t n, i;
+	double total = 0, x;
+
+	if (!arity(c, nargs, 1, -1))
+		return;
+	a = pop_args(c, nargs);
+	n = geo_args(a, nargs, &p);
+	free_args(a, nargs);
+	for (i = 1; i < n; i++) {
+		x = sin(rad(p[i - 1].lat)) * sin(rad(p[i].lat)) +
+		    cos(rad(p[i - 1].lat)) * cos(rad(p[i].lat)) *
+		        cos(rad(p[i - 1].lon - p[i].lon));
+		if (x > 1)
+			x = 1;
+		total += acos(x) * EARTH_RADIUS_M;
+	}
+	free(p);
+	push_num(c, total);
+}
+
+/* area(shape): square metres, triangles fanned from the first point on a
+ * local plane (JavaRosa's method); 0 under three points. */
+static void
+f_area(xmlXPathParserContextPtr c, int nargs)
+{
+	xmlXPathObjectPtr *a;
+	struct latlon *p;
+	size_t n, i;
+	double circ = 2 * M_PI * EARTH_RADIUS_M, sum = 0, x0 = 0, y0 = 0, x1,
+	       y1;
+
+	if (!arity(c, nargs, 1, 1))
+		return;
+	a = pop_args(c, 1);
+	n = geo_args(a, 1, &p);
+	free_args(a, 1);
+	for (i = 1; n >= 3 && i < n; i++) {
+		y1 = (p[i].lat - p[0].lat) * circ / 360;
+		x1 = (p[i].lon - p[0].lon) * circ * cos(rad(p[i].lat)) / 360;
+		if (i > 1)
+			sum += (y0 * x1 - x0 * y1) / 2;
+		x0 = x1;
+		y0 = y1;
+	}
+	free(p);
+	push_num(c, fabs(sum));
+}
+
+/* geofence(point, shape): is POINT inside the closed SHAPE (even-odd ray
+ * casting over consecutive points, as JavaRosa's GeoUtils does)? */
+static void
+f_geofence(xmlXPathParserContextPtr c, int nargs)
+{
+	xmlXPathObjectPtr *a;
+	struct latlon *pt, *p;
+	size_t npt, n, i;
+	int in = 0;
+
+	if (!arity(c, nargs, 2, 2))
+		return;
+	a = pop_args(c, 2);
+	npt = geo_args(a, 1, &pt);
+	n = geo_args(a + 1, 1, &p);
+	free_args(a, 2);
+	for (i = 1; npt == 1 && i < n; i++)
+		if ((p[i].lat > pt[0].lat) != (p[i - 1].lat > pt[0].lat) &&
+		    pt[0].lon < (p[i - 1].lon - p[i].lon) *
+		                (pt[0].lat - p[i].lat) /
+		                (p[i - 1].lat - p[i].lat) +
+		            p[i].lon)
+			in = !in;
+	free(pt);
+	free(p);
+	push_bool(c, in);
+}
+
+/* Bikram Sambat's day 1 (1970-01-01 BS) as the library CHT uses counts it:
+ * milliseconds since the epoch. */
+#define BS_EPOCH_MS (-1789990200000.0)
+
+static void
+devanagari(char *out, size_t size, int n)
+{
+	char digits[16];
+	size_t i, o = 0;
+
+	snprintf(digits, sizeof(digits), "%d", n);
+	for (i = 0; digits[i] != '\0' && o + 4 < size; i++) {
+		/* U+0966 DEVANAGARI DIGIT ZERO + d */
+		out[o++] = (char)0xe0;
+		out[o++] = (char)0xa5;
+		out[o++] = (char)(0xa6 + (digits[i] - '0'));
+	}
+	out[o] = '\0';
+}
+
+/*
+ * to-bikram-sambat(date) (CHT): the date in the Bikram Sambat calendar as
+ * CHT writes it, "day month year" in Devanagari ("१४ असोज २०७२"); "" when
+ * DATE is not a date or falls outside the calendar data (1970-2090 BS).
+ */
+static void
+f_to_bikram_sambat(xmlXPathParserContextPtr c, int nargs)
+{
+	static const char *const months[] = { "बैशाख", "जेठ", "असार", "साउन",
+		"भदौ", "असोज", "कार्तिक", "मंसिर", "पौष", "माघ", "फाल्गुन", "चैत" };
+	xmlXPathObjectPtr *a;
+	double local, days;
+	char d[64], y[64], *out;
+	int year, m, ok;
+
+	if (!arity(c, nargs, 1, 1))
+		return;
+	a = pop_args(c, 1);
+	ok = obj_local(a[0], &local) == 0;
+	free_args(a, 1);
+	days = ok
+	    ? floor((local_to_secs(local) * 1000 - BS_EPOCH_MS) / 86400000.0) +
+	        1
+	    : 0;
+	for (year = 0; days > 0 && year < bs_nyears; year++)
+		for (m = 0; m < 12; m++) {
+			if (days <= bs_month_days[year][m]) {
+				devanagari(d, sizeof(d), (int)days);
+				devanagari(y, sizeof(y), bs_first_year + year);
+				xasprintf(&out, "%s %s %s", d, months[m], y);
+				push_str_take(c, out);
+				return;
+			}
+			days -= bs_month_days[year][m];
+		}
+	push_str(c, "");
+}
+
+/*
+ * z-score(chart, sex, x, y) (CHT): zscore.h.  No score is "", and so is a
+ * score of exactly 0, as CHT returns it ("if (!result)").  An empty X or Y
+ * is no score (CHT would read "" as 0 there).
+ */
+static void
+f_z_score(xmlXPathParserContextPtr c, int nargs)
+{
+	xmlXPathObjectPtr *a;
+	char *chart, *sex, *xs, *ys;
+	double z;
+	int ok;
+
+	if (!arity(c, nargs, 4, 4))
+		return;
+	a = pop_args(c, 4);
+	chart = xfn_obj_string(a[0]);
+	sex = xfn_obj_string(a[1]);
+	xs = xfn_obj_string(a[2]);
+	ys = xfn_obj_string(a[3]);
+	free_args(a, 4);
+	ok = zscore_cht(
+	         chart, sex, xfn_str_number(xs), xfn_str_number(ys), &z) == 0 &&
+	    z != 0;
+	free(chart);
+	free(sex);
+	free(xs);
+	free(ys);
+	if (ok)
+		push_num(c, z);
+	else
+		push_str(c, "");
+}
+
+/*
+ * pulldata(list, column, key_column, key): COLUMN of the first row of the
+ * CSV attached to the form (LIST.csv next to it, or a declared instance
+ * of that id) whose KEY_COLUMN is KEY; "" when none.
+ */
+static void
+f_pulldata(xmlXPathParserContextPtr c, int nargs)
+{
+	struct xfn_env *env = ENV(c);
+	xmlXPathObjectPtr *a;
+	char *s[4], *r = NULL;
+	int i;
+
+	if (!arity(c, nargs, 4, 4))
+		return;
+	a = pop_args(c, 4);
+	for (i = 0; i < 4; i++)
+		s[i] = xfn_obj_string(a[i]);
+	free_args(a, 4);
+	if (env->pulldata != NULL)
+		r = env->pulldata(env->arg, s[0], s[1], s[2], s[3]);
+	for (i = 0; i < 4; i++)
+		free(s[i]);
+	push_str_take(c, r != NULL ? r : xstrdup(""));
 }
 
 /* --- table ---------------------------------------------------------------- */
@@ -1687,6 +2421,8 @@ static const struct {
 	{ "round", f_round },
 	{ "position", f_position },
 	{ "if", f_if },
+	{ "bool", f_bool },
+	{ "not", f_not },
 	{ "coalesce", f_coalesce },
 	{ "once", f_once },
 	{ "boolean-from-string", f_boolean_from_string },
@@ -1735,6 +2471,26 @@ static const struct {
 	{ "indexed-repeat", f_indexed_repeat },
 	{ "randomize", f_randomize },
 	{ "difference-in-months", f_difference_in_months },
+	{ "cht-difference-in-days", f_difference_in_days },
+	{ "cht-difference-in-weeks", f_difference_in_weeks },
+	{ "cht-difference-in-months", f_difference_in_months },
+	{ "cht-difference-in-years", f_difference_in_years },
+	{ "cht-strip-whitespace", f_strip_whitespace },
+	{ "cht-validate-luhn", f_validate_luhn },
+	{ "add-date", f_add_date },
+	{ "parse-timestamp-to-date", f_parse_timestamp_to_date },
+	{ "trim", f_trim },
+	{ "version", f_version },
+	{ "cond", f_cond },
+	{ "base64-decode", f_base64_decode },
+	{ "digest", f_digest },
+	{ "distance", f_distance },
+	{ "area", f_area },
+	{ "enclosed-area", f_area },
+	{ "geofence", f_geofence },
+	{ "pulldata", f_pulldata },
+	{ "z-score", f_z_score },
+	{ "to-bikram-sambat", f_to_bikram_sambat },
 };
 
 xmlXPathFunction

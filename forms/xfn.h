@@ -23,7 +23,19 @@ struct xfn_env {
 	/* Return a new string or NULL. */
 	char *(*itext)(void *arg, const char *id);
 	char *(*choice_name)(void *arg, const char *value, const char *path);
+	/* How NODE's text reads in a condition: XFN_K_BOOLEAN (a boolean
+	 * question or a calculate that gave a boolean), XFN_K_NUMBER (int,
+	 * decimal) or XFN_K_STRING.  NULL: everything is text. */
+	int (*node_kind)(void *arg, xmlNodePtr node);
+	const char *version; /* version(): the form's version */
+	/* pulldata(): a new string or NULL. */
+	char *(*pulldata)(void *arg, const char *list, const char *col,
+	    const char *key_col, const char *key);
 };
+
+#define XFN_K_STRING 0
+#define XFN_K_NUMBER 1
+#define XFN_K_BOOLEAN 2
 
 xmlXPathFunction xfn_lookup(const char *name);
 /* Register the functions (namespace XPR_NS) and variables on CTXT. */
@@ -32,6 +44,13 @@ void xfn_register(xmlXPathContextPtr ctxt, struct xfn_env *env);
 /* Format like Collect/JavaScript: shortest round trip, no exponent below
  * 1e21, integers without ".0".  NaN -> "NaN". */
 void xfn_format_number(double, char *buf, size_t size);
+/*
+ * An evaluation result as a condition, as JavaRosa reads it: a node-set
+ * is the typed value of its first node (empty: false; a stored boolean
+ * "true"/"1" or "false"/"0" as itself; a number as non-zero; text as
+ * non-empty), not XPath 1.0's "non-empty node-set".
+ */
+int xfn_obj_bool(const struct xfn_env *, xmlXPathObjectPtr);
 /* Result of an evaluation as an ODK string value (new string). */
 char *xfn_obj_string(xmlXPathObjectPtr);
 /* ODK number(): date/dateTime strings become days since 1970-01-01. */

@@ -83,6 +83,16 @@ static const char *const native_fns[] = {
 	"string-length",
 };
 
+/* Functions a kiosk cannot run faithfully, and why: refused at load. */
+static const struct {
+	const char *name, *why;
+} refused_fns[] = {
+	{ "cht:extension-lib",
+	    "it runs JavaScript shipped with the CHT deployment, which the "
+	    "kiosk cannot run" },
+	{ "extract-signed", "not implemented" },
+};
+
 static const char *const volatile_fns[] = {
 	"now",
 	"today",
@@ -144,6 +154,13 @@ static int
 is_name_char(int c)
 {
 	return isalnum(c) || c == '_' || c == '-' || c == '.' || (c & 0x80);
+}
+
+/* P starts with operator word W (length N) directly followed by a dot. */
+static int
+op_word(const char *p, size_t n, const char *w)
+{
+	return strncmp(p, w, n) == 0 && p[n] == '.';
 }
 
 static int
@@ -285,6 +302,16 @@ number:
 			x->t = T_END;
 			return;
 		}
+		/* "and.<130", "4 div.5": JavaRosa reads an operator name
+		 * glued to a following dot as the operator (in operator
+		 * position no name may follow an expression anyway) */
+		if (prev_allows_operator(x->prev) &&
+		    (op_word(p, 3, "and") || op_word(p, 3, "mod") ||
+		        op_word(p, 3, "div") || op_word(p, 2, "or"))) {
+			q = p + (p[0] == 'o' ? 2 : 3);
+			x->t = T_OP;
+			break;
+		}
 		while (is_name_char((unsigned char)*q))
 			q++;
 		if (*q == ':' && q[1] != ':') {
@@ -356,20 +383,58 @@ add_dep(struct xp *x, const char *path)
 struct res {
 	char *s;
 	int numeric;
+	int boolean; /* the value is an XPath boolean (JavaRosa keeps it) */
+};
+
+/* Functions whose result is a boolean (JavaRosa returns a Boolean). */
+static const char *const bool_fns[] = {
+	"true",
+	"false",
+	"not",
+	"boolean",
+	"contains",
+	"starts-with",
+	"ends-with",
+	"lang",
+	"boolean-from-string",
+	"selected",
+	"regex",
+	"checklist",
+	"weighted-checklist",
+	"cht:validate-luhn",
+	"geofence",
 };
 
 static struct res p_or(struct xp *);
 
+/* R, unless KEEP, as the argument of ox:FN(). */
 static char *
-wrap_num(struct res r)
+wrap_in(struct res r, int keep, const char *fn)
 {
 	char *s;
 
-	if (r.numeric)
+	if (keep)
 		return r.s;
-	xasprintf(&s, XPR_PREFIX ":num(%s)", r.s);
+	xasprintf(&s, XPR_PREFIX ":%s(%s)", fn, r.s);
 	free(r.s);
 	return s;
+}
+
+/*
+ * A value used as a condition, JavaRosa's way: a node reads as its typed
+ * value (a stored boolean as itself, a number as non-zero, text as
+ * non-empty), not as "a node exists" (XPath 1.0).
+ */
+static char *
+wrap_bool(struct res r)
+{
+	return wrap_in(r, r.boolean, "bool");
+}
+
+static char *
+wrap_num(struct res r)
+{
+	return wrap_in(r, r.numeric, "num");
 }
 
 /*
@@ -544,14 +609,35 @@ static struct res
 p_function(struct xp *x)
 {
 	struct sb o = { 0 };
-	struct res a, r = { NULL, 0 };
+	struct res a, r = { NULL, 0, 0 };
 	const char *name = x->tv, *colon;
 	char *fname = xstrdup(name);
 	size_t i;
-	int native = 0, nargs = 0, whole;
+	int native = 0, nargs = 0, whole, if_bool = 1;
 
+	for (i = 0; i < nitems(refused_fns); i++)
+		if (strcmp(fname, refused_fns[i].name) == 0) {
+			fail(x, "%s() is refused: %s", fname,
+			    refused_fns[i].why);
+			free(fname);
+			return r;
+		}
 	colon = strchr(fname, ':');
-	if (colon != NULL) {
+	if (colon != NULL && strncmp(fname, "cht:", 4) == 0) {
+		/* CHT's prefixed extensions live under ox:cht-NAME */
+		char *cname;
+
+		xasprintf(&cname, "cht-%s", colon + 1);
+		if (xfn_lookup(cname) == NULL) {
+			fail(x, "unsupported function %s()", fname);
+			free(cname);
+			free(fname);
+			return r;
+		}
+		sb_str(&o, XPR_PREFIX ":");
+		sb_str(&o, cname);
+		free(cname);
+	} else if (colon != NULL) {
 		if (strncmp(fname, "jr:", 3) != 0 ||
 		    xfn_lookup(colon + 1) == NULL) {
 			fail(x, "unsupported function %s()", fname);
@@ -560,11 +646,21 @@ p_function(struct xp *x)
 		}
 		sb_str(&o, XPR_PREFIX ":");
 		sb_str(&o, colon + 1);
+		/* the label text may hold <output>s reading other answers:
+		 * recomputed after every change (issue 11, item 3) */
+		if (strcmp(colon + 1, "choice-name") == 0 ||
+		    strcmp(colon + 1, "itext") == 0)
+			x->out->deps_unknown = 1;
 	} else {
 		for (i = 0; i < nitems(native_fns); i++)
 			if (strcmp(fname, native_fns[i]) == 0)
 				native = 1;
-		if (native)
+		/* not() and boolean() read nodes as typed values */
+		if (strcmp(fname, "not") == 0)
+			sb_str(&o, XPR_PREFIX ":not");
+		else if (strcmp(fname, "boolean") == 0)
+			sb_str(&o, XPR_PREFIX ":bool");
+		else if (native)
 			sb_str(&o, fname);
 		else if (xfn_lookup(fname) != NULL) {
 			sb_str(&o, XPR_PREFIX ":");
@@ -578,6 +674,9 @@ p_function(struct xp *x)
 		for (i = 0; i < nitems(volatile_fns); i++)
 			if (strcmp(fname, volatile_fns[i]) == 0)
 				x->out->is_volatile = 1;
+		if (strcmp(fname, "choice-name") == 0 ||
+		    strcmp(fname, "itext") == 0)
+			x->out->deps_unknown = 1;
 	}
 	next(x); /* name */
 	next(x); /* ( */
@@ -595,6 +694,8 @@ p_function(struct xp *x)
 			sb_str(&o, ", ");
 		}
 		a = p_or(x);
+		if ((nargs == 2 || nargs == 3) && !a.boolean)
+			if_bool = 0;
 		if (a.s != NULL)
 			sb_str(&o, a.s);
 		free(a.s);
@@ -605,6 +706,11 @@ p_function(struct xp *x)
 	next(x);
 	sb_str(&o, ")");
 	r.numeric = strcmp(fname, "num") == 0 || strcmp(fname, "number") == 0;
+	for (i = 0; i < nitems(bool_fns); i++)
+		if (strcmp(fname, bool_fns[i]) == 0)
+			r.boolean = 1;
+	if (strcmp(fname, "if") == 0 && nargs == 3 && if_bool)
+		r.boolean = 1;
 	r.s = sb_take(&o);
 	free(fname);
 	return r;
@@ -616,7 +722,7 @@ p_path(struct xp *x)
 {
 	struct sb o = { 0 };
 	struct gpath g = { { 0 }, 1, 0 };
-	struct res r = { NULL, 0 }, a;
+	struct res r = { NULL, 0, 0 }, a;
 	int is_current = 0, is_path = 0;
 
 	if (is_op(x, "/") || is_op(x, "//")) {
@@ -667,6 +773,7 @@ p_path(struct xp *x)
 			sb_str(&o, a.s ? a.s : "");
 			sb_str(&o, ")");
 			r.numeric = a.numeric;
+			r.boolean = a.boolean;
 			free(a.s);
 			break;
 		case T_FUNC:
@@ -674,6 +781,7 @@ p_path(struct xp *x)
 			a = p_function(x);
 			sb_str(&o, a.s ? a.s : "");
 			r.numeric = a.numeric;
+			r.boolean = a.boolean;
 			free(a.s);
 			break;
 		default:
@@ -681,9 +789,9 @@ p_path(struct xp *x)
 			break;
 		}
 		if (p_predicates(x, &o) > 0)
-			r.numeric = 0;
+			r.numeric = r.boolean = 0;
 		if (x->err == NULL && (is_op(x, "/") || is_op(x, "//"))) {
-			r.numeric = 0;
+			r.numeric = r.boolean = 0;
 			is_path = 1;
 			if (is_current && x->ctx->path != NULL)
 				sb_str(&g.b, x->ctx->path);
@@ -726,7 +834,7 @@ p_union(struct xp *x)
 		free(l.s);
 		free(r.s);
 		l.s = s;
-		l.numeric = 0;
+		l.numeric = l.boolean = 0;
 	}
 	return l;
 }
@@ -743,6 +851,7 @@ p_unary(struct xp *x)
 			fail(x, "expression nested too deeply");
 			r.s = xstrdup("");
 			r.numeric = 1;
+			r.boolean = 0;
 			return r;
 		}
 		r = p_unary(x);
@@ -751,18 +860,27 @@ p_unary(struct xp *x)
 		free(r.s);
 		r.s = s;
 		r.numeric = 1;
+		r.boolean = 0;
 		return r;
 	}
 	return p_union(x);
 }
 
+enum wrap {
+	W_NONE,
+	W_NUM, /* both operands in ox:num() */
+	W_BOOL, /* both operands as conditions (and, or) */
+	W_EQ, /* as conditions when either is a boolean (= !=) */
+};
+
 /*
- * One binary level: OPS lists its operators; NUMERIC says whether the
- * operands are wrapped in ox:num() and the result is a number.
+ * One binary level: OPS lists its operators, WRAP how the operands are
+ * converted, RESULT_NUMERIC whether the result is a number (else a
+ * boolean).
  */
 static struct res
 p_binary(struct xp *x, struct res (*sub)(struct xp *), const char *const *ops,
-    int wrap, int result_numeric)
+    enum wrap wrap, int result_numeric)
 {
 	struct res l = sub(x), r;
 	const char *const *op;
@@ -781,9 +899,13 @@ p_binary(struct xp *x, struct res (*sub)(struct xp *), const char *const *ops,
 		r = sub(x);
 		if (r.s == NULL)
 			r.s = xstrdup("");
-		if (wrap) {
+		if (wrap == W_NUM) {
 			ls = wrap_num(l);
 			rs = wrap_num(r);
+		} else if (wrap == W_BOOL ||
+		    (wrap == W_EQ && (l.boolean || r.boolean))) {
+			ls = wrap_bool(l);
+			rs = wrap_bool(r);
 		} else {
 			ls = l.s;
 			rs = r.s;
@@ -794,6 +916,7 @@ p_binary(struct xp *x, struct res (*sub)(struct xp *), const char *const *ops,
 		free(opname);
 		l.s = s;
 		l.numeric = result_numeric;
+		l.boolean = !result_numeric;
 	}
 }
 
@@ -802,7 +925,7 @@ p_mul(struct xp *x)
 {
 	static const char *const ops[] = { "*", "div", "mod", NULL };
 
-	return p_binary(x, p_unary, ops, 1, 1);
+	return p_binary(x, p_unary, ops, W_NUM, 1);
 }
 
 static struct res
@@ -810,7 +933,7 @@ p_add(struct xp *x)
 {
 	static const char *const ops[] = { "+", "-", NULL };
 
-	return p_binary(x, p_mul, ops, 1, 1);
+	return p_binary(x, p_mul, ops, W_NUM, 1);
 }
 
 static struct res
@@ -818,7 +941,7 @@ p_rel(struct xp *x)
 {
 	static const char *const ops[] = { "<", "<=", ">", ">=", NULL };
 
-	return p_binary(x, p_add, ops, 1, 0);
+	return p_binary(x, p_add, ops, W_NUM, 0);
 }
 
 static struct res
@@ -826,7 +949,7 @@ p_eq(struct xp *x)
 {
 	static const char *const ops[] = { "=", "!=", NULL };
 
-	return p_binary(x, p_rel, ops, 0, 0);
+	return p_binary(x, p_rel, ops, W_EQ, 0);
 }
 
 static struct res
@@ -834,14 +957,14 @@ p_and(struct xp *x)
 {
 	static const char *const ops[] = { "and", NULL };
 
-	return p_binary(x, p_eq, ops, 0, 0);
+	return p_binary(x, p_eq, ops, W_BOOL, 0);
 }
 
 static struct res
 p_or(struct xp *x)
 {
 	static const char *const ops[] = { "or", NULL };
-	struct res r = { NULL, 0 };
+	struct res r = { NULL, 0, 0 };
 
 	if (++x->depth > XPR_MAX_DEPTH) {
 		fail(x, "expression nested too deeply");
@@ -849,7 +972,7 @@ p_or(struct xp *x)
 		r.s = xstrdup("");
 		return r;
 	}
-	r = p_binary(x, p_and, ops, 0, 0);
+	r = p_binary(x, p_and, ops, W_BOOL, 0);
 	x->depth--;
 	return r;
 }
@@ -886,6 +1009,7 @@ xpr_rewrite(const char *expr, const struct xpr_ctx *ctx, struct xpr_out *out,
 		return EINVAL;
 	}
 	out->text = r.s;
+	out->is_boolean = r.boolean;
 	return 0;
 }
 

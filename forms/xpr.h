@@ -36,6 +36,7 @@ struct xpr_out {
 	size_t ndeps;
 	int deps_unknown; /* reads something we cannot name (//x, axes) */
 	int is_volatile; /* now(), today(), uuid(), random() */
+	int is_boolean; /* the result is a boolean (comparison, true()...) */
 };
 
 /* Returns 0 or EINVAL with *cause naming the problem and the offset. */

@@ -4,10 +4,15 @@
  *   kiosk form check FILE [--strict]
  *       load FILE; print a summary and every warning ("line N: ..."), or
  *       the reason it is refused.  --strict fails on warnings too.
- *   kiosk form fill FILE [--lang L] [--answers FILE] [--patient ID --save]
+ *   kiosk form fill FILE [--lang L] [--inputs FILE] [--answers FILE]
+ *                   [--patient ID [--save]]
  *       start a record, apply "path=value" lines (# comments; repeat
  *       instances are added as paths name them), then print the OpenRosa
  *       submission XML, or each failed required/constraint message.
+ *       A CHT form's inputs group (forms/form.h) is filled first: with
+ *       --patient, source=contact and contact/_id=ID; then "name=value"
+ *       lines of --inputs FILE, names relative to the group
+ *       ("contact/name=Amina").
  *       With --save the finished record is also stored as the patient's
  *       form submission (unlocks the node's store).
  *
@@ -87,40 +92,9 @@ check_run(int argc, char **argv)
 	return opts[0].value != NULL && n > 0 ? 1 : 0;
 }
 
-/* Make the repeat instances PATH names exist ("/d/r[3]/x" adds r[2], r[3]). */
-static void
-ensure_path(struct form *f, const char *path)
-{
-	char *copy = xstrdup(path), *v = NULL, *br, *slash, save;
-	size_t i, len = strlen(copy);
-	int guard, err;
-
-	for (i = 1; i <= len; i++) {
-		if (copy[i] != '/' && copy[i] != '\0')
-			continue;
-		save = copy[i];
-		copy[i] = '\0';
-		slash = strrchr(copy, '/');
-		if ((br = strchr(slash, '[')) != NULL) {
-			for (guard = 0;
-			     guard < 100 && form_get(f, copy, &v) == ENOENT;
-			     guard++) {
-				*br = '\0';
-				err = form_repeat_add(f, copy, NULL);
-				*br = '[';
-				if (err != 0)
-					break;
-			}
-			free(v);
-			v = NULL;
-		}
-		copy[i] = save;
-	}
-	free(copy);
-}
-
+/* Lines of FILE as answers, or (INPUTS) as the CHT inputs group's. */
 static int
-apply_answers(struct form *f, const char *file)
+apply_answers(struct form *f, const char *file, int inputs)
 {
 	FILE *fp;
 	char line[ANSWER_LINE_MAX], *eq, *path, *value, *cause;
@@ -147,9 +121,14 @@ apply_answers(struct form *f, const char *file)
 		*eq = '\0';
 		value = eq + 1;
 		str_trim(path);
-		ensure_path(f, path);
 		cause = NULL;
-		if ((err = form_set(f, path, value, &cause)) != 0) {
+		if (inputs)
+			err = form_set_input(f, path, value, &cause);
+		else {
+			form_repeat_ensure(f, path);
+			err = form_set(f, path, value, &cause);
+		}
+		if (err != 0) {
 			fprintf(stderr, "%s: %s\n", path,
 			    cause ? cause : strerror(err));
 			bad++;
@@ -166,7 +145,7 @@ fill_run(struct kctx *ctx, int argc, char **argv)
 {
 	struct cmd_opt opts[] = { { "--lang", 1, NULL },
 		{ "--answers", 1, NULL }, { "--patient", 1, NULL },
-		{ "--save", 0, NULL } };
+		{ "--save", 0, NULL }, { "--inputs", 1, NULL } };
 	const char *pos[1];
 	struct form *f = NULL;
 	char *cause = NULL, *xml = NULL, host[256];
@@ -176,8 +155,8 @@ fill_run(struct kctx *ctx, int argc, char **argv)
 	        0 ||
 	    npos != 1) {
 		fprintf(stderr,
-		    "usage: kiosk form fill FILE [--lang L] "
-		    "[--answers FILE] [--patient ID --save]\n");
+		    "usage: kiosk form fill FILE [--lang L] [--inputs FILE] "
+		    "[--answers FILE] [--patient ID [--save]]\n");
 		return 2;
 	}
 	save = opts[3].value != NULL;
@@ -206,9 +185,28 @@ fill_run(struct kctx *ctx, int argc, char **argv)
 		    stderr, "kiosk form: %s\n", cause ? cause : "cannot start");
 		goto out;
 	}
-	if (opts[1].value != NULL &&
-	    (bad = apply_answers(f, opts[1].value)) < 0)
-		goto out;
+	if (opts[2].value != NULL && form_inputs_path(f) != NULL) {
+		/* as CHT opens a form on a contact; a form without these
+		 * nodes simply does not get them */
+		(void)form_set_input(f, "source", "contact", NULL);
+		(void)form_set_input(f, "contact/_id", opts[2].value, NULL);
+	}
+	if (opts[4].value != NULL) {
+		if (form_inputs_path(f) == NULL) {
+			fprintf(stderr, "kiosk form: %s has no inputs group\n",
+			    pos[0]);
+			goto out;
+		}
+		if ((bad = apply_answers(f, opts[4].value, 1)) < 0)
+			goto out;
+	}
+	if (opts[1].value != NULL) {
+		int n = apply_answers(f, opts[1].value, 0);
+
+		if (n < 0)
+			goto out;
+		bad += n;
+	}
 	if ((err = form_finalize(f, &xml, &cause)) != 0) {
 		fprintf(stderr, "%s", cause ? cause : "not complete\n");
 		goto out;
@@ -251,6 +249,7 @@ form_run(struct kctx *ctx, int argc, char **argv)
 const struct kiosk_cmd cmd_form = {
 	"form",
 	"  form check FILE [--strict]\n"
-	"  form fill FILE [--lang L] [--answers FILE] [--patient ID --save]\n",
+	"  form fill FILE [--lang L] [--inputs FILE] [--answers FILE]\n"
+	"            [--patient ID [--save]]\n",
 	form_run,
 };

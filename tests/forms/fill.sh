@@ -68,7 +68,7 @@ grep -qF "/data/referral_advised: Samahani, jibu hili linahitajika." \
 if "$K" form check "$F/refused.xml" >"$tmp/ref.out" 2>"$tmp/ref.err"; then
 	bad "refused.xml was accepted"
 fi
-grep -q "refused: line 11: unsupported function pulldata()" "$tmp/ref.err" ||
+grep -q "refused: line 11: cht:extension-lib() is refused: it runs JavaScript" "$tmp/ref.err" ||
 	{ bad "refusal reason"; cat "$tmp/ref.err" >&2; }
 "$K" form check "$F/warned.xml" >"$tmp/w.out" 2>&1 || bad "warned.xml refused"
 grep -q "warnings: 3" "$tmp/w.out" || { bad "warning count"; cat "$tmp/w.out" >&2; }

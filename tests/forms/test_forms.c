@@ -13,6 +13,7 @@
 #include "compat.h"
 #include "test.h"
 #include "test_forms.h"
+#include "forms/form_int.h"
 #include "forms/xfn.h"
 
 static size_t
@@ -978,9 +979,9 @@ test_refusals(void)
 		const char *inst, *model, *body, *want;
 	} rows[] = {
 		{ "<a/>",
-		    "<bind nodeset=\"/data/a\" calculate=\"pulldata('x', "
-		    "'y', 'z', 'w')\"/>",
-		    "", "unsupported function pulldata()" },
+		    "<bind nodeset=\"/data/a\" calculate=\"extract-signed("
+		    "'x', 'y')\"/>",
+		    "", "extract-signed() is refused: not implemented" },
 		{ "<a/>", "",
 		    "<select1 ref=\"/data/a\"><label>s</label>"
 		    "<itemset/></select1>",
@@ -1200,6 +1201,204 @@ out:
 	return err;
 }
 
+/*
+ * A node in a condition reads as its typed value, as in JavaRosa
+ * (XPathFuncExpr.toBoolean over XPathPathExpr.unpackValue): a calculate
+ * that gave a boolean stays one, an int of 0 is false, an empty node is
+ * false.  XPath 1.0 would call all of them true ("the node exists").
+ */
+static int
+test_typed_conditions(void)
+{
+	static const char inst[] =
+	    "<n/><s/><bc/><bt/><r1/><r2/><r3/><r4/><r5/><r6/><r7/><q/>";
+	static const char model[] =
+	    "<bind nodeset=\"/data/n\" type=\"int\"/>"
+	    "<bind nodeset=\"/data/s\" type=\"string\"/>"
+	    "<bind nodeset=\"/data/bc\" calculate=\"/data/n &gt; 5\"/>"
+	    "<bind nodeset=\"/data/bt\" calculate=\"true()\"/>"
+	    "<bind nodeset=\"/data/r1\" calculate=\"if(/data/n, 'y', 'n')\"/>"
+	    "<bind nodeset=\"/data/r2\" calculate=\"if(/data/s, 'y', 'n')\"/>"
+	    "<bind nodeset=\"/data/r3\" calculate=\"if(/data/bc, 'y', 'n')\"/>"
+	    "<bind nodeset=\"/data/r4\" calculate=\"/data/bc = true()\"/>"
+	    "<bind nodeset=\"/data/r5\" calculate=\"not(/data/bc)\"/>"
+	    "<bind nodeset=\"/data/r6\" "
+	    "calculate=\"/data/bt and /data/bc or /data/s\"/>"
+	    "<bind nodeset=\"/data/r7\" calculate=\"boolean(/data/s)\"/>"
+	    "<bind nodeset=\"/data/q\" type=\"string\" relevant=\"/data/bc\"/>";
+	static const char body[] =
+	    "<input ref=\"/data/n\"><label>n</label></input>"
+	    "<input ref=\"/data/s\"><label>s</label></input>"
+	    "<input ref=\"/data/q\"><label>q</label></input>";
+	/* after n=0, then after n=7 and s="false" (text "false" typed
+	 * into a string question is non-empty text) */
+	static const struct {
+		const char *path, *want0, *want7;
+	} rows[] = {
+		{ "/data/bc", "false", "true" },
+		{ "/data/r1", "n", "y" },
+		{ "/data/r2", "n", "y" },
+		{ "/data/r3", "n", "y" },
+		{ "/data/r4", "false", "true" },
+		{ "/data/r5", "true", "false" },
+		{ "/data/r6", "false", "true" },
+		{ "/data/r7", "false", "true" },
+	};
+	struct form *f = NULL;
+	char *v = NULL;
+	size_t i;
+	int err = 0, round;
+
+	TEST_TRUE((f = tf_form(inst, model, body)) != NULL);
+	for (round = 0; round < 2; round++) {
+		TEST_ERR(tf_set(f, "/data/n", round == 0 ? "0" : "7"));
+		if (round == 1)
+			TEST_ERR(tf_set(f, "/data/s", "false"));
+		for (i = 0; i < nitems(rows); i++) {
+			v = tf_get(f, rows[i].path);
+			if (strcmp(v,
+			        round == 0 ? rows[i].want0 : rows[i].want7) !=
+			    0)
+				TEST_FAILED("round %d: %s = %s", round,
+				    rows[i].path, v);
+			free(v);
+			v = NULL;
+		}
+		TEST_EQ(form_relevant(f, "/data/q"), round);
+	}
+out:
+	free(v);
+	form_free(f);
+	return err;
+}
+
+/*
+ * The instance walk visits each element once per pass (issue 11: it used
+ * to re-walk every following sibling, quadratic in a choice list's
+ * length; the time itself is measured by bench/forms_list).
+ */
+static int
+test_strip_linear(void)
+{
+	xmlDocPtr doc = NULL;
+	xmlNodePtr root, item;
+	size_t visits;
+	int err = 0, i, n = 5000;
+
+	doc = xmlNewDoc((const xmlChar *)"1.0");
+	root = xmlNewDocNode(doc, NULL, (const xmlChar *)"root", NULL);
+	xmlDocSetRootElement(doc, root);
+	xmlNewNs(root, (const xmlChar *)"http://www.w3.org/2002/xforms", NULL);
+	for (i = 0; i < n; i++) {
+		item = xmlNewChild(root, NULL, (const xmlChar *)"item", NULL);
+		xmlNewChild(
+		    item, NULL, (const xmlChar *)"name", (const xmlChar *)"x");
+		xmlAddChild(root, xmlNewDocText(doc, (const xmlChar *)"\n  "));
+	}
+	visits = form_strip_instance(root);
+	/* two passes over 1 + 2n elements, nothing more */
+	TEST_EQ(visits, (size_t)2 * (1 + 2 * (size_t)n));
+	TEST_TRUE(root->nsDef == NULL);
+	for (item = root->children; item != NULL; item = item->next)
+		TEST_TRUE(item->type == XML_ELEMENT_NODE);
+out:
+	xmlFreeDoc(doc);
+	return err;
+}
+
+/* Appearances are read case-insensitively, as Collect reads them. */
+static int
+test_appearance_case(void)
+{
+	struct form *f = NULL;
+	struct form_prompt *p = NULL;
+	const char *const *w;
+	size_t n = 0, i;
+	int err = 0, seen = 0;
+
+	TEST_TRUE((f = tf_form("<g><a/></g><h/>",
+	               "<bind nodeset=\"/data/h\" type=\"string\"/>",
+	               "<group ref=\"/data/g\" appearance=\"Field-List\">"
+	               "<input ref=\"/data/g/a\"><label>a</label></input>"
+	               "</group><input ref=\"/data/h\" appearance=\"HIDDEN "
+	               "field_list\"><label>h</label></input>")) != NULL);
+	TEST_EQ(form_warnings(f, &w), 0);
+	TEST_ERR(form_prompts(f, &p, &n));
+	for (i = 0; i < n; i++) {
+		if (p[i].path != NULL && strcmp(p[i].path, "/data/h") == 0)
+			TEST_FAILED("%s prompted", "hidden question");
+		if (p[i].path != NULL && strcmp(p[i].path, "/data/g") == 0) {
+			TEST_TRUE(p[i].field_list);
+			seen = 1;
+		}
+	}
+	TEST_TRUE(seen);
+out:
+	form_prompts_free(p, n);
+	form_free(f);
+	return err;
+}
+
+/*
+ * Small re-creations of cases JavaRosa's tests state (always run; the
+ * originals are checked by test_javarosa.c when the snapshot is there):
+ * a setvalue nested in a control fires on first load (MultipleEventsTest),
+ * jr:choice-name() with a relative path inside a repeat (ChoiceNameTest),
+ * an odk-new-repeat setvalue in the model is refused
+ * (OdkNewRepeatEventTest).
+ */
+static int
+test_javarosa_recreated(void)
+{
+	struct form *f = NULL;
+	char *v = NULL, *cause = NULL;
+	int err = 0;
+
+	TEST_TRUE((f = tf_form("<v>5</v><twice/><first/><rep><s/><n/></rep>",
+	               "<bind nodeset=\"/data/v\" type=\"int\"/>"
+	               "<bind nodeset=\"/data/twice\" type=\"int\"/>"
+	               "<bind nodeset=\"/data/rep/s\" type=\"string\"/>"
+	               "<bind nodeset=\"/data/rep/n\" type=\"string\" "
+	               "calculate=\"jr:choice-name(../s, ' ../s ')\"/>",
+	               "<input ref=\"/data/v\"><label>v</label>"
+	               "<setvalue event=\"odk-instance-first-load "
+	               "xforms-value-changed\" ref=\"/data/twice\" "
+	               "value=\"../v * 2\"/></input>"
+	               "<input ref=\"/data/first\"><label>f</label>"
+	               "<setvalue event=\"odk-instance-first-load\" "
+	               "ref=\"/data/first\">cheese</setvalue></input>"
+	               "<group ref=\"/data/rep\"><repeat nodeset=\"/data/rep\">"
+	               "<select1 ref=\"/data/rep/s\"><label>s</label>"
+	               "<item><label>Choice 1</label><value>c1</value></item>"
+	               "<item><label>Choice 2</label><value>c2</value></item>"
+	               "</select1></repeat></group>")) != NULL);
+	TEST_STR(v = tf_get(f, "/data/first"), "cheese");
+	free(v);
+	TEST_STR(v = tf_get(f, "/data/twice"), "10");
+	free(v);
+	TEST_ERR(tf_set(f, "/data/v", "15"));
+	TEST_STR(v = tf_get(f, "/data/twice"), "30");
+	free(v);
+	TEST_ERR(tf_set(f, "/data/rep[1]/s", "c2"));
+	TEST_STR(v = tf_get(f, "/data/rep[1]/n"), "Choice 2");
+	free(v);
+	v = NULL;
+	form_free(f);
+	f = NULL;
+	TEST_TRUE((cause = tf_refused("<rep><x/></rep>",
+	               "<setvalue event=\"odk-new-repeat\" "
+	               "ref=\"/data/rep/x\" value=\"1\"/>",
+	               "<group ref=\"/data/rep\"><repeat nodeset=\"/data/rep\">"
+	               "<input ref=\"/data/rep/x\"><label>x</label></input>"
+	               "</repeat></group>")) != NULL);
+	TEST_TRUE(strstr(cause, "must be inside its repeat") != NULL);
+out:
+	free(v);
+	free(cause);
+	form_free(f);
+	return err;
+}
+
 TEST_MAIN({ "legacy_shapes", test_legacy_shapes },
     { "readonly_inherited_noaddremove", test_readonly_inherited_noaddremove },
     { "input_types", test_input_types },
@@ -1214,4 +1413,8 @@ TEST_MAIN({ "legacy_shapes", test_legacy_shapes },
     { "draft_form_upgrade", test_draft_form_upgrade },
     { "external_instances", test_external_instances },
     { "refusals", test_refusals }, { "warnings", test_warnings },
-    { "xhtml_default_namespace", test_xhtml_default_namespace }, )
+    { "xhtml_default_namespace", test_xhtml_default_namespace },
+    { "typed_conditions", test_typed_conditions },
+    { "strip_linear", test_strip_linear },
+    { "appearance_case", test_appearance_case },
+    { "javarosa_recreated", test_javarosa_recreated }, )
