@@ -28,9 +28,10 @@ endif
 DEB_PKGS = build-essential pkg-config clang clang-format cppcheck \
            libsqlcipher-dev sqlcipher libsqlite3-dev sqlite3 libcbor-dev libssl-dev \
            libcurl4-openssl-dev libmicrohttpd-dev libusb-1.0-0-dev libxml2-dev \
-           libncurses-dev tmux umockdev sox openssl zlib1g-dev libargon2-dev
+           libncurses-dev tmux umockdev sox openssl zlib1g-dev libargon2-dev \
+           postgresql-15 postgresql-client-15 libpq-dev
 PKGS     = libcbor libcrypto sqlite3 libmicrohttpd libusb-1.0 libcurl zlib \
-           libxml-2.0 ncursesw libargon2
+           libxml-2.0 ncursesw libargon2 libpq
 TOOLS    = tmux umockdev-run sqlcipher
 
 # Only -I from pkg-config (ncursesw's --cflags adds clashing macros).
@@ -51,7 +52,8 @@ LIBS_COMMON  = $(call pkglibs,libcbor libcrypto) -lpthread -lm
 LIBS_BASE    = $(call pkglibs,libxml-2.0 libusb-1.0) $(LIBS_COMMON)
 # libargon2: the keyring's key derivation (kiosk/store/keyring.c).
 LIBS_KIOSK   = $(call pkglibs,sqlcipher ncursesw libcurl zlib libargon2) $(LIBS_BASE)
-LIBS_SERVER  = $(call pkglibs,sqlite3 libmicrohttpd zlib) $(LIBS_COMMON)
+# libpq: the PostgreSQL store (sync-server/store/pg*.c).
+LIBS_SERVER  = $(call pkglibs,sqlite3 libmicrohttpd zlib libpq) $(LIBS_COMMON)
 
 # --- sources: each folder is globbed, so adding a file needs no edit here ----
 src = $(shell find $(1) -name '*.c' 2>/dev/null | sort)
@@ -144,7 +146,7 @@ $(TOOLS_PROGS): LIBS = $(LIBS_COMMON)
 $(TOOLS_PROGS): $(BUILD)/%: $(BUILD)/obj/%.o $(LIB_COMMON)
 	$(LINK)
 FUZZ_LINK = $(LIB_SERVER) $(BASE_DEPS)
-$(FUZZ_REPLAYS): LIBS = $(call pkglibs,sqlite3 libmicrohttpd zlib) $(LIBS_BASE)
+$(FUZZ_REPLAYS): LIBS = $(call pkglibs,sqlite3 libmicrohttpd zlib libpq) $(LIBS_BASE)
 $(BUILD)/fuzz/%_replay: $(BUILD)/obj/tests/fuzz/%_fuzzer.o $(BUILD)/obj/tests/fuzz/replay.o $(FUZZ_LINK)
 	$(LINK)
 
@@ -171,6 +173,7 @@ deps-check:
 	@missing=""; \
 	for p in $(PKGS) sqlcipher; do pkg-config --exists $$p || missing="$$missing $$p"; done; \
 	for t in $(TOOLS); do command -v $$t >/dev/null || missing="$$missing $$t"; done; \
+	[ -x /usr/lib/postgresql/15/bin/initdb ] || missing="$$missing postgresql-15"; \
 	if [ -n "$$missing" ]; then echo "missing:$$missing -- running make deps"; \
 	  $(MAKE) --no-print-directory deps; fi
 

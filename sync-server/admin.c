@@ -28,6 +28,9 @@
 #include "server.h"
 #include "str.h"
 #include "uuid.h"
+
+/* The store the commands run on: SQLite in DIR, or --store's backend. */
+static const struct store_backend *be = &store_sqlite_backend;
 #include "xmalloc.h"
 
 static int
@@ -81,7 +84,7 @@ admin_enroll_token(struct sstore *s, int argc, char **argv)
 	str_lcpy(t.region, region, sizeof(t.region));
 	str_lcpy(t.facility, facility, sizeof(t.facility));
 	t.expires_ms = hlc_wall_ms() + (uint64_t)hours * 3600 * 1000;
-	err = store_sqlite_backend.token_add(s, &t);
+	err = be->token_add(s, &t);
 	if (err == 0)
 		printf("%s\n", tok);
 	else
@@ -100,7 +103,7 @@ admin_revoke(struct sstore *s, int argc, char **argv)
 
 	if (argc != 2 || str_to_ll(argv[1], 1, INT64_MAX, &id) != 0)
 		return admin_usage();
-	err = store_sqlite_backend.node_revoke(s, (uint64_t)id);
+	err = be->node_revoke(s, (uint64_t)id);
 	if (err == ENOENT) {
 		fprintf(stderr, "sync-server: no node %lld\n", id);
 		return 1;
@@ -145,7 +148,7 @@ admin_stats(struct sstore *s, int argc, char **argv)
 		json = 1;
 	else if (argc != 1)
 		return admin_usage();
-	if ((err = store_sqlite_backend.stats(s, &st)) != 0) {
+	if ((err = be->stats(s, &st)) != 0) {
 		fprintf(stderr, "sync-server: stats: %s\n", strerror(err));
 		return 1;
 	}
@@ -235,7 +238,7 @@ admin_manifest_line(const struct schange *c, const uint8_t hash[32], void *arg)
 }
 
 int
-admin_main(const char *data_dir, int argc, char **argv)
+admin_main(const char *data_dir, const char *store, int argc, char **argv)
 {
 	struct sstore *s = NULL;
 	int err, rc;
@@ -246,7 +249,9 @@ admin_main(const char *data_dir, int argc, char **argv)
 	    strcmp(argv[0], "revoke") != 0 && strcmp(argv[0], "stats") != 0 &&
 	    strcmp(argv[0], "manifest") != 0)
 		return admin_usage();
-	if ((err = store_sqlite_backend.open(data_dir, &s)) != 0) {
+	if ((be = server_backend(store)) == NULL)
+		return admin_usage();
+	if ((err = be->open(store ? store : data_dir, &s)) != 0) {
 		fprintf(stderr,
 		    "sync-server: cannot open the store in %s: %s\n", data_dir,
 		    strerror(err));
@@ -267,13 +272,11 @@ admin_main(const char *data_dir, int argc, char **argv)
 		else {
 			uint64_t n = (uint64_t)node;
 
-			rc = store_sqlite_backend.manifest(
-			         s, admin_manifest_line, &n) == 0
-			    ? 0
-			    : 1;
+			rc = be->manifest(s, admin_manifest_line, &n) == 0 ? 0
+			                                                   : 1;
 		}
 	} else
 		rc = admin_stats(s, argc, argv);
-	store_sqlite_backend.close(s);
+	be->close(s);
 	return rc;
 }

@@ -1,7 +1,8 @@
 /*
  * sync-server: the central store nodes sync with.
  *
- *   sync-server --data DIR [--listen ADDR:PORT] [--tls-cert F --tls-key F]
+ *   sync-server --data DIR [--store postgresql://...]
+ *               [--listen ADDR:PORT] [--tls-cert F --tls-key F]
  *               [--threads N] [--max-conns N] [--max-per-ip N]
  *               [--timeout S] [--pull-page N] [--push-changes N]
  *               [--port-file F] [--log F] [-v]
@@ -10,7 +11,9 @@
  * It serves until SIGTERM or SIGINT, then stops taking requests, lets the
  * ones in flight finish (each push answers only after its commit) and
  * closes the store: nothing acknowledged is lost.  With port 0 the bound
- * port is written to --port-file (for tests).  --pull-page and
+ * port is written to --port-file (for tests).  --store puts the store in
+ * PostgreSQL (a libpq URI or conninfo) instead of DIR/server.db; the
+ * server key stays in DIR.  --pull-page and
  * --push-changes lower the limits nodes learn at enrolment (at most 500
  * and 512, docs/PROTOCOL.md §3.1); the server enforces them.
  */
@@ -32,7 +35,8 @@ static int
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: sync-server --data DIR [--listen ADDR:PORT] "
+	    "usage: sync-server --data DIR [--store postgresql://...] "
+	    "[--listen ADDR:PORT] "
 	    "[--tls-cert F --tls-key F]\n"
 	    "                   [--threads N] [--max-conns N] "
 	    "[--max-per-ip N] [--timeout S]\n"
@@ -86,8 +90,8 @@ main(int argc, char **argv)
 			if (cfg.data_dir == NULL)
 				return usage();
 			log_init(NULL, LOG_LEVEL_WARN);
-			return admin_main(
-			    cfg.data_dir, argc - i - 1, argv + i + 1);
+			return admin_main(cfg.data_dir, cfg.store, argc - i - 1,
+			    argv + i + 1);
 		}
 		if (strcmp(a, "-v") == 0) {
 			verbose = 1;
@@ -98,6 +102,8 @@ main(int argc, char **argv)
 		i++;
 		if (strcmp(a, "--data") == 0)
 			cfg.data_dir = v;
+		else if (strcmp(a, "--store") == 0)
+			cfg.store = v;
 		else if (strcmp(a, "--listen") == 0)
 			cfg.listen = v;
 		else if (strcmp(a, "--tls-cert") == 0)
@@ -146,7 +152,7 @@ main(int argc, char **argv)
 	sigaddset(&set, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	umask(077);
-	if ((err = server_open(&srv, cfg.data_dir)) != 0) {
+	if ((err = server_open_store(&srv, cfg.data_dir, cfg.store)) != 0) {
 		fprintf(stderr, "sync-server: cannot open %s: %s\n",
 		    cfg.data_dir,
 		    err == EPROTO ? "its database was made by a newer"

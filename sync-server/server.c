@@ -63,8 +63,26 @@ server_now_ms(void)
 	return hlc_wall_ms();
 }
 
+const struct store_backend *
+server_backend(const char *store)
+{
+	if (store == NULL)
+		return &store_sqlite_backend;
+	if (strncmp(store, "postgresql://", 13) == 0 ||
+	    strncmp(store, "postgres://", 11) == 0 ||
+	    strchr(store, '=') != NULL)
+		return &store_pg_backend;
+	return NULL;
+}
+
 int
 server_open(struct server *srv, const char *dir)
+{
+	return server_open_store(srv, dir, NULL);
+}
+
+int
+server_open_store(struct server *srv, const char *dir, const char *store)
 {
 	uint8_t *v = NULL;
 	size_t len;
@@ -74,7 +92,8 @@ server_open(struct server *srv, const char *dir)
 	memset(srv, 0, sizeof(*srv));
 	pthread_mutex_init(&srv->mu, NULL);
 	srv->data_dir = xstrdup(dir);
-	srv->be = &store_sqlite_backend;
+	if ((srv->be = server_backend(store)) == NULL)
+		return EINVAL;
 	srv->push_max_bytes = PROTO_PUSH_MAX_BYTES;
 	srv->push_max_changes = PROTO_PUSH_MAX_CHANGES;
 	srv->pull_max = PROTO_PULL_MAX;
@@ -84,7 +103,7 @@ server_open(struct server *srv, const char *dir)
 		log_warnx("server key: %s", strerror(err));
 		return err;
 	}
-	if ((err = srv->be->open(dir, &srv->store)) != 0)
+	if ((err = srv->be->open(store ? store : dir, &srv->store)) != 0)
 		return err;
 	if (srv->be->meta_get(srv->store, "hlc", &v, &len) == 0 &&
 	    len == sizeof(last))

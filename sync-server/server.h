@@ -26,6 +26,7 @@ struct server_config {
 	unsigned max_conns, max_per_ip;
 	unsigned timeout_s;
 	unsigned pull_max, push_max_changes; /* 0: the protocol's limits */
+	const char *store; /* --store: NULL (SQLite) or a PostgreSQL URI */
 };
 
 struct server {
@@ -77,6 +78,11 @@ struct route {
 extern const struct route *const routes[];
 const struct route *route_find(const char *path);
 
+/* STORE (--store) picks the backend: NULL for the SQLite store in DIR,
+ * a postgresql:// URI or libpq conninfo for PostgreSQL.  The server key
+ * stays in DIR either way.  EINVAL: a STORE no backend takes. */
+const struct store_backend *server_backend(const char *store);
+int server_open_store(struct server *, const char *dir, const char *store);
 /* Load or create the server key and open the store under DIR. */
 int server_open(struct server *, const char *dir);
 void server_close(struct server *);
@@ -119,6 +125,6 @@ int auth_check(struct request *, int accept_seq, const char *node,
 void auth_sign_response(struct server *, const struct request *, char out[129]);
 
 /* Admin command line (admin.c): `sync-server admin ...`. */
-int admin_main(const char *data_dir, int argc, char **argv);
+int admin_main(const char *data_dir, const char *store, int argc, char **argv);
 
 #endif

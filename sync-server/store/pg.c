@@ -1,0 +1,925 @@
+/*
+ * The PostgreSQL store (sync-server --store postgresql://...), for a region
+ * served by several sync-server instances on one PostgreSQL 15 cluster.
+ * Same interface and errno values as the embedded SQLite store.
+ *
+ * The feed cursor (docs/PROTOCOL.md §5.1): each change row is stamped with
+ * pg_current_xact_id() by its transaction; a pull reads only rows whose
+ * xid is below pg_snapshot_xmin(pg_current_snapshot()) of its own
+ * statement, in (xid, id) order.  Every transaction below that horizon has
+ * ended and every later one stamps a larger xid, so a change that commits
+ * late is never skipped, and no commit order is forced on writers (no lock,
+ * no counter row).  The cursor, CBOR [era, xid, id], stays opaque to nodes.
+ *
+ * Push (§4) is one READ COMMITTED transaction in two pipelines: lock the
+ * node row, accept the request sequence, claim the batch key (node, first,
+ * last) with INSERT ... ON CONFLICT DO NOTHING, read the stored key; then
+ * the changes, the node's high-water mark, the response bytes and COMMIT.
+ * A replay (also one that raced the original on another instance: it
+ * waits for it) returns the stored response and adds nothing.
+ *
+ * It does not interpret record bodies.  Connections, retries and the
+ * pipeline helpers are in pg_pool.c, the schema and statements in
+ * pg_schema.c.
+ */
+#define LOG_MODULE "store_pg"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cborx.h"
+#include "crypto.h"
+#include "log.h"
+#include "pg_int.h"
+#include "str.h"
+#include "xmalloc.h"
+
+#define PG_PULL_BUDGET (256 * 1024)
+
+static void
+pg_node_row(const PGresult *r, int row, int col, struct snode *n)
+{
+	const uint8_t *pub;
+	size_t len;
+
+	memset(n, 0, sizeof(*n));
+	n->id = pg_u64(r, row, col + 0);
+	pub = pg_bytes(r, row, col + 1, &len);
+	if (len == 32)
+		memcpy(n->pub, pub, 32);
+	pg_text(r, row, col + 2, n->role, sizeof(n->role));
+	pg_text(r, row, col + 3, n->region, sizeof(n->region));
+	pg_text(r, row, col + 4, n->facility, sizeof(n->facility));
+	pg_text(r, row, col + 5, n->label, sizeof(n->label));
+	n->revoked = pg_u64(r, row, col + 6) != 0;
+	n->req_seq = pg_u64(r, row, col + 7);
+	n->hw = pg_u64(r, row, col + 8);
+	n->enrolled_ms = pg_u64(r, row, col + 9);
+	n->last_seen_ms = pg_u64(r, row, col + 10);
+	n->last_push_ms = pg_u64(r, row, col + 11);
+	n->outbox_last = pg_u64(r, row, col + 12);
+}
+
+/* --- meta ------------------------------------------------------------- */
+
+struct pg_meta_arg {
+	const char *key;
+	const void *val;
+	size_t len;
+	uint8_t *out;
+	size_t out_len;
+	enum pg_stmt st;
+};
+
+static int
+pg_meta_once(struct sstore *s, struct pg_conn *pc, void *arg, int attempt)
+{
+	struct pg_meta_arg *m = arg;
+	struct pg_args a = { 0 };
+	struct pg_pipe p;
+	const uint8_t *v;
+	int err;
+
+	(void)s;
+	(void)attempt;
+	pg_pipe_init(&p, pc);
+	pg_arg_text(&a, m->key);
+	if (m->st != PG_META_GET)
+		pg_arg_bytes(&a, m->val, m->len);
+	pg_send(&p, m->st, &a);
+	if ((err = pg_sync(&p)) == 0 && m->st == PG_META_GET) {
+		if (pg_rows(p.res[0]) == 0)
+			err = ENOENT;
+		else {
+			v = pg_bytes(p.res[0], 0, 0, &m->out_len);
+			m->out = xmemdup(
+			    m->out_len ? v : (const void *)"", m->out_len);
+		}
+	}
+	pg_pipe_clear(&p);
+	return err;
+}
+
+static int
+pg_meta_get(struct sstore *s, const char *key, uint8_t **val, size_t *len)
+{
+	struct pg_meta_arg m = { key, NULL, 0, NULL, 0, PG_META_GET };
+	int err;
+
+	if ((err = pg_run(s, pg_meta_once, &m)) == 0) {
+		*val = m.out;
+		*len = m.out_len;
+	}
+	return err;
+}
+
+static int
+pg_meta_put(struct sstore *s, const char *key, const void *val, size_t len)
+{
+	struct pg_meta_arg m = { key, val, len, NULL, 0, PG_META_PUT };
+
+	return pg_run(s, pg_meta_once, &m);
+}
+
+/* --- open, close ------------------------------------------------------- */
+
+static void pg_close(struct sstore *);
+
+static size_t
+pg_pool_size(void)
+{
+	const char *e = getenv("OUTPOST_PG_POOL");
+	long long n;
+
+	if (e != NULL && str_to_ll(e, 1, PG_POOL_MAX, &n) == 0)
+		return (size_t)n;
+	return PG_POOL_DEFAULT;
+}
+
+/* CONNINFO: a libpq connection string or postgresql:// URI. */
+static int
+pg_open(const char *conninfo, struct sstore **out)
+{
+	struct pg_meta_arg m = { "era", NULL, 0, NULL, 0, PG_META_INIT };
+	struct sstore *s;
+	uint64_t era;
+	uint8_t *v = NULL;
+	size_t len;
+	int err;
+
+	s = xcalloc(1, sizeof(*s));
+	if ((err = pg_pool_open(s, conninfo, pg_pool_size())) != 0)
+		goto out;
+	/* The feed era: fixed when the database is created (the first of
+	 * several instances starting together wins). */
+	crypto_random(&era, sizeof(era));
+	era &= 0x7fffffffffffffffULL;
+	m.val = &era;
+	m.len = sizeof(era);
+	if ((err = pg_run(s, pg_meta_once, &m)) != 0 ||
+	    (err = pg_meta_get(s, "era", &v, &len)) != 0)
+		goto out;
+	if (len != sizeof(s->era)) {
+		err = EIO;
+		goto out;
+	}
+	memcpy(&s->era, v, len);
+	*out = s;
+out:
+	free(v);
+	if (err != 0)
+		pg_close(s);
+	return err;
+}
+
+static void
+pg_close(struct sstore *s)
+{
+	if (s == NULL)
+		return;
+	if (s->retries > 0 || s->connects > s->nconns)
+		log_info("%llu connections opened, %llu retries",
+		    (unsigned long long)s->connects,
+		    (unsigned long long)s->retries);
+	pg_pool_close(s);
+	free(s);
+}
+
+/* --- tokens and nodes --------------------------------------------------- */
+
+static int
+pg_token_once(struct sstore *s, struct pg_conn *pc, void *arg, int attempt)
+{
+	const struct stoken *t = arg;
+	struct pg_args a = { 0 };
+	struct pg_pipe p;
+	int err;
+
+	(void)s;
+	(void)attempt;
+	pg_pipe_init(&p, pc);
+	pg_arg_bytes(&a, t->hash, 32);
+	pg_arg_text(&a, t->role);
+	pg_arg_text(&a, t->region);
+	pg_arg_text(&a, t->facility);
+	pg_arg_u64(&a, t->expires_ms);
+	pg_send(&p, PG_TOKEN_ADD, &a);
+	err = pg_sync(&p);
+	pg_pipe_clear(&p);
+	return err;
+}
+
+static int
+pg_token_add(struct sstore *s, const struct stoken *t)
+{
+	return pg_run(s, pg_token_once, (void *)(uintptr_t)t);
+}
+
+struct pg_enroll_arg {
+	const uint8_t *hash, *pub;
+	const char *label;
+	uint64_t now_ms;
+	struct snode *out;
+};
+
+static int
+pg_enroll_once(struct sstore *s, struct pg_conn *pc, void *arg, int attempt)
+{
+	struct pg_enroll_arg *e = arg;
+	char role[SSTORE_TEXT_MAX], region[SSTORE_TEXT_MAX];
+	char facility[SSTORE_TEXT_MAX];
+	struct pg_args a = { 0 }, b = { 0 };
+	struct pg_pipe p;
+	PGresult *r;
+	int err;
+
+	(void)s;
+	(void)attempt;
+	pg_pipe_init(&p, pc);
+	pg_send_sql(&p, "BEGIN");
+	pg_arg_bytes(&a, e->hash, 32);
+	pg_send(&p, PG_TOKEN_LOCK, &a);
+	if ((err = pg_sync(&p)) != 0)
+		goto out;
+	r = p.res[1];
+	if (pg_rows(r) == 0) {
+		err = ENOENT;
+		goto out;
+	}
+	if (!pg_isnull(r, 0, 4) || pg_u64(r, 0, 3) < e->now_ms) {
+		err = EACCES;
+		goto out;
+	}
+	pg_text(r, 0, 0, role, sizeof(role));
+	pg_text(r, 0, 1, region, sizeof(region));
+	pg_text(r, 0, 2, facility, sizeof(facility));
+	pg_pipe_clear(&p);
+	pg_pipe_init(&p, pc);
+	memset(&a, 0, sizeof(a));
+	pg_arg_bytes(&a, e->pub, 32);
+	pg_arg_text(&a, role);
+	pg_arg_text(&a, region);
+	pg_arg_text(&a, facility);
+	pg_arg_text(&a, e->label);
+	pg_arg_u64(&a, e->now_ms);
+	pg_send(&p, PG_NODE_ADD, &a);
+	/* The node id comes back in the first result; the token names it
+	 * by a sub-select, so the whole enrolment is one round trip. */
+	pg_arg_bytes(&b, e->hash, 32);
+	pg_arg_u64(&b, e->now_ms);
+	pg_arg_bytes(&b, e->pub, 32);
+	pg_send(&p, PG_TOKEN_USE, &b);
+	pg_send_sql(&p, "COMMIT");
+	if ((err = pg_sync(&p)) != 0)
+		goto out; /* EEXIST: this public key is already enrolled */
+	if (pg_rows(p.res[0]) != 1) {
+		err = EIO;
+		goto out;
+	}
+	pg_node_row(p.res[0], 0, 0, e->out);
+out:
+	pg_pipe_clear(&p);
+	return err;
+}
+
+static int
+pg_enroll(struct sstore *s, const uint8_t hash[32], const uint8_t pub[32],
+    const char *label, uint64_t now_ms, struct snode *out)
+{
+	struct pg_enroll_arg e = { hash, pub, label, now_ms, out };
+
+	return pg_run(s, pg_enroll_once, &e);
+}
+
+struct pg_node_arg {
+	uint64_t id, seq, now_ms, last;
+	struct snode *out;
+	enum pg_stmt st;
+};
+
+static int
+pg_node_once(struct sstore *s, struct pg_conn *pc, void *arg, int attempt)
+{
+	struct pg_node_arg *n = arg;
+	struct pg_args a = { 0 }, b = { 0 };
+	struct pg_pipe p;
+	struct snode node;
+	int err;
+
+	(void)s;
+	pg_pipe_init(&p, pc);
+	pg_arg_u64(&a, n->id);
+	if (n->st == PG_NODE_TOUCH) {
+		pg_arg_u64(&a, n->seq);
+		pg_arg_u64(&a, n->now_ms);
+	}
+	if (n->st != PG_NODE_GET)
+		pg_send(&p, n->st, &a);
+	/* In the same implicit transaction: the node as it now is. */
+	pg_arg_u64(&b, n->id);
+	pg_send(&p, PG_NODE_GET, &b);
+	if ((err = pg_sync(&p)) != 0)
+		goto out;
+	if (pg_rows(p.res[p.n - 1]) == 0) {
+		err = ENOENT;
+		goto out;
+	}
+	pg_node_row(p.res[p.n - 1], 0, 0, n->out ? n->out : &node);
+	if (n->st == PG_NODE_TOUCH && pg_rows(p.res[0]) == 0) {
+		n->last = (n->out ? n->out : &node)->req_seq;
+		/* A retry after a lost COMMIT finds its own sequence. */
+		err = attempt > 0 && n->last == n->seq ? 0 : EALREADY;
+	}
+out:
+	pg_pipe_clear(&p);
+	return err;
+}
+
+static int
+pg_node_get(struct sstore *s, uint64_t id, struct snode *out)
+{
+	struct pg_node_arg n = { id, 0, 0, 0, out, PG_NODE_GET };
+
+	return pg_run(s, pg_node_once, &n);
+}
+
+static int
+pg_node_revoke(struct sstore *s, uint64_t id)
+{
+	struct pg_node_arg n = { id, 0, 0, 0, NULL, PG_NODE_REVOKE };
+
+	return pg_run(s, pg_node_once, &n);
+}
+
+static int
+pg_node_touch(struct sstore *s, uint64_t id, uint64_t seq, uint64_t now_ms,
+    uint64_t *last)
+{
+	struct pg_node_arg n = { id, seq, now_ms, 0, NULL, PG_NODE_TOUCH };
+	int err;
+
+	if (seq > INT64_MAX)
+		return EINVAL;
+	err = pg_run(s, pg_node_once, &n);
+	if (err == EALREADY)
+		*last = n.last;
+	return err;
+}
+
+/* --- push ------------------------------------------------------------- */
+
+/*
+ * Inside the push transaction: compare the stored change of each change
+ * whose seq is at most UPTO.  SAME[i]: -1 not stored, 0 differs, 1 the
+ * same, 2 not asked.
+ */
+static int
+pg_push_dups(
+    struct pg_conn *pc, const struct spush *p, uint64_t upto, int *same)
+{
+	struct pg_pipe q;
+	struct pg_args a;
+	const struct schange *c;
+	const PGresult *r;
+	const uint8_t *v;
+	uint8_t h[32];
+	size_t i, k = 0, len;
+	int err = 0;
+
+	pg_pipe_init(&q, pc);
+	for (i = 0; i < p->n; i++) {
+		same[i] = 2;
+		if (p->changes[i].seq > upto)
+			continue;
+		memset(&a, 0, sizeof(a));
+		pg_arg_u64(&a, p->node);
+		pg_arg_u64(&a, p->changes[i].seq);
+		pg_send(&q, PG_CHANGE_GET, &a);
+	}
+	if (q.n == 0)
+		goto out;
+	if ((err = pg_sync(&q)) != 0)
+		goto out;
+	for (i = 0; i < p->n; i++) {
+		c = &p->changes[i];
+		if (c->seq > upto)
+			continue;
+		r = q.res[k++];
+		if (pg_rows(r) == 0) {
+			same[i] = -1;
+			continue;
+		}
+		crypto_sha256(c->body, c->len, h);
+		v = pg_bytes(r, 0, 1, &len);
+		same[i] = (int)pg_u64(r, 0, 0) == c->entity && len == 16 &&
+		    memcmp(v, c->id, 16) == 0 && pg_u64(r, 0, 2) == c->hlc;
+		v = pg_bytes(r, 0, 3, &len);
+		same[i] = same[i] && len == 32 && memcmp(v, h, 32) == 0;
+	}
+out:
+	pg_pipe_clear(&q);
+	return err;
+}
+
+struct pg_push_arg {
+	const struct spush *p;
+	struct spush_result *res;
+};
+
+static void
+pg_batch_key(struct pg_args *a, const struct spush *p)
+{
+	pg_arg_u64(a, p->node);
+	pg_arg_u64(a, p->first);
+	pg_arg_u64(a, p->last);
+}
+
+/* The stored batch key: same bytes (or every change stored as sent), or
+ * a conflict (EEXIST). */
+static int
+pg_push_replay(struct pg_conn *pc, const struct spush *p, const PGresult *r,
+    struct spush_result *res)
+{
+	const uint8_t *h, *v;
+	size_t len, i;
+	int *same = NULL, err = 0;
+
+	if (pg_rows(r) != 1 || pg_isnull(r, 0, 1))
+		return EIO;
+	h = pg_bytes(r, 0, 0, &len);
+	if (len != 32 || memcmp(h, p->hash, 32) != 0) {
+		same = xcalloc(p->n ? p->n : 1, sizeof(*same));
+		if ((err = pg_push_dups(pc, p, UINT64_MAX, same)) != 0)
+			goto out;
+		for (i = 0; i < p->n; i++)
+			if (same[i] != 1) {
+				err = EEXIST;
+				goto out;
+			}
+	}
+	v = pg_bytes(r, 0, 1, &len);
+	res->replay = 1;
+	res->response_len = len;
+	res->response = xmemdup(len ? v : (const void *)"", len);
+out:
+	free(same);
+	return err;
+}
+
+static int
+pg_push_once(struct sstore *s, struct pg_conn *pc, void *arg, int attempt)
+{
+	const struct spush *p = ((struct pg_push_arg *)arg)->p;
+	struct spush_result *res = ((struct pg_push_arg *)arg)->res;
+	char region[SSTORE_TEXT_MAX];
+	struct pg_args a = { 0 }, b = { 0 }, c = { 0 }, d = { 0 };
+	struct pg_args *ins = NULL;
+	struct pg_pipe q;
+	uint64_t hw, stored_seq, accepted = 0, dups = 0;
+	uint8_t *resp = NULL, (*hashes)[32] = NULL;
+	size_t i, k, resp_len = 0;
+	int *same = NULL, err;
+
+	(void)s;
+	free(res->response);
+	memset(res, 0, sizeof(*res));
+	/* Pipeline 1: lock the node, take the sequence, claim the key. */
+	pg_pipe_init(&q, pc);
+	pg_send_sql(&q, "BEGIN");
+	pg_arg_u64(&a, p->node);
+	pg_send(&q, PG_NODE_LOCK, &a);
+	if (p->req_seq != 0) {
+		pg_arg_u64(&b, p->node);
+		pg_arg_u64(&b, p->req_seq);
+		pg_arg_u64(&b, p->now_ms);
+		pg_send(&q, PG_NODE_TOUCH, &b);
+	}
+	pg_batch_key(&c, p);
+	pg_arg_bytes(&c, p->hash, 32);
+	pg_arg_u64(&c, p->now_ms);
+	pg_send(&q, PG_BATCH_CLAIM, &c);
+	pg_batch_key(&d, p);
+	pg_send(&q, PG_BATCH_GET, &d);
+	if ((err = pg_sync(&q)) != 0)
+		goto out;
+	if (pg_rows(q.res[1]) == 0) {
+		err = ENOENT;
+		goto out;
+	}
+	pg_text(q.res[1], 0, 0, region, sizeof(region));
+	hw = pg_u64(q.res[1], 0, 1);
+	stored_seq = pg_u64(q.res[1], 0, 2);
+	k = 2;
+	if (p->req_seq != 0 && pg_rows(q.res[k++]) == 0 &&
+	    !(attempt > 0 && stored_seq == p->req_seq)) {
+		/* (A retry after a lost COMMIT finds its own sequence.) */
+		res->last_seq = stored_seq;
+		err = EALREADY;
+		goto out;
+	}
+	if (pg_rows(q.res[k]) == 0) {
+		/* Claimed before (a concurrent twin waited for it). */
+		if ((err = pg_push_replay(pc, p, q.res[k + 1], res)) != 0)
+			goto out;
+		pg_pipe_clear(&q);
+		pg_pipe_init(&q, pc);
+		pg_send_sql(&q, "COMMIT"); /* the request sequence */
+		err = pg_sync(&q);
+		goto out;
+	}
+	res->hw = hw;
+	/* Nothing may be skipped. */
+	if (p->first > hw + 1) {
+		err = ERANGE;
+		goto out;
+	}
+	/* Known sequences must match; the rest is stored. */
+	same = xcalloc(p->n ? p->n : 1, sizeof(*same));
+	if ((err = pg_push_dups(pc, p, hw, same)) != 0)
+		goto out;
+	for (i = 0; i < p->n; i++) {
+		if (same[i] == 0) {
+			err = EEXIST;
+			goto out;
+		}
+		if (same[i] == 1)
+			dups++;
+		else
+			accepted++;
+	}
+	if (p->last > hw)
+		hw = p->last;
+	if ((err = p->encode_cb(
+	         p, hw, accepted, dups, &resp, &resp_len, p->arg)) != 0)
+		goto out;
+	/* Pipeline 2: the changes, the node, the response, COMMIT. */
+	pg_pipe_clear(&q);
+	pg_pipe_init(&q, pc);
+	ins = xcalloc(p->n ? p->n : 1, sizeof(*ins));
+	hashes = xcalloc(p->n ? p->n : 1, sizeof(*hashes));
+	for (i = 0; i < p->n; i++) {
+		const struct schange *ch = &p->changes[i];
+
+		if (same[i] == 1)
+			continue;
+		crypto_sha256(ch->body, ch->len, hashes[i]);
+		pg_arg_text(&ins[i], region);
+		pg_arg_u64(&ins[i], p->node);
+		pg_arg_u64(&ins[i], ch->seq);
+		pg_arg_u64(&ins[i], (uint64_t)ch->entity);
+		pg_arg_bytes(&ins[i], ch->id, 16);
+		pg_arg_u64(&ins[i], ch->hlc);
+		pg_arg_bytes(&ins[i], hashes[i], 32);
+		pg_arg_bytes(&ins[i], ch->body, ch->len);
+		pg_send(&q, PG_CHANGE_ADD, &ins[i]);
+	}
+	memset(&a, 0, sizeof(a));
+	pg_arg_u64(&a, p->node);
+	pg_arg_u64(&a, hw);
+	pg_arg_u64(&a, p->now_ms);
+	pg_arg_u64(&a, p->outbox_last > INT64_MAX ? 0 : p->outbox_last);
+	pg_send(&q, PG_NODE_PUSHED, &a);
+	memset(&b, 0, sizeof(b));
+	pg_batch_key(&b, p);
+	pg_arg_bytes(&b, resp, resp_len);
+	pg_send(&q, PG_BATCH_DONE, &b);
+	pg_send_sql(&q, "COMMIT");
+	if ((err = pg_sync(&q)) != 0)
+		goto out;
+	res->hw = hw;
+	res->accepted = accepted;
+	res->dups = dups;
+	res->response = resp;
+	res->response_len = resp_len;
+	resp = NULL;
+out:
+	if (err != 0) {
+		hw = res->hw;
+		stored_seq = res->last_seq;
+		free(res->response);
+		memset(res, 0, sizeof(*res));
+		res->hw = hw;
+		res->last_seq = stored_seq;
+	}
+	free(resp);
+	free(ins);
+	free(hashes);
+	free(same);
+	pg_pipe_clear(&q);
+	return err;
+}
+
+static int
+pg_push(struct sstore *s, const struct spush *p, struct spush_result *res)
+{
+	struct pg_push_arg a = { p, res };
+
+	memset(res, 0, sizeof(*res));
+	if (p->first > INT64_MAX || p->last > INT64_MAX || p->first == 0 ||
+	    p->last < p->first || p->req_seq > INT64_MAX)
+		return EINVAL;
+	return pg_run(s, pg_push_once, &a);
+}
+
+/* --- pull ------------------------------------------------------------- */
+
+static int
+pg_cursor_decode(
+    struct sstore *s, const uint8_t *c, size_t len, uint64_t *xid, uint64_t *id)
+{
+	cbor_item_t *it = NULL;
+	cbor_item_t **v;
+	uint64_t era;
+	size_t n;
+	int err = 0;
+
+	*xid = *id = 0;
+	if (len == 0)
+		return 0;
+	if (cborx_decode(c, len, 64, &it) != 0)
+		return EINVAL;
+	n = cbor_isa_array(it) ? cbor_array_size(it) : 0;
+	v = n ? cbor_array_handle(it) : NULL;
+	/* A two-element cursor is the SQLite store's [era, pos]: after
+	 * `admin migrate` the era differs and the node re-pulls. */
+	if ((n != 2 && n != 3) || cborx_get_uint(v[0], &era) != 0)
+		err = EINVAL;
+	else if (era != s->era)
+		err = ESTALE;
+	else if (n != 3 || cborx_get_uint(v[1], xid) != 0 ||
+	    cborx_get_uint(v[2], id) != 0 || *id > INT64_MAX)
+		err = EINVAL;
+	cbor_decref(&it);
+	return err;
+}
+
+static void
+pg_cursor_encode(
+    struct sstore *s, uint64_t xid, uint64_t id, uint8_t **out, size_t *len)
+{
+	cbor_item_t *a = cborx_array(3);
+
+	cborx_array_push(a, cborx_uint(s->era));
+	cborx_array_push(a, cborx_uint(xid));
+	cborx_array_push(a, cborx_uint(id));
+	if (cborx_encode(a, out, len) != 0)
+		fatalx("cursor encode");
+	cbor_decref(&a);
+}
+
+struct pg_pull_arg {
+	const struct snode *node;
+	uint64_t xid, id;
+	size_t max;
+	struct spull_result *res;
+};
+
+static int
+pg_pull_once(struct sstore *s, struct pg_conn *pc, void *arg, int attempt)
+{
+	struct pg_pull_arg *pa = arg;
+	struct spull_result *res = pa->res;
+	struct pg_args a = { 0 };
+	struct pg_pipe q;
+	struct schange *c;
+	const PGresult *r;
+	const uint8_t *v;
+	uint64_t xid = pa->xid, id = pa->id, horizon;
+	size_t i, rows, bytes = 0;
+	int err;
+
+	(void)attempt;
+	spull_result_clear(res);
+	pg_pipe_init(&q, pc);
+	pg_arg_text(&a, pa->node->region);
+	pg_arg_u64(&a, xid);
+	pg_arg_u64(&a, id);
+	pg_arg_u64(&a, pa->node->id);
+	pg_arg_u64(&a, pa->max);
+	pg_send(&q, PG_PULL, &a);
+	if ((err = pg_sync(&q)) != 0)
+		goto out;
+	r = q.res[0];
+	rows = pg_rows(r);
+	if (rows == 0) {
+		err = EIO;
+		goto out;
+	}
+	horizon = pg_u64(r, 0, 0);
+	if (pg_isnull(r, 0, 1))
+		rows = 0; /* nothing new: the horizon alone */
+	if (rows > 0)
+		res->changes = xcalloc(rows, sizeof(*res->changes));
+	for (i = 0; i < rows; i++) {
+		c = &res->changes[res->n++];
+		xid = pg_u64(r, (int)i, 1);
+		id = pg_u64(r, (int)i, 2);
+		c->entity = (int)pg_u64(r, (int)i, 3);
+		v = pg_bytes(r, (int)i, 4, &c->len);
+		if (c->len == 16)
+			memcpy(c->id, v, 16);
+		c->hlc = pg_u64(r, (int)i, 5);
+		v = pg_bytes(r, (int)i, 6, &c->len);
+		c->body = xmemdup(c->len ? v : (const void *)"", c->len);
+		c->origin = pg_u64(r, (int)i, 7);
+		c->seq = id;
+		bytes += c->len;
+		if (bytes >= PG_PULL_BUDGET && i + 1 < rows)
+			break;
+	}
+	res->more = res->n < rows || rows == pa->max;
+	/*
+	 * Short of the page: every row of the scope below this statement's
+	 * horizon was read, and any later row sorts at or above it.
+	 */
+	if (!res->more && (horizon > xid || (horizon == xid && id == 0))) {
+		xid = horizon;
+		id = 0;
+	}
+	pg_cursor_encode(s, xid, id, &res->cursor, &res->cursor_len);
+out:
+	pg_pipe_clear(&q);
+	if (err != 0)
+		spull_result_clear(res);
+	return err;
+}
+
+static int
+pg_pull(struct sstore *s, const struct snode *node, const uint8_t *cursor,
+    size_t cursor_len, size_t max, uint64_t now_ms, struct spull_result *res)
+{
+	struct pg_pull_arg a = { node, 0, 0, max ? max : 1, res };
+	int err;
+
+	(void)now_ms;
+	memset(res, 0, sizeof(*res));
+	if ((err = pg_cursor_decode(s, cursor, cursor_len, &a.xid, &a.id)))
+		return err;
+	return pg_run(s, pg_pull_once, &a);
+}
+
+/* --- alerts, stats, manifest ------------------------------------------ */
+
+struct pg_alert_arg {
+	uint64_t node;
+	const char *kind, *detail;
+	uint64_t now_ms;
+};
+
+static int
+pg_alert_once(struct sstore *s, struct pg_conn *pc, void *arg, int attempt)
+{
+	struct pg_alert_arg *al = arg;
+	struct pg_args a = { 0 };
+	struct pg_pipe q;
+	int err;
+
+	(void)s;
+	(void)attempt;
+	pg_pipe_init(&q, pc);
+	pg_arg_u64(&a, al->node);
+	pg_arg_text(&a, al->kind);
+	pg_arg_text(&a, al->detail);
+	pg_arg_u64(&a, al->now_ms);
+	pg_send(&q, PG_ALERT_ADD, &a);
+	err = pg_sync(&q);
+	pg_pipe_clear(&q);
+	return err;
+}
+
+static int
+pg_alert(struct sstore *s, uint64_t node, const char *kind, const char *detail,
+    uint64_t now_ms)
+{
+	struct pg_alert_arg a = { node, kind, detail, now_ms };
+
+	return pg_run(s, pg_alert_once, &a);
+}
+
+static int
+pg_stats_once(struct sstore *s, struct pg_conn *pc, void *arg, int attempt)
+{
+	struct sstats *out = arg;
+	struct pg_pipe q;
+	const PGresult *r;
+	size_t i;
+	int err;
+
+	(void)s;
+	(void)attempt;
+	sstats_clear(out);
+	pg_pipe_init(&q, pc);
+	/* One snapshot, so the figures agree with each other. */
+	pg_send_sql(&q, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+	pg_send(&q, PG_STATS_ENTITIES, NULL);
+	pg_send(&q, PG_STATS_NODES, NULL);
+	pg_send(&q, PG_STATS_COUNTS, NULL);
+	pg_send_sql(&q, "COMMIT");
+	if ((err = pg_sync(&q)) != 0)
+		goto out;
+	r = q.res[1];
+	out->nentities = pg_rows(r);
+	out->entities = xcalloc(
+	    out->nentities ? out->nentities : 1, sizeof(*out->entities));
+	for (i = 0; i < out->nentities; i++) {
+		out->entities[i].entity = (int)pg_u64(r, (int)i, 0);
+		out->entities[i].records = pg_u64(r, (int)i, 1);
+	}
+	r = q.res[2];
+	out->nnodes = pg_rows(r);
+	out->nodes =
+	    xcalloc(out->nnodes ? out->nnodes : 1, sizeof(*out->nodes));
+	out->node_records =
+	    xcalloc(out->nnodes ? out->nnodes : 1, sizeof(*out->node_records));
+	for (i = 0; i < out->nnodes; i++) {
+		pg_node_row(r, (int)i, 0, &out->nodes[i]);
+		out->node_records[i] = pg_u64(r, (int)i, 13);
+	}
+	r = q.res[3];
+	out->batches = pg_u64(r, 0, 0);
+	out->alerts = pg_u64(r, 0, 1);
+	out->open_tokens = pg_u64(r, 0, 2);
+out:
+	pg_pipe_clear(&q);
+	if (err != 0)
+		sstats_clear(out);
+	return err;
+}
+
+static int
+pg_stats(struct sstore *s, struct sstats *out)
+{
+	memset(out, 0, sizeof(*out));
+	return pg_run(s, pg_stats_once, out);
+}
+
+struct pg_manifest_arg {
+	void (*cb)(const struct schange *, const uint8_t hash[32], void *);
+	void *arg;
+};
+
+static int
+pg_manifest_once(struct sstore *s, struct pg_conn *pc, void *arg, int attempt)
+{
+	struct pg_manifest_arg *m = arg;
+	struct pg_pipe q;
+	struct schange c;
+	const PGresult *r;
+	const uint8_t *v;
+	size_t i, len;
+	int err;
+
+	(void)s;
+	(void)attempt;
+	pg_pipe_init(&q, pc);
+	pg_send(&q, PG_MANIFEST, NULL);
+	if ((err = pg_sync(&q)) != 0)
+		goto out;
+	r = q.res[0];
+	for (i = 0; i < pg_rows(r); i++) {
+		memset(&c, 0, sizeof(c));
+		c.origin = pg_u64(r, (int)i, 0);
+		c.seq = pg_u64(r, (int)i, 1);
+		c.entity = (int)pg_u64(r, (int)i, 2);
+		v = pg_bytes(r, (int)i, 3, &len);
+		if (len == 16)
+			memcpy(c.id, v, 16);
+		c.hlc = pg_u64(r, (int)i, 4);
+		v = pg_bytes(r, (int)i, 5, &len);
+		if (len == 32)
+			m->cb(&c, v, m->arg);
+	}
+out:
+	pg_pipe_clear(&q);
+	return err;
+}
+
+static int
+pg_manifest(struct sstore *s,
+    void (*cb)(const struct schange *, const uint8_t hash[32], void *),
+    void *arg)
+{
+	struct pg_manifest_arg m = { cb, arg };
+
+	return pg_run(s, pg_manifest_once, &m);
+}
+
+const struct store_backend store_pg_backend = {
+	.name = "postgresql",
+	.open = pg_open,
+	.close = pg_close,
+	.token_add = pg_token_add,
+	.enroll = pg_enroll,
+	.node_get = pg_node_get,
+	.node_revoke = pg_node_revoke,
+	.node_touch = pg_node_touch,
+	.push = pg_push,
+	.pull = pg_pull,
+	.alert = pg_alert,
+	.stats = pg_stats,
+	.manifest = pg_manifest,
+	.meta_get = pg_meta_get,
+	.meta_put = pg_meta_put,
+};

@@ -1,0 +1,809 @@
+/*
+ * The store conformance list: the same cases run against every backend of
+ * sync-server/store/backend.h, the embedded SQLite store (a temporary
+ * directory) and PostgreSQL (a fresh database of a throwaway cluster,
+ * tests/tools/pgcluster.sh).  Each case prints PASS/FAIL as
+ * "<backend>/<case>"; PostgreSQL cases are skipped, with the reason, only
+ * when its server is not installed.  A few cases are PostgreSQL's own:
+ * the pull uses an index scan (EXPLAIN), and the pool holds its size and
+ * hides a terminated backend from the caller.
+ *
+ *   test_backend [-l] [backend/case | case ...]
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "compat.h"
+#include "crypto.h"
+#include "log.h"
+#include "sync-server/store/backend.h"
+#include "sync-server/store/pg_int.h"
+#include "test.h"
+#include "xmalloc.h"
+#include "pgtest.h"
+
+struct ctx {
+	const struct store_backend *be;
+	char target[256]; /* directory or conninfo */
+	char dir[64];
+	struct pgtest *pg; /* PostgreSQL only */
+	char db[32];
+};
+
+/* --- helpers ------------------------------------------------------------ */
+
+static int
+enc_cb(const struct spush *p, uint64_t hw, uint64_t accepted, uint64_t dups,
+    uint8_t **out, size_t *len, void *arg)
+{
+	char buf[128];
+	int n;
+
+	(void)arg;
+	n = snprintf(buf, sizeof(buf),
+	    "node=%llu first=%llu hw=%llu a=%llu"
+	    " d=%llu",
+	    (unsigned long long)p->node, (unsigned long long)p->first,
+	    (unsigned long long)hw, (unsigned long long)accepted,
+	    (unsigned long long)dups);
+	*out = xmemdup(buf, (size_t)n);
+	*len = (size_t)n;
+	return 0;
+}
+
+static int
+mk_node(const struct ctx *c, struct sstore *s, uint8_t tag, const char *region,
+    struct snode *out)
+{
+	struct stoken t;
+	uint8_t pub[32];
+	int err;
+
+	memset(&t, 0, sizeof(t));
+	memset(t.hash, tag, sizeof(t.hash));
+	snprintf(t.role, sizeof(t.role), "clinic");
+	snprintf(t.region, sizeof(t.region), "%s", region);
+	snprintf(t.facility, sizeof(t.facility), "f%u", tag);
+	t.expires_ms = 10000;
+	if ((err = c->be->token_add(s, &t)) != 0)
+		return err;
+	memset(pub, tag, sizeof(pub));
+	return c->be->enroll(s, t.hash, pub, "kiosk", 1000, out);
+}
+
+/* Changes SEQ FIRST..LAST of NODE: body "n<node>s<seq><suffix>". */
+struct batch {
+	struct schange ch[64];
+	char body[64][48];
+	struct spush p;
+};
+
+static void
+mk_batch(struct batch *b, uint64_t node, uint64_t first, uint64_t last,
+    const char *suffix)
+{
+	uint64_t q;
+	size_t i = 0;
+
+	memset(b, 0, sizeof(*b));
+	for (q = first; q <= last && i < 64; q++, i++) {
+		snprintf(b->body[i], sizeof(b->body[i]), "n%llus%llu%s",
+		    (unsigned long long)node, (unsigned long long)q, suffix);
+		b->ch[i].seq = q;
+		b->ch[i].entity = (int)(q % 5) + 1;
+		memset(b->ch[i].id, (int)q, 16);
+		b->ch[i].id[0] = (uint8_t)node;
+		b->ch[i].hlc = 1000 + q;
+		b->ch[i].body = (const uint8_t *)b->body[i];
+		b->ch[i].len = strlen(b->body[i]);
+	}
+	b->p.node = node;
+	b->p.first = first;
+	b->p.last = last;
+	b->p.changes = b->ch;
+	b->p.n = i;
+	crypto_sha256(b->body, sizeof(b->body[0]) * i, b->p.hash);
+	b->p.now_ms = 5000;
+	b->p.encode_cb = enc_cb;
+}
+
+static int
+push_ok(const struct ctx *c, struct sstore *s, uint64_t node, uint64_t first,
+    uint64_t last)
+{
+	struct batch b;
+	struct spush_result r;
+	int err;
+
+	mk_batch(&b, node, first, last, "");
+	err = c->be->push(s, &b.p, &r);
+	free(r.response);
+	return err;
+}
+
+/* Pull NODE's scope to the end, 3 at a time: how many changes. */
+static int
+pull_all(const struct ctx *c, struct sstore *s, const struct snode *n,
+    uint8_t **cursor, size_t *cursor_len, size_t *count)
+{
+	struct spull_result r;
+	int err, more = 1;
+
+	*count = 0;
+	while (more) {
+		if ((err = c->be->pull(s, n, *cursor, *cursor_len, 3, 0, &r)) !=
+		    0)
+			return err;
+		*count += r.n;
+		more = r.more;
+		free(*cursor);
+		*cursor = r.cursor;
+		*cursor_len = r.cursor_len;
+		r.cursor = NULL;
+		spull_result_clear(&r);
+	}
+	return 0;
+}
+
+/* --- the cases ----------------------------------------------------------- */
+
+static int
+case_meta(struct ctx *c)
+{
+	struct sstore *s = NULL;
+	uint8_t *v = NULL;
+	size_t len = 0;
+	int err = 0;
+
+	TEST_ERR(c->be->open(c->target, &s));
+	TEST_EQ(c->be->meta_get(s, "absent", &v, &len), ENOENT);
+	TEST_ERR(c->be->meta_put(s, "k", "abc", 3));
+	TEST_ERR(c->be->meta_put(s, "k", "wxyz", 4));
+	TEST_ERR(c->be->meta_get(s, "k", &v, &len));
+	TEST_EQ(len, 4);
+	TEST_MEM(v, "wxyz", 4);
+	free(v);
+	v = NULL;
+	TEST_ERR(c->be->meta_put(s, "empty", "", 0));
+	TEST_ERR(c->be->meta_get(s, "empty", &v, &len));
+	TEST_EQ(len, 0);
+out:
+	free(v);
+	c->be->close(s);
+	return err;
+}
+
+static int
+case_enroll(struct ctx *c)
+{
+	struct sstore *s = NULL;
+	struct snode n, m;
+	struct stoken t;
+	uint8_t h[32], pub[32];
+	int err = 0;
+
+	TEST_ERR(c->be->open(c->target, &s));
+	TEST_ERR(mk_node(c, s, 1, "north", &n));
+	TEST_TRUE(n.id > 0);
+	TEST_STR(n.region, "north");
+	TEST_STR(n.role, "clinic");
+	TEST_STR(n.label, "kiosk");
+	TEST_EQ(n.enrolled_ms, 1000);
+	TEST_ERR(c->be->node_get(s, n.id, &m));
+	TEST_EQ(m.id, n.id);
+	TEST_MEM(m.pub, n.pub, 32);
+	TEST_EQ(m.revoked, 0);
+	TEST_EQ(c->be->node_get(s, n.id + 100, &m), ENOENT);
+	/* the token is used up; an unknown one does not exist */
+	memset(h, 1, sizeof(h));
+	memset(pub, 9, sizeof(pub));
+	TEST_EQ(c->be->enroll(s, h, pub, "x", 1000, &m), EACCES);
+	memset(h, 8, sizeof(h));
+	TEST_EQ(c->be->enroll(s, h, pub, "x", 1000, &m), ENOENT);
+	/* expired */
+	memset(&t, 0, sizeof(t));
+	memset(t.hash, 2, sizeof(t.hash));
+	t.expires_ms = 500;
+	TEST_ERR(c->be->token_add(s, &t));
+	TEST_EQ(c->be->enroll(s, t.hash, pub, "x", 1000, &m), EACCES);
+	/* the same key twice */
+	memset(t.hash, 3, sizeof(t.hash));
+	t.expires_ms = 5000;
+	TEST_ERR(c->be->token_add(s, &t));
+	memset(pub, 1, sizeof(pub));
+	TEST_EQ(c->be->enroll(s, t.hash, pub, "x", 1000, &m), EEXIST);
+	/* revoke */
+	TEST_ERR(c->be->node_revoke(s, n.id));
+	TEST_ERR(c->be->node_get(s, n.id, &m));
+	TEST_EQ(m.revoked, 1);
+	TEST_EQ(c->be->node_revoke(s, n.id + 100), ENOENT);
+out:
+	c->be->close(s);
+	return err;
+}
+
+static int
+case_touch(struct ctx *c)
+{
+	struct sstore *s = NULL;
+	struct snode n, m;
+	uint64_t last = 0;
+	int err = 0;
+
+	TEST_ERR(c->be->open(c->target, &s));
+	TEST_ERR(mk_node(c, s, 1, "north", &n));
+	TEST_ERR(c->be->node_touch(s, n.id, 5, 7000, &last));
+	TEST_EQ(c->be->node_touch(s, n.id, 5, 7000, &last), EALREADY);
+	TEST_EQ(last, 5);
+	TEST_EQ(c->be->node_touch(s, n.id, 3, 7000, &last), EALREADY);
+	TEST_EQ(last, 5);
+	TEST_ERR(c->be->node_touch(s, n.id, 9, 7001, &last));
+	TEST_ERR(c->be->node_get(s, n.id, &m));
+	TEST_EQ(m.req_seq, 9);
+	TEST_EQ(m.last_seen_ms, 7001);
+	TEST_EQ(c->be->node_touch(s, n.id + 50, 1, 1, &last), ENOENT);
+out:
+	c->be->close(s);
+	return err;
+}
+
+static int
+case_push(struct ctx *c)
+{
+	struct sstore *s = NULL;
+	struct snode n, m;
+	struct batch b;
+	struct spush_result r, r2;
+	int err = 0;
+
+	memset(&r, 0, sizeof(r));
+	memset(&r2, 0, sizeof(r2));
+	TEST_ERR(c->be->open(c->target, &s));
+	TEST_ERR(mk_node(c, s, 1, "north", &n));
+	mk_batch(&b, n.id, 1, 10, "");
+	b.p.outbox_last = 12;
+	TEST_ERR(c->be->push(s, &b.p, &r));
+	TEST_EQ(r.replay, 0);
+	TEST_EQ(r.hw, 10);
+	TEST_EQ(r.accepted, 10);
+	TEST_EQ(r.dups, 0);
+	TEST_TRUE(r.response_len > 0);
+	/* the replay: the stored bytes, nothing new */
+	TEST_ERR(c->be->push(s, &b.p, &r2));
+	TEST_EQ(r2.replay, 1);
+	TEST_EQ(r2.response_len, r.response_len);
+	TEST_MEM(r2.response, r.response, r.response_len);
+	free(r2.response);
+	r2.response = NULL;
+	/* the same key with other content: a conflict */
+	mk_batch(&b, n.id, 1, 10, "other");
+	TEST_EQ(c->be->push(s, &b.p, &r2), EEXIST);
+	TEST_EQ(r2.response, NULL);
+	/* a gap */
+	mk_batch(&b, n.id, 12, 13, "");
+	TEST_EQ(c->be->push(s, &b.p, &r2), ERANGE);
+	TEST_EQ(r2.hw, 10);
+	/* overlap: 9 and 10 held, 11 new */
+	mk_batch(&b, n.id, 9, 11, "");
+	TEST_ERR(c->be->push(s, &b.p, &r2));
+	TEST_EQ(r2.accepted, 1);
+	TEST_EQ(r2.dups, 2);
+	TEST_EQ(r2.hw, 11);
+	free(r2.response);
+	r2.response = NULL;
+	/* overlap with a changed known change: a conflict, nothing kept */
+	mk_batch(&b, n.id, 11, 12, "");
+	snprintf(b.body[0], sizeof(b.body[0]), "changed");
+	b.ch[0].len = strlen(b.body[0]);
+	TEST_EQ(c->be->push(s, &b.p, &r2), EEXIST);
+	TEST_ERR(c->be->node_get(s, n.id, &m));
+	TEST_EQ(m.hw, 11);
+	TEST_EQ(m.outbox_last, 12);
+	TEST_EQ(m.last_push_ms, 5000);
+	/* unknown node; a malformed range */
+	mk_batch(&b, n.id + 40, 1, 1, "");
+	TEST_EQ(c->be->push(s, &b.p, &r2), ENOENT);
+	mk_batch(&b, n.id, 5, 4, "");
+	TEST_EQ(c->be->push(s, &b.p, &r2), EINVAL);
+out:
+	free(r.response);
+	free(r2.response);
+	c->be->close(s);
+	return err;
+}
+
+static int
+case_push_seq(struct ctx *c)
+{
+	struct sstore *s = NULL;
+	struct snode n, m;
+	struct batch b;
+	struct spush_result r;
+	uint64_t last = 0;
+	int err = 0;
+
+	memset(&r, 0, sizeof(r));
+	TEST_ERR(c->be->open(c->target, &s));
+	TEST_ERR(mk_node(c, s, 1, "north", &n));
+	TEST_ERR(c->be->node_touch(s, n.id, 4, 1, &last));
+	mk_batch(&b, n.id, 1, 3, "");
+	b.p.req_seq = 4; /* stale */
+	TEST_EQ(c->be->push(s, &b.p, &r), EALREADY);
+	TEST_EQ(r.last_seq, 4);
+	TEST_ERR(c->be->node_get(s, n.id, &m));
+	TEST_EQ(m.hw, 0);
+	b.p.req_seq = 5;
+	TEST_ERR(c->be->push(s, &b.p, &r));
+	free(r.response);
+	r.response = NULL;
+	/* a replay with a new request sequence takes the sequence */
+	b.p.req_seq = 6;
+	TEST_ERR(c->be->push(s, &b.p, &r));
+	TEST_EQ(r.replay, 1);
+	TEST_ERR(c->be->node_get(s, n.id, &m));
+	TEST_EQ(m.req_seq, 6);
+	TEST_EQ(m.hw, 3);
+	/* a failed push gives its sequence back (rolled back) */
+	free(r.response);
+	r.response = NULL;
+	mk_batch(&b, n.id, 9, 9, "");
+	b.p.req_seq = 7;
+	TEST_EQ(c->be->push(s, &b.p, &r), ERANGE);
+	TEST_ERR(c->be->node_get(s, n.id, &m));
+	TEST_EQ(m.req_seq, 6);
+out:
+	free(r.response);
+	c->be->close(s);
+	return err;
+}
+
+static int
+case_pull(struct ctx *c)
+{
+	struct sstore *s = NULL;
+	struct snode a, b, x;
+	struct spull_result r;
+	uint8_t *cur = NULL, bad[] = { 0x82, 0x01, 0x02 };
+	size_t cur_len = 0, n = 0;
+	int err = 0;
+
+	memset(&r, 0, sizeof(r));
+	TEST_ERR(c->be->open(c->target, &s));
+	TEST_ERR(mk_node(c, s, 1, "north", &a));
+	TEST_ERR(mk_node(c, s, 2, "north", &b));
+	TEST_ERR(mk_node(c, s, 3, "south", &x));
+	TEST_ERR(push_ok(c, s, a.id, 1, 7));
+	TEST_ERR(push_ok(c, s, x.id, 1, 4));
+	/* b sees a's 7 in pages of 3; a sees none of its own */
+	TEST_ERR(pull_all(c, s, &b, &cur, &cur_len, &n));
+	TEST_EQ(n, 7);
+	TEST_ERR(c->be->pull(s, &b, cur, cur_len, 3, 0, &r));
+	TEST_EQ(r.n, 0);
+	TEST_EQ(r.more, 0);
+	spull_result_clear(&r);
+	/* new changes after the cursor, and only those */
+	TEST_ERR(push_ok(c, s, a.id, 8, 9));
+	TEST_ERR(pull_all(c, s, &b, &cur, &cur_len, &n));
+	TEST_EQ(n, 2);
+	free(cur);
+	cur = NULL;
+	cur_len = 0;
+	TEST_ERR(pull_all(c, s, &a, &cur, &cur_len, &n));
+	TEST_EQ(n, 0);
+	free(cur);
+	cur = NULL;
+	cur_len = 0;
+	/* x (south) sees none of north's, only its own (none) */
+	TEST_ERR(pull_all(c, s, &x, &cur, &cur_len, &n));
+	TEST_EQ(n, 0);
+	/* one page from the start, with origin and bodies */
+	TEST_ERR(c->be->pull(s, &b, NULL, 0, 100, 0, &r));
+	TEST_EQ(r.n, 9);
+	TEST_EQ(r.more, 0);
+	TEST_EQ(r.changes[0].origin, a.id);
+	TEST_EQ(r.changes[0].len, strlen("n1s1"));
+	TEST_MEM(r.changes[0].body, "n1s1", 4);
+	TEST_EQ(r.changes[0].hlc, 1001);
+	TEST_EQ(r.changes[0].entity, 2);
+	spull_result_clear(&r);
+	/* cursors: garbage, another era */
+	TEST_EQ(
+	    c->be->pull(s, &b, (const uint8_t *)"\xff", 1, 3, 0, &r), EINVAL);
+	TEST_EQ(c->be->pull(s, &b, bad, sizeof(bad), 3, 0, &r), ESTALE);
+out:
+	free(cur);
+	spull_result_clear(&r);
+	c->be->close(s);
+	return err;
+}
+
+static uint64_t manifest_n;
+
+static void
+count_cb(const struct schange *ch, const uint8_t hash[32], void *arg)
+{
+	uint8_t h[32];
+	char body[48];
+
+	(void)arg;
+	snprintf(body, sizeof(body), "n%llus%llu",
+	    (unsigned long long)ch->origin, (unsigned long long)ch->seq);
+	crypto_sha256(body, strlen(body), h);
+	if (memcmp(h, hash, 32) == 0)
+		manifest_n++;
+}
+
+static int
+case_stats_manifest(struct ctx *c)
+{
+	struct sstore *s = NULL;
+	struct snode a, b;
+	struct sstats st;
+	uint64_t total = 0;
+	size_t i;
+	int err = 0;
+
+	memset(&st, 0, sizeof(st));
+	TEST_ERR(c->be->open(c->target, &s));
+	TEST_ERR(mk_node(c, s, 1, "north", &a));
+	TEST_ERR(mk_node(c, s, 2, "south", &b));
+	TEST_ERR(push_ok(c, s, a.id, 1, 6));
+	TEST_ERR(push_ok(c, s, b.id, 1, 3));
+	TEST_ERR(push_ok(c, s, b.id, 4, 4));
+	TEST_ERR(c->be->alert(s, a.id, "kind", "detail", 9));
+	TEST_ERR(c->be->stats(s, &st));
+	TEST_EQ(st.nnodes, 2);
+	TEST_EQ(st.node_records[0], 6);
+	TEST_EQ(st.node_records[1], 4);
+	TEST_EQ(st.batches, 3);
+	TEST_EQ(st.alerts, 1);
+	TEST_EQ(st.open_tokens, 0);
+	for (i = 0; i < st.nentities; i++)
+		total += st.entities[i].records;
+	TEST_EQ(total, 10);
+	manifest_n = 0;
+	TEST_ERR(c->be->manifest(s, count_cb, NULL));
+	TEST_EQ(manifest_n, 10);
+out:
+	sstats_clear(&st);
+	c->be->close(s);
+	return err;
+}
+
+static int
+case_reopen(struct ctx *c)
+{
+	struct sstore *s = NULL;
+	struct snode a, b;
+	uint8_t *cur = NULL;
+	size_t cur_len = 0, n = 0;
+	int err = 0;
+
+	TEST_ERR(c->be->open(c->target, &s));
+	TEST_ERR(mk_node(c, s, 1, "north", &a));
+	TEST_ERR(mk_node(c, s, 2, "north", &b));
+	TEST_ERR(push_ok(c, s, a.id, 1, 4));
+	TEST_ERR(pull_all(c, s, &b, &cur, &cur_len, &n));
+	TEST_EQ(n, 4);
+	c->be->close(s);
+	s = NULL;
+	/* the cursor outlives the process: same era, nothing again */
+	TEST_ERR(c->be->open(c->target, &s));
+	TEST_ERR(push_ok(c, s, a.id, 5, 5));
+	TEST_ERR(pull_all(c, s, &b, &cur, &cur_len, &n));
+	TEST_EQ(n, 1);
+out:
+	free(cur);
+	c->be->close(s);
+	return err;
+}
+
+/* Eight threads push the same batch at once: one stores it, the others
+ * get its exact response; the changes are held once. */
+struct twin {
+	const struct ctx *c;
+	struct sstore *s;
+	struct batch *b;
+	struct spush_result r;
+	int err;
+};
+
+static void *
+twin_run(void *arg)
+{
+	struct twin *t = arg;
+
+	t->err = t->c->be->push(t->s, &t->b->p, &t->r);
+	return NULL;
+}
+
+static int
+case_concurrent_replay(struct ctx *c)
+{
+	struct sstore *s = NULL;
+	struct snode a, b;
+	struct batch bt;
+	struct twin tw[8];
+	pthread_t th[8];
+	uint8_t *cur = NULL;
+	size_t i, cur_len = 0, n = 0, fresh = 0;
+	int err = 0, round;
+
+	memset(tw, 0, sizeof(tw));
+	TEST_ERR(c->be->open(c->target, &s));
+	TEST_ERR(mk_node(c, s, 1, "north", &a));
+	TEST_ERR(mk_node(c, s, 2, "north", &b));
+	for (round = 0; round < 10; round++) {
+		mk_batch(&bt, a.id, (uint64_t)round * 10 + 1,
+		    (uint64_t)round * 10 + 10, "");
+		fresh = 0;
+		for (i = 0; i < 8; i++) {
+			tw[i].c = c;
+			tw[i].s = s;
+			tw[i].b = &bt;
+			TEST_EQ(
+			    pthread_create(&th[i], NULL, twin_run, &tw[i]), 0);
+		}
+		for (i = 0; i < 8; i++)
+			pthread_join(th[i], NULL);
+		for (i = 0; i < 8; i++) {
+			TEST_ERR(tw[i].err);
+			fresh += !tw[i].r.replay;
+			TEST_EQ(tw[i].r.response_len, tw[0].r.response_len);
+			TEST_MEM(tw[i].r.response, tw[0].r.response,
+			    tw[0].r.response_len);
+		}
+		TEST_EQ(fresh, 1);
+		for (i = 0; i < 8; i++) {
+			free(tw[i].r.response);
+			memset(&tw[i].r, 0, sizeof(tw[i].r));
+		}
+	}
+	TEST_ERR(pull_all(c, s, &b, &cur, &cur_len, &n));
+	TEST_EQ(n, 100);
+out:
+	for (i = 0; i < 8; i++)
+		free(tw[i].r.response);
+	free(cur);
+	c->be->close(s);
+	return err;
+}
+
+/* --- PostgreSQL's own ---------------------------------------------------- */
+
+/* EXPLAIN the backend's own pull statement (pg_stmts[PG_PULL]) in MODE
+ * (plan_cache_mode); the plan's lines into PLAN. */
+static int
+pg_plan(struct ctx *c, const char *mode, char *plan, size_t size)
+{
+	char ci[256], *sql = NULL;
+	PGconn *db;
+	PGresult *r;
+	size_t used = 0;
+	int i, err = 0;
+
+	pgtest_conninfo(c->pg, c->db, ci, sizeof(ci));
+	db = PQconnectdb(ci);
+	xasprintf(&sql, "SET plan_cache_mode = %s; PREPARE pull AS %s;", mode,
+	    pg_stmts[PG_PULL].sql);
+	r = PQexec(db, sql);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+		fprintf(stderr, "%s", PQerrorMessage(db));
+		err = EIO;
+	}
+	PQclear(r);
+	r = PQexec(db, "EXPLAIN EXECUTE pull('r7', '0', 0, 3, 200)");
+	if (err == 0 && PQresultStatus(r) != PGRES_TUPLES_OK) {
+		fprintf(stderr, "%s", PQerrorMessage(db));
+		err = EIO;
+	}
+	plan[0] = '\0';
+	for (i = 0; err == 0 && i < PQntuples(r); i++)
+		used += (size_t)snprintf(plan + used,
+		    used < size ? size - used : 0, "%s\n", PQgetvalue(r, i, 0));
+	PQclear(r);
+	PQfinish(db);
+	free(sql);
+	return err;
+}
+
+/* AC-6: the pull is one index scan on changes_pull, custom or generic
+ * plan, the horizon and the row comparison as index conditions. */
+static int
+case_pg_explain(struct ctx *c)
+{
+	static const char *const modes[] = { "force_custom_plan",
+		"force_generic_plan" };
+	struct sstore *s = NULL;
+	char plan[8192];
+	size_t i;
+	int err = 0;
+
+	TEST_ERR(c->be->open(c->target, &s));
+	TEST_ERR(pgtest_sql(c->pg, c->db,
+	    "INSERT INTO changes(region, node, seq, entity, rid, hlc, hash,"
+	    " body) SELECT 'r' || (g % 200), g % 1000, g, 1, '\\x00', g,"
+	    " '\\x00', '\\x00' FROM generate_series(1, 200000) g;"
+	    " ANALYZE changes",
+	    NULL, 0));
+	for (i = 0; i < nitems(modes); i++) {
+		TEST_ERR(pg_plan(c, modes[i], plan, sizeof(plan)));
+		if (strstr(plan, "Index Scan using changes_pull") == NULL ||
+		    strstr(plan, "Seq Scan") != NULL ||
+		    strstr(plan, "Index Cond: ((region = ") == NULL ||
+		    strstr(plan, "(ROW(xid, id) > ROW(") == NULL) {
+			fprintf(stderr, "%s plan:\n%s", modes[i], plan);
+			TEST_FAILED("%s", "the pull is no index scan");
+		}
+	}
+out:
+	c->be->close(s);
+	return err;
+}
+
+static int
+pg_count_pool(struct ctx *c, int *n)
+{
+	char v[32];
+	int err;
+
+	if ((err = pgtest_sql(c->pg, c->db,
+	         "SELECT count(*) FROM pg_stat_activity"
+	         " WHERE application_name = 'outpost-sync'",
+	         v, sizeof(v))) != 0)
+		return err;
+	*n = (int)strtol(v, NULL, 10);
+	return 0;
+}
+
+/* AC-7: the pool holds its size; a terminated backend is retried. */
+static int
+case_pg_pool(struct ctx *c)
+{
+	struct sstore *s = NULL;
+	struct snode a, b;
+	uint8_t *cur = NULL;
+	size_t cur_len = 0, n = 0;
+	int err = 0, conns = 0, i;
+
+	TEST_ERR(c->be->open(c->target, &s));
+	TEST_ERR(pg_count_pool(c, &conns));
+	TEST_EQ(conns, 4);
+	TEST_ERR(mk_node(c, s, 1, "north", &a));
+	TEST_ERR(mk_node(c, s, 2, "north", &b));
+	for (i = 0; i < 40; i++) {
+		TEST_ERR(push_ok(
+		    c, s, a.id, (uint64_t)i * 5 + 1, (uint64_t)i * 5 + 5));
+		if (i % 4 == 0)
+			TEST_ERR(pgtest_sql(c->pg, c->db,
+			    "SELECT count(pg_terminate_backend(pid))"
+			    " FROM pg_stat_activity"
+			    " WHERE application_name = 'outpost-sync'",
+			    NULL, 0));
+	}
+	TEST_ERR(pull_all(c, s, &b, &cur, &cur_len, &n));
+	TEST_EQ(n, 200);
+	TEST_ERR(pg_count_pool(c, &conns));
+	TEST_TRUE(conns <= 4);
+out:
+	free(cur);
+	c->be->close(s);
+	return err;
+}
+
+/* --- the runner ------------------------------------------------------------ */
+
+struct bcase {
+	const char *name;
+	int (*fn)(struct ctx *);
+	int pg_only;
+};
+
+static const struct bcase cases[] = {
+	{ "meta", case_meta, 0 },
+	{ "enroll", case_enroll, 0 },
+	{ "touch", case_touch, 0 },
+	{ "push", case_push, 0 },
+	{ "push_seq", case_push_seq, 0 },
+	{ "pull", case_pull, 0 },
+	{ "stats_manifest", case_stats_manifest, 0 },
+	{ "reopen", case_reopen, 0 },
+	{ "concurrent_replay", case_concurrent_replay, 0 },
+	{ "explain_index", case_pg_explain, 1 },
+	{ "pool", case_pg_pool, 1 },
+};
+
+static int
+wanted(const char *full, const char *name, int argc, char **argv)
+{
+	int j;
+
+	if (argc <= 1)
+		return 1;
+	for (j = 1; j < argc; j++)
+		if (strcmp(argv[j], full) == 0 || strcmp(argv[j], name) == 0)
+			return 1;
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct store_backend *const bes[] = {
+		&store_sqlite_backend, &store_pg_backend
+	};
+	struct pgtest pg;
+	struct ctx c;
+	char full[96];
+	size_t i, k;
+	int failed = 0, r, pg_rc = -2;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	log_init(NULL, LOG_LEVEL_WARN);
+	memset(&pg, 0, sizeof(pg));
+	for (k = 0; k < nitems(bes); k++)
+		for (i = 0; i < nitems(cases); i++) {
+			if (cases[i].pg_only && bes[k] != &store_pg_backend)
+				continue;
+			snprintf(full, sizeof(full), "%s/%s", bes[k]->name,
+			    cases[i].name);
+			if (argc > 1 && strcmp(argv[1], "-l") == 0) {
+				printf("%s\n", full);
+				continue;
+			}
+			if (!wanted(full, cases[i].name, argc, argv))
+				continue;
+			memset(&c, 0, sizeof(c));
+			c.be = bes[k];
+			if (bes[k] == &store_sqlite_backend) {
+				snprintf(c.dir, sizeof(c.dir),
+				    "/tmp/outpost-sstore-XXXXXX");
+				if (mkdtemp(c.dir) == NULL) {
+					printf("FAIL: %s\n", full);
+					failed++;
+					continue;
+				}
+				snprintf(
+				    c.target, sizeof(c.target), "%s", c.dir);
+			} else {
+				if (pg_rc == -2)
+					pg_rc = pgtest_start(&pg);
+				if (pg_rc != 0) {
+					fprintf(
+					    stderr, "%s: %s\n", full, pg.why);
+					printf("%s: %s\n",
+					    pg_rc == 77 ? "SKIP" : "FAIL",
+					    full);
+					failed += pg_rc != 77;
+					continue;
+				}
+				c.pg = &pg;
+				if (pgtest_newdb(
+				        &pg, c.target, sizeof(c.target)) != 0) {
+					printf("FAIL: %s\n", full);
+					failed++;
+					continue;
+				}
+				snprintf(c.db, sizeof(c.db), "t%u", pg.ndb);
+			}
+			r = cases[i].fn(&c);
+			if (c.dir[0] != '\0') {
+				char cmd[128];
+
+				snprintf(cmd, sizeof(cmd), "rm -rf %s", c.dir);
+				if (system(cmd) != 0)
+					r = r ? r : EIO;
+			}
+			printf("%s: %s\n", r == 0 ? "PASS" : "FAIL", full);
+			failed += r != 0;
+		}
+	if (pgtest_stop(&pg) != 0) {
+		printf("FAIL: postgresql/cluster_stop\n");
+		failed++;
+	}
+	return failed ? 1 : 0;
+}
