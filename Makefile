@@ -193,6 +193,9 @@ check-faults: deps-check
 	@for t in lost_answer cut kill_kiosk kill_server; do \
 	  OUTPOST_BUILD=build/san OUTPOST_FAULT_N=$${OUTPOST_FAULT_N:-120} sh tests/e2e/$$t.sh || exit 1; \
 	done
+	@# The same sweeps on a PostgreSQL store (issue 12), fewer rounds.
+	@OUTPOST_BUILD=build/san OUTPOST_FAULT_N=$${OUTPOST_PG_FAULT_N:-40} \
+	  OUTPOST_PG_E2E="lost_answer cut kill_kiosk kill_server" sh tests/e2e/pg.sh
 
 demo: deps-check
 	@$(MAKE) --no-print-directory all

@@ -154,7 +154,7 @@ main(int argc, char **argv)
 	umask(077);
 	if ((err = server_open_store(&srv, cfg.data_dir, cfg.store)) != 0) {
 		fprintf(stderr, "sync-server: cannot open %s: %s\n",
-		    cfg.data_dir,
+		    cfg.store ? "the --store database" : cfg.data_dir,
 		    err == EPROTO ? "its database was made by a newer"
 		                    " sync-server; run that version"
 		                  : strerror(err));
