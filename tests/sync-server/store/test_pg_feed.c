@@ -278,7 +278,8 @@ load_truth(struct pgtest *pg, const char *db, struct truth *t)
 	memset(t, 0, sizeof(*t));
 	pgtest_conninfo(pg, db, ci, sizeof(ci));
 	c = PQconnectdb(ci);
-	r = PQexec(c, "SELECT id, xid::text AS x FROM changes ORDER BY changes.xid, id");
+	r = PQexec(c,
+	    "SELECT id, xid::text AS x FROM changes ORDER BY changes.xid, id");
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 		err = EIO;
 		goto out;
