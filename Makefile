@@ -194,8 +194,10 @@ check-faults: deps-check
 	  OUTPOST_BUILD=build/san OUTPOST_FAULT_N=$${OUTPOST_FAULT_N:-120} sh tests/e2e/$$t.sh || exit 1; \
 	done
 	@# PostgreSQL (issue 12): the feed with >= 50,000 committed rows
-	@# (scale.md AC-1), then the same sweeps on a PostgreSQL store.
+	@# (scale.md AC-1), 10,000 replayed batches on both stores (AC-2),
+	@# then the same sweeps on a PostgreSQL store.
 	@OUTPOST_FEED_ROWS=50000 build/san/tests/sync-server/store/test_pg_feed
+	@OUTPOST_REPLAY_BATCHES=10000 build/san/tests/sync-server/store/test_backend replay_history
 	@OUTPOST_BUILD=build/san OUTPOST_FAULT_N=$${OUTPOST_PG_FAULT_N:-40} \
 	  OUTPOST_PG_E2E="lost_answer cut kill_kiosk kill_server" sh tests/e2e/pg.sh
 

@@ -573,6 +573,163 @@ out:
 	return err;
 }
 
+/*
+ * AC-2: a history of N batches (OUTPOST_REPLAY_BATCHES, default 2000;
+ * check-faults 10,000) over two store instances, replayed serially and
+ * 8-way concurrently: every response byte-identical (SHA-256), no new
+ * row anywhere; the same keys with other content all refused (EEXIST).
+ */
+struct hist {
+	const struct ctx *c;
+	struct sstore *s[2];
+	uint64_t node[4];
+	size_t n;
+	uint64_t *first, *last; /* per batch */
+	uint8_t (*sha)[32];
+	int tid, err, mismatch;
+};
+
+static void
+hist_batch(const struct hist *h, size_t i, struct batch *b, const char *sfx)
+{
+	mk_batch(b, h->node[i % 4], h->first[i], h->last[i], sfx);
+}
+
+static void *
+hist_replay(void *arg)
+{
+	struct hist *h = arg;
+	struct batch b;
+	struct spush_result r;
+	uint8_t d[32];
+	size_t i;
+	int err;
+
+	for (i = (size_t)h->tid; i < h->n; i += 8) {
+		hist_batch(h, i, &b, "");
+		err = h->c->be->push(h->s[(i / 8) % 2], &b.p, &r);
+		if (err != 0 && h->err == 0)
+			h->err = err;
+		if (err == 0) {
+			crypto_sha256(r.response, r.response_len, d);
+			if (!r.replay || memcmp(d, h->sha[i], 32) != 0)
+				h->mismatch++;
+		}
+		free(r.response);
+	}
+	return NULL;
+}
+
+static int
+hist_counts(const struct ctx *c, struct sstore *s, uint64_t out[3])
+{
+	struct sstats st;
+	size_t i;
+	int err;
+
+	if ((err = c->be->stats(s, &st)) != 0)
+		return err;
+	out[0] = st.batches;
+	out[1] = st.alerts;
+	out[2] = 0;
+	for (i = 0; i < st.nentities; i++)
+		out[2] += st.entities[i].records;
+	sstats_clear(&st);
+	return 0;
+}
+
+static int
+case_replay_history(struct ctx *c)
+{
+	const char *e = getenv("OUTPOST_REPLAY_BATCHES");
+	struct hist h, th[8];
+	struct snode nd;
+	struct batch b;
+	struct spush_result r;
+	pthread_t t[8];
+	uint64_t next[4] = { 1, 1, 1, 1 }, before[3], after[3];
+	size_t i, conflicts = 0;
+	int err = 0;
+
+	memset(&h, 0, sizeof(h));
+	memset(&r, 0, sizeof(r));
+	h.c = c;
+	h.n = e != NULL ? (size_t)strtoul(e, NULL, 10) : 2000;
+	if (h.n < 16)
+		h.n = 16;
+	h.first = xcalloc(h.n, sizeof(*h.first));
+	h.last = xcalloc(h.n, sizeof(*h.last));
+	h.sha = xcalloc(h.n, sizeof(*h.sha));
+	TEST_ERR(c->be->open(c->target, &h.s[0]));
+	TEST_ERR(c->be->open(c->target, &h.s[1]));
+	for (i = 0; i < 4; i++) {
+		TEST_ERR(mk_node(c, h.s[0], (uint8_t)(i + 1), "north", &nd));
+		h.node[i] = nd.id;
+	}
+	for (i = 0; i < h.n; i++) {
+		h.first[i] = next[i % 4];
+		h.last[i] = h.first[i] + i % 3;
+		next[i % 4] = h.last[i] + 1;
+		hist_batch(&h, i, &b, "");
+		TEST_ERR(c->be->push(h.s[i % 2], &b.p, &r));
+		TEST_EQ(r.replay, 0);
+		crypto_sha256(r.response, r.response_len, h.sha[i]);
+		free(r.response);
+		r.response = NULL;
+	}
+	TEST_ERR(hist_counts(c, h.s[0], before));
+	TEST_EQ(before[0], h.n);
+	/* serial, through the other instance */
+	h.tid = 0;
+	for (i = 0; i < h.n; i++) {
+		uint8_t d[32];
+
+		hist_batch(&h, i, &b, "");
+		TEST_ERR(c->be->push(h.s[(i + 1) % 2], &b.p, &r));
+		TEST_EQ(r.replay, 1);
+		crypto_sha256(r.response, r.response_len, d);
+		TEST_MEM(d, h.sha[i], 32);
+		free(r.response);
+		r.response = NULL;
+	}
+	/* 8-way concurrent over both instances */
+	for (i = 0; i < 8; i++) {
+		th[i] = h;
+		th[i].tid = (int)i;
+		if (pthread_create(&t[i], NULL, hist_replay, &th[i]) != 0)
+			fatalx("pthread_create");
+	}
+	for (i = 0; i < 8; i++)
+		pthread_join(t[i], NULL);
+	for (i = 0; i < 8; i++) {
+		TEST_ERR(th[i].err);
+		TEST_EQ(th[i].mismatch, 0);
+	}
+	/* the same keys with other content: every one refused */
+	for (i = 0; i < h.n; i += 7) {
+		hist_batch(&h, i, &b, "x");
+		conflicts += c->be->push(h.s[i % 2], &b.p, &r) == EEXIST;
+		free(r.response);
+		r.response = NULL;
+	}
+	TEST_EQ(conflicts, (h.n + 6) / 7);
+	TEST_ERR(hist_counts(c, h.s[1], after));
+	TEST_MEM(after, before, sizeof(before));
+	fprintf(stderr,
+	    "%s: %zu batches replayed serially and 8-way: identical,"
+	    " %llu batches / %llu records before and after\n",
+	    c->be->name, h.n, (unsigned long long)after[0],
+	    (unsigned long long)after[2]);
+out:
+	free(r.response);
+	free(h.first);
+	free(h.last);
+	free(h.sha);
+	c->be->close(h.s[0]);
+	c->be->close(h.s[1]);
+	return err;
+}
+
 /* --- PostgreSQL's own ---------------------------------------------------- */
 
 /* EXPLAIN the backend's own pull statement (pg_stmts[PG_PULL]) in MODE
@@ -713,6 +870,7 @@ static const struct bcase cases[] = {
 	{ "stats_manifest", case_stats_manifest, 0 },
 	{ "reopen", case_reopen, 0 },
 	{ "concurrent_replay", case_concurrent_replay, 0 },
+	{ "replay_history", case_replay_history, 0 },
 	{ "explain_index", case_pg_explain, 1 },
 	{ "pool", case_pg_pool, 1 },
 };
