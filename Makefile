@@ -161,6 +161,10 @@ $(BUILD)/bench/store_sqlcipher: $(call obj,bench/store.c $(STORE_SRC)) $(LIB_MOD
 $(BUILD)/bench/store_plain: LIBS = $(call pkglibs,sqlite3 libargon2) $(LIBS_COMMON)
 $(BUILD)/bench/store_plain: $(patsubst %.c,$(BUILD)/obj-plain/%.o,bench/store.c $(STORE_SRC)) $(LIB_MODEL) $(LIB_COMMON)
 	$(LINK)
+# bench/store_ingest: the server's store backends alone.
+$(BUILD)/bench/store_ingest: LIBS = $(LIBS_SERVER)
+$(BUILD)/bench/store_ingest: $(BUILD)/obj/bench/store_ingest.o $(SERVER_DEPS)
+	$(LINK)
 $(BUILD)/bench/%: LIBS = $(LIBS_KIOSK)
 $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(KIOSK_DEPS)
 	$(LINK)

@@ -179,10 +179,10 @@ pg_close(struct sstore *s)
 {
 	if (s == NULL)
 		return;
-	if (s->retries > 0 || s->connects > s->nconns)
-		log_info("%llu connections opened, %llu retries",
-		    (unsigned long long)s->connects,
-		    (unsigned long long)s->retries);
+	log_info("%llu connections opened, %llu retries; %llu of %llu pushes"
+	         " in one round trip",
+	    (unsigned long long)s->connects, (unsigned long long)s->retries,
+	    (unsigned long long)s->fast, (unsigned long long)s->pushes);
 	pg_pool_close(s);
 	free(s);
 }
@@ -468,38 +468,157 @@ out:
 	return err;
 }
 
+/* The start of a push: BEGIN, lock the node row, take the request
+ * sequence (if any), claim the batch key. */
+struct pg_push_head {
+	struct pg_args lock, touch, claim;
+};
+
+static void
+pg_push_head(struct pg_pipe *q, const struct spush *p, struct pg_push_head *h)
+{
+	memset(h, 0, sizeof(*h));
+	pg_send_sql(q, "BEGIN");
+	pg_arg_u64(&h->lock, p->node);
+	pg_send(q, PG_NODE_LOCK, &h->lock);
+	if (p->req_seq != 0) {
+		pg_arg_u64(&h->touch, p->node);
+		pg_arg_u64(&h->touch, p->req_seq);
+		pg_arg_u64(&h->touch, p->now_ms);
+		pg_send(q, PG_NODE_TOUCH, &h->touch);
+	}
+	pg_batch_key(&h->claim, p);
+	pg_arg_bytes(&h->claim, p->hash, 32);
+	pg_arg_u64(&h->claim, p->now_ms);
+	pg_send(q, PG_BATCH_CLAIM, &h->claim);
+}
+
+/* The end of a push: its changes (those not held: SAME[i] != 1, or all
+ * when SAME is NULL), the node's high-water mark, the response, COMMIT.
+ * Returns the parameter blocks, which must outlive the pipeline. */
+struct pg_push_tail {
+	struct pg_args node, key;
+};
+
+static struct pg_args *
+pg_push_tail(struct pg_pipe *q, const struct spush *p, const int *same,
+    uint64_t hw, const uint8_t *resp, size_t resp_len, struct pg_push_tail *t)
+{
+	struct pg_args *ins = xcalloc(p->n + 1, sizeof(*ins));
+	const struct schange *ch;
+	uint8_t *h;
+	size_t i;
+
+	for (i = 0; i < p->n; i++) {
+		ch = &p->changes[i];
+		if (same != NULL && same[i] == 1)
+			continue;
+		h = ins[i].digest;
+		crypto_sha256(ch->body, ch->len, h);
+		pg_arg_u64(&ins[i], p->node);
+		pg_arg_u64(&ins[i], ch->seq);
+		pg_arg_u64(&ins[i], (uint64_t)ch->entity);
+		pg_arg_bytes(&ins[i], ch->id, 16);
+		pg_arg_u64(&ins[i], ch->hlc);
+		pg_arg_bytes(&ins[i], h, 32);
+		pg_arg_bytes(&ins[i], ch->body, ch->len);
+		pg_send(q, PG_CHANGE_ADD, &ins[i]);
+	}
+	memset(t, 0, sizeof(*t));
+	pg_arg_u64(&t->node, p->node);
+	pg_arg_u64(&t->node, hw);
+	pg_arg_u64(&t->node, p->now_ms);
+	pg_arg_u64(&t->node, p->outbox_last > INT64_MAX ? 0 : p->outbox_last);
+	pg_send(q, PG_NODE_PUSHED, &t->node);
+	pg_batch_key(&t->key, p);
+	pg_arg_bytes(&t->key, resp, resp_len);
+	pg_send(q, PG_BATCH_DONE, &t->key);
+	pg_send_sql(q, "COMMIT");
+	return ins;
+}
+
+/*
+ * The common push in one round trip: a fresh batch right after the
+ * high-water mark, its response encoded ahead (hw = last, all accepted).
+ * PG_PUSH_GUARD aborts the pipeline otherwise: *TAKEN is then 0 and the
+ * transaction rolled back, for the general path.
+ */
+static int
+pg_push_fast(struct pg_conn *pc, const struct spush *p,
+    struct spush_result *res, int *taken)
+{
+	struct pg_args g = { 0 };
+	struct pg_push_head head;
+	struct pg_args *ins = NULL;
+	struct pg_push_tail tail;
+	struct pg_pipe q;
+	uint8_t *resp = NULL;
+	size_t resp_len = 0;
+	int err;
+
+	*taken = 0;
+	if (p->first == 0 ||
+	    p->encode_cb(p, p->last, p->n, 0, &resp, &resp_len, p->arg) != 0)
+		return 0;
+	pg_pipe_init(&q, pc);
+	pg_push_head(&q, p, &head);
+	pg_batch_key(&g, p);
+	pg_arg_u64(&g, p->req_seq);
+	pg_send(&q, PG_PUSH_GUARD, &g);
+	ins = pg_push_tail(&q, p, NULL, p->last, resp, resp_len, &tail);
+	err = pg_sync(&q);
+	if (err != 0 && strcmp(pc->state, PG_GUARD_STATE) == 0) {
+		pg_rollback(pc);
+		pc->state[0] = '\0';
+		err = 0;
+		goto out;
+	}
+	*taken = 1;
+	if (err == 0) {
+		res->hw = p->last;
+		res->accepted = p->n;
+		res->response = resp;
+		res->response_len = resp_len;
+		resp = NULL;
+	}
+out:
+	free(resp);
+	free(ins);
+	pg_pipe_clear(&q);
+	return err;
+}
+
 static int
 pg_push_once(struct sstore *s, struct pg_conn *pc, void *arg, int attempt)
 {
 	const struct spush *p = ((struct pg_push_arg *)arg)->p;
 	struct spush_result *res = ((struct pg_push_arg *)arg)->res;
-	char region[SSTORE_TEXT_MAX];
-	struct pg_args a = { 0 }, b = { 0 }, c = { 0 }, d = { 0 };
+	struct pg_args d = { 0 };
+	struct pg_push_head head;
+	struct pg_push_tail tail;
 	struct pg_args *ins = NULL;
 	struct pg_pipe q;
 	uint64_t hw, stored_seq, accepted = 0, dups = 0;
-	uint8_t *resp = NULL, (*hashes)[32] = NULL;
+	uint8_t *resp = NULL;
 	size_t i, k, resp_len = 0;
 	int *same = NULL, err;
 
-	(void)s;
 	free(res->response);
 	memset(res, 0, sizeof(*res));
+	if (attempt == 0) {
+		int taken;
+
+		err = pg_push_fast(pc, p, res, &taken);
+		pthread_mutex_lock(&s->mu);
+		s->pushes++;
+		s->fast += taken && err == 0;
+		pthread_mutex_unlock(&s->mu);
+		if (taken)
+			return err;
+	}
 	/* Pipeline 1: lock the node, take the sequence, claim the key. */
 	pg_pipe_init(&q, pc);
-	pg_send_sql(&q, "BEGIN");
-	pg_arg_u64(&a, p->node);
-	pg_send(&q, PG_NODE_LOCK, &a);
-	if (p->req_seq != 0) {
-		pg_arg_u64(&b, p->node);
-		pg_arg_u64(&b, p->req_seq);
-		pg_arg_u64(&b, p->now_ms);
-		pg_send(&q, PG_NODE_TOUCH, &b);
-	}
-	pg_batch_key(&c, p);
-	pg_arg_bytes(&c, p->hash, 32);
-	pg_arg_u64(&c, p->now_ms);
-	pg_send(&q, PG_BATCH_CLAIM, &c);
+	pg_push_head(&q, p, &head);
 	pg_batch_key(&d, p);
 	pg_send(&q, PG_BATCH_GET, &d);
 	if ((err = pg_sync(&q)) != 0)
@@ -508,7 +627,6 @@ pg_push_once(struct sstore *s, struct pg_conn *pc, void *arg, int attempt)
 		err = ENOENT;
 		goto out;
 	}
-	pg_text(q.res[1], 0, 0, region, sizeof(region));
 	hw = pg_u64(q.res[1], 0, 1);
 	stored_seq = pg_u64(q.res[1], 0, 2);
 	k = 2;
@@ -557,35 +675,7 @@ pg_push_once(struct sstore *s, struct pg_conn *pc, void *arg, int attempt)
 	/* Pipeline 2: the changes, the node, the response, COMMIT. */
 	pg_pipe_clear(&q);
 	pg_pipe_init(&q, pc);
-	ins = xcalloc(p->n ? p->n : 1, sizeof(*ins));
-	hashes = xcalloc(p->n ? p->n : 1, sizeof(*hashes));
-	for (i = 0; i < p->n; i++) {
-		const struct schange *ch = &p->changes[i];
-
-		if (same[i] == 1)
-			continue;
-		crypto_sha256(ch->body, ch->len, hashes[i]);
-		pg_arg_text(&ins[i], region);
-		pg_arg_u64(&ins[i], p->node);
-		pg_arg_u64(&ins[i], ch->seq);
-		pg_arg_u64(&ins[i], (uint64_t)ch->entity);
-		pg_arg_bytes(&ins[i], ch->id, 16);
-		pg_arg_u64(&ins[i], ch->hlc);
-		pg_arg_bytes(&ins[i], hashes[i], 32);
-		pg_arg_bytes(&ins[i], ch->body, ch->len);
-		pg_send(&q, PG_CHANGE_ADD, &ins[i]);
-	}
-	memset(&a, 0, sizeof(a));
-	pg_arg_u64(&a, p->node);
-	pg_arg_u64(&a, hw);
-	pg_arg_u64(&a, p->now_ms);
-	pg_arg_u64(&a, p->outbox_last > INT64_MAX ? 0 : p->outbox_last);
-	pg_send(&q, PG_NODE_PUSHED, &a);
-	memset(&b, 0, sizeof(b));
-	pg_batch_key(&b, p);
-	pg_arg_bytes(&b, resp, resp_len);
-	pg_send(&q, PG_BATCH_DONE, &b);
-	pg_send_sql(&q, "COMMIT");
+	ins = pg_push_tail(&q, p, same, hw, resp, resp_len, &tail);
 	if ((err = pg_sync(&q)) != 0)
 		goto out;
 	res->hw = hw;
@@ -605,7 +695,6 @@ out:
 	}
 	free(resp);
 	free(ins);
-	free(hashes);
 	free(same);
 	pg_pipe_clear(&q);
 	return err;

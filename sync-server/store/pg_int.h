@@ -43,6 +43,7 @@ enum pg_stmt {
 	PG_NODE_TOUCH,
 	PG_NODE_PUSHED,
 	PG_BATCH_CLAIM,
+	PG_PUSH_GUARD,
 	PG_BATCH_GET,
 	PG_BATCH_DONE,
 	PG_CHANGE_GET,
@@ -79,6 +80,7 @@ struct sstore {
 	pthread_cond_t cv;
 	uint64_t era;
 	uint64_t connects, retries; /* connections (re)opened, retries */
+	uint64_t pushes, fast; /* pushes, those done in one round trip */
 };
 
 /* Parameters of one statement: binary int8, bytea or text. */
@@ -88,6 +90,7 @@ struct pg_args {
 	int len[PG_ARGS_MAX];
 	int fmt[PG_ARGS_MAX];
 	uint8_t num[PG_ARGS_MAX][8];
+	uint8_t digest[32]; /* room for one SHA-256 parameter */
 };
 
 void pg_arg_u64(struct pg_args *, uint64_t);
@@ -111,6 +114,8 @@ void pg_send_sql(struct pg_pipe *, const char *sql);
  * and a lost connection). */
 int pg_sync(struct pg_pipe *);
 void pg_pipe_clear(struct pg_pipe *);
+/* The SQLSTATE of PG_PUSH_GUARD's refusal (not logged). */
+#define PG_GUARD_STATE "22012"
 /* ROLLBACK if a transaction is open (its own pipeline). */
 void pg_rollback(struct pg_conn *);
 

@@ -170,11 +170,12 @@ pg_sync(struct pg_pipe *p)
 			st = PQresultErrorField(r, PG_DIAG_SQLSTATE);
 			if (st == NULL || PQstatus(c) == CONNECTION_BAD)
 				return pg_lost(p);
-			if (err == 0) {
+			if (err == 0 && strcmp(st, PG_GUARD_STATE) != 0)
 				log_warnx("%s (%s)",
 				    PQresultErrorField(
 				        r, PG_DIAG_MESSAGE_PRIMARY),
 				    st);
+			if (err == 0) {
 				memcpy(p->pc->state, st, 5);
 				p->pc->state[5] = '\0';
 				p->pc->retryable = pg_state_retryable(st);

@@ -92,6 +92,20 @@ const struct pg_stmt_def pg_stmts[PG_NSTMT] = {
 	    "INSERT INTO batches(node, first_seq, last_seq, hash,"
 	    " received_ms) VALUES($1, $2, $3, $4, $5)"
 	    " ON CONFLICT DO NOTHING RETURNING node" },
+	/*
+	 * The one-round-trip push: fails (division by zero, 22012) unless
+	 * this transaction claimed the key, took the request sequence ($4,
+	 * 0 for none: its update stamped the row with our xid) and the batch
+	 * follows the high-water mark exactly.  The pipeline then aborts and
+	 * the push takes the general path.
+	 */
+	[PG_PUSH_GUARD] = { "push_guard",
+	    "SELECT 1 / (CASE WHEN EXISTS (SELECT 1 FROM batches b"
+	    " WHERE b.node = $1 AND b.first_seq = $2 AND b.last_seq = $3"
+	    " AND b.response IS NULL)"
+	    " AND (SELECT n.hw FROM nodes n WHERE n.id = $1) = $2 - 1"
+	    " AND ($4::bigint = 0 OR (SELECT n.xmin FROM nodes n WHERE n.id = $1)"
+	    " = pg_current_xact_id()::xid) THEN 1 ELSE 0 END)" },
 	[PG_BATCH_GET] = { "batch_get",
 	    "SELECT hash, response FROM batches"
 	    " WHERE node = $1 AND first_seq = $2 AND last_seq = $3" },
@@ -101,9 +115,11 @@ const struct pg_stmt_def pg_stmts[PG_NSTMT] = {
 	[PG_CHANGE_GET] = { "change_get",
 	    "SELECT entity, rid, hlc, hash FROM changes"
 	    " WHERE node = $1 AND seq = $2" },
+	/* The change takes its node's region (the pull's scope). */
 	[PG_CHANGE_ADD] = { "change_add",
 	    "INSERT INTO changes(region, node, seq, entity, rid, hlc, hash,"
-	    " body) VALUES($1, $2, $3, $4, $5, $6, $7, $8)" },
+	    " body) SELECT region, $1, $2, $3, $4, $5, $6, $7 FROM nodes"
+	    " WHERE id = $1" },
 	/*
 	 * One statement, so the horizon and the rows come from one
 	 * snapshot: every transaction below its xmin has ended, and any

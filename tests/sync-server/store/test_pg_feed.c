@@ -64,7 +64,7 @@ writer_run(void *arg)
 	struct feed *f = arg;
 	unsigned seed = (unsigned)(uintptr_t)&seed ^ (unsigned)time(NULL);
 	char seqs[32], node[32];
-	const char *v[8];
+	const char *v[7];
 	PGconn *c;
 	PGresult *r;
 	long done;
@@ -90,15 +90,16 @@ writer_run(void *arg)
 			pthread_mutex_lock(&seq_mu);
 			snprintf(seqs, sizeof(seqs), "%ld", ++seq_all);
 			pthread_mutex_unlock(&seq_mu);
-			v[0] = "r";
-			v[1] = node;
-			v[2] = seqs;
-			v[3] = "1";
-			v[4] = "\\x00";
-			v[5] = seqs;
+			v[0] = node;
+			v[1] = seqs;
+			v[2] = "1";
+			v[3] = "\\x00";
+			v[4] = seqs;
+			v[5] = "\\x00";
 			v[6] = "\\x00";
-			v[7] = "\\x00";
-			r = PQexecPrepared(c, "ins", 8, v, NULL, NULL, 0);
+			r = PQexecPrepared(c, "ins", 7, v, NULL, NULL, 0);
+			ok = ok && PQntuples(r) == 0 &&
+			    strcmp(PQcmdTuples(r), "1") == 0;
 			ok = ok && PQresultStatus(r) == PGRES_COMMAND_OK;
 			PQclear(r);
 		}
@@ -329,6 +330,11 @@ test_feed_complete(void)
 		rd[i].f = &f;
 		TEST_ERR(store_pg_backend.open(f.conninfo, &rd[i].s));
 	}
+	/* the writers' nodes, whose region the changes take */
+	TEST_ERR(pgtest_sql(&pg, "t1",
+	    "INSERT INTO nodes(id, pub, region) SELECT g,"
+	    " int8send(g), 'r' FROM generate_series(1, 900) g",
+	    NULL, 0));
 	naive.f = &f;
 	for (i = 0; i < READERS; i++)
 		if (pthread_create(&r[i], NULL, reader_run, &rd[i]) != 0)
