@@ -8,6 +8,8 @@
  *   stats [--json]
  *   manifest [--node N] "entity uuid sha256" per stored change (of node
  *                       N), for comparing with `kiosk sync manifest`
+ *   migrate             (with --store) copy DIR/server.db into the
+ *                       PostgreSQL store (sync-server/store/migrate.h)
  *
  * Output carries node ids, roles, regions and counts: never patient data.
  */
@@ -28,10 +30,11 @@
 #include "server.h"
 #include "str.h"
 #include "uuid.h"
+#include "xmalloc.h"
+#include "sync-server/store/migrate.h"
 
 /* The store the commands run on: SQLite in DIR, or --store's backend. */
 static const struct store_backend *be = &store_sqlite_backend;
-#include "xmalloc.h"
 
 static int
 admin_usage(void)
@@ -41,7 +44,9 @@ admin_usage(void)
 	    "clinic|hub|admin --region R --facility F [--hours N]\n"
 	    "       sync-server --data DIR admin revoke NODE\n"
 	    "       sync-server --data DIR admin stats [--json]\n"
-	    "       sync-server --data DIR admin manifest [--node N]\n");
+	    "       sync-server --data DIR admin manifest [--node N]\n"
+	    "       sync-server --data DIR --store postgresql://... admin "
+	    "migrate\n");
 	return 2;
 }
 
@@ -245,6 +250,18 @@ admin_main(const char *data_dir, const char *store, int argc, char **argv)
 
 	if (argc < 1)
 		return admin_usage();
+	if (strcmp(argv[0], "migrate") == 0) {
+		if (argc != 1 || store == NULL ||
+		    server_backend(store) != &store_pg_backend)
+			return admin_usage();
+		err = store_migrate_sqlite_pg(data_dir, store, stdout);
+		if (err != 0)
+			fprintf(stderr, "sync-server: migrate: %s\n",
+			    err == EEXIST ? "the PostgreSQL store is not empty"
+			        : err == ENOENT ? "no server.db in --data"
+			                        : strerror(err));
+		return err == 0 ? 0 : 1;
+	}
 	if (strcmp(argv[0], "enroll-token") != 0 &&
 	    strcmp(argv[0], "revoke") != 0 && strcmp(argv[0], "stats") != 0 &&
 	    strcmp(argv[0], "manifest") != 0)
