@@ -12,7 +12,10 @@
 # is given to the unprivileged user "nobody" and the server tools run as it
 # through setpriv; clients may stay root, they connect over the socket.
 # Settings are for speed (fsync off: the OS page cache survives a process
-# kill, which is what the tests inject; power cuts are not simulated);
+# kill, which is what the tests inject; power cuts are not simulated).
+# synchronous_commit stays on: with it off, a commit is acknowledged before
+# its WAL leaves the server's memory, and a killed backend (the server
+# then resets its shared memory) loses it (test_pg_crash.c caught that);
 # PGCLUSTER_DURABLE=1 keeps fsync, synchronous_commit and full-page writes
 # on, for benchmarks of durable commits.
 # Exit 77 with the reason on stderr when PostgreSQL is not installed.
@@ -53,7 +56,7 @@ start)
 		rm -rf "$D"
 		exit 1
 	fi
-	fast="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+	fast="-c fsync=off -c full_page_writes=off"
 	[ "${PGCLUSTER_DURABLE:-0}" = 1 ] && fast="-c max_wal_size=1GB"
 	if ! as_owner "$BIN/pg_ctl" -D "$D/data" -l "$D/log" -w -s \
 	    -o "-k $D -c listen_addresses= $fast \
