@@ -166,6 +166,8 @@ pg_open(const char *conninfo, struct sstore **out)
 		goto out;
 	}
 	memcpy(&s->era, v, len);
+	if ((err = pg_monitor_start(s)) != 0)
+		goto out;
 	*out = s;
 out:
 	free(v);
@@ -179,6 +181,7 @@ pg_close(struct sstore *s)
 {
 	if (s == NULL)
 		return;
+	pg_monitor_stop(s);
 	log_info("%llu connections opened, %llu retries; %llu of %llu pushes"
 	         " in one round trip",
 	    (unsigned long long)s->connects, (unsigned long long)s->retries,

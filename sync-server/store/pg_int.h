@@ -81,6 +81,12 @@ struct sstore {
 	uint64_t era;
 	uint64_t connects, retries; /* connections (re)opened, retries */
 	uint64_t pushes, fast; /* pushes, those done in one round trip */
+	/* pg_monitor.c */
+	pthread_t mon;
+	int mon_running, mon_stop;
+	pthread_mutex_t mon_mu;
+	pthread_cond_t mon_cv;
+	uint64_t stalls; /* feed-stall alerts raised */
 };
 
 /* Parameters of one statement: binary int8, bytea or text. */
@@ -136,6 +142,17 @@ void pg_pool_close(struct sstore *);
 int pg_run(struct sstore *,
     int (*fn)(struct sstore *, struct pg_conn *, void *arg, int attempt),
     void *arg);
+
+/*
+ * pg_monitor.c: a thread per store that looks, every PG_MONITOR_MS, for
+ * the oldest transaction holding an xid anywhere in the cluster (it holds
+ * every pull back, docs/PROTOCOL.md §5.1); past PG_STALL_MS it logs and
+ * records a "feed-stall" alert, once per transaction.
+ */
+#define PG_MONITOR_MS 2000
+#define PG_STALL_MS 10000
+int pg_monitor_start(struct sstore *);
+void pg_monitor_stop(struct sstore *);
 
 /* pg_schema.c: bring the database to the latest schema (one connection,
  * not in pipeline mode); EPROTO if it is newer than this program. */

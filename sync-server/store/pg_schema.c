@@ -45,7 +45,11 @@ static const char pg_migration_1[] =
     "CREATE INDEX changes_pull ON changes(region, xid, id);"
     "CREATE INDEX changes_feed ON changes(xid, id);"
     "CREATE TABLE alerts(id bigint GENERATED ALWAYS AS IDENTITY"
-    " PRIMARY KEY, node bigint, kind text, detail text, at_ms bigint);";
+    " PRIMARY KEY, node bigint, kind text, detail text, at_ms bigint);"
+    /* The stall guard for every session of this role, not only ours:
+     * a transaction left open stalls every pull of the cluster. */
+    "ALTER ROLE CURRENT_USER SET idle_in_transaction_session_timeout"
+    " = '10s';";
 
 static const char *const pg_migrations[] = { pg_migration_1 };
 

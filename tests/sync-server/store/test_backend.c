@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "compat.h"
 #include "crypto.h"
 #include "log.h"
@@ -852,6 +853,93 @@ out:
 	return err;
 }
 
+/*
+ * AC-5's guards: a session of the store's role left idle in a transaction
+ * is ended by the server after 10 s; a writer outside that guard holding
+ * an xid is reported as a "feed-stall" alert within 15 s; while it is
+ * open, a change pushed after it began is not pullable, and it is once
+ * that writer ends (the cursor waits rather than skips).
+ */
+static int
+case_pg_stall(struct ctx *c)
+{
+	struct sstore *s = NULL;
+	struct snode a, b;
+	struct spull_result r;
+	PGconn *w = NULL, *x = NULL;
+	PGresult *res;
+	char ci[256], v[32], q[128];
+	uint64_t t0;
+	int err = 0, ended = 0, alerted = 0;
+
+	memset(&r, 0, sizeof(r));
+	TEST_ERR(c->be->open(c->target, &s));
+	TEST_ERR(mk_node(c, s, 1, "north", &a));
+	TEST_ERR(mk_node(c, s, 2, "north", &b));
+	pgtest_conninfo(c->pg, c->db, ci, sizeof(ci));
+	w = PQconnectdb(ci);
+	x = PQconnectdb(ci);
+	TEST_TRUE(PQstatus(w) == CONNECTION_OK && PQstatus(x) == CONNECTION_OK);
+	/* w: the role's own guard; x: a writer that turned it off */
+	PQclear(PQexec(x, "SET idle_in_transaction_session_timeout = 0"));
+	res = PQexec(w, "BEGIN; INSERT INTO alerts(kind) VALUES('w')");
+	TEST_EQ(PQresultStatus(res), PGRES_COMMAND_OK);
+	PQclear(res);
+	res = PQexec(x, "BEGIN; INSERT INTO alerts(kind) VALUES('x')");
+	TEST_EQ(PQresultStatus(res), PGRES_COMMAND_OK);
+	PQclear(res);
+	t0 = clock_mono_ms();
+	TEST_ERR(push_ok(c, s, a.id, 1, 3));
+	TEST_ERR(c->be->pull(s, &b, NULL, 0, 100, 0, &r));
+	TEST_EQ(r.n, 0); /* behind the open writers */
+	spull_result_clear(&r);
+	while (clock_mono_ms() - t0 < 16000 && !(ended && alerted)) {
+		struct timespec ts = { 0, 250 * 1000000L };
+
+		nanosleep(&ts, NULL);
+		if (!ended) {
+			/* asked from outside: a query on w would keep it busy */
+			snprintf(q, sizeof(q),
+			    "SELECT count(*) FROM pg_stat_activity"
+			    " WHERE pid = %d",
+			    PQbackendPID(w));
+			TEST_ERR(pgtest_sql(c->pg, c->db, q, v, sizeof(v)));
+			ended = strcmp(v, "0") == 0;
+			if (ended)
+				fprintf(stderr,
+				    "idle writer ended after %llu ms\n",
+				    (unsigned long long)(clock_mono_ms() - t0));
+		}
+		if (!alerted) {
+			TEST_ERR(pgtest_sql(c->pg, c->db,
+			    "SELECT count(*) FROM alerts WHERE kind ="
+			    " 'feed-stall'",
+			    v, sizeof(v)));
+			alerted = strcmp(v, "0") != 0;
+			if (alerted)
+				fprintf(stderr,
+				    "feed-stall alert after %llu ms\n",
+				    (unsigned long long)(clock_mono_ms() - t0));
+		}
+	}
+	TEST_TRUE(ended);
+	TEST_TRUE(alerted);
+	TEST_TRUE(clock_mono_ms() - t0 <= 16000);
+	/* still behind x; then x ends and the change is there */
+	TEST_ERR(c->be->pull(s, &b, NULL, 0, 100, 0, &r));
+	TEST_EQ(r.n, 0);
+	spull_result_clear(&r);
+	PQclear(PQexec(x, "ROLLBACK"));
+	TEST_ERR(c->be->pull(s, &b, NULL, 0, 100, 0, &r));
+	TEST_EQ(r.n, 3);
+out:
+	spull_result_clear(&r);
+	PQfinish(w);
+	PQfinish(x);
+	c->be->close(s);
+	return err;
+}
+
 /* --- the runner ------------------------------------------------------------ */
 
 struct bcase {
@@ -873,6 +961,7 @@ static const struct bcase cases[] = {
 	{ "replay_history", case_replay_history, 0 },
 	{ "explain_index", case_pg_explain, 1 },
 	{ "pool", case_pg_pool, 1 },
+	{ "stall_guard", case_pg_stall, 1 },
 };
 
 static int
