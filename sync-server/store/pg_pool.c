@@ -381,8 +381,10 @@ pg_borrow(struct sstore *s, struct pg_conn **out)
 	}
 	pc->busy = 1;
 	pthread_mutex_unlock(&s->mu);
+	/* A connection ended while it was being set up gets one more go. */
 	if (!pc->ready || PQstatus(pc->c) != CONNECTION_OK)
-		err = pg_conn_setup(s, pc, 0);
+		if ((err = pg_conn_setup(s, pc, 0)) != 0)
+			err = pg_conn_setup(s, pc, 0);
 	if (err != 0) {
 		pthread_mutex_lock(&s->mu);
 		pc->busy = 0;
