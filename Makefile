@@ -200,11 +200,11 @@ check-faults: deps-check
 	@# PostgreSQL (issue 12): the feed with >= 50,000 committed rows
 	@# (scale.md AC-1), 10,000 replayed batches on both stores (AC-2),
 	@# 200 kills of PostgreSQL during ingest (AC-3; 1000: bench/pg_crash.sh),
-	@# then the same sweeps on a PostgreSQL store (20 rounds each).
+	@# then the same sweeps on a PostgreSQL store (10 rounds each).
 	@OUTPOST_FEED_ROWS=50000 build/san/tests/sync-server/store/test_pg_feed
 	@OUTPOST_REPLAY_BATCHES=10000 build/san/tests/sync-server/store/test_backend replay_history
 	@OUTPOST_PG_KILLS=200 build/san/tests/sync-server/store/test_pg_crash
-	@OUTPOST_BUILD=build/san OUTPOST_FAULT_N=$${OUTPOST_PG_FAULT_N:-20} \
+	@OUTPOST_BUILD=build/san OUTPOST_FAULT_N=$${OUTPOST_PG_FAULT_N:-10} \
 	  OUTPOST_PG_E2E="lost_answer cut kill_kiosk kill_server" sh tests/e2e/pg.sh
 
 demo: deps-check
