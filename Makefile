@@ -52,8 +52,9 @@ LIBS_COMMON  = $(call pkglibs,libcbor libcrypto) -lpthread -lm
 LIBS_BASE    = $(call pkglibs,libxml-2.0 libusb-1.0) $(LIBS_COMMON)
 # libargon2: the keyring's key derivation (kiosk/store/keyring.c).
 LIBS_KIOSK   = $(call pkglibs,sqlcipher ncursesw libcurl zlib libargon2) $(LIBS_BASE)
+# sqlcipher: the server store is encrypted at rest too (issue 9, item 10).
 # libpq: the PostgreSQL store (sync-server/store/pg*.c).
-LIBS_SERVER  = $(call pkglibs,sqlite3 libmicrohttpd zlib libpq) $(LIBS_COMMON)
+LIBS_SERVER  = $(call pkglibs,sqlcipher libmicrohttpd zlib libpq) $(LIBS_COMMON)
 
 # --- sources: each folder is globbed, so adding a file needs no edit here ----
 src = $(shell find $(1) -name '*.c' 2>/dev/null | sort)
@@ -146,7 +147,7 @@ $(TOOLS_PROGS): LIBS = $(LIBS_COMMON)
 $(TOOLS_PROGS): $(BUILD)/%: $(BUILD)/obj/%.o $(LIB_COMMON)
 	$(LINK)
 FUZZ_LINK = $(LIB_SERVER) $(BASE_DEPS)
-$(FUZZ_REPLAYS): LIBS = $(call pkglibs,sqlite3 libmicrohttpd zlib libpq) $(LIBS_BASE)
+$(FUZZ_REPLAYS): LIBS = $(call pkglibs,sqlcipher libmicrohttpd zlib libpq) $(LIBS_BASE)
 $(BUILD)/fuzz/%_replay: $(BUILD)/obj/tests/fuzz/%_fuzzer.o $(BUILD)/obj/tests/fuzz/replay.o $(FUZZ_LINK)
 	$(LINK)
 

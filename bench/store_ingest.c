@@ -152,7 +152,7 @@ probe_run(void *arg)
 		seq++;
 		for (seen = 0; !seen && pr->err == 0;) {
 			pr->err = store_pg_backend.pull(
-			    pr->b, &pr->reader, cur, cur_len, 100, 0, &pl);
+			    pr->b, &pr->reader, SPULL_REGION, cur, cur_len, 100, 0, &pl);
 			if (pr->err != 0)
 				break;
 			for (i = 0; i < pl.n; i++)
@@ -227,7 +227,7 @@ run(const struct store_backend *be, const char *target, int threads,
 
 	memset(&pr, 0, sizeof(pr));
 
-	if ((err = be->open(target, &s)) != 0) {
+	if ((err = be->open(target, NULL, &s)) != 0) {
 		fprintf(stderr, "store_ingest: cannot open %s store: %s\n",
 		    be->name, strerror(err));
 		goto out;
@@ -241,7 +241,7 @@ run(const struct store_backend *be, const char *target, int threads,
 	}
 	if (be == &store_pg_backend) {
 		pr.a = s;
-		if ((err = be->open(target, &pr.b)) != 0 ||
+		if ((err = be->open(target, NULL, &pr.b)) != 0 ||
 		    (err = enroll_one(be, s, "probe", &pr.writer)) != 0 ||
 		    (err = enroll_one(be, s, "probe", &pr.reader)) != 0)
 			goto out;

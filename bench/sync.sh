@@ -36,6 +36,12 @@ T=$(mktemp -d /tmp/outpost-bench-sync.XXXXXX)
 PIDS=""
 trap 'for p in $PIDS; do kill $p 2>/dev/null; done; wait 2>/dev/null; rm -rf "$T"' EXIT
 PASS=bench-passphrase
+# the server store key, as a systemd credential (docs/OPERATIONS.md)
+mkdir -m 700 "$T/cred"
+od -An -tx1 -N32 /dev/urandom | tr -d ' \n' >"$T/cred/outpost-server-key"
+chmod 600 "$T/cred/outpost-server-key"
+CREDENTIALS_DIRECTORY=$T/cred
+export CREDENTIALS_DIRECTORY
 
 kiosk() { _k=$1; shift; printf '%s\n%s\n' "$PASS" "$PASS" |
     "$B/kiosk" --data "$T/$_k" --passphrase-fd 0 "$@"; }
@@ -54,7 +60,7 @@ day() { # name url seed -> $OUT
 	# a region of its own: the figures are the day's push, nothing to pull
 	tok=$("$B/sync-server" --data "$T/srv" admin enroll-token --role clinic \
 	    --region "bench-$1" --facility f)
-	kiosk "$1" enroll --server "$2" --token "$tok" >/dev/null
+	kiosk "$1" enroll --insecure-http --server "$2" --token "$tok" >/dev/null
 	OUT=$(kiosk "$1" sync --once)
 }
 
@@ -105,7 +111,8 @@ for k in src dst; do
 	[ "$k" = dst ] && kiosk dst init --kdf-ms 5 >/dev/null 2>&1
 	tok=$("$B/sync-server" --data "$T/srv" admin enroll-token --role clinic \
 	    --region restore --facility f)
-	kiosk "$k" enroll --server "http://127.0.0.1:$PORT" --token "$tok" >/dev/null
+	kiosk "$k" enroll --insecure-http --server "http://127.0.0.1:$PORT" \
+	    --token "$tok" >/dev/null
 done
 kiosk src sync --once >/dev/null
 OUT=$(printf '%s\n' "$PASS" | /usr/bin/time -f "kiosk_peak_rss_kb=%M" \

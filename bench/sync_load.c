@@ -24,6 +24,7 @@
 #include "cborx.h"
 #include "clock.h"
 #include "crypto.h"
+#include "etoken.h"
 #include "hlc.h"
 #include "kiosk/sync/sync_int.h"
 #include "record.h"
@@ -49,12 +50,16 @@ enroll(struct sync_http *h, const char *token)
 	cbor_item_t *m, *it = NULL;
 	uint8_t pub[32], *body;
 	const uint8_t *sp;
+	char secret[ETOKEN_SECRET_LEN + 1], fp[ETOKEN_FP_LEN + 1];
 	size_t len, splen;
 	int err;
 
 	crypto_ed25519_keygen(h->priv, pub);
+	/* the server is sent the token's secret part (common/etoken.h) */
+	if (etoken_parse(token, secret, fp) != 0)
+		return EINVAL;
 	m = cborx_map(3);
-	cborx_map_put(m, 1, cborx_text(token));
+	cborx_map_put(m, 1, cborx_text(secret));
 	cborx_map_put(m, 2, cborx_bytes(pub, 32));
 	cborx_map_put(m, 3, cborx_text("load"));
 	if (cborx_encode(m, &body, &len) != 0)

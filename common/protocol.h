@@ -32,8 +32,14 @@ enum wire_err {
 	WERR_UNAVAILABLE = 13, /* 503 unavailable */
 	WERR_RESYNC = 14, /* 410 resync */
 	WERR_CLOCK_AHEAD = 15, /* 400 clock_ahead, detail: server HLC */
+	/* Per change, in a push answer's refused list (§4.1); 400/403 if
+	 * ever sent as a whole answer. */
+	WERR_INVALID_CHANGE = 16, /* 400 invalid_change */
+	WERR_FORBIDDEN = 17, /* 403 forbidden */
+	/* 18-23: other changes of issue 9 */
+	WERR_OVER_QUOTA = 24, /* 507 over_quota, detail: quota in bytes */
 };
-#define WERR_MAX WERR_CLOCK_AHEAD
+#define WERR_MAX WERR_OVER_QUOTA
 
 /* The error body of any non-200 answer (§2). */
 #define ERR_K_CODE 1 /* uint: enum wire_err */
@@ -84,6 +90,13 @@ enum wire_err {
 #define PUSHED_K_ACCEPTED 2 /* uint */
 #define PUSHED_K_DUPS 3 /* uint */
 #define PUSHED_K_HLC 4 /* uint: server HLC */
+#define PUSHED_K_REFUSED 5 /* array of refusals, PUSHED_R_*; absent: none */
+
+/* One refused change (§4.1): [seq, code, message]. */
+#define PUSHED_R_SEQ 0
+#define PUSHED_R_CODE 1 /* uint: WERR_INVALID_CHANGE or WERR_FORBIDDEN */
+#define PUSHED_R_MESSAGE 2 /* text, English, no record content */
+#define PUSHED_R_COUNT 3
 
 /* POST /v1/pull request (§5). */
 #define PULL_K_CURSOR 1 /* bytes, empty or absent: from the start */

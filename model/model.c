@@ -533,14 +533,16 @@ model_decode_value(struct model_rec *r, size_t i, cbor_item_t *it)
 	return EINVAL;
 }
 
-int
-model_decode(const struct model_entity *e, const uint8_t *body, size_t len,
-    struct model_rec *r)
+/* model_decode; *BAD is the index of the field that failed (or nfields). */
+static int
+model_decode_at(const struct model_entity *e, const uint8_t *body, size_t len,
+    struct model_rec *r, size_t *bad)
 {
 	cbor_item_t *it;
 	size_t i;
 	int err = 0;
 
+	*bad = e->nfields;
 	model_rec_init(r, e, NULL, 0, NULL);
 	if (e->nfields > MODEL_FIELDS_MAX)
 		return EINVAL;
@@ -553,9 +555,128 @@ model_decode(const struct model_entity *e, const uint8_t *body, size_t len,
 		return EBADMSG;
 	model_decode_header(r, r->item);
 	for (i = 0; i < e->nfields && err == 0; i++)
-		if ((it = cborx_map_get(r->item, e->fields[i].key)) != NULL)
-			err = model_decode_value(r, i, it);
+		if ((it = cborx_map_get(r->item, e->fields[i].key)) != NULL &&
+		    (err = model_decode_value(r, i, it)) != 0)
+			*bad = i;
 	return err;
+}
+
+int
+model_decode(const struct model_entity *e, const uint8_t *body, size_t len,
+    struct model_rec *r)
+{
+	size_t bad;
+
+	return model_decode_at(e, body, len, r, &bad);
+}
+
+static const char *const model_type_names[] = {
+	[MODEL_TEXT] = "text",
+	[MODEL_UINT] = "an unsigned integer",
+	[MODEL_INT] = "an integer",
+	[MODEL_DOUBLE] = "a number",
+	[MODEL_BYTES] = "bytes",
+	[MODEL_CBOR] = "a CBOR item",
+	[MODEL_BOOL] = "a bool",
+	[MODEL_UUID] = "a 16-byte uuid",
+};
+
+/* The size of a decoded value against its type's bound, or 0 when within. */
+static size_t
+model_value_over(const struct model_field *f, const struct model_value *v)
+{
+	size_t n = 0, max = 0;
+
+	if (v->null)
+		return 0;
+	switch (f->type) {
+	case MODEL_TEXT:
+		n = strlen(v->text);
+		max = MODEL_CHECK_TEXT_MAX;
+		break;
+	case MODEL_BYTES:
+		n = v->len;
+		max = MODEL_CHECK_BYTES_MAX;
+		break;
+	case MODEL_CBOR:
+		n = v->len;
+		max = MODEL_CHECK_CBOR_MAX;
+		break;
+	default:
+		return 0;
+	}
+	return n > max ? max : 0;
+}
+
+/* Is KEY one E may carry: a header key or one of its fields? */
+static int
+model_key_known(const struct model_entity *e, const struct cbor_pair *kv)
+{
+	uint64_t key;
+
+	if (cborx_get_uint(kv->key, &key) != 0)
+		return 0;
+	return model_header_key(key) || model_field_index(e, key) >= 0;
+}
+
+int
+model_check(const struct model_entity *e, const uint8_t *body, size_t len,
+    const uint8_t *id, struct model_rec *r, char *why, size_t wlen)
+{
+	const struct cbor_pair *kv;
+	const struct model_field *f;
+	cbor_item_t *v;
+	const uint8_t *p;
+	uint64_t key = 0;
+	size_t i, n, bad, max;
+	int err;
+
+	why[0] = '\0';
+	if ((err = model_decode_at(e, body, len, r, &bad)) != 0) {
+		if (bad < e->nfields) {
+			f = &e->fields[bad];
+			snprintf(why, wlen, "field %llu (%s) is not %s",
+			    (unsigned long long)f->key, f->col,
+			    model_type_names[f->type]);
+		} else
+			snprintf(why, wlen, "the body is not a CBOR map");
+		return EBADMSG;
+	}
+	kv = cbor_map_handle(r->item);
+	n = cbor_map_size(r->item);
+	for (i = 0; i < n; i++)
+		if (!model_key_known(e, &kv[i])) {
+			if (cborx_get_uint(kv[i].key, &key) == 0)
+				snprintf(why, wlen, "unknown field %llu for %s",
+				    (unsigned long long)key, e->table);
+			else
+				snprintf(
+				    why, wlen, "a key that is not a number");
+			return EBADMSG;
+		}
+	if ((v = cborx_map_get(r->item, REC_K_ID)) != NULL &&
+	    (cborx_get_bytes(v, UUID_LEN, &p, &n) != 0 || n != UUID_LEN ||
+	        (id != NULL && memcmp(p, id, UUID_LEN) != 0))) {
+		snprintf(why, wlen, "field 0 (id) is not the change's uuid");
+		return EBADMSG;
+	}
+	if (((v = cborx_map_get(r->item, REC_K_HLC)) != NULL &&
+	        cborx_get_uint(v, &key) != 0) ||
+	    ((v = cborx_map_get(r->item, REC_K_NODE)) != NULL &&
+	        (cborx_get_bytes(v, UUID_LEN, &p, &n) != 0 || n != UUID_LEN))) {
+		snprintf(
+		    why, wlen, "a header field (hlc, node) of a wrong type");
+		return EBADMSG;
+	}
+	for (i = 0; i < e->nfields; i++)
+		if (r->v[i].set &&
+		    (max = model_value_over(&e->fields[i], &r->v[i])) != 0) {
+			snprintf(why, wlen, "field %llu (%s) over %zu bytes",
+			    (unsigned long long)e->fields[i].key,
+			    e->fields[i].col, max);
+			return EBADMSG;
+		}
+	return 0;
 }
 
 /* --- merge --- */

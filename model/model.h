@@ -143,6 +143,23 @@ int model_decode(const struct model_entity *e, const uint8_t *body, size_t len,
     struct model_rec *r);
 
 /*
+ * The strict check of a body that comes from another program (the sync
+ * server runs it on every pushed change): BODY must decode as a record of
+ * E (model_decode), every key must be a header key (id, hlc, node) or a
+ * field of E, each text at most MODEL_CHECK_TEXT_MAX bytes, each byte
+ * string MODEL_CHECK_BYTES_MAX, each embedded CBOR item
+ * MODEL_CHECK_CBOR_MAX; the id, when present, must be ID (16 bytes; NULL
+ * skips this).  On success R holds the decoded record (free with
+ * model_rec_clear, also on failure).  EBADMSG with WHY (LEN bytes) set to
+ * a reason that names keys and columns, never a value: it may be logged.
+ */
+#define MODEL_CHECK_TEXT_MAX 4096
+#define MODEL_CHECK_BYTES_MAX (192 * 1024)
+#define MODEL_CHECK_CBOR_MAX (16 * 1024)
+int model_check(const struct model_entity *e, const uint8_t *body, size_t len,
+    const uint8_t *id, struct model_rec *r, char *why, size_t wlen);
+
+/*
  * The per-field merge rule: a change carrying a field with (IN_HLC,
  * IN_ORIGIN) replaces the value stored with (CUR_HLC, CUR_ORIGIN) when its
  * HLC is higher, or equal with a higher origin node id, so every node

@@ -23,6 +23,7 @@
 
 #include "crypto.h"
 #include "encode.h"
+#include "etoken.h"
 #include "json.h"
 #include "hlc.h"
 #include "log.h"
@@ -51,13 +52,14 @@ admin_usage(void)
 }
 
 static int
-admin_enroll_token(struct sstore *s, int argc, char **argv)
+admin_enroll_token(
+    struct sstore *s, const char *data_dir, int argc, char **argv)
 {
 	struct stoken t;
 	const char *role = NULL, *region = NULL, *facility = NULL;
 	long long hours = 72;
-	uint8_t raw[16];
-	char *tok;
+	uint8_t pub[32];
+	char secret[ETOKEN_SECRET_LEN + 1], tok[ETOKEN_TEXT_MAX];
 	int i, err;
 
 	for (i = 1; i < argc; i++) {
@@ -81,10 +83,16 @@ admin_enroll_token(struct sstore *s, int argc, char **argv)
 	    strlen(region) >= SSTORE_TEXT_MAX ||
 	    strlen(facility) >= SSTORE_TEXT_MAX || region[0] == '\0')
 		return admin_usage();
+	/* The token names the server key, so the node can check the key
+	 * it is given at enrolment (issue 9, item 6). */
+	if ((err = server_key_pub(data_dir, pub)) != 0) {
+		fprintf(stderr, "sync-server: cannot read the server key: %s\n",
+		    strerror(err));
+		return 1;
+	}
 	memset(&t, 0, sizeof(t));
-	crypto_random(raw, sizeof(raw));
-	tok = hex_encode(raw, sizeof(raw));
-	crypto_sha256(tok, strlen(tok), t.hash);
+	etoken_make(pub, secret, tok);
+	crypto_sha256(secret, strlen(secret), t.hash);
 	str_lcpy(t.role, role, sizeof(t.role));
 	str_lcpy(t.region, region, sizeof(t.region));
 	str_lcpy(t.facility, facility, sizeof(t.facility));
@@ -95,8 +103,8 @@ admin_enroll_token(struct sstore *s, int argc, char **argv)
 	else
 		fprintf(stderr, "sync-server: cannot store the token: %s\n",
 		    strerror(err));
-	xfree_secret_str(tok);
-	explicit_bzero(raw, sizeof(raw));
+	explicit_bzero(tok, sizeof(tok));
+	explicit_bzero(secret, sizeof(secret));
 	return err ? 1 : 0;
 }
 
@@ -243,7 +251,8 @@ admin_manifest_line(const struct schange *c, const uint8_t hash[32], void *arg)
 }
 
 int
-admin_main(const char *data_dir, const char *store, int argc, char **argv)
+admin_main(const char *data_dir, const char *store, const uint8_t *key,
+    int argc, char **argv)
 {
 	struct sstore *s = NULL;
 	int err, rc;
@@ -254,7 +263,7 @@ admin_main(const char *data_dir, const char *store, int argc, char **argv)
 		if (argc != 1 || store == NULL ||
 		    server_backend(store) != &store_pg_backend)
 			return admin_usage();
-		err = store_migrate_sqlite_pg(data_dir, store, stdout);
+		err = store_migrate_sqlite_pg(data_dir, key, store, stdout);
 		if (err != 0)
 			fprintf(stderr, "sync-server: migrate: %s\n",
 			    err == EEXIST ? "the PostgreSQL store is not empty"
@@ -268,14 +277,16 @@ admin_main(const char *data_dir, const char *store, int argc, char **argv)
 		return admin_usage();
 	if ((be = server_backend(store)) == NULL)
 		return admin_usage();
-	if ((err = be->open(store ? store : data_dir, &s)) != 0) {
+	if ((err = be->open(store ? store : data_dir, key, &s)) != 0) {
 		fprintf(stderr,
 		    "sync-server: cannot open the store in %s: %s\n", data_dir,
-		    strerror(err));
+		    err == EKEYREJECTED ? "the store key does not open it"
+		                          " (wrong --key-file?)"
+		                        : strerror(err));
 		return 1;
 	}
 	if (strcmp(argv[0], "enroll-token") == 0)
-		rc = admin_enroll_token(s, argc, argv);
+		rc = admin_enroll_token(s, data_dir, argc, argv);
 	else if (strcmp(argv[0], "revoke") == 0)
 		rc = admin_revoke(s, argc, argv);
 	else if (strcmp(argv[0], "manifest") == 0) {

@@ -15,6 +15,7 @@
 
 #include "cborx.h"
 #include "crypto.h"
+#include "encode.h"
 #include "fileio.h"
 #include "log.h"
 #include "server.h"
@@ -57,6 +58,21 @@ out:
 	return err;
 }
 
+int
+server_key_pub(const char *dir, uint8_t pub[32])
+{
+	struct server tmp;
+	int err;
+
+	memset(&tmp, 0, sizeof(tmp));
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+		return errno;
+	if ((err = server_key_load(&tmp, dir)) == 0)
+		memcpy(pub, tmp.pub, 32);
+	explicit_bzero(&tmp, sizeof(tmp));
+	return err;
+}
+
 uint64_t
 server_now_ms(void)
 {
@@ -75,16 +91,85 @@ server_backend(const char *store)
 	return NULL;
 }
 
+/*
+ * The store key: 64 hex digits (whitespace around them ignored) in FILE,
+ * or, without FILE, in the systemd credential outpost-server-key
+ * ($CREDENTIALS_DIRECTORY, LoadCredential= / LoadCredentialEncrypted=).
+ * A file others may read is refused: the key opens every synced record.
+ */
 int
-server_open(struct server *srv, const char *dir)
+server_store_key_load(const char *file, uint8_t key[32], char **cause)
 {
-	return server_open_store(srv, dir, NULL);
+	const char *cred = getenv("CREDENTIALS_DIRECTORY");
+	char *path = NULL, buf[130], *p, *e;
+	struct stat st;
+	ssize_t n;
+	int fd = -1, err = 0;
+
+	*cause = NULL;
+	if (file != NULL)
+		path = xstrdup(file);
+	else if (cred != NULL && cred[0] != '\0')
+		xasprintf(&path, "%s/outpost-server-key", cred);
+	else {
+		xasprintf(cause,
+		    "no store key: give --key-file FILE (64 hex digits, mode"
+		    " 0600; make one with `openssl rand -hex 32 > FILE`) or"
+		    " the systemd credential outpost-server-key");
+		return ENOKEY;
+	}
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1 ||
+	    fstat(fd, &st) != 0) {
+		err = errno;
+		xasprintf(cause, "cannot read the store key %s: %s", path,
+		    strerror(err));
+		goto out;
+	}
+	if ((st.st_mode & 077) != 0) {
+		err = EPERM;
+		xasprintf(cause,
+		    "the store key %s can be read by others: chmod 600 it",
+		    path);
+		goto out;
+	}
+	n = read(fd, buf, sizeof(buf) - 1);
+	buf[n > 0 ? n : 0] = '\0';
+	for (p = buf; *p == ' ' || *p == '\t' || *p == '\n'; p++)
+		;
+	for (e = p; *e != '\0' && *e != ' ' && *e != '\n' && *e != '\r'; e++)
+		;
+	*e = '\0';
+	if (n < 0 || e - p != 64 || hex_decode(p, key, 32, NULL) != 0) {
+		err = EINVAL;
+		xasprintf(cause,
+		    "the store key %s is not 64 hex digits (a 256-bit key)",
+		    path);
+	}
+out:
+	if (fd != -1)
+		close(fd);
+	explicit_bzero(buf, sizeof(buf));
+	free(path);
+	return err;
 }
 
 int
-server_open_store(struct server *srv, const char *dir, const char *store)
+server_open(struct server *srv, const char *dir)
 {
-	uint8_t *v = NULL;
+	return server_open_key(srv, dir, NULL);
+}
+
+int
+server_open_key(struct server *srv, const char *dir, const uint8_t *key)
+{
+	return server_open_store(srv, dir, NULL, key);
+}
+
+int
+server_open_store(struct server *srv, const char *dir, const char *store,
+    const uint8_t *key)
+{
+	uint8_t *v = NULL, seed[32];
 	size_t len;
 	uint64_t last = 0;
 	int err;
@@ -103,7 +188,23 @@ server_open_store(struct server *srv, const char *dir, const char *store)
 		log_warnx("server key: %s", strerror(err));
 		return err;
 	}
-	if ((err = srv->be->open(store ? store : dir, &srv->store)) != 0)
+	srv->blob_quota = SERVER_BLOB_QUOTA;
+	srv->blob_stale_ms = SERVER_BLOB_STALE_MS;
+	srv->blob_sweep_ms = SERVER_BLOB_SWEEP_MS;
+	/* Blob keys of their own, derived from the store key. */
+	if (key == NULL)
+		crypto_random(seed, sizeof(seed));
+	else
+		memcpy(seed, key, sizeof(seed));
+	err = crypto_hkdf(
+	    seed, 32, NULL, 0, "outpost-server-blob-v1", srv->blob_key, 32);
+	if (err == 0)
+		err = crypto_hkdf(seed, 32, NULL, 0,
+		    "outpost-server-blob-name-v1", srv->blob_name_key, 32);
+	explicit_bzero(seed, sizeof(seed));
+	if (err != 0)
+		return err;
+	if ((err = srv->be->open(store ? store : dir, key, &srv->store)) != 0)
 		return err;
 	if (srv->be->meta_get(srv->store, "hlc", &v, &len) == 0 &&
 	    len == sizeof(last))
@@ -134,6 +235,8 @@ server_close(struct server *srv)
 		srv->be->close(srv->store);
 	}
 	explicit_bzero(srv->priv, sizeof(srv->priv));
+	explicit_bzero(srv->blob_key, sizeof(srv->blob_key));
+	explicit_bzero(srv->blob_name_key, sizeof(srv->blob_name_key));
 	pthread_mutex_destroy(&srv->mu);
 	free(srv->data_dir);
 	srv->store = NULL;
@@ -182,6 +285,7 @@ wire_err_status(enum wire_err code)
 	switch (code) {
 	case WERR_BAD_REQUEST:
 	case WERR_CLOCK_AHEAD:
+	case WERR_INVALID_CHANGE:
 		return 400;
 	case WERR_TOO_LARGE:
 		return 413;
@@ -191,6 +295,7 @@ wire_err_status(enum wire_err code)
 		return 401;
 	case WERR_REVOKED:
 	case WERR_BAD_TOKEN:
+	case WERR_FORBIDDEN:
 		return 403;
 	case WERR_CONFLICT:
 	case WERR_GAP:
@@ -203,6 +308,8 @@ wire_err_status(enum wire_err code)
 		return 503;
 	case WERR_RESYNC:
 		return 410;
+	case WERR_OVER_QUOTA:
+		return 507;
 	case WERR_INTERNAL:
 	default:
 		return 500;

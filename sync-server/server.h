@@ -18,6 +18,12 @@
 #include "protocol.h"
 #include "sync-server/store/backend.h"
 
+/* Attachment defaults (docs/OPERATIONS.md): 1 GiB per node, partial
+ * uploads kept 7 days, swept every 10 minutes. */
+#define SERVER_BLOB_QUOTA (1024ULL * 1024 * 1024)
+#define SERVER_BLOB_STALE_MS (7ULL * 24 * 3600 * 1000)
+#define SERVER_BLOB_SWEEP_MS (10ULL * 60 * 1000)
+
 struct server_config {
 	const char *data_dir;
 	const char *listen; /* "ADDR:PORT" */
@@ -34,6 +40,14 @@ struct server {
 	struct sstore *store;
 	char *data_dir;
 	uint8_t priv[32], pub[32]; /* server Ed25519 key */
+	/* Attachments (blobstore.c): sealed under blob_key, named by an
+	 * HMAC under blob_name_key, both derived from the store key (random
+	 * per open without one: in-process tests).  Per node: at most
+	 * blob_quota bytes held and in partial uploads; a partial upload
+	 * untouched for blob_stale_ms is deleted by a sweep at start and
+	 * every blob_sweep_ms. */
+	uint8_t blob_key[32], blob_name_key[32];
+	uint64_t blob_quota, blob_stale_ms, blob_sweep_ms, blob_swept_ms;
 	struct hlc hlc;
 	pthread_mutex_t mu; /* hlc, blob files */
 	struct MHD_Daemon *httpd;
@@ -82,10 +96,29 @@ const struct route *route_find(const char *path);
  * a postgresql:// URI or libpq conninfo for PostgreSQL.  The server key
  * stays in DIR either way.  EINVAL: a STORE no backend takes. */
 const struct store_backend *server_backend(const char *store);
-int server_open_store(struct server *, const char *dir, const char *store);
-/* Load or create the server key and open the store under DIR. */
+/*
+ * Load or create the server key and open the store under DIR (or in
+ * STORE, see server_backend), encrypted under the 32-byte store KEY
+ * (backend.h: EKEYREJECTED when it does not open the store; PostgreSQL
+ * leaves encryption at rest to the disk).  The blob keys derive from KEY
+ * on either backend.  server_open opens it without a key: the in-process
+ * tests only; the program always gives one.
+ */
+int server_open_store(struct server *, const char *dir, const char *store,
+    const uint8_t *key);
+int server_open_key(struct server *, const char *dir, const uint8_t *key);
 int server_open(struct server *, const char *dir);
+/*
+ * Read the store key from FILE, else from the systemd credential
+ * outpost-server-key.  ENOKEY (neither given), EPERM (FILE readable by
+ * group or others), EINVAL (not 64 hex digits), or open's errno; *CAUSE
+ * (the caller frees) says what to do.
+ */
+int server_store_key_load(const char *file, uint8_t key[32], char **cause);
 void server_close(struct server *);
+/* The server's Ed25519 public key, from DIR/server.key (made if absent,
+ * as server_open would): for enrolment tokens. */
+int server_key_pub(const char *dir, uint8_t pub[32]);
 /* Merge a node's HLC into the server clock; returns a fresh server HLC.
  * A REMOTE too far ahead of physical time (server_hlc_ahead) is not
  * merged: callers refuse it first with WERR_CLOCK_AHEAD. */
@@ -124,7 +157,9 @@ int auth_check(struct request *, int accept_seq, const char *node,
 /* Hex signature of the response (129 bytes with the NUL). */
 void auth_sign_response(struct server *, const struct request *, char out[129]);
 
-/* Admin command line (admin.c): `sync-server admin ...`. */
-int admin_main(const char *data_dir, const char *store, int argc, char **argv);
+/* Admin command line (admin.c): `sync-server admin ...`, on the store
+ * in DIR or STORE (server_backend) opened with the 32-byte store KEY. */
+int admin_main(const char *data_dir, const char *store, const uint8_t *key,
+    int argc, char **argv);
 
 #endif

@@ -17,6 +17,7 @@ extern const struct kiosk_cmd cmd_form;
 extern const struct kiosk_cmd cmd_ui;
 extern const struct kiosk_cmd cmd_enroll;
 extern const struct kiosk_cmd cmd_sync;
+extern const struct kiosk_cmd cmd_conflict;
 extern const struct kiosk_cmd cmd_device;
 
 const struct kiosk_cmd *const kiosk_cmds[] = {
@@ -32,6 +33,7 @@ const struct kiosk_cmd *const kiosk_cmds[] = {
 	&cmd_ui,
 	&cmd_enroll,
 	&cmd_sync,
+	&cmd_conflict,
 	&cmd_device,
 	NULL,
 };

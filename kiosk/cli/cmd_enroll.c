@@ -1,12 +1,17 @@
 /*
- * `kiosk enroll --server URL [--token T] [--ca FILE]`: register this node
+ * `kiosk enroll --server URL [--token T] [--ca FILE] [--insecure-http]`:
+ * register this node
  * with a sync server using a one-time token from an administrator
  * (`sync-server admin enroll-token`).  Without --token the token is read
  * like a passphrase (terminal without echo, or the --passphrase-fd line
  * after the passphrase), so it need not appear in the process list.  The node key is made here and never
  * leaves the encrypted store; the server key learnt now is pinned.  --ca
  * names the PEM certificate (authority) to trust for an https:// server
- * with a private certificate; it is kept in the store.
+ * with a private certificate; it is kept in the store.  The token carries
+ * the server key's fingerprint, checked before the key is pinned
+ * (sync_enroll).  http:// is refused unless --insecure-http says this is
+ * a test or a development setup (issue 9, item 6): an enrolment in clear
+ * hands the token to anyone on the path.
  */
 #define LOG_MODULE "cmd_enroll"
 
@@ -55,12 +60,13 @@ static int
 cmd_enroll_run(struct kctx *ctx, int argc, char **argv)
 {
 	struct cmd_opt opts[] = { { "--server", 1, NULL },
-		{ "--token", 1, NULL }, { "--ca", 1, NULL } };
+		{ "--token", 1, NULL }, { "--ca", 1, NULL },
+		{ "--insecure-http", 0, NULL } };
 	struct sync_status st;
 	char *pem = NULL, *cause = NULL, *token = NULL;
 	int err, npos;
 
-	if (cmd_opt_parse(argc, argv, 1, opts, 3, NULL, 0, &npos) != 0)
+	if (cmd_opt_parse(argc, argv, 1, opts, 4, NULL, 0, &npos) != 0)
 		return 2;
 	if (opts[0].value == NULL)
 		return cmd_usage(&cmd_enroll);
@@ -70,6 +76,15 @@ cmd_enroll_run(struct kctx *ctx, int argc, char **argv)
 		    "kiosk enroll: --server must be an http:// or "
 		    "https:// URL\n");
 		return 2;
+	}
+	if (strncmp(opts[0].value, "http://", 7) == 0 &&
+	    opts[3].value == NULL) {
+		fprintf(stderr,
+		    "kiosk enroll: refusing http://: the token and the "
+		    "server's key would cross the network in clear. Use "
+		    "https:// (with --ca FILE for a private certificate); "
+		    "--insecure-http is for tests and development only\n");
+		return 1;
 	}
 	if (opts[2].value != NULL && (err = read_pem(opts[2].value, &pem))) {
 		fprintf(stderr, "kiosk enroll: cannot read %s: %s\n",
@@ -104,8 +119,10 @@ cmd_enroll_run(struct kctx *ctx, int argc, char **argv)
 
 const struct kiosk_cmd cmd_enroll = {
 	.name = "enroll",
-	.usage = "  kiosk enroll --server URL [--token TOKEN] [--ca FILE]\n"
+	.usage = "  kiosk enroll --server URL [--token TOKEN] [--ca FILE] "
+	         "[--insecure-http]\n"
 	         "      (without --token, the token is asked for like a "
-	         "passphrase)\n",
+	         "passphrase;\n"
+	         "      http:// only with --insecure-http, for tests)\n",
 	.run = cmd_enroll_run,
 };

@@ -89,6 +89,10 @@ cmd_sync_status(struct kctx *ctx)
 	printf("acknowledged: %" PRIu64 "\n", st.acked);
 	printf("last successful sync: %s\n", age);
 	printf("last error: %s\n", st.last_error[0] ? st.last_error : "none");
+	if (st.refused > 0)
+		printf("refused by the server: %" PRIu64
+		       " (audited); latest: %s\n",
+		    st.refused, st.refused_last);
 	printf("server limits: push %" PRIu64 " changes or %" PRIu64
 	       " bytes, pull pages of %" PRIu64 "\n",
 	    st.push_changes, st.push_bytes, st.pull_page);
@@ -137,6 +141,7 @@ cmd_sync_run(struct kctx *ctx, int argc, char **argv)
 	struct cmd_opt opts[] = { { "--once", 0, NULL }, { "--loop", 0, NULL },
 		{ "--interval", 1, NULL }, { "--tables", 0, NULL } };
 	struct sync_report rep;
+	struct sync_status st;
 	const char *pos[1];
 	char *cause = NULL;
 	long long interval;
@@ -167,6 +172,11 @@ cmd_sync_run(struct kctx *ctx, int argc, char **argv)
 	       " down, %" PRIu64 " ms\n",
 	    rep.pushed, rep.dups, rep.acked, rep.pulled, rep.applied,
 	    rep.requests, rep.bytes_up, rep.bytes_down, rep.elapsed_ms);
+	if (rep.refused > 0 && sync_status_get(ctx->store, &st) == 0)
+		fprintf(stderr,
+		    "kiosk sync: %" PRIu64 " change(s) refused by the server"
+		    " and kept here; latest: %s\n",
+		    rep.refused, st.refused_last);
 	if (err != 0) {
 		fprintf(
 		    stderr, "kiosk sync: %s\n", cause ? cause : strerror(err));

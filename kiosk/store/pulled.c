@@ -11,7 +11,9 @@
  *   - Append-only facts are inserted when the id is new, else ignored.
  *     Mutable records are merged per field with model_merge_wins(): the
  *     table sync_field_hlc remembers the (HLC, origin) each field last came
- *     with; this node's own changes are read back from the outbox.
+ *     with; this node's own changes are read back from the outbox.  A
+ *     pulled value that loses to a different value is kept as a conflict
+ *     (conflict.c), not dropped.
  *
  * Pulled changes never enter the outbox.  The node clock is moved past
  * every pulled HLC when the page commits.
@@ -204,8 +206,12 @@ pull_merge(struct store *s, const struct model_rec *r, uint64_t origin,
 		if ((err = pull_field_hlc(s, e->entity, r->id, e->fields[i].key,
 		         self, &fh, &fo)) != 0)
 			return err;
-		if (!model_merge_wins(r->hlc, origin, fh, fo))
+		if (!model_merge_wins(r->hlc, origin, fh, fo)) {
+			if ((err = store_conflict_keep(
+			         s, r, i, origin, fh, fo)) != 0)
+				return err;
 			continue;
+		}
 		if ((err = pull_set(s, e, &e->fields[i], &r->v[i], r->id)) !=
 		        0 ||
 		    (err = pull_field_hlc_put(s, e->entity, r->id,

@@ -149,8 +149,21 @@ static const char migration_4[] =
     "CREATE TABLE IF NOT EXISTS sync_blobs(id TEXT PRIMARY KEY);"
     "DROP INDEX IF EXISTS sync_outbox_entity;";
 
+/* Concurrent edits kept (issue 9, item 3; kiosk/store/conflict.c): a
+ * pulled field value that lost the per-field merge to a different value,
+ * with who made each side, until a facility administrator resolves it. */
+static const char migration_conflicts[] =
+    "CREATE TABLE conflicts(id INTEGER PRIMARY KEY, entity INTEGER NOT NULL,"
+    " record_id TEXT NOT NULL, field INTEGER NOT NULL, col TEXT NOT NULL,"
+    " lost_body BLOB NOT NULL, lost_hlc INTEGER NOT NULL,"
+    " lost_origin INTEGER NOT NULL, lost_by TEXT,"
+    " won_hlc INTEGER NOT NULL, won_origin INTEGER NOT NULL,"
+    " at_ms INTEGER NOT NULL, resolved_ms INTEGER, resolved_by TEXT,"
+    " resolution TEXT);"
+    "CREATE INDEX conflicts_open ON conflicts(resolved_ms, id);";
+
 static const char *const migrations[] = { migration_1, migration_2, migration_3,
-	migration_4 };
+	migration_4, migration_conflicts };
 
 int
 store_schema_latest(void)

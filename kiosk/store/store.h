@@ -112,6 +112,36 @@ int store_patient_count(struct store *, uint64_t *n);
 void store_patient_clear(struct store_patient *);
 void store_patient_free_array(struct store_patient *, size_t n);
 
+/* --- conflicts: concurrent edits kept (conflict.c) --- */
+
+/* One pulled field value that lost the per-field merge to a different
+ * value (docs/PROTOCOL.md §5.2). */
+struct store_conflict {
+	int64_t id;
+	int entity; /* enum rec_entity */
+	char record_id[UUID_STRLEN + 1];
+	char col[32]; /* the field's column */
+	char *lost, *current; /* the two values, as text */
+	uint64_t lost_hlc, lost_origin, won_hlc, won_origin;
+	char lost_by[UUID_STRLEN + 1]; /* user who made the lost value, or "" */
+	uint64_t at_ms, resolved_ms;
+	char resolved_by[64], resolution[16]; /* "current" or "theirs" */
+};
+/* Conflicts, oldest first; open ones only unless ALL.  Audited as a view
+ * of each record listed.  Free with store_conflict_free. */
+int store_conflict_list(
+    struct store *, int all, struct store_conflict **out, size_t *n);
+void store_conflict_free(struct store_conflict *, size_t n);
+/*
+ * Resolve conflict ID: keep the current value (TAKE_THEIRS 0) or write the
+ * lost value back as this node's own edit (1), which then syncs and wins
+ * everywhere; either way the conflict is closed with the acting user and
+ * an audit entry (`conflict-resolve`).  ENOENT no such open conflict
+ * (*CAUSE says), ESTALE the record is gone.
+ */
+int store_conflict_resolve(
+    struct store *, int64_t id, int take_theirs, char **cause);
+
 /* --- encounters and observations --- */
 struct store_obs {
 	char id[UUID_STRLEN + 1]; /* filled in */

@@ -58,6 +58,12 @@ int store_outbox_append(struct store *, int entity, const char *id,
 int store_audit_append(struct store *, const char *action, const char *entity,
     const char *entity_id, const char *detail);
 
+/* Pulled change R lost field I to the value stored with (WON_HLC,
+ * WON_ORIGIN): keep it as a conflict when the values differ
+ * (conflict.c; inside the pull's transaction). */
+int store_conflict_keep(struct store *, const struct model_rec *r, size_t i,
+    uint64_t origin, uint64_t won_hlc, uint64_t won_origin);
+
 /* --- records through model descriptors (row.c) --- */
 /* Start record R of ENTITY for a local change: its id and HLC, this node,
  * and the acting user as REC_K_BY when it is a user id. */

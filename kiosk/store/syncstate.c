@@ -6,6 +6,7 @@
 #define LOG_MODULE "store_sync"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,6 +15,7 @@
 #include "record.h"
 #include "store_int.h"
 #include "syncstate.h"
+#include "uuid.h"
 #include "xmalloc.h"
 
 void
@@ -69,6 +71,35 @@ store_sync_blob_held(struct store *s, const char *id)
 	err = store_step_done(s, st, "blob held");
 	sqlite3_finalize(st);
 	return err;
+}
+
+int
+store_sync_refused(struct store *s, uint64_t seq, int code, const char *why,
+    const char **entity, char *id)
+{
+	struct store_change *ch = NULL;
+	char detail[192];
+	size_t n = 0;
+	int err;
+
+	*entity = "?";
+	id[0] = '\0';
+	if (seq == 0)
+		return ENOENT;
+	if ((err = store_outbox_read(s, seq - 1, 1, &ch, &n)) != 0)
+		return err;
+	if (n != 1 || ch[0].seq != seq) {
+		store_outbox_free(ch, n);
+		return ENOENT;
+	}
+	*entity = rec_entity_name(ch[0].entity);
+	snprintf(id, UUID_STRLEN + 1, "%s", ch[0].id);
+	store_outbox_free(ch, n);
+	snprintf(detail, sizeof(detail), "code %d: %s", code, why);
+	if ((err = store_tx_begin(s)) != 0)
+		return err;
+	err = store_audit_append(s, "sync-refused", *entity, id, detail);
+	return store_tx_end(s, err);
 }
 
 int

@@ -21,6 +21,16 @@ void store_sync_ids_free(char **ids, size_t n);
 int store_sync_blob_held(struct store *, const char *id);
 
 /*
+ * The server refused outbox change SEQ (docs/PROTOCOL.md §4.1) with wire
+ * error CODE and reason WHY: one audit entry (`sync-refused`, the
+ * record's entity and id, the code and reason), in its own transaction.
+ * ENTITY (a rec_entity name) and ID (UUID_STRLEN + 1 bytes) receive the
+ * record, for the message to the user.  ENOENT: no such outbox change.
+ */
+int store_sync_refused(struct store *, uint64_t seq, int code, const char *why,
+    const char **entity, char *id);
+
+/*
  * Call FN for every outbox change in sequence order (ENTITY, ID, BODY)
  * or, when TABLES is set, for every row of the synced clinical tables
  * (BODY NULL, LEN 0).  A non-zero return from FN stops the walk and is

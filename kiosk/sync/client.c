@@ -29,6 +29,7 @@
 #include <time.h>
 
 #include "cborx.h"
+#include "etoken.h"
 #include "clock.h"
 #include "crypto.h"
 #include "hlc.h"
@@ -141,6 +142,12 @@ sync_refused(struct sync_run_ctx *c, const struct buf *resp)
 		    "the server holds different data for "
 		    "records this kiosk sent; call support");
 		return EEXIST;
+	case WERR_OVER_QUOTA:
+		sync_cause(c->cause,
+		    "the server's attachment space for this kiosk is full: "
+		    "records still sync, attachments wait; tell the "
+		    "administrator");
+		return EDQUOT;
 	case WERR_INTERNAL:
 	case WERR_UNAVAILABLE:
 		sync_cause(c->cause,
@@ -235,6 +242,67 @@ sync_signed_post(struct sync_run_ctx *c, const char *path, const uint8_t *body,
 	}
 	sync_cause(c->cause, "the server keeps refusing request numbers");
 	return EPROTO;
+}
+
+/*
+ * The refused list of a push answer (docs/PROTOCOL.md §4.1): each refused
+ * change gets an audit entry, the count and the latest reason are kept
+ * for `kiosk sync status` and the home screen.  The batch itself was
+ * acknowledged: the outbox moves on.
+ */
+static int
+sync_push_refused(struct sync_run_ctx *c, const cbor_item_t *answer)
+{
+	cbor_item_t *arr = cborx_map_get(answer, PUSHED_K_REFUSED), **r;
+	const char *entity;
+	char id[UUID_STRLEN + 1], *why = NULL, msg[256];
+	uint64_t seq, code, total = 0;
+	size_t i, n;
+	int err = 0;
+
+	if (arr == NULL)
+		return 0;
+	if (!cbor_isa_array(arr))
+		return EBADMSG;
+	n = cbor_array_size(arr);
+	r = cbor_array_handle(arr);
+	sync_state_u64(c->s, SYNC_K_REFUSED_N, &total);
+	for (i = 0; i < n && err == 0; i++) {
+		cbor_item_t **f;
+
+		if (!cbor_isa_array(r[i]) ||
+		    cbor_array_size(r[i]) != PUSHED_R_COUNT)
+			return EBADMSG;
+		f = cbor_array_handle(r[i]);
+		if (cborx_get_uint(f[PUSHED_R_SEQ], &seq) != 0 ||
+		    cborx_get_uint(f[PUSHED_R_CODE], &code) != 0 ||
+		    cborx_get_text(f[PUSHED_R_MESSAGE], 200, &why) != 0)
+			return EBADMSG;
+		log_warnx("outbox change %" PRIu64
+		          " refused by the server (code %" PRIu64 ")",
+		    seq, code);
+		err =
+		    store_sync_refused(c->s, seq, (int)code, why, &entity, id);
+		if (err == ENOENT)
+			err = 0;
+		snprintf(msg, sizeof(msg),
+		    "the server refused %s %s (%s): %s; ask the facility "
+		    "administrator",
+		    entity, id,
+		    code == WERR_FORBIDDEN ? "not allowed from this kiosk"
+		                           : "does not fit the record model",
+		    why);
+		free(why);
+		why = NULL;
+		total++;
+		if (c->rep != NULL)
+			c->rep->refused++;
+	}
+	if (err == 0 && n > 0 &&
+	    ((err = sync_state_put_u64(c->s, SYNC_K_REFUSED_N, total)) != 0 ||
+	        (err = sync_state_put_text(c->s, SYNC_K_REFUSED, msg)) != 0))
+		return err;
+	return err;
 }
 
 static int
@@ -397,7 +465,14 @@ sync_push(struct sync_run_ctx *c)
 			err = EBADMSG;
 			goto out;
 		}
+		err = sync_push_refused(c, it);
 		cbor_decref(&it);
+		if (err != 0) {
+			sync_cause(c->cause,
+			    err == EBADMSG ? "malformed answer to a push"
+			                   : "local storage failed");
+			goto out;
+		}
 		acked = hw;
 		if ((err = sync_state_put_u64(c->s, SYNC_K_ACKED, acked)) !=
 		    0) {
@@ -686,9 +761,15 @@ sync_run_cancel(
 		c.cap = (size_t)cap;
 		c.budget = c.cap < c.max_bytes ? c.cap : c.max_bytes;
 	}
+	/* A full attachment quota holds back attachments only: the pull
+	 * still runs, and the quota is what the run reports. */
 	if ((err = sync_load(&c)) == 0 && (err = sync_push(&c)) == 0 &&
-	    (err = sync_blobs(&c)) == 0)
-		err = sync_pull(&c);
+	    ((err = sync_blobs(&c)) == 0 || err == EDQUOT)) {
+		int perr = sync_pull(&c);
+
+		if (perr != 0)
+			err = perr;
+	}
 	c.rep->requests = c.http.requests;
 	c.rep->bytes_up = c.http.bytes_up;
 	c.rep->bytes_down = c.http.bytes_down;
@@ -762,16 +843,33 @@ sync_enroll(struct store *s, const char *url, const char *token,
 	size_t len, slen;
 	uint64_t node;
 	char *region = NULL, *role = NULL;
+	char secret[ETOKEN_SECRET_LEN + 1], fp[ETOKEN_FP_LEN + 1];
+	char got[ETOKEN_FP_LEN + 1];
 	struct sync_limits lim;
 	int err;
 
 	memset(&resp, 0, sizeof(resp));
+	/* The token carries the server key's fingerprint: the key the
+	 * answer brings is pinned only if it matches (issue 9, item 6). */
+	if ((err = etoken_parse(token, secret, fp)) != 0) {
+		sync_cause(cause,
+		    err == ENOKEY
+		        ? "this token has no server fingerprint (made by an "
+		          "older sync-server): ask the administrator for a "
+		          "new one (sync-server admin enroll-token)"
+		        : err == EBADMSG
+		        ? "the token is mistyped (its check character does "
+		          "not match): type it again"
+		        : "that is not an enrolment token (7 groups of 5 "
+		          "letters and digits)");
+		return EINVAL;
+	}
 	if ((err = sync_http_init(&h, url, ca_pem)) != 0)
-		return err;
+		goto out_secret;
 	if ((err = crypto_ed25519_keygen(priv, pub)) != 0)
 		goto out;
 	m = cborx_map(4);
-	cborx_map_put(m, ENROLL_K_TOKEN, cborx_text(token));
+	cborx_map_put(m, ENROLL_K_TOKEN, cborx_text(secret));
 	cborx_map_put(m, ENROLL_K_PUB, cborx_bytes(pub, 32));
 	cborx_map_put(m, ENROLL_K_LABEL, cborx_text(store_node_id(s)));
 	cborx_map_put(m, ENROLL_K_HLC, cborx_uint(store_hlc_now(s)));
@@ -804,6 +902,19 @@ sync_enroll(struct store *s, const char *url, const char *token,
 		err = EBADMSG;
 		goto out;
 	}
+	etoken_fingerprint(spub, got);
+	if (strcmp(got, fp) != 0) {
+		log_warnx("enrolment: the server key does not match the "
+		          "token's fingerprint; nothing stored");
+		sync_cause(cause,
+		    "the server's key does not match the token: someone may "
+		    "be between this kiosk and the server. Nothing was "
+		    "stored. Check the server address, use https://, and "
+		    "ask the administrator for a new token (this one is "
+		    "used up)");
+		err = EKEYREJECTED;
+		goto out;
+	}
 	/* One transaction would be nicer; each put is idempotent, and the
 	 * node id goes last so a half-stored enrolment reads as "not
 	 * enrolled". */
@@ -833,6 +944,8 @@ out:
 	free(body);
 	buf_free(&resp);
 	sync_http_free(&h);
+out_secret:
+	explicit_bzero(secret, sizeof(secret));
 	return err;
 }
 
@@ -860,6 +973,11 @@ sync_status_get(struct store *s, struct sync_status *st)
 	free(t);
 	if (sync_state_text(s, SYNC_K_LAST_ERR, &t) == 0)
 		str_lcpy(st->last_error, t, sizeof(st->last_error));
+	free(t);
+	t = NULL;
+	sync_state_u64(s, SYNC_K_REFUSED_N, &st->refused);
+	if (sync_state_text(s, SYNC_K_REFUSED, &t) == 0)
+		str_lcpy(st->refused_last, t, sizeof(st->refused_last));
 	free(t);
 	sync_limits_get(s, &lim);
 	st->push_bytes = lim.push_bytes;
@@ -904,6 +1022,11 @@ sync_status_line(
 	if (st->last_error[0] != '\0')
 		snprintf(
 		    out, len, "Sync: %s, %s: %s", pend, age, st->last_error);
+	else if (st->refused > 0)
+		snprintf(out, len,
+		    "Sync: %s, %s; %" PRIu64 " refused by the server"
+		    " (kiosk sync status)",
+		    pend, age, st->refused);
 	else
 		snprintf(out, len, "Sync: %s, %s", pend, age);
 }

@@ -34,6 +34,10 @@ struct store;
 #define SYNC_K_CURSOR "sync.cursor" /* bytes: opaque pull cursor */
 #define SYNC_K_LAST_OK "sync.last_ok_ms" /* decimal, wall clock */
 #define SYNC_K_LAST_ERR "sync.last_error" /* text */
+#define SYNC_K_REFUSED_N                                                       \
+	"sync.refused" /* decimal: changes the server refused */
+#define SYNC_K_REFUSED                                                         \
+	"sync.refused_last" /* text: the latest, and what to do */
 /* Limits the server announced at enrolment (docs/PROTOCOL.md §3.1),
  * decimal; absent: the protocol's limits. */
 #define SYNC_K_PUSH_BYTES "sync.push_max_bytes"
@@ -46,6 +50,7 @@ struct sync_report {
 	uint64_t acked; /* high-water mark after the run */
 	uint64_t pulled; /* changes received */
 	uint64_t applied; /* ... that changed something here */
+	uint64_t refused; /* changes the server refused (§4.1) */
 	uint64_t requests;
 	uint64_t bytes_up, bytes_down; /* HTTP headers and bodies */
 	uint64_t elapsed_ms;
@@ -59,15 +64,21 @@ struct sync_status {
 	uint64_t outbox_last, acked, pending;
 	uint64_t last_ok_ms; /* 0: never */
 	char last_error[160];
+	uint64_t refused; /* changes the server refused, ever */
+	char refused_last[256]; /* the latest refusal and what to do */
 	/* The limits in use (the server's, or the protocol's defaults). */
 	uint64_t push_bytes, push_changes, pull_page;
 };
 
 /*
- * Enrol this node with the server at URL using the one-time TOKEN:
- * creates the node key pair and stores it with the node id and the pinned
- * server key.  CA_PEM (may be NULL) is the certificate authority to trust
- * for HTTPS, kept in the store.
+ * Enrol this node with the server at URL using the one-time TOKEN (as
+ * typed: common/etoken.h): creates the node key pair and stores it with
+ * the node id and the pinned server key.  CA_PEM (may be NULL) is the
+ * certificate authority to trust for HTTPS, kept in the store.  EINVAL:
+ * the token is mistyped, not a token, or of the old form without the
+ * server key's fingerprint (nothing sent); EKEYREJECTED: the server's key
+ * does not match the token's fingerprint (someone in between; nothing
+ * stored).  *CAUSE says which and what to do.
  */
 int sync_enroll(struct store *, const char *url, const char *token,
     const char *ca_pem, char **cause);

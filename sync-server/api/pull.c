@@ -1,6 +1,8 @@
 /*
- * POST /v1/pull: a page of the changes in the node's scope (its region,
- * never its own changes) after an opaque cursor (docs/PROTOCOL.md §5).
+ * POST /v1/pull: a page of the changes in the node's scope (policy.c:
+ * its region for an admin node, its facility's patients and records for
+ * the others; never its own changes) after an opaque cursor
+ * (docs/PROTOCOL.md §5).
  * The backend guarantees the cursor never passes a change that commits
  * later with a lower position (§5.1).
  */
@@ -12,6 +14,7 @@
 
 #include "cborx.h"
 #include "log.h"
+#include "sync-server/policy.h"
 #include "sync-server/server.h"
 #include "sync-server/wire.h"
 
@@ -38,8 +41,9 @@ api_pull_run(struct request *req)
 	    req->node.id, w.max);
 	if (w.max > srv->pull_max)
 		w.max = srv->pull_max;
-	err = srv->be->pull(srv->store, &req->node, w.cursor, w.cursor_len,
-	    w.max, server_now_ms(), &res);
+	err =
+	    srv->be->pull(srv->store, &req->node, policy_pull_scope(&req->node),
+	        w.cursor, w.cursor_len, w.max, server_now_ms(), &res);
 	wire_pull_free(&w);
 	if (err == ESTALE) {
 		req_error(req, WERR_RESYNC, "cursor from another era", -1);

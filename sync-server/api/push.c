@@ -4,6 +4,11 @@
  * and keeps the response bytes with the batch key; the answer is sent only
  * after the commit, and a re-sent batch gets the same bytes back.  A
  * conflicting re-send is refused and recorded as an alert.
+ *
+ * Each change is checked against the record model and the authorisation
+ * table (policy.c) and refused on its own (§4.1): the batch is still
+ * acknowledged, so one bad change never holds back the node's outbox, and
+ * the answer lists what was refused and why.
  */
 #define LOG_MODULE "api_push"
 
@@ -14,25 +19,66 @@
 
 #include "cborx.h"
 #include "log.h"
+#include "sync-server/policy.h"
 #include "sync-server/server.h"
 #include "sync-server/wire.h"
+#include "xmalloc.h"
 
 static int
 api_push_encode(const struct spush *p, uint64_t hw, uint64_t accepted,
     uint64_t dups, uint8_t **out, size_t *len, void *arg)
 {
 	struct server *srv = arg;
-	cbor_item_t *m = cborx_map(4);
+	cbor_item_t *m = cborx_map(5), *arr, *r;
+	size_t i, n = 0;
 	int err;
 
-	(void)p;
 	cborx_map_put(m, PUSHED_K_HW, cborx_uint(hw));
 	cborx_map_put(m, PUSHED_K_ACCEPTED, cborx_uint(accepted));
 	cborx_map_put(m, PUSHED_K_DUPS, cborx_uint(dups));
 	cborx_map_put(m, PUSHED_K_HLC, cborx_uint(server_hlc(srv, 0)));
+	for (i = 0; i < p->n; i++)
+		n += p->verdicts[i].code != 0;
+	if (n > 0) {
+		arr = cborx_array(n);
+		for (i = 0; i < p->n; i++) {
+			if (p->verdicts[i].code == 0)
+				continue;
+			r = cborx_array(PUSHED_R_COUNT);
+			cborx_array_push(r, cborx_uint(p->changes[i].seq));
+			cborx_array_push(
+			    r, cborx_uint((uint64_t)p->verdicts[i].code));
+			cborx_array_push(r, cborx_text(p->verdicts[i].why));
+			cborx_array_push(arr, r);
+		}
+		cborx_map_put(m, PUSHED_K_REFUSED, arr);
+	}
 	err = cborx_encode(m, out, len);
 	cbor_decref(&m);
 	return err;
+}
+
+/* Log and alert what was refused: sequence numbers, codes and reasons
+ * that name fields, never their values. */
+static void
+api_push_refusals(struct server *srv, const struct spush *p)
+{
+	char detail[160];
+	size_t i, n = 0, first = 0;
+
+	for (i = 0; i < p->n; i++)
+		if (p->verdicts[i].code != 0 && n++ == 0)
+			first = i;
+	if (n == 0)
+		return;
+	snprintf(detail, sizeof(detail),
+	    "%zu change(s) refused; seq %" PRIu64 ": %s", n,
+	    p->changes[first].seq, p->verdicts[first].why);
+	log_warnx("node %" PRIu64 ": %s", p->node, detail);
+	srv->be->alert(srv->store, p->node,
+	    p->verdicts[first].code == WERR_FORBIDDEN ? "push-forbidden"
+	                                              : "push-invalid",
+	    detail, p->now_ms);
 }
 
 static int
@@ -42,6 +88,7 @@ api_push_run(struct request *req)
 	struct wire_push w;
 	struct spush p;
 	struct spush_result res;
+	struct sverdict *verdicts;
 	char detail[96];
 	size_t i;
 	int err;
@@ -76,7 +123,12 @@ api_push_run(struct request *req)
 		    (long long)server_hlc(srv, 0));
 		return 0;
 	}
+	verdicts = xcalloc(w.n ? w.n : 1, sizeof(*verdicts));
+	for (i = 0; i < w.n; i++)
+		policy_read(&w.changes[i], &verdicts[i]);
 	memset(&p, 0, sizeof(p));
+	p.verdicts = verdicts;
+	p.authorize_cb = policy_authorize;
 	p.node = req->node.id;
 	p.first = w.first;
 	p.last = w.last;
@@ -89,7 +141,10 @@ api_push_run(struct request *req)
 	p.arg = srv;
 	wire_push_hash(&w, p.hash);
 	err = srv->be->push(srv->store, &p, &res);
+	if (err == 0 && !res.replay)
+		api_push_refusals(srv, &p);
 	wire_push_free(&w);
+	free(verdicts);
 	if (err == 0) {
 		free(req->resp);
 		req->resp = res.response;

@@ -8,7 +8,8 @@
  * Every function returns 0 or an errno value: EIO (storage failed, nothing
  * changed), ENOENT (no such node/token), EACCES (token used or expired),
  * EALREADY (stale request sequence), EEXIST (conflicting content),
- * ERANGE (gap before a batch), ESTALE (cursor from another era), EBUSY.
+ * ERANGE (gap before a batch), ESTALE (cursor from another era), EBUSY,
+ * EKEYREJECTED (open: the store key does not open the store).
  * Backend library messages are logged inside the backend; nothing that
  * identifies a patient is logged.
  */
@@ -54,6 +55,30 @@ struct schange {
 	const uint8_t *body;
 	size_t len;
 	uint64_t origin; /* pull only: the node that pushed it */
+	/* Push only, read from the body by the caller (api/push.c): */
+	int deletes; /* the body carries the soft-delete flag */
+	int has_patient; /* PATIENT is the record's patient (a patient: */
+	uint8_t patient[16]; /* itself); it scopes pulls and edits */
+	int widens; /* accepted as a create, it puts PATIENT in the scope of
+	             * the pusher's facility (a registration, a visit) */
+};
+
+/*
+ * What the store knows of the record a pushed change touches, for the
+ * authorisation callback (sync-server/policy.c decides).
+ */
+struct sfacts {
+	int exists; /* a change of this record was accepted before */
+	char region[SSTORE_TEXT_MAX]; /* of the node that created it */
+	char facility[SSTORE_TEXT_MAX];
+	int in_scope; /* its patient is in the pushing facility's scope */
+};
+
+/* The outcome of one pushed change: 0, or a wire error code (enum
+ * wire_err) with a reason that names no record content. */
+struct sverdict {
+	int code;
+	char why[112];
 };
 
 struct spush {
@@ -67,6 +92,17 @@ struct spush {
 	 * batch (as node_touch would); 0 when already accepted. */
 	uint64_t req_seq;
 	uint64_t now_ms;
+	/*
+	 * One verdict per change, the caller's: codes set before the call
+	 * (validation) refuse the change; the store asks authorize_cb about
+	 * the others, in order, inside the transaction (so a batch that
+	 * creates a record and then edits it is judged as it goes).  A
+	 * refused change is stored, so a retry is recognised, but never
+	 * served to a pull; the others are stored and served.
+	 */
+	struct sverdict *verdicts;
+	void (*authorize_cb)(const struct snode *pusher, const struct schange *,
+	    const struct sfacts *, struct sverdict *);
 	/*
 	 * Called inside the transaction, after the changes are applied, to
 	 * encode the response that will be stored with the batch key and
@@ -85,6 +121,9 @@ struct spush_result {
 	uint8_t *response; /* the caller's: bytes to send */
 	size_t response_len;
 };
+
+#define SPULL_REGION 0
+#define SPULL_FACILITY 1
 
 struct spull_result {
 	struct schange *changes; /* bodies owned by the result */
@@ -112,8 +151,14 @@ struct sstats {
 
 struct store_backend {
 	const char *name;
-	/* Open (creating) the store in DIR. */
-	int (*open)(const char *dir, struct sstore **out);
+	/*
+	 * Open (creating) the store in DIR, encrypted under the 32-byte KEY
+	 * (copied; NULL: unencrypted, for in-process tests only).  A
+	 * plaintext store opened with a key is encrypted first.
+	 * EKEYREJECTED: KEY does not open it; EPROTO: made by a newer
+	 * version.
+	 */
+	int (*open)(const char *dir, const uint8_t *key, struct sstore **out);
 	void (*close)(struct sstore *);
 	/* Store a new enrolment token. */
 	int (*token_add)(struct sstore *, const struct stoken *);
@@ -139,8 +184,17 @@ struct store_backend {
 	 * sequence (res->last_seq set). */
 	int (*push)(
 	    struct sstore *, const struct spush *, struct spush_result *res);
-	/* Up to MAX changes for NODE's scope after CURSOR (empty: start). */
-	int (*pull)(struct sstore *, const struct snode *node,
+	/*
+	 * Up to MAX changes for NODE's scope after CURSOR (empty: start),
+	 * never NODE's own nor refused ones.  SCOPE SPULL_REGION: every
+	 * change of the region.  SPULL_FACILITY: the changes of records
+	 * whose patient is in the scope of NODE's facility, and of records
+	 * without a patient created at that facility; a patient who enters
+	 * the scope later brings their earlier changes along, delivered at
+	 * the position of the change that widened the scope, so a cursor
+	 * already past them still gets them (docs/PROTOCOL.md §5.3).
+	 */
+	int (*pull)(struct sstore *, const struct snode *node, int scope,
 	    const uint8_t *cursor, size_t cursor_len, size_t max,
 	    uint64_t now_ms, struct spull_result *res);
 	/* Record an alert (conflicting batch...): no patient data. */
@@ -151,6 +205,16 @@ struct store_backend {
 	int (*manifest)(struct sstore *,
 	    void (*cb)(const struct schange *, const uint8_t hash[32], void *),
 	    void *arg);
+	/*
+	 * Attachments (issue 9, item 8): record that NODE uploaded the blob
+	 * with SHA-256 HASH and SIZE bytes (idempotent); whether it did
+	 * (*SIZE, or ENOENT); the bytes of every blob it uploaded.
+	 */
+	int (*blob_own)(struct sstore *, uint64_t node, const uint8_t hash[32],
+	    uint64_t size, uint64_t now_ms);
+	int (*blob_owned)(struct sstore *, uint64_t node,
+	    const uint8_t hash[32], uint64_t *size);
+	int (*blob_usage)(struct sstore *, uint64_t node, uint64_t *bytes);
 	/* Key/value metadata (server keys, feed era). */
 	int (*meta_get)(
 	    struct sstore *, const char *key, uint8_t **val, size_t *len);

@@ -2,7 +2,8 @@
  * SQLite server store -> PostgreSQL store, table by table (migrate.h).
  * Each table is one line of pg_copies[]: the SQLite query and the
  * PostgreSQL insert with the same columns in the same order; a table a
- * later migration adds takes one more line.  Values keep their types:
+ * later migration adds takes one more line.  server.db is SQLCipher,
+ * opened with the store key as sqlite.c does.  Values keep their types:
  * integers and text go as text, blobs as binary bytea, NULL as NULL.
  *
  * It runs in one PostgreSQL transaction: a failure leaves the target as
@@ -18,9 +19,10 @@
 #include <unistd.h>
 
 #include <libpq-fe.h>
-#include <sqlite3.h>
+#include <sqlcipher/sqlite3.h>
 
 #include "compat.h"
+#include "encode.h"
 #include "log.h"
 #include "backend.h"
 #include "migrate.h"
@@ -58,10 +60,25 @@ static const struct mg_copy mg_copies[] = {
 	    " received_ms) VALUES($1, $2, $3, $4, $5, $6)" },
 	/* In feed order: the new ids follow the old positions. */
 	{ "changes",
-	    "SELECT region, node, seq, entity, id, hlc, hash, body"
+	    "SELECT region, node, seq, entity, id, hlc, hash, body, refused"
 	    " FROM changes ORDER BY pos",
 	    "INSERT INTO changes(region, node, seq, entity, rid, hlc, hash,"
-	    " body) VALUES($1, $2, $3, $4, $5, $6, $7, $8)" },
+	    " body, refused) VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9)" },
+	{ "records",
+	    "SELECT entity, id, region, facility, node, patient FROM records",
+	    "INSERT INTO records(entity, rid, region, facility, node,"
+	    " patient) VALUES($1, $2, $3, $4, $5, $6)" },
+	/* A scope entry's position is its change's, found by (node, seq):
+	 * after the changes. */
+	{ "scope",
+	    "SELECT sc.region, sc.patient, sc.facility, c.node, c.seq"
+	    " FROM scope sc JOIN changes c ON c.pos = sc.pos",
+	    "INSERT INTO scope(region, patient, facility, xid, id)"
+	    " SELECT $1, $2, $3, c.xid, c.id FROM changes c"
+	    " WHERE c.node = $4 AND c.seq = $5" },
+	{ "blob_owners", "SELECT node, hash, size, at_ms FROM blob_owners",
+	    "INSERT INTO blob_owners(node, hash, size, at_ms)"
+	    " VALUES($1, $2, $3, $4)" },
 	{ "alerts", "SELECT node, kind, detail, at_ms FROM alerts ORDER BY id",
 	    "INSERT INTO alerts(node, kind, detail, at_ms)"
 	    " VALUES($1, $2, $3, $4)" },
@@ -152,8 +169,10 @@ out:
 }
 
 int
-store_migrate_sqlite_pg(const char *dir, const char *conninfo, FILE *report)
+store_migrate_sqlite_pg(const char *dir, const uint8_t *key,
+    const char *conninfo, FILE *report)
 {
+	char *hex, *keysql = NULL;
 	struct sstore *s = NULL;
 	sqlite3 *db = NULL;
 	PGconn *c = NULL;
@@ -161,7 +180,7 @@ store_migrate_sqlite_pg(const char *dir, const char *conninfo, FILE *report)
 	char *path;
 	long long rows;
 	size_t i;
-	int err = 0, began = 0;
+	int err = 0, began = 0, rc;
 
 	xasprintf(&path, "%s/server.db", dir);
 	if (access(path, R_OK) != 0) {
@@ -169,11 +188,11 @@ store_migrate_sqlite_pg(const char *dir, const char *conninfo, FILE *report)
 		goto out;
 	}
 	/* The SQLite store at its latest schema, the PostgreSQL one made. */
-	if ((err = store_sqlite_backend.open(dir, &s)) != 0)
+	if ((err = store_sqlite_backend.open(dir, key, &s)) != 0)
 		goto out;
 	store_sqlite_backend.close(s);
 	s = NULL;
-	if ((err = store_pg_backend.open(conninfo, &s)) != 0)
+	if ((err = store_pg_backend.open(conninfo, key, &s)) != 0)
 		goto out;
 	store_pg_backend.close(s);
 	s = NULL;
@@ -183,6 +202,19 @@ store_migrate_sqlite_pg(const char *dir, const char *conninfo, FILE *report)
 		    "%s: %s", path, db ? sqlite3_errmsg(db) : "no memory");
 		err = EIO;
 		goto out;
+	}
+	/* server.db is SQLCipher-encrypted under the store key (sqlite.c). */
+	if (key != NULL) {
+		hex = hex_encode(key, 32);
+		xasprintf(&keysql, "PRAGMA key = \"x'%s'\"", hex);
+		xfree_secret_str(hex);
+		rc = sqlite3_exec(db, keysql, NULL, NULL, NULL);
+		explicit_bzero(keysql, strlen(keysql));
+		free(keysql);
+		if (rc != SQLITE_OK) {
+			err = EIO;
+			goto out;
+		}
 	}
 	c = PQconnectdb(conninfo);
 	if (PQstatus(c) != CONNECTION_OK) {

@@ -5,10 +5,12 @@
 #ifndef SYNC_SERVER_STORE_MIGRATE_H
 #define SYNC_SERVER_STORE_MIGRATE_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 /*
- * Copy every row of DIR/server.db into the PostgreSQL database CONNINFO
+ * Copy every row of DIR/server.db (SQLCipher, opened with the 32-byte
+ * store KEY; NULL: unencrypted) into the PostgreSQL database CONNINFO
  * (its schema made first), in one transaction: nodes with their ids,
  * keys and high-water marks, tokens, batch keys with their exact stored
  * responses (replays stay byte-identical), the feed in its order, alerts
@@ -17,7 +19,7 @@
  * line per table to REPORT.  EEXIST: the database already holds nodes or
  * changes; ENOENT: no server.db in DIR; EIO otherwise (logged).
  */
-int store_migrate_sqlite_pg(
-    const char *dir, const char *conninfo, FILE *report);
+int store_migrate_sqlite_pg(const char *dir, const uint8_t *key,
+    const char *conninfo, FILE *report);
 
 #endif

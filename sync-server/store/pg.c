@@ -138,9 +138,14 @@ pg_pool_size(void)
 	return PG_POOL_DEFAULT;
 }
 
-/* CONNINFO: a libpq connection string or postgresql:// URI. */
+/*
+ * CONNINFO: a libpq connection string or postgresql:// URI.  KEY, the
+ * store key, is not used here: PostgreSQL has no encryption at rest of
+ * its own, so its volume must be encrypted (docs/OPERATIONS.md); the
+ * server still derives the blob keys from it (server.c).
+ */
 static int
-pg_open(const char *conninfo, struct sstore **out)
+pg_open(const char *conninfo, const uint8_t *key, struct sstore **out)
 {
 	struct pg_meta_arg m = { "era", NULL, 0, NULL, 0, PG_META_INIT };
 	struct sstore *s;
@@ -149,6 +154,7 @@ pg_open(const char *conninfo, struct sstore **out)
 	size_t len;
 	int err;
 
+	(void)key;
 	s = xcalloc(1, sizeof(*s));
 	if ((err = pg_pool_open(s, conninfo, pg_pool_size())) != 0)
 		goto out;
@@ -379,8 +385,8 @@ pg_node_touch(struct sstore *s, uint64_t id, uint64_t seq, uint64_t now_ms,
  * same, 2 not asked.
  */
 static int
-pg_push_dups(
-    struct pg_conn *pc, const struct spush *p, uint64_t upto, int *same)
+pg_push_dups(struct pg_conn *pc, const struct spush *p, uint64_t upto,
+    int *same, int *refused)
 {
 	struct pg_pipe q;
 	struct pg_args a;
@@ -414,6 +420,8 @@ pg_push_dups(
 			same[i] = -1;
 			continue;
 		}
+		if (refused != NULL)
+			refused[i] = (int)pg_u64(r, 0, 4);
 		crypto_sha256(c->body, c->len, h);
 		v = pg_bytes(r, 0, 1, &len);
 		same[i] = (int)pg_u64(r, 0, 0) == c->entity && len == 16 &&
@@ -429,6 +437,7 @@ out:
 struct pg_push_arg {
 	const struct spush *p;
 	struct spush_result *res;
+	struct sverdict *given; /* the caller's verdicts, for a retry */
 };
 
 static void
@@ -454,7 +463,7 @@ pg_push_replay(struct pg_conn *pc, const struct spush *p, const PGresult *r,
 	h = pg_bytes(r, 0, 0, &len);
 	if (len != 32 || memcmp(h, p->hash, 32) != 0) {
 		same = xcalloc(p->n ? p->n : 1, sizeof(*same));
-		if ((err = pg_push_dups(pc, p, UINT64_MAX, same)) != 0)
+		if ((err = pg_push_dups(pc, p, UINT64_MAX, same, NULL)) != 0)
 			goto out;
 		for (i = 0; i < p->n; i++)
 			if (same[i] != 1) {
@@ -496,36 +505,68 @@ pg_push_head(struct pg_pipe *q, const struct spush *p, struct pg_push_head *h)
 	pg_send(q, PG_BATCH_CLAIM, &h->claim);
 }
 
-/* The end of a push: its changes (those not held: SAME[i] != 1, or all
- * when SAME is NULL), the node's high-water mark, the response, COMMIT.
- * Returns the parameter blocks, which must outlive the pipeline. */
+/* Change I of a push with its verdict CODE: its insert (INS) and, when
+ * accepted, its index entry (IDX).  The blocks outlive the pipeline. */
+static void
+pg_push_change(struct pg_pipe *q, const struct spush *p, size_t i, int code,
+    struct pg_args *ins, struct pg_args *idx)
+{
+	const struct schange *ch = &p->changes[i];
+
+	memset(ins, 0, sizeof(*ins));
+	crypto_sha256(ch->body, ch->len, ins->digest);
+	pg_arg_u64(ins, p->node);
+	pg_arg_u64(ins, ch->seq);
+	pg_arg_u64(ins, (uint64_t)ch->entity);
+	pg_arg_bytes(ins, ch->id, 16);
+	pg_arg_u64(ins, ch->hlc);
+	pg_arg_bytes(ins, ins->digest, 32);
+	pg_arg_bytes(ins, ch->body, ch->len);
+	pg_arg_u64(ins, (uint64_t)code);
+	pg_send(q, PG_CHANGE_ADD, ins);
+	if (code != 0)
+		return;
+	memset(idx, 0, sizeof(*idx));
+	pg_arg_u64(idx, (uint64_t)ch->entity);
+	pg_arg_bytes(idx, ch->id, 16);
+	pg_arg_u64(idx, p->node);
+	if (ch->has_patient)
+		pg_arg_bytes(idx, ch->patient, 16);
+	else
+		pg_arg_null(idx);
+	pg_arg_u64(idx, ch->seq);
+	pg_arg_u64(idx, ch->widens ? 1 : 0);
+	pg_send(q, PG_RECORD_INDEX, idx);
+}
+
+/* The verdict code of change I before the store judges it. */
+static int
+pg_push_code(const struct spush *p, size_t i)
+{
+	return p->verdicts ? p->verdicts[i].code : 0;
+}
+
+/* The end of a push: its changes (unless INSERTED: those not held,
+ * SAME[i] != 1, or all when SAME is NULL), the node's high-water mark,
+ * the response, COMMIT.  Returns the parameter blocks, which must
+ * outlive the pipeline. */
 struct pg_push_tail {
 	struct pg_args node, key;
 };
 
 static struct pg_args *
 pg_push_tail(struct pg_pipe *q, const struct spush *p, const int *same,
-    uint64_t hw, const uint8_t *resp, size_t resp_len, struct pg_push_tail *t)
+    int inserted, uint64_t hw, const uint8_t *resp, size_t resp_len,
+    struct pg_push_tail *t)
 {
-	struct pg_args *ins = xcalloc(p->n + 1, sizeof(*ins));
-	const struct schange *ch;
-	uint8_t *h;
+	struct pg_args *ins = xcalloc(2 * p->n + 1, sizeof(*ins));
 	size_t i;
 
-	for (i = 0; i < p->n; i++) {
-		ch = &p->changes[i];
+	for (i = 0; i < p->n && !inserted; i++) {
 		if (same != NULL && same[i] == 1)
 			continue;
-		h = ins[i].digest;
-		crypto_sha256(ch->body, ch->len, h);
-		pg_arg_u64(&ins[i], p->node);
-		pg_arg_u64(&ins[i], ch->seq);
-		pg_arg_u64(&ins[i], (uint64_t)ch->entity);
-		pg_arg_bytes(&ins[i], ch->id, 16);
-		pg_arg_u64(&ins[i], ch->hlc);
-		pg_arg_bytes(&ins[i], h, 32);
-		pg_arg_bytes(&ins[i], ch->body, ch->len);
-		pg_send(q, PG_CHANGE_ADD, &ins[i]);
+		pg_push_change(
+		    q, p, i, pg_push_code(p, i), &ins[2 * i], &ins[2 * i + 1]);
 	}
 	memset(t, 0, sizeof(*t));
 	pg_arg_u64(&t->node, p->node);
@@ -556,10 +597,16 @@ pg_push_fast(struct pg_conn *pc, const struct spush *p,
 	struct pg_push_tail tail;
 	struct pg_pipe q;
 	uint8_t *resp = NULL;
-	size_t resp_len = 0;
+	size_t i, resp_len = 0;
 	int err;
 
 	*taken = 0;
+	/* Only a batch with nothing to judge or refuse. */
+	if (p->authorize_cb != NULL)
+		return 0;
+	for (i = 0; i < p->n; i++)
+		if (pg_push_code(p, i) != 0)
+			return 0;
 	if (p->first == 0 ||
 	    p->encode_cb(p, p->last, p->n, 0, &resp, &resp_len, p->arg) != 0)
 		return 0;
@@ -568,7 +615,7 @@ pg_push_fast(struct pg_conn *pc, const struct spush *p,
 	pg_batch_key(&g, p);
 	pg_arg_u64(&g, p->req_seq);
 	pg_send(&q, PG_PUSH_GUARD, &g);
-	ins = pg_push_tail(&q, p, NULL, p->last, resp, resp_len, &tail);
+	ins = pg_push_tail(&q, p, NULL, 0, p->last, resp, resp_len, &tail);
 	err = pg_sync(&q);
 	if (err != 0 && strcmp(pc->state, PG_GUARD_STATE) == 0) {
 		pg_rollback(pc);
@@ -596,18 +643,24 @@ pg_push_once(struct sstore *s, struct pg_conn *pc, void *arg, int attempt)
 {
 	const struct spush *p = ((struct pg_push_arg *)arg)->p;
 	struct spush_result *res = ((struct pg_push_arg *)arg)->res;
-	struct pg_args d = { 0 };
+	struct pg_args d = { 0 }, nd = { 0 };
 	struct pg_push_head head;
 	struct pg_push_tail tail;
 	struct pg_args *ins = NULL;
 	struct pg_pipe q;
+	struct pg_args *tail_ins = NULL;
+	struct snode node;
 	uint64_t hw, stored_seq, accepted = 0, dups = 0;
 	uint8_t *resp = NULL;
 	size_t i, k, resp_len = 0;
-	int *same = NULL, err;
+	int *same = NULL, *refused = NULL, err;
 
 	free(res->response);
 	memset(res, 0, sizeof(*res));
+	/* A retry judges afresh: the verdicts as the caller gave them. */
+	if (attempt > 0 && p->verdicts != NULL)
+		memcpy(p->verdicts, ((struct pg_push_arg *)arg)->given,
+		    p->n * sizeof(*p->verdicts));
 	if (attempt == 0) {
 		int taken;
 
@@ -624,6 +677,8 @@ pg_push_once(struct sstore *s, struct pg_conn *pc, void *arg, int attempt)
 	pg_push_head(&q, p, &head);
 	pg_batch_key(&d, p);
 	pg_send(&q, PG_BATCH_GET, &d);
+	pg_arg_u64(&nd, p->node);
+	pg_send(&q, PG_NODE_GET, &nd); /* the pusher, for the policy */
 	if ((err = pg_sync(&q)) != 0)
 		goto out;
 	if (pg_rows(q.res[1]) == 0) {
@@ -658,16 +713,80 @@ pg_push_once(struct sstore *s, struct pg_conn *pc, void *arg, int attempt)
 	}
 	/* Known sequences must match; the rest is stored. */
 	same = xcalloc(p->n ? p->n : 1, sizeof(*same));
-	if ((err = pg_push_dups(pc, p, hw, same)) != 0)
+	refused = xcalloc(p->n ? p->n : 1, sizeof(*refused));
+	if ((err = pg_push_dups(pc, p, hw, same, refused)) != 0)
 		goto out;
-	for (i = 0; i < p->n; i++) {
+	for (i = 0; i < p->n; i++)
 		if (same[i] == 0) {
 			err = EEXIST;
 			goto out;
 		}
-		if (same[i] == 1)
+	if (pg_rows(q.res[q.n - 1]) != 1) {
+		err = ENOENT;
+		goto out;
+	}
+	pg_node_row(q.res[q.n - 1], 0, 0, &node);
+	/*
+	 * Pipeline 2 and on: each new change judged in order inside the
+	 * transaction (the facts read after the changes before it), then
+	 * stored, refused or not; the node, the response, COMMIT.
+	 */
+	pg_pipe_clear(&q);
+	pg_pipe_init(&q, pc);
+	ins = xcalloc(2 * p->n + 2, sizeof(*ins));
+	for (i = 0; i < p->n; i++) {
+		struct sverdict none = { 0, "" };
+		struct sverdict *v = p->verdicts ? &p->verdicts[i] : &none;
+		const struct schange *c = &p->changes[i];
+
+		if (same[i] == 1) {
+			/* Refused then: say so again, since the answer that
+			 * said it may have been lost. */
+			if (refused[i] != 0 && v->code == 0) {
+				v->code = refused[i];
+				snprintf(v->why, sizeof(v->why),
+				    "refused before");
+			}
 			dups++;
-		else
+			continue;
+		}
+		if (v->code == 0 && p->authorize_cb != NULL) {
+			struct pg_args *f = &ins[2 * p->n];
+			struct sfacts facts;
+			const PGresult *r;
+
+			memset(f, 0, sizeof(*f));
+			pg_arg_u64(f, (uint64_t)c->entity);
+			pg_arg_bytes(f, c->id, 16);
+			if (c->has_patient)
+				pg_arg_bytes(f, c->patient, 16);
+			else
+				pg_arg_null(f);
+			pg_arg_text(f, node.region);
+			pg_arg_text(f, node.facility);
+			pg_send(&q, PG_RECORD_FACTS, f);
+			if ((err = pg_sync(&q)) != 0)
+				goto out;
+			r = q.res[q.n - 1];
+			memset(&facts, 0, sizeof(facts));
+			if (pg_rows(r) != 1) {
+				err = EIO;
+				goto out;
+			}
+			facts.exists = pg_u64(r, 0, 0) != 0;
+			if (facts.exists) {
+				pg_text(r, 0, 1, facts.region,
+				    sizeof(facts.region));
+				pg_text(r, 0, 2, facts.facility,
+				    sizeof(facts.facility));
+			}
+			facts.in_scope = pg_u64(r, 0, 3) != 0;
+			pg_pipe_clear(&q);
+			pg_pipe_init(&q, pc);
+			p->authorize_cb(&node, c, &facts, v);
+		}
+		pg_push_change(&q, p, i, v->code, &ins[2 * i], &ins[2 * i + 1]);
+		if (v->code == 0)
 			accepted++;
 	}
 	if (p->last > hw)
@@ -675,10 +794,7 @@ pg_push_once(struct sstore *s, struct pg_conn *pc, void *arg, int attempt)
 	if ((err = p->encode_cb(
 	         p, hw, accepted, dups, &resp, &resp_len, p->arg)) != 0)
 		goto out;
-	/* Pipeline 2: the changes, the node, the response, COMMIT. */
-	pg_pipe_clear(&q);
-	pg_pipe_init(&q, pc);
-	ins = pg_push_tail(&q, p, same, hw, resp, resp_len, &tail);
+	tail_ins = pg_push_tail(&q, p, same, 1, hw, resp, resp_len, &tail);
 	if ((err = pg_sync(&q)) != 0)
 		goto out;
 	res->hw = hw;
@@ -698,7 +814,9 @@ out:
 	}
 	free(resp);
 	free(ins);
+	free(tail_ins);
 	free(same);
+	free(refused);
 	pg_pipe_clear(&q);
 	return err;
 }
@@ -706,20 +824,31 @@ out:
 static int
 pg_push(struct sstore *s, const struct spush *p, struct spush_result *res)
 {
-	struct pg_push_arg a = { p, res };
+	struct pg_push_arg a = { p, res, NULL };
+	int err;
 
 	memset(res, 0, sizeof(*res));
 	if (p->first > INT64_MAX || p->last > INT64_MAX || p->first == 0 ||
 	    p->last < p->first || p->req_seq > INT64_MAX)
 		return EINVAL;
-	return pg_run(s, pg_push_once, &a);
+	if (p->verdicts != NULL && p->n > 0)
+		a.given = xmemdup(p->verdicts, p->n * sizeof(*p->verdicts));
+	err = pg_run(s, pg_push_once, &a);
+	free(a.given);
+	return err;
 }
 
 /* --- pull ------------------------------------------------------------- */
 
+/*
+ * A cursor is [era, xid, id] (a region's pull: the feed position of the
+ * last change served) or [era, dxid, did, xid, id] (a facility's: its
+ * delivery position too, docs/PROTOCOL.md §5.3); the first stands for
+ * [era, xid, id, xid, id].
+ */
 static int
-pg_cursor_decode(
-    struct sstore *s, const uint8_t *c, size_t len, uint64_t *xid, uint64_t *id)
+pg_cursor_decode(struct sstore *s, const uint8_t *c, size_t len,
+    uint64_t *dxid, uint64_t *did, uint64_t *xid, uint64_t *id)
 {
 	cbor_item_t *it = NULL;
 	cbor_item_t **v;
@@ -727,7 +856,7 @@ pg_cursor_decode(
 	size_t n;
 	int err = 0;
 
-	*xid = *id = 0;
+	*dxid = *did = *xid = *id = 0;
 	if (len == 0)
 		return 0;
 	if (cborx_decode(c, len, 64, &it) != 0)
@@ -736,26 +865,37 @@ pg_cursor_decode(
 	v = n ? cbor_array_handle(it) : NULL;
 	/* A two-element cursor is the SQLite store's [era, pos]: after
 	 * `admin migrate` the era differs and the node re-pulls. */
-	if ((n != 2 && n != 3) || cborx_get_uint(v[0], &era) != 0)
+	if ((n != 2 && n != 3 && n != 5) || cborx_get_uint(v[0], &era) != 0)
 		err = EINVAL;
 	else if (era != s->era)
 		err = ESTALE;
-	else if (n != 3 || cborx_get_uint(v[1], xid) != 0 ||
-	    cborx_get_uint(v[2], id) != 0 || *id > INT64_MAX)
+	else if (n == 2 || cborx_get_uint(v[1], dxid) != 0 ||
+	    cborx_get_uint(v[2], did) != 0 || *did > INT64_MAX)
+		err = EINVAL;
+	else if (n == 3) {
+		*xid = *dxid;
+		*id = *did;
+	} else if (cborx_get_uint(v[3], xid) != 0 ||
+	    cborx_get_uint(v[4], id) != 0 || *id > INT64_MAX ||
+	    *xid > *dxid || (*xid == *dxid && *id > *did))
 		err = EINVAL;
 	cbor_decref(&it);
 	return err;
 }
 
 static void
-pg_cursor_encode(
-    struct sstore *s, uint64_t xid, uint64_t id, uint8_t **out, size_t *len)
+pg_cursor_encode(struct sstore *s, int scope, uint64_t dxid, uint64_t did,
+    uint64_t xid, uint64_t id, uint8_t **out, size_t *len)
 {
-	cbor_item_t *a = cborx_array(3);
+	cbor_item_t *a = cborx_array(scope == SPULL_REGION ? 3 : 5);
 
 	cborx_array_push(a, cborx_uint(s->era));
-	cborx_array_push(a, cborx_uint(xid));
-	cborx_array_push(a, cborx_uint(id));
+	cborx_array_push(a, cborx_uint(dxid));
+	cborx_array_push(a, cborx_uint(did));
+	if (scope != SPULL_REGION) {
+		cborx_array_push(a, cborx_uint(xid));
+		cborx_array_push(a, cborx_uint(id));
+	}
 	if (cborx_encode(a, out, len) != 0)
 		fatalx("cursor encode");
 	cbor_decref(&a);
@@ -763,7 +903,8 @@ pg_cursor_encode(
 
 struct pg_pull_arg {
 	const struct snode *node;
-	uint64_t xid, id;
+	int scope;
+	uint64_t dxid, did, xid, id;
 	size_t max;
 	struct spull_result *res;
 };
@@ -778,19 +919,28 @@ pg_pull_once(struct sstore *s, struct pg_conn *pc, void *arg, int attempt)
 	struct schange *c;
 	const PGresult *r;
 	const uint8_t *v;
-	uint64_t xid = pa->xid, id = pa->id, horizon;
+	uint64_t dxid = pa->dxid, did = pa->did, xid = pa->xid, id = pa->id;
+	uint64_t horizon;
 	size_t i, rows, bytes = 0;
-	int err;
+	int err, fac = pa->scope != SPULL_REGION, k;
 
 	(void)attempt;
 	spull_result_clear(res);
 	pg_pipe_init(&q, pc);
 	pg_arg_text(&a, pa->node->region);
-	pg_arg_u64(&a, xid);
-	pg_arg_u64(&a, id);
+	pg_arg_u64(&a, dxid);
+	pg_arg_u64(&a, did);
+	if (fac) {
+		pg_arg_u64(&a, xid);
+		pg_arg_u64(&a, id);
+	}
 	pg_arg_u64(&a, pa->node->id);
 	pg_arg_u64(&a, pa->max);
-	pg_send(&q, PG_PULL, &a);
+	if (fac) {
+		pg_arg_text(&a, pa->node->facility);
+		pg_send(&q, PG_PULL_FACILITY, &a);
+	} else
+		pg_send(&q, PG_PULL, &a);
 	if ((err = pg_sync(&q)) != 0)
 		goto out;
 	r = q.res[0];
@@ -806,16 +956,25 @@ pg_pull_once(struct sstore *s, struct pg_conn *pc, void *arg, int attempt)
 		res->changes = xcalloc(rows, sizeof(*res->changes));
 	for (i = 0; i < rows; i++) {
 		c = &res->changes[res->n++];
-		xid = pg_u64(r, (int)i, 1);
-		id = pg_u64(r, (int)i, 2);
-		c->entity = (int)pg_u64(r, (int)i, 3);
-		v = pg_bytes(r, (int)i, 4, &c->len);
+		dxid = pg_u64(r, (int)i, 1);
+		did = pg_u64(r, (int)i, 2);
+		k = 3;
+		if (fac) {
+			xid = pg_u64(r, (int)i, 3);
+			id = pg_u64(r, (int)i, 4);
+			k = 5;
+		} else {
+			xid = dxid;
+			id = did;
+		}
+		c->entity = (int)pg_u64(r, (int)i, k);
+		v = pg_bytes(r, (int)i, k + 1, &c->len);
 		if (c->len == 16)
 			memcpy(c->id, v, 16);
-		c->hlc = pg_u64(r, (int)i, 5);
-		v = pg_bytes(r, (int)i, 6, &c->len);
+		c->hlc = pg_u64(r, (int)i, k + 2);
+		v = pg_bytes(r, (int)i, k + 3, &c->len);
 		c->body = xmemdup(c->len ? v : (const void *)"", c->len);
-		c->origin = pg_u64(r, (int)i, 7);
+		c->origin = pg_u64(r, (int)i, k + 4);
 		c->seq = id;
 		bytes += c->len;
 		if (bytes >= PG_PULL_BUDGET && i + 1 < rows)
@@ -823,14 +982,16 @@ pg_pull_once(struct sstore *s, struct pg_conn *pc, void *arg, int attempt)
 	}
 	res->more = res->n < rows || rows == pa->max;
 	/*
-	 * Short of the page: every row of the scope below this statement's
-	 * horizon was read, and any later row sorts at or above it.
+	 * Short of the page: every row of the scope delivered below this
+	 * statement's horizon was read, and any later row (a change, or a
+	 * scope entry that back-fills) is delivered at or above it.
 	 */
-	if (!res->more && (horizon > xid || (horizon == xid && id == 0))) {
-		xid = horizon;
-		id = 0;
+	if (!res->more && (horizon > dxid || (horizon == dxid && did == 0))) {
+		dxid = xid = horizon;
+		did = id = 0;
 	}
-	pg_cursor_encode(s, xid, id, &res->cursor, &res->cursor_len);
+	pg_cursor_encode(
+	    s, pa->scope, dxid, did, xid, id, &res->cursor, &res->cursor_len);
 out:
 	pg_pipe_clear(&q);
 	if (err != 0)
@@ -839,17 +1000,91 @@ out:
 }
 
 static int
-pg_pull(struct sstore *s, const struct snode *node, const uint8_t *cursor,
-    size_t cursor_len, size_t max, uint64_t now_ms, struct spull_result *res)
+pg_pull(struct sstore *s, const struct snode *node, int scope,
+    const uint8_t *cursor, size_t cursor_len, size_t max, uint64_t now_ms,
+    struct spull_result *res)
 {
-	struct pg_pull_arg a = { node, 0, 0, max ? max : 1, res };
+	struct pg_pull_arg a = { node, scope, 0, 0, 0, 0, max ? max : 1, res };
 	int err;
 
 	(void)now_ms;
 	memset(res, 0, sizeof(*res));
-	if ((err = pg_cursor_decode(s, cursor, cursor_len, &a.xid, &a.id)))
+	if ((err = pg_cursor_decode(
+	         s, cursor, cursor_len, &a.dxid, &a.did, &a.xid, &a.id)))
 		return err;
 	return pg_run(s, pg_pull_once, &a);
+}
+
+/* --- attachments ------------------------------------------------------ */
+
+struct pg_blob_arg {
+	uint64_t node;
+	const uint8_t *hash; /* NULL: the node's usage */
+	uint64_t size, now_ms;
+	enum pg_stmt st;
+};
+
+static int
+pg_blob_once(struct sstore *s, struct pg_conn *pc, void *arg, int attempt)
+{
+	struct pg_blob_arg *b = arg;
+	struct pg_args a = { 0 };
+	struct pg_pipe q;
+	int err;
+
+	(void)s;
+	(void)attempt;
+	pg_pipe_init(&q, pc);
+	pg_arg_u64(&a, b->node);
+	if (b->hash != NULL)
+		pg_arg_bytes(&a, b->hash, 32);
+	if (b->st == PG_BLOB_OWN) {
+		pg_arg_u64(&a, b->size);
+		pg_arg_u64(&a, b->now_ms);
+	}
+	pg_send(&q, b->st, &a);
+	if ((err = pg_sync(&q)) == 0 && b->st != PG_BLOB_OWN) {
+		if (pg_rows(q.res[0]) == 0)
+			err = ENOENT;
+		else
+			b->size = pg_u64(q.res[0], 0, 0);
+	}
+	pg_pipe_clear(&q);
+	return err;
+}
+
+static int
+pg_blob_own(struct sstore *s, uint64_t node, const uint8_t hash[32],
+    uint64_t size, uint64_t now_ms)
+{
+	struct pg_blob_arg b = { node, hash, size, now_ms, PG_BLOB_OWN };
+
+	if (size > INT64_MAX)
+		return EINVAL;
+	return pg_run(s, pg_blob_once, &b);
+}
+
+static int
+pg_blob_owned(
+    struct sstore *s, uint64_t node, const uint8_t hash[32], uint64_t *size)
+{
+	struct pg_blob_arg b = { node, hash, 0, 0, PG_BLOB_OWNED };
+	int err;
+
+	if ((err = pg_run(s, pg_blob_once, &b)) == 0)
+		*size = b.size;
+	return err;
+}
+
+static int
+pg_blob_usage(struct sstore *s, uint64_t node, uint64_t *bytes)
+{
+	struct pg_blob_arg b = { node, NULL, 0, 0, PG_BLOB_USAGE };
+	int err;
+
+	if ((err = pg_run(s, pg_blob_once, &b)) == 0)
+		*bytes = b.size;
+	return err;
 }
 
 /* --- alerts, stats, manifest ------------------------------------------ */
@@ -1012,6 +1247,9 @@ const struct store_backend store_pg_backend = {
 	.alert = pg_alert,
 	.stats = pg_stats,
 	.manifest = pg_manifest,
+	.blob_own = pg_blob_own,
+	.blob_owned = pg_blob_owned,
+	.blob_usage = pg_blob_usage,
 	.meta_get = pg_meta_get,
 	.meta_put = pg_meta_put,
 };

@@ -48,7 +48,13 @@ enum pg_stmt {
 	PG_BATCH_DONE,
 	PG_CHANGE_GET,
 	PG_CHANGE_ADD,
+	PG_RECORD_FACTS,
+	PG_RECORD_INDEX,
 	PG_PULL,
+	PG_PULL_FACILITY,
+	PG_BLOB_OWN,
+	PG_BLOB_OWNED,
+	PG_BLOB_USAGE,
 	PG_ALERT_ADD,
 	PG_STATS_ENTITIES,
 	PG_STATS_NODES,
@@ -102,6 +108,7 @@ struct pg_args {
 void pg_arg_u64(struct pg_args *, uint64_t);
 void pg_arg_bytes(struct pg_args *, const void *, size_t);
 void pg_arg_text(struct pg_args *, const char *);
+void pg_arg_null(struct pg_args *);
 
 /* One pipeline on a borrowed connection; RES[i] is the i-th result. */
 struct pg_pipe {

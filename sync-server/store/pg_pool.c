@@ -59,6 +59,18 @@ pg_arg_bytes(struct pg_args *a, const void *p, size_t len)
 }
 
 void
+pg_arg_null(struct pg_args *a)
+{
+	int i = a->n++;
+
+	if (i >= PG_ARGS_MAX)
+		fatalx("pg_args: too many parameters");
+	a->v[i] = NULL;
+	a->len[i] = 0;
+	a->fmt[i] = 1;
+}
+
+void
 pg_arg_text(struct pg_args *a, const char *s)
 {
 	int i = a->n++;

@@ -51,7 +51,46 @@ static const char pg_migration_1[] =
     "ALTER ROLE CURRENT_USER SET idle_in_transaction_session_timeout"
     " = '10s';";
 
-static const char *const pg_migrations[] = { pg_migration_1 };
+/*
+ * Validation and authorisation of pushes and scoped pulls (issue 9, item
+ * 3), as sqlite.c's: a refused change is kept but never served; records
+ * says who created each record, where, and for which patient; scope, per
+ * patient, the facilities that registered or visited them, at the feed
+ * position (xid, id) of the change that brought them in (a delivery
+ * position of the pull, docs/PROTOCOL.md §5.3).  Records pushed before
+ * are indexed by their first change (patients, entity 3, with themselves
+ * as patient; the patient of older encounters is unknown).  And the
+ * attachment owners (issue 9, item 8).
+ */
+static const char pg_migration_records[] =
+    "ALTER TABLE changes ADD COLUMN refused bigint NOT NULL DEFAULT 0;"
+    "CREATE TABLE records(entity bigint NOT NULL, rid bytea NOT NULL,"
+    " region text NOT NULL, facility text NOT NULL, node bigint NOT NULL,"
+    " patient bytea, PRIMARY KEY(entity, rid));"
+    "CREATE INDEX records_patient ON records(patient);"
+    "INSERT INTO records(entity, rid, region, facility, node, patient)"
+    " SELECT DISTINCT ON (c.entity, c.rid) c.entity, c.rid, c.region,"
+    " coalesce(n.facility, ''), c.node,"
+    " CASE WHEN c.entity = 3 THEN c.rid END"
+    " FROM changes c LEFT JOIN nodes n ON n.id = c.node"
+    " ORDER BY c.entity, c.rid, c.xid, c.id;"
+    "CREATE TABLE scope(region text NOT NULL, patient bytea NOT NULL,"
+    " facility text NOT NULL, xid xid8 NOT NULL, id bigint NOT NULL,"
+    " PRIMARY KEY(region, patient, facility));"
+    "CREATE INDEX scope_pull ON scope(region, facility, xid, id);"
+    "CREATE INDEX changes_record ON changes(entity, rid);"
+    "INSERT INTO scope(region, patient, facility, xid, id)"
+    " SELECT DISTINCT ON (r.region, r.patient, r.facility) r.region,"
+    " r.patient, r.facility, c.xid, c.id FROM records r"
+    " JOIN changes c ON c.entity = r.entity AND c.rid = r.rid"
+    " WHERE r.patient IS NOT NULL"
+    " ORDER BY r.region, r.patient, r.facility, c.xid, c.id;"
+    "CREATE TABLE blob_owners(node bigint NOT NULL, hash bytea NOT NULL,"
+    " size bigint NOT NULL, at_ms bigint NOT NULL,"
+    " PRIMARY KEY(node, hash));";
+
+static const char *const pg_migrations[] = { pg_migration_1,
+	pg_migration_records };
 
 #define PG_NODE_COLS                                                           \
 	"id, pub, role, region, facility, label, revoked, req_seq, hw,"        \
@@ -117,13 +156,46 @@ const struct pg_stmt_def pg_stmts[PG_NSTMT] = {
 	    "UPDATE batches SET response = $4"
 	    " WHERE node = $1 AND first_seq = $2 AND last_seq = $3" },
 	[PG_CHANGE_GET] = { "change_get",
-	    "SELECT entity, rid, hlc, hash FROM changes"
+	    "SELECT entity, rid, hlc, hash, refused FROM changes"
 	    " WHERE node = $1 AND seq = $2" },
 	/* The change takes its node's region (the pull's scope). */
 	[PG_CHANGE_ADD] = { "change_add",
 	    "INSERT INTO changes(region, node, seq, entity, rid, hlc, hash,"
-	    " body) SELECT region, $1, $2, $3, $4, $5, $6, $7 FROM nodes"
-	    " WHERE id = $1" },
+	    " body, refused) SELECT region, $1, $2, $3, $4, $5, $6, $7, $8"
+	    " FROM nodes WHERE id = $1" },
+	/*
+	 * What the policy needs of a pushed change ($1 entity, $2 rid, $3
+	 * the patient it claims or NULL, $4/$5 the pusher's region and
+	 * facility): whether the record exists, its region and facility,
+	 * and whether its patient (the record's own once it exists, as
+	 * sqlite.c) is in the pusher's facility's scope.
+	 */
+	[PG_RECORD_FACTS] = { "record_facts",
+	    "WITH r AS (SELECT region, facility, patient FROM records"
+	    " WHERE entity = $1 AND rid = $2),"
+	    " p AS (SELECT CASE WHEN EXISTS (SELECT 1 FROM r)"
+	    " THEN (SELECT patient FROM r) ELSE $3::bytea END AS patient)"
+	    " SELECT (SELECT count(*) FROM r), (SELECT region FROM r),"
+	    " (SELECT facility FROM r), (SELECT count(*) FROM scope s, p"
+	    " WHERE s.region = $4 AND s.patient = p.patient"
+	    " AND s.facility = $5)" },
+	/*
+	 * Index an accepted change ($3 node, $5 its seq): a new record
+	 * takes the node's region and facility and the patient $4; a new
+	 * record that widens ($6 <> 0) puts its patient in the facility's
+	 * scope at the change's own feed position (this transaction's xid).
+	 */
+	[PG_RECORD_INDEX] = { "record_index",
+	    "WITH r AS (INSERT INTO records(entity, rid, region, facility,"
+	    " node, patient) SELECT $1, $2, coalesce(n.region, ''),"
+	    " coalesce(n.facility, ''), n.id, $4::bytea FROM nodes n"
+	    " WHERE n.id = $3 ON CONFLICT DO NOTHING"
+	    " RETURNING region, facility, patient)"
+	    " INSERT INTO scope(region, patient, facility, xid, id)"
+	    " SELECT r.region, r.patient, r.facility, c.xid, c.id"
+	    " FROM r JOIN changes c ON c.node = $3 AND c.seq = $5"
+	    " WHERE $6::bigint <> 0 AND r.patient IS NOT NULL"
+	    " ON CONFLICT DO NOTHING" },
 	/*
 	 * One statement, so the horizon and the rows come from one
 	 * snapshot: every transaction below its xmin has ended, and any
@@ -135,9 +207,55 @@ const struct pg_stmt_def pg_stmts[PG_NSTMT] = {
 	    " FROM h LEFT JOIN LATERAL (SELECT c.xid, c.id, c.entity, c.rid,"
 	    " c.hlc, c.body, c.node FROM changes c"
 	    " WHERE c.region = $1 AND (c.xid, c.id) > ($2::xid8, $3::bigint)"
-	    " AND c.xid < h.x AND c.node <> $4"
+	    " AND c.xid < h.x AND c.node <> $4 AND c.refused = 0"
 	    " ORDER BY c.xid, c.id LIMIT $5) f ON true"
 	    " ORDER BY f.xid, f.id" },
+	/*
+	 * A facility's pull (sqlite.c's sq_pull_facility on the xid feed),
+	 * ordered by delivery position (dxid, did) then feed position: the
+	 * changes of records whose patient was in the scope at their
+	 * position, or without a patient and created at the facility, at
+	 * their own position; the earlier changes of a patient who entered
+	 * the scope later at the position of the change that brought them
+	 * in.  Both delivery positions are transactions' xids, so rows are
+	 * served only below the horizon, where no row can appear any more.
+	 * $1 region, ($2, $3, $4, $5) the cursor, $6 the puller, $7 page,
+	 * $8 its facility.
+	 */
+	[PG_PULL_FACILITY] = { "pull_facility",
+	    "WITH h AS (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS x)"
+	    " SELECT h.x, f.dxid, f.did, f.xid, f.id, f.entity, f.rid, f.hlc,"
+	    " f.body, f.node FROM h LEFT JOIN LATERAL (SELECT * FROM ("
+	    " SELECT c.xid AS dxid, c.id AS did, c.xid, c.id, c.entity, c.rid,"
+	    " c.hlc, c.body, c.node FROM changes c"
+	    " JOIN records r ON r.entity = c.entity AND r.rid = c.rid"
+	    " LEFT JOIN scope sc ON sc.region = $1 AND sc.patient = r.patient"
+	    " AND sc.facility = $8"
+	    " WHERE c.region = $1 AND (c.xid, c.id, c.xid, c.id) >"
+	    " ($2::xid8, $3::bigint, $4::xid8, $5::bigint)"
+	    " AND c.xid < h.x AND c.node <> $6 AND c.refused = 0"
+	    " AND ((r.patient IS NULL AND r.facility = $8)"
+	    " OR (sc.xid, sc.id) <= (c.xid, c.id))"
+	    " UNION ALL"
+	    " SELECT sc.xid, sc.id, c.xid, c.id, c.entity, c.rid, c.hlc,"
+	    " c.body, c.node FROM scope sc"
+	    " JOIN records r ON r.patient = sc.patient"
+	    " JOIN changes c ON c.entity = r.entity AND c.rid = r.rid"
+	    " WHERE sc.region = $1 AND sc.facility = $8"
+	    " AND (sc.xid, sc.id, c.xid, c.id) >"
+	    " ($2::xid8, $3::bigint, $4::xid8, $5::bigint)"
+	    " AND sc.xid < h.x AND (c.xid, c.id) < (sc.xid, sc.id)"
+	    " AND c.region = $1 AND c.node <> $6 AND c.refused = 0) u"
+	    " ORDER BY dxid, did, xid, id LIMIT $7) f ON true"
+	    " ORDER BY f.dxid, f.did, f.xid, f.id" },
+	[PG_BLOB_OWN] = { "blob_own",
+	    "INSERT INTO blob_owners(node, hash, size, at_ms)"
+	    " VALUES($1, $2, $3, $4) ON CONFLICT DO NOTHING" },
+	[PG_BLOB_OWNED] = { "blob_owned",
+	    "SELECT size FROM blob_owners WHERE node = $1 AND hash = $2" },
+	[PG_BLOB_USAGE] = { "blob_usage",
+	    "SELECT coalesce(sum(size), 0)::bigint FROM blob_owners"
+	    " WHERE node = $1" },
 	[PG_ALERT_ADD] = { "alert_add",
 	    "INSERT INTO alerts(node, kind, detail, at_ms)"
 	    " VALUES($1, $2, $3, $4)" },

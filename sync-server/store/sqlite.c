@@ -1,6 +1,11 @@
 /*
- * The embedded store: one SQLite 3 database (WAL, synchronous=FULL) in the
- * server's data directory.  Writes go through one connection under a mutex
+ * The embedded store: one SQLCipher database (WAL, synchronous=FULL) in the
+ * server's data directory, encrypted under the server store key (a raw
+ * 256-bit key, from --key-file or a systemd credential; main.c).  A
+ * plaintext server.db made by an older sync-server is encrypted in place
+ * when it is first opened with a key (sqlcipher_export).  Without a key
+ * (the in-process tests only; the program refuses to start without one)
+ * the database is plain SQLite.  Writes go through one connection under a mutex
  * and are all BEGIN IMMEDIATE transactions, so SQLite admits one writer at
  * a time and change positions (the pull feed's INTEGER PRIMARY KEY) commit
  * in the order they are assigned: a reader can never see position 11
@@ -13,21 +18,28 @@
  * then wakes every waiter.  No answer leaves before its commit.
  *
  * It does not interpret record bodies: they are stored and served as the
- * exact bytes the node sent, with their SHA-256.  SQLite messages are
- * logged here and turned into errno values.
+ * exact bytes the node sent, with their SHA-256.  What the authorisation
+ * needs of them (patient, soft delete) the caller reads and passes in
+ * struct schange; the store keeps the record index and patient scopes
+ * and asks the caller's authorize_cb about each change.  SQLite messages
+ * are logged here and turned into errno values.
  */
 #define LOG_MODULE "store_sqlite"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <sqlite3.h>
+#include <sqlcipher/sqlite3.h>
+#include <unistd.h>
 
 #include "cborx.h"
 #include "crypto.h"
+#include "encode.h"
+#include "fileio.h"
 #include "compat.h"
 #include "log.h"
 #include "backend.h"
@@ -44,9 +56,11 @@ struct sq_reader {
 
 struct sstore {
 	char *path;
+	char *keysql; /* PRAGMA key statement, NULL without a key; wiped */
 	sqlite3 *w;
 	pthread_mutex_t wmu;
 	sqlite3_stmt *st_dup, *st_ins, *st_batch_get, *st_batch_put;
+	sqlite3_stmt *st_rec_get, *st_rec_put, *st_scope_get, *st_scope_put;
 	struct sq_reader r[SQ_READERS];
 	unsigned next_reader;
 	pthread_mutex_t rmu;
@@ -104,7 +118,46 @@ static const char sq_migration_1[] =
     "CREATE TABLE IF NOT EXISTS alerts(id INTEGER PRIMARY KEY, node INTEGER,"
     " kind TEXT, detail TEXT, at_ms INTEGER);";
 
-static const char *const sq_migrations[] = { sq_migration_1 };
+/*
+ * Validation and authorisation of pushes (issue 9, item 3): a refused
+ * change is kept (so its retry is recognised) but never served; the
+ * record index says who created each record, where, and for which
+ * patient; the scope lists, per patient, the facilities that registered
+ * or visited them.  Records pushed before this migration are indexed by
+ * their first change (patients with themselves as patient; the patient of
+ * older encounters is unknown, so they widen no scope).
+ */
+static const char sq_migration_records[] =
+    "ALTER TABLE changes ADD COLUMN refused INTEGER NOT NULL DEFAULT 0;"
+    "CREATE TABLE records(entity INTEGER NOT NULL, id BLOB NOT NULL,"
+    " region TEXT NOT NULL, facility TEXT NOT NULL, node INTEGER NOT NULL,"
+    " patient BLOB, pos INTEGER NOT NULL,"
+    " PRIMARY KEY(entity, id)) WITHOUT ROWID;"
+    "CREATE INDEX records_patient ON records(patient);"
+    "INSERT OR IGNORE INTO records(entity, id, region, facility, node,"
+    " patient, pos) SELECT c.entity, c.id, c.region,"
+    " coalesce(n.facility, ''), c.node,"
+    " CASE WHEN c.entity = 3 THEN c.id END, min(c.pos)"
+    " FROM changes c LEFT JOIN nodes n ON n.id = c.node"
+    " GROUP BY c.entity, c.id;"
+    "CREATE TABLE scope(region TEXT NOT NULL, patient BLOB NOT NULL,"
+    " facility TEXT NOT NULL, pos INTEGER NOT NULL,"
+    " PRIMARY KEY(region, patient, facility)) WITHOUT ROWID;"
+    "CREATE INDEX scope_pull ON scope(region, facility, pos);"
+    "CREATE INDEX changes_record ON changes(entity, id);"
+    "INSERT OR IGNORE INTO scope(region, patient, facility, pos)"
+    " SELECT region, patient, facility, pos FROM records"
+    " WHERE patient IS NOT NULL;";
+
+/* Issue 9, item 8: which node uploaded which attachment, and its size
+ * (per-node answers with no existence oracle, and quotas). */
+static const char sq_migration_blobs[] =
+    "CREATE TABLE IF NOT EXISTS blob_owners(node INTEGER NOT NULL, hash BLOB NOT NULL,"
+    " size INTEGER NOT NULL, at_ms INTEGER NOT NULL,"
+    " PRIMARY KEY(node, hash)) WITHOUT ROWID;";
+
+static const char *const sq_migrations[] = { sq_migration_1,
+	sq_migration_records, sq_migration_blobs };
 
 static int
 sq_err(sqlite3 *db, int rc, const char *what)
@@ -179,15 +232,38 @@ sq_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st)
 {
 	int rc;
 
-	rc = sqlite3_prepare_v3(
-	    db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL);
+	rc = sqlite3_prepare_v2(db, sql, -1, st, NULL);
 	if (rc != SQLITE_OK)
 		return sq_err(db, rc, "prepare");
 	return 0;
 }
 
+/*
+ * Key a fresh connection and prove the key: SQLCipher reads nothing
+ * until the first query, so a wrong key (or a file that is not a
+ * database) shows as SQLITE_NOTADB here, reported as EKEYREJECTED.
+ */
 static int
-sq_open_conn(const char *path, int readonly, sqlite3 **out)
+sq_key(sqlite3 *db, const char *keysql)
+{
+	int rc;
+
+	if (keysql != NULL &&
+	    (rc = sqlite3_exec(db, keysql, NULL, NULL, NULL)) != SQLITE_OK)
+		return sq_err(db, rc, "key");
+	rc = sqlite3_exec(
+	    db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL);
+	if (rc == SQLITE_NOTADB) {
+		log_warnx("server.db: the store key does not open it");
+		return EKEYREJECTED;
+	}
+	if (rc != SQLITE_OK)
+		return sq_err(db, rc, "key check");
+	return 0;
+}
+
+static int
+sq_open_conn(const char *path, int readonly, const char *keysql, sqlite3 **out)
 {
 	sqlite3 *db = NULL;
 	int rc, flags, err;
@@ -201,6 +277,10 @@ sq_open_conn(const char *path, int readonly, sqlite3 **out)
 		return err;
 	}
 	sqlite3_busy_timeout(db, 10000);
+	if ((err = sq_key(db, keysql)) != 0) {
+		sqlite3_close(db);
+		return err;
+	}
 	if (!readonly &&
 	    (err = sq_exec(db,
 	         "PRAGMA journal_mode=WAL;"
@@ -252,16 +332,112 @@ static int sq_meta_put(struct sstore *, const char *, const void *, size_t);
 
 static void sq_close(struct sstore *);
 
+/* Does PATH hold a plaintext SQLite database (its 16-byte header)? */
 static int
-sq_open(const char *dir, struct sstore **out)
+sq_is_plain(const char *path)
+{
+	static const char magic[16] = "SQLite format 3";
+	char head[16];
+	ssize_t n;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return 0;
+	n = read(fd, head, sizeof(head));
+	close(fd);
+	return n == (ssize_t)sizeof(head) && memcmp(head, magic, 16) == 0;
+}
+
+/*
+ * Encrypt a plaintext server.db in place: export it into PATH.enc under
+ * the key (sqlcipher_export copies schema and rows; user_version is
+ * copied by hand), then rename it over PATH and drop the plaintext WAL.
+ * The blocks the plaintext file held are not wiped (docs/OPERATIONS.md).
+ */
+static int
+sq_encrypt_plain(const char *path, const char *keysql)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	char *tmp = NULL, *attach = NULL, *side = NULL, sql[64];
+	int rc, v = 0, err;
+
+	xasprintf(&tmp, "%s.enc", path);
+	unlink(tmp);
+	/* keysql is `PRAGMA key = "x'...'"`: reuse its quoted key. */
+	xasprintf(
+	    &attach, "ATTACH DATABASE ? AS enc KEY %s", strchr(keysql, '"'));
+	if ((rc = sqlite3_open_v2(path, &db,
+	         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL)) !=
+	    SQLITE_OK) {
+		err = db ? sq_err(db, rc, "open plaintext") : ENOMEM;
+		goto out;
+	}
+	if ((err = sq_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)")) != 0)
+		goto out;
+	if ((rc = sqlite3_prepare_v2(
+	         db, "PRAGMA user_version", -1, &st, NULL)) != SQLITE_OK) {
+		err = sq_err(db, rc, "user_version");
+		goto out;
+	}
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if ((rc = sqlite3_prepare_v2(db, attach, -1, &st, NULL)) != SQLITE_OK) {
+		err = sq_err(db, rc, "attach");
+		goto out;
+	}
+	sqlite3_bind_text(st, 1, tmp, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	st = NULL;
+	if (rc != SQLITE_DONE) {
+		err = sq_err(db, rc, "attach");
+		goto out;
+	}
+	snprintf(sql, sizeof(sql), "PRAGMA enc.user_version = %d", v);
+	if ((err = sq_exec(db, "SELECT sqlcipher_export('enc')")) != 0 ||
+	    (err = sq_exec(db, sql)) != 0 ||
+	    (err = sq_exec(db, "DETACH DATABASE enc")) != 0)
+		goto out;
+	sqlite3_close(db);
+	db = NULL;
+	if ((err = fileio_rename(tmp, path)) != 0)
+		goto out;
+	xasprintf(&side, "%s-wal", path);
+	unlink(side);
+	free(side);
+	xasprintf(&side, "%s-shm", path);
+	unlink(side);
+	log_info("server.db was plaintext: encrypted under the store key");
+out:
+	sqlite3_close(db);
+	if (err != 0)
+		unlink(tmp);
+	if (attach != NULL)
+		explicit_bzero(attach, strlen(attach));
+	free(attach);
+	free(side);
+	free(tmp);
+	return err;
+}
+
+static int
+sq_open(const char *dir, const uint8_t *key, struct sstore **out)
 {
 	struct sstore *s;
 	uint8_t *v = NULL;
 	size_t len, i;
+	char *hex;
 	int err;
 
 	s = xcalloc(1, sizeof(*s));
 	xasprintf(&s->path, "%s/server.db", dir);
+	if (key != NULL) {
+		hex = hex_encode(key, 32);
+		xasprintf(&s->keysql, "PRAGMA key = \"x'%s'\"", hex);
+		xfree_secret_str(hex);
+	}
 	pthread_mutex_init(&s->wmu, NULL);
 	pthread_mutex_init(&s->rmu, NULL);
 	pthread_mutex_init(&s->qmu, NULL);
@@ -269,18 +445,39 @@ sq_open(const char *dir, struct sstore **out)
 	s->qtail = &s->qhead;
 	for (i = 0; i < SQ_READERS; i++)
 		pthread_mutex_init(&s->r[i].mu, NULL);
-	if ((err = sq_open_conn(s->path, 0, &s->w)) != 0)
+	if (s->keysql != NULL && sq_is_plain(s->path) &&
+	    (err = sq_encrypt_plain(s->path, s->keysql)) != 0) {
+		log_warnx("server.db is plaintext and could not be encrypted");
+		goto out;
+	}
+	if ((err = sq_open_conn(s->path, 0, s->keysql, &s->w)) != 0)
 		goto out;
 	if ((err = sq_migrate(s->w)) != 0)
 		goto out;
 	if ((err = sq_prepare(s->w,
-	         "SELECT entity, id, hlc, hash FROM changes"
+	         "SELECT entity, id, hlc, hash, refused FROM changes"
 	         " WHERE node = ? AND seq = ?",
 	         &s->st_dup)) != 0 ||
 	    (err = sq_prepare(s->w,
 	         "INSERT INTO changes(region, node, seq, entity, id, hlc,"
-	         " hash, body) VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
+	         " hash, body, refused) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)",
 	         &s->st_ins)) != 0 ||
+	    (err = sq_prepare(s->w,
+	         "SELECT region, facility, patient FROM records"
+	         " WHERE entity = ? AND id = ?",
+	         &s->st_rec_get)) != 0 ||
+	    (err = sq_prepare(s->w,
+	         "INSERT OR IGNORE INTO records(entity, id, region, facility,"
+	         " node, patient, pos) VALUES(?, ?, ?, ?, ?, ?, ?)",
+	         &s->st_rec_put)) != 0 ||
+	    (err = sq_prepare(s->w,
+	         "SELECT 1 FROM scope WHERE region = ? AND patient = ?"
+	         " AND facility = ?",
+	         &s->st_scope_get)) != 0 ||
+	    (err = sq_prepare(s->w,
+	         "INSERT OR IGNORE INTO scope(region, patient, facility, pos)"
+	         " VALUES(?, ?, ?, ?)",
+	         &s->st_scope_put)) != 0 ||
 	    (err = sq_prepare(s->w,
 	         "SELECT hash, response FROM batches"
 	         " WHERE node = ? AND first = ? AND last = ?",
@@ -304,7 +501,8 @@ sq_open(const char *dir, struct sstore **out)
 	if (err != 0)
 		goto out;
 	for (i = 0; i < SQ_READERS; i++)
-		if ((err = sq_open_conn(s->path, 1, &s->r[i].db)) != 0)
+		if ((err = sq_open_conn(s->path, 1, s->keysql, &s->r[i].db)) !=
+		    0)
 			goto out;
 	*out = s;
 out:
@@ -328,6 +526,10 @@ sq_close(struct sstore *s)
 	sqlite3_finalize(s->st_ins);
 	sqlite3_finalize(s->st_batch_get);
 	sqlite3_finalize(s->st_batch_put);
+	sqlite3_finalize(s->st_rec_get);
+	sqlite3_finalize(s->st_rec_put);
+	sqlite3_finalize(s->st_scope_get);
+	sqlite3_finalize(s->st_scope_put);
 	for (i = 0; i < SQ_READERS; i++) {
 		sqlite3_close(s->r[i].db);
 		pthread_mutex_destroy(&s->r[i].mu);
@@ -337,6 +539,7 @@ sq_close(struct sstore *s)
 	pthread_mutex_destroy(&s->rmu);
 	pthread_mutex_destroy(&s->qmu);
 	pthread_cond_destroy(&s->qcv);
+	xfree_secret_str(s->keysql);
 	free(s->path);
 	free(s);
 }
@@ -584,6 +787,76 @@ sq_node_revoke(struct sstore *s, uint64_t id)
 	return err;
 }
 
+static int
+sq_blob_own(struct sstore *s, uint64_t node, const uint8_t hash[32],
+    uint64_t size, uint64_t now_ms)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, err;
+
+	pthread_mutex_lock(&s->wmu);
+	if ((err = sq_prepare(s->w,
+	         "INSERT OR IGNORE INTO blob_owners(node, hash, size, at_ms)"
+	         " VALUES(?, ?, ?, ?)",
+	         &st)))
+		goto out;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)node);
+	sqlite3_bind_blob(st, 2, hash, 32, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)size);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)now_ms);
+	if ((rc = sqlite3_step(st)) != SQLITE_DONE)
+		err = sq_err(s->w, rc, "blob own");
+out:
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&s->wmu);
+	return err;
+}
+
+/* HASH null: the sum of NODE's sizes; else that blob's size or ENOENT. */
+static int
+sq_blob_size(
+    struct sstore *s, uint64_t node, const uint8_t *hash, uint64_t *size)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, err;
+
+	pthread_mutex_lock(&s->wmu);
+	if ((err = sq_prepare(s->w,
+	         hash ? "SELECT size FROM blob_owners WHERE node = ?"
+	                " AND hash = ?"
+	              : "SELECT coalesce(sum(size), 0) FROM blob_owners"
+	                " WHERE node = ?",
+	         &st)))
+		goto out;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)node);
+	if (hash != NULL)
+		sqlite3_bind_blob(st, 2, hash, 32, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*size = (uint64_t)sqlite3_column_int64(st, 0);
+	else if (rc == SQLITE_DONE)
+		err = ENOENT;
+	else
+		err = sq_err(s->w, rc, "blob size");
+out:
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&s->wmu);
+	return err;
+}
+
+static int
+sq_blob_owned(
+    struct sstore *s, uint64_t node, const uint8_t hash[32], uint64_t *size)
+{
+	return sq_blob_size(s, node, hash, size);
+}
+
+static int
+sq_blob_usage(struct sstore *s, uint64_t node, uint64_t *bytes)
+{
+	return sq_blob_size(s, node, NULL, bytes);
+}
+
 /* Write one group: every job in its savepoint, one COMMIT for all. */
 static void
 sq_group_commit(struct sstore *s, struct sq_job *batch)
@@ -715,9 +988,11 @@ sq_change_hash(const struct schange *c, uint8_t out[32])
 	crypto_sha256(c->body, c->len, out);
 }
 
-/* Inside the push transaction: is stored (node, seq) the same change? */
+/* Inside the push transaction: is stored (node, seq) the same change?
+ * *REFUSED (when not NULL) gets the code it was refused with, or 0. */
 static int
-sq_push_dup(struct sstore *s, uint64_t node, const struct schange *c, int *same)
+sq_push_dup(struct sstore *s, uint64_t node, const struct schange *c, int *same,
+    int *refused)
 {
 	sqlite3_stmt *st = s->st_dup;
 	uint8_t h[32];
@@ -742,6 +1017,8 @@ sq_push_dup(struct sstore *s, uint64_t node, const struct schange *c, int *same)
 	    (uint64_t)sqlite3_column_int64(st, 2) == c->hlc &&
 	    sqlite3_column_bytes(st, 3) == 32 &&
 	    memcmp(sqlite3_column_blob(st, 3), h, 32) == 0;
+	if (refused != NULL)
+		*refused = sqlite3_column_int(st, 4);
 out:
 	sqlite3_reset(st);
 	return err;
@@ -749,7 +1026,7 @@ out:
 
 static int
 sq_push_insert(struct sstore *s, const char *region, uint64_t node,
-    const struct schange *c)
+    const struct schange *c, int refused)
 {
 	sqlite3_stmt *st = s->st_ins;
 	uint8_t h[32];
@@ -766,10 +1043,107 @@ sq_push_insert(struct sstore *s, const char *region, uint64_t node,
 	sqlite3_bind_blob(st, 7, h, 32, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 8, c->len ? (const void *)c->body : "",
 	    (int)c->len, SQLITE_STATIC);
+	sqlite3_bind_int(st, 9, refused);
 	if ((rc = sqlite3_step(st)) != SQLITE_DONE)
 		err = sq_err(s->w, rc, "insert change");
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
+	return err;
+}
+
+/* Is PATIENT in the scope of FACILITY in REGION? */
+static int
+sq_scope_has(struct sstore *s, const char *region, const uint8_t patient[16],
+    const char *facility, int *in)
+{
+	sqlite3_stmt *st = s->st_scope_get;
+	int rc, err = 0;
+
+	sqlite3_reset(st);
+	sqlite3_bind_text(st, 1, region, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, patient, 16, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, facility, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	*in = rc == SQLITE_ROW;
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		err = sq_err(s->w, rc, "scope get");
+	sqlite3_reset(st);
+	return err;
+}
+
+/* Gather what the policy needs about change C and let it judge. */
+static int
+sq_push_judge(struct sstore *s, const struct snode *node, const struct spush *p,
+    const struct schange *c, struct sverdict *v)
+{
+	sqlite3_stmt *st = s->st_rec_get;
+	struct sfacts f;
+	uint8_t patient[16];
+	int rc, err = 0, has = c->has_patient;
+
+	memset(&f, 0, sizeof(f));
+	if (has)
+		memcpy(patient, c->patient, 16);
+	sqlite3_reset(st);
+	sqlite3_bind_int(st, 1, c->entity);
+	sqlite3_bind_blob(st, 2, c->id, 16, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		f.exists = 1;
+		str_lcpy(f.region, sq_text(st, 0), sizeof(f.region));
+		str_lcpy(f.facility, sq_text(st, 1), sizeof(f.facility));
+		/* An edit is judged by the patient the record was created
+		 * for, not the one the change claims. */
+		has = sqlite3_column_bytes(st, 2) == 16;
+		if (has)
+			memcpy(patient, sqlite3_column_blob(st, 2), 16);
+	} else if (rc != SQLITE_DONE)
+		err = sq_err(s->w, rc, "record get");
+	sqlite3_reset(st);
+	if (err == 0 && has)
+		err = sq_scope_has(
+		    s, node->region, patient, node->facility, &f.in_scope);
+	if (err == 0)
+		p->authorize_cb(node, c, &f, v);
+	return err;
+}
+
+/* Index an accepted change: a new record, and the scope it widens. */
+static int
+sq_push_index(
+    struct sstore *s, const struct snode *node, const struct schange *c)
+{
+	sqlite3_stmt *st = s->st_rec_put;
+	sqlite3_int64 pos = sqlite3_last_insert_rowid(s->w);
+	int rc, err = 0, created;
+
+	sqlite3_reset(st);
+	sqlite3_bind_int(st, 1, c->entity);
+	sqlite3_bind_blob(st, 2, c->id, 16, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, node->region, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, node->facility, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, (sqlite3_int64)node->id);
+	if (c->has_patient)
+		sqlite3_bind_blob(st, 6, c->patient, 16, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 6);
+	sqlite3_bind_int64(st, 7, pos);
+	rc = sqlite3_step(st);
+	created = sqlite3_changes(s->w) > 0;
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return sq_err(s->w, rc, "record put");
+	if (!created || !c->widens || !c->has_patient)
+		return 0;
+	st = s->st_scope_put;
+	sqlite3_reset(st);
+	sqlite3_bind_text(st, 1, node->region, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, c->patient, 16, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, node->facility, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, pos);
+	if ((rc = sqlite3_step(st)) != SQLITE_DONE)
+		err = sq_err(s->w, rc, "scope put");
+	sqlite3_reset(st);
 	return err;
 }
 
@@ -785,7 +1159,8 @@ sq_push_same_changes(struct sstore *s, const struct spush *p)
 	int err, same;
 
 	for (i = 0; i < p->n; i++) {
-		if ((err = sq_push_dup(s, p->node, &p->changes[i], &same)) != 0)
+		if ((err = sq_push_dup(
+		         s, p->node, &p->changes[i], &same, NULL)) != 0)
 			return err;
 		if (same != 1)
 			return EEXIST;
@@ -855,17 +1230,37 @@ sq_push_job(struct sstore *s, void *arg)
 	for (i = 0; i < p->n; i++) {
 		const struct schange *c = &p->changes[i];
 
+		struct sverdict none = { 0, "" };
+		struct sverdict *v = p->verdicts ? &p->verdicts[i] : &none;
+		int refused = 0;
+
 		if (c->seq <= hw) {
-			if ((err = sq_push_dup(s, p->node, c, &same)) != 0)
+			if ((err = sq_push_dup(
+			         s, p->node, c, &same, &refused)) != 0)
 				return err;
 			if (same == 0)
 				return EEXIST;
 			if (same == 1) {
+				/* Refused then: say so again, since the
+				 * answer that said it may have been lost. */
+				if (refused != 0 && v->code == 0) {
+					v->code = refused;
+					snprintf(v->why, sizeof(v->why),
+					    "refused before");
+				}
 				dups++;
 				continue;
 			}
 		}
-		if ((err = sq_push_insert(s, node.region, p->node, c)) != 0)
+		if (v->code == 0 && p->authorize_cb != NULL &&
+		    (err = sq_push_judge(s, &node, p, c, v)) != 0)
+			return err;
+		if ((err = sq_push_insert(
+		         s, node.region, p->node, c, v->code)) != 0)
+			return err;
+		if (v->code != 0)
+			continue;
+		if ((err = sq_push_index(s, &node, c)) != 0)
 			return err;
 		accepted++;
 	}
@@ -931,22 +1326,29 @@ sq_push(struct sstore *s, const struct spush *p, struct spush_result *res)
 	return err;
 }
 
+/* A cursor is [era, dpos, pos]: the delivery position and change
+ * position of the last change served (docs/PROTOCOL.md §5.3); [era, pos]
+ * (made before scoped pulls) stands for [era, pos, pos]. */
 static int
-sq_cursor_decode(struct sstore *s, const uint8_t *c, size_t len, uint64_t *pos)
+sq_cursor_decode(struct sstore *s, const uint8_t *c, size_t len, uint64_t *dpos,
+    uint64_t *pos)
 {
-	cbor_item_t *it = NULL;
+	cbor_item_t *it = NULL, **a;
 	uint64_t era;
-	int err;
+	size_t n;
+	int err = 0;
 
-	*pos = 0;
+	*dpos = *pos = 0;
 	if (len == 0)
 		return 0;
-	if ((err = cborx_decode(c, len, 64, &it)) != 0)
+	if (cborx_decode(c, len, 64, &it) != 0)
 		return EINVAL;
-	if (!cbor_isa_array(it) || cbor_array_size(it) != 2 ||
-	    cborx_get_uint(cbor_array_handle(it)[0], &era) != 0 ||
-	    cborx_get_uint(cbor_array_handle(it)[1], pos) != 0 ||
-	    *pos > INT64_MAX)
+	n = cbor_isa_array(it) ? cbor_array_size(it) : 0;
+	a = n ? cbor_array_handle(it) : NULL;
+	if ((n != 2 && n != 3) || cborx_get_uint(a[0], &era) != 0 ||
+	    cborx_get_uint(a[1], dpos) != 0 ||
+	    cborx_get_uint(a[n - 1], pos) != 0 || *dpos > INT64_MAX ||
+	    *pos > *dpos)
 		err = EINVAL;
 	else if (era != s->era)
 		err = ESTALE;
@@ -955,45 +1357,81 @@ sq_cursor_decode(struct sstore *s, const uint8_t *c, size_t len, uint64_t *pos)
 }
 
 static void
-sq_cursor_encode(struct sstore *s, uint64_t pos, uint8_t **out, size_t *len)
+sq_cursor_encode(
+    struct sstore *s, uint64_t dpos, uint64_t pos, uint8_t **out, size_t *len)
 {
-	cbor_item_t *a = cborx_array(2);
+	cbor_item_t *a = cborx_array(3);
 
 	cborx_array_push(a, cborx_uint(s->era));
+	cborx_array_push(a, cborx_uint(dpos));
 	cborx_array_push(a, cborx_uint(pos));
 	if (cborx_encode(a, out, len) != 0)
 		fatalx("cursor encode");
 	cbor_decref(&a);
 }
 
+/*
+ * The pull queries, ordered by (dpos, pos).  ?1 region, ?2 cursor dpos,
+ * ?3 cursor pos, ?4 the puller, ?5 page size, ?6 its facility.  A change
+ * of a patient in the facility's scope is delivered at dpos = the later
+ * of its own position and the scope's: a change made before the patient
+ * entered the scope comes with the change that brought them in.
+ */
+static const char sq_pull_region[] =
+    "SELECT pos, entity, id, hlc, body, node, pos FROM changes"
+    " WHERE region = ?1 AND (pos > ?2 OR (pos = ?2 AND ?3 < ?2))"
+    " AND node <> ?4 AND refused = 0 ORDER BY pos LIMIT ?5";
+static const char sq_pull_facility[] =
+    "SELECT * FROM ("
+    /* changes after the cursor, of patients already in scope then */
+    " SELECT c.pos, c.entity, c.id, c.hlc, c.body, c.node, c.pos AS dpos"
+    " FROM changes c JOIN records r ON r.entity = c.entity AND r.id = c.id"
+    " LEFT JOIN scope sc ON sc.region = ?1 AND sc.patient = r.patient"
+    " AND sc.facility = ?6"
+    " WHERE c.region = ?1 AND (c.pos > ?2 OR (c.pos = ?2 AND ?3 < ?2))"
+    " AND c.node <> ?4 AND c.refused = 0"
+    " AND ((r.patient IS NULL AND r.facility = ?6) OR sc.pos <= c.pos)"
+    " UNION ALL"
+    /* earlier changes of patients who entered the scope after it */
+    " SELECT c.pos, c.entity, c.id, c.hlc, c.body, c.node, sc.pos AS dpos"
+    " FROM scope sc JOIN records r ON r.patient = sc.patient"
+    " JOIN changes c ON c.entity = r.entity AND c.id = r.id"
+    " WHERE sc.region = ?1 AND sc.facility = ?6"
+    " AND (sc.pos > ?2 OR (sc.pos = ?2 AND c.pos > ?3))"
+    " AND c.pos < sc.pos AND c.region = ?1 AND c.node <> ?4"
+    " AND c.refused = 0"
+    ") ORDER BY dpos, pos LIMIT ?5";
+
 static int
-sq_pull(struct sstore *s, const struct snode *node, const uint8_t *cursor,
-    size_t cursor_len, size_t max, uint64_t now_ms, struct spull_result *res)
+sq_pull(struct sstore *s, const struct snode *node, int scope,
+    const uint8_t *cursor, size_t cursor_len, size_t max, uint64_t now_ms,
+    struct spull_result *res)
 {
 	struct sq_reader *r = NULL;
 	sqlite3_stmt *st = NULL;
 	struct schange *c;
-	uint64_t pos;
+	uint64_t pos, dpos;
 	size_t cap = 0, bytes = 0;
 	int rc, err;
 
 	(void)now_ms;
 	memset(res, 0, sizeof(*res));
-	if ((err = sq_cursor_decode(s, cursor, cursor_len, &pos)) != 0)
+	if ((err = sq_cursor_decode(s, cursor, cursor_len, &dpos, &pos)) != 0)
 		return err;
 	if (max == 0)
 		max = 1;
 	r = sq_reader_get(s);
 	if ((err = sq_prepare(r->db,
-	         "SELECT pos, entity, id, hlc, body, node FROM changes"
-	         " WHERE region = ? AND pos > ? AND node <> ?"
-	         " ORDER BY pos LIMIT ?",
+	         scope == SPULL_REGION ? sq_pull_region : sq_pull_facility,
 	         &st)))
 		goto out;
 	sqlite3_bind_text(st, 1, node->region, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)pos);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)node->id);
-	sqlite3_bind_int64(st, 4, (sqlite3_int64)max);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)dpos);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)pos);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)node->id);
+	sqlite3_bind_int64(st, 5, (sqlite3_int64)max);
+	if (scope != SPULL_REGION)
+		sqlite3_bind_text(st, 6, node->facility, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (res->n == cap) {
 			cap = cap ? cap * 2 : 64;
@@ -1011,6 +1449,7 @@ sq_pull(struct sstore *s, const struct snode *node, const uint8_t *cursor,
 		c->body =
 		    xmemdup(c->len ? sqlite3_column_blob(st, 4) : "", c->len);
 		c->origin = (uint64_t)sqlite3_column_int64(st, 5);
+		dpos = (uint64_t)sqlite3_column_int64(st, 6);
 		c->seq = pos;
 		bytes += c->len;
 		if (bytes >= SQ_PULL_BUDGET)
@@ -1021,7 +1460,7 @@ sq_pull(struct sstore *s, const struct snode *node, const uint8_t *cursor,
 		goto out;
 	}
 	res->more = rc == SQLITE_ROW || res->n == max;
-	sq_cursor_encode(s, pos, &res->cursor, &res->cursor_len);
+	sq_cursor_encode(s, dpos, pos, &res->cursor, &res->cursor_len);
 out:
 	sqlite3_finalize(st);
 	sq_reader_put(r);
@@ -1202,6 +1641,9 @@ const struct store_backend store_sqlite_backend = {
 	.name = "sqlite",
 	.open = sq_open,
 	.close = sq_close,
+	.blob_own = sq_blob_own,
+	.blob_owned = sq_blob_owned,
+	.blob_usage = sq_blob_usage,
 	.token_add = sq_token_add,
 	.enroll = sq_enroll,
 	.node_get = sq_node_get,

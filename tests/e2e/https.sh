@@ -28,7 +28,8 @@ if kiosk b enroll --server "https://127.0.0.1:$SRV_PORT" --token "$tok" \
 fi
 grep -q "secure connection" "$T/b.err" || fail "unclear error: $(cat "$T/b.err")"
 # Plain HTTP to the HTTPS port is refused too.
-kiosk b enroll --server "http://127.0.0.1:$SRV_PORT" --token "$tok" \
+kiosk b enroll --insecure-http --server "http://127.0.0.1:$SRV_PORT" \
+    --token "$tok" \
     >/dev/null 2>&1 && fail "plain http accepted by the https server"
 server_stop
 exit 0

@@ -53,8 +53,8 @@ while [ $i -lt "$N" ]; do
 	for k in a b; do
 		retry_converges $k "$((2000 + i))" "sync $k after server kill $i"
 	done
-	if [ $((i % 10)) -eq 0 ] && command -v sqlite3 >/dev/null; then
-		r=$(sqlite3 "$T/srv/server.db" 'PRAGMA integrity_check')
+	if [ $((i % 10)) -eq 0 ] && command -v sqlcipher >/dev/null; then
+		r=$(srv_sql 'PRAGMA integrity_check')
 		[ "$r" = ok ] || fail "server db after kill $i: $r"
 	fi
 	i=$((i + 1))

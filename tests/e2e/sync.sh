@@ -86,15 +86,22 @@ sync_once c
 grep -q "revoked" "$T/sync.err" || fail "unclear refusal: $(cat "$T/sync.err")"
 kiosk c sync status | grep -q '^last error: .*revoked' || fail "status"
 kiosk d init --kdf-ms 5 >/dev/null 2>&1 || fail "init d"
-kiosk d enroll --server "http://127.0.0.1:$SRV_PORT" --token \
+# a token of the old form (no server fingerprint) is refused on the kiosk
+kiosk d enroll --insecure-http --server "http://127.0.0.1:$SRV_PORT" --token \
     00112233445566778899aabbccddeeff >/dev/null 2>"$T/d.err" &&
     fail "enrolled with a made-up token"
-grep -q "refused the token" "$T/d.err" || fail "token error: $(cat "$T/d.err")"
+grep -q "no server fingerprint" "$T/d.err" ||
+    fail "token error: $(cat "$T/d.err")"
 # the token may come like a passphrase instead of on the command line
-printf '%s\n%s\n' "$PASS" "$(token north)" |
-    "$KIOSK" --data "$T/d" --passphrase-fd 0 enroll \
+tok=$(token north)
+printf '%s\n%s\n' "$PASS" "$tok" |
+    "$KIOSK" --data "$T/d" --passphrase-fd 0 enroll --insecure-http \
     --server "http://127.0.0.1:$SRV_PORT" >/dev/null ||
     fail "enrol with the token on the passphrase fd"
+# a used token is refused by the server
+kiosk d enroll --insecure-http --server "http://127.0.0.1:$SRV_PORT" \
+    --token "$tok" >/dev/null 2>"$T/d.err" && fail "a token worked twice"
+grep -q "refused the token" "$T/d.err" || fail "token error: $(cat "$T/d.err")"
 
 # A clean stop keeps everything.
 server_stop

@@ -66,8 +66,10 @@ fix_stop(struct fix *f)
 	}
 }
 
+/* A token for a node of ROLE at FACILITY in REGION. */
 static inline int
-fix_token(struct fix *f, const char *region, char out[33])
+fix_token_as(struct fix *f, const char *region, const char *role,
+    const char *facility, char out[33])
 {
 	struct stoken t;
 	uint8_t raw[16];
@@ -80,12 +82,18 @@ fix_token(struct fix *f, const char *region, char out[33])
 	memcpy(out, hex, 33);
 	free(hex);
 	crypto_sha256(out, strlen(out), t.hash);
-	snprintf(t.role, sizeof(t.role), "clinic");
+	snprintf(t.role, sizeof(t.role), "%s", role);
 	snprintf(t.region, sizeof(t.region), "%s", region);
-	snprintf(t.facility, sizeof(t.facility), "fac-1");
+	snprintf(t.facility, sizeof(t.facility), "%s", facility);
 	t.expires_ms = hlc_wall_ms() + 3600 * 1000;
 	err = f->srv.be->token_add(f->srv.store, &t);
 	return err;
+}
+
+static inline int
+fix_token(struct fix *f, const char *region, char out[33])
+{
+	return fix_token_as(f, region, "clinic", "fac-1", out);
 }
 
 static inline int
@@ -104,10 +112,10 @@ enroll_body(
 	return err;
 }
 
-/* Enrol a fresh node in REGION. */
+/* Enrol a fresh node of ROLE at FACILITY in REGION. */
 static inline int
-fix_node(
-    struct fix *f, const char *region, struct tnode *n, uint8_t server_pub[32])
+fix_node_as(struct fix *f, const char *region, const char *role,
+    const char *facility, struct tnode *n, uint8_t server_pub[32])
 {
 	struct tresp r;
 	cbor_item_t *it = NULL;
@@ -121,7 +129,7 @@ fix_node(
 	memset(&r, 0, sizeof(r));
 	crypto_ed25519_keygen(n->priv, n->pub);
 	n->hlc = HLC_MAKE(hlc_wall_ms(), 0);
-	if ((err = fix_token(f, region, token)) != 0)
+	if ((err = fix_token_as(f, region, role, facility, token)) != 0)
 		return err;
 	if ((err = enroll_body(token, n->pub, &body, &len)) != 0)
 		goto out;
@@ -142,6 +150,14 @@ out:
 	free(body);
 	tresp_clear(&r);
 	return err;
+}
+
+/* Enrol a fresh clinic node (facility fac-1) in REGION. */
+static inline int
+fix_node(
+    struct fix *f, const char *region, struct tnode *n, uint8_t server_pub[32])
+{
+	return fix_node_as(f, region, "clinic", "fac-1", n, server_pub);
 }
 
 #endif

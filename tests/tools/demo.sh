@@ -34,7 +34,14 @@ k db check | tail -n 1
 echo "== sync-server on 127.0.0.1:$PORT (data in $D/server, log $D/server/server.log)"
 mkdir -p "$D/server"
 rm -f "$D/server/port"
-"$S" --data "$D/server" --listen "127.0.0.1:$PORT" --port-file "$D/server/port" \
+# The server store is encrypted under this key (kept beside, not inside,
+# the server's data directory; docs/OPERATIONS.md).
+SKEY=$D/server-store.key
+if [ ! -s "$SKEY" ]; then
+	(umask 077 && od -An -tx1 -N32 /dev/urandom | tr -d ' \n' >"$SKEY")
+fi
+"$S" --data "$D/server" --key-file "$SKEY" --listen "127.0.0.1:$PORT" \
+    --port-file "$D/server/port" \
     --log "$D/server/server.log" 2>>"$D/server/server.err" &
 SRV=$!
 trap 'kill $SRV 2>/dev/null; wait $SRV 2>/dev/null || true' EXIT INT TERM
@@ -50,14 +57,15 @@ while [ ! -s "$D/server/port" ] && [ $i -lt 100 ]; do
 done
 if k sync status 2>/dev/null | grep -q 'not set up'; then
 	echo "== kiosk enroll"
-	tok=$("$S" --data "$D/server" admin enroll-token --role clinic \
+	tok=$("$S" --data "$D/server" --key-file "$SKEY" admin enroll-token --role clinic \
 	    --region demo-region --facility demo-clinic)
-	k enroll --server "http://127.0.0.1:$PORT" --token "$tok"
+	# plain HTTP on loopback: a demo, not a clinic
+	k enroll --insecure-http --server "http://127.0.0.1:$PORT" --token "$tok"
 fi
 echo "== kiosk sync --once"
 k sync --once
 echo "== sync-server admin stats"
-"$S" --data "$D/server" admin stats
+"$S" --data "$D/server" --key-file "$SKEY" admin stats
 
 if [ -t 0 ] && [ -t 1 ]; then
 	echo

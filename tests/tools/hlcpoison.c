@@ -21,6 +21,7 @@
 #include "cborx.h"
 #include "crypto.h"
 #include "encode.h"
+#include "etoken.h"
 #include "hlc.h"
 #include "protocol.h"
 #include "record.h"
@@ -116,11 +117,16 @@ enroll(unsigned port, const char *token, struct tnode *n)
 	cbor_item_t *m = cborx_map(4), *it = NULL;
 	struct tresp r;
 	uint8_t *body = NULL;
+	char secret[ETOKEN_SECRET_LEN + 1], fp[ETOKEN_FP_LEN + 1];
 	size_t len;
 	int err;
 
 	memset(&r, 0, sizeof(r));
 	crypto_ed25519_keygen(n->priv, n->pub);
+	/* A token as typed carries the server key's fingerprint; the
+	 * server is sent its secret part (common/etoken.h). */
+	if (etoken_parse(token, secret, fp) == 0)
+		token = secret;
 	cborx_map_put(m, ENROLL_K_TOKEN, cborx_text(token));
 	cborx_map_put(m, ENROLL_K_PUB, cborx_bytes(n->pub, 32));
 	cborx_map_put(m, ENROLL_K_LABEL, cborx_text("hlcpoison"));

@@ -17,6 +17,12 @@ if [ ! -x "$SERVER" ]; then
 fi
 
 make_node
+# the server store key, as a systemd credential
+mkdir -m 700 "$T/cred"
+od -An -tx1 -N32 /dev/urandom | tr -d ' \n' >"$T/cred/outpost-server-key"
+chmod 600 "$T/cred/outpost-server-key"
+CREDENTIALS_DIRECTORY=$T/cred
+export CREDENTIALS_DIRECTORY
 "$SERVER" --data "$T/srv" --listen 127.0.0.1:0 --port-file "$T/port" \
     --log "$T/srv.log" 2>"$T/srv.err" &
 SRV_PID=$!
@@ -29,7 +35,8 @@ done
 [ -s "$T/port" ] || fail "sync-server did not start"
 tok=$("$SERVER" --data "$T/srv" admin enroll-token --role clinic \
     --region r1 --facility f1) || fail "enroll token"
-cli enroll --server "http://127.0.0.1:$(cat "$T/port")" --token "$tok" \
+cli enroll --insecure-http --server "http://127.0.0.1:$(cat "$T/port")" \
+    --token "$tok" \
     >/dev/null 2>&1 || fail "enroll"
 cli patient add --given Juma --family Mwangi >/dev/null || fail "patient add"
 cli sync --once >/dev/null 2>&1 || fail "sync"

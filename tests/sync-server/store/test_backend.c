@@ -136,7 +136,7 @@ pull_all(const struct ctx *c, struct sstore *s, const struct snode *n,
 
 	*count = 0;
 	while (more) {
-		if ((err = c->be->pull(s, n, *cursor, *cursor_len, 3, 0, &r)) !=
+		if ((err = c->be->pull(s, n, SPULL_REGION, *cursor, *cursor_len, 3, 0, &r)) !=
 		    0)
 			return err;
 		*count += r.n;
@@ -160,7 +160,7 @@ case_meta(struct ctx *c)
 	size_t len = 0;
 	int err = 0;
 
-	TEST_ERR(c->be->open(c->target, &s));
+	TEST_ERR(c->be->open(c->target, NULL, &s));
 	TEST_EQ(c->be->meta_get(s, "absent", &v, &len), ENOENT);
 	TEST_ERR(c->be->meta_put(s, "k", "abc", 3));
 	TEST_ERR(c->be->meta_put(s, "k", "wxyz", 4));
@@ -187,7 +187,7 @@ case_enroll(struct ctx *c)
 	uint8_t h[32], pub[32];
 	int err = 0;
 
-	TEST_ERR(c->be->open(c->target, &s));
+	TEST_ERR(c->be->open(c->target, NULL, &s));
 	TEST_ERR(mk_node(c, s, 1, "north", &n));
 	TEST_TRUE(n.id > 0);
 	TEST_STR(n.region, "north");
@@ -235,7 +235,7 @@ case_touch(struct ctx *c)
 	uint64_t last = 0;
 	int err = 0;
 
-	TEST_ERR(c->be->open(c->target, &s));
+	TEST_ERR(c->be->open(c->target, NULL, &s));
 	TEST_ERR(mk_node(c, s, 1, "north", &n));
 	TEST_ERR(c->be->node_touch(s, n.id, 5, 7000, &last));
 	TEST_EQ(c->be->node_touch(s, n.id, 5, 7000, &last), EALREADY);
@@ -263,7 +263,7 @@ case_push(struct ctx *c)
 
 	memset(&r, 0, sizeof(r));
 	memset(&r2, 0, sizeof(r2));
-	TEST_ERR(c->be->open(c->target, &s));
+	TEST_ERR(c->be->open(c->target, NULL, &s));
 	TEST_ERR(mk_node(c, s, 1, "north", &n));
 	mk_batch(&b, n.id, 1, 10, "");
 	b.p.outbox_last = 12;
@@ -328,7 +328,7 @@ case_push_seq(struct ctx *c)
 	int err = 0;
 
 	memset(&r, 0, sizeof(r));
-	TEST_ERR(c->be->open(c->target, &s));
+	TEST_ERR(c->be->open(c->target, NULL, &s));
 	TEST_ERR(mk_node(c, s, 1, "north", &n));
 	TEST_ERR(c->be->node_touch(s, n.id, 4, 1, &last));
 	mk_batch(&b, n.id, 1, 3, "");
@@ -373,7 +373,7 @@ case_pull(struct ctx *c)
 	int err = 0;
 
 	memset(&r, 0, sizeof(r));
-	TEST_ERR(c->be->open(c->target, &s));
+	TEST_ERR(c->be->open(c->target, NULL, &s));
 	TEST_ERR(mk_node(c, s, 1, "north", &a));
 	TEST_ERR(mk_node(c, s, 2, "north", &b));
 	TEST_ERR(mk_node(c, s, 3, "south", &x));
@@ -382,7 +382,7 @@ case_pull(struct ctx *c)
 	/* b sees a's 7 in pages of 3; a sees none of its own */
 	TEST_ERR(pull_all(c, s, &b, &cur, &cur_len, &n));
 	TEST_EQ(n, 7);
-	TEST_ERR(c->be->pull(s, &b, cur, cur_len, 3, 0, &r));
+	TEST_ERR(c->be->pull(s, &b, SPULL_REGION, cur, cur_len, 3, 0, &r));
 	TEST_EQ(r.n, 0);
 	TEST_EQ(r.more, 0);
 	spull_result_clear(&r);
@@ -402,7 +402,7 @@ case_pull(struct ctx *c)
 	TEST_ERR(pull_all(c, s, &x, &cur, &cur_len, &n));
 	TEST_EQ(n, 0);
 	/* one page from the start, with origin and bodies */
-	TEST_ERR(c->be->pull(s, &b, NULL, 0, 100, 0, &r));
+	TEST_ERR(c->be->pull(s, &b, SPULL_REGION, NULL, 0, 100, 0, &r));
 	TEST_EQ(r.n, 9);
 	TEST_EQ(r.more, 0);
 	TEST_EQ(r.changes[0].origin, a.id);
@@ -413,8 +413,8 @@ case_pull(struct ctx *c)
 	spull_result_clear(&r);
 	/* cursors: garbage, another era */
 	TEST_EQ(
-	    c->be->pull(s, &b, (const uint8_t *)"\xff", 1, 3, 0, &r), EINVAL);
-	TEST_EQ(c->be->pull(s, &b, bad, sizeof(bad), 3, 0, &r), ESTALE);
+	    c->be->pull(s, &b, SPULL_REGION, (const uint8_t *)"\xff", 1, 3, 0, &r), EINVAL);
+	TEST_EQ(c->be->pull(s, &b, SPULL_REGION, bad, sizeof(bad), 3, 0, &r), ESTALE);
 out:
 	free(cur);
 	spull_result_clear(&r);
@@ -449,7 +449,7 @@ case_stats_manifest(struct ctx *c)
 	int err = 0;
 
 	memset(&st, 0, sizeof(st));
-	TEST_ERR(c->be->open(c->target, &s));
+	TEST_ERR(c->be->open(c->target, NULL, &s));
 	TEST_ERR(mk_node(c, s, 1, "north", &a));
 	TEST_ERR(mk_node(c, s, 2, "south", &b));
 	TEST_ERR(push_ok(c, s, a.id, 1, 6));
@@ -484,7 +484,7 @@ case_reopen(struct ctx *c)
 	size_t cur_len = 0, n = 0;
 	int err = 0;
 
-	TEST_ERR(c->be->open(c->target, &s));
+	TEST_ERR(c->be->open(c->target, NULL, &s));
 	TEST_ERR(mk_node(c, s, 1, "north", &a));
 	TEST_ERR(mk_node(c, s, 2, "north", &b));
 	TEST_ERR(push_ok(c, s, a.id, 1, 4));
@@ -493,7 +493,7 @@ case_reopen(struct ctx *c)
 	c->be->close(s);
 	s = NULL;
 	/* the cursor outlives the process: same era, nothing again */
-	TEST_ERR(c->be->open(c->target, &s));
+	TEST_ERR(c->be->open(c->target, NULL, &s));
 	TEST_ERR(push_ok(c, s, a.id, 5, 5));
 	TEST_ERR(pull_all(c, s, &b, &cur, &cur_len, &n));
 	TEST_EQ(n, 1);
@@ -535,7 +535,7 @@ case_concurrent_replay(struct ctx *c)
 	int err = 0, round;
 
 	memset(tw, 0, sizeof(tw));
-	TEST_ERR(c->be->open(c->target, &s));
+	TEST_ERR(c->be->open(c->target, NULL, &s));
 	TEST_ERR(mk_node(c, s, 1, "north", &a));
 	TEST_ERR(mk_node(c, s, 2, "north", &b));
 	for (round = 0; round < 10; round++) {
@@ -661,8 +661,8 @@ case_replay_history(struct ctx *c)
 	h.first = xcalloc(h.n, sizeof(*h.first));
 	h.last = xcalloc(h.n, sizeof(*h.last));
 	h.sha = xcalloc(h.n, sizeof(*h.sha));
-	TEST_ERR(c->be->open(c->target, &h.s[0]));
-	TEST_ERR(c->be->open(c->target, &h.s[1]));
+	TEST_ERR(c->be->open(c->target, NULL, &h.s[0]));
+	TEST_ERR(c->be->open(c->target, NULL, &h.s[1]));
 	for (i = 0; i < 4; i++) {
 		TEST_ERR(mk_node(c, h.s[0], (uint8_t)(i + 1), "north", &nd));
 		h.node[i] = nd.id;
@@ -781,7 +781,7 @@ case_pg_explain(struct ctx *c)
 	size_t i;
 	int err = 0;
 
-	TEST_ERR(c->be->open(c->target, &s));
+	TEST_ERR(c->be->open(c->target, NULL, &s));
 	TEST_ERR(pgtest_sql(c->pg, c->db,
 	    "INSERT INTO changes(region, node, seq, entity, rid, hlc, hash,"
 	    " body) SELECT 'r' || (g % 200), g % 1000, g, 1, '\\x00', g,"
@@ -861,7 +861,7 @@ case_pg_pool(struct ctx *c)
 	uint64_t pushed = 0;
 	int err = 0, conns = 0, most = 0, running = 0;
 
-	TEST_ERR(c->be->open(c->target, &s));
+	TEST_ERR(c->be->open(c->target, NULL, &s));
 	TEST_ERR(pg_count_pool(c, &conns));
 	TEST_EQ(conns, 4);
 	for (i = 0; i < 4; i++) {
@@ -941,7 +941,7 @@ case_pg_stall(struct ctx *c)
 	int err = 0, ended = 0, alerted = 0;
 
 	memset(&r, 0, sizeof(r));
-	TEST_ERR(c->be->open(c->target, &s));
+	TEST_ERR(c->be->open(c->target, NULL, &s));
 	TEST_ERR(mk_node(c, s, 1, "north", &a));
 	TEST_ERR(mk_node(c, s, 2, "north", &b));
 	pgtest_conninfo(c->pg, c->db, ci, sizeof(ci));
@@ -958,7 +958,7 @@ case_pg_stall(struct ctx *c)
 	PQclear(res);
 	t0 = clock_mono_ms();
 	TEST_ERR(push_ok(c, s, a.id, 1, 3));
-	TEST_ERR(c->be->pull(s, &b, NULL, 0, 100, 0, &r));
+	TEST_ERR(c->be->pull(s, &b, SPULL_REGION, NULL, 0, 100, 0, &r));
 	TEST_EQ(r.n, 0); /* behind the open writers */
 	spull_result_clear(&r);
 	while (clock_mono_ms() - t0 < 16000 && !(ended && alerted)) {
@@ -994,11 +994,11 @@ case_pg_stall(struct ctx *c)
 	TEST_TRUE(alerted);
 	TEST_TRUE(clock_mono_ms() - t0 <= 16000);
 	/* still behind x; then x ends and the change is there */
-	TEST_ERR(c->be->pull(s, &b, NULL, 0, 100, 0, &r));
+	TEST_ERR(c->be->pull(s, &b, SPULL_REGION, NULL, 0, 100, 0, &r));
 	TEST_EQ(r.n, 0);
 	spull_result_clear(&r);
 	PQclear(PQexec(x, "ROLLBACK"));
-	TEST_ERR(c->be->pull(s, &b, NULL, 0, 100, 0, &r));
+	TEST_ERR(c->be->pull(s, &b, SPULL_REGION, NULL, 0, 100, 0, &r));
 	TEST_EQ(r.n, 3);
 out:
 	spull_result_clear(&r);

@@ -261,7 +261,7 @@ test_kill_postgres(void)
 		return rc == 77 ? TEST_SKIP : EIO;
 	}
 	TEST_ERR(pgtest_newdb(&pg, conninfo, sizeof(conninfo)));
-	TEST_ERR(store_pg_backend.open(conninfo, &s));
+	TEST_ERR(store_pg_backend.open(conninfo, NULL, &s));
 	for (i = 0; i < PUSHERS; i++) {
 		memset(&t, 0, sizeof(t));
 		memset(t.hash, (int)i + 1, sizeof(t.hash));

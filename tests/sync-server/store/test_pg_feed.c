@@ -161,7 +161,7 @@ reader_run(void *arg)
 		int done = writers_done(rd->f);
 
 		rd->err = store_pg_backend.pull(
-		    rd->s, &me, cur, cur_len, 500, 0, &res);
+		    rd->s, &me, SPULL_REGION, cur, cur_len, 500, 0, &res);
 		if (rd->err != 0)
 			break;
 		for (i = 0; i < res.n; i++)
@@ -328,7 +328,7 @@ test_feed_complete(void)
 	TEST_ERR(pgtest_newdb(&pg, f.conninfo, sizeof(f.conninfo)));
 	for (i = 0; i < READERS; i++) {
 		rd[i].f = &f;
-		TEST_ERR(store_pg_backend.open(f.conninfo, &rd[i].s));
+		TEST_ERR(store_pg_backend.open(f.conninfo, NULL, &rd[i].s));
 	}
 	/* the writers' nodes, whose region the changes take */
 	TEST_ERR(pgtest_sql(&pg, "t1",

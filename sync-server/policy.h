@@ -1,0 +1,66 @@
+/*
+ * What a node may push (issue 9, item 3): the check of each pushed body
+ * against the record model (model/, the descriptors the kiosk writes
+ * with), and the one authorisation table, role x entity x operation,
+ * that docs/SECURITY.md shows and tests/sync-server/test_policy.c checks
+ * against that document on a real server.
+ *
+ * A record's "facility" is the facility of the node that created it; a
+ * patient's "scope" is the set of facilities that registered the patient
+ * or recorded a visit (an encounter) for them.  The store keeps both
+ * (struct sfacts); this file only decides.
+ */
+#ifndef SYNC_SERVER_POLICY_H
+#define SYNC_SERVER_POLICY_H
+
+#include "sync-server/store/backend.h"
+
+enum policy_role {
+	POLICY_CLINIC,
+	POLICY_HUB,
+	POLICY_ADMIN,
+	POLICY_ROLES,
+};
+
+enum policy_op {
+	POLICY_CREATE,
+	POLICY_EDIT,
+	POLICY_DELETE, /* any change that carries the soft-delete flag */
+	POLICY_OPS,
+};
+
+enum policy_rule {
+	POLICY_NO = 0, /* never */
+	POLICY_YES, /* any record of the node's region */
+	POLICY_OWN, /* records created by a node of the same facility */
+	POLICY_SCOPE, /* OWN, or the record's patient is in the facility's
+	               * scope (registered or visited there) */
+	POLICY_NONE, /* the entity has no such operation: the body is refused
+	              * by the model (invalid_change) before any rule */
+};
+
+/* The role's number, -1 for a name that is not a role. */
+int policy_role(const char *name);
+const char *policy_role_name(int role);
+const char *policy_op_name(int op);
+const char *policy_rule_name(int rule);
+/* The table's cell; POLICY_NO for an entity without a descriptor. */
+int policy_rule(int role, int entity, int op);
+
+/*
+ * Check change C against the model and read what the store needs from
+ * its body (deletes, patient, widens).  A refusal sets V (code
+ * WERR_INVALID_CHANGE, a reason naming keys, never values).
+ */
+void policy_read(struct schange *c, struct sverdict *v);
+
+/* The store's authorize_cb: refuse (WERR_FORBIDDEN) what the table does
+ * not allow PUSHER to do to the record F describes. */
+void policy_authorize(const struct snode *pusher, const struct schange *c,
+    const struct sfacts *f, struct sverdict *v);
+
+/* What NODE pulls: SPULL_REGION (admin nodes) or SPULL_FACILITY (the
+ * others, and any role this file does not know). */
+int policy_pull_scope(const struct snode *node);
+
+#endif

@@ -1,0 +1,800 @@
+/*
+ * What a node may push (issue 9, item 3), on a real server on loopback
+ * with real signed requests.
+ *
+ * validate: every pushed body goes through the model/ descriptors: an
+ * unknown field, a wrong type, an oversize field, an unknown entity, a
+ * body that is not a map or names another id are each refused on their
+ * own (invalid_change, with a reason), the rest of the batch is stored,
+ * the high-water mark moves past the refused change (so the node's outbox
+ * never wedges), a refused change is never served to a pull, and a retry
+ * is told again.
+ *
+ * matrix: the authorisation table of docs/SECURITY.md ("Who may change
+ * what"), read from the document itself, is first compared cell by cell
+ * with the code's table (policy_rule), then mounted: for each role x
+ * entity a node of that role creates a record, and edits and soft-deletes
+ * a record of its own facility, one of a patient who visited it, one of
+ * another facility and one of another region; each outcome must be what
+ * the document's cell says.
+ */
+#define LOG_MODULE "test_policy"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cborx.h"
+#include "compat.h"
+#include "fixture.h"
+#include "model.h"
+#include "record.h"
+#include "sync-server/policy.h"
+#include "sync-server/server.h"
+#include "test.h"
+#include "uuid.h"
+#include "xmalloc.h"
+
+/* A node and its outbox sequence (the request sequence is in T). */
+struct pn {
+	struct tnode t;
+	uint64_t seq;
+};
+
+static uint64_t hlc_counter;
+
+static uint64_t
+now_hlc(void)
+{
+	return HLC_MAKE(hlc_wall_ms(), 0) + (hlc_counter++ & 0xffff);
+}
+
+/* A push of one change per body (HLC from HLC[i], or now when NULL);
+ * returns the answer's decoded map. */
+static int
+push_n(struct fix *f, struct pn *n, size_t count, const int *entity,
+    const struct uuid *id, uint8_t *const *body, const size_t *blen,
+    const uint64_t *hlc, cbor_item_t **answer)
+{
+	cbor_item_t *m = cborx_map(3), *arr = cborx_array(count), *c;
+	struct tresp r;
+	uint8_t *b = NULL;
+	size_t i, len;
+	int err;
+
+	memset(&r, 0, sizeof(r));
+	*answer = NULL;
+	for (i = 0; i < count; i++) {
+		c = cborx_array(PUSH_C_COUNT);
+		cborx_array_push(c, cborx_uint(n->seq + 1 + i));
+		cborx_array_push(c, cborx_uint((uint64_t)entity[i]));
+		cborx_array_push(c, cborx_bytes(id[i].b, 16));
+		cborx_array_push(
+		    c, cborx_uint(hlc != NULL ? hlc[i] : now_hlc()));
+		cborx_array_push(c, cborx_bytes(body[i], blen[i]));
+		cborx_array_push(arr, c);
+	}
+	cborx_map_put(m, PUSH_K_FIRST, cborx_uint(n->seq + 1));
+	cborx_map_put(m, PUSH_K_LAST, cborx_uint(n->seq + count));
+	cborx_map_put(m, PUSH_K_CHANGES, arr);
+	if ((err = cborx_encode(m, &b, &len)) != 0)
+		goto out;
+	if ((err = tnode_do(f->port, &n->t, PROTO_PATH_PUSH, b, len, &r)) != 0)
+		goto out;
+	if (r.status != 200) {
+		fprintf(stderr, "  push answered %u (code %" PRIu64 ")\n",
+		    r.status, tresp_code(&r, NULL));
+		err = EPROTO;
+		goto out;
+	}
+	if (cborx_decode(r.body, r.len, r.len, answer) != 0) {
+		err = EBADMSG;
+		goto out;
+	}
+	n->seq += count;
+out:
+	cbor_decref(&m);
+	free(b);
+	tresp_clear(&r);
+	return err;
+}
+
+/* The refusal of the change with SEQ in ANSWER: its code (0: accepted)
+ * and reason. */
+static uint64_t
+refusal(const cbor_item_t *answer, uint64_t seq, char *why, size_t wlen)
+{
+	cbor_item_t *arr = cborx_map_get(answer, PUSHED_K_REFUSED), **r, **f;
+	uint64_t s, code;
+	char *t = NULL;
+	size_t i;
+
+	if (why != NULL)
+		why[0] = '\0';
+	if (arr == NULL || !cbor_isa_array(arr))
+		return 0;
+	r = cbor_array_handle(arr);
+	for (i = 0; i < cbor_array_size(arr); i++) {
+		f = cbor_array_handle(r[i]);
+		if (cborx_get_uint(f[PUSHED_R_SEQ], &s) != 0 || s != seq ||
+		    cborx_get_uint(f[PUSHED_R_CODE], &code) != 0)
+			continue;
+		if (why != NULL &&
+		    cborx_get_text(f[PUSHED_R_MESSAGE], 200, &t) == 0) {
+			snprintf(why, wlen, "%s", t);
+			free(t);
+		}
+		return code;
+	}
+	return 0;
+}
+
+/* Push one change; *CODE is 0 when stored, else the refusal's code. */
+static int
+push_one(struct fix *f, struct pn *n, int entity, const struct uuid *id,
+    uint8_t *body, size_t blen, uint64_t *code, char *why, size_t wlen)
+{
+	cbor_item_t *a = NULL;
+	int err;
+
+	if ((err = push_n(f, n, 1, &entity, id, &body, &blen, NULL, &a)) != 0)
+		return err;
+	*code = refusal(a, n->seq, why, wlen);
+	cbor_decref(&a);
+	return 0;
+}
+
+/*
+ * A valid body of ENTITY for record ID of patient PAT; VARIANT changes a
+ * field's value; DELETES adds the soft-delete flag (a bare {id, hlc,
+ * deleted} for an entity that has none, which the model refuses).
+ */
+static void
+body_of(int entity, const struct uuid *id, const struct uuid *pat, int variant,
+    int deletes, uint8_t **out, size_t *len)
+{
+	const struct model_entity *e = model_entity(entity);
+	static const uint8_t sha[32] = { 1, 2, 3 };
+	struct model_rec r;
+	char ids[UUID_STRLEN + 1], pats[UUID_STRLEN + 1], text[32];
+	cbor_item_t *m = NULL;
+
+	uuid_format(id, ids);
+	uuid_format(pat, pats);
+	snprintf(text, sizeof(text), "v%d", variant);
+	if (deletes && model_field_index(e, REC_K_DELETED) < 0) {
+		m = cborx_map(3);
+		cborx_map_put(m, REC_K_ID, cborx_bytes(id->b, 16));
+		cborx_map_put(m, REC_K_HLC, cborx_uint(now_hlc()));
+		cborx_map_put(m, REC_K_DELETED, cborx_bool(1));
+		goto enc;
+	}
+	model_rec_init(&r, e, ids, now_hlc(), NULL);
+	switch (entity) {
+	case REC_USER:
+		model_set_text(&r, REC_USER_NAME, text);
+		model_set_uint(&r, REC_USER_ROLE, 1);
+		break;
+	case REC_PATIENT:
+		model_set_text(&r, REC_PAT_GIVEN, text);
+		model_set_text(&r, REC_PAT_FAMILY, "Test");
+		break;
+	case REC_ENCOUNTER:
+		model_set_text(&r, REC_ENC_PATIENT, pats);
+		model_set_text(&r, REC_ENC_REASON, text);
+		break;
+	case REC_OBSERVATION:
+		model_set_text(&r, REC_OBS_PATIENT, pats);
+		model_set_text(&r, REC_OBS_LOINC, "8867-4");
+		model_set_double(&r, REC_OBS_VALUE, 60.0 + variant);
+		break;
+	case REC_FORM:
+		model_set_text(&r, REC_FORM_PATIENT, pats);
+		model_set_text(&r, REC_FORM_FORMID, text);
+		break;
+	case REC_ALERT:
+		model_set_text(&r, REC_ALERT_PATIENT, pats);
+		model_set_text(&r, REC_ALERT_KIND, "news2");
+		model_set_text(&r, REC_ALERT_DETAIL, text);
+		break;
+	case REC_ATTACHMENT:
+		model_set_text(&r, REC_ATT_OWNER_ENTITY, "patient");
+		model_set_text(&r, REC_ATT_OWNER_ID, pats);
+		model_set_bytes(&r, REC_ATT_SHA256, sha, sizeof(sha));
+		model_set_uint(&r, REC_ATT_SIZE, (uint64_t)variant);
+		break;
+	default:
+		abort();
+	}
+	if (deletes)
+		model_set_bool(&r, REC_K_DELETED, 1);
+	if (model_encode(&r, &m) != 0)
+		abort();
+enc:
+	if (cborx_encode(m, out, len) != 0)
+		abort();
+	cbor_decref(&m);
+}
+
+/* A body given as key/value pairs of one map (for the bad bodies). */
+static void
+raw_body(cbor_item_t *m, uint8_t **out, size_t *len)
+{
+	if (cborx_encode(m, out, len) != 0)
+		abort();
+	cbor_decref(&m);
+}
+
+/* A pull cursor kept between pulls. */
+struct cur {
+	uint8_t b[64];
+	size_t len;
+};
+
+/*
+ * Pull from *CUR to the end in pages of MAX, moving *CUR; SEEN[i] counts
+ * the changes of record ID[i] served, *TOTAL (when not NULL) them all.
+ */
+static int
+pull_from(struct fix *f, struct pn *n, struct cur *cur, uint64_t max,
+    const struct uuid *id, size_t nid, int *seen, size_t *total)
+{
+	cbor_item_t *req, *it = NULL, *arr, **cs, **c;
+	struct tresp r;
+	uint8_t *b = NULL;
+	const uint8_t *p;
+	size_t i, j, len, plen;
+	int err = 0, more = 1, pages = 0;
+
+	memset(&r, 0, sizeof(r));
+	memset(seen, 0, nid * sizeof(*seen));
+	if (total != NULL)
+		*total = 0;
+	while (more && pages++ < 1000 && err == 0) {
+		req = cborx_map(2);
+		cborx_map_put(
+		    req, PULL_K_CURSOR, cborx_bytes(cur->b, cur->len));
+		cborx_map_put(req, PULL_K_MAX, cborx_uint(max));
+		if ((err = cborx_encode(req, &b, &len)) == 0)
+			err = tnode_do(
+			    f->port, &n->t, PROTO_PATH_PULL, b, len, &r);
+		cbor_decref(&req);
+		free(b);
+		b = NULL;
+		if (err != 0)
+			break;
+		if (r.status != 200 ||
+		    cborx_decode(r.body, r.len, r.len, &it) != 0 ||
+		    cborx_map_bytes(
+		        it, PULLED_K_CURSOR, sizeof(cur->b), &p, &plen) != 0) {
+			err = EPROTO;
+			break;
+		}
+		memcpy(cur->b, p, plen);
+		cur->len = plen;
+		arr = cborx_map_get(it, PULLED_K_CHANGES);
+		cs = cbor_array_handle(arr);
+		for (i = 0; i < cbor_array_size(arr); i++) {
+			c = cbor_array_handle(cs[i]);
+			if (total != NULL)
+				(*total)++;
+			if (cborx_get_bytes(c[PULL_C_ID], 16, &p, &plen) != 0 ||
+			    plen != 16)
+				continue;
+			for (j = 0; j < nid; j++)
+				seen[j] += memcmp(p, id[j].b, 16) == 0;
+		}
+		more = 0;
+		cborx_get_bool(cborx_map_get(it, PULLED_K_MORE), &more);
+		cbor_decref(&it);
+		tresp_clear(&r);
+	}
+	if (it != NULL)
+		cbor_decref(&it);
+	tresp_clear(&r);
+	return err;
+}
+
+/* Pull everything N may see; *SEEN is set if record ID is among it. */
+static int
+pulled_has(struct fix *f, struct pn *n, const struct uuid *id, int *seen)
+{
+	struct cur cur = { { 0 }, 0 };
+
+	return pull_from(f, n, &cur, 500, id, 1, seen, NULL);
+}
+
+static int
+test_validate(void)
+{
+	struct fix f;
+	struct pn a, b;
+	struct uuid id[8], pat;
+	int ent[8];
+	uint8_t *body[8];
+	size_t blen[8], i;
+	cbor_item_t *m, *ans = NULL;
+	char why[128], *big;
+	uint64_t hw, hlc[8];
+	int err = 0, seen;
+
+	memset(body, 0, sizeof(body));
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	TEST_ERR(fix_start(&f));
+	TEST_ERR(fix_node(&f, "north", &a.t, NULL));
+	TEST_ERR(fix_node(&f, "north", &b.t, NULL));
+	for (i = 0; i < nitems(id); i++) {
+		uuid_v7(&id[i]);
+		ent[i] = REC_PATIENT;
+	}
+	pat = id[0];
+	/* 0: good; 1: unknown field 90; 2: given as a number; 3: family of
+	 * 5000 bytes; 4: an entity without a descriptor (consult); 5: an
+	 * array, not a map; 6: id of another record; 7: good again */
+	body_of(REC_PATIENT, &id[0], &pat, 0, 0, &body[0], &blen[0]);
+	m = cborx_map(3);
+	cborx_map_put(m, REC_K_ID, cborx_bytes(id[1].b, 16));
+	cborx_map_put(m, REC_PAT_GIVEN, cborx_text("A"));
+	cborx_map_put(m, 90, cborx_text("nickname"));
+	raw_body(m, &body[1], &blen[1]);
+	m = cborx_map(2);
+	cborx_map_put(m, REC_K_ID, cborx_bytes(id[2].b, 16));
+	cborx_map_put(m, REC_PAT_GIVEN, cborx_uint(7));
+	raw_body(m, &body[2], &blen[2]);
+	big = xmalloc(5001);
+	memset(big, 'x', 5000);
+	big[5000] = '\0';
+	m = cborx_map(2);
+	cborx_map_put(m, REC_K_ID, cborx_bytes(id[3].b, 16));
+	cborx_map_put(m, REC_PAT_FAMILY, cborx_text(big));
+	free(big);
+	raw_body(m, &body[3], &blen[3]);
+	ent[4] = REC_CONSULT;
+	body_of(REC_PATIENT, &id[4], &pat, 4, 0, &body[4], &blen[4]);
+	m = cborx_array(1);
+	cborx_array_push(m, cborx_uint(1));
+	raw_body(m, &body[5], &blen[5]);
+	body_of(REC_PATIENT, &id[0], &pat, 6, 0, &body[6], &blen[6]);
+	body_of(REC_PATIENT, &id[7], &id[7], 7, 0, &body[7], &blen[7]);
+	for (i = 0; i < nitems(hlc); i++)
+		hlc[i] = now_hlc();
+	TEST_ERR(push_n(&f, &a, 8, ent, id, body, blen, hlc, &ans));
+	/* the batch is acknowledged whole: the outbox moves on */
+	TEST_ERR(cborx_map_uint(ans, PUSHED_K_HW, &hw));
+	TEST_EQ(hw, 8);
+	TEST_EQ(refusal(ans, 1, why, sizeof(why)), 0);
+	TEST_EQ(refusal(ans, 2, why, sizeof(why)), WERR_INVALID_CHANGE);
+	TEST_STR(why, "unknown field 90 for patients");
+	TEST_EQ(refusal(ans, 3, why, sizeof(why)), WERR_INVALID_CHANGE);
+	TEST_STR(why, "field 10 (given) is not text");
+	TEST_EQ(refusal(ans, 4, why, sizeof(why)), WERR_INVALID_CHANGE);
+	TEST_STR(why, "field 11 (family) over 4096 bytes");
+	TEST_EQ(refusal(ans, 5, why, sizeof(why)), WERR_INVALID_CHANGE);
+	TEST_STR(why, "unknown entity 7");
+	TEST_EQ(refusal(ans, 6, why, sizeof(why)), WERR_INVALID_CHANGE);
+	TEST_STR(why, "the body is not a CBOR map");
+	TEST_EQ(refusal(ans, 7, why, sizeof(why)), WERR_INVALID_CHANGE);
+	TEST_STR(why, "field 0 (id) is not the change's uuid");
+	TEST_EQ(refusal(ans, 8, why, sizeof(why)), 0);
+	cbor_decref(&ans);
+	/* a refused change never reaches another node; a good one does */
+	TEST_ERR(pulled_has(&f, &b, &id[1], &seen));
+	TEST_EQ(seen, 0);
+	TEST_ERR(pulled_has(&f, &b, &id[3], &seen));
+	TEST_EQ(seen, 0);
+	TEST_ERR(pulled_has(&f, &b, &id[7], &seen));
+	TEST_EQ(seen, 1);
+	/* a re-push from seq 2 (its answer lost) is told again */
+	a.seq = 1;
+	TEST_ERR(push_n(
+	    &f, &a, 2, ent + 1, id + 1, body + 1, blen + 1, hlc + 1, &ans));
+	TEST_EQ(refusal(ans, 2, why, sizeof(why)), WERR_INVALID_CHANGE);
+	TEST_EQ(refusal(ans, 3, why, sizeof(why)), WERR_INVALID_CHANGE);
+	cbor_decref(&ans);
+out:
+	if (ans != NULL)
+		cbor_decref(&ans);
+	for (i = 0; i < nitems(body); i++)
+		free(body[i]);
+	fix_stop(&f);
+	return err;
+}
+
+/* --- the matrix --- */
+
+#define N_ENTITIES 7
+static const int entities[N_ENTITIES] = { REC_USER, REC_PATIENT, REC_ENCOUNTER,
+	REC_OBSERVATION, REC_FORM, REC_ALERT, REC_ATTACHMENT };
+
+static int
+rule_of_name(const char *s)
+{
+	int i;
+
+	for (i = POLICY_NO; i <= POLICY_NONE; i++)
+		if (strcmp(s, policy_rule_name(i)) == 0)
+			return i;
+	return -1;
+}
+
+/* Split a table line "| a | b | ... |" into at most MAX trimmed cells. */
+static size_t
+cells(char *line, char **out, size_t max)
+{
+	size_t n = 0;
+	char *p = line, *q, *e;
+
+	if (*p != '|')
+		return 0;
+	p++;
+	while (n < max && (q = strchr(p, '|')) != NULL) {
+		*q = '\0';
+		while (*p == ' ')
+			p++;
+		e = q;
+		while (e > p && e[-1] == ' ')
+			*--e = '\0';
+		out[n++] = p;
+		p = q + 1;
+	}
+	return n;
+}
+
+/* The table between the policy-table markers of docs/SECURITY.md. */
+static int
+doc_table(int t[POLICY_ROLES][REC_ENTITY_MAX + 1][POLICY_OPS])
+{
+	FILE *fp = fopen("docs/SECURITY.md", "r");
+	char line[512], *c[6];
+	int in = 0, rows = 0, role, ent, op, r;
+
+	if (fp == NULL) {
+		fprintf(stderr,
+		    "  docs/SECURITY.md: run from the repository"
+		    " root\n");
+		return ENOENT;
+	}
+	memset(t, 0xff,
+	    sizeof(int) * POLICY_ROLES * (REC_ENTITY_MAX + 1) * POLICY_OPS);
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		line[strcspn(line, "\n")] = '\0';
+		if (strstr(line, "<!-- policy-table -->") != NULL)
+			in = 1;
+		else if (strstr(line, "<!-- /policy-table -->") != NULL)
+			in = 0;
+		if (!in || cells(line, c, 6) != 5 ||
+		    (role = policy_role(c[0])) < 0)
+			continue;
+		if ((ent = rec_entity_from_name(c[1])) <= 0) {
+			fprintf(stderr, "  unknown entity %s\n", c[1]);
+			fclose(fp);
+			return EINVAL;
+		}
+		for (op = 0; op < POLICY_OPS; op++) {
+			if ((r = rule_of_name(c[2 + op])) < 0) {
+				fprintf(stderr, "  bad cell %s\n", c[2 + op]);
+				fclose(fp);
+				return EINVAL;
+			}
+			t[role][ent][op] = r;
+		}
+		rows++;
+	}
+	fclose(fp);
+	return rows > 0 ? 0 : ENOENT;
+}
+
+enum { T_OWN, T_SCOPE, T_OTHER, T_REGION, T_COUNT };
+static const char *const target_names[T_COUNT] = { "its own facility's",
+	"a visiting patient's", "another facility's", "another region's" };
+
+/* Must an edit or delete under RULE of target T of ENTITY be stored? */
+static int
+expect_ok(int rule, int entity, int t)
+{
+	int has_patient = entity != REC_USER && entity != REC_ATTACHMENT;
+
+	switch (rule) {
+	case POLICY_YES:
+		return t != T_REGION;
+	case POLICY_SCOPE:
+		return t == T_OWN || (t == T_SCOPE && has_patient);
+	case POLICY_OWN:
+		return t == T_OWN;
+	default:
+		return 0;
+	}
+}
+
+struct world {
+	struct fix f;
+	struct pn actor[POLICY_ROLES], sibling[POLICY_ROLES];
+	struct pn other, south;
+	struct uuid p_own[POLICY_ROLES], p_visit[POLICY_ROLES], p_other,
+	    p_south;
+	/* target[role][entity index][T_*]: a record to edit */
+	struct uuid target[POLICY_ROLES][N_ENTITIES][T_COUNT];
+};
+
+static const char *const facilities[POLICY_ROLES] = { "f1", "hub1", "office" };
+
+/* N creates record ID of ENTITY for PAT; it must be stored. */
+static int
+create(struct world *w, struct pn *n, int entity, struct uuid *id,
+    const struct uuid *pat)
+{
+	uint8_t *b = NULL;
+	size_t len;
+	uint64_t code;
+	char why[128];
+	int err;
+
+	if (entity == REC_PATIENT)
+		*id = *pat;
+	else
+		uuid_v7(id);
+	body_of(entity, id, pat, 0, 0, &b, &len);
+	err = push_one(&w->f, n, entity, id, b, len, &code, why, sizeof(why));
+	free(b);
+	if (err == 0 && code != 0) {
+		fprintf(stderr, "  setup: a clinic could not create a %s: %s\n",
+		    rec_entity_name(entity), why);
+		err = EPROTO;
+	}
+	return err;
+}
+
+static int
+world_make(struct world *w)
+{
+	struct uuid enc;
+	size_t e;
+	int role, err;
+
+	memset(w, 0, sizeof(*w));
+	if ((err = fix_start(&w->f)) != 0 ||
+	    (err = fix_node_as(
+	         &w->f, "north", "clinic", "f2", &w->other.t, NULL)) != 0 ||
+	    (err = fix_node_as(
+	         &w->f, "south", "clinic", "s1", &w->south.t, NULL)) != 0)
+		return err;
+	uuid_v7(&w->p_other);
+	uuid_v7(&w->p_south);
+	if ((err = create(
+	         w, &w->other, REC_PATIENT, &w->p_other, &w->p_other)) != 0 ||
+	    (err = create(
+	         w, &w->south, REC_PATIENT, &w->p_south, &w->p_south)) != 0)
+		return err;
+	for (role = 0; role < POLICY_ROLES; role++) {
+		/* the actor, and a clinic of the same facility that makes
+		 * the facility's own records and visits */
+		if ((err = fix_node_as(&w->f, "north", policy_role_name(role),
+		         facilities[role], &w->actor[role].t, NULL)) != 0 ||
+		    (err = fix_node_as(&w->f, "north", "clinic",
+		         facilities[role], &w->sibling[role].t, NULL)) != 0)
+			return err;
+		uuid_v7(&w->p_own[role]);
+		uuid_v7(&w->p_visit[role]);
+		if ((err = create(w, &w->sibling[role], REC_PATIENT,
+		         &w->p_own[role], &w->p_own[role])) != 0 ||
+		    (err = create(w, &w->other, REC_PATIENT, &w->p_visit[role],
+		         &w->p_visit[role])) != 0 ||
+		    (err = create(w, &w->sibling[role], REC_ENCOUNTER, &enc,
+		         &w->p_visit[role])) != 0)
+			return err;
+		for (e = 0; e < nitems(entities); e++) {
+			struct uuid *t = w->target[role][e];
+
+			if ((err = create(w, &w->sibling[role], entities[e],
+			         &t[T_OWN], &w->p_own[role])) != 0 ||
+			    (err = create(w, &w->other, entities[e],
+			         &t[T_SCOPE], &w->p_visit[role])) != 0 ||
+			    (err = create(w, &w->other, entities[e],
+			         &t[T_OTHER], &w->p_other)) != 0 ||
+			    (err = create(w, &w->south, entities[e],
+			         &t[T_REGION], &w->p_south)) != 0)
+				return err;
+		}
+	}
+	return 0;
+}
+
+/* One attempt; *BAD counts outcomes that differ from EXPECT (0 stored,
+ * else the refusal code). */
+static int
+attempt(struct world *w, int role, int entity, int op, const char *what,
+    const struct uuid *id, const struct uuid *pat, uint64_t expect, int *bad)
+{
+	uint8_t *b = NULL;
+	size_t len;
+	uint64_t code;
+	char why[128];
+	int err;
+
+	body_of(entity, id, pat, 1 + op, op == POLICY_DELETE, &b, &len);
+	err = push_one(&w->f, &w->actor[role], entity, id, b, len, &code, why,
+	    sizeof(why));
+	free(b);
+	if (err == 0 && code != expect) {
+		fprintf(stderr,
+		    "  %s %s %s (%s): got %" PRIu64 " (%s), table says %" PRIu64
+		    "\n",
+		    policy_role_name(role), policy_op_name(op),
+		    rec_entity_name(entity), what, code, why, expect);
+		(*bad)++;
+	}
+	return err;
+}
+
+static int
+test_matrix(void)
+{
+	static int doc[POLICY_ROLES][REC_ENTITY_MAX + 1][POLICY_OPS];
+	static struct world w;
+	struct uuid fresh;
+	const struct uuid *pat;
+	size_t e;
+	int role, op, t, rule, bad = 0, tried = 0, err = 0;
+	uint64_t expect;
+
+	memset(&w, 0, sizeof(w));
+	TEST_ERR(doc_table(doc));
+	/* the document and the code hold the same table, every cell */
+	for (role = 0; role < POLICY_ROLES; role++)
+		for (e = 0; e < nitems(entities); e++)
+			for (op = 0; op < POLICY_OPS; op++)
+				if (doc[role][entities[e]][op] !=
+				    policy_rule(role, entities[e], op)) {
+					fprintf(stderr,
+					    "  %s %s %s: doc %d, code %d\n",
+					    policy_role_name(role),
+					    rec_entity_name(entities[e]),
+					    policy_op_name(op),
+					    doc[role][entities[e]][op],
+					    policy_rule(role, entities[e], op));
+					bad++;
+				}
+	TEST_EQ(bad, 0);
+	/* and the server does what the document says */
+	TEST_ERR(world_make(&w));
+	for (role = 0; role < POLICY_ROLES; role++)
+		for (e = 0; e < nitems(entities); e++) {
+			int ent = entities[e];
+
+			rule = doc[role][ent][POLICY_CREATE];
+			uuid_v7(&fresh);
+			pat = ent == REC_PATIENT ? &fresh : &w.p_own[role];
+			TEST_ERR(attempt(&w, role, ent, POLICY_CREATE, "new",
+			    &fresh, pat,
+			    rule == POLICY_YES ? 0 : WERR_FORBIDDEN, &bad));
+			tried++;
+			for (op = POLICY_EDIT; op < POLICY_OPS; op++)
+				for (t = 0; t < T_COUNT; t++) {
+					rule = doc[role][ent][op];
+					expect = rule == POLICY_NONE
+					    ? WERR_INVALID_CHANGE
+					    : expect_ok(rule, ent, t)
+					    ? 0
+					    : WERR_FORBIDDEN;
+					pat = t == T_OWN   ? &w.p_own[role]
+					    : t == T_SCOPE ? &w.p_visit[role]
+					    : t == T_OTHER ? &w.p_other
+					                   : &w.p_south;
+					TEST_ERR(attempt(&w, role, ent, op,
+					    target_names[t],
+					    &w.target[role][e][t], pat, expect,
+					    &bad));
+					tried++;
+				}
+		}
+	printf("  %d attempts, %d differ from docs/SECURITY.md\n", tried, bad);
+	TEST_EQ(bad, 0);
+out:
+	fix_stop(&w.f);
+	return err;
+}
+
+/*
+ * Pulls carry what each node needs (issue 9, item 3): a clinic gets the
+ * patients its facility registered or saw, with everything recorded about
+ * them anywhere in the region, and its facility's own records; nothing of
+ * a patient it never saw.  A patient who visits a second facility brings
+ * their earlier records to it, although its cursor is already past them
+ * (in pages of one, so the cursor's tie-break is exercised).  A hub gets
+ * the patients it consulted; an admin node the whole region.
+ */
+static int
+test_pull_scope(void)
+{
+	struct fix f;
+	struct pn a, a2, b, hub, adm;
+	struct cur ca = { { 0 }, 0 }, ch = { { 0 }, 0 }, cm = { { 0 }, 0 };
+	/* 0 p1 (registered at f2), 1 its encounter at f2, 2 an observation
+	 * of it, 3 a user of f2, 4 p2 (registered at f1 by a2), 5 a's visit
+	 * of p1, 6 f2's later edit of p1, 7 p3 (f2, never seen by f1), 8 the
+	 * hub's consult of p3 */
+	struct uuid id[9];
+	int seen[9], err = 0;
+	size_t i, total;
+	uint8_t *b0 = NULL;
+	size_t len;
+	uint64_t code;
+
+	memset(&a, 0, sizeof(a));
+	memset(&a2, 0, sizeof(a2));
+	memset(&b, 0, sizeof(b));
+	memset(&hub, 0, sizeof(hub));
+	memset(&adm, 0, sizeof(adm));
+	for (i = 0; i < nitems(id); i++)
+		uuid_v7(&id[i]);
+	TEST_ERR(fix_start(&f));
+	TEST_ERR(fix_node_as(&f, "north", "clinic", "f1", &a.t, NULL));
+	TEST_ERR(fix_node_as(&f, "north", "clinic", "f1", &a2.t, NULL));
+	TEST_ERR(fix_node_as(&f, "north", "clinic", "f2", &b.t, NULL));
+	TEST_ERR(fix_node_as(&f, "north", "hub", "hub1", &hub.t, NULL));
+	TEST_ERR(fix_node_as(&f, "north", "admin", "office", &adm.t, NULL));
+#define PUSH(node, ent, k, pat, variant)                                       \
+	do {                                                                   \
+		body_of(ent, &id[k], &id[pat], variant, 0, &b0, &len);         \
+		TEST_ERR(push_one(                                             \
+		    &f, &node, ent, &id[k], b0, len, &code, NULL, 0));         \
+		free(b0);                                                      \
+		b0 = NULL;                                                     \
+		TEST_EQ(code, 0);                                              \
+	} while (0)
+	PUSH(b, REC_PATIENT, 0, 0, 0);
+	PUSH(b, REC_ENCOUNTER, 1, 0, 0);
+	PUSH(b, REC_OBSERVATION, 2, 0, 0);
+	PUSH(b, REC_USER, 3, 0, 0);
+	PUSH(a2, REC_PATIENT, 4, 4, 0);
+	PUSH(b, REC_PATIENT, 7, 7, 0);
+	/* a (f1) gets its facility's patient, none of f2's */
+	TEST_ERR(pull_from(&f, &a, &ca, 1, id, nitems(id), seen, &total));
+	TEST_EQ(total, 1);
+	TEST_EQ(seen[4], 1);
+	/* the hub has consulted nobody yet */
+	TEST_ERR(pull_from(&f, &hub, &ch, 500, id, nitems(id), seen, &total));
+	TEST_EQ(total, 0);
+	/* p1 visits f1: a records the visit; its cursor is past p1's
+	 * records, and still it gets them, once each, in pages of one */
+	PUSH(a, REC_ENCOUNTER, 5, 0, 0);
+	TEST_ERR(pull_from(&f, &a, &ca, 1, id, nitems(id), seen, &total));
+	TEST_EQ(seen[0], 1);
+	TEST_EQ(seen[1], 1);
+	TEST_EQ(seen[2], 1);
+	TEST_EQ(seen[3], 0); /* f2's user stays there */
+	TEST_EQ(seen[7], 0); /* p3 never came to f1 */
+	TEST_EQ(total, 3);
+	/* a node of the same facility gets the visit and the history */
+	{
+		struct cur c2 = { { 0 }, 0 };
+
+		TEST_ERR(
+		    pull_from(&f, &a2, &c2, 2, id, nitems(id), seen, &total));
+		TEST_EQ(seen[0] + seen[1] + seen[2] + seen[5], 4);
+		TEST_EQ(seen[7] + seen[3], 0);
+	}
+	/* later edits of p1 anywhere reach f1 */
+	PUSH(b, REC_PATIENT, 0, 0, 6);
+	TEST_ERR(pull_from(&f, &a, &ca, 1, id, nitems(id), seen, &total));
+	TEST_EQ(total, 1);
+	TEST_EQ(seen[0], 1);
+	/* the hub consults p3: p3's record comes to the hub, nothing else */
+	PUSH(hub, REC_ENCOUNTER, 8, 7, 0);
+	TEST_ERR(pull_from(&f, &hub, &ch, 500, id, nitems(id), seen, &total));
+	TEST_EQ(total, 1);
+	TEST_EQ(seen[7], 1);
+	/* the admin node sees the region, all but its own */
+	TEST_ERR(pull_from(&f, &adm, &cm, 500, id, nitems(id), seen, &total));
+	TEST_EQ(total, 9);
+#undef PUSH
+out:
+	free(b0);
+	fix_stop(&f);
+	return err;
+}
+
+TEST_MAIN({ "validate", test_validate }, { "matrix", test_matrix },
+    { "pull_scope", test_pull_scope })
