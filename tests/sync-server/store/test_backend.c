@@ -1010,6 +1010,317 @@ out:
 
 /* --- the runner ------------------------------------------------------------ */
 
+/* --- blobs, refusals and scoped pulls (issue 9, items 3 and 8) --------- */
+
+static int
+mk_node_at(const struct ctx *c, struct sstore *s, uint8_t tag,
+    const char *facility, struct snode *out)
+{
+	struct stoken t;
+	uint8_t pub[32];
+	int err;
+
+	memset(&t, 0, sizeof(t));
+	memset(t.hash, tag, sizeof(t.hash));
+	snprintf(t.role, sizeof(t.role), "clinic");
+	snprintf(t.region, sizeof(t.region), "north");
+	snprintf(t.facility, sizeof(t.facility), "%s", facility);
+	t.expires_ms = 10000;
+	if ((err = c->be->token_add(s, &t)) != 0)
+		return err;
+	memset(pub, tag, sizeof(pub));
+	return c->be->enroll(s, t.hash, pub, "kiosk", 1000, out);
+}
+
+/* One change of a test push: record (ENTITY, ID), its patient (0: none). */
+struct one {
+	int entity;
+	uint8_t id, patient;
+	int widens, code;
+};
+
+/* What the store told the policy last, and how often it asked. */
+static struct sfacts last_facts;
+static int judged;
+
+/* Refuses entity 9 (forbidden, 17); records the facts. */
+static void
+test_authorize(const struct snode *pusher, const struct schange *ch,
+    const struct sfacts *f, struct sverdict *v)
+{
+	(void)pusher;
+	last_facts = *f;
+	judged++;
+	if (ch->entity == 9) {
+		v->code = 17;
+		snprintf(v->why, sizeof(v->why), "entity 9");
+	}
+}
+
+/* Push L[0..N) as seqs FIRST.. of NODE, verdicts V (codes from L): the
+ * response in RESP.  Bodies depend on node and seq only, so a batch with
+ * other bounds holds the same changes. */
+static int
+push_list(const struct ctx *c, struct sstore *s, uint64_t node, uint64_t first,
+    const struct one *l, size_t n, struct sverdict *v, char *resp,
+    size_t resp_size, struct spush_result *r)
+{
+	struct schange ch[8];
+	char body[8][48], all[8 * 48];
+	struct spush p;
+	size_t i;
+	int err;
+
+	memset(&p, 0, sizeof(p));
+	memset(ch, 0, sizeof(ch));
+	memset(all, 0, sizeof(all));
+	for (i = 0; i < n && i < 8; i++) {
+		snprintf(body[i], sizeof(body[i]), "n%llus%llu",
+		    (unsigned long long)node,
+		    (unsigned long long)(first + i));
+		memcpy(all + 48 * i, body[i], strlen(body[i]));
+		ch[i].seq = first + i;
+		ch[i].entity = l[i].entity;
+		memset(ch[i].id, l[i].id, 16);
+		ch[i].hlc = 1000 + first + i;
+		ch[i].body = (const uint8_t *)body[i];
+		ch[i].len = strlen(body[i]);
+		ch[i].has_patient = l[i].patient != 0;
+		memset(ch[i].patient, l[i].patient, 16);
+		ch[i].widens = l[i].widens;
+		memset(&v[i], 0, sizeof(v[i]));
+		v[i].code = l[i].code;
+	}
+	p.node = node;
+	p.first = first;
+	p.last = first + n - 1;
+	p.changes = ch;
+	p.n = n;
+	crypto_sha256(all, 48 * n, p.hash);
+	p.now_ms = 5000;
+	p.encode_cb = enc_cb;
+	p.verdicts = v;
+	p.authorize_cb = test_authorize;
+	err = c->be->push(s, &p, r);
+	if (err == 0)
+		snprintf(resp, resp_size, "%.*s", (int)r->response_len,
+		    (const char *)r->response);
+	free(r->response);
+	r->response = NULL;
+	return err;
+}
+
+/* Pull NODE's facility scope to the end from *CURSOR: how many, and the
+ * entity and id byte of each in *SEEN ("3:50 4:61 ..."). */
+static int
+pull_fac(const struct ctx *c, struct sstore *s, const struct snode *n,
+    uint8_t **cursor, size_t *cursor_len, char *seen, size_t seen_size)
+{
+	struct spull_result r;
+	size_t i, at = 0;
+	int err, more = 1;
+
+	seen[0] = '\0';
+	while (more) {
+		if ((err = c->be->pull(s, n, SPULL_FACILITY, *cursor,
+		         *cursor_len, 2, 0, &r)) != 0)
+			return err;
+		for (i = 0; i < r.n && at + 8 < seen_size; i++)
+			at += (size_t)snprintf(seen + at, seen_size - at,
+			    "%s%d:%02x", at ? " " : "", r.changes[i].entity,
+			    r.changes[i].id[0]);
+		more = r.more;
+		free(*cursor);
+		*cursor = r.cursor;
+		*cursor_len = r.cursor_len;
+		r.cursor = NULL;
+		spull_result_clear(&r);
+	}
+	return 0;
+}
+
+static int
+case_blob(struct ctx *c)
+{
+	struct sstore *s = NULL;
+	struct snode a, b;
+	uint8_t h1[32], h2[32];
+	uint64_t size = 0;
+	int err = 0;
+
+	memset(h1, 1, sizeof(h1));
+	memset(h2, 2, sizeof(h2));
+	TEST_ERR(c->be->open(c->target, NULL, &s));
+	TEST_ERR(mk_node(c, s, 1, "north", &a));
+	TEST_ERR(mk_node(c, s, 2, "north", &b));
+	TEST_ERR(c->be->blob_usage(s, a.id, &size));
+	TEST_EQ(size, 0);
+	TEST_EQ(c->be->blob_owned(s, a.id, h1, &size), ENOENT);
+	TEST_ERR(c->be->blob_own(s, a.id, h1, 1000, 5000));
+	TEST_ERR(c->be->blob_own(s, a.id, h1, 1000, 6000)); /* idempotent */
+	TEST_ERR(c->be->blob_own(s, a.id, h2, 250, 5000));
+	TEST_ERR(c->be->blob_own(s, b.id, h1, 1000, 5000));
+	TEST_ERR(c->be->blob_owned(s, a.id, h1, &size));
+	TEST_EQ(size, 1000);
+	TEST_ERR(c->be->blob_owned(s, a.id, h2, &size));
+	TEST_EQ(size, 250);
+	/* per node: b owns h1 only, whatever a uploaded */
+	TEST_EQ(c->be->blob_owned(s, b.id, h2, &size), ENOENT);
+	TEST_ERR(c->be->blob_usage(s, a.id, &size));
+	TEST_EQ(size, 1250);
+	TEST_ERR(c->be->blob_usage(s, b.id, &size));
+	TEST_EQ(size, 1000);
+	/* kept across a reopen */
+	c->be->close(s);
+	s = NULL;
+	TEST_ERR(c->be->open(c->target, NULL, &s));
+	TEST_ERR(c->be->blob_usage(s, a.id, &size));
+	TEST_EQ(size, 1250);
+out:
+	if (s != NULL)
+		c->be->close(s);
+	return err;
+}
+
+/* Refused changes (by the caller's validation or the policy) are stored,
+ * counted neither accepted nor duplicate, reported again on a later
+ * batch, and never served. */
+static int
+case_refused(struct ctx *c)
+{
+	static const struct one l1[] = { { 6, 0x11, 0, 0, 0 },
+		{ 6, 0x12, 0, 0, 16 }, { 9, 0x13, 0, 0, 0 } };
+	static const struct one l2[] = { { 6, 0x12, 0, 0, 0 },
+		{ 9, 0x13, 0, 0, 0 }, { 6, 0x14, 0, 0, 0 } };
+	struct sstore *s = NULL;
+	struct snode a, b;
+	struct sverdict v[8];
+	struct spush_result r;
+	char resp[128], again[128];
+	uint8_t *cur = NULL;
+	size_t cur_len = 0, n = 0;
+	int err = 0;
+
+	memset(&r, 0, sizeof(r));
+	TEST_ERR(c->be->open(c->target, NULL, &s));
+	TEST_ERR(mk_node(c, s, 1, "north", &a));
+	TEST_ERR(mk_node(c, s, 2, "north", &b));
+	judged = 0;
+	TEST_ERR(push_list(c, s, a.id, 1, l1, 3, v, resp, sizeof(resp), &r));
+	TEST_STR(resp, "node=1 first=1 hw=3 a=1 d=0");
+	TEST_EQ(judged, 2); /* the one refused by validation is not asked */
+	TEST_EQ(v[0].code, 0);
+	TEST_EQ(v[1].code, 16);
+	TEST_EQ(v[2].code, 17);
+	TEST_ERR(pull_all(c, s, &b, &cur, &cur_len, &n));
+	TEST_EQ(n, 1);
+	/* the same batch again: its stored answer */
+	TEST_ERR(push_list(c, s, a.id, 1, l1, 3, v, again, sizeof(again), &r));
+	TEST_EQ(r.replay, 1);
+	TEST_STR(again, resp);
+	/* an overlapping batch: the refused ones are refused again */
+	TEST_ERR(push_list(c, s, a.id, 2, l2, 3, v, resp, sizeof(resp), &r));
+	TEST_STR(resp, "node=1 first=2 hw=4 a=1 d=2");
+	TEST_EQ(v[0].code, 16);
+	TEST_STR(v[0].why, "refused before");
+	TEST_EQ(v[1].code, 17);
+	TEST_EQ(v[2].code, 0);
+	TEST_ERR(pull_all(c, s, &b, &cur, &cur_len, &n));
+	TEST_EQ(n, 1);
+	free(cur);
+	cur = NULL;
+	cur_len = 0;
+	TEST_ERR(pull_all(c, s, &b, &cur, &cur_len, &n));
+	TEST_EQ(n, 2);
+out:
+	free(cur);
+	if (s != NULL)
+		c->be->close(s);
+	return err;
+}
+
+/*
+ * Facility scopes: b and c at facility fb, a at fa.  A patient P (0x50)
+ * registered at fa enters fb's scope when c records a visit; b then gets
+ * P's earlier changes too, though its cursor is past them; records
+ * without a patient go to their own facility only.
+ */
+static int
+case_scope_backfill(struct ctx *c)
+{
+	static const struct one a1[] = { { 3, 0x50, 0x50, 1, 0 },
+		{ 4, 0x61, 0x50, 1, 0 }, { 6, 0x71, 0, 0, 0 } };
+	static const struct one c1[] = { { 6, 0x72, 0, 0, 0 } };
+	static const struct one a2[] = { { 4, 0x62, 0x50, 1, 0 } };
+	static const struct one c2[] = { { 4, 0x63, 0x50, 1, 0 } };
+	static const struct one a3[] = { { 4, 0x61, 0x50, 0, 0 } };
+	static const struct one c3[] = { { 4, 0x62, 0x50, 0, 0 } };
+	struct sstore *s = NULL;
+	struct snode a, b, cc;
+	struct sverdict v[8];
+	struct spush_result r;
+	char resp[128], seen[256];
+	uint8_t *cur = NULL, *cur0 = NULL;
+	size_t cur_len = 0, cur0_len = 0, n = 0;
+	int err = 0;
+
+	TEST_ERR(c->be->open(c->target, NULL, &s));
+	TEST_ERR(mk_node_at(c, s, 1, "fa", &a));
+	TEST_ERR(mk_node_at(c, s, 2, "fb", &b));
+	TEST_ERR(mk_node_at(c, s, 3, "fb", &cc));
+	TEST_ERR(push_list(c, s, a.id, 1, a1, 3, v, resp, sizeof(resp), &r));
+	TEST_ERR(push_list(c, s, cc.id, 1, c1, 1, v, resp, sizeof(resp), &r));
+	TEST_ERR(pull_fac(c, s, &b, &cur, &cur_len, seen, sizeof(seen)));
+	TEST_STR(seen, "6:72");
+	/* P is not fb's yet */
+	TEST_ERR(push_list(c, s, a.id, 4, a2, 1, v, resp, sizeof(resp), &r));
+	TEST_ERR(pull_fac(c, s, &b, &cur, &cur_len, seen, sizeof(seen)));
+	TEST_STR(seen, "");
+	/* c's visit: the policy saw a new record of a patient not in scope */
+	TEST_ERR(push_list(c, s, cc.id, 2, c2, 1, v, resp, sizeof(resp), &r));
+	TEST_EQ(last_facts.exists, 0);
+	TEST_EQ(last_facts.in_scope, 0);
+	/* b's cursor is past P's changes: they come with the visit */
+	TEST_ERR(pull_fac(c, s, &b, &cur, &cur_len, seen, sizeof(seen)));
+	TEST_STR(seen, "3:50 4:61 4:62 4:63");
+	/* later edits of P's records reach b at their own position */
+	TEST_ERR(push_list(c, s, a.id, 5, a3, 1, v, resp, sizeof(resp), &r));
+	TEST_EQ(last_facts.exists, 1);
+	TEST_STR(last_facts.region, "north");
+	TEST_STR(last_facts.facility, "fa");
+	TEST_EQ(last_facts.in_scope, 1);
+	TEST_ERR(pull_fac(c, s, &b, &cur, &cur_len, seen, sizeof(seen)));
+	TEST_STR(seen, "4:61");
+	/* c edits a record of P made at fa: in scope now */
+	TEST_ERR(push_list(c, s, cc.id, 3, c3, 1, v, resp, sizeof(resp), &r));
+	TEST_EQ(last_facts.exists, 1);
+	TEST_STR(last_facts.facility, "fa");
+	TEST_EQ(last_facts.in_scope, 1);
+	TEST_ERR(pull_fac(c, s, &b, &cur, &cur_len, seen, sizeof(seen)));
+	TEST_STR(seen, "4:62");
+	/* from the start: each once, P's early ones at the visit */
+	TEST_ERR(pull_fac(c, s, &b, &cur0, &cur0_len, seen, sizeof(seen)));
+	TEST_STR(seen, "6:72 3:50 4:61 4:62 4:63 4:61 4:62");
+	/* a (fa) never sees fb's record without a patient */
+	free(cur0);
+	cur0 = NULL;
+	cur0_len = 0;
+	TEST_ERR(pull_fac(c, s, &a, &cur0, &cur0_len, seen, sizeof(seen)));
+	TEST_STR(seen, "4:63 4:62");
+	/* the region's pull: everything but b's own */
+	free(cur0);
+	cur0 = NULL;
+	cur0_len = 0;
+	TEST_ERR(pull_all(c, s, &b, &cur0, &cur0_len, &n));
+	TEST_EQ(n, 8);
+out:
+	free(cur);
+	free(cur0);
+	if (s != NULL)
+		c->be->close(s);
+	return err;
+}
+
 struct bcase {
 	const char *name;
 	int (*fn)(struct ctx *);
@@ -1027,6 +1338,9 @@ static const struct bcase cases[] = {
 	{ "reopen", case_reopen, 0 },
 	{ "concurrent_replay", case_concurrent_replay, 0 },
 	{ "replay_history", case_replay_history, 0 },
+	{ "blob", case_blob, 0 },
+	{ "refused", case_refused, 0 },
+	{ "scope_backfill", case_scope_backfill, 0 },
 	{ "explain_index", case_pg_explain, 1 },
 	{ "pool", case_pg_pool, 1 },
 	{ "stall_guard", case_pg_stall, 1 },
