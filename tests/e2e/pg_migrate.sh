@@ -27,6 +27,22 @@ server_stop
 "$SERVER" --data "$T/srv" --store "$URI" admin migrate >"$T/migrate.out" ||
     fail "migrate: $(cat "$T/migrate.out")"
 grep -q '^changes: [1-9]' "$T/migrate.out" || fail "no changes copied"
+# The encrypted server.db (the store key of lib.inc) and the tables of
+# issue 9: every record, scope entry (at its change's position) and
+# refused flag copied.
+for t in records scope; do
+	sq=$(srv_sql "SELECT count(*) FROM $t" | tail -n 1)
+	pg=$(psql -At "$URI" -c "SELECT count(*) FROM $t")
+	[ "$sq" -gt 0 ] && [ "$sq" = "$pg" ] ||
+	    fail "$t: $sq rows in SQLite, $pg in PostgreSQL"
+	grep -q "^$t: $sq rows" "$T/migrate.out" || fail "$t not reported"
+done
+sq=$(srv_sql "SELECT count(*) FROM scope sc JOIN changes c ON c.pos = sc.pos
+    ORDER BY 1" | tail -n 1)
+pg=$(psql -At "$URI" -c "SELECT count(*) FROM scope sc JOIN changes c
+    ON (c.xid, c.id) = (sc.xid, sc.id)")
+[ "$sq" = "$pg" ] || fail "scope positions: $sq in SQLite, $pg mapped"
+grep -q '^blob_owners: 0 rows' "$T/migrate.out" || fail "blob_owners"
 for cmd in "manifest" "stats --json"; do
 	# shellcheck disable=SC2086
 	"$SERVER" --data "$T/srv" admin $cmd >"$T/sq.out" || fail "sqlite $cmd"
