@@ -151,8 +151,8 @@ probe_run(void *arg)
 		t0 = now_us();
 		seq++;
 		for (seen = 0; !seen && pr->err == 0;) {
-			pr->err = store_pg_backend.pull(
-			    pr->b, &pr->reader, SPULL_REGION, cur, cur_len, 100, 0, &pl);
+			pr->err = store_pg_backend.pull(pr->b, &pr->reader,
+			    SPULL_REGION, cur, cur_len, 100, 0, &pl);
 			if (pr->err != 0)
 				break;
 			for (i = 0; i < pl.n; i++)

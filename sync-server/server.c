@@ -166,8 +166,8 @@ server_open_key(struct server *srv, const char *dir, const uint8_t *key)
 }
 
 int
-server_open_store(struct server *srv, const char *dir, const char *store,
-    const uint8_t *key)
+server_open_store(
+    struct server *srv, const char *dir, const char *store, const uint8_t *key)
 {
 	uint8_t *v = NULL, seed[32];
 	size_t len;

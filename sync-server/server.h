@@ -104,8 +104,8 @@ const struct store_backend *server_backend(const char *store);
  * on either backend.  server_open opens it without a key: the in-process
  * tests only; the program always gives one.
  */
-int server_open_store(struct server *, const char *dir, const char *store,
-    const uint8_t *key);
+int server_open_store(
+    struct server *, const char *dir, const char *store, const uint8_t *key);
 int server_open_key(struct server *, const char *dir, const uint8_t *key);
 int server_open(struct server *, const char *dir);
 /*

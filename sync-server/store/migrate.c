@@ -169,8 +169,8 @@ out:
 }
 
 int
-store_migrate_sqlite_pg(const char *dir, const uint8_t *key,
-    const char *conninfo, FILE *report)
+store_migrate_sqlite_pg(
+    const char *dir, const uint8_t *key, const char *conninfo, FILE *report)
 {
 	char *hex, *keysql = NULL;
 	struct sstore *s = NULL;

@@ -19,7 +19,7 @@
  * line per table to REPORT.  EEXIST: the database already holds nodes or
  * changes; ENOENT: no server.db in DIR; EIO otherwise (logged).
  */
-int store_migrate_sqlite_pg(const char *dir, const uint8_t *key,
-    const char *conninfo, FILE *report);
+int store_migrate_sqlite_pg(
+    const char *dir, const uint8_t *key, const char *conninfo, FILE *report);
 
 #endif

@@ -744,8 +744,8 @@ pg_push_once(struct sstore *s, struct pg_conn *pc, void *arg, int attempt)
 			 * said it may have been lost. */
 			if (refused[i] != 0 && v->code == 0) {
 				v->code = refused[i];
-				snprintf(v->why, sizeof(v->why),
-				    "refused before");
+				snprintf(
+				    v->why, sizeof(v->why), "refused before");
 			}
 			dups++;
 			continue;
@@ -847,8 +847,8 @@ pg_push(struct sstore *s, const struct spush *p, struct spush_result *res)
  * [era, xid, id, xid, id].
  */
 static int
-pg_cursor_decode(struct sstore *s, const uint8_t *c, size_t len,
-    uint64_t *dxid, uint64_t *did, uint64_t *xid, uint64_t *id)
+pg_cursor_decode(struct sstore *s, const uint8_t *c, size_t len, uint64_t *dxid,
+    uint64_t *did, uint64_t *xid, uint64_t *id)
 {
 	cbor_item_t *it = NULL;
 	cbor_item_t **v;
@@ -876,8 +876,8 @@ pg_cursor_decode(struct sstore *s, const uint8_t *c, size_t len,
 		*xid = *dxid;
 		*id = *did;
 	} else if (cborx_get_uint(v[3], xid) != 0 ||
-	    cborx_get_uint(v[4], id) != 0 || *id > INT64_MAX ||
-	    *xid > *dxid || (*xid == *dxid && *id > *did))
+	    cborx_get_uint(v[4], id) != 0 || *id > INT64_MAX || *xid > *dxid ||
+	    (*xid == *dxid && *id > *did))
 		err = EINVAL;
 	cbor_decref(&it);
 	return err;

@@ -136,8 +136,8 @@ pull_all(const struct ctx *c, struct sstore *s, const struct snode *n,
 
 	*count = 0;
 	while (more) {
-		if ((err = c->be->pull(s, n, SPULL_REGION, *cursor, *cursor_len, 3, 0, &r)) !=
-		    0)
+		if ((err = c->be->pull(s, n, SPULL_REGION, *cursor, *cursor_len,
+		         3, 0, &r)) != 0)
 			return err;
 		*count += r.n;
 		more = r.more;
@@ -412,9 +412,11 @@ case_pull(struct ctx *c)
 	TEST_EQ(r.changes[0].entity, 2);
 	spull_result_clear(&r);
 	/* cursors: garbage, another era */
-	TEST_EQ(
-	    c->be->pull(s, &b, SPULL_REGION, (const uint8_t *)"\xff", 1, 3, 0, &r), EINVAL);
-	TEST_EQ(c->be->pull(s, &b, SPULL_REGION, bad, sizeof(bad), 3, 0, &r), ESTALE);
+	TEST_EQ(c->be->pull(
+	            s, &b, SPULL_REGION, (const uint8_t *)"\xff", 1, 3, 0, &r),
+	    EINVAL);
+	TEST_EQ(c->be->pull(s, &b, SPULL_REGION, bad, sizeof(bad), 3, 0, &r),
+	    ESTALE);
 out:
 	free(cur);
 	spull_result_clear(&r);
@@ -1076,8 +1078,7 @@ push_list(const struct ctx *c, struct sstore *s, uint64_t node, uint64_t first,
 	memset(all, 0, sizeof(all));
 	for (i = 0; i < n && i < 8; i++) {
 		snprintf(body[i], sizeof(body[i]), "n%llus%llu",
-		    (unsigned long long)node,
-		    (unsigned long long)(first + i));
+		    (unsigned long long)node, (unsigned long long)(first + i));
 		memcpy(all + 48 * i, body[i], strlen(body[i]));
 		ch[i].seq = first + i;
 		ch[i].entity = l[i].entity;
