@@ -56,9 +56,10 @@ enc_cb(const struct spush *p, uint64_t hw, uint64_t accepted, uint64_t dups,
 	return 0;
 }
 
+/* A clinic node enrolled in REGION at FACILITY (NULL: "f<TAG>"). */
 static int
-mk_node(const struct ctx *c, struct sstore *s, uint8_t tag, const char *region,
-    struct snode *out)
+mk_node_in(const struct ctx *c, struct sstore *s, uint8_t tag,
+    const char *region, const char *facility, struct snode *out)
 {
 	struct stoken t;
 	uint8_t pub[32];
@@ -68,12 +69,22 @@ mk_node(const struct ctx *c, struct sstore *s, uint8_t tag, const char *region,
 	memset(t.hash, tag, sizeof(t.hash));
 	snprintf(t.role, sizeof(t.role), "clinic");
 	snprintf(t.region, sizeof(t.region), "%s", region);
-	snprintf(t.facility, sizeof(t.facility), "f%u", tag);
+	if (facility != NULL)
+		snprintf(t.facility, sizeof(t.facility), "%s", facility);
+	else
+		snprintf(t.facility, sizeof(t.facility), "f%u", tag);
 	t.expires_ms = 10000;
 	if ((err = c->be->token_add(s, &t)) != 0)
 		return err;
 	memset(pub, tag, sizeof(pub));
 	return c->be->enroll(s, t.hash, pub, "kiosk", 1000, out);
+}
+
+static int
+mk_node(const struct ctx *c, struct sstore *s, uint8_t tag, const char *region,
+    struct snode *out)
+{
+	return mk_node_in(c, s, tag, region, NULL, out);
 }
 
 /* Changes SEQ FIRST..LAST of NODE: body "n<node>s<seq><suffix>". */
@@ -1014,26 +1025,6 @@ out:
 
 /* --- blobs, refusals and scoped pulls (issue 9, items 3 and 8) --------- */
 
-static int
-mk_node_at(const struct ctx *c, struct sstore *s, uint8_t tag,
-    const char *facility, struct snode *out)
-{
-	struct stoken t;
-	uint8_t pub[32];
-	int err;
-
-	memset(&t, 0, sizeof(t));
-	memset(t.hash, tag, sizeof(t.hash));
-	snprintf(t.role, sizeof(t.role), "clinic");
-	snprintf(t.region, sizeof(t.region), "north");
-	snprintf(t.facility, sizeof(t.facility), "%s", facility);
-	t.expires_ms = 10000;
-	if ((err = c->be->token_add(s, &t)) != 0)
-		return err;
-	memset(pub, tag, sizeof(pub));
-	return c->be->enroll(s, t.hash, pub, "kiosk", 1000, out);
-}
-
 /* One change of a test push: record (ENTITY, ID), its patient (0: none). */
 struct one {
 	int entity;
@@ -1266,9 +1257,9 @@ case_scope_backfill(struct ctx *c)
 	int err = 0;
 
 	TEST_ERR(c->be->open(c->target, NULL, &s));
-	TEST_ERR(mk_node_at(c, s, 1, "fa", &a));
-	TEST_ERR(mk_node_at(c, s, 2, "fb", &b));
-	TEST_ERR(mk_node_at(c, s, 3, "fb", &cc));
+	TEST_ERR(mk_node_in(c, s, 1, "north", "fa", &a));
+	TEST_ERR(mk_node_in(c, s, 2, "north", "fb", &b));
+	TEST_ERR(mk_node_in(c, s, 3, "north", "fb", &cc));
 	TEST_ERR(push_list(c, s, a.id, 1, a1, 3, v, resp, sizeof(resp), &r));
 	TEST_ERR(push_list(c, s, cc.id, 1, c1, 1, v, resp, sizeof(resp), &r));
 	TEST_ERR(pull_fac(c, s, &b, &cur, &cur_len, seen, sizeof(seen)));
@@ -1322,6 +1313,60 @@ out:
 	return err;
 }
 
+/*
+ * PostgreSQL: a back-filled change is served only once its delivery
+ * position (the visit's xid) is below the horizon.  A transaction that
+ * took an xid before the visit and is still open hides the visit and
+ * the changes it brings, though their own xids are older still; once it
+ * ends they all come, to a cursor already past them.
+ */
+static int
+case_pg_backfill_horizon(struct ctx *c)
+{
+	static const struct one a1[] = { { 3, 0x50, 0x50, 1, 0 },
+		{ 4, 0x61, 0x50, 1, 0 } };
+	static const struct one c1[] = { { 4, 0x63, 0x50, 1, 0 } };
+	struct sstore *s = NULL;
+	struct snode a, b, cc;
+	struct sverdict v[8];
+	struct spush_result r;
+	char resp[128], seen[256], ci[256];
+	uint8_t *cur = NULL;
+	size_t cur_len = 0;
+	PGconn *w = NULL;
+	PGresult *res;
+	int err = 0;
+
+	TEST_ERR(c->be->open(c->target, NULL, &s));
+	TEST_ERR(mk_node_in(c, s, 1, "north", "fa", &a));
+	TEST_ERR(mk_node_in(c, s, 2, "north", "fb", &b));
+	TEST_ERR(mk_node_in(c, s, 3, "north", "fb", &cc));
+	TEST_ERR(push_list(c, s, a.id, 1, a1, 2, v, resp, sizeof(resp), &r));
+	TEST_ERR(pull_fac(c, s, &b, &cur, &cur_len, seen, sizeof(seen)));
+	TEST_STR(seen, "");
+	pgtest_conninfo(c->pg, c->db, ci, sizeof(ci));
+	w = PQconnectdb(ci);
+	TEST_TRUE(PQstatus(w) == CONNECTION_OK);
+	res = PQexec(w, "BEGIN; INSERT INTO alerts(kind) VALUES('w')");
+	TEST_EQ(PQresultStatus(res), PGRES_COMMAND_OK);
+	PQclear(res);
+	/* the visit commits above the open transaction's xid */
+	TEST_ERR(push_list(c, s, cc.id, 1, c1, 1, v, resp, sizeof(resp), &r));
+	TEST_ERR(pull_fac(c, s, &b, &cur, &cur_len, seen, sizeof(seen)));
+	TEST_STR(seen, "");
+	res = PQexec(w, "COMMIT");
+	TEST_EQ(PQresultStatus(res), PGRES_COMMAND_OK);
+	PQclear(res);
+	TEST_ERR(pull_fac(c, s, &b, &cur, &cur_len, seen, sizeof(seen)));
+	TEST_STR(seen, "3:50 4:61 4:63");
+out:
+	PQfinish(w);
+	free(cur);
+	if (s != NULL)
+		c->be->close(s);
+	return err;
+}
+
 struct bcase {
 	const char *name;
 	int (*fn)(struct ctx *);
@@ -1345,6 +1390,7 @@ static const struct bcase cases[] = {
 	{ "explain_index", case_pg_explain, 1 },
 	{ "pool", case_pg_pool, 1 },
 	{ "stall_guard", case_pg_stall, 1 },
+	{ "backfill_horizon", case_pg_backfill_horizon, 1 },
 };
 
 static int
