@@ -638,6 +638,107 @@ out:
 	return err;
 }
 
+/*
+ * The facts of a batch's changes, as the store would tell them change
+ * by change (sqlite.c asks after storing the changes before): the
+ * database's, read once for the whole batch (PG_RECORD_FACTS), plus the
+ * records this batch created and the patients it brought into scope.
+ */
+struct pg_brec {
+	int entity;
+	uint8_t id[16];
+	int has_patient;
+	uint8_t patient[16];
+	int in_scope; /* its patient in the pusher's scope in the database */
+};
+
+struct pg_judge {
+	struct pg_brec *recs;
+	size_t nrecs;
+	uint8_t (*scope)[16]; /* patients this batch brought into scope */
+	size_t nscope;
+	/* the facts of the change last judged (for pg_judge_accept) */
+	int exists, in_scope_db;
+};
+
+static void
+pg_judge_init(struct pg_judge *j, size_t n)
+{
+	memset(j, 0, sizeof(*j));
+	j->recs = xcalloc(n ? n : 1, sizeof(*j->recs));
+	j->scope = xcalloc(n ? n : 1, sizeof(*j->scope));
+}
+
+static void
+pg_judge_clear(struct pg_judge *j)
+{
+	free(j->recs);
+	free(j->scope);
+	memset(j, 0, sizeof(*j));
+}
+
+/* R: PG_RECORD_FACTS's row for C (count, region, facility, in scope,
+ * the record's patient). */
+static void
+pg_judge_facts(struct pg_judge *j, const struct snode *node,
+    const struct schange *c, const PGresult *r, struct sfacts *f)
+{
+	const struct pg_brec *b = NULL;
+	const uint8_t *pat = c->has_patient ? c->patient : NULL, *v;
+	size_t i, len;
+
+	memset(f, 0, sizeof(*f));
+	for (i = 0; i < j->nrecs && b == NULL; i++)
+		if (j->recs[i].entity == c->entity &&
+		    memcmp(j->recs[i].id, c->id, 16) == 0)
+			b = &j->recs[i];
+	j->exists = pg_u64(r, 0, 0) != 0;
+	j->in_scope_db = pg_u64(r, 0, 3) != 0;
+	if (b != NULL) {
+		/* made by this batch: the pusher's, for its patient */
+		f->exists = 1;
+		str_lcpy(f->region, node->region, sizeof(f->region));
+		str_lcpy(f->facility, node->facility, sizeof(f->facility));
+		pat = b->has_patient ? b->patient : NULL;
+		f->in_scope = b->in_scope;
+	} else if (j->exists) {
+		/* judged by the patient the record was created for */
+		f->exists = 1;
+		pg_text(r, 0, 1, f->region, sizeof(f->region));
+		pg_text(r, 0, 2, f->facility, sizeof(f->facility));
+		v = pg_bytes(r, 0, 4, &len);
+		pat = !pg_isnull(r, 0, 4) && len == 16 ? v : NULL;
+		f->in_scope = j->in_scope_db;
+	} else
+		f->in_scope = j->in_scope_db;
+	j->exists = j->exists || b != NULL;
+	if (pat == NULL) {
+		f->in_scope = 0;
+		return;
+	}
+	for (i = 0; i < j->nscope && !f->in_scope; i++)
+		f->in_scope = memcmp(j->scope[i], pat, 16) == 0;
+}
+
+/* C, just judged, was accepted: the record it creates, the scope it
+ * widens (as PG_RECORD_INDEX will store them). */
+static void
+pg_judge_accept(struct pg_judge *j, const struct schange *c)
+{
+	struct pg_brec *b;
+
+	if (j->exists)
+		return;
+	b = &j->recs[j->nrecs++];
+	b->entity = c->entity;
+	memcpy(b->id, c->id, 16);
+	b->has_patient = c->has_patient;
+	memcpy(b->patient, c->patient, 16);
+	b->in_scope = j->in_scope_db;
+	if (c->widens && c->has_patient)
+		memcpy(j->scope[j->nscope++], c->patient, 16);
+}
+
 static int
 pg_push_once(struct sstore *s, struct pg_conn *pc, void *arg, int attempt)
 {
@@ -649,6 +750,9 @@ pg_push_once(struct sstore *s, struct pg_conn *pc, void *arg, int attempt)
 	struct pg_args *ins = NULL;
 	struct pg_pipe q;
 	struct pg_args *tail_ins = NULL;
+	struct pg_pipe facts = { 0 };
+	struct pg_judge j = { 0 };
+	int *facts_at = NULL;
 	struct snode node;
 	uint64_t hw, stored_seq, accepted = 0, dups = 0;
 	uint8_t *resp = NULL;
@@ -727,13 +831,39 @@ pg_push_once(struct sstore *s, struct pg_conn *pc, void *arg, int attempt)
 	}
 	pg_node_row(q.res[q.n - 1], 0, 0, &node);
 	/*
-	 * Pipeline 2 and on: each new change judged in order inside the
-	 * transaction (the facts read after the changes before it), then
-	 * stored, refused or not; the node, the response, COMMIT.
+	 * Pipeline 2: what the store knows of each new change's record
+	 * (when there is a policy to ask).  Then each is judged in order,
+	 * with what the changes before it in the batch add (pg_judge), and
+	 * stored, refused or not; the node, the response, COMMIT: pipeline
+	 * 3.  Four round trips whatever the batch's size.
 	 */
 	pg_pipe_clear(&q);
 	pg_pipe_init(&q, pc);
-	ins = xcalloc(2 * p->n + 2, sizeof(*ins));
+	ins = xcalloc(3 * p->n + 2, sizeof(*ins));
+	facts_at = xcalloc(p->n ? p->n : 1, sizeof(*facts_at));
+	for (i = 0; i < p->n && p->authorize_cb != NULL; i++) {
+		const struct schange *c = &p->changes[i];
+		struct pg_args *f = &ins[2 * p->n + i];
+
+		facts_at[i] = -1;
+		if (same[i] == 1 || pg_push_code(p, i) != 0)
+			continue;
+		pg_arg_u64(f, (uint64_t)c->entity);
+		pg_arg_bytes(f, c->id, 16);
+		if (c->has_patient)
+			pg_arg_bytes(f, c->patient, 16);
+		else
+			pg_arg_null(f);
+		pg_arg_text(f, node.region);
+		pg_arg_text(f, node.facility);
+		facts_at[i] = (int)q.n;
+		pg_send(&q, PG_RECORD_FACTS, f);
+	}
+	if (q.n > 0 && (err = pg_sync(&q)) != 0)
+		goto out;
+	facts = q;
+	pg_pipe_init(&q, pc);
+	pg_judge_init(&j, p->n);
 	for (i = 0; i < p->n; i++) {
 		struct sverdict none = { 0, "" };
 		struct sverdict *v = p->verdicts ? &p->verdicts[i] : &none;
@@ -751,39 +881,18 @@ pg_push_once(struct sstore *s, struct pg_conn *pc, void *arg, int attempt)
 			continue;
 		}
 		if (v->code == 0 && p->authorize_cb != NULL) {
-			struct pg_args *f = &ins[2 * p->n];
-			struct sfacts facts;
-			const PGresult *r;
+			struct sfacts f;
 
-			memset(f, 0, sizeof(*f));
-			pg_arg_u64(f, (uint64_t)c->entity);
-			pg_arg_bytes(f, c->id, 16);
-			if (c->has_patient)
-				pg_arg_bytes(f, c->patient, 16);
-			else
-				pg_arg_null(f);
-			pg_arg_text(f, node.region);
-			pg_arg_text(f, node.facility);
-			pg_send(&q, PG_RECORD_FACTS, f);
-			if ((err = pg_sync(&q)) != 0)
-				goto out;
-			r = q.res[q.n - 1];
-			memset(&facts, 0, sizeof(facts));
-			if (pg_rows(r) != 1) {
+			if (facts_at[i] < 0 ||
+			    pg_rows(facts.res[facts_at[i]]) != 1) {
 				err = EIO;
 				goto out;
 			}
-			facts.exists = pg_u64(r, 0, 0) != 0;
-			if (facts.exists) {
-				pg_text(r, 0, 1, facts.region,
-				    sizeof(facts.region));
-				pg_text(r, 0, 2, facts.facility,
-				    sizeof(facts.facility));
-			}
-			facts.in_scope = pg_u64(r, 0, 3) != 0;
-			pg_pipe_clear(&q);
-			pg_pipe_init(&q, pc);
-			p->authorize_cb(&node, c, &facts, v);
+			pg_judge_facts(
+			    &j, &node, c, facts.res[facts_at[i]], &f);
+			p->authorize_cb(&node, c, &f, v);
+			if (v->code == 0)
+				pg_judge_accept(&j, c);
 		}
 		pg_push_change(&q, p, i, v->code, &ins[2 * i], &ins[2 * i + 1]);
 		if (v->code == 0)
@@ -817,6 +926,9 @@ out:
 	free(tail_ins);
 	free(same);
 	free(refused);
+	free(facts_at);
+	pg_judge_clear(&j);
+	pg_pipe_clear(&facts);
 	pg_pipe_clear(&q);
 	return err;
 }

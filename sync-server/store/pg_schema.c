@@ -167,8 +167,8 @@ const struct pg_stmt_def pg_stmts[PG_NSTMT] = {
 	 * What the policy needs of a pushed change ($1 entity, $2 rid, $3
 	 * the patient it claims or NULL, $4/$5 the pusher's region and
 	 * facility): whether the record exists, its region and facility,
-	 * and whether its patient (the record's own once it exists, as
-	 * sqlite.c) is in the pusher's facility's scope.
+	 * whether its patient (the record's own once it exists, as
+	 * sqlite.c) is in the pusher's facility's scope, and that patient.
 	 */
 	[PG_RECORD_FACTS] = { "record_facts",
 	    "WITH r AS (SELECT region, facility, patient FROM records"
@@ -178,7 +178,7 @@ const struct pg_stmt_def pg_stmts[PG_NSTMT] = {
 	    " SELECT (SELECT count(*) FROM r), (SELECT region FROM r),"
 	    " (SELECT facility FROM r), (SELECT count(*) FROM scope s, p"
 	    " WHERE s.region = $4 AND s.patient = p.patient"
-	    " AND s.facility = $5)" },
+	    " AND s.facility = $5), (SELECT patient FROM r)" },
 	/*
 	 * Index an accepted change ($3 node, $5 its seq): a new record
 	 * takes the node's region and facility and the patient $4; a new

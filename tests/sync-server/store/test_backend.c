@@ -1032,8 +1032,8 @@ struct one {
 	int widens, code;
 };
 
-/* What the store told the policy last, and how often it asked. */
-static struct sfacts last_facts;
+/* What the store told the policy last (and each time), how often. */
+static struct sfacts last_facts, all_facts[8];
 static int judged;
 
 /* Refuses entity 9 (forbidden, 17); records the facts. */
@@ -1043,6 +1043,8 @@ test_authorize(const struct snode *pusher, const struct schange *ch,
 {
 	(void)pusher;
 	last_facts = *f;
+	if (judged >= 0 && judged < 8)
+		all_facts[judged] = *f;
 	judged++;
 	if (ch->entity == 9) {
 		v->code = 17;
@@ -1313,6 +1315,45 @@ out:
 	return err;
 }
 
+/* One batch judged as it goes: a patient registered, an encounter of
+ * theirs (in scope now), an edit of the registration (exists now). */
+static int
+case_judge_in_batch(struct ctx *c)
+{
+	static const struct one l[] = { { 3, 0x50, 0x50, 1, 0 },
+		{ 4, 0x61, 0x50, 1, 0 }, { 3, 0x50, 0x50, 0, 0 },
+		{ 4, 0x62, 0x50, 1, 16 }, { 4, 0x62, 0x50, 0, 0 } };
+	struct sstore *s = NULL;
+	struct snode a;
+	struct sverdict v[8];
+	struct spush_result r;
+	char resp[128];
+	int err = 0;
+
+	TEST_ERR(c->be->open(c->target, NULL, &s));
+	TEST_ERR(mk_node_in(c, s, 1, "north", "fa", &a));
+	judged = 0;
+	TEST_ERR(push_list(c, s, a.id, 1, l, 5, v, resp, sizeof(resp), &r));
+	TEST_EQ(judged, 4);
+	TEST_EQ(all_facts[0].exists, 0);
+	TEST_EQ(all_facts[0].in_scope, 0);
+	TEST_EQ(all_facts[1].exists, 0);
+	TEST_EQ(all_facts[1].in_scope, 1);
+	TEST_EQ(all_facts[2].exists, 1);
+	TEST_STR(all_facts[2].facility, "fa");
+	TEST_EQ(all_facts[2].in_scope, 1);
+	/* refused by validation (not asked): its record is not made, so
+	 * the next change of that record is a new record */
+	TEST_EQ(v[3].code, 16);
+	TEST_EQ(all_facts[3].exists, 0);
+	TEST_EQ(all_facts[3].in_scope, 1);
+	TEST_STR(resp, "node=1 first=1 hw=5 a=4 d=0");
+out:
+	if (s != NULL)
+		c->be->close(s);
+	return err;
+}
+
 /*
  * PostgreSQL: a back-filled change is served only once its delivery
  * position (the visit's xid) is below the horizon.  A transaction that
@@ -1387,6 +1428,7 @@ static const struct bcase cases[] = {
 	{ "blob", case_blob, 0 },
 	{ "refused", case_refused, 0 },
 	{ "scope_backfill", case_scope_backfill, 0 },
+	{ "judge_in_batch", case_judge_in_batch, 0 },
 	{ "explain_index", case_pg_explain, 1 },
 	{ "pool", case_pg_pool, 1 },
 	{ "stall_guard", case_pg_stall, 1 },
