@@ -64,7 +64,7 @@ writer_run(void *arg)
 	struct feed *f = arg;
 	unsigned seed = (unsigned)(uintptr_t)&seed ^ (unsigned)time(NULL);
 	char seqs[32], node[32];
-	const char *v[7];
+	const char *v[8];
 	PGconn *c;
 	PGresult *r;
 	long done;
@@ -97,7 +97,8 @@ writer_run(void *arg)
 			v[4] = seqs;
 			v[5] = "\\x00";
 			v[6] = "\\x00";
-			r = PQexecPrepared(c, "ins", 7, v, NULL, NULL, 0);
+			v[7] = "0"; /* not refused */
+			r = PQexecPrepared(c, "ins", 8, v, NULL, NULL, 0);
 			ok = ok && PQntuples(r) == 0 &&
 			    strcmp(PQcmdTuples(r), "1") == 0;
 			ok = ok && PQresultStatus(r) == PGRES_COMMAND_OK;
