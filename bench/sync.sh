@@ -13,7 +13,12 @@
 #      (bench/sync_load; goal >= 10,000) and the server's peak RSS;
 #   4. restoring a replacement kiosk: a catchment of RESTORE_PATIENTS
 #      patients (default 10,000) pulled by a fresh kiosk: bytes on the
-#      wire (goal <= 2.5 MB), requests, time, the kiosk's peak RSS.
+#      wire (goal <= 2.5 MB), requests, time, the kiosk's peak RSS;
+#   5. SQLite and PostgreSQL side by side (issue 12): section 3 again on a
+#      sync-server with --store on a throwaway PostgreSQL 15 cluster
+#      (tests/tools/pgcluster.sh, fsync and synchronous_commit on), and
+#      the store backends' push call alone (bench/store_ingest, 8 threads,
+#      10-record batches; scale.md AC-4b goal >= 25,000 records/s).
 #
 # Usage: sh bench/sync.sh   (OUTPOST_BUILD=build by default; RUNS=5,
 # KIOSKS=50, LOAD_SECONDS=10, RECORDS_PER_PUSH=100)
@@ -24,7 +29,7 @@ KIOSKS=${KIOSKS:-50}
 LOAD_SECONDS=${LOAD_SECONDS:-10}
 RPP=${RECORDS_PER_PUSH:-100}
 for p in "$B/sync-server" "$B/kiosk" "$B/tests/tools/faultproxy" \
-    "$B/bench/sync_load"; do
+    "$B/bench/sync_load" "$B/bench/store_ingest"; do
 	[ -x "$p" ] || { echo "bench/sync: build $p first (make bench)" >&2; exit 1; }
 done
 T=$(mktemp -d /tmp/outpost-bench-sync.XXXXXX)
@@ -119,3 +124,33 @@ echo "restore_bytes_down=$(field "$OUT" ' \([0-9]*\) down')" \
 kill "$SRV"
 wait "$SRV" 2>/dev/null
 grep "commits carried" "$T/srv.log" | sed 's/^.*store_sqlite: /server: /'
+
+echo "== 5. SQLite and PostgreSQL side by side"
+if ! PGD=$(PGCLUSTER_DURABLE=1 sh tests/tools/pgcluster.sh start); then
+	echo "postgresql: skipped (no PostgreSQL 15: make deps)"
+	exit 0
+fi
+trap 'for p in $PIDS; do kill $p 2>/dev/null; done; wait 2>/dev/null;
+    sh tests/tools/pgcluster.sh stop "$PGD"; rm -rf "$T"' EXIT
+PGC="host=$PGD dbname=postgres user=postgres"
+psql -Xq "$PGC" -c "CREATE DATABASE load" -c "CREATE DATABASE ingest"
+# sync_load enrols through SERVER_BIN admin: give it the --store too
+printf '#!/bin/sh\nexec "%s" --store "%s" "$@"\n' "$(realpath "$B/sync-server")" \
+    "host=$PGD dbname=load user=postgres" >"$T/pg-server"
+chmod +x "$T/pg-server"
+rm -f "$T/port"
+"$T/pg-server" --data "$T/pgsrv" --listen 127.0.0.1:0 --port-file "$T/port" \
+    --log "$T/pgsrv.log" --max-per-ip 256 &
+SRV=$!
+PIDS="$PIDS $SRV"
+while [ ! -s "$T/port" ]; do sleep 0.05; done
+echo "-- section 3 on PostgreSQL ($KIOSKS kiosks, $RPP records per push):"
+"$B/bench/sync_load" "http://127.0.0.1:$(cat "$T/port")" "$T/pg-server" \
+    "$T/pgsrv" "$KIOSKS" "$LOAD_SECONDS" "$RPP"
+kill "$SRV"
+wait "$SRV" 2>/dev/null
+grep "round trip" "$T/pgsrv.log" | sed 's/^.*store_pg: /server: /'
+echo "-- the push call alone, SQLite then PostgreSQL (8 threads):"
+mkdir -p "$T/ingest"
+"$B/bench/store_ingest" "$T/ingest" "host=$PGD dbname=ingest user=postgres" \
+    8 "$LOAD_SECONDS" 2>&1 | grep -v ' info '

@@ -10,6 +10,8 @@
  *                       warnings (clock ahead, conflicting re-sends)
  *   manifest [--node N] "entity-name uuid sha256" per stored change (of
  *                       node N), for comparing with `kiosk sync manifest`
+ *   migrate             (with --store) copy DIR/server.db into the
+ *                       PostgreSQL store (sync-server/store/migrate.h)
  *
  * Output carries node ids, roles, regions and counts: never patient data.
  */
@@ -32,6 +34,10 @@
 #include "str.h"
 #include "uuid.h"
 #include "xmalloc.h"
+#include "sync-server/store/migrate.h"
+
+/* The store the commands run on: SQLite in DIR, or --store's backend. */
+static const struct store_backend *be = &store_sqlite_backend;
 
 static int
 admin_usage(void)
@@ -41,7 +47,9 @@ admin_usage(void)
 	    "clinic|hub|admin --region R --facility F [--hours N]\n"
 	    "       sync-server --data DIR admin revoke NODE\n"
 	    "       sync-server --data DIR admin stats [--json]\n"
-	    "       sync-server --data DIR admin manifest [--node N]\n");
+	    "       sync-server --data DIR admin manifest [--node N]\n"
+	    "       sync-server --data DIR --store postgresql://... admin "
+	    "migrate\n");
 	return 2;
 }
 
@@ -91,7 +99,7 @@ admin_enroll_token(
 	str_lcpy(t.region, region, sizeof(t.region));
 	str_lcpy(t.facility, facility, sizeof(t.facility));
 	t.expires_ms = hlc_wall_ms() + (uint64_t)hours * 3600 * 1000;
-	err = store_sqlite_backend.token_add(s, &t);
+	err = be->token_add(s, &t);
 	if (err == 0)
 		printf("%s\n", tok);
 	else
@@ -110,7 +118,7 @@ admin_revoke(struct sstore *s, int argc, char **argv)
 
 	if (argc != 2 || str_to_ll(argv[1], 1, INT64_MAX, &id) != 0)
 		return admin_usage();
-	err = store_sqlite_backend.node_revoke(s, (uint64_t)id);
+	err = be->node_revoke(s, (uint64_t)id);
 	if (err == ENOENT) {
 		fprintf(stderr, "sync-server: no node %lld\n", id);
 		return 1;
@@ -227,7 +235,7 @@ admin_stats(struct sstore *s, int argc, char **argv)
 		json = 1;
 	else if (argc != 1)
 		return admin_usage();
-	if ((err = store_sqlite_backend.stats(s, &st)) != 0) {
+	if ((err = be->stats(s, &st)) != 0) {
 		fprintf(stderr, "sync-server: stats: %s\n", strerror(err));
 		return 1;
 	}
@@ -334,18 +342,33 @@ admin_manifest_line(const struct schange *c, const uint8_t hash[32], void *arg)
 }
 
 int
-admin_main(const char *data_dir, const uint8_t *key, int argc, char **argv)
+admin_main(const char *data_dir, const char *store, const uint8_t *key,
+    int argc, char **argv)
 {
 	struct sstore *s = NULL;
 	int err, rc;
 
 	if (argc < 1)
 		return admin_usage();
+	if (strcmp(argv[0], "migrate") == 0) {
+		if (argc != 1 || store == NULL ||
+		    server_backend(store) != &store_pg_backend)
+			return admin_usage();
+		err = store_migrate_sqlite_pg(data_dir, key, store, stdout);
+		if (err != 0)
+			fprintf(stderr, "sync-server: migrate: %s\n",
+			    err == EEXIST ? "the PostgreSQL store is not empty"
+			        : err == ENOENT ? "no server.db in --data"
+			                        : strerror(err));
+		return err == 0 ? 0 : 1;
+	}
 	if (strcmp(argv[0], "enroll-token") != 0 &&
 	    strcmp(argv[0], "revoke") != 0 && strcmp(argv[0], "stats") != 0 &&
 	    strcmp(argv[0], "manifest") != 0)
 		return admin_usage();
-	if ((err = store_sqlite_backend.open(data_dir, key, &s)) != 0) {
+	if ((be = server_backend(store)) == NULL)
+		return admin_usage();
+	if ((err = be->open(store ? store : data_dir, key, &s)) != 0) {
 		fprintf(stderr,
 		    "sync-server: cannot open the store in %s: %s\n", data_dir,
 		    err == EKEYREJECTED ? "the store key does not open it"
@@ -368,13 +391,11 @@ admin_main(const char *data_dir, const uint8_t *key, int argc, char **argv)
 		else {
 			uint64_t n = (uint64_t)node;
 
-			rc = store_sqlite_backend.manifest(
-			         s, admin_manifest_line, &n) == 0
-			    ? 0
-			    : 1;
+			rc = be->manifest(s, admin_manifest_line, &n) == 0 ? 0
+			                                                   : 1;
 		}
 	} else
 		rc = admin_stats(s, argc, argv);
-	store_sqlite_backend.close(s);
+	be->close(s);
 	return rc;
 }

@@ -1,7 +1,8 @@
 /*
  * sync-server: the central store nodes sync with.
  *
- *   sync-server --data DIR [--listen ADDR:PORT] [--tls-cert F --tls-key F]
+ *   sync-server --data DIR [--store postgresql://...]
+ *               [--listen ADDR:PORT] [--tls-cert F --tls-key F]
  *               [--threads N] [--max-conns N] [--max-per-ip N]
  *               [--timeout S] [--pull-page N] [--push-changes N]
  *               [--header-timeout S] [--request-timeout S]
@@ -14,7 +15,9 @@
  * It serves until SIGTERM or SIGINT, then stops taking requests, lets the
  * ones in flight finish (each push answers only after its commit) and
  * closes the store: nothing acknowledged is lost.  With port 0 the bound
- * port is written to --port-file (for tests).  --pull-page and
+ * port is written to --port-file (for tests).  --store puts the store in
+ * PostgreSQL (a libpq URI or conninfo) instead of DIR/server.db; the
+ * server key stays in DIR.  --pull-page and
  * --push-changes lower the limits nodes learn at enrolment (at most 500
  * and 512, docs/PROTOCOL.md §3.1); the server enforces them.
  *
@@ -45,7 +48,8 @@ static int
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: sync-server --data DIR [--listen ADDR:PORT] "
+	    "usage: sync-server --data DIR [--store postgresql://...] "
+	    "[--listen ADDR:PORT] "
 	    "[--tls-cert F --tls-key F]\n"
 	    "                   [--threads N] [--max-conns N] "
 	    "[--max-per-ip N] [--timeout S]\n"
@@ -141,8 +145,8 @@ main(int argc, char **argv)
 				free(cause);
 				return 1;
 			}
-			err = admin_main(
-			    cfg.data_dir, key, argc - i - 1, argv + i + 1);
+			err = admin_main(cfg.data_dir, cfg.store, key,
+			    argc - i - 1, argv + i + 1);
 			explicit_bzero(key, sizeof(key));
 			return err;
 		}
@@ -155,6 +159,8 @@ main(int argc, char **argv)
 		i++;
 		if (strcmp(a, "--data") == 0)
 			cfg.data_dir = v;
+		else if (strcmp(a, "--store") == 0)
+			cfg.store = v;
 		else if (strcmp(a, "--listen") == 0)
 			cfg.listen = v;
 		else if (strcmp(a, "--tls-cert") == 0)
@@ -221,11 +227,11 @@ main(int argc, char **argv)
 		free(cause);
 		return 1;
 	}
-	err = server_open_key(&srv, cfg.data_dir, key);
+	err = server_open_store(&srv, cfg.data_dir, cfg.store, key);
 	explicit_bzero(key, sizeof(key));
 	if (err != 0) {
 		fprintf(stderr, "sync-server: cannot open %s: %s\n",
-		    cfg.data_dir,
+		    cfg.store ? "the --store database" : cfg.data_dir,
 		    err == EPROTO ? "its database was made by a newer"
 		                    " sync-server; run that version"
 		        : err == EKEYREJECTED

@@ -79,6 +79,18 @@ server_now_ms(void)
 	return hlc_wall_ms();
 }
 
+const struct store_backend *
+server_backend(const char *store)
+{
+	if (store == NULL)
+		return &store_sqlite_backend;
+	if (strncmp(store, "postgresql://", 13) == 0 ||
+	    strncmp(store, "postgres://", 11) == 0 ||
+	    strchr(store, '=') != NULL)
+		return &store_pg_backend;
+	return NULL;
+}
+
 /*
  * The store key: 64 hex digits (whitespace around them ignored) in FILE,
  * or, without FILE, in the systemd credential outpost-server-key
@@ -150,6 +162,13 @@ server_open(struct server *srv, const char *dir)
 int
 server_open_key(struct server *srv, const char *dir, const uint8_t *key)
 {
+	return server_open_store(srv, dir, NULL, key);
+}
+
+int
+server_open_store(
+    struct server *srv, const char *dir, const char *store, const uint8_t *key)
+{
 	uint8_t *v = NULL, seed[32];
 	size_t len;
 	uint64_t last = 0;
@@ -158,7 +177,8 @@ server_open_key(struct server *srv, const char *dir, const uint8_t *key)
 	memset(srv, 0, sizeof(*srv));
 	pthread_mutex_init(&srv->mu, NULL);
 	srv->data_dir = xstrdup(dir);
-	srv->be = &store_sqlite_backend;
+	if ((srv->be = server_backend(store)) == NULL)
+		return EINVAL;
 	srv->push_max_bytes = PROTO_PUSH_MAX_BYTES;
 	srv->push_max_changes = PROTO_PUSH_MAX_CHANGES;
 	srv->pull_max = PROTO_PULL_MAX;
@@ -184,7 +204,7 @@ server_open_key(struct server *srv, const char *dir, const uint8_t *key)
 	explicit_bzero(seed, sizeof(seed));
 	if (err != 0)
 		return err;
-	if ((err = srv->be->open(dir, key, &srv->store)) != 0)
+	if ((err = srv->be->open(store ? store : dir, key, &srv->store)) != 0)
 		return err;
 	if (srv->be->meta_get(srv->store, "hlc", &v, &len) == 0 &&
 	    len == sizeof(last))

@@ -37,6 +37,7 @@ struct server_config {
 	unsigned header_timeout_s, request_timeout_s;
 	unsigned min_rate; /* body bytes/s */
 	unsigned body_memory_mib; /* unverified bodies over 64 KiB, in all */
+	const char *store; /* --store: NULL (SQLite) or a PostgreSQL URI */
 };
 
 struct server {
@@ -96,12 +97,20 @@ struct route {
 extern const struct route *const routes[];
 const struct route *route_find(const char *path);
 
+/* STORE (--store) picks the backend: NULL for the SQLite store in DIR,
+ * a postgresql:// URI or libpq conninfo for PostgreSQL.  The server key
+ * stays in DIR either way.  EINVAL: a STORE no backend takes. */
+const struct store_backend *server_backend(const char *store);
 /*
- * Load or create the server key and open the store under DIR, encrypted
- * under the 32-byte store KEY (backend.h: EKEYREJECTED when it does not
- * open the store).  server_open opens it without a key: the in-process
+ * Load or create the server key and open the store under DIR (or in
+ * STORE, see server_backend), encrypted under the 32-byte store KEY
+ * (backend.h: EKEYREJECTED when it does not open the store; PostgreSQL
+ * leaves encryption at rest to the disk).  The blob keys derive from KEY
+ * on either backend.  server_open opens it without a key: the in-process
  * tests only; the program always gives one.
  */
+int server_open_store(
+    struct server *, const char *dir, const char *store, const uint8_t *key);
 int server_open_key(struct server *, const char *dir, const uint8_t *key);
 int server_open(struct server *, const char *dir);
 /*
@@ -182,7 +191,8 @@ void guard_proven(struct MHD_Connection *mc);
 void guard_done(struct MHD_Connection *mc);
 
 /* Admin command line (admin.c): `sync-server admin ...`, on the store
- * opened with the 32-byte store KEY. */
-int admin_main(const char *data_dir, const uint8_t *key, int argc, char **argv);
+ * in DIR or STORE (server_backend) opened with the 32-byte store KEY. */
+int admin_main(const char *data_dir, const char *store, const uint8_t *key,
+    int argc, char **argv);
 
 #endif

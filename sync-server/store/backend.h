@@ -223,6 +223,8 @@ struct store_backend {
 };
 
 extern const struct store_backend store_sqlite_backend;
+/* PostgreSQL (pg.c): open's DIR is a libpq conninfo or postgresql:// URI. */
+extern const struct store_backend store_pg_backend;
 
 void spull_result_clear(struct spull_result *);
 void sstats_clear(struct sstats *);

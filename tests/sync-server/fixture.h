@@ -11,15 +11,45 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <unistd.h>
+
 #include "client.h"
 #include "hlc.h"
 #include "log.h"
+#include "sync-server/store/pgtest.h"
 
 struct fix {
 	char dir[64];
 	struct server srv;
 	unsigned port;
 };
+
+/*
+ * The store: DIR/server.db, or, with OUTPOST_TEST_PG set to the directory
+ * of a running throwaway cluster (tests/tools/pgcluster.sh), a fresh
+ * PostgreSQL database of it per fixture (tests/e2e/pg.sh runs test_policy
+ * and test_blob so).
+ */
+static inline int
+fix_open(struct fix *f)
+{
+	const char *dir = getenv("OUTPOST_TEST_PG");
+	static unsigned n;
+	struct pgtest pg;
+	char db[48], sql[96], ci[320];
+	int err;
+
+	if (dir == NULL || dir[0] == '\0')
+		return server_open(&f->srv, f->dir);
+	memset(&pg, 0, sizeof(pg));
+	snprintf(pg.dir, sizeof(pg.dir), "%s", dir);
+	snprintf(db, sizeof(db), "fx%ld_%u", (long)getpid(), ++n);
+	snprintf(sql, sizeof(sql), "CREATE DATABASE %s TEMPLATE template0", db);
+	if ((err = pgtest_sql(&pg, NULL, sql, NULL, 0)) != 0)
+		return err;
+	pgtest_conninfo(&pg, db, ci, sizeof(ci));
+	return server_open_store(&f->srv, f->dir, ci, NULL);
+}
 
 static inline int
 fix_start_cfg(struct fix *f, unsigned timeout_s, unsigned per_ip)
@@ -32,7 +62,7 @@ fix_start_cfg(struct fix *f, unsigned timeout_s, unsigned per_ip)
 	snprintf(f->dir, sizeof(f->dir), "/tmp/outpost-srv.XXXXXX");
 	if (mkdtemp(f->dir) == NULL)
 		return errno;
-	if ((err = server_open(&f->srv, f->dir)) != 0)
+	if ((err = fix_open(f)) != 0)
 		return err;
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.listen = "127.0.0.1:0";

@@ -1,0 +1,263 @@
+/*
+ * SQLite server store -> PostgreSQL store, table by table (migrate.h).
+ * Each table is one line of pg_copies[]: the SQLite query and the
+ * PostgreSQL insert with the same columns in the same order; a table a
+ * later migration adds takes one more line.  server.db is SQLCipher,
+ * opened with the store key as sqlite.c does.  Values keep their types:
+ * integers and text go as text, blobs as binary bytea, NULL as NULL.
+ *
+ * It runs in one PostgreSQL transaction: a failure leaves the target as
+ * it was.  That transaction holds an xid for its whole length, so run it
+ * before the instances serve (the feed waits for it, docs/OPERATIONS.md).
+ */
+#define LOG_MODULE "store_migrate"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <libpq-fe.h>
+#include <sqlcipher/sqlite3.h>
+
+#include "compat.h"
+#include "encode.h"
+#include "log.h"
+#include "backend.h"
+#include "migrate.h"
+#include "xmalloc.h"
+
+#define MG_COLS_MAX 16
+
+struct mg_copy {
+	const char *table;
+	const char *from; /* SQLite */
+	const char *to; /* PostgreSQL, $1..$n for the n columns */
+};
+
+static const struct mg_copy mg_copies[] = {
+	{ "meta", "SELECT k, v FROM meta WHERE k <> 'era'",
+	    "INSERT INTO meta(k, v) VALUES($1, $2)"
+	    " ON CONFLICT (k) DO UPDATE SET v = excluded.v" },
+	{ "nodes",
+	    "SELECT id, pub, role, region, facility, label, revoked,"
+	    " req_seq, hw, outbox_last, enrolled_ms, last_seen_ms,"
+	    " last_push_ms FROM nodes ORDER BY id",
+	    "INSERT INTO nodes(id, pub, role, region, facility, label,"
+	    " revoked, req_seq, hw, outbox_last, enrolled_ms, last_seen_ms,"
+	    " last_push_ms) VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,"
+	    " $11, $12, $13)" },
+	{ "tokens",
+	    "SELECT hash, role, region, facility, expires_ms, used_ms, node"
+	    " FROM tokens",
+	    "INSERT INTO tokens(hash, role, region, facility, expires_ms,"
+	    " used_ms, node) VALUES($1, $2, $3, $4, $5, $6, $7)" },
+	{ "batches",
+	    "SELECT node, first, last, hash, response, received_ms"
+	    " FROM batches",
+	    "INSERT INTO batches(node, first_seq, last_seq, hash, response,"
+	    " received_ms) VALUES($1, $2, $3, $4, $5, $6)" },
+	/* In feed order: the new ids follow the old positions. */
+	{ "changes",
+	    "SELECT region, node, seq, entity, id, hlc, hash, body, refused"
+	    " FROM changes ORDER BY pos",
+	    "INSERT INTO changes(region, node, seq, entity, rid, hlc, hash,"
+	    " body, refused) VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9)" },
+	{ "records",
+	    "SELECT entity, id, region, facility, node, patient FROM records",
+	    "INSERT INTO records(entity, rid, region, facility, node,"
+	    " patient) VALUES($1, $2, $3, $4, $5, $6)" },
+	/* A scope entry's position is its change's, found by (node, seq):
+	 * after the changes. */
+	{ "scope",
+	    "SELECT sc.region, sc.patient, sc.facility, c.node, c.seq"
+	    " FROM scope sc JOIN changes c ON c.pos = sc.pos",
+	    "INSERT INTO scope(region, patient, facility, xid, id)"
+	    " SELECT $1, $2, $3, c.xid, c.id FROM changes c"
+	    " WHERE c.node = $4 AND c.seq = $5" },
+	{ "blob_owners", "SELECT node, hash, size, at_ms FROM blob_owners",
+	    "INSERT INTO blob_owners(node, hash, size, at_ms)"
+	    " VALUES($1, $2, $3, $4)" },
+	{ "alerts", "SELECT node, kind, detail, at_ms FROM alerts ORDER BY id",
+	    "INSERT INTO alerts(node, kind, detail, at_ms)"
+	    " VALUES($1, $2, $3, $4)" },
+};
+
+static int
+mg_pg(PGconn *c, const char *sql)
+{
+	PGresult *r = PQexec(c, sql);
+	int ok = PQresultStatus(r) == PGRES_COMMAND_OK ||
+	    PQresultStatus(r) == PGRES_TUPLES_OK;
+
+	if (!ok)
+		log_warnx("%s", PQerrorMessage(c));
+	PQclear(r);
+	return ok ? 0 : EIO;
+}
+
+static int
+mg_table(sqlite3 *db, PGconn *c, const struct mg_copy *m, long long *rows)
+{
+	sqlite3_stmt *st = NULL;
+	const char *v[MG_COLS_MAX];
+	char num[MG_COLS_MAX][24];
+	int len[MG_COLS_MAX], fmt[MG_COLS_MAX];
+	PGresult *r;
+	int i, n, rc, err = 0;
+
+	*rows = 0;
+	if (sqlite3_prepare_v2(db, m->from, -1, &st, NULL) != SQLITE_OK) {
+		log_warnx("%s: %s", m->table, sqlite3_errmsg(db));
+		return EIO;
+	}
+	n = sqlite3_column_count(st);
+	if (n > MG_COLS_MAX)
+		fatalx("migrate: too many columns");
+	r = PQprepare(c, m->table, m->to, n, NULL);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK)
+		err = EIO;
+	PQclear(r);
+	if (err != 0) {
+		log_warnx("%s: %s", m->table, PQerrorMessage(c));
+		goto out;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		for (i = 0; i < n; i++) {
+			len[i] = 0;
+			fmt[i] = 0;
+			switch (sqlite3_column_type(st, i)) {
+			case SQLITE_NULL:
+				v[i] = NULL;
+				break;
+			case SQLITE_INTEGER:
+				snprintf(num[i], sizeof(num[i]), "%lld",
+				    (long long)sqlite3_column_int64(st, i));
+				v[i] = num[i];
+				break;
+			case SQLITE_BLOB:
+				v[i] = sqlite3_column_blob(st, i);
+				len[i] = sqlite3_column_bytes(st, i);
+				if (v[i] == NULL)
+					v[i] = "";
+				fmt[i] = 1;
+				break;
+			default:
+				v[i] = (const char *)sqlite3_column_text(st, i);
+				break;
+			}
+		}
+		r = PQexecPrepared(c, m->table, n, v, len, fmt, 0);
+		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+			log_warnx("%s row %lld: %s", m->table, *rows + 1,
+			    PQerrorMessage(c));
+			err = EIO;
+		}
+		PQclear(r);
+		if (err != 0)
+			goto out;
+		(*rows)++;
+	}
+	if (rc != SQLITE_DONE) {
+		log_warnx("%s: %s", m->table, sqlite3_errmsg(db));
+		err = EIO;
+	}
+out:
+	sqlite3_finalize(st);
+	return err;
+}
+
+int
+store_migrate_sqlite_pg(
+    const char *dir, const uint8_t *key, const char *conninfo, FILE *report)
+{
+	char *hex, *keysql = NULL;
+	struct sstore *s = NULL;
+	sqlite3 *db = NULL;
+	PGconn *c = NULL;
+	PGresult *r = NULL;
+	char *path;
+	long long rows;
+	size_t i;
+	int err = 0, began = 0, rc;
+
+	xasprintf(&path, "%s/server.db", dir);
+	if (access(path, R_OK) != 0) {
+		err = ENOENT;
+		goto out;
+	}
+	/* The SQLite store at its latest schema, the PostgreSQL one made. */
+	if ((err = store_sqlite_backend.open(dir, key, &s)) != 0)
+		goto out;
+	store_sqlite_backend.close(s);
+	s = NULL;
+	if ((err = store_pg_backend.open(conninfo, key, &s)) != 0)
+		goto out;
+	store_pg_backend.close(s);
+	s = NULL;
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) !=
+	    SQLITE_OK) {
+		log_warnx(
+		    "%s: %s", path, db ? sqlite3_errmsg(db) : "no memory");
+		err = EIO;
+		goto out;
+	}
+	/* server.db is SQLCipher-encrypted under the store key (sqlite.c). */
+	if (key != NULL) {
+		hex = hex_encode(key, 32);
+		xasprintf(&keysql, "PRAGMA key = \"x'%s'\"", hex);
+		xfree_secret_str(hex);
+		rc = sqlite3_exec(db, keysql, NULL, NULL, NULL);
+		explicit_bzero(keysql, strlen(keysql));
+		free(keysql);
+		if (rc != SQLITE_OK) {
+			err = EIO;
+			goto out;
+		}
+	}
+	c = PQconnectdb(conninfo);
+	if (PQstatus(c) != CONNECTION_OK) {
+		log_warnx("%s", PQerrorMessage(c));
+		err = EIO;
+		goto out;
+	}
+	/* One snapshot of SQLite, one transaction in PostgreSQL. */
+	if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
+	    (err = mg_pg(c, "BEGIN")) != 0) {
+		err = EIO;
+		goto out;
+	}
+	began = 1;
+	r = PQexec(c,
+	    "SELECT (SELECT count(*) FROM nodes) +"
+	    " (SELECT count(*) FROM changes)");
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		err = EIO;
+		goto out;
+	}
+	if (strcmp(PQgetvalue(r, 0, 0), "0") != 0) {
+		err = EEXIST;
+		goto out;
+	}
+	for (i = 0; i < nitems(mg_copies); i++) {
+		if ((err = mg_table(db, c, &mg_copies[i], &rows)) != 0)
+			goto out;
+		fprintf(report, "%s: %lld rows\n", mg_copies[i].table, rows);
+	}
+	/* New enrolments continue after the copied node ids. */
+	if ((err = mg_pg(c,
+	         "SELECT setval(pg_get_serial_sequence('nodes', 'id'),"
+	         " greatest(max(id), 1)) FROM nodes")) != 0 ||
+	    (err = mg_pg(c, "COMMIT")) != 0)
+		goto out;
+	began = 0;
+out:
+	if (began)
+		PQclear(PQexec(c, "ROLLBACK"));
+	PQclear(r);
+	PQfinish(c);
+	sqlite3_close(db);
+	free(path);
+	return err;
+}

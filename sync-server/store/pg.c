@@ -1,0 +1,1367 @@
+/*
+ * The PostgreSQL store (sync-server --store postgresql://...), for a region
+ * served by several sync-server instances on one PostgreSQL 15 cluster.
+ * Same interface and errno values as the embedded SQLite store.
+ *
+ * The feed cursor (docs/PROTOCOL.md §5.1): each change row is stamped with
+ * pg_current_xact_id() by its transaction; a pull reads only rows whose
+ * xid is below pg_snapshot_xmin(pg_current_snapshot()) of its own
+ * statement, in (xid, id) order.  Every transaction below that horizon has
+ * ended and every later one stamps a larger xid, so a change that commits
+ * late is never skipped, and no commit order is forced on writers (no lock,
+ * no counter row).  The cursor, CBOR [era, xid, id], stays opaque to nodes.
+ *
+ * Push (§4) is one READ COMMITTED transaction in two pipelines: lock the
+ * node row, accept the request sequence, claim the batch key (node, first,
+ * last) with INSERT ... ON CONFLICT DO NOTHING, read the stored key; then
+ * the changes, the node's high-water mark, the response bytes and COMMIT.
+ * A replay (also one that raced the original on another instance: it
+ * waits for it) returns the stored response and adds nothing.
+ *
+ * It does not interpret record bodies.  Connections, retries and the
+ * pipeline helpers are in pg_pool.c, the schema and statements in
+ * pg_schema.c.
+ */
+#define LOG_MODULE "store_pg"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cborx.h"
+#include "crypto.h"
+#include "log.h"
+#include "pg_int.h"
+#include "str.h"
+#include "xmalloc.h"
+
+#define PG_PULL_BUDGET (256 * 1024)
+
+static void
+pg_node_row(const PGresult *r, int row, int col, struct snode *n)
+{
+	const uint8_t *pub;
+	size_t len;
+
+	memset(n, 0, sizeof(*n));
+	n->id = pg_u64(r, row, col + 0);
+	pub = pg_bytes(r, row, col + 1, &len);
+	if (len == 32)
+		memcpy(n->pub, pub, 32);
+	pg_text(r, row, col + 2, n->role, sizeof(n->role));
+	pg_text(r, row, col + 3, n->region, sizeof(n->region));
+	pg_text(r, row, col + 4, n->facility, sizeof(n->facility));
+	pg_text(r, row, col + 5, n->label, sizeof(n->label));
+	n->revoked = pg_u64(r, row, col + 6) != 0;
+	n->req_seq = pg_u64(r, row, col + 7);
+	n->hw = pg_u64(r, row, col + 8);
+	n->enrolled_ms = pg_u64(r, row, col + 9);
+	n->last_seen_ms = pg_u64(r, row, col + 10);
+	n->last_push_ms = pg_u64(r, row, col + 11);
+	n->outbox_last = pg_u64(r, row, col + 12);
+}
+
+/* --- meta ------------------------------------------------------------- */
+
+struct pg_meta_arg {
+	const char *key;
+	const void *val;
+	size_t len;
+	uint8_t *out;
+	size_t out_len;
+	enum pg_stmt st;
+};
+
+static int
+pg_meta_once(struct sstore *s, struct pg_conn *pc, void *arg, int attempt)
+{
+	struct pg_meta_arg *m = arg;
+	struct pg_args a = { 0 };
+	struct pg_pipe p;
+	const uint8_t *v;
+	int err;
+
+	(void)s;
+	(void)attempt;
+	pg_pipe_init(&p, pc);
+	pg_arg_text(&a, m->key);
+	if (m->st != PG_META_GET)
+		pg_arg_bytes(&a, m->val, m->len);
+	pg_send(&p, m->st, &a);
+	if ((err = pg_sync(&p)) == 0 && m->st == PG_META_GET) {
+		if (pg_rows(p.res[0]) == 0)
+			err = ENOENT;
+		else {
+			v = pg_bytes(p.res[0], 0, 0, &m->out_len);
+			m->out = xmemdup(
+			    m->out_len ? v : (const void *)"", m->out_len);
+		}
+	}
+	pg_pipe_clear(&p);
+	return err;
+}
+
+static int
+pg_meta_get(struct sstore *s, const char *key, uint8_t **val, size_t *len)
+{
+	struct pg_meta_arg m = { key, NULL, 0, NULL, 0, PG_META_GET };
+	int err;
+
+	if ((err = pg_run(s, pg_meta_once, &m)) == 0) {
+		*val = m.out;
+		*len = m.out_len;
+	}
+	return err;
+}
+
+static int
+pg_meta_put(struct sstore *s, const char *key, const void *val, size_t len)
+{
+	struct pg_meta_arg m = { key, val, len, NULL, 0, PG_META_PUT };
+
+	return pg_run(s, pg_meta_once, &m);
+}
+
+/* --- open, close ------------------------------------------------------- */
+
+static void pg_close(struct sstore *);
+
+static size_t
+pg_pool_size(void)
+{
+	const char *e = getenv("OUTPOST_PG_POOL");
+	long long n;
+
+	if (e != NULL && str_to_ll(e, 1, PG_POOL_MAX, &n) == 0)
+		return (size_t)n;
+	return PG_POOL_DEFAULT;
+}
+
+/*
+ * CONNINFO: a libpq connection string or postgresql:// URI.  KEY, the
+ * store key, is not used here: PostgreSQL has no encryption at rest of
+ * its own, so its volume must be encrypted (docs/OPERATIONS.md); the
+ * server still derives the blob keys from it (server.c).
+ */
+static int
+pg_open(const char *conninfo, const uint8_t *key, struct sstore **out)
+{
+	struct pg_meta_arg m = { "era", NULL, 0, NULL, 0, PG_META_INIT };
+	struct sstore *s;
+	uint64_t era;
+	uint8_t *v = NULL;
+	size_t len;
+	int err;
+
+	(void)key;
+	s = xcalloc(1, sizeof(*s));
+	if ((err = pg_pool_open(s, conninfo, pg_pool_size())) != 0)
+		goto out;
+	/* The feed era: fixed when the database is created (the first of
+	 * several instances starting together wins). */
+	crypto_random(&era, sizeof(era));
+	era &= 0x7fffffffffffffffULL;
+	m.val = &era;
+	m.len = sizeof(era);
+	if ((err = pg_run(s, pg_meta_once, &m)) != 0 ||
+	    (err = pg_meta_get(s, "era", &v, &len)) != 0)
+		goto out;
+	if (len != sizeof(s->era)) {
+		err = EIO;
+		goto out;
+	}
+	memcpy(&s->era, v, len);
+	if ((err = pg_monitor_start(s)) != 0)
+		goto out;
+	*out = s;
+out:
+	free(v);
+	if (err != 0)
+		pg_close(s);
+	return err;
+}
+
+static void
+pg_close(struct sstore *s)
+{
+	if (s == NULL)
+		return;
+	pg_monitor_stop(s);
+	log_info("%llu connections opened, %llu retries; %llu of %llu pushes"
+	         " in one round trip",
+	    (unsigned long long)s->connects, (unsigned long long)s->retries,
+	    (unsigned long long)s->fast, (unsigned long long)s->pushes);
+	pg_pool_close(s);
+	free(s);
+}
+
+/* --- tokens and nodes --------------------------------------------------- */
+
+static int
+pg_token_once(struct sstore *s, struct pg_conn *pc, void *arg, int attempt)
+{
+	const struct stoken *t = arg;
+	struct pg_args a = { 0 };
+	struct pg_pipe p;
+	int err;
+
+	(void)s;
+	(void)attempt;
+	pg_pipe_init(&p, pc);
+	pg_arg_bytes(&a, t->hash, 32);
+	pg_arg_text(&a, t->role);
+	pg_arg_text(&a, t->region);
+	pg_arg_text(&a, t->facility);
+	pg_arg_u64(&a, t->expires_ms);
+	pg_send(&p, PG_TOKEN_ADD, &a);
+	err = pg_sync(&p);
+	pg_pipe_clear(&p);
+	return err;
+}
+
+static int
+pg_token_add(struct sstore *s, const struct stoken *t)
+{
+	return pg_run(s, pg_token_once, (void *)(uintptr_t)t);
+}
+
+struct pg_enroll_arg {
+	const uint8_t *hash, *pub;
+	const char *label;
+	uint64_t now_ms;
+	struct snode *out;
+};
+
+static int
+pg_enroll_once(struct sstore *s, struct pg_conn *pc, void *arg, int attempt)
+{
+	struct pg_enroll_arg *e = arg;
+	char role[SSTORE_TEXT_MAX], region[SSTORE_TEXT_MAX];
+	char facility[SSTORE_TEXT_MAX];
+	struct pg_args a = { 0 }, b = { 0 };
+	struct pg_pipe p;
+	PGresult *r;
+	int err;
+
+	(void)s;
+	(void)attempt;
+	pg_pipe_init(&p, pc);
+	pg_send_sql(&p, "BEGIN");
+	pg_arg_bytes(&a, e->hash, 32);
+	pg_send(&p, PG_TOKEN_LOCK, &a);
+	if ((err = pg_sync(&p)) != 0)
+		goto out;
+	r = p.res[1];
+	if (pg_rows(r) == 0) {
+		err = ENOENT;
+		goto out;
+	}
+	if (!pg_isnull(r, 0, 4) || pg_u64(r, 0, 3) < e->now_ms) {
+		err = EACCES;
+		goto out;
+	}
+	pg_text(r, 0, 0, role, sizeof(role));
+	pg_text(r, 0, 1, region, sizeof(region));
+	pg_text(r, 0, 2, facility, sizeof(facility));
+	pg_pipe_clear(&p);
+	pg_pipe_init(&p, pc);
+	memset(&a, 0, sizeof(a));
+	pg_arg_bytes(&a, e->pub, 32);
+	pg_arg_text(&a, role);
+	pg_arg_text(&a, region);
+	pg_arg_text(&a, facility);
+	pg_arg_text(&a, e->label);
+	pg_arg_u64(&a, e->now_ms);
+	pg_send(&p, PG_NODE_ADD, &a);
+	/* The node id comes back in the first result; the token names it
+	 * by a sub-select, so the whole enrolment is one round trip. */
+	pg_arg_bytes(&b, e->hash, 32);
+	pg_arg_u64(&b, e->now_ms);
+	pg_arg_bytes(&b, e->pub, 32);
+	pg_send(&p, PG_TOKEN_USE, &b);
+	pg_send_sql(&p, "COMMIT");
+	if ((err = pg_sync(&p)) != 0)
+		goto out; /* EEXIST: this public key is already enrolled */
+	if (pg_rows(p.res[0]) != 1) {
+		err = EIO;
+		goto out;
+	}
+	pg_node_row(p.res[0], 0, 0, e->out);
+out:
+	pg_pipe_clear(&p);
+	return err;
+}
+
+static int
+pg_enroll(struct sstore *s, const uint8_t hash[32], const uint8_t pub[32],
+    const char *label, uint64_t now_ms, struct snode *out)
+{
+	struct pg_enroll_arg e = { hash, pub, label, now_ms, out };
+
+	return pg_run(s, pg_enroll_once, &e);
+}
+
+struct pg_node_arg {
+	uint64_t id, seq, now_ms, last;
+	struct snode *out;
+	enum pg_stmt st;
+};
+
+static int
+pg_node_once(struct sstore *s, struct pg_conn *pc, void *arg, int attempt)
+{
+	struct pg_node_arg *n = arg;
+	struct pg_args a = { 0 }, b = { 0 };
+	struct pg_pipe p;
+	struct snode node;
+	int err;
+
+	(void)s;
+	pg_pipe_init(&p, pc);
+	pg_arg_u64(&a, n->id);
+	if (n->st == PG_NODE_TOUCH) {
+		pg_arg_u64(&a, n->seq);
+		pg_arg_u64(&a, n->now_ms);
+	}
+	if (n->st != PG_NODE_GET)
+		pg_send(&p, n->st, &a);
+	/* In the same implicit transaction: the node as it now is. */
+	pg_arg_u64(&b, n->id);
+	pg_send(&p, PG_NODE_GET, &b);
+	if ((err = pg_sync(&p)) != 0)
+		goto out;
+	if (pg_rows(p.res[p.n - 1]) == 0) {
+		err = ENOENT;
+		goto out;
+	}
+	pg_node_row(p.res[p.n - 1], 0, 0, n->out ? n->out : &node);
+	if (n->st == PG_NODE_TOUCH && pg_rows(p.res[0]) == 0) {
+		n->last = (n->out ? n->out : &node)->req_seq;
+		/* A retry after a lost COMMIT finds its own sequence. */
+		err = attempt > 0 && n->last == n->seq ? 0 : EALREADY;
+	}
+out:
+	pg_pipe_clear(&p);
+	return err;
+}
+
+static int
+pg_node_get(struct sstore *s, uint64_t id, struct snode *out)
+{
+	struct pg_node_arg n = { id, 0, 0, 0, out, PG_NODE_GET };
+
+	return pg_run(s, pg_node_once, &n);
+}
+
+static int
+pg_node_revoke(struct sstore *s, uint64_t id)
+{
+	struct pg_node_arg n = { id, 0, 0, 0, NULL, PG_NODE_REVOKE };
+
+	return pg_run(s, pg_node_once, &n);
+}
+
+static int
+pg_node_touch(struct sstore *s, uint64_t id, uint64_t seq, uint64_t now_ms,
+    uint64_t *last)
+{
+	struct pg_node_arg n = { id, seq, now_ms, 0, NULL, PG_NODE_TOUCH };
+	int err;
+
+	if (seq > INT64_MAX)
+		return EINVAL;
+	err = pg_run(s, pg_node_once, &n);
+	if (err == EALREADY)
+		*last = n.last;
+	return err;
+}
+
+/* --- push ------------------------------------------------------------- */
+
+/*
+ * Inside the push transaction: compare the stored change of each change
+ * whose seq is at most UPTO.  SAME[i]: -1 not stored, 0 differs, 1 the
+ * same, 2 not asked.
+ */
+static int
+pg_push_dups(struct pg_conn *pc, const struct spush *p, uint64_t upto,
+    int *same, int *refused)
+{
+	struct pg_pipe q;
+	struct pg_args a;
+	const struct schange *c;
+	const PGresult *r;
+	const uint8_t *v;
+	uint8_t h[32];
+	size_t i, k = 0, len;
+	int err = 0;
+
+	pg_pipe_init(&q, pc);
+	for (i = 0; i < p->n; i++) {
+		same[i] = 2;
+		if (p->changes[i].seq > upto)
+			continue;
+		memset(&a, 0, sizeof(a));
+		pg_arg_u64(&a, p->node);
+		pg_arg_u64(&a, p->changes[i].seq);
+		pg_send(&q, PG_CHANGE_GET, &a);
+	}
+	if (q.n == 0)
+		goto out;
+	if ((err = pg_sync(&q)) != 0)
+		goto out;
+	for (i = 0; i < p->n; i++) {
+		c = &p->changes[i];
+		if (c->seq > upto)
+			continue;
+		r = q.res[k++];
+		if (pg_rows(r) == 0) {
+			same[i] = -1;
+			continue;
+		}
+		if (refused != NULL)
+			refused[i] = (int)pg_u64(r, 0, 4);
+		crypto_sha256(c->body, c->len, h);
+		v = pg_bytes(r, 0, 1, &len);
+		same[i] = (int)pg_u64(r, 0, 0) == c->entity && len == 16 &&
+		    memcmp(v, c->id, 16) == 0 && pg_u64(r, 0, 2) == c->hlc;
+		v = pg_bytes(r, 0, 3, &len);
+		same[i] = same[i] && len == 32 && memcmp(v, h, 32) == 0;
+	}
+out:
+	pg_pipe_clear(&q);
+	return err;
+}
+
+struct pg_push_arg {
+	const struct spush *p;
+	struct spush_result *res;
+	struct sverdict *given; /* the caller's verdicts, for a retry */
+};
+
+static void
+pg_batch_key(struct pg_args *a, const struct spush *p)
+{
+	pg_arg_u64(a, p->node);
+	pg_arg_u64(a, p->first);
+	pg_arg_u64(a, p->last);
+}
+
+/* The stored batch key: same bytes (or every change stored as sent), or
+ * a conflict (EEXIST). */
+static int
+pg_push_replay(struct pg_conn *pc, const struct spush *p, const PGresult *r,
+    struct spush_result *res)
+{
+	const uint8_t *h, *v;
+	size_t len, i;
+	int *same = NULL, err = 0;
+
+	if (pg_rows(r) != 1 || pg_isnull(r, 0, 1))
+		return EIO;
+	h = pg_bytes(r, 0, 0, &len);
+	if (len != 32 || memcmp(h, p->hash, 32) != 0) {
+		same = xcalloc(p->n ? p->n : 1, sizeof(*same));
+		if ((err = pg_push_dups(pc, p, UINT64_MAX, same, NULL)) != 0)
+			goto out;
+		for (i = 0; i < p->n; i++)
+			if (same[i] != 1) {
+				err = EEXIST;
+				goto out;
+			}
+	}
+	v = pg_bytes(r, 0, 1, &len);
+	res->replay = 1;
+	res->response_len = len;
+	res->response = xmemdup(len ? v : (const void *)"", len);
+out:
+	free(same);
+	return err;
+}
+
+/* The start of a push: BEGIN, lock the node row, take the request
+ * sequence (if any), claim the batch key. */
+struct pg_push_head {
+	struct pg_args lock, touch, claim;
+};
+
+static void
+pg_push_head(struct pg_pipe *q, const struct spush *p, struct pg_push_head *h)
+{
+	memset(h, 0, sizeof(*h));
+	pg_send_sql(q, "BEGIN");
+	pg_arg_u64(&h->lock, p->node);
+	pg_send(q, PG_NODE_LOCK, &h->lock);
+	if (p->req_seq != 0) {
+		pg_arg_u64(&h->touch, p->node);
+		pg_arg_u64(&h->touch, p->req_seq);
+		pg_arg_u64(&h->touch, p->now_ms);
+		pg_send(q, PG_NODE_TOUCH, &h->touch);
+	}
+	pg_batch_key(&h->claim, p);
+	pg_arg_bytes(&h->claim, p->hash, 32);
+	pg_arg_u64(&h->claim, p->now_ms);
+	pg_send(q, PG_BATCH_CLAIM, &h->claim);
+}
+
+/* Change I of a push with its verdict CODE: its insert (INS) and, when
+ * accepted, its index entry (IDX).  The blocks outlive the pipeline. */
+static void
+pg_push_change(struct pg_pipe *q, const struct spush *p, size_t i, int code,
+    struct pg_args *ins, struct pg_args *idx)
+{
+	const struct schange *ch = &p->changes[i];
+
+	memset(ins, 0, sizeof(*ins));
+	crypto_sha256(ch->body, ch->len, ins->digest);
+	pg_arg_u64(ins, p->node);
+	pg_arg_u64(ins, ch->seq);
+	pg_arg_u64(ins, (uint64_t)ch->entity);
+	pg_arg_bytes(ins, ch->id, 16);
+	pg_arg_u64(ins, ch->hlc);
+	pg_arg_bytes(ins, ins->digest, 32);
+	pg_arg_bytes(ins, ch->body, ch->len);
+	pg_arg_u64(ins, (uint64_t)code);
+	pg_send(q, PG_CHANGE_ADD, ins);
+	if (code != 0)
+		return;
+	memset(idx, 0, sizeof(*idx));
+	pg_arg_u64(idx, (uint64_t)ch->entity);
+	pg_arg_bytes(idx, ch->id, 16);
+	pg_arg_u64(idx, p->node);
+	if (ch->has_patient)
+		pg_arg_bytes(idx, ch->patient, 16);
+	else
+		pg_arg_null(idx);
+	pg_arg_u64(idx, ch->seq);
+	pg_arg_u64(idx, ch->widens ? 1 : 0);
+	pg_send(q, PG_RECORD_INDEX, idx);
+}
+
+/* The verdict code of change I before the store judges it. */
+static int
+pg_push_code(const struct spush *p, size_t i)
+{
+	return p->verdicts ? p->verdicts[i].code : 0;
+}
+
+/* The end of a push: its changes (unless INSERTED: those not held,
+ * SAME[i] != 1, or all when SAME is NULL), the node's high-water mark,
+ * the response, COMMIT.  Returns the parameter blocks, which must
+ * outlive the pipeline. */
+struct pg_push_tail {
+	struct pg_args node, key;
+};
+
+static struct pg_args *
+pg_push_tail(struct pg_pipe *q, const struct spush *p, const int *same,
+    int inserted, uint64_t hw, const uint8_t *resp, size_t resp_len,
+    struct pg_push_tail *t)
+{
+	struct pg_args *ins = xcalloc(2 * p->n + 1, sizeof(*ins));
+	size_t i;
+
+	for (i = 0; i < p->n && !inserted; i++) {
+		if (same != NULL && same[i] == 1)
+			continue;
+		pg_push_change(
+		    q, p, i, pg_push_code(p, i), &ins[2 * i], &ins[2 * i + 1]);
+	}
+	memset(t, 0, sizeof(*t));
+	pg_arg_u64(&t->node, p->node);
+	pg_arg_u64(&t->node, hw);
+	pg_arg_u64(&t->node, p->now_ms);
+	pg_arg_u64(&t->node, p->outbox_last > INT64_MAX ? 0 : p->outbox_last);
+	pg_send(q, PG_NODE_PUSHED, &t->node);
+	pg_batch_key(&t->key, p);
+	pg_arg_bytes(&t->key, resp, resp_len);
+	pg_send(q, PG_BATCH_DONE, &t->key);
+	pg_send_sql(q, "COMMIT");
+	return ins;
+}
+
+/*
+ * The common push in one round trip: a fresh batch right after the
+ * high-water mark, its response encoded ahead (hw = last, all accepted).
+ * PG_PUSH_GUARD aborts the pipeline otherwise: *TAKEN is then 0 and the
+ * transaction rolled back, for the general path.
+ */
+static int
+pg_push_fast(struct pg_conn *pc, const struct spush *p,
+    struct spush_result *res, int *taken)
+{
+	struct pg_args g = { 0 };
+	struct pg_push_head head;
+	struct pg_args *ins = NULL;
+	struct pg_push_tail tail;
+	struct pg_pipe q;
+	uint8_t *resp = NULL;
+	size_t i, resp_len = 0;
+	int err;
+
+	*taken = 0;
+	/* Only a batch with nothing to judge or refuse. */
+	if (p->authorize_cb != NULL)
+		return 0;
+	for (i = 0; i < p->n; i++)
+		if (pg_push_code(p, i) != 0)
+			return 0;
+	if (p->first == 0 ||
+	    p->encode_cb(p, p->last, p->n, 0, &resp, &resp_len, p->arg) != 0)
+		return 0;
+	pg_pipe_init(&q, pc);
+	pg_push_head(&q, p, &head);
+	pg_batch_key(&g, p);
+	pg_arg_u64(&g, p->req_seq);
+	pg_send(&q, PG_PUSH_GUARD, &g);
+	ins = pg_push_tail(&q, p, NULL, 0, p->last, resp, resp_len, &tail);
+	err = pg_sync(&q);
+	if (err != 0 && strcmp(pc->state, PG_GUARD_STATE) == 0) {
+		pg_rollback(pc);
+		pc->state[0] = '\0';
+		err = 0;
+		goto out;
+	}
+	*taken = 1;
+	if (err == 0) {
+		res->hw = p->last;
+		res->accepted = p->n;
+		res->response = resp;
+		res->response_len = resp_len;
+		resp = NULL;
+	}
+out:
+	free(resp);
+	free(ins);
+	pg_pipe_clear(&q);
+	return err;
+}
+
+/*
+ * The facts of a batch's changes, as the store would tell them change
+ * by change (sqlite.c asks after storing the changes before): the
+ * database's, read once for the whole batch (PG_RECORD_FACTS), plus the
+ * records this batch created and the patients it brought into scope.
+ */
+struct pg_brec {
+	int entity;
+	uint8_t id[16];
+	int has_patient;
+	uint8_t patient[16];
+	int in_scope; /* its patient in the pusher's scope in the database */
+};
+
+struct pg_judge {
+	struct pg_brec *recs;
+	size_t nrecs;
+	uint8_t (*scope)[16]; /* patients this batch brought into scope */
+	size_t nscope;
+	/* the facts of the change last judged (for pg_judge_accept) */
+	int exists, in_scope_db;
+};
+
+static void
+pg_judge_init(struct pg_judge *j, size_t n)
+{
+	memset(j, 0, sizeof(*j));
+	j->recs = xcalloc(n ? n : 1, sizeof(*j->recs));
+	j->scope = xcalloc(n ? n : 1, sizeof(*j->scope));
+}
+
+static void
+pg_judge_clear(struct pg_judge *j)
+{
+	free(j->recs);
+	free(j->scope);
+	memset(j, 0, sizeof(*j));
+}
+
+/* R: PG_RECORD_FACTS's row for C (count, region, facility, in scope,
+ * the record's patient). */
+static void
+pg_judge_facts(struct pg_judge *j, const struct snode *node,
+    const struct schange *c, const PGresult *r, struct sfacts *f)
+{
+	const struct pg_brec *b = NULL;
+	const uint8_t *pat = c->has_patient ? c->patient : NULL, *v;
+	size_t i, len;
+
+	memset(f, 0, sizeof(*f));
+	for (i = 0; i < j->nrecs && b == NULL; i++)
+		if (j->recs[i].entity == c->entity &&
+		    memcmp(j->recs[i].id, c->id, 16) == 0)
+			b = &j->recs[i];
+	j->exists = pg_u64(r, 0, 0) != 0;
+	j->in_scope_db = pg_u64(r, 0, 3) != 0;
+	if (b != NULL) {
+		/* made by this batch: the pusher's, for its patient */
+		f->exists = 1;
+		str_lcpy(f->region, node->region, sizeof(f->region));
+		str_lcpy(f->facility, node->facility, sizeof(f->facility));
+		pat = b->has_patient ? b->patient : NULL;
+		f->in_scope = b->in_scope;
+	} else if (j->exists) {
+		/* judged by the patient the record was created for */
+		f->exists = 1;
+		pg_text(r, 0, 1, f->region, sizeof(f->region));
+		pg_text(r, 0, 2, f->facility, sizeof(f->facility));
+		v = pg_bytes(r, 0, 4, &len);
+		pat = !pg_isnull(r, 0, 4) && len == 16 ? v : NULL;
+		f->in_scope = j->in_scope_db;
+	} else
+		f->in_scope = j->in_scope_db;
+	j->exists = j->exists || b != NULL;
+	if (pat == NULL) {
+		f->in_scope = 0;
+		return;
+	}
+	for (i = 0; i < j->nscope && !f->in_scope; i++)
+		f->in_scope = memcmp(j->scope[i], pat, 16) == 0;
+}
+
+/* C, just judged, was accepted: the record it creates, the scope it
+ * widens (as PG_RECORD_INDEX will store them). */
+static void
+pg_judge_accept(struct pg_judge *j, const struct schange *c)
+{
+	struct pg_brec *b;
+
+	if (j->exists)
+		return;
+	b = &j->recs[j->nrecs++];
+	b->entity = c->entity;
+	memcpy(b->id, c->id, 16);
+	b->has_patient = c->has_patient;
+	memcpy(b->patient, c->patient, 16);
+	b->in_scope = j->in_scope_db;
+	if (c->widens && c->has_patient)
+		memcpy(j->scope[j->nscope++], c->patient, 16);
+}
+
+static int
+pg_push_once(struct sstore *s, struct pg_conn *pc, void *arg, int attempt)
+{
+	const struct spush *p = ((struct pg_push_arg *)arg)->p;
+	struct spush_result *res = ((struct pg_push_arg *)arg)->res;
+	struct pg_args d = { 0 }, nd = { 0 };
+	struct pg_push_head head;
+	struct pg_push_tail tail;
+	struct pg_args *ins = NULL;
+	struct pg_pipe q;
+	struct pg_args *tail_ins = NULL;
+	struct pg_pipe facts = { 0 };
+	struct pg_judge j = { 0 };
+	int *facts_at = NULL;
+	struct snode node;
+	uint64_t hw, stored_seq, accepted = 0, dups = 0;
+	uint8_t *resp = NULL;
+	size_t i, k, resp_len = 0;
+	int *same = NULL, *refused = NULL, err;
+
+	free(res->response);
+	memset(res, 0, sizeof(*res));
+	/* A retry judges afresh: the verdicts as the caller gave them. */
+	if (attempt > 0 && p->verdicts != NULL)
+		memcpy(p->verdicts, ((struct pg_push_arg *)arg)->given,
+		    p->n * sizeof(*p->verdicts));
+	if (attempt == 0) {
+		int taken;
+
+		err = pg_push_fast(pc, p, res, &taken);
+		pthread_mutex_lock(&s->mu);
+		s->pushes++;
+		s->fast += taken && err == 0;
+		pthread_mutex_unlock(&s->mu);
+		if (taken)
+			return err;
+	}
+	/* Pipeline 1: lock the node, take the sequence, claim the key. */
+	pg_pipe_init(&q, pc);
+	pg_push_head(&q, p, &head);
+	pg_batch_key(&d, p);
+	pg_send(&q, PG_BATCH_GET, &d);
+	pg_arg_u64(&nd, p->node);
+	pg_send(&q, PG_NODE_GET, &nd); /* the pusher, for the policy */
+	if ((err = pg_sync(&q)) != 0)
+		goto out;
+	if (pg_rows(q.res[1]) == 0) {
+		err = ENOENT;
+		goto out;
+	}
+	hw = pg_u64(q.res[1], 0, 1);
+	stored_seq = pg_u64(q.res[1], 0, 2);
+	k = 2;
+	if (p->req_seq != 0 && pg_rows(q.res[k++]) == 0 &&
+	    !(attempt > 0 && stored_seq == p->req_seq)) {
+		/* (A retry after a lost COMMIT finds its own sequence.) */
+		res->last_seq = stored_seq;
+		err = EALREADY;
+		goto out;
+	}
+	if (pg_rows(q.res[k]) == 0) {
+		/* Claimed before (a concurrent twin waited for it). */
+		if ((err = pg_push_replay(pc, p, q.res[k + 1], res)) != 0)
+			goto out;
+		pg_pipe_clear(&q);
+		pg_pipe_init(&q, pc);
+		pg_send_sql(&q, "COMMIT"); /* the request sequence */
+		err = pg_sync(&q);
+		goto out;
+	}
+	res->hw = hw;
+	/* Nothing may be skipped. */
+	if (p->first > hw + 1) {
+		err = ERANGE;
+		goto out;
+	}
+	/* Known sequences must match; the rest is stored. */
+	same = xcalloc(p->n ? p->n : 1, sizeof(*same));
+	refused = xcalloc(p->n ? p->n : 1, sizeof(*refused));
+	if ((err = pg_push_dups(pc, p, hw, same, refused)) != 0)
+		goto out;
+	for (i = 0; i < p->n; i++)
+		if (same[i] == 0) {
+			err = EEXIST;
+			goto out;
+		}
+	if (pg_rows(q.res[q.n - 1]) != 1) {
+		err = ENOENT;
+		goto out;
+	}
+	pg_node_row(q.res[q.n - 1], 0, 0, &node);
+	/*
+	 * Pipeline 2: what the store knows of each new change's record
+	 * (when there is a policy to ask).  Then each is judged in order,
+	 * with what the changes before it in the batch add (pg_judge), and
+	 * stored, refused or not; the node, the response, COMMIT: pipeline
+	 * 3.  Four round trips whatever the batch's size.
+	 */
+	pg_pipe_clear(&q);
+	pg_pipe_init(&q, pc);
+	ins = xcalloc(3 * p->n + 2, sizeof(*ins));
+	facts_at = xcalloc(p->n ? p->n : 1, sizeof(*facts_at));
+	for (i = 0; i < p->n && p->authorize_cb != NULL; i++) {
+		const struct schange *c = &p->changes[i];
+		struct pg_args *f = &ins[2 * p->n + i];
+
+		facts_at[i] = -1;
+		if (same[i] == 1 || pg_push_code(p, i) != 0)
+			continue;
+		pg_arg_u64(f, (uint64_t)c->entity);
+		pg_arg_bytes(f, c->id, 16);
+		if (c->has_patient)
+			pg_arg_bytes(f, c->patient, 16);
+		else
+			pg_arg_null(f);
+		pg_arg_text(f, node.region);
+		pg_arg_text(f, node.facility);
+		facts_at[i] = (int)q.n;
+		pg_send(&q, PG_RECORD_FACTS, f);
+	}
+	if (q.n > 0 && (err = pg_sync(&q)) != 0)
+		goto out;
+	facts = q;
+	pg_pipe_init(&q, pc);
+	pg_judge_init(&j, p->n);
+	for (i = 0; i < p->n; i++) {
+		struct sverdict none = { 0, "" };
+		struct sverdict *v = p->verdicts ? &p->verdicts[i] : &none;
+		const struct schange *c = &p->changes[i];
+
+		if (same[i] == 1) {
+			/* Refused then: say so again, since the answer that
+			 * said it may have been lost. */
+			if (refused[i] != 0 && v->code == 0) {
+				v->code = refused[i];
+				snprintf(
+				    v->why, sizeof(v->why), "refused before");
+			}
+			dups++;
+			continue;
+		}
+		if (v->code == 0 && p->authorize_cb != NULL) {
+			struct sfacts f;
+
+			if (facts_at[i] < 0 ||
+			    pg_rows(facts.res[facts_at[i]]) != 1) {
+				err = EIO;
+				goto out;
+			}
+			pg_judge_facts(
+			    &j, &node, c, facts.res[facts_at[i]], &f);
+			p->authorize_cb(&node, c, &f, v);
+			if (v->code == 0)
+				pg_judge_accept(&j, c);
+		}
+		pg_push_change(&q, p, i, v->code, &ins[2 * i], &ins[2 * i + 1]);
+		if (v->code == 0)
+			accepted++;
+	}
+	if (p->last > hw)
+		hw = p->last;
+	if ((err = p->encode_cb(
+	         p, hw, accepted, dups, &resp, &resp_len, p->arg)) != 0)
+		goto out;
+	tail_ins = pg_push_tail(&q, p, same, 1, hw, resp, resp_len, &tail);
+	if ((err = pg_sync(&q)) != 0)
+		goto out;
+	res->hw = hw;
+	res->accepted = accepted;
+	res->dups = dups;
+	res->response = resp;
+	res->response_len = resp_len;
+	resp = NULL;
+out:
+	if (err != 0) {
+		hw = res->hw;
+		stored_seq = res->last_seq;
+		free(res->response);
+		memset(res, 0, sizeof(*res));
+		res->hw = hw;
+		res->last_seq = stored_seq;
+	}
+	free(resp);
+	free(ins);
+	free(tail_ins);
+	free(same);
+	free(refused);
+	free(facts_at);
+	pg_judge_clear(&j);
+	pg_pipe_clear(&facts);
+	pg_pipe_clear(&q);
+	return err;
+}
+
+static int
+pg_push(struct sstore *s, const struct spush *p, struct spush_result *res)
+{
+	struct pg_push_arg a = { p, res, NULL };
+	int err;
+
+	memset(res, 0, sizeof(*res));
+	if (p->first > INT64_MAX || p->last > INT64_MAX || p->first == 0 ||
+	    p->last < p->first || p->req_seq > INT64_MAX)
+		return EINVAL;
+	if (p->verdicts != NULL && p->n > 0)
+		a.given = xmemdup(p->verdicts, p->n * sizeof(*p->verdicts));
+	err = pg_run(s, pg_push_once, &a);
+	free(a.given);
+	return err;
+}
+
+/* --- pull ------------------------------------------------------------- */
+
+/*
+ * A cursor is [era, xid, id] (a region's pull: the feed position of the
+ * last change served) or [era, dxid, did, xid, id] (a facility's: its
+ * delivery position too, docs/PROTOCOL.md §5.3); the first stands for
+ * [era, xid, id, xid, id].
+ */
+static int
+pg_cursor_decode(struct sstore *s, const uint8_t *c, size_t len, uint64_t *dxid,
+    uint64_t *did, uint64_t *xid, uint64_t *id)
+{
+	cbor_item_t *it = NULL;
+	cbor_item_t **v;
+	uint64_t era;
+	size_t n;
+	int err = 0;
+
+	*dxid = *did = *xid = *id = 0;
+	if (len == 0)
+		return 0;
+	if (cborx_decode(c, len, 64, &it) != 0)
+		return EINVAL;
+	n = cbor_isa_array(it) ? cbor_array_size(it) : 0;
+	v = n ? cbor_array_handle(it) : NULL;
+	/* A two-element cursor is the SQLite store's [era, pos]: after
+	 * `admin migrate` the era differs and the node re-pulls. */
+	if ((n != 2 && n != 3 && n != 5) || cborx_get_uint(v[0], &era) != 0)
+		err = EINVAL;
+	else if (era != s->era)
+		err = ESTALE;
+	else if (n == 2 || cborx_get_uint(v[1], dxid) != 0 ||
+	    cborx_get_uint(v[2], did) != 0 || *did > INT64_MAX)
+		err = EINVAL;
+	else if (n == 3) {
+		*xid = *dxid;
+		*id = *did;
+	} else if (cborx_get_uint(v[3], xid) != 0 ||
+	    cborx_get_uint(v[4], id) != 0 || *id > INT64_MAX || *xid > *dxid ||
+	    (*xid == *dxid && *id > *did))
+		err = EINVAL;
+	cbor_decref(&it);
+	return err;
+}
+
+static void
+pg_cursor_encode(struct sstore *s, int scope, uint64_t dxid, uint64_t did,
+    uint64_t xid, uint64_t id, uint8_t **out, size_t *len)
+{
+	cbor_item_t *a = cborx_array(scope == SPULL_REGION ? 3 : 5);
+
+	cborx_array_push(a, cborx_uint(s->era));
+	cborx_array_push(a, cborx_uint(dxid));
+	cborx_array_push(a, cborx_uint(did));
+	if (scope != SPULL_REGION) {
+		cborx_array_push(a, cborx_uint(xid));
+		cborx_array_push(a, cborx_uint(id));
+	}
+	if (cborx_encode(a, out, len) != 0)
+		fatalx("cursor encode");
+	cbor_decref(&a);
+}
+
+struct pg_pull_arg {
+	const struct snode *node;
+	int scope;
+	uint64_t dxid, did, xid, id;
+	size_t max;
+	struct spull_result *res;
+};
+
+static int
+pg_pull_once(struct sstore *s, struct pg_conn *pc, void *arg, int attempt)
+{
+	struct pg_pull_arg *pa = arg;
+	struct spull_result *res = pa->res;
+	struct pg_args a = { 0 };
+	struct pg_pipe q;
+	struct schange *c;
+	const PGresult *r;
+	const uint8_t *v;
+	uint64_t dxid = pa->dxid, did = pa->did, xid = pa->xid, id = pa->id;
+	uint64_t horizon;
+	size_t i, rows, bytes = 0;
+	int err, fac = pa->scope != SPULL_REGION, k;
+
+	(void)attempt;
+	spull_result_clear(res);
+	pg_pipe_init(&q, pc);
+	pg_arg_text(&a, pa->node->region);
+	pg_arg_u64(&a, dxid);
+	pg_arg_u64(&a, did);
+	if (fac) {
+		pg_arg_u64(&a, xid);
+		pg_arg_u64(&a, id);
+	}
+	pg_arg_u64(&a, pa->node->id);
+	pg_arg_u64(&a, pa->max);
+	if (fac) {
+		pg_arg_text(&a, pa->node->facility);
+		pg_send(&q, PG_PULL_FACILITY, &a);
+	} else
+		pg_send(&q, PG_PULL, &a);
+	if ((err = pg_sync(&q)) != 0)
+		goto out;
+	r = q.res[0];
+	rows = pg_rows(r);
+	if (rows == 0) {
+		err = EIO;
+		goto out;
+	}
+	horizon = pg_u64(r, 0, 0);
+	if (pg_isnull(r, 0, 1))
+		rows = 0; /* nothing new: the horizon alone */
+	if (rows > 0)
+		res->changes = xcalloc(rows, sizeof(*res->changes));
+	for (i = 0; i < rows; i++) {
+		c = &res->changes[res->n++];
+		dxid = pg_u64(r, (int)i, 1);
+		did = pg_u64(r, (int)i, 2);
+		k = 3;
+		if (fac) {
+			xid = pg_u64(r, (int)i, 3);
+			id = pg_u64(r, (int)i, 4);
+			k = 5;
+		} else {
+			xid = dxid;
+			id = did;
+		}
+		c->entity = (int)pg_u64(r, (int)i, k);
+		v = pg_bytes(r, (int)i, k + 1, &c->len);
+		if (c->len == 16)
+			memcpy(c->id, v, 16);
+		c->hlc = pg_u64(r, (int)i, k + 2);
+		v = pg_bytes(r, (int)i, k + 3, &c->len);
+		c->body = xmemdup(c->len ? v : (const void *)"", c->len);
+		c->origin = pg_u64(r, (int)i, k + 4);
+		c->seq = id;
+		bytes += c->len;
+		if (bytes >= PG_PULL_BUDGET && i + 1 < rows)
+			break;
+	}
+	res->more = res->n < rows || rows == pa->max;
+	/*
+	 * Short of the page: every row of the scope delivered below this
+	 * statement's horizon was read, and any later row (a change, or a
+	 * scope entry that back-fills) is delivered at or above it.
+	 */
+	if (!res->more && (horizon > dxid || (horizon == dxid && did == 0))) {
+		dxid = xid = horizon;
+		did = id = 0;
+	}
+	pg_cursor_encode(
+	    s, pa->scope, dxid, did, xid, id, &res->cursor, &res->cursor_len);
+out:
+	pg_pipe_clear(&q);
+	if (err != 0)
+		spull_result_clear(res);
+	return err;
+}
+
+static int
+pg_pull(struct sstore *s, const struct snode *node, int scope,
+    const uint8_t *cursor, size_t cursor_len, size_t max, uint64_t now_ms,
+    struct spull_result *res)
+{
+	struct pg_pull_arg a = { node, scope, 0, 0, 0, 0, max ? max : 1, res };
+	int err;
+
+	(void)now_ms;
+	memset(res, 0, sizeof(*res));
+	if ((err = pg_cursor_decode(
+	         s, cursor, cursor_len, &a.dxid, &a.did, &a.xid, &a.id)))
+		return err;
+	return pg_run(s, pg_pull_once, &a);
+}
+
+/* --- attachments ------------------------------------------------------ */
+
+struct pg_blob_arg {
+	uint64_t node;
+	const uint8_t *hash; /* NULL: the node's usage */
+	uint64_t size, now_ms;
+	enum pg_stmt st;
+};
+
+static int
+pg_blob_once(struct sstore *s, struct pg_conn *pc, void *arg, int attempt)
+{
+	struct pg_blob_arg *b = arg;
+	struct pg_args a = { 0 };
+	struct pg_pipe q;
+	int err;
+
+	(void)s;
+	(void)attempt;
+	pg_pipe_init(&q, pc);
+	pg_arg_u64(&a, b->node);
+	if (b->hash != NULL)
+		pg_arg_bytes(&a, b->hash, 32);
+	if (b->st == PG_BLOB_OWN) {
+		pg_arg_u64(&a, b->size);
+		pg_arg_u64(&a, b->now_ms);
+	}
+	pg_send(&q, b->st, &a);
+	if ((err = pg_sync(&q)) == 0 && b->st != PG_BLOB_OWN) {
+		if (pg_rows(q.res[0]) == 0)
+			err = ENOENT;
+		else
+			b->size = pg_u64(q.res[0], 0, 0);
+	}
+	pg_pipe_clear(&q);
+	return err;
+}
+
+static int
+pg_blob_own(struct sstore *s, uint64_t node, const uint8_t hash[32],
+    uint64_t size, uint64_t now_ms)
+{
+	struct pg_blob_arg b = { node, hash, size, now_ms, PG_BLOB_OWN };
+
+	if (size > INT64_MAX)
+		return EINVAL;
+	return pg_run(s, pg_blob_once, &b);
+}
+
+static int
+pg_blob_owned(
+    struct sstore *s, uint64_t node, const uint8_t hash[32], uint64_t *size)
+{
+	struct pg_blob_arg b = { node, hash, 0, 0, PG_BLOB_OWNED };
+	int err;
+
+	if ((err = pg_run(s, pg_blob_once, &b)) == 0)
+		*size = b.size;
+	return err;
+}
+
+static int
+pg_blob_usage(struct sstore *s, uint64_t node, uint64_t *bytes)
+{
+	struct pg_blob_arg b = { node, NULL, 0, 0, PG_BLOB_USAGE };
+	int err;
+
+	if ((err = pg_run(s, pg_blob_once, &b)) == 0)
+		*bytes = b.size;
+	return err;
+}
+
+/* --- alerts, stats, manifest ------------------------------------------ */
+
+struct pg_alert_arg {
+	uint64_t node;
+	const char *kind, *detail;
+	uint64_t now_ms;
+};
+
+static int
+pg_alert_once(struct sstore *s, struct pg_conn *pc, void *arg, int attempt)
+{
+	struct pg_alert_arg *al = arg;
+	struct pg_args a = { 0 };
+	struct pg_pipe q;
+	int err;
+
+	(void)s;
+	(void)attempt;
+	pg_pipe_init(&q, pc);
+	pg_arg_u64(&a, al->node);
+	pg_arg_text(&a, al->kind);
+	pg_arg_text(&a, al->detail);
+	pg_arg_u64(&a, al->now_ms);
+	pg_send(&q, PG_ALERT_ADD, &a);
+	err = pg_sync(&q);
+	pg_pipe_clear(&q);
+	return err;
+}
+
+static int
+pg_alert(struct sstore *s, uint64_t node, const char *kind, const char *detail,
+    uint64_t now_ms)
+{
+	struct pg_alert_arg a = { node, kind, detail, now_ms };
+
+	return pg_run(s, pg_alert_once, &a);
+}
+
+static int
+pg_stats_once(struct sstore *s, struct pg_conn *pc, void *arg, int attempt)
+{
+	struct sstats *out = arg;
+	struct pg_pipe q;
+	const PGresult *r;
+	size_t i;
+	int err;
+
+	(void)s;
+	(void)attempt;
+	sstats_clear(out);
+	pg_pipe_init(&q, pc);
+	/* One snapshot, so the figures agree with each other. */
+	pg_send_sql(&q, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+	pg_send(&q, PG_STATS_ENTITIES, NULL);
+	pg_send(&q, PG_STATS_NODES, NULL);
+	pg_send(&q, PG_STATS_COUNTS, NULL);
+	pg_send_sql(&q, "COMMIT");
+	if ((err = pg_sync(&q)) != 0)
+		goto out;
+	r = q.res[1];
+	out->nentities = pg_rows(r);
+	out->entities = xcalloc(
+	    out->nentities ? out->nentities : 1, sizeof(*out->entities));
+	for (i = 0; i < out->nentities; i++) {
+		out->entities[i].entity = (int)pg_u64(r, (int)i, 0);
+		out->entities[i].records = pg_u64(r, (int)i, 1);
+	}
+	r = q.res[2];
+	out->nnodes = pg_rows(r);
+	out->nodes =
+	    xcalloc(out->nnodes ? out->nnodes : 1, sizeof(*out->nodes));
+	out->node_records =
+	    xcalloc(out->nnodes ? out->nnodes : 1, sizeof(*out->node_records));
+	for (i = 0; i < out->nnodes; i++) {
+		pg_node_row(r, (int)i, 0, &out->nodes[i]);
+		out->node_records[i] = pg_u64(r, (int)i, 13);
+	}
+	r = q.res[3];
+	out->batches = pg_u64(r, 0, 0);
+	out->alerts = pg_u64(r, 0, 1);
+	out->open_tokens = pg_u64(r, 0, 2);
+out:
+	pg_pipe_clear(&q);
+	if (err != 0)
+		sstats_clear(out);
+	return err;
+}
+
+static int
+pg_stats(struct sstore *s, struct sstats *out)
+{
+	memset(out, 0, sizeof(*out));
+	return pg_run(s, pg_stats_once, out);
+}
+
+struct pg_manifest_arg {
+	void (*cb)(const struct schange *, const uint8_t hash[32], void *);
+	void *arg;
+};
+
+static int
+pg_manifest_once(struct sstore *s, struct pg_conn *pc, void *arg, int attempt)
+{
+	struct pg_manifest_arg *m = arg;
+	struct pg_pipe q;
+	struct schange c;
+	const PGresult *r;
+	const uint8_t *v;
+	size_t i, len;
+	int err;
+
+	(void)s;
+	(void)attempt;
+	pg_pipe_init(&q, pc);
+	pg_send(&q, PG_MANIFEST, NULL);
+	if ((err = pg_sync(&q)) != 0)
+		goto out;
+	r = q.res[0];
+	for (i = 0; i < pg_rows(r); i++) {
+		memset(&c, 0, sizeof(c));
+		c.origin = pg_u64(r, (int)i, 0);
+		c.seq = pg_u64(r, (int)i, 1);
+		c.entity = (int)pg_u64(r, (int)i, 2);
+		v = pg_bytes(r, (int)i, 3, &len);
+		if (len == 16)
+			memcpy(c.id, v, 16);
+		c.hlc = pg_u64(r, (int)i, 4);
+		v = pg_bytes(r, (int)i, 5, &len);
+		if (len == 32)
+			m->cb(&c, v, m->arg);
+	}
+out:
+	pg_pipe_clear(&q);
+	return err;
+}
+
+static int
+pg_manifest(struct sstore *s,
+    void (*cb)(const struct schange *, const uint8_t hash[32], void *),
+    void *arg)
+{
+	struct pg_manifest_arg m = { cb, arg };
+
+	return pg_run(s, pg_manifest_once, &m);
+}
+
+const struct store_backend store_pg_backend = {
+	.name = "postgresql",
+	.open = pg_open,
+	.close = pg_close,
+	.token_add = pg_token_add,
+	.enroll = pg_enroll,
+	.node_get = pg_node_get,
+	.node_revoke = pg_node_revoke,
+	.node_touch = pg_node_touch,
+	.push = pg_push,
+	.pull = pg_pull,
+	.alert = pg_alert,
+	.stats = pg_stats,
+	.manifest = pg_manifest,
+	.blob_own = pg_blob_own,
+	.blob_owned = pg_blob_owned,
+	.blob_usage = pg_blob_usage,
+	.meta_get = pg_meta_get,
+	.meta_put = pg_meta_put,
+};

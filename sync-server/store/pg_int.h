@@ -1,0 +1,169 @@
+/*
+ * Private to the PostgreSQL backend (pg.c, pg_pool.c, pg_schema.c): the
+ * store, its pool of connections, the prepared statements and the
+ * pipeline helpers.
+ *
+ * Every exchange with the server is one libpq pipeline: statements are
+ * queued with pg_send (prepared, binary parameters and results) and one
+ * pg_sync sends them with a single Sync and collects every result.  A
+ * pipeline without BEGIN is one implicit transaction.
+ *
+ * Adding a backend function: one entry in enum pg_stmt and pg_stmts[]
+ * (pg_schema.c), a new table only as a new migration there, and one
+ * function in pg.c that runs its pipeline through pg_run (which borrows a
+ * connection and retries once on classes 08, 40001 and 40P01).
+ */
+#ifndef SYNC_SERVER_STORE_PG_INT_H
+#define SYNC_SERVER_STORE_PG_INT_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <libpq-fe.h>
+
+#include "backend.h"
+
+#define PG_POOL_DEFAULT 4 /* the ingest knee on 2 cores (scale.md §3) */
+#define PG_POOL_MAX 8
+#define PG_BORROW_MS 2000 /* then EBUSY */
+#define PG_ARGS_MAX 12
+
+enum pg_stmt {
+	PG_META_GET,
+	PG_META_PUT,
+	PG_META_INIT,
+	PG_TOKEN_ADD,
+	PG_TOKEN_LOCK,
+	PG_TOKEN_USE,
+	PG_NODE_ADD,
+	PG_NODE_GET,
+	PG_NODE_LOCK,
+	PG_NODE_REVOKE,
+	PG_NODE_TOUCH,
+	PG_NODE_PUSHED,
+	PG_BATCH_CLAIM,
+	PG_PUSH_GUARD,
+	PG_BATCH_GET,
+	PG_BATCH_DONE,
+	PG_CHANGE_GET,
+	PG_CHANGE_ADD,
+	PG_RECORD_FACTS,
+	PG_RECORD_INDEX,
+	PG_PULL,
+	PG_PULL_FACILITY,
+	PG_BLOB_OWN,
+	PG_BLOB_OWNED,
+	PG_BLOB_USAGE,
+	PG_ALERT_ADD,
+	PG_STATS_ENTITIES,
+	PG_STATS_NODES,
+	PG_STATS_COUNTS,
+	PG_MANIFEST,
+	PG_NSTMT
+};
+
+struct pg_stmt_def {
+	const char *name;
+	const char *sql;
+};
+
+extern const struct pg_stmt_def pg_stmts[PG_NSTMT];
+
+struct pg_conn {
+	PGconn *c;
+	int ready; /* session set up, statements prepared, pipeline mode */
+	int busy;
+	int retryable; /* the last exchange failed in a way worth a retry */
+	char state[6]; /* SQLSTATE of the last failure */
+};
+
+struct sstore {
+	char *conninfo;
+	struct pg_conn conns[PG_POOL_MAX];
+	size_t nconns;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	uint64_t era;
+	uint64_t connects, retries; /* connections (re)opened, retries */
+	uint64_t pushes, fast; /* pushes, those done in one round trip */
+	/* pg_monitor.c */
+	pthread_t mon;
+	int mon_running, mon_stop;
+	pthread_mutex_t mon_mu;
+	pthread_cond_t mon_cv;
+	uint64_t stalls; /* feed-stall alerts raised */
+};
+
+/* Parameters of one statement: binary int8, bytea or text. */
+struct pg_args {
+	int n;
+	const char *v[PG_ARGS_MAX];
+	int len[PG_ARGS_MAX];
+	int fmt[PG_ARGS_MAX];
+	uint8_t num[PG_ARGS_MAX][8];
+	uint8_t digest[32]; /* room for one SHA-256 parameter */
+};
+
+void pg_arg_u64(struct pg_args *, uint64_t);
+void pg_arg_bytes(struct pg_args *, const void *, size_t);
+void pg_arg_text(struct pg_args *, const char *);
+void pg_arg_null(struct pg_args *);
+
+/* One pipeline on a borrowed connection; RES[i] is the i-th result. */
+struct pg_pipe {
+	struct pg_conn *pc;
+	size_t n, cap;
+	PGresult **res;
+	int send_err;
+};
+
+void pg_pipe_init(struct pg_pipe *, struct pg_conn *);
+void pg_send(struct pg_pipe *, enum pg_stmt, const struct pg_args *);
+/* BEGIN, COMMIT, ROLLBACK and other statements without parameters. */
+void pg_send_sql(struct pg_pipe *, const char *sql);
+/* Send the queue with one Sync and collect the results: 0, or the errno
+ * of the first failure (logged; pc->retryable set for 08/40001/40P01
+ * and a lost connection). */
+int pg_sync(struct pg_pipe *);
+void pg_pipe_clear(struct pg_pipe *);
+/* The SQLSTATE of PG_PUSH_GUARD's refusal (not logged). */
+#define PG_GUARD_STATE "22012"
+/* ROLLBACK if a transaction is open (its own pipeline). */
+void pg_rollback(struct pg_conn *);
+
+size_t pg_rows(const PGresult *);
+uint64_t pg_u64(const PGresult *, int row, int col);
+const uint8_t *pg_bytes(const PGresult *, int row, int col, size_t *len);
+int pg_isnull(const PGresult *, int row, int col);
+void pg_text(const PGresult *, int row, int col, char *out, size_t size);
+
+/* Open NCONNS connections to CONNINFO (the first migrates the schema). */
+int pg_pool_open(struct sstore *, const char *conninfo, size_t nconns);
+void pg_pool_close(struct sstore *);
+/*
+ * Run FN on a borrowed connection; when it fails with pc->retryable set
+ * (and its transaction rolled back), run it once more, on a fresh
+ * connection if the old one broke.  ATTEMPT is 0, then 1.
+ */
+int pg_run(struct sstore *,
+    int (*fn)(struct sstore *, struct pg_conn *, void *arg, int attempt),
+    void *arg);
+
+/*
+ * pg_monitor.c: a thread per store that looks, every PG_MONITOR_MS, for
+ * the oldest transaction holding an xid anywhere in the cluster (it holds
+ * every pull back, docs/PROTOCOL.md §5.1); past PG_STALL_MS it logs and
+ * records a "feed-stall" alert, once per transaction.
+ */
+#define PG_MONITOR_MS 2000
+#define PG_STALL_MS 10000
+int pg_monitor_start(struct sstore *);
+void pg_monitor_stop(struct sstore *);
+
+/* pg_schema.c: bring the database to the latest schema (one connection,
+ * not in pipeline mode); EPROTO if it is newer than this program. */
+int pg_schema_migrate(PGconn *);
+int pg_schema_prepare(PGconn *);
+
+#endif

@@ -1,0 +1,1527 @@
+/*
+ * The store conformance list: the same cases run against every backend of
+ * sync-server/store/backend.h, the embedded SQLite store (a temporary
+ * directory) and PostgreSQL (a fresh database of a throwaway cluster,
+ * tests/tools/pgcluster.sh).  Each case prints PASS/FAIL as
+ * "<backend>/<case>"; PostgreSQL cases are skipped, with the reason, only
+ * when its server is not installed.  A few cases are PostgreSQL's own:
+ * the pull uses an index scan (EXPLAIN), and the pool holds its size and
+ * hides a terminated backend from the caller.
+ *
+ *   test_backend [-l] [backend/case | case ...]
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "compat.h"
+#include "crypto.h"
+#include "log.h"
+#include "sync-server/store/backend.h"
+#include "sync-server/store/pg_int.h"
+#include "test.h"
+#include "xmalloc.h"
+#include "pgtest.h"
+
+struct ctx {
+	const struct store_backend *be;
+	char target[256]; /* directory or conninfo */
+	char dir[64];
+	struct pgtest *pg; /* PostgreSQL only */
+	char db[32];
+};
+
+/* --- helpers ------------------------------------------------------------ */
+
+static int
+enc_cb(const struct spush *p, uint64_t hw, uint64_t accepted, uint64_t dups,
+    uint8_t **out, size_t *len, void *arg)
+{
+	char buf[128];
+	int n;
+
+	(void)arg;
+	n = snprintf(buf, sizeof(buf),
+	    "node=%llu first=%llu hw=%llu a=%llu"
+	    " d=%llu",
+	    (unsigned long long)p->node, (unsigned long long)p->first,
+	    (unsigned long long)hw, (unsigned long long)accepted,
+	    (unsigned long long)dups);
+	*out = xmemdup(buf, (size_t)n);
+	*len = (size_t)n;
+	return 0;
+}
+
+/* A clinic node enrolled in REGION at FACILITY (NULL: "f<TAG>"). */
+static int
+mk_node_in(const struct ctx *c, struct sstore *s, uint8_t tag,
+    const char *region, const char *facility, struct snode *out)
+{
+	struct stoken t;
+	uint8_t pub[32];
+	int err;
+
+	memset(&t, 0, sizeof(t));
+	memset(t.hash, tag, sizeof(t.hash));
+	snprintf(t.role, sizeof(t.role), "clinic");
+	snprintf(t.region, sizeof(t.region), "%s", region);
+	if (facility != NULL)
+		snprintf(t.facility, sizeof(t.facility), "%s", facility);
+	else
+		snprintf(t.facility, sizeof(t.facility), "f%u", tag);
+	t.expires_ms = 10000;
+	if ((err = c->be->token_add(s, &t)) != 0)
+		return err;
+	memset(pub, tag, sizeof(pub));
+	return c->be->enroll(s, t.hash, pub, "kiosk", 1000, out);
+}
+
+static int
+mk_node(const struct ctx *c, struct sstore *s, uint8_t tag, const char *region,
+    struct snode *out)
+{
+	return mk_node_in(c, s, tag, region, NULL, out);
+}
+
+/* Changes SEQ FIRST..LAST of NODE: body "n<node>s<seq><suffix>". */
+struct batch {
+	struct schange ch[64];
+	char body[64][48];
+	struct spush p;
+};
+
+static void
+mk_batch(struct batch *b, uint64_t node, uint64_t first, uint64_t last,
+    const char *suffix)
+{
+	uint64_t q;
+	size_t i = 0;
+
+	memset(b, 0, sizeof(*b));
+	for (q = first; q <= last && i < 64; q++, i++) {
+		snprintf(b->body[i], sizeof(b->body[i]), "n%llus%llu%s",
+		    (unsigned long long)node, (unsigned long long)q, suffix);
+		b->ch[i].seq = q;
+		b->ch[i].entity = (int)(q % 5) + 1;
+		memset(b->ch[i].id, (int)q, 16);
+		b->ch[i].id[0] = (uint8_t)node;
+		b->ch[i].hlc = 1000 + q;
+		b->ch[i].body = (const uint8_t *)b->body[i];
+		b->ch[i].len = strlen(b->body[i]);
+	}
+	b->p.node = node;
+	b->p.first = first;
+	b->p.last = last;
+	b->p.changes = b->ch;
+	b->p.n = i;
+	crypto_sha256(b->body, sizeof(b->body[0]) * i, b->p.hash);
+	b->p.now_ms = 5000;
+	b->p.encode_cb = enc_cb;
+}
+
+static int
+push_ok(const struct ctx *c, struct sstore *s, uint64_t node, uint64_t first,
+    uint64_t last)
+{
+	struct batch b;
+	struct spush_result r;
+	int err;
+
+	mk_batch(&b, node, first, last, "");
+	err = c->be->push(s, &b.p, &r);
+	free(r.response);
+	return err;
+}
+
+/* Pull NODE's scope to the end, 3 at a time: how many changes. */
+static int
+pull_all(const struct ctx *c, struct sstore *s, const struct snode *n,
+    uint8_t **cursor, size_t *cursor_len, size_t *count)
+{
+	struct spull_result r;
+	int err, more = 1;
+
+	*count = 0;
+	while (more) {
+		if ((err = c->be->pull(s, n, SPULL_REGION, *cursor, *cursor_len,
+		         3, 0, &r)) != 0)
+			return err;
+		*count += r.n;
+		more = r.more;
+		free(*cursor);
+		*cursor = r.cursor;
+		*cursor_len = r.cursor_len;
+		r.cursor = NULL;
+		spull_result_clear(&r);
+	}
+	return 0;
+}
+
+/* --- the cases ----------------------------------------------------------- */
+
+static int
+case_meta(struct ctx *c)
+{
+	struct sstore *s = NULL;
+	uint8_t *v = NULL;
+	size_t len = 0;
+	int err = 0;
+
+	TEST_ERR(c->be->open(c->target, NULL, &s));
+	TEST_EQ(c->be->meta_get(s, "absent", &v, &len), ENOENT);
+	TEST_ERR(c->be->meta_put(s, "k", "abc", 3));
+	TEST_ERR(c->be->meta_put(s, "k", "wxyz", 4));
+	TEST_ERR(c->be->meta_get(s, "k", &v, &len));
+	TEST_EQ(len, 4);
+	TEST_MEM(v, "wxyz", 4);
+	free(v);
+	v = NULL;
+	TEST_ERR(c->be->meta_put(s, "empty", "", 0));
+	TEST_ERR(c->be->meta_get(s, "empty", &v, &len));
+	TEST_EQ(len, 0);
+out:
+	free(v);
+	c->be->close(s);
+	return err;
+}
+
+static int
+case_enroll(struct ctx *c)
+{
+	struct sstore *s = NULL;
+	struct snode n, m;
+	struct stoken t;
+	uint8_t h[32], pub[32];
+	int err = 0;
+
+	TEST_ERR(c->be->open(c->target, NULL, &s));
+	TEST_ERR(mk_node(c, s, 1, "north", &n));
+	TEST_TRUE(n.id > 0);
+	TEST_STR(n.region, "north");
+	TEST_STR(n.role, "clinic");
+	TEST_STR(n.label, "kiosk");
+	TEST_EQ(n.enrolled_ms, 1000);
+	TEST_ERR(c->be->node_get(s, n.id, &m));
+	TEST_EQ(m.id, n.id);
+	TEST_MEM(m.pub, n.pub, 32);
+	TEST_EQ(m.revoked, 0);
+	TEST_EQ(c->be->node_get(s, n.id + 100, &m), ENOENT);
+	/* the token is used up; an unknown one does not exist */
+	memset(h, 1, sizeof(h));
+	memset(pub, 9, sizeof(pub));
+	TEST_EQ(c->be->enroll(s, h, pub, "x", 1000, &m), EACCES);
+	memset(h, 8, sizeof(h));
+	TEST_EQ(c->be->enroll(s, h, pub, "x", 1000, &m), ENOENT);
+	/* expired */
+	memset(&t, 0, sizeof(t));
+	memset(t.hash, 2, sizeof(t.hash));
+	t.expires_ms = 500;
+	TEST_ERR(c->be->token_add(s, &t));
+	TEST_EQ(c->be->enroll(s, t.hash, pub, "x", 1000, &m), EACCES);
+	/* the same key twice */
+	memset(t.hash, 3, sizeof(t.hash));
+	t.expires_ms = 5000;
+	TEST_ERR(c->be->token_add(s, &t));
+	memset(pub, 1, sizeof(pub));
+	TEST_EQ(c->be->enroll(s, t.hash, pub, "x", 1000, &m), EEXIST);
+	/* revoke */
+	TEST_ERR(c->be->node_revoke(s, n.id));
+	TEST_ERR(c->be->node_get(s, n.id, &m));
+	TEST_EQ(m.revoked, 1);
+	TEST_EQ(c->be->node_revoke(s, n.id + 100), ENOENT);
+out:
+	c->be->close(s);
+	return err;
+}
+
+static int
+case_touch(struct ctx *c)
+{
+	struct sstore *s = NULL;
+	struct snode n, m;
+	uint64_t last = 0;
+	int err = 0;
+
+	TEST_ERR(c->be->open(c->target, NULL, &s));
+	TEST_ERR(mk_node(c, s, 1, "north", &n));
+	TEST_ERR(c->be->node_touch(s, n.id, 5, 7000, &last));
+	TEST_EQ(c->be->node_touch(s, n.id, 5, 7000, &last), EALREADY);
+	TEST_EQ(last, 5);
+	TEST_EQ(c->be->node_touch(s, n.id, 3, 7000, &last), EALREADY);
+	TEST_EQ(last, 5);
+	TEST_ERR(c->be->node_touch(s, n.id, 9, 7001, &last));
+	TEST_ERR(c->be->node_get(s, n.id, &m));
+	TEST_EQ(m.req_seq, 9);
+	TEST_EQ(m.last_seen_ms, 7001);
+	TEST_EQ(c->be->node_touch(s, n.id + 50, 1, 1, &last), ENOENT);
+out:
+	c->be->close(s);
+	return err;
+}
+
+static int
+case_push(struct ctx *c)
+{
+	struct sstore *s = NULL;
+	struct snode n, m;
+	struct batch b;
+	struct spush_result r, r2;
+	int err = 0;
+
+	memset(&r, 0, sizeof(r));
+	memset(&r2, 0, sizeof(r2));
+	TEST_ERR(c->be->open(c->target, NULL, &s));
+	TEST_ERR(mk_node(c, s, 1, "north", &n));
+	mk_batch(&b, n.id, 1, 10, "");
+	b.p.outbox_last = 12;
+	TEST_ERR(c->be->push(s, &b.p, &r));
+	TEST_EQ(r.replay, 0);
+	TEST_EQ(r.hw, 10);
+	TEST_EQ(r.accepted, 10);
+	TEST_EQ(r.dups, 0);
+	TEST_TRUE(r.response_len > 0);
+	/* the replay: the stored bytes, nothing new */
+	TEST_ERR(c->be->push(s, &b.p, &r2));
+	TEST_EQ(r2.replay, 1);
+	TEST_EQ(r2.response_len, r.response_len);
+	TEST_MEM(r2.response, r.response, r.response_len);
+	free(r2.response);
+	r2.response = NULL;
+	/* the same key with other content: a conflict */
+	mk_batch(&b, n.id, 1, 10, "other");
+	TEST_EQ(c->be->push(s, &b.p, &r2), EEXIST);
+	TEST_EQ(r2.response, NULL);
+	/* a gap */
+	mk_batch(&b, n.id, 12, 13, "");
+	TEST_EQ(c->be->push(s, &b.p, &r2), ERANGE);
+	TEST_EQ(r2.hw, 10);
+	/* overlap: 9 and 10 held, 11 new */
+	mk_batch(&b, n.id, 9, 11, "");
+	TEST_ERR(c->be->push(s, &b.p, &r2));
+	TEST_EQ(r2.accepted, 1);
+	TEST_EQ(r2.dups, 2);
+	TEST_EQ(r2.hw, 11);
+	free(r2.response);
+	r2.response = NULL;
+	/* overlap with a changed known change: a conflict, nothing kept */
+	mk_batch(&b, n.id, 11, 12, "");
+	snprintf(b.body[0], sizeof(b.body[0]), "changed");
+	b.ch[0].len = strlen(b.body[0]);
+	TEST_EQ(c->be->push(s, &b.p, &r2), EEXIST);
+	TEST_ERR(c->be->node_get(s, n.id, &m));
+	TEST_EQ(m.hw, 11);
+	TEST_EQ(m.outbox_last, 12);
+	TEST_EQ(m.last_push_ms, 5000);
+	/* unknown node; a malformed range */
+	mk_batch(&b, n.id + 40, 1, 1, "");
+	TEST_EQ(c->be->push(s, &b.p, &r2), ENOENT);
+	mk_batch(&b, n.id, 5, 4, "");
+	TEST_EQ(c->be->push(s, &b.p, &r2), EINVAL);
+out:
+	free(r.response);
+	free(r2.response);
+	c->be->close(s);
+	return err;
+}
+
+static int
+case_push_seq(struct ctx *c)
+{
+	struct sstore *s = NULL;
+	struct snode n, m;
+	struct batch b;
+	struct spush_result r;
+	uint64_t last = 0;
+	int err = 0;
+
+	memset(&r, 0, sizeof(r));
+	TEST_ERR(c->be->open(c->target, NULL, &s));
+	TEST_ERR(mk_node(c, s, 1, "north", &n));
+	TEST_ERR(c->be->node_touch(s, n.id, 4, 1, &last));
+	mk_batch(&b, n.id, 1, 3, "");
+	b.p.req_seq = 4; /* stale */
+	TEST_EQ(c->be->push(s, &b.p, &r), EALREADY);
+	TEST_EQ(r.last_seq, 4);
+	TEST_ERR(c->be->node_get(s, n.id, &m));
+	TEST_EQ(m.hw, 0);
+	b.p.req_seq = 5;
+	TEST_ERR(c->be->push(s, &b.p, &r));
+	free(r.response);
+	r.response = NULL;
+	/* a replay with a new request sequence takes the sequence */
+	b.p.req_seq = 6;
+	TEST_ERR(c->be->push(s, &b.p, &r));
+	TEST_EQ(r.replay, 1);
+	TEST_ERR(c->be->node_get(s, n.id, &m));
+	TEST_EQ(m.req_seq, 6);
+	TEST_EQ(m.hw, 3);
+	/* a failed push gives its sequence back (rolled back) */
+	free(r.response);
+	r.response = NULL;
+	mk_batch(&b, n.id, 9, 9, "");
+	b.p.req_seq = 7;
+	TEST_EQ(c->be->push(s, &b.p, &r), ERANGE);
+	TEST_ERR(c->be->node_get(s, n.id, &m));
+	TEST_EQ(m.req_seq, 6);
+out:
+	free(r.response);
+	c->be->close(s);
+	return err;
+}
+
+static int
+case_pull(struct ctx *c)
+{
+	struct sstore *s = NULL;
+	struct snode a, b, x;
+	struct spull_result r;
+	uint8_t *cur = NULL, bad[] = { 0x82, 0x01, 0x02 };
+	size_t cur_len = 0, n = 0;
+	int err = 0;
+
+	memset(&r, 0, sizeof(r));
+	TEST_ERR(c->be->open(c->target, NULL, &s));
+	TEST_ERR(mk_node(c, s, 1, "north", &a));
+	TEST_ERR(mk_node(c, s, 2, "north", &b));
+	TEST_ERR(mk_node(c, s, 3, "south", &x));
+	TEST_ERR(push_ok(c, s, a.id, 1, 7));
+	TEST_ERR(push_ok(c, s, x.id, 1, 4));
+	/* b sees a's 7 in pages of 3; a sees none of its own */
+	TEST_ERR(pull_all(c, s, &b, &cur, &cur_len, &n));
+	TEST_EQ(n, 7);
+	TEST_ERR(c->be->pull(s, &b, SPULL_REGION, cur, cur_len, 3, 0, &r));
+	TEST_EQ(r.n, 0);
+	TEST_EQ(r.more, 0);
+	spull_result_clear(&r);
+	/* new changes after the cursor, and only those */
+	TEST_ERR(push_ok(c, s, a.id, 8, 9));
+	TEST_ERR(pull_all(c, s, &b, &cur, &cur_len, &n));
+	TEST_EQ(n, 2);
+	free(cur);
+	cur = NULL;
+	cur_len = 0;
+	TEST_ERR(pull_all(c, s, &a, &cur, &cur_len, &n));
+	TEST_EQ(n, 0);
+	free(cur);
+	cur = NULL;
+	cur_len = 0;
+	/* x (south) sees none of north's, only its own (none) */
+	TEST_ERR(pull_all(c, s, &x, &cur, &cur_len, &n));
+	TEST_EQ(n, 0);
+	/* one page from the start, with origin and bodies */
+	TEST_ERR(c->be->pull(s, &b, SPULL_REGION, NULL, 0, 100, 0, &r));
+	TEST_EQ(r.n, 9);
+	TEST_EQ(r.more, 0);
+	TEST_EQ(r.changes[0].origin, a.id);
+	TEST_EQ(r.changes[0].len, strlen("n1s1"));
+	TEST_MEM(r.changes[0].body, "n1s1", 4);
+	TEST_EQ(r.changes[0].hlc, 1001);
+	TEST_EQ(r.changes[0].entity, 2);
+	spull_result_clear(&r);
+	/* cursors: garbage, another era */
+	TEST_EQ(c->be->pull(
+	            s, &b, SPULL_REGION, (const uint8_t *)"\xff", 1, 3, 0, &r),
+	    EINVAL);
+	TEST_EQ(c->be->pull(s, &b, SPULL_REGION, bad, sizeof(bad), 3, 0, &r),
+	    ESTALE);
+out:
+	free(cur);
+	spull_result_clear(&r);
+	c->be->close(s);
+	return err;
+}
+
+static uint64_t manifest_n;
+
+static void
+count_cb(const struct schange *ch, const uint8_t hash[32], void *arg)
+{
+	uint8_t h[32];
+	char body[48];
+
+	(void)arg;
+	snprintf(body, sizeof(body), "n%llus%llu",
+	    (unsigned long long)ch->origin, (unsigned long long)ch->seq);
+	crypto_sha256(body, strlen(body), h);
+	if (memcmp(h, hash, 32) == 0)
+		manifest_n++;
+}
+
+static int
+case_stats_manifest(struct ctx *c)
+{
+	struct sstore *s = NULL;
+	struct snode a, b;
+	struct sstats st;
+	uint64_t total = 0;
+	size_t i;
+	int err = 0;
+
+	memset(&st, 0, sizeof(st));
+	TEST_ERR(c->be->open(c->target, NULL, &s));
+	TEST_ERR(mk_node(c, s, 1, "north", &a));
+	TEST_ERR(mk_node(c, s, 2, "south", &b));
+	TEST_ERR(push_ok(c, s, a.id, 1, 6));
+	TEST_ERR(push_ok(c, s, b.id, 1, 3));
+	TEST_ERR(push_ok(c, s, b.id, 4, 4));
+	TEST_ERR(c->be->alert(s, a.id, "kind", "detail", 9));
+	TEST_ERR(c->be->stats(s, &st));
+	TEST_EQ(st.nnodes, 2);
+	TEST_EQ(st.node_records[0], 6);
+	TEST_EQ(st.node_records[1], 4);
+	TEST_EQ(st.batches, 3);
+	TEST_EQ(st.alerts, 1);
+	TEST_EQ(st.open_tokens, 0);
+	for (i = 0; i < st.nentities; i++)
+		total += st.entities[i].records;
+	TEST_EQ(total, 10);
+	manifest_n = 0;
+	TEST_ERR(c->be->manifest(s, count_cb, NULL));
+	TEST_EQ(manifest_n, 10);
+out:
+	sstats_clear(&st);
+	c->be->close(s);
+	return err;
+}
+
+static int
+case_reopen(struct ctx *c)
+{
+	struct sstore *s = NULL;
+	struct snode a, b;
+	uint8_t *cur = NULL;
+	size_t cur_len = 0, n = 0;
+	int err = 0;
+
+	TEST_ERR(c->be->open(c->target, NULL, &s));
+	TEST_ERR(mk_node(c, s, 1, "north", &a));
+	TEST_ERR(mk_node(c, s, 2, "north", &b));
+	TEST_ERR(push_ok(c, s, a.id, 1, 4));
+	TEST_ERR(pull_all(c, s, &b, &cur, &cur_len, &n));
+	TEST_EQ(n, 4);
+	c->be->close(s);
+	s = NULL;
+	/* the cursor outlives the process: same era, nothing again */
+	TEST_ERR(c->be->open(c->target, NULL, &s));
+	TEST_ERR(push_ok(c, s, a.id, 5, 5));
+	TEST_ERR(pull_all(c, s, &b, &cur, &cur_len, &n));
+	TEST_EQ(n, 1);
+out:
+	free(cur);
+	c->be->close(s);
+	return err;
+}
+
+/* Eight threads push the same batch at once: one stores it, the others
+ * get its exact response; the changes are held once. */
+struct twin {
+	const struct ctx *c;
+	struct sstore *s;
+	struct batch *b;
+	struct spush_result r;
+	int err;
+};
+
+static void *
+twin_run(void *arg)
+{
+	struct twin *t = arg;
+
+	t->err = t->c->be->push(t->s, &t->b->p, &t->r);
+	return NULL;
+}
+
+static int
+case_concurrent_replay(struct ctx *c)
+{
+	struct sstore *s = NULL;
+	struct snode a, b;
+	struct batch bt;
+	struct twin tw[8];
+	pthread_t th[8];
+	uint8_t *cur = NULL;
+	size_t i, cur_len = 0, n = 0, fresh = 0;
+	int err = 0, round;
+
+	memset(tw, 0, sizeof(tw));
+	TEST_ERR(c->be->open(c->target, NULL, &s));
+	TEST_ERR(mk_node(c, s, 1, "north", &a));
+	TEST_ERR(mk_node(c, s, 2, "north", &b));
+	for (round = 0; round < 10; round++) {
+		mk_batch(&bt, a.id, (uint64_t)round * 10 + 1,
+		    (uint64_t)round * 10 + 10, "");
+		fresh = 0;
+		for (i = 0; i < 8; i++) {
+			tw[i].c = c;
+			tw[i].s = s;
+			tw[i].b = &bt;
+			TEST_EQ(
+			    pthread_create(&th[i], NULL, twin_run, &tw[i]), 0);
+		}
+		for (i = 0; i < 8; i++)
+			pthread_join(th[i], NULL);
+		for (i = 0; i < 8; i++) {
+			TEST_ERR(tw[i].err);
+			fresh += !tw[i].r.replay;
+			TEST_EQ(tw[i].r.response_len, tw[0].r.response_len);
+			TEST_MEM(tw[i].r.response, tw[0].r.response,
+			    tw[0].r.response_len);
+		}
+		TEST_EQ(fresh, 1);
+		for (i = 0; i < 8; i++) {
+			free(tw[i].r.response);
+			memset(&tw[i].r, 0, sizeof(tw[i].r));
+		}
+	}
+	TEST_ERR(pull_all(c, s, &b, &cur, &cur_len, &n));
+	TEST_EQ(n, 100);
+out:
+	for (i = 0; i < 8; i++)
+		free(tw[i].r.response);
+	free(cur);
+	c->be->close(s);
+	return err;
+}
+
+/*
+ * AC-2: a history of N batches (OUTPOST_REPLAY_BATCHES, default 2000;
+ * check-faults 10,000) over two store instances, replayed serially and
+ * 8-way concurrently: every response byte-identical (SHA-256), no new
+ * row anywhere; the same keys with other content all refused (EEXIST).
+ */
+struct hist {
+	const struct ctx *c;
+	struct sstore *s[2];
+	uint64_t node[4];
+	size_t n;
+	uint64_t *first, *last; /* per batch */
+	uint8_t (*sha)[32];
+	int tid, err, mismatch;
+};
+
+static void
+hist_batch(const struct hist *h, size_t i, struct batch *b, const char *sfx)
+{
+	mk_batch(b, h->node[i % 4], h->first[i], h->last[i], sfx);
+}
+
+static void *
+hist_replay(void *arg)
+{
+	struct hist *h = arg;
+	struct batch b;
+	struct spush_result r;
+	uint8_t d[32];
+	size_t i;
+	int err;
+
+	for (i = (size_t)h->tid; i < h->n; i += 8) {
+		hist_batch(h, i, &b, "");
+		err = h->c->be->push(h->s[(i / 8) % 2], &b.p, &r);
+		if (err != 0 && h->err == 0)
+			h->err = err;
+		if (err == 0) {
+			crypto_sha256(r.response, r.response_len, d);
+			if (!r.replay || memcmp(d, h->sha[i], 32) != 0)
+				h->mismatch++;
+		}
+		free(r.response);
+	}
+	return NULL;
+}
+
+static int
+hist_counts(const struct ctx *c, struct sstore *s, uint64_t out[3])
+{
+	struct sstats st;
+	size_t i;
+	int err;
+
+	if ((err = c->be->stats(s, &st)) != 0)
+		return err;
+	out[0] = st.batches;
+	out[1] = st.alerts;
+	out[2] = 0;
+	for (i = 0; i < st.nentities; i++)
+		out[2] += st.entities[i].records;
+	sstats_clear(&st);
+	return 0;
+}
+
+static int
+case_replay_history(struct ctx *c)
+{
+	const char *e = getenv("OUTPOST_REPLAY_BATCHES");
+	struct hist h, th[8];
+	struct snode nd;
+	struct batch b;
+	struct spush_result r;
+	pthread_t t[8];
+	uint64_t next[4] = { 1, 1, 1, 1 }, before[3], after[3];
+	size_t i, conflicts = 0;
+	int err = 0;
+
+	memset(&h, 0, sizeof(h));
+	memset(&r, 0, sizeof(r));
+	h.c = c;
+	h.n = e != NULL ? (size_t)strtoul(e, NULL, 10) : 2000;
+	if (h.n < 16)
+		h.n = 16;
+	h.first = xcalloc(h.n, sizeof(*h.first));
+	h.last = xcalloc(h.n, sizeof(*h.last));
+	h.sha = xcalloc(h.n, sizeof(*h.sha));
+	TEST_ERR(c->be->open(c->target, NULL, &h.s[0]));
+	TEST_ERR(c->be->open(c->target, NULL, &h.s[1]));
+	for (i = 0; i < 4; i++) {
+		TEST_ERR(mk_node(c, h.s[0], (uint8_t)(i + 1), "north", &nd));
+		h.node[i] = nd.id;
+	}
+	for (i = 0; i < h.n; i++) {
+		h.first[i] = next[i % 4];
+		h.last[i] = h.first[i] + i % 3;
+		next[i % 4] = h.last[i] + 1;
+		hist_batch(&h, i, &b, "");
+		TEST_ERR(c->be->push(h.s[i % 2], &b.p, &r));
+		TEST_EQ(r.replay, 0);
+		crypto_sha256(r.response, r.response_len, h.sha[i]);
+		free(r.response);
+		r.response = NULL;
+	}
+	TEST_ERR(hist_counts(c, h.s[0], before));
+	TEST_EQ(before[0], h.n);
+	/* serial, through the other instance */
+	h.tid = 0;
+	for (i = 0; i < h.n; i++) {
+		uint8_t d[32];
+
+		hist_batch(&h, i, &b, "");
+		TEST_ERR(c->be->push(h.s[(i + 1) % 2], &b.p, &r));
+		TEST_EQ(r.replay, 1);
+		crypto_sha256(r.response, r.response_len, d);
+		TEST_MEM(d, h.sha[i], 32);
+		free(r.response);
+		r.response = NULL;
+	}
+	/* 8-way concurrent over both instances */
+	for (i = 0; i < 8; i++) {
+		th[i] = h;
+		th[i].tid = (int)i;
+		if (pthread_create(&t[i], NULL, hist_replay, &th[i]) != 0)
+			fatalx("pthread_create");
+	}
+	for (i = 0; i < 8; i++)
+		pthread_join(t[i], NULL);
+	for (i = 0; i < 8; i++) {
+		TEST_ERR(th[i].err);
+		TEST_EQ(th[i].mismatch, 0);
+	}
+	/* the same keys with other content: every one refused */
+	for (i = 0; i < h.n; i += 7) {
+		hist_batch(&h, i, &b, "x");
+		conflicts += c->be->push(h.s[i % 2], &b.p, &r) == EEXIST;
+		free(r.response);
+		r.response = NULL;
+	}
+	TEST_EQ(conflicts, (h.n + 6) / 7);
+	TEST_ERR(hist_counts(c, h.s[1], after));
+	TEST_MEM(after, before, sizeof(before));
+	fprintf(stderr,
+	    "%s: %zu batches replayed serially and 8-way: identical,"
+	    " %llu batches / %llu records before and after\n",
+	    c->be->name, h.n, (unsigned long long)after[0],
+	    (unsigned long long)after[2]);
+out:
+	free(r.response);
+	free(h.first);
+	free(h.last);
+	free(h.sha);
+	c->be->close(h.s[0]);
+	c->be->close(h.s[1]);
+	return err;
+}
+
+/* --- PostgreSQL's own ---------------------------------------------------- */
+
+/* EXPLAIN the backend's own pull statement (pg_stmts[PG_PULL]) in MODE
+ * (plan_cache_mode); the plan's lines into PLAN. */
+static int
+pg_plan(struct ctx *c, const char *mode, char *plan, size_t size)
+{
+	char ci[256], *sql = NULL;
+	PGconn *db;
+	PGresult *r;
+	size_t used = 0;
+	int i, err = 0;
+
+	pgtest_conninfo(c->pg, c->db, ci, sizeof(ci));
+	db = PQconnectdb(ci);
+	xasprintf(&sql, "SET plan_cache_mode = %s; PREPARE pull AS %s;", mode,
+	    pg_stmts[PG_PULL].sql);
+	r = PQexec(db, sql);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+		fprintf(stderr, "%s", PQerrorMessage(db));
+		err = EIO;
+	}
+	PQclear(r);
+	r = PQexec(db, "EXPLAIN EXECUTE pull('r7', '0', 0, 3, 200)");
+	if (err == 0 && PQresultStatus(r) != PGRES_TUPLES_OK) {
+		fprintf(stderr, "%s", PQerrorMessage(db));
+		err = EIO;
+	}
+	plan[0] = '\0';
+	for (i = 0; err == 0 && i < PQntuples(r); i++)
+		used += (size_t)snprintf(plan + used,
+		    used < size ? size - used : 0, "%s\n", PQgetvalue(r, i, 0));
+	PQclear(r);
+	PQfinish(db);
+	free(sql);
+	return err;
+}
+
+/* AC-6: the pull is one index scan on changes_pull, custom or generic
+ * plan, the horizon and the row comparison as index conditions. */
+static int
+case_pg_explain(struct ctx *c)
+{
+	static const char *const modes[] = { "force_custom_plan",
+		"force_generic_plan" };
+	struct sstore *s = NULL;
+	char plan[8192];
+	size_t i;
+	int err = 0;
+
+	TEST_ERR(c->be->open(c->target, NULL, &s));
+	TEST_ERR(pgtest_sql(c->pg, c->db,
+	    "INSERT INTO changes(region, node, seq, entity, rid, hlc, hash,"
+	    " body) SELECT 'r' || (g % 200), g % 1000, g, 1, '\\x00', g,"
+	    " '\\x00', '\\x00' FROM generate_series(1, 200000) g;"
+	    " ANALYZE changes",
+	    NULL, 0));
+	for (i = 0; i < nitems(modes); i++) {
+		TEST_ERR(pg_plan(c, modes[i], plan, sizeof(plan)));
+		if (strstr(plan, "Index Scan using changes_pull") == NULL ||
+		    strstr(plan, "Seq Scan") != NULL ||
+		    strstr(plan, "Index Cond: ((region = ") == NULL ||
+		    strstr(plan, "(ROW(xid, id) > ROW(") == NULL) {
+			fprintf(stderr, "%s plan:\n%s", modes[i], plan);
+			TEST_FAILED("%s", "the pull is no index scan");
+		}
+	}
+out:
+	c->be->close(s);
+	return err;
+}
+
+static int
+pg_count_pool(struct ctx *c, int *n)
+{
+	char v[32];
+	int err;
+
+	if ((err = pgtest_sql(c->pg, c->db,
+	         "SELECT count(*) FROM pg_stat_activity"
+	         " WHERE application_name = 'outpost-sync'",
+	         v, sizeof(v))) != 0)
+		return err;
+	*n = (int)strtol(v, NULL, 10);
+	return 0;
+}
+
+/* AC-7: the pool holds its size and never opens a connection per
+ * request; backends terminated under load (pg_terminate_backend while
+ * four threads push) cost the callers nothing: each push is retried once
+ * on a fresh connection. */
+struct pool_pusher {
+	const struct ctx *c;
+	struct sstore *s;
+	uint64_t node, pushed;
+	volatile int *stop;
+	int errors;
+};
+
+static void *
+pool_push(void *arg)
+{
+	struct pool_pusher *u = arg;
+	uint64_t i;
+
+	for (i = 0; !*u->stop; i++) {
+		if (push_ok(u->c, u->s, u->node, i * 5 + 1, i * 5 + 5) != 0) {
+			u->errors++;
+			break;
+		}
+		u->pushed++;
+	}
+	return NULL;
+}
+
+static int
+case_pg_pool(struct ctx *c)
+{
+	struct sstore *s = NULL;
+	struct pool_pusher u[4];
+	struct snode a, b;
+	pthread_t t[4];
+	uint8_t *cur = NULL;
+	char v[32];
+	size_t cur_len = 0, n = 0, i;
+	long killed = 0;
+	volatile int stop = 0;
+	uint64_t pushed = 0;
+	int err = 0, conns = 0, most = 0, running = 0;
+
+	TEST_ERR(c->be->open(c->target, NULL, &s));
+	TEST_ERR(pg_count_pool(c, &conns));
+	TEST_EQ(conns, 4);
+	for (i = 0; i < 4; i++) {
+		TEST_ERR(mk_node(c, s, (uint8_t)(i + 1), "north", &a));
+		u[i].c = c;
+		u[i].s = s;
+		u[i].node = a.id;
+		u[i].errors = 0;
+		u[i].pushed = 0;
+		u[i].stop = &stop;
+	}
+	TEST_ERR(mk_node(c, s, 9, "north", &b));
+	for (i = 0; i < 4; i++)
+		if (pthread_create(&t[i], NULL, pool_push, &u[i]) != 0)
+			fatalx("pthread_create");
+	running = 1;
+	for (i = 0; i < 12; i++) {
+		struct timespec ts = { 0, 100 * 1000000L };
+
+		nanosleep(&ts, NULL);
+		TEST_ERR(pgtest_sql(c->pg, c->db,
+		    "SELECT count(pg_terminate_backend(pid)) FROM (SELECT pid"
+		    " FROM pg_stat_activity WHERE application_name ="
+		    " 'outpost-sync' ORDER BY random() LIMIT 1) x",
+		    v, sizeof(v)));
+		killed += strtol(v, NULL, 10);
+		TEST_ERR(pg_count_pool(c, &conns));
+		most = conns > most ? conns : most;
+	}
+	stop = 1;
+	for (i = 0; i < 4; i++) {
+		pthread_join(t[i], NULL);
+		pushed += u[i].pushed;
+	}
+	running = 0;
+	fprintf(stderr,
+	    "%llu pushes, %ld backends terminated under load; %llu connections opened,"
+	    " %llu retries, at most %d at once\n",
+	    (unsigned long long)pushed, killed, (unsigned long long)s->connects,
+	    (unsigned long long)s->retries, most);
+	for (i = 0; i < 4; i++)
+		TEST_EQ(u[i].errors, 0);
+	TEST_TRUE(killed > 0);
+	TEST_TRUE(s->retries > 0);
+	TEST_TRUE(most <= 4);
+	/* a connection is opened again only for one that was lost */
+	TEST_TRUE(s->connects <= 4 + (uint64_t)killed);
+	TEST_ERR(pull_all(c, s, &b, &cur, &cur_len, &n));
+	TEST_EQ(n, pushed * 5);
+out:
+	stop = 1;
+	if (running)
+		for (i = 0; i < 4; i++)
+			pthread_join(t[i], NULL);
+	free(cur);
+	c->be->close(s);
+	return err;
+}
+
+/*
+ * AC-5's guards: a session of the store's role left idle in a transaction
+ * is ended by the server after 10 s; a writer outside that guard holding
+ * an xid is reported as a "feed-stall" alert within 15 s; while it is
+ * open, a change pushed after it began is not pullable, and it is once
+ * that writer ends (the cursor waits rather than skips).
+ */
+static int
+case_pg_stall(struct ctx *c)
+{
+	struct sstore *s = NULL;
+	struct snode a, b;
+	struct spull_result r;
+	PGconn *w = NULL, *x = NULL;
+	PGresult *res;
+	char ci[256], v[32], q[128];
+	uint64_t t0;
+	int err = 0, ended = 0, alerted = 0;
+
+	memset(&r, 0, sizeof(r));
+	TEST_ERR(c->be->open(c->target, NULL, &s));
+	TEST_ERR(mk_node(c, s, 1, "north", &a));
+	TEST_ERR(mk_node(c, s, 2, "north", &b));
+	pgtest_conninfo(c->pg, c->db, ci, sizeof(ci));
+	w = PQconnectdb(ci);
+	x = PQconnectdb(ci);
+	TEST_TRUE(PQstatus(w) == CONNECTION_OK && PQstatus(x) == CONNECTION_OK);
+	/* w: the role's own guard; x: a writer that turned it off */
+	PQclear(PQexec(x, "SET idle_in_transaction_session_timeout = 0"));
+	res = PQexec(w, "BEGIN; INSERT INTO alerts(kind) VALUES('w')");
+	TEST_EQ(PQresultStatus(res), PGRES_COMMAND_OK);
+	PQclear(res);
+	res = PQexec(x, "BEGIN; INSERT INTO alerts(kind) VALUES('x')");
+	TEST_EQ(PQresultStatus(res), PGRES_COMMAND_OK);
+	PQclear(res);
+	t0 = clock_mono_ms();
+	TEST_ERR(push_ok(c, s, a.id, 1, 3));
+	TEST_ERR(c->be->pull(s, &b, SPULL_REGION, NULL, 0, 100, 0, &r));
+	TEST_EQ(r.n, 0); /* behind the open writers */
+	spull_result_clear(&r);
+	while (clock_mono_ms() - t0 < 16000 && !(ended && alerted)) {
+		struct timespec ts = { 0, 250 * 1000000L };
+
+		nanosleep(&ts, NULL);
+		if (!ended) {
+			/* asked from outside: a query on w would keep it busy */
+			snprintf(q, sizeof(q),
+			    "SELECT count(*) FROM pg_stat_activity"
+			    " WHERE pid = %d",
+			    PQbackendPID(w));
+			TEST_ERR(pgtest_sql(c->pg, c->db, q, v, sizeof(v)));
+			ended = strcmp(v, "0") == 0;
+			if (ended)
+				fprintf(stderr,
+				    "idle writer ended after %llu ms\n",
+				    (unsigned long long)(clock_mono_ms() - t0));
+		}
+		if (!alerted) {
+			TEST_ERR(pgtest_sql(c->pg, c->db,
+			    "SELECT count(*) FROM alerts WHERE kind ="
+			    " 'feed-stall'",
+			    v, sizeof(v)));
+			alerted = strcmp(v, "0") != 0;
+			if (alerted)
+				fprintf(stderr,
+				    "feed-stall alert after %llu ms\n",
+				    (unsigned long long)(clock_mono_ms() - t0));
+		}
+	}
+	TEST_TRUE(ended);
+	TEST_TRUE(alerted);
+	TEST_TRUE(clock_mono_ms() - t0 <= 16000);
+	/* still behind x; then x ends and the change is there */
+	TEST_ERR(c->be->pull(s, &b, SPULL_REGION, NULL, 0, 100, 0, &r));
+	TEST_EQ(r.n, 0);
+	spull_result_clear(&r);
+	PQclear(PQexec(x, "ROLLBACK"));
+	TEST_ERR(c->be->pull(s, &b, SPULL_REGION, NULL, 0, 100, 0, &r));
+	TEST_EQ(r.n, 3);
+out:
+	spull_result_clear(&r);
+	PQfinish(w);
+	PQfinish(x);
+	c->be->close(s);
+	return err;
+}
+
+/* --- the runner ------------------------------------------------------------ */
+
+/* --- blobs, refusals and scoped pulls (issue 9, items 3 and 8) --------- */
+
+/* One change of a test push: record (ENTITY, ID), its patient (0: none). */
+struct one {
+	int entity;
+	uint8_t id, patient;
+	int widens, code;
+};
+
+/* What the store told the policy last (and each time), how often. */
+static struct sfacts last_facts, all_facts[8];
+static int judged;
+
+/* Refuses entity 9 (forbidden, 17); records the facts. */
+static void
+test_authorize(const struct snode *pusher, const struct schange *ch,
+    const struct sfacts *f, struct sverdict *v)
+{
+	(void)pusher;
+	last_facts = *f;
+	if (judged >= 0 && judged < 8)
+		all_facts[judged] = *f;
+	judged++;
+	if (ch->entity == 9) {
+		v->code = 17;
+		snprintf(v->why, sizeof(v->why), "entity 9");
+	}
+}
+
+/* Push L[0..N) as seqs FIRST.. of NODE, verdicts V (codes from L): the
+ * response in RESP.  Bodies depend on node and seq only, so a batch with
+ * other bounds holds the same changes. */
+static int
+push_list(const struct ctx *c, struct sstore *s, uint64_t node, uint64_t first,
+    const struct one *l, size_t n, struct sverdict *v, char *resp,
+    size_t resp_size, struct spush_result *r)
+{
+	struct schange ch[8];
+	char body[8][48], all[8 * 48];
+	struct spush p;
+	size_t i;
+	int err;
+
+	memset(&p, 0, sizeof(p));
+	memset(ch, 0, sizeof(ch));
+	memset(all, 0, sizeof(all));
+	for (i = 0; i < n && i < 8; i++) {
+		snprintf(body[i], sizeof(body[i]), "n%llus%llu",
+		    (unsigned long long)node, (unsigned long long)(first + i));
+		memcpy(all + 48 * i, body[i], strlen(body[i]));
+		ch[i].seq = first + i;
+		ch[i].entity = l[i].entity;
+		memset(ch[i].id, l[i].id, 16);
+		ch[i].hlc = 1000 + first + i;
+		ch[i].body = (const uint8_t *)body[i];
+		ch[i].len = strlen(body[i]);
+		ch[i].has_patient = l[i].patient != 0;
+		memset(ch[i].patient, l[i].patient, 16);
+		ch[i].widens = l[i].widens;
+		memset(&v[i], 0, sizeof(v[i]));
+		v[i].code = l[i].code;
+	}
+	p.node = node;
+	p.first = first;
+	p.last = first + n - 1;
+	p.changes = ch;
+	p.n = n;
+	crypto_sha256(all, 48 * n, p.hash);
+	p.now_ms = 5000;
+	p.encode_cb = enc_cb;
+	p.verdicts = v;
+	p.authorize_cb = test_authorize;
+	err = c->be->push(s, &p, r);
+	if (err == 0)
+		snprintf(resp, resp_size, "%.*s", (int)r->response_len,
+		    (const char *)r->response);
+	free(r->response);
+	r->response = NULL;
+	return err;
+}
+
+/* Pull NODE's facility scope to the end from *CURSOR: how many, and the
+ * entity and id byte of each in *SEEN ("3:50 4:61 ..."). */
+static int
+pull_fac(const struct ctx *c, struct sstore *s, const struct snode *n,
+    uint8_t **cursor, size_t *cursor_len, char *seen, size_t seen_size)
+{
+	struct spull_result r;
+	size_t i, at = 0;
+	int err, more = 1;
+
+	seen[0] = '\0';
+	while (more) {
+		if ((err = c->be->pull(s, n, SPULL_FACILITY, *cursor,
+		         *cursor_len, 2, 0, &r)) != 0)
+			return err;
+		for (i = 0; i < r.n && at + 8 < seen_size; i++)
+			at += (size_t)snprintf(seen + at, seen_size - at,
+			    "%s%d:%02x", at ? " " : "", r.changes[i].entity,
+			    r.changes[i].id[0]);
+		more = r.more;
+		free(*cursor);
+		*cursor = r.cursor;
+		*cursor_len = r.cursor_len;
+		r.cursor = NULL;
+		spull_result_clear(&r);
+	}
+	return 0;
+}
+
+static int
+case_blob(struct ctx *c)
+{
+	struct sstore *s = NULL;
+	struct snode a, b;
+	uint8_t h1[32], h2[32];
+	uint64_t size = 0;
+	int err = 0;
+
+	memset(h1, 1, sizeof(h1));
+	memset(h2, 2, sizeof(h2));
+	TEST_ERR(c->be->open(c->target, NULL, &s));
+	TEST_ERR(mk_node(c, s, 1, "north", &a));
+	TEST_ERR(mk_node(c, s, 2, "north", &b));
+	TEST_ERR(c->be->blob_usage(s, a.id, &size));
+	TEST_EQ(size, 0);
+	TEST_EQ(c->be->blob_owned(s, a.id, h1, &size), ENOENT);
+	TEST_ERR(c->be->blob_own(s, a.id, h1, 1000, 5000));
+	TEST_ERR(c->be->blob_own(s, a.id, h1, 1000, 6000)); /* idempotent */
+	TEST_ERR(c->be->blob_own(s, a.id, h2, 250, 5000));
+	TEST_ERR(c->be->blob_own(s, b.id, h1, 1000, 5000));
+	TEST_ERR(c->be->blob_owned(s, a.id, h1, &size));
+	TEST_EQ(size, 1000);
+	TEST_ERR(c->be->blob_owned(s, a.id, h2, &size));
+	TEST_EQ(size, 250);
+	/* per node: b owns h1 only, whatever a uploaded */
+	TEST_EQ(c->be->blob_owned(s, b.id, h2, &size), ENOENT);
+	TEST_ERR(c->be->blob_usage(s, a.id, &size));
+	TEST_EQ(size, 1250);
+	TEST_ERR(c->be->blob_usage(s, b.id, &size));
+	TEST_EQ(size, 1000);
+	/* kept across a reopen */
+	c->be->close(s);
+	s = NULL;
+	TEST_ERR(c->be->open(c->target, NULL, &s));
+	TEST_ERR(c->be->blob_usage(s, a.id, &size));
+	TEST_EQ(size, 1250);
+out:
+	if (s != NULL)
+		c->be->close(s);
+	return err;
+}
+
+/* Refused changes (by the caller's validation or the policy) are stored,
+ * counted neither accepted nor duplicate, reported again on a later
+ * batch, and never served. */
+static int
+case_refused(struct ctx *c)
+{
+	static const struct one l1[] = { { 6, 0x11, 0, 0, 0 },
+		{ 6, 0x12, 0, 0, 16 }, { 9, 0x13, 0, 0, 0 } };
+	static const struct one l2[] = { { 6, 0x12, 0, 0, 0 },
+		{ 9, 0x13, 0, 0, 0 }, { 6, 0x14, 0, 0, 0 } };
+	struct sstore *s = NULL;
+	struct snode a, b;
+	struct sverdict v[8];
+	struct spush_result r;
+	char resp[128], again[128];
+	uint8_t *cur = NULL;
+	size_t cur_len = 0, n = 0;
+	int err = 0;
+
+	memset(&r, 0, sizeof(r));
+	TEST_ERR(c->be->open(c->target, NULL, &s));
+	TEST_ERR(mk_node(c, s, 1, "north", &a));
+	TEST_ERR(mk_node(c, s, 2, "north", &b));
+	judged = 0;
+	TEST_ERR(push_list(c, s, a.id, 1, l1, 3, v, resp, sizeof(resp), &r));
+	TEST_STR(resp, "node=1 first=1 hw=3 a=1 d=0");
+	TEST_EQ(judged, 2); /* the one refused by validation is not asked */
+	TEST_EQ(v[0].code, 0);
+	TEST_EQ(v[1].code, 16);
+	TEST_EQ(v[2].code, 17);
+	TEST_ERR(pull_all(c, s, &b, &cur, &cur_len, &n));
+	TEST_EQ(n, 1);
+	/* the same batch again: its stored answer */
+	TEST_ERR(push_list(c, s, a.id, 1, l1, 3, v, again, sizeof(again), &r));
+	TEST_EQ(r.replay, 1);
+	TEST_STR(again, resp);
+	/* an overlapping batch: the refused ones are refused again */
+	TEST_ERR(push_list(c, s, a.id, 2, l2, 3, v, resp, sizeof(resp), &r));
+	TEST_STR(resp, "node=1 first=2 hw=4 a=1 d=2");
+	TEST_EQ(v[0].code, 16);
+	TEST_STR(v[0].why, "refused before");
+	TEST_EQ(v[1].code, 17);
+	TEST_EQ(v[2].code, 0);
+	TEST_ERR(pull_all(c, s, &b, &cur, &cur_len, &n));
+	TEST_EQ(n, 1);
+	free(cur);
+	cur = NULL;
+	cur_len = 0;
+	TEST_ERR(pull_all(c, s, &b, &cur, &cur_len, &n));
+	TEST_EQ(n, 2);
+out:
+	free(cur);
+	if (s != NULL)
+		c->be->close(s);
+	return err;
+}
+
+/*
+ * Facility scopes: b and c at facility fb, a at fa.  A patient P (0x50)
+ * registered at fa enters fb's scope when c records a visit; b then gets
+ * P's earlier changes too, though its cursor is past them; records
+ * without a patient go to their own facility only.
+ */
+static int
+case_scope_backfill(struct ctx *c)
+{
+	static const struct one a1[] = { { 3, 0x50, 0x50, 1, 0 },
+		{ 4, 0x61, 0x50, 1, 0 }, { 6, 0x71, 0, 0, 0 } };
+	static const struct one c1[] = { { 6, 0x72, 0, 0, 0 } };
+	static const struct one a2[] = { { 4, 0x62, 0x50, 1, 0 } };
+	static const struct one c2[] = { { 4, 0x63, 0x50, 1, 0 } };
+	static const struct one a3[] = { { 4, 0x61, 0x50, 0, 0 } };
+	static const struct one c3[] = { { 4, 0x62, 0x50, 0, 0 } };
+	struct sstore *s = NULL;
+	struct snode a, b, cc;
+	struct sverdict v[8];
+	struct spush_result r;
+	char resp[128], seen[256];
+	uint8_t *cur = NULL, *cur0 = NULL;
+	size_t cur_len = 0, cur0_len = 0, n = 0;
+	int err = 0;
+
+	TEST_ERR(c->be->open(c->target, NULL, &s));
+	TEST_ERR(mk_node_in(c, s, 1, "north", "fa", &a));
+	TEST_ERR(mk_node_in(c, s, 2, "north", "fb", &b));
+	TEST_ERR(mk_node_in(c, s, 3, "north", "fb", &cc));
+	TEST_ERR(push_list(c, s, a.id, 1, a1, 3, v, resp, sizeof(resp), &r));
+	TEST_ERR(push_list(c, s, cc.id, 1, c1, 1, v, resp, sizeof(resp), &r));
+	TEST_ERR(pull_fac(c, s, &b, &cur, &cur_len, seen, sizeof(seen)));
+	TEST_STR(seen, "6:72");
+	/* P is not fb's yet */
+	TEST_ERR(push_list(c, s, a.id, 4, a2, 1, v, resp, sizeof(resp), &r));
+	TEST_ERR(pull_fac(c, s, &b, &cur, &cur_len, seen, sizeof(seen)));
+	TEST_STR(seen, "");
+	/* c's visit: the policy saw a new record of a patient not in scope */
+	TEST_ERR(push_list(c, s, cc.id, 2, c2, 1, v, resp, sizeof(resp), &r));
+	TEST_EQ(last_facts.exists, 0);
+	TEST_EQ(last_facts.in_scope, 0);
+	/* b's cursor is past P's changes: they come with the visit */
+	TEST_ERR(pull_fac(c, s, &b, &cur, &cur_len, seen, sizeof(seen)));
+	TEST_STR(seen, "3:50 4:61 4:62 4:63");
+	/* later edits of P's records reach b at their own position */
+	TEST_ERR(push_list(c, s, a.id, 5, a3, 1, v, resp, sizeof(resp), &r));
+	TEST_EQ(last_facts.exists, 1);
+	TEST_STR(last_facts.region, "north");
+	TEST_STR(last_facts.facility, "fa");
+	TEST_EQ(last_facts.in_scope, 1);
+	TEST_ERR(pull_fac(c, s, &b, &cur, &cur_len, seen, sizeof(seen)));
+	TEST_STR(seen, "4:61");
+	/* c edits a record of P made at fa: in scope now */
+	TEST_ERR(push_list(c, s, cc.id, 3, c3, 1, v, resp, sizeof(resp), &r));
+	TEST_EQ(last_facts.exists, 1);
+	TEST_STR(last_facts.facility, "fa");
+	TEST_EQ(last_facts.in_scope, 1);
+	TEST_ERR(pull_fac(c, s, &b, &cur, &cur_len, seen, sizeof(seen)));
+	TEST_STR(seen, "4:62");
+	/* from the start: each once, P's early ones at the visit */
+	TEST_ERR(pull_fac(c, s, &b, &cur0, &cur0_len, seen, sizeof(seen)));
+	TEST_STR(seen, "6:72 3:50 4:61 4:62 4:63 4:61 4:62");
+	/* a (fa) never sees fb's record without a patient */
+	free(cur0);
+	cur0 = NULL;
+	cur0_len = 0;
+	TEST_ERR(pull_fac(c, s, &a, &cur0, &cur0_len, seen, sizeof(seen)));
+	TEST_STR(seen, "4:63 4:62");
+	/* the region's pull: everything but b's own */
+	free(cur0);
+	cur0 = NULL;
+	cur0_len = 0;
+	TEST_ERR(pull_all(c, s, &b, &cur0, &cur0_len, &n));
+	TEST_EQ(n, 8);
+out:
+	free(cur);
+	free(cur0);
+	if (s != NULL)
+		c->be->close(s);
+	return err;
+}
+
+/* One batch judged as it goes: a patient registered, an encounter of
+ * theirs (in scope now), an edit of the registration (exists now). */
+static int
+case_judge_in_batch(struct ctx *c)
+{
+	static const struct one l[] = { { 3, 0x50, 0x50, 1, 0 },
+		{ 4, 0x61, 0x50, 1, 0 }, { 3, 0x50, 0x50, 0, 0 },
+		{ 4, 0x62, 0x50, 1, 16 }, { 4, 0x62, 0x50, 0, 0 } };
+	struct sstore *s = NULL;
+	struct snode a;
+	struct sverdict v[8];
+	struct spush_result r;
+	char resp[128];
+	int err = 0;
+
+	TEST_ERR(c->be->open(c->target, NULL, &s));
+	TEST_ERR(mk_node_in(c, s, 1, "north", "fa", &a));
+	judged = 0;
+	TEST_ERR(push_list(c, s, a.id, 1, l, 5, v, resp, sizeof(resp), &r));
+	TEST_EQ(judged, 4);
+	TEST_EQ(all_facts[0].exists, 0);
+	TEST_EQ(all_facts[0].in_scope, 0);
+	TEST_EQ(all_facts[1].exists, 0);
+	TEST_EQ(all_facts[1].in_scope, 1);
+	TEST_EQ(all_facts[2].exists, 1);
+	TEST_STR(all_facts[2].facility, "fa");
+	TEST_EQ(all_facts[2].in_scope, 1);
+	/* refused by validation (not asked): its record is not made, so
+	 * the next change of that record is a new record */
+	TEST_EQ(v[3].code, 16);
+	TEST_EQ(all_facts[3].exists, 0);
+	TEST_EQ(all_facts[3].in_scope, 1);
+	TEST_STR(resp, "node=1 first=1 hw=5 a=4 d=0");
+out:
+	if (s != NULL)
+		c->be->close(s);
+	return err;
+}
+
+/*
+ * PostgreSQL: a back-filled change is served only once its delivery
+ * position (the visit's xid) is below the horizon.  A transaction that
+ * took an xid before the visit and is still open hides the visit and
+ * the changes it brings, though their own xids are older still; once it
+ * ends they all come, to a cursor already past them.
+ */
+static int
+case_pg_backfill_horizon(struct ctx *c)
+{
+	static const struct one a1[] = { { 3, 0x50, 0x50, 1, 0 },
+		{ 4, 0x61, 0x50, 1, 0 } };
+	static const struct one c1[] = { { 4, 0x63, 0x50, 1, 0 } };
+	struct sstore *s = NULL;
+	struct snode a, b, cc;
+	struct sverdict v[8];
+	struct spush_result r;
+	char resp[128], seen[256], ci[256];
+	uint8_t *cur = NULL;
+	size_t cur_len = 0;
+	PGconn *w = NULL;
+	PGresult *res;
+	int err = 0;
+
+	TEST_ERR(c->be->open(c->target, NULL, &s));
+	TEST_ERR(mk_node_in(c, s, 1, "north", "fa", &a));
+	TEST_ERR(mk_node_in(c, s, 2, "north", "fb", &b));
+	TEST_ERR(mk_node_in(c, s, 3, "north", "fb", &cc));
+	TEST_ERR(push_list(c, s, a.id, 1, a1, 2, v, resp, sizeof(resp), &r));
+	TEST_ERR(pull_fac(c, s, &b, &cur, &cur_len, seen, sizeof(seen)));
+	TEST_STR(seen, "");
+	pgtest_conninfo(c->pg, c->db, ci, sizeof(ci));
+	w = PQconnectdb(ci);
+	TEST_TRUE(PQstatus(w) == CONNECTION_OK);
+	res = PQexec(w, "BEGIN; INSERT INTO alerts(kind) VALUES('w')");
+	TEST_EQ(PQresultStatus(res), PGRES_COMMAND_OK);
+	PQclear(res);
+	/* the visit commits above the open transaction's xid */
+	TEST_ERR(push_list(c, s, cc.id, 1, c1, 1, v, resp, sizeof(resp), &r));
+	TEST_ERR(pull_fac(c, s, &b, &cur, &cur_len, seen, sizeof(seen)));
+	TEST_STR(seen, "");
+	res = PQexec(w, "COMMIT");
+	TEST_EQ(PQresultStatus(res), PGRES_COMMAND_OK);
+	PQclear(res);
+	TEST_ERR(pull_fac(c, s, &b, &cur, &cur_len, seen, sizeof(seen)));
+	TEST_STR(seen, "3:50 4:61 4:63");
+out:
+	PQfinish(w);
+	free(cur);
+	if (s != NULL)
+		c->be->close(s);
+	return err;
+}
+
+struct bcase {
+	const char *name;
+	int (*fn)(struct ctx *);
+	int pg_only;
+};
+
+static const struct bcase cases[] = {
+	{ "meta", case_meta, 0 },
+	{ "enroll", case_enroll, 0 },
+	{ "touch", case_touch, 0 },
+	{ "push", case_push, 0 },
+	{ "push_seq", case_push_seq, 0 },
+	{ "pull", case_pull, 0 },
+	{ "stats_manifest", case_stats_manifest, 0 },
+	{ "reopen", case_reopen, 0 },
+	{ "concurrent_replay", case_concurrent_replay, 0 },
+	{ "replay_history", case_replay_history, 0 },
+	{ "blob", case_blob, 0 },
+	{ "refused", case_refused, 0 },
+	{ "scope_backfill", case_scope_backfill, 0 },
+	{ "judge_in_batch", case_judge_in_batch, 0 },
+	{ "explain_index", case_pg_explain, 1 },
+	{ "pool", case_pg_pool, 1 },
+	{ "stall_guard", case_pg_stall, 1 },
+	{ "backfill_horizon", case_pg_backfill_horizon, 1 },
+};
+
+static int
+wanted(const char *full, const char *name, int argc, char **argv)
+{
+	int j;
+
+	if (argc <= 1)
+		return 1;
+	for (j = 1; j < argc; j++)
+		if (strcmp(argv[j], full) == 0 || strcmp(argv[j], name) == 0)
+			return 1;
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct store_backend *const bes[] = {
+		&store_sqlite_backend, &store_pg_backend
+	};
+	struct pgtest pg;
+	struct ctx c;
+	char full[96];
+	size_t i, k;
+	int failed = 0, r, pg_rc = -2;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	log_init(NULL, LOG_LEVEL_WARN);
+	memset(&pg, 0, sizeof(pg));
+	for (k = 0; k < nitems(bes); k++)
+		for (i = 0; i < nitems(cases); i++) {
+			if (cases[i].pg_only && bes[k] != &store_pg_backend)
+				continue;
+			snprintf(full, sizeof(full), "%s/%s", bes[k]->name,
+			    cases[i].name);
+			if (argc > 1 && strcmp(argv[1], "-l") == 0) {
+				printf("%s\n", full);
+				continue;
+			}
+			if (!wanted(full, cases[i].name, argc, argv))
+				continue;
+			memset(&c, 0, sizeof(c));
+			c.be = bes[k];
+			if (bes[k] == &store_sqlite_backend) {
+				snprintf(c.dir, sizeof(c.dir),
+				    "/tmp/outpost-sstore-XXXXXX");
+				if (mkdtemp(c.dir) == NULL) {
+					printf("FAIL: %s\n", full);
+					failed++;
+					continue;
+				}
+				snprintf(
+				    c.target, sizeof(c.target), "%s", c.dir);
+			} else {
+				if (pg_rc == -2)
+					pg_rc = pgtest_start(&pg);
+				if (pg_rc != 0) {
+					fprintf(
+					    stderr, "%s: %s\n", full, pg.why);
+					printf("%s: %s\n",
+					    pg_rc == 77 ? "SKIP" : "FAIL",
+					    full);
+					failed += pg_rc != 77;
+					continue;
+				}
+				c.pg = &pg;
+				if (pgtest_newdb(
+				        &pg, c.target, sizeof(c.target)) != 0) {
+					printf("FAIL: %s\n", full);
+					failed++;
+					continue;
+				}
+				snprintf(c.db, sizeof(c.db), "t%u", pg.ndb);
+			}
+			r = cases[i].fn(&c);
+			if (c.dir[0] != '\0') {
+				char cmd[128];
+
+				snprintf(cmd, sizeof(cmd), "rm -rf %s", c.dir);
+				if (system(cmd) != 0)
+					r = r ? r : EIO;
+			}
+			printf("%s: %s\n", r == 0 ? "PASS" : "FAIL", full);
+			failed += r != 0;
+		}
+	if (pgtest_stop(&pg) != 0) {
+		printf("FAIL: postgresql/cluster_stop\n");
+		failed++;
+	}
+	return failed ? 1 : 0;
+}
