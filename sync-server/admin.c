@@ -239,8 +239,7 @@ admin_stats(struct sstore *s, int argc, char **argv)
 		fprintf(stderr, "sync-server: stats: %s\n", strerror(err));
 		return 1;
 	}
-	if ((err = store_sqlite_backend.manifest(s, admin_ids_add, &ids)) !=
-	    0) {
+	if ((err = be->manifest(s, admin_ids_add, &ids)) != 0) {
 		fprintf(stderr, "sync-server: stats: %s\n", strerror(err));
 		sstats_clear(&st);
 		free(ids.v);
