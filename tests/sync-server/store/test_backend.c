@@ -1412,6 +1412,29 @@ out:
  * the changes it brings, though their own xids are older still; once it
  * ends they all come, to a cursor already past them.
  */
+/* Run SQL on *W, a connection of the case's database of its own
+ * (opened when NULL), e.g. to leave a transaction open. */
+static int
+pg_hold(const struct ctx *c, const char *sql, PGconn **w)
+{
+	char ci[256];
+	PGresult *r;
+	int ok;
+
+	if (*w == NULL) {
+		pgtest_conninfo(c->pg, c->db, ci, sizeof(ci));
+		*w = PQconnectdb(ci);
+	}
+	if (PQstatus(*w) != CONNECTION_OK)
+		return EIO;
+	r = PQexec(*w, sql);
+	ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+	if (!ok)
+		fprintf(stderr, "%s: %s", sql, PQerrorMessage(*w));
+	PQclear(r);
+	return ok ? 0 : EIO;
+}
+
 static int
 case_pg_backfill_horizon(struct ctx *c)
 {
@@ -1422,11 +1445,10 @@ case_pg_backfill_horizon(struct ctx *c)
 	struct snode a, b, cc;
 	struct sverdict v[8];
 	struct spush_result r;
-	char resp[128], seen[256], ci[256];
+	char resp[128], seen[256];
 	uint8_t *cur = NULL;
 	size_t cur_len = 0;
 	PGconn *w = NULL;
-	PGresult *res;
 	int err = 0;
 
 	TEST_ERR(c->be->open(c->target, NULL, &s));
@@ -1436,19 +1458,12 @@ case_pg_backfill_horizon(struct ctx *c)
 	TEST_ERR(push_list(c, s, a.id, 1, a1, 2, v, resp, sizeof(resp), &r));
 	TEST_ERR(pull_fac(c, s, &b, &cur, &cur_len, seen, sizeof(seen)));
 	TEST_STR(seen, "");
-	pgtest_conninfo(c->pg, c->db, ci, sizeof(ci));
-	w = PQconnectdb(ci);
-	TEST_TRUE(PQstatus(w) == CONNECTION_OK);
-	res = PQexec(w, "BEGIN; INSERT INTO alerts(kind) VALUES('w')");
-	TEST_EQ(PQresultStatus(res), PGRES_COMMAND_OK);
-	PQclear(res);
+	TEST_ERR(pg_hold(c, "BEGIN; INSERT INTO alerts(kind) VALUES('w')", &w));
 	/* the visit commits above the open transaction's xid */
 	TEST_ERR(push_list(c, s, cc.id, 1, c1, 1, v, resp, sizeof(resp), &r));
 	TEST_ERR(pull_fac(c, s, &b, &cur, &cur_len, seen, sizeof(seen)));
 	TEST_STR(seen, "");
-	res = PQexec(w, "COMMIT");
-	TEST_EQ(PQresultStatus(res), PGRES_COMMAND_OK);
-	PQclear(res);
+	TEST_ERR(pg_hold(c, "COMMIT", &w));
 	TEST_ERR(pull_fac(c, s, &b, &cur, &cur_len, seen, sizeof(seen)));
 	TEST_STR(seen, "3:50 4:61 4:63");
 out:
@@ -1473,11 +1488,10 @@ case_pg_late_facility(struct ctx *c)
 	struct snode a, a2, b;
 	struct sverdict v[8];
 	struct spush_result r;
-	char resp[128], seen[256], ci[256], *sql = NULL;
+	char resp[128], seen[256], *sql = NULL;
 	uint8_t *cur = NULL;
 	size_t cur_len = 0;
 	PGconn *w = NULL;
-	PGresult *res;
 	int err = 0;
 
 	TEST_ERR(c->be->open(c->target, NULL, &s));
@@ -1489,9 +1503,6 @@ case_pg_late_facility(struct ctx *c)
 	TEST_STR(seen, "3:50");
 	/* the late one: a visit of the patient, stored as a push stores it,
 	 * in a transaction left open */
-	pgtest_conninfo(c->pg, c->db, ci, sizeof(ci));
-	w = PQconnectdb(ci);
-	TEST_TRUE(PQstatus(w) == CONNECTION_OK);
 	xasprintf(&sql,
 	    "BEGIN; INSERT INTO changes(region, node, seq, entity, rid,"
 	    " hlc, hash, body) VALUES('north', %llu, 1, 4,"
@@ -1500,16 +1511,12 @@ case_pg_late_facility(struct ctx *c)
 	    " patient) VALUES(4, decode(repeat('71', 16), 'hex'), 'north',"
 	    " 'fa', %llu, decode(repeat('50', 16), 'hex'))",
 	    (unsigned long long)a2.id, (unsigned long long)a2.id);
-	res = PQexec(w, sql);
-	TEST_EQ(PQresultStatus(res), PGRES_COMMAND_OK);
-	PQclear(res);
+	TEST_ERR(pg_hold(c, sql, &w));
 	/* a later push commits first: held back */
 	TEST_ERR(push_list(c, s, a.id, 2, later, 1, v, resp, sizeof(resp), &r));
 	TEST_ERR(pull_fac(c, s, &b, &cur, &cur_len, seen, sizeof(seen)));
 	TEST_STR(seen, "");
-	res = PQexec(w, "COMMIT");
-	TEST_EQ(PQresultStatus(res), PGRES_COMMAND_OK);
-	PQclear(res);
+	TEST_ERR(pg_hold(c, "COMMIT", &w));
 	TEST_ERR(pull_fac(c, s, &b, &cur, &cur_len, seen, sizeof(seen)));
 	TEST_STR(seen, "4:71 4:62");
 	TEST_ERR(pull_fac(c, s, &b, &cur, &cur_len, seen, sizeof(seen)));

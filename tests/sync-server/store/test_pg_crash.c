@@ -310,6 +310,31 @@ check_acked(
 	return 0;
 }
 
+/* A node of region "r" for each pusher. */
+static int
+enroll_pushers(struct sstore *s, struct pusher *u)
+{
+	struct stoken t;
+	struct snode nd;
+	uint8_t pub[32];
+	size_t i;
+	int err;
+
+	for (i = 0; i < PUSHERS; i++) {
+		memset(&t, 0, sizeof(t));
+		memset(t.hash, (int)i + 1, sizeof(t.hash));
+		snprintf(t.region, sizeof(t.region), "r");
+		t.expires_ms = 10;
+		memset(pub, (int)i + 1, sizeof(pub));
+		if ((err = store_pg_backend.token_add(s, &t)) != 0 ||
+		    (err = store_pg_backend.enroll(
+		         s, t.hash, pub, "k", 1, &nd)) != 0)
+			return err;
+		u[i].node = nd.id;
+	}
+	return 0;
+}
+
 static int
 test_kill_postgres(void)
 {
@@ -317,11 +342,8 @@ test_kill_postgres(void)
 	struct pgtest pg;
 	struct pusher u[PUSHERS];
 	struct sstore *s = NULL;
-	struct stoken t;
-	struct snode nd;
 	pthread_t th[PUSHERS];
 	char conninfo[256];
-	uint8_t pub[32];
 	volatile int stop = 0;
 	unsigned seed = (unsigned)time(NULL);
 	long kills, done = 0, bad = 0;
@@ -337,16 +359,9 @@ test_kill_postgres(void)
 	}
 	TEST_ERR(pgtest_newdb(&pg, conninfo, sizeof(conninfo)));
 	TEST_ERR(store_pg_backend.open(conninfo, NULL, &s));
+	TEST_ERR(enroll_pushers(s, u));
 	for (i = 0; i < PUSHERS; i++) {
-		memset(&t, 0, sizeof(t));
-		memset(t.hash, (int)i + 1, sizeof(t.hash));
-		snprintf(t.region, sizeof(t.region), "r");
-		t.expires_ms = 10;
-		memset(pub, (int)i + 1, sizeof(pub));
-		TEST_ERR(store_pg_backend.token_add(s, &t));
-		TEST_ERR(store_pg_backend.enroll(s, t.hash, pub, "k", 1, &nd));
 		u[i].s = s;
-		u[i].node = nd.id;
 		u[i].stop = &stop;
 	}
 	for (i = 0; i < PUSHERS; i++)
@@ -514,10 +529,7 @@ test_kill_ingester(void)
 	struct pgtest pg;
 	struct pusher u[PUSHERS];
 	struct sstore *s = NULL;
-	struct stoken t;
-	struct snode nd;
 	char conninfo[256];
-	uint8_t pub[32];
 	unsigned seed = (unsigned)time(NULL) ^ 0x5eed;
 	long kills, done, bad = 0, midway = 0;
 	uint64_t acked = 0;
@@ -534,16 +546,7 @@ test_kill_ingester(void)
 	}
 	TEST_ERR(pgtest_newdb(&pg, conninfo, sizeof(conninfo)));
 	TEST_ERR(store_pg_backend.open(conninfo, NULL, &s));
-	for (i = 0; i < PUSHERS; i++) {
-		memset(&t, 0, sizeof(t));
-		memset(t.hash, (int)i + 1, sizeof(t.hash));
-		snprintf(t.region, sizeof(t.region), "r");
-		t.expires_ms = 10;
-		memset(pub, (int)i + 1, sizeof(pub));
-		TEST_ERR(store_pg_backend.token_add(s, &t));
-		TEST_ERR(store_pg_backend.enroll(s, t.hash, pub, "k", 1, &nd));
-		u[i].node = nd.id;
-	}
+	TEST_ERR(enroll_pushers(s, u));
 	/* no thread of ours across fork */
 	store_pg_backend.close(s);
 	s = NULL;
