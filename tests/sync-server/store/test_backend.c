@@ -785,16 +785,40 @@ pg_plan(struct ctx *c, enum pg_stmt st, const char *args, const char *mode,
 	return err;
 }
 
+/* ST executed with ARGS, custom and generic plan: no sequential scan,
+ * every line of MUST in the plan. */
+static int
+pg_plan_check(struct ctx *c, enum pg_stmt st, const char *args,
+    const char *const *must, size_t nmust)
+{
+	static const char *const modes[] = { "force_custom_plan",
+		"force_generic_plan" };
+	char plan[16384];
+	size_t i, k;
+	int err = 0;
+
+	for (i = 0; i < nitems(modes); i++) {
+		TEST_ERR(pg_plan(c, st, args, modes[i], plan, sizeof(plan)));
+		for (k = 0; k < nmust && strstr(plan, must[k]) != NULL; k++)
+			;
+		if (k < nmust || strstr(plan, "Seq Scan") != NULL) {
+			fprintf(stderr, "%s plan:\n%s", modes[i], plan);
+			TEST_FAILED("%s: no index scan (%s)", pg_stmts[st].name,
+			    k < nmust ? must[k] : "Seq Scan");
+		}
+	}
+out:
+	return err;
+}
+
 /* AC-6: the pull is one index scan on changes_pull, custom or generic
  * plan, the horizon and the row comparison as index conditions. */
 static int
 case_pg_explain(struct ctx *c)
 {
-	static const char *const modes[] = { "force_custom_plan",
-		"force_generic_plan" };
+	static const char *const must[] = { "Index Scan using changes_pull",
+		"Index Cond: ((region = ", "(ROW(xid, id) > ROW(" };
 	struct sstore *s = NULL;
-	char plan[8192];
-	size_t i;
 	int err = 0;
 
 	TEST_ERR(c->be->open(c->target, NULL, &s));
@@ -804,17 +828,8 @@ case_pg_explain(struct ctx *c)
 	    " '\\x00', '\\x00' FROM generate_series(1, 200000) g;"
 	    " ANALYZE changes",
 	    NULL, 0));
-	for (i = 0; i < nitems(modes); i++) {
-		TEST_ERR(pg_plan(c, PG_PULL, "('r7', '0', 0, 3, 200)", modes[i],
-		    plan, sizeof(plan)));
-		if (strstr(plan, "Index Scan using changes_pull") == NULL ||
-		    strstr(plan, "Seq Scan") != NULL ||
-		    strstr(plan, "Index Cond: ((region = ") == NULL ||
-		    strstr(plan, "(ROW(xid, id) > ROW(") == NULL) {
-			fprintf(stderr, "%s plan:\n%s", modes[i], plan);
-			TEST_FAILED("%s", "the pull is no index scan");
-		}
-	}
+	TEST_ERR(pg_plan_check(
+	    c, PG_PULL, "('r7', '0', 0, 3, 200)", must, nitems(must)));
 out:
 	c->be->close(s);
 	return err;
@@ -826,11 +841,10 @@ out:
 static int
 case_pg_explain_facility(struct ctx *c)
 {
-	static const char *const modes[] = { "force_custom_plan",
-		"force_generic_plan" };
+	static const char *const must[] = { "Index Scan using changes_",
+		"Index Scan using records_pkey",
+		"Index Scan using scope_pull" };
 	struct sstore *s = NULL;
-	char plan[16384];
-	size_t i;
 	int err = 0;
 
 	TEST_ERR(c->be->open(c->target, NULL, &s));
@@ -849,19 +863,8 @@ case_pg_explain_facility(struct ctx *c)
 	    " ORDER BY r.region, r.patient, r.facility, c.xid, c.id;"
 	    " ANALYZE",
 	    NULL, 0));
-	for (i = 0; i < nitems(modes); i++) {
-		TEST_ERR(pg_plan(c, PG_PULL_FACILITY,
-		    "('r7', '0', 0, '0', 0, 3, 200, 'f7')", modes[i], plan,
-		    sizeof(plan)));
-		if (strstr(plan, "Seq Scan") != NULL ||
-		    strstr(plan, "Index Scan using changes_") == NULL ||
-		    strstr(plan, "Index Scan using records_pkey") == NULL ||
-		    strstr(plan, "Index Scan using scope_pull") == NULL) {
-			fprintf(stderr, "%s plan:\n%s", modes[i], plan);
-			TEST_FAILED(
-			    "%s", "the facility's pull is no index scan");
-		}
-	}
+	TEST_ERR(pg_plan_check(c, PG_PULL_FACILITY,
+	    "('r7', '0', 0, '0', 0, 3, 200, 'f7')", must, nitems(must)));
 out:
 	c->be->close(s);
 	return err;

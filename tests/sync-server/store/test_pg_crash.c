@@ -310,9 +310,11 @@ check_acked(
 	return 0;
 }
 
-/* A node of region "r" for each pusher. */
+/* A database on PG, a store on it (*S) and a node of region "r" for
+ * each pusher. */
 static int
-enroll_pushers(struct sstore *s, struct pusher *u)
+crash_setup(struct pgtest *pg, char *conninfo, size_t size, struct sstore **s,
+    struct pusher *u)
 {
 	struct stoken t;
 	struct snode nd;
@@ -320,15 +322,18 @@ enroll_pushers(struct sstore *s, struct pusher *u)
 	size_t i;
 	int err;
 
+	if ((err = pgtest_newdb(pg, conninfo, size)) != 0 ||
+	    (err = store_pg_backend.open(conninfo, NULL, s)) != 0)
+		return err;
 	for (i = 0; i < PUSHERS; i++) {
 		memset(&t, 0, sizeof(t));
 		memset(t.hash, (int)i + 1, sizeof(t.hash));
 		snprintf(t.region, sizeof(t.region), "r");
 		t.expires_ms = 10;
 		memset(pub, (int)i + 1, sizeof(pub));
-		if ((err = store_pg_backend.token_add(s, &t)) != 0 ||
+		if ((err = store_pg_backend.token_add(*s, &t)) != 0 ||
 		    (err = store_pg_backend.enroll(
-		         s, t.hash, pub, "k", 1, &nd)) != 0)
+		         *s, t.hash, pub, "k", 1, &nd)) != 0)
 			return err;
 		u[i].node = nd.id;
 	}
@@ -357,9 +362,7 @@ test_kill_postgres(void)
 		fprintf(stderr, "%s\n", pg.why);
 		return rc == 77 ? TEST_SKIP : EIO;
 	}
-	TEST_ERR(pgtest_newdb(&pg, conninfo, sizeof(conninfo)));
-	TEST_ERR(store_pg_backend.open(conninfo, NULL, &s));
-	TEST_ERR(enroll_pushers(s, u));
+	TEST_ERR(crash_setup(&pg, conninfo, sizeof(conninfo), &s, u));
 	for (i = 0; i < PUSHERS; i++) {
 		u[i].s = s;
 		u[i].stop = &stop;
@@ -544,9 +547,7 @@ test_kill_ingester(void)
 		fprintf(stderr, "%s\n", pg.why);
 		return rc == 77 ? TEST_SKIP : EIO;
 	}
-	TEST_ERR(pgtest_newdb(&pg, conninfo, sizeof(conninfo)));
-	TEST_ERR(store_pg_backend.open(conninfo, NULL, &s));
-	TEST_ERR(enroll_pushers(s, u));
+	TEST_ERR(crash_setup(&pg, conninfo, sizeof(conninfo), &s, u));
 	/* no thread of ours across fork */
 	store_pg_backend.close(s);
 	s = NULL;
