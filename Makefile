@@ -201,11 +201,13 @@ check-faults: deps-check
 	done
 	@# PostgreSQL (issue 12): the feed with >= 50,000 committed rows
 	@# (scale.md AC-1), 10,000 replayed batches on both stores (AC-2),
-	@# 200 kills of PostgreSQL during ingest (AC-3; 1000: bench/pg_crash.sh),
-	@# then the same sweeps on a PostgreSQL store (10 rounds each).
+	@# 1000 SIGKILLs of PostgreSQL backends and 1000 of a process
+	@# ingesting through the store (AC-3), then the same sweeps on a
+	@# PostgreSQL store (10 rounds each).
 	@OUTPOST_FEED_ROWS=50000 build/san/tests/sync-server/store/test_pg_feed
 	@OUTPOST_REPLAY_BATCHES=10000 build/san/tests/sync-server/store/test_backend replay_history
-	@OUTPOST_PG_KILLS=200 build/san/tests/sync-server/store/test_pg_crash
+	@OUTPOST_PG_KILLS=$${OUTPOST_PG_KILLS:-1000} OUTPOST_PG_SERVER_KILLS=$${OUTPOST_PG_SERVER_KILLS:-1000} \
+	  build/san/tests/sync-server/store/test_pg_crash
 	@OUTPOST_BUILD=build/san OUTPOST_FAULT_N=$${OUTPOST_PG_FAULT_N:-10} \
 	  OUTPOST_PG_E2E="lost_answer cut kill_kiosk kill_server" OUTPOST_PG_UNIT= sh tests/e2e/pg.sh
 	@# The floods of issue 9, item 4 (60 s, and 30 s behind one address)

@@ -3,8 +3,10 @@
 # for the sync path, on this machine, with the release build.
 #
 #   1. a seeded clinic day (60 encounters: each an encounter record and 7
-#      vitals as observations, NEWS2 red flags as alerts; plus 20 new
-#      patients) pushed on loopback: bytes per encounter (goal <= 512) and
+#      vitals as observations, four in five with a form submission (the
+#      adult consult with the CHW's note, or a child's danger signs),
+#      NEWS2 red flags as alerts; plus 20 new patients) pushed on
+#      loopback: bytes per encounter, forms included (goal <= 512) and
 #      HTTP requests (goal <= 2);
 #   2. the same day through tests/tools/faultproxy at 50 kbit/s each way,
 #      300 ms each way (600 ms RTT) and 10% of packets stalled 1 s
@@ -151,6 +153,27 @@ kill "$SRV"
 wait "$SRV" 2>/dev/null
 grep "round trip" "$T/pgsrv.log" | sed 's/^.*store_pg: /server: /'
 echo "-- the push call alone, SQLite then PostgreSQL (8 threads):"
+# CPU seconds of the cluster's processes so far: the postmaster with the
+# children it reaped, plus its live children (the pool's backends)
+pg_cpu() {
+	_pm=$(head -n 1 "$PGD/data/postmaster.pid")
+	{ awk '{ print $14 + $15 + $16 + $17 }' "/proc/$_pm/stat"
+	  for _c in $(cat /proc/"$_pm"/task/*/children); do
+		awk '{ print $14 + $15 }' "/proc/$_c/stat" 2>/dev/null
+	  done; } | awk -v tk="$(getconf CLK_TCK)" '{ s += $1 } END { print s / tk }'
+}
 mkdir -p "$T/ingest"
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+c0=$(pg_cpu)
 "$B/bench/store_ingest" "$T/ingest" "host=$PGD dbname=ingest user=postgres" \
-    8 "$LOAD_SECONDS" 2>&1 | grep -v ' info '
+    8 "$LOAD_SECONDS" 2>&1 | grep -v ' info ' | tee "$T/ingest.out"
+c1=$(pg_cpu)
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+# What the database server spent per record (includes the probe's and
+# autovacuum's share): on an idle machine its 2 cores could give about
+# 2 / that, minus the client's share (an estimate, not a measurement).
+awk -v c0="$c0" -v c1="$c1" '/^postgresql_records_per_s=/ {
+	split($2, kv, "="); split($1, rs, "="); split($5, sec, "=")
+	n = rs[2] * sec[2]
+	if (n > 0) printf "postgresql server CPU %.1f us per record (%.1f s for %d records); 2 idle cores at that cost: about %.0f records/s\n", (c1 - c0) * 1e6 / n, c1 - c0, n, 2 * n / (c1 - c0)
+}' "$T/ingest.out"

@@ -3,8 +3,12 @@
  * Names common in East and West Africa, an age mix like a rural catchment
  * (many children, few elderly), vitals drawn from plausible distributions
  * per age, and a few sick patients whose readings are red flags (NEWS2
- * scored with clinical/triage.c; red flags raise alerts).  Deterministic for
- * a given --seed.  Nothing here is a real person.
+ * scored with clinical/triage.c; red flags raise alerts).  Most visits
+ * (four in five) also have a form submission, as a real day has: the
+ * adult consult (forms/xforms/adult_consult.xml) with the CHW's short
+ * clinical note in its assessment and plan, or, for a child under five,
+ * the danger-signs form.  Deterministic for a given --seed (the record
+ * ids aside).  Nothing here is a real person.
  */
 #define LOG_MODULE "seed"
 
@@ -23,6 +27,7 @@
 #include "log.h"
 #include "kiosk/store/store.h"
 #include "clinical/triage.h"
+#include "uuid.h"
 #include "xmalloc.h"
 
 extern const struct kiosk_cmd cmd_seed;
@@ -134,6 +139,96 @@ seed_patient(struct store *s, int year, struct seeded *out)
 	return err;
 }
 
+static const char *const symptoms[] = { "fever", "cough", "headache",
+	"fever cough", "diarrhoea vomiting", "abdominal_pain", "rash",
+	"fever headache" };
+static const char *const notes[][3] = {
+	{ "Fever 3 days, no danger signs.", "Malaria suspected.",
+	    "RDT; paracetamol; review 3 days." },
+	{ "Dry cough, chest clear.", "Upper respiratory infection.",
+	    "Fluids, rest; return if breathless." },
+	{ "Loose stools, drinking well.", "Gastroenteritis, no dehydration.",
+	    "ORS and zinc; review 2 days." },
+	{ "Headache, BP noted.", "Tension headache.",
+	    "Paracetamol; BP check next visit." },
+	{ "Itchy rash on arms.", "Contact dermatitis.",
+	    "Calamine; avoid irritant." },
+};
+
+/* ISO 8601 (UTC, seconds) of MS. */
+static void
+iso_ms(uint64_t ms, char out[32])
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* The visit's form submission, as form_finalize would have made it. */
+static int
+seed_form(struct store *s, const struct seeded *pt,
+    const struct store_encounter *e, int sick)
+{
+	struct uuid u;
+	char iid[UUID_STRLEN + 6], t0[32], t1[32], fu[32], *xml = NULL;
+	const char *const *n = notes[sick ? 0 : pick(nitems(notes))];
+	int err;
+
+	uuid_v7(&u);
+	memcpy(iid, "uuid:", 5);
+	uuid_format(&u, iid + 5);
+	iso_ms(e->started_ms + 60000, t0);
+	iso_ms(e->ended_ms - 60000, t1);
+	iso_ms(e->started_ms + 3ull * 86400000, fu);
+	fu[10] = '\0';
+	if (pt->age < 5) {
+		int signs = sick && pick(2) == 0;
+
+		xasprintf(&xml,
+		    "<data id=\"outpost_child_danger_signs\""
+		    " version=\"2026112802\"><age_months>%d</age_months>"
+		    "<signs><unable_to_drink>%s</unable_to_drink>"
+		    "<vomits_everything>no</vomits_everything>"
+		    "<convulsions>no</convulsions><lethargic>%s</lethargic>"
+		    "<convulsing_now>no</convulsing_now></signs>"
+		    "<danger_count>%d</danger_count><danger>%s</danger>"
+		    "<urgent_note/><referral_advised>%s</referral_advised>"
+		    "<no_danger_note/><meta><instanceID>%s</instanceID>"
+		    "<timeStart>%s</timeStart><timeEnd>%s</timeEnd>"
+		    "<deviceID>outpost:seed</deviceID><userID>chw</userID>"
+		    "</meta></data>",
+		    pt->age * 12 + pick(12), signs ? "yes" : "no",
+		    signs ? "yes" : "no", signs ? 2 : 0, signs ? "1" : "0",
+		    signs ? "yes" : "no", iid, t0, t1);
+		err = store_form_submit(s, iid, "outpost_child_danger_signs",
+		    "2026112802", e->id, pt->id, xml);
+	} else {
+		const char *sy =
+		    sick ? "fever" : symptoms[pick(nitems(symptoms))];
+
+		xasprintf(&xml,
+		    "<data id=\"outpost_adult_consult\" version=\"2026112801\">"
+		    "<complaint>%s</complaint><duration_days>%d</duration_days>"
+		    "<symptoms>%s</symptoms><symptoms_other/><history>%s"
+		    "</history><allergies>none</allergies><allergy_details/>"
+		    "<medications/><examination/><assessment>%s</assessment>"
+		    "<plan>%s</plan><treatment/><follow_up_date>%s"
+		    "</follow_up_date><refer_note/><symptom_count>%d"
+		    "</symptom_count><signed>yes</signed><meta><instanceID>%s"
+		    "</instanceID><timeStart>%s</timeStart><timeEnd>%s"
+		    "</timeEnd><deviceID>outpost:seed</deviceID><userID>chw"
+		    "</userID></meta></data>",
+		    e->reason, 1 + pick(7), sy, n[0], n[1], n[2], fu,
+		    1 + (strchr(sy, ' ') != NULL), iid, t0, t1);
+		err = store_form_submit(s, iid, "outpost_adult_consult",
+		    "2026112801", e->id, pt->id, xml);
+	}
+	free(xml);
+	return err;
+}
+
 static int
 seed_encounter(
     struct store *s, const struct seeded *pt, uint64_t when, int *red)
@@ -202,6 +297,8 @@ seed_encounter(
 	e.started_ms = when;
 	e.ended_ms = when + 600000 + (uint64_t)pick(900000);
 	if ((err = store_encounter_save(s, &e, o, nitems(o))) != 0)
+		return err;
+	if (unif() < 0.8 && (err = seed_form(s, pt, &e, sick)) != 0)
 		return err;
 	in.have = NEWS2_HAVE_ALL;
 	in.rr = (int)rr;
@@ -279,7 +376,7 @@ seed_run(struct kctx *ctx, int argc, char **argv)
 const struct kiosk_cmd cmd_seed = {
 	.name = "seed",
 	.usage = "  seed [--patients N] [--encounters M] [--seed S]\n"
-	         "      synthetic patients and encounters (vitals, a few red "
-	         "flags) for demos and tests\n",
+	         "      synthetic patients and encounters (vitals, a form for "
+	         "most, a few red flags) for demos and tests\n",
 	.run = seed_run,
 };

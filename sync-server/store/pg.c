@@ -505,40 +505,6 @@ pg_push_head(struct pg_pipe *q, const struct spush *p, struct pg_push_head *h)
 	pg_send(q, PG_BATCH_CLAIM, &h->claim);
 }
 
-/* Change I of a push with its verdict CODE: its insert (INS) and, when
- * accepted, its index entry (IDX).  The blocks outlive the pipeline. */
-static void
-pg_push_change(struct pg_pipe *q, const struct spush *p, size_t i, int code,
-    struct pg_args *ins, struct pg_args *idx)
-{
-	const struct schange *ch = &p->changes[i];
-
-	memset(ins, 0, sizeof(*ins));
-	crypto_sha256(ch->body, ch->len, ins->digest);
-	pg_arg_u64(ins, p->node);
-	pg_arg_u64(ins, ch->seq);
-	pg_arg_u64(ins, (uint64_t)ch->entity);
-	pg_arg_bytes(ins, ch->id, 16);
-	pg_arg_u64(ins, ch->hlc);
-	pg_arg_bytes(ins, ins->digest, 32);
-	pg_arg_bytes(ins, ch->body, ch->len);
-	pg_arg_u64(ins, (uint64_t)code);
-	pg_send(q, PG_CHANGE_ADD, ins);
-	if (code != 0)
-		return;
-	memset(idx, 0, sizeof(*idx));
-	pg_arg_u64(idx, (uint64_t)ch->entity);
-	pg_arg_bytes(idx, ch->id, 16);
-	pg_arg_u64(idx, p->node);
-	if (ch->has_patient)
-		pg_arg_bytes(idx, ch->patient, 16);
-	else
-		pg_arg_null(idx);
-	pg_arg_u64(idx, ch->seq);
-	pg_arg_u64(idx, ch->widens ? 1 : 0);
-	pg_send(q, PG_RECORD_INDEX, idx);
-}
-
 /* The verdict code of change I before the store judges it. */
 static int
 pg_push_code(const struct spush *p, size_t i)
@@ -546,29 +512,89 @@ pg_push_code(const struct spush *p, size_t i)
 	return p->verdicts ? p->verdicts[i].code : 0;
 }
 
-/* The end of a push: its changes (unless INSERTED: those not held,
- * SAME[i] != 1, or all when SAME is NULL), the node's high-water mark,
- * the response, COMMIT.  Returns the parameter blocks, which must
- * outlive the pipeline. */
-struct pg_push_tail {
-	struct pg_args node, key;
+/*
+ * The end of a push: its changes not held before (SAME[i] != 1, or all
+ * when SAME is NULL) with their verdict codes (CODES, or the caller's
+ * when NULL) in one statement, the records and scope the accepted ones
+ * create in another, the node's high-water mark, the response, COMMIT.
+ * The blocks live in T until pg_push_tail_clear, after the pipeline.
+ */
+enum {
+	PG_CA_SEQ,
+	PG_CA_ENTITY,
+	PG_CA_RID,
+	PG_CA_HLC,
+	PG_CA_HASH,
+	PG_CA_BODY,
+	PG_CA_REFUSED,
+	PG_RI_ENTITY,
+	PG_RI_RID,
+	PG_RI_PATIENT,
+	PG_RI_SEQ,
+	PG_RI_WIDENS,
+	PG_TAIL_ARRS
 };
 
-static struct pg_args *
+struct pg_push_tail {
+	struct pg_args add, index, node, key;
+	struct pg_arr a[PG_TAIL_ARRS];
+};
+
+static void
 pg_push_tail(struct pg_pipe *q, const struct spush *p, const int *same,
-    int inserted, uint64_t hw, const uint8_t *resp, size_t resp_len,
+    const int *codes, uint64_t hw, const uint8_t *resp, size_t resp_len,
     struct pg_push_tail *t)
 {
-	struct pg_args *ins = xcalloc(2 * p->n + 1, sizeof(*ins));
+	static const uint32_t oid[PG_TAIL_ARRS] = { PG_OID_INT8, PG_OID_INT8,
+		PG_OID_BYTEA, PG_OID_INT8, PG_OID_BYTEA, PG_OID_BYTEA,
+		PG_OID_INT8, PG_OID_INT8, PG_OID_BYTEA, PG_OID_BYTEA,
+		PG_OID_INT8, PG_OID_INT8 };
+	uint8_t h[32];
 	size_t i;
+	int k, code, nadd = 0, nidx = 0;
 
-	for (i = 0; i < p->n && !inserted; i++) {
+	memset(t, 0, sizeof(*t));
+	for (k = 0; k < PG_TAIL_ARRS; k++)
+		pg_arr_init(&t->a[k], oid[k]);
+	for (i = 0; i < p->n; i++) {
+		const struct schange *ch = &p->changes[i];
+
 		if (same != NULL && same[i] == 1)
 			continue;
-		pg_push_change(
-		    q, p, i, pg_push_code(p, i), &ins[2 * i], &ins[2 * i + 1]);
+		code = codes != NULL ? codes[i] : pg_push_code(p, i);
+		crypto_sha256(ch->body, ch->len, h);
+		pg_arr_u64(&t->a[PG_CA_SEQ], ch->seq);
+		pg_arr_u64(&t->a[PG_CA_ENTITY], (uint64_t)ch->entity);
+		pg_arr_bytes(&t->a[PG_CA_RID], ch->id, 16);
+		pg_arr_u64(&t->a[PG_CA_HLC], ch->hlc);
+		pg_arr_bytes(&t->a[PG_CA_HASH], h, 32);
+		pg_arr_bytes(&t->a[PG_CA_BODY], ch->body, ch->len);
+		pg_arr_u64(&t->a[PG_CA_REFUSED], (uint64_t)code);
+		nadd++;
+		if (code != 0)
+			continue;
+		pg_arr_u64(&t->a[PG_RI_ENTITY], (uint64_t)ch->entity);
+		pg_arr_bytes(&t->a[PG_RI_RID], ch->id, 16);
+		if (ch->has_patient)
+			pg_arr_bytes(&t->a[PG_RI_PATIENT], ch->patient, 16);
+		else
+			pg_arr_null(&t->a[PG_RI_PATIENT]);
+		pg_arr_u64(&t->a[PG_RI_SEQ], ch->seq);
+		pg_arr_u64(&t->a[PG_RI_WIDENS], ch->widens ? 1 : 0);
+		nidx++;
 	}
-	memset(t, 0, sizeof(*t));
+	if (nadd > 0) {
+		pg_arg_u64(&t->add, p->node);
+		for (k = PG_CA_SEQ; k <= PG_CA_REFUSED; k++)
+			pg_arg_arr(&t->add, &t->a[k]);
+		pg_send(q, PG_CHANGES_ADD, &t->add);
+	}
+	if (nidx > 0) {
+		pg_arg_u64(&t->index, p->node);
+		for (k = PG_RI_ENTITY; k <= PG_RI_WIDENS; k++)
+			pg_arg_arr(&t->index, &t->a[k]);
+		pg_send(q, PG_RECORDS_INDEX, &t->index);
+	}
 	pg_arg_u64(&t->node, p->node);
 	pg_arg_u64(&t->node, hw);
 	pg_arg_u64(&t->node, p->now_ms);
@@ -578,7 +604,15 @@ pg_push_tail(struct pg_pipe *q, const struct spush *p, const int *same,
 	pg_arg_bytes(&t->key, resp, resp_len);
 	pg_send(q, PG_BATCH_DONE, &t->key);
 	pg_send_sql(q, "COMMIT");
-	return ins;
+}
+
+static void
+pg_push_tail_clear(struct pg_push_tail *t)
+{
+	int k;
+
+	for (k = 0; k < PG_TAIL_ARRS; k++)
+		pg_arr_clear(&t->a[k]);
 }
 
 /*
@@ -593,7 +627,6 @@ pg_push_fast(struct pg_conn *pc, const struct spush *p,
 {
 	struct pg_args g = { 0 };
 	struct pg_push_head head;
-	struct pg_args *ins = NULL;
 	struct pg_push_tail tail;
 	struct pg_pipe q;
 	uint8_t *resp = NULL;
@@ -615,7 +648,7 @@ pg_push_fast(struct pg_conn *pc, const struct spush *p,
 	pg_batch_key(&g, p);
 	pg_arg_u64(&g, p->req_seq);
 	pg_send(&q, PG_PUSH_GUARD, &g);
-	ins = pg_push_tail(&q, p, NULL, 0, p->last, resp, resp_len, &tail);
+	pg_push_tail(&q, p, NULL, NULL, p->last, resp, resp_len, &tail);
 	err = pg_sync(&q);
 	if (err != 0 && strcmp(pc->state, PG_GUARD_STATE) == 0) {
 		pg_rollback(pc);
@@ -633,7 +666,7 @@ pg_push_fast(struct pg_conn *pc, const struct spush *p,
 	}
 out:
 	free(resp);
-	free(ins);
+	pg_push_tail_clear(&tail);
 	pg_pipe_clear(&q);
 	return err;
 }
@@ -749,7 +782,7 @@ pg_push_once(struct sstore *s, struct pg_conn *pc, void *arg, int attempt)
 	struct pg_push_tail tail;
 	struct pg_args *ins = NULL;
 	struct pg_pipe q;
-	struct pg_args *tail_ins = NULL;
+	int *codes = NULL;
 	struct pg_pipe facts = { 0 };
 	struct pg_judge j = { 0 };
 	int *facts_at = NULL;
@@ -761,6 +794,7 @@ pg_push_once(struct sstore *s, struct pg_conn *pc, void *arg, int attempt)
 
 	free(res->response);
 	memset(res, 0, sizeof(*res));
+	memset(&tail, 0, sizeof(tail));
 	/* A retry judges afresh: the verdicts as the caller gave them. */
 	if (attempt > 0 && p->verdicts != NULL)
 		memcpy(p->verdicts, ((struct pg_push_arg *)arg)->given,
@@ -841,6 +875,7 @@ pg_push_once(struct sstore *s, struct pg_conn *pc, void *arg, int attempt)
 	pg_pipe_init(&q, pc);
 	ins = xcalloc(3 * p->n + 2, sizeof(*ins));
 	facts_at = xcalloc(p->n ? p->n : 1, sizeof(*facts_at));
+	codes = xcalloc(p->n ? p->n : 1, sizeof(*codes));
 	for (i = 0; i < p->n && p->authorize_cb != NULL; i++) {
 		const struct schange *c = &p->changes[i];
 		struct pg_args *f = &ins[2 * p->n + i];
@@ -894,7 +929,7 @@ pg_push_once(struct sstore *s, struct pg_conn *pc, void *arg, int attempt)
 			if (v->code == 0)
 				pg_judge_accept(&j, c);
 		}
-		pg_push_change(&q, p, i, v->code, &ins[2 * i], &ins[2 * i + 1]);
+		codes[i] = v->code;
 		if (v->code == 0)
 			accepted++;
 	}
@@ -903,7 +938,7 @@ pg_push_once(struct sstore *s, struct pg_conn *pc, void *arg, int attempt)
 	if ((err = p->encode_cb(
 	         p, hw, accepted, dups, &resp, &resp_len, p->arg)) != 0)
 		goto out;
-	tail_ins = pg_push_tail(&q, p, same, 1, hw, resp, resp_len, &tail);
+	pg_push_tail(&q, p, same, codes, hw, resp, resp_len, &tail);
 	if ((err = pg_sync(&q)) != 0)
 		goto out;
 	res->hw = hw;
@@ -923,7 +958,8 @@ out:
 	}
 	free(resp);
 	free(ins);
-	free(tail_ins);
+	free(codes);
+	pg_push_tail_clear(&tail);
 	free(same);
 	free(refused);
 	free(facts_at);

@@ -50,6 +50,8 @@ enum pg_stmt {
 	PG_CHANGE_ADD,
 	PG_RECORD_FACTS,
 	PG_RECORD_INDEX,
+	PG_CHANGES_ADD,
+	PG_RECORDS_INDEX,
 	PG_PULL,
 	PG_PULL_FACILITY,
 	PG_BLOB_OWN,
@@ -110,6 +112,27 @@ void pg_arg_bytes(struct pg_args *, const void *, size_t);
 void pg_arg_text(struct pg_args *, const char *);
 void pg_arg_null(struct pg_args *);
 
+/*
+ * A one-dimensional array parameter in PostgreSQL's binary format
+ * (bigint[] or bytea[]), for the statements that take a whole batch in
+ * one execution through unnest (scale.md §2.4).  pg_arg_arr points the
+ * parameter at the buffer, which must outlive the pipeline.
+ */
+#define PG_OID_BYTEA 17
+#define PG_OID_INT8 20
+struct pg_arr {
+	uint8_t *b;
+	size_t len, cap;
+	uint32_t n, oid;
+	int hasnull;
+};
+void pg_arr_init(struct pg_arr *, uint32_t oid);
+void pg_arr_u64(struct pg_arr *, uint64_t);
+void pg_arr_bytes(struct pg_arr *, const void *, size_t);
+void pg_arr_null(struct pg_arr *);
+void pg_arg_arr(struct pg_args *, struct pg_arr *);
+void pg_arr_clear(struct pg_arr *);
+
 /* One pipeline on a borrowed connection; RES[i] is the i-th result. */
 struct pg_pipe {
 	struct pg_conn *pc;
@@ -164,6 +187,10 @@ void pg_monitor_stop(struct sstore *);
 /* pg_schema.c: bring the database to the latest schema (one connection,
  * not in pipeline mode); EPROTO if it is newer than this program. */
 int pg_schema_migrate(PGconn *);
+/* The same, to version N at most (tests: a database as an older
+ * program left it); the number of migrations this program has. */
+int pg_schema_migrate_to(PGconn *, int n);
+int pg_schema_latest(void);
 int pg_schema_prepare(PGconn *);
 
 #endif

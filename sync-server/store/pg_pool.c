@@ -82,6 +82,102 @@ pg_arg_text(struct pg_args *a, const char *s)
 	a->fmt[i] = 0;
 }
 
+/* The header (dimensions, null flag, element type, size and lower
+ * bound) is written by pg_arg_arr into the first 20 bytes. */
+#define PG_ARR_HEAD 20
+
+static void
+pg_arr_put32(uint8_t *b, uint32_t x)
+{
+	b[0] = (uint8_t)(x >> 24);
+	b[1] = (uint8_t)(x >> 16);
+	b[2] = (uint8_t)(x >> 8);
+	b[3] = (uint8_t)x;
+}
+
+static uint8_t *
+pg_arr_room(struct pg_arr *a, size_t more)
+{
+	uint8_t *at;
+
+	if (a->len + more > a->cap) {
+		while (a->len + more > a->cap)
+			a->cap *= 2;
+		a->b = xreallocarray(a->b, a->cap, 1);
+	}
+	at = a->b + a->len;
+	a->len += more;
+	return at;
+}
+
+void
+pg_arr_init(struct pg_arr *a, uint32_t oid)
+{
+	memset(a, 0, sizeof(*a));
+	a->oid = oid;
+	a->cap = 256;
+	a->b = xmalloc(a->cap);
+	a->len = PG_ARR_HEAD;
+}
+
+void
+pg_arr_u64(struct pg_arr *a, uint64_t x)
+{
+	uint8_t *at = pg_arr_room(a, 12);
+	int j;
+
+	pg_arr_put32(at, 8);
+	for (j = 0; j < 8; j++)
+		at[4 + j] = (uint8_t)(x >> (56 - 8 * j));
+	a->n++;
+}
+
+void
+pg_arr_bytes(struct pg_arr *a, const void *p, size_t len)
+{
+	uint8_t *at;
+
+	if (len > INT32_MAX)
+		fatalx("pg_arr: element too long");
+	at = pg_arr_room(a, 4 + len);
+	pg_arr_put32(at, (uint32_t)len);
+	if (len > 0)
+		memcpy(at + 4, p, len);
+	a->n++;
+}
+
+void
+pg_arr_null(struct pg_arr *a)
+{
+	pg_arr_put32(pg_arr_room(a, 4), UINT32_MAX); /* length -1 */
+	a->hasnull = 1;
+	a->n++;
+}
+
+void
+pg_arg_arr(struct pg_args *args, struct pg_arr *a)
+{
+	size_t len = a->len;
+
+	if (a->len > INT32_MAX)
+		fatalx("pg_arr: too long");
+	pg_arr_put32(a->b, a->n > 0); /* dimensions: none when empty */
+	pg_arr_put32(a->b + 4, (uint32_t)a->hasnull);
+	pg_arr_put32(a->b + 8, a->oid);
+	pg_arr_put32(a->b + 12, a->n); /* the dimension's size */
+	pg_arr_put32(a->b + 16, 1); /* and lower bound */
+	if (a->n == 0)
+		len = 12;
+	pg_arg_bytes(args, a->b, len);
+}
+
+void
+pg_arr_clear(struct pg_arr *a)
+{
+	free(a->b);
+	memset(a, 0, sizeof(*a));
+}
+
 void
 pg_pipe_init(struct pg_pipe *p, struct pg_conn *pc)
 {

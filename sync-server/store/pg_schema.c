@@ -197,6 +197,40 @@ const struct pg_stmt_def pg_stmts[PG_NSTMT] = {
 	    " WHERE $6::bigint <> 0 AND r.patient IS NOT NULL"
 	    " ON CONFLICT DO NOTHING" },
 	/*
+	 * A push's changes in one execution (scale.md §2.4): $1 the node,
+	 * then one array per column, in seq order (the feed ids follow it).
+	 */
+	[PG_CHANGES_ADD] = { "changes_add",
+	    "INSERT INTO changes(region, node, seq, entity, rid, hlc, hash,"
+	    " body, refused) SELECT n.region, n.id, u.seq, u.entity, u.rid,"
+	    " u.hlc, u.hash, u.body, u.refused FROM nodes n,"
+	    " unnest($2::bigint[], $3::bigint[], $4::bytea[], $5::bigint[],"
+	    " $6::bytea[], $7::bytea[], $8::bigint[]) WITH ORDINALITY"
+	    " AS u(seq, entity, rid, hlc, hash, body, refused, o)"
+	    " WHERE n.id = $1 ORDER BY u.o" },
+	/*
+	 * PG_RECORD_INDEX for a push's accepted changes at once ($1 the
+	 * node; entity, rid, patient or NULL, seq, widens arrays): a
+	 * record's first change in the batch creates it, and only that
+	 * change may bring its patient into scope, as change by change.
+	 */
+	[PG_RECORDS_INDEX] = { "records_index",
+	    "WITH u AS (SELECT DISTINCT ON (entity, rid) * FROM"
+	    " unnest($2::bigint[], $3::bytea[], $4::bytea[], $5::bigint[],"
+	    " $6::bigint[]) AS u(entity, rid, patient, seq, widens)"
+	    " ORDER BY entity, rid, seq),"
+	    " r AS (INSERT INTO records(entity, rid, region, facility,"
+	    " node, patient) SELECT u.entity, u.rid, coalesce(n.region, ''),"
+	    " coalesce(n.facility, ''), n.id, u.patient FROM u, nodes n"
+	    " WHERE n.id = $1 ORDER BY u.seq ON CONFLICT DO NOTHING"
+	    " RETURNING entity, rid, region, facility, patient)"
+	    " INSERT INTO scope(region, patient, facility, xid, id)"
+	    " SELECT r.region, r.patient, r.facility, c.xid, c.id FROM r"
+	    " JOIN u ON u.entity = r.entity AND u.rid = r.rid"
+	    " JOIN changes c ON c.node = $1 AND c.seq = u.seq"
+	    " WHERE u.widens <> 0 AND r.patient IS NOT NULL ORDER BY c.id"
+	    " ON CONFLICT DO NOTHING" },
+	/*
 	 * One statement, so the horizon and the rows come from one
 	 * snapshot: every transaction below its xmin has ended, and any
 	 * later one stamps a larger xid.  Always one row (the horizon).
@@ -220,13 +254,15 @@ const struct pg_stmt_def pg_stmts[PG_NSTMT] = {
 	 * in.  Both delivery positions are transactions' xids, so rows are
 	 * served only below the horizon, where no row can appear any more.
 	 * $1 region, ($2, $3, $4, $5) the cursor, $6 the puller, $7 page,
-	 * $8 its facility.
+	 * $8 its facility.  Each branch is ordered and limited on its own,
+	 * so the plan walks changes_pull and scope_pull in order and stops
+	 * at the page (without, it hashed the whole records table).
 	 */
 	[PG_PULL_FACILITY] = { "pull_facility",
 	    "WITH h AS (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS x)"
 	    " SELECT h.x, f.dxid, f.did, f.xid, f.id, f.entity, f.rid, f.hlc,"
 	    " f.body, f.node FROM h LEFT JOIN LATERAL (SELECT * FROM ("
-	    " SELECT c.xid AS dxid, c.id AS did, c.xid, c.id, c.entity, c.rid,"
+	    " (SELECT c.xid AS dxid, c.id AS did, c.xid, c.id, c.entity, c.rid,"
 	    " c.hlc, c.body, c.node FROM changes c"
 	    " JOIN records r ON r.entity = c.entity AND r.rid = c.rid"
 	    " LEFT JOIN scope sc ON sc.region = $1 AND sc.patient = r.patient"
@@ -236,8 +272,9 @@ const struct pg_stmt_def pg_stmts[PG_NSTMT] = {
 	    " AND c.xid < h.x AND c.node <> $6 AND c.refused = 0"
 	    " AND ((r.patient IS NULL AND r.facility = $8)"
 	    " OR (sc.xid, sc.id) <= (c.xid, c.id))"
+	    " ORDER BY c.xid, c.id LIMIT $7)"
 	    " UNION ALL"
-	    " SELECT sc.xid, sc.id, c.xid, c.id, c.entity, c.rid, c.hlc,"
+	    " (SELECT sc.xid, sc.id, c.xid, c.id, c.entity, c.rid, c.hlc,"
 	    " c.body, c.node FROM scope sc"
 	    " JOIN records r ON r.patient = sc.patient"
 	    " JOIN changes c ON c.entity = r.entity AND c.rid = r.rid"
@@ -245,7 +282,8 @@ const struct pg_stmt_def pg_stmts[PG_NSTMT] = {
 	    " AND (sc.xid, sc.id, c.xid, c.id) >"
 	    " ($2::xid8, $3::bigint, $4::xid8, $5::bigint)"
 	    " AND sc.xid < h.x AND (c.xid, c.id) < (sc.xid, sc.id)"
-	    " AND c.region = $1 AND c.node <> $6 AND c.refused = 0) u"
+	    " AND c.region = $1 AND c.node <> $6 AND c.refused = 0"
+	    " ORDER BY sc.xid, sc.id, c.xid, c.id LIMIT $7)) u"
 	    " ORDER BY dxid, did, xid, id LIMIT $7) f ON true"
 	    " ORDER BY f.dxid, f.did, f.xid, f.id" },
 	[PG_BLOB_OWN] = { "blob_own",
@@ -298,11 +336,26 @@ pg_exec_ok(PGconn *c, const char *sql, PGresult **out)
 }
 
 int
+pg_schema_latest(void)
+{
+	return (int)nitems(pg_migrations);
+}
+
+int
 pg_schema_migrate(PGconn *c)
+{
+	return pg_schema_migrate_to(c, pg_schema_latest());
+}
+
+int
+pg_schema_migrate_to(PGconn *c, int n)
 {
 	PGresult *r = NULL;
 	char sql[96];
-	int v = 0, n = (int)nitems(pg_migrations), err;
+	int v = 0, err;
+
+	if (n < 0 || n > pg_schema_latest())
+		return EINVAL;
 
 	/* Instances starting together: one creates the version table, the
 	 * others may fail on it once; the lock below serialises the rest. */

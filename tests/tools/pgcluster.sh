@@ -3,7 +3,9 @@
 #
 #   pgcluster.sh start         initdb into a new /tmp/outpost-pg.XXXXXX, start
 #                              it on a Unix socket in that directory only (no
-#                              TCP), print the directory on stdout
+#                              TCP), print the directory on stdout; with
+#                              PGCLUSTER_OWNER=pid, stopped and removed once
+#                              that process is gone
 #   pgcluster.sh stop DIR      stop the cluster (immediate) and remove DIR
 #   pgcluster.sh conninfo DIR  the libpq conninfo for the cluster's
 #                              "postgres" database
@@ -67,6 +69,17 @@ start)
 		    >/dev/null 2>&1
 		rm -rf "$D"
 		exit 1
+	fi
+	# PGCLUSTER_OWNER: the test's pid; when it dies without stopping
+	# the cluster (a sanitizer abort, a kill), a watchdog stops it and
+	# removes the directory within a second or two.
+	if [ -n "${PGCLUSTER_OWNER:-}" ]; then
+		(
+			while kill -0 "$PGCLUSTER_OWNER" 2>/dev/null && [ -d "$D" ]; do
+				sleep 1
+			done
+			[ -d "$D" ] && sh "$0" stop "$D"
+		) </dev/null >/dev/null 2>&1 &
 	fi
 	echo "$D"
 	;;

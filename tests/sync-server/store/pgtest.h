@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <libpq-fe.h>
 
@@ -42,7 +43,10 @@ pgtest_start(struct pgtest *pg)
 	int st;
 
 	memset(pg, 0, sizeof(*pg));
-	snprintf(cmd, sizeof(cmd), "sh %s start 2>/dev/null", pgtest_tool());
+	/* stopped by a watchdog should this process die first */
+	snprintf(cmd, sizeof(cmd),
+	    "PGCLUSTER_OWNER=%ld sh %s start 2>/dev/null", (long)getpid(),
+	    pgtest_tool());
 	if ((f = popen(cmd, "r")) == NULL)
 		return -1;
 	if (fgets(pg->dir, sizeof(pg->dir), f) == NULL)

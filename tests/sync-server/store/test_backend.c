@@ -746,10 +746,11 @@ out:
 
 /* --- PostgreSQL's own ---------------------------------------------------- */
 
-/* EXPLAIN the backend's own pull statement (pg_stmts[PG_PULL]) in MODE
+/* EXPLAIN the backend's own statement ST executed with ARGS in MODE
  * (plan_cache_mode); the plan's lines into PLAN. */
 static int
-pg_plan(struct ctx *c, const char *mode, char *plan, size_t size)
+pg_plan(struct ctx *c, enum pg_stmt st, const char *args, const char *mode,
+    char *plan, size_t size)
 {
 	char ci[256], *sql = NULL;
 	PGconn *db;
@@ -760,14 +761,16 @@ pg_plan(struct ctx *c, const char *mode, char *plan, size_t size)
 	pgtest_conninfo(c->pg, c->db, ci, sizeof(ci));
 	db = PQconnectdb(ci);
 	xasprintf(&sql, "SET plan_cache_mode = %s; PREPARE pull AS %s;", mode,
-	    pg_stmts[PG_PULL].sql);
+	    pg_stmts[st].sql);
 	r = PQexec(db, sql);
 	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
 		fprintf(stderr, "%s", PQerrorMessage(db));
 		err = EIO;
 	}
 	PQclear(r);
-	r = PQexec(db, "EXPLAIN EXECUTE pull('r7', '0', 0, 3, 200)");
+	free(sql);
+	xasprintf(&sql, "EXPLAIN EXECUTE pull%s", args);
+	r = PQexec(db, sql);
 	if (err == 0 && PQresultStatus(r) != PGRES_TUPLES_OK) {
 		fprintf(stderr, "%s", PQerrorMessage(db));
 		err = EIO;
@@ -782,16 +785,40 @@ pg_plan(struct ctx *c, const char *mode, char *plan, size_t size)
 	return err;
 }
 
+/* ST executed with ARGS, custom and generic plan: no sequential scan,
+ * every line of MUST in the plan. */
+static int
+pg_plan_check(struct ctx *c, enum pg_stmt st, const char *args,
+    const char *const *must, size_t nmust)
+{
+	static const char *const modes[] = { "force_custom_plan",
+		"force_generic_plan" };
+	char plan[16384];
+	size_t i, k;
+	int err = 0;
+
+	for (i = 0; i < nitems(modes); i++) {
+		TEST_ERR(pg_plan(c, st, args, modes[i], plan, sizeof(plan)));
+		for (k = 0; k < nmust && strstr(plan, must[k]) != NULL; k++)
+			;
+		if (k < nmust || strstr(plan, "Seq Scan") != NULL) {
+			fprintf(stderr, "%s plan:\n%s", modes[i], plan);
+			TEST_FAILED("%s: no index scan (%s)", pg_stmts[st].name,
+			    k < nmust ? must[k] : "Seq Scan");
+		}
+	}
+out:
+	return err;
+}
+
 /* AC-6: the pull is one index scan on changes_pull, custom or generic
  * plan, the horizon and the row comparison as index conditions. */
 static int
 case_pg_explain(struct ctx *c)
 {
-	static const char *const modes[] = { "force_custom_plan",
-		"force_generic_plan" };
+	static const char *const must[] = { "Index Scan using changes_pull",
+		"Index Cond: ((region = ", "(ROW(xid, id) > ROW(" };
 	struct sstore *s = NULL;
-	char plan[8192];
-	size_t i;
 	int err = 0;
 
 	TEST_ERR(c->be->open(c->target, NULL, &s));
@@ -801,16 +828,43 @@ case_pg_explain(struct ctx *c)
 	    " '\\x00', '\\x00' FROM generate_series(1, 200000) g;"
 	    " ANALYZE changes",
 	    NULL, 0));
-	for (i = 0; i < nitems(modes); i++) {
-		TEST_ERR(pg_plan(c, modes[i], plan, sizeof(plan)));
-		if (strstr(plan, "Index Scan using changes_pull") == NULL ||
-		    strstr(plan, "Seq Scan") != NULL ||
-		    strstr(plan, "Index Cond: ((region = ") == NULL ||
-		    strstr(plan, "(ROW(xid, id) > ROW(") == NULL) {
-			fprintf(stderr, "%s plan:\n%s", modes[i], plan);
-			TEST_FAILED("%s", "the pull is no index scan");
-		}
-	}
+	TEST_ERR(pg_plan_check(
+	    c, PG_PULL, "('r7', '0', 0, 3, 200)", must, nitems(must)));
+out:
+	c->be->close(s);
+	return err;
+}
+
+/* AC-6 for a facility's pull: index scans only (changes_pull or the
+ * feed's, records by key, scope_pull), custom or generic plan, on a
+ * region of 200,000 changes over 100 facilities and 20,000 patients. */
+static int
+case_pg_explain_facility(struct ctx *c)
+{
+	static const char *const must[] = { "Index Scan using changes_",
+		"Index Scan using records_pkey",
+		"Index Scan using scope_pull" };
+	struct sstore *s = NULL;
+	int err = 0;
+
+	TEST_ERR(c->be->open(c->target, NULL, &s));
+	TEST_ERR(pgtest_sql(c->pg, c->db,
+	    "INSERT INTO changes(region, node, seq, entity, rid, hlc, hash,"
+	    " body) SELECT 'r' || (g % 20), g % 1000, g, 1, int8send(g), g,"
+	    " '\\x00', '\\x00' FROM generate_series(1, 200000) g;"
+	    "INSERT INTO records(entity, rid, region, facility, node,"
+	    " patient) SELECT 1, int8send(g), 'r' || (g % 20), 'f' ||"
+	    " (g % 100), g % 1000, int8send(g % 20000)"
+	    " FROM generate_series(1, 200000) g;"
+	    "INSERT INTO scope(region, patient, facility, xid, id)"
+	    " SELECT DISTINCT ON (r.region, r.patient, r.facility)"
+	    " r.region, r.patient, r.facility, c.xid, c.id FROM records r"
+	    " JOIN changes c ON c.entity = r.entity AND c.rid = r.rid"
+	    " ORDER BY r.region, r.patient, r.facility, c.xid, c.id;"
+	    " ANALYZE",
+	    NULL, 0));
+	TEST_ERR(pg_plan_check(c, PG_PULL_FACILITY,
+	    "('r7', '0', 0, '0', 0, 3, 200, 'f7')", must, nitems(must)));
 out:
 	c->be->close(s);
 	return err;
@@ -1361,6 +1415,29 @@ out:
  * the changes it brings, though their own xids are older still; once it
  * ends they all come, to a cursor already past them.
  */
+/* Run SQL on *W, a connection of the case's database of its own
+ * (opened when NULL), e.g. to leave a transaction open. */
+static int
+pg_hold(const struct ctx *c, const char *sql, PGconn **w)
+{
+	char ci[256];
+	PGresult *r;
+	int ok;
+
+	if (*w == NULL) {
+		pgtest_conninfo(c->pg, c->db, ci, sizeof(ci));
+		*w = PQconnectdb(ci);
+	}
+	if (PQstatus(*w) != CONNECTION_OK)
+		return EIO;
+	r = PQexec(*w, sql);
+	ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+	if (!ok)
+		fprintf(stderr, "%s: %s", sql, PQerrorMessage(*w));
+	PQclear(r);
+	return ok ? 0 : EIO;
+}
+
 static int
 case_pg_backfill_horizon(struct ctx *c)
 {
@@ -1371,11 +1448,10 @@ case_pg_backfill_horizon(struct ctx *c)
 	struct snode a, b, cc;
 	struct sverdict v[8];
 	struct spush_result r;
-	char resp[128], seen[256], ci[256];
+	char resp[128], seen[256];
 	uint8_t *cur = NULL;
 	size_t cur_len = 0;
 	PGconn *w = NULL;
-	PGresult *res;
 	int err = 0;
 
 	TEST_ERR(c->be->open(c->target, NULL, &s));
@@ -1385,23 +1461,137 @@ case_pg_backfill_horizon(struct ctx *c)
 	TEST_ERR(push_list(c, s, a.id, 1, a1, 2, v, resp, sizeof(resp), &r));
 	TEST_ERR(pull_fac(c, s, &b, &cur, &cur_len, seen, sizeof(seen)));
 	TEST_STR(seen, "");
-	pgtest_conninfo(c->pg, c->db, ci, sizeof(ci));
-	w = PQconnectdb(ci);
-	TEST_TRUE(PQstatus(w) == CONNECTION_OK);
-	res = PQexec(w, "BEGIN; INSERT INTO alerts(kind) VALUES('w')");
-	TEST_EQ(PQresultStatus(res), PGRES_COMMAND_OK);
-	PQclear(res);
+	TEST_ERR(pg_hold(c, "BEGIN; INSERT INTO alerts(kind) VALUES('w')", &w));
 	/* the visit commits above the open transaction's xid */
 	TEST_ERR(push_list(c, s, cc.id, 1, c1, 1, v, resp, sizeof(resp), &r));
 	TEST_ERR(pull_fac(c, s, &b, &cur, &cur_len, seen, sizeof(seen)));
 	TEST_STR(seen, "");
-	res = PQexec(w, "COMMIT");
-	TEST_EQ(PQresultStatus(res), PGRES_COMMAND_OK);
-	PQclear(res);
+	TEST_ERR(pg_hold(c, "COMMIT", &w));
 	TEST_ERR(pull_fac(c, s, &b, &cur, &cur_len, seen, sizeof(seen)));
 	TEST_STR(seen, "3:50 4:61 4:63");
 out:
 	PQfinish(w);
+	free(cur);
+	if (s != NULL)
+		c->be->close(s);
+	return err;
+}
+
+/* A facility's pull and a late committer: a visit of a patient in the
+ * facility's scope whose transaction began first but commits after a
+ * later push is served once it commits, once, and before the later one
+ * (feed order); the later one is held back until then (fails with a
+ * cursor that moves past what it has seen). */
+static int
+case_pg_late_facility(struct ctx *c)
+{
+	static const struct one reg[] = { { 3, 0x50, 0x50, 1, 0 } };
+	static const struct one later[] = { { 4, 0x62, 0x50, 0, 0 } };
+	struct sstore *s = NULL;
+	struct snode a, a2, b;
+	struct sverdict v[8];
+	struct spush_result r;
+	char resp[128], seen[256], *sql = NULL;
+	uint8_t *cur = NULL;
+	size_t cur_len = 0;
+	PGconn *w = NULL;
+	int err = 0;
+
+	TEST_ERR(c->be->open(c->target, NULL, &s));
+	TEST_ERR(mk_node_in(c, s, 1, "north", "fa", &a));
+	TEST_ERR(mk_node_in(c, s, 2, "north", "fa", &a2));
+	TEST_ERR(mk_node_in(c, s, 3, "north", "fa", &b));
+	TEST_ERR(push_list(c, s, a.id, 1, reg, 1, v, resp, sizeof(resp), &r));
+	TEST_ERR(pull_fac(c, s, &b, &cur, &cur_len, seen, sizeof(seen)));
+	TEST_STR(seen, "3:50");
+	/* the late one: a visit of the patient, stored as a push stores it,
+	 * in a transaction left open */
+	xasprintf(&sql,
+	    "BEGIN; INSERT INTO changes(region, node, seq, entity, rid,"
+	    " hlc, hash, body) VALUES('north', %llu, 1, 4,"
+	    " decode(repeat('71', 16), 'hex'), 1, '\\x00', 'late');"
+	    " INSERT INTO records(entity, rid, region, facility, node,"
+	    " patient) VALUES(4, decode(repeat('71', 16), 'hex'), 'north',"
+	    " 'fa', %llu, decode(repeat('50', 16), 'hex'))",
+	    (unsigned long long)a2.id, (unsigned long long)a2.id);
+	TEST_ERR(pg_hold(c, sql, &w));
+	/* a later push commits first: held back */
+	TEST_ERR(push_list(c, s, a.id, 2, later, 1, v, resp, sizeof(resp), &r));
+	TEST_ERR(pull_fac(c, s, &b, &cur, &cur_len, seen, sizeof(seen)));
+	TEST_STR(seen, "");
+	TEST_ERR(pg_hold(c, "COMMIT", &w));
+	TEST_ERR(pull_fac(c, s, &b, &cur, &cur_len, seen, sizeof(seen)));
+	TEST_STR(seen, "4:71 4:62");
+	TEST_ERR(pull_fac(c, s, &b, &cur, &cur_len, seen, sizeof(seen)));
+	TEST_STR(seen, "");
+out:
+	free(sql);
+	PQfinish(w);
+	free(cur);
+	if (s != NULL)
+		c->be->close(s);
+	return err;
+}
+
+/* The schema upgrade: a database left by an older program at each
+ * earlier version K (its migrations 1..K, then its data: a node and
+ * 3 of its changes, with version 1's columns) is brought to the latest
+ * version by opening the store, its data kept: the node known, its
+ * changes pulled by another node of the region, a new push on top. */
+static int
+case_pg_upgrade(struct ctx *c)
+{
+	struct sstore *s = NULL;
+	struct snode n, m, b;
+	struct spush_result r;
+	struct batch bt;
+	char ci[256], v[32], have[32];
+	uint8_t *cur = NULL;
+	size_t cur_len = 0, got = 0;
+	PGconn *db = NULL;
+	int k, err = 0;
+
+	for (k = 1; k < pg_schema_latest(); k++) {
+		TEST_ERR(pgtest_newdb(c->pg, ci, sizeof(ci)));
+		db = PQconnectdb(ci);
+		TEST_TRUE(PQstatus(db) == CONNECTION_OK);
+		TEST_ERR(pg_schema_migrate_to(db, k));
+		PQfinish(db);
+		db = NULL;
+		snprintf(v, sizeof(v), "t%u", c->pg->ndb);
+		TEST_ERR(pgtest_sql(c->pg, v,
+		    "INSERT INTO nodes(id, pub, role, region, facility, label,"
+		    " hw) VALUES(7, '\\x07', 'clinic', 'north', 'fa', 'old', 3);"
+		    "INSERT INTO batches(node, first_seq, last_seq, hash,"
+		    " response) VALUES(7, 1, 3, '\\x00', '\\x00');"
+		    "INSERT INTO changes(region, node, seq, entity, rid, hlc,"
+		    " hash, body) SELECT 'north', 7, g, 3, int8send(g), g,"
+		    " '\\x00', 'old' FROM generate_series(1, 3) g",
+		    NULL, 0));
+		TEST_ERR(c->be->open(ci, NULL, &s));
+		TEST_ERR(pgtest_sql(c->pg, v,
+		    "SELECT max(version) FROM outpost_schema", have,
+		    sizeof(have)));
+		TEST_EQ(strtol(have, NULL, 10), pg_schema_latest());
+		TEST_ERR(c->be->node_get(s, 7, &n));
+		TEST_EQ(n.hw, 3);
+		TEST_ERR(mk_node(c, s, 9, "north", &b));
+		free(cur);
+		cur = NULL;
+		cur_len = 0;
+		TEST_ERR(pull_all(c, s, &b, &cur, &cur_len, &got));
+		TEST_EQ(got, 3);
+		TEST_ERR(mk_node(c, s, 10, "north", &m));
+		mk_batch(&bt, m.id, 1, 2, "");
+		TEST_ERR(c->be->push(s, &bt.p, &r));
+		free(r.response);
+		TEST_ERR(pull_all(c, s, &b, &cur, &cur_len, &got));
+		TEST_EQ(got, 2);
+		c->be->close(s);
+		s = NULL;
+	}
+out:
+	PQfinish(db);
 	free(cur);
 	if (s != NULL)
 		c->be->close(s);
@@ -1430,9 +1620,12 @@ static const struct bcase cases[] = {
 	{ "scope_backfill", case_scope_backfill, 0 },
 	{ "judge_in_batch", case_judge_in_batch, 0 },
 	{ "explain_index", case_pg_explain, 1 },
+	{ "explain_facility", case_pg_explain_facility, 1 },
 	{ "pool", case_pg_pool, 1 },
 	{ "stall_guard", case_pg_stall, 1 },
 	{ "backfill_horizon", case_pg_backfill_horizon, 1 },
+	{ "late_facility", case_pg_late_facility, 1 },
+	{ "upgrade", case_pg_upgrade, 1 },
 };
 
 static int

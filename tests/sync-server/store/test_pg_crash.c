@@ -12,17 +12,27 @@
  *   - every change belongs to a stored batch of its node;
  *   - each node's high-water mark is its highest stored batch end.
  *
- * OUTPOST_PG_KILLS sets the number of kills (default 10; make check-faults
- * runs 1000).  The server's own kill -9 is tests/e2e/kill_server.sh, run
- * against PostgreSQL by tests/e2e/pg.sh.
+ * kill_ingester does the same for the other side: a process ingesting
+ * through the store (its pool, its pipelines: the sync-server's store
+ * layer) killed with SIGKILL at a random moment of its pushes, again and
+ * again, each new one going on from what was acknowledged.  Every
+ * acknowledgement crosses a pipe to the test as the push returns, as the
+ * server answers the kiosk.  The HTTP server itself is killed by
+ * tests/e2e/kill_server.sh, run against PostgreSQL by tests/e2e/pg.sh.
+ *
+ * OUTPOST_PG_KILLS and OUTPOST_PG_SERVER_KILLS set the numbers of kills
+ * (default 10 each, for make check; make check-faults runs 1000 each).
  */
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "compat.h"
 #include "crypto.h"
@@ -40,9 +50,17 @@ struct acked {
 	uint8_t sha[32]; /* of the response */
 };
 
+/* An acknowledgement, from the ingesting child to the test. */
+struct ack_msg {
+	uint64_t node, first, last;
+	uint8_t sha[32];
+};
+
 struct pusher {
 	struct sstore *s;
 	uint64_t node;
+	uint64_t next; /* the first batch to push (0: 1) */
+	int fd; /* acknowledgements written there too when > 0 */
 	volatile int *stop;
 	struct acked *acks;
 	size_t n, cap;
@@ -82,7 +100,8 @@ push_run(void *arg)
 	char body[PER_BATCH][32];
 	struct spush p;
 	struct spush_result r;
-	uint64_t next = 1;
+	uint64_t next = u->next ? u->next : 1;
+	struct ack_msg m;
 	size_t i;
 
 	while (!*u->stop) {
@@ -117,6 +136,15 @@ push_run(void *arg)
 		u->acks[u->n].first = p.first;
 		u->acks[u->n].last = p.last;
 		crypto_sha256(r.response, r.response_len, u->acks[u->n].sha);
+		if (u->fd > 0) {
+			/* one write of less than PIPE_BUF: whole or not */
+			m.node = u->node;
+			m.first = p.first;
+			m.last = p.last;
+			memcpy(m.sha, u->acks[u->n].sha, 32);
+			if (write(u->fd, &m, sizeof(m)) != (ssize_t)sizeof(m))
+				_exit(4);
+		}
 		u->n++;
 		free(r.response);
 		next += PER_BATCH;
@@ -145,13 +173,13 @@ kill_one(struct pgtest *pg, unsigned *seed)
 	/* a random pause, so the next kill hits another moment */
 	{
 		struct timespec ts = { 0,
-			(long)(rand_r(seed) % 80) * 1000000L };
+			(long)(rand_r(seed) % 40) * 1000000L };
 
 		nanosleep(&ts, NULL);
 	}
 	pgtest_conninfo(pg, NULL, ci, sizeof(ci));
-	for (i = 0; i < 600; i++) {
-		struct timespec ts = { 0, 20 * 1000000L };
+	for (i = 0; i < 6000; i++) {
+		struct timespec ts = { 0, 5 * 1000000L };
 
 		if (PQping(ci) == PQPING_OK)
 			return 0;
@@ -170,6 +198,53 @@ count_sql(struct pgtest *pg, const char *db, const char *sql, long *n)
 		return err;
 	*n = strtol(v, NULL, 10);
 	return 0;
+}
+
+/*
+ * The invariants of a store after crashes, by SQL: no batch key without
+ * its response, every batch whole (one change per sequence of its
+ * range), every change inside a stored batch of its node, every
+ * accepted change's record indexed, each node's high-water mark its
+ * highest stored batch end and change.
+ */
+static const struct {
+	const char *what, *sql;
+} invariants[] = {
+	{ "batch keys without their response",
+	    "SELECT count(*) FROM batches WHERE response IS NULL" },
+	{ "batches not whole",
+	    "SELECT count(*) FROM batches b WHERE (SELECT count(*) FROM"
+	    " changes c WHERE c.node = b.node AND c.seq BETWEEN b.first_seq"
+	    " AND b.last_seq) <> b.last_seq - b.first_seq + 1" },
+	{ "changes outside a stored batch",
+	    "SELECT count(*) FROM changes c WHERE NOT EXISTS (SELECT 1"
+	    " FROM batches b WHERE b.node = c.node AND c.seq BETWEEN"
+	    " b.first_seq AND b.last_seq)" },
+	{ "accepted changes without their record",
+	    "SELECT count(*) FROM changes c WHERE c.refused = 0 AND NOT"
+	    " EXISTS (SELECT 1 FROM records r WHERE r.entity = c.entity"
+	    " AND r.rid = c.rid)" },
+	{ "nodes whose high-water mark is not their last batch",
+	    "SELECT count(*) FROM nodes n WHERE n.hw <> coalesce((SELECT"
+	    " max(last_seq) FROM batches b WHERE b.node = n.id), 0)"
+	    " OR n.hw <> coalesce((SELECT max(seq) FROM changes c"
+	    " WHERE c.node = n.id), 0)" },
+};
+
+static int
+check_invariants(struct pgtest *pg, const char *db)
+{
+	size_t i;
+	long n;
+	int err = 0;
+
+	for (i = 0; i < sizeof(invariants) / sizeof(invariants[0]); i++) {
+		TEST_ERR(count_sql(pg, db, invariants[i].sql, &n));
+		if (n != 0)
+			TEST_FAILED("%ld %s", n, invariants[i].what);
+	}
+out:
+	return err;
 }
 
 /* Every acknowledged batch of U: its response and its changes. */
@@ -235,6 +310,36 @@ check_acked(
 	return 0;
 }
 
+/* A database on PG, a store on it (*S) and a node of region "r" for
+ * each pusher. */
+static int
+crash_setup(struct pgtest *pg, char *conninfo, size_t size, struct sstore **s,
+    struct pusher *u)
+{
+	struct stoken t;
+	struct snode nd;
+	uint8_t pub[32];
+	size_t i;
+	int err;
+
+	if ((err = pgtest_newdb(pg, conninfo, size)) != 0 ||
+	    (err = store_pg_backend.open(conninfo, NULL, s)) != 0)
+		return err;
+	for (i = 0; i < PUSHERS; i++) {
+		memset(&t, 0, sizeof(t));
+		memset(t.hash, (int)i + 1, sizeof(t.hash));
+		snprintf(t.region, sizeof(t.region), "r");
+		t.expires_ms = 10;
+		memset(pub, (int)i + 1, sizeof(pub));
+		if ((err = store_pg_backend.token_add(*s, &t)) != 0 ||
+		    (err = store_pg_backend.enroll(
+		         *s, t.hash, pub, "k", 1, &nd)) != 0)
+			return err;
+		u[i].node = nd.id;
+	}
+	return 0;
+}
+
 static int
 test_kill_postgres(void)
 {
@@ -242,14 +347,11 @@ test_kill_postgres(void)
 	struct pgtest pg;
 	struct pusher u[PUSHERS];
 	struct sstore *s = NULL;
-	struct stoken t;
-	struct snode nd;
 	pthread_t th[PUSHERS];
 	char conninfo[256];
-	uint8_t pub[32];
 	volatile int stop = 0;
 	unsigned seed = (unsigned)time(NULL);
-	long kills, done = 0, bad = 0, n;
+	long kills, done = 0, bad = 0;
 	uint64_t acked = 0, failures = 0;
 	size_t i;
 	int rc, err = 0, running = 0;
@@ -260,18 +362,9 @@ test_kill_postgres(void)
 		fprintf(stderr, "%s\n", pg.why);
 		return rc == 77 ? TEST_SKIP : EIO;
 	}
-	TEST_ERR(pgtest_newdb(&pg, conninfo, sizeof(conninfo)));
-	TEST_ERR(store_pg_backend.open(conninfo, NULL, &s));
+	TEST_ERR(crash_setup(&pg, conninfo, sizeof(conninfo), &s, u));
 	for (i = 0; i < PUSHERS; i++) {
-		memset(&t, 0, sizeof(t));
-		memset(t.hash, (int)i + 1, sizeof(t.hash));
-		snprintf(t.region, sizeof(t.region), "r");
-		t.expires_ms = 10;
-		memset(pub, (int)i + 1, sizeof(pub));
-		TEST_ERR(store_pg_backend.token_add(s, &t));
-		TEST_ERR(store_pg_backend.enroll(s, t.hash, pub, "k", 1, &nd));
 		u[i].s = s;
-		u[i].node = nd.id;
 		u[i].stop = &stop;
 	}
 	for (i = 0; i < PUSHERS; i++)
@@ -303,22 +396,7 @@ test_kill_postgres(void)
 	    done, (unsigned long long)acked, (unsigned long long)failures, bad);
 	TEST_EQ(bad, 0);
 	TEST_TRUE(acked > (uint64_t)PUSHERS);
-	TEST_ERR(count_sql(&pg, "t1",
-	    "SELECT count(*) FROM batches WHERE response IS NULL", &n));
-	TEST_EQ(n, 0);
-	TEST_ERR(count_sql(&pg, "t1",
-	    "SELECT count(*) FROM changes c WHERE NOT EXISTS (SELECT 1"
-	    " FROM batches b WHERE b.node = c.node AND c.seq BETWEEN"
-	    " b.first_seq AND b.last_seq)",
-	    &n));
-	TEST_EQ(n, 0);
-	TEST_ERR(count_sql(&pg, "t1",
-	    "SELECT count(*) FROM nodes n WHERE n.hw <> coalesce((SELECT"
-	    " max(last_seq) FROM batches b WHERE b.node = n.id), 0)"
-	    " OR n.hw <> coalesce((SELECT max(seq) FROM changes c"
-	    " WHERE c.node = n.id), 0)",
-	    &n));
-	TEST_EQ(n, 0);
+	TEST_ERR(check_invariants(&pg, "t1"));
 out:
 	if (running) {
 		stop = 1;
@@ -333,4 +411,206 @@ out:
 	return err;
 }
 
-TEST_MAIN({ "kill_postgres", test_kill_postgres })
+/*
+ * The ingesting process: its own store (pool, pipelines), PUSHERS
+ * threads pushing from each node's NEXT batch on, every acknowledgement
+ * written to FD once push returned (the sync-server answers then), a
+ * zero node first once the store is open.  Never returns: it is killed.
+ */
+static void
+ingest_child(const char *conninfo, struct pusher *u, int fd)
+{
+	struct ack_msg ready;
+	struct sstore *s;
+	pthread_t th[PUSHERS];
+	volatile int stop = 0;
+	size_t i;
+
+	/* two connections for four pushers: cheaper to open, each round */
+	setenv("OUTPOST_PG_POOL", "2", 1);
+	if (store_pg_backend.open(conninfo, NULL, &s) != 0)
+		_exit(3);
+	memset(&ready, 0, sizeof(ready));
+	if (write(fd, &ready, sizeof(ready)) != (ssize_t)sizeof(ready))
+		_exit(4);
+	for (i = 0; i < PUSHERS; i++) {
+		u[i].s = s;
+		u[i].fd = fd;
+		u[i].stop = &stop;
+		if (pthread_create(&th[i], NULL, push_run, &u[i]) != 0)
+			_exit(5);
+	}
+	for (;;)
+		pause();
+}
+
+/* Read acknowledgements from FD for up to MS milliseconds (-1: until
+ * end of file) into U; 1 when the ready message came. */
+static int
+read_acks(int fd, int ms, struct pusher *u, int *eof)
+{
+	struct pollfd pf = { fd, POLLIN, 0 };
+	struct ack_msg m;
+	uint64_t until = 0;
+	struct timespec ts;
+	size_t i, got = 0;
+	ssize_t n;
+	int ready = 0, left = ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	until = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000 +
+	    (uint64_t)(ms > 0 ? ms : 0);
+	while (!*eof) {
+		if (ms >= 0) {
+			clock_gettime(CLOCK_MONOTONIC, &ts);
+			left = (int)((int64_t)until -
+			    (int64_t)((uint64_t)ts.tv_sec * 1000 +
+			        (uint64_t)ts.tv_nsec / 1000000));
+			if (left < 0)
+				left = 0;
+		}
+		if (poll(&pf, 1, left) <= 0) {
+			if (ms >= 0)
+				break;
+			continue;
+		}
+		n = read(fd, (uint8_t *)&m + got, sizeof(m) - got);
+		if (n <= 0) {
+			*eof = 1;
+			break;
+		}
+		got += (size_t)n;
+		if (got < sizeof(m))
+			continue;
+		got = 0;
+		if (m.node == 0) {
+			ready = 1;
+			if (ms >= 0)
+				break;
+			continue;
+		}
+		for (i = 0; i < PUSHERS; i++) {
+			if (u[i].node != m.node)
+				continue;
+			if (u[i].n == u[i].cap) {
+				u[i].cap = u[i].cap ? u[i].cap * 2 : 256;
+				u[i].acks = xreallocarray(
+				    u[i].acks, u[i].cap, sizeof(*u[i].acks));
+			}
+			u[i].acks[u[i].n].first = m.first;
+			u[i].acks[u[i].n].last = m.last;
+			memcpy(u[i].acks[u[i].n].sha, m.sha, 32);
+			u[i].n++;
+		}
+	}
+	return ready;
+}
+
+static uint64_t
+acked_now(const struct pusher *u)
+{
+	uint64_t n = 0;
+	size_t i;
+
+	for (i = 0; i < PUSHERS; i++)
+		n += u[i].n;
+	return n;
+}
+
+/*
+ * AC-3 for the sync-server's side: a process ingesting through the
+ * store, killed with SIGKILL at a random moment of its pushes, again and
+ * again; each new one goes on from what was acknowledged (the kiosks
+ * send again what got no answer, so a batch committed whose answer was
+ * lost is replayed).  Then the same checks as above.  The HTTP server
+ * itself is killed by tests/e2e/kill_server.sh, through pg.sh.
+ */
+static int
+test_kill_ingester(void)
+{
+	const char *e = getenv("OUTPOST_PG_SERVER_KILLS");
+	struct pgtest pg;
+	struct pusher u[PUSHERS];
+	struct sstore *s = NULL;
+	char conninfo[256];
+	unsigned seed = (unsigned)time(NULL) ^ 0x5eed;
+	long kills, done, bad = 0, midway = 0;
+	uint64_t acked = 0;
+	size_t i;
+	pid_t pid;
+	uint64_t got;
+	int rc, err = 0, fds[2], eof, st;
+
+	memset(u, 0, sizeof(u));
+	kills = e != NULL ? strtol(e, NULL, 10) : 10;
+	if ((rc = pgtest_start(&pg)) != 0) {
+		fprintf(stderr, "%s\n", pg.why);
+		return rc == 77 ? TEST_SKIP : EIO;
+	}
+	TEST_ERR(crash_setup(&pg, conninfo, sizeof(conninfo), &s, u));
+	/* no thread of ours across fork */
+	store_pg_backend.close(s);
+	s = NULL;
+	for (done = 0; done < kills; done++) {
+		for (i = 0; i < PUSHERS; i++)
+			u[i].next = u[i].n ? u[i].acks[u[i].n - 1].last + 1 : 1;
+		if (pipe(fds) != 0)
+			TEST_FAILED("pipe: %s", strerror(errno));
+		fflush(NULL);
+		if ((pid = fork()) < 0)
+			TEST_FAILED("fork: %s", strerror(errno));
+		if (pid == 0) {
+			close(fds[0]);
+			ingest_child(conninfo, u, fds[1]);
+		}
+		close(fds[1]);
+		eof = 0;
+		if (!read_acks(fds[0], 30000, u, &eof)) {
+			close(fds[0]);
+			kill(pid, SIGKILL);
+			waitpid(pid, &st, 0);
+			TEST_FAILED(
+			    "round %ld: the ingester did not start", done);
+		}
+		/* a random moment of its pushes: once it has had one
+		 * acknowledged, 0-30 ms later (a push takes a few) */
+		for (i = 0, got = acked_now(u);
+		     i < 1000 && !eof && acked_now(u) == got; i++)
+			read_acks(fds[0], 10, u, &eof);
+		read_acks(fds[0], (int)(rand_r(&seed) % 30), u, &eof);
+		kill(pid, SIGKILL);
+		waitpid(pid, &st, 0);
+		read_acks(fds[0], -1, u, &eof);
+		close(fds[0]);
+		if (!WIFSIGNALED(st))
+			TEST_FAILED("round %ld: the ingester exited (%d)", done,
+			    WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+	}
+	/* the batch each node had in flight: committed or not, whole */
+	TEST_ERR(count_sql(&pg, "t1",
+	    "SELECT count(*) FROM batches b JOIN nodes n ON n.id = b.node",
+	    &midway));
+	for (i = 0; i < PUSHERS; i++) {
+		acked += u[i].n;
+		TEST_ERR(check_acked(&pg, "t1", &u[i], &bad));
+	}
+	fprintf(stderr,
+	    "%ld kills of an ingesting process; %llu batches acknowledged,"
+	    " %ld stored (%lld committed, their answer lost); %ld"
+	    " acknowledged batches wrong or incomplete\n",
+	    done, (unsigned long long)acked, midway,
+	    (long long)midway - (long long)acked, bad);
+	TEST_EQ(bad, 0);
+	TEST_TRUE(acked > (uint64_t)kills);
+	TEST_ERR(check_invariants(&pg, "t1"));
+out:
+	store_pg_backend.close(s);
+	for (i = 0; i < PUSHERS; i++)
+		free(u[i].acks);
+	if (pgtest_stop(&pg) != 0 && err == 0)
+		err = EIO;
+	return err;
+}
+
+TEST_MAIN({ "kill_postgres", test_kill_postgres },
+    { "kill_ingester", test_kill_ingester })

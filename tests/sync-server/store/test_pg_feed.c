@@ -39,6 +39,7 @@ struct feed {
 	long target; /* committed rows to reach */
 	long committed; /* under mu */
 	int writers_done; /* under mu */
+	char error[300]; /* the first writer's failure, under mu */
 	pthread_mutex_t mu;
 };
 
@@ -58,6 +59,20 @@ sleep_us(long us)
 	nanosleep(&ts, NULL);
 }
 
+/* Record a writer's failure: every writer stops at its next round and the
+ * test fails with the first message. */
+static void
+writer_fail(struct feed *f, const char *what, PGconn *c, PGresult *r)
+{
+	const char *e = r != NULL ? PQresultErrorMessage(r) : PQerrorMessage(c);
+
+	pthread_mutex_lock(&f->mu);
+	if (f->error[0] == '\0')
+		snprintf(f->error, sizeof(f->error), "writer: %s: %.*s", what,
+		    (int)strcspn(e, "\n"), e);
+	pthread_mutex_unlock(&f->mu);
+}
+
 static void *
 writer_run(void *arg)
 {
@@ -68,25 +83,39 @@ writer_run(void *arg)
 	PGconn *c;
 	PGresult *r;
 	long done;
-	int i, rows, ok;
+	int i, rows, failed;
 	static long seq_all;
 	static pthread_mutex_t seq_mu = PTHREAD_MUTEX_INITIALIZER;
 
 	c = PQconnectdb(f->conninfo);
-	if (PQstatus(c) != CONNECTION_OK)
+	if (PQstatus(c) != CONNECTION_OK) {
+		writer_fail(f, "connect", c, NULL);
 		goto out;
-	PQclear(PQprepare(c, "ins", pg_stmts[PG_CHANGE_ADD].sql, 0, NULL));
+	}
+	r = PQprepare(c, "ins", pg_stmts[PG_CHANGE_ADD].sql, 0, NULL);
+	failed = PQresultStatus(r) != PGRES_COMMAND_OK;
+	if (failed)
+		writer_fail(f, "prepare", c, r);
+	PQclear(r);
+	if (failed)
+		goto out;
 	snprintf(node, sizeof(node), "%u", 1 + rand_r(&seed) % 900);
 	for (;;) {
 		pthread_mutex_lock(&f->mu);
 		done = f->committed;
+		failed = f->error[0] != '\0';
 		pthread_mutex_unlock(&f->mu);
-		if (done >= f->target)
+		if (done >= f->target || failed)
 			break;
-		PQclear(PQexec(c, "BEGIN"));
+		r = PQexec(c, "BEGIN");
+		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+			writer_fail(f, "BEGIN", c, r);
+			PQclear(r);
+			break;
+		}
+		PQclear(r);
 		rows = 1 + rand_r(&seed) % 3;
-		ok = 1;
-		for (i = 0; i < rows; i++) {
+		for (i = 0; i < rows && !failed; i++) {
 			pthread_mutex_lock(&seq_mu);
 			snprintf(seqs, sizeof(seqs), "%ld", ++seq_all);
 			pthread_mutex_unlock(&seq_mu);
@@ -99,14 +128,30 @@ writer_run(void *arg)
 			v[6] = "\\x00";
 			v[7] = "0"; /* not refused */
 			r = PQexecPrepared(c, "ins", 8, v, NULL, NULL, 0);
-			ok = ok && PQntuples(r) == 0 &&
-			    strcmp(PQcmdTuples(r), "1") == 0;
-			ok = ok && PQresultStatus(r) == PGRES_COMMAND_OK;
+			if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+				writer_fail(f, "insert", c, r);
+				failed = 1;
+			} else if (strcmp(PQcmdTuples(r), "1") != 0) {
+				pthread_mutex_lock(&f->mu);
+				if (f->error[0] == '\0')
+					snprintf(f->error, sizeof(f->error),
+					    "writer: insert made %s rows, not 1",
+					    PQcmdTuples(r));
+				pthread_mutex_unlock(&f->mu);
+				failed = 1;
+			}
 			PQclear(r);
 		}
+		if (failed)
+			break;
 		sleep_us(rand_r(&seed) % 4000);
-		if (!ok || rand_r(&seed) % 10 == 0) {
-			PQclear(PQexec(c, "ROLLBACK"));
+		if (rand_r(&seed) % 10 == 0) {
+			r = PQexec(c, "ROLLBACK");
+			if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+				writer_fail(f, "ROLLBACK", c, r);
+				failed = 1;
+			}
+			PQclear(r);
 			continue;
 		}
 		r = PQexec(c, "COMMIT");
@@ -114,6 +159,8 @@ writer_run(void *arg)
 			pthread_mutex_lock(&f->mu);
 			f->committed += rows;
 			pthread_mutex_unlock(&f->mu);
+		} else {
+			writer_fail(f, "COMMIT", c, r);
 		}
 		PQclear(r);
 	}
@@ -353,6 +400,8 @@ test_feed_complete(void)
 	for (i = 0; i < READERS; i++)
 		pthread_join(r[i], NULL);
 	pthread_join(nv, NULL);
+	if (f.error[0] != '\0')
+		TEST_FAILED("%s", f.error);
 	TEST_ERR(load_truth(&pg, "t1", &t));
 	TEST_TRUE((long)t.n >= f.target);
 	for (i = 0; i < READERS; i++) {
