@@ -509,7 +509,7 @@ pg_push_head(struct pg_pipe *q, const struct spush *p, struct pg_push_head *h)
  * accepted, its index entry (IDX).  The blocks outlive the pipeline. */
 static void
 pg_push_change(struct pg_pipe *q, const struct spush *p, size_t i, int code,
-    struct pg_args *ins, struct pg_args *idx)
+    struct pg_args *ins, struct pg_args *idx, struct pg_args *cons)
 {
 	const struct schange *ch = &p->changes[i];
 
@@ -537,6 +537,23 @@ pg_push_change(struct pg_pipe *q, const struct spush *p, size_t i, int code,
 	pg_arg_u64(idx, ch->seq);
 	pg_arg_u64(idx, ch->widens ? 1 : 0);
 	pg_send(q, PG_RECORD_INDEX, idx);
+	if (!ch->is_consult)
+		return;
+	memset(cons, 0, sizeof(*cons));
+	pg_arg_bytes(cons, ch->id, 16);
+	pg_arg_u64(cons, p->node);
+	pg_arg_u64(cons, ch->seq);
+	if (ch->has_patient)
+		pg_arg_bytes(cons, ch->patient, 16);
+	else
+		pg_arg_null(cons);
+	pg_arg_u64(cons, ch->consult.urgency);
+	pg_arg_u64(cons, ch->consult.has_urgency ? 1 : 0);
+	pg_arg_u64(cons, p->now_ms);
+	pg_arg_text(cons, ch->consult.has_state ? ch->consult.state : "");
+	pg_arg_text(cons, ch->consult.handed_to);
+	pg_arg_u64(cons, ch->consult.has_handed ? 1 : 0);
+	pg_send(q, PG_CONSULT_INDEX, cons);
 }
 
 /* The verdict code of change I before the store judges it. */
@@ -559,14 +576,14 @@ pg_push_tail(struct pg_pipe *q, const struct spush *p, const int *same,
     int inserted, uint64_t hw, const uint8_t *resp, size_t resp_len,
     struct pg_push_tail *t)
 {
-	struct pg_args *ins = xcalloc(2 * p->n + 1, sizeof(*ins));
+	struct pg_args *ins = xcalloc(3 * p->n + 1, sizeof(*ins));
 	size_t i;
 
 	for (i = 0; i < p->n && !inserted; i++) {
 		if (same != NULL && same[i] == 1)
 			continue;
-		pg_push_change(
-		    q, p, i, pg_push_code(p, i), &ins[2 * i], &ins[2 * i + 1]);
+		pg_push_change(q, p, i, pg_push_code(p, i), &ins[3 * i],
+		    &ins[3 * i + 1], &ins[3 * i + 2]);
 	}
 	memset(t, 0, sizeof(*t));
 	pg_arg_u64(&t->node, p->node);
@@ -652,9 +669,19 @@ struct pg_brec {
 	int in_scope; /* its patient in the pusher's scope in the database */
 };
 
+/* A consult's queue row as this batch leaves it (sq_consult_index). */
+struct pg_bcons {
+	uint8_t id[16];
+	char state[16];
+	uint64_t node;
+	char handed[SCONSULT_ID_MAX];
+};
+
 struct pg_judge {
 	struct pg_brec *recs;
 	size_t nrecs;
+	struct pg_bcons *cons;
+	size_t ncons;
 	uint8_t (*scope)[16]; /* patients this batch brought into scope */
 	size_t nscope;
 	/* the facts of the change last judged (for pg_judge_accept) */
@@ -667,6 +694,7 @@ pg_judge_init(struct pg_judge *j, size_t n)
 	memset(j, 0, sizeof(*j));
 	j->recs = xcalloc(n ? n : 1, sizeof(*j->recs));
 	j->scope = xcalloc(n ? n : 1, sizeof(*j->scope));
+	j->cons = xcalloc(n ? n : 1, sizeof(*j->cons));
 }
 
 static void
@@ -674,6 +702,7 @@ pg_judge_clear(struct pg_judge *j)
 {
 	free(j->recs);
 	free(j->scope);
+	free(j->cons);
 	memset(j, 0, sizeof(*j));
 }
 
@@ -720,6 +749,68 @@ pg_judge_facts(struct pg_judge *j, const struct snode *node,
 		f->in_scope = memcmp(j->scope[i], pat, 16) == 0;
 }
 
+static struct pg_bcons *
+pg_judge_consult(struct pg_judge *j, const uint8_t id[16])
+{
+	size_t i;
+
+	for (i = 0; i < j->ncons; i++)
+		if (memcmp(j->cons[i].id, id, 16) == 0)
+			return &j->cons[i];
+	return NULL;
+}
+
+/* R: PG_CONSULT_FACTS's rows for consult C (none: not queued yet),
+ * unless this batch changed it. */
+static void
+pg_judge_consult_facts(struct pg_judge *j, const struct schange *c,
+    const PGresult *r, struct sfacts *f)
+{
+	const struct pg_bcons *b = pg_judge_consult(j, c->id);
+
+	if (b != NULL) {
+		str_lcpy(f->consult_state, b->state, sizeof(f->consult_state));
+		f->consult_node = b->node;
+		str_lcpy(
+		    f->consult_handed, b->handed, sizeof(f->consult_handed));
+	} else if (r != NULL && pg_rows(r) == 1) {
+		pg_text(r, 0, 0, f->consult_state, sizeof(f->consult_state));
+		f->consult_node = pg_u64(r, 0, 1);
+		pg_text(r, 0, 2, f->consult_handed, sizeof(f->consult_handed));
+	}
+}
+
+/* Consult C of NODE, accepted: its row as PG_CONSULT_INDEX leaves it. */
+static void
+pg_judge_consult_accept(struct pg_judge *j, uint64_t node,
+    const struct schange *c, const struct sfacts *f)
+{
+	const struct sconsult *cs = &c->consult;
+	struct pg_bcons *b = pg_judge_consult(j, c->id);
+
+	if (b == NULL) {
+		b = &j->cons[j->ncons++];
+		memcpy(b->id, c->id, 16);
+		str_lcpy(b->state, f->exists ? f->consult_state : "requested",
+		    sizeof(b->state));
+		b->node = f->exists ? f->consult_node : 0;
+		str_lcpy(b->handed, f->exists ? f->consult_handed : "",
+		    sizeof(b->handed));
+		if (!f->exists)
+			return;
+	}
+	if (cs->has_state) {
+		if (strcmp(cs->state, "accepted") == 0) {
+			b->node = node;
+			b->handed[0] = '\0';
+		} else if (strcmp(cs->state, "requested") == 0)
+			b->node = 0;
+		str_lcpy(b->state, cs->state, sizeof(b->state));
+	}
+	if (cs->has_handed)
+		str_lcpy(b->handed, cs->handed_to, sizeof(b->handed));
+}
+
 /* C, just judged, was accepted: the record it creates, the scope it
  * widens (as PG_RECORD_INDEX will store them). */
 static void
@@ -752,7 +843,7 @@ pg_push_once(struct sstore *s, struct pg_conn *pc, void *arg, int attempt)
 	struct pg_args *tail_ins = NULL;
 	struct pg_pipe facts = { 0 };
 	struct pg_judge j = { 0 };
-	int *facts_at = NULL;
+	int *facts_at = NULL, *cons_at = NULL;
 	struct snode node;
 	uint64_t hw, stored_seq, accepted = 0, dups = 0;
 	uint8_t *resp = NULL;
@@ -839,15 +930,24 @@ pg_push_once(struct sstore *s, struct pg_conn *pc, void *arg, int attempt)
 	 */
 	pg_pipe_clear(&q);
 	pg_pipe_init(&q, pc);
-	ins = xcalloc(3 * p->n + 2, sizeof(*ins));
+	ins = xcalloc(5 * p->n + 2, sizeof(*ins));
 	facts_at = xcalloc(p->n ? p->n : 1, sizeof(*facts_at));
+	cons_at = xcalloc(p->n ? p->n : 1, sizeof(*cons_at));
 	for (i = 0; i < p->n && p->authorize_cb != NULL; i++) {
 		const struct schange *c = &p->changes[i];
-		struct pg_args *f = &ins[2 * p->n + i];
+		struct pg_args *f = &ins[3 * p->n + i];
 
 		facts_at[i] = -1;
+		cons_at[i] = -1;
 		if (same[i] == 1 || pg_push_code(p, i) != 0)
 			continue;
+		if (c->is_consult) {
+			struct pg_args *cf = &ins[4 * p->n + i];
+
+			pg_arg_bytes(cf, c->id, 16);
+			cons_at[i] = (int)q.n;
+			pg_send(&q, PG_CONSULT_FACTS, cf);
+		}
 		pg_arg_u64(f, (uint64_t)c->entity);
 		pg_arg_bytes(f, c->id, 16);
 		if (c->has_patient)
@@ -890,11 +990,19 @@ pg_push_once(struct sstore *s, struct pg_conn *pc, void *arg, int attempt)
 			}
 			pg_judge_facts(
 			    &j, &node, c, facts.res[facts_at[i]], &f);
+			if (c->is_consult && f.exists)
+				pg_judge_consult_facts(&j, c,
+				    cons_at[i] >= 0 ? facts.res[cons_at[i]]
+				                    : NULL,
+				    &f);
 			p->authorize_cb(&node, c, &f, v);
+			if (v->code == 0 && c->is_consult)
+				pg_judge_consult_accept(&j, node.id, c, &f);
 			if (v->code == 0)
 				pg_judge_accept(&j, c);
 		}
-		pg_push_change(&q, p, i, v->code, &ins[2 * i], &ins[2 * i + 1]);
+		pg_push_change(&q, p, i, v->code, &ins[3 * i], &ins[3 * i + 1],
+		    &ins[3 * i + 2]);
 		if (v->code == 0)
 			accepted++;
 	}
@@ -927,6 +1035,7 @@ out:
 	free(same);
 	free(refused);
 	free(facts_at);
+	free(cons_at);
 	pg_judge_clear(&j);
 	pg_pipe_clear(&facts);
 	pg_pipe_clear(&q);
@@ -1335,6 +1444,72 @@ out:
 	return err;
 }
 
+struct pg_queue_arg {
+	const struct snode *node;
+	int all;
+	struct squeue *q;
+};
+
+static int
+pg_queue_once(struct sstore *s, struct pg_conn *pc, void *arg, int attempt)
+{
+	struct pg_queue_arg *a = arg;
+	struct squeue *q = a->q;
+	struct pg_args r = { 0 };
+	struct pg_pipe p;
+	uint64_t waits[SQUEUE_WAITS];
+	const uint8_t *id;
+	size_t i, len, nwaits = 0;
+	int err;
+
+	(void)s;
+	(void)attempt;
+	squeue_clear(q);
+	pg_pipe_init(&p, pc);
+	pg_arg_text(&r, a->node->region);
+	pg_send(&p, PG_CONSULT_QUEUE, &r);
+	pg_send(&p, PG_CONSULT_WAITS, &r);
+	if ((err = pg_sync(&p)) != 0)
+		goto out;
+	q->n = pg_rows(p.res[0]);
+	q->items = xcalloc(q->n ? q->n : 1, sizeof(*q->items));
+	for (i = 0; i < q->n; i++) {
+		struct sconsult_item *it = &q->items[i];
+
+		id = pg_bytes(p.res[0], (int)i, 0, &len);
+		if (len == 16)
+			memcpy(it->id, id, 16);
+		pg_text(p.res[0], (int)i, 1, it->state, sizeof(it->state));
+		pg_text(p.res[0], (int)i, 2, it->facility,
+		    sizeof(it->facility));
+		it->urgency = pg_u64(p.res[0], (int)i, 3);
+		it->requested_ms = pg_u64(p.res[0], (int)i, 4);
+		it->accepted_node = pg_u64(p.res[0], (int)i, 5);
+	}
+	for (i = 0; i < pg_rows(p.res[1]) && nwaits < SQUEUE_WAITS; i++) {
+		uint64_t w = pg_u64(p.res[1], (int)i, 0);
+
+		waits[nwaits++] = w > INT64_MAX ? 0 : w;
+	}
+	squeue_finish(q, a->node, a->all, waits, nwaits);
+out:
+	pg_pipe_clear(&p);
+	return err;
+}
+
+static int
+pg_consult_queue(
+    struct sstore *s, const struct snode *node, int all, struct squeue *q)
+{
+	struct pg_queue_arg a = { node, all, q };
+	int err;
+
+	memset(q, 0, sizeof(*q));
+	if ((err = pg_run(s, pg_queue_once, &a)) != 0)
+		squeue_clear(q);
+	return err;
+}
+
 static int
 pg_manifest(struct sstore *s,
     void (*cb)(const struct schange *, const uint8_t hash[32], void *),
@@ -1359,6 +1534,7 @@ const struct store_backend store_pg_backend = {
 	.alert = pg_alert,
 	.stats = pg_stats,
 	.manifest = pg_manifest,
+	.consult_queue = pg_consult_queue,
 	.blob_own = pg_blob_own,
 	.blob_owned = pg_blob_owned,
 	.blob_usage = pg_blob_usage,
