@@ -718,3 +718,92 @@ out:
 	explicit_bzero(priv, sizeof(priv));
 	return err;
 }
+
+/* Rows of SQL (text, ms) for PATIENT into R, at most STORE_CHART_ROWS. */
+static int
+chart_rows(struct store *s, const char *sql, const char *patient,
+    struct store_chart_row *r, int *n)
+{
+	sqlite3_stmt *st;
+	int rc, err;
+
+	*n = 0;
+	if ((err = store_prepare(s, sql, &st)) != 0)
+		return err;
+	store_bind_text(st, 1, patient);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && *n < STORE_CHART_ROWS) {
+		const unsigned char *t = sqlite3_column_text(st, 0);
+
+		snprintf(r[*n].text, sizeof(r[*n].text), "%s",
+		    t ? (const char *)t : "");
+		r[*n].ms = (uint64_t)sqlite3_column_int64(st, 1);
+		(*n)++;
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE
+	    ? 0
+	    : store_err(s, rc, "chart");
+}
+
+int
+store_consult_chart(
+    struct store *s, const char *patient_id, struct store_chart *c)
+{
+	sqlite3_stmt *st;
+	struct store_chart_vital *v = NULL;
+	int rc, err;
+
+	memset(c, 0, sizeof(*c));
+	if ((err = store_prepare(s,
+	         "SELECT loinc, value, coalesce(unit, ''), recorded_ms"
+	         " FROM observations WHERE patient_id = ? AND deleted = 0"
+	         " AND value IS NOT NULL ORDER BY loinc, recorded_ms DESC",
+	         &st)) != 0)
+		return err;
+	store_bind_text(st, 1, patient_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *loinc = (const char *)sqlite3_column_text(st, 0);
+
+		if (loinc == NULL)
+			continue;
+		if (v == NULL || strcmp(v->loinc, loinc) != 0) {
+			if (c->nvitals == STORE_CHART_VITALS)
+				break;
+			v = &c->vitals[c->nvitals++];
+			snprintf(v->loinc, sizeof(v->loinc), "%s", loinc);
+			snprintf(v->unit, sizeof(v->unit), "%s",
+			    (const char *)sqlite3_column_text(st, 2));
+		}
+		if (v->n < STORE_CHART_TREND) {
+			v->value[v->n] = sqlite3_column_double(st, 1);
+			v->ms[v->n++] = (uint64_t)sqlite3_column_int64(st, 3);
+		}
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_err(s, rc, "chart vitals");
+	if ((err = chart_rows(s,
+	         "SELECT coalesce(reason, '') || ' (' || status || ')',"
+	         " started_ms FROM encounters WHERE patient_id = ?"
+	         " AND deleted = 0 ORDER BY started_ms DESC",
+	         patient_id, c->visits, &c->nvisits)) != 0 ||
+	    (err = chart_rows(s,
+	         "SELECT kind || coalesce(' ' || score, '') ||"
+	         " coalesce(': ' || detail, '') ||"
+	         " CASE WHEN acked_ms IS NULL THEN ' [not acknowledged]'"
+	         " ELSE '' END, raised_ms FROM alerts WHERE patient_id = ?"
+	         " AND deleted = 0 ORDER BY raised_ms DESC",
+	         patient_id, c->alerts, &c->nalerts)) != 0 ||
+	    (err = chart_rows(s,
+	         "SELECT form_id || coalesce(' ' || form_version, ''),"
+	         " created_ms FROM form_submissions WHERE patient_id = ?"
+	         " AND deleted = 0 ORDER BY created_ms DESC",
+	         patient_id, c->forms, &c->nforms)) != 0)
+		return err;
+	return chart_rows(s,
+	    "SELECT coalesce(a.mime, '?') || ', ' || a.size || ' bytes',"
+	    " a.created_ms FROM attachments a WHERE a.deleted = 0 AND"
+	    " (a.owner_id = ?1 OR a.owner_id IN (SELECT id FROM encounters"
+	    " WHERE patient_id = ?1)) ORDER BY a.created_ms DESC",
+	    patient_id, c->attach, &c->nattach);
+}

@@ -145,6 +145,32 @@ int store_consult_verify(
 int store_consult_seen(struct store *, const char *id);
 /* The latest advice text of consult ID (the call screen polls it). */
 int store_consult_advice(struct store *, const char *id, char **text);
+/* What a clinician reads of a consult's patient (the hub's patient
+ * screen): each vital sign's latest values, newest first, and the latest
+ * visits, red flags, forms and attachments. */
+#define STORE_CHART_VITALS 10
+#define STORE_CHART_TREND 3
+#define STORE_CHART_ROWS 5
+struct store_chart_vital {
+	char loinc[16], unit[16];
+	double value[STORE_CHART_TREND];
+	uint64_t ms[STORE_CHART_TREND];
+	int n;
+};
+struct store_chart_row {
+	char text[120];
+	uint64_t ms;
+};
+struct store_chart {
+	struct store_chart_vital vitals[STORE_CHART_VITALS];
+	struct store_chart_row visits[STORE_CHART_ROWS];
+	struct store_chart_row alerts[STORE_CHART_ROWS];
+	struct store_chart_row forms[STORE_CHART_ROWS];
+	struct store_chart_row attach[STORE_CHART_ROWS];
+	int nvitals, nvisits, nalerts, nforms, nattach;
+};
+int store_consult_chart(
+    struct store *, const char *patient_id, struct store_chart *);
 /* This node's change of consult ID was refused as taken by another. */
 int store_consult_taken(struct store *, const char *id);
 void store_consult_clear(struct store_consult *);
