@@ -130,7 +130,7 @@ enum wire_err {
 /* Its answer. */
 #define BLOBBED_K_HELD 1 /* uint: bytes the server holds */
 
-/* POST /v1/consults/queue answer (§8; the request is an empty map): the region's open consults for a
+/* POST /v1/consults/queue answer (§9; the request is an empty map): the region's open consults for a
  * hub, a clinic's own for a clinic. */
 #define PROTO_PATH_CONSULTS "/v1/consults/queue"
 #define QUEUE_K_ITEMS 1 /* array of item maps, QITEM_K_* */

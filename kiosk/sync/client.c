@@ -687,7 +687,7 @@ out:
 	return err;
 }
 
-/* The consult queue (docs/PROTOCOL.md §8), kept as the server sent it
+/* The consult queue (docs/PROTOCOL.md §9), kept as the server sent it
  * for sync_queue_get; a server without the route changes nothing. */
 static void
 sync_queue_fetch(struct sync_run_ctx *c)

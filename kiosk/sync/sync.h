@@ -101,7 +101,7 @@ int sync_run_cancel(
 int sync_status_get(struct store *, struct sync_status *);
 
 /*
- * The consult queue as the server last told it (docs/PROTOCOL.md §8),
+ * The consult queue as the server last told it (docs/PROTOCOL.md §9),
  * fetched by every sync run after the pull and kept for the screens:
  * for a hub the region's queue by urgency then waiting time, for a
  * clinic its own consults with their positions.

@@ -1,5 +1,5 @@
 /*
- * POST /v1/consults/queue (issue 13; docs/PROTOCOL.md §8): the consult
+ * POST /v1/consults/queue (issue 13; docs/PROTOCOL.md §9): the consult
  * queue of the node's region.  A hub gets every waiting or accepted
  * consult, ordered by urgency (highest first) then by how long it has
  * waited; a clinic gets its own facility's open consults, each with its
