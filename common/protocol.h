@@ -97,7 +97,8 @@ enum wire_err {
 
 /* One refused change (§4.1): [seq, code, message]. */
 #define PUSHED_R_SEQ 0
-#define PUSHED_R_CODE 1 /* uint: WERR_INVALID_CHANGE, WERR_FORBIDDEN,
+#define PUSHED_R_CODE                                                          \
+	1 /* uint: WERR_INVALID_CHANGE, WERR_FORBIDDEN,
                           * WERR_CONSULT_TAKEN or WERR_CONSULT_STEP */
 #define PUSHED_R_MESSAGE 2 /* text, English, no record content */
 #define PUSHED_R_COUNT 3
@@ -134,7 +135,8 @@ enum wire_err {
  * hub, a clinic's own for a clinic. */
 #define PROTO_PATH_CONSULTS "/v1/consults/queue"
 #define QUEUE_K_ITEMS 1 /* array of item maps, QITEM_K_* */
-#define QUEUE_K_WAIT_MS 2 /* uint: median request-to-accept of the last
+#define QUEUE_K_WAIT_MS                                                        \
+	2 /* uint: median request-to-accept of the last
                            * 20 accepts in the region; absent: none yet */
 #define QUEUE_K_LENGTH 3 /* uint: consults waiting in the region */
 #define QITEM_K_ID 1 /* bytes: 16 */

@@ -279,11 +279,11 @@ policy_state_is(const char *s, const char *const *set)
 	return 0;
 }
 
-static const char *const consult_states[] = { "requested", "accepted",
-	"call", "signed", "closed", "cancelled", "failed", NULL };
+static const char *const consult_states[] = { "requested", "accepted", "call",
+	"signed", "closed", "cancelled", "failed", NULL };
 static const char *const consult_open[] = { "accepted", "call", NULL };
-static const char *const consult_over[] = { "closed", "cancelled",
-	"failed", NULL };
+static const char *const consult_over[] = { "closed", "cancelled", "failed",
+	NULL };
 
 #define STEP(...) (snprintf(v->why, sizeof(v->why), __VA_ARGS__), 0)
 
@@ -298,16 +298,15 @@ policy_consult_clinic(const struct sconsult *cs, const char *cur,
 		            "signature or clinician");
 	}
 	if (strcmp(next, cur) == 0)
-		return strcmp(cur, "requested") == 0 ||
-		    !cs->request ||
+		return strcmp(cur, "requested") == 0 || !cs->request ||
 		    STEP("a consult's request is changed only while queued");
 	if (strcmp(next, "cancelled") == 0 &&
-	    (strcmp(cur, "requested") == 0 || policy_state_is(cur, consult_open)))
+	    (strcmp(cur, "requested") == 0 ||
+	        policy_state_is(cur, consult_open)))
 		return 1;
 	if (strcmp(next, "closed") == 0 && strcmp(cur, "signed") == 0)
 		return 1;
-	return STEP("a clinic may not move a consult from %s to %s", cur,
-	    next);
+	return STEP("a clinic may not move a consult from %s to %s", cur, next);
 }
 
 /* May hub node PUSHER take this step? */
@@ -340,8 +339,7 @@ policy_consult_hub(uint64_t pusher, const struct sconsult *cs,
 		return 1;
 	if (policy_state_is(cur, consult_open) &&
 	    (strcmp(next, "call") == 0 || strcmp(next, "signed") == 0 ||
-	        strcmp(next, "requested") == 0 ||
-	        strcmp(next, "failed") == 0))
+	        strcmp(next, "requested") == 0 || strcmp(next, "failed") == 0))
 		return 1;
 	if (strcmp(cur, "signed") == 0 && strcmp(next, "signed") == 0 &&
 	    f->consult_node == pusher && !cs->note)

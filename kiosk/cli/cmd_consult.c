@@ -72,8 +72,8 @@ consult_request(struct kctx *ctx, int argc, char **argv)
 	memset(&q, 0, sizeof(q));
 	/* --patient P: a new visit of P, for scripts */
 	if (opts[4].value != NULL &&
-	    (err = store_encounter_open(ctx->store, opts[4].value,
-	         opts[0].value, visit)) != 0)
+	    (err = store_encounter_open(
+	         ctx->store, opts[4].value, opts[0].value, visit)) != 0)
 		return consult_fail("cannot open a visit", err, NULL);
 	q.encounter_id = opts[4].value != NULL ? visit : pos[0];
 	q.reason = opts[0].value;
@@ -157,7 +157,8 @@ consult_show(struct kctx *ctx, int argc, char **argv)
 	printf("signature: %s\n",
 	    err == 0            ? "verified"
 	        : err == ENOENT ? "none"
-	                        : why != NULL ? why : "cannot be checked");
+	        : why != NULL   ? why
+	                        : "cannot be checked");
 	store_consult_clear(&c);
 	return err == EBADMSG ? 1 : 0;
 }

@@ -132,9 +132,10 @@ store_consult_list(struct store *s, enum store_consult_list which,
 		[STORE_CL_QUEUE] = " WHERE c.deleted = 0 AND c.status ="
 		                   " 'requested' ORDER BY c.urgency DESC,"
 		                   " c.requested_ms, c.id",
-		[STORE_CL_MINE] = " WHERE c.deleted = 0 AND c.status IN"
-		                  " ('accepted', 'call') AND c.clinician_id = ?1"
-		                  " ORDER BY c.accepted_ms, c.id",
+		[STORE_CL_MINE] =
+		    " WHERE c.deleted = 0 AND c.status IN"
+		    " ('accepted', 'call') AND c.clinician_id = ?1"
+		    " ORDER BY c.accepted_ms, c.id",
 		[STORE_CL_OPEN] = " WHERE c.deleted = 0 AND c.status IN"
 		                  " ('requested', 'accepted', 'call', 'signed',"
 		                  " 'taken') ORDER BY c.requested_ms, c.id",
@@ -257,8 +258,8 @@ store_consult_request(struct store *s, const struct store_consult_req *q,
 /* The acting user's name, registration number and public signing key
  * (NULL when none). */
 static int
-consult_actor(struct store *s, char **name, char **regno, uint8_t pub[32],
-    int *has_pub)
+consult_actor(
+    struct store *s, char **name, char **regno, uint8_t pub[32], int *has_pub)
 {
 	sqlite3_stmt *st;
 	int rc, err;
@@ -390,8 +391,8 @@ store_consult_step(struct store *s, const char *id, const char *state,
 			bad = "a consult is closed once its note is signed";
 	} else
 		bad = "unknown step";
-	if (bad == NULL && (strcmp(state, "cancelled") == 0 ||
-	                       strcmp(state, "failed") == 0) &&
+	if (bad == NULL &&
+	    (strcmp(state, "cancelled") == 0 || strcmp(state, "failed") == 0) &&
 	    (why == NULL || why[0] == '\0'))
 		bad = "say why";
 	if (bad != NULL) {
@@ -546,8 +547,8 @@ store_consult_sign(struct store *s, const char *id, char **cause)
 		/* the signed text goes with the signature, whole */
 		model_set_text(&r, REC_CONSULT_SUBJECTIVE,
 		    c.subjective ? c.subjective : "");
-		model_set_text(&r, REC_CONSULT_OBJECTIVE,
-		    c.objective ? c.objective : "");
+		model_set_text(
+		    &r, REC_CONSULT_OBJECTIVE, c.objective ? c.objective : "");
 		model_set_text(&r, REC_CONSULT_ASSESSMENT,
 		    c.assessment ? c.assessment : "");
 		model_set_text(&r, REC_CONSULT_PLAN, c.plan ? c.plan : "");
@@ -600,8 +601,8 @@ store_consult_verify(
 		return EBADMSG;
 	}
 	/* The key must be the clinician's, when this node knows them. */
-	if ((err = store_prepare(s, "SELECT signkey FROM users WHERE id = ?",
-	         &st)) != 0)
+	if ((err = store_prepare(
+	         s, "SELECT signkey FROM users WHERE id = ?", &st)) != 0)
 		return err;
 	store_bind_text(st, 1, c->clinician);
 	rc = sqlite3_step(st);
@@ -677,8 +678,8 @@ store_user_signkey(struct store *s, const char *user_id, const char *regno)
 
 	if (regno != NULL && strlen(regno) > 64)
 		return EINVAL;
-	if ((err = store_prepare(s,
-	         "SELECT 1 FROM user_signing WHERE user_id = ?", &st)) != 0)
+	if ((err = store_prepare(
+	         s, "SELECT 1 FROM user_signing WHERE user_id = ?", &st)) != 0)
 		return err;
 	store_bind_text(st, 1, user_id);
 	rc = sqlite3_step(st);

@@ -293,8 +293,7 @@ sync_push_refused(struct sync_run_ctx *c, const cbor_item_t *answer)
 			err = 0;
 		if (code == WERR_CONSULT_TAKEN || code == WERR_CONSULT_STEP)
 			snprintf(msg, sizeof(msg),
-			    "consult %s: %s; it was not changed here", id,
-			    why);
+			    "consult %s: %s; it was not changed here", id, why);
 		else
 			snprintf(msg, sizeof(msg),
 			    "the server refused %s %s (%s): %s; ask the "
@@ -696,13 +695,13 @@ sync_queue_fetch(struct sync_run_ctx *c)
 	struct buf resp;
 
 	memset(&resp, 0, sizeof(resp));
-	if (sync_signed_post(c, PROTO_PATH_CONSULTS, empty, sizeof(empty),
-	        &resp) == 0 &&
+	if (sync_signed_post(
+	        c, PROTO_PATH_CONSULTS, empty, sizeof(empty), &resp) == 0 &&
 	    c->http.status == 200)
 		store_state_put(c->s, SYNC_K_QUEUE, resp.data, resp.len);
 	else
-		log_info("consult queue not fetched (HTTP %ld)",
-		    c->http.status);
+		log_info(
+		    "consult queue not fetched (HTTP %ld)", c->http.status);
 	buf_free(&resp);
 }
 

@@ -18,8 +18,8 @@
 #include "ui.h"
 
 #define NF 5
-static const char *const labels[NF] = { N_("S subjective"),
-	N_("O objective"), N_("A assessment"), N_("P plan"), N_("Advice") };
+static const char *const labels[NF] = { N_("S subjective"), N_("O objective"),
+	N_("A assessment"), N_("P plan"), N_("Advice") };
 static struct ui_field f[NF];
 static int focus, editable;
 
@@ -46,8 +46,8 @@ note_enter(struct ui *ui)
 	editable = c.clinician != NULL &&
 	    strcmp(c.clinician, ui->visit.user_id) == 0 &&
 	    (strcmp(c.state, "accepted") == 0 || strcmp(c.state, "call") == 0);
-	if (!editable && (strcmp(c.state, "signed") == 0 ||
-	                     strcmp(c.state, "failed") == 0))
+	if (!editable &&
+	    (strcmp(c.state, "signed") == 0 || strcmp(c.state, "failed") == 0))
 		store_consult_seen(ui->visit.store, c.id);
 	store_consult_clear(&c);
 }
@@ -61,7 +61,8 @@ note_draw(struct ui *ui)
 	int i, y = 4, err;
 
 	if (store_consult_get(ui->visit.store, ui->consult_id, &c) != 0) {
-		ui_text(3, 2, UI_C_WARN, "%s", _("! The consult cannot be read."));
+		ui_text(
+		    3, 2, UI_C_WARN, "%s", _("! The consult cannot be read."));
 		return;
 	}
 	ui_text(2, 1, UI_C_TITLE, _(" %s: %s "),
@@ -69,8 +70,8 @@ note_draw(struct ui *ui)
 	    c.reason ? c.reason : "");
 	if (editable) {
 		for (i = 0; i < NF; i++, y += 2)
-			ui_field_draw(y, 1, _(labels[i]), 62, &f[i],
-			    i == focus, 0);
+			ui_field_draw(
+			    y, 1, _(labels[i]), 62, &f[i], i == focus, 0);
 		ui_text(20, 1, UI_C_DIM, "%s",
 		    _("Tab/Enter next field   F2 save   F8 sign   Esc back"));
 		store_consult_clear(&c);
@@ -113,7 +114,8 @@ note_save(struct ui *ui)
 	n.advice = f[4].buf;
 	err = store_consult_note(ui->visit.store, ui->consult_id, &n, &cause);
 	if (err != 0)
-		ui_message(ui, UI_MSG_WARN, "%s", cause ? cause : ui_strerror(err));
+		ui_message(
+		    ui, UI_MSG_WARN, "%s", cause ? cause : ui_strerror(err));
 	free(cause);
 	return err;
 }
@@ -145,8 +147,8 @@ note_key(struct ui *ui, enum ui_action a, int ch)
 	case UI_A_SIGN:
 		if (note_save(ui) != 0)
 			return UI_REDRAW;
-		err = store_consult_sign(
-		    ui->visit.store, ui->consult_id, &cause);
+		err =
+		    store_consult_sign(ui->visit.store, ui->consult_id, &cause);
 		if (err != 0)
 			ui_message(ui, UI_MSG_WARN, "%s",
 			    cause ? cause : ui_strerror(err));

@@ -54,7 +54,8 @@ consult_call(struct ui *ui)
 	err = store_consult_step(
 	    ui->visit.store, ui->consult_id, "call", NULL, NULL, &cause);
 	if (err != 0)
-		ui_message(ui, UI_MSG_WARN, "%s", cause ? cause : ui_strerror(err));
+		ui_message(
+		    ui, UI_MSG_WARN, "%s", cause ? cause : ui_strerror(err));
 	else {
 		ui_message(ui, UI_MSG_INFO, "%s",
 		    _("Consult marked as in a call; calls arrive with the "
@@ -75,7 +76,8 @@ pat_draw(struct ui *ui)
 	int i, j, y, at;
 
 	if (store_consult_get(ui->visit.store, ui->consult_id, &c) != 0) {
-		ui_text(3, 2, UI_C_WARN, "%s", _("! The consult cannot be read."));
+		ui_text(
+		    3, 2, UI_C_WARN, "%s", _("! The consult cannot be read."));
 		return;
 	}
 	memset(&p, 0, sizeof(p));
@@ -96,16 +98,17 @@ pat_draw(struct ui *ui)
 	                 : "-",
 	    c.state, c.reason ? c.reason : "");
 	if (store_consult_chart(ui->visit.store, c.patient_id, &ch) != 0) {
-		ui_text(5, 2, UI_C_WARN, "%s", _("! The chart cannot be read."));
+		ui_text(
+		    5, 2, UI_C_WARN, "%s", _("! The chart cannot be read."));
 		goto out;
 	}
 	y = 5;
-	ui_text(y++, 1, UI_C_NORMAL, "%s",
-	    _("Vital signs (newest first):"));
+	ui_text(y++, 1, UI_C_NORMAL, "%s", _("Vital signs (newest first):"));
 	for (i = 0; i < ch.nvitals && y < 12; i++) {
 		const struct store_chart_vital *v = &ch.vitals[i];
 
-		at = snprintf(line, sizeof(line), "%-13s", vital_name(v->loinc));
+		at =
+		    snprintf(line, sizeof(line), "%-13s", vital_name(v->loinc));
 		for (j = 0; j < v->n && at < (int)sizeof(line) - 12; j++)
 			at += snprintf(line + at, sizeof(line) - (size_t)at,
 			    "%s%g", j ? " <- " : " ", v->value[j]);

@@ -53,8 +53,8 @@ req_urgency(const struct ui *ui, int *news2)
 
 	visit_danger_assess(&ui->visit, &im);
 	*news2 = r->applicable && ui->visit.vitals.in.have ? r->score : -1;
-	return consult_urgency(*news2, r->applicable && r->single3,
-	    im.applicable && im.danger);
+	return consult_urgency(
+	    *news2, r->applicable && r->single3, im.applicable && im.danger);
 }
 
 static void
@@ -94,7 +94,8 @@ req_draw_status(struct ui *ui)
 	int y = 6;
 
 	if (store_consult_get(ui->visit.store, ui->consult_id, &c) != 0) {
-		ui_text(y, 2, UI_C_WARN, "%s", _("! The consult cannot be read."));
+		ui_text(
+		    y, 2, UI_C_WARN, "%s", _("! The consult cannot be read."));
 		return;
 	}
 	ui_text(y++, 2, UI_C_NORMAL, _("Asked at %s, urgency %s, by %s."),
@@ -102,9 +103,8 @@ req_draw_status(struct ui *ui)
 	    _(consult_urgency_name(c.urgency)), c.mode ? c.mode : "?");
 	ui_text(y++, 2, UI_C_NORMAL, _("Reason: %s"), c.reason ? c.reason : "");
 	y++;
-	ui_text(y++, 2,
-	    strcmp(c.state, "signed") == 0 ? UI_C_OK : UI_C_TITLE, " %s ",
-	    req_state(c.state));
+	ui_text(y++, 2, strcmp(c.state, "signed") == 0 ? UI_C_OK : UI_C_TITLE,
+	    " %s ", req_state(c.state));
 	sync_queue_get(ui->visit.store, &q);
 	it = sync_queue_find(&q, c.id);
 	if (strcmp(c.state, "requested") == 0) {
@@ -188,7 +188,8 @@ req_key(struct ui *ui, enum ui_action a, int ch)
 			ui_message(ui, UI_MSG_WARN, "%s",
 			    cause ? cause : ui_strerror(err));
 		else {
-			ui_message(ui, UI_MSG_OK, "%s", _("Consult cancelled."));
+			ui_message(
+			    ui, UI_MSG_OK, "%s", _("Consult cancelled."));
 			ui->consult_id[0] = '\0';
 			sync_thread_kick();
 		}

@@ -16,6 +16,7 @@
 #include "kiosk/store/store.h"
 #include "kiosk/sync/sync.h"
 #include "ui.h"
+#include "xmalloc.h"
 
 #define ROWS 12
 
@@ -50,7 +51,7 @@ cs_load(struct ui *ui)
 	if (nb > 0) {
 		size_t i, j;
 
-		list = reallocarray(list, na + nb, sizeof(*list));
+		list = xreallocarray(list, na + nb, sizeof(*list));
 		for (i = 0, j = na; i < nb; i++) {
 			/* an answer listed as new is not listed again */
 			size_t k;
@@ -118,9 +119,8 @@ cs_draw(struct ui *ui)
 		                  : _("None. F7 on a visit asks a clinician."));
 	for (i = 0; i < ROWS && i < (int)nlist; i++) {
 		const struct store_consult *c = &list[i];
-		uint64_t wait = now > c->requested_ms
-		    ? (now - c->requested_ms) / 60000
-		    : 0;
+		uint64_t wait =
+		    now > c->requested_ms ? (now - c->requested_ms) / 60000 : 0;
 
 		it = sync_queue_find(&q, c->id);
 		if (it != NULL && it->position > 0)
@@ -129,7 +129,7 @@ cs_draw(struct ui *ui)
 		else
 			pos[0] = '\0';
 		ui_text(y + i, 1,
-		    i == sel                        ? UI_C_FOCUS
+		    i == sel                         ? UI_C_FOCUS
 		        : c->urgency == CONSULT_HIGH ? UI_C_DANGER
 		                                     : UI_C_NORMAL,
 		    "%c %-6s %-9s %4llu min %-4s %s %s", i == sel ? '>' : ' ',

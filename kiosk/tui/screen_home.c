@@ -247,8 +247,8 @@ draw_consults(struct ui *ui, int y)
 	else if (n == 0)
 		;
 	else if (mine)
-		ui_text(y, 11, UI_C_WARN, _("%zu waiting for a clinician: F7"),
-		    n);
+		ui_text(
+		    y, 11, UI_C_WARN, _("%zu waiting for a clinician: F7"), n);
 	else
 		ui_text(y, 11, UI_C_OK,
 		    _("NEW: %zu answer(s) from a clinician: F7 reads them"), n);

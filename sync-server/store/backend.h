@@ -263,8 +263,8 @@ struct store_backend {
 	 * request time; a clinic the open consults its facility created,
 	 * each with its position among the waiting ones.
 	 */
-	int (*consult_queue)(struct sstore *, const struct snode *node,
-	    int all, struct squeue *out);
+	int (*consult_queue)(struct sstore *, const struct snode *node, int all,
+	    struct squeue *out);
 	/* Key/value metadata (server keys, feed era). */
 	int (*meta_get)(
 	    struct sstore *, const char *key, uint8_t **val, size_t *len);

@@ -1480,8 +1480,8 @@ pg_queue_once(struct sstore *s, struct pg_conn *pc, void *arg, int attempt)
 		if (len == 16)
 			memcpy(it->id, id, 16);
 		pg_text(p.res[0], (int)i, 1, it->state, sizeof(it->state));
-		pg_text(p.res[0], (int)i, 2, it->facility,
-		    sizeof(it->facility));
+		pg_text(
+		    p.res[0], (int)i, 2, it->facility, sizeof(it->facility));
 		it->urgency = pg_u64(p.res[0], (int)i, 3);
 		it->requested_ms = pg_u64(p.res[0], (int)i, 4);
 		it->accepted_node = pg_u64(p.res[0], (int)i, 5);

@@ -1098,8 +1098,8 @@ sq_consult_facts(struct sstore *s, const uint8_t id[16], struct sfacts *f)
 	sqlite3_bind_blob(st, 1, id, 16, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
-		str_lcpy(f->consult_state, sq_text(st, 0),
-		    sizeof(f->consult_state));
+		str_lcpy(
+		    f->consult_state, sq_text(st, 0), sizeof(f->consult_state));
 		f->consult_node = (uint64_t)sqlite3_column_int64(st, 1);
 		str_lcpy(f->consult_handed, sq_text(st, 2),
 		    sizeof(f->consult_handed));

@@ -54,8 +54,7 @@ fx_open(struct fx *f)
 	TEST_ERR(store_open(f->dir, key, 1, &f->s));
 	TEST_ERR(store_user_add(f->s, "chw", STORE_ROLE_CHW, &f->chw));
 	TEST_ERR(store_user_add(f->s, "doc", STORE_ROLE_CLINICIAN, &f->doc));
-	TEST_ERR(
-	    store_user_add(f->s, "doc2", STORE_ROLE_CLINICIAN, &f->doc2));
+	TEST_ERR(store_user_add(f->s, "doc2", STORE_ROLE_CLINICIAN, &f->doc2));
 	p.given = (char *)"Ama";
 	p.family = (char *)"Mensah";
 	TEST_ERR(store_patient_add(f->s, &p, NULL, &cause));
@@ -115,8 +114,8 @@ test_lifecycle(void)
 	TEST_ERR(request(&f, id));
 	TEST_EQ(count(f.s, "SELECT count(*) FROM outbox WHERE entity = 7"),
 	    out0 + 1);
-	TEST_EQ(count(f.s,
-	            "SELECT count(*) FROM audit WHERE entity = 'consult'"),
+	TEST_EQ(
+	    count(f.s, "SELECT count(*) FROM audit WHERE entity = 'consult'"),
 	    au0 + 1);
 	TEST_ERR(store_consult_get(f.s, id, &c));
 	TEST_STR(c.state, "requested");
@@ -133,8 +132,8 @@ test_lifecycle(void)
 	free(cause);
 	cause = NULL;
 	/* a CHW cannot call or sign; a clinician accepts */
-	TEST_EQ(store_consult_step(f.s, id, "call", NULL, NULL, &cause),
-	    EINVAL);
+	TEST_EQ(
+	    store_consult_step(f.s, id, "call", NULL, NULL, &cause), EINVAL);
 	free(cause);
 	cause = NULL;
 	store_set_actor(f.s, f.doc.id);
@@ -201,8 +200,8 @@ test_lifecycle(void)
 	 * the key's user change) */
 	TEST_EQ(count(f.s, "SELECT count(*) FROM outbox WHERE entity = 7"),
 	    out0 + 11);
-	TEST_EQ(count(f.s,
-	            "SELECT count(*) FROM audit WHERE entity = 'consult'"),
+	TEST_EQ(
+	    count(f.s, "SELECT count(*) FROM audit WHERE entity = 'consult'"),
 	    au0 + 11);
 out:
 	free(cause);
@@ -252,8 +251,9 @@ test_signature(void)
 	/* signed again with a key that is not the clinician's */
 	crypto_ed25519_keygen(priv, pub);
 	snprintf(sql, sizeof(sql), "UPDATE consults SET signkey = x'%02x%s'",
-	    pub[0], "00000000000000000000000000000000000000000000000000000000"
-	            "000000");
+	    pub[0],
+	    "00000000000000000000000000000000000000000000000000000000"
+	    "000000");
 	TEST_ERR(store_exec(f.s, sql));
 	TEST_ERR(store_consult_get(f.s, id, &c));
 	TEST_EQ(store_consult_verify(f.s, &c, &why), EBADMSG);

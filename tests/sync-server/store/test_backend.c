@@ -1475,14 +1475,14 @@ push_consults(const struct ctx *c, struct sstore *s, const struct snode *node,
 		ch[i].body = (const uint8_t *)body[i];
 		ch[i].len = strlen(body[i]);
 		ch[i].has_patient = 1;
-		memset(ch[i].patient, l[i].patient ? l[i].patient : l[i].id,
-		    16);
+		memset(
+		    ch[i].patient, l[i].patient ? l[i].patient : l[i].id, 16);
 		ch[i].widens = l[i].patient == 0;
 		ch[i].is_consult = ch[i].hub_scope = l[i].patient != 0;
 		if (l[i].state != NULL) {
 			cs->has_state = 1;
-			snprintf(cs->state, sizeof(cs->state), "%s",
-			    l[i].state);
+			snprintf(
+			    cs->state, sizeof(cs->state), "%s", l[i].state);
 		}
 		if (l[i].clinician != NULL) {
 			cs->has_clinician = 1;
@@ -1545,29 +1545,29 @@ case_consults(struct ctx *c)
 {
 	static const struct cone a1[] = { { 0x50, 0, NULL, NULL, 0, 0, NULL },
 		{ 0xc1, 0x50, "requested", NULL, 1, 0, NULL } };
-	static const struct cone a2[] = { { 0xc2, 0x50, "requested", NULL, 2,
-		                              0, NULL },
+	static const struct cone a2[] = { { 0xc2, 0x50, "requested", NULL, 2, 0,
+		                              NULL },
 		{ 0xc3, 0x50, "requested", NULL, 1, 0, NULL } };
 	static const struct cone h1acc[] = { { 0xc1, 0x50, "accepted", "u1", 0,
-		1, NULL } };
+	    1, NULL } };
 	static const struct cone h2acc[] = { { 0xc1, 0x50, "accepted", "u2", 0,
-		1, NULL } };
+	    1, NULL } };
 	static const struct cone h1sign[] = { { 0xc1, 0x50, "call", NULL, 0, 0,
-		                                NULL },
+		                                  NULL },
 		{ 0xc1, 0x50, "signed", NULL, 0, 1, NULL } };
-	static const struct cone asign[] = { { 0xc2, 0x50, "signed", NULL, 0,
-		1, NULL } };
+	static const struct cone asign[] = { { 0xc2, 0x50, "signed", NULL, 0, 1,
+	    NULL } };
 	static const struct cone aclose[] = { { 0xc1, 0x50, "closed", NULL, 0,
-		0, NULL } };
+	    0, NULL } };
 	static const struct cone h1late[] = { { 0xc1, 0x50, "call", NULL, 0, 0,
-		NULL } };
+	    NULL } };
 	static const struct cone h2c2[] = { { 0xc2, 0x50, "accepted", "u2", 0,
-		                              1, NULL },
+		                                1, NULL },
 		{ 0xc2, 0x50, "requested", NULL, 0, 0, "u1" } };
-	static const struct cone h2c2b[] = { { 0xc2, 0x50, "accepted", "u2",
-		0, 1, NULL } };
+	static const struct cone h2c2b[] = { { 0xc2, 0x50, "accepted", "u2", 0,
+	    1, NULL } };
 	static const struct cone h1c2[] = { { 0xc2, 0x50, "accepted", "u1", 0,
-		1, NULL } };
+	    1, NULL } };
 	struct sstore *s = NULL;
 	struct snode a, b, h1, h2;
 	struct sverdict v[8];
