@@ -312,6 +312,24 @@ consult_mine(const struct store *s, const struct store_consult *c)
 	        strcmp(c->state, "call") == 0);
 }
 
+/* Consult ID into C when the acting clinician holds it; else EINVAL with
+ * *CAUSE = WHY (C cleared), or the store's error. */
+static int
+consult_get_mine(struct store *s, const char *id, struct store_consult *c,
+    char **cause, const char *why)
+{
+	int err;
+
+	if (cause != NULL)
+		*cause = NULL;
+	if ((err = store_consult_get(s, id, c)) != 0)
+		return err;
+	if (consult_mine(s, c))
+		return 0;
+	store_consult_clear(c);
+	return consult_cause(cause, why);
+}
+
 int
 store_consult_accept(struct store *s, const char *id, char **cause)
 {
@@ -431,17 +449,10 @@ store_consult_note(struct store *s, const char *id,
 	size_t i;
 	int err;
 
-	if (cause != NULL)
-		*cause = NULL;
-	if ((err = store_consult_get(s, id, &c)) != 0)
+	if ((err = consult_get_mine(s, id, &c, cause,
+	         "only the clinician who accepted it writes its note, "
+	         "before signing")) != 0)
 		return err;
-	if (!consult_mine(s, &c)) {
-		err = EINVAL;
-		if (cause != NULL)
-			*cause = xstrdup("only the clinician who accepted it "
-			                 "writes its note, before signing");
-		goto out;
-	}
 	for (i = 0; i < 5; i++)
 		if (t[i] != NULL && strlen(t[i]) > 4000) {
 			err = EINVAL;
@@ -496,17 +507,9 @@ store_consult_sign(struct store *s, const char *id, char **cause)
 	uint64_t hlc;
 	int err, has_pub;
 
-	if (cause != NULL)
-		*cause = NULL;
-	if ((err = store_consult_get(s, id, &c)) != 0)
+	if ((err = consult_get_mine(s, id, &c, cause,
+	         "only the clinician who accepted it signs it")) != 0)
 		return err;
-	if (!consult_mine(s, &c)) {
-		err = EINVAL;
-		if (cause != NULL)
-			*cause = xstrdup(
-			    "only the clinician who accepted it signs it");
-		goto out;
-	}
 	if ((c.assessment == NULL || c.assessment[0] == '\0') &&
 	    (c.plan == NULL || c.plan[0] == '\0')) {
 		err = EINVAL;

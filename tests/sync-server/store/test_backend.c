@@ -58,9 +58,9 @@ enc_cb(const struct spush *p, uint64_t hw, uint64_t accepted, uint64_t dups,
 	return 0;
 }
 
-/* A clinic node enrolled in REGION at FACILITY (NULL: "f<TAG>"). */
+/* A node of ROLE enrolled in REGION at FACILITY (NULL: "f<TAG>"). */
 static int
-mk_node_in(const struct ctx *c, struct sstore *s, uint8_t tag,
+mk_node_as(const struct ctx *c, struct sstore *s, uint8_t tag, const char *role,
     const char *region, const char *facility, struct snode *out)
 {
 	struct stoken t;
@@ -69,7 +69,7 @@ mk_node_in(const struct ctx *c, struct sstore *s, uint8_t tag,
 
 	memset(&t, 0, sizeof(t));
 	memset(t.hash, tag, sizeof(t.hash));
-	snprintf(t.role, sizeof(t.role), "clinic");
+	snprintf(t.role, sizeof(t.role), "%s", role);
 	snprintf(t.region, sizeof(t.region), "%s", region);
 	if (facility != NULL)
 		snprintf(t.facility, sizeof(t.facility), "%s", facility);
@@ -80,6 +80,14 @@ mk_node_in(const struct ctx *c, struct sstore *s, uint8_t tag,
 		return err;
 	memset(pub, tag, sizeof(pub));
 	return c->be->enroll(s, t.hash, pub, "kiosk", 1000, out);
+}
+
+/* A clinic node enrolled in REGION at FACILITY (NULL: "f<TAG>"). */
+static int
+mk_node_in(const struct ctx *c, struct sstore *s, uint8_t tag,
+    const char *region, const char *facility, struct snode *out)
+{
+	return mk_node_as(c, s, tag, "clinic", region, facility, out);
 }
 
 static int
@@ -1412,25 +1420,12 @@ out:
 
 /* --- consults (issue 13) ------------------------------------------------ */
 
-/* A node of ROLE enrolled in REGION at FACILITY. */
+/* A node of ROLE enrolled in region north at FACILITY. */
 static int
 mk_node_role(const struct ctx *c, struct sstore *s, uint8_t tag,
     const char *role, const char *facility, struct snode *out)
 {
-	struct stoken t;
-	uint8_t pub[32];
-	int err;
-
-	memset(&t, 0, sizeof(t));
-	memset(t.hash, tag, sizeof(t.hash));
-	snprintf(t.role, sizeof(t.role), "%s", role);
-	snprintf(t.region, sizeof(t.region), "north");
-	snprintf(t.facility, sizeof(t.facility), "%s", facility);
-	t.expires_ms = 10000;
-	if ((err = c->be->token_add(s, &t)) != 0)
-		return err;
-	memset(pub, tag, sizeof(pub));
-	return c->be->enroll(s, t.hash, pub, "kiosk", 1000, out);
+	return mk_node_as(c, s, tag, role, "north", facility, out);
 }
 
 /* One consult change: record ID of patient PATIENT (0: a patient
