@@ -17,6 +17,7 @@
 #include "i18n.h"
 #include "kiosk/store/store.h"
 #include "kiosk/sync/sync.h"
+#include "clock.h"
 #include "ui.h"
 
 static const char *const modes[] = { "video", "voice", "store-forward" };
@@ -92,6 +93,9 @@ req_draw_status(struct ui *ui)
 	const struct sync_queue_item *it;
 	char when[32];
 	int y = 6;
+
+	/* follow the sync: the queue comes back with each run */
+	ui->wake_ms = clock_mono_ms() + CONSULT_REFRESH_MS;
 
 	if (store_consult_get(ui->visit.store, ui->consult_id, &c) != 0) {
 		ui_text(
@@ -179,6 +183,8 @@ req_key(struct ui *ui, enum ui_action a, int ch)
 	char *cause = NULL;
 	int err;
 
+	if (a == UI_A_TICK)
+		return UI_REDRAW;
 	if (ui->consult_id[0] != '\0') {
 		if (a != UI_A_FINISH)
 			return UI_UNHANDLED;
@@ -234,11 +240,17 @@ req_key(struct ui *ui, enum ui_action a, int ch)
 	}
 }
 
+static void
+req_leave(struct ui *ui)
+{
+	ui->wake_ms = 0;
+}
+
 const struct screen screen_consult_req = {
 	"consult_req",
 	N_("Ask a clinician"),
 	req_enter,
 	req_draw,
 	req_key,
-	NULL,
+	req_leave,
 };

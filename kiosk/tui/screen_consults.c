@@ -15,6 +15,7 @@
 #include "i18n.h"
 #include "kiosk/store/store.h"
 #include "kiosk/sync/sync.h"
+#include "clock.h"
 #include "ui.h"
 #include "xmalloc.h"
 
@@ -81,7 +82,7 @@ cs_enter(struct ui *ui)
 static void
 cs_leave(struct ui *ui)
 {
-	(void)ui;
+	ui->wake_ms = 0;
 	store_consult_free_array(list, nlist);
 	list = NULL;
 	nlist = 0;
@@ -95,6 +96,9 @@ cs_draw(struct ui *ui)
 	uint64_t now = (uint64_t)time(NULL) * 1000;
 	char name[24], why[26], pos[24];
 	int i, y = 4;
+
+	/* follow the sync: the queue comes back with each run */
+	ui->wake_ms = clock_mono_ms() + CONSULT_REFRESH_MS;
 
 	cs_load(ui);
 	sync_queue_get(ui->visit.store, &q);
@@ -157,7 +161,7 @@ cs_key(struct ui *ui, enum ui_action a, int ch)
 	int err;
 
 	(void)ch;
-	if (ui_list_key(&sel, (int)nlist, a))
+	if (a == UI_A_TICK || ui_list_key(&sel, (int)nlist, a))
 		return UI_REDRAW;
 	if (a != UI_A_ENTER)
 		return UI_UNHANDLED;
@@ -165,6 +169,7 @@ cs_key(struct ui *ui, enum ui_action a, int ch)
 		return UI_HANDLED;
 	c = &list[sel];
 	memcpy(ui->consult_id, c->id, sizeof(ui->consult_id));
+	ui->wake_ms = 0; /* the next screen has no tick of its own */
 	if (!clinician(ui))
 		return ui_goto(ui, &screen_consult_note);
 	if (strcmp(c->state, "requested") == 0) {

@@ -41,6 +41,8 @@ struct ui_opts {
 #define UI_SYNC_INTERVAL_S VISIT_SYNC_INTERVAL_S
 /* How often the home screen redraws to follow sync and alerts. */
 #define UI_HOME_REFRESH_MS 3000
+/* How often the consult screens redraw to follow the queue. */
+#define CONSULT_REFRESH_MS 3000
 
 /*
  * Run the UI on the node in CTX->data_dir until the user quits.  Returns

@@ -67,15 +67,8 @@ expect_screen consult-request "Why"
 keys Right
 keys F2
 wait_for "A clinician is asked."
-# the sync thread sends it and brings the queue back: open again
-i=0
-while ! screen | grep -q "Place in the queue: 1 of 1" && [ $i -lt 40 ]; do
-	keys Escape
-	wait_for "Patient: Amina Okafor"
-	keys F7
-	sleep 0.5
-	i=$((i + 1))
-done
+# the sync thread sends it and brings the queue back; the screen follows
+WAIT_S=60 wait_for "Place in the queue: 1 of 1"
 expect_screen consult-request-queued "Place in the queue: 1 of 1"
 
 # the clinician on the hub
@@ -92,13 +85,7 @@ keys Enter
 wait_for "Unlocked. Welcome, doc."
 wait_for "Consults:"
 keys F7
-i=0
-while ! screen | grep -q "Amina Okafor" && [ $i -lt 40 ]; do
-	keys Escape
-	sleep 0.5
-	keys F7
-	i=$((i + 1))
-done
+WAIT_S=60 wait_for "Amina Okafor"
 expect_screen consult-hub-queue "Amina Okafor"
 keys Enter
 expect_screen consult-patient "Resp. rate"
