@@ -239,7 +239,7 @@ pg_enroll_once(struct sstore *s, struct pg_conn *pc, void *arg, int attempt)
 	struct pg_enroll_arg *e = arg;
 	char role[SSTORE_TEXT_MAX], region[SSTORE_TEXT_MAX];
 	char facility[SSTORE_TEXT_MAX];
-	struct pg_args a = { 0 }, b = { 0 };
+	struct pg_args a = { 0 }, b = { 0 }, h = { 0 };
 	struct pg_pipe p;
 	PGresult *r;
 	int err;
@@ -280,6 +280,10 @@ pg_enroll_once(struct sstore *s, struct pg_conn *pc, void *arg, int attempt)
 	pg_arg_u64(&b, e->now_ms);
 	pg_arg_bytes(&b, e->pub, 32);
 	pg_send(&p, PG_TOKEN_USE, &b);
+	pg_arg_text(&h, region);
+	pg_arg_text(&h, facility);
+	pg_arg_text(&h, role);
+	pg_send(&p, PG_HUB_SCOPE, &h);
 	pg_send_sql(&p, "COMMIT");
 	if ((err = pg_sync(&p)) != 0)
 		goto out; /* EEXIST: this public key is already enrolled */

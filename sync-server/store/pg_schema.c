@@ -325,6 +325,18 @@ const struct pg_stmt_def pg_stmts[PG_NSTMT] = {
 	    "SELECT accepted_ms - queued_ms FROM consults"
 	    " WHERE region = $1 AND accepted_ms IS NOT NULL"
 	    " ORDER BY accepted_ms DESC LIMIT " SQUEUE_WAITS_SQL },
+	/* A hub enrolled ($3 its role) gets the patients of the consults
+	 * open in its region ($1) into its facility's ($2) scope, at the
+	 * position of each patient's first consult (sqlite.c's sq_enroll;
+	 * entity 7: consult). */
+	[PG_HUB_SCOPE] = { "hub_scope",
+	    "INSERT INTO scope(region, patient, facility, xid, id)"
+	    " SELECT DISTINCT ON (k.patient) k.region, k.patient, $2::text,"
+	    " c.xid, c.id FROM consults k JOIN changes c ON c.entity = 7"
+	    " AND c.rid = k.id AND c.refused = 0 WHERE k.region = $1::text"
+	    " AND $3::text = 'hub' AND k.patient IS NOT NULL"
+	    " AND k.state IN ('requested', 'accepted', 'call')"
+	    " ORDER BY k.patient, c.xid, c.id ON CONFLICT DO NOTHING" },
 	[PG_MANIFEST] = { "manifest",
 	    "SELECT node, seq, entity, rid, hlc, hash FROM changes"
 	    " ORDER BY xid, id" },

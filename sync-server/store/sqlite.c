@@ -730,6 +730,26 @@ sq_enroll(struct sstore *s, const uint8_t hash[32], const uint8_t pub[32],
 	id = sqlite3_last_insert_rowid(s->w);
 	sqlite3_finalize(st);
 	st = NULL;
+	/* A hub enrolled now gets the patients of the consults already
+	 * open in its region, as the hubs enrolled before them did. */
+	if (strcmp(role, "hub") == 0) {
+		if ((err = sq_prepare(s->w,
+		         "INSERT OR IGNORE INTO scope(region, patient,"
+		         " facility, pos) SELECT region, patient, ?2, min(pos)"
+		         " FROM consults WHERE region = ?1 AND patient IS NOT"
+		         " NULL AND state IN ('requested', 'accepted', 'call')"
+		         " GROUP BY region, patient",
+		         &st)))
+			goto out;
+		sqlite3_bind_text(st, 1, region, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, facility, -1, SQLITE_STATIC);
+		if ((rc = sqlite3_step(st)) != SQLITE_DONE) {
+			err = sq_err(s->w, rc, "hub scope");
+			goto out;
+		}
+		sqlite3_finalize(st);
+		st = NULL;
+	}
 	if ((err = sq_prepare(s->w,
 	         "UPDATE tokens SET used_ms = ?, node = ? WHERE hash = ?",
 	         &st)))

@@ -1564,7 +1564,7 @@ case_consults(struct ctx *c)
 	static const struct cone h1c2[] = { { 0xc2, 0x50, "accepted", "u1", 0,
 	    1, NULL } };
 	struct sstore *s = NULL;
-	struct snode a, b, h1, h2;
+	struct snode a, b, h1, h2, h3;
 	struct sverdict v[8];
 	struct squeue q;
 	char seen[256];
@@ -1589,6 +1589,13 @@ case_consults(struct ctx *c)
 	squeue_clear(&q);
 	/* the hub pulls the consult's patient, though no visit was there */
 	TEST_ERR(pull_fac(c, s, &h1, &cur, &cur_len, seen, sizeof(seen)));
+	TEST_STR(seen, "3:50 7:c1 7:c2 7:c3");
+	/* a hub enrolled after the consults were queued gets them too */
+	TEST_ERR(mk_node_role(c, s, 5, "hub", "hub3", &h3));
+	free(cur);
+	cur = NULL;
+	cur_len = 0;
+	TEST_ERR(pull_fac(c, s, &h3, &cur, &cur_len, seen, sizeof(seen)));
 	TEST_STR(seen, "3:50 7:c1 7:c2 7:c3");
 	/* b (another clinic) sees none of fa's consults */
 	TEST_ERR(queue_str(c, s, &b, 0, seen, sizeof(seen), &q));
