@@ -693,7 +693,15 @@ sync_queue_fetch(struct sync_run_ctx *c)
 {
 	static const uint8_t empty[] = { 0xa0 }; /* {} */
 	struct buf resp;
+	char *role = NULL;
 
+	/* an admin node has no queue (the server would refuse it) */
+	if (sync_state_text(c->s, SYNC_K_ROLE, &role) == 0 && role != NULL &&
+	    strcmp(role, "admin") == 0) {
+		free(role);
+		return;
+	}
+	free(role);
 	memset(&resp, 0, sizeof(resp));
 	if (sync_signed_post(
 	        c, PROTO_PATH_CONSULTS, empty, sizeof(empty), &resp) == 0 &&
