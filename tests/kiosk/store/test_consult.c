@@ -155,6 +155,17 @@ test_lifecycle(void)
 	store_set_actor(f.s, f.doc.id);
 	TEST_ERR(store_consult_step(f.s, id, "call", NULL, NULL, &cause));
 	TEST_ERR(store_consult_note(f.s, id, &n, &cause));
+	/* advice during the call: the latest text, for the call screen */
+	{
+		struct store_consult_note adv = { NULL, NULL, NULL, NULL,
+			"keep her warm" };
+		char *text = NULL;
+
+		TEST_ERR(store_consult_note(f.s, id, &adv, &cause));
+		TEST_ERR(store_consult_advice(f.s, id, &text));
+		TEST_STR(text, "keep her warm");
+		free(text);
+	}
 	/* no key yet: signing says what to do */
 	TEST_EQ(store_consult_sign(f.s, id, &cause), ENOKEY);
 	TEST_TRUE(strstr(cause, "kiosk consult key") != NULL);
@@ -195,14 +206,14 @@ test_lifecycle(void)
 	cause = NULL;
 	TEST_ERR(store_consult_step(
 	    f.s, id2, "cancelled", "went to hospital", NULL, &cause));
-	/* request, accept, call, note, sign, close; request, accept,
-	 * return, accept, cancel: one change and one audit entry each (and
-	 * the key's user change) */
+	/* request, accept, call, note, advice, sign, close; request,
+	 * accept, return, accept, cancel: one change and one audit entry
+	 * each */
 	TEST_EQ(count(f.s, "SELECT count(*) FROM outbox WHERE entity = 7"),
-	    out0 + 11);
+	    out0 + 12);
 	TEST_EQ(
 	    count(f.s, "SELECT count(*) FROM audit WHERE entity = 'consult'"),
-	    au0 + 11);
+	    au0 + 12);
 out:
 	free(cause);
 	store_consult_clear(&c);
