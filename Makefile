@@ -199,6 +199,8 @@ check-faults: deps-check
 	@for t in lost_answer cut kill_kiosk kill_server; do \
 	  OUTPOST_BUILD=build/san OUTPOST_FAULT_N=$${OUTPOST_FAULT_N:-120} sh tests/e2e/$$t.sh || exit 1; \
 	done
+	@# consults answered on the hub reach the clinic exactly once (issue 13)
+	@OUTPOST_BUILD=build/san OUTPOST_CONSULT_N=$${OUTPOST_CONSULT_N:-15} sh tests/e2e/consult_sweep.sh
 	@# PostgreSQL (issue 12): the feed with >= 50,000 committed rows
 	@# (scale.md AC-1), 10,000 replayed batches on both stores (AC-2),
 	@# 1000 SIGKILLs of PostgreSQL backends and 1000 of a process

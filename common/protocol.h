@@ -38,8 +38,11 @@ enum wire_err {
 	WERR_FORBIDDEN = 17, /* 403 forbidden */
 	/* 18-23: other changes of issue 9 */
 	WERR_OVER_QUOTA = 24, /* 507 over_quota, detail: quota in bytes */
+	/* Per change, consults (issue 13, §4.2). */
+	WERR_CONSULT_TAKEN = 25, /* 409 consult_taken */
+	WERR_CONSULT_STEP = 26, /* 409 consult_step */
 };
-#define WERR_MAX WERR_OVER_QUOTA
+#define WERR_MAX WERR_CONSULT_STEP
 
 /* The error body of any non-200 answer (§2). */
 #define ERR_K_CODE 1 /* uint: enum wire_err */
@@ -94,7 +97,9 @@ enum wire_err {
 
 /* One refused change (§4.1): [seq, code, message]. */
 #define PUSHED_R_SEQ 0
-#define PUSHED_R_CODE 1 /* uint: WERR_INVALID_CHANGE or WERR_FORBIDDEN */
+#define PUSHED_R_CODE                                                          \
+	1 /* uint: WERR_INVALID_CHANGE, WERR_FORBIDDEN,
+                          * WERR_CONSULT_TAKEN or WERR_CONSULT_STEP */
 #define PUSHED_R_MESSAGE 2 /* text, English, no record content */
 #define PUSHED_R_COUNT 3
 
@@ -125,6 +130,22 @@ enum wire_err {
 
 /* Its answer. */
 #define BLOBBED_K_HELD 1 /* uint: bytes the server holds */
+
+/* POST /v1/consults/queue answer (§9; the request is an empty map): the region's open consults for a
+ * hub, a clinic's own for a clinic. */
+#define PROTO_PATH_CONSULTS "/v1/consults/queue"
+#define QUEUE_K_ITEMS 1 /* array of item maps, QITEM_K_* */
+#define QUEUE_K_WAIT_MS                                                        \
+	2 /* uint: median request-to-accept of the last
+                           * 20 accepts in the region; absent: none yet */
+#define QUEUE_K_LENGTH 3 /* uint: consults waiting in the region */
+#define QITEM_K_ID 1 /* bytes: 16 */
+#define QITEM_K_STATE 2 /* text: "queued", "accepted", ... */
+#define QITEM_K_URGENCY 3 /* uint */
+#define QITEM_K_REQUESTED 4 /* uint: Unix ms */
+#define QITEM_K_FACILITY 5 /* text */
+#define QITEM_K_POSITION 6 /* uint: 1 = next; only while queued */
+#define QITEM_K_ACCEPTED_BY 7 /* uint: node id of the accepting hub */
 
 /* GET /v1/health answer (§7). */
 #define HEALTH_K_STATUS 1 /* text: "ok" */

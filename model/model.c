@@ -101,11 +101,44 @@ static const struct model_default alert_defaults[] = {
 static const struct model_field user_fields[] = {
 	{ REC_USER_NAME, "name", MODEL_TEXT, 1 },
 	{ REC_USER_ROLE, "role", MODEL_UINT, 1 },
+	{ REC_USER_REGNO, "licence", MODEL_TEXT, 1 },
+	{ REC_USER_SIGNKEY, "signkey", MODEL_BYTES, 1 },
 	{ REC_K_DELETED, "deleted", MODEL_BOOL, 1 },
 	{ REC_K_BY, "created_by", MODEL_UUID, 0 },
 };
 static const struct model_default user_defaults[] = {
 	{ "created_ms", MODEL_DEFAULT_MS },
+};
+
+static const struct model_field consult_fields[] = {
+	{ REC_CONSULT_PATIENT, "patient_id", MODEL_TEXT, 0 },
+	{ REC_CONSULT_ENCOUNTER, "encounter_id", MODEL_TEXT, 0 },
+	{ REC_CONSULT_REASON, "reason", MODEL_TEXT, 1 },
+	{ REC_CONSULT_URGENCY, "urgency", MODEL_UINT, 1 },
+	{ REC_CONSULT_MODE, "mode", MODEL_TEXT, 1 },
+	{ REC_CONSULT_STATE, "status", MODEL_TEXT, 1 },
+	{ REC_CONSULT_REQUESTED, "requested_ms", MODEL_UINT, 0 },
+	{ REC_CONSULT_CLINICIAN, "clinician_id", MODEL_TEXT, 1 },
+	{ REC_CONSULT_ACCEPTED, "accepted_ms", MODEL_UINT, 1 },
+	{ REC_CONSULT_SUBJECTIVE, "subjective", MODEL_TEXT, 1 },
+	{ REC_CONSULT_OBJECTIVE, "objective", MODEL_TEXT, 1 },
+	{ REC_CONSULT_ASSESSMENT, "assessment", MODEL_TEXT, 1 },
+	{ REC_CONSULT_PLAN, "plan", MODEL_TEXT, 1 },
+	{ REC_CONSULT_SIGNED, "signed_ms", MODEL_UINT, 1 },
+	{ REC_CONSULT_SIG, "sig", MODEL_BYTES, 1 },
+	{ REC_CONSULT_END_REASON, "end_reason", MODEL_TEXT, 1 },
+	{ REC_CONSULT_ADVICE, "advice", MODEL_TEXT, 1 },
+	{ REC_CONSULT_HANDED_TO, "handed_to", MODEL_TEXT, 1 },
+	{ REC_CONSULT_NEWS2, "news2", MODEL_UINT, 0 },
+	{ REC_CONSULT_SIGNKEY, "signkey", MODEL_BYTES, 1 },
+	{ REC_CONSULT_REGNO, "regno", MODEL_TEXT, 1 },
+	{ REC_CONSULT_CLINICIAN_NAME, "clinician_name", MODEL_TEXT, 1 },
+	{ REC_K_DELETED, "deleted", MODEL_BOOL, 1 },
+	{ REC_K_BY, "created_by", MODEL_UUID, 0 },
+};
+static const struct model_default consult_defaults[] = {
+	{ "status", "'requested'" },
+	{ "requested_ms", MODEL_DEFAULT_MS },
 };
 
 static const struct model_field attach_fields[] = {
@@ -133,6 +166,7 @@ static const struct model_entity model_entities[REC_ENTITY_MAX + 1] = {
 	ENTITY(
 	    REC_ATTACHMENT, "attachments", 0, attach_fields, attach_defaults),
 	ENTITY(REC_ALERT, "alerts", 1, alert_fields, alert_defaults),
+	ENTITY(REC_CONSULT, "consults", 1, consult_fields, consult_defaults),
 };
 
 static const struct model_entity *model_overrides[REC_ENTITY_MAX + 1];

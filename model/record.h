@@ -36,6 +36,8 @@ enum rec_entity {
 /* User (kiosk operator). */
 #define REC_USER_NAME 10
 #define REC_USER_ROLE 11 /* uint: 1 chw, 2 clinician, 3 admin */
+#define REC_USER_REGNO 12 /* text: a clinician's registration number */
+#define REC_USER_SIGNKEY 13 /* bytes(32): Ed25519 public key of their notes */
 
 /* Patient. */
 #define REC_PAT_GIVEN 10
@@ -74,6 +76,37 @@ enum rec_entity {
 #define REC_FORM_INSTANCE 14 /* "uuid:..." */
 #define REC_FORM_XML 15 /* bytes: the OpenRosa instance */
 #define REC_FORM_STATUS 16 /* "final" */
+
+/*
+ * Consult (issue 13): a CHW asks a remote clinician about an open visit.
+ * State: "requested" (clinic) -> "accepted" (hub) -> "call" -> "signed"
+ * -> "closed" (clinic), or "cancelled" (clinic) / "failed" (hub) with
+ * END_REASON; a hub may return an accepted consult to "requested",
+ * optionally handed to one clinician (HANDED_TO: a blind transfer).
+ * Who may take which step: sync-server/policy.c, policy_consult_step.
+ */
+#define REC_CONSULT_PATIENT 10
+#define REC_CONSULT_ENCOUNTER 11
+#define REC_CONSULT_REASON 12
+#define REC_CONSULT_URGENCY 13 /* uint: 0 low, 1 medium, 2 high (NEWS2) */
+#define REC_CONSULT_MODE 14 /* "video", "voice", "store-forward" */
+#define REC_CONSULT_STATE 15
+#define REC_CONSULT_REQUESTED 16 /* uint: Unix ms */
+#define REC_CONSULT_CLINICIAN 17 /* text: user id of the clinician */
+#define REC_CONSULT_ACCEPTED 18 /* uint: Unix ms */
+#define REC_CONSULT_SUBJECTIVE 19 /* the SOAP note, four texts */
+#define REC_CONSULT_OBJECTIVE 20
+#define REC_CONSULT_ASSESSMENT 21
+#define REC_CONSULT_PLAN 22
+#define REC_CONSULT_SIGNED 23 /* uint: Unix ms */
+#define REC_CONSULT_SIG 24 /* bytes(64): Ed25519 over consult_sig_bytes */
+#define REC_CONSULT_END_REASON 25 /* why cancelled, failed or returned */
+#define REC_CONSULT_ADVICE 26 /* text: advice as it arrives (during a call) */
+#define REC_CONSULT_HANDED_TO 27 /* text: clinician user id; "" none */
+#define REC_CONSULT_NEWS2 28 /* uint: NEWS2 at the request */
+#define REC_CONSULT_SIGNKEY 29 /* bytes(32): the signer's Ed25519 key */
+#define REC_CONSULT_REGNO 30 /* text: the signer's registration number */
+#define REC_CONSULT_CLINICIAN_NAME 31 /* text: the clinician's name */
 
 /* Alert (red flag raised and acknowledged on the kiosk). */
 #define REC_ALERT_PATIENT 10

@@ -37,6 +37,7 @@ static const unsigned char policy_table[POLICY_ROLES][REC_ENTITY_MAX + 1]
 	    [REC_FORM] = { YES, NO, NONE },
 	    [REC_ALERT] = { YES, SCOPE, NO },
 	    [REC_ATTACHMENT] = { YES, NO, NONE },
+	    [REC_CONSULT] = { YES, OWN, NO },
 	},
 	[POLICY_HUB] = {
 	    [REC_USER] = { YES, OWN, OWN },
@@ -46,6 +47,7 @@ static const unsigned char policy_table[POLICY_ROLES][REC_ENTITY_MAX + 1]
 	    [REC_FORM] = { YES, NO, NONE },
 	    [REC_ALERT] = { YES, SCOPE, NO },
 	    [REC_ATTACHMENT] = { YES, NO, NONE },
+	    [REC_CONSULT] = { NO, YES, NO },
 	},
 	[POLICY_ADMIN] = {
 	    [REC_USER] = { YES, YES, YES },
@@ -55,6 +57,7 @@ static const unsigned char policy_table[POLICY_ROLES][REC_ENTITY_MAX + 1]
 	    [REC_FORM] = { NO, NO, NONE },
 	    [REC_ALERT] = { NO, YES, YES },
 	    [REC_ATTACHMENT] = { NO, NO, NONE },
+	    [REC_CONSULT] = { NO, NO, NO },
 	},
 };
 
@@ -85,6 +88,7 @@ static const uint64_t policy_patient_keys[REC_ENTITY_MAX + 1] = {
 	[REC_OBSERVATION] = REC_OBS_PATIENT,
 	[REC_FORM] = REC_FORM_PATIENT,
 	[REC_ALERT] = REC_ALERT_PATIENT,
+	[REC_CONSULT] = REC_CONSULT_PATIENT,
 };
 
 int
@@ -128,6 +132,51 @@ policy_rule(int role, int entity, int op)
 	return policy_table[role][entity][op];
 }
 
+/* What a consult change says about its lifecycle. */
+static void
+policy_read_consult(const struct model_rec *r, struct sconsult *cs)
+{
+	static const uint64_t request_keys[] = { REC_CONSULT_REASON,
+		REC_CONSULT_URGENCY, REC_CONSULT_MODE };
+	static const uint64_t note_keys[] = { REC_CONSULT_ACCEPTED,
+		REC_CONSULT_SUBJECTIVE, REC_CONSULT_OBJECTIVE,
+		REC_CONSULT_ASSESSMENT, REC_CONSULT_PLAN, REC_CONSULT_SIGNED,
+		REC_CONSULT_SIG, REC_CONSULT_ADVICE, REC_CONSULT_SIGNKEY,
+		REC_CONSULT_REGNO, REC_CONSULT_CLINICIAN_NAME };
+	const struct model_value *v;
+	size_t i;
+
+	memset(cs, 0, sizeof(*cs));
+	if ((v = model_get(r, REC_CONSULT_STATE)) != NULL && !v->null) {
+		cs->has_state = 1;
+		snprintf(cs->state, sizeof(cs->state), "%s", v->text);
+	}
+	if ((v = model_get(r, REC_CONSULT_CLINICIAN)) != NULL) {
+		cs->has_clinician = 1;
+		if (!v->null)
+			snprintf(cs->clinician, sizeof(cs->clinician), "%s",
+			    v->text);
+	}
+	if ((v = model_get(r, REC_CONSULT_HANDED_TO)) != NULL) {
+		cs->has_handed = 1;
+		if (!v->null)
+			snprintf(cs->handed_to, sizeof(cs->handed_to), "%s",
+			    v->text);
+	}
+	if ((v = model_get(r, REC_CONSULT_URGENCY)) != NULL && !v->null) {
+		cs->has_urgency = 1;
+		cs->urgency = v->u;
+	}
+	if ((v = model_get(r, REC_CONSULT_REQUESTED)) != NULL && !v->null)
+		cs->requested_ms = v->u;
+	for (i = 0; i < nitems(request_keys); i++)
+		if (model_get(r, request_keys[i]) != NULL)
+			cs->request = 1;
+	for (i = 0; i < nitems(note_keys); i++)
+		if (model_get(r, note_keys[i]) != NULL)
+			cs->note = 1;
+}
+
 void
 policy_read(struct schange *c, struct sverdict *v)
 {
@@ -167,8 +216,12 @@ policy_read(struct schange *c, struct sverdict *v)
 		c->has_patient = 1;
 	}
 	/* A registration and a visit bring the patient into the facility's
-	 * scope; an observation or an alert alone does not. */
+	 * scope; an observation or an alert alone does not.  A consult
+	 * brings them into the scope of the region's hubs. */
 	c->widens = c->entity == REC_PATIENT || c->entity == REC_ENCOUNTER;
+	c->hub_scope = c->is_consult = c->entity == REC_CONSULT;
+	if (c->is_consult)
+		policy_read_consult(&r, &c->consult);
 out:
 	model_rec_clear(&r);
 }
@@ -197,8 +250,10 @@ policy_authorize(const struct snode *pusher, const struct schange *c,
 	default:
 		ok = 0;
 	}
-	if (ok)
+	if (ok) {
+		policy_consult_step(pusher, c, f, v);
 		return;
+	}
 	v->code = WERR_FORBIDDEN;
 	if (rule == POLICY_NO || rule == POLICY_NONE)
 		snprintf(v->why, sizeof(v->why),
@@ -212,6 +267,132 @@ policy_authorize(const struct snode *pusher, const struct schange *c,
 		        : rule == POLICY_SCOPE
 		        ? "of its facility or its patients only"
 		        : "of its region only");
+}
+
+/* The lifecycle states of a consult (model/record.h). */
+static int
+policy_state_is(const char *s, const char *const *set)
+{
+	for (; *set != NULL; set++)
+		if (strcmp(s, *set) == 0)
+			return 1;
+	return 0;
+}
+
+static const char *const consult_states[] = { "requested", "accepted", "call",
+	"signed", "closed", "cancelled", "failed", NULL };
+static const char *const consult_open[] = { "accepted", "call", NULL };
+static const char *const consult_over[] = { "closed", "cancelled", "failed",
+	NULL };
+
+#define STEP(...) (snprintf(v->why, sizeof(v->why), __VA_ARGS__), 0)
+
+/* May a clinic node take this step?  0 with V's reason if not. */
+static int
+policy_consult_clinic(const struct sconsult *cs, const char *cur,
+    const char *next, struct sverdict *v)
+{
+	if (cs->note || cs->has_clinician || cs->has_handed) {
+		v->code = WERR_FORBIDDEN;
+		return STEP("only a clinician writes a consult's note, "
+		            "signature or clinician");
+	}
+	if (strcmp(next, cur) == 0)
+		return strcmp(cur, "requested") == 0 || !cs->request ||
+		    STEP("a consult's request is changed only while queued");
+	if (strcmp(next, "cancelled") == 0 &&
+	    (strcmp(cur, "requested") == 0 ||
+	        policy_state_is(cur, consult_open)))
+		return 1;
+	if (strcmp(next, "closed") == 0 && strcmp(cur, "signed") == 0)
+		return 1;
+	return STEP("a clinic may not move a consult from %s to %s", cur, next);
+}
+
+/* May hub node PUSHER take this step? */
+static int
+policy_consult_hub(uint64_t pusher, const struct sconsult *cs,
+    const struct sfacts *f, const char *next, struct sverdict *v)
+{
+	const char *cur = f->consult_state;
+
+	if (cs->request)
+		return STEP("a hub may not change a consult's request");
+	if (strcmp(cur, "requested") == 0) {
+		if (strcmp(next, "accepted") != 0)
+			return STEP("a queued consult is accepted first");
+		if (!cs->has_clinician || cs->clinician[0] == '\0')
+			return STEP("an accept names its clinician");
+		if (f->consult_handed[0] != '\0' &&
+		    strcmp(f->consult_handed, cs->clinician) != 0) {
+			v->code = WERR_CONSULT_TAKEN;
+			return STEP("this consult was handed to another "
+			            "clinician");
+		}
+		return 1;
+	}
+	if (policy_state_is(cur, consult_open) && f->consult_node != pusher) {
+		v->code = WERR_CONSULT_TAKEN;
+		return STEP("another clinician accepted this consult first");
+	}
+	if (strcmp(cur, "accepted") == 0 && strcmp(next, "accepted") == 0)
+		return 1;
+	if (policy_state_is(cur, consult_open) &&
+	    (strcmp(next, "call") == 0 || strcmp(next, "signed") == 0 ||
+	        strcmp(next, "requested") == 0 || strcmp(next, "failed") == 0))
+		return 1;
+	if (strcmp(cur, "signed") == 0 && strcmp(next, "signed") == 0 &&
+	    f->consult_node == pusher && !cs->note)
+		return 1;
+	return STEP("a hub may not move a consult from %s to %s", cur, next);
+}
+
+void
+policy_consult_step(const struct snode *pusher, const struct schange *c,
+    const struct sfacts *f, struct sverdict *v)
+{
+	const struct sconsult *cs = &c->consult;
+	const char *next;
+	int role = policy_role(pusher->role), ok;
+
+	if (c->entity != REC_CONSULT || v->code != 0)
+		return;
+	if (cs->has_state && !policy_state_is(cs->state, consult_states)) {
+		v->code = WERR_INVALID_CHANGE;
+		snprintf(v->why, sizeof(v->why), "unknown consult state");
+		return;
+	}
+	if (!f->exists) {
+		ok = (!cs->has_state || strcmp(cs->state, "requested") == 0) &&
+		    !cs->note && !cs->has_clinician && !cs->has_handed;
+		if (!ok) {
+			v->code = WERR_CONSULT_STEP;
+			snprintf(v->why, sizeof(v->why),
+			    "a consult is created as requested, with no note");
+		}
+		return;
+	}
+	if (f->consult_state[0] == '\0')
+		return; /* indexed before consults had a queue */
+	if (c->deletes)
+		return; /* the table decides */
+	next = cs->has_state ? cs->state : f->consult_state;
+	if (policy_state_is(f->consult_state, consult_over)) {
+		v->code = WERR_CONSULT_STEP;
+		snprintf(v->why, sizeof(v->why), "the consult is %s already",
+		    f->consult_state);
+		return;
+	}
+	v->code = WERR_CONSULT_STEP;
+	ok = role == POLICY_CLINIC
+	    ? policy_consult_clinic(cs, f->consult_state, next, v)
+	    : role == POLICY_HUB
+	    ? policy_consult_hub(pusher->id, cs, f, next, v)
+	    : STEP("role %s may not change consults", policy_role_name(role));
+	if (ok) {
+		v->code = 0;
+		v->why[0] = '\0';
+	}
 }
 
 int

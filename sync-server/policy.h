@@ -59,6 +59,16 @@ void policy_read(struct schange *c, struct sverdict *v);
 void policy_authorize(const struct snode *pusher, const struct schange *c,
     const struct sfacts *f, struct sverdict *v);
 
+/*
+ * The lifecycle of a consult (issue 13; docs/PROTOCOL.md §4.2), called by
+ * policy_authorize once the table allows the change: which states each
+ * role may move a consult between, given the server's queue row in F.
+ * WERR_CONSULT_TAKEN: another hub accepted it first (or it was handed to
+ * another clinician); WERR_CONSULT_STEP: a step the lifecycle has not.
+ */
+void policy_consult_step(const struct snode *pusher, const struct schange *c,
+    const struct sfacts *f, struct sverdict *v);
+
 /* What NODE pulls: SPULL_REGION (admin nodes) or SPULL_FACILITY (the
  * others, and any role this file does not know). */
 int policy_pull_scope(const struct snode *node);

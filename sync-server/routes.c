@@ -12,6 +12,7 @@ extern const struct route api_enroll;
 extern const struct route api_push;
 extern const struct route api_pull;
 extern const struct route api_blob;
+extern const struct route api_consults;
 
 const struct route *const routes[] = {
 	&api_health,
@@ -19,6 +20,7 @@ const struct route *const routes[] = {
 	&api_push,
 	&api_pull,
 	&api_blob,
+	&api_consults,
 	NULL,
 };
 

@@ -299,6 +299,8 @@ wire_err_status(enum wire_err code)
 		return 403;
 	case WERR_CONFLICT:
 	case WERR_GAP:
+	case WERR_CONSULT_TAKEN:
+	case WERR_CONSULT_STEP:
 		return 409;
 	case WERR_NOT_FOUND:
 		return 404;

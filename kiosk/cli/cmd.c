@@ -18,6 +18,7 @@ extern const struct kiosk_cmd cmd_ui;
 extern const struct kiosk_cmd cmd_enroll;
 extern const struct kiosk_cmd cmd_sync;
 extern const struct kiosk_cmd cmd_conflict;
+extern const struct kiosk_cmd cmd_consult;
 extern const struct kiosk_cmd cmd_device;
 
 const struct kiosk_cmd *const kiosk_cmds[] = {
@@ -34,6 +35,7 @@ const struct kiosk_cmd *const kiosk_cmds[] = {
 	&cmd_enroll,
 	&cmd_sync,
 	&cmd_conflict,
+	&cmd_consult,
 	&cmd_device,
 	NULL,
 };

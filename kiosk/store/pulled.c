@@ -11,7 +11,8 @@
  *   - Append-only facts are inserted when the id is new, else ignored.
  *     Mutable records are merged per field with model_merge_wins(): the
  *     table sync_field_hlc remembers the (HLC, origin) each field last came
- *     with; this node's own changes are read back from the outbox.  A
+ *     with; this node's own changes are read back from the outbox (but
+ *     not those the server refused: nobody else has them).  A
  *     pulled value that loses to a different value is kept as a conflict
  *     (conflict.c), not dropped.
  *
@@ -33,7 +34,7 @@
 
 /* The entities whose pulled changes the kiosk keeps in its tables. */
 static const int pull_kept[] = { REC_PATIENT, REC_ENCOUNTER, REC_OBSERVATION,
-	REC_FORM, REC_ALERT };
+	REC_FORM, REC_ALERT, REC_CONSULT };
 
 int
 store_pull_keeps(int entity)
@@ -115,7 +116,7 @@ pull_field_hlc(struct store *s, int entity, const char *id, uint64_t key,
 		return store_err(s, rc, "field hlc");
 	if ((err = store_prepare(s,
 	         "SELECT hlc, body FROM outbox WHERE entity_id = ? AND "
-	         "entity = ? AND hlc >= ? ORDER BY hlc DESC",
+	         "entity = ? AND hlc >= ? AND refused = 0 ORDER BY hlc DESC",
 	         &st)) != 0)
 		return err;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);

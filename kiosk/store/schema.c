@@ -162,8 +162,38 @@ static const char migration_conflicts[] =
     " resolution TEXT);"
     "CREATE INDEX conflicts_open ON conflicts(resolved_ms, id);";
 
+/* Issue 13, consults: the columns of the consult descriptor that v1's
+ * table lacks (status and clinician_id are v1's), a clinician's public
+ * signing key, their private key (this node only, never synced), the
+ * changes the server refused (they win no merge: kiosk/store/pulled.c),
+ * and when a clinician's answer was first shown here (home screen). */
+static const char migration_consult[] =
+    "ALTER TABLE consults ADD COLUMN reason TEXT;"
+    "ALTER TABLE consults ADD COLUMN urgency INTEGER;"
+    "ALTER TABLE consults ADD COLUMN accepted_ms INTEGER;"
+    "ALTER TABLE consults ADD COLUMN subjective TEXT;"
+    "ALTER TABLE consults ADD COLUMN objective TEXT;"
+    "ALTER TABLE consults ADD COLUMN assessment TEXT;"
+    "ALTER TABLE consults ADD COLUMN plan TEXT;"
+    "ALTER TABLE consults ADD COLUMN signed_ms INTEGER;"
+    "ALTER TABLE consults ADD COLUMN sig BLOB;"
+    "ALTER TABLE consults ADD COLUMN end_reason TEXT;"
+    "ALTER TABLE consults ADD COLUMN advice TEXT;"
+    "ALTER TABLE consults ADD COLUMN handed_to TEXT;"
+    "ALTER TABLE consults ADD COLUMN news2 INTEGER;"
+    "ALTER TABLE consults ADD COLUMN signkey BLOB;"
+    "ALTER TABLE consults ADD COLUMN regno TEXT;"
+    "ALTER TABLE consults ADD COLUMN clinician_name TEXT;"
+    "ALTER TABLE consults ADD COLUMN seen_ms INTEGER;"
+    "CREATE INDEX consults_patient ON consults(patient_id);"
+    "CREATE INDEX consults_status ON consults(status, urgency);"
+    "ALTER TABLE users ADD COLUMN signkey BLOB;"
+    "CREATE TABLE user_signing(user_id TEXT PRIMARY KEY,"
+    " priv BLOB NOT NULL);"
+    "ALTER TABLE outbox ADD COLUMN refused INTEGER NOT NULL DEFAULT 0;";
+
 static const char *const migrations[] = { migration_1, migration_2, migration_3,
-	migration_4, migration_conflicts };
+	migration_4, migration_conflicts, migration_consult };
 
 int
 store_schema_latest(void)

@@ -82,6 +82,100 @@ int store_user_list(struct store *, struct store_user **out, size_t *n);
 void store_user_clear(struct store_user *);
 void store_user_free_array(struct store_user *, size_t n);
 
+/* Make the clinician USER_ID's Ed25519 signing key (kept here, never
+ * synced; its public half goes into their user record) unless they have
+ * one, and set their registration number REGNO (NULL: unchanged). */
+int store_user_signkey(struct store *, const char *user_id, const char *regno);
+
+/* --- consults (consult.c; issue 13) --- */
+struct store_consult {
+	char id[UUID_STRLEN + 1];
+	char *patient_id, *encounter_id, *reason, *mode;
+	char *state; /* model/record.h; "taken": another hub won (local) */
+	char *clinician, *clinician_name, *regno;
+	char *subjective, *objective, *assessment, *plan;
+	char *end_reason, *advice, *handed_to;
+	char *patient_name; /* "given family" when the patient is here */
+	int urgency; /* enum consult_urgency */
+	int news2; /* -1: not scored */
+	uint64_t requested_ms, accepted_ms, signed_ms, seen_ms, hlc;
+	int has_sig, has_signkey;
+	uint8_t sig[64], signkey[32];
+};
+struct store_consult_req {
+	const char *encounter_id, *reason, *mode;
+	int urgency, news2; /* news2 < 0: not scored */
+};
+struct store_consult_note {
+	const char *subjective, *objective, *assessment, *plan, *advice;
+};
+enum store_consult_list {
+	STORE_CL_QUEUE, /* waiting, by urgency then request time */
+	STORE_CL_MINE, /* accepted or in a call by the acting clinician */
+	STORE_CL_OPEN, /* not yet closed, cancelled or failed */
+	STORE_CL_NEW, /* answered (signed or failed), not yet shown here */
+	STORE_CL_ALL,
+};
+/* Ask for a clinician from open visit Q->encounter_id.  EINVAL with
+ * *CAUSE, EEXIST when the visit already waits for one. */
+int store_consult_request(struct store *, const struct store_consult_req *q,
+    char id_out[UUID_STRLEN + 1], char **cause);
+/* ID or a unique start of it (8+ characters). */
+int store_consult_get(struct store *, const char *id, struct store_consult *);
+int store_consult_list(struct store *, enum store_consult_list,
+    struct store_consult **out, size_t *n);
+/* The acting clinician accepts a waiting consult (EALREADY with *CAUSE
+ * when it is not waiting, or handed to someone else). */
+int store_consult_accept(struct store *, const char *id, char **cause);
+/* Move a consult to STATE: "call", "failed", "requested" (back to the
+ * queue, HANDED_TO one clinician's user id or NULL), "cancelled" (WHY
+ * needed), "closed" (after signing).  EINVAL with *CAUSE. */
+int store_consult_step(struct store *, const char *id, const char *state,
+    const char *why, const char *handed_to, char **cause);
+/* Write the non-NULL parts of the note (or the advice) before signing. */
+int store_consult_note(struct store *, const char *id,
+    const struct store_consult_note *n, char **cause);
+/* Sign the note with the acting clinician's key: state "signed". */
+int store_consult_sign(struct store *, const char *id, char **cause);
+/* 0: the note is the one signed, with the clinician's key; EBADMSG with
+ * *WHY (static) when not; ENOENT: not signed. */
+int store_consult_verify(
+    struct store *, const struct store_consult *c, const char **why);
+/* The answer was shown on this kiosk (the home screen's "new"). */
+int store_consult_seen(struct store *, const char *id);
+/* The latest advice text of consult ID (the call screen polls it). */
+int store_consult_advice(struct store *, const char *id, char **text);
+/* What a clinician reads of a consult's patient (the hub's patient
+ * screen): each vital sign's latest values, newest first, and the latest
+ * visits, red flags, forms and attachments. */
+#define STORE_CHART_VITALS 10
+#define STORE_CHART_TREND 3
+#define STORE_CHART_ROWS 5
+struct store_chart_vital {
+	char loinc[16], unit[16];
+	double value[STORE_CHART_TREND];
+	uint64_t ms[STORE_CHART_TREND];
+	int n;
+};
+struct store_chart_row {
+	char text[120];
+	uint64_t ms;
+};
+struct store_chart {
+	struct store_chart_vital vitals[STORE_CHART_VITALS];
+	struct store_chart_row visits[STORE_CHART_ROWS];
+	struct store_chart_row alerts[STORE_CHART_ROWS];
+	struct store_chart_row forms[STORE_CHART_ROWS];
+	struct store_chart_row attach[STORE_CHART_ROWS];
+	int nvitals, nvisits, nalerts, nforms, nattach;
+};
+int store_consult_chart(
+    struct store *, const char *patient_id, struct store_chart *);
+/* This node's change of consult ID was refused as taken by another. */
+int store_consult_taken(struct store *, const char *id);
+void store_consult_clear(struct store_consult *);
+void store_consult_free_array(struct store_consult *, size_t n);
+
 /* --- patients --- */
 struct store_patient {
 	char id[UUID_STRLEN + 1];

@@ -12,6 +12,7 @@
 
 #include "compat.h"
 #include "log.h"
+#include "protocol.h"
 #include "record.h"
 #include "store_int.h"
 #include "syncstate.h"
@@ -99,6 +100,22 @@ store_sync_refused(struct store *s, uint64_t seq, int code, const char *why,
 	if ((err = store_tx_begin(s)) != 0)
 		return err;
 	err = store_audit_append(s, "sync-refused", *entity, id, detail);
+	/* A refused change wins no merge (pulled.c), and a consult another
+	 * hub took shows as taken until the winner's change arrives. */
+	if (err == 0) {
+		sqlite3_stmt *st;
+
+		if ((err = store_prepare(s,
+		         "UPDATE outbox SET refused = 1 WHERE seq = ?", &st)) ==
+		    0) {
+			sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
+			err = store_step_done(s, st, "outbox refused");
+			sqlite3_finalize(st);
+		}
+	}
+	if (err == 0 && strcmp(*entity, "consult") == 0 &&
+	    code == WERR_CONSULT_TAKEN)
+		err = store_consult_taken(s, id);
 	return store_tx_end(s, err);
 }
 

@@ -291,13 +291,18 @@ sync_push_refused(struct sync_run_ctx *c, const cbor_item_t *answer)
 		    store_sync_refused(c->s, seq, (int)code, why, &entity, id);
 		if (err == ENOENT)
 			err = 0;
-		snprintf(msg, sizeof(msg),
-		    "the server refused %s %s (%s): %s; ask the facility "
-		    "administrator",
-		    entity, id,
-		    code == WERR_FORBIDDEN ? "not allowed from this kiosk"
-		                           : "does not fit the record model",
-		    why);
+		if (code == WERR_CONSULT_TAKEN || code == WERR_CONSULT_STEP)
+			snprintf(msg, sizeof(msg),
+			    "consult %s: %s; it was not changed here", id, why);
+		else
+			snprintf(msg, sizeof(msg),
+			    "the server refused %s %s (%s): %s; ask the "
+			    "facility administrator",
+			    entity, id,
+			    code == WERR_FORBIDDEN
+			        ? "not allowed from this kiosk"
+			        : "does not fit the record model",
+			    why);
 		free(why);
 		why = NULL;
 		total++;
@@ -681,6 +686,111 @@ out:
 	return err;
 }
 
+/* The consult queue (docs/PROTOCOL.md §9), kept as the server sent it
+ * for sync_queue_get; a server without the route changes nothing. */
+static void
+sync_queue_fetch(struct sync_run_ctx *c)
+{
+	static const uint8_t empty[] = { 0xa0 }; /* {} */
+	struct buf resp;
+	char *role = NULL;
+
+	/* an admin node has no queue (the server would refuse it) */
+	if (sync_state_text(c->s, SYNC_K_ROLE, &role) == 0 && role != NULL &&
+	    strcmp(role, "admin") == 0) {
+		free(role);
+		return;
+	}
+	free(role);
+	memset(&resp, 0, sizeof(resp));
+	if (sync_signed_post(
+	        c, PROTO_PATH_CONSULTS, empty, sizeof(empty), &resp) == 0 &&
+	    c->http.status == 200)
+		store_state_put(c->s, SYNC_K_QUEUE, resp.data, resp.len);
+	else
+		log_info(
+		    "consult queue not fetched (HTTP %ld)", c->http.status);
+	buf_free(&resp);
+}
+
+void
+sync_queue_clear(struct sync_queue *q)
+{
+	free(q->items);
+	memset(q, 0, sizeof(*q));
+}
+
+const struct sync_queue_item *
+sync_queue_find(const struct sync_queue *q, const char *id)
+{
+	size_t i;
+
+	for (i = 0; id != NULL && i < q->n; i++)
+		if (strcmp(q->items[i].id, id) == 0)
+			return &q->items[i];
+	return NULL;
+}
+
+int
+sync_queue_get(struct store *s, struct sync_queue *q)
+{
+	cbor_item_t *it = NULL, *arr, **a;
+	uint8_t *v = NULL;
+	const uint8_t *id;
+	size_t len, i, n, idlen;
+	char *t;
+	int err;
+
+	memset(q, 0, sizeof(*q));
+	if ((err = store_state_get(s, SYNC_K_QUEUE, &v, &len)) != 0)
+		return err == ENOENT ? 0 : err;
+	err = EBADMSG;
+	if (cborx_decode(v, len, len, &it) != 0 ||
+	    (arr = cborx_map_get(it, QUEUE_K_ITEMS)) == NULL ||
+	    !cbor_isa_array(arr))
+		goto out;
+	n = cbor_array_size(arr);
+	a = cbor_array_handle(arr);
+	q->items = xcalloc(n ? n : 1, sizeof(*q->items));
+	for (i = 0; i < n; i++) {
+		struct sync_queue_item *x = &q->items[q->n];
+		struct uuid u;
+
+		if (!cbor_isa_map(a[i]) ||
+		    cborx_map_bytes(a[i], QITEM_K_ID, 16, &id, &idlen) != 0 ||
+		    idlen != 16)
+			continue;
+		memcpy(u.b, id, 16);
+		uuid_format(&u, x->id);
+		t = NULL;
+		if (cborx_get_text(cborx_map_get(a[i], QITEM_K_STATE),
+		        sizeof(x->state) - 1, &t) == 0)
+			str_lcpy(x->state, t, sizeof(x->state));
+		free(t);
+		t = NULL;
+		if (cborx_get_text(cborx_map_get(a[i], QITEM_K_FACILITY),
+		        sizeof(x->facility) - 1, &t) == 0)
+			str_lcpy(x->facility, t, sizeof(x->facility));
+		free(t);
+		cborx_map_uint(a[i], QITEM_K_URGENCY, &x->urgency);
+		cborx_map_uint(a[i], QITEM_K_REQUESTED, &x->requested_ms);
+		cborx_map_uint(a[i], QITEM_K_POSITION, &x->position);
+		cborx_map_uint(a[i], QITEM_K_ACCEPTED_BY, &x->accepted_by);
+		q->n++;
+	}
+	cborx_map_uint(it, QUEUE_K_LENGTH, &q->waiting);
+	q->has_wait = cborx_map_uint(it, QUEUE_K_WAIT_MS, &q->wait_ms) == 0;
+	q->known = 1;
+	err = 0;
+out:
+	if (it != NULL)
+		cbor_decref(&it);
+	free(v);
+	if (err != 0)
+		sync_queue_clear(q);
+	return err;
+}
+
 /* Load URL, keys and node id from the store into C->http. */
 static int
 sync_load(struct sync_run_ctx *c)
@@ -775,6 +885,8 @@ sync_run_cancel(
 
 		if (perr != 0)
 			err = perr;
+		else
+			sync_queue_fetch(&c);
 	}
 	c.rep->requests = c.http.requests;
 	c.rep->bytes_up = c.http.bytes_up;

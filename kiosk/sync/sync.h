@@ -19,6 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "uuid.h"
+
 struct store;
 
 /* Keys in the store's sync_state table. */
@@ -40,6 +42,7 @@ struct store;
 	"sync.refused_last" /* text: the latest, and what to do */
 /* Limits the server announced at enrolment (docs/PROTOCOL.md §3.1),
  * decimal; absent: the protocol's limits. */
+#define SYNC_K_QUEUE "sync.consult_queue" /* bytes: the last queue answer */
 #define SYNC_K_PUSH_BYTES "sync.push_max_bytes"
 #define SYNC_K_PUSH_CHANGES "sync.push_max_changes"
 #define SYNC_K_PULL_PAGE "sync.pull_page"
@@ -96,6 +99,32 @@ int sync_run_cancel(
     struct store *, struct sync_report *rep, char **cause, const int *cancel);
 
 int sync_status_get(struct store *, struct sync_status *);
+
+/*
+ * The consult queue as the server last told it (docs/PROTOCOL.md §9),
+ * fetched by every sync run after the pull and kept for the screens:
+ * for a hub the region's queue by urgency then waiting time, for a
+ * clinic its own consults with their positions.
+ */
+struct sync_queue_item {
+	char id[UUID_STRLEN + 1];
+	char state[16]; /* "queued", "accepted", "call" */
+	char facility[64];
+	uint64_t urgency, requested_ms, position, accepted_by;
+};
+struct sync_queue {
+	struct sync_queue_item *items;
+	size_t n;
+	uint64_t waiting; /* consults waiting in the region */
+	int has_wait;
+	uint64_t wait_ms; /* median request-to-accept of recent consults */
+	int known; /* 0: never fetched (offline, or an older server) */
+};
+int sync_queue_get(struct store *, struct sync_queue *);
+/* The item of consult ID, or NULL. */
+const struct sync_queue_item *sync_queue_find(
+    const struct sync_queue *, const char *id);
+void sync_queue_clear(struct sync_queue *);
 /*
  * One line for the home screen, e.g. "Sync: 12 waiting, last 5 min ago:
  * no connection to the server; will retry" or "Sync: all sent, last 2 min

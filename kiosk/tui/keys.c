@@ -27,6 +27,8 @@ const struct ui_key ui_keys[] = {
 	{ "home", '\n', UI_A_ENTER, "Enter", "open the patient" },
 	{ "home", KEY_ENTER, UI_A_ENTER, NULL, NULL },
 	{ "home", KEY_F(10), UI_A_QUIT, "F10", "quit" },
+	/* not in the key bar: the home screen's Consults line names it */
+	{ "home", KEY_F(7), UI_A_CONSULT, "F7", NULL },
 
 	/* find */
 	{ "find", '\n', UI_A_ENTER, "Enter", "open the patient" },
@@ -47,6 +49,7 @@ const struct ui_key ui_keys[] = {
 	{ "vitals", KEY_F(8), UI_A_FINISH, "F8", "end visit" },
 	{ "vitals", KEY_F(9), UI_A_ACK, "F9", "acknowledge" },
 	{ "vitals", KEY_F(11), UI_A_EMERGENCY, "F11", "EMERGENCY" },
+	{ "vitals", KEY_F(7), UI_A_CONSULT, "F7", "ask a clinician" },
 
 	/* alert */
 	{ "alert", KEY_F(9), UI_A_ACK, "F9", "acknowledge: I have seen it" },
@@ -67,6 +70,22 @@ const struct ui_key ui_keys[] = {
 	{ "form", KEY_F(6), UI_A_LANGUAGE, "F6", "next language" },
 	{ "form", KEY_F(7), UI_A_TOGGLE, "F7", "tick / untick the choice" },
 	{ "form", KEY_F(10), UI_A_FINISH, "F10", "finish the form" },
+
+	/* consults (issue 13) */
+	{ "consult_req", KEY_F(2), UI_A_SAVE, "F2", "ask for the clinician" },
+	{ "consult_req", KEY_LEFT, UI_A_LEFT, "Left", "previous mode" },
+	{ "consult_req", KEY_RIGHT, UI_A_RIGHT, "Right", "next mode" },
+	{ "consult_req", KEY_F(8), UI_A_FINISH, "F8", "cancel the consult" },
+	{ "consults", '\n', UI_A_ENTER, "Enter", "accept / open the consult" },
+	{ "consults", KEY_ENTER, UI_A_ENTER, NULL, NULL },
+	{ "consult_patient", KEY_F(2), UI_A_SAVE, "F2", "write the note" },
+	{ "consult_patient", KEY_F(7), UI_A_CALL, "F7", "call" },
+	{ "consult_patient", KEY_F(8), UI_A_FINISH, "F8",
+	    "return to the queue" },
+	{ "consult_note", KEY_F(2), UI_A_SAVE, "F2", "save the note" },
+	{ "consult_note", KEY_F(8), UI_A_SIGN, "F8", "sign the note" },
+	{ "consult_note", '\n', UI_A_NEXT, "Enter", "next field" },
+	{ "consult_note", KEY_ENTER, UI_A_NEXT, NULL, NULL },
 
 	/* self check-in */
 	{ "checkin", '\n', UI_A_ENTER, "Enter", "continue" },
@@ -115,6 +134,18 @@ const struct ui_screen_help ui_screen_help[] = {
 	    UI_G_UPDOWN | UI_G_TAB | UI_G_BACK | UI_G_LOCK | UI_G_TYPE },
 	{ "checkin", "Type your answers and press Enter to go on.",
 	    UI_G_TAB | UI_G_TYPE },
+	{ "consult_req", "Say why a clinician is needed, choose how "
+	    "(Left/Right), then F2. The queue position shows after the "
+	    "next sync.", UI_G_BACK | UI_G_LOCK | UI_G_TYPE },
+	{ "consults", "Waiting consults, most urgent first, then the "
+	    "longest waiting. Enter accepts one.",
+	    UI_G_UPDOWN | UI_G_BACK | UI_G_LOCK },
+	{ "consult_patient", "The consult's patient: vital signs with "
+	    "their trend, red flags, visits, forms and attachments.",
+	    UI_G_BACK | UI_G_LOCK },
+	{ "consult_note", "Write the SOAP note, F2 saves it, F8 signs "
+	    "it with your key.",
+	    UI_G_UPDOWN | UI_G_TAB | UI_G_BACK | UI_G_LOCK | UI_G_TYPE },
 	{ NULL, NULL, 0 },
 };
 /* clang-format on */

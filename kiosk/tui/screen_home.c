@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "kiosk/sync/sync.h"
+#include "i18n.h"
 #include "ui.h"
 
 #define HOME_ROWS 10 /* list rows on the screen */
@@ -226,6 +227,34 @@ draw_sync(struct ui *ui, int y)
 	ui_wrap(y, 10, 68, 2, bad ? UI_C_WARN : UI_C_OK, shown);
 }
 
+/* Consults (issue 13): a clinician's queue, a CHW's new answers. */
+static void
+draw_consults(struct ui *ui, int y)
+{
+	struct store_consult *c = NULL;
+	size_t n = 0;
+	int mine = ui->visit.user_role == STORE_ROLE_CLINICIAN;
+
+	if (store_consult_list(ui->visit.store,
+	        mine ? STORE_CL_QUEUE : STORE_CL_NEW, &c, &n) != 0)
+		return;
+	/* for a CHW, nothing drawn when there is nothing to say */
+	if (n > 0 || mine)
+		ui_text(y, 1, UI_C_NORMAL, "%s", _("Consults:"));
+	if (n == 0 && mine)
+		ui_text(y, 11, UI_C_DIM, "%s",
+		    _("none waiting; F7 opens the queue"));
+	else if (n == 0)
+		;
+	else if (mine)
+		ui_text(
+		    y, 11, UI_C_WARN, _("%zu waiting for a clinician: F7"), n);
+	else
+		ui_text(y, 11, UI_C_OK,
+		    _("NEW: %zu answer(s) from a clinician: F7 reads them"), n);
+	store_consult_free_array(c, n);
+}
+
 static void
 home_draw(struct ui *ui)
 {
@@ -280,6 +309,7 @@ home_draw(struct ui *ui)
 		    st.nalert, st.nalert == 1 ? "" : "s");
 	else
 		ui_text(y - 1, 10, UI_C_OK, "+  none waiting");
+	draw_consults(ui, y);
 	ui_text(20, 1, UI_C_DIM,
 	    "F3 or / find a patient   F4 register   "
 	    "Up/Down + Enter open   F12 lock");
@@ -301,6 +331,8 @@ home_key(struct ui *ui, enum ui_action a, int ch)
 	switch (a) {
 	case UI_A_FIND:
 		return ui_goto(ui, &screen_find);
+	case UI_A_CONSULT:
+		return ui_goto(ui, &screen_consults);
 	case UI_A_NEW:
 		return ui_goto(ui, &screen_register);
 	case UI_A_ENTER:

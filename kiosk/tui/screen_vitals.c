@@ -551,6 +551,10 @@ vitals_key(struct ui *ui, enum ui_action a, int ch)
 			return UI_REDRAW;
 		}
 		return ui_goto(ui, &screen_danger);
+	case UI_A_CONSULT: /* ask a clinician (issue 13) */
+		if (commit(ui, 0) != 0)
+			return UI_REDRAW;
+		return ui_goto(ui, &screen_consult_req);
 	case UI_A_EMERGENCY:
 		commit(ui, 0);
 		if (visit_vitals_emergency(&ui->visit) != 0)

@@ -20,6 +20,10 @@ const struct screen *const screens[] = {
 	&screen_forms,
 	&screen_form,
 	&screen_checkin,
+	&screen_consult_req,
+	&screen_consults,
+	&screen_consult_patient,
+	&screen_consult_note,
 	NULL,
 };
 

@@ -41,6 +41,8 @@ struct ui_opts {
 #define UI_SYNC_INTERVAL_S VISIT_SYNC_INTERVAL_S
 /* How often the home screen redraws to follow sync and alerts. */
 #define UI_HOME_REFRESH_MS 3000
+/* How often the consult screens redraw to follow the queue. */
+#define CONSULT_REFRESH_MS 3000
 
 /*
  * Run the UI on the node in CTX->data_dir until the user quits.  Returns
@@ -90,6 +92,9 @@ enum ui_action {
 	UI_A_DANGER, /* child danger signs (IMCI) */
 	UI_A_LANGUAGE, /* the form's next language */
 	UI_A_EMERGENCY, /* the CHW's emergency key */
+	UI_A_CONSULT, /* consults: ask a clinician, the queue, answers */
+	UI_A_CALL, /* call the consult's patient (wt-media's call screen) */
+	UI_A_SIGN, /* sign the consult note */
 	UI_A_TICK, /* not a key: the time the screen asked for (wake_ms) */
 };
 
@@ -147,6 +152,10 @@ extern const struct screen screen_danger;
 extern const struct screen screen_forms;
 extern const struct screen screen_form;
 extern const struct screen screen_checkin;
+extern const struct screen screen_consult_req;
+extern const struct screen screen_consults;
+extern const struct screen screen_consult_patient;
+extern const struct screen screen_consult_note;
 
 /* A line of text input (UTF-8). */
 #define UI_FIELD_MAX 128
@@ -184,6 +193,7 @@ struct ui {
 			     UI_A_TICK (a countdown); 0 none */
 
 	char prefill[UI_FIELD_MAX]; /* name typed on find, for register */
+	char consult_id[UUID_STRLEN + 1]; /* the consult in hand (issue 13) */
 	char last_user[64]; /* who was unlocked before the last lock: the
 			       unlock screen offers that name again */
 };

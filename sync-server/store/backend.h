@@ -46,6 +46,23 @@ struct stoken {
 	uint64_t expires_ms;
 };
 
+/* What a pushed consult change says about its lifecycle (issue 13),
+ * read from the body by policy_read; text fields are bounded copies. */
+#define SCONSULT_ID_MAX 40
+struct sconsult {
+	int has_state;
+	char state[16];
+	int has_clinician;
+	char clinician[SCONSULT_ID_MAX];
+	int has_handed;
+	char handed_to[SCONSULT_ID_MAX];
+	int has_urgency;
+	uint64_t urgency;
+	uint64_t requested_ms;
+	int request; /* carries reason, urgency or mode */
+	int note; /* carries the SOAP note, advice, signature or accept time */
+};
+
 /* One change of a push (pointers lent from the decoded request). */
 struct schange {
 	uint64_t seq;
@@ -61,6 +78,10 @@ struct schange {
 	uint8_t patient[16]; /* itself); it scopes pulls and edits */
 	int widens; /* accepted as a create, it puts PATIENT in the scope of
 	             * the pusher's facility (a registration, a visit) */
+	int hub_scope; /* accepted as a create, it puts PATIENT in the scope
+	                * of every hub facility of the region (a consult) */
+	int is_consult; /* a consult: CONSULT says what it changes */
+	struct sconsult consult;
 };
 
 /*
@@ -72,6 +93,27 @@ struct sfacts {
 	char region[SSTORE_TEXT_MAX]; /* of the node that created it */
 	char facility[SSTORE_TEXT_MAX];
 	int in_scope; /* its patient is in the pushing facility's scope */
+	/* A consult's row in the server's queue (exists only): */
+	char consult_state[16];
+	uint64_t consult_node; /* the hub node that accepted it, 0: none */
+	char consult_handed[SCONSULT_ID_MAX];
+};
+
+/* One consult in the queue route's answer. */
+struct sconsult_item {
+	uint8_t id[16];
+	char state[16];
+	char facility[SSTORE_TEXT_MAX];
+	uint64_t urgency, requested_ms, accepted_node;
+	uint64_t position; /* 1-based among waiting ones; 0 otherwise */
+};
+
+struct squeue {
+	struct sconsult_item *items;
+	size_t n;
+	uint64_t waiting; /* consults waiting in the region */
+	int has_wait;
+	uint64_t wait_ms; /* median request-to-accept of recent accepts */
 };
 
 /* The outcome of one pushed change: 0, or a wire error code (enum
@@ -215,6 +257,14 @@ struct store_backend {
 	int (*blob_owned)(struct sstore *, uint64_t node,
 	    const uint8_t hash[32], uint64_t *size);
 	int (*blob_usage)(struct sstore *, uint64_t node, uint64_t *bytes);
+	/*
+	 * The consult queue (issue 13) of NODE's region: a hub (ALL) gets
+	 * every waiting or accepted consult, by urgency (highest first) then
+	 * request time; a clinic the open consults its facility created,
+	 * each with its position among the waiting ones.
+	 */
+	int (*consult_queue)(struct sstore *, const struct snode *node, int all,
+	    struct squeue *out);
 	/* Key/value metadata (server keys, feed era). */
 	int (*meta_get)(
 	    struct sstore *, const char *key, uint8_t **val, size_t *len);
@@ -228,5 +278,12 @@ extern const struct store_backend store_pg_backend;
 
 void spull_result_clear(struct spull_result *);
 void sstats_clear(struct sstats *);
+void squeue_clear(struct squeue *);
+/* Shared by the backends: number the waiting items of Q (ordered), keep
+ * those NODE may see (ALL: every one), and the median of WAITS. */
+#define SQUEUE_WAITS 20
+#define SQUEUE_WAITS_SQL "20"
+void squeue_finish(struct squeue *q, const struct snode *node, int all,
+    uint64_t *waits, size_t nwaits);
 
 #endif

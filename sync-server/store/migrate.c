@@ -76,6 +76,12 @@ static const struct mg_copy mg_copies[] = {
 	    "INSERT INTO scope(region, patient, facility, xid, id)"
 	    " SELECT $1, $2, $3, c.xid, c.id FROM changes c"
 	    " WHERE c.node = $4 AND c.seq = $5" },
+	{ "consults",
+	    "SELECT id, region, facility, patient, state, urgency, queued_ms,"
+	    " accepted_node, accepted_ms, handed_to FROM consults",
+	    "INSERT INTO consults(id, region, facility, patient, state,"
+	    " urgency, queued_ms, accepted_node, accepted_ms, handed_to)"
+	    " VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)" },
 	{ "blob_owners", "SELECT node, hash, size, at_ms FROM blob_owners",
 	    "INSERT INTO blob_owners(node, hash, size, at_ms)"
 	    " VALUES($1, $2, $3, $4)" },

@@ -239,7 +239,7 @@ pg_enroll_once(struct sstore *s, struct pg_conn *pc, void *arg, int attempt)
 	struct pg_enroll_arg *e = arg;
 	char role[SSTORE_TEXT_MAX], region[SSTORE_TEXT_MAX];
 	char facility[SSTORE_TEXT_MAX];
-	struct pg_args a = { 0 }, b = { 0 };
+	struct pg_args a = { 0 }, b = { 0 }, h = { 0 };
 	struct pg_pipe p;
 	PGresult *r;
 	int err;
@@ -280,6 +280,10 @@ pg_enroll_once(struct sstore *s, struct pg_conn *pc, void *arg, int attempt)
 	pg_arg_u64(&b, e->now_ms);
 	pg_arg_bytes(&b, e->pub, 32);
 	pg_send(&p, PG_TOKEN_USE, &b);
+	pg_arg_text(&h, region);
+	pg_arg_text(&h, facility);
+	pg_arg_text(&h, role);
+	pg_send(&p, PG_HUB_SCOPE, &h);
 	pg_send_sql(&p, "COMMIT");
 	if ((err = pg_sync(&p)) != 0)
 		goto out; /* EEXIST: this public key is already enrolled */
@@ -505,6 +509,31 @@ pg_push_head(struct pg_pipe *q, const struct spush *p, struct pg_push_head *h)
 	pg_send(q, PG_BATCH_CLAIM, &h->claim);
 }
 
+/* The queue entry of accepted consult change I (its args in CONS, which
+ * outlive the pipeline). */
+static void
+pg_push_consult(
+    struct pg_pipe *q, const struct spush *p, size_t i, struct pg_args *cons)
+{
+	const struct schange *ch = &p->changes[i];
+
+	memset(cons, 0, sizeof(*cons));
+	pg_arg_bytes(cons, ch->id, 16);
+	pg_arg_u64(cons, p->node);
+	pg_arg_u64(cons, ch->seq);
+	if (ch->has_patient)
+		pg_arg_bytes(cons, ch->patient, 16);
+	else
+		pg_arg_null(cons);
+	pg_arg_u64(cons, ch->consult.urgency);
+	pg_arg_u64(cons, ch->consult.has_urgency ? 1 : 0);
+	pg_arg_u64(cons, p->now_ms);
+	pg_arg_text(cons, ch->consult.has_state ? ch->consult.state : "");
+	pg_arg_text(cons, ch->consult.handed_to);
+	pg_arg_u64(cons, ch->consult.has_handed ? 1 : 0);
+	pg_send(q, PG_CONSULT_INDEX, cons);
+}
+
 /* The verdict code of change I before the store judges it. */
 static int
 pg_push_code(const struct spush *p, size_t i)
@@ -538,6 +567,7 @@ enum {
 struct pg_push_tail {
 	struct pg_args add, index, node, key;
 	struct pg_arr a[PG_TAIL_ARRS];
+	struct pg_args *cons; /* per change: its consult queue entry */
 };
 
 static void
@@ -595,6 +625,15 @@ pg_push_tail(struct pg_pipe *q, const struct spush *p, const int *same,
 			pg_arg_arr(&t->index, &t->a[k]);
 		pg_send(q, PG_RECORDS_INDEX, &t->index);
 	}
+	/* Accepted consults update the queue (rare: one statement each). */
+	t->cons = xcalloc(p->n ? p->n : 1, sizeof(*t->cons));
+	for (i = 0; i < p->n; i++) {
+		if ((same != NULL && same[i] == 1) || !p->changes[i].is_consult)
+			continue;
+		code = codes != NULL ? codes[i] : pg_push_code(p, i);
+		if (code == 0)
+			pg_push_consult(q, p, i, &t->cons[i]);
+	}
 	pg_arg_u64(&t->node, p->node);
 	pg_arg_u64(&t->node, hw);
 	pg_arg_u64(&t->node, p->now_ms);
@@ -613,6 +652,8 @@ pg_push_tail_clear(struct pg_push_tail *t)
 
 	for (k = 0; k < PG_TAIL_ARRS; k++)
 		pg_arr_clear(&t->a[k]);
+	free(t->cons);
+	t->cons = NULL;
 }
 
 /*
@@ -685,9 +726,19 @@ struct pg_brec {
 	int in_scope; /* its patient in the pusher's scope in the database */
 };
 
+/* A consult's queue row as this batch leaves it (sq_consult_index). */
+struct pg_bcons {
+	uint8_t id[16];
+	char state[16];
+	uint64_t node;
+	char handed[SCONSULT_ID_MAX];
+};
+
 struct pg_judge {
 	struct pg_brec *recs;
 	size_t nrecs;
+	struct pg_bcons *cons;
+	size_t ncons;
 	uint8_t (*scope)[16]; /* patients this batch brought into scope */
 	size_t nscope;
 	/* the facts of the change last judged (for pg_judge_accept) */
@@ -700,6 +751,7 @@ pg_judge_init(struct pg_judge *j, size_t n)
 	memset(j, 0, sizeof(*j));
 	j->recs = xcalloc(n ? n : 1, sizeof(*j->recs));
 	j->scope = xcalloc(n ? n : 1, sizeof(*j->scope));
+	j->cons = xcalloc(n ? n : 1, sizeof(*j->cons));
 }
 
 static void
@@ -707,6 +759,7 @@ pg_judge_clear(struct pg_judge *j)
 {
 	free(j->recs);
 	free(j->scope);
+	free(j->cons);
 	memset(j, 0, sizeof(*j));
 }
 
@@ -753,6 +806,68 @@ pg_judge_facts(struct pg_judge *j, const struct snode *node,
 		f->in_scope = memcmp(j->scope[i], pat, 16) == 0;
 }
 
+static struct pg_bcons *
+pg_judge_consult(struct pg_judge *j, const uint8_t id[16])
+{
+	size_t i;
+
+	for (i = 0; i < j->ncons; i++)
+		if (memcmp(j->cons[i].id, id, 16) == 0)
+			return &j->cons[i];
+	return NULL;
+}
+
+/* R: PG_CONSULT_FACTS's rows for consult C (none: not queued yet),
+ * unless this batch changed it. */
+static void
+pg_judge_consult_facts(struct pg_judge *j, const struct schange *c,
+    const PGresult *r, struct sfacts *f)
+{
+	const struct pg_bcons *b = pg_judge_consult(j, c->id);
+
+	if (b != NULL) {
+		str_lcpy(f->consult_state, b->state, sizeof(f->consult_state));
+		f->consult_node = b->node;
+		str_lcpy(
+		    f->consult_handed, b->handed, sizeof(f->consult_handed));
+	} else if (r != NULL && pg_rows(r) == 1) {
+		pg_text(r, 0, 0, f->consult_state, sizeof(f->consult_state));
+		f->consult_node = pg_u64(r, 0, 1);
+		pg_text(r, 0, 2, f->consult_handed, sizeof(f->consult_handed));
+	}
+}
+
+/* Consult C of NODE, accepted: its row as PG_CONSULT_INDEX leaves it. */
+static void
+pg_judge_consult_accept(struct pg_judge *j, uint64_t node,
+    const struct schange *c, const struct sfacts *f)
+{
+	const struct sconsult *cs = &c->consult;
+	struct pg_bcons *b = pg_judge_consult(j, c->id);
+
+	if (b == NULL) {
+		b = &j->cons[j->ncons++];
+		memcpy(b->id, c->id, 16);
+		str_lcpy(b->state, f->exists ? f->consult_state : "requested",
+		    sizeof(b->state));
+		b->node = f->exists ? f->consult_node : 0;
+		str_lcpy(b->handed, f->exists ? f->consult_handed : "",
+		    sizeof(b->handed));
+		if (!f->exists)
+			return;
+	}
+	if (cs->has_state) {
+		if (strcmp(cs->state, "accepted") == 0) {
+			b->node = node;
+			b->handed[0] = '\0';
+		} else if (strcmp(cs->state, "requested") == 0)
+			b->node = 0;
+		str_lcpy(b->state, cs->state, sizeof(b->state));
+	}
+	if (cs->has_handed)
+		str_lcpy(b->handed, cs->handed_to, sizeof(b->handed));
+}
+
 /* C, just judged, was accepted: the record it creates, the scope it
  * widens (as PG_RECORD_INDEX will store them). */
 static void
@@ -785,7 +900,7 @@ pg_push_once(struct sstore *s, struct pg_conn *pc, void *arg, int attempt)
 	int *codes = NULL;
 	struct pg_pipe facts = { 0 };
 	struct pg_judge j = { 0 };
-	int *facts_at = NULL;
+	int *facts_at = NULL, *cons_at = NULL;
 	struct snode node;
 	uint64_t hw, stored_seq, accepted = 0, dups = 0;
 	uint8_t *resp = NULL;
@@ -873,16 +988,25 @@ pg_push_once(struct sstore *s, struct pg_conn *pc, void *arg, int attempt)
 	 */
 	pg_pipe_clear(&q);
 	pg_pipe_init(&q, pc);
-	ins = xcalloc(3 * p->n + 2, sizeof(*ins));
+	ins = xcalloc(5 * p->n + 2, sizeof(*ins));
 	facts_at = xcalloc(p->n ? p->n : 1, sizeof(*facts_at));
 	codes = xcalloc(p->n ? p->n : 1, sizeof(*codes));
+	cons_at = xcalloc(p->n ? p->n : 1, sizeof(*cons_at));
 	for (i = 0; i < p->n && p->authorize_cb != NULL; i++) {
 		const struct schange *c = &p->changes[i];
-		struct pg_args *f = &ins[2 * p->n + i];
+		struct pg_args *f = &ins[3 * p->n + i];
 
 		facts_at[i] = -1;
+		cons_at[i] = -1;
 		if (same[i] == 1 || pg_push_code(p, i) != 0)
 			continue;
+		if (c->is_consult) {
+			struct pg_args *cf = &ins[4 * p->n + i];
+
+			pg_arg_bytes(cf, c->id, 16);
+			cons_at[i] = (int)q.n;
+			pg_send(&q, PG_CONSULT_FACTS, cf);
+		}
 		pg_arg_u64(f, (uint64_t)c->entity);
 		pg_arg_bytes(f, c->id, 16);
 		if (c->has_patient)
@@ -925,7 +1049,14 @@ pg_push_once(struct sstore *s, struct pg_conn *pc, void *arg, int attempt)
 			}
 			pg_judge_facts(
 			    &j, &node, c, facts.res[facts_at[i]], &f);
+			if (c->is_consult && f.exists)
+				pg_judge_consult_facts(&j, c,
+				    cons_at[i] >= 0 ? facts.res[cons_at[i]]
+				                    : NULL,
+				    &f);
 			p->authorize_cb(&node, c, &f, v);
+			if (v->code == 0 && c->is_consult)
+				pg_judge_consult_accept(&j, node.id, c, &f);
 			if (v->code == 0)
 				pg_judge_accept(&j, c);
 		}
@@ -963,6 +1094,7 @@ out:
 	free(same);
 	free(refused);
 	free(facts_at);
+	free(cons_at);
 	pg_judge_clear(&j);
 	pg_pipe_clear(&facts);
 	pg_pipe_clear(&q);
@@ -1371,6 +1503,72 @@ out:
 	return err;
 }
 
+struct pg_queue_arg {
+	const struct snode *node;
+	int all;
+	struct squeue *q;
+};
+
+static int
+pg_queue_once(struct sstore *s, struct pg_conn *pc, void *arg, int attempt)
+{
+	struct pg_queue_arg *a = arg;
+	struct squeue *q = a->q;
+	struct pg_args r = { 0 };
+	struct pg_pipe p;
+	uint64_t waits[SQUEUE_WAITS];
+	const uint8_t *id;
+	size_t i, len, nwaits = 0;
+	int err;
+
+	(void)s;
+	(void)attempt;
+	squeue_clear(q);
+	pg_pipe_init(&p, pc);
+	pg_arg_text(&r, a->node->region);
+	pg_send(&p, PG_CONSULT_QUEUE, &r);
+	pg_send(&p, PG_CONSULT_WAITS, &r);
+	if ((err = pg_sync(&p)) != 0)
+		goto out;
+	q->n = pg_rows(p.res[0]);
+	q->items = xcalloc(q->n ? q->n : 1, sizeof(*q->items));
+	for (i = 0; i < q->n; i++) {
+		struct sconsult_item *it = &q->items[i];
+
+		id = pg_bytes(p.res[0], (int)i, 0, &len);
+		if (len == 16)
+			memcpy(it->id, id, 16);
+		pg_text(p.res[0], (int)i, 1, it->state, sizeof(it->state));
+		pg_text(
+		    p.res[0], (int)i, 2, it->facility, sizeof(it->facility));
+		it->urgency = pg_u64(p.res[0], (int)i, 3);
+		it->requested_ms = pg_u64(p.res[0], (int)i, 4);
+		it->accepted_node = pg_u64(p.res[0], (int)i, 5);
+	}
+	for (i = 0; i < pg_rows(p.res[1]) && nwaits < SQUEUE_WAITS; i++) {
+		uint64_t w = pg_u64(p.res[1], (int)i, 0);
+
+		waits[nwaits++] = w > INT64_MAX ? 0 : w;
+	}
+	squeue_finish(q, a->node, a->all, waits, nwaits);
+out:
+	pg_pipe_clear(&p);
+	return err;
+}
+
+static int
+pg_consult_queue(
+    struct sstore *s, const struct snode *node, int all, struct squeue *q)
+{
+	struct pg_queue_arg a = { node, all, q };
+	int err;
+
+	memset(q, 0, sizeof(*q));
+	if ((err = pg_run(s, pg_queue_once, &a)) != 0)
+		squeue_clear(q);
+	return err;
+}
+
 static int
 pg_manifest(struct sstore *s,
     void (*cb)(const struct schange *, const uint8_t hash[32], void *),
@@ -1395,6 +1593,7 @@ const struct store_backend store_pg_backend = {
 	.alert = pg_alert,
 	.stats = pg_stats,
 	.manifest = pg_manifest,
+	.consult_queue = pg_consult_queue,
 	.blob_own = pg_blob_own,
 	.blob_owned = pg_blob_owned,
 	.blob_usage = pg_blob_usage,

@@ -89,8 +89,17 @@ static const char pg_migration_records[] =
     " size bigint NOT NULL, at_ms bigint NOT NULL,"
     " PRIMARY KEY(node, hash));";
 
+/* Issue 13: the consult queue, as sqlite.c's sq_migration_consults. */
+static const char pg_migration_consults[] =
+    "CREATE TABLE consults(id bytea PRIMARY KEY, region text NOT NULL,"
+    " facility text NOT NULL, patient bytea, state text NOT NULL,"
+    " urgency bigint NOT NULL DEFAULT 0, queued_ms bigint NOT NULL,"
+    " accepted_node bigint NOT NULL DEFAULT 0, accepted_ms bigint,"
+    " handed_to text NOT NULL DEFAULT '');"
+    "CREATE INDEX consults_queue ON consults(region, state, urgency);";
+
 static const char *const pg_migrations[] = { pg_migration_1,
-	pg_migration_records };
+	pg_migration_records, pg_migration_consults };
 
 #define PG_NODE_COLS                                                           \
 	"id, pub, role, region, facility, label, revoked, req_seq, hw,"        \
@@ -307,6 +316,65 @@ const struct pg_stmt_def pg_stmts[PG_NSTMT] = {
 	    "SELECT (SELECT count(*) FROM batches),"
 	    " (SELECT count(*) FROM alerts),"
 	    " (SELECT count(*) FROM tokens WHERE used_ms IS NULL)" },
+	/* The queue row of a consult, locked: a concurrent accept of the
+	 * same consult waits for this push to commit, then reads its state
+	 * (so the server's order decides who accepted first). */
+	[PG_CONSULT_FACTS] = { "consult_facts",
+	    "SELECT state, accepted_node, handed_to FROM consults"
+	    " WHERE id = $1 FOR UPDATE" },
+	/*
+	 * Keep a consult's queue row (sqlite.c's sq_consult_index): $1 id,
+	 * $2 pushing node, $3 its seq, $4 patient, $5 urgency ($6 <> 0: the
+	 * change has one), $7 now, $8 state ('' none), $9 handed_to ($10
+	 * <> 0: the change has one).  New: queued, and its patient enters
+	 * the scope of the region's hub facilities at this change's
+	 * position; known: state, accepting hub, handover, urgency.
+	 */
+	[PG_CONSULT_INDEX] = { "consult_index",
+	    "WITH ins AS (INSERT INTO consults(id, region, facility, patient,"
+	    " state, urgency, queued_ms) SELECT $1, n.region,"
+	    " coalesce(n.facility, ''), $4::bytea, 'requested', $5::bigint,"
+	    " $7::bigint FROM nodes n WHERE n.id = $2"
+	    " ON CONFLICT DO NOTHING RETURNING region, patient),"
+	    " upd AS (UPDATE consults SET"
+	    " state = CASE WHEN $8::text <> '' THEN $8::text ELSE state END,"
+	    " accepted_node = CASE WHEN $8::text = 'accepted' THEN $2::bigint"
+	    " WHEN $8::text = 'requested' THEN 0 ELSE accepted_node END,"
+	    " accepted_ms = CASE WHEN $8::text = 'accepted' AND"
+	    " accepted_node <> $2::bigint THEN $7::bigint ELSE accepted_ms END,"
+	    " handed_to = CASE WHEN $10::bigint <> 0 THEN $9::text"
+	    " WHEN $8::text = 'accepted' THEN '' ELSE handed_to END,"
+	    " urgency = CASE WHEN $6::bigint <> 0 THEN $5::bigint"
+	    " ELSE urgency END"
+	    " WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM ins) RETURNING id)"
+	    " INSERT INTO scope(region, patient, facility, xid, id)"
+	    " SELECT DISTINCT ins.region, ins.patient, h.facility, c.xid, c.id"
+	    " FROM ins JOIN nodes h ON h.region = ins.region"
+	    " AND h.role = 'hub' AND h.revoked = 0 AND h.facility IS NOT NULL"
+	    " JOIN changes c ON c.node = $2 AND c.seq = $3::bigint"
+	    " WHERE ins.patient IS NOT NULL"
+	    " ON CONFLICT DO NOTHING" },
+	[PG_CONSULT_QUEUE] = { "consult_queue",
+	    "SELECT id, state, facility, urgency, queued_ms, accepted_node"
+	    " FROM consults WHERE region = $1"
+	    " AND state IN ('requested', 'accepted', 'call')"
+	    " ORDER BY state <> 'requested', urgency DESC, queued_ms, id" },
+	[PG_CONSULT_WAITS] = { "consult_waits",
+	    "SELECT accepted_ms - queued_ms FROM consults"
+	    " WHERE region = $1 AND accepted_ms IS NOT NULL"
+	    " ORDER BY accepted_ms DESC LIMIT " SQUEUE_WAITS_SQL },
+	/* A hub enrolled ($3 its role) gets the patients of the consults
+	 * open in its region ($1) into its facility's ($2) scope, at the
+	 * position of each patient's first consult (sqlite.c's sq_enroll;
+	 * entity 7: consult). */
+	[PG_HUB_SCOPE] = { "hub_scope",
+	    "INSERT INTO scope(region, patient, facility, xid, id)"
+	    " SELECT DISTINCT ON (k.patient) k.region, k.patient, $2::text,"
+	    " c.xid, c.id FROM consults k JOIN changes c ON c.entity = 7"
+	    " AND c.rid = k.id AND c.refused = 0 WHERE k.region = $1::text"
+	    " AND $3::text = 'hub' AND k.patient IS NOT NULL"
+	    " AND k.state IN ('requested', 'accepted', 'call')"
+	    " ORDER BY k.patient, c.xid, c.id ON CONFLICT DO NOTHING" },
 	[PG_MANIFEST] = { "manifest",
 	    "SELECT node, seq, entity, rid, hlc, hash FROM changes"
 	    " ORDER BY xid, id" },

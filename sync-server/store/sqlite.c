@@ -157,8 +157,20 @@ static const char sq_migration_blobs[] =
     " size INTEGER NOT NULL, at_ms INTEGER NOT NULL,"
     " PRIMARY KEY(node, hash)) WITHOUT ROWID;";
 
+/* Issue 13: the consult queue, one row per consult, kept by the push
+ * that changes it (state, accepting hub, server times of queueing and
+ * accepting); read by GET /v1/consults/queue and the lifecycle check. */
+static const char sq_migration_consults[] =
+    "CREATE TABLE consults(id BLOB PRIMARY KEY, region TEXT NOT NULL,"
+    " facility TEXT NOT NULL, patient BLOB, state TEXT NOT NULL,"
+    " urgency INTEGER NOT NULL DEFAULT 0, queued_ms INTEGER NOT NULL,"
+    " accepted_node INTEGER NOT NULL DEFAULT 0, accepted_ms INTEGER,"
+    " handed_to TEXT NOT NULL DEFAULT '', pos INTEGER NOT NULL)"
+    " WITHOUT ROWID;"
+    "CREATE INDEX consults_queue ON consults(region, state, urgency);";
+
 static const char *const sq_migrations[] = { sq_migration_1,
-	sq_migration_records, sq_migration_blobs };
+	sq_migration_records, sq_migration_blobs, sq_migration_consults };
 
 static int
 sq_err(sqlite3 *db, int rc, const char *what)
@@ -719,6 +731,26 @@ sq_enroll(struct sstore *s, const uint8_t hash[32], const uint8_t pub[32],
 	id = sqlite3_last_insert_rowid(s->w);
 	sqlite3_finalize(st);
 	st = NULL;
+	/* A hub enrolled now gets the patients of the consults already
+	 * open in its region, as the hubs enrolled before them did. */
+	if (strcmp(role, "hub") == 0) {
+		if ((err = sq_prepare(s->w,
+		         "INSERT OR IGNORE INTO scope(region, patient,"
+		         " facility, pos) SELECT region, patient, ?2, min(pos)"
+		         " FROM consults WHERE region = ?1 AND patient IS NOT"
+		         " NULL AND state IN ('requested', 'accepted', 'call')"
+		         " GROUP BY region, patient",
+		         &st)))
+			goto out;
+		sqlite3_bind_text(st, 1, region, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, facility, -1, SQLITE_STATIC);
+		if ((rc = sqlite3_step(st)) != SQLITE_DONE) {
+			err = sq_err(s->w, rc, "hub scope");
+			goto out;
+		}
+		sqlite3_finalize(st);
+		st = NULL;
+	}
 	if ((err = sq_prepare(s->w,
 	         "UPDATE tokens SET used_ms = ?, node = ? WHERE hash = ?",
 	         &st)))
@@ -1072,6 +1104,127 @@ sq_scope_has(struct sstore *s, const char *region, const uint8_t patient[16],
 	return err;
 }
 
+/* The queue row of consult ID, for the lifecycle check. */
+static int
+sq_consult_facts(struct sstore *s, const uint8_t id[16], struct sfacts *f)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, err;
+
+	if ((err = sq_prepare(s->w,
+	         "SELECT state, accepted_node, handed_to FROM consults"
+	         " WHERE id = ?",
+	         &st)) != 0)
+		return err;
+	sqlite3_bind_blob(st, 1, id, 16, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		str_lcpy(
+		    f->consult_state, sq_text(st, 0), sizeof(f->consult_state));
+		f->consult_node = (uint64_t)sqlite3_column_int64(st, 1);
+		str_lcpy(f->consult_handed, sq_text(st, 2),
+		    sizeof(f->consult_handed));
+	} else if (rc != SQLITE_DONE)
+		err = sq_err(s->w, rc, "consult get");
+	sqlite3_finalize(st);
+	return err;
+}
+
+/* Run SQL with ?1 the consult id and ?2..?4 the values given (TEXT
+ * when a string is given, else the integers). */
+static int
+sq_consult_update(struct sstore *s, const char *sql, const uint8_t id[16],
+    const char *text, uint64_t a, uint64_t b)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, err;
+
+	if ((err = sq_prepare(s->w, sql, &st)) != 0)
+		return err;
+	sqlite3_bind_blob(st, 1, id, 16, SQLITE_STATIC);
+	if (text != NULL)
+		sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)a);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)a);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)b);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_DONE)
+		err = sq_err(s->w, rc, "consult put");
+	sqlite3_finalize(st);
+	return err;
+}
+
+/*
+ * Keep the queue row of an accepted consult change: a new consult is
+ * queued (at the server's clock) and its patient enters the scope of the
+ * region's hub facilities, so they pull the whole encounter packet; an
+ * edit moves its state, accepting hub and handover.
+ */
+static int
+sq_consult_index(struct sstore *s, const struct snode *node,
+    const struct schange *c, int created, sqlite3_int64 pos, uint64_t now_ms)
+{
+	const struct sconsult *cs = &c->consult;
+	sqlite3_stmt *st = NULL;
+	int rc, err = 0;
+
+	if (created) {
+		if ((err = sq_prepare(s->w,
+		         "INSERT OR IGNORE INTO consults(id, region, facility,"
+		         " patient, state, urgency, queued_ms, pos)"
+		         " VALUES(?, ?, ?, ?, 'requested', ?, ?, ?)",
+		         &st)) != 0)
+			return err;
+		sqlite3_bind_blob(st, 1, c->id, 16, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, node->region, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, node->facility, -1, SQLITE_STATIC);
+		if (c->has_patient)
+			sqlite3_bind_blob(st, 4, c->patient, 16, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 5, (sqlite3_int64)cs->urgency);
+		sqlite3_bind_int64(st, 6, (sqlite3_int64)now_ms);
+		sqlite3_bind_int64(st, 7, pos);
+		rc = sqlite3_step(st);
+		sqlite3_finalize(st);
+		if (rc != SQLITE_DONE)
+			return sq_err(s->w, rc, "consult queue");
+		if (!c->has_patient)
+			return 0;
+		if ((err = sq_prepare(s->w,
+		         "INSERT OR IGNORE INTO scope(region, patient, facility,"
+		         " pos) SELECT DISTINCT ?1, ?2, facility, ?3 FROM nodes"
+		         " WHERE region = ?1 AND role = 'hub' AND revoked = 0"
+		         " AND facility IS NOT NULL",
+		         &st)) != 0)
+			return err;
+		sqlite3_bind_text(st, 1, node->region, -1, SQLITE_STATIC);
+		sqlite3_bind_blob(st, 2, c->patient, 16, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 3, pos);
+		rc = sqlite3_step(st);
+		sqlite3_finalize(st);
+		return rc == SQLITE_DONE ? 0 : sq_err(s->w, rc, "hub scope");
+	}
+	if (cs->has_state)
+		err = sq_consult_update(s,
+		    "UPDATE consults SET state = ?2,"
+		    " accepted_node = CASE ?2 WHEN 'accepted' THEN ?3"
+		    " WHEN 'requested' THEN 0 ELSE accepted_node END,"
+		    " accepted_ms = CASE WHEN ?2 = 'accepted' AND"
+		    " accepted_node <> ?3 THEN ?4 ELSE accepted_ms END,"
+		    " handed_to = CASE ?2 WHEN 'accepted' THEN ''"
+		    " ELSE handed_to END WHERE id = ?1",
+		    c->id, cs->state, node->id, now_ms);
+	if (err == 0 && cs->has_handed)
+		err = sq_consult_update(s,
+		    "UPDATE consults SET handed_to = ?2 WHERE id = ?1", c->id,
+		    cs->handed_to, 0, 0);
+	if (err == 0 && cs->has_urgency)
+		err = sq_consult_update(s,
+		    "UPDATE consults SET urgency = ?2 WHERE id = ?1", c->id,
+		    NULL, cs->urgency, 0);
+	return err;
+}
+
 /* Gather what the policy needs about change C and let it judge. */
 static int
 sq_push_judge(struct sstore *s, const struct snode *node, const struct spush *p,
@@ -1104,6 +1257,8 @@ sq_push_judge(struct sstore *s, const struct snode *node, const struct spush *p,
 	if (err == 0 && has)
 		err = sq_scope_has(
 		    s, node->region, patient, node->facility, &f.in_scope);
+	if (err == 0 && f.exists && c->is_consult)
+		err = sq_consult_facts(s, c->id, &f);
 	if (err == 0)
 		p->authorize_cb(node, c, &f, v);
 	return err;
@@ -1111,8 +1266,8 @@ sq_push_judge(struct sstore *s, const struct snode *node, const struct spush *p,
 
 /* Index an accepted change: a new record, and the scope it widens. */
 static int
-sq_push_index(
-    struct sstore *s, const struct snode *node, const struct schange *c)
+sq_push_index(struct sstore *s, const struct snode *node,
+    const struct schange *c, uint64_t now_ms)
 {
 	sqlite3_stmt *st = s->st_rec_put;
 	sqlite3_int64 pos = sqlite3_last_insert_rowid(s->w);
@@ -1134,6 +1289,9 @@ sq_push_index(
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
 		return sq_err(s->w, rc, "record put");
+	if (c->is_consult &&
+	    (err = sq_consult_index(s, node, c, created, pos, now_ms)) != 0)
+		return err;
 	if (!created || !c->widens || !c->has_patient)
 		return 0;
 	st = s->st_scope_put;
@@ -1261,7 +1419,7 @@ sq_push_job(struct sstore *s, void *arg)
 			return err;
 		if (v->code != 0)
 			continue;
-		if ((err = sq_push_index(s, &node, c)) != 0)
+		if ((err = sq_push_index(s, &node, c, p->now_ms)) != 0)
 			return err;
 		accepted++;
 	}
@@ -1622,6 +1780,117 @@ out:
 	return err;
 }
 
+/* The median of N request-to-accept times (sorted in place). */
+static int
+sq_u64_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+void
+squeue_finish(struct squeue *q, const struct snode *node, int all,
+    uint64_t *waits, size_t nwaits)
+{
+	size_t i, j;
+	uint64_t pos = 0;
+
+	for (i = 0, j = 0; i < q->n; i++) {
+		struct sconsult_item *it = &q->items[i];
+
+		if (strcmp(it->state, "requested") == 0) {
+			it->position = ++pos;
+			q->waiting++;
+		}
+		if (all || strcmp(it->facility, node->facility) == 0)
+			q->items[j++] = *it;
+	}
+	q->n = j;
+	if (nwaits > 0) {
+		qsort(waits, nwaits, sizeof(*waits), sq_u64_cmp);
+		q->has_wait = 1;
+		q->wait_ms = nwaits % 2
+		    ? waits[nwaits / 2]
+		    : (waits[nwaits / 2 - 1] + waits[nwaits / 2]) / 2;
+	}
+}
+
+static int
+sq_consult_queue(
+    struct sstore *s, const struct snode *node, int all, struct squeue *q)
+{
+	struct sq_reader *r = NULL;
+	sqlite3_stmt *st = NULL;
+	uint64_t waits[SQUEUE_WAITS];
+	size_t cap = 0, nwaits = 0;
+	int rc, err;
+
+	memset(q, 0, sizeof(*q));
+	r = sq_reader_get(s);
+	if ((err = sq_prepare(r->db,
+	         "SELECT id, state, facility, urgency, queued_ms,"
+	         " accepted_node FROM consults WHERE region = ?"
+	         " AND state IN ('requested', 'accepted', 'call')"
+	         " ORDER BY state <> 'requested', urgency DESC, queued_ms, id",
+	         &st)) != 0)
+		goto out;
+	sqlite3_bind_text(st, 1, node->region, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct sconsult_item *it;
+
+		if (q->n == cap) {
+			cap = cap ? cap * 2 : 16;
+			q->items = xreallocarray(q->items, cap, sizeof(*it));
+		}
+		it = &q->items[q->n++];
+		memset(it, 0, sizeof(*it));
+		if (sqlite3_column_bytes(st, 0) == 16)
+			memcpy(it->id, sqlite3_column_blob(st, 0), 16);
+		str_lcpy(it->state, sq_text(st, 1), sizeof(it->state));
+		str_lcpy(it->facility, sq_text(st, 2), sizeof(it->facility));
+		it->urgency = (uint64_t)sqlite3_column_int64(st, 3);
+		it->requested_ms = (uint64_t)sqlite3_column_int64(st, 4);
+		it->accepted_node = (uint64_t)sqlite3_column_int64(st, 5);
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if (rc != SQLITE_DONE) {
+		err = sq_err(r->db, rc, "consult queue");
+		goto out;
+	}
+	if ((err = sq_prepare(r->db,
+	         "SELECT accepted_ms - queued_ms FROM consults"
+	         " WHERE region = ? AND accepted_ms IS NOT NULL"
+	         " ORDER BY accepted_ms DESC LIMIT " SQUEUE_WAITS_SQL,
+	         &st)) != 0)
+		goto out;
+	sqlite3_bind_text(st, 1, node->region, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && nwaits < SQUEUE_WAITS) {
+		sqlite3_int64 w = sqlite3_column_int64(st, 0);
+
+		waits[nwaits++] = w > 0 ? (uint64_t)w : 0;
+	}
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		err = sq_err(r->db, rc, "consult waits");
+		goto out;
+	}
+	squeue_finish(q, node, all, waits, nwaits);
+out:
+	sqlite3_finalize(st);
+	sq_reader_put(r);
+	if (err != 0)
+		squeue_clear(q);
+	return err;
+}
+
+void
+squeue_clear(struct squeue *q)
+{
+	free(q->items);
+	memset(q, 0, sizeof(*q));
+}
+
 void
 spull_result_clear(struct spull_result *res)
 {
@@ -1662,6 +1931,7 @@ const struct store_backend store_sqlite_backend = {
 	.alert = sq_alert,
 	.stats = sq_stats,
 	.manifest = sq_manifest,
+	.consult_queue = sq_consult_queue,
 	.meta_get = sq_meta_get,
 	.meta_put = sq_meta_put,
 };

@@ -357,7 +357,7 @@ test_encode_sizes(void)
 	/* Setting a field the entity lacks, or with another type. */
 	TEST_EQ(model_set_text(&r, REC_ENC_STATUS + 100, "x"), ENOENT);
 	TEST_EQ(model_set_uint(&r, REC_PAT_GIVEN, 1), EINVAL);
-	TEST_TRUE(model_entity(REC_CONSULT) == NULL);
+	TEST_TRUE(model_entity(REC_PRESCRIPTION) == NULL);
 	TEST_TRUE(model_entity(0) == NULL);
 	TEST_TRUE(model_entity(REC_ENTITY_MAX + 1) == NULL);
 out:

@@ -988,6 +988,57 @@ out:
 	return err;
 }
 
+/* POST /v1/consults/queue (docs/PROTOCOL.md §9): signed, for clinic and
+ * hub nodes; an empty queue answers an empty list and no expected wait;
+ * an admin node is refused; an unsigned request too. */
+static int
+test_consult_queue(void)
+{
+	static const uint8_t empty[] = { 0xa0 };
+	struct fix f;
+	struct tresp r;
+	struct tnode c, h, a;
+	cbor_item_t *it = NULL, *arr;
+	uint64_t waiting = 99, wait;
+	int err = 0;
+
+	memset(&r, 0, sizeof(r));
+	TEST_ERR(fix_start(&f));
+	TEST_ERR(fix_node_as(&f, "north", "clinic", "fac-1", &c, NULL));
+	TEST_ERR(fix_node_as(&f, "north", "hub", "hub-1", &h, NULL));
+	TEST_ERR(fix_node_as(&f, "north", "admin", "reg", &a, NULL));
+	TEST_ERR(tnode_do(
+	    f.port, &h, "/v1/consults/queue", empty, sizeof(empty), &r));
+	TEST_EQ(r.status, 200);
+	TEST_ERR(cborx_decode(r.body, r.len, r.len, &it));
+	arr = cborx_map_get(it, QUEUE_K_ITEMS);
+	TEST_TRUE(
+	    arr != NULL && cbor_isa_array(arr) && cbor_array_size(arr) == 0);
+	TEST_ERR(cborx_map_uint(it, QUEUE_K_LENGTH, &waiting));
+	TEST_EQ(waiting, 0);
+	TEST_TRUE(cborx_map_uint(it, QUEUE_K_WAIT_MS, &wait) != 0);
+	cbor_decref(&it);
+	tresp_clear(&r);
+	TEST_ERR(tnode_do(
+	    f.port, &c, "/v1/consults/queue", empty, sizeof(empty), &r));
+	TEST_EQ(r.status, 200);
+	tresp_clear(&r);
+	TEST_ERR(tnode_do(
+	    f.port, &a, "/v1/consults/queue", empty, sizeof(empty), &r));
+	TEST_EQ(r.status, 403);
+	TEST_EQ(tresp_code(&r, NULL), WERR_FORBIDDEN);
+	tresp_clear(&r);
+	TEST_ERR(http_do(f.port, "POST", "/v1/consults/queue", NULL, empty,
+	    sizeof(empty), &r));
+	TEST_EQ(r.status, 401);
+out:
+	if (it != NULL)
+		cbor_decref(&it);
+	tresp_clear(&r);
+	fix_stop(&f);
+	return err;
+}
+
 TEST_MAIN({ "health", test_health }, { "enroll", test_enroll },
     { "push_exactly_once", test_push_exactly_once },
     { "push_lost_answer_outbox_grows", test_push_lost_answer_outbox_grows },
@@ -996,4 +1047,5 @@ TEST_MAIN({ "health", test_health }, { "enroll", test_enroll },
     { "blob_resume", test_blob_resume }, { "deflate", test_deflate },
     { "slow_client_dropped", test_slow_client_dropped },
     { "per_ip_limit", test_per_ip_limit },
-    { "headers_before_body", test_headers_before_body })
+    { "headers_before_body", test_headers_before_body },
+    { "consult_queue", test_consult_queue })

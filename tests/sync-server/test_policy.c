@@ -331,7 +331,7 @@ test_validate(void)
 	}
 	pat = id[0];
 	/* 0: good; 1: unknown field 90; 2: given as a number; 3: family of
-	 * 5000 bytes; 4: an entity without a descriptor (consult); 5: an
+	 * 5000 bytes; 4: an entity without a descriptor (prescription); 5: an
 	 * array, not a map; 6: id of another record; 7: good again */
 	body_of(REC_PATIENT, &id[0], &pat, 0, 0, &body[0], &blen[0]);
 	m = cborx_map(3);
@@ -351,7 +351,7 @@ test_validate(void)
 	cborx_map_put(m, REC_PAT_FAMILY, cborx_text(big));
 	free(big);
 	raw_body(m, &body[3], &blen[3]);
-	ent[4] = REC_CONSULT;
+	ent[4] = REC_PRESCRIPTION;
 	body_of(REC_PATIENT, &id[4], &pat, 4, 0, &body[4], &blen[4]);
 	m = cborx_array(1);
 	cborx_array_push(m, cborx_uint(1));
@@ -372,7 +372,7 @@ test_validate(void)
 	TEST_EQ(refusal(ans, 4, why, sizeof(why)), WERR_INVALID_CHANGE);
 	TEST_STR(why, "field 11 (family) over 4096 bytes");
 	TEST_EQ(refusal(ans, 5, why, sizeof(why)), WERR_INVALID_CHANGE);
-	TEST_STR(why, "unknown entity 7");
+	TEST_STR(why, "unknown entity 8");
 	TEST_EQ(refusal(ans, 6, why, sizeof(why)), WERR_INVALID_CHANGE);
 	TEST_STR(why, "the body is not a CBOR map");
 	TEST_EQ(refusal(ans, 7, why, sizeof(why)), WERR_INVALID_CHANGE);

@@ -440,7 +440,8 @@ test_attachment_upload(void)
 	TEST_EQ(blob_files(&srv, &st), 1);
 	TEST_TRUE(st.st_size > (off_t)len && st.st_size < (off_t)len + 4096);
 	TEST_ERR(sync_run(a, &rep, &cause));
-	TEST_EQ(rep.requests, 1); /* the pull: nothing is uploaded again */
+	/* the pull and the consult queue: nothing is uploaded again */
+	TEST_EQ(rep.requests, 2);
 out:
 	free(cause);
 	free(hex);

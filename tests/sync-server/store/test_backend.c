@@ -21,6 +21,8 @@
 #include "compat.h"
 #include "crypto.h"
 #include "log.h"
+#include "protocol.h"
+#include "sync-server/policy.h"
 #include "sync-server/store/backend.h"
 #include "sync-server/store/pg_int.h"
 #include "test.h"
@@ -56,9 +58,9 @@ enc_cb(const struct spush *p, uint64_t hw, uint64_t accepted, uint64_t dups,
 	return 0;
 }
 
-/* A clinic node enrolled in REGION at FACILITY (NULL: "f<TAG>"). */
+/* A node of ROLE enrolled in REGION at FACILITY (NULL: "f<TAG>"). */
 static int
-mk_node_in(const struct ctx *c, struct sstore *s, uint8_t tag,
+mk_node_as(const struct ctx *c, struct sstore *s, uint8_t tag, const char *role,
     const char *region, const char *facility, struct snode *out)
 {
 	struct stoken t;
@@ -67,7 +69,7 @@ mk_node_in(const struct ctx *c, struct sstore *s, uint8_t tag,
 
 	memset(&t, 0, sizeof(t));
 	memset(t.hash, tag, sizeof(t.hash));
-	snprintf(t.role, sizeof(t.role), "clinic");
+	snprintf(t.role, sizeof(t.role), "%s", role);
 	snprintf(t.region, sizeof(t.region), "%s", region);
 	if (facility != NULL)
 		snprintf(t.facility, sizeof(t.facility), "%s", facility);
@@ -78,6 +80,14 @@ mk_node_in(const struct ctx *c, struct sstore *s, uint8_t tag,
 		return err;
 	memset(pub, tag, sizeof(pub));
 	return c->be->enroll(s, t.hash, pub, "kiosk", 1000, out);
+}
+
+/* A clinic node enrolled in REGION at FACILITY (NULL: "f<TAG>"). */
+static int
+mk_node_in(const struct ctx *c, struct sstore *s, uint8_t tag,
+    const char *region, const char *facility, struct snode *out)
+{
+	return mk_node_as(c, s, tag, "clinic", region, facility, out);
 }
 
 static int
@@ -1598,6 +1608,234 @@ out:
 	return err;
 }
 
+/* --- consults (issue 13) ------------------------------------------------ */
+
+/* A node of ROLE enrolled in region north at FACILITY. */
+static int
+mk_node_role(const struct ctx *c, struct sstore *s, uint8_t tag,
+    const char *role, const char *facility, struct snode *out)
+{
+	return mk_node_as(c, s, tag, role, "north", facility, out);
+}
+
+/* One consult change: record ID of patient PATIENT (0: a patient
+ * record, entity 3), its state (NULL: none), clinician, urgency (0:
+ * none), whether it carries a note, a handover. */
+struct cone {
+	uint8_t id, patient;
+	const char *state, *clinician;
+	uint64_t urgency;
+	int note;
+	const char *handed;
+};
+
+/* Push L[0..N) as NODE's seqs FIRST.. at server time NOW, judged by the
+ * real policy (sync-server/policy.c): the verdicts in V. */
+static int
+push_consults(const struct ctx *c, struct sstore *s, const struct snode *node,
+    uint64_t first, const struct cone *l, size_t n, uint64_t now,
+    struct sverdict *v)
+{
+	struct schange ch[8];
+	char body[8][48], all[8 * 48];
+	struct spush p;
+	struct spush_result r;
+	size_t i;
+	int err;
+
+	memset(&p, 0, sizeof(p));
+	memset(ch, 0, sizeof(ch));
+	memset(all, 0, sizeof(all));
+	for (i = 0; i < n && i < 8; i++) {
+		struct sconsult *cs = &ch[i].consult;
+
+		snprintf(body[i], sizeof(body[i]), "n%llus%llu",
+		    (unsigned long long)node->id,
+		    (unsigned long long)(first + i));
+		memcpy(all + 48 * i, body[i], strlen(body[i]));
+		ch[i].seq = first + i;
+		ch[i].entity = l[i].patient ? 7 : 3;
+		memset(ch[i].id, l[i].id, 16);
+		ch[i].hlc = 1000 + first + i;
+		ch[i].body = (const uint8_t *)body[i];
+		ch[i].len = strlen(body[i]);
+		ch[i].has_patient = 1;
+		memset(
+		    ch[i].patient, l[i].patient ? l[i].patient : l[i].id, 16);
+		ch[i].widens = l[i].patient == 0;
+		ch[i].is_consult = ch[i].hub_scope = l[i].patient != 0;
+		if (l[i].state != NULL) {
+			cs->has_state = 1;
+			snprintf(
+			    cs->state, sizeof(cs->state), "%s", l[i].state);
+		}
+		if (l[i].clinician != NULL) {
+			cs->has_clinician = 1;
+			snprintf(cs->clinician, sizeof(cs->clinician), "%s",
+			    l[i].clinician);
+		}
+		if (l[i].handed != NULL) {
+			cs->has_handed = 1;
+			snprintf(cs->handed_to, sizeof(cs->handed_to), "%s",
+			    l[i].handed);
+		}
+		cs->has_urgency = cs->request = l[i].urgency != 0;
+		cs->urgency = l[i].urgency;
+		cs->note = l[i].note;
+		memset(&v[i], 0, sizeof(v[i]));
+	}
+	p.node = node->id;
+	p.first = first;
+	p.last = first + n - 1;
+	p.changes = ch;
+	p.n = n;
+	crypto_sha256(all, 48 * n, p.hash);
+	p.now_ms = now;
+	p.encode_cb = enc_cb;
+	p.verdicts = v;
+	p.authorize_cb = policy_authorize;
+	err = c->be->push(s, &p, &r);
+	free(r.response);
+	return err;
+}
+
+/* The queue as NODE sees it: "<id byte>:<state>:<position>" each. */
+static int
+queue_str(const struct ctx *c, struct sstore *s, const struct snode *node,
+    int all, char *out, size_t size, struct squeue *q)
+{
+	size_t i, at = 0;
+	int err;
+
+	out[0] = '\0';
+	if ((err = c->be->consult_queue(s, node, all, q)) != 0)
+		return err;
+	for (i = 0; i < q->n && at + 24 < size; i++)
+		at += (size_t)snprintf(out + at, size - at, "%s%02x:%s:%llu",
+		    at ? " " : "", q->items[i].id[0], q->items[i].state,
+		    (unsigned long long)q->items[i].position);
+	return 0;
+}
+
+/*
+ * The consult lifecycle on the store, judged by the real policy: queued
+ * on create (and its patient brought into the hubs' scope), the queue by
+ * urgency then waiting time, one accept wins (the second hub is told
+ * consult_taken), in-batch steps, a clinic may not sign, a closed
+ * consult takes no more steps, a handover goes to the named clinician
+ * only, and the expected wait from accept times.
+ */
+static int
+case_consults(struct ctx *c)
+{
+	static const struct cone a1[] = { { 0x50, 0, NULL, NULL, 0, 0, NULL },
+		{ 0xc1, 0x50, "requested", NULL, 1, 0, NULL } };
+	static const struct cone a2[] = { { 0xc2, 0x50, "requested", NULL, 2, 0,
+		                              NULL },
+		{ 0xc3, 0x50, "requested", NULL, 1, 0, NULL } };
+	static const struct cone h1acc[] = { { 0xc1, 0x50, "accepted", "u1", 0,
+	    1, NULL } };
+	static const struct cone h2acc[] = { { 0xc1, 0x50, "accepted", "u2", 0,
+	    1, NULL } };
+	static const struct cone h1sign[] = { { 0xc1, 0x50, "call", NULL, 0, 0,
+		                                  NULL },
+		{ 0xc1, 0x50, "signed", NULL, 0, 1, NULL } };
+	static const struct cone asign[] = { { 0xc2, 0x50, "signed", NULL, 0, 1,
+	    NULL } };
+	static const struct cone aclose[] = { { 0xc1, 0x50, "closed", NULL, 0,
+	    0, NULL } };
+	static const struct cone h1late[] = { { 0xc1, 0x50, "call", NULL, 0, 0,
+	    NULL } };
+	static const struct cone h2c2[] = { { 0xc2, 0x50, "accepted", "u2", 0,
+		                                1, NULL },
+		{ 0xc2, 0x50, "requested", NULL, 0, 0, "u1" } };
+	static const struct cone h2c2b[] = { { 0xc2, 0x50, "accepted", "u2", 0,
+	    1, NULL } };
+	static const struct cone h1c2[] = { { 0xc2, 0x50, "accepted", "u1", 0,
+	    1, NULL } };
+	struct sstore *s = NULL;
+	struct snode a, b, h1, h2, h3;
+	struct sverdict v[8];
+	struct squeue q;
+	char seen[256];
+	uint8_t *cur = NULL;
+	size_t cur_len = 0;
+	int err = 0;
+
+	memset(&q, 0, sizeof(q));
+	TEST_ERR(c->be->open(c->target, NULL, &s));
+	TEST_ERR(mk_node_role(c, s, 1, "clinic", "fa", &a));
+	TEST_ERR(mk_node_role(c, s, 2, "clinic", "fb", &b));
+	TEST_ERR(mk_node_role(c, s, 3, "hub", "hub1", &h1));
+	TEST_ERR(mk_node_role(c, s, 4, "hub", "hub2", &h2));
+	TEST_ERR(push_consults(c, s, &a, 1, a1, 2, 10000, v));
+	TEST_EQ(v[1].code, 0);
+	TEST_ERR(push_consults(c, s, &a, 3, a2, 2, 20000, v));
+	/* urgency first, then the longest wait */
+	TEST_ERR(queue_str(c, s, &h1, 1, seen, sizeof(seen), &q));
+	TEST_STR(seen, "c2:requested:1 c1:requested:2 c3:requested:3");
+	TEST_EQ(q.waiting, 3);
+	TEST_EQ(q.has_wait, 0);
+	squeue_clear(&q);
+	/* the hub pulls the consult's patient, though no visit was there */
+	TEST_ERR(pull_fac(c, s, &h1, &cur, &cur_len, seen, sizeof(seen)));
+	TEST_STR(seen, "3:50 7:c1 7:c2 7:c3");
+	/* a hub enrolled after the consults were queued gets them too */
+	TEST_ERR(mk_node_role(c, s, 5, "hub", "hub3", &h3));
+	free(cur);
+	cur = NULL;
+	cur_len = 0;
+	TEST_ERR(pull_fac(c, s, &h3, &cur, &cur_len, seen, sizeof(seen)));
+	TEST_STR(seen, "3:50 7:c1 7:c2 7:c3");
+	/* b (another clinic) sees none of fa's consults */
+	TEST_ERR(queue_str(c, s, &b, 0, seen, sizeof(seen), &q));
+	TEST_STR(seen, "");
+	squeue_clear(&q);
+	/* two hubs accept c1: the first in the server's order wins */
+	TEST_ERR(push_consults(c, s, &h1, 1, h1acc, 1, 80000, v));
+	TEST_EQ(v[0].code, 0);
+	TEST_ERR(push_consults(c, s, &h2, 1, h2acc, 1, 81000, v));
+	TEST_EQ(v[0].code, WERR_CONSULT_TAKEN);
+	TEST_TRUE(strstr(v[0].why, "another clinician") != NULL);
+	/* the clinic sees its consults with their positions */
+	TEST_ERR(queue_str(c, s, &a, 0, seen, sizeof(seen), &q));
+	TEST_STR(seen, "c2:requested:1 c3:requested:2 c1:accepted:0");
+	TEST_EQ(q.has_wait, 1);
+	TEST_EQ(q.wait_ms, 70000);
+	squeue_clear(&q);
+	/* call and sign in one batch: judged as it goes */
+	TEST_ERR(push_consults(c, s, &h1, 2, h1sign, 2, 90000, v));
+	TEST_EQ(v[0].code, 0);
+	TEST_EQ(v[1].code, 0);
+	/* a clinic may not write a note */
+	TEST_ERR(push_consults(c, s, &a, 5, asign, 1, 91000, v));
+	TEST_EQ(v[0].code, WERR_FORBIDDEN);
+	/* the clinic closes c1; then no step is taken */
+	TEST_ERR(push_consults(c, s, &a, 6, aclose, 1, 92000, v));
+	TEST_EQ(v[0].code, 0);
+	TEST_ERR(push_consults(c, s, &h1, 4, h1late, 1, 93000, v));
+	TEST_EQ(v[0].code, WERR_CONSULT_STEP);
+	/* h2 takes c2 and hands it to u1 (blind transfer): h2 again may not
+	 * take it back; h1 may, as u1 */
+	TEST_ERR(push_consults(c, s, &h2, 2, h2c2, 2, 94000, v));
+	TEST_EQ(v[0].code, 0);
+	TEST_EQ(v[1].code, 0);
+	TEST_ERR(push_consults(c, s, &h2, 4, h2c2b, 1, 95000, v));
+	TEST_EQ(v[0].code, WERR_CONSULT_TAKEN);
+	TEST_ERR(push_consults(c, s, &h1, 5, h1c2, 1, 96000, v));
+	TEST_EQ(v[0].code, 0);
+	TEST_ERR(queue_str(c, s, &h2, 1, seen, sizeof(seen), &q));
+	TEST_STR(seen, "c3:requested:1 c2:accepted:0");
+	TEST_EQ(q.items[1].accepted_node, h1.id);
+	squeue_clear(&q);
+out:
+	squeue_clear(&q);
+	free(cur);
+	if (s != NULL)
+		c->be->close(s);
+	return err;
+}
+
 struct bcase {
 	const char *name;
 	int (*fn)(struct ctx *);
@@ -1619,6 +1857,7 @@ static const struct bcase cases[] = {
 	{ "refused", case_refused, 0 },
 	{ "scope_backfill", case_scope_backfill, 0 },
 	{ "judge_in_batch", case_judge_in_batch, 0 },
+	{ "consults", case_consults, 0 },
 	{ "explain_index", case_pg_explain, 1 },
 	{ "explain_facility", case_pg_explain_facility, 1 },
 	{ "pool", case_pg_pool, 1 },
