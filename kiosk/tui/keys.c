@@ -26,7 +26,14 @@ const struct ui_key ui_keys[] = {
 	{ "home", KEY_F(4), UI_A_NEW, "F4", "register a patient" },
 	{ "home", '\n', UI_A_ENTER, "Enter", "open the patient" },
 	{ "home", KEY_ENTER, UI_A_ENTER, NULL, NULL },
+	{ "home", KEY_F(6), UI_A_DUPS, "F6", "duplicates" },
+	{ "home", KEY_F(7), UI_A_CHECKIN, "F7", "patient check-in" },
 	{ "home", KEY_F(10), UI_A_QUIT, "F10", "quit" },
+
+	/* probable duplicates */
+	{ "dups", KEY_F(2), UI_A_MERGE, "F2", "merge: same person" },
+	{ "dups", 'd', UI_A_TOGGLE, "D", "different people" },
+	{ "dups", 'D', UI_A_TOGGLE, NULL, NULL },
 
 	/* find */
 	{ "find", '\n', UI_A_ENTER, "Enter", "open the patient" },
@@ -113,6 +120,9 @@ const struct ui_screen_help ui_screen_help[] = {
 	{ "form", "Answer each question and press Enter; the draft is kept "
 	    "with every answer.",
 	    UI_G_UPDOWN | UI_G_TAB | UI_G_BACK | UI_G_LOCK | UI_G_TYPE },
+	{ "dups", "Pairs check-in or registration thought may be one person. "
+	    "F2 merges the lower record into the upper one; D says they "
+	    "are different people.", UI_G_UPDOWN | UI_G_BACK | UI_G_LOCK },
 	{ "checkin", "Type your answers and press Enter to go on.",
 	    UI_G_TAB | UI_G_TYPE },
 	{ NULL, NULL, 0 },

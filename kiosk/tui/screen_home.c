@@ -303,6 +303,10 @@ home_key(struct ui *ui, enum ui_action a, int ch)
 		return ui_goto(ui, &screen_find);
 	case UI_A_NEW:
 		return ui_goto(ui, &screen_register);
+	case UI_A_CHECKIN:
+		return ui_checkin_start(ui);
+	case UI_A_DUPS:
+		return ui_goto(ui, &screen_dups);
 	case UI_A_ENTER:
 		if (total() == 0)
 			return UI_HANDLED;
