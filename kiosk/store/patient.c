@@ -202,7 +202,13 @@ store_patient_get(struct store *s, const char *id, struct store_patient *p)
 	/* a merged-away record reads as its survivor (merge.c) */
 	if ((err = store_patient_resolve(s, id, rid)) != 0)
 		return err;
-	if ((err = patient_load(s, rid, p)) != 0)
+	err = patient_load(s, rid, p);
+	/* the survivor not (yet) here: the record itself */
+	if (err == ENOENT && strcmp(rid, id) != 0) {
+		str_lcpy(rid, id, sizeof(rid));
+		err = patient_load(s, rid, p);
+	}
+	if (err != 0)
 		return err;
 	if ((err = store_audit(s, "view", "patient", rid, NULL)) != 0)
 		store_patient_clear(p);
