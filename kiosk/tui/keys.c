@@ -26,9 +26,9 @@ const struct ui_key ui_keys[] = {
 	{ "home", KEY_F(4), UI_A_NEW, "F4", "register a patient" },
 	{ "home", '\n', UI_A_ENTER, "Enter", "open the patient" },
 	{ "home", KEY_ENTER, UI_A_ENTER, NULL, NULL },
-	{ "home", KEY_F(6), UI_A_DUPS, "F6", "duplicates" },
-	{ "home", KEY_F(7), UI_A_CHECKIN, "F7", "patient check-in" },
 	{ "home", KEY_F(10), UI_A_QUIT, "F10", "quit" },
+	{ "home", KEY_F(7), UI_A_CHECKIN, "F7", "patient check-in" },
+	{ "home", KEY_F(6), UI_A_DUPS, "F6", "probable duplicates" },
 
 	/* probable duplicates */
 	{ "dups", KEY_F(2), UI_A_MERGE, "F2", "merge: same person" },

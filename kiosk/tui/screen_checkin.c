@@ -118,14 +118,13 @@ static void
 draw_langs(void)
 {
 	size_t i;
-	int x = 24;
+	int x = 22, on;
 
 	ui_text(16, 10, UI_C_NORMAL, "%s", _("Language:"));
 	for (i = 0; i < sizeof(langs) / sizeof(langs[0]); i++) {
-		ui_text(16, x, strcmp(i18n_get(), langs[i].code) == 0
-		        ? UI_C_FOCUS
-		        : UI_C_DIM,
-		    "%c %s", langs[i].key, langs[i].name);
+		on = strcmp(i18n_get(), langs[i].code) == 0;
+		ui_text(16, x, on ? UI_C_FOCUS : UI_C_DIM, "%s%c %s",
+		    on ? "> " : "  ", langs[i].key, langs[i].name);
 		x += 16;
 	}
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "compat.h"
 #include "kiosk/sync/sync.h"
 #include "ui.h"
 
@@ -226,6 +227,23 @@ draw_sync(struct ui *ui, int y)
 	ui_wrap(y, 10, 68, 2, bad ? UI_C_WARN : UI_C_OK, shown);
 }
 
+/* Self check-in and the duplicates it leaves for staff. */
+static void
+draw_handover(struct ui *ui)
+{
+	struct store_dup d[10];
+	size_t n = 0;
+
+	if (store_dup_list(ui->visit.store, d, nitems(d), &n) != 0)
+		n = 0;
+	ui_text(21, 1, UI_C_DIM, "%s", _("F7 patients check themselves in"));
+	if (n > 0)
+		ui_text(21, 40, UI_C_WARN, _("F6 probable duplicates: %zu%s"),
+		    n, n == nitems(d) ? "+" : "");
+	else
+		ui_text(21, 40, UI_C_DIM, "%s", _("F6 probable duplicates"));
+}
+
 static void
 home_draw(struct ui *ui)
 {
@@ -283,6 +301,7 @@ home_draw(struct ui *ui)
 	ui_text(20, 1, UI_C_DIM,
 	    "F3 or / find a patient   F4 register   "
 	    "Up/Down + Enter open   F12 lock");
+	draw_handover(ui);
 }
 
 static enum ui_result
