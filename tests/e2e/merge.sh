@@ -54,6 +54,12 @@ grep -q '"patients":1,"patients_merged":1' "$T/stats.json" ||
 "$SERVER" --data "$T/srv" admin stats | grep -q '^patients: 1 people (1 more' ||
     fail "server stats text"
 
+# a and b hold the same rows, the merge record included
+kiosk a sync manifest --tables | sort >"$T/a.rows"
+kiosk b sync manifest --tables | sort >"$T/b.rows"
+grep -q '^merge ' "$T/b.rows" || fail "b holds no merge record"
+cmp -s "$T/a.rows" "$T/b.rows" || fail "a and b hold different rows"
+
 # the same merge again on b (it arrived already): nothing changes
 kiosk b patient merge "$zawadi" "$zawdi" | grep -q "one record already" ||
     fail "b merged twice"

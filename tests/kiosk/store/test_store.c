@@ -689,6 +689,7 @@ test_merge(void)
 	struct model_rec m, pa, pb;
 	uint8_t key[32];
 	char a[UUID_STRLEN + 1], b[UUID_STRLEN + 1];
+	char enc[UUID_STRLEN + 1], open[UUID_STRLEN + 1];
 	char *d = tmpdir(), *e = tmpdir();
 	size_t n = 0;
 	int err = 0, i;
@@ -699,6 +700,7 @@ test_merge(void)
 	TEST_ERR(add_patient(s, "Zawadi", "Achieng", a));
 	TEST_ERR(add_patient(s, "Zawdi", "Achieng", b));
 	TEST_ERR(save_encounter(s, b));
+	TEST_ERR(store_encounter_open(s, b, "self check-in: fever", enc));
 	/* the rule registration and check-in share: one typo is a match */
 	typed.given = (char *)"Zawadii";
 	typed.family = (char *)"Achieng";
@@ -726,6 +728,9 @@ test_merge(void)
 	TEST_ERR(store_patient_get(s, b, &p)); /* reads as the survivor */
 	TEST_STR(p.given, "Zawadi");
 	store_patient_clear(&p);
+	/* the duplicate's open visit is the survivor's */
+	TEST_ERR(store_encounter_open_today(s, a, open));
+	TEST_STR(open, enc);
 	TEST_EQ(store_patient_merge(s, b, a, "again"), EEXIST);
 	TEST_EQ(store_patient_merge(s, a, "no-such-id", "x"), ENOENT);
 	TEST_EQ(count(s, "SELECT count(*) FROM outbox WHERE entity = 15"), 1);
