@@ -86,9 +86,9 @@ store_patient_resolve(
 
 /* The suspected pair (?1, ?2), either way round, is resolved: merged. */
 #define SUSPECTS_MERGED                                                        \
-	"UPDATE dup_suspects SET resolution = 'merged',"                      \
-	" resolved_ms = CAST(strftime('%s','now') AS INTEGER) * 1000"        \
-	" WHERE resolved_ms IS NULL AND ((new_id = ?1 AND old_id = ?2) OR"   \
+	"UPDATE dup_suspects SET resolution = 'merged',"                       \
+	" resolved_ms = CAST(strftime('%s','now') AS INTEGER) * 1000"          \
+	" WHERE resolved_ms IS NULL AND ((new_id = ?1 AND old_id = ?2) OR"     \
 	" (new_id = ?2 AND old_id = ?1))"
 
 int
@@ -136,8 +136,8 @@ out:
 }
 
 int
-store_patient_duplicate(
-    struct store *s, const struct store_patient *typed, struct store_patient *out)
+store_patient_duplicate(struct store *s, const struct store_patient *typed,
+    struct store_patient *out)
 {
 	struct store_patient *res = NULL;
 	char q[2 * 200 + 2];
@@ -176,8 +176,8 @@ store_patient_duplicate(
 }
 
 int
-store_dup_flag(struct store *s, const char *new_id, const char *old_id,
-    const char *why)
+store_dup_flag(
+    struct store *s, const char *new_id, const char *old_id, const char *why)
 {
 	int err;
 
@@ -189,8 +189,8 @@ store_dup_flag(struct store *s, const char *new_id, const char *old_id,
 	    " * 1000)",
 	    new_id, old_id, why);
 	if (err == 0)
-		err = store_audit_append(s, "flag", "patient", new_id,
-		    "probable duplicate");
+		err = store_audit_append(
+		    s, "flag", "patient", new_id, "probable duplicate");
 	return store_tx_end(s, err);
 }
 

@@ -154,8 +154,8 @@ struct store_dup {
 	char why[64];
 };
 /* Keep the pair for staff to resolve later (audited). */
-int store_dup_flag(struct store *, const char *new_id, const char *old_id,
-    const char *why);
+int store_dup_flag(
+    struct store *, const char *new_id, const char *old_id, const char *why);
 /* The pairs not yet resolved, oldest first, at most MAX. */
 int store_dup_list(
     struct store *, struct store_dup *out, size_t max, size_t *n);

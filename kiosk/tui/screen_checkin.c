@@ -152,8 +152,8 @@ checkin_draw(struct ui *ui)
 		ui_center(7, UI_C_NORMAL, _("born %.4s, from %s"),
 		    st.dup.birth_date ? st.dup.birth_date : "?",
 		    st.dup.village ? st.dup.village : "?");
-		ui_center(10, UI_C_NORMAL, "%s",
-		    _("Press Y for yes, N for no."));
+		ui_center(
+		    10, UI_C_NORMAL, "%s", _("Press Y for yes, N for no."));
 		return;
 	case S_PHONE:
 		ui_center(3, UI_C_NORMAL,
@@ -388,8 +388,8 @@ checkin_key(struct ui *ui, enum ui_action a, int ch)
 	}
 	if (st.step == S_ISYOU) {
 		if (ch == 'y' || ch == 'Y') {
-			str_lcpy(st.patient_id, st.dup.id,
-			    sizeof(st.patient_id));
+			str_lcpy(
+			    st.patient_id, st.dup.id, sizeof(st.patient_id));
 			st.step = S_REASON;
 			st.focus = F_REASON;
 		} else if (ch == 'n' || ch == 'N') {

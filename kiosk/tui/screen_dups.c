@@ -46,8 +46,8 @@ draw_one(struct ui *ui, int y, const char *id, const char *mark, int focused)
 
 	memset(&p, 0, sizeof(p));
 	if (store_patient_get(ui->visit.store, id, &p) != 0) {
-		ui_text(y, 4, UI_C_DIM, "%s %s", mark,
-		    _("(record not available)"));
+		ui_text(
+		    y, 4, UI_C_DIM, "%s %s", mark, _("(record not available)"));
 		return;
 	}
 	ui_text(y, 4, focused ? UI_C_FOCUS : UI_C_NORMAL, "%s %s %s %.4s %s %s",
@@ -81,10 +81,10 @@ dups_draw(struct ui *ui)
 	for (i = 0; i < st.n; i++, y += 3) {
 		ui_text(y, 2, (int)i == st.sel ? UI_C_FOCUS : UI_C_DIM, "%c %s",
 		    (int)i == st.sel ? '>' : ' ', st.rows[i].why);
-		draw_one(ui, y + 1, st.rows[i].old_id, _("keep "),
-		    (int)i == st.sel);
-		draw_one(ui, y + 2, st.rows[i].new_id, _("merge"),
-		    (int)i == st.sel);
+		draw_one(
+		    ui, y + 1, st.rows[i].old_id, _("keep "), (int)i == st.sel);
+		draw_one(
+		    ui, y + 2, st.rows[i].new_id, _("merge"), (int)i == st.sel);
 	}
 	ui_text(21, 1, UI_C_DIM, "%s",
 	    _("F2 same person: merge the lower into the upper   D different "
@@ -109,8 +109,8 @@ dups_key(struct ui *ui, enum ui_action a, int ch)
 		if (err == EEXIST)
 			err = 0;
 		if (err != 0)
-			ui_message(ui, UI_MSG_WARN, "%s: %s",
-			    _("Not merged"), ui_strerror(err));
+			ui_message(ui, UI_MSG_WARN, "%s: %s", _("Not merged"),
+			    ui_strerror(err));
 		else
 			ui_message(ui, UI_MSG_OK, "%s",
 			    _("Merged: one record now, on every kiosk after "

@@ -663,7 +663,8 @@ lock(struct ui *ui, int idle)
 		visit_session_patient_clear(&ui->visit);
 		i18n_set(ui->staff_lang);
 		push(ui, &screen_checkin);
-		ui_message(ui, UI_MSG_INFO, "%s", _("Welcome. Start again here."));
+		ui_message(
+		    ui, UI_MSG_INFO, "%s", _("Welcome. Start again here."));
 		clear();
 		return;
 	}

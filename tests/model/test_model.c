@@ -554,16 +554,16 @@ test_merge_record(void)
 	TEST_ERR(model_decode(model_entity(REC_MERGE), enc, len, &d));
 	TEST_STR(model_get(&d, REC_MERGE_DUPLICATE)->text, USER);
 
-	TEST_TRUE(patient_probably_same("Zawdi", "Achieng", "1988",
-	    "Zawadi", "achieng", "1988-04-02"));
-	TEST_TRUE(patient_probably_same("Zawadi", "Achieng", NULL,
-	    "Zawadi", "Achieng", "1988"));
-	TEST_TRUE(!patient_probably_same("Zawadi", "Achieng", "1989",
-	    "Zawadi", "Achieng", "1988"));
-	TEST_TRUE(!patient_probably_same("Zaw", "Achieng", "1988",
-	    "Zawadi", "Achieng", "1988"));
-	TEST_TRUE(!patient_probably_same(NULL, "Achieng", "1988",
-	    "Zawadi", "Achieng", "1988"));
+	TEST_TRUE(patient_probably_same(
+	    "Zawdi", "Achieng", "1988", "Zawadi", "achieng", "1988-04-02"));
+	TEST_TRUE(patient_probably_same(
+	    "Zawadi", "Achieng", NULL, "Zawadi", "Achieng", "1988"));
+	TEST_TRUE(!patient_probably_same(
+	    "Zawadi", "Achieng", "1989", "Zawadi", "Achieng", "1988"));
+	TEST_TRUE(!patient_probably_same(
+	    "Zaw", "Achieng", "1988", "Zawadi", "Achieng", "1988"));
+	TEST_TRUE(!patient_probably_same(
+	    NULL, "Achieng", "1988", "Zawadi", "Achieng", "1988"));
 out:
 	model_rec_clear(&d);
 	free(enc);
@@ -577,4 +577,5 @@ TEST_MAIN({ "encode_patient", test_encode_patient },
     { "encode_user_attachment", test_encode_user_attachment },
     { "encode_sizes", test_encode_sizes },
     { "decode_refuses", test_decode_refuses },
-    { "merge_rule", test_merge_rule }, { "merge_record", test_merge_record }, { "patient_rules", test_patient_rules })
+    { "merge_rule", test_merge_rule }, { "merge_record", test_merge_record },
+    { "patient_rules", test_patient_rules })

@@ -673,8 +673,8 @@ pull_one(struct store *s, const struct model_rec *r)
 	if ((err = store_pull_begin(s)) != 0)
 		return err;
 	err = store_pull_apply(s, r, 7, 1, &changed);
-	return store_pull_end(s, err, "test-cursor", (const uint8_t *)"c", 1,
-	    r->hlc);
+	return store_pull_end(
+	    s, err, "test-cursor", (const uint8_t *)"c", 1, r->hlc);
 }
 
 /* Issue 10, item 8: a merge is one record (row, outbox change, audit
@@ -714,10 +714,11 @@ test_merge(void)
 	TEST_ERR(store_patient_merge(s, a, b, "same person"));
 	TEST_EQ(count(s, "SELECT count(*) FROM merges"), 1);
 	TEST_EQ(count(s, "SELECT count(*) FROM outbox WHERE entity = 15"), 1);
-	TEST_EQ(count(s, "SELECT count(*) FROM audit WHERE action = 'merge'"),
-	    1);
-	TEST_EQ(count(s, "SELECT count(*) FROM dup_suspects"
-	                 " WHERE resolution = 'merged'"),
+	TEST_EQ(
+	    count(s, "SELECT count(*) FROM audit WHERE action = 'merge'"), 1);
+	TEST_EQ(count(s,
+	            "SELECT count(*) FROM dup_suspects"
+	            " WHERE resolution = 'merged'"),
 	    1);
 	TEST_ERR(store_patient_find(s, "Achieng", 10, &r, &n));
 	TEST_EQ(n, 1);
@@ -737,8 +738,10 @@ test_merge(void)
 
 	/* pulled on another kiosk: the merge first, twice, then the
 	 * patients */
-	model_rec_init(&m, model_entity(REC_MERGE), "0190aaaa-0000-7000-8000-"
-	    "000000000001", 100, NULL);
+	model_rec_init(&m, model_entity(REC_MERGE),
+	    "0190aaaa-0000-7000-8000-"
+	    "000000000001",
+	    100, NULL);
 	model_set_text(&m, REC_MERGE_SURVIVOR, a);
 	model_set_text(&m, REC_MERGE_DUPLICATE, b);
 	model_rec_init(&pa, model_entity(REC_PATIENT), a, 50, NULL);
@@ -776,8 +779,7 @@ TEST_MAIN({ "key_and_roundtrip", test_key_and_roundtrip },
     { "outbox_only_for_committed", test_outbox_only_for_committed },
     { "audit_tamper_named", test_audit_tamper_named },
     { "attachments_encrypted", test_attachments_encrypted },
-    { "find_typos", test_find_typos },
-    { "merge", test_merge },
+    { "find_typos", test_find_typos }, { "merge", test_merge },
     { "drafts_then_submit", test_drafts_then_submit },
     { "keyring_policy", test_keyring_policy },
     { "failures_audited", test_failures_audited },
