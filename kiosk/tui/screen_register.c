@@ -1,15 +1,19 @@
 /*
  * Register a patient.  Before creating the record the screen looks for a
  * probable duplicate (names within two typos and the same birth year, or
- * the same phone number) and shows it: Enter then opens the existing
- * record, F2 again registers the new one anyway.  The store checks the
+ * the same phone number: store_patient_duplicate) and shows it: Enter then
+ * opens the existing record, F2 again registers the new one anyway and
+ * leaves the pair on the duplicates screen (Home, F6).  The store checks the
  * fields and its words are shown as they are.
  */
+#define LOG_MODULE "ui"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "log.h"
 #include "str.h"
 #include "ui.h"
 
@@ -163,6 +167,11 @@ save(struct ui *ui)
 		dup_clear();
 		return UI_REDRAW;
 	}
+	/* saved over a probable duplicate: staff check it later (F6) */
+	if (st.dup &&
+	    store_dup_flag(ui->visit.store, p.id, st.dup_p.id,
+	        "registration: saved anyway") != 0)
+		log_warnx("probable duplicate not kept for review");
 	visit_session_patient(&ui->visit, &p);
 	ui_message(ui, UI_MSG_OK, "Registered %s %s.", p.given, p.family);
 	return ui_replace(ui, &screen_vitals);
