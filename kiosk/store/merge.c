@@ -8,9 +8,12 @@
  * merge applied twice, or before the patients it names, gives the same
  * result.  The suspected pairs (dup_suspects) stay on this kiosk.
  *
- * Deliberately not here: deciding that two people are one (staff do, on
- * the duplicates screen) and concurrent merges that name each other as
- * survivor (a cycle stops resolving; see kiosk/README.md).
+ * Two merges of one pair in opposite directions (made at once on two
+ * kiosks): the earlier by (hlc, id) is in force on every node
+ * (STORE_MERGES_IN_FORCE).  Deliberately not here: deciding that two
+ * people are one (staff do, on the duplicates screen), and longer cycles
+ * (a into b, b into c, c into a at once), where reading stops at the
+ * loop.
  */
 #define LOG_MODULE "store"
 
@@ -59,8 +62,8 @@ store_patient_resolve(
 
 	str_lcpy(cur, id, sizeof(cur));
 	if ((err = store_prepare(s,
-	         "SELECT survivor_id FROM merges WHERE duplicate_id = ?"
-	         " AND deleted = 0 ORDER BY hlc, id LIMIT 1",
+	         "SELECT survivor_id FROM " STORE_MERGES_IN_FORCE
+	         " e WHERE e.duplicate_id = ? ORDER BY e.hlc, e.id LIMIT 1",
 	         &st)) != 0)
 		return err;
 	for (i = 0; i < MERGE_CHAIN_MAX; i++) {

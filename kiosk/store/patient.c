@@ -378,7 +378,7 @@ store_patient_find(struct store *s, const char *text, size_t max,
 	struct store_patient p;
 	sqlite3_stmt *st;
 	size_t cnt = 0, cap = 0, i;
-	char sql[256];
+	char sql[1024];
 	int rc, err, sc;
 
 	*out = NULL;
@@ -387,7 +387,7 @@ store_patient_find(struct store *s, const char *text, size_t max,
 		return EINVAL;
 	snprintf(sql, sizeof(sql),
 	    "SELECT %s FROM patients WHERE deleted = 0 AND id NOT IN"
-	    " (SELECT duplicate_id FROM merges WHERE deleted = 0)",
+	    " (SELECT duplicate_id FROM " STORE_MERGES_IN_FORCE " e)",
 	    patient_cols);
 	if ((err = store_prepare(s, sql, &st)) != 0)
 		return err;

@@ -101,8 +101,8 @@ query_id(struct store *s, const char *what, const char *sql, const char *t,
 /* Patient ?1 and the records merged into it (kiosk/store/merge.c): a
  * merged-away record's visits and red flags are the survivor's. */
 #define MERGED_INTO_1                                                          \
-	"SELECT ?1 UNION SELECT duplicate_id FROM merges"                      \
-	" WHERE survivor_id = ?1 AND deleted = 0"
+	"SELECT ?1 UNION SELECT duplicate_id FROM " STORE_MERGES_IN_FORCE      \
+	" e WHERE e.survivor_id = ?1"
 
 int
 store_alert_pending(

@@ -684,17 +684,18 @@ pull_one(struct store *s, const struct model_rec *r)
 static int
 test_merge(void)
 {
-	struct store *s = NULL, *t = NULL;
+	struct store *s = NULL, *t = NULL, *u = NULL;
 	struct store_patient *r = NULL, p = { 0 }, typed = { 0 };
-	struct model_rec m, pa, pb;
+	struct model_rec m, m2, pa, pb;
 	uint8_t key[32];
 	char a[UUID_STRLEN + 1], b[UUID_STRLEN + 1];
 	char enc[UUID_STRLEN + 1], open[UUID_STRLEN + 1];
-	char *d = tmpdir(), *e = tmpdir();
+	char *d = tmpdir(), *e = tmpdir(), *f = tmpdir();
 	size_t n = 0;
 	int err = 0, i;
 
 	memset(&m, 0, sizeof(m));
+	memset(&m2, 0, sizeof(m2));
 	crypto_random(key, 32);
 	TEST_ERR(store_open(d, key, 1, &s));
 	TEST_ERR(add_patient(s, "Zawadi", "Achieng", a));
@@ -762,13 +763,42 @@ test_merge(void)
 	TEST_STR(r[0].id, a);
 	TEST_ERR(store_patient_get(t, b, &p));
 	TEST_STR(p.given, "Zawadi");
+	store_patient_clear(&p);
+	store_patient_free_array(r, n);
+	r = NULL;
+	n = 0;
+	/* the same pair merged the other way at once on another kiosk
+	 * (later HLC): the earlier merge stays in force, in either order */
+	model_rec_init(&m2, model_entity(REC_MERGE),
+	    "0190aaaa-0000-7000-8000-000000000002", 200, NULL);
+	model_set_text(&m2, REC_MERGE_SURVIVOR, b);
+	model_set_text(&m2, REC_MERGE_DUPLICATE, a);
+	TEST_ERR(pull_one(t, &m2));
+	TEST_ERR(store_open(f, key, 1, &u));
+	TEST_ERR(pull_one(u, &pa));
+	TEST_ERR(pull_one(u, &pb));
+	TEST_ERR(pull_one(u, &m2));
+	TEST_ERR(pull_one(u, &m));
+	for (i = 0; i < 2; i++) {
+		TEST_ERR(store_patient_find(i ? u : t, "Achieng", 10, &r, &n));
+		TEST_EQ(n, 1);
+		TEST_STR(r[0].id, a);
+		store_patient_free_array(r, n);
+		r = NULL;
+		n = 0;
+		TEST_ERR(store_patient_get(i ? u : t, a, &p));
+		TEST_STR(p.given, "Zawadi");
+		store_patient_clear(&p);
+	}
 out:
 	store_patient_clear(&p);
 	store_patient_free_array(r, n);
 	store_close(s);
 	store_close(t);
+	store_close(u);
 	rmdir_r(d);
 	rmdir_r(e);
+	rmdir_r(f);
 	return err;
 }
 
