@@ -98,6 +98,16 @@ static const struct model_default alert_defaults[] = {
 	{ "raised_ms", MODEL_DEFAULT_MS },
 };
 
+static const struct model_field merge_fields[] = {
+	{ REC_MERGE_SURVIVOR, "survivor_id", MODEL_TEXT, 0 },
+	{ REC_MERGE_DUPLICATE, "duplicate_id", MODEL_TEXT, 0 },
+	{ REC_MERGE_REASON, "reason", MODEL_TEXT, 0 },
+	{ REC_K_BY, "created_by", MODEL_UUID, 0 },
+};
+static const struct model_default merge_defaults[] = {
+	{ "created_ms", MODEL_DEFAULT_MS },
+};
+
 static const struct model_field user_fields[] = {
 	{ REC_USER_NAME, "name", MODEL_TEXT, 1 },
 	{ REC_USER_ROLE, "role", MODEL_UINT, 1 },
@@ -167,6 +177,7 @@ static const struct model_entity model_entities[REC_ENTITY_MAX + 1] = {
 	    REC_ATTACHMENT, "attachments", 0, attach_fields, attach_defaults),
 	ENTITY(REC_ALERT, "alerts", 1, alert_fields, alert_defaults),
 	ENTITY(REC_CONSULT, "consults", 1, consult_fields, consult_defaults),
+	ENTITY(REC_MERGE, "merges", 0, merge_fields, merge_defaults),
 };
 
 static const struct model_entity *model_overrides[REC_ENTITY_MAX + 1];

@@ -125,3 +125,20 @@ patient_age_months(const char *birth, time_t now)
 		months--;
 	return months < 0 ? -1 : months;
 }
+
+/* Birth years agree, or one is not known. */
+static int
+same_year(const char *a, const char *b)
+{
+	return a == NULL || b == NULL || strlen(a) < 4 || strlen(b) < 4 ||
+	    strncmp(a, b, 4) == 0;
+}
+
+int
+patient_probably_same(const char *ga, const char *fa, const char *ba,
+    const char *gb, const char *fb, const char *bb)
+{
+	return ga != NULL && fa != NULL && gb != NULL && fb != NULL &&
+	    str_edit_distance(ga, gb, 2) <= 2 &&
+	    str_edit_distance(fa, fb, 2) <= 2 && same_year(ba, bb);
+}

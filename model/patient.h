@@ -32,4 +32,14 @@ int patient_birth_valid(const char *s, time_t now);
  */
 int patient_age_months(const char *birth, time_t now);
 
+/*
+ * Probably one person: given and family names each within two typos
+ * (case ignored) and birth years that agree, or either unknown.  What
+ * staff registration and self check-in both ask before creating a
+ * patient (kiosk/store/patient.c, store_patient_duplicate).
+ */
+int patient_probably_same(const char *given_a, const char *family_a,
+    const char *birth_a, const char *given_b, const char *family_b,
+    const char *birth_b);
+
 #endif

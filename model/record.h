@@ -23,7 +23,8 @@ enum rec_entity {
 	REC_EMERGENCY = 12,
 	REC_ATTACHMENT = 13,
 	REC_ALERT = 14,
-	REC_ENTITY_MAX = 14,
+	REC_MERGE = 15,
+	REC_ENTITY_MAX = 15,
 };
 
 /* Common keys. */
@@ -117,6 +118,12 @@ enum rec_entity {
 #define REC_ALERT_RAISED 15
 #define REC_ALERT_ACKED 16
 #define REC_ALERT_ACKED_BY 17
+
+/* Patient merge (append-only): two records of one person become one;
+ * the duplicate's records are shown under the survivor. */
+#define REC_MERGE_SURVIVOR 10 /* text: the patient id kept */
+#define REC_MERGE_DUPLICATE 11 /* text: the patient id merged into it */
+#define REC_MERGE_REASON 12 /* text: why ("check-in said no"...) */
 
 /* Attachment (append-only; the blob itself travels apart). */
 #define REC_ATT_OWNER_ENTITY 10

@@ -223,7 +223,7 @@ static int
 admin_stats(struct sstore *s, int argc, char **argv)
 {
 	struct admin_ids ids = { NULL, 0, 0 };
-	uint64_t ents = 0;
+	uint64_t ents = 0, patients;
 	struct sstats st;
 	uint64_t total = 0, now = hlc_wall_ms(), pending;
 	char seen[32], push[32];
@@ -250,6 +250,9 @@ admin_stats(struct sstore *s, int argc, char **argv)
 		total += st.entities[i].records;
 		ents += admin_ids_count(&ids, st.entities[i].entity);
 	}
+	patients = admin_ids_count(&ids, REC_PATIENT);
+	if (st.merged > patients) /* read apart from the manifest */
+		st.merged = patients;
 	if (json) {
 		printf("{");
 		admin_json_counts(&st, NULL, "records", total);
@@ -280,12 +283,17 @@ admin_stats(struct sstore *s, int argc, char **argv)
 			    n->last_push_ms);
 		}
 		printf("],\"batches\":%" PRIu64 ",\"warnings\":%" PRIu64
-		       ",\"open_tokens\":%" PRIu64 "}\n",
-		    st.batches, st.alerts, st.open_tokens);
+		       ",\"open_tokens\":%" PRIu64 ",\"patients\":%" PRIu64
+		       ",\"patients_merged\":%" PRIu64 "}\n",
+		    st.batches, st.alerts, st.open_tokens, patients - st.merged,
+		    st.merged);
 	} else {
 		printf("held: %" PRIu64 " entities, written by %" PRIu64
 		       " change records\n",
 		    ents, total);
+		printf("patients: %" PRIu64 " people (%" PRIu64
+		       " more records merged into them)\n",
+		    patients - st.merged, st.merged);
 		for (i = 0; i < st.nentities; i++) {
 			name = rec_entity_name(st.entities[i].entity);
 			printf("  %-16s %8" PRIu64 "  (%" PRIu64 " changes)\n",

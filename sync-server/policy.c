@@ -38,6 +38,7 @@ static const unsigned char policy_table[POLICY_ROLES][REC_ENTITY_MAX + 1]
 	    [REC_ALERT] = { YES, SCOPE, NO },
 	    [REC_ATTACHMENT] = { YES, NO, NONE },
 	    [REC_CONSULT] = { YES, OWN, NO },
+	    [REC_MERGE] = { SCOPE, NO, NONE },
 	},
 	[POLICY_HUB] = {
 	    [REC_USER] = { YES, OWN, OWN },
@@ -48,6 +49,7 @@ static const unsigned char policy_table[POLICY_ROLES][REC_ENTITY_MAX + 1]
 	    [REC_ALERT] = { YES, SCOPE, NO },
 	    [REC_ATTACHMENT] = { YES, NO, NONE },
 	    [REC_CONSULT] = { NO, YES, NO },
+	    [REC_MERGE] = { SCOPE, NO, NONE },
 	},
 	[POLICY_ADMIN] = {
 	    [REC_USER] = { YES, YES, YES },
@@ -58,6 +60,7 @@ static const unsigned char policy_table[POLICY_ROLES][REC_ENTITY_MAX + 1]
 	    [REC_ALERT] = { NO, YES, YES },
 	    [REC_ATTACHMENT] = { NO, NO, NONE },
 	    [REC_CONSULT] = { NO, NO, NO },
+	    [REC_MERGE] = { YES, NO, NONE },
 	},
 };
 
@@ -89,6 +92,8 @@ static const uint64_t policy_patient_keys[REC_ENTITY_MAX + 1] = {
 	[REC_FORM] = REC_FORM_PATIENT,
 	[REC_ALERT] = REC_ALERT_PATIENT,
 	[REC_CONSULT] = REC_CONSULT_PATIENT,
+	/* a merge is served with the record it retires */
+	[REC_MERGE] = REC_MERGE_DUPLICATE,
 };
 
 int
@@ -243,6 +248,12 @@ policy_authorize(const struct snode *pusher, const struct schange *c,
 		break;
 	case POLICY_OWN:
 	case POLICY_SCOPE:
+		/* a new record under SCOPE (a merge): its patient must be
+		 * one the pusher's facility holds */
+		if (op == POLICY_CREATE && rule == POLICY_SCOPE) {
+			ok = f->in_scope;
+			break;
+		}
 		ok = strcmp(f->region, pusher->region) == 0 &&
 		    (strcmp(f->facility, pusher->facility) == 0 ||
 		        (rule == POLICY_SCOPE && f->in_scope));

@@ -297,6 +297,33 @@ patient_add(struct kctx *ctx, int argc, char **argv)
 	return 0;
 }
 
+/* kiosk patient merge SURVIVOR DUPLICATE: staff say two records are one
+ * person (the duplicates screen does the same). */
+static int
+patient_merge(struct kctx *ctx, int argc, char **argv)
+{
+	int err;
+
+	if (argc != 4)
+		return cmd_usage(&cmd_patient);
+	if (kctx_open(ctx) != 0)
+		return 1;
+	err = store_patient_merge(ctx->store, argv[2], argv[3], "staff");
+	if (err == EEXIST) {
+		printf("They are one record already.\n");
+		return 0;
+	}
+	if (err != 0) {
+		fprintf(stderr, "kiosk: not merged: %s\n",
+		    err == ENOENT ? "no such patient here (check both ids with "
+		                    "`kiosk patient find`)"
+		                  : kctx_explain(err));
+		return 1;
+	}
+	printf("merged %s into %s\n", argv[3], argv[2]);
+	return 0;
+}
+
 static int
 patient_run(struct kctx *ctx, int argc, char **argv)
 {
@@ -306,6 +333,8 @@ patient_run(struct kctx *ctx, int argc, char **argv)
 		return patient_find(ctx, argc, argv);
 	if (argc >= 2 && strcmp(argv[1], "add") == 0)
 		return patient_add(ctx, argc, argv);
+	if (argc >= 2 && strcmp(argv[1], "merge") == 0)
+		return patient_merge(ctx, argc, argv);
 	return cmd_usage(&cmd_patient);
 }
 
@@ -318,6 +347,10 @@ const struct kiosk_cmd cmd_patient = {
 	         "phone, village, birth year\n"
 	         "  patient add --given G --family F [--sex S] [--birth-date D]"
 	         " [--phone P]\n"
-	         "      [--village V] [--national-id N]   prints the new id\n",
+	         "      [--village V] [--national-id N]   prints the new id\n"
+	         "  patient merge SURVIVOR DUPLICATE   two records of one "
+	         "person become one\n"
+	         "      (synced as a merge record; the duplicate leaves "
+	         "search)\n",
 	.run = patient_run,
 };

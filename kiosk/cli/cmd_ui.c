@@ -55,11 +55,17 @@ static int
 ui_cmd_run(struct kctx *ctx, int argc, char **argv)
 {
 	struct ui_opts o;
+	const char *env;
 	long long v;
 	int i;
 
 	memset(&o, 0, sizeof(o));
 	o.idle_lock_s = UI_IDLE_LOCK_DEFAULT_S;
+	o.checkin_idle_s = UI_CHECKIN_IDLE_DEFAULT_S;
+	/* a shorter check-in idle time for tests */
+	if ((env = getenv("OUTPOST_CHECKIN_IDLE_S")) != NULL &&
+	    str_to_ll(env, 0, 86400, &v) == 0)
+		o.checkin_idle_s = (unsigned)v;
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--checkin") == 0)
 			o.checkin = 1;
@@ -92,6 +98,8 @@ const struct kiosk_cmd cmd_ui = {
 	"  ui [--checkin] [--idle-lock SECONDS]\n"
 	"      The kiosk screen (the default: `kiosk` alone).  --checkin: patient\n"
 	"      self check-in after a staff unlock; --idle-lock: lock after\n"
-	"      SECONDS without a key (default 300, 0 never).\n",
+	"      SECONDS without a key (default 300, 0 never).  In check-in a\n"
+	"      half-typed entry clears after 60 s without a key\n"
+	"      (OUTPOST_CHECKIN_IDLE_S sets other seconds).\n",
 	ui_cmd_run,
 };

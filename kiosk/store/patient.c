@@ -196,11 +196,21 @@ patient_load(struct store *s, const char *id, struct store_patient *p)
 int
 store_patient_get(struct store *s, const char *id, struct store_patient *p)
 {
+	char rid[UUID_STRLEN + 1];
 	int err;
 
-	if ((err = patient_load(s, id, p)) != 0)
+	/* a merged-away record reads as its survivor (merge.c) */
+	if ((err = store_patient_resolve(s, id, rid)) != 0)
 		return err;
-	if ((err = store_audit(s, "view", "patient", id, NULL)) != 0)
+	err = patient_load(s, rid, p);
+	/* the survivor not (yet) here: the record itself */
+	if (err == ENOENT && strcmp(rid, id) != 0) {
+		str_lcpy(rid, id, sizeof(rid));
+		err = patient_load(s, rid, p);
+	}
+	if (err != 0)
+		return err;
+	if ((err = store_audit(s, "view", "patient", rid, NULL)) != 0)
 		store_patient_clear(p);
 	return err;
 }
@@ -368,14 +378,16 @@ store_patient_find(struct store *s, const char *text, size_t max,
 	struct store_patient p;
 	sqlite3_stmt *st;
 	size_t cnt = 0, cap = 0, i;
-	char sql[256];
+	char sql[1024];
 	int rc, err, sc;
 
 	*out = NULL;
 	*n = 0;
 	if (text == NULL || text[0] == '\0' || strlen(text) > 200)
 		return EINVAL;
-	snprintf(sql, sizeof(sql), "SELECT %s FROM patients WHERE deleted = 0",
+	snprintf(sql, sizeof(sql),
+	    "SELECT %s FROM patients WHERE deleted = 0 AND id NOT IN"
+	    " (SELECT duplicate_id FROM " STORE_MERGES_IN_FORCE " e)",
 	    patient_cols);
 	if ((err = store_prepare(s, sql, &st)) != 0)
 		return err;

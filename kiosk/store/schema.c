@@ -192,8 +192,25 @@ static const char migration_consult[] =
     " priv BLOB NOT NULL);"
     "ALTER TABLE outbox ADD COLUMN refused INTEGER NOT NULL DEFAULT 0;";
 
+/* Patient merges (issue 10, item 8; kiosk/store/merge.c): the synced
+ * merge records (entity 15; no reference to patients, since a merge may
+ * arrive before the patients it names), and the pairs check-in or
+ * registration thought one person, kept on this kiosk until staff say
+ * "same" (a merge) or "different". */
+static const char migration_merge[] =
+    "CREATE TABLE merges(id TEXT PRIMARY KEY, hlc INTEGER NOT NULL,"
+    " survivor_id TEXT NOT NULL, duplicate_id TEXT NOT NULL, reason TEXT,"
+    " created_by TEXT, created_ms INTEGER,"
+    " deleted INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX merges_duplicate ON merges(duplicate_id);"
+    "CREATE TABLE dup_suspects(id INTEGER PRIMARY KEY,"
+    " new_id TEXT NOT NULL, old_id TEXT NOT NULL, why TEXT NOT NULL,"
+    " at_ms INTEGER NOT NULL, resolved_ms INTEGER, resolution TEXT);"
+    "CREATE TRIGGER merges_no_delete BEFORE DELETE ON merges BEGIN"
+    " SELECT RAISE(ABORT, 'soft deletes only'); END;";
+
 static const char *const migrations[] = { migration_1, migration_2, migration_3,
-	migration_4, migration_conflicts, migration_consult };
+	migration_4, migration_conflicts, migration_consult, migration_merge };
 
 int
 store_schema_latest(void)

@@ -217,6 +217,44 @@ int store_patient_update(
 int store_patient_find(struct store *, const char *text, size_t max,
     struct store_patient **out, size_t *n);
 int store_patient_count(struct store *, uint64_t *n);
+/*
+ * A probable duplicate of TYPED (not yet saved): a patient whose names are
+ * each within two typos and whose birth year agrees
+ * (patient_probably_same), else one with the same phone.  0 with *OUT
+ * filled (caller clears), ENOENT when none.  Searching is audited as a
+ * view.
+ */
+int store_patient_duplicate(struct store *, const struct store_patient *typed,
+    struct store_patient *out);
+
+/* --- patient merges (merge.c) --- */
+/* The id ID stands for now: its survivor after any merges (ID itself
+ * when never merged away). */
+int store_patient_resolve(
+    struct store *, const char *id, char out[UUID_STRLEN + 1]);
+/*
+ * Merge patient DUPLICATE into SURVIVOR: one merge record with its outbox
+ * change and audit entry; the duplicate then leaves search and its
+ * records show under the survivor (store_patient_get resolves).  EEXIST
+ * when they are one record already, ENOENT when either is unknown.
+ */
+int store_patient_merge(struct store *, const char *survivor,
+    const char *duplicate, const char *reason);
+/* A pair check-in or registration thought may be one person. */
+struct store_dup {
+	int64_t id;
+	char new_id[UUID_STRLEN + 1]; /* the record created anyway */
+	char old_id[UUID_STRLEN + 1]; /* the record it resembles */
+	char why[64];
+};
+/* Keep the pair for staff to resolve later (audited). */
+int store_dup_flag(
+    struct store *, const char *new_id, const char *old_id, const char *why);
+/* The pairs not yet resolved, oldest first, at most MAX. */
+int store_dup_list(
+    struct store *, struct store_dup *out, size_t max, size_t *n);
+/* Staff say pair ID are different people (audited). */
+int store_dup_dismiss(struct store *, int64_t id);
 void store_patient_clear(struct store_patient *);
 void store_patient_free_array(struct store_patient *, size_t n);
 

@@ -93,6 +93,18 @@ int store_patient_write(
 /* Bind value V of field F to parameter IDX; EINVAL when it does not fit. */
 int store_bind_value(sqlite3_stmt *, int idx, const struct model_field *f,
     const struct model_value *v);
+/*
+ * The patient merges in force, as a table for FROM (merge.c): of two
+ * merges naming the same pair in opposite directions (made at the same
+ * time on two kiosks) only the earlier, by (hlc, id), so every node
+ * keeps the same survivor whatever order they arrive in.
+ */
+#define STORE_MERGES_IN_FORCE                                                  \
+	"(SELECT * FROM merges m WHERE m.deleted = 0 AND NOT EXISTS"           \
+	" (SELECT 1 FROM merges r WHERE r.deleted = 0"                         \
+	" AND r.duplicate_id = m.survivor_id"                                  \
+	" AND r.survivor_id = m.duplicate_id"                                  \
+	" AND (r.hlc < m.hlc OR (r.hlc = m.hlc AND r.id < m.id))))"
 /* Fill OUT with a fresh UUIDv7 string. */
 void store_new_id(char out[UUID_STRLEN + 1]);
 

@@ -132,6 +132,7 @@ store_sync_manifest(
 		{ REC_OBSERVATION, "SELECT id FROM observations" },
 		{ REC_FORM, "SELECT id FROM form_submissions" },
 		{ REC_ALERT, "SELECT id FROM alerts" },
+		{ REC_MERGE, "SELECT id FROM merges" },
 	};
 	sqlite3_stmt *st = NULL;
 	const char *id;

@@ -98,12 +98,19 @@ query_id(struct store *s, const char *what, const char *sql, const char *t,
 	return err;
 }
 
+/* Patient ?1 and the records merged into it (kiosk/store/merge.c): a
+ * merged-away record's visits and red flags are the survivor's. */
+#define MERGED_INTO_1                                                          \
+	"SELECT ?1 UNION SELECT duplicate_id FROM " STORE_MERGES_IN_FORCE      \
+	" e WHERE e.survivor_id = ?1"
+
 int
 store_alert_pending(
     struct store *s, const char *patient_id, char id_out[UUID_STRLEN + 1])
 {
 	return query_id(s, "pending alert",
-	    "SELECT id FROM alerts WHERE patient_id = ?1 AND acked_ms IS NULL"
+	    "SELECT id FROM alerts WHERE patient_id IN (" MERGED_INTO_1 ")"
+	    " AND acked_ms IS NULL"
 	    " AND deleted = 0 ORDER BY raised_ms DESC LIMIT 1",
 	    patient_id, 0, id_out);
 }
@@ -113,7 +120,8 @@ store_encounter_open_today(
     struct store *s, const char *patient_id, char id_out[UUID_STRLEN + 1])
 {
 	return query_id(s, "open visit",
-	    "SELECT id FROM encounters WHERE patient_id = ?1 AND status = 'open'"
+	    "SELECT id FROM encounters WHERE patient_id IN (" MERGED_INTO_1 ")"
+	    " AND status = 'open'"
 	    " AND deleted = 0 AND started_ms >= ?2"
 	    " ORDER BY started_ms DESC LIMIT 1",
 	    patient_id, today_start_ms(), id_out);

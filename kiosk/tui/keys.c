@@ -28,7 +28,14 @@ const struct ui_key ui_keys[] = {
 	{ "home", KEY_ENTER, UI_A_ENTER, NULL, NULL },
 	{ "home", KEY_F(10), UI_A_QUIT, "F10", "quit" },
 	/* not in the key bar: the home screen's Consults line names it */
-	{ "home", KEY_F(7), UI_A_CONSULT, "F7", NULL },
+	{ "home", KEY_F(5), UI_A_CONSULT, "F5", NULL },
+	{ "home", KEY_F(7), UI_A_CHECKIN, "F7", "patient check-in" },
+	{ "home", KEY_F(6), UI_A_DUPS, "F6", "probable duplicates" },
+
+	/* probable duplicates */
+	{ "dups", KEY_F(2), UI_A_MERGE, "F2", "merge: same person" },
+	{ "dups", 'd', UI_A_TOGGLE, "D", "different people" },
+	{ "dups", 'D', UI_A_TOGGLE, NULL, NULL },
 
 	/* find */
 	{ "find", '\n', UI_A_ENTER, "Enter", "open the patient" },
@@ -132,6 +139,9 @@ const struct ui_screen_help ui_screen_help[] = {
 	{ "form", "Answer each question and press Enter; the draft is kept "
 	    "with every answer.",
 	    UI_G_UPDOWN | UI_G_TAB | UI_G_BACK | UI_G_LOCK | UI_G_TYPE },
+	{ "dups", "Pairs check-in or registration thought may be one person. "
+	    "F2 merges the lower record into the upper one; D says they "
+	    "are different people.", UI_G_UPDOWN | UI_G_BACK | UI_G_LOCK },
 	{ "checkin", "Type your answers and press Enter to go on.",
 	    UI_G_TAB | UI_G_TYPE },
 	{ "consult_req", "Say why a clinician is needed, choose how "

@@ -16,7 +16,24 @@
 #include "str.h"
 #include "ui.h"
 
-enum step { S_WHO, S_PHONE, S_NEW, S_REASON, S_CONSENT, S_DONE, S_STAFF };
+enum step {
+	S_WHO,
+	S_PHONE,
+	S_ISYOU, /* a probable duplicate: "is this you?" */
+	S_NEW,
+	S_REASON,
+	S_CONSENT,
+	S_DONE,
+	S_STAFF
+};
+
+/* The languages offered on the first screen, on keys 1, 2, 3; each
+ * named in itself, so never translated. */
+static const struct {
+	int key;
+	const char *code, *name;
+} langs[] = { { '1', "en", "English" }, { '2', "fr", "Fran\u00e7ais" },
+	{ '3', "sw", "Kiswahili" } };
 enum { F_GIVEN, F_FAMILY, F_YEAR, F_PHONE, F_VILLAGE, F_SEX, F_REASON, NF };
 
 static const char *const labels[NF] = { "Given name", "Family name",
@@ -27,6 +44,9 @@ static struct {
 	struct ui_field f[NF];
 	int focus;
 	char patient_id[UUID_STRLEN + 1];
+	/* the record "is this you?" asks about, and whether they said no */
+	struct store_patient dup;
+	int said_no;
 } st;
 
 static void
@@ -39,6 +59,21 @@ restart(void)
 	st.step = S_WHO;
 	st.focus = F_GIVEN;
 	explicit_bzero(st.patient_id, sizeof(st.patient_id));
+	store_patient_clear(&st.dup);
+	memset(&st.dup, 0, sizeof(st.dup));
+	st.said_no = 0;
+}
+
+/* Nothing typed yet: digits choose the language. */
+static int
+blank(void)
+{
+	int i;
+
+	for (i = 0; i < NF; i++)
+		if (st.f[i].len > 0)
+			return 0;
+	return st.step == S_WHO;
 }
 
 static void
@@ -80,6 +115,21 @@ step_fields(enum step s)
 }
 
 static void
+draw_langs(void)
+{
+	size_t i;
+	int x = 22, on;
+
+	ui_text(16, 10, UI_C_NORMAL, "%s", _("Language:"));
+	for (i = 0; i < sizeof(langs) / sizeof(langs[0]); i++) {
+		on = strcmp(i18n_get(), langs[i].code) == 0;
+		ui_text(16, x, on ? UI_C_FOCUS : UI_C_DIM, "%s%c %s",
+		    on ? "> " : "  ", langs[i].key, langs[i].name);
+		x += 16;
+	}
+}
+
+static void
 checkin_draw(struct ui *ui)
 {
 	const int *fl = step_fields(st.step);
@@ -92,7 +142,19 @@ checkin_draw(struct ui *ui)
 		ui_center(5, UI_C_DIM,
 		    "Type your names and the year you "
 		    "were born, then press Enter.");
+		draw_langs();
 		break;
+	case S_ISYOU:
+		ui_center(3, UI_C_NORMAL, "%s", _("Is this you?"));
+		ui_center(6, UI_C_NORMAL, "%s %s",
+		    st.dup.given ? st.dup.given : "",
+		    st.dup.family ? st.dup.family : "");
+		ui_center(7, UI_C_NORMAL, _("born %.4s, from %s"),
+		    st.dup.birth_date ? st.dup.birth_date : "?",
+		    st.dup.village ? st.dup.village : "?");
+		ui_center(
+		    10, UI_C_NORMAL, "%s", _("Press Y for yes, N for no."));
+		return;
 	case S_PHONE:
 		ui_center(3, UI_C_NORMAL,
 		    "Thank you. To be sure it is you, "
@@ -192,6 +254,22 @@ match(struct ui *ui, int use_phone)
 	return hits;
 }
 
+/* Not found exactly: a record within two typos with the same birth year
+ * (the rule staff registration uses, store_patient_duplicate) is offered
+ * as "is this you?".  1 when there is one. */
+static int
+probable(struct ui *ui)
+{
+	struct store_patient typed;
+
+	memset(&typed, 0, sizeof(typed));
+	typed.given = st.f[F_GIVEN].buf;
+	typed.family = st.f[F_FAMILY].buf;
+	typed.birth_date = st.f[F_YEAR].buf;
+	store_patient_clear(&st.dup);
+	return store_patient_duplicate(ui->visit.store, &typed, &st.dup) == 0;
+}
+
 static enum ui_result
 who_done(struct ui *ui)
 {
@@ -215,7 +293,7 @@ who_done(struct ui *ui)
 		st.step = S_REASON;
 		st.focus = F_REASON;
 	} else if (n == 0 && st.step == S_WHO) {
-		st.step = S_NEW;
+		st.step = probable(ui) ? S_ISYOU : S_NEW;
 		st.focus = F_PHONE;
 	} else if (n > 1 && st.step == S_WHO) {
 		st.step = S_PHONE;
@@ -253,6 +331,12 @@ register_new(struct ui *ui)
 		return UI_REDRAW;
 	}
 	str_lcpy(st.patient_id, p.id, sizeof(st.patient_id));
+	/* "not me" to a near match: staff decide later (Home, F6) */
+	if (st.said_no &&
+	    store_dup_flag(ui->visit.store, p.id, st.dup.id,
+	        "check-in: \"is this you?\" - no") != 0)
+		ui_message(ui, UI_MSG_WARN, "%s",
+		    _("Checked in, but staff must check for a duplicate."));
 	st.step = S_REASON;
 	st.focus = F_REASON;
 	return UI_REDRAW;
@@ -289,7 +373,30 @@ checkin_key(struct ui *ui, enum ui_action a, int ch)
 	if (a == UI_A_CHECKIN_EXIT)
 		return UI_LOCK; /* staff unlock to leave or go on */
 	if (st.step == S_DONE || st.step == S_STAFF) {
-		if (a == UI_A_ENTER)
+		if (a == UI_A_ENTER) {
+			restart();
+			i18n_set(ui->staff_lang); /* the next person chooses */
+		}
+		return UI_REDRAW;
+	}
+	if (a == UI_A_NONE && blank()) {
+		for (i = 0; i < (int)(sizeof(langs) / sizeof(langs[0])); i++)
+			if (ch == langs[i].key) {
+				i18n_set(langs[i].code);
+				return UI_REDRAW;
+			}
+	}
+	if (st.step == S_ISYOU) {
+		if (ch == 'y' || ch == 'Y') {
+			str_lcpy(
+			    st.patient_id, st.dup.id, sizeof(st.patient_id));
+			st.step = S_REASON;
+			st.focus = F_REASON;
+		} else if (ch == 'n' || ch == 'N') {
+			st.said_no = 1;
+			st.step = S_NEW;
+			st.focus = F_PHONE;
+		} else if (a == UI_A_BACK)
 			restart();
 		return UI_REDRAW;
 	}

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "compat.h"
 #include "kiosk/sync/sync.h"
 #include "i18n.h"
 #include "ui.h"
@@ -243,16 +244,33 @@ draw_consults(struct ui *ui, int y)
 		ui_text(y, 1, UI_C_NORMAL, "%s", _("Consults:"));
 	if (n == 0 && mine)
 		ui_text(y, 11, UI_C_DIM, "%s",
-		    _("none waiting; F7 opens the queue"));
+		    _("none waiting; F5 opens the queue"));
 	else if (n == 0)
 		;
 	else if (mine)
 		ui_text(
-		    y, 11, UI_C_WARN, _("%zu waiting for a clinician: F7"), n);
+		    y, 11, UI_C_WARN, _("%zu waiting for a clinician: F5"), n);
 	else
 		ui_text(y, 11, UI_C_OK,
-		    _("NEW: %zu answer(s) from a clinician: F7 reads them"), n);
+		    _("NEW: %zu answer(s) from a clinician: F5 reads them"), n);
 	store_consult_free_array(c, n);
+}
+
+/* Self check-in and the duplicates it leaves for staff. */
+static void
+draw_handover(struct ui *ui)
+{
+	struct store_dup d[10];
+	size_t n = 0;
+
+	if (store_dup_list(ui->visit.store, d, nitems(d), &n) != 0)
+		n = 0;
+	ui_text(21, 1, UI_C_DIM, "%s", _("F7 patients check themselves in"));
+	if (n > 0)
+		ui_text(21, 40, UI_C_WARN, _("F6 probable duplicates: %zu%s"),
+		    n, n == nitems(d) ? "+" : "");
+	else
+		ui_text(21, 40, UI_C_DIM, "%s", _("F6 probable duplicates"));
 }
 
 static void
@@ -313,6 +331,7 @@ home_draw(struct ui *ui)
 	ui_text(20, 1, UI_C_DIM,
 	    "F3 or / find a patient   F4 register   "
 	    "Up/Down + Enter open   F12 lock");
+	draw_handover(ui);
 }
 
 static enum ui_result
@@ -335,6 +354,10 @@ home_key(struct ui *ui, enum ui_action a, int ch)
 		return ui_goto(ui, &screen_consults);
 	case UI_A_NEW:
 		return ui_goto(ui, &screen_register);
+	case UI_A_CHECKIN:
+		return ui_checkin_start(ui);
+	case UI_A_DUPS:
+		return ui_goto(ui, &screen_dups);
 	case UI_A_ENTER:
 		if (total() == 0)
 			return UI_HANDLED;

@@ -1,15 +1,19 @@
 /*
  * Register a patient.  Before creating the record the screen looks for a
  * probable duplicate (names within two typos and the same birth year, or
- * the same phone number) and shows it: Enter then opens the existing
- * record, F2 again registers the new one anyway.  The store checks the
+ * the same phone number: store_patient_duplicate) and shows it: Enter then
+ * opens the existing record, F2 again registers the new one anyway and
+ * leaves the pair on the duplicates screen (Home, F6).  The store checks the
  * fields and its words are shown as they are.
  */
+#define LOG_MODULE "ui"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "log.h"
 #include "str.h"
 #include "ui.h"
 
@@ -96,59 +100,22 @@ reg_draw(struct ui *ui)
 		    "Esc cancel");
 }
 
-static int
-same_year(const char *a, const char *b)
-{
-	return a == NULL || b == NULL || strlen(a) < 4 || strlen(b) < 4 ||
-	    strncmp(a, b, 4) == 0;
-}
-
-/* Keep RES[I] as the duplicate shown; frees the rest of RES. */
-static void
-keep(struct store_patient *res, size_t n, size_t i)
-{
-	st.dup_p = res[i];
-	memset(&res[i], 0, sizeof(res[i]));
-	store_patient_free_array(res, n);
-	st.dup = 1;
-}
-
-/* Look for a probable duplicate of what was typed: names within two typos
- * and a compatible birth year, or the same phone.  1 when one is shown. */
+/* Look for a probable duplicate of what was typed (the store's rule,
+ * store_patient_duplicate).  1 when one is shown. */
 static int
 find_duplicate(struct ui *ui)
 {
-	struct store_patient *res = NULL;
-	char q[2 * UI_FIELD_MAX + 2];
-	const char *birth = st.f[F_BIRTH].len ? st.f[F_BIRTH].buf : NULL;
-	size_t n = 0, i;
+	struct store_patient typed;
 
-	snprintf(q, sizeof(q), "%s %s", st.f[F_GIVEN].buf, st.f[F_FAMILY].buf);
-	if (store_patient_find(ui->visit.store, q, 10, &res, &n) == 0) {
-		for (i = 0; i < n; i++)
-			if (res[i].given != NULL && res[i].family != NULL &&
-			    str_edit_distance(
-			        res[i].given, st.f[F_GIVEN].buf, 2) <= 2 &&
-			    str_edit_distance(
-			        res[i].family, st.f[F_FAMILY].buf, 2) <= 2 &&
-			    same_year(res[i].birth_date, birth)) {
-				keep(res, n, i);
-				return 1;
-			}
-		store_patient_free_array(res, n);
-	}
-	res = NULL;
-	n = 0;
-	if (st.f[F_PHONE].len >= 6 &&
-	    store_patient_find(
-	        ui->visit.store, st.f[F_PHONE].buf, 1, &res, &n) == 0) {
-		if (n > 0) {
-			keep(res, n, 0);
-			return 1;
-		}
-		store_patient_free_array(res, n);
-	}
-	return 0;
+	memset(&typed, 0, sizeof(typed));
+	typed.given = st.f[F_GIVEN].buf;
+	typed.family = st.f[F_FAMILY].buf;
+	typed.birth_date = st.f[F_BIRTH].len ? st.f[F_BIRTH].buf : NULL;
+	typed.phone = st.f[F_PHONE].len ? st.f[F_PHONE].buf : NULL;
+	if (store_patient_duplicate(ui->visit.store, &typed, &st.dup_p) != 0)
+		return 0;
+	st.dup = 1;
+	return 1;
 }
 
 static enum ui_result
@@ -200,6 +167,11 @@ save(struct ui *ui)
 		dup_clear();
 		return UI_REDRAW;
 	}
+	/* saved over a probable duplicate: staff check it later (F6) */
+	if (st.dup &&
+	    store_dup_flag(ui->visit.store, p.id, st.dup_p.id,
+	        "registration: saved anyway") != 0)
+		log_warnx("probable duplicate not kept for review");
 	visit_session_patient(&ui->visit, &p);
 	ui_message(ui, UI_MSG_OK, "Registered %s %s.", p.given, p.family);
 	return ui_replace(ui, &screen_vitals);

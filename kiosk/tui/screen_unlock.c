@@ -53,8 +53,10 @@ unlock_draw(struct ui *ui)
 
 	ui_center(y, UI_C_NORMAL, "This kiosk is locked.");
 	ui_center(y + 1, UI_C_DIM, "%s",
-	    ui->opts.checkin ? "Staff: unlock to start patient self check-in."
-	                     : "Type your user name and passphrase or PIN.");
+	    ui->handed_over ? _("Staff: unlock to take the kiosk back.")
+	        : ui->checkin
+	        ? _("Staff: unlock to start patient self check-in.")
+	        : _("Type your user name and passphrase or PIN."));
 	ui_field_draw(y + 4, 14, "User", 30, &st.user, st.focus == 0, 0);
 	ui_field_draw(
 	    y + 6, 14, "Passphrase / PIN", 30, &st.pass, st.focus == 1, 1);
@@ -68,7 +70,7 @@ unlock_draw(struct ui *ui)
 		ui_center(y + 10, UI_C_DIM, "Esc: stop and type it again");
 		return;
 	}
-	if (ui->opts.checkin)
+	if (ui->checkin)
 		ui_text(y + 9, 12, UI_C_DIM, "%s",
 		    st.quit_after ? "Enter: unlock and quit    Esc: do not quit"
 		                  : "Enter: unlock    F10: quit (staff "
@@ -100,8 +102,12 @@ try_unlock(struct ui *ui)
 	    ui, UI_MSG_OK, "Unlocked. Welcome, %s.", ui->visit.user_name);
 	if (st.quit_after)
 		ui_ask_quit(ui);
-	return ui_replace(
-	    ui, ui->opts.checkin ? &screen_checkin : &screen_home);
+	if (ui->handed_over) { /* staff take the kiosk back */
+		ui->checkin = 0;
+		ui->handed_over = 0;
+		return ui_replace(ui, &screen_home);
+	}
+	return ui_replace(ui, ui->checkin ? &screen_checkin : &screen_home);
 }
 
 /* A try after wrong passphrases waits (kiosk/store/keyring.h): count
@@ -147,7 +153,7 @@ unlock_key(struct ui *ui, enum ui_action a, int ch)
 	case UI_A_QUIT:
 		/* a patient at a check-in kiosk must not end it: quitting
 		 * there takes the staff passphrase */
-		if (!ui->opts.checkin)
+		if (!ui->checkin)
 			return UI_QUIT;
 		st.quit_after = 1;
 		st.focus = 1;

@@ -24,6 +24,7 @@ const struct screen *const screens[] = {
 	&screen_consults,
 	&screen_consult_patient,
 	&screen_consult_note,
+	&screen_dups,
 	NULL,
 };
 

@@ -32,6 +32,7 @@
 #include "compat.h"
 #include "kiosk/kctx.h"
 #include "log.h"
+#include "str.h"
 #include "ui.h"
 #include "xmalloc.h"
 
@@ -423,6 +424,17 @@ ui_ask_quit(struct ui *ui)
 }
 
 enum ui_result
+ui_checkin_start(struct ui *ui)
+{
+	str_lcpy(ui->staff_lang, i18n_get(), sizeof(ui->staff_lang));
+	ui->checkin = 1;
+	ui->handed_over = 1;
+	visit_session_patient_clear(&ui->visit);
+	log_info("kiosk handed over for self check-in");
+	return ui_replace(ui, &screen_checkin);
+}
+
+enum ui_result
 ui_ack_key(struct ui *ui, enum ui_result done)
 {
 	if (!ui->visit.vitals.alert_pending)
@@ -454,8 +466,8 @@ draw_title(struct ui *ui)
 
 	ui_bar(0, UI_C_TITLE);
 	ui_text(0, 1, UI_C_TITLE, "Outpost %s| %s",
-	    ui->opts.checkin ? "self check-in " : "", top(ui)->title);
-	if (ui->visit.store != NULL && !ui->opts.checkin) {
+	    ui->checkin ? _("self check-in ") : "", top(ui)->title);
+	if (ui->visit.store != NULL && !ui->checkin) {
 		localtime_r(&now, &tm);
 		strftime(when, sizeof(when), "%Y-%m-%d %H:%M", &tm);
 		ui_text(0,
@@ -547,7 +559,7 @@ draw_help(struct ui *ui)
 			break;
 	if (h->screen != NULL)
 		g = h->globals;
-	if (ui->opts.checkin)
+	if (ui->checkin)
 		g &= ~UI_G_LOCK;
 	for (y = 2; y < LINES - 2; y++)
 		ui_bar(y, UI_C_NORMAL);
@@ -646,15 +658,20 @@ pop_all(struct ui *ui)
 static void
 lock(struct ui *ui, int idle)
 {
-	if (ui->opts.checkin && idle && ui->visit.store != NULL) {
+	if (ui->checkin && idle && ui->visit.store != NULL) {
 		pop_all(ui);
 		visit_session_patient_clear(&ui->visit);
+		i18n_set(ui->staff_lang);
 		push(ui, &screen_checkin);
-		ui_message(ui, UI_MSG_INFO, "Welcome. Start again here.");
+		ui_message(
+		    ui, UI_MSG_INFO, "%s", _("Welcome. Start again here."));
 		clear();
 		return;
 	}
 	pop_all(ui);
+	/* the patient's language choice ends with the check-in */
+	if (ui->checkin)
+		i18n_set(ui->staff_lang);
 	if (ui->visit.user_name[0] != '\0')
 		memcpy(
 		    ui->last_user, ui->visit.user_name, sizeof(ui->last_user));
@@ -759,7 +776,7 @@ handle_key(struct ui *ui, int key, int ch)
 		return apply(ui, r);
 	switch (a) {
 	case UI_A_LOCK:
-		if (ui->visit.store != NULL && !ui->opts.checkin)
+		if (ui->visit.store != NULL && !ui->checkin)
 			lock(ui, 0);
 		return 0;
 	case UI_A_BACK:
@@ -783,6 +800,8 @@ ui_run_opts(struct kctx *ctx, const struct ui_opts *opts)
 	ui = xcalloc(1, sizeof(*ui));
 	ui->ctx = ctx;
 	ui->opts = *opts;
+	ui->checkin = opts->checkin;
+	str_lcpy(ui->staff_lang, i18n_get(), sizeof(ui->staff_lang));
 	visit_init(&ui->visit, ctx);
 	ui->visit.say = ui_say;
 	ui->visit.say_arg = ui;
@@ -795,9 +814,12 @@ ui_run_opts(struct kctx *ctx, const struct ui_opts *opts)
 	visit_devices_init(&ui->visit);
 	push(ui, &screen_unlock);
 
-	idle_ms = (uint64_t)opts->idle_lock_s * 1000;
 	last_key = clock_mono_ms();
 	while (!quit && !got_stop) {
+		/* check-in clears a half-typed entry soon; staff lock later */
+		idle_ms = (uint64_t)(ui->checkin ? opts->checkin_idle_s
+		                                 : opts->idle_lock_s) *
+		    1000;
 		if (dirty) {
 			draw(ui);
 			dirty = 0;
@@ -865,7 +887,7 @@ ui_run_opts(struct kctx *ctx, const struct ui_opts *opts)
 		}
 		/* a clock in the title: redraw once a minute is enough,
 		 * but the timeout above wakes every second anyway */
-		if (n == 0 && ui->visit.store != NULL && !ui->opts.checkin &&
+		if (n == 0 && ui->visit.store != NULL && !ui->checkin &&
 		    time(NULL) % 60 == 0)
 			dirty = 1;
 		/* the home screen's sync line follows the background sync */
@@ -891,5 +913,6 @@ ui_run(struct kctx *ctx)
 
 	memset(&o, 0, sizeof(o));
 	o.idle_lock_s = UI_IDLE_LOCK_DEFAULT_S;
+	o.checkin_idle_s = UI_CHECKIN_IDLE_DEFAULT_S;
 	return ui_run_opts(ctx, &o);
 }

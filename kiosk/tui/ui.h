@@ -24,19 +24,24 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "i18n.h"
 #include "kiosk/visit/visit.h"
 
 struct kctx;
 
 struct ui_opts {
 	int checkin; /* patient self check-in mode */
-	unsigned idle_lock_s; /* lock (or restart check-in) after this
-				   many idle seconds; 0 never */
+	unsigned idle_lock_s; /* lock after this many idle seconds; 0
+				   never */
+	unsigned checkin_idle_s; /* check-in: clear a half-typed entry
+				    after this many idle seconds; 0 never
+				    (env OUTPOST_CHECKIN_IDLE_S) */
 	long max_frames; /* stop after drawing this many frames (tests);
 				   0 no limit */
 };
 
 #define UI_IDLE_LOCK_DEFAULT_S 300
+#define UI_CHECKIN_IDLE_DEFAULT_S 60
 /* How often the background sync runs when nothing new was saved. */
 #define UI_SYNC_INTERVAL_S VISIT_SYNC_INTERVAL_S
 /* How often the home screen redraws to follow sync and alerts. */
@@ -95,6 +100,9 @@ enum ui_action {
 	UI_A_CONSULT, /* consults: ask a clinician, the queue, answers */
 	UI_A_CALL, /* call the consult's patient (wt-media's call screen) */
 	UI_A_SIGN, /* sign the consult note */
+	UI_A_CHECKIN, /* Home: hand the kiosk over for self check-in */
+	UI_A_DUPS, /* Home: probable duplicates to resolve */
+	UI_A_MERGE, /* merge the two records shown */
 	UI_A_TICK, /* not a key: the time the screen asked for (wake_ms) */
 };
 
@@ -156,6 +164,7 @@ extern const struct screen screen_consult_req;
 extern const struct screen screen_consults;
 extern const struct screen screen_consult_patient;
 extern const struct screen screen_consult_note;
+extern const struct screen screen_dups;
 
 /* A line of text input (UTF-8). */
 #define UI_FIELD_MAX 128
@@ -196,7 +205,16 @@ struct ui {
 	char consult_id[UUID_STRLEN + 1]; /* the consult in hand (issue 13) */
 	char last_user[64]; /* who was unlocked before the last lock: the
 			       unlock screen offers that name again */
+	int checkin; /* self check-in now (--checkin, or handed over) */
+	int handed_over; /* check-in started from Home: the staff unlock
+			    ends it and goes back Home */
+	char staff_lang[8]; /* the staff's screen language, restored when
+			       they take the kiosk back */
 };
+
+/* Hand the unlocked kiosk to patients for self check-in (Home, F7); the
+ * staff take it back with F12 and their unlock. */
+enum ui_result ui_checkin_start(struct ui *);
 
 /* Screen navigation for key handlers: set the next screen and return
  * the result to give back to the loop. */

@@ -189,6 +189,8 @@ struct sstats {
 	uint64_t batches;
 	uint64_t alerts;
 	uint64_t open_tokens;
+	uint64_t merged; /* patients held that a merge record retired into
+			    another: "one record" is patients - merged */
 };
 
 struct store_backend {

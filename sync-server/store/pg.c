@@ -1448,6 +1448,7 @@ pg_stats_once(struct sstore *s, struct pg_conn *pc, void *arg, int attempt)
 	out->batches = pg_u64(r, 0, 0);
 	out->alerts = pg_u64(r, 0, 1);
 	out->open_tokens = pg_u64(r, 0, 2);
+	out->merged = pg_u64(r, 0, 3);
 out:
 	pg_pipe_clear(&q);
 	if (err != 0)

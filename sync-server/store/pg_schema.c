@@ -315,7 +315,10 @@ const struct pg_stmt_def pg_stmts[PG_NSTMT] = {
 	[PG_STATS_COUNTS] = { "stats_counts",
 	    "SELECT (SELECT count(*) FROM batches),"
 	    " (SELECT count(*) FROM alerts),"
-	    " (SELECT count(*) FROM tokens WHERE used_ms IS NULL)" },
+	    " (SELECT count(*) FROM tokens WHERE used_ms IS NULL),"
+	    /* patients (entity 3) a merge (entity 15) names as retired */
+	    " (SELECT count(DISTINCT patient) FROM records WHERE entity = 15"
+	    " AND patient IN (SELECT rid FROM records WHERE entity = 3))" },
 	/* The queue row of a consult, locked: a concurrent accept of the
 	 * same consult waits for this push to commit, then reads its state
 	 * (so the server's order decides who accepted first). */

@@ -1735,7 +1735,13 @@ sq_stats(struct sstore *s, struct sstats *out)
 	         r->db, "SELECT count(*) FROM alerts", &out->alerts)) != 0 ||
 	    (err = sq_count(r->db,
 	         "SELECT count(*) FROM tokens WHERE used_ms IS NULL",
-	         &out->open_tokens)) != 0)
+	         &out->open_tokens)) != 0 ||
+	    /* patients (entity 3) a merge (entity 15) names as retired */
+	    (err = sq_count(r->db,
+	         "SELECT count(DISTINCT patient) FROM records WHERE"
+	         " entity = 15 AND patient IN"
+	         " (SELECT id FROM records WHERE entity = 3)",
+	         &out->merged)) != 0)
 		goto out;
 out:
 	sqlite3_finalize(st);

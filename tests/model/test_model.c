@@ -526,6 +526,50 @@ out:
 	return err;
 }
 
+/* Issue 10, item 8: the merge record (entity 15) is an append-only fact
+ * of two patient ids and a reason; the "probably one person" rule both
+ * registration and self check-in use. */
+static int
+test_merge_record(void)
+{
+	uint8_t *enc = NULL;
+	struct model_rec r, d;
+	cbor_item_t *w;
+	size_t len;
+	int err = 0;
+
+	memset(&d, 0, sizeof(d));
+	TEST_TRUE(model_entity(REC_MERGE) != NULL);
+	TEST_EQ(model_entity(REC_MERGE)->mutable_, 0);
+	TEST_STR(rec_entity_name(REC_MERGE), "merge");
+	rec_start(&r, REC_MERGE, 1);
+	model_set_text(&r, REC_MERGE_SURVIVOR, NODE);
+	model_set_text(&r, REC_MERGE_DUPLICATE, USER);
+	model_set_text(&r, REC_MERGE_REASON, "check-in said no");
+	w = legacy_body(6, 1);
+	cborx_map_put(w, REC_MERGE_SURVIVOR, cborx_text(NODE));
+	cborx_map_put(w, REC_MERGE_DUPLICATE, cborx_text(USER));
+	cborx_map_put(w, REC_MERGE_REASON, cborx_text("check-in said no"));
+	TEST_ERR(same_bytes(&r, w, &enc, &len));
+	TEST_ERR(model_decode(model_entity(REC_MERGE), enc, len, &d));
+	TEST_STR(model_get(&d, REC_MERGE_DUPLICATE)->text, USER);
+
+	TEST_TRUE(patient_probably_same(
+	    "Zawdi", "Achieng", "1988", "Zawadi", "achieng", "1988-04-02"));
+	TEST_TRUE(patient_probably_same(
+	    "Zawadi", "Achieng", NULL, "Zawadi", "Achieng", "1988"));
+	TEST_TRUE(!patient_probably_same(
+	    "Zawadi", "Achieng", "1989", "Zawadi", "Achieng", "1988"));
+	TEST_TRUE(!patient_probably_same(
+	    "Zaw", "Achieng", "1988", "Zawadi", "Achieng", "1988"));
+	TEST_TRUE(!patient_probably_same(
+	    NULL, "Achieng", "1988", "Zawadi", "Achieng", "1988"));
+out:
+	model_rec_clear(&d);
+	free(enc);
+	return err;
+}
+
 TEST_MAIN({ "encode_patient", test_encode_patient },
     { "encode_encounter", test_encode_encounter },
     { "encode_observation", test_encode_observation },
@@ -533,4 +577,5 @@ TEST_MAIN({ "encode_patient", test_encode_patient },
     { "encode_user_attachment", test_encode_user_attachment },
     { "encode_sizes", test_encode_sizes },
     { "decode_refuses", test_decode_refuses },
-    { "merge_rule", test_merge_rule }, { "patient_rules", test_patient_rules })
+    { "merge_rule", test_merge_rule }, { "merge_record", test_merge_record },
+    { "patient_rules", test_patient_rules })

@@ -204,6 +204,11 @@ body_of(int entity, const struct uuid *id, const struct uuid *pat, int variant,
 		model_set_bytes(&r, REC_ATT_SHA256, sha, sizeof(sha));
 		model_set_uint(&r, REC_ATT_SIZE, (uint64_t)variant);
 		break;
+	case REC_MERGE: /* its patient is the record it retires */
+		model_set_text(&r, REC_MERGE_SURVIVOR, ids);
+		model_set_text(&r, REC_MERGE_DUPLICATE, pats);
+		model_set_text(&r, REC_MERGE_REASON, text);
+		break;
 	default:
 		abort();
 	}
@@ -404,9 +409,9 @@ out:
 
 /* --- the matrix --- */
 
-#define N_ENTITIES 7
+#define N_ENTITIES 8
 static const int entities[N_ENTITIES] = { REC_USER, REC_PATIENT, REC_ENCOUNTER,
-	REC_OBSERVATION, REC_FORM, REC_ALERT, REC_ATTACHMENT };
+	REC_OBSERVATION, REC_FORM, REC_ALERT, REC_ATTACHMENT, REC_MERGE };
 
 static int
 rule_of_name(const char *s)
@@ -664,12 +669,30 @@ test_matrix(void)
 			int ent = entities[e];
 
 			rule = doc[role][ent][POLICY_CREATE];
+			/* scope on create (a merge): the patient it names
+			 * must be in the pusher's facility scope */
+			for (t = 0; rule == POLICY_SCOPE && t < T_COUNT; t++) {
+				uuid_v7(&fresh);
+				pat = t == T_OWN   ? &w.p_own[role]
+				    : t == T_SCOPE ? &w.p_visit[role]
+				    : t == T_OTHER ? &w.p_other
+				                   : &w.p_south;
+				TEST_ERR(attempt(&w, role, ent, POLICY_CREATE,
+				    target_names[t], &fresh, pat,
+				    t == T_OWN || t == T_SCOPE ? 0
+				                               : WERR_FORBIDDEN,
+				    &bad));
+				tried++;
+			}
 			uuid_v7(&fresh);
 			pat = ent == REC_PATIENT ? &fresh : &w.p_own[role];
-			TEST_ERR(attempt(&w, role, ent, POLICY_CREATE, "new",
-			    &fresh, pat,
-			    rule == POLICY_YES ? 0 : WERR_FORBIDDEN, &bad));
-			tried++;
+			if (rule != POLICY_SCOPE) {
+				TEST_ERR(attempt(&w, role, ent, POLICY_CREATE,
+				    "new", &fresh, pat,
+				    rule == POLICY_YES ? 0 : WERR_FORBIDDEN,
+				    &bad));
+				tried++;
+			}
 			for (op = POLICY_EDIT; op < POLICY_OPS; op++)
 				for (t = 0; t < T_COUNT; t++) {
 					rule = doc[role][ent][op];

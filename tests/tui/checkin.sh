@@ -13,7 +13,7 @@ cli patient add --given Baraka --family Otieno --birth-date 1975-03-02 \
 # a namesake born the same year: only the phone tells them apart
 cli patient add --given Baraka --family Otieno --birth-date 1975-11-20 \
     --phone 0733000009 --village Bondo >/dev/null || fail "patient add"
-start "$KIOSK" --data "$NODE" ui --checkin --idle-lock 6
+start OUTPOST_CHECKIN_IDLE_S=6 "$KIOSK" --data "$NODE" ui --checkin --idle-lock 0
 
 # every screen seen is checked for the other patient's data
 seen() {

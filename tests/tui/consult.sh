@@ -1,10 +1,10 @@
 #!/bin/sh
 # Consults on the screens (issue 13), 80x24, with a real sync-server on
 # loopback: the CHW asks a clinician from the visit (F7) and sees the
-# place in the queue; the clinician on a hub kiosk sees the queue (F7 on
+# place in the queue; the clinician on a hub kiosk sees the queue (F5 on
 # home), accepts, reads the patient (vital signs with their trend, red
 # flags, visits), writes and signs the SOAP note; the CHW's home then
-# says a new answer came and F7 shows it, signature verified.
+# says a new answer came and F5 shows it, signature verified.
 . tests/tui/lib.inc
 
 SERVER=${OUTPOST_BUILD:-build}/sync-server
@@ -84,7 +84,7 @@ type_text "doc-pass"
 keys Enter
 wait_for "Unlocked. Welcome, doc."
 wait_for "Consults:"
-keys F7
+keys F5
 WAIT_S=60 wait_for "Amina Okafor"
 expect_screen consult-hub-queue "Amina Okafor"
 keys Enter
@@ -114,7 +114,7 @@ while ! screen | grep -q "NEW: 1 answer" && [ $i -lt 60 ]; do
 	i=$((i + 1))
 done
 wait_for "NEW: 1 answer"
-keys F7
+keys F5
 wait_for "Amina Okafor"
 keys Enter
 expect_screen consult-answer "signature verified"

@@ -16,6 +16,7 @@
 #include "kiosk/kctx.h"
 #include "kiosk/store/keyring.h"
 #include "kiosk/store/store_int.h"
+#include "model.h"
 #include "record.h"
 #include "test.h"
 #include "xmalloc.h"
@@ -663,6 +664,144 @@ out:
 	return err;
 }
 
+/* Apply pulled record R on S in its own page. */
+static int
+pull_one(struct store *s, const struct model_rec *r)
+{
+	int changed = 0, err;
+
+	if ((err = store_pull_begin(s)) != 0)
+		return err;
+	err = store_pull_apply(s, r, 7, 1, &changed);
+	return store_pull_end(
+	    s, err, "test-cursor", (const uint8_t *)"c", 1, r->hlc);
+}
+
+/* Issue 10, item 8: a merge is one record (row, outbox change, audit
+ * entry); the duplicate leaves search and reads as the survivor; merging
+ * again changes nothing; and pulled, the merge gives the same result
+ * before or after the patients it names, applied once or twice. */
+static int
+test_merge(void)
+{
+	struct store *s = NULL, *t = NULL, *u = NULL;
+	struct store_patient *r = NULL, p = { 0 }, typed = { 0 };
+	struct model_rec m, m2, pa, pb;
+	uint8_t key[32];
+	char a[UUID_STRLEN + 1], b[UUID_STRLEN + 1];
+	char enc[UUID_STRLEN + 1], open[UUID_STRLEN + 1];
+	char *d = tmpdir(), *e = tmpdir(), *f = tmpdir();
+	size_t n = 0;
+	int err = 0, i;
+
+	memset(&m, 0, sizeof(m));
+	memset(&m2, 0, sizeof(m2));
+	crypto_random(key, 32);
+	TEST_ERR(store_open(d, key, 1, &s));
+	TEST_ERR(add_patient(s, "Zawadi", "Achieng", a));
+	TEST_ERR(add_patient(s, "Zawdi", "Achieng", b));
+	TEST_ERR(save_encounter(s, b));
+	TEST_ERR(store_encounter_open(s, b, "self check-in: fever", enc));
+	/* the rule registration and check-in share: one typo is a match */
+	typed.given = (char *)"Zawadii";
+	typed.family = (char *)"Achieng";
+	typed.birth_date = (char *)"1990";
+	TEST_ERR(store_patient_duplicate(s, &typed, &p));
+	store_patient_clear(&p);
+	typed.birth_date = (char *)"1991"; /* another year: not */
+	TEST_EQ(store_patient_duplicate(s, &typed, &p), ENOENT);
+	TEST_ERR(store_dup_flag(s, b, a, "test"));
+
+	TEST_ERR(store_patient_merge(s, a, b, "same person"));
+	TEST_EQ(count(s, "SELECT count(*) FROM merges"), 1);
+	TEST_EQ(count(s, "SELECT count(*) FROM outbox WHERE entity = 15"), 1);
+	TEST_EQ(
+	    count(s, "SELECT count(*) FROM audit WHERE action = 'merge'"), 1);
+	TEST_EQ(count(s,
+	            "SELECT count(*) FROM dup_suspects"
+	            " WHERE resolution = 'merged'"),
+	    1);
+	TEST_ERR(store_patient_find(s, "Achieng", 10, &r, &n));
+	TEST_EQ(n, 1);
+	TEST_STR(r[0].id, a);
+	store_patient_free_array(r, n);
+	r = NULL;
+	n = 0;
+	TEST_ERR(store_patient_get(s, b, &p)); /* reads as the survivor */
+	TEST_STR(p.given, "Zawadi");
+	store_patient_clear(&p);
+	/* the duplicate's open visit is the survivor's */
+	TEST_ERR(store_encounter_open_today(s, a, open));
+	TEST_STR(open, enc);
+	TEST_EQ(store_patient_merge(s, b, a, "again"), EEXIST);
+	TEST_EQ(store_patient_merge(s, a, "no-such-id", "x"), ENOENT);
+	TEST_EQ(count(s, "SELECT count(*) FROM outbox WHERE entity = 15"), 1);
+
+	/* pulled on another kiosk: the merge first, twice, then the
+	 * patients */
+	model_rec_init(&m, model_entity(REC_MERGE),
+	    "0190aaaa-0000-7000-8000-"
+	    "000000000001",
+	    100, NULL);
+	model_set_text(&m, REC_MERGE_SURVIVOR, a);
+	model_set_text(&m, REC_MERGE_DUPLICATE, b);
+	model_rec_init(&pa, model_entity(REC_PATIENT), a, 50, NULL);
+	model_set_text(&pa, REC_PAT_GIVEN, "Zawadi");
+	model_set_text(&pa, REC_PAT_FAMILY, "Achieng");
+	model_rec_init(&pb, model_entity(REC_PATIENT), b, 60, NULL);
+	model_set_text(&pb, REC_PAT_GIVEN, "Zawdi");
+	model_set_text(&pb, REC_PAT_FAMILY, "Achieng");
+	TEST_ERR(store_open(e, key, 1, &t));
+	for (i = 0; i < 2; i++)
+		TEST_ERR(pull_one(t, &m));
+	TEST_ERR(pull_one(t, &pb));
+	TEST_ERR(pull_one(t, &pa));
+	TEST_EQ(count(t, "SELECT count(*) FROM merges"), 1);
+	TEST_EQ(count(t, "SELECT count(*) FROM patients"), 2);
+	TEST_ERR(store_patient_find(t, "Achieng", 10, &r, &n));
+	TEST_EQ(n, 1);
+	TEST_STR(r[0].id, a);
+	TEST_ERR(store_patient_get(t, b, &p));
+	TEST_STR(p.given, "Zawadi");
+	store_patient_clear(&p);
+	store_patient_free_array(r, n);
+	r = NULL;
+	n = 0;
+	/* the same pair merged the other way at once on another kiosk
+	 * (later HLC): the earlier merge stays in force, in either order */
+	model_rec_init(&m2, model_entity(REC_MERGE),
+	    "0190aaaa-0000-7000-8000-000000000002", 200, NULL);
+	model_set_text(&m2, REC_MERGE_SURVIVOR, b);
+	model_set_text(&m2, REC_MERGE_DUPLICATE, a);
+	TEST_ERR(pull_one(t, &m2));
+	TEST_ERR(store_open(f, key, 1, &u));
+	TEST_ERR(pull_one(u, &pa));
+	TEST_ERR(pull_one(u, &pb));
+	TEST_ERR(pull_one(u, &m2));
+	TEST_ERR(pull_one(u, &m));
+	for (i = 0; i < 2; i++) {
+		TEST_ERR(store_patient_find(i ? u : t, "Achieng", 10, &r, &n));
+		TEST_EQ(n, 1);
+		TEST_STR(r[0].id, a);
+		store_patient_free_array(r, n);
+		r = NULL;
+		n = 0;
+		TEST_ERR(store_patient_get(i ? u : t, a, &p));
+		TEST_STR(p.given, "Zawadi");
+		store_patient_clear(&p);
+	}
+out:
+	store_patient_clear(&p);
+	store_patient_free_array(r, n);
+	store_close(s);
+	store_close(t);
+	store_close(u);
+	rmdir_r(d);
+	rmdir_r(e);
+	rmdir_r(f);
+	return err;
+}
+
 TEST_MAIN({ "key_and_roundtrip", test_key_and_roundtrip },
     { "hlc_across_connections", test_hlc_across_connections },
     { "migrations_identical", test_migrations_identical },
@@ -670,7 +809,7 @@ TEST_MAIN({ "key_and_roundtrip", test_key_and_roundtrip },
     { "outbox_only_for_committed", test_outbox_only_for_committed },
     { "audit_tamper_named", test_audit_tamper_named },
     { "attachments_encrypted", test_attachments_encrypted },
-    { "find_typos", test_find_typos },
+    { "find_typos", test_find_typos }, { "merge", test_merge },
     { "drafts_then_submit", test_drafts_then_submit },
     { "keyring_policy", test_keyring_policy },
     { "failures_audited", test_failures_audited },

@@ -1836,6 +1836,40 @@ out:
 	return err;
 }
 
+/* Issue 10, item 8: stats count the patients a merge (entity 15, its
+ * patient the retired record) retires: each once however many merges
+ * name it, and none for a patient the store does not hold. */
+static int
+case_merged_stats(struct ctx *c)
+{
+	static const struct one l[] = { { 3, 0x50, 0x50, 1, 0 },
+		{ 3, 0x51, 0x51, 1, 0 }, { 3, 0x52, 0x52, 1, 0 },
+		{ 15, 0x90, 0x51, 0, 0 }, { 15, 0x91, 0x51, 0, 0 },
+		{ 15, 0x92, 0x77, 0, 0 } };
+	struct sstore *s = NULL;
+	struct snode a;
+	struct sverdict v[8];
+	struct spush_result r;
+	struct sstats st;
+	char resp[128];
+	int err = 0;
+
+	memset(&st, 0, sizeof(st));
+	TEST_ERR(c->be->open(c->target, NULL, &s));
+	TEST_ERR(mk_node_in(c, s, 1, "north", "fa", &a));
+	TEST_ERR(c->be->stats(s, &st));
+	TEST_EQ(st.merged, 0);
+	sstats_clear(&st);
+	TEST_ERR(push_list(c, s, a.id, 1, l, 3, v, resp, sizeof(resp), &r));
+	TEST_ERR(push_list(c, s, a.id, 4, l + 3, 3, v, resp, sizeof(resp), &r));
+	TEST_ERR(c->be->stats(s, &st));
+	TEST_EQ(st.merged, 1);
+out:
+	sstats_clear(&st);
+	c->be->close(s);
+	return err;
+}
+
 struct bcase {
 	const char *name;
 	int (*fn)(struct ctx *);
@@ -1858,6 +1892,7 @@ static const struct bcase cases[] = {
 	{ "scope_backfill", case_scope_backfill, 0 },
 	{ "judge_in_batch", case_judge_in_batch, 0 },
 	{ "consults", case_consults, 0 },
+	{ "merged_stats", case_merged_stats, 0 },
 	{ "explain_index", case_pg_explain, 1 },
 	{ "explain_facility", case_pg_explain_facility, 1 },
 	{ "pool", case_pg_pool, 1 },
