@@ -29,10 +29,10 @@ DEB_PKGS = build-essential pkg-config clang clang-format cppcheck \
            libsqlcipher-dev sqlcipher libsqlite3-dev sqlite3 libcbor-dev libssl-dev \
            libcurl4-openssl-dev libmicrohttpd-dev libusb-1.0-0-dev libxml2-dev \
            libncurses-dev tmux umockdev sox openssl zlib1g-dev libargon2-dev \
-           postgresql-15 postgresql-client-15 libpq-dev
+           postgresql-15 postgresql-client-15 libpq-dev gettext
 PKGS     = libcbor libcrypto sqlite3 libmicrohttpd libusb-1.0 libcurl zlib \
            libxml-2.0 ncursesw libargon2 libpq
-TOOLS    = tmux umockdev-run sqlcipher
+TOOLS    = tmux umockdev-run sqlcipher msgfmt xgettext
 
 # Only -I from pkg-config (ncursesw's --cflags adds clashing macros).
 PKG_I   := $(filter -I%,$(shell pkg-config --cflags $(PKGS) 2>/dev/null))
@@ -95,9 +95,34 @@ FUZZ_REPLAYS  := $(patsubst tests/fuzz/%_fuzzer.c,$(BUILD)/fuzz/%_replay,$(FUZZ_
 BENCH_PROGS   := $(patsubst %.c,$(BUILD)/%,$(filter-out bench/store.c,$(wildcard bench/*.c))) \
                  $(BUILD)/bench/store_sqlcipher $(BUILD)/bench/store_plain
 
-.PHONY: all check check-faults test-progs demo lint fmt fuzz bench deps deps-check clean
+.PHONY: all check check-faults test-progs demo lint fmt fuzz bench deps deps-check clean po
 
-all: $(PROGS)
+# --- screen text catalogues (gettext, issue 10 item 10) ------------------------
+# po/<lang>.po compiled into $(BUILD)/locale/<lang>/LC_MESSAGES/outpost.mo,
+# where the kiosk finds them beside itself (common/i18n.c).  `make po`
+# extracts the strings the screens show into po/outpost.pot and merges
+# them into each po/<lang>.po (new ones untranslated: tests/po/catalogue.sh
+# then fails until they are translated).
+LINGUAS  = fr sw
+MO       = $(patsubst %,$(BUILD)/locale/%/LC_MESSAGES/outpost.mo,$(LINGUAS))
+PO_SRC   = $(sort $(wildcard kiosk/tui/*.c kiosk/visit/*.c) kiosk/kctx.c \
+           clinical/triage.c kiosk/sync/client.c)
+XGETTEXT = xgettext --from-code=UTF-8 --language=C --keyword=_ --keyword=N_ \
+           --add-comments=TRANSLATORS: --add-location=file --sort-by-file \
+           --package-name=outpost --msgid-bugs-address=none
+
+all: $(PROGS) $(MO)
+
+$(BUILD)/locale/%/LC_MESSAGES/outpost.mo: po/%.po
+	@mkdir -p $(@D)
+	msgfmt --check -o $@ $<
+
+po:
+	$(XGETTEXT) -o po/outpost.pot $(filter $(wildcard $(PO_SRC)),$(PO_SRC))
+	@for l in $(LINGUAS); do \
+	  msgmerge --quiet --update --backup=none --no-fuzzy-matching \
+	    --add-location=file --sort-by-file po/$$l.po po/outpost.pot || exit 1; \
+	  printf '%s: ' $$l; msgfmt --statistics -o /dev/null po/$$l.po; done
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
@@ -170,7 +195,7 @@ $(BUILD)/bench/%: LIBS = $(LIBS_KIOSK)
 $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(KIOSK_DEPS)
 	$(LINK)
 
-test-progs: $(PROGS) $(BASE_TESTS) $(KIOSK_TESTS) $(SERVER_TESTS) \
+test-progs: $(PROGS) $(MO) $(BASE_TESTS) $(KIOSK_TESTS) $(SERVER_TESTS) \
             $(TOOLS_PROGS) $(FUZZ_REPLAYS)
 
 # --- the commands README.md promises ------------------------------------------

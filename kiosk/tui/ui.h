@@ -24,6 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "i18n.h"
 #include "kiosk/visit/visit.h"
 
 struct kctx;
@@ -97,8 +98,9 @@ struct ui_key {
 	const char *screen; /* screen name, or NULL for every screen */
 	int key; /* curses key code or character */
 	enum ui_action action;
-	const char *label; /* key as shown: "F2", "Enter" */
-	const char *help; /* what it does; NULL: not listed */
+	const char *label; /* key as shown: "F2", "Enter" (N_: shown
+			      through _()) */
+	const char *help; /* what it does; NULL: not listed (N_) */
 };
 
 /* What F1 says about a screen besides its own keys: what the screen is
@@ -159,6 +161,16 @@ struct ui_field {
 int ui_field_key(struct ui_field *f, enum ui_action a, int ch);
 void ui_field_set(struct ui_field *f, const char *s);
 void ui_field_clear(struct ui_field *f); /* wipes */
+
+/*
+ * _() in the screens: gettext, and under the test-only
+ * OUTPOST_TEXT_REPORT (kiosk/tui/ui.c) it also remembers which msgid each
+ * translation came from, so text that does not fit is reported by its
+ * msgid (never as drawn), and reports a string shown untranslated.
+ */
+const char *ui_tr(const char *msgid) __attribute__((format_arg(1)));
+#undef _
+#define _(s) ui_tr(s)
 
 /* Kinds of status line: the visit's (kiosk/visit/visit.h). */
 #define UI_MSG_INFO VISIT_MSG_INFO

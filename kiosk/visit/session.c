@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "kiosk/kctx.h"
+#include "i18n.h"
 #include "kiosk/store/keyring.h"
 #include "log.h"
 #include "patient.h"
@@ -53,24 +54,25 @@ visit_session_unlock(
 	if ((err = keyring_load(v->ctx->data_dir, &kr)) != 0) {
 		log_warnx("keyring load: %d", err);
 		*cause = xstrdup(err == ENOENT
-		        ? "this node is not set up: run `kiosk init` first"
-		        : "the keyring cannot be read (see the log)");
+		        ? _("this node is not set up: run `kiosk init` first")
+		        : _("the keyring cannot be read (see the log)"));
 		return err;
 	}
 	err = keyring_unlock(kr, user, pass, key, cause);
 	if (err != 0) {
 		log_info("unlock refused: %d", err);
 		if (*cause == NULL)
-			*cause =
-			    xstrdup(err == ENOENT ? "no such user on this kiosk"
-			                          : visit_strerror(err));
+			*cause = xstrdup(err == ENOENT
+			        ? _("no such user on this kiosk")
+			        : visit_strerror(err));
 		goto out;
 	}
 	err = store_open(v->ctx->data_dir, key, 0, &v->store);
 	explicit_bzero(key, sizeof(key));
 	if (err != 0) {
 		log_warnx("store open: %d", err);
-		*cause = xstrdup("the database cannot be opened (see the log)");
+		*cause =
+		    xstrdup(_("the database cannot be opened (see the log)"));
 		goto out;
 	}
 	if (store_user_get(v->store, user, &u) == 0) {
@@ -79,7 +81,7 @@ visit_session_unlock(
 			    v->store, "login-failed", "user", u.id, "disabled");
 			store_close(v->store);
 			v->store = NULL;
-			*cause = xstrdup("this user is disabled");
+			*cause = xstrdup(_("this user is disabled"));
 			err = EPERM;
 			goto out;
 		}
