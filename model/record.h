@@ -36,6 +36,7 @@ enum rec_entity {
 /* User (kiosk operator). */
 #define REC_USER_NAME 10
 #define REC_USER_ROLE 11 /* uint: 1 chw, 2 clinician, 3 admin */
+#define REC_USER_LANG 12 /* screen language: "en", "fr", "sw"; absent: "en" */
 
 /* Patient. */
 #define REC_PAT_GIVEN 10

@@ -162,8 +162,13 @@ static const char migration_conflicts[] =
     " resolution TEXT);"
     "CREATE INDEX conflicts_open ON conflicts(resolved_ms, id);";
 
+/* The language each user's screens are in (issue 10, item 10; NULL:
+ * English), switched to at unlock. */
+static const char migration_user_lang[] =
+    "ALTER TABLE users ADD COLUMN lang TEXT;";
+
 static const char *const migrations[] = { migration_1, migration_2, migration_3,
-	migration_4, migration_conflicts };
+	migration_4, migration_conflicts, migration_user_lang };
 
 int
 store_schema_latest(void)

@@ -87,6 +87,8 @@ visit_session_unlock(
 		}
 		str_lcpy(v->user_id, u.id, sizeof(v->user_id));
 		v->user_role = u.role;
+		/* the user's screens from here on; English when unset */
+		i18n_set(u.lang != NULL ? u.lang : "en");
 		store_set_actor(v->store, u.id);
 	}
 	str_lcpy(v->user_name, user, sizeof(v->user_name));
@@ -143,6 +145,7 @@ visit_session_lock(struct visit *v)
 	memset(v->user_id, 0, sizeof(v->user_id));
 	memset(v->user_name, 0, sizeof(v->user_name));
 	v->user_role = 0;
+	i18n_set("en"); /* the unlock screen is for whoever comes next */
 }
 
 static char *
