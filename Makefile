@@ -95,18 +95,19 @@ FUZZ_REPLAYS  := $(patsubst tests/fuzz/%_fuzzer.c,$(BUILD)/fuzz/%_replay,$(FUZZ_
 BENCH_PROGS   := $(patsubst %.c,$(BUILD)/%,$(filter-out bench/store.c,$(wildcard bench/*.c))) \
                  $(BUILD)/bench/store_sqlcipher $(BUILD)/bench/store_plain
 
-.PHONY: all check check-faults test-progs demo lint fmt fuzz bench deps deps-check clean po
+.PHONY: all check check-faults test-progs demo lint fmt fuzz bench deps deps-check clean po pot
 
 # --- screen text catalogues (gettext, issue 10 item 10) ------------------------
 # po/<lang>.po compiled into $(BUILD)/locale/<lang>/LC_MESSAGES/outpost.mo,
 # where the kiosk finds them beside itself (common/i18n.c).  `make po`
 # extracts the strings the screens show into po/outpost.pot and merges
 # them into each po/<lang>.po (new ones untranslated: tests/po/catalogue.sh
-# then fails until they are translated).
+# then fails until they are translated).  `make pot POT_OUT=F` writes the
+# template alone (the check uses it).
 LINGUAS  = fr sw
 MO       = $(patsubst %,$(BUILD)/locale/%/LC_MESSAGES/outpost.mo,$(LINGUAS))
-PO_SRC   = $(sort $(wildcard kiosk/tui/*.c kiosk/visit/*.c) kiosk/kctx.c \
-           clinical/triage.c kiosk/sync/client.c)
+PO_SRC   = $(sort $(wildcard kiosk/tui/*.c kiosk/visit/*.c kiosk/kctx.c \
+           clinical/triage.c kiosk/sync/client.c))
 XGETTEXT = xgettext --from-code=UTF-8 --language=C --keyword=_ --keyword=N_ \
            --add-comments=TRANSLATORS: --add-location=file --sort-by-file \
            --package-name=outpost --msgid-bugs-address=none
@@ -117,8 +118,10 @@ $(BUILD)/locale/%/LC_MESSAGES/outpost.mo: po/%.po
 	@mkdir -p $(@D)
 	msgfmt --check -o $@ $<
 
-po:
-	$(XGETTEXT) -o po/outpost.pot $(filter $(wildcard $(PO_SRC)),$(PO_SRC))
+POT_OUT ?= po/outpost.pot
+pot:
+	@$(XGETTEXT) -o $(POT_OUT) $(PO_SRC)
+po: pot
 	@for l in $(LINGUAS); do \
 	  msgmerge --quiet --update --backup=none --no-fuzzy-matching \
 	    --add-location=file --sort-by-file po/$$l.po po/outpost.pot || exit 1; \

@@ -32,11 +32,12 @@ draw_head(struct ui *ui, const char *title)
 	    ui->visit.patient.family ? ui->visit.patient.family : "");
 }
 
-/* What F9 means here, and that Esc keeps the alert. */
+/* What F9 means here (WHAT, a whole sentence), and that Esc keeps the
+ * alert. */
 static void
-draw_foot(const char *ack)
+draw_foot(const char *what)
 {
-	ui_text(19, 2, UI_C_DANGER, _("!! Press F9 to acknowledge %s."), ack);
+	ui_text(19, 2, UI_C_DANGER, "%s", what);
 	ui_text(20, 2, UI_C_DIM,
 	    _("Esc: back to the visit without "
 	      "acknowledging (the alert stays)."));
@@ -58,7 +59,7 @@ emergency_draw(struct ui *ui)
 	ui_text(11, 2, UI_C_NORMAL,
 	    _("   you enter it and goes with the "
 	      "patient's record."));
-	draw_foot("that help has been called");
+	draw_foot(_("!! Press F9 to acknowledge that help has been called."));
 }
 
 /* A red flag raised before this visit's values (another session, an
@@ -93,7 +94,8 @@ stored_draw(struct ui *ui)
 	ui_wrap(y + 3, 2, 76, 3, UI_C_NORMAL,
 	    _("What to do now: see the patient, take all the vital signs "
 	      "again and tell the clinician what was found then and now."));
-	draw_foot("that you have seen this alert");
+	draw_foot(
+	    _("!! Press F9 to acknowledge that you have seen this alert."));
 }
 
 static void
@@ -137,7 +139,8 @@ alert_draw(struct ui *ui)
 		      "this clinic now."));
 	else
 		ui_text(y + 3, 2, UI_C_WARN, _("!  Tell the clinician now."));
-	draw_foot("that you have seen this alert");
+	draw_foot(
+	    _("!! Press F9 to acknowledge that you have seen this alert."));
 }
 
 static enum ui_result

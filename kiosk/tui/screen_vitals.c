@@ -21,14 +21,14 @@ static const struct {
 	int param; /* enum news2_param, or -1 */
 	const char *unit;
 } rows[NR] = {
-	[R_RR] = { N_("Respiration"), NEWS2_RR, "/min" },
-	[R_SPO2] = { "SpO2", NEWS2_SPO2, "%" },
+	[R_RR] = { N_("Respiration"), NEWS2_RR, N_("/min") },
+	[R_SPO2] = { "SpO2", NEWS2_SPO2, N_("%") },
 	[R_O2] = { N_("Oxygen given"), NEWS2_AIR_O2, N_("A air, O oxygen") },
-	[R_SBP] = { N_("BP systolic"), NEWS2_SBP, "mmHg" },
-	[R_DIA] = { N_("BP diastolic"), -1, "mmHg" },
-	[R_PULSE] = { N_("Pulse"), NEWS2_PULSE, "/min" },
+	[R_SBP] = { N_("BP systolic"), NEWS2_SBP, N_("mmHg") },
+	[R_DIA] = { N_("BP diastolic"), -1, N_("mmHg") },
+	[R_PULSE] = { N_("Pulse"), NEWS2_PULSE, N_("/min") },
 	[R_ACVPU] = { N_("Consciousness"), NEWS2_ACVPU, N_("A, C, V, P or U") },
-	[R_TEMP] = { N_("Temperature"), NEWS2_TEMP, "\u00b0C" },
+	[R_TEMP] = { N_("Temperature"), NEWS2_TEMP, N_("\u00b0C") },
 	[R_PREG] = { N_("Pregnant"), -1, N_("Y yes, N no") },
 };
 
@@ -112,7 +112,7 @@ row_value(const struct ui *ui, int row, char *buf, size_t len)
 		snprintf(buf, len, "%d", v->in.pulse);
 		break;
 	case NEWS2_ACVPU:
-		snprintf(buf, len, "%s", _(triage_acvpu_name(v->in.acvpu)));
+		snprintf(buf, len, "%s", triage_acvpu_name(v->in.acvpu));
 		break;
 	default:
 		snprintf(buf, len, "%.1f", v->in.temp);
@@ -160,7 +160,8 @@ draw_patient(struct ui *ui)
 		snprintf(a, sizeof(a), "%s", _("age ?"));
 	ui_text(2, 1, UI_C_NORMAL, _("Patient: %s %s, %s, %s, %s"),
 	    p->given ? p->given : "", p->family ? p->family : "",
-	    p->sex ? p->sex : _("sex ?"), a, p->village ? p->village : "");
+	    p->sex ? ui_sex_name(p->sex) : _("sex ?"), a,
+	    p->village ? p->village : "");
 	ui_text(3, 1, UI_C_DIM, _("Visit: %s%s%.50s"),
 	    ui->visit.encounter_id[0] ? _("open, values saved as entered")
 	                              : _("starts with the first value"),

@@ -579,6 +579,19 @@ ui_replace(struct ui *ui, const struct screen *s)
 }
 
 const char *
+ui_sex_name(const char *sex)
+{
+	static const char *const names[] = { N_("female"), N_("male"),
+		N_("other"), N_("unknown") };
+	size_t i;
+
+	for (i = 0; i < nitems(names); i++)
+		if (strcmp(sex, names[i]) == 0)
+			return _(names[i]);
+	return sex;
+}
+
+const char *
 ui_strerror(int err)
 {
 	return visit_strerror(err);

@@ -210,6 +210,9 @@ int ui_list_key(int *sel, int n, enum ui_action a);
 /* Put a line in the status area (printf-style). */
 void ui_message(struct ui *, int kind, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* The stored sex code ("female", "male", "other", "unknown") in the
+ * screen language; another value as it is. */
+const char *ui_sex_name(const char *sex);
 /* Words for an errno value a person can act on (visit_strerror). */
 const char *ui_strerror(int err);
 /* Ask "Quit the kiosk?" on the status line: the next key quits if it is
