@@ -288,6 +288,19 @@ text_width(const char *s)
 	return w;
 }
 
+/* Spoken prompts: on during a check-in frame with --speech; what the
+ * centred lines of this frame say, and what was last spoken. */
+static int speaking;
+static char prompt[1024], spoken[1024];
+
+static void
+add_prompt(const char *s)
+{
+	size_t n = strlen(prompt);
+
+	snprintf(prompt + n, sizeof(prompt) - n, "%s%s", n ? " " : "", s);
+}
+
 /* The catalogue string being drawn when the format is not it (a
  * centred line, a wrapped text, the status line); NULL: the format. */
 static const char *draw_id;
@@ -357,6 +370,10 @@ ui_center(int y, enum ui_color c, const char *fmt, ...)
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
 	x = (COLS - text_width(line)) / 2;
+	/* a prompt to speak: catalogue text alone, no arguments (so never
+	 * a name or anything typed) */
+	if (speaking && strchr(fmt, '%') == NULL)
+		add_prompt(line);
 	draw_id = fmt;
 	ui_text(y, x < 0 ? 0 : x, c, "%s", line);
 	draw_id = NULL;
@@ -795,12 +812,21 @@ draw(struct ui *ui)
 		return;
 	}
 	draw_title(ui);
+	prompt[0] = '\0';
+	speaking = ui->opts.speech && ui->opts.checkin && !ui->help &&
+	    ui->visit.store != NULL;
 	if (ui->help)
 		draw_help(ui);
 	else {
 		top(ui)->draw(ui);
 		draw_message(ui);
 	}
+	/* say the screen's prompts when they change */
+	if (speaking && strcmp(prompt, spoken) != 0) {
+		memcpy(spoken, prompt, sizeof(spoken));
+		ui_speak(prompt);
+	}
+	speaking = 0;
 	draw_keybar(ui);
 	if (cursor_y >= 0 && !ui->help) {
 		curs_set(1);
@@ -996,6 +1022,10 @@ ui_run_opts(struct kctx *ctx, const struct ui_opts *opts)
 	log_info("ui start%s, idle lock %u s",
 	    opts->checkin ? " (check-in)" : "", opts->idle_lock_s);
 	visit_devices_init(&ui->visit);
+	if (opts->speech && ui_speech_start() != 0)
+		ui_message(ui, UI_MSG_WARN,
+		    _("Spoken prompts cannot start (see the log): the screen "
+		      "still works."));
 	push(ui, &screen_unlock);
 
 	idle_ms = (uint64_t)opts->idle_lock_s * 1000;
@@ -1079,6 +1109,7 @@ ui_run_opts(struct kctx *ctx, const struct ui_opts *opts)
 		}
 	}
 	pop_all(ui);
+	ui_speech_stop();
 	visit_devices_fini(&ui->visit);
 	visit_session_lock(&ui->visit);
 	ui_restore();

@@ -35,6 +35,7 @@ struct ui_opts {
 				   many idle seconds; 0 never */
 	long max_frames; /* stop after drawing this many frames (tests);
 				   0 no limit */
+	int speech; /* speak the check-in prompts (kiosk/tui/speech.c) */
 };
 
 #define UI_IDLE_LOCK_DEFAULT_S 300
@@ -171,6 +172,16 @@ void ui_field_clear(struct ui_field *f); /* wipes */
 const char *ui_tr(const char *msgid) __attribute__((format_arg(1)));
 #undef _
 #define _(s) ui_tr(s)
+
+/*
+ * Spoken prompts (kiosk/tui/speech.c, eSpeak NG): start returns 0, or -1
+ * when eSpeak NG cannot start (then nothing is spoken); ui_speak says
+ * TEXT in the voice of the screen language (i18n_get()), cutting the
+ * last prompt short.  TEXT must be catalogue text, never patient data.
+ */
+int ui_speech_start(void);
+void ui_speak(const char *text);
+void ui_speech_stop(void);
 
 /* Kinds of status line: the visit's (kiosk/visit/visit.h). */
 #define UI_MSG_INFO VISIT_MSG_INFO
