@@ -775,7 +775,7 @@ draw_help(struct ui *ui)
 		        LINES - 3) +
 		    1;
 	for (pass = 0; pass < 2; pass++)
-		for (k = ui_keys; k->key != 0 && y < LINES - 3; k++) {
+		for (k = ui_keys; k->key != 0; k++) {
 			if (k->label == NULL || k->help == NULL)
 				continue;
 			if (pass == 0 &&
@@ -785,6 +785,11 @@ draw_help(struct ui *ui)
 			    (k->screen != NULL ||
 			        (global_bit(k) != 0 && !(g & global_bit(k)))))
 				continue;
+			if (y >= LINES - 3) { /* a key left off the list */
+				if (reporting())
+					report_line("cut", k->help, NULL);
+				continue;
+			}
 			ui_text(y, 4, UI_C_FOCUS, "%-6s", k->label);
 			ui_text(y++, 12, UI_C_NORMAL, "%s", _(k->help));
 		}

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Every screen in English, French and Kiswahili at 80x24 (issue 10, item
 # 10): three CHWs whose language is en, fr and sw (`kiosk user add
-# --lang`) each walk the same screens (home, find, register, the visit,
+# --lang`, `kiosk user set --lang`) each walk the same screens (home, find, register, the visit,
 # the red flag, the emergency, the child danger signs, the forms, a form,
 # ending the visit, quitting, every F1 help, and the self check-in flow),
 # and it fails when
@@ -31,12 +31,20 @@ born=$(date -d '3 years ago' +%Y-%m-%d)
 for L in en fr sw; do
 	printf 'pass-word\nsecret-%s\nsecret-%s\n' $L $L |
 	    "$KIOSK" --data "$NODE" --passphrase-fd 0 user add "u$L" \
-	    --role chw --lang $L --kdf-ms 5 >/dev/null 2>"$T/add.err" ||
+	    --role chw --lang $([ $L = sw ] && echo en || echo $L) --kdf-ms 5 \
+	    >/dev/null 2>"$T/add.err" ||
 	    fail "user add u$L: $(cat "$T/add.err")"
 	cli patient add --given Amani --family "Otieno$L" --sex female \
 	    --birth-date "$born" --village Siaya >/dev/null ||
 	    fail "patient add"
 done
+
+# usw was added in English: an administrator changes that; a language
+# without screens is refused, naming the ones there are
+cli user set usw --lang sw >/dev/null || fail "user set usw --lang sw"
+cli user set usw --lang de >/dev/null 2>"$T/set.err" && fail "--lang de accepted"
+grep -q 'no screens in "de": the language is one of en (English) fr (Fran.ais) sw (Kiswahili)' \
+    "$T/set.err" || fail "bad --lang: $(cat "$T/set.err")"
 
 # MSGID in the walk's language: its longest piece between conversions
 # (on the screen whatever the arguments), without the spaces around it
