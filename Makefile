@@ -29,10 +29,11 @@ DEB_PKGS = build-essential pkg-config clang clang-format cppcheck \
            libsqlcipher-dev sqlcipher libsqlite3-dev sqlite3 libcbor-dev libssl-dev \
            libcurl4-openssl-dev libmicrohttpd-dev libusb-1.0-0-dev libxml2-dev \
            libncurses-dev tmux umockdev sox openssl zlib1g-dev libargon2-dev \
-           postgresql-15 postgresql-client-15 libpq-dev
+           postgresql-15 postgresql-client-15 libpq-dev gettext \
+           libespeak-ng-dev espeak-ng-data
 PKGS     = libcbor libcrypto sqlite3 libmicrohttpd libusb-1.0 libcurl zlib \
-           libxml-2.0 ncursesw libargon2 libpq
-TOOLS    = tmux umockdev-run sqlcipher
+           libxml-2.0 ncursesw libargon2 libpq espeak-ng
+TOOLS    = tmux umockdev-run sqlcipher msgfmt xgettext
 
 # Only -I from pkg-config (ncursesw's --cflags adds clashing macros).
 PKG_I   := $(filter -I%,$(shell pkg-config --cflags $(PKGS) 2>/dev/null))
@@ -51,7 +52,8 @@ pkglibs = $(shell pkg-config --libs $(1) 2>/dev/null)
 LIBS_COMMON  = $(call pkglibs,libcbor libcrypto) -lpthread -lm
 LIBS_BASE    = $(call pkglibs,libxml-2.0 libusb-1.0) $(LIBS_COMMON)
 # libargon2: the keyring's key derivation (kiosk/store/keyring.c).
-LIBS_KIOSK   = $(call pkglibs,sqlcipher ncursesw libcurl zlib libargon2) $(LIBS_BASE)
+# espeak-ng: spoken check-in prompts (kiosk/tui/speech.c, issue 10 item 9).
+LIBS_KIOSK   = $(call pkglibs,sqlcipher ncursesw libcurl zlib libargon2 espeak-ng) $(LIBS_BASE)
 # sqlcipher: the server store is encrypted at rest too (issue 9, item 10).
 # libpq: the PostgreSQL store (sync-server/store/pg*.c).
 LIBS_SERVER  = $(call pkglibs,sqlcipher libmicrohttpd zlib libpq) $(LIBS_COMMON)
@@ -95,9 +97,37 @@ FUZZ_REPLAYS  := $(patsubst tests/fuzz/%_fuzzer.c,$(BUILD)/fuzz/%_replay,$(FUZZ_
 BENCH_PROGS   := $(patsubst %.c,$(BUILD)/%,$(filter-out bench/store.c,$(wildcard bench/*.c))) \
                  $(BUILD)/bench/store_sqlcipher $(BUILD)/bench/store_plain
 
-.PHONY: all check check-faults test-progs demo lint fmt fuzz bench deps deps-check clean
+.PHONY: all check check-faults test-progs demo lint fmt fuzz bench deps deps-check clean po pot
 
-all: $(PROGS)
+# --- screen text catalogues (gettext, issue 10 item 10) ------------------------
+# po/<lang>.po compiled into $(BUILD)/locale/<lang>/LC_MESSAGES/outpost.mo,
+# where the kiosk finds them beside itself (common/i18n.c).  `make po`
+# extracts the strings the screens show into po/outpost.pot and merges
+# them into each po/<lang>.po (new ones untranslated: tests/po/catalogue.sh
+# then fails until they are translated).  `make pot POT_OUT=F` writes the
+# template alone (the check uses it).
+LINGUAS  = fr sw
+MO       = $(patsubst %,$(BUILD)/locale/%/LC_MESSAGES/outpost.mo,$(LINGUAS))
+PO_SRC   = $(sort $(wildcard kiosk/tui/*.c kiosk/visit/*.c kiosk/kctx.c \
+           clinical/triage.c kiosk/sync/client.c))
+XGETTEXT = xgettext --from-code=UTF-8 --language=C --keyword=_ --keyword=N_ \
+           --add-comments=TRANSLATORS: --add-location=file --sort-by-file \
+           --package-name=outpost --msgid-bugs-address=none
+
+all: $(PROGS) $(MO)
+
+$(BUILD)/locale/%/LC_MESSAGES/outpost.mo: po/%.po
+	@mkdir -p $(@D)
+	msgfmt --check -o $@ $<
+
+POT_OUT ?= po/outpost.pot
+pot:
+	@$(XGETTEXT) -o $(POT_OUT) $(PO_SRC)
+po: pot
+	@for l in $(LINGUAS); do \
+	  msgmerge --quiet --update --backup=none --no-fuzzy-matching \
+	    --add-location=file --sort-by-file po/$$l.po po/outpost.pot || exit 1; \
+	  printf '%s: ' $$l; msgfmt --statistics -o /dev/null po/$$l.po; done
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
@@ -170,7 +200,7 @@ $(BUILD)/bench/%: LIBS = $(LIBS_KIOSK)
 $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(KIOSK_DEPS)
 	$(LINK)
 
-test-progs: $(PROGS) $(BASE_TESTS) $(KIOSK_TESTS) $(SERVER_TESTS) \
+test-progs: $(PROGS) $(MO) $(BASE_TESTS) $(KIOSK_TESTS) $(SERVER_TESTS) \
             $(TOOLS_PROGS) $(FUZZ_REPLAYS)
 
 # --- the commands README.md promises ------------------------------------------

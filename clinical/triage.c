@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "i18n.h"
 #include "triage.h"
 
 /* A temperature in tenths of a degree, rounded half up (35.05 -> 351),
@@ -135,13 +136,13 @@ news2_points_temp(double temp)
 /* What manual entry accepts; wider than any real patient in a clinic, so
  * it only catches typing slips (a missing digit, a misplaced point). */
 static const struct news2_range ranges[NEWS2_NPARAM] = {
-	[NEWS2_RR] = { "rr", "Respiration rate", "/min", 0, 80, 5, 60 },
-	[NEWS2_SPO2] = { "spo2", "SpO2", "%", 50, 100, 70, 100 },
-	[NEWS2_AIR_O2] = { "oxygen", "Air or oxygen", "", 0, 1, 0, 1 },
-	[NEWS2_SBP] = { "sbp", "Systolic BP", "mmHg", 40, 300, 60, 250 },
-	[NEWS2_PULSE] = { "pulse", "Pulse", "/min", 20, 250, 30, 200 },
-	[NEWS2_ACVPU] = { "acvpu", "Consciousness", "", 0, 4, 0, 4 },
-	[NEWS2_TEMP] = { "temp", "Temperature", "\u00b0C", 25, 45, 32, 42 },
+	[NEWS2_RR] = { "rr", N_("Respiration rate"), "/min", 0, 80, 5, 60 },
+	[NEWS2_SPO2] = { "spo2", N_("SpO2"), "%", 50, 100, 70, 100 },
+	[NEWS2_AIR_O2] = { "oxygen", N_("Air or oxygen"), "", 0, 1, 0, 1 },
+	[NEWS2_SBP] = { "sbp", N_("Systolic BP"), "mmHg", 40, 300, 60, 250 },
+	[NEWS2_PULSE] = { "pulse", N_("Pulse"), "/min", 20, 250, 30, 200 },
+	[NEWS2_ACVPU] = { "acvpu", N_("Consciousness"), "", 0, 4, 0, 4 },
+	[NEWS2_TEMP] = { "temp", N_("Temperature"), "\u00b0C", 25, 45, 32, 42 },
 };
 
 int
@@ -205,11 +206,11 @@ news2_score(
 	}
 
 	if (in->age >= 0 && in->age < 16) {
-		out->not_applicable = "not used under 16 years";
+		out->not_applicable = N_("not used under 16 years");
 		return 0;
 	}
 	if (in->pregnant) {
-		out->not_applicable = "not used in pregnancy";
+		out->not_applicable = N_("not used in pregnancy");
 		return 0;
 	}
 	out->applicable = 1;
@@ -267,15 +268,15 @@ news2_risk_name(enum news2_risk r)
 {
 	switch (r) {
 	case NEWS2_RISK_LOW:
-		return "low";
+		return N_("low");
 	case NEWS2_RISK_LOW_MEDIUM:
-		return "low-medium";
+		return N_("low-medium");
 	case NEWS2_RISK_MEDIUM:
-		return "medium";
+		return N_("medium");
 	case NEWS2_RISK_HIGH:
-		return "high";
+		return N_("high");
 	default:
-		return "not applicable";
+		return N_("not applicable");
 	}
 }
 
@@ -285,14 +286,15 @@ news2_risk_monitoring(enum news2_risk r, int score)
 {
 	switch (r) {
 	case NEWS2_RISK_LOW:
-		return score == 0 ? "minimum 12-hourly" : "minimum 4-6-hourly";
+		return score == 0 ? N_("minimum 12-hourly")
+		                  : N_("minimum 4-6-hourly");
 	case NEWS2_RISK_LOW_MEDIUM:
 	case NEWS2_RISK_MEDIUM:
-		return "minimum 1-hourly";
+		return N_("minimum 1-hourly");
 	case NEWS2_RISK_HIGH:
-		return "continuous monitoring of vital signs";
+		return N_("continuous monitoring of vital signs");
 	default:
-		return "use clinical judgement";
+		return N_("use clinical judgement");
 	}
 }
 
@@ -303,23 +305,24 @@ news2_risk_response(enum news2_risk r, int score)
 	switch (r) {
 	case NEWS2_RISK_LOW:
 		if (score == 0)
-			return "continue routine NEWS monitoring";
-		return "inform a registered nurse, who must assess the "
-		       "patient and decide on monitoring or escalation";
+			return N_("continue routine NEWS monitoring");
+		return N_("inform a registered nurse, who must assess the "
+		          "patient and decide on monitoring or escalation");
 	case NEWS2_RISK_LOW_MEDIUM:
-		return "a 3 in one parameter: urgent review by a clinician "
-		       "to decide on the cause and escalation";
+		return N_("a 3 in one parameter: urgent review by a clinician "
+		          "to decide on the cause and escalation");
 	case NEWS2_RISK_MEDIUM:
-		return "urgent response: urgent review by a clinician or team "
-		       "competent in acute illness; consider sepsis; "
-		       "monitored setting";
+		return N_(
+		    "urgent response: urgent review by a clinician or team "
+		    "competent in acute illness; consider sepsis; "
+		    "monitored setting");
 	case NEWS2_RISK_HIGH:
-		return "emergency response: emergency assessment by a team "
-		       "with critical-care skills including airway "
-		       "management; consider transfer to level 2/3 care";
+		return N_("emergency response: emergency assessment by a team "
+		          "with critical-care skills including airway "
+		          "management; consider transfer to level 2/3 care");
 	default:
-		return "assess with the right tool for the patient and "
-		       "clinical judgement";
+		return N_("assess with the right tool for the patient and "
+		          "clinical judgement");
 	}
 }
 
@@ -360,9 +363,9 @@ news2_describe(const struct news2_result *r, char *out, size_t len)
 const char *
 triage_child_emergency_signs(void)
 {
-	return "blocked or no breathing, severe difficulty breathing, blue "
-	       "lips, cold hands with a weak fast pulse, coma, convulsions, "
-	       "severe dehydration.";
+	return N_("blocked or no breathing, severe difficulty breathing, blue "
+	          "lips, cold hands with a weak fast pulse, coma, convulsions, "
+	          "severe dehydration.");
 }
 
 static const char *const acvpu_names[] = {
@@ -373,11 +376,11 @@ static const char *const acvpu_names[] = {
 	[TRIAGE_UNRESPONSIVE] = "U",
 };
 static const char *const acvpu_words[] = {
-	[TRIAGE_ALERT] = "alert",
-	[TRIAGE_CONFUSION] = "confusion",
-	[TRIAGE_VOICE] = "voice",
-	[TRIAGE_PAIN] = "pain",
-	[TRIAGE_UNRESPONSIVE] = "unresponsive",
+	[TRIAGE_ALERT] = N_("alert"),
+	[TRIAGE_CONFUSION] = N_("confusion"),
+	[TRIAGE_VOICE] = N_("voice"),
+	[TRIAGE_PAIN] = N_("pain"),
+	[TRIAGE_UNRESPONSIVE] = N_("unresponsive"),
 };
 
 int
@@ -409,27 +412,27 @@ imci_sign_text(int sign)
 {
 	switch (sign) {
 	case IMCI_NOT_ABLE_TO_DRINK:
-		return "not able to drink or breastfeed";
+		return N_("not able to drink or breastfeed");
 	case IMCI_VOMITS_EVERYTHING:
-		return "vomits everything";
+		return N_("vomits everything");
 	case IMCI_CONVULSIONS:
-		return "convulsions";
+		return N_("convulsions");
 	case IMCI_LETHARGIC:
-		return "lethargic or unconscious";
+		return N_("lethargic or unconscious");
 	case IMCI_CONVULSING_NOW:
-		return "convulsing now";
+		return N_("convulsing now");
 	case IMCI_NOT_FEEDING_WELL:
-		return "not feeding well";
+		return N_("not feeding well");
 	case IMCI_CHEST_INDRAWING:
-		return "severe chest indrawing";
+		return N_("severe chest indrawing");
 	case IMCI_MOVES_ONLY_STIMULATED:
-		return "movement only when stimulated or no movement";
+		return N_("movement only when stimulated or no movement");
 	case 16:
-		return "fast breathing (60/min or more)";
+		return N_("fast breathing (60/min or more)");
 	case 17:
-		return "fever (37.5 \u00b0C or more)";
+		return N_("fever (37.5 \u00b0C or more)");
 	case 18:
-		return "low body temperature (below 35.5 \u00b0C)";
+		return N_("low body temperature (below 35.5 \u00b0C)");
 	default:
 		return "?";
 	}
@@ -471,11 +474,12 @@ imci_assess(
 		out->fast_breathing = in->rr >= 60;
 		if (out->signs != 0) {
 			out->danger = 1;
-			out->classification = "VERY SEVERE DISEASE";
-			out->action = "possible serious bacterial infection: "
-			              "give first dose of antibiotics, prevent "
-			              "low blood sugar, keep warm, refer "
-			              "URGENTLY";
+			out->classification = N_("VERY SEVERE DISEASE");
+			out->action =
+			    N_("possible serious bacterial infection: "
+			       "give first dose of antibiotics, prevent "
+			       "low blood sugar, keep warm, refer "
+			       "URGENTLY");
 		}
 		return 0;
 	}
@@ -484,15 +488,15 @@ imci_assess(
 	out->fast_breathing = in->rr >= (in->age_months < 12 ? 50 : 40);
 	if (out->signs != 0) {
 		out->danger = 1;
-		out->classification = "VERY SEVERE DISEASE";
+		out->classification = N_("VERY SEVERE DISEASE");
 		out->action = (out->signs & (1u << IMCI_CONVULSING_NOW))
-		    ? "general danger sign: treat the convulsion (diazepam), "
-		      "complete the assessment quickly, give pre-referral "
-		      "treatment, prevent low blood sugar, keep warm, refer "
-		      "URGENTLY"
-		    : "general danger sign: complete the assessment quickly, "
-		      "give pre-referral treatment, prevent low blood sugar, "
-		      "keep warm, refer URGENTLY";
+		    ? N_("general danger sign: treat the convulsion "
+		         "(diazepam), complete the assessment quickly, give "
+		         "pre-referral treatment, prevent low blood sugar, "
+		         "keep warm, refer URGENTLY")
+		    : N_("general danger sign: complete the assessment "
+		         "quickly, give pre-referral treatment, prevent low "
+		         "blood sugar, keep warm, refer URGENTLY");
 	}
 	return 0;
 }

@@ -15,6 +15,7 @@
 
 #include "kiosk/store/keyring.h"
 #include "kctx.h"
+#include "i18n.h"
 #include "log.h"
 #include "kiosk/store/store.h"
 #include "xmalloc.h"
@@ -128,42 +129,45 @@ kctx_explain(int err)
 {
 	switch (err) {
 	case 0:
-		return "done";
+		return N_("done");
 	case ENOSPC:
-		return "the storage is full: nothing was saved; free space "
-		       "(or replace the card) and try again";
+		return N_("the storage is full: nothing was saved; free space "
+		          "(or replace the card) and try again");
 	case EROFS:
-		return "the storage is read-only (a failing card is often "
-		       "switched to read-only): nothing was saved; copy the "
-		       "data off with `kiosk db export` and replace the card";
+		return N_(
+		    "the storage is read-only (a failing card is often "
+		    "switched to read-only): nothing was saved; copy the "
+		    "data off with `kiosk db export` and replace the card");
 	case EIO:
-		return "the storage failed to read or write: nothing was "
-		       "saved; run `kiosk db check` and consider replacing "
-		       "the card";
+		return N_("the storage failed to read or write: nothing was "
+		          "saved; run `kiosk db check` and consider replacing "
+		          "the card");
 	case EBUSY:
-		return "the database is busy with another program; try again "
-		       "in a moment";
+		return N_(
+		    "the database is busy with another program; try again "
+		    "in a moment");
 	case EACCES:
-		return "the key does not open this database (wrong keyring "
-		       "for this data directory)";
+		return N_("the key does not open this database (wrong keyring "
+		          "for this data directory)");
 	case EBADMSG:
-		return "the data is damaged or was altered; run `kiosk db "
-		       "check` and restore from an export if needed";
+		return N_("the data is damaged or was altered; run `kiosk db "
+		          "check` and restore from an export if needed");
 	case ENOENT:
-		return "not found";
+		return N_("not found");
 	case EEXIST:
-		return "it is already stored";
+		return N_("it is already stored");
 	case EPROTO:
-		return "this data was written by a newer version of Outpost; "
-		       "update the kiosk software";
+		return N_(
+		    "this data was written by a newer version of Outpost; "
+		    "update the kiosk software");
 	case EINVAL:
-		return "the input was not valid";
+		return N_("the input was not valid");
 	case EPERM:
-		return "locked out: ask an administrator";
+		return N_("locked out: ask an administrator");
 	case ENODEV:
-		return "the device was unplugged";
+		return N_("the device was unplugged");
 	case ETIMEDOUT:
-		return "the device stopped answering";
+		return N_("the device stopped answering");
 	default:
 		return strerror(err);
 	}

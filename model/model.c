@@ -113,6 +113,7 @@ static const struct model_field user_fields[] = {
 	{ REC_USER_ROLE, "role", MODEL_UINT, 1 },
 	{ REC_USER_REGNO, "licence", MODEL_TEXT, 1 },
 	{ REC_USER_SIGNKEY, "signkey", MODEL_BYTES, 1 },
+	{ REC_USER_LANG, "lang", MODEL_TEXT, 1 },
 	{ REC_K_DELETED, "deleted", MODEL_BOOL, 1 },
 	{ REC_K_BY, "created_by", MODEL_UUID, 0 },
 };

@@ -39,6 +39,7 @@ enum rec_entity {
 #define REC_USER_ROLE 11 /* uint: 1 chw, 2 clinician, 3 admin */
 #define REC_USER_REGNO 12 /* text: a clinician's registration number */
 #define REC_USER_SIGNKEY 13 /* bytes(32): Ed25519 public key of their notes */
+#define REC_USER_LANG 14 /* screen language: "en", "fr", "sw"; absent: "en" */
 
 /* Patient. */
 #define REC_PAT_GIVEN 10

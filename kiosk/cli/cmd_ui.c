@@ -69,6 +69,8 @@ ui_cmd_run(struct kctx *ctx, int argc, char **argv)
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--checkin") == 0)
 			o.checkin = 1;
+		else if (strcmp(argv[i], "--speech") == 0)
+			o.speech = 1;
 		else if (strcmp(argv[i], "--idle-lock") == 0 && i + 1 < argc) {
 			if (str_to_ll(argv[++i], 0, 86400, &v) != 0) {
 				fprintf(stderr,
@@ -95,11 +97,12 @@ ui_cmd_run(struct kctx *ctx, int argc, char **argv)
 
 const struct kiosk_cmd cmd_ui = {
 	"ui",
-	"  ui [--checkin] [--idle-lock SECONDS]\n"
+	"  ui [--checkin] [--speech] [--idle-lock SECONDS]\n"
 	"      The kiosk screen (the default: `kiosk` alone).  --checkin: patient\n"
-	"      self check-in after a staff unlock; --idle-lock: lock after\n"
-	"      SECONDS without a key (default 300, 0 never).  In check-in a\n"
-	"      half-typed entry clears after 60 s without a key\n"
+	"      self check-in after a staff unlock; --speech: check-in prompts\n"
+	"      also spoken (eSpeak NG, in the screen language); --idle-lock:\n"
+	"      lock after SECONDS without a key (default 300, 0 never).  In\n"
+	"      check-in a half-typed entry clears after 60 s without a key\n"
 	"      (OUTPOST_CHECKIN_IDLE_S sets other seconds).\n",
 	ui_cmd_run,
 };

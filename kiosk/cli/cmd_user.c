@@ -16,17 +16,32 @@
 #include "cmd_opt.h"
 #include "kiosk/kctx.h"
 #include "kiosk/store/keyring.h"
+#include "i18n.h"
 #include "log.h"
 #include "kiosk/store/store.h"
 #include "xmalloc.h"
 
 extern const struct kiosk_cmd cmd_user;
 
+/* LANG is not one the screens are translated into. */
+static int
+bad_lang(const char *lang)
+{
+	fprintf(stderr, "kiosk: no screens in \"%s\": the language is one of",
+	    lang);
+	for (int i = 0; i18n_langs[i] != NULL; i++)
+		fprintf(stderr, " %s (%s)", i18n_langs[i],
+		    i18n_name(i18n_langs[i]));
+	fprintf(stderr, "\n");
+	return 2;
+}
+
 static int
 user_add(struct kctx *ctx, int argc, char **argv)
 {
 	struct cmd_opt opts[] = { { "--role", 1, NULL },
-		{ "--kdf-ms", 1, NULL }, { "--kdf-mem", 1, NULL } };
+		{ "--kdf-ms", 1, NULL }, { "--kdf-mem", 1, NULL },
+		{ "--lang", 1, NULL } };
 	const char *pos[1];
 	struct keyring_kdf cost;
 	const struct keyring_kdf *costp;
@@ -44,6 +59,8 @@ user_add(struct kctx *ctx, int argc, char **argv)
 	}
 	if (cmd_opt_kdf(&opts[1], &opts[2], &cost, &costp) != 0)
 		return 2;
+	if (opts[3].value != NULL && i18n_name(opts[3].value) == NULL)
+		return bad_lang(opts[3].value);
 	if (kctx_open(ctx) != 0 || kctx_require_admin(ctx) != 0)
 		return 1;
 	if (keyring_has_user(ctx->keyring, pos[0])) {
@@ -65,6 +82,15 @@ user_add(struct kctx *ctx, int argc, char **argv)
 		    "passphrase could not be saved (%s); run `kiosk user "
 		    "passwd %s` as an administrator\n",
 		    pos[0], kctx_explain(err), pos[0]);
+		goto out;
+	}
+	if (opts[3].value != NULL &&
+	    (err = store_user_set_lang(ctx->store, pos[0], opts[3].value)) !=
+	        0) {
+		fprintf(stderr,
+		    "kiosk: %s was added but their language was not set "
+		    "(%s); run `kiosk user set %s --lang %s`\n",
+		    pos[0], kctx_explain(err), pos[0], opts[3].value);
 		goto out;
 	}
 	printf("Added %s (%s)\n", pos[0], store_role_name(role));
@@ -146,6 +172,35 @@ user_passwd(struct kctx *ctx, int argc, char **argv)
 	return 0;
 }
 
+/* `user set NAME --lang L`: the language NAME's screens are in from
+ * their next unlock (administrator, or NAME for themselves). */
+static int
+user_set(struct kctx *ctx, int argc, char **argv)
+{
+	struct cmd_opt opts[] = { { "--lang", 1, NULL } };
+	const char *pos[1];
+	int n, err;
+
+	if (cmd_opt_parse(argc, argv, 2, opts, nitems(opts), pos, 1, &n) != 0 ||
+	    n != 1 || opts[0].value == NULL)
+		return cmd_usage(&cmd_user);
+	if (i18n_name(opts[0].value) == NULL)
+		return bad_lang(opts[0].value);
+	if (kctx_open(ctx) != 0)
+		return 1;
+	if (strcmp(pos[0], ctx->user) != 0 && kctx_require_admin(ctx) != 0)
+		return 1;
+	if ((err = store_user_set_lang(ctx->store, pos[0], opts[0].value)) !=
+	    0) {
+		fprintf(stderr, "kiosk: the language of %s was not set: %s\n",
+		    pos[0], err == ENOENT ? "no such user" : kctx_explain(err));
+		return 1;
+	}
+	printf("%s: screens in %s from the next unlock\n", pos[0],
+	    i18n_name(opts[0].value));
+	return 0;
+}
+
 static int
 user_unlock(struct kctx *ctx, int argc, char **argv)
 {
@@ -179,13 +234,17 @@ user_run(struct kctx *ctx, int argc, char **argv)
 		return user_passwd(ctx, argc, argv);
 	if (strcmp(argv[1], "unlock") == 0)
 		return user_unlock(ctx, argc, argv);
+	if (strcmp(argv[1], "set") == 0)
+		return user_set(ctx, argc, argv);
 	return cmd_usage(&cmd_user);
 }
 
 const struct kiosk_cmd cmd_user = {
 	.name = "user",
-	.usage = "  user add NAME --role chw|clinician|admin [--kdf-mem KIB |"
-	         " --kdf-ms N]\n"
+	.usage = "  user add NAME --role chw|clinician|admin [--lang en|fr|sw]"
+	         " [--kdf-mem KIB | --kdf-ms N]\n"
+	         "  user set NAME --lang en|fr|sw   screen language from the "
+	         "next unlock\n"
 	         "  user list\n"
 	         "  user passwd [NAME] [--kdf-mem KIB | --kdf-ms N]\n"
 	         "  user unlock NAME      clear a lockout after wrong "

@@ -209,8 +209,14 @@ static const char migration_merge[] =
     "CREATE TRIGGER merges_no_delete BEFORE DELETE ON merges BEGIN"
     " SELECT RAISE(ABORT, 'soft deletes only'); END;";
 
+/* The language each user's screens are in (issue 10, item 10; NULL:
+ * English), switched to at unlock. */
+static const char migration_user_lang[] =
+    "ALTER TABLE users ADD COLUMN lang TEXT;";
+
 static const char *const migrations[] = { migration_1, migration_2, migration_3,
-	migration_4, migration_conflicts, migration_consult, migration_merge };
+	migration_4, migration_conflicts, migration_consult, migration_merge,
+	migration_user_lang };
 
 int
 store_schema_latest(void)

@@ -74,9 +74,14 @@ struct store_user {
 	int role;
 	int disabled;
 	uint64_t created_ms;
+	char *lang; /* screen language ("en", "fr", "sw"); NULL: not set */
 };
 int store_user_add(struct store *, const char *name, int role,
     struct store_user *out /* may be NULL */);
+/* Set the screen language of user NAME to LANG (one of i18n_langs[]):
+ * the row, its change for sync and an audit entry.  EINVAL for another
+ * code, ENOENT for no such user. */
+int store_user_set_lang(struct store *, const char *name, const char *lang);
 int store_user_get(struct store *, const char *name, struct store_user *out);
 int store_user_list(struct store *, struct store_user **out, size_t *n);
 void store_user_clear(struct store_user *);

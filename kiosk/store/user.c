@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "i18n.h"
 #include "log.h"
 #include "record.h"
 #include "store_int.h"
@@ -46,6 +47,39 @@ out:
 	return err;
 }
 
+int
+store_user_set_lang(struct store *s, const char *name, const char *lang)
+{
+	struct store_user u;
+	struct model_rec r;
+	int err, n = 0, i;
+
+	for (i = 0; i18n_langs[i] != NULL; i++)
+		if (strcmp(lang, i18n_langs[i]) == 0)
+			break;
+	if (i18n_langs[i] == NULL)
+		return EINVAL;
+	memset(&u, 0, sizeof(u));
+	if ((err = store_user_get(s, name, &u)) != 0)
+		return err;
+	if ((err = store_tx_begin(s)) != 0)
+		goto done;
+	/* only the changed field travels: the merge is per field */
+	store_rec_init(s, &r, REC_USER, u.id, store_hlc_now(s));
+	model_set_text(&r, REC_USER_LANG, lang);
+	err = store_row_update(s, &r, "deleted = 0", &n);
+	if (err == 0 && n != 1)
+		err = ENOENT;
+	if (err == 0)
+		err = store_outbox_put(s, &r);
+	if (err == 0)
+		err = store_audit_append(s, "change", "user", u.id, "lang");
+	err = store_tx_end(s, err);
+done:
+	store_user_clear(&u);
+	return err;
+}
+
 static void
 store_user_from_row(sqlite3_stmt *st, struct store_user *u)
 {
@@ -57,6 +91,7 @@ store_user_from_row(sqlite3_stmt *st, struct store_user *u)
 	u->role = sqlite3_column_int(st, 2);
 	u->disabled = sqlite3_column_int(st, 3);
 	u->created_ms = (uint64_t)sqlite3_column_int64(st, 4);
+	u->lang = store_col_text(st, 5);
 }
 
 int
@@ -67,7 +102,7 @@ store_user_get(struct store *s, const char *name, struct store_user *u)
 
 	if ((err = store_prepare(s,
 	         "SELECT id, name, role, disabled, "
-	         "created_ms FROM users WHERE name = ? AND deleted = 0",
+	         "created_ms, lang FROM users WHERE name = ? AND deleted = 0",
 	         &st)) != 0)
 		return err;
 	store_bind_text(st, 1, name);
@@ -92,7 +127,7 @@ store_user_list(struct store *s, struct store_user **out, size_t *n)
 	*n = 0;
 	if ((err = store_prepare(s,
 	         "SELECT id, name, role, disabled, "
-	         "created_ms FROM users WHERE deleted = 0 ORDER BY name",
+	         "created_ms, lang FROM users WHERE deleted = 0 ORDER BY name",
 	         &st)) != 0)
 		return err;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -118,6 +153,8 @@ store_user_clear(struct store_user *u)
 		return;
 	free(u->name);
 	u->name = NULL;
+	free(u->lang);
+	u->lang = NULL;
 }
 
 void

@@ -33,6 +33,7 @@
 #include "clock.h"
 #include "crypto.h"
 #include "hlc.h"
+#include "i18n.h"
 #include "log.h"
 #include "record.h"
 #include "kiosk/store/store.h"
@@ -1112,39 +1113,40 @@ sync_status_line(
 	uint64_t s;
 
 	if (!st->enrolled) {
-		snprintf(out, len, "Sync: not set up");
+		snprintf(out, len, "%s", _("Sync: not set up"));
 		return;
 	}
 	if (st->last_ok_ms == 0)
-		snprintf(age, sizeof(age), "never synced");
+		snprintf(age, sizeof(age), "%s", _("never synced"));
 	else {
 		s = now_ms > st->last_ok_ms ? (now_ms - st->last_ok_ms) / 1000
 		                            : 0;
 		if (s < 120)
-			snprintf(age, sizeof(age), "last %" PRIu64 " s ago", s);
+			snprintf(
+			    age, sizeof(age), _("last %" PRIu64 " s ago"), s);
 		else if (s < 7200)
-			snprintf(age, sizeof(age), "last %" PRIu64 " min ago",
-			    s / 60);
+			snprintf(age, sizeof(age),
+			    _("last %" PRIu64 " min ago"), s / 60);
 		else if (s < 172800)
-			snprintf(age, sizeof(age), "last %" PRIu64 " h ago",
+			snprintf(age, sizeof(age), _("last %" PRIu64 " h ago"),
 			    s / 3600);
 		else
-			snprintf(age, sizeof(age), "last %" PRIu64 " days ago",
-			    s / 86400);
+			snprintf(age, sizeof(age),
+			    _("last %" PRIu64 " days ago"), s / 86400);
 	}
 	if (st->pending == 0)
-		snprintf(pend, sizeof(pend), "all sent");
+		snprintf(pend, sizeof(pend), "%s", _("all sent"));
 	else
 		snprintf(
-		    pend, sizeof(pend), "%" PRIu64 " waiting", st->pending);
+		    pend, sizeof(pend), _("%" PRIu64 " waiting"), st->pending);
 	if (st->last_error[0] != '\0')
 		snprintf(
-		    out, len, "Sync: %s, %s: %s", pend, age, st->last_error);
+		    out, len, _("Sync: %s, %s: %s"), pend, age, st->last_error);
 	else if (st->refused > 0)
 		snprintf(out, len,
-		    "Sync: %s, %s; %" PRIu64 " refused by the server"
-		    " (kiosk sync status)",
+		    _("Sync: %s, %s; %" PRIu64 " refused by the server"
+		      " (kiosk sync status)"),
 		    pend, age, st->refused);
 	else
-		snprintf(out, len, "Sync: %s, %s", pend, age);
+		snprintf(out, len, _("Sync: %s, %s"), pend, age);
 }

@@ -3,7 +3,9 @@
  * which screen, and the words the help overlay and the key bar show.
  * Screen entries come before the global ones (screen NULL) and win.
  * Text-entry screens bind only function and movement keys, so letters and
- * digits always reach the field being typed in.
+ * digits always reach the field being typed in.  Key names stay as printed
+ * on the keyboard; what they do is marked N_() and translated where the
+ * key bar and the help draw it (ui.c).
  */
 #include <curses.h>
 #include <string.h>
@@ -16,67 +18,67 @@
 /* clang-format off */
 const struct ui_key ui_keys[] = {
 	/* unlock */
-	{ "unlock", '\n', UI_A_ENTER, "Enter", "next field / unlock" },
+	{ "unlock", '\n', UI_A_ENTER, "Enter", N_("next field / unlock") },
 	{ "unlock", KEY_ENTER, UI_A_ENTER, NULL, NULL },
-	{ "unlock", KEY_F(10), UI_A_QUIT, "F10", "quit" },
+	{ "unlock", KEY_F(10), UI_A_QUIT, "F10", N_("quit") },
 
 	/* home */
-	{ "home", KEY_F(3), UI_A_FIND, "F3", "find a patient" },
+	{ "home", KEY_F(3), UI_A_FIND, "F3", N_("find a patient") },
 	{ "home", '/', UI_A_FIND, "/", NULL },
-	{ "home", KEY_F(4), UI_A_NEW, "F4", "register a patient" },
-	{ "home", '\n', UI_A_ENTER, "Enter", "open the patient" },
+	{ "home", KEY_F(4), UI_A_NEW, "F4", N_("register a patient") },
+	{ "home", '\n', UI_A_ENTER, "Enter", N_("open the patient") },
 	{ "home", KEY_ENTER, UI_A_ENTER, NULL, NULL },
-	{ "home", KEY_F(10), UI_A_QUIT, "F10", "quit" },
+	{ "home", KEY_F(10), UI_A_QUIT, "F10", N_("quit") },
 	/* not in the key bar: the home screen's Consults line names it */
 	{ "home", KEY_F(5), UI_A_CONSULT, "F5", NULL },
-	{ "home", KEY_F(7), UI_A_CHECKIN, "F7", "patient check-in" },
-	{ "home", KEY_F(6), UI_A_DUPS, "F6", "probable duplicates" },
+	{ "home", KEY_F(7), UI_A_CHECKIN, "F7", N_("patient check-in") },
+	{ "home", KEY_F(6), UI_A_DUPS, "F6", N_("probable duplicates") },
 
 	/* probable duplicates */
-	{ "dups", KEY_F(2), UI_A_MERGE, "F2", "merge: same person" },
-	{ "dups", 'd', UI_A_TOGGLE, "D", "different people" },
+	{ "dups", KEY_F(2), UI_A_MERGE, "F2", N_("merge: same person") },
+	{ "dups", 'd', UI_A_TOGGLE, "D", N_("different people") },
 	{ "dups", 'D', UI_A_TOGGLE, NULL, NULL },
 
 	/* find */
-	{ "find", '\n', UI_A_ENTER, "Enter", "open the patient" },
+	{ "find", '\n', UI_A_ENTER, "Enter", N_("open the patient") },
 	{ "find", KEY_ENTER, UI_A_ENTER, NULL, NULL },
-	{ "find", KEY_F(4), UI_A_NEW, "F4", "register a new patient" },
+	{ "find", KEY_F(4), UI_A_NEW, "F4", N_("register a new patient") },
 
 	/* register */
-	{ "register", KEY_F(2), UI_A_SAVE, "F2", "save the patient" },
-	{ "register", '\n', UI_A_ENTER, "Enter", "next field" },
+	{ "register", KEY_F(2), UI_A_SAVE, "F2", N_("save the patient") },
+	{ "register", '\n', UI_A_ENTER, "Enter", N_("next field") },
 	{ "register", KEY_ENTER, UI_A_ENTER, NULL, NULL },
 
 	/* vitals */
-	{ "vitals", '\n', UI_A_ENTER, "Enter", "save the value" },
+	{ "vitals", '\n', UI_A_ENTER, "Enter", N_("save the value") },
 	{ "vitals", KEY_ENTER, UI_A_ENTER, NULL, NULL },
-	{ "vitals", ' ', UI_A_TOGGLE, "Space", "oxygen yes/no, next ACVPU" },
-	{ "vitals", KEY_F(5), UI_A_FORMS, "F5", "forms" },
-	{ "vitals", KEY_F(6), UI_A_DANGER, "F6", "danger signs" },
-	{ "vitals", KEY_F(8), UI_A_FINISH, "F8", "end visit" },
-	{ "vitals", KEY_F(9), UI_A_ACK, "F9", "acknowledge" },
-	{ "vitals", KEY_F(11), UI_A_EMERGENCY, "F11", "EMERGENCY" },
-	{ "vitals", KEY_F(7), UI_A_CONSULT, "F7", "ask a clinician" },
+	{ "vitals", ' ', UI_A_TOGGLE, "Space", N_("oxygen yes/no, next ACVPU") },
+	{ "vitals", KEY_F(5), UI_A_FORMS, "F5", N_("forms") },
+	{ "vitals", KEY_F(6), UI_A_DANGER, "F6", N_("danger signs") },
+	{ "vitals", KEY_F(8), UI_A_FINISH, "F8", N_("end visit") },
+	{ "vitals", KEY_F(9), UI_A_ACK, "F9", N_("acknowledge") },
+	{ "vitals", KEY_F(11), UI_A_EMERGENCY, "F11", N_("EMERGENCY") },
+	{ "vitals", KEY_F(7), UI_A_CONSULT, "F7", N_("ask a clinician") },
 
 	/* alert */
-	{ "alert", KEY_F(9), UI_A_ACK, "F9", "acknowledge: I have seen it" },
+	{ "alert", KEY_F(9), UI_A_ACK, "F9", N_("acknowledge: I have seen it") },
 
 	/* child danger signs */
-	{ "danger", ' ', UI_A_TOGGLE, "Space", "tick / untick the sign" },
-	{ "danger", KEY_F(9), UI_A_ACK, "F9", "acknowledge the red flag" },
+	{ "danger", ' ', UI_A_TOGGLE, "Space", N_("tick / untick the sign") },
+	{ "danger", KEY_F(9), UI_A_ACK, "F9", N_("acknowledge the red flag") },
 
 	/* forms */
-	{ "forms", '\n', UI_A_ENTER, "Enter", "open the form" },
+	{ "forms", '\n', UI_A_ENTER, "Enter", N_("open the form") },
 	{ "forms", KEY_ENTER, UI_A_ENTER, NULL, NULL },
 
 	/* form */
-	{ "form", '\n', UI_A_ENTER, "Enter", "save the answer" },
+	{ "form", '\n', UI_A_ENTER, "Enter", N_("save the answer") },
 	{ "form", KEY_ENTER, UI_A_ENTER, NULL, NULL },
-	{ "form", KEY_LEFT, UI_A_LEFT, "Left", "previous choice" },
-	{ "form", KEY_RIGHT, UI_A_RIGHT, "Right", "next choice" },
-	{ "form", KEY_F(6), UI_A_LANGUAGE, "F6", "next language" },
-	{ "form", KEY_F(7), UI_A_TOGGLE, "F7", "tick / untick the choice" },
-	{ "form", KEY_F(10), UI_A_FINISH, "F10", "finish the form" },
+	{ "form", KEY_LEFT, UI_A_LEFT, "Left", N_("previous choice") },
+	{ "form", KEY_RIGHT, UI_A_RIGHT, "Right", N_("next choice") },
+	{ "form", KEY_F(6), UI_A_LANGUAGE, "F6", N_("next language") },
+	{ "form", KEY_F(7), UI_A_TOGGLE, "F7", N_("tick / untick the choice") },
+	{ "form", KEY_F(10), UI_A_FINISH, "F10", N_("finish the form") },
 
 	/* consults (issue 13) */
 	{ "consult_req", KEY_F(2), UI_A_SAVE, "F2", "ask for the clinician" },
@@ -95,17 +97,17 @@ const struct ui_key ui_keys[] = {
 	{ "consult_note", KEY_ENTER, UI_A_NEXT, NULL, NULL },
 
 	/* self check-in */
-	{ "checkin", '\n', UI_A_ENTER, "Enter", "continue" },
+	{ "checkin", '\n', UI_A_ENTER, "Enter", N_("continue") },
 	{ "checkin", KEY_ENTER, UI_A_ENTER, NULL, NULL },
-	{ "checkin", KEY_F(12), UI_A_CHECKIN_EXIT, "F12", "staff: leave" },
+	{ "checkin", KEY_F(12), UI_A_CHECKIN_EXIT, "F12", N_("staff: leave") },
 
 	/* every screen */
-	{ NULL, KEY_F(1), UI_A_HELP, "F1", "help: the keys of this screen" },
-	{ NULL, ESC, UI_A_BACK, "Esc", "back" },
-	{ NULL, KEY_F(12), UI_A_LOCK, "F12", "lock the kiosk" },
-	{ NULL, KEY_UP, UI_A_UP, "Up", "move up" },
-	{ NULL, KEY_DOWN, UI_A_DOWN, "Down", "move down" },
-	{ NULL, '\t', UI_A_NEXT, "Tab", "next field" },
+	{ NULL, KEY_F(1), UI_A_HELP, "F1", N_("help: the keys of this screen") },
+	{ NULL, ESC, UI_A_BACK, "Esc", N_("back") },
+	{ NULL, KEY_F(12), UI_A_LOCK, "F12", N_("lock the kiosk") },
+	{ NULL, KEY_UP, UI_A_UP, "Up", N_("move up") },
+	{ NULL, KEY_DOWN, UI_A_DOWN, "Down", N_("move down") },
+	{ NULL, '\t', UI_A_NEXT, "Tab", N_("next field") },
 	{ NULL, KEY_BTAB, UI_A_PREV, NULL, NULL },
 	{ NULL, KEY_BACKSPACE, UI_A_ERASE, NULL, NULL },
 	{ NULL, 127, UI_A_ERASE, NULL, NULL },
@@ -116,33 +118,33 @@ const struct ui_key ui_keys[] = {
 
 /* clang-format off */
 const struct ui_screen_help ui_screen_help[] = {
-	{ "unlock", "Type your user name and your passphrase or PIN, then "
-	    "Enter.", UI_G_UPDOWN | UI_G_TAB | UI_G_TYPE },
-	{ "home", "Red flags waiting come first, then today's patients. "
-	    "Choose a line with Up/Down and open it with Enter.",
+	{ "unlock", N_("Type your user name and your passphrase or PIN, then "
+	    "Enter."), UI_G_UPDOWN | UI_G_TAB | UI_G_TYPE },
+	{ "home", N_("Red flags waiting come first, then today's patients. "
+	    "Choose a line with Up/Down and open it with Enter."),
 	    UI_G_UPDOWN | UI_G_LOCK },
-	{ "find", "Type a name (typos are fine), phone, village, birth year "
-	    "or id; choose with Up/Down, open with Enter.",
+	{ "find", N_("Type a name (typos are fine), phone, village, birth year "
+	    "or id; choose with Up/Down, open with Enter."),
 	    UI_G_UPDOWN | UI_G_BACK | UI_G_LOCK | UI_G_TYPE },
-	{ "register", "Fill the fields (given and family name are needed), "
-	    "then F2 saves.",
+	{ "register", N_("Fill the fields (given and family name are needed), "
+	    "then F2 saves."),
 	    UI_G_UPDOWN | UI_G_TAB | UI_G_BACK | UI_G_LOCK | UI_G_TYPE },
-	{ "vitals", "Type each value and press Enter; NEWS2 is scored as "
-	    "values come. For choices type the letter shown.",
+	{ "vitals", N_("Type each value and press Enter; NEWS2 is scored as "
+	    "values come. For choices type the letter shown."),
 	    UI_G_UPDOWN | UI_G_TAB | UI_G_BACK | UI_G_LOCK | UI_G_TYPE },
-	{ "alert", "A red flag: act on it now, then press F9 to say you have "
-	    "seen it.", UI_G_BACK | UI_G_LOCK },
-	{ "danger", "Tick each sign you see with its number or Space; any one "
-	    "means urgent referral.", UI_G_UPDOWN | UI_G_BACK | UI_G_LOCK },
-	{ "forms", "Choose a form with Up/Down and open it with Enter.",
+	{ "alert", N_("A red flag: act on it now, then press F9 to say you have "
+	    "seen it."), UI_G_BACK | UI_G_LOCK },
+	{ "danger", N_("Tick each sign you see with its number or Space; any one "
+	    "means urgent referral."), UI_G_UPDOWN | UI_G_BACK | UI_G_LOCK },
+	{ "forms", N_("Choose a form with Up/Down and open it with Enter."),
 	    UI_G_UPDOWN | UI_G_BACK | UI_G_LOCK },
-	{ "form", "Answer each question and press Enter; the draft is kept "
-	    "with every answer.",
+	{ "form", N_("Answer each question and press Enter; the draft is kept "
+	    "with every answer."),
 	    UI_G_UPDOWN | UI_G_TAB | UI_G_BACK | UI_G_LOCK | UI_G_TYPE },
-	{ "dups", "Pairs check-in or registration thought may be one person. "
+	{ "dups", N_("Pairs check-in or registration thought may be one person. "
 	    "F2 merges the lower record into the upper one; D says they "
-	    "are different people.", UI_G_UPDOWN | UI_G_BACK | UI_G_LOCK },
-	{ "checkin", "Type your answers and press Enter to go on.",
+	    "are different people."), UI_G_UPDOWN | UI_G_BACK | UI_G_LOCK },
+	{ "checkin", N_("Type your answers and press Enter to go on."),
 	    UI_G_TAB | UI_G_TYPE },
 	{ "consult_req", "Say why a clinician is needed, choose how "
 	    "(Left/Right), then F2. The queue position shows after the "

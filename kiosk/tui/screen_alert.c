@@ -27,38 +27,39 @@ draw_head(struct ui *ui, const char *title)
 	for (y = 2; y <= 4; y++)
 		ui_bar(y, UI_C_DANGER);
 	ui_center(3, UI_C_DANGER, "%s", title);
-	ui_text(6, 2, UI_C_NORMAL, "Patient: %s %s",
+	ui_text(6, 2, UI_C_NORMAL, _("Patient: %s %s"),
 	    ui->visit.patient.given ? ui->visit.patient.given : "",
 	    ui->visit.patient.family ? ui->visit.patient.family : "");
 }
 
-/* What F9 means here, and that Esc keeps the alert. */
+/* What F9 means here (WHAT, a whole sentence), and that Esc keeps the
+ * alert. */
 static void
-draw_foot(const char *ack)
+draw_foot(const char *what)
 {
-	ui_text(19, 2, UI_C_DANGER, "!! Press F9 to acknowledge %s.", ack);
+	ui_text(19, 2, UI_C_DANGER, "%s", what);
 	ui_text(20, 2, UI_C_DIM,
-	    "Esc: back to the visit without "
-	    "acknowledging (the alert stays).");
+	    _("Esc: back to the visit without "
+	      "acknowledging (the alert stays)."));
 }
 
 /* The CHW pressed the emergency key: what to do, whatever the scores. */
 static void
 emergency_draw(struct ui *ui)
 {
-	draw_head(ui, "!! EMERGENCY !!");
-	ui_text(7, 2, UI_C_NORMAL, "Raised by %s with the emergency key%s.",
+	draw_head(ui, _("!! EMERGENCY !!"));
+	ui_text(7, 2, UI_C_NORMAL, _("Raised by %s with the emergency key%s."),
 	    ui->visit.user_name,
-	    ui->visit.vitals.alert_id[0] ? " and recorded" : "");
+	    ui->visit.vitals.alert_id[0] ? _(" and recorded") : "");
 	ui_text(9, 2, UI_C_WARN,
-	    "!  Call the emergency number for this clinic now.");
+	    _("!  Call the emergency number for this clinic now."));
 	ui_text(10, 2, UI_C_NORMAL,
-	    "   Stay with the patient. Keep taking "
-	    "vital signs: each is saved as");
+	    _("   Stay with the patient. Keep taking "
+	      "vital signs: each is saved as"));
 	ui_text(11, 2, UI_C_NORMAL,
-	    "   you enter it and goes with the "
-	    "patient's record.");
-	draw_foot("that help has been called");
+	    _("   you enter it and goes with the "
+	      "patient's record."));
+	draw_foot(_("!! Press F9 to acknowledge that help has been called."));
 }
 
 /* A red flag raised before this visit's values (another session, an
@@ -73,27 +74,28 @@ stored_draw(struct ui *ui)
 	int y;
 
 	ui_when(a->raised_ms, when, sizeof(when));
-	draw_head(ui, "!! RED FLAG NOT ACKNOWLEDGED !!");
-	ui_text(7, 2, UI_C_WARN, "!  Raised %s, by %s.", when,
-	    strcmp(a->kind, "emergency") == 0  ? "the emergency key"
-	        : strcmp(a->kind, "imci") == 0 ? "child danger signs (IMCI)"
-	                                       : "vital signs (NEWS2)");
+	draw_head(ui, _("!! RED FLAG NOT ACKNOWLEDGED !!"));
+	ui_text(7, 2, UI_C_WARN, _("!  Raised %s, by %s."), when,
+	    strcmp(a->kind, "emergency") == 0  ? _("the emergency key")
+	        : strcmp(a->kind, "imci") == 0 ? _("child danger signs (IMCI)")
+	                                       : _("vital signs (NEWS2)"));
 	y = ui_wrap(8, 2, 76, 3, UI_C_WARN, a->detail[0] ? a->detail : "?");
 	if (ui->visit.vitals.in.have == 0)
 		ui_text(y + 1, 2, UI_C_NORMAL,
-		    "Now: no vital signs taken in this visit yet.");
+		    _("Now: no vital signs taken in this visit yet."));
 	else if (!r->applicable)
 		ui_text(y + 1, 2, UI_C_NORMAL,
-		    "Now: NEWS2 not applicable (%s).", r->not_applicable);
+		    _("Now: NEWS2 not applicable (%s)."), _(r->not_applicable));
 	else
 		ui_text(y + 1, 2, UI_C_NORMAL,
-		    "Now, from this visit's values: NEWS2 %s%d, risk %s.",
-		    r->complete ? "" : "at least ", r->score,
-		    news2_risk_name(r->risk));
+		    _("Now, from this visit's values: NEWS2 %s%d, risk %s."),
+		    r->complete ? "" : _("at least "), r->score,
+		    _(news2_risk_name(r->risk)));
 	ui_wrap(y + 3, 2, 76, 3, UI_C_NORMAL,
-	    "What to do now: see the patient, take all the vital signs "
-	    "again and tell the clinician what was found then and now.");
-	draw_foot("that you have seen this alert");
+	    _("What to do now: see the patient, take all the vital signs "
+	      "again and tell the clinician what was found then and now."));
+	draw_foot(
+	    _("!! Press F9 to acknowledge that you have seen this alert."));
 }
 
 static void
@@ -112,8 +114,9 @@ alert_draw(struct ui *ui)
 		emergency_draw(ui);
 		return;
 	}
-	snprintf(line, sizeof(line), "!! RED FLAG !!  NEWS2 %s%d  risk %s",
-	    r->complete ? "" : "at least ", r->score, news2_risk_name(r->risk));
+	snprintf(line, sizeof(line), _("!! RED FLAG !!  NEWS2 %s%d  risk %s"),
+	    r->complete ? "" : _("at least "), r->score,
+	    _(news2_risk_name(r->risk)));
 	draw_head(ui, line);
 	line[0] = '\0';
 	for (i = 0; i < NEWS2_NPARAM; i++) {
@@ -121,22 +124,23 @@ alert_draw(struct ui *ui)
 			continue;
 		rg = news2_range(i);
 		n += snprintf(line + strlen(line), sizeof(line) - strlen(line),
-		         "%s%s", n ? ", " : "", rg->label) > 0;
+		         "%s%s", n ? ", " : "", _(rg->label)) > 0;
 	}
 	if (n > 0)
-		ui_text(7, 2, UI_C_WARN, "!  Scored 3: %s", line);
-	ui_text(9, 2, UI_C_NORMAL, "What to do now (RCP NEWS2 chart 4):");
-	y = ui_wrap(
-	    10, 4, 72, 4, UI_C_NORMAL, news2_risk_response(r->risk, r->score));
-	ui_text(y + 1, 4, UI_C_NORMAL, "Monitoring: %s",
-	    news2_risk_monitoring(r->risk, r->score));
+		ui_text(7, 2, UI_C_WARN, _("!  Scored 3: %s"), line);
+	ui_text(9, 2, UI_C_NORMAL, _("What to do now (RCP NEWS2 chart 4):"));
+	y = ui_wrap(10, 4, 72, 4, UI_C_NORMAL,
+	    _(news2_risk_response(r->risk, r->score)));
+	ui_text(y + 1, 4, UI_C_NORMAL, _("Monitoring: %s"),
+	    _(news2_risk_monitoring(r->risk, r->score)));
 	if (r->risk == NEWS2_RISK_HIGH)
 		ui_text(y + 3, 2, UI_C_WARN,
-		    "!  Call the emergency number for "
-		    "this clinic now.");
+		    _("!  Call the emergency number for "
+		      "this clinic now."));
 	else
-		ui_text(y + 3, 2, UI_C_WARN, "!  Tell the clinician now.");
-	draw_foot("that you have seen this alert");
+		ui_text(y + 3, 2, UI_C_WARN, _("!  Tell the clinician now."));
+	draw_foot(
+	    _("!! Press F9 to acknowledge that you have seen this alert."));
 }
 
 static enum ui_result
@@ -155,7 +159,7 @@ alert_key(struct ui *ui, enum ui_action a, int ch)
 
 const struct screen screen_alert = {
 	"alert",
-	"RED FLAG",
+	N_("RED FLAG"),
 	alert_enter,
 	alert_draw,
 	alert_key,

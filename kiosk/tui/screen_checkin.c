@@ -36,8 +36,9 @@ static const struct {
 	{ '3', "sw", "Kiswahili" } };
 enum { F_GIVEN, F_FAMILY, F_YEAR, F_PHONE, F_VILLAGE, F_SEX, F_REASON, NF };
 
-static const char *const labels[NF] = { "Given name", "Family name",
-	"Year of birth", "Phone", "Village", "Sex (f/m/o)", "Reason" };
+static const char *const labels[NF] = { N_("Given name"), N_("Family name"),
+	N_("Year of birth"), N_("Phone"), N_("Village"), N_("Sex (f/m/o)"),
+	N_("Reason") };
 
 static struct {
 	enum step step;
@@ -138,10 +139,11 @@ checkin_draw(struct ui *ui)
 	(void)ui;
 	switch (st.step) {
 	case S_WHO:
-		ui_center(3, UI_C_NORMAL, "Welcome. Please check yourself in.");
+		ui_center(
+		    3, UI_C_NORMAL, _("Welcome. Please check yourself in."));
 		ui_center(5, UI_C_DIM,
-		    "Type your names and the year you "
-		    "were born, then press Enter.");
+		    _("Type your names and the year you "
+		      "were born, then press Enter."));
 		draw_langs();
 		break;
 	case S_ISYOU:
@@ -157,50 +159,51 @@ checkin_draw(struct ui *ui)
 		return;
 	case S_PHONE:
 		ui_center(3, UI_C_NORMAL,
-		    "Thank you. To be sure it is you, "
-		    "type your phone number.");
+		    _("Thank you. To be sure it is you, "
+		      "type your phone number."));
 		break;
 	case S_NEW:
-		ui_center(3, UI_C_NORMAL, "Welcome, %s. You are new here.",
+		ui_center(3, UI_C_NORMAL, _("Welcome, %s. You are new here."),
 		    st.f[F_GIVEN].buf);
-		ui_center(5, UI_C_DIM, "A few more details, then press Enter.");
+		ui_center(
+		    5, UI_C_DIM, _("A few more details, then press Enter."));
 		break;
 	case S_REASON:
-		ui_center(3, UI_C_NORMAL, "Welcome, %s.", st.f[F_GIVEN].buf);
+		ui_center(3, UI_C_NORMAL, _("Welcome, %s."), st.f[F_GIVEN].buf);
 		ui_center(5, UI_C_DIM,
-		    "Why have you come today? (a few "
-		    "words, then Enter)");
+		    _("Why have you come today? (a few "
+		      "words, then Enter)"));
 		break;
 	case S_CONSENT:
-		ui_center(3, UI_C_NORMAL, "Consent");
+		ui_center(3, UI_C_NORMAL, _("Consent"));
 		ui_text(6, 4, UI_C_NORMAL,
-		    "The clinic will record your visit "
-		    "and the measurements taken.");
+		    _("The clinic will record your visit "
+		      "and the measurements taken."));
 		ui_text(7, 4, UI_C_NORMAL,
-		    "They are kept encrypted and shared "
-		    "only with the health workers");
-		ui_text(8, 4, UI_C_NORMAL, "who care for you.");
+		    _("They are kept encrypted and shared "
+		      "only with the health workers"));
+		ui_text(8, 4, UI_C_NORMAL, _("who care for you."));
 		ui_text(10, 4, UI_C_NORMAL,
-		    "Do you agree?  Press Y for yes, "
-		    "N for no.");
+		    _("Do you agree?  Press Y for yes, "
+		      "N for no."));
 		return;
 	case S_DONE:
-		ui_center(6, UI_C_OK, "+ Thank you, %s. You are checked in.",
+		ui_center(6, UI_C_OK, _("+ Thank you, %s. You are checked in."),
 		    st.f[F_GIVEN].buf);
 		ui_center(8, UI_C_NORMAL,
-		    "Please take a seat; a health worker "
-		    "will call you.");
-		ui_center(12, UI_C_DIM, "Press Enter for the next person.");
+		    _("Please take a seat; a health worker "
+		      "will call you."));
+		ui_center(12, UI_C_DIM, _("Press Enter for the next person."));
 		return;
 	case S_STAFF:
 		ui_center(6, UI_C_WARN,
-		    "! Please ask the staff to help you "
-		    "check in.");
-		ui_center(12, UI_C_DIM, "Press Enter for the next person.");
+		    _("! Please ask the staff to help you "
+		      "check in."));
+		ui_center(12, UI_C_DIM, _("Press Enter for the next person."));
 		return;
 	}
 	for (i = 0; fl[i] >= 0; i++, y += 2)
-		ui_field_draw(y, 10, labels[fl[i]], 34, &st.f[fl[i]],
+		ui_field_draw(y, 10, _(labels[fl[i]]), 34, &st.f[fl[i]],
 		    fl[i] == st.focus, 0);
 }
 
@@ -280,8 +283,8 @@ who_done(struct ui *ui)
 	    st.f[F_YEAR].len != 4 ||
 	    str_to_ll(st.f[F_YEAR].buf, 1900, 2100, &y) != 0) {
 		ui_message(ui, UI_MSG_WARN,
-		    "Please type both names and the "
-		    "year of birth (4 digits).");
+		    _("Please type both names and the "
+		      "year of birth (4 digits)."));
 		return UI_REDRAW;
 	}
 	n = match(ui, st.step == S_PHONE);
@@ -313,8 +316,8 @@ register_new(struct ui *ui)
 	if (st.f[F_SEX].len > 0 && ui_sex_value(st.f[F_SEX].buf) == NULL) {
 		st.focus = F_SEX;
 		ui_message(ui, UI_MSG_WARN,
-		    "Sex: type f, m or o (or leave it "
-		    "empty).");
+		    _("Sex: type f, m or o (or leave it "
+		      "empty)."));
 		return UI_REDRAW;
 	}
 	memset(&p, 0, sizeof(p));
@@ -325,7 +328,7 @@ register_new(struct ui *ui)
 	p.village = st.f[F_VILLAGE].len ? st.f[F_VILLAGE].buf : NULL;
 	p.sex = (char *)ui_sex_value(st.f[F_SEX].buf);
 	if ((err = store_patient_add(ui->visit.store, &p, NULL, &cause)) != 0) {
-		ui_message(ui, UI_MSG_WARN, "Not saved: %s",
+		ui_message(ui, UI_MSG_WARN, _("Not saved: %s"),
 		    cause != NULL ? cause : ui_strerror(err));
 		free(cause);
 		return UI_REDRAW;
@@ -356,7 +359,7 @@ check_in(struct ui *ui)
 	if ((err = store_encounter_open(
 	         ui->visit.store, st.patient_id, reason, enc)) != 0) {
 		ui_message(
-		    ui, UI_MSG_WARN, "Not checked in: %s", ui_strerror(err));
+		    ui, UI_MSG_WARN, _("Not checked in: %s"), ui_strerror(err));
 		st.step = S_STAFF;
 		return UI_REDRAW;
 	}
@@ -441,8 +444,8 @@ checkin_key(struct ui *ui, enum ui_action a, int ch)
 		default:
 			if (st.f[F_REASON].len == 0) {
 				ui_message(ui, UI_MSG_WARN,
-				    "Please type why "
-				    "you came.");
+				    _("Please type why "
+				      "you came."));
 				return UI_REDRAW;
 			}
 			st.step = S_CONSENT;
@@ -456,7 +459,7 @@ checkin_key(struct ui *ui, enum ui_action a, int ch)
 
 const struct screen screen_checkin = {
 	"checkin",
-	"Welcome",
+	N_("Welcome"),
 	checkin_enter,
 	checkin_draw,
 	checkin_key,

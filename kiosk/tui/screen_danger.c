@@ -58,45 +58,47 @@ danger_draw(struct ui *ui)
 	visit_danger_assess(&ui->visit, &r);
 	ui_text(2, 1, UI_C_NORMAL, "%s %s: %s", ui->visit.patient.given,
 	    ui->visit.patient.family,
-	    m < 0       ? "age unknown, assessed as a child of 2 months-5 years"
-	        : m < 2 ? "sick young infant (under 2 months)"
-	        : m < 60 ? "child of 2 months to 5 years"
-	                 : "5 years or older: IMCI does not apply");
+	    m < 0 ? _("age unknown, assessed as a child of 2 months-5 years")
+	        : m < 2  ? _("sick young infant (under 2 months)")
+	        : m < 60 ? _("child of 2 months to 5 years")
+	                 : _("5 years or older: IMCI does not apply"));
 	ui_text(3, 1, UI_C_DIM,
-	    "Tick each sign you see (its number, or "
-	    "Space on the line marked >).");
+	    _("Tick each sign you see (its number, or "
+	      "Space on the line marked >)."));
 	for (i = 0; s[i] >= 0; i++, y++)
 		ui_text(y, 3, i == focus ? UI_C_FOCUS : UI_C_NORMAL,
 		    "%c %d [%c] %s", i == focus ? '>' : ' ', i + 1,
 		    (ui->visit.vitals.imci_signs & (1u << s[i])) ? 'x' : ' ',
-		    imci_sign_text(s[i]));
+		    _(imci_sign_text(s[i])));
 	y++;
 	for (b = 16; b <= 18; b++)
 		if (r.signs & (1u << b))
 			ui_text(y++, 3, UI_C_WARN,
-			    "!  %s (from the vital signs)",
-			    imci_sign_text((int)b));
+			    _("!  %s (from the vital signs)"),
+			    _(imci_sign_text((int)b)));
 	if (r.fast_breathing && m >= 2)
 		ui_text(y++, 3, UI_C_WARN,
-		    "!  fast breathing for the age "
-		    "(assess for pneumonia)");
+		    _("!  fast breathing for the age "
+		      "(assess for pneumonia)"));
 	if (r.fever && m >= 2)
-		ui_text(y++, 3, UI_C_WARN, "!  fever (37.5 \u00b0C or more)");
+		ui_text(
+		    y++, 3, UI_C_WARN, _("!  fever (37.5 \u00b0C or more)"));
 	y++;
 	if (!r.applicable)
-		ui_text(y, 1, UI_C_DIM, "IMCI is for children under 5 years.");
+		ui_text(
+		    y, 1, UI_C_DIM, _("IMCI is for children under 5 years."));
 	else if (r.danger) {
-		ui_text(y, 1, UI_C_DANGER, "!! %s", r.classification);
-		ui_wrap(y + 1, 4, 74, 3, UI_C_NORMAL, r.action);
+		ui_text(y, 1, UI_C_DANGER, "!! %s", _(r.classification));
+		ui_wrap(y + 1, 4, 74, 3, UI_C_NORMAL, _(r.action));
 		if (ui->visit.vitals.alert_pending)
 			ui_text(19, 1, UI_C_DANGER,
-			    "!! Press F9 to acknowledge "
-			    "that you have seen this.");
+			    _("!! Press F9 to acknowledge "
+			      "that you have seen this."));
 	} else
-		ui_text(y, 1, UI_C_OK, "+  no general danger sign ticked");
+		ui_text(y, 1, UI_C_OK, _("+  no general danger sign ticked"));
 	ui_text(20, 1, UI_C_DIM,
-	    "Up/Down move  Space or 1-5 tick  F9 "
-	    "acknowledge  Esc back to the visit");
+	    _("Up/Down move  Space or 1-5 tick  F9 "
+	      "acknowledge  Esc back to the visit"));
 }
 
 static enum ui_result
@@ -130,7 +132,7 @@ danger_key(struct ui *ui, enum ui_action a, int ch)
 
 const struct screen screen_danger = {
 	"danger",
-	"Child danger signs (WHO IMCI)",
+	N_("Child danger signs (WHO IMCI)"),
 	danger_enter,
 	danger_draw,
 	danger_key,

@@ -73,35 +73,36 @@ find_draw(struct ui *ui)
 
 	(void)ui;
 	ui_text(2, 2, UI_C_NORMAL,
-	    "Name, phone, village, birth year or patient id:");
-	ui_field_draw(3, 0, "Search", 40, &st.q, 1, 0);
+	    _("Name, phone, village, birth year or patient id:"));
+	ui_field_draw(3, 0, _("Search"), 40, &st.q, 1, 0);
 	if (st.err != 0)
-		ui_text(5, 2, UI_C_WARN, "! Search failed: %s",
+		ui_text(5, 2, UI_C_WARN, _("! Search failed: %s"),
 		    ui_strerror(st.err));
 	else if (st.q.len < 2)
-		ui_text(5, 2, UI_C_DIM, "Type at least two letters or digits.");
+		ui_text(
+		    5, 2, UI_C_DIM, _("Type at least two letters or digits."));
 	else if (st.n == 0)
 		ui_text(5, 2, UI_C_WARN,
-		    "! No patient found. F4 registers "
-		    "a new patient.");
+		    _("! No patient found. F4 registers "
+		      "a new patient."));
 	else {
 		ui_text(5, 2, UI_C_DIM, "  %-18s %-16s %-2s %-3s %-14s %s",
-		    "Given name", "Family name", "Sx", "Age", "Village",
-		    "Phone");
+		    _("Given name"), _("Family name"), _("Sx"), _("Age"),
+		    _("Village"), _("Phone"));
 		/* how many, and where the window is */
 		last = st.n - (size_t)st.top < FIND_ROWS ? (int)st.n
 		                                         : st.top + FIND_ROWS;
 		if (st.n >= FIND_MAX)
 			ui_text(17, 2, UI_C_WARN,
-			    "! %d or more found: type more to narrow. Rows "
-			    "%d-%d.",
+			    _("! %d or more found: type more to narrow. Rows "
+			      "%d-%d."),
 			    FIND_MAX, st.top + 1, last);
 		else if (st.n > FIND_ROWS)
 			ui_text(17, 2, UI_C_DIM,
-			    "%zu found. Rows %d-%d: Up/Down scrolls.", st.n,
+			    _("%zu found. Rows %d-%d: Up/Down scrolls."), st.n,
 			    st.top + 1, last);
 		else
-			ui_text(17, 2, UI_C_DIM, "%zu found.", st.n);
+			ui_text(17, 2, UI_C_DIM, _("%zu found."), st.n);
 	}
 	for (i = (size_t)st.top; i < st.n && i < (size_t)st.top + FIND_ROWS;
 	     i++) {
@@ -116,8 +117,8 @@ find_draw(struct ui *ui)
 		    p->phone ? p->phone : "");
 	}
 	ui_text(18, 2, UI_C_DIM,
-	    "Up/Down choose   Enter open   "
-	    "F4 register new   Esc back");
+	    _("Up/Down choose   Enter open   "
+	      "F4 register new   Esc back"));
 }
 
 static enum ui_result
@@ -150,7 +151,7 @@ find_key(struct ui *ui, enum ui_action a, int ch)
 
 const struct screen screen_find = {
 	"find",
-	"Find a patient",
+	N_("Find a patient"),
 	find_enter,
 	find_draw,
 	find_key,

@@ -111,7 +111,7 @@ save_draft(struct ui *ui)
 	xfree_secret_str(xml);
 	if (err != 0) {
 		log_warnx("draft save: %d", err);
-		ui_message(ui, UI_MSG_DANGER, "The draft was not saved: %s",
+		ui_message(ui, UI_MSG_DANGER, _("The draft was not saved: %s"),
 		    ui_strerror(err));
 	}
 	return err;
@@ -236,9 +236,12 @@ prefill(struct ui *ui)
 	n += prefill_imci(ui);
 	if (n > 0) {
 		ui_message(ui, UI_MSG_OK,
-		    "%d answer%s taken from the visit (vital signs, danger "
-		    "signs).",
-		    n, n == 1 ? "" : "s");
+		    ngettext("%d answer taken from the visit (vital signs, "
+		             "danger signs).",
+		        "%d answers taken from the visit (vital signs, danger "
+		        "signs).",
+		        n),
+		    n);
 		save_draft(ui);
 	}
 }
@@ -263,13 +266,13 @@ form_enter(struct ui *ui)
 		err = form_draft_restore(st.f, xml, strlen(xml), &cause);
 		if (err == 0)
 			ui_message(ui, UI_MSG_OK,
-			    "Draft resumed: nothing was "
-			    "lost.");
+			    _("Draft resumed: nothing was "
+			      "lost."));
 		else {
 			log_warnx("draft restore: %d", err);
 			ui_message(ui, UI_MSG_WARN,
-			    "The saved draft could not "
-			    "be used; starting again.");
+			    _("The saved draft could not "
+			      "be used; starting again."));
 			free(cause);
 			cause = NULL;
 		}
@@ -365,8 +368,9 @@ draw_line(int y, size_t i)
 	case FORM_REPEAT:
 		ui_text(y, 1 + 2 * p->depth, focused ? UI_C_FOCUS : UI_C_TITLE,
 		    "%c %s%s", focused ? '>' : ' ', p->label ? p->label : "",
-		    p->kind == FORM_REPEAT && p->can_add ? "  (Enter: add one)"
-		                                         : "");
+		    p->kind == FORM_REPEAT && p->can_add
+		        ? _("  (Enter: add one)")
+		        : "");
 		return;
 	case FORM_NOTE:
 		ui_text(y, 1 + 2 * p->depth, UI_C_DIM, "  %.70s",
@@ -374,8 +378,8 @@ draw_line(int y, size_t i)
 		return;
 	case FORM_UPLOAD:
 		ui_text(y, 1 + 2 * p->depth, UI_C_WARN,
-		    "  ! %.50s: not "
-		    "supported here",
+		    _("  ! %.50s: not "
+		      "supported here"),
 		    p->label ? p->label : "");
 		return;
 	default:
@@ -436,9 +440,9 @@ form_draw(struct ui *ui)
 	int y = LIST_TOP;
 
 	if (st.f == NULL) {
-		ui_text(3, 2, UI_C_WARN, "! This form cannot be opened:");
+		ui_text(3, 2, UI_C_WARN, _("! This form cannot be opened:"));
 		ui_wrap(4, 4, 74, 6, UI_C_NORMAL, st.problem ? st.problem : "");
-		ui_text(12, 2, UI_C_DIM, "Esc: back.");
+		ui_text(12, 2, UI_C_DIM, _("Esc: back."));
 		return;
 	}
 	ui_text(2, 1, UI_C_NORMAL, "%.50s  -  %s %s", form_title(st.f),
@@ -453,14 +457,14 @@ form_draw(struct ui *ui)
 	for (i = st.top; i < st.n && y < LIST_TOP + LIST_ROWS; i++, y++)
 		draw_line(y, i);
 	if (st.top > 0)
-		ui_text(LIST_TOP - 1, 70, UI_C_DIM, "^ more");
+		ui_text(LIST_TOP - 1, 70, UI_C_DIM, _("^ more"));
 	if (i < st.n)
-		ui_text(LIST_TOP + LIST_ROWS, 70, UI_C_DIM, "v more");
+		ui_text(LIST_TOP + LIST_ROWS, 70, UI_C_DIM, _("v more"));
 	if (st.n > 0)
 		draw_detail();
 	ui_text(20, 1, UI_C_DIM,
-	    "Enter save  Up/Down move  F10 finish  "
-	    "Esc back (draft kept)  * required");
+	    _("Enter save  Up/Down move  F10 finish  "
+	      "Esc back (draft kept)  * required"));
 }
 
 /* Answer the focused prompt with VALUE; 0 or an errno (message set). */
@@ -475,7 +479,7 @@ answer(struct ui *ui, const char *value)
 	err = form_set(st.f, path, value, &cause);
 	if (err != 0 && cause == NULL)
 		ui_message(
-		    ui, UI_MSG_WARN, "Not accepted: %s", ui_strerror(err));
+		    ui, UI_MSG_WARN, _("Not accepted: %s"), ui_strerror(err));
 	else if (cause != NULL)
 		/* a constraint message is stored with the value; a type
 		 * error is not */
@@ -527,8 +531,8 @@ finish(struct ui *ui)
 
 	/* the first thing missing or wrong: say it and go there */
 	if ((n = form_validate(st.f, &iss)) > 0) {
-		ui_message(ui, UI_MSG_WARN, "Not finished (%zu to fix): %s", n,
-		    iss[0].message != NULL ? iss[0].message : "required");
+		ui_message(ui, UI_MSG_WARN, _("Not finished (%zu to fix): %s"),
+		    n, iss[0].message != NULL ? iss[0].message : _("required"));
 		refresh(iss[0].path);
 		form_issues_free(iss, n);
 		return UI_REDRAW;
@@ -537,7 +541,7 @@ finish(struct ui *ui)
 	if ((err = form_finalize(st.f, &xml, &cause)) != 0) {
 		if (cause != NULL && (nl = strchr(cause, '\n')) != NULL)
 			*nl = '\0';
-		ui_message(ui, UI_MSG_WARN, "Not finished: %s",
+		ui_message(ui, UI_MSG_WARN, _("Not finished: %s"),
 		    cause != NULL ? cause : ui_strerror(err));
 		free(cause);
 		return UI_REDRAW;
@@ -549,11 +553,11 @@ finish(struct ui *ui)
 	xfree_secret_str(xml);
 	if (err != 0) {
 		log_warnx("form submit: %d", err);
-		ui_message(ui, UI_MSG_DANGER, "The form was not stored: %s",
+		ui_message(ui, UI_MSG_DANGER, _("The form was not stored: %s"),
 		    ui_strerror(err));
 		return UI_REDRAW;
 	}
-	ui_message(ui, UI_MSG_OK, "Form \"%.40s\" finished and stored.",
+	ui_message(ui, UI_MSG_OK, _("Form \"%.40s\" finished and stored."),
 	    form_title(st.f));
 	return UI_BACK;
 }
@@ -599,7 +603,7 @@ next_language(struct ui *ui)
 	size_t n = form_languages(st.f, &langs), i;
 
 	if (n < 2) {
-		ui_message(ui, UI_MSG_INFO, "This form has one language.");
+		ui_message(ui, UI_MSG_INFO, _("This form has one language."));
 		return UI_REDRAW;
 	}
 	for (i = 0; i < n; i++)
@@ -608,7 +612,7 @@ next_language(struct ui *ui)
 	i = i < n ? (i + 1) % n : 0;
 	if (form_set_language(st.f, langs[i]) != 0)
 		return UI_HANDLED;
-	ui_message(ui, UI_MSG_OK, "Language: %s", langs[i]);
+	ui_message(ui, UI_MSG_OK, _("Language: %s"), langs[i]);
 	path = st.focus < st.n && st.p[st.focus].path != NULL
 	    ? xstrdup(st.p[st.focus].path)
 	    : NULL;
@@ -688,7 +692,7 @@ form_key(struct ui *ui, enum ui_action a, int ch)
 
 const struct screen screen_form = {
 	"form",
-	"Form",
+	N_("Form"),
 	form_enter,
 	form_draw,
 	form_key,

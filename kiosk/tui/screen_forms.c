@@ -107,8 +107,9 @@ forms_enter(struct ui *ui)
 		cause = NULL;
 		if (form_load(st.path[i], &f, &cause) != 0) {
 			st.title[i] = xstrdup(strrchr(st.path[i], '/') + 1);
-			st.problem[i] =
-			    cause != NULL ? cause : xstrdup("cannot be read");
+			st.problem[i] = cause != NULL
+			    ? cause
+			    : xstrdup(_("cannot be read"));
 			continue;
 		}
 		st.title[i] =
@@ -142,28 +143,28 @@ forms_draw(struct ui *ui)
 {
 	int i, y = 4;
 
-	ui_text(2, 1, UI_C_NORMAL, "Forms for %s %s:",
+	ui_text(2, 1, UI_C_NORMAL, _("Forms for %s %s:"),
 	    ui->visit.patient.given ? ui->visit.patient.given : "",
 	    ui->visit.patient.family ? ui->visit.patient.family : "");
 	if (st.n == 0)
-		ui_text(y, 3, UI_C_WARN, "! No forms found in %s.", st.dir);
+		ui_text(y, 3, UI_C_WARN, _("! No forms found in %s."), st.dir);
 	for (i = 0; i < st.n && y < 18; i++, y++) {
 		if (st.problem[i] != NULL) {
 			ui_text(y, 1, i == st.sel ? UI_C_FOCUS : UI_C_WARN,
-			    "%c ! %-28.28s cannot be used: %.40s",
+			    _("%c ! %-28.28s cannot be used: %.40s"),
 			    i == st.sel ? '>' : ' ', st.title[i],
 			    st.problem[i]);
 			continue;
 		}
 		ui_text(y, 1, i == st.sel ? UI_C_FOCUS : UI_C_NORMAL,
 		    "%c %-50.50s %s", i == st.sel ? '>' : ' ', st.title[i],
-		    st.draft[i]      ? "* draft saved"
-		        : st.done[i] ? "+ finished in this visit"
+		    st.draft[i]      ? _("* draft saved")
+		        : st.done[i] ? _("+ finished in this visit")
 		                     : "");
 	}
 	ui_text(19, 1, UI_C_DIM,
-	    "Up/Down choose   Enter open   Esc back to "
-	    "the visit");
+	    _("Up/Down choose   Enter open   Esc back to "
+	      "the visit"));
 }
 
 static enum ui_result
@@ -178,8 +179,8 @@ forms_key(struct ui *ui, enum ui_action a, int ch)
 			return UI_HANDLED;
 		if (st.problem[st.sel] != NULL) {
 			ui_message(ui, UI_MSG_WARN,
-			    "This form cannot be used: "
-			    "%s",
+			    _("This form cannot be used: "
+			      "%s"),
 			    st.problem[st.sel]);
 			return UI_REDRAW;
 		}
@@ -194,7 +195,7 @@ forms_key(struct ui *ui, enum ui_action a, int ch)
 
 const struct screen screen_forms = {
 	"forms",
-	"Forms of the visit",
+	N_("Forms of the visit"),
 	forms_enter,
 	forms_draw,
 	forms_key,

@@ -45,22 +45,23 @@ dev_words(const struct ui *ui, enum ui_color *c)
 	switch (ui->visit.dev_state) {
 	case VISIT_DEV_NONE:
 		*c = UI_C_DIM;
-		return "-  no device configured: type vitals in by hand";
+		return _("-  no device configured: type vitals in by hand");
 	case VISIT_DEV_IDLE:
-		snprintf(line, sizeof(line), "+  %s device attached, idle",
+		snprintf(line, sizeof(line), _("+  %s device attached, idle"),
 		    ui->visit.dev_name);
 		return line;
 	case VISIT_DEV_READING:
-		snprintf(line, sizeof(line), "+  %s device reading (%u so far)",
-		    ui->visit.dev_name, ui->visit.dev_readings);
+		snprintf(line, sizeof(line),
+		    _("+  %s device reading (%u so far)"), ui->visit.dev_name,
+		    ui->visit.dev_readings);
 		return line;
 	case VISIT_DEV_DONE:
-		snprintf(line, sizeof(line), "+  %s device: session finished",
-		    ui->visit.dev_name);
+		snprintf(line, sizeof(line),
+		    _("+  %s device: session finished"), ui->visit.dev_name);
 		return line;
 	default:
 		*c = UI_C_WARN;
-		snprintf(line, sizeof(line), "!  %s device error: %s",
+		snprintf(line, sizeof(line), _("!  %s device error: %s"),
 		    ui->visit.dev_name, ui->visit.dev_error);
 		return line;
 	}
@@ -79,19 +80,19 @@ draw_patient(struct ui *ui, int y, int i, int focused)
 
 	memset(&p, 0, sizeof(p));
 	if (store_patient_get(ui->visit.store, t->patient_id, &p) != 0) {
-		ui_text(y, 2, UI_C_DIM, "  (record not available)");
+		ui_text(y, 2, UI_C_DIM, _("  (record not available)"));
 		return;
 	}
 	if ((n = visit_age_years(p.birth_date)) >= 0)
 		snprintf(age, sizeof(age), "%d", n);
 	if (t->alerts > 0)
-		snprintf(state, sizeof(state), "!! red flag");
+		snprintf(state, sizeof(state), _("!! red flag"));
 	else if (strcmp(t->status, "open") != 0)
-		snprintf(state, sizeof(state), "+ seen");
+		snprintf(state, sizeof(state), _("+ seen"));
 	else if (strncmp(t->reason, "self check-in", 13) == 0)
-		snprintf(state, sizeof(state), "* checked in, waiting");
+		snprintf(state, sizeof(state), _("* checked in, waiting"));
 	else
-		snprintf(state, sizeof(state), "* in visit");
+		snprintf(state, sizeof(state), _("* in visit"));
 	ui_text(y, 2, c, "%c %s %s %-2.1s %3s %s", focused ? '>' : ' ',
 	    ui_fit(g, sizeof(g), p.given, 16),
 	    ui_fit(f, sizeof(f), p.family, 14), p.sex ? p.sex : "", age,
@@ -107,9 +108,9 @@ alert_short(const struct store_alert_row *a, char *out, size_t len)
 	if (strcmp(a->kind, "news2") == 0)
 		snprintf(out, len, "NEWS2 %d", a->score);
 	else if (strcmp(a->kind, "imci") == 0)
-		snprintf(out, len, "child danger sign");
+		snprintf(out, len, _("child danger sign"));
 	else if (strcmp(a->kind, "emergency") == 0)
-		snprintf(out, len, "emergency key");
+		snprintf(out, len, _("emergency key"));
 	else
 		snprintf(out, len, "%s", a->kind);
 }
@@ -129,7 +130,7 @@ draw_alert(struct ui *ui, int y, const struct store_alert_row *a, int focused)
 	alert_short(a, why, sizeof(why));
 	ui_text(y, 2, focused ? UI_C_FOCUS : UI_C_DANGER,
 	    "%c !! %s %s %s  %-18s", focused ? '>' : ' ',
-	    ui_fit(g, sizeof(g), p.given ? p.given : "(unknown)", 14),
+	    ui_fit(g, sizeof(g), p.given ? p.given : _("(unknown)"), 14),
 	    ui_fit(f, sizeof(f), p.family, 14), when, why);
 	store_patient_clear(&p);
 }
@@ -194,7 +195,8 @@ draw_clock(int y)
 	localtime_r(&now, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%d %H:%M", &tm);
 	ui_text(y, 1, UI_C_WARN,
-	    "!  The clock says %s: that cannot be right; set the date.", when);
+	    _("!  The clock says %s: that cannot be right; set the date."),
+	    when);
 }
 
 /* Sync status in the sync client's own words (sync_status_line, as
@@ -205,23 +207,25 @@ draw_sync(struct ui *ui, int y)
 {
 	struct sync_status ss;
 	char line[256], shown[260];
-	const char *text;
+	const char *text, *p;
 	int bad;
 
 	memset(&ss, 0, sizeof(ss));
 	if (sync_status_get(ui->visit.store, &ss) != 0) {
-		ui_text(
-		    y, 10, UI_C_WARN, "!  status cannot be read (see the log)");
+		ui_text(y, 10, UI_C_WARN,
+		    _("!  status cannot be read (see the log)"));
 		return;
 	}
 	if (!ss.enrolled) {
 		ui_text(y, 10, UI_C_DIM,
-		    "-  not enrolled with a server: everything stays on this "
-		    "kiosk");
+		    _("-  not enrolled with a server: everything stays on this "
+		      "kiosk"));
 		return;
 	}
 	sync_status_line(&ss, (uint64_t)time(NULL) * 1000, line, sizeof(line));
-	text = strncmp(line, "Sync: ", 6) == 0 ? line + 6 : line;
+	/* the line without its "Sync:" word (the row is labelled) */
+	text =
+	    (p = strchr(line, ':')) != NULL ? p + 1 + strspn(p + 1, " ") : line;
 	bad = ss.last_ok_ms == 0 || ss.last_error[0] != '\0';
 	snprintf(shown, sizeof(shown), "%s  %s", bad ? "!" : "+", text);
 	/* two rows when it needs them, never cut */
@@ -286,17 +290,21 @@ home_draw(struct ui *ui)
 		load(ui);
 	if (st.nalert > 0)
 		ui_text(y++, 1, UI_C_DANGER,
-		    " !! %zu red flag%s waiting (any day)  |  today's "
-		    "patients: %d ",
-		    st.nalert, st.nalert == 1 ? "" : "s", st.n);
+		    ngettext(" !! %zu red flag waiting (any day)  |  "
+		             "today's patients: %d ",
+		        " !! %zu red flags waiting (any day)  |  today's "
+		        "patients: %d ",
+		        st.nalert),
+		    st.nalert, st.n);
 	else
-		ui_text(y++, 1, UI_C_TITLE, " Today's patients on this kiosk ");
+		ui_text(
+		    y++, 1, UI_C_TITLE, _(" Today's patients on this kiosk "));
 	if (st.err != 0)
-		ui_text(y++, 4, UI_C_WARN, "! The list cannot be read: %s",
+		ui_text(y++, 4, UI_C_WARN, _("! The list cannot be read: %s"),
 		    ui_strerror(st.err));
 	else if (total() == 0)
 		ui_text(y++, 4, UI_C_DIM,
-		    "None yet. F3 finds a patient, F4 registers a new one.");
+		    _("None yet. F3 finds a patient, F4 registers a new one."));
 	for (i = 0; i < HOME_ROWS && st.top + i < total(); i++) {
 		idx = st.top + i;
 		if ((size_t)idx < st.nalert) {
@@ -309,28 +317,31 @@ home_draw(struct ui *ui)
 	}
 	below = total() - st.top - HOME_ROWS;
 	if (st.top > 0 || below > 0)
-		ui_text(13, 4, UI_C_DIM, "Rows %d-%d of %d: Up/Down scrolls",
+		ui_text(13, 4, UI_C_DIM, _("Rows %d-%d of %d: Up/Down scrolls"),
 		    st.top + 1, total() - (below > 0 ? below : 0), total());
 
 	draw_clock(14);
 	y = 15;
 	d = dev_words(ui, &c);
-	ui_text(y++, 1, UI_C_NORMAL, "Device:");
+	ui_text(y++, 1, UI_C_NORMAL, _("Device:"));
 	ui_text(y - 1, 10, c, "%s", d);
-	ui_text(y++, 1, UI_C_NORMAL, "Sync:");
+	ui_text(y++, 1, UI_C_NORMAL, _("Sync:"));
 	draw_sync(ui, y - 1);
 	y++; /* the sync line's second row */
-	ui_text(y++, 1, UI_C_NORMAL, "Alerts:");
+	ui_text(y++, 1, UI_C_NORMAL, _("Alerts:"));
 	if (st.nalert > 0)
 		ui_text(y - 1, 10, UI_C_DANGER,
-		    "!! %zu red flag%s not acknowledged: they are at the top",
-		    st.nalert, st.nalert == 1 ? "" : "s");
+		    ngettext("!! %zu red flag not acknowledged: it is at the "
+		             "top",
+		        "!! %zu red flags not acknowledged: they are at the top",
+		        st.nalert),
+		    st.nalert);
 	else
-		ui_text(y - 1, 10, UI_C_OK, "+  none waiting");
+		ui_text(y - 1, 10, UI_C_OK, "%s", _("+  none waiting"));
 	draw_consults(ui, y);
-	ui_text(20, 1, UI_C_DIM,
-	    "F3 or / find a patient   F4 register   "
-	    "Up/Down + Enter open   F12 lock");
+	ui_text(20, 1, UI_C_DIM, "%s",
+	    _("F3 or / find a patient   F4 register   "
+	      "Up/Down + Enter open   F12 lock"));
 	draw_handover(ui);
 }
 
@@ -370,7 +381,7 @@ home_key(struct ui *ui, enum ui_action a, int ch)
 			pid = st.rows[st.sel - (int)st.nalert].patient_id;
 		memset(&p, 0, sizeof(p));
 		if ((err = store_patient_get(ui->visit.store, pid, &p)) != 0) {
-			ui_message(ui, UI_MSG_WARN, "Cannot open: %s",
+			ui_message(ui, UI_MSG_WARN, _("Cannot open: %s"),
 			    ui_strerror(err));
 			return UI_REDRAW;
 		}
@@ -380,7 +391,7 @@ home_key(struct ui *ui, enum ui_action a, int ch)
 		if (aid[0] != '\0' &&
 		    (err = visit_session_alert(&ui->visit, aid)) != 0)
 			ui_message(ui, UI_MSG_WARN,
-			    "That red flag was acknowledged meanwhile.");
+			    _("That red flag was acknowledged meanwhile."));
 		return ui_goto(ui, &screen_vitals);
 	case UI_A_QUIT:
 		return UI_QUIT;
@@ -393,7 +404,7 @@ home_key(struct ui *ui, enum ui_action a, int ch)
 
 const struct screen screen_home = {
 	"home",
-	"Home",
+	N_("Home"),
 	home_enter,
 	home_draw,
 	home_key,

@@ -19,8 +19,9 @@
 
 enum { F_GIVEN, F_FAMILY, F_SEX, F_BIRTH, F_PHONE, F_VILLAGE, F_NATID, NF };
 
-static const char *const labels[NF] = { "Given name", "Family name",
-	"Sex (f/m/o)", "Birth date/year", "Phone", "Village", "National id" };
+static const char *const labels[NF] = { N_("Given name"), N_("Family name"),
+	N_("Sex (f/m/o)"), N_("Birth date/year"), N_("Phone"), N_("Village"),
+	N_("National id") };
 
 static struct {
 	struct ui_field f[NF];
@@ -79,25 +80,25 @@ reg_draw(struct ui *ui)
 
 	(void)ui;
 	ui_text(2, 2, UI_C_NORMAL,
-	    "New patient. Given and family name are "
-	    "needed; the rest helps find them again.");
+	    _("New patient. Given and family name are "
+	      "needed; the rest helps find them again."));
 	for (i = 0; i < NF; i++)
 		ui_field_draw(
-		    4 + i * 2, 2, labels[i], 36, &st.f[i], i == st.focus, 0);
+		    4 + i * 2, 2, _(labels[i]), 36, &st.f[i], i == st.focus, 0);
 	if (st.dup) {
 		ui_text(18, 2, UI_C_DANGER,
-		    "!! Probably already registered: "
-		    "%s %s, born %s, %s",
+		    _("!! Probably already registered: "
+		      "%s %s, born %s, %s"),
 		    d->given ? d->given : "", d->family ? d->family : "",
 		    d->birth_date ? d->birth_date : "?",
 		    d->village ? d->village : "");
 		ui_text(19, 2, UI_C_WARN,
-		    "!  Enter: open that record.  F2: register a new "
-		    "patient anyway.");
+		    _("!  Enter: open that record.  F2: register a new "
+		      "patient anyway."));
 	} else
 		ui_text(19, 2, UI_C_DIM,
-		    "Tab/Enter next field   F2 save   "
-		    "Esc cancel");
+		    _("Tab/Enter next field   F2 save   "
+		      "Esc cancel"));
 }
 
 /* Look for a probable duplicate of what was typed (the store's rule,
@@ -128,19 +129,20 @@ save(struct ui *ui)
 
 	if (st.f[F_GIVEN].len == 0 || st.f[F_FAMILY].len == 0) {
 		st.focus = st.f[F_GIVEN].len == 0 ? F_GIVEN : F_FAMILY;
-		ui_message(ui, UI_MSG_WARN, "Type the given and family name.");
+		ui_message(
+		    ui, UI_MSG_WARN, _("Type the given and family name."));
 		return UI_REDRAW;
 	}
 	if (st.f[F_SEX].len > 0 && ui_sex_value(st.f[F_SEX].buf) == NULL) {
 		st.focus = F_SEX;
 		ui_message(ui, UI_MSG_WARN,
-		    "Sex: type f, m or o (or leave it "
-		    "empty).");
+		    _("Sex: type f, m or o (or leave it "
+		      "empty)."));
 		return UI_REDRAW;
 	}
 	if (!st.dup && find_duplicate(ui)) {
 		ui_message(
-		    ui, UI_MSG_WARN, "Check this is not the same person.");
+		    ui, UI_MSG_WARN, _("Check this is not the same person."));
 		return UI_REDRAW;
 	}
 	memset(&p, 0, sizeof(p));
@@ -154,14 +156,15 @@ save(struct ui *ui)
 	/* a field the store would refuse: say why and go to it */
 	if (store_patient_check(&p, &bad, &cause) != 0) {
 		st.focus = (int)bad;
-		ui_message(ui, UI_MSG_WARN, "%s: %s", labels[st.focus], cause);
+		ui_message(
+		    ui, UI_MSG_WARN, "%s: %s", _(labels[st.focus]), cause);
 		free(cause);
 		dup_clear();
 		return UI_REDRAW;
 	}
 	err = store_patient_add(ui->visit.store, &p, NULL, &cause);
 	if (err != 0) {
-		ui_message(ui, UI_MSG_DANGER, "Not saved: %s",
+		ui_message(ui, UI_MSG_DANGER, _("Not saved: %s"),
 		    cause != NULL ? cause : ui_strerror(err));
 		free(cause);
 		dup_clear();
@@ -173,7 +176,7 @@ save(struct ui *ui)
 	        "registration: saved anyway") != 0)
 		log_warnx("probable duplicate not kept for review");
 	visit_session_patient(&ui->visit, &p);
-	ui_message(ui, UI_MSG_OK, "Registered %s %s.", p.given, p.family);
+	ui_message(ui, UI_MSG_OK, _("Registered %s %s."), p.given, p.family);
 	return ui_replace(ui, &screen_vitals);
 }
 
@@ -187,7 +190,7 @@ reg_key(struct ui *ui, enum ui_action a, int ch)
 		if (st.dup) {
 			visit_session_patient(&ui->visit, &st.dup_p);
 			ui_message(
-			    ui, UI_MSG_OK, "Opened the existing record.");
+			    ui, UI_MSG_OK, _("Opened the existing record."));
 			return ui_replace(ui, &screen_vitals);
 		}
 		/* Enter moves on like Tab */
@@ -210,7 +213,7 @@ reg_key(struct ui *ui, enum ui_action a, int ch)
 
 const struct screen screen_register = {
 	"register",
-	"Register a patient",
+	N_("Register a patient"),
 	reg_enter,
 	reg_draw,
 	reg_key,

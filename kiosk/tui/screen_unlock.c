@@ -51,34 +51,35 @@ unlock_draw(struct ui *ui)
 	uint64_t now;
 	int y = 5;
 
-	ui_center(y, UI_C_NORMAL, "This kiosk is locked.");
+	ui_center(y, UI_C_NORMAL, _("This kiosk is locked."));
 	ui_center(y + 1, UI_C_DIM, "%s",
 	    ui->handed_over ? _("Staff: unlock to take the kiosk back.")
 	        : ui->checkin
 	        ? _("Staff: unlock to start patient self check-in.")
 	        : _("Type your user name and passphrase or PIN."));
-	ui_field_draw(y + 4, 14, "User", 30, &st.user, st.focus == 0, 0);
+	ui_field_draw(y + 4, 14, _("User"), 30, &st.user, st.focus == 0, 0);
 	ui_field_draw(
-	    y + 6, 14, "Passphrase / PIN", 30, &st.pass, st.focus == 1, 1);
+	    y + 6, 14, _("Passphrase / PIN"), 30, &st.pass, st.focus == 1, 1);
 	if (st.until != 0) {
 		/* the wait after wrong passphrases, as it runs */
 		now = clock_mono_ms();
 		ui_center(y + 9, UI_C_WARN,
-		    "!  Wrong passphrase before: checking this one in %u s.",
+		    _("!  Wrong passphrase before: checking this one in %u s."),
 		    (unsigned)((st.until > now ? st.until - now : 0) + 999) /
 		        1000);
-		ui_center(y + 10, UI_C_DIM, "Esc: stop and type it again");
+		ui_center(y + 10, UI_C_DIM, _("Esc: stop and type it again"));
 		return;
 	}
 	if (ui->checkin)
 		ui_text(y + 9, 12, UI_C_DIM, "%s",
-		    st.quit_after ? "Enter: unlock and quit    Esc: do not quit"
-		                  : "Enter: unlock    F10: quit (staff "
-		                    "passphrase first)");
+		    st.quit_after
+		        ? _("Enter: unlock and quit    Esc: do not quit")
+		        : _("Enter: unlock    F10: quit (staff "
+		            "passphrase first)"));
 	else
 		ui_text(y + 9, 16, UI_C_DIM,
-		    "Enter: unlock    Tab: other field    "
-		    "F10: quit");
+		    _("Enter: unlock    Tab: other field    "
+		      "F10: quit"));
 }
 
 /* Check the typed passphrase now. */
@@ -93,13 +94,13 @@ try_unlock(struct ui *ui)
 	    visit_session_unlock(&ui->visit, st.user.buf, st.pass.buf, &cause);
 	ui_field_clear(&st.pass);
 	if (err != 0) {
-		ui_message(ui, UI_MSG_DANGER, "Not unlocked: %s",
+		ui_message(ui, UI_MSG_DANGER, _("Not unlocked: %s"),
 		    cause != NULL ? cause : ui_strerror(err));
 		free(cause);
 		return UI_REDRAW;
 	}
 	ui_message(
-	    ui, UI_MSG_OK, "Unlocked. Welcome, %s.", ui->visit.user_name);
+	    ui, UI_MSG_OK, _("Unlocked. Welcome, %s."), ui->visit.user_name);
 	if (st.quit_after)
 		ui_ask_quit(ui);
 	if (ui->handed_over) { /* staff take the kiosk back */
@@ -158,7 +159,7 @@ unlock_key(struct ui *ui, enum ui_action a, int ch)
 		st.quit_after = 1;
 		st.focus = 1;
 		ui_message(ui, UI_MSG_WARN,
-		    "Staff: type the passphrase to quit the kiosk.");
+		    _("Staff: type the passphrase to quit the kiosk."));
 		return UI_REDRAW;
 	case UI_A_BACK:
 		ui_field_clear(&st.pass);
@@ -173,7 +174,7 @@ unlock_key(struct ui *ui, enum ui_action a, int ch)
 		}
 		if (st.user.len == 0) {
 			st.focus = 0;
-			ui_message(ui, UI_MSG_WARN, "Type your user name.");
+			ui_message(ui, UI_MSG_WARN, _("Type your user name."));
 			return UI_REDRAW;
 		}
 		if ((wait = visit_session_unlock_wait(
@@ -190,7 +191,7 @@ unlock_key(struct ui *ui, enum ui_action a, int ch)
 
 const struct screen screen_unlock = {
 	"unlock",
-	"Unlock",
+	N_("Unlock"),
 	unlock_enter,
 	unlock_draw,
 	unlock_key,

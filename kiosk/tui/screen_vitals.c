@@ -21,15 +21,15 @@ static const struct {
 	int param; /* enum news2_param, or -1 */
 	const char *unit;
 } rows[NR] = {
-	[R_RR] = { "Respiration", NEWS2_RR, "/min" },
-	[R_SPO2] = { "SpO2", NEWS2_SPO2, "%" },
-	[R_O2] = { "Oxygen given", NEWS2_AIR_O2, "A air, O oxygen" },
-	[R_SBP] = { "BP systolic", NEWS2_SBP, "mmHg" },
-	[R_DIA] = { "BP diastolic", -1, "mmHg" },
-	[R_PULSE] = { "Pulse", NEWS2_PULSE, "/min" },
-	[R_ACVPU] = { "Consciousness", NEWS2_ACVPU, "A, C, V, P or U" },
-	[R_TEMP] = { "Temperature", NEWS2_TEMP, "\u00b0C" },
-	[R_PREG] = { "Pregnant", -1, "Y yes, N no" },
+	[R_RR] = { N_("Respiration"), NEWS2_RR, N_("/min") },
+	[R_SPO2] = { "SpO2", NEWS2_SPO2, N_("%") },
+	[R_O2] = { N_("Oxygen given"), NEWS2_AIR_O2, N_("A air, O oxygen") },
+	[R_SBP] = { N_("BP systolic"), NEWS2_SBP, N_("mmHg") },
+	[R_DIA] = { N_("BP diastolic"), -1, N_("mmHg") },
+	[R_PULSE] = { N_("Pulse"), NEWS2_PULSE, N_("/min") },
+	[R_ACVPU] = { N_("Consciousness"), NEWS2_ACVPU, N_("A, C, V, P or U") },
+	[R_TEMP] = { N_("Temperature"), NEWS2_TEMP, N_("\u00b0C") },
+	[R_PREG] = { N_("Pregnant"), -1, N_("Y yes, N no") },
 };
 
 static struct {
@@ -87,7 +87,7 @@ row_value(const struct ui *ui, int row, char *buf, size_t len)
 		return;
 	}
 	if (row == R_PREG) {
-		snprintf(buf, len, "%s", v->in.pregnant ? "yes" : "no");
+		snprintf(buf, len, "%s", v->in.pregnant ? _("yes") : _("no"));
 		return;
 	}
 	if (!(v->in.have & (1u << p))) {
@@ -103,7 +103,7 @@ row_value(const struct ui *ui, int row, char *buf, size_t len)
 		snprintf(buf, len, "%d", v->in.spo2);
 		break;
 	case NEWS2_AIR_O2:
-		snprintf(buf, len, "%s", v->in.oxygen ? "oxygen" : "air");
+		snprintf(buf, len, "%s", v->in.oxygen ? _("oxygen") : _("air"));
 		break;
 	case NEWS2_SBP:
 		snprintf(buf, len, "%d", v->in.sbp);
@@ -152,16 +152,19 @@ draw_patient(struct ui *ui)
 {
 	const struct store_patient *p = &ui->visit.patient;
 	int age = visit_age_years(p->birth_date);
-	char a[16] = "age ?";
+	char a[32];
 
 	if (age >= 0)
-		snprintf(a, sizeof(a), "%d y", age);
-	ui_text(2, 1, UI_C_NORMAL, "Patient: %s %s, %s, %s, %s",
+		snprintf(a, sizeof(a), _("%d y"), age);
+	else
+		snprintf(a, sizeof(a), "%s", _("age ?"));
+	ui_text(2, 1, UI_C_NORMAL, _("Patient: %s %s, %s, %s, %s"),
 	    p->given ? p->given : "", p->family ? p->family : "",
-	    p->sex ? p->sex : "sex ?", a, p->village ? p->village : "");
-	ui_text(3, 1, UI_C_DIM, "Visit: %s%s%.50s",
-	    ui->visit.encounter_id[0] ? "open, values saved as entered"
-	                              : "starts with the first value",
+	    p->sex ? ui_sex_name(p->sex) : _("sex ?"), a,
+	    p->village ? p->village : "");
+	ui_text(3, 1, UI_C_DIM, _("Visit: %s%s%.50s"),
+	    ui->visit.encounter_id[0] ? _("open, values saved as entered")
+	                              : _("starts with the first value"),
 	    ui->visit.visit_reason[0] ? "; " : "", ui->visit.visit_reason);
 }
 
@@ -179,38 +182,38 @@ draw_news2(struct ui *ui, int y)
 	if (age >= 5 && age < 16) {
 		/* no score for 5-15 here: say so, and what to look for */
 		ui_text(y, 1, UI_C_WARN,
-		    "!  NEWS2 does not apply under 16 (age %d): no score. "
-		    "Refer now if:",
+		    _("!  NEWS2 does not apply under 16 (age %d): no score. "
+		      "Refer now if:"),
 		    age);
 		ui_wrap(y + 1, 4, 75, 2, UI_C_NORMAL,
-		    triage_child_emergency_signs());
+		    _(triage_child_emergency_signs()));
 		return;
 	}
 	if (!r->applicable && n > 0) {
-		ui_text(y, 1, UI_C_WARN, "!  NEWS2 not applicable: %s.",
-		    r->not_applicable);
+		ui_text(y, 1, UI_C_WARN, _("!  NEWS2 not applicable: %s."),
+		    _(r->not_applicable));
 		ui_text(y + 1, 4, UI_C_NORMAL, "%s.",
-		    news2_risk_response(NEWS2_RISK_NA, 0));
+		    _(news2_risk_response(NEWS2_RISK_NA, 0)));
 		return;
 	}
 	if (n == 0) {
-		ui_text(y, 1, UI_C_DIM, "NEWS2: no values yet.");
+		ui_text(y, 1, UI_C_DIM, _("NEWS2: no values yet."));
 		return;
 	}
 	c = r->risk >= NEWS2_RISK_MEDIUM || r->red_flag ? UI_C_DANGER : UI_C_OK;
 	if (r->complete)
-		ui_text(y, 1, c, "%s NEWS2 %d  risk %s  (%s)",
+		ui_text(y, 1, c, _("%s NEWS2 %d  risk %s  (%s)"),
 		    r->red_flag ? "!!" : "+", r->score,
-		    news2_risk_name(r->risk),
-		    news2_risk_monitoring(r->risk, r->score));
+		    _(news2_risk_name(r->risk)),
+		    _(news2_risk_monitoring(r->risk, r->score)));
 	else
 		ui_text(y, 1, c,
-		    "%s NEWS2 at least %d  risk %s or higher  "
-		    "(%d of 7 measured)",
+		    _("%s NEWS2 at least %d  risk %s or higher  "
+		      "(%d of 7 measured)"),
 		    r->red_flag ? "!!" : "~", r->score,
-		    news2_risk_name(r->risk), n);
+		    _(news2_risk_name(r->risk)), n);
 	ui_wrap(y + 1, 4, 74, 2, UI_C_NORMAL,
-	    news2_risk_response(r->risk, r->score));
+	    _(news2_risk_response(r->risk, r->score)));
 }
 
 /* The recorded cause of the pending red flag, on two rows at most. */
@@ -219,7 +222,7 @@ draw_cause(const char *detail)
 {
 	char line[200];
 
-	snprintf(line, sizeof(line), "Cause: %s", detail);
+	snprintf(line, sizeof(line), _("Cause: %s"), detail);
 	ui_wrap(19, 4, 74, 2, UI_C_WARN, line);
 }
 
@@ -233,7 +236,7 @@ draw_stored_alert(struct ui *ui)
 
 	ui_when(a->raised_ms, when, sizeof(when));
 	ui_text(18, 1, UI_C_DANGER,
-	    "!! RED FLAG of %s not acknowledged. F9 acknowledges it.", when);
+	    _("!! RED FLAG of %s not acknowledged. F9 acknowledges it."), when);
 	draw_cause(a->detail);
 }
 
@@ -255,19 +258,20 @@ vitals_draw(struct ui *ui)
 		if (!row_shown(ui, i))
 			continue;
 		if (i == st.focus)
-			ui_field_draw(y, 0, rows[i].label, 8, &st.f, 1, 0);
+			ui_field_draw(y, 0, _(rows[i].label), 8, &st.f, 1, 0);
 		else {
 			struct ui_field f;
 
 			row_value(ui, i, buf, sizeof(buf));
 			ui_field_set(&f, buf);
-			ui_field_draw(y, 0, rows[i].label, 8, &f, 0, 0);
+			ui_field_draw(y, 0, _(rows[i].label), 8, &f, 0, 0);
 		}
-		ui_text(y, 30, UI_C_DIM, "%-18s", rows[i].unit);
+		ui_text(y, 30, UI_C_DIM, "%-18s", _(rows[i].unit));
 		pts[0] = '\0';
 		if (p >= 0 && v->r.applicable && v->r.points[p] >= 0)
-			snprintf(pts, sizeof(pts), "%d pt%s", v->r.points[p],
-			    v->r.points[p] == 1 ? "" : "s");
+			snprintf(pts, sizeof(pts),
+			    ngettext("%d pt", "%d pts", v->r.points[p]),
+			    v->r.points[p]);
 		ui_text(y, 49,
 		    v->r.applicable && p >= 0 && v->r.points[p] == 3
 		        ? UI_C_DANGER
@@ -275,7 +279,8 @@ vitals_draw(struct ui *ui)
 		    "%-6s", pts);
 		src = "";
 		if (p >= 0 && (v->in.have & (1u << p)))
-			src = (v->from_device & (1u << p)) ? "device" : "typed";
+			src = (v->from_device & (1u << p)) ? _("device")
+			                                   : _("typed");
 		ui_text(y, 57, UI_C_DIM, "%s", src);
 	}
 	draw_news2(ui, 15);
@@ -283,44 +288,47 @@ vitals_draw(struct ui *ui)
 	    (age = visit_age_years(ui->visit.patient.birth_date)) >= 0 &&
 	    age < 5)
 		ui_text(18, 1, UI_C_WARN,
-		    "!  Child under 5: F6 checks the WHO "
-		    "general danger signs.");
+		    _("!  Child under 5: F6 checks the WHO "
+		      "general danger signs."));
 	if (v->alert_pending && v->alert_stored)
 		draw_stored_alert(ui);
 	else if (v->alert_pending) {
 		ui_text(18, 1, UI_C_DANGER, "%s",
-		    v->emergency ? "!! EMERGENCY recorded: call for help. F9 "
-		                   "acknowledges it."
-		                 : "!! RED FLAG recorded: act now. F9 "
-		                   "acknowledges that you have seen it.");
+		    v->emergency ? _("!! EMERGENCY recorded: call for help. F9 "
+		                     "acknowledges it.")
+		                 : _("!! RED FLAG recorded: act now. F9 "
+		                     "acknowledges that you have seen it."));
 		if (!v->emergency && v->alert.detail[0])
 			draw_cause(v->alert.detail);
 	}
 	switch (ui->visit.dev_state) {
 	case VISIT_DEV_NONE:
 		ui_text(21, 1, UI_C_DIM,
-		    "Device: none configured; type the "
-		    "values.");
+		    _("Device: none configured; type the "
+		      "values."));
 		break;
 	case VISIT_DEV_READING:
-		ui_text(21, 1, UI_C_OK, "+ Device %s: reading (%u received)",
+		ui_text(21, 1, UI_C_OK, _("+ Device %s: reading (%u received)"),
 		    ui->visit.dev_name, ui->visit.dev_readings);
 		break;
 	case VISIT_DEV_DONE:
-		ui_text(21, 1, UI_C_OK, "+ Device %s: finished (%u received)",
+		ui_text(21, 1, UI_C_OK,
+		    _("+ Device %s: finished (%u received)"),
 		    ui->visit.dev_name, ui->visit.dev_readings);
 		break;
 	case VISIT_DEV_ERROR:
-		ui_text(21, 1, UI_C_WARN, "! Device %s: %s. Type the values.",
-		    ui->visit.dev_name, ui->visit.dev_error);
+		ui_text(21, 1, UI_C_WARN,
+		    _("! Device %s: %s. Type the values."), ui->visit.dev_name,
+		    ui->visit.dev_error);
 		break;
 	default:
-		ui_text(21, 1, UI_C_DIM, "Device %s: idle", ui->visit.dev_name);
+		ui_text(
+		    21, 1, UI_C_DIM, _("Device %s: idle"), ui->visit.dev_name);
 		break;
 	}
 	ui_text(14, 1, UI_C_DIM,
-	    "Up/Down field  Enter save  letters or Space for choices  "
-	    "Esc home");
+	    _("Up/Down field  Enter save  letters or Space for choices  "
+	      "Esc home"));
 }
 
 /* The range message for ROW: "Respiration: a number from 0 to 80 /min". */
@@ -332,12 +340,12 @@ say_range(struct ui *ui, const char *what)
 
 	if (st.focus == R_DIA && qi != NULL)
 		ui_message(ui, UI_MSG_WARN,
-		    "%s: %s from %g to %g mmHg, below the systolic.",
-		    rows[st.focus].label, what, qi->min, qi->max);
+		    _("%s: %s from %g to %g mmHg, below the systolic."),
+		    _(rows[st.focus].label), what, qi->min, qi->max);
 	else if (rg != NULL)
-		ui_message(ui, UI_MSG_WARN, "%s: %s from %g to %g %s.",
-		    rows[st.focus].label, what, rg->min, rg->max,
-		    rows[st.focus].unit);
+		ui_message(ui, UI_MSG_WARN, _("%s: %s from %g to %g %s."),
+		    _(rows[st.focus].label), what, rg->min, rg->max,
+		    _(rows[st.focus].unit));
 }
 
 /*
@@ -368,51 +376,51 @@ commit(struct ui *ui, int enter)
 		*c = '.'; /* a decimal comma */
 	if (st.focus == R_DIA) {
 		if (str_to_ll(buf, 0, 99999, &n) != 0) {
-			say_range(ui, "a whole number");
+			say_range(ui, _("a whole number"));
 			return EINVAL;
 		}
 		err = visit_vitals_set_dia(&ui->visit, (int)n, 0);
 		if (err == EINVAL) {
-			say_range(ui, "not saved, it must be");
+			say_range(ui, _("not saved, it must be"));
 			return err;
 		}
 		st.edited = 0;
 		if (err != 0)
-			ui_message(
-			    ui, UI_MSG_WARN, "Not saved: %s", ui_strerror(err));
+			ui_message(ui, UI_MSG_WARN, _("Not saved: %s"),
+			    ui_strerror(err));
 		else
-			ui_message(ui, UI_MSG_OK, "BP diastolic saved.");
+			ui_message(ui, UI_MSG_OK, _("BP diastolic saved."));
 		return err;
 	}
 	rg = news2_range(p);
 	if (p == NEWS2_TEMP ? str_to_double(buf, &d) != 0
 	                    : str_to_ll(buf, 0, 99999, &n) != 0) {
 		say_range(ui,
-		    p == NEWS2_TEMP ? "a number such as 36.8,"
-		                    : "a whole number");
+		    p == NEWS2_TEMP ? _("a number such as 36.8,")
+		                    : _("a whole number"));
 		return EINVAL;
 	}
 	if (p != NEWS2_TEMP)
 		d = (double)n;
 	if (d < rg->min || d > rg->max) {
-		say_range(ui, "not saved, it must be");
+		say_range(ui, _("not saved, it must be"));
 		return EINVAL;
 	}
 	if (news2_unusual(p, d) && !(st.confirm && enter)) {
 		st.confirm = 1;
 		ui_message(ui, UI_MSG_WARN,
-		    "%s %s %s is unusual: Enter again to save it, or correct "
-		    "it.",
-		    rows[st.focus].label, buf, rows[st.focus].unit);
+		    _("%s %s %s is unusual: Enter again to save it, or correct "
+		      "it."),
+		    _(rows[st.focus].label), buf, _(rows[st.focus].unit));
 		return EAGAIN;
 	}
 	st.confirm = 0;
 	if ((err = visit_vitals_set(&ui->visit, p, d, 0, &cause)) != 0) {
-		ui_message(ui, UI_MSG_WARN, "Not saved: %s", cause);
+		ui_message(ui, UI_MSG_WARN, _("Not saved: %s"), cause);
 		return err;
 	}
 	st.edited = 0;
-	ui_message(ui, UI_MSG_OK, "%s saved.", rows[st.focus].label);
+	ui_message(ui, UI_MSG_OK, _("%s saved."), _(rows[st.focus].label));
 	return 0;
 }
 
@@ -482,17 +490,17 @@ end_visit(struct ui *ui)
 
 	if ((err = visit_session_end(&ui->visit)) == EBUSY) {
 		ui_message(ui, UI_MSG_DANGER,
-		    "Acknowledge the red flag "
-		    "first (F9).");
+		    _("Acknowledge the red flag "
+		      "first (F9)."));
 		return UI_REDRAW;
 	}
 	if (err != 0) {
 		ui_message(ui, UI_MSG_WARN,
-		    "The visit could not be "
-		    "closed: try again.");
+		    _("The visit could not be "
+		      "closed: try again."));
 		return UI_REDRAW;
 	}
-	ui_message(ui, UI_MSG_OK, "Visit ended.");
+	ui_message(ui, UI_MSG_OK, _("Visit ended."));
 	return UI_HOME;
 }
 
@@ -545,8 +553,8 @@ vitals_key(struct ui *ui, enum ui_action a, int ch)
 		 * older child or an adult (an unknown age is let through) */
 		if (visit_age_months(ui->visit.patient.birth_date) >= 60) {
 			ui_message(ui, UI_MSG_WARN,
-			    "Danger signs (F6) are for children under 5; this "
-			    "patient is %d.",
+			    _("Danger signs (F6) are for children under 5; this "
+			      "patient is %d."),
 			    visit_age_years(ui->visit.patient.birth_date));
 			return UI_REDRAW;
 		}
@@ -559,15 +567,15 @@ vitals_key(struct ui *ui, enum ui_action a, int ch)
 		commit(ui, 0);
 		if (visit_vitals_emergency(&ui->visit) != 0)
 			ui_message(ui, UI_MSG_DANGER,
-			    "The emergency was not "
-			    "recorded: call anyway.");
+			    _("The emergency was not "
+			      "recorded: call anyway."));
 		return ui_goto(ui, &screen_alert);
 	case UI_A_FINISH:
 		if (commit(ui, 0) != 0)
 			return UI_REDRAW;
 		st.end_asked = 1;
 		ui_message(ui, UI_MSG_WARN,
-		    "End this visit? Y ends it, any other key goes on.");
+		    _("End this visit? Y ends it, any other key goes on."));
 		return UI_REDRAW;
 	case UI_A_BACK:
 		if (commit(ui, 0) != 0)
@@ -582,7 +590,7 @@ vitals_key(struct ui *ui, enum ui_action a, int ch)
 			return UI_UNHANDLED;
 		}
 		if (a == UI_A_NONE && ch > ' ' && !accepts(ch)) {
-			say_range(ui, "type digits only,");
+			say_range(ui, _("type digits only,"));
 			return UI_REDRAW;
 		}
 		if (a == UI_A_NONE && !st.edited && ch > ' ') {
@@ -599,7 +607,7 @@ vitals_key(struct ui *ui, enum ui_action a, int ch)
 
 const struct screen screen_vitals = {
 	"vitals",
-	"Visit: vital signs and NEWS2",
+	N_("Visit: vital signs and NEWS2"),
 	vitals_enter,
 	vitals_draw,
 	vitals_key,

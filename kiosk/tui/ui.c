@@ -17,7 +17,6 @@
 #include <curses.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <locale.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -78,9 +77,12 @@ static void
 ui_start_curses(const char *logpath)
 {
 	struct sigaction sa;
+	const char *why = NULL;
 	int fd;
 
-	setlocale(LC_ALL, "");
+	/* UTF-8 whatever LANG says; the language of the screens */
+	if (i18n_init(&why) != 0)
+		log_warnx("%s", why);
 	/* stderr goes to the log while curses owns the terminal (T6) */
 	fd = open(logpath, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0)
@@ -160,6 +162,179 @@ ui_cols(void)
 	return COLS;
 }
 
+/*
+ * Test-only report of screen text that does not fit (OUTPOST_TEXT_REPORT
+ * names a file; tests/tui/lang.sh reads it).  Each line is a kind, the
+ * screen and the catalogue msgid of the text (never the text as drawn,
+ * which may hold patient data):
+ *   cut SCREEN MSGID           past the right edge or past its rows
+ *   overlap SCREEN MSGID MSGID drawn over other text on its row
+ *   untranslated LANG MSGID    shown in English while LANG is not "en"
+ * A format that is not a catalogue string ("%s") is named "-".  ui_tr()
+ * remembers which msgid each translation came from, so a cut can be
+ * traced back to the string to shorten.
+ */
+static FILE *report;
+static int report_checked;
+static const char *report_screen = "-";
+static struct {
+	const char *tr, *id;
+} tr_seen[2048];
+static struct span {
+	int y, x0, x1;
+	const char *id;
+} spans[512];
+static int nspans;
+
+static int
+reporting(void)
+{
+	const char *p;
+
+	if (!report_checked) {
+		report_checked = 1;
+		if ((p = getenv("OUTPOST_TEXT_REPORT")) != NULL && p[0] != '\0')
+			report = fopen(p, "ae");
+		if (report != NULL)
+			setvbuf(report, NULL, _IOLBF, 0);
+	}
+	return report != NULL;
+}
+
+/* MSGID as one line: newlines and tabs escaped. */
+static void
+report_id(const char *id)
+{
+	fputc('\t', report);
+	for (; *id != '\0'; id++)
+		if (*id == '\n')
+			fputs("\\n", report);
+		else if (*id == '\t')
+			fputs("\\t", report);
+		else
+			fputc(*id, report);
+}
+
+/* The msgid that TR was translated from, or "-". */
+static const char *
+msgid_of(const char *tr)
+{
+	size_t i, h = ((uintptr_t)tr >> 3) % nitems(tr_seen);
+
+	for (i = 0; tr != NULL && i < nitems(tr_seen); i++) {
+		if (tr_seen[h].tr == NULL)
+			break;
+		if (tr_seen[h].tr == tr)
+			return tr_seen[h].id;
+		h = (h + 1) % nitems(tr_seen);
+	}
+	return "-";
+}
+
+static void
+report_line(const char *kind, const char *a, const char *b)
+{
+	fprintf(report, "%s\t%s", kind, report_screen);
+	report_id(a);
+	if (b != NULL)
+		report_id(b);
+	fputc('\n', report);
+}
+
+const char *
+ui_tr(const char *msgid)
+{
+	const char *tr = gettext(msgid);
+	size_t i, h;
+
+	if (!reporting())
+		return tr;
+	h = ((uintptr_t)tr >> 3) % nitems(tr_seen);
+	for (i = 0; i < nitems(tr_seen); i++) {
+		if (tr_seen[h].tr == NULL || tr_seen[h].tr == tr) {
+			tr_seen[h].tr = tr;
+			tr_seen[h].id = msgid;
+			break;
+		}
+		h = (h + 1) % nitems(tr_seen);
+	}
+	/* gettext returns the msgid itself when no catalogue has it */
+	if (tr == msgid && strcmp(i18n_get(), "en") != 0 && msgid[0] != '\0')
+		fprintf(report, "untranslated\t%s", i18n_get()),
+		    report_id(msgid), fputc('\n', report);
+	return tr;
+}
+
+/* Columns S takes on the terminal. */
+static int
+text_width(const char *s)
+{
+	wchar_t wc;
+	mbstate_t st;
+	size_t n;
+	int w = 0, cw;
+
+	memset(&st, 0, sizeof(st));
+	while (*s != '\0') {
+		n = mbrtowc(&wc, s, MB_CUR_MAX, &st);
+		if (n == (size_t)-1 || n == (size_t)-2) {
+			memset(&st, 0, sizeof(st));
+			n = 1;
+			cw = 1;
+		} else
+			cw = (cw = wcwidth(wc)) < 0 ? 1 : cw;
+		w += cw;
+		s += n;
+	}
+	return w;
+}
+
+/* Spoken prompts: on during a check-in frame with --speech; what the
+ * centred lines of this frame say, and what was last spoken. */
+static int speaking;
+static char prompt[1024], spoken[1024];
+
+static void
+add_prompt(const char *s)
+{
+	size_t n = strlen(prompt);
+
+	snprintf(prompt + n, sizeof(prompt) - n, "%s%s", n ? " " : "", s);
+}
+
+/* The catalogue string being drawn when the format is not it (a
+ * centred line, a wrapped text, the status line); NULL: the format. */
+static const char *draw_id;
+
+/* LINE of format FMT drawn at Y, X: report what is cut or overlaps. */
+static void
+check_fit(int y, int x, const char *fmt, const char *line)
+{
+	char trimmed[512];
+	const char *id = msgid_of(draw_id != NULL ? draw_id : fmt);
+	size_t n = strlen(line);
+	int i, lead = 0, end;
+
+	/* spaces around the text pad it: they hide nothing */
+	while (n > 0 && line[n - 1] == ' ')
+		n--;
+	memcpy(trimmed, line, n);
+	trimmed[n] = '\0';
+	while (trimmed[lead] == ' ')
+		lead++;
+	end = x + text_width(trimmed);
+	if (end > COLS)
+		report_line("cut", id, NULL);
+	if (end <= x + lead)
+		return;
+	for (i = 0; i < nspans; i++)
+		if (spans[i].y == y && x + lead < spans[i].x1 &&
+		    spans[i].x0 < end)
+			report_line("overlap", id, spans[i].id);
+	if (nspans < (int)nitems(spans))
+		spans[nspans++] = (struct span){ y, x + lead, end, id };
+}
+
 static void
 vtext(int y, int x, enum ui_color c, const char *fmt, va_list ap)
 {
@@ -168,6 +343,8 @@ vtext(int y, int x, enum ui_color c, const char *fmt, va_list ap)
 	if (y < 0 || y >= LINES || x < 0 || x >= COLS)
 		return;
 	vsnprintf(line, sizeof(line), fmt, ap);
+	if (reporting())
+		check_fit(y, x, fmt, line);
 	attrset(attr_of(c));
 	mvaddnstr(y, x, line, COLS - x);
 	attrset(A_NORMAL);
@@ -193,8 +370,14 @@ ui_center(int y, enum ui_color c, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	x = (COLS - (int)strlen(line)) / 2;
+	x = (COLS - text_width(line)) / 2;
+	/* a prompt to speak: catalogue text alone, no arguments (so never
+	 * a name or anything typed) */
+	if (speaking && strchr(fmt, '%') == NULL)
+		add_prompt(line);
+	draw_id = fmt;
 	ui_text(y, x < 0 ? 0 : x, c, "%s", line);
+	draw_id = NULL;
 }
 
 /* TEXT wrapped at spaces, rows Y up to (not including) row END. */
@@ -202,9 +385,11 @@ static int
 wrap_until(int y, int x, int width, int maxrows, enum ui_color c,
     const char *text, int end)
 {
-	const char *p = text, *cut;
+	const char *p = text, *cut, *was = draw_id;
 	int n, rows = 0;
 
+	if (draw_id == NULL)
+		draw_id = text;
 	while (*p != '\0' && rows++ < maxrows && y < end) {
 		n = (int)strlen(p);
 		if (n > width) {
@@ -217,6 +402,10 @@ wrap_until(int y, int x, int width, int maxrows, enum ui_color c,
 		while (*p == ' ')
 			p++;
 	}
+	/* rows ran out before the text did: the rest is not shown */
+	if (*p != '\0' && reporting())
+		report_line("cut", msgid_of(draw_id), NULL);
+	draw_id = was;
 	return y;
 }
 
@@ -237,6 +426,7 @@ ui_bar(int y, enum ui_color c)
 }
 
 static int cursor_y = -1, cursor_x;
+static const char *msg_fmt; /* the catalogue string of ui->msg */
 
 void
 ui_cursor(int y, int x)
@@ -290,6 +480,9 @@ ui_field_draw(int y, int x, const char *label, int width,
 	char shown[UI_FIELD_MAX];
 	size_t i, n = 0;
 
+	/* a label longer than its 16 columns runs under the field */
+	if (reporting() && text_width(label) > 16)
+		report_line("cut", msgid_of(label), NULL);
 	ui_text(y, x, focused ? UI_C_FOCUS : UI_C_NORMAL, "%c %-16s",
 	    focused ? '>' : ' ', label);
 	if (secret) {
@@ -370,6 +563,7 @@ ui_message(struct ui *ui, int kind, const char *fmt, ...)
 	vsnprintf(ui->msg, sizeof(ui->msg), fmt, ap);
 	va_end(ap);
 	ui->msg_kind = kind;
+	msg_fmt = fmt;
 }
 
 int
@@ -403,6 +597,19 @@ ui_replace(struct ui *ui, const struct screen *s)
 }
 
 const char *
+ui_sex_name(const char *sex)
+{
+	static const char *const names[] = { N_("female"), N_("male"),
+		N_("other"), N_("unknown") };
+	size_t i;
+
+	for (i = 0; i < nitems(names); i++)
+		if (strcmp(sex, names[i]) == 0)
+			return _(names[i]);
+	return sex;
+}
+
+const char *
 ui_strerror(int err)
 {
 	return visit_strerror(err);
@@ -419,8 +626,8 @@ void
 ui_ask_quit(struct ui *ui)
 {
 	ui->quit_asked = 1;
-	ui_message(
-	    ui, UI_MSG_WARN, "Quit the kiosk? Y quits, any other key stays.");
+	ui_message(ui, UI_MSG_WARN,
+	    _("Quit the kiosk? Y quits, any other key stays."));
 }
 
 enum ui_result
@@ -441,11 +648,11 @@ ui_ack_key(struct ui *ui, enum ui_result done)
 		return done == UI_BACK ? UI_BACK : UI_HANDLED;
 	if (visit_vitals_ack(&ui->visit) != 0) {
 		ui_message(ui, UI_MSG_DANGER,
-		    "Acknowledgement not saved: try "
-		    "again.");
+		    _("Acknowledgement not saved: try "
+		      "again."));
 		return UI_REDRAW;
 	}
-	ui_message(ui, UI_MSG_OK, "Red flag acknowledged.");
+	ui_message(ui, UI_MSG_OK, _("Red flag acknowledged."));
 	return done;
 }
 
@@ -465,14 +672,17 @@ draw_title(struct ui *ui)
 	struct tm tm;
 
 	ui_bar(0, UI_C_TITLE);
-	ui_text(0, 1, UI_C_TITLE, "Outpost %s| %s",
-	    ui->checkin ? _("self check-in ") : "", top(ui)->title);
+	if (ui->checkin)
+		ui_text(0, 1, UI_C_TITLE, _("Outpost self check-in | %s"),
+		    _(top(ui)->title));
+	else
+		ui_text(0, 1, UI_C_TITLE, "Outpost | %s", _(top(ui)->title));
 	if (ui->visit.store != NULL && !ui->checkin) {
 		localtime_r(&now, &tm);
 		strftime(when, sizeof(when), "%Y-%m-%d %H:%M", &tm);
 		ui_text(0,
 		    COLS - 1 - (int)strlen(when) - 3 -
-		        (int)strlen(ui->visit.user_name),
+		        text_width(ui->visit.user_name),
 		    UI_C_TITLE, "%s | %s", ui->visit.user_name, when);
 	}
 }
@@ -483,23 +693,27 @@ draw_keybar(struct ui *ui)
 {
 	const struct ui_key *k;
 	const char *name = top(ui)->name;
-	int x = 0, w;
+	int x = 0, w, hw = text_width(_("help"));
 
 	ui_bar(LINES - 1, UI_C_NORMAL);
 	for (k = ui_keys; k->key != 0; k++) {
 		if (k->label == NULL || k->help == NULL || k->screen == NULL ||
 		    strcmp(k->screen, name) != 0 || k->label[0] != 'F')
 			continue;
-		w = (int)strlen(k->label) + 1 + (int)strlen(k->help) + 2;
-		if (x + w - 2 > COLS - 9) /* the last needs no gap */
+		w = (int)strlen(k->label) + 1 + text_width(_(k->help)) + 2;
+		if (x + w - 2 > COLS - hw - 4) { /* the last needs no gap */
+			/* a key left off the bar is text cut */
+			if (reporting())
+				report_line("cut", k->help, NULL);
 			break;
+		}
 		ui_text(LINES - 1, x, UI_C_FOCUS, "%s", k->label);
 		ui_text(LINES - 1, x + (int)strlen(k->label), UI_C_NORMAL,
-		    " %s", k->help);
+		    " %s", _(k->help));
 		x += w;
 	}
-	ui_text(LINES - 1, COLS - 8, UI_C_FOCUS, "F1");
-	ui_text(LINES - 1, COLS - 6, UI_C_NORMAL, " help");
+	ui_text(LINES - 1, COLS - hw - 4, UI_C_FOCUS, "F1");
+	ui_text(LINES - 1, COLS - hw - 2, UI_C_NORMAL, " %s", _("help"));
 }
 
 static void
@@ -520,8 +734,10 @@ draw_message(struct ui *ui)
 	ui_bar(LINES - 2, UI_C_NORMAL);
 	if (rows == 2)
 		ui_bar(LINES - 3, UI_C_NORMAL);
+	draw_id = msg_fmt;
 	wrap_until(LINES - 1 - rows, 1, COLS - 2, rows, col[ui->msg_kind & 3],
 	    line, LINES - 1);
+	draw_id = NULL;
 }
 
 /* The UI_G_* bit of a key of every screen, 0 for F1 (always listed). */
@@ -563,14 +779,15 @@ draw_help(struct ui *ui)
 		g &= ~UI_G_LOCK;
 	for (y = 2; y < LINES - 2; y++)
 		ui_bar(y, UI_C_NORMAL);
-	ui_text(2, 2, UI_C_TITLE, " Keys on this screen (%s) ", top(ui)->title);
+	ui_text(2, 2, UI_C_TITLE, _(" Keys on this screen (%s) "),
+	    _(top(ui)->title));
 	y = 3;
 	if (h->about != NULL)
-		y = wrap_until(
-		        3, 4, COLS - 8, 2, UI_C_NORMAL, h->about, LINES - 3) +
+		y = wrap_until(3, 4, COLS - 8, 2, UI_C_NORMAL, _(h->about),
+		        LINES - 3) +
 		    1;
 	for (pass = 0; pass < 2; pass++)
-		for (k = ui_keys; k->key != 0 && y < LINES - 3; k++) {
+		for (k = ui_keys; k->key != 0; k++) {
 			if (k->label == NULL || k->help == NULL)
 				continue;
 			if (pass == 0 &&
@@ -580,14 +797,19 @@ draw_help(struct ui *ui)
 			    (k->screen != NULL ||
 			        (global_bit(k) != 0 && !(g & global_bit(k)))))
 				continue;
+			if (y >= LINES - 3) { /* a key left off the list */
+				if (reporting())
+					report_line("cut", k->help, NULL);
+				continue;
+			}
 			ui_text(y, 4, UI_C_FOCUS, "%-6s", k->label);
-			ui_text(y++, 12, UI_C_NORMAL, "%s", k->help);
+			ui_text(y++, 12, UI_C_NORMAL, "%s", _(k->help));
 		}
 	if (g & UI_G_TYPE)
 		ui_text(y + 1 < LINES - 2 ? y + 1 : LINES - 3, 4, UI_C_DIM,
-		    "Type letters and numbers straight into the field "
-		    "marked >.");
-	ui_text(LINES - 2, 2, UI_C_NORMAL, "Press any key to close help.");
+		    _("Type letters and numbers straight into the field "
+		      "marked >."));
+	ui_text(LINES - 2, 2, UI_C_NORMAL, _("Press any key to close help."));
 }
 
 static void
@@ -595,22 +817,33 @@ draw(struct ui *ui)
 {
 	erase();
 	cursor_y = -1;
+	nspans = 0;
+	report_screen = ui->help ? "help" : top(ui)->name;
 	if (COLS < 80 || LINES < 24) {
 		ui_text(0, 0, UI_C_WARN,
-		    "! Make the window at least 80x24 "
-		    "(now %dx%d).",
+		    _("! Make the window at least 80x24 "
+		      "(now %dx%d)."),
 		    COLS, LINES);
-		ui_text(1, 0, UI_C_NORMAL, "  Keys do nothing until then.");
+		ui_text(1, 0, UI_C_NORMAL, _("  Keys do nothing until then."));
 		refresh();
 		return;
 	}
 	draw_title(ui);
+	prompt[0] = '\0';
+	speaking = ui->opts.speech && ui->opts.checkin && !ui->help &&
+	    ui->visit.store != NULL;
 	if (ui->help)
 		draw_help(ui);
 	else {
 		top(ui)->draw(ui);
 		draw_message(ui);
 	}
+	/* say the screen's prompts when they change */
+	if (speaking && strcmp(prompt, spoken) != 0) {
+		memcpy(spoken, prompt, sizeof(spoken));
+		ui_speak(prompt);
+	}
+	speaking = 0;
 	draw_keybar(ui);
 	if (cursor_y >= 0 && !ui->help) {
 		curs_set(1);
@@ -681,7 +914,8 @@ lock(struct ui *ui, int idle)
 	clear(); /* nothing of the last screen stays in the terminal */
 	push(ui, &screen_unlock);
 	if (idle)
-		ui_message(ui, UI_MSG_INFO, "Locked after %u s without a key.",
+		ui_message(ui, UI_MSG_INFO,
+		    _("Locked after %u s without a key."),
 		    ui->opts.idle_lock_s);
 }
 
@@ -812,6 +1046,10 @@ ui_run_opts(struct kctx *ctx, const struct ui_opts *opts)
 	log_info("ui start%s, idle lock %u s",
 	    opts->checkin ? " (check-in)" : "", opts->idle_lock_s);
 	visit_devices_init(&ui->visit);
+	if (opts->speech && ui_speech_start() != 0)
+		ui_message(ui, UI_MSG_WARN,
+		    _("Spoken prompts cannot start (see the log): the screen "
+		      "still works."));
 	push(ui, &screen_unlock);
 
 	last_key = clock_mono_ms();
@@ -898,6 +1136,7 @@ ui_run_opts(struct kctx *ctx, const struct ui_opts *opts)
 		}
 	}
 	pop_all(ui);
+	ui_speech_stop();
 	visit_devices_fini(&ui->visit);
 	visit_session_lock(&ui->visit);
 	ui_restore();

@@ -38,6 +38,7 @@ struct ui_opts {
 				    (env OUTPOST_CHECKIN_IDLE_S) */
 	long max_frames; /* stop after drawing this many frames (tests);
 				   0 no limit */
+	int speech; /* speak the check-in prompts (kiosk/tui/speech.c) */
 };
 
 #define UI_IDLE_LOCK_DEFAULT_S 300
@@ -110,8 +111,9 @@ struct ui_key {
 	const char *screen; /* screen name, or NULL for every screen */
 	int key; /* curses key code or character */
 	enum ui_action action;
-	const char *label; /* key as shown: "F2", "Enter" */
-	const char *help; /* what it does; NULL: not listed */
+	const char *label; /* key as shown: "F2", "Enter" (N_: shown
+			      through _()) */
+	const char *help; /* what it does; NULL: not listed (N_) */
 };
 
 /* What F1 says about a screen besides its own keys: what the screen is
@@ -178,6 +180,26 @@ int ui_field_key(struct ui_field *f, enum ui_action a, int ch);
 void ui_field_set(struct ui_field *f, const char *s);
 void ui_field_clear(struct ui_field *f); /* wipes */
 
+/*
+ * _() in the screens: gettext, and under the test-only
+ * OUTPOST_TEXT_REPORT (kiosk/tui/ui.c) it also remembers which msgid each
+ * translation came from, so text that does not fit is reported by its
+ * msgid (never as drawn), and reports a string shown untranslated.
+ */
+const char *ui_tr(const char *msgid) __attribute__((format_arg(1)));
+#undef _
+#define _(s) ui_tr(s)
+
+/*
+ * Spoken prompts (kiosk/tui/speech.c, eSpeak NG): start returns 0, or -1
+ * when eSpeak NG cannot start (then nothing is spoken); ui_speak says
+ * TEXT in the voice of the screen language (i18n_get()), cutting the
+ * last prompt short.  TEXT must be catalogue text, never patient data.
+ */
+int ui_speech_start(void);
+void ui_speak(const char *text);
+void ui_speech_stop(void);
+
 /* Kinds of status line: the visit's (kiosk/visit/visit.h). */
 #define UI_MSG_INFO VISIT_MSG_INFO
 #define UI_MSG_OK VISIT_MSG_OK
@@ -226,6 +248,9 @@ int ui_list_key(int *sel, int n, enum ui_action a);
 /* Put a line in the status area (printf-style). */
 void ui_message(struct ui *, int kind, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* The stored sex code ("female", "male", "other", "unknown") in the
+ * screen language; another value as it is. */
+const char *ui_sex_name(const char *sex);
 /* Words for an errno value a person can act on (visit_strerror). */
 const char *ui_strerror(int err);
 /* Ask "Quit the kiosk?" on the status line: the next key quits if it is

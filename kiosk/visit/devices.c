@@ -25,6 +25,7 @@
 #include "devices/device.h"
 #include "devices/watch.h"
 #include "observe.h"
+#include "i18n.h"
 #include "log.h"
 #include "str.h"
 #include "visit.h"
@@ -269,11 +270,11 @@ apply_reading(struct visit *v, const struct dev_reading *r)
 
 	if (r->flags & DEV_FLAG_FINGER_OUT) {
 		visit_say(
-		    v, VISIT_MSG_WARN, "Oximeter: finger out of the probe.");
+		    v, VISIT_MSG_WARN, _("Oximeter: finger out of the probe."));
 		return;
 	}
 	if (dev_reading_check(r, &why) != 0) {
-		visit_say(v, VISIT_MSG_WARN, "Device reading refused: %s",
+		visit_say(v, VISIT_MSG_WARN, _("Device reading refused: %s"),
 		    why != NULL ? why : "implausible");
 		free(why);
 		return;
@@ -290,7 +291,7 @@ apply_reading(struct visit *v, const struct dev_reading *r)
 	    (err = visit_session_encounter(v, "vitals")) == 0 &&
 	    (err = vitals_save(
 	         v->store, v->encounter_id, &src, r, &saved, &why)) != 0) {
-		visit_say(v, VISIT_MSG_WARN, "Device reading not saved: %s",
+		visit_say(v, VISIT_MSG_WARN, _("Device reading not saved: %s"),
 		    why != NULL ? why : visit_strerror(err));
 		free(why);
 		return;
@@ -316,8 +317,8 @@ apply_reading(struct visit *v, const struct dev_reading *r)
 			continue; /* glucose, weight...: not NEWS2 */
 		}
 		if (visit_vitals_set(v, p, r->v[i].value, 1, &cause) != 0)
-			visit_say(v, VISIT_MSG_WARN, "Device value refused: %s",
-			    cause);
+			visit_say(v, VISIT_MSG_WARN,
+			    _("Device value refused: %s"), cause);
 	}
 	v->dev_readings++;
 }
@@ -337,9 +338,9 @@ visit_devices_drain(struct visit *v)
 	case EV_ATTACHED:
 		if (!ev.known) {
 			visit_say(v, VISIT_MSG_WARN,
-			    "USB device %04x:%04x "
-			    "plugged in: no driver knows it (type vitals in "
-			    "by hand)",
+			    _("USB device %04x:%04x "
+			      "plugged in: no driver knows it (type vitals in "
+			      "by hand)"),
 			    ev.vid, ev.pid);
 			break;
 		}
@@ -348,8 +349,8 @@ visit_devices_drain(struct visit *v)
 		if (v->dev_state == VISIT_DEV_NONE ||
 		    v->dev_state == VISIT_DEV_ERROR) {
 			v->dev_state = VISIT_DEV_IDLE;
-			visit_say(
-			    v, VISIT_MSG_INFO, "Device attached: %s", ev.text);
+			visit_say(v, VISIT_MSG_INFO, _("Device attached: %s"),
+			    ev.text);
 		}
 		str_lcpy(v->dev_name, ev.text, sizeof(v->dev_name));
 		break;
@@ -357,8 +358,8 @@ visit_devices_drain(struct visit *v)
 		if (v->dev_vid == ev.vid && v->dev_pid == ev.pid) {
 			v->dev_state = VISIT_DEV_NONE;
 			visit_say(v, VISIT_MSG_WARN,
-			    "Device removed: readings "
-			    "stop; plug it back in or type vitals in");
+			    _("Device removed: readings "
+			      "stop; plug it back in or type vitals in"));
 		}
 		break;
 	case EV_OPENED:
@@ -376,8 +377,8 @@ visit_devices_drain(struct visit *v)
 			apply_reading(v, &ev.r);
 		break;
 	case EV_REFUSED:
-		visit_say(
-		    v, VISIT_MSG_WARN, "Device reading refused: %s", ev.text);
+		visit_say(v, VISIT_MSG_WARN, _("Device reading refused: %s"),
+		    ev.text);
 		break;
 	case EV_END:
 		v->dev_state = VISIT_DEV_DONE;

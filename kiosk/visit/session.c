@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "kiosk/kctx.h"
+#include "i18n.h"
 #include "kiosk/store/keyring.h"
 #include "log.h"
 #include "patient.h"
@@ -53,24 +54,25 @@ visit_session_unlock(
 	if ((err = keyring_load(v->ctx->data_dir, &kr)) != 0) {
 		log_warnx("keyring load: %d", err);
 		*cause = xstrdup(err == ENOENT
-		        ? "this node is not set up: run `kiosk init` first"
-		        : "the keyring cannot be read (see the log)");
+		        ? _("this node is not set up: run `kiosk init` first")
+		        : _("the keyring cannot be read (see the log)"));
 		return err;
 	}
 	err = keyring_unlock(kr, user, pass, key, cause);
 	if (err != 0) {
 		log_info("unlock refused: %d", err);
 		if (*cause == NULL)
-			*cause =
-			    xstrdup(err == ENOENT ? "no such user on this kiosk"
-			                          : visit_strerror(err));
+			*cause = xstrdup(err == ENOENT
+			        ? _("no such user on this kiosk")
+			        : visit_strerror(err));
 		goto out;
 	}
 	err = store_open(v->ctx->data_dir, key, 0, &v->store);
 	explicit_bzero(key, sizeof(key));
 	if (err != 0) {
 		log_warnx("store open: %d", err);
-		*cause = xstrdup("the database cannot be opened (see the log)");
+		*cause =
+		    xstrdup(_("the database cannot be opened (see the log)"));
 		goto out;
 	}
 	if (store_user_get(v->store, user, &u) == 0) {
@@ -79,12 +81,14 @@ visit_session_unlock(
 			    v->store, "login-failed", "user", u.id, "disabled");
 			store_close(v->store);
 			v->store = NULL;
-			*cause = xstrdup("this user is disabled");
+			*cause = xstrdup(_("this user is disabled"));
 			err = EPERM;
 			goto out;
 		}
 		str_lcpy(v->user_id, u.id, sizeof(v->user_id));
 		v->user_role = u.role;
+		/* the user's screens from here on; English when unset */
+		i18n_set(u.lang != NULL ? u.lang : "en");
 		store_set_actor(v->store, u.id);
 	}
 	str_lcpy(v->user_name, user, sizeof(v->user_name));
@@ -141,6 +145,7 @@ visit_session_lock(struct visit *v)
 	memset(v->user_id, 0, sizeof(v->user_id));
 	memset(v->user_name, 0, sizeof(v->user_name));
 	v->user_role = 0;
+	i18n_set("en"); /* the unlock screen is for whoever comes next */
 }
 
 static char *

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "i18n.h"
 #include "kiosk/kctx.h"
 #include "visit.h"
 
@@ -40,7 +41,7 @@ visit_say(struct visit *v, int kind, const char *fmt, ...)
 const char *
 visit_strerror(int err)
 {
-	return kctx_explain(err);
+	return _(kctx_explain(err));
 }
 
 int

@@ -1,0 +1,302 @@
+#!/bin/sh
+# Every screen in English, French and Kiswahili at 80x24 (issue 10, item
+# 10): three CHWs whose language is en, fr and sw (`kiosk user add
+# --lang`, `kiosk user set --lang`) each walk the same screens (home, find, register, the visit,
+# the red flag, the emergency, the child danger signs, the forms, a form,
+# ending the visit, quitting, every F1 help, and the self check-in flow),
+# and it fails when
+#   - the kiosk reports text that does not fit: cut at the right edge,
+#     past its rows, a key left off the key bar, a label longer than its
+#     column, or text drawn over other text (OUTPOST_TEXT_REPORT, a
+#     test-only report by msgid written by kiosk/tui/ui.c);
+#   - a string goes through _() but has no translation (same report);
+#   - a French or Kiswahili screen has a line identical to the English
+#     one with a word that is not a name, a key or a unit (text that
+#     never went through _()).
+# Waits use the catalogue's own words (gettext(1)), so the walk itself
+# shows each screen reached in its language.
+. tests/tui/lib.inc
+
+if ! command -v gettext >/dev/null 2>&1; then
+	echo "gettext(1) is not installed (apt-get install gettext-base)" >&2
+	exit 77
+fi
+for l in fr sw; do
+	[ -f "$OUTPOST_LOCALEDIR/$l/LC_MESSAGES/outpost.mo" ] ||
+	    { echo "FAIL: no catalogue $OUTPOST_LOCALEDIR/$l (make)" >&2; exit 1; }
+done
+
+make_node
+born=$(date -d '3 years ago' +%Y-%m-%d)
+for L in en fr sw; do
+	printf 'pass-word\nsecret-%s\nsecret-%s\n' $L $L |
+	    "$KIOSK" --data "$NODE" --passphrase-fd 0 user add "u$L" \
+	    --role chw --lang $([ $L = sw ] && echo en || echo $L) --kdf-ms 5 \
+	    >/dev/null 2>"$T/add.err" ||
+	    fail "user add u$L: $(cat "$T/add.err")"
+	cli patient add --given Amani --family "Otieno$L" --sex female \
+	    --birth-date "$born" --village Siaya >/dev/null ||
+	    fail "patient add"
+done
+
+# usw was added in English: an administrator changes that; a language
+# without screens is refused, naming the ones there are
+cli user set usw --lang sw >/dev/null || fail "user set usw --lang sw"
+cli user set usw --lang de >/dev/null 2>"$T/set.err" && fail "--lang de accepted"
+grep -q 'no screens in "de": the language is one of en (English) fr (Fran.ais) sw (Kiswahili)' \
+    "$T/set.err" || fail "bad --lang: $(cat "$T/set.err")"
+
+# MSGID in the walk's language: its longest piece between conversions
+# (on the screen whatever the arguments), without the spaces around it
+# (tmux drops those at the end of a line).
+tr() {
+	LANGUAGE=$L TEXTDOMAINDIR=$OUTPOST_LOCALEDIR gettext -d outpost -- "$1" |
+	    sed 's/%[-0-9.]*[a-z]/\
+/g' | sed 's/^ *//; s/ *$//' | awk 'length > length(l) { l = $0 } END { print l }'
+}
+wait_tr() {
+	wait_for "$(tr "$1")"
+}
+# The settled screen as $T/$L/NAME.
+shot() {
+	mkdir -p "$T/$L"
+	i=0
+	screen >"$T/$L/$1"
+	while [ $i -lt 100 ]; do
+		sleep 0.05
+		screen >"$T/shot.again"
+		cmp -s "$T/$L/$1" "$T/shot.again" && break
+		mv "$T/shot.again" "$T/$L/$1"
+		i=$((i + 1))
+	done
+}
+# F1 on this screen, its help as NAME-help, then close it.
+help_shot() {
+	keys F1
+	wait_tr " Keys on this screen (%s) "
+	shot "$1-help"
+	keys Space
+	wait_gone "$(tr " Keys on this screen (%s) ")"
+}
+# Escape until the home screen's list heading shows.
+go_home() {
+	i=0
+	while ! screen | grep -q -F -- "$(tr " Today's patients on this kiosk ")" &&
+	    [ $i -lt 6 ]; do
+		keys Escape
+		sleep 0.2
+		i=$((i + 1))
+	done
+	wait_tr " Today's patients on this kiosk "
+}
+# The kiosk quits from home: its question in the walk's language.
+quit_here() {
+	keys F10
+	wait_tr "Quit the kiosk? Y quits, any other key stays."
+	shot quit
+	keys y
+	wait_for "KIOSK-EXITED rc=0"
+}
+# Fail on anything the kiosk reported for language L.
+check_report() {
+	if [ -s "$T/report.$L" ]; then
+		sort -u "$T/report.$L" >&2
+		fail "$L: text cut, overlapping or untranslated (above: kind, screen, msgid)"
+	fi
+}
+
+walk() {
+	export OUTPOST_TEXT_REPORT="$T/report.$L"
+	start "$KIOSK" --data "$NODE" --user "u$L" ui --idle-lock 0
+	wait_for "This kiosk is locked."
+	type_text "secret-$L"
+	keys Enter
+	wait_tr "Unlocked. Welcome, %s."
+	wait_tr " Today's patients on this kiosk "
+	shot home
+	help_shot home
+
+	# find the child, her visit, the IMCI danger signs
+	keys F3
+	wait_tr "Name, phone, village, birth year or patient id:"
+	type_text "Otieno$L"
+	wait_for "> Amani"
+	shot find
+	help_shot find
+	keys Enter
+	wait_tr "!  Child under 5: F6 checks the WHO general danger signs."
+	shot vitals-child
+	type_text "44"
+	keys Enter
+	wait_tr "!  NEWS2 not applicable: %s."
+	shot vitals-child-news2
+	keys F6
+	wait_tr "child of 2 months to 5 years"
+	shot danger
+	help_shot danger
+	type_text "2"
+	wait_tr "VERY SEVERE DISEASE"
+	shot danger-sign
+	keys F9
+	wait_tr "Red flag acknowledged."
+	go_home
+
+	# register an adult; the visit, a red flag, the emergency
+	keys F4
+	wait_tr "New patient. Given and family name are needed; the rest helps find them again."
+	shot register
+	help_shot register
+	type_text "$given"; keys Tab
+	type_text "$family"; keys Tab
+	type_text "m"; keys Tab
+	type_text "1980"; keys Tab
+	keys Tab
+	type_text "Kisumu"
+	keys F2
+	wait_tr "Registered %s %s."
+	shot vitals
+	help_shot vitals
+	type_text "18"; keys Enter
+	type_text "97"; keys Enter
+	type_text "a"; keys Enter
+	type_text "120"; keys Enter
+	type_text "80"; keys Enter
+	type_text "72"; keys Enter
+	type_text "a"; keys Enter
+	type_text "37.1"; keys Enter
+	wait_tr "%s saved."
+	shot vitals-normal
+	# a letter in a number field: the range, on the status line
+	keys Up
+	type_text "x"
+	wait_tr "type digits only,"
+	shot vitals-range
+	keys Up Up Up Up Up Up Up
+	type_text "26"
+	keys Enter
+	wait_tr "What to do now (RCP NEWS2 chart 4):"
+	shot alert
+	help_shot alert
+	keys F9
+	wait_tr "Red flag acknowledged."
+	shot vitals-acked
+	keys F11
+	wait_tr "!! EMERGENCY !!"
+	shot emergency
+	keys Escape
+	wait_tr "!! EMERGENCY recorded: call for help. F9 acknowledges it."
+	shot vitals-emergency
+	keys F9
+	wait_tr "Red flag acknowledged."
+
+	# the forms of the visit and one form
+	keys F5
+	wait_tr "Forms for %s %s:"
+	shot forms
+	help_shot forms
+	keys Enter
+	wait_tr "Enter save  Up/Down move  F10 finish  Esc back (draft kept)  * required"
+	shot form
+	help_shot form
+	keys Escape
+	wait_tr "Visit: %s%s%.50s"
+
+	# end the visit
+	keys F8
+	wait_tr "End this visit? Y ends it, any other key goes on."
+	shot end-visit
+	keys y
+	wait_tr "Visit ended."
+	shot home-after
+	quit_here
+	check_report
+
+	# self check-in with this user as the staff who unlocks: patients
+	# see the check-in in the same language
+	start "$KIOSK" --data "$NODE" --user "u$L" ui --checkin --idle-lock 0
+	wait_for "This kiosk is locked."
+	type_text "secret-$L"
+	keys Enter
+	wait_tr "Welcome. Please check yourself in."
+	shot checkin-start
+	help_shot checkin
+	type_text "Neema"; keys Tab
+	type_text "Wanjiru$L"; keys Tab
+	type_text "1990"; keys Enter
+	wait_tr "A few more details, then press Enter."
+	shot checkin-new
+	type_text "07220000$n"
+	keys Tab
+	type_text "Kisumu"; keys Tab
+	type_text "f"; keys Enter
+	wait_tr "Why have you come today? (a few words, then Enter)"
+	shot checkin-reason
+	type_text "kikohozi"; keys Enter
+	wait_tr "Do you agree?  Press Y for yes, N for no."
+	shot checkin-consent
+	type_text "y"
+	wait_tr "Please take a seat; a health worker will call you."
+	shot checkin-done
+	keys Enter
+	wait_tr "Welcome. Please check yourself in."
+	keys F12
+	wait_for "This kiosk is locked."
+	# leaving takes the staff passphrase: the lock screen is English
+	# for whoever comes next, the question after it the staff's
+	keys F10
+	wait_for "Staff: type the passphrase to quit the kiosk."
+	type_text "secret-$L"
+	keys Enter
+	wait_tr "Quit the kiosk? Y quits, any other key stays."
+	keys y
+	wait_for "KIOSK-EXITED rc=0"
+	check_report
+}
+
+n=0
+for L in en fr sw; do
+	n=$((n + 1))
+	case $L in
+	en) given=Juma family=Hamisi ;;
+	fr) given=Pierre family=Kariuki ;;
+	sw) given=Zawadi family=Mutua ;;
+	esac
+	walk
+done
+
+# Text that never went through _(): a French or Kiswahili line the same
+# as the English one, with a word that is not a name, key, unit, code or
+# a word both languages spell alike.  On the forms screens only the
+# kiosk's own rows count (title, heading, status, keys): the rows between
+# are the form's content, in the form's own languages (F6), not ours.
+allow=' Amani Otienoen Otienofr Otienosw Juma Hamisi Pierre Kariuki Zawadi Mutua
+ Neema Wanjiruen Wanjirufr Wanjirusw Siaya Kisumu kikohozi uen ufr usw
+ Outpost NEWS2 IMCI WHO ACVPU SpO2 mmHg min Enter Esc Tab Space Up Down
+ Village convulsions Respiration Sx
+ F f m o y x Y N A C V P U YYYY MM DD HH MM '
+for L in fr sw; do
+	for f in "$T/en"/*; do
+		n=$(basename "$f")
+		[ -f "$T/$L/$n" ] || fail "$L: screen $n not reached"
+		paste -d '\n' "$f" "$T/$L/$n" | awk -v allow="$allow" -v n="$n" -v L="$L" '
+		BEGIN { split(allow, a, /[ \n]+/); for (i in a) ok[a[i]] = 1 }
+		NR % 2 == 1 { en = $0; next }
+		(n == "form" || n == "forms") && NR / 2 > 3 && NR / 2 < 21 { next }
+		$0 == en {
+			line = $0
+			while (match(line, /[A-Za-z][A-Za-z0-9]*/)) {
+				w = substr(line, RSTART, RLENGTH)
+				line = substr(line, RSTART + RLENGTH)
+				if (!(w in ok)) {
+					printf "%s %s: \"%s\" (%s)\n", L, n, $0, w
+					break
+				}
+			}
+		}' >>"$T/english"
+	done
+done
+if [ -s "$T/english" ]; then
+	cat "$T/english" >&2
+	fail "English text on French or Kiswahili screens (above)"
+fi
+echo "every screen in en, fr, sw: $(ls "$T/en" | wc -l) screens each, nothing cut, nothing untranslated"
