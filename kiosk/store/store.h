@@ -52,6 +52,14 @@ const char *store_actor(const struct store *);
 const char *store_node_id(const struct store *);
 /* A new HLC timestamp (persisted with the next write). */
 uint64_t store_hlc_now(struct store *);
+/*
+ * This node's country (ISO 3166 alpha-2, "KE"), which makes local phone
+ * numbers E.164 (model/phone.h): store_country_get fills OUT (3 bytes) or
+ * returns ENOENT when none was set; store_country_set stores ISO2 (EINVAL
+ * when model/phone.c does not know it), audited.
+ */
+int store_country_get(struct store *, char out[3]);
+int store_country_set(struct store *, const char *iso2);
 /* Move this connection's clock past REMOTE (a pulled change's HLC), unless
  * REMOTE is more than HLC_MAX_AHEAD_MS past physical time: the later of
  * the wall clock and the server's (store_hlc_reference; without one, this
@@ -107,16 +115,20 @@ int store_patient_check(
  * Register P (id filled in).  IMPORT_KEY, when not NULL, makes the write
  * idempotent: a second add with the same key returns EEXIST and changes
  * nothing.  EINVAL with *cause for missing names or a malformed birth
- * date or sex.
+ * date, sex or phone.  The phone is stored in E.164 with the node's
+ * country (store_country_get; without one a local number is stored as its
+ * digits); P->phone itself is left as the caller gave it.
  */
 int store_patient_add(struct store *, struct store_patient *p,
     const char *import_key, char **cause);
 int store_patient_get(struct store *, const char *id, struct store_patient *);
-/* Change the mutable fields of an existing patient (non-NULL ones). */
+/* Change the mutable fields of an existing patient (non-NULL ones); the
+ * phone normalised as by store_patient_add. */
 int store_patient_update(
     struct store *, const struct store_patient *p, char **cause);
 /*
- * Find patients matching TEXT: by id (or its start), phone, national id,
+ * Find patients matching TEXT: by id (or its start), phone (a local
+ * number finds its E.164 form, phone_match), national id,
  * village, birth year, or name with typo tolerance.  Results best first,
  * at most MAX.  Records a "view" in the audit log.
  */
