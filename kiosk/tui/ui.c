@@ -196,10 +196,11 @@ ui_center(int y, enum ui_color c, const char *fmt, ...)
 	ui_text(y, x < 0 ? 0 : x, c, "%s", line);
 }
 
-/* TEXT wrapped at spaces, rows Y up to (not including) row END. */
+/* TEXT wrapped at spaces, rows Y up to (not including) row END; only
+ * counted when DRAW is 0. */
 static int
-wrap_until(int y, int x, int width, int maxrows, enum ui_color c,
-    const char *text, int end)
+wrap_draw(int y, int x, int width, int maxrows, enum ui_color c,
+    const char *text, int end, int draw)
 {
 	const char *p = text, *cut;
 	int n, rows = 0;
@@ -211,12 +212,29 @@ wrap_until(int y, int x, int width, int maxrows, enum ui_color c,
 				;
 			n = cut > p ? (int)(cut - p) : width;
 		}
-		ui_text(y++, x, c, "%.*s", n, p);
+		if (draw)
+			ui_text(y, x, c, "%.*s", n, p);
+		y++;
 		p += n;
 		while (*p == ' ')
 			p++;
 	}
 	return y;
+}
+
+static int
+wrap_until(int y, int x, int width, int maxrows, enum ui_color c,
+    const char *text, int end)
+{
+	return wrap_draw(y, x, width, maxrows, c, text, end, 1);
+}
+
+int
+ui_wrap_rows(int width, const char *text)
+{
+	return text == NULL || width < 1
+	    ? 0
+	    : wrap_draw(0, 0, width, 1000, UI_C_NORMAL, text, 1000, 0);
 }
 
 int

@@ -234,6 +234,8 @@ void ui_field_draw(int y, int x, const char *label, int width,
  * rows; returns the row after the last one written. */
 int ui_wrap(
     int y, int x, int width, int maxrows, enum ui_color c, const char *text);
+/* How many rows ui_wrap needs for TEXT at WIDTH columns. */
+int ui_wrap_rows(int width, const char *text);
 /* Fill row Y with colour C. */
 void ui_bar(int y, enum ui_color c);
 /* Unix MS as local "YYYY-MM-DD HH:MM" into OUT of LEN; returns OUT. */
