@@ -138,6 +138,43 @@ int store_patient_count(struct store *, uint64_t *n);
 void store_patient_clear(struct store_patient *);
 void store_patient_free_array(struct store_patient *, size_t n);
 
+/* --- what the patient screen shows before a visit (summary.c) --- */
+#define STORE_SUMMARY_VISITS 4
+#define STORE_SUMMARY_VITALS 12
+#define STORE_SUMMARY_DRAFTS 4
+struct store_summary_visit {
+	uint64_t started_ms;
+	char status[12]; /* "open", "closed" */
+	char reason[64];
+	unsigned nobs; /* observations recorded in it */
+};
+struct store_summary_vital {
+	char loinc[16];
+	double value;
+	char text[24]; /* a coded value ("alert", "air"), or "" */
+};
+struct store_summary_draft {
+	char form_id[64];
+	uint64_t updated_ms;
+};
+struct store_summary {
+	struct store_summary_visit visits[STORE_SUMMARY_VISITS]; /* newest
+								    first */
+	size_t nvisits;
+	unsigned total_visits;
+	/* the last value of each code in the newest visit with any */
+	struct store_summary_vital vitals[STORE_SUMMARY_VITALS];
+	size_t nvitals;
+	uint64_t vitals_ms; /* when the last of them was recorded */
+	unsigned open_referrals; /* referrals not closed, completed or
+				    cancelled */
+	struct store_summary_draft drafts[STORE_SUMMARY_DRAFTS];
+	size_t ndrafts;
+};
+/* Fill SUM for PATIENT_ID (audited as a view); 0 or a store error. */
+int store_patient_summary(
+    struct store *, const char *patient_id, struct store_summary *sum);
+
 /* --- conflicts: concurrent edits kept (conflict.c) --- */
 
 /* One pulled field value that lost the per-field merge to a different

@@ -33,6 +33,10 @@ const struct ui_key ui_keys[] = {
 	{ "find", KEY_ENTER, UI_A_ENTER, NULL, NULL },
 	{ "find", KEY_F(4), UI_A_NEW, "F4", "register a new patient" },
 
+	/* the patient before the visit */
+	{ "patient", '\n', UI_A_ENTER, "Enter", "start the visit" },
+	{ "patient", KEY_ENTER, UI_A_ENTER, NULL, NULL },
+
 	/* register */
 	{ "register", KEY_F(2), UI_A_SAVE, "F2", "save the patient" },
 	{ "register", '\n', UI_A_ENTER, "Enter", "next field" },
@@ -47,6 +51,7 @@ const struct ui_key ui_keys[] = {
 	{ "vitals", KEY_F(8), UI_A_FINISH, "F8", "end visit" },
 	{ "vitals", KEY_F(9), UI_A_ACK, "F9", "acknowledge" },
 	{ "vitals", KEY_F(11), UI_A_EMERGENCY, "F11", "EMERGENCY" },
+	{ "vitals", KEY_F(7), UI_A_CANCEL, "F7", "cancel (nothing recorded)" },
 
 	/* alert */
 	{ "alert", KEY_F(9), UI_A_ACK, "F9", "acknowledge: I have seen it" },
@@ -98,6 +103,9 @@ const struct ui_screen_help ui_screen_help[] = {
 	{ "find", "Type a name (typos are fine), phone, village, birth year "
 	    "or id; choose with Up/Down, open with Enter.",
 	    UI_G_UPDOWN | UI_G_BACK | UI_G_LOCK | UI_G_TYPE },
+	{ "patient", "Who the patient is and what was done before. Enter "
+	    "starts the visit; Esc goes back without one.",
+	    UI_G_BACK | UI_G_LOCK },
 	{ "register", "Fill the fields (given and family name are needed), "
 	    "then F2 saves.",
 	    UI_G_UPDOWN | UI_G_TAB | UI_G_BACK | UI_G_LOCK | UI_G_TYPE },

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "devices/device.h"
+#include "i18n.h"
 #include "str.h"
 #include "ui.h"
 
@@ -565,6 +566,17 @@ vitals_key(struct ui *ui, enum ui_action a, int ch)
 		ui_message(ui, UI_MSG_WARN,
 		    "End this visit? Y ends it, any other key goes on.");
 		return UI_REDRAW;
+	case UI_A_CANCEL:
+		if (visit_session_cancel(&ui->visit) == EBUSY) {
+			ui_message(ui, UI_MSG_WARN, "%s",
+			    _("This visit has recorded values, so it cannot be "
+			      "cancelled: F8 ends it."));
+			return UI_REDRAW;
+		}
+		ui_message(ui, UI_MSG_OK, "%s",
+		    _("Visit cancelled: nothing was recorded, so nothing is "
+		      "kept."));
+		return UI_HOME;
 	case UI_A_BACK:
 		if (commit(ui, 0) != 0)
 			return UI_REDRAW;

@@ -90,6 +90,7 @@ enum ui_action {
 	UI_A_DANGER, /* child danger signs (IMCI) */
 	UI_A_LANGUAGE, /* the form's next language */
 	UI_A_EMERGENCY, /* the CHW's emergency key */
+	UI_A_CANCEL, /* cancel a visit that recorded nothing */
 	UI_A_TICK, /* not a key: the time the screen asked for (wake_ms) */
 };
 
@@ -140,6 +141,7 @@ const struct screen *ui_screen_find(const char *name);
 extern const struct screen screen_unlock;
 extern const struct screen screen_home;
 extern const struct screen screen_find;
+extern const struct screen screen_patient;
 extern const struct screen screen_register;
 extern const struct screen screen_vitals;
 extern const struct screen screen_alert;

@@ -21,6 +21,7 @@ keys F3
 type_text "Imani"
 wait_for "> Imani"
 keys Enter
+start_visit
 wait_for "Patient: Imani Kariuki"
 type_text "24"; keys Enter
 expect_screen child-no-score "NEWS2 does not apply under 16 (age 10)"
@@ -37,6 +38,7 @@ keys F3
 type_text "Musa Traore"
 wait_for "> Musa"
 keys Enter
+start_visit
 wait_for "Patient: Musa Traore"
 type_text "24"; keys Enter
 wait_for "NEWS2 at least 2"

@@ -18,6 +18,7 @@ keys F3
 type_text "Amani"
 wait_for "> Amani"
 keys Enter
+start_visit
 wait_for "Child under 5: F6"
 type_text "44"; keys Enter
 expect_screen danger-vitals "NEWS2 not applicable"

@@ -32,6 +32,7 @@ keys F3
 type_text "Musa"
 wait_for "> Musa"
 keys Enter
+start_visit
 wait_for "Patient: Musa Traore"
 open_form "Adult consultation"
 wait_for "Symptoms"
@@ -58,6 +59,7 @@ keys F3
 type_text "Musa"
 wait_for "> Musa"
 keys Enter
+start_visit
 wait_for "Patient: Musa Traore"
 open_form "Long lists (test)"
 wait_for ">  Village"
