@@ -545,10 +545,18 @@ vitals_key(struct ui *ui, enum ui_action a, int ch)
 		/* the IMCI signs are for under 5s: not to be ticked for an
 		 * older child or an adult (an unknown age is let through) */
 		if (visit_age_months(ui->visit.patient.birth_date) >= 60) {
+			int y = visit_age_years(ui->visit.patient.birth_date);
+
+			/* and what to use instead */
 			ui_message(ui, UI_MSG_WARN,
-			    "Danger signs (F6) are for children under 5; this "
-			    "patient is %d.",
-			    visit_age_years(ui->visit.patient.birth_date));
+			    y < 16 ? _("Danger signs (F6) are for children "
+			               "under 5; this patient is %d: look for "
+			               "the emergency signs listed here.")
+			           : _("Danger signs (F6) are for children "
+			               "under 5; this patient is %d: NEWS2 "
+			               "scores the vital signs, F11 for an "
+			               "emergency."),
+			    y);
 			return UI_REDRAW;
 		}
 		return ui_goto(ui, &screen_danger);
