@@ -455,18 +455,6 @@ draw_line(int y, size_t i, int rows)
 		ui_cursor(y, 43 + (int)(st.edit.len < 34 ? st.edit.len : 34));
 }
 
-/* Columns of UTF-8 text S (one per character). */
-static int
-cols(const char *s)
-{
-	int n = 0;
-
-	for (; *s != '\0'; s++)
-		if (((unsigned char)*s & 0xc0) != 0x80)
-			n++;
-	return n;
-}
-
 /* Choice I of P as shown: ">3(*) Label". */
 static void
 choice_text(const struct form_prompt *p, size_t i, char *out, size_t len)
@@ -500,7 +488,7 @@ layout_choices(const struct form_prompt *p, size_t first, int y, int rows)
 
 	for (i = first; i < p->nchoices; i++) {
 		choice_text(p, i, t, sizeof(t));
-		w = cols(t);
+		w = ui_width(t);
 		if (x > 0 && x + w > CHOICE_W) {
 			if (++r >= rows)
 				break;

@@ -262,12 +262,10 @@ ui_cursor(int y, int x)
 	cursor_x = x;
 }
 
-/* Characters in a UTF-8 string (one column each for the scripts the
- * forms ship in). */
-static size_t
-utf8_width(const char *s)
+int
+ui_width(const char *s)
 {
-	size_t n = 0;
+	int n = 0;
 
 	for (; *s != '\0'; s++)
 		if (((unsigned char)*s & 0xc0) != 0x80)
@@ -317,7 +315,7 @@ ui_field_draw(int y, int x, const char *label, int width,
 		shown[n] = '\0';
 	} else {
 		memcpy(shown, f->buf, f->len + 1);
-		n = utf8_width(shown);
+		n = (size_t)ui_width(shown);
 	}
 	/* pad by characters, not bytes: names are UTF-8 */
 	ui_text(y, x + 19, UI_C_NORMAL, "[%s%*s]", shown,

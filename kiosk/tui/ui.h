@@ -236,6 +236,9 @@ void ui_field_draw(int y, int x, const char *label, int width,
  * rows; returns the row after the last one written. */
 int ui_wrap(
     int y, int x, int width, int maxrows, enum ui_color c, const char *text);
+/* Columns of UTF-8 text S (one per character, for the scripts the forms
+ * ship in). */
+int ui_width(const char *s);
 /* How many rows ui_wrap needs for TEXT at WIDTH columns. */
 int ui_wrap_rows(int width, const char *text);
 /* Fill row Y with colour C. */

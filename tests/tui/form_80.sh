@@ -12,29 +12,20 @@ cli patient add --given Musa --family Traore --sex male \
     --birth-date "$(date -d '40 years ago' +%Y-%m-%d)" >/dev/null ||
     fail "patient add"
 
-open_form() { # the form whose title starts with $1, from the visit
-	keys F5
-	wait_for "$1"
-	i=0
-	while ! screen | grep -q "> $1" && [ $i -lt 10 ]; do
-		keys Down
-		sleep 0.1
-		i=$((i + 1))
-	done
-	wait_for "> $1"
+open_visit() { # Musa's visit, with the kiosk started by ARGS
+	start "$@"
+	unlock
+	wait_for "Unlocked. Welcome, admin."
+	keys F3
+	type_text "Musa"
+	wait_for "> Musa"
 	keys Enter
+	start_visit
+	wait_for "Patient: Musa Traore"
 }
 
-start "$KIOSK" --data "$NODE" ui --idle-lock 0
-unlock
-wait_for "Unlocked. Welcome, admin."
-keys F3
-type_text "Musa"
-wait_for "> Musa"
-keys Enter
-start_visit
-wait_for "Patient: Musa Traore"
-open_form "Adult consultation"
+open_visit "$KIOSK" --data "$NODE" ui --idle-lock 0
+choose_form "Adult consultation"
 wait_for "Symptoms"
 keys Down Down
 wait_for " >  Symptoms"
@@ -51,17 +42,9 @@ keys Escape
 wait_for "Today's patients"
 quit_kiosk
 
-start env OUTPOST_FORMS="$(pwd)/tests/tui/forms_long" "$KIOSK" \
+open_visit env OUTPOST_FORMS="$(pwd)/tests/tui/forms_long" "$KIOSK" \
     --data "$NODE" ui --idle-lock 0
-unlock
-wait_for "Unlocked. Welcome, admin."
-keys F3
-type_text "Musa"
-wait_for "> Musa"
-keys Enter
-start_visit
-wait_for "Patient: Musa Traore"
-open_form "Long lists (test)"
+choose_form "Long lists (test)"
 wait_for ">  Village"
 screen | grep -q ">>" || fail "no sign that more villages follow"
 n=0
