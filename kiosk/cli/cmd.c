@@ -11,6 +11,7 @@ extern const struct kiosk_cmd cmd_patient;
 extern const struct kiosk_cmd cmd_db;
 extern const struct kiosk_cmd cmd_seed;
 extern const struct kiosk_cmd cmd_region;
+extern const struct kiosk_cmd cmd_country;
 extern const struct kiosk_cmd cmd_recover;
 extern const struct kiosk_cmd cmd_news2;
 extern const struct kiosk_cmd cmd_form;
@@ -28,6 +29,7 @@ const struct kiosk_cmd *const kiosk_cmds[] = {
 	&cmd_db,
 	&cmd_seed,
 	&cmd_region,
+	&cmd_country,
 	&cmd_recover,
 	&cmd_news2,
 	&cmd_form,

@@ -19,6 +19,7 @@
 #include "kiosk/kctx.h"
 #include "kiosk/store/keyring.h"
 #include "log.h"
+#include "phone.h"
 #include "kiosk/store/region.h"
 #include "kiosk/store/store.h"
 #include "xmalloc.h"
@@ -28,7 +29,8 @@ init_run(struct kctx *ctx, int argc, char **argv)
 {
 	struct cmd_opt opts[] = { { "--region-key", 1, NULL },
 		{ "--kdf-ms", 1, NULL }, { "--max-failures", 1, NULL },
-		{ "--unlock-delay-ms", 1, NULL }, { "--kdf-mem", 1, NULL } };
+		{ "--unlock-delay-ms", 1, NULL }, { "--kdf-mem", 1, NULL },
+		{ "--country", 1, NULL } };
 	struct keyring *k = NULL;
 	struct store *s = NULL;
 	struct store_user u = { 0 };
@@ -49,6 +51,13 @@ init_run(struct kctx *ctx, int argc, char **argv)
 	    cmd_opt_int(&opts[3], 0, 30000, KEYRING_DEFAULT_DELAY_MS, &delay) !=
 	        0)
 		return 2;
+	if (opts[5].value != NULL && phone_country(opts[5].value) == NULL) {
+		fprintf(stderr,
+		    "kiosk: %s is not a country this kiosk knows; give its "
+		    "two-letter code (KE, UG, TZ, NG...)\n",
+		    opts[5].value);
+		return 2;
+	}
 	if (opts[0].value != NULL) {
 		if ((err = region_read_key(opts[0].value, pub)) != 0)
 			return 1;
@@ -99,6 +108,12 @@ init_run(struct kctx *ctx, int argc, char **argv)
 		    kctx_explain(err));
 		goto fail;
 	}
+	if (opts[5].value != NULL &&
+	    (err = store_country_set(s, opts[5].value)) != 0) {
+		fprintf(stderr, "kiosk: cannot set the country: %s\n",
+		    kctx_explain(err));
+		goto fail;
+	}
 	k = keyring_new(ctx->data_dir, (unsigned)maxf, (unsigned)delay);
 	if ((err = keyring_wrap_user(
 	         k, ctx->user, pass, key, &cost, have_pub ? pub : NULL)) != 0) {
@@ -112,6 +127,10 @@ init_run(struct kctx *ctx, int argc, char **argv)
 	       "%u KiB, %u lane%s)\n",
 	    ctx->user, cost.t_cost, cost.m_cost, cost.parallelism,
 	    cost.parallelism == 1 ? "" : "s");
+	if (opts[5].value != NULL)
+		printf("Country: %s (phone numbers as +%s...)\n",
+		    phone_country(opts[5].value),
+		    phone_calling_code(opts[5].value));
 	printf("Region recovery key: %s\n",
 	    have_pub ? "configured"
 	             : "not configured (kiosk region set-key FILE)");
@@ -143,8 +162,9 @@ out:
 const struct kiosk_cmd cmd_init = {
 	.name = "init",
 	.usage = "  init [--region-key PUBFILE] [--kdf-mem KIB | --kdf-ms N]"
-	         " [--max-failures N] [--unlock-delay-ms N]\n"
+	         " [--max-failures N] [--unlock-delay-ms N] [--country CC]\n"
 	         "      create this node's encrypted store and its first "
-	         "administrator (--user, default admin)\n",
+	         "administrator (--user, default admin); CC: the country "
+	         "of local phone numbers (KE)\n",
 	.run = init_run,
 };

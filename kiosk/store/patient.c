@@ -16,6 +16,7 @@
 #include "compat.h"
 #include "log.h"
 #include "patient.h"
+#include "phone.h"
 #include "record.h"
 #include "store_int.h"
 #include "str.h"
@@ -26,18 +27,31 @@
 static const char patient_cols[] = "id, hlc, given, family, sex, birth_date, "
                                    "phone, village, national_id, created_ms";
 
-static int
-valid_phone(const char *s)
+/* The node's calling code ("254"), or NULL when no country is set. */
+static const char *
+node_calling_code(struct store *s)
 {
-	size_t digits = 0;
+	char c[3];
 
-	for (; *s != '\0'; s++) {
-		if (isdigit((unsigned char)*s))
-			digits++;
-		else if (*s != '+' && *s != ' ' && *s != '-')
-			return 0;
-	}
-	return digits >= 6 && digits <= 15;
+	return store_country_get(s, c) == 0 ? phone_calling_code(c) : NULL;
+}
+
+/* P's phone in E.164 with the node's country into OUT; 0 or EINVAL with
+ * *CAUSE.  No phone: OUT empty. */
+static int
+patient_phone(struct store *s, const struct store_patient *p, char *out,
+    size_t len, char **cause)
+{
+	const char *why;
+
+	out[0] = '\0';
+	if (p->phone == NULL)
+		return 0;
+	if (phone_normalise(p->phone, node_calling_code(s), out, len, &why) ==
+	    0)
+		return 0;
+	xasprintf(cause, "%s", why);
+	return EINVAL;
 }
 
 int
@@ -47,6 +61,8 @@ store_patient_check(
 	const char *const fields[] = { p->given, p->family, p->sex,
 		p->birth_date, p->phone, p->village, p->national_id };
 	enum store_patient_field dummy;
+	char phone[PHONE_MAX];
+	const char *why;
 	size_t i;
 
 	if (bad == NULL)
@@ -80,9 +96,10 @@ store_patient_check(
 		    "real date not in the future");
 		return EINVAL;
 	}
-	if (p->phone != NULL && !valid_phone(p->phone)) {
+	if (p->phone != NULL &&
+	    phone_normalise(p->phone, NULL, phone, sizeof(phone), &why) != 0) {
 		*bad = STORE_PF_PHONE;
-		xasprintf(cause, "phone must have 6 to 15 digits");
+		xasprintf(cause, "%s", why);
 		return EINVAL;
 	}
 	return 0;
@@ -134,11 +151,14 @@ store_patient_add(struct store *s, struct store_patient *p,
     const char *import_key, char **cause)
 {
 	struct model_rec r;
+	char phone[PHONE_MAX], *typed = p->phone;
 	uint64_t hlc;
 	int err;
 
 	*cause = NULL;
 	if ((err = patient_validate(p, cause)) != 0)
+		return err;
+	if ((err = patient_phone(s, p, phone, sizeof(phone), cause)) != 0)
 		return err;
 	store_new_id(p->id);
 	if ((err = store_tx_begin(s)) != 0)
@@ -146,7 +166,10 @@ store_patient_add(struct store *s, struct store_patient *p,
 	hlc = store_hlc_now(s);
 	p->hlc = hlc;
 	p->created_ms = HLC_MS(hlc);
+	if (typed != NULL)
+		p->phone = phone; /* stored in E.164 */
 	patient_rec(s, &r, p, hlc);
+	p->phone = typed;
 	err = store_patient_write(s, &r, import_key);
 	return store_tx_end(s, err);
 }
@@ -219,8 +242,9 @@ int
 store_patient_update(
     struct store *s, const struct store_patient *p, char **cause)
 {
-	struct store_patient cur, merged;
+	struct store_patient cur, merged, upd;
 	struct model_rec r;
+	char phone[PHONE_MAX];
 	uint64_t hlc;
 	int err, n;
 
@@ -241,12 +265,17 @@ store_patient_update(
 #undef PATIENT_MERGE
 	if ((err = patient_validate(&merged, cause)) != 0)
 		goto done;
+	upd = *p;
+	if ((err = patient_phone(s, p, phone, sizeof(phone), cause)) != 0)
+		goto done;
+	if (p->phone != NULL)
+		upd.phone = phone; /* stored in E.164 */
 	if ((err = store_tx_begin(s)) != 0)
 		goto done;
 	hlc = store_hlc_now(s);
 	/* Only changed fields go in the change record: the server merges
 	 * per field by HLC. */
-	patient_rec(s, &r, p, hlc);
+	patient_rec(s, &r, &upd, hlc);
 	err = store_row_update(s, &r, "deleted = 0", &n);
 	if (err == 0 && n != 1 &&
 	    (p->given || p->family || p->sex || p->birth_date || p->phone ||
@@ -296,18 +325,6 @@ digits_only(const char *s)
 	return n > 0;
 }
 
-/* Strip spaces, dashes and a leading + for phone comparison. */
-static void
-phone_norm(const char *in, char *out, size_t len)
-{
-	size_t o = 0;
-
-	for (; *in && o + 1 < len; in++)
-		if (isdigit((unsigned char)*in))
-			out[o++] = *in;
-	out[o] = '\0';
-}
-
 /* How well one search word matches one name word. */
 static int
 word_score(const char *word, const char *name)
@@ -326,9 +343,9 @@ word_score(const char *word, const char *name)
 }
 
 static int
-patient_score(const struct store_patient *p, const char *text)
+patient_score(const struct store_patient *p, const char *text, const char *cc)
 {
-	char q[256], pn[32], qn[32], *w, *save = NULL;
+	char q[256], *w, *save = NULL;
 	int best = 0, total = 0, words = 0, sc, v;
 
 	if (strncasecmp(p->id, text, strlen(text)) == 0 && strlen(text) >= 8)
@@ -336,12 +353,8 @@ patient_score(const struct store_patient *p, const char *text)
 	if (p->national_id != NULL && strcasecmp(p->national_id, text) == 0)
 		return 90;
 	if (digits_only(text)) {
-		phone_norm(text, qn, sizeof(qn));
-		if (p->phone != NULL && strlen(qn) >= 4) {
-			phone_norm(p->phone, pn, sizeof(pn));
-			if (strstr(pn, qn) != NULL)
-				best = 80;
-		}
+		if (phone_match(p->phone, text, cc))
+			best = 80;
 		if (strlen(text) == 4 && p->birth_date != NULL &&
 		    strncmp(p->birth_date, text, 4) == 0 && best < 30)
 			best = 30;
@@ -379,12 +392,14 @@ store_patient_find(struct store *s, const char *text, size_t max,
 	sqlite3_stmt *st;
 	size_t cnt = 0, cap = 0, i;
 	char sql[1024];
+	const char *cc;
 	int rc, err, sc;
 
 	*out = NULL;
 	*n = 0;
 	if (text == NULL || text[0] == '\0' || strlen(text) > 200)
 		return EINVAL;
+	cc = node_calling_code(s);
 	snprintf(sql, sizeof(sql),
 	    "SELECT %s FROM patients WHERE deleted = 0 AND id NOT IN"
 	    " (SELECT duplicate_id FROM " STORE_MERGES_IN_FORCE " e)",
@@ -393,7 +408,7 @@ store_patient_find(struct store *s, const char *text, size_t max,
 		return err;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		patient_from_row(st, &p);
-		if ((sc = patient_score(&p, text)) == 0) {
+		if ((sc = patient_score(&p, text, cc)) == 0) {
 			store_patient_clear(&p);
 			continue;
 		}

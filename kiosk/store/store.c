@@ -22,6 +22,7 @@
 #include "crypto.h"
 #include "encode.h"
 #include "log.h"
+#include "phone.h"
 #include "record.h"
 #include "store_int.h"
 #include "xmalloc.h"
@@ -292,6 +293,44 @@ store_meta_get_text(struct store *s, const char *key, char *out, size_t len)
 		err = store_err(s, rc, "meta");
 	sqlite3_finalize(st);
 	return err;
+}
+
+int
+store_country_get(struct store *s, char out[3])
+{
+	char buf[8];
+	int err;
+
+	if ((err = store_meta_get_text(s, "country", buf, sizeof(buf))) != 0)
+		return err;
+	if (phone_country(buf) == NULL)
+		return ENOENT;
+	snprintf(out, 3, "%s", phone_country(buf));
+	return 0;
+}
+
+int
+store_country_set(struct store *s, const char *iso2)
+{
+	sqlite3_stmt *st;
+	const char *c = phone_country(iso2);
+	int err;
+
+	if (c == NULL)
+		return EINVAL;
+	if ((err = store_tx_begin(s)) != 0)
+		return err;
+	err = store_prepare(s,
+	    "INSERT OR REPLACE INTO meta(key, value) VALUES('country', ?)",
+	    &st);
+	if (err == 0) {
+		store_bind_text(st, 1, c);
+		err = store_step_done(s, st, "country");
+		sqlite3_finalize(st);
+	}
+	if (err == 0)
+		err = store_audit_append(s, "change", "node", s->node_id, c);
+	return store_tx_end(s, err);
 }
 
 static int

@@ -52,6 +52,14 @@ const char *store_actor(const struct store *);
 const char *store_node_id(const struct store *);
 /* A new HLC timestamp (persisted with the next write). */
 uint64_t store_hlc_now(struct store *);
+/*
+ * This node's country (ISO 3166 alpha-2, "KE"), which makes local phone
+ * numbers E.164 (model/phone.h): store_country_get fills OUT (3 bytes) or
+ * returns ENOENT when none was set; store_country_set stores ISO2 (EINVAL
+ * when model/phone.c does not know it), audited.
+ */
+int store_country_get(struct store *, char out[3]);
+int store_country_set(struct store *, const char *iso2);
 /* Move this connection's clock past REMOTE (a pulled change's HLC), unless
  * REMOTE is more than HLC_MAX_AHEAD_MS past physical time: the later of
  * the wall clock and the server's (store_hlc_reference; without one, this
@@ -206,16 +214,20 @@ int store_patient_check(
  * Register P (id filled in).  IMPORT_KEY, when not NULL, makes the write
  * idempotent: a second add with the same key returns EEXIST and changes
  * nothing.  EINVAL with *cause for missing names or a malformed birth
- * date or sex.
+ * date, sex or phone.  The phone is stored in E.164 with the node's
+ * country (store_country_get; without one a local number is stored as its
+ * digits); P->phone itself is left as the caller gave it.
  */
 int store_patient_add(struct store *, struct store_patient *p,
     const char *import_key, char **cause);
 int store_patient_get(struct store *, const char *id, struct store_patient *);
-/* Change the mutable fields of an existing patient (non-NULL ones). */
+/* Change the mutable fields of an existing patient (non-NULL ones); the
+ * phone normalised as by store_patient_add. */
 int store_patient_update(
     struct store *, const struct store_patient *p, char **cause);
 /*
- * Find patients matching TEXT: by id (or its start), phone, national id,
+ * Find patients matching TEXT: by id (or its start), phone (a local
+ * number finds its E.164 form, phone_match), national id,
  * village, birth year, or name with typo tolerance.  Results best first,
  * at most MAX.  Records a "view" in the audit log.
  */
@@ -262,6 +274,43 @@ int store_dup_list(
 int store_dup_dismiss(struct store *, int64_t id);
 void store_patient_clear(struct store_patient *);
 void store_patient_free_array(struct store_patient *, size_t n);
+
+/* --- what the patient screen shows before a visit (summary.c) --- */
+#define STORE_SUMMARY_VISITS 4
+#define STORE_SUMMARY_VITALS 12
+#define STORE_SUMMARY_DRAFTS 4
+struct store_summary_visit {
+	uint64_t started_ms;
+	char status[12]; /* "open", "closed" */
+	char reason[64];
+	unsigned nobs; /* observations recorded in it */
+};
+struct store_summary_vital {
+	char loinc[16];
+	double value;
+	char text[24]; /* a coded value ("alert", "air"), or "" */
+};
+struct store_summary_draft {
+	char form_id[64];
+	uint64_t updated_ms;
+};
+struct store_summary {
+	struct store_summary_visit visits[STORE_SUMMARY_VISITS]; /* newest
+								    first */
+	size_t nvisits;
+	unsigned total_visits;
+	/* the last value of each code in the newest visit with any */
+	struct store_summary_vital vitals[STORE_SUMMARY_VITALS];
+	size_t nvitals;
+	uint64_t vitals_ms; /* when the last of them was recorded */
+	unsigned open_referrals; /* referrals not closed, completed or
+				    cancelled */
+	struct store_summary_draft drafts[STORE_SUMMARY_DRAFTS];
+	size_t ndrafts;
+};
+/* Fill SUM for PATIENT_ID (audited as a view); 0 or a store error. */
+int store_patient_summary(
+    struct store *, const char *patient_id, struct store_summary *sum);
 
 /* --- conflicts: concurrent edits kept (conflict.c) --- */
 

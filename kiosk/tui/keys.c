@@ -44,6 +44,10 @@ const struct ui_key ui_keys[] = {
 	{ "find", KEY_ENTER, UI_A_ENTER, NULL, NULL },
 	{ "find", KEY_F(4), UI_A_NEW, "F4", N_("register a new patient") },
 
+	/* the patient before the visit */
+	{ "patient", '\n', UI_A_ENTER, "Enter", "start the visit" },
+	{ "patient", KEY_ENTER, UI_A_ENTER, NULL, NULL },
+
 	/* register */
 	{ "register", KEY_F(2), UI_A_SAVE, "F2", N_("save the patient") },
 	{ "register", '\n', UI_A_ENTER, "Enter", N_("next field") },
@@ -59,6 +63,7 @@ const struct ui_key ui_keys[] = {
 	{ "vitals", KEY_F(9), UI_A_ACK, "F9", N_("acknowledge") },
 	{ "vitals", KEY_F(11), UI_A_EMERGENCY, "F11", N_("EMERGENCY") },
 	{ "vitals", KEY_F(7), UI_A_CONSULT, "F7", N_("ask a clinician") },
+	{ "vitals", KEY_F(4), UI_A_CANCEL, "F4", N_("cancel (nothing recorded)") },
 
 	/* alert */
 	{ "alert", KEY_F(9), UI_A_ACK, "F9", N_("acknowledge: I have seen it") },
@@ -126,6 +131,9 @@ const struct ui_screen_help ui_screen_help[] = {
 	{ "find", N_("Type a name (typos are fine), phone, village, birth year "
 	    "or id; choose with Up/Down, open with Enter."),
 	    UI_G_UPDOWN | UI_G_BACK | UI_G_LOCK | UI_G_TYPE },
+	{ "patient", N_("Who the patient is and what was done before. Enter "
+	    "starts the visit; Esc goes back without one."),
+	    UI_G_BACK | UI_G_LOCK },
 	{ "register", N_("Fill the fields (given and family name are needed), "
 	    "then F2 saves."),
 	    UI_G_UPDOWN | UI_G_TAB | UI_G_BACK | UI_G_LOCK | UI_G_TYPE },

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "phone.h"
 #include "str.h"
 #include "ui.h"
 
@@ -213,41 +214,31 @@ eq(const char *a, const char *b)
 	return a != NULL && b != NULL && strcasecmp(a, b) == 0;
 }
 
-/* The digits of a phone number ("+254 700-111" -> "254700111"). */
-static void
-digits(const char *s, char *out, size_t len)
-{
-	size_t k = 0;
-
-	for (; s != NULL && *s != '\0' && k + 1 < len; s++)
-		if (*s >= '0' && *s <= '9')
-			out[k++] = *s;
-	out[k] = '\0';
-}
-
-/* Patients whose names and birth year match exactly (and the phone, by
- * its digits, when USE_PHONE).  Returns how many, or -1 when the store
+/* Patients whose names and birth year match exactly (and the phone, in
+ * E.164 with the node's country, when USE_PHONE).  Returns how many, or -1 when the store
  * cannot be searched; the first one's id goes to st. */
 static int
 match(struct ui *ui, int use_phone)
 {
 	struct store_patient *res = NULL;
-	char q[2 * UI_FIELD_MAX + 2], a[32], b[32];
+	char q[2 * UI_FIELD_MAX + 2], c[3];
+	const char *cc;
 	size_t n = 0, i;
 	int hits = 0;
 
 	snprintf(q, sizeof(q), "%s %s", st.f[F_GIVEN].buf, st.f[F_FAMILY].buf);
 	if (store_patient_find(ui->visit.store, q, 50, &res, &n) != 0)
 		return -1;
-	digits(st.f[F_PHONE].buf, b, sizeof(b));
+	cc = store_country_get(ui->visit.store, c) == 0 ? phone_calling_code(c)
+	                                                : NULL;
 	for (i = 0; i < n; i++) {
 		if (!eq(res[i].given, st.f[F_GIVEN].buf) ||
 		    !eq(res[i].family, st.f[F_FAMILY].buf) ||
 		    res[i].birth_date == NULL ||
 		    strncmp(res[i].birth_date, st.f[F_YEAR].buf, 4) != 0)
 			continue;
-		digits(res[i].phone, a, sizeof(a));
-		if (use_phone && (strlen(b) < 6 || strcmp(a, b) != 0))
+		if (use_phone &&
+		    !phone_same(res[i].phone, st.f[F_PHONE].buf, cc))
 			continue;
 		if (hits++ == 0)
 			str_lcpy(

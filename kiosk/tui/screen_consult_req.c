@@ -138,7 +138,7 @@ req_draw_status(struct ui *ui)
 	sync_queue_clear(&q);
 	store_consult_clear(&c);
 	ui_text(20, 1, UI_C_DIM, "%s",
-	    _("F7 on the home screen opens the answers   F8 cancel   Esc "
+	    _("F5 on the home screen opens the answers   F8 cancel   Esc "
 	      "back to the visit"));
 }
 

@@ -1,5 +1,5 @@
 /*
- * Consults (issue 13), F7 on the home screen.  For a clinician (a hub
+ * Consults (issue 13), F5 on the home screen.  For a clinician (a hub
  * kiosk): the consults they hold, then the region's waiting ones, most
  * urgent first, then the longest waiting (the order of the server's
  * queue); Enter accepts one (a consult another clinician took first

@@ -135,8 +135,9 @@ find_key(struct ui *ui, enum ui_action a, int ch)
 	case UI_A_ENTER:
 		if (st.n == 0)
 			return UI_HANDLED;
+		/* the patient first; the visit starts on a key there */
 		visit_session_patient(&ui->visit, &st.res[st.sel]);
-		return ui_replace(ui, &screen_vitals);
+		return ui_replace(ui, &screen_patient);
 	case UI_A_NEW:
 		/* the register screen takes the typed name from here */
 		str_lcpy(ui->prefill, st.q.buf, sizeof(ui->prefill));

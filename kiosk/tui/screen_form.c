@@ -7,8 +7,12 @@
  * form words them) and the draft is saved in the store at once, so a
  * power cut or a killed kiosk loses nothing: opening the form again for
  * the same patient resumes the draft.  F10 validates and stores the
- * finished record.  Not here: repeat removal and media (the engine lists
- * unsupported controls; they show as such).
+ * finished record.  Notes wrap over up to NOTE_ROWS rows of the list and
+ * take the cursor (the whole text shows below), so none is cut or passed
+ * by; a long choice list flows over the rows below and scrolls to keep the
+ * choice marked > in view.  Group ends take no row.  Not here: repeat
+ * removal and media (the engine lists unsupported controls; they show as
+ * such).
  */
 #define LOG_MODULE "ui"
 
@@ -26,6 +30,9 @@
 
 #define LIST_TOP 4
 #define LIST_ROWS 11 /* rows 4-14; the focused prompt's detail below */
+#define DETAIL_TOP 16
+#define DETAIL_END 20 /* rows 16-19 */
+#define NOTE_ROWS 3 /* a note's rows in the list at most */
 
 static struct {
 	struct form *f;
@@ -56,14 +63,60 @@ answerable(const struct form_prompt *p)
 	}
 }
 
+/* A note the cursor stops on: its text would otherwise be passed by. */
+static const char *
+note_text(const struct form_prompt *p)
+{
+	if (p->label != NULL && p->label[0] != '\0')
+		return p->label;
+	return p->value != NULL ? p->value : "";
+}
+
+static int
+focusable(const struct form_prompt *p)
+{
+	return answerable(p) || (p->kind == FORM_NOTE && *note_text(p));
+}
+
+static int
+note_width(const struct form_prompt *p)
+{
+	return 76 - 2 * p->depth;
+}
+
+/* Rows prompt P takes in the list. */
+static int
+height(const struct form_prompt *p)
+{
+	int h;
+
+	switch (p->kind) {
+	case FORM_END:
+		return 0; /* a group's end: nothing to show */
+	case FORM_NOTE:
+		h = ui_wrap_rows(note_width(p), note_text(p));
+		return h > NOTE_ROWS ? NOTE_ROWS : h;
+	default:
+		return 1;
+	}
+}
+
 static void
 load_edit(void)
 {
+	const struct form_prompt *p;
+	size_t i;
+
 	ui_field_clear(&st.edit);
 	st.edited = 0;
 	st.choice = 0;
-	if (st.focus < st.n && st.p[st.focus].value != NULL)
-		ui_field_set(&st.edit, st.p[st.focus].value);
+	if (st.focus >= st.n || (p = &st.p[st.focus])->value == NULL)
+		return;
+	ui_field_set(&st.edit, p->value);
+	/* a single choice's marker starts on the answer */
+	for (i = 0; p->kind == FORM_SELECT1 && i < p->nchoices; i++)
+		if (strcmp(p->choices[i].value, p->value) == 0)
+			st.choice = (int)i;
 }
 
 /* Fetch the prompts again (relevance may have changed), keeping the
@@ -354,8 +407,9 @@ labels_of(const struct form_prompt *p, char *out, size_t len)
 	}
 }
 
+/* Prompt I at row Y, in at most ROWS rows. */
 static void
-draw_line(int y, size_t i)
+draw_line(int y, size_t i, int rows)
 {
 	const struct form_prompt *p = &st.p[i];
 	const char *v = p->value != NULL ? p->value : "";
@@ -373,8 +427,11 @@ draw_line(int y, size_t i)
 		        : "");
 		return;
 	case FORM_NOTE:
-		ui_text(y, 1 + 2 * p->depth, UI_C_DIM, "  %.70s",
-		    p->label ? p->label : "");
+		if (focused)
+			ui_text(y, 1 + 2 * p->depth, UI_C_FOCUS, ">");
+		ui_wrap(y, 3 + 2 * p->depth, note_width(p),
+		    rows < NOTE_ROWS ? rows : NOTE_ROWS,
+		    focused ? UI_C_FOCUS : UI_C_DIM, note_text(p));
 		return;
 	case FORM_UPLOAD:
 		ui_text(y, 1 + 2 * p->depth, UI_C_WARN,
@@ -402,42 +459,119 @@ draw_line(int y, size_t i)
 		ui_cursor(y, 43 + (int)(st.edit.len < 34 ? st.edit.len : 34));
 }
 
-/* The focused prompt in full: label, hint, choices. */
+/* Choice I of P as shown: ">3(*) Label". */
+static void
+choice_text(const struct form_prompt *p, size_t i, char *out, size_t len)
+{
+	char lab[160];
+	size_t k;
+	int on = p->kind == FORM_SELECT1
+	    ? strcmp(p->value ? p->value : "", p->choices[i].value) == 0
+	    : in_set(p->value ? p->value : "", p->choices[i].value);
+
+	snprintf(out, len, "%s%zu%s %s", (int)i == st.choice ? ">" : "", i + 1,
+	    p->kind == FORM_SELECT ? (on ? "[x]" : "[ ]")
+	                           : (on ? "(*)" : "( )"),
+	    ui_fit(lab, sizeof(lab), p->choices[i].label, 60));
+	/* ui_fit pads: the label ends at its last non-space */
+	for (k = strlen(out); k > 0 && out[k - 1] == ' ';)
+		out[--k] = '\0';
+}
+
+#define CHOICE_X 2
+#define CHOICE_W 72 /* columns 2-73, 5-76 after "<<"; ">>" at 78 */
+
+/* Lay out the choices of P from FIRST over ROWS rows; draws them when
+ * Y >= 0.  Returns the last choice that fits. */
+static size_t
+layout_choices(const struct form_prompt *p, size_t first, int y, int rows)
+{
+	char t[200];
+	size_t i, last = first;
+	int r = 0, x = 0, w;
+
+	for (i = first; i < p->nchoices; i++) {
+		choice_text(p, i, t, sizeof(t));
+		w = ui_width(t);
+		if (x > 0 && x + w > CHOICE_W) {
+			if (++r >= rows)
+				break;
+			x = 0;
+		}
+		if (y >= 0)
+			ui_text(y + r, CHOICE_X + (first > 0 ? 3 : 0) + x,
+			    (int)i == st.choice ? UI_C_FOCUS : UI_C_NORMAL,
+			    "%s", t);
+		last = i;
+		x += w + 2;
+	}
+	return last;
+}
+
+/* The choices of P on ROWS rows from Y, scrolled so the one marked > is
+ * in view; "<<" and ">>" say that more are before or after. */
+static void
+draw_choices(const struct form_prompt *p, int y, int rows)
+{
+	size_t first = 0, last;
+
+	if (p->nchoices == 0 || rows < 1)
+		return;
+	while (first < (size_t)st.choice &&
+	    layout_choices(p, first, -1, rows) < (size_t)st.choice)
+		first++;
+	last = layout_choices(p, first, y, rows);
+	if (first > 0)
+		ui_text(y, CHOICE_X, UI_C_DIM, "<<");
+	if (last + 1 < p->nchoices)
+		ui_text(y + rows - 1, 78, UI_C_DIM, ">>");
+}
+
+/* The focused prompt in full: label (a note's whole text), hint,
+ * choices. */
 static void
 draw_detail(void)
 {
 	const struct form_prompt *p = &st.p[st.focus];
-	char line[256];
-	size_t i, len = 0;
-	int y;
+	int y, select = p->kind == FORM_SELECT1 || p->kind == FORM_SELECT;
 
-	y = ui_wrap(16, 2, 76, 2, UI_C_NORMAL, p->label ? p->label : "");
-	if (p->hint != NULL && p->hint[0] != '\0')
-		y = ui_wrap(y, 2, 76, 1, UI_C_DIM, p->hint);
-	if (p->kind != FORM_SELECT1 && p->kind != FORM_SELECT)
+	if (p->kind == FORM_NOTE) {
+		ui_wrap(DETAIL_TOP, 2, 76, DETAIL_END - DETAIL_TOP, UI_C_NORMAL,
+		    note_text(p));
 		return;
-	line[0] = '\0';
-	for (i = 0; i < p->nchoices && len + 1 < sizeof(line); i++) {
-		int on = p->kind == FORM_SELECT1
-		    ? strcmp(p->value ? p->value : "", p->choices[i].value) == 0
-		    : in_set(p->value ? p->value : "", p->choices[i].value);
-
-		len += (size_t)snprintf(line + len, sizeof(line) - len,
-		    "%s%zu%s %s  ", (int)i == st.choice ? ">" : "", i + 1,
-		    p->kind == FORM_SELECT ? (on ? "[x]" : "[ ]")
-		                           : (on ? "(*)" : "( )"),
-		    p->choices[i].label);
-		if (len >= sizeof(line))
-			len = sizeof(line) - 1;
 	}
-	ui_wrap(y, 2, 76, 19 - y, UI_C_NORMAL, line);
+	y = ui_wrap(
+	    DETAIL_TOP, 2, 76, 2, UI_C_NORMAL, p->label ? p->label : "");
+	if (p->hint != NULL && p->hint[0] != '\0')
+		y = ui_wrap(
+		    y, 2, 76, select ? 1 : DETAIL_END - y, UI_C_DIM, p->hint);
+	if (select)
+		draw_choices(p, y, DETAIL_END - y);
+}
+
+/* Move the window so the focused prompt is in it. */
+static void
+scroll_to_focus(void)
+{
+	size_t i;
+	int rows;
+
+	if (st.focus < st.top)
+		st.top = st.focus;
+	while (st.top < st.focus) {
+		for (rows = 0, i = st.top; i <= st.focus; i++)
+			rows += height(&st.p[i]);
+		if (rows <= LIST_ROWS)
+			break;
+		st.top++;
+	}
 }
 
 static void
 form_draw(struct ui *ui)
 {
 	size_t i;
-	int y = LIST_TOP;
+	int y = LIST_TOP, h, more;
 
 	if (st.f == NULL) {
 		ui_text(3, 2, UI_C_WARN, _("! This form cannot be opened:"));
@@ -450,16 +584,21 @@ form_draw(struct ui *ui)
 	    ui->visit.patient.family ? ui->visit.patient.family : "");
 	if (form_language(st.f) != NULL)
 		ui_text(2, 66, UI_C_DIM, "[%.10s]", form_language(st.f));
-	if (st.focus < st.top)
-		st.top = st.focus;
-	if (st.focus >= st.top + LIST_ROWS)
-		st.top = st.focus - LIST_ROWS + 1;
-	for (i = st.top; i < st.n && y < LIST_TOP + LIST_ROWS; i++, y++)
-		draw_line(y, i);
+	scroll_to_focus();
+	for (i = st.top; i < st.n && y < LIST_TOP + LIST_ROWS; i++) {
+		if ((h = height(&st.p[i])) == 0)
+			continue;
+		draw_line(y, i, LIST_TOP + LIST_ROWS - y);
+		y += h;
+	}
+	for (more = 0; i < st.n && !more; i++)
+		more = height(&st.p[i]) > 0;
+	if (y > LIST_TOP + LIST_ROWS)
+		more = 1; /* the last note is cut: the rest shows below */
 	if (st.top > 0)
-		ui_text(LIST_TOP - 1, 70, UI_C_DIM, _("^ more"));
-	if (i < st.n)
-		ui_text(LIST_TOP + LIST_ROWS, 70, UI_C_DIM, _("v more"));
+		ui_text(LIST_TOP - 1, 70, UI_C_DIM, "%s", _("^ more"));
+	if (more)
+		ui_text(LIST_TOP + LIST_ROWS, 70, UI_C_DIM, "%s", _("v more"));
 	if (st.n > 0)
 		draw_detail();
 	ui_text(20, 1, UI_C_DIM,
@@ -514,7 +653,7 @@ move(int dir)
 		if (dir > 0 && i + 1 >= st.n)
 			return;
 		i = dir < 0 ? i - 1 : i + 1;
-		if (answerable(&st.p[i]))
+		if (focusable(&st.p[i]))
 			break;
 	}
 	st.focus = i;
@@ -590,6 +729,8 @@ choose(struct ui *ui, int n)
 			    "%s%s", len ? " " : "", p->choices[i].value);
 	}
 	answer(ui, set);
+	if (st.focus < st.n && st.p[st.focus].kind == FORM_SELECT)
+		st.choice = n; /* the marker stays on the choice ticked */
 	return UI_REDRAW;
 }
 

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "devices/device.h"
+#include "i18n.h"
 #include "str.h"
 #include "ui.h"
 
@@ -552,10 +553,18 @@ vitals_key(struct ui *ui, enum ui_action a, int ch)
 		/* the IMCI signs are for under 5s: not to be ticked for an
 		 * older child or an adult (an unknown age is let through) */
 		if (visit_age_months(ui->visit.patient.birth_date) >= 60) {
+			int y = visit_age_years(ui->visit.patient.birth_date);
+
+			/* and what to use instead */
 			ui_message(ui, UI_MSG_WARN,
-			    _("Danger signs (F6) are for children under 5; this "
-			      "patient is %d."),
-			    visit_age_years(ui->visit.patient.birth_date));
+			    y < 16 ? _("Danger signs (F6) are for children "
+			               "under 5; this patient is %d: look for "
+			               "the emergency signs listed here.")
+			           : _("Danger signs (F6) are for children "
+			               "under 5; this patient is %d: NEWS2 "
+			               "scores the vital signs, F11 for an "
+			               "emergency."),
+			    y);
 			return UI_REDRAW;
 		}
 		return ui_goto(ui, &screen_danger);
@@ -577,6 +586,17 @@ vitals_key(struct ui *ui, enum ui_action a, int ch)
 		ui_message(ui, UI_MSG_WARN,
 		    _("End this visit? Y ends it, any other key goes on."));
 		return UI_REDRAW;
+	case UI_A_CANCEL:
+		if (visit_session_cancel(&ui->visit) == EBUSY) {
+			ui_message(ui, UI_MSG_WARN, "%s",
+			    _("This visit has recorded values, so it cannot be "
+			      "cancelled: F8 ends it."));
+			return UI_REDRAW;
+		}
+		ui_message(ui, UI_MSG_OK, "%s",
+		    _("Visit cancelled: nothing was recorded, so nothing is "
+		      "kept."));
+		return UI_HOME;
 	case UI_A_BACK:
 		if (commit(ui, 0) != 0)
 			return UI_REDRAW;

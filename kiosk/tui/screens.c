@@ -13,6 +13,7 @@ const struct screen *const screens[] = {
 	&screen_unlock,
 	&screen_home,
 	&screen_find,
+	&screen_patient,
 	&screen_register,
 	&screen_vitals,
 	&screen_alert,

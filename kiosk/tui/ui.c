@@ -380,10 +380,11 @@ ui_center(int y, enum ui_color c, const char *fmt, ...)
 	draw_id = NULL;
 }
 
-/* TEXT wrapped at spaces, rows Y up to (not including) row END. */
+/* TEXT wrapped at spaces, rows Y up to (not including) row END; only
+ * counted when DRAW is 0. */
 static int
-wrap_until(int y, int x, int width, int maxrows, enum ui_color c,
-    const char *text, int end)
+wrap_draw(int y, int x, int width, int maxrows, enum ui_color c,
+    const char *text, int end, int draw)
 {
 	const char *p = text, *cut, *was = draw_id;
 	int n, rows = 0;
@@ -397,7 +398,9 @@ wrap_until(int y, int x, int width, int maxrows, enum ui_color c,
 				;
 			n = cut > p ? (int)(cut - p) : width;
 		}
-		ui_text(y++, x, c, "%.*s", n, p);
+		if (draw)
+			ui_text(y, x, c, "%.*s", n, p);
+		y++;
 		p += n;
 		while (*p == ' ')
 			p++;
@@ -407,6 +410,21 @@ wrap_until(int y, int x, int width, int maxrows, enum ui_color c,
 		report_line("cut", msgid_of(draw_id), NULL);
 	draw_id = was;
 	return y;
+}
+
+static int
+wrap_until(int y, int x, int width, int maxrows, enum ui_color c,
+    const char *text, int end)
+{
+	return wrap_draw(y, x, width, maxrows, c, text, end, 1);
+}
+
+int
+ui_wrap_rows(int width, const char *text)
+{
+	return text == NULL || width < 1
+	    ? 0
+	    : wrap_draw(0, 0, width, 1000, UI_C_NORMAL, text, 1000, 0);
 }
 
 int
@@ -435,12 +453,10 @@ ui_cursor(int y, int x)
 	cursor_x = x;
 }
 
-/* Characters in a UTF-8 string (one column each for the scripts the
- * forms ship in). */
-static size_t
-utf8_width(const char *s)
+int
+ui_width(const char *s)
 {
-	size_t n = 0;
+	int n = 0;
 
 	for (; *s != '\0'; s++)
 		if (((unsigned char)*s & 0xc0) != 0x80)
@@ -493,7 +509,7 @@ ui_field_draw(int y, int x, const char *label, int width,
 		shown[n] = '\0';
 	} else {
 		memcpy(shown, f->buf, f->len + 1);
-		n = utf8_width(shown);
+		n = (size_t)ui_width(shown);
 	}
 	/* pad by characters, not bytes: names are UTF-8 */
 	ui_text(y, x + 19, UI_C_NORMAL, "[%s%*s]", shown,

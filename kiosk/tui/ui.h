@@ -104,6 +104,7 @@ enum ui_action {
 	UI_A_CHECKIN, /* Home: hand the kiosk over for self check-in */
 	UI_A_DUPS, /* Home: probable duplicates to resolve */
 	UI_A_MERGE, /* merge the two records shown */
+	UI_A_CANCEL, /* cancel a visit that recorded nothing */
 	UI_A_TICK, /* not a key: the time the screen asked for (wake_ms) */
 };
 
@@ -155,6 +156,7 @@ const struct screen *ui_screen_find(const char *name);
 extern const struct screen screen_unlock;
 extern const struct screen screen_home;
 extern const struct screen screen_find;
+extern const struct screen screen_patient;
 extern const struct screen screen_register;
 extern const struct screen screen_vitals;
 extern const struct screen screen_alert;
@@ -287,6 +289,11 @@ void ui_field_draw(int y, int x, const char *label, int width,
  * rows; returns the row after the last one written. */
 int ui_wrap(
     int y, int x, int width, int maxrows, enum ui_color c, const char *text);
+/* Columns of UTF-8 text S (one per character, for the scripts the forms
+ * ship in). */
+int ui_width(const char *s);
+/* How many rows ui_wrap needs for TEXT at WIDTH columns. */
+int ui_wrap_rows(int width, const char *text);
 /* Fill row Y with colour C. */
 void ui_bar(int y, enum ui_color c);
 /* Unix MS as local "YYYY-MM-DD HH:MM" into OUT of LEN; returns OUT. */

@@ -265,6 +265,17 @@ visit_session_end(struct visit *v)
 }
 
 int
+visit_session_cancel(struct visit *v)
+{
+	if (!v->have_patient)
+		return EINVAL;
+	if (v->encounter_id[0] != '\0')
+		return EBUSY; /* something is recorded: F8 ends it */
+	visit_session_patient_clear(v);
+	return 0;
+}
+
+int
 visit_age_months(const char *birth)
 {
 	return patient_age_months(birth, time(NULL));

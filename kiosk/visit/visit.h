@@ -148,6 +148,12 @@ int visit_session_encounter(struct visit *, const char *reason);
  * patient down.  EBUSY while a red flag waits for acknowledgement (the
  * visit goes on), or the store's error (likewise). */
 int visit_session_end(struct visit *);
+/* Cancel the visit of the patient in hand when it has recorded nothing:
+ * no encounter was opened (one opens with the first value, form or sign),
+ * so nothing is written and the patient is put down.  EBUSY when the
+ * visit holds records (end it instead: visit_session_end), EINVAL with no
+ * patient in hand. */
+int visit_session_cancel(struct visit *);
 /* The store's word for a typed sex ("f" -> "female"), NULL when empty
  * or not understood. */
 const char *ui_sex_value(const char *typed);

@@ -21,13 +21,15 @@ keys F3
 type_text "Imani"
 wait_for "> Imani"
 keys Enter
+start_visit
 wait_for "Patient: Imani Kariuki"
 type_text "24"; keys Enter
 expect_screen child-no-score "NEWS2 does not apply under 16 (age 10)"
 wait_for "blocked or no breathing"
 wait_for "convulsions, severe dehydration."
 keys F6
-wait_for "Danger signs (F6) are for children under 5; this patient is 10."
+wait_for "Danger signs (F6) are for children under 5; this patient is 10: look for"
+wait_for " emergency signs listed here."
 screen | grep -q "WHO IMCI" && fail "F6 opened for a 10-year-old"
 keys Escape
 wait_for "Today's patients"
@@ -37,11 +39,13 @@ keys F3
 type_text "Musa Traore"
 wait_for "> Musa"
 keys Enter
+start_visit
 wait_for "Patient: Musa Traore"
 type_text "24"; keys Enter
 wait_for "NEWS2 at least 2"
 keys F6
-wait_for "Danger signs (F6) are for children under 5; this patient is 40."
+wait_for "Danger signs (F6) are for children under 5; this patient is 40: NEWS2"
+wait_for "vital signs, F11 for an emergency."
 keys Escape
 wait_for "Today's patients"
 quit_kiosk

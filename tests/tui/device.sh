@@ -26,6 +26,7 @@ keys F3
 type_text "Juma"
 wait_for "> Juma"
 keys Enter
+start_visit
 # the oximeter's SpO2 89 scores 3 (scale 1): the alert opens by itself
 expect_screen device-red-flag "Press F9 to acknowledge"
 wait_for "F9 acknowledge"

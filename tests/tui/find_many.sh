@@ -22,6 +22,7 @@ line=$(screen | grep "^  > " | sed 's/^  > //')
 [ -n "$line" ] || fail "no line marked > after scrolling"
 given=$(echo "$line" | awk '{ print $1 }')
 keys Enter
+start_visit
 wait_for "Patient: $given Mensah"
 keys Escape
 wait_for "Today's patients"

@@ -17,6 +17,7 @@ open_form() {
 	type_text "Juma"
 	wait_for "> Juma"
 	keys Enter
+	start_visit
 	wait_for "Patient: Juma Mwangi"
 	keys F5
 	wait_for "> Clinic visit (test)"

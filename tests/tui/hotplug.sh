@@ -16,6 +16,7 @@ keys F3
 type_text "Amina"
 wait_for "> Amina"
 keys Enter
+start_visit
 wait_for "vital signs and NEWS2"
 cat >"$T/script.tmp" <<'SCRIPT'
 wait 300

@@ -2,7 +2,8 @@
 # The home screen shows sync as the sync client words it: a node enrolled
 # with a real sync-server on loopback, synced once, reads "all sent" with
 # the age of the last success; with the server gone and a new record
-# waiting, a failed sync shows "1 waiting" and the reason, marked "!".
+# waiting, a failed sync shows "N waiting" and the reason, marked "!",
+# on two rows when it is longer than one (issue 10, item 13).
 # While someone is logged in, the kiosk syncs in the background: a record
 # saved before the UI started reaches the server with no `kiosk sync`.
 . tests/tui/lib.inc
@@ -55,6 +56,8 @@ grep -q '"patient": *2' "$T/stats.json" ||
 kill -9 $SRV_PID
 wait $SRV_PID 2>/dev/null
 cli patient add --given Neema --family Wanjiru >/dev/null || fail "patient add"
+# and 100 more, so the line ("101 waiting, ...") is longer than one row
+cli seed --patients 100 --encounters 0 >/dev/null || fail "seed"
 cli sync --once >/dev/null 2>&1 && fail "sync worked without a server"
 start "$KIOSK" --data "$NODE" ui --idle-lock 0
 unlock
@@ -63,5 +66,21 @@ screen | grep -q "Sync:    !  [0-9]* waiting, last .*ago: ." ||
     fail "no pending count and reason on the sync line"
 # the reason is whole, on a second row when it needs one (issue 10,
 # item 13: it was cut at "will retr")
-wait_for "will retry"
+wait_for "  retry"
+screen >"$T/home.txt"
+row=$(grep -n "^ Sync:    !  101 waiting" "$T/home.txt" | cut -d: -f1)
+[ -n "$row" ] || fail "no sync line with 101 waiting: $(cat "$T/home.txt")"
+first=$(sed -n "${row}p" "$T/home.txt")
+second=$(sed -n "$((row + 1))p" "$T/home.txt")
+# the second row goes on under the text, from column 10, and ends it
+case "$second" in
+"          "[!\ ]*) ;;
+*) fail "the long sync message did not go on to a second row: [$first] [$second]" ;;
+esac
+# cut between words, and nothing lost: the two rows read as one message
+whole=$(printf '%s %s' "$(echo "$first" | sed 's/ *$//')" \
+    "$(echo "$second" | sed 's/^ *//')")
+echo "$whole" | grep -q \
+    "101 waiting, last [0-9]* s ago: no connection to the server; will retry$" ||
+    fail "the two rows do not read as the whole message: $whole"
 quit_kiosk

@@ -61,6 +61,7 @@ wait_for "Name, phone, village"
 type_text "Amna Okafr"
 expect_screen visit-find "> Amina"
 keys Enter
+start_visit
 wait_for "Patient: Amina Okafor"
 wait_for "26"
 expect_screen visit-reopened "Visit: open"

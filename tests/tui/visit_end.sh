@@ -21,6 +21,7 @@ open_patient() {
 	type_text "$1"
 	wait_for "> $1"
 	keys Enter
+	start_visit
 	wait_for "Patient: $1"
 }
 

@@ -337,6 +337,54 @@ out:
 	return err;
 }
 
+/* A visit that recorded nothing is cancelled and leaves no encounter; one
+ * with a value is not (issue 10, item 12); the patient summary counts what
+ * was recorded. */
+static int
+test_cancel_and_summary(void)
+{
+	struct visit v;
+	struct store_patient p;
+	struct store_summary sum;
+	char id[UUID_STRLEN + 1];
+	char *d = test_tmpdir("visit");
+	int err = 0;
+
+	TEST_TRUE(d != NULL);
+	TEST_ERR(setup(d, &v, &p));
+	TEST_EQ(visit_session_cancel(&v), EINVAL); /* no one in hand */
+	visit_session_patient(&v, &p);
+	TEST_ERR(store_patient_summary(v.store, p.id, &sum));
+	TEST_EQ(sum.nvisits, 0);
+	TEST_EQ(sum.nvitals, 0);
+	TEST_EQ(sum.open_referrals, 0);
+	TEST_ERR(visit_session_cancel(&v));
+	TEST_EQ(v.have_patient, 0);
+	TEST_EQ(store_encounter_open_today(v.store, p.id, id), ENOENT);
+
+	visit_session_patient(&v, &p);
+	TEST_ERR(set(&v, NEWS2_RR, 16));
+	TEST_ERR(visit_vitals_set_dia(&v, 80, 0));
+	TEST_ERR(set(&v, NEWS2_SBP, 124));
+	TEST_ERR(set(&v, NEWS2_RR, 18)); /* the later value is the last */
+	TEST_EQ(visit_session_cancel(&v), EBUSY);
+	TEST_TRUE(v.have_patient);
+	TEST_ERR(store_patient_summary(v.store, p.id, &sum));
+	TEST_EQ(sum.nvisits, 1);
+	TEST_EQ(sum.total_visits, 1);
+	TEST_STR(sum.visits[0].status, "open");
+	TEST_EQ(sum.visits[0].nobs, 4);
+	TEST_EQ(sum.nvitals, 3);
+	TEST_STR(sum.vitals[0].loinc, "9279-1");
+	TEST_TRUE(sum.vitals[0].value == 18);
+	TEST_TRUE(sum.vitals_ms > 0);
+	TEST_ERR(visit_session_end(&v));
+out:
+	visit_session_lock(&v);
+	test_rmdir(d);
+	return err;
+}
+
 /* visit_say reaches the UI's callback, formatted; without one it is
  * silent. */
 static int
@@ -364,4 +412,5 @@ out:
 
 TEST_MAIN({ "vitals_scored", test_vitals_scored },
     { "red_flag", test_red_flag }, { "emergency", test_emergency },
-    { "danger_and_end", test_danger_and_end }, { "say", test_say })
+    { "danger_and_end", test_danger_and_end },
+    { "cancel_and_summary", test_cancel_and_summary }, { "say", test_say })
