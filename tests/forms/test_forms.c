@@ -1340,6 +1340,41 @@ out:
 }
 
 /*
+ * '<' in an attribute value (constraint=". < 30"), which kXML2 and so
+ * JavaRosa and CommCare read (CommCare's test_constraints.xml): read as
+ * "&lt;" with a warning on its line; comments and CDATA untouched.
+ */
+static int
+test_attr_lt(void)
+{
+	struct form *f = NULL;
+	const char *const *w;
+	char *cause = NULL, *v = NULL;
+	int err = 0;
+
+	TEST_TRUE((f = tf_form("<a/><b/>",
+	               "<!-- a < b -->\n"
+	               "<bind nodeset=\"/data/a\" type=\"int\" "
+	               "constraint=\". < 30 and . >= 0\" "
+	               "jr:constraintMsg='under <30'/>"
+	               "<bind nodeset=\"/data/b\" type=\"string\" "
+	               "calculate=\"if(/data/a<10, 'small', 'big')\"/>",
+	               "<input ref=\"/data/a\"><label><![CDATA[<i>a</i>]]>"
+	               "</label></input>")) != NULL);
+	TEST_EQ(form_warnings(f, &w), 1);
+	TEST_TRUE(strncmp(w[0], "line 11: '<' inside an attribute", 32) == 0);
+	TEST_TRUE(form_set(f, "/data/a", "40", &cause) == EINVAL);
+	TEST_STR(cause, "under <30");
+	TEST_EQ(tf_set(f, "/data/a", "5"), 0);
+	TEST_STR((v = tf_get(f, "/data/b")), "small");
+out:
+	free(v);
+	free(cause);
+	form_free(f);
+	return err;
+}
+
+/*
  * Small re-creations of cases JavaRosa's tests state (always run; the
  * originals are checked by test_javarosa.c when the snapshot is there):
  * a setvalue nested in a control fires on first load (MultipleEventsTest),
@@ -1416,5 +1451,5 @@ TEST_MAIN({ "legacy_shapes", test_legacy_shapes },
     { "xhtml_default_namespace", test_xhtml_default_namespace },
     { "typed_conditions", test_typed_conditions },
     { "strip_linear", test_strip_linear },
-    { "appearance_case", test_appearance_case },
+    { "appearance_case", test_appearance_case }, { "attr_lt", test_attr_lt },
     { "javarosa_recreated", test_javarosa_recreated }, )
