@@ -174,7 +174,8 @@ int form_in_inputs(struct form *, xmlNodePtr);
 char *form_node_value(xmlNodePtr);
 void form_node_set_text(xmlNodePtr, const char *);
 xmlNodePtr form_resolve(struct form *, const char *path);
-int form_recalc_all(struct form *, int include_volatile);
+/* A draft was restored: odk-instance-load fires, calculates settle. */
+void form_reopened(struct form *);
 char *form_label_text(struct form *, const struct label *, xmlNodePtr);
 /* Default namespace, indentation and comments out of ROOT's subtree;
  * returns the element visits (linear in the subtree's size). */

@@ -334,7 +334,7 @@ form_draft_restore(struct form *f, const char *xml, size_t len, char **cause)
 		xmlFree(lang);
 	}
 	xmlFreeDoc(doc);
-	form_recalc_all(f, 0);
+	form_reopened(f);
 	f->started = 1;
 	log_debug("form %s: draft restored", f->id);
 	return err;
