@@ -169,6 +169,9 @@ char *form_node_gpath(xmlNodePtr);
 const struct pinfo *form_node_info(struct form *, xmlNodePtr);
 char *form_node_path(struct form *, xmlNodePtr);
 struct bind *form_bind_for(struct form *, xmlNodePtr);
+/* Its node holds a boolean: a boolean question, or a calculate that
+ * gives one (JavaRosa's BooleanData). */
+int form_bind_boolean(const struct bind *);
 int form_node_relevant(struct form *, xmlNodePtr);
 int form_in_inputs(struct form *, xmlNodePtr);
 char *form_node_value(xmlNodePtr);

@@ -2279,12 +2279,18 @@ env_node_kind(void *arg, xmlNodePtr n)
 		return XFN_K_STRING;
 	if ((b = form_bind_for(f, n)) == NULL)
 		return XFN_K_STRING;
-	if (b->type == FORM_T_BOOLEAN ||
-	    (b->calculate != NULL && b->calculate->is_boolean))
+	if (form_bind_boolean(b))
 		return XFN_K_BOOLEAN;
 	if (b->type == FORM_T_INT || b->type == FORM_T_DECIMAL)
 		return XFN_K_NUMBER;
 	return XFN_K_STRING;
+}
+
+int
+form_bind_boolean(const struct bind *b)
+{
+	return b->type == FORM_T_BOOLEAN ||
+	    (b->calculate != NULL && b->calculate->is_boolean);
 }
 
 /*
