@@ -1750,6 +1750,27 @@ is_raw_number(const char *s)
 	return *p == '\0';
 }
 
+/*
+ * The instant of the local wall-clock time LOCAL, as JavaScript's Date
+ * (under CHT's moment.js) resolves it: a time a DST change skips (the
+ * clocks go forward at midnight in Cairo, Beirut, Santiago...) takes the
+ * offset before the change, so it reads an hour later; a time it repeats
+ * is the earlier instant.  One change at most within a day of LOCAL.
+ */
+static double
+local_to_secs(double local)
+{
+	long before = local_offset_seconds((time_t)local - 86400),
+	     after = local_offset_seconds((time_t)local + 86400);
+	double t1 = local - (double)before, t2 = local - (double)after;
+	int ok1 = local_offset_seconds((time_t)t1) == before,
+	    ok2 = local_offset_seconds((time_t)t2) == after;
+
+	if (ok1 && ok2)
+		return t1 < t2 ? t1 : t2;
+	return ok2 ? t2 : t1;
+}
+
 /* CHT's asMoment(): a number is days since 1970-01-01 (local), a date is
  * local midnight, a dateTime is that instant; 0 or EINVAL. */
 static int
@@ -1772,9 +1793,11 @@ obj_local(xmlXPathObjectPtr o, double *local)
 	s = xfn_obj_string(o);
 	if (is_raw_number(s))
 		*local = (double)strtoll(s, NULL, 10) * 86400;
-	else if (xfn_parse_date(s, &days) == 0)
-		*local = (double)days * 86400;
-	else if (xfn_parse_datetime(s, &secs) == 0)
+	else if (xfn_parse_date(s, &days) == 0) {
+		/* local midnight, or 01:00 where DST skips it (as in JS) */
+		secs = local_to_secs((double)days * 86400);
+		*local = secs + (double)local_offset_seconds((time_t)secs);
+	} else if (xfn_parse_datetime(s, &secs) == 0)
 		*local = secs + (double)local_offset_seconds((time_t)secs);
 	else
 		err = EINVAL;
@@ -1782,14 +1805,6 @@ obj_local(xmlXPathObjectPtr o, double *local)
 	if (err == 0 && fabs(*local) > 3e6 * 86400)
 		err = EINVAL;
 	return err;
-}
-
-static double
-local_to_secs(double local)
-{
-	double s = local - (double)local_offset_seconds((time_t)local);
-
-	return local - (double)local_offset_seconds((time_t)s);
 }
 
 static int

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "compat.h"
@@ -477,6 +478,73 @@ out:
 	return err;
 }
 
+/*
+ * CHT's date functions across a DST change in the kiosk's time zone
+ * (America/Sao_Paulo, 2018-11-04: midnight skipped to 01:00; 2019-02-16:
+ * 23:00-24:00 repeated), as moment.js on JavaScript's Date gives them: a
+ * skipped midnight is 01:00 of that day (so a date question keeps the
+ * right day), a repeated time the earlier instant, hours are elapsed
+ * time, and a day difference is wall-clock time (23 h from 01:00 to the
+ * next midnight is 0 days, as CHT counts it).  Skipped without tzdata.
+ */
+static int
+test_cht_dst(void)
+{
+	static const struct {
+		const char *expr, *want;
+	} rows[] = {
+		{ "add-date('2018-11-03', 0, 0, 1)",
+		    "2018-11-04T01:00:00.000-02:00" },
+		{ "add-date('2018-10-04', 0, 1)",
+		    "2018-11-04T01:00:00.000-02:00" },
+		{ "add-date('2018-11-04T01:30:00.000-02:00', 0, 0, -1)",
+		    "2018-11-03T01:30:00.000-03:00" },
+		{ "add-date('2019-02-15T23:30:00.000-02:00', 0, 0, 1)",
+		    "2019-02-16T23:30:00.000-02:00" },
+		{ "add-date('2018-11-03T12:00:00.000-03:00', 0, 0, 0, 24)",
+		    "2018-11-04T13:00:00.000-02:00" },
+		{ "cht:difference-in-days('2018-11-03', '2018-11-05')", "2" },
+		{ "cht:difference-in-days('2018-11-04', '2018-11-05')", "0" },
+		{ "cht:difference-in-days('2018-11-01', '2018-11-08')", "7" },
+	};
+	struct form *f = NULL;
+	char *model = NULL, *v = NULL;
+	size_t i;
+	int err = 0;
+
+	if (access("/usr/share/zoneinfo/America/Sao_Paulo", R_OK) != 0) {
+		fprintf(stderr, "  no tzdata for America/Sao_Paulo\n");
+		return TEST_SKIP;
+	}
+	setenv("TZ", "America/Sao_Paulo", 1);
+	tzset();
+	for (i = 0; i < nitems(rows); i++) {
+		xasprintf(&model,
+		    "<bind nodeset=\"/data/out\" type=\"string\" "
+		    "calculate=\"%s\"/><bind nodeset=\"/data/d\" type=\"date\" "
+		    "calculate=\"add-date('2018-11-03', 0, 0, 1)\"/>",
+		    rows[i].expr);
+		TEST_TRUE((f = tf_form("<a/><out/><d/>", model,
+		               "<input ref=\"/data/a\"><label>a</label>"
+		               "</input>")) != NULL);
+		free(model);
+		model = NULL;
+		TEST_STR(v = tf_get(f, "/data/out"), rows[i].want);
+		free(v);
+		TEST_STR(v = tf_get(f, "/data/d"), "2018-11-04");
+		free(v);
+		v = NULL;
+		form_free(f);
+		f = NULL;
+	}
+out:
+	utc();
+	free(v);
+	free(model);
+	form_free(f);
+	return err;
+}
+
 static int
 test_number_format(void)
 {
@@ -533,5 +601,5 @@ out:
 TEST_MAIN({ "rewrite_text", test_rewrite_text },
     { "rewrite_repeat_context", test_rewrite_repeat_context },
     { "rewrite_errors", test_rewrite_errors }, { "functions", test_functions },
-    { "number_format", test_number_format },
+    { "cht_dst", test_cht_dst }, { "number_format", test_number_format },
     { "date_parsing", test_date_parsing }, )
