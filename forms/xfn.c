@@ -4,8 +4,7 @@
  * (getodk/xforms-spec, "XPath functions") and Collect's behaviour where the
  * spec is silent: round() rounds the shortest decimal string half up,
  * regex() matches the whole string (POSIX ERE, with \d \w \s translated),
- * numbers format like Collect.  Not implemented (the rewriter refuses them
- * at load): pulldata, digest, base64-decode, area, distance, geofence.
+ * numbers format like Collect.  The rewriter refuses what is not here.
  */
 #define LOG_MODULE "forms"
 
@@ -2138,6 +2137,46 @@ f_base64_decode(xmlXPathParserContextPtr c, int nargs)
 }
 
 /*
+ * extract-signed(contents, key): CONTENTS (base64) is an Ed25519
+ * signature (64 bytes) followed by a message; when KEY (base64; its first
+ * 32 bytes) verifies it, the message as text, else "" (JavaRosa's
+ * Ed25519.extractSigned: contents too short, a key too short or a
+ * signature that does not verify all give "").
+ */
+static void
+f_extract_signed(xmlXPathParserContextPtr c, int nargs)
+{
+	xmlXPathObjectPtr *a;
+	char *s, *k;
+	uint8_t *msg, *key;
+	size_t len, klen;
+
+	if (!arity(c, nargs, 2, 2))
+		return;
+	a = pop_args(c, 2);
+	s = xfn_obj_string(a[0]);
+	k = xfn_obj_string(a[1]);
+	free_args(a, 2);
+	msg = xmalloc(strlen(s) + 1);
+	key = xmalloc(strlen(k) + 1);
+	if (base64_decode(s, strlen(s), msg, &len) != 0)
+		len = 0;
+	if (base64_decode(k, strlen(k), key, &klen) != 0)
+		klen = 0;
+	msg[len] = '\0';
+	if (len >= CRYPTO_SIG_LEN && klen >= 32 &&
+	    crypto_ed25519_verify(
+	        key, msg + CRYPTO_SIG_LEN, len - CRYPTO_SIG_LEN, msg) == 0)
+		push_str(c, (const char *)msg + CRYPTO_SIG_LEN);
+	else
+		push_str(c, "");
+	free(msg);
+	free(key);
+	free(s);
+	free(k);
+}
+
+/*
  * digest(data, algorithm[, encoding]): MD5, SHA-1, SHA-256, SHA-384 or
  * SHA-512 of the UTF-8 text, in base64 (default) or hex (ODK spec); an
  * unknown algorithm or encoding is an error, as in JavaRosa.
@@ -2499,6 +2538,7 @@ static const struct {
 	{ "cond", f_cond },
 	{ "base64-decode", f_base64_decode },
 	{ "digest", f_digest },
+	{ "extract-signed", f_extract_signed },
 	{ "distance", f_distance },
 	{ "area", f_area },
 	{ "enclosed-area", f_area },

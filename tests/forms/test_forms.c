@@ -1042,9 +1042,9 @@ test_refusals(void)
 		const char *inst, *model, *body, *want;
 	} rows[] = {
 		{ "<a/>",
-		    "<bind nodeset=\"/data/a\" calculate=\"extract-signed("
-		    "'x', 'y')\"/>",
-		    "", "extract-signed() is refused: not implemented" },
+		    "<bind nodeset=\"/data/a\" calculate=\"cht:extension-lib("
+		    "'x.js', 1)\"/>",
+		    "", "cht:extension-lib() is refused: it runs JavaScript" },
 		{ "<a/>", "",
 		    "<select1 ref=\"/data/a\"><label>s</label>"
 		    "<itemset/></select1>",

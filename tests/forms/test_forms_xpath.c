@@ -13,6 +13,8 @@
 #include <time.h>
 
 #include "compat.h"
+#include "crypto.h"
+#include "encode.h"
 #include "test.h"
 #include "test_forms.h"
 #include "forms/xfn.h"
@@ -116,7 +118,7 @@ test_rewrite_errors(void)
 {
 	static const char *const bad[] = { "cht:extension-lib('a', 1)", "1 +",
 		"(1", "'open", "foo:bar(1)", "a[1", "", "1 ! 2",
-		"extract-signed('a', 'b')", "cht:nope(1)" };
+		"nope('a', 'b')", "cht:nope(1)" };
 	struct xpr_out o;
 	char *cause, *deep;
 	size_t i;
@@ -545,6 +547,78 @@ out:
 	return err;
 }
 
+/*
+ * extract-signed(contents, key) as JavaRosa's ExtractSignedTest states
+ * it: the message when the key verifies the Ed25519 signature that
+ * precedes it, "" for another key, contents shorter than a signature, a
+ * key shorter than 32 bytes, or an empty message.
+ */
+static int
+test_extract_signed(void)
+{
+	static const char msg[] = "real genuine data";
+	uint8_t priv[32], pub[32], other[32], pub2[32], buf[64 + 32], kk[40];
+	char *signed64 = NULL, *empty64 = NULL, *key64 = NULL, *other64 = NULL,
+	     *short64 = NULL, *long64 = NULL, *model = NULL, *v = NULL;
+	struct form *f = NULL;
+	size_t i;
+	int err = 0;
+
+	TEST_ERR(crypto_ed25519_keygen(priv, pub));
+	TEST_ERR(crypto_ed25519_keygen(other, pub2));
+	TEST_ERR(crypto_ed25519_sign(priv, msg, strlen(msg), buf));
+	memcpy(buf + 64, msg, strlen(msg));
+	signed64 = base64_encode(buf, 64 + strlen(msg), 0);
+	TEST_ERR(crypto_ed25519_sign(priv, "", 0, buf));
+	empty64 = base64_encode(buf, 64, 0);
+	key64 = base64_encode(pub, 32, 0);
+	other64 = base64_encode(pub2, 32, 0);
+	short64 = base64_encode("blah", 4, 0);
+	memcpy(kk, pub, 32); /* JavaRosa reads the key's first 32 bytes */
+	memset(kk + 32, 0xee, 8);
+	long64 = base64_encode(kk, 40, 0);
+	{
+		const struct {
+			const char *contents, *key, *want;
+		} rows[] = {
+			{ signed64, key64, msg },
+			{ signed64, other64, "" },
+			{ "YmxhaA==", key64, "" },
+			{ empty64, key64, "" },
+			{ signed64, short64, "" },
+			{ signed64, long64, msg },
+		};
+
+		for (i = 0; i < nitems(rows); i++) {
+			xasprintf(&model,
+			    "<bind nodeset=\"/data/out\" type=\"string\" "
+			    "calculate=\"extract-signed('%s', '%s')\"/>",
+			    rows[i].contents, rows[i].key);
+			TEST_TRUE((f = tf_form("<a/><out/>", model,
+			               "<input ref=\"/data/a\"><label>a</label>"
+			               "</input>")) != NULL);
+			free(model);
+			model = NULL;
+			TEST_STR(v = tf_get(f, "/data/out"), rows[i].want);
+			free(v);
+			v = NULL;
+			form_free(f);
+			f = NULL;
+		}
+	}
+out:
+	free(v);
+	free(model);
+	form_free(f);
+	free(signed64);
+	free(empty64);
+	free(key64);
+	free(other64);
+	free(short64);
+	free(long64);
+	return err;
+}
+
 static int
 test_number_format(void)
 {
@@ -601,5 +675,6 @@ out:
 TEST_MAIN({ "rewrite_text", test_rewrite_text },
     { "rewrite_repeat_context", test_rewrite_repeat_context },
     { "rewrite_errors", test_rewrite_errors }, { "functions", test_functions },
-    { "cht_dst", test_cht_dst }, { "number_format", test_number_format },
+    { "cht_dst", test_cht_dst }, { "extract_signed", test_extract_signed },
+    { "number_format", test_number_format },
     { "date_parsing", test_date_parsing }, )
