@@ -1553,19 +1553,30 @@ f_substr(xmlXPathParserContextPtr c, int nargs)
 	free(s);
 }
 
+/* The two arguments of a function as new strings; 0, or -1 (arity error
+ * set) when there are not exactly two. */
+static int
+str_args2(xmlXPathParserContextPtr c, int nargs, char **s, char **t)
+{
+	xmlXPathObjectPtr *a;
+
+	if (!arity(c, nargs, 2, 2))
+		return -1;
+	a = pop_args(c, 2);
+	*s = xfn_obj_string(a[0]);
+	*t = xfn_obj_string(a[1]);
+	free_args(a, 2);
+	return 0;
+}
+
 static void
 f_ends_with(xmlXPathParserContextPtr c, int nargs)
 {
-	xmlXPathObjectPtr *a;
 	char *s, *t;
 	size_t ls, lt;
 
-	if (!arity(c, nargs, 2, 2))
+	if (str_args2(c, nargs, &s, &t) != 0)
 		return;
-	a = pop_args(c, 2);
-	s = xfn_obj_string(a[0]);
-	t = xfn_obj_string(a[1]);
-	free_args(a, 2);
 	ls = strlen(s);
 	lt = strlen(t);
 	push_bool(c, lt <= ls && strcmp(s + ls - lt, t) == 0);
@@ -1725,8 +1736,9 @@ str_arg1(xmlXPathParserContextPtr c, int nargs)
 /*
  * CHT computes dates with moment.js in the device's time zone.  Here a
  * moment is its local wall-clock time in seconds since 1970-01-01T00:00
- * (local), which makes calendar arithmetic exact; the DST hour is not
- * modelled (a day is always 86,400 s).
+ * (local), which makes calendar arithmetic exact (a day is 86,400 s of
+ * wall clock, as moment.js adds days); local_to_secs() turns it into an
+ * instant as JavaScript's Date does across a DST change.
  */
 static int
 is_raw_number(const char *s)
@@ -2146,17 +2158,12 @@ f_base64_decode(xmlXPathParserContextPtr c, int nargs)
 static void
 f_extract_signed(xmlXPathParserContextPtr c, int nargs)
 {
-	xmlXPathObjectPtr *a;
 	char *s, *k;
 	uint8_t *msg, *key;
 	size_t len, klen;
 
-	if (!arity(c, nargs, 2, 2))
+	if (str_args2(c, nargs, &s, &k) != 0)
 		return;
-	a = pop_args(c, 2);
-	s = xfn_obj_string(a[0]);
-	k = xfn_obj_string(a[1]);
-	free_args(a, 2);
 	msg = xmalloc(strlen(s) + 1);
 	key = xmalloc(strlen(k) + 1);
 	if (base64_decode(s, strlen(s), msg, &len) != 0)

@@ -480,6 +480,22 @@ out:
 	return err;
 }
 
+/* The value at PATH of a record just started from INST and MODEL (one
+ * input, /data/a), as a new string; "<not loaded>" when it does not load. */
+static char *
+value_of(const char *inst, const char *model, const char *path)
+{
+	struct form *f = tf_form(
+	    inst, model, "<input ref=\"/data/a\"><label>a</label></input>");
+	char *v;
+
+	if (f == NULL)
+		return xstrdup("<not loaded>");
+	v = tf_get(f, path);
+	form_free(f);
+	return v;
+}
+
 /*
  * CHT's date functions across a DST change in the kiosk's time zone
  * (America/Sao_Paulo, 2018-11-04: midnight skipped to 01:00; 2019-02-16:
@@ -509,7 +525,6 @@ test_cht_dst(void)
 		{ "cht:difference-in-days('2018-11-04', '2018-11-05')", "0" },
 		{ "cht:difference-in-days('2018-11-01', '2018-11-08')", "7" },
 	};
-	struct form *f = NULL;
 	char *model = NULL, *v = NULL;
 	size_t i;
 	int err = 0;
@@ -526,24 +541,20 @@ test_cht_dst(void)
 		    "calculate=\"%s\"/><bind nodeset=\"/data/d\" type=\"date\" "
 		    "calculate=\"add-date('2018-11-03', 0, 0, 1)\"/>",
 		    rows[i].expr);
-		TEST_TRUE((f = tf_form("<a/><out/><d/>", model,
-		               "<input ref=\"/data/a\"><label>a</label>"
-		               "</input>")) != NULL);
-		free(model);
-		model = NULL;
-		TEST_STR(v = tf_get(f, "/data/out"), rows[i].want);
+		TEST_STR(v = value_of("<a/><out/><d/>", model, "/data/out"),
+		    rows[i].want);
 		free(v);
-		TEST_STR(v = tf_get(f, "/data/d"), "2018-11-04");
+		TEST_STR(v = value_of("<a/><out/><d/>", model, "/data/d"),
+		    "2018-11-04");
 		free(v);
 		v = NULL;
-		form_free(f);
-		f = NULL;
+		free(model);
+		model = NULL;
 	}
 out:
 	utc();
 	free(v);
 	free(model);
-	form_free(f);
 	return err;
 }
 
@@ -560,7 +571,6 @@ test_extract_signed(void)
 	uint8_t priv[32], pub[32], other[32], pub2[32], buf[64 + 32], kk[40];
 	char *signed64 = NULL, *empty64 = NULL, *key64 = NULL, *other64 = NULL,
 	     *short64 = NULL, *long64 = NULL, *model = NULL, *v = NULL;
-	struct form *f = NULL;
 	size_t i;
 	int err = 0;
 
@@ -594,22 +604,17 @@ test_extract_signed(void)
 			    "<bind nodeset=\"/data/out\" type=\"string\" "
 			    "calculate=\"extract-signed('%s', '%s')\"/>",
 			    rows[i].contents, rows[i].key);
-			TEST_TRUE((f = tf_form("<a/><out/>", model,
-			               "<input ref=\"/data/a\"><label>a</label>"
-			               "</input>")) != NULL);
-			free(model);
-			model = NULL;
-			TEST_STR(v = tf_get(f, "/data/out"), rows[i].want);
+			TEST_STR(v = value_of("<a/><out/>", model, "/data/out"),
+			    rows[i].want);
 			free(v);
 			v = NULL;
-			form_free(f);
-			f = NULL;
+			free(model);
+			model = NULL;
 		}
 	}
 out:
 	free(v);
 	free(model);
-	form_free(f);
 	free(signed64);
 	free(empty64);
 	free(key64);
