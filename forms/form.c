@@ -772,7 +772,10 @@ recalc(struct form *f, enum recalc_mode mode, struct dirty *dirty)
 				run = 1;
 				break;
 			case RECALC_RESTORE:
-				run = !b->calculate->is_volatile;
+				/* volatile values are kept unless a load
+				 * event changed what they read */
+				run = !b->calculate->is_volatile ||
+				    reads_dirty(b->calculate, dirty);
 				break;
 			default:
 				run = reads_dirty(b->calculate, dirty) ||
@@ -863,22 +866,40 @@ run_setvalue(
 	free(nodes);
 }
 
-/* setvalues nested in controls that fire on the record's first load. */
+/* setvalues nested in controls that fire on EVENT. */
 static void
-first_load_actions(
-    struct form *f, struct control *kids, size_t n, struct dirty *d)
+control_load_actions(struct form *f, struct control *kids, size_t n,
+    const char *event, struct dirty *d)
 {
 	size_t i, j;
 
 	for (i = 0; i < n; i++) {
 		for (j = 0; j < kids[i].nactions; j++)
-			if (event_has(kids[i].actions[j].event,
-			        "odk-instance-first-load") ||
-			    event_has(kids[i].actions[j].event,
-			        "odk-instance-load") ||
-			    event_has(kids[i].actions[j].event, "xforms-ready"))
+			if (event_has(kids[i].actions[j].event, event))
 				run_setvalue(f, &kids[i].actions[j], NULL, d);
-		first_load_actions(f, kids[i].kids, kids[i].nkids, d);
+		control_load_actions(f, kids[i].kids, kids[i].nkids, event, d);
+	}
+}
+
+/*
+ * The load events of JavaRosa's FormDef.initialize, in its order: for a
+ * new record odk-instance-first-load, then xforms-ready; on every load,
+ * a reopened draft included, odk-instance-load.  For each event the
+ * model's setvalues fire, then those nested in controls (parse order).
+ */
+static void
+load_events(struct form *f, int new_record, struct dirty *d)
+{
+	static const char *const events[] = { "odk-instance-first-load",
+		"xforms-ready", "odk-instance-load" };
+	size_t e, i;
+
+	for (e = new_record ? 0 : 2; e < nitems(events); e++) {
+		for (i = 0; i < f->nsetvalues; i++)
+			if (event_has(f->setvalues[i].event, events[e]))
+				run_setvalue(f, &f->setvalues[i], NULL, d);
+		control_load_actions(
+		    f, f->root.kids, f->root.nkids, events[e], d);
 	}
 }
 
@@ -1215,17 +1236,10 @@ form_start(struct form *f, char **cause)
 	struct dirty d = { NULL, 0 };
 	xmlNodePtr id;
 	char *v, buf[64];
-	size_t i;
 
 	(void)cause;
 	form_preloads(f, 0);
-	for (i = 0; i < f->nsetvalues; i++)
-		if (event_has(
-		        f->setvalues[i].event, "odk-instance-first-load") ||
-		    event_has(f->setvalues[i].event, "odk-instance-load") ||
-		    event_has(f->setvalues[i].event, "xforms-ready"))
-			run_setvalue(f, &f->setvalues[i], NULL, &d);
-	first_load_actions(f, f->root.kids, f->root.nkids, &d);
+	load_events(f, 1, &d);
 	recalc(f, RECALC_ALL, &d);
 	/* the record's identity, exactly once, whatever the form says */
 	if ((id = instance_id_node(f)) != NULL) {
@@ -2028,14 +2042,14 @@ form_repeat_remove(struct form *f, const char *path)
 	return 0;
 }
 
-int
-form_recalc_all(struct form *f, int include_volatile)
+void
+form_reopened(struct form *f)
 {
 	struct dirty d = { NULL, 0 };
 
-	recalc(f, include_volatile ? RECALC_ALL : RECALC_RESTORE, &d);
+	load_events(f, 0, &d);
+	recalc(f, RECALC_RESTORE, &d);
 	dirty_free(&d);
-	return 0;
 }
 
 /* --- validation ----------------------------------------------------------- */

@@ -169,12 +169,16 @@ char *form_node_gpath(xmlNodePtr);
 const struct pinfo *form_node_info(struct form *, xmlNodePtr);
 char *form_node_path(struct form *, xmlNodePtr);
 struct bind *form_bind_for(struct form *, xmlNodePtr);
+/* Its node holds a boolean: a boolean question, or a calculate that
+ * gives one (JavaRosa's BooleanData). */
+int form_bind_boolean(const struct bind *);
 int form_node_relevant(struct form *, xmlNodePtr);
 int form_in_inputs(struct form *, xmlNodePtr);
 char *form_node_value(xmlNodePtr);
 void form_node_set_text(xmlNodePtr, const char *);
 xmlNodePtr form_resolve(struct form *, const char *path);
-int form_recalc_all(struct form *, int include_volatile);
+/* A draft was restored: odk-instance-load fires, calculates settle. */
+void form_reopened(struct form *);
 char *form_label_text(struct form *, const struct label *, xmlNodePtr);
 /* Default namespace, indentation and comments out of ROOT's subtree;
  * returns the element visits (linear in the subtree's size). */

@@ -38,7 +38,30 @@ dump(xmlDocPtr doc)
 	return r;
 }
 
-/* Walk the live record and its copy in step; drop what is not relevant. */
+/*
+ * A boolean answer is written 1 or 0, as JavaRosa writes a BooleanData
+ * (XFormAnswerDataSerializer); inside the record it stays true/false,
+ * read as a boolean.
+ */
+static void
+write_boolean(struct form *f, xmlNodePtr live, xmlNodePtr copy)
+{
+	struct bind *b = form_bind_for(f, live);
+	char *v;
+
+	if (b == NULL || !form_bind_boolean(b))
+		return;
+	v = form_node_value(live);
+	if (strcmp(v, "true") == 0 || strcmp(v, "false") == 0)
+		xmlNodeSetContent(
+		    copy, (const xmlChar *)(v[0] == 't' ? "1" : "0"));
+	free(v);
+}
+
+/*
+ * Walk the live record and its copy in step; drop what is not relevant,
+ * write booleans as JavaRosa does.
+ */
 static void
 prune(struct form *f, xmlNodePtr live, xmlNodePtr copy)
 {
@@ -54,6 +77,7 @@ prune(struct form *f, xmlNodePtr live, xmlNodePtr copy)
 			xmlFreeNode(c);
 			continue;
 		}
+		write_boolean(f, l, c);
 		prune(f, l, c);
 	}
 }
@@ -334,7 +358,7 @@ form_draft_restore(struct form *f, const char *xml, size_t len, char **cause)
 		xmlFree(lang);
 	}
 	xmlFreeDoc(doc);
-	form_recalc_all(f, 0);
+	form_reopened(f);
 	f->started = 1;
 	log_debug("form %s: draft restored", f->id);
 	return err;

@@ -1976,6 +1976,99 @@ first_error(void *ctx, xmlErrorPtr e)
 	fe->message = xstrdup(e->message ? e->message : "parse error");
 }
 
+/*
+ * A copy of xml with each '<' inside an attribute value of a tag written
+ * as "&lt;", or NULL when there is none.  Hand-written forms put
+ * constraint=". < 30" in attributes; that is not well-formed XML, but
+ * JavaRosa's parser (kXML2) reads it as the text it means, and CommCare's
+ * own test forms rely on it (issue 11's corpus).  Comments, CDATA,
+ * processing instructions, the DOCTYPE and text are left alone; *line is
+ * the line of the first one.
+ */
+static char *
+escape_attr_lt(const char *xml, size_t len, size_t *outlen, int *line)
+{
+	struct {
+		char *s;
+		size_t len, cap;
+	} b = { NULL, 0, 0 };
+	size_t i = 0, from = 0, end, n;
+	const char *close;
+	int ln = 1, found = 0;
+	char q;
+
+	*line = 0;
+	while (i < len) {
+		if (xml[i] != '<') {
+			ln += xml[i++] == '\n';
+			continue;
+		}
+		close = NULL;
+		if (len - i >= 4 && memcmp(xml + i, "<!--", 4) == 0)
+			close = "-->";
+		else if (len - i >= 9 && memcmp(xml + i, "<![CDATA[", 9) == 0)
+			close = "]]>";
+		else if (len - i >= 2 && xml[i + 1] == '?')
+			close = "?>";
+		else if (len - i >= 2 && xml[i + 1] == '!')
+			close =
+			    ">"; /* a DOCTYPE: forms have no internal subset */
+		if (close != NULL) {
+			for (end = i + 1; end < len &&
+			     (len - end < strlen(close) ||
+			         memcmp(xml + end, close, strlen(close)) != 0);
+			     end++)
+				ln += xml[end] == '\n';
+			i = end;
+			continue;
+		}
+		/* a tag: up to its '>' outside quotes */
+		for (i++, q = 0; i < len && (q != 0 || xml[i] != '>'); i++) {
+			if (xml[i] == '\n')
+				ln++;
+			else if (q == 0 && (xml[i] == '"' || xml[i] == '\''))
+				q = xml[i];
+			else if (q != 0 && xml[i] == q)
+				q = 0;
+			else if (q != 0 && xml[i] == '<') {
+				if (!found++)
+					*line = ln;
+				n = i - from + 4;
+				if (b.len + n + 1 > b.cap) {
+					b.cap = (b.len + n + 1) * 2 + len / 8;
+					b.s = xreallocarray(b.s, b.cap, 1);
+				}
+				memcpy(b.s + b.len, xml + from, i - from);
+				memcpy(b.s + b.len + i - from, "&lt;", 4);
+				b.len += n;
+				from = i + 1;
+			}
+		}
+	}
+	if (!found)
+		return NULL;
+	b.s = xreallocarray(b.s, b.len + len - from + 1, 1);
+	memcpy(b.s + b.len, xml + from, len - from);
+	b.len += len - from;
+	b.s[b.len] = '\0';
+	*outlen = b.len;
+	return b.s;
+}
+
+static xmlDocPtr
+read_form_xml(const char *xml, size_t len, struct first_err *first)
+{
+	xmlDocPtr doc;
+
+	/* the first parse error is the one that explains the others */
+	memset(first, 0, sizeof(*first));
+	xmlSetStructuredErrorFunc(first, first_error);
+	doc = xmlReadMemory(xml, (int)len, "form.xml", NULL,
+	    XML_PARSE_NONET | XML_PARSE_NOWARNING);
+	xmlSetStructuredErrorFunc(NULL, NULL);
+	return doc;
+}
+
 static int
 load_mem_dir(const char *xml, size_t len, const char *dir, struct form **out,
     char **cause)
@@ -1983,7 +2076,9 @@ load_mem_dir(const char *xml, size_t len, const char *dir, struct form **out,
 	struct first_err first;
 	struct form *f;
 	xmlDocPtr doc;
-	int err;
+	char *lt;
+	size_t ltlen;
+	int err, lt_line = 0;
 
 	*out = NULL;
 	if (len > FORM_MAX_BYTES || len > 0x7fffffff) {
@@ -1991,12 +2086,14 @@ load_mem_dir(const char *xml, size_t len, const char *dir, struct form **out,
 		    cause, "form is larger than %d bytes", FORM_MAX_BYTES);
 		return EINVAL;
 	}
-	/* the first parse error is the one that explains the others */
-	memset(&first, 0, sizeof(first));
-	xmlSetStructuredErrorFunc(&first, first_error);
-	doc = xmlReadMemory(xml, (int)len, "form.xml", NULL,
-	    XML_PARSE_NONET | XML_PARSE_NOWARNING);
-	xmlSetStructuredErrorFunc(NULL, NULL);
+	doc = read_form_xml(xml, len, &first);
+	if (doc == NULL && first.message != NULL &&
+	    strstr(first.message, "Unescaped '<'") != NULL &&
+	    (lt = escape_attr_lt(xml, len, &ltlen, &lt_line)) != NULL) {
+		free(first.message);
+		doc = read_form_xml(lt, ltlen, &first);
+		free(lt);
+	}
 	if (doc == NULL) {
 		xasprintf(cause, "line %d: not well-formed XML: %s", first.line,
 		    first.message ? str_trim(first.message) : "parse error");
@@ -2006,6 +2103,10 @@ load_mem_dir(const char *xml, size_t len, const char *dir, struct form **out,
 	free(first.message);
 	f = xcalloc(1, sizeof(*f));
 	f->base_dir = dir != NULL ? xstrdup(dir) : NULL;
+	if (lt_line > 0)
+		form_warn(f, lt_line,
+		    "'<' inside an attribute value read as '&lt;' (not "
+		    "well-formed XML, but JavaRosa reads it so)");
 	if ((err = load_doc(f, doc, cause)) != 0) {
 		form_free(f);
 		return err;
@@ -2178,12 +2279,18 @@ env_node_kind(void *arg, xmlNodePtr n)
 		return XFN_K_STRING;
 	if ((b = form_bind_for(f, n)) == NULL)
 		return XFN_K_STRING;
-	if (b->type == FORM_T_BOOLEAN ||
-	    (b->calculate != NULL && b->calculate->is_boolean))
+	if (form_bind_boolean(b))
 		return XFN_K_BOOLEAN;
 	if (b->type == FORM_T_INT || b->type == FORM_T_DECIMAL)
 		return XFN_K_NUMBER;
 	return XFN_K_STRING;
+}
+
+int
+form_bind_boolean(const struct bind *b)
+{
+	return b->type == FORM_T_BOOLEAN ||
+	    (b->calculate != NULL && b->calculate->is_boolean);
 }
 
 /*

@@ -4,8 +4,7 @@
  * (getodk/xforms-spec, "XPath functions") and Collect's behaviour where the
  * spec is silent: round() rounds the shortest decimal string half up,
  * regex() matches the whole string (POSIX ERE, with \d \w \s translated),
- * numbers format like Collect.  Not implemented (the rewriter refuses them
- * at load): pulldata, digest, base64-decode, area, distance, geofence.
+ * numbers format like Collect.  The rewriter refuses what is not here.
  */
 #define LOG_MODULE "forms"
 
@@ -1554,19 +1553,30 @@ f_substr(xmlXPathParserContextPtr c, int nargs)
 	free(s);
 }
 
+/* The two arguments of a function as new strings; 0, or -1 (arity error
+ * set) when there are not exactly two. */
+static int
+str_args2(xmlXPathParserContextPtr c, int nargs, char **s, char **t)
+{
+	xmlXPathObjectPtr *a;
+
+	if (!arity(c, nargs, 2, 2))
+		return -1;
+	a = pop_args(c, 2);
+	*s = xfn_obj_string(a[0]);
+	*t = xfn_obj_string(a[1]);
+	free_args(a, 2);
+	return 0;
+}
+
 static void
 f_ends_with(xmlXPathParserContextPtr c, int nargs)
 {
-	xmlXPathObjectPtr *a;
 	char *s, *t;
 	size_t ls, lt;
 
-	if (!arity(c, nargs, 2, 2))
+	if (str_args2(c, nargs, &s, &t) != 0)
 		return;
-	a = pop_args(c, 2);
-	s = xfn_obj_string(a[0]);
-	t = xfn_obj_string(a[1]);
-	free_args(a, 2);
 	ls = strlen(s);
 	lt = strlen(t);
 	push_bool(c, lt <= ls && strcmp(s + ls - lt, t) == 0);
@@ -1726,8 +1736,9 @@ str_arg1(xmlXPathParserContextPtr c, int nargs)
 /*
  * CHT computes dates with moment.js in the device's time zone.  Here a
  * moment is its local wall-clock time in seconds since 1970-01-01T00:00
- * (local), which makes calendar arithmetic exact; the DST hour is not
- * modelled (a day is always 86,400 s).
+ * (local), which makes calendar arithmetic exact (a day is 86,400 s of
+ * wall clock, as moment.js adds days); local_to_secs() turns it into an
+ * instant as JavaScript's Date does across a DST change.
  */
 static int
 is_raw_number(const char *s)
@@ -1748,6 +1759,27 @@ is_raw_number(const char *s)
 			p++;
 	}
 	return *p == '\0';
+}
+
+/*
+ * The instant of the local wall-clock time LOCAL, as JavaScript's Date
+ * (under CHT's moment.js) resolves it: a time a DST change skips (the
+ * clocks go forward at midnight in Cairo, Beirut, Santiago...) takes the
+ * offset before the change, so it reads an hour later; a time it repeats
+ * is the earlier instant.  One change at most within a day of LOCAL.
+ */
+static double
+local_to_secs(double local)
+{
+	long before = local_offset_seconds((time_t)local - 86400),
+	     after = local_offset_seconds((time_t)local + 86400);
+	double t1 = local - (double)before, t2 = local - (double)after;
+	int ok1 = local_offset_seconds((time_t)t1) == before,
+	    ok2 = local_offset_seconds((time_t)t2) == after;
+
+	if (ok1 && ok2)
+		return t1 < t2 ? t1 : t2;
+	return ok2 ? t2 : t1;
 }
 
 /* CHT's asMoment(): a number is days since 1970-01-01 (local), a date is
@@ -1772,9 +1804,11 @@ obj_local(xmlXPathObjectPtr o, double *local)
 	s = xfn_obj_string(o);
 	if (is_raw_number(s))
 		*local = (double)strtoll(s, NULL, 10) * 86400;
-	else if (xfn_parse_date(s, &days) == 0)
-		*local = (double)days * 86400;
-	else if (xfn_parse_datetime(s, &secs) == 0)
+	else if (xfn_parse_date(s, &days) == 0) {
+		/* local midnight, or 01:00 where DST skips it (as in JS) */
+		secs = local_to_secs((double)days * 86400);
+		*local = secs + (double)local_offset_seconds((time_t)secs);
+	} else if (xfn_parse_datetime(s, &secs) == 0)
 		*local = secs + (double)local_offset_seconds((time_t)secs);
 	else
 		err = EINVAL;
@@ -1782,14 +1816,6 @@ obj_local(xmlXPathObjectPtr o, double *local)
 	if (err == 0 && fabs(*local) > 3e6 * 86400)
 		err = EINVAL;
 	return err;
-}
-
-static double
-local_to_secs(double local)
-{
-	double s = local - (double)local_offset_seconds((time_t)local);
-
-	return local - (double)local_offset_seconds((time_t)s);
 }
 
 static int
@@ -2120,6 +2146,41 @@ f_base64_decode(xmlXPathParserContextPtr c, int nargs)
 	push_str(c, (const char *)out);
 	free(out);
 	free(s);
+}
+
+/*
+ * extract-signed(contents, key): CONTENTS (base64) is an Ed25519
+ * signature (64 bytes) followed by a message; when KEY (base64; its first
+ * 32 bytes) verifies it, the message as text, else "" (JavaRosa's
+ * Ed25519.extractSigned: contents too short, a key too short or a
+ * signature that does not verify all give "").
+ */
+static void
+f_extract_signed(xmlXPathParserContextPtr c, int nargs)
+{
+	char *s, *k;
+	uint8_t *msg, *key;
+	size_t len, klen;
+
+	if (str_args2(c, nargs, &s, &k) != 0)
+		return;
+	msg = xmalloc(strlen(s) + 1);
+	key = xmalloc(strlen(k) + 1);
+	if (base64_decode(s, strlen(s), msg, &len) != 0)
+		len = 0;
+	if (base64_decode(k, strlen(k), key, &klen) != 0)
+		klen = 0;
+	msg[len] = '\0';
+	if (len >= CRYPTO_SIG_LEN && klen >= 32 &&
+	    crypto_ed25519_verify(
+	        key, msg + CRYPTO_SIG_LEN, len - CRYPTO_SIG_LEN, msg) == 0)
+		push_str(c, (const char *)msg + CRYPTO_SIG_LEN);
+	else
+		push_str(c, "");
+	free(msg);
+	free(key);
+	free(s);
+	free(k);
 }
 
 /*
@@ -2484,6 +2545,7 @@ static const struct {
 	{ "cond", f_cond },
 	{ "base64-decode", f_base64_decode },
 	{ "digest", f_digest },
+	{ "extract-signed", f_extract_signed },
 	{ "distance", f_distance },
 	{ "area", f_area },
 	{ "enclosed-area", f_area },

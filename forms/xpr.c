@@ -90,7 +90,6 @@ static const struct {
 	{ "cht:extension-lib",
 	    "it runs JavaScript shipped with the CHT deployment, which the "
 	    "kiosk cannot run" },
-	{ "extract-signed", "not implemented" },
 };
 
 static const char *const volatile_fns[] = {

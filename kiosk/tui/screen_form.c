@@ -340,6 +340,8 @@ form_enter(struct ui *ui)
 			st.f = NULL;
 			return;
 		}
+		/* CHT forms read the patient and contact from inputs/ */
+		(void)visit_form_inputs(&ui->visit, st.f);
 		prefill(ui);
 	}
 	refresh(NULL);

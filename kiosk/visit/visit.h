@@ -162,6 +162,19 @@ const char *ui_sex_value(const char *typed);
 int visit_age_years(const char *birth_date);
 int visit_age_months(const char *birth_date);
 
+/* --- opening a form (kiosk/visit/form_inputs.c) --- */
+struct form;
+/*
+ * CHT's inputs convention: fill the inputs group of F, a form just
+ * started for the patient in hand, as CHT does when a form is opened on a
+ * contact: inputs/source = contact, source_id, contact/_id, patient_id,
+ * name, sex, date_of_birth, phone, and user/name.  Nodes the form does not
+ * have are skipped, and so is a value the node's type refuses.  Returns
+ * how many values were set (0 for a form without an inputs group or
+ * without a patient in hand).
+ */
+int visit_form_inputs(struct visit *, struct form *f);
+
 /* --- vitals (kiosk/visit/vitals.c) --- */
 void visit_vitals_reset(struct visit_vitals *);
 /*

@@ -29,15 +29,27 @@ fill() {
 # has NAME LINE: the submission has LINE (leading blanks ignored)
 has() { sed 's/^ *//' "$tmp/$1.out" | grep -qxF "$2"; }
 
-# 1. a boolean calculate used as relevant keeps its boolean
+# 1. a boolean calculate used as relevant keeps its boolean, and is
+# written 0 in the record, as JavaRosa's XFormAnswerDataSerializer writes
+# a BooleanData
 fill bcr bool_calc_relevant.xml "$F/bcr.ans"
-if [ "$rc" -eq 0 ] && has bcr "<has_cough>false</has_cough>" &&
+if [ "$rc" -eq 0 ] && has bcr "<has_cough>0</has_cough>" &&
     has bcr "<label_if>no cough</label_if>" &&
     ! grep -q "<cough" "$tmp/bcr.out"; then
 	ok "bool_calc_relevant: false calculate is false (section skipped)"
 else
 	bad "bool_calc_relevant: cough section demanded or kept (rc=$rc)"
 	cat "$tmp/bcr.out" "$tmp/bcr.err" >&2
+fi
+printf '/data/symptom=cough\n/data/cough/breaths=30\n' >"$tmp/bcr3.ans"
+fill bcr3 bool_calc_relevant.xml "$tmp/bcr3.ans"
+if [ "$rc" -eq 0 ] && has bcr3 "<has_cough>1</has_cough>" &&
+    has bcr3 "<label_if>cough</label_if>" &&
+    has bcr3 "<breaths>30</breaths>"; then
+	ok "bool_calc_relevant: a true calculate is written 1 and still true"
+else
+	bad "bool_calc_relevant bcr3 (rc=$rc)"
+	cat "$tmp/bcr3.out" "$tmp/bcr3.err" >&2
 fi
 fill bcr2 bool_calc_relevant.xml "$F/bcr2.ans"
 if [ "$rc" -eq 0 ] && ! grep -q "<breaths" "$tmp/bcr2.out"; then

@@ -11,6 +11,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "compat.h"
+#include "forms/form.h"
 #include "kiosk/kctx.h"
 #include "kiosk/store/store.h"
 #include "kiosk/visit/visit.h"
@@ -410,7 +412,87 @@ out:
 	return err;
 }
 
+/*
+ * Opening a CHT form for the patient in hand fills its inputs group as
+ * CHT does (source = contact, contact/_id, name, sex, date_of_birth,
+ * user/name); what reads them sees them; nodes the form lacks are
+ * skipped; a form without inputs, or no patient in hand, gets nothing.
+ */
+static int
+test_form_inputs(void)
+{
+	static const char cht[] =
+	    "<h:html xmlns=\"http://www.w3.org/2002/xforms\" "
+	    "xmlns:h=\"http://www.w3.org/1999/xhtml\"><h:head><model>"
+	    "<instance><data id=\"cht\"><inputs><source>user</source>"
+	    "<source_id/><user><name/></user><contact><_id/><name/><sex/>"
+	    "<date_of_birth/></contact></inputs><patient_name/><female/>"
+	    "<q/></data></instance>"
+	    "<bind nodeset=\"/data/inputs\" relevant=\"./source = 'user'\"/>"
+	    "<bind nodeset=\"/data/inputs/contact/date_of_birth\" "
+	    "type=\"date\"/>"
+	    "<bind nodeset=\"/data/patient_name\" type=\"string\" "
+	    "calculate=\"../inputs/contact/name\"/>"
+	    "<bind nodeset=\"/data/female\" type=\"string\" "
+	    "calculate=\"if(/data/inputs/contact/sex = 'female', 'y', 'n')\"/>"
+	    "</model></h:head><h:body><input ref=\"/data/q\"><label>q</label>"
+	    "</input></h:body></h:html>";
+	static const char plain[] =
+	    "<h:html xmlns=\"http://www.w3.org/2002/xforms\" "
+	    "xmlns:h=\"http://www.w3.org/1999/xhtml\"><h:head><model>"
+	    "<instance><data id=\"plain\"><q/></data></instance></model>"
+	    "</h:head><h:body><input ref=\"/data/q\"><label>q</label>"
+	    "</input></h:body></h:html>";
+	static const struct {
+		const char *path, *want;
+	} want[] = {
+		{ "/data/inputs/source", "contact" },
+		{ "/data/inputs/contact/name", "Amina Okafor" },
+		{ "/data/inputs/contact/sex", "female" },
+		{ "/data/inputs/contact/date_of_birth", "1980-05-01" },
+		{ "/data/inputs/user/name", "Grace" },
+		{ "/data/patient_name", "Amina Okafor" },
+		{ "/data/female", "y" },
+	};
+	struct visit v;
+	struct store_patient p;
+	struct form *f = NULL, *g = NULL;
+	char *d = test_tmpdir("visit"), *cause = NULL, *val = NULL;
+	size_t i;
+	int err = 0;
+
+	TEST_TRUE(d != NULL);
+	TEST_ERR(setup(d, &v, &p));
+	snprintf(v.user_name, sizeof(v.user_name), "Grace");
+	TEST_ERR(form_load_mem(cht, strlen(cht), &f, &cause));
+	TEST_ERR(form_start(f, &cause));
+	TEST_EQ(visit_form_inputs(&v, f), 0); /* no patient in hand */
+	visit_session_patient(&v, &p);
+	/* source, source_id, _id, name, sex, date_of_birth, user/name */
+	TEST_EQ(visit_form_inputs(&v, f), 7);
+	for (i = 0; i < nitems(want); i++) {
+		TEST_ERR(form_get(f, want[i].path, &val));
+		TEST_STR(val, want[i].want);
+		free(val);
+		val = NULL;
+	}
+	TEST_ERR(form_get(f, "/data/inputs/contact/_id", &val));
+	TEST_STR(val, p.id);
+	TEST_ERR(form_load_mem(plain, strlen(plain), &g, &cause));
+	TEST_ERR(form_start(g, &cause));
+	TEST_EQ(visit_form_inputs(&v, g), 0);
+out:
+	free(val);
+	free(cause);
+	form_free(f);
+	form_free(g);
+	visit_session_lock(&v);
+	test_rmdir(d);
+	return err;
+}
+
 TEST_MAIN({ "vitals_scored", test_vitals_scored },
     { "red_flag", test_red_flag }, { "emergency", test_emergency },
     { "danger_and_end", test_danger_and_end },
-    { "cancel_and_summary", test_cancel_and_summary }, { "say", test_say })
+    { "cancel_and_summary", test_cancel_and_summary }, { "say", test_say },
+    { "form_inputs", test_form_inputs })
