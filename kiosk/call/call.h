@@ -105,6 +105,8 @@ struct call_status {
 	enum call_mode mode;
 	struct call_quality q;
 	struct call_evidence ev; /* the current or last call */
+	char old_ids[4][80]; /* calls that ended: their late events are
+				not the next call's */
 	unsigned generation; /* bumps on every visible change */
 };
 

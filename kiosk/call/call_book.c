@@ -72,6 +72,12 @@ callx_end(struct call_status *st, enum call_end why, const char *reason,
 		snprintf(st->ev.end_reason, sizeof(st->ev.end_reason), "%s",
 		    reason);
 	}
+	if (st->ev.call_id[0] != '\0') {
+		memmove(st->old_ids[1], st->old_ids[0],
+		    sizeof(st->old_ids) - sizeof(st->old_ids[0]));
+		snprintf(st->old_ids[0], sizeof(st->old_ids[0]), "%s",
+		    st->ev.call_id);
+	}
 	if (st->ev.established.mono_ms != 0)
 		st->ev.connected_ms =
 		    st->ev.ended.mono_ms - st->ev.established.mono_ms;
@@ -85,8 +91,13 @@ callx_end(struct call_status *st, enum call_end why, const char *reason,
 static int
 ours(struct call_status *st, const struct callx_frame *f)
 {
+	size_t i;
+
 	if (f->id[0] == '\0')
 		return 1;
+	for (i = 0; i < sizeof(st->old_ids) / sizeof(st->old_ids[0]); i++)
+		if (strcmp(st->old_ids[i], f->id) == 0)
+			return 0;
 	if (st->ev.call_id[0] == '\0') {
 		snprintf(st->ev.call_id, sizeof(st->ev.call_id), "%s", f->id);
 		return 1;

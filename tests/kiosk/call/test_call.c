@@ -210,4 +210,249 @@ out:
 	return err;
 }
 
-TEST_MAIN({ "registers", test_registers }, { "call_tone", test_call_tone })
+/* Nobody answers: our own timeout ends it (not SIP's 32 s), on both
+ * sides, and the kiosk stops ringing. */
+static int
+test_no_answer(void)
+{
+	struct pair p;
+	const struct call_status *ks, *hs;
+	char uri[128];
+	uint64_t t0;
+	int err;
+
+	if ((err = pair_up(&p, 3, NULL)) != 0)
+		goto out;
+	ks = call_engine_status(p.k);
+	hs = call_engine_status(p.h);
+	snprintf(uri, sizeof(uri), "sip:kiosk1@%s", p.fx.registrar);
+	t0 = clock_mono_ms();
+	TEST_ERR(call_dial(p.h, uri));
+	CALLFIX_WAIT(p.k, p.h, 6000, p.hn == 1 && p.kn == 1);
+	TEST_EQ(hs->state, CALL_S_ENDED);
+	TEST_EQ(p.hev.end, CALL_END_NO_ANSWER);
+	TEST_TRUE(clock_mono_ms() - t0 < 5000);
+	TEST_EQ(p.hev.connected_ms, 0);
+	TEST_EQ(p.hev.established.mono_ms, 0);
+	/* the kiosk rang, was never answered, and stopped ringing */
+	TEST_EQ(ks->state, CALL_S_ENDED);
+	TEST_TRUE(p.kev.ringing.mono_ms != 0);
+	TEST_EQ(p.kev.established.mono_ms, 0);
+	TEST_TRUE(strstr(call_end_text(p.hev.end), "Nobody answered") != NULL);
+out:
+	pair_down(&p);
+	return err;
+}
+
+/* The hub hangs up mid-call: the kiosk's call ends as "the other side
+ * ended", with its connected time. */
+static int
+test_remote_hangup(void)
+{
+	struct pair p;
+	uint64_t up = 0;
+	int err;
+
+	if ((err = pair_up(&p, 10, NULL)) != 0)
+		goto out;
+	if ((err = ring_and_answer(&p, &up)) != 0)
+		goto out;
+	CALLFIX_WAIT(p.k, p.h, 1500, 0);
+	TEST_ERR(call_hangup(p.h));
+	CALLFIX_WAIT(p.k, p.h, 3000, p.kn == 1);
+	TEST_EQ(p.kev.end, CALL_END_REMOTE);
+	TEST_EQ(p.hev.end, CALL_END_LOCAL);
+	TEST_TRUE(p.kev.connected_ms >= 1000 && p.kev.connected_ms < 3000);
+	TEST_EQ(call_engine_status(p.k)->state, CALL_S_ENDED);
+	TEST_EQ(call_engine_status(p.k)->secure, 0);
+out:
+	pair_down(&p);
+	return err;
+}
+
+/* baresip is killed mid-call: the call ends as a crash with its
+ * evidence, baresip is started again and registers, and the consult can
+ * be called again. */
+static int
+test_baresip_killed(void)
+{
+	struct pair p;
+	const struct call_status *ks;
+	uint64_t up = 0;
+	int err, pid;
+
+	if ((err = pair_up(&p, 10, NULL)) != 0)
+		goto out;
+	ks = call_engine_status(p.k);
+	if ((err = ring_and_answer(&p, &up)) != 0)
+		goto out;
+	CALLFIX_WAIT(p.k, p.h, 1000, 0);
+	pid = call_engine_pid(p.k);
+	TEST_TRUE(pid > 0);
+	kill(pid, SIGKILL);
+	CALLFIX_WAIT(p.k, p.h, 3000, p.kn == 1);
+	TEST_EQ(p.kev.end, CALL_END_CRASH);
+	TEST_TRUE(p.kev.connected_ms >= 800);
+	TEST_TRUE(strstr(call_end_text(p.kev.end), "restarted") != NULL);
+	CALLFIX_WAIT(p.k, p.h, 5000, ks->running && ks->reg == CALL_REG_OK);
+	TEST_EQ(ks->restarts, 1);
+	TEST_EQ(ks->reg, CALL_REG_OK);
+	TEST_TRUE(call_engine_pid(p.k) != pid);
+	/* the hub's leg is dead: it hangs up and calls again */
+	call_hangup(p.h);
+	TEST_ERR(ring_and_answer(&p, &up));
+	TEST_ERR(call_hangup(p.k));
+	CALLFIX_WAIT(p.k, p.h, 3000, p.kn == 2);
+	TEST_EQ(p.kev.end, CALL_END_LOCAL);
+out:
+	pair_down(&p);
+	return err;
+}
+
+/* Kamailio is down: the node says it cannot reach the call server and
+ * refuses to dial, instead of ringing into nothing for 32 s. */
+static int
+test_kamailio_down(void)
+{
+	struct callfix fx;
+	struct call_cfg c;
+	struct call_engine *e = NULL;
+	const struct call_status *st;
+	char d[512], r[512];
+	int err;
+
+	if (!callfix_have_tools())
+		return TEST_SKIP;
+	if ((err = callfix_init(&fx)) != 0)
+		return err;
+	callfix_cfg(&fx, 0, &c, "kiosk1", pws[0], "ausine,440", d, r,
+	    sizeof(d));
+	e = call_engine_new(&c);
+	TEST_ERR(call_engine_start(e));
+	st = call_engine_status(e);
+	CALLFIX_WAIT(e, (struct call_engine *)NULL, 8000,
+	    st->reg != CALL_REG_NONE);
+	TEST_EQ(st->reg, CALL_REG_FAILED);
+	TEST_TRUE(st->reg_reason[0] != '\0');
+	fprintf(stderr, "  registration: %s\n", st->reg_reason);
+	TEST_EQ(call_dial(e, "sip:hub1@127.0.0.1"), ENOTCONN);
+	TEST_EQ(st->state, CALL_S_IDLE);
+out:
+	call_engine_free(e);
+	callfix_fini(&fx);
+	return err;
+}
+
+/* A peer that offers no encryption: refused both ways, never "secure". */
+static int
+test_no_encryption(void)
+{
+	struct pair p;
+	struct call_cfg c;
+	struct call_engine *r = NULL;
+	struct call_evidence rev;
+	const struct call_status *rs, *ks;
+	char d[512], rr[512], uri[128];
+	const char *const u3[] = { users[0], users[1], users[2] };
+	int err;
+
+	if ((err = pair_up(&p, 5, NULL)) != 0)
+		goto out;
+	TEST_ERR(callfix_subscriber(&p.fx, u3, pws, 3));
+	callfix_cfg(&p.fx, 2, &c, "rogue1", pws[2], "ausine,700", d, rr,
+	    sizeof(d));
+	c.test_no_menc = 1;
+	r = call_engine_new(&c);
+	TEST_ERR(call_engine_start(r));
+	rs = call_engine_status(r);
+	ks = call_engine_status(p.k);
+	CALLFIX_WAIT(r, p.k, 5000, rs->reg == CALL_REG_OK);
+	TEST_EQ(rs->reg, CALL_REG_OK);
+	/* the kiosk calls the peer without encryption */
+	snprintf(uri, sizeof(uri), "sip:rogue1@%s", p.fx.registrar);
+	TEST_ERR(call_dial(p.k, uri));
+	CALLFIX_WAIT(p.k, r, 4000, p.kn == 1);
+	TEST_EQ(p.kev.end, CALL_END_NO_ENCRYPTION);
+	TEST_EQ(p.kev.established.mono_ms, 0);
+	TEST_EQ(p.kev.secure.mono_ms, 0);
+	fprintf(stderr, "  kiosk: %s\n", p.kev.end_reason);
+	/* the peer calls the kiosk: refused before it rings */
+	snprintf(uri, sizeof(uri), "sip:kiosk1@%s", p.fx.registrar);
+	TEST_ERR(call_dial(r, uri));
+	CALLFIX_WAIT(r, p.k, 4000, rs->state == CALL_S_ENDED);
+	rev = rs->ev;
+	TEST_EQ(rev.end, CALL_END_NO_ENCRYPTION);
+	TEST_TRUE(ks->state != CALL_S_UP && !ks->secure);
+out:
+	call_engine_free(r);
+	pair_down(&p);
+	return err;
+}
+
+/* A wrong SIP password: registration refused, and the node says so. */
+static int
+test_wrong_password(void)
+{
+	struct pair p;
+	const struct call_status *ks;
+	int err;
+
+	if ((err = pair_up(&p, 5, "not-the-password")) != 0)
+		goto out;
+	ks = call_engine_status(p.k);
+	CALLFIX_WAIT(p.k, p.h, 3000, ks->reg != CALL_REG_NONE);
+	TEST_EQ(ks->reg, CALL_REG_FAILED);
+	TEST_TRUE(strstr(ks->reg_reason, "401") != NULL ||
+	    strstr(ks->reg_reason, "403") != NULL);
+	TEST_EQ(call_engine_status(p.h)->reg, CALL_REG_OK);
+	TEST_EQ(call_dial(p.k, "sip:hub1@127.0.0.1"), ENOTCONN);
+out:
+	pair_down(&p);
+	return err;
+}
+
+/* A node revoked while registered (its line gone from the subscriber
+ * table): Kamailio re-reads the table, refuses its calls and its next
+ * registration. */
+static int
+test_revoked(void)
+{
+	struct pair p;
+	struct call_cfg c;
+	struct call_engine *h2 = NULL;
+	char d[512], r[512], uri[128];
+	int err;
+
+	if ((err = pair_up(&p, 5, NULL)) != 0)
+		goto out;
+	TEST_EQ(call_engine_status(p.h)->reg, CALL_REG_OK);
+	sleep(1); /* db_text notices a change by the file's mtime */
+	TEST_ERR(callfix_subscriber(&p.fx, users, pws, 1)); /* hub1 gone */
+	snprintf(uri, sizeof(uri), "sip:kiosk1@%s", p.fx.registrar);
+	TEST_ERR(call_dial(p.h, uri));
+	CALLFIX_WAIT(p.k, p.h, 4000, p.hn == 1);
+	TEST_EQ(call_engine_status(p.k)->state, CALL_S_IDLE); /* never rang */
+	TEST_TRUE(p.hev.end != CALL_END_NONE);
+	fprintf(stderr, "  revoked hub's call: %s\n", p.hev.end_reason);
+	/* and it cannot register again */
+	call_engine_free(p.h);
+	p.h = NULL;
+	callfix_cfg(&p.fx, 1, &c, "hub1", pws[1], "ausine,1000", d, r,
+	    sizeof(d));
+	h2 = call_engine_new(&c);
+	TEST_ERR(call_engine_start(h2));
+	CALLFIX_WAIT(h2, p.k, 4000,
+	    call_engine_status(h2)->reg != CALL_REG_NONE);
+	TEST_EQ(call_engine_status(h2)->reg, CALL_REG_FAILED);
+out:
+	call_engine_free(h2);
+	pair_down(&p);
+	return err;
+}
+
+TEST_MAIN({ "registers", test_registers }, { "call_tone", test_call_tone },
+    { "no_answer", test_no_answer }, { "remote_hangup", test_remote_hangup },
+    { "baresip_killed", test_baresip_killed },
+    { "kamailio_down", test_kamailio_down },
+    { "no_encryption", test_no_encryption },
+    { "wrong_password", test_wrong_password }, { "revoked", test_revoked })
