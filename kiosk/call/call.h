@@ -27,6 +27,12 @@
 #include <stdint.h>
 
 #define CALL_TICK_MS 200
+/* Where a node's baresip listens unless told otherwise: SIP (UDP/TCP, and
+ * TLS on +1), ctrl_tcp on 127.0.0.1, and the RTP range. */
+#define CALL_SIP_PORT_DEFAULT 5062
+#define CALL_CTRL_PORT_DEFAULT 5066
+#define CALL_RTP_LO_DEFAULT 20000
+#define CALL_RTP_HI_DEFAULT 20099
 /* Our own no-answer timeout (baresip's own is SIP timer B, 32 s). */
 #define CALL_NO_ANSWER_S_DEFAULT 30
 

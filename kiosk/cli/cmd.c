@@ -19,6 +19,7 @@ extern const struct kiosk_cmd cmd_enroll;
 extern const struct kiosk_cmd cmd_sync;
 extern const struct kiosk_cmd cmd_conflict;
 extern const struct kiosk_cmd cmd_device;
+extern const struct kiosk_cmd cmd_call;
 
 const struct kiosk_cmd *const kiosk_cmds[] = {
 	&cmd_init,
@@ -35,6 +36,7 @@ const struct kiosk_cmd *const kiosk_cmds[] = {
 	&cmd_sync,
 	&cmd_conflict,
 	&cmd_device,
+	&cmd_call,
 	NULL,
 };
 
