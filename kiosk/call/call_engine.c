@@ -185,7 +185,12 @@ account_line(struct call_engine *e, struct buf *b)
 	if (e->cfg.video && m == CALL_MODE_VIDEO)
 		buf_printf(b, ";video_codecs=vp8");
 	if (e->turn != NULL)
-		buf_printf(b, ";medianat=turn;stunserver=\"%s\"", e->turn);
+		/* coturn knows the node by its SIP user and password (the
+		 * same HA1, same realm: docs/OPERATIONS.md) */
+		buf_printf(b,
+		    ";medianat=turn;stunserver=\"%s\";stunuser=%s;"
+		    "stunpass=%s",
+		    e->turn, e->user, e->password);
 }
 
 static int
