@@ -20,6 +20,7 @@ const struct screen *const screens[] = {
 	&screen_forms,
 	&screen_form,
 	&screen_checkin,
+	&screen_call,
 	NULL,
 };
 
