@@ -30,7 +30,7 @@ struct callfix {
 	char registrar[64];
 };
 
-static int
+static inline int
 callfix_port_free(int port, int type)
 {
 	struct sockaddr_in sa;
@@ -47,7 +47,7 @@ callfix_port_free(int port, int type)
 }
 
 /* 40 consecutive ports free on UDP and TCP. */
-static int
+static inline int
 callfix_ports(void)
 {
 	int tries, base, i;
@@ -65,7 +65,7 @@ callfix_ports(void)
 	return -1;
 }
 
-static int
+static inline int
 callfix_have_tools(void)
 {
 	if (system("command -v baresip >/dev/null && command -v kamailio "
@@ -79,7 +79,7 @@ callfix_have_tools(void)
 
 /* Append USER's HA1 for PASSWORD in realm 127.0.0.1 to the subscriber
  * table, as sync-server/sipcred.c writes it. */
-static int
+static inline int
 callfix_subscriber(struct callfix *fx, const char *const *users,
     const char *const *passwords, int n)
 {
@@ -104,7 +104,7 @@ callfix_subscriber(struct callfix *fx, const char *const *users,
 	return fclose(f) == 0 ? 0 : EIO;
 }
 
-static int
+static inline int
 callfix_kamailio_start(struct callfix *fx)
 {
 	char a1[96], a2[600], a3[600], cfg[512];
@@ -146,7 +146,7 @@ callfix_kamailio_start(struct callfix *fx)
 	return 0;
 }
 
-static void
+static inline void
 callfix_kamailio_stop(struct callfix *fx)
 {
 	int st;
@@ -159,7 +159,7 @@ callfix_kamailio_stop(struct callfix *fx)
 	}
 }
 
-static int
+static inline int
 callfix_init(struct callfix *fx)
 {
 	char p[512];
@@ -176,7 +176,7 @@ callfix_init(struct callfix *fx)
 	return 0;
 }
 
-static void
+static inline void
 callfix_fini(struct callfix *fx)
 {
 	callfix_kamailio_stop(fx);
@@ -188,7 +188,7 @@ callfix_fini(struct callfix *fx)
 }
 
 /* Node I (0 kiosk, 1 hub, 2 a third) with its ports. */
-static void
+static inline void
 callfix_cfg(struct callfix *fx, int i, struct call_cfg *c, const char *user,
     const char *password, const char *source, char *dirbuf, char *recbuf,
     size_t n)
@@ -222,7 +222,7 @@ callfix_cfg(struct callfix *fx, int i, struct call_cfg *c, const char *user,
 	} while (0)
 
 /* Does FILE contain NEEDLE? */
-static int
+static inline int
 callfix_file_has(const char *file, const char *needle)
 {
 	char line[1024];
@@ -239,7 +239,7 @@ callfix_file_has(const char *file, const char *needle)
 
 /* The newest "*-dec.wav" (what a node received) in DIR, read as 16-bit
  * PCM: samples of channel 0 into *OUT, rate into *RATE. */
-static int
+static inline int
 callfix_read_dec(const char *dir, int16_t **out, size_t *n, unsigned *rate)
 {
 	DIR *d = opendir(dir);
@@ -308,7 +308,7 @@ bad:
 
 /* Share of the signal's power at HZ over [from, from+len) samples
  * (Goertzel), 0..1. */
-static double
+static inline double
 callfix_goertzel(const int16_t *s, size_t n, unsigned rate, double hz,
     size_t from, size_t len)
 {
