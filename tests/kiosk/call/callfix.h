@@ -333,4 +333,110 @@ callfix_goertzel(const int16_t *s, size_t n, unsigned rate, double hz,
 	return pw / (tot * len / 2.0);
 }
 
+/*
+ * A speech-like test signal (a vocoder does not carry a sine): a buzz
+ * whose pitch glides 100..180 Hz, switched on and off in an irregular
+ * syllable pattern, 48 kHz stereo 16-bit (what aufile needs with
+ * ausrc_srate 48000 / ausrc_channels 2).  Its 20 ms envelope (1 on, 0
+ * off) goes to ENV (N20 frames) for the comparison.
+ */
+static inline int
+callfix_speechlike(const char *path, double secs, double *env, size_t n20)
+{
+	static const double seg[] = { 0.30, 0.15, 0.50, 0.30, 0.20, 0.40,
+		0.25, 0.10, 0.60, 0.35, 0.15, 0.20, 0.45, 0.50 };
+	unsigned rate = 48000, frames = (unsigned)(secs * rate), i, si = 0;
+	double t_next = seg[0], ph = 0;
+	int on = 1;
+	unsigned char h[44];
+	FILE *f = fopen(path, "wb");
+	uint32_t dlen = frames * 4;
+
+	if (f == NULL)
+		return errno;
+	memcpy(h, "RIFF", 4);
+	h[4] = (uint8_t)(36 + dlen), h[5] = (uint8_t)((36 + dlen) >> 8),
+	h[6] = (uint8_t)((36 + dlen) >> 16), h[7] = (uint8_t)((36 + dlen) >> 24);
+	memcpy(h + 8, "WAVEfmt ", 8);
+	h[16] = 16, h[17] = h[18] = h[19] = 0;
+	h[20] = 1, h[21] = 0, h[22] = 2, h[23] = 0;
+	h[24] = (uint8_t)rate, h[25] = (uint8_t)(rate >> 8), h[26] = 0, h[27] = 0;
+	h[28] = (uint8_t)(rate * 4), h[29] = (uint8_t)((rate * 4) >> 8),
+	h[30] = (uint8_t)((rate * 4) >> 16), h[31] = 0;
+	h[32] = 4, h[33] = 0, h[34] = 16, h[35] = 0;
+	memcpy(h + 36, "data", 4);
+	h[40] = (uint8_t)dlen, h[41] = (uint8_t)(dlen >> 8),
+	h[42] = (uint8_t)(dlen >> 16), h[43] = (uint8_t)(dlen >> 24);
+	fwrite(h, 1, 44, f);
+	for (i = 0; i < frames; i++) {
+		double t = (double)i / rate, hz, x;
+		int16_t v[2];
+
+		if (t >= t_next) {
+			si = (si + 1) % (sizeof(seg) / sizeof(seg[0]));
+			t_next += seg[si];
+			on = !on;
+		}
+		hz = 100 + 80 * (0.5 + 0.5 * sin(2 * M_PI * 0.7 * t));
+		ph += hz / rate;
+		ph -= floor(ph);
+		x = on ? 0.35 * (2 * ph - 1) : 0;
+		v[0] = v[1] = (int16_t)(x * 32767);
+		fwrite(v, 2, 2, f);
+		if (i % (rate / 50) == 0 && i / (rate / 50) < n20)
+			env[i / (rate / 50)] = on;
+	}
+	return fclose(f) == 0 ? 0 : EIO;
+}
+
+/*
+ * The best correlation between the received audio's 20 ms log-energy
+ * envelope and ENV (the sent on/off pattern), over lags -LAG_MAX..LAG_MAX
+ * frames: received frame k + lag against sent frame k (the recording may
+ * start before or after the sender's first frame).
+ */
+static inline double
+callfix_env_corr(const int16_t *s, size_t n, unsigned rate, const double *env,
+    size_t n20, size_t lag_max)
+{
+	size_t w = rate / 50, m = n / w, k;
+	long lag;
+	double *e = malloc((m + 1) * sizeof(double)), best = -1;
+
+	for (k = 0; k < m; k++) {
+		double p = 0;
+		size_t i;
+
+		for (i = 0; i < w; i++)
+			p += (double)s[k * w + i] * s[k * w + i];
+		e[k] = log10(1 + p / w);
+	}
+	for (lag = -(long)lag_max; lag <= (long)lag_max; lag++) {
+		double sx = 0, sy = 0, sxx = 0, syy = 0, sxy = 0, c;
+		size_t cnt = 0;
+
+		for (k = 0; k < n20; k++) {
+			long j = (long)k + lag;
+			double x, y;
+
+			if (j < 0 || j >= (long)m)
+				continue;
+			x = env[k];
+			y = e[j];
+
+			sx += x, sy += y, sxx += x * x, syy += y * y;
+			sxy += x * y;
+			cnt++;
+		}
+		if (cnt < 100)
+			continue;
+		c = (cnt * sxy - sx * sy) /
+		    sqrt((cnt * sxx - sx * sx) * (cnt * syy - sy * sy) + 1e-12);
+		if (c > best)
+			best = c;
+	}
+	free(e);
+	return best;
+}
+
 #endif
