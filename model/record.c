@@ -21,6 +21,7 @@ static const char *const rec_names[REC_ENTITY_MAX + 1] = {
 	[REC_EMERGENCY] = "emergency",
 	[REC_ATTACHMENT] = "attachment",
 	[REC_ALERT] = "alert",
+	[REC_CALL] = "call",
 };
 
 const char *

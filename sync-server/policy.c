@@ -37,6 +37,7 @@ static const unsigned char policy_table[POLICY_ROLES][REC_ENTITY_MAX + 1]
 	    [REC_FORM] = { YES, NO, NONE },
 	    [REC_ALERT] = { YES, SCOPE, NO },
 	    [REC_ATTACHMENT] = { YES, NO, NONE },
+	    [REC_CALL] = { YES, NO, NONE },
 	},
 	[POLICY_HUB] = {
 	    [REC_USER] = { YES, OWN, OWN },
@@ -46,6 +47,7 @@ static const unsigned char policy_table[POLICY_ROLES][REC_ENTITY_MAX + 1]
 	    [REC_FORM] = { YES, NO, NONE },
 	    [REC_ALERT] = { YES, SCOPE, NO },
 	    [REC_ATTACHMENT] = { YES, NO, NONE },
+	    [REC_CALL] = { YES, NO, NONE },
 	},
 	[POLICY_ADMIN] = {
 	    [REC_USER] = { YES, YES, YES },
@@ -55,6 +57,7 @@ static const unsigned char policy_table[POLICY_ROLES][REC_ENTITY_MAX + 1]
 	    [REC_FORM] = { NO, NO, NONE },
 	    [REC_ALERT] = { NO, YES, YES },
 	    [REC_ATTACHMENT] = { NO, NO, NONE },
+	    [REC_CALL] = { NO, NO, NONE },
 	},
 };
 

@@ -130,6 +130,9 @@ struct call_cfg {
 	const char *record_dir; /* sndfile recordings (tests) or NULL */
 	const char *turn; /* "turn:host:port" or NULL */
 	int video; /* the board has a display and a camera */
+	const char *video_source; /* NULL: "v4l2,/dev/video0" */
+	const char *video_display; /* NULL: "fakevideo,nil" (baresip-core
+				      has no screen output; see README) */
 	unsigned no_answer_s; /* 0: CALL_NO_ANSWER_S_DEFAULT */
 	enum call_mode mode; /* starting rung */
 	int test_no_menc; /* tests only: offer no encryption, to play the
@@ -165,6 +168,9 @@ int call_engine_pid(const struct call_engine *);
 /* What the CHW reads for an end reason / a registration failure. */
 const char *call_end_text(enum call_end);
 const char *call_state_text(enum call_state);
+/* The end kind's stable name for records: "local", "remote", "no-answer",
+ * "rejected", "no-encryption", "unreachable", "crash", "failed". */
+const char *call_end_name(enum call_end);
 const char *call_mode_text(enum call_mode);
 
 #endif

@@ -260,6 +260,25 @@ call_end_text(enum call_end e)
 }
 
 const char *
+call_end_name(enum call_end e)
+{
+	static const char *const names[] = {
+		[CALL_END_NONE] = "none",
+		[CALL_END_LOCAL] = "local",
+		[CALL_END_REMOTE] = "remote",
+		[CALL_END_NO_ANSWER] = "no-answer",
+		[CALL_END_REJECTED] = "rejected",
+		[CALL_END_NO_ENCRYPTION] = "no-encryption",
+		[CALL_END_UNREACHABLE] = "unreachable",
+		[CALL_END_CRASH] = "crash",
+		[CALL_END_FAILED] = "failed",
+	};
+
+	return (unsigned)e < sizeof(names) / sizeof(names[0]) ? names[e]
+							      : "failed";
+}
+
+const char *
 call_state_text(enum call_state s)
 {
 	switch (s) {

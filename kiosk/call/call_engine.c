@@ -135,9 +135,15 @@ write_config(struct call_engine *e)
 	if (e->turn != NULL)
 		buf_printf(&b, "module\tturn.so\nmodule\tstun.so\n");
 	if (e->cfg.video && m == CALL_MODE_VIDEO)
-		buf_printf(&b, "module\tvp8.so\nmodule\tv4l2.so\n"
-			       "video_size\t352x288\nvideo_bitrate\t256000\n"
-			       "video_fps\t15\n");
+		buf_printf(&b,
+		    "module\tvp8.so\nmodule\tv4l2.so\nmodule\tfakevideo.so\n"
+		    "video_source\t%s\nvideo_display\t%s\n"
+		    "video_size\t352x288\nvideo_bitrate\t256000\n"
+		    "video_fps\t15\n",
+		    e->cfg.video_source ? e->cfg.video_source
+					: "v4l2,/dev/video0",
+		    e->cfg.video_display ? e->cfg.video_display
+					 : "fakevideo,nil");
 	buf_printf(&b,
 	    "module_tmp\taccount.so\n"
 	    "module_app\tmenu.so\nmodule_app\tctrl_tcp.so\n"

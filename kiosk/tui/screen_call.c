@@ -44,6 +44,43 @@ screen_call_advice(struct ui *ui, const char *text)
 	ui->call.seen = 0; /* redraw */
 }
 
+static struct store_call_mark
+mark_of(const struct call_mark *m)
+{
+	struct store_call_mark s = { m->wall_ms, m->mono_ms };
+
+	return s;
+}
+
+/* The engine hands over each ended call's evidence: it goes into the
+ * store (and the outbox) as recorded. */
+static void
+on_evidence(void *arg, const struct call_evidence *ev)
+{
+	struct ui *ui = arg;
+	struct store_call c;
+	int err;
+
+	if (ui->visit.store == NULL)
+		return;
+	memset(&c, 0, sizeof(c));
+	c.consult_id = ui->call.consult;
+	c.sip_call_id = ev->call_id;
+	c.peer = ev->peer;
+	c.outgoing = ev->outgoing;
+	c.ringing = mark_of(&ev->ringing);
+	c.established = mark_of(&ev->established);
+	c.media_rx = mark_of(&ev->media_rx);
+	c.media_tx = mark_of(&ev->media_tx);
+	c.secure = mark_of(&ev->secure);
+	c.ended = mark_of(&ev->ended);
+	c.end_kind = call_end_name(ev->end);
+	c.end_reason = ev->end_reason;
+	c.connected_ms = ev->connected_ms;
+	if ((err = store_call_add(ui->visit.store, &c, NULL)) != 0)
+		log_warnx("call evidence not stored: %d", err);
+}
+
 void
 ui_call_start(struct ui *ui)
 {
@@ -75,6 +112,8 @@ ui_call_start(struct ui *ui)
 	    getenv("DISPLAY") != NULL;
 	c.video = ui->call.have_video;
 	c.mode = c.video ? CALL_MODE_VIDEO : CALL_MODE_OPUS16;
+	c.on_evidence = on_evidence;
+	c.arg = ui;
 	ui->call.engine = call_engine_new(&c);
 	if ((err = call_engine_start(ui->call.engine)) != 0) {
 		log_warnx("call engine not started: %d", err);

@@ -21,7 +21,7 @@
 
 #include "clock.h"
 #include "kiosk/call/call.h"
-#include "test.h"
+#include "tests/test.h"
 
 struct callfix {
 	char *dir;
