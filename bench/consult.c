@@ -18,11 +18,13 @@
 
 /* lo's transmitted bytes in this process's network namespace
  * (/proc/self/net/dev; /sys shows the namespace sysfs was mounted in). */
+static uint64_t lo_pkts;
+
 static uint64_t
 lo_bytes(void)
 {
 	FILE *f = fopen("/proc/self/net/dev", "r");
-	unsigned long long v[9] = { 0 };
+	unsigned long long v[10] = { 0 };
 	char line[512];
 
 	if (f == NULL)
@@ -31,12 +33,14 @@ lo_bytes(void)
 		char *p = strstr(line, "lo:");
 
 		if (p != NULL &&
-		    sscanf(p + 3, "%llu %llu %llu %llu %llu %llu %llu %llu %llu",
+		    sscanf(p + 3,
+			"%llu %llu %llu %llu %llu %llu %llu %llu %llu %llu",
 			&v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7],
-			&v[8]) == 9)
+			&v[8], &v[9]) == 10)
 			break;
 	}
 	fclose(f);
+	lo_pkts = v[9];
 	return v[8];
 }
 
@@ -67,7 +71,8 @@ one(enum call_mode m, int exclusive)
 	struct call_engine *k = NULL, *h = NULL;
 	const struct call_status *ks, *hs;
 	char kd[512], kr[512], hd[512], hr[512], uri[128];
-	uint64_t t_ans, t_two = 0, b0, b1;
+	uint64_t t_ans, t_two = 0, b0, b1, p0, p1;
+	double bps, pps;
 	int err;
 
 	if ((err = callfix_init(&fx)) != 0 ||
@@ -109,14 +114,22 @@ one(enum call_mode m, int exclusive)
 		    t_ans;
 	CALLFIX_WAIT(k, h, 2000, 0);
 	b0 = lo_bytes();
+	p0 = lo_pkts;
 	CALLFIX_WAIT(k, h, 5000, 0);
 	b1 = lo_bytes();
-	printf("%-24s %9.0f B/s %7.1f kbit/s each way   setup %5llu ms   "
-	       "secure %s   RSS: engine process %ld kB + baresip %ld kB\n",
-	    call_mode_text(m), (double)(b1 - b0) / 2 / 5,
-	    (double)(b1 - b0) / 2 / 5 * 8 / 1000,
-	    (unsigned long long)t_two, ks->secure && hs->secure ? "yes" : "NO",
-	    rss_kb(getpid()), rss_kb(call_engine_pid(k)));
+	p1 = lo_pkts;
+	bps = (double)(b1 - b0) / 2 / 5;
+	pps = (double)(p1 - p0) / 2 / 5;
+	/* each packet on lo: 14 (link) + 20 (IPv4) + 8 (UDP) + 12 (RTP) +
+	 * 10 (SRTP tag) bytes around the codec's payload */
+	printf("%-30s wire %6.0f B/s = %5.1f kbit/s each way, %4.1f pkt/s, "
+	       "payload ~%5.1f kbit/s | setup %4llu ms | secure %s | RSS "
+	       "engine %ld kB + baresip %ld kB\n",
+	    call_mode_text(m), bps, bps * 8 / 1000, pps,
+	    (bps - pps * 64) * 8 / 1000, (unsigned long long)t_two,
+	    ks->secure && hs->secure ? "yes" : "NO", rss_kb(getpid()),
+	    rss_kb(call_engine_pid(k)));
+	fflush(stdout);
 	if (!exclusive)
 		printf("  (shared loopback: the rate includes other traffic)\n");
 	call_hangup(k);
