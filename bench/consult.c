@@ -5,7 +5,8 @@
  * real Kamailio, and
  *   - the bytes per second on the wire in each direction in the steady
  *     state (IP + UDP + RTP + RTCP + SRTP tags; lo's tx_bytes over 5 s,
- *     halved: both ends send the same codec);
+ *     halved: both ends send the same codec), packets per second, and
+ *     what is left after 50 header bytes per packet (payload + RTCP);
  *   - the setup time from the CHW's "answer" to media flowing both ways
  *     (both ends' first RTP received);
  *   - the kiosk's RSS: this process plus its baresip child.
@@ -120,13 +121,14 @@ one(enum call_mode m, int exclusive)
 	p1 = lo_pkts;
 	bps = (double)(b1 - b0) / 2 / 5;
 	pps = (double)(p1 - p0) / 2 / 5;
-	/* each packet on lo: 14 (link) + 20 (IPv4) + 8 (UDP) + 12 (RTP) +
-	 * 10 (SRTP tag) bytes around the codec's payload */
+	/* lo counts from the IP header (no link header): each packet has
+	 * 20 (IPv4) + 8 (UDP) + 12 (RTP) + 10 (SRTP tag, HMAC-SHA1-80)
+	 * bytes around the codec's payload; RTCP stays in the remainder */
 	printf("%-30s wire %6.0f B/s = %5.1f kbit/s each way, %4.1f pkt/s, "
-	       "payload ~%5.1f kbit/s | setup %4llu ms | secure %s | RSS "
+	       "payload+RTCP ~%4.1f kbit/s | setup %4llu ms | secure %s | RSS "
 	       "engine %ld kB + baresip %ld kB\n",
 	    call_mode_text(m), bps, bps * 8 / 1000, pps,
-	    (bps - pps * 64) * 8 / 1000, (unsigned long long)t_two,
+	    (bps - pps * 50) * 8 / 1000, (unsigned long long)t_two,
 	    ks->secure && hs->secure ? "yes" : "NO", rss_kb(getpid()),
 	    rss_kb(call_engine_pid(k)));
 	fflush(stdout);

@@ -162,6 +162,14 @@ int call_answer(struct call_engine *);
 int call_hangup(struct call_engine *);
 int call_mute(struct call_engine *, int on);
 int call_hold(struct call_engine *, int on);
+/*
+ * Choose the ladder's rung.  Between calls baresip is restarted with the
+ * rung's config (codec2's mode is not negotiated: both nodes must use the
+ * same rung).  During a call only opus 16 <-> 8 can change (the encoder's
+ * bitrate, live); anything else is EBUSY.  CALL_MODE_STORE_FORWARD is
+ * EINVAL here: the caller stops calling and queues the consult.
+ */
+int call_set_mode(struct call_engine *, enum call_mode);
 /* The pid of the baresip child (tests kill it); 0 if none. */
 int call_engine_pid(const struct call_engine *);
 

@@ -663,3 +663,36 @@ call_engine_free(struct call_engine *e)
 	free(e->turn);
 	free(e);
 }
+
+int
+call_set_mode(struct call_engine *e, enum call_mode m)
+{
+	char bps[16];
+	int err, live = e->st.state == CALL_S_DIALING ||
+	    e->st.state == CALL_S_RINGING || e->st.state == CALL_S_UP;
+
+	if ((unsigned)m >= CALL_MODE_STORE_FORWARD)
+		return EINVAL;
+	if (m == e->st.mode)
+		return 0;
+	if (live) {
+		if (e->st.state != CALL_S_UP ||
+		    (m != CALL_MODE_OPUS16 && m != CALL_MODE_OPUS8) ||
+		    (e->st.mode != CALL_MODE_OPUS16 &&
+			e->st.mode != CALL_MODE_OPUS8))
+			return EBUSY;
+		snprintf(bps, sizeof(bps), "%d",
+		    m == CALL_MODE_OPUS8 ? 8000 : 16000);
+		if ((err = command(e, "aubitrate", bps)) != 0)
+			return err;
+		e->st.mode = m;
+		e->st.generation++;
+		return 0;
+	}
+	e->st.mode = m;
+	e->st.generation++;
+	e->quitting = 1;
+	err = call_engine_start(e); /* new config, registers again */
+	e->quitting = 0;
+	return err;
+}

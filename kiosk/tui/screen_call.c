@@ -317,11 +317,26 @@ call_key(struct ui *ui, enum ui_action a, int ch)
 	case UI_A_HOLD:
 		err = call_hold(e, !st->held);
 		break;
-	case UI_A_MODE:
-		ui_message(ui, UI_MSG_INFO, "%s",
-		    _("Changing the call's step is not possible during a call "
-		      "yet: end it and call again."));
-		return UI_REDRAW;
+	case UI_A_MODE: {
+		/* the CHW steps down one rung (from the last, back to the
+		 * top); store-and-forward means: no call, send the consult */
+		enum call_mode next = st->mode + 1;
+
+		if (next >= CALL_MODE_STORE_FORWARD)
+			next = ui->call.have_video ? CALL_MODE_VIDEO
+						   : CALL_MODE_OPUS16;
+		err = call_set_mode(e, next);
+		if (err == EBUSY) {
+			ui_message(ui, UI_MSG_INFO, "%s",
+			    _("This step can only change between calls: end "
+			      "the call, then choose it."));
+			return UI_REDRAW;
+		}
+		if (err == 0)
+			ui_message(ui, UI_MSG_INFO, "%s %s", _("Next calls:"),
+			    call_mode_text(next));
+		break;
+	}
 	case UI_A_BACK:
 		if (ui_call_live(ui)) {
 			ui_message(ui, UI_MSG_WARN, "%s",

@@ -283,6 +283,54 @@ out:
 	return err;
 }
 
+/* The CHW chooses a rung: opus 16 -> 8 live during the call; codec2 only
+ * between calls (EBUSY during), after which the next call is codec2 on
+ * the wire (recorded at 8 kHz, where opus records at 48 kHz). */
+static int
+test_choose_mode(void)
+{
+	struct pair p;
+	const struct call_status *ks, *hs;
+	int16_t *b = NULL;
+	size_t nb = 0;
+	unsigned rb = 0;
+	uint64_t up = 0;
+	int err;
+
+	if ((err = pair_up(&p, 10, NULL)) != 0)
+		goto out;
+	ks = call_engine_status(p.k);
+	hs = call_engine_status(p.h);
+	TEST_ERR(ring_and_answer(&p, &up));
+	TEST_ERR(call_set_mode(p.k, CALL_MODE_OPUS8));
+	TEST_EQ(ks->mode, CALL_MODE_OPUS8);
+	TEST_EQ(call_set_mode(p.k, CALL_MODE_CODEC2_3200), EBUSY);
+	TEST_EQ(call_set_mode(p.k, CALL_MODE_STORE_FORWARD), EINVAL);
+	CALLFIX_WAIT(p.k, p.h, 500, 0);
+	TEST_EQ(ks->state, CALL_S_UP); /* the live change kept the call */
+	TEST_ERR(call_hangup(p.k));
+	CALLFIX_WAIT(p.k, p.h, 2000, p.hn == 1);
+	/* both nodes take the codec2 rung between calls */
+	TEST_ERR(call_set_mode(p.k, CALL_MODE_CODEC2_3200));
+	TEST_ERR(call_set_mode(p.h, CALL_MODE_CODEC2_3200));
+	CALLFIX_WAIT(p.k, p.h, 5000,
+	    ks->reg == CALL_REG_OK && hs->reg == CALL_REG_OK);
+	TEST_EQ(ks->reg, CALL_REG_OK);
+	TEST_ERR(ring_and_answer(&p, &up));
+	CALLFIX_WAIT(p.k, p.h, 2500, 0);
+	TEST_ERR(call_hangup(p.k));
+	CALLFIX_WAIT(p.k, p.h, 2000, p.hn == 2);
+	call_engine_free(p.k);
+	call_engine_free(p.h);
+	p.k = p.h = NULL;
+	TEST_ERR(callfix_read_dec(p.hr, &b, &nb, &rb));
+	TEST_EQ(rb, 8000);
+out:
+	free(b);
+	pair_down(&p);
+	return err;
+}
+
 /* Nobody answers: our own timeout ends it (not SIP's 32 s), on both
  * sides, and the kiosk stops ringing. */
 static int
@@ -524,7 +572,7 @@ out:
 }
 
 TEST_MAIN({ "registers", test_registers }, { "call_tone", test_call_tone },
-    { "call_codec2", test_call_codec2 },
+    { "call_codec2", test_call_codec2 }, { "choose_mode", test_choose_mode },
     { "no_answer", test_no_answer }, { "remote_hangup", test_remote_hangup },
     { "baresip_killed", test_baresip_killed },
     { "kamailio_down", test_kamailio_down },
