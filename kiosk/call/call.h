@@ -35,6 +35,7 @@
 #define CALL_RTP_HI_DEFAULT 20099
 /* Our own no-answer timeout (baresip's own is SIP timer B, 32 s). */
 #define CALL_NO_ANSWER_S_DEFAULT 30
+#define CALL_REG_WAIT_MS_DEFAULT 6000
 
 /* The ladder, best first (kiosk/call/ladder.c). */
 enum call_mode {
@@ -134,6 +135,8 @@ struct call_cfg {
 	const char *video_display; /* NULL: "fakevideo,nil" (baresip-core
 				      has no screen output; see README) */
 	unsigned no_answer_s; /* 0: CALL_NO_ANSWER_S_DEFAULT */
+	unsigned reg_wait_ms; /* no REGISTER answer by then: say so;
+				 0: CALL_REG_WAIT_MS_DEFAULT */
 	enum call_mode mode; /* starting rung */
 	int test_no_menc; /* tests only: offer no encryption, to play the
 			     peer a node must refuse */

@@ -32,7 +32,6 @@
 #include "log.h"
 #include "xmalloc.h"
 
-#define REG_WAIT_MS 6000 /* no REGISTER answer by then: say so */
 #define RESTART_GAP_MS 1000
 
 struct call_engine {
@@ -73,6 +72,8 @@ call_engine_new(const struct call_cfg *cfg)
 	e->turn = dup0(cfg->turn);
 	if (e->cfg.no_answer_s == 0)
 		e->cfg.no_answer_s = CALL_NO_ANSWER_S_DEFAULT;
+	if (e->cfg.reg_wait_ms == 0)
+		e->cfg.reg_wait_ms = CALL_REG_WAIT_MS_DEFAULT;
 	e->pid = 0;
 	e->fd = -1;
 	e->st.mode = cfg->mode;
@@ -260,7 +261,7 @@ static int
 connect_ctrl(struct call_engine *e)
 {
 	struct sockaddr_in sa;
-	uint64_t until = clock_mono_ms() + 5000;
+	uint64_t until = clock_mono_ms() + 10000; /* slow boards */
 	int fd;
 
 	memset(&sa, 0, sizeof(sa));
@@ -527,7 +528,7 @@ timers(struct call_engine *e)
 		hangup_id(e, id);
 	}
 	if (e->st.running && e->st.reg == CALL_REG_NONE &&
-	    now - e->started_ms >= REG_WAIT_MS) {
+	    now - e->started_ms >= e->cfg.reg_wait_ms) {
 		e->st.reg = CALL_REG_FAILED;
 		snprintf(e->st.reg_reason, sizeof(e->st.reg_reason),
 		    "no answer from the call server");

@@ -83,7 +83,11 @@ pair_down(struct pair *p)
 	callfix_fini(&p->fx);
 }
 
-/* The hub calls the kiosk; the kiosk rings, then answers on its key. */
+/* The hub calls the kiosk; the kiosk rings, then answers on its key.
+ * RING_MS: how long it must ring unanswered first (proved once, in
+ * call_tone; the others do not wait). */
+static unsigned ring_ms;
+
 static int
 ring_and_answer(struct pair *p, uint64_t *up_ms)
 {
@@ -97,7 +101,7 @@ ring_and_answer(struct pair *p, uint64_t *up_ms)
 	CALLFIX_WAIT(p->k, p->h, 3000, ks->state == CALL_S_RINGING);
 	TEST_EQ(ks->state, CALL_S_RINGING);
 	/* it rings and waits: never answered without the key */
-	CALLFIX_WAIT(p->k, p->h, 1000, 0);
+	CALLFIX_WAIT(p->k, p->h, ring_ms, 0);
 	TEST_EQ(ks->state, CALL_S_RINGING);
 	TEST_EQ(hs->state, CALL_S_DIALING);
 	TEST_ERR(call_answer(p->k));
@@ -107,21 +111,6 @@ ring_and_answer(struct pair *p, uint64_t *up_ms)
 	TEST_EQ(hs->state, CALL_S_UP);
 	*up_ms = clock_mono_ms();
 out:
-	return err;
-}
-
-static int
-test_registers(void)
-{
-	struct pair p;
-	int err;
-
-	if ((err = pair_up(&p, 10, NULL)) != 0)
-		goto out;
-	TEST_EQ(call_engine_status(p.k)->reg, CALL_REG_OK);
-	TEST_EQ(call_engine_status(p.h)->reg, CALL_REG_OK);
-out:
-	pair_down(&p);
 	return err;
 }
 
@@ -141,7 +130,12 @@ test_call_tone(void)
 		goto out;
 	ks = call_engine_status(p.k);
 	hs = call_engine_status(p.h);
-	if ((err = ring_and_answer(&p, &up)) != 0)
+	TEST_EQ(ks->reg, CALL_REG_OK); /* both registered with digest auth */
+	TEST_EQ(hs->reg, CALL_REG_OK);
+	ring_ms = 1500;
+	err = ring_and_answer(&p, &up);
+	ring_ms = 0;
+	if (err != 0)
 		goto out;
 	/* "secure" only after the menc events, on both sides */
 	CALLFIX_WAIT(p.k, p.h, 3000, ks->secure && hs->secure);
@@ -256,7 +250,7 @@ test_call_codec2(void)
 	TEST_ERR(ring_and_answer(&p, &up));
 	CALLFIX_WAIT(p.k, p.h, 3000, ks->secure && hs->secure);
 	TEST_TRUE(ks->secure && hs->secure);
-	CALLFIX_WAIT(p.k, p.h, 7000, 0);
+	CALLFIX_WAIT(p.k, p.h, 4500, 0);
 	TEST_EQ(ks->state, CALL_S_UP); /* aufile has not run out */
 	TEST_ERR(call_hangup(p.h));
 	CALLFIX_WAIT(p.k, p.h, 2000, p.kn == 1);
@@ -317,7 +311,7 @@ test_choose_mode(void)
 	    ks->reg == CALL_REG_OK && hs->reg == CALL_REG_OK);
 	TEST_EQ(ks->reg, CALL_REG_OK);
 	TEST_ERR(ring_and_answer(&p, &up));
-	CALLFIX_WAIT(p.k, p.h, 2500, 0);
+	CALLFIX_WAIT(p.k, p.h, 1500, 0);
 	TEST_ERR(call_hangup(p.k));
 	CALLFIX_WAIT(p.k, p.h, 2000, p.hn == 2);
 	call_engine_free(p.k);
@@ -448,6 +442,7 @@ test_kamailio_down(void)
 		return err;
 	callfix_cfg(&fx, 0, &c, "kiosk1", pws[0], "ausine,440", d, r,
 	    sizeof(d));
+	c.reg_wait_ms = 3000;
 	e = call_engine_new(&c);
 	TEST_ERR(call_engine_start(e));
 	st = call_engine_status(e);
@@ -571,7 +566,7 @@ out:
 	return err;
 }
 
-TEST_MAIN({ "registers", test_registers }, { "call_tone", test_call_tone },
+TEST_MAIN({ "call_tone", test_call_tone },
     { "call_codec2", test_call_codec2 }, { "choose_mode", test_choose_mode },
     { "no_answer", test_no_answer }, { "remote_hangup", test_remote_hangup },
     { "baresip_killed", test_baresip_killed },
