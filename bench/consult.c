@@ -35,9 +35,9 @@ lo_bytes(void)
 
 		if (p != NULL &&
 		    sscanf(p + 3,
-			"%llu %llu %llu %llu %llu %llu %llu %llu %llu %llu",
-			&v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7],
-			&v[8], &v[9]) == 10)
+		        "%llu %llu %llu %llu %llu %llu %llu %llu %llu %llu",
+		        &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7],
+		        &v[8], &v[9]) == 10)
 			break;
 	}
 	fclose(f);
@@ -80,10 +80,10 @@ one(enum call_mode m, int exclusive)
 	    (err = callfix_subscriber(&fx, users, pws, 2)) != 0 ||
 	    (err = callfix_kamailio_start(&fx)) != 0)
 		goto out;
-	callfix_cfg(&fx, 0, &kc, "kiosk1", pws[0], "ausine,440", kd, kr,
-	    sizeof(kd));
-	callfix_cfg(&fx, 1, &hc, "hub1", pws[1], "ausine,1000", hd, hr,
-	    sizeof(hd));
+	callfix_cfg(
+	    &fx, 0, &kc, "kiosk1", pws[0], "ausine,440", kd, kr, sizeof(kd));
+	callfix_cfg(
+	    &fx, 1, &hc, "hub1", pws[1], "ausine,1000", hd, hr, sizeof(hd));
 	kc.record_dir = hc.record_dir = NULL;
 	kc.mode = hc.mode = m;
 	if (m == CALL_MODE_VIDEO) {
@@ -97,8 +97,8 @@ one(enum call_mode m, int exclusive)
 		goto out;
 	ks = call_engine_status(k);
 	hs = call_engine_status(h);
-	CALLFIX_WAIT(k, h, 5000,
-	    ks->reg == CALL_REG_OK && hs->reg == CALL_REG_OK);
+	CALLFIX_WAIT(
+	    k, h, 5000, ks->reg == CALL_REG_OK && hs->reg == CALL_REG_OK);
 	snprintf(uri, sizeof(uri), "sip:kiosk1@%s", fx.registrar);
 	if ((err = call_dial(h, uri)) != 0)
 		goto out;
@@ -110,8 +110,8 @@ one(enum call_mode m, int exclusive)
 	    ks->ev.media_rx.mono_ms != 0 && hs->ev.media_rx.mono_ms != 0);
 	if (ks->ev.media_rx.mono_ms && hs->ev.media_rx.mono_ms)
 		t_two = (ks->ev.media_rx.mono_ms > hs->ev.media_rx.mono_ms
-			    ? ks->ev.media_rx.mono_ms
-			    : hs->ev.media_rx.mono_ms) -
+		                ? ks->ev.media_rx.mono_ms
+		                : hs->ev.media_rx.mono_ms) -
 		    t_ans;
 	CALLFIX_WAIT(k, h, 2000, 0);
 	b0 = lo_bytes();
@@ -133,7 +133,8 @@ one(enum call_mode m, int exclusive)
 	    rss_kb(call_engine_pid(k)));
 	fflush(stdout);
 	if (!exclusive)
-		printf("  (shared loopback: the rate includes other traffic)\n");
+		printf(
+		    "  (shared loopback: the rate includes other traffic)\n");
 	call_hangup(k);
 	CALLFIX_WAIT(k, h, 1000, 0);
 out:

@@ -380,7 +380,7 @@ admin_main(const char *data_dir, const char *store, const uint8_t *key,
 		if (err != 0) {
 			fprintf(stderr, "sync-server: sip-setup: %s\n",
 			    err == EINVAL ? "give the registrar as HOST:PORT"
-					  : strerror(err));
+			                  : strerror(err));
 			return 1;
 		}
 		printf("SIP on: nodes enrolled from now on register with "

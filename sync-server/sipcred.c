@@ -66,9 +66,9 @@ sipcred_setup(const char *data_dir, const char *registrar)
 
 	if (c == NULL || c == registrar ||
 	    (size_t)(c - registrar) >= sizeof(host) ||
-	    strspn(registrar, "abcdefghijklmnopqrstuvwxyz"
-			      "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:") !=
-		strlen(registrar))
+	    strspn(registrar,
+	        "abcdefghijklmnopqrstuvwxyz"
+	        "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:") != strlen(registrar))
 		return EINVAL;
 	port = strtol(c + 1, &end, 10);
 	if (*end != '\0' || port < 1 || port > 65535)
@@ -80,8 +80,8 @@ sipcred_setup(const char *data_dir, const char *registrar)
 	if ((err = sip_path(p, sizeof(p), data_dir, "subscriber")) != 0)
 		return err;
 	if (access(p, F_OK) != 0 &&
-	    (err = fileio_write_atomic(p, TABLE_HEAD, strlen(TABLE_HEAD),
-		 0640)) != 0)
+	    (err = fileio_write_atomic(
+	         p, TABLE_HEAD, strlen(TABLE_HEAD), 0640)) != 0)
 		return err;
 	if ((err = sip_path(p, sizeof(p), data_dir, "registrar")) != 0)
 		return err;
@@ -174,8 +174,8 @@ sipcred_issue(const char *data_dir, uint64_t node, struct sipcred *c)
 	int err;
 
 	memset(c, 0, sizeof(*c));
-	if ((err = read_registrar(data_dir, c->registrar,
-		 sizeof(c->registrar))) != 0)
+	if ((err = read_registrar(
+	         data_dir, c->registrar, sizeof(c->registrar))) != 0)
 		return err;
 	realm_of(c->registrar, realm, sizeof(realm));
 	snprintf(c->user, sizeof(c->user), "n%" PRIu64, node);

@@ -69,8 +69,8 @@ callx_end(struct call_status *st, enum call_end why, const char *reason,
 	mark(&st->ev.ended, mono, wall);
 	if (st->ev.end == CALL_END_NONE) {
 		st->ev.end = why;
-		snprintf(st->ev.end_reason, sizeof(st->ev.end_reason), "%s",
-		    reason);
+		snprintf(
+		    st->ev.end_reason, sizeof(st->ev.end_reason), "%s", reason);
 	}
 	if (st->ev.call_id[0] != '\0') {
 		memmove(st->old_ids[1], st->old_ids[0],
@@ -106,8 +106,8 @@ ours(struct call_status *st, const struct callx_frame *f)
 }
 
 void
-callx_apply(struct call_status *st, const struct callx_frame *f,
-    uint64_t mono, uint64_t wall, int *ended)
+callx_apply(struct call_status *st, const struct callx_frame *f, uint64_t mono,
+    uint64_t wall, int *ended)
 {
 	int live = st->state == CALL_S_DIALING || st->state == CALL_S_RINGING ||
 	    st->state == CALL_S_UP;
@@ -121,8 +121,8 @@ callx_apply(struct call_status *st, const struct callx_frame *f,
 		return;
 	case CALLX_REG_FAIL:
 		st->reg = CALL_REG_FAILED;
-		snprintf(st->reg_reason, sizeof(st->reg_reason), "%s",
-		    f->param);
+		snprintf(
+		    st->reg_reason, sizeof(st->reg_reason), "%s", f->param);
 		st->generation++;
 		return;
 	case CALLX_INCOMING:
@@ -160,7 +160,8 @@ callx_apply(struct call_status *st, const struct callx_frame *f,
 			mark(&st->ev.media_rx, mono, wall);
 		if (f->rtcp.tx_sent > 0)
 			mark(&st->ev.media_tx, mono, wall);
-		st->q.one_way = (f->rtcp.tx_sent == 0) != (f->rtcp.rx_sent == 0);
+		st->q.one_way =
+		    (f->rtcp.tx_sent == 0) != (f->rtcp.rx_sent == 0);
 		break;
 	case CALLX_CLOSED:
 		callx_end(st, callx_end_kind(f->param), f->param, mono, wall);
@@ -207,7 +208,7 @@ callx_ladder_step(struct callx_ladder *l, const struct call_quality *q,
 		return l->mode;
 	bad = q->loss_pct > 8.0 || q->rx_jitter_ms > 80.0 ||
 	    (l->mode < CALL_MODE_STORE_FORWARD && rx_kbps >= 0 &&
-		rx_kbps * 1000.0 < 0.6 * callx_mode_bps(l->mode));
+	        rx_kbps * 1000.0 < 0.6 * callx_mode_bps(l->mode));
 	if (bad) {
 		l->good_since_ms = 0;
 		if (l->mode < CALL_MODE_STORE_FORWARD)
@@ -244,15 +245,20 @@ call_end_text(enum call_end e)
 	case CALL_END_REMOTE:
 		return _("The other side ended the call.");
 	case CALL_END_NO_ANSWER:
-		return _("Nobody answered. The consult stays in the queue; try again later.");
+		return _(
+		    "Nobody answered. The consult stays in the queue; try again later.");
 	case CALL_END_REJECTED:
-		return _("The other side is busy. The consult stays in the queue.");
+		return _(
+		    "The other side is busy. The consult stays in the queue.");
 	case CALL_END_NO_ENCRYPTION:
-		return _("The call was refused because it could not be made private. Nothing was said.");
+		return _(
+		    "The call was refused because it could not be made private. Nothing was said.");
 	case CALL_END_UNREACHABLE:
-		return _("The other side cannot be reached now. The consult stays in the queue.");
+		return _(
+		    "The other side cannot be reached now. The consult stays in the queue.");
 	case CALL_END_CRASH:
-		return _("The call stopped because the call program failed. It has been restarted; call again.");
+		return _(
+		    "The call stopped because the call program failed. It has been restarted; call again.");
 	case CALL_END_FAILED:
 		break;
 	}
@@ -275,7 +281,7 @@ call_end_name(enum call_end e)
 	};
 
 	return (unsigned)e < sizeof(names) / sizeof(names[0]) ? names[e]
-							      : "failed";
+	                                                      : "failed";
 }
 
 const char *

@@ -46,8 +46,8 @@ callx_frame_next(struct buf *in, char **payload, size_t *len)
 }
 
 int
-callx_encode(struct buf *out, const char *command, const char *params,
-    const char *token)
+callx_encode(
+    struct buf *out, const char *command, const char *params, const char *token)
 {
 	json_t *o;
 	char *s;
@@ -115,7 +115,8 @@ callx_parse(const char *s, size_t len, struct callx_frame *f)
 	memset(f, 0, sizeof(*f));
 	o = json_loadb(s, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (o == NULL || !json_is_object(o)) {
-		log_warnx("ctrl_tcp frame is not a JSON object (%s)", jerr.text);
+		log_warnx(
+		    "ctrl_tcp frame is not a JSON object (%s)", jerr.text);
 		json_decref(o);
 		return EBADMSG;
 	}

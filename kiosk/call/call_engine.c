@@ -99,9 +99,9 @@ write_config(struct call_engine *e)
 	enum call_mode m = e->st.mode;
 	int err;
 	/* libcodec2's mode enum, not the bit rate (pitfall 4) */
-	int c2 = m == CALL_MODE_CODEC2_3200 ? 0 :
-	    m == CALL_MODE_CODEC2_1300	    ? 4 :
-					      8;
+	int c2 = m == CALL_MODE_CODEC2_3200 ? 0
+	    : m == CALL_MODE_CODEC2_1300    ? 4
+	                                    : 8;
 
 	if (mkdir(e->dir, 0700) != 0 && errno != EEXIST)
 		return errno;
@@ -142,9 +142,9 @@ write_config(struct call_engine *e)
 		    "video_size\t352x288\nvideo_bitrate\t256000\n"
 		    "video_fps\t15\n",
 		    e->cfg.video_source ? e->cfg.video_source
-					: "v4l2,/dev/video0",
+		                        : "v4l2,/dev/video0",
 		    e->cfg.video_display ? e->cfg.video_display
-					 : "fakevideo,nil");
+		                         : "fakevideo,nil");
 	buf_printf(&b,
 	    "module_tmp\taccount.so\n"
 	    "module_app\tmenu.so\nmodule_app\tctrl_tcp.so\n"
@@ -249,8 +249,8 @@ child_gone(struct call_engine *e)
 		if (e->quitting)
 			log_info("baresip %d stopped", (int)e->pid);
 		else
-			log_warnx("baresip %d stopped (status %d)",
-			    (int)e->pid, status);
+			log_warnx("baresip %d stopped (status %d)", (int)e->pid,
+			    status);
 		e->pid = 0;
 		return 1;
 	}
@@ -407,8 +407,7 @@ static void
 ended(struct call_engine *e)
 {
 	log_info("call %s ended: %s, %llu ms connected", e->st.ev.call_id,
-	    e->st.ev.end_reason,
-	    (unsigned long long)e->st.ev.connected_ms);
+	    e->st.ev.end_reason, (unsigned long long)e->st.ev.connected_ms);
 	if (e->cfg.on_evidence != NULL)
 		e->cfg.on_evidence(e->cfg.arg, &e->st.ev);
 }
@@ -445,7 +444,8 @@ dispatch(struct call_engine *e, const struct callx_frame *f)
 		if (!f->ok) {
 			/* uanew's answer echoes the account line: never log it */
 			log_warnx("baresip refused %s: %s", f->token,
-			    strncmp(f->token, "uanew-", 6) == 0 ? "-" : f->data);
+			    strncmp(f->token, "uanew-", 6) == 0 ? "-"
+			                                        : f->data);
 			if (strncmp(f->token, "dial-", 5) == 0)
 				end_now(e, CALL_END_FAILED, f->data);
 		}
@@ -669,7 +669,8 @@ int
 call_set_mode(struct call_engine *e, enum call_mode m)
 {
 	char bps[16];
-	int err, live = e->st.state == CALL_S_DIALING ||
+	int err,
+	    live = e->st.state == CALL_S_DIALING ||
 	    e->st.state == CALL_S_RINGING || e->st.state == CALL_S_UP;
 
 	if ((unsigned)m >= CALL_MODE_STORE_FORWARD)
@@ -680,7 +681,7 @@ call_set_mode(struct call_engine *e, enum call_mode m)
 		if (e->st.state != CALL_S_UP ||
 		    (m != CALL_MODE_OPUS16 && m != CALL_MODE_OPUS8) ||
 		    (e->st.mode != CALL_MODE_OPUS16 &&
-			e->st.mode != CALL_MODE_OPUS8))
+		        e->st.mode != CALL_MODE_OPUS8))
 			return EBUSY;
 		snprintf(bps, sizeof(bps), "%d",
 		    m == CALL_MODE_OPUS8 ? 8000 : 16000);

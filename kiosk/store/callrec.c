@@ -22,8 +22,8 @@ put_mark(struct model_rec *r, uint64_t key, const struct store_call_mark *m)
 }
 
 int
-store_call_add(struct store *s, const struct store_call *c,
-    char id_out[UUID_STRLEN + 1])
+store_call_add(
+    struct store *s, const struct store_call *c, char id_out[UUID_STRLEN + 1])
 {
 	char id[UUID_STRLEN + 1];
 	struct model_rec r;

@@ -238,16 +238,16 @@ struct store_call_mark {
 struct store_call {
 	const char *consult_id, *sip_call_id, *peer; /* NULL or "": absent */
 	int outgoing;
-	struct store_call_mark ringing, established, media_rx, media_tx,
-	    secure, ended;
+	struct store_call_mark ringing, established, media_rx, media_tx, secure,
+	    ended;
 	const char *end_kind; /* required: "local", "remote", ... */
 	const char *end_reason;
 	uint64_t connected_ms;
 };
 /* Record one call's evidence (append-only, synced); EINVAL without an
  * end kind.  ID_OUT (may be NULL) receives the record's id. */
-int store_call_add(struct store *, const struct store_call *,
-    char id_out[UUID_STRLEN + 1]);
+int store_call_add(
+    struct store *, const struct store_call *, char id_out[UUID_STRLEN + 1]);
 
 /* --- attachments: encrypted blob store --- */
 /*

@@ -100,8 +100,8 @@ int sync_run(struct store *, struct sync_report *rep, char **cause);
  * caller frees (the password with xfree_secret_str).  ENOENT: none (the
  * region had no SIP when this node enrolled).
  */
-int sync_sip_get(struct store *, char **user, char **password,
-    char **registrar);
+int sync_sip_get(
+    struct store *, char **user, char **password, char **registrar);
 /* The same; a transfer in flight is aborted (EINTR) once *CANCEL (read
  * atomically; NULL: never) becomes non-zero. */
 int sync_run_cancel(

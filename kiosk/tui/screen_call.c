@@ -25,8 +25,8 @@
 #include "xmalloc.h"
 
 void
-screen_call_set(struct ui *ui, const char *consult_id_hex,
-    const char *peer_uri, int outgoing)
+screen_call_set(struct ui *ui, const char *consult_id_hex, const char *peer_uri,
+    int outgoing)
 {
 	snprintf(ui->call.consult, sizeof(ui->call.consult), "%s",
 	    consult_id_hex ? consult_id_hex : "");
@@ -39,8 +39,8 @@ screen_call_set(struct ui *ui, const char *consult_id_hex,
 void
 screen_call_advice(struct ui *ui, const char *text)
 {
-	snprintf(ui->call.advice, sizeof(ui->call.advice), "%s",
-	    text ? text : "");
+	snprintf(
+	    ui->call.advice, sizeof(ui->call.advice), "%s", text ? text : "");
 	ui->call.seen = 0; /* redraw */
 }
 
@@ -108,8 +108,8 @@ ui_call_start(struct ui *ui)
 	c.audio_player = "alsa,default";
 	/* video needs a camera (v4l2) and a display; else voice only, and
 	 * the screen says so */
-	ui->call.have_video = access("/dev/video0", R_OK) == 0 &&
-	    getenv("DISPLAY") != NULL;
+	ui->call.have_video =
+	    access("/dev/video0", R_OK) == 0 && getenv("DISPLAY") != NULL;
 	c.video = ui->call.have_video;
 	c.mode = c.video ? CALL_MODE_VIDEO : CALL_MODE_OPUS16;
 	c.on_evidence = on_evidence;
@@ -166,10 +166,10 @@ ui_call_poll(struct ui *ui)
 		r = 1;
 	}
 	/* it rings over whatever screen is open */
-	if (st->state == CALL_S_RINGING && !st->ev.outgoing &&
-	    ui->depth > 0 && ui->stack[ui->depth - 1] != &screen_call) {
-		snprintf(ui->call.peer, sizeof(ui->call.peer), "%s",
-		    st->ev.peer);
+	if (st->state == CALL_S_RINGING && !st->ev.outgoing && ui->depth > 0 &&
+	    ui->stack[ui->depth - 1] != &screen_call) {
+		snprintf(
+		    ui->call.peer, sizeof(ui->call.peer), "%s", st->ev.peer);
 		ui->call.outgoing = 0;
 		ui->call.consult[0] = '\0'; /* the record names it later */
 		return 2;
@@ -196,9 +196,9 @@ call_enter(struct ui *ui)
 	if ((err = call_dial(ui->call.engine, ui->call.peer)) != 0)
 		ui_message(ui, UI_MSG_WARN, "%s",
 		    err == ENOTCONN
-			? _("The call server cannot be reached now. The "
-			    "consult stays in the queue.")
-			: _("The call could not be started. Try again."));
+		        ? _("The call server cannot be reached now. The "
+		            "consult stays in the queue.")
+		        : _("The call could not be started. Try again."));
 }
 
 static void
@@ -223,8 +223,8 @@ call_draw(struct ui *ui)
 	ui_text(y++, 2, UI_C_NORMAL, "%s %s", _("With:"),
 	    st->ev.peer[0] ? st->ev.peer : ui->call.peer);
 	if (ui->call.consult[0])
-		ui_text(y++, 2, UI_C_DIM, "%s %s", _("Consult:"),
-		    ui->call.consult);
+		ui_text(
+		    y++, 2, UI_C_DIM, "%s %s", _("Consult:"), ui->call.consult);
 	if (st->state == CALL_S_RINGING) {
 		ui_bar(y + 1, UI_C_WARN);
 		ui_center(y + 1, UI_C_WARN, "%s",
@@ -246,8 +246,8 @@ call_draw(struct ui *ui)
 		ui_text(y++, 2, UI_C_NORMAL, "%s %s%s", _("Mode:"),
 		    call_mode_text(st->mode),
 		    ui->call.have_video
-			? ""
-			: _(" (voice only: no camera or display here)"));
+		        ? ""
+		        : _(" (voice only: no camera or display here)"));
 		if (q->have)
 			ui_text(y++, 2,
 			    q->loss_pct > 8 ? UI_C_WARN : UI_C_NORMAL,
@@ -255,8 +255,8 @@ call_draw(struct ui *ui)
 			      "%.0f ms"),
 			    q->loss_pct, q->rx_jitter_ms, q->rtt_ms);
 		else
-			ui_text(y++, 2, UI_C_DIM, "%s",
-			    _("Link: measuring..."));
+			ui_text(
+			    y++, 2, UI_C_DIM, "%s", _("Link: measuring..."));
 		if (q->one_way)
 			ui_text(y++, 2, UI_C_DANGER, "%s",
 			    _("!! Sound goes one way only: check the headset, "
@@ -266,7 +266,8 @@ call_draw(struct ui *ui)
 			    st->muted ? _("Muted. ") : "",
 			    st->held ? _("On hold.") : "");
 		y++;
-		ui_text(y++, 2, UI_C_TITLE, "%s", _("Advice from the clinician:"));
+		ui_text(
+		    y++, 2, UI_C_TITLE, "%s", _("Advice from the clinician:"));
 		ui_wrap(y, 4, 74, 8, UI_C_NORMAL,
 		    ui->call.advice[0] ? ui->call.advice : _("(none yet)"));
 		return;
@@ -324,7 +325,7 @@ call_key(struct ui *ui, enum ui_action a, int ch)
 
 		if (next >= CALL_MODE_STORE_FORWARD)
 			next = ui->call.have_video ? CALL_MODE_VIDEO
-						   : CALL_MODE_OPUS16;
+			                           : CALL_MODE_OPUS16;
 		err = call_set_mode(e, next);
 		if (err == EBUSY) {
 			ui_message(ui, UI_MSG_INFO, "%s",

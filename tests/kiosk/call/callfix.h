@@ -22,6 +22,7 @@
 #include "clock.h"
 #include "kiosk/call/call.h"
 #include "tests/test.h"
+#include "xmalloc.h"
 
 struct callfix {
 	char *dir;
@@ -69,9 +70,10 @@ static inline int
 callfix_have_tools(void)
 {
 	if (system("command -v baresip >/dev/null && command -v kamailio "
-		   ">/dev/null") != 0) {
-		fprintf(stderr, "SKIP reason: baresip or kamailio missing "
-				"(make deps)\n");
+	           ">/dev/null") != 0) {
+		fprintf(stderr,
+		    "SKIP reason: baresip or kamailio missing "
+		    "(make deps)\n");
 		return 0;
 	}
 	return 1;
@@ -94,8 +96,8 @@ callfix_subscriber(struct callfix *fx, const char *const *users,
 		return errno;
 	fprintf(f, "username(str) domain(str,null) ha1(str)\n");
 	for (i = 0; i < n; i++) {
-		snprintf(in, sizeof(in), "%s:127.0.0.1:%s", users[i],
-		    passwords[i]);
+		snprintf(
+		    in, sizeof(in), "%s:127.0.0.1:%s", users[i], passwords[i]);
 		EVP_Digest(in, strlen(in), md, &mdlen, EVP_md5(), NULL);
 		for (k = 0; k < 16; k++)
 			snprintf(hex + 2 * k, 3, "%02x", md[k]);
@@ -120,8 +122,7 @@ callfix_kamailio_start(struct callfix *fx)
 		char lp[512];
 
 		snprintf(lp, sizeof(lp), "%s/kamailio.log", fx->dir);
-		if (freopen(lp, "w", stderr) == NULL ||
-		    dup2(2, 1) < 0 ||
+		if (freopen(lp, "w", stderr) == NULL || dup2(2, 1) < 0 ||
 		    freopen("/dev/null", "r", stdin) == NULL)
 			_exit(126);
 		setpgid(0, 0);
@@ -171,8 +172,8 @@ callfix_init(struct callfix *fx)
 		return errno;
 	snprintf(p, sizeof(p), "%s/sip", fx->dir);
 	mkdir(p, 0700);
-	snprintf(fx->registrar, sizeof(fx->registrar), "127.0.0.1:%d",
-	    fx->base);
+	snprintf(
+	    fx->registrar, sizeof(fx->registrar), "127.0.0.1:%d", fx->base);
 	return 0;
 }
 
@@ -268,8 +269,8 @@ callfix_read_dec(const char *dir, int16_t **out, size_t *n, unsigned *rate)
 	if (fread(h, 1, 12, f) != 12 || memcmp(h, "RIFF", 4) != 0)
 		goto bad;
 	while (fread(ch, 1, 8, f) == 8) {
-		uint32_t len = ch[4] | ch[5] << 8 | ch[6] << 16 |
-		    (uint32_t)ch[7] << 24;
+		uint32_t len =
+		    ch[4] | ch[5] << 8 | ch[6] << 16 | (uint32_t)ch[7] << 24;
 
 		if (memcmp(ch, "fmt ", 4) == 0) {
 			unsigned char fm[16];
@@ -288,10 +289,10 @@ callfix_read_dec(const char *dir, int16_t **out, size_t *n, unsigned *rate)
 			if (bits != 16 || chans == 0)
 				goto bad;
 			/* sndfile may not have patched the length yet */
-			raw = malloc(8u << 20);
-			frames = fread(raw, 2 * chans, (8u << 20) / (2 * chans),
-			    f);
-			*out = malloc(frames * 2 + 2);
+			raw = xmalloc(8u << 20);
+			frames =
+			    fread(raw, 2 * chans, (8u << 20) / (2 * chans), f);
+			*out = xmalloc(frames * 2 + 2);
 			for (i = 0; i < frames; i++)
 				(*out)[i] = raw[i * chans];
 			*n = frames;
@@ -312,8 +313,8 @@ static inline double
 callfix_goertzel(const int16_t *s, size_t n, unsigned rate, double hz,
     size_t from, size_t len)
 {
-	double w = 2 * M_PI * hz / rate, c = 2 * cos(w), q0, q1 = 0, q2 = 0,
-	       pw, tot = 0;
+	double w = 2 * M_PI * hz / rate, c = 2 * cos(w), q0, q1 = 0, q2 = 0, pw,
+	       tot = 0;
 	size_t i;
 
 	if (from + len > n)
@@ -343,8 +344,8 @@ callfix_goertzel(const int16_t *s, size_t n, unsigned rate, double hz,
 static inline int
 callfix_speechlike(const char *path, double secs, double *env, size_t n20)
 {
-	static const double seg[] = { 0.30, 0.15, 0.50, 0.30, 0.20, 0.40,
-		0.25, 0.10, 0.60, 0.35, 0.15, 0.20, 0.45, 0.50 };
+	static const double seg[] = { 0.30, 0.15, 0.50, 0.30, 0.20, 0.40, 0.25,
+		0.10, 0.60, 0.35, 0.15, 0.20, 0.45, 0.50 };
 	unsigned rate = 48000, frames = (unsigned)(secs * rate), i, si = 0;
 	double t_next = seg[0], ph = 0;
 	int on = 1;
@@ -356,11 +357,13 @@ callfix_speechlike(const char *path, double secs, double *env, size_t n20)
 		return errno;
 	memcpy(h, "RIFF", 4);
 	h[4] = (uint8_t)(36 + dlen), h[5] = (uint8_t)((36 + dlen) >> 8),
-	h[6] = (uint8_t)((36 + dlen) >> 16), h[7] = (uint8_t)((36 + dlen) >> 24);
+	h[6] = (uint8_t)((36 + dlen) >> 16),
+	h[7] = (uint8_t)((36 + dlen) >> 24);
 	memcpy(h + 8, "WAVEfmt ", 8);
 	h[16] = 16, h[17] = h[18] = h[19] = 0;
 	h[20] = 1, h[21] = 0, h[22] = 2, h[23] = 0;
-	h[24] = (uint8_t)rate, h[25] = (uint8_t)(rate >> 8), h[26] = 0, h[27] = 0;
+	h[24] = (uint8_t)rate, h[25] = (uint8_t)(rate >> 8), h[26] = 0,
+	h[27] = 0;
 	h[28] = (uint8_t)(rate * 4), h[29] = (uint8_t)((rate * 4) >> 8),
 	h[30] = (uint8_t)((rate * 4) >> 16), h[31] = 0;
 	h[32] = 4, h[33] = 0, h[34] = 16, h[35] = 0;
@@ -401,7 +404,7 @@ callfix_env_corr(const int16_t *s, size_t n, unsigned rate, const double *env,
 {
 	size_t w = rate / 50, m = n / w, k;
 	long lag;
-	double *e = malloc((m + 1) * sizeof(double)), best = -1;
+	double *e = xmalloc((m + 1) * sizeof(double)), best = -1;
 
 	for (k = 0; k < m; k++) {
 		double p = 0;

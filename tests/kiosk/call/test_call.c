@@ -55,10 +55,10 @@ pair_up(struct pair *p, unsigned no_answer_s, const char *kpw)
 	if ((err = callfix_subscriber(&p->fx, users, pws, 2)) != 0 ||
 	    (err = callfix_kamailio_start(&p->fx)) != 0)
 		return err;
-	callfix_cfg(&p->fx, 0, &kc, "kiosk1", kpw ? kpw : pws[0],
-	    "ausine,440", p->kd, p->kr, sizeof(p->kd));
-	callfix_cfg(&p->fx, 1, &hc, "hub1", pws[1], "ausine,1000", p->hd,
-	    p->hr, sizeof(p->hd));
+	callfix_cfg(&p->fx, 0, &kc, "kiosk1", kpw ? kpw : pws[0], "ausine,440",
+	    p->kd, p->kr, sizeof(p->kd));
+	callfix_cfg(&p->fx, 1, &hc, "hub1", pws[1], "ausine,1000", p->hd, p->hr,
+	    sizeof(p->hd));
 	kc.no_answer_s = hc.no_answer_s = no_answer_s;
 	kc.on_evidence = kiosk_ev;
 	hc.on_evidence = hub_ev;
@@ -70,7 +70,7 @@ pair_up(struct pair *p, unsigned no_answer_s, const char *kpw)
 		return err;
 	CALLFIX_WAIT(p->k, p->h, 5000,
 	    call_engine_status(p->k)->reg != CALL_REG_NONE &&
-		call_engine_status(p->h)->reg != CALL_REG_NONE);
+	        call_engine_status(p->h)->reg != CALL_REG_NONE);
 	return 0;
 }
 
@@ -92,7 +92,7 @@ static int
 ring_and_answer(struct pair *p, uint64_t *up_ms)
 {
 	const struct call_status *ks = call_engine_status(p->k),
-				 *hs = call_engine_status(p->h);
+	                         *hs = call_engine_status(p->h);
 	char uri[128];
 	int err = 0;
 
@@ -105,8 +105,8 @@ ring_and_answer(struct pair *p, uint64_t *up_ms)
 	TEST_EQ(ks->state, CALL_S_RINGING);
 	TEST_EQ(hs->state, CALL_S_DIALING);
 	TEST_ERR(call_answer(p->k));
-	CALLFIX_WAIT(p->k, p->h, 3000,
-	    ks->state == CALL_S_UP && hs->state == CALL_S_UP);
+	CALLFIX_WAIT(
+	    p->k, p->h, 3000, ks->state == CALL_S_UP && hs->state == CALL_S_UP);
 	TEST_EQ(ks->state, CALL_S_UP);
 	TEST_EQ(hs->state, CALL_S_UP);
 	*up_ms = clock_mono_ms();
@@ -144,7 +144,7 @@ test_call_tone(void)
 	/* RTCP (every ~5 s) shows media both ways */
 	CALLFIX_WAIT(p.k, p.h, 8000,
 	    ks->ev.media_tx.mono_ms && ks->ev.media_rx.mono_ms &&
-		hs->ev.media_tx.mono_ms && hs->ev.media_rx.mono_ms);
+	        hs->ev.media_tx.mono_ms && hs->ev.media_rx.mono_ms);
 	TEST_TRUE(ks->ev.media_tx.mono_ms != 0);
 	TEST_TRUE(ks->ev.media_rx.mono_ms != 0);
 	TEST_TRUE(hs->ev.media_tx.mono_ms != 0);
@@ -159,14 +159,15 @@ test_call_tone(void)
 	TEST_EQ(p.kev.end, CALL_END_LOCAL);
 	TEST_EQ(p.hev.end, CALL_END_REMOTE);
 	TEST_STR(p.kev.call_id[0] ? "id" : "", "id");
-	fprintf(stderr, "  connected: kiosk %llu ms, hub %llu ms, test %llu ms\n",
+	fprintf(stderr,
+	    "  connected: kiosk %llu ms, hub %llu ms, test %llu ms\n",
 	    (unsigned long long)p.kev.connected_ms,
 	    (unsigned long long)p.hev.connected_ms,
 	    (unsigned long long)(down - up));
-	TEST_TRUE(llabs((long long)p.kev.connected_ms - (long long)(down - up)) <
-	    1000);
-	TEST_TRUE(llabs((long long)p.hev.connected_ms - (long long)(down - up)) <
-	    1000);
+	TEST_TRUE(llabs((long long)p.kev.connected_ms -
+	              (long long)(down - up)) < 1000);
+	TEST_TRUE(llabs((long long)p.hev.connected_ms -
+	              (long long)(down - up)) < 1000);
 	TEST_TRUE(p.kev.ringing.mono_ms <= p.kev.established.mono_ms);
 	TEST_TRUE(p.kev.established.mono_ms <= p.kev.secure.mono_ms);
 	TEST_TRUE(p.kev.secure.wall_ms != 0 && p.kev.ended.wall_ms != 0);
@@ -191,8 +192,9 @@ test_call_tone(void)
 	ga = callfix_goertzel(a, na, ra, 1000, 2 * ra, ra);
 	gb = callfix_goertzel(b, nb, rb, 440, 2 * rb, rb);
 	wrong = callfix_goertzel(a, na, ra, 440, 2 * ra, ra);
-	fprintf(stderr, "  tone share: kiosk got 1000 Hz %.2f (440 Hz %.2f), "
-			"hub got 440 Hz %.2f\n",
+	fprintf(stderr,
+	    "  tone share: kiosk got 1000 Hz %.2f (440 Hz %.2f), "
+	    "hub got 440 Hz %.2f\n",
 	    ga, wrong, gb);
 	TEST_TRUE(ga > 0.8);
 	TEST_TRUE(gb > 0.8);
@@ -230,8 +232,8 @@ test_call_codec2(void)
 	snprintf(arg, sizeof(arg), "aufile,%s", src);
 	TEST_ERR(callfix_subscriber(&p.fx, users, pws, 2));
 	TEST_ERR(callfix_kamailio_start(&p.fx));
-	callfix_cfg(&p.fx, 0, &kc, "kiosk1", pws[0], arg, p.kd, p.kr,
-	    sizeof(p.kd));
+	callfix_cfg(
+	    &p.fx, 0, &kc, "kiosk1", pws[0], arg, p.kd, p.kr, sizeof(p.kd));
 	callfix_cfg(&p.fx, 1, &hc, "hub1", pws[1], "ausine,1000", p.hd, p.hr,
 	    sizeof(p.hd));
 	kc.mode = hc.mode = CALL_MODE_CODEC2_1300;
@@ -244,8 +246,8 @@ test_call_codec2(void)
 	TEST_ERR(call_engine_start(p.h));
 	ks = call_engine_status(p.k);
 	hs = call_engine_status(p.h);
-	CALLFIX_WAIT(p.k, p.h, 5000,
-	    ks->reg == CALL_REG_OK && hs->reg == CALL_REG_OK);
+	CALLFIX_WAIT(
+	    p.k, p.h, 5000, ks->reg == CALL_REG_OK && hs->reg == CALL_REG_OK);
 	(void)uri;
 	TEST_ERR(ring_and_answer(&p, &up));
 	CALLFIX_WAIT(p.k, p.h, 3000, ks->secure && hs->secure);
@@ -260,8 +262,9 @@ test_call_codec2(void)
 	TEST_ERR(callfix_read_dec(p.hr, &b, &nb, &rb));
 	TEST_EQ(rb, 8000); /* codec2 */
 	corr = callfix_env_corr(b, nb, rb, env, n20, 150);
-	fprintf(stderr, "  codec2 1300: envelope correlation %.3f over %zu ms\n",
-	    corr, nb * 1000 / rb);
+	fprintf(stderr,
+	    "  codec2 1300: envelope correlation %.3f over %zu ms\n", corr,
+	    nb * 1000 / rb);
 	TEST_TRUE(corr > 0.7);
 	/* the check can fail: what the kiosk received (the hub's steady
 	 * tone through the same codec) does not follow the pattern */
@@ -307,8 +310,8 @@ test_choose_mode(void)
 	/* both nodes take the codec2 rung between calls */
 	TEST_ERR(call_set_mode(p.k, CALL_MODE_CODEC2_3200));
 	TEST_ERR(call_set_mode(p.h, CALL_MODE_CODEC2_3200));
-	CALLFIX_WAIT(p.k, p.h, 5000,
-	    ks->reg == CALL_REG_OK && hs->reg == CALL_REG_OK);
+	CALLFIX_WAIT(
+	    p.k, p.h, 5000, ks->reg == CALL_REG_OK && hs->reg == CALL_REG_OK);
 	TEST_EQ(ks->reg, CALL_REG_OK);
 	TEST_ERR(ring_and_answer(&p, &up));
 	CALLFIX_WAIT(p.k, p.h, 1500, 0);
@@ -440,14 +443,14 @@ test_kamailio_down(void)
 		return TEST_SKIP;
 	if ((err = callfix_init(&fx)) != 0)
 		return err;
-	callfix_cfg(&fx, 0, &c, "kiosk1", pws[0], "ausine,440", d, r,
-	    sizeof(d));
+	callfix_cfg(
+	    &fx, 0, &c, "kiosk1", pws[0], "ausine,440", d, r, sizeof(d));
 	c.reg_wait_ms = 3000;
 	e = call_engine_new(&c);
 	TEST_ERR(call_engine_start(e));
 	st = call_engine_status(e);
-	CALLFIX_WAIT(e, (struct call_engine *)NULL, 8000,
-	    st->reg != CALL_REG_NONE);
+	CALLFIX_WAIT(
+	    e, (struct call_engine *)NULL, 8000, st->reg != CALL_REG_NONE);
 	TEST_EQ(st->reg, CALL_REG_FAILED);
 	TEST_TRUE(st->reg_reason[0] != '\0');
 	fprintf(stderr, "  registration: %s\n", st->reg_reason);
@@ -475,8 +478,8 @@ test_no_encryption(void)
 	if ((err = pair_up(&p, 5, NULL)) != 0)
 		goto out;
 	TEST_ERR(callfix_subscriber(&p.fx, u3, pws, 3));
-	callfix_cfg(&p.fx, 2, &c, "rogue1", pws[2], "ausine,700", d, rr,
-	    sizeof(d));
+	callfix_cfg(
+	    &p.fx, 2, &c, "rogue1", pws[2], "ausine,700", d, rr, sizeof(d));
 	c.test_no_menc = 1;
 	r = call_engine_new(&c);
 	TEST_ERR(call_engine_start(r));
@@ -553,12 +556,12 @@ test_revoked(void)
 	/* and it cannot register again */
 	call_engine_free(p.h);
 	p.h = NULL;
-	callfix_cfg(&p.fx, 1, &c, "hub1", pws[1], "ausine,1000", d, r,
-	    sizeof(d));
+	callfix_cfg(
+	    &p.fx, 1, &c, "hub1", pws[1], "ausine,1000", d, r, sizeof(d));
 	h2 = call_engine_new(&c);
 	TEST_ERR(call_engine_start(h2));
-	CALLFIX_WAIT(h2, p.k, 4000,
-	    call_engine_status(h2)->reg != CALL_REG_NONE);
+	CALLFIX_WAIT(
+	    h2, p.k, 4000, call_engine_status(h2)->reg != CALL_REG_NONE);
 	TEST_EQ(call_engine_status(h2)->reg, CALL_REG_FAILED);
 out:
 	call_engine_free(h2);
@@ -566,9 +569,9 @@ out:
 	return err;
 }
 
-TEST_MAIN({ "call_tone", test_call_tone },
-    { "call_codec2", test_call_codec2 }, { "choose_mode", test_choose_mode },
-    { "no_answer", test_no_answer }, { "remote_hangup", test_remote_hangup },
+TEST_MAIN({ "call_tone", test_call_tone }, { "call_codec2", test_call_codec2 },
+    { "choose_mode", test_choose_mode }, { "no_answer", test_no_answer },
+    { "remote_hangup", test_remote_hangup },
     { "baresip_killed", test_baresip_killed },
     { "kamailio_down", test_kamailio_down },
     { "no_encryption", test_no_encryption },

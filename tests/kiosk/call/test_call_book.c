@@ -65,21 +65,21 @@ test_parse(void)
 	int err = 0;
 
 	TEST_ERR(P("{\"response\":true,\"ok\":false,\"data\":\"Invalid "
-		   "argument\",\"token\":\"hold-3\"}"));
+	           "argument\",\"token\":\"hold-3\"}"));
 	TEST_EQ(f.type, CALLX_RESPONSE);
 	TEST_EQ(f.ok, 0);
 	TEST_STR(f.token, "hold-3");
 	TEST_ERR(P("{\"event\":true,\"type\":\"CALL_RTCP\",\"class\":\"call\","
-		   "\"id\":\"7daf\",\"rtcp_stats\":{\"tx\":{\"sent\":250,"
-		   "\"lost\":0,\"jit\":1395},\"rx\":{\"sent\":240,\"lost\":"
-		   "10,\"jit\":2000},\"rtt\":3500}}"));
+	           "\"id\":\"7daf\",\"rtcp_stats\":{\"tx\":{\"sent\":250,"
+	           "\"lost\":0,\"jit\":1395},\"rx\":{\"sent\":240,\"lost\":"
+	           "10,\"jit\":2000},\"rtt\":3500}}"));
 	TEST_EQ(f.type, CALLX_RTCP);
 	TEST_EQ(f.rtcp.tx_sent, 250);
 	TEST_EQ(f.rtcp.rx_lost, 10);
 	TEST_TRUE(f.rtcp.loss_pct > 3.9 && f.rtcp.loss_pct < 4.1);
 	TEST_TRUE(f.rtcp.rtt_ms > 3.4 && f.rtcp.rtt_ms < 3.6);
 	TEST_ERR(P("{\"event\":true,\"type\":\"REGISTER_FAIL\",\"class\":"
-		   "\"register\",\"param\":\"401 Unauthorized\"}"));
+	           "\"register\",\"param\":\"401 Unauthorized\"}"));
 	TEST_EQ(f.type, CALLX_REG_FAIL);
 	TEST_STR(f.param, "401 Unauthorized");
 	TEST_EQ(P("{\"event\":true,"), EBADMSG);
@@ -111,49 +111,58 @@ test_incoming_evidence(void)
 	int err = 0, end = 0;
 
 	memset(&st, 0, sizeof(st));
-	TEST_ERR(ev(&st, "{\"event\":true,\"type\":\"REGISTER_OK\"}", 10, &end));
+	TEST_ERR(
+	    ev(&st, "{\"event\":true,\"type\":\"REGISTER_OK\"}", 10, &end));
 	TEST_EQ(st.reg, CALL_REG_OK);
-	TEST_ERR(ev(&st, "{\"event\":true,\"type\":\"CALL_INCOMING\",\"id\":"
-			 "\"c1\",\"peeruri\":\"sip:hub1@r\",\"direction\":"
-			 "\"incoming\"}",
+	TEST_ERR(ev(&st,
+	    "{\"event\":true,\"type\":\"CALL_INCOMING\",\"id\":"
+	    "\"c1\",\"peeruri\":\"sip:hub1@r\",\"direction\":"
+	    "\"incoming\"}",
 	    1000, &end));
 	TEST_EQ(st.state, CALL_S_RINGING);
 	TEST_EQ(st.ev.ringing.mono_ms, 1000);
 	TEST_STR(st.ev.peer, "sip:hub1@r");
 	/* another call's events do not touch this one */
-	TEST_ERR(ev(&st, "{\"event\":true,\"type\":\"CALL_ESTABLISHED\",\"id\":"
-			 "\"other\"}",
+	TEST_ERR(ev(&st,
+	    "{\"event\":true,\"type\":\"CALL_ESTABLISHED\",\"id\":"
+	    "\"other\"}",
 	    1100, &end));
 	TEST_EQ(st.state, CALL_S_RINGING);
-	TEST_ERR(ev(&st, "{\"event\":true,\"type\":\"CALL_ESTABLISHED\",\"id\":"
-			 "\"c1\"}",
+	TEST_ERR(ev(&st,
+	    "{\"event\":true,\"type\":\"CALL_ESTABLISHED\",\"id\":"
+	    "\"c1\"}",
 	    2000, &end));
 	TEST_EQ(st.state, CALL_S_UP);
 	TEST_EQ(st.secure, 0); /* not before CALL_MENC */
-	TEST_ERR(ev(&st, "{\"event\":true,\"type\":\"CALL_MENC\",\"id\":\"c1\","
-			 "\"param\":\"0,video,RTP\"}",
+	TEST_ERR(ev(&st,
+	    "{\"event\":true,\"type\":\"CALL_MENC\",\"id\":\"c1\","
+	    "\"param\":\"0,video,RTP\"}",
 	    2500, &end));
 	TEST_EQ(st.secure, 0); /* video's does not count for the voice */
-	TEST_ERR(ev(&st, "{\"event\":true,\"type\":\"CALL_MENC\",\"id\":\"c1\","
-			 "\"param\":\"0,audio,RTP\"}",
+	TEST_ERR(ev(&st,
+	    "{\"event\":true,\"type\":\"CALL_MENC\",\"id\":\"c1\","
+	    "\"param\":\"0,audio,RTP\"}",
 	    3000, &end));
 	TEST_EQ(st.secure, 1);
 	TEST_EQ(st.ev.secure.mono_ms, 3000);
 	TEST_EQ(st.ev.secure.wall_ms, 1700000003000ull);
 	/* one-way audio: we send, nothing comes back */
-	TEST_ERR(ev(&st, "{\"event\":true,\"type\":\"CALL_RTCP\",\"id\":\"c1\","
-			 "\"rtcp_stats\":{\"tx\":{\"sent\":250},\"rx\":{"
-			 "\"sent\":0}}}",
+	TEST_ERR(ev(&st,
+	    "{\"event\":true,\"type\":\"CALL_RTCP\",\"id\":\"c1\","
+	    "\"rtcp_stats\":{\"tx\":{\"sent\":250},\"rx\":{"
+	    "\"sent\":0}}}",
 	    7000, &end));
 	TEST_EQ(st.q.one_way, 1);
 	TEST_EQ(st.ev.media_tx.mono_ms, 7000);
 	TEST_EQ(st.ev.media_rx.mono_ms, 0);
-	TEST_ERR(ev(&st, "{\"event\":true,\"type\":\"CALL_RTPESTAB\",\"id\":"
-			 "\"c1\",\"param\":\"audio\"}",
+	TEST_ERR(ev(&st,
+	    "{\"event\":true,\"type\":\"CALL_RTPESTAB\",\"id\":"
+	    "\"c1\",\"param\":\"audio\"}",
 	    8000, &end));
 	TEST_EQ(st.ev.media_rx.mono_ms, 8000);
-	TEST_ERR(ev(&st, "{\"event\":true,\"type\":\"CALL_CLOSED\",\"id\":\"c1\","
-			 "\"param\":\"Connection reset by peer\"}",
+	TEST_ERR(ev(&st,
+	    "{\"event\":true,\"type\":\"CALL_CLOSED\",\"id\":\"c1\","
+	    "\"param\":\"Connection reset by peer\"}",
 	    12000, &end));
 	TEST_EQ(end, 1);
 	TEST_EQ(st.state, CALL_S_ENDED);
@@ -167,8 +176,9 @@ test_incoming_evidence(void)
 	TEST_EQ(st.ev.connected_ms, 10000);
 	/* a late event of the ended call is not the next call's */
 	callx_begin(&st, NULL, "sip:hub1@r", 1, 13000, 13000);
-	TEST_ERR(ev(&st, "{\"event\":true,\"type\":\"CALL_CLOSED\",\"id\":\"c1\","
-			 "\"param\":\"x\"}",
+	TEST_ERR(ev(&st,
+	    "{\"event\":true,\"type\":\"CALL_CLOSED\",\"id\":\"c1\","
+	    "\"param\":\"x\"}",
 	    13010, &end));
 	TEST_EQ(end, 0);
 	TEST_EQ(st.state, CALL_S_DIALING);
@@ -181,8 +191,8 @@ test_end_kinds(void)
 {
 	int err = 0;
 
-	TEST_EQ(callx_end_kind("488 Not Acceptable Here"),
-	    CALL_END_NO_ENCRYPTION);
+	TEST_EQ(
+	    callx_end_kind("488 Not Acceptable Here"), CALL_END_NO_ENCRYPTION);
 	TEST_EQ(callx_end_kind("486 Busy Here"), CALL_END_REJECTED);
 	TEST_EQ(callx_end_kind("Connection reset by user"), CALL_END_LOCAL);
 	TEST_EQ(callx_end_kind("Connection reset by peer"), CALL_END_REMOTE);
@@ -221,13 +231,16 @@ test_ladder(void)
 	TEST_EQ(callx_ladder_step(&l, &clean, -1, t += 5000),
 	    CALL_MODE_CODEC2_3200);
 	TEST_EQ(callx_ladder_step(&l, &clean, -1, t += 15000), CALL_MODE_OPUS8);
-	TEST_EQ(callx_ladder_step(&l, &clean, -1, t += 15000), CALL_MODE_OPUS16);
+	TEST_EQ(
+	    callx_ladder_step(&l, &clean, -1, t += 15000), CALL_MODE_OPUS16);
 	TEST_EQ(callx_ladder_step(&l, &clean, -1, t += 15000), CALL_MODE_VIDEO);
 	/* no camera: never up to video */
 	l.have_video = 0;
 	l.mode = CALL_MODE_OPUS16;
-	TEST_EQ(callx_ladder_step(&l, &clean, -1, t += 15000), CALL_MODE_OPUS16);
-	TEST_EQ(callx_ladder_step(&l, &clean, -1, t += 15000), CALL_MODE_OPUS16);
+	TEST_EQ(
+	    callx_ladder_step(&l, &clean, -1, t += 15000), CALL_MODE_OPUS16);
+	TEST_EQ(
+	    callx_ladder_step(&l, &clean, -1, t += 15000), CALL_MODE_OPUS16);
 out:
 	return err;
 }

@@ -26,15 +26,15 @@ test_ring_answer_end(void)
 		return TEST_SKIP;
 	if ((err = callfix_init(&fx)) != 0)
 		return err;
-	ui = calloc(1, sizeof(*ui));
+	ui = xcalloc(1, sizeof(*ui));
 	ui->stack[0] = &screen_home;
 	ui->depth = 1;
 	TEST_ERR(callfix_subscriber(&fx, users, pws, 2));
 	TEST_ERR(callfix_kamailio_start(&fx));
-	callfix_cfg(&fx, 0, &kc, "kiosk1", pws[0], "ausine,440", kd, kr,
-	    sizeof(kd));
-	callfix_cfg(&fx, 1, &hc, "hub1", pws[1], "ausine,1000", hd, hr,
-	    sizeof(hd));
+	callfix_cfg(
+	    &fx, 0, &kc, "kiosk1", pws[0], "ausine,440", kd, kr, sizeof(kd));
+	callfix_cfg(
+	    &fx, 1, &hc, "hub1", pws[1], "ausine,1000", hd, hr, sizeof(hd));
 	ui->call.engine = call_engine_new(&kc);
 	h = call_engine_new(&hc);
 	TEST_ERR(call_engine_start(ui->call.engine));
@@ -66,8 +66,8 @@ test_ring_answer_end(void)
 	TEST_EQ(ui_call_poll(ui) == 2, 0); /* already on the call screen */
 	/* the CHW's key */
 	TEST_EQ(screen_call.key(ui, UI_A_ENTER, '\n'), UI_REDRAW);
-	CALLFIX_WAIT(ui->call.engine, h, 3000,
-	    ks->state == CALL_S_UP && ks->secure);
+	CALLFIX_WAIT(
+	    ui->call.engine, h, 3000, ks->state == CALL_S_UP && ks->secure);
 	TEST_EQ(ks->state, CALL_S_UP);
 	TEST_TRUE(ks->secure);
 	TEST_TRUE(ui_call_live(ui));
