@@ -46,10 +46,14 @@ n2=$(sed -n 's/^n\([0-9]*\)::.*/\1/p' "$sub" | grep -vx "$n1")
 [ "$(wc -l <"$sub")" -eq 3 ] || fail "subscriber table: $(cat "$sub")"
 echo "PASS: credentials_issued_as_ha1"
 
-kamailio -f sync-server/kamailio/kamailio.cfg -DD -E -n 2 \
+setsid kamailio -f sync-server/kamailio/kamailio.cfg -DD -E -n 2 \
     -A "LISTEN=udp:127.0.0.1:$P" -A "DBDIR=\"text://$T/srv/sip\"" \
     -A "CTLSOCK=\"unix:$T/kam.ctl\"" >"$T/kam.log" 2>&1 &
-PIDS="$PIDS $!"
+KAM=$!
+# its own process group (setsid), stopped as a group: lib.inc's SIGKILL
+# to the main process alone would leave its worker children running
+kam_stop() { kill -TERM "-$KAM" 2>/dev/null; wait "$KAM" 2>/dev/null; }
+trap 'kam_stop; sync_cleanup' EXIT INT TERM
 i=0
 until ss -Haun "sport = :$P" | grep -q .; do
 	i=$((i + 1))
