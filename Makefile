@@ -28,12 +28,12 @@ endif
 DEB_PKGS = build-essential pkg-config clang clang-format cppcheck \
            libsqlcipher-dev sqlcipher libsqlite3-dev sqlite3 libcbor-dev libssl-dev \
            libcurl4-openssl-dev libmicrohttpd-dev libusb-1.0-0-dev libxml2-dev \
-           libncurses-dev tmux umockdev sox openssl zlib1g-dev libargon2-dev \
+           libncurses-dev tmux umockdev sox openssl zlib1g-dev libargon2-dev libjansson-dev \
            postgresql-15 postgresql-client-15 libpq-dev gettext \
-           libespeak-ng-dev espeak-ng-data
-PKGS     = libcbor libcrypto sqlite3 libmicrohttpd libusb-1.0 libcurl zlib \
+           libespeak-ng-dev espeak-ng-data baresip-core kamailio coturn
+PKGS     = libcbor libcrypto sqlite3 libmicrohttpd libusb-1.0 libcurl zlib jansson \
            libxml-2.0 ncursesw libargon2 libpq espeak-ng
-TOOLS    = tmux umockdev-run sqlcipher msgfmt xgettext
+TOOLS    = tmux umockdev-run sqlcipher msgfmt xgettext baresip kamailio turnserver
 
 # Only -I from pkg-config (ncursesw's --cflags adds clashing macros).
 PKG_I   := $(filter -I%,$(shell pkg-config --cflags $(PKGS) 2>/dev/null))
@@ -52,8 +52,9 @@ pkglibs = $(shell pkg-config --libs $(1) 2>/dev/null)
 LIBS_COMMON  = $(call pkglibs,libcbor libcrypto) -lpthread -lm
 LIBS_BASE    = $(call pkglibs,libxml-2.0 libusb-1.0) $(LIBS_COMMON)
 # libargon2: the keyring's key derivation (kiosk/store/keyring.c).
-# espeak-ng: spoken check-in prompts (kiosk/tui/speech.c, issue 10 item 9).
-LIBS_KIOSK   = $(call pkglibs,sqlcipher ncursesw libcurl zlib libargon2 espeak-ng) $(LIBS_BASE)
+# espeak-ng: spoken check-in prompts (kiosk/tui/speech.c, issue 10 item 9);
+# jansson: baresip's ctrl_tcp messages (kiosk/call/, issue 13).
+LIBS_KIOSK   = $(call pkglibs,sqlcipher ncursesw libcurl zlib libargon2 espeak-ng jansson) $(LIBS_BASE)
 # sqlcipher: the server store is encrypted at rest too (issue 9, item 10).
 # libpq: the PostgreSQL store (sync-server/store/pg*.c).
 LIBS_SERVER  = $(call pkglibs,sqlcipher libmicrohttpd zlib libpq) $(LIBS_COMMON)

@@ -63,6 +63,12 @@ enum wire_err {
 #define ENROLLED_K_ROLE 5 /* text */
 #define ENROLLED_K_HLC 6 /* uint: server HLC */
 #define ENROLLED_K_SETTINGS 7 /* map, SETTINGS_K_* */
+#define ENROLLED_K_SIP 8 /* map, SIP_K_*: present when the region has SIP */
+
+/* The node's SIP credentials in an enrolment answer (docs/PROTOCOL.md §3.1). */
+#define SIP_K_USER 1 /* text: SIP user name */
+#define SIP_K_PASSWORD 2 /* text: SIP password, sent once */
+#define SIP_K_REGISTRAR 3 /* text: "host:port" of the region's Kamailio */
 
 /* The settings map in the enrolment answer. */
 #define SETTINGS_K_PUSH_BYTES 1 /* uint: max push CBOR bytes */

@@ -107,6 +107,31 @@ static const struct model_field merge_fields[] = {
 static const struct model_default merge_defaults[] = {
 	{ "created_ms", MODEL_DEFAULT_MS },
 };
+static const struct model_field call_fields[] = {
+	{ REC_CALL_CONSULT, "consult_id", MODEL_TEXT, 0 },
+	{ REC_CALL_SIP_ID, "sip_call_id", MODEL_TEXT, 0 },
+	{ REC_CALL_PEER, "peer", MODEL_TEXT, 0 },
+	{ REC_CALL_OUTGOING, "outgoing", MODEL_BOOL, 0 },
+	{ REC_CALL_RINGING, "ringing_ms", MODEL_UINT, 0 },
+	{ REC_CALL_RINGING + 1, "ringing_mono", MODEL_UINT, 0 },
+	{ REC_CALL_ESTABLISHED, "established_ms", MODEL_UINT, 0 },
+	{ REC_CALL_ESTABLISHED + 1, "established_mono", MODEL_UINT, 0 },
+	{ REC_CALL_MEDIA_RX, "media_rx_ms", MODEL_UINT, 0 },
+	{ REC_CALL_MEDIA_RX + 1, "media_rx_mono", MODEL_UINT, 0 },
+	{ REC_CALL_MEDIA_TX, "media_tx_ms", MODEL_UINT, 0 },
+	{ REC_CALL_MEDIA_TX + 1, "media_tx_mono", MODEL_UINT, 0 },
+	{ REC_CALL_SECURE, "secure_ms", MODEL_UINT, 0 },
+	{ REC_CALL_SECURE + 1, "secure_mono", MODEL_UINT, 0 },
+	{ REC_CALL_ENDED, "ended_ms", MODEL_UINT, 0 },
+	{ REC_CALL_ENDED + 1, "ended_mono", MODEL_UINT, 0 },
+	{ REC_CALL_END, "end_kind", MODEL_TEXT, 0 },
+	{ REC_CALL_END_REASON, "end_reason", MODEL_TEXT, 0 },
+	{ REC_CALL_CONNECTED_MS, "connected_ms", MODEL_UINT, 0 },
+	{ REC_K_BY, "created_by", MODEL_UUID, 0 },
+};
+static const struct model_default call_defaults[] = {
+	{ "created_ms", MODEL_DEFAULT_MS },
+};
 
 static const struct model_field user_fields[] = {
 	{ REC_USER_NAME, "name", MODEL_TEXT, 1 },
@@ -179,6 +204,7 @@ static const struct model_entity model_entities[REC_ENTITY_MAX + 1] = {
 	ENTITY(REC_ALERT, "alerts", 1, alert_fields, alert_defaults),
 	ENTITY(REC_CONSULT, "consults", 1, consult_fields, consult_defaults),
 	ENTITY(REC_MERGE, "merges", 0, merge_fields, merge_defaults),
+	ENTITY(REC_CALL, "calls", 0, call_fields, call_defaults),
 };
 
 static const struct model_entity *model_overrides[REC_ENTITY_MAX + 1];

@@ -22,6 +22,7 @@ static const char *const rec_names[REC_ENTITY_MAX + 1] = {
 	[REC_ATTACHMENT] = "attachment",
 	[REC_ALERT] = "alert",
 	[REC_MERGE] = "merge",
+	[REC_CALL] = "call",
 };
 
 const char *

@@ -24,7 +24,8 @@ enum rec_entity {
 	REC_ATTACHMENT = 13,
 	REC_ALERT = 14,
 	REC_MERGE = 15,
-	REC_ENTITY_MAX = 15,
+	REC_CALL = 16, /* a consult call's evidence (kiosk/call/call.h) */
+	REC_ENTITY_MAX = 16,
 };
 
 /* Common keys. */
@@ -127,6 +128,23 @@ enum rec_entity {
 #define REC_MERGE_REASON 12 /* text: why ("check-in said no"...) */
 
 /* Attachment (append-only; the blob itself travels apart). */
+/* REC_CALL: what one node saw of one call; an append-only fact.  Each
+ * mark as Unix ms (the node's wall clock) and CLOCK_MONOTONIC ms (the
+ * node's, for intervals within one boot); 0 or absent: not seen. */
+#define REC_CALL_CONSULT 10 /* text: the consult's id, when known */
+#define REC_CALL_SIP_ID 11 /* text: the SIP call id */
+#define REC_CALL_PEER 12 /* text: the other node's SIP URI */
+#define REC_CALL_OUTGOING 13 /* bool: this node called */
+#define REC_CALL_RINGING 14 /* uint pairs: wall, then mono (key + 1) */
+#define REC_CALL_ESTABLISHED 16
+#define REC_CALL_MEDIA_RX 18
+#define REC_CALL_MEDIA_TX 20
+#define REC_CALL_SECURE 22 /* DTLS-SRTP up (CALL_MENC, audio) */
+#define REC_CALL_ENDED 24
+#define REC_CALL_END 26 /* text: local remote no-answer rejected ... */
+#define REC_CALL_END_REASON 27 /* text: the SIP/baresip words */
+#define REC_CALL_CONNECTED_MS 28 /* uint: established .. ended, monotonic */
+
 #define REC_ATT_OWNER_ENTITY 10
 #define REC_ATT_OWNER_ID 11
 #define REC_ATT_SHA256 12 /* bytes(32) */

@@ -4,7 +4,9 @@
  * a busy timeout).
  *
  *   enroll-token --role clinic|hub|admin --region R --facility F [--hours N]
- *   revoke NODE
+ *   revoke NODE         (also withdraws its SIP credentials, sipcred.h)
+ *   sip-setup HOST:PORT turn SIP on: nodes enrolled from now on get SIP
+ *                       credentials for the region's Kamailio at HOST:PORT
  *   stats [--json]     entities held (distinct ids) and the change records
  *                       that wrote them, per entity name; nodes; server
  *                       warnings (clock ahead, conflicting re-sends)
@@ -34,6 +36,7 @@
 #include "str.h"
 #include "uuid.h"
 #include "xmalloc.h"
+#include "sync-server/sipcred.h"
 #include "sync-server/store/migrate.h"
 
 /* The store the commands run on: SQLite in DIR, or --store's backend. */
@@ -46,6 +49,7 @@ admin_usage(void)
 	    "usage: sync-server --data DIR admin enroll-token --role "
 	    "clinic|hub|admin --region R --facility F [--hours N]\n"
 	    "       sync-server --data DIR admin revoke NODE\n"
+	    "       sync-server --data DIR admin sip-setup HOST:PORT\n"
 	    "       sync-server --data DIR admin stats [--json]\n"
 	    "       sync-server --data DIR admin manifest [--node N]\n"
 	    "       sync-server --data DIR --store postgresql://... admin "
@@ -111,7 +115,7 @@ admin_enroll_token(
 }
 
 static int
-admin_revoke(struct sstore *s, int argc, char **argv)
+admin_revoke(struct sstore *s, const char *data_dir, int argc, char **argv)
 {
 	long long id;
 	int err;
@@ -126,6 +130,14 @@ admin_revoke(struct sstore *s, int argc, char **argv)
 	if (err != 0) {
 		fprintf(
 		    stderr, "sync-server: revoke failed: %s\n", strerror(err));
+		return 1;
+	}
+	/* and its SIP credentials (sipcred.h): it can no longer register */
+	if ((err = sipcred_withdraw(data_dir, (uint64_t)id)) != 0) {
+		fprintf(stderr,
+		    "sync-server: node %lld revoked, but its SIP credentials "
+		    "could not be withdrawn (%s): run the revoke again\n",
+		    id, strerror(err));
 		return 1;
 	}
 	printf("node %lld revoked\n", id);
@@ -369,6 +381,21 @@ admin_main(const char *data_dir, const char *store, const uint8_t *key,
 			                        : strerror(err));
 		return err == 0 ? 0 : 1;
 	}
+	if (strcmp(argv[0], "sip-setup") == 0) {
+		if (argc != 2)
+			return admin_usage();
+		err = sipcred_setup(data_dir, argv[1]);
+		if (err != 0) {
+			fprintf(stderr, "sync-server: sip-setup: %s\n",
+			    err == EINVAL ? "give the registrar as HOST:PORT"
+			                  : strerror(err));
+			return 1;
+		}
+		printf("SIP on: nodes enrolled from now on register with "
+		       "%s\n",
+		    argv[1]);
+		return 0;
+	}
 	if (strcmp(argv[0], "enroll-token") != 0 &&
 	    strcmp(argv[0], "revoke") != 0 && strcmp(argv[0], "stats") != 0 &&
 	    strcmp(argv[0], "manifest") != 0)
@@ -386,7 +413,7 @@ admin_main(const char *data_dir, const char *store, const uint8_t *key,
 	if (strcmp(argv[0], "enroll-token") == 0)
 		rc = admin_enroll_token(s, data_dir, argc, argv);
 	else if (strcmp(argv[0], "revoke") == 0)
-		rc = admin_revoke(s, argc, argv);
+		rc = admin_revoke(s, data_dir, argc, argv);
 	else if (strcmp(argv[0], "manifest") == 0) {
 		long long node = 0;
 

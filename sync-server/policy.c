@@ -39,6 +39,7 @@ static const unsigned char policy_table[POLICY_ROLES][REC_ENTITY_MAX + 1]
 	    [REC_ATTACHMENT] = { YES, NO, NONE },
 	    [REC_CONSULT] = { YES, OWN, NO },
 	    [REC_MERGE] = { SCOPE, NO, NONE },
+	    [REC_CALL] = { YES, NO, NONE },
 	},
 	[POLICY_HUB] = {
 	    [REC_USER] = { YES, OWN, OWN },
@@ -50,6 +51,7 @@ static const unsigned char policy_table[POLICY_ROLES][REC_ENTITY_MAX + 1]
 	    [REC_ATTACHMENT] = { YES, NO, NONE },
 	    [REC_CONSULT] = { NO, YES, NO },
 	    [REC_MERGE] = { SCOPE, NO, NONE },
+	    [REC_CALL] = { YES, NO, NONE },
 	},
 	[POLICY_ADMIN] = {
 	    [REC_USER] = { YES, YES, YES },
@@ -61,6 +63,7 @@ static const unsigned char policy_table[POLICY_ROLES][REC_ENTITY_MAX + 1]
 	    [REC_ATTACHMENT] = { NO, NO, NONE },
 	    [REC_CONSULT] = { NO, NO, NO },
 	    [REC_MERGE] = { YES, NO, NONE },
+	    [REC_CALL] = { NO, NO, NONE },
 	},
 };
 

@@ -21,6 +21,7 @@ extern const struct kiosk_cmd cmd_sync;
 extern const struct kiosk_cmd cmd_conflict;
 extern const struct kiosk_cmd cmd_consult;
 extern const struct kiosk_cmd cmd_device;
+extern const struct kiosk_cmd cmd_call;
 
 const struct kiosk_cmd *const kiosk_cmds[] = {
 	&cmd_init,
@@ -39,6 +40,7 @@ const struct kiosk_cmd *const kiosk_cmds[] = {
 	&cmd_conflict,
 	&cmd_consult,
 	&cmd_device,
+	&cmd_call,
 	NULL,
 };
 

@@ -214,9 +214,26 @@ static const char migration_merge[] =
 static const char migration_user_lang[] =
     "ALTER TABLE users ADD COLUMN lang TEXT;";
 
+/* Consult calls' evidence (issue 13; REC_CALL, kiosk/call/call.h): what
+ * this node saw of each call, an append-only fact synced for billing. */
+static const char migration_call[] =
+    "CREATE TABLE calls(id TEXT PRIMARY KEY, hlc INTEGER NOT NULL,"
+    " consult_id TEXT, sip_call_id TEXT, peer TEXT, outgoing INTEGER,"
+    " ringing_ms INTEGER, ringing_mono INTEGER, established_ms INTEGER,"
+    " established_mono INTEGER, media_rx_ms INTEGER, media_rx_mono INTEGER,"
+    " media_tx_ms INTEGER, media_tx_mono INTEGER, secure_ms INTEGER,"
+    " secure_mono INTEGER, ended_ms INTEGER, ended_mono INTEGER,"
+    " end_kind TEXT, end_reason TEXT, connected_ms INTEGER,"
+    " created_by TEXT, created_ms INTEGER NOT NULL);"
+    "CREATE INDEX calls_consult ON calls(consult_id);"
+    "CREATE TRIGGER calls_no_delete BEFORE DELETE ON calls"
+    " BEGIN SELECT RAISE(ABORT, 'the call evidence is append-only'); END;"
+    "CREATE TRIGGER calls_no_update BEFORE UPDATE ON calls"
+    " BEGIN SELECT RAISE(ABORT, 'the call evidence is append-only'); END;";
+
 static const char *const migrations[] = { migration_1, migration_2, migration_3,
 	migration_4, migration_conflicts, migration_consult, migration_merge,
-	migration_user_lang };
+	migration_user_lang, migration_call };
 
 int
 store_schema_latest(void)

@@ -417,6 +417,24 @@ int store_alert_raise(struct store *, const char *patient_id,
     char id_out[UUID_STRLEN + 1]);
 int store_alert_ack(struct store *, const char *alert_id);
 
+/* --- consult calls' evidence (REC_CALL; kiosk/store/callrec.c) --- */
+struct store_call_mark {
+	uint64_t wall_ms, mono_ms; /* both 0: not seen (left out) */
+};
+struct store_call {
+	const char *consult_id, *sip_call_id, *peer; /* NULL or "": absent */
+	int outgoing;
+	struct store_call_mark ringing, established, media_rx, media_tx, secure,
+	    ended;
+	const char *end_kind; /* required: "local", "remote", ... */
+	const char *end_reason;
+	uint64_t connected_ms;
+};
+/* Record one call's evidence (append-only, synced); EINVAL without an
+ * end kind.  ID_OUT (may be NULL) receives the record's id. */
+int store_call_add(
+    struct store *, const struct store_call *, char id_out[UUID_STRLEN + 1]);
+
 /* --- attachments: encrypted blob store --- */
 /*
  * Store DATA encrypted (AES-256-GCM, key derived from the data key and the

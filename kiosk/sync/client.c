@@ -950,6 +950,39 @@ sync_enroll_limits(cbor_item_t *answer, struct sync_limits *l)
 	return 0;
 }
 
+/*
+ * The SIP credentials of an enrolment answer (ENROLLED_K_SIP), when
+ * present, into the encrypted store.  A malformed map is left out (the
+ * node works without calls) and logged without its contents.
+ */
+static int
+sync_enroll_sip(struct store *s, cbor_item_t *answer)
+{
+	cbor_item_t *sip = cborx_map_get(answer, ENROLLED_K_SIP);
+	char *user = NULL, *pw = NULL, *reg = NULL;
+	int err = 0;
+
+	if (sip == NULL)
+		return 0;
+	if (!cbor_isa_map(sip) || cborx_map_text(sip, SIP_K_USER, 63, &user) ||
+	    cborx_map_text(sip, SIP_K_PASSWORD, 127, &pw) ||
+	    cborx_map_text(sip, SIP_K_REGISTRAR, 127, &reg)) {
+		log_warnx("enrolment: SIP credentials malformed, left out");
+		goto out;
+	}
+	if ((err = sync_state_put_text(s, SYNC_K_SIP_USER, user)) != 0 ||
+	    (err = sync_state_put_text(s, SYNC_K_SIP_PASSWORD, pw)) != 0 ||
+	    (err = sync_state_put_text(s, SYNC_K_SIP_REGISTRAR, reg)) != 0)
+		goto out;
+	log_info("enrolment: SIP credentials stored");
+out:
+	free(user);
+	if (pw != NULL)
+		xfree_secret_str(pw);
+	free(reg);
+	return err;
+}
+
 int
 sync_enroll(struct store *s, const char *url, const char *token,
     const char *ca_pem, char **cause)
@@ -1048,6 +1081,7 @@ sync_enroll(struct store *s, const char *url, const char *token,
 	    (err = store_state_put(s, SYNC_K_CURSOR, "", 0)) != 0 ||
 	    (ca_pem != NULL &&
 	        (err = sync_state_put_text(s, SYNC_K_CA, ca_pem)) != 0) ||
+	    (err = sync_enroll_sip(s, it)) != 0 ||
 	    (err = sync_state_put_u64(s, SYNC_K_NODE, node)) != 0) {
 		sync_cause(cause, "cannot store the enrolment");
 		goto out;

@@ -101,3 +101,21 @@ sync_limits_put(struct store *s, const struct sync_limits *l)
 		return err;
 	return 0;
 }
+
+int
+sync_sip_get(struct store *s, char **user, char **password, char **registrar)
+{
+	int err;
+
+	*user = *password = *registrar = NULL;
+	if ((err = sync_state_text(s, SYNC_K_SIP_USER, user)) != 0 ||
+	    (err = sync_state_text(s, SYNC_K_SIP_PASSWORD, password)) != 0 ||
+	    (err = sync_state_text(s, SYNC_K_SIP_REGISTRAR, registrar)) != 0) {
+		free(*user);
+		if (*password != NULL)
+			xfree_secret_str(*password);
+		free(*registrar);
+		*user = *password = *registrar = NULL;
+	}
+	return err;
+}

@@ -46,6 +46,11 @@ struct store;
 #define SYNC_K_PUSH_BYTES "sync.push_max_bytes"
 #define SYNC_K_PUSH_CHANGES "sync.push_max_changes"
 #define SYNC_K_PULL_PAGE "sync.pull_page"
+/* SIP credentials from the enrolment answer (docs/PROTOCOL.md §3.1), in the
+ * encrypted store; absent when the region runs no SIP. */
+#define SYNC_K_SIP_USER "sip.user"
+#define SYNC_K_SIP_PASSWORD "sip.password"
+#define SYNC_K_SIP_REGISTRAR "sip.registrar" /* host:port */
 
 struct sync_report {
 	uint64_t pushed; /* changes the server newly stored */
@@ -93,6 +98,13 @@ int sync_enroll(struct store *, const char *url, const char *token,
  * acknowledged.  REP (may be NULL) receives the figures.
  */
 int sync_run(struct store *, struct sync_report *rep, char **cause);
+/*
+ * The node's SIP credentials as stored at enrolment: three strings the
+ * caller frees (the password with xfree_secret_str).  ENOENT: none (the
+ * region had no SIP when this node enrolled).
+ */
+int sync_sip_get(
+    struct store *, char **user, char **password, char **registrar);
 /* The same; a transfer in flight is aborted (EINTR) once *CANCEL (read
  * atomically; NULL: never) becomes non-zero. */
 int sync_run_cancel(

@@ -106,6 +106,14 @@ const struct ui_key ui_keys[] = {
 	{ "checkin", KEY_ENTER, UI_A_ENTER, NULL, NULL },
 	{ "checkin", KEY_F(12), UI_A_CHECKIN_EXIT, "F12", N_("staff: leave") },
 
+	/* call */
+	{ "call", '\n', UI_A_ENTER, "Enter", "answer the call" },
+	{ "call", KEY_ENTER, UI_A_ENTER, NULL, NULL },
+	{ "call", KEY_F(5), UI_A_MUTE, "F5", "mute / unmute" },
+	{ "call", KEY_F(6), UI_A_HOLD, "F6", "hold / resume" },
+	{ "call", KEY_F(7), UI_A_MODE, "F7", "thinner link: next step down" },
+	{ "call", KEY_F(10), UI_A_HANGUP, "F10", "end or refuse the call" },
+
 	/* every screen */
 	{ NULL, KEY_F(1), UI_A_HELP, "F1", N_("help: the keys of this screen") },
 	{ NULL, ESC, UI_A_BACK, "Esc", N_("back") },
@@ -166,6 +174,9 @@ const struct ui_screen_help ui_screen_help[] = {
 	{ "consult_note", "Write the SOAP note, F2 saves it, F8 signs "
 	    "it with your key.",
 	    UI_G_UPDOWN | UI_G_TAB | UI_G_BACK | UI_G_LOCK | UI_G_TYPE },
+	{ "call", "A call with the clinician. It rings until you press "
+	    "Enter; F10 ends it. \"Secure\" shows only once the call is "
+	    "encrypted.", UI_G_BACK | UI_G_LOCK },
 	{ NULL, NULL, 0 },
 };
 /* clang-format on */

@@ -58,8 +58,8 @@ consult_call(struct ui *ui)
 		    ui, UI_MSG_WARN, "%s", cause ? cause : ui_strerror(err));
 	else {
 		ui_message(ui, UI_MSG_INFO, "%s",
-		    _("Consult marked as in a call; calls arrive with the "
-		      "call module."));
+		    _("Consult marked as in a call. Calling the kiosk from "
+		      "this screen is not built yet."));
 		sync_thread_kick();
 	}
 	free(cause);

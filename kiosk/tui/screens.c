@@ -26,6 +26,7 @@ const struct screen *const screens[] = {
 	&screen_consult_patient,
 	&screen_consult_note,
 	&screen_dups,
+	&screen_call,
 	NULL,
 };
 

@@ -921,6 +921,7 @@ lock(struct ui *ui, int idle)
 	/* the patient's language choice ends with the check-in */
 	if (ui->checkin)
 		i18n_set(ui->staff_lang);
+	ui_call_stop(ui); /* a call ends at lock, with its evidence */
 	if (ui->visit.user_name[0] != '\0')
 		memcpy(
 		    ui->last_user, ui->visit.user_name, sizeof(ui->last_user));
@@ -1040,7 +1041,7 @@ int
 ui_run_opts(struct kctx *ctx, const struct ui_opts *opts)
 {
 	struct ui *ui;
-	struct pollfd pfd[2];
+	struct pollfd pfd[3];
 	uint64_t last_key, idle_ms, t;
 	long frames = 0;
 	char *logpath;
@@ -1082,6 +1083,9 @@ ui_run_opts(struct kctx *ctx, const struct ui_opts *opts)
 				break;
 		}
 		timeout = 1000;
+		/* no idle lock in the middle of a call */
+		if (ui_call_live(ui))
+			last_key = clock_mono_ms();
 		if (idle_ms > 0) {
 			t = clock_mono_ms() - last_key;
 			if (t >= idle_ms) {
@@ -1111,7 +1115,12 @@ ui_run_opts(struct kctx *ctx, const struct ui_opts *opts)
 		pfd[0].events = POLLIN;
 		pfd[1].fd = visit_devices_fd(&ui->visit);
 		pfd[1].events = POLLIN;
-		n = poll(pfd, pfd[1].fd >= 0 ? 2 : 1, timeout);
+		/* the call engine: its socket, and its timers every tick */
+		pfd[2].fd = ui_call_fd(ui);
+		pfd[2].events = POLLIN;
+		if (pfd[2].fd >= 0 && timeout > CALL_TICK_MS)
+			timeout = CALL_TICK_MS;
+		n = poll(pfd, 3, timeout);
 		if (n < 0 && errno != EINTR)
 			fatal("poll");
 		if (n > 0 &&
@@ -1123,6 +1132,18 @@ ui_run_opts(struct kctx *ctx, const struct ui_opts *opts)
 		}
 		if (n > 0 && pfd[1].fd >= 0 && (pfd[1].revents & POLLIN))
 			dirty |= visit_devices_drain(&ui->visit);
+		if (ui->visit.store != NULL)
+			ui_call_start(ui); /* once per unlock */
+		switch (ui_call_poll(ui)) {
+		case 2: /* a call rings: over whatever is open */
+			push(ui, &screen_call);
+			/* fall through */
+		case 1:
+			dirty = 1;
+			break;
+		default:
+			break;
+		}
 		while (read_key(&key, &ch)) {
 			last_key = clock_mono_ms();
 			dirty = 1;
@@ -1153,6 +1174,7 @@ ui_run_opts(struct kctx *ctx, const struct ui_opts *opts)
 	}
 	pop_all(ui);
 	ui_speech_stop();
+	ui_call_stop(ui);
 	visit_devices_fini(&ui->visit);
 	visit_session_lock(&ui->visit);
 	ui_restore();

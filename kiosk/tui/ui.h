@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 #include "i18n.h"
+#include "kiosk/call/call.h"
 #include "kiosk/visit/visit.h"
 
 struct kctx;
@@ -106,6 +107,10 @@ enum ui_action {
 	UI_A_MERGE, /* merge the two records shown */
 	UI_A_CANCEL, /* cancel a visit that recorded nothing */
 	UI_A_TICK, /* not a key: the time the screen asked for (wake_ms) */
+	UI_A_HANGUP, /* end or refuse the call */
+	UI_A_MUTE, /* mute / unmute our microphone */
+	UI_A_HOLD, /* hold / resume */
+	UI_A_MODE, /* the CHW chooses the next step of the ladder */
 };
 
 struct ui_key {
@@ -169,6 +174,7 @@ extern const struct screen screen_consults;
 extern const struct screen screen_consult_patient;
 extern const struct screen screen_consult_note;
 extern const struct screen screen_dups;
+extern const struct screen screen_call;
 
 /* A line of text input (UTF-8). */
 #define UI_FIELD_MAX 128
@@ -208,6 +214,18 @@ void ui_speech_stop(void);
 #define UI_MSG_WARN VISIT_MSG_WARN
 #define UI_MSG_DANGER VISIT_MSG_DANGER
 
+/* The call engine while unlocked (kiosk/tui/screen_call.c). */
+struct ui_call {
+	struct call_engine *engine; /* NULL: no SIP account, or locked */
+	int tried; /* start tried since unlock */
+	char consult[40]; /* the consult's id (hex) the call is for */
+	char peer[160]; /* SIP URI of the other node */
+	int outgoing; /* we call (the hub) */
+	int have_video; /* camera and display found */
+	char advice[2048]; /* the clinician's advice as it arrives */
+	unsigned seen; /* status generation last drawn */
+};
+
 /* The UI: the terminal's state and the visit it shows.  Reset on lock. */
 struct ui {
 	struct kctx *ctx;
@@ -234,11 +252,31 @@ struct ui {
 			    ends it and goes back Home */
 	char staff_lang[8]; /* the staff's screen language, restored when
 			       they take the kiosk back */
+	struct ui_call call;
 };
 
 /* Hand the unlocked kiosk to patients for self check-in (Home, F7); the
  * staff take it back with F12 and their unlock. */
 enum ui_result ui_checkin_start(struct ui *);
+
+/*
+ * Calls (kiosk/tui/screen_call.c).  screen_call_set says what the call
+ * screen is for before ui_goto(u, &screen_call): the consult's id, the
+ * other node's SIP URI, and whether we call (the hub) or are called.
+ * screen_call_advice replaces the advice text shown during the call (the
+ * consult record feeds it as the clinician writes).  The loop starts the
+ * engine after unlock (ui_call_start, when the node has SIP credentials),
+ * polls it (ui_call_poll: 1 redraw, 2 open the call screen because a call
+ * rings) and stops it at lock (ui_call_stop).
+ */
+void screen_call_set(struct ui *, const char *consult_id_hex,
+    const char *peer_uri, int outgoing);
+void screen_call_advice(struct ui *, const char *text);
+void ui_call_start(struct ui *);
+int ui_call_poll(struct ui *);
+int ui_call_fd(const struct ui *);
+int ui_call_live(const struct ui *);
+void ui_call_stop(struct ui *);
 
 /* Screen navigation for key handlers: set the next screen and return
  * the result to give back to the loop. */

@@ -15,6 +15,7 @@
 #include "crypto.h"
 #include "log.h"
 #include "sync-server/server.h"
+#include "sync-server/sipcred.h"
 #include "sync-server/wire.h"
 
 static int
@@ -53,7 +54,7 @@ api_enroll_run(struct request *req)
 		server_hlc(srv, w.hlc);
 	log_info("node %" PRIu64 " enrolled (role %s, region %s)", node.id,
 	    node.role, node.region);
-	m = cborx_map(7);
+	m = cborx_map(8);
 	cborx_map_put(m, ENROLLED_K_NODE, cborx_uint(node.id));
 	cborx_map_put(m, ENROLLED_K_SERVER_PUB, cborx_bytes(srv->pub, 32));
 	cborx_map_put(m, ENROLLED_K_REGION, cborx_text(node.region));
@@ -67,6 +68,24 @@ api_enroll_run(struct request *req)
 	    set, SETTINGS_K_PUSH_CHANGES, cborx_uint(srv->push_max_changes));
 	cborx_map_put(set, SETTINGS_K_PULL_PAGE, cborx_uint(srv->pull_max));
 	cborx_map_put(m, ENROLLED_K_SETTINGS, set);
+	/* SIP credentials when the region runs Kamailio (sipcred.h): the
+	 * password goes out once, only its HA1 stays.  A table that cannot
+	 * be written leaves the node enrolled without SIP (logged). */
+	{
+		struct sipcred c;
+
+		if (sipcred_issue(srv->data_dir, node.id, &c) == 0) {
+			cbor_item_t *sip = cborx_map(3);
+
+			cborx_map_put(sip, SIP_K_USER, cborx_text(c.user));
+			cborx_map_put(
+			    sip, SIP_K_PASSWORD, cborx_text(c.password));
+			cborx_map_put(
+			    sip, SIP_K_REGISTRAR, cborx_text(c.registrar));
+			cborx_map_put(m, ENROLLED_K_SIP, sip);
+			explicit_bzero(&c, sizeof(c));
+		}
+	}
 	req_reply(req, m);
 	return 0;
 }

@@ -209,6 +209,11 @@ body_of(int entity, const struct uuid *id, const struct uuid *pat, int variant,
 		model_set_text(&r, REC_MERGE_DUPLICATE, pats);
 		model_set_text(&r, REC_MERGE_REASON, text);
 		break;
+	case REC_CALL:
+		model_set_text(&r, REC_CALL_SIP_ID, text);
+		model_set_text(&r, REC_CALL_END, "local");
+		model_set_uint(&r, REC_CALL_CONNECTED_MS, (uint64_t)variant);
+		break;
 	default:
 		abort();
 	}
@@ -411,7 +416,8 @@ out:
 
 #define N_ENTITIES 8
 static const int entities[N_ENTITIES] = { REC_USER, REC_PATIENT, REC_ENCOUNTER,
-	REC_OBSERVATION, REC_FORM, REC_ALERT, REC_ATTACHMENT, REC_MERGE };
+	REC_OBSERVATION, REC_FORM, REC_ALERT, REC_ATTACHMENT, REC_MERGE,
+	REC_CALL };
 
 static int
 rule_of_name(const char *s)
@@ -499,7 +505,8 @@ static const char *const target_names[T_COUNT] = { "its own facility's",
 static int
 expect_ok(int rule, int entity, int t)
 {
-	int has_patient = entity != REC_USER && entity != REC_ATTACHMENT;
+	int has_patient = entity != REC_USER && entity != REC_ATTACHMENT &&
+	    entity != REC_CALL;
 
 	switch (rule) {
 	case POLICY_YES:

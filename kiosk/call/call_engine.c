@@ -1,0 +1,700 @@
+/*
+ * The baresip child and its control socket.  The engine writes a private
+ * config directory, starts `baresip -f DIR` with stdin on /dev/null and its
+ * output in DIR/baresip.log, connects to ctrl_tcp on 127.0.0.1, and then
+ * only reacts: every frame is read by one reader and dispatched by type
+ * (events may come before the response of the command that caused them).
+ * It keeps its own timers: no answer (SIP's own is 32 s), no registration,
+ * and a dead child, which ends the call as a crash and starts baresip again.
+ *
+ * The SIP password is in the accounts file only until baresip has read it:
+ * the file is removed once the control socket answers, and the copy in
+ * memory is wiped at call_engine_free.
+ */
+#define LOG_MODULE "call"
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "call_int.h"
+#include "clock.h"
+#include "fileio.h"
+#include "log.h"
+#include "xmalloc.h"
+
+#define RESTART_GAP_MS 1000
+
+struct call_engine {
+	struct call_cfg cfg; /* strings below are our copies */
+	char *dir, *baresip, *user, *password, *registrar, *src, *player,
+	    *record, *turn;
+	pid_t pid;
+	int fd;
+	struct buf in, out;
+	struct call_status st;
+	uint64_t started_ms, died_ms, hangup_ms;
+	unsigned token;
+	int quitting;
+};
+
+static int command(struct call_engine *, const char *, const char *);
+
+static char *
+dup0(const char *s)
+{
+	return s != NULL ? xstrdup(s) : NULL;
+}
+
+struct call_engine *
+call_engine_new(const struct call_cfg *cfg)
+{
+	struct call_engine *e = xcalloc(1, sizeof(*e));
+
+	e->cfg = *cfg;
+	e->dir = dup0(cfg->dir);
+	e->baresip = xstrdup(cfg->baresip ? cfg->baresip : "baresip");
+	e->user = dup0(cfg->user);
+	e->password = dup0(cfg->password);
+	e->registrar = dup0(cfg->registrar);
+	e->src = dup0(cfg->audio_source ? cfg->audio_source : "alsa,default");
+	e->player = dup0(cfg->audio_player);
+	e->record = dup0(cfg->record_dir);
+	e->turn = dup0(cfg->turn);
+	if (e->cfg.no_answer_s == 0)
+		e->cfg.no_answer_s = CALL_NO_ANSWER_S_DEFAULT;
+	if (e->cfg.reg_wait_ms == 0)
+		e->cfg.reg_wait_ms = CALL_REG_WAIT_MS_DEFAULT;
+	e->pid = 0;
+	e->fd = -1;
+	e->st.mode = cfg->mode;
+	buf_init(&e->in, CALLX_FRAME_MAX + 16);
+	buf_init(&e->out, 64 * 1024);
+	return e;
+}
+
+/* The driver's module: "alsa,default" -> "alsa". */
+static void
+module_of(const char *drv, char *mod, size_t n)
+{
+	size_t k = strcspn(drv, ",");
+
+	snprintf(mod, n, "%.*s", (int)k, drv);
+}
+
+static int
+write_config(struct call_engine *e)
+{
+	struct buf b;
+	char path[512], mod[32], pmod[32];
+	enum call_mode m = e->st.mode;
+	int err;
+	/* libcodec2's mode enum, not the bit rate (pitfall 4) */
+	int c2 = m == CALL_MODE_CODEC2_3200 ? 0
+	    : m == CALL_MODE_CODEC2_1300    ? 4
+	                                    : 8;
+
+	if (mkdir(e->dir, 0700) != 0 && errno != EEXIST)
+		return errno;
+	module_of(e->src, mod, sizeof(mod));
+	buf_init(&b, 16 * 1024);
+	buf_printf(&b,
+	    "poll_method\tepoll\n"
+	    "sip_listen\t127.0.0.1:%d\n"
+	    "net_interface\t127.0.0.1\n"
+	    "dns_server\t127.0.0.1:53\n"
+	    "call_local_timeout\t%u\n"
+	    "call_max_calls\t2\n"
+	    "audio_source\t%s\n"
+	    "ausrc_srate\t48000\nausrc_channels\t2\n"
+	    "audio_buffer\t20-160\n"
+	    "rtp_ports\t%d-%d\n"
+	    "rtp_stats\tyes\n"
+	    "module_path\t/usr/lib/baresip/modules\n"
+	    "module\topus.so\nmodule\tcodec2.so\nmodule\tg711.so\n"
+	    "module\t%s.so\n"
+	    "module\tdtls_srtp.so\n",
+	    e->cfg.sip_port, e->cfg.no_answer_s + 5, e->src, e->cfg.rtp_lo,
+	    e->cfg.rtp_hi, mod);
+	if (e->player != NULL) {
+		module_of(e->player, pmod, sizeof(pmod));
+		if (strcmp(pmod, mod) != 0)
+			buf_printf(&b, "module\t%s.so\n", pmod);
+		buf_printf(&b, "audio_player\t%s\n", e->player);
+	}
+	if (e->record != NULL)
+		buf_printf(&b, "module\tsndfile.so\nsnd_path\t%s\n", e->record);
+	if (e->turn != NULL)
+		buf_printf(&b, "module\tturn.so\nmodule\tstun.so\n");
+	if (e->cfg.video && m == CALL_MODE_VIDEO)
+		buf_printf(&b,
+		    "module\tvp8.so\nmodule\tv4l2.so\nmodule\tfakevideo.so\n"
+		    "video_source\t%s\nvideo_display\t%s\n"
+		    "video_size\t352x288\nvideo_bitrate\t256000\n"
+		    "video_fps\t15\n",
+		    e->cfg.video_source ? e->cfg.video_source
+		                        : "v4l2,/dev/video0",
+		    e->cfg.video_display ? e->cfg.video_display
+		                         : "fakevideo,nil");
+	buf_printf(&b,
+	    "module_tmp\taccount.so\n"
+	    "module_app\tmenu.so\nmodule_app\tctrl_tcp.so\n"
+	    "ctrl_tcp_listen\t127.0.0.1:%d\n"
+	    "opus_bitrate\t%d\nopus_stereo\tno\nopus_application\tvoip\n"
+	    "codec2_mode\t%d\n"
+	    "menu_bell\tno\nringback_disabled\tyes\nstatmode_default\toff\n",
+	    e->cfg.ctrl_port, m == CALL_MODE_OPUS8 ? 8000 : 16000, c2);
+	snprintf(path, sizeof(path), "%s/config", e->dir);
+	err = fileio_write_atomic(path, b.data, b.len, 0600);
+	/* no accounts file: the account comes over ctrl_tcp (account_line) */
+	snprintf(path, sizeof(path), "%s/accounts", e->dir);
+	if (!err && fileio_write_atomic(path, "", 0, 0600) != 0)
+		err = EIO;
+	buf_free(&b);
+	return err;
+}
+
+/*
+ * The account, sent with `uanew` once the control socket is up, so the
+ * password never reaches the disk and the REGISTER events come after we
+ * listen (an account from the accounts file registers before ctrl_tcp
+ * has a client, and its REGISTER_OK is lost).  Registration with digest
+ * auth through the region's Kamailio, manual answer (auto-answer fails
+ * silently, pitfall 1), mandatory DTLS-SRTP, no transfer by the far end,
+ * codecs named with rate and channels (pitfall 3).
+ */
+static void
+account_line(struct call_engine *e, struct buf *b)
+{
+	enum call_mode m = e->st.mode;
+	int codec2 = m >= CALL_MODE_CODEC2_3200 && m <= CALL_MODE_CODEC2_700C;
+
+	buf_printf(b,
+	    "<sip:%s@%s;transport=udp>;auth_pass=%s;"
+	    "outbound=\"sip:%s;transport=udp\";regint=60;"
+	    "answermode=manual;mediaenc=%s;call_transfer=no;",
+	    e->user, e->registrar, e->password, e->registrar,
+	    e->cfg.test_no_menc ? "" : "dtls_srtp");
+	if (codec2)
+		buf_printf(b, "audio_codecs=codec2;ptime=%d",
+		    m == CALL_MODE_CODEC2_3200 ? 20 : 40);
+	else
+		buf_printf(b, "audio_codecs=opus/48000/1;ptime=20");
+	if (e->cfg.video && m == CALL_MODE_VIDEO)
+		buf_printf(b, ";video_codecs=vp8");
+	if (e->turn != NULL)
+		/* coturn knows the node by its SIP user and password (the
+		 * same HA1, same realm: docs/OPERATIONS.md) */
+		buf_printf(b,
+		    ";medianat=turn;stunserver=\"%s\";stunuser=%s;"
+		    "stunpass=%s",
+		    e->turn, e->user, e->password);
+}
+
+static int
+spawn(struct call_engine *e)
+{
+	char logp[512];
+	int lfd, nfd;
+	pid_t pid;
+
+	snprintf(logp, sizeof(logp), "%s/baresip.log", e->dir);
+	lfd = open(logp, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	nfd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (lfd < 0 || nfd < 0) {
+		int err = errno;
+
+		if (lfd >= 0)
+			close(lfd);
+		if (nfd >= 0)
+			close(nfd);
+		return err;
+	}
+	pid = fork();
+	if (pid < 0) {
+		close(lfd);
+		close(nfd);
+		return ECHILD;
+	}
+	if (pid == 0) {
+		dup2(nfd, 0);
+		dup2(lfd, 1);
+		dup2(lfd, 2);
+		execlp(e->baresip, e->baresip, "-f", e->dir, (char *)NULL);
+		_exit(127);
+	}
+	close(lfd);
+	close(nfd);
+	e->pid = pid;
+	return 0;
+}
+
+static int
+child_gone(struct call_engine *e)
+{
+	int status;
+
+	if (e->pid <= 0)
+		return 1;
+	if (waitpid(e->pid, &status, WNOHANG) == e->pid) {
+		if (e->quitting)
+			log_info("baresip %d stopped", (int)e->pid);
+		else
+			log_warnx("baresip %d stopped (status %d)", (int)e->pid,
+			    status);
+		e->pid = 0;
+		return 1;
+	}
+	return 0;
+}
+
+static int
+connect_ctrl(struct call_engine *e)
+{
+	struct sockaddr_in sa;
+	uint64_t until = clock_mono_ms() + 10000; /* slow boards */
+	int fd;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)e->cfg.ctrl_port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	for (;;) {
+		fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			return EIO;
+		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+			break;
+		close(fd);
+		if (child_gone(e))
+			return ECHILD;
+		if (clock_mono_ms() > until)
+			return ETIMEDOUT;
+		usleep(100 * 1000);
+	}
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	e->fd = fd;
+	return 0;
+}
+
+static void
+stop_child(struct call_engine *e)
+{
+	int i, status;
+
+	if (e->fd >= 0) {
+		close(e->fd);
+		e->fd = -1;
+	}
+	if (e->pid <= 0)
+		return;
+	kill(e->pid, SIGTERM);
+	for (i = 0; i < 30; i++) {
+		if (waitpid(e->pid, &status, WNOHANG) == e->pid) {
+			e->pid = 0;
+			return;
+		}
+		usleep(100 * 1000);
+	}
+	kill(e->pid, SIGKILL);
+	waitpid(e->pid, &status, 0);
+	e->pid = 0;
+}
+
+int
+call_engine_start(struct call_engine *e)
+{
+	int err;
+
+	if (e->dir == NULL || e->user == NULL || e->password == NULL ||
+	    e->registrar == NULL)
+		return EINVAL;
+	stop_child(e);
+	buf_reset(&e->in);
+	buf_reset(&e->out);
+	if ((err = write_config(e)) != 0 || (err = spawn(e)) != 0)
+		return err;
+	if ((err = connect_ctrl(e)) != 0) {
+		log_warnx("baresip control socket: %s", strerror(err));
+		stop_child(e);
+		return err;
+	}
+	{
+		struct buf acc;
+
+		buf_init(&acc, 4096);
+		account_line(e, &acc);
+		buf_append_byte(&acc, 0);
+		err = command(e, "uanew", (const char *)acc.data);
+		buf_free(&acc); /* wiped: it held the password */
+		if (err) {
+			stop_child(e);
+			return err;
+		}
+	}
+	e->started_ms = clock_mono_ms();
+	e->st.running = 1;
+	e->st.reg = CALL_REG_NONE;
+	e->st.generation++;
+	log_info("baresip %d started", (int)e->pid);
+	return 0;
+}
+
+int
+call_engine_fd(const struct call_engine *e)
+{
+	return e->fd;
+}
+
+int
+call_engine_pid(const struct call_engine *e)
+{
+	return e->pid > 0 ? (int)e->pid : 0;
+}
+
+const struct call_status *
+call_engine_status(const struct call_engine *e)
+{
+	return &e->st;
+}
+
+static int
+flush(struct call_engine *e)
+{
+	while (e->out.len > 0) {
+		ssize_t n = send(e->fd, e->out.data, e->out.len, MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN) {
+			struct pollfd p = { e->fd, POLLOUT, 0 };
+
+			if (poll(&p, 1, 1000) <= 0)
+				return EIO;
+			continue;
+		}
+		if (n <= 0)
+			return EIO;
+		buf_consume(&e->out, (size_t)n);
+	}
+	return 0;
+}
+
+static int
+command(struct call_engine *e, const char *cmd, const char *params)
+{
+	char tok[32];
+	int err;
+
+	if (e->fd < 0)
+		return ENOTCONN;
+	snprintf(tok, sizeof(tok), "%s-%u", cmd, ++e->token);
+	if ((err = callx_encode(&e->out, cmd, params, tok)) != 0)
+		return err;
+	return flush(e);
+}
+
+static void
+ended(struct call_engine *e)
+{
+	log_info("call %s ended: %s, %llu ms connected", e->st.ev.call_id,
+	    e->st.ev.end_reason, (unsigned long long)e->st.ev.connected_ms);
+	if (e->cfg.on_evidence != NULL)
+		e->cfg.on_evidence(e->cfg.arg, &e->st.ev);
+}
+
+static void
+end_now(struct call_engine *e, enum call_end why, const char *reason)
+{
+	enum call_state s = e->st.state;
+
+	callx_end(&e->st, why, reason, clock_mono_ms(), clock_wall_ms());
+	if (s != e->st.state)
+		ended(e);
+}
+
+/* Select call ID (pitfall 9: hangup takes no id) and hang it up. */
+static int
+hangup_id(struct call_engine *e, const char *id)
+{
+	int err = 0;
+
+	if (id[0] != '\0')
+		err = command(e, "callfind", id);
+	return err ? err : command(e, "hangup", NULL);
+}
+
+static void
+dispatch(struct call_engine *e, const struct callx_frame *f)
+{
+	int was_live = e->st.state == CALL_S_DIALING ||
+	    e->st.state == CALL_S_RINGING || e->st.state == CALL_S_UP;
+	int fin;
+
+	if (f->type == CALLX_RESPONSE) {
+		if (!f->ok) {
+			/* uanew's answer echoes the account line: never log it */
+			log_warnx("baresip refused %s: %s", f->token,
+			    strncmp(f->token, "uanew-", 6) == 0 ? "-"
+			                                        : f->data);
+			if (strncmp(f->token, "dial-", 5) == 0)
+				end_now(e, CALL_END_FAILED, f->data);
+		}
+		return;
+	}
+	if (f->type == CALLX_INCOMING && was_live) {
+		/* one call at a time: refuse the second */
+		log_info("second call %s refused (busy)", f->id);
+		hangup_id(e, f->id);
+		if (e->st.ev.call_id[0] != '\0')
+			command(e, "callfind", e->st.ev.call_id);
+		return;
+	}
+	callx_apply(&e->st, f, clock_mono_ms(), clock_wall_ms(), &fin);
+	if (fin)
+		ended(e);
+}
+
+static void
+crashed(struct call_engine *e)
+{
+	if (e->fd >= 0) {
+		close(e->fd);
+		e->fd = -1;
+	}
+	if (e->st.running) {
+		e->st.running = 0;
+		e->died_ms = clock_mono_ms();
+		e->st.generation++;
+	}
+	end_now(e, CALL_END_CRASH, "baresip stopped");
+}
+
+static void
+read_frames(struct call_engine *e)
+{
+	uint8_t tmp[8192];
+	char *p;
+	size_t len;
+	ssize_t n;
+	struct callx_frame f;
+
+	for (;;) {
+		n = recv(e->fd, tmp, sizeof(tmp), 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			break;
+		if (n <= 0 || buf_append(&e->in, tmp, (size_t)n) != 0) {
+			log_warnx("baresip control socket closed");
+			crashed(e);
+			return;
+		}
+	}
+	for (;;) {
+		if (callx_frame_next(&e->in, &p, &len) != 0) {
+			log_warnx("bad ctrl_tcp framing");
+			crashed(e);
+			return;
+		}
+		if (p == NULL)
+			break;
+		if (callx_parse(p, len, &f) == 0)
+			dispatch(e, &f);
+		free(p);
+	}
+}
+
+static void
+timers(struct call_engine *e)
+{
+	uint64_t now = clock_mono_ms();
+
+	if ((e->st.state == CALL_S_DIALING || e->st.state == CALL_S_RINGING) &&
+	    now - e->st.ev.ringing.mono_ms >= e->cfg.no_answer_s * 1000ull) {
+		char id[sizeof(e->st.ev.call_id)];
+
+		snprintf(id, sizeof(id), "%s", e->st.ev.call_id);
+		end_now(e, CALL_END_NO_ANSWER, "no answer");
+		hangup_id(e, id);
+	}
+	if (e->st.running && e->st.reg == CALL_REG_NONE &&
+	    now - e->started_ms >= e->cfg.reg_wait_ms) {
+		e->st.reg = CALL_REG_FAILED;
+		snprintf(e->st.reg_reason, sizeof(e->st.reg_reason),
+		    "no answer from the call server");
+		e->st.generation++;
+	}
+	if (e->st.running && child_gone(e))
+		crashed(e);
+	if (!e->st.running && e->died_ms != 0 &&
+	    now - e->died_ms >= RESTART_GAP_MS) {
+		e->died_ms = now;
+		if (call_engine_start(e) == 0) {
+			e->st.restarts++;
+			e->died_ms = 0;
+		}
+	}
+}
+
+int
+call_engine_poll(struct call_engine *e, int timeout_ms)
+{
+	struct pollfd p = { e->fd, POLLIN, 0 };
+
+	if (e->fd >= 0 && poll(&p, 1, timeout_ms) > 0)
+		read_frames(e);
+	else if (e->fd < 0 && timeout_ms > 0)
+		usleep((useconds_t)timeout_ms * 1000);
+	timers(e);
+	return e->st.running ? 0 : ENOTCONN;
+}
+
+int
+call_dial(struct call_engine *e, const char *uri)
+{
+	int err;
+
+	if (uri == NULL || *uri == '\0')
+		return EINVAL;
+	if (e->st.state == CALL_S_DIALING || e->st.state == CALL_S_RINGING ||
+	    e->st.state == CALL_S_UP)
+		return EBUSY;
+	if (!e->st.running || e->st.reg != CALL_REG_OK)
+		return ENOTCONN; /* call_status.reg_reason says why */
+	callx_begin(&e->st, NULL, uri, 1, clock_mono_ms(), clock_wall_ms());
+	if ((err = command(e, "dial", uri)) != 0)
+		end_now(e, CALL_END_FAILED, "could not send the dial command");
+	return err;
+}
+
+int
+call_answer(struct call_engine *e)
+{
+	int err;
+
+	if (e->st.state != CALL_S_RINGING)
+		return EINVAL;
+	if ((err = command(e, "callfind", e->st.ev.call_id)) != 0)
+		return err;
+	return command(e, "accept", NULL);
+}
+
+int
+call_hangup(struct call_engine *e)
+{
+	char id[sizeof(e->st.ev.call_id)];
+
+	if (e->st.state != CALL_S_DIALING && e->st.state != CALL_S_RINGING &&
+	    e->st.state != CALL_S_UP)
+		return EINVAL;
+	snprintf(id, sizeof(id), "%s", e->st.ev.call_id);
+	/* the CHW's key is the end: baresip's CALL_CLOSED follows */
+	end_now(e, CALL_END_LOCAL, "ended here");
+	return hangup_id(e, id);
+}
+
+int
+call_mute(struct call_engine *e, int on)
+{
+	int err;
+
+	if (e->st.state != CALL_S_UP)
+		return EINVAL;
+	if (!!on == e->st.muted)
+		return 0;
+	/* baresip 1.0's "mute" toggles */
+	if ((err = command(e, "mute", NULL)) == 0) {
+		e->st.muted = !!on;
+		e->st.generation++;
+	}
+	return err;
+}
+
+int
+call_hold(struct call_engine *e, int on)
+{
+	int err;
+
+	if (e->st.state != CALL_S_UP)
+		return EINVAL;
+	if (!!on == e->st.held)
+		return 0;
+	if ((err = command(e, on ? "hold" : "resume", NULL)) == 0) {
+		e->st.held = !!on;
+		e->st.generation++;
+	}
+	return err;
+}
+
+void
+call_engine_free(struct call_engine *e)
+{
+	if (e == NULL)
+		return;
+	if (e->fd >= 0 && e->pid > 0) {
+		int i;
+
+		e->quitting = 1;
+		command(e, "quit", NULL);
+		for (i = 0; i < 20 && !child_gone(e); i++)
+			usleep(50 * 1000);
+	}
+	stop_child(e);
+	buf_free(&e->in);
+	buf_free(&e->out);
+	if (e->password != NULL)
+		xfree_secret_str(e->password);
+	free(e->dir);
+	free(e->baresip);
+	free(e->user);
+	free(e->registrar);
+	free(e->src);
+	free(e->player);
+	free(e->record);
+	free(e->turn);
+	free(e);
+}
+
+int
+call_set_mode(struct call_engine *e, enum call_mode m)
+{
+	char bps[16];
+	int err,
+	    live = e->st.state == CALL_S_DIALING ||
+	    e->st.state == CALL_S_RINGING || e->st.state == CALL_S_UP;
+
+	if ((unsigned)m >= CALL_MODE_STORE_FORWARD)
+		return EINVAL;
+	if (m == e->st.mode)
+		return 0;
+	if (live) {
+		if (e->st.state != CALL_S_UP ||
+		    (m != CALL_MODE_OPUS16 && m != CALL_MODE_OPUS8) ||
+		    (e->st.mode != CALL_MODE_OPUS16 &&
+		        e->st.mode != CALL_MODE_OPUS8))
+			return EBUSY;
+		snprintf(bps, sizeof(bps), "%d",
+		    m == CALL_MODE_OPUS8 ? 8000 : 16000);
+		if ((err = command(e, "aubitrate", bps)) != 0)
+			return err;
+		e->st.mode = m;
+		e->st.generation++;
+		return 0;
+	}
+	e->st.mode = m;
+	e->st.generation++;
+	e->quitting = 1;
+	err = call_engine_start(e); /* new config, registers again */
+	e->quitting = 0;
+	return err;
+}

@@ -1,0 +1,211 @@
+/*
+ * The SIP credential table Kamailio reads (sipcred.h): one line per node,
+ * "user::ha1" under db_text's header line.  Passwords are made here and
+ * handed back once; only their HA1 is written.  This file does not talk to
+ * Kamailio (db_text notices the new file by itself) and keeps no state.
+ */
+#define LOG_MODULE "sipcred"
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "crypto.h"
+#include "fileio.h"
+#include "log.h"
+#include "sync-server/sipcred.h"
+#include "xmalloc.h"
+
+#define TABLE_HEAD "username(str) domain(str,null) ha1(str)\n"
+#define TABLE_MAX (4u << 20)
+
+static int
+sip_path(char *out, size_t n, const char *data_dir, const char *name)
+{
+	int k = snprintf(out, n, "%s/sip/%s", data_dir, name);
+
+	return k < 0 || (size_t)k >= n ? ENAMETOOLONG : 0;
+}
+
+static int
+read_registrar(const char *data_dir, char *reg, size_t n)
+{
+	char p[1024];
+	FILE *f;
+	size_t len;
+
+	if (sip_path(p, sizeof(p), data_dir, "registrar") != 0)
+		return EINVAL;
+	if ((f = fopen(p, "r")) == NULL)
+		return ENOENT;
+	if (fgets(reg, (int)n, f) == NULL) {
+		fclose(f);
+		return EINVAL;
+	}
+	fclose(f);
+	len = strcspn(reg, "\r\n");
+	reg[len] = '\0';
+	return len > 0 && strchr(reg, ':') != NULL ? 0 : EINVAL;
+}
+
+int
+sipcred_setup(const char *data_dir, const char *registrar)
+{
+	char p[1024], host[128];
+	long port;
+	char *end;
+	const char *c = strrchr(registrar, ':');
+	int err;
+
+	if (c == NULL || c == registrar ||
+	    (size_t)(c - registrar) >= sizeof(host) ||
+	    strspn(registrar,
+	        "abcdefghijklmnopqrstuvwxyz"
+	        "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:") != strlen(registrar))
+		return EINVAL;
+	port = strtol(c + 1, &end, 10);
+	if (*end != '\0' || port < 1 || port > 65535)
+		return EINVAL;
+	if ((err = sip_path(p, sizeof(p), data_dir, "")) != 0)
+		return err;
+	if (mkdir(p, 0750) != 0 && errno != EEXIST)
+		return errno;
+	if ((err = sip_path(p, sizeof(p), data_dir, "subscriber")) != 0)
+		return err;
+	if (access(p, F_OK) != 0 &&
+	    (err = fileio_write_atomic(
+	         p, TABLE_HEAD, strlen(TABLE_HEAD), 0640)) != 0)
+		return err;
+	if ((err = sip_path(p, sizeof(p), data_dir, "registrar")) != 0)
+		return err;
+	{
+		char line[160];
+		int k = snprintf(line, sizeof(line), "%s\n", registrar);
+
+		return fileio_write_atomic(p, line, (size_t)k, 0640);
+	}
+}
+
+/* The realm nodes put in their From/To: the registrar's host. */
+static void
+realm_of(const char *registrar, char *realm, size_t n)
+{
+	const char *c = strrchr(registrar, ':');
+
+	snprintf(realm, n, "%.*s", (int)(c - registrar), registrar);
+}
+
+static void
+ha1_hex(const char *user, const char *realm, const char *pw, char out[33])
+{
+	char in[256];
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned len = 0, i;
+
+	snprintf(in, sizeof(in), "%s:%s:%s", user, realm, pw);
+	EVP_Digest(in, strlen(in), md, &len, EVP_md5(), NULL);
+	for (i = 0; i < 16; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+	explicit_bzero(in, sizeof(in));
+}
+
+/*
+ * Rewrite the table without USER's line, plus ADD (a whole line) when not
+ * NULL, under the lock.
+ */
+static int
+rewrite(const char *data_dir, const char *user, const char *add)
+{
+	char p[1024], lockp[1024], line[512];
+	struct buf out;
+	size_t ul = strlen(user);
+	FILE *f;
+	int lk, err;
+
+	if ((err = sip_path(p, sizeof(p), data_dir, "subscriber")) != 0 ||
+	    (err = sip_path(lockp, sizeof(lockp), data_dir, ".lock")) != 0)
+		return err;
+	if ((lk = open(lockp, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0)
+		return errno == ENOENT ? ENOENT : EIO;
+	if (flock(lk, LOCK_EX) != 0) {
+		close(lk);
+		return EIO;
+	}
+	buf_init(&out, TABLE_MAX);
+	err = buf_printf(&out, "%s", TABLE_HEAD);
+	if ((f = fopen(p, "r")) != NULL) {
+		int first = 1;
+
+		while (err == 0 && fgets(line, sizeof(line), f) != NULL) {
+			if (first) { /* the header, written above */
+				first = 0;
+				continue;
+			}
+			if (strncmp(line, user, ul) == 0 && line[ul] == ':')
+				continue;
+			err = buf_printf(&out, "%s", line);
+		}
+		fclose(f);
+	}
+	if (err == 0 && add != NULL)
+		err = buf_printf(&out, "%s", add);
+	if (err == 0)
+		err = fileio_write_atomic(p, out.data, out.len, 0640);
+	buf_free(&out);
+	flock(lk, LOCK_UN);
+	close(lk);
+	return err == EMSGSIZE ? ENOSPC : err;
+}
+
+int
+sipcred_issue(const char *data_dir, uint64_t node, struct sipcred *c)
+{
+	static const char abc[] = "abcdefghijkmnpqrstuvwxyz23456789";
+	uint8_t rnd[24];
+	char realm[128], ha1[33], line[128];
+	size_t i;
+	int err;
+
+	memset(c, 0, sizeof(*c));
+	if ((err = read_registrar(
+	         data_dir, c->registrar, sizeof(c->registrar))) != 0)
+		return err;
+	realm_of(c->registrar, realm, sizeof(realm));
+	snprintf(c->user, sizeof(c->user), "n%" PRIu64, node);
+	crypto_random(rnd, sizeof(rnd));
+	for (i = 0; i < sizeof(rnd); i++) /* 24 x 5 bits = 120 bits */
+		c->password[i] = abc[rnd[i] & 31];
+	explicit_bzero(rnd, sizeof(rnd));
+	ha1_hex(c->user, realm, c->password, ha1);
+	snprintf(line, sizeof(line), "%s::%s\n", c->user, ha1);
+	if ((err = rewrite(data_dir, c->user, line)) != 0) {
+		log_warnx("node %" PRIu64 ": SIP credentials not written: %s",
+		    node, strerror(err));
+		explicit_bzero(c, sizeof(*c));
+		return err;
+	}
+	log_info("node %" PRIu64 ": SIP credentials issued", node);
+	return 0;
+}
+
+int
+sipcred_withdraw(const char *data_dir, uint64_t node)
+{
+	char reg[128], user[32];
+	int err;
+
+	if ((err = read_registrar(data_dir, reg, sizeof(reg))) != 0)
+		return err == ENOENT ? 0 : err;
+	snprintf(user, sizeof(user), "n%" PRIu64, node);
+	if ((err = rewrite(data_dir, user, NULL)) != 0)
+		return err;
+	log_info("node %" PRIu64 ": SIP credentials withdrawn", node);
+	return 0;
+}
