@@ -45,7 +45,7 @@ const struct ui_key ui_keys[] = {
 	{ "find", KEY_F(4), UI_A_NEW, "F4", N_("register a new patient") },
 
 	/* the patient before the visit */
-	{ "patient", '\n', UI_A_ENTER, "Enter", "start the visit" },
+	{ "patient", '\n', UI_A_ENTER, "Enter", N_("start the visit") },
 	{ "patient", KEY_ENTER, UI_A_ENTER, NULL, NULL },
 
 	/* register */
@@ -86,19 +86,19 @@ const struct ui_key ui_keys[] = {
 	{ "form", KEY_F(10), UI_A_FINISH, "F10", N_("finish the form") },
 
 	/* consults (issue 13) */
-	{ "consult_req", KEY_F(2), UI_A_SAVE, "F2", "ask for the clinician" },
-	{ "consult_req", KEY_LEFT, UI_A_LEFT, "Left", "previous mode" },
-	{ "consult_req", KEY_RIGHT, UI_A_RIGHT, "Right", "next mode" },
-	{ "consult_req", KEY_F(8), UI_A_FINISH, "F8", "cancel the consult" },
-	{ "consults", '\n', UI_A_ENTER, "Enter", "accept / open the consult" },
+	{ "consult_req", KEY_F(2), UI_A_SAVE, "F2", N_("ask for the clinician") },
+	{ "consult_req", KEY_LEFT, UI_A_LEFT, "Left", N_("previous mode") },
+	{ "consult_req", KEY_RIGHT, UI_A_RIGHT, "Right", N_("next mode") },
+	{ "consult_req", KEY_F(8), UI_A_FINISH, "F8", N_("cancel the consult") },
+	{ "consults", '\n', UI_A_ENTER, "Enter", N_("accept / open the consult") },
 	{ "consults", KEY_ENTER, UI_A_ENTER, NULL, NULL },
-	{ "consult_patient", KEY_F(2), UI_A_SAVE, "F2", "write the note" },
-	{ "consult_patient", KEY_F(7), UI_A_CALL, "F7", "call" },
+	{ "consult_patient", KEY_F(2), UI_A_SAVE, "F2", N_("write the note") },
+	{ "consult_patient", KEY_F(7), UI_A_CALL, "F7", N_("call") },
 	{ "consult_patient", KEY_F(8), UI_A_FINISH, "F8",
-	    "return to the queue" },
-	{ "consult_note", KEY_F(2), UI_A_SAVE, "F2", "save the note" },
-	{ "consult_note", KEY_F(8), UI_A_SIGN, "F8", "sign the note" },
-	{ "consult_note", '\n', UI_A_NEXT, "Enter", "next field" },
+	    N_("return to the queue") },
+	{ "consult_note", KEY_F(2), UI_A_SAVE, "F2", N_("save the note") },
+	{ "consult_note", KEY_F(8), UI_A_SIGN, "F8", N_("sign the note") },
+	{ "consult_note", '\n', UI_A_NEXT, "Enter", N_("next field") },
 	{ "consult_note", KEY_ENTER, UI_A_NEXT, NULL, NULL },
 
 	/* self check-in */
@@ -107,12 +107,12 @@ const struct ui_key ui_keys[] = {
 	{ "checkin", KEY_F(12), UI_A_CHECKIN_EXIT, "F12", N_("staff: leave") },
 
 	/* call */
-	{ "call", '\n', UI_A_ENTER, "Enter", "answer the call" },
+	{ "call", '\n', UI_A_ENTER, "Enter", N_("answer the call") },
 	{ "call", KEY_ENTER, UI_A_ENTER, NULL, NULL },
-	{ "call", KEY_F(5), UI_A_MUTE, "F5", "mute / unmute" },
-	{ "call", KEY_F(6), UI_A_HOLD, "F6", "hold / resume" },
-	{ "call", KEY_F(7), UI_A_MODE, "F7", "thinner link: next step down" },
-	{ "call", KEY_F(10), UI_A_HANGUP, "F10", "end or refuse the call" },
+	{ "call", KEY_F(5), UI_A_MUTE, "F5", N_("mute / unmute") },
+	{ "call", KEY_F(6), UI_A_HOLD, "F6", N_("hold / resume") },
+	{ "call", KEY_F(7), UI_A_MODE, "F7", N_("thinner link: next step down") },
+	{ "call", KEY_F(10), UI_A_HANGUP, "F10", N_("end or refuse the call") },
 
 	/* every screen */
 	{ NULL, KEY_F(1), UI_A_HELP, "F1", N_("help: the keys of this screen") },
@@ -162,21 +162,21 @@ const struct ui_screen_help ui_screen_help[] = {
 	    "are different people."), UI_G_UPDOWN | UI_G_BACK | UI_G_LOCK },
 	{ "checkin", N_("Type your answers and press Enter to go on."),
 	    UI_G_TAB | UI_G_TYPE },
-	{ "consult_req", "Say why a clinician is needed, choose how "
+	{ "consult_req", N_("Say why a clinician is needed, choose how "
 	    "(Left/Right), then F2. The queue position shows after the "
-	    "next sync.", UI_G_BACK | UI_G_LOCK | UI_G_TYPE },
-	{ "consults", "Waiting consults, most urgent first, then the "
-	    "longest waiting. Enter accepts one.",
+	    "next sync."), UI_G_BACK | UI_G_LOCK | UI_G_TYPE },
+	{ "consults", N_("Waiting consults, most urgent first, then the "
+	    "longest waiting. Enter accepts one."),
 	    UI_G_UPDOWN | UI_G_BACK | UI_G_LOCK },
-	{ "consult_patient", "The consult's patient: vital signs with "
-	    "their trend, red flags, visits, forms and attachments.",
+	{ "consult_patient", N_("The consult's patient: vital signs with "
+	    "their trend, red flags, visits, forms and attachments."),
 	    UI_G_BACK | UI_G_LOCK },
-	{ "consult_note", "Write the SOAP note, F2 saves it, F8 signs "
-	    "it with your key.",
+	{ "consult_note", N_("Write the SOAP note, F2 saves it, F8 signs "
+	    "it with your key."),
 	    UI_G_UPDOWN | UI_G_TAB | UI_G_BACK | UI_G_LOCK | UI_G_TYPE },
-	{ "call", "A call with the clinician. It rings until you press "
+	{ "call", N_("A call with the clinician. It rings until you press "
 	    "Enter; F10 ends it. \"Secure\" shows only once the call is "
-	    "encrypted.", UI_G_BACK | UI_G_LOCK },
+	    "encrypted."), UI_G_BACK | UI_G_LOCK },
 	{ NULL, NULL, 0 },
 };
 /* clang-format on */
