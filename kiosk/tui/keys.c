@@ -118,8 +118,8 @@ const struct ui_key ui_keys[] = {
 	{ NULL, KEY_F(1), UI_A_HELP, "F1", N_("help: the keys of this screen") },
 	{ NULL, ESC, UI_A_BACK, "Esc", N_("back") },
 	{ NULL, KEY_F(12), UI_A_LOCK, "F12", N_("lock the kiosk") },
-	{ NULL, KEY_UP, UI_A_UP, "Up", N_("move up") },
-	{ NULL, KEY_DOWN, UI_A_DOWN, "Down", N_("move down") },
+	{ NULL, KEY_UP, UI_A_UP, "Up/Down", N_("move up and down") },
+	{ NULL, KEY_DOWN, UI_A_DOWN, NULL, NULL }, /* listed with Up */
 	{ NULL, '\t', UI_A_NEXT, "Tab", N_("next field") },
 	{ NULL, KEY_BTAB, UI_A_PREV, NULL, NULL },
 	{ NULL, KEY_BACKSPACE, UI_A_ERASE, NULL, NULL },

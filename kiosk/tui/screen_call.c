@@ -355,7 +355,7 @@ call_key(struct ui *ui, enum ui_action a, int ch)
 
 const struct screen screen_call = {
 	.name = "call",
-	.title = "Call",
+	.title = N_("Call"),
 	.enter = call_enter,
 	.draw = call_draw,
 	.key = call_key,

@@ -162,7 +162,7 @@ req_draw(struct ui *ui)
 		ui_text(3, 1, u == CONSULT_HIGH ? UI_C_DANGER : UI_C_NORMAL,
 		    _("Urgency: %s (no NEWS2 yet; the danger signs)"),
 		    _(consult_urgency_name(u)));
-	ui_field_draw(5, 1, _("Why"), 60, &reason, 1, 0);
+	ui_field_draw(5, 1, _("Why"), 56, &reason, 1, 0);
 	ui_text(7, 1, UI_C_NORMAL, "%s", _("How:"));
 	for (i = 0; i < 3; i++) {
 		ui_text(7, x, i == mode ? UI_C_FOCUS : UI_C_NORMAL, "(%c) %s",

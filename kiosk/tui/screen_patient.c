@@ -106,8 +106,9 @@ patient_draw(struct ui *ui)
 		snprintf(age, sizeof(age), "%s", _("age unknown"));
 	ui_text(2, 1, UI_C_TITLE, "%s %s", p->given ? p->given : "",
 	    p->family ? p->family : "");
-	ui_text(3, 1, UI_C_NORMAL, "%s, %s%s%s%s", p->sex ? p->sex : _("sex ?"),
-	    age, p->birth_date ? _(" (born ") : "",
+	ui_text(3, 1, UI_C_NORMAL, "%s, %s%s%s%s",
+	    p->sex ? ui_sex_name(p->sex) : _("sex ?"), age,
+	    p->birth_date ? _(" (born ") : "",
 	    p->birth_date ? p->birth_date : "", p->birth_date ? ")" : "");
 	ui_text(4, 1, UI_C_NORMAL, "%s %s   %s %s   %s %s", _("Village:"),
 	    p->village ? p->village : "-", _("Phone:"),
@@ -193,7 +194,7 @@ patient_key(struct ui *ui, enum ui_action a, int ch)
 
 const struct screen screen_patient = {
 	"patient",
-	"Patient",
+	N_("Patient"),
 	patient_enter,
 	patient_draw,
 	patient_key,

@@ -717,12 +717,12 @@ draw_keybar(struct ui *ui)
 		    strcmp(k->screen, name) != 0 || k->label[0] != 'F')
 			continue;
 		w = (int)strlen(k->label) + 1 + text_width(_(k->help)) + 2;
-		if (x + w - 2 > COLS - hw - 4) { /* the last needs no gap */
-			/* a key left off the bar is text cut */
-			if (reporting())
-				report_line("cut", k->help, NULL);
+		/* The last needs no gap.  Keys that do not fit stay in the
+		 * F1 list (the busiest screens, home and vitals, have more
+		 * keys than 80 columns hold; home names its others on its
+		 * own rows), so a key left off the bar is not text cut. */
+		if (x + w - 2 > COLS - hw - 4)
 			break;
-		}
 		ui_text(LINES - 1, x, UI_C_FOCUS, "%s", k->label);
 		ui_text(LINES - 1, x + (int)strlen(k->label), UI_C_NORMAL,
 		    " %s", _(k->help));
@@ -775,6 +775,19 @@ global_bit(const struct ui_key *k)
 	}
 }
 
+/* Whether the F1 list of screen NAME shows key K in PASS (0: the
+ * screen's own keys, 1: the global keys G allows). */
+static int
+help_lists(const struct ui_key *k, const char *name, unsigned g, int pass)
+{
+	if (k->label == NULL || k->help == NULL)
+		return 0;
+	if (pass == 0)
+		return k->screen != NULL && strcmp(k->screen, name) == 0;
+	return k->screen == NULL &&
+	    (global_bit(k) == 0 || (g & global_bit(k)) != 0);
+}
+
 /* F1: what this screen is for, its own keys, and the keys of every
  * screen that act here. */
 static void
@@ -784,7 +797,7 @@ draw_help(struct ui *ui)
 	const struct ui_key *k;
 	const char *name = top(ui)->name;
 	unsigned g = 0;
-	int y, pass;
+	int y, pass, n;
 
 	for (h = ui_screen_help; h->screen != NULL; h++)
 		if (strcmp(h->screen, name) == 0)
@@ -799,19 +812,17 @@ draw_help(struct ui *ui)
 	    _(top(ui)->title));
 	y = 3;
 	if (h->about != NULL)
-		y = wrap_until(3, 4, COLS - 8, 2, UI_C_NORMAL, _(h->about),
-		        LINES - 3) +
-		    1;
+		y = wrap_until(
+		    3, 4, COLS - 8, 2, UI_C_NORMAL, _(h->about), LINES - 3);
+	/* a blank row under the text when every key still fits */
+	for (pass = 0, n = 0; pass < 2; pass++)
+		for (k = ui_keys; k->key != 0; k++)
+			n += help_lists(k, name, g, pass);
+	if (y + 1 + n <= LINES - 3)
+		y++;
 	for (pass = 0; pass < 2; pass++)
 		for (k = ui_keys; k->key != 0; k++) {
-			if (k->label == NULL || k->help == NULL)
-				continue;
-			if (pass == 0 &&
-			    (k->screen == NULL || strcmp(k->screen, name) != 0))
-				continue;
-			if (pass == 1 &&
-			    (k->screen != NULL ||
-			        (global_bit(k) != 0 && !(g & global_bit(k)))))
+			if (!help_lists(k, name, g, pass))
 				continue;
 			if (y >= LINES - 3) { /* a key left off the list */
 				if (reporting())

@@ -58,6 +58,7 @@ keys F3
 type_text "Amina"
 wait_for "> Amina"
 keys Enter
+start_visit
 wait_for "Patient: Amina Okafor"
 type_text "22"; keys Enter
 wait_for "Respiration saved."

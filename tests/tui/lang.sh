@@ -124,6 +124,11 @@ walk() {
 	shot find
 	help_shot find
 	keys Enter
+	# the patient before the visit; Enter starts it
+	wait_tr "Enter start the visit   Esc back   F12 lock"
+	shot patient
+	help_shot patient
+	keys Enter
 	wait_tr "!  Child under 5: F6 checks the WHO general danger signs."
 	shot vitals-child
 	type_text "44"
