@@ -6,7 +6,7 @@
 # batch whole with its exact response, no key without its response, every
 # batch whole, no change outside a batch, every accepted change's record
 # indexed, high-water marks consistent).  make check runs 10 of each,
-# make check-faults 1000 (this, untimed).  PG_KILLS and SERVER_KILLS
+# make check-faults 200 of each.  PG_KILLS and SERVER_KILLS
 # change the numbers.  Needs `make test-progs` (the test program).
 set -u
 B=${OUTPOST_BUILD:-build}
