@@ -114,8 +114,7 @@ note_save(struct ui *ui)
 	n.advice = f[4].buf;
 	err = store_consult_note(ui->visit.store, ui->consult_id, &n, &cause);
 	if (err != 0)
-		ui_message(
-		    ui, UI_MSG_WARN, "%s", cause ? cause : ui_strerror(err));
+		ui_warn_cause(ui, err, cause);
 	free(cause);
 	return err;
 }
@@ -150,8 +149,7 @@ note_key(struct ui *ui, enum ui_action a, int ch)
 		err =
 		    store_consult_sign(ui->visit.store, ui->consult_id, &cause);
 		if (err != 0)
-			ui_message(ui, UI_MSG_WARN, "%s",
-			    cause ? cause : ui_strerror(err));
+			ui_warn_cause(ui, err, cause);
 		else {
 			ui_message(ui, UI_MSG_OK, "%s",
 			    _("Note signed. The CHW gets it with the next "

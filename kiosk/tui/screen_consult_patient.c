@@ -54,8 +54,7 @@ consult_call(struct ui *ui)
 	err = store_consult_step(
 	    ui->visit.store, ui->consult_id, "call", NULL, NULL, &cause);
 	if (err != 0)
-		ui_message(
-		    ui, UI_MSG_WARN, "%s", cause ? cause : ui_strerror(err));
+		ui_warn_cause(ui, err, cause);
 	else {
 		ui_message(ui, UI_MSG_INFO, "%s",
 		    _("Consult marked as in a call. Calling the kiosk from "
@@ -160,8 +159,7 @@ pat_key(struct ui *ui, enum ui_action a, int ch)
 		err = store_consult_step(ui->visit.store, ui->consult_id,
 		    "requested", "returned to the queue", NULL, &cause);
 		if (err != 0) {
-			ui_message(ui, UI_MSG_WARN, "%s",
-			    cause ? cause : ui_strerror(err));
+			ui_warn_cause(ui, err, cause);
 			free(cause);
 			return UI_REDRAW;
 		}

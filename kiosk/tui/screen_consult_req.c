@@ -191,8 +191,7 @@ req_key(struct ui *ui, enum ui_action a, int ch)
 		err = store_consult_step(ui->visit.store, ui->consult_id,
 		    "cancelled", "cancelled by the CHW", NULL, &cause);
 		if (err != 0)
-			ui_message(ui, UI_MSG_WARN, "%s",
-			    cause ? cause : ui_strerror(err));
+			ui_warn_cause(ui, err, cause);
 		else {
 			ui_message(
 			    ui, UI_MSG_OK, "%s", _("Consult cancelled."));
@@ -224,8 +223,7 @@ req_key(struct ui *ui, enum ui_action a, int ch)
 		    ui->visit.store, &q, ui->consult_id, &cause);
 		if (err != 0) {
 			ui->consult_id[0] = '\0';
-			ui_message(ui, UI_MSG_WARN, "%s",
-			    cause ? cause : ui_strerror(err));
+			ui_warn_cause(ui, err, cause);
 			free(cause);
 			req_find(ui);
 			return UI_REDRAW;

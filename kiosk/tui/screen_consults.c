@@ -175,8 +175,7 @@ cs_key(struct ui *ui, enum ui_action a, int ch)
 	if (strcmp(c->state, "requested") == 0) {
 		err = store_consult_accept(ui->visit.store, c->id, &cause);
 		if (err != 0) {
-			ui_message(ui, UI_MSG_WARN, "%s",
-			    cause ? cause : ui_strerror(err));
+			ui_warn_cause(ui, err, cause);
 			free(cause);
 			return UI_REDRAW;
 		}

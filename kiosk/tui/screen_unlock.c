@@ -11,6 +11,7 @@
 
 #include "clock.h"
 #include "kiosk/kctx.h"
+#include "str.h"
 #include "ui.h"
 
 static struct {
@@ -101,6 +102,9 @@ try_unlock(struct ui *ui)
 	}
 	ui_message(
 	    ui, UI_MSG_OK, _("Unlocked. Welcome, %s."), ui->visit.user_name);
+	/* the unlock switched to this user's language: check-in goes back
+	 * to it after each patient */
+	str_lcpy(ui->staff_lang, i18n_get(), sizeof(ui->staff_lang));
 	if (st.quit_after)
 		ui_ask_quit(ui);
 	if (ui->handed_over) { /* staff take the kiosk back */

@@ -625,6 +625,13 @@ ui_sex_name(const char *sex)
 	return sex;
 }
 
+void
+ui_warn_cause(struct ui *ui, int err, const char *cause)
+{
+	ui_message(
+	    ui, UI_MSG_WARN, "%s", cause != NULL ? cause : ui_strerror(err));
+}
+
 const char *
 ui_strerror(int err)
 {

@@ -291,6 +291,9 @@ void ui_message(struct ui *, int kind, const char *fmt, ...)
 /* The stored sex code ("female", "male", "other", "unknown") in the
  * screen language; another value as it is. */
 const char *ui_sex_name(const char *sex);
+/* A warning for a store error ERR: CAUSE in words when the store gave
+ * one, else ui_strerror(ERR). */
+void ui_warn_cause(struct ui *, int err, const char *cause);
 /* Words for an errno value a person can act on (visit_strerror). */
 const char *ui_strerror(int err);
 /* Ask "Quit the kiosk?" on the status line: the next key quits if it is

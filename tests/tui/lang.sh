@@ -225,8 +225,10 @@ walk() {
 	wait_tr "Welcome. Please check yourself in."
 	shot checkin-start
 	help_shot checkin
-	type_text "Neema"; keys Tab
-	type_text "Wanjiru$L"; keys Tab
+	# names far apart in each language: a near match would ask "is
+	# this you?" (checkin_isyou.sh walks that screen)
+	type_text "$cgiven"; keys Tab
+	type_text "$cfamily"; keys Tab
 	type_text "1990"; keys Enter
 	wait_tr "A few more details, then press Enter."
 	shot checkin-new
@@ -262,9 +264,9 @@ n=0
 for L in en fr sw; do
 	n=$((n + 1))
 	case $L in
-	en) given=Juma family=Hamisi ;;
-	fr) given=Pierre family=Kariuki ;;
-	sw) given=Zawadi family=Mutua ;;
+	en) given=Juma family=Hamisi cgiven=Neema cfamily=Wanjiru ;;
+	fr) given=Pierre family=Kariuki cgiven=Aisha cfamily=Otembo ;;
+	sw) given=Zawadi family=Mutua cgiven=Rehema cfamily=Lusweti ;;
 	esac
 	walk
 done
@@ -275,7 +277,7 @@ done
 # kiosk's own rows count (title, heading, status, keys): the rows between
 # are the form's content, in the form's own languages (F6), not ours.
 allow=' Amani Otienoen Otienofr Otienosw Juma Hamisi Pierre Kariuki Zawadi Mutua
- Neema Wanjiruen Wanjirufr Wanjirusw Siaya Kisumu kikohozi uen ufr usw
+ Neema Wanjiru Aisha Otembo Rehema Lusweti Siaya Kisumu kikohozi uen ufr usw
  Outpost NEWS2 IMCI WHO ACVPU SpO2 mmHg min Enter Esc Tab Space Up Down
  Village convulsions Respiration Sx
  F f m o y x Y N A C V P U YYYY MM DD HH MM '
