@@ -33,6 +33,8 @@
 #include "xmalloc.h"
 
 #define RESTART_GAP_MS 1000
+/* how much longer the called side rings than the caller waits */
+#define CALLEE_GRACE_MS 2000
 
 struct call_engine {
 	struct call_cfg cfg; /* strings below are our copies */
@@ -517,10 +519,16 @@ read_frames(struct call_engine *e)
 static void
 timers(struct call_engine *e)
 {
-	uint64_t now = clock_mono_ms();
+	uint64_t now = clock_mono_ms(), limit;
 
+	/* The caller's timer decides "no answer"; the called side stops
+	 * ringing a little later, only if the caller's end never came (else
+	 * its hang-up reached the caller first as a 486 and the caller
+	 * reported "rejected" for a call nobody answered). */
+	limit = e->cfg.no_answer_s * 1000ull +
+	    (e->st.ev.outgoing ? 0 : CALLEE_GRACE_MS);
 	if ((e->st.state == CALL_S_DIALING || e->st.state == CALL_S_RINGING) &&
-	    now - e->st.ev.ringing.mono_ms >= e->cfg.no_answer_s * 1000ull) {
+	    now - e->st.ev.ringing.mono_ms >= limit) {
 		char id[sizeof(e->st.ev.call_id)];
 
 		snprintf(id, sizeof(id), "%s", e->st.ev.call_id);

@@ -477,6 +477,7 @@ test_no_encryption(void)
 
 	if ((err = pair_up(&p, 5, NULL)) != 0)
 		goto out;
+	sleep(1); /* db_text notices a change by the file's mtime */
 	TEST_ERR(callfix_subscriber(&p.fx, u3, pws, 3));
 	callfix_cfg(
 	    &p.fx, 2, &c, "rogue1", pws[2], "ausine,700", d, rr, sizeof(d));
