@@ -495,6 +495,24 @@ consult_priv(struct store *s, uint8_t priv[32])
 	return err;
 }
 
+/* The signed part of consult C's note (model/consult.h), signed by
+ * CLINICIAN with REGNO at SIGNED_MS: the same bytes for signing and for
+ * checking. */
+static void
+note_of(const struct store_consult *c, const char *clinician, const char *regno,
+    uint64_t signed_ms, struct consult_note *n)
+{
+	memset(n, 0, sizeof(*n));
+	n->consult_id = c->id;
+	n->clinician = clinician;
+	n->regno = regno;
+	n->subjective = c->subjective;
+	n->objective = c->objective;
+	n->assessment = c->assessment;
+	n->plan = c->plan;
+	n->signed_ms = signed_ms;
+}
+
 int
 store_consult_sign(struct store *s, const char *id, char **cause)
 {
@@ -530,15 +548,7 @@ store_consult_sign(struct store *s, const char *id, char **cause)
 	if ((err = store_tx_begin(s)) != 0)
 		goto out;
 	hlc = store_hlc_now(s);
-	memset(&note, 0, sizeof(note));
-	note.consult_id = c.id;
-	note.clinician = s->actor;
-	note.regno = regno;
-	note.subjective = c.subjective;
-	note.objective = c.objective;
-	note.assessment = c.assessment;
-	note.plan = c.plan;
-	note.signed_ms = HLC_MS(hlc);
+	note_of(&c, s->actor, regno, HLC_MS(hlc), &note);
 	if ((err = consult_sig_bytes(&note, &msg, &len)) == 0 &&
 	    (err = crypto_ed25519_sign(priv, msg, len, sig)) == 0) {
 		store_rec_init(s, &r, REC_CONSULT, c.id, hlc);
@@ -586,15 +596,7 @@ store_consult_verify(
 		*why = "the signature has no key";
 		return EBADMSG;
 	}
-	memset(&note, 0, sizeof(note));
-	note.consult_id = c->id;
-	note.clinician = c->clinician;
-	note.regno = c->regno;
-	note.subjective = c->subjective;
-	note.objective = c->objective;
-	note.assessment = c->assessment;
-	note.plan = c->plan;
-	note.signed_ms = c->signed_ms;
+	note_of(c, c->clinician, c->regno, c->signed_ms, &note);
 	if ((err = consult_sig_bytes(&note, &msg, &len)) != 0)
 		return err;
 	rc = crypto_ed25519_verify(c->signkey, msg, len, c->sig);
