@@ -414,7 +414,7 @@ out:
 
 /* --- the matrix --- */
 
-#define N_ENTITIES 8
+#define N_ENTITIES 9
 static const int entities[N_ENTITIES] = { REC_USER, REC_PATIENT, REC_ENCOUNTER,
 	REC_OBSERVATION, REC_FORM, REC_ALERT, REC_ATTACHMENT, REC_MERGE,
 	REC_CALL };
