@@ -253,10 +253,28 @@ form_node_value(xmlNodePtr n)
 	return r;
 }
 
+/*
+ * A setvalue whose expression gives a boolean keeps it in a node no bind
+ * types (JavaRosa's Recalculate.wrapData makes a BooleanData of any
+ * Boolean): the node is marked, read back as a boolean and written 1/0
+ * in the submission.  Any other write clears the mark.  The mark lives in
+ * the node's psvi pointer, which only XML Schema validation uses (the
+ * record is never validated against a schema).
+ */
+static char boolean_mark;
+
+int
+form_node_holds_boolean(xmlNodePtr n)
+{
+	return n != NULL && n->psvi == &boolean_mark;
+}
+
 void
 form_node_set_text(xmlNodePtr n, const char *v)
 {
 	xmlNodePtr c, next;
+
+	n->psvi = NULL;
 
 	for (c = n->children; c != NULL; c = next) {
 		next = c->next;
@@ -858,6 +876,8 @@ run_setvalue(
 		v = s->value ? eval_string(f, s->value, nodes[i])
 		             : xstrdup(s->literal);
 		form_node_set_text(nodes[i], v);
+		if (s->value != NULL && s->value->is_boolean)
+			nodes[i]->psvi = &boolean_mark;
 		g = form_node_gpath(nodes[i]);
 		dirty_add(d, g);
 		free(g);
@@ -1505,6 +1525,7 @@ int
 form_set_input(
     struct form *f, const char *name, const char *value, char **cause)
 {
+	xmlNodePtr n;
 	char *path;
 	int err;
 
@@ -1514,7 +1535,19 @@ form_set_input(
 		return ENOENT;
 	}
 	xasprintf(&path, "%s/%s", f->inputs_path, name);
-	err = form_set(f, path, value, cause);
+	if (f->started)
+		err = form_set(f, path, value, cause);
+	else if ((n = form_resolve(f, path)) == NULL || !is_leaf(n)) {
+		if (cause != NULL)
+			xasprintf(cause, "%s: no such input", path);
+		err = ENOENT;
+	} else {
+		/* before form_start: in place when the load events fire and
+		 * the calculates first run, as CHT hands Enketo a record
+		 * with its inputs already filled */
+		form_node_set_text(n, value);
+		err = 0;
+	}
 	free(path);
 	return err;
 }

@@ -159,7 +159,9 @@ int form_set(struct form *, const char *path, const char *value, char **cause);
  * NULL when the form has no such group.  form_set_input() sets NAME,
  * relative to the group ("contact/_id", "source"), like form_set (no
  * control needed); ENOENT when the form has no inputs group or no such
- * node.
+ * node.  Set before form_start, the inputs are in the record when the
+ * load events fire (an odk-instance-first-load setvalue reads them), as
+ * CHT opens a form; set after, they are ordinary changes.
  */
 const char *form_inputs_path(const struct form *);
 int form_set_input(

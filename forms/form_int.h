@@ -172,6 +172,7 @@ struct bind *form_bind_for(struct form *, xmlNodePtr);
 /* Its node holds a boolean: a boolean question, or a calculate that
  * gives one (JavaRosa's BooleanData). */
 int form_bind_boolean(const struct bind *);
+int form_node_holds_boolean(xmlNodePtr);
 int form_node_relevant(struct form *, xmlNodePtr);
 int form_in_inputs(struct form *, xmlNodePtr);
 char *form_node_value(xmlNodePtr);

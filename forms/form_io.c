@@ -49,7 +49,8 @@ write_boolean(struct form *f, xmlNodePtr live, xmlNodePtr copy)
 	struct bind *b = form_bind_for(f, live);
 	char *v;
 
-	if (b == NULL || !form_bind_boolean(b))
+	if (!form_node_holds_boolean(live) &&
+	    (b == NULL || !form_bind_boolean(b)))
 		return;
 	v = form_node_value(live);
 	if (strcmp(v, "true") == 0 || strcmp(v, "false") == 0)

@@ -2277,6 +2277,8 @@ env_node_kind(void *arg, xmlNodePtr n)
 
 	if (n == NULL || n->type != XML_ELEMENT_NODE || n->doc != f->inst)
 		return XFN_K_STRING;
+	if (form_node_holds_boolean(n))
+		return XFN_K_BOOLEAN;
 	if ((b = form_bind_for(f, n)) == NULL)
 		return XFN_K_STRING;
 	if (form_bind_boolean(b))

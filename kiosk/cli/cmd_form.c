@@ -180,11 +180,6 @@ fill_run(struct kctx *ctx, int argc, char **argv)
 	host[sizeof(host) - 1] = '\0';
 	form_set_property(f, "deviceid", host);
 	form_set_property(f, "username", ctx && ctx->user ? ctx->user : "");
-	if ((err = form_start(f, &cause)) != 0) {
-		fprintf(
-		    stderr, "kiosk form: %s\n", cause ? cause : "cannot start");
-		goto out;
-	}
 	if (opts[2].value != NULL && form_inputs_path(f) != NULL) {
 		/* as CHT opens a form on a contact; a form without these
 		 * nodes simply does not get them */
@@ -199,6 +194,13 @@ fill_run(struct kctx *ctx, int argc, char **argv)
 		}
 		if ((bad = apply_answers(f, opts[4].value, 1)) < 0)
 			goto out;
+	}
+	/* the inputs are in place before the load events (as CHT opens a
+	 * form): an odk-instance-first-load setvalue reads them */
+	if ((err = form_start(f, &cause)) != 0) {
+		fprintf(
+		    stderr, "kiosk form: %s\n", cause ? cause : "cannot start");
+		goto out;
 	}
 	if (opts[1].value != NULL) {
 		int n = apply_answers(f, opts[1].value, 0);

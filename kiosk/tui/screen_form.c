@@ -333,6 +333,9 @@ form_enter(struct ui *ui)
 	free(iid);
 	xfree_secret_str(xml);
 	if (err != 0) {
+		/* CHT forms read the patient and contact from inputs/, set
+		 * before the start so the load events see them */
+		(void)visit_form_inputs(&ui->visit, st.f);
 		if ((err = form_start(st.f, &cause)) != 0) {
 			st.problem =
 			    cause != NULL ? cause : xstrdup(ui_strerror(err));
@@ -340,8 +343,6 @@ form_enter(struct ui *ui)
 			st.f = NULL;
 			return;
 		}
-		/* CHT forms read the patient and contact from inputs/ */
-		(void)visit_form_inputs(&ui->visit, st.f);
 		prefill(ui);
 	}
 	refresh(NULL);

@@ -135,6 +135,12 @@ else
 	bad "cht_inputs: inputs not read"
 	cat "$tmp/cht.out" "$tmp/cht.err" >&2
 fi
+if has cht "<first_name>Amina</first_name>"; then
+	ok "cht_inputs: a first-load setvalue reads the inputs"
+else
+	bad "cht_inputs: the first-load setvalue ran before the inputs were set"
+	cat "$tmp/cht.out" >&2
+fi
 
 # 5. refused with the line number, as JavaRosa refuses them
 for c in "bad_range.xml:line 8: range start \"-2.0.1\" is not a number" \
@@ -199,5 +205,27 @@ if has sv "<a/>" && has sv "<b>x</b>"; then
 else
 	bad "setvalue_empty: a not cleared"
 	cat "$tmp/sv.out" >&2
+fi
+# 4. a setvalue whose value is a boolean, into a node no bind types, keeps
+# the boolean (Recalculate.wrapData makes a BooleanData of any Boolean):
+# false reads false, and the submission writes 1/0
+printf '/data/age=30\n' >"$tmp/sb.ans"
+fill sb setvalue_bool.xml "$tmp/sb.ans"
+if [ "$rc" -eq 0 ] && has sb "<is_child>0</is_child>" &&
+    has sb "<is_adult>1</is_adult>" && has sb "<said>not a child</said>" &&
+    ! grep -q "<muac" "$tmp/sb.out"; then
+	ok "setvalue_bool: a false setvalue reads false, written 0"
+else
+	bad "setvalue_bool: age 30 (rc=$rc)"
+	cat "$tmp/sb.out" "$tmp/sb.err" >&2
+fi
+printf '/data/age=3\n/data/child/muac=12.5\n' >"$tmp/sb2.ans"
+fill sb2 setvalue_bool.xml "$tmp/sb2.ans"
+if [ "$rc" -eq 0 ] && has sb2 "<is_child>1</is_child>" &&
+    has sb2 "<said>child</said>" && has sb2 "<muac>12.5</muac>"; then
+	ok "setvalue_bool: a true setvalue reads true, written 1"
+else
+	bad "setvalue_bool: age 3 (rc=$rc)"
+	cat "$tmp/sb2.out" "$tmp/sb2.err" >&2
 fi
 exit $fail
