@@ -7,7 +7,8 @@
 # median met the goal (<= 2 s); exits 1 only when anything was left.  The
 # correctness part alone runs in make check
 # (tests/sync-server/store/pgcluster.sh), without a time bound: on a
-# loaded machine initdb alone can take seconds.
+# loaded machine initdb alone can take seconds (it runs once per build
+# tree: pgcluster.sh copies a template after that, as measured here).
 set -u
 RUNS=${RUNS:-10}
 ms() { date +%s%3N; }

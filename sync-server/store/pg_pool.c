@@ -6,8 +6,8 @@
  *
  * A connection that broke is opened again when it is next borrowed.
  * pg_run retries an operation once when it failed with SQLSTATE class 08,
- * 40001 or 40P01 or lost its connection (a terminated backend, a restarted
- * server): every operation is idempotent by construction (push by its
+ * 40001 or 40P01 or lost its connection (a terminated backend's 57P01, a
+ * closed socket, a restarted server): every operation is idempotent by construction (push by its
  * batch key), so the client never sees that failure.
  *
  * It knows nothing of the tables beyond pg_schema.c's statements.
@@ -15,6 +15,7 @@
 #define LOG_MODULE "store_pg"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -276,7 +277,12 @@ pg_sync(struct pg_pipe *p)
 			break;
 		default:
 			st = PQresultErrorField(r, PG_DIAG_SQLSTATE);
-			if (st == NULL || PQstatus(c) == CONNECTION_BAD)
+			/* 57P01-57P04 (terminated, crash, starting up, database
+			 * dropped) end the session: its FATAL may be read before
+			 * libpq sees the socket close, so the status can still
+			 * say OK.  Such a connection is lost, and retryable. */
+			if (st == NULL || PQstatus(c) == CONNECTION_BAD ||
+			    strncmp(st, "57P0", 4) == 0)
 				return pg_lost(p);
 			if (err == 0 && strcmp(st, PG_GUARD_STATE) != 0)
 				log_warnx("%s (%s)",
@@ -459,6 +465,28 @@ pg_pool_close(struct sstore *s)
 	s->nconns = 0;
 }
 
+/*
+ * Did the server end this idle connection?  A backend terminated while
+ * its connection sat in the pool (pg_terminate_backend, a server restart)
+ * has sent its FATAL and closed the socket, but libpq learns it only at
+ * the next use, which would then fail: the retry of an operation that lost
+ * its first connection could meet a second such one (seen once in
+ * postgresql/pool under load).  An idle connection of ours never has input
+ * waiting (no LISTEN, notices come with results), so readable means gone.
+ */
+static int
+pg_conn_ended(struct pg_conn *pc)
+{
+	struct pollfd p;
+
+	if (!pc->ready || PQstatus(pc->c) != CONNECTION_OK)
+		return 1;
+	p.fd = PQsocket(pc->c);
+	p.events = POLLIN;
+	p.revents = 0;
+	return p.fd < 0 || poll(&p, 1, 0) != 0;
+}
+
 static int
 pg_borrow(struct sstore *s, struct pg_conn **out)
 {
@@ -489,8 +517,9 @@ pg_borrow(struct sstore *s, struct pg_conn **out)
 	}
 	pc->busy = 1;
 	pthread_mutex_unlock(&s->mu);
-	/* A connection ended while it was being set up gets one more go. */
-	if (!pc->ready || PQstatus(pc->c) != CONNECTION_OK)
+	/* A connection ended while idle is made again; one ended while it
+	 * was being set up gets one more go. */
+	if (pg_conn_ended(pc))
 		if ((err = pg_conn_setup(s, pc, 0)) != 0)
 			err = pg_conn_setup(s, pc, 0);
 	if (err != 0) {

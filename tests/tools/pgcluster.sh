@@ -1,7 +1,8 @@
 #!/bin/sh
 # A throwaway PostgreSQL 15 cluster for tests (not a test itself).
 #
-#   pgcluster.sh start         initdb into a new /tmp/outpost-pg.XXXXXX, start
+#   pgcluster.sh start         a new cluster in /tmp/outpost-pg.XXXXXX (a copy
+#                              of a template initdb made once per build tree), start
 #                              it on a Unix socket in that directory only (no
 #                              TCP), print the directory on stdout; with
 #                              PGCLUSTER_OWNER=pid, stopped and removed once
@@ -41,6 +42,16 @@ as_owner() { # command... as the cluster's owner
 	fi
 }
 
+# The template's directory: beside the build's output, so `make clean`
+# removes it and nothing is left in /tmp.
+template_dir() {
+	root=$(cd "$(dirname "$0")/../.." && pwd)
+	b=${OUTPOST_BUILD:-build}
+	case "$b" in /*) ;; *) b="$root/$b" ;; esac
+	mkdir -p "$b" || return 1
+	echo "$b/pg-template-$(basename "$(dirname "$1")")"
+}
+
 case "${1:-}" in
 start)
 	BIN=$(pg_bindir) || {
@@ -52,9 +63,27 @@ start)
 		chown nobody:nogroup "$D" || { rm -rf "$D"; exit 1; }
 	fi
 	chmod 0711 "$D"
-	if ! as_owner "$BIN/initdb" -D "$D/data" -U postgres -A trust \
-	    --no-sync -E UTF8 --locale=C >"$D/initdb.log" 2>&1; then
-		cat "$D/initdb.log" >&2
+	# initdb once per build tree: its result is kept as a template
+	# ($OUTPOST_BUILD/pg-template-<major>, never in /tmp) and each
+	# cluster starts from a copy (0.1 s instead of initdb's seconds;
+	# scale.md AC-8).  A template is made whole in a scratch directory
+	# and renamed into place, so a concurrent start never copies half
+	# of one; the loser of a race uses the winner's.
+	T=$(template_dir "$BIN")
+	if [ ! -f "$T/PG_VERSION" ]; then
+		S=$(mktemp -d "$T.new.XXXXXX") || { rm -rf "$D"; exit 1; }
+		[ "$(id -u)" = 0 ] && chown nobody:nogroup "$S"
+		chmod 0700 "$S"
+		if ! as_owner "$BIN/initdb" -D "$S" -U postgres -A trust \
+		    --no-sync -E UTF8 --locale=C >"$D/initdb.log" 2>&1; then
+			cat "$D/initdb.log" >&2
+			rm -rf "$D" "$S"
+			exit 1
+		fi
+		mv -T "$S" "$T" 2>/dev/null || rm -rf "$S"
+	fi
+	if ! cp -a "$T" "$D/data"; then
+		echo "pgcluster.sh: cannot copy the template $T" >&2
 		rm -rf "$D"
 		exit 1
 	fi

@@ -1,6 +1,6 @@
 /*
  * A throwaway PostgreSQL 15 cluster for a test program, through
- * tests/tools/pgcluster.sh (initdb into /tmp/outpost-pg.XXXXXX, Unix socket
+ * tests/tools/pgcluster.sh (a copy of an initdb template in /tmp/outpost-pg.XXXXXX, Unix socket
  * only, an unprivileged server user when run as root), and a fresh
  * database per case.  Static functions in a header, like fixture.h.
  */
