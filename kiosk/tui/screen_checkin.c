@@ -328,7 +328,8 @@ register_new(struct ui *ui)
 	/* "not me" to a near match: staff decide later (Home, F6) */
 	if (st.said_no &&
 	    store_dup_flag(ui->visit.store, p.id, st.dup.id,
-	        "check-in: \"is this you?\" - no") != 0)
+	        /* stored as written; the duplicates screen translates it */
+	        N_("check-in: \"is this you?\" - no")) != 0)
 		ui_message(ui, UI_MSG_WARN, "%s",
 		    _("Checked in, but staff must check for a duplicate."));
 	st.step = S_REASON;

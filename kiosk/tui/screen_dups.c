@@ -80,7 +80,10 @@ dups_draw(struct ui *ui)
 	}
 	for (i = 0; i < st.n; i++, y += 3) {
 		ui_text(y, 2, (int)i == st.sel ? UI_C_FOCUS : UI_C_DIM, "%c %s",
-		    (int)i == st.sel ? '>' : ' ', st.rows[i].why);
+		    (int)i == st.sel ? '>' : ' ',
+		    /* the two reasons the kiosk writes are in the catalogue;
+		     * any other (another kiosk's) shows as it was written */
+		    st.rows[i].why[0] != '\0' ? _(st.rows[i].why) : "");
 		draw_one(
 		    ui, y + 1, st.rows[i].old_id, _("keep "), (int)i == st.sel);
 		draw_one(

@@ -173,7 +173,7 @@ save(struct ui *ui)
 	/* saved over a probable duplicate: staff check it later (F6) */
 	if (st.dup &&
 	    store_dup_flag(ui->visit.store, p.id, st.dup_p.id,
-	        "registration: saved anyway") != 0)
+	        N_("registration: saved anyway")) != 0)
 		log_warnx("probable duplicate not kept for review");
 	visit_session_patient(&ui->visit, &p);
 	ui_message(ui, UI_MSG_OK, _("Registered %s %s."), p.given, p.family);

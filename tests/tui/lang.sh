@@ -3,7 +3,9 @@
 # 10): three CHWs whose language is en, fr and sw (`kiosk user add
 # --lang`, `kiosk user set --lang`) each walk the same screens (home, find, register, the visit,
 # the red flag, the emergency, the child danger signs, the forms, a form,
-# ending the visit, quitting, every F1 help, and the self check-in flow),
+# asking a clinician and the consults list, the duplicates screen, ending
+# the visit, quitting, every F1 help, and the self check-in flow handed
+# over from Home with "is this you?"),
 # and it fails when
 #   - the kiosk reports text that does not fit: cut at the right edge,
 #     past its rows, a key left off the key bar, a label longer than its
@@ -64,9 +66,9 @@ shot() {
 	screen >"$T/$L/$1"
 	while [ $i -lt 100 ]; do
 		sleep 0.05
-		screen >"$T/shot.again"
-		cmp -s "$T/$L/$1" "$T/shot.again" && break
-		mv "$T/shot.again" "$T/$L/$1"
+		screen >"$T/$L.shot.again"
+		cmp -s "$T/$L/$1" "$T/$L.shot.again" && break
+		mv "$T/$L.shot.again" "$T/$L/$1"
 		i=$((i + 1))
 	done
 }
@@ -194,6 +196,18 @@ walk() {
 	keys F9
 	wait_tr "Red flag acknowledged."
 
+	# ask a clinician from the visit (issue 13), then its status
+	keys F7
+	wait_tr "Type why   Left/Right how   F2 ask   Esc back"
+	shot consult-ask
+	help_shot consult-ask
+	type_text "kikohozi"
+	keys F2
+	wait_tr "Consult asked"
+	shot consult-asked
+	keys Escape
+	wait_tr "Visit: %s%s%.50s"
+
 	# the forms of the visit and one form
 	keys F5
 	wait_tr "Forms for %s %s:"
@@ -213,18 +227,25 @@ walk() {
 	keys y
 	wait_tr "Visit ended."
 	shot home-after
-	quit_here
-	check_report
+	keys F5
+	wait_tr "Consults asked from this kiosk"
+	shot consults
+	help_shot consults
+	keys Escape
+	go_home
+	keys F6
+	wait_tr "Probable duplicates: is each pair one person?"
+	shot dups-none
+	keys Escape
+	go_home
 
-	# self check-in with this user as the staff who unlocks: patients
-	# see the check-in in the same language
-	start "$KIOSK" --data "$NODE" --user "u$L" ui --checkin --idle-lock 0
-	wait_for "This kiosk is locked."
-	type_text "secret-$L"
-	keys Enter
+	# hand the kiosk over to patients (F7), in this staff member's
+	# language
+	keys F7
 	wait_tr "Welcome. Please check yourself in."
 	shot checkin-start
 	help_shot checkin
+
 	# names far apart in each language: a near match would ask "is
 	# this you?" (checkin_isyou.sh walks that screen)
 	type_text "$cgiven"; keys Tab
@@ -246,20 +267,42 @@ walk() {
 	shot checkin-done
 	keys Enter
 	wait_tr "Welcome. Please check yourself in."
+	# one letter off the adult registered above: "is this you?"; no
+	# leaves the pair for staff
+	type_text "${given%?}"; keys Tab
+	type_text "$family"; keys Tab
+	type_text "1980"; keys Enter
+	wait_tr "Is this you?"
+	shot checkin-isyou
+	type_text "n"
+	wait_tr "A few more details, then press Enter."
+	keys Enter Enter Enter
+	wait_tr "Why have you come today? (a few words, then Enter)"
+	type_text "homa"; keys Enter
+	wait_tr "Do you agree?  Press Y for yes, N for no."
+	type_text "y"
+	wait_tr "Please take a seat; a health worker will call you."
+	keys Enter
+	wait_tr "Welcome. Please check yourself in."
+	# staff take it back with their unlock: the pair waits on F6
 	keys F12
-	wait_for "This kiosk is locked."
-	# leaving takes the staff passphrase: the lock screen is English
-	# for whoever comes next, the question after it the staff's
-	keys F10
-	wait_for "Staff: type the passphrase to quit the kiosk."
+	wait_for "Staff: unlock to take the kiosk back."
 	type_text "secret-$L"
 	keys Enter
-	wait_tr "Quit the kiosk? Y quits, any other key stays."
-	keys y
-	wait_for "KIOSK-EXITED rc=0"
+	wait_tr " Today's patients on this kiosk "
+	keys F6
+	wait_tr "Probable duplicates: is each pair one person?"
+	wait_for "${given%?}"
+	shot dups
+	help_shot dups
+	keys Escape
+	go_home
+	quit_here
 	check_report
 }
 
+# The three walks run at once (most of a walk is waiting for a screen),
+# each on its own copy of the node and its own tmux servers.
 n=0
 for L in en fr sw; do
 	n=$((n + 1))
@@ -268,8 +311,23 @@ for L in en fr sw; do
 	fr) given=Pierre family=Kariuki cgiven=Aisha cfamily=Otembo ;;
 	sw) given=Zawadi family=Mutua cgiven=Rehema cfamily=Lusweti ;;
 	esac
-	walk
+	cp -a "$NODE" "$T/node.$L" || fail "copy the node"
+	(
+		NODE="$T/node.$L"
+		nstart=$((n * 100))
+		WAIT_S=${WAIT_S:-20}
+		walk
+	) >"$T/walk.$L" 2>&1 &
+	eval "walk_$L=\$!"
 done
+for L in en fr sw; do
+	if ! wait "$(eval echo "\$walk_$L")"; then
+		failed=1
+		cat "$T/walk.$L" >&2
+		echo "FAIL: the walk in $L (above)" >&2
+	fi
+done
+[ "$failed" -eq 0 ] || exit 1
 
 # Text that never went through _(): a French or Kiswahili line the same
 # as the English one, with a word that is not a name, key, unit, code or
@@ -277,7 +335,8 @@ done
 # kiosk's own rows count (title, heading, status, keys): the rows between
 # are the form's content, in the form's own languages (F6), not ours.
 allow=' Amani Otienoen Otienofr Otienosw Juma Hamisi Pierre Kariuki Zawadi Mutua
- Neema Wanjiru Aisha Otembo Rehema Lusweti Siaya Kisumu kikohozi uen ufr usw
+ Neema Wanjiru Aisha Otembo Rehema Lusweti Siaya Kisumu kikohozi homa uen ufr usw
+ Jum Pierr Zawad
  Outpost NEWS2 IMCI WHO ACVPU SpO2 mmHg min Enter Esc Tab Space Up Down
  Village convulsions Respiration Sx
  F f m o y x Y N A C V P U YYYY MM DD HH MM '
