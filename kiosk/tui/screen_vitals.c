@@ -165,7 +165,8 @@ draw_patient(struct ui *ui)
 	    p->village ? p->village : "");
 	ui_text(3, 1, UI_C_DIM, _("Visit: %s%s%.50s"),
 	    ui->visit.encounter_id[0] ? _("open, values saved as entered")
-	                              : _("starts with the first value"),
+	                              : _("starts with the first value "
+	                                  "(F4 cancels it)"),
 	    ui->visit.visit_reason[0] ? "; " : "", ui->visit.visit_reason);
 }
 
@@ -328,7 +329,7 @@ vitals_draw(struct ui *ui)
 		break;
 	}
 	ui_text(14, 1, UI_C_DIM,
-	    _("Up/Down field  Enter save  letters or Space for choices  "
+	    _("Up/Down field  Enter save  Space choices  F7 ask a clinician  "
 	      "Esc home"));
 }
 
