@@ -156,7 +156,8 @@ checkin_draw(struct ui *ui)
 		    st.dup.birth_date ? st.dup.birth_date : "?",
 		    st.dup.village ? st.dup.village : "?");
 		ui_center(
-		    10, UI_C_NORMAL, "%s", _("Press Y for yes, N for no."));
+		    10, UI_C_NORMAL, "%s",
+		    _("Press 1 for yes, 2 for no (or Y, N)."));
 		return;
 	case S_PHONE:
 		ui_center(3, UI_C_NORMAL,
@@ -185,8 +186,8 @@ checkin_draw(struct ui *ui)
 		      "only with the health workers"));
 		ui_text(8, 4, UI_C_NORMAL, _("who care for you."));
 		ui_text(10, 4, UI_C_NORMAL,
-		    _("Do you agree?  Press Y for yes, "
-		      "N for no."));
+		    _("Do you agree?  Press 1 for yes, "
+		      "2 for no (or Y, N)."));
 		return;
 	case S_DONE:
 		ui_center(6, UI_C_OK, _("+ Thank you, %s. You are checked in."),
@@ -359,6 +360,18 @@ check_in(struct ui *ui)
 	return UI_REDRAW;
 }
 
+static int
+is_yes(int ch)
+{
+	return ch == '1' || ch == 'y' || ch == 'Y';
+}
+
+static int
+is_no(int ch)
+{
+	return ch == '2' || ch == 'n' || ch == 'N';
+}
+
 static enum ui_result
 checkin_key(struct ui *ui, enum ui_action a, int ch)
 {
@@ -381,13 +394,15 @@ checkin_key(struct ui *ui, enum ui_action a, int ch)
 				return UI_REDRAW;
 			}
 	}
+	/* yes and no on the number keys, for patients who do not read
+	 * (the letters still work) */
 	if (st.step == S_ISYOU) {
-		if (ch == 'y' || ch == 'Y') {
+		if (is_yes(ch)) {
 			str_lcpy(
 			    st.patient_id, st.dup.id, sizeof(st.patient_id));
 			st.step = S_REASON;
 			st.focus = F_REASON;
-		} else if (ch == 'n' || ch == 'N') {
+		} else if (is_no(ch)) {
 			st.said_no = 1;
 			st.step = S_NEW;
 			st.focus = F_PHONE;
@@ -396,9 +411,9 @@ checkin_key(struct ui *ui, enum ui_action a, int ch)
 		return UI_REDRAW;
 	}
 	if (st.step == S_CONSENT) {
-		if (ch == 'y' || ch == 'Y')
+		if (is_yes(ch))
 			return check_in(ui);
-		if (ch == 'n' || ch == 'N') {
+		if (is_no(ch)) {
 			st.step = S_STAFF;
 			return UI_REDRAW;
 		}

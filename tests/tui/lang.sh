@@ -260,7 +260,7 @@ walk() {
 	wait_tr "Why have you come today? (a few words, then Enter)"
 	shot checkin-reason
 	type_text "kikohozi"; keys Enter
-	wait_tr "Do you agree?  Press Y for yes, N for no."
+	wait_tr "Do you agree?  Press 1 for yes, 2 for no (or Y, N)."
 	shot checkin-consent
 	type_text "y"
 	wait_tr "Please take a seat; a health worker will call you."
@@ -274,13 +274,14 @@ walk() {
 	type_text "1980"; keys Enter
 	wait_tr "Is this you?"
 	shot checkin-isyou
-	type_text "n"
+	# the number keys answer (patients who do not read), as the letters do
+	type_text "2"
 	wait_tr "A few more details, then press Enter."
 	keys Enter Enter Enter
 	wait_tr "Why have you come today? (a few words, then Enter)"
 	type_text "homa"; keys Enter
-	wait_tr "Do you agree?  Press Y for yes, N for no."
-	type_text "y"
+	wait_tr "Do you agree?  Press 1 for yes, 2 for no (or Y, N)."
+	type_text "1"
 	wait_tr "Please take a seat; a health worker will call you."
 	keys Enter
 	wait_tr "Welcome. Please check yourself in."
