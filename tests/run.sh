@@ -42,8 +42,11 @@ run_one() { # name, command...
 	name=$1; shift
 	out="$logdir/$(echo "$name" | tr '/' '_').log"
 	echo "== $name"
+	t0=$(date +%s)
 	"$@" >"$out" 2>"$out.err" </dev/null
-	count "$name" $? "$out"
+	rc=$?
+	echo "$(($(date +%s) - t0)) $name" >>"$logdir/times"
+	count "$name" $rc "$out"
 }
 
 for t in $(find "$B/tests" -type f -perm -u+x -name 'test_*' 2>/dev/null | sort); do
@@ -58,6 +61,10 @@ for r in $(find "$B/fuzz" -type f -name '*_replay' 2>/dev/null | sort); do
 	run_one "fuzz/$n" "$r" "tests/fuzz/corpus/$n"
 done
 
+# where the time went (CI's budget: make check under 20 minutes)
+echo "slowest (seconds):"
+sort -rn "$logdir/times" | head -n 12 | sed 's/^/  /'
+echo "total: $(awk '{ s += $1 } END { print s }' "$logdir/times") s"
 [ -n "$failed_names" ] && echo "failed:$failed_names"
 if [ "$skip" -gt 0 ]; then
 	echo "$pass passed, $fail failed, $skip skipped"
