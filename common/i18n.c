@@ -23,6 +23,7 @@
 const char *const i18n_langs[] = { "en", "fr", "sw", NULL };
 static const char *const names[] = { "English", "Fran\u00e7ais", "Kiswahili" };
 static const char *cur = "en";
+static const char *deflt = "en"; /* the kiosk's own language */
 static char dir[PATH_MAX];
 
 static int
@@ -111,6 +112,21 @@ i18n_set(const char *lang)
 			return 0;
 		}
 	return -1;
+}
+
+int
+i18n_set_default(const char *lang)
+{
+	if (i18n_set(lang) != 0)
+		return -1;
+	deflt = cur;
+	return 0;
+}
+
+void
+i18n_reset(void)
+{
+	(void)i18n_set(deflt);
 }
 
 const char *

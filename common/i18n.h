@@ -36,6 +36,15 @@ int i18n_init(const char **why);
 /* Switch screen text to lang ("en", "fr", "sw"); 0, or -1 for an unknown
  * code (the language stays as it was). */
 int i18n_set(const char *lang);
+/*
+ * The kiosk's own language (`kiosk language`): what the screens show while
+ * nobody is unlocked (the unlock screen, after a lock) and for a user
+ * without a language.  i18n_set_default() sets it and switches to it (0,
+ * or -1 for an unknown code); i18n_reset() switches back to it.  "en"
+ * until set.
+ */
+int i18n_set_default(const char *lang);
+void i18n_reset(void);
 /* The current language code. */
 const char *i18n_get(void);
 /* The language's own name for LANG ("English", "Français", "Kiswahili"),

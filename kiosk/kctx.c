@@ -15,6 +15,7 @@
 
 #include "kiosk/store/keyring.h"
 #include "kctx.h"
+#include "fileio.h"
 #include "i18n.h"
 #include "log.h"
 #include "kiosk/store/store.h"
@@ -29,6 +30,46 @@ kctx_path(const struct kctx *ctx, const char *file)
 
 	xasprintf(&p, "%s/%s", ctx->data_dir, file);
 	return p;
+}
+
+int
+kctx_lang_get(const struct kctx *ctx, char out[8])
+{
+	char *path = kctx_path(ctx, KCTX_LANG_FILE), buf[16];
+	size_t n;
+	FILE *fp;
+	int i;
+
+	fp = fopen(path, "re");
+	free(path);
+	if (fp == NULL)
+		return errno == ENOENT ? ENOENT : errno;
+	n = fread(buf, 1, sizeof(buf) - 1, fp);
+	fclose(fp);
+	buf[n] = '\0';
+	buf[strcspn(buf, "\r\n")] = '\0';
+	for (i = 0; i18n_langs[i] != NULL; i++)
+		if (strcmp(buf, i18n_langs[i]) == 0) {
+			memcpy(out, i18n_langs[i], strlen(i18n_langs[i]) + 1);
+			return 0;
+		}
+	return EINVAL;
+}
+
+int
+kctx_lang_set(const struct kctx *ctx, const char *lang)
+{
+	char *path = kctx_path(ctx, KCTX_LANG_FILE), line[16];
+	int err;
+
+	if (i18n_name(lang) == NULL) {
+		free(path);
+		return EINVAL;
+	}
+	snprintf(line, sizeof(line), "%s\n", lang);
+	err = fileio_write_atomic(path, line, strlen(line), 0644);
+	free(path);
+	return err;
 }
 
 /* One line from FD, a byte at a time so nothing after it is consumed. */

@@ -69,4 +69,15 @@ const char *kctx_explain(int err);
 /* Path of FILE inside the data directory; caller frees. */
 char *kctx_path(const struct kctx *, const char *file);
 
+/*
+ * The kiosk's own screen language (`kiosk language`), kept in
+ * DATA/language as its code and a newline: shown before anyone unlocks,
+ * so outside the encrypted store (a language is not a secret).
+ * kctx_lang_get: 0 and the code in OUT, ENOENT when none is set, EINVAL
+ * when the file holds no known code.  kctx_lang_set: 0 or an errno.
+ */
+#define KCTX_LANG_FILE "language"
+int kctx_lang_get(const struct kctx *, char out[8]);
+int kctx_lang_set(const struct kctx *, const char *lang);
+
 #endif

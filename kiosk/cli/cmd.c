@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "cmd.h"
+#include "i18n.h"
 
 extern const struct kiosk_cmd cmd_init;
 extern const struct kiosk_cmd cmd_user;
@@ -12,6 +13,7 @@ extern const struct kiosk_cmd cmd_db;
 extern const struct kiosk_cmd cmd_seed;
 extern const struct kiosk_cmd cmd_region;
 extern const struct kiosk_cmd cmd_country;
+extern const struct kiosk_cmd cmd_language;
 extern const struct kiosk_cmd cmd_recover;
 extern const struct kiosk_cmd cmd_news2;
 extern const struct kiosk_cmd cmd_form;
@@ -31,6 +33,7 @@ const struct kiosk_cmd *const kiosk_cmds[] = {
 	&cmd_seed,
 	&cmd_region,
 	&cmd_country,
+	&cmd_language,
 	&cmd_recover,
 	&cmd_news2,
 	&cmd_form,
@@ -48,5 +51,17 @@ int
 cmd_usage(const struct kiosk_cmd *cmd)
 {
 	fprintf(stderr, "usage:\n%s", cmd->usage);
+	return 2;
+}
+
+int
+cmd_bad_lang(const char *lang)
+{
+	fprintf(stderr, "kiosk: no screens in \"%s\": the language is one of",
+	    lang);
+	for (int i = 0; i18n_langs[i] != NULL; i++)
+		fprintf(stderr, " %s (%s)", i18n_langs[i],
+		    i18n_name(i18n_langs[i]));
+	fprintf(stderr, "\n");
 	return 2;
 }

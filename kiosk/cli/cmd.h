@@ -20,5 +20,8 @@ extern const struct kiosk_cmd *const kiosk_cmds[];
 
 /* Print the usage of CMD to stderr and return 2. */
 int cmd_usage(const struct kiosk_cmd *cmd);
+/* LANG is not one the screens are translated into: says which are, on
+ * stderr; returns 2 (the usage exit status). */
+int cmd_bad_lang(const char *lang);
 
 #endif

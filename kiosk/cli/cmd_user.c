@@ -23,19 +23,6 @@
 
 extern const struct kiosk_cmd cmd_user;
 
-/* LANG is not one the screens are translated into. */
-static int
-bad_lang(const char *lang)
-{
-	fprintf(stderr, "kiosk: no screens in \"%s\": the language is one of",
-	    lang);
-	for (int i = 0; i18n_langs[i] != NULL; i++)
-		fprintf(stderr, " %s (%s)", i18n_langs[i],
-		    i18n_name(i18n_langs[i]));
-	fprintf(stderr, "\n");
-	return 2;
-}
-
 static int
 user_add(struct kctx *ctx, int argc, char **argv)
 {
@@ -60,7 +47,7 @@ user_add(struct kctx *ctx, int argc, char **argv)
 	if (cmd_opt_kdf(&opts[1], &opts[2], &cost, &costp) != 0)
 		return 2;
 	if (opts[3].value != NULL && i18n_name(opts[3].value) == NULL)
-		return bad_lang(opts[3].value);
+		return cmd_bad_lang(opts[3].value);
 	if (kctx_open(ctx) != 0 || kctx_require_admin(ctx) != 0)
 		return 1;
 	if (keyring_has_user(ctx->keyring, pos[0])) {
@@ -185,7 +172,7 @@ user_set(struct kctx *ctx, int argc, char **argv)
 	    n != 1 || opts[0].value == NULL)
 		return cmd_usage(&cmd_user);
 	if (i18n_name(opts[0].value) == NULL)
-		return bad_lang(opts[0].value);
+		return cmd_bad_lang(opts[0].value);
 	if (kctx_open(ctx) != 0)
 		return 1;
 	if (strcmp(pos[0], ctx->user) != 0 && kctx_require_admin(ctx) != 0)

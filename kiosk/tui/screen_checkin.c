@@ -155,8 +155,7 @@ checkin_draw(struct ui *ui)
 		ui_center(7, UI_C_NORMAL, _("born %.4s, from %s"),
 		    st.dup.birth_date ? st.dup.birth_date : "?",
 		    st.dup.village ? st.dup.village : "?");
-		ui_center(
-		    10, UI_C_NORMAL, "%s",
+		ui_center(10, UI_C_NORMAL, "%s",
 		    _("Press 1 for yes, 2 for no (or Y, N)."));
 		return;
 	case S_PHONE:

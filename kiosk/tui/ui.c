@@ -1062,7 +1062,7 @@ ui_run_opts(struct kctx *ctx, const struct ui_opts *opts)
 	struct pollfd pfd[3];
 	uint64_t last_key, idle_ms, t;
 	long frames = 0;
-	char *logpath;
+	char *logpath, lang[8];
 	int key, ch, dirty = 1, quit = 0, timeout, n;
 	uint64_t last_home = 0;
 
@@ -1078,6 +1078,9 @@ ui_run_opts(struct kctx *ctx, const struct ui_opts *opts)
 	logpath = kctx_path(ctx, "kiosk.log");
 	ui_start_curses(logpath);
 	free(logpath);
+	/* the kiosk's own language until someone unlocks */
+	if (kctx_lang_get(ctx, lang) == 0)
+		(void)i18n_set_default(lang);
 	log_info("ui start%s, idle lock %u s",
 	    opts->checkin ? " (check-in)" : "", opts->idle_lock_s);
 	visit_devices_init(&ui->visit);

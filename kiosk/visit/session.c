@@ -87,8 +87,10 @@ visit_session_unlock(
 		}
 		str_lcpy(v->user_id, u.id, sizeof(v->user_id));
 		v->user_role = u.role;
-		/* the user's screens from here on; English when unset */
-		i18n_set(u.lang != NULL ? u.lang : "en");
+		/* the user's screens from here on; the kiosk's language
+		 * when unset */
+		if (u.lang == NULL || i18n_set(u.lang) != 0)
+			i18n_reset();
 		store_set_actor(v->store, u.id);
 	}
 	str_lcpy(v->user_name, user, sizeof(v->user_name));
@@ -145,7 +147,7 @@ visit_session_lock(struct visit *v)
 	memset(v->user_id, 0, sizeof(v->user_id));
 	memset(v->user_name, 0, sizeof(v->user_name));
 	v->user_role = 0;
-	i18n_set("en"); /* the unlock screen is for whoever comes next */
+	i18n_reset(); /* the unlock screen, in the kiosk's language */
 }
 
 static char *

@@ -41,6 +41,11 @@ for L in en fr sw; do
 	    fail "patient add"
 done
 
+# the kiosk's own language: English until set, an unknown one refused
+cli language | grep -q "^en (English): none set" || fail "kiosk language: $(cli language)"
+cli language de >/dev/null 2>"$T/lang.err" && fail "kiosk language de accepted"
+grep -q 'no screens in "de"' "$T/lang.err" || fail "bad language: $(cat "$T/lang.err")"
+
 # usw was added in English: an administrator changes that; a language
 # without screens is refused, naming the ones there are
 cli user set usw --lang sw >/dev/null || fail "user set usw --lang sw"
@@ -109,8 +114,11 @@ check_report() {
 
 walk() {
 	export OUTPOST_TEXT_REPORT="$T/report.$L"
+	# the kiosk's own language (`kiosk language`) before anyone unlocks
+	cli language $L >/dev/null || fail "kiosk language $L"
 	start "$KIOSK" --data "$NODE" --user "u$L" ui --idle-lock 0
-	wait_for "This kiosk is locked."
+	wait_tr "This kiosk is locked."
+	shot unlock
 	type_text "secret-$L"
 	keys Enter
 	wait_tr "Unlocked. Welcome, %s."
@@ -287,7 +295,7 @@ walk() {
 	wait_tr "Welcome. Please check yourself in."
 	# staff take it back with their unlock: the pair waits on F6
 	keys F12
-	wait_for "Staff: unlock to take the kiosk back."
+	wait_tr "Staff: unlock to take the kiosk back."
 	type_text "secret-$L"
 	keys Enter
 	wait_tr " Today's patients on this kiosk "
