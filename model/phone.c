@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "compat.h"
+#include "i18n.h"
 #include "phone.h"
 
 static const struct {
@@ -108,14 +109,15 @@ phone_normalise(
 				break;
 			d[n++] = *p;
 		} else if (strchr(" -.()", *p) == NULL) {
-			*cause = "a phone number holds only digits, spaces and "
-			         "dashes, and may start with +";
+			*cause =
+			    N_("a phone number holds only digits, spaces and "
+			       "dashes, and may start with +");
 			return EINVAL;
 		}
 	}
 	d[n] = '\0';
 	if (n < 6 || (!plus && n > 17)) {
-		*cause = "phone must have 6 to 15 digits";
+		*cause = N_("phone must have 6 to 15 digits");
 		return EINVAL;
 	}
 	if (!plus && d[0] == '0' && d[1] == '0') {
@@ -124,20 +126,22 @@ phone_normalise(
 	}
 	if (plus) {
 		if (d[start] == '0') {
-			*cause = "after + comes the country code, which never "
-			         "starts with 0";
+			*cause =
+			    N_("after + comes the country code, which never "
+			       "starts with 0");
 			return EINVAL;
 		}
 		if (n - start < 7 || n - start > 15) {
-			*cause = "an international number has 7 to 15 digits "
-			         "after the +";
+			*cause =
+			    N_("an international number has 7 to 15 digits "
+			       "after the +");
 			return EINVAL;
 		}
 		snprintf(out, len, "+%s", d + start);
 		return 0;
 	}
 	if (cc == NULL && n > 15) {
-		*cause = "phone must have 6 to 15 digits";
+		*cause = N_("phone must have 6 to 15 digits");
 		return EINVAL;
 	}
 	if (cc == NULL) {
@@ -151,8 +155,9 @@ phone_normalise(
 		return 0;
 	}
 	if (strlen(cc) + n - start > 15) {
-		*cause = "with the country code this number has more than 15 "
-		         "digits";
+		*cause =
+		    N_("with the country code this number has more than 15 "
+		       "digits");
 		return EINVAL;
 	}
 	snprintf(out, len, "+%s%s", cc, d + start);

@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "compat.h"
+#include "i18n.h"
 #include "log.h"
 #include "patient.h"
 #include "phone.h"
@@ -80,20 +81,22 @@ store_patient_check(
 		*bad = p->given == NULL || p->given[0] == '\0'
 		    ? STORE_PF_GIVEN
 		    : STORE_PF_FAMILY;
-		xasprintf(cause, "given and family name are both required");
+		xasprintf(
+		    cause, "%s", N_("given and family name are both required"));
 		return EINVAL;
 	}
 	if (p->sex != NULL && !patient_sex_valid(p->sex)) {
 		*bad = STORE_PF_SEX;
-		xasprintf(cause, "sex must be female, male, other or unknown");
+		xasprintf(cause, "%s",
+		    N_("sex must be female, male, other or unknown"));
 		return EINVAL;
 	}
 	if (p->birth_date != NULL &&
 	    !patient_birth_valid(p->birth_date, time(NULL))) {
 		*bad = STORE_PF_BIRTH;
-		xasprintf(cause,
-		    "birth date must be YYYY-MM-DD or YYYY, a "
-		    "real date not in the future");
+		xasprintf(cause, "%s",
+		    N_("birth date must be YYYY-MM-DD or YYYY, a "
+		       "real date not in the future"));
 		return EINVAL;
 	}
 	if (p->phone != NULL &&

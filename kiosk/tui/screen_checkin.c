@@ -320,7 +320,7 @@ register_new(struct ui *ui)
 	p.sex = (char *)ui_sex_value(st.f[F_SEX].buf);
 	if ((err = store_patient_add(ui->visit.store, &p, NULL, &cause)) != 0) {
 		ui_message(ui, UI_MSG_WARN, _("Not saved: %s"),
-		    cause != NULL ? cause : ui_strerror(err));
+		    cause != NULL ? ui_cause(cause) : ui_strerror(err));
 		free(cause);
 		return UI_REDRAW;
 	}

@@ -156,8 +156,8 @@ save(struct ui *ui)
 	/* a field the store would refuse: say why and go to it */
 	if (store_patient_check(&p, &bad, &cause) != 0) {
 		st.focus = (int)bad;
-		ui_message(
-		    ui, UI_MSG_WARN, "%s: %s", _(labels[st.focus]), cause);
+		ui_message(ui, UI_MSG_WARN, "%s: %s", _(labels[st.focus]),
+		    ui_cause(cause));
 		free(cause);
 		dup_clear();
 		return UI_REDRAW;
@@ -165,7 +165,7 @@ save(struct ui *ui)
 	err = store_patient_add(ui->visit.store, &p, NULL, &cause);
 	if (err != 0) {
 		ui_message(ui, UI_MSG_DANGER, _("Not saved: %s"),
-		    cause != NULL ? cause : ui_strerror(err));
+		    cause != NULL ? ui_cause(cause) : ui_strerror(err));
 		free(cause);
 		dup_clear();
 		return UI_REDRAW;

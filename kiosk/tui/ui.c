@@ -625,11 +625,17 @@ ui_sex_name(const char *sex)
 	return sex;
 }
 
+const char *
+ui_cause(const char *cause)
+{
+	return cause != NULL && cause[0] != '\0' ? _(cause) : "";
+}
+
 void
 ui_warn_cause(struct ui *ui, int err, const char *cause)
 {
-	ui_message(
-	    ui, UI_MSG_WARN, "%s", cause != NULL ? cause : ui_strerror(err));
+	ui_message(ui, UI_MSG_WARN, "%s",
+	    cause != NULL ? ui_cause(cause) : ui_strerror(err));
 }
 
 const char *

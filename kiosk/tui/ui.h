@@ -296,6 +296,10 @@ const char *ui_sex_name(const char *sex);
 void ui_warn_cause(struct ui *, int err, const char *cause);
 /* Words for an errno value a person can act on (visit_strerror). */
 const char *ui_strerror(int err);
+/* A cause from a lower layer in the screen's language: the rule texts
+ * marked N_() where they are made (model/phone.c, kiosk/store/patient.c)
+ * are in the catalogue; any other shows as written. */
+const char *ui_cause(const char *cause);
 /* Ask "Quit the kiosk?" on the status line: the next key quits if it is
  * Y, and goes on otherwise (UI_QUIT from a key handler asks this too). */
 void ui_ask_quit(struct ui *);

@@ -165,8 +165,14 @@ walk() {
 	type_text "$family"; keys Tab
 	type_text "m"; keys Tab
 	type_text "1980"; keys Tab
-	keys Tab
+	# a phone number too short: the rule in the screen's language, the
+	# cursor on the phone
+	type_text "12"; keys Tab
 	type_text "Kisumu"
+	keys F2
+	wait_tr "phone must have 6 to 15 digits"
+	shot register-bad-phone
+	keys BSpace BSpace
 	keys F2
 	wait_tr "Registered %s %s."
 	shot vitals
