@@ -100,12 +100,20 @@ ui_call_start(struct ui *ui)
 	c.user = user;
 	c.password = pw;
 	c.registrar = reg;
-	c.sip_port = CALL_SIP_PORT_DEFAULT;
-	c.ctrl_port = CALL_CTRL_PORT_DEFAULT;
-	c.rtp_lo = CALL_RTP_LO_DEFAULT;
-	c.rtp_hi = CALL_RTP_HI_DEFAULT;
-	c.audio_source = "alsa,default";
-	c.audio_player = "alsa,default";
+	c.sip_port = ui->opts.call_sip_port > 0 ? ui->opts.call_sip_port
+	                                        : CALL_SIP_PORT_DEFAULT;
+	c.ctrl_port = ui->opts.call_ctrl_port > 0 ? ui->opts.call_ctrl_port
+	                                          : CALL_CTRL_PORT_DEFAULT;
+	c.rtp_lo = ui->opts.call_rtp_port > 0 ? ui->opts.call_rtp_port
+	                                      : CALL_RTP_LO_DEFAULT;
+	c.rtp_hi = c.rtp_lo + (CALL_RTP_HI_DEFAULT - CALL_RTP_LO_DEFAULT);
+	c.audio_source = ui->opts.call_audio_source
+	    ? ui->opts.call_audio_source
+	    : "alsa,default";
+	c.audio_player = ui->opts.call_audio_source
+	    ? ui->opts.call_audio_player
+	    : "alsa,default";
+	c.record_dir = ui->opts.call_record_dir;
 	/* video needs a camera (v4l2) and a display; else voice only, and
 	 * the screen says so */
 	ui->call.have_video =

@@ -40,6 +40,12 @@ struct ui_opts {
 	long max_frames; /* stop after drawing this many frames (tests);
 				   0 no limit */
 	int speech; /* speak the check-in prompts (kiosk/tui/speech.c) */
+	/* Calls (screen_call.c): baresip's ports, 0 each for the default
+	 * (`kiosk ui --sip-port/--ctrl-port/--rtp-port`, as `kiosk call
+	 * check`); tests set a sound source, a player and a recording
+	 * directory (NULL: the board's ALSA device, no recording). */
+	int call_sip_port, call_ctrl_port, call_rtp_port;
+	const char *call_audio_source, *call_audio_player, *call_record_dir;
 };
 
 #define UI_IDLE_LOCK_DEFAULT_S 300
