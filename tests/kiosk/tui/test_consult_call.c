@@ -41,7 +41,8 @@ struct world {
 	char bin[512], key[600];
 	pid_t srv;
 	unsigned port;
-	struct node clinic, hub;
+	struct node clinic, hub, hub2;
+	char doc2[UUID_STRLEN + 1]; /* clinician B's user id, on hub2 */
 };
 
 static int
@@ -211,6 +212,8 @@ st_of(const struct node *n)
 			if (ui_call_poll((w)->clinic.ui) == 2)                 \
 				(ring) = 1;                                    \
 			ui_call_poll((w)->hub.ui);                             \
+			if ((w)->hub2.ui != NULL)                              \
+				ui_call_poll((w)->hub2.ui);                    \
 			usleep(10000);                                         \
 		}                                                              \
 	} while (0)
@@ -222,6 +225,7 @@ world_down(struct world *w)
 
 	node_close(&w->clinic);
 	node_close(&w->hub);
+	node_close(&w->hub2);
 	if (w->srv > 0) {
 		kill(w->srv, SIGTERM);
 		waitpid(w->srv, &st, 0);
@@ -230,9 +234,10 @@ world_down(struct world *w)
 }
 
 /* Everything up to two registered nodes and an accepted consult (id in
- * CID), the hub's patient screen on it. */
+ * CID), the hub's patient screen on it; with HUB2 a second hub too, with
+ * clinician B (doc2), its call engine not started. */
 static int
-world_up(struct world *w, char cid[UUID_STRLEN + 1])
+world_up(struct world *w, char cid[UUID_STRLEN + 1], int hub2)
 {
 	struct store_patient p = { 0 };
 	struct store_user chw, doc;
@@ -253,6 +258,16 @@ world_up(struct world *w, char cid[UUID_STRLEN + 1])
 	    "ausine,440"));
 	TEST_ERR(
 	    node_open(w, &w->hub, "hub", "hub", "hub-1", 1, "ausine,1000"));
+	if (hub2) {
+		struct store_user b;
+
+		TEST_ERR(node_open(
+		    w, &w->hub2, "hub2", "hub", "hub-2", 2, "ausine,1000"));
+		TEST_ERR(store_user_add(
+		    w->hub2.s, "doc2", STORE_ROLE_CLINICIAN, &b));
+		snprintf(w->doc2, sizeof(w->doc2), "%s", b.id);
+		store_user_clear(&b);
+	}
 	TEST_ERR(callfix_kamailio_start(&w->fx));
 	/* the CHW asks from the visit */
 	TEST_ERR(store_user_add(w->clinic.s, "chw", STORE_ROLE_CHW, &chw));
@@ -300,12 +315,12 @@ out:
 	return err;
 }
 
-/* F7 on the hub's patient screen; the clinic rings and the CHW answers
+/* F7 on hub HN's patient screen; the clinic rings and the CHW answers
  * with Enter.  *UP: the test's clock when both sides are up. */
 static int
-call_and_answer(struct world *w, uint64_t *up)
+call_from(struct world *w, struct node *hn, uint64_t *up)
 {
-	struct ui *h = w->hub.ui, *k = w->clinic.ui;
+	struct ui *h = hn->ui, *k = w->clinic.ui;
 	char want[160];
 	int err = 0, ring = 0;
 
@@ -317,29 +332,29 @@ call_and_answer(struct world *w, uint64_t *up)
 	TEST_TRUE(h->call.outgoing);
 	h->stack[h->depth++] = &screen_call;
 	screen_call.enter(h); /* dials */
-	TEST_EQ(st_of(&w->hub)->state, CALL_S_DIALING);
+	TEST_EQ(st_of(hn)->state, CALL_S_DIALING);
 	WAIT_UI(w, 5000, ring, ring);
 	TEST_EQ(ring, 1); /* the UI opens the call screen over home */
 	k->stack[k->depth++] = &screen_call;
 	/* it rings; only the CHW's key answers */
 	WAIT_UI(w, 1500, 0, ring);
 	TEST_EQ(st_of(&w->clinic)->state, CALL_S_RINGING);
-	TEST_EQ(st_of(&w->hub)->state, CALL_S_DIALING);
+	TEST_EQ(st_of(hn)->state, CALL_S_DIALING);
 	TEST_EQ(screen_call.key(k, UI_A_MUTE, 0), UI_REDRAW);
 	TEST_EQ(st_of(&w->clinic)->state, CALL_S_RINGING);
 	TEST_EQ(screen_call.key(k, UI_A_ENTER, '\n'), UI_REDRAW);
 	WAIT_UI(w, 5000,
 	    st_of(&w->clinic)->state == CALL_S_UP &&
-	        st_of(&w->hub)->state == CALL_S_UP,
+	        st_of(hn)->state == CALL_S_UP,
 	    ring);
 	*up = clock_mono_ms();
 	TEST_EQ(st_of(&w->clinic)->state, CALL_S_UP);
-	TEST_EQ(st_of(&w->hub)->state, CALL_S_UP);
+	TEST_EQ(st_of(hn)->state, CALL_S_UP);
 	/* "secure" only after the menc event, on both sides */
-	WAIT_UI(w, 3000, st_of(&w->clinic)->secure && st_of(&w->hub)->secure,
+	WAIT_UI(w, 3000, st_of(&w->clinic)->secure && st_of(hn)->secure,
 	    ring);
 	TEST_TRUE(st_of(&w->clinic)->secure);
-	TEST_TRUE(st_of(&w->hub)->secure);
+	TEST_TRUE(st_of(hn)->secure);
 out:
 	return err;
 }
@@ -365,6 +380,12 @@ stored_call(struct store *s, const char *consult, long long *ms, char *kind,
 		err = ENOENT;
 	sqlite3_finalize(st);
 	return err;
+}
+
+static int
+call_and_answer(struct world *w, uint64_t *up)
+{
+	return call_from(w, &w->hub, up);
 }
 
 static int
@@ -413,7 +434,7 @@ test_hub_calls_clinic(void)
 	int err, ring = 0;
 
 	memset(&c, 0, sizeof(c));
-	if ((err = world_up(&w, cid)) != 0)
+	if ((err = world_up(&w, cid, 0)) != 0)
 		goto out;
 	/* call 1: the CHW ends it */
 	TEST_ERR(call_and_answer(&w, &up));
@@ -477,4 +498,63 @@ out:
 	return err;
 }
 
-TEST_MAIN({ "hub_calls_clinic", test_hub_calls_clinic })
+/*
+ * Two clinicians (the blind transfer, kiosk/call/README.md): clinician A
+ * on hub 1 accepts, then hands the consult over to clinician B on hub 2
+ * (back to the queue, handed_to B); A's F7 no longer calls; B accepts on
+ * hub 2, and B's F7 calls the clinic, whose CHW answers.
+ */
+static int
+test_handover(void)
+{
+	struct world w;
+	struct store_consult c;
+	char cid[UUID_STRLEN + 1], *cause = NULL, want[160];
+	uint64_t up = 0;
+	int err, ring = 0;
+
+	memset(&c, 0, sizeof(c));
+	if ((err = world_up(&w, cid, 1)) != 0)
+		goto out;
+	/* A hands over to B */
+	TEST_ERR(store_consult_step(w.hub.s, cid, "requested",
+	    "needs a paediatrician", w.doc2, &cause));
+	TEST_ERR(run(w.hub.s, "hub"));
+	/* A's call key no longer calls: the consult is not A's now */
+	TEST_EQ(screen_consult_patient.key(w.hub.ui, UI_A_CALL, 0), UI_REDRAW);
+	TEST_EQ(st_of(&w.hub)->state, CALL_S_IDLE);
+	/* B takes it on hub 2 */
+	TEST_ERR(run(w.hub2.s, "hub2"));
+	TEST_ERR(store_consult_get(w.hub2.s, cid, &c));
+	TEST_STR(c.handed_to, w.doc2);
+	store_consult_clear(&c);
+	store_set_actor(w.hub2.s, w.doc2);
+	TEST_ERR(store_consult_accept(w.hub2.s, cid, &cause));
+	TEST_ERR(run(w.hub2.s, "hub2"));
+	ui_call_start(w.hub2.ui);
+	TEST_TRUE(w.hub2.ui->call.engine != NULL);
+	WAIT_UI(&w, 6000, st_of(&w.hub2)->reg == CALL_REG_OK, ring);
+	TEST_EQ(st_of(&w.hub2)->reg, CALL_REG_OK);
+	snprintf(w.hub2.ui->consult_id, sizeof(w.hub2.ui->consult_id), "%s",
+	    cid);
+	w.hub2.ui->stack[w.hub2.ui->depth++] = &screen_consult_patient;
+	/* B's call reaches the clinic, and the CHW answers */
+	TEST_ERR(call_from(&w, &w.hub2, &up));
+	snprintf(want, sizeof(want), "n%llu", (unsigned long long)w.hub2.id);
+	TEST_TRUE(strstr(st_of(&w.clinic)->ev.peer, want) != NULL);
+	WAIT_UI(&w, 1000, 0, ring);
+	TEST_EQ(screen_call.key(w.hub2.ui, UI_A_HANGUP, 0), UI_REDRAW);
+	WAIT_UI(&w, 3000, st_of(&w.clinic)->state == CALL_S_ENDED, ring);
+	TEST_EQ(st_of(&w.clinic)->ev.end, CALL_END_REMOTE);
+	/* hub 1 took no part; nothing else rang */
+	TEST_EQ(st_of(&w.hub)->state, CALL_S_IDLE);
+	TEST_EQ(ring, 0);
+out:
+	free(cause);
+	store_consult_clear(&c);
+	world_down(&w);
+	return err;
+}
+
+TEST_MAIN({ "hub_calls_clinic", test_hub_calls_clinic },
+    { "handover", test_handover })
