@@ -176,6 +176,22 @@ int call_set_mode(struct call_engine *, enum call_mode);
 /* The pid of the baresip child (tests kill it); 0 if none. */
 int call_engine_pid(const struct call_engine *);
 
+/*
+ * Video on this board (call_video.c): a V4L2 capture device under DEVDIR
+ * (NULL: /dev) and a display baresip can draw on (X_DISPLAY, the value
+ * of $DISPLAY, with its x11 module, else DEVDIR/fb0 with directfb), the
+ * modules looked up in MODDIR (NULL: CALL_BARESIP_MODULES).  Returns
+ * V->ok (both found); V->camera and V->display say which is missing.
+ */
+#define CALL_BARESIP_MODULES "/usr/lib/baresip/modules"
+struct call_video {
+	int ok, camera, display;
+	char source[96]; /* "v4l2,/dev/videoN" */
+	char display_mod[32]; /* "x11,nil" or "directfb,nil" */
+};
+int call_video_probe(const char *devdir, const char *moddir,
+    const char *x_display, struct call_video *v);
+
 /* What the CHW reads for an end reason / a registration failure. */
 const char *call_end_text(enum call_end);
 const char *call_state_text(enum call_state);

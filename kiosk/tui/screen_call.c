@@ -36,6 +36,22 @@ screen_call_set(struct ui *ui, const char *consult_id_hex, const char *peer_uri,
 	ui->call.advice[0] = '\0';
 }
 
+/* Why this kiosk's calls are voice only, for the CHW; NULL with video. */
+const char *
+screen_call_voice_only(const struct ui *ui)
+{
+	const struct call_video *v = &ui->call.video;
+
+	if (v->ok)
+		return NULL;
+	if (!v->camera && !v->display)
+		return _("Voice only: this kiosk has no camera and no screen "
+		         "for video.");
+	if (!v->camera)
+		return _("Voice only: this kiosk has no camera.");
+	return _("Voice only: this kiosk has no screen for video.");
+}
+
 void
 screen_call_advice(struct ui *ui, const char *text)
 {
@@ -116,9 +132,13 @@ ui_call_start(struct ui *ui)
 	c.record_dir = ui->opts.call_record_dir;
 	/* video needs a camera (v4l2) and a display; else voice only, and
 	 * the screen says so */
-	ui->call.have_video =
-	    access("/dev/video0", R_OK) == 0 && getenv("DISPLAY") != NULL;
+	ui->call.have_video = call_video_probe(ui->opts.call_video_dev,
+	    NULL, getenv("DISPLAY"), &ui->call.video);
 	c.video = ui->call.have_video;
+	if (c.video) {
+		c.video_source = ui->call.video.source;
+		c.video_display = ui->call.video.display_mod;
+	}
 	c.mode = c.video ? CALL_MODE_VIDEO : CALL_MODE_OPUS16;
 	c.on_evidence = on_evidence;
 	c.arg = ui;
@@ -237,6 +257,9 @@ call_draw(struct ui *ui)
 		ui_bar(y + 1, UI_C_WARN);
 		ui_center(y + 1, UI_C_WARN, "%s",
 		    _("RINGING: press Enter to answer, F10 to refuse"));
+		if (!ui->call.have_video)
+			ui_text(y + 3, 2, UI_C_DIM, "%s",
+			    screen_call_voice_only(ui));
 		return;
 	}
 	if (st->state == CALL_S_UP) {
@@ -251,11 +274,11 @@ call_draw(struct ui *ui)
 		ui_text(y++, 2, UI_C_NORMAL, "%s %02llu:%02llu", _("Time:"),
 		    (unsigned long long)(secs / 60),
 		    (unsigned long long)(secs % 60));
-		ui_text(y++, 2, UI_C_NORMAL, "%s %s%s", _("Mode:"),
-		    call_mode_text(st->mode),
-		    ui->call.have_video
-		        ? ""
-		        : _(" (voice only: no camera or display here)"));
+		ui_text(y++, 2, UI_C_NORMAL, "%s %s", _("Mode:"),
+		    call_mode_text(st->mode));
+		if (!ui->call.have_video)
+			ui_text(y++, 2, UI_C_DIM, "%s",
+			    screen_call_voice_only(ui));
 		if (q->have)
 			ui_text(y++, 2,
 			    q->loss_pct > 8 ? UI_C_WARN : UI_C_NORMAL,

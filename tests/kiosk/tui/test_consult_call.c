@@ -164,6 +164,9 @@ node_open(struct world *w, struct node *n, const char *name, const char *role,
 	n->ui->opts.call_ctrl_port = w->fx.base + 8 + i;
 	n->ui->opts.call_rtp_port = w->fx.base + 12 + 8 * i;
 	n->ui->opts.call_audio_source = source;
+	/* cameras and the framebuffer looked for in the node's directory:
+	 * none, as on a board without them */
+	n->ui->opts.call_video_dev = n->dir;
 	snprintf(rec, sizeof(rec), "%s/rec", n->dir);
 	mkdir(rec, 0700);
 	n->ui->opts.call_record_dir = xstrdup(rec);
@@ -350,6 +353,11 @@ call_from(struct world *w, struct node *hn, uint64_t *up)
 	*up = clock_mono_ms();
 	TEST_EQ(st_of(&w->clinic)->state, CALL_S_UP);
 	TEST_EQ(st_of(hn)->state, CALL_S_UP);
+	/* no camera, no screen: voice only, and the call screen says why */
+	TEST_EQ(k->call.have_video, 0);
+	TEST_EQ(st_of(&w->clinic)->mode, CALL_MODE_OPUS16);
+	TEST_STR(screen_call_voice_only(k),
+	    "Voice only: this kiosk has no camera and no screen for video.");
 	/* "secure" only after the menc event, on both sides */
 	WAIT_UI(w, 3000, st_of(&w->clinic)->secure && st_of(hn)->secure,
 	    ring);
