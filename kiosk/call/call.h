@@ -110,6 +110,11 @@ struct call_status {
 	int secure; /* CALL_MENC seen for this call's audio */
 	int muted, held;
 	enum call_mode mode;
+	enum call_mode wanted; /* the rung the link supports now (the ladder,
+				  from each RTCP report of a call); the
+				  engine moves to it in the call where
+				  baresip can (opus 16 <-> 8), else at the
+				  call's end, for the next call */
 	struct call_quality q;
 	struct call_evidence ev; /* the current or last call */
 	char old_ids[4][80]; /* calls that ended: their late events are
@@ -138,6 +143,9 @@ struct call_cfg {
 	unsigned reg_wait_ms; /* no REGISTER answer by then: say so;
 				 0: CALL_REG_WAIT_MS_DEFAULT */
 	enum call_mode mode; /* starting rung */
+	int no_ladder; /* 1: the rung changes only by call_set_mode */
+	unsigned ladder_good_ms; /* clean link this long before a step up;
+				    0: 15 s (tests shorten it) */
 	int test_no_menc; /* tests only: offer no encryption, to play the
 			     peer a node must refuse */
 	/* Called once per ended call with its evidence (may be NULL). */

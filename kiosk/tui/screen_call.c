@@ -279,6 +279,14 @@ call_draw(struct ui *ui)
 		if (!ui->call.have_video)
 			ui_text(y++, 2, UI_C_DIM, "%s",
 			    screen_call_voice_only(ui));
+		if (st->wanted == CALL_MODE_STORE_FORWARD)
+			ui_text(y++, 2, UI_C_WARN, "%s",
+			    _("The link is too weak for a call: end it; the "
+			      "consult goes by message."));
+		else if (st->wanted > st->mode)
+			ui_text(y++, 2, UI_C_WARN, "%s %s",
+			    _("The link is weak. The next call uses:"),
+			    call_mode_text(st->wanted));
 		if (q->have)
 			ui_text(y++, 2,
 			    q->loss_pct > 8 ? UI_C_WARN : UI_C_NORMAL,
