@@ -242,7 +242,8 @@ policy_consult_sig(
 	n.plan = policy_text(r, REC_CONSULT_PLAN);
 	n.signed_ms = at->u;
 	if (consult_sig_bytes(&n, &msg, &len) != 0) {
-		snprintf(v->why, sizeof(v->why), "the signed note is unreadable");
+		snprintf(
+		    v->why, sizeof(v->why), "the signed note is unreadable");
 		return 1;
 	}
 	rc = crypto_ed25519_verify(key->p, msg, len, sig->p);

@@ -473,8 +473,7 @@ ladder_in_call(enum call_mode a, enum call_mode b)
  * call's end, for the next call (timers).
  */
 static void
-ladder_judge(struct call_engine *e, const struct call_quality *iq,
-    uint64_t now)
+ladder_judge(struct call_engine *e, const struct call_quality *iq, uint64_t now)
 {
 	enum call_mode w;
 
@@ -669,8 +668,7 @@ timers(struct call_engine *e)
 	    (e->st.state == CALL_S_ENDED || e->st.state == CALL_S_IDLE) &&
 	    e->st.wanted != e->st.mode &&
 	    e->st.wanted < CALL_MODE_STORE_FORWARD) {
-		log_info("ladder: next calls use %s",
-		    mode_name(e->st.wanted));
+		log_info("ladder: next calls use %s", mode_name(e->st.wanted));
 		if (call_set_mode(e, e->st.wanted) != 0)
 			e->st.wanted = e->st.mode;
 	}

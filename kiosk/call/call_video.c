@@ -69,8 +69,7 @@ call_video_probe(const char *devdir, const char *moddir, const char *x_display,
 			    strlen(de->d_name) > 12)
 				continue;
 			snprintf(p, sizeof(p), "%s/%s", devdir, de->d_name);
-			if ((best[0] == '\0' ||
-			        strcmp(de->d_name, best) < 0) &&
+			if ((best[0] == '\0' || strcmp(de->d_name, best) < 0) &&
 			    video_is_camera(p))
 				memcpy(best, de->d_name,
 				    strlen(de->d_name) + 1); /* <= 13 */
@@ -90,7 +89,8 @@ call_video_probe(const char *devdir, const char *moddir, const char *x_display,
 	    video_has_module(moddir, "x11")) {
 		v->display = 1;
 		snprintf(v->display_mod, sizeof(v->display_mod), "x11,nil");
-	} else if (access(p, W_OK) == 0 && video_has_module(moddir, "directfb")) {
+	} else if (access(p, W_OK) == 0 &&
+	    video_has_module(moddir, "directfb")) {
 		v->display = 1;
 		snprintf(
 		    v->display_mod, sizeof(v->display_mod), "directfb,nil");

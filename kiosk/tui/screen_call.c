@@ -123,17 +123,15 @@ ui_call_start(struct ui *ui)
 	c.rtp_lo = ui->opts.call_rtp_port > 0 ? ui->opts.call_rtp_port
 	                                      : CALL_RTP_LO_DEFAULT;
 	c.rtp_hi = c.rtp_lo + (CALL_RTP_HI_DEFAULT - CALL_RTP_LO_DEFAULT);
-	c.audio_source = ui->opts.call_audio_source
-	    ? ui->opts.call_audio_source
-	    : "alsa,default";
-	c.audio_player = ui->opts.call_audio_source
-	    ? ui->opts.call_audio_player
-	    : "alsa,default";
+	c.audio_source = ui->opts.call_audio_source ? ui->opts.call_audio_source
+	                                            : "alsa,default";
+	c.audio_player = ui->opts.call_audio_source ? ui->opts.call_audio_player
+	                                            : "alsa,default";
 	c.record_dir = ui->opts.call_record_dir;
 	/* video needs a camera (v4l2) and a display; else voice only, and
 	 * the screen says so */
-	ui->call.have_video = call_video_probe(ui->opts.call_video_dev,
-	    NULL, getenv("DISPLAY"), &ui->call.video);
+	ui->call.have_video = call_video_probe(
+	    ui->opts.call_video_dev, NULL, getenv("DISPLAY"), &ui->call.video);
 	c.video = ui->call.have_video;
 	if (c.video) {
 		c.video_source = ui->call.video.source;
@@ -277,8 +275,8 @@ call_draw(struct ui *ui)
 		ui_text(y++, 2, UI_C_NORMAL, "%s %s", _("Mode:"),
 		    call_mode_text(st->mode));
 		if (!ui->call.have_video)
-			ui_text(y++, 2, UI_C_DIM, "%s",
-			    screen_call_voice_only(ui));
+			ui_text(
+			    y++, 2, UI_C_DIM, "%s", screen_call_voice_only(ui));
 		if (st->wanted == CALL_MODE_STORE_FORWARD)
 			ui_text(y++, 2, UI_C_WARN, "%s",
 			    _("The link is too weak for a call: end it; the "

@@ -82,8 +82,8 @@ consult_call(struct ui *ui)
 		      "Write the note: it goes back by sync."));
 		return UI_REDRAW;
 	}
-	snprintf(uri, sizeof(uri), "sip:n%llu@%s", (unsigned long long)node,
-	    reg);
+	snprintf(
+	    uri, sizeof(uri), "sip:n%llu@%s", (unsigned long long)node, reg);
 	free(user);
 	xfree_secret_str(pw);
 	free(reg);

@@ -68,7 +68,8 @@ push_ent(struct fix *f, struct pn *n, int entity, size_t count,
 		goto out;
 	if ((err = tnode_do(f->port, &n->t, PROTO_PATH_PUSH, b, len, &r)) != 0)
 		goto out;
-	if (r.status != 200 || cborx_decode(r.body, r.len, r.len, answer) != 0) {
+	if (r.status != 200 ||
+	    cborx_decode(r.body, r.len, r.len, answer) != 0) {
 		fprintf(stderr, "  push answered %u\n", r.status);
 		err = EPROTO;
 		goto out;
@@ -183,8 +184,8 @@ pulled(struct fix *f, struct pn *n, const struct uuid *id, int *count,
 			break;
 		if (r.status != 200 ||
 		    cborx_decode(r.body, r.len, r.len, &it) != 0 ||
-		    cborx_map_bytes(it, PULLED_K_CURSOR, sizeof(cur), &p, &pl) !=
-		        0) {
+		    cborx_map_bytes(
+		        it, PULLED_K_CURSOR, sizeof(cur), &p, &pl) != 0) {
 			err = EPROTO;
 			break;
 		}
@@ -204,14 +205,14 @@ pulled(struct fix *f, struct pn *n, const struct uuid *id, int *count,
 			    0)
 				continue;
 			memset(&rec, 0, sizeof(rec));
-			if (model_decode(model_entity(REC_CONSULT), p, pl, &rec) ==
-			    0) {
+			if (model_decode(
+			        model_entity(REC_CONSULT), p, pl, &rec) == 0) {
 				if ((v = model_get(&rec, REC_CONSULT_PLAN)) !=
 				        NULL &&
 				    !v->null)
 					snprintf(plan, plen, "%s", v->text);
-				*count += model_get(&rec, REC_CONSULT_SIG) !=
-				    NULL;
+				*count +=
+				    model_get(&rec, REC_CONSULT_SIG) != NULL;
 			}
 			model_rec_clear(&rec);
 		}
@@ -236,8 +237,8 @@ test_note_signature(void)
 	struct model_rec r;
 	uint8_t priv[32], pub[32], opriv[32], opub[32], *body[4];
 	size_t blen[4], i;
-	char ids[UUID_STRLEN + 1], pats[UUID_STRLEN + 1],
-	    encs[UUID_STRLEN + 1], why[200], plan[64];
+	char ids[UUID_STRLEN + 1], pats[UUID_STRLEN + 1], encs[UUID_STRLEN + 1],
+	    why[200], plan[64];
 	cbor_item_t *ans = NULL;
 	int err = 0, n;
 
@@ -305,14 +306,14 @@ test_note_signature(void)
 	signed_body(
 	    ids, priv, pub, "sputum test", "sputum test", &body[3], &blen[3]);
 	TEST_ERR(push_ent(&f, &hub, 0, 4, &id, body, blen, &ans));
-	TEST_EQ(refusal(ans, hub.seq - 3, why, sizeof(why)),
-	    WERR_INVALID_CHANGE);
+	TEST_EQ(
+	    refusal(ans, hub.seq - 3, why, sizeof(why)), WERR_INVALID_CHANGE);
 	TEST_TRUE(strstr(why, "signature does not verify") != NULL);
-	TEST_EQ(refusal(ans, hub.seq - 2, why, sizeof(why)),
-	    WERR_INVALID_CHANGE);
+	TEST_EQ(
+	    refusal(ans, hub.seq - 2, why, sizeof(why)), WERR_INVALID_CHANGE);
 	TEST_TRUE(strstr(why, "signature does not verify") != NULL);
-	TEST_EQ(refusal(ans, hub.seq - 1, why, sizeof(why)),
-	    WERR_INVALID_CHANGE);
+	TEST_EQ(
+	    refusal(ans, hub.seq - 1, why, sizeof(why)), WERR_INVALID_CHANGE);
 	TEST_TRUE(strstr(why, "carries its signer, key") != NULL);
 	TEST_EQ(refusal(ans, hub.seq, why, sizeof(why)), 0);
 	cbor_decref(&ans);

@@ -21,6 +21,7 @@
 #include <sched.h>
 
 #include "callfix.h"
+#include "str.h"
 
 #define CAP "60kbit"
 
@@ -70,8 +71,13 @@ test_ladder_tbf(void)
 	callfix_cfg(
 	    &fx, 1, &hc, "hub1", pws[1], "ausine,1000", hd, hr, sizeof(hd));
 	kc.record_dir = hc.record_dir = NULL;
-	kc.ladder_good_ms = hc.ladder_good_ms =
-	    g != NULL ? (unsigned)atoi(g) : 3000;
+	{
+		long long ms = 3000;
+
+		if (g != NULL && str_to_ll(g, 0, 600000, &ms) != 0)
+			ms = 3000;
+		kc.ladder_good_ms = hc.ladder_good_ms = (unsigned)ms;
+	}
 	k = call_engine_new(&kc);
 	h = call_engine_new(&hc);
 	TEST_ERR(call_engine_start(k));
@@ -116,8 +122,7 @@ test_ladder_tbf(void)
 	wants_c2 = ks->wanted >= CALL_MODE_CODEC2_3200 ||
 	    hs->wanted >= CALL_MODE_CODEC2_3200;
 	fprintf(stderr, "  capped: wanted kiosk %d hub %d after %llu ms\n",
-	    ks->wanted, hs->wanted,
-	    (unsigned long long)(clock_mono_ms() - t0));
+	    ks->wanted, hs->wanted, (unsigned long long)(clock_mono_ms() - t0));
 	TEST_TRUE(wants_c2);
 	/* inside the call the rung stays opus 8 (codec2 needs a new call) */
 	TEST_TRUE(ks->mode <= CALL_MODE_OPUS8 && hs->mode <= CALL_MODE_OPUS8);

@@ -73,8 +73,8 @@ test_probe(void)
 	call_video_probe(NULL, NULL, getenv("DISPLAY"), &v);
 	if (access("/dev/video0", F_OK) != 0)
 		TEST_EQ(v.camera, 0);
-	fprintf(stderr, "  this machine: camera %d, display %d%s%s\n",
-	    v.camera, v.display, v.camera ? ", " : "", v.source);
+	fprintf(stderr, "  this machine: camera %d, display %d%s%s\n", v.camera,
+	    v.display, v.camera ? ", " : "", v.source);
 out:
 	if (dev != NULL)
 		test_rmdir(dev);

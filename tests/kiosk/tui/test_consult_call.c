@@ -257,8 +257,8 @@ world_up(struct world *w, char cid[UUID_STRLEN + 1], int hub2)
 	if ((err = srv_start(w)) != 0)
 		goto out;
 	/* the clinic's CHW sends 440 Hz, the hub's clinician 1000 Hz */
-	TEST_ERR(node_open(w, &w->clinic, "clinic", "clinic", "clinic-1", 0,
-	    "ausine,440"));
+	TEST_ERR(node_open(
+	    w, &w->clinic, "clinic", "clinic", "clinic-1", 0, "ausine,440"));
 	TEST_ERR(
 	    node_open(w, &w->hub, "hub", "hub", "hub-1", 1, "ausine,1000"));
 	if (hub2) {
@@ -308,8 +308,8 @@ world_up(struct world *w, char cid[UUID_STRLEN + 1], int hub2)
 	}
 	TEST_EQ(st_of(&w->clinic)->reg, CALL_REG_OK);
 	TEST_EQ(st_of(&w->hub)->reg, CALL_REG_OK);
-	snprintf(w->hub.ui->consult_id, sizeof(w->hub.ui->consult_id), "%s",
-	    cid);
+	snprintf(
+	    w->hub.ui->consult_id, sizeof(w->hub.ui->consult_id), "%s", cid);
 	w->hub.ui->stack[w->hub.ui->depth++] = &screen_consult_patient;
 out:
 	free(cause);
@@ -359,8 +359,7 @@ call_from(struct world *w, struct node *hn, uint64_t *up)
 	TEST_STR(screen_call_voice_only(k),
 	    "Voice only: this kiosk has no camera and no screen for video.");
 	/* "secure" only after the menc event, on both sides */
-	WAIT_UI(w, 3000, st_of(&w->clinic)->secure && st_of(hn)->secure,
-	    ring);
+	WAIT_UI(w, 3000, st_of(&w->clinic)->secure && st_of(hn)->secure, ring);
 	TEST_TRUE(st_of(&w->clinic)->secure);
 	TEST_TRUE(st_of(hn)->secure);
 out:
@@ -369,8 +368,8 @@ out:
 
 /* The newest stored call of S: its connected ms and end kind. */
 static int
-stored_call(struct store *s, const char *consult, long long *ms, char *kind,
-    size_t n)
+stored_call(
+    struct store *s, const char *consult, long long *ms, char *kind, size_t n)
 {
 	sqlite3_stmt *st;
 	int err;
@@ -414,10 +413,10 @@ check_connected(
 	TEST_EQ(hs->state, CALL_S_ENDED);
 	TEST_EQ(ks->ev.end, clinic_ended ? CALL_END_LOCAL : CALL_END_REMOTE);
 	TEST_EQ(hs->ev.end, clinic_ended ? CALL_END_REMOTE : CALL_END_LOCAL);
-	TEST_TRUE(llabs((long long)ks->ev.connected_ms - (long long)test_ms) <
-	    1000);
-	TEST_TRUE(llabs((long long)hs->ev.connected_ms - (long long)test_ms) <
-	    1000);
+	TEST_TRUE(
+	    llabs((long long)ks->ev.connected_ms - (long long)test_ms) < 1000);
+	TEST_TRUE(
+	    llabs((long long)hs->ev.connected_ms - (long long)test_ms) < 1000);
 	TEST_TRUE(ks->ev.secure.mono_ms >= ks->ev.established.mono_ms);
 	TEST_TRUE(hs->ev.secure.mono_ms >= hs->ev.established.mono_ms);
 	/* the hub's evidence is stored against the consult, as seen */
@@ -457,9 +456,10 @@ test_hub_calls_clinic(void)
 	/* the tone each way: 1000 Hz reached the clinic, 440 Hz the hub
 	 * (the newest recording of each; DTLS-SRTP starts with a short
 	 * silence: look 1.5 s in) */
-	TEST_ERR(callfix_read_dec(
-	    w.clinic.ui->opts.call_record_dir, &a, &na, &ra));
-	TEST_ERR(callfix_read_dec(w.hub.ui->opts.call_record_dir, &b, &nb, &rb));
+	TEST_ERR(
+	    callfix_read_dec(w.clinic.ui->opts.call_record_dir, &a, &na, &ra));
+	TEST_ERR(
+	    callfix_read_dec(w.hub.ui->opts.call_record_dir, &b, &nb, &rb));
 	TEST_EQ(ra, 48000);
 	TEST_EQ(rb, 48000);
 	ga = callfix_goertzel(a, na, ra, 1000, ra * 3 / 2, ra);
@@ -543,8 +543,8 @@ test_handover(void)
 	TEST_TRUE(w.hub2.ui->call.engine != NULL);
 	WAIT_UI(&w, 6000, st_of(&w.hub2)->reg == CALL_REG_OK, ring);
 	TEST_EQ(st_of(&w.hub2)->reg, CALL_REG_OK);
-	snprintf(w.hub2.ui->consult_id, sizeof(w.hub2.ui->consult_id), "%s",
-	    cid);
+	snprintf(
+	    w.hub2.ui->consult_id, sizeof(w.hub2.ui->consult_id), "%s", cid);
 	w.hub2.ui->stack[w.hub2.ui->depth++] = &screen_consult_patient;
 	/* B's call reaches the clinic, and the CHW answers */
 	TEST_ERR(call_from(&w, &w.hub2, &up));
