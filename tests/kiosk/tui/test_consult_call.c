@@ -476,7 +476,7 @@ test_hub_calls_clinic(void)
 	w.hub.ui->depth--; /* back on the patient screen */
 	w.clinic.ui->depth--;
 	TEST_ERR(call_and_answer(&w, &up));
-	WAIT_UI(&w, 2000, 0, ring);
+	WAIT_UI(&w, 1000, 0, ring);
 	TEST_EQ(screen_call.key(w.hub.ui, UI_A_HANGUP, 0), UI_REDRAW);
 	down = clock_mono_ms();
 	WAIT_UI(&w, 3000, st_of(&w.clinic)->state == CALL_S_ENDED, ring);
