@@ -57,8 +57,8 @@ consult_call(struct ui *ui)
 
 	if (ui->call.engine == NULL) {
 		ui_message(ui, UI_MSG_WARN, "%s",
-		    _("Calls are not set up on this hub (no call account). "
-		      "Write the note: it goes back by sync."));
+		    _("Calls are not set up on this hub. Write the note: it "
+		      "goes back by sync."));
 		return UI_REDRAW;
 	}
 	if (ui_call_live(ui)) {
@@ -78,8 +78,8 @@ consult_call(struct ui *ui)
 	}
 	if (sync_sip_get(ui->visit.store, &user, &pw, &reg) != 0) {
 		ui_message(ui, UI_MSG_WARN, "%s",
-		    _("Calls are not set up on this hub (no call account). "
-		      "Write the note: it goes back by sync."));
+		    _("Calls are not set up on this hub. Write the note: it "
+		      "goes back by sync."));
 		return UI_REDRAW;
 	}
 	snprintf(

@@ -41,9 +41,9 @@ struct ui_opts {
 				   0 no limit */
 	int speech; /* speak the check-in prompts (kiosk/tui/speech.c) */
 	/* Calls (screen_call.c): baresip's ports, 0 each for the default
-	 * (`kiosk ui --sip-port/--ctrl-port/--rtp-port`, as `kiosk call
-	 * check`); tests set a sound source, a player and a recording
-	 * directory (NULL: the board's ALSA device, no recording). */
+	 * (CALL_*_DEFAULT; `kiosk ui` has no options for them yet, tests
+	 * set them); tests also set a sound source, a player and a
+	 * recording directory (NULL: the board's ALSA device, none). */
 	int call_sip_port, call_ctrl_port, call_rtp_port;
 	const char *call_audio_source, *call_audio_player, *call_record_dir;
 	const char *call_video_dev; /* where to look for cameras and the
