@@ -11,6 +11,7 @@
  */
 #define LOG_MODULE "ui_call"
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,7 @@
 #include "kiosk/kctx.h"
 #include "kiosk/sync/sync.h"
 #include "log.h"
+#include "str.h"
 #include "ui.h"
 #include "xmalloc.h"
 
@@ -95,6 +97,42 @@ on_evidence(void *arg, const struct call_evidence *ev)
 	c.connected_ms = ev->connected_ms;
 	if ((err = store_call_add(ui->visit.store, &c, NULL)) != 0)
 		log_warnx("call evidence not stored: %d", err);
+}
+
+/*
+ * Which of this clinic's consults an incoming call is for: the hub calls
+ * as sip:n<node>@..., and the server's queue (the last sync) names the
+ * hub node that accepted each of our consults.  The newest accepted or
+ * in-call one of that hub; none found leaves it empty (the evidence is
+ * then stored without a consult).
+ */
+static void
+call_consult_of(struct ui *ui, const char *peer)
+{
+	struct sync_queue q;
+	const char *p;
+	long long node;
+	char num[24];
+	size_t i, n;
+
+	ui->call.consult[0] = '\0';
+	if (ui->visit.store == NULL || peer == NULL ||
+	    (p = strstr(peer, "sip:n")) == NULL)
+		return;
+	p += 5;
+	for (n = 0; n + 1 < sizeof(num) && p[n] >= '0' && p[n] <= '9'; n++)
+		num[n] = p[n];
+	num[n] = '\0';
+	if (p[n] != '@' || str_to_ll(num, 1, INT64_MAX, &node) != 0 ||
+	    sync_queue_get(ui->visit.store, &q) != 0)
+		return;
+	for (i = 0; i < q.n; i++)
+		if (q.items[i].accepted_by == (uint64_t)node &&
+		    (strcmp(q.items[i].state, "accepted") == 0 ||
+		        strcmp(q.items[i].state, "call") == 0))
+			snprintf(ui->call.consult, sizeof(ui->call.consult),
+			    "%s", q.items[i].id);
+	sync_queue_clear(&q);
 }
 
 void
@@ -197,7 +235,7 @@ ui_call_poll(struct ui *ui)
 		snprintf(
 		    ui->call.peer, sizeof(ui->call.peer), "%s", st->ev.peer);
 		ui->call.outgoing = 0;
-		ui->call.consult[0] = '\0'; /* the record names it later */
+		call_consult_of(ui, st->ev.peer);
 		return 2;
 	}
 	return r;

@@ -292,6 +292,8 @@ world_up(struct world *w, char cid[UUID_STRLEN + 1], int hub2)
 	store_set_actor(w->hub.s, doc.id);
 	TEST_ERR(store_consult_accept(w->hub.s, cid, &cause));
 	TEST_ERR(run(w->hub.s, "hub"));
+	/* the clinic's sync brings the queue that names the accepting hub */
+	TEST_ERR(run(w->clinic.s, "clinic"));
 	/* both nodes' call engines, as after an unlock */
 	ui_call_start(w->clinic.ui);
 	ui_call_start(w->hub.ui);
@@ -419,10 +421,16 @@ check_connected(
 	    llabs((long long)hs->ev.connected_ms - (long long)test_ms) < 1000);
 	TEST_TRUE(ks->ev.secure.mono_ms >= ks->ev.established.mono_ms);
 	TEST_TRUE(hs->ev.secure.mono_ms >= hs->ev.established.mono_ms);
-	/* the hub's evidence is stored against the consult, as seen */
+	/* each side's evidence is stored against the consult, as seen (the
+	 * clinic knows the consult from the queue: the hub that accepted it
+	 * is the one calling) */
 	TEST_ERR(stored_call(w->hub.s, cid, &ms, kind, sizeof(kind)));
 	TEST_EQ(ms, (long long)hs->ev.connected_ms);
 	TEST_STR(kind, call_end_name(hs->ev.end));
+	TEST_STR(w->clinic.ui->call.consult, cid);
+	TEST_ERR(stored_call(w->clinic.s, cid, &ms, kind, sizeof(kind)));
+	TEST_EQ(ms, (long long)ks->ev.connected_ms);
+	TEST_STR(kind, call_end_name(ks->ev.end));
 out:
 	return err;
 }
