@@ -515,6 +515,7 @@ ladder_tick(struct call_engine *e)
 		e->ladder.have_video = e->cfg.video;
 		e->ladder.good_ms = e->cfg.ladder_good_ms;
 		e->lad_call = 1;
+		e->st.wanted = e->st.mode; /* a new call, a new judgement */
 		e->lad_sent = iq.rx_sent;
 		e->lad_lost = iq.rx_lost;
 		e->lad_ms = now;
