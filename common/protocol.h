@@ -152,6 +152,8 @@ enum wire_err {
 #define QITEM_K_FACILITY 5 /* text */
 #define QITEM_K_POSITION 6 /* uint: 1 = next; only while queued */
 #define QITEM_K_ACCEPTED_BY 7 /* uint: node id of the accepting hub */
+/* The requesting node: the one a hub calls, sip:n<id>@registrar. */
+#define QITEM_K_NODE 8 /* uint: node id */
 
 /* GET /v1/health answer (§7). */
 #define HEALTH_K_STATUS 1 /* text: "ok" */

@@ -10,9 +10,12 @@
 #define LOG_MODULE "policy"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "compat.h"
+#include "consult.h"
+#include "crypto.h"
 #include "model.h"
 #include "protocol.h"
 #include "record.h"
@@ -185,6 +188,76 @@ policy_read_consult(const struct model_rec *r, struct sconsult *cs)
 			cs->note = 1;
 }
 
+/* The text of KEY in R, "" when absent or null. */
+static const char *
+policy_text(const struct model_rec *r, uint64_t key)
+{
+	const struct model_value *v = model_get(r, key);
+
+	return v != NULL && !v->null && v->text != NULL ? v->text : "";
+}
+
+/*
+ * A change that carries a consult note's signature carries what was
+ * signed, whole (kiosk/store/consult.c, store_consult_sign): the
+ * signer, their key, registration number, the four SOAP texts and the
+ * signing time.  The Ed25519 signature must verify over those bytes
+ * (model/consult.h); else the change is refused with the reason, and
+ * nothing of it is kept.  0, or 1 with V set.
+ */
+static int
+policy_consult_sig(
+    const struct model_rec *r, const uint8_t id[16], struct sverdict *v)
+{
+	const struct model_value *sig, *key, *at;
+	struct consult_note n;
+	struct uuid u;
+	char idtext[UUID_STRLEN + 1];
+	uint8_t *msg = NULL;
+	size_t len;
+	int rc;
+
+	if ((sig = model_get(r, REC_CONSULT_SIG)) == NULL || sig->null)
+		return 0;
+	v->code = WERR_INVALID_CHANGE;
+	key = model_get(r, REC_CONSULT_SIGNKEY);
+	at = model_get(r, REC_CONSULT_SIGNED);
+	if (sig->len != 64 || key == NULL || key->null || key->len != 32 ||
+	    at == NULL || at->null ||
+	    policy_text(r, REC_CONSULT_CLINICIAN)[0] == '\0') {
+		snprintf(v->why, sizeof(v->why),
+		    "a signed note carries its signer, key and time with "
+		    "its signature");
+		return 1;
+	}
+	memcpy(u.b, id, 16);
+	uuid_format(&u, idtext);
+	memset(&n, 0, sizeof(n));
+	n.consult_id = idtext;
+	n.clinician = policy_text(r, REC_CONSULT_CLINICIAN);
+	n.regno = policy_text(r, REC_CONSULT_REGNO);
+	n.subjective = policy_text(r, REC_CONSULT_SUBJECTIVE);
+	n.objective = policy_text(r, REC_CONSULT_OBJECTIVE);
+	n.assessment = policy_text(r, REC_CONSULT_ASSESSMENT);
+	n.plan = policy_text(r, REC_CONSULT_PLAN);
+	n.signed_ms = at->u;
+	if (consult_sig_bytes(&n, &msg, &len) != 0) {
+		snprintf(
+		    v->why, sizeof(v->why), "the signed note is unreadable");
+		return 1;
+	}
+	rc = crypto_ed25519_verify(key->p, msg, len, sig->p);
+	free(msg);
+	if (rc != 0) {
+		snprintf(v->why, sizeof(v->why),
+		    "the note's signature does not verify with its key "
+		    "(changed after signing, or signed with another key)");
+		return 1;
+	}
+	v->code = 0;
+	return 0;
+}
+
 void
 policy_read(struct schange *c, struct sverdict *v)
 {
@@ -228,8 +301,10 @@ policy_read(struct schange *c, struct sverdict *v)
 	 * brings them into the scope of the region's hubs. */
 	c->widens = c->entity == REC_PATIENT || c->entity == REC_ENCOUNTER;
 	c->hub_scope = c->is_consult = c->entity == REC_CONSULT;
-	if (c->is_consult)
+	if (c->is_consult) {
 		policy_read_consult(&r, &c->consult);
+		policy_consult_sig(&r, c->id, v);
+	}
 out:
 	model_rec_clear(&r);
 }

@@ -110,6 +110,11 @@ struct call_status {
 	int secure; /* CALL_MENC seen for this call's audio */
 	int muted, held;
 	enum call_mode mode;
+	enum call_mode wanted; /* the rung the link supports now (the ladder,
+				  from each RTCP report of a call); the
+				  engine moves to it in the call where
+				  baresip can (opus 16 <-> 8), else at the
+				  call's end, for the next call */
 	struct call_quality q;
 	struct call_evidence ev; /* the current or last call */
 	char old_ids[4][80]; /* calls that ended: their late events are
@@ -138,6 +143,9 @@ struct call_cfg {
 	unsigned reg_wait_ms; /* no REGISTER answer by then: say so;
 				 0: CALL_REG_WAIT_MS_DEFAULT */
 	enum call_mode mode; /* starting rung */
+	int no_ladder; /* 1: the rung changes only by call_set_mode */
+	unsigned ladder_good_ms; /* clean link this long before a step up;
+				    0: 15 s (tests shorten it) */
 	int test_no_menc; /* tests only: offer no encryption, to play the
 			     peer a node must refuse */
 	/* Called once per ended call with its evidence (may be NULL). */
@@ -175,6 +183,22 @@ int call_hold(struct call_engine *, int on);
 int call_set_mode(struct call_engine *, enum call_mode);
 /* The pid of the baresip child (tests kill it); 0 if none. */
 int call_engine_pid(const struct call_engine *);
+
+/*
+ * Video on this board (call_video.c): a V4L2 capture device under DEVDIR
+ * (NULL: /dev) and a display baresip can draw on (X_DISPLAY, the value
+ * of $DISPLAY, with its x11 module, else DEVDIR/fb0 with directfb), the
+ * modules looked up in MODDIR (NULL: CALL_BARESIP_MODULES).  Returns
+ * V->ok (both found); V->camera and V->display say which is missing.
+ */
+#define CALL_BARESIP_MODULES "/usr/lib/baresip/modules"
+struct call_video {
+	int ok, camera, display;
+	char source[96]; /* "v4l2,/dev/videoN" */
+	char display_mod[32]; /* "x11,nil" or "directfb,nil" */
+};
+int call_video_probe(const char *devdir, const char *moddir,
+    const char *x_display, struct call_video *v);
 
 /* What the CHW reads for an end reason / a registration failure. */
 const char *call_end_text(enum call_end);

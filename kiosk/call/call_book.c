@@ -223,7 +223,8 @@ callx_ladder_step(struct callx_ladder *l, const struct call_quality *q,
 		l->good_since_ms = mono;
 		return l->mode;
 	}
-	if (mono - l->good_since_ms >= CALLX_LADDER_GOOD_MS &&
+	if (mono - l->good_since_ms >=
+	        (l->good_ms ? l->good_ms : CALLX_LADDER_GOOD_MS) &&
 	    l->mode > (l->have_video ? CALL_MODE_VIDEO : CALL_MODE_OPUS16) &&
 	    l->mode < CALL_MODE_STORE_FORWARD) {
 		l->mode--;

@@ -35,6 +35,10 @@
 #define RESTART_GAP_MS 1000
 /* how much longer the called side rings than the caller waits */
 #define CALLEE_GRACE_MS 2000
+/* the shortest interval the ladder judges (RTCP comes every ~5 s) */
+#define LADDER_INTERVAL_MS 2500
+/* no report at all for this long: nothing gets through */
+#define LADDER_SILENT_MS 6000
 
 struct call_engine {
 	struct call_cfg cfg; /* strings below are our copies */
@@ -47,6 +51,12 @@ struct call_engine {
 	uint64_t started_ms, died_ms, hangup_ms;
 	unsigned token;
 	int quitting;
+	/* the ladder during a call: the last RTCP counters, for the loss
+	 * of each report's interval (baresip's are since the call began) */
+	struct callx_ladder ladder;
+	uint32_t lad_sent, lad_lost;
+	uint64_t lad_ms; /* when they were taken */
+	int lad_call; /* the ladder follows the current call */
 };
 
 static int command(struct call_engine *, const char *, const char *);
@@ -78,7 +88,7 @@ call_engine_new(const struct call_cfg *cfg)
 		e->cfg.reg_wait_ms = CALL_REG_WAIT_MS_DEFAULT;
 	e->pid = 0;
 	e->fd = -1;
-	e->st.mode = cfg->mode;
+	e->st.mode = e->st.wanted = cfg->mode;
 	buf_init(&e->in, CALLX_FRAME_MAX + 16);
 	buf_init(&e->out, 64 * 1024);
 	return e;
@@ -435,6 +445,111 @@ hangup_id(struct call_engine *e, const char *id)
 	return err ? err : command(e, "hangup", NULL);
 }
 
+/* A rung's name for the log (English, not the screen's words). */
+static const char *
+mode_name(enum call_mode m)
+{
+	static const char *const names[CALL_MODE_N] = { "video", "opus 16",
+		"opus 8", "codec2 3200", "codec2 1300", "codec2 700C",
+		"store-and-forward" };
+
+	return (unsigned)m < CALL_MODE_N ? names[m] : "?";
+}
+
+/* Rungs baresip 1.0 changes inside a call: opus bitrate (aubitrate). */
+static int
+ladder_in_call(enum call_mode a, enum call_mode b)
+{
+	return (a == CALL_MODE_OPUS16 || a == CALL_MODE_OPUS8) &&
+	    (b == CALL_MODE_OPUS16 || b == CALL_MODE_OPUS8);
+}
+
+/*
+ * One interval of the call that is up, judged by the ladder: its answer
+ * is the rung the link supports (st.wanted).  Where baresip can change
+ * inside the call (opus 16 <-> 8) it does at once; otherwise the ladder
+ * holds at the rung in use (so one bad link does not run it down to the
+ * bottom while nothing changes) and the rung wanted is taken at the
+ * call's end, for the next call (timers).
+ */
+static void
+ladder_judge(struct call_engine *e, const struct call_quality *iq, uint64_t now)
+{
+	enum call_mode w;
+
+	w = callx_ladder_step(&e->ladder, iq, -1, now);
+	if (w != e->st.wanted) {
+		log_info("ladder: loss %.1f%%, jitter %.0f ms: %s -> %s",
+		    iq->loss_pct, iq->rx_jitter_ms, mode_name(e->st.wanted),
+		    mode_name(w));
+		e->st.wanted = w;
+		e->st.generation++;
+	}
+	if (w == e->st.mode)
+		return;
+	if (ladder_in_call(e->st.mode, w)) {
+		if (call_set_mode(e, w) != 0)
+			e->ladder.mode = e->st.mode;
+	} else
+		e->ladder.mode = e->st.mode;
+}
+
+/*
+ * An RTCP report of the call that is up: the loss over the interval
+ * since the last one judged (baresip's counters are since the call
+ * began).  The first report of a call is the baseline.
+ */
+static void
+ladder_tick(struct call_engine *e)
+{
+	struct call_quality iq = e->st.q;
+	uint64_t now = clock_mono_ms();
+	uint32_t ds, dl;
+
+	if (e->cfg.no_ladder)
+		return;
+	if (!e->lad_call || iq.rx_sent < e->lad_sent ||
+	    iq.rx_lost < e->lad_lost) {
+		memset(&e->ladder, 0, sizeof(e->ladder));
+		e->ladder.mode = e->st.mode;
+		e->ladder.have_video = e->cfg.video;
+		e->ladder.good_ms = e->cfg.ladder_good_ms;
+		e->lad_call = 1;
+		e->st.wanted = e->st.mode; /* a new call, a new judgement */
+		e->lad_sent = iq.rx_sent;
+		e->lad_lost = iq.rx_lost;
+		e->lad_ms = now;
+		return;
+	}
+	/* reports come in bunches (one per RTCP packet received): judge
+	 * intervals of a few seconds, not the gap between two of them */
+	if (now - e->lad_ms < LADDER_INTERVAL_MS)
+		return;
+	e->lad_ms = now;
+	ds = iq.rx_sent - e->lad_sent;
+	dl = iq.rx_lost - e->lad_lost;
+	e->lad_sent = iq.rx_sent;
+	e->lad_lost = iq.rx_lost;
+	iq.loss_pct = ds + dl > 0 ? 100.0 * dl / (ds + dl) : 100.0;
+	ladder_judge(e, &iq, now);
+}
+
+/* No RTCP report for LADDER_SILENT_MS in a call that is up: the link
+ * carries nearly nothing (reports are lost with the media). */
+static void
+ladder_silence(struct call_engine *e, uint64_t now)
+{
+	struct call_quality iq = e->st.q;
+
+	if (e->cfg.no_ladder || !e->lad_call ||
+	    now - e->lad_ms < LADDER_SILENT_MS)
+		return;
+	e->lad_ms = now;
+	iq.have = 1;
+	iq.loss_pct = 100.0;
+	ladder_judge(e, &iq, now);
+}
+
 static void
 dispatch(struct call_engine *e, const struct callx_frame *f)
 {
@@ -462,6 +577,8 @@ dispatch(struct call_engine *e, const struct callx_frame *f)
 		return;
 	}
 	callx_apply(&e->st, f, clock_mono_ms(), clock_wall_ms(), &fin);
+	if (f->type == CALLX_RTCP && e->st.state == CALL_S_UP)
+		ladder_tick(e);
 	if (fin)
 		ended(e);
 }
@@ -541,6 +658,20 @@ timers(struct call_engine *e)
 		snprintf(e->st.reg_reason, sizeof(e->st.reg_reason),
 		    "no answer from the call server");
 		e->st.generation++;
+	}
+	if (e->st.state != CALL_S_UP)
+		e->lad_call = 0;
+	else
+		ladder_silence(e, now);
+	/* between calls, the rung the last call's link supported (a new
+	 * config: baresip restarts and registers again) */
+	if (!e->cfg.no_ladder && e->st.running &&
+	    (e->st.state == CALL_S_ENDED || e->st.state == CALL_S_IDLE) &&
+	    e->st.wanted != e->st.mode &&
+	    e->st.wanted < CALL_MODE_STORE_FORWARD) {
+		log_info("ladder: next calls use %s", mode_name(e->st.wanted));
+		if (call_set_mode(e, e->st.wanted) != 0)
+			e->st.wanted = e->st.mode;
 	}
 	if (e->st.running && child_gone(e))
 		crashed(e);
@@ -695,11 +826,11 @@ call_set_mode(struct call_engine *e, enum call_mode m)
 		    m == CALL_MODE_OPUS8 ? 8000 : 16000);
 		if ((err = command(e, "aubitrate", bps)) != 0)
 			return err;
-		e->st.mode = m;
+		e->st.mode = e->st.wanted = m;
 		e->st.generation++;
 		return 0;
 	}
-	e->st.mode = m;
+	e->st.mode = e->st.wanted = m;
 	e->st.generation++;
 	e->quitting = 1;
 	err = call_engine_start(e); /* new config, registers again */

@@ -82,6 +82,7 @@ struct callx_ladder {
 	enum call_mode mode;
 	uint64_t good_since_ms; /* clean link since; 0 not clean */
 	int have_video;
+	uint64_t good_ms; /* clean this long to step up; 0: the default */
 };
 #define CALLX_LADDER_GOOD_MS 15000
 enum call_mode callx_ladder_step(struct callx_ladder *l,

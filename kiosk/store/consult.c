@@ -557,7 +557,9 @@ store_consult_sign(struct store *s, const char *id, char **cause)
 		model_set_bytes(&r, REC_CONSULT_SIG, sig, sizeof(sig));
 		model_set_bytes(&r, REC_CONSULT_SIGNKEY, pub, sizeof(pub));
 		model_set_text(&r, REC_CONSULT_REGNO, regno ? regno : "");
-		/* the signed text goes with the signature, whole */
+		/* the signed text goes with the signature, whole, and its
+		 * signer: the server checks the signature (policy.c) */
+		model_set_text(&r, REC_CONSULT_CLINICIAN, s->actor);
 		model_set_text(&r, REC_CONSULT_SUBJECTIVE,
 		    c.subjective ? c.subjective : "");
 		model_set_text(

@@ -777,6 +777,7 @@ sync_queue_get(struct store *s, struct sync_queue *q)
 		cborx_map_uint(a[i], QITEM_K_REQUESTED, &x->requested_ms);
 		cborx_map_uint(a[i], QITEM_K_POSITION, &x->position);
 		cborx_map_uint(a[i], QITEM_K_ACCEPTED_BY, &x->accepted_by);
+		cborx_map_uint(a[i], QITEM_K_NODE, &x->node);
 		q->n++;
 	}
 	cborx_map_uint(it, QUEUE_K_LENGTH, &q->waiting);

@@ -123,6 +123,8 @@ struct sync_queue_item {
 	char state[16]; /* "queued", "accepted", "call" */
 	char facility[64];
 	uint64_t urgency, requested_ms, position, accepted_by;
+	uint64_t node; /* the requesting node (a hub calls sip:n<node>@...);
+	                  0: an older server did not say */
 };
 struct sync_queue {
 	struct sync_queue_item *items;

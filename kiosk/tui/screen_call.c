@@ -11,6 +11,7 @@
  */
 #define LOG_MODULE "ui_call"
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,7 @@
 #include "kiosk/kctx.h"
 #include "kiosk/sync/sync.h"
 #include "log.h"
+#include "str.h"
 #include "ui.h"
 #include "xmalloc.h"
 
@@ -34,6 +36,22 @@ screen_call_set(struct ui *ui, const char *consult_id_hex, const char *peer_uri,
 	    peer_uri ? peer_uri : "");
 	ui->call.outgoing = outgoing;
 	ui->call.advice[0] = '\0';
+}
+
+/* Why this kiosk's calls are voice only, for the CHW; NULL with video. */
+const char *
+screen_call_voice_only(const struct ui *ui)
+{
+	const struct call_video *v = &ui->call.video;
+
+	if (v->ok)
+		return NULL;
+	if (!v->camera && !v->display)
+		return _("Voice only: this kiosk has no camera and no screen "
+		         "for video.");
+	if (!v->camera)
+		return _("Voice only: this kiosk has no camera.");
+	return _("Voice only: this kiosk has no screen for video.");
 }
 
 void
@@ -81,6 +99,42 @@ on_evidence(void *arg, const struct call_evidence *ev)
 		log_warnx("call evidence not stored: %d", err);
 }
 
+/*
+ * Which of this clinic's consults an incoming call is for: the hub calls
+ * as sip:n<node>@..., and the server's queue (the last sync) names the
+ * hub node that accepted each of our consults.  The newest accepted or
+ * in-call one of that hub; none found leaves it empty (the evidence is
+ * then stored without a consult).
+ */
+static void
+call_consult_of(struct ui *ui, const char *peer)
+{
+	struct sync_queue q;
+	const char *p;
+	long long node;
+	char num[24];
+	size_t i, n;
+
+	ui->call.consult[0] = '\0';
+	if (ui->visit.store == NULL || peer == NULL ||
+	    (p = strstr(peer, "sip:n")) == NULL)
+		return;
+	p += 5;
+	for (n = 0; n + 1 < sizeof(num) && p[n] >= '0' && p[n] <= '9'; n++)
+		num[n] = p[n];
+	num[n] = '\0';
+	if (p[n] != '@' || str_to_ll(num, 1, INT64_MAX, &node) != 0 ||
+	    sync_queue_get(ui->visit.store, &q) != 0)
+		return;
+	for (i = 0; i < q.n; i++)
+		if (q.items[i].accepted_by == (uint64_t)node &&
+		    (strcmp(q.items[i].state, "accepted") == 0 ||
+		        strcmp(q.items[i].state, "call") == 0))
+			snprintf(ui->call.consult, sizeof(ui->call.consult),
+			    "%s", q.items[i].id);
+	sync_queue_clear(&q);
+}
+
 void
 ui_call_start(struct ui *ui)
 {
@@ -100,17 +154,27 @@ ui_call_start(struct ui *ui)
 	c.user = user;
 	c.password = pw;
 	c.registrar = reg;
-	c.sip_port = CALL_SIP_PORT_DEFAULT;
-	c.ctrl_port = CALL_CTRL_PORT_DEFAULT;
-	c.rtp_lo = CALL_RTP_LO_DEFAULT;
-	c.rtp_hi = CALL_RTP_HI_DEFAULT;
-	c.audio_source = "alsa,default";
-	c.audio_player = "alsa,default";
+	c.sip_port = ui->opts.call_sip_port > 0 ? ui->opts.call_sip_port
+	                                        : CALL_SIP_PORT_DEFAULT;
+	c.ctrl_port = ui->opts.call_ctrl_port > 0 ? ui->opts.call_ctrl_port
+	                                          : CALL_CTRL_PORT_DEFAULT;
+	c.rtp_lo = ui->opts.call_rtp_port > 0 ? ui->opts.call_rtp_port
+	                                      : CALL_RTP_LO_DEFAULT;
+	c.rtp_hi = c.rtp_lo + (CALL_RTP_HI_DEFAULT - CALL_RTP_LO_DEFAULT);
+	c.audio_source = ui->opts.call_audio_source ? ui->opts.call_audio_source
+	                                            : "alsa,default";
+	c.audio_player = ui->opts.call_audio_source ? ui->opts.call_audio_player
+	                                            : "alsa,default";
+	c.record_dir = ui->opts.call_record_dir;
 	/* video needs a camera (v4l2) and a display; else voice only, and
 	 * the screen says so */
-	ui->call.have_video =
-	    access("/dev/video0", R_OK) == 0 && getenv("DISPLAY") != NULL;
+	ui->call.have_video = call_video_probe(
+	    ui->opts.call_video_dev, NULL, getenv("DISPLAY"), &ui->call.video);
 	c.video = ui->call.have_video;
+	if (c.video) {
+		c.video_source = ui->call.video.source;
+		c.video_display = ui->call.video.display_mod;
+	}
 	c.mode = c.video ? CALL_MODE_VIDEO : CALL_MODE_OPUS16;
 	c.on_evidence = on_evidence;
 	c.arg = ui;
@@ -171,7 +235,7 @@ ui_call_poll(struct ui *ui)
 		snprintf(
 		    ui->call.peer, sizeof(ui->call.peer), "%s", st->ev.peer);
 		ui->call.outgoing = 0;
-		ui->call.consult[0] = '\0'; /* the record names it later */
+		call_consult_of(ui, st->ev.peer);
 		return 2;
 	}
 	return r;
@@ -229,6 +293,9 @@ call_draw(struct ui *ui)
 		ui_bar(y + 1, UI_C_WARN);
 		ui_center(y + 1, UI_C_WARN, "%s",
 		    _("RINGING: press Enter to answer, F10 to refuse"));
+		if (!ui->call.have_video)
+			ui_text(y + 3, 2, UI_C_DIM, "%s",
+			    screen_call_voice_only(ui));
 		return;
 	}
 	if (st->state == CALL_S_UP) {
@@ -243,11 +310,19 @@ call_draw(struct ui *ui)
 		ui_text(y++, 2, UI_C_NORMAL, "%s %02llu:%02llu", _("Time:"),
 		    (unsigned long long)(secs / 60),
 		    (unsigned long long)(secs % 60));
-		ui_text(y++, 2, UI_C_NORMAL, "%s %s%s", _("Mode:"),
-		    call_mode_text(st->mode),
-		    ui->call.have_video
-		        ? ""
-		        : _(" (voice only: no camera or display here)"));
+		ui_text(y++, 2, UI_C_NORMAL, "%s %s", _("Mode:"),
+		    call_mode_text(st->mode));
+		if (!ui->call.have_video)
+			ui_text(
+			    y++, 2, UI_C_DIM, "%s", screen_call_voice_only(ui));
+		if (st->wanted == CALL_MODE_STORE_FORWARD)
+			ui_text(y++, 2, UI_C_WARN, "%s",
+			    _("The link is too weak for a call: end it; the "
+			      "consult goes by message."));
+		else if (st->wanted > st->mode)
+			ui_text(y++, 2, UI_C_WARN, "%s %s",
+			    _("The link is weak. The next call uses:"),
+			    call_mode_text(st->wanted));
 		if (q->have)
 			ui_text(y++, 2,
 			    q->loss_pct > 8 ? UI_C_WARN : UI_C_NORMAL,

@@ -14,6 +14,7 @@
 #include "kiosk/store/store.h"
 #include "kiosk/sync/sync.h"
 #include "ui.h"
+#include "xmalloc.h"
 
 static const struct {
 	const char *loinc, *name;
@@ -38,31 +39,64 @@ vital_name(const char *loinc)
 	return loinc;
 }
 
-/* ---------------------------------------------------------------------
- * The call action, in one place for the lead to wire at merge: with the
- * call module (wt-media) this becomes
- *	screen_call_set(ui, ui->consult_id, peer_uri, 1);
- *	return ui_goto(ui, &screen_call);
- * Until then it moves the consult to "call" and says so.
- * ------------------------------------------------------------------- */
+/*
+ * F7: call the clinic kiosk that asked.  The server's queue names the
+ * node that requested the consult; its SIP name is n<node> at the
+ * region's registrar (sync-server/sipcred.c), the same registrar this
+ * hub registered with.  The consult moves to "call" and the call screen
+ * dials; the clinic's kiosk rings and answers only on the CHW's key.
+ */
 static enum ui_result
 consult_call(struct ui *ui)
 {
-	char *cause = NULL;
+	struct sync_queue q;
+	const struct sync_queue_item *it;
+	char *user = NULL, *pw = NULL, *reg = NULL, *cause = NULL, uri[160];
+	uint64_t node = 0;
 	int err;
 
+	if (ui->call.engine == NULL) {
+		ui_message(ui, UI_MSG_WARN, "%s",
+		    _("Calls are not set up on this hub. Write the note: it "
+		      "goes back by sync."));
+		return UI_REDRAW;
+	}
+	if (ui_call_live(ui)) {
+		ui_message(ui, UI_MSG_WARN, "%s",
+		    _("A call is already on: end it first (F10)."));
+		return UI_REDRAW;
+	}
+	if (sync_queue_get(ui->visit.store, &q) == 0 &&
+	    (it = sync_queue_find(&q, ui->consult_id)) != NULL)
+		node = it->node;
+	sync_queue_clear(&q);
+	if (node == 0) {
+		ui_message(ui, UI_MSG_WARN, "%s",
+		    _("The clinic's kiosk is not known yet: sync, then call "
+		      "again."));
+		return UI_REDRAW;
+	}
+	if (sync_sip_get(ui->visit.store, &user, &pw, &reg) != 0) {
+		ui_message(ui, UI_MSG_WARN, "%s",
+		    _("Calls are not set up on this hub. Write the note: it "
+		      "goes back by sync."));
+		return UI_REDRAW;
+	}
+	snprintf(
+	    uri, sizeof(uri), "sip:n%llu@%s", (unsigned long long)node, reg);
+	free(user);
+	xfree_secret_str(pw);
+	free(reg);
 	err = store_consult_step(
 	    ui->visit.store, ui->consult_id, "call", NULL, NULL, &cause);
-	if (err != 0)
+	if (err != 0) {
 		ui_warn_cause(ui, err, cause);
-	else {
-		ui_message(ui, UI_MSG_INFO, "%s",
-		    _("Consult marked as in a call. Calling the kiosk from "
-		      "this screen is not built yet."));
-		sync_thread_kick();
+		free(cause);
+		return UI_REDRAW;
 	}
-	free(cause);
-	return UI_REDRAW;
+	sync_thread_kick();
+	screen_call_set(ui, ui->consult_id, uri, 1);
+	return ui_goto(ui, &screen_call);
 }
 
 static void

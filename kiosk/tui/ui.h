@@ -40,6 +40,14 @@ struct ui_opts {
 	long max_frames; /* stop after drawing this many frames (tests);
 				   0 no limit */
 	int speech; /* speak the check-in prompts (kiosk/tui/speech.c) */
+	/* Calls (screen_call.c): baresip's ports, 0 each for the default
+	 * (CALL_*_DEFAULT; `kiosk ui` has no options for them yet, tests
+	 * set them); tests also set a sound source, a player and a
+	 * recording directory (NULL: the board's ALSA device, none). */
+	int call_sip_port, call_ctrl_port, call_rtp_port;
+	const char *call_audio_source, *call_audio_player, *call_record_dir;
+	const char *call_video_dev; /* where to look for cameras and the
+				       framebuffer; NULL: /dev (tests) */
 };
 
 #define UI_IDLE_LOCK_DEFAULT_S 300
@@ -222,6 +230,7 @@ struct ui_call {
 	char peer[160]; /* SIP URI of the other node */
 	int outgoing; /* we call (the hub) */
 	int have_video; /* camera and display found */
+	struct call_video video; /* what was found (call_video_probe) */
 	char advice[2048]; /* the clinician's advice as it arrives */
 	unsigned seen; /* status generation last drawn */
 };
@@ -272,6 +281,8 @@ enum ui_result ui_checkin_start(struct ui *);
 void screen_call_set(struct ui *, const char *consult_id_hex,
     const char *peer_uri, int outgoing);
 void screen_call_advice(struct ui *, const char *text);
+/* Why calls here are voice only (no camera, no screen), or NULL. */
+const char *screen_call_voice_only(const struct ui *);
 void ui_call_start(struct ui *);
 int ui_call_poll(struct ui *);
 int ui_call_fd(const struct ui *);

@@ -45,7 +45,7 @@ api_consults_run(struct request *req)
 	for (i = 0; i < q.n; i++) {
 		const struct sconsult_item *c = &q.items[i];
 
-		it = cborx_map(7);
+		it = cborx_map(8);
 		cborx_map_put(it, QITEM_K_ID, cborx_bytes(c->id, 16));
 		cborx_map_put(it, QITEM_K_STATE,
 		    cborx_text(strcmp(c->state, "requested") == 0 ? "queued"
@@ -60,6 +60,8 @@ api_consults_run(struct request *req)
 		if (c->accepted_node > 0)
 			cborx_map_put(it, QITEM_K_ACCEPTED_BY,
 			    cborx_uint(c->accepted_node));
+		if (c->node > 0)
+			cborx_map_put(it, QITEM_K_NODE, cborx_uint(c->node));
 		cborx_array_push(arr, it);
 	}
 	cborx_map_put(m, QUEUE_K_ITEMS, arr);

@@ -105,6 +105,7 @@ struct sconsult_item {
 	char state[16];
 	char facility[SSTORE_TEXT_MAX];
 	uint64_t urgency, requested_ms, accepted_node;
+	uint64_t node; /* the node that requested it (the one a hub calls) */
 	uint64_t position; /* 1-based among waiting ones; 0 otherwise */
 };
 

@@ -78,10 +78,10 @@ static const struct mg_copy mg_copies[] = {
 	    " WHERE c.node = $4 AND c.seq = $5" },
 	{ "consults",
 	    "SELECT id, region, facility, patient, state, urgency, queued_ms,"
-	    " accepted_node, accepted_ms, handed_to FROM consults",
+	    " accepted_node, accepted_ms, handed_to, node FROM consults",
 	    "INSERT INTO consults(id, region, facility, patient, state,"
-	    " urgency, queued_ms, accepted_node, accepted_ms, handed_to)"
-	    " VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)" },
+	    " urgency, queued_ms, accepted_node, accepted_ms, handed_to, node)"
+	    " VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)" },
 	{ "blob_owners", "SELECT node, hash, size, at_ms FROM blob_owners",
 	    "INSERT INTO blob_owners(node, hash, size, at_ms)"
 	    " VALUES($1, $2, $3, $4)" },

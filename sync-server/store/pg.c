@@ -1545,6 +1545,7 @@ pg_queue_once(struct sstore *s, struct pg_conn *pc, void *arg, int attempt)
 		it->urgency = pg_u64(p.res[0], (int)i, 3);
 		it->requested_ms = pg_u64(p.res[0], (int)i, 4);
 		it->accepted_node = pg_u64(p.res[0], (int)i, 5);
+		it->node = pg_u64(p.res[0], (int)i, 6);
 	}
 	for (i = 0; i < pg_rows(p.res[1]) && nwaits < SQUEUE_WAITS; i++) {
 		uint64_t w = pg_u64(p.res[1], (int)i, 0);

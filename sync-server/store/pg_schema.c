@@ -98,8 +98,12 @@ static const char pg_migration_consults[] =
     " handed_to text NOT NULL DEFAULT '');"
     "CREATE INDEX consults_queue ON consults(region, state, urgency);";
 
+/* Issue 13, calls: as sqlite.c's sq_migration_call2. */
+static const char pg_migration_call2[] =
+    "ALTER TABLE consults ADD COLUMN node bigint NOT NULL DEFAULT 0;";
+
 static const char *const pg_migrations[] = { pg_migration_1,
-	pg_migration_records, pg_migration_consults };
+	pg_migration_records, pg_migration_consults, pg_migration_call2 };
 
 #define PG_NODE_COLS                                                           \
 	"id, pub, role, region, facility, label, revoked, req_seq, hw,"        \
@@ -335,9 +339,9 @@ const struct pg_stmt_def pg_stmts[PG_NSTMT] = {
 	 */
 	[PG_CONSULT_INDEX] = { "consult_index",
 	    "WITH ins AS (INSERT INTO consults(id, region, facility, patient,"
-	    " state, urgency, queued_ms) SELECT $1, n.region,"
+	    " state, urgency, queued_ms, node) SELECT $1, n.region,"
 	    " coalesce(n.facility, ''), $4::bytea, 'requested', $5::bigint,"
-	    " $7::bigint FROM nodes n WHERE n.id = $2"
+	    " $7::bigint, n.id FROM nodes n WHERE n.id = $2"
 	    " ON CONFLICT DO NOTHING RETURNING region, patient),"
 	    " upd AS (UPDATE consults SET"
 	    " state = CASE WHEN $8::text <> '' THEN $8::text ELSE state END,"
@@ -358,8 +362,8 @@ const struct pg_stmt_def pg_stmts[PG_NSTMT] = {
 	    " WHERE ins.patient IS NOT NULL"
 	    " ON CONFLICT DO NOTHING" },
 	[PG_CONSULT_QUEUE] = { "consult_queue",
-	    "SELECT id, state, facility, urgency, queued_ms, accepted_node"
-	    " FROM consults WHERE region = $1"
+	    "SELECT id, state, facility, urgency, queued_ms, accepted_node,"
+	    " node FROM consults WHERE region = $1"
 	    " AND state IN ('requested', 'accepted', 'call')"
 	    " ORDER BY state <> 'requested', urgency DESC, queued_ms, id" },
 	[PG_CONSULT_WAITS] = { "consult_waits",

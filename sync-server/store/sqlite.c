@@ -169,8 +169,14 @@ static const char sq_migration_consults[] =
     " WITHOUT ROWID;"
     "CREATE INDEX consults_queue ON consults(region, state, urgency);";
 
+/* Issue 13, calls: the node that requested a consult, so the hub that
+ * accepts it can call that node (sip:n<node>@registrar). */
+static const char sq_migration_call2[] =
+    "ALTER TABLE consults ADD COLUMN node INTEGER NOT NULL DEFAULT 0;";
+
 static const char *const sq_migrations[] = { sq_migration_1,
-	sq_migration_records, sq_migration_blobs, sq_migration_consults };
+	sq_migration_records, sq_migration_blobs, sq_migration_consults,
+	sq_migration_call2 };
 
 static int
 sq_err(sqlite3 *db, int rc, const char *what)
@@ -1172,8 +1178,8 @@ sq_consult_index(struct sstore *s, const struct snode *node,
 	if (created) {
 		if ((err = sq_prepare(s->w,
 		         "INSERT OR IGNORE INTO consults(id, region, facility,"
-		         " patient, state, urgency, queued_ms, pos)"
-		         " VALUES(?, ?, ?, ?, 'requested', ?, ?, ?)",
+		         " patient, state, urgency, queued_ms, pos, node)"
+		         " VALUES(?, ?, ?, ?, 'requested', ?, ?, ?, ?)",
 		         &st)) != 0)
 			return err;
 		sqlite3_bind_blob(st, 1, c->id, 16, SQLITE_STATIC);
@@ -1184,6 +1190,7 @@ sq_consult_index(struct sstore *s, const struct snode *node,
 		sqlite3_bind_int64(st, 5, (sqlite3_int64)cs->urgency);
 		sqlite3_bind_int64(st, 6, (sqlite3_int64)now_ms);
 		sqlite3_bind_int64(st, 7, pos);
+		sqlite3_bind_int64(st, 8, (sqlite3_int64)node->id);
 		rc = sqlite3_step(st);
 		sqlite3_finalize(st);
 		if (rc != SQLITE_DONE)
@@ -1836,7 +1843,7 @@ sq_consult_queue(
 	r = sq_reader_get(s);
 	if ((err = sq_prepare(r->db,
 	         "SELECT id, state, facility, urgency, queued_ms,"
-	         " accepted_node FROM consults WHERE region = ?"
+	         " accepted_node, node FROM consults WHERE region = ?"
 	         " AND state IN ('requested', 'accepted', 'call')"
 	         " ORDER BY state <> 'requested', urgency DESC, queued_ms, id",
 	         &st)) != 0)
@@ -1858,6 +1865,7 @@ sq_consult_queue(
 		it->urgency = (uint64_t)sqlite3_column_int64(st, 3);
 		it->requested_ms = (uint64_t)sqlite3_column_int64(st, 4);
 		it->accepted_node = (uint64_t)sqlite3_column_int64(st, 5);
+		it->node = (uint64_t)sqlite3_column_int64(st, 6);
 	}
 	sqlite3_finalize(st);
 	st = NULL;

@@ -207,7 +207,7 @@ out:
 static int
 test_ladder(void)
 {
-	struct callx_ladder l = { CALL_MODE_VIDEO, 0, 1 };
+	struct callx_ladder l = { CALL_MODE_VIDEO, 0, 1, 0 };
 	struct call_quality clean = { .have = 1 }, lossy = { .have = 1 };
 	uint64_t t = 1000;
 	int err = 0, i;

@@ -1827,6 +1827,9 @@ case_consults(struct ctx *c)
 	TEST_ERR(queue_str(c, s, &h2, 1, seen, sizeof(seen), &q));
 	TEST_STR(seen, "c3:requested:1 c2:accepted:0");
 	TEST_EQ(q.items[1].accepted_node, h1.id);
+	/* each carries the node that asked (the one the hub calls) */
+	TEST_EQ(q.items[0].node, a.id);
+	TEST_EQ(q.items[1].node, a.id);
 	squeue_clear(&q);
 out:
 	squeue_clear(&q);
