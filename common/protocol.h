@@ -41,7 +41,10 @@ enum wire_err {
 	/* Per change, consults (issue 13, §4.2). */
 	WERR_CONSULT_TAKEN = 25, /* 409 consult_taken */
 	WERR_CONSULT_STEP = 26, /* 409 consult_step */
+	/* Per change, licences (issue 14, §10): 27-29. */
+	WERR_LICENCE = 27, /* 403 licence */
 };
+
 #define WERR_MAX WERR_CONSULT_STEP
 
 /* The error body of any non-200 answer (§2). */
@@ -152,6 +155,11 @@ enum wire_err {
 #define QITEM_K_FACILITY 5 /* text */
 #define QITEM_K_POSITION 6 /* uint: 1 = next; only while queued */
 #define QITEM_K_ACCEPTED_BY 7 /* uint: node id of the accepting hub */
+
+/* POST /v1/licences answer (§10; the request is an empty map): the
+ * signed licence snapshot of the node's region (model/licence.h). */
+#define PROTO_PATH_LICENCES "/v1/licences"
+#define LICENCES_K_SNAPSHOT 1 /* bytes: the signed envelope, LIC_E_* */
 
 /* GET /v1/health answer (§7). */
 #define HEALTH_K_STATUS 1 /* text: "ok" */
