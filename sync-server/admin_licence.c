@@ -182,7 +182,8 @@ lic_add(const struct store_backend *be, struct sstore *s, int argc, char **argv)
 	if (lic_check(&l, why, sizeof(why)) != 0)
 		goto bad;
 	l.status = LIC_STATUS_ACTIVE;
-	if ((err = be->licence_put(s, &l, "add", "", server_now_ms())) != 0) {
+	if ((err = be->licence_put(s, &l, 1, "add", "", server_now_ms())) !=
+	    0) {
 		fprintf(
 		    stderr, "sync-server: licence add: %s\n", strerror(err));
 		return 1;
@@ -259,8 +260,8 @@ lic_status(
 	}
 	hit->status = status;
 	hit->status_at = status == LIC_STATUS_ACTIVE ? 0 : at;
-	if ((err = be->licence_put(s, hit, argv[0], reason, server_now_ms())) !=
-	    0) {
+	if ((err = be->licence_put(
+	         s, hit, 1, argv[0], reason, server_now_ms())) != 0) {
 		fprintf(stderr, "sync-server: licence %s: %s\n", argv[0],
 		    strerror(err));
 		goto out;
@@ -396,18 +397,16 @@ lic_import(
 		    argv[1], bad);
 		goto out;
 	}
-	for (size_t i = 0; i < set.n; i++) {
-		if ((err = be->licence_put(s, &set.l[i], "import", argv[1],
-		         server_now_ms())) != 0) {
-			fprintf(stderr,
-			    "sync-server: import stopped after %zu of %zu "
-			    "licences: %s; importing the file again is "
-			    "safe\n",
-			    done, set.n, strerror(err));
-			goto out;
-		}
-		done++;
+	/* one transaction: all of the file or none of it */
+	if (set.n > 0 &&
+	    (err = be->licence_put(
+	         s, set.l, set.n, "import", argv[1], server_now_ms())) != 0) {
+		fprintf(stderr,
+		    "sync-server: import failed, nothing imported: %s\n",
+		    strerror(err));
+		goto out;
 	}
+	done = set.n;
 	printf("%zu licence(s) imported\n", done);
 	rc = 0;
 out:

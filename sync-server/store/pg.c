@@ -1585,53 +1585,75 @@ pg_manifest(struct sstore *s,
 
 struct pg_licence_arg {
 	const struct licence *l;
+	size_t n;
 	const char *event, *detail;
 	uint64_t now_ms;
 	struct licence_set *out;
 	uint64_t version;
 };
 
+/* In pipelines of at most PG_LIC_CHUNK licences (a pipeline is not read
+ * until its Sync), inside one transaction. */
+#define PG_LIC_CHUNK 64
+
 static int
-pg_licence_put_once(struct sstore *s, struct pg_conn *pc, void *arg, int attempt)
+pg_licence_put_once(
+    struct sstore *s, struct pg_conn *pc, void *arg, int attempt)
 {
 	struct pg_licence_arg *la = arg;
-	const struct licence *l = la->l;
-	struct pg_args a = { 0 }, e = { 0 };
+	struct pg_args a[PG_LIC_CHUNK], e[PG_LIC_CHUNK];
 	struct pg_pipe q;
-	int err;
+	size_t i = 0;
+	int err = 0;
 
 	(void)s;
 	(void)attempt;
-	pg_pipe_init(&q, pc);
-	pg_arg_text(&a, l->regulator);
-	pg_arg_text(&a, l->regno);
-	pg_arg_text(&a, l->name);
-	pg_arg_text(&a, l->cadre);
-	pg_arg_u64(&a, l->scope);
-	pg_arg_text(&a, l->juris);
-	pg_arg_u64(&a, (uint64_t)l->valid_from);
-	pg_arg_u64(&a, (uint64_t)l->valid_to);
-	pg_arg_u64(&a, (uint64_t)l->status);
-	pg_arg_u64(&a, (uint64_t)l->status_at);
-	pg_arg_text(&e, l->regulator);
-	pg_arg_text(&e, l->regno);
-	pg_arg_text(&e, la->event);
-	pg_arg_text(&e, la->detail ? la->detail : "");
-	pg_arg_u64(&e, la->now_ms);
-	pg_send_sql(&q, "BEGIN");
-	pg_send(&q, PG_LICENCE_PUT, &a);
-	pg_send(&q, PG_LICENCE_EVENT, &e);
-	pg_send_sql(&q, "COMMIT");
-	err = pg_sync(&q);
-	pg_pipe_clear(&q);
+	do {
+		size_t k,
+		    m = la->n - i < PG_LIC_CHUNK ? la->n - i : PG_LIC_CHUNK;
+
+		memset(a, 0, sizeof(a));
+		memset(e, 0, sizeof(e));
+		pg_pipe_init(&q, pc);
+		if (i == 0)
+			pg_send_sql(&q, "BEGIN");
+		for (k = 0; k < m; k++) {
+			const struct licence *l = &la->l[i + k];
+
+			pg_arg_text(&a[k], l->regulator);
+			pg_arg_text(&a[k], l->regno);
+			pg_arg_text(&a[k], l->name);
+			pg_arg_text(&a[k], l->cadre);
+			pg_arg_u64(&a[k], l->scope);
+			pg_arg_text(&a[k], l->juris);
+			pg_arg_u64(&a[k], (uint64_t)l->valid_from);
+			pg_arg_u64(&a[k], (uint64_t)l->valid_to);
+			pg_arg_u64(&a[k], (uint64_t)l->status);
+			pg_arg_u64(&a[k], (uint64_t)l->status_at);
+			pg_arg_text(&e[k], l->regulator);
+			pg_arg_text(&e[k], l->regno);
+			pg_arg_text(&e[k], la->event);
+			pg_arg_text(&e[k], la->detail ? la->detail : "");
+			pg_arg_u64(&e[k], la->now_ms);
+			pg_send(&q, PG_LICENCE_PUT, &a[k]);
+			pg_send(&q, PG_LICENCE_EVENT, &e[k]);
+		}
+		i += m;
+		if (i == la->n)
+			pg_send_sql(&q, "COMMIT");
+		err = pg_sync(&q);
+		pg_pipe_clear(&q);
+	} while (err == 0 && i < la->n);
+	if (err != 0)
+		pg_rollback(pc);
 	return err;
 }
 
 static int
-pg_licence_put(struct sstore *s, const struct licence *l, const char *event,
-    const char *detail, uint64_t now_ms)
+pg_licence_put(struct sstore *s, const struct licence *l, size_t n,
+    const char *event, const char *detail, uint64_t now_ms)
 {
-	struct pg_licence_arg a = { l, event, detail, now_ms, NULL, 0 };
+	struct pg_licence_arg a = { l, n, event, detail, now_ms, NULL, 0 };
 
 	return pg_run(s, pg_licence_put_once, &a);
 }
@@ -1683,7 +1705,7 @@ out:
 static int
 pg_licence_list(struct sstore *s, struct licence_set *out, uint64_t *version)
 {
-	struct pg_licence_arg a = { NULL, NULL, NULL, 0, out, 0 };
+	struct pg_licence_arg a = { NULL, 0, NULL, NULL, 0, out, 0 };
 	int err;
 
 	memset(out, 0, sizeof(*out));

@@ -1942,16 +1942,14 @@ sstats_clear(struct sstats *st)
 
 /* --- licences (issue 14) ---------------------------------------------- */
 
+/* One licence and its event, inside the caller's transaction. */
 static int
-sq_licence_put(struct sstore *s, const struct licence *l, const char *event,
+sq_licence_one(struct sstore *s, const struct licence *l, const char *event,
     const char *detail, uint64_t now_ms)
 {
 	sqlite3_stmt *st = NULL;
 	int rc, err;
 
-	pthread_mutex_lock(&s->wmu);
-	if ((err = sq_exec(s->w, "BEGIN IMMEDIATE")) != 0)
-		goto out;
 	/* SQLCipher's SQLite (3.15) has no upsert: update, else insert. */
 	for (int pass = 0; pass < 2; pass++) {
 		if ((err = sq_prepare(s->w,
@@ -2000,13 +1998,29 @@ sq_licence_put(struct sstore *s, const struct licence *l, const char *event,
 		err = sq_err(s->w, rc, "licence event");
 		goto fail;
 	}
+fail:
+	sqlite3_finalize(st);
+	return err;
+}
+
+static int
+sq_licence_put(struct sstore *s, const struct licence *ls, size_t n,
+    const char *event, const char *detail, uint64_t now_ms)
+{
+	int err;
+
+	pthread_mutex_lock(&s->wmu);
+	if ((err = sq_exec(s->w, "BEGIN IMMEDIATE")) != 0)
+		goto out;
+	for (size_t i = 0; i < n; i++)
+		if ((err = sq_licence_one(s, &ls[i], event, detail, now_ms)))
+			goto fail;
 	if ((err = sq_exec(s->w, "COMMIT")) != 0)
 		goto fail;
 	goto out;
 fail:
 	(void)sqlite3_exec(s->w, "ROLLBACK", NULL, NULL, NULL);
 out:
-	sqlite3_finalize(st);
 	pthread_mutex_unlock(&s->wmu);
 	return err;
 }
