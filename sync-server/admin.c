@@ -402,8 +402,7 @@ admin_main(const char *data_dir, const char *store, const uint8_t *key,
 	}
 	if (strcmp(argv[0], "enroll-token") != 0 &&
 	    strcmp(argv[0], "revoke") != 0 && strcmp(argv[0], "stats") != 0 &&
-	    strcmp(argv[0], "manifest") != 0 &&
-	    strcmp(argv[0], "licence") != 0)
+	    strcmp(argv[0], "manifest") != 0 && strcmp(argv[0], "licence") != 0)
 		return admin_usage();
 	if ((be = server_backend(store)) == NULL)
 		return admin_usage();

@@ -716,13 +716,13 @@ sync_licences_fetch(struct sync_run_ctx *c)
 	if (sync_signed_post(
 	        c, PROTO_PATH_LICENCES, empty, sizeof(empty), &resp) != 0 ||
 	    c->http.status != 200) {
-		log_info("licence snapshot not fetched (HTTP %ld)",
-		    c->http.status);
+		log_info(
+		    "licence snapshot not fetched (HTTP %ld)", c->http.status);
 		goto out;
 	}
 	if (cborx_decode(resp.data, resp.len, resp.len, &it) != 0 ||
-	    cborx_map_bytes(it, LICENCES_K_SNAPSHOT, LIC_SNAPSHOT_MAX, &env,
-	        &len) != 0) {
+	    cborx_map_bytes(
+	        it, LICENCES_K_SNAPSHOT, LIC_SNAPSHOT_MAX, &env, &len) != 0) {
 		log_warnx("malformed licence answer");
 		goto out;
 	}
