@@ -293,3 +293,37 @@ store_licence_clinicians(
 	sqlite3_finalize(st);
 	return err;
 }
+
+int
+store_licence_mine(struct store *s, enum licence_act act, int64_t at,
+    struct licence_verdict *v)
+{
+	struct licence_set set;
+	sqlite3_stmt *st;
+	char *regno = NULL;
+	int rc, err;
+
+	if (s->actor == NULL)
+		return ENOENT;
+	if ((err = store_licence_get(s, &set)) != 0)
+		return err;
+	if (set.n == 0) {
+		err = ENOENT;
+		goto out;
+	}
+	if ((err = store_prepare(
+	         s, "SELECT licence FROM users WHERE id = ?", &st)) != 0)
+		goto out;
+	store_bind_text(st, 1, s->actor);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		regno = store_col_text(st, 0);
+	else if (rc != SQLITE_DONE)
+		err = store_err(s, rc, "licence of the user");
+	sqlite3_finalize(st);
+	if (err == 0)
+		licence_permitted(&set, regno, act, set.region, at, v);
+out:
+	free(regno);
+	licence_set_clear(&set);
+	return err;
+}

@@ -58,6 +58,14 @@ int store_licence_gate(struct store *, const char *regno, enum licence_act act,
  * *OUT (the caller's; "" for none). */
 int store_licence_flags(struct store *, const char *consult_id, char **out);
 
+/*
+ * The verdict on ACT at AT for the acting user, without flagging anything
+ * (for screens).  ENOENT: no acting user, or no snapshot that lists
+ * anyone (nothing is checked here then).
+ */
+int store_licence_mine(struct store *, enum licence_act act, int64_t at,
+    struct licence_verdict *v);
+
 /* Call FN for each enabled clinician of this kiosk (user name and
  * registration number, "" when none), by name; FN's non-zero stops. */
 typedef int (*store_licence_clinician_fn)(
