@@ -327,3 +327,20 @@ out:
 	licence_set_clear(&set);
 	return err;
 }
+
+int
+store_licence_unaccept(struct store *s, const char *consult_id)
+{
+	sqlite3_stmt *st;
+	int err;
+
+	if ((err = store_prepare(s,
+	         "UPDATE consults SET status = 'requested' WHERE id = ?1"
+	         " AND status IN ('accepted', 'call')",
+	         &st)) != 0)
+		return err;
+	store_bind_text(st, 1, consult_id);
+	err = store_step_done(s, st, "consult back to the queue");
+	sqlite3_finalize(st);
+	return err;
+}

@@ -66,6 +66,11 @@ int store_licence_flags(struct store *, const char *consult_id, char **out);
 int store_licence_mine(struct store *, enum licence_act act, int64_t at,
     struct licence_verdict *v);
 
+/* The server refused this kiosk's accept of CONSULT_ID (wire error
+ * licence): it goes back to the queue here, in the caller's transaction
+ * (kiosk/store/syncstate.c). */
+int store_licence_unaccept(struct store *, const char *consult_id);
+
 /* Call FN for each enabled clinician of this kiosk (user name and
  * registration number, "" when none), by name; FN's non-zero stops. */
 typedef int (*store_licence_clinician_fn)(

@@ -94,6 +94,9 @@ srv_sql "SELECT detail FROM alerts WHERE kind = 'licence-refused'" |
     fail "alert: $(srv_sql "SELECT detail FROM alerts")"
 grep -q "refused: consult .* by MW-2" "$T/srv.log" || fail "server log"
 grep -q "Mensah\|Ama" "$T/srv.log" && fail "patient name in the server log"
+# the refused accept went back to the queue here
+kiosk h consult list queue | grep -q "^$C2 requested" ||
+    fail "C2 not back in the queue: $(kiosk h consult list queue)"
 # the same sync brought the revocation (fetched before the pull)
 kiosk h licence list >"$T/l2" || fail "h2 licence list"
 grep -q "version 2" "$T/l2" || fail "h2 snapshot: $(cat "$T/l2")"
