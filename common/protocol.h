@@ -156,9 +156,10 @@ enum wire_err {
 #define QITEM_K_POSITION 6 /* uint: 1 = next; only while queued */
 #define QITEM_K_ACCEPTED_BY 7 /* uint: node id of the accepting hub */
 
-/* POST /v1/licences answer (§10; the request is an empty map): the
- * signed licence snapshot of the node's region (model/licence.h). */
+/* POST /v1/licences (§10): the signed licence snapshot of the node's
+ * region (model/licence.h), absent when the node holds that version. */
 #define PROTO_PATH_LICENCES "/v1/licences"
+#define LICREQ_K_HELD 1 /* uint: the version the node holds; absent: none */
 #define LICENCES_K_SNAPSHOT 1 /* bytes: the signed envelope, LIC_E_* */
 
 /* GET /v1/health answer (§7). */

@@ -60,7 +60,7 @@ registry_region(
 
 int
 registry_snapshot(struct server *srv, const char *region, uint64_t now_ms,
-    uint8_t **out, size_t *len)
+    uint8_t **out, size_t *len, uint64_t *version)
 {
 	struct licence_set all = { 0 }, mine = { 0 };
 	uint64_t ttl =
@@ -73,6 +73,7 @@ registry_snapshot(struct server *srv, const char *region, uint64_t now_ms,
 
 	*out = NULL;
 	*len = 0;
+	*version = 0;
 	snprintf(key, sizeof(key), "licsnap:%s", region);
 	pthread_mutex_lock(&registry_mu);
 	if ((err = srv->be->licence_list(srv->store, &all, &regv)) != 0)
@@ -87,6 +88,7 @@ registry_snapshot(struct server *srv, const char *region, uint64_t now_ms,
 		    now_ms - issued < ttl / 7) {
 			*len = klen - REG_HDR;
 			*out = xmemdup(kept + REG_HDR, *len);
+			*version = snapv;
 			err = 0;
 			goto out;
 		}
@@ -111,6 +113,7 @@ registry_snapshot(struct server *srv, const char *region, uint64_t now_ms,
 	    region, mine.version, mine.n, elen);
 	*out = env;
 	*len = elen;
+	*version = mine.version;
 	env = NULL;
 out:
 	pthread_mutex_unlock(&registry_mu);

@@ -16,13 +16,13 @@
 #define REGISTRY_TTL_MS (7ULL * 24 * 3600 * 1000)
 
 /*
- * The signed snapshot of REGION (*OUT is the caller's).  Built again, with
+ * The signed snapshot of REGION (*OUT is the caller's) and its VERSION.  Built again, with
  * the next version, when the registry changed since the one kept in the
  * store or a seventh of its lifetime has passed; else the kept one.
  * 0, or the store's errno.
  */
 int registry_snapshot(struct server *, const char *region, uint64_t now_ms,
-    uint8_t **out, size_t *len);
+    uint8_t **out, size_t *len, uint64_t *version);
 
 /*
  * Re-check the N pushed CHANGES of PUSHER (after policy_read): a consult

@@ -701,27 +701,40 @@ out:
 static void
 sync_licences_fetch(struct sync_run_ctx *c)
 {
-	static const uint8_t empty[] = { 0xa0 }; /* {} */
+	struct store_licence_info info;
 	struct buf resp;
-	cbor_item_t *it = NULL;
+	cbor_item_t *it = NULL, *m;
 	const uint8_t *env;
-	uint8_t *pub = NULL;
-	size_t len, plen;
+	uint8_t *pub = NULL, *body = NULL;
+	size_t len, plen, blen;
 	int err;
 
 	memset(&resp, 0, sizeof(resp));
 	if (store_state_get(c->s, SYNC_K_SERVER_PUB, &pub, &plen) != 0 ||
-	    plen != 32)
+	    plen != 32 || store_licence_info(c->s, &info) != 0)
 		goto out;
-	if (sync_signed_post(
-	        c, PROTO_PATH_LICENCES, empty, sizeof(empty), &resp) != 0 ||
+	/* the version held: the server sends the list only when it changed */
+	m = cborx_map(1);
+	if (info.held)
+		cborx_map_put(m, LICREQ_K_HELD, cborx_uint(info.version));
+	err = cborx_encode(m, &body, &blen);
+	cbor_decref(&m);
+	if (err != 0)
+		goto out;
+	if (sync_signed_post(c, PROTO_PATH_LICENCES, body, blen, &resp) != 0 ||
 	    c->http.status != 200) {
 		log_info(
 		    "licence snapshot not fetched (HTTP %ld)", c->http.status);
 		goto out;
 	}
 	if (cborx_decode(resp.data, resp.len, resp.len, &it) != 0 ||
-	    cborx_map_bytes(
+	    !cbor_isa_map(it)) {
+		log_warnx("malformed licence answer");
+		goto out;
+	}
+	if (cborx_map_get(it, LICENCES_K_SNAPSHOT) == NULL)
+		goto out; /* the one held is current */
+	if (cborx_map_bytes(
 	        it, LICENCES_K_SNAPSHOT, LIC_SNAPSHOT_MAX, &env, &len) != 0) {
 		log_warnx("malformed licence answer");
 		goto out;
@@ -733,6 +746,7 @@ out:
 	if (it != NULL)
 		cbor_decref(&it);
 	free(pub);
+	free(body);
 	buf_free(&resp);
 }
 

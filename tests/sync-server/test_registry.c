@@ -302,6 +302,7 @@ test_snapshot(void)
 {
 	struct licence_set got = { 0 }, many = { 0 };
 	struct licence l;
+	uint64_t ver = 0;
 	uint8_t *a = NULL, *b = NULL;
 	size_t alen, blen;
 	uint64_t now = (uint64_t)T0, ttl = 7 * DAY;
@@ -313,21 +314,24 @@ test_snapshot(void)
 	TEST_ERR(srv.be->licence_put(srv.store, &l, 1, "add", "", 1));
 	lic_make(&l, "S1", "south");
 	TEST_ERR(srv.be->licence_put(srv.store, &l, 1, "add", "", 1));
-	TEST_ERR(registry_snapshot(&srv, "north", now, &a, &alen));
+	TEST_ERR(registry_snapshot(&srv, "north", now, &a, &alen, &ver));
 	TEST_ERR(licence_snapshot_open(a, alen, srv.pub, 0, &got));
 	TEST_EQ(got.version, 1);
+	TEST_EQ(ver, 1);
 	TEST_EQ(got.n, 1);
 	TEST_STR(got.l[0].regno, "N1");
 	TEST_EQ(got.not_after, (int64_t)(now + ttl));
 	licence_set_clear(&got);
 	/* nothing changed: the same snapshot */
-	TEST_ERR(registry_snapshot(&srv, "north", now + DAY / 2, &b, &blen));
+	TEST_ERR(
+	    registry_snapshot(&srv, "north", now + DAY / 2, &b, &blen, &ver));
 	TEST_EQ(blen, alen);
 	TEST_MEM(a, b, alen);
 	free(b);
 	b = NULL;
 	/* a seventh of its life later: a fresh one, the next version */
-	TEST_ERR(registry_snapshot(&srv, "north", now + ttl / 7, &b, &blen));
+	TEST_ERR(
+	    registry_snapshot(&srv, "north", now + ttl / 7, &b, &blen, &ver));
 	TEST_EQ(licence_snapshot_open(b, blen, srv.pub, 1, &got), 0);
 	TEST_EQ(got.version, 2);
 	licence_set_clear(&got);
@@ -337,8 +341,8 @@ test_snapshot(void)
 	lic_make(&l, "N1", "north");
 	l.status = LIC_STATUS_REVOKED;
 	TEST_ERR(srv.be->licence_put(srv.store, &l, 1, "revoke", "", 2));
-	TEST_ERR(
-	    registry_snapshot(&srv, "north", now + ttl / 7 + 1, &b, &blen));
+	TEST_ERR(registry_snapshot(
+	    &srv, "north", now + ttl / 7 + 1, &b, &blen, &ver));
 	TEST_ERR(licence_snapshot_open(b, blen, srv.pub, 2, &got));
 	TEST_EQ(got.version, 3);
 	TEST_EQ(got.l[0].status, LIC_STATUS_REVOKED);
@@ -355,7 +359,7 @@ test_snapshot(void)
 	}
 	TEST_ERR(
 	    srv.be->licence_put(srv.store, many.l, many.n, "import", "", 3));
-	TEST_ERR(registry_snapshot(&srv, "west", now, &b, &blen));
+	TEST_ERR(registry_snapshot(&srv, "west", now, &b, &blen, &ver));
 	fprintf(stderr, "  1000 clinicians from the store: %zu bytes\n", blen);
 	TEST_TRUE(blen <= 64 * 1024);
 	TEST_ERR(licence_snapshot_open(b, blen, srv.pub, 0, &got));
