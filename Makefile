@@ -111,7 +111,7 @@ BENCH_PROGS   := $(patsubst %.c,$(BUILD)/%,$(filter-out bench/store.c,$(wildcard
 LINGUAS  = fr sw
 MO       = $(patsubst %,$(BUILD)/locale/%/LC_MESSAGES/outpost.mo,$(LINGUAS))
 PO_SRC   = $(sort $(wildcard kiosk/tui/*.c kiosk/visit/*.c kiosk/kctx.c \
-           clinical/triage.c kiosk/sync/client.c))
+           clinical/triage.c kiosk/sync/client.c model/licence.c))
 XGETTEXT = xgettext --from-code=UTF-8 --language=C --keyword=_ --keyword=N_ \
            --add-comments=TRANSLATORS: --add-location=file --sort-by-file \
            --package-name=outpost --msgid-bugs-address=none
