@@ -58,7 +58,8 @@ LIBS_BASE    = $(call pkglibs,libxml-2.0 libusb-1.0) $(LIBS_COMMON)
 LIBS_KIOSK   = $(call pkglibs,sqlcipher ncursesw libcurl zlib libargon2 espeak-ng jansson) $(LIBS_BASE)
 # sqlcipher: the server store is encrypted at rest too (issue 9, item 10).
 # libpq: the PostgreSQL store (sync-server/store/pg*.c).
-LIBS_SERVER  = $(call pkglibs,sqlcipher libmicrohttpd zlib libpq) $(LIBS_COMMON)
+# jansson: tests/sync-server/test_registry.c parses the FHIR export.
+LIBS_SERVER  = $(call pkglibs,sqlcipher libmicrohttpd zlib libpq jansson) $(LIBS_COMMON)
 
 # --- sources: each folder is globbed, so adding a file needs no edit here ----
 src = $(shell find $(1) -name '*.c' 2>/dev/null | sort)
@@ -112,7 +113,7 @@ LINGUAS  = fr sw
 MO       = $(patsubst %,$(BUILD)/locale/%/LC_MESSAGES/outpost.mo,$(LINGUAS))
 PO_SRC   = $(sort $(wildcard kiosk/tui/*.c kiosk/visit/*.c kiosk/kctx.c \
            clinical/triage.c kiosk/sync/client.c model/phone.c \
-           kiosk/store/patient.c))
+           kiosk/store/patient.c model/licence.c))
 XGETTEXT = xgettext --from-code=UTF-8 --language=C --keyword=_ --keyword=N_ \
            --add-comments=TRANSLATORS: --add-location=file --sort-by-file \
            --package-name=outpost --msgid-bugs-address=none

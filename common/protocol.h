@@ -41,7 +41,10 @@ enum wire_err {
 	/* Per change, consults (issue 13, §4.2). */
 	WERR_CONSULT_TAKEN = 25, /* 409 consult_taken */
 	WERR_CONSULT_STEP = 26, /* 409 consult_step */
+	/* Per change, licences (issue 14, §10): 27-29. */
+	WERR_LICENCE = 27, /* 403 licence */
 };
+
 #define WERR_MAX WERR_CONSULT_STEP
 
 /* The error body of any non-200 answer (§2). */
@@ -154,6 +157,12 @@ enum wire_err {
 #define QITEM_K_ACCEPTED_BY 7 /* uint: node id of the accepting hub */
 /* The requesting node: the one a hub calls, sip:n<id>@registrar. */
 #define QITEM_K_NODE 8 /* uint: node id */
+
+/* POST /v1/licences (§10): the signed licence snapshot of the node's
+ * region (model/licence.h), absent when the node holds that version. */
+#define PROTO_PATH_LICENCES "/v1/licences"
+#define LICREQ_K_HELD 1 /* uint: the version the node holds; absent: none */
+#define LICENCES_K_SNAPSHOT 1 /* bytes: the signed envelope, LIC_E_* */
 
 /* GET /v1/health answer (§7). */
 #define HEALTH_K_STATUS 1 /* text: "ok" */

@@ -12,6 +12,7 @@
  *                       warnings (clock ahead, conflicting re-sends)
  *   manifest [--node N] "entity-name uuid sha256" per stored change (of
  *                       node N), for comparing with `kiosk sync manifest`
+ *   licence ...         the licence registry (admin_licence.c)
  *   migrate             (with --store) copy DIR/server.db into the
  *                       PostgreSQL store (sync-server/store/migrate.h)
  *
@@ -36,6 +37,7 @@
 #include "str.h"
 #include "uuid.h"
 #include "xmalloc.h"
+#include "sync-server/registry.h"
 #include "sync-server/sipcred.h"
 #include "sync-server/store/migrate.h"
 
@@ -52,6 +54,8 @@ admin_usage(void)
 	    "       sync-server --data DIR admin sip-setup HOST:PORT\n"
 	    "       sync-server --data DIR admin stats [--json]\n"
 	    "       sync-server --data DIR admin manifest [--node N]\n"
+	    "       sync-server --data DIR admin licence "
+	    "add|suspend|revoke|reinstate|import|list|export ...\n"
 	    "       sync-server --data DIR --store postgresql://... admin "
 	    "migrate\n");
 	return 2;
@@ -398,7 +402,7 @@ admin_main(const char *data_dir, const char *store, const uint8_t *key,
 	}
 	if (strcmp(argv[0], "enroll-token") != 0 &&
 	    strcmp(argv[0], "revoke") != 0 && strcmp(argv[0], "stats") != 0 &&
-	    strcmp(argv[0], "manifest") != 0)
+	    strcmp(argv[0], "manifest") != 0 && strcmp(argv[0], "licence") != 0)
 		return admin_usage();
 	if ((be = server_backend(store)) == NULL)
 		return admin_usage();
@@ -414,6 +418,8 @@ admin_main(const char *data_dir, const char *store, const uint8_t *key,
 		rc = admin_enroll_token(s, data_dir, argc, argv);
 	else if (strcmp(argv[0], "revoke") == 0)
 		rc = admin_revoke(s, data_dir, argc, argv);
+	else if (strcmp(argv[0], "licence") == 0)
+		rc = admin_licence(be, s, argc - 1, argv + 1);
 	else if (strcmp(argv[0], "manifest") == 0) {
 		long long node = 0;
 

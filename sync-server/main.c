@@ -10,6 +10,7 @@
  *               [--port-file F] [--log F] [-v]
  *               [--key-file F] [--user NAME]
  *               [--blob-quota-mb N] [--blob-stale-hours N]
+ *               [--licence-hours N]
  *   sync-server --data DIR [--key-file F] admin ...   (see admin.c)
  *
  * It serves until SIGTERM or SIGINT, then stops taking requests, lets the
@@ -25,6 +26,9 @@
  * encrypted under the key in --key-file (else the systemd credential
  * outpost-server-key), without which nothing starts; --user NAME drops
  * root once the port is bound and the store is open (privdrop.c).
+ * Issue 14: --licence-hours sets how long a licence snapshot is good for
+ * (its not_after; 7 days by default and at most).
+ *
  * Item 8: --blob-quota-mb and --blob-stale-hours set each node's
  * attachment quota and how long a partial upload is kept (api/blob.c).
  */
@@ -59,6 +63,7 @@ usage(void)
 	    "                   [--port-file F] [--log F] [-v]\n"
 	    "                   [--key-file F] [--user NAME]\n"
 	    "                   [--blob-quota-mb N] [--blob-stale-hours N]\n"
+	    "                   [--licence-hours N]\n"
 	    "       sync-server --data DIR [--key-file F] admin "
 	    "enroll-token|revoke|stats ...\n");
 	return 2;
@@ -118,6 +123,7 @@ main(int argc, char **argv)
 	/* issue 9, item 10: the process and the store at rest */
 	const char *key_file = NULL, *run_user = NULL, *why;
 	unsigned blob_quota_mb = 0, blob_stale_h = 0;
+	unsigned licence_h = 0; /* issue 14: snapshot lifetime, <= 7 days */
 	uint8_t key[32];
 	char *cause = NULL;
 
@@ -177,6 +183,9 @@ main(int argc, char **argv)
 			run_user = v;
 		else if (strcmp(a, "--blob-quota-mb") == 0) {
 			if (num_opt(v, 1, 1024 * 1024, &blob_quota_mb) != 0)
+				return usage();
+		} else if (strcmp(a, "--licence-hours") == 0) {
+			if (num_opt(v, 1, 7 * 24, &licence_h) != 0)
 				return usage();
 		} else if (strcmp(a, "--blob-stale-hours") == 0) {
 			if (num_opt(v, 1, 24 * 365, &blob_stale_h) != 0)
@@ -245,6 +254,8 @@ main(int argc, char **argv)
 		srv.blob_quota = (uint64_t)blob_quota_mb * 1024 * 1024;
 	if (blob_stale_h != 0)
 		srv.blob_stale_ms = (uint64_t)blob_stale_h * 3600 * 1000;
+	if (licence_h != 0)
+		srv.licence_ttl_ms = (uint64_t)licence_h * 3600 * 1000;
 	blobstore_seal_old(&srv); /* blobs an older version left in clear */
 	blobstore_sweep(&srv); /* partial uploads left stale while down */
 	srv.blob_swept_ms = server_now_ms();

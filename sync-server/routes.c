@@ -13,6 +13,7 @@ extern const struct route api_push;
 extern const struct route api_pull;
 extern const struct route api_blob;
 extern const struct route api_consults;
+extern const struct route api_licences;
 
 const struct route *const routes[] = {
 	&api_health,
@@ -21,6 +22,7 @@ const struct route *const routes[] = {
 	&api_pull,
 	&api_blob,
 	&api_consults,
+	&api_licences,
 	NULL,
 };
 

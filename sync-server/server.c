@@ -296,6 +296,7 @@ wire_err_status(enum wire_err code)
 	case WERR_REVOKED:
 	case WERR_BAD_TOKEN:
 	case WERR_FORBIDDEN:
+	case WERR_LICENCE:
 		return 403;
 	case WERR_CONFLICT:
 	case WERR_GAP:

@@ -61,6 +61,9 @@ struct server {
 	 * enforced on push and pull: at most the PROTO_* limits. */
 	size_t push_max_bytes;
 	unsigned push_max_changes, pull_max;
+	/* Licence snapshots (registry.c): not_after = issue + this; 0: the
+	 * default, 7 days. */
+	uint64_t licence_ttl_ms;
 };
 
 struct request {

@@ -24,6 +24,7 @@ extern const struct kiosk_cmd cmd_conflict;
 extern const struct kiosk_cmd cmd_consult;
 extern const struct kiosk_cmd cmd_device;
 extern const struct kiosk_cmd cmd_call;
+extern const struct kiosk_cmd cmd_licence;
 
 const struct kiosk_cmd *const kiosk_cmds[] = {
 	&cmd_init,
@@ -44,6 +45,7 @@ const struct kiosk_cmd *const kiosk_cmds[] = {
 	&cmd_consult,
 	&cmd_device,
 	&cmd_call,
+	&cmd_licence,
 	NULL,
 };
 

@@ -22,6 +22,7 @@
 #include "hlc.h"
 #include "log.h"
 #include "record.h"
+#include "licstore.h"
 #include "store_int.h"
 #include "xmalloc.h"
 
@@ -362,6 +363,10 @@ store_consult_accept(struct store *s, const char *id, char **cause)
 			    "this consult was handed to another clinician");
 		goto out;
 	}
+	/* issue 14: the held licence snapshot blocks what it refuses */
+	if ((err = store_licence_gate(s, regno, LIC_ACT_CONSULT, c.id,
+	         (int64_t)HLC_MS(store_hlc_now(s)), NULL, cause)) != 0)
+		goto out;
 	if ((err = store_tx_begin(s)) != 0)
 		goto out;
 	hlc = store_hlc_now(s);
@@ -570,6 +575,11 @@ store_consult_sign(struct store *s, const char *id, char **cause)
 		err = consult_write(s, &r, "signed");
 	}
 	err = store_tx_end(s, err);
+	/* issue 14: a note is never refused; after a lapse it is kept
+	 * flagged licence_lapsed (licstore.h) */
+	if (err == 0)
+		(void)store_licence_gate(s, regno, LIC_ACT_NOTE, c.id,
+		    (int64_t)note.signed_ms, NULL, NULL);
 out:
 	explicit_bzero(priv, sizeof(priv));
 	free(msg);

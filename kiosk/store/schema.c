@@ -231,9 +231,23 @@ static const char migration_call[] =
     "CREATE TRIGGER calls_no_update BEFORE UPDATE ON calls"
     " BEGIN SELECT RAISE(ABORT, 'the call evidence is append-only'); END;";
 
+/* Licences (issue 14, kiosk/store/licence.c): the last good signed
+ * snapshot of the region (one row), and the acts flagged on this kiosk
+ * (a note signed after a lapse, an act judged on a stale snapshot). */
+static const char migration_licence[] =
+    "CREATE TABLE licence_snapshot(id INTEGER PRIMARY KEY CHECK(id = 1),"
+    " region TEXT NOT NULL, version INTEGER NOT NULL,"
+    " issued_ms INTEGER NOT NULL, not_after_ms INTEGER NOT NULL,"
+    " received_ms INTEGER NOT NULL, server_pub BLOB NOT NULL,"
+    " envelope BLOB NOT NULL);"
+    "CREATE TABLE licence_flags(id INTEGER PRIMARY KEY,"
+    " consult_id TEXT, regno TEXT NOT NULL, act TEXT NOT NULL,"
+    " flag TEXT NOT NULL, state TEXT NOT NULL, at_ms INTEGER NOT NULL,"
+    " snapshot_version INTEGER NOT NULL DEFAULT 0);";
+
 static const char *const migrations[] = { migration_1, migration_2, migration_3,
 	migration_4, migration_conflicts, migration_consult, migration_merge,
-	migration_user_lang, migration_call };
+	migration_user_lang, migration_call, migration_licence };
 
 int
 store_schema_latest(void)

@@ -14,6 +14,7 @@
 #include "log.h"
 #include "protocol.h"
 #include "record.h"
+#include "licstore.h"
 #include "store_int.h"
 #include "syncstate.h"
 #include "uuid.h"
@@ -116,6 +117,8 @@ store_sync_refused(struct store *s, uint64_t seq, int code, const char *why,
 	if (err == 0 && strcmp(*entity, "consult") == 0 &&
 	    code == WERR_CONSULT_TAKEN)
 		err = store_consult_taken(s, id);
+	if (err == 0 && strcmp(*entity, "consult") == 0 && code == WERR_LICENCE)
+		err = store_licence_unaccept(s, id);
 	return store_tx_end(s, err);
 }
 

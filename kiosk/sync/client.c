@@ -36,6 +36,7 @@
 #include "i18n.h"
 #include "log.h"
 #include "record.h"
+#include "kiosk/store/licstore.h"
 #include "kiosk/store/store.h"
 #include "kiosk/store/syncstate.h"
 #include "protocol.h"
@@ -295,6 +296,9 @@ sync_push_refused(struct sync_run_ctx *c, const cbor_item_t *answer)
 		if (code == WERR_CONSULT_TAKEN || code == WERR_CONSULT_STEP)
 			snprintf(msg, sizeof(msg),
 			    "consult %s: %s; it was not changed here", id, why);
+		else if (code == WERR_LICENCE)
+			snprintf(msg, sizeof(msg),
+			    "consult %s: the server refused it: %s", id, why);
 		else
 			snprintf(msg, sizeof(msg),
 			    "the server refused %s %s (%s): %s; ask the "
@@ -687,6 +691,65 @@ out:
 	return err;
 }
 
+/*
+ * The region's signed licence snapshot (docs/PROTOCOL.md §10), fetched
+ * before each pull so that a revocation arrives ahead of other data.  The
+ * store keeps it only when it verifies with the pinned server key and is
+ * newer than the one held; a refused one is audited there and the last
+ * good one stays.  A server without the route changes nothing.
+ */
+static void
+sync_licences_fetch(struct sync_run_ctx *c)
+{
+	struct store_licence_info info;
+	struct buf resp;
+	cbor_item_t *it = NULL, *m;
+	const uint8_t *env;
+	uint8_t *pub = NULL, *body = NULL;
+	size_t len, plen, blen;
+	int err;
+
+	memset(&resp, 0, sizeof(resp));
+	if (store_state_get(c->s, SYNC_K_SERVER_PUB, &pub, &plen) != 0 ||
+	    plen != 32 || store_licence_info(c->s, &info) != 0)
+		goto out;
+	/* the version held: the server sends the list only when it changed */
+	m = cborx_map(1);
+	if (info.held)
+		cborx_map_put(m, LICREQ_K_HELD, cborx_uint(info.version));
+	err = cborx_encode(m, &body, &blen);
+	cbor_decref(&m);
+	if (err != 0)
+		goto out;
+	if (sync_signed_post(c, PROTO_PATH_LICENCES, body, blen, &resp) != 0 ||
+	    c->http.status != 200) {
+		log_info(
+		    "licence snapshot not fetched (HTTP %ld)", c->http.status);
+		goto out;
+	}
+	if (cborx_decode(resp.data, resp.len, resp.len, &it) != 0 ||
+	    !cbor_isa_map(it)) {
+		log_warnx("malformed licence answer");
+		goto out;
+	}
+	if (cborx_map_get(it, LICENCES_K_SNAPSHOT) == NULL)
+		goto out; /* the one held is current */
+	if (cborx_map_bytes(
+	        it, LICENCES_K_SNAPSHOT, LIC_SNAPSHOT_MAX, &env, &len) != 0) {
+		log_warnx("malformed licence answer");
+		goto out;
+	}
+	err = store_licence_put(c->s, env, len, pub, (int64_t)hlc_wall_ms());
+	if (err != 0 && err != EALREADY)
+		log_warnx("licence snapshot refused: %s", strerror(err));
+out:
+	if (it != NULL)
+		cbor_decref(&it);
+	free(pub);
+	free(body);
+	buf_free(&resp);
+}
+
 /* The consult queue (docs/PROTOCOL.md §9), kept as the server sent it
  * for sync_queue_get; a server without the route changes nothing. */
 static void
@@ -883,7 +946,10 @@ sync_run_cancel(
 	 * still runs, and the quota is what the run reports. */
 	if ((err = sync_load(&c)) == 0 && (err = sync_push(&c)) == 0 &&
 	    ((err = sync_blobs(&c)) == 0 || err == EDQUOT)) {
-		int perr = sync_pull(&c);
+		int perr;
+
+		sync_licences_fetch(&c);
+		perr = sync_pull(&c);
 
 		if (perr != 0)
 			err = perr;

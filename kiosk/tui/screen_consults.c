@@ -13,6 +13,7 @@
 
 #include "consult.h"
 #include "i18n.h"
+#include "kiosk/store/licstore.h"
 #include "kiosk/store/store.h"
 #include "kiosk/sync/sync.h"
 #include "clock.h"
@@ -88,6 +89,28 @@ cs_leave(struct ui *ui)
 	nlist = 0;
 }
 
+/* Issue 14: whether the licence list held here lets this clinician
+ * consult (nothing when the kiosk holds no list that names anyone). */
+static void
+cs_licence(struct ui *ui)
+{
+	struct licence_verdict v;
+
+	if (store_licence_mine(ui->visit.store, LIC_ACT_CONSULT,
+	        (int64_t)time(NULL) * 1000, &v) != 0)
+		return;
+	if (!v.permitted) {
+		ui_wrap(17, 2, 76, 2, UI_C_DANGER, _(v.words));
+		return;
+	}
+	ui_text(
+	    17, 2, UI_C_DIM, "%s", _("Your licence lets you consult here."));
+	if (v.recheck)
+		ui_wrap(18, 2, 76, 2, UI_C_DANGER,
+		    _("The licence list is out of date: your acts are "
+		      "flagged until the next sync."));
+}
+
 static void
 cs_draw(struct ui *ui)
 {
@@ -146,6 +169,8 @@ cs_draw(struct ui *ui)
 		    ui_fit(why, sizeof(why), c->reason ? c->reason : "", 24));
 	}
 	sync_queue_clear(&q);
+	if (clinician(ui))
+		cs_licence(ui);
 	ui_text(20, 1, UI_C_DIM, "%s",
 	    clinician(ui) ? _("Up/Down choose   Enter accept / open   Esc "
 	                      "home")

@@ -20,6 +20,7 @@
 #include "cborx.h"
 #include "log.h"
 #include "sync-server/policy.h"
+#include "sync-server/registry.h"
 #include "sync-server/server.h"
 #include "sync-server/wire.h"
 #include "xmalloc.h"
@@ -126,6 +127,8 @@ api_push_run(struct request *req)
 	verdicts = xcalloc(w.n ? w.n : 1, sizeof(*verdicts));
 	for (i = 0; i < w.n; i++)
 		policy_read(&w.changes[i], &verdicts[i]);
+	registry_recheck(
+	    srv, &req->node, w.changes, w.n, verdicts, server_now_ms());
 	memset(&p, 0, sizeof(p));
 	p.verdicts = verdicts;
 	p.authorize_cb = policy_authorize;

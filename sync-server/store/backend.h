@@ -22,6 +22,8 @@
 #define SSTORE_TEXT_MAX 64
 
 struct sstore;
+struct licence;
+struct licence_set;
 
 struct snode {
 	uint64_t id;
@@ -273,6 +275,19 @@ struct store_backend {
 	    struct sstore *, const char *key, uint8_t **val, size_t *len);
 	int (*meta_put)(
 	    struct sstore *, const char *key, const void *val, size_t len);
+	/*
+	 * The licence registry (issue 14, model/licence.h).  licence_put
+	 * inserts or replaces each of the N licences L (by regulator and
+	 * regno), raising its rev, and appends EVENT ("add", "suspend"...)
+	 * with DETAIL to the append-only event log for each: all in one
+	 * transaction, or nothing.  licence_list fills
+	 * OUT (the caller clears it) with every licence and *VERSION with
+	 * the last event's number (it grows with every change).
+	 */
+	int (*licence_put)(struct sstore *, const struct licence *l, size_t n,
+	    const char *event, const char *detail, uint64_t now_ms);
+	int (*licence_list)(
+	    struct sstore *, struct licence_set *out, uint64_t *version);
 };
 
 extern const struct store_backend store_sqlite_backend;

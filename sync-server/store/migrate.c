@@ -88,6 +88,18 @@ static const struct mg_copy mg_copies[] = {
 	{ "alerts", "SELECT node, kind, detail, at_ms FROM alerts ORDER BY id",
 	    "INSERT INTO alerts(node, kind, detail, at_ms)"
 	    " VALUES($1, $2, $3, $4)" },
+	{ "licences",
+	    "SELECT regulator, regno, name, cadre, scope, juris, valid_from,"
+	    " valid_to, status, status_at, rev FROM licences",
+	    "INSERT INTO licences(regulator, regno, name, cadre, scope, juris,"
+	    " valid_from, valid_to, status, status_at, rev)"
+	    " VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)" },
+	/* In order, renumbered by PostgreSQL's sequence. */
+	{ "licence_events",
+	    "SELECT regulator, regno, event, detail, at_ms FROM licence_events"
+	    " ORDER BY seq",
+	    "INSERT INTO licence_events(regulator, regno, event, detail, at_ms)"
+	    " VALUES($1, $2, $3, $4, $5)" },
 };
 
 static int

@@ -31,6 +31,7 @@
 
 #include "cborx.h"
 #include "crypto.h"
+#include "licence.h"
 #include "log.h"
 #include "pg_int.h"
 #include "str.h"
@@ -1581,6 +1582,140 @@ pg_manifest(struct sstore *s,
 	return pg_run(s, pg_manifest_once, &m);
 }
 
+/* --- licences (issue 14) ---------------------------------------------- */
+
+struct pg_licence_arg {
+	const struct licence *l;
+	size_t n;
+	const char *event, *detail;
+	uint64_t now_ms;
+	struct licence_set *out;
+	uint64_t version;
+};
+
+/* In pipelines of at most PG_LIC_CHUNK licences (a pipeline is not read
+ * until its Sync), inside one transaction. */
+#define PG_LIC_CHUNK 64
+
+static int
+pg_licence_put_once(
+    struct sstore *s, struct pg_conn *pc, void *arg, int attempt)
+{
+	struct pg_licence_arg *la = arg;
+	struct pg_args a[PG_LIC_CHUNK], e[PG_LIC_CHUNK];
+	struct pg_pipe q;
+	size_t i = 0;
+	int err = 0;
+
+	(void)s;
+	(void)attempt;
+	do {
+		size_t k,
+		    m = la->n - i < PG_LIC_CHUNK ? la->n - i : PG_LIC_CHUNK;
+
+		memset(a, 0, sizeof(a));
+		memset(e, 0, sizeof(e));
+		pg_pipe_init(&q, pc);
+		if (i == 0)
+			pg_send_sql(&q, "BEGIN");
+		for (k = 0; k < m; k++) {
+			const struct licence *l = &la->l[i + k];
+
+			pg_arg_text(&a[k], l->regulator);
+			pg_arg_text(&a[k], l->regno);
+			pg_arg_text(&a[k], l->name);
+			pg_arg_text(&a[k], l->cadre);
+			pg_arg_u64(&a[k], l->scope);
+			pg_arg_text(&a[k], l->juris);
+			pg_arg_u64(&a[k], (uint64_t)l->valid_from);
+			pg_arg_u64(&a[k], (uint64_t)l->valid_to);
+			pg_arg_u64(&a[k], (uint64_t)l->status);
+			pg_arg_u64(&a[k], (uint64_t)l->status_at);
+			pg_arg_text(&e[k], l->regulator);
+			pg_arg_text(&e[k], l->regno);
+			pg_arg_text(&e[k], la->event);
+			pg_arg_text(&e[k], la->detail ? la->detail : "");
+			pg_arg_u64(&e[k], la->now_ms);
+			pg_send(&q, PG_LICENCE_PUT, &a[k]);
+			pg_send(&q, PG_LICENCE_EVENT, &e[k]);
+		}
+		i += m;
+		if (i == la->n)
+			pg_send_sql(&q, "COMMIT");
+		err = pg_sync(&q);
+		pg_pipe_clear(&q);
+	} while (err == 0 && i < la->n);
+	if (err != 0)
+		pg_rollback(pc);
+	return err;
+}
+
+static int
+pg_licence_put(struct sstore *s, const struct licence *l, size_t n,
+    const char *event, const char *detail, uint64_t now_ms)
+{
+	struct pg_licence_arg a = { l, n, event, detail, now_ms, NULL, 0 };
+
+	return pg_run(s, pg_licence_put_once, &a);
+}
+
+static int
+pg_licence_list_once(
+    struct sstore *s, struct pg_conn *pc, void *arg, int attempt)
+{
+	struct pg_licence_arg *la = arg;
+	struct pg_pipe q;
+	const PGresult *r;
+	int err;
+
+	(void)s;
+	(void)attempt;
+	licence_set_clear(la->out);
+	pg_pipe_init(&q, pc);
+	pg_send_sql(&q, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+	pg_send(&q, PG_LICENCE_LIST, NULL);
+	pg_send(&q, PG_LICENCE_VERSION, NULL);
+	pg_send_sql(&q, "COMMIT");
+	if ((err = pg_sync(&q)) != 0)
+		goto out;
+	r = q.res[1];
+	for (size_t i = 0; i < pg_rows(r); i++) {
+		struct licence l;
+		int row = (int)i;
+
+		memset(&l, 0, sizeof(l));
+		pg_text(r, row, 0, l.regulator, sizeof(l.regulator));
+		pg_text(r, row, 1, l.regno, sizeof(l.regno));
+		pg_text(r, row, 2, l.name, sizeof(l.name));
+		pg_text(r, row, 3, l.cadre, sizeof(l.cadre));
+		l.scope = (uint32_t)pg_u64(r, row, 4);
+		pg_text(r, row, 5, l.juris, sizeof(l.juris));
+		l.valid_from = (int64_t)pg_u64(r, row, 6);
+		l.valid_to = (int64_t)pg_u64(r, row, 7);
+		l.status = (int)pg_u64(r, row, 8);
+		l.status_at = (int64_t)pg_u64(r, row, 9);
+		l.rev = pg_u64(r, row, 10);
+		licence_set_add(la->out, &l);
+	}
+	la->version = pg_u64(q.res[2], 0, 0);
+out:
+	pg_pipe_clear(&q);
+	return err;
+}
+
+static int
+pg_licence_list(struct sstore *s, struct licence_set *out, uint64_t *version)
+{
+	struct pg_licence_arg a = { NULL, 0, NULL, NULL, 0, out, 0 };
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	if ((err = pg_run(s, pg_licence_list_once, &a)) != 0)
+		licence_set_clear(out);
+	*version = a.version;
+	return err;
+}
+
 const struct store_backend store_pg_backend = {
 	.name = "postgresql",
 	.open = pg_open,
@@ -1601,4 +1736,6 @@ const struct store_backend store_pg_backend = {
 	.blob_usage = pg_blob_usage,
 	.meta_get = pg_meta_get,
 	.meta_put = pg_meta_put,
+	.licence_put = pg_licence_put,
+	.licence_list = pg_licence_list,
 };

@@ -102,8 +102,27 @@ static const char pg_migration_consults[] =
 static const char pg_migration_call2[] =
     "ALTER TABLE consults ADD COLUMN node bigint NOT NULL DEFAULT 0;";
 
+/* Issue 14: the licence registry, as sqlite.c's sq_migration_licences. */
+static const char pg_migration_licences[] =
+    "CREATE TABLE licences(regulator text NOT NULL, regno text NOT NULL,"
+    " name text NOT NULL DEFAULT '', cadre text NOT NULL,"
+    " scope bigint NOT NULL, juris text NOT NULL,"
+    " valid_from bigint NOT NULL, valid_to bigint NOT NULL,"
+    " status bigint NOT NULL, status_at bigint NOT NULL DEFAULT 0,"
+    " rev bigint NOT NULL DEFAULT 1, PRIMARY KEY(regulator, regno));"
+    "CREATE TABLE licence_events(seq bigserial PRIMARY KEY,"
+    " regulator text NOT NULL, regno text NOT NULL, event text NOT NULL,"
+    " detail text NOT NULL DEFAULT '', at_ms bigint NOT NULL);"
+    "CREATE FUNCTION licence_events_append_only() RETURNS trigger"
+    " LANGUAGE plpgsql AS $$ BEGIN"
+    " RAISE EXCEPTION 'licence_events is append-only'; END $$;"
+    "CREATE TRIGGER licence_events_append_only BEFORE UPDATE OR DELETE"
+    " ON licence_events FOR EACH ROW"
+    " EXECUTE FUNCTION licence_events_append_only();";
+
 static const char *const pg_migrations[] = { pg_migration_1,
-	pg_migration_records, pg_migration_consults, pg_migration_call2 };
+	pg_migration_records, pg_migration_consults, pg_migration_call2,
+	pg_migration_licences };
 
 #define PG_NODE_COLS                                                           \
 	"id, pub, role, region, facility, label, revoked, req_seq, hw,"        \
@@ -385,6 +404,25 @@ const struct pg_stmt_def pg_stmts[PG_NSTMT] = {
 	[PG_MANIFEST] = { "manifest",
 	    "SELECT node, seq, entity, rid, hlc, hash FROM changes"
 	    " ORDER BY xid, id" },
+	[PG_LICENCE_PUT] = { "licence_put",
+	    "INSERT INTO licences(regulator, regno, name, cadre, scope, juris,"
+	    " valid_from, valid_to, status, status_at)"
+	    " VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+	    " ON CONFLICT (regulator, regno) DO UPDATE SET"
+	    " name = excluded.name, cadre = excluded.cadre,"
+	    " scope = excluded.scope, juris = excluded.juris,"
+	    " valid_from = excluded.valid_from, valid_to = excluded.valid_to,"
+	    " status = excluded.status, status_at = excluded.status_at,"
+	    " rev = licences.rev + 1" },
+	[PG_LICENCE_EVENT] = { "licence_event",
+	    "INSERT INTO licence_events(regulator, regno, event, detail, at_ms)"
+	    " VALUES($1, $2, $3, $4, $5)" },
+	[PG_LICENCE_LIST] = { "licence_list",
+	    "SELECT regulator, regno, name, cadre, scope, juris, valid_from,"
+	    " valid_to, status, status_at, rev FROM licences"
+	    " ORDER BY regno, regulator" },
+	[PG_LICENCE_VERSION] = { "licence_version",
+	    "SELECT coalesce(max(seq), 0)::bigint FROM licence_events" },
 };
 
 static int

@@ -40,6 +40,7 @@
 #include "crypto.h"
 #include "encode.h"
 #include "fileio.h"
+#include "licence.h"
 #include "compat.h"
 #include "log.h"
 #include "backend.h"
@@ -174,9 +175,27 @@ static const char sq_migration_consults[] =
 static const char sq_migration_call2[] =
     "ALTER TABLE consults ADD COLUMN node INTEGER NOT NULL DEFAULT 0;";
 
+/* Issue 14: the licence registry (model/licence.h; times in Unix ms) and
+ * its append-only event log (triggers refuse UPDATE and DELETE). */
+static const char sq_migration_licences[] =
+    "CREATE TABLE licences(regulator TEXT NOT NULL, regno TEXT NOT NULL,"
+    " name TEXT NOT NULL DEFAULT '', cadre TEXT NOT NULL,"
+    " scope INTEGER NOT NULL, juris TEXT NOT NULL,"
+    " valid_from INTEGER NOT NULL, valid_to INTEGER NOT NULL,"
+    " status INTEGER NOT NULL, status_at INTEGER NOT NULL DEFAULT 0,"
+    " rev INTEGER NOT NULL DEFAULT 1,"
+    " PRIMARY KEY(regulator, regno)) WITHOUT ROWID;"
+    "CREATE TABLE licence_events(seq INTEGER PRIMARY KEY,"
+    " regulator TEXT NOT NULL, regno TEXT NOT NULL, event TEXT NOT NULL,"
+    " detail TEXT NOT NULL DEFAULT '', at_ms INTEGER NOT NULL);"
+    "CREATE TRIGGER licence_events_no_update BEFORE UPDATE ON"
+    " licence_events BEGIN SELECT RAISE(ABORT, 'append-only'); END;"
+    "CREATE TRIGGER licence_events_no_delete BEFORE DELETE ON"
+    " licence_events BEGIN SELECT RAISE(ABORT, 'append-only'); END;";
+
 static const char *const sq_migrations[] = { sq_migration_1,
 	sq_migration_records, sq_migration_blobs, sq_migration_consults,
-	sq_migration_call2 };
+	sq_migration_call2, sq_migration_licences };
 
 static int
 sq_err(sqlite3 *db, int rc, const char *what)
@@ -1928,6 +1947,156 @@ sstats_clear(struct sstats *st)
 	memset(st, 0, sizeof(*st));
 }
 
+/* --- licences (issue 14) ---------------------------------------------- */
+
+/* One licence and its event, inside the caller's transaction. */
+static int
+sq_licence_one(struct sstore *s, const struct licence *l, const char *event,
+    const char *detail, uint64_t now_ms)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, err;
+
+	/* SQLCipher's SQLite (3.15) has no upsert: update, else insert. */
+	for (int pass = 0; pass < 2; pass++) {
+		if ((err = sq_prepare(s->w,
+		         pass == 0
+		             ? "UPDATE licences SET name = ?3, cadre = ?4,"
+		               " scope = ?5, juris = ?6, valid_from = ?7,"
+		               " valid_to = ?8, status = ?9, status_at = ?10,"
+		               " rev = rev + 1"
+		               " WHERE regulator = ?1 AND regno = ?2"
+		             : "INSERT INTO licences(regulator, regno, name,"
+		               " cadre, scope, juris, valid_from, valid_to,"
+		               " status, status_at)"
+		               " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+		         &st)))
+			goto fail;
+		sqlite3_bind_text(st, 1, l->regulator, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, l->regno, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, l->name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, l->cadre, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 5, (sqlite3_int64)l->scope);
+		sqlite3_bind_text(st, 6, l->juris, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 7, l->valid_from);
+		sqlite3_bind_int64(st, 8, l->valid_to);
+		sqlite3_bind_int64(st, 9, l->status);
+		sqlite3_bind_int64(st, 10, l->status_at);
+		if ((rc = sqlite3_step(st)) != SQLITE_DONE) {
+			err = sq_err(s->w, rc, "licence put");
+			goto fail;
+		}
+		sqlite3_finalize(st);
+		st = NULL;
+		if (sqlite3_changes(s->w) > 0)
+			break;
+	}
+	if ((err = sq_prepare(s->w,
+	         "INSERT INTO licence_events(regulator, regno, event, detail,"
+	         " at_ms) VALUES(?, ?, ?, ?, ?)",
+	         &st)))
+		goto fail;
+	sqlite3_bind_text(st, 1, l->regulator, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, l->regno, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, event, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, detail ? detail : "", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, (sqlite3_int64)now_ms);
+	if ((rc = sqlite3_step(st)) != SQLITE_DONE) {
+		err = sq_err(s->w, rc, "licence event");
+		goto fail;
+	}
+fail:
+	sqlite3_finalize(st);
+	return err;
+}
+
+static int
+sq_licence_put(struct sstore *s, const struct licence *ls, size_t n,
+    const char *event, const char *detail, uint64_t now_ms)
+{
+	int err;
+
+	pthread_mutex_lock(&s->wmu);
+	if ((err = sq_exec(s->w, "BEGIN IMMEDIATE")) != 0)
+		goto out;
+	for (size_t i = 0; i < n; i++)
+		if ((err = sq_licence_one(s, &ls[i], event, detail, now_ms)))
+			goto fail;
+	if ((err = sq_exec(s->w, "COMMIT")) != 0)
+		goto fail;
+	goto out;
+fail:
+	(void)sqlite3_exec(s->w, "ROLLBACK", NULL, NULL, NULL);
+out:
+	pthread_mutex_unlock(&s->wmu);
+	return err;
+}
+
+static void
+sq_col_text(sqlite3_stmt *st, int col, char *out, size_t size)
+{
+	const unsigned char *t = sqlite3_column_text(st, col);
+
+	snprintf(out, size, "%s", t ? (const char *)t : "");
+}
+
+static int
+sq_licence_list(struct sstore *s, struct licence_set *out, uint64_t *version)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, err;
+
+	memset(out, 0, sizeof(*out));
+	*version = 0;
+	pthread_mutex_lock(&s->wmu);
+	if ((err = sq_exec(s->w, "BEGIN")) != 0)
+		goto out;
+	if ((err = sq_prepare(s->w,
+	         "SELECT regulator, regno, name, cadre, scope, juris,"
+	         " valid_from, valid_to, status, status_at, rev"
+	         " FROM licences ORDER BY regno, regulator",
+	         &st)))
+		goto done;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct licence l;
+
+		memset(&l, 0, sizeof(l));
+		sq_col_text(st, 0, l.regulator, sizeof(l.regulator));
+		sq_col_text(st, 1, l.regno, sizeof(l.regno));
+		sq_col_text(st, 2, l.name, sizeof(l.name));
+		sq_col_text(st, 3, l.cadre, sizeof(l.cadre));
+		l.scope = (uint32_t)sqlite3_column_int64(st, 4);
+		sq_col_text(st, 5, l.juris, sizeof(l.juris));
+		l.valid_from = sqlite3_column_int64(st, 6);
+		l.valid_to = sqlite3_column_int64(st, 7);
+		l.status = (int)sqlite3_column_int64(st, 8);
+		l.status_at = sqlite3_column_int64(st, 9);
+		l.rev = (uint64_t)sqlite3_column_int64(st, 10);
+		licence_set_add(out, &l);
+	}
+	if (rc != SQLITE_DONE) {
+		err = sq_err(s->w, rc, "licence list");
+		goto done;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if ((err = sq_prepare(s->w,
+	         "SELECT coalesce(max(seq), 0) FROM licence_events", &st)))
+		goto done;
+	if ((rc = sqlite3_step(st)) != SQLITE_ROW)
+		err = sq_err(s->w, rc, "licence version");
+	else
+		*version = (uint64_t)sqlite3_column_int64(st, 0);
+done:
+	(void)sqlite3_exec(s->w, "COMMIT", NULL, NULL, NULL);
+out:
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&s->wmu);
+	if (err)
+		licence_set_clear(out);
+	return err;
+}
+
 const struct store_backend store_sqlite_backend = {
 	.name = "sqlite",
 	.open = sq_open,
@@ -1948,4 +2117,6 @@ const struct store_backend store_sqlite_backend = {
 	.consult_queue = sq_consult_queue,
 	.meta_get = sq_meta_get,
 	.meta_put = sq_meta_put,
+	.licence_put = sq_licence_put,
+	.licence_list = sq_licence_list,
 };

@@ -20,6 +20,7 @@
 #include "clock.h"
 #include "compat.h"
 #include "crypto.h"
+#include "licence.h"
 #include "log.h"
 #include "protocol.h"
 #include "sync-server/policy.h"
@@ -1873,6 +1874,67 @@ out:
 	return err;
 }
 
+/* Issue 14: the licence registry: insert, replace (rev grows), the
+ * version grows with each event, every field back as stored. */
+static int
+case_licences(struct ctx *c)
+{
+	struct sstore *s = NULL;
+	struct licence_set set = { 0 }, many = { 0 };
+	struct licence l;
+	uint64_t v0 = 0, v = 0;
+	int err = 0;
+
+	TEST_ERR(c->be->open(c->target, NULL, &s));
+	TEST_ERR(c->be->licence_list(s, &set, &v0));
+	TEST_EQ(set.n, 0);
+	memset(&l, 0, sizeof(l));
+	snprintf(l.regno, sizeof(l.regno), "KE-123");
+	snprintf(l.regulator, sizeof(l.regulator), "KMPDC");
+	snprintf(l.name, sizeof(l.name), "Dr Achieng'");
+	snprintf(l.cadre, sizeof(l.cadre), "medical officer");
+	snprintf(l.juris, sizeof(l.juris), "KE-47 KE-30");
+	l.scope = LIC_SCOPE(LIC_ACT_CONSULT) | LIC_SCOPE(LIC_ACT_NOTE);
+	l.valid_from = -86400000LL; /* before 1970: signed times */
+	l.valid_to = 4102444800000LL;
+	TEST_ERR(c->be->licence_put(s, &l, 1, "add", "", 1000));
+	snprintf(l.regulator, sizeof(l.regulator), "NCK");
+	TEST_ERR(c->be->licence_put(s, &l, 1, "add", "", 1001));
+	l.status = LIC_STATUS_SUSPENDED;
+	l.status_at = 5000;
+	TEST_ERR(c->be->licence_put(s, &l, 1, "suspend", "board order", 1002));
+	TEST_ERR(c->be->licence_list(s, &set, &v));
+	TEST_EQ(v, v0 + 3);
+	TEST_EQ(set.n, 2);
+	TEST_STR(set.l[0].regulator, "KMPDC");
+	TEST_EQ(set.l[0].rev, 1);
+	TEST_EQ(set.l[0].status, LIC_STATUS_ACTIVE);
+	TEST_STR(set.l[1].regulator, "NCK");
+	TEST_EQ(set.l[1].rev, 2);
+	TEST_EQ(set.l[1].status, LIC_STATUS_SUSPENDED);
+	TEST_EQ(set.l[1].status_at, 5000);
+	TEST_STR(set.l[1].name, "Dr Achieng'");
+	TEST_STR(set.l[1].juris, "KE-47 KE-30");
+	TEST_EQ(set.l[1].scope, l.scope);
+	TEST_EQ(set.l[1].valid_from, -86400000LL);
+	TEST_EQ(set.l[1].valid_to, 4102444800000LL);
+	licence_set_clear(&set);
+	/* a batch (PostgreSQL: several pipelines) is one transaction */
+	for (int i = 0; i < 200; i++) {
+		snprintf(l.regno, sizeof(l.regno), "B%03d", i);
+		licence_set_add(&many, &l);
+	}
+	TEST_ERR(c->be->licence_put(s, many.l, many.n, "import", "f", 1003));
+	TEST_ERR(c->be->licence_list(s, &set, &v0));
+	TEST_EQ(set.n, 202);
+	TEST_EQ(v0, v + 200);
+out:
+	licence_set_clear(&many);
+	licence_set_clear(&set);
+	c->be->close(s);
+	return err;
+}
+
 struct bcase {
 	const char *name;
 	int (*fn)(struct ctx *);
@@ -1896,6 +1958,7 @@ static const struct bcase cases[] = {
 	{ "judge_in_batch", case_judge_in_batch, 0 },
 	{ "consults", case_consults, 0 },
 	{ "merged_stats", case_merged_stats, 0 },
+	{ "licences", case_licences, 0 },
 	{ "explain_index", case_pg_explain, 1 },
 	{ "explain_facility", case_pg_explain_facility, 1 },
 	{ "pool", case_pg_pool, 1 },

@@ -45,7 +45,7 @@ db_do(const char *dir, const char *sql, int *out)
 }
 
 /* The schema version of a store made by this program. */
-#define SQ_LATEST 5
+#define SQ_LATEST 6 /* 5: consults.node (issue 13), 6: the licence registry (issue 14) */
 
 static int
 test_migrations(void)
@@ -81,6 +81,8 @@ test_migrations(void)
 	TEST_ERR(db_do(dir, "DROP TABLE changes", NULL));
 	TEST_ERR(db_do(dir, "DROP TABLE blob_owners", NULL));
 	TEST_ERR(db_do(dir, "DROP TABLE consults", NULL));
+	TEST_ERR(db_do(dir, "DROP TABLE licences", NULL));
+	TEST_ERR(db_do(dir, "DROP TABLE licence_events", NULL));
 	TEST_ERR(db_do(dir, "PRAGMA user_version = 0", NULL));
 	TEST_ERR(be->open(dir, NULL, &s));
 	TEST_ERR(be->stats(s, &st));
