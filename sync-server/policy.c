@@ -17,6 +17,7 @@
 #include "protocol.h"
 #include "record.h"
 #include "sync-server/policy.h"
+#include "sync-server/rx_check.h"
 #include "sync-server/wire.h"
 #include "uuid.h"
 
@@ -40,6 +41,7 @@ static const unsigned char policy_table[POLICY_ROLES][REC_ENTITY_MAX + 1]
 	    [REC_CONSULT] = { YES, OWN, NO },
 	    [REC_MERGE] = { SCOPE, NO, NONE },
 	    [REC_CALL] = { YES, NO, NONE },
+	    [REC_PRESCRIPTION] = { NO, NO, NONE },
 	},
 	[POLICY_HUB] = {
 	    [REC_USER] = { YES, OWN, OWN },
@@ -52,6 +54,7 @@ static const unsigned char policy_table[POLICY_ROLES][REC_ENTITY_MAX + 1]
 	    [REC_CONSULT] = { NO, YES, NO },
 	    [REC_MERGE] = { SCOPE, NO, NONE },
 	    [REC_CALL] = { YES, NO, NONE },
+	    [REC_PRESCRIPTION] = { YES, NO, NONE },
 	},
 	[POLICY_ADMIN] = {
 	    [REC_USER] = { YES, YES, YES },
@@ -64,6 +67,7 @@ static const unsigned char policy_table[POLICY_ROLES][REC_ENTITY_MAX + 1]
 	    [REC_CONSULT] = { NO, NO, NO },
 	    [REC_MERGE] = { YES, NO, NONE },
 	    [REC_CALL] = { NO, NO, NONE },
+	    [REC_PRESCRIPTION] = { NO, NO, NONE },
 	},
 };
 
@@ -97,6 +101,8 @@ static const uint64_t policy_patient_keys[REC_ENTITY_MAX + 1] = {
 	[REC_CONSULT] = REC_CONSULT_PATIENT,
 	/* a merge is served with the record it retires */
 	[REC_MERGE] = REC_MERGE_DUPLICATE,
+	/* an order reaches the patient's kiosk by the patient's scope */
+	[REC_PRESCRIPTION] = REC_RX_PATIENT,
 };
 
 int
@@ -230,6 +236,8 @@ policy_read(struct schange *c, struct sverdict *v)
 	c->hub_scope = c->is_consult = c->entity == REC_CONSULT;
 	if (c->is_consult)
 		policy_read_consult(&r, &c->consult);
+	if (c->entity == REC_PRESCRIPTION)
+		rx_check_pushed(&r, v); /* issue 14: checked again here */
 out:
 	model_rec_clear(&r);
 }
