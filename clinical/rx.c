@@ -402,8 +402,10 @@ rx_check_age(
 		    it->min_age_days);
 	if (it->min_weight_kg <= 0)
 		return;
+	/* a minimum weight is a child's rule: an adult need not be weighed */
 	if (c->weight_kg <= 0) {
-		if (!rx_result_has(r, RX_WEIGHT))
+		if (c->age_days >= 0 && c->age_days < RX_CHILD_DAYS &&
+		    !rx_result_has(r, RX_WEIGHT))
 			rx_add(r, RX_WEIGHT, RX_HARD,
 			    "weigh the patient at this visit before "
 			    "prescribing %s",
