@@ -331,7 +331,8 @@ rx_sign_store(struct store *s, struct model_rec *r, const uint8_t priv[32],
 		model_set_bytes(r, REC_RX_SIG, sig, sizeof(sig));
 		if ((err = store_row_insert(s, r, NULL, 0)) == 0 &&
 		    (err = store_outbox_put(s, r)) == 0 &&
-		    (err = store_rx_stored(s, r)) == 0)
+		    (err = store_rx_stored(s, r)) == 0 &&
+		    (err = store_rx_seen(s, r->id)) == 0) /* not new here */
 			err = store_audit_append(
 			    s, "create", "prescription", r->id, detail);
 	}
@@ -528,6 +529,8 @@ store_rx_issue(struct store *s, const struct rx_formulary *f,
 	o.per_day = n->per_day;
 	o.days = n->days;
 	rx_check(f, &o, &b.c, res);
+	if (n->check_only)
+		goto out;
 	if (res->level == RX_HARD) {
 		*cause = rx_findings(res, RX_HARD);
 		err = EPERM;

@@ -632,6 +632,7 @@ struct store_rx_new {
 	const char *override; /* a reason; NULL: none */
 	int first; /* -1: decide (a signed consult in the last 183 days is
 	            * a follow-up), 0 follow-up, 1 first */
+	int check_only; /* run the checks into RES, store nothing: 0 */
 };
 /*
  * Check order N against F and the patient (age from the birth date,

@@ -125,6 +125,8 @@ note_key(struct ui *ui, enum ui_action a, int ch)
 	char *cause = NULL;
 	int err;
 
+	if (a == UI_A_RX) /* the consult's prescriptions (issue 14) */
+		return ui_goto(ui, &screen_rx);
 	if (!editable)
 		return UI_UNHANDLED;
 	switch (a) {

@@ -118,7 +118,7 @@ issue(struct fx *f, const char *code, double dose, unsigned per_day,
     const char *override, char id[UUID_STRLEN + 1], char **cause)
 {
 	struct store_rx_new n = { f->consult, code, "oral", "after food",
-		dose, per_day, 5, override, -1 };
+		dose, per_day, 5, override, -1, 0 };
 
 	free(*cause);
 	*cause = NULL;
@@ -287,6 +287,30 @@ test_cancel_first(void)
 		            "SELECT count(*) FROM prescriptions WHERE"
 		            " action = 'order' AND status = 'stopped'"),
 		    1);
+	}
+	/* a pulled order still running is new on Home until it is read;
+	 * the stopped one is not, nor are those made here */
+	TEST_EQ(count(f.s, "SELECT count(*) FROM prescriptions"
+	                   " WHERE seen_ms IS NULL"), 0);
+	{
+		struct store_rx *l = NULL;
+		size_t nl = 0;
+
+		free(cause);
+		cause = NULL;
+		TEST_ERR(issue(&f, "ORS", 200, 6, "more fluids", id, &cause));
+		for (i = 0; i < n; i++)
+			model_rec_clear(&r[i]);
+		TEST_ERR(outbox_rx(f.s, r, 4, &n));
+		TEST_EQ(n, 3);
+		TEST_ERR(pull(f.s2, &r[2]));
+		TEST_ERR(store_rx_list(f.s2, NULL, 1, &l, &nl));
+		TEST_EQ(nl, 1);
+		TEST_STR(l[0].code, "ORS");
+		TEST_ERR(store_rx_seen(f.s2, l[0].id));
+		store_rx_free_array(l, nl);
+		TEST_ERR(store_rx_list(f.s2, NULL, 1, &l, &nl));
+		TEST_EQ(nl, 0);
 	}
 	/* pulled changes never go back out */
 	TEST_EQ(count(f.s2, "SELECT count(*) FROM outbox WHERE entity = 8"), 0);
