@@ -12,7 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "clinical/rx.h"
+#include "rx.h"
 #include "compat.h"
 #include "str.h"
 #include "xmalloc.h"
