@@ -207,8 +207,8 @@ rx_formulary_parse(const char *text, size_t len, const char *region,
 				snprintf(why, wlen, "line %zu: bad %s", lineno,
 				    col_names[bad]);
 				err = EINVAL;
-			} else if (rx_formulary_find(
-			               f, f->items[f->n].code) != NULL) {
+			} else if (rx_formulary_find(f, f->items[f->n].code) !=
+			    NULL) {
 				snprintf(why, wlen, "line %zu: code %s twice",
 				    lineno, f->items[f->n].code);
 				rx_item_free(&f->items[f->n]);
@@ -429,8 +429,8 @@ rx_check_patient(
 		if ((w = rx_common(it->ingredients, '+', c->active[i], '+',
 		         &n)) != NULL) {
 			rx_add(r, RX_DUPLICATE, RX_SOFT,
-			    "%.*s is already in an active prescription",
-			    (int)n, w);
+			    "%.*s is already in an active prescription", (int)n,
+			    w);
 			break;
 		}
 	if (c->allergies == NULL || c->allergies[0] == '\0')
@@ -466,8 +466,8 @@ rx_check(const struct rx_formulary *f, const struct rx_order *o,
 		rx_add(r, RX_ROUTE, RX_HARD, "%s %s is not given by route %s",
 		    it->inn, it->form, o->route ? o->route : "(none)");
 	rx_check_class(it, c, r);
-	if (o->per_day < 1 || o->per_day > 24 || o->days < 1 ||
-	    o->days > 365 || !isfinite(o->dose) || o->dose <= 0)
+	if (o->per_day < 1 || o->per_day > 24 || o->days < 1 || o->days > 365 ||
+	    !isfinite(o->dose) || o->dose <= 0)
 		rx_add(r, RX_SHAPE, RX_HARD,
 		    "dose, doses a day (1-24) and days (1-365) must be set");
 	else
@@ -574,12 +574,15 @@ struct rx_sheet_field {
 	const char *name;
 	size_t off;
 };
-#define SF(f) { #f, offsetof(struct rx_sheet, f) }
+#define SF(f)                                                                  \
+	{                                                                      \
+#f, offsetof(struct rx_sheet, f)                               \
+	}
 
 /* Every region: what any prescription must carry. */
 static const struct rx_sheet_field sheet_common[] = { SF(clinician_name),
-	SF(regno), SF(patient_name), SF(date), SF(inn), SF(strength),
-	SF(form), SF(route), SF(dose), SF(frequency), SF(duration) };
+	SF(regno), SF(patient_name), SF(date), SF(inn), SF(strength), SF(form),
+	SF(route), SF(dose), SF(frequency), SF(duration) };
 /* India (TPG 2020, Annexure 2): also the patient's age and sex, the
  * provisional diagnosis, and the teleconsultation statement. */
 static const struct rx_sheet_field sheet_in[] = { SF(patient_age),

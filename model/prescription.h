@@ -19,8 +19,8 @@
  * field a sheet shows is signed.  EINVAL: R is not a prescription, its
  * id not a uuid, or a float negative or not finite.
  */
-int prescription_sig_bytes(const struct model_rec *r, uint8_t **out,
-    size_t *len);
+int prescription_sig_bytes(
+    const struct model_rec *r, uint8_t **out, size_t *len);
 
 /* Is ACTION one a prescription may carry? */
 int prescription_action_valid(const char *action);

@@ -32,8 +32,8 @@ static int
 rx_load(const char *cc, struct rx_formulary *f)
 {
 	const char *env = getenv("OUTPOST_FORMULARY_DIR");
-	const char *dirs[] = { env && env[0] ? env : NULL,
-		"clinical/formulary", "/usr/share/outpost/formulary" };
+	const char *dirs[] = { env && env[0] ? env : NULL, "clinical/formulary",
+		"/usr/share/outpost/formulary" };
 	char path[512], why[160], *text;
 	size_t i, len;
 	FILE *fp = NULL;
@@ -121,8 +121,7 @@ rx_check_signed(const struct model_rec *r, struct sverdict *v)
 		    "a prescription names its patient, its clinician and the "
 		    "registration number");
 	if (sig == NULL || sig->null || sig->len != 64 || key == NULL ||
-	    key->null || key->len != 32 ||
-	    model_get(r, REC_RX_SIGNED) == NULL)
+	    key->null || key->len != 32 || model_get(r, REC_RX_SIGNED) == NULL)
 		return rx_refuse(
 		    v, WERR_RX_INVALID, "a prescription is signed");
 	if (prescription_sig_bytes(r, &msg, &len) != 0)
@@ -160,15 +159,13 @@ rx_check_pushed(const struct model_rec *r, struct sverdict *v)
 	o.code = rx_text(r, REC_RX_CODE);
 	o.route = rx_text(r, REC_RX_ROUTE);
 	o.dose = (x = model_get(r, REC_RX_DOSE)) != NULL ? x->d : 0;
-	o.per_day = (x = model_get(r, REC_RX_PER_DAY)) != NULL &&
-	        x->u <= 1000
+	o.per_day = (x = model_get(r, REC_RX_PER_DAY)) != NULL && x->u <= 1000
 	    ? (unsigned)x->u
 	    : 0;
 	o.days = (x = model_get(r, REC_RX_DAYS)) != NULL && x->u <= 100000
 	    ? (unsigned)x->u
 	    : 0;
-	c.age_days = (x = model_get(r, REC_RX_AGE_DAYS)) != NULL &&
-	        x->u < 60000
+	c.age_days = (x = model_get(r, REC_RX_AGE_DAYS)) != NULL && x->u < 60000
 	    ? (int)x->u
 	    : -1;
 	c.weight_kg = (x = model_get(r, REC_RX_WEIGHT)) != NULL ? x->d : 0;

@@ -116,8 +116,8 @@ rx_end(struct kctx *ctx, int argc, char **argv)
 		return cmd_usage(&cmd_rx);
 	if (kctx_open(ctx) != 0)
 		return 1;
-	if ((err = store_rx_end(ctx->store, pos[0], argv[1], opts[0].value, id,
-	         &cause)) != 0)
+	if ((err = store_rx_end(
+	         ctx->store, pos[0], argv[1], opts[0].value, id, &cause)) != 0)
 		return rx_fail("cannot end the prescription", err, cause);
 	printf("%s\n", id);
 	return 0;
@@ -213,8 +213,8 @@ rx_print(struct kctx *ctx, int argc, char **argv)
 	    npos != 1)
 		return cmd_usage(&cmd_rx);
 	if (opts[1].value != NULL && i18n_set(opts[1].value) != 0) {
-		fprintf(stderr, "kiosk: --lang: no language %s\n",
-		    opts[1].value);
+		fprintf(
+		    stderr, "kiosk: --lang: no language %s\n", opts[1].value);
 		return 2;
 	}
 	if (kctx_open(ctx) != 0)
@@ -228,8 +228,8 @@ rx_print(struct kctx *ctx, int argc, char **argv)
 		return 1;
 	}
 	if (opts[0].value != NULL && (fp = fopen(opts[0].value, "w")) == NULL) {
-		fprintf(stderr, "kiosk: %s: %s\n", opts[0].value,
-		    strerror(errno));
+		fprintf(
+		    stderr, "kiosk: %s: %s\n", opts[0].value, strerror(errno));
 		store_rx_clear(&x);
 		return 1;
 	}

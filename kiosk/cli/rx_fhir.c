@@ -38,8 +38,8 @@ rx_fhir_medication_request(const struct store_rx *x)
 		return NULL;
 	if (gmtime_r(&t, &tm) != NULL)
 		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	snprintf(text, sizeof(text), "%g %s, %u times a day, %u days",
-	    x->dose, x->unit ? x->unit : "", x->per_day, x->days);
+	snprintf(text, sizeof(text), "%g %s, %u times a day, %u days", x->dose,
+	    x->unit ? x->unit : "", x->per_day, x->days);
 	requester = rx_ref("Practitioner", x->clinician);
 	json_object_set_new(requester, "display",
 	    json_string(x->clinician_name ? x->clinician_name : ""));
@@ -61,14 +61,13 @@ rx_fhir_medication_request(const struct store_rx *x)
 	              "s:[o],s:{s:{s:i,s:s,s:s,s:s}}}",
 	    "resourceType", "MedicationRequest", "identifier", "system",
 	    "urn:outpost:prescription", "value", x->id, "status",
-	    rx_fhir_status(x->status ? x->status : "active"), "intent",
-	    "order", "medicationCodeableConcept", "text",
-	    x->inn ? x->inn : "", "subject", rx_ref("Patient", x->patient_id),
-	    "encounter", rx_ref("Encounter", x->encounter_id), "authoredOn",
-	    when, "requester", requester, "dosageInstruction", dosage,
-	    "dispenseRequest", "expectedSupplyDuration", "value",
-	    (int)x->days, "unit", "d", "system", "http://unitsofmeasure.org",
-	    "code", "d");
+	    rx_fhir_status(x->status ? x->status : "active"), "intent", "order",
+	    "medicationCodeableConcept", "text", x->inn ? x->inn : "",
+	    "subject", rx_ref("Patient", x->patient_id), "encounter",
+	    rx_ref("Encounter", x->encounter_id), "authoredOn", when,
+	    "requester", requester, "dosageInstruction", dosage,
+	    "dispenseRequest", "expectedSupplyDuration", "value", (int)x->days,
+	    "unit", "d", "system", "http://unitsofmeasure.org", "code", "d");
 	if (r != NULL && x->override != NULL && x->override[0] != '\0')
 		json_object_set_new(r, "note",
 		    json_pack("[{s:s+}]", "text", "override: ", x->override));

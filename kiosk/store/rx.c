@@ -259,9 +259,8 @@ static int
 rx_first(struct store *s, const struct store_consult *c, int *first)
 {
 	sqlite3_stmt *st;
-	uint64_t since = c->requested_ms > FOLLOW_UP_MS
-	    ? c->requested_ms - FOLLOW_UP_MS
-	    : 0;
+	uint64_t since =
+	    c->requested_ms > FOLLOW_UP_MS ? c->requested_ms - FOLLOW_UP_MS : 0;
 	int rc, err;
 
 	if ((err = store_prepare(s,
@@ -285,8 +284,8 @@ rx_first(struct store *s, const struct store_consult *c, int *first)
 /* The ingredients of PATIENT_ID's active orders still running on NOW_MS,
  * from F (codes F lacks are skipped). */
 static int
-rx_active(struct store *s, const struct rx_formulary *f,
-    const char *patient_id, uint64_t now_ms, const char ***out, size_t *n)
+rx_active(struct store *s, const struct rx_formulary *f, const char *patient_id,
+    uint64_t now_ms, const char ***out, size_t *n)
 {
 	const struct rx_item *it;
 	sqlite3_stmt *st;
@@ -394,8 +393,8 @@ rx_findings(const struct rx_result *res, int level)
 	for (i = 0; i < res->n; i++) {
 		if (res->f[i].level != level)
 			continue;
-		xasprintf(&t, "%s%s%s", out, out[0] ? "; " : "",
-		    res->f[i].text);
+		xasprintf(
+		    &t, "%s%s%s", out, out[0] ? "; " : "", res->f[i].text);
 		free(out);
 		out = t;
 	}
@@ -418,13 +417,13 @@ rx_context_of(struct store *s, const struct rx_formulary *f,
 
 	memset(b, 0, sizeof(*b));
 	if ((err = rx_query_text(s,
-	         "SELECT birth_date FROM patients WHERE id = ?",
-	         c->patient_id, &b->birth)) != 0 ||
+	         "SELECT birth_date FROM patients WHERE id = ?", c->patient_id,
+	         &b->birth)) != 0 ||
 	    (err = store_patient_allergies(s, c->patient_id, &b->allergies)) !=
 	        0 ||
 	    (err = rx_weight(s, c->encounter_id, &b->c.weight_kg)) != 0 ||
-	    (err = rx_active(s, f, c->patient_id, now_ms, &b->active,
-	         &b->c.nactive)) != 0)
+	    (err = rx_active(
+	         s, f, c->patient_id, now_ms, &b->active, &b->c.nactive)) != 0)
 		return err;
 	b->c.age_days = rx_age_days(b->birth, now_ms);
 	b->c.allergies = b->allergies;
@@ -447,8 +446,8 @@ rx_ctx_clear(struct rx_ctx_buf *b)
 
 /* The order record of N for item IT in consult C with context X. */
 static void
-rx_order_rec(struct store *s, struct model_rec *r, const char *id,
-    uint64_t hlc, const struct rx_formulary *f, const struct rx_item *it,
+rx_order_rec(struct store *s, struct model_rec *r, const char *id, uint64_t hlc,
+    const struct rx_formulary *f, const struct rx_item *it,
     const struct store_rx_new *n, const struct store_consult *c,
     const struct rx_context *x)
 {
@@ -555,7 +554,7 @@ store_rx_issue(struct store *s, const struct rx_formulary *f,
 	hlc = store_hlc_now(s);
 	store_new_id(id_out);
 	rx_order_rec(s, &r, id_out, hlc, f, it,
-	    &(struct store_rx_new) { .route = n->route,
+	    &(struct store_rx_new){ .route = n->route,
 	        .dose = n->dose,
 	        .per_day = n->per_day,
 	        .days = n->days,
@@ -563,8 +562,8 @@ store_rx_issue(struct store *s, const struct rx_formulary *f,
 	        .override = res->level == RX_SOFT ? n->override : "" },
 	    &c, &b.c);
 	rx_set_signer(&r, s, &g, hlc);
-	err = store_tx_end(s,
-	    rx_sign_store(s, &r, g.priv, detail ? detail : "order"));
+	err = store_tx_end(
+	    s, rx_sign_store(s, &r, g.priv, detail ? detail : "order"));
 out:
 	free(detail);
 	rx_ctx_clear(&b);
@@ -628,8 +627,8 @@ out:
 /* Apply cancel or stop X (id XID, naming ORDER_ID) when its order is
  * here: set the order's status and X's applied_ms. */
 static int
-rx_apply_end(struct store *s, const char *xid, const char *action,
-    const char *order_id)
+rx_apply_end(
+    struct store *s, const char *xid, const char *action, const char *order_id)
 {
 	sqlite3_stmt *st;
 	int err, n;
@@ -781,8 +780,8 @@ rx_rec_of(struct store *s, const struct store_rx *x, struct model_rec *r)
 	for (i = 0; i < e->nfields; i++)
 		off += (size_t)snprintf(sql + off, sizeof(sql) - off, "%s%s",
 		    i ? ", " : "", e->fields[i].col);
-	snprintf(sql + off, sizeof(sql) - off,
-	    " FROM prescriptions WHERE id = ?");
+	snprintf(
+	    sql + off, sizeof(sql) - off, " FROM prescriptions WHERE id = ?");
 	if ((err = store_prepare(s, sql, &st)) != 0)
 		return err;
 	store_bind_text(st, 1, x->id);

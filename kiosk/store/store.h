@@ -616,8 +616,7 @@ void store_rx_free_array(struct store_rx *, size_t n);
 /* Read the formulary of this node's country (store_country_get) from
  * $OUTPOST_FORMULARY_DIR, else clinical/formulary/, as <CC>.tsv.  EINVAL
  * or ENOENT with *CAUSE saying what to do. */
-int store_rx_formulary(
-    struct store *, struct rx_formulary *f, char **cause);
+int store_rx_formulary(struct store *, struct rx_formulary *f, char **cause);
 
 /* The one place the licence gate goes (issue 14 leaves it to the licence
  * work): today, the acting user is a clinician with a registration

@@ -97,22 +97,22 @@ rx_sheet_print(FILE *fp, const struct store_rx *x, int verified)
 
 	rx_sheet_of(x, verified, &s, &b);
 	if ((missing = rx_sheet_missing(&s)) != NULL) {
-		fprintf(stderr, "kiosk: prescription %.8s lacks %s, which "
-		                "region %s requires on a sheet\n",
+		fprintf(stderr,
+		    "kiosk: prescription %.8s lacks %s, which "
+		    "region %s requires on a sheet\n",
 		    x->id, missing, rx_or_dash(x->region));
 		return EINVAL;
 	}
 	fprintf(fp, "%s\n", _("PRESCRIPTION"));
 	fprintf(fp, "%s %s\n", _("Issued by teleconsultation (Outpost)."),
-	    strcmp(x->status, "active") == 0 ? ""
-	        : strcmp(x->status, "stopped") == 0
-	        ? _("STOPPED")
-	        : _("CANCELLED"));
+	    strcmp(x->status, "active") == 0        ? ""
+	        : strcmp(x->status, "stopped") == 0 ? _("STOPPED")
+	                                            : _("CANCELLED"));
 	fprintf(fp, "%s: %s\n", _("Date"), s.date);
 	fprintf(fp, "%s: %s   %s: %s\n", _("Clinician"), s.clinician_name,
 	    _("Registration no."), s.regno);
-	fprintf(fp, "%s: %s   %s: %s   %s: %s\n", _("Patient"),
-	    s.patient_name, _("Age"), rx_or_dash(s.patient_age), _("Sex"),
+	fprintf(fp, "%s: %s   %s: %s   %s: %s\n", _("Patient"), s.patient_name,
+	    _("Age"), rx_or_dash(s.patient_age), _("Sex"),
 	    rx_or_dash(s.patient_sex));
 	fprintf(fp, "%s: %s\n", _("Diagnosis"), rx_or_dash(s.diagnosis));
 	fprintf(fp, "\n%s %s, %s, %s\n", s.inn, s.strength, s.form, s.route);
@@ -121,8 +121,7 @@ rx_sheet_print(FILE *fp, const struct store_rx *x, int verified)
 	if (x->note != NULL && x->note[0] != '\0')
 		fprintf(fp, "  %s: %s\n", _("Instructions"), x->note);
 	fprintf(fp, "\n%s: %s (%.8s)\n", _("Signed"),
-	    verified ? _("yes, signature checked") : _("NOT VERIFIED"),
-	    x->id);
+	    verified ? _("yes, signature checked") : _("NOT VERIFIED"), x->id);
 	return 0;
 }
 
@@ -226,16 +225,15 @@ rx_draw_list(struct ui *ui, int y)
 		snprintf(line, sizeof(line), "%s %s %s, %s, %s, %s", sh.inn,
 		    sh.strength ? sh.strength : "", sh.route ? sh.route : "",
 		    sh.dose, sh.frequency, sh.duration);
-		ui_text(y, 2, !ok ? UI_C_DANGER
-		        : strcmp(x[i].status, "active") == 0
-		        ? UI_C_OK
-		        : UI_C_DIM,
+		ui_text(y, 2,
+		    !ok                                      ? UI_C_DANGER
+		        : strcmp(x[i].status, "active") == 0 ? UI_C_OK
+		                                             : UI_C_DIM,
 		    "%s", line);
 		ui_text(y + 1, 4, ok ? UI_C_DIM : UI_C_DANGER, "%s %s, %s",
-		    strcmp(x[i].status, "active") == 0 ? _("active")
-		        : strcmp(x[i].status, "stopped") == 0
-		        ? _("STOPPED")
-		        : _("CANCELLED"),
+		    strcmp(x[i].status, "active") == 0        ? _("active")
+		        : strcmp(x[i].status, "stopped") == 0 ? _("STOPPED")
+		                                              : _("CANCELLED"),
 		    sh.regno ? sh.regno : "-",
 		    ok ? _("signature verified")
 		       : _("do not give: the signature does not verify"));
@@ -269,8 +267,8 @@ rx_draw(struct ui *ui)
 	    rs.focus < 0 ? ">" : " ", _("Medicine"), med);
 	y += 2;
 	for (i = 0; i < RX_NF; i++, y++)
-		ui_field_draw(y, 1, _(rx_labels[i]), 40, &rs.f[i],
-		    rs.focus == (int)i, 0);
+		ui_field_draw(
+		    y, 1, _(rx_labels[i]), 40, &rs.f[i], rs.focus == (int)i, 0);
 	y++;
 	if (rs.checked && rs.res.n == 0)
 		ui_text(y++, 1, UI_C_OK, "%s",
@@ -325,8 +323,8 @@ rx_sign(struct ui *ui, int check_only)
 	if (rx_order_of(ui, &n) != 0)
 		return UI_REDRAW;
 	n.check_only = check_only;
-	err = store_rx_issue(
-	    ui->visit.store, &rs.form, &n, &rs.res, id, &cause);
+	err =
+	    store_rx_issue(ui->visit.store, &rs.form, &n, &rs.res, id, &cause);
 	rs.checked = 1;
 	if (err != 0)
 		ui_warn_cause(ui, err, cause);

@@ -20,8 +20,8 @@ struct rx_sheet_buf {
 };
 
 /* Fill SHEET from order X; VERIFIED: its signature was checked. */
-void rx_sheet_of(const struct store_rx *x, int verified,
-    struct rx_sheet *sheet, struct rx_sheet_buf *b);
+void rx_sheet_of(const struct store_rx *x, int verified, struct rx_sheet *sheet,
+    struct rx_sheet_buf *b);
 /* Write order X as a sheet to FP (80 columns), its status when it was
  * cancelled or stopped: 0, or EINVAL with the missing field named on
  * stderr (nothing written then). */

@@ -16,7 +16,9 @@
 
 #include "clinical/rx.h"
 #include "compat.h"
+#include "str.h"
 #include "tests/test.h"
+#include "xmalloc.h"
 
 #define FORMULARY "clinical/formulary/IN.tsv"
 
@@ -36,7 +38,7 @@ load(void)
 		fprintf(stderr, "  %s: %s\n", FORMULARY, strerror(errno));
 		return errno;
 	}
-	text = malloc(1 << 20);
+	text = xmalloc(1 << 20);
 	len = fread(text, 1, 1 << 20, fp);
 	fclose(fp);
 	err = rx_formulary_parse(text, len, "IN", &form, why, sizeof(why));
@@ -69,9 +71,9 @@ static int
 per_kind(void)
 {
 	const char *s = getenv("OUTPOST_RX_ORDERS");
-	int n = s ? atoi(s) : 25;
+	long long n;
 
-	return n > 0 ? n : 25;
+	return s != NULL && str_to_ll(s, 1, 1000000, &n) == 0 ? (int)n : 25;
 }
 
 /* One order and its context, owning nothing. */
@@ -188,8 +190,7 @@ show(const char *what, const struct gen *g, const struct rx_result *r)
 static int
 want_dose_abs(const struct rx_item *it)
 {
-	return it->cls != RX_CLASS_P && has_dose_limits(it) &&
-	    it->dose_abs > 0;
+	return it->cls != RX_CLASS_P && has_dose_limits(it) && it->dose_abs > 0;
 }
 
 static int
@@ -390,31 +391,31 @@ test_formulary_bad(void)
 	int err;
 
 	snprintf(text, sizeof(text), "# c\n%s%s", hdr, row);
-	TEST_ERR(rx_formulary_parse(text, strlen(text), "ZZ", &f, why,
-	    sizeof(why)));
+	TEST_ERR(
+	    rx_formulary_parse(text, strlen(text), "ZZ", &f, why, sizeof(why)));
 	TEST_EQ(f.n, 1);
 	rx_formulary_free(&f);
 	/* class Q, usual above absolute, a column short, a code twice */
 	snprintf(text, sizeof(text), "%s%s", hdr,
 	    "X\tx\tx\ttablet\t1 mg\tmg\toral\tQ\t0\t-\t1\t2\t3\t4\t-\t-\t-\ts\n");
-	TEST_EQ(rx_formulary_parse(text, strlen(text), "ZZ", &f, why,
-	            sizeof(why)),
+	TEST_EQ(
+	    rx_formulary_parse(text, strlen(text), "ZZ", &f, why, sizeof(why)),
 	    EINVAL);
 	TEST_STR(why, "line 2: bad class");
 	snprintf(text, sizeof(text), "%s%s", hdr,
 	    "X\tx\tx\ttablet\t1 mg\tmg\toral\tO\t0\t-\t3\t2\t3\t4\t-\t-\t-\ts\n");
-	TEST_EQ(rx_formulary_parse(text, strlen(text), "ZZ", &f, why,
-	            sizeof(why)),
+	TEST_EQ(
+	    rx_formulary_parse(text, strlen(text), "ZZ", &f, why, sizeof(why)),
 	    EINVAL);
 	TEST_STR(why, "line 2: bad dose_abs");
 	snprintf(text, sizeof(text), "%sX\tx\n", hdr);
-	TEST_EQ(rx_formulary_parse(text, strlen(text), "ZZ", &f, why,
-	            sizeof(why)),
+	TEST_EQ(
+	    rx_formulary_parse(text, strlen(text), "ZZ", &f, why, sizeof(why)),
 	    EINVAL);
 	TEST_STR(why, "line 2: fewer columns than 18");
 	snprintf(text, sizeof(text), "%s%s%s", hdr, row, row);
-	TEST_EQ(rx_formulary_parse(text, strlen(text), "ZZ", &f, why,
-	            sizeof(why)),
+	TEST_EQ(
+	    rx_formulary_parse(text, strlen(text), "ZZ", &f, why, sizeof(why)),
 	    EINVAL);
 	TEST_STR(why, "line 3: code X twice");
 	TEST_EQ(f.n, 0);
@@ -510,8 +511,8 @@ test_seeded_unsafe(void)
 
 	TEST_ERR(load());
 	rng = 0x5eed14ull;
-	fprintf(stderr, "  seed 0x5eed14, %d orders of each of %d kinds\n", n,
-	    K_N);
+	fprintf(
+	    stderr, "  seed 0x5eed14, %d orders of each of %d kinds\n", n, K_N);
 	for (k = 0; k < K_N; k++)
 		for (i = 0; i < n; i++) {
 			want = seed(&g, (enum kind)k);
@@ -552,8 +553,8 @@ test_clean_pass(void)
 		show("clean", &g, &r);
 		err = EINVAL;
 	}
-	fprintf(stderr, "  clean: %d of %d passed (%d children)\n", passed,
-	    n, children);
+	fprintf(stderr, "  clean: %d of %d passed (%d children)\n", passed, n,
+	    children);
 	TEST_TRUE(n >= 200 && children >= n / 5);
 	TEST_EQ(passed, n);
 out:

@@ -589,8 +589,8 @@ test_prescription_sig(void)
 	model_set_double(&r, REC_RX_DOSE, 500);
 	model_set_uint(&r, REC_RX_PER_DAY, 3);
 	model_set_bool(&r, REC_RX_FIRST, 1);
-	model_set_bytes(&r, REC_RX_SIGKEY, "0123456789abcdef0123456789abcdef",
-	    32);
+	model_set_bytes(
+	    &r, REC_RX_SIGKEY, "0123456789abcdef0123456789abcdef", 32);
 	TEST_ERR(prescription_sig_bytes(&r, &a, &alen));
 	for (i = 0; i < e->nfields; i++) {
 		uint64_t k = e->fields[i].key;

@@ -177,7 +177,8 @@ rx_body(struct model_rec *r, const char *pats, const char *code, double dose,
 	model_set_double(r, REC_RX_WEIGHT, 60);
 	model_set_text(r, REC_RX_MODE, "video");
 	model_set_bool(r, REC_RX_FIRST, 1);
-	model_set_text(r, REC_RX_CLINICIAN, "0190a5d0-0000-7000-8000-000000000001");
+	model_set_text(
+	    r, REC_RX_CLINICIAN, "0190a5d0-0000-7000-8000-000000000001");
 	model_set_text(r, REC_RX_REGNO, "MCI-1");
 	model_set_uint(r, REC_RX_SIGNED, hlc_wall_ms());
 	model_set_bytes(r, REC_RX_SIGKEY, rx_pub, 32);
@@ -907,7 +908,8 @@ test_prescription(void)
 	} cases[] = {
 		{ "PCM500", 500, NULL, -1, 0, 0 }, /* 0: clean */
 		{ "PCM500", 5000, "sure", -1, 0, WERR_RX_BLOCKED }, /* 10x */
-		{ "MOR10", 10, "sure", -1, 0, WERR_RX_BLOCKED }, /* prohibited */
+		{ "MOR10", 10, "sure", -1, 0,
+		    WERR_RX_BLOCKED }, /* prohibited */
 		{ "IBU400", 600, NULL, -1, 0, WERR_RX_OVERRIDE }, /* usual */
 		{ "IBU400", 600, "severe pain", -1, 0, 0 }, /* overridden */
 		{ "PCM500", 500, NULL, -1, 1, WERR_RX_INVALID }, /* tampered */
@@ -932,13 +934,12 @@ test_prescription(void)
 
 		uuid_v7(&id[i]);
 		uuid_format(&id[i], ids);
-		model_rec_init(&r, model_entity(REC_PRESCRIPTION), ids,
-		    now_hlc(), NULL);
+		model_rec_init(
+		    &r, model_entity(REC_PRESCRIPTION), ids, now_hlc(), NULL);
 		if (cases[i].cancel_of >= 0)
 			uuid_format(&id[cases[i].cancel_of], order);
 		rx_body(&r, pats, cases[i].code, cases[i].dose,
-		    cases[i].override,
-		    cases[i].cancel_of >= 0 ? order : NULL);
+		    cases[i].override, cases[i].cancel_of >= 0 ? order : NULL);
 		if (cases[i].flip)
 			model_set_double(&r, REC_RX_DOSE, cases[i].dose + 1);
 		TEST_ERR(model_encode(&r, &m));
@@ -955,8 +956,8 @@ test_prescription(void)
 	/* a clinic may not prescribe */
 	uuid_v7(&id[7]);
 	body_of(REC_PRESCRIPTION, &id[7], &pat, 0, 0, &b, &len);
-	TEST_ERR(push_one(
-	    &f, &a, REC_PRESCRIPTION, &id[7], b, len, &code, NULL, 0));
+	TEST_ERR(
+	    push_one(&f, &a, REC_PRESCRIPTION, &id[7], b, len, &code, NULL, 0));
 	TEST_EQ(code, WERR_FORBIDDEN);
 	/* the clinic gets the stored orders of its patient (the clean one
 	 * and the overridden one), no refused one */

@@ -19,6 +19,7 @@
 #include "kiosk/cli/rx_fhir.h"
 #include "kiosk/store/store_int.h"
 #include "kiosk/tui/screen_rx.h"
+#include "str.h"
 #include "test.h"
 #include "xmalloc.h"
 
@@ -86,9 +87,9 @@ static int
 n_issued(void)
 {
 	const char *s = getenv("OUTPOST_RX_ISSUED");
-	int n = s ? atoi(s) : 40;
+	long long n;
 
-	return n > 0 ? n : 40;
+	return s != NULL && str_to_ll(s, 1, 100000, &n) == 0 ? (int)n : 40;
 }
 
 /* The FHIR structure: required elements and the teleconsult ones. */
@@ -114,9 +115,9 @@ check_fhir(const struct store_rx *x, const char *text)
 	TEST_TRUE(json_is_string(json_object_get(j, "authoredOn")));
 	v = json_object_get(json_object_get(j, "requester"), "identifier");
 	TEST_STR(json_string_value(json_object_get(v, "value")), "MCI-777");
-	TEST_STR(json_string_value(json_object_get(
-	             json_array_get(json_object_get(j, "identifier"), 0),
-	             "value")),
+	TEST_STR(
+	    json_string_value(json_object_get(
+	        json_array_get(json_object_get(j, "identifier"), 0), "value")),
 	    x->id);
 	d = json_array_get(json_object_get(j, "dosageInstruction"), 0);
 	TEST_TRUE(d != NULL);
@@ -127,7 +128,8 @@ check_fhir(const struct store_rx *x, const char *text)
 	TEST_STR(json_string_value(
 	             json_object_get(json_object_get(d, "route"), "text")),
 	    x->route);
-	v = json_object_get(json_array_get(json_object_get(d, "doseAndRate"), 0),
+	v = json_object_get(
+	    json_array_get(json_object_get(d, "doseAndRate"), 0),
 	    "doseQuantity");
 	TEST_TRUE(json_real_value(json_object_get(v, "value")) == x->dose);
 	TEST_EQ(json_integer_value(json_object_get(
@@ -218,8 +220,9 @@ test_issued(void)
 		fj = NULL;
 		store_rx_clear(&x);
 	}
-	fprintf(stderr, "  %d orders issued, each with the region's fields and"
-	                " a MedicationRequest\n",
+	fprintf(stderr,
+	    "  %d orders issued, each with the region's fields and"
+	    " a MedicationRequest\n",
 	    issued);
 	TEST_EQ(issued, total);
 	/* a sheet without the registration number is not printed */

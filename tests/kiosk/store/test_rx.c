@@ -66,8 +66,9 @@ static int
 fx_open(struct fx *f, const char *mode, const char *birth)
 {
 	struct store_patient p = { 0 };
-	struct store_obs w = { .loinc = "29463-7", .value = 61.5,
-		.unit = "kg" };
+	struct store_obs w = {
+		.loinc = "29463-7", .value = 61.5, .unit = "kg"
+	};
 	struct store_consult_req q = { NULL, "fever", mode, 0, 1 };
 	char *cause = NULL;
 	int err = 0;
@@ -117,8 +118,8 @@ static int
 issue(struct fx *f, const char *code, double dose, unsigned per_day,
     const char *override, char id[UUID_STRLEN + 1], char **cause)
 {
-	struct store_rx_new n = { f->consult, code, "oral", "after food",
-		dose, per_day, 5, override, -1, 0 };
+	struct store_rx_new n = { f->consult, code, "oral", "after food", dose,
+		per_day, 5, override, -1, 0 };
 
 	free(*cause);
 	*cause = NULL;
@@ -172,8 +173,8 @@ test_issue(void)
 	/* a documented allergy, set on the patient record (synced) */
 	n0 = count(f.s, "SELECT count(*) FROM outbox WHERE entity = 3");
 	TEST_ERR(store_patient_set_allergies(f.s, f.pat, "Latex, zinc"));
-	TEST_EQ(count(f.s, "SELECT count(*) FROM outbox WHERE entity = 3"),
-	    n0 + 1);
+	TEST_EQ(
+	    count(f.s, "SELECT count(*) FROM outbox WHERE entity = 3"), n0 + 1);
 	TEST_EQ(count(f.s,
 	            "SELECT count(*) FROM patients WHERE allergies ="
 	            " 'Latex, zinc'"),
@@ -220,8 +221,8 @@ outbox_rx(struct store *s, struct model_rec *r, size_t max, size_t *n)
 	int err = 0;
 
 	*n = 0;
-	TEST_ERR(store_prepare(s,
-	    "SELECT body FROM outbox WHERE entity = 8 ORDER BY seq", &st));
+	TEST_ERR(store_prepare(
+	    s, "SELECT body FROM outbox WHERE entity = 8 ORDER BY seq", &st));
 	while (*n < max && sqlite3_step(st) == SQLITE_ROW) {
 		err = model_decode(model_entity(REC_PRESCRIPTION),
 		    sqlite3_column_blob(st, 0),
@@ -245,8 +246,8 @@ pull(struct store *s, const struct model_rec *r)
 	store_pull_change_begin(s);
 	err = store_pull_apply(s, r, 7, 1, &changed);
 	store_pull_change_end(s, err != 0);
-	return store_pull_end(s, err, "test.cursor", (const uint8_t *)"c", 1,
-	    r->hlc);
+	return store_pull_end(
+	    s, err, "test.cursor", (const uint8_t *)"c", 1, r->hlc);
 }
 
 /* On the clinic's store: the cancel first (kept pending), then the order
@@ -290,8 +291,10 @@ test_cancel_first(void)
 	}
 	/* a pulled order still running is new on Home until it is read;
 	 * the stopped one is not, nor are those made here */
-	TEST_EQ(count(f.s, "SELECT count(*) FROM prescriptions"
-	                   " WHERE seen_ms IS NULL"), 0);
+	TEST_EQ(count(f.s,
+	            "SELECT count(*) FROM prescriptions"
+	            " WHERE seen_ms IS NULL"),
+	    0);
 	{
 		struct store_rx *l = NULL;
 		size_t nl = 0;

@@ -279,32 +279,38 @@ test_exactly_once(void)
 	TEST_ERR(store_rx_issue(h, &f, &n, NULL, b, &cause));
 	/* the cancel goes out before its order */
 	TEST_ERR(swap_outbox(h, a, k));
-	TEST_EQ(count(h, "SELECT count(*) FROM outbox o, outbox p WHERE"
-	                 " o.entity = 8 AND p.entity = 8 AND o.seq < p.seq"
-	                 " AND o.entity_id = (SELECT id FROM prescriptions"
-	                 " WHERE action = 'cancel') AND p.entity_id ="
-	                 " (SELECT order_id FROM prescriptions WHERE"
-	                 " action = 'cancel')"),
+	TEST_EQ(count(h,
+	            "SELECT count(*) FROM outbox o, outbox p WHERE"
+	            " o.entity = 8 AND p.entity = 8 AND o.seq < p.seq"
+	            " AND o.entity_id = (SELECT id FROM prescriptions"
+	            " WHERE action = 'cancel') AND p.entity_id ="
+	            " (SELECT order_id FROM prescriptions WHERE"
+	            " action = 'cancel')"),
 	    1);
 	for (round = 0; round < 3; round++) {
 		TEST_ERR(run(h));
 		TEST_ERR(run(c));
 		TEST_EQ(count(c, "SELECT count(*) FROM prescriptions"), 3);
-		TEST_EQ(count(c, "SELECT count(DISTINCT id) FROM"
-		                 " prescriptions"),
+		TEST_EQ(count(c,
+		            "SELECT count(DISTINCT id) FROM"
+		            " prescriptions"),
 		    3);
-		TEST_EQ(count(c, "SELECT count(*) FROM prescriptions WHERE"
-		                 " action = 'cancel' AND applied_ms IS NOT"
-		                 " NULL"),
+		TEST_EQ(count(c,
+		            "SELECT count(*) FROM prescriptions WHERE"
+		            " action = 'cancel' AND applied_ms IS NOT"
+		            " NULL"),
 		    1);
-		TEST_EQ(count(c, "SELECT count(*) FROM prescriptions WHERE"
-		                 " action = 'order' AND status = 'cancelled'"),
+		TEST_EQ(count(c,
+		            "SELECT count(*) FROM prescriptions WHERE"
+		            " action = 'order' AND status = 'cancelled'"),
 		    1);
-		TEST_EQ(count(c, "SELECT count(*) FROM prescriptions WHERE"
-		                 " action = 'order' AND status = 'active'"),
+		TEST_EQ(count(c,
+		            "SELECT count(*) FROM prescriptions WHERE"
+		            " action = 'order' AND status = 'active'"),
 		    1);
-		TEST_EQ(count(c, "SELECT count(*) FROM outbox WHERE"
-		                 " entity = 8"),
+		TEST_EQ(count(c,
+		            "SELECT count(*) FROM outbox WHERE"
+		            " entity = 8"),
 		    0);
 	}
 	TEST_ERR(store_rx_get(c, a, &x));
@@ -333,8 +339,8 @@ test_exactly_once(void)
 		cbor_item_t *m = NULL;
 		sqlite3_stmt *st;
 
-		TEST_ERR(store_prepare(h,
-		    "SELECT body FROM outbox WHERE entity_id = ?", &st));
+		TEST_ERR(store_prepare(
+		    h, "SELECT body FROM outbox WHERE entity_id = ?", &st));
 		store_bind_text(st, 1, b);
 		TEST_TRUE(sqlite3_step(st) == SQLITE_ROW);
 		err = model_decode(e, sqlite3_column_blob(st, 0),
@@ -351,8 +357,8 @@ test_exactly_once(void)
 		TEST_ERR(model_encode(&r, &m));
 		TEST_TRUE(cborx_encode(m, &body, &blen) == 0);
 		cbor_decref(&m);
-		TEST_ERR(store_prepare(h,
-		    "UPDATE outbox SET body = ? WHERE entity_id = ?", &st));
+		TEST_ERR(store_prepare(
+		    h, "UPDATE outbox SET body = ? WHERE entity_id = ?", &st));
 		sqlite3_bind_blob(st, 1, body, (int)blen, SQLITE_STATIC);
 		store_bind_text(st, 2, b);
 		err = store_step_done(h, st, "outbox");
@@ -364,11 +370,13 @@ test_exactly_once(void)
 		TEST_ERR(err);
 	}
 	TEST_ERR(run(h));
-	TEST_EQ(count(h, "SELECT count(*) FROM outbox WHERE refused = 1"
-	                 " AND entity = 8"),
+	TEST_EQ(count(h,
+	            "SELECT count(*) FROM outbox WHERE refused = 1"
+	            " AND entity = 8"),
 	    1);
-	TEST_EQ(count(h, "SELECT count(*) FROM audit WHERE action ="
-	                 " 'sync-refused' AND entity = 'prescription'"),
+	TEST_EQ(count(h,
+	            "SELECT count(*) FROM audit WHERE action ="
+	            " 'sync-refused' AND entity = 'prescription'"),
 	    1);
 	TEST_ERR(run(c));
 	TEST_EQ(count(c, "SELECT count(*) FROM prescriptions"), 3);
