@@ -47,6 +47,7 @@ const struct ui_key ui_keys[] = {
 	/* the patient before the visit */
 	{ "patient", '\n', UI_A_ENTER, "Enter", N_("start the visit") },
 	{ "patient", KEY_ENTER, UI_A_ENTER, NULL, NULL },
+	{ "patient", KEY_F(6), UI_A_RX, "F6", N_("documented allergies") },
 
 	/* register */
 	{ "register", KEY_F(2), UI_A_SAVE, "F2", N_("save the patient") },

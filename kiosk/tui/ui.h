@@ -111,7 +111,8 @@ enum ui_action {
 	UI_A_MUTE, /* mute / unmute our microphone */
 	UI_A_HOLD, /* hold / resume */
 	UI_A_MODE, /* the CHW chooses the next step of the ladder */
-	UI_A_RX, /* the consult's prescriptions (issue 14) */
+	UI_A_RX, /* issue 14: the consult's prescriptions; on the patient
+		  * screen, the documented allergies */
 };
 
 struct ui_key {

@@ -1,11 +1,18 @@
 #!/bin/sh
 # Prescriptions on the screens (issue 14), 80x24, one hub kiosk: the
+# patient's allergies documented on the patient screen (F6); the
 # clinician accepts a consult, opens the note (F2), then its
 # prescriptions (F6): chooses the medicine (Left/Right), types the dose;
 # F2 shows the checks (a dose over the maximum is blocked, in words),
 # a soft block asks for the override reason, F8 signs; the signed order
 # is listed with its registration number and a verified signature.
 . tests/tui/lib.inc
+
+# the age on the patient screen grows every year: not part of the screens
+screen() {
+	tmux -S "$SOCK" capture-pane -p -t k |
+	    sed -E 's/[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}/YYYY-MM-DD HH:MM/; s/[0-9]+ years \(born/NN years (born/'
+}
 
 FDIR=$(pwd)/clinical/formulary
 make_node
@@ -30,6 +37,19 @@ keys Down
 type_text "doc-pass"
 keys Enter
 wait_for "Unlocked. Welcome, doc."
+# the patient screen: F6 documents allergies (synced, used by the checks)
+keys F3
+type_text "Meera"
+wait_for "> Meera"
+keys Enter
+wait_for "none documented (F6)"
+keys F6
+type_text "sulfa, latex"
+keys Enter
+expect_screen rx-allergies "Allergies saved"
+keys Escape
+keys Escape
+wait_for "Consults:"
 keys F5
 wait_for "Meera Iyer"
 keys Enter
@@ -71,6 +91,8 @@ wait_for "Prescription signed."
 [ "$(cli rx list | grep -c ' order active ')" -eq 2 ] ||
     fail "two orders: $(cli rx list)"
 cli rx list | grep -q ' IBU400 600 ' || fail "ibuprofen order"
+[ "$(cli rx allergies "$p")" = "sulfa, latex" ] ||
+    fail "allergies: $(cli rx allergies "$p")"
 keys Escape
 keys Escape
 keys Escape
