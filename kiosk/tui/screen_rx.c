@@ -104,7 +104,8 @@ rx_sheet_print(FILE *fp, const struct store_rx *x, int verified)
 		return EINVAL;
 	}
 	fprintf(fp, "%s\n", _("PRESCRIPTION"));
-	fprintf(fp, "%s %s\n", _("Issued by teleconsultation (Outpost)."),
+	fprintf(fp, "%s%s%s\n", _("Issued by teleconsultation (Outpost)."),
+	    strcmp(x->status, "active") == 0 ? "" : " ",
 	    strcmp(x->status, "active") == 0        ? ""
 	        : strcmp(x->status, "stopped") == 0 ? _("STOPPED")
 	                                            : _("CANCELLED"));
