@@ -108,6 +108,7 @@ const struct ui_key ui_keys[] = {
 	{ "rx", KEY_RIGHT, UI_A_RIGHT, NULL, NULL },
 	{ "rx", '\n', UI_A_NEXT, "Enter", N_("next field") },
 	{ "rx", KEY_ENTER, UI_A_NEXT, NULL, NULL },
+	{ "rx_view", ESC, UI_A_BACK, "Esc", N_("back to the answer") },
 
 	/* self check-in */
 	{ "checkin", '\n', UI_A_ENTER, "Enter", N_("continue") },
@@ -182,6 +183,9 @@ const struct ui_screen_help ui_screen_help[] = {
 	{ "consult_note", N_("Write the SOAP note, F2 saves it, F8 signs "
 	    "it with your key."),
 	    UI_G_UPDOWN | UI_G_TAB | UI_G_BACK | UI_G_LOCK | UI_G_TYPE },
+	{ "rx_view", N_("The consult's prescriptions: each order, its "
+	    "status and whether its signature verifies. Give only what "
+	    "verifies."), UI_G_LOCK },
 	{ "rx", N_("The consult's prescriptions. A clinician chooses the "
 	    "medicine (Left/Right), types dose, doses a day and days; F2 "
 	    "checks, F8 signs. A warning needs a reason to override."),

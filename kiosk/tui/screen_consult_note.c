@@ -126,7 +126,7 @@ note_key(struct ui *ui, enum ui_action a, int ch)
 	int err;
 
 	if (a == UI_A_RX) /* the consult's prescriptions (issue 14) */
-		return ui_goto(ui, &screen_rx);
+		return screen_rx_open(ui);
 	if (!editable)
 		return UI_UNHANDLED;
 	switch (a) {

@@ -377,6 +377,30 @@ rx_key(struct ui *ui, enum ui_action a, int ch)
 	}
 }
 
+/* The same screen for those who only read the orders: no keys of its
+ * own, so the key bar offers nothing they cannot do. */
+const struct screen screen_rx_view = {
+	"rx_view",
+	N_("Prescriptions"),
+	rx_enter,
+	rx_draw,
+	rx_key,
+	rx_leave,
+};
+
+enum ui_result
+screen_rx_open(struct ui *ui)
+{
+	struct store_consult c;
+	int mine = 0;
+
+	if (store_consult_get(ui->visit.store, ui->consult_id, &c) == 0) {
+		mine = rx_mine(ui, &c);
+		store_consult_clear(&c);
+	}
+	return ui_goto(ui, mine ? &screen_rx : &screen_rx_view);
+}
+
 const struct screen screen_rx = {
 	"rx",
 	N_("Prescriptions"),

@@ -28,6 +28,7 @@ const struct screen *const screens[] = {
 	&screen_dups,
 	&screen_call,
 	&screen_rx,
+	&screen_rx_view,
 	NULL,
 };
 

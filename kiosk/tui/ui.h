@@ -178,6 +178,10 @@ extern const struct screen screen_consult_note;
 extern const struct screen screen_dups;
 extern const struct screen screen_call;
 extern const struct screen screen_rx;
+extern const struct screen screen_rx_view;
+/* F6 on a consult: its prescriptions, to write (the clinician who holds
+ * it) or to read (kiosk/tui/screen_rx.c). */
+enum ui_result screen_rx_open(struct ui *);
 
 /* A line of text input (UTF-8). */
 #define UI_FIELD_MAX 128
