@@ -157,7 +157,8 @@ $(BUILD)/lib%.a:
 
 BASE_DEPS   = $(LIB_FORMS) $(LIB_DEVICES) $(LIB_CLINICAL) $(LIB_MODEL) $(LIB_COMMON)
 KIOSK_DEPS  = $(LIB_KIOSK) $(BASE_DEPS)
-SERVER_DEPS = $(LIB_SERVER) $(LIB_MODEL) $(LIB_COMMON)
+# clinical: the server checks pushed prescriptions again (issue 14).
+SERVER_DEPS = $(LIB_SERVER) $(LIB_CLINICAL) $(LIB_MODEL) $(LIB_COMMON)
 
 # One link recipe; each program says what it links with in LIBS.
 LINK = @mkdir -p $(@D); $(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)

@@ -43,9 +43,13 @@ enum wire_err {
 	WERR_CONSULT_STEP = 26, /* 409 consult_step */
 	/* Per change, licences (issue 14, §10): 27-29. */
 	WERR_LICENCE = 27, /* 403 licence */
+	/* Per change, prescriptions (issue 14, §4.3). */
+	WERR_RX_BLOCKED = 30, /* 422 rx_blocked: a hard block */
+	WERR_RX_OVERRIDE = 31, /* 422 rx_override: soft block, no reason */
+	WERR_RX_INVALID = 32, /* 400 rx_invalid: shape or signature */
 };
 
-#define WERR_MAX WERR_CONSULT_STEP
+#define WERR_MAX WERR_RX_INVALID
 
 /* The error body of any non-200 answer (§2). */
 #define ERR_K_CODE 1 /* uint: enum wire_err */
@@ -108,7 +112,8 @@ enum wire_err {
 #define PUSHED_R_SEQ 0
 #define PUSHED_R_CODE                                                          \
 	1 /* uint: WERR_INVALID_CHANGE, WERR_FORBIDDEN,
-                          * WERR_CONSULT_TAKEN or WERR_CONSULT_STEP */
+                          * WERR_CONSULT_TAKEN, WERR_CONSULT_STEP or
+                          * WERR_RX_* */
 #define PUSHED_R_MESSAGE 2 /* text, English, no record content */
 #define PUSHED_R_COUNT 3
 

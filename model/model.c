@@ -26,6 +26,7 @@ static const struct model_field patient_fields[] = {
 	{ REC_PAT_PHONE, "phone", MODEL_TEXT, 1 },
 	{ REC_PAT_VILLAGE, "village", MODEL_TEXT, 1 },
 	{ REC_PAT_NATID, "national_id", MODEL_TEXT, 1 },
+	{ REC_PAT_ALLERGIES, "allergies", MODEL_TEXT, 1 },
 	{ REC_K_DELETED, "deleted", MODEL_BOOL, 1 },
 	{ REC_K_BY, "created_by", MODEL_UUID, 0 },
 };
@@ -177,6 +178,44 @@ static const struct model_default consult_defaults[] = {
 	{ "requested_ms", MODEL_DEFAULT_MS },
 };
 
+/* Prescriptions (issue 14): append-only signed facts; the signed part is
+ * model/prescription.h's. */
+static const struct model_field rx_fields[] = {
+	{ REC_RX_PATIENT, "patient_id", MODEL_TEXT, 0 },
+	{ REC_RX_ENCOUNTER, "encounter_id", MODEL_TEXT, 0 },
+	{ REC_RX_CONSULT, "consult_id", MODEL_TEXT, 0 },
+	{ REC_RX_ACTION, "action", MODEL_TEXT, 0 },
+	{ REC_RX_ORDER, "order_id", MODEL_TEXT, 0 },
+	{ REC_RX_REGION, "region", MODEL_TEXT, 0 },
+	{ REC_RX_CODE, "code", MODEL_TEXT, 0 },
+	{ REC_RX_INN, "inn", MODEL_TEXT, 0 },
+	{ REC_RX_STRENGTH, "strength", MODEL_TEXT, 0 },
+	{ REC_RX_FORM, "form", MODEL_TEXT, 0 },
+	{ REC_RX_ROUTE, "route", MODEL_TEXT, 0 },
+	{ REC_RX_DOSE, "dose", MODEL_DOUBLE, 0 },
+	{ REC_RX_UNIT, "unit", MODEL_TEXT, 0 },
+	{ REC_RX_PER_DAY, "per_day", MODEL_UINT, 0 },
+	{ REC_RX_DAYS, "days", MODEL_UINT, 0 },
+	{ REC_RX_NOTE, "note", MODEL_TEXT, 0 },
+	{ REC_RX_OVERRIDE, "override", MODEL_TEXT, 0 },
+	{ REC_RX_AGE_DAYS, "age_days", MODEL_UINT, 0 },
+	{ REC_RX_WEIGHT, "weight_kg", MODEL_DOUBLE, 0 },
+	{ REC_RX_ALLERGIES, "allergies", MODEL_TEXT, 0 },
+	{ REC_RX_MODE, "mode", MODEL_TEXT, 0 },
+	{ REC_RX_FIRST, "first_consult", MODEL_BOOL, 0 },
+	{ REC_RX_CLINICIAN, "clinician_id", MODEL_TEXT, 0 },
+	{ REC_RX_CLINICIAN_NAME, "clinician_name", MODEL_TEXT, 0 },
+	{ REC_RX_REGNO, "regno", MODEL_TEXT, 0 },
+	{ REC_RX_SIGNED, "signed_ms", MODEL_UINT, 0 },
+	{ REC_RX_SIGKEY, "signkey", MODEL_BYTES, 0 },
+	{ REC_RX_SIG, "sig", MODEL_BYTES, 0 },
+	{ REC_K_BY, "created_by", MODEL_UUID, 0 },
+};
+static const struct model_default rx_defaults[] = {
+	{ "action", "'order'" },
+	{ "created_ms", MODEL_DEFAULT_MS },
+};
+
 static const struct model_field attach_fields[] = {
 	{ REC_ATT_OWNER_ENTITY, "owner_entity", MODEL_TEXT, 0 },
 	{ REC_ATT_OWNER_ID, "owner_id", MODEL_TEXT, 0 },
@@ -205,6 +244,7 @@ static const struct model_entity model_entities[REC_ENTITY_MAX + 1] = {
 	ENTITY(REC_CONSULT, "consults", 1, consult_fields, consult_defaults),
 	ENTITY(REC_MERGE, "merges", 0, merge_fields, merge_defaults),
 	ENTITY(REC_CALL, "calls", 0, call_fields, call_defaults),
+	ENTITY(REC_PRESCRIPTION, "prescriptions", 0, rx_fields, rx_defaults),
 };
 
 static const struct model_entity *model_overrides[REC_ENTITY_MAX + 1];

@@ -50,6 +50,7 @@ enum rec_entity {
 #define REC_PAT_PHONE 14
 #define REC_PAT_VILLAGE 15
 #define REC_PAT_NATID 16
+#define REC_PAT_ALLERGIES 17 /* text: documented allergies, comma-separated */
 
 /* Encounter. */
 #define REC_ENC_PATIENT 10
@@ -110,6 +111,43 @@ enum rec_entity {
 #define REC_CONSULT_SIGNKEY 29 /* bytes(32): the signer's Ed25519 key */
 #define REC_CONSULT_REGNO 30 /* text: the signer's registration number */
 #define REC_CONSULT_CLINICIAN_NAME 31 /* text: the clinician's name */
+
+/*
+ * Prescription (issue 14; clinical/rx.h, model/prescription.h): an
+ * append-only, signed fact made on a hub.  ACTION "order" is one drug
+ * order; "cancel" and "stop" are new facts naming the order (ORDER), also
+ * signed, applied by a kiosk only once it holds that order.  The safety
+ * context the checks saw (age, weight, allergies, mode, first consult)
+ * travels with the order, so the server checks it again at push.
+ */
+#define REC_RX_PATIENT 10 /* text: patient id */
+#define REC_RX_ENCOUNTER 11 /* text: the visit's id */
+#define REC_RX_CONSULT 12 /* text: the consult's id */
+#define REC_RX_ACTION 13 /* "order", "cancel", "stop" */
+#define REC_RX_ORDER 14 /* text: the order a cancel or stop names */
+#define REC_RX_REGION 15 /* text: the formulary's region, "IN" */
+#define REC_RX_CODE 16 /* text: formulary code */
+#define REC_RX_INN 17 /* text: generic name */
+#define REC_RX_STRENGTH 18
+#define REC_RX_FORM 19
+#define REC_RX_ROUTE 20
+#define REC_RX_DOSE 21 /* float, in UNIT */
+#define REC_RX_UNIT 22
+#define REC_RX_PER_DAY 23 /* uint: doses a day */
+#define REC_RX_DAYS 24 /* uint: duration in days */
+#define REC_RX_NOTE 25 /* text: instructions; for cancel/stop, why */
+#define REC_RX_OVERRIDE 26 /* text: the reason a soft block was overridden */
+#define REC_RX_AGE_DAYS 27 /* uint: the patient's age the checks used */
+#define REC_RX_WEIGHT 28 /* float: kg measured at this visit; 0 none */
+#define REC_RX_ALLERGIES 29 /* text: the allergies the checks saw */
+#define REC_RX_MODE 30 /* text: the consult's mode */
+#define REC_RX_FIRST 31 /* bool: a first consult */
+#define REC_RX_CLINICIAN 32 /* text: user id of the signer */
+#define REC_RX_CLINICIAN_NAME 33
+#define REC_RX_REGNO 34 /* text: the signer's registration number */
+#define REC_RX_SIGNED 35 /* uint: Unix ms */
+#define REC_RX_SIGKEY 36 /* bytes(32): the signer's Ed25519 key */
+#define REC_RX_SIG 37 /* bytes(64): over prescription_sig_bytes */
 
 /* Alert (red flag raised and acknowledged on the kiosk). */
 #define REC_ALERT_PATIENT 10

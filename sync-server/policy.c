@@ -20,6 +20,7 @@
 #include "protocol.h"
 #include "record.h"
 #include "sync-server/policy.h"
+#include "sync-server/rx_check.h"
 #include "sync-server/wire.h"
 #include "uuid.h"
 
@@ -43,6 +44,7 @@ static const unsigned char policy_table[POLICY_ROLES][REC_ENTITY_MAX + 1]
 	    [REC_CONSULT] = { YES, OWN, NO },
 	    [REC_MERGE] = { SCOPE, NO, NONE },
 	    [REC_CALL] = { YES, NO, NONE },
+	    [REC_PRESCRIPTION] = { NO, NO, NONE },
 	},
 	[POLICY_HUB] = {
 	    [REC_USER] = { YES, OWN, OWN },
@@ -55,6 +57,7 @@ static const unsigned char policy_table[POLICY_ROLES][REC_ENTITY_MAX + 1]
 	    [REC_CONSULT] = { NO, YES, NO },
 	    [REC_MERGE] = { SCOPE, NO, NONE },
 	    [REC_CALL] = { YES, NO, NONE },
+	    [REC_PRESCRIPTION] = { YES, NO, NONE },
 	},
 	[POLICY_ADMIN] = {
 	    [REC_USER] = { YES, YES, YES },
@@ -67,6 +70,7 @@ static const unsigned char policy_table[POLICY_ROLES][REC_ENTITY_MAX + 1]
 	    [REC_CONSULT] = { NO, NO, NO },
 	    [REC_MERGE] = { YES, NO, NONE },
 	    [REC_CALL] = { NO, NO, NONE },
+	    [REC_PRESCRIPTION] = { NO, NO, NONE },
 	},
 };
 
@@ -100,6 +104,8 @@ static const uint64_t policy_patient_keys[REC_ENTITY_MAX + 1] = {
 	[REC_CONSULT] = REC_CONSULT_PATIENT,
 	/* a merge is served with the record it retires */
 	[REC_MERGE] = REC_MERGE_DUPLICATE,
+	/* an order reaches the patient's kiosk by the patient's scope */
+	[REC_PRESCRIPTION] = REC_RX_PATIENT,
 };
 
 int
@@ -305,6 +311,8 @@ policy_read(struct schange *c, struct sverdict *v)
 		policy_read_consult(&r, &c->consult);
 		policy_consult_sig(&r, c->id, v);
 	}
+	if (c->entity == REC_PRESCRIPTION)
+		rx_check_pushed(&r, v); /* issue 14: checked again here */
 out:
 	model_rec_clear(&r);
 }

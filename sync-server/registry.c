@@ -126,6 +126,35 @@ out:
 	return err;
 }
 
+/* A pushed prescription order is LIC_ACT_PRESCRIBE at its signing time
+ * (a cancel or stop is not refused: ending an order is always allowed). */
+static int
+registry_rx_act(const struct schange *c, enum licence_act *act, int64_t *at,
+    char *regno, size_t rlen)
+{
+	struct model_rec r;
+	const struct model_value *a, *t, *v;
+	char why[112];
+	int found = 0;
+
+	if (model_check(model_entity(c->entity), c->body, c->len, c->id, &r,
+	        why, sizeof(why)) != 0)
+		goto out;
+	a = model_get(&r, REC_RX_ACTION);
+	t = model_get(&r, REC_RX_SIGNED);
+	v = model_get(&r, REC_RX_REGNO);
+	if (a == NULL || a->null || strcmp(a->text, "order") != 0 ||
+	    t == NULL || t->null || t->u > INT64_MAX)
+		goto out;
+	*act = LIC_ACT_PRESCRIBE;
+	*at = (int64_t)t->u;
+	snprintf(regno, rlen, "%s", v != NULL && !v->null ? v->text : "");
+	found = 1;
+out:
+	model_rec_clear(&r);
+	return found;
+}
+
 /* The act a pushed consult change records, and its time and regno. */
 static int
 registry_act(const struct schange *c, enum licence_act *act, int64_t *at,
@@ -136,6 +165,8 @@ registry_act(const struct schange *c, enum licence_act *act, int64_t *at,
 	char why[112];
 	int found = 0;
 
+	if (c->entity == REC_PRESCRIPTION)
+		return registry_rx_act(c, act, at, regno, rlen);
 	if (!c->is_consult || !c->consult.has_state)
 		return 0;
 	if (strcmp(c->consult.state, "accepted") == 0) {
@@ -207,7 +238,8 @@ registry_recheck(struct server *srv, const struct snode *pusher,
 		/* regno and the act are not patient data; the consult is
 		 * named by its record id only */
 		snprintf(detail, sizeof(detail),
-		    "consult %s: %s by %s at %" PRId64 ": %s", id,
+		    "%s %s: %s by %s at %" PRId64 ": %s",
+		    act == LIC_ACT_PRESCRIBE ? "prescription" : "consult", id,
 		    licence_act_name(act), regno[0] ? regno : "(none)", at,
 		    licence_state_name(lv.state));
 		if (lv.permitted) {

@@ -28,7 +28,8 @@ int registry_snapshot(struct server *, const char *region, uint64_t now_ms,
  * Re-check the N pushed CHANGES of PUSHER (after policy_read): a consult
  * accept (LIC_ACT_CONSULT at REC_CONSULT_ACCEPTED) not permitted gets
  * WERR_LICENCE in its verdict, with the reason in words; a signed note
- * (LIC_ACT_NOTE at REC_CONSULT_SIGNED) is kept and flagged.  Each refusal
+ * (LIC_ACT_NOTE at REC_CONSULT_SIGNED) is kept and flagged; a prescription
+ * order (LIC_ACT_PRESCRIBE at REC_RX_SIGNED) not permitted is refused.  Each refusal
  * and each flag is logged (no patient data) and stored as an alert
  * ("licence-refused", "licence-lapsed").  Changes already refused are
  * left alone.  Returns the number refused.

@@ -286,7 +286,11 @@ wire_err_status(enum wire_err code)
 	case WERR_BAD_REQUEST:
 	case WERR_CLOCK_AHEAD:
 	case WERR_INVALID_CHANGE:
+	case WERR_RX_INVALID:
 		return 400;
+	case WERR_RX_BLOCKED:
+	case WERR_RX_OVERRIDE:
+		return 422;
 	case WERR_TOO_LARGE:
 		return 413;
 	case WERR_BAD_SIGNATURE:

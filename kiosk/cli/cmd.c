@@ -25,6 +25,7 @@ extern const struct kiosk_cmd cmd_consult;
 extern const struct kiosk_cmd cmd_device;
 extern const struct kiosk_cmd cmd_call;
 extern const struct kiosk_cmd cmd_licence;
+extern const struct kiosk_cmd cmd_rx;
 
 const struct kiosk_cmd *const kiosk_cmds[] = {
 	&cmd_init,
@@ -46,6 +47,7 @@ const struct kiosk_cmd *const kiosk_cmds[] = {
 	&cmd_device,
 	&cmd_call,
 	&cmd_licence,
+	&cmd_rx,
 	NULL,
 };
 

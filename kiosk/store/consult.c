@@ -257,8 +257,8 @@ store_consult_request(struct store *s, const struct store_consult_req *q,
 }
 
 /* The acting user's name, registration number and public signing key
- * (NULL when none). */
-static int
+ * (NULL when none); also the prescription signer's (rx.c). */
+int
 consult_actor(
     struct store *s, char **name, char **regno, uint8_t pub[32], int *has_pub)
 {
@@ -478,8 +478,8 @@ out:
 	return err;
 }
 
-/* The acting clinician's private signing key. */
-static int
+/* The acting clinician's private signing key (also rx.c's). */
+int
 consult_priv(struct store *s, uint8_t priv[32])
 {
 	sqlite3_stmt *st;

@@ -34,7 +34,7 @@
 
 /* The entities whose pulled changes the kiosk keeps in its tables. */
 static const int pull_kept[] = { REC_PATIENT, REC_ENCOUNTER, REC_OBSERVATION,
-	REC_FORM, REC_ALERT, REC_CONSULT, REC_MERGE };
+	REC_FORM, REC_ALERT, REC_CONSULT, REC_MERGE, REC_PRESCRIPTION };
 
 int
 store_pull_keeps(int entity)
@@ -280,6 +280,9 @@ pull_apply(struct store *s, const struct model_rec *r, uint64_t origin,
 	if ((err = store_row_insert(s, r, NULL, 0)) != 0)
 		return err;
 	*changed = 1;
+	/* a cancel waits for its order (rx.c) */
+	if (e->entity == REC_PRESCRIPTION && (err = store_rx_stored(s, r)) != 0)
+		return err;
 	for (i = 0; i < e->nfields && err == 0 && e->mutable_; i++)
 		if (r->v[i].set)
 			err = pull_field_hlc_put(s, e->entity, r->id,

@@ -245,9 +245,34 @@ static const char migration_licence[] =
     " flag TEXT NOT NULL, state TEXT NOT NULL, at_ms INTEGER NOT NULL,"
     " snapshot_version INTEGER NOT NULL DEFAULT 0);";
 
+/* Prescriptions (issue 14; kiosk/store/rx.c): the synced signed facts
+ * (entity 8: orders, cancels and stops, append-only; no reference to
+ * patients, since one may arrive first), and what this kiosk
+ * derives: an order's status, when a cancel or stop was applied (NULL:
+ * pending, its order not here yet), when Home last showed it.  Patients
+ * gain their documented allergies (REC_PAT_ALLERGIES). */
+static const char migration_rx[] =
+    "DROP TABLE prescriptions;" /* migration 1's placeholder, never used */
+    "CREATE TABLE prescriptions(id TEXT PRIMARY KEY, hlc INTEGER NOT NULL,"
+    " patient_id TEXT, encounter_id TEXT, consult_id TEXT,"
+    " action TEXT NOT NULL, order_id TEXT, region TEXT, code TEXT, inn TEXT,"
+    " strength TEXT, form TEXT, route TEXT, dose REAL, unit TEXT,"
+    " per_day INTEGER, days INTEGER, note TEXT, override TEXT,"
+    " age_days INTEGER, weight_kg REAL, allergies TEXT, mode TEXT,"
+    " first_consult INTEGER, clinician_id TEXT, clinician_name TEXT,"
+    " regno TEXT, signed_ms INTEGER, signkey BLOB, sig BLOB,"
+    " created_by TEXT, created_ms INTEGER NOT NULL,"
+    " status TEXT NOT NULL DEFAULT 'active', applied_ms INTEGER,"
+    " seen_ms INTEGER, deleted INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX prescriptions_patient ON prescriptions(patient_id);"
+    "CREATE INDEX prescriptions_order ON prescriptions(order_id);"
+    "CREATE TRIGGER prescriptions_no_delete BEFORE DELETE ON prescriptions"
+    " BEGIN SELECT RAISE(ABORT, 'prescriptions are append-only'); END;"
+    "ALTER TABLE patients ADD COLUMN allergies TEXT;";
+
 static const char *const migrations[] = { migration_1, migration_2, migration_3,
 	migration_4, migration_conflicts, migration_consult, migration_merge,
-	migration_user_lang, migration_call, migration_licence };
+	migration_user_lang, migration_call, migration_licence, migration_rx };
 
 int
 store_schema_latest(void)

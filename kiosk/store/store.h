@@ -593,4 +593,76 @@ struct store_stat {
  */
 int store_stats(struct store *, struct store_stat out[STORE_STATS_N]);
 
+/* --- prescriptions (rx.c; issue 14) --- */
+struct rx_formulary;
+struct rx_result;
+struct store_rx {
+	char id[UUID_STRLEN + 1];
+	char *patient_id, *encounter_id, *consult_id, *action, *order_id;
+	char *region, *code, *inn, *strength, *form, *route, *unit, *note;
+	char *override, *allergies, *mode, *clinician, *clinician_name, *regno;
+	char *status; /* an order's: "active", "cancelled", "stopped" */
+	char *patient_name, *patient_sex, *patient_birth; /* when here */
+	char *assessment; /* the consult's, when here */
+	double dose, weight_kg;
+	unsigned per_day, days;
+	int age_days, first_consult, has_sig, has_signkey;
+	uint64_t signed_ms, hlc, applied_ms, seen_ms;
+	uint8_t sig[64], signkey[32];
+};
+void store_rx_clear(struct store_rx *);
+void store_rx_free_array(struct store_rx *, size_t n);
+
+/* Read the formulary of this node's country (store_country_get) from
+ * $OUTPOST_FORMULARY_DIR, else clinical/formulary/, as <CC>.tsv.  EINVAL
+ * or ENOENT with *CAUSE saying what to do. */
+int store_rx_formulary(struct store *, struct rx_formulary *f, char **cause);
+
+/* The one place the licence gate goes (issue 14 leaves it to the licence
+ * work): today, the acting user is a clinician with a registration
+ * number and a signing key on this node.  EPERM with *CAUSE. */
+int rx_gate(struct store *, char **cause);
+
+/* A new order, written by the clinician who holds CONSULT_ID. */
+struct store_rx_new {
+	const char *consult_id, *code, *route, *note;
+	double dose;
+	unsigned per_day, days;
+	const char *override; /* a reason; NULL: none */
+	int first; /* -1: decide (a signed consult in the last 183 days is
+	            * a follow-up), 0 follow-up, 1 first */
+	int check_only; /* run the checks into RES, store nothing: 0 */
+};
+/*
+ * Check order N against F and the patient (age from the birth date,
+ * allergies, the weight measured at the consult's visit, active orders),
+ * then sign and store it with its change and an audit entry (the
+ * override's reason audited).  RES (may be NULL) gets the checks.
+ * EPERM: a hard block or the gate; EAGAIN: a soft block without an
+ * override reason; EINVAL: a consult this user does not hold; each with
+ * *CAUSE.
+ */
+int store_rx_issue(struct store *, const struct rx_formulary *f,
+    const struct store_rx_new *n, struct rx_result *res,
+    char id_out[UUID_STRLEN + 1], char **cause);
+/* Cancel or stop (ACTION) order ORDER_ID: a new signed record naming it,
+ * with WHY.  EINVAL with *CAUSE when the order is not active here. */
+int store_rx_end(struct store *, const char *order_id, const char *action,
+    const char *why, char id_out[UUID_STRLEN + 1], char **cause);
+/* Record ID (or its unique 8+ character prefix). */
+int store_rx_get(struct store *, const char *id, struct store_rx *);
+/* Records of PATIENT_ID (NULL: all), newest first; ONLY_NEW: orders Home
+ * has not shown yet. */
+int store_rx_list(struct store *, const char *patient_id, int only_new,
+    struct store_rx **out, size_t *n);
+/* Check RX's signature (and that the key is the signer's when this node
+ * knows them): 0, or EBADMSG / ENOENT with *WHY. */
+int store_rx_verify(struct store *, const struct store_rx *, const char **why);
+int store_rx_seen(struct store *, const char *id);
+/* The documented allergies of PATIENT_ID (REC_PAT_ALLERGIES): get into
+ * *OUT (NULL: none), set as a patient change (synced, audited). */
+int store_patient_allergies(struct store *, const char *patient_id, char **out);
+int store_patient_set_allergies(
+    struct store *, const char *patient_id, const char *text);
+
 #endif

@@ -105,6 +105,17 @@ int store_bind_value(sqlite3_stmt *, int idx, const struct model_field *f,
 	" AND r.duplicate_id = m.survivor_id"                                  \
 	" AND r.survivor_id = m.duplicate_id"                                  \
 	" AND (r.hlc < m.hlc OR (r.hlc = m.hlc AND r.id < m.id))))"
+/* The acting user's name, registration number and public signing key,
+ * and their private key (consult.c; a prescription is signed the same
+ * way, rx.c). */
+int consult_actor(
+    struct store *, char **name, char **regno, uint8_t pub[32], int *has_pub);
+int consult_priv(struct store *, uint8_t priv[32]);
+/* Prescription R was just stored (pulled or made here): apply a cancel
+ * or stop whose order is here, or the pending ones naming this order
+ * (rx.c; inside the open transaction). */
+int store_rx_stored(struct store *, const struct model_rec *r);
+
 /* Fill OUT with a fresh UUIDv7 string. */
 void store_new_id(char out[UUID_STRLEN + 1]);
 

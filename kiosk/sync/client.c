@@ -299,6 +299,13 @@ sync_push_refused(struct sync_run_ctx *c, const cbor_item_t *answer)
 		else if (code == WERR_LICENCE)
 			snprintf(msg, sizeof(msg),
 			    "consult %s: the server refused it: %s", id, why);
+		else if (code == WERR_RX_BLOCKED || code == WERR_RX_OVERRIDE ||
+		    code == WERR_RX_INVALID)
+			snprintf(msg, sizeof(msg),
+			    "prescription %s refused by the server's safety "
+			    "checks: %s; it did not reach the patient, write "
+			    "it again",
+			    id, why);
 		else
 			snprintf(msg, sizeof(msg),
 			    "the server refused %s %s (%s): %s; ask the "

@@ -125,6 +125,8 @@ note_key(struct ui *ui, enum ui_action a, int ch)
 	char *cause = NULL;
 	int err;
 
+	if (a == UI_A_RX) /* the consult's prescriptions (issue 14) */
+		return screen_rx_open(ui);
 	if (!editable)
 		return UI_UNHANDLED;
 	switch (a) {

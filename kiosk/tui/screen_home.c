@@ -237,16 +237,24 @@ static void
 draw_consults(struct ui *ui, int y)
 {
 	struct store_consult *c = NULL;
-	size_t n = 0;
+	struct store_rx *rx = NULL;
+	size_t n = 0, nrx = 0;
 	int mine = ui->visit.user_role == STORE_ROLE_CLINICIAN;
 
 	if (store_consult_list(ui->visit.store,
 	        mine ? STORE_CL_QUEUE : STORE_CL_NEW, &c, &n) != 0)
 		return;
+	/* new orders from a clinician (issue 14, kiosk/tui/screen_rx.c) */
+	if (!mine && store_rx_list(ui->visit.store, NULL, 1, &rx, &nrx) == 0)
+		store_rx_free_array(rx, nrx);
 	/* for a CHW, nothing drawn when there is nothing to say */
-	if (n > 0 || mine)
+	if (n > 0 || mine || nrx > 0)
 		ui_text(y, 1, UI_C_NORMAL, "%s", _("Consults:"));
-	if (n == 0 && mine)
+	if (!mine && nrx > 0)
+		ui_text(y, 11, UI_C_OK,
+		    _("NEW: %zu answer(s), %zu prescription(s): F5, then F6"),
+		    n, nrx);
+	else if (n == 0 && mine)
 		ui_text(y, 11, UI_C_DIM, "%s",
 		    _("none waiting; F5 opens the queue"));
 	else if (n == 0)

@@ -9,14 +9,19 @@
  * section says "none" or how many are open).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "i18n.h"
+#include "kiosk/sync/sync.h"
 #include "ui.h"
 
 static struct {
 	struct store_summary sum;
 	int err;
+	char allergies[UI_FIELD_MAX]; /* documented (issue 14) */
+	struct ui_field edit; /* F6: the allergies being typed */
+	int editing;
 } st;
 
 /* The vital signs as shown: LOINC code, name and format. */
@@ -76,12 +81,56 @@ vitals_line(char *out, size_t len)
 	}
 }
 
+/* The documented allergies (REC_PAT_ALLERGIES), for the prescription
+ * checks: shown on row 5, F6 edits them. */
+static void
+patient_allergies_load(struct ui *ui)
+{
+	char *a = NULL;
+
+	st.allergies[0] = '\0';
+	if (store_patient_allergies(
+	        ui->visit.store, ui->visit.patient.id, &a) == 0 &&
+	    a != NULL)
+		snprintf(st.allergies, sizeof(st.allergies), "%s", a);
+	free(a);
+}
+
+static enum ui_result
+patient_allergies_key(struct ui *ui, enum ui_action a, int ch)
+{
+	int err;
+
+	switch (a) {
+	case UI_A_ENTER:
+		err = store_patient_set_allergies(
+		    ui->visit.store, ui->visit.patient.id, st.edit.buf);
+		if (err != 0)
+			ui_warn_cause(ui, err, NULL);
+		else {
+			ui_message(ui, UI_MSG_OK, "%s",
+			    _("Allergies saved; they go with the next sync."));
+			patient_allergies_load(ui);
+			sync_thread_kick();
+		}
+		st.editing = 0;
+		return UI_REDRAW;
+	case UI_A_BACK:
+		st.editing = 0;
+		return UI_REDRAW;
+	default:
+		ui_field_key(&st.edit, a, ch);
+		return UI_REDRAW;
+	}
+}
+
 static void
 patient_enter(struct ui *ui)
 {
 	memset(&st, 0, sizeof(st));
 	st.err = store_patient_summary(
 	    ui->visit.store, ui->visit.patient.id, &st.sum);
+	patient_allergies_load(ui);
 }
 
 static void
@@ -114,6 +163,12 @@ patient_draw(struct ui *ui)
 	    p->village ? p->village : "-", _("Phone:"),
 	    p->phone ? p->phone : "-", _("National id:"),
 	    p->national_id ? p->national_id : "-");
+	if (st.editing)
+		ui_field_draw(5, 1, _("Allergies:"), 60, &st.edit, 1, 0);
+	else
+		ui_text(5, 1, st.allergies[0] ? UI_C_WARN : UI_C_NORMAL,
+		    "%s %s", _("Allergies:"),
+		    st.allergies[0] ? st.allergies : _("none documented (F6)"));
 	ui_text(20, 1, UI_C_DIM, "%s",
 	    _("Enter start the visit   Esc back   F12 lock"));
 	if (st.err != 0) {
@@ -178,8 +233,13 @@ patient_draw(struct ui *ui)
 static enum ui_result
 patient_key(struct ui *ui, enum ui_action a, int ch)
 {
-	(void)ch;
+	if (st.editing)
+		return patient_allergies_key(ui, a, ch);
 	switch (a) {
+	case UI_A_RX:
+		ui_field_set(&st.edit, st.allergies);
+		st.editing = 1;
+		return UI_REDRAW;
 	case UI_A_ENTER:
 		return ui_replace(ui, &screen_vitals);
 	case UI_A_BACK:

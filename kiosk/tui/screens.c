@@ -27,6 +27,8 @@ const struct screen *const screens[] = {
 	&screen_consult_note,
 	&screen_dups,
 	&screen_call,
+	&screen_rx,
+	&screen_rx_view,
 	NULL,
 };
 

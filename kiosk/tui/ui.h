@@ -119,6 +119,8 @@ enum ui_action {
 	UI_A_MUTE, /* mute / unmute our microphone */
 	UI_A_HOLD, /* hold / resume */
 	UI_A_MODE, /* the CHW chooses the next step of the ladder */
+	UI_A_RX, /* issue 14: the consult's prescriptions; on the patient
+		  * screen, the documented allergies */
 };
 
 struct ui_key {
@@ -183,6 +185,11 @@ extern const struct screen screen_consult_patient;
 extern const struct screen screen_consult_note;
 extern const struct screen screen_dups;
 extern const struct screen screen_call;
+extern const struct screen screen_rx;
+extern const struct screen screen_rx_view;
+/* F6 on a consult: its prescriptions, to write (the clinician who holds
+ * it) or to read (kiosk/tui/screen_rx.c). */
+enum ui_result screen_rx_open(struct ui *);
 
 /* A line of text input (UTF-8). */
 #define UI_FIELD_MAX 128

@@ -8,6 +8,9 @@
 # saved during the faulted syncs.  At the end every answer is on the
 # clinic exactly once: one signed, verified note per consult, each new
 # once, no conflict, and the server holds each kiosk's outbox once.
+# Issue 14: each answer also carries a signed prescription, and every
+# other one is cancelled: on the clinic each order and each cancel is
+# there once, verified, and every cancel applied to its order.
 #
 # OUTPOST_CONSULT_N rounds (default 2, which already puts each fault on
 # each kiosk's sync; `make check-faults` runs 15).
@@ -38,6 +41,8 @@ kiosk h enroll --server "http://127.0.0.1:$PP" --token "$t" \
 proxy_stop
 kiosk h user add doc --role clinician --kdf-ms 5 >/dev/null || fail "doc"
 kiosk h --user doc consult key --regno MW-77 >/dev/null || fail "key"
+kiosk c country IN >/dev/null || fail "country c"
+kiosk h country IN >/dev/null || fail "country h"
 
 # One sync of NAME hit by fault F (0 cut, 1 kiosk kill, 2 server kill),
 # with new work on the clinic meanwhile; then retries until one succeeds.
@@ -96,6 +101,13 @@ while [ $i -lt "$N" ]; do
 		kiosk h --user doc consult note "$id" --assessment "seen $i" \
 		    --plan "plan for $id" || fail "note $id"
 		kiosk h --user doc consult sign "$id" || fail "sign $id"
+		rx=$(kiosk h --user doc rx issue "$id" ZNC20 --dose 20 \
+		    --per-day 1 --days 10 2>"$T/rx.err") ||
+		    fail "rx $id: $(cat "$T/rx.err")"
+		if [ $((i % 2)) -eq 0 ]; then
+			kiosk h --user doc rx cancel "$rx" --why "round $i" \
+			    >/dev/null || fail "cancel $rx"
+		fi
 	done
 	faulty_sync h "$((i + 100))" $(((i + 2) % 3))
 	faulty_sync c "$((i + 200))" $(((i + 1) % 3))
@@ -114,10 +126,26 @@ for id in $(cut -d' ' -f1 "$T/all"); do
 	grep -q "^signature: verified" "$T/show" || fail "$id: $(cat "$T/show")"
 	grep -q "^P: plan for $id\$" "$T/show" || fail "$id plan"
 done
+# the prescriptions: N orders, one cancel per even round, each once,
+# each cancel applied to its order, every order's signature verified
+kiosk c rx list >"$T/rx" || fail "rx list"
+ncancel=$(((N + 1) / 2))
+[ "$(grep -c ' order ' "$T/rx")" -eq "$N" ] ||
+    fail "clinic holds $(grep -c ' order ' "$T/rx") orders, not $N"
+[ "$(grep -c ' cancel .* applied$' "$T/rx")" -eq "$ncancel" ] ||
+    fail "cancels applied: $(cat "$T/rx")"
+[ "$(grep -c ' order cancelled ' "$T/rx")" -eq "$ncancel" ] ||
+    fail "orders cancelled: $(cat "$T/rx")"
+[ "$(cut -d' ' -f1 "$T/rx" | sort -u | wc -l)" -eq "$((N + ncancel))" ] ||
+    fail "a prescription twice: $(cat "$T/rx")"
+for rx in $(grep ' order ' "$T/rx" | cut -d' ' -f1); do
+	kiosk c rx show "$rx" | grep -q "^signature: verified" ||
+	    fail "$rx not verified"
+done
 kiosk c conflict list | grep -q "no open conflicts" ||
     fail "conflicts on the clinic: $(kiosk c conflict list)"
 same_manifest c
 same_manifest h
 grep -q "cut after" "$T/proxy.log" || fail "no sync was actually cut"
-echo "consult_sweep: $N rounds, every answer on the clinic exactly once"
+echo "consult_sweep: $N rounds, every answer, prescription and cancel on the clinic exactly once"
 exit 0

@@ -19,6 +19,7 @@
 #include "compat.h"
 #include "model.h"
 #include "patient.h"
+#include "prescription.h"
 #include "record.h"
 #include "test.h"
 #include "uuid.h"
@@ -357,7 +358,7 @@ test_encode_sizes(void)
 	/* Setting a field the entity lacks, or with another type. */
 	TEST_EQ(model_set_text(&r, REC_ENC_STATUS + 100, "x"), ENOENT);
 	TEST_EQ(model_set_uint(&r, REC_PAT_GIVEN, 1), EINVAL);
-	TEST_TRUE(model_entity(REC_PRESCRIPTION) == NULL);
+	TEST_TRUE(model_entity(REC_NODE) == NULL);
 	TEST_TRUE(model_entity(0) == NULL);
 	TEST_TRUE(model_entity(REC_ENTITY_MAX + 1) == NULL);
 out:
@@ -570,6 +571,73 @@ out:
 	return err;
 }
 
+/* A prescription's signed bytes: every field but the signature, so a
+ * change of any one changes them; a negative dose cannot be signed. */
+static int
+test_prescription_sig(void)
+{
+	const struct model_entity *e = model_entity(REC_PRESCRIPTION);
+	struct model_rec r;
+	uint8_t *a = NULL, *b = NULL;
+	size_t alen, blen, i;
+	int err = 0;
+
+	TEST_TRUE(e != NULL && e->mutable_ == 0);
+	model_rec_init(&r, e, "01890a5d-ac96-774b-bcce-b302099a8057", 5, NULL);
+	model_set_text(&r, REC_RX_ACTION, "order");
+	model_set_text(&r, REC_RX_CODE, "PCM500");
+	model_set_double(&r, REC_RX_DOSE, 500);
+	model_set_uint(&r, REC_RX_PER_DAY, 3);
+	model_set_bool(&r, REC_RX_FIRST, 1);
+	model_set_bytes(
+	    &r, REC_RX_SIGKEY, "0123456789abcdef0123456789abcdef", 32);
+	TEST_ERR(prescription_sig_bytes(&r, &a, &alen));
+	for (i = 0; i < e->nfields; i++) {
+		uint64_t k = e->fields[i].key;
+		struct model_value keep = r.v[i];
+
+		if (k == REC_RX_SIG || k == REC_K_BY)
+			continue;
+		switch (e->fields[i].type) {
+		case MODEL_TEXT:
+			model_set_text(&r, k, "changed");
+			break;
+		case MODEL_UINT:
+			model_set_uint(&r, k, 99);
+			break;
+		case MODEL_DOUBLE:
+			model_set_double(&r, k, 500.5);
+			break;
+		case MODEL_BOOL:
+			model_set_bool(&r, k, !keep.i);
+			break;
+		case MODEL_BYTES:
+			model_set_bytes(&r, k, "x", 1);
+			break;
+		}
+		TEST_ERR(prescription_sig_bytes(&r, &b, &blen));
+		if (blen == alen && memcmp(a, b, alen) == 0)
+			TEST_FAILED("field %s is not signed", e->fields[i].col);
+		free(b);
+		b = NULL;
+		r.v[i] = keep;
+	}
+	/* the signature itself is not signed */
+	model_set_bytes(&r, REC_RX_SIG, "sig", 3);
+	TEST_ERR(prescription_sig_bytes(&r, &b, &blen));
+	TEST_TRUE(blen == alen && memcmp(a, b, alen) == 0);
+	model_set_double(&r, REC_RX_DOSE, -1);
+	free(b);
+	b = NULL;
+	TEST_EQ(prescription_sig_bytes(&r, &b, &blen), EINVAL);
+	TEST_TRUE(prescription_action_valid("stop"));
+	TEST_TRUE(!prescription_action_valid("edit"));
+out:
+	free(a);
+	free(b);
+	return err;
+}
+
 TEST_MAIN({ "encode_patient", test_encode_patient },
     { "encode_encounter", test_encode_encounter },
     { "encode_observation", test_encode_observation },
@@ -578,4 +646,5 @@ TEST_MAIN({ "encode_patient", test_encode_patient },
     { "encode_sizes", test_encode_sizes },
     { "decode_refuses", test_decode_refuses },
     { "merge_rule", test_merge_rule }, { "merge_record", test_merge_record },
-    { "patient_rules", test_patient_rules })
+    { "patient_rules", test_patient_rules },
+    { "prescription_sig", test_prescription_sig })

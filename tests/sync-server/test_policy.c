@@ -27,8 +27,10 @@
 
 #include "cborx.h"
 #include "compat.h"
+#include "crypto.h"
 #include "fixture.h"
 #include "model.h"
+#include "prescription.h"
 #include "record.h"
 #include "sync-server/policy.h"
 #include "sync-server/server.h"
@@ -145,6 +147,48 @@ push_one(struct fix *f, struct pn *n, int entity, const struct uuid *id,
 	return 0;
 }
 
+/* A clean signed order of paracetamol for an adult (issue 14), with
+ * DOSE, or a cancel of ORDER when ORDER is not NULL; OVERRIDE may be
+ * NULL.  The signer's key is made once. */
+static uint8_t rx_priv[32], rx_pub[32];
+
+static void
+rx_body(struct model_rec *r, const char *pats, const char *code, double dose,
+    const char *override, const char *order)
+{
+	static uint8_t sig[64]; /* lent to R until it is encoded */
+	uint8_t *msg = NULL;
+	size_t len;
+
+	if (rx_pub[0] == 0 && rx_pub[1] == 0 &&
+	    crypto_ed25519_keygen(rx_priv, rx_pub) != 0)
+		abort();
+	model_set_text(r, REC_RX_PATIENT, pats);
+	model_set_text(r, REC_RX_ACTION, order ? "cancel" : "order");
+	model_set_text(r, REC_RX_ORDER, order);
+	model_set_text(r, REC_RX_REGION, "IN");
+	model_set_text(r, REC_RX_CODE, code);
+	model_set_text(r, REC_RX_ROUTE, "oral");
+	model_set_double(r, REC_RX_DOSE, dose);
+	model_set_uint(r, REC_RX_PER_DAY, 3);
+	model_set_uint(r, REC_RX_DAYS, 3);
+	model_set_text(r, REC_RX_OVERRIDE, override ? override : "");
+	model_set_uint(r, REC_RX_AGE_DAYS, 30 * 365);
+	model_set_double(r, REC_RX_WEIGHT, 60);
+	model_set_text(r, REC_RX_MODE, "video");
+	model_set_bool(r, REC_RX_FIRST, 1);
+	model_set_text(
+	    r, REC_RX_CLINICIAN, "0190a5d0-0000-7000-8000-000000000001");
+	model_set_text(r, REC_RX_REGNO, "MCI-1");
+	model_set_uint(r, REC_RX_SIGNED, hlc_wall_ms());
+	model_set_bytes(r, REC_RX_SIGKEY, rx_pub, 32);
+	if (prescription_sig_bytes(r, &msg, &len) != 0 ||
+	    crypto_ed25519_sign(rx_priv, msg, len, sig) != 0)
+		abort();
+	free(msg);
+	model_set_bytes(r, REC_RX_SIG, sig, 64);
+}
+
 /*
  * A valid body of ENTITY for record ID of patient PAT; VARIANT changes a
  * field's value; DELETES adds the soft-delete flag (a bare {id, hlc,
@@ -208,6 +252,10 @@ body_of(int entity, const struct uuid *id, const struct uuid *pat, int variant,
 		model_set_text(&r, REC_MERGE_SURVIVOR, ids);
 		model_set_text(&r, REC_MERGE_DUPLICATE, pats);
 		model_set_text(&r, REC_MERGE_REASON, text);
+		break;
+	case REC_PRESCRIPTION:
+		model_set_text(&r, REC_RX_NOTE, text);
+		rx_body(&r, pats, "PCM500", 500 + variant, NULL, NULL);
 		break;
 	case REC_CALL:
 		model_set_text(&r, REC_CALL_SIP_ID, text);
@@ -361,7 +409,7 @@ test_validate(void)
 	cborx_map_put(m, REC_PAT_FAMILY, cborx_text(big));
 	free(big);
 	raw_body(m, &body[3], &blen[3]);
-	ent[4] = REC_PRESCRIPTION;
+	ent[4] = REC_NODE; /* no descriptor */
 	body_of(REC_PATIENT, &id[4], &pat, 4, 0, &body[4], &blen[4]);
 	m = cborx_array(1);
 	cborx_array_push(m, cborx_uint(1));
@@ -382,7 +430,7 @@ test_validate(void)
 	TEST_EQ(refusal(ans, 4, why, sizeof(why)), WERR_INVALID_CHANGE);
 	TEST_STR(why, "field 11 (family) over 4096 bytes");
 	TEST_EQ(refusal(ans, 5, why, sizeof(why)), WERR_INVALID_CHANGE);
-	TEST_STR(why, "unknown entity 8");
+	TEST_STR(why, "unknown entity 1");
 	TEST_EQ(refusal(ans, 6, why, sizeof(why)), WERR_INVALID_CHANGE);
 	TEST_STR(why, "the body is not a CBOR map");
 	TEST_EQ(refusal(ans, 7, why, sizeof(why)), WERR_INVALID_CHANGE);
@@ -414,10 +462,10 @@ out:
 
 /* --- the matrix --- */
 
-#define N_ENTITIES 9
+#define N_ENTITIES 10
 static const int entities[N_ENTITIES] = { REC_USER, REC_PATIENT, REC_ENCOUNTER,
 	REC_OBSERVATION, REC_FORM, REC_ALERT, REC_ATTACHMENT, REC_MERGE,
-	REC_CALL };
+	REC_CALL, REC_PRESCRIPTION };
 
 static int
 rule_of_name(const char *s)
@@ -524,6 +572,7 @@ struct world {
 	struct fix f;
 	struct pn actor[POLICY_ROLES], sibling[POLICY_ROLES];
 	struct pn other, south;
+	struct pn hub, south_hub; /* only hubs create prescriptions */
 	struct uuid p_own[POLICY_ROLES], p_visit[POLICY_ROLES], p_other,
 	    p_south;
 	/* target[role][entity index][T_*]: a record to edit */
@@ -547,6 +596,8 @@ create(struct world *w, struct pn *n, int entity, struct uuid *id,
 		*id = *pat;
 	else
 		uuid_v7(id);
+	if (entity == REC_PRESCRIPTION)
+		n = n == &w->south ? &w->south_hub : &w->hub;
 	body_of(entity, id, pat, 0, 0, &b, &len);
 	err = push_one(&w->f, n, entity, id, b, len, &code, why, sizeof(why));
 	free(b);
@@ -570,7 +621,11 @@ world_make(struct world *w)
 	    (err = fix_node_as(
 	         &w->f, "north", "clinic", "f2", &w->other.t, NULL)) != 0 ||
 	    (err = fix_node_as(
-	         &w->f, "south", "clinic", "s1", &w->south.t, NULL)) != 0)
+	         &w->f, "south", "clinic", "s1", &w->south.t, NULL)) != 0 ||
+	    (err = fix_node_as(
+	         &w->f, "north", "hub", "hub9", &w->hub.t, NULL)) != 0 ||
+	    (err = fix_node_as(
+	         &w->f, "south", "hub", "hub8", &w->south_hub.t, NULL)) != 0)
 		return err;
 	uuid_v7(&w->p_other);
 	uuid_v7(&w->p_south);
@@ -826,5 +881,94 @@ out:
 	return err;
 }
 
+/* Issue 14: the server checks a pushed prescription again and refuses
+ * per change, with the prescription codes; a clinic gets the orders of
+ * its patients. */
+static int
+test_prescription(void)
+{
+	struct fix f;
+	struct pn a, hub;
+	struct cur ca = { { 0 }, 0 };
+	struct model_rec r;
+	struct uuid pat, id[8];
+	char pats[UUID_STRLEN + 1], ids[UUID_STRLEN + 1],
+	    order[UUID_STRLEN + 1];
+	cbor_item_t *m = NULL;
+	uint8_t *b = NULL;
+	size_t len, i, total;
+	uint64_t code;
+	int seen[8], err = 0;
+	static const struct {
+		const char *code;
+		double dose;
+		const char *override;
+		int cancel_of, flip;
+		uint64_t expect;
+	} cases[] = {
+		{ "PCM500", 500, NULL, -1, 0, 0 }, /* 0: clean */
+		{ "PCM500", 5000, "sure", -1, 0, WERR_RX_BLOCKED }, /* 10x */
+		{ "MOR10", 10, "sure", -1, 0,
+		    WERR_RX_BLOCKED }, /* prohibited */
+		{ "IBU400", 600, NULL, -1, 0, WERR_RX_OVERRIDE }, /* usual */
+		{ "IBU400", 600, "severe pain", -1, 0, 0 }, /* overridden */
+		{ "PCM500", 500, NULL, -1, 1, WERR_RX_INVALID }, /* tampered */
+		{ "NOPE", 1, NULL, -1, 0, WERR_RX_BLOCKED }, /* formulary */
+		{ "PCM500", 500, NULL, 0, 0, 0 }, /* 7: cancel of 0 */
+	};
+
+	memset(&a, 0, sizeof(a));
+	memset(&hub, 0, sizeof(hub));
+	TEST_ERR(fix_start(&f));
+	TEST_ERR(fix_node_as(&f, "north", "clinic", "f1", &a.t, NULL));
+	TEST_ERR(fix_node_as(&f, "north", "hub", "hub1", &hub.t, NULL));
+	uuid_v7(&pat);
+	uuid_format(&pat, pats);
+	body_of(REC_PATIENT, &pat, &pat, 0, 0, &b, &len);
+	TEST_ERR(push_one(&f, &a, REC_PATIENT, &pat, b, len, &code, NULL, 0));
+	free(b);
+	b = NULL;
+	TEST_EQ(code, 0);
+	for (i = 0; i < nitems(cases); i++) {
+		char why[128] = "";
+
+		uuid_v7(&id[i]);
+		uuid_format(&id[i], ids);
+		model_rec_init(
+		    &r, model_entity(REC_PRESCRIPTION), ids, now_hlc(), NULL);
+		if (cases[i].cancel_of >= 0)
+			uuid_format(&id[cases[i].cancel_of], order);
+		rx_body(&r, pats, cases[i].code, cases[i].dose,
+		    cases[i].override, cases[i].cancel_of >= 0 ? order : NULL);
+		if (cases[i].flip)
+			model_set_double(&r, REC_RX_DOSE, cases[i].dose + 1);
+		TEST_ERR(model_encode(&r, &m));
+		TEST_TRUE(cborx_encode(m, &b, &len) == 0);
+		cbor_decref(&m);
+		TEST_ERR(push_one(&f, &hub, REC_PRESCRIPTION, &id[i], b, len,
+		    &code, why, sizeof(why)));
+		free(b);
+		b = NULL;
+		if (code != cases[i].expect)
+			fprintf(stderr, "  case %zu: %s\n", i, why);
+		TEST_EQ(code, cases[i].expect);
+	}
+	/* a clinic may not prescribe */
+	uuid_v7(&id[7]);
+	body_of(REC_PRESCRIPTION, &id[7], &pat, 0, 0, &b, &len);
+	TEST_ERR(
+	    push_one(&f, &a, REC_PRESCRIPTION, &id[7], b, len, &code, NULL, 0));
+	TEST_EQ(code, WERR_FORBIDDEN);
+	/* the clinic gets the stored orders of its patient (the clean one
+	 * and the overridden one), no refused one */
+	TEST_ERR(pull_from(&f, &a, &ca, 500, id, 7, seen, &total));
+	TEST_EQ(seen[0] + seen[4], 2);
+	TEST_EQ(seen[1] + seen[2] + seen[3] + seen[5] + seen[6], 0);
+out:
+	free(b);
+	fix_stop(&f);
+	return err;
+}
+
 TEST_MAIN({ "validate", test_validate }, { "matrix", test_matrix },
-    { "pull_scope", test_pull_scope })
+    { "pull_scope", test_pull_scope }, { "prescription", test_prescription })

@@ -3,8 +3,9 @@
 # loopback: the CHW asks a clinician from the visit (F7) and sees the
 # place in the queue; the clinician on a hub kiosk sees the queue (F5 on
 # home), accepts, reads the patient (vital signs with their trend, red
-# flags, visits), writes and signs the SOAP note; the CHW's home then
-# says a new answer came and F5 shows it, signature verified.
+# flags, visits), writes and signs the SOAP note and a prescription (F6,
+# issue 14); the CHW's home then says a new answer and a new order came,
+# F5 shows the answer, F6 its prescription, both signatures verified.
 . tests/tui/lib.inc
 
 SERVER=${OUTPOST_BUILD:-build}/sync-server
@@ -72,9 +73,11 @@ wait_for "A clinician is asked."
 WAIT_S=60 wait_for "Place in the queue: 1 of 1"
 expect_screen consult-request-queued "Place in the queue: 1 of 1"
 
-# the clinician on the hub
+# the clinician on the hub (in India: its formulary, issue 14)
 NODE=$T/hub
-start "$KIOSK" --data "$NODE" ui --idle-lock 0
+cli country IN >/dev/null || fail "hub country"
+start env OUTPOST_FORMULARY_DIR="$(pwd)/clinical/formulary" "$KIOSK" \
+    --data "$NODE" ui --idle-lock 0
 SOCK_H=$SOCK
 wait_for "This kiosk is locked."
 keys Up
@@ -87,6 +90,7 @@ wait_for "Unlocked. Welcome, doc."
 wait_for "Consults:"
 keys F5
 WAIT_S=60 wait_for "Amina Okafor"
+WAIT_S=60 wait_for "Region: 1 waiting"
 expect_screen consult-hub-queue "Amina Okafor"
 keys Enter
 expect_screen consult-patient "Resp. rate"
@@ -101,6 +105,20 @@ type_text "RR 22"; keys Tab
 type_text "suspected TB"; keys Tab
 type_text "sputum test; refer"; keys Tab
 type_text "keep her warm"
+# saved, then a prescription (issue 14): paracetamol 500 mg three times
+# a day; signing the note then sends both in one sync
+keys F2
+wait_for "Note saved"
+keys F6
+wait_for "Medicine"
+keys Tab
+type_text "500"
+keys Tab BSpace
+type_text "3"
+keys F8
+wait_for "Prescription signed."
+keys Escape
+wait_for "S subjective"
 keys F8
 expect_screen consult-note "Note signed."
 keys Escape
@@ -113,7 +131,8 @@ SOCK=$SOCK_C
 keys Escape
 keys Escape
 i=0
-while ! screen | grep -q "NEW: 1 answer" && [ $i -lt 60 ]; do
+while ! screen | grep -q "NEW: 1 answer(s), 1 prescription" &&
+    [ $i -lt 60 ]; do
 	keys Escape
 	sleep 0.5
 	i=$((i + 1))
@@ -123,6 +142,10 @@ keys F5
 wait_for "Amina Okafor"
 keys Enter
 expect_screen consult-answer "signature verified"
+# the prescription, for the patient: verified, read once
+keys F6
+expect_screen consult-answer-rx "signature verified"
+keys Escape
 keys Escape
 keys Escape
 quit_kiosk

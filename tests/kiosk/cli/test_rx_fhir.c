@@ -1,0 +1,249 @@
+/*
+ * Issued prescriptions (issue 14): every order issued through the kiosk
+ * store carries the fields its region's checker requires, on the printed
+ * sheet too (kiosk/tui/screen_rx.c), and its FHIR R4 MedicationRequest
+ * (kiosk/cli/rx_fhir.c) parses back with libjansson and carries the
+ * resource's required elements and the ones a teleconsult order needs.
+ * Orders are drawn from the shipped formulary (clinical/formulary/IN.tsv)
+ * with a fixed seed; OUTPOST_RX_ISSUED sets how many (default 40).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "clinical/rx.h"
+#include "crypto.h"
+#include "kiosk/cli/rx_fhir.h"
+#include "kiosk/store/store_int.h"
+#include "kiosk/tui/screen_rx.h"
+#include "str.h"
+#include "test.h"
+#include "xmalloc.h"
+
+struct fx {
+	char *dir;
+	struct store *s;
+	struct rx_formulary f;
+	char pat[UUID_STRLEN + 1], visit[UUID_STRLEN + 1];
+	char consult[UUID_STRLEN + 1];
+	struct store_user chw, doc;
+};
+
+static int
+fx_open(struct fx *f)
+{
+	struct store_patient p = { 0 };
+	struct store_consult_req q = { NULL, "fever", "video", 0, 1 };
+	struct store_consult_note n = { "fever 3 days", "T 38.4",
+		"malaria, uncomplicated", "treat", NULL };
+	uint8_t key[32];
+	char *cause = NULL;
+	int err = 0;
+
+	memset(f, 0, sizeof(*f));
+	TEST_TRUE((f->dir = test_tmpdir("rxfhir")) != NULL);
+	crypto_random(key, sizeof(key));
+	TEST_ERR(store_open(f->dir, key, 1, &f->s));
+	TEST_ERR(store_country_set(f->s, "IN"));
+	TEST_ERR(store_rx_formulary(f->s, &f->f, &cause));
+	TEST_ERR(store_user_add(f->s, "chw", STORE_ROLE_CHW, &f->chw));
+	TEST_ERR(store_user_add(f->s, "doc", STORE_ROLE_CLINICIAN, &f->doc));
+	p.given = (char *)"Ravi";
+	p.family = (char *)"Sharma";
+	p.sex = (char *)"male";
+	p.birth_date = (char *)"1980-05-01";
+	store_set_actor(f->s, f->chw.id);
+	TEST_ERR(store_patient_add(f->s, &p, NULL, &cause));
+	memcpy(f->pat, p.id, sizeof(f->pat));
+	TEST_ERR(store_encounter_open(f->s, f->pat, "fever", f->visit));
+	q.encounter_id = f->visit;
+	TEST_ERR(store_consult_request(f->s, &q, f->consult, &cause));
+	store_set_actor(f->s, f->doc.id);
+	TEST_ERR(store_user_signkey(f->s, f->doc.id, "MCI-777"));
+	TEST_ERR(store_consult_accept(f->s, f->consult, &cause));
+	TEST_ERR(store_consult_note(f->s, f->consult, &n, &cause));
+out:
+	if (cause != NULL)
+		fprintf(stderr, "  %s\n", cause);
+	free(cause);
+	return err;
+}
+
+static void
+fx_close(struct fx *f)
+{
+	if (f->s != NULL)
+		store_close(f->s);
+	test_rmdir(f->dir);
+	rx_formulary_free(&f->f);
+	store_user_clear(&f->chw);
+	store_user_clear(&f->doc);
+}
+
+static int
+n_issued(void)
+{
+	const char *s = getenv("OUTPOST_RX_ISSUED");
+	long long n;
+
+	return s != NULL && str_to_ll(s, 1, 100000, &n) == 0 ? (int)n : 40;
+}
+
+/* The FHIR structure: required elements and the teleconsult ones. */
+static int
+check_fhir(const struct store_rx *x, const char *text)
+{
+	json_error_t e;
+	json_t *j, *d, *v;
+	int err = 0;
+
+	j = json_loads(text, 0, &e);
+	TEST_TRUE(j != NULL);
+	TEST_STR(json_string_value(json_object_get(j, "resourceType")),
+	    "MedicationRequest");
+	TEST_STR(json_string_value(json_object_get(j, "status")), "active");
+	TEST_STR(json_string_value(json_object_get(j, "intent")), "order");
+	TEST_STR(json_string_value(json_object_get(
+	             json_object_get(j, "medicationCodeableConcept"), "text")),
+	    x->inn);
+	v = json_object_get(json_object_get(j, "subject"), "reference");
+	TEST_TRUE(json_is_string(v) &&
+	    strcmp(json_string_value(v) + 8, x->patient_id) == 0);
+	TEST_TRUE(json_is_string(json_object_get(j, "authoredOn")));
+	v = json_object_get(json_object_get(j, "requester"), "identifier");
+	TEST_STR(json_string_value(json_object_get(v, "value")), "MCI-777");
+	TEST_STR(
+	    json_string_value(json_object_get(
+	        json_array_get(json_object_get(j, "identifier"), 0), "value")),
+	    x->id);
+	d = json_array_get(json_object_get(j, "dosageInstruction"), 0);
+	TEST_TRUE(d != NULL);
+	TEST_EQ(json_integer_value(json_object_get(
+	            json_object_get(json_object_get(d, "timing"), "repeat"),
+	            "frequency")),
+	    (json_int_t)x->per_day);
+	TEST_STR(json_string_value(
+	             json_object_get(json_object_get(d, "route"), "text")),
+	    x->route);
+	v = json_object_get(
+	    json_array_get(json_object_get(d, "doseAndRate"), 0),
+	    "doseQuantity");
+	TEST_TRUE(json_real_value(json_object_get(v, "value")) == x->dose);
+	TEST_EQ(json_integer_value(json_object_get(
+	            json_object_get(json_object_get(j, "dispenseRequest"),
+	                "expectedSupplyDuration"),
+	            "value")),
+	    (json_int_t)x->days);
+out:
+	json_decref(j);
+	return err;
+}
+
+static int
+test_issued(void)
+{
+	struct fx f;
+	struct store_rx x;
+	struct store_rx_new n;
+	struct rx_sheet sheet;
+	struct rx_sheet_buf sb;
+	const struct rx_item *it;
+	char id[UUID_STRLEN + 1], *cause = NULL, *text = NULL, *fj = NULL;
+	const char *why;
+	size_t tlen, k;
+	FILE *mem;
+	json_t *j;
+	uint64_t rng = 0x14f1u;
+	int i, total = n_issued(), issued = 0, err = 0;
+
+	memset(&x, 0, sizeof(x));
+	TEST_ERR(fx_open(&f));
+	for (i = 0; issued < total && i < total * 50; i++) {
+		rng ^= rng << 13;
+		rng ^= rng >> 7;
+		rng ^= rng << 17;
+		it = &f.f.items[rng % f.f.n];
+		/* an adult on a video first consult: list O and A, each
+		 * at its usual dose (or 1 unit where there is none) */
+		if (it->cls != RX_CLASS_O && it->cls != RX_CLASS_A)
+			continue;
+		memset(&n, 0, sizeof(n));
+		n.consult_id = f.consult;
+		n.code = it->code;
+		n.route = it->routes;
+		n.dose = it->dose_usual > 0 ? it->dose_usual : 1;
+		n.per_day = 1;
+		n.days = 1 + (unsigned)(rng % 10);
+		n.note = "with water";
+		n.override = "repeat course, checked"; /* duplicates */
+		n.first = 1;
+		free(cause);
+		cause = NULL;
+		if ((err = store_rx_issue(f.s, &f.f, &n, NULL, id, &cause)) !=
+		    0) {
+			fprintf(stderr, "  %s: %s\n", it->code, cause);
+			goto out;
+		}
+		issued++;
+		TEST_ERR(store_rx_get(f.s, id, &x));
+		TEST_ERR(store_rx_verify(f.s, &x, &why));
+		/* the region's fields, on the record and on the sheet */
+		rx_sheet_of(&x, 1, &sheet, &sb);
+		if ((why = rx_sheet_missing(&sheet)) != NULL)
+			TEST_FAILED("%s lacks %s", it->code, why);
+		TEST_TRUE((mem = open_memstream(&text, &tlen)) != NULL);
+		err = rx_sheet_print(mem, &x, 1);
+		fclose(mem);
+		TEST_ERR(err);
+		TEST_TRUE(strstr(text, "MCI-777") != NULL);
+		TEST_TRUE(strstr(text, "Ravi Sharma") != NULL);
+		TEST_TRUE(strstr(text, "malaria, uncomplicated") != NULL);
+		TEST_TRUE(strstr(text, "teleconsultation") != NULL);
+		for (k = 0; x.inn[k]; k++)
+			if (x.inn[k] >= 'a' && x.inn[k] <= 'z')
+				x.inn[k] = (char)(x.inn[k] - 'a' + 'A');
+		TEST_TRUE(strstr(text, x.inn) != NULL); /* in capitals */
+		free(text);
+		text = NULL;
+		store_rx_clear(&x);
+		/* the FHIR resource, dumped and parsed back */
+		TEST_ERR(store_rx_get(f.s, id, &x));
+		TEST_TRUE((j = rx_fhir_medication_request(&x)) != NULL);
+		fj = json_dumps(j, JSON_COMPACT);
+		json_decref(j);
+		TEST_TRUE(fj != NULL);
+		TEST_ERR(check_fhir(&x, fj));
+		free(fj);
+		fj = NULL;
+		store_rx_clear(&x);
+	}
+	fprintf(stderr,
+	    "  %d orders issued, each with the region's fields and"
+	    " a MedicationRequest\n",
+	    issued);
+	TEST_EQ(issued, total);
+	/* a sheet without the registration number is not printed */
+	TEST_ERR(store_rx_get(f.s, id, &x));
+	free(x.regno);
+	x.regno = NULL;
+	TEST_TRUE((mem = open_memstream(&text, &tlen)) != NULL);
+	TEST_EQ(rx_sheet_print(mem, &x, 1), EINVAL);
+	fclose(mem);
+	TEST_EQ(tlen, 0);
+	/* a cancel is no MedicationRequest of its own */
+	free(x.action);
+	x.action = xstrdup("cancel");
+	TEST_TRUE(rx_fhir_medication_request(&x) == NULL);
+out:
+	free(cause);
+	free(text);
+	free(fj);
+	store_rx_clear(&x);
+	fx_close(&f);
+	return err;
+}
+
+TEST_MAIN({ "issued", test_issued });
