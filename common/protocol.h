@@ -41,8 +41,12 @@ enum wire_err {
 	/* Per change, consults (issue 13, §4.2). */
 	WERR_CONSULT_TAKEN = 25, /* 409 consult_taken */
 	WERR_CONSULT_STEP = 26, /* 409 consult_step */
+	/* Per change, referrals (issue 14, §4.3). */
+	WERR_REFERRAL_INVALID = 33, /* 400 referral_invalid */
+	WERR_REFERRAL_SIDE = 34, /* 403 referral_side */
+	WERR_REFERRAL_REQUESTER = 35, /* 403 referral_requester */
 };
-#define WERR_MAX WERR_CONSULT_STEP
+#define WERR_MAX WERR_REFERRAL_REQUESTER
 
 /* The error body of any non-200 answer (§2). */
 #define ERR_K_CODE 1 /* uint: enum wire_err */
@@ -105,7 +109,8 @@ enum wire_err {
 #define PUSHED_R_SEQ 0
 #define PUSHED_R_CODE                                                          \
 	1 /* uint: WERR_INVALID_CHANGE, WERR_FORBIDDEN,
-                          * WERR_CONSULT_TAKEN or WERR_CONSULT_STEP */
+                          * WERR_CONSULT_TAKEN, WERR_CONSULT_STEP or
+                          * WERR_REFERRAL_* */
 #define PUSHED_R_MESSAGE 2 /* text, English, no record content */
 #define PUSHED_R_COUNT 3
 
