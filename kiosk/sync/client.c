@@ -840,6 +840,24 @@ sync_load(struct sync_run_ctx *c)
 	return 0;
 }
 
+/* Referrals to this node's facility that the pull brought are "received"
+ * (issue 14): the steps go up with the next push.  A failure here is
+ * logged, never the sync's. */
+static void
+sync_referrals_received(struct store *s)
+{
+	char *facility = NULL;
+	size_t n = 0;
+
+	if (sync_state_text(s, SYNC_K_FACILITY, &facility) != 0)
+		return;
+	if (store_referral_receive(s, facility, &n) != 0)
+		log_warnx("referrals: cannot mark those pulled as received");
+	else if (n > 0)
+		log_info("%zu referral(s) received", n);
+	free(facility);
+}
+
 int
 sync_run(struct store *s, struct sync_report *rep, char **cause)
 {
@@ -886,8 +904,10 @@ sync_run_cancel(
 
 		if (perr != 0)
 			err = perr;
-		else
+		else {
 			sync_queue_fetch(&c);
+			sync_referrals_received(s);
+		}
 	}
 	c.rep->requests = c.http.requests;
 	c.rep->bytes_up = c.http.bytes_up;
