@@ -40,7 +40,12 @@
 struct pn {
 	struct tnode t;
 	uint64_t seq;
+	const char *facility; /* the referrals it makes are from here */
 };
+
+/* The facility a referral body is made from: the pushing node's
+ * (policy_referral_step refuses another). */
+static const char *referral_from = "f1";
 
 static uint64_t hlc_counter;
 
@@ -213,6 +218,18 @@ body_of(int entity, const struct uuid *id, const struct uuid *pat, int variant,
 		model_set_text(&r, REC_CALL_SIP_ID, text);
 		model_set_text(&r, REC_CALL_END, "local");
 		model_set_uint(&r, REC_CALL_CONNECTED_MS, (uint64_t)variant);
+		break;
+	case REC_REFERRAL: /* a clinician's request, valid from any role */
+		model_set_text(&r, REC_REF_KIND, "request");
+		model_set_text(&r, REC_REF_REFERRAL, ids);
+		model_set_text(&r, REC_REF_PATIENT, pats);
+		model_set_text(&r, REC_REF_FROM, referral_from);
+		model_set_text(&r, REC_REF_TARGET, "elsewhere");
+		model_set_text(&r, REC_REF_REASON, text);
+		model_set_text(&r, REC_REF_URGENCY, "urgent");
+		model_set_uint(&r, REC_REF_DUE, 1);
+		model_set_text(&r, REC_REF_REQ_ROLE, "clinician");
+		model_set_text(&r, REC_REF_CONSULT, ids);
 		break;
 	default:
 		abort();
@@ -414,10 +431,10 @@ out:
 
 /* --- the matrix --- */
 
-#define N_ENTITIES 9
+#define N_ENTITIES 10
 static const int entities[N_ENTITIES] = { REC_USER, REC_PATIENT, REC_ENCOUNTER,
 	REC_OBSERVATION, REC_FORM, REC_ALERT, REC_ATTACHMENT, REC_MERGE,
-	REC_CALL };
+	REC_CALL, REC_REFERRAL };
 
 static int
 rule_of_name(const char *s)
@@ -547,6 +564,7 @@ create(struct world *w, struct pn *n, int entity, struct uuid *id,
 		*id = *pat;
 	else
 		uuid_v7(id);
+	referral_from = n->facility;
 	body_of(entity, id, pat, 0, 0, &b, &len);
 	err = push_one(&w->f, n, entity, id, b, len, &code, why, sizeof(why));
 	free(b);
@@ -566,6 +584,11 @@ world_make(struct world *w)
 	int role, err;
 
 	memset(w, 0, sizeof(*w));
+	w->other.facility = "f2";
+	w->south.facility = "s1";
+	for (role = 0; role < POLICY_ROLES; role++)
+		w->actor[role].facility = w->sibling[role].facility =
+		    facilities[role];
 	if ((err = fix_start(&w->f)) != 0 ||
 	    (err = fix_node_as(
 	         &w->f, "north", "clinic", "f2", &w->other.t, NULL)) != 0 ||
@@ -625,6 +648,7 @@ attempt(struct world *w, int role, int entity, int op, const char *what,
 	char why[128];
 	int err;
 
+	referral_from = w->actor[role].facility;
 	body_of(entity, id, pat, 1 + op, op == POLICY_DELETE, &b, &len);
 	err = push_one(&w->f, &w->actor[role], entity, id, b, len, &code, why,
 	    sizeof(why));
