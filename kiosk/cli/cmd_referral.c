@@ -4,7 +4,8 @@
  * facility is this kiosk's, from its enrolment.
  *
  *   new --patient ID --to FACILITY --reason TEXT [--urgency U]
- *       [--due-days N] [--visit V] [--consult C]   refer (prints its id)
+ *       [--due-days N | --due-seconds N] [--visit V] [--consult C]
+ *                                                  refer (prints its id)
  *   list [incoming|outgoing|followup|new]          one line per referral
  *   show ID
  *   accept|start|seen|fail ID [--why T]            the target's steps
@@ -59,17 +60,19 @@ ref_new(struct kctx *ctx, int argc, char **argv)
 	struct cmd_opt opts[] = { { "--patient", 1, NULL },
 		{ "--to", 1, NULL }, { "--reason", 1, NULL },
 		{ "--urgency", 1, NULL }, { "--due-days", 1, NULL },
-		{ "--visit", 1, NULL }, { "--consult", 1, NULL } };
+		{ "--visit", 1, NULL }, { "--consult", 1, NULL },
+		{ "--due-seconds", 1, NULL } };
 	struct store_referral_req q;
 	char id[UUID_STRLEN + 1], facility[64], *cause = NULL;
-	long long days;
+	long long days, secs;
 	int npos, err;
 
 	if (cmd_opt_parse(argc, argv, 2, opts, nitems(opts), NULL, 0, &npos) !=
 	        0 ||
 	    opts[0].value == NULL || opts[1].value == NULL)
 		return cmd_usage(&cmd_referral);
-	if (cmd_opt_int(&opts[4], 1, 365, 7, &days) != 0)
+	if (cmd_opt_int(&opts[4], 1, 365, 7, &days) != 0 ||
+	    cmd_opt_int(&opts[7], 1, 86400, 0, &secs) != 0)
 		return 2;
 	if (kctx_open(ctx) != 0)
 		return 1;
@@ -79,7 +82,9 @@ ref_new(struct kctx *ctx, int argc, char **argv)
 	q.target = opts[1].value;
 	q.reason = opts[2].value;
 	q.urgency = opts[3].value != NULL ? opts[3].value : "routine";
-	q.due_ms = clock_wall_ms() + (uint64_t)days * 86400000ULL;
+	/* --due-seconds: a due-by within the day (scripts and tests) */
+	q.due_ms = clock_wall_ms() +
+	    (secs > 0 ? (uint64_t)secs * 1000ULL : (uint64_t)days * 86400000ULL);
 	q.encounter_id = opts[5].value;
 	q.consult_id = opts[6].value;
 	q.from = facility;
@@ -212,7 +217,8 @@ cmd_referral_run(struct kctx *ctx, int argc, char **argv)
 
 const struct kiosk_cmd cmd_referral = { "referral",
 	"referral new --patient ID --to FACILITY --reason TEXT [--urgency "
-	"routine|urgent|asap|stat] [--due-days N] [--visit V] [--consult C]\n"
+	"routine|urgent|asap|stat] [--due-days N|--due-seconds N] [--visit V]"
+	" [--consult C]\n"
 	"referral list [incoming|outgoing|followup|new] | show ID | has FACT\n"
 	"referral accept|start|seen|receive ID | reject ID --why T\n"
 	"referral fail|cancel ID [--why T]\n"
