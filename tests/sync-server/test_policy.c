@@ -850,5 +850,161 @@ out:
 	return err;
 }
 
+/* A referral fact's body (the policy reads it, no server). */
+static void
+referral_body(const struct uuid *id, const char *ref, const char *pat,
+    const char *kind, const char *from, const char *to, const char *state,
+    const char *role, const char *consult, const char *outcome,
+    uint8_t **out, size_t *len)
+{
+	struct model_rec r;
+	cbor_item_t *m = NULL;
+	char ids[UUID_STRLEN + 1];
+
+	uuid_format(id, ids);
+	model_rec_init(&r, model_entity(REC_REFERRAL), ids, now_hlc(), NULL);
+	model_set_text(&r, REC_REF_KIND, kind);
+	model_set_text(&r, REC_REF_REFERRAL, ref != NULL ? ref : ids);
+	model_set_text(&r, REC_REF_PATIENT, pat);
+	model_set_text(&r, REC_REF_FROM, from);
+	model_set_text(&r, REC_REF_TARGET, to);
+	model_set_text(&r, REC_REF_STATE, state);
+	model_set_text(&r, REC_REF_OUTCOME, outcome);
+	if (strcmp(kind, "request") == 0) {
+		model_set_text(&r, REC_REF_REASON, "r");
+		model_set_text(&r, REC_REF_URGENCY, "routine");
+		model_set_uint(&r, REC_REF_DUE, 1);
+		model_set_text(&r, REC_REF_REQ_ROLE, role);
+		model_set_text(&r, REC_REF_CONSULT, consult);
+	}
+	if (model_encode(&r, &m) != 0 || cborx_encode(m, out, len) != 0)
+		abort();
+	cbor_decref(&m);
+}
+
+/* What the server says of one referral fact pushed by a ROLE node of
+ * FACILITY: the code (policy_read, then the table's SCOPE allowing it,
+ * then policy_referral_step). */
+static int
+referral_verdict(const char *role, const char *facility, const uint8_t *b,
+    size_t len, const struct uuid *id)
+{
+	struct schange c;
+	struct sverdict v;
+	struct snode n;
+
+	memset(&c, 0, sizeof(c));
+	memset(&v, 0, sizeof(v));
+	memset(&n, 0, sizeof(n));
+	c.entity = REC_REFERRAL;
+	memcpy(c.id, id->b, 16);
+	c.body = b;
+	c.len = len;
+	snprintf(n.role, sizeof(n.role), "%s", role);
+	snprintf(n.facility, sizeof(n.facility), "%s", facility);
+	snprintf(n.region, sizeof(n.region), "north");
+	policy_read(&c, &v);
+	if (v.code == 0)
+		policy_referral_step(&n, &c, &v);
+	return v.code;
+}
+
+/*
+ * Who may write which referral fact (policy_referral_step, docs/SECURITY.md
+ * "Referrals"): a request from the pusher's own facility, a hub's only a
+ * clinician's from a consult, a clinician's always from a consult; target
+ * steps from the target facility, cancel and follow-up from the
+ * referring one; malformed facts refused as referral_invalid.
+ */
+static int
+test_referral_steps(void)
+{
+	static const struct {
+		const char *role, *facility, *kind, *from, *to, *state,
+		    *req_role, *consult, *outcome;
+		int code;
+	} c[] = {
+		{ "clinic", "fa", "request", "fa", "fb", NULL, "chw", NULL,
+		    NULL, 0 },
+		{ "clinic", "fc", "request", "fa", "fb", NULL, "chw", NULL,
+		    NULL, WERR_REFERRAL_SIDE },
+		{ "clinic", "fa", "request", "fa", "fb", NULL, "clinician",
+		    NULL, NULL, WERR_REFERRAL_REQUESTER },
+		{ "clinic", "fa", "request", "fa", "fb", NULL, "clinician",
+		    "c1", NULL, 0 },
+		{ "hub", "fa", "request", "fa", "fb", NULL, "chw", NULL, NULL,
+		    WERR_REFERRAL_REQUESTER },
+		{ "hub", "fa", "request", "fa", "fb", NULL, "clinician", "c1",
+		    NULL, 0 },
+		{ "clinic", "fa", "request", "fa", "fa", NULL, "chw", NULL,
+		    NULL, WERR_REFERRAL_INVALID },
+		{ "clinic", "fa", "request", "fa", "fb", NULL, "nurse", NULL,
+		    NULL, WERR_REFERRAL_INVALID },
+		{ "clinic", "fa", "request", "fa", "fb", "accepted", "chw",
+		    NULL, NULL, WERR_REFERRAL_INVALID },
+		{ "clinic", "fb", "step", "fa", "fb", "accepted", NULL, NULL,
+		    NULL, 0 },
+		{ "clinic", "fb", "step", "fa", "fb", "completed", NULL, NULL,
+		    NULL, 0 },
+		{ "clinic", "fa", "step", "fa", "fb", "accepted", NULL, NULL,
+		    NULL, WERR_REFERRAL_SIDE },
+		{ "clinic", "fc", "step", "fa", "fb", "completed", NULL, NULL,
+		    NULL, WERR_REFERRAL_SIDE },
+		{ "clinic", "fa", "step", "fa", "fb", "cancelled", NULL, NULL,
+		    NULL, 0 },
+		{ "clinic", "fb", "step", "fa", "fb", "cancelled", NULL, NULL,
+		    NULL, WERR_REFERRAL_SIDE },
+		{ "clinic", "fa", "step", "fa", "fb", "follow-up", NULL, NULL,
+		    "died", 0 },
+		{ "clinic", "fb", "step", "fa", "fb", "follow-up", NULL, NULL,
+		    "died", WERR_REFERRAL_SIDE },
+		{ "clinic", "fa", "step", "fa", "fb", "follow-up", NULL, NULL,
+		    NULL, WERR_REFERRAL_INVALID },
+		{ "clinic", "fa", "step", "fa", "fb", "follow-up", NULL, NULL,
+		    "vanished", WERR_REFERRAL_INVALID },
+		{ "clinic", "fb", "step", "fa", "fb", "rejected", NULL, NULL,
+		    NULL, WERR_REFERRAL_INVALID },
+		{ "clinic", "fb", "step", "fa", "fb", "seen", NULL, NULL, NULL,
+		    WERR_REFERRAL_INVALID },
+		{ "clinic", "fb", "step", "fa", "fb", "requested", NULL, NULL,
+		    NULL, WERR_REFERRAL_INVALID },
+	};
+	struct uuid id, pat, ref;
+	char pats[UUID_STRLEN + 1], refs[UUID_STRLEN + 1];
+	uint8_t *b = NULL;
+	size_t i, len;
+	int code, err = 0;
+
+	uuid_v7(&pat);
+	uuid_v7(&ref);
+	uuid_format(&pat, pats);
+	uuid_format(&ref, refs);
+	for (i = 0; i < nitems(c); i++) {
+		uuid_v7(&id);
+		referral_body(&id,
+		    strcmp(c[i].kind, "step") == 0 ? refs : NULL, pats,
+		    c[i].kind, c[i].from, c[i].to, c[i].state, c[i].req_role,
+		    c[i].consult, c[i].outcome, &b, &len);
+		code = referral_verdict(c[i].role, c[i].facility, b, len, &id);
+		free(b);
+		b = NULL;
+		if (code != c[i].code)
+			TEST_FAILED("case %zu (%s %s %s %s): code %d, want %d", i,
+			    c[i].role, c[i].facility, c[i].kind,
+			    c[i].state ? c[i].state : "-", code, c[i].code);
+	}
+	/* a step that names itself as its referral is not a step */
+	uuid_v7(&id);
+	uuid_format(&id, refs);
+	referral_body(&id, refs, pats, "step", "fa", "fb", "accepted", NULL,
+	    NULL, NULL, &b, &len);
+	TEST_EQ(referral_verdict("clinic", "fb", b, len, &id),
+	    WERR_REFERRAL_INVALID);
+out:
+	free(b);
+	return err;
+}
+
 TEST_MAIN({ "validate", test_validate }, { "matrix", test_matrix },
-    { "pull_scope", test_pull_scope })
+    { "pull_scope", test_pull_scope },
+    { "referral_steps", test_referral_steps })
