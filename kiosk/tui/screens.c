@@ -27,6 +27,8 @@ const struct screen *const screens[] = {
 	&screen_consult_note,
 	&screen_dups,
 	&screen_call,
+	&screen_referral_new,
+	&screen_referrals,
 	NULL,
 };
 

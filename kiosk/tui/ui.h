@@ -111,6 +111,8 @@ enum ui_action {
 	UI_A_MUTE, /* mute / unmute our microphone */
 	UI_A_HOLD, /* hold / resume */
 	UI_A_MODE, /* the CHW chooses the next step of the ladder */
+	UI_A_REFERRAL, /* referrals: refer from the visit, the list from Home */
+	UI_A_REJECT, /* reject a referral (issue 14) */
 };
 
 struct ui_key {
@@ -175,6 +177,8 @@ extern const struct screen screen_consult_patient;
 extern const struct screen screen_consult_note;
 extern const struct screen screen_dups;
 extern const struct screen screen_call;
+extern const struct screen screen_referral_new;
+extern const struct screen screen_referrals;
 
 /* A line of text input (UTF-8). */
 #define UI_FIELD_MAX 128
