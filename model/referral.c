@@ -21,8 +21,8 @@ static const char *const state_names[REF_STATES] = {
 
 const char *const referral_outcomes[] = { "seen-elsewhere", "improved",
 	"refused", "unreachable", "died", NULL };
-const char *const referral_urgencies[] = { "routine", "urgent", "asap",
-	"stat", NULL };
+const char *const referral_urgencies[] = { "routine", "urgent", "asap", "stat",
+	NULL };
 
 const char *
 referral_state_name(int state)
@@ -128,7 +128,7 @@ referral_outcome_state(const char *outcome)
 	if (!referral_outcome_valid(outcome))
 		return -1;
 	return strcmp(outcome, "seen-elsewhere") == 0 ? REF_COMPLETED
-	                                               : REF_FAILED;
+	                                              : REF_FAILED;
 }
 
 static int
@@ -182,8 +182,8 @@ referral_fold(struct referral_step *steps, size_t n, struct referral_fold *out)
 		if (st < 0 || st >= REF_STATES || seen)
 			continue;
 		out->state = st;
-		out->self_reported = steps[i].state == REF_FOLLOW_UP &&
-		    st == REF_COMPLETED;
+		out->self_reported =
+		    steps[i].state == REF_FOLLOW_UP && st == REF_COMPLETED;
 		if (referral_state_terminal(st))
 			first(&out->ended_ms, steps[i].at_ms);
 		else
@@ -197,8 +197,8 @@ referral_fold(struct referral_step *steps, size_t n, struct referral_fold *out)
 }
 
 int
-referral_followup_due(const struct referral_fold *f, uint64_t due_ms,
-    uint64_t now_ms)
+referral_followup_due(
+    const struct referral_fold *f, uint64_t due_ms, uint64_t now_ms)
 {
 	return due_ms != 0 && now_ms > due_ms && !f->followed_up &&
 	    f->state != REF_COMPLETED && !referral_state_terminal(f->state);

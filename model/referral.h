@@ -84,14 +84,14 @@ struct referral_fold {
  * from the target facility (seen) stands once written.  Each *_ms is the
  * first step of its kind; 0 when none.
  */
-void referral_fold(struct referral_step *steps, size_t n,
-    struct referral_fold *out);
+void referral_fold(
+    struct referral_step *steps, size_t n, struct referral_fold *out);
 
 /*
  * A follow-up is due: DUE_MS passed at NOW_MS and the referral is not
  * seen, not ended and not yet followed up.
  */
-int referral_followup_due(const struct referral_fold *f, uint64_t due_ms,
-    uint64_t now_ms);
+int referral_followup_due(
+    const struct referral_fold *f, uint64_t due_ms, uint64_t now_ms);
 
 #endif

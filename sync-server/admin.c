@@ -378,8 +378,8 @@ admin_manifest_line(const struct schange *c, const uint8_t hash[32], void *arg)
  * admin node of the region would pull; refused changes are never
  * served). */
 static int
-admin_referral_facts(struct sstore *s, const char *region,
-    struct rref_fact **out, size_t *nout)
+admin_referral_facts(
+    struct sstore *s, const char *region, struct rref_fact **out, size_t *nout)
 {
 	const struct model_entity *e = model_entity(REC_REFERRAL);
 	struct spull_result res;
@@ -490,12 +490,10 @@ admin_referrals(struct sstore *s, int argc, char **argv)
 		       ",\"counted\":%" PRIu64 ",\"completed\":%" PRIu64
 		       ",\"self_reported\":%" PRIu64 ",\"rejected\":%" PRIu64
 		       ",\"failed\":%" PRIu64 ",\"open\":%" PRIu64
-		       ",\"followup_due\":%" PRIu64
-		       ",\"followed_up\":%" PRIu64
+		       ",\"followup_due\":%" PRIu64 ",\"followed_up\":%" PRIu64
 		       ",\"completion_rate\":%.6f,\"accepted\":%" PRIu64
 		       ",\"accept_median_ms\":%" PRIu64
-		       ",\"accept_p90_ms\":%" PRIu64
-		       ",\"accept_mean_ms\":%.1f"
+		       ",\"accept_p90_ms\":%" PRIu64 ",\"accept_mean_ms\":%.1f"
 		       ",\"seen_median_ms\":%" PRIu64
 		       ",\"seen_p90_ms\":%" PRIu64 "}\n",
 		    st.issued, st.cancelled, st.counted, st.completed,
@@ -505,11 +503,10 @@ admin_referrals(struct sstore *s, int argc, char **argv)
 		    st.accept_mean_ms, st.seen_median_ms, st.seen_p90_ms);
 		return 0;
 	}
-	printf("referrals in %s: %" PRIu64 " issued, %" PRIu64
-	       " cancelled\n",
+	printf("referrals in %s: %" PRIu64 " issued, %" PRIu64 " cancelled\n",
 	    region, st.issued, st.cancelled);
-	printf("  completed (seen at the target): %" PRIu64
-	       " of %" PRIu64 " (%.1f%%); seen elsewhere (CHW): %" PRIu64 "\n",
+	printf("  completed (seen at the target): %" PRIu64 " of %" PRIu64
+	       " (%.1f%%); seen elsewhere (CHW): %" PRIu64 "\n",
 	    st.completed, st.counted, 100.0 * st.completion_rate,
 	    st.self_reported);
 	printf("  rejected: %" PRIu64 "  failed: %" PRIu64 "  open: %" PRIu64

@@ -204,8 +204,8 @@ policy_text(const struct model_rec *r, uint64_t key)
  * one.  A request puts its patient in the target facility's scope.
  */
 static int
-policy_read_referral(const struct model_rec *r, struct schange *c,
-    char *why, size_t whysz)
+policy_read_referral(
+    const struct model_rec *r, struct schange *c, char *why, size_t whysz)
 {
 	struct sreferral *rf = &c->referral;
 	const char *kind = policy_text(r, REC_REF_KIND);
@@ -243,8 +243,8 @@ policy_read_referral(const struct model_rec *r, struct schange *c,
 			       -1;
 		snprintf(rf->role, sizeof(rf->role), "%s", role);
 		rf->has_consult = policy_text(r, REC_REF_CONSULT) != NULL;
-		snprintf(c->scope_facility, sizeof(c->scope_facility), "%s",
-		    target);
+		snprintf(
+		    c->scope_facility, sizeof(c->scope_facility), "%s", target);
 		return 0;
 	}
 	if (strcmp(kind, "step") != 0 || memcmp(u.b, c->id, 16) == 0)
@@ -264,7 +264,8 @@ policy_read_referral(const struct model_rec *r, struct schange *c,
 		       -1;
 	if (rf->state == REF_REJECTED &&
 	    policy_text(r, REC_REF_STATE_REASON) == NULL)
-		return snprintf(why, whysz, "a rejection carries its reason (22)"),
+		return snprintf(
+		           why, whysz, "a rejection carries its reason (22)"),
 		       -1;
 	return 0;
 }
@@ -505,8 +506,8 @@ policy_pull_scope(const struct snode *node)
 }
 
 void
-policy_referral_step(const struct snode *pusher, const struct schange *c,
-    struct sverdict *v)
+policy_referral_step(
+    const struct snode *pusher, const struct schange *c, struct sverdict *v)
 {
 	const struct sreferral *rf = &c->referral;
 	int role = policy_role(pusher->role), side;

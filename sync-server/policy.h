@@ -75,8 +75,8 @@ void policy_consult_step(const struct snode *pusher, const struct schange *c,
  * clinician from a consult: WERR_REFERRAL_REQUESTER); a step is taken by
  * the side model/referral.h gives its state (WERR_REFERRAL_SIDE).
  */
-void policy_referral_step(const struct snode *pusher, const struct schange *c,
-    struct sverdict *v);
+void policy_referral_step(
+    const struct snode *pusher, const struct schange *c, struct sverdict *v);
 
 /* What NODE pulls: SPULL_REGION (admin nodes) or SPULL_FACILITY (the
  * others, and any role this file does not know). */

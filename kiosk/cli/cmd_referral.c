@@ -57,11 +57,10 @@ ref_facility(struct kctx *ctx, char *out, size_t len)
 static int
 ref_new(struct kctx *ctx, int argc, char **argv)
 {
-	struct cmd_opt opts[] = { { "--patient", 1, NULL },
-		{ "--to", 1, NULL }, { "--reason", 1, NULL },
-		{ "--urgency", 1, NULL }, { "--due-days", 1, NULL },
-		{ "--visit", 1, NULL }, { "--consult", 1, NULL },
-		{ "--due-seconds", 1, NULL } };
+	struct cmd_opt opts[] = { { "--patient", 1, NULL }, { "--to", 1, NULL },
+		{ "--reason", 1, NULL }, { "--urgency", 1, NULL },
+		{ "--due-days", 1, NULL }, { "--visit", 1, NULL },
+		{ "--consult", 1, NULL }, { "--due-seconds", 1, NULL } };
 	struct store_referral_req q;
 	char id[UUID_STRLEN + 1], facility[64], *cause = NULL;
 	long long days, secs;
@@ -84,7 +83,8 @@ ref_new(struct kctx *ctx, int argc, char **argv)
 	q.urgency = opts[3].value != NULL ? opts[3].value : "routine";
 	/* --due-seconds: a due-by within the day (scripts and tests) */
 	q.due_ms = clock_wall_ms() +
-	    (secs > 0 ? (uint64_t)secs * 1000ULL : (uint64_t)days * 86400000ULL);
+	    (secs > 0 ? (uint64_t)secs * 1000ULL
+	              : (uint64_t)days * 86400000ULL);
 	q.encounter_id = opts[5].value;
 	q.consult_id = opts[6].value;
 	q.from = facility;
@@ -107,8 +107,8 @@ ref_line(const struct store_referral *r)
 static int
 ref_list(struct kctx *ctx, int argc, char **argv)
 {
-	static const char *const names[] = { "incoming", "outgoing",
-		"followup", "new" };
+	static const char *const names[] = { "incoming", "outgoing", "followup",
+		"new" };
 	struct store_referral *v = NULL;
 	char facility[64];
 	size_t i, n = 0;
@@ -126,8 +126,8 @@ ref_list(struct kctx *ctx, int argc, char **argv)
 	if (kctx_open(ctx) != 0)
 		return 1;
 	ref_facility(ctx, facility, sizeof(facility));
-	if ((err = store_referral_list(ctx->store, which, facility,
-	         clock_wall_ms(), &v, &n)) != 0)
+	if ((err = store_referral_list(
+	         ctx->store, which, facility, clock_wall_ms(), &v, &n)) != 0)
 		return ref_fail("cannot list referrals", err, NULL);
 	for (i = 0; i < n; i++)
 		ref_line(&v[i]);
@@ -206,8 +206,8 @@ cmd_referral_run(struct kctx *ctx, int argc, char **argv)
 	if (strcmp(argv[1], "has") == 0 && argc == 3) {
 		if (kctx_open(ctx) != 0)
 			return 1;
-		if ((err = store_referral_fact_count(ctx->store, argv[2], &n)) !=
-		    0)
+		if ((err = store_referral_fact_count(
+		         ctx->store, argv[2], &n)) != 0)
 			return ref_fail("has", err, NULL);
 		printf("%d\n", n);
 		return 0;

@@ -36,12 +36,12 @@ ref_cause(char **cause, const char *text, int err)
  * WIRED YET: it allows every clinician; the lead wires the licence check
  * in after merging.
  */
-int referral_licence_gate(struct store *s, const char *user_id, uint64_t at_ms,
-    char **cause);
+int referral_licence_gate(
+    struct store *s, const char *user_id, uint64_t at_ms, char **cause);
 
 int
-referral_licence_gate(struct store *s, const char *user_id, uint64_t at_ms,
-    char **cause)
+referral_licence_gate(
+    struct store *s, const char *user_id, uint64_t at_ms, char **cause)
 {
 	(void)s;
 	(void)user_id;
@@ -89,17 +89,17 @@ store_referral_new(struct store *s, const struct store_referral_req *q,
 		    "this kiosk does not know its facility: enrol it again "
 		    "with the sync server",
 		    EINVAL);
-	if (q->target == NULL || q->target[0] == '\0' ||
-	    strlen(q->target) > 63)
+	if (q->target == NULL || q->target[0] == '\0' || strlen(q->target) > 63)
 		return ref_cause(cause, "type the facility's code", EINVAL);
 	if (strcmp(q->target, q->from) == 0)
-		return ref_cause(cause,
-		    "refer to another facility than this one", EINVAL);
+		return ref_cause(
+		    cause, "refer to another facility than this one", EINVAL);
 	if (q->reason == NULL || q->reason[0] == '\0')
-		return ref_cause(cause, "say why the patient is referred",
-		    EINVAL);
+		return ref_cause(
+		    cause, "say why the patient is referred", EINVAL);
 	if (strlen(q->reason) > 1000)
-		return ref_cause(cause, "the reason is over 1000 bytes", EINVAL);
+		return ref_cause(
+		    cause, "the reason is over 1000 bytes", EINVAL);
 	if (!referral_urgency_valid(q->urgency))
 		return ref_cause(cause,
 		    "the urgency is routine, urgent, asap or stat", EINVAL);
@@ -108,8 +108,8 @@ store_referral_new(struct store *s, const struct store_referral_req *q,
 		return ref_cause(cause, "the due date is in the past", EINVAL);
 	if (role == STORE_ROLE_CLINICIAN) {
 		if (q->consult_id == NULL || q->consult_id[0] == '\0')
-			return ref_cause(cause,
-			    "a clinician refers from a consult", EINVAL);
+			return ref_cause(
+			    cause, "a clinician refers from a consult", EINVAL);
 		if ((err = referral_licence_gate(
 		         s, s->actor, HLC_MS(hlc), cause)) != 0)
 			return err;
@@ -129,8 +129,8 @@ store_referral_new(struct store *s, const struct store_referral_req *q,
 	model_set_uint(&r, REC_REF_DUE, q->due_ms);
 	if (s->actor != NULL)
 		model_set_text(&r, REC_REF_REQUESTER, s->actor);
-	model_set_text(&r, REC_REF_REQ_ROLE,
-	    role == STORE_ROLE_CHW ? "chw" : "clinician");
+	model_set_text(
+	    &r, REC_REF_REQ_ROLE, role == STORE_ROLE_CHW ? "chw" : "clinician");
 	if (q->consult_id != NULL && q->consult_id[0] != '\0')
 		model_set_text(&r, REC_REF_CONSULT, q->consult_id);
 	if (q->encounter_id != NULL && q->encounter_id[0] != '\0')
@@ -248,7 +248,8 @@ store_referral_get(struct store *s, const char *id, uint64_t now_ms,
 		ref_from_row(st, out);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_ROW)
-		return rc == SQLITE_DONE ? ENOENT : store_err(s, rc, "referral");
+		return rc == SQLITE_DONE ? ENOENT
+		                         : store_err(s, rc, "referral");
 	if ((err = ref_fold(s, out, now_ms)) != 0)
 		store_referral_clear(out);
 	return err;
@@ -353,8 +354,8 @@ ref_step_write(struct store *s, const struct store_referral *r,
 	model_set_uint(&m, REC_REF_AT, HLC_MS(hlc));
 	if ((err = store_row_insert(s, &m, NULL, 0)) == 0 &&
 	    (err = store_outbox_put(s, &m)) == 0)
-		err = store_audit_append(s, "referral-step", "referral", r->id,
-		    state);
+		err = store_audit_append(
+		    s, "referral-step", "referral", r->id, state);
 	return err;
 }
 
@@ -376,8 +377,8 @@ store_referral_step(struct store *s, const char *id, const char *facility,
 		    "unreachable or died",
 		    EINVAL);
 	if (next == REF_REJECTED && (note == NULL || note[0] == '\0'))
-		return ref_cause(cause, "say why the referral is rejected",
-		    EINVAL);
+		return ref_cause(
+		    cause, "say why the referral is rejected", EINVAL);
 	if (note != NULL && strlen(note) > 500)
 		return ref_cause(cause, "the reason is over 500 bytes", EINVAL);
 	if ((err = store_referral_get(s, id, clock_wall_ms(), &r)) != 0)
@@ -397,7 +398,8 @@ store_referral_step(struct store *s, const char *id, const char *facility,
 	if (!referral_step_ok(r.state, next)) {
 		char msg[128];
 
-		snprintf(msg, sizeof(msg), "the referral is %s: it cannot be %s",
+		snprintf(msg, sizeof(msg),
+		    "the referral is %s: it cannot be %s",
 		    referral_state_name(r.state), state);
 		store_referral_clear(&r);
 		return ref_cause(cause, msg, EALREADY);
@@ -418,15 +420,16 @@ store_referral_receive(struct store *s, const char *facility, size_t *n)
 	*n = 0;
 	if (facility == NULL || facility[0] == '\0')
 		return 0;
-	if ((err = store_referral_list(s, STORE_REF_NEW, facility, 0, &v,
-	         &nv)) != 0)
+	if ((err = store_referral_list(
+	         s, STORE_REF_NEW, facility, 0, &v, &nv)) != 0)
 		return err;
 	for (i = 0; i < nv && err == 0; i++) {
 		if (v[i].state != REF_REQUESTED)
 			continue;
 		if ((err = store_tx_begin(s)) != 0)
 			break;
-		err = store_tx_end(s, ref_step_write(s, &v[i], "received", NULL));
+		err =
+		    store_tx_end(s, ref_step_write(s, &v[i], "received", NULL));
 		if (err == 0)
 			(*n)++;
 	}
@@ -442,8 +445,7 @@ store_referral_fact_count(struct store *s, const char *fact, int *n)
 
 	*n = 0;
 	if ((err = store_prepare(s,
-	         "SELECT count(*) FROM referral_facts WHERE id = ?", &st)) !=
-	    0)
+	         "SELECT count(*) FROM referral_facts WHERE id = ?", &st)) != 0)
 		return err;
 	store_bind_text(st, 1, fact);
 	if (sqlite3_step(st) == SQLITE_ROW)

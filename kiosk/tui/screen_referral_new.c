@@ -59,8 +59,8 @@ rn_draw(struct ui *ui)
 	}
 	ui_text(3, 1, UI_C_TITLE, " %s ", _("Refer the patient"));
 	for (i = 0; i < F_COUNT; i++)
-		ui_field_draw(5 + 2 * i, 1, _(labels[i]), i == F_REASON ? 56 : 24,
-		    &fields[i], i == focus, 0);
+		ui_field_draw(5 + 2 * i, 1, _(labels[i]),
+		    i == F_REASON ? 56 : 24, &fields[i], i == focus, 0);
 	ui_text(11, 1, UI_C_NORMAL, "%s", _("Urgency:"));
 	for (i = 0; referral_urgencies[i] != NULL; i++) {
 		ui_text(11, x, i == urgency ? UI_C_FOCUS : UI_C_NORMAL,
@@ -82,8 +82,8 @@ rn_save(struct ui *ui)
 	struct store_referral_req q;
 	struct sync_status ss;
 	char *cause = NULL, *end;
-	const char *days = fields[F_DAYS].len ? fields[F_DAYS].buf
-	                                      : due_days[urgency];
+	const char *days =
+	    fields[F_DAYS].len ? fields[F_DAYS].buf : due_days[urgency];
 	unsigned long d = strtoul(days, &end, 10);
 	int err;
 

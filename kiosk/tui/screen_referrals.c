@@ -40,10 +40,10 @@ rf_load(struct ui *ui)
 	memset(&ss, 0, sizeof(ss));
 	sync_status_get(ui->visit.store, &ss);
 	snprintf(facility, sizeof(facility), "%s", ss.facility);
-	store_referral_list(ui->visit.store, STORE_REF_INCOMING, facility, now,
-	    &in, &nin);
-	store_referral_list(ui->visit.store, STORE_REF_OUTGOING, facility, now,
-	    &out, &nout);
+	store_referral_list(
+	    ui->visit.store, STORE_REF_INCOMING, facility, now, &in, &nin);
+	store_referral_list(
+	    ui->visit.store, STORE_REF_OUTGOING, facility, now, &out, &nout);
 	list = xreallocarray(in, nin + nout + 1, sizeof(*list));
 	for (i = 0; i < nout; i++)
 		list[nin + i] = out[i];
@@ -118,7 +118,7 @@ rf_draw(struct ui *ui)
 		r = &list[i];
 		ui_when((int64_t)r->due_ms, due, sizeof(due));
 		ui_text(y + i, 1,
-		    i == sel             ? UI_C_FOCUS
+		    i == sel              ? UI_C_FOCUS
 		        : r->followup_due ? UI_C_WARN
 		        : (size_t)i < nin ? UI_C_OK
 		                          : UI_C_NORMAL,
@@ -136,7 +136,8 @@ rf_draw(struct ui *ui)
 		ui_wrap(16, 1, 78, 1, UI_C_DIM,
 		    r->state_reason[0] ? r->state_reason : r->reason);
 		if (r->followup_due)
-			ui_text(17, 1, UI_C_WARN, _("Outcome: < %s >  F7 records it"),
+			ui_text(17, 1, UI_C_WARN,
+			    _("Outcome: < %s >  F7 records it"),
 			    referral_outcomes[outcome]);
 	}
 	ui_field_draw(18, 1, _("Reason"), 56, &note, 1, 0);
@@ -153,8 +154,8 @@ rf_step(struct ui *ui, const char *state, const char *text)
 
 	if (nlist == 0)
 		return UI_HANDLED;
-	err = store_referral_step(ui->visit.store, list[sel].id, facility,
-	    state, text, &cause);
+	err = store_referral_step(
+	    ui->visit.store, list[sel].id, facility, state, text, &cause);
 	if (err != 0)
 		ui_warn_cause(ui, err, cause);
 	else {

@@ -1315,13 +1315,13 @@ sq_push_index(struct sstore *s, const struct snode *node,
 	if (!created || !c->has_patient)
 		return 0;
 	if (c->widens)
-		err = sq_scope_put(s, node->region, c->patient, node->facility,
-		    pos);
+		err = sq_scope_put(
+		    s, node->region, c->patient, node->facility, pos);
 	/* a referral: its target facility pulls the patient and their
 	 * history from here on (issue 14) */
 	if (err == 0 && c->scope_facility[0] != '\0')
-		err = sq_scope_put(s, node->region, c->patient,
-		    c->scope_facility, pos);
+		err = sq_scope_put(
+		    s, node->region, c->patient, c->scope_facility, pos);
 	return err;
 }
 

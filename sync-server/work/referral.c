@@ -47,8 +47,8 @@ rref_fact_read(const struct model_rec *r, struct rref_fact *f)
 	copy_text(r, REC_REF_PATIENT, f->patient, sizeof(f->patient));
 	copy_text(r, REC_REF_FROM, f->from, sizeof(f->from));
 	copy_text(r, REC_REF_TARGET, f->target, sizeof(f->target));
-	copy_text(r, REC_REF_STATE_REASON, f->state_reason,
-	    sizeof(f->state_reason));
+	copy_text(
+	    r, REC_REF_STATE_REASON, f->state_reason, sizeof(f->state_reason));
 	if (f->referral[0] == '\0')
 		return EINVAL;
 	if (strcmp(kind, "request") == 0) {
@@ -57,8 +57,8 @@ rref_fact_read(const struct model_rec *r, struct rref_fact *f)
 		f->due_ms = get_uint(r, REC_REF_DUE);
 		copy_text(r, REC_REF_URGENCY, f->urgency, sizeof(f->urgency));
 		copy_text(r, REC_REF_REQ_ROLE, f->role, sizeof(f->role));
-		copy_text(r, REC_REF_REQUESTER, f->requester,
-		    sizeof(f->requester));
+		copy_text(
+		    r, REC_REF_REQUESTER, f->requester, sizeof(f->requester));
 		copy_text(r, REC_REF_REASON, f->reason, sizeof(f->reason));
 		return 0;
 	}
@@ -144,8 +144,8 @@ since(uint64_t to, uint64_t from)
 }
 
 void
-rref_stats(struct rref_fact *facts, size_t n, uint64_t now_ms,
-    struct rref_stats *out)
+rref_stats(
+    struct rref_fact *facts, size_t n, uint64_t now_ms, struct rref_stats *out)
 {
 	struct referral_fold fo;
 	uint64_t *acc, *seen, accsum = 0;
@@ -222,8 +222,8 @@ iso8601(uint64_t ms, char *out, size_t len)
 
 	gmtime_r(&t, &tm);
 	snprintf(out, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-	    tm.tm_min, tm.tm_sec, (int)(ms % 1000));
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+	    tm.tm_sec, (int)(ms % 1000));
 }
 
 /* "KEY": "VALUE", */
@@ -302,13 +302,14 @@ fhir_one(const struct rref_fact *req, const struct referral_fold *fo,
 	    (err = kv(b, "authoredOn", when)) != 0 ||
 	    (err = reference(b, "requester", "Practitioner",
 	         req->requester[0] ? req->requester : "unknown")) != 0 ||
-	    (err = buf_printf(b,
-	         "\"occurrencePeriod\":{\"end\":\"%s\"},", due)) != 0 ||
+	    (err = buf_printf(
+	         b, "\"occurrencePeriod\":{\"end\":\"%s\"},", due)) != 0 ||
 	    (err = buf_printf(b, "\"reasonCode\":[{\"text\":")) != 0 ||
 	    (err = json_str(b, req->reason)) != 0 ||
-	    (err = buf_printf(b, "}],\"performer\":[{\"identifier\":{"
-	                         "\"system\":\"urn:outpost:facility\","
-	                         "\"value\":")) != 0 ||
+	    (err = buf_printf(b,
+	         "}],\"performer\":[{\"identifier\":{"
+	         "\"system\":\"urn:outpost:facility\","
+	         "\"value\":")) != 0 ||
 	    (err = json_str(b, req->target)) != 0 ||
 	    (err = buf_printf(b, "}}],\"category\":[{\"text\":")) != 0 ||
 	    (err = json_str(b, req->role)) != 0 ||
@@ -329,11 +330,12 @@ fhir_one(const struct rref_fact *req, const struct referral_fold *fo,
 	    (err = kv(b, "lastModified", upd)) != 0 ||
 	    (err = organisation(b, "requester", req->from)) != 0 ||
 	    (err = organisation(b, "owner", req->target)) != 0 ||
-	    (err = buf_printf(b,
-	         "\"restriction\":{\"period\":{\"end\":\"%s\"}}", due)) != 0)
+	    (err = buf_printf(
+	         b, "\"restriction\":{\"period\":{\"end\":\"%s\"}}", due)) != 0)
 		return err;
 	if (last->state_reason[0] != '\0') {
-		if ((err = buf_printf(b, ",\"statusReason\":{\"text\":")) != 0 ||
+		if ((err = buf_printf(b, ",\"statusReason\":{\"text\":")) !=
+		        0 ||
 		    (err = json_str(b, last->state_reason)) != 0 ||
 		    (err = buf_append_byte(b, '}')) != 0)
 			return err;
@@ -341,8 +343,8 @@ fhir_one(const struct rref_fact *req, const struct referral_fold *fo,
 	if (last->outcome[0] != '\0' || fo->state == REF_COMPLETED) {
 		if ((err = buf_printf(b, ",\"businessStatus\":{\"text\":")) !=
 		        0 ||
-		    (err = json_str(b,
-		         last->outcome[0] ? last->outcome : "seen")) != 0 ||
+		    (err = json_str(
+		         b, last->outcome[0] ? last->outcome : "seen")) != 0 ||
 		    (err = buf_append_byte(b, '}')) != 0)
 			return err;
 	}
@@ -358,8 +360,9 @@ rref_fhir_bundle(struct rref_fact *facts, size_t n, struct buf *b)
 
 	if (n > 1)
 		qsort(facts, n, sizeof(*facts), fact_cmp);
-	if ((err = buf_printf(b, "{\"resourceType\":\"Bundle\","
-	                         "\"type\":\"collection\",\"entry\":[")) != 0)
+	if ((err = buf_printf(b,
+	         "{\"resourceType\":\"Bundle\","
+	         "\"type\":\"collection\",\"entry\":[")) != 0)
 		return err;
 	for (i = 0; i < n; i = j) {
 		j = group_end(facts, n, i);

@@ -66,8 +66,8 @@ struct rref_stats {
  * NOW_MS.  Percentiles are nearest-rank: the p-th of k sorted values is
  * the ceil(p * k / 100)-th; 0 when there is none.
  */
-void rref_stats(struct rref_fact *facts, size_t n, uint64_t now_ms,
-    struct rref_stats *out);
+void rref_stats(
+    struct rref_fact *facts, size_t n, uint64_t now_ms, struct rref_stats *out);
 
 /* Nearest-rank percentile P (1..100) of K sorted values. */
 uint64_t rref_percentile(const uint64_t *sorted, size_t k, unsigned p);

@@ -854,8 +854,8 @@ out:
 static void
 referral_body(const struct uuid *id, const char *ref, const char *pat,
     const char *kind, const char *from, const char *to, const char *state,
-    const char *role, const char *consult, const char *outcome,
-    uint8_t **out, size_t *len)
+    const char *role, const char *consult, const char *outcome, uint8_t **out,
+    size_t *len)
 {
 	struct model_rec r;
 	cbor_item_t *m = NULL;
@@ -981,16 +981,15 @@ test_referral_steps(void)
 	uuid_format(&ref, refs);
 	for (i = 0; i < nitems(c); i++) {
 		uuid_v7(&id);
-		referral_body(&id,
-		    strcmp(c[i].kind, "step") == 0 ? refs : NULL, pats,
-		    c[i].kind, c[i].from, c[i].to, c[i].state, c[i].req_role,
-		    c[i].consult, c[i].outcome, &b, &len);
+		referral_body(&id, strcmp(c[i].kind, "step") == 0 ? refs : NULL,
+		    pats, c[i].kind, c[i].from, c[i].to, c[i].state,
+		    c[i].req_role, c[i].consult, c[i].outcome, &b, &len);
 		code = referral_verdict(c[i].role, c[i].facility, b, len, &id);
 		free(b);
 		b = NULL;
 		if (code != c[i].code)
-			TEST_FAILED("case %zu (%s %s %s %s): code %d, want %d", i,
-			    c[i].role, c[i].facility, c[i].kind,
+			TEST_FAILED("case %zu (%s %s %s %s): code %d, want %d",
+			    i, c[i].role, c[i].facility, c[i].kind,
 			    c[i].state ? c[i].state : "-", code, c[i].code);
 	}
 	/* a step that names itself as its referral is not a step */

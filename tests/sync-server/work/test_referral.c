@@ -24,6 +24,7 @@
 #include "sync-server/work/referral.h"
 #include "test.h"
 #include "uuid.h"
+#include "xmalloc.h"
 
 static uint64_t rng = 0x9e3779b97f4a7c15ULL;
 
@@ -59,17 +60,14 @@ struct gen {
 };
 
 static struct rref_fact *
-gen_add(struct gen *g, const char *ref, int request, int state,
-    uint64_t at_ms)
+gen_add(struct gen *g, const char *ref, int request, int state, uint64_t at_ms)
 {
 	struct rref_fact *f;
 	struct uuid u;
 
 	if (g->n == g->cap) {
 		g->cap = g->cap ? g->cap * 2 : 1024;
-		g->f = realloc(g->f, g->cap * sizeof(*g->f));
-		if (g->f == NULL)
-			abort();
+		g->f = xreallocarray(g->f, g->cap, sizeof(*g->f));
 	}
 	f = &g->f[g->n++];
 	memset(f, 0, sizeof(*f));
@@ -138,8 +136,8 @@ test_accounting(void)
 	if (nref < 100)
 		nref = 100;
 	now = base + nref * 60000ULL + 86400000ULL;
-	acc = calloc(nref, sizeof(*acc));
-	seen = calloc(nref, sizeof(*seen));
+	acc = xcalloc(nref, sizeof(*acc));
+	seen = xcalloc(nref, sizeof(*seen));
 	TEST_TRUE(acc != NULL && seen != NULL);
 	for (i = 0; i < nref; i++) {
 		char ref[UUID_STRLEN + 1];
@@ -168,18 +166,21 @@ test_accounting(void)
 			gen_add(&g, ref, 0, REF_ACCEPTED, acc_at);
 			acc[nacc++] = acc_at - t0;
 			if (r % 2)
-				gen_add(&g, ref, 0, REF_IN_PROGRESS, seen_at - 1);
+				gen_add(
+				    &g, ref, 0, REF_IN_PROGRESS, seen_at - 1);
 			gen_add(&g, ref, 0, REF_COMPLETED, seen_at);
 			seen[nseen++] = seen_at - t0;
 			/* an offline CHW's follow-up written after the visit:
 			 * the facility's "seen" stands */
 			if (r < 18) {
-				gen_followup(&g, ref, "unreachable", seen_at + 1);
+				gen_followup(
+				    &g, ref, "unreachable", seen_at + 1);
 				followed++;
 			}
 			/* a repeated accept: the first counts */
 			if (r == 20)
-				gen_add(&g, ref, 0, REF_ACCEPTED, acc_at + 5000);
+				gen_add(
+				    &g, ref, 0, REF_ACCEPTED, acc_at + 5000);
 		} else if (r < 65) {
 			/* a walk-in: seen without an accept */
 			truth = T_COMPLETED;
@@ -250,8 +251,8 @@ test_accounting(void)
 	TEST_EQ(st.accepted, nacc);
 	TEST_EQ(st.accept_median_ms, ref_pct(acc, nacc, 50));
 	TEST_EQ(st.accept_p90_ms, ref_pct(acc, nacc, 90));
-	TEST_TRUE(fabs(st.accept_mean_ms - (double)accsum / (double)nacc) <
-	    1e-3);
+	TEST_TRUE(
+	    fabs(st.accept_mean_ms - (double)accsum / (double)nacc) < 1e-3);
 	TEST_EQ(st.seen_median_ms, ref_pct(seen, nseen, 50));
 	TEST_EQ(st.seen_p90_ms, ref_pct(seen, nseen, 90));
 	/* rejected and failed are distinct, and both occur */
@@ -406,8 +407,8 @@ test_fhir(void)
 	TEST_ERR(buf_append_byte(&b, 0));
 	root = json_loads((const char *)b.data, 0, &jerr);
 	if (root == NULL)
-		TEST_FAILED("the bundle does not parse: %s (line %d)", jerr.text,
-		    jerr.line);
+		TEST_FAILED("the bundle does not parse: %s (line %d)",
+		    jerr.text, jerr.line);
 	TEST_STR(jstr(root, "resourceType"), "Bundle");
 	TEST_STR(jstr(root, "type"), "collection");
 	entries = json_object_get(root, "entry");
@@ -429,27 +430,30 @@ test_fhir(void)
 			TEST_TRUE(jstr(json_object_get(res, "subject"),
 			              "reference") != NULL);
 			TEST_STR(jstr(res, "priority"), "urgent");
-			TEST_TRUE(strstr(jstr(json_array_get(json_object_get(res,
-			                                         "reasonCode"),
-			                          0),
-			                     "text"),
-			              "\"stiff\"") != NULL);
+			TEST_TRUE(
+			    strstr(
+			        jstr(json_array_get(
+			                 json_object_get(res, "reasonCode"), 0),
+			            "text"),
+			        "\"stiff\"") != NULL);
 		} else if (strcmp(type, "Task") == 0) {
 			const char *focus;
 
 			ntask++;
 			TEST_TRUE(in_set(jstr(res, "status"), task_status));
-			focus = jstr(json_object_get(res, "focus"), "reference");
+			focus =
+			    jstr(json_object_get(res, "focus"), "reference");
 			TEST_TRUE(focus != NULL &&
 			    strncmp(focus, "ServiceRequest/", 15) == 0);
-			TEST_TRUE(json_is_object(json_object_get(res, "owner")));
+			TEST_TRUE(
+			    json_is_object(json_object_get(res, "owner")));
 			TEST_TRUE(jstr(json_object_get(res, "for"),
 			              "reference") != NULL);
 			if (strstr(focus, ref[1]) != NULL) {
 				TEST_STR(jstr(res, "status"), "rejected");
-				TEST_STR(jstr(json_object_get(res,
-				                  "statusReason"),
-				             "text"),
+				TEST_STR(
+				    jstr(json_object_get(res, "statusReason"),
+				        "text"),
 				    "no bed");
 			}
 			if (strstr(focus, ref[2]) != NULL)
