@@ -473,7 +473,7 @@ store_referral_free_array(struct store_referral *v, size_t n)
 {
 	size_t i;
 
-	for (i = 0; i < n; i++)
+	for (i = 0; v != NULL && i < n; i++)
 		store_referral_clear(&v[i]);
 	free(v);
 }
