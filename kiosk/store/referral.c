@@ -199,10 +199,15 @@ ref_fold(struct store *s, struct store_referral *r, uint64_t now_ms)
 	if ((err = store_prepare(s,
 	         "SELECT hlc, state, outcome, at_ms, state_reason"
 	         " FROM referral_facts WHERE referral_id = ?"
-	         " AND kind = 'step' ORDER BY hlc LIMIT 64",
+	         " AND kind = 'step' AND from_facility = ?"
+	         " AND target_facility = ? ORDER BY hlc LIMIT 64",
 	         &st)) != 0)
 		return err;
+	/* a step that names other facilities than its request is not one
+	 * of its steps (the server checked its side against those names) */
 	store_bind_text(st, 1, r->id);
+	store_bind_text(st, 2, r->from);
+	store_bind_text(st, 3, r->target);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		state = col_or_empty(st, 1);
 		steps[n].hlc = (uint64_t)sqlite3_column_int64(st, 0);

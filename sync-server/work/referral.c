@@ -107,22 +107,35 @@ rref_percentile(const uint64_t *sorted, size_t k, unsigned p)
 	return sorted[(rank > k ? k : rank) - 1];
 }
 
+/* STEP is one of REQ's steps: it names the request's facilities (the
+ * server checked the step's side against the names it carries, so a
+ * step naming others is another facility's claim, not this Task's). */
+static int
+step_of(const struct rref_fact *req, const struct rref_fact *step)
+{
+	return strcmp(req->from, step->from) == 0 &&
+	    strcmp(req->target, step->target) == 0;
+}
+
 /* The referral whose request is at FACTS[0], with its steps up to END:
  * its fold. */
 static void
 fold_one(const struct rref_fact *facts, size_t end, struct referral_fold *fo)
 {
 	struct referral_step *steps;
-	size_t i;
+	size_t i, n = 0;
 
 	steps = xcalloc(end ? end : 1, sizeof(*steps));
 	for (i = 1; i < end; i++) {
-		steps[i - 1].hlc = facts[i].hlc;
-		steps[i - 1].state = facts[i].state;
-		steps[i - 1].outcome_state = facts[i].outcome_state;
-		steps[i - 1].at_ms = facts[i].at_ms;
+		if (!step_of(&facts[0], &facts[i]))
+			continue;
+		steps[n].hlc = facts[i].hlc;
+		steps[n].state = facts[i].state;
+		steps[n].outcome_state = facts[i].outcome_state;
+		steps[n].at_ms = facts[i].at_ms;
+		n++;
 	}
-	referral_fold(steps, end - 1, fo);
+	referral_fold(steps, n, fo);
 	free(steps);
 }
 

@@ -5,7 +5,9 @@
  *   accounting  OUTPOST_REFERRALS (default 5000) synthetic referrals, their
  *               facts shuffled: the numbers equal a reference computed
  *               here from what the generator decided happened (not from
- *               the facts), with its own sort and percentile
+ *               the facts), with its own sort and percentile; steps
+ *               that name another facility than their request's are
+ *               not its steps
  *   fold        the Task's state from its steps (model/referral.h): the
  *               latest wins, "seen" stands, follow-up outcomes
  *   steps       which step each state allows, and which side takes it
@@ -211,6 +213,15 @@ test_accounting(void)
 			}
 			if (due < now)
 				followup_due++;
+			/* a facility that is not the target claims it saw
+			 * the patient: not a step of this referral */
+			if (r % 5 == 0) {
+				struct rref_fact *x =
+				    gen_add(&g, ref, 0, REF_COMPLETED, seen_at);
+
+				snprintf(
+				    x->target, sizeof(x->target), "forger");
+			}
 		}
 		cnt[truth]++;
 	}
@@ -402,7 +413,11 @@ test_fhir(void)
 	}
 	f = gen_add(&g, ref[1], 0, REF_REJECTED, 1780000001000ULL);
 	snprintf(f->state_reason, sizeof(f->state_reason), "no bed");
-	gen_add(&g, ref[2], 0, REF_COMPLETED, 1780000002000ULL);
+	snprintf(f->from, sizeof(f->from), "clinic-a");
+	snprintf(f->target, sizeof(f->target), "hospital \"b\"");
+	f = gen_add(&g, ref[2], 0, REF_COMPLETED, 1780000002000ULL);
+	snprintf(f->from, sizeof(f->from), "clinic-a");
+	snprintf(f->target, sizeof(f->target), "hospital \"b\"");
 	TEST_ERR(rref_fhir_bundle(g.f, g.n, &b));
 	TEST_ERR(buf_append_byte(&b, 0));
 	root = json_loads((const char *)b.data, 0, &jerr);
