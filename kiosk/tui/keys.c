@@ -104,6 +104,7 @@ const struct ui_key ui_keys[] = {
 	/* referrals (issue 14) */
 	{ "home", KEY_F(8), UI_A_REFERRAL, "F8", N_("referrals") },
 	{ "vitals", KEY_F(3), UI_A_REFERRAL, "F3", N_("refer the patient") },
+	{ "consult_patient", KEY_F(3), UI_A_REFERRAL, "F3", N_("refer the patient") },
 	{ "referral_new", KEY_F(2), UI_A_SAVE, "F2", N_("refer") },
 	{ "referral_new", '\n', UI_A_NEXT, "Enter", N_("next field") },
 	{ "referral_new", KEY_ENTER, UI_A_NEXT, NULL, NULL },

@@ -3,7 +3,8 @@
  * facility the patient goes to, why, and in how many days they should be
  * seen, chooses the urgency (Left/Right), and F2 refers.  The referral
  * goes to that facility with the next sync, with the patient and their
- * visits; Home (F8) follows it.
+ * visits; Home (F8) follows it.  A clinician refers the same way, F3 from
+ * a consult's patient: the referral names the consult.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,8 @@ enum { F_TARGET, F_REASON, F_DAYS, F_COUNT };
 static struct ui_field fields[F_COUNT];
 static int focus, urgency;
 static char made[UUID_STRLEN + 1];
+/* The patient referred: the visit's, or a clinician's consult's. */
+static char pid[UUID_STRLEN + 1], pname[96], consult[UUID_STRLEN + 1];
 
 /* The days a referral of each urgency is due in, unless typed. */
 static const char *const due_days[] = { "14", "3", "1", "1" };
@@ -33,6 +36,27 @@ rn_enter(struct ui *ui)
 	for (i = 0; i < F_COUNT; i++)
 		ui_field_clear(&fields[i]);
 	ui_field_set(&fields[F_REASON], ui->visit.visit_reason);
+	pid[0] = consult[0] = '\0';
+	snprintf(pname, sizeof(pname), "%s %s",
+	    ui->visit.patient.given ? ui->visit.patient.given : "",
+	    ui->visit.patient.family ? ui->visit.patient.family : "");
+	snprintf(pid, sizeof(pid), "%s", ui->visit.patient.id);
+	if (ui->visit.user_role == STORE_ROLE_CLINICIAN &&
+	    ui->consult_id[0] != '\0') {
+		struct store_consult c;
+
+		if (store_consult_get(ui->visit.store, ui->consult_id, &c) ==
+		    0) {
+			snprintf(pid, sizeof(pid), "%s",
+			    c.patient_id ? c.patient_id : "");
+			snprintf(pname, sizeof(pname), "%s",
+			    c.patient_name ? c.patient_name : "?");
+			snprintf(consult, sizeof(consult), "%s", c.id);
+			ui_field_set(&fields[F_REASON],
+			    c.assessment ? c.assessment : "");
+			store_consult_clear(&c);
+		}
+	}
 	focus = F_TARGET;
 	urgency = 0;
 	made[0] = '\0';
@@ -45,8 +69,8 @@ rn_draw(struct ui *ui)
 		N_("Why"), N_("Due in days") };
 	int i, x = 12;
 
-	ui_text(2, 1, UI_C_NORMAL, _("Patient: %s %s"), ui->visit.patient.given,
-	    ui->visit.patient.family);
+	(void)ui;
+	ui_text(2, 1, UI_C_NORMAL, _("Patient: %s"), pname);
 	if (made[0] != '\0') {
 		ui_text(4, 1, UI_C_OK, " %s ",
 		    _("Referred. It goes to the facility with the next "
@@ -54,7 +78,7 @@ rn_draw(struct ui *ui)
 		ui_text(6, 2, UI_C_NORMAL, "%s",
 		    _("F8 on the home screen shows its status: received, "
 		      "accepted, seen."));
-		ui_text(20, 1, UI_C_DIM, "%s", _("Esc back to the visit"));
+		ui_text(20, 1, UI_C_DIM, "%s", _("Esc back"));
 		return;
 	}
 	ui_text(3, 1, UI_C_TITLE, " %s ", _("Refer the patient"));
@@ -95,9 +119,11 @@ rn_save(struct ui *ui)
 	memset(&ss, 0, sizeof(ss));
 	sync_status_get(ui->visit.store, &ss);
 	memset(&q, 0, sizeof(q));
-	q.patient_id = ui->visit.patient.id;
-	q.encounter_id =
-	    ui->visit.encounter_id[0] ? ui->visit.encounter_id : NULL;
+	q.patient_id = pid;
+	q.encounter_id = consult[0] == '\0' && ui->visit.encounter_id[0]
+	    ? ui->visit.encounter_id
+	    : NULL;
+	q.consult_id = consult[0] ? consult : NULL;
 	q.from = ss.facility;
 	q.target = fields[F_TARGET].buf;
 	q.reason = fields[F_REASON].buf;

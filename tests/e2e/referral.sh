@@ -6,8 +6,9 @@
 # accepts it and marks it seen; the referring kiosk sees each status.  A
 # second referral passes its due-by unseen: the CHW gets a follow-up and
 # records the outcome.  A third is rejected with a reason.  Each side is
-# refused the other's steps; the server's numbers (admin referrals) and
-# manifests (every change once) match.
+# refused the other's steps.  A clinician at a hub refers from the consult
+# that brought the patient there (and not without one).  The server's
+# numbers (admin referrals) and manifests (every change once) match.
 . tests/e2e/lib.inc
 sync_setup
 server_start
@@ -105,18 +106,41 @@ B referral show "$R2" | grep -q "^$R2 failed" ||
 [ -z "$(B referral list incoming)" ] ||
     fail "ended referrals still incoming: $(B referral list incoming)"
 
-# the region's numbers: 3 issued, 1 seen, 1 rejected, 1 failed
+# a clinician at a hub refers from the consult that brought the patient
+kiosk h init --kdf-ms 5 >/dev/null 2>&1 || fail "init h"
+_t=$("$SERVER" --data "$T/srv" admin enroll-token --role hub \
+    --region north --facility hub-1) || fail "hub token"
+kiosk h enroll --server "http://127.0.0.1:$SRV_PORT" --token "$_t" \
+    --insecure-http >/dev/null || fail "enrol h"
+kiosk h user add doc --role clinician --kdf-ms 5 >/dev/null || fail "doc"
+kiosk h sync --once >/dev/null || fail "h sync 1"
+kiosk h --user doc referral new --patient "$P" --to fac-b \
+    --reason "x" 2>"$T/err" && fail "a clinician referred without a consult"
+grep -q "a clinician refers from a consult" "$T/err" ||
+    fail "no consult: $(cat "$T/err")"
+R4=$(kiosk h --user doc referral new --patient "$P" --to fac-b \
+    --reason "needs surgery" --urgency asap --consult "$C") ||
+    fail "clinician referral"
+kiosk h sync --once >"$T/hsync" 2>&1 || fail "h sync 2"
+grep -q "refused" "$T/hsync" && fail "the server refused: $(cat "$T/hsync")"
+B sync --once >/dev/null || fail "b sync 5"
+B referral list incoming | grep -q "^$R4 received hub-1->fac-b asap" ||
+    fail "the clinician's referral: $(B referral list incoming)"
+B sync --once >/dev/null || fail "b sync 6" # pushes its "received"
+
+# the region's numbers: 4 issued, 1 seen, 1 rejected, 1 failed, 1 open
 "$SERVER" --data "$T/srv" admin referrals --region north --json \
     --fhir "$T/fhir.json" >"$T/num" || fail "admin referrals"
-for kv in '"issued":3' '"completed":1' '"rejected":1' '"failed":1' \
-    '"open":0' '"followed_up":1' '"accepted":1' '"completion_rate":0.333333'; do
+for kv in '"issued":4' '"completed":1' '"rejected":1' '"failed":1' \
+    '"open":1' '"followed_up":1' '"accepted":1' '"completion_rate":0.250000'; do
 	grep -q "$kv" "$T/num" || fail "numbers lack $kv: $(cat "$T/num")"
 done
 [ "$(stat -c %a "$T/fhir.json")" = 600 ] || fail "FHIR file mode"
-[ "$(grep -o '"resourceType":"Task"' "$T/fhir.json" | wc -l)" -eq 3 ] ||
+[ "$(grep -o '"resourceType":"Task"' "$T/fhir.json" | wc -l)" -eq 4 ] ||
     fail "FHIR tasks: $(head -c 300 "$T/fhir.json")"
 # every change once on the server, and each fact once on each kiosk
 same_manifest a
 same_manifest b
+same_manifest h
 echo "referral: routed with the patient's history, received, accepted, seen, rejected, followed up; numbers match"
 exit 0
