@@ -173,6 +173,8 @@ $(KIOSK_TESTS): LIBS = $(LIBS_KIOSK)
 $(KIOSK_TESTS): $(BUILD)/%: $(BUILD)/obj/%.o $(KIOSK_DEPS)
 	$(LINK)
 $(SERVER_TESTS): LIBS = $(LIBS_SERVER)
+# The FHIR export's structural test parses with libjansson (issue 14).
+$(BUILD)/tests/sync-server/work/test_referral: LIBS = $(LIBS_SERVER) $(call pkglibs,jansson)
 $(SERVER_TESTS): $(BUILD)/%: $(BUILD)/obj/%.o $(SERVER_DEPS)
 	$(LINK)
 $(BASE_TESTS): LIBS = $(LIBS_BASE)

@@ -47,9 +47,13 @@ enum wire_err {
 	WERR_RX_BLOCKED = 30, /* 422 rx_blocked: a hard block */
 	WERR_RX_OVERRIDE = 31, /* 422 rx_override: soft block, no reason */
 	WERR_RX_INVALID = 32, /* 400 rx_invalid: shape or signature */
+	/* Per change, referrals (issue 14, §4.3). */
+	WERR_REFERRAL_INVALID = 33, /* 400 referral_invalid */
+	WERR_REFERRAL_SIDE = 34, /* 403 referral_side */
+	WERR_REFERRAL_REQUESTER = 35, /* 403 referral_requester */
 };
 
-#define WERR_MAX WERR_RX_INVALID
+#define WERR_MAX WERR_REFERRAL_REQUESTER
 
 /* The error body of any non-200 answer (§2). */
 #define ERR_K_CODE 1 /* uint: enum wire_err */
@@ -112,8 +116,8 @@ enum wire_err {
 #define PUSHED_R_SEQ 0
 #define PUSHED_R_CODE                                                          \
 	1 /* uint: WERR_INVALID_CHANGE, WERR_FORBIDDEN,
-                          * WERR_CONSULT_TAKEN, WERR_CONSULT_STEP or
-                          * WERR_RX_* */
+                          * WERR_CONSULT_TAKEN, WERR_CONSULT_STEP,
+                          * WERR_RX_* or WERR_REFERRAL_* */
 #define PUSHED_R_MESSAGE 2 /* text, English, no record content */
 #define PUSHED_R_COUNT 3
 

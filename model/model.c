@@ -228,6 +228,31 @@ static const struct model_default attach_defaults[] = {
 	{ "created_ms", MODEL_DEFAULT_MS },
 };
 
+/* Referral facts (issue 14; model/referral.h): append-only. */
+static const struct model_field referral_fields[] = {
+	{ REC_REF_KIND, "kind", MODEL_TEXT, 0 },
+	{ REC_REF_REFERRAL, "referral_id", MODEL_TEXT, 0 },
+	{ REC_REF_PATIENT, "patient_id", MODEL_TEXT, 0 },
+	{ REC_REF_FROM, "from_facility", MODEL_TEXT, 0 },
+	{ REC_REF_TARGET, "target_facility", MODEL_TEXT, 0 },
+	{ REC_REF_REASON, "reason", MODEL_TEXT, 0 },
+	{ REC_REF_URGENCY, "urgency", MODEL_TEXT, 0 },
+	{ REC_REF_DUE, "due_ms", MODEL_UINT, 0 },
+	{ REC_REF_REQUESTER, "requester_id", MODEL_TEXT, 0 },
+	{ REC_REF_REQ_ROLE, "requester_role", MODEL_TEXT, 0 },
+	{ REC_REF_CONSULT, "consult_id", MODEL_TEXT, 0 },
+	{ REC_REF_STATE, "state", MODEL_TEXT, 0 },
+	{ REC_REF_STATE_REASON, "state_reason", MODEL_TEXT, 0 },
+	{ REC_REF_AT, "at_ms", MODEL_UINT, 0 },
+	{ REC_REF_OUTCOME, "outcome", MODEL_TEXT, 0 },
+	{ REC_REF_ENCOUNTER, "encounter_id", MODEL_TEXT, 0 },
+	{ REC_K_BY, "created_by", MODEL_UUID, 0 },
+};
+static const struct model_default referral_defaults[] = {
+	{ "at_ms", MODEL_DEFAULT_MS },
+	{ "created_ms", MODEL_DEFAULT_MS },
+};
+
 #define ENTITY(num, table, mut, f, d)                                          \
 	[num] = { num, table, mut, f, nitems(f), d, nitems(d) }
 
@@ -245,6 +270,8 @@ static const struct model_entity model_entities[REC_ENTITY_MAX + 1] = {
 	ENTITY(REC_MERGE, "merges", 0, merge_fields, merge_defaults),
 	ENTITY(REC_CALL, "calls", 0, call_fields, call_defaults),
 	ENTITY(REC_PRESCRIPTION, "prescriptions", 0, rx_fields, rx_defaults),
+	ENTITY(REC_REFERRAL, "referral_facts", 0, referral_fields,
+	    referral_defaults),
 };
 
 static const struct model_entity *model_overrides[REC_ENTITY_MAX + 1];

@@ -149,6 +149,31 @@ enum rec_entity {
 #define REC_RX_SIGKEY 36 /* bytes(32): the signer's Ed25519 key */
 #define REC_RX_SIG 37 /* bytes(64): over prescription_sig_bytes */
 
+/*
+ * Referral (issue 14): append-only facts.  A "request" fact is the FHIR
+ * ServiceRequest (its id is the referral's id); each later step of the
+ * referral's Task is a "step" fact naming the referral, with the state it
+ * moves to: received accepted rejected in-progress completed failed
+ * cancelled, or "follow-up" (the referring CHW's outcome after due-by).
+ * The Task's state is the latest step by HLC (model/referral.h).
+ */
+#define REC_REF_KIND 10 /* text: "request" or "step" */
+#define REC_REF_REFERRAL 11 /* text: the referral (request) id */
+#define REC_REF_PATIENT 12 /* text: patient id */
+#define REC_REF_FROM 13 /* text: the referring facility */
+#define REC_REF_TARGET 14 /* text: the target facility (Task owner) */
+#define REC_REF_REASON 15 /* text */
+#define REC_REF_URGENCY 16 /* text: routine urgent asap stat */
+#define REC_REF_DUE 17 /* uint: due-by, Unix ms */
+#define REC_REF_REQUESTER 18 /* text: user id of the requester */
+#define REC_REF_REQ_ROLE 19 /* text: "chw" or "clinician" */
+#define REC_REF_CONSULT 20 /* text: consult id (a clinician's referral) */
+#define REC_REF_STATE 21 /* text: the Task state this fact moves to */
+#define REC_REF_STATE_REASON 22 /* text: why (rejected, failed...) */
+#define REC_REF_AT 23 /* uint: when, Unix ms (the node's clock) */
+#define REC_REF_OUTCOME 24 /* text: follow-up outcome (model/referral.h) */
+#define REC_REF_ENCOUNTER 25 /* text: the visit it was made from */
+
 /* Alert (red flag raised and acknowledged on the kiosk). */
 #define REC_ALERT_PATIENT 10
 #define REC_ALERT_ENCOUNTER 11

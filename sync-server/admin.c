@@ -15,6 +15,12 @@
  *   licence ...         the licence registry (admin_licence.c)
  *   migrate             (with --store) copy DIR/server.db into the
  *                       PostgreSQL store (sync-server/store/migrate.h)
+ *   referrals --region R [--json] [--fhir FILE]
+ *                       the region's referral numbers (issue 14: completion
+ *                       rate, acceptance time, median/p90 time to seen,
+ *                       rejected and failed apart; work/referral.h); --fhir
+ *                       writes the FHIR R4 ServiceRequests and Tasks to
+ *                       FILE (mode 0600: it holds referral reasons)
  *
  * Output carries node ids, roles, regions and counts: never patient data.
  */
@@ -26,12 +32,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "clock.h"
 #include "crypto.h"
 #include "encode.h"
 #include "etoken.h"
 #include "json.h"
 #include "hlc.h"
 #include "log.h"
+#include "model.h"
 #include "record.h"
 #include "server.h"
 #include "str.h"
@@ -40,6 +51,7 @@
 #include "sync-server/registry.h"
 #include "sync-server/sipcred.h"
 #include "sync-server/store/migrate.h"
+#include "sync-server/work/referral.h"
 
 /* The store the commands run on: SQLite in DIR, or --store's backend. */
 static const struct store_backend *be = &store_sqlite_backend;
@@ -56,6 +68,8 @@ admin_usage(void)
 	    "       sync-server --data DIR admin manifest [--node N]\n"
 	    "       sync-server --data DIR admin licence "
 	    "add|suspend|revoke|reinstate|import|list|export ...\n"
+	    "       sync-server --data DIR admin referrals --region R "
+	    "[--json] [--fhir FILE]\n"
 	    "       sync-server --data DIR --store postgresql://... admin "
 	    "migrate\n");
 	return 2;
@@ -364,6 +378,152 @@ admin_manifest_line(const struct schange *c, const uint8_t hash[32], void *arg)
 	free(hex);
 }
 
+/* Every accepted referral fact of REGION, read by a region pull (what an
+ * admin node of the region would pull; refused changes are never
+ * served). */
+static int
+admin_referral_facts(
+    struct sstore *s, const char *region, struct rref_fact **out, size_t *nout)
+{
+	const struct model_entity *e = model_entity(REC_REFERRAL);
+	struct spull_result res;
+	struct snode n;
+	struct model_rec r;
+	uint8_t *cursor = NULL;
+	size_t cursor_len = 0, i, cap = 0;
+	int err, more;
+
+	memset(&n, 0, sizeof(n));
+	str_lcpy(n.role, "admin", sizeof(n.role));
+	str_lcpy(n.region, region, sizeof(n.region));
+	*out = NULL;
+	*nout = 0;
+	do {
+		err = be->pull(s, &n, SPULL_REGION, cursor, cursor_len, 4096,
+		    clock_wall_ms(), &res);
+		if (err != 0)
+			break;
+		for (i = 0; i < res.n; i++) {
+			if (res.changes[i].entity != REC_REFERRAL)
+				continue;
+			if (*nout == cap) {
+				cap = cap ? cap * 2 : 256;
+				*out = xreallocarray(*out, cap, sizeof(**out));
+			}
+			if (model_decode(e, res.changes[i].body,
+			        res.changes[i].len, &r) == 0 &&
+			    rref_fact_read(&r, &(*out)[*nout]) == 0)
+				(*nout)++;
+			model_rec_clear(&r);
+		}
+		free(cursor);
+		cursor = res.cursor;
+		cursor_len = res.cursor_len;
+		res.cursor = NULL;
+		more = res.more && res.n > 0;
+		spull_result_clear(&res);
+	} while (more);
+	free(cursor);
+	return err;
+}
+
+static int
+admin_fhir_write(const char *path, struct rref_fact *f, size_t n)
+{
+	struct buf b;
+	int fd, err;
+	ssize_t w;
+
+	buf_init(&b, (size_t)1 << 30);
+	if ((err = rref_fhir_bundle(f, n, &b)) != 0) {
+		buf_free(&b);
+		return err;
+	}
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		err = errno;
+		buf_free(&b);
+		return err;
+	}
+	w = write(fd, b.data, b.len);
+	err = w == (ssize_t)b.len ? 0 : w < 0 ? errno : EIO;
+	if (close(fd) != 0 && err == 0)
+		err = errno;
+	buf_free(&b);
+	return err;
+}
+
+static int
+admin_referrals(struct sstore *s, int argc, char **argv)
+{
+	const char *region = NULL, *fhir = NULL;
+	struct rref_fact *f = NULL;
+	struct rref_stats st;
+	size_t n = 0;
+	int i, json = 0, err;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			json = 1;
+		else if (strcmp(argv[i], "--region") == 0 && i + 1 < argc)
+			region = argv[++i];
+		else if (strcmp(argv[i], "--fhir") == 0 && i + 1 < argc)
+			fhir = argv[++i];
+		else
+			return admin_usage();
+	}
+	if (region == NULL)
+		return admin_usage();
+	if ((err = admin_referral_facts(s, region, &f, &n)) != 0) {
+		fprintf(stderr, "sync-server: referrals: %s\n", strerror(err));
+		free(f);
+		return 1;
+	}
+	if (fhir != NULL && (err = admin_fhir_write(fhir, f, n)) != 0) {
+		fprintf(stderr, "sync-server: referrals: cannot write %s: %s\n",
+		    fhir, strerror(err));
+		free(f);
+		return 1;
+	}
+	rref_stats(f, n, clock_wall_ms(), &st);
+	free(f);
+	if (json) {
+		printf("{\"region\":");
+		admin_json_str(region);
+		printf(",\"issued\":%" PRIu64 ",\"cancelled\":%" PRIu64
+		       ",\"counted\":%" PRIu64 ",\"completed\":%" PRIu64
+		       ",\"self_reported\":%" PRIu64 ",\"rejected\":%" PRIu64
+		       ",\"failed\":%" PRIu64 ",\"open\":%" PRIu64
+		       ",\"followup_due\":%" PRIu64 ",\"followed_up\":%" PRIu64
+		       ",\"completion_rate\":%.6f,\"accepted\":%" PRIu64
+		       ",\"accept_median_ms\":%" PRIu64
+		       ",\"accept_p90_ms\":%" PRIu64 ",\"accept_mean_ms\":%.1f"
+		       ",\"seen_median_ms\":%" PRIu64
+		       ",\"seen_p90_ms\":%" PRIu64 "}\n",
+		    st.issued, st.cancelled, st.counted, st.completed,
+		    st.self_reported, st.rejected, st.failed, st.open,
+		    st.followup_due, st.followed_up, st.completion_rate,
+		    st.accepted, st.accept_median_ms, st.accept_p90_ms,
+		    st.accept_mean_ms, st.seen_median_ms, st.seen_p90_ms);
+		return 0;
+	}
+	printf("referrals in %s: %" PRIu64 " issued, %" PRIu64 " cancelled\n",
+	    region, st.issued, st.cancelled);
+	printf("  completed (seen at the target): %" PRIu64 " of %" PRIu64
+	       " (%.1f%%); seen elsewhere (CHW): %" PRIu64 "\n",
+	    st.completed, st.counted, 100.0 * st.completion_rate,
+	    st.self_reported);
+	printf("  rejected: %" PRIu64 "  failed: %" PRIu64 "  open: %" PRIu64
+	       " (follow-up due: %" PRIu64 ")\n",
+	    st.rejected, st.failed, st.open, st.followup_due);
+	printf("  time to accept: median %" PRIu64 " s, p90 %" PRIu64
+	       " s (%" PRIu64 " accepted)\n",
+	    st.accept_median_ms / 1000, st.accept_p90_ms / 1000, st.accepted);
+	printf("  time to seen: median %" PRIu64 " s, p90 %" PRIu64 " s\n",
+	    st.seen_median_ms / 1000, st.seen_p90_ms / 1000);
+	return 0;
+}
+
 int
 admin_main(const char *data_dir, const char *store, const uint8_t *key,
     int argc, char **argv)
@@ -402,7 +562,9 @@ admin_main(const char *data_dir, const char *store, const uint8_t *key,
 	}
 	if (strcmp(argv[0], "enroll-token") != 0 &&
 	    strcmp(argv[0], "revoke") != 0 && strcmp(argv[0], "stats") != 0 &&
-	    strcmp(argv[0], "manifest") != 0 && strcmp(argv[0], "licence") != 0)
+	    strcmp(argv[0], "manifest") != 0 &&
+	    strcmp(argv[0], "licence") != 0 &&
+	    strcmp(argv[0], "referrals") != 0)
 		return admin_usage();
 	if ((be = server_backend(store)) == NULL)
 		return admin_usage();
@@ -420,6 +582,8 @@ admin_main(const char *data_dir, const char *store, const uint8_t *key,
 		rc = admin_revoke(s, data_dir, argc, argv);
 	else if (strcmp(argv[0], "licence") == 0)
 		rc = admin_licence(be, s, argc - 1, argv + 1);
+	else if (strcmp(argv[0], "referrals") == 0)
+		rc = admin_referrals(s, argc, argv);
 	else if (strcmp(argv[0], "manifest") == 0) {
 		long long node = 0;
 

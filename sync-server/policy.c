@@ -19,6 +19,7 @@
 #include "model.h"
 #include "protocol.h"
 #include "record.h"
+#include "referral.h"
 #include "sync-server/policy.h"
 #include "sync-server/rx_check.h"
 #include "sync-server/wire.h"
@@ -45,6 +46,7 @@ static const unsigned char policy_table[POLICY_ROLES][REC_ENTITY_MAX + 1]
 	    [REC_MERGE] = { SCOPE, NO, NONE },
 	    [REC_CALL] = { YES, NO, NONE },
 	    [REC_PRESCRIPTION] = { NO, NO, NONE },
+	    [REC_REFERRAL] = { SCOPE, NO, NONE },
 	},
 	[POLICY_HUB] = {
 	    [REC_USER] = { YES, OWN, OWN },
@@ -58,6 +60,7 @@ static const unsigned char policy_table[POLICY_ROLES][REC_ENTITY_MAX + 1]
 	    [REC_MERGE] = { SCOPE, NO, NONE },
 	    [REC_CALL] = { YES, NO, NONE },
 	    [REC_PRESCRIPTION] = { YES, NO, NONE },
+	    [REC_REFERRAL] = { SCOPE, NO, NONE },
 	},
 	[POLICY_ADMIN] = {
 	    [REC_USER] = { YES, YES, YES },
@@ -71,6 +74,7 @@ static const unsigned char policy_table[POLICY_ROLES][REC_ENTITY_MAX + 1]
 	    [REC_MERGE] = { YES, NO, NONE },
 	    [REC_CALL] = { NO, NO, NONE },
 	    [REC_PRESCRIPTION] = { NO, NO, NONE },
+	    [REC_REFERRAL] = { NO, NO, NONE },
 	},
 };
 
@@ -102,6 +106,7 @@ static const uint64_t policy_patient_keys[REC_ENTITY_MAX + 1] = {
 	[REC_FORM] = REC_FORM_PATIENT,
 	[REC_ALERT] = REC_ALERT_PATIENT,
 	[REC_CONSULT] = REC_CONSULT_PATIENT,
+	[REC_REFERRAL] = REC_REF_PATIENT,
 	/* a merge is served with the record it retires */
 	[REC_MERGE] = REC_MERGE_DUPLICATE,
 	/* an order reaches the patient's kiosk by the patient's scope */
@@ -264,6 +269,86 @@ policy_consult_sig(
 	return 0;
 }
 
+static const char *
+policy_text(const struct model_rec *r, uint64_t key)
+{
+	const struct model_value *v = model_get(r, key);
+
+	return v != NULL && !v->null && v->text != NULL ? v->text : NULL;
+}
+
+/*
+ * What a referral fact says (model/referral.h), checked for the fields
+ * its kind needs; -1 with WHY (naming keys, never values) when it lacks
+ * one.  A request puts its patient in the target facility's scope.
+ */
+static int
+policy_read_referral(
+    const struct model_rec *r, struct schange *c, char *why, size_t whysz)
+{
+	struct sreferral *rf = &c->referral;
+	const char *kind = policy_text(r, REC_REF_KIND);
+	const char *from = policy_text(r, REC_REF_FROM);
+	const char *target = policy_text(r, REC_REF_TARGET);
+	const char *role = policy_text(r, REC_REF_REQ_ROLE);
+	const char *ref = policy_text(r, REC_REF_REFERRAL);
+	const char *outcome = policy_text(r, REC_REF_OUTCOME);
+	const struct model_value *due = model_get(r, REC_REF_DUE);
+	struct uuid u;
+
+	memset(rf, 0, sizeof(*rf));
+	c->is_referral = 1;
+	rf->state = -1;
+	if (!c->has_patient || from == NULL || target == NULL ||
+	    from[0] == '\0' || target[0] == '\0' || ref == NULL ||
+	    uuid_parse(ref, &u) != 0 || kind == NULL)
+		return snprintf(why, whysz,
+		           "a referral fact needs keys 10, 11, 12, 13 and 14"),
+		       -1;
+	snprintf(rf->from, sizeof(rf->from), "%s", from);
+	snprintf(rf->target, sizeof(rf->target), "%s", target);
+	if (strcmp(kind, "request") == 0) {
+		rf->request = 1;
+		if (memcmp(u.b, c->id, 16) != 0 || strcmp(from, target) == 0 ||
+		    due == NULL || due->null || due->u == 0 || role == NULL ||
+		    (strcmp(role, "chw") != 0 &&
+		        strcmp(role, "clinician") != 0) ||
+		    !referral_urgency_valid(policy_text(r, REC_REF_URGENCY)) ||
+		    policy_text(r, REC_REF_REASON) == NULL ||
+		    policy_text(r, REC_REF_STATE) != NULL)
+			return snprintf(why, whysz,
+			           "a referral request: 11 its own id, 14 another "
+			           "facility, 15-17 and 19 valid, no 21"),
+			       -1;
+		snprintf(rf->role, sizeof(rf->role), "%s", role);
+		rf->has_consult = policy_text(r, REC_REF_CONSULT) != NULL;
+		snprintf(
+		    c->scope_facility, sizeof(c->scope_facility), "%s", target);
+		return 0;
+	}
+	if (strcmp(kind, "step") != 0 || memcmp(u.b, c->id, 16) == 0)
+		return snprintf(why, whysz,
+		           "a referral fact is a request or a step (10) of "
+		           "another record (11)"),
+		       -1;
+	rf->state = referral_state_from_name(policy_text(r, REC_REF_STATE));
+	if (referral_state_side(rf->state) == 0)
+		return snprintf(why, whysz, "unknown referral step state (21)"),
+		       -1;
+	if ((rf->state == REF_FOLLOW_UP) != (outcome != NULL) ||
+	    (outcome != NULL && !referral_outcome_valid(outcome)))
+		return snprintf(why, whysz,
+		           "a follow-up step, and only it, carries a known "
+		           "outcome (24)"),
+		       -1;
+	if (rf->state == REF_REJECTED &&
+	    policy_text(r, REC_REF_STATE_REASON) == NULL)
+		return snprintf(
+		           why, whysz, "a rejection carries its reason (22)"),
+		       -1;
+	return 0;
+}
+
 void
 policy_read(struct schange *c, struct sverdict *v)
 {
@@ -313,6 +398,9 @@ policy_read(struct schange *c, struct sverdict *v)
 	}
 	if (c->entity == REC_PRESCRIPTION)
 		rx_check_pushed(&r, v); /* issue 14: checked again here */
+	if (c->entity == REC_REFERRAL &&
+	    policy_read_referral(&r, c, v->why, sizeof(v->why)) != 0)
+		v->code = WERR_REFERRAL_INVALID;
 out:
 	model_rec_clear(&r);
 }
@@ -349,6 +437,7 @@ policy_authorize(const struct snode *pusher, const struct schange *c,
 	}
 	if (ok) {
 		policy_consult_step(pusher, c, f, v);
+		policy_referral_step(pusher, c, v);
 		return;
 	}
 	v->code = WERR_FORBIDDEN;
@@ -497,4 +586,43 @@ policy_pull_scope(const struct snode *node)
 {
 	return policy_role(node->role) == POLICY_ADMIN ? SPULL_REGION
 	                                               : SPULL_FACILITY;
+}
+
+void
+policy_referral_step(
+    const struct snode *pusher, const struct schange *c, struct sverdict *v)
+{
+	const struct sreferral *rf = &c->referral;
+	int role = policy_role(pusher->role), side;
+
+	if (!c->is_referral || v->code != 0)
+		return;
+	if (rf->request) {
+		if (strcmp(rf->from, pusher->facility) != 0) {
+			v->code = WERR_REFERRAL_SIDE;
+			snprintf(v->why, sizeof(v->why),
+			    "a referral is made from the pushing node's own "
+			    "facility (13)");
+		} else if (role == POLICY_HUB &&
+		    (strcmp(rf->role, "clinician") != 0 || !rf->has_consult)) {
+			v->code = WERR_REFERRAL_REQUESTER;
+			snprintf(v->why, sizeof(v->why),
+			    "a hub refers as a clinician, from a consult (20)");
+		} else if (strcmp(rf->role, "clinician") == 0 &&
+		    !rf->has_consult) {
+			v->code = WERR_REFERRAL_REQUESTER;
+			snprintf(v->why, sizeof(v->why),
+			    "a clinician refers from a consult (20)");
+		}
+		return;
+	}
+	side = referral_state_side(rf->state);
+	if (strcmp(side == REFERRAL_TARGET ? rf->target : rf->from,
+	        pusher->facility) != 0) {
+		v->code = WERR_REFERRAL_SIDE;
+		snprintf(v->why, sizeof(v->why),
+		    "only the %s facility records a referral as %s",
+		    side == REFERRAL_TARGET ? "target" : "referring",
+		    referral_state_name(rf->state));
+	}
 }

@@ -69,6 +69,15 @@ void policy_authorize(const struct snode *pusher, const struct schange *c,
 void policy_consult_step(const struct snode *pusher, const struct schange *c,
     const struct sfacts *f, struct sverdict *v);
 
+/*
+ * A referral fact (issue 14; docs/PROTOCOL.md §4.3), once the table allows
+ * it: a request is made from the pusher's own facility (a hub's only by a
+ * clinician from a consult: WERR_REFERRAL_REQUESTER); a step is taken by
+ * the side model/referral.h gives its state (WERR_REFERRAL_SIDE).
+ */
+void policy_referral_step(
+    const struct snode *pusher, const struct schange *c, struct sverdict *v);
+
 /* What NODE pulls: SPULL_REGION (admin nodes) or SPULL_FACILITY (the
  * others, and any role this file does not know). */
 int policy_pull_scope(const struct snode *node);

@@ -26,6 +26,7 @@ extern const struct kiosk_cmd cmd_device;
 extern const struct kiosk_cmd cmd_call;
 extern const struct kiosk_cmd cmd_licence;
 extern const struct kiosk_cmd cmd_rx;
+extern const struct kiosk_cmd cmd_referral;
 
 const struct kiosk_cmd *const kiosk_cmds[] = {
 	&cmd_init,
@@ -48,6 +49,7 @@ const struct kiosk_cmd *const kiosk_cmds[] = {
 	&cmd_call,
 	&cmd_licence,
 	&cmd_rx,
+	&cmd_referral,
 	NULL,
 };
 

@@ -270,9 +270,30 @@ static const char migration_rx[] =
     " BEGIN SELECT RAISE(ABORT, 'prescriptions are append-only'); END;"
     "ALTER TABLE patients ADD COLUMN allergies TEXT;";
 
+/* Referrals (issue 14; REC_REFERRAL, model/referral.h): the request and
+ * step facts, append-only; a referral's state is folded from its steps
+ * (kiosk/store/referral.c).  No reference to patients: a fact may arrive
+ * before the patient it names.  (The `referrals` table of migration 1 was
+ * a placeholder and stays unused.) */
+static const char migration_referral[] =
+    "CREATE TABLE referral_facts(id TEXT PRIMARY KEY, hlc INTEGER NOT NULL,"
+    " kind TEXT NOT NULL, referral_id TEXT NOT NULL, patient_id TEXT,"
+    " from_facility TEXT, target_facility TEXT, reason TEXT, urgency TEXT,"
+    " due_ms INTEGER, requester_id TEXT, requester_role TEXT,"
+    " consult_id TEXT, state TEXT, state_reason TEXT,"
+    " at_ms INTEGER NOT NULL, outcome TEXT, encounter_id TEXT,"
+    " created_by TEXT, created_ms INTEGER NOT NULL);"
+    "CREATE INDEX referral_facts_referral ON referral_facts(referral_id);"
+    "CREATE INDEX referral_facts_target ON referral_facts(target_facility,"
+    " kind);"
+    "CREATE TRIGGER referral_facts_no_delete BEFORE DELETE ON referral_facts"
+    " BEGIN SELECT RAISE(ABORT, 'referral facts are append-only'); END;"
+    "CREATE TRIGGER referral_facts_no_update BEFORE UPDATE ON referral_facts"
+    " BEGIN SELECT RAISE(ABORT, 'referral facts are append-only'); END;";
+
 static const char *const migrations[] = { migration_1, migration_2, migration_3,
 	migration_4, migration_conflicts, migration_consult, migration_merge,
-	migration_user_lang, migration_call, migration_licence, migration_rx };
+	migration_user_lang, migration_call, migration_licence, migration_rx, migration_referral };
 
 int
 store_schema_latest(void)

@@ -100,6 +100,66 @@ void store_user_free_array(struct store_user *, size_t n);
  * one, and set their registration number REGNO (NULL: unchanged). */
 int store_user_signkey(struct store *, const char *user_id, const char *regno);
 
+/* --- referrals (referral.c; issue 14, model/referral.h) --- */
+struct store_referral_req {
+	const char *patient_id;
+	const char *encounter_id; /* the visit it is made from; may be NULL */
+	const char *from; /* this node's facility */
+	const char *target; /* the facility referred to */
+	const char *reason;
+	const char *urgency; /* routine urgent asap stat */
+	uint64_t due_ms; /* due-by, Unix ms */
+	const char *consult_id; /* a clinician's referral: its consult */
+};
+struct store_referral {
+	char id[UUID_STRLEN + 1];
+	char patient_id[UUID_STRLEN + 1];
+	char *patient_name; /* "" when this kiosk has not the patient */
+	char *from, *target, *reason, *urgency, *requester_role;
+	char *state_reason, *outcome; /* of the latest step; "" none */
+	int state; /* enum referral_state, folded from the steps */
+	int self_reported; /* completed by the CHW's "seen-elsewhere" */
+	int followup_due; /* model/referral.h referral_followup_due */
+	uint64_t requested_ms, due_ms, updated_ms, seen_ms;
+	int nsteps;
+};
+enum store_referral_list {
+	STORE_REF_INCOMING, /* to FACILITY, not ended */
+	STORE_REF_OUTGOING, /* from FACILITY, all */
+	STORE_REF_FOLLOWUP, /* from FACILITY, a follow-up due at NOW */
+	STORE_REF_NEW, /* to FACILITY, not yet accepted or rejected */
+};
+/*
+ * The acting user refers a patient (one transaction: fact, outbox,
+ * audit).  A CHW refers with their own type; a clinician from a consult
+ * (CONSULT_ID), once referral_licence_gate allows it.  EINVAL or EPERM
+ * with *CAUSE in words for the person.
+ */
+int store_referral_new(struct store *, const struct store_referral_req *,
+    char id_out[UUID_STRLEN + 1], char **cause);
+/*
+ * Record a step of referral ID taken at FACILITY (this node's): STATE is
+ * model/referral.h's name; NOTE the reason (rejected, failed, cancelled)
+ * or, for "follow-up", the outcome.  EPERM when FACILITY is not the side
+ * that takes this step, EALREADY when the referral's state does not
+ * allow it (*CAUSE in words).
+ */
+int store_referral_step(struct store *, const char *id, const char *facility,
+    const char *state, const char *note, char **cause);
+/* Mark every referral to FACILITY that is still "requested" here as
+ * received (the target node has it); *N how many. */
+int store_referral_receive(struct store *, const char *facility, size_t *n);
+int store_referral_get(struct store *, const char *id, uint64_t now_ms,
+    struct store_referral *out);
+int store_referral_list(struct store *, enum store_referral_list,
+    const char *facility, uint64_t now_ms, struct store_referral **out,
+    size_t *n);
+void store_referral_clear(struct store_referral *);
+void store_referral_free_array(struct store_referral *, size_t n);
+/* How many facts of referral ID this store holds with id FACT (tests of
+ * exactly-once delivery): 0 or 1. */
+int store_referral_fact_count(struct store *, const char *fact, int *n);
+
 /* --- consults (consult.c; issue 13) --- */
 struct store_consult {
 	char id[UUID_STRLEN + 1];

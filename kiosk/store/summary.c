@@ -150,9 +150,12 @@ store_patient_summary(
 		err = summary_vitals(s, patient_id, sum);
 	if (err == 0)
 		err = summary_count(s,
-		    "SELECT COUNT(*) FROM referrals WHERE patient_id = ?"
-		    " AND deleted = 0 AND status NOT IN"
-		    " ('closed', 'completed', 'cancelled')",
+		    "SELECT COUNT(*) FROM referral_facts r WHERE"
+		    " r.patient_id = ? AND r.kind = 'request' AND NOT EXISTS"
+		    " (SELECT 1 FROM referral_facts t WHERE"
+		    " t.referral_id = r.id AND t.kind = 'step' AND t.state IN"
+		    " ('rejected', 'completed', 'failed', 'cancelled',"
+		    " 'follow-up'))",
 		    patient_id, &sum->open_referrals);
 	if (err == 0)
 		err = summary_drafts(s, patient_id, sum);

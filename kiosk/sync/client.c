@@ -911,6 +911,24 @@ sync_load(struct sync_run_ctx *c)
 	return 0;
 }
 
+/* Referrals to this node's facility that the pull brought are "received"
+ * (issue 14): the steps go up with the next push.  A failure here is
+ * logged, never the sync's. */
+static void
+sync_referrals_received(struct store *s)
+{
+	char *facility = NULL;
+	size_t n = 0;
+
+	if (sync_state_text(s, SYNC_K_FACILITY, &facility) != 0)
+		return;
+	if (store_referral_receive(s, facility, &n) != 0)
+		log_warnx("referrals: cannot mark those pulled as received");
+	else if (n > 0)
+		log_info("%zu referral(s) received", n);
+	free(facility);
+}
+
 int
 sync_run(struct store *s, struct sync_report *rep, char **cause)
 {
@@ -960,8 +978,10 @@ sync_run_cancel(
 
 		if (perr != 0)
 			err = perr;
-		else
+		else {
 			sync_queue_fetch(&c);
+			sync_referrals_received(s);
+		}
 	}
 	c.rep->requests = c.http.requests;
 	c.rep->bytes_up = c.http.bytes_up;
@@ -1029,6 +1049,21 @@ sync_enroll_limits(cbor_item_t *answer, struct sync_limits *l)
  * present, into the encrypted store.  A malformed map is left out (the
  * node works without calls) and logged without its contents.
  */
+/* The node's facility (referrals are made from it and routed to others;
+ * issue 14), kept under SYNC_K_FACILITY; an answer without one keeps
+ * none. */
+static int
+sync_enroll_facility(struct store *s, const cbor_item_t *it)
+{
+	char *facility = NULL;
+	int err = 0;
+
+	if (cborx_map_text(it, ENROLLED_K_FACILITY, 63, &facility) == 0)
+		err = sync_state_put_text(s, SYNC_K_FACILITY, facility);
+	free(facility);
+	return err;
+}
+
 static int
 sync_enroll_sip(struct store *s, cbor_item_t *answer)
 {
@@ -1156,6 +1191,7 @@ sync_enroll(struct store *s, const char *url, const char *token,
 	    (ca_pem != NULL &&
 	        (err = sync_state_put_text(s, SYNC_K_CA, ca_pem)) != 0) ||
 	    (err = sync_enroll_sip(s, it)) != 0 ||
+	    (err = sync_enroll_facility(s, it)) != 0 ||
 	    (err = sync_state_put_u64(s, SYNC_K_NODE, node)) != 0) {
 		sync_cause(cause, "cannot store the enrolment");
 		goto out;
@@ -1197,6 +1233,10 @@ sync_status_get(struct store *s, struct sync_status *st)
 	free(t);
 	if (sync_state_text(s, SYNC_K_REGION, &t) == 0)
 		str_lcpy(st->region, t, sizeof(st->region));
+	free(t);
+	t = NULL;
+	if (sync_state_text(s, SYNC_K_FACILITY, &t) == 0)
+		str_lcpy(st->facility, t, sizeof(st->facility));
 	free(t);
 	if (sync_state_text(s, SYNC_K_LAST_ERR, &t) == 0)
 		str_lcpy(st->last_error, t, sizeof(st->last_error));

@@ -31,6 +31,7 @@ struct store;
 #define SYNC_K_SERVER_PUB "sync.server_pub" /* 32 bytes, pinned */
 #define SYNC_K_REGION "sync.region"
 #define SYNC_K_ROLE "sync.role"
+#define SYNC_K_FACILITY "sync.facility" /* text: the enrolment's facility */
 #define SYNC_K_SEQ "sync.req_seq" /* decimal: requests reserved up to */
 #define SYNC_K_ACKED "sync.acked" /* decimal: server high-water mark */
 #define SYNC_K_CURSOR "sync.cursor" /* bytes: opaque pull cursor */
@@ -69,6 +70,7 @@ struct sync_status {
 	uint64_t node_id;
 	char url[256];
 	char region[64];
+	char facility[64]; /* "" when enrolled before it was kept */
 	uint64_t outbox_last, acked, pending;
 	uint64_t last_ok_ms; /* 0: never */
 	char last_error[160];

@@ -110,6 +110,23 @@ const struct ui_key ui_keys[] = {
 	{ "rx", KEY_ENTER, UI_A_NEXT, NULL, NULL },
 	{ "rx_view", ESC, UI_A_BACK, "Esc", N_("back to the answer") },
 
+	/* referrals (issue 14) */
+	{ "home", KEY_F(8), UI_A_REFERRAL, "F8", N_("referrals") },
+	{ "vitals", KEY_F(3), UI_A_REFERRAL, "F3", N_("refer the patient") },
+	{ "consult_patient", KEY_F(3), UI_A_REFERRAL, "F3", N_("refer the patient") },
+	{ "referral_new", KEY_F(2), UI_A_SAVE, "F2", N_("refer") },
+	{ "referral_new", '\n', UI_A_NEXT, "Enter", N_("next field") },
+	{ "referral_new", KEY_ENTER, UI_A_NEXT, NULL, NULL },
+	{ "referral_new", KEY_LEFT, UI_A_LEFT, "Left", N_("less urgent") },
+	{ "referral_new", KEY_RIGHT, UI_A_RIGHT, "Right", N_("more urgent") },
+	{ "referrals", KEY_F(2), UI_A_SAVE, "F2", N_("accept the referral") },
+	{ "referrals", KEY_F(9), UI_A_ACK, "F9", N_("the patient was seen") },
+	{ "referrals", KEY_F(6), UI_A_REJECT, "F6", N_("reject, with the reason") },
+	{ "referrals", KEY_F(8), UI_A_CANCEL, "F8", N_("cancel our referral") },
+	{ "referrals", KEY_F(7), UI_A_FINISH, "F7", N_("record the follow-up outcome") },
+	{ "referrals", KEY_LEFT, UI_A_LEFT, "Left", N_("previous outcome") },
+	{ "referrals", KEY_RIGHT, UI_A_RIGHT, "Right", N_("next outcome") },
+
 	/* self check-in */
 	{ "checkin", '\n', UI_A_ENTER, "Enter", N_("continue") },
 	{ "checkin", KEY_ENTER, UI_A_ENTER, NULL, NULL },
@@ -193,6 +210,12 @@ const struct ui_screen_help ui_screen_help[] = {
 	{ "call", N_("A call with the clinician. It rings until you press "
 	    "Enter; F10 ends it. \"Secure\" shows only once the call is "
 	    "encrypted."), UI_G_BACK | UI_G_LOCK },
+	{ "referral_new", N_("Type the facility, why, and in how many days "
+	    "the patient should be seen; Left/Right urgency; F2 refers."),
+	    UI_G_BACK | UI_G_LOCK | UI_G_TYPE },
+	{ "referrals", N_("Referrals to this facility (IN) and from it (OUT) "
+	    "with their status. A follow-up shows when one was not seen by "
+	    "its due date."), UI_G_UPDOWN | UI_G_BACK | UI_G_LOCK | UI_G_TYPE },
 	{ NULL, NULL, 0 },
 };
 /* clang-format on */

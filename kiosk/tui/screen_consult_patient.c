@@ -189,6 +189,8 @@ pat_key(struct ui *ui, enum ui_action a, int ch)
 		return ui_goto(ui, &screen_consult_note);
 	case UI_A_CALL:
 		return consult_call(ui);
+	case UI_A_REFERRAL: /* the clinician refers from the consult */
+		return ui_goto(ui, &screen_referral_new);
 	case UI_A_FINISH:
 		err = store_consult_step(ui->visit.store, ui->consult_id,
 		    "requested", "returned to the queue", NULL, &cause);

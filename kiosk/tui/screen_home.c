@@ -268,6 +268,36 @@ draw_consults(struct ui *ui, int y)
 	store_consult_free_array(c, n);
 }
 
+/* Referrals (issue 14): new ones to this facility and the follow-ups
+ * due, on row Y; nothing drawn when there is nothing to say. */
+static void
+draw_referrals(struct ui *ui, int y)
+{
+	struct store_referral *v = NULL;
+	struct sync_status ss;
+	size_t nnew = 0, ndue = 0;
+	uint64_t now = (uint64_t)time(NULL) * 1000;
+
+	memset(&ss, 0, sizeof(ss));
+	if (sync_status_get(ui->visit.store, &ss) != 0 || ss.facility[0] == 0)
+		return;
+	if (store_referral_list(ui->visit.store, STORE_REF_NEW, ss.facility,
+	        now, &v, &nnew) == 0)
+		store_referral_free_array(v, nnew);
+	v = NULL;
+	if (store_referral_list(ui->visit.store, STORE_REF_FOLLOWUP,
+	        ss.facility, now, &v, &ndue) == 0)
+		store_referral_free_array(v, ndue);
+	if (nnew == 0 && ndue == 0)
+		return;
+	ui_text(y, 1, UI_C_NORMAL, "%s", _("Referrals:"));
+	if (nnew > 0)
+		ui_text(y, 12, UI_C_OK, _("NEW: %zu to this facility"), nnew);
+	if (ndue > 0)
+		ui_text(y, 40, UI_C_WARN, _("FOLLOW UP: %zu due"), ndue);
+	ui_text(y, 62, UI_C_DIM, "%s", _("F8 opens them"));
+}
+
 /* Self check-in and the duplicates it leaves for staff. */
 static void
 draw_handover(struct ui *ui)
@@ -329,6 +359,8 @@ home_draw(struct ui *ui)
 		    st.top + 1, total() - (below > 0 ? below : 0), total());
 
 	draw_clock(14);
+	if (time(NULL) >= CLOCK_FLOOR_S) /* the clock's row is free */
+		draw_referrals(ui, 14);
 	y = 15;
 	d = dev_words(ui, &c);
 	ui_text(y++, 1, UI_C_NORMAL, _("Device:"));
@@ -377,6 +409,8 @@ home_key(struct ui *ui, enum ui_action a, int ch)
 		return ui_checkin_start(ui);
 	case UI_A_DUPS:
 		return ui_goto(ui, &screen_dups);
+	case UI_A_REFERRAL:
+		return ui_goto(ui, &screen_referrals);
 	case UI_A_ENTER:
 		if (total() == 0)
 			return UI_HANDLED;

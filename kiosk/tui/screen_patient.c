@@ -5,8 +5,8 @@
  * all from the store (store_patient_summary).  Nothing starts until Enter:
  * opening a patient by mistake and going back (Esc) leaves no visit.  A
  * visit of today still open is carried on by the same Enter.  Not here:
- * editing the patient, and referrals themselves (none are made yet; the
- * section says "none" or how many are open).
+ * editing the patient, and referrals themselves (F3 in the visit refers,
+ * F8 on Home lists them; the section says "none" or how many are open).
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -29,6 +29,8 @@ const struct screen *const screens[] = {
 	&screen_call,
 	&screen_rx,
 	&screen_rx_view,
+	&screen_referral_new,
+	&screen_referrals,
 	NULL,
 };
 

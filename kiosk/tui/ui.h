@@ -121,6 +121,8 @@ enum ui_action {
 	UI_A_MODE, /* the CHW chooses the next step of the ladder */
 	UI_A_RX, /* issue 14: the consult's prescriptions; on the patient
 		  * screen, the documented allergies */
+	UI_A_REFERRAL, /* referrals: refer from the visit, the list from Home */
+	UI_A_REJECT, /* reject a referral (issue 14) */
 };
 
 struct ui_key {
@@ -190,6 +192,8 @@ extern const struct screen screen_rx_view;
 /* F6 on a consult: its prescriptions, to write (the clinician who holds
  * it) or to read (kiosk/tui/screen_rx.c). */
 enum ui_result screen_rx_open(struct ui *);
+extern const struct screen screen_referral_new;
+extern const struct screen screen_referrals;
 
 /* A line of text input (UTF-8). */
 #define UI_FIELD_MAX 128

@@ -65,6 +65,17 @@ struct sconsult {
 	int note; /* carries the SOAP note, advice, signature or accept time */
 };
 
+/* What a pushed referral fact says (issue 14; model/referral.h), read
+ * from the body by policy_read. */
+struct sreferral {
+	int request; /* a request (ServiceRequest); 0: a step */
+	int state; /* a step's state (enum referral_state) */
+	char from[SSTORE_TEXT_MAX]; /* the referring facility */
+	char target[SSTORE_TEXT_MAX]; /* the target facility */
+	char role[16]; /* a request's requester role: chw, clinician */
+	int has_consult; /* a request names its consult */
+};
+
 /* One change of a push (pointers lent from the decoded request). */
 struct schange {
 	uint64_t seq;
@@ -84,6 +95,12 @@ struct schange {
 	                * of every hub facility of the region (a consult) */
 	int is_consult; /* a consult: CONSULT says what it changes */
 	struct sconsult consult;
+	/* Accepted as a create, it puts PATIENT in the scope of this
+	 * facility too ("": none): a referral's target facility, so its
+	 * nodes pull the patient and their history (issue 14). */
+	char scope_facility[SSTORE_TEXT_MAX];
+	int is_referral; /* a referral fact: REFERRAL says what */
+	struct sreferral referral;
 };
 
 /*

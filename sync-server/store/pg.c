@@ -569,6 +569,7 @@ struct pg_push_tail {
 	struct pg_args add, index, node, key;
 	struct pg_arr a[PG_TAIL_ARRS];
 	struct pg_args *cons; /* per change: its consult queue entry */
+	struct pg_args *refs; /* per change: a referral's target scope */
 };
 
 static void
@@ -635,6 +636,23 @@ pg_push_tail(struct pg_pipe *q, const struct spush *p, const int *same,
 		if (code == 0)
 			pg_push_consult(q, p, i, &t->cons[i]);
 	}
+	/* Accepted referral requests widen their target's scope. */
+	t->refs = xcalloc(p->n ? p->n : 1, sizeof(*t->refs));
+	for (i = 0; i < p->n; i++) {
+		const struct schange *ch = &p->changes[i];
+
+		if ((same != NULL && same[i] == 1) ||
+		    ch->scope_facility[0] == '\0' || !ch->has_patient)
+			continue;
+		code = codes != NULL ? codes[i] : pg_push_code(p, i);
+		if (code != 0)
+			continue;
+		pg_arg_u64(&t->refs[i], p->node);
+		pg_arg_u64(&t->refs[i], ch->seq);
+		pg_arg_bytes(&t->refs[i], ch->patient, 16);
+		pg_arg_text(&t->refs[i], ch->scope_facility);
+		pg_send(q, PG_REFERRAL_SCOPE, &t->refs[i]);
+	}
 	pg_arg_u64(&t->node, p->node);
 	pg_arg_u64(&t->node, hw);
 	pg_arg_u64(&t->node, p->now_ms);
@@ -655,6 +673,8 @@ pg_push_tail_clear(struct pg_push_tail *t)
 		pg_arr_clear(&t->a[k]);
 	free(t->cons);
 	t->cons = NULL;
+	free(t->refs);
+	t->refs = NULL;
 }
 
 /*

@@ -401,6 +401,14 @@ const struct pg_stmt_def pg_stmts[PG_NSTMT] = {
 	    " AND $3::text = 'hub' AND k.patient IS NOT NULL"
 	    " AND k.state IN ('requested', 'accepted', 'call')"
 	    " ORDER BY k.patient, c.xid, c.id ON CONFLICT DO NOTHING" },
+	/* An accepted referral request (node $1, seq $2) puts its patient
+	 * ($3) in the target facility's ($4) scope at the request's feed
+	 * position, so the target's nodes pull the patient and their
+	 * history (issue 14; sqlite.c's sq_push_index). */
+	[PG_REFERRAL_SCOPE] = { "referral_scope",
+	    "INSERT INTO scope(region, patient, facility, xid, id)"
+	    " SELECT c.region, $3::bytea, $4::text, c.xid, c.id FROM changes c"
+	    " WHERE c.node = $1 AND c.seq = $2 ON CONFLICT DO NOTHING" },
 	[PG_MANIFEST] = { "manifest",
 	    "SELECT node, seq, entity, rid, hlc, hash FROM changes"
 	    " ORDER BY xid, id" },

@@ -1290,6 +1290,26 @@ sq_push_judge(struct sstore *s, const struct snode *node, const struct spush *p,
 	return err;
 }
 
+/* Put PATIENT in FACILITY's scope at feed position POS (kept when it is
+ * there already). */
+static int
+sq_scope_put(struct sstore *s, const char *region, const uint8_t *patient,
+    const char *facility, sqlite3_int64 pos)
+{
+	sqlite3_stmt *st = s->st_scope_put;
+	int rc, err = 0;
+
+	sqlite3_reset(st);
+	sqlite3_bind_text(st, 1, region, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, patient, 16, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, facility, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, pos);
+	if ((rc = sqlite3_step(st)) != SQLITE_DONE)
+		err = sq_err(s->w, rc, "scope put");
+	sqlite3_reset(st);
+	return err;
+}
+
 /* Index an accepted change: a new record, and the scope it widens. */
 static int
 sq_push_index(struct sstore *s, const struct snode *node,
@@ -1318,17 +1338,16 @@ sq_push_index(struct sstore *s, const struct snode *node,
 	if (c->is_consult &&
 	    (err = sq_consult_index(s, node, c, created, pos, now_ms)) != 0)
 		return err;
-	if (!created || !c->widens || !c->has_patient)
+	if (!created || !c->has_patient)
 		return 0;
-	st = s->st_scope_put;
-	sqlite3_reset(st);
-	sqlite3_bind_text(st, 1, node->region, -1, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 2, c->patient, 16, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, node->facility, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 4, pos);
-	if ((rc = sqlite3_step(st)) != SQLITE_DONE)
-		err = sq_err(s->w, rc, "scope put");
-	sqlite3_reset(st);
+	if (c->widens)
+		err = sq_scope_put(
+		    s, node->region, c->patient, node->facility, pos);
+	/* a referral: its target facility pulls the patient and their
+	 * history from here on (issue 14) */
+	if (err == 0 && c->scope_facility[0] != '\0')
+		err = sq_scope_put(
+		    s, node->region, c->patient, c->scope_facility, pos);
 	return err;
 }
 

@@ -8,6 +8,8 @@
 # (the lost answer followed by a new record used to wedge sync for good).  Batches are held to
 # 2 KiB of CBOR here (OUTPOST_SYNC_BATCH_BYTES, at most ~10 changes), so a
 # run is several batches and the cuts fall between and inside them.
+# Every third round also refers a patient to another facility, whose
+# kiosk then holds each referral exactly once (issue 14).
 #
 # OUTPOST_FAULT_N offsets (default 12; `make check-faults` runs 120).
 . tests/e2e/lib.inc
@@ -27,11 +29,20 @@ up=$(echo "$SYNC_OUT" | sed -n 's/.* \([0-9]*\) bytes up.*/\1/p')
 down=$(echo "$SYNC_OUT" | sed -n 's/.* \([0-9]*\) down.*/\1/p')
 [ -n "$up" ] && [ "$up" -gt 100 ] || fail "no byte count: $SYNC_OUT"
 proxy_stop
+# Referral tasks go through the same cuts (issue 14, criterion 11): every
+# third round a CHW refers a patient to fac-south, whose kiosk must end up
+# with each referral exactly once.
+kiosk a user add chw --role chw --kdf-ms 5 >/dev/null || fail "chw"
+RP=$(kiosk a patient add --given Refer --family Once) || fail "patient"
 maxdup=0 cuts=0 i=0
 : >"$T/offsets"
 while [ $i -lt "$N" ]; do
 	kiosk a seed --patients 1 --encounters 2 --seed "$i" >/dev/null ||
 	    fail "seed $i"
+	if [ $((i % 3)) -eq 0 ]; then
+		kiosk a --user chw referral new --patient "$RP" --to fac-south \
+		    --reason "round $i" >/dev/null || fail "referral $i"
+	fi
 	# offsets spread over the whole exchange, a quarter in the answers
 	if [ $((i % 4)) -eq 3 ]; then
 		dir=down off=$((1 + (i * 53) % down))
@@ -69,7 +80,20 @@ while [ $i -lt "$N" ]; do
 	wait "$PROXY_PID" 2>/dev/null
 	i=$((i + 1))
 done
+# the target facility's kiosk gets each referral once, none lost
+_t=$("$SERVER" --data "$T/srv" admin enroll-token --role clinic \
+    --region north --facility fac-south) || fail "token fac-south"
+kiosk b init --kdf-ms 5 >/dev/null 2>&1 || fail "init b"
+kiosk b enroll --server "http://127.0.0.1:$SRV_PORT" --token "$_t" \
+    --insecure-http >/dev/null || fail "enrol b"
+kiosk b sync --once >/dev/null || fail "b sync"
+kiosk a referral list outgoing | cut -d' ' -f1 | sort >"$T/ref.sent"
+kiosk b referral list incoming | cut -d' ' -f1 | sort >"$T/ref.got"
+[ "$(wc -l <"$T/ref.sent")" -eq $(( (N + 2) / 3 )) ] ||
+    fail "referrals made: $(wc -l <"$T/ref.sent")"
+cmp -s "$T/ref.sent" "$T/ref.got" ||
+    fail "referrals delivered: $(diff "$T/ref.sent" "$T/ref.got" | head -5)"
 distinct=$(sort -u "$T/offsets" | wc -l)
-echo "cut: $distinct distinct offsets (of $up bytes up, $down down), $cuts cut a connection, at most $maxdup changes re-sent after one"
+echo "cut: $distinct distinct offsets (of $up bytes up, $down down), $cuts cut a connection, at most $maxdup changes re-sent after one; $(wc -l <"$T/ref.got") referrals delivered once"
 [ "$cuts" -gt 0 ] || fail "no run was actually cut"
 exit 0

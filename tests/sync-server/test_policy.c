@@ -42,7 +42,12 @@
 struct pn {
 	struct tnode t;
 	uint64_t seq;
+	const char *facility; /* the referrals it makes are from here */
 };
+
+/* The facility a referral body is made from: the pushing node's
+ * (policy_referral_step refuses another). */
+static const char *referral_from = "f1";
 
 static uint64_t hlc_counter;
 
@@ -262,6 +267,18 @@ body_of(int entity, const struct uuid *id, const struct uuid *pat, int variant,
 		model_set_text(&r, REC_CALL_END, "local");
 		model_set_uint(&r, REC_CALL_CONNECTED_MS, (uint64_t)variant);
 		break;
+	case REC_REFERRAL: /* a clinician's request, valid from any role */
+		model_set_text(&r, REC_REF_KIND, "request");
+		model_set_text(&r, REC_REF_REFERRAL, ids);
+		model_set_text(&r, REC_REF_PATIENT, pats);
+		model_set_text(&r, REC_REF_FROM, referral_from);
+		model_set_text(&r, REC_REF_TARGET, "elsewhere");
+		model_set_text(&r, REC_REF_REASON, text);
+		model_set_text(&r, REC_REF_URGENCY, "urgent");
+		model_set_uint(&r, REC_REF_DUE, 1);
+		model_set_text(&r, REC_REF_REQ_ROLE, "clinician");
+		model_set_text(&r, REC_REF_CONSULT, ids);
+		break;
 	default:
 		abort();
 	}
@@ -462,10 +479,10 @@ out:
 
 /* --- the matrix --- */
 
-#define N_ENTITIES 10
+#define N_ENTITIES 11
 static const int entities[N_ENTITIES] = { REC_USER, REC_PATIENT, REC_ENCOUNTER,
 	REC_OBSERVATION, REC_FORM, REC_ALERT, REC_ATTACHMENT, REC_MERGE,
-	REC_CALL, REC_PRESCRIPTION };
+	REC_CALL, REC_PRESCRIPTION, REC_REFERRAL };
 
 static int
 rule_of_name(const char *s)
@@ -598,6 +615,7 @@ create(struct world *w, struct pn *n, int entity, struct uuid *id,
 		uuid_v7(id);
 	if (entity == REC_PRESCRIPTION)
 		n = n == &w->south ? &w->south_hub : &w->hub;
+	referral_from = n->facility;
 	body_of(entity, id, pat, 0, 0, &b, &len);
 	err = push_one(&w->f, n, entity, id, b, len, &code, why, sizeof(why));
 	free(b);
@@ -617,6 +635,11 @@ world_make(struct world *w)
 	int role, err;
 
 	memset(w, 0, sizeof(*w));
+	w->other.facility = "f2";
+	w->south.facility = "s1";
+	for (role = 0; role < POLICY_ROLES; role++)
+		w->actor[role].facility = w->sibling[role].facility =
+		    facilities[role];
 	if ((err = fix_start(&w->f)) != 0 ||
 	    (err = fix_node_as(
 	         &w->f, "north", "clinic", "f2", &w->other.t, NULL)) != 0 ||
@@ -680,6 +703,7 @@ attempt(struct world *w, int role, int entity, int op, const char *what,
 	char why[128];
 	int err;
 
+	referral_from = w->actor[role].facility;
 	body_of(entity, id, pat, 1 + op, op == POLICY_DELETE, &b, &len);
 	err = push_one(&w->f, &w->actor[role], entity, id, b, len, &code, why,
 	    sizeof(why));
@@ -970,5 +994,160 @@ out:
 	return err;
 }
 
+/* A referral fact's body (the policy reads it, no server). */
+static void
+referral_body(const struct uuid *id, const char *ref, const char *pat,
+    const char *kind, const char *from, const char *to, const char *state,
+    const char *role, const char *consult, const char *outcome, uint8_t **out,
+    size_t *len)
+{
+	struct model_rec r;
+	cbor_item_t *m = NULL;
+	char ids[UUID_STRLEN + 1];
+
+	uuid_format(id, ids);
+	model_rec_init(&r, model_entity(REC_REFERRAL), ids, now_hlc(), NULL);
+	model_set_text(&r, REC_REF_KIND, kind);
+	model_set_text(&r, REC_REF_REFERRAL, ref != NULL ? ref : ids);
+	model_set_text(&r, REC_REF_PATIENT, pat);
+	model_set_text(&r, REC_REF_FROM, from);
+	model_set_text(&r, REC_REF_TARGET, to);
+	model_set_text(&r, REC_REF_STATE, state);
+	model_set_text(&r, REC_REF_OUTCOME, outcome);
+	if (strcmp(kind, "request") == 0) {
+		model_set_text(&r, REC_REF_REASON, "r");
+		model_set_text(&r, REC_REF_URGENCY, "routine");
+		model_set_uint(&r, REC_REF_DUE, 1);
+		model_set_text(&r, REC_REF_REQ_ROLE, role);
+		model_set_text(&r, REC_REF_CONSULT, consult);
+	}
+	if (model_encode(&r, &m) != 0 || cborx_encode(m, out, len) != 0)
+		abort();
+	cbor_decref(&m);
+}
+
+/* What the server says of one referral fact pushed by a ROLE node of
+ * FACILITY: the code (policy_read, then the table's SCOPE allowing it,
+ * then policy_referral_step). */
+static int
+referral_verdict(const char *role, const char *facility, const uint8_t *b,
+    size_t len, const struct uuid *id)
+{
+	struct schange c;
+	struct sverdict v;
+	struct snode n;
+
+	memset(&c, 0, sizeof(c));
+	memset(&v, 0, sizeof(v));
+	memset(&n, 0, sizeof(n));
+	c.entity = REC_REFERRAL;
+	memcpy(c.id, id->b, 16);
+	c.body = b;
+	c.len = len;
+	snprintf(n.role, sizeof(n.role), "%s", role);
+	snprintf(n.facility, sizeof(n.facility), "%s", facility);
+	snprintf(n.region, sizeof(n.region), "north");
+	policy_read(&c, &v);
+	if (v.code == 0)
+		policy_referral_step(&n, &c, &v);
+	return v.code;
+}
+
+/*
+ * Who may write which referral fact (policy_referral_step, docs/SECURITY.md
+ * "Referrals"): a request from the pusher's own facility, a hub's only a
+ * clinician's from a consult, a clinician's always from a consult; target
+ * steps from the target facility, cancel and follow-up from the
+ * referring one; malformed facts refused as referral_invalid.
+ */
+static int
+test_referral_steps(void)
+{
+	static const struct {
+		const char *role, *facility, *kind, *from, *to, *state,
+		    *req_role, *consult, *outcome;
+		int code;
+	} c[] = {
+		{ "clinic", "fa", "request", "fa", "fb", NULL, "chw", NULL,
+		    NULL, 0 },
+		{ "clinic", "fc", "request", "fa", "fb", NULL, "chw", NULL,
+		    NULL, WERR_REFERRAL_SIDE },
+		{ "clinic", "fa", "request", "fa", "fb", NULL, "clinician",
+		    NULL, NULL, WERR_REFERRAL_REQUESTER },
+		{ "clinic", "fa", "request", "fa", "fb", NULL, "clinician",
+		    "c1", NULL, 0 },
+		{ "hub", "fa", "request", "fa", "fb", NULL, "chw", NULL, NULL,
+		    WERR_REFERRAL_REQUESTER },
+		{ "hub", "fa", "request", "fa", "fb", NULL, "clinician", "c1",
+		    NULL, 0 },
+		{ "clinic", "fa", "request", "fa", "fa", NULL, "chw", NULL,
+		    NULL, WERR_REFERRAL_INVALID },
+		{ "clinic", "fa", "request", "fa", "fb", NULL, "nurse", NULL,
+		    NULL, WERR_REFERRAL_INVALID },
+		{ "clinic", "fa", "request", "fa", "fb", "accepted", "chw",
+		    NULL, NULL, WERR_REFERRAL_INVALID },
+		{ "clinic", "fb", "step", "fa", "fb", "accepted", NULL, NULL,
+		    NULL, 0 },
+		{ "clinic", "fb", "step", "fa", "fb", "completed", NULL, NULL,
+		    NULL, 0 },
+		{ "clinic", "fa", "step", "fa", "fb", "accepted", NULL, NULL,
+		    NULL, WERR_REFERRAL_SIDE },
+		{ "clinic", "fc", "step", "fa", "fb", "completed", NULL, NULL,
+		    NULL, WERR_REFERRAL_SIDE },
+		{ "clinic", "fa", "step", "fa", "fb", "cancelled", NULL, NULL,
+		    NULL, 0 },
+		{ "clinic", "fb", "step", "fa", "fb", "cancelled", NULL, NULL,
+		    NULL, WERR_REFERRAL_SIDE },
+		{ "clinic", "fa", "step", "fa", "fb", "follow-up", NULL, NULL,
+		    "died", 0 },
+		{ "clinic", "fb", "step", "fa", "fb", "follow-up", NULL, NULL,
+		    "died", WERR_REFERRAL_SIDE },
+		{ "clinic", "fa", "step", "fa", "fb", "follow-up", NULL, NULL,
+		    NULL, WERR_REFERRAL_INVALID },
+		{ "clinic", "fa", "step", "fa", "fb", "follow-up", NULL, NULL,
+		    "vanished", WERR_REFERRAL_INVALID },
+		{ "clinic", "fb", "step", "fa", "fb", "rejected", NULL, NULL,
+		    NULL, WERR_REFERRAL_INVALID },
+		{ "clinic", "fb", "step", "fa", "fb", "seen", NULL, NULL, NULL,
+		    WERR_REFERRAL_INVALID },
+		{ "clinic", "fb", "step", "fa", "fb", "requested", NULL, NULL,
+		    NULL, WERR_REFERRAL_INVALID },
+	};
+	struct uuid id, pat, ref;
+	char pats[UUID_STRLEN + 1], refs[UUID_STRLEN + 1];
+	uint8_t *b = NULL;
+	size_t i, len;
+	int code, err = 0;
+
+	uuid_v7(&pat);
+	uuid_v7(&ref);
+	uuid_format(&pat, pats);
+	uuid_format(&ref, refs);
+	for (i = 0; i < nitems(c); i++) {
+		uuid_v7(&id);
+		referral_body(&id, strcmp(c[i].kind, "step") == 0 ? refs : NULL,
+		    pats, c[i].kind, c[i].from, c[i].to, c[i].state,
+		    c[i].req_role, c[i].consult, c[i].outcome, &b, &len);
+		code = referral_verdict(c[i].role, c[i].facility, b, len, &id);
+		free(b);
+		b = NULL;
+		if (code != c[i].code)
+			TEST_FAILED("case %zu (%s %s %s %s): code %d, want %d",
+			    i, c[i].role, c[i].facility, c[i].kind,
+			    c[i].state ? c[i].state : "-", code, c[i].code);
+	}
+	/* a step that names itself as its referral is not a step */
+	uuid_v7(&id);
+	uuid_format(&id, refs);
+	referral_body(&id, refs, pats, "step", "fa", "fb", "accepted", NULL,
+	    NULL, NULL, &b, &len);
+	TEST_EQ(referral_verdict("clinic", "fb", b, len, &id),
+	    WERR_REFERRAL_INVALID);
+out:
+	free(b);
+	return err;
+}
+
 TEST_MAIN({ "validate", test_validate }, { "matrix", test_matrix },
-    { "pull_scope", test_pull_scope }, { "prescription", test_prescription })
+    { "pull_scope", test_pull_scope }, { "prescription", test_prescription },
+    { "referral_steps", test_referral_steps })

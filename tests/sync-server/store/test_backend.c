@@ -1097,9 +1097,16 @@ struct one {
 	int widens, code;
 };
 
+/* push_list's scope_facility of each change (a referral's target), NULL:
+ * none. */
+static const char *const *push_scopes;
+
 /* What the store told the policy last (and each time), how often. */
 static struct sfacts last_facts, all_facts[8];
 static int judged;
+
+/* The entity test_authorize refuses (0: none). */
+static int refused_entity = 9;
 
 /* Refuses entity 9 (forbidden, 17); records the facts. */
 static void
@@ -1111,7 +1118,7 @@ test_authorize(const struct snode *pusher, const struct schange *ch,
 	if (judged >= 0 && judged < 8)
 		all_facts[judged] = *f;
 	judged++;
-	if (ch->entity == 9) {
+	if (ch->entity == refused_entity) {
 		v->code = 17;
 		snprintf(v->why, sizeof(v->why), "entity 9");
 	}
@@ -1147,6 +1154,9 @@ push_list(const struct ctx *c, struct sstore *s, uint64_t node, uint64_t first,
 		ch[i].has_patient = l[i].patient != 0;
 		memset(ch[i].patient, l[i].patient, 16);
 		ch[i].widens = l[i].widens;
+		if (push_scopes != NULL && push_scopes[i] != NULL)
+			snprintf(ch[i].scope_facility,
+			    sizeof(ch[i].scope_facility), "%s", push_scopes[i]);
 		memset(&v[i], 0, sizeof(v[i]));
 		v[i].code = l[i].code;
 	}
@@ -1375,6 +1385,89 @@ case_scope_backfill(struct ctx *c)
 out:
 	free(cur);
 	free(cur0);
+	if (s != NULL)
+		c->be->close(s);
+	return err;
+}
+
+/*
+ * A referral (issue 14; entity 9) puts its patient in the target
+ * facility's scope: the target's nodes pull the patient and their history
+ * (delivered at the referral's position, as a visit's back-fill), then
+ * the referral, each once; the target's step reaches the referrer; a
+ * third facility sees nothing; a refused referral routes nothing; a
+ * replayed one widens nothing twice.
+ */
+static int
+case_referral_scope(struct ctx *c)
+{
+	static const struct one a1[] = { { 3, 0x50, 0x50, 1, 0 },
+		{ 4, 0x61, 0x50, 1, 0 }, { 5, 0x71, 0x50, 0, 0 } };
+	static const struct one a2[] = { { 9, 0x91, 0x50, 0, 0 } };
+	static const struct one b1[] = { { 9, 0x92, 0x50, 0, 0 } };
+	static const struct one a3[] = { { 3, 0x51, 0x51, 1, 0 },
+		{ 9, 0x93, 0x51, 0, 17 } };
+	static const char *const to_fb[] = { "fb" };
+	static const char *const to_fc[] = { NULL, "fc" };
+	struct sstore *s = NULL;
+	struct snode a, b, fc;
+	struct sverdict v[8];
+	struct spush_result r;
+	char resp[128], seen[256];
+	uint8_t *ca = NULL, *cb = NULL, *cc = NULL, *c0 = NULL;
+	size_t la = 0, lb = 0, lc = 0, l0 = 0;
+	int err = 0;
+
+	refused_entity = 0;
+	TEST_ERR(c->be->open(c->target, NULL, &s));
+	TEST_ERR(mk_node_in(c, s, 1, "north", "fa", &a));
+	TEST_ERR(mk_node_in(c, s, 2, "north", "fb", &b));
+	TEST_ERR(mk_node_in(c, s, 3, "north", "fc", &fc));
+	TEST_ERR(push_list(c, s, a.id, 1, a1, 3, v, resp, sizeof(resp), &r));
+	TEST_ERR(pull_fac(c, s, &b, &cb, &lb, seen, sizeof(seen)));
+	TEST_STR(seen, "");
+	/* the referral: fb gets P's registration, visit and vitals first */
+	push_scopes = to_fb;
+	TEST_ERR(push_list(c, s, a.id, 4, a2, 1, v, resp, sizeof(resp), &r));
+	push_scopes = NULL;
+	TEST_EQ(v[0].code, 0);
+	TEST_ERR(pull_fac(c, s, &b, &cb, &lb, seen, sizeof(seen)));
+	TEST_STR(seen, "3:50 4:61 5:71 9:91");
+	/* fb accepts: in scope now, and fa (which has P) gets the step */
+	TEST_ERR(pull_fac(c, s, &a, &ca, &la, seen, sizeof(seen)));
+	TEST_STR(seen, "");
+	TEST_ERR(push_list(c, s, b.id, 1, b1, 1, v, resp, sizeof(resp), &r));
+	TEST_EQ(last_facts.in_scope, 1);
+	TEST_EQ(v[0].code, 0);
+	TEST_ERR(pull_fac(c, s, &a, &ca, &la, seen, sizeof(seen)));
+	TEST_STR(seen, "9:92");
+	/* fc was not referred to */
+	TEST_ERR(pull_fac(c, s, &fc, &cc, &lc, seen, sizeof(seen)));
+	TEST_STR(seen, "");
+	/* a refused referral routes nothing */
+	push_scopes = to_fc;
+	TEST_ERR(push_list(c, s, a.id, 5, a3, 2, v, resp, sizeof(resp), &r));
+	push_scopes = NULL;
+	TEST_EQ(v[1].code, 17);
+	TEST_ERR(pull_fac(c, s, &fc, &cc, &lc, seen, sizeof(seen)));
+	TEST_STR(seen, "");
+	/* the referral's batch again: a replay, nothing new for fb */
+	push_scopes = to_fb;
+	TEST_ERR(push_list(c, s, a.id, 4, a2, 1, v, resp, sizeof(resp), &r));
+	push_scopes = NULL;
+	TEST_EQ(r.replay, 1);
+	TEST_ERR(pull_fac(c, s, &b, &cb, &lb, seen, sizeof(seen)));
+	TEST_STR(seen, "");
+	/* fb from the start: each change once */
+	TEST_ERR(pull_fac(c, s, &b, &c0, &l0, seen, sizeof(seen)));
+	TEST_STR(seen, "3:50 4:61 5:71 9:91");
+out:
+	push_scopes = NULL;
+	refused_entity = 9;
+	free(ca);
+	free(cb);
+	free(cc);
+	free(c0);
 	if (s != NULL)
 		c->be->close(s);
 	return err;
@@ -1957,6 +2050,7 @@ static const struct bcase cases[] = {
 	{ "scope_backfill", case_scope_backfill, 0 },
 	{ "judge_in_batch", case_judge_in_batch, 0 },
 	{ "consults", case_consults, 0 },
+	{ "referral_scope", case_referral_scope, 0 },
 	{ "merged_stats", case_merged_stats, 0 },
 	{ "licences", case_licences, 0 },
 	{ "explain_index", case_pg_explain, 1 },
