@@ -269,8 +269,9 @@ policy_consult_sig(
 	return 0;
 }
 
+/* The text of KEY in R, NULL when absent or null. */
 static const char *
-policy_text(const struct model_rec *r, uint64_t key)
+policy_text_null(const struct model_rec *r, uint64_t key)
 {
 	const struct model_value *v = model_get(r, key);
 
@@ -287,12 +288,12 @@ policy_read_referral(
     const struct model_rec *r, struct schange *c, char *why, size_t whysz)
 {
 	struct sreferral *rf = &c->referral;
-	const char *kind = policy_text(r, REC_REF_KIND);
-	const char *from = policy_text(r, REC_REF_FROM);
-	const char *target = policy_text(r, REC_REF_TARGET);
-	const char *role = policy_text(r, REC_REF_REQ_ROLE);
-	const char *ref = policy_text(r, REC_REF_REFERRAL);
-	const char *outcome = policy_text(r, REC_REF_OUTCOME);
+	const char *kind = policy_text_null(r, REC_REF_KIND);
+	const char *from = policy_text_null(r, REC_REF_FROM);
+	const char *target = policy_text_null(r, REC_REF_TARGET);
+	const char *role = policy_text_null(r, REC_REF_REQ_ROLE);
+	const char *ref = policy_text_null(r, REC_REF_REFERRAL);
+	const char *outcome = policy_text_null(r, REC_REF_OUTCOME);
 	const struct model_value *due = model_get(r, REC_REF_DUE);
 	struct uuid u;
 
@@ -313,15 +314,15 @@ policy_read_referral(
 		    due == NULL || due->null || due->u == 0 || role == NULL ||
 		    (strcmp(role, "chw") != 0 &&
 		        strcmp(role, "clinician") != 0) ||
-		    !referral_urgency_valid(policy_text(r, REC_REF_URGENCY)) ||
-		    policy_text(r, REC_REF_REASON) == NULL ||
-		    policy_text(r, REC_REF_STATE) != NULL)
+		    !referral_urgency_valid(policy_text_null(r, REC_REF_URGENCY)) ||
+		    policy_text_null(r, REC_REF_REASON) == NULL ||
+		    policy_text_null(r, REC_REF_STATE) != NULL)
 			return snprintf(why, whysz,
 			           "a referral request: 11 its own id, 14 another "
 			           "facility, 15-17 and 19 valid, no 21"),
 			       -1;
 		snprintf(rf->role, sizeof(rf->role), "%s", role);
-		rf->has_consult = policy_text(r, REC_REF_CONSULT) != NULL;
+		rf->has_consult = policy_text_null(r, REC_REF_CONSULT) != NULL;
 		snprintf(
 		    c->scope_facility, sizeof(c->scope_facility), "%s", target);
 		return 0;
@@ -331,7 +332,7 @@ policy_read_referral(
 		           "a referral fact is a request or a step (10) of "
 		           "another record (11)"),
 		       -1;
-	rf->state = referral_state_from_name(policy_text(r, REC_REF_STATE));
+	rf->state = referral_state_from_name(policy_text_null(r, REC_REF_STATE));
 	if (referral_state_side(rf->state) == 0)
 		return snprintf(why, whysz, "unknown referral step state (21)"),
 		       -1;
@@ -342,7 +343,7 @@ policy_read_referral(
 		           "outcome (24)"),
 		       -1;
 	if (rf->state == REF_REJECTED &&
-	    policy_text(r, REC_REF_STATE_REASON) == NULL)
+	    policy_text_null(r, REC_REF_STATE_REASON) == NULL)
 		return snprintf(
 		           why, whysz, "a rejection carries its reason (22)"),
 		       -1;
