@@ -64,6 +64,7 @@ src = $(shell find $(1) -name '*.c' 2>/dev/null | sort)
 COMMON_SRC   := $(call src,common)
 MODEL_SRC    := $(call src,model)
 CLINICAL_SRC := $(call src,clinical)
+ESCALATE_SRC := $(call src,escalate)
 FORMS_SRC    := $(call src,forms)
 DEVICES_SRC  := $(call src,devices)
 KIOSK_SRC    := $(filter-out kiosk/main.c,$(call src,kiosk))
@@ -75,6 +76,7 @@ obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 LIB_COMMON   = $(BUILD)/libcommon.a
 LIB_MODEL    = $(BUILD)/libmodel.a
 LIB_CLINICAL = $(BUILD)/libclinical.a
+LIB_ESCALATE = $(BUILD)/libescalate.a
 LIB_FORMS    = $(BUILD)/libforms.a
 LIB_DEVICES  = $(BUILD)/libdevices.a
 LIB_KIOSK    = $(BUILD)/libkiosk.a
@@ -140,6 +142,7 @@ $(BUILD)/obj/tests/%.o: tests/%.c
 $(LIB_COMMON): $(call obj,$(COMMON_SRC))
 $(LIB_MODEL): $(call obj,$(MODEL_SRC))
 $(LIB_CLINICAL): $(call obj,$(CLINICAL_SRC))
+$(LIB_ESCALATE): $(call obj,$(ESCALATE_SRC))
 $(LIB_FORMS): $(call obj,$(FORMS_SRC))
 $(LIB_DEVICES): $(call obj,$(DEVICES_SRC))
 $(LIB_KIOSK): $(call obj,$(KIOSK_SRC))
@@ -152,9 +155,10 @@ $(BUILD)/lib%.a:
 	rm -f $@
 	ar rcs $@ $^
 
-BASE_DEPS   = $(LIB_FORMS) $(LIB_DEVICES) $(LIB_CLINICAL) $(LIB_MODEL) $(LIB_COMMON)
+# escalate/: the emergency escalation engine both programs link (issue 16).
+BASE_DEPS   = $(LIB_FORMS) $(LIB_DEVICES) $(LIB_CLINICAL) $(LIB_ESCALATE) $(LIB_MODEL) $(LIB_COMMON)
 KIOSK_DEPS  = $(LIB_KIOSK) $(BASE_DEPS)
-SERVER_DEPS = $(LIB_SERVER) $(LIB_MODEL) $(LIB_COMMON)
+SERVER_DEPS = $(LIB_SERVER) $(LIB_ESCALATE) $(LIB_MODEL) $(LIB_COMMON)
 
 # One link recipe; each program says what it links with in LIBS.
 LINK = @mkdir -p $(@D); $(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
