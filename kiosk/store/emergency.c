@@ -609,6 +609,20 @@ out:
 }
 
 int
+store_emergency_event(struct store *s, const char *id,
+    const struct esc_now *now, const char *kind, const char *detail)
+{
+	struct esc_incident inc;
+	int err;
+
+	if ((err = store_tx_begin(s)) != 0)
+		return err;
+	if ((err = engine_load(s, id, &inc)) == 0)
+		err = event(s, id, now, kind, detail);
+	return store_tx_end(s, err);
+}
+
+int
 store_emergency_recover(struct store *s, int *resent, int *superseded)
 {
 	struct store_emergency_send x[64];

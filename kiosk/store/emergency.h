@@ -114,6 +114,10 @@ int store_emergency_claim(
  * The first "sent" and the first "delivered" mark the incident. */
 int store_emergency_result(struct store *, int64_t send_id, const char *status,
     const char *ext_id, const struct esc_now *);
+/* Append an event KIND (with DETAIL) to incident ID's log alone: a reply
+ * from a number not on the roster, shown and not counted. */
+int store_emergency_event(struct store *, const char *id,
+    const struct esc_now *, const char *kind, const char *detail);
 /* After a restart: each "sending" send becomes "pending" while its level
  * is current, else "superseded".  *RESENT, *SUPERSEDED: counts (may be
  * NULL). */
