@@ -482,7 +482,7 @@ int
 esc_roster_rank(const struct esc_roster *r, int64_t now, const char *cap,
     int order[ESC_MAX_SERVICES])
 {
-	struct rank k[ESC_MAX_SERVICES];
+	struct rank k[ESC_MAX_SERVICES] = { 0 };
 	const struct esc_service *s;
 	int i;
 
