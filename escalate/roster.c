@@ -369,16 +369,14 @@ out:
 }
 
 int
-esc_roster_accept(struct esc_roster *cur, const uint8_t *buf, size_t len,
-    const uint8_t pub[32], int64_t now, char **cause)
+esc_roster_open(const uint8_t *buf, size_t len, const uint8_t pub[32],
+    struct esc_roster *r, char **cause)
 {
-	struct esc_roster *r;
 	cbor_item_t *env = NULL;
 	const uint8_t *body, *sig;
 	size_t blen, slen;
 	int err = EBADMSG;
 
-	r = xcalloc(1, sizeof(*r));
 	if (cborx_decode_items(buf, len, ESC_ROSTER_MAX + 128, 8, &env) != 0 ||
 	    !cbor_isa_array(env) || cbor_array_size(env) != 2 ||
 	    cborx_get_bytes(
@@ -400,6 +398,23 @@ esc_roster_accept(struct esc_roster *cur, const uint8_t *buf, size_t len,
 		xasprintf(cause, "the roster is signed but malformed");
 		goto out;
 	}
+	err = 0;
+out:
+	if (env != NULL)
+		cbor_decref(&env);
+	return err;
+}
+
+int
+esc_roster_accept(struct esc_roster *cur, const uint8_t *buf, size_t len,
+    const uint8_t pub[32], int64_t now, char **cause)
+{
+	struct esc_roster *r;
+	int err;
+
+	r = xcalloc(1, sizeof(*r));
+	if ((err = esc_roster_open(buf, len, pub, r, cause)) != 0)
+		goto out;
 	if (cur->version > 0 && r->version < cur->version) {
 		xasprintf(cause,
 		    "the roster (version %llu) is older than the one in use "
@@ -419,8 +434,6 @@ esc_roster_accept(struct esc_roster *cur, const uint8_t *buf, size_t len,
 		goto out;
 	*cur = *r;
 out:
-	if (env != NULL)
-		cbor_decref(&env);
 	free(r);
 	return err;
 }

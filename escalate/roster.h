@@ -81,6 +81,10 @@ int esc_roster_sign(const struct esc_roster *, const uint8_t priv[32],
  */
 int esc_roster_accept(struct esc_roster *cur, const uint8_t *buf, size_t len,
     const uint8_t pub[32], int64_t now, char **cause);
+/* Verify and decode a signed roster without the version and expiry rules
+ * (the one a kiosk already keeps): 0, or EBADMSG with *CAUSE. */
+int esc_roster_open(const uint8_t *buf, size_t len, const uint8_t pub[32],
+    struct esc_roster *out, char **cause);
 /* 0, or EINVAL with *CAUSE: every level names known services and has at
  * least one SMS number; every number is E.164. */
 int esc_roster_validate(const struct esc_roster *, char **cause);

@@ -9,14 +9,17 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "kiosk/store/emergency.h"
 #include "log.h"
 #include "record.h"
 #include "store_int.h"
+#include "xmalloc.h"
 
 #define ENGINE_MAGIC "ESC1"
+#define ROSTER_KEY "emergency.roster"
 
 /* The engine's state as a blob: magic, size, then the struct (a plain
  * struct with no pointers; a layout change gets a new magic). */
@@ -671,4 +674,58 @@ out:
 		         "superseded",
 		    nre, nsup);
 	return 0;
+}
+
+int
+store_emergency_roster_get(struct store *s, const uint8_t pub[32], int64_t now,
+    struct esc_roster *r, int *stale)
+{
+	uint8_t *v = NULL;
+	size_t len = 0;
+	char *cause = NULL;
+	int err;
+
+	if ((err = store_state_get(s, ROSTER_KEY, &v, &len)) != 0)
+		return err;
+	if (v == NULL || len == 0) {
+		free(v);
+		return ENOENT;
+	}
+	if ((err = esc_roster_open(v, len, pub, r, &cause)) != 0) {
+		/* the kept roster no longer verifies: the key changed */
+		log_warnx("kept roster: %s", cause);
+		err = EBADMSG;
+	} else if (stale != NULL)
+		*stale = esc_roster_stale(r, now);
+	free(cause);
+	free(v);
+	return err;
+}
+
+int
+store_emergency_roster_put(struct store *s, const uint8_t *buf, size_t len,
+    const uint8_t pub[32], int64_t now, char **cause)
+{
+	struct esc_roster *cur = xcalloc(1, sizeof(*cur));
+	int err;
+
+	err = store_emergency_roster_get(s, pub, now, cur, NULL);
+	if (err != 0 && err != ENOENT && err != EBADMSG)
+		goto out;
+	if (err != 0)
+		memset(cur, 0, sizeof(*cur)); /* none usable: any good one */
+	if ((err = esc_roster_accept(cur, buf, len, pub, now, cause)) != 0)
+		goto out;
+	if ((err = store_tx_begin(s)) != 0)
+		goto out;
+	err = store_state_put(s, ROSTER_KEY, buf, len);
+	if (err == 0)
+		err = store_audit_append(s, "roster", "emergency", NULL, NULL);
+	err = store_tx_end(s, err);
+	if (err == 0)
+		log_info("emergency roster version %llu in use",
+		    (unsigned long long)cur->version);
+out:
+	free(cur);
+	return err;
 }

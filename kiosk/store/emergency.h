@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "escalate/escalate.h"
+#include "escalate/roster.h"
 #include "uuid.h"
 
 struct store;
@@ -118,6 +119,18 @@ int store_emergency_result(struct store *, int64_t send_id, const char *status,
  * from a number not on the roster, shown and not counted. */
 int store_emergency_event(struct store *, const char *id,
     const struct esc_now *, const char *kind, const char *detail);
+/*
+ * The roster (escalate/roster.h), kept signed in the store's state.
+ * store_emergency_roster_put takes BUF only when esc_roster_accept does
+ * against the one kept (signature under the server's PUB, not older, not
+ * expired at NOW); else the kept one stays and *CAUSE says why (its
+ * errors).  store_emergency_roster_get gives the kept one (ENOENT: none)
+ * and *STALE when it expired at NOW (it still works: "roster stale").
+ */
+int store_emergency_roster_put(struct store *, const uint8_t *buf, size_t len,
+    const uint8_t pub[32], int64_t now, char **cause);
+int store_emergency_roster_get(struct store *, const uint8_t pub[32],
+    int64_t now, struct esc_roster *, int *stale);
 /* After a restart: each "sending" send becomes "pending" while its level
  * is current, else "superseded".  *RESENT, *SUPERSEDED: counts (may be
  * NULL). */

@@ -223,6 +223,99 @@ out:
 	return err;
 }
 
+/* A signed roster of VERSION, valid until VALID. */
+static int
+signed_roster(const uint8_t priv[32], uint64_t version, int64_t valid,
+    uint8_t **out, size_t *len)
+{
+	struct esc_roster r;
+	char *cause = NULL;
+	int err;
+
+	memset(&r, 0, sizeof(r));
+	r.version = version;
+	r.issued_at = 1764000000 - 60;
+	r.valid_until = valid;
+	r.nservices = 1;
+	snprintf(r.services[0].id, ESC_RCPT_LEN, "watamu-amb");
+	r.services[0].nsms = 1;
+	snprintf(r.services[0].sms[0], ESC_NUM_LEN, "+254700000001");
+	r.services[0].travel_min = 20;
+	r.nlevels = 1;
+	r.level_nsvc[0] = 1;
+	snprintf(r.level_svc[0][0], ESC_RCPT_LEN, "watamu-amb");
+	r.level_deadline_s[0] = 300;
+	r.loops = 5;
+	r.max_pages = 20;
+	err = esc_roster_sign(&r, priv, out, len, &cause);
+	free(cause);
+	return err;
+}
+
+static int
+test_roster_kept(void)
+{
+	struct store *s = NULL;
+	struct esc_roster r;
+	uint8_t key[32], priv[32], pub[32], *b = NULL;
+	size_t len;
+	char *cause = NULL, *d = test_tmpdir("emergr");
+	const int64_t now = 1764000000;
+	int err = 0, stale = -1;
+
+	crypto_random(key, sizeof(key));
+	TEST_ERR(crypto_ed25519_keygen(priv, pub));
+	TEST_TRUE(d != NULL);
+	TEST_ERR(store_open(d, key, 1, &s));
+	TEST_EQ(store_emergency_roster_get(s, pub, now, &r, NULL), ENOENT);
+	TEST_ERR(signed_roster(priv, 3, now + 86400, &b, &len));
+	TEST_ERR(store_emergency_roster_put(s, b, len, pub, now, &cause));
+	/* tampered: refused, version 3 kept */
+	b[len / 2] ^= 4;
+	TEST_EQ(
+	    store_emergency_roster_put(s, b, len, pub, now, &cause), EBADMSG);
+	TEST_TRUE(cause != NULL && strstr(cause, "signature") != NULL);
+	free(cause);
+	cause = NULL;
+	free(b);
+	b = NULL;
+	TEST_ERR(signed_roster(priv, 2, now + 86400, &b, &len));
+	TEST_EQ(
+	    store_emergency_roster_put(s, b, len, pub, now, &cause), ESTALE);
+	free(cause);
+	cause = NULL;
+	free(b);
+	b = NULL;
+	TEST_ERR(signed_roster(priv, 4, now - 1, &b, &len));
+	TEST_EQ(store_emergency_roster_put(s, b, len, pub, now, &cause),
+	    EKEYEXPIRED);
+	free(cause);
+	cause = NULL;
+	/* the next start still has version 3 */
+	store_close(s);
+	s = NULL;
+	TEST_ERR(store_open(d, key, 0, &s));
+	TEST_ERR(store_emergency_roster_get(s, pub, now, &r, &stale));
+	TEST_EQ(r.version, 3);
+	TEST_EQ(stale, 0);
+	/* past its date it is stale but still the one in use */
+	TEST_ERR(
+	    store_emergency_roster_get(s, pub, now + 2 * 86400, &r, &stale));
+	TEST_EQ(stale, 1);
+	free(b);
+	b = NULL;
+	TEST_ERR(signed_roster(priv, 5, now + 86400, &b, &len));
+	TEST_ERR(store_emergency_roster_put(s, b, len, pub, now, &cause));
+	TEST_ERR(store_emergency_roster_get(s, pub, now, &r, NULL));
+	TEST_EQ(r.version, 5);
+out:
+	free(b);
+	free(cause);
+	store_close(s);
+	test_rmdir(d);
+	return err;
+}
+
 /* --- kill points --- */
 
 #define KILLED (-1)
@@ -542,4 +635,5 @@ out:
 }
 
 TEST_MAIN({ "raise_claim_ack", test_raise_claim_ack },
-    { "kill_points", test_kill_points }, { "io_faults", test_io_faults })
+    { "roster_kept", test_roster_kept }, { "kill_points", test_kill_points },
+    { "io_faults", test_io_faults })
