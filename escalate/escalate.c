@@ -461,3 +461,21 @@ esc_claim(const struct esc_incident *inc, const struct esc_action *a)
 		return esc_closed(inc) ? ECANCELED : 0;
 	}
 }
+
+int
+esc_server_owns(const char *modem, const char *kiosk_send, uint64_t age_ms)
+{
+	if (modem != NULL &&
+	    (strcmp(modem, "none") == 0 || strcmp(modem, "failed") == 0))
+		return 1;
+	if (kiosk_send == NULL)
+		kiosk_send = "";
+	if (strcmp(kiosk_send, "sent") == 0 ||
+	    strcmp(kiosk_send, "delivered") == 0 ||
+	    strcmp(kiosk_send, "superseded") == 0)
+		return 0; /* the kiosk's modem did it, or nobody should */
+	if (strcmp(kiosk_send, "failed") == 0)
+		return 1;
+	/* unknown, pending, sending, or nothing heard: wait a while */
+	return age_ms >= ESC_HANDOVER_MS;
+}

@@ -184,6 +184,19 @@ int esc_cancel(
  * level since passed). */
 int esc_claim(const struct esc_incident *, const struct esc_action *);
 
+/*
+ * The ownership rule of §7.3 (nobody paged twice by two owners): the kiosk
+ * owns modem SMS, the server gateway SMS.  For one page (loop, level,
+ * recipient) the server sends by gateway only when the kiosk said it has
+ * no modem or a failed one (MODEM "none"/"failed"), its send of that page
+ * failed, or it has been "unknown", or not reported at all, for at least
+ * ESC_HANDOVER_MS.  KIOSK_SEND is the kiosk's status of that page as last
+ * synced ("" not reported); AGE_MS how long it has been so.  1: the server
+ * sends; 0: it leaves it to the kiosk.
+ */
+#define ESC_HANDOVER_MS 60000
+int esc_server_owns(const char *modem, const char *kiosk_send, uint64_t age_ms);
+
 /* 1 when the incident is closed (arrived or cancelled). */
 int esc_closed(const struct esc_incident *);
 /* Read CLOCK_BOOTTIME, the boot id and the wall clock (escalate/bootclock.c,

@@ -770,8 +770,44 @@ out:
 	return err;
 }
 
-TEST_MAIN({ "code", test_code }, { "policy_check", test_policy_check },
-    { "manual", test_manual }, { "confirm_window", test_confirm_window },
+static int
+test_ownership(void)
+{
+	static const struct {
+		const char *modem, *send;
+		uint64_t age;
+		int server;
+	} t[] = {
+		{ "ok", "sent", 0, 0 },
+		{ "ok", "delivered", 999999, 0 },
+		{ "ok", "superseded", 999999, 0 },
+		{ "ok", "failed", 0, 1 },
+		{ "ok", "unknown", 59999, 0 },
+		{ "ok", "unknown", 60000, 1 },
+		{ "ok", "pending", 30000, 0 },
+		{ "ok", "sending", 60000, 1 },
+		{ "ok", "", 59999, 0 }, /* not reported yet */
+		{ "ok", NULL, 60000, 1 }, /* never reported */
+		{ "none", "", 0, 1 }, /* no modem: at once */
+		{ "failed", "pending", 0, 1 },
+		{ "unknown", "sent", 0, 0 },
+	};
+	size_t i;
+	int err = 0;
+
+	for (i = 0; i < nitems(t); i++)
+		if (esc_server_owns(t[i].modem, t[i].send, t[i].age) !=
+		    t[i].server)
+			TEST_FAILED("modem %s send %s after %llu ms: want %d",
+			    t[i].modem, t[i].send ? t[i].send : "(none)",
+			    (unsigned long long)t[i].age, t[i].server);
+out:
+	return err;
+}
+
+TEST_MAIN({ "code", test_code }, { "ownership", test_ownership },
+    { "policy_check", test_policy_check }, { "manual", test_manual },
+    { "confirm_window", test_confirm_window },
     { "decline_ack_arrival", test_decline_ack_arrival },
     { "cancel_and_claim", test_cancel_and_claim },
     { "rate_limit", test_rate_limit }, { "unresolved", test_unresolved },
