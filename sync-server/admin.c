@@ -36,6 +36,7 @@
 #include "str.h"
 #include "uuid.h"
 #include "xmalloc.h"
+#include "sync-server/emergency.h"
 #include "sync-server/sipcred.h"
 #include "sync-server/store/migrate.h"
 
@@ -52,6 +53,7 @@ admin_usage(void)
 	    "       sync-server --data DIR admin sip-setup HOST:PORT\n"
 	    "       sync-server --data DIR admin stats [--json]\n"
 	    "       sync-server --data DIR admin manifest [--node N]\n"
+	    "       sync-server --data DIR admin roster sign SPEC OUT\n"
 	    "       sync-server --data DIR --store postgresql://... admin "
 	    "migrate\n");
 	return 2;
@@ -381,6 +383,8 @@ admin_main(const char *data_dir, const char *store, const uint8_t *key,
 			                        : strerror(err));
 		return err == 0 ? 0 : 1;
 	}
+	if (strcmp(argv[0], "roster") == 0)
+		return admin_roster(data_dir, argc, argv);
 	if (strcmp(argv[0], "sip-setup") == 0) {
 		if (argc != 2)
 			return admin_usage();

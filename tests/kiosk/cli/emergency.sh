@@ -2,9 +2,7 @@
 # `kiosk emergency` (kiosk/cli/cmd_emergency.c) on a node that is not
 # enrolled: nothing open, raising and installing a roster refused with what
 # to do (phone now; enrol first), unknown codes and a cancel without its
-# reason refused.  The positive paths (raise, pages, acks, the kept roster)
-# are tests/kiosk/store/test_emergency.c and
-# tests/kiosk/visit/test_emergency_pump.c on the same store code.
+# reason refused.  The enrolled paths are tests/e2e/emergency.sh.
 set -u
 K="${OUTPOST_BUILD:-build}/kiosk"
 [ -x "$K" ] || { echo "missing $K (build it first)" >&2; exit 77; }
