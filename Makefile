@@ -31,10 +31,11 @@ DEB_PKGS = build-essential pkg-config clang clang-format cppcheck \
            libncurses-dev tmux umockdev sox openssl zlib1g-dev libargon2-dev libjansson-dev \
            postgresql-15 postgresql-client-15 libpq-dev gettext \
            libespeak-ng-dev espeak-ng-data baresip-core kamailio coturn \
-           iproute2
+           iproute2 libxml2-utils
 PKGS     = libcbor libcrypto sqlite3 libmicrohttpd libusb-1.0 libcurl zlib jansson \
            libxml-2.0 ncursesw libargon2 libpq espeak-ng
-TOOLS    = tmux umockdev-run sqlcipher msgfmt xgettext baresip kamailio turnserver
+# xmllint: CAP 1.2 documents checked against the OASIS schema (issue 16).
+TOOLS    = tmux umockdev-run sqlcipher msgfmt xgettext baresip kamailio turnserver xmllint
 
 # Only -I from pkg-config (ncursesw's --cflags adds clashing macros).
 PKG_I   := $(filter -I%,$(shell pkg-config --cflags $(PKGS) 2>/dev/null))
@@ -66,6 +67,7 @@ src = $(shell find $(1) -name '*.c' 2>/dev/null | sort)
 COMMON_SRC   := $(call src,common)
 MODEL_SRC    := $(call src,model)
 CLINICAL_SRC := $(call src,clinical)
+ESCALATE_SRC := $(call src,escalate)
 FORMS_SRC    := $(call src,forms)
 DEVICES_SRC  := $(call src,devices)
 KIOSK_SRC    := $(filter-out kiosk/main.c,$(call src,kiosk))
@@ -77,6 +79,7 @@ obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 LIB_COMMON   = $(BUILD)/libcommon.a
 LIB_MODEL    = $(BUILD)/libmodel.a
 LIB_CLINICAL = $(BUILD)/libclinical.a
+LIB_ESCALATE = $(BUILD)/libescalate.a
 LIB_FORMS    = $(BUILD)/libforms.a
 LIB_DEVICES  = $(BUILD)/libdevices.a
 LIB_KIOSK    = $(BUILD)/libkiosk.a
@@ -143,6 +146,7 @@ $(BUILD)/obj/tests/%.o: tests/%.c
 $(LIB_COMMON): $(call obj,$(COMMON_SRC))
 $(LIB_MODEL): $(call obj,$(MODEL_SRC))
 $(LIB_CLINICAL): $(call obj,$(CLINICAL_SRC))
+$(LIB_ESCALATE): $(call obj,$(ESCALATE_SRC))
 $(LIB_FORMS): $(call obj,$(FORMS_SRC))
 $(LIB_DEVICES): $(call obj,$(DEVICES_SRC))
 $(LIB_KIOSK): $(call obj,$(KIOSK_SRC))
@@ -155,10 +159,11 @@ $(BUILD)/lib%.a:
 	rm -f $@
 	ar rcs $@ $^
 
-BASE_DEPS   = $(LIB_FORMS) $(LIB_DEVICES) $(LIB_CLINICAL) $(LIB_MODEL) $(LIB_COMMON)
+# escalate/: the emergency escalation engine both programs link (issue 16).
+BASE_DEPS   = $(LIB_FORMS) $(LIB_DEVICES) $(LIB_CLINICAL) $(LIB_ESCALATE) $(LIB_MODEL) $(LIB_COMMON)
 KIOSK_DEPS  = $(LIB_KIOSK) $(BASE_DEPS)
 # clinical: the server checks pushed prescriptions again (issue 14).
-SERVER_DEPS = $(LIB_SERVER) $(LIB_CLINICAL) $(LIB_MODEL) $(LIB_COMMON)
+SERVER_DEPS = $(LIB_SERVER) $(LIB_CLINICAL) $(LIB_ESCALATE) $(LIB_MODEL) $(LIB_COMMON)
 
 # One link recipe; each program says what it links with in LIBS.
 LINK = @mkdir -p $(@D); $(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
@@ -194,10 +199,10 @@ $(BUILD)/obj-plain/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -DSTORE_PLAIN_SQLITE -MMD -MP -c -o $@ $<
 $(BUILD)/bench/store_sqlcipher: LIBS = $(call pkglibs,sqlcipher libargon2) $(LIBS_COMMON)
-$(BUILD)/bench/store_sqlcipher: $(call obj,bench/store.c $(STORE_SRC)) $(LIB_MODEL) $(LIB_COMMON)
+$(BUILD)/bench/store_sqlcipher: $(call obj,bench/store.c $(STORE_SRC)) $(LIB_ESCALATE) $(LIB_MODEL) $(LIB_COMMON)
 	$(LINK)
 $(BUILD)/bench/store_plain: LIBS = $(call pkglibs,sqlite3 libargon2) $(LIBS_COMMON)
-$(BUILD)/bench/store_plain: $(patsubst %.c,$(BUILD)/obj-plain/%.o,bench/store.c $(STORE_SRC)) $(LIB_MODEL) $(LIB_COMMON)
+$(BUILD)/bench/store_plain: $(patsubst %.c,$(BUILD)/obj-plain/%.o,bench/store.c $(STORE_SRC)) $(LIB_ESCALATE) $(LIB_MODEL) $(LIB_COMMON)
 	$(LINK)
 # bench/store_ingest: the server's store backends alone.
 $(BUILD)/bench/store_ingest: LIBS = $(LIBS_SERVER)

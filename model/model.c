@@ -134,6 +134,37 @@ static const struct model_default call_defaults[] = {
 	{ "created_ms", MODEL_DEFAULT_MS },
 };
 
+static const struct model_field emergency_fields[] = {
+	{ REC_EMERG_PATIENT, "patient_id", MODEL_TEXT, 0 },
+	{ REC_EMERG_ENCOUNTER, "encounter_id", MODEL_TEXT, 0 },
+	{ REC_EMERG_CODE, "code", MODEL_TEXT, 0 },
+	{ REC_EMERG_TRIGGER, "trigger", MODEL_TEXT, 0 },
+	{ REC_EMERG_NEWS2, "news2", MODEL_INT, 0 },
+	{ REC_EMERG_VITALS, "vitals", MODEL_TEXT, 0 },
+	{ REC_EMERG_AGE, "age", MODEL_UINT, 0 },
+	{ REC_EMERG_SEX, "sex", MODEL_TEXT, 0 },
+	{ REC_EMERG_STATE, "state", MODEL_TEXT, 1 },
+	{ REC_EMERG_LEVEL, "level", MODEL_UINT, 1 },
+	{ REC_EMERG_LOOP, "loop", MODEL_UINT, 1 },
+	{ REC_EMERG_RAISED, "raised_ms", MODEL_UINT, 0 },
+	{ REC_EMERG_FIRST_SEND, "first_send_ms", MODEL_UINT, 1 },
+	{ REC_EMERG_FIRST_DELIVERY, "first_delivery_ms", MODEL_UINT, 1 },
+	{ REC_EMERG_ACKED, "acked_ms", MODEL_UINT, 1 },
+	{ REC_EMERG_ACKED_BY, "acked_by", MODEL_TEXT, 1 },
+	{ REC_EMERG_ETA, "eta_min", MODEL_UINT, 1 },
+	{ REC_EMERG_ENDED, "ended_ms", MODEL_UINT, 1 },
+	{ REC_EMERG_END_REASON, "end_reason", MODEL_TEXT, 1 },
+	{ REC_EMERG_NOTE, "note", MODEL_TEXT, 1 },
+	{ REC_EMERG_ROSTER, "roster_version", MODEL_UINT, 1 },
+	{ REC_EMERG_MODEM, "modem", MODEL_TEXT, 1 },
+	{ REC_K_BY, "created_by", MODEL_UUID, 0 },
+};
+static const struct model_default emergency_defaults[] = {
+	{ "state", "'paging'" },
+	{ "code", "''" },
+	{ "raised_ms", MODEL_DEFAULT_MS },
+};
+
 static const struct model_field user_fields[] = {
 	{ REC_USER_NAME, "name", MODEL_TEXT, 1 },
 	{ REC_USER_ROLE, "role", MODEL_UINT, 1 },
@@ -272,6 +303,8 @@ static const struct model_entity model_entities[REC_ENTITY_MAX + 1] = {
 	ENTITY(REC_PRESCRIPTION, "prescriptions", 0, rx_fields, rx_defaults),
 	ENTITY(REC_REFERRAL, "referral_facts", 0, referral_fields,
 	    referral_defaults),
+	ENTITY(REC_EMERGENCY, "emergencies", 1, emergency_fields,
+	    emergency_defaults),
 };
 
 static const struct model_entity *model_overrides[REC_ENTITY_MAX + 1];

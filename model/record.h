@@ -208,6 +208,36 @@ enum rec_entity {
 #define REC_CALL_END_REASON 27 /* text: the SIP/baresip words */
 #define REC_CALL_CONNECTED_MS 28 /* uint: established .. ended, monotonic */
 
+/*
+ * REC_EMERGENCY (issue 16, escalate/): one emergency incident, the same
+ * record id (its UUID) on kiosk and server and in every message; CODE is
+ * its 6-character Crockford code.  Mutable, merged per field by HLC: the
+ * kiosk and the server both move STATE (escalate.h's words) and the marks.
+ * No name, no patient id on the wire beyond PATIENT (the record link).
+ */
+#define REC_EMERG_PATIENT 10 /* text: the patient's record id, "" none */
+#define REC_EMERG_ENCOUNTER 11 /* text: the visit's record id, "" none */
+#define REC_EMERG_CODE 12 /* text: 6 characters (esc_code) */
+#define REC_EMERG_TRIGGER 13 /* text: "key" or "news2" */
+#define REC_EMERG_NEWS2 14 /* int: NEWS2 at the trigger, absent: none */
+#define REC_EMERG_VITALS 15 /* text: "SpO2 84 RR 28 ..." as in the SMS */
+#define REC_EMERG_AGE 16 /* uint: years */
+#define REC_EMERG_SEX 17 /* text: "F", "M", "" */
+#define REC_EMERG_STATE 18 /* text: esc_state_name() */
+#define REC_EMERG_LEVEL 19 /* uint: the level last fired (0-based) */
+#define REC_EMERG_LOOP 20 /* uint: 1-based */
+#define REC_EMERG_RAISED 21 /* uint: Unix ms, the trigger */
+#define REC_EMERG_FIRST_SEND 22 /* uint: Unix ms, first outward attempt */
+#define REC_EMERG_FIRST_DELIVERY 23 /* uint: Unix ms, first delivery report */
+#define REC_EMERG_ACKED 24 /* uint: Unix ms, a person said yes */
+#define REC_EMERG_ACKED_BY 25 /* text: roster contact or user id */
+#define REC_EMERG_ETA 26 /* uint: minutes given with the yes */
+#define REC_EMERG_ENDED 27 /* uint: Unix ms, arrived or cancelled */
+#define REC_EMERG_END_REASON 28 /* text: the cancel reason */
+#define REC_EMERG_NOTE 29 /* text: the CHW's last note */
+#define REC_EMERG_ROSTER 30 /* uint: roster version in use */
+#define REC_EMERG_MODEM 31 /* text: "none" "ok" "failed" "unknown" (§7.3) */
+
 #define REC_ATT_OWNER_ENTITY 10
 #define REC_ATT_OWNER_ID 11
 #define REC_ATT_SHA256 12 /* bytes(32) */

@@ -49,6 +49,7 @@
 #include "uuid.h"
 #include "xmalloc.h"
 #include "sync-server/registry.h"
+#include "sync-server/emergency.h"
 #include "sync-server/sipcred.h"
 #include "sync-server/store/migrate.h"
 #include "sync-server/work/referral.h"
@@ -70,6 +71,7 @@ admin_usage(void)
 	    "add|suspend|revoke|reinstate|import|list|export ...\n"
 	    "       sync-server --data DIR admin referrals --region R "
 	    "[--json] [--fhir FILE]\n"
+	    "       sync-server --data DIR admin roster sign SPEC OUT\n"
 	    "       sync-server --data DIR --store postgresql://... admin "
 	    "migrate\n");
 	return 2;
@@ -545,6 +547,8 @@ admin_main(const char *data_dir, const char *store, const uint8_t *key,
 			                        : strerror(err));
 		return err == 0 ? 0 : 1;
 	}
+	if (strcmp(argv[0], "roster") == 0)
+		return admin_roster(data_dir, argc, argv);
 	if (strcmp(argv[0], "sip-setup") == 0) {
 		if (argc != 2)
 			return admin_usage();

@@ -47,6 +47,7 @@ static const unsigned char policy_table[POLICY_ROLES][REC_ENTITY_MAX + 1]
 	    [REC_CALL] = { YES, NO, NONE },
 	    [REC_PRESCRIPTION] = { NO, NO, NONE },
 	    [REC_REFERRAL] = { SCOPE, NO, NONE },
+	    [REC_EMERGENCY] = { YES, SCOPE, NONE },
 	},
 	[POLICY_HUB] = {
 	    [REC_USER] = { YES, OWN, OWN },
@@ -61,6 +62,7 @@ static const unsigned char policy_table[POLICY_ROLES][REC_ENTITY_MAX + 1]
 	    [REC_CALL] = { YES, NO, NONE },
 	    [REC_PRESCRIPTION] = { YES, NO, NONE },
 	    [REC_REFERRAL] = { SCOPE, NO, NONE },
+	    [REC_EMERGENCY] = { NO, SCOPE, NONE },
 	},
 	[POLICY_ADMIN] = {
 	    [REC_USER] = { YES, YES, YES },
@@ -75,6 +77,7 @@ static const unsigned char policy_table[POLICY_ROLES][REC_ENTITY_MAX + 1]
 	    [REC_CALL] = { NO, NO, NONE },
 	    [REC_PRESCRIPTION] = { NO, NO, NONE },
 	    [REC_REFERRAL] = { NO, NO, NONE },
+	    [REC_EMERGENCY] = { NO, YES, NONE },
 	},
 };
 
@@ -107,6 +110,7 @@ static const uint64_t policy_patient_keys[REC_ENTITY_MAX + 1] = {
 	[REC_ALERT] = REC_ALERT_PATIENT,
 	[REC_CONSULT] = REC_CONSULT_PATIENT,
 	[REC_REFERRAL] = REC_REF_PATIENT,
+	[REC_EMERGENCY] = REC_EMERG_PATIENT,
 	/* a merge is served with the record it retires */
 	[REC_MERGE] = REC_MERGE_DUPLICATE,
 	/* an order reaches the patient's kiosk by the patient's scope */

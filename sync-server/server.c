@@ -73,6 +73,23 @@ server_key_pub(const char *dir, uint8_t pub[32])
 	return err;
 }
 
+int
+server_key_pair(const char *dir, uint8_t priv[32], uint8_t pub[32])
+{
+	struct server tmp;
+	int err;
+
+	memset(&tmp, 0, sizeof(tmp));
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+		return errno;
+	if ((err = server_key_load(&tmp, dir)) == 0) {
+		memcpy(priv, tmp.priv, 32);
+		memcpy(pub, tmp.pub, 32);
+	}
+	explicit_bzero(&tmp, sizeof(tmp));
+	return err;
+}
+
 uint64_t
 server_now_ms(void)
 {

@@ -127,6 +127,9 @@ void server_close(struct server *);
 /* The server's Ed25519 public key, from DIR/server.key (made if absent,
  * as server_open would): for enrolment tokens. */
 int server_key_pub(const char *dir, uint8_t pub[32]);
+/* Both halves of that key, for signing a kiosk's emergency roster
+ * (sync-server/emergency_admin.c); the caller wipes PRIV. */
+int server_key_pair(const char *dir, uint8_t priv[32], uint8_t pub[32]);
 /* Merge a node's HLC into the server clock; returns a fresh server HLC.
  * A REMOTE too far ahead of physical time (server_hlc_ahead) is not
  * merged: callers refuse it first with WERR_CLOCK_AHEAD. */

@@ -27,6 +27,7 @@ extern const struct kiosk_cmd cmd_call;
 extern const struct kiosk_cmd cmd_licence;
 extern const struct kiosk_cmd cmd_rx;
 extern const struct kiosk_cmd cmd_referral;
+extern const struct kiosk_cmd cmd_emergency;
 
 const struct kiosk_cmd *const kiosk_cmds[] = {
 	&cmd_init,
@@ -50,6 +51,7 @@ const struct kiosk_cmd *const kiosk_cmds[] = {
 	&cmd_licence,
 	&cmd_rx,
 	&cmd_referral,
+	&cmd_emergency,
 	NULL,
 };
 

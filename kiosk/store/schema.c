@@ -291,9 +291,48 @@ static const char migration_referral[] =
     "CREATE TRIGGER referral_facts_no_update BEFORE UPDATE ON referral_facts"
     " BEGIN SELECT RAISE(ABORT, 'referral facts are append-only'); END;";
 
+/*
+ * Emergency incidents (issue 16; REC_EMERGENCY, kiosk/store/emergency.h).
+ * Migration 1's placeholder table was never written: it is replaced by
+ * the descriptor's columns plus the engine's state (escalate.h, local).
+ * emergency_events is the incident's append-only log; emergency_sends
+ * holds each send intent, committed before the send is tried, unique per
+ * (incident, kind, loop, level, recipient, channel) so a replay adds none.
+ */
+static const char migration_emergency[] =
+    "DROP TABLE emergencies;"
+    "CREATE TABLE emergencies(id TEXT PRIMARY KEY, hlc INTEGER NOT NULL,"
+    " patient_id TEXT, encounter_id TEXT, code TEXT NOT NULL, trigger TEXT,"
+    " news2 INTEGER, vitals TEXT, age INTEGER, sex TEXT,"
+    " state TEXT NOT NULL, level INTEGER, loop INTEGER,"
+    " raised_ms INTEGER NOT NULL, first_send_ms INTEGER,"
+    " first_delivery_ms INTEGER, acked_ms INTEGER, acked_by TEXT,"
+    " eta_min INTEGER, ended_ms INTEGER, end_reason TEXT, note TEXT,"
+    " roster_version INTEGER, modem TEXT, created_by TEXT, engine BLOB,"
+    " deleted INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX emergencies_state ON emergencies(state);"
+    "CREATE TRIGGER emergencies_no_delete BEFORE DELETE ON emergencies"
+    " BEGIN SELECT RAISE(ABORT, 'soft deletes only'); END;"
+    "CREATE TABLE emergency_events(seq INTEGER PRIMARY KEY,"
+    " incident_id TEXT NOT NULL, at_ms INTEGER NOT NULL, kind TEXT NOT NULL,"
+    " detail TEXT);"
+    "CREATE INDEX emergency_events_incident ON emergency_events(incident_id);"
+    "CREATE TRIGGER emergency_events_no_update BEFORE UPDATE ON"
+    " emergency_events BEGIN SELECT RAISE(ABORT, 'append-only'); END;"
+    "CREATE TRIGGER emergency_events_no_delete BEFORE DELETE ON"
+    " emergency_events BEGIN SELECT RAISE(ABORT, 'append-only'); END;"
+    "CREATE TABLE emergency_sends(id INTEGER PRIMARY KEY,"
+    " incident_id TEXT NOT NULL, kind TEXT NOT NULL, loop INTEGER NOT NULL,"
+    " level INTEGER NOT NULL, rcpt TEXT NOT NULL, channel TEXT NOT NULL,"
+    " status TEXT NOT NULL DEFAULT 'pending', attempts INTEGER NOT NULL"
+    " DEFAULT 0, ext_id TEXT, created_ms INTEGER NOT NULL, sent_ms INTEGER,"
+    " result_ms INTEGER,"
+    " UNIQUE(incident_id, kind, loop, level, rcpt, channel));"
+    "CREATE INDEX emergency_sends_status ON emergency_sends(status);";
+
 static const char *const migrations[] = { migration_1, migration_2, migration_3,
 	migration_4, migration_conflicts, migration_consult, migration_merge,
-	migration_user_lang, migration_call, migration_licence, migration_rx, migration_referral };
+	migration_user_lang, migration_call, migration_licence, migration_rx, migration_referral, migration_emergency };
 
 int
 store_schema_latest(void)

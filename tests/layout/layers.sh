@@ -13,7 +13,7 @@
 set -u
 cd "${OUTPOST_SRC:-.}"
 rc=0
-dirs="common model clinical forms devices kiosk sync-server"
+dirs="common model clinical escalate forms devices kiosk sync-server"
 files=$(find $dirs -name '*.[ch]' | sort)
 
 echo "== sqlite3 outside the stores"

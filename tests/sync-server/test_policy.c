@@ -279,6 +279,12 @@ body_of(int entity, const struct uuid *id, const struct uuid *pat, int variant,
 		model_set_text(&r, REC_REF_REQ_ROLE, "clinician");
 		model_set_text(&r, REC_REF_CONSULT, ids);
 		break;
+	case REC_EMERGENCY:
+		model_set_text(&r, REC_EMERG_PATIENT, pats);
+		model_set_text(&r, REC_EMERG_CODE, "938NKR");
+		model_set_text(&r, REC_EMERG_TRIGGER, "key");
+		model_set_text(&r, REC_EMERG_NOTE, text);
+		break;
 	default:
 		abort();
 	}
@@ -479,10 +485,10 @@ out:
 
 /* --- the matrix --- */
 
-#define N_ENTITIES 11
+#define N_ENTITIES 12
 static const int entities[N_ENTITIES] = { REC_USER, REC_PATIENT, REC_ENCOUNTER,
 	REC_OBSERVATION, REC_FORM, REC_ALERT, REC_ATTACHMENT, REC_MERGE,
-	REC_CALL, REC_PRESCRIPTION, REC_REFERRAL };
+	REC_CALL, REC_PRESCRIPTION, REC_REFERRAL, REC_EMERGENCY };
 
 static int
 rule_of_name(const char *s)
@@ -1148,6 +1154,88 @@ out:
 	return err;
 }
 
+/*
+ * One emergency incident (entity 12, issue 16 criterion 7, the sync half):
+ * the kiosk's push and three replays of the same change give one record;
+ * the regional office's acknowledgement is an edit of that record, and a
+ * hub outside the patient's scope may not move it.
+ */
+static int
+test_emergency_once(void)
+{
+	struct fix f;
+	struct pn a, hub, adm;
+	struct uuid pat, inc;
+	struct model_rec r;
+	cbor_item_t *ans = NULL, *m = NULL;
+	uint8_t *b = NULL;
+	size_t len;
+	uint64_t code, hlc, base;
+	char ids[UUID_STRLEN + 1], pats[UUID_STRLEN + 1], why[200];
+	int seen = 0, err = 0, i, ent = REC_EMERGENCY;
+
+	memset(&a, 0, sizeof(a));
+	memset(&hub, 0, sizeof(hub));
+	memset(&adm, 0, sizeof(adm));
+	uuid_v7(&pat);
+	uuid_v7(&inc);
+	uuid_format(&pat, pats);
+	uuid_format(&inc, ids);
+	TEST_ERR(fix_start(&f));
+	TEST_ERR(fix_node_as(&f, "north", "clinic", "f1", &a.t, NULL));
+	TEST_ERR(fix_node_as(&f, "north", "hub", "hub1", &hub.t, NULL));
+	TEST_ERR(fix_node_as(&f, "north", "admin", "office", &adm.t, NULL));
+	body_of(REC_PATIENT, &pat, &pat, 0, 0, &b, &len);
+	TEST_ERR(push_one(&f, &a, REC_PATIENT, &pat, b, len, &code, NULL, 0));
+	free(b);
+	b = NULL;
+	TEST_EQ(code, 0);
+	/* the incident as the kiosk raised it, pushed, then the same bundle
+	 * (same outbox sequence) replayed 3 times, as after lost answers */
+	hlc = now_hlc();
+	model_rec_init(&r, model_entity(REC_EMERGENCY), ids, hlc, NULL);
+	model_set_text(&r, REC_EMERG_PATIENT, pats);
+	model_set_text(&r, REC_EMERG_CODE, "938NKR");
+	model_set_text(&r, REC_EMERG_TRIGGER, "key");
+	model_set_text(&r, REC_EMERG_STATE, "paging");
+	model_set_uint(&r, REC_EMERG_LOOP, 1);
+	TEST_ERR(model_encode(&r, &m));
+	TEST_ERR(cborx_encode(m, &b, &len));
+	cbor_decref(&m);
+	base = a.seq;
+	for (i = 0; i < 4; i++) {
+		a.seq = base;
+		TEST_ERR(push_n(&f, &a, 1, &ent, &inc, &b, &len, &hlc, &ans));
+		TEST_EQ(refusal(ans, a.seq, why, sizeof(why)), 0);
+		cbor_decref(&ans);
+	}
+	free(b);
+	b = NULL;
+	TEST_ERR(pulled_has(&f, &adm, &inc, &seen));
+	TEST_EQ(seen, 1);
+	/* the hub has not seen the patient: it may not move the incident */
+	model_rec_init(&r, model_entity(REC_EMERGENCY), ids, now_hlc(), NULL);
+	model_set_text(&r, REC_EMERG_STATE, "acknowledged");
+	model_set_text(&r, REC_EMERG_ACKED_BY, "district-oncall");
+	TEST_ERR(model_encode(&r, &m));
+	TEST_ERR(cborx_encode(m, &b, &len));
+	cbor_decref(&m);
+	TEST_ERR(push_one(
+	    &f, &hub, REC_EMERGENCY, &inc, b, len, &code, why, sizeof(why)));
+	TEST_EQ(code, WERR_FORBIDDEN);
+	/* the regional office (a dispatcher's yes) may */
+	TEST_ERR(push_one(
+	    &f, &adm, REC_EMERGENCY, &inc, b, len, &code, why, sizeof(why)));
+	TEST_EQ(code, 0);
+	TEST_ERR(pulled_has(&f, &a, &inc, &seen));
+	TEST_TRUE(seen >= 1);
+out:
+	free(b);
+	fix_stop(&f);
+	return err;
+}
+
 TEST_MAIN({ "validate", test_validate }, { "matrix", test_matrix },
     { "pull_scope", test_pull_scope }, { "prescription", test_prescription },
-    { "referral_steps", test_referral_steps })
+    { "referral_steps", test_referral_steps },
+    { "emergency_once", test_emergency_once })

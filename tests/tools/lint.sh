@@ -23,7 +23,7 @@ echo "== cppcheck"
 if command -v cppcheck >/dev/null; then
 	cppcheck -q --error-exitcode=1 --enable=warning,portability \
 	    --inline-suppr --suppress=missingIncludeSystem -I common -I model -I . -D_GNU_SOURCE \
-	    common model clinical forms devices kiosk sync-server || rc=1
+	    common model clinical escalate forms devices kiosk sync-server || rc=1
 else
 	echo "cppcheck missing (make deps)"; rc=1
 fi
