@@ -2069,14 +2069,26 @@ sq_sched_define_job(struct sstore *s, void *arg)
 	size_t i;
 	int rc, err;
 
+	/* SQLCipher's SQLite (3.15) has no upsert nor RETURNING. */
 	if ((err = sq_bindf(s->w, &st,
-	         "INSERT INTO schedules(clinician, facility, region, tz,"
-	         " service, modalities, langs) VALUES(?1, ?2, ?3, ?4, ?5, ?6,"
-	         " ?7) ON CONFLICT(clinician, facility, service) DO UPDATE SET"
-	         " region = ?3, tz = ?4, modalities = ?6, langs = ?7"
-	         " RETURNING id",
+	         "INSERT OR IGNORE INTO schedules(clinician, facility, region,"
+	         " tz, service, modalities, langs) VALUES(?, ?, ?, ?, ?, ?, ?)",
 	         "ttttttt", d->clinician, d->facility, d->region, d->tz,
-	         d->service, d->modalities, d->langs)) != 0)
+	         d->service, d->modalities, d->langs)) != 0 ||
+	    (err = sq_done(s->w, st, "schedule define", NULL)) != 0)
+		return err;
+	if ((err = sq_bindf(s->w, &st,
+	         "UPDATE schedules SET region = ?1, tz = ?2, modalities = ?3,"
+	         " langs = ?4 WHERE clinician = ?5 AND facility = ?6"
+	         " AND service = ?7",
+	         "ttttttt", d->region, d->tz, d->modalities, d->langs,
+	         d->clinician, d->facility, d->service)) != 0 ||
+	    (err = sq_done(s->w, st, "schedule define", NULL)) != 0)
+		return err;
+	if ((err = sq_bindf(s->w, &st,
+	         "SELECT id FROM schedules WHERE clinician = ? AND facility = ?"
+	         " AND service = ?",
+	         "ttt", d->clinician, d->facility, d->service)) != 0)
 		return err;
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		a->id = (uint64_t)sqlite3_column_int64(st, 0);
