@@ -14,6 +14,7 @@
  *                       node N), for comparing with `kiosk sync manifest`
  *   migrate             (with --store) copy DIR/server.db into the
  *                       PostgreSQL store (sync-server/store/migrate.h)
+ *   schedule ...        a clinician's weekly hours and slots (sched_admin.c)
  *
  * Output carries node ids, roles, regions and counts: never patient data.
  */
@@ -36,6 +37,7 @@
 #include "str.h"
 #include "uuid.h"
 #include "xmalloc.h"
+#include "sync-server/sched_admin.h"
 #include "sync-server/sipcred.h"
 #include "sync-server/store/migrate.h"
 
@@ -53,7 +55,8 @@ admin_usage(void)
 	    "       sync-server --data DIR admin stats [--json]\n"
 	    "       sync-server --data DIR admin manifest [--node N]\n"
 	    "       sync-server --data DIR --store postgresql://... admin "
-	    "migrate\n");
+	    "migrate\n"
+	    "       sync-server --data DIR admin schedule ... (schedule --help)\n");
 	return 2;
 }
 
@@ -398,7 +401,8 @@ admin_main(const char *data_dir, const char *store, const uint8_t *key,
 	}
 	if (strcmp(argv[0], "enroll-token") != 0 &&
 	    strcmp(argv[0], "revoke") != 0 && strcmp(argv[0], "stats") != 0 &&
-	    strcmp(argv[0], "manifest") != 0)
+	    strcmp(argv[0], "manifest") != 0 &&
+	    strcmp(argv[0], "schedule") != 0)
 		return admin_usage();
 	if ((be = server_backend(store)) == NULL)
 		return admin_usage();
@@ -414,6 +418,8 @@ admin_main(const char *data_dir, const char *store, const uint8_t *key,
 		rc = admin_enroll_token(s, data_dir, argc, argv);
 	else if (strcmp(argv[0], "revoke") == 0)
 		rc = admin_revoke(s, data_dir, argc, argv);
+	else if (strcmp(argv[0], "schedule") == 0)
+		rc = sched_admin(be, s, argc, argv);
 	else if (strcmp(argv[0], "manifest") == 0) {
 		long long node = 0;
 

@@ -13,6 +13,8 @@ extern const struct route api_push;
 extern const struct route api_pull;
 extern const struct route api_blob;
 extern const struct route api_consults;
+extern const struct route api_appointments;
+extern const struct route api_slots;
 
 const struct route *const routes[] = {
 	&api_health,
@@ -21,6 +23,8 @@ const struct route *const routes[] = {
 	&api_pull,
 	&api_blob,
 	&api_consults,
+	&api_appointments,
+	&api_slots,
 	NULL,
 };
 

@@ -227,6 +227,7 @@ enum sbook_outcome {
 	SBOOK_TAKEN, /* another active appointment holds the slot */
 	SBOOK_NO_SLOT, /* no such slot, or not bookable */
 	SBOOK_OFFERED, /* held by a live waitlist offer to someone else */
+	SBOOK_NOT_PERMITTED, /* GATE_CB refused the slot's clinician */
 };
 
 struct sbook {
@@ -242,6 +243,11 @@ struct sbook {
 	/* The application's availability check (a friendlier refusal
 	 * before the insert); 0 leaves only the partial unique index. */
 	int app_check;
+	/* Asked, inside the transaction, about the slot before booking it
+	 * (the licence gate, sync-server/api/appointments.c): 0 lets it be
+	 * booked; NULL: always. */
+	int (*gate_cb)(const struct sslot *, void *arg);
+	void *gate_arg;
 };
 
 struct sbook_result {

@@ -1984,6 +1984,11 @@ pg_book_once(struct sstore *s, struct pg_conn *pc, void *arg, int att)
 		err = pg_commit(pc);
 		goto out;
 	}
+	if (b->gate_cb != NULL && b->gate_cb(&r->slot, b->gate_arg) != 0) {
+		r->outcome = SBOOK_NOT_PERMITTED;
+		err = pg_commit(pc);
+		goto out;
+	}
 	if (b->app_check) {
 		if (pg_u64(q.res[3], 0, 0) > 0)
 			outcome = SBOOK_TAKEN;

@@ -2448,6 +2448,10 @@ sq_book_job(struct sstore *s, void *arg)
 		return 0;
 	} else if (err != 0)
 		return err;
+	if (b->gate_cb != NULL && b->gate_cb(&r->slot, b->gate_arg) != 0) {
+		r->outcome = SBOOK_NOT_PERMITTED;
+		return 0;
+	}
 	if (b->app_check && (err = sq_book_check(s, b, &outcome)) != 0)
 		return err;
 	if (outcome == SBOOK_OFFERED) {
