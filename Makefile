@@ -30,7 +30,7 @@ DEB_PKGS = build-essential pkg-config clang clang-format cppcheck \
            libcurl4-openssl-dev libmicrohttpd-dev libusb-1.0-0-dev libxml2-dev \
            libncurses-dev tmux umockdev sox openssl zlib1g-dev libargon2-dev libjansson-dev \
            postgresql-15 postgresql-client-15 libpq-dev gettext \
-           libespeak-ng-dev espeak-ng-data baresip-core kamailio coturn
+           libespeak-ng-dev espeak-ng-data baresip-core kamailio coturn tzdata
 PKGS     = libcbor libcrypto sqlite3 libmicrohttpd libusb-1.0 libcurl zlib jansson \
            libxml-2.0 ncursesw libargon2 libpq espeak-ng
 TOOLS    = tmux umockdev-run sqlcipher msgfmt xgettext baresip kamailio turnserver

@@ -40,6 +40,7 @@ static const unsigned char policy_table[POLICY_ROLES][REC_ENTITY_MAX + 1]
 	    [REC_CONSULT] = { YES, OWN, NO },
 	    [REC_MERGE] = { SCOPE, NO, NONE },
 	    [REC_CALL] = { YES, NO, NONE },
+	    [REC_APPOINTMENT] = { SCOPE, OWN, NO },
 	},
 	[POLICY_HUB] = {
 	    [REC_USER] = { YES, OWN, OWN },
@@ -52,6 +53,7 @@ static const unsigned char policy_table[POLICY_ROLES][REC_ENTITY_MAX + 1]
 	    [REC_CONSULT] = { NO, YES, NO },
 	    [REC_MERGE] = { SCOPE, NO, NONE },
 	    [REC_CALL] = { YES, NO, NONE },
+	    [REC_APPOINTMENT] = { SCOPE, OWN, NO },
 	},
 	[POLICY_ADMIN] = {
 	    [REC_USER] = { YES, YES, YES },
@@ -64,6 +66,7 @@ static const unsigned char policy_table[POLICY_ROLES][REC_ENTITY_MAX + 1]
 	    [REC_CONSULT] = { NO, NO, NO },
 	    [REC_MERGE] = { YES, NO, NONE },
 	    [REC_CALL] = { NO, NO, NONE },
+	    [REC_APPOINTMENT] = { NO, NO, NO },
 	},
 };
 
@@ -95,6 +98,7 @@ static const uint64_t policy_patient_keys[REC_ENTITY_MAX + 1] = {
 	[REC_FORM] = REC_FORM_PATIENT,
 	[REC_ALERT] = REC_ALERT_PATIENT,
 	[REC_CONSULT] = REC_CONSULT_PATIENT,
+	[REC_APPOINTMENT] = REC_APPT_PATIENT,
 	/* a merge is served with the record it retires */
 	[REC_MERGE] = REC_MERGE_DUPLICATE,
 };

@@ -21,7 +21,10 @@
 
 #include "cborx.h"
 #include "log.h"
+#include "model.h"
 #include "protocol.h"
+#include "uuid.h"
+#include "sync-server/api/appointments.h"
 #include "sync-server/policy.h"
 #include "sync-server/server.h"
 #include "sync-server/wire.h"
@@ -282,6 +285,83 @@ out:
 	free(v);
 	cbor_decref(&root);
 	return 0;
+}
+
+/*
+ * The offline path: an appointment record (entity 10) that a push stored
+ * is acted on at once, as its request would be (proposed: book; cancelled:
+ * cancel; check-in evidence: check in).  The kiosk reads the answer on its
+ * next sync by sending the same request (idempotent).  Failures here are
+ * logged and left for that request; the push itself has succeeded.
+ */
+static void
+api_appt_pushed_one(struct request *req, const struct schange *c)
+{
+	struct server *srv = req->srv;
+	const struct model_value *st, *slot, *pat, *rep, *at, *by, *why;
+	struct model_rec r;
+	struct sbook b;
+	struct sbook_result res;
+	struct uuid u;
+	int err = 0;
+
+	if (model_decode(model_entity(REC_APPOINTMENT), c->body, c->len, &r) !=
+	    0) {
+		model_rec_clear(&r);
+		return;
+	}
+	st = model_get(&r, REC_APPT_STATUS);
+	slot = model_get(&r, REC_APPT_SLOT);
+	pat = model_get(&r, REC_APPT_PATIENT);
+	rep = model_get(&r, REC_APPT_REPLACES);
+	at = model_get(&r, REC_APPT_CHECKIN_MS);
+	by = model_get(&r, REC_APPT_CHECKIN_BY);
+	why = model_get(&r, REC_APPT_CANCEL_REASON);
+	if (st != NULL && st->text != NULL && strcmp(st->text, "proposed") == 0 &&
+	    slot != NULL && pat != NULL && pat->text != NULL &&
+	    uuid_parse(pat->text, &u) == 0) {
+		memset(&b, 0, sizeof(b));
+		memcpy(b.id, c->id, 16);
+		memcpy(b.patient, u.b, 16);
+		b.slot = slot->u;
+		if (rep != NULL && rep->text != NULL &&
+		    uuid_parse(rep->text, &u) == 0) {
+			b.has_replaces = 1;
+			memcpy(b.replaces, u.b, 16);
+		}
+		b.node = req->node.id;
+		b.now_ms = server_now_ms();
+		b.app_check = 1;
+		b.gate_cb = api_appt_licence_gate;
+		b.gate_arg = srv;
+		err = srv->be->appt_book(srv->store, &b, &res);
+	} else if (st != NULL && st->text != NULL &&
+	    strcmp(st->text, "cancelled") == 0)
+		err = srv->be->appt_cancel(srv->store, c->id, req->node.id,
+		    why != NULL && why->text != NULL ? why->text : "",
+		    server_now_ms());
+	if (at != NULL && at->u > 0 && by != NULL && by->text != NULL &&
+	    (strcmp(by->text, "chw") == 0 || strcmp(by->text, "self") == 0))
+		err = srv->be->appt_checkin(
+		    srv->store, c->id, by->text, at->u, server_now_ms());
+	if (err != 0 && err != EALREADY && err != ENOENT)
+		log_warnx("node %llu: a pushed appointment was not acted on"
+		          " (%s); its next request will be",
+		    (unsigned long long)req->node.id, strerror(err));
+	model_rec_clear(&r);
+}
+
+void
+api_appt_pushed(struct request *req, const struct spush *p)
+{
+	size_t i;
+
+	if (req->srv->be->appt_book == NULL)
+		return;
+	for (i = 0; i < p->n; i++)
+		if (p->changes[i].entity == REC_APPOINTMENT &&
+		    p->verdicts[i].code == 0)
+			api_appt_pushed_one(req, &p->changes[i]);
 }
 
 const struct route api_appointments = {

@@ -11,7 +11,9 @@
 #include <string.h>
 
 #include "cborx.h"
+#include "model.h"
 #include "protocol.h"
+#include "uuid.h"
 #include "sync-server/server.h"
 #include "test.h"
 #include "fixture.h"
@@ -207,4 +209,174 @@ out:
 	return err;
 }
 
-TEST_MAIN({ "appointments", test_appointments })
+
+/* Push NBODY changes (ENT[i], ID[i], BODY[i]) as node N's next batch
+ * starting at *SEQ; *REFUSED how many the answer refused. */
+static int
+push_bodies(struct fix *f, struct tnode *n, uint64_t *seq, size_t nbody,
+    const int *ent, const struct uuid *id, cbor_item_t **body,
+    size_t *refused)
+{
+	cbor_item_t *m = cborx_map(3), *arr = cborx_array(nbody), *c, *ans;
+	struct tresp r;
+	uint8_t *b = NULL, *bb;
+	size_t i, len, blen;
+	int err = 0;
+
+	memset(&r, 0, sizeof(r));
+	for (i = 0; i < nbody; i++) {
+		if ((err = cborx_encode(body[i], &bb, &blen)) != 0)
+			goto out;
+		c = cborx_array(PUSH_C_COUNT);
+		cborx_array_push(c, cborx_uint(*seq + 1 + i));
+		cborx_array_push(c, cborx_uint((uint64_t)ent[i]));
+		cborx_array_push(c, cborx_bytes(id[i].b, 16));
+		cborx_array_push(c, cborx_uint(HLC_MAKE(hlc_wall_ms(), i)));
+		cborx_array_push(c, cborx_bytes(bb, blen));
+		cborx_array_push(arr, c);
+		free(bb);
+	}
+	cborx_map_put(m, PUSH_K_FIRST, cborx_uint(*seq + 1));
+	cborx_map_put(m, PUSH_K_LAST, cborx_uint(*seq + nbody));
+	cborx_map_put(m, PUSH_K_CHANGES, arr);
+	if ((err = cborx_encode(m, &b, &len)) != 0 ||
+	    (err = tnode_do(f->port, n, PROTO_PATH_PUSH, b, len, &r)) != 0)
+		goto out;
+	if (r.status != 200 || cborx_decode(r.body, r.len, r.len, &ans) != 0) {
+		err = EPROTO;
+		goto out;
+	}
+	c = cborx_map_get(ans, PUSHED_K_REFUSED);
+	*refused = c != NULL ? cbor_array_size(c) : 0;
+	cbor_decref(&ans);
+	*seq += nbody;
+out:
+	cbor_decref(&m);
+	free(b);
+	tresp_clear(&r);
+	return err;
+}
+
+static cbor_item_t *
+rec_body(struct model_rec *r)
+{
+	cbor_item_t *m = NULL;
+
+	if (model_encode(r, &m) != 0)
+		abort();
+	model_rec_clear(r);
+	return m;
+}
+
+/*
+ * The offline path (docs/PROTOCOL.md §10): a kiosk pushes a patient and
+ * two proposed appointments of one slot (entity 10); the server books the
+ * first and refuses the second as it stores them, and the kiosk's later
+ * request with the same ids gets those answers (replay).  A pushed
+ * check-in on the booked one is evidence.  An appointment for a patient
+ * the facility never saw is refused by the policy (scope).
+ */
+static int
+test_offline(void)
+{
+	struct fix f;
+	struct tresp r;
+	struct tnode c1, c2;
+	struct model_rec rec;
+	struct uuid id[3], pat, other;
+	cbor_item_t *body[3], *it = NULL, *ask;
+	char ids[3][UUID_STRLEN + 1], pats[UUID_STRLEN + 1];
+	char others[UUID_STRLEN + 1], st[24];
+	int ent[3] = { REC_PATIENT, REC_APPOINTMENT, REC_APPOINTMENT };
+	uint64_t seq = 0, seq2 = 0, first, result = 99;
+	struct sslot *v = NULL;
+	size_t nv = 0, refused = 9, i;
+	int err = 0;
+
+	memset(&r, 0, sizeof(r));
+	TEST_ERR(fix_start(&f));
+	TEST_ERR(fix_node_as(&f, "north", "clinic", "fac-1", &c1, NULL));
+	TEST_ERR(fix_node_as(&f, "north", "clinic", "fac-2", &c2, NULL));
+	TEST_ERR(mk_slots(&f));
+	TEST_ERR(f.srv.be->slots_list(f.srv.store, 0, "fac-1", 0,
+	    hlc_wall_ms() + 3 * 86400000ULL, &v, &nv));
+	TEST_EQ(nv, 6);
+	first = v[0].id;
+	uuid_v7(&pat);
+	uuid_format(&pat, pats);
+	for (i = 0; i < 3; i++) {
+		uuid_v7(&id[i]);
+		uuid_format(&id[i], ids[i]);
+	}
+	id[0] = pat;
+	model_rec_init(&rec, model_entity(REC_PATIENT), pats, 0, NULL);
+	model_set_text(&rec, REC_PAT_GIVEN, "Amina");
+	model_set_text(&rec, REC_PAT_FAMILY, "Test");
+	body[0] = rec_body(&rec);
+	for (i = 1; i < 3; i++) {
+		model_rec_init(
+		    &rec, model_entity(REC_APPOINTMENT), ids[i], 0, NULL);
+		model_set_text(&rec, REC_APPT_PATIENT, pats);
+		model_set_uint(&rec, REC_APPT_SLOT, first);
+		model_set_text(&rec, REC_APPT_STATUS, "proposed");
+		body[i] = rec_body(&rec);
+	}
+	TEST_ERR(push_bodies(&f, &c1, &seq, 3, ent, id, body, &refused));
+	for (i = 0; i < 3; i++)
+		cbor_decref(&body[i]);
+	TEST_EQ(refused, 0);
+	TEST_ERR(f.srv.be->appt_status(
+	    f.srv.store, id[1].b, st, sizeof(st), NULL));
+	TEST_STR(st, "booked");
+	TEST_ERR(f.srv.be->appt_status(
+	    f.srv.store, id[2].b, st, sizeof(st), NULL));
+	TEST_STR(st, "refused");
+	/* the next sync asks with the same ids: the stored answers */
+	ask = cborx_map(3);
+	cborx_map_put(ask, APPTREQ_K_ID, cborx_bytes(id[2].b, 16));
+	cborx_map_put(ask, APPTREQ_K_SLOT, cborx_uint(first));
+	cborx_map_put(ask, APPTREQ_K_PATIENT, cborx_bytes(pat.b, 16));
+	TEST_ERR(appt_do(&f, &c1, ask, &r, &it));
+	TEST_ERR(cborx_map_uint(it, APPT_K_RESULT, &result));
+	TEST_EQ(result, WERR_SLOT_TAKEN);
+	TEST_TRUE(cborx_map_get(it, APPT_K_REPLAY) != NULL);
+	TEST_TRUE(cborx_map_get(it, APPT_K_ALTS) != NULL);
+	cbor_decref(&it);
+	/* check-in evidence pushed with the record */
+	model_rec_init(&rec, model_entity(REC_APPOINTMENT), ids[1], 0, NULL);
+	model_set_text(&rec, REC_APPT_STATUS, "checked-in");
+	model_set_uint(&rec, REC_APPT_CHECKIN_MS, hlc_wall_ms());
+	model_set_text(&rec, REC_APPT_CHECKIN_BY, "chw");
+	body[0] = rec_body(&rec);
+	TEST_ERR(push_bodies(&f, &c1, &seq, 1, ent + 1, id + 1, body,
+	    &refused));
+	cbor_decref(&body[0]);
+	TEST_EQ(refused, 0);
+	TEST_ERR(f.srv.be->appt_status(
+	    f.srv.store, id[1].b, st, sizeof(st), NULL));
+	TEST_STR(st, "checked-in");
+	/* another facility, a patient it never saw: refused, not booked */
+	uuid_v7(&other);
+	uuid_format(&other, others);
+	model_rec_init(&rec, model_entity(REC_APPOINTMENT), others, 0, NULL);
+	model_set_text(&rec, REC_APPT_PATIENT, pats);
+	model_set_uint(&rec, REC_APPT_SLOT, first + 1);
+	model_set_text(&rec, REC_APPT_STATUS, "proposed");
+	body[0] = rec_body(&rec);
+	TEST_ERR(push_bodies(&f, &c2, &seq2, 1, ent + 1, &other, body,
+	    &refused));
+	cbor_decref(&body[0]);
+	TEST_EQ(refused, 1);
+	TEST_EQ(f.srv.be->appt_status(
+	            f.srv.store, other.b, st, sizeof(st), NULL),
+	    ENOENT);
+out:
+	free(v);
+	if (it != NULL)
+		cbor_decref(&it);
+	tresp_clear(&r);
+	fix_stop(&f);
+	return err;
+}
+
+TEST_MAIN({ "appointments", test_appointments }, { "offline", test_offline })

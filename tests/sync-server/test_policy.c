@@ -214,6 +214,12 @@ body_of(int entity, const struct uuid *id, const struct uuid *pat, int variant,
 		model_set_text(&r, REC_CALL_END, "local");
 		model_set_uint(&r, REC_CALL_CONNECTED_MS, (uint64_t)variant);
 		break;
+	case REC_APPOINTMENT:
+		model_set_text(&r, REC_APPT_PATIENT, pats);
+		model_set_uint(&r, REC_APPT_SLOT, (uint64_t)variant + 1);
+		model_set_text(&r, REC_APPT_STATUS, "proposed");
+		model_set_text(&r, REC_APPT_CANCEL_REASON, text);
+		break;
 	default:
 		abort();
 	}
@@ -414,10 +420,10 @@ out:
 
 /* --- the matrix --- */
 
-#define N_ENTITIES 9
+#define N_ENTITIES 10
 static const int entities[N_ENTITIES] = { REC_USER, REC_PATIENT, REC_ENCOUNTER,
 	REC_OBSERVATION, REC_FORM, REC_ALERT, REC_ATTACHMENT, REC_MERGE,
-	REC_CALL };
+	REC_CALL, REC_APPOINTMENT };
 
 static int
 rule_of_name(const char *s)
