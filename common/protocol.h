@@ -44,8 +44,8 @@ enum wire_err {
 	/* Booking (issue 15, §10): an appointment answer's APPT_K_RESULT. */
 	WERR_SLOT_TAKEN = 36, /* 409 slot_taken, with alternatives */
 	WERR_NO_SLOT = 37, /* 404 no_slot: no such bookable slot */
-	WERR_SLOT_OFFERED = 38, /* 409 slot_offered: held for a waitlist offer */
-	WERR_APPT_STATE = 39, /* 409 appt_state: not this node's, or not active */
+	WERR_SLOT_OFFERED = 38, /* 409 slot_offered: offered to the waitlist */
+	WERR_APPT_STATE = 39, /* 409 appt_state: not ours, or not active */
 };
 #define WERR_MAX WERR_APPT_STATE
 

@@ -85,8 +85,8 @@ sched_admin_list(const struct store_backend *be, struct sstore *s,
 }
 
 int
-sched_admin(const struct store_backend *be, struct sstore *s, int argc,
-    char **argv)
+sched_admin(
+    const struct store_backend *be, struct sstore *s, int argc, char **argv)
 {
 	struct sched_hours h[SCHED_ADMIN_HOURS_MAX];
 	struct shours sh[SCHED_ADMIN_HOURS_MAX];
@@ -104,7 +104,8 @@ sched_admin(const struct store_backend *be, struct sstore *s, int argc,
 	memset(&d, 0, sizeof(d));
 	snprintf(d.service, sizeof(d.service), "gp");
 	for (k = 1; k < argc; k++) {
-		const char *a = argv[k], *val = k + 1 < argc ? argv[k + 1] : NULL;
+		const char *a = argv[k],
+		           *val = k + 1 < argc ? argv[k + 1] : NULL;
 		char *dst = NULL;
 		size_t size = 0;
 
@@ -131,8 +132,9 @@ sched_admin(const struct store_backend *be, struct sstore *s, int argc,
 			tz = val;
 		else if (strcmp(a, "--days") == 0) {
 			if (str_to_ll(val, 1, 366, &days) != 0) {
-				fprintf(stderr, "sync-server: schedule: --days"
-				                " takes 1 to 366\n");
+				fprintf(stderr,
+				    "sync-server: schedule: --days"
+				    " takes 1 to 366\n");
 				return 2;
 			}
 		} else if (strcmp(a, "--hours") == 0) {
@@ -148,8 +150,8 @@ sched_admin(const struct store_backend *be, struct sstore *s, int argc,
 		} else
 			return sched_admin_usage();
 		if (dst != NULL && str_lcpy(dst, val, size) >= size) {
-			fprintf(stderr, "sync-server: schedule: %s is too long\n",
-			    a);
+			fprintf(stderr,
+			    "sync-server: schedule: %s is too long\n", a);
 			return 2;
 		}
 	}
@@ -161,9 +163,9 @@ sched_admin(const struct store_backend *be, struct sstore *s, int argc,
 		return 1;
 	}
 	if (list) {
-		rc = d.facility[0] == '\0' ? sched_admin_usage()
-		                           : sched_admin_list(be, s, d.facility,
-		                                 z, days);
+		rc = d.facility[0] == '\0'
+		    ? sched_admin_usage()
+		    : sched_admin_list(be, s, d.facility, z, days);
 		goto out;
 	}
 	if (d.clinician[0] == '\0' || d.facility[0] == '\0' ||
@@ -195,8 +197,8 @@ sched_admin(const struct store_backend *be, struct sstore *s, int argc,
 	}
 	printf("schedule %llu (%s at %s, %s): %zu weekly windows, %zu slots"
 	       " in the next %lld days, %llu new\n",
-	    (unsigned long long)id, d.clinician, d.facility, d.tz, nh, n,
-	    days, (unsigned long long)added);
+	    (unsigned long long)id, d.clinician, d.facility, d.tz, nh, n, days,
+	    (unsigned long long)added);
 	rc = 0;
 out:
 	free(gen);

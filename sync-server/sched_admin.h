@@ -8,7 +8,7 @@
 #include "sync-server/store/backend.h"
 
 /* ARGV[0] is "schedule"; returns the exit status (0, 1 failed, 2 usage). */
-int sched_admin(const struct store_backend *, struct sstore *, int argc,
-    char **argv);
+int sched_admin(
+    const struct store_backend *, struct sstore *, int argc, char **argv);
 
 #endif

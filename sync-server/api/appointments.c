@@ -23,11 +23,14 @@
 #include "log.h"
 #include "model.h"
 #include "protocol.h"
+#include "str.h"
 #include "uuid.h"
+#include "xmalloc.h"
 #include "sync-server/api/appointments.h"
 #include "sync-server/policy.h"
 #include "sync-server/server.h"
 #include "sync-server/wire.h"
+#include "sync-server/work/sched.h"
 
 #define APPT_ITEMS_MAX 32
 #define SLOTS_WINDOW_MAX (31 * 86400 * 1000ULL)
@@ -114,6 +117,74 @@ api_appt_answer(struct request *req, const uint8_t id[16], int result,
 	req_reply(req, m);
 }
 
+/* The store's waitlist candidates in sync-server/work/sched.c's order
+ * (urgency, share of the recommended wait used, time listed, id), the
+ * slot's hard preferences applied. */
+static size_t
+api_wait_rank(const struct swait *w, size_t n, const struct ssched *d,
+    const struct sslot *slot, size_t *order, void *arg)
+{
+	struct sched_wl *e = xcalloc(n ? n : 1, sizeof(*e));
+	struct sched_wl_slot s;
+	uint64_t now = *(const uint64_t *)arg;
+	size_t i, k;
+
+	memset(&s, 0, sizeof(s));
+	str_lcpy(s.clinician, d->clinician, sizeof(s.clinician));
+	str_lcpy(s.service, d->service, sizeof(s.service));
+	str_lcpy(s.modalities, d->modalities, sizeof(s.modalities));
+	str_lcpy(s.langs, d->langs, sizeof(s.langs));
+	s.start_ms = (int64_t)slot->start_ms;
+	for (i = 0; i < n; i++) {
+		memcpy(e[i].id, w[i].id, 16);
+		e[i].urgency = w[i].urgency;
+		e[i].listed_ms = (int64_t)w[i].listed_ms;
+		e[i].recommended_ms = (int64_t)w[i].recommended_ms;
+		str_lcpy(e[i].lang, w[i].lang, sizeof(e[i].lang));
+		str_lcpy(e[i].modality, w[i].modality, sizeof(e[i].modality));
+		str_lcpy(
+		    e[i].clinician, w[i].clinician, sizeof(e[i].clinician));
+		str_lcpy(e[i].service, w[i].service, sizeof(e[i].service));
+	}
+	k = sched_wl_rank(e, n, &s, (int64_t)now, order);
+	free(e);
+	return k;
+}
+
+/*
+ * A slot freed by a cancel goes to the waitlist: one offer, held
+ * min(4 h, half the time to the slot), to the best eligible entry
+ * (docs/PROTOCOL.md §10).  Nobody waiting is not an error.
+ */
+static void
+api_appt_offer(struct request *req, uint64_t slot_id)
+{
+	struct server *srv = req->srv;
+	struct sslot *v = NULL;
+	struct soffer o;
+	uint64_t now = server_now_ms(), start = 0;
+	size_t n = 0, i;
+	int err;
+
+	if (srv->be->slots_list(srv->store, 0, req->node.facility, now,
+	        now + SLOTS_WINDOW_MAX, &v, &n) == 0)
+		for (i = 0; i < n; i++)
+			if (v[i].id == slot_id)
+				start = v[i].start_ms;
+	free(v);
+	if (start == 0)
+		return; /* past, or far enough ahead to wait for a request */
+	err = srv->be->wait_offer(srv->store, slot_id, now,
+	    now + (uint64_t)sched_offer_hold_ms((int64_t)start, (int64_t)now),
+	    api_wait_rank, &now, &o);
+	if (err == 0)
+		log_info("slot %llu offered to a waitlist entry",
+		    (unsigned long long)slot_id);
+	else if (err != ENOENT)
+		log_warnx("slot %llu: waitlist offer failed: %s",
+		    (unsigned long long)slot_id, strerror(err));
+}
+
 static int
 api_appt_book(struct request *req, cbor_item_t *root, const uint8_t id[16])
 {
@@ -124,11 +195,11 @@ api_appt_book(struct request *req, cbor_item_t *root, const uint8_t id[16])
 
 	memset(&b, 0, sizeof(b));
 	memcpy(b.id, id, 16);
-	if (cborx_map_uint(root, APPTREQ_K_SLOT, &b.slot) != 0 ||
-	    b.slot == 0 || api_appt_id(root, APPTREQ_K_PATIENT, b.patient) != 1 ||
+	if (cborx_map_uint(root, APPTREQ_K_SLOT, &b.slot) != 0 || b.slot == 0 ||
+	    api_appt_id(root, APPTREQ_K_PATIENT, b.patient) != 1 ||
 	    (rc = api_appt_id(root, APPTREQ_K_REPLACES, b.replaces)) < 0 ||
-	    (b.has_replaces = rc, rc = api_appt_id(root, APPTREQ_K_ENTRY,
-	                              b.entry)) < 0) {
+	    (b.has_replaces = rc,
+	        rc = api_appt_id(root, APPTREQ_K_ENTRY, b.entry)) < 0) {
 		req_error(req, WERR_BAD_REQUEST,
 		    "a booking needs a slot number and a 16-byte patient id",
 		    -1);
@@ -147,8 +218,7 @@ api_appt_book(struct request *req, cbor_item_t *root, const uint8_t id[16])
 		    -1);
 		return 0;
 	}
-	if (err == EXDEV || err == EACCES || err == EALREADY ||
-	    err == ENOENT) {
+	if (err == EXDEV || err == EACCES || err == EALREADY || err == ENOENT) {
 		req_error(req, WERR_APPT_STATE,
 		    "the appointment to reschedule is not this node's active"
 		    " booking",
@@ -189,8 +259,8 @@ api_appt_run(struct request *req)
 	struct server *srv = req->srv;
 	cbor_item_t *root = NULL;
 	uint8_t id[16];
-	uint64_t at = 0;
-	char *text = NULL;
+	uint64_t at = 0, slot = 0;
+	char *text = NULL, status[24];
 	int role = policy_role(req->node.role), err, result = 0;
 
 	if (role != POLICY_HUB && role != POLICY_CLINIC) {
@@ -199,18 +269,24 @@ api_appt_run(struct request *req)
 		return 0;
 	}
 	if (srv->be->appt_book == NULL) {
-		req_error(req, WERR_UNAVAILABLE, "no booking in this store", -1);
+		req_error(
+		    req, WERR_UNAVAILABLE, "no booking in this store", -1);
 		return 0;
 	}
 	if (api_appt_root(req, &root) != 0)
 		return 0;
 	if (api_appt_id(root, APPTREQ_K_ID, id) != 1) {
-		req_error(req, WERR_BAD_REQUEST, "no 16-byte appointment id", -1);
+		req_error(
+		    req, WERR_BAD_REQUEST, "no 16-byte appointment id", -1);
 		goto out;
 	}
 	if (cborx_map_text(root, APPTREQ_K_CANCEL, 64, &text) == 0) {
 		err = srv->be->appt_cancel(
 		    srv->store, id, req->node.id, text, server_now_ms());
+		if (err == 0 &&
+		    srv->be->appt_status(
+		        srv->store, id, status, sizeof(status), &slot) == 0)
+			api_appt_offer(req, slot);
 		if (err == ENOENT)
 			result = WERR_NO_SLOT;
 		else if (err == EACCES || err == EALREADY)
@@ -258,7 +334,8 @@ api_slots_run(struct request *req)
 	size_t n = 0, i;
 
 	if (srv->be->slots_list == NULL) {
-		req_error(req, WERR_UNAVAILABLE, "no booking in this store", -1);
+		req_error(
+		    req, WERR_UNAVAILABLE, "no booking in this store", -1);
 		return 0;
 	}
 	if (api_appt_root(req, &root) != 0)
@@ -270,8 +347,8 @@ api_slots_run(struct request *req)
 		    "give a window of at most 31 days", -1);
 		goto out;
 	}
-	if (srv->be->slots_list(srv->store, 0, req->node.facility, from, to,
-	        &v, &n) != 0) {
+	if (srv->be->slots_list(
+	        srv->store, 0, req->node.facility, from, to, &v, &n) != 0) {
 		req_error(req, WERR_INTERNAL, "storage failure", -1);
 		goto out;
 	}
@@ -317,9 +394,9 @@ api_appt_pushed_one(struct request *req, const struct schange *c)
 	at = model_get(&r, REC_APPT_CHECKIN_MS);
 	by = model_get(&r, REC_APPT_CHECKIN_BY);
 	why = model_get(&r, REC_APPT_CANCEL_REASON);
-	if (st != NULL && st->text != NULL && strcmp(st->text, "proposed") == 0 &&
-	    slot != NULL && pat != NULL && pat->text != NULL &&
-	    uuid_parse(pat->text, &u) == 0) {
+	if (st != NULL && st->text != NULL &&
+	    strcmp(st->text, "proposed") == 0 && slot != NULL && pat != NULL &&
+	    pat->text != NULL && uuid_parse(pat->text, &u) == 0) {
 		memset(&b, 0, sizeof(b));
 		memcpy(b.id, c->id, 16);
 		memcpy(b.patient, u.b, 16);

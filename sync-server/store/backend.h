@@ -193,7 +193,6 @@ struct sstats {
 			    another: "one record" is patients - merged */
 };
 
-
 /* --- booking (issue 15): schedules, slots, appointments, waitlist ------ */
 
 /* A clinician's schedule at a facility (FHIR Schedule); its weekly hours
@@ -374,8 +373,8 @@ struct store_backend {
 	 * re-sent request gets the same answer, and carries up to
 	 * SBOOK_ALTS later free slots of the same facility and service.
 	 */
-	int (*appt_book)(struct sstore *, const struct sbook *,
-	    struct sbook_result *);
+	int (*appt_book)(
+	    struct sstore *, const struct sbook *, struct sbook_result *);
 	/* Cancel ID (booked by NODE; ENOENT unknown, EACCES another node's,
 	 * EALREADY not active): the slot is free again. */
 	int (*appt_cancel)(struct sstore *, const uint8_t id[16], uint64_t node,

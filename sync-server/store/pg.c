@@ -1930,7 +1930,7 @@ pg_book_once(struct sstore *s, struct pg_conn *pc, void *arg, int att)
 	const struct sbook *b = k->b;
 	struct sbook_result *r = k->r;
 	struct pg_args a = { 0 }, sl = { 0 }, ck = { 0 }, ins = { 0 },
-		       ok = { 0 };
+	               ok = { 0 };
 	struct pg_pipe q;
 	const PGresult *known, *slot;
 	const uint8_t *pat;
@@ -1970,16 +1970,17 @@ pg_book_once(struct sstore *s, struct pg_conn *pc, void *arg, int att)
 		}
 		pg_text(known, 0, 2, answer, sizeof(answer));
 		r->replay = 1;
-		r->outcome = strcmp(answer, "booked") == 0 ? SBOOK_BOOKED
-		                                           : SBOOK_TAKEN;
+		r->outcome =
+		    strcmp(answer, "booked") == 0 ? SBOOK_BOOKED : SBOOK_TAKEN;
 		if (r->outcome == SBOOK_TAKEN &&
 		    (err = pg_book_alts(pc, b->now_ms, r)) != 0)
 			goto out;
 		err = pg_commit(pc);
 		goto out;
 	}
-	if (pg_rows(slot) != 1 || (strcmp(r->slot.status, "free") != 0 &&
-	                              strcmp(r->slot.status, "busy") != 0)) {
+	if (pg_rows(slot) != 1 ||
+	    (strcmp(r->slot.status, "free") != 0 &&
+	        strcmp(r->slot.status, "busy") != 0)) {
 		r->outcome = SBOOK_NO_SLOT;
 		err = pg_commit(pc);
 		goto out;
@@ -2042,8 +2043,8 @@ pg_book_once(struct sstore *s, struct pg_conn *pc, void *arg, int att)
 		goto out;
 	pg_pipe_clear(&q);
 	if (b->has_replaces &&
-	    (err = pg_cancel_in(pc, b->replaces, b->node, "rescheduled",
-	         b->now_ms)) != 0) {
+	    (err = pg_cancel_in(
+	         pc, b->replaces, b->node, "rescheduled", b->now_ms)) != 0) {
 		if (err != EIO)
 			err = EXDEV;
 		goto out;
@@ -2293,7 +2294,7 @@ pg_offer_once(struct sstore *s, struct pg_conn *pc, void *arg, int att)
 {
 	struct pg_offer *o = arg;
 	struct pg_args a = { 0 }, dr = { 0 }, lv = { 0 }, sc = { 0 },
-		       cd = { 0 }, ad = { 0 };
+	               cd = { 0 }, ad = { 0 };
 	struct pg_pipe q;
 	struct ssched d;
 	struct sslot slot;

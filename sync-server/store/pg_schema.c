@@ -98,7 +98,6 @@ static const char pg_migration_consults[] =
     " handed_to text NOT NULL DEFAULT '');"
     "CREATE INDEX consults_queue ON consults(region, state, urgency);";
 
-
 /* Issue 15: booking, as sqlite.c's sq_migration_sched (the partial unique
  * index is the guard: one active appointment per slot). */
 static const char pg_migration_sched[] =

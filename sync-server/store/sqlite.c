@@ -170,7 +170,6 @@ static const char sq_migration_consults[] =
     " WITHOUT ROWID;"
     "CREATE INDEX consults_queue ON consults(region, state, urgency);";
 
-
 /* Issue 15: booking.  Schedules (FHIR Schedule) with weekly hours read
  * in the facility's zone; slots (FHIR Slot) in UTC; appointments (FHIR
  * Appointment) keyed by the UUID the kiosk made, with the answer first
@@ -1991,13 +1990,11 @@ sq_bindf(sqlite3 *db, sqlite3_stmt **st, const char *sql, const char *fmt, ...)
 			    *st, i, (sqlite3_int64)va_arg(ap, uint64_t));
 			break;
 		case 'x':
-			sqlite3_bind_blob(
-			    *st, i, va_arg(ap, const uint8_t *), 16,
-			    SQLITE_TRANSIENT);
+			sqlite3_bind_blob(*st, i, va_arg(ap, const uint8_t *),
+			    16, SQLITE_TRANSIENT);
 			break;
 		case 't':
-			sqlite3_bind_text(
-			    *st, i, va_arg(ap, const char *), -1,
+			sqlite3_bind_text(*st, i, va_arg(ap, const char *), -1,
 			    SQLITE_TRANSIENT);
 			break;
 		default:
@@ -2154,7 +2151,8 @@ sq_sched_get(struct sstore *s, uint64_t id, struct ssched *d,
 		str_lcpy(d->modalities, sq_text(st, 5), sizeof(d->modalities));
 		str_lcpy(d->langs, sq_text(st, 6), sizeof(d->langs));
 	} else
-		err = rc == SQLITE_DONE ? ENOENT : sq_err(r->db, rc, "schedule");
+		err =
+		    rc == SQLITE_DONE ? ENOENT : sq_err(r->db, rc, "schedule");
 	sqlite3_finalize(st);
 	st = NULL;
 	if (err != 0)
@@ -2287,7 +2285,8 @@ sq_book_alts(struct sstore *s, const struct sslot *slot, uint64_t now,
 	         " WHERE a.slot = s.id AND a.status IN " SQ_ACTIVE ")"
 	         " AND NOT EXISTS (SELECT 1 FROM slot_offers f"
 	         " WHERE f.slot = s.id AND f.expires_ms > ?3)"
-	         " ORDER BY abs(s.start_ms - ?4), s.start_ms LIMIT " "3",
+	         " ORDER BY abs(s.start_ms - ?4), s.start_ms LIMIT "
+	         "3",
 	         "iiii", slot->schedule, slot->id, now, slot->start_ms)) != 0)
 		return err;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW && r->nalts < SBOOK_ALTS)
@@ -2415,8 +2414,8 @@ sq_book_check(struct sstore *s, const struct sbook *b, int *outcome)
 	         " AND status IN " SQ_ACTIVE "), (SELECT count(*) FROM"
 	         " slot_offers WHERE slot = ?1 AND expires_ms > ?2"
 	         " AND entry IS NOT ?3)",
-	         b->has_entry ? "iix" : "iin", b->slot, b->now_ms,
-	         b->entry)) != 0)
+	         b->has_entry ? "iix" : "iin", b->slot, b->now_ms, b->entry)) !=
+	    0)
 		return err;
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (sqlite3_column_int64(st, 0) > 0)
@@ -2508,7 +2507,8 @@ sq_book_job(struct sstore *s, void *arg)
 	        (err = sq_done(s->w, st, "waitlist booked", NULL)) != 0))
 		return err;
 	if (b->has_replaces) {
-		err = sq_cancel_in(s, b->replaces, b->node, "rescheduled", b->now_ms);
+		err = sq_cancel_in(
+		    s, b->replaces, b->node, "rescheduled", b->now_ms);
 		/* The old one must go with the new one, or neither. */
 		if (err != 0)
 			return err == EIO ? EIO : EXDEV;
@@ -2566,8 +2566,8 @@ sq_checkin_job(struct sstore *s, void *arg)
 	int rc, err;
 
 	if ((err = sq_bindf(s->w, &st,
-	         "SELECT status FROM appointments WHERE id = ?", "x",
-	         c->id)) != 0)
+	         "SELECT status FROM appointments WHERE id = ?", "x", c->id)) !=
+	    0)
 		return err;
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		str_lcpy(status, sq_text(st, 0), sizeof(status));
@@ -2629,9 +2629,9 @@ sq_sweep_job(struct sstore *s, void *arg)
 	if ((err = sq_bindf(s->w, &st,
 	         "SELECT a.id, a.status, coalesce(" SQ_NODE_COMPLETE(
 	             "s.end_ms + ?2") ", 0)"
-	         " FROM appointments a JOIN slots s ON s.id = a.slot"
-	         " WHERE a.status IN ('booked', 'noshow-provisional')"
-	         " AND s.end_ms + ?2 <= ?1",
+	                              " FROM appointments a JOIN slots s ON s.id = a.slot"
+	                              " WHERE a.status IN ('booked', 'noshow-provisional')"
+	                              " AND s.end_ms + ?2 <= ?1",
 	         "ii", w->now, w->grace)) != 0)
 		return err;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -2749,8 +2749,8 @@ sq_wait_add(struct sstore *s, const struct swait *w)
 	         " urgency, listed_ms, recommended_ms, lang, modality,"
 	         " clinician) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 	         "xxttiiittt", w->id, w->patient, w->region, w->service,
-	         (uint64_t)w->urgency, w->listed_ms, w->recommended_ms,
-	         w->lang, w->modality, w->clinician)) == 0)
+	         (uint64_t)w->urgency, w->listed_ms, w->recommended_ms, w->lang,
+	         w->modality, w->clinician)) == 0)
 		err = sq_done(s->w, st, "waitlist add", NULL);
 	pthread_mutex_unlock(&s->wmu);
 	return err;
@@ -2767,7 +2767,8 @@ struct sq_offer {
 /* Drop SLOT's offers expired at NOW (or ENTRY's, declined): the entry
  * waits again and never gets this slot again. */
 static int
-sq_offer_drop(struct sstore *s, uint64_t slot, const uint8_t *entry, uint64_t now)
+sq_offer_drop(
+    struct sstore *s, uint64_t slot, const uint8_t *entry, uint64_t now)
 {
 	sqlite3_stmt *st = NULL;
 	const char *cond = entry != NULL ? "entry = ?2" : "expires_ms <= ?2";

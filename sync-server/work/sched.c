@@ -40,7 +40,7 @@ sched_hours_parse(const char *spec, struct sched_hours *h, const char **cause)
 	int i;
 
 	*cause = "expected a day, a local window and a slot length,"
-		 " like \"mon 08:00-12:00/30\"";
+	         " like \"mon 08:00-12:00/30\"";
 	for (i = 0; i < 7; i++)
 		if (strncmp(p, sched_days[i], 3) == 0 && p[3] == ' ')
 			break;
@@ -62,7 +62,7 @@ sched_hours_parse(const char *spec, struct sched_hours *h, const char **cause)
 	}
 	if (len < SCHED_MIN_SLOT || len > h->end_min - h->start_min) {
 		*cause = "the slot length must be at least 5 minutes and fit"
-			 " in the window";
+		         " in the window";
 		return EINVAL;
 	}
 	h->slot_min = (int)len;
@@ -186,7 +186,8 @@ sched_wl_eligible(const struct sched_wl *e, const struct sched_wl_slot *s)
 		return 0;
 	if (e->lang[0] != '\0' && !sched_list_has(s->langs, e->lang))
 		return 0;
-	if (e->modality[0] != '\0' && !sched_list_has(s->modalities, e->modality))
+	if (e->modality[0] != '\0' &&
+	    !sched_list_has(s->modalities, e->modality))
 		return 0;
 	return 1;
 }
@@ -224,8 +225,8 @@ sched_wl_cmp(const struct sched_wl *a, const struct sched_wl *b, int64_t now_ms)
 /* Insertion by binary search keeps the rank stable and needs no
  * qsort context (the comparison depends on NOW). */
 size_t
-sched_wl_rank(const struct sched_wl *e, size_t n,
-    const struct sched_wl_slot *s, int64_t now_ms, size_t *order)
+sched_wl_rank(const struct sched_wl *e, size_t n, const struct sched_wl_slot *s,
+    int64_t now_ms, size_t *order)
 {
 	size_t i, k = 0, lo, hi, mid;
 
@@ -259,8 +260,8 @@ sched_offer_hold_ms(int64_t start_ms, int64_t now_ms)
 }
 
 enum sched_attendance
-sched_attendance(int has_checkin, int64_t slot_end_ms, int64_t now_ms,
-    int64_t complete_ms)
+sched_attendance(
+    int has_checkin, int64_t slot_end_ms, int64_t now_ms, int64_t complete_ms)
 {
 	if (has_checkin)
 		return SCHED_ATTENDED;

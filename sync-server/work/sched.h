@@ -38,7 +38,8 @@ struct sched_slot {
  * Parse "mon 08:00-12:00/30" (day, local window, slot minutes; days by
  * three-letter English name).  EINVAL with *CAUSE set (static text).
  */
-int sched_hours_parse(const char *spec, struct sched_hours *, const char **cause);
+int sched_hours_parse(
+    const char *spec, struct sched_hours *, const char **cause);
 
 /*
  * The slots of the local civil days FIRST_DAY .. FIRST_DAY + NDAYS - 1
@@ -78,7 +79,8 @@ struct sched_wl {
 struct sched_wl_slot {
 	char clinician[SCHED_TEXT_MAX];
 	char service[SCHED_TEXT_MAX];
-	char modalities[SCHED_TEXT_MAX]; /* comma-separated, e.g. "video,audio" */
+	char modalities
+	    [SCHED_TEXT_MAX]; /* comma-separated, e.g. "video,audio" */
 	char langs[SCHED_TEXT_MAX]; /* comma-separated, the clinician's */
 	int64_t start_ms;
 };
@@ -86,8 +88,8 @@ struct sched_wl_slot {
 /* Whether entry E may be offered slot S (hard preferences, service). */
 int sched_wl_eligible(const struct sched_wl *e, const struct sched_wl_slot *s);
 /* <0: A ranks before B at NOW_MS; a total order (ids differ). */
-int sched_wl_cmp(const struct sched_wl *a, const struct sched_wl *b,
-    int64_t now_ms);
+int sched_wl_cmp(
+    const struct sched_wl *a, const struct sched_wl *b, int64_t now_ms);
 /*
  * The eligible entries of E[0..N) for S, best first, as indexes into
  * ORDER (room for N); returns how many.
@@ -114,7 +116,7 @@ enum sched_attendance {
  * owning node's last push that acknowledged its whole outbox (every
  * change made on the kiosk before that push has arrived), 0 if none.
  */
-enum sched_attendance sched_attendance(int has_checkin, int64_t slot_end_ms,
-    int64_t now_ms, int64_t complete_ms);
+enum sched_attendance sched_attendance(
+    int has_checkin, int64_t slot_end_ms, int64_t now_ms, int64_t complete_ms);
 
 #endif

@@ -109,8 +109,8 @@ test_appointments(void)
 	TEST_EQ(r.status, 200);
 	TEST_ERR(cborx_decode(r.body, r.len, r.len, &it));
 	arr = cborx_map_get(it, SLOTS_K_ITEMS);
-	TEST_TRUE(arr != NULL && cbor_isa_array(arr) &&
-	    cbor_array_size(arr) == 6);
+	TEST_TRUE(
+	    arr != NULL && cbor_isa_array(arr) && cbor_array_size(arr) == 6);
 	m = cbor_array_get(arr, 0);
 	TEST_ERR(cborx_map_uint(m, SLOT_K_ID, &first));
 	cbor_decref(&m);
@@ -197,8 +197,8 @@ test_appointments(void)
 	TEST_ERR(tnode_do(f.port, &c1, PROTO_PATH_APPOINTMENTS, "\x01", 1, &r));
 	TEST_EQ(r.status, 400);
 	tresp_clear(&r);
-	TEST_ERR(http_do(f.port, "POST", PROTO_PATH_APPOINTMENTS, NULL,
-	    "\xa0", 1, &r));
+	TEST_ERR(http_do(
+	    f.port, "POST", PROTO_PATH_APPOINTMENTS, NULL, "\xa0", 1, &r));
 	TEST_EQ(r.status, 401);
 out:
 	free(body);
@@ -209,13 +209,11 @@ out:
 	return err;
 }
 
-
 /* Push NBODY changes (ENT[i], ID[i], BODY[i]) as node N's next batch
  * starting at *SEQ; *REFUSED how many the answer refused. */
 static int
 push_bodies(struct fix *f, struct tnode *n, uint64_t *seq, size_t nbody,
-    const int *ent, const struct uuid *id, cbor_item_t **body,
-    size_t *refused)
+    const int *ent, const struct uuid *id, cbor_item_t **body, size_t *refused)
 {
 	cbor_item_t *m = cborx_map(3), *arr = cborx_array(nbody), *c, *ans;
 	struct tresp r;
@@ -325,11 +323,11 @@ test_offline(void)
 	for (i = 0; i < 3; i++)
 		cbor_decref(&body[i]);
 	TEST_EQ(refused, 0);
-	TEST_ERR(f.srv.be->appt_status(
-	    f.srv.store, id[1].b, st, sizeof(st), NULL));
+	TEST_ERR(
+	    f.srv.be->appt_status(f.srv.store, id[1].b, st, sizeof(st), NULL));
 	TEST_STR(st, "booked");
-	TEST_ERR(f.srv.be->appt_status(
-	    f.srv.store, id[2].b, st, sizeof(st), NULL));
+	TEST_ERR(
+	    f.srv.be->appt_status(f.srv.store, id[2].b, st, sizeof(st), NULL));
 	TEST_STR(st, "refused");
 	/* the next sync asks with the same ids: the stored answers */
 	ask = cborx_map(3);
@@ -348,12 +346,12 @@ test_offline(void)
 	model_set_uint(&rec, REC_APPT_CHECKIN_MS, hlc_wall_ms());
 	model_set_text(&rec, REC_APPT_CHECKIN_BY, "chw");
 	body[0] = rec_body(&rec);
-	TEST_ERR(push_bodies(&f, &c1, &seq, 1, ent + 1, id + 1, body,
-	    &refused));
+	TEST_ERR(
+	    push_bodies(&f, &c1, &seq, 1, ent + 1, id + 1, body, &refused));
 	cbor_decref(&body[0]);
 	TEST_EQ(refused, 0);
-	TEST_ERR(f.srv.be->appt_status(
-	    f.srv.store, id[1].b, st, sizeof(st), NULL));
+	TEST_ERR(
+	    f.srv.be->appt_status(f.srv.store, id[1].b, st, sizeof(st), NULL));
 	TEST_STR(st, "checked-in");
 	/* another facility, a patient it never saw: refused, not booked */
 	uuid_v7(&other);
@@ -363,12 +361,12 @@ test_offline(void)
 	model_set_uint(&rec, REC_APPT_SLOT, first + 1);
 	model_set_text(&rec, REC_APPT_STATUS, "proposed");
 	body[0] = rec_body(&rec);
-	TEST_ERR(push_bodies(&f, &c2, &seq2, 1, ent + 1, &other, body,
-	    &refused));
+	TEST_ERR(
+	    push_bodies(&f, &c2, &seq2, 1, ent + 1, &other, body, &refused));
 	cbor_decref(&body[0]);
 	TEST_EQ(refused, 1);
-	TEST_EQ(f.srv.be->appt_status(
-	            f.srv.store, other.b, st, sizeof(st), NULL),
+	TEST_EQ(
+	    f.srv.be->appt_status(f.srv.store, other.b, st, sizeof(st), NULL),
 	    ENOENT);
 out:
 	free(v);
@@ -379,4 +377,86 @@ out:
 	return err;
 }
 
-TEST_MAIN({ "appointments", test_appointments }, { "offline", test_offline })
+/* A cancel hands the slot to the waitlist: the best eligible entry (an
+ * urgent one without a language the clinician lacks) gets the one live
+ * offer; another kiosk is told slot_offered; the offered patient books
+ * it through the offer. */
+static int
+test_waitlist_offer(void)
+{
+	struct fix f;
+	struct tresp r;
+	struct tnode c1, c2;
+	struct swait w;
+	struct sslot *v = NULL;
+	cbor_item_t *it = NULL, *m;
+	uint64_t first, result = 99, now = hlc_wall_ms(), doubled = 1;
+	uint8_t id[16], e3[16];
+	size_t nv = 0;
+	char st[24];
+	int err = 0, i;
+
+	memset(&r, 0, sizeof(r));
+	TEST_ERR(fix_start(&f));
+	TEST_ERR(fix_node_as(&f, "north", "clinic", "fac-1", &c1, NULL));
+	TEST_ERR(fix_node_as(&f, "north", "clinic", "fac-1", &c2, NULL));
+	TEST_ERR(mk_slots(&f));
+	TEST_ERR(f.srv.be->slots_list(
+	    f.srv.store, 0, "fac-1", 0, now + 3 * 86400000ULL, &v, &nv));
+	TEST_EQ(nv, 6);
+	first = v[0].id;
+	for (i = 1; i <= 3; i++) {
+		memset(&w, 0, sizeof(w));
+		memset(w.id, 0xe0 + i, 16);
+		memset(w.patient, 0x80 + i, 16);
+		snprintf(w.region, sizeof(w.region), "north");
+		snprintf(w.service, sizeof(w.service), "gp");
+		w.urgency = i == 1 ? 2 : 1;
+		w.listed_ms = now - (uint64_t)(i == 3 ? 1 : 60) * 86400000ULL;
+		w.recommended_ms = 90 * 86400000ULL;
+		if (i == 2) /* the clinician speaks no French */
+			snprintf(w.lang, sizeof(w.lang), "fr");
+		TEST_ERR(f.srv.be->wait_add(f.srv.store, &w));
+	}
+	TEST_ERR(appt_do(&f, &c1, book_req(0x31, first, 0x41), &r, &it));
+	TEST_ERR(cborx_map_uint(it, APPT_K_RESULT, &result));
+	TEST_EQ(result, 0);
+	cbor_decref(&it);
+	memset(id, 0x31, 16);
+	m = cborx_map(2);
+	cborx_map_put(m, APPTREQ_K_ID, cborx_bytes(id, 16));
+	cborx_map_put(m, APPTREQ_K_CANCEL, cborx_text("clinic closed"));
+	TEST_ERR(appt_do(&f, &c1, m, &r, &it));
+	TEST_ERR(cborx_map_uint(it, APPT_K_RESULT, &result));
+	TEST_EQ(result, 0);
+	cbor_decref(&it);
+	/* c2 cannot take the offered slot */
+	TEST_ERR(appt_do(&f, &c2, book_req(0x32, first, 0x42), &r, &it));
+	TEST_ERR(cborx_map_uint(it, APPT_K_RESULT, &result));
+	TEST_EQ(result, WERR_SLOT_OFFERED);
+	TEST_TRUE(cborx_map_get(it, APPT_K_ALTS) != NULL);
+	cbor_decref(&it);
+	/* e3 (urgent, eligible) holds it and books it */
+	memset(e3, 0xe3, 16);
+	m = book_req(0x33, first, 0x83);
+	cborx_map_put(m, APPTREQ_K_ENTRY, cborx_bytes(e3, 16));
+	TEST_ERR(appt_do(&f, &c2, m, &r, &it));
+	TEST_ERR(cborx_map_uint(it, APPT_K_RESULT, &result));
+	TEST_EQ(result, 0);
+	cbor_decref(&it);
+	memset(id, 0x33, 16);
+	TEST_ERR(f.srv.be->appt_status(f.srv.store, id, st, sizeof(st), NULL));
+	TEST_STR(st, "booked");
+	TEST_ERR(f.srv.be->appt_invariant(f.srv.store, &doubled));
+	TEST_EQ(doubled, 0);
+out:
+	free(v);
+	if (it != NULL)
+		cbor_decref(&it);
+	tresp_clear(&r);
+	fix_stop(&f);
+	return err;
+}
+
+TEST_MAIN({ "appointments", test_appointments }, { "offline", test_offline },
+    { "waitlist_offer", test_waitlist_offer })

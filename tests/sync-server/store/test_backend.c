@@ -1908,12 +1908,14 @@ mk_sched(const struct ctx *c, struct sstore *s, const char *clin,
 	if (err == 0 && added != n)
 		err = EIO;
 	/* again: nothing new */
-	if (err == 0 && (err = c->be->slots_add(s, *sched, v, n, &added)) == 0 &&
+	if (err == 0 &&
+	    (err = c->be->slots_add(s, *sched, v, n, &added)) == 0 &&
 	    added != 0)
 		err = EIO;
 	free(v);
-	if (err == 0 && (err = c->be->slots_list(s, *sched, NULL, T_BASE,
-	                     T_BASE + 2 * T_DAY, &got, &ngot)) == 0) {
+	if (err == 0 &&
+	    (err = c->be->slots_list(s, *sched, NULL, T_BASE,
+	         T_BASE + 2 * T_DAY, &got, &ngot)) == 0) {
 		if (ngot != n)
 			err = EIO;
 		else
@@ -2086,15 +2088,16 @@ case_noshow(struct ctx *c)
 	TEST_EQ(changed, 0);
 	/* the kiosk syncs: b0 and b1 checked in (late evidence), then its
 	 * whole outbox is acknowledged */
-	TEST_ERR(c->be->appt_checkin(s, b.id, "chw", T_BASE + T_DAY + 60000,
-	    end0 + 2 * T_DAY + 1000));
+	TEST_ERR(c->be->appt_checkin(
+	    s, b.id, "chw", T_BASE + T_DAY + 60000, end0 + 2 * T_DAY + 1000));
 	memset(b.id, 0xb1, 16);
-	TEST_ERR(c->be->appt_checkin(s, b.id, "self",
-	    T_BASE + T_DAY + 1860000, end0 + 2 * T_DAY + 1000));
-	TEST_ERR(c->be->appt_checkin(s, b.id, "self",
-	    T_BASE + T_DAY + 1860000, end0 + 2 * T_DAY + 1000));
+	TEST_ERR(c->be->appt_checkin(s, b.id, "self", T_BASE + T_DAY + 1860000,
+	    end0 + 2 * T_DAY + 1000));
+	TEST_ERR(c->be->appt_checkin(s, b.id, "self", T_BASE + T_DAY + 1860000,
+	    end0 + 2 * T_DAY + 1000));
 	TEST_ERR(push_at(c, s, n1.id, 3, 9, 9, end0 + 2 * T_DAY + 2000));
-	TEST_ERR(c->be->appt_sweep(s, end0 + 2 * T_DAY + 3000, grace, &changed));
+	TEST_ERR(
+	    c->be->appt_sweep(s, end0 + 2 * T_DAY + 3000, grace, &changed));
 	TEST_EQ(changed, 1);
 	memset(b.id, 0xb0, 16);
 	TEST_ERR(c->be->appt_status(s, b.id, st, sizeof(st), NULL));
@@ -2106,8 +2109,8 @@ case_noshow(struct ctx *c)
 	TEST_ERR(c->be->appt_status(s, b.id, st, sizeof(st), NULL));
 	TEST_STR(st, "noshow");
 	/* later evidence still flips a final one back, audited */
-	TEST_ERR(c->be->appt_checkin(s, b.id, "chw", T_BASE + T_DAY + 3700000,
-	    end0 + 3 * T_DAY));
+	TEST_ERR(c->be->appt_checkin(
+	    s, b.id, "chw", T_BASE + T_DAY + 3700000, end0 + 3 * T_DAY));
 	TEST_ERR(c->be->appt_status(s, b.id, st, sizeof(st), NULL));
 	TEST_STR(st, "checked-in");
 	TEST_ERR(c->be->appt_audits(s, b.id, &audits));
@@ -2135,12 +2138,11 @@ rank_simple(const struct swait *w, size_t n, const struct ssched *d,
 		    strcmp(w[i].clinician, d->clinician) == 0)
 			order[k++] = i;
 	for (i = 1; i < k; i++)
-		for (j = i; j > 0 && (w[order[j]].urgency <
-		                             w[order[j - 1]].urgency ||
-		                         (w[order[j]].urgency ==
-		                                 w[order[j - 1]].urgency &&
-		                             w[order[j]].listed_ms <
-		                                 w[order[j - 1]].listed_ms));
+		for (j = i; j > 0 &&
+		     (w[order[j]].urgency < w[order[j - 1]].urgency ||
+		         (w[order[j]].urgency == w[order[j - 1]].urgency &&
+		             w[order[j]].listed_ms <
+		                 w[order[j - 1]].listed_ms));
 		     j--) {
 			t = order[j];
 			order[j] = order[j - 1];
@@ -2181,8 +2183,8 @@ case_waitlist(struct ctx *c)
 		TEST_ERR(c->be->wait_add(s, &w));
 		TEST_ERR(c->be->wait_add(s, &w)); /* idempotent */
 	}
-	TEST_ERR(c->be->wait_offer(
-	    s, slot, T_BASE, exp, rank_simple, NULL, &o));
+	TEST_ERR(
+	    c->be->wait_offer(s, slot, T_BASE, exp, rank_simple, NULL, &o));
 	memset(e, 0xe1, 16);
 	TEST_MEM(o.entry, e, 16);
 	TEST_EQ(o.expires_ms, exp);
@@ -2217,7 +2219,8 @@ case_waitlist(struct ctx *c)
 	TEST_EQ(r.outcome, SBOOK_BOOKED);
 	/* the slot is taken: nobody to offer it to */
 	TEST_EQ(c->be->wait_offer(
-	    s, slot, exp + 3, exp + 9000, rank_simple, NULL, &o), ENOENT);
+	            s, slot, exp + 3, exp + 9000, rank_simple, NULL, &o),
+	    ENOENT);
 	/* the other slot: e1 waits again and is first */
 	TEST_ERR(c->be->wait_offer(
 	    s, slot + 1, exp + 4, exp + 9000, rank_simple, NULL, &o));

@@ -247,8 +247,8 @@ verify(struct run *run, const char *what, uint64_t max_ms)
 			    (unsigned long long)(w / 1000));
 		}
 	}
-	printf("# %s: %zu rounds x %d bookers, slowest answer %llu ms\n",
-	    what, run->rounds, BOOKERS, (unsigned long long)(worst / 1000));
+	printf("# %s: %zu rounds x %d bookers, slowest answer %llu ms\n", what,
+	    run->rounds, BOOKERS, (unsigned long long)(worst / 1000));
 	if (worst >= max_ms * 1000)
 		TEST_FAILED("%s: an answer took %llu ms (limit %llu)", what,
 		    (unsigned long long)(worst / 1000),
@@ -312,8 +312,8 @@ mode_processes(struct run *run)
 		nprocs = 8;
 	per = BOOKERS / nprocs;
 
-	shm = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
-	    -1, 0);
+	shm = mmap(NULL, len, PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (shm == MAP_FAILED)
 		return errno;
 	memset(shm, 0, len);
@@ -391,8 +391,8 @@ main(int argc, char **argv)
 					failed++;
 					continue;
 				}
-				snprintf(run.target, sizeof(run.target), "%s",
-				    dir);
+				snprintf(
+				    run.target, sizeof(run.target), "%s", dir);
 			} else {
 				if (pg_rc == -2)
 					pg_rc = pgtest_start(&pg);

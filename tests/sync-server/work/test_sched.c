@@ -42,7 +42,7 @@ zone_year(const char *zone, int64_t gap_day, int gap_min)
 
 	TEST_ERR(tzif_load(zone, &z));
 	for (d = 0; d < 7; d++)
-		h[d] = (struct sched_hours) { d, 0, 1440, 30 };
+		h[d] = (struct sched_hours){ d, 0, 1440, 30 };
 	TEST_ERR(sched_slots(z, h, 7, first, 365, &s, &n));
 	for (i = 1; i < n; i++)
 		TEST_TRUE(s[i].start_ms > s[i - 1].start_ms);
@@ -167,7 +167,7 @@ test_reminders(void)
 	tzif_free(z);
 	z = NULL;
 	for (d = 0; d < 7; d++)
-		h[d] = (struct sched_hours) { (int)d, 7 * 60, 19 * 60, 60 };
+		h[d] = (struct sched_hours){ (int)d, 7 * 60, 19 * 60, 60 };
 	for (zi = 0; zi < sizeof(zones) / sizeof(zones[0]); zi++) {
 		TEST_ERR(tzif_load(zones[zi], &z));
 		TEST_ERR(sched_slots(
@@ -209,8 +209,8 @@ static void
 ref_mul(uint64_t x, uint64_t y, uint32_t out[4])
 {
 	uint64_t xl = x & 0xffffffff, xh = x >> 32, yl = y & 0xffffffff,
-		 yh = y >> 32, ll = xl * yl, lh = xl * yh, hl = xh * yl,
-		 hh = xh * yh, mid;
+	         yh = y >> 32, ll = xl * yl, lh = xl * yh, hl = xh * yl,
+	         hh = xh * yh, mid;
 
 	mid = (ll >> 32) + (lh & 0xffffffff) + (hl & 0xffffffff);
 	out[3] = (uint32_t)ll;
@@ -318,8 +318,8 @@ test_waitlist(void)
 			    : rec[rnd() % 3] / (rnd() % 2 ? 1 : 3);
 			/* listed on few distinct instants, some in the
 			 * future, so every tie-break is exercised */
-			e[i].listed_ms =
-			    now - (int64_t)(rnd() % 40) * 3 * 86400000LL +
+			e[i].listed_ms = now -
+			    (int64_t)(rnd() % 40) * 3 * 86400000LL +
 			    (rnd() % 10 == 0 ? 86400000LL : 0);
 			pick(e[i].lang, langs, 5);
 			pick(e[i].modality, mods, 4);
@@ -398,7 +398,8 @@ test_offline_48h(void)
 	TEST_EQ(noshow, 10);
 	TEST_EQ(attended, 30);
 	/* before the grace ends nothing is decided */
-	TEST_EQ(sched_attendance(0, end[0], end[0] + 1, synced), SCHED_UPCOMING);
+	TEST_EQ(
+	    sched_attendance(0, end[0], end[0] + 1, synced), SCHED_UPCOMING);
 out:
 	return err;
 }
