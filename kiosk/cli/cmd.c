@@ -22,6 +22,7 @@ extern const struct kiosk_cmd cmd_conflict;
 extern const struct kiosk_cmd cmd_consult;
 extern const struct kiosk_cmd cmd_device;
 extern const struct kiosk_cmd cmd_call;
+extern const struct kiosk_cmd cmd_appt;
 
 const struct kiosk_cmd *const kiosk_cmds[] = {
 	&cmd_init,
@@ -41,6 +42,7 @@ const struct kiosk_cmd *const kiosk_cmds[] = {
 	&cmd_consult,
 	&cmd_device,
 	&cmd_call,
+	&cmd_appt,
 	NULL,
 };
 
