@@ -9,6 +9,10 @@
  *            [--service S] [--modalities video,audio] [--langs en,sw]
  *            [--days N]         (slots for the next N local days, 28)
  *   schedule --list --facility F [--tz ZONE] [--days N]
+ *   schedule --sweep   booked appointments past their slot and 30 min
+ *                      without check-in become no-shows: provisional
+ *                      until their kiosk's sync covers the slot (run it
+ *                      from a timer, e.g. every 15 minutes)
  *
  * Re-running it is safe: the hours are replaced and slots that exist are
  * kept (a booked slot is never touched).  Output: counts and times only.
@@ -38,7 +42,8 @@ sched_admin_usage(void)
 	    " [--hours ...] [--service S] [--modalities M] [--langs L]"
 	    " [--days N]\n"
 	    "       sync-server --data DIR admin schedule --list --facility F"
-	    " [--tz ZONE] [--days N]\n");
+	    " [--tz ZONE] [--days N]\n"
+	    "       sync-server --data DIR admin schedule --sweep\n");
 	return 2;
 }
 
@@ -112,6 +117,19 @@ sched_admin(
 		if (strcmp(a, "--list") == 0) {
 			list = 1;
 			continue;
+		}
+		if (strcmp(a, "--sweep") == 0 && argc == 2) {
+			if ((err = be->appt_sweep(s, clock_wall_ms(),
+			         SCHED_GRACE_MS, &added)) != 0) {
+				fprintf(stderr,
+				    "sync-server: schedule: sweep failed: %s\n",
+				    strerror(err));
+				return 1;
+			}
+			printf("%llu appointments became no-shows (provisional"
+			       " or final)\n",
+			    (unsigned long long)added);
+			return 0;
 		}
 		if (val == NULL)
 			return sched_admin_usage();

@@ -66,4 +66,8 @@ d=$(srv_sql "SELECT count(*) FROM (SELECT slot FROM appointments WHERE
     status IN ('booked', 'checked-in', 'arrived', 'fulfilled')
     GROUP BY slot HAVING count(*) > 1)" | tail -1)
 [ "$d" -eq 0 ] || fail "$d slots with two active appointments"
+"$SERVER" --data "$T/srv" admin schedule --sweep >"$T/sweep" ||
+    fail "sweep: $(cat "$T/sweep")"
+grep -q '^0 appointments became no-shows' "$T/sweep" ||
+    fail "a future appointment swept: $(cat "$T/sweep")"
 echo "e2e: one slot proposed offline by two kiosks: one booked, one refused; check-in evidence audited"
