@@ -111,10 +111,13 @@ store_appt_list(struct store *s, uint64_t from_ms, uint64_t to_ms,
 	int rc, err;
 
 	if ((err = store_prepare(s,
-	         "SELECT id, patient_id, slot_start_ms, slot_end_ms, status,"
+	         "SELECT id, patient_id, slot_start_ms, slot_end_ms,"
+	         " CASE WHEN status = 'proposed' AND server_state IS NOT NULL"
+	         " THEN server_state ELSE status END,"
 	         " coalesce(clinician_id, '') FROM appointments"
 	         " WHERE deleted = 0 AND slot_start_ms >= ? AND slot_start_ms < ?"
-	         " AND status <> 'cancelled' ORDER BY slot_start_ms, id",
+	         " AND status <> 'cancelled' AND coalesce(server_state, '')"
+	         " <> 'refused' ORDER BY slot_start_ms, id",
 	         &st)) != 0)
 		return err;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)from_ms);
@@ -137,6 +140,60 @@ store_appt_list(struct store *s, uint64_t from_ms, uint64_t to_ms,
 	}
 	if (err == 0 && rc != SQLITE_DONE)
 		err = store_err(s, rc, "appointments");
+	sqlite3_finalize(st);
+	return err;
+}
+
+int
+store_appt_pending(struct store *s,
+    int (*cb)(void *, const char *id, const char *patient_id, uint64_t slot),
+    void *arg)
+{
+	sqlite3_stmt *st = NULL;
+	const unsigned char *id, *pat;
+	int rc, err;
+
+	if ((err = store_prepare(s,
+	         "SELECT id, patient_id, slot_id FROM appointments"
+	         " WHERE deleted = 0 AND slot_id IS NOT NULL"
+	         " AND server_state IS NULL ORDER BY hlc",
+	         &st)) != 0)
+		return err;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		id = sqlite3_column_text(st, 0);
+		pat = sqlite3_column_text(st, 1);
+		if (id == NULL || pat == NULL)
+			continue;
+		if ((err = cb(arg, (const char *)id, (const char *)pat,
+		         (uint64_t)sqlite3_column_int64(st, 2))) != 0)
+			break;
+	}
+	if (err == 0 && rc != SQLITE_DONE)
+		err = store_err(s, rc, "appointments pending");
+	sqlite3_finalize(st);
+	return err;
+}
+
+int
+store_appt_answer(
+    struct store *s, const char *id, const char *answer, const char *alts)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, err;
+
+	if ((err = store_prepare(s,
+	         "UPDATE appointments SET server_state = ?, alts = ?"
+	         " WHERE id = ?",
+	         &st)) != 0)
+		return err;
+	sqlite3_bind_text(st, 1, answer, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(
+	    st, 2, alts != NULL ? alts : "", -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 3, id, -1, SQLITE_TRANSIENT);
+	if ((rc = sqlite3_step(st)) != SQLITE_DONE)
+		err = store_err(s, rc, "appointment answer");
+	else if (sqlite3_changes(s->db) == 0)
+		err = ENOENT;
 	sqlite3_finalize(st);
 	return err;
 }

@@ -459,8 +459,17 @@ int store_appt_cancel(struct store *, const char *id, const char *reason);
 /* Check-in evidence: BY "chw" (the CHW's key) or "self"; EINVAL else. */
 int store_appt_checkin(
     struct store *, const char *id, const char *by, uint64_t at_ms);
-/* The appointments not cancelled starting in [FROM_MS, TO_MS), by start;
- * CB's non-zero return stops and is returned. */
+/* The proposals whose server answer is not known yet (sync client). */
+int store_appt_pending(struct store *,
+    int (*cb)(void *, const char *id, const char *patient_id, uint64_t slot),
+    void *arg);
+/* Keep the server's ANSWER ("booked", "refused") and its alternatives
+ * ("slot@start_ms ...") for ID; not synced.  ENOENT: no such row. */
+int store_appt_answer(
+    struct store *, const char *id, const char *answer, const char *alts);
+/* The appointments neither cancelled nor refused starting in [FROM_MS,
+ * TO_MS), by start (STATUS: the server's answer once known); CB's non-zero
+ * return stops and is returned. */
 int store_appt_list(struct store *, uint64_t from_ms, uint64_t to_ms,
     int (*cb)(void *, const struct store_appt_row *), void *arg);
 

@@ -4,7 +4,9 @@
 # hours in the facility's zone; two kiosks of the facility, offline, each
 # propose the same slot for their own patient (`kiosk appt book`); when
 # they sync, the server books the first to arrive and refuses the second
-# (one active appointment per slot); check-in evidence recorded on the
+# (one active appointment per slot), and each kiosk reads the answer in
+# the same sync (booked on one, refused and off the list on the other);
+# check-in evidence recorded on the
 # kiosk reaches the server and is an audit row; the invariant query finds
 # no slot with two active appointments.
 . tests/e2e/lib.inc
@@ -53,6 +55,12 @@ sb=$(srv_sql "SELECT status FROM appointments WHERE hex(id) = '$(hex "$ib")'" | 
 [ "$sa" = booked ] || fail "a's appointment is '$sa', not booked"
 [ "$sb" = refused ] || fail "b's appointment is '$sb', not refused"
 
+# the answers came back in the same syncs (the same request again)
+kiosk a appt list --days 3 | grep -q "^$ia .* booked dr-a" ||
+    fail "a does not show its booking: $(kiosk a appt list --days 3)"
+if kiosk b appt list --days 3 | grep -q "^$ib "; then
+	fail "b still lists its refused proposal"
+fi
 kiosk a appt checkin "$ia" chw >/dev/null || fail "checkin"
 sync_once a
 [ "$SYNC_RC" -eq 0 ] || fail "sync a again: $(cat "$T/sync.err")"

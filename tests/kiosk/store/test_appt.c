@@ -60,6 +60,26 @@ count(void *arg, const struct store_appt_row *row)
 }
 
 static int
+booked(void *arg, const struct store_appt_row *row)
+{
+	int *n = arg;
+
+	*n += strcmp(row->status, "booked") == 0;
+	return 0;
+}
+
+static int
+pending(void *arg, const char *id, const char *patient, uint64_t slot)
+{
+	int *n = arg;
+
+	(void)id;
+	(void)patient;
+	*n += slot == 42 || slot == 43;
+	return 0;
+}
+
+static int
 add_patient(struct store *s, char id[UUID_STRLEN + 1])
 {
 	struct store_patient p = { 0 };
@@ -110,6 +130,19 @@ test_appt(void)
 	TEST_ERR(store_appt_list(s, 1800000000000ULL,
 	    1800000000000ULL + 2 * 86400000ULL, count, &n));
 	TEST_EQ(n, 2);
+	/* both wait for the server's answer; one comes back booked */
+	n = 0;
+	TEST_ERR(store_appt_pending(s, pending, &n));
+	TEST_EQ(n, 2);
+	TEST_ERR(store_appt_answer(s, id, "booked", "43@1800086400000"));
+	TEST_EQ(store_appt_answer(s, "no-such-id", "booked", NULL), ENOENT);
+	n = 0;
+	TEST_ERR(store_appt_pending(s, pending, &n));
+	TEST_EQ(n, 1);
+	n = 0;
+	TEST_ERR(store_appt_list(s, 1800000000000ULL,
+	    1800000000000ULL + 2 * 86400000ULL, booked, &n));
+	TEST_EQ(n, 1);
 	/* cancel needs a reason; then it leaves the list */
 	TEST_EQ(store_appt_cancel(s, id2, ""), EINVAL);
 	TEST_ERR(store_appt_cancel(s, id2, "patient travelling"));
