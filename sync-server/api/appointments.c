@@ -206,6 +206,20 @@ api_appt_book(struct request *req, cbor_item_t *root, const uint8_t id[16])
 		return 0;
 	}
 	b.has_entry = rc;
+	/* As the policy's "scope" on create: a node books only for a
+	 * patient its facility registered or saw. */
+	if (srv->be->patient_in_scope(srv->store, req->node.region,
+	        req->node.facility, b.patient, &rc) != 0) {
+		req_error(req, WERR_INTERNAL, "storage failure", -1);
+		return 0;
+	}
+	if (!rc) {
+		req_error(req, WERR_FORBIDDEN,
+		    "this patient was never registered or seen at your"
+		    " facility",
+		    -1);
+		return 0;
+	}
 	b.node = req->node.id;
 	b.now_ms = server_now_ms();
 	b.app_check = 1;

@@ -397,6 +397,10 @@ struct store_backend {
 	 * appointment (must be 0), and how many audit rows ID has. */
 	int (*appt_invariant)(struct sstore *, uint64_t *doubled);
 	int (*appt_audits)(struct sstore *, const uint8_t id[16], uint64_t *n);
+	/* Is PATIENT in the scope of FACILITY in REGION (registered or seen
+	 * there, docs/PROTOCOL.md §5.3)?  *YES 1 or 0. */
+	int (*patient_in_scope)(struct sstore *, const char *region,
+	    const char *facility, const uint8_t patient[16], int *yes);
 	/*
 	 * The waitlist.  wait_add: list an entry (idempotent by id).
 	 * wait_offer: the slot's live offer, or a new one: expired offers

@@ -2250,6 +2250,44 @@ pg_appt_status(struct sstore *s, const uint8_t id[16], char *status,
 	return err;
 }
 
+struct pg_scope {
+	const char *region, *facility;
+	const uint8_t *patient;
+	int yes;
+};
+
+static int
+pg_scope_once(struct sstore *s, struct pg_conn *pc, void *arg, int att)
+{
+	struct pg_scope *k = arg;
+	struct pg_args a = { 0 };
+	struct pg_pipe q;
+	int err;
+
+	(void)s;
+	(void)att;
+	pg_arg_text(&a, k->region);
+	pg_arg_bytes(&a, k->patient, 16);
+	pg_arg_text(&a, k->facility);
+	if ((err = pg_one(pc, &q, PG_SCOPE_HAS, &a)) == 0)
+		k->yes = pg_rows(q.res[0]) > 0;
+	pg_pipe_clear(&q);
+	return err;
+}
+
+static int
+pg_patient_in_scope(struct sstore *s, const char *region, const char *facility,
+    const uint8_t patient[16], int *yes)
+{
+	struct pg_scope k = { region, facility, patient, 0 };
+	int err;
+
+	*yes = 0;
+	if ((err = pg_run(s, pg_scope_once, &k)) == 0)
+		*yes = k.yes;
+	return err;
+}
+
 static int
 pg_wait_add_once(struct sstore *s, struct pg_conn *pc, void *arg, int att)
 {
@@ -2487,6 +2525,7 @@ const struct store_backend store_pg_backend = {
 	.appt_status = pg_appt_status,
 	.appt_invariant = pg_appt_invariant,
 	.appt_audits = pg_appt_audits,
+	.patient_in_scope = pg_patient_in_scope,
 	.wait_add = pg_wait_add,
 	.wait_offer = pg_wait_offer,
 	.wait_decline = pg_wait_decline,

@@ -96,6 +96,7 @@ enum pg_stmt {
 	PG_OFFER_CANDIDATES,
 	PG_OFFER_ADD,
 	PG_OFFER_FIND,
+	PG_SCOPE_HAS,
 	PG_NSTMT
 };
 

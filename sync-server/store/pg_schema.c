@@ -580,6 +580,9 @@ const struct pg_stmt_def pg_stmts[PG_NSTMT] = {
 	[PG_OFFER_FIND] = { "offer_find",
 	    "SELECT 1 FROM slot_offers WHERE slot = $1 AND entry = $2"
 	    " AND expires_ms > $3 FOR UPDATE" },
+	[PG_SCOPE_HAS] = { "scope_has",
+	    "SELECT 1::bigint FROM scope WHERE region = $1 AND patient = $2"
+	    " AND facility = $3" },
 	[PG_MANIFEST] = { "manifest",
 	    "SELECT node, seq, entity, rid, hlc, hash FROM changes"
 	    " ORDER BY xid, id" },

@@ -2714,6 +2714,29 @@ sq_appt_audits(struct sstore *s, const uint8_t id[16], uint64_t *n)
 }
 
 static int
+sq_patient_in_scope(struct sstore *s, const char *region, const char *facility,
+    const uint8_t patient[16], int *yes)
+{
+	struct sq_reader *r = sq_reader_get(s);
+	sqlite3_stmt *st = NULL;
+	int rc, err;
+
+	*yes = 0;
+	if ((err = sq_bindf(r->db, &st,
+	         "SELECT 1 FROM scope WHERE region = ? AND patient = ?"
+	         " AND facility = ?",
+	         "txt", region, patient, facility)) == 0) {
+		if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+			*yes = 1;
+		else if (rc != SQLITE_DONE)
+			err = sq_err(r->db, rc, "scope");
+	}
+	sqlite3_finalize(st);
+	sq_reader_put(r);
+	return err;
+}
+
+static int
 sq_appt_status(struct sstore *s, const uint8_t id[16], char *status,
     size_t size, uint64_t *slot)
 {
@@ -2983,6 +3006,7 @@ const struct store_backend store_sqlite_backend = {
 	.appt_status = sq_appt_status,
 	.appt_invariant = sq_appt_invariant,
 	.appt_audits = sq_appt_audits,
+	.patient_in_scope = sq_patient_in_scope,
 	.wait_add = sq_wait_add,
 	.wait_offer = sq_wait_offer,
 	.wait_decline = sq_wait_decline,

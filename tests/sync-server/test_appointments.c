@@ -44,6 +44,33 @@ mk_slots(struct fix *f)
 	return f->srv.be->slots_add(f->srv.store, id, v, 6, &added);
 }
 
+static int push_bodies(struct fix *, struct tnode *, uint64_t *, size_t,
+    const int *, const struct uuid *, cbor_item_t **, size_t *);
+static cbor_item_t *rec_body(struct model_rec *);
+
+/* Node N registers a patient whose id is 16 bytes of PAT, which puts
+ * the patient in its facility's scope (a booking needs that). */
+static int
+scope_patient(struct fix *f, struct tnode *n, uint64_t *seq, uint8_t pat)
+{
+	struct model_rec r;
+	struct uuid id;
+	cbor_item_t *body;
+	char ids[UUID_STRLEN + 1];
+	int ent = REC_PATIENT, err;
+	size_t refused = 9;
+
+	memset(id.b, pat, 16);
+	uuid_format(&id, ids);
+	model_rec_init(&r, model_entity(REC_PATIENT), ids, 0, NULL);
+	model_set_text(&r, REC_PAT_GIVEN, "Test");
+	model_set_text(&r, REC_PAT_FAMILY, "Patient");
+	body = rec_body(&r);
+	err = push_bodies(f, n, seq, 1, &ent, &id, &body, &refused);
+	cbor_decref(&body);
+	return err != 0 ? err : refused != 0 ? EPERM : 0;
+}
+
 /* Send a booking map; *IT the decoded answer (caller's). */
 static int
 appt_do(struct fix *f, struct tnode *n, cbor_item_t *req, struct tresp *r,
@@ -88,6 +115,7 @@ test_appointments(void)
 	cbor_item_t *it = NULL, *m, *arr;
 	uint64_t result = 99, first = 0, v;
 	uint8_t id[16], *body = NULL;
+	uint64_t s1 = 0, s2 = 0;
 	size_t len;
 	char st[24];
 	int err = 0;
@@ -95,9 +123,11 @@ test_appointments(void)
 	memset(&r, 0, sizeof(r));
 	TEST_ERR(fix_start(&f));
 	TEST_ERR(fix_node_as(&f, "north", "clinic", "fac-1", &c1, NULL));
-	TEST_ERR(fix_node_as(&f, "north", "clinic", "fac-1", &c2, NULL));
+	TEST_ERR(fix_node_as(&f, "north", "clinic", "fac-2", &c2, NULL));
 	TEST_ERR(fix_node_as(&f, "north", "admin", "reg", &adm, NULL));
 	TEST_ERR(mk_slots(&f));
+	TEST_ERR(scope_patient(&f, &c1, &s1, 0x21));
+	TEST_ERR(scope_patient(&f, &c2, &s2, 0x22));
 	/* the facility's slots */
 	m = cborx_map(2);
 	cborx_map_put(m, SLOTSREQ_K_FROM, cborx_uint(hlc_wall_ms()));
@@ -132,6 +162,10 @@ test_appointments(void)
 	TEST_ERR(appt_do(&f, &c1, book_req(0x11, first + 1, 0x21), &r, &it));
 	TEST_EQ(r.status, 409);
 	TEST_EQ(tresp_code(&r, NULL), WERR_CONFLICT);
+	/* c1 may not book for a patient its facility never saw */
+	TEST_ERR(appt_do(&f, &c1, book_req(0x19, first + 4, 0x22), &r, &it));
+	TEST_EQ(r.status, 403);
+	TEST_EQ(tresp_code(&r, NULL), WERR_FORBIDDEN);
 	/* another kiosk, the same slot: slot_taken with 3 alternatives */
 	TEST_ERR(appt_do(&f, &c2, book_req(0x12, first, 0x22), &r, &it));
 	TEST_EQ(r.status, 200);
@@ -392,6 +426,7 @@ test_waitlist_offer(void)
 	cbor_item_t *it = NULL, *m;
 	uint64_t first, result = 99, now = hlc_wall_ms(), doubled = 1;
 	uint8_t id[16], e3[16];
+	uint64_t s1 = 0, s2 = 0;
 	size_t nv = 0;
 	char st[24];
 	int err = 0, i;
@@ -418,6 +453,9 @@ test_waitlist_offer(void)
 			snprintf(w.lang, sizeof(w.lang), "fr");
 		TEST_ERR(f.srv.be->wait_add(f.srv.store, &w));
 	}
+	TEST_ERR(scope_patient(&f, &c1, &s1, 0x41));
+	TEST_ERR(scope_patient(&f, &c2, &s2, 0x42));
+	TEST_ERR(scope_patient(&f, &c2, &s2, 0x83));
 	TEST_ERR(appt_do(&f, &c1, book_req(0x31, first, 0x41), &r, &it));
 	TEST_ERR(cborx_map_uint(it, APPT_K_RESULT, &result));
 	TEST_EQ(result, 0);
