@@ -239,6 +239,10 @@ api_appt_book(struct request *req, cbor_item_t *root, const uint8_t id[16])
 		    -1);
 		return 0;
 	}
+	if (err == EBUSY) { /* nothing stored: the kiosk asks again */
+		req_error(req, WERR_UNAVAILABLE, "store busy", -1);
+		return 0;
+	}
 	if (err != 0) {
 		req_error(req, WERR_INTERNAL, "storage failure", -1);
 		return 0;
