@@ -197,3 +197,41 @@ store_appt_answer(
 	sqlite3_finalize(st);
 	return err;
 }
+
+int
+store_appt_arrived(struct store *s, const char *patient_id, const char *by,
+    uint64_t now_ms, int *checked)
+{
+	sqlite3_stmt *st = NULL;
+	const unsigned char *t;
+	char id[UUID_STRLEN + 1] = "";
+	int rc, err;
+
+	*checked = 0;
+	/* the patient's appointment whose slot is now, or starts within the
+	 * hour or ended within the half hour (early and late arrivals) */
+	if ((err = store_prepare(s,
+	         "SELECT id FROM appointments WHERE patient_id = ?"
+	         " AND deleted = 0 AND status IN ('proposed', 'booked')"
+	         " AND coalesce(server_state, '') <> 'refused'"
+	         " AND slot_start_ms <= ? + 3600000"
+	         " AND slot_end_ms >= ? - 1800000"
+	         " ORDER BY abs(slot_start_ms - ?) LIMIT 1",
+	         &st)) != 0)
+		return err;
+	sqlite3_bind_text(st, 1, patient_id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)now_ms);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)now_ms);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)now_ms);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW &&
+	    (t = sqlite3_column_text(st, 0)) != NULL)
+		snprintf(id, sizeof(id), "%s", t);
+	else if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		err = store_err(s, rc, "appointment arrived");
+	sqlite3_finalize(st);
+	if (err != 0 || id[0] == '\0')
+		return err;
+	if ((err = store_appt_checkin(s, id, by, now_ms)) == 0)
+		*checked = 1;
+	return err;
+}

@@ -459,6 +459,12 @@ int store_appt_cancel(struct store *, const char *id, const char *reason);
 /* Check-in evidence: BY "chw" (the CHW's key) or "self"; EINVAL else. */
 int store_appt_checkin(
     struct store *, const char *id, const char *by, uint64_t at_ms);
+/* The patient came: check in their appointment of this time (from an
+ * hour before its slot to half an hour after), if any, with BY ("chw":
+ * a visit opened by staff, "self": self check-in).  *CHECKED 1 if one
+ * was.  Called by the visit and the check-in screen. */
+int store_appt_arrived(struct store *, const char *patient_id, const char *by,
+    uint64_t now_ms, int *checked);
 /* The proposals whose server answer is not known yet (sync client). */
 int store_appt_pending(struct store *,
     int (*cb)(void *, const char *id, const char *patient_id, uint64_t slot),

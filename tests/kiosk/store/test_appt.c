@@ -160,6 +160,22 @@ test_appt(void)
 	TEST_EQ(seen.checkin, 1800000000123ULL);
 	TEST_STR(seen.by, "self");
 	TEST_STR(seen.last_status, "checked-in");
+	/* arrival: a visit an hour before the slot checks it in; one far
+	 * from any slot does nothing */
+	a.slot_id = 44;
+	a.start_ms = 1800000000000ULL + 3 * 86400000ULL;
+	a.end_ms = a.start_ms + 1800000;
+	TEST_ERR(store_appt_propose(s, &a, id2));
+	TEST_ERR(store_appt_arrived(s, pat, "chw", a.start_ms - 7200000, &n));
+	TEST_EQ(n, 0);
+	TEST_ERR(store_appt_arrived(s, pat, "chw", a.start_ms - 3000000, &n));
+	TEST_EQ(n, 1);
+	memset(&seen, 0, sizeof(seen));
+	TEST_ERR(store_sync_manifest(s, 0, walk, &seen));
+	TEST_EQ(seen.checkin, a.start_ms - 3000000);
+	TEST_STR(seen.by, "chw");
+	TEST_ERR(store_appt_arrived(s, pat, "self", a.start_ms, &n));
+	TEST_EQ(n, 0); /* already checked in */
 out:
 	store_close(s);
 	test_rmdir(d);
