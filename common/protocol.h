@@ -51,9 +51,14 @@ enum wire_err {
 	WERR_REFERRAL_INVALID = 33, /* 400 referral_invalid */
 	WERR_REFERRAL_SIDE = 34, /* 403 referral_side */
 	WERR_REFERRAL_REQUESTER = 35, /* 403 referral_requester */
+	/* Booking (issue 15, §11): an appointment answer's APPT_K_RESULT. */
+	WERR_SLOT_TAKEN = 36, /* 409 slot_taken, with alternatives */
+	WERR_NO_SLOT = 37, /* 404 no_slot: no such bookable slot */
+	WERR_SLOT_OFFERED = 38, /* 409 slot_offered: offered to the waitlist */
+	WERR_APPT_STATE = 39, /* 409 appt_state: not ours, or not active */
 };
 
-#define WERR_MAX WERR_REFERRAL_REQUESTER
+#define WERR_MAX WERR_APPT_STATE
 
 /* The error body of any non-200 answer (§2). */
 #define ERR_K_CODE 1 /* uint: enum wire_err */
@@ -172,6 +177,33 @@ enum wire_err {
 #define PROTO_PATH_LICENCES "/v1/licences"
 #define LICREQ_K_HELD 1 /* uint: the version the node holds; absent: none */
 #define LICENCES_K_SNAPSHOT 1 /* bytes: the signed envelope, LIC_E_* */
+
+/* POST /v1/appointments (issue 15, §11): book, reschedule, cancel or
+ * check in one appointment, idempotent by its id (the kiosk's UUID). */
+#define PROTO_PATH_APPOINTMENTS "/v1/appointments"
+#define APPTREQ_K_ID 1 /* bytes: 16, the appointment */
+#define APPTREQ_K_SLOT 2 /* uint: the slot to book */
+#define APPTREQ_K_PATIENT 3 /* bytes: 16 */
+#define APPTREQ_K_REPLACES 4 /* bytes: 16, reschedule: cancelled if booked */
+#define APPTREQ_K_ENTRY 5 /* bytes: 16, accepting this waitlist entry's offer */
+#define APPTREQ_K_CANCEL 6 /* text: cancel ID, with this reason */
+#define APPTREQ_K_CHECKIN 7 /* text: "chw" or "self": check-in evidence */
+#define APPTREQ_K_AT 8 /* uint: Unix ms of the check-in */
+/* Its answer (200). */
+#define APPT_K_ID 1 /* bytes: 16 */
+#define APPT_K_RESULT 2 /* uint: 0 done, or WERR_SLOT_TAKEN..WERR_APPT_STATE */
+#define APPT_K_SLOT 3 /* slot map, SLOT_K_* */
+#define APPT_K_ALTS 4 /* array of slot maps: up to 3 free slots nearby */
+#define APPT_K_REPLAY 5 /* bool: the stored answer to an earlier request */
+#define SLOT_K_ID 1 /* uint */
+#define SLOT_K_START 2 /* uint: Unix ms, UTC */
+#define SLOT_K_END 3 /* uint: Unix ms, UTC */
+#define SLOT_K_STATUS 4 /* text: free, busy, busy-unavailable */
+/* POST /v1/slots: the slots of the node's facility (§11). */
+#define PROTO_PATH_SLOTS "/v1/slots"
+#define SLOTSREQ_K_FROM 1 /* uint: Unix ms */
+#define SLOTSREQ_K_TO 2 /* uint: Unix ms, at most 31 days after FROM */
+#define SLOTS_K_ITEMS 1 /* array of slot maps */
 
 /* GET /v1/health answer (§7). */
 #define HEALTH_K_STATUS 1 /* text: "ok" */

@@ -284,6 +284,25 @@ static const struct model_default referral_defaults[] = {
 	{ "created_ms", MODEL_DEFAULT_MS },
 };
 
+static const struct model_field appt_fields[] = {
+	{ REC_APPT_PATIENT, "patient_id", MODEL_TEXT, 0 },
+	{ REC_APPT_SLOT, "slot_id", MODEL_UINT, 0 },
+	{ REC_APPT_START, "slot_start_ms", MODEL_UINT, 0 },
+	{ REC_APPT_END, "slot_end_ms", MODEL_UINT, 0 },
+	{ REC_APPT_CLINICIAN, "clinician_id", MODEL_TEXT, 0 },
+	{ REC_APPT_STATUS, "status", MODEL_TEXT, 1 },
+	{ REC_APPT_REPLACES, "replaces", MODEL_TEXT, 0 },
+	{ REC_APPT_CANCEL_REASON, "cancel_reason", MODEL_TEXT, 1 },
+	{ REC_APPT_CHECKIN_MS, "checkin_ms", MODEL_UINT, 1 },
+	{ REC_APPT_CHECKIN_BY, "checkin_by", MODEL_TEXT, 1 },
+	{ REC_K_DELETED, "deleted", MODEL_BOOL, 1 },
+	{ REC_K_BY, "created_by", MODEL_UUID, 0 },
+};
+static const struct model_default appt_defaults[] = {
+	{ "status", "'proposed'" },
+	{ "created_ms", MODEL_DEFAULT_MS },
+};
+
 #define ENTITY(num, table, mut, f, d)                                          \
 	[num] = { num, table, mut, f, nitems(f), d, nitems(d) }
 
@@ -305,6 +324,7 @@ static const struct model_entity model_entities[REC_ENTITY_MAX + 1] = {
 	    referral_defaults),
 	ENTITY(REC_EMERGENCY, "emergencies", 1, emergency_fields,
 	    emergency_defaults),
+	ENTITY(REC_APPOINTMENT, "appointments", 1, appt_fields, appt_defaults),
 };
 
 static const struct model_entity *model_overrides[REC_ENTITY_MAX + 1];

@@ -190,6 +190,27 @@ enum rec_entity {
 #define REC_MERGE_DUPLICATE 11 /* text: the patient id merged into it */
 #define REC_MERGE_REASON 12 /* text: why ("check-in said no"...) */
 
+/*
+ * Appointment (issue 15): a booking the kiosk proposes for a slot of the
+ * server's schedule (docs/PROTOCOL.md §11).  The server decides: the
+ * kiosk learns the answer from POST /v1/appointments with the same id
+ * (at once when online, on its next sync otherwise).  Status as the
+ * kiosk last knew it: "proposed", "booked", "refused", "cancelled",
+ * "checked-in".  CHECKIN_MS and CHECKIN_BY are the check-in evidence a
+ * claim builder reads (with the record's HLC and the node key that
+ * signed the push).
+ */
+#define REC_APPT_PATIENT 10 /* text: patient id */
+#define REC_APPT_SLOT 11 /* uint: the server's slot id */
+#define REC_APPT_START 12 /* uint: slot start, Unix ms UTC */
+#define REC_APPT_END 13 /* uint: slot end, Unix ms UTC */
+#define REC_APPT_CLINICIAN 14 /* text: the slot's clinician */
+#define REC_APPT_STATUS 15 /* text, see above */
+#define REC_APPT_REPLACES 16 /* text: the appointment it reschedules */
+#define REC_APPT_CANCEL_REASON 17 /* text */
+#define REC_APPT_CHECKIN_MS 18 /* uint: Unix ms, kiosk clock */
+#define REC_APPT_CHECKIN_BY 19 /* text: "chw" (the CHW's key) or "self" */
+
 /* Attachment (append-only; the blob itself travels apart). */
 /* REC_CALL: what one node saw of one call; an append-only fact.  Each
  * mark as Unix ms (the node's wall clock) and CLOCK_MONOTONIC ms (the

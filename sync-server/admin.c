@@ -21,6 +21,7 @@
  *                       rejected and failed apart; work/referral.h); --fhir
  *                       writes the FHIR R4 ServiceRequests and Tasks to
  *                       FILE (mode 0600: it holds referral reasons)
+ *   schedule ...        a clinician's weekly hours and slots (sched_admin.c)
  *
  * Output carries node ids, roles, regions and counts: never patient data.
  */
@@ -50,6 +51,7 @@
 #include "xmalloc.h"
 #include "sync-server/registry.h"
 #include "sync-server/emergency.h"
+#include "sync-server/sched_admin.h"
 #include "sync-server/sipcred.h"
 #include "sync-server/store/migrate.h"
 #include "sync-server/work/referral.h"
@@ -73,7 +75,8 @@ admin_usage(void)
 	    "[--json] [--fhir FILE]\n"
 	    "       sync-server --data DIR admin roster sign SPEC OUT\n"
 	    "       sync-server --data DIR --store postgresql://... admin "
-	    "migrate\n");
+	    "migrate\n"
+	    "       sync-server --data DIR admin schedule ... (schedule --help)\n");
 	return 2;
 }
 
@@ -568,7 +571,8 @@ admin_main(const char *data_dir, const char *store, const uint8_t *key,
 	    strcmp(argv[0], "revoke") != 0 && strcmp(argv[0], "stats") != 0 &&
 	    strcmp(argv[0], "manifest") != 0 &&
 	    strcmp(argv[0], "licence") != 0 &&
-	    strcmp(argv[0], "referrals") != 0)
+	    strcmp(argv[0], "referrals") != 0 &&
+	    strcmp(argv[0], "schedule") != 0)
 		return admin_usage();
 	if ((be = server_backend(store)) == NULL)
 		return admin_usage();
@@ -588,6 +592,8 @@ admin_main(const char *data_dir, const char *store, const uint8_t *key,
 		rc = admin_licence(be, s, argc - 1, argv + 1);
 	else if (strcmp(argv[0], "referrals") == 0)
 		rc = admin_referrals(s, argc, argv);
+	else if (strcmp(argv[0], "schedule") == 0)
+		rc = sched_admin(be, s, argc, argv);
 	else if (strcmp(argv[0], "manifest") == 0) {
 		long long node = 0;
 

@@ -48,6 +48,7 @@ static const unsigned char policy_table[POLICY_ROLES][REC_ENTITY_MAX + 1]
 	    [REC_PRESCRIPTION] = { NO, NO, NONE },
 	    [REC_REFERRAL] = { SCOPE, NO, NONE },
 	    [REC_EMERGENCY] = { YES, SCOPE, NONE },
+	    [REC_APPOINTMENT] = { SCOPE, OWN, NO },
 	},
 	[POLICY_HUB] = {
 	    [REC_USER] = { YES, OWN, OWN },
@@ -63,6 +64,7 @@ static const unsigned char policy_table[POLICY_ROLES][REC_ENTITY_MAX + 1]
 	    [REC_PRESCRIPTION] = { YES, NO, NONE },
 	    [REC_REFERRAL] = { SCOPE, NO, NONE },
 	    [REC_EMERGENCY] = { NO, SCOPE, NONE },
+	    [REC_APPOINTMENT] = { SCOPE, OWN, NO },
 	},
 	[POLICY_ADMIN] = {
 	    [REC_USER] = { YES, YES, YES },
@@ -78,6 +80,7 @@ static const unsigned char policy_table[POLICY_ROLES][REC_ENTITY_MAX + 1]
 	    [REC_PRESCRIPTION] = { NO, NO, NONE },
 	    [REC_REFERRAL] = { NO, NO, NONE },
 	    [REC_EMERGENCY] = { NO, YES, NONE },
+	    [REC_APPOINTMENT] = { NO, NO, NO },
 	},
 };
 
@@ -111,6 +114,7 @@ static const uint64_t policy_patient_keys[REC_ENTITY_MAX + 1] = {
 	[REC_CONSULT] = REC_CONSULT_PATIENT,
 	[REC_REFERRAL] = REC_REF_PATIENT,
 	[REC_EMERGENCY] = REC_EMERG_PATIENT,
+	[REC_APPOINTMENT] = REC_APPT_PATIENT,
 	/* a merge is served with the record it retires */
 	[REC_MERGE] = REC_MERGE_DUPLICATE,
 	/* an order reaches the patient's kiosk by the patient's scope */

@@ -14,6 +14,8 @@ extern const struct route api_pull;
 extern const struct route api_blob;
 extern const struct route api_consults;
 extern const struct route api_licences;
+extern const struct route api_appointments;
+extern const struct route api_slots;
 
 const struct route *const routes[] = {
 	&api_health,
@@ -23,6 +25,8 @@ const struct route *const routes[] = {
 	&api_blob,
 	&api_consults,
 	&api_licences,
+	&api_appointments,
+	&api_slots,
 	NULL,
 };
 

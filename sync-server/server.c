@@ -323,8 +323,12 @@ wire_err_status(enum wire_err code)
 	case WERR_GAP:
 	case WERR_CONSULT_TAKEN:
 	case WERR_CONSULT_STEP:
+	case WERR_SLOT_TAKEN:
+	case WERR_SLOT_OFFERED:
+	case WERR_APPT_STATE:
 		return 409;
 	case WERR_NOT_FOUND:
+	case WERR_NO_SLOT:
 		return 404;
 	case WERR_METHOD:
 		return 405;

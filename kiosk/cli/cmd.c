@@ -28,6 +28,7 @@ extern const struct kiosk_cmd cmd_licence;
 extern const struct kiosk_cmd cmd_rx;
 extern const struct kiosk_cmd cmd_referral;
 extern const struct kiosk_cmd cmd_emergency;
+extern const struct kiosk_cmd cmd_appt;
 
 const struct kiosk_cmd *const kiosk_cmds[] = {
 	&cmd_init,
@@ -52,6 +53,7 @@ const struct kiosk_cmd *const kiosk_cmds[] = {
 	&cmd_rx,
 	&cmd_referral,
 	&cmd_emergency,
+	&cmd_appt,
 	NULL,
 };
 

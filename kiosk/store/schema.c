@@ -330,9 +330,23 @@ static const char migration_emergency[] =
     " UNIQUE(incident_id, kind, loop, level, rcpt, channel));"
     "CREATE INDEX emergency_sends_status ON emergency_sends(status);";
 
+/* Appointments (issue 15; REC_APPOINTMENT): v1's table takes the
+ * descriptor's other columns; SERVER_STATE keeps the server's last answer
+ * (its APPT_K_RESULT, "0" booked) and ALTS its alternatives, neither
+ * synced. */
+static const char migration_appt[] =
+    "ALTER TABLE appointments ADD COLUMN slot_id INTEGER;"
+    "ALTER TABLE appointments ADD COLUMN replaces TEXT;"
+    "ALTER TABLE appointments ADD COLUMN cancel_reason TEXT;"
+    "ALTER TABLE appointments ADD COLUMN checkin_ms INTEGER;"
+    "ALTER TABLE appointments ADD COLUMN checkin_by TEXT;"
+    "ALTER TABLE appointments ADD COLUMN alts TEXT;"
+    "CREATE INDEX appointments_start ON appointments(slot_start_ms);"
+    "CREATE INDEX appointments_patient ON appointments(patient_id);";
+
 static const char *const migrations[] = { migration_1, migration_2, migration_3,
 	migration_4, migration_conflicts, migration_consult, migration_merge,
-	migration_user_lang, migration_call, migration_licence, migration_rx, migration_referral, migration_emergency };
+	migration_user_lang, migration_call, migration_licence, migration_rx, migration_referral, migration_emergency, migration_appt };
 
 int
 store_schema_latest(void)

@@ -495,6 +495,50 @@ struct store_call {
 int store_call_add(
     struct store *, const struct store_call *, char id_out[UUID_STRLEN + 1]);
 
+/* --- appointments (issue 15, kiosk/store/appt.c) --- */
+
+struct store_appt {
+	const char *patient_id; /* UUID text */
+	uint64_t slot_id; /* the server's slot */
+	uint64_t start_ms, end_ms; /* the slot, UTC */
+	const char *clinician, *replaces; /* NULL or "": absent */
+};
+struct store_appt_row {
+	char id[UUID_STRLEN + 1];
+	char patient_id[UUID_STRLEN + 1];
+	uint64_t start_ms, end_ms;
+	char status[16];
+	char clinician[64];
+};
+/* Propose a booking (synced; the server answers): EINVAL without a
+ * patient UUID, a slot or a slot window.  ID_OUT may be NULL. */
+int store_appt_propose(
+    struct store *, const struct store_appt *, char id_out[UUID_STRLEN + 1]);
+/* Cancel with REASON (EINVAL: none); ENOENT: no such active one. */
+int store_appt_cancel(struct store *, const char *id, const char *reason);
+/* Check-in evidence: BY "chw" (the CHW's key) or "self"; EINVAL else. */
+int store_appt_checkin(
+    struct store *, const char *id, const char *by, uint64_t at_ms);
+/* The patient came: check in their appointment of this time (from an
+ * hour before its slot to half an hour after), if any, with BY ("chw":
+ * a visit opened by staff, "self": self check-in).  *CHECKED 1 if one
+ * was.  Called by the visit and the check-in screen. */
+int store_appt_arrived(struct store *, const char *patient_id, const char *by,
+    uint64_t now_ms, int *checked);
+/* The proposals whose server answer is not known yet (sync client). */
+int store_appt_pending(struct store *,
+    int (*cb)(void *, const char *id, const char *patient_id, uint64_t slot),
+    void *arg);
+/* Keep the server's ANSWER ("booked", "refused") and its alternatives
+ * ("slot@start_ms ...") for ID; not synced.  ENOENT: no such row. */
+int store_appt_answer(
+    struct store *, const char *id, const char *answer, const char *alts);
+/* The appointments neither cancelled nor refused starting in [FROM_MS,
+ * TO_MS), by start (STATUS: the server's answer once known); CB's non-zero
+ * return stops and is returned. */
+int store_appt_list(struct store *, uint64_t from_ms, uint64_t to_ms,
+    int (*cb)(void *, const struct store_appt_row *), void *arg);
+
 /* --- attachments: encrypted blob store --- */
 /*
  * Store DATA encrypted (AES-256-GCM, key derived from the data key and the

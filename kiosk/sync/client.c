@@ -784,6 +784,76 @@ sync_queue_fetch(struct sync_run_ctx *c)
 	buf_free(&resp);
 }
 
+/* The server's answer to each appointment this kiosk proposed and has no
+ * answer for (docs/PROTOCOL.md §11): the same request again, idempotent
+ * by the appointment's id, so the server's stored answer comes back. */
+static int
+sync_appt_ask(void *arg, const char *id, const char *patient, uint64_t slot)
+{
+	struct sync_run_ctx *c = arg;
+	struct uuid a, p;
+	cbor_item_t *m, *it = NULL, *alts;
+	struct buf resp;
+	uint8_t *body = NULL;
+	uint64_t result = UINT64_MAX, sid, start;
+	size_t len, i;
+	struct buf txt;
+	char one[48];
+
+	if (uuid_parse(id, &a) != 0 || uuid_parse(patient, &p) != 0)
+		return 0;
+	m = cborx_map(3);
+	cborx_map_put(m, APPTREQ_K_ID, cborx_bytes(a.b, 16));
+	cborx_map_put(m, APPTREQ_K_SLOT, cborx_uint(slot));
+	cborx_map_put(m, APPTREQ_K_PATIENT, cborx_bytes(p.b, 16));
+	memset(&resp, 0, sizeof(resp));
+	memset(&txt, 0, sizeof(txt));
+	if (cborx_encode(m, &body, &len) == 0 &&
+	    sync_signed_post(c, PROTO_PATH_APPOINTMENTS, body, len, &resp) ==
+	        0 &&
+	    c->http.status == 200 &&
+	    cborx_decode(resp.data, resp.len, resp.len, &it) == 0 &&
+	    cborx_map_uint(it, APPT_K_RESULT, &result) == 0) {
+		alts = cborx_map_get(it, APPT_K_ALTS);
+		for (i = 0; alts != NULL && cbor_isa_array(alts) &&
+		     i < cbor_array_size(alts);
+		     i++) {
+			cbor_item_t *s = cbor_array_get(alts, i);
+
+			if (cborx_map_uint(s, SLOT_K_ID, &sid) == 0 &&
+			    cborx_map_uint(s, SLOT_K_START, &start) == 0) {
+				snprintf(one, sizeof(one),
+				    "%s%" PRIu64 "@%" PRIu64,
+				    txt.len ? " " : "", sid, start);
+				buf_append(&txt, one, strlen(one));
+			}
+			cbor_decref(&s);
+		}
+		buf_append(&txt, "", 1);
+		if (result == 0 || result == WERR_SLOT_TAKEN ||
+		    result == WERR_NO_SLOT)
+			store_appt_answer(c->s, id,
+			    result == 0 ? "booked" : "refused",
+			    (const char *)txt.data);
+	} else
+		log_info("appointment answer not fetched (HTTP %ld)",
+		    c->http.status);
+	if (it != NULL)
+		cbor_decref(&it);
+	cbor_decref(&m);
+	free(body);
+	buf_free(&resp);
+	buf_free(&txt);
+	return 0;
+}
+
+static void
+sync_appt_answers(struct sync_run_ctx *c)
+{
+	if (store_appt_pending(c->s, sync_appt_ask, c) != 0)
+		log_info("appointments awaiting an answer not read");
+}
+
 void
 sync_queue_clear(struct sync_queue *q)
 {
@@ -981,6 +1051,7 @@ sync_run_cancel(
 		else {
 			sync_queue_fetch(&c);
 			sync_referrals_received(s);
+			sync_appt_answers(&c);
 		}
 	}
 	c.rep->requests = c.http.requests;

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "clock.h"
 #include "phone.h"
 #include "str.h"
 #include "ui.h"
@@ -354,6 +355,15 @@ check_in(struct ui *ui)
 		    ui, UI_MSG_WARN, _("Not checked in: %s"), ui_strerror(err));
 		st.step = S_STAFF;
 		return UI_REDRAW;
+	}
+	{
+		int checked = 0;
+
+		/* the self check-in is the appointment's evidence (issue 15);
+		 * the visit is open whatever this gives (store.c logs a
+		 * storage failure) */
+		(void)store_appt_arrived(ui->visit.store, st.patient_id, "self",
+		    clock_wall_ms(), &checked);
 	}
 	st.step = S_DONE;
 	return UI_REDRAW;

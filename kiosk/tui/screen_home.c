@@ -233,7 +233,7 @@ draw_sync(struct ui *ui, int y)
 }
 
 /* Consults (issue 13): a clinician's queue, a CHW's new answers. */
-static void
+static int
 draw_consults(struct ui *ui, int y)
 {
 	struct store_consult *c = NULL;
@@ -243,7 +243,7 @@ draw_consults(struct ui *ui, int y)
 
 	if (store_consult_list(ui->visit.store,
 	        mine ? STORE_CL_QUEUE : STORE_CL_NEW, &c, &n) != 0)
-		return;
+		return 0;
 	/* new orders from a clinician (issue 14, kiosk/tui/screen_rx.c) */
 	if (!mine && store_rx_list(ui->visit.store, NULL, 1, &rx, &nrx) == 0)
 		store_rx_free_array(rx, nrx);
@@ -266,6 +266,65 @@ draw_consults(struct ui *ui, int y)
 		ui_text(y, 11, UI_C_OK,
 		    _("NEW: %zu answer(s) from a clinician: F5 reads them"), n);
 	store_consult_free_array(c, n);
+	return n > 0 || mine;
+}
+
+/* Today's and tomorrow's appointments (issue 15; screen_appt*.c to
+ * come), on this kiosk's wall clock, with the reminders due: within 2 h
+ * (T-2 h) a warning, within 24 h (T-24 h) the time. */
+struct home_appts {
+	uint64_t now, tomorrow; /* Unix ms: now, tomorrow's midnight */
+	int today, next_day;
+	uint64_t next; /* the first start from now, 0: none */
+};
+
+static int
+home_appt_count(void *arg, const struct store_appt_row *r)
+{
+	struct home_appts *a = arg;
+
+	if (r->start_ms < a->now)
+		return 0;
+	if (r->start_ms < a->tomorrow)
+		a->today++;
+	else
+		a->next_day++;
+	if (a->next == 0)
+		a->next = r->start_ms;
+	return 0;
+}
+
+static void
+draw_appts(struct ui *ui, int y)
+{
+	struct home_appts a;
+	time_t now = time(NULL), t;
+	struct tm tm;
+	char hm[8];
+
+	memset(&a, 0, sizeof(a));
+	localtime_r(&now, &tm);
+	tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+	tm.tm_mday += 1;
+	tm.tm_isdst = -1;
+	a.now = (uint64_t)now * 1000;
+	a.tomorrow = (uint64_t)mktime(&tm) * 1000;
+	tm.tm_mday += 1;
+	tm.tm_isdst = -1;
+	if (store_appt_list(ui->visit.store, a.now,
+	        (uint64_t)mktime(&tm) * 1000, home_appt_count, &a) != 0 ||
+	    a.today + a.next_day == 0)
+		return;
+	ui_text(y, 1, UI_C_NORMAL, "%s", _("Appointments:"));
+	ui_text(y, 15, UI_C_NORMAL, _("today %d, tomorrow %d"), a.today,
+	    a.next_day);
+	t = (time_t)(a.next / 1000);
+	localtime_r(&t, &tm);
+	strftime(hm, sizeof(hm), "%H:%M", &tm);
+	if (a.next - a.now <= 2 * 3600 * 1000ULL)
+		ui_text(y, 42, UI_C_WARN, _("! due within 2 h: %s"), hm);
+	else if (a.next - a.now <= 24 * 3600 * 1000ULL)
+		ui_text(y, 42, UI_C_OK, _("next within 24 h: %s"), hm);
 }
 
 /* Referrals (issue 14): new ones to this facility and the follow-ups
@@ -378,7 +437,10 @@ home_draw(struct ui *ui)
 		    st.nalert);
 	else
 		ui_text(y - 1, 10, UI_C_OK, "%s", _("+  none waiting"));
-	draw_consults(ui, y);
+	if (!draw_consults(ui, y))
+		draw_appts(ui, y);
+	else if (st.top == 0 && below <= 0)
+		draw_appts(ui, 13);
 	ui_text(20, 1, UI_C_DIM, "%s",
 	    _("F3 or / find a patient   F4 register   "
 	      "Up/Down + Enter open   F12 lock"));

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "kiosk/kctx.h"
 #include "i18n.h"
 #include "kiosk/store/keyring.h"
@@ -246,6 +247,14 @@ visit_session_encounter(struct visit *v, const char *reason)
 	if (err != 0) {
 		v->encounter_id[0] = '\0';
 		log_warnx("encounter open: %d", err);
+	} else {
+		int checked = 0;
+
+		/* the CHW's visit is the appointment's check-in evidence
+		 * (issue 15); a failure here loses no visit */
+		if (store_appt_arrived(v->store, v->patient.id, "chw",
+		        clock_wall_ms(), &checked) != 0)
+			log_warnx("appointment check-in not recorded");
 	}
 	return err;
 }

@@ -19,6 +19,7 @@
 
 #include "cborx.h"
 #include "log.h"
+#include "sync-server/api/appointments.h"
 #include "sync-server/policy.h"
 #include "sync-server/registry.h"
 #include "sync-server/server.h"
@@ -146,6 +147,8 @@ api_push_run(struct request *req)
 	err = srv->be->push(srv->store, &p, &res);
 	if (err == 0 && !res.replay)
 		api_push_refusals(srv, &p);
+	if (err == 0 && !res.replay)
+		api_appt_pushed(req, &p); /* appointments.c, issue 15 */
 	wire_push_free(&w);
 	free(verdicts);
 	if (err == 0) {

@@ -213,6 +213,88 @@ struct sstats {
 			    another: "one record" is patients - merged */
 };
 
+/* --- booking (issue 15): schedules, slots, appointments, waitlist ------ */
+
+/* A clinician's schedule at a facility (FHIR Schedule); its weekly hours
+ * are read in TZ, an IANA zone name. */
+struct ssched {
+	uint64_t id;
+	char clinician[SSTORE_TEXT_MAX];
+	char facility[SSTORE_TEXT_MAX];
+	char region[SSTORE_TEXT_MAX];
+	char tz[SSTORE_TEXT_MAX];
+	char service[SSTORE_TEXT_MAX];
+	char modalities[SSTORE_TEXT_MAX]; /* comma-separated */
+	char langs[SSTORE_TEXT_MAX]; /* comma-separated */
+};
+
+struct shours {
+	int wday, start_min, end_min, slot_min;
+};
+
+/* One slot (FHIR Slot): UTC instants; status free | busy |
+ * busy-unavailable | entered-in-error. */
+struct sslot {
+	uint64_t id, schedule;
+	uint64_t start_ms, end_ms;
+	char status[20];
+};
+
+#define SBOOK_ALTS 3
+enum sbook_outcome {
+	SBOOK_BOOKED = 1,
+	SBOOK_TAKEN, /* another active appointment holds the slot */
+	SBOOK_NO_SLOT, /* no such slot, or not bookable */
+	SBOOK_OFFERED, /* held by a live waitlist offer to someone else */
+	SBOOK_NOT_PERMITTED, /* GATE_CB refused the slot's clinician */
+};
+
+struct sbook {
+	uint8_t id[16]; /* the appointment, made by the requesting node */
+	uint64_t slot;
+	uint8_t patient[16];
+	uint64_t node;
+	uint64_t now_ms;
+	int has_replaces; /* a reschedule: cancel REPLACES if booked */
+	uint8_t replaces[16];
+	int has_entry; /* accepting a waitlist offer for ENTRY */
+	uint8_t entry[16];
+	/* The application's availability check (a friendlier refusal
+	 * before the insert); 0 leaves only the partial unique index. */
+	int app_check;
+	/* Asked, inside the transaction, about the slot before booking it
+	 * (the licence gate, sync-server/api/appointments.c): 0 lets it be
+	 * booked; NULL: always. */
+	int (*gate_cb)(const struct sslot *, void *arg);
+	void *gate_arg;
+};
+
+struct sbook_result {
+	int outcome; /* enum sbook_outcome */
+	int replay; /* the appointment id was known: its stored answer */
+	struct sslot slot;
+	struct sslot alts[SBOOK_ALTS]; /* SBOOK_TAKEN: later free slots */
+	size_t nalts;
+};
+
+/* A waitlist entry (backend's copy of sync-server/work/sched.h's). */
+struct swait {
+	uint8_t id[16];
+	uint8_t patient[16];
+	char region[SSTORE_TEXT_MAX];
+	char service[SSTORE_TEXT_MAX];
+	int urgency;
+	uint64_t listed_ms, recommended_ms;
+	char lang[SSTORE_TEXT_MAX], modality[SSTORE_TEXT_MAX];
+	char clinician[SSTORE_TEXT_MAX];
+};
+
+struct soffer {
+	uint64_t slot;
+	uint8_t entry[16];
+	uint64_t offered_ms, expires_ms;
+};
+
 struct store_backend {
 	const char *name;
 	/*
@@ -287,6 +369,77 @@ struct store_backend {
 	 */
 	int (*consult_queue)(struct sstore *, const struct snode *node, int all,
 	    struct squeue *out);
+	/*
+	 * Booking (issue 15).  sched_define: create or update the schedule
+	 * of (clinician, facility, service) and replace its weekly hours;
+	 * *ID its id.  slots_add: store SLOTS of schedule SCHED (start
+	 * already known: kept as is), *ADDED how many were new.  slots_list:
+	 * the slots of SCHED (0: every schedule of FACILITY) starting in
+	 * [FROM_MS, TO_MS), *OUT the caller's.
+	 */
+	int (*sched_define)(struct sstore *, const struct ssched *,
+	    const struct shours *, size_t nhours, uint64_t *id);
+	int (*sched_get)(struct sstore *, uint64_t id, struct ssched *,
+	    struct shours **hours, size_t *nhours);
+	int (*slots_add)(struct sstore *, uint64_t sched,
+	    const struct sslot *slots, size_t n, uint64_t *added);
+	int (*slots_list)(struct sstore *, uint64_t sched, const char *facility,
+	    uint64_t from_ms, uint64_t to_ms, struct sslot **out, size_t *n);
+	/*
+	 * Book (FHIR Appointment): one transaction.  A known appointment id
+	 * gives its stored answer (replay; EEXIST if the request names
+	 * another slot or patient).  The partial unique index (one active
+	 * appointment per slot) decides; a refusal is stored too, so a
+	 * re-sent request gets the same answer, and carries up to
+	 * SBOOK_ALTS later free slots of the same facility and service.
+	 */
+	int (*appt_book)(
+	    struct sstore *, const struct sbook *, struct sbook_result *);
+	/* Cancel ID (booked by NODE; ENOENT unknown, EACCES another node's,
+	 * EALREADY not active): the slot is free again. */
+	int (*appt_cancel)(struct sstore *, const uint8_t id[16], uint64_t node,
+	    const char *reason, uint64_t now_ms);
+	/* Check-in evidence for ID at AT_MS (BY: "chw" or "self"); a
+	 * provisional or final no-show flips back to checked-in, audited. */
+	int (*appt_checkin)(struct sstore *, const uint8_t id[16],
+	    const char *by, uint64_t at_ms, uint64_t now_ms);
+	/* Booked appointments past their slot end + GRACE_MS become no-shows:
+	 * final only when the owning node's last push at or after that time
+	 * acknowledged its whole outbox, provisional otherwise (re-checked on
+	 * each sweep).  *CHANGED how many moved. */
+	int (*appt_sweep)(struct sstore *, uint64_t now_ms, uint64_t grace_ms,
+	    uint64_t *changed);
+	/* An appointment's status ("booked", "cancelled", "refused",
+	 * "checked-in", "noshow-provisional", "noshow"), and its slot. */
+	int (*appt_status)(struct sstore *, const uint8_t id[16], char *status,
+	    size_t size, uint64_t *slot);
+	/* The invariant: how many slots hold more than one active
+	 * appointment (must be 0), and how many audit rows ID has. */
+	int (*appt_invariant)(struct sstore *, uint64_t *doubled);
+	int (*appt_audits)(struct sstore *, const uint8_t id[16], uint64_t *n);
+	/* Is PATIENT in the scope of FACILITY in REGION (registered or seen
+	 * there, docs/PROTOCOL.md §5.3)?  *YES 1 or 0. */
+	int (*patient_in_scope)(struct sstore *, const char *region,
+	    const char *facility, const uint8_t patient[16], int *yes);
+	/*
+	 * The waitlist.  wait_add: list an entry (idempotent by id).
+	 * wait_offer: the slot's live offer, or a new one: expired offers
+	 * are dropped first (their entry back to waiting, never offered
+	 * that slot again), then RANK_CB orders the waiting entries of the
+	 * slot's region and service (it returns how many of them, best
+	 * first, in ORDER) and the first gets the offer until EXPIRES_MS.
+	 * ENOENT: nobody to offer.  wait_decline: ENTRY declines the offer
+	 * of SLOT (ENOENT: no such live offer).
+	 */
+	int (*wait_add)(struct sstore *, const struct swait *);
+	int (*wait_offer)(struct sstore *, uint64_t slot, uint64_t now_ms,
+	    uint64_t expires_ms,
+	    size_t (*rank_cb)(const struct swait *, size_t n,
+	        const struct ssched *, const struct sslot *, size_t *order,
+	        void *arg),
+	    void *arg, struct soffer *out);
+	int (*wait_decline)(struct sstore *, uint64_t slot,
+	    const uint8_t entry[16], uint64_t now_ms);
 	/* Key/value metadata (server keys, feed era). */
 	int (*meta_get)(
 	    struct sstore *, const char *key, uint8_t **val, size_t *len);

@@ -100,6 +100,46 @@ static const struct mg_copy mg_copies[] = {
 	    " ORDER BY seq",
 	    "INSERT INTO licence_events(regulator, regno, event, detail, at_ms)"
 	    " VALUES($1, $2, $3, $4, $5)" },
+	/* Booking (issue 15): schedule and slot ids are kept (appointments
+	 * and offers name them); the sequences follow below. */
+	{ "schedules",
+	    "SELECT id, clinician, facility, region, tz, service, modalities,"
+	    " langs FROM schedules",
+	    "INSERT INTO schedules(id, clinician, facility, region, tz, service,"
+	    " modalities, langs) VALUES($1, $2, $3, $4, $5, $6, $7, $8)" },
+	{ "schedule_hours",
+	    "SELECT schedule, wday, start_min, end_min, slot_min"
+	    " FROM schedule_hours",
+	    "INSERT INTO schedule_hours(schedule, wday, start_min, end_min,"
+	    " slot_min) VALUES($1, $2, $3, $4, $5)" },
+	{ "slots", "SELECT id, schedule, start_ms, end_ms, status FROM slots",
+	    "INSERT INTO slots(id, schedule, start_ms, end_ms, status)"
+	    " VALUES($1, $2, $3, $4, $5)" },
+	{ "appointments",
+	    "SELECT id, slot, patient, node, status, answer, created_ms,"
+	    " updated_ms, reason, checkin_ms, checkin_by FROM appointments",
+	    "INSERT INTO appointments(id, slot, patient, node, status, answer,"
+	    " created_ms, updated_ms, reason, checkin_ms, checkin_by)"
+	    " VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)" },
+	{ "appt_events",
+	    "SELECT appt, at_ms, from_status, to_status, why FROM appt_events"
+	    " ORDER BY id",
+	    "INSERT INTO appt_events(appt, at_ms, from_status, to_status, why)"
+	    " VALUES($1, $2, $3, $4, $5)" },
+	{ "waitlist",
+	    "SELECT id, patient, region, service, urgency, listed_ms,"
+	    " recommended_ms, lang, modality, clinician, status, offers"
+	    " FROM waitlist",
+	    "INSERT INTO waitlist(id, patient, region, service, urgency,"
+	    " listed_ms, recommended_ms, lang, modality, clinician, status,"
+	    " offers) VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,"
+	    " $12)" },
+	{ "slot_offers",
+	    "SELECT slot, entry, offered_ms, expires_ms FROM slot_offers",
+	    "INSERT INTO slot_offers(slot, entry, offered_ms, expires_ms)"
+	    " VALUES($1, $2, $3, $4)" },
+	{ "offer_passed", "SELECT slot, entry FROM offer_passed",
+	    "INSERT INTO offer_passed(slot, entry) VALUES($1, $2)" },
 };
 
 static int
@@ -267,6 +307,12 @@ store_migrate_sqlite_pg(
 	if ((err = mg_pg(c,
 	         "SELECT setval(pg_get_serial_sequence('nodes', 'id'),"
 	         " greatest(max(id), 1)) FROM nodes")) != 0 ||
+	    (err = mg_pg(c,
+	         "SELECT setval(pg_get_serial_sequence('schedules', 'id'),"
+	         " greatest(max(id), 1)) FROM schedules")) != 0 ||
+	    (err = mg_pg(c,
+	         "SELECT setval(pg_get_serial_sequence('slots', 'id'),"
+	         " greatest(max(id), 1)) FROM slots")) != 0 ||
 	    (err = mg_pg(c, "COMMIT")) != 0)
 		goto out;
 	began = 0;

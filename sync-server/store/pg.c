@@ -1736,6 +1736,925 @@ pg_licence_list(struct sstore *s, struct licence_set *out, uint64_t *version)
 	return err;
 }
 
+/* --- booking (issue 15): sqlite.c's booking section, statement for
+ * statement; the transactions are explicit (BEGIN ... COMMIT pipelines),
+ * and an appointment that loses to the partial unique index inserts
+ * nothing (ON CONFLICT DO NOTHING), so no error aborts the transaction.
+ */
+
+static void
+pg_slot_row(const PGresult *r, int row, struct sslot *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->id = pg_u64(r, row, 0);
+	o->schedule = pg_u64(r, row, 1);
+	o->start_ms = pg_u64(r, row, 2);
+	o->end_ms = pg_u64(r, row, 3);
+	pg_text(r, row, 4, o->status, sizeof(o->status));
+}
+
+/* One statement in its own implicit transaction; *Q is the caller's to
+ * clear. */
+static int
+pg_one(struct pg_conn *pc, struct pg_pipe *q, enum pg_stmt st,
+    const struct pg_args *a)
+{
+	pg_pipe_init(q, pc);
+	pg_send(q, st, a);
+	return pg_sync(q);
+}
+
+struct pg_sched_def {
+	const struct ssched *d;
+	const struct shours *h;
+	size_t n;
+	uint64_t id;
+};
+
+static int
+pg_sched_define_once(struct sstore *s, struct pg_conn *pc, void *arg, int att)
+{
+	struct pg_sched_def *a = arg;
+	struct pg_args d = { 0 }, x = { 0 }, *h = NULL;
+	struct pg_pipe q;
+	size_t i;
+	int err;
+
+	(void)s;
+	(void)att;
+	pg_pipe_init(&q, pc);
+	pg_send_sql(&q, "BEGIN");
+	pg_arg_text(&d, a->d->clinician);
+	pg_arg_text(&d, a->d->facility);
+	pg_arg_text(&d, a->d->region);
+	pg_arg_text(&d, a->d->tz);
+	pg_arg_text(&d, a->d->service);
+	pg_arg_text(&d, a->d->modalities);
+	pg_arg_text(&d, a->d->langs);
+	pg_send(&q, PG_SCHED_DEFINE, &d);
+	if ((err = pg_sync(&q)) != 0)
+		goto out;
+	if (pg_rows(q.res[1]) != 1) {
+		err = EIO;
+		goto out;
+	}
+	a->id = pg_u64(q.res[1], 0, 0);
+	pg_pipe_clear(&q);
+	pg_pipe_init(&q, pc);
+	pg_arg_u64(&x, a->id);
+	pg_send(&q, PG_SCHED_HOURS_DEL, &x);
+	h = xcalloc(a->n ? a->n : 1, sizeof(*h));
+	for (i = 0; i < a->n; i++) {
+		pg_arg_u64(&h[i], a->id);
+		pg_arg_u64(&h[i], (uint64_t)a->h[i].wday);
+		pg_arg_u64(&h[i], (uint64_t)a->h[i].start_min);
+		pg_arg_u64(&h[i], (uint64_t)a->h[i].end_min);
+		pg_arg_u64(&h[i], (uint64_t)a->h[i].slot_min);
+		pg_send(&q, PG_SCHED_HOURS_ADD, &h[i]);
+	}
+	pg_send_sql(&q, "COMMIT");
+	err = pg_sync(&q);
+out:
+	pg_pipe_clear(&q);
+	free(h);
+	return err;
+}
+
+static int
+pg_sched_define(struct sstore *s, const struct ssched *d,
+    const struct shours *h, size_t n, uint64_t *id)
+{
+	struct pg_sched_def a = { d, h, n, 0 };
+	int err;
+
+	if ((err = pg_run(s, pg_sched_define_once, &a)) == 0)
+		*id = a.id;
+	return err;
+}
+
+struct pg_sched_get {
+	uint64_t id;
+	struct ssched *d;
+	struct shours *h;
+	size_t n;
+};
+
+static int
+pg_sched_get_once(struct sstore *s, struct pg_conn *pc, void *arg, int att)
+{
+	struct pg_sched_get *g = arg;
+	struct pg_args a = { 0 };
+	struct pg_pipe q;
+	const PGresult *r;
+	size_t i;
+	int err;
+
+	(void)s;
+	(void)att;
+	pg_pipe_init(&q, pc);
+	pg_arg_u64(&a, g->id);
+	pg_send(&q, PG_SCHED_GET, &a);
+	pg_send(&q, PG_SCHED_HOURS_GET, &a);
+	if ((err = pg_sync(&q)) != 0)
+		goto out;
+	r = q.res[0];
+	if (pg_rows(r) != 1) {
+		err = ENOENT;
+		goto out;
+	}
+	memset(g->d, 0, sizeof(*g->d));
+	g->d->id = g->id;
+	pg_text(r, 0, 0, g->d->clinician, sizeof(g->d->clinician));
+	pg_text(r, 0, 1, g->d->facility, sizeof(g->d->facility));
+	pg_text(r, 0, 2, g->d->region, sizeof(g->d->region));
+	pg_text(r, 0, 3, g->d->tz, sizeof(g->d->tz));
+	pg_text(r, 0, 4, g->d->service, sizeof(g->d->service));
+	pg_text(r, 0, 5, g->d->modalities, sizeof(g->d->modalities));
+	pg_text(r, 0, 6, g->d->langs, sizeof(g->d->langs));
+	r = q.res[1];
+	free(g->h);
+	g->n = pg_rows(r);
+	g->h = xcalloc(g->n ? g->n : 1, sizeof(*g->h));
+	for (i = 0; i < g->n; i++) {
+		g->h[i].wday = (int)pg_u64(r, (int)i, 0);
+		g->h[i].start_min = (int)pg_u64(r, (int)i, 1);
+		g->h[i].end_min = (int)pg_u64(r, (int)i, 2);
+		g->h[i].slot_min = (int)pg_u64(r, (int)i, 3);
+	}
+out:
+	pg_pipe_clear(&q);
+	return err;
+}
+
+static int
+pg_sched_get(struct sstore *s, uint64_t id, struct ssched *d,
+    struct shours **hours, size_t *nhours)
+{
+	struct pg_sched_get g = { id, d, NULL, 0 };
+	int err;
+
+	if ((err = pg_run(s, pg_sched_get_once, &g)) != 0) {
+		free(g.h);
+		g.h = NULL;
+		g.n = 0;
+	}
+	*hours = g.h;
+	*nhours = g.n;
+	return err;
+}
+
+struct pg_slots_add {
+	uint64_t sched;
+	const struct sslot *v;
+	size_t n;
+	uint64_t added;
+};
+
+static int
+pg_slots_add_once(struct sstore *s, struct pg_conn *pc, void *arg, int att)
+{
+	struct pg_slots_add *a = arg;
+	struct pg_args *v;
+	struct pg_pipe q;
+	size_t i;
+	int err;
+
+	(void)s;
+	(void)att;
+	v = xcalloc(a->n ? a->n : 1, sizeof(*v));
+	pg_pipe_init(&q, pc);
+	pg_send_sql(&q, "BEGIN");
+	for (i = 0; i < a->n; i++) {
+		pg_arg_u64(&v[i], a->sched);
+		pg_arg_u64(&v[i], a->v[i].start_ms);
+		pg_arg_u64(&v[i], a->v[i].end_ms);
+		pg_send(&q, PG_SLOT_ADD, &v[i]);
+	}
+	pg_send_sql(&q, "COMMIT");
+	a->added = 0;
+	if ((err = pg_sync(&q)) == 0)
+		for (i = 0; i < a->n; i++)
+			a->added += strcmp(PQcmdTuples(q.res[i + 1]), "1") == 0;
+	pg_pipe_clear(&q);
+	free(v);
+	return err;
+}
+
+static int
+pg_slots_add(struct sstore *s, uint64_t sched, const struct sslot *v, size_t n,
+    uint64_t *added)
+{
+	struct pg_slots_add a = { sched, v, n, 0 };
+	int err;
+
+	if ((err = pg_run(s, pg_slots_add_once, &a)) == 0 && added != NULL)
+		*added = a.added;
+	return err;
+}
+
+struct pg_slots_list {
+	uint64_t sched, from, to;
+	const char *facility;
+	struct sslot *v;
+	size_t n;
+};
+
+static int
+pg_slots_list_once(struct sstore *s, struct pg_conn *pc, void *arg, int att)
+{
+	struct pg_slots_list *l = arg;
+	struct pg_args a = { 0 };
+	struct pg_pipe q;
+	size_t i;
+	int err;
+
+	(void)s;
+	(void)att;
+	pg_arg_u64(&a, l->sched);
+	pg_arg_text(&a, l->facility);
+	pg_arg_u64(&a, l->from);
+	pg_arg_u64(&a, l->to);
+	if ((err = pg_one(pc, &q, PG_SLOTS_LIST, &a)) == 0) {
+		free(l->v);
+		l->n = pg_rows(q.res[0]);
+		l->v = xcalloc(l->n ? l->n : 1, sizeof(*l->v));
+		for (i = 0; i < l->n; i++)
+			pg_slot_row(q.res[0], (int)i, &l->v[i]);
+	}
+	pg_pipe_clear(&q);
+	return err;
+}
+
+static int
+pg_slots_list(struct sstore *s, uint64_t sched, const char *facility,
+    uint64_t from_ms, uint64_t to_ms, struct sslot **out, size_t *n)
+{
+	struct pg_slots_list l = { sched, from_ms, to_ms,
+		facility ? facility : "", NULL, 0 };
+	int err;
+
+	if ((err = pg_run(s, pg_slots_list_once, &l)) != 0) {
+		free(l.v);
+		l.v = NULL;
+		l.n = 0;
+	}
+	*out = l.v;
+	*n = l.n;
+	return err;
+}
+
+/* The alternatives to R->slot, inside the open transaction of PC. */
+static int
+pg_book_alts(struct pg_conn *pc, uint64_t now, struct sbook_result *r)
+{
+	struct pg_args a = { 0 };
+	struct pg_pipe q;
+	size_t i;
+	int err;
+
+	pg_arg_u64(&a, r->slot.schedule);
+	pg_arg_u64(&a, r->slot.id);
+	pg_arg_u64(&a, now);
+	pg_arg_u64(&a, r->slot.start_ms);
+	if ((err = pg_one(pc, &q, PG_APPT_ALTS, &a)) == 0) {
+		r->nalts = 0;
+		for (i = 0; i < pg_rows(q.res[0]) && i < SBOOK_ALTS; i++)
+			pg_slot_row(q.res[0], (int)i, &r->alts[r->nalts++]);
+	}
+	pg_pipe_clear(&q);
+	return err;
+}
+
+static int
+pg_commit(struct pg_conn *pc)
+{
+	struct pg_pipe q;
+	int err;
+
+	pg_pipe_init(&q, pc);
+	pg_send_sql(&q, "COMMIT");
+	err = pg_sync(&q);
+	pg_pipe_clear(&q);
+	return err;
+}
+
+/* Cancel inside the open transaction (sqlite.c's sq_cancel_in). */
+static int
+pg_cancel_in(struct pg_conn *pc, const uint8_t id[16], uint64_t node,
+    const char *why, uint64_t now)
+{
+	struct pg_args a = { 0 }, c = { 0 };
+	struct pg_pipe q;
+	char status[24];
+	int err;
+
+	pg_arg_bytes(&a, id, 16);
+	if ((err = pg_one(pc, &q, PG_APPT_OWNER, &a)) != 0)
+		goto out;
+	if (pg_rows(q.res[0]) != 1) {
+		err = ENOENT;
+		goto out;
+	}
+	pg_text(q.res[0], 0, 0, status, sizeof(status));
+	if (node != 0 && pg_u64(q.res[0], 0, 1) != node) {
+		err = EACCES;
+		goto out;
+	}
+	if (strcmp(status, "booked") != 0) {
+		err = EALREADY;
+		goto out;
+	}
+	pg_pipe_clear(&q);
+	pg_arg_bytes(&c, id, 16);
+	pg_arg_text(&c, why);
+	pg_arg_u64(&c, now);
+	err = pg_one(pc, &q, PG_APPT_CANCEL, &c);
+out:
+	pg_pipe_clear(&q);
+	return err;
+}
+
+struct pg_book {
+	const struct sbook *b;
+	struct sbook_result *r;
+};
+
+static int
+pg_book_once(struct sstore *s, struct pg_conn *pc, void *arg, int att)
+{
+	struct pg_book *k = arg;
+	const struct sbook *b = k->b;
+	struct sbook_result *r = k->r;
+	struct pg_args a = { 0 }, sl = { 0 }, ck = { 0 }, ins = { 0 },
+	               ok = { 0 };
+	struct pg_pipe q;
+	const PGresult *known, *slot;
+	const uint8_t *pat;
+	char answer[16];
+	size_t len;
+	int err, outcome = 0;
+
+	(void)s;
+	(void)att;
+	memset(r, 0, sizeof(*r));
+	pg_pipe_init(&q, pc);
+	pg_send_sql(&q, "BEGIN");
+	pg_arg_bytes(&a, b->id, 16);
+	pg_send(&q, PG_APPT_KNOWN, &a);
+	pg_arg_u64(&sl, b->slot);
+	pg_send(&q, b->app_check ? PG_SLOT_LOCK : PG_SLOT_GET, &sl);
+	pg_arg_u64(&ck, b->slot);
+	pg_arg_u64(&ck, b->now_ms);
+	if (b->has_entry)
+		pg_arg_bytes(&ck, b->entry, 16);
+	else
+		pg_arg_null(&ck);
+	if (b->app_check)
+		pg_send(&q, PG_APPT_CHECK, &ck);
+	if ((err = pg_sync(&q)) != 0)
+		goto out;
+	known = q.res[1];
+	slot = q.res[2];
+	if (pg_rows(slot) == 1)
+		pg_slot_row(slot, 0, &r->slot);
+	if (pg_rows(known) == 1) {
+		pat = pg_bytes(known, 0, 1, &len);
+		if (pg_u64(known, 0, 0) != b->slot || len != 16 ||
+		    memcmp(pat, b->patient, 16) != 0) {
+			err = EEXIST;
+			goto out;
+		}
+		pg_text(known, 0, 2, answer, sizeof(answer));
+		r->replay = 1;
+		r->outcome =
+		    strcmp(answer, "booked") == 0 ? SBOOK_BOOKED : SBOOK_TAKEN;
+		if (r->outcome == SBOOK_TAKEN &&
+		    (err = pg_book_alts(pc, b->now_ms, r)) != 0)
+			goto out;
+		err = pg_commit(pc);
+		goto out;
+	}
+	if (pg_rows(slot) != 1 ||
+	    (strcmp(r->slot.status, "free") != 0 &&
+	        strcmp(r->slot.status, "busy") != 0)) {
+		r->outcome = SBOOK_NO_SLOT;
+		err = pg_commit(pc);
+		goto out;
+	}
+	if (b->gate_cb != NULL && b->gate_cb(&r->slot, b->gate_arg) != 0) {
+		r->outcome = SBOOK_NOT_PERMITTED;
+		err = pg_commit(pc);
+		goto out;
+	}
+	if (b->app_check) {
+		if (pg_u64(q.res[3], 0, 0) > 0)
+			outcome = SBOOK_TAKEN;
+		else if (pg_u64(q.res[3], 0, 1) > 0)
+			outcome = SBOOK_OFFERED;
+	}
+	pg_pipe_clear(&q);
+	pg_arg_bytes(&ins, b->id, 16);
+	pg_arg_u64(&ins, b->slot);
+	pg_arg_bytes(&ins, b->patient, 16);
+	pg_arg_u64(&ins, b->node);
+	pg_arg_u64(&ins, b->now_ms);
+	if (outcome == 0) {
+		if ((err = pg_one(pc, &q, PG_APPT_INSERT, &ins)) != 0)
+			goto out;
+		outcome = pg_rows(q.res[0]) == 1 ? SBOOK_BOOKED : SBOOK_TAKEN;
+		pg_pipe_clear(&q);
+		if (outcome == SBOOK_TAKEN) {
+			/* The same id, sent twice at once, lost to itself. */
+			if ((err = pg_one(pc, &q, PG_APPT_KNOWN, &a)) != 0)
+				goto out;
+			if (pg_rows(q.res[0]) == 1) {
+				pg_pipe_clear(&q);
+				pg_rollback(pc);
+				err = EAGAIN;
+				goto out;
+			}
+			pg_pipe_clear(&q);
+		}
+	}
+	r->outcome = outcome;
+	if (outcome == SBOOK_TAKEN) {
+		if ((err = pg_one(pc, &q, PG_APPT_REFUSE, &ins)) != 0)
+			goto out;
+		pg_pipe_clear(&q);
+	}
+	if (outcome != SBOOK_BOOKED) {
+		if ((err = pg_book_alts(pc, b->now_ms, r)) == 0)
+			err = pg_commit(pc);
+		goto out;
+	}
+	pg_arg_bytes(&ok, b->id, 16);
+	pg_arg_u64(&ok, b->slot);
+	pg_arg_u64(&ok, b->now_ms);
+	if (b->has_entry)
+		pg_arg_bytes(&ok, b->entry, 16);
+	else
+		pg_arg_null(&ok);
+	pg_arg_text(&ok, b->has_entry ? "waitlist offer" : "request");
+	if ((err = pg_one(pc, &q, PG_APPT_BOOKED, &ok)) != 0)
+		goto out;
+	pg_pipe_clear(&q);
+	if (b->has_replaces &&
+	    (err = pg_cancel_in(
+	         pc, b->replaces, b->node, "rescheduled", b->now_ms)) != 0) {
+		if (err != EIO)
+			err = EXDEV;
+		goto out;
+	}
+	err = pg_commit(pc);
+out:
+	pg_pipe_clear(&q);
+	return err;
+}
+
+static int
+pg_appt_book(struct sstore *s, const struct sbook *b, struct sbook_result *r)
+{
+	struct pg_book k = { b, r };
+	int err;
+
+	if (b->slot > INT64_MAX || b->now_ms > INT64_MAX)
+		return EINVAL;
+	/* EAGAIN: the same request twice at once; the second time it is
+	 * known and gets the stored answer. */
+	if ((err = pg_run(s, pg_book_once, &k)) == EAGAIN)
+		err = pg_run(s, pg_book_once, &k);
+	return err;
+}
+
+struct pg_cancel {
+	const uint8_t *id;
+	uint64_t node, now;
+	const char *why;
+};
+
+static int
+pg_cancel_once(struct sstore *s, struct pg_conn *pc, void *arg, int att)
+{
+	struct pg_cancel *c = arg;
+	struct pg_pipe q;
+	int err;
+
+	(void)s;
+	(void)att;
+	pg_pipe_init(&q, pc);
+	pg_send_sql(&q, "BEGIN");
+	err = pg_sync(&q);
+	pg_pipe_clear(&q);
+	if (err == 0 &&
+	    (err = pg_cancel_in(pc, c->id, c->node, c->why, c->now)) == 0)
+		err = pg_commit(pc);
+	return err;
+}
+
+static int
+pg_appt_cancel(struct sstore *s, const uint8_t id[16], uint64_t node,
+    const char *why, uint64_t now_ms)
+{
+	struct pg_cancel c = { id, node, now_ms, why };
+
+	return pg_run(s, pg_cancel_once, &c);
+}
+
+struct pg_checkin {
+	const uint8_t *id;
+	const char *by;
+	uint64_t at, now;
+};
+
+static int
+pg_checkin_once(struct sstore *s, struct pg_conn *pc, void *arg, int att)
+{
+	struct pg_checkin *c = arg;
+	struct pg_args a = { 0 };
+	struct pg_pipe q;
+	char status[24];
+	int err;
+
+	(void)s;
+	(void)att;
+	pg_arg_bytes(&a, c->id, 16);
+	pg_arg_u64(&a, c->at);
+	pg_arg_text(&a, c->by);
+	pg_arg_u64(&a, c->now);
+	if ((err = pg_one(pc, &q, PG_APPT_CHECKIN, &a)) != 0)
+		goto out;
+	if (pg_rows(q.res[0]) != 1) {
+		err = ENOENT;
+		goto out;
+	}
+	pg_text(q.res[0], 0, 0, status, sizeof(status));
+	if (pg_u64(q.res[0], 0, 1) == 0 && strcmp(status, "checked-in") != 0)
+		err = EALREADY;
+out:
+	pg_pipe_clear(&q);
+	return err;
+}
+
+static int
+pg_appt_checkin(struct sstore *s, const uint8_t id[16], const char *by,
+    uint64_t at_ms, uint64_t now_ms)
+{
+	struct pg_checkin c = { id, by, at_ms, now_ms };
+
+	return pg_run(s, pg_checkin_once, &c);
+}
+
+struct pg_sweep {
+	uint64_t now, grace, changed;
+};
+
+static int
+pg_sweep_once(struct sstore *s, struct pg_conn *pc, void *arg, int att)
+{
+	struct pg_sweep *w = arg;
+	struct pg_args a = { 0 };
+	struct pg_pipe q;
+	int err;
+
+	(void)s;
+	(void)att;
+	pg_arg_u64(&a, w->now);
+	pg_arg_u64(&a, w->grace);
+	if ((err = pg_one(pc, &q, PG_APPT_SWEEP, &a)) == 0)
+		w->changed = pg_rows(q.res[0]);
+	pg_pipe_clear(&q);
+	return err;
+}
+
+static int
+pg_appt_sweep(
+    struct sstore *s, uint64_t now_ms, uint64_t grace_ms, uint64_t *changed)
+{
+	struct pg_sweep w = { now_ms, grace_ms, 0 };
+	int err;
+
+	if ((err = pg_run(s, pg_sweep_once, &w)) == 0 && changed != NULL)
+		*changed = w.changed;
+	return err;
+}
+
+struct pg_u64q {
+	enum pg_stmt st;
+	const uint8_t *id;
+	uint64_t out;
+	char *text;
+	size_t size;
+	int missing;
+};
+
+static int
+pg_u64q_once(struct sstore *s, struct pg_conn *pc, void *arg, int att)
+{
+	struct pg_u64q *u = arg;
+	struct pg_args a = { 0 };
+	struct pg_pipe q;
+	int err;
+
+	(void)s;
+	(void)att;
+	if (u->id != NULL)
+		pg_arg_bytes(&a, u->id, 16);
+	if ((err = pg_one(pc, &q, u->st, &a)) == 0) {
+		if (pg_rows(q.res[0]) != 1)
+			err = ENOENT;
+		else if (u->text != NULL) {
+			pg_text(q.res[0], 0, 0, u->text, u->size);
+			u->out = pg_u64(q.res[0], 0, 1);
+		} else
+			u->out = pg_u64(q.res[0], 0, 0);
+	}
+	pg_pipe_clear(&q);
+	return err;
+}
+
+static int
+pg_appt_invariant(struct sstore *s, uint64_t *doubled)
+{
+	struct pg_u64q u = { PG_APPT_INVARIANT, NULL, 0, NULL, 0, 0 };
+	int err;
+
+	if ((err = pg_run(s, pg_u64q_once, &u)) == 0)
+		*doubled = u.out;
+	return err;
+}
+
+static int
+pg_appt_audits(struct sstore *s, const uint8_t id[16], uint64_t *n)
+{
+	struct pg_u64q u = { PG_APPT_AUDITS, id, 0, NULL, 0, 0 };
+	int err;
+
+	if ((err = pg_run(s, pg_u64q_once, &u)) == 0)
+		*n = u.out;
+	return err;
+}
+
+static int
+pg_appt_status(struct sstore *s, const uint8_t id[16], char *status,
+    size_t size, uint64_t *slot)
+{
+	struct pg_u64q u = { PG_APPT_STATUS, id, 0, status, size, 0 };
+	int err;
+
+	if ((err = pg_run(s, pg_u64q_once, &u)) == 0 && slot != NULL)
+		*slot = u.out;
+	return err;
+}
+
+struct pg_scope {
+	const char *region, *facility;
+	const uint8_t *patient;
+	int yes;
+};
+
+static int
+pg_scope_once(struct sstore *s, struct pg_conn *pc, void *arg, int att)
+{
+	struct pg_scope *k = arg;
+	struct pg_args a = { 0 };
+	struct pg_pipe q;
+	int err;
+
+	(void)s;
+	(void)att;
+	pg_arg_text(&a, k->region);
+	pg_arg_bytes(&a, k->patient, 16);
+	pg_arg_text(&a, k->facility);
+	if ((err = pg_one(pc, &q, PG_SCOPE_HAS, &a)) == 0)
+		k->yes = pg_rows(q.res[0]) > 0;
+	pg_pipe_clear(&q);
+	return err;
+}
+
+static int
+pg_patient_in_scope(struct sstore *s, const char *region, const char *facility,
+    const uint8_t patient[16], int *yes)
+{
+	struct pg_scope k = { region, facility, patient, 0 };
+	int err;
+
+	*yes = 0;
+	if ((err = pg_run(s, pg_scope_once, &k)) == 0)
+		*yes = k.yes;
+	return err;
+}
+
+static int
+pg_wait_add_once(struct sstore *s, struct pg_conn *pc, void *arg, int att)
+{
+	const struct swait *w = arg;
+	struct pg_args a = { 0 };
+	struct pg_pipe q;
+	int err;
+
+	(void)s;
+	(void)att;
+	pg_arg_bytes(&a, w->id, 16);
+	pg_arg_bytes(&a, w->patient, 16);
+	pg_arg_text(&a, w->region);
+	pg_arg_text(&a, w->service);
+	pg_arg_u64(&a, (uint64_t)w->urgency);
+	pg_arg_u64(&a, w->listed_ms);
+	pg_arg_u64(&a, w->recommended_ms);
+	pg_arg_text(&a, w->lang);
+	pg_arg_text(&a, w->modality);
+	pg_arg_text(&a, w->clinician);
+	err = pg_one(pc, &q, PG_WAIT_ADD, &a);
+	pg_pipe_clear(&q);
+	return err;
+}
+
+static int
+pg_wait_add(struct sstore *s, const struct swait *w)
+{
+	return pg_run(s, pg_wait_add_once, (void *)(uintptr_t)w);
+}
+
+struct pg_offer {
+	uint64_t slot, now, expires;
+	size_t (*rank_cb)(const struct swait *, size_t, const struct ssched *,
+	    const struct sslot *, size_t *, void *);
+	void *arg;
+	struct soffer *out;
+};
+
+static int
+pg_offer_once(struct sstore *s, struct pg_conn *pc, void *arg, int att)
+{
+	struct pg_offer *o = arg;
+	struct pg_args a = { 0 }, dr = { 0 }, lv = { 0 }, sc = { 0 },
+	               cd = { 0 }, ad = { 0 };
+	struct pg_pipe q;
+	struct ssched d;
+	struct sslot slot;
+	struct swait *v = NULL;
+	size_t n, i, k, len, *order = NULL;
+	const PGresult *r;
+	const uint8_t *b;
+	int err;
+
+	(void)s;
+	(void)att;
+	memset(&d, 0, sizeof(d));
+	pg_pipe_init(&q, pc);
+	pg_send_sql(&q, "BEGIN");
+	pg_arg_u64(&a, o->slot);
+	pg_send(&q, PG_SLOT_LOCK, &a); /* one offer maker per slot */
+	pg_arg_u64(&dr, o->slot);
+	pg_arg_u64(&dr, o->now);
+	pg_arg_null(&dr);
+	pg_send(&q, PG_OFFER_DROP, &dr);
+	pg_arg_u64(&lv, o->slot);
+	pg_arg_u64(&lv, o->now);
+	pg_send(&q, PG_OFFER_LIVE, &lv);
+	if ((err = pg_sync(&q)) != 0)
+		goto out;
+	if (pg_rows(q.res[1]) != 1) {
+		err = ENOENT;
+		goto out;
+	}
+	pg_slot_row(q.res[1], 0, &slot);
+	r = q.res[3];
+	if (pg_rows(r) == 1) {
+		o->out->slot = o->slot;
+		b = pg_bytes(r, 0, 0, &len);
+		memcpy(o->out->entry, b, len == 16 ? 16 : 0);
+		o->out->offered_ms = pg_u64(r, 0, 1);
+		o->out->expires_ms = pg_u64(r, 0, 2);
+		err = pg_commit(pc);
+		goto out;
+	}
+	if (strcmp(slot.status, "free") != 0) {
+		err = ENOENT;
+		goto out;
+	}
+	pg_pipe_clear(&q);
+	pg_arg_u64(&sc, slot.schedule);
+	if ((err = pg_one(pc, &q, PG_OFFER_SCHED, &sc)) != 0)
+		goto out;
+	if (pg_rows(q.res[0]) != 1) {
+		err = ENOENT;
+		goto out;
+	}
+	d.id = slot.schedule;
+	pg_text(q.res[0], 0, 0, d.clinician, sizeof(d.clinician));
+	pg_text(q.res[0], 0, 1, d.facility, sizeof(d.facility));
+	pg_text(q.res[0], 0, 2, d.region, sizeof(d.region));
+	pg_text(q.res[0], 0, 3, d.service, sizeof(d.service));
+	pg_text(q.res[0], 0, 4, d.modalities, sizeof(d.modalities));
+	pg_text(q.res[0], 0, 5, d.langs, sizeof(d.langs));
+	pg_pipe_clear(&q);
+	pg_arg_text(&cd, d.region);
+	pg_arg_text(&cd, d.service);
+	pg_arg_u64(&cd, o->slot);
+	if ((err = pg_one(pc, &q, PG_OFFER_CANDIDATES, &cd)) != 0)
+		goto out;
+	r = q.res[0];
+	n = pg_rows(r);
+	v = xcalloc(n ? n : 1, sizeof(*v));
+	for (i = 0; i < n; i++) {
+		b = pg_bytes(r, (int)i, 0, &len);
+		memcpy(v[i].id, b, len == 16 ? 16 : 0);
+		b = pg_bytes(r, (int)i, 1, &len);
+		memcpy(v[i].patient, b, len == 16 ? 16 : 0);
+		str_lcpy(v[i].region, d.region, sizeof(v[i].region));
+		str_lcpy(v[i].service, d.service, sizeof(v[i].service));
+		v[i].urgency = (int)pg_u64(r, (int)i, 2);
+		v[i].listed_ms = pg_u64(r, (int)i, 3);
+		v[i].recommended_ms = pg_u64(r, (int)i, 4);
+		pg_text(r, (int)i, 5, v[i].lang, sizeof(v[i].lang));
+		pg_text(r, (int)i, 6, v[i].modality, sizeof(v[i].modality));
+		pg_text(r, (int)i, 7, v[i].clinician, sizeof(v[i].clinician));
+	}
+	pg_pipe_clear(&q);
+	order = xcalloc(n ? n : 1, sizeof(*order));
+	k = n ? o->rank_cb(v, n, &d, &slot, order, o->arg) : 0;
+	if (k == 0) {
+		err = ENOENT;
+		goto out;
+	}
+	o->out->slot = o->slot;
+	memcpy(o->out->entry, v[order[0]].id, 16);
+	o->out->offered_ms = o->now;
+	o->out->expires_ms = o->expires;
+	pg_arg_u64(&ad, o->slot);
+	pg_arg_bytes(&ad, o->out->entry, 16);
+	pg_arg_u64(&ad, o->now);
+	pg_arg_u64(&ad, o->expires);
+	if ((err = pg_one(pc, &q, PG_OFFER_ADD, &ad)) == 0)
+		err = pg_commit(pc);
+out:
+	pg_pipe_clear(&q);
+	free(v);
+	free(order);
+	return err;
+}
+
+static int
+pg_wait_offer(struct sstore *s, uint64_t slot, uint64_t now_ms,
+    uint64_t expires_ms,
+    size_t (*rank_cb)(const struct swait *, size_t, const struct ssched *,
+        const struct sslot *, size_t *, void *),
+    void *arg, struct soffer *out)
+{
+	struct pg_offer o = { slot, now_ms, expires_ms, rank_cb, arg, out };
+
+	memset(out, 0, sizeof(*out));
+	return pg_run(s, pg_offer_once, &o);
+}
+
+struct pg_decline {
+	uint64_t slot, now;
+	const uint8_t *entry;
+};
+
+static int
+pg_decline_once(struct sstore *s, struct pg_conn *pc, void *arg, int att)
+{
+	struct pg_decline *d = arg;
+	struct pg_args f = { 0 }, dr = { 0 };
+	struct pg_pipe q;
+	int err;
+
+	(void)s;
+	(void)att;
+	pg_pipe_init(&q, pc);
+	pg_send_sql(&q, "BEGIN");
+	pg_arg_u64(&f, d->slot);
+	pg_arg_bytes(&f, d->entry, 16);
+	pg_arg_u64(&f, d->now);
+	pg_send(&q, PG_OFFER_FIND, &f);
+	if ((err = pg_sync(&q)) != 0)
+		goto out;
+	if (pg_rows(q.res[1]) != 1) {
+		err = ENOENT;
+		goto out;
+	}
+	pg_pipe_clear(&q);
+	pg_arg_u64(&dr, d->slot);
+	pg_arg_u64(&dr, d->now);
+	pg_arg_bytes(&dr, d->entry, 16);
+	if ((err = pg_one(pc, &q, PG_OFFER_DROP, &dr)) == 0)
+		err = pg_commit(pc);
+out:
+	pg_pipe_clear(&q);
+	return err;
+}
+
+static int
+pg_wait_decline(
+    struct sstore *s, uint64_t slot, const uint8_t entry[16], uint64_t now_ms)
+{
+	struct pg_decline d = { slot, now_ms, entry };
+
+	return pg_run(s, pg_decline_once, &d);
+}
+
 const struct store_backend store_pg_backend = {
 	.name = "postgresql",
 	.open = pg_open,
@@ -1751,6 +2670,21 @@ const struct store_backend store_pg_backend = {
 	.stats = pg_stats,
 	.manifest = pg_manifest,
 	.consult_queue = pg_consult_queue,
+	.sched_define = pg_sched_define,
+	.sched_get = pg_sched_get,
+	.slots_add = pg_slots_add,
+	.slots_list = pg_slots_list,
+	.appt_book = pg_appt_book,
+	.appt_cancel = pg_appt_cancel,
+	.appt_checkin = pg_appt_checkin,
+	.appt_sweep = pg_appt_sweep,
+	.appt_status = pg_appt_status,
+	.appt_invariant = pg_appt_invariant,
+	.appt_audits = pg_appt_audits,
+	.patient_in_scope = pg_patient_in_scope,
+	.wait_add = pg_wait_add,
+	.wait_offer = pg_wait_offer,
+	.wait_decline = pg_wait_decline,
 	.blob_own = pg_blob_own,
 	.blob_owned = pg_blob_owned,
 	.blob_usage = pg_blob_usage,

@@ -29,6 +29,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -193,9 +194,55 @@ static const char sq_migration_licences[] =
     "CREATE TRIGGER licence_events_no_delete BEFORE DELETE ON"
     " licence_events BEGIN SELECT RAISE(ABORT, 'append-only'); END;";
 
+/* Issue 15: booking.  Schedules (FHIR Schedule) with weekly hours read
+ * in the facility's zone; slots (FHIR Slot) in UTC; appointments (FHIR
+ * Appointment) keyed by the UUID the kiosk made, with the answer first
+ * given (a re-sent request gets it again).  The guard against double
+ * booking is the partial unique index: one active appointment per slot.
+ * Every status change leaves an appt_events row.  The waitlist, and at
+ * most one live offer per slot (its PRIMARY KEY) and per entry. */
+static const char sq_migration_sched[] =
+    "CREATE TABLE schedules(id INTEGER PRIMARY KEY,"
+    " clinician TEXT NOT NULL, facility TEXT NOT NULL, region TEXT NOT NULL,"
+    " tz TEXT NOT NULL, service TEXT NOT NULL,"
+    " modalities TEXT NOT NULL DEFAULT '', langs TEXT NOT NULL DEFAULT '',"
+    " UNIQUE(clinician, facility, service));"
+    "CREATE TABLE schedule_hours(schedule INTEGER NOT NULL, wday INTEGER"
+    " NOT NULL, start_min INTEGER NOT NULL, end_min INTEGER NOT NULL,"
+    " slot_min INTEGER NOT NULL, PRIMARY KEY(schedule, wday, start_min));"
+    "CREATE TABLE slots(id INTEGER PRIMARY KEY, schedule INTEGER NOT NULL,"
+    " start_ms INTEGER NOT NULL, end_ms INTEGER NOT NULL,"
+    " status TEXT NOT NULL DEFAULT 'free', UNIQUE(schedule, start_ms));"
+    "CREATE INDEX slots_start ON slots(start_ms);"
+    "CREATE TABLE appointments(id BLOB PRIMARY KEY, slot INTEGER NOT NULL,"
+    " patient BLOB NOT NULL, node INTEGER NOT NULL, status TEXT NOT NULL,"
+    " answer TEXT NOT NULL, created_ms INTEGER NOT NULL,"
+    " updated_ms INTEGER NOT NULL, reason TEXT NOT NULL DEFAULT '',"
+    " checkin_ms INTEGER, checkin_by TEXT) WITHOUT ROWID;"
+    "CREATE UNIQUE INDEX appointments_one_active_per_slot"
+    " ON appointments(slot) WHERE status IN ('booked', 'checked-in',"
+    " 'arrived', 'fulfilled');"
+    "CREATE INDEX appointments_slot ON appointments(slot);"
+    "CREATE TABLE appt_events(id INTEGER PRIMARY KEY, appt BLOB NOT NULL,"
+    " at_ms INTEGER NOT NULL, from_status TEXT NOT NULL,"
+    " to_status TEXT NOT NULL, why TEXT NOT NULL);"
+    "CREATE INDEX appt_events_appt ON appt_events(appt);"
+    "CREATE TABLE waitlist(id BLOB PRIMARY KEY, patient BLOB NOT NULL,"
+    " region TEXT NOT NULL, service TEXT NOT NULL, urgency INTEGER NOT NULL,"
+    " listed_ms INTEGER NOT NULL, recommended_ms INTEGER NOT NULL,"
+    " lang TEXT NOT NULL DEFAULT '', modality TEXT NOT NULL DEFAULT '',"
+    " clinician TEXT NOT NULL DEFAULT '',"
+    " status TEXT NOT NULL DEFAULT 'waiting',"
+    " offers INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"
+    "CREATE TABLE slot_offers(slot INTEGER PRIMARY KEY,"
+    " entry BLOB NOT NULL UNIQUE, offered_ms INTEGER NOT NULL,"
+    " expires_ms INTEGER NOT NULL);"
+    "CREATE TABLE offer_passed(slot INTEGER NOT NULL, entry BLOB NOT NULL,"
+    " PRIMARY KEY(slot, entry)) WITHOUT ROWID;";
+
 static const char *const sq_migrations[] = { sq_migration_1,
 	sq_migration_records, sq_migration_blobs, sq_migration_consults,
-	sq_migration_call2, sq_migration_licences };
+	sq_migration_call2, sq_migration_licences, sq_migration_sched };
 
 static int
 sq_err(sqlite3 *db, int rc, const char *what)
@@ -2116,6 +2163,1015 @@ out:
 	return err;
 }
 
+/* --- booking (issue 15) ------------------------------------------------- */
+
+/*
+ * Prepare SQL on DB and bind its parameters in order from FMT: 'i' a
+ * uint64_t, 'x' a 16-byte id, 't' a text, 'n' NULL.
+ */
+static int
+sq_bindf(sqlite3 *db, sqlite3_stmt **st, const char *sql, const char *fmt, ...)
+{
+	va_list ap;
+	int i, err;
+
+	if ((err = sq_prepare(db, sql, st)) != 0)
+		return err;
+	va_start(ap, fmt);
+	for (i = 1; *fmt != '\0'; fmt++, i++) {
+		switch (*fmt) {
+		case 'i':
+			sqlite3_bind_int64(
+			    *st, i, (sqlite3_int64)va_arg(ap, uint64_t));
+			break;
+		case 'x':
+			sqlite3_bind_blob(*st, i, va_arg(ap, const uint8_t *),
+			    16, SQLITE_TRANSIENT);
+			break;
+		case 't':
+			sqlite3_bind_text(*st, i, va_arg(ap, const char *), -1,
+			    SQLITE_TRANSIENT);
+			break;
+		default:
+			sqlite3_bind_null(*st, i);
+			break;
+		}
+	}
+	va_end(ap);
+	return 0;
+}
+
+/* Run a statement that returns no rows; *CHANGED rows it changed. */
+static int
+sq_done(sqlite3 *db, sqlite3_stmt *st, const char *what, int *changed)
+{
+	int rc, err = 0;
+
+	if ((rc = sqlite3_step(st)) != SQLITE_DONE && rc != SQLITE_ROW)
+		err = (rc & 0xff) == SQLITE_CONSTRAINT ? EEXIST
+		                                       : sq_err(db, rc, what);
+	else if (changed != NULL)
+		*changed = sqlite3_changes(db);
+	sqlite3_finalize(st);
+	return err;
+}
+
+static void
+sq_slot_row(sqlite3_stmt *st, int col, struct sslot *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->id = (uint64_t)sqlite3_column_int64(st, col);
+	o->schedule = (uint64_t)sqlite3_column_int64(st, col + 1);
+	o->start_ms = (uint64_t)sqlite3_column_int64(st, col + 2);
+	o->end_ms = (uint64_t)sqlite3_column_int64(st, col + 3);
+	str_lcpy(o->status, sq_text(st, col + 4), sizeof(o->status));
+}
+
+#define SQ_SLOT_COLS "s.id, s.schedule, s.start_ms, s.end_ms, s.status"
+#define SQ_ACTIVE "('booked', 'checked-in', 'arrived', 'fulfilled')"
+
+static int
+sq_audit(struct sstore *s, const uint8_t id[16], uint64_t at, const char *from,
+    const char *to, const char *why)
+{
+	sqlite3_stmt *st = NULL;
+	int err;
+
+	if ((err = sq_bindf(s->w, &st,
+	         "INSERT INTO appt_events(appt, at_ms, from_status, to_status,"
+	         " why) VALUES(?, ?, ?, ?, ?)",
+	         "xittt", id, at, from, to, why)) != 0)
+		return err;
+	return sq_done(s->w, st, "appointment audit", NULL);
+}
+
+struct sq_sched_def {
+	const struct ssched *d;
+	const struct shours *h;
+	size_t n;
+	uint64_t id;
+};
+
+static int
+sq_sched_define_job(struct sstore *s, void *arg)
+{
+	struct sq_sched_def *a = arg;
+	const struct ssched *d = a->d;
+	sqlite3_stmt *st = NULL;
+	size_t i;
+	int rc, err;
+
+	/* SQLCipher's SQLite (3.15) has no upsert nor RETURNING. */
+	if ((err = sq_bindf(s->w, &st,
+	         "INSERT OR IGNORE INTO schedules(clinician, facility, region,"
+	         " tz, service, modalities, langs) VALUES(?, ?, ?, ?, ?, ?, ?)",
+	         "ttttttt", d->clinician, d->facility, d->region, d->tz,
+	         d->service, d->modalities, d->langs)) != 0 ||
+	    (err = sq_done(s->w, st, "schedule define", NULL)) != 0)
+		return err;
+	if ((err = sq_bindf(s->w, &st,
+	         "UPDATE schedules SET region = ?1, tz = ?2, modalities = ?3,"
+	         " langs = ?4 WHERE clinician = ?5 AND facility = ?6"
+	         " AND service = ?7",
+	         "ttttttt", d->region, d->tz, d->modalities, d->langs,
+	         d->clinician, d->facility, d->service)) != 0 ||
+	    (err = sq_done(s->w, st, "schedule define", NULL)) != 0)
+		return err;
+	if ((err = sq_bindf(s->w, &st,
+	         "SELECT id FROM schedules WHERE clinician = ? AND facility = ?"
+	         " AND service = ?",
+	         "ttt", d->clinician, d->facility, d->service)) != 0)
+		return err;
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		a->id = (uint64_t)sqlite3_column_int64(st, 0);
+	else
+		err = sq_err(s->w, rc, "schedule define");
+	sqlite3_finalize(st);
+	if (err != 0)
+		return err;
+	if ((err = sq_bindf(s->w, &st,
+	         "DELETE FROM schedule_hours WHERE schedule = ?", "i",
+	         a->id)) != 0 ||
+	    (err = sq_done(s->w, st, "schedule hours", NULL)) != 0)
+		return err;
+	for (i = 0; i < a->n; i++)
+		if ((err = sq_bindf(s->w, &st,
+		         "INSERT OR REPLACE INTO schedule_hours(schedule, wday,"
+		         " start_min, end_min, slot_min) VALUES(?, ?, ?, ?, ?)",
+		         "iiiii", a->id, (uint64_t)a->h[i].wday,
+		         (uint64_t)a->h[i].start_min, (uint64_t)a->h[i].end_min,
+		         (uint64_t)a->h[i].slot_min)) != 0 ||
+		    (err = sq_done(s->w, st, "schedule hours", NULL)) != 0)
+			return err;
+	return 0;
+}
+
+static int
+sq_sched_define(struct sstore *s, const struct ssched *d,
+    const struct shours *h, size_t n, uint64_t *id)
+{
+	struct sq_sched_def a = { d, h, n, 0 };
+	struct sq_job job = { sq_sched_define_job, &a, 0, 0, NULL };
+	int err;
+
+	if ((err = sq_group_run(s, &job)) == 0)
+		*id = a.id;
+	return err;
+}
+
+static int
+sq_sched_get(struct sstore *s, uint64_t id, struct ssched *d,
+    struct shours **hours, size_t *nhours)
+{
+	struct sq_reader *r = sq_reader_get(s);
+	sqlite3_stmt *st = NULL;
+	size_t n = 0;
+	int rc, err;
+
+	*hours = NULL;
+	*nhours = 0;
+	memset(d, 0, sizeof(*d));
+	if ((err = sq_bindf(r->db, &st,
+	         "SELECT clinician, facility, region, tz, service, modalities,"
+	         " langs FROM schedules WHERE id = ?",
+	         "i", id)) != 0)
+		goto out;
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		d->id = id;
+		str_lcpy(d->clinician, sq_text(st, 0), sizeof(d->clinician));
+		str_lcpy(d->facility, sq_text(st, 1), sizeof(d->facility));
+		str_lcpy(d->region, sq_text(st, 2), sizeof(d->region));
+		str_lcpy(d->tz, sq_text(st, 3), sizeof(d->tz));
+		str_lcpy(d->service, sq_text(st, 4), sizeof(d->service));
+		str_lcpy(d->modalities, sq_text(st, 5), sizeof(d->modalities));
+		str_lcpy(d->langs, sq_text(st, 6), sizeof(d->langs));
+	} else
+		err =
+		    rc == SQLITE_DONE ? ENOENT : sq_err(r->db, rc, "schedule");
+	sqlite3_finalize(st);
+	st = NULL;
+	if (err != 0)
+		goto out;
+	if ((err = sq_bindf(r->db, &st,
+	         "SELECT wday, start_min, end_min, slot_min FROM schedule_hours"
+	         " WHERE schedule = ? ORDER BY wday, start_min",
+	         "i", id)) != 0)
+		goto out;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*hours = xreallocarray(*hours, n + 1, sizeof(**hours));
+		(*hours)[n].wday = sqlite3_column_int(st, 0);
+		(*hours)[n].start_min = sqlite3_column_int(st, 1);
+		(*hours)[n].end_min = sqlite3_column_int(st, 2);
+		(*hours)[n].slot_min = sqlite3_column_int(st, 3);
+		n++;
+	}
+	if (rc != SQLITE_DONE)
+		err = sq_err(r->db, rc, "schedule hours");
+	*nhours = n;
+out:
+	sqlite3_finalize(st);
+	sq_reader_put(r);
+	if (err != 0) {
+		free(*hours);
+		*hours = NULL;
+		*nhours = 0;
+	}
+	return err;
+}
+
+struct sq_slots_add {
+	uint64_t sched;
+	const struct sslot *v;
+	size_t n;
+	uint64_t added;
+};
+
+static int
+sq_slots_add_job(struct sstore *s, void *arg)
+{
+	struct sq_slots_add *a = arg;
+	sqlite3_stmt *st = NULL;
+	size_t i;
+	int err, changed;
+
+	a->added = 0;
+	if ((err = sq_prepare(s->w,
+	         "INSERT OR IGNORE INTO slots(schedule, start_ms, end_ms)"
+	         " VALUES(?, ?, ?)",
+	         &st)) != 0)
+		return err;
+	for (i = 0; i < a->n && err == 0; i++) {
+		sqlite3_reset(st);
+		sqlite3_bind_int64(st, 1, (sqlite3_int64)a->sched);
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)a->v[i].start_ms);
+		sqlite3_bind_int64(st, 3, (sqlite3_int64)a->v[i].end_ms);
+		if ((changed = sqlite3_step(st)) != SQLITE_DONE)
+			err = sq_err(s->w, changed, "slot add");
+		else
+			a->added += (uint64_t)sqlite3_changes(s->w);
+	}
+	sqlite3_finalize(st);
+	return err;
+}
+
+static int
+sq_slots_add(struct sstore *s, uint64_t sched, const struct sslot *v, size_t n,
+    uint64_t *added)
+{
+	struct sq_slots_add a = { sched, v, n, 0 };
+	struct sq_job job = { sq_slots_add_job, &a, 0, 0, NULL };
+	int err;
+
+	if ((err = sq_group_run(s, &job)) == 0 && added != NULL)
+		*added = a.added;
+	return err;
+}
+
+static int
+sq_slots_list(struct sstore *s, uint64_t sched, const char *facility,
+    uint64_t from_ms, uint64_t to_ms, struct sslot **out, size_t *n)
+{
+	struct sq_reader *r = sq_reader_get(s);
+	sqlite3_stmt *st = NULL;
+	int rc, err;
+
+	*out = NULL;
+	*n = 0;
+	if ((err = sq_bindf(r->db, &st,
+	         "SELECT " SQ_SLOT_COLS " FROM slots s JOIN schedules d"
+	         " ON d.id = s.schedule WHERE (?1 = 0 AND d.facility = ?2"
+	         " OR s.schedule = ?1) AND s.start_ms >= ?3 AND s.start_ms < ?4"
+	         " ORDER BY s.start_ms, s.id",
+	         "itii", sched, facility ? facility : "", from_ms, to_ms)) != 0)
+		goto out;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*out = xreallocarray(*out, *n + 1, sizeof(**out));
+		sq_slot_row(st, 0, &(*out)[(*n)++]);
+	}
+	if (rc != SQLITE_DONE)
+		err = sq_err(r->db, rc, "slots list");
+out:
+	sqlite3_finalize(st);
+	sq_reader_put(r);
+	if (err != 0) {
+		free(*out);
+		*out = NULL;
+		*n = 0;
+	}
+	return err;
+}
+
+/* Up to SBOOK_ALTS free slots of the same facility and service as SLOT,
+ * after NOW, nearest to SLOT's start first. */
+static int
+sq_book_alts(struct sstore *s, const struct sslot *slot, uint64_t now,
+    struct sbook_result *r)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, err;
+
+	r->nalts = 0;
+	if ((err = sq_bindf(s->w, &st,
+	         "SELECT " SQ_SLOT_COLS " FROM slots s JOIN schedules d"
+	         " ON d.id = s.schedule JOIN schedules o ON o.id = ?1"
+	         " WHERE d.facility = o.facility AND d.service = o.service"
+	         " AND s.id <> ?2 AND s.status = 'free' AND s.start_ms > ?3"
+	         " AND NOT EXISTS (SELECT 1 FROM appointments a"
+	         " WHERE a.slot = s.id AND a.status IN " SQ_ACTIVE ")"
+	         " AND NOT EXISTS (SELECT 1 FROM slot_offers f"
+	         " WHERE f.slot = s.id AND f.expires_ms > ?3)"
+	         " ORDER BY abs(s.start_ms - ?4), s.start_ms LIMIT "
+	         "3",
+	         "iiii", slot->schedule, slot->id, now, slot->start_ms)) != 0)
+		return err;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && r->nalts < SBOOK_ALTS)
+		sq_slot_row(st, 0, &r->alts[r->nalts++]);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		err = sq_err(s->w, rc, "alternatives");
+	sqlite3_finalize(st);
+	return err;
+}
+
+static int
+sq_slot_get(struct sstore *s, uint64_t id, struct sslot *o)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, err;
+
+	if ((err = sq_bindf(s->w, &st,
+	         "SELECT " SQ_SLOT_COLS " FROM slots s WHERE s.id = ?", "i",
+	         id)) != 0)
+		return err;
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		sq_slot_row(st, 0, o);
+	else
+		err = rc == SQLITE_DONE ? ENOENT : sq_err(s->w, rc, "slot");
+	sqlite3_finalize(st);
+	return err;
+}
+
+/* Cancel ID inside the current transaction (see appt_cancel). */
+static int
+sq_cancel_in(struct sstore *s, const uint8_t id[16], uint64_t node,
+    const char *why, uint64_t now)
+{
+	sqlite3_stmt *st = NULL;
+	char status[24] = "";
+	uint64_t slot = 0, owner = 0;
+	int rc, err, changed = 0;
+
+	if ((err = sq_bindf(s->w, &st,
+	         "SELECT status, slot, node FROM appointments WHERE id = ?",
+	         "x", id)) != 0)
+		return err;
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		str_lcpy(status, sq_text(st, 0), sizeof(status));
+		slot = (uint64_t)sqlite3_column_int64(st, 1);
+		owner = (uint64_t)sqlite3_column_int64(st, 2);
+	} else
+		err = rc == SQLITE_DONE ? ENOENT : sq_err(s->w, rc, "cancel");
+	sqlite3_finalize(st);
+	if (err != 0)
+		return err;
+	if (node != 0 && owner != node)
+		return EACCES;
+	if (strcmp(status, "booked") != 0)
+		return EALREADY;
+	if ((err = sq_bindf(s->w, &st,
+	         "UPDATE appointments SET status = 'cancelled', reason = ?,"
+	         " updated_ms = ? WHERE id = ? AND status = 'booked'",
+	         "tix", why, now, id)) != 0 ||
+	    (err = sq_done(s->w, st, "cancel", &changed)) != 0)
+		return err;
+	if ((err = sq_bindf(s->w, &st,
+	         "UPDATE slots SET status = 'free' WHERE id = ?"
+	         " AND status = 'busy'",
+	         "i", slot)) != 0 ||
+	    (err = sq_done(s->w, st, "slot free", NULL)) != 0)
+		return err;
+	return sq_audit(s, id, now, "booked", "cancelled", why);
+}
+
+struct sq_book {
+	const struct sbook *b;
+	struct sbook_result *r;
+};
+
+/* A known appointment: its stored answer, or EEXIST if the request
+ * differs.  ENOENT: not known. */
+static int
+sq_book_known(struct sstore *s, const struct sbook *b, struct sbook_result *r)
+{
+	sqlite3_stmt *st = NULL;
+	uint64_t slot = 0;
+	char answer[16] = "";
+	int rc, err, same = 0;
+
+	if ((err = sq_bindf(s->w, &st,
+	         "SELECT slot, patient, answer FROM appointments WHERE id = ?",
+	         "x", b->id)) != 0)
+		return err;
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		slot = (uint64_t)sqlite3_column_int64(st, 0);
+		same = sqlite3_column_bytes(st, 1) == 16 &&
+		    memcmp(sqlite3_column_blob(st, 1), b->patient, 16) == 0;
+		str_lcpy(answer, sq_text(st, 2), sizeof(answer));
+	} else
+		err = rc == SQLITE_DONE ? ENOENT : sq_err(s->w, rc, "book");
+	sqlite3_finalize(st);
+	if (err != 0)
+		return err;
+	if (slot != b->slot || !same)
+		return EEXIST;
+	r->replay = 1;
+	if ((err = sq_slot_get(s, slot, &r->slot)) != 0)
+		return err;
+	if (strcmp(answer, "booked") == 0)
+		r->outcome = SBOOK_BOOKED;
+	else {
+		r->outcome = SBOOK_TAKEN;
+		err = sq_book_alts(s, &r->slot, b->now_ms, r);
+	}
+	return err;
+}
+
+/* Whether the slot is held: an active appointment, or a live offer to
+ * someone other than B's waitlist entry (the application check). */
+static int
+sq_book_check(struct sstore *s, const struct sbook *b, int *outcome)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, err;
+
+	*outcome = 0;
+	if ((err = sq_bindf(s->w, &st,
+	         "SELECT (SELECT count(*) FROM appointments WHERE slot = ?1"
+	         " AND status IN " SQ_ACTIVE "), (SELECT count(*) FROM"
+	         " slot_offers WHERE slot = ?1 AND expires_ms > ?2"
+	         " AND entry IS NOT ?3)",
+	         b->has_entry ? "iix" : "iin", b->slot, b->now_ms, b->entry)) !=
+	    0)
+		return err;
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (sqlite3_column_int64(st, 0) > 0)
+			*outcome = SBOOK_TAKEN;
+		else if (sqlite3_column_int64(st, 1) > 0)
+			*outcome = SBOOK_OFFERED;
+	} else
+		err = sq_err(s->w, rc, "book check");
+	sqlite3_finalize(st);
+	return err;
+}
+
+static int
+sq_book_job(struct sstore *s, void *arg)
+{
+	struct sq_book *a = arg;
+	const struct sbook *b = a->b;
+	struct sbook_result *r = a->r;
+	sqlite3_stmt *st = NULL;
+	int err, outcome = 0;
+
+	memset(r, 0, sizeof(*r));
+	if ((err = sq_book_known(s, b, r)) != ENOENT)
+		return err;
+	if ((err = sq_slot_get(s, b->slot, &r->slot)) == ENOENT ||
+	    (err == 0 && strcmp(r->slot.status, "free") != 0 &&
+	        strcmp(r->slot.status, "busy") != 0)) {
+		r->outcome = SBOOK_NO_SLOT;
+		return 0;
+	} else if (err != 0)
+		return err;
+	if (b->gate_cb != NULL && b->gate_cb(&r->slot, b->gate_arg) != 0) {
+		r->outcome = SBOOK_NOT_PERMITTED;
+		return 0;
+	}
+	if (b->app_check && (err = sq_book_check(s, b, &outcome)) != 0)
+		return err;
+	if (outcome == SBOOK_OFFERED) {
+		r->outcome = outcome;
+		return sq_book_alts(s, &r->slot, b->now_ms, r);
+	}
+	if (outcome == 0) {
+		/* The guard: the partial unique index refuses a second
+		 * active appointment of the slot (EEXIST). */
+		if ((err = sq_bindf(s->w, &st,
+		         "INSERT INTO appointments(id, slot, patient, node,"
+		         " status, answer, created_ms, updated_ms)"
+		         " VALUES(?1, ?2, ?3, ?4, 'booked', 'booked', ?5, ?5)",
+		         "xixii", b->id, b->slot, b->patient, b->node,
+		         b->now_ms)) != 0)
+			return err;
+		err = sq_done(s->w, st, "book", NULL);
+		if (err == 0)
+			outcome = SBOOK_BOOKED;
+		else if (err == EEXIST)
+			outcome = SBOOK_TAKEN;
+		else
+			return err;
+	}
+	r->outcome = outcome;
+	if (outcome == SBOOK_TAKEN) {
+		if ((err = sq_bindf(s->w, &st,
+		         "INSERT INTO appointments(id, slot, patient, node,"
+		         " status, answer, created_ms, updated_ms, reason)"
+		         " VALUES(?1, ?2, ?3, ?4, 'refused', 'taken', ?5, ?5,"
+		         " 'slot_taken')",
+		         "xixii", b->id, b->slot, b->patient, b->node,
+		         b->now_ms)) != 0 ||
+		    (err = sq_done(s->w, st, "book refused", NULL)) != 0 ||
+		    (err = sq_audit(s, b->id, b->now_ms, "proposed", "refused",
+		         "slot_taken")) != 0)
+			return err;
+		return sq_book_alts(s, &r->slot, b->now_ms, r);
+	}
+	if ((err = sq_audit(s, b->id, b->now_ms, "proposed", "booked",
+	         b->has_entry ? "waitlist offer" : "request")) != 0 ||
+	    (err = sq_bindf(s->w, &st,
+	         "UPDATE slots SET status = 'busy' WHERE id = ?", "i",
+	         b->slot)) != 0 ||
+	    (err = sq_done(s->w, st, "slot busy", NULL)) != 0 ||
+	    (err = sq_bindf(s->w, &st, "DELETE FROM slot_offers WHERE slot = ?",
+	         "i", b->slot)) != 0 ||
+	    (err = sq_done(s->w, st, "offer done", NULL)) != 0)
+		return err;
+	if (b->has_entry &&
+	    ((err = sq_bindf(s->w, &st,
+	          "UPDATE waitlist SET status = 'booked' WHERE id = ?", "x",
+	          b->entry)) != 0 ||
+	        (err = sq_done(s->w, st, "waitlist booked", NULL)) != 0))
+		return err;
+	if (b->has_replaces) {
+		err = sq_cancel_in(
+		    s, b->replaces, b->node, "rescheduled", b->now_ms);
+		/* The old one must go with the new one, or neither. */
+		if (err != 0)
+			return err == EIO ? EIO : EXDEV;
+	}
+	return 0;
+}
+
+static int
+sq_appt_book(struct sstore *s, const struct sbook *b, struct sbook_result *r)
+{
+	struct sq_book a = { b, r };
+	struct sq_job job = { sq_book_job, &a, 0, 0, NULL };
+
+	if (b->slot > INT64_MAX || b->now_ms > INT64_MAX)
+		return EINVAL;
+	return sq_group_run(s, &job);
+}
+
+struct sq_cancel {
+	const uint8_t *id;
+	uint64_t node, now;
+	const char *why;
+};
+
+static int
+sq_cancel_job(struct sstore *s, void *arg)
+{
+	struct sq_cancel *c = arg;
+
+	return sq_cancel_in(s, c->id, c->node, c->why, c->now);
+}
+
+static int
+sq_appt_cancel(struct sstore *s, const uint8_t id[16], uint64_t node,
+    const char *why, uint64_t now_ms)
+{
+	struct sq_cancel c = { id, node, now_ms, why };
+	struct sq_job job = { sq_cancel_job, &c, 0, 0, NULL };
+
+	return sq_group_run(s, &job);
+}
+
+struct sq_checkin {
+	const uint8_t *id;
+	const char *by;
+	uint64_t at, now;
+};
+
+static int
+sq_checkin_job(struct sstore *s, void *arg)
+{
+	struct sq_checkin *c = arg;
+	sqlite3_stmt *st = NULL;
+	char status[24] = "";
+	int rc, err;
+
+	if ((err = sq_bindf(s->w, &st,
+	         "SELECT status FROM appointments WHERE id = ?", "x", c->id)) !=
+	    0)
+		return err;
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		str_lcpy(status, sq_text(st, 0), sizeof(status));
+	else
+		err = rc == SQLITE_DONE ? ENOENT : sq_err(s->w, rc, "checkin");
+	sqlite3_finalize(st);
+	if (err != 0)
+		return err;
+	if (strcmp(status, "checked-in") == 0)
+		return 0; /* evidence again: the first one stands */
+	if (strcmp(status, "booked") != 0 &&
+	    strcmp(status, "noshow-provisional") != 0 &&
+	    strcmp(status, "noshow") != 0)
+		return EALREADY;
+	if ((err = sq_bindf(s->w, &st,
+	         "UPDATE appointments SET status = 'checked-in', checkin_ms = ?,"
+	         " checkin_by = ?, updated_ms = ? WHERE id = ?",
+	         "itix", c->at, c->by, c->now, c->id)) != 0 ||
+	    (err = sq_done(s->w, st, "checkin", NULL)) != 0)
+		return err;
+	return sq_audit(s, c->id, c->now, status, "checked-in",
+	    strcmp(status, "booked") == 0 ? "check-in evidence"
+	                                  : "late check-in evidence");
+}
+
+static int
+sq_appt_checkin(struct sstore *s, const uint8_t id[16], const char *by,
+    uint64_t at_ms, uint64_t now_ms)
+{
+	struct sq_checkin c = { id, by, at_ms, now_ms };
+	struct sq_job job = { sq_checkin_job, &c, 0, 0, NULL };
+
+	return sq_group_run(s, &job);
+}
+
+struct sq_sweep {
+	uint64_t now, grace, changed;
+};
+
+/* A node's sync proves a window complete when its last push came after
+ * the window's end and acknowledged the whole outbox it reported. */
+#define SQ_NODE_COMPLETE(end)                                                  \
+	"(SELECT n.last_push_ms >= " end " AND n.hw >= n.outbox_last"          \
+	" FROM nodes n WHERE n.id = a.node)"
+
+static int
+sq_sweep_job(struct sstore *s, void *arg)
+{
+	struct sq_sweep *w = arg;
+	sqlite3_stmt *st = NULL;
+	struct {
+		uint8_t id[16];
+		char from[24], to[24];
+	} *v = NULL;
+	size_t n = 0, i;
+	int rc, err, fin;
+
+	w->changed = 0;
+	if ((err = sq_bindf(s->w, &st,
+	         "SELECT a.id, a.status, coalesce(" SQ_NODE_COMPLETE(
+	             "s.end_ms + ?2") ", 0)"
+	                              " FROM appointments a JOIN slots s ON s.id = a.slot"
+	                              " WHERE a.status IN ('booked', 'noshow-provisional')"
+	                              " AND s.end_ms + ?2 <= ?1",
+	         "ii", w->now, w->grace)) != 0)
+		return err;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		fin = sqlite3_column_int(st, 2);
+		if (strcmp(sq_text(st, 1), "noshow-provisional") == 0 && !fin)
+			continue;
+		v = xreallocarray(v, n + 1, sizeof(*v));
+		memcpy(v[n].id, sqlite3_column_blob(st, 0), 16);
+		str_lcpy(v[n].from, sq_text(st, 1), sizeof(v[n].from));
+		str_lcpy(v[n].to, fin ? "noshow" : "noshow-provisional",
+		    sizeof(v[n].to));
+		n++;
+	}
+	if (rc != SQLITE_DONE)
+		err = sq_err(s->w, rc, "sweep");
+	sqlite3_finalize(st);
+	for (i = 0; i < n && err == 0; i++) {
+		if ((err = sq_bindf(s->w, &st,
+		         "UPDATE appointments SET status = ?, updated_ms = ?"
+		         " WHERE id = ?",
+		         "tix", v[i].to, w->now, v[i].id)) != 0 ||
+		    (err = sq_done(s->w, st, "sweep", NULL)) != 0)
+			break;
+		err = sq_audit(s, v[i].id, w->now, v[i].from, v[i].to,
+		    strcmp(v[i].to, "noshow") == 0
+		        ? "no check-in; the kiosk's sync covers the slot"
+		        : "no check-in yet; the kiosk has not synced since");
+		w->changed++;
+	}
+	free(v);
+	return err;
+}
+
+static int
+sq_appt_sweep(
+    struct sstore *s, uint64_t now_ms, uint64_t grace_ms, uint64_t *changed)
+{
+	struct sq_sweep w = { now_ms, grace_ms, 0 };
+	struct sq_job job = { sq_sweep_job, &w, 0, 0, NULL };
+	int err;
+
+	if ((err = sq_group_run(s, &job)) == 0 && changed != NULL)
+		*changed = w.changed;
+	return err;
+}
+
+static int
+sq_one_u64(struct sstore *s, const char *sql, const char *fmt,
+    const uint8_t *id, uint64_t *out)
+{
+	struct sq_reader *r = sq_reader_get(s);
+	sqlite3_stmt *st = NULL;
+	int rc, err;
+
+	if ((err = sq_bindf(r->db, &st, sql, fmt, id)) == 0) {
+		if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+			*out = (uint64_t)sqlite3_column_int64(st, 0);
+		else
+			err = sq_err(r->db, rc, "count");
+	}
+	sqlite3_finalize(st);
+	sq_reader_put(r);
+	return err;
+}
+
+static int
+sq_appt_invariant(struct sstore *s, uint64_t *doubled)
+{
+	return sq_one_u64(s,
+	    "SELECT count(*) FROM (SELECT slot FROM appointments"
+	    " WHERE status IN " SQ_ACTIVE " GROUP BY slot HAVING count(*) > 1)",
+	    "", NULL, doubled);
+}
+
+static int
+sq_appt_audits(struct sstore *s, const uint8_t id[16], uint64_t *n)
+{
+	return sq_one_u64(
+	    s, "SELECT count(*) FROM appt_events WHERE appt = ?", "x", id, n);
+}
+
+static int
+sq_patient_in_scope(struct sstore *s, const char *region, const char *facility,
+    const uint8_t patient[16], int *yes)
+{
+	struct sq_reader *r = sq_reader_get(s);
+	sqlite3_stmt *st = NULL;
+	int rc, err;
+
+	*yes = 0;
+	if ((err = sq_bindf(r->db, &st,
+	         "SELECT 1 FROM scope WHERE region = ? AND patient = ?"
+	         " AND facility = ?",
+	         "txt", region, patient, facility)) == 0) {
+		if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+			*yes = 1;
+		else if (rc != SQLITE_DONE)
+			err = sq_err(r->db, rc, "scope");
+	}
+	sqlite3_finalize(st);
+	sq_reader_put(r);
+	return err;
+}
+
+static int
+sq_appt_status(struct sstore *s, const uint8_t id[16], char *status,
+    size_t size, uint64_t *slot)
+{
+	struct sq_reader *r = sq_reader_get(s);
+	sqlite3_stmt *st = NULL;
+	int rc, err;
+
+	if ((err = sq_bindf(r->db, &st,
+	         "SELECT status, slot FROM appointments WHERE id = ?", "x",
+	         id)) == 0) {
+		if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			str_lcpy(status, sq_text(st, 0), size);
+			if (slot != NULL)
+				*slot = (uint64_t)sqlite3_column_int64(st, 1);
+		} else
+			err = rc == SQLITE_DONE ? ENOENT
+			                        : sq_err(r->db, rc, "status");
+	}
+	sqlite3_finalize(st);
+	sq_reader_put(r);
+	return err;
+}
+
+static int
+sq_wait_add(struct sstore *s, const struct swait *w)
+{
+	sqlite3_stmt *st = NULL;
+	int err;
+
+	pthread_mutex_lock(&s->wmu);
+	if ((err = sq_bindf(s->w, &st,
+	         "INSERT OR IGNORE INTO waitlist(id, patient, region, service,"
+	         " urgency, listed_ms, recommended_ms, lang, modality,"
+	         " clinician) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	         "xxttiiittt", w->id, w->patient, w->region, w->service,
+	         (uint64_t)w->urgency, w->listed_ms, w->recommended_ms, w->lang,
+	         w->modality, w->clinician)) == 0)
+		err = sq_done(s->w, st, "waitlist add", NULL);
+	pthread_mutex_unlock(&s->wmu);
+	return err;
+}
+
+struct sq_offer {
+	uint64_t slot, now, expires;
+	size_t (*rank_cb)(const struct swait *, size_t, const struct ssched *,
+	    const struct sslot *, size_t *, void *);
+	void *arg;
+	struct soffer *out;
+};
+
+/* Drop SLOT's offers expired at NOW (or ENTRY's, declined): the entry
+ * waits again and never gets this slot again. */
+static int
+sq_offer_drop(
+    struct sstore *s, uint64_t slot, const uint8_t *entry, uint64_t now)
+{
+	sqlite3_stmt *st = NULL;
+	const char *cond = entry != NULL ? "entry = ?2" : "expires_ms <= ?2";
+	char sql[512];
+	int err;
+
+	snprintf(sql, sizeof(sql),
+	    "INSERT OR IGNORE INTO offer_passed(slot, entry) SELECT slot, entry"
+	    " FROM slot_offers WHERE slot = ?1 AND %s",
+	    cond);
+	if ((err = entry ? sq_bindf(s->w, &st, sql, "ix", slot, entry)
+	                 : sq_bindf(s->w, &st, sql, "ii", slot, now)) != 0 ||
+	    (err = sq_done(s->w, st, "offer passed", NULL)) != 0)
+		return err;
+	snprintf(sql, sizeof(sql),
+	    "UPDATE waitlist SET status = 'waiting', offers = offers + 1"
+	    " WHERE id IN (SELECT entry FROM slot_offers WHERE slot = ?1"
+	    " AND %s)",
+	    cond);
+	if ((err = entry ? sq_bindf(s->w, &st, sql, "ix", slot, entry)
+	                 : sq_bindf(s->w, &st, sql, "ii", slot, now)) != 0 ||
+	    (err = sq_done(s->w, st, "offer passed", NULL)) != 0)
+		return err;
+	snprintf(sql, sizeof(sql),
+	    "DELETE FROM slot_offers WHERE slot = ?1 AND %s", cond);
+	if ((err = entry ? sq_bindf(s->w, &st, sql, "ix", slot, entry)
+	                 : sq_bindf(s->w, &st, sql, "ii", slot, now)) != 0)
+		return err;
+	return sq_done(s->w, st, "offer drop", NULL);
+}
+
+static int
+sq_offer_job(struct sstore *s, void *arg)
+{
+	struct sq_offer *o = arg;
+	sqlite3_stmt *st = NULL;
+	struct swait *v = NULL;
+	struct ssched d;
+	struct sslot slot;
+	size_t n = 0, *order = NULL, k;
+	int rc, err;
+
+	if ((err = sq_offer_drop(s, o->slot, NULL, o->now)) != 0 ||
+	    (err = sq_slot_get(s, o->slot, &slot)) != 0)
+		return err;
+	/* The live offer, if any. */
+	if ((err = sq_bindf(s->w, &st,
+	         "SELECT entry, offered_ms, expires_ms FROM slot_offers"
+	         " WHERE slot = ?",
+	         "i", o->slot)) != 0)
+		return err;
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		o->out->slot = o->slot;
+		memcpy(o->out->entry, sqlite3_column_blob(st, 0), 16);
+		o->out->offered_ms = (uint64_t)sqlite3_column_int64(st, 1);
+		o->out->expires_ms = (uint64_t)sqlite3_column_int64(st, 2);
+		sqlite3_finalize(st);
+		return 0;
+	}
+	sqlite3_finalize(st);
+	if (strcmp(slot.status, "free") != 0)
+		return ENOENT;
+	memset(&d, 0, sizeof(d));
+	if ((err = sq_bindf(s->w, &st,
+	         "SELECT clinician, facility, region, service, modalities,"
+	         " langs FROM schedules WHERE id = ?",
+	         "i", slot.schedule)) != 0)
+		return err;
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		d.id = slot.schedule;
+		str_lcpy(d.clinician, sq_text(st, 0), sizeof(d.clinician));
+		str_lcpy(d.facility, sq_text(st, 1), sizeof(d.facility));
+		str_lcpy(d.region, sq_text(st, 2), sizeof(d.region));
+		str_lcpy(d.service, sq_text(st, 3), sizeof(d.service));
+		str_lcpy(d.modalities, sq_text(st, 4), sizeof(d.modalities));
+		str_lcpy(d.langs, sq_text(st, 5), sizeof(d.langs));
+	} else
+		err = rc == SQLITE_DONE ? ENOENT : sq_err(s->w, rc, "offer");
+	sqlite3_finalize(st);
+	if (err != 0)
+		return err;
+	if ((err = sq_bindf(s->w, &st,
+	         "SELECT id, patient, urgency, listed_ms, recommended_ms, lang,"
+	         " modality, clinician FROM waitlist w WHERE region = ?"
+	         " AND service = ? AND status = 'waiting' AND NOT EXISTS"
+	         " (SELECT 1 FROM offer_passed p WHERE p.slot = ? AND"
+	         " p.entry = w.id)",
+	         "tti", d.region, d.service, o->slot)) != 0)
+		return err;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct swait *w;
+
+		v = xreallocarray(v, n + 1, sizeof(*v));
+		w = &v[n++];
+		memset(w, 0, sizeof(*w));
+		memcpy(w->id, sqlite3_column_blob(st, 0), 16);
+		memcpy(w->patient, sqlite3_column_blob(st, 1), 16);
+		str_lcpy(w->region, d.region, sizeof(w->region));
+		str_lcpy(w->service, d.service, sizeof(w->service));
+		w->urgency = sqlite3_column_int(st, 2);
+		w->listed_ms = (uint64_t)sqlite3_column_int64(st, 3);
+		w->recommended_ms = (uint64_t)sqlite3_column_int64(st, 4);
+		str_lcpy(w->lang, sq_text(st, 5), sizeof(w->lang));
+		str_lcpy(w->modality, sq_text(st, 6), sizeof(w->modality));
+		str_lcpy(w->clinician, sq_text(st, 7), sizeof(w->clinician));
+	}
+	if (rc != SQLITE_DONE)
+		err = sq_err(s->w, rc, "waitlist");
+	sqlite3_finalize(st);
+	if (err != 0)
+		goto out;
+	order = xcalloc(n ? n : 1, sizeof(*order));
+	k = n ? o->rank_cb(v, n, &d, &slot, order, o->arg) : 0;
+	if (k == 0) {
+		err = ENOENT;
+		goto out;
+	}
+	o->out->slot = o->slot;
+	memcpy(o->out->entry, v[order[0]].id, 16);
+	o->out->offered_ms = o->now;
+	o->out->expires_ms = o->expires;
+	if ((err = sq_bindf(s->w, &st,
+	         "INSERT INTO slot_offers(slot, entry, offered_ms, expires_ms)"
+	         " VALUES(?, ?, ?, ?)",
+	         "ixii", o->slot, o->out->entry, o->now, o->expires)) != 0 ||
+	    (err = sq_done(s->w, st, "offer", NULL)) != 0 ||
+	    (err = sq_bindf(s->w, &st,
+	         "UPDATE waitlist SET status = 'offered' WHERE id = ?", "x",
+	         o->out->entry)) != 0 ||
+	    (err = sq_done(s->w, st, "offer", NULL)) != 0)
+		goto out;
+out:
+	free(order);
+	free(v);
+	return err;
+}
+
+static int
+sq_wait_offer(struct sstore *s, uint64_t slot, uint64_t now_ms,
+    uint64_t expires_ms,
+    size_t (*rank_cb)(const struct swait *, size_t, const struct ssched *,
+        const struct sslot *, size_t *, void *),
+    void *arg, struct soffer *out)
+{
+	struct sq_offer o = { slot, now_ms, expires_ms, rank_cb, arg, out };
+	struct sq_job job = { sq_offer_job, &o, 0, 0, NULL };
+
+	memset(out, 0, sizeof(*out));
+	return sq_group_run(s, &job);
+}
+
+struct sq_decline {
+	uint64_t slot, now;
+	const uint8_t *entry;
+};
+
+static int
+sq_decline_job(struct sstore *s, void *arg)
+{
+	struct sq_decline *d = arg;
+	int err, changed = 0;
+	sqlite3_stmt *st = NULL;
+
+	if ((err = sq_bindf(s->w, &st,
+	         "SELECT 1 FROM slot_offers WHERE slot = ? AND entry = ?"
+	         " AND expires_ms > ?",
+	         "ixi", d->slot, d->entry, d->now)) != 0)
+		return err;
+	changed = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	if (!changed)
+		return ENOENT;
+	return sq_offer_drop(s, d->slot, d->entry, d->now);
+}
+
+static int
+sq_wait_decline(
+    struct sstore *s, uint64_t slot, const uint8_t entry[16], uint64_t now_ms)
+{
+	struct sq_decline d = { slot, now_ms, entry };
+	struct sq_job job = { sq_decline_job, &d, 0, 0, NULL };
+
+	return sq_group_run(s, &job);
+}
+
 const struct store_backend store_sqlite_backend = {
 	.name = "sqlite",
 	.open = sq_open,
@@ -2134,6 +3190,21 @@ const struct store_backend store_sqlite_backend = {
 	.stats = sq_stats,
 	.manifest = sq_manifest,
 	.consult_queue = sq_consult_queue,
+	.sched_define = sq_sched_define,
+	.sched_get = sq_sched_get,
+	.slots_add = sq_slots_add,
+	.slots_list = sq_slots_list,
+	.appt_book = sq_appt_book,
+	.appt_cancel = sq_appt_cancel,
+	.appt_checkin = sq_appt_checkin,
+	.appt_sweep = sq_appt_sweep,
+	.appt_status = sq_appt_status,
+	.appt_invariant = sq_appt_invariant,
+	.appt_audits = sq_appt_audits,
+	.patient_in_scope = sq_patient_in_scope,
+	.wait_add = sq_wait_add,
+	.wait_offer = sq_wait_offer,
+	.wait_decline = sq_wait_decline,
 	.meta_get = sq_meta_get,
 	.meta_put = sq_meta_put,
 	.licence_put = sq_licence_put,

@@ -285,6 +285,12 @@ body_of(int entity, const struct uuid *id, const struct uuid *pat, int variant,
 		model_set_text(&r, REC_EMERG_TRIGGER, "key");
 		model_set_text(&r, REC_EMERG_NOTE, text);
 		break;
+	case REC_APPOINTMENT:
+		model_set_text(&r, REC_APPT_PATIENT, pats);
+		model_set_uint(&r, REC_APPT_SLOT, (uint64_t)variant + 1);
+		model_set_text(&r, REC_APPT_STATUS, "proposed");
+		model_set_text(&r, REC_APPT_CANCEL_REASON, text);
+		break;
 	default:
 		abort();
 	}
@@ -485,10 +491,10 @@ out:
 
 /* --- the matrix --- */
 
-#define N_ENTITIES 12
+#define N_ENTITIES 13
 static const int entities[N_ENTITIES] = { REC_USER, REC_PATIENT, REC_ENCOUNTER,
 	REC_OBSERVATION, REC_FORM, REC_ALERT, REC_ATTACHMENT, REC_MERGE,
-	REC_CALL, REC_PRESCRIPTION, REC_REFERRAL, REC_EMERGENCY };
+	REC_CALL, REC_PRESCRIPTION, REC_REFERRAL, REC_EMERGENCY, REC_APPOINTMENT };
 
 static int
 rule_of_name(const char *s)

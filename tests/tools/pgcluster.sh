@@ -21,6 +21,8 @@
 # then resets its shared memory) loses it (test_pg_crash.c caught that);
 # PGCLUSTER_DURABLE=1 keeps fsync, synchronous_commit and full-page writes
 # on, for benchmarks of durable commits.
+# PGCLUSTER_MAX_CONNECTIONS raises max_connections (default 60; the booking
+# test runs 64 bookers, each on its own connection).
 # Exit 77 with the reason on stderr when PostgreSQL is not installed.
 set -u
 
@@ -91,7 +93,7 @@ start)
 	[ "${PGCLUSTER_DURABLE:-0}" = 1 ] && fast="-c max_wal_size=1GB"
 	if ! as_owner "$BIN/pg_ctl" -D "$D/data" -l "$D/log" -w -s \
 	    -o "-k $D -c listen_addresses= $fast \
-	        -c max_connections=60 -c shared_buffers=128MB" \
+	        -c max_connections=${PGCLUSTER_MAX_CONNECTIONS:-60} -c shared_buffers=128MB" \
 	    start >/dev/null; then
 		cat "$D/log" >&2
 		as_owner "$BIN/pg_ctl" -D "$D/data" -m immediate -w -s stop \

@@ -2028,6 +2028,368 @@ out:
 	return err;
 }
 
+/* --- booking (issue 15) --------------------------------------------------- */
+
+#define T_DAY (86400 * 1000ULL)
+#define T_BASE (1800000000000ULL) /* 2027-01-15, a fixed "now" */
+
+/* A schedule of clinician CLIN at facility FAC (service "gp") and N
+ * half-hour slots from T_BASE + 1 day; *SCHED its id, *FIRST the first
+ * slot's id (the others follow). */
+static int
+mk_sched(const struct ctx *c, struct sstore *s, const char *clin,
+    const char *fac, size_t n, uint64_t *sched, uint64_t *first)
+{
+	struct ssched d;
+	struct shours h = { 1, 540, 720, 30 };
+	struct sslot *v, *got = NULL;
+	uint64_t added = 0;
+	size_t i, ngot = 0;
+	int err;
+
+	memset(&d, 0, sizeof(d));
+	snprintf(d.clinician, sizeof(d.clinician), "%s", clin);
+	snprintf(d.facility, sizeof(d.facility), "%s", fac);
+	snprintf(d.region, sizeof(d.region), "r1");
+	snprintf(d.tz, sizeof(d.tz), "Africa/Nairobi");
+	snprintf(d.service, sizeof(d.service), "gp");
+	snprintf(d.modalities, sizeof(d.modalities), "video,audio");
+	snprintf(d.langs, sizeof(d.langs), "en,sw");
+	if ((err = c->be->sched_define(s, &d, &h, 1, sched)) != 0)
+		return err;
+	v = xcalloc(n, sizeof(*v));
+	for (i = 0; i < n; i++) {
+		v[i].start_ms = T_BASE + T_DAY + i * 1800000ULL;
+		v[i].end_ms = v[i].start_ms + 1800000ULL;
+	}
+	err = c->be->slots_add(s, *sched, v, n, &added);
+	if (err == 0 && added != n)
+		err = EIO;
+	/* again: nothing new */
+	if (err == 0 &&
+	    (err = c->be->slots_add(s, *sched, v, n, &added)) == 0 &&
+	    added != 0)
+		err = EIO;
+	free(v);
+	if (err == 0 &&
+	    (err = c->be->slots_list(s, *sched, NULL, T_BASE,
+	         T_BASE + 2 * T_DAY, &got, &ngot)) == 0) {
+		if (ngot != n)
+			err = EIO;
+		else
+			*first = got[0].id;
+	}
+	free(got);
+	return err;
+}
+
+static void
+mk_book(struct sbook *b, uint8_t id, uint64_t slot, uint8_t patient,
+    uint64_t node, int app_check)
+{
+	memset(b, 0, sizeof(*b));
+	memset(b->id, id, 16);
+	b->slot = slot;
+	memset(b->patient, patient, 16);
+	b->node = node;
+	b->now_ms = T_BASE;
+	b->app_check = app_check;
+}
+
+static int
+case_booking(struct ctx *c)
+{
+	struct sstore *s = NULL;
+	struct snode n1, n2;
+	struct sbook b;
+	struct sbook_result r;
+	struct ssched d;
+	struct shours *hours = NULL;
+	size_t nhours = 0;
+	uint64_t sched, slot, doubled = 1, got = 0, audits = 0;
+	uint8_t id[16];
+	char st[24];
+	int err = 0;
+
+	TEST_ERR(c->be->open(c->target, NULL, &s));
+	TEST_ERR(mk_node_in(c, s, 0x31, "r1", "fac1", &n1));
+	TEST_ERR(mk_node_in(c, s, 0x32, "r1", "fac1", &n2));
+	TEST_ERR(mk_sched(c, s, "dr-a", "fac1", 6, &sched, &slot));
+	TEST_ERR(c->be->sched_get(s, sched, &d, &hours, &nhours));
+	TEST_STR(d.tz, "Africa/Nairobi");
+	TEST_EQ(nhours, 1);
+	TEST_EQ(hours[0].slot_min, 30);
+	/* booked */
+	mk_book(&b, 0xa1, slot, 0x51, n1.id, 1);
+	TEST_ERR(c->be->appt_book(s, &b, &r));
+	TEST_EQ(r.outcome, SBOOK_BOOKED);
+	TEST_EQ(r.replay, 0);
+	TEST_EQ(r.slot.start_ms, T_BASE + T_DAY);
+	/* re-sent: the same answer */
+	TEST_ERR(c->be->appt_book(s, &b, &r));
+	TEST_EQ(r.outcome, SBOOK_BOOKED);
+	TEST_EQ(r.replay, 1);
+	/* the same id for another slot: a conflict */
+	b.slot = slot + 1;
+	TEST_EQ(c->be->appt_book(s, &b, &r), EEXIST);
+	/* another patient, the same slot: taken, with 3 alternatives */
+	mk_book(&b, 0xa2, slot, 0x52, n2.id, 1);
+	TEST_ERR(c->be->appt_book(s, &b, &r));
+	TEST_EQ(r.outcome, SBOOK_TAKEN);
+	TEST_EQ(r.nalts, 3);
+	TEST_EQ(r.alts[0].id, slot + 1);
+	TEST_TRUE(r.alts[0].start_ms > T_BASE);
+	/* re-sent: still taken (stored), even after the slot frees */
+	TEST_ERR(c->be->appt_book(s, &b, &r));
+	TEST_EQ(r.outcome, SBOOK_TAKEN);
+	TEST_EQ(r.replay, 1);
+	/* without the application check the index alone refuses */
+	mk_book(&b, 0xa3, slot, 0x53, n2.id, 0);
+	TEST_ERR(c->be->appt_book(s, &b, &r));
+	TEST_EQ(r.outcome, SBOOK_TAKEN);
+	TEST_TRUE(r.nalts >= 1);
+	TEST_ERR(c->be->appt_status(s, b.id, st, sizeof(st), NULL));
+	TEST_STR(st, "refused");
+	/* no such slot */
+	mk_book(&b, 0xa4, slot + 100, 0x53, n2.id, 1);
+	TEST_ERR(c->be->appt_book(s, &b, &r));
+	TEST_EQ(r.outcome, SBOOK_NO_SLOT);
+	/* cancel: only the booking node, only once; the slot frees */
+	memset(id, 0xa1, 16);
+	TEST_EQ(c->be->appt_cancel(s, id, n2.id, "patient", T_BASE), EACCES);
+	TEST_ERR(c->be->appt_cancel(s, id, n1.id, "patient", T_BASE));
+	TEST_EQ(c->be->appt_cancel(s, id, n1.id, "patient", T_BASE), EALREADY);
+	TEST_ERR(c->be->appt_audits(s, id, &audits));
+	TEST_EQ(audits, 2);
+	mk_book(&b, 0xa5, slot, 0x52, n2.id, 1);
+	TEST_ERR(c->be->appt_book(s, &b, &r));
+	TEST_EQ(r.outcome, SBOOK_BOOKED);
+	/* reschedule a5 to the next slot: new booked, old cancelled */
+	mk_book(&b, 0xa6, slot + 1, 0x52, n2.id, 1);
+	b.has_replaces = 1;
+	memset(b.replaces, 0xa5, 16);
+	TEST_ERR(c->be->appt_book(s, &b, &r));
+	TEST_EQ(r.outcome, SBOOK_BOOKED);
+	memset(id, 0xa5, 16);
+	TEST_ERR(c->be->appt_status(s, id, st, sizeof(st), &got));
+	TEST_STR(st, "cancelled");
+	TEST_EQ(got, slot);
+	/* a reschedule whose old appointment is not the node's: neither */
+	mk_book(&b, 0xa7, slot + 2, 0x52, n1.id, 1);
+	b.has_replaces = 1;
+	memset(b.replaces, 0xa6, 16);
+	TEST_EQ(c->be->appt_book(s, &b, &r), EXDEV);
+	TEST_EQ(c->be->appt_status(s, b.id, st, sizeof(st), NULL), ENOENT);
+	TEST_ERR(c->be->appt_invariant(s, &doubled));
+	TEST_EQ(doubled, 0);
+out:
+	free(hours);
+	if (s != NULL)
+		c->be->close(s);
+	return err;
+}
+
+/* NODE pushes changes FIRST..LAST at NOW, saying its outbox ends at
+ * OUTBOX. */
+static int
+push_at(const struct ctx *c, struct sstore *s, uint64_t node, uint64_t first,
+    uint64_t last, uint64_t outbox, uint64_t now)
+{
+	struct batch b;
+	struct spush_result r;
+	int err;
+
+	mk_batch(&b, node, first, last, "");
+	b.p.now_ms = now;
+	b.p.outbox_last = outbox;
+	memset(&r, 0, sizeof(r));
+	err = c->be->push(s, &b.p, &r);
+	free(r.response);
+	return err;
+}
+
+/* A kiosk offline past its slots: no-shows stay provisional until its
+ * sync covers them; late check-in evidence flips one back, audited. */
+static int
+case_noshow(struct ctx *c)
+{
+	struct sstore *s = NULL;
+	struct snode n1;
+	struct sbook b;
+	struct sbook_result r;
+	uint64_t sched, slot, changed = 0, audits = 0;
+	uint64_t end0 = T_BASE + T_DAY + 1800000ULL, grace = 1800000ULL;
+	char st[24];
+	int err = 0, i;
+
+	TEST_ERR(c->be->open(c->target, NULL, &s));
+	TEST_ERR(mk_node_in(c, s, 0x41, "r1", "fac1", &n1));
+	TEST_ERR(mk_sched(c, s, "dr-a", "fac1", 3, &sched, &slot));
+	for (i = 0; i < 3; i++) {
+		mk_book(&b, (uint8_t)(0xb0 + i), slot + (uint64_t)i,
+		    (uint8_t)(0x60 + i), n1.id, 1);
+		TEST_ERR(c->be->appt_book(s, &b, &r));
+		TEST_EQ(r.outcome, SBOOK_BOOKED);
+	}
+	/* before the grace: nothing */
+	TEST_ERR(c->be->appt_sweep(s, end0, grace, &changed));
+	TEST_EQ(changed, 0);
+	/* a push during the slots that left the outbox unacknowledged */
+	TEST_ERR(push_at(c, s, n1.id, 1, 2, 9, end0 + 2 * 3600000ULL));
+	/* 48 hours later: still provisional (the kiosk holds evidence) */
+	TEST_ERR(c->be->appt_sweep(s, end0 + 2 * T_DAY, grace, &changed));
+	TEST_EQ(changed, 3);
+	memset(b.id, 0xb0, 16);
+	TEST_ERR(c->be->appt_status(s, b.id, st, sizeof(st), NULL));
+	TEST_STR(st, "noshow-provisional");
+	TEST_ERR(c->be->appt_sweep(s, end0 + 2 * T_DAY, grace, &changed));
+	TEST_EQ(changed, 0);
+	/* the kiosk syncs: b0 and b1 checked in (late evidence), then its
+	 * whole outbox is acknowledged */
+	TEST_ERR(c->be->appt_checkin(
+	    s, b.id, "chw", T_BASE + T_DAY + 60000, end0 + 2 * T_DAY + 1000));
+	memset(b.id, 0xb1, 16);
+	TEST_ERR(c->be->appt_checkin(s, b.id, "self", T_BASE + T_DAY + 1860000,
+	    end0 + 2 * T_DAY + 1000));
+	TEST_ERR(c->be->appt_checkin(s, b.id, "self", T_BASE + T_DAY + 1860000,
+	    end0 + 2 * T_DAY + 1000));
+	TEST_ERR(push_at(c, s, n1.id, 3, 9, 9, end0 + 2 * T_DAY + 2000));
+	TEST_ERR(
+	    c->be->appt_sweep(s, end0 + 2 * T_DAY + 3000, grace, &changed));
+	TEST_EQ(changed, 1);
+	memset(b.id, 0xb0, 16);
+	TEST_ERR(c->be->appt_status(s, b.id, st, sizeof(st), NULL));
+	TEST_STR(st, "checked-in");
+	/* proposed->booked, booked->provisional, provisional->checked-in */
+	TEST_ERR(c->be->appt_audits(s, b.id, &audits));
+	TEST_EQ(audits, 3);
+	memset(b.id, 0xb2, 16);
+	TEST_ERR(c->be->appt_status(s, b.id, st, sizeof(st), NULL));
+	TEST_STR(st, "noshow");
+	/* later evidence still flips a final one back, audited */
+	TEST_ERR(c->be->appt_checkin(
+	    s, b.id, "chw", T_BASE + T_DAY + 3700000, end0 + 3 * T_DAY));
+	TEST_ERR(c->be->appt_status(s, b.id, st, sizeof(st), NULL));
+	TEST_STR(st, "checked-in");
+	TEST_ERR(c->be->appt_audits(s, b.id, &audits));
+	TEST_EQ(audits, 4);
+	memset(b.id, 0xbf, 16);
+	TEST_EQ(c->be->appt_checkin(s, b.id, "chw", 0, end0), ENOENT);
+out:
+	if (s != NULL)
+		c->be->close(s);
+	return err;
+}
+
+/* The test's ranking: urgency, then time listed (the real order is
+ * sync-server/work/sched.c's, tested against its reference). */
+static size_t
+rank_simple(const struct swait *w, size_t n, const struct ssched *d,
+    const struct sslot *slot, size_t *order, void *arg)
+{
+	size_t i, j, k = 0, t;
+
+	(void)slot;
+	(void)arg;
+	for (i = 0; i < n; i++)
+		if (w[i].clinician[0] == '\0' ||
+		    strcmp(w[i].clinician, d->clinician) == 0)
+			order[k++] = i;
+	for (i = 1; i < k; i++)
+		for (j = i; j > 0 &&
+		     (w[order[j]].urgency < w[order[j - 1]].urgency ||
+		         (w[order[j]].urgency == w[order[j - 1]].urgency &&
+		             w[order[j]].listed_ms <
+		                 w[order[j - 1]].listed_ms));
+		     j--) {
+			t = order[j];
+			order[j] = order[j - 1];
+			order[j - 1] = t;
+		}
+	return k;
+}
+
+static int
+case_waitlist(struct ctx *c)
+{
+	struct sstore *s = NULL;
+	struct snode n1;
+	struct swait w;
+	struct soffer o, o2;
+	struct sbook b;
+	struct sbook_result r;
+	uint64_t sched, slot, exp = T_BASE + 3600000ULL;
+	uint8_t e[16];
+	int err = 0, i;
+
+	TEST_ERR(c->be->open(c->target, NULL, &s));
+	TEST_ERR(mk_node_in(c, s, 0x42, "r1", "fac1", &n1));
+	TEST_ERR(mk_sched(c, s, "dr-a", "fac1", 2, &sched, &slot));
+	/* four entries: e1 urgent, e2 and e3 routine (e2 listed first),
+	 * e4 urgent but only for another clinician */
+	for (i = 1; i <= 4; i++) {
+		memset(&w, 0, sizeof(w));
+		memset(w.id, 0xe0 + i, 16);
+		memset(w.patient, 0x70 + i, 16);
+		snprintf(w.region, sizeof(w.region), "r1");
+		snprintf(w.service, sizeof(w.service), "gp");
+		w.urgency = i == 1 || i == 4 ? 1 : 2;
+		w.listed_ms = T_BASE - (uint64_t)(10 - i) * T_DAY;
+		w.recommended_ms = 30 * T_DAY;
+		if (i == 4)
+			snprintf(w.clinician, sizeof(w.clinician), "dr-z");
+		TEST_ERR(c->be->wait_add(s, &w));
+		TEST_ERR(c->be->wait_add(s, &w)); /* idempotent */
+	}
+	TEST_ERR(
+	    c->be->wait_offer(s, slot, T_BASE, exp, rank_simple, NULL, &o));
+	memset(e, 0xe1, 16);
+	TEST_MEM(o.entry, e, 16);
+	TEST_EQ(o.expires_ms, exp);
+	/* one live offer per slot: asking again gives the same one */
+	TEST_ERR(c->be->wait_offer(
+	    s, slot, T_BASE + 1000, exp + 5000, rank_simple, NULL, &o2));
+	TEST_MEM(o2.entry, e, 16);
+	TEST_EQ(o2.expires_ms, exp);
+	/* someone else cannot book the offered slot (application check) */
+	mk_book(&b, 0xc1, slot, 0x59, n1.id, 1);
+	TEST_ERR(c->be->appt_book(s, &b, &r));
+	TEST_EQ(r.outcome, SBOOK_OFFERED);
+	TEST_TRUE(r.nalts >= 1);
+	/* e1 declines: e2 (routine, listed first) gets it */
+	TEST_ERR(c->be->wait_decline(s, slot, e, T_BASE + 2000));
+	TEST_EQ(c->be->wait_decline(s, slot, e, T_BASE + 2000), ENOENT);
+	TEST_ERR(c->be->wait_offer(
+	    s, slot, T_BASE + 3000, exp, rank_simple, NULL, &o));
+	memset(e, 0xe2, 16);
+	TEST_MEM(o.entry, e, 16);
+	/* e2's offer expires: e3 gets it (e1 declined, e4 not eligible) */
+	TEST_ERR(c->be->wait_offer(
+	    s, slot, exp + 1, exp + 3600000ULL, rank_simple, NULL, &o));
+	memset(e, 0xe3, 16);
+	TEST_MEM(o.entry, e, 16);
+	/* e3 accepts: booked through the offer */
+	mk_book(&b, 0xc3, slot, 0x73, n1.id, 1);
+	b.now_ms = exp + 2;
+	b.has_entry = 1;
+	memcpy(b.entry, e, 16);
+	TEST_ERR(c->be->appt_book(s, &b, &r));
+	TEST_EQ(r.outcome, SBOOK_BOOKED);
+	/* the slot is taken: nobody to offer it to */
+	TEST_EQ(c->be->wait_offer(
+	            s, slot, exp + 3, exp + 9000, rank_simple, NULL, &o),
+	    ENOENT);
+	/* the other slot: e1 waits again and is first */
+	TEST_ERR(c->be->wait_offer(
+	    s, slot + 1, exp + 4, exp + 9000, rank_simple, NULL, &o));
+	memset(e, 0xe1, 16);
+	TEST_MEM(o.entry, e, 16);
+out:
+	if (s != NULL)
+		c->be->close(s);
+	return err;
+}
+
 struct bcase {
 	const char *name;
 	int (*fn)(struct ctx *);
@@ -2053,6 +2415,9 @@ static const struct bcase cases[] = {
 	{ "referral_scope", case_referral_scope, 0 },
 	{ "merged_stats", case_merged_stats, 0 },
 	{ "licences", case_licences, 0 },
+	{ "booking", case_booking, 0 },
+	{ "noshow", case_noshow, 0 },
+	{ "waitlist", case_waitlist, 0 },
 	{ "explain_index", case_pg_explain, 1 },
 	{ "explain_facility", case_pg_explain_facility, 1 },
 	{ "pool", case_pg_pool, 1 },

@@ -45,13 +45,17 @@ db_do(const char *dir, const char *sql, int *out)
 }
 
 /* The schema version of a store made by this program. */
-#define SQ_LATEST 6 /* 5: consults.node (issue 13), 6: the licence registry (issue 14) */
+#define SQ_LATEST 7 /* 5: consults.node (issue 13), 6: the licence registry (issue 14), 7: bookings (issue 15) */
 
 static int
 test_migrations(void)
 {
+	static const char *const booking[] = { "schedules", "schedule_hours",
+		"slots", "appointments", "appt_events", "waitlist",
+		"slot_offers", "offer_passed" };
 	char dir[] = "/tmp/outpost-sstore-XXXXXX";
 	struct sstore *s = NULL;
+	size_t i;
 	struct stoken t;
 	struct sstats st;
 	char cmd[300];
@@ -83,6 +87,10 @@ test_migrations(void)
 	TEST_ERR(db_do(dir, "DROP TABLE consults", NULL));
 	TEST_ERR(db_do(dir, "DROP TABLE licences", NULL));
 	TEST_ERR(db_do(dir, "DROP TABLE licence_events", NULL));
+	for (i = 0; i < sizeof(booking) / sizeof(booking[0]); i++) {
+		snprintf(cmd, sizeof(cmd), "DROP TABLE %s", booking[i]);
+		TEST_ERR(db_do(dir, cmd, NULL));
+	}
 	TEST_ERR(db_do(dir, "PRAGMA user_version = 0", NULL));
 	TEST_ERR(be->open(dir, NULL, &s));
 	TEST_ERR(be->stats(s, &st));
