@@ -108,6 +108,37 @@ consult_change(const char *state, const char *regno, int64_t at,
 	return err;
 }
 
+/* A prescription change (ACTION "order", "cancel" or "stop") signed by
+ * REGNO at AT, as a hub pushes it (the fields the re-check reads). */
+static int
+rx_change(const char *action, const char *regno, int64_t at,
+    struct schange *c, uint8_t **body)
+{
+	struct model_rec r;
+	struct uuid u;
+	cbor_item_t *it = NULL;
+	char id[UUID_STRLEN + 1];
+	int err;
+
+	uuid_v7(&u);
+	uuid_format(&u, id);
+	memset(c, 0, sizeof(*c));
+	c->entity = REC_PRESCRIPTION;
+	memcpy(c->id, u.b, 16);
+	c->hlc = 1;
+	model_rec_init(&r, model_entity(REC_PRESCRIPTION), id, 1, NULL);
+	model_set_text(&r, REC_RX_ACTION, action);
+	model_set_text(&r, REC_RX_REGNO, regno);
+	model_set_uint(&r, REC_RX_SIGNED, (uint64_t)at);
+	if ((err = model_encode(&r, &it)) == 0)
+		err = cborx_encode(it, body, &c->len);
+	if (it != NULL)
+		cbor_decref(&it);
+	model_rec_clear(&r);
+	c->body = *body;
+	return err;
+}
+
 /* One licence of A1 in state ST (as test_licence.c), at T0 in KE-47. */
 static void
 lic_state(struct licence *l, enum licence_state st, enum licence_act act)
@@ -243,6 +274,54 @@ test_recheck_matrix(void)
 	}
 	TEST_EQ(right, LIC_STATES * 2);
 out:
+	close_srv();
+	return err;
+}
+
+/*
+ * A prescription order is re-checked as LIC_ACT_PRESCRIBE at its signing
+ * time: refused (licence, the model's words) for a lapsed licence, passed
+ * for a valid one; a cancel by the lapsed clinician still goes through
+ * (ending an order is always allowed).
+ */
+static int
+test_recheck_rx(void)
+{
+	struct snode hub;
+	struct licence l;
+	struct schange c;
+	struct sverdict v;
+	uint8_t *body = NULL;
+	int err = 0;
+
+	TEST_ERR(open_srv());
+	memset(&hub, 0, sizeof(hub));
+	hub.id = 7;
+	snprintf(hub.region, sizeof(hub.region), "KE-47");
+	lic_make(&l, "OK1", "KE");
+	TEST_ERR(srv.be->licence_put(srv.store, &l, 1, "add", "", 1));
+	lic_make(&l, "OLD1", "KE");
+	l.valid_to = T0 - 1000;
+	TEST_ERR(srv.be->licence_put(srv.store, &l, 1, "add", "", 2));
+	TEST_ERR(rx_change("order", "OK1", T0, &c, &body));
+	memset(&v, 0, sizeof(v));
+	TEST_EQ(registry_recheck(&srv, &hub, &c, 1, &v, 1), 0);
+	TEST_EQ(v.code, 0);
+	free(body);
+	body = NULL;
+	TEST_ERR(rx_change("order", "OLD1", T0, &c, &body));
+	memset(&v, 0, sizeof(v));
+	TEST_EQ(registry_recheck(&srv, &hub, &c, 1, &v, 1), 1);
+	TEST_EQ(v.code, WERR_LICENCE);
+	TEST_TRUE(v.why[0] != '\0');
+	free(body);
+	body = NULL;
+	TEST_ERR(rx_change("cancel", "OLD1", T0, &c, &body));
+	memset(&v, 0, sizeof(v));
+	TEST_EQ(registry_recheck(&srv, &hub, &c, 1, &v, 1), 0);
+	TEST_EQ(v.code, 0);
+out:
+	free(body);
 	close_srv();
 	return err;
 }
@@ -544,5 +623,6 @@ out:
 
 TEST_MAIN({ "recheck_matrix", test_recheck_matrix },
     { "recheck_off_and_mid_consult", test_recheck_off },
+    { "recheck_prescription", test_recheck_rx },
     { "snapshot", test_snapshot }, { "fhir", test_fhir },
     { "route", test_route })
