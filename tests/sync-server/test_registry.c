@@ -111,8 +111,8 @@ consult_change(const char *state, const char *regno, int64_t at,
 /* A prescription change (ACTION "order", "cancel" or "stop") signed by
  * REGNO at AT, as a hub pushes it (the fields the re-check reads). */
 static int
-rx_change(const char *action, const char *regno, int64_t at,
-    struct schange *c, uint8_t **body)
+rx_change(const char *action, const char *regno, int64_t at, struct schange *c,
+    uint8_t **body)
 {
 	struct model_rec r;
 	struct uuid u;
@@ -623,6 +623,5 @@ out:
 
 TEST_MAIN({ "recheck_matrix", test_recheck_matrix },
     { "recheck_off_and_mid_consult", test_recheck_off },
-    { "recheck_prescription", test_recheck_rx },
-    { "snapshot", test_snapshot }, { "fhir", test_fhir },
-    { "route", test_route })
+    { "recheck_prescription", test_recheck_rx }, { "snapshot", test_snapshot },
+    { "fhir", test_fhir }, { "route", test_route })
