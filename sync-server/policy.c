@@ -322,7 +322,8 @@ policy_read_referral(
 		    due == NULL || due->null || due->u == 0 || role == NULL ||
 		    (strcmp(role, "chw") != 0 &&
 		        strcmp(role, "clinician") != 0) ||
-		    !referral_urgency_valid(policy_text_null(r, REC_REF_URGENCY)) ||
+		    !referral_urgency_valid(
+		        policy_text_null(r, REC_REF_URGENCY)) ||
 		    policy_text_null(r, REC_REF_REASON) == NULL ||
 		    policy_text_null(r, REC_REF_STATE) != NULL)
 			return snprintf(why, whysz,
@@ -340,7 +341,8 @@ policy_read_referral(
 		           "a referral fact is a request or a step (10) of "
 		           "another record (11)"),
 		       -1;
-	rf->state = referral_state_from_name(policy_text_null(r, REC_REF_STATE));
+	rf->state =
+	    referral_state_from_name(policy_text_null(r, REC_REF_STATE));
 	if (referral_state_side(rf->state) == 0)
 		return snprintf(why, whysz, "unknown referral step state (21)"),
 		       -1;

@@ -346,7 +346,8 @@ static const char migration_appt[] =
 
 static const char *const migrations[] = { migration_1, migration_2, migration_3,
 	migration_4, migration_conflicts, migration_consult, migration_merge,
-	migration_user_lang, migration_call, migration_licence, migration_rx, migration_referral, migration_emergency, migration_appt };
+	migration_user_lang, migration_call, migration_licence, migration_rx,
+	migration_referral, migration_emergency, migration_appt };
 
 int
 store_schema_latest(void)
