@@ -755,6 +755,9 @@ chart_rows(struct store *s, const char *sql, const char *patient,
 		snprintf(r[*n].text, sizeof(r[*n].text), "%s",
 		    t ? (const char *)t : "");
 		r[*n].ms = (uint64_t)sqlite3_column_int64(st, 1);
+		t = sqlite3_column_text(st, 2);
+		snprintf(r[*n].tag, sizeof(r[*n].tag), "%s",
+		    t ? (const char *)t : "");
 		(*n)++;
 	}
 	sqlite3_finalize(st);
@@ -801,15 +804,15 @@ store_consult_chart(
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return store_err(s, rc, "chart vitals");
 	if ((err = chart_rows(s,
-	         "SELECT coalesce(reason, '') || ' (' || status || ')',"
-	         " started_ms FROM encounters WHERE patient_id = ?"
+	         "SELECT coalesce(reason, ''), started_ms, status"
+	         " FROM encounters WHERE patient_id = ?"
 	         " AND deleted = 0 ORDER BY started_ms DESC",
 	         patient_id, c->visits, &c->nvisits)) != 0 ||
 	    (err = chart_rows(s,
 	         "SELECT kind || coalesce(' ' || score, '') ||"
-	         " coalesce(': ' || detail, '') ||"
-	         " CASE WHEN acked_ms IS NULL THEN ' [not acknowledged]'"
-	         " ELSE '' END, raised_ms FROM alerts WHERE patient_id = ?"
+	         " coalesce(': ' || detail, ''), raised_ms,"
+	         " CASE WHEN acked_ms IS NULL THEN 'not acknowledged'"
+	         " ELSE '' END FROM alerts WHERE patient_id = ?"
 	         " AND deleted = 0 ORDER BY raised_ms DESC",
 	         patient_id, c->alerts, &c->nalerts)) != 0 ||
 	    (err = chart_rows(s,
@@ -819,8 +822,8 @@ store_consult_chart(
 	         patient_id, c->forms, &c->nforms)) != 0)
 		return err;
 	return chart_rows(s,
-	    "SELECT coalesce(a.mime, '?') || ', ' || a.size || ' bytes',"
-	    " a.created_ms FROM attachments a WHERE a.deleted = 0 AND"
+	    "SELECT coalesce(a.mime, '?'), a.created_ms, a.size"
+	    " FROM attachments a WHERE a.deleted = 0 AND"
 	    " (a.owner_id = ?1 OR a.owner_id IN (SELECT id FROM encounters"
 	    " WHERE patient_id = ?1)) ORDER BY a.created_ms DESC",
 	    patient_id, c->attach, &c->nattach);

@@ -233,6 +233,10 @@ struct store_chart_vital {
 struct store_chart_row {
 	char text[120];
 	uint64_t ms;
+	/* a word the screen translates: a visit's status ("open",
+	 * "closed"), an alert's "not acknowledged" (else ""), an
+	 * attachment's size in bytes */
+	char tag[24];
 };
 struct store_chart {
 	struct store_chart_vital vitals[STORE_CHART_VITALS];

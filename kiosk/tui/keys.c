@@ -104,8 +104,8 @@ const struct ui_key ui_keys[] = {
 	{ "consult_note", KEY_F(6), UI_A_RX, "F6", N_("prescriptions") },
 	{ "rx", KEY_F(2), UI_A_SAVE, "F2", N_("check the order") },
 	{ "rx", KEY_F(8), UI_A_SIGN, "F8", N_("sign the order") },
-	{ "rx", KEY_LEFT, UI_A_LEFT, "Left/Right", N_("choose the medicine") },
-	{ "rx", KEY_RIGHT, UI_A_RIGHT, NULL, NULL },
+	{ "rx", KEY_LEFT, UI_A_LEFT, "Left", N_("previous medicine") },
+	{ "rx", KEY_RIGHT, UI_A_RIGHT, "Right", N_("next medicine") },
 	{ "rx", '\n', UI_A_NEXT, "Enter", N_("next field") },
 	{ "rx", KEY_ENTER, UI_A_NEXT, NULL, NULL },
 	{ "rx_view", ESC, UI_A_BACK, "Esc", N_("back to the answer") },
@@ -203,9 +203,9 @@ const struct ui_screen_help ui_screen_help[] = {
 	{ "rx_view", N_("The consult's prescriptions: each order, its "
 	    "status and whether its signature verifies. Give only what "
 	    "verifies."), UI_G_LOCK },
-	{ "rx", N_("The consult's prescriptions. A clinician chooses the "
-	    "medicine (Left/Right), types dose, doses a day and days; F2 "
-	    "checks, F8 signs. A warning needs a reason to override."),
+	{ "rx", N_("The consult's prescriptions: choose the medicine, type "
+	    "dose, doses a day and days; F2 checks, F8 signs. A warning needs "
+	    "a reason."),
 	    UI_G_TAB | UI_G_BACK | UI_G_LOCK | UI_G_TYPE },
 	{ "call", N_("A call with the clinician. It rings until you press "
 	    "Enter; F10 ends it. \"Secure\" shows only once the call is "

@@ -70,8 +70,8 @@ note_draw(struct ui *ui)
 	    c.reason ? c.reason : "");
 	if (editable) {
 		for (i = 0; i < NF; i++, y += 2)
-			ui_field_draw(
-			    y, 1, _(labels[i]), 62, &f[i], i == focus, 0);
+			ui_field_draw(/* [ at column 20, ] by 79 */
+			    y, 1, _(labels[i]), 57, &f[i], i == focus, 0);
 		ui_text(20, 1, UI_C_DIM, "%s",
 		    _("Tab/Enter next field   F2 save   F8 sign   Esc back"));
 		store_consult_clear(&c);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "compat.h"
 #include "consult.h"
 #include "i18n.h"
 #include "kiosk/store/store.h"
@@ -99,6 +100,22 @@ consult_call(struct ui *ui)
 	return ui_goto(ui, &screen_call);
 }
 
+/* A consult's or a visit's state in the screen's language (the store
+ * keeps the protocol's words); one not listed shows as stored. */
+static const char *
+state_word(const char *st)
+{
+	static const char *const words[] = { N_("requested"), N_("queued"),
+		N_("accepted"), N_("call"), N_("signed"), N_("closed"),
+		N_("cancelled"), N_("failed"), N_("taken"), N_("open") };
+	size_t i;
+
+	for (i = 0; st != NULL && i < nitems(words); i++)
+		if (strcmp(st, words[i]) == 0)
+			return _(words[i]);
+	return st != NULL ? st : "";
+}
+
 static void
 pat_draw(struct ui *ui)
 {
@@ -122,14 +139,14 @@ pat_draw(struct ui *ui)
 		return;
 	}
 	ui_text(2, 1, UI_C_TITLE, " %s %s, %s, %s%s%s ", p.given, p.family,
-	    p.sex ? p.sex : "?", p.birth_date ? p.birth_date : "?",
+	    p.sex ? ui_sex_name(p.sex) : "?", p.birth_date ? p.birth_date : "?",
 	    p.village ? ", " : "", p.village ? p.village : "");
 	ui_text(3, 1, c.urgency == CONSULT_HIGH ? UI_C_DANGER : UI_C_NORMAL,
 	    _("%s urgency, NEWS2 %s, %s: %s"),
 	    _(consult_urgency_name(c.urgency)),
 	    c.news2 >= 0 ? (snprintf(when, sizeof(when), "%d", c.news2), when)
 	                 : "-",
-	    c.state, c.reason ? c.reason : "");
+	    state_word(c.state), c.reason ? c.reason : "");
 	if (store_consult_chart(ui->visit.store, c.patient_id, &ch) != 0) {
 		ui_text(
 		    5, 2, UI_C_WARN, "%s", _("! The chart cannot be read."));
@@ -153,7 +170,10 @@ pat_draw(struct ui *ui)
 	y = 5;
 	ui_text(y++, 45, UI_C_NORMAL, "%s", _("Red flags:"));
 	for (i = 0; i < ch.nalerts && i < 3; i++)
-		ui_text(y++, 46, UI_C_DANGER, "!! %.30s", ch.alerts[i].text);
+		ui_text(y++, 46, UI_C_DANGER, "!! %.30s%s%s%s",
+		    ch.alerts[i].text, ch.alerts[i].tag[0] ? " [" : "",
+		    ch.alerts[i].tag[0] ? _("not acknowledged") : "",
+		    ch.alerts[i].tag[0] ? "]" : "");
 	if (ch.nalerts == 0)
 		ui_text(y++, 46, UI_C_OK, "%s", _("+ none"));
 	ui_text(y++, 45, UI_C_NORMAL, _("Forms: %d"), ch.nforms);
@@ -161,13 +181,14 @@ pat_draw(struct ui *ui)
 		ui_text(y++, 46, UI_C_NORMAL, "%.32s", ch.forms[i].text);
 	ui_text(y++, 45, UI_C_NORMAL, _("Attachments: %d"), ch.nattach);
 	for (i = 0; i < ch.nattach && i < 1; i++)
-		ui_text(y++, 46, UI_C_NORMAL, "%.32s", ch.attach[i].text);
+		ui_text(y++, 46, UI_C_NORMAL, _("%.20s, %s bytes"),
+		    ch.attach[i].text, ch.attach[i].tag);
 	y = 13;
 	ui_text(y++, 1, UI_C_NORMAL, "%s", _("Visits:"));
 	for (i = 0; i < ch.nvisits && i < 4; i++)
-		ui_text(y++, 3, UI_C_NORMAL, "%s  %.60s",
+		ui_text(y++, 3, UI_C_NORMAL, "%s  %.48s (%s)",
 		    ui_when((int64_t)ch.visits[i].ms, when, sizeof(when)),
-		    ch.visits[i].text);
+		    ch.visits[i].text, state_word(ch.visits[i].tag));
 	if (c.advice != NULL && c.advice[0] != '\0')
 		ui_text(18, 1, UI_C_NORMAL, _("Advice given: %.60s"), c.advice);
 out:

@@ -734,7 +734,7 @@ draw_keybar(struct ui *ui)
 		 * F1 list (the busiest screens, home and vitals, have more
 		 * keys than 80 columns hold; home names its others on its
 		 * own rows), so a key left off the bar is not text cut. */
-		if (x + w - 2 > COLS - hw - 4)
+		if (x + w > COLS - hw - 4) /* two blanks before F1 */
 			break;
 		ui_text(LINES - 1, x, UI_C_FOCUS, "%s", k->label);
 		ui_text(LINES - 1, x + (int)strlen(k->label), UI_C_NORMAL,

@@ -1,0 +1,135 @@
+#!/bin/sh
+# The clinician's screens in English, French and Kiswahili at 80x24 (issue
+# 10, item 10; lang.sh walks the clinic's): with a real sync-server on
+# loopback, a clinic asks three consults; on a hub kiosk three clinicians
+# whose language is en, fr and sw each walk Home, the consult queue, the
+# patient, the SOAP note, the prescriptions, the referral form and the
+# referrals list, with every F1 help.  Fails as lang.sh does (lang.inc):
+# text cut, overlapping or untranslated, or English left on a French or
+# Kiswahili screen.  The call screen is not walked here (it needs a call:
+# tests/kiosk/tui/test_consult_call.c).
+. tests/tui/lib.inc
+. tests/tui/lang.inc
+
+SERVER=${OUTPOST_BUILD:-build}/sync-server
+[ -x "$SERVER" ] || { echo "no sync-server at $SERVER" >&2; exit 77; }
+mkdir -p "$T/cred" && chmod 700 "$T/cred"
+od -An -tx1 -N32 /dev/urandom | tr -d ' \n' >"$T/cred/outpost-server-key"
+chmod 600 "$T/cred/outpost-server-key"
+CREDENTIALS_DIRECTORY=$T/cred
+export CREDENTIALS_DIRECTORY
+"$SERVER" --data "$T/srv" --listen 127.0.0.1:0 --port-file "$T/port" \
+    --log "$T/srv.log" >/dev/null 2>&1 &
+SRV=$!
+trap 'kill $SRV 2>/dev/null; cleanup' EXIT
+i=0
+while [ ! -s "$T/port" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+URL=http://127.0.0.1:$(cat "$T/port")
+
+# waiting minutes change while the test runs
+screen() {
+	tmux -S "$SOCK" capture-pane -p -t k |
+	    sed -E 's/[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}/YYYY-MM-DD HH:MM/; s/ [0-9]+ min/ N min/g'
+}
+
+# the clinic: three patients, a consult for each
+make_node
+t=$("$SERVER" --data "$T/srv" admin enroll-token --role clinic \
+    --region north --facility clinic-1) || fail "token"
+cli enroll --server "$URL" --token "$t" --insecure-http >/dev/null ||
+    fail "enrol the clinic"
+for p in Amina Baraka Chausiku; do
+	id=$(cli patient add --given "$p" --family Okafor --sex female \
+	    --birth-date 1990-05-01 --village Kisumu) || fail "patient $p"
+	cli consult request --patient "$id" --reason "cough three weeks" \
+	    --mode voice >/dev/null || fail "consult for $p"
+done
+cli sync --once >/dev/null || fail "clinic sync"
+
+# the hub: a clinician per language, each with a signing key
+NODE=$T/hub
+make_node
+t=$("$SERVER" --data "$T/srv" admin enroll-token --role hub \
+    --region north --facility hub-1) || fail "hub token"
+cli enroll --server "$URL" --token "$t" --insecure-http >/dev/null ||
+    fail "enrol the hub"
+for L in en fr sw; do
+	printf 'pass-word\ndoc-%s\ndoc-%s\n' $L $L | "$KIOSK" --data "$NODE" \
+	    --passphrase-fd 0 user add "doc$L" --role clinician --lang $L \
+	    --kdf-ms 5 >/dev/null 2>&1 || fail "clinician doc$L"
+	printf 'doc-%s\n' $L | "$KIOSK" --data "$NODE" --passphrase-fd 0 \
+	    --user "doc$L" consult key --regno "MW-$L" >/dev/null ||
+	    fail "signing key doc$L"
+done
+cli country IN >/dev/null || fail "hub country"
+cli sync --once >/dev/null || fail "hub sync"
+
+walk() {
+	export OUTPOST_TEXT_REPORT="$T/report.$L"
+	start env OUTPOST_FORMULARY_DIR="$(pwd)/clinical/formulary" "$KIOSK" \
+	    --data "$NODE" --user "doc$L" ui --idle-lock 0
+	wait_for "This kiosk is locked."
+	type_text "doc-$L"
+	keys Enter
+	wait_tr "Unlocked. Welcome, %s."
+	wait_tr "Consults:"
+	shot hub-home
+	help_shot hub-home
+
+	# the queue, the first consult waiting accepted and opened
+	keys F5
+	WAIT_S=30 wait_tr "Consults: yours, then the queue (most urgent first)"
+	WAIT_S=30 wait_for "Okafor"
+	shot queue
+	help_shot queue
+	keys Enter
+	wait_tr "Consult: the patient"
+	shot consult-patient
+	help_shot consult-patient
+
+	# the referral form from the consult, left unsent
+	keys F3
+	wait_tr "To facility"
+	shot refer
+	help_shot refer
+	keys Escape
+	wait_tr "Consult: the patient"
+
+	# the SOAP note, saved; its prescriptions
+	keys F2
+	wait_tr "S subjective"
+	type_text "cough"
+	keys F2
+	wait_tr "Note saved; it goes with the next sync."
+	shot note
+	help_shot note
+	keys F6
+	wait_tr "Per day"
+	shot rx
+	help_shot rx
+	keys Escape Escape Escape Escape
+	wait_tr "Consults:"
+
+	# the referrals list from Home
+	keys F8
+	wait_tr "Referrals"
+	shot referrals
+	help_shot referrals
+	keys Escape
+	wait_tr "Consults:"
+	keys F10
+	wait_tr "Quit the kiosk? Y quits, any other key stays."
+	keys y
+	wait_for "KIOSK-EXITED rc=0"
+	check_report
+}
+
+# one after another: each accepts the first consult still waiting
+for L in en fr sw; do
+	walk
+done
+
+english_left ' Amina Baraka Chausiku Okafor Kisumu cough MW en fr sw docen docfr docsw
+ Outpost NEWS2 IMCI WHO ACVPU SpO2 mmHg min mg mL kg Enter Esc Tab Space Up Down
+ S O A P F N Y YYYY MM DD HH MM IN Dose plan three weeks '
+echo "the clinician's screens in en, fr, sw: $(ls "$T/en" | wc -l) screens each, nothing cut, nothing untranslated"
