@@ -472,7 +472,8 @@ pg_pool_close(struct sstore *s)
  * the next use, which would then fail: the retry of an operation that lost
  * its first connection could meet a second such one (seen once in
  * postgresql/pool under load).  An idle connection of ours never has input
- * waiting (no LISTEN, notices come with results), so readable means gone.
+ * waiting (we subscribe to no notifications; notices come with results),
+ * so readable means gone.
  */
 static int
 pg_conn_ended(struct pg_conn *pc)
