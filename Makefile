@@ -199,10 +199,10 @@ $(BUILD)/obj-plain/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -DSTORE_PLAIN_SQLITE -MMD -MP -c -o $@ $<
 $(BUILD)/bench/store_sqlcipher: LIBS = $(call pkglibs,sqlcipher libargon2) $(LIBS_COMMON)
-$(BUILD)/bench/store_sqlcipher: $(call obj,bench/store.c $(STORE_SRC)) $(LIB_ESCALATE) $(LIB_MODEL) $(LIB_COMMON)
+$(BUILD)/bench/store_sqlcipher: $(call obj,bench/store.c $(STORE_SRC)) $(LIB_CLINICAL) $(LIB_ESCALATE) $(LIB_MODEL) $(LIB_COMMON)
 	$(LINK)
 $(BUILD)/bench/store_plain: LIBS = $(call pkglibs,sqlite3 libargon2) $(LIBS_COMMON)
-$(BUILD)/bench/store_plain: $(patsubst %.c,$(BUILD)/obj-plain/%.o,bench/store.c $(STORE_SRC)) $(LIB_ESCALATE) $(LIB_MODEL) $(LIB_COMMON)
+$(BUILD)/bench/store_plain: $(patsubst %.c,$(BUILD)/obj-plain/%.o,bench/store.c $(STORE_SRC)) $(LIB_CLINICAL) $(LIB_ESCALATE) $(LIB_MODEL) $(LIB_COMMON)
 	$(LINK)
 # bench/store_ingest: the server's store backends alone.
 $(BUILD)/bench/store_ingest: LIBS = $(LIBS_SERVER)

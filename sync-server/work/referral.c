@@ -232,11 +232,11 @@ iso8601(uint64_t ms, char *out, size_t len)
 {
 	time_t t = (time_t)(ms / 1000);
 	struct tm tm;
+	size_t n;
 
 	gmtime_r(&t, &tm);
-	snprintf(out, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-	    tm.tm_sec, (int)(ms % 1000));
+	n = strftime(out, len, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out + n, len - n, ".%03dZ", (int)(ms % 1000));
 }
 
 /* "KEY": "VALUE", */
