@@ -8,20 +8,7 @@
 # F5 shows the answer, F6 its prescription, both signatures verified.
 . tests/tui/lib.inc
 
-SERVER=${OUTPOST_BUILD:-build}/sync-server
-[ -x "$SERVER" ] || { echo "no sync-server at $SERVER" >&2; exit 77; }
-mkdir -p "$T/cred" && chmod 700 "$T/cred"
-od -An -tx1 -N32 /dev/urandom | tr -d ' \n' >"$T/cred/outpost-server-key"
-chmod 600 "$T/cred/outpost-server-key"
-CREDENTIALS_DIRECTORY=$T/cred
-export CREDENTIALS_DIRECTORY
-"$SERVER" --data "$T/srv" --listen 127.0.0.1:0 --port-file "$T/port" \
-    --log "$T/srv.log" >/dev/null 2>&1 &
-SRV=$!
-trap 'kill $SRV 2>/dev/null; cleanup' EXIT
-i=0
-while [ ! -s "$T/port" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
-URL=http://127.0.0.1:$(cat "$T/port")
+start_server
 
 # waiting minutes change while the test runs: not part of the screens
 screen() {
