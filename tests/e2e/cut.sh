@@ -11,7 +11,7 @@
 # Every third round also refers a patient to another facility, whose
 # kiosk then holds each referral exactly once (issue 14).
 #
-# OUTPOST_FAULT_N offsets (default 12; `make check-faults` runs 30, 100 by hand).
+# OUTPOST_FAULT_N offsets (default 12; `make check-faults` runs 40, 100 by hand).
 . tests/e2e/lib.inc
 N=${OUTPOST_FAULT_N:-12}
 sync_setup

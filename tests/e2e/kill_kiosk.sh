@@ -7,7 +7,7 @@
 # patient to another facility, whose kiosk (killed during its first pull)
 # then holds each referral exactly once (issue 14).
 #
-# OUTPOST_FAULT_N kills (default 6; `make check-faults` runs 30, 100 by hand).
+# OUTPOST_FAULT_N kills (default 6; `make check-faults` runs 40, 100 by hand).
 . tests/e2e/lib.inc
 N=${OUTPOST_FAULT_N:-6}
 sync_setup

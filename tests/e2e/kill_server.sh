@@ -5,7 +5,7 @@
 # server database passes integrity_check.  New work is saved during the
 # pushes, between the kill and the retry, and during the retry.
 #
-# OUTPOST_FAULT_N kills (default 6; `make check-faults` runs 30, 100 by hand).
+# OUTPOST_FAULT_N kills (default 6; `make check-faults` runs 40, 100 by hand).
 . tests/e2e/lib.inc
 N=${OUTPOST_FAULT_N:-6}
 sync_setup

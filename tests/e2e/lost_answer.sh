@@ -8,7 +8,7 @@
 # end up holding the kiosk's outbox exactly once.  Each round cuts the
 # answer at another byte.
 #
-# OUTPOST_FAULT_N rounds (default 4; `make check-faults` runs 30, 100 by hand).
+# OUTPOST_FAULT_N rounds (default 4; `make check-faults` runs 40, 100 by hand).
 . tests/e2e/lib.inc
 N=${OUTPOST_FAULT_N:-4}
 [ "$N" -gt 24 ] && N=24
