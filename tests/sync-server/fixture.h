@@ -190,4 +190,34 @@ fix_node(
 	return fix_node_as(f, region, "clinic", "fac-1", n, server_pub);
 }
 
+/* The refusal code of change SEQ in a push ANSWER (0: stored) and, when
+ * WHY is not NULL, its reason (docs/PROTOCOL.md §4.1). */
+static inline uint64_t
+fix_refusal(const cbor_item_t *answer, uint64_t seq, char *why, size_t wlen)
+{
+	cbor_item_t *arr = cborx_map_get(answer, PUSHED_K_REFUSED), **r, **f;
+	uint64_t s, code;
+	char *t = NULL;
+	size_t i;
+
+	if (why != NULL)
+		why[0] = '\0';
+	if (arr == NULL || !cbor_isa_array(arr))
+		return 0;
+	r = cbor_array_handle(arr);
+	for (i = 0; i < cbor_array_size(arr); i++) {
+		f = cbor_array_handle(r[i]);
+		if (cborx_get_uint(f[PUSHED_R_SEQ], &s) != 0 || s != seq ||
+		    cborx_get_uint(f[PUSHED_R_CODE], &code) != 0)
+			continue;
+		if (why != NULL &&
+		    cborx_get_text(f[PUSHED_R_MESSAGE], 200, &t) == 0) {
+			snprintf(why, wlen, "%s", t);
+			free(t);
+		}
+		return code;
+	}
+	return 0;
+}
+
 #endif

@@ -82,33 +82,6 @@ out:
 	return err;
 }
 
-/* The refusal code (0: stored) and reason of change SEQ in ANSWER. */
-static uint64_t
-refusal(const cbor_item_t *answer, uint64_t seq, char *why, size_t wlen)
-{
-	cbor_item_t *arr = cborx_map_get(answer, PUSHED_K_REFUSED), **r, **f;
-	uint64_t s, code;
-	char *t = NULL;
-	size_t i;
-
-	why[0] = '\0';
-	if (arr == NULL || !cbor_isa_array(arr))
-		return 0;
-	r = cbor_array_handle(arr);
-	for (i = 0; i < cbor_array_size(arr); i++) {
-		f = cbor_array_handle(r[i]);
-		if (cborx_get_uint(f[PUSHED_R_SEQ], &s) != 0 || s != seq ||
-		    cborx_get_uint(f[PUSHED_R_CODE], &code) != 0)
-			continue;
-		if (cborx_get_text(f[PUSHED_R_MESSAGE], 200, &t) == 0) {
-			snprintf(why, wlen, "%s", t);
-			free(t);
-		}
-		return code;
-	}
-	return 0;
-}
-
 static void
 enc(struct model_rec *r, uint8_t **out, size_t *len)
 {
@@ -260,7 +233,7 @@ test_note_signature(void)
 	model_set_text(&r, REC_PAT_FAMILY, "Okafor");
 	enc(&r, &body[0], &blen[0]);
 	TEST_ERR(push_ent(&f, &clinic, REC_PATIENT, 1, &pat, body, blen, &ans));
-	TEST_EQ(refusal(ans, clinic.seq, why, sizeof(why)), 0);
+	TEST_EQ(fix_refusal(ans, clinic.seq, why, sizeof(why)), 0);
 	cbor_decref(&ans);
 	free(body[0]);
 	body[0] = NULL;
@@ -275,7 +248,7 @@ test_note_signature(void)
 	model_set_uint(&r, REC_CONSULT_REQUESTED, 1700000000000ULL);
 	enc(&r, &body[0], &blen[0]);
 	TEST_ERR(push_ent(&f, &clinic, 0, 1, &id, body, blen, &ans));
-	TEST_EQ(refusal(ans, clinic.seq, why, sizeof(why)), 0);
+	TEST_EQ(fix_refusal(ans, clinic.seq, why, sizeof(why)), 0);
 	cbor_decref(&ans);
 	free(body[0]);
 	body[0] = NULL;
@@ -286,7 +259,7 @@ test_note_signature(void)
 	model_set_uint(&r, REC_CONSULT_ACCEPTED, 1700000001000ULL);
 	enc(&r, &body[0], &blen[0]);
 	TEST_ERR(push_ent(&f, &hub, 0, 1, &id, body, blen, &ans));
-	TEST_EQ(refusal(ans, hub.seq, why, sizeof(why)), 0);
+	TEST_EQ(fix_refusal(ans, hub.seq, why, sizeof(why)), 0);
 	cbor_decref(&ans);
 	free(body[0]);
 	body[0] = NULL;
@@ -306,16 +279,16 @@ test_note_signature(void)
 	signed_body(
 	    ids, priv, pub, "sputum test", "sputum test", &body[3], &blen[3]);
 	TEST_ERR(push_ent(&f, &hub, 0, 4, &id, body, blen, &ans));
-	TEST_EQ(
-	    refusal(ans, hub.seq - 3, why, sizeof(why)), WERR_INVALID_CHANGE);
+	TEST_EQ(fix_refusal(ans, hub.seq - 3, why, sizeof(why)),
+	    WERR_INVALID_CHANGE);
 	TEST_TRUE(strstr(why, "signature does not verify") != NULL);
-	TEST_EQ(
-	    refusal(ans, hub.seq - 2, why, sizeof(why)), WERR_INVALID_CHANGE);
+	TEST_EQ(fix_refusal(ans, hub.seq - 2, why, sizeof(why)),
+	    WERR_INVALID_CHANGE);
 	TEST_TRUE(strstr(why, "signature does not verify") != NULL);
-	TEST_EQ(
-	    refusal(ans, hub.seq - 1, why, sizeof(why)), WERR_INVALID_CHANGE);
+	TEST_EQ(fix_refusal(ans, hub.seq - 1, why, sizeof(why)),
+	    WERR_INVALID_CHANGE);
 	TEST_TRUE(strstr(why, "carries its signer, key") != NULL);
-	TEST_EQ(refusal(ans, hub.seq, why, sizeof(why)), 0);
+	TEST_EQ(fix_refusal(ans, hub.seq, why, sizeof(why)), 0);
 	cbor_decref(&ans);
 	/* the clinic gets the good note only */
 	TEST_ERR(pulled(&f, &clinic, &id, &n, plan, sizeof(plan)));

@@ -107,36 +107,6 @@ out:
 	return err;
 }
 
-/* The refusal of the change with SEQ in ANSWER: its code (0: accepted)
- * and reason. */
-static uint64_t
-refusal(const cbor_item_t *answer, uint64_t seq, char *why, size_t wlen)
-{
-	cbor_item_t *arr = cborx_map_get(answer, PUSHED_K_REFUSED), **r, **f;
-	uint64_t s, code;
-	char *t = NULL;
-	size_t i;
-
-	if (why != NULL)
-		why[0] = '\0';
-	if (arr == NULL || !cbor_isa_array(arr))
-		return 0;
-	r = cbor_array_handle(arr);
-	for (i = 0; i < cbor_array_size(arr); i++) {
-		f = cbor_array_handle(r[i]);
-		if (cborx_get_uint(f[PUSHED_R_SEQ], &s) != 0 || s != seq ||
-		    cborx_get_uint(f[PUSHED_R_CODE], &code) != 0)
-			continue;
-		if (why != NULL &&
-		    cborx_get_text(f[PUSHED_R_MESSAGE], 200, &t) == 0) {
-			snprintf(why, wlen, "%s", t);
-			free(t);
-		}
-		return code;
-	}
-	return 0;
-}
-
 /* Push one change; *CODE is 0 when stored, else the refusal's code. */
 static int
 push_one(struct fix *f, struct pn *n, int entity, const struct uuid *id,
@@ -147,7 +117,7 @@ push_one(struct fix *f, struct pn *n, int entity, const struct uuid *id,
 
 	if ((err = push_n(f, n, 1, &entity, id, &body, &blen, NULL, &a)) != 0)
 		return err;
-	*code = refusal(a, n->seq, why, wlen);
+	*code = fix_refusal(a, n->seq, why, wlen);
 	cbor_decref(&a);
 	return 0;
 }
@@ -451,20 +421,20 @@ test_validate(void)
 	/* the batch is acknowledged whole: the outbox moves on */
 	TEST_ERR(cborx_map_uint(ans, PUSHED_K_HW, &hw));
 	TEST_EQ(hw, 8);
-	TEST_EQ(refusal(ans, 1, why, sizeof(why)), 0);
-	TEST_EQ(refusal(ans, 2, why, sizeof(why)), WERR_INVALID_CHANGE);
+	TEST_EQ(fix_refusal(ans, 1, why, sizeof(why)), 0);
+	TEST_EQ(fix_refusal(ans, 2, why, sizeof(why)), WERR_INVALID_CHANGE);
 	TEST_STR(why, "unknown field 90 for patients");
-	TEST_EQ(refusal(ans, 3, why, sizeof(why)), WERR_INVALID_CHANGE);
+	TEST_EQ(fix_refusal(ans, 3, why, sizeof(why)), WERR_INVALID_CHANGE);
 	TEST_STR(why, "field 10 (given) is not text");
-	TEST_EQ(refusal(ans, 4, why, sizeof(why)), WERR_INVALID_CHANGE);
+	TEST_EQ(fix_refusal(ans, 4, why, sizeof(why)), WERR_INVALID_CHANGE);
 	TEST_STR(why, "field 11 (family) over 4096 bytes");
-	TEST_EQ(refusal(ans, 5, why, sizeof(why)), WERR_INVALID_CHANGE);
+	TEST_EQ(fix_refusal(ans, 5, why, sizeof(why)), WERR_INVALID_CHANGE);
 	TEST_STR(why, "unknown entity 1");
-	TEST_EQ(refusal(ans, 6, why, sizeof(why)), WERR_INVALID_CHANGE);
+	TEST_EQ(fix_refusal(ans, 6, why, sizeof(why)), WERR_INVALID_CHANGE);
 	TEST_STR(why, "the body is not a CBOR map");
-	TEST_EQ(refusal(ans, 7, why, sizeof(why)), WERR_INVALID_CHANGE);
+	TEST_EQ(fix_refusal(ans, 7, why, sizeof(why)), WERR_INVALID_CHANGE);
 	TEST_STR(why, "field 0 (id) is not the change's uuid");
-	TEST_EQ(refusal(ans, 8, why, sizeof(why)), 0);
+	TEST_EQ(fix_refusal(ans, 8, why, sizeof(why)), 0);
 	cbor_decref(&ans);
 	/* a refused change never reaches another node; a good one does */
 	TEST_ERR(pulled_has(&f, &b, &id[1], &seen));
@@ -477,8 +447,8 @@ test_validate(void)
 	a.seq = 1;
 	TEST_ERR(push_n(
 	    &f, &a, 2, ent + 1, id + 1, body + 1, blen + 1, hlc + 1, &ans));
-	TEST_EQ(refusal(ans, 2, why, sizeof(why)), WERR_INVALID_CHANGE);
-	TEST_EQ(refusal(ans, 3, why, sizeof(why)), WERR_INVALID_CHANGE);
+	TEST_EQ(fix_refusal(ans, 2, why, sizeof(why)), WERR_INVALID_CHANGE);
+	TEST_EQ(fix_refusal(ans, 3, why, sizeof(why)), WERR_INVALID_CHANGE);
 	cbor_decref(&ans);
 out:
 	if (ans != NULL)
@@ -1213,7 +1183,7 @@ test_emergency_once(void)
 	for (i = 0; i < 4; i++) {
 		a.seq = base;
 		TEST_ERR(push_n(&f, &a, 1, &ent, &inc, &b, &len, &hlc, &ans));
-		TEST_EQ(refusal(ans, a.seq, why, sizeof(why)), 0);
+		TEST_EQ(fix_refusal(ans, a.seq, why, sizeof(why)), 0);
 		cbor_decref(&ans);
 	}
 	free(b);
