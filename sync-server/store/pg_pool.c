@@ -420,12 +420,12 @@ pg_conn_setup(struct sstore *s, struct pg_conn *pc, int migrate)
 	PQclear(r);
 	if (migrate && (err = pg_schema_migrate(pc->c)) != 0)
 		return err;
-	if ((err = pg_schema_prepare(pc->c)) != 0)
-		return err;
 	if (!PQenterPipelineMode(pc->c)) {
 		log_warnx("pipeline mode: %s", PQerrorMessage(pc->c));
 		return EIO;
 	}
+	if ((err = pg_schema_prepare(pc->c)) != 0)
+		return err;
 	pc->ready = 1;
 	return 0;
 }
@@ -519,10 +519,11 @@ pg_borrow(struct sstore *s, struct pg_conn **out)
 	pc->busy = 1;
 	pthread_mutex_unlock(&s->mu);
 	/* A connection ended while idle is made again; one ended while it
-	 * was being set up gets one more go. */
+	 * was being set up gets two more goes. */
 	if (pg_conn_ended(pc))
-		if ((err = pg_conn_setup(s, pc, 0)) != 0)
-			err = pg_conn_setup(s, pc, 0);
+		for (i = 0; i < 3; i++)
+			if ((err = pg_conn_setup(s, pc, 0)) == 0)
+				break;
 	if (err != 0) {
 		pthread_mutex_lock(&s->mu);
 		pc->busy = 0;

@@ -481,13 +481,17 @@ const struct pg_stmt_def pg_stmts[PG_NSTMT] = {
 	    " WHERE (($1::bigint = 0 AND d.facility = $2::text)"
 	    " OR s.schedule = $1) AND s.start_ms >= $3 AND s.start_ms < $4"
 	    " ORDER BY s.start_ms, s.id" },
+	/* with the schedule's clinician and region (the licence gate) */
 	[PG_SLOT_GET] = { "slot_get",
-	    "SELECT id, schedule, start_ms, end_ms, status FROM slots"
-	    " WHERE id = $1" },
+	    "SELECT s.id, s.schedule, s.start_ms, s.end_ms, s.status,"
+	    " d.clinician, d.region FROM slots s"
+	    " LEFT JOIN schedules d ON d.id = s.schedule WHERE s.id = $1" },
 	/* The application check's lock: bookers of one slot queue here. */
 	[PG_SLOT_LOCK] = { "slot_lock",
-	    "SELECT id, schedule, start_ms, end_ms, status FROM slots"
-	    " WHERE id = $1 FOR UPDATE" },
+	    "SELECT s.id, s.schedule, s.start_ms, s.end_ms, s.status,"
+	    " d.clinician, d.region FROM slots s"
+	    " LEFT JOIN schedules d ON d.id = s.schedule WHERE s.id = $1"
+	    " FOR UPDATE OF s" },
 	[PG_APPT_KNOWN] = { "appt_known",
 	    "SELECT slot, patient, answer FROM appointments WHERE id = $1" },
 	/* $1 slot, $2 now, $3 the booker's waitlist entry (NULL: none) */
@@ -726,23 +730,55 @@ out:
 	return err;
 }
 
+/*
+ * Prepare every statement in one round trip: C is in pipeline mode.  A
+ * connection is made again whenever the server ended the last one, so the
+ * time from connecting to ready is kept short (one round trip, not one per
+ * statement): a backend ended during set-up costs one more go.
+ */
 int
 pg_schema_prepare(PGconn *c)
 {
 	PGresult *r;
 	size_t i;
+	int err = 0;
 
+	for (i = 0; i < PG_NSTMT; i++)
+		if (!PQsendPrepare(
+		        c, pg_stmts[i].name, pg_stmts[i].sql, 0, NULL)) {
+			log_warnx("prepare %s: %s", pg_stmts[i].name,
+			    PQerrorMessage(c));
+			return EIO;
+		}
+	if (!PQpipelineSync(c)) {
+		log_warnx("prepare: %s", PQerrorMessage(c));
+		return EIO;
+	}
 	for (i = 0; i < PG_NSTMT; i++) {
-		r = PQprepare(c, pg_stmts[i].name, pg_stmts[i].sql, 0, NULL);
-		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+		if ((r = PQgetResult(c)) == NULL) {
+			log_warnx("prepare %s: %s", pg_stmts[i].name,
+			    PQerrorMessage(c));
+			return EIO;
+		}
+		if (PQresultStatus(r) != PGRES_COMMAND_OK && err == 0) {
 			log_warnx("prepare %s: %s", pg_stmts[i].name,
 			    PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY)
 			        ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY)
 			        : PQerrorMessage(c));
+			err = EIO;
+		}
+		PQclear(r);
+		/* each statement's results end with a NULL */
+		if ((r = PQgetResult(c)) != NULL) {
 			PQclear(r);
 			return EIO;
 		}
-		PQclear(r);
 	}
-	return 0;
+	if ((r = PQgetResult(c)) == NULL ||
+	    PQresultStatus(r) != PGRES_PIPELINE_SYNC) {
+		log_warnx("prepare: %s", PQerrorMessage(c));
+		err = EIO;
+	}
+	PQclear(r);
+	return err;
 }
