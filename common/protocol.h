@@ -191,7 +191,8 @@ enum wire_err {
 #define APPTREQ_K_AT 8 /* uint: Unix ms of the check-in */
 /* Its answer (200). */
 #define APPT_K_ID 1 /* bytes: 16 */
-#define APPT_K_RESULT 2 /* uint: 0 done, or WERR_SLOT_TAKEN..WERR_APPT_STATE */
+#define APPT_K_RESULT                                                          \
+	2 /* uint: 0 done, WERR_SLOT_TAKEN..WERR_APPT_STATE or WERR_LICENCE */
 #define APPT_K_SLOT 3 /* slot map, SLOT_K_* */
 #define APPT_K_ALTS 4 /* array of slot maps: up to 3 free slots nearby */
 #define APPT_K_REPLAY 5 /* bool: the stored answer to an earlier request */

@@ -192,6 +192,17 @@ out:
 	return found;
 }
 
+int
+registry_region_on(const struct licence_set *reg, const char *region)
+{
+	size_t i;
+
+	for (i = 0; i < reg->n; i++)
+		if (licence_juris_covers(reg->l[i].juris, region))
+			return 1;
+	return 0;
+}
+
 size_t
 registry_recheck(struct server *srv, const struct snode *pusher,
     const struct schange *changes, size_t n, struct sverdict *verdicts,
@@ -204,7 +215,7 @@ registry_recheck(struct server *srv, const struct snode *pusher,
 	uint64_t regv;
 	int64_t at;
 	char regno[LIC_REGNO_MAX], detail[200], id[UUID_STRLEN + 1];
-	size_t i, j, refused = 0;
+	size_t i, refused = 0;
 	int loaded = 0;
 
 	for (i = 0; i < n; i++) {
@@ -219,13 +230,7 @@ registry_recheck(struct server *srv, const struct snode *pusher,
 				return 0;
 			}
 			loaded = 1;
-			/* a region nobody is registered for has licensing
-			 * off (docs/SECURITY.md): nothing to check */
-			for (j = 0; j < reg.n; j++)
-				if (licence_juris_covers(
-				        reg.l[j].juris, pusher->region))
-					break;
-			if (j == reg.n) {
+			if (!registry_region_on(&reg, pusher->region)) {
 				licence_set_clear(&reg);
 				return 0;
 			}

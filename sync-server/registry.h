@@ -24,6 +24,10 @@
 int registry_snapshot(struct server *, const char *region, uint64_t now_ms,
     uint8_t **out, size_t *len, uint64_t *version);
 
+/* Is licensing on in REGION: does any licence of REG cover it?  A region
+ * nobody is registered for has licensing off (docs/SECURITY.md). */
+int registry_region_on(const struct licence_set *reg, const char *region);
+
 /*
  * Re-check the N pushed CHANGES of PUSHER (after policy_read): a consult
  * accept (LIC_ACT_CONSULT at REC_CONSULT_ACCEPTED) not permitted gets

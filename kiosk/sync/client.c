@@ -831,7 +831,7 @@ sync_appt_ask(void *arg, const char *id, const char *patient, uint64_t slot)
 		}
 		buf_append(&txt, "", 1);
 		if (result == 0 || result == WERR_SLOT_TAKEN ||
-		    result == WERR_NO_SLOT)
+		    result == WERR_NO_SLOT || result == WERR_LICENCE)
 			store_appt_answer(c->s, id,
 			    result == 0 ? "booked" : "refused",
 			    (const char *)txt.data);

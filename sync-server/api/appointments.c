@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "cborx.h"
+#include "licence.h"
 #include "log.h"
 #include "model.h"
 #include "protocol.h"
@@ -28,6 +29,7 @@
 #include "xmalloc.h"
 #include "sync-server/api/appointments.h"
 #include "sync-server/policy.h"
+#include "sync-server/registry.h"
 #include "sync-server/server.h"
 #include "sync-server/wire.h"
 #include "sync-server/work/sched.h"
@@ -36,19 +38,48 @@
 #define SLOTS_WINDOW_MAX (31 * 86400 * 1000ULL)
 
 /*
- * The licence gate (issue 15 leaves it for the licences work): may the
- * slot's clinician be booked at the slot's time?  The lead wires
- * licence_permitted(..., LIC_ACT_BOOK, ...) (model/licence.h) here, with
- * the clinician of SLOT->schedule (be->sched_get) and SLOT->start_ms.
- * Until then every clinician with a schedule may be booked.  Returns 0
- * to allow.
+ * The licence gate: may the slot's clinician be booked for the slot's
+ * time?  licence_permitted(LIC_ACT_BOOK) on the registry read before the
+ * booking (the gate runs inside the store's transaction and must not call
+ * the store), in the schedule's region; a region nobody is registered for
+ * has licensing off.  Returns 0 to allow; a refusal keeps its words.
  */
+struct appt_gate {
+	struct licence_set reg;
+	char words[160];
+};
+
 static int
-api_appt_licence_gate(const struct sslot *slot, void *arg)
+api_appt_licence_gate(const struct sslot *slot, const char *clinician,
+    const char *region, void *arg)
 {
-	(void)slot;
-	(void)arg;
-	return 0;
+	struct appt_gate *g = arg;
+	struct licence_verdict lv;
+
+	if (!registry_region_on(&g->reg, region))
+		return 0;
+	if (licence_permitted(&g->reg, clinician, LIC_ACT_BOOK, region,
+	        (int64_t)slot->start_ms, &lv))
+		return 0;
+	snprintf(g->words, sizeof(g->words),
+	    "the clinician cannot be booked at that time: %s", lv.words);
+	return -1;
+}
+
+/* Read the registry for B's gate: 0 or the store's errno. */
+static int
+api_appt_gate_load(struct server *srv, struct sbook *b, struct appt_gate *g)
+{
+	uint64_t version;
+
+	memset(g, 0, sizeof(*g));
+	snprintf(g->words, sizeof(g->words),
+	    "the slot's clinician may not be booked at that time");
+	if (srv->be->licence_list == NULL)
+		return 0;
+	b->gate_cb = api_appt_licence_gate;
+	b->gate_arg = g;
+	return srv->be->licence_list(srv->store, &g->reg, &version);
 }
 
 static cbor_item_t *
@@ -191,6 +222,7 @@ api_appt_book(struct request *req, cbor_item_t *root, const uint8_t id[16])
 	struct server *srv = req->srv;
 	struct sbook b;
 	struct sbook_result r;
+	struct appt_gate gate;
 	int rc, err, result;
 
 	memset(&b, 0, sizeof(b));
@@ -223,9 +255,9 @@ api_appt_book(struct request *req, cbor_item_t *root, const uint8_t id[16])
 	b.node = req->node.id;
 	b.now_ms = server_now_ms();
 	b.app_check = 1;
-	b.gate_cb = api_appt_licence_gate;
-	b.gate_arg = srv;
-	err = srv->be->appt_book(srv->store, &b, &r);
+	if ((err = api_appt_gate_load(srv, &b, &gate)) == 0)
+		err = srv->be->appt_book(srv->store, &b, &r);
+	licence_set_clear(&gate.reg);
 	if (err == EEXIST) {
 		req_error(req, WERR_CONFLICT,
 		    "this appointment id was used for another slot or patient",
@@ -257,10 +289,11 @@ api_appt_book(struct request *req, cbor_item_t *root, const uint8_t id[16])
 	case SBOOK_OFFERED:
 		result = WERR_SLOT_OFFERED;
 		break;
-	case SBOOK_NOT_PERMITTED:
-		req_error(req, WERR_FORBIDDEN,
-		    "the slot's clinician may not be booked at that time", -1);
-		return 0;
+	case SBOOK_NOT_PERMITTED: /* not stored: asked again, checked again */
+		log_info("node %llu: appointment refused: %s",
+		    (unsigned long long)b.node, gate.words);
+		result = WERR_LICENCE;
+		break;
 	default:
 		result = WERR_NO_SLOT;
 		break;
@@ -397,6 +430,7 @@ api_appt_pushed_one(struct request *req, const struct schange *c)
 	struct model_rec r;
 	struct sbook b;
 	struct sbook_result res;
+	struct appt_gate gate;
 	struct uuid u;
 	int err = 0;
 
@@ -427,9 +461,9 @@ api_appt_pushed_one(struct request *req, const struct schange *c)
 		b.node = req->node.id;
 		b.now_ms = server_now_ms();
 		b.app_check = 1;
-		b.gate_cb = api_appt_licence_gate;
-		b.gate_arg = srv;
-		err = srv->be->appt_book(srv->store, &b, &res);
+		if ((err = api_appt_gate_load(srv, &b, &gate)) == 0)
+			err = srv->be->appt_book(srv->store, &b, &res);
+		licence_set_clear(&gate.reg);
 	} else if (st != NULL && st->text != NULL &&
 	    strcmp(st->text, "cancelled") == 0)
 		err = srv->be->appt_cancel(srv->store, c->id, req->node.id,

@@ -263,9 +263,11 @@ struct sbook {
 	 * before the insert); 0 leaves only the partial unique index. */
 	int app_check;
 	/* Asked, inside the transaction, about the slot before booking it
-	 * (the licence gate, sync-server/api/appointments.c): 0 lets it be
-	 * booked; NULL: always. */
-	int (*gate_cb)(const struct sslot *, void *arg);
+	 * (the licence gate, sync-server/api/appointments.c), with its
+	 * schedule's clinician and region: 0 lets it be booked; NULL:
+	 * always.  It must not call the store. */
+	int (*gate_cb)(const struct sslot *, const char *clinician,
+	    const char *region, void *arg);
 	void *gate_arg;
 };
 

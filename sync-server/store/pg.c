@@ -2090,7 +2090,7 @@ pg_book_once(struct sstore *s, struct pg_conn *pc, void *arg, int att)
 	struct pg_pipe q;
 	const PGresult *known, *slot;
 	const uint8_t *pat;
-	char answer[16];
+	char answer[16], clinician[SSTORE_TEXT_MAX], region[SSTORE_TEXT_MAX];
 	size_t len;
 	int err, outcome = 0;
 
@@ -2141,7 +2141,12 @@ pg_book_once(struct sstore *s, struct pg_conn *pc, void *arg, int att)
 		err = pg_commit(pc);
 		goto out;
 	}
-	if (b->gate_cb != NULL && b->gate_cb(&r->slot, b->gate_arg) != 0) {
+	if (b->gate_cb != NULL &&
+	    (PQgetisnull(slot, 0, 5) ||
+	        (pg_text(slot, 0, 5, clinician, sizeof(clinician)),
+	            pg_text(slot, 0, 6, region, sizeof(region)),
+	            b->gate_cb(&r->slot, clinician, region, b->gate_arg) !=
+	                0))) {
 		r->outcome = SBOOK_NOT_PERMITTED;
 		err = pg_commit(pc);
 		goto out;

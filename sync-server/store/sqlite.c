@@ -2623,6 +2623,32 @@ sq_book_check(struct sstore *s, const struct sbook *b, int *outcome)
 	return err;
 }
 
+/* B's gate asked about SLOT with its schedule's clinician and region:
+ * 0 (allowed), EACCES (refused) or the store's errno. */
+static int
+sq_book_gate(struct sstore *s, const struct sbook *b, const struct sslot *slot)
+{
+	sqlite3_stmt *st = NULL;
+	char clinician[SSTORE_TEXT_MAX], region[SSTORE_TEXT_MAX];
+	int rc, err;
+
+	if ((err = sq_bindf(s->w, &st,
+	         "SELECT clinician, region FROM schedules WHERE id = ?", "i",
+	         slot->schedule)) != 0)
+		return err;
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		str_lcpy(clinician, sq_text(st, 0), sizeof(clinician));
+		str_lcpy(region, sq_text(st, 1), sizeof(region));
+		err = b->gate_cb(slot, clinician, region, b->gate_arg) != 0
+		    ? EACCES
+		    : 0;
+	} else /* a slot without its schedule: nobody to license */
+		err = rc == SQLITE_DONE ? EACCES
+		                        : sq_err(s->w, rc, "book schedule");
+	sqlite3_finalize(st);
+	return err;
+}
+
 static int
 sq_book_job(struct sstore *s, void *arg)
 {
@@ -2642,9 +2668,12 @@ sq_book_job(struct sstore *s, void *arg)
 		return 0;
 	} else if (err != 0)
 		return err;
-	if (b->gate_cb != NULL && b->gate_cb(&r->slot, b->gate_arg) != 0) {
-		r->outcome = SBOOK_NOT_PERMITTED;
-		return 0;
+	if (b->gate_cb != NULL) {
+		if ((err = sq_book_gate(s, b, &r->slot)) == EACCES) {
+			r->outcome = SBOOK_NOT_PERMITTED;
+			return 0;
+		} else if (err != 0)
+			return err;
 	}
 	if (b->app_check && (err = sq_book_check(s, b, &outcome)) != 0)
 		return err;

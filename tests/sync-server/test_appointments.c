@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cborx.h"
+#include "licence.h"
 #include "model.h"
 #include "protocol.h"
 #include "uuid.h"
@@ -496,5 +497,91 @@ out:
 	return err;
 }
 
+/*
+ * The licence gate: in a region with a registry, a clinician whose
+ * licence does not permit booking at the slot's time is not booked
+ * (result 27 licence), and is once the registry permits it; nothing is
+ * stored for the refusal, so the same request is checked again.
+ */
+static int
+test_licence_gate(void)
+{
+	struct fix f;
+	struct tresp r;
+	struct tnode c1;
+	struct licence l;
+	cbor_item_t *it = NULL, *m, *arr;
+	uint64_t result = 99, first = 0, s1 = 0;
+	uint8_t id[16], *body = NULL;
+	size_t len;
+	char st[24];
+	int err = 0;
+
+	memset(&r, 0, sizeof(r));
+	TEST_ERR(fix_start(&f));
+	TEST_ERR(fix_node_as(&f, "north", "clinic", "fac-1", &c1, NULL));
+	TEST_ERR(mk_slots(&f));
+	TEST_ERR(scope_patient(&f, &c1, &s1, 0x21));
+	m = cborx_map(2);
+	cborx_map_put(m, SLOTSREQ_K_FROM, cborx_uint(hlc_wall_ms()));
+	cborx_map_put(
+	    m, SLOTSREQ_K_TO, cborx_uint(hlc_wall_ms() + 2 * 86400000ULL));
+	TEST_ERR(cborx_encode(m, &body, &len));
+	cbor_decref(&m);
+	TEST_ERR(tnode_do(f.port, &c1, PROTO_PATH_SLOTS, body, len, &r));
+	TEST_EQ(r.status, 200);
+	TEST_ERR(cborx_decode(r.body, r.len, r.len, &it));
+	arr = cborx_map_get(it, SLOTS_K_ITEMS);
+	TEST_TRUE(arr != NULL && cbor_array_size(arr) == 6);
+	m = cbor_array_get(arr, 0);
+	TEST_ERR(cborx_map_uint(m, SLOT_K_ID, &first));
+	cbor_decref(&m);
+	cbor_decref(&it);
+	/* dr-a holds a licence in the region for consults only */
+	memset(&l, 0, sizeof(l));
+	snprintf(l.regno, sizeof(l.regno), "dr-a");
+	snprintf(l.regulator, sizeof(l.regulator), "KMPDC");
+	snprintf(l.cadre, sizeof(l.cadre), "medical officer");
+	snprintf(l.name, sizeof(l.name), "Dr A");
+	snprintf(l.juris, sizeof(l.juris), "north");
+	l.scope = LIC_SCOPE(LIC_ACT_CONSULT);
+	l.valid_from = (int64_t)hlc_wall_ms() - 86400000LL;
+	l.valid_to = (int64_t)hlc_wall_ms() + 30 * 86400000LL;
+	TEST_ERR(f.srv.be->licence_put(f.srv.store, &l, 1, "add", "", 1));
+	TEST_ERR(appt_do(&f, &c1, book_req(0x11, first, 0x21), &r, &it));
+	TEST_EQ(r.status, 200);
+	TEST_ERR(cborx_map_uint(it, APPT_K_RESULT, &result));
+	TEST_EQ(result, WERR_LICENCE);
+	cbor_decref(&it);
+	memset(id, 0x11, 16);
+	TEST_EQ(f.srv.be->appt_status(f.srv.store, id, st, sizeof(st), NULL),
+	    ENOENT);
+	/* a licence that ends before the slot: still refused */
+	l.scope = LIC_SCOPE_ALL;
+	l.valid_to = (int64_t)hlc_wall_ms() + 3600000LL;
+	TEST_ERR(f.srv.be->licence_put(f.srv.store, &l, 1, "add", "", 2));
+	TEST_ERR(appt_do(&f, &c1, book_req(0x11, first, 0x21), &r, &it));
+	TEST_EQ(r.status, 200);
+	TEST_ERR(cborx_map_uint(it, APPT_K_RESULT, &result));
+	TEST_EQ(result, WERR_LICENCE);
+	cbor_decref(&it);
+	/* permitted at the slot's time: booked */
+	l.valid_to = (int64_t)hlc_wall_ms() + 30 * 86400000LL;
+	TEST_ERR(f.srv.be->licence_put(f.srv.store, &l, 1, "add", "", 3));
+	TEST_ERR(appt_do(&f, &c1, book_req(0x11, first, 0x21), &r, &it));
+	TEST_EQ(r.status, 200);
+	TEST_ERR(cborx_map_uint(it, APPT_K_RESULT, &result));
+	TEST_EQ(result, 0);
+	cbor_decref(&it);
+out:
+	if (it != NULL)
+		cbor_decref(&it);
+	free(body);
+	tresp_clear(&r);
+	fix_stop(&f);
+	return err;
+}
+
 TEST_MAIN({ "appointments", test_appointments }, { "offline", test_offline },
-    { "waitlist_offer", test_waitlist_offer })
+    { "waitlist_offer", test_waitlist_offer },
+    { "licence_gate", test_licence_gate })

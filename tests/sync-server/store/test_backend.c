@@ -2096,6 +2096,24 @@ mk_book(struct sbook *b, uint8_t id, uint64_t slot, uint8_t patient,
 	b->app_check = app_check;
 }
 
+/* A licence gate that refuses, keeping what the store showed it. */
+struct gate_seen {
+	char clinician[SSTORE_TEXT_MAX], region[SSTORE_TEXT_MAX];
+	uint64_t start_ms;
+};
+
+static int
+gate_refuse(const struct sslot *slot, const char *clinician, const char *region,
+    void *arg)
+{
+	struct gate_seen *g = arg;
+
+	snprintf(g->clinician, sizeof(g->clinician), "%s", clinician);
+	snprintf(g->region, sizeof(g->region), "%s", region);
+	g->start_ms = slot->start_ms;
+	return -1;
+}
+
 static int
 case_booking(struct ctx *c)
 {
@@ -2104,6 +2122,7 @@ case_booking(struct ctx *c)
 	struct sbook b;
 	struct sbook_result r;
 	struct ssched d;
+	struct gate_seen seen;
 	struct shours *hours = NULL;
 	size_t nhours = 0;
 	uint64_t sched, slot, doubled = 1, got = 0, audits = 0;
@@ -2150,6 +2169,18 @@ case_booking(struct ctx *c)
 	TEST_TRUE(r.nalts >= 1);
 	TEST_ERR(c->be->appt_status(s, b.id, st, sizeof(st), NULL));
 	TEST_STR(st, "refused");
+	/* the licence gate sees the schedule's clinician and region and
+	 * the slot's time; its refusal books nothing */
+	mk_book(&b, 0xa9, slot + 3, 0x53, n2.id, 1);
+	memset(&seen, 0, sizeof(seen));
+	b.gate_cb = gate_refuse;
+	b.gate_arg = &seen;
+	TEST_ERR(c->be->appt_book(s, &b, &r));
+	TEST_EQ(r.outcome, SBOOK_NOT_PERMITTED);
+	TEST_STR(seen.clinician, "dr-a");
+	TEST_STR(seen.region, "r1");
+	TEST_EQ(seen.start_ms, T_BASE + T_DAY + 3 * 1800000ULL);
+	TEST_EQ(c->be->appt_status(s, b.id, st, sizeof(st), NULL), ENOENT);
 	/* no such slot */
 	mk_book(&b, 0xa4, slot + 100, 0x53, n2.id, 1);
 	TEST_ERR(c->be->appt_book(s, &b, &r));
