@@ -85,6 +85,7 @@ enum wire_err {
 #define SIP_K_USER 1 /* text: SIP user name */
 #define SIP_K_PASSWORD 2 /* text: SIP password, sent once */
 #define SIP_K_REGISTRAR 3 /* text: "host:port" of the region's Kamailio */
+#define SIP_K_TURN 4 /* text: "host:port" of its coturn relay (optional) */
 
 /* The settings map in the enrolment answer. */
 #define SETTINGS_K_PUSH_BYTES 1 /* uint: max push CBOR bytes */

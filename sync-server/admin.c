@@ -5,8 +5,11 @@
  *
  *   enroll-token --role clinic|hub|admin --region R --facility F [--hours N]
  *   revoke NODE         (also withdraws its SIP credentials, sipcred.h)
- *   sip-setup HOST:PORT turn SIP on: nodes enrolled from now on get SIP
+ *   sip-setup HOST:PORT [TURN-HOST:PORT]
+ *                       turn SIP on: nodes enrolled from now on get SIP
  *                       credentials for the region's Kamailio at HOST:PORT
+ *                       (and the address of its coturn relay)
+ *   sip-turn-users      coturn's user= lines for the SIP table
  *   stats [--json]     entities held (distinct ids) and the change records
  *                       that wrote them, per entity name; nodes; server
  *                       warnings (clock ahead, conflicting re-sends)
@@ -66,7 +69,9 @@ admin_usage(void)
 	    "usage: sync-server --data DIR admin enroll-token --role "
 	    "clinic|hub|admin --region R --facility F [--hours N]\n"
 	    "       sync-server --data DIR admin revoke NODE\n"
-	    "       sync-server --data DIR admin sip-setup HOST:PORT\n"
+	    "       sync-server --data DIR admin sip-setup HOST:PORT "
+	    "[TURN-HOST:PORT]\n"
+	    "       sync-server --data DIR admin sip-turn-users\n"
 	    "       sync-server --data DIR admin stats [--json]\n"
 	    "       sync-server --data DIR admin manifest [--node N]\n"
 	    "       sync-server --data DIR admin licence "
@@ -553,18 +558,33 @@ admin_main(const char *data_dir, const char *store, const uint8_t *key,
 	if (strcmp(argv[0], "roster") == 0)
 		return admin_roster(data_dir, argc, argv);
 	if (strcmp(argv[0], "sip-setup") == 0) {
-		if (argc != 2)
+		if (argc != 2 && argc != 3)
 			return admin_usage();
-		err = sipcred_setup(data_dir, argv[1]);
+		err = sipcred_setup(
+		    data_dir, argv[1], argc == 3 ? argv[2] : NULL);
 		if (err != 0) {
 			fprintf(stderr, "sync-server: sip-setup: %s\n",
-			    err == EINVAL ? "give the registrar as HOST:PORT"
+			    err == EINVAL ? "give the registrar (and the TURN "
+			                    "relay) as HOST:PORT"
 			                  : strerror(err));
 			return 1;
 		}
 		printf("SIP on: nodes enrolled from now on register with "
-		       "%s\n",
-		    argv[1]);
+		       "%s%s%s\n",
+		    argv[1], argc == 3 ? " and relay media through " : "",
+		    argc == 3 ? argv[2] : "");
+		return 0;
+	}
+	if (strcmp(argv[0], "sip-turn-users") == 0) {
+		if (argc != 1)
+			return admin_usage();
+		if ((err = sipcred_coturn_users(data_dir, stdout)) != 0) {
+			fprintf(stderr, "sync-server: sip-turn-users: %s\n",
+			    err == ENOENT
+			        ? "SIP is not set up (admin sip-setup)"
+			        : strerror(err));
+			return 1;
+		}
 		return 0;
 	}
 	if (strcmp(argv[0], "enroll-token") != 0 &&

@@ -35,43 +35,68 @@ sip_path(char *out, size_t n, const char *data_dir, const char *name)
 }
 
 static int
-read_registrar(const char *data_dir, char *reg, size_t n)
+read_addr(const char *data_dir, const char *name, char *out, size_t n)
 {
 	char p[1024];
 	FILE *f;
 	size_t len;
 
-	if (sip_path(p, sizeof(p), data_dir, "registrar") != 0)
+	if (sip_path(p, sizeof(p), data_dir, name) != 0)
 		return EINVAL;
 	if ((f = fopen(p, "r")) == NULL)
 		return ENOENT;
-	if (fgets(reg, (int)n, f) == NULL) {
+	if (fgets(out, (int)n, f) == NULL) {
 		fclose(f);
 		return EINVAL;
 	}
 	fclose(f);
-	len = strcspn(reg, "\r\n");
-	reg[len] = '\0';
-	return len > 0 && strchr(reg, ':') != NULL ? 0 : EINVAL;
+	len = strcspn(out, "\r\n");
+	out[len] = '\0';
+	return len > 0 && strchr(out, ':') != NULL ? 0 : EINVAL;
+}
+
+static int
+read_registrar(const char *data_dir, char *reg, size_t n)
+{
+	return read_addr(data_dir, "registrar", reg, n);
+}
+
+/* Is ADDR a "host:port" we may write into a file and a SIP URI? */
+static int
+addr_valid(const char *addr)
+{
+	char *end;
+	long port;
+	const char *c = strrchr(addr, ':');
+
+	if (c == NULL || c == addr || (size_t)(c - addr) >= 128 ||
+	    strspn(addr,
+	        "abcdefghijklmnopqrstuvwxyz"
+	        "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:") != strlen(addr))
+		return 0;
+	port = strtol(c + 1, &end, 10);
+	return *end == '\0' && port >= 1 && port <= 65535;
+}
+
+static int
+write_line(const char *data_dir, const char *name, const char *value)
+{
+	char p[1024], line[160];
+	int k, err;
+
+	if ((err = sip_path(p, sizeof(p), data_dir, name)) != 0)
+		return err;
+	k = snprintf(line, sizeof(line), "%s\n", value);
+	return fileio_write_atomic(p, line, (size_t)k, 0640);
 }
 
 int
-sipcred_setup(const char *data_dir, const char *registrar)
+sipcred_setup(const char *data_dir, const char *registrar, const char *turn)
 {
-	char p[1024], host[128];
-	long port;
-	char *end;
-	const char *c = strrchr(registrar, ':');
+	char p[1024];
 	int err;
 
-	if (c == NULL || c == registrar ||
-	    (size_t)(c - registrar) >= sizeof(host) ||
-	    strspn(registrar,
-	        "abcdefghijklmnopqrstuvwxyz"
-	        "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:") != strlen(registrar))
-		return EINVAL;
-	port = strtol(c + 1, &end, 10);
-	if (*end != '\0' || port < 1 || port > 65535)
+	if (!addr_valid(registrar) || (turn != NULL && !addr_valid(turn)))
 		return EINVAL;
 	if ((err = sip_path(p, sizeof(p), data_dir, "")) != 0)
 		return err;
@@ -83,14 +108,14 @@ sipcred_setup(const char *data_dir, const char *registrar)
 	    (err = fileio_write_atomic(
 	         p, TABLE_HEAD, strlen(TABLE_HEAD), 0640)) != 0)
 		return err;
-	if ((err = sip_path(p, sizeof(p), data_dir, "registrar")) != 0)
+	if (turn != NULL)
+		err = write_line(data_dir, "turn", turn);
+	else if ((err = sip_path(p, sizeof(p), data_dir, "turn")) == 0 &&
+	    unlink(p) != 0 && errno != ENOENT)
+		err = errno;
+	if (err != 0)
 		return err;
-	{
-		char line[160];
-		int k = snprintf(line, sizeof(line), "%s\n", registrar);
-
-		return fileio_write_atomic(p, line, (size_t)k, 0640);
-	}
+	return write_line(data_dir, "registrar", registrar);
 }
 
 /* The realm nodes put in their From/To: the registrar's host. */
@@ -177,6 +202,8 @@ sipcred_issue(const char *data_dir, uint64_t node, struct sipcred *c)
 	if ((err = read_registrar(
 	         data_dir, c->registrar, sizeof(c->registrar))) != 0)
 		return err;
+	if (read_addr(data_dir, "turn", c->turn, sizeof(c->turn)) != 0)
+		c->turn[0] = '\0'; /* no relay in this region */
 	realm_of(c->registrar, realm, sizeof(realm));
 	snprintf(c->user, sizeof(c->user), "n%" PRIu64, node);
 	crypto_random(rnd, sizeof(rnd));
@@ -208,4 +235,33 @@ sipcred_withdraw(const char *data_dir, uint64_t node)
 		return err;
 	log_info("node %" PRIu64 ": SIP credentials withdrawn", node);
 	return 0;
+}
+
+int
+sipcred_coturn_users(const char *data_dir, FILE *out)
+{
+	char p[1024], reg[128], line[512], *c;
+	FILE *f;
+	int err, first = 1;
+
+	if ((err = read_registrar(data_dir, reg, sizeof(reg))) != 0 ||
+	    (err = sip_path(p, sizeof(p), data_dir, "subscriber")) != 0)
+		return err;
+	if ((f = fopen(p, "r")) == NULL)
+		return errno == ENOENT ? ENOENT : EIO;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (first) { /* the header */
+			first = 0;
+			continue;
+		}
+		line[strcspn(line, "\r\n")] = '\0';
+		/* "nID::HA1" (domain empty) */
+		if ((c = strstr(line, "::")) == NULL || c == line ||
+		    strlen(c + 2) != 32)
+			continue;
+		*c = '\0';
+		fprintf(out, "user=%s:0x%s\n", line, c + 2);
+	}
+	fclose(f);
+	return ferror(out) ? EIO : 0;
 }

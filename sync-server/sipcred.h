@@ -20,18 +20,27 @@
 #define SIPCRED_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 struct sipcred {
 	char user[32];
 	char password[48]; /* wipe after use */
 	char registrar[128]; /* host:port */
+	char turn[128]; /* host:port of the region's TURN relay; "": none */
 };
 
-/* Turn SIP on: write DATA/sip/registrar and an empty table. */
-int sipcred_setup(const char *data_dir, const char *registrar);
+/* Turn SIP on: write DATA/sip/registrar, DATA/sip/turn (TURN, "host:port"
+ * of the region's coturn; NULL: none, the file is removed) and an empty
+ * table. */
+int sipcred_setup(
+    const char *data_dir, const char *registrar, const char *turn);
 /* Issue NODE's credentials (replacing earlier ones) into *C. */
 int sipcred_issue(const char *data_dir, uint64_t node, struct sipcred *c);
 /* Withdraw NODE's credentials; 0 also when it had none or SIP is off. */
 int sipcred_withdraw(const char *data_dir, uint64_t node);
+/* Write coturn's long-term users for the table to OUT: "user=nID:0xHA1"
+ * per line (coturn's key is the same HA1 when its realm is the SIP realm,
+ * docs/OPERATIONS.md). */
+int sipcred_coturn_users(const char *data_dir, FILE *out);
 
 #endif

@@ -26,7 +26,7 @@ call_check(struct kctx *ctx, int argc, char **argv)
 {
 	struct cmd_opt opts[] = { { "--sip-port", 1, NULL },
 		{ "--ctrl-port", 1, NULL }, { "--rtp-port", 1, NULL } };
-	char *user = NULL, *pw = NULL, *reg = NULL, *dir = NULL;
+	char *user = NULL, *pw = NULL, *reg = NULL, *dir = NULL, *turn = NULL;
 	long long sip, ctrl, rtp;
 	struct call_cfg c;
 	struct call_engine *e = NULL;
@@ -54,6 +54,7 @@ call_check(struct kctx *ctx, int argc, char **argv)
 	c.user = user;
 	c.password = pw;
 	c.registrar = reg;
+	c.turn = turn = sync_sip_turn(ctx->store);
 	c.sip_port = (int)sip;
 	c.ctrl_port = (int)ctrl;
 	c.rtp_lo = (int)rtp;
@@ -75,6 +76,8 @@ call_check(struct kctx *ctx, int argc, char **argv)
 	if (st->reg == CALL_REG_OK) {
 		printf("registered as %s with %s: this kiosk can be called\n",
 		    user, reg);
+		if (turn != NULL)
+			printf("media relay: %s\n", turn + strlen("turn:"));
 		rc = 0;
 	} else
 		fprintf(stderr,
@@ -88,6 +91,7 @@ out:
 	free(user);
 	xfree_secret_str(pw);
 	free(reg);
+	free(turn);
 	return rc;
 }
 

@@ -1139,20 +1139,24 @@ static int
 sync_enroll_sip(struct store *s, cbor_item_t *answer)
 {
 	cbor_item_t *sip = cborx_map_get(answer, ENROLLED_K_SIP);
-	char *user = NULL, *pw = NULL, *reg = NULL;
+	char *user = NULL, *pw = NULL, *reg = NULL, *turn = NULL;
 	int err = 0;
 
 	if (sip == NULL)
 		return 0;
 	if (!cbor_isa_map(sip) || cborx_map_text(sip, SIP_K_USER, 63, &user) ||
 	    cborx_map_text(sip, SIP_K_PASSWORD, 127, &pw) ||
-	    cborx_map_text(sip, SIP_K_REGISTRAR, 127, &reg)) {
+	    cborx_map_text(sip, SIP_K_REGISTRAR, 127, &reg) ||
+	    (cborx_map_get(sip, SIP_K_TURN) != NULL &&
+	        cborx_map_text(sip, SIP_K_TURN, 127, &turn))) {
 		log_warnx("enrolment: SIP credentials malformed, left out");
 		goto out;
 	}
 	if ((err = sync_state_put_text(s, SYNC_K_SIP_USER, user)) != 0 ||
 	    (err = sync_state_put_text(s, SYNC_K_SIP_PASSWORD, pw)) != 0 ||
-	    (err = sync_state_put_text(s, SYNC_K_SIP_REGISTRAR, reg)) != 0)
+	    (err = sync_state_put_text(s, SYNC_K_SIP_REGISTRAR, reg)) != 0 ||
+	    (err = sync_state_put_text(
+	         s, SYNC_K_SIP_TURN, turn != NULL ? turn : "")) != 0)
 		goto out;
 	log_info("enrolment: SIP credentials stored");
 out:
@@ -1160,6 +1164,7 @@ out:
 	if (pw != NULL)
 		xfree_secret_str(pw);
 	free(reg);
+	free(turn);
 	return err;
 }
 

@@ -119,3 +119,14 @@ sync_sip_get(struct store *s, char **user, char **password, char **registrar)
 	}
 	return err;
 }
+
+char *
+sync_sip_turn(struct store *s)
+{
+	char *turn = NULL, *uri = NULL;
+
+	if (sync_state_text(s, SYNC_K_SIP_TURN, &turn) == 0 && turn[0] != '\0')
+		xasprintf(&uri, "turn:%s", turn);
+	free(turn);
+	return uri;
+}

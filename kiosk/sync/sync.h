@@ -52,6 +52,7 @@ struct store;
 #define SYNC_K_SIP_USER "sip.user"
 #define SYNC_K_SIP_PASSWORD "sip.password"
 #define SYNC_K_SIP_REGISTRAR "sip.registrar" /* host:port */
+#define SYNC_K_SIP_TURN "sip.turn" /* host:port of the TURN relay; "": none */
 
 struct sync_report {
 	uint64_t pushed; /* changes the server newly stored */
@@ -107,6 +108,9 @@ int sync_run(struct store *, struct sync_report *rep, char **cause);
  */
 int sync_sip_get(
     struct store *, char **user, char **password, char **registrar);
+/* The media relay the region gave at enrolment, as the call engine's
+ * "turn:host:port" (the caller frees it), or NULL: none. */
+char *sync_sip_turn(struct store *);
 /* The same; a transfer in flight is aborted (EINTR) once *CANCEL (read
  * atomically; NULL: never) becomes non-zero. */
 int sync_run_cancel(

@@ -138,7 +138,7 @@ call_consult_of(struct ui *ui, const char *peer)
 void
 ui_call_start(struct ui *ui)
 {
-	char *user = NULL, *pw = NULL, *reg = NULL, *dir;
+	char *user = NULL, *pw = NULL, *reg = NULL, *dir, *turn;
 	struct call_cfg c;
 	int err;
 
@@ -154,6 +154,7 @@ ui_call_start(struct ui *ui)
 	c.user = user;
 	c.password = pw;
 	c.registrar = reg;
+	c.turn = turn = sync_sip_turn(ui->visit.store);
 	c.sip_port = ui->opts.call_sip_port > 0 ? ui->opts.call_sip_port
 	                                        : CALL_SIP_PORT_DEFAULT;
 	c.ctrl_port = ui->opts.call_ctrl_port > 0 ? ui->opts.call_ctrl_port
@@ -188,6 +189,7 @@ ui_call_start(struct ui *ui)
 	free(user);
 	xfree_secret_str(pw);
 	free(reg);
+	free(turn);
 }
 
 void

@@ -75,13 +75,16 @@ api_enroll_run(struct request *req)
 		struct sipcred c;
 
 		if (sipcred_issue(srv->data_dir, node.id, &c) == 0) {
-			cbor_item_t *sip = cborx_map(3);
+			cbor_item_t *sip = cborx_map(4);
 
 			cborx_map_put(sip, SIP_K_USER, cborx_text(c.user));
 			cborx_map_put(
 			    sip, SIP_K_PASSWORD, cborx_text(c.password));
 			cborx_map_put(
 			    sip, SIP_K_REGISTRAR, cborx_text(c.registrar));
+			if (c.turn[0] != '\0')
+				cborx_map_put(
+				    sip, SIP_K_TURN, cborx_text(c.turn));
 			cborx_map_put(m, ENROLLED_K_SIP, sip);
 			explicit_bzero(&c, sizeof(c));
 		}

@@ -25,10 +25,14 @@ free_port() { # a UDP+TCP port free on loopback, 20 in a row
 }
 P=$(free_port)
 mkdir -p "$T/srv"
-"$SERVER" --data "$T/srv" admin sip-setup "127.0.0.1:$P" >/dev/null ||
-    fail "sip-setup"
+# the region's coturn address goes to kiosks with their credentials
+# (nothing listens there: a call check only registers)
+"$SERVER" --data "$T/srv" admin sip-setup "127.0.0.1:$P" "127.0.0.1:$((P + 19))" \
+    >/dev/null || fail "sip-setup"
 "$SERVER" --data "$T/srv" admin sip-setup "not a registrar" 2>/dev/null &&
     fail "sip-setup took a bad registrar"
+"$SERVER" --data "$T/srv" admin sip-setup "127.0.0.1:$P" "no relay" 2>/dev/null &&
+    fail "sip-setup took a bad TURN address"
 echo "PASS: sip_setup"
 server_start
 kiosk_new k1 r1
@@ -67,8 +71,21 @@ check() { # kiosk port-offset
 }
 check k1 2 || fail "k1 not registered: $(cat "$T/check.out")"
 grep -q "registered as n$n1" "$T/check.out" || fail "k1: $(cat "$T/check.out")"
+grep -q "media relay: 127.0.0.1:$((P + 19))" "$T/check.out" ||
+    fail "k1 has not the region's TURN relay: $(cat "$T/check.out")"
 check k2 5 || fail "k2 not registered: $(cat "$T/check.out")"
 echo "PASS: enrolled_kiosks_register"
+
+# coturn's users are the table's HA1 digests (docs/OPERATIONS.md)
+"$SERVER" --data "$T/srv" admin sip-turn-users >"$T/turnusers" ||
+    fail "sip-turn-users"
+for n in "$n1" "$n2"; do
+	ha1=$(sed -n "s/^n$n:://p" "$sub")
+	grep -qx "user=n$n:0x$ha1" "$T/turnusers" ||
+	    fail "no coturn user for node $n: $(cat "$T/turnusers")"
+done
+[ "$(wc -l <"$T/turnusers")" -eq 2 ] || fail "coturn users: $(cat "$T/turnusers")"
+echo "PASS: coturn_users_from_the_table"
 
 # (db_text sees a change by the file's modification time, in seconds:
 # the table was last written at k2's enrolment, seconds ago)
