@@ -120,14 +120,13 @@ interval(const struct fig_interval *v)
 	return u64s(x, 3);
 }
 
-int
-figures_cbor(const struct figures *f, uint8_t **out, size_t *len)
+cbor_item_t *
+figures_cbor_item(const struct figures *f)
 {
 	cbor_item_t *m = cborx_map(16), *a, *e;
 	const struct fig_referrals *r = &f->ref;
 	uint64_t v[16];
 	size_t i;
-	int err;
 
 	cborx_map_put_str(m, "region", cborx_text(f->region));
 	cborx_map_put_str(m, "now", cborx_uint(f->now_ms));
@@ -201,6 +200,15 @@ figures_cbor(const struct figures *f, uint8_t **out, size_t *len)
 		cborx_array_push(a, e);
 	}
 	cborx_map_put_str(m, "kiosks", a);
+	return m;
+}
+
+int
+figures_cbor(const struct figures *f, uint8_t **out, size_t *len)
+{
+	cbor_item_t *m = figures_cbor_item(f);
+	int err;
+
 	err = cborx_encode(m, out, len);
 	cbor_decref(&m);
 	return err;

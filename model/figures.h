@@ -37,6 +37,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <cbor.h>
+
 #define FIG_TEXT_MAX 64
 
 /* Days shown in the per-day series (sparklines), ending with today (UTC). */
@@ -150,6 +152,8 @@ const struct fig_facility *figures_facility(
 #define FIG_CBOR_MAX (4 << 20)
 #define FIG_KIOSKS_MAX 4096
 int figures_cbor(const struct figures *f, uint8_t **out, size_t *len);
+/* The same map as a libcbor item (the caller's: cbor_decref). */
+cbor_item_t *figures_cbor_item(const struct figures *f);
 int figures_from_cbor(const uint8_t *p, size_t len, struct figures *f);
 
 #endif

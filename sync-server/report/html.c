@@ -151,9 +151,8 @@ svg_days(struct out *o, const struct figures *f, const uint64_t *v, size_t n)
 			max = v[i];
 	P(o,
 	    "<svg class=\"chart\" role=\"img\" viewBox=\"0 0 %d %d\" "
-	    "width=\"%d\" height=\"%d\">"
-	    "<title>Visits per day</title>",
-	    w, h + 30, w, h + 30);
+	    "style=\"max-width:%dpx\"><title>Visits per day</title>",
+	    w, h + 30, w);
 	for (i = 0; i < n; i++) {
 		int bh = (int)((double)v[i] * h / (double)max);
 
@@ -211,8 +210,8 @@ svg_hbars(struct out *o, const char *const *label, const uint64_t *v,
 			max = v[i];
 	P(o,
 	    "<svg class=\"chart\" role=\"img\" viewBox=\"0 0 %d %d\" "
-	    "width=\"%d\" height=\"%d\">",
-	    w, (int)n * row, w, (int)n * row);
+	    "style=\"max-width:%dpx\">",
+	    w, (int)n * row, w);
 	for (i = 0; i < n; i++) {
 		int bw = (int)((double)v[i] * (w - lw - 60) / (double)max);
 
@@ -294,7 +293,7 @@ static const char css[] =
     "td,th{border-bottom:1px solid #ddd;padding:.25em .6em;text-align:left}"
     "tr.stale td{background:#fdecea}"
     ".bar{fill:#1f6f8b}.c1{fill:#99a8b2}.c2{fill:#e6a400}.c3{fill:#c0392b}"
-    ".lbl{font-size:11px;fill:#333}"
+    ".lbl{font-size:11px;fill:#333}svg.chart{width:100%;height:auto}"
     "section.fac{margin-top:2em}";
 
 static void

@@ -36,7 +36,7 @@
 
 #define DAY (24ULL * 3600 * 1000)
 #define GRACE (30ULL * 60 * 1000)
-/* a fixed "now" (2026-11-30 10:00 UTC), so the runs are repeatable */
+/* a fixed "now" (2026-11-29 10:00 UTC), so the runs are repeatable */
 #define NOW 1795946400000ULL
 
 static int
