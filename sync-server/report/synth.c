@@ -1,7 +1,7 @@
 /*
  * The synthetic region (synth.h).  Each kiosk's records are encoded with
  * their model/ descriptors and pushed in batches of up to
- * PROTO_PUSH_MAX_CHANGES, as the kiosk's outbox would send them, each
+ * SYNTH_BATCH (larger than a kiosk may push: fewer commits), each
  * kiosk at its own "last push" time (some days ago for the stale ones).
  * Mutable records get more than one change (an alert then its
  * acknowledgement, a consult's steps from the hub, an appointment
@@ -28,7 +28,7 @@
 #include "xmalloc.h"
 #include "sync-server/report/synth.h"
 
-#define SYNTH_BATCH 512
+#define SYNTH_BATCH 4096
 #define MIN_MS (60ULL * 1000)
 #define HOUR_MS (60 * MIN_MS)
 #define DAY_MS (24 * HOUR_MS)

@@ -3,8 +3,9 @@
  * kiosks enrolled in the store, and their visits with vital signs (from
  * devices and typed), red flags and their acknowledgements, consults,
  * referrals and appointments, pushed through the store backend as the
- * kiosks would push them (model/ bodies, one batch per 512 changes per
- * node), so any backend can be filled.  `sync-server admin synth` and
+ * kiosks would push them (model/ bodies, one batch per 4096 changes per
+ * node, more than a kiosk may send in one push), so any backend can be
+ * filled.  `sync-server admin synth` and
  * tests/sync-server/report/test_figures.c use it.
  *
  * It also returns what it decided, as plain facts (struct synth_truth):
