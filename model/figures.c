@@ -288,8 +288,8 @@ get_uint_key(const cbor_item_t *m, const char *key, uint64_t *v)
 }
 
 static int
-get_list(const cbor_item_t *m, const char *key, size_t width,
-    cbor_item_t ***h, size_t *n)
+get_list(const cbor_item_t *m, const char *key, size_t width, cbor_item_t ***h,
+    size_t *n)
 {
 	const cbor_item_t *a = cborx_map_get_str(m, key);
 	size_t i;

@@ -560,15 +560,16 @@ admin_report(struct sstore *s, int argc, char **argv)
 	if (region == NULL || out == NULL || strlen(region) >= FIG_TEXT_MAX)
 		return admin_usage();
 	if ((err = figures_compute(be, s, region, clock_wall_ms(), &f)) != 0) {
-		fprintf(stderr, "sync-server: report: cannot read the store: %s\n",
+		fprintf(stderr,
+		    "sync-server: report: cannot read the store: %s\n",
 		    strerror(err));
 		figures_clear(&f);
 		return 1;
 	}
 	if ((err = figures_html_write(&f, out)) != 0) {
 		fprintf(stderr,
-		    "sync-server: report: cannot write %s/index.html: %s\n", out,
-		    strerror(err));
+		    "sync-server: report: cannot write %s/index.html: %s\n",
+		    out, strerror(err));
 		figures_clear(&f);
 		return 1;
 	}

@@ -807,7 +807,8 @@ sync_figures_fetch(struct sync_run_ctx *c)
 	if (sync_signed_post(c, PROTO_PATH_ADMIN_FIGURES, empty, sizeof(empty),
 	        &resp) != 0 ||
 	    c->http.status != 200) {
-		log_info("region figures not fetched (HTTP %ld)", c->http.status);
+		log_info(
+		    "region figures not fetched (HTTP %ld)", c->http.status);
 		buf_free(&resp);
 		return;
 	}

@@ -136,10 +136,8 @@ draw_absent(int y)
 	ui_text(y, 1, UI_C_DIM,
 	    _("Claims: %s   Emergencies: %s   Break-glass: %s"),
 	    fig.claims.available ? _("see the report") : _("no data yet"),
-	    fig.emergencies.available ? _("see the report")
-	                              : _("no data yet"),
-	    fig.breakglass.available ? _("see the report")
-	                             : _("no data yet"));
+	    fig.emergencies.available ? _("see the report") : _("no data yet"),
+	    fig.breakglass.available ? _("see the report") : _("no data yet"));
 }
 
 static void
@@ -165,8 +163,8 @@ draw_region(struct ui *ui)
 	ui_text(y++, 1, UI_C_NORMAL,
 	    _("Consults  %llu: %llu done, %llu"
 	      " open, %llu failed, %llu cancelled; wait %s"),
-	    U(fig.c_requested), U(fig.c_done), U(fig.c_open),
-	    U(fig.c_failed), U(fig.c_cancelled), dur(fig.c_wait.median_ms, a, sizeof(a)));
+	    U(fig.c_requested), U(fig.c_done), U(fig.c_open), U(fig.c_failed),
+	    U(fig.c_cancelled), dur(fig.c_wait.median_ms, a, sizeof(a)));
 	ui_text(y++, 1, UI_C_NORMAL,
 	    _("Referrals %llu: %.0f%% completed; seen in %s (p90 "
 	      "%s); %llu rejected"),
@@ -183,7 +181,8 @@ draw_region(struct ui *ui)
 	ui_text(y++, 1, UI_C_TITLE, "%s",
 	    _("  Facility          Kiosks Stale Pending  Visits  Last 28 days"));
 	if (fig.nfacs == 0)
-		ui_text(y, 4, UI_C_DIM, "%s", _("No kiosk in this region yet."));
+		ui_text(
+		    y, 4, UI_C_DIM, "%s", _("No kiosk in this region yet."));
 	for (i = 0; i < FAC_ROWS && top + i < (int)fig.nfacs; i++) {
 		const struct fig_facility *f = &fig.facs[top + i];
 
@@ -222,8 +221,8 @@ draw_facility(struct ui *ui)
 
 	(void)ui;
 	ui_text(y++, 1, UI_C_NORMAL,
-	    _("Kiosks    %zu, %zu stale, %llu changes pending"),
-	    fac->nkiosks, fac->nstale, U(fac->pending));
+	    _("Kiosks    %zu, %zu stale, %llu changes pending"), fac->nkiosks,
+	    fac->nstale, U(fac->pending));
 	y = draw_counts(y, &fac->c);
 	ui_text(y++, 1, UI_C_NORMAL,
 	    _("Red flags %llu (%llu acknowledged)   Consults %llu"

@@ -78,8 +78,7 @@ fvec_add(struct fvec *fv, const struct schange *c)
  * would look each field up).  Lent from MAP.
  */
 static void
-pick(const cbor_item_t *map, const uint64_t *keys, cbor_item_t **out,
-    size_t n)
+pick(const cbor_item_t *map, const uint64_t *keys, cbor_item_t **out, size_t n)
 {
 	struct cbor_pair *p = cbor_map_handle(map);
 	size_t i, j, np = cbor_map_size(map);
@@ -190,9 +189,8 @@ ix_cmp(const void *a, const void *b)
 static struct fig_kiosk *
 kiosk_of(struct fctx *x, uint64_t node)
 {
-	struct node_ix key, *hit;
+	struct node_ix key = { node, 0 }, *hit;
 
-	key.node = node;
 	hit = bsearch(&key, x->ix, x->f->nkiosks, sizeof(*x->ix), ix_cmp);
 	return hit == NULL ? NULL : &x->f->kiosks[hit->k];
 }
@@ -200,27 +198,27 @@ kiosk_of(struct fctx *x, uint64_t node)
 static struct fig_facility *
 facility_of(struct fctx *x, const struct fig_kiosk *k)
 {
-	return k == NULL ? NULL
-	                 : (struct fig_facility *)figures_facility(
-	                       x->f, k->facility);
+	return k == NULL
+	    ? NULL
+	    : (struct fig_facility *)figures_facility(x->f, k->facility);
 }
 
 /* Apply ADD to the region's, the facility's and the kiosk's counts of the
  * record created by ORIGIN. */
-#define FIG_ADD(x, origin, stmt)                                             \
-	do {                                                                 \
-		struct fig_kiosk *k_ = kiosk_of((x), (origin));              \
-		struct fig_facility *f_ = facility_of((x), k_);              \
-		struct fig_counts *c_ = &(x)->f->c;                          \
-		stmt;                                                        \
-		if (k_ != NULL) {                                            \
-			c_ = &k_->c;                                         \
-			stmt;                                                \
-		}                                                            \
-		if (f_ != NULL) {                                            \
-			c_ = &f_->c;                                         \
-			stmt;                                                \
-		}                                                            \
+#define FIG_ADD(x, origin, stmt)                                               \
+	do {                                                                   \
+		struct fig_kiosk *k_ = kiosk_of((x), (origin));                \
+		struct fig_facility *f_ = facility_of((x), k_);                \
+		struct fig_counts *c_ = &(x)->f->c;                            \
+		stmt;                                                          \
+		if (k_ != NULL) {                                              \
+			c_ = &k_->c;                                           \
+			stmt;                                                  \
+		}                                                              \
+		if (f_ != NULL) {                                              \
+			c_ = &f_->c;                                           \
+			stmt;                                                  \
+		}                                                              \
 	} while (0)
 
 static int
@@ -267,7 +265,8 @@ fig_kiosks(const struct store_backend *be, struct sstore *s, struct fctx *x)
 		if (k->age_ms > f->now_ms)
 			k->age_ms = 0; /* a clock ahead of ours */
 		k->stale = k->age_ms > FIG_STALE_MS;
-		k->pending = n->outbox_last > n->hw ? n->outbox_last - n->hw : 0;
+		k->pending =
+		    n->outbox_last > n->hw ? n->outbox_last - n->hw : 0;
 		k->complete_ms = n->outbox_last <= n->hw ? n->last_push_ms : 0;
 	}
 	sstats_clear(&st);
@@ -314,7 +313,8 @@ fig_referral(struct fctx *x, const struct schange *c)
 	    0) {
 		if (x->nref == x->capref) {
 			x->capref = x->capref ? x->capref * 2 : 256;
-			x->ref = xreallocarray(x->ref, x->capref, sizeof(*x->ref));
+			x->ref =
+			    xreallocarray(x->ref, x->capref, sizeof(*x->ref));
 		}
 		if (rref_fact_read(&r, &x->ref[x->nref]) == 0) {
 			if (x->ref[x->nref].request)
@@ -344,8 +344,8 @@ fig_take(struct fctx *x, const struct schange *c)
 	default:
 		return;
 	}
-	if (cborx_decode_items(c->body, c->len, MODEL_BODY_MAX,
-	        MODEL_BODY_ITEMS, &m) != 0 ||
+	if (cborx_decode_items(
+	        c->body, c->len, MODEL_BODY_MAX, MODEL_BODY_ITEMS, &m) != 0 ||
 	    !cbor_isa_map(m)) {
 		if (m != NULL)
 			cbor_decref(&m);
@@ -505,7 +505,7 @@ fig_appts(struct fctx *x)
 {
 	struct figures *f = x->f;
 	const struct fchg *h;
-	struct node_ix key, *hit;
+	struct node_ix key = { 0, 0 }, *hit;
 	enum sched_attendance a;
 	uint64_t due;
 	size_t i;
@@ -573,8 +573,8 @@ fig_referrals_of(struct fctx *x, uint64_t now_ms)
 }
 
 int
-fig_claims(const struct store_backend *be, struct sstore *s,
-    const char *region, struct fig_absent *out)
+fig_claims(const struct store_backend *be, struct sstore *s, const char *region,
+    struct fig_absent *out)
 {
 	/* Will read the claims table (issue 15's claim builder) of REGION,
 	 * by status; it does not exist on this server yet. */
@@ -636,8 +636,8 @@ figures_compute(const struct store_backend *be, struct sstore *s,
 	    (err = fig_emergencies(be, s, region, &out->emergencies)) != 0 ||
 	    (err = fig_breakglass(be, s, region, &out->breakglass)) != 0)
 		goto out;
-	log_debug("region figures: %zu kiosks, %llu changes",
-	    out->nkiosks, (unsigned long long)out->changes);
+	log_debug("region figures: %zu kiosks, %llu changes", out->nkiosks,
+	    (unsigned long long)out->changes);
 out:
 	free(x.enc.v);
 	free(x.alert.v);

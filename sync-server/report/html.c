@@ -95,8 +95,7 @@ anchor(struct out *o, const char *s)
 	for (; *s != '\0'; s++)
 		P(o, "%c",
 		    (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		            (*s >= '0' && *s <= '9') || *s == '-' ||
-		            *s == '_'
+		            (*s >= '0' && *s <= '9') || *s == '-' || *s == '_'
 		        ? *s
 		        : '_');
 }
@@ -163,12 +162,14 @@ svg_days(struct out *o, const struct figures *f, const uint64_t *v, size_t n)
 	}
 	P(o, "<text x=\"0\" y=\"%d\" class=\"lbl\">", h + 16);
 	day_label(o, f->day0_ms);
-	P(o, "</text><text x=\"%d\" y=\"%d\" class=\"lbl\" "
-	     "text-anchor=\"end\">",
+	P(o,
+	    "</text><text x=\"%d\" y=\"%d\" class=\"lbl\" "
+	    "text-anchor=\"end\">",
 	    w, h + 16);
 	day_label(o, f->day0_ms + (uint64_t)(n - 1) * FIG_DAY_MS);
-	P(o, "</text><text x=\"%d\" y=\"%d\" class=\"lbl\" "
-	     "text-anchor=\"end\">max %" PRIu64 "</text></svg>",
+	P(o,
+	    "</text><text x=\"%d\" y=\"%d\" class=\"lbl\" "
+	    "text-anchor=\"end\">max %" PRIu64 "</text></svg>",
 	    w, 12, max);
 }
 
@@ -198,8 +199,7 @@ svg_spark(struct out *o, const uint64_t *v, size_t n)
 
 /* Horizontal bars: N labelled values, one colour class each. */
 static void
-svg_hbars(struct out *o, const char *const *label, const uint64_t *v,
-    size_t n)
+svg_hbars(struct out *o, const char *const *label, const uint64_t *v, size_t n)
 {
 	uint64_t max = 1;
 	size_t i;
@@ -269,13 +269,15 @@ kiosk_rows(struct out *o, const struct figures *f, const char *facility)
 		if (k->last_sync_ms == 0)
 			P(o, "never (enrolled ");
 		dur(o, k->age_ms);
-		P(o, "%s</td><td>%s</td><td>%" PRIu64 "</td><td>%" PRIu64
-		     "</td><td>",
+		P(o,
+		    "%s</td><td>%s</td><td>%" PRIu64 "</td><td>%" PRIu64
+		    "</td><td>",
 		    k->last_sync_ms == 0 ? " ago)" : " ago",
 		    k->stale ? "<b>stale</b>" : "ok", k->pending, k->c.visits);
 		svg_spark(o, k->c.day, FIG_DAYS);
-		P(o, "</td><td>%" PRIu64 " / %" PRIu64 "</td><td>%" PRIu64
-		     " (%" PRIu64 " acked)</td></tr>\n",
+		P(o,
+		    "</td><td>%" PRIu64 " / %" PRIu64 "</td><td>%" PRIu64
+		    " (%" PRIu64 " acked)</td></tr>\n",
 		    k->c.obs_device, k->c.obs_typed, k->c.alerts,
 		    k->c.alerts_acked);
 	}
@@ -351,8 +353,9 @@ region_tiles(struct out *o, const struct figures *f)
 	P(o, ", p90 ");
 	dur(o, f->ack.p90_ms);
 	P(o, "</p>");
-	tile_end(o, "alert records (NEWS2, danger signs, the CHW's emergency "
-	            "key) and their acknowledgement time, kiosk clocks");
+	tile_end(o,
+	    "alert records (NEWS2, danger signs, the CHW's emergency "
+	    "key) and their acknowledgement time, kiosk clocks");
 
 	absent_tile(o, "emergencies", "Emergencies", &f->emergencies,
 	    "the server's emergency incidents and their response "
@@ -394,8 +397,9 @@ region_tiles(struct out *o, const struct figures *f)
 	P(o, ", p90 ");
 	dur(o, r->seen_p90_ms);
 	P(o, "; follow-ups due: %" PRIu64 "</p>", r->followup_due);
-	tile_end(o, "referral facts, counted as <code>sync-server admin "
-	            "referrals</code> counts them");
+	tile_end(o,
+	    "referral facts, counted as <code>sync-server admin "
+	    "referrals</code> counts them");
 
 	tile_start(o, "noshows", "No-shows");
 	P(o, "<p class=\"big\">");
@@ -424,11 +428,12 @@ facility_table(struct out *o, const struct figures *f)
 {
 	size_t i;
 
-	P(o, "<h2 id=\"facilities\">Facilities</h2><table><tr><th>facility"
-	     "</th><th>kiosks</th><th>stale</th><th>pending</th><th>visits"
-	     "</th><th>last %d days</th><th>vitals device / typed</th>"
-	     "<th>red flags</th><th>consults</th><th>referrals</th>"
-	     "<th>no-shows / due</th></tr>\n",
+	P(o,
+	    "<h2 id=\"facilities\">Facilities</h2><table><tr><th>facility"
+	    "</th><th>kiosks</th><th>stale</th><th>pending</th><th>visits"
+	    "</th><th>last %d days</th><th>vitals device / typed</th>"
+	    "<th>red flags</th><th>consults</th><th>referrals</th>"
+	    "<th>no-shows / due</th></tr>\n",
 	    FIG_DAYS);
 	for (i = 0; i < f->nfacs; i++) {
 		const struct fig_facility *fa = &f->facs[i];
@@ -470,10 +475,11 @@ facility_sections(struct out *o, const struct figures *f)
 		    "</p><p>%" PRIu64 " visits; the last %d days:</p>",
 		    fa->c.visits, FIG_DAYS);
 		svg_days(o, f, fa->c.day, FIG_DAYS);
-		P(o, "<table><tr><th>node</th><th>label</th><th>role</th>"
-		     "<th>last sync</th><th>state</th><th>pending</th>"
-		     "<th>visits</th><th>last %d days</th>"
-		     "<th>vitals device / typed</th><th>red flags</th></tr>\n",
+		P(o,
+		    "<table><tr><th>node</th><th>label</th><th>role</th>"
+		    "<th>last sync</th><th>state</th><th>pending</th>"
+		    "<th>visits</th><th>last %d days</th>"
+		    "<th>vitals device / typed</th><th>red flags</th></tr>\n",
 		    FIG_DAYS);
 		kiosk_rows(o, f, fa->name);
 		P(o, "</table></section>\n");
@@ -492,9 +498,10 @@ figures_html(const struct figures *f, struct buf *b)
 	o.err = 0;
 	gmtime_r(&t, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC", &tm);
-	P(&o, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-	      "<meta name=\"viewport\" content=\"width=device-width\">"
-	      "<title>Region ");
+	P(&o,
+	    "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+	    "<meta name=\"viewport\" content=\"width=device-width\">"
+	    "<title>Region ");
 	esc(&o, f->region);
 	P(&o, ": figures</title><style>%s</style></head><body>\n", css);
 	P(&o, "<h1 id=\"region\">Region ");

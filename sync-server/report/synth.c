@@ -80,8 +80,8 @@ new_id(struct sctx *x, uint8_t id[16], char text[UUID_STRLEN + 1])
 }
 
 static int
-encode_cb(const struct spush *p, uint64_t hw, uint64_t accepted,
-    uint64_t dups, uint8_t **out, size_t *len, void *arg)
+encode_cb(const struct spush *p, uint64_t hw, uint64_t accepted, uint64_t dups,
+    uint8_t **out, size_t *len, void *arg)
 {
 	(void)p;
 	(void)hw;
@@ -200,8 +200,8 @@ static const char *const loinc[][2] = {
 };
 
 static void
-mk_obs(struct sctx *x, size_t k, const char *enc, const char *pat,
-    uint64_t at, int device)
+mk_obs(struct sctx *x, size_t k, const char *enc, const char *pat, uint64_t at,
+    int device)
 {
 	const struct model_entity *e = model_entity(REC_OBSERVATION);
 	struct model_rec r;
@@ -234,8 +234,8 @@ mk_alert(struct sctx *x, size_t k, const char *enc, const char *pat,
 	uint8_t id[16];
 	char tid[UUID_STRLEN + 1];
 
-	x->t->alerts = grow(x->t->alerts, x->t->nalerts, &cap->a,
-	    sizeof(*x->t->alerts));
+	x->t->alerts =
+	    grow(x->t->alerts, x->t->nalerts, &cap->a, sizeof(*x->t->alerts));
 	a = &x->t->alerts[x->t->nalerts++];
 	memset(a, 0, sizeof(*a));
 	a->kiosk = (uint32_t)k;
@@ -287,8 +287,8 @@ mk_consult(struct sctx *x, size_t k, const char *enc, const char *pat,
 	size_t hub = x->o->kiosks + below(x, x->o->hubs);
 	uint64_t roll = below(x, 10);
 
-	x->t->consults = grow(x->t->consults, x->t->nconsults, &cap->c,
-	    sizeof(*x->t->consults));
+	x->t->consults = grow(
+	    x->t->consults, x->t->nconsults, &cap->c, sizeof(*x->t->consults));
 	c = &x->t->consults[x->t->nconsults++];
 	memset(c, 0, sizeof(*c));
 	c->kiosk = (uint32_t)k;
@@ -317,19 +317,19 @@ mk_consult(struct sctx *x, size_t k, const char *enc, const char *pat,
 	consult_step(x, hub, id, tid, "accepted", c->accepted_ms, 1);
 	if (roll == 2) {
 		c->end = SYNTH_C_FAILED;
-		consult_step(x, hub, id, tid, "failed", c->accepted_ms + MIN_MS,
-		    0);
+		consult_step(
+		    x, hub, id, tid, "failed", c->accepted_ms + MIN_MS, 0);
 	} else if (roll == 3) {
 		c->end = SYNTH_C_OPEN; /* accepted, in a call */
-		consult_step(x, hub, id, tid, "call", c->accepted_ms + MIN_MS,
-		    0);
+		consult_step(
+		    x, hub, id, tid, "call", c->accepted_ms + MIN_MS, 0);
 	} else {
 		c->end = SYNTH_C_DONE;
-		consult_step(x, hub, id, tid, "signed",
-		    c->accepted_ms + 20 * MIN_MS, 0);
+		consult_step(
+		    x, hub, id, tid, "signed", c->accepted_ms + 20 * MIN_MS, 0);
 		if (roll >= 7)
-			consult_step(
-			    x, k, id, tid, "closed", c->accepted_ms + HOUR_MS, 0);
+			consult_step(x, k, id, tid, "closed",
+			    c->accepted_ms + HOUR_MS, 0);
 	}
 }
 
@@ -371,8 +371,8 @@ ref_fact(struct sctx *x, size_t k, const char *ref, const char *from,
 }
 
 static void
-mk_referral(struct sctx *x, size_t k, const char *pat, uint64_t at,
-    struct caps *cap)
+mk_referral(
+    struct sctx *x, size_t k, const char *pat, uint64_t at, struct caps *cap)
 {
 	struct synth_referral *f;
 	const char *from = x->t->kiosks[k].facility, *to;
@@ -429,8 +429,8 @@ mk_referral(struct sctx *x, size_t k, const char *pat, uint64_t at,
 }
 
 static void
-mk_appt(struct sctx *x, size_t k, const char *pat, uint64_t at,
-    struct caps *cap)
+mk_appt(
+    struct sctx *x, size_t k, const char *pat, uint64_t at, struct caps *cap)
 {
 	static const char *const status[] = { "booked", "checked-in",
 		"cancelled" };
@@ -441,8 +441,8 @@ mk_appt(struct sctx *x, size_t k, const char *pat, uint64_t at,
 	char tid[UUID_STRLEN + 1];
 	uint64_t roll = below(x, 10);
 
-	x->t->appts = grow(
-	    x->t->appts, x->t->nappts, &cap->p, sizeof(*x->t->appts));
+	x->t->appts =
+	    grow(x->t->appts, x->t->nappts, &cap->p, sizeof(*x->t->appts));
 	a = &x->t->appts[x->t->nappts++];
 	memset(a, 0, sizeof(*a));
 	a->kiosk = (uint32_t)k;
@@ -461,7 +461,8 @@ mk_appt(struct sctx *x, size_t k, const char *pat, uint64_t at,
 	model_rec_init(&r, e, tid, hlc_at(x, at + 1000), NULL);
 	model_set_text(&r, REC_APPT_STATUS, status[a->status]);
 	if (a->status == 1) {
-		model_set_uint(&r, REC_APPT_CHECKIN_MS, a->end_ms - 40 * MIN_MS);
+		model_set_uint(
+		    &r, REC_APPT_CHECKIN_MS, a->end_ms - 40 * MIN_MS);
 		model_set_text(&r, REC_APPT_CHECKIN_BY, "chw");
 	}
 	queue(x, k, REC_APPOINTMENT, id, &r);
@@ -484,8 +485,8 @@ mk_visit(struct sctx *x, struct caps *cap)
 	/* up to 35 days before the kiosk's last push (some before the
 	 * dashboard's 28 days) */
 	at = sk->last_push_ms - HOUR_MS - below(x, 35 * DAY_MS);
-	x->t->visits = grow(
-	    x->t->visits, x->t->nvisits, &cap->v, sizeof(*x->t->visits));
+	x->t->visits =
+	    grow(x->t->visits, x->t->nvisits, &cap->v, sizeof(*x->t->visits));
 	v = &x->t->visits[x->t->nvisits++];
 	memset(v, 0, sizeof(*v));
 	v->kiosk = (uint32_t)k;
@@ -535,8 +536,8 @@ enrol(struct sctx *x, size_t k, int hub)
 	memset(&t, 0, sizeof(t));
 	sk->hub = hub;
 	if (hub)
-		snprintf(sk->facility, sizeof(sk->facility), "%s-hub",
-		    o->region);
+		snprintf(
+		    sk->facility, sizeof(sk->facility), "%s-hub", o->region);
 	else
 		snprintf(sk->facility, sizeof(sk->facility), "%s-f%02zu",
 		    o->region, k % o->facilities);
@@ -551,13 +552,14 @@ enrol(struct sctx *x, size_t k, int hub)
 		return err;
 	crypto_random(pub, sizeof(pub));
 	snprintf(tag, sizeof(tag), "synth-%zu", k);
-	if ((err = x->be->enroll(x->s, t.hash, pub, tag,
-	         o->now_ms - 40 * DAY_MS, &n)) != 0)
+	if ((err = x->be->enroll(
+	         x->s, t.hash, pub, tag, o->now_ms - 40 * DAY_MS, &n)) != 0)
 		return err;
 	sk->node = n.id;
 	/* one clinic kiosk in eight has not synced for 3 to 10 days */
 	if (!hub && below(x, 8) == 0)
-		sk->last_push_ms = o->now_ms - 3 * DAY_MS - below(x, 7 * DAY_MS);
+		sk->last_push_ms =
+		    o->now_ms - 3 * DAY_MS - below(x, 7 * DAY_MS);
 	else
 		sk->last_push_ms = o->now_ms - below(x, 6 * HOUR_MS);
 	/* one in five reported changes it had not pushed yet */

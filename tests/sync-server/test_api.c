@@ -1062,18 +1062,18 @@ test_admin_figures(void)
 	TEST_ERR(fix_node_as(&f, "north", "hub", "hub-1", &h, NULL));
 	TEST_ERR(fix_node_as(&f, "north", "admin", "reg", &a, NULL));
 	TEST_ERR(fix_node_as(&f, "south", "admin", "reg-s", &s, NULL));
-	TEST_ERR(tnode_do(f.port, &c, PROTO_PATH_ADMIN_FIGURES, empty,
-	    sizeof(empty), &r));
+	TEST_ERR(tnode_do(
+	    f.port, &c, PROTO_PATH_ADMIN_FIGURES, empty, sizeof(empty), &r));
 	TEST_EQ(r.status, 403);
 	TEST_EQ(tresp_code(&r, NULL), WERR_ADMIN_ONLY);
 	tresp_clear(&r);
-	TEST_ERR(tnode_do(f.port, &h, PROTO_PATH_ADMIN_FIGURES, empty,
-	    sizeof(empty), &r));
+	TEST_ERR(tnode_do(
+	    f.port, &h, PROTO_PATH_ADMIN_FIGURES, empty, sizeof(empty), &r));
 	TEST_EQ(r.status, 403);
 	TEST_EQ(tresp_code(&r, NULL), WERR_ADMIN_ONLY);
 	tresp_clear(&r);
-	TEST_ERR(tnode_do(f.port, &a, PROTO_PATH_ADMIN_FIGURES, empty,
-	    sizeof(empty), &r));
+	TEST_ERR(tnode_do(
+	    f.port, &a, PROTO_PATH_ADMIN_FIGURES, empty, sizeof(empty), &r));
 	TEST_EQ(r.status, 200);
 	TEST_ERR(figures_from_cbor(r.body, r.len, &fg));
 	TEST_STR(fg.region, "north");
@@ -1085,8 +1085,8 @@ test_admin_figures(void)
 	TEST_EQ(fg.claims.available, 0);
 	figures_clear(&fg);
 	tresp_clear(&r);
-	TEST_ERR(tnode_do(f.port, &s, PROTO_PATH_ADMIN_FIGURES, empty,
-	    sizeof(empty), &r));
+	TEST_ERR(tnode_do(
+	    f.port, &s, PROTO_PATH_ADMIN_FIGURES, empty, sizeof(empty), &r));
 	TEST_EQ(r.status, 200);
 	TEST_ERR(figures_from_cbor(r.body, r.len, &fg));
 	TEST_STR(fg.region, "south");

@@ -92,8 +92,10 @@ ref_eq(const struct ref *r, const struct fig_counts *c, const char *what)
 		    (unsigned long long)c->consults,
 		    (unsigned long long)r->referrals,
 		    (unsigned long long)c->referrals,
-		    (unsigned long long)r->appts, (unsigned long long)r->noshows,
-		    (unsigned long long)c->appts, (unsigned long long)c->noshows);
+		    (unsigned long long)r->appts,
+		    (unsigned long long)r->noshows,
+		    (unsigned long long)c->appts,
+		    (unsigned long long)c->noshows);
 		return EINVAL;
 	}
 	for (i = 0; i < FIG_DAYS; i++)
@@ -128,16 +130,16 @@ fac_ref(struct refs *R, const char *name)
 }
 
 /* Add to the region, the kiosk K and its facility. */
-#define ADD3(R, t, k, field, n)                                              \
-	do {                                                                 \
-		(R)->region.field += (n);                                    \
-		(R)->kiosk[k].field += (n);                                  \
-		fac_ref((R), (t)->kiosks[k].facility)->field += (n);         \
+#define ADD3(R, t, k, field, n)                                                \
+	do {                                                                   \
+		(R)->region.field += (n);                                      \
+		(R)->kiosk[k].field += (n);                                    \
+		fac_ref((R), (t)->kiosks[k].facility)->field += (n);           \
 	} while (0)
 
 static int
-check_region(const struct store_backend *be, const char *target,
-    uint64_t visits)
+check_region(
+    const struct store_backend *be, const char *target, uint64_t visits)
 {
 	struct synth_opts o;
 	struct synth_truth t;
@@ -346,8 +348,8 @@ check_region(const struct store_backend *be, const char *target,
 	TEST_EQ(f.breakglass.available, 0);
 	/* the generator made every kind (a figure of 0 proves little) */
 	TEST_TRUE(t.nalerts > 0 && t.nconsults > 0 && t.nreferrals > 0 &&
-	    t.nappts > 0 && ns > 0 && nsp > 0 && att > 0 && cd > 0 &&
-	    cf > 0 && rcomp > 0);
+	    t.nappts > 0 && ns > 0 && nsp > 0 && att > 0 && cd > 0 && cf > 0 &&
+	    rcomp > 0);
 	fprintf(stderr,
 	    "  %s: %zu kiosks, %zu visits, %llu changes, %zu alerts, %zu "
 	    "consults, %zu referrals, %zu appointments\n",
@@ -470,8 +472,8 @@ test_empty(void)
 		struct sstore *s = NULL;
 
 		TEST_ERR(store_sqlite_backend.open(d, NULL, &s));
-		err = figures_compute(&store_sqlite_backend, s, "nowhere", NOW,
-		    &f);
+		err = figures_compute(
+		    &store_sqlite_backend, s, "nowhere", NOW, &f);
 		store_sqlite_backend.close(s);
 		TEST_ERR(err);
 		TEST_EQ(f.nkiosks, 0);
@@ -513,8 +515,8 @@ test_report(void)
 		"Consults", "Referrals", "No-shows", "Claims", "Emergencies",
 		"Break-glass", "no data yet", "Source:", "id=\"fac-r1-f00\"",
 		"href=\"#fac-r1-f00\"", "id=\"kiosk-" };
-	static const char *const mustnt[] = { "<script", "http://",
-		"https://", "src=", "@import", "url(" };
+	static const char *const mustnt[] = { "<script", "http://", "https://",
+		"src=", "@import", "url(" };
 	struct figures f;
 	char *d = test_tmpdir("figures"), *out = NULL, *html = NULL;
 	size_t len = 0, i;
@@ -599,5 +601,4 @@ out:
 }
 
 TEST_MAIN({ "sqlite", test_sqlite }, { "postgresql", test_postgresql },
-    { "empty", test_empty }, { "report", test_report },
-    { "cbor", test_cbor })
+    { "empty", test_empty }, { "report", test_report }, { "cbor", test_cbor })
