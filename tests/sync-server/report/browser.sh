@@ -1,7 +1,7 @@
 #!/bin/sh
 # The region report in a real browser (issue 17, Dashboard): a synthetic
 # region (`sync-server admin synth`, 50 kiosks, OUTPOST_REPORT_VISITS visits,
-# default 1500), `admin report --out DIR`, then headless Chromium loads
+# default 600), `admin report --out DIR`, then headless Chromium loads
 # DIR/index.html from disk with its console logged: no console message at
 # all is allowed (the page has no script, so any message is an error, such
 # as a blocked or missing resource).  The screenshot is kept as a test
@@ -45,7 +45,7 @@ browse() { # file action...
 }
 
 "$SERVER" --data "$T/srv" admin synth --region r1 --kiosks 50 \
-    --facilities 10 --hubs 2 --visits "${OUTPOST_REPORT_VISITS:-1500}" \
+    --facilities 10 --hubs 2 --visits "${OUTPOST_REPORT_VISITS:-600}" \
     >"$T/synth.out" 2>&1 || {
 	cat "$T/synth.out" >&2
 	echo "FAIL: report_synth"
