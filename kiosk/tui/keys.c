@@ -223,7 +223,11 @@ const struct ui_screen_help ui_screen_help[] = {
 	    "its due date."), UI_G_UPDOWN | UI_G_BACK | UI_G_LOCK | UI_G_TYPE },
 	{ "dash", N_("The region's figures as the server last sent them to "
 	    "this admin node, with their age. Enter opens a facility and its "
-	    "kiosks; Esc goes back up."), UI_G_UPDOWN | UI_G_BACK | UI_G_LOCK },
+	    "kiosks; Esc goes back up. Kiosks, sync age and pending changes "
+	    "come from the server's node table; visits, vital signs, red "
+	    "flags, consults, referrals and appointments from the records "
+	    "synced to it. Claims, emergencies and break-glass are not held "
+	    "by the server yet."), UI_G_UPDOWN | UI_G_BACK | UI_G_LOCK },
 	{ NULL, NULL, 0 },
 };
 /* clang-format on */

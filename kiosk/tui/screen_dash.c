@@ -19,7 +19,7 @@
 #include "kiosk/sync/sync.h"
 #include "ui.h"
 
-#define FAC_ROWS 7
+#define FAC_ROWS 6
 #define U(x) ((unsigned long long)(x))
 #define KIOSK_ROWS 8
 
