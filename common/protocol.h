@@ -56,6 +56,9 @@ enum wire_err {
 	WERR_NO_SLOT = 37, /* 404 no_slot: no such bookable slot */
 	WERR_SLOT_OFFERED = 38, /* 409 slot_offered: offered to the waitlist */
 	WERR_APPT_STATE = 39, /* 409 appt_state: not ours, or not active */
+	/* Region figures (issue 17, §12). */
+	WERR_ADMIN_ONLY = 43, /* 403 admin_only: for admin nodes only */
+	WERR_FIGURES = 44, /* 503 figures: the store could not give them */
 };
 
 #define WERR_MAX WERR_APPT_STATE
@@ -206,6 +209,11 @@ enum wire_err {
 #define SLOTSREQ_K_FROM 1 /* uint: Unix ms */
 #define SLOTSREQ_K_TO 2 /* uint: Unix ms, at most 31 days after FROM */
 #define SLOTS_K_ITEMS 1 /* array of slot maps */
+
+/* POST /v1/admin/figures (issue 17, §12): the region's figures for an
+ * admin node; the body is an empty map, the answer model/figures.h's CBOR
+ * map (text keys, figures_cbor). */
+#define PROTO_PATH_ADMIN_FIGURES "/v1/admin/figures"
 
 /* GET /v1/health answer (§7). */
 #define HEALTH_K_STATUS 1 /* text: "ok" */

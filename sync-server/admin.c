@@ -25,6 +25,12 @@
  *                       writes the FHIR R4 ServiceRequests and Tasks to
  *                       FILE (mode 0600: it holds referral reasons)
  *   schedule ...        a clinician's weekly hours and slots (sched_admin.c)
+ *   report --region R --out DIR
+ *                       the region's figures as DIR/index.html (issue 17:
+ *                       report/compute.c, report/html.c)
+ *   synth --region R [--kiosks N] [--facilities N] [--hubs N] [--visits N]
+ *         [--seed S]    a synthetic region, for the report's bench and
+ *                       demos (report/synth.c): never on a real store
  *
  * Output carries node ids, roles, regions and counts: never patient data.
  */
@@ -57,6 +63,9 @@
 #include "sync-server/sched_admin.h"
 #include "sync-server/sipcred.h"
 #include "sync-server/store/migrate.h"
+#include "sync-server/report/compute.h"
+#include "sync-server/report/html.h"
+#include "sync-server/report/synth.h"
 #include "sync-server/work/referral.h"
 
 /* The store the commands run on: SQLite in DIR, or --store's backend. */
@@ -81,7 +90,10 @@ admin_usage(void)
 	    "       sync-server --data DIR admin roster sign SPEC OUT\n"
 	    "       sync-server --data DIR --store postgresql://... admin "
 	    "migrate\n"
-	    "       sync-server --data DIR admin schedule ... (schedule --help)\n");
+	    "       sync-server --data DIR admin schedule ... (schedule --help)\n"
+	    "       sync-server --data DIR admin report --region R --out DIR\n"
+	    "       sync-server --data DIR admin synth --region R [--kiosks N] "
+	    "[--facilities N] [--hubs N] [--visits N] [--seed S]\n");
 	return 2;
 }
 
@@ -534,6 +546,104 @@ admin_referrals(struct sstore *s, int argc, char **argv)
 	return 0;
 }
 
+static int
+admin_report(struct sstore *s, int argc, char **argv)
+{
+	const char *region = NULL, *out = NULL;
+	struct figures f;
+	uint64_t t0 = clock_mono_ms();
+	int i, err;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--region") == 0 && i + 1 < argc)
+			region = argv[++i];
+		else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc)
+			out = argv[++i];
+		else
+			return admin_usage();
+	}
+	if (region == NULL || out == NULL || strlen(region) >= FIG_TEXT_MAX)
+		return admin_usage();
+	if ((err = figures_compute(be, s, region, clock_wall_ms(), &f)) != 0) {
+		fprintf(stderr,
+		    "sync-server: report: cannot read the store: %s\n",
+		    strerror(err));
+		figures_clear(&f);
+		return 1;
+	}
+	if ((err = figures_html_write(&f, out)) != 0) {
+		fprintf(stderr,
+		    "sync-server: report: cannot write %s/index.html: %s\n",
+		    out, strerror(err));
+		figures_clear(&f);
+		return 1;
+	}
+	printf("report of %s: %zu kiosks (%zu stale), %zu facilities, %" PRIu64
+	       " visits, %" PRIu64 " changes read, in %" PRIu64
+	       " ms: %s/index.html\n",
+	    region, f.nkiosks, f.nstale, f.nfacs, f.c.visits, f.changes,
+	    clock_mono_ms() - t0, out);
+	figures_clear(&f);
+	return 0;
+}
+
+static int
+admin_synth(struct sstore *s, int argc, char **argv)
+{
+	struct synth_opts o;
+	struct synth_truth t;
+	long long v;
+	uint64_t t0 = clock_mono_ms();
+	int i, err;
+
+	memset(&o, 0, sizeof(o));
+	o.facilities = 10;
+	o.kiosks = 50;
+	o.hubs = 2;
+	o.visits = 100000;
+	o.seed = 1;
+	o.now_ms = clock_wall_ms();
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--region") == 0 && i + 1 < argc) {
+			o.region = argv[++i];
+			continue;
+		}
+		if (i + 1 >= argc ||
+		    str_to_ll(argv[i + 1], 0, 10000000, &v) != 0)
+			return admin_usage();
+		if (strcmp(argv[i], "--kiosks") == 0)
+			o.kiosks = (unsigned)v;
+		else if (strcmp(argv[i], "--facilities") == 0)
+			o.facilities = (unsigned)v;
+		else if (strcmp(argv[i], "--hubs") == 0)
+			o.hubs = (unsigned)v;
+		else if (strcmp(argv[i], "--visits") == 0)
+			o.visits = (uint64_t)v;
+		else if (strcmp(argv[i], "--seed") == 0)
+			o.seed = (uint64_t)v;
+		else
+			return admin_usage();
+		i++;
+	}
+	if (o.region == NULL)
+		return admin_usage();
+	if ((err = synth_region(be, s, &o, &t)) != 0) {
+		fprintf(stderr, "sync-server: synth: %s\n",
+		    err == EINVAL ? "give a region, at least one facility and "
+		                    "as many kiosks as facilities"
+		                  : strerror(err));
+		synth_truth_clear(&t);
+		return 1;
+	}
+	printf("synthetic region %s: %zu kiosks, %zu visits, %zu red flags, "
+	       "%zu consults, %zu referrals, %zu appointments, %" PRIu64
+	       " changes in %" PRIu64 " ms\n",
+	    o.region, t.nkiosks, t.nvisits, t.nalerts, t.nconsults,
+	    t.nreferrals, t.nappts, t.changes, clock_mono_ms() - t0);
+	synth_truth_clear(&t);
+	return 0;
+}
+
 int
 admin_main(const char *data_dir, const char *store, const uint8_t *key,
     int argc, char **argv)
@@ -592,7 +702,8 @@ admin_main(const char *data_dir, const char *store, const uint8_t *key,
 	    strcmp(argv[0], "manifest") != 0 &&
 	    strcmp(argv[0], "licence") != 0 &&
 	    strcmp(argv[0], "referrals") != 0 &&
-	    strcmp(argv[0], "schedule") != 0)
+	    strcmp(argv[0], "schedule") != 0 &&
+	    strcmp(argv[0], "report") != 0 && strcmp(argv[0], "synth") != 0)
 		return admin_usage();
 	if ((be = server_backend(store)) == NULL)
 		return admin_usage();
@@ -614,6 +725,10 @@ admin_main(const char *data_dir, const char *store, const uint8_t *key,
 		rc = admin_referrals(s, argc, argv);
 	else if (strcmp(argv[0], "schedule") == 0)
 		rc = sched_admin(be, s, argc, argv);
+	else if (strcmp(argv[0], "report") == 0)
+		rc = admin_report(s, argc, argv);
+	else if (strcmp(argv[0], "synth") == 0)
+		rc = admin_synth(s, argc, argv);
 	else if (strcmp(argv[0], "manifest") == 0) {
 		long long node = 0;
 

@@ -318,6 +318,7 @@ wire_err_status(enum wire_err code)
 	case WERR_BAD_TOKEN:
 	case WERR_FORBIDDEN:
 	case WERR_LICENCE:
+	case WERR_ADMIN_ONLY:
 		return 403;
 	case WERR_CONFLICT:
 	case WERR_GAP:
@@ -333,6 +334,7 @@ wire_err_status(enum wire_err code)
 	case WERR_METHOD:
 		return 405;
 	case WERR_UNAVAILABLE:
+	case WERR_FIGURES:
 		return 503;
 	case WERR_RESYNC:
 		return 410;

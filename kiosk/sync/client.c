@@ -30,6 +30,7 @@
 
 #include "cborx.h"
 #include "etoken.h"
+#include "figures.h"
 #include "clock.h"
 #include "crypto.h"
 #include "hlc.h"
@@ -784,6 +785,60 @@ sync_queue_fetch(struct sync_run_ctx *c)
 	buf_free(&resp);
 }
 
+/* An admin node's region figures (issue 17, docs/PROTOCOL.md §12), kept
+ * as the server sent them with the time they came, so the dashboard shows
+ * the last ones offline.  Other nodes do not ask (the server refuses
+ * them); an answer that does not decode is not kept. */
+static void
+sync_figures_fetch(struct sync_run_ctx *c)
+{
+	static const uint8_t empty[] = { 0xa0 }; /* {} */
+	struct figures f;
+	struct buf resp;
+	char *role = NULL;
+
+	if (sync_state_text(c->s, SYNC_K_ROLE, &role) != 0 || role == NULL ||
+	    strcmp(role, "admin") != 0) {
+		free(role);
+		return;
+	}
+	free(role);
+	memset(&resp, 0, sizeof(resp));
+	if (sync_signed_post(c, PROTO_PATH_ADMIN_FIGURES, empty, sizeof(empty),
+	        &resp) != 0 ||
+	    c->http.status != 200) {
+		log_info(
+		    "region figures not fetched (HTTP %ld)", c->http.status);
+		buf_free(&resp);
+		return;
+	}
+	if (figures_from_cbor(resp.data, resp.len, &f) != 0)
+		log_warnx("malformed region figures: not kept");
+	else if (store_state_put(c->s, SYNC_K_FIGURES, resp.data, resp.len) ==
+	    0)
+		sync_state_put_u64(c->s, SYNC_K_FIGURES_AT, hlc_wall_ms());
+	figures_clear(&f);
+	buf_free(&resp);
+}
+
+int
+sync_figures_get(struct store *s, struct figures *f, uint64_t *at_ms)
+{
+	uint8_t *v = NULL;
+	size_t len;
+	int err;
+
+	memset(f, 0, sizeof(*f));
+	*at_ms = 0;
+	if ((err = store_state_get(s, SYNC_K_FIGURES, &v, &len)) != 0)
+		return err;
+	err = figures_from_cbor(v, len, f);
+	free(v);
+	if (err == 0 && sync_state_u64(s, SYNC_K_FIGURES_AT, at_ms) != 0)
+		*at_ms = 0;
+	return err;
+}
+
 /* The server's answer to each appointment this kiosk proposed and has no
  * answer for (docs/PROTOCOL.md §11): the same request again, idempotent
  * by the appointment's id, so the server's stored answer comes back. */
@@ -1050,6 +1105,7 @@ sync_run_cancel(
 			err = perr;
 		else {
 			sync_queue_fetch(&c);
+			sync_figures_fetch(&c);
 			sync_referrals_received(s);
 			sync_appt_answers(&c);
 		}

@@ -44,6 +44,10 @@ struct store;
 /* Limits the server announced at enrolment (docs/PROTOCOL.md §3.1),
  * decimal; absent: the protocol's limits. */
 #define SYNC_K_QUEUE "sync.consult_queue" /* bytes: the last queue answer */
+/* An admin node's last region figures (issue 17; model/figures.h's CBOR)
+ * and when they were fetched (decimal, wall clock ms). */
+#define SYNC_K_FIGURES "sync.figures"
+#define SYNC_K_FIGURES_AT "sync.figures_ms"
 #define SYNC_K_PUSH_BYTES "sync.push_max_bytes"
 #define SYNC_K_PUSH_CHANGES "sync.push_max_changes"
 #define SYNC_K_PULL_PAGE "sync.pull_page"
@@ -145,6 +149,14 @@ int sync_queue_get(struct store *, struct sync_queue *);
 const struct sync_queue_item *sync_queue_find(
     const struct sync_queue *, const char *id);
 void sync_queue_clear(struct sync_queue *);
+/*
+ * The region figures an admin node last fetched (POST /v1/admin/figures,
+ * at each sync), into F (clear with figures_clear), and when (*AT_MS,
+ * wall clock).  ENOENT: none fetched yet (not an admin node, or never
+ * online); EBADMSG: what is kept does not decode.
+ */
+struct figures;
+int sync_figures_get(struct store *, struct figures *f, uint64_t *at_ms);
 /*
  * One line for the home screen, e.g. "Sync: 12 waiting, last 5 min ago:
  * no connection to the server; will retry" or "Sync: all sent, last 2 min

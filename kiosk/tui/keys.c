@@ -127,6 +127,11 @@ const struct ui_key ui_keys[] = {
 	{ "referrals", KEY_LEFT, UI_A_LEFT, "Left", N_("previous outcome") },
 	{ "referrals", KEY_RIGHT, UI_A_RIGHT, "Right", N_("next outcome") },
 
+	/* the region's figures (issue 17), administrators */
+	{ "home", KEY_F(2), UI_A_DASH, "F2", N_("region figures (administrators)") },
+	{ "dash", '\n', UI_A_ENTER, "Enter", N_("open the facility") },
+	{ "dash", KEY_ENTER, UI_A_ENTER, NULL, NULL },
+
 	/* self check-in */
 	{ "checkin", '\n', UI_A_ENTER, "Enter", N_("continue") },
 	{ "checkin", KEY_ENTER, UI_A_ENTER, NULL, NULL },
@@ -216,6 +221,13 @@ const struct ui_screen_help ui_screen_help[] = {
 	{ "referrals", N_("Referrals to this facility (IN) and from it (OUT) "
 	    "with their status. A follow-up shows when one was not seen by "
 	    "its due date."), UI_G_UPDOWN | UI_G_BACK | UI_G_LOCK | UI_G_TYPE },
+	{ "dash", N_("The region's figures as the server last sent them to "
+	    "this admin node, with their age. Enter opens a facility and its "
+	    "kiosks; Esc goes back up. Kiosks, sync age and pending changes "
+	    "come from the server's node table; visits, vital signs, red "
+	    "flags, consults, referrals and appointments from the records "
+	    "synced to it. Claims, emergencies and break-glass are not held "
+	    "by the server yet."), UI_G_UPDOWN | UI_G_BACK | UI_G_LOCK },
 	{ NULL, NULL, 0 },
 };
 /* clang-format on */

@@ -473,6 +473,13 @@ home_key(struct ui *ui, enum ui_action a, int ch)
 		return ui_goto(ui, &screen_dups);
 	case UI_A_REFERRAL:
 		return ui_goto(ui, &screen_referrals);
+	case UI_A_DASH:
+		if (ui->visit.user_role != STORE_ROLE_ADMIN) {
+			ui_message(ui, UI_MSG_WARN, "%s",
+			    _("The region's figures are for administrators."));
+			return UI_REDRAW;
+		}
+		return ui_goto(ui, &screen_dash);
 	case UI_A_ENTER:
 		if (total() == 0)
 			return UI_HANDLED;

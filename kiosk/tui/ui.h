@@ -123,6 +123,7 @@ enum ui_action {
 		  * screen, the documented allergies */
 	UI_A_REFERRAL, /* referrals: refer from the visit, the list from Home */
 	UI_A_REJECT, /* reject a referral (issue 14) */
+	UI_A_DASH, /* Home, administrators: the region's figures (issue 17) */
 };
 
 struct ui_key {
@@ -194,6 +195,7 @@ extern const struct screen screen_rx_view;
 enum ui_result screen_rx_open(struct ui *);
 extern const struct screen screen_referral_new;
 extern const struct screen screen_referrals;
+extern const struct screen screen_dash;
 
 /* A line of text input (UTF-8). */
 #define UI_FIELD_MAX 128

@@ -24,6 +24,7 @@
 #include "client.h"
 #include "fixture.h"
 #include "crypto.h"
+#include "figures.h"
 #include "hlc.h"
 #include "log.h"
 #include "record.h"
@@ -1039,6 +1040,69 @@ out:
 	return err;
 }
 
+/* POST /v1/admin/figures (issue 17, docs/PROTOCOL.md §12): admin nodes
+ * only (clinic and hub nodes refused with admin_only), the figures of the
+ * node's own region and no other (a south admin sees none of north's
+ * kiosks), an unsigned request refused. */
+static int
+test_admin_figures(void)
+{
+	static const uint8_t empty[] = { 0xa0 };
+	struct fix f;
+	struct tresp r;
+	struct tnode c, h, a, s;
+	struct figures fg;
+	size_t i;
+	int err = 0;
+
+	memset(&r, 0, sizeof(r));
+	memset(&fg, 0, sizeof(fg));
+	TEST_ERR(fix_start(&f));
+	TEST_ERR(fix_node_as(&f, "north", "clinic", "fac-1", &c, NULL));
+	TEST_ERR(fix_node_as(&f, "north", "hub", "hub-1", &h, NULL));
+	TEST_ERR(fix_node_as(&f, "north", "admin", "reg", &a, NULL));
+	TEST_ERR(fix_node_as(&f, "south", "admin", "reg-s", &s, NULL));
+	TEST_ERR(tnode_do(
+	    f.port, &c, PROTO_PATH_ADMIN_FIGURES, empty, sizeof(empty), &r));
+	TEST_EQ(r.status, 403);
+	TEST_EQ(tresp_code(&r, NULL), WERR_ADMIN_ONLY);
+	tresp_clear(&r);
+	TEST_ERR(tnode_do(
+	    f.port, &h, PROTO_PATH_ADMIN_FIGURES, empty, sizeof(empty), &r));
+	TEST_EQ(r.status, 403);
+	TEST_EQ(tresp_code(&r, NULL), WERR_ADMIN_ONLY);
+	tresp_clear(&r);
+	TEST_ERR(tnode_do(
+	    f.port, &a, PROTO_PATH_ADMIN_FIGURES, empty, sizeof(empty), &r));
+	TEST_EQ(r.status, 200);
+	TEST_ERR(figures_from_cbor(r.body, r.len, &fg));
+	TEST_STR(fg.region, "north");
+	TEST_EQ(fg.nkiosks, 3);
+	TEST_EQ(fg.nfacs, 3);
+	for (i = 0; i < fg.nkiosks; i++)
+		TEST_TRUE(fg.kiosks[i].node == c.id ||
+		    fg.kiosks[i].node == h.id || fg.kiosks[i].node == a.id);
+	TEST_EQ(fg.claims.available, 0);
+	figures_clear(&fg);
+	tresp_clear(&r);
+	TEST_ERR(tnode_do(
+	    f.port, &s, PROTO_PATH_ADMIN_FIGURES, empty, sizeof(empty), &r));
+	TEST_EQ(r.status, 200);
+	TEST_ERR(figures_from_cbor(r.body, r.len, &fg));
+	TEST_STR(fg.region, "south");
+	TEST_EQ(fg.nkiosks, 1);
+	TEST_EQ(fg.kiosks[0].node, s.id);
+	tresp_clear(&r);
+	TEST_ERR(http_do(f.port, "POST", PROTO_PATH_ADMIN_FIGURES, NULL, empty,
+	    sizeof(empty), &r));
+	TEST_EQ(r.status, 401);
+out:
+	figures_clear(&fg);
+	tresp_clear(&r);
+	fix_stop(&f);
+	return err;
+}
+
 TEST_MAIN({ "health", test_health }, { "enroll", test_enroll },
     { "push_exactly_once", test_push_exactly_once },
     { "push_lost_answer_outbox_grows", test_push_lost_answer_outbox_grows },
@@ -1048,4 +1112,5 @@ TEST_MAIN({ "health", test_health }, { "enroll", test_enroll },
     { "slow_client_dropped", test_slow_client_dropped },
     { "per_ip_limit", test_per_ip_limit },
     { "headers_before_body", test_headers_before_body },
-    { "consult_queue", test_consult_queue })
+    { "consult_queue", test_consult_queue },
+    { "admin_figures", test_admin_figures })
