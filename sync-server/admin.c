@@ -22,6 +22,9 @@
  *                       writes the FHIR R4 ServiceRequests and Tasks to
  *                       FILE (mode 0600: it holds referral reasons)
  *   schedule ...        a clinician's weekly hours and slots (sched_admin.c)
+ *   export --fhir|--csv --region R [--from D] [--to D] --out DIR
+ *                       the region's records as FHIR R4 NDJSON and CSV
+ *                       (issue 17; admin_export.c, work/export.h)
  *
  * Output carries node ids, roles, regions and counts: never patient data.
  */
@@ -49,6 +52,7 @@
 #include "str.h"
 #include "uuid.h"
 #include "xmalloc.h"
+#include "sync-server/admin_export.h"
 #include "sync-server/registry.h"
 #include "sync-server/emergency.h"
 #include "sync-server/sched_admin.h"
@@ -76,7 +80,9 @@ admin_usage(void)
 	    "       sync-server --data DIR admin roster sign SPEC OUT\n"
 	    "       sync-server --data DIR --store postgresql://... admin "
 	    "migrate\n"
-	    "       sync-server --data DIR admin schedule ... (schedule --help)\n");
+	    "       sync-server --data DIR admin schedule ... (schedule --help)\n"
+	    "       sync-server --data DIR admin export --fhir|--csv --region R "
+	    "[--from D] [--to D] --out DIR\n");
 	return 2;
 }
 
@@ -572,7 +578,8 @@ admin_main(const char *data_dir, const char *store, const uint8_t *key,
 	    strcmp(argv[0], "manifest") != 0 &&
 	    strcmp(argv[0], "licence") != 0 &&
 	    strcmp(argv[0], "referrals") != 0 &&
-	    strcmp(argv[0], "schedule") != 0)
+	    strcmp(argv[0], "schedule") != 0 &&
+	    strcmp(argv[0], "export") != 0)
 		return admin_usage();
 	if ((be = server_backend(store)) == NULL)
 		return admin_usage();
@@ -594,6 +601,8 @@ admin_main(const char *data_dir, const char *store, const uint8_t *key,
 		rc = admin_referrals(s, argc, argv);
 	else if (strcmp(argv[0], "schedule") == 0)
 		rc = sched_admin(be, s, argc, argv);
+	else if (strcmp(argv[0], "export") == 0)
+		rc = admin_export(be, s, argc, argv);
 	else if (strcmp(argv[0], "manifest") == 0) {
 		long long node = 0;
 

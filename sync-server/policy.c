@@ -637,3 +637,13 @@ policy_referral_step(
 		    referral_state_name(rf->state));
 	}
 }
+
+int
+policy_admin_query(const struct snode *node, const char *region)
+{
+	if (policy_role(node->role) != POLICY_ADMIN)
+		return WERR_NOT_ADMIN;
+	if (region != NULL && strcmp(region, node->region) != 0)
+		return WERR_OUT_OF_REGION;
+	return 0;
+}

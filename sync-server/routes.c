@@ -16,6 +16,7 @@ extern const struct route api_consults;
 extern const struct route api_licences;
 extern const struct route api_appointments;
 extern const struct route api_slots;
+extern const struct route api_admin_export;
 
 const struct route *const routes[] = {
 	&api_health,
@@ -27,6 +28,7 @@ const struct route *const routes[] = {
 	&api_licences,
 	&api_appointments,
 	&api_slots,
+	&api_admin_export,
 	NULL,
 };
 
