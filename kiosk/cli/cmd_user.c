@@ -46,8 +46,8 @@ user_role_fits(struct kctx *ctx, int role)
 	ok = rec_role_node_ok(role, node_role);
 	if (!ok)
 		fprintf(stderr,
-		    "kiosk: a %s works on a %s node; this node is enrolled "
-		    "as %s\n",
+		    "kiosk: role %s works on %s nodes; this node is enrolled "
+		    "as %s: add the user on a node of that role\n",
 		    rec_role_name(role), rec_role_nodes(role), node_role);
 	free(node_role);
 	return ok ? 0 : EPERM;
