@@ -10,6 +10,10 @@
  * a new route or command without a row fails here.
  *
  * matrix: each cell mounted; 100% must agree.
+ *
+ * user_roles: a node creates a user of each of the four roles; the server
+ * stores exactly those model/role.h lets that node role take (the rest:
+ * forbidden, per change).
  */
 #define LOG_MODULE "test_access"
 
@@ -281,6 +285,54 @@ push_rec(struct world *w, struct tnode *n, struct uuid *id,
 	return err;
 }
 
+/* A new user of ROLE pushed by N; *CODE the change's refusal (0: stored). */
+static int
+push_user(struct world *w, struct tnode *n, int role, uint64_t *code)
+{
+	struct model_rec r;
+	cbor_item_t *m, *body, *arr, *c, *a = NULL;
+	uint8_t *bb = NULL;
+	size_t blen;
+	char ids[UUID_STRLEN + 1];
+	struct uuid id;
+	struct tresp resp;
+	int err;
+
+	uuid_v7(&id);
+	uuid_format(&id, ids);
+	model_rec_init(&r, model_entity(REC_USER), ids,
+	    HLC_MAKE(hlc_wall_ms(), w->hlc++ & 0xffff), NULL);
+	model_set_text(&r, REC_USER_NAME, rec_role_name(role));
+	model_set_uint(&r, REC_USER_ROLE, (uint64_t)role);
+	if (model_encode(&r, &body) != 0 || cborx_encode(body, &bb, &blen))
+		abort();
+	cbor_decref(&body);
+	push_seq[n->id % 256]++;
+	c = cborx_array(PUSH_C_COUNT);
+	cborx_array_push(c, cborx_uint(push_seq[n->id % 256]));
+	cborx_array_push(c, cborx_uint(REC_USER));
+	cborx_array_push(c, cborx_bytes(id.b, 16));
+	cborx_array_push(c, cborx_uint(r.hlc));
+	cborx_array_push(c, cborx_bytes(bb, blen));
+	free(bb);
+	arr = cborx_array(1);
+	cborx_array_push(arr, c);
+	m = cborx_map(3);
+	cborx_map_put(m, PUSH_K_FIRST, cborx_uint(push_seq[n->id % 256]));
+	cborx_map_put(m, PUSH_K_LAST, cborx_uint(push_seq[n->id % 256]));
+	cborx_map_put(m, PUSH_K_CHANGES, arr);
+	err = post(w, n, PROTO_PATH_PUSH, m, &resp);
+	if (err == 0 && (resp.status != 200 ||
+	                    cborx_decode(resp.body, resp.len, resp.len, &a)))
+		err = EPROTO;
+	if (err == 0)
+		*code = fix_refusal(a, push_seq[n->id % 256], NULL, 0);
+	if (a != NULL)
+		cbor_decref(&a);
+	tresp_clear(&resp);
+	return err;
+}
+
 static int
 push_patient(struct world *w, struct tnode *n, struct uuid *id)
 {
@@ -537,6 +589,7 @@ test_matrix(void)
 	int role, col, err = 0, bad = 0, tried = 0;
 
 	memset(&w, 0, sizeof(w));
+	memset(push_seq, 0, sizeof(push_seq));
 	TEST_ERR(doc_rows());
 	TEST_ERR(fix_start(&w.f));
 	/* every user role through every node role it may use */
@@ -608,4 +661,41 @@ out:
 	return err;
 }
 
-TEST_MAIN({ "complete", test_complete }, { "matrix", test_matrix })
+static int
+test_user_roles(void)
+{
+	static struct world w;
+	struct tnode n;
+	uint64_t code;
+	int role, col, err = 0, bad = 0, stored = 0;
+
+	memset(&w, 0, sizeof(w));
+	memset(push_seq, 0, sizeof(push_seq)); /* node ids start again */
+	TEST_ERR(fix_start(&w.f));
+	for (col = C_CLINIC; col < C_COUNT; col++) {
+		TEST_ERR(fix_node_as(&w.f, "north", node_roles[col],
+		    facilities[col], &n, NULL));
+		for (role = 1; role <= REC_ROLE_MAX; role++) {
+			TEST_ERR(push_user(&w, &n, role, &code));
+			stored += code == 0;
+			if ((code == 0) != rec_role_node_ok(role,
+			                       node_roles[col]) ||
+			    (code != 0 && code != WERR_FORBIDDEN)) {
+				fprintf(stderr,
+				    "  a %s made on a %s node: code %" PRIu64
+				    "\n",
+				    rec_role_name(role), node_roles[col], code);
+				bad++;
+			}
+		}
+	}
+	printf("  12 users pushed, %d stored\n", stored);
+	TEST_EQ(bad, 0);
+	TEST_EQ(stored, 7);
+out:
+	fix_stop(&w.f);
+	return err;
+}
+
+TEST_MAIN({ "complete", test_complete }, { "matrix", test_matrix },
+    { "user_roles", test_user_roles })
