@@ -578,8 +578,7 @@ admin_main(const char *data_dir, const char *store, const uint8_t *key,
 	    strcmp(argv[0], "manifest") != 0 &&
 	    strcmp(argv[0], "licence") != 0 &&
 	    strcmp(argv[0], "referrals") != 0 &&
-	    strcmp(argv[0], "schedule") != 0 &&
-	    strcmp(argv[0], "export") != 0)
+	    strcmp(argv[0], "schedule") != 0 && strcmp(argv[0], "export") != 0)
 		return admin_usage();
 	if ((be = server_backend(store)) == NULL)
 		return admin_usage();

@@ -41,7 +41,8 @@ admin_export_collect(const struct store_backend *be, struct sstore *s,
 	size_t cursor_len = 0, i;
 	int err, more;
 
-	memset(&n, 0, sizeof(n)); /* node id 0: nobody's own changes kept back */
+	memset(
+	    &n, 0, sizeof(n)); /* node id 0: nobody's own changes kept back */
 	str_lcpy(n.role, "admin", sizeof(n.role));
 	str_lcpy(n.region, region, sizeof(n.region));
 	do {
@@ -164,8 +165,8 @@ out:
 }
 
 int
-admin_export(const struct store_backend *be, struct sstore *s, int argc,
-    char **argv)
+admin_export(
+    const struct store_backend *be, struct sstore *s, int argc, char **argv)
 {
 	const char *region = NULL, *out = NULL;
 	uint64_t from = 0, to = UINT64_MAX;
@@ -209,8 +210,8 @@ admin_export(const struct store_backend *be, struct sstore *s, int argc,
 		goto done;
 	}
 	printf("export of region %s into %s:\n", region, out);
-	err = xport_run(x, from, to, formats, (size_t)1 << 31, write_file, &o,
-	    &sum);
+	err = xport_run(
+	    x, from, to, formats, (size_t)1 << 31, write_file, &o, &sum);
 	if (err != 0) {
 		fprintf(stderr,
 		    "sync-server: export: %s (files written so far are in "
@@ -226,8 +227,8 @@ admin_export(const struct store_backend *be, struct sstore *s, int argc,
 	       " left out as deleted, %" PRIu64
 	       " left out for a reference the region does not hold; %" PRIu64
 	       " FHIR resources, %" PRIu64 " CSV rows in %zu files\n",
-	    sum.chosen, sum.referenced, sum.deleted, sum.skipped,
-	    sum.resources, sum.rows, sum.files);
+	    sum.chosen, sum.referenced, sum.deleted, sum.skipped, sum.resources,
+	    sum.rows, sum.files);
 done:
 	xport_free(x);
 	close(o.fd);

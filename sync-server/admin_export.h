@@ -16,7 +16,7 @@ int admin_export_collect(const struct store_backend *be, struct sstore *s,
     const char *region, struct xport *x);
 
 /* `admin export ...` (ARGV[0] is "export"); the exit status. */
-int admin_export(const struct store_backend *be, struct sstore *s, int argc,
-    char **argv);
+int admin_export(
+    const struct store_backend *be, struct sstore *s, int argc, char **argv);
 
 #endif

@@ -85,8 +85,8 @@ api_export_run(struct request *req)
 		bad = format == NULL || from >= to;
 	}
 	if (!bad && cborx_map_get(it, EXPREQ_K_REGION) != NULL) {
-		bad = cborx_map_text(it, EXPREQ_K_REGION, sizeof(region) - 1,
-		          &reg) != 0;
+		bad = cborx_map_text(
+		          it, EXPREQ_K_REGION, sizeof(region) - 1, &reg) != 0;
 		if (!bad)
 			str_lcpy(region, reg, sizeof(region));
 	}
@@ -102,12 +102,13 @@ api_export_run(struct request *req)
 		return 0;
 	}
 	if (bad) {
-		req_error(req, WERR_BAD_REQUEST, "malformed export request", -1);
+		req_error(
+		    req, WERR_BAD_REQUEST, "malformed export request", -1);
 		return 0;
 	}
 	if (code != 0) {
-		req_error(req, code,
-		    "an admin node exports its own region only", -1);
+		req_error(
+		    req, code, "an admin node exports its own region only", -1);
 		return 0;
 	}
 	formats = strcmp(format, "fhir") == 0 ? XPORT_FHIR : XPORT_CSV;
@@ -115,8 +116,8 @@ api_export_run(struct request *req)
 	memset(&f, 0, sizeof(f));
 	err = admin_export_collect(srv->be, srv->store, req->node.region, x);
 	if (err == 0)
-		err = xport_run(x, from, to, formats, EXPORT_MAX_BYTES,
-		    add_file, &f, &sum);
+		err = xport_run(
+		    x, from, to, formats, EXPORT_MAX_BYTES, add_file, &f, &sum);
 	xport_free(x);
 	if (err == EMSGSIZE) {
 		files_clear(&f);

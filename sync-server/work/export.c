@@ -333,8 +333,8 @@ bring_refs(struct xport *x, const struct xgroup *g, uint64_t *n)
 }
 
 static int
-index_build(struct xport *x, uint64_t from, uint64_t to,
-    struct xport_summary *sum)
+index_build(
+    struct xport *x, uint64_t from, uint64_t to, struct xport_summary *sum)
 {
 	struct xgroup g;
 	size_t i, j;
@@ -437,10 +437,10 @@ device_id(const char *dev, char out[40])
 static json_t *
 fhir_patient(struct xport *x, const struct xgroup *g)
 {
-	json_t *o = json_pack("{s:s,s:s}", "resourceType", "Patient", "id",
-	    g->id), *name;
 	const char *sex = gtext(g, REC_PAT_SEX), *v;
+	json_t *o, *name;
 
+	o = json_pack("{s:s,s:s}", "resourceType", "Patient", "id", g->id);
 	(void)x;
 	name = json_object();
 	set_text(name, "family", gtext(g, REC_PAT_FAMILY));
@@ -475,14 +475,14 @@ fhir_encounter(struct xport *x, const struct xgroup *g)
 
 	o = json_pack("{s:s,s:s,s:s,s:{s:s,s:s,s:s}}", "resourceType",
 	    "Encounter", "id", g->id, "status",
-	    st == NULL                     ? "unknown"
+	    st == NULL                      ? "unknown"
 	        : strcmp(st, "open") == 0   ? "in-progress"
 	        : strcmp(st, "closed") == 0 ? "finished"
 	                                    : "unknown",
-	    "class", "system", "http://terminology.hl7.org/CodeSystem/v3-ActCode",
-	    "code", "AMB", "display", "ambulatory");
-	if ((p = gtext(g, REC_ENC_PATIENT)) != NULL &&
-	    held(x, REC_PATIENT, p))
+	    "class", "system",
+	    "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code", "AMB",
+	    "display", "ambulatory");
+	if ((p = gtext(g, REC_ENC_PATIENT)) != NULL && held(x, REC_PATIENT, p))
 		json_object_set_new(o, "subject", ref("Patient", p));
 	period = json_object();
 	set_instant(period, "start", guint(g, REC_ENC_STARTED));
@@ -492,18 +492,19 @@ fhir_encounter(struct xport *x, const struct xgroup *g)
 	else
 		json_decref(period);
 	if ((p = gtext(g, REC_ENC_REASON)) != NULL)
-		json_object_set_new(o, "reasonCode", json_pack("[o]",
-		    text_concept(p)));
+		json_object_set_new(
+		    o, "reasonCode", json_pack("[o]", text_concept(p)));
 	if ((by = gtext(g, REC_K_BY)) != NULL && held(x, REC_USER, by))
 		json_object_set_new(o, "participant",
-		    json_pack("[{s:o}]", "individual", ref("Practitioner", by)));
+		    json_pack(
+		        "[{s:o}]", "individual", ref("Practitioner", by)));
 	return o;
 }
 
 /* An observation, and its Device and Provenance when a device read it. */
 static json_t *
-fhir_observation(struct xport *x, const struct xgroup *g, json_t **device,
-    json_t **prov)
+fhir_observation(
+    struct xport *x, const struct xgroup *g, json_t **device, json_t **prov)
 {
 	const char *loinc = gtext(g, REC_OBS_LOINC), *unit, *p, *dev, *txt;
 	const struct model_value *val = gv(g, REC_OBS_VALUE);
@@ -514,8 +515,8 @@ fhir_observation(struct xport *x, const struct xgroup *g, json_t **device,
 
 	*device = *prov = NULL;
 	o = json_pack("{s:s,s:s,s:s,s:[{s:[{s:s,s:s}]}]}", "resourceType",
-	    "Observation", "id", g->id, "status", "final", "category",
-	    "coding", "system",
+	    "Observation", "id", g->id, "status", "final", "category", "coding",
+	    "system",
 	    "http://terminology.hl7.org/CodeSystem/observation-category",
 	    "code", "vital-signs");
 	json_object_set_new(o, "code",
@@ -548,8 +549,8 @@ fhir_observation(struct xport *x, const struct xgroup *g, json_t **device,
 		    "Device", "id", did, "identifier", "system",
 		    "urn:outpost:device", "value", dev);
 		snprintf(pid, sizeof(pid), "prov-%s", g->id);
-		xport_instant(recorded ? recorded : HLC_MS(g->rec[0].hlc),
-		    when);
+		xport_instant(
+		    recorded ? recorded : HLC_MS(g->rec[0].hlc), when);
 		*prov = json_pack("{s:s,s:s,s:[o],s:s,s:[{s:{s:[{s:s,s:s}]},"
 		                  "s:o}]}",
 		    "resourceType", "Provenance", "id", pid, "target",
@@ -581,8 +582,8 @@ fhir_form(struct xport *x, const struct xgroup *g)
 	}
 	if ((inst = gtext(g, REC_FORM_INSTANCE)) != NULL)
 		json_object_set_new(o, "identifier",
-		    json_pack("{s:s,s:s}", "system", "urn:outpost:form-instance",
-		        "value", inst));
+		    json_pack("{s:s,s:s}", "system",
+		        "urn:outpost:form-instance", "value", inst));
 	if ((p = gtext(g, REC_FORM_PATIENT)) != NULL && held(x, REC_PATIENT, p))
 		json_object_set_new(o, "subject", ref("Patient", p));
 	if ((p = gtext(g, REC_FORM_ENCOUNTER)) != NULL &&
@@ -709,7 +710,8 @@ fhir_medication_request(struct xport *x, const struct xgroup *g)
 	dose = json_object();
 	repeat = json_object();
 	if ((n = guint(g, REC_RX_PER_DAY)) != 0) {
-		json_object_set_new(repeat, "frequency", json_integer((json_int_t)n));
+		json_object_set_new(
+		    repeat, "frequency", json_integer((json_int_t)n));
 		json_object_set_new(repeat, "period", json_integer(1));
 		json_object_set_new(repeat, "periodUnit", json_string("d"));
 	}
@@ -743,14 +745,14 @@ fhir_appointment(struct xport *x, const struct xgroup *g)
 	if (p == NULL || !held(x, REC_PATIENT, p))
 		return NULL;
 	st = gtext(g, REC_APPT_STATUS);
-	fst = st == NULL                         ? "proposed"
-	    : strcmp(st, "booked") == 0          ? "booked"
-	    : strcmp(st, "checked-in") == 0      ? "checked-in"
-	    : strcmp(st, "cancelled") == 0 ||
-	        strcmp(st, "refused") == 0       ? "cancelled"
-	                                         : "proposed";
-	parts = json_pack("[{s:o,s:s}]", "actor", ref("Patient", p), "status",
-	    "accepted");
+	fst = st == NULL                    ? "proposed"
+	    : strcmp(st, "booked") == 0     ? "booked"
+	    : strcmp(st, "checked-in") == 0 ? "checked-in"
+	    : strcmp(st, "cancelled") == 0 || strcmp(st, "refused") == 0
+	    ? "cancelled"
+	    : "proposed";
+	parts = json_pack(
+	    "[{s:o,s:s}]", "actor", ref("Patient", p), "status", "accepted");
 	if ((cl = gtext(g, REC_APPT_CLINICIAN)) != NULL) {
 		if (held(x, REC_USER, cl))
 			json_array_append_new(parts,
@@ -762,8 +764,8 @@ fhir_appointment(struct xport *x, const struct xgroup *g)
 			        "clinician", "actor", "display", cl, "status",
 			        "accepted"));
 	}
-	o = json_pack("{s:s,s:s,s:s,s:o}", "resourceType", "Appointment",
-	    "id", g->id, "status", fst, "participant", parts);
+	o = json_pack("{s:s,s:s,s:s,s:o}", "resourceType", "Appointment", "id",
+	    g->id, "status", fst, "participant", parts);
 	set_instant(o, "start", guint(g, REC_APPT_START));
 	set_instant(o, "end", guint(g, REC_APPT_END));
 	if (st != NULL && strcmp(st, "refused") == 0)
@@ -1045,8 +1047,8 @@ csv_str(struct buf *b, const char *s, int first)
 }
 
 static int
-csv_value(struct buf *b, const struct model_field *fd,
-    const struct model_value *v)
+csv_value(
+    struct buf *b, const struct model_field *fd, const struct model_value *v)
 {
 	char num[48], *hex;
 	int err;
@@ -1108,22 +1110,22 @@ csv_run(struct xport *x, size_t max, xport_file_cb cb, void *arg,
 				continue;
 			}
 			err = csv_str(&b, g.id, 1);
-			snprintf(num, sizeof(num), "%" PRIu64,
-			    g.rec[g.n - 1].hlc);
+			snprintf(
+			    num, sizeof(num), "%" PRIu64, g.rec[g.n - 1].hlc);
 			err = err ? err : csv_str(&b, num, 0);
 			snprintf(num, sizeof(num), "%" PRIu64,
 			    x->c[r->first + r->n - 1].origin);
 			err = err ? err : csv_str(&b, num, 0);
 			for (k = 0; k < e->nfields && err == 0; k++)
-				err = csv_value(
-				    &b, &e->fields[k], gv(&g, e->fields[k].key));
+				err = csv_value(&b, &e->fields[k],
+				    gv(&g, e->fields[k].key));
 			err = err ? err : buf_append(&b, "\r\n", 2);
 			group_clear(&g);
 			rows++;
 		}
 		if (err == 0 && rows > 0) {
-			snprintf(name, sizeof(name), "%s.csv",
-			    rec_entity_name(ent));
+			snprintf(
+			    name, sizeof(name), "%s.csv", rec_entity_name(ent));
 			if ((err = cb(arg, name, &b)) == 0) {
 				sum->files++;
 				sum->rows += (uint64_t)rows;

@@ -38,8 +38,7 @@
 enum { C_UNSIGNED, C_CLINIC, C_HUB, C_ADMIN, C_COUNT };
 static const char *const node_roles[C_COUNT] = { NULL, "clinic", "hub",
 	"admin" };
-static const char *const facilities[C_COUNT] = { NULL, "f1", "hub1",
-	"office" };
+static const char *const facilities[C_COUNT] = { NULL, "f1", "hub1", "office" };
 
 #define MAX_ROWS 64
 
@@ -83,8 +82,9 @@ doc_rows(void)
 	int in = 0, k;
 
 	if (fp == NULL) {
-		fprintf(stderr, "  docs/SECURITY.md: run from the repository "
-		                "root\n");
+		fprintf(stderr,
+		    "  docs/SECURITY.md: run from the repository "
+		    "root\n");
 		return ENOENT;
 	}
 	nrows = 0;
@@ -99,8 +99,8 @@ doc_rows(void)
 			continue;
 		if (nrows == MAX_ROWS)
 			break;
-		snprintf(rows[nrows].name, sizeof(rows[nrows].name), "%s",
-		    c[0]);
+		snprintf(
+		    rows[nrows].name, sizeof(rows[nrows].name), "%s", c[0]);
 		for (k = 0; k < C_COUNT; k++)
 			snprintf(rows[nrows].cell[k],
 			    sizeof(rows[nrows].cell[k]), "%s", c[1 + k]);
@@ -135,8 +135,9 @@ admin_commands(char names[32][32], size_t *n)
 	*n = 0;
 	if ((fd = mkstemp(key)) < 0)
 		return errno;
-	if (write(fd, "0123456789abcdef0123456789abcdef0123456789abcdef"
-	              "0123456789abcdef\n",
+	if (write(fd,
+	        "0123456789abcdef0123456789abcdef0123456789abcdef"
+	        "0123456789abcdef\n",
 	        65) != 65) {
 		close(fd);
 		unlink(key);
@@ -239,8 +240,8 @@ post(struct world *w, struct tnode *n, const char *path, cbor_item_t *m,
 /* A record pushed by N: a patient (PAT NULL; its id in *ID) or a visit
  * of patient PAT. */
 static int
-push_rec(struct world *w, struct tnode *n, struct uuid *id,
-    const struct uuid *pat)
+push_rec(
+    struct world *w, struct tnode *n, struct uuid *id, const struct uuid *pat)
 {
 	struct model_rec r;
 	cbor_item_t *m, *body, *arr, *c;
@@ -322,8 +323,9 @@ push_user(struct world *w, struct tnode *n, int role, uint64_t *code)
 	cborx_map_put(m, PUSH_K_LAST, cborx_uint(push_seq[n->id % 256]));
 	cborx_map_put(m, PUSH_K_CHANGES, arr);
 	err = post(w, n, PROTO_PATH_PUSH, m, &resp);
-	if (err == 0 && (resp.status != 200 ||
-	                    cborx_decode(resp.body, resp.len, resp.len, &a)))
+	if (err == 0 &&
+	    (resp.status != 200 ||
+	        cborx_decode(resp.body, resp.len, resp.len, &a)))
 		err = EPROTO;
 	if (err == 0)
 		*code = fix_refusal(a, push_seq[n->id % 256], NULL, 0);
@@ -359,8 +361,8 @@ pull_sees(struct world *w, struct tnode *n, const struct uuid *id, int *seen)
 			return err;
 		if (r.status != 200 ||
 		    cborx_decode(r.body, r.len, r.len, &it) != 0 ||
-		    cborx_map_bytes(it, PULLED_K_CURSOR, sizeof(cur), &p,
-		        &plen) != 0) {
+		    cborx_map_bytes(
+		        it, PULLED_K_CURSOR, sizeof(cur), &p, &plen) != 0) {
 			tresp_clear(&r);
 			return EPROTO;
 		}
@@ -445,15 +447,14 @@ mount(struct world *w, const struct row *row, struct actor *a, int col,
 			return 0;
 		}
 		err = pull_sees(w, n,
-		    strstr(name, "another region") ? &w->p_south
-		                                   : &w->p_other,
+		    strstr(name, "another region") ? &w->p_south : &w->p_other,
 		    &seen);
 		snprintf(out, 32, "%s", seen ? "served" : "hidden");
 		return err;
 	}
 	if (strcmp(name, "GET /v1/health") == 0) {
-		err = http_do(w->f.port, "GET", PROTO_PATH_HEALTH, NULL, "", 0,
-		    &r);
+		err = http_do(
+		    w->f.port, "GET", PROTO_PATH_HEALTH, NULL, "", 0, &r);
 		goto done;
 	}
 	if (strcmp(name, "POST /v1/enroll") == 0) {
@@ -556,8 +557,8 @@ mount(struct world *w, const struct row *row, struct actor *a, int col,
 		}
 		goto done;
 	}
-	fprintf(stderr, "  row %s: the test does not know how to mount it\n",
-	    name);
+	fprintf(
+	    stderr, "  row %s: the test does not know how to mount it\n", name);
 	return EINVAL;
 done:
 	if (err == 0)
@@ -633,7 +634,8 @@ test_matrix(void)
 		TEST_ERR(mount(&w, row, NULL, C_UNSIGNED, out));
 		tried++;
 		if (!agrees(row->cell[C_UNSIGNED], out)) {
-			fprintf(stderr, "  %s, unsigned: got %s, table says %s\n",
+			fprintf(stderr,
+			    "  %s, unsigned: got %s, table says %s\n",
 			    row->name, out, row->cell[C_UNSIGNED]);
 			bad++;
 		}
@@ -673,13 +675,13 @@ test_user_roles(void)
 	memset(push_seq, 0, sizeof(push_seq)); /* node ids start again */
 	TEST_ERR(fix_start(&w.f));
 	for (col = C_CLINIC; col < C_COUNT; col++) {
-		TEST_ERR(fix_node_as(&w.f, "north", node_roles[col],
-		    facilities[col], &n, NULL));
+		TEST_ERR(fix_node_as(
+		    &w.f, "north", node_roles[col], facilities[col], &n, NULL));
 		for (role = 1; role <= REC_ROLE_MAX; role++) {
 			TEST_ERR(push_user(&w, &n, role, &code));
 			stored += code == 0;
-			if ((code == 0) != rec_role_node_ok(role,
-			                       node_roles[col]) ||
+			if ((code == 0) !=
+			        rec_role_node_ok(role, node_roles[col]) ||
 			    (code != 0 && code != WERR_FORBIDDEN)) {
 				fprintf(stderr,
 				    "  a %s made on a %s node: code %" PRIu64

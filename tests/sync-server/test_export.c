@@ -121,8 +121,8 @@ flush(struct fix *f, struct pn *n, struct batch *b)
 	if (err == 0)
 		err = tnode_do(f->port, &n->t, PROTO_PATH_PUSH, body, len, &r);
 	free(body);
-	if (err == 0 && (r.status != 200 ||
-	                    cborx_decode(r.body, r.len, r.len, &a) != 0))
+	if (err == 0 &&
+	    (r.status != 200 || cborx_decode(r.body, r.len, r.len, &a) != 0))
 		err = EPROTO;
 	if (err == 0 && (ref = cborx_map_get(a, PUSHED_K_REFUSED)) != NULL &&
 	    cbor_array_size(ref) > 0) {
@@ -131,8 +131,9 @@ flush(struct fix *f, struct pn *n, struct batch *b)
 
 		for (s = n->seq + 1; s <= n->seq + b->n; s++)
 			if ((code = fix_refusal(a, s, why, sizeof(why))) != 0)
-				fprintf(stderr, "  seq %" PRIu64 " refused: %" PRIu64
-				                " %s\n",
+				fprintf(stderr,
+				    "  seq %" PRIu64 " refused: %" PRIu64
+				    " %s\n",
 				    s, code, why);
 		err = EPROTO;
 	}
@@ -232,16 +233,16 @@ region_make(struct region *g)
 	g->c[0].facility = "f1";
 	g->c[1].facility = "f2";
 	if ((err = fix_start(&g->f)) != 0 ||
-	    (err = fix_node_as(&g->f, "north", "clinic", "f1", &g->c[0].t,
-	         NULL)) != 0 ||
-	    (err = fix_node_as(&g->f, "north", "clinic", "f2", &g->c[1].t,
-	         NULL)) != 0 ||
-	    (err = fix_node_as(&g->f, "north", "hub", "hub1", &g->hub.t,
-	         NULL)) != 0 ||
-	    (err = fix_node_as(&g->f, "north", "admin", "office", &g->adm.t,
-	         NULL)) != 0 ||
-	    (err = fix_node_as(&g->f, "south", "clinic", "s1", &g->south.t,
-	         NULL)) != 0)
+	    (err = fix_node_as(
+	         &g->f, "north", "clinic", "f1", &g->c[0].t, NULL)) != 0 ||
+	    (err = fix_node_as(
+	         &g->f, "north", "clinic", "f2", &g->c[1].t, NULL)) != 0 ||
+	    (err = fix_node_as(
+	         &g->f, "north", "hub", "hub1", &g->hub.t, NULL)) != 0 ||
+	    (err = fix_node_as(
+	         &g->f, "north", "admin", "office", &g->adm.t, NULL)) != 0 ||
+	    (err = fix_node_as(
+	         &g->f, "south", "clinic", "s1", &g->south.t, NULL)) != 0)
 		return err;
 	/* the users: a CHW per clinic, a clinician on the hub */
 	for (k = 0; k < 2; k++) {
@@ -334,7 +335,8 @@ region_make(struct region *g)
 			model_set_text(&r, REC_APPT_PATIENT, g->pat[i]);
 			model_set_uint(&r, REC_APPT_SLOT, 1000 + i);
 			model_set_uint(&r, REC_APPT_START, at + 86400000);
-			model_set_uint(&r, REC_APPT_END, at + 86400000 + 900000);
+			model_set_uint(
+			    &r, REC_APPT_END, at + 86400000 + 900000);
 			model_set_text(&r, REC_APPT_CLINICIAN, g->clinician);
 			model_set_text(&r, REC_APPT_STATUS, "cancelled");
 			model_set_text(&r, REC_APPT_CANCEL_REASON, "travel");
@@ -472,8 +474,7 @@ export_get(struct region *g, const char *format, uint64_t from, uint64_t to,
 	free(body);
 	if (err != 0)
 		return err;
-	if (r.status != 200 ||
-	    cborx_decode(r.body, r.len, r.len, &it) != 0 ||
+	if (r.status != 200 || cborx_decode(r.body, r.len, r.len, &it) != 0 ||
 	    (arr = cborx_map_get(it, EXPORT_K_FILES)) == NULL ||
 	    !cbor_isa_array(arr)) {
 		fprintf(stderr, "  export answered %u (code %" PRIu64 ")\n",
@@ -580,8 +581,8 @@ walk_refs(json_t *v, const struct held *h, size_t *refs, size_t *bad)
 }
 
 struct parsed {
-	json_t *res[4096];
-	size_t n;
+	json_t **res;
+	size_t n, cap;
 	struct held h;
 	size_t count[nitems(required)];
 };
@@ -593,6 +594,7 @@ parsed_clear(struct parsed *p)
 
 	for (i = 0; i < p->n; i++)
 		json_decref(p->res[i]);
+	free(p->res);
 	free(p->h.key);
 	memset(p, 0, sizeof(*p));
 }
@@ -612,23 +614,30 @@ fhir_parse(const struct files *fs, struct parsed *p, size_t *missing)
 		     line != NULL; line = strtok_r(NULL, "\n", &save)) {
 			json_t *o = json_loads(line, 0, &jerr);
 
-			if (o == NULL || p->n == nitems(p->res)) {
-				fprintf(stderr, "  %s: a line does not parse: "
-				                "%s\n",
+			if (o == NULL) {
+				fprintf(stderr,
+				    "  %s: a line does not parse: "
+				    "%s\n",
 				    fs->name[i], jerr.text);
 				return EBADMSG;
+			}
+			if (p->n == p->cap) {
+				p->cap = p->cap ? p->cap * 2 : 1024;
+				p->res = xreallocarray(
+				    p->res, p->cap, sizeof(*p->res));
 			}
 			p->res[p->n++] = o;
 			type = json_string_value(
 			    json_object_get(o, "resourceType"));
 			id = json_string_value(json_object_get(o, "id"));
-			snprintf(want, sizeof(want), "%s.ndjson",
-			    type ? type : "?");
+			snprintf(
+			    want, sizeof(want), "%s.ndjson", type ? type : "?");
 			if (type == NULL || id == NULL ||
 			    strcmp(want, fs->name[i]) != 0) {
-				fprintf(stderr, "  %s: a resource without its "
-				                "type or id, or in another "
-				                "type's file\n",
+				fprintf(stderr,
+				    "  %s: a resource without its "
+				    "type or id, or in another "
+				    "type's file\n",
 				    fs->name[i]);
 				return EBADMSG;
 			}
@@ -642,11 +651,12 @@ fhir_parse(const struct files *fs, struct parsed *p, size_t *missing)
 			}
 			p->count[t]++;
 			for (k = 0; k < 4 && required[t].required[k]; k++) {
-				json_t *v = json_object_get(
-				    o, required[t].required[k]);
+				json_t *v =
+				    json_object_get(o, required[t].required[k]);
 
-				if (v == NULL || (json_is_array(v) &&
-				                     json_array_size(v) == 0)) {
+				if (v == NULL ||
+				    (json_is_array(v) &&
+				        json_array_size(v) == 0)) {
 					fprintf(stderr, "  %s/%s lacks %s\n",
 					    type, id, required[t].required[k]);
 					(*missing)++;
@@ -734,13 +744,14 @@ test_fhir(void)
 		    "http://loinc.org");
 		TEST_STR(json_string_value(json_object_get(q, "system")),
 		    "http://unitsofmeasure.org");
-		TEST_TRUE(json_string_value(json_object_get(q, "code")) != NULL);
+		TEST_TRUE(
+		    json_string_value(json_object_get(q, "code")) != NULL);
 		loinc++;
 		if (strcmp(json_string_value(json_object_get(c, "code")),
 		        "59408-5") == 0) {
 			TEST_TRUE(json_object_get(o, "device") != NULL);
-			TEST_STR(json_string_value(json_object_get(q, "code")),
-			    "%");
+			TEST_STR(
+			    json_string_value(json_object_get(q, "code")), "%");
 			dev++;
 		}
 	}
@@ -766,8 +777,8 @@ test_range(void)
 	memset(&p, 0, sizeof(p));
 	TEST_ERR(region_get(&g));
 	/* January 2020 */
-	TEST_ERR(export_get(
-	    g, "fhir", 1577836800000ULL, 1580515200000ULL, &fs));
+	TEST_ERR(
+	    export_get(g, "fhir", 1577836800000ULL, 1580515200000ULL, &fs));
 	TEST_ERR(fhir_parse(&fs, &p, &missing));
 	TEST_EQ(missing, 0);
 	for (i = 0; i < p.n; i++)
@@ -842,8 +853,8 @@ test_csv(void)
 	TEST_ERR(region_get(&g));
 	TEST_ERR(export_get(g, "csv", 0, UINT64_MAX, &fs));
 	for (i = 0; i < fs.n; i++) {
-		TEST_ERR(csv_rows(fs.data[i], fs.len[i], &rows, &cols, first,
-		    sizeof(first)));
+		TEST_ERR(csv_rows(
+		    fs.data[i], fs.len[i], &rows, &cols, first, sizeof(first)));
 		TEST_STR(first, "id");
 		TEST_TRUE(cols > 3);
 		if (strcmp(fs.name[i], "patient.csv") == 0)
