@@ -395,6 +395,17 @@ region_make(struct region *g)
 			g->nrx++;
 		}
 	}
+	/* an alert naming a patient the region does not hold: its Flag
+	 * (subject 1..1) is left out and counted, nothing dangles */
+	rec(&r, REC_ALERT, &id);
+	uuid_v7(&id);
+	uuid_format(&id, ids);
+	model_set_text(&r, REC_ALERT_PATIENT, ids);
+	model_set_text(&r, REC_ALERT_KIND, "news2");
+	model_set_uint(&r, REC_ALERT_RAISED, hlc_wall_ms());
+	add(&b, &g->c[0], &r);
+	if ((err = flush(&g->f, &g->c[0], &b)) != 0)
+		return err;
 	/* region south: never in north's export */
 	rec(&r, REC_PATIENT, &id);
 	uuid_format(&id, g->south_pat);
@@ -449,6 +460,8 @@ files_clear(struct files *fs)
 	memset(fs, 0, sizeof(*fs));
 }
 
+static uint64_t last_skipped; /* the last export's EXPORT_K_SKIPPED */
+
 static int
 export_get(struct region *g, const char *format, uint64_t from, uint64_t to,
     struct files *fs)
@@ -479,6 +492,10 @@ export_get(struct region *g, const char *format, uint64_t from, uint64_t to,
 	    !cbor_isa_array(arr)) {
 		fprintf(stderr, "  export answered %u (code %" PRIu64 ")\n",
 		    r.status, tresp_code(&r, NULL));
+		err = EPROTO;
+		goto out;
+	}
+	if (cborx_map_uint(it, EXPORT_K_SKIPPED, &last_skipped) != 0) {
 		err = EPROTO;
 		goto out;
 	}
@@ -720,6 +737,7 @@ test_fhir(void)
 	TEST_EQ(count_of(&p, "Device"), 6); /* 3 per clinic */
 	TEST_EQ(count_of(&p, "QuestionnaireResponse"), g->npat);
 	TEST_EQ(count_of(&p, "Flag"), g->nalert);
+	TEST_EQ(last_skipped, 1); /* the alert of a patient never held */
 	TEST_EQ(count_of(&p, "MedicationRequest"), g->nrx);
 	TEST_EQ(count_of(&p, "ServiceRequest"), g->nref);
 	TEST_EQ(count_of(&p, "Task"), g->nref);
