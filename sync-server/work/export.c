@@ -901,7 +901,8 @@ fhir_referrals(struct xport *x, struct fout *fo, struct xport_summary *sum)
 		reqr = json_string_value(json_object_get(who, "reference"));
 		if (reqr == NULL || strncmp(reqr, "Patient/", 8) != 0 ||
 		    !held(x, REC_PATIENT, reqr + 8)) {
-			sum->skipped += t == F_SERVICEREQ; /* one per referral */
+			/* counted once per referral */
+			sum->skipped += t == F_SERVICEREQ;
 			continue;
 		}
 		/* a requester the export does not hold is left out */
