@@ -61,7 +61,8 @@ LIBS_BASE    = $(call pkglibs,libxml-2.0 libusb-1.0) $(LIBS_COMMON)
 LIBS_KIOSK   = $(call pkglibs,sqlcipher ncursesw libcurl zlib libargon2 espeak-ng jansson) $(LIBS_BASE)
 # sqlcipher: the server store is encrypted at rest too (issue 9, item 10).
 # libpq: the PostgreSQL store (sync-server/store/pg*.c).
-# jansson: tests/sync-server/test_registry.c parses the FHIR export.
+# jansson: tests/sync-server/test_registry.c parses the FHIR export;
+# sync-server/work/export.c builds the region's FHIR export (issue 17).
 LIBS_SERVER  = $(call pkglibs,sqlcipher libmicrohttpd zlib libpq jansson) $(LIBS_COMMON)
 
 # --- sources: each folder is globbed, so adding a file needs no edit here ----
@@ -191,7 +192,7 @@ $(TOOLS_PROGS): LIBS = $(LIBS_COMMON)
 $(TOOLS_PROGS): $(BUILD)/%: $(BUILD)/obj/%.o $(LIB_COMMON)
 	$(LINK)
 FUZZ_LINK = $(LIB_SERVER) $(BASE_DEPS)
-$(FUZZ_REPLAYS): LIBS = $(call pkglibs,sqlcipher libmicrohttpd zlib libpq) $(LIBS_BASE)
+$(FUZZ_REPLAYS): LIBS = $(call pkglibs,sqlcipher libmicrohttpd zlib libpq jansson) $(LIBS_BASE)
 $(BUILD)/fuzz/%_replay: $(BUILD)/obj/tests/fuzz/%_fuzzer.o $(BUILD)/obj/tests/fuzz/replay.o $(FUZZ_LINK)
 	$(LINK)
 

@@ -56,12 +56,13 @@ enum wire_err {
 	WERR_NO_SLOT = 37, /* 404 no_slot: no such bookable slot */
 	WERR_SLOT_OFFERED = 38, /* 409 slot_offered: offered to the waitlist */
 	WERR_APPT_STATE = 39, /* 409 appt_state: not ours, or not active */
-	/* Region figures (issue 17, §12). */
-	WERR_ADMIN_ONLY = 43, /* 403 admin_only: for admin nodes only */
+	/* Admin routes (issue 17, §12): the region's figures, the export. */
 	WERR_FIGURES = 44, /* 503 figures: the store could not give them */
+	WERR_NOT_ADMIN = 45, /* 403 not_admin: only admin nodes */
+	WERR_OUT_OF_REGION = 48, /* 403 out_of_region: another region */
 };
 
-#define WERR_MAX WERR_APPT_STATE
+#define WERR_MAX WERR_OUT_OF_REGION
 
 /* The error body of any non-200 answer (§2). */
 #define ERR_K_CODE 1 /* uint: enum wire_err */
@@ -219,5 +220,19 @@ enum wire_err {
 #define HEALTH_K_STATUS 1 /* text: "ok" */
 #define HEALTH_K_VERSION 2 /* text */
 #define HEALTH_K_HLC 3 /* uint */
+
+/*
+ * POST /v1/admin/export (issue 17, §12): an admin node's export of its
+ * own region, FHIR R4 NDJSON or CSV, by date range.  Clinic and hub
+ * nodes: not_admin; another region named: out_of_region.
+ */
+#define PROTO_PATH_ADMIN_EXPORT "/v1/admin/export"
+#define EXPREQ_K_FORMAT 1 /* text: "fhir" or "csv" */
+#define EXPREQ_K_FROM 2 /* uint: Unix ms, inclusive; absent: 0 */
+#define EXPREQ_K_TO 3 /* uint: Unix ms, exclusive; absent: no end */
+#define EXPREQ_K_REGION 4 /* text: must be the node's own; absent: it */
+#define EXPORT_K_FILES 1 /* array of [name text, content bytes] */
+#define EXPORT_K_SKIPPED 2 /* uint: records left out (a reference unheld) */
+#define EXPORT_MAX_BYTES (32u << 20) /* larger: too_large, narrow the range */
 
 #endif

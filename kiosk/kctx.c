@@ -318,7 +318,8 @@ kctx_close(struct kctx *ctx)
 int
 kctx_require_admin(struct kctx *ctx)
 {
-	if (ctx->role == STORE_ROLE_ADMIN)
+	if (ctx->role == STORE_ROLE_ADMIN ||
+	    ctx->role == STORE_ROLE_REGIONAL_ADMIN)
 		return 0;
 	fprintf(stderr,
 	    "kiosk: only an administrator can do this (%s is a "

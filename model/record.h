@@ -37,7 +37,9 @@ enum rec_entity {
 
 /* User (kiosk operator). */
 #define REC_USER_NAME 10
-#define REC_USER_ROLE 11 /* uint: 1 chw, 2 clinician, 3 admin */
+/* Role: 1 chw, 2 clinician, 3 facility admin (what "admin" meant before
+ * issue 17), 4 regional admin; model/role.h. */
+#define REC_USER_ROLE 11 /* uint */
 #define REC_USER_REGNO 12 /* text: a clinician's registration number */
 #define REC_USER_SIGNKEY 13 /* bytes(32): Ed25519 public key of their notes */
 #define REC_USER_LANG 14 /* screen language: "en", "fr", "sw"; absent: "en" */

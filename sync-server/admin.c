@@ -31,6 +31,9 @@
  *   synth --region R [--kiosks N] [--facilities N] [--hubs N] [--visits N]
  *         [--seed S]    a synthetic region, for the report's bench and
  *                       demos (report/synth.c): never on a real store
+ *   export --fhir|--csv --region R [--from D] [--to D] --out DIR
+ *                       the region's records as FHIR R4 NDJSON and CSV
+ *                       (issue 17; admin_export.c, work/export.h)
  *
  * Output carries node ids, roles, regions and counts: never patient data.
  */
@@ -58,6 +61,7 @@
 #include "str.h"
 #include "uuid.h"
 #include "xmalloc.h"
+#include "sync-server/admin_export.h"
 #include "sync-server/registry.h"
 #include "sync-server/emergency.h"
 #include "sync-server/sched_admin.h"
@@ -93,7 +97,9 @@ admin_usage(void)
 	    "       sync-server --data DIR admin schedule ... (schedule --help)\n"
 	    "       sync-server --data DIR admin report --region R --out DIR\n"
 	    "       sync-server --data DIR admin synth --region R [--kiosks N] "
-	    "[--facilities N] [--hubs N] [--visits N] [--seed S]\n");
+	    "[--facilities N] [--hubs N] [--visits N] [--seed S]\n"
+	    "       sync-server --data DIR admin export --fhir|--csv --region R "
+	    "[--from D] [--to D] --out DIR\n");
 	return 2;
 }
 
@@ -703,7 +709,8 @@ admin_main(const char *data_dir, const char *store, const uint8_t *key,
 	    strcmp(argv[0], "licence") != 0 &&
 	    strcmp(argv[0], "referrals") != 0 &&
 	    strcmp(argv[0], "schedule") != 0 &&
-	    strcmp(argv[0], "report") != 0 && strcmp(argv[0], "synth") != 0)
+	    strcmp(argv[0], "report") != 0 && strcmp(argv[0], "synth") != 0 &&
+	    strcmp(argv[0], "export") != 0)
 		return admin_usage();
 	if ((be = server_backend(store)) == NULL)
 		return admin_usage();
@@ -729,6 +736,8 @@ admin_main(const char *data_dir, const char *store, const uint8_t *key,
 		rc = admin_report(s, argc, argv);
 	else if (strcmp(argv[0], "synth") == 0)
 		rc = admin_synth(s, argc, argv);
+	else if (strcmp(argv[0], "export") == 0)
+		rc = admin_export(be, s, argc, argv);
 	else if (strcmp(argv[0], "manifest") == 0) {
 		long long node = 0;
 

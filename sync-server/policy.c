@@ -20,6 +20,7 @@
 #include "protocol.h"
 #include "record.h"
 #include "referral.h"
+#include "role.h"
 #include "sync-server/policy.h"
 #include "sync-server/rx_check.h"
 #include "sync-server/wire.h"
@@ -416,6 +417,37 @@ out:
 	model_rec_clear(&r);
 }
 
+/*
+ * A new user is created on the node they work on: their role must be one
+ * that node's role takes (model/role.h; issue 17).  Edits are not
+ * checked: an admin node corrects users of its region.  0 with V set
+ * (forbidden) when it does not fit.
+ */
+static int
+policy_user_role_fits(
+    const struct snode *pusher, const struct schange *c, struct sverdict *v)
+{
+	const struct model_value *role;
+	struct model_rec r;
+	int ok = 1;
+
+	if (model_decode(model_entity(REC_USER), c->body, c->len, &r) != 0) {
+		model_rec_clear(&r);
+		return 1; /* policy_read checked it already */
+	}
+	if ((role = model_get(&r, REC_USER_ROLE)) != NULL && !role->null &&
+	    !rec_role_node_ok((int)role->u, pusher->role)) {
+		v->code = WERR_FORBIDDEN;
+		snprintf(v->why, sizeof(v->why),
+		    "a user of role %s is not made on a %s node (%s only)",
+		    rec_role_name((int)role->u), pusher->role,
+		    rec_role_nodes((int)role->u));
+		ok = 0;
+	}
+	model_rec_clear(&r);
+	return ok;
+}
+
 void
 policy_authorize(const struct snode *pusher, const struct schange *c,
     const struct sfacts *f, struct sverdict *v)
@@ -446,6 +478,9 @@ policy_authorize(const struct snode *pusher, const struct schange *c,
 	default:
 		ok = 0;
 	}
+	if (ok && op == POLICY_CREATE && c->entity == REC_USER &&
+	    !policy_user_role_fits(pusher, c, v))
+		return;
 	if (ok) {
 		policy_consult_step(pusher, c, f, v);
 		policy_referral_step(pusher, c, v);
@@ -636,4 +671,14 @@ policy_referral_step(
 		    side == REFERRAL_TARGET ? "target" : "referring",
 		    referral_state_name(rf->state));
 	}
+}
+
+int
+policy_admin_query(const struct snode *node, const char *region)
+{
+	if (policy_role(node->role) != POLICY_ADMIN)
+		return WERR_NOT_ADMIN;
+	if (region != NULL && strcmp(region, node->region) != 0)
+		return WERR_OUT_OF_REGION;
+	return 0;
 }

@@ -82,4 +82,12 @@ void policy_referral_step(
  * others, and any role this file does not know). */
 int policy_pull_scope(const struct snode *node);
 
+/*
+ * May NODE run an admin query (an /v1/admin/ route, issue 17) over REGION
+ * (NULL: its own)?  0, WERR_NOT_ADMIN (a clinic or hub node, or a role
+ * this file does not know) or WERR_OUT_OF_REGION (another region: an
+ * admin node's scope is the region it was enrolled in).
+ */
+int policy_admin_query(const struct snode *node, const char *region);
+
 #endif

@@ -17,6 +17,7 @@ extern const struct route api_licences;
 extern const struct route api_appointments;
 extern const struct route api_slots;
 extern const struct route api_figures;
+extern const struct route api_admin_export;
 
 const struct route *const routes[] = {
 	&api_health,
@@ -29,6 +30,7 @@ const struct route *const routes[] = {
 	&api_appointments,
 	&api_slots,
 	&api_figures,
+	&api_admin_export,
 	NULL,
 };
 

@@ -318,7 +318,8 @@ wire_err_status(enum wire_err code)
 	case WERR_BAD_TOKEN:
 	case WERR_FORBIDDEN:
 	case WERR_LICENCE:
-	case WERR_ADMIN_ONLY:
+	case WERR_NOT_ADMIN:
+	case WERR_OUT_OF_REGION:
 		return 403;
 	case WERR_CONFLICT:
 	case WERR_GAP:

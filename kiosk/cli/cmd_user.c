@@ -16,12 +16,42 @@
 #include "cmd_opt.h"
 #include "kiosk/kctx.h"
 #include "kiosk/store/keyring.h"
+#include "kiosk/sync/sync.h"
 #include "i18n.h"
 #include "log.h"
+#include "role.h"
 #include "kiosk/store/store.h"
 #include "xmalloc.h"
 
 extern const struct kiosk_cmd cmd_user;
+
+/*
+ * Does ROLE fit the node role this kiosk was enrolled with (model/role.h;
+ * docs/SECURITY.md "Roles and the access matrix")?  Before enrolment
+ * every role fits: the node role is not known yet.
+ */
+static int
+user_role_fits(struct kctx *ctx, int role)
+{
+	char *node_role = NULL;
+	uint8_t *v = NULL;
+	size_t len;
+	int ok;
+
+	if (store_state_get(ctx->store, SYNC_K_ROLE, &v, &len) != 0 ||
+	    v == NULL)
+		return 0;
+	node_role = xstrndup((const char *)v, len);
+	free(v);
+	ok = rec_role_node_ok(role, node_role);
+	if (!ok)
+		fprintf(stderr,
+		    "kiosk: role %s works on %s nodes; this node is enrolled "
+		    "as %s: add the user on a node of that role\n",
+		    rec_role_name(role), rec_role_nodes(role), node_role);
+	free(node_role);
+	return ok ? 0 : EPERM;
+}
 
 static int
 user_add(struct kctx *ctx, int argc, char **argv)
@@ -40,8 +70,8 @@ user_add(struct kctx *ctx, int argc, char **argv)
 		return cmd_usage(&cmd_user);
 	if ((role = store_role_from_name(opts[0].value)) == 0) {
 		fprintf(stderr,
-		    "kiosk: role must be chw, clinician or "
-		    "admin\n");
+		    "kiosk: role must be chw, clinician, facility-admin or "
+		    "regional-admin\n");
 		return 2;
 	}
 	if (cmd_opt_kdf(&opts[1], &opts[2], &cost, &costp) != 0)
@@ -49,6 +79,8 @@ user_add(struct kctx *ctx, int argc, char **argv)
 	if (opts[3].value != NULL && i18n_name(opts[3].value) == NULL)
 		return cmd_bad_lang(opts[3].value);
 	if (kctx_open(ctx) != 0 || kctx_require_admin(ctx) != 0)
+		return 1;
+	if (user_role_fits(ctx, role) != 0)
 		return 1;
 	if (keyring_has_user(ctx->keyring, pos[0])) {
 		fprintf(stderr, "kiosk: there is already a user called %s\n",
@@ -228,8 +260,11 @@ user_run(struct kctx *ctx, int argc, char **argv)
 
 const struct kiosk_cmd cmd_user = {
 	.name = "user",
-	.usage = "  user add NAME --role chw|clinician|admin [--lang en|fr|sw]"
-	         " [--kdf-mem KIB | --kdf-ms N]\n"
+	.usage = "  user add NAME --role chw|clinician|facility-admin|"
+	         "regional-admin\n"
+	         "           [--lang en|fr|sw] [--kdf-mem KIB | --kdf-ms N]\n"
+	         "           (admin: facility-admin; the role must fit the "
+	         "node's)\n"
 	         "  user set NAME --lang en|fr|sw   screen language from the "
 	         "next unlock\n"
 	         "  user list\n"

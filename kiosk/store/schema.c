@@ -344,10 +344,31 @@ static const char migration_appt[] =
     "CREATE INDEX appointments_start ON appointments(slot_start_ms);"
     "CREATE INDEX appointments_patient ON appointments(patient_id);";
 
+/* The fourth user role (issue 17; model/role.h): 4, the regional admin.
+ * SQLite cannot change a CHECK, so the users table is made again with
+ * the same columns and rows (DROP TABLE fires no DELETE trigger) and its
+ * no-delete trigger put back. */
+static const char migration_roles[] =
+    "CREATE TABLE users_roles(id TEXT PRIMARY KEY, hlc INTEGER NOT NULL,"
+    " name TEXT NOT NULL UNIQUE,"
+    " role INTEGER NOT NULL CHECK(role IN (1,2,3,4)),"
+    " display_name TEXT, licence TEXT, disabled INTEGER NOT NULL DEFAULT 0,"
+    " created_by TEXT, created_ms INTEGER NOT NULL,"
+    " deleted INTEGER NOT NULL DEFAULT 0, signkey BLOB, lang TEXT);"
+    "INSERT INTO users_roles(id, hlc, name, role, display_name, licence,"
+    " disabled, created_by, created_ms, deleted, signkey, lang)"
+    " SELECT id, hlc, name, role, display_name, licence, disabled,"
+    " created_by, created_ms, deleted, signkey, lang FROM users;"
+    "DROP TABLE users;"
+    "ALTER TABLE users_roles RENAME TO users;"
+    "CREATE TRIGGER users_no_delete BEFORE DELETE ON users BEGIN"
+    " SELECT RAISE(ABORT, 'soft deletes only'); END;";
+
 static const char *const migrations[] = { migration_1, migration_2, migration_3,
 	migration_4, migration_conflicts, migration_consult, migration_merge,
 	migration_user_lang, migration_call, migration_licence, migration_rx,
-	migration_referral, migration_emergency, migration_appt };
+	migration_referral, migration_emergency, migration_appt,
+	migration_roles };
 
 int
 store_schema_latest(void)

@@ -24,6 +24,7 @@
 #include "log.h"
 #include "phone.h"
 #include "record.h"
+#include "role.h"
 #include "store_int.h"
 #include "xmalloc.h"
 
@@ -588,28 +589,13 @@ store_db(struct store *s)
 const char *
 store_role_name(int role)
 {
-	switch (role) {
-	case STORE_ROLE_CHW:
-		return "chw";
-	case STORE_ROLE_CLINICIAN:
-		return "clinician";
-	case STORE_ROLE_ADMIN:
-		return "admin";
-	default:
-		return "unknown";
-	}
+	return rec_role_name(role);
 }
 
 int
 store_role_from_name(const char *name)
 {
-	if (strcmp(name, "chw") == 0)
-		return STORE_ROLE_CHW;
-	if (strcmp(name, "clinician") == 0)
-		return STORE_ROLE_CLINICIAN;
-	if (strcmp(name, "admin") == 0)
-		return STORE_ROLE_ADMIN;
-	return 0;
+	return rec_role_from_name(name);
 }
 
 /* --- record bodies and the outbox --- */

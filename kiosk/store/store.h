@@ -27,10 +27,13 @@ struct store;
 #define STORE_DB_FILE "outpost.db"
 #define STORE_BLOB_DIR "blobs"
 
+/* The user roles of model/role.h (issue 17): 3 is the facility admin
+ * (called "admin" before), 4 the regional admin. */
 enum store_role {
 	STORE_ROLE_CHW = 1,
 	STORE_ROLE_CLINICIAN = 2,
 	STORE_ROLE_ADMIN = 3,
+	STORE_ROLE_REGIONAL_ADMIN = 4,
 };
 const char *store_role_name(int role);
 int store_role_from_name(const char *); /* 0 when unknown */

@@ -25,7 +25,7 @@ store_user_add(
 	int err;
 
 	if (name[0] == '\0' || strlen(name) > 64 || role < STORE_ROLE_CHW ||
-	    role > STORE_ROLE_ADMIN)
+	    role > STORE_ROLE_REGIONAL_ADMIN)
 		return EINVAL;
 	store_new_id(id);
 	if ((err = store_tx_begin(s)) != 0)

@@ -2,8 +2,8 @@
  * POST /v1/admin/figures (issue 17; docs/PROTOCOL.md §12): the figures of
  * the node's region (sync-server/report/compute.c), for the admin node's
  * dashboard, which keeps the last answer to show offline.  Admin nodes
- * only (WERR_ADMIN_ONLY, 403): the figures cover every facility of the
- * region.  The region is the node's own, from its enrolment, never from
+ * only (policy_admin_query: WERR_NOT_ADMIN, 403): the figures cover every
+ * facility of the region.  The region is the node's own, from its enrolment, never from
  * the request, whose body is an empty map (signed like every node
  * request).  WERR_FIGURES (503) when the store cannot give them.  The
  * answer holds counts and intervals only.
@@ -27,8 +27,8 @@ api_figures_run(struct request *req)
 	struct figures f;
 	int err;
 
-	if (policy_role(req->node.role) != POLICY_ADMIN) {
-		req_error(req, WERR_ADMIN_ONLY,
+	if ((err = policy_admin_query(&req->node, NULL)) != 0) {
+		req_error(req, (enum wire_err)err,
 		    "the region's figures are for admin nodes only", -1);
 		return 0;
 	}

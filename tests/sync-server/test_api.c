@@ -1041,7 +1041,7 @@ out:
 }
 
 /* POST /v1/admin/figures (issue 17, docs/PROTOCOL.md §12): admin nodes
- * only (clinic and hub nodes refused with admin_only), the figures of the
+ * only (clinic and hub nodes refused with not_admin), the figures of the
  * node's own region and no other (a south admin sees none of north's
  * kiosks), an unsigned request refused. */
 static int
@@ -1065,12 +1065,12 @@ test_admin_figures(void)
 	TEST_ERR(tnode_do(
 	    f.port, &c, PROTO_PATH_ADMIN_FIGURES, empty, sizeof(empty), &r));
 	TEST_EQ(r.status, 403);
-	TEST_EQ(tresp_code(&r, NULL), WERR_ADMIN_ONLY);
+	TEST_EQ(tresp_code(&r, NULL), WERR_NOT_ADMIN);
 	tresp_clear(&r);
 	TEST_ERR(tnode_do(
 	    f.port, &h, PROTO_PATH_ADMIN_FIGURES, empty, sizeof(empty), &r));
 	TEST_EQ(r.status, 403);
-	TEST_EQ(tresp_code(&r, NULL), WERR_ADMIN_ONLY);
+	TEST_EQ(tresp_code(&r, NULL), WERR_NOT_ADMIN);
 	tresp_clear(&r);
 	TEST_ERR(tnode_do(
 	    f.port, &a, PROTO_PATH_ADMIN_FIGURES, empty, sizeof(empty), &r));

@@ -191,9 +191,9 @@ body_of(int entity, const struct uuid *id, const struct uuid *pat, int variant,
 	}
 	model_rec_init(&r, e, ids, now_hlc(), NULL);
 	switch (entity) {
-	case REC_USER:
+	case REC_USER: /* a facility admin: every node role takes one */
 		model_set_text(&r, REC_USER_NAME, text);
-		model_set_uint(&r, REC_USER_ROLE, 1);
+		model_set_uint(&r, REC_USER_ROLE, 3);
 		break;
 	case REC_PATIENT:
 		model_set_text(&r, REC_PAT_GIVEN, text);
