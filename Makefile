@@ -60,7 +60,8 @@ LIBS_KIOSK   = $(call pkglibs,sqlcipher ncursesw libcurl zlib libargon2 espeak-n
 # sqlcipher: the server store is encrypted at rest too (issue 9, item 10).
 # libpq: the PostgreSQL store (sync-server/store/pg*.c).
 # jansson: tests/sync-server/test_registry.c parses the FHIR export.
-LIBS_SERVER  = $(call pkglibs,sqlcipher libmicrohttpd zlib libpq jansson) $(LIBS_COMMON)
+# libcurl: the emergency SMS gateway adapter (sync-server/gateway.c, issue 16).
+LIBS_SERVER  = $(call pkglibs,sqlcipher libmicrohttpd zlib libpq jansson libcurl) $(LIBS_COMMON)
 
 # --- sources: each folder is globbed, so adding a file needs no edit here ----
 src = $(shell find $(1) -name '*.c' 2>/dev/null | sort)
@@ -186,6 +187,8 @@ $(BASE_TESTS): LIBS = $(LIBS_BASE)
 $(BASE_TESTS): $(BUILD)/%: $(BUILD)/obj/%.o $(BASE_DEPS)
 	$(LINK)
 $(TOOLS_PROGS): LIBS = $(LIBS_COMMON)
+# The mock SMS gateway (issue 16) serves HTTP and calls the server back.
+$(BUILD)/tests/tools/fakegw: LIBS = $(call pkglibs,libmicrohttpd libcurl) $(LIBS_COMMON)
 $(TOOLS_PROGS): $(BUILD)/%: $(BUILD)/obj/%.o $(LIB_COMMON)
 	$(LINK)
 FUZZ_LINK = $(LIB_SERVER) $(BASE_DEPS)

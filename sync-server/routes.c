@@ -16,6 +16,10 @@ extern const struct route api_consults;
 extern const struct route api_licences;
 extern const struct route api_appointments;
 extern const struct route api_slots;
+extern const struct route api_emergency;
+extern const struct route api_roster;
+extern const struct route api_gw_dlr;
+extern const struct route api_gw_inbound;
 
 const struct route *const routes[] = {
 	&api_health,
@@ -27,6 +31,10 @@ const struct route *const routes[] = {
 	&api_licences,
 	&api_appointments,
 	&api_slots,
+	&api_emergency,
+	&api_roster,
+	&api_gw_dlr,
+	&api_gw_inbound,
 	NULL,
 };
 

@@ -320,6 +320,7 @@ struct semerg {
 	size_t eng_len;
 	uint8_t eng[SEMERG_ENG_MAX];
 	uint64_t updated_ms;
+	char page[164]; /* the page as the kiosk built it (§7.5), "" none */
 };
 
 /* One page of (incident, loop, level, recipient) on CHANNEL: "modem"

@@ -38,18 +38,19 @@
 	" ELSE " O "acked_by END,"                                             \
 	" eta_min = CASE WHEN " O "eta_min = 0 THEN " N "eta_min"             \
 	" ELSE " O "eta_min END,"                                              \
-	" eng = coalesce(" N "eng, " O "eng), updated_ms = " N "updated_ms"
+	" eng = coalesce(" N "eng, " O "eng), updated_ms = " N "updated_ms,"   \
+	" page = CASE WHEN " O "page = '' THEN " N "page ELSE " O "page END"
 
 #define EMERG_COLS                                                             \
 	"id, code, node, state, level, loop, modem, hlc, raised_ms,"           \
 	" first_send_ms, first_delivery_ms, acked_ms, arrived_ms, ended_ms,"   \
-	" acked_by, eta_min, eng, updated_ms"
+	" acked_by, eta_min, eng, updated_ms, page"
 
-/* PostgreSQL: $1..$18 in EMERG_COLS order. */
+/* PostgreSQL: $1..$19 in EMERG_COLS order. */
 #define EMERG_PG_UPSERT                                                        \
 	"INSERT INTO emerg_incidents(" EMERG_COLS ") VALUES($1, $2, $3, $4,"  \
-	" $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"    \
-	" ON CONFLICT(id) DO UPDATE SET"                                       \
+	" $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,"    \
+	" $19) ON CONFLICT(id) DO UPDATE SET"                                       \
 	EMERG_SET("excluded.", "emerg_incidents.")                             \
 	" RETURNING (xmax = 0)::int::int8"
 /* SQLite: the same, named (:id, :code...). */
@@ -57,7 +58,7 @@
 	"INSERT OR IGNORE INTO emerg_incidents(" EMERG_COLS ") VALUES(:id,"   \
 	" :code, :node, :state, :level, :loop, :modem, :hlc, :raised_ms,"      \
 	" :first_send_ms, :first_delivery_ms, :acked_ms, :arrived_ms,"         \
-	" :ended_ms, :acked_by, :eta_min, :eng, :updated_ms)"
+	" :ended_ms, :acked_by, :eta_min, :eng, :updated_ms, :page)"
 #define EMERG_SQ_UPDATE                                                        \
 	"UPDATE emerg_incidents SET" EMERG_SET(":", "") " WHERE id = :id"
 

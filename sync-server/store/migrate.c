@@ -144,12 +144,12 @@ static const struct mg_copy mg_copies[] = {
 	{ "emerg_incidents",
 	    "SELECT id, code, node, state, level, loop, modem, hlc, raised_ms,"
 	    " first_send_ms, first_delivery_ms, acked_ms, arrived_ms, ended_ms,"
-	    " acked_by, eta_min, eng, updated_ms FROM emerg_incidents",
+	    " acked_by, eta_min, eng, updated_ms, page FROM emerg_incidents",
 	    "INSERT INTO emerg_incidents(id, code, node, state, level, loop,"
 	    " modem, hlc, raised_ms, first_send_ms, first_delivery_ms,"
 	    " acked_ms, arrived_ms, ended_ms, acked_by, eta_min, eng,"
-	    " updated_ms) VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,"
-	    " $12, $13, $14, $15, $16, $17, $18)" },
+	    " updated_ms, page) VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9,"
+	    " $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)" },
 	{ "emerg_pages",
 	    "SELECT incident, loop, level, rcpt, channel, status, attempt,"
 	    " ext_id, at_ms, updated_ms FROM emerg_pages",

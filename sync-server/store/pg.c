@@ -2704,6 +2704,7 @@ pg_emerg_upsert_once(
 	else
 		pg_arg_null(&a);
 	pg_arg_u64(&a, e->updated_ms);
+	pg_arg_text(&a, e->page);
 	pg_send(&q, PG_EMERG_UPSERT, &a);
 	if ((err = pg_sync(&q)) == 0)
 		x->created = pg_rows(q.res[0]) == 1 && pg_u64(q.res[0], 0, 0);
@@ -2757,6 +2758,7 @@ pg_emerg_row(const PGresult *r, int row, struct semerg *e)
 		}
 	}
 	e->updated_ms = pg_u64(r, row, 17);
+	pg_text(r, row, 18, e->page, sizeof(e->page));
 }
 
 static int

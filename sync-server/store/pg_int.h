@@ -27,7 +27,7 @@
 #define PG_POOL_DEFAULT 4 /* the ingest knee on 2 cores (scale.md §3) */
 #define PG_POOL_MAX 8
 #define PG_BORROW_MS 2000 /* then EBUSY */
-#define PG_ARGS_MAX 18 /* emerg_upsert */
+#define PG_ARGS_MAX 19 /* emerg_upsert */
 
 enum pg_stmt {
 	PG_META_GET,

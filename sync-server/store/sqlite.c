@@ -256,7 +256,8 @@ static const char sq_migration_emergency[] =
     " arrived_ms INTEGER NOT NULL DEFAULT 0,"
     " ended_ms INTEGER NOT NULL DEFAULT 0,"
     " acked_by TEXT NOT NULL DEFAULT '', eta_min INTEGER NOT NULL DEFAULT 0,"
-    " eng BLOB, updated_ms INTEGER NOT NULL) WITHOUT ROWID;"
+    " eng BLOB, updated_ms INTEGER NOT NULL,"
+    " page TEXT NOT NULL DEFAULT '') WITHOUT ROWID;"
     "CREATE INDEX emerg_incidents_state ON emerg_incidents(state);"
     "CREATE TABLE emerg_pages(incident BLOB NOT NULL, loop INTEGER NOT NULL,"
     " level INTEGER NOT NULL, rcpt TEXT NOT NULL, channel TEXT NOT NULL,"
@@ -3254,6 +3255,7 @@ sq_emerg_bind(sqlite3_stmt *st, const struct semerg *e)
 	sq_bind_u64(st, ":eta_min", e->eta_min);
 	sq_bind_blob(st, ":eng", e->eng_len ? e->eng : NULL, e->eng_len);
 	sq_bind_u64(st, ":updated_ms", e->updated_ms);
+	sq_bind_str(st, ":page", e->page);
 }
 
 static int
@@ -3326,6 +3328,7 @@ sq_emerg_row(sqlite3_stmt *st, struct semerg *e)
 		e->eng_len = n;
 	}
 	e->updated_ms = (uint64_t)sqlite3_column_int64(st, 17);
+	sq_col_text(st, 18, e->page, sizeof(e->page));
 }
 
 static int

@@ -2023,6 +2023,7 @@ case_emergency(struct ctx *c)
 	e->eng_len = 3;
 	memcpy(e->eng, "abc", 3);
 	e->updated_ms = 6000;
+	snprintf(e->page, sizeof(e->page), "EMERGENCY 938NKR: F34");
 	TEST_ERR(c->be->emerg_upsert(s, e, &created));
 	TEST_EQ(created, 1);
 	/* the same incident by sync, later, without the engine */
@@ -2055,6 +2056,7 @@ case_emergency(struct ctx *c)
 	TEST_STR(x->e.acked_by, "amb1");
 	TEST_EQ(x->e.eta_min, 12);
 	TEST_EQ(x->e.eng_len, 3);
+	TEST_STR(x->e.page, "EMERGENCY 938NKR: F34");
 	TEST_MEM(x->e.eng, "abc", 3);
 	/* open until closed; closed stays closed */
 	x->n = 0;
