@@ -380,6 +380,10 @@ eng_save(struct emerg_srv *em, struct semerg *e,
 	struct semerg_page p;
 	int i, err;
 
+	/* nothing asked and nothing moved: no write (a tick a second) */
+	if (acts->n == 0 && e->eng_len == sizeof(*inc) &&
+	    memcmp(e->eng, inc, sizeof(*inc)) == 0)
+		return 0;
 	for (i = 0; i < acts->n; i++) {
 		if (acts->a[i].kind != ESC_A_PAGE)
 			continue;
@@ -682,12 +686,19 @@ emergency_dlr(struct server *srv, const char *ext, const char *status)
 {
 	struct dlr_arg d;
 	struct semerg *m;
+	struct esc_now en;
 	uint64_t now = server_now_ms();
 	size_t i;
 	int err;
 
 	if (ext == NULL || ext[0] == '\0' || status == NULL)
 		return EINVAL;
+	if (srv->emerg != NULL) {
+		pthread_mutex_lock(&srv->emerg->mu);
+		if (em_now(srv->emerg, &en) == 0)
+			now = em_wall(&en); /* the engine's clock (tests') */
+		pthread_mutex_unlock(&srv->emerg->mu);
+	}
 	memset(&d, 0, sizeof(d));
 	if ((err = srv->be->emerg_pages(srv->store, NULL, ext, dlr_cb, &d)))
 		return err;

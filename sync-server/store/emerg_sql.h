@@ -16,11 +16,16 @@
 #define EMERG_MINNZ(N, O, c)                                                   \
 	" " c " = CASE WHEN " O c " = 0 THEN " N c " WHEN " N c " = 0 THEN "  \
 	O c " WHEN " N c " < " O c " THEN " N c " ELSE " O c " END"
-/* The new value of C wins only with a newer (or equal) state clock and
- * while the incident is not closed. */
+/* The new value of C wins only with a newer (or equal) state clock,
+ * while the incident is not closed, and never undoes a yes unless it
+ * closes the incident or knew of the yes (acked_ms: "help did not come",
+ * paging again): a kiosk that has not heard of a yes given through the
+ * gateway still says "paging". */
 #define EMERG_NEWER(N, O, c)                                                   \
 	" " c " = CASE WHEN " O "state IN ('arrived', 'cancelled') OR " N     \
-	"state = '' OR " N "hlc < " O "hlc THEN " O c " ELSE " N c " END"
+	"state = '' OR " N "hlc < " O "hlc OR (" O "state = 'acknowledged'"    \
+	" AND " N "state NOT IN ('arrived', 'cancelled') AND " N               \
+	"acked_ms = 0) THEN " O c " ELSE " N c " END"
 #define EMERG_SET(N, O)                                                        \
 	" code = CASE WHEN " O "code = '' THEN " N "code ELSE " O "code END," \
 	" node = CASE WHEN " O "node = 0 THEN " N "node ELSE " O "node END,"  \

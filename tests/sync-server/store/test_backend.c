@@ -2058,6 +2058,13 @@ case_emergency(struct ctx *c)
 	TEST_EQ(x->e.eng_len, 3);
 	TEST_STR(x->e.page, "EMERGENCY 938NKR: F34");
 	TEST_MEM(x->e.eng, "abc", 3);
+	/* a newer "paging" that never heard of the yes does not undo it */
+	e->hlc = 250;
+	e->acked_ms = 0;
+	snprintf(e->state, sizeof(e->state), "paging");
+	TEST_ERR(c->be->emerg_upsert(s, e, NULL));
+	TEST_ERR(c->be->emerg_list(s, e->id, 0, 0, em_cb, x));
+	TEST_STR(x->e.state, "acknowledged");
 	/* open until closed; closed stays closed */
 	x->n = 0;
 	TEST_ERR(c->be->emerg_list(s, NULL, 1, 0, em_cb, x));
