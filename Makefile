@@ -192,7 +192,7 @@ $(BUILD)/tests/tools/fakegw: LIBS = $(call pkglibs,libmicrohttpd libcurl) $(LIBS
 $(TOOLS_PROGS): $(BUILD)/%: $(BUILD)/obj/%.o $(LIB_COMMON)
 	$(LINK)
 FUZZ_LINK = $(LIB_SERVER) $(BASE_DEPS)
-$(FUZZ_REPLAYS): LIBS = $(call pkglibs,sqlcipher libmicrohttpd zlib libpq) $(LIBS_BASE)
+$(FUZZ_REPLAYS): LIBS = $(call pkglibs,sqlcipher libmicrohttpd zlib libpq libcurl jansson) $(LIBS_BASE)
 $(BUILD)/fuzz/%_replay: $(BUILD)/obj/tests/fuzz/%_fuzzer.o $(BUILD)/obj/tests/fuzz/replay.o $(FUZZ_LINK)
 	$(LINK)
 

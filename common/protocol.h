@@ -58,7 +58,8 @@ enum wire_err {
 	WERR_APPT_STATE = 39, /* 409 appt_state: not ours, or not active */
 	/* Emergencies (issue 16, §12). */
 	WERR_EMERG_INVALID = 50, /* 400 emergency_invalid: body or record */
-	WERR_EMERG_OWNER = 51, /* 403 emergency_owner: another node's incident */
+	WERR_EMERG_OWNER =
+	    51, /* 403 emergency_owner: another node's incident */
 	WERR_GATEWAY_AUTH = 52, /* 401 gateway_auth: callback secret wrong */
 	WERR_NO_ROSTER = 53, /* 404 no_roster: none kept for this node */
 };
@@ -216,7 +217,8 @@ enum wire_err {
 #define EMREQ_K_ID 1 /* bytes: 16, the incident */
 #define EMREQ_K_HLC 2 /* uint: the record's HLC */
 #define EMREQ_K_RECORD 3 /* bytes: the REC_EMERGENCY record body (§5.2.0) */
-#define EMREQ_K_PAGES 4 /* array of [loop, level, rcpt, status]: the
+#define EMREQ_K_PAGES                                                          \
+	4 /* array of [loop, level, rcpt, status]: the
                          * kiosk's modem pages as they stand */
 #define EMREQ_K_TEXT 5 /* text: the page as the kiosk built it (§7.5) */
 /* Its answer: the incident as the server holds it. */

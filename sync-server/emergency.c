@@ -338,9 +338,8 @@ emergency_pushed(struct server *srv, uint64_t node,
 	for (i = 0; i < n; i++) {
 		if (changes[i].entity != REC_EMERGENCY || !accepted[i])
 			continue;
-		err = emergency_ingest(srv, node, changes[i].id,
-		    changes[i].hlc, changes[i].body, changes[i].len, NULL, 0,
-		    NULL, NULL, NULL);
+		err = emergency_ingest(srv, node, changes[i].id, changes[i].hlc,
+		    changes[i].body, changes[i].len, NULL, 0, NULL, NULL, NULL);
 		if (err != 0)
 			log_warnx("node %" PRIu64 ": emergency change %" PRIu64
 			          " not indexed (%s)",
@@ -372,9 +371,8 @@ eng_load(struct semerg *e, const struct esc_policy *pol,
  * the incident's state: pages first, so a crash between the two makes
  * the engine ask again, and the claim (EEXIST) keeps one row. */
 static int
-eng_save(struct emerg_srv *em, struct semerg *e,
-    const struct esc_incident *inc, const struct esc_actions *acts,
-    const struct esc_now *now)
+eng_save(struct emerg_srv *em, struct semerg *e, const struct esc_incident *inc,
+    const struct esc_actions *acts, const struct esc_now *now)
 {
 	struct server *srv = em->srv;
 	struct semerg_page p;
@@ -555,7 +553,8 @@ pages_judge(struct emerg_srv *em, struct semerg *e,
 			if (p.attempt >= EMERG_ATTEMPTS ||
 			    esc_claim(inc, &a) != 0) {
 				snprintf(p.status, sizeof(p.status), "unknown");
-				err = srv->be->emerg_page_put(srv->store, &p, 0);
+				err =
+				    srv->be->emerg_page_put(srv->store, &p, 0);
 				if (err != 0)
 					goto out;
 				continue;
@@ -564,7 +563,8 @@ pages_judge(struct emerg_srv *em, struct semerg *e,
 			if (esc_claim(inc, &a) != 0) {
 				snprintf(
 				    p.status, sizeof(p.status), "superseded");
-				err = srv->be->emerg_page_put(srv->store, &p, 0);
+				err =
+				    srv->be->emerg_page_put(srv->store, &p, 0);
 				if (err != 0)
 					goto out;
 				continue;
@@ -573,7 +573,8 @@ pages_judge(struct emerg_srv *em, struct semerg *e,
 			age = wall - (k != NULL ? k->at_ms : p.at_ms);
 			if (k != NULL && k->at_ms > wall)
 				age = 0;
-			if (!esc_server_owns(e->modem, k ? k->status : "", age)) {
+			if (!esc_server_owns(
+			        e->modem, k ? k->status : "", age)) {
 				if (k != NULL &&
 				    (strcmp(k->status, "sent") == 0 ||
 				        strcmp(k->status, "delivered") == 0 ||
@@ -941,7 +942,8 @@ emergency_start(struct server *srv, uint32_t tick_ms)
 		if (err == 0)
 			em->has_gw = 1;
 		else if (err != ENOENT)
-			log_warnx("%s: not used; the server sends no SMS", path);
+			log_warnx(
+			    "%s: not used; the server sends no SMS", path);
 	}
 	srv->emerg = em;
 	if (tick_ms == UINT32_MAX)

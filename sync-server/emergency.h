@@ -121,7 +121,7 @@ struct emerg_interval {
 	uint64_t raised_ms;
 	int64_t to_first_send, to_first_delivery, to_ack, to_arrival;
 };
-int store_emergency_intervals(struct server *, uint64_t since_ms,
-    struct emerg_interval **out, size_t *n);
+int store_emergency_intervals(
+    struct server *, uint64_t since_ms, struct emerg_interval **out, size_t *n);
 
 #endif

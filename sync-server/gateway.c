@@ -100,9 +100,8 @@ gateway_status(const char *w)
 {
 	static const char *const sent[] = { "Sent", "Submitted", "Buffered",
 		"sent", "queued", "accepted", "sending", "submitted" };
-	static const char *const failed[] = { "Rejected", "Failed",
-		"failed", "undelivered", "rejected", "undeliverable",
-		"expired" };
+	static const char *const failed[] = { "Rejected", "Failed", "failed",
+		"undelivered", "rejected", "undeliverable", "expired" };
 	size_t i;
 
 	if (w == NULL)
@@ -143,8 +142,8 @@ gw_answer(const struct buf *b, char ext[64])
 	root = json_loadb((const char *)b->data, b->len, 0, &je);
 	if (root == NULL)
 		return ETIMEDOUT; /* an answer we cannot read: unknown */
-	rcpts = json_object_get(json_object_get(root, "SMSMessageData"),
-	    "Recipients");
+	rcpts = json_object_get(
+	    json_object_get(root, "SMSMessageData"), "Recipients");
 	r = json_array_get(rcpts, 0);
 	id = json_object_get(r, "messageId");
 	code = json_object_get(r, "statusCode");
@@ -162,8 +161,8 @@ out:
 }
 
 int
-gateway_send(const struct gateway_cfg *g, const char *to, const char *text,
-    char ext[64])
+gateway_send(
+    const struct gateway_cfg *g, const char *to, const char *text, char ext[64])
 {
 	struct curl_slist *h = NULL;
 	struct buf ans;
@@ -187,8 +186,8 @@ gateway_send(const struct gateway_cfg *g, const char *to, const char *text,
 		goto out;
 	}
 	if (asprintf(&body, "username=%s&to=%s&message=%s%s%s", euser, eto,
-	        etext, g->from[0] ? "&from=" : "", g->from[0] ? efrom : "") <
-	    0) {
+	        etext, g->from[0] ? "&from=" : "",
+	        g->from[0] ? efrom : "") < 0) {
 		body = NULL;
 		err = ENOMEM;
 		goto out;

@@ -790,8 +790,8 @@ sync_roster_fetch(struct sync_run_ctx *c)
 		goto out;
 	if (sync_signed_post(c, PROTO_PATH_ROSTER, body, blen, &resp) != 0 ||
 	    c->http.status != 200) {
-		log_info("emergency roster not fetched (HTTP %ld)",
-		    c->http.status);
+		log_info(
+		    "emergency roster not fetched (HTTP %ld)", c->http.status);
 		goto out;
 	}
 	if (cborx_decode(resp.data, resp.len, resp.len, &it) != 0 ||
@@ -801,13 +801,13 @@ sync_roster_fetch(struct sync_run_ctx *c)
 	}
 	if (cborx_map_get(it, ROSTER_K_SIGNED) == NULL)
 		goto out; /* the one held is current */
-	if (cborx_map_bytes(it, ROSTER_K_SIGNED, ESC_ROSTER_MAX, &signedr,
-	        &len) != 0) {
+	if (cborx_map_bytes(
+	        it, ROSTER_K_SIGNED, ESC_ROSTER_MAX, &signedr, &len) != 0) {
 		log_warnx("malformed roster answer");
 		goto out;
 	}
-	err = store_emergency_roster_put(c->s, signedr, len, pub,
-	    (int64_t)(hlc_wall_ms() / 1000), &cause);
+	err = store_emergency_roster_put(
+	    c->s, signedr, len, pub, (int64_t)(hlc_wall_ms() / 1000), &cause);
 	if (err != 0)
 		log_warnx("emergency roster refused: %s",
 		    cause ? cause : strerror(err));
@@ -1082,8 +1082,8 @@ sync_post(struct store *s, const char *path, const uint8_t *body, size_t len,
 	if ((err = sync_load(&c)) == 0 &&
 	    (err = sync_signed_post(&c, path, body, len, &resp)) == 0) {
 		*status = c.http.status;
-		*out = xmemdup(resp.len ? resp.data : (const uint8_t *)"",
-		    resp.len);
+		*out = xmemdup(
+		    resp.len ? resp.data : (const uint8_t *)"", resp.len);
 		*outlen = resp.len;
 	}
 	sync_http_free(&c.http);

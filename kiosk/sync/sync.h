@@ -105,8 +105,8 @@ int sync_run(struct store *, struct sync_report *rep, char **cause);
  * issue 16): *OUT (xmalloc'd) the verified answer, *STATUS its HTTP
  * status.  Errors as above (a link failure is ECONNREFUSED...).
  */
-int sync_post(struct store *, const char *path, const uint8_t *body,
-    size_t len, uint8_t **out, size_t *outlen, long *status);
+int sync_post(struct store *, const char *path, const uint8_t *body, size_t len,
+    uint8_t **out, size_t *outlen, long *status);
 /*
  * The node's SIP credentials as stored at enrolment: three strings the
  * caller frees (the password with xfree_secret_str).  ENOENT: none (the

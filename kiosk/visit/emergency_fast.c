@@ -30,22 +30,22 @@ fast_post(void *arg, const uint8_t *body, size_t len, char state[16],
 	long status = 0;
 	int err;
 
-	err = sync_post(s, PROTO_PATH_EMERGENCY, body, len, &ans, &alen,
-	    &status);
+	err =
+	    sync_post(s, PROTO_PATH_EMERGENCY, body, len, &ans, &alen, &status);
 	if (err == 0 && status != 200) {
 		log_info("fast path refused (HTTP %ld)", status);
 		err = EPROTO;
 	}
-	if (err == 0 && (cborx_decode(ans, alen, alen, &it) != 0 ||
-	                    !cbor_isa_map(it)))
+	if (err == 0 &&
+	    (cborx_decode(ans, alen, alen, &it) != 0 || !cbor_isa_map(it)))
 		err = EBADMSG;
 	if (err == 0) {
 		if (cborx_map_text(it, EMERG_K_STATE, 15, &t) == 0)
 			snprintf(state, 16, "%s", t);
 		free(t);
 		t = NULL;
-		if (cborx_map_text(it, EMERG_K_ACKED_BY, ESC_RCPT_LEN - 1,
-		        &t) == 0)
+		if (cborx_map_text(
+		        it, EMERG_K_ACKED_BY, ESC_RCPT_LEN - 1, &t) == 0)
 			snprintf(by, ESC_RCPT_LEN, "%s", t);
 		free(t);
 		if (cborx_map_uint(it, EMERG_K_ETA, &e) == 0 && e < 24 * 60)

@@ -192,8 +192,7 @@ struct send_list {
 
 /* --- the fast path ---------------------------------------------------- */
 
-static int
-collect_send(void *arg, const struct store_emergency_send *x);
+static int collect_send(void *arg, const struct store_emergency_send *x);
 
 static struct emerg_fast_slot *
 fast_slot(struct emerg_ctx *c, const char *id)
@@ -325,8 +324,7 @@ fast_one(struct emerg_ctx *c, const struct esc_policy *p,
 		rep->fast_failed++;
 		slot->backoff_ms = slot->backoff_ms == 0
 		    ? 2000
-		    : (slot->backoff_ms >= 8000 ? 8000
-		                                : slot->backoff_ms * 2);
+		    : (slot->backoff_ms >= 8000 ? 8000 : slot->backoff_ms * 2);
 		slot->next_ms = now->boot_ms + slot->backoff_ms;
 		goto out;
 	}

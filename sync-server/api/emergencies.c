@@ -114,7 +114,8 @@ api_emergency_run(struct request *req)
 	case 0:
 		break;
 	case EBADMSG:
-		req_error(req, WERR_EMERG_INVALID, "not an emergency record", -1);
+		req_error(
+		    req, WERR_EMERG_INVALID, "not an emergency record", -1);
 		goto out;
 	case EACCES:
 		req_error(req, WERR_EMERG_OWNER,
@@ -162,12 +163,14 @@ api_roster_run(struct request *req)
 	if (it != NULL)
 		cbor_decref(&it);
 	if (bad) {
-		req_error(req, WERR_BAD_REQUEST, "malformed roster request", -1);
+		req_error(
+		    req, WERR_BAD_REQUEST, "malformed roster request", -1);
 		return 0;
 	}
 	err = emergency_roster_get(req->srv, req->node.id, &buf, &len);
 	if (err == ENOENT) {
-		req_error(req, WERR_NO_ROSTER, "no roster kept for this node", -1);
+		req_error(
+		    req, WERR_NO_ROSTER, "no roster kept for this node", -1);
 		return 0;
 	}
 	r = xcalloc(1, sizeof(*r));
@@ -208,8 +211,8 @@ hexval(int c)
 /* The value of KEY in a form-encoded BODY, decoded into OUT; 0, ENOENT,
  * or EBADMSG (too long, a bad escape, a NUL). */
 static int
-form_get(const uint8_t *body, size_t len, const char *key, char *out,
-    size_t size)
+form_get(
+    const uint8_t *body, size_t len, const char *key, char *out, size_t size)
 {
 	size_t i = 0, klen = strlen(key), o;
 	int hi, lo;
@@ -268,8 +271,8 @@ api_gw_dlr_run(struct request *req)
 		return 0;
 	if (form_get(req->body, req->len, "id", id, sizeof(id)) != 0 ||
 	    form_get(req->body, req->len, "status", word, sizeof(word)) != 0) {
-		req_error(req, WERR_BAD_REQUEST, "a report needs id and status",
-		    -1);
+		req_error(
+		    req, WERR_BAD_REQUEST, "a report needs id and status", -1);
 		return 0;
 	}
 	if ((status = gateway_status(word)) == NULL) {

@@ -525,7 +525,8 @@ struct store_backend {
 	 * one whose ext_id is EXT (NULL: any).  emerg_reply_add: EEXIST when
 	 * the gateway already gave that message.
 	 */
-	int (*emerg_upsert)(struct sstore *, const struct semerg *, int *created);
+	int (*emerg_upsert)(
+	    struct sstore *, const struct semerg *, int *created);
 	int (*emerg_list)(struct sstore *, const uint8_t *id, int open,
 	    uint64_t since_ms, int (*cb)(const struct semerg *, void *),
 	    void *arg);

@@ -2762,8 +2762,7 @@ pg_emerg_row(const PGresult *r, int row, struct semerg *e)
 }
 
 static int
-pg_emerg_list_once(
-    struct sstore *s, struct pg_conn *pc, void *arg, int attempt)
+pg_emerg_list_once(struct sstore *s, struct pg_conn *pc, void *arg, int attempt)
 {
 	struct pg_emerg_arg *x = arg;
 	struct pg_args a = { 0 };
@@ -2799,8 +2798,8 @@ pg_emerg_list_once(
 }
 
 static int
-pg_emerg_list(struct sstore *s, const uint8_t *id, int open,
-    uint64_t since_ms, int (*cb)(const struct semerg *, void *), void *arg)
+pg_emerg_list(struct sstore *s, const uint8_t *id, int open, uint64_t since_ms,
+    int (*cb)(const struct semerg *, void *), void *arg)
 {
 	struct pg_emerg_arg x;
 	size_t i;

@@ -664,18 +664,15 @@ const struct pg_stmt_def pg_stmts[PG_NSTMT] = {
 	    " ORDER BY regno, regulator" },
 	[PG_LICENCE_VERSION] = { "licence_version",
 	    "SELECT coalesce(max(seq), 0)::bigint FROM licence_events" },
-	[PG_EMERG_UPSERT] = { "emerg_upsert",
-	    EMERG_PG_UPSERT },
+	[PG_EMERG_UPSERT] = { "emerg_upsert", EMERG_PG_UPSERT },
 	[PG_EMERG_GET] = { "emerg_get", EMERG_SQL_GET },
 	[PG_EMERG_OPEN] = { "emerg_open", EMERG_SQL_OPEN },
 	[PG_EMERG_SINCE] = { "emerg_since", EMERG_SQL_SINCE },
-	[PG_EMERG_PAGE_CLAIM] = { "emerg_page_claim",
-	    EMERG_PG_PAGE_CLAIM },
+	[PG_EMERG_PAGE_CLAIM] = { "emerg_page_claim", EMERG_PG_PAGE_CLAIM },
 	[PG_EMERG_PAGE_PUT] = { "emerg_page_put", EMERG_PG_PAGE_PUT },
 	[PG_EMERG_PAGES_OF] = { "emerg_pages_of", EMERG_SQL_PAGES_OF },
 	[PG_EMERG_PAGES_EXT] = { "emerg_pages_ext", EMERG_SQL_PAGES_EXT },
-	[PG_EMERG_REPLY_ADD] = { "emerg_reply_add",
-	    EMERG_PG_REPLY_ADD },
+	[PG_EMERG_REPLY_ADD] = { "emerg_reply_add", EMERG_PG_REPLY_ADD },
 };
 
 static int

@@ -3332,8 +3332,8 @@ sq_emerg_row(sqlite3_stmt *st, struct semerg *e)
 }
 
 static int
-sq_emerg_list(struct sstore *s, const uint8_t *id, int open,
-    uint64_t since_ms, int (*cb)(const struct semerg *, void *), void *arg)
+sq_emerg_list(struct sstore *s, const uint8_t *id, int open, uint64_t since_ms,
+    int (*cb)(const struct semerg *, void *), void *arg)
 {
 	sqlite3_stmt *st = NULL;
 	struct semerg *e = xcalloc(1, sizeof(*e));

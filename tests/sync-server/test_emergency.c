@@ -97,8 +97,8 @@ struct kpage {
 /* POST /v1/emergency; *CODE the error code (0: 200), *CREATED. */
 static int
 fast_path(struct fix *f, struct tnode *n, const struct uuid *id,
-    const char *state, const char *modem, const struct kpage *pages,
-    size_t np, uint64_t *code, int *created, char *astate, size_t alen)
+    const char *state, const char *modem, const struct kpage *pages, size_t np,
+    uint64_t *code, int *created, char *astate, size_t alen)
 {
 	cbor_item_t *m = cborx_map(5), *arr = cborx_array(np), *p, *a = NULL;
 	struct tresp r;
@@ -270,8 +270,8 @@ roster_keep(struct fix *f, uint64_t node, uint32_t deadline_s)
 		snprintf(s->kind, sizeof(s->kind), "ambulance");
 		s->travel_min = 10 + i;
 		s->nsms = 1;
-		snprintf(s->sms[0], sizeof(s->sms[0]), "+25471100000%c",
-		    '1' + i);
+		snprintf(
+		    s->sms[0], sizeof(s->sms[0]), "+25471100000%c", '1' + i);
 		snprintf(r->level_svc[i][0], ESC_RCPT_LEN, "amb%d", i + 1);
 		r->level_nsvc[i] = 1;
 		r->level_deadline_s[i] = deadline_s;
@@ -286,7 +286,8 @@ roster_keep(struct fix *f, uint64_t node, uint32_t deadline_s)
 	if ((err = esc_roster_sign(r, f->srv.priv, &out, &len, &cause)) == 0)
 		err = emergency_roster_put(&f->srv, node, out, len);
 	if (err != 0)
-		fprintf(stderr, "  roster: %s\n", cause ? cause : strerror(err));
+		fprintf(
+		    stderr, "  roster: %s\n", cause ? cause : strerror(err));
 	free(cause);
 	free(out);
 	free(r);
@@ -310,7 +311,6 @@ fake_now(void *arg, struct esc_now *n)
 	n->wall_ms = (int64_t)hlc_wall_ms() + clk.skew;
 	return 0;
 }
-
 
 /* --- the mock gateway ---------------------------------------------------- */
 
@@ -437,8 +437,8 @@ gw_sent(const struct gw *g, const char *what)
 }
 
 static int
-gw_inbound(const struct gw *g, const char *from, const char *text,
-    const char *id)
+gw_inbound(
+    const struct gw *g, const char *from, const char *text, const char *id)
 {
 	struct tresp r;
 	char body[256], f2[32];
@@ -446,10 +446,10 @@ gw_inbound(const struct gw *g, const char *from, const char *text,
 
 	memset(&r, 0, sizeof(r));
 	snprintf(f2, sizeof(f2), "%%2B%s", from + 1); /* "+" encoded */
-	snprintf(body, sizeof(body), "from=%s&text=%s&id=%s&to=12345", f2,
-	    text, id);
-	err = http_do(g->port, "POST", "/control/inbound", NULL, body,
-	    strlen(body), &r);
+	snprintf(
+	    body, sizeof(body), "from=%s&text=%s&id=%s&to=12345", f2, text, id);
+	err = http_do(
+	    g->port, "POST", "/control/inbound", NULL, body, strlen(body), &r);
 	tresp_clear(&r);
 	return err;
 }
@@ -473,8 +473,8 @@ test_once(void)
 	TEST_ERR(fix_node_as(&f, "north", "clinic", "f1", &a, NULL));
 	TEST_ERR(fix_node_as(&f, "north", "clinic", "f2", &b, NULL));
 	/* the fast path, then 3 replays */
-	TEST_ERR(fast_path(&f, &a, &id, "paging", "ok", NULL, 0, &code,
-	    &created, NULL, 0));
+	TEST_ERR(fast_path(
+	    &f, &a, &id, "paging", "ok", NULL, 0, &code, &created, NULL, 0));
 	TEST_EQ(code, 0);
 	TEST_EQ(created, 1);
 	for (i = 0; i < 3; i++) {
@@ -491,8 +491,8 @@ test_once(void)
 	TEST_ERR(f.srv.be->emerg_list(f.srv.store, NULL, 0, 0, count_cb, &n));
 	TEST_EQ(n, 1);
 	/* another node may not take it over by the fast path */
-	TEST_ERR(fast_path(&f, &b, &id, "cancelled", "ok", NULL, 0, &code,
-	    NULL, NULL, 0));
+	TEST_ERR(fast_path(
+	    &f, &b, &id, "cancelled", "ok", NULL, 0, &code, NULL, NULL, 0));
 	TEST_EQ(code, WERR_EMERG_OWNER);
 	/* a body that is not an incident */
 	{
@@ -500,8 +500,8 @@ test_once(void)
 		uint8_t junk[] = { 0xa1, 0x01, 0x02 };
 
 		memset(&r, 0, sizeof(r));
-		TEST_ERR(tnode_do(f.port, &a, PROTO_PATH_EMERGENCY, junk,
-		    sizeof(junk), &r));
+		TEST_ERR(tnode_do(
+		    f.port, &a, PROTO_PATH_EMERGENCY, junk, sizeof(junk), &r));
 		code = tresp_code(&r, NULL);
 		tresp_clear(&r);
 		TEST_EQ(code, WERR_EMERG_INVALID);
@@ -543,11 +543,11 @@ test_roster(void)
 	TEST_ERR(cborx_decode(r.body, r.len, r.len, &ans));
 	TEST_ERR(cborx_map_uint(ans, ROSTER_K_VERSION, &v));
 	TEST_EQ(v, 3);
-	TEST_ERR(cborx_map_bytes(ans, ROSTER_K_SIGNED, ESC_ROSTER_MAX, &p,
-	    &plen));
+	TEST_ERR(
+	    cborx_map_bytes(ans, ROSTER_K_SIGNED, ESC_ROSTER_MAX, &p, &plen));
 	/* what the kiosk checks: the server's key, not older, not expired */
-	TEST_ERR(esc_roster_accept(got, p, plen, f.srv.pub,
-	    (int64_t)(hlc_wall_ms() / 1000), &cause));
+	TEST_ERR(esc_roster_accept(
+	    got, p, plen, f.srv.pub, (int64_t)(hlc_wall_ms() / 1000), &cause));
 	TEST_EQ(got->version, 3);
 	TEST_STR(got->services[0].sms[0], "+254711000001");
 	cbor_decref(&ans);
@@ -626,14 +626,14 @@ test_ownership(void)
 	esc_code(unk.b, c_unk);
 	esc_code(fail.b, c_fail);
 	/* the kiosk's modem sent level 1; no modem; unknown; failed */
-	TEST_ERR(fast_path(&f, &a, &ok, "paging", "ok", sent1, 1, &code, NULL,
-	    NULL, 0));
-	TEST_ERR(fast_path(&f, &a, &none, "paging", "none", NULL, 0, &code,
-	    NULL, NULL, 0));
-	TEST_ERR(fast_path(&f, &a, &unk, "paging", "ok", unk1, 1, &code, NULL,
-	    NULL, 0));
-	TEST_ERR(fast_path(&f, &a, &fail, "paging", "ok", fail1, 1, &code,
-	    NULL, NULL, 0));
+	TEST_ERR(fast_path(
+	    &f, &a, &ok, "paging", "ok", sent1, 1, &code, NULL, NULL, 0));
+	TEST_ERR(fast_path(
+	    &f, &a, &none, "paging", "none", NULL, 0, &code, NULL, NULL, 0));
+	TEST_ERR(fast_path(
+	    &f, &a, &unk, "paging", "ok", unk1, 1, &code, NULL, NULL, 0));
+	TEST_ERR(fast_path(
+	    &f, &a, &fail, "paging", "ok", fail1, 1, &code, NULL, NULL, 0));
 	TEST_ERR(tick_at(&f, 0, &sent));
 	TEST_EQ(sent, 2); /* no modem, and the failed send */
 	TEST_EQ(gw_sent(&g, c_ok), 0);
@@ -698,8 +698,8 @@ test_gateway(void)
 	TEST_ERR(roster_keep(&f, a.id, 300));
 	uuid_v7(&id);
 	esc_code(id.b, c);
-	TEST_ERR(fast_path(&f, &a, &id, "paging", "none", NULL, 0, &code, NULL,
-	    NULL, 0));
+	TEST_ERR(fast_path(
+	    &f, &a, &id, "paging", "none", NULL, 0, &code, NULL, NULL, 0));
 	TEST_ERR(tick_at(&f, 0, &sent));
 	TEST_EQ(sent, 1);
 	TEST_EQ(gw_sent(&g, c), 0); /* refused */
@@ -823,8 +823,8 @@ crash_run(struct fix *f, const struct gw *g, struct tnode *a, int every,
 	kills.phase = phase; /* the seed runs on across escalations */
 	clk.calls = 0;
 	clk.killed = 0;
-	TEST_ERR(fast_path(f, a, &id, "paging", "none", NULL, 0, &code, NULL,
-	    NULL, 0));
+	TEST_ERR(fast_path(
+	    f, a, &id, "paging", "none", NULL, 0, &code, NULL, NULL, 0));
 	for (i = 0; i < sizeof(at) / sizeof(at[0]); i++)
 		for (rep = 0; rep < 4; rep++) {
 			/* three tries that may be killed, then a restart
@@ -839,8 +839,8 @@ crash_run(struct fix *f, const struct gw *g, struct tnode *a, int every,
 		}
 	*points = clk.calls;
 	*nkills = clk.killed;
-	TEST_ERR(f->srv.be->emerg_list(f->srv.store, id.b, 0, 0, count_cb,
-	    &found));
+	TEST_ERR(
+	    f->srv.be->emerg_list(f->srv.store, id.b, 0, 0, count_cb, &found));
 	TEST_EQ(found, 1); /* 0 lost incidents */
 	/* amb1 is level 1 and amb2 level 2: each level fired (its page
 	 * row), each page sent at most twice; sent never only when two
@@ -867,8 +867,8 @@ crash_run(struct fix *f, const struct gw *g, struct tnode *a, int every,
 			    every, phase, lv + 1, n, p->status);
 	}
 	/* the CHW closes it (the next run's ticks leave it alone) */
-	TEST_ERR(fast_path(f, a, &id, "cancelled", "none", NULL, 0, &code,
-	    NULL, NULL, 0));
+	TEST_ERR(fast_path(
+	    f, a, &id, "cancelled", "none", NULL, 0, &code, NULL, NULL, 0));
 out:
 	free(l);
 	return err;
@@ -884,8 +884,7 @@ test_crash(void)
 	struct tnode a;
 	const char *env = getenv("OUTPOST_EMERG_KILLS");
 	long want = env ? strtol(env, NULL, 10) : 40, total = 0, runs = 0;
-	int err = 0, points = 0, n = 0, every = 0, phase = 0, clean,
-	    unsent = 0;
+	int err = 0, points = 0, n = 0, every = 0, phase = 0, clean, unsent = 0;
 
 	memset(&f, 0, sizeof(f));
 	memset(&g, 0, sizeof(g));
@@ -910,7 +909,8 @@ test_crash(void)
 			runs++;
 		}
 	for (phase = 1; phase <= clean && total < want; phase++, runs++) {
-		TEST_ERR(crash_run(&f, &g, &a, 1000, phase, &points, &n, &unsent));
+		TEST_ERR(
+		    crash_run(&f, &g, &a, 1000, phase, &points, &n, &unsent));
 		total += n;
 	}
 	/* then random interleavings: each point killed with odds 1 in 2 */

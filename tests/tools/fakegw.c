@@ -183,8 +183,8 @@ static enum MHD_Result
 messaging(struct MHD_Connection *mc, const char *body)
 {
 	char to[32], msg[400], id[32], ans[512], dlr[128];
-	const char *key = MHD_lookup_connection_value(
-	    mc, MHD_HEADER_KIND, "apiKey");
+	const char *key =
+	    MHD_lookup_connection_value(mc, MHD_HEADER_KIND, "apiKey");
 	int n;
 
 	form(body, "to", to, sizeof(to));
@@ -220,8 +220,8 @@ messaging(struct MHD_Connection *mc, const char *body)
 		    id);
 		enqueue("/v1/gateway/dlr", dlr);
 	}
-	snprintf(dlr, sizeof(dlr), "id=%s&status=Success&phoneNumber=%%2B1",
-	    id);
+	snprintf(
+	    dlr, sizeof(dlr), "id=%s&status=Success&phoneNumber=%%2B1", id);
 	enqueue("/v1/gateway/dlr", dlr);
 	enqueue("/v1/gateway/dlr", dlr);
 	snprintf(dlr, sizeof(dlr), "id=%s&status=Sent&phoneNumber=%%2B1", id);
@@ -313,12 +313,13 @@ main(int argc, char **argv)
 	memset(&sa, 0, sizeof(sa));
 	sa.sin_family = AF_INET;
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK); /* loopback only */
-	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
-	        MHD_USE_THREAD_PER_CONNECTION,
-	    0, NULL, NULL, handler, NULL, MHD_OPTION_SOCK_ADDR, &sa,
+	d = MHD_start_daemon(
+	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION, 0,
+	    NULL, NULL, handler, NULL, MHD_OPTION_SOCK_ADDR, &sa,
 	    MHD_OPTION_END);
-	if (d == NULL || (info = MHD_get_daemon_info(
-	                      d, MHD_DAEMON_INFO_BIND_PORT)) == NULL) {
+	if (d == NULL ||
+	    (info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT)) ==
+	        NULL) {
 		fprintf(stderr, "fakegw: cannot listen\n");
 		return 1;
 	}

@@ -51,9 +51,11 @@ db_do(const char *dir, const char *sql, int *out)
 static int
 test_migrations(void)
 {
+	/* the tables of issue 15 (booking) and 16 (emergencies) */
 	static const char *const booking[] = { "schedules", "schedule_hours",
 		"slots", "appointments", "appt_events", "waitlist",
-		"slot_offers", "offer_passed" };
+		"slot_offers", "offer_passed", "emerg_incidents", "emerg_pages",
+		"emerg_replies" };
 	char dir[] = "/tmp/outpost-sstore-XXXXXX";
 	struct sstore *s = NULL;
 	size_t i;
