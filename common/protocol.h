@@ -221,6 +221,12 @@ enum wire_err {
 	4 /* array of [loop, level, rcpt, status]: the
                          * kiosk's modem pages as they stand */
 #define EMREQ_K_TEXT 5 /* text: the page as the kiosk built it (§7.5) */
+/* One page of EMREQ_K_PAGES: the array's positions. */
+#define EMPAGE_LOOP 0 /* uint, 1-based */
+#define EMPAGE_LEVEL 1 /* uint, 0-based */
+#define EMPAGE_RCPT 2 /* text: the roster service id */
+#define EMPAGE_STATUS 3 /* text: the kiosk's send status */
+#define EMPAGE_COUNT 4
 /* Its answer: the incident as the server holds it. */
 #define EMERG_K_STATE 1 /* text: esc_state_name() */
 #define EMERG_K_ACKED_BY 2 /* text: who said yes ("" nobody yet) */

@@ -33,9 +33,9 @@
 static int
 pages_decode(const cbor_item_t *arr, struct semerg_page *out, size_t *n)
 {
-	cbor_item_t *it, **items;
+	cbor_item_t *it, **items, **f;
 	char *t = NULL;
-	size_t i, k;
+	size_t i;
 
 	*n = 0;
 	if (arr == NULL)
@@ -46,28 +46,49 @@ pages_decode(const cbor_item_t *arr, struct semerg_page *out, size_t *n)
 	for (i = 0; i < cbor_array_size(arr); i++) {
 		it = items[i];
 		memset(&out[i], 0, sizeof(out[i]));
-		if (!cbor_isa_array(it) || cbor_array_size(it) != 4)
+		if (!cbor_isa_array(it) || cbor_array_size(it) != EMPAGE_COUNT)
 			return EBADMSG;
-		if (cborx_get_uint(cbor_array_handle(it)[0], &out[i].loop) ||
-		    cborx_get_uint(cbor_array_handle(it)[1], &out[i].level) ||
+		f = cbor_array_handle(it);
+		if (cborx_get_uint(f[EMPAGE_LOOP], &out[i].loop) ||
+		    cborx_get_uint(f[EMPAGE_LEVEL], &out[i].level) ||
 		    out[i].loop > 100 || out[i].level >= ESC_MAX_LEVELS)
 			return EBADMSG;
-		for (k = 2; k < 4; k++) {
-			if (cborx_get_text(cbor_array_handle(it)[k],
-			        k == 2 ? sizeof(out[i].rcpt) - 1
-			               : sizeof(out[i].status) - 1,
-			        &t) != 0)
-				return EBADMSG;
-			snprintf(k == 2 ? out[i].rcpt : out[i].status,
-			    k == 2 ? sizeof(out[i].rcpt)
-			           : sizeof(out[i].status),
-			    "%s", t);
-			free(t);
-			t = NULL;
-		}
+		if (cborx_get_text(
+		        f[EMPAGE_RCPT], sizeof(out[i].rcpt) - 1, &t) != 0)
+			return EBADMSG;
+		snprintf(out[i].rcpt, sizeof(out[i].rcpt), "%s", t);
+		free(t);
+		t = NULL;
+		if (cborx_get_text(
+		        f[EMPAGE_STATUS], sizeof(out[i].status) - 1, &t) != 0)
+			return EBADMSG;
+		snprintf(out[i].status, sizeof(out[i].status), "%s", t);
+		free(t);
+		t = NULL;
 		(*n)++;
 	}
 	return 0;
+}
+
+static void
+ingest_refused(struct request *req, int err)
+{
+	switch (err) {
+	case EBADMSG:
+		req_error(
+		    req, WERR_EMERG_INVALID, "not an emergency record", -1);
+		break;
+	case EACCES:
+		req_error(req, WERR_EMERG_OWNER,
+		    "the incident was raised by another node", -1);
+		break;
+	case EBUSY:
+		req_error(req, WERR_UNAVAILABLE, "store busy", -1);
+		break;
+	default:
+		req_error(req, WERR_INTERNAL, "storage failure", -1);
+		break;
+	}
 }
 
 static int
@@ -110,22 +131,8 @@ api_emergency_run(struct request *req)
 	e = xcalloc(1, sizeof(*e));
 	err = emergency_ingest(srv, req->node.id, id, hlc, rec, reclen, pages,
 	    np, text, e, &created);
-	switch (err) {
-	case 0:
-		break;
-	case EBADMSG:
-		req_error(
-		    req, WERR_EMERG_INVALID, "not an emergency record", -1);
-		goto out;
-	case EACCES:
-		req_error(req, WERR_EMERG_OWNER,
-		    "the incident was raised by another node", -1);
-		goto out;
-	case EBUSY:
-		req_error(req, WERR_UNAVAILABLE, "store busy", -1);
-		goto out;
-	default:
-		req_error(req, WERR_INTERNAL, "storage failure", -1);
+	if (err != 0) {
+		ingest_refused(req, err);
 		goto out;
 	}
 	log_info("node %" PRIu64 ": incident %s by the fast path%s",
