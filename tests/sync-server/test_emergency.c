@@ -345,7 +345,8 @@ gw_start(struct gw *g, unsigned server_port, int refuse)
 	for (i = 0; i < 500; i++) {
 		if ((fp = fopen(pf, "r")) != NULL) {
 			if (fgets(line, sizeof(line), fp) != NULL &&
-			    (g->port = (unsigned)atoi(line)) != 0) {
+			    (g->port = (unsigned)strtoul(line, NULL, 10)) !=
+			        0) {
 				fclose(fp);
 				return 0;
 			}

@@ -38,6 +38,7 @@
 #include <microhttpd.h>
 
 #include "buf.h"
+#include "xmalloc.h"
 
 #define FG_MAX 4096
 #define FG_QUEUE 1024
@@ -241,7 +242,7 @@ handler(void *cls, struct MHD_Connection *mc, const char *url,
 	(void)cls;
 	(void)version;
 	if (c == NULL) {
-		c = calloc(1, sizeof(*c));
+		c = xcalloc(1, sizeof(*c));
 		buf_init(&c->body, FG_MAX);
 		*con_cls = c;
 		return MHD_YES;
@@ -301,7 +302,7 @@ main(int argc, char **argv)
 	pthread_cond_init(&G.cv, NULL);
 	snprintf(G.callback, sizeof(G.callback), "%s", argv[2]);
 	snprintf(G.secret, sizeof(G.secret), "%s", argv[3]);
-	G.refuse = argc == 6 ? atoi(argv[5]) : 0;
+	G.refuse = argc == 6 ? (int)strtol(argv[5], NULL, 10) : 0;
 	buf_init(&G.sent, 16 << 20);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	sigemptyset(&set);
