@@ -409,6 +409,39 @@ send_one(struct emerg_ctx *c, const struct esc_now *now,
 	    c->s, x.id, status, ref[0] ? ref : NULL, now);
 }
 
+/* Incidents the fast path told about that have closed since: told once
+ * more (arrived, cancelled: the server stops paging at once rather than
+ * at the next sync), then forgotten. */
+static int
+fast_closed(struct emerg_ctx *c, const struct esc_policy *p,
+    const struct esc_now *now, const struct open_list *l,
+    struct emerg_report *rep)
+{
+	struct store_emergency *e = xcalloc(1, sizeof(*e));
+	struct emerg_fast_slot *s;
+	int i, k, err = 0;
+
+	for (k = 0; k < EMERG_FAST_SLOTS && err == 0; k++) {
+		s = &c->fslots[k];
+		if (s->id[0] == '\0')
+			continue;
+		for (i = 0; i < l->n; i++)
+			if (strcmp(l->e[i].id, s->id) == 0)
+				break;
+		if (i < l->n)
+			continue; /* still open */
+		if (store_emergency_get(c->s, s->id, e) != 0) {
+			memset(s, 0, sizeof(*s));
+			continue;
+		}
+		if ((err = fast_one(c, p, now, e, rep)) == 0 &&
+		    s->next_ms == UINT64_MAX)
+			memset(s, 0, sizeof(*s)); /* the server has the end */
+	}
+	free(e);
+	return err;
+}
+
 int
 emerg_pump(
     struct emerg_ctx *c, const struct esc_now *now, struct emerg_report *rep)
@@ -451,6 +484,7 @@ emerg_pump(
 		for (i = 0; i < l->n; i++)
 			if ((err = fast_one(c, &p, now, &l->e[i], rep)) != 0)
 				goto out;
+		err = fast_closed(c, &p, now, l, rep);
 	}
 out:
 	free(l);

@@ -249,6 +249,22 @@ test_fast_path(void)
 	at(&now, 900000);
 	TEST_ERR(emerg_pump(&f.c, &now, &rep));
 	TEST_EQ(f.fake.nsent, sms + 1);
+	/* help arrived: the server is told once more, then not again */
+	sv.posts = 0;
+	TEST_ERR(store_emergency_step(
+	    f.s, id, STORE_EMERG_ARRIVED, NULL, &now, NULL, 0, NULL));
+	at(&now, 901000);
+	TEST_ERR(emerg_pump(&f.c, &now, &rep));
+	TEST_EQ(sv.posts, 1);
+	cbor_decref(&it);
+	model_rec_clear(&r);
+	TEST_ERR(cborx_decode(sv.last, sv.last_len, sv.last_len, &it));
+	TEST_ERR(cborx_map_bytes(it, EMREQ_K_RECORD, 8192, &rec, &rlen));
+	TEST_ERR(model_decode(model_entity(REC_EMERGENCY), rec, rlen, &r));
+	TEST_STR(model_get(&r, REC_EMERG_STATE)->text, "arrived");
+	at(&now, 960000);
+	TEST_ERR(emerg_pump(&f.c, &now, &rep));
+	TEST_EQ(sv.posts, 1);
 out:
 	model_rec_clear(&r);
 	if (it != NULL)
