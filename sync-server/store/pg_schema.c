@@ -763,12 +763,69 @@ out:
 	return err;
 }
 
+/* Every statement prepared in one pipeline (one round trip: a fresh
+ * connection is ready sooner, so a retry on it is likelier to get
+ * through); 0, or EIO after saying which one failed. */
+static int
+pg_schema_prepare_pipelined(PGconn *c)
+{
+	PGresult *r;
+	size_t i, done = 0;
+	int err = 0;
+
+	for (i = 0; i < PG_NSTMT; i++)
+		if (!PQsendPrepare(
+		        c, pg_stmts[i].name, pg_stmts[i].sql, 0, NULL)) {
+			log_warnx("prepare %s: %s", pg_stmts[i].name,
+			    PQerrorMessage(c));
+			return EIO;
+		}
+	if (!PQpipelineSync(c))
+		return EIO;
+	/* each statement's result then a NULL; last the sync */
+	while (done < PG_NSTMT) {
+		if ((r = PQgetResult(c)) == NULL) {
+			done++;
+			continue;
+		}
+		if (PQresultStatus(r) != PGRES_COMMAND_OK && err == 0) {
+			log_warnx("prepare %s: %s", pg_stmts[done].name,
+			    PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY)
+			        ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY)
+			        : PQerrorMessage(c));
+			err = EIO;
+		}
+		if (PQstatus(c) == CONNECTION_BAD) {
+			PQclear(r);
+			return EIO;
+		}
+		PQclear(r);
+	}
+	while ((r = PQgetResult(c)) != NULL) {
+		ExecStatusType st = PQresultStatus(r);
+
+		PQclear(r);
+		if (st == PGRES_PIPELINE_SYNC)
+			break;
+		if (PQstatus(c) == CONNECTION_BAD)
+			return EIO;
+	}
+	return err;
+}
+
 int
 pg_schema_prepare(PGconn *c)
 {
 	PGresult *r;
 	size_t i;
+	int err;
 
+	if (PQenterPipelineMode(c)) {
+		err = pg_schema_prepare_pipelined(c);
+		if (!PQexitPipelineMode(c) && err == 0)
+			err = EIO;
+		return err;
+	}
 	for (i = 0; i < PG_NSTMT; i++) {
 		r = PQprepare(c, pg_stmts[i].name, pg_stmts[i].sql, 0, NULL);
 		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
