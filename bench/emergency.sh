@@ -37,7 +37,7 @@ OUTPOST_EMERG_KILLS=${OUTPOST_EMERG_KILLS:-10000} \
 OUTPOST_EMERG_FAULTS=${OUTPOST_EMERG_FAULTS:-1000} \
     "$B/tests/kiosk/store/test_emergency" kill_points io_faults 2>/dev/null
 echo "== durability on the server: 10,000 kills of its timer"
-OUTPOST_EMERG_KILLS=${OUTPOST_EMERG_SRV_KILLS:-10000} \
+OUTPOST_EMERG_SRV_KILLS=${OUTPOST_EMERG_SRV_KILLS:-10000} \
     "$B/tests/sync-server/test_emergency" crash 2>/dev/null
 echo "== CAP 1.2: 10,000 fuzzed incidents"
 OUTPOST_ESC_CAP_N=${OUTPOST_ESC_CAP_N:-10000} "$B/tests/escalate/test_cap" fuzzed

@@ -21,7 +21,7 @@
  *              point, each point alone, then random kills (1 in 2); at
  *              each time step three ticks may be killed, then a restart
  *              runs through.
- *              OUTPOST_EMERG_KILLS kills (default 40; 10,000 by hand:
+ *              OUTPOST_EMERG_SRV_KILLS kills (default 40; 10,000 by hand:
  *              sync-server/README.md has the figures).
  *
  * The gateway is a mock (no real SMS can be sent from here); the server,
@@ -883,7 +883,7 @@ test_crash(void)
 	struct fix f;
 	struct gw g;
 	struct tnode a;
-	const char *env = getenv("OUTPOST_EMERG_KILLS");
+	const char *env = getenv("OUTPOST_EMERG_SRV_KILLS");
 	long want = env ? strtol(env, NULL, 10) : 40, total = 0, runs = 0;
 	int err = 0, points = 0, n = 0, every = 0, phase = 0, clean, unsent = 0;
 
