@@ -108,7 +108,7 @@
 #define EMERG_PG_PAGE_CLAIM EMERG_PG_PAGE_INS "NOTHING RETURNING 1::int8"
 #define EMERG_PG_PAGE_PUT                                                      \
 	EMERG_PG_PAGE_INS                                                      \
-	    "UPDATE SET" EMERG_PAGE_SET("excluded.", "emerg_pages.")
+	"UPDATE SET" EMERG_PAGE_SET("excluded.", "emerg_pages.")
 #define EMERG_SQ_PAGE_INSERT                                                   \
 	"INSERT OR IGNORE INTO emerg_pages(" EMERG_PAGE_COLS ") VALUES("       \
 	":incident, :loop, :level, :rcpt, :channel, :status, :attempt,"        \
