@@ -63,7 +63,8 @@ LIBS_KIOSK   = $(call pkglibs,sqlcipher ncursesw libcurl zlib libargon2 espeak-n
 # libpq: the PostgreSQL store (sync-server/store/pg*.c).
 # jansson: tests/sync-server/test_registry.c parses the FHIR export;
 # sync-server/work/export.c builds the region's FHIR export (issue 17).
-LIBS_SERVER  = $(call pkglibs,sqlcipher libmicrohttpd zlib libpq jansson) $(LIBS_COMMON)
+# libcurl: the emergency SMS gateway adapter (sync-server/gateway.c, issue 16).
+LIBS_SERVER  = $(call pkglibs,sqlcipher libmicrohttpd zlib libpq jansson libcurl) $(LIBS_COMMON)
 
 # --- sources: each folder is globbed, so adding a file needs no edit here ----
 src = $(shell find $(1) -name '*.c' 2>/dev/null | sort)
@@ -189,10 +190,12 @@ $(BASE_TESTS): LIBS = $(LIBS_BASE)
 $(BASE_TESTS): $(BUILD)/%: $(BUILD)/obj/%.o $(BASE_DEPS)
 	$(LINK)
 $(TOOLS_PROGS): LIBS = $(LIBS_COMMON)
+# The mock SMS gateway (issue 16) serves HTTP and calls the server back.
+$(BUILD)/tests/tools/fakegw: LIBS = $(call pkglibs,libmicrohttpd libcurl) $(LIBS_COMMON)
 $(TOOLS_PROGS): $(BUILD)/%: $(BUILD)/obj/%.o $(LIB_COMMON)
 	$(LINK)
 FUZZ_LINK = $(LIB_SERVER) $(BASE_DEPS)
-$(FUZZ_REPLAYS): LIBS = $(call pkglibs,sqlcipher libmicrohttpd zlib libpq jansson) $(LIBS_BASE)
+$(FUZZ_REPLAYS): LIBS = $(call pkglibs,sqlcipher libmicrohttpd zlib libpq jansson libcurl) $(LIBS_BASE)
 $(BUILD)/fuzz/%_replay: $(BUILD)/obj/tests/fuzz/%_fuzzer.o $(BUILD)/obj/tests/fuzz/replay.o $(FUZZ_LINK)
 	$(LINK)
 

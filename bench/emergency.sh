@@ -6,6 +6,8 @@
 #   criterion 2      1,000 offline incidents, one SMS each (200)
 #   criterion 5      10,000 kill points and 1,000 I/O faults in an
 #                    escalation on the kiosk store (200, 40)
+#                    and on the server's timer, with the mock SMS gateway
+#                    (tests/sync-server/test_emergency.c crash, 40)
 #   criterion 9      10,000 fuzzed CAP 1.2 documents (1,000)
 #   criterion 1      bench/emergency.c: raise to durable, and to the first
 #                    SMS handed to the modem, median and p99 of 100 runs on
@@ -13,13 +15,15 @@
 #   make build/bench/emergency build/tests/escalate/test_escalate \
 #        build/tests/escalate/test_cap \
 #        build/tests/kiosk/store/test_emergency \
-#        build/tests/kiosk/visit/test_emergency_pump && sh bench/emergency.sh
+#        build/tests/kiosk/visit/test_emergency_pump \
+#        build/tests/sync-server/test_emergency build/tests/tools/fakegw &&
+#        sh bench/emergency.sh
 set -eu
 B=${OUTPOST_BUILD:-build}
 export OUTPOST_BUILD="$B"
 for p in tests/escalate/test_escalate tests/escalate/test_cap \
     tests/kiosk/store/test_emergency tests/kiosk/visit/test_emergency_pump \
-    bench/emergency; do
+    tests/sync-server/test_emergency tests/tools/fakegw bench/emergency; do
 	[ -x "$B/$p" ] || { echo "build $B/$p first" >&2; exit 1; }
 done
 echo "== engine: 100,000 schedules and interleavings"
@@ -32,6 +36,9 @@ echo "== durability: 10,000 kill points, 1,000 I/O faults"
 OUTPOST_EMERG_KILLS=${OUTPOST_EMERG_KILLS:-10000} \
 OUTPOST_EMERG_FAULTS=${OUTPOST_EMERG_FAULTS:-1000} \
     "$B/tests/kiosk/store/test_emergency" kill_points io_faults 2>/dev/null
+echo "== durability on the server: 10,000 kills of its timer"
+OUTPOST_EMERG_SRV_KILLS=${OUTPOST_EMERG_SRV_KILLS:-10000} \
+    "$B/tests/sync-server/test_emergency" crash 2>/dev/null
 echo "== CAP 1.2: 10,000 fuzzed incidents"
 OUTPOST_ESC_CAP_N=${OUTPOST_ESC_CAP_N:-10000} "$B/tests/escalate/test_cap" fuzzed
 echo "== trigger latency: 100 runs"

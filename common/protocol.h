@@ -60,9 +60,15 @@ enum wire_err {
 	WERR_FIGURES = 44, /* 503 figures: the store could not give them */
 	WERR_NOT_ADMIN = 45, /* 403 not_admin: only admin nodes */
 	WERR_OUT_OF_REGION = 48, /* 403 out_of_region: another region */
+	/* Emergencies (issue 16, §13). */
+	WERR_EMERG_INVALID = 50, /* 400 emergency_invalid: body or record */
+	WERR_EMERG_OWNER =
+	    51, /* 403 emergency_owner: another node's incident */
+	WERR_GATEWAY_AUTH = 52, /* 401 gateway_auth: callback secret wrong */
+	WERR_NO_ROSTER = 53, /* 404 no_roster: none kept for this node */
 };
 
-#define WERR_MAX WERR_OUT_OF_REGION
+#define WERR_MAX WERR_NO_ROSTER
 
 /* The error body of any non-200 answer (§2). */
 #define ERR_K_CODE 1 /* uint: enum wire_err */
@@ -215,6 +221,39 @@ enum wire_err {
  * admin node; the body is an empty map, the answer model/figures.h's CBOR
  * map (text keys, figures_cbor). */
 #define PROTO_PATH_ADMIN_FIGURES "/v1/admin/figures"
+
+/* POST /v1/emergency (issue 16, §13): the kiosk's fast path, idempotent
+ * by the incident's UUID; the same record body as its sync change. */
+#define PROTO_PATH_EMERGENCY "/v1/emergency"
+#define EMREQ_K_ID 1 /* bytes: 16, the incident */
+#define EMREQ_K_HLC 2 /* uint: the record's HLC */
+#define EMREQ_K_RECORD 3 /* bytes: the REC_EMERGENCY record body (§5.2.0) */
+#define EMREQ_K_PAGES                                                          \
+	4 /* array of [loop, level, rcpt, status]: the
+                         * kiosk's modem pages as they stand */
+#define EMREQ_K_TEXT 5 /* text: the page as the kiosk built it (§7.5) */
+/* One page of EMREQ_K_PAGES: the array's positions. */
+#define EMPAGE_LOOP 0 /* uint, 1-based */
+#define EMPAGE_LEVEL 1 /* uint, 0-based */
+#define EMPAGE_RCPT 2 /* text: the roster service id */
+#define EMPAGE_STATUS 3 /* text: the kiosk's send status */
+#define EMPAGE_COUNT 4
+/* Its answer: the incident as the server holds it. */
+#define EMERG_K_STATE 1 /* text: esc_state_name() */
+#define EMERG_K_ACKED_BY 2 /* text: who said yes ("" nobody yet) */
+#define EMERG_K_ETA 3 /* uint: minutes */
+#define EMERG_K_ACKED 4 /* uint: Unix ms of the yes, 0 none */
+#define EMERG_K_CREATED 5 /* bool: this request created it */
+/* POST /v1/roster: the node's signed roster (escalate/roster.h), absent
+ * when the node holds that version. */
+#define PROTO_PATH_ROSTER "/v1/roster"
+#define ROSTERREQ_K_HELD 1 /* uint: the version held; absent: none */
+#define ROSTER_K_SIGNED 1 /* bytes: [body, signature] */
+#define ROSTER_K_VERSION 2 /* uint */
+/* The SMS gateway's callbacks (unsigned; ?secret=, docs/OPERATIONS.md):
+ * form-encoded as Africa's Talking posts them. */
+#define PROTO_PATH_GW_DLR "/v1/gateway/dlr"
+#define PROTO_PATH_GW_INBOUND "/v1/gateway/inbound"
 
 /* GET /v1/health answer (§7). */
 #define HEALTH_K_STATUS 1 /* text: "ok" */

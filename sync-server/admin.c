@@ -91,7 +91,7 @@ admin_usage(void)
 	    "add|suspend|revoke|reinstate|import|list|export ...\n"
 	    "       sync-server --data DIR admin referrals --region R "
 	    "[--json] [--fhir FILE]\n"
-	    "       sync-server --data DIR admin roster sign SPEC OUT\n"
+	    "       sync-server --data DIR admin roster sign SPEC OUT [--node N]\n"
 	    "       sync-server --data DIR --store postgresql://... admin "
 	    "migrate\n"
 	    "       sync-server --data DIR admin schedule ... (schedule --help)\n"
@@ -672,7 +672,7 @@ admin_main(const char *data_dir, const char *store, const uint8_t *key,
 		return err == 0 ? 0 : 1;
 	}
 	if (strcmp(argv[0], "roster") == 0)
-		return admin_roster(data_dir, argc, argv);
+		return admin_roster(data_dir, store, key, argc, argv);
 	if (strcmp(argv[0], "sip-setup") == 0) {
 		if (argc != 2 && argc != 3)
 			return admin_usage();

@@ -15,7 +15,10 @@
  *   level SECONDS ID [ID...]  the next escalation level
  *   loops N EVERY_S           repeat the levels N times, EVERY_S apart
  *
- * Not here yet: editing a stored roster per kiosk, or delivering it.
+ * With --node N the signed roster is also kept in the store for node N:
+ * POST /v1/roster serves it to that kiosk and the server's engine pages
+ * that kiosk's incidents under it (sync-server/emergency.h).  A new
+ * version replaces it; editing is signing a new SPEC.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -138,9 +141,37 @@ spec_line(struct esc_roster *r, char *line, long *days)
 	return "unknown item";
 }
 
-int
-admin_roster(const char *data_dir, int argc, char **argv)
+/* Keep the signed roster BUF for NODE in the store (POST /v1/roster, the
+ * server's engine). */
+static int
+roster_keep(const char *data_dir, const char *store, const uint8_t *key,
+    uint64_t node, const uint8_t *buf, size_t len)
 {
+	struct server srv;
+	struct snode n;
+	int err;
+
+	memset(&srv, 0, sizeof(srv));
+	if ((err = server_open_store(&srv, data_dir, store, key)) != 0) {
+		fprintf(stderr, "sync-server: the store: %s\n", strerror(err));
+		return err;
+	}
+	if ((err = srv.be->node_get(srv.store, node, &n)) != 0)
+		fprintf(stderr, "sync-server: no node %llu enrolled\n",
+		    (unsigned long long)node);
+	else if ((err = emergency_roster_put(&srv, node, buf, len)) != 0)
+		fprintf(stderr, "sync-server: roster not kept: %s\n",
+		    strerror(err));
+	server_close(&srv);
+	return err;
+}
+
+int
+admin_roster(const char *data_dir, const char *store, const uint8_t *key,
+    int argc, char **argv)
+{
+	unsigned long long node = 0;
+	char *end = NULL;
 	struct esc_roster *r = xcalloc(1, sizeof(*r));
 	uint8_t priv[32], pub[32], *out = NULL;
 	size_t len = 0;
@@ -150,10 +181,17 @@ admin_roster(const char *data_dir, int argc, char **argv)
 	FILE *f = NULL;
 	int err, rc = 1;
 
-	if (argc != 4 || strcmp(argv[1], "sign") != 0) {
+	if (argc == 6) {
+		errno = 0;
+		node = strtoull(argv[5], &end, 10);
+		if (strcmp(argv[4], "--node") != 0 || errno != 0 ||
+		    *end != '\0' || node == 0)
+			argc = 0;
+	}
+	if ((argc != 4 && argc != 6) || strcmp(argv[1], "sign") != 0) {
 		fprintf(stderr,
 		    "usage: sync-server --data DIR admin roster "
-		    "sign SPEC OUT\n");
+		    "sign SPEC OUT [--node N]\n");
 		free(r);
 		return 2;
 	}
@@ -202,10 +240,13 @@ admin_roster(const char *data_dir, int argc, char **argv)
 		goto out;
 	}
 	f = NULL;
+	if (node != 0 &&
+	    roster_keep(data_dir, store, key, (uint64_t)node, out, len) != 0)
+		goto out;
 	printf("roster version %llu for %s signed: %d services, %d levels, "
-	       "valid %ld days\n",
+	       "valid %ld days%s\n",
 	    (unsigned long long)r->version, r->site_id, r->nservices,
-	    r->nlevels, days);
+	    r->nlevels, days, node != 0 ? ", kept for the node" : "");
 	rc = 0;
 out:
 	if (f != NULL)

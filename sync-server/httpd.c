@@ -452,6 +452,8 @@ httpd_access(void *cls, struct MHD_Connection *conn, const char *url,
 	req.path = url;
 	req.body = h->body.data ? h->body.data : (const uint8_t *)"";
 	req.len = h->body.len;
+	req.secret =
+	    MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "secret");
 	if (h->too_large) {
 		req_error(&req, WERR_TOO_LARGE, "body too large", -1);
 		return httpd_send(conn, &req, NULL, 1);

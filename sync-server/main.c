@@ -42,6 +42,7 @@
 #include <sys/stat.h>
 
 #include "blobstore.h"
+#include "emergency.h"
 #include "fileio.h"
 #include "privdrop.h"
 #include "log.h"
@@ -263,6 +264,14 @@ main(int argc, char **argv)
 		srv.pull_max = cfg.pull_max;
 	if (cfg.push_max_changes != 0)
 		srv.push_max_changes = cfg.push_max_changes;
+	/* the emergency timer and the SMS gateway (issue 16): before
+	 * dropping root, which may make gateway.conf unreadable */
+	if ((err = emergency_start(&srv, 0)) != 0) {
+		fprintf(stderr, "sync-server: emergency timer: %s\n",
+		    strerror(err));
+		server_close(&srv);
+		return 1;
+	}
 	if ((err = httpd_start(&srv, &cfg)) != 0) {
 		fprintf(stderr, "sync-server: cannot listen on %s: %s\n",
 		    cfg.listen, strerror(err));

@@ -18,6 +18,10 @@ extern const struct route api_appointments;
 extern const struct route api_slots;
 extern const struct route api_figures;
 extern const struct route api_admin_export;
+extern const struct route api_emergency;
+extern const struct route api_roster;
+extern const struct route api_gw_dlr;
+extern const struct route api_gw_inbound;
 
 const struct route *const routes[] = {
 	&api_health,
@@ -31,6 +35,10 @@ const struct route *const routes[] = {
 	&api_slots,
 	&api_figures,
 	&api_admin_export,
+	&api_emergency,
+	&api_roster,
+	&api_gw_dlr,
+	&api_gw_inbound,
 	NULL,
 };
 

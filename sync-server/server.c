@@ -19,6 +19,7 @@
 #include "fileio.h"
 #include "log.h"
 #include "server.h"
+#include "sync-server/emergency.h"
 #include "xmalloc.h"
 
 static int
@@ -246,6 +247,7 @@ server_close(struct server *srv)
 {
 	uint64_t last;
 
+	emergency_stop(srv); /* its timer uses the store */
 	if (srv->store != NULL) {
 		last = srv->hlc.last;
 		srv->be->meta_put(srv->store, "hlc", &last, sizeof(last));
@@ -304,6 +306,7 @@ wire_err_status(enum wire_err code)
 	case WERR_CLOCK_AHEAD:
 	case WERR_INVALID_CHANGE:
 	case WERR_RX_INVALID:
+	case WERR_EMERG_INVALID:
 		return 400;
 	case WERR_RX_BLOCKED:
 	case WERR_RX_OVERRIDE:
@@ -313,6 +316,7 @@ wire_err_status(enum wire_err code)
 	case WERR_BAD_SIGNATURE:
 	case WERR_UNKNOWN_NODE:
 	case WERR_STALE_REQUEST:
+	case WERR_GATEWAY_AUTH:
 		return 401;
 	case WERR_REVOKED:
 	case WERR_BAD_TOKEN:
@@ -320,6 +324,7 @@ wire_err_status(enum wire_err code)
 	case WERR_LICENCE:
 	case WERR_NOT_ADMIN:
 	case WERR_OUT_OF_REGION:
+	case WERR_EMERG_OWNER:
 		return 403;
 	case WERR_CONFLICT:
 	case WERR_GAP:
@@ -331,6 +336,7 @@ wire_err_status(enum wire_err code)
 		return 409;
 	case WERR_NOT_FOUND:
 	case WERR_NO_SLOT:
+	case WERR_NO_ROSTER:
 		return 404;
 	case WERR_METHOD:
 		return 405;

@@ -64,6 +64,9 @@ struct server {
 	/* Licence snapshots (registry.c): not_after = issue + this; 0: the
 	 * default, 7 days. */
 	uint64_t licence_ttl_ms;
+	/* Emergencies (emergency.c, issue 16): the engine's timer, the
+	 * gateway; NULL until emergency_start. */
+	struct emerg_srv *emerg;
 };
 
 struct request {
@@ -75,6 +78,9 @@ struct request {
 	/* Signed routes: the verified node and its request header values. */
 	struct snode node;
 	uint64_t seq, hlc;
+	/* The query's "secret" argument, NULL when absent (the SMS
+	 * gateway's callbacks, api/emergency.c). */
+	const char *secret;
 	/* What the handler leaves to be sent. */
 	unsigned status;
 	enum wire_err err; /* req_error's code, 0 for none */

@@ -474,6 +474,32 @@ out:
 	return err;
 }
 
+int
+store_emergency_sends(struct store *s, const char *id,
+    int (*cb)(void *, const struct store_emergency_send *), void *arg)
+{
+	struct store_emergency_send x;
+	sqlite3_stmt *st = NULL;
+	int err, rc;
+
+	if ((err = store_prepare(s,
+	         "SELECT " SEND_COLS " FROM emergency_sends"
+	         " WHERE incident_id = ?1 ORDER BY id",
+	         &st)) != 0)
+		return err;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		send_of(st, &x);
+		if ((err = cb(arg, &x)) != 0)
+			goto out;
+	}
+	if (rc != SQLITE_DONE)
+		err = store_err(s, rc, "emergency sends");
+out:
+	sqlite3_finalize(st);
+	return err;
+}
+
 static int
 send_get(struct store *s, int64_t send_id, struct store_emergency_send *x)
 {

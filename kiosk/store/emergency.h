@@ -106,6 +106,10 @@ int store_emergency_open(struct store *,
 /* Call CB for each pending send, oldest first. */
 int store_emergency_pending(struct store *,
     int (*cb)(void *, const struct store_emergency_send *), void *arg);
+/* Call CB for every send of incident ID, oldest first (what the kiosk
+ * reports to the server on the fast path, research §7.3). */
+int store_emergency_sends(struct store *, const char *id,
+    int (*cb)(void *, const struct store_emergency_send *), void *arg);
 /* Mark send SEND_ID "sending" if its incident still wants it (0, *OUT
  * filled), else "superseded" (ECANCELED). */
 int store_emergency_claim(

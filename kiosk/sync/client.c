@@ -37,6 +37,7 @@
 #include "i18n.h"
 #include "log.h"
 #include "record.h"
+#include "kiosk/store/emergency.h"
 #include "kiosk/store/licstore.h"
 #include "kiosk/store/store.h"
 #include "kiosk/store/syncstate.h"
@@ -758,6 +759,69 @@ out:
 	buf_free(&resp);
 }
 
+/*
+ * The kiosk's emergency roster (issue 16, docs/PROTOCOL.md §13), fetched
+ * with the licences: kept only when it verifies under the pinned server
+ * key, is not older and has not expired (the last good one stays).  A
+ * server without a roster for this kiosk (no_roster) changes nothing.
+ */
+static void
+sync_roster_fetch(struct sync_run_ctx *c)
+{
+	struct esc_roster *r = xcalloc(1, sizeof(*r));
+	struct buf resp;
+	cbor_item_t *it = NULL, *m;
+	const uint8_t *signedr;
+	uint8_t *pub = NULL, *body = NULL;
+	size_t len, plen, blen;
+	char *cause = NULL;
+	int stale = 0, err;
+
+	memset(&resp, 0, sizeof(resp));
+	if (store_state_get(c->s, SYNC_K_SERVER_PUB, &pub, &plen) != 0 ||
+	    plen != 32)
+		goto out;
+	m = cborx_map(1);
+	if (store_emergency_roster_get(
+	        c->s, pub, (int64_t)(hlc_wall_ms() / 1000), r, &stale) == 0)
+		cborx_map_put(m, ROSTERREQ_K_HELD, cborx_uint(r->version));
+	err = cborx_encode(m, &body, &blen);
+	cbor_decref(&m);
+	if (err != 0)
+		goto out;
+	if (sync_signed_post(c, PROTO_PATH_ROSTER, body, blen, &resp) != 0 ||
+	    c->http.status != 200) {
+		log_info(
+		    "emergency roster not fetched (HTTP %ld)", c->http.status);
+		goto out;
+	}
+	if (cborx_decode(resp.data, resp.len, resp.len, &it) != 0 ||
+	    !cbor_isa_map(it)) {
+		log_warnx("malformed roster answer");
+		goto out;
+	}
+	if (cborx_map_get(it, ROSTER_K_SIGNED) == NULL)
+		goto out; /* the one held is current */
+	if (cborx_map_bytes(
+	        it, ROSTER_K_SIGNED, ESC_ROSTER_MAX, &signedr, &len) != 0) {
+		log_warnx("malformed roster answer");
+		goto out;
+	}
+	err = store_emergency_roster_put(
+	    c->s, signedr, len, pub, (int64_t)(hlc_wall_ms() / 1000), &cause);
+	if (err != 0)
+		log_warnx("emergency roster refused: %s",
+		    cause ? cause : strerror(err));
+out:
+	if (it != NULL)
+		cbor_decref(&it);
+	free(cause);
+	free(pub);
+	free(body);
+	free(r);
+	buf_free(&resp);
+}
+
 /* The consult queue (docs/PROTOCOL.md §9), kept as the server sent it
  * for sync_queue_get; a server without the route changes nothing. */
 static void
@@ -785,7 +849,7 @@ sync_queue_fetch(struct sync_run_ctx *c)
 	buf_free(&resp);
 }
 
-/* An admin node's region figures (issue 17, docs/PROTOCOL.md §12), kept
+/* An admin node's region figures (issue 17, docs/PROTOCOL.md §12.2), kept
  * as the server sent them with the time they came, so the dashboard shows
  * the last ones offline.  Other nodes do not ask (the server refuses
  * them); an answer that does not decode is not kept. */
@@ -1055,6 +1119,35 @@ sync_referrals_received(struct store *s)
 }
 
 int
+sync_post(struct store *s, const char *path, const uint8_t *body, size_t len,
+    uint8_t **out, size_t *outlen, long *status)
+{
+	struct sync_run_ctx c;
+	struct buf resp;
+	char *why = NULL;
+	int err;
+
+	memset(&c, 0, sizeof(c));
+	memset(&resp, 0, sizeof(resp));
+	*out = NULL;
+	*outlen = 0;
+	*status = 0;
+	c.s = s;
+	c.cause = &why;
+	if ((err = sync_load(&c)) == 0 &&
+	    (err = sync_signed_post(&c, path, body, len, &resp)) == 0) {
+		*status = c.http.status;
+		*out = xmemdup(
+		    resp.len ? resp.data : (const uint8_t *)"", resp.len);
+		*outlen = resp.len;
+	}
+	sync_http_free(&c.http);
+	buf_free(&resp);
+	free(why);
+	return err;
+}
+
+int
 sync_run(struct store *s, struct sync_report *rep, char **cause)
 {
 	return sync_run_cancel(s, rep, cause, NULL);
@@ -1099,6 +1192,7 @@ sync_run_cancel(
 		int perr;
 
 		sync_licences_fetch(&c);
+		sync_roster_fetch(&c); /* issue 16 */
 		perr = sync_pull(&c);
 
 		if (perr != 0)

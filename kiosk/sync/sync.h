@@ -106,6 +106,13 @@ int sync_enroll(struct store *, const char *url, const char *token,
  */
 int sync_run(struct store *, struct sync_report *rep, char **cause);
 /*
+ * One signed POST of BODY to PATH outside a run (the emergency fast path,
+ * issue 16): *OUT (xmalloc'd) the verified answer, *STATUS its HTTP
+ * status.  Errors as above (a link failure is ECONNREFUSED...).
+ */
+int sync_post(struct store *, const char *path, const uint8_t *body, size_t len,
+    uint8_t **out, size_t *outlen, long *status);
+/*
  * The node's SIP credentials as stored at enrolment: three strings the
  * caller frees (the password with xfree_secret_str).  ENOENT: none (the
  * region had no SIP when this node enrolled).

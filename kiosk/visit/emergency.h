@@ -40,11 +40,41 @@ struct sms_port {
 	int (*recv)(void *arg, struct sms_msg *);
 };
 
+/*
+ * The fast-path channel (issue 16, research §7.2, docs/PROTOCOL.md §13):
+ * POST /v1/emergency, idempotent by the incident's UUID, carrying the
+ * incident record, the modem pages as they stand and the page text (the
+ * server pages by gateway only what the modem could not, §7.3).  Tried at
+ * once, retried while the incident is open (2, 4, 8 s, then every 8 s)
+ * until the server has it, and sent again when what it reports changed.
+ * post: 0 with the server's view (STATE, BY, ETA: a yes given through the
+ * gateway becomes the kiosk's), or an errno (no link: retried).
+ * emerg_fast_sync (emergency_fast.c) is the production one: kiosk/sync's
+ * signed libcurl client.
+ */
+struct emerg_fast {
+	void *arg;
+	int (*post)(void *arg, const uint8_t *body, size_t len, char state[16],
+	    char by[ESC_RCPT_LEN], uint32_t *eta);
+};
+void emerg_fast_sync(struct emerg_fast *, struct store *);
+
+#define EMERG_FAST_SLOTS 8
+#define EMERG_FAST_WHAT 512
+struct emerg_fast_slot {
+	char id[UUID_STRLEN + 1];
+	uint64_t next_ms; /* CLOCK_BOOTTIME ms of the next try */
+	uint32_t backoff_ms;
+	char what[EMERG_FAST_WHAT]; /* what the server last took, "" none */
+};
+
 struct emerg_ctx {
 	struct store *s;
 	const struct esc_roster *roster;
 	struct sms_port *port; /* NULL: no modem */
 	const char *chw_phone; /* E.164 callback number */
+	struct emerg_fast *fast; /* NULL: no fast path */
+	struct emerg_fast_slot fslots[EMERG_FAST_SLOTS]; /* zeroed by caller */
 };
 
 /* What one pump did. */
@@ -53,6 +83,8 @@ struct emerg_report {
 	int acks, declines, done; /* replies counted */
 	int foreign; /* replies from numbers not on the roster */
 	int unreadable; /* replies that were not "<CODE> A|X|D" */
+	int fast_ok, fast_failed; /* fast-path posts taken, not (retried) */
+	int server_acks; /* yeses the server's answer brought */
 };
 
 /* Raise an incident under the roster's policy (EINVAL: no usable roster

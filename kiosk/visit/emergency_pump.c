@@ -12,8 +12,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cborx.h"
+#include "kiosk/store/store.h"
 #include "kiosk/visit/emergency.h"
 #include "log.h"
+#include "model.h"
+#include "protocol.h"
+#include "record.h"
+#include "uuid.h"
 #include "xmalloc.h"
 
 #define OPEN_MAX 8
@@ -184,6 +190,164 @@ struct send_list {
 	struct store_emergency_send x[64];
 };
 
+/* --- the fast path ---------------------------------------------------- */
+
+static int collect_send(void *arg, const struct store_emergency_send *x);
+
+static struct emerg_fast_slot *
+fast_slot(struct emerg_ctx *c, const char *id)
+{
+	struct emerg_fast_slot *s, *free_slot = NULL;
+	int i;
+
+	for (i = 0; i < EMERG_FAST_SLOTS; i++) {
+		s = &c->fslots[i];
+		if (strcmp(s->id, id) == 0)
+			return s;
+		if (s->id[0] == '\0' && free_slot == NULL)
+			free_slot = s;
+	}
+	if (free_slot == NULL)
+		free_slot = &c->fslots[0]; /* more open than slots: reuse */
+	memset(free_slot, 0, sizeof(*free_slot));
+	snprintf(free_slot->id, sizeof(free_slot->id), "%s", id);
+	return free_slot;
+}
+
+/* The request for incident E: the record as the kiosk holds it, its
+ * modem pages, the page text; *WHAT what it reports (to see a change). */
+static int
+fast_body(struct emerg_ctx *c, const struct store_emergency *e,
+    const struct send_list *sl, uint8_t **out, size_t *len,
+    char what[EMERG_FAST_WHAT])
+{
+	const struct esc_incident *inc = &e->eng;
+	cbor_item_t *m = cborx_map(5), *arr, *p, *rec = NULL;
+	struct model_rec r;
+	struct uuid u;
+	uint8_t *rb = NULL;
+	size_t rlen, off;
+	char text[ESC_SMS_MAX + 1];
+	uint64_t hlc = store_hlc_now(c->s);
+	int i, err;
+
+	if (uuid_parse(e->id, &u) != 0) {
+		cbor_decref(&m);
+		return EINVAL;
+	}
+	model_rec_init(&r, model_entity(REC_EMERGENCY), e->id, hlc, NULL);
+	model_set_text(&r, REC_EMERG_CODE, inc->code);
+	model_set_text(&r, REC_EMERG_TRIGGER,
+	    inc->trigger == ESC_TRIG_AUTO ? "news2" : "key");
+	model_set_text(&r, REC_EMERG_STATE, esc_state_name(inc->state));
+	model_set_uint(
+	    &r, REC_EMERG_LEVEL, inc->level < 0 ? 0 : (uint64_t)inc->level);
+	model_set_uint(&r, REC_EMERG_LOOP, (uint64_t)inc->loop);
+	model_set_uint(&r, REC_EMERG_RAISED, e->raised_ms);
+	if (e->first_send_ms)
+		model_set_uint(&r, REC_EMERG_FIRST_SEND, e->first_send_ms);
+	if (e->first_delivery_ms)
+		model_set_uint(
+		    &r, REC_EMERG_FIRST_DELIVERY, e->first_delivery_ms);
+	if (inc->state == ESC_ACKED || inc->wall_ack_ms > 0) {
+		model_set_uint(&r, REC_EMERG_ACKED, (uint64_t)inc->wall_ack_ms);
+		model_set_text(&r, REC_EMERG_ACKED_BY, inc->ack_by);
+		model_set_uint(&r, REC_EMERG_ETA, inc->eta_min);
+	}
+	if (esc_closed(inc))
+		model_set_uint(&r, REC_EMERG_ENDED, (uint64_t)inc->wall_end_ms);
+	model_set_text(&r, REC_EMERG_MODEM, c->port != NULL ? "ok" : "none");
+	if ((err = model_encode(&r, &rec)) != 0 ||
+	    (err = cborx_encode(rec, &rb, &rlen)) != 0)
+		goto out;
+	off = (size_t)snprintf(what, EMERG_FAST_WHAT, "%s %d %d %s",
+	    esc_state_name(inc->state), inc->level, inc->loop,
+	    c->port != NULL ? "ok" : "none");
+	arr = cborx_array((size_t)sl->n);
+	for (i = 0; i < sl->n; i++) {
+		const struct store_emergency_send *x = &sl->x[i];
+
+		if (x->act.kind != ESC_A_PAGE)
+			continue;
+		p = cborx_array(4);
+		cborx_array_push(p, cborx_uint((uint64_t)x->act.loop));
+		cborx_array_push(p, cborx_uint((uint64_t)x->act.level));
+		cborx_array_push(p, cborx_text(x->act.rcpt));
+		cborx_array_push(p, cborx_text(x->status));
+		cborx_array_push(arr, p);
+		if (off < EMERG_FAST_WHAT)
+			off += (size_t)snprintf(what + off,
+			    EMERG_FAST_WHAT - off, " %d/%d/%s/%s", x->act.loop,
+			    x->act.level, x->act.rcpt, x->status);
+	}
+	cborx_map_put(m, EMREQ_K_ID, cborx_bytes(u.b, 16));
+	cborx_map_put(m, EMREQ_K_HLC, cborx_uint(hlc));
+	cborx_map_put(m, EMREQ_K_RECORD, cborx_bytes(rb, rlen));
+	cborx_map_put(m, EMREQ_K_PAGES, arr);
+	if (emerg_page_text(c, e, 0, text) == 0)
+		cborx_map_put(m, EMREQ_K_TEXT, cborx_text(text));
+	err = cborx_encode(m, out, len);
+out:
+	if (rec != NULL)
+		cbor_decref(&rec);
+	cbor_decref(&m);
+	free(rb);
+	return err;
+}
+
+/* One incident's fast path, when due; a yes the server holds becomes the
+ * kiosk's (the first yes counts, EALREADY when the kiosk has one). */
+static int
+fast_one(struct emerg_ctx *c, const struct esc_policy *p,
+    const struct esc_now *now, const struct store_emergency *e,
+    struct emerg_report *rep)
+{
+	struct emerg_fast_slot *slot = fast_slot(c, e->id);
+	struct send_list *sl = xcalloc(1, sizeof(*sl));
+	char what[EMERG_FAST_WHAT], state[16] = "", by[ESC_RCPT_LEN] = "";
+	uint8_t *body = NULL;
+	size_t len;
+	uint32_t eta = 0;
+	int err;
+
+	if ((err = store_emergency_sends(c->s, e->id, collect_send, sl)) != 0)
+		goto out;
+	if ((err = fast_body(c, e, sl, &body, &len, what)) != 0)
+		goto out;
+	if (strcmp(what, slot->what) == 0 && slot->next_ms == UINT64_MAX)
+		goto out; /* the server has this already */
+	if (strcmp(what, slot->what) != 0 && slot->next_ms == UINT64_MAX)
+		slot->next_ms = 0; /* something to tell: now */
+	if (now->boot_ms < slot->next_ms)
+		goto out;
+	if (c->fast->post(c->fast->arg, body, len, state, by, &eta) != 0) {
+		rep->fast_failed++;
+		slot->backoff_ms = slot->backoff_ms == 0
+		    ? 2000
+		    : (slot->backoff_ms >= 8000 ? 8000 : slot->backoff_ms * 2);
+		slot->next_ms = now->boot_ms + slot->backoff_ms;
+		goto out;
+	}
+	rep->fast_ok++;
+	snprintf(slot->what, sizeof(slot->what), "%s", what);
+	slot->next_ms = UINT64_MAX;
+	slot->backoff_ms = 0;
+	if (strcmp(state, "acknowledged") == 0 && e->eng.state == ESC_PAGING) {
+		err = store_emergency_step(c->s, e->id, STORE_EMERG_ACK, p, now,
+		    by[0] ? by : "server", eta, NULL);
+		if (err == 0) {
+			rep->server_acks++;
+			log_info("incident %s: a yes through the server",
+			    e->eng.code);
+		}
+		err = err == EALREADY ? 0 : err;
+	}
+out:
+	free(body);
+	free(sl);
+	return err;
+}
+
 static int
 collect_send(void *arg, const struct store_emergency_send *x)
 {
@@ -245,6 +409,39 @@ send_one(struct emerg_ctx *c, const struct esc_now *now,
 	    c->s, x.id, status, ref[0] ? ref : NULL, now);
 }
 
+/* Incidents the fast path told about that have closed since: told once
+ * more (arrived, cancelled: the server stops paging at once rather than
+ * at the next sync), then forgotten. */
+static int
+fast_closed(struct emerg_ctx *c, const struct esc_policy *p,
+    const struct esc_now *now, const struct open_list *l,
+    struct emerg_report *rep)
+{
+	struct store_emergency *e = xcalloc(1, sizeof(*e));
+	struct emerg_fast_slot *s;
+	int i, k, err = 0;
+
+	for (k = 0; k < EMERG_FAST_SLOTS && err == 0; k++) {
+		s = &c->fslots[k];
+		if (s->id[0] == '\0')
+			continue;
+		for (i = 0; i < l->n; i++)
+			if (strcmp(l->e[i].id, s->id) == 0)
+				break;
+		if (i < l->n)
+			continue; /* still open */
+		if (store_emergency_get(c->s, s->id, e) != 0) {
+			memset(s, 0, sizeof(*s));
+			continue;
+		}
+		if ((err = fast_one(c, p, now, e, rep)) == 0 &&
+		    s->next_ms == UINT64_MAX)
+			memset(s, 0, sizeof(*s)); /* the server has the end */
+	}
+	free(e);
+	return err;
+}
+
 int
 emerg_pump(
     struct emerg_ctx *c, const struct esc_now *now, struct emerg_report *rep)
@@ -279,6 +476,16 @@ emerg_pump(
 	for (i = 0; i < sl->n; i++)
 		if ((err = send_one(c, now, &sl->x[i], rep)) != 0)
 			goto out;
+	/* the fast path last: it reports the sends just made */
+	if (c->fast != NULL) {
+		l->n = 0;
+		if ((err = store_emergency_open(c->s, collect_open, l)) != 0)
+			goto out;
+		for (i = 0; i < l->n; i++)
+			if ((err = fast_one(c, &p, now, &l->e[i], rep)) != 0)
+				goto out;
+		err = fast_closed(c, &p, now, l, rep);
+	}
 out:
 	free(l);
 	free(sl);

@@ -20,6 +20,7 @@
 #include "cborx.h"
 #include "log.h"
 #include "sync-server/api/appointments.h"
+#include "sync-server/emergency.h"
 #include "sync-server/policy.h"
 #include "sync-server/registry.h"
 #include "sync-server/server.h"
@@ -58,6 +59,20 @@ api_push_encode(const struct spush *p, uint64_t hw, uint64_t accepted,
 	err = cborx_encode(m, out, len);
 	cbor_decref(&m);
 	return err;
+}
+
+/* Accepted emergency changes upserted into the incident table
+ * (sync-server/emergency.c), as the fast path does. */
+static void
+api_push_emergencies(struct server *srv, const struct spush *p)
+{
+	int *ok = xcalloc(p->n ? p->n : 1, sizeof(*ok));
+	size_t i;
+
+	for (i = 0; i < p->n; i++)
+		ok[i] = p->verdicts[i].code == 0;
+	emergency_pushed(srv, p->node, p->changes, ok, p->n);
+	free(ok);
 }
 
 /* Log and alert what was refused: sequence numbers, codes and reasons
@@ -149,6 +164,8 @@ api_push_run(struct request *req)
 		api_push_refusals(srv, &p);
 	if (err == 0 && !res.replay)
 		api_appt_pushed(req, &p); /* appointments.c, issue 15 */
+	if (err == 0 && !res.replay) /* issue 16: the incident table */
+		api_push_emergencies(srv, &p);
 	wire_push_free(&w);
 	free(verdicts);
 	if (err == 0) {

@@ -297,6 +297,60 @@ struct soffer {
 	uint64_t offered_ms, expires_ms;
 };
 
+/*
+ * Emergency incidents (issue 16, escalate/): one row per incident UUID,
+ * whether it came by the fast path (POST /v1/emergency) or by sync; the
+ * pages sent for it (the kiosk's modem pages as it reported them, the
+ * server's gateway pages); the replies that came back through the
+ * gateway.  Times are Unix ms, 0 for "not yet".
+ */
+#define SEMERG_ENG_MAX 2048
+struct semerg {
+	uint8_t id[16];
+	char code[8];
+	uint64_t node; /* the kiosk that raised it */
+	char state[16]; /* esc_state_name() */
+	uint64_t level, loop;
+	char modem[12]; /* "none" "ok" "failed" "unknown" (§7.3) */
+	uint64_t hlc; /* of the state: the newest wins, a closed state stays */
+	uint64_t raised_ms, first_send_ms, first_delivery_ms, acked_ms,
+	    arrived_ms, ended_ms; /* the earliest non-zero wins */
+	char acked_by[24];
+	uint64_t eta_min;
+	/* The server's engine (struct esc_incident), 0 bytes: keep the one
+	 * stored. */
+	size_t eng_len;
+	uint8_t eng[SEMERG_ENG_MAX];
+	uint64_t updated_ms;
+	char page[164]; /* the page as the kiosk built it (§7.5), "" none */
+};
+
+/* One page of (incident, loop, level, recipient) on CHANNEL: "modem"
+ * (the kiosk's, as it reported it) or "gateway" (the server's). */
+struct semerg_page {
+	uint8_t incident[16];
+	uint64_t loop, level;
+	char rcpt[24];
+	char channel[8];
+	/* deferred (left to the kiosk for now), sending, unknown, sent,
+	 * failed, delivered, left (the kiosk did it), superseded */
+	char status[12];
+	uint64_t attempt;
+	char ext_id[64]; /* the gateway's or modem's message id */
+	uint64_t at_ms, updated_ms;
+};
+
+/* One reply through the gateway, unique by the gateway's message id. */
+struct semerg_reply {
+	char ext_id[64];
+	uint8_t incident[16]; /* zero: no open incident had that code */
+	char from[20];
+	char text[164];
+	char kind[4]; /* "A", "X", "D", "" unreadable */
+	uint64_t counted; /* 1: a roster number's, applied */
+	uint64_t at_ms;
+};
+
 struct store_backend {
 	const char *name;
 	/*
@@ -460,6 +514,29 @@ struct store_backend {
 	    const char *event, const char *detail, uint64_t now_ms);
 	int (*licence_list)(
 	    struct sstore *, struct licence_set *out, uint64_t *version);
+	/*
+	 * Emergencies (struct semerg).  emerg_upsert: insert or merge E by
+	 * its id (*CREATED 1 when new).  emerg_list: CB for the incident ID
+	 * (NULL: every one), only the open ones (not arrived or cancelled)
+	 * when OPEN, only those raised at or after SINCE_MS.  emerg_page_put:
+	 * insert P, or with CLAIM only when absent (EEXIST otherwise: the
+	 * one that inserts it sends it); else merge its status (the higher
+	 * of deferred < sending < unknown < sent < failed < delivered <
+	 * left, superseded; a delivery is never undone), attempt (max) and
+	 * ext_id.  emerg_pages: CB for the pages of ID (NULL: any), or the
+	 * one whose ext_id is EXT (NULL: any).  emerg_reply_add: EEXIST when
+	 * the gateway already gave that message.
+	 */
+	int (*emerg_upsert)(
+	    struct sstore *, const struct semerg *, int *created);
+	int (*emerg_list)(struct sstore *, const uint8_t *id, int open,
+	    uint64_t since_ms, int (*cb)(const struct semerg *, void *),
+	    void *arg);
+	int (*emerg_page_put)(
+	    struct sstore *, const struct semerg_page *, int claim);
+	int (*emerg_pages)(struct sstore *, const uint8_t *id, const char *ext,
+	    int (*cb)(const struct semerg_page *, void *), void *arg);
+	int (*emerg_reply_add)(struct sstore *, const struct semerg_reply *);
 };
 
 extern const struct store_backend store_sqlite_backend;

@@ -28,7 +28,7 @@
 #include "migrate.h"
 #include "xmalloc.h"
 
-#define MG_COLS_MAX 16
+#define MG_COLS_MAX 20
 
 struct mg_copy {
 	const char *table;
@@ -140,6 +140,27 @@ static const struct mg_copy mg_copies[] = {
 	    " VALUES($1, $2, $3, $4)" },
 	{ "offer_passed", "SELECT slot, entry FROM offer_passed",
 	    "INSERT INTO offer_passed(slot, entry) VALUES($1, $2)" },
+	/* Emergencies (issue 16). */
+	{ "emerg_incidents",
+	    "SELECT id, code, node, state, level, loop, modem, hlc, raised_ms,"
+	    " first_send_ms, first_delivery_ms, acked_ms, arrived_ms, ended_ms,"
+	    " acked_by, eta_min, eng, updated_ms, page FROM emerg_incidents",
+	    "INSERT INTO emerg_incidents(id, code, node, state, level, loop,"
+	    " modem, hlc, raised_ms, first_send_ms, first_delivery_ms,"
+	    " acked_ms, arrived_ms, ended_ms, acked_by, eta_min, eng,"
+	    " updated_ms, page) VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9,"
+	    " $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)" },
+	{ "emerg_pages",
+	    "SELECT incident, loop, level, rcpt, channel, status, attempt,"
+	    " ext_id, at_ms, updated_ms FROM emerg_pages",
+	    "INSERT INTO emerg_pages(incident, loop, level, rcpt, channel,"
+	    " status, attempt, ext_id, at_ms, updated_ms) VALUES($1, $2, $3,"
+	    " $4, $5, $6, $7, $8, $9, $10)" },
+	{ "emerg_replies",
+	    "SELECT ext_id, incident, from_num, text, kind, counted, at_ms"
+	    " FROM emerg_replies",
+	    "INSERT INTO emerg_replies(ext_id, incident, from_num, text, kind,"
+	    " counted, at_ms) VALUES($1, $2, $3, $4, $5, $6, $7)" },
 };
 
 static int

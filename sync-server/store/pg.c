@@ -2660,6 +2660,317 @@ pg_wait_decline(
 	return pg_run(s, pg_decline_once, &d);
 }
 
+/* --- emergencies (issue 16) -------------------------------------------- */
+
+struct pg_emerg_arg {
+	const struct semerg *e;
+	const struct semerg_page *p;
+	const struct semerg_reply *r;
+	const uint8_t *id;
+	const char *ext;
+	int open, claim, created;
+	uint64_t since_ms;
+	struct semerg *rows;
+	struct semerg_page *prows;
+	size_t n;
+};
+
+static int
+pg_emerg_upsert_once(
+    struct sstore *s, struct pg_conn *pc, void *arg, int attempt)
+{
+	struct pg_emerg_arg *x = arg;
+	const struct semerg *e = x->e;
+	struct pg_args a = { 0 };
+	struct pg_pipe q;
+	int err;
+
+	(void)s;
+	(void)attempt;
+	pg_pipe_init(&q, pc);
+	pg_arg_bytes(&a, e->id, 16);
+	pg_arg_text(&a, e->code);
+	pg_arg_u64(&a, e->node);
+	pg_arg_text(&a, e->state);
+	pg_arg_u64(&a, e->level);
+	pg_arg_u64(&a, e->loop);
+	pg_arg_text(&a, e->modem);
+	pg_arg_u64(&a, e->hlc);
+	pg_arg_u64(&a, e->raised_ms);
+	pg_arg_u64(&a, e->first_send_ms);
+	pg_arg_u64(&a, e->first_delivery_ms);
+	pg_arg_u64(&a, e->acked_ms);
+	pg_arg_u64(&a, e->arrived_ms);
+	pg_arg_u64(&a, e->ended_ms);
+	pg_arg_text(&a, e->acked_by);
+	pg_arg_u64(&a, e->eta_min);
+	if (e->eng_len > 0)
+		pg_arg_bytes(&a, e->eng, e->eng_len);
+	else
+		pg_arg_null(&a);
+	pg_arg_u64(&a, e->updated_ms);
+	pg_arg_text(&a, e->page);
+	pg_send(&q, PG_EMERG_UPSERT, &a);
+	if ((err = pg_sync(&q)) == 0)
+		x->created = pg_rows(q.res[0]) == 1 && pg_u64(q.res[0], 0, 0);
+	pg_pipe_clear(&q);
+	return err;
+}
+
+static int
+pg_emerg_upsert(struct sstore *s, const struct semerg *e, int *created)
+{
+	struct pg_emerg_arg x;
+	int err;
+
+	memset(&x, 0, sizeof(x));
+	x.e = e;
+	if ((err = pg_run(s, pg_emerg_upsert_once, &x)) == 0 && created)
+		*created = x.created;
+	return err;
+}
+
+static void
+pg_emerg_row(const PGresult *r, int row, struct semerg *e)
+{
+	const uint8_t *b;
+	size_t len;
+
+	memset(e, 0, sizeof(*e));
+	b = pg_bytes(r, row, 0, &len);
+	if (len == 16)
+		memcpy(e->id, b, 16);
+	pg_text(r, row, 1, e->code, sizeof(e->code));
+	e->node = pg_u64(r, row, 2);
+	pg_text(r, row, 3, e->state, sizeof(e->state));
+	e->level = pg_u64(r, row, 4);
+	e->loop = pg_u64(r, row, 5);
+	pg_text(r, row, 6, e->modem, sizeof(e->modem));
+	e->hlc = pg_u64(r, row, 7);
+	e->raised_ms = pg_u64(r, row, 8);
+	e->first_send_ms = pg_u64(r, row, 9);
+	e->first_delivery_ms = pg_u64(r, row, 10);
+	e->acked_ms = pg_u64(r, row, 11);
+	e->arrived_ms = pg_u64(r, row, 12);
+	e->ended_ms = pg_u64(r, row, 13);
+	pg_text(r, row, 14, e->acked_by, sizeof(e->acked_by));
+	e->eta_min = pg_u64(r, row, 15);
+	if (!pg_isnull(r, row, 16)) {
+		b = pg_bytes(r, row, 16, &len);
+		if (len <= sizeof(e->eng)) {
+			memcpy(e->eng, b, len);
+			e->eng_len = len;
+		}
+	}
+	e->updated_ms = pg_u64(r, row, 17);
+	pg_text(r, row, 18, e->page, sizeof(e->page));
+}
+
+static int
+pg_emerg_list_once(struct sstore *s, struct pg_conn *pc, void *arg, int attempt)
+{
+	struct pg_emerg_arg *x = arg;
+	struct pg_args a = { 0 };
+	struct pg_pipe q;
+	enum pg_stmt st;
+	size_t i;
+	int err;
+
+	(void)s;
+	(void)attempt;
+	free(x->rows);
+	x->rows = NULL;
+	x->n = 0;
+	pg_pipe_init(&q, pc);
+	if (x->id != NULL) {
+		st = PG_EMERG_GET;
+		pg_arg_bytes(&a, x->id, 16);
+	} else if (x->open)
+		st = PG_EMERG_OPEN;
+	else {
+		st = PG_EMERG_SINCE;
+		pg_arg_u64(&a, x->since_ms);
+	}
+	pg_send(&q, st, st == PG_EMERG_OPEN ? NULL : &a);
+	if ((err = pg_sync(&q)) == 0) {
+		x->n = pg_rows(q.res[0]);
+		x->rows = xcalloc(x->n ? x->n : 1, sizeof(*x->rows));
+		for (i = 0; i < x->n; i++)
+			pg_emerg_row(q.res[0], (int)i, &x->rows[i]);
+	}
+	pg_pipe_clear(&q);
+	return err;
+}
+
+static int
+pg_emerg_list(struct sstore *s, const uint8_t *id, int open, uint64_t since_ms,
+    int (*cb)(const struct semerg *, void *), void *arg)
+{
+	struct pg_emerg_arg x;
+	size_t i;
+	int err;
+
+	memset(&x, 0, sizeof(x));
+	x.id = id;
+	x.open = open;
+	x.since_ms = since_ms;
+	err = pg_run(s, pg_emerg_list_once, &x);
+	for (i = 0; err == 0 && i < x.n; i++)
+		if (!(open && since_ms > x.rows[i].raised_ms))
+			err = cb(&x.rows[i], arg);
+	free(x.rows);
+	return err;
+}
+
+static int
+pg_emerg_page_put_once(
+    struct sstore *s, struct pg_conn *pc, void *arg, int attempt)
+{
+	struct pg_emerg_arg *x = arg;
+	const struct semerg_page *p = x->p;
+	struct pg_args a = { 0 };
+	struct pg_pipe q;
+	int err;
+
+	(void)s;
+	(void)attempt;
+	pg_pipe_init(&q, pc);
+	pg_arg_bytes(&a, p->incident, 16);
+	pg_arg_u64(&a, p->loop);
+	pg_arg_u64(&a, p->level);
+	pg_arg_text(&a, p->rcpt);
+	pg_arg_text(&a, p->channel);
+	pg_arg_text(&a, p->status);
+	pg_arg_u64(&a, p->attempt);
+	pg_arg_text(&a, p->ext_id);
+	pg_arg_u64(&a, p->at_ms);
+	pg_arg_u64(&a, p->updated_ms);
+	pg_send(&q, x->claim ? PG_EMERG_PAGE_CLAIM : PG_EMERG_PAGE_PUT, &a);
+	if ((err = pg_sync(&q)) == 0 && x->claim && pg_rows(q.res[0]) == 0)
+		err = EEXIST;
+	pg_pipe_clear(&q);
+	return err;
+}
+
+static int
+pg_emerg_page_put(struct sstore *s, const struct semerg_page *p, int claim)
+{
+	struct pg_emerg_arg x;
+
+	memset(&x, 0, sizeof(x));
+	x.p = p;
+	x.claim = claim;
+	return pg_run(s, pg_emerg_page_put_once, &x);
+}
+
+static int
+pg_emerg_pages_once(
+    struct sstore *s, struct pg_conn *pc, void *arg, int attempt)
+{
+	struct pg_emerg_arg *x = arg;
+	struct pg_args a = { 0 };
+	struct pg_pipe q;
+	const PGresult *r;
+	const uint8_t *b;
+	size_t i, len;
+	int err;
+
+	(void)s;
+	(void)attempt;
+	free(x->prows);
+	x->prows = NULL;
+	x->n = 0;
+	pg_pipe_init(&q, pc);
+	if (x->id != NULL)
+		pg_arg_bytes(&a, x->id, 16);
+	else
+		pg_arg_text(&a, x->ext ? x->ext : "");
+	pg_send(&q, x->id != NULL ? PG_EMERG_PAGES_OF : PG_EMERG_PAGES_EXT, &a);
+	if ((err = pg_sync(&q)) == 0) {
+		r = q.res[0];
+		x->n = pg_rows(r);
+		x->prows = xcalloc(x->n ? x->n : 1, sizeof(*x->prows));
+		for (i = 0; i < x->n; i++) {
+			struct semerg_page *p = &x->prows[i];
+			int row = (int)i;
+
+			b = pg_bytes(r, row, 0, &len);
+			if (len == 16)
+				memcpy(p->incident, b, 16);
+			p->loop = pg_u64(r, row, 1);
+			p->level = pg_u64(r, row, 2);
+			pg_text(r, row, 3, p->rcpt, sizeof(p->rcpt));
+			pg_text(r, row, 4, p->channel, sizeof(p->channel));
+			pg_text(r, row, 5, p->status, sizeof(p->status));
+			p->attempt = pg_u64(r, row, 6);
+			pg_text(r, row, 7, p->ext_id, sizeof(p->ext_id));
+			p->at_ms = pg_u64(r, row, 8);
+			p->updated_ms = pg_u64(r, row, 9);
+		}
+	}
+	pg_pipe_clear(&q);
+	return err;
+}
+
+static int
+pg_emerg_pages(struct sstore *s, const uint8_t *id, const char *ext,
+    int (*cb)(const struct semerg_page *, void *), void *arg)
+{
+	struct pg_emerg_arg x;
+	size_t i;
+	int err;
+
+	memset(&x, 0, sizeof(x));
+	x.id = id;
+	x.ext = ext;
+	err = pg_run(s, pg_emerg_pages_once, &x);
+	for (i = 0; err == 0 && i < x.n; i++)
+		err = cb(&x.prows[i], arg);
+	free(x.prows);
+	return err;
+}
+
+static int
+pg_emerg_reply_once(
+    struct sstore *s, struct pg_conn *pc, void *arg, int attempt)
+{
+	static const uint8_t zero[16];
+	struct pg_emerg_arg *x = arg;
+	const struct semerg_reply *r = x->r;
+	struct pg_args a = { 0 };
+	struct pg_pipe q;
+	int err;
+
+	(void)s;
+	(void)attempt;
+	pg_pipe_init(&q, pc);
+	pg_arg_text(&a, r->ext_id);
+	if (memcmp(r->incident, zero, 16) != 0)
+		pg_arg_bytes(&a, r->incident, 16);
+	else
+		pg_arg_null(&a);
+	pg_arg_text(&a, r->from);
+	pg_arg_text(&a, r->text);
+	pg_arg_text(&a, r->kind);
+	pg_arg_u64(&a, r->counted);
+	pg_arg_u64(&a, r->at_ms);
+	pg_send(&q, PG_EMERG_REPLY_ADD, &a);
+	if ((err = pg_sync(&q)) == 0 && pg_rows(q.res[0]) == 0)
+		err = EEXIST;
+	pg_pipe_clear(&q);
+	return err;
+}
+
+static int
+pg_emerg_reply_add(struct sstore *s, const struct semerg_reply *r)
+{
+	struct pg_emerg_arg x;
+
+	memset(&x, 0, sizeof(x));
+	x.r = r;
+	return pg_run(s, pg_emerg_reply_once, &x);
+}
+
 const struct store_backend store_pg_backend = {
 	.name = "postgresql",
 	.open = pg_open,
@@ -2697,4 +3008,9 @@ const struct store_backend store_pg_backend = {
 	.meta_put = pg_meta_put,
 	.licence_put = pg_licence_put,
 	.licence_list = pg_licence_list,
+	.emerg_upsert = pg_emerg_upsert,
+	.emerg_list = pg_emerg_list,
+	.emerg_page_put = pg_emerg_page_put,
+	.emerg_pages = pg_emerg_pages,
+	.emerg_reply_add = pg_emerg_reply_add,
 };

@@ -27,7 +27,7 @@
 #define PG_POOL_DEFAULT 4 /* the ingest knee on 2 cores (scale.md §3) */
 #define PG_POOL_MAX 8
 #define PG_BORROW_MS 2000 /* then EBUSY */
-#define PG_ARGS_MAX 12
+#define PG_ARGS_MAX 19 /* emerg_upsert */
 
 enum pg_stmt {
 	PG_META_GET,
@@ -102,6 +102,15 @@ enum pg_stmt {
 	PG_OFFER_ADD,
 	PG_OFFER_FIND,
 	PG_SCOPE_HAS,
+	PG_EMERG_UPSERT,
+	PG_EMERG_GET,
+	PG_EMERG_OPEN,
+	PG_EMERG_SINCE,
+	PG_EMERG_PAGE_CLAIM,
+	PG_EMERG_PAGE_PUT,
+	PG_EMERG_PAGES_OF,
+	PG_EMERG_PAGES_EXT,
+	PG_EMERG_REPLY_ADD,
 	PG_NSTMT
 };
 

@@ -19,6 +19,7 @@
 
 #include "compat.h"
 #include "log.h"
+#include "emerg_sql.h"
 #include "pg_int.h"
 
 static const char pg_migration_1[] =
@@ -163,9 +164,36 @@ static const char pg_migration_sched[] =
     "CREATE TABLE offer_passed(slot bigint NOT NULL, entry bytea NOT NULL,"
     " PRIMARY KEY(slot, entry));";
 
+/* Issue 16: emergencies, as sqlite.c's sq_migration_emergency. */
+static const char pg_migration_emergency[] =
+    "CREATE TABLE emerg_incidents(id bytea PRIMARY KEY,"
+    " code text NOT NULL DEFAULT '', node bigint NOT NULL DEFAULT 0,"
+    " state text NOT NULL, level bigint NOT NULL DEFAULT 0,"
+    " loop bigint NOT NULL DEFAULT 0, modem text NOT NULL DEFAULT '',"
+    " hlc bigint NOT NULL DEFAULT 0, raised_ms bigint NOT NULL DEFAULT 0,"
+    " first_send_ms bigint NOT NULL DEFAULT 0,"
+    " first_delivery_ms bigint NOT NULL DEFAULT 0,"
+    " acked_ms bigint NOT NULL DEFAULT 0,"
+    " arrived_ms bigint NOT NULL DEFAULT 0,"
+    " ended_ms bigint NOT NULL DEFAULT 0,"
+    " acked_by text NOT NULL DEFAULT '', eta_min bigint NOT NULL DEFAULT 0,"
+    " eng bytea, updated_ms bigint NOT NULL,"
+    " page text NOT NULL DEFAULT '');"
+    "CREATE INDEX emerg_incidents_state ON emerg_incidents(state);"
+    "CREATE TABLE emerg_pages(incident bytea NOT NULL, loop bigint NOT NULL,"
+    " level bigint NOT NULL, rcpt text NOT NULL, channel text NOT NULL,"
+    " status text NOT NULL, attempt bigint NOT NULL DEFAULT 0,"
+    " ext_id text NOT NULL DEFAULT '', at_ms bigint NOT NULL,"
+    " updated_ms bigint NOT NULL,"
+    " PRIMARY KEY(incident, loop, level, rcpt, channel));"
+    "CREATE INDEX emerg_pages_ext ON emerg_pages(ext_id);"
+    "CREATE TABLE emerg_replies(ext_id text PRIMARY KEY, incident bytea,"
+    " from_num text NOT NULL, text text NOT NULL, kind text NOT NULL,"
+    " counted bigint NOT NULL, at_ms bigint NOT NULL);";
+
 static const char *const pg_migrations[] = { pg_migration_1,
 	pg_migration_records, pg_migration_consults, pg_migration_call2,
-	pg_migration_licences, pg_migration_sched };
+	pg_migration_licences, pg_migration_sched, pg_migration_emergency };
 
 #define PG_NODE_COLS                                                           \
 	"id, pub, role, region, facility, label, revoked, req_seq, hw,"        \
@@ -640,6 +668,15 @@ const struct pg_stmt_def pg_stmts[PG_NSTMT] = {
 	    " ORDER BY regno, regulator" },
 	[PG_LICENCE_VERSION] = { "licence_version",
 	    "SELECT coalesce(max(seq), 0)::bigint FROM licence_events" },
+	[PG_EMERG_UPSERT] = { "emerg_upsert", EMERG_PG_UPSERT },
+	[PG_EMERG_GET] = { "emerg_get", EMERG_SQL_GET },
+	[PG_EMERG_OPEN] = { "emerg_open", EMERG_SQL_OPEN },
+	[PG_EMERG_SINCE] = { "emerg_since", EMERG_SQL_SINCE },
+	[PG_EMERG_PAGE_CLAIM] = { "emerg_page_claim", EMERG_PG_PAGE_CLAIM },
+	[PG_EMERG_PAGE_PUT] = { "emerg_page_put", EMERG_PG_PAGE_PUT },
+	[PG_EMERG_PAGES_OF] = { "emerg_pages_of", EMERG_SQL_PAGES_OF },
+	[PG_EMERG_PAGES_EXT] = { "emerg_pages_ext", EMERG_SQL_PAGES_EXT },
+	[PG_EMERG_REPLY_ADD] = { "emerg_reply_add", EMERG_PG_REPLY_ADD },
 };
 
 static int

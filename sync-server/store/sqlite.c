@@ -42,6 +42,7 @@
 #include "encode.h"
 #include "fileio.h"
 #include "licence.h"
+#include "sync-server/store/emerg_sql.h"
 #include "compat.h"
 #include "log.h"
 #include "backend.h"
@@ -240,9 +241,39 @@ static const char sq_migration_sched[] =
     "CREATE TABLE offer_passed(slot INTEGER NOT NULL, entry BLOB NOT NULL,"
     " PRIMARY KEY(slot, entry)) WITHOUT ROWID;";
 
+/* Issue 16: emergency incidents by UUID (fast path and sync upsert the
+ * same row), their pages (the kiosk's modem pages as reported, the
+ * server's gateway pages) and the gateway's replies (backend.h). */
+static const char sq_migration_emergency[] =
+    "CREATE TABLE emerg_incidents(id BLOB PRIMARY KEY,"
+    " code TEXT NOT NULL DEFAULT '', node INTEGER NOT NULL DEFAULT 0,"
+    " state TEXT NOT NULL, level INTEGER NOT NULL DEFAULT 0,"
+    " loop INTEGER NOT NULL DEFAULT 0, modem TEXT NOT NULL DEFAULT '',"
+    " hlc INTEGER NOT NULL DEFAULT 0, raised_ms INTEGER NOT NULL DEFAULT 0,"
+    " first_send_ms INTEGER NOT NULL DEFAULT 0,"
+    " first_delivery_ms INTEGER NOT NULL DEFAULT 0,"
+    " acked_ms INTEGER NOT NULL DEFAULT 0,"
+    " arrived_ms INTEGER NOT NULL DEFAULT 0,"
+    " ended_ms INTEGER NOT NULL DEFAULT 0,"
+    " acked_by TEXT NOT NULL DEFAULT '', eta_min INTEGER NOT NULL DEFAULT 0,"
+    " eng BLOB, updated_ms INTEGER NOT NULL,"
+    " page TEXT NOT NULL DEFAULT '') WITHOUT ROWID;"
+    "CREATE INDEX emerg_incidents_state ON emerg_incidents(state);"
+    "CREATE TABLE emerg_pages(incident BLOB NOT NULL, loop INTEGER NOT NULL,"
+    " level INTEGER NOT NULL, rcpt TEXT NOT NULL, channel TEXT NOT NULL,"
+    " status TEXT NOT NULL, attempt INTEGER NOT NULL DEFAULT 0,"
+    " ext_id TEXT NOT NULL DEFAULT '', at_ms INTEGER NOT NULL,"
+    " updated_ms INTEGER NOT NULL,"
+    " PRIMARY KEY(incident, loop, level, rcpt, channel)) WITHOUT ROWID;"
+    "CREATE INDEX emerg_pages_ext ON emerg_pages(ext_id);"
+    "CREATE TABLE emerg_replies(ext_id TEXT PRIMARY KEY, incident BLOB,"
+    " from_num TEXT NOT NULL, text TEXT NOT NULL, kind TEXT NOT NULL,"
+    " counted INTEGER NOT NULL, at_ms INTEGER NOT NULL) WITHOUT ROWID;";
+
 static const char *const sq_migrations[] = { sq_migration_1,
 	sq_migration_records, sq_migration_blobs, sq_migration_consults,
-	sq_migration_call2, sq_migration_licences, sq_migration_sched };
+	sq_migration_call2, sq_migration_licences, sq_migration_sched,
+	sq_migration_emergency };
 
 static int
 sq_err(sqlite3 *db, int rc, const char *what)
@@ -3201,6 +3232,295 @@ sq_wait_decline(
 	return sq_group_run(s, &job);
 }
 
+/* Emergencies (issue 16, backend.h): few rows, on the writer.  No UPSERT
+ * in SQLCipher 3.4: insert or ignore, then merge (emerg_sql.h). */
+static void
+sq_bind_u64(sqlite3_stmt *st, const char *name, uint64_t v)
+{
+	int i = sqlite3_bind_parameter_index(st, name);
+
+	if (i > 0)
+		sqlite3_bind_int64(st, i, (sqlite3_int64)v);
+}
+
+static void
+sq_bind_str(sqlite3_stmt *st, const char *name, const char *v)
+{
+	int i = sqlite3_bind_parameter_index(st, name);
+
+	if (i > 0)
+		sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+}
+
+static void
+sq_bind_blob(sqlite3_stmt *st, const char *name, const void *v, size_t n)
+{
+	int i = sqlite3_bind_parameter_index(st, name);
+
+	if (i > 0 && v != NULL)
+		sqlite3_bind_blob(st, i, v, (int)n, SQLITE_STATIC);
+	else if (i > 0)
+		sqlite3_bind_null(st, i);
+}
+
+static void
+sq_emerg_bind(sqlite3_stmt *st, const struct semerg *e)
+{
+	sq_bind_blob(st, ":id", e->id, 16);
+	sq_bind_str(st, ":code", e->code);
+	sq_bind_u64(st, ":node", e->node);
+	sq_bind_str(st, ":state", e->state);
+	sq_bind_u64(st, ":level", e->level);
+	sq_bind_u64(st, ":loop", e->loop);
+	sq_bind_str(st, ":modem", e->modem);
+	sq_bind_u64(st, ":hlc", e->hlc);
+	sq_bind_u64(st, ":raised_ms", e->raised_ms);
+	sq_bind_u64(st, ":first_send_ms", e->first_send_ms);
+	sq_bind_u64(st, ":first_delivery_ms", e->first_delivery_ms);
+	sq_bind_u64(st, ":acked_ms", e->acked_ms);
+	sq_bind_u64(st, ":arrived_ms", e->arrived_ms);
+	sq_bind_u64(st, ":ended_ms", e->ended_ms);
+	sq_bind_str(st, ":acked_by", e->acked_by);
+	sq_bind_u64(st, ":eta_min", e->eta_min);
+	sq_bind_blob(st, ":eng", e->eng_len ? e->eng : NULL, e->eng_len);
+	sq_bind_u64(st, ":updated_ms", e->updated_ms);
+	sq_bind_str(st, ":page", e->page);
+}
+
+static int
+sq_emerg_upsert(struct sstore *s, const struct semerg *e, int *created)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, err, fresh = 0;
+
+	pthread_mutex_lock(&s->wmu);
+	if ((err = sq_exec(s->w, "BEGIN IMMEDIATE")) != 0)
+		goto out;
+	if ((err = sq_prepare(s->w, EMERG_SQ_INSERT, &st)) != 0)
+		goto done;
+	sq_emerg_bind(st, e);
+	if ((rc = sqlite3_step(st)) != SQLITE_DONE) {
+		err = sq_err(s->w, rc, "emergency insert");
+		goto done;
+	}
+	fresh = sqlite3_changes(s->w) == 1;
+	sqlite3_finalize(st);
+	st = NULL;
+	if (fresh)
+		goto done;
+	if ((err = sq_prepare(s->w, EMERG_SQ_UPDATE, &st)) != 0)
+		goto done;
+	sq_emerg_bind(st, e);
+	if ((rc = sqlite3_step(st)) != SQLITE_DONE)
+		err = sq_err(s->w, rc, "emergency update");
+done:
+	if (err == 0)
+		err = sq_exec(s->w, "COMMIT");
+	if (err != 0)
+		(void)sqlite3_exec(s->w, "ROLLBACK", NULL, NULL, NULL);
+out:
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&s->wmu);
+	if (err == 0 && created != NULL)
+		*created = fresh;
+	return err;
+}
+
+static void
+sq_emerg_row(sqlite3_stmt *st, struct semerg *e)
+{
+	const void *b;
+	size_t n;
+
+	memset(e, 0, sizeof(*e));
+	if ((b = sqlite3_column_blob(st, 0)) != NULL &&
+	    sqlite3_column_bytes(st, 0) == 16)
+		memcpy(e->id, b, 16);
+	sq_col_text(st, 1, e->code, sizeof(e->code));
+	e->node = (uint64_t)sqlite3_column_int64(st, 2);
+	sq_col_text(st, 3, e->state, sizeof(e->state));
+	e->level = (uint64_t)sqlite3_column_int64(st, 4);
+	e->loop = (uint64_t)sqlite3_column_int64(st, 5);
+	sq_col_text(st, 6, e->modem, sizeof(e->modem));
+	e->hlc = (uint64_t)sqlite3_column_int64(st, 7);
+	e->raised_ms = (uint64_t)sqlite3_column_int64(st, 8);
+	e->first_send_ms = (uint64_t)sqlite3_column_int64(st, 9);
+	e->first_delivery_ms = (uint64_t)sqlite3_column_int64(st, 10);
+	e->acked_ms = (uint64_t)sqlite3_column_int64(st, 11);
+	e->arrived_ms = (uint64_t)sqlite3_column_int64(st, 12);
+	e->ended_ms = (uint64_t)sqlite3_column_int64(st, 13);
+	sq_col_text(st, 14, e->acked_by, sizeof(e->acked_by));
+	e->eta_min = (uint64_t)sqlite3_column_int64(st, 15);
+	n = (size_t)sqlite3_column_bytes(st, 16);
+	if ((b = sqlite3_column_blob(st, 16)) != NULL && n <= sizeof(e->eng)) {
+		memcpy(e->eng, b, n);
+		e->eng_len = n;
+	}
+	e->updated_ms = (uint64_t)sqlite3_column_int64(st, 17);
+	sq_col_text(st, 18, e->page, sizeof(e->page));
+}
+
+static int
+sq_emerg_list(struct sstore *s, const uint8_t *id, int open, uint64_t since_ms,
+    int (*cb)(const struct semerg *, void *), void *arg)
+{
+	sqlite3_stmt *st = NULL;
+	struct semerg *e = xcalloc(1, sizeof(*e));
+	int rc, err;
+
+	pthread_mutex_lock(&s->wmu);
+	if ((err = sq_prepare(s->w,
+	         id != NULL ? EMERG_SQL_GET
+	                    : (open ? EMERG_SQL_OPEN : EMERG_SQL_SINCE),
+	         &st)) != 0)
+		goto out;
+	if (id != NULL)
+		sqlite3_bind_blob(st, 1, id, 16, SQLITE_STATIC);
+	else if (!open)
+		sqlite3_bind_int64(st, 1, (sqlite3_int64)since_ms);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		sq_emerg_row(st, e);
+		if (open && since_ms > e->raised_ms)
+			continue;
+		if ((err = cb(e, arg)) != 0)
+			goto out;
+	}
+	if (rc != SQLITE_DONE)
+		err = sq_err(s->w, rc, "emergency list");
+out:
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&s->wmu);
+	free(e);
+	return err;
+}
+
+static void
+sq_emerg_page_bind(sqlite3_stmt *st, const struct semerg_page *p)
+{
+	sq_bind_blob(st, ":incident", p->incident, 16);
+	sq_bind_u64(st, ":loop", p->loop);
+	sq_bind_u64(st, ":level", p->level);
+	sq_bind_str(st, ":rcpt", p->rcpt);
+	sq_bind_str(st, ":channel", p->channel);
+	sq_bind_str(st, ":status", p->status);
+	sq_bind_u64(st, ":attempt", p->attempt);
+	sq_bind_str(st, ":ext_id", p->ext_id);
+	sq_bind_u64(st, ":at_ms", p->at_ms);
+	sq_bind_u64(st, ":updated_ms", p->updated_ms);
+}
+
+static int
+sq_emerg_page_put(struct sstore *s, const struct semerg_page *p, int claim)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, err;
+
+	pthread_mutex_lock(&s->wmu);
+	if ((err = sq_exec(s->w, "BEGIN IMMEDIATE")) != 0)
+		goto out;
+	if ((err = sq_prepare(s->w, EMERG_SQ_PAGE_INSERT, &st)) != 0)
+		goto done;
+	sq_emerg_page_bind(st, p);
+	if ((rc = sqlite3_step(st)) != SQLITE_DONE) {
+		err = sq_err(s->w, rc, "emergency page");
+		goto done;
+	}
+	if (sqlite3_changes(s->w) == 1)
+		goto done;
+	if (claim) {
+		err = EEXIST;
+		goto done;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if ((err = sq_prepare(s->w, EMERG_SQ_PAGE_UPDATE, &st)) != 0)
+		goto done;
+	sq_emerg_page_bind(st, p);
+	if ((rc = sqlite3_step(st)) != SQLITE_DONE)
+		err = sq_err(s->w, rc, "emergency page update");
+done:
+	if (err == 0)
+		err = sq_exec(s->w, "COMMIT");
+	if (err != 0)
+		(void)sqlite3_exec(s->w, "ROLLBACK", NULL, NULL, NULL);
+out:
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&s->wmu);
+	return err;
+}
+
+static int
+sq_emerg_pages(struct sstore *s, const uint8_t *id, const char *ext,
+    int (*cb)(const struct semerg_page *, void *), void *arg)
+{
+	sqlite3_stmt *st = NULL;
+	struct semerg_page p;
+	const void *b;
+	int rc, err;
+
+	pthread_mutex_lock(&s->wmu);
+	if ((err = sq_prepare(s->w,
+	         id != NULL ? EMERG_SQL_PAGES_OF : EMERG_SQL_PAGES_EXT, &st)))
+		goto out;
+	if (id != NULL)
+		sqlite3_bind_blob(st, 1, id, 16, SQLITE_STATIC);
+	else
+		sqlite3_bind_text(st, 1, ext ? ext : "", -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(&p, 0, sizeof(p));
+		if ((b = sqlite3_column_blob(st, 0)) != NULL &&
+		    sqlite3_column_bytes(st, 0) == 16)
+			memcpy(p.incident, b, 16);
+		p.loop = (uint64_t)sqlite3_column_int64(st, 1);
+		p.level = (uint64_t)sqlite3_column_int64(st, 2);
+		sq_col_text(st, 3, p.rcpt, sizeof(p.rcpt));
+		sq_col_text(st, 4, p.channel, sizeof(p.channel));
+		sq_col_text(st, 5, p.status, sizeof(p.status));
+		p.attempt = (uint64_t)sqlite3_column_int64(st, 6);
+		sq_col_text(st, 7, p.ext_id, sizeof(p.ext_id));
+		p.at_ms = (uint64_t)sqlite3_column_int64(st, 8);
+		p.updated_ms = (uint64_t)sqlite3_column_int64(st, 9);
+		if ((err = cb(&p, arg)) != 0)
+			goto out;
+	}
+	if (rc != SQLITE_DONE)
+		err = sq_err(s->w, rc, "emergency pages");
+out:
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&s->wmu);
+	return err;
+}
+
+static int
+sq_emerg_reply_add(struct sstore *s, const struct semerg_reply *r)
+{
+	static const uint8_t zero[16];
+	sqlite3_stmt *st = NULL;
+	int rc, err;
+
+	pthread_mutex_lock(&s->wmu);
+	if ((err = sq_prepare(s->w, EMERG_SQ_REPLY_ADD, &st)) != 0)
+		goto out;
+	sqlite3_bind_text(st, 1, r->ext_id, -1, SQLITE_STATIC);
+	if (memcmp(r->incident, zero, 16) != 0)
+		sqlite3_bind_blob(st, 2, r->incident, 16, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 2);
+	sqlite3_bind_text(st, 3, r->from, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, r->text, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, r->kind, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, (sqlite3_int64)r->counted);
+	sqlite3_bind_int64(st, 7, (sqlite3_int64)r->at_ms);
+	if ((rc = sqlite3_step(st)) != SQLITE_DONE)
+		err = sq_err(s->w, rc, "emergency reply");
+	else if (sqlite3_changes(s->w) == 0)
+		err = EEXIST;
+out:
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&s->wmu);
+	return err;
+}
+
 const struct store_backend store_sqlite_backend = {
 	.name = "sqlite",
 	.open = sq_open,
@@ -3238,4 +3558,9 @@ const struct store_backend store_sqlite_backend = {
 	.meta_put = sq_meta_put,
 	.licence_put = sq_licence_put,
 	.licence_list = sq_licence_list,
+	.emerg_upsert = sq_emerg_upsert,
+	.emerg_list = sq_emerg_list,
+	.emerg_page_put = sq_emerg_page_put,
+	.emerg_pages = sq_emerg_pages,
+	.emerg_reply_add = sq_emerg_reply_add,
 };

@@ -6,7 +6,9 @@
 # tests/kiosk/store/test_emergency.c);
 # `kiosk emergency raise` records an incident that pages level 1, `ack`
 # (the CHW phoned and they are coming) stops it, `cancel --why` closes it;
-# the incident reaches the server by sync as one record (entity 12).
+# the incident reaches the server by sync as one record (entity 12) and
+# one row of its incident table (cancelled); a roster signed with
+# `--node N` reaches the kiosk by its next sync (POST /v1/roster).
 . tests/e2e/lib.inc
 sync_setup
 server_start
@@ -79,4 +81,21 @@ sync_once k
 [ "$SYNC_RC" -eq 0 ] || fail "sync: $(cat "$T/sync.err")"
 n=$(srv_sql "SELECT count(*) FROM changes WHERE entity = 12" | tail -n 1)
 [ "${n:-0}" -ge 1 ] || fail "no emergency change on the server ($n)"
+st=$(srv_sql "SELECT code || ' ' || state FROM emerg_incidents" | tail -n 1)
+[ "$st" = "$code cancelled" ] || fail "the server's incident: $st"
+
+# roster delivery: version 4 kept for this kiosk, fetched by its sync
+node=$(srv_sql "SELECT id FROM nodes" | tail -n 1)
+spec 4 30 >"$T/spec4"
+"$SERVER" --data "$T/srv" admin roster sign "$T/spec4" "$T/r4" \
+    --node "$node" >"$T/sign.out" 2>"$T/sign.err" ||
+    fail "sign --node: $(cat "$T/sign.err")"
+grep -q 'kept for the node' "$T/sign.out" ||
+    fail "sign --node said: $(cat "$T/sign.out")"
+sync_once k
+[ "$SYNC_RC" -eq 0 ] || fail "sync: $(cat "$T/sync.err")"
+kiosk k emergency roster "$T/r3" >/dev/null 2>"$T/err" &&
+    fail "version 3 installed over the fetched version 4"
+grep -q 'older than the one in use (version 4)' "$T/err" ||
+    fail "roster not fetched: $(cat "$T/err")"
 exit 0

@@ -1967,6 +1967,185 @@ out:
 	return err;
 }
 
+/* Issue 16: emergencies.  One row per UUID whatever arrives first (the
+ * fast path or sync), merged: the earliest marks, the newest state, a
+ * closed state stays, the first yes counts, the engine blob kept when
+ * not given; a page claimed once (EEXIST after), its status never going
+ * back from "delivered" (out-of-order reports); a reply once per
+ * gateway message. */
+struct em_seen {
+	int n;
+	struct semerg e;
+	struct semerg_page p[8];
+};
+
+static int
+em_cb(const struct semerg *e, void *arg)
+{
+	struct em_seen *x = arg;
+
+	x->e = *e;
+	x->n++;
+	return 0;
+}
+
+static int
+em_page_cb(const struct semerg_page *p, void *arg)
+{
+	struct em_seen *x = arg;
+
+	if (x->n < 8)
+		x->p[x->n] = *p;
+	x->n++;
+	return 0;
+}
+
+static int
+case_emergency(struct ctx *c)
+{
+	struct sstore *s = NULL;
+	struct semerg *e = xcalloc(1, sizeof(*e));
+	struct em_seen *x = xcalloc(1, sizeof(*x));
+	struct semerg_page p;
+	struct semerg_reply r;
+	int err = 0, created = -1;
+
+	TEST_ERR(c->be->open(c->target, NULL, &s));
+	memset(e->id, 0x42, 16);
+	snprintf(e->code, sizeof(e->code), "938NKR");
+	e->node = 7;
+	snprintf(e->state, sizeof(e->state), "paging");
+	e->loop = 1;
+	snprintf(e->modem, sizeof(e->modem), "ok");
+	e->hlc = 100;
+	e->raised_ms = 5000;
+	e->first_send_ms = 5200;
+	e->eng_len = 3;
+	memcpy(e->eng, "abc", 3);
+	e->updated_ms = 6000;
+	snprintf(e->page, sizeof(e->page), "EMERGENCY 938NKR: F34");
+	TEST_ERR(c->be->emerg_upsert(s, e, &created));
+	TEST_EQ(created, 1);
+	/* the same incident by sync, later, without the engine */
+	e->eng_len = 0;
+	e->first_send_ms = 5100; /* the kiosk's earlier attempt */
+	e->first_delivery_ms = 9000;
+	e->hlc = 200;
+	snprintf(e->state, sizeof(e->state), "acknowledged");
+	snprintf(e->acked_by, sizeof(e->acked_by), "amb1");
+	e->acked_ms = 9500;
+	e->eta_min = 12;
+	TEST_ERR(c->be->emerg_upsert(s, e, &created));
+	TEST_EQ(created, 0);
+	/* an older replay changes no state, a later yes is not the first */
+	e->hlc = 150;
+	snprintf(e->state, sizeof(e->state), "paging");
+	snprintf(e->acked_by, sizeof(e->acked_by), "amb2");
+	e->acked_ms = 9900;
+	TEST_ERR(c->be->emerg_upsert(s, e, NULL));
+	TEST_ERR(c->be->emerg_list(s, e->id, 0, 0, em_cb, x));
+	TEST_EQ(x->n, 1);
+	TEST_STR(x->e.code, "938NKR");
+	TEST_STR(x->e.state, "acknowledged");
+	TEST_EQ(x->e.hlc, 200);
+	TEST_EQ(x->e.node, 7);
+	TEST_EQ(x->e.raised_ms, 5000);
+	TEST_EQ(x->e.first_send_ms, 5100);
+	TEST_EQ(x->e.first_delivery_ms, 9000);
+	TEST_EQ(x->e.acked_ms, 9500);
+	TEST_STR(x->e.acked_by, "amb1");
+	TEST_EQ(x->e.eta_min, 12);
+	TEST_EQ(x->e.eng_len, 3);
+	TEST_STR(x->e.page, "EMERGENCY 938NKR: F34");
+	TEST_MEM(x->e.eng, "abc", 3);
+	/* a newer "paging" that never heard of the yes does not undo it */
+	e->hlc = 250;
+	e->acked_ms = 0;
+	snprintf(e->state, sizeof(e->state), "paging");
+	TEST_ERR(c->be->emerg_upsert(s, e, NULL));
+	TEST_ERR(c->be->emerg_list(s, e->id, 0, 0, em_cb, x));
+	TEST_STR(x->e.state, "acknowledged");
+	/* open until closed; closed stays closed */
+	x->n = 0;
+	TEST_ERR(c->be->emerg_list(s, NULL, 1, 0, em_cb, x));
+	TEST_EQ(x->n, 1);
+	e->hlc = 300;
+	snprintf(e->state, sizeof(e->state), "arrived");
+	e->arrived_ms = e->ended_ms = 20000;
+	TEST_ERR(c->be->emerg_upsert(s, e, NULL));
+	e->hlc = 400;
+	snprintf(e->state, sizeof(e->state), "paging");
+	TEST_ERR(c->be->emerg_upsert(s, e, NULL));
+	x->n = 0;
+	TEST_ERR(c->be->emerg_list(s, NULL, 1, 0, em_cb, x));
+	TEST_EQ(x->n, 0);
+	x->n = 0;
+	TEST_ERR(c->be->emerg_list(s, NULL, 0, 4000, em_cb, x));
+	TEST_EQ(x->n, 1);
+	TEST_STR(x->e.state, "arrived");
+	TEST_EQ(x->e.arrived_ms, 20000);
+	x->n = 0;
+	TEST_ERR(c->be->emerg_list(s, NULL, 0, 5001, em_cb, x));
+	TEST_EQ(x->n, 0);
+	/* pages: a claim once; out-of-order delivery reports */
+	memset(&p, 0, sizeof(p));
+	memset(p.incident, 0x42, 16);
+	p.loop = 1;
+	snprintf(p.rcpt, sizeof(p.rcpt), "amb1");
+	snprintf(p.channel, sizeof(p.channel), "gateway");
+	snprintf(p.status, sizeof(p.status), "sending");
+	p.attempt = 1;
+	p.at_ms = p.updated_ms = 7000;
+	TEST_ERR(c->be->emerg_page_put(s, &p, 1));
+	TEST_EQ(c->be->emerg_page_put(s, &p, 1), EEXIST);
+	snprintf(p.status, sizeof(p.status), "sent");
+	snprintf(p.ext_id, sizeof(p.ext_id), "ATXid_1");
+	TEST_ERR(c->be->emerg_page_put(s, &p, 0));
+	snprintf(p.status, sizeof(p.status), "failed");
+	p.ext_id[0] = '\0';
+	TEST_ERR(c->be->emerg_page_put(s, &p, 0));
+	snprintf(p.status, sizeof(p.status), "delivered");
+	TEST_ERR(c->be->emerg_page_put(s, &p, 0));
+	snprintf(p.status, sizeof(p.status), "sent");
+	TEST_ERR(c->be->emerg_page_put(s, &p, 0));
+	snprintf(p.status, sizeof(p.status), "failed");
+	TEST_ERR(c->be->emerg_page_put(s, &p, 0));
+	snprintf(p.channel, sizeof(p.channel), "modem");
+	snprintf(p.status, sizeof(p.status), "unknown");
+	TEST_ERR(c->be->emerg_page_put(s, &p, 0));
+	x->n = 0;
+	TEST_ERR(c->be->emerg_pages(s, p.incident, NULL, em_page_cb, x));
+	TEST_EQ(x->n, 2);
+	TEST_STR(x->p[0].channel, "gateway");
+	TEST_STR(x->p[0].status, "delivered");
+	TEST_STR(x->p[0].ext_id, "ATXid_1");
+	TEST_STR(x->p[1].channel, "modem");
+	TEST_STR(x->p[1].status, "unknown");
+	x->n = 0;
+	TEST_ERR(c->be->emerg_pages(s, NULL, "ATXid_1", em_page_cb, x));
+	TEST_EQ(x->n, 1);
+	TEST_STR(x->p[0].rcpt, "amb1");
+	/* replies once per gateway message id */
+	memset(&r, 0, sizeof(r));
+	snprintf(r.ext_id, sizeof(r.ext_id), "in-1");
+	memset(r.incident, 0x42, 16);
+	snprintf(r.from, sizeof(r.from), "+254700000001");
+	snprintf(r.text, sizeof(r.text), "938NKR A 10");
+	snprintf(r.kind, sizeof(r.kind), "A");
+	r.counted = 1;
+	r.at_ms = 9500;
+	TEST_ERR(c->be->emerg_reply_add(s, &r));
+	TEST_EQ(c->be->emerg_reply_add(s, &r), EEXIST);
+	snprintf(r.ext_id, sizeof(r.ext_id), "in-2");
+	memset(r.incident, 0, 16); /* no incident had the code */
+	TEST_ERR(c->be->emerg_reply_add(s, &r));
+out:
+	free(e);
+	free(x);
+	c->be->close(s);
+	return err;
+}
+
 /* Issue 14: the licence registry: insert, replace (rev grows), the
  * version grows with each event, every field back as stored. */
 static int
@@ -2446,6 +2625,7 @@ static const struct bcase cases[] = {
 	{ "referral_scope", case_referral_scope, 0 },
 	{ "merged_stats", case_merged_stats, 0 },
 	{ "licences", case_licences, 0 },
+	{ "emergency", case_emergency, 0 },
 	{ "booking", case_booking, 0 },
 	{ "noshow", case_noshow, 0 },
 	{ "waitlist", case_waitlist, 0 },

@@ -46,14 +46,16 @@ db_do(const char *dir, const char *sql, int *out)
 
 /* The schema version of a store made by this program. */
 #define SQ_LATEST                                                              \
-	7 /* 5: consults.node (issue 13), 6: the licence registry (issue 14), 7: bookings (issue 15) */
+	8 /* 5: consults.node (issue 13), 6: the licence registry (issue 14), 7: bookings (issue 15), 8: emergencies (issue 16) */
 
 static int
 test_migrations(void)
 {
+	/* the tables of issue 15 (booking) and 16 (emergencies) */
 	static const char *const booking[] = { "schedules", "schedule_hours",
 		"slots", "appointments", "appt_events", "waitlist",
-		"slot_offers", "offer_passed" };
+		"slot_offers", "offer_passed", "emerg_incidents", "emerg_pages",
+		"emerg_replies" };
 	char dir[] = "/tmp/outpost-sstore-XXXXXX";
 	struct sstore *s = NULL;
 	size_t i;
