@@ -31,6 +31,7 @@ const struct screen *const screens[] = {
 	&screen_rx_view,
 	&screen_referral_new,
 	&screen_referrals,
+	&screen_emergency,
 	NULL,
 };
 
