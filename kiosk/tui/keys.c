@@ -134,7 +134,8 @@ const struct ui_key ui_keys[] = {
 	{ "emergency", KEY_F(6), UI_A_NEW, "F6", N_("note") },
 	{ "emergency", '\n', UI_A_ENTER, "Enter", N_("send now (NEWS2 window)") },
 	{ "emergency", KEY_ENTER, UI_A_ENTER, NULL, NULL },
-	{ "alert", KEY_F(7), UI_A_CONSULT, "F7", N_("ask a clinician now") },
+	/* not in the key bar: the urgent band's line names it */
+	{ "alert", KEY_F(7), UI_A_CONSULT, "F7", NULL },
 
 	/* self check-in */
 	{ "checkin", '\n', UI_A_ENTER, "Enter", N_("continue") },

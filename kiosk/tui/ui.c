@@ -856,6 +856,19 @@ global_bit(const struct ui_key *k)
 	}
 }
 
+/* Whether screen NAME has its own entry for KEY. */
+static int
+screen_binds(const char *name, int key)
+{
+	const struct ui_key *k;
+
+	for (k = ui_keys; k->key != 0; k++)
+		if (k->screen != NULL && k->key == key &&
+		    strcmp(k->screen, name) == 0)
+			return 1;
+	return 0;
+}
+
 /* Whether the F1 list of screen NAME shows key K in PASS (0: the
  * screen's own keys, 1: the global keys G allows). */
 static int
@@ -867,7 +880,7 @@ help_lists(const struct ui_key *k, const char *name, unsigned g, int pass)
 		return k->screen != NULL && strcmp(k->screen, name) == 0;
 	/* a key of every screen that this screen binds itself is listed
 	 * once, with the screen's words */
-	if (k->screen == NULL && ui_key_action(name, k->key) != k->action)
+	if (k->screen == NULL && screen_binds(name, k->key))
 		return 0;
 	return k->screen == NULL &&
 	    (global_bit(k) == 0 || (g & global_bit(k)) != 0);
