@@ -315,8 +315,8 @@ callback(struct kctx *ctx, const char *num)
 		    num);
 		return 2;
 	}
-	if (store_state_put(ctx->store, EMERG_K_CALLBACK,
-	        (const uint8_t *)num, n) != 0) {
+	if (store_state_put(
+	        ctx->store, EMERG_K_CALLBACK, (const uint8_t *)num, n) != 0) {
 		fprintf(stderr, "kiosk: the callback number was not saved\n");
 		return 1;
 	}

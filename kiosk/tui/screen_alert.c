@@ -157,8 +157,8 @@ alert_key(struct ui *ui, enum ui_action a, int ch)
 		return ui_ack_key(ui, UI_BACK);
 	case UI_A_CONSULT:
 		/* the urgent band's consult, for the visit in hand */
-		if (ui->visit.vitals.alert_stored || ui->visit.vitals.emergency ||
-		    !ui->visit.have_patient)
+		if (ui->visit.vitals.alert_stored ||
+		    ui->visit.vitals.emergency || !ui->visit.have_patient)
 			return UI_HANDLED;
 		return ui_replace(ui, &screen_consult_req);
 	case UI_A_BACK:

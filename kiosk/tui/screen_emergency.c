@@ -77,10 +77,12 @@ draw_services(const struct visit_emerg *v, int y, int max)
 
 	for (i = 0; i < v->nranked && i < max; i++) {
 		s = &v->roster.services[v->order[i]];
-		num = s->nvoice > 0 ? s->voice[0] : s->nsms > 0 ? s->sms[0] : "-";
+		num = s->nvoice > 0 ? s->voice[0]
+		    : s->nsms > 0   ? s->sms[0]
+		                    : "-";
 		if (s->travel_min >= 0)
-			snprintf(travel, sizeof(travel), _("%d min"),
-			    s->travel_min);
+			snprintf(
+			    travel, sizeof(travel), _("%d min"), s->travel_min);
 		else
 			snprintf(travel, sizeof(travel), "?");
 		ui_text(y + i, 2, UI_C_NORMAL, "%d  %s  %-16s %-8s %s", i + 1,
@@ -268,8 +270,8 @@ step(struct ui *ui, enum store_emerg_op op, const char *by, const char *text,
 {
 	int err;
 
-	err = visit_emergency_step(
-	    &ui->visit, ui->emerg->e.id, op, by, 0, text);
+	err =
+	    visit_emergency_step(&ui->visit, ui->emerg->e.id, op, by, 0, text);
 	if (err == EALREADY) {
 		ui_message(ui, UI_MSG_WARN, "%s",
 		    _("That step does not apply any more (already "

@@ -589,8 +589,8 @@ vitals_key(struct ui *ui, enum ui_action a, int ch)
 			      "recorded: call anyway."));
 		/* the incident pages at once; with no roster nobody can be
 		 * paged and the red flag's screen says to call */
-		switch (visit_emergency_raise(
-		    &ui->visit, ESC_TRIG_MANUAL, NULL)) {
+		switch (
+		    visit_emergency_raise(&ui->visit, ESC_TRIG_MANUAL, NULL)) {
 		case 0:
 			ui_emergency_refresh(ui);
 			return ui_goto(ui, &screen_emergency);

@@ -752,8 +752,8 @@ draw_strip(struct ui *ui)
 		snprintf(state, sizeof(state), _("sends in %u s"), left);
 		break;
 	case ESC_PAGING:
-		snprintf(state, sizeof(state), _("paging level %d"),
-		    inc->level + 1);
+		snprintf(
+		    state, sizeof(state), _("paging level %d"), inc->level + 1);
 		break;
 	case ESC_ACKED:
 		snprintf(state, sizeof(state), _("%s is coming"), inc->ack_by);
@@ -762,8 +762,8 @@ draw_strip(struct ui *ui)
 		snprintf(state, sizeof(state), "%s", _("nobody said yes"));
 		break;
 	default:
-		snprintf(state, sizeof(state), "%s",
-		    _(esc_state_name(inc->state)));
+		snprintf(
+		    state, sizeof(state), "%s", _(esc_state_name(inc->state)));
 		break;
 	}
 	if (v->nreplies == 0)
@@ -772,14 +772,15 @@ draw_strip(struct ui *ui)
 		snprintf(reply, sizeof(reply), "%s%.60s",
 		    v->replies[v->nreplies - 1].foreign ? "? " : "",
 		    v->replies[v->nreplies - 1].text);
-	snprintf(line, sizeof(line), _("!! EMERGENCY %s | %s%s | %02u:%02u | "
-	                               "reply: %s"),
+	snprintf(line, sizeof(line),
+	    _("!! EMERGENCY %s | %s%s | %02u:%02u | "
+	      "reply: %s"),
 	    inc->code, state, v->no_network ? _(" | NO NETWORK") : "",
 	    (unsigned)(v->elapsed_s / 60), (unsigned)(v->elapsed_s % 60),
 	    reply);
 	ui_bar(1, UI_C_DANGER);
-	ui_text(1, 1, UI_C_DANGER, "%s", ui_fit(fit, sizeof(fit), line,
-	                                     COLS - 2));
+	ui_text(
+	    1, 1, UI_C_DANGER, "%s", ui_fit(fit, sizeof(fit), line, COLS - 2));
 }
 
 /* The key bar: the keys of this screen with a label, then F1 help. */

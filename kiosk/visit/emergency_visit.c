@@ -34,8 +34,8 @@ roster_here(struct store *s, struct esc_roster *r, int *stale)
 	int err;
 
 	*stale = 0;
-	if (store_state_get(s, SYNC_K_SERVER_PUB, &v, &len) != 0 ||
-	    v == NULL || len != 32) {
+	if (store_state_get(s, SYNC_K_SERVER_PUB, &v, &len) != 0 || v == NULL ||
+	    len != 32) {
 		free(v);
 		return ENOENT;
 	}
@@ -148,8 +148,8 @@ visit_emergency_raise(
 }
 
 int
-visit_emergency_step(struct visit *vis, const char *id,
-    enum store_emerg_op op, const char *by, uint32_t eta, const char *text)
+visit_emergency_step(struct visit *vis, const char *id, enum store_emerg_op op,
+    const char *by, uint32_t eta, const char *text)
 {
 	struct esc_roster *r;
 	struct esc_policy p;
@@ -160,8 +160,7 @@ visit_emergency_step(struct visit *vis, const char *id,
 		return EINVAL;
 	r = xcalloc(1, sizeof(*r));
 	/* the roster's policy; the defaults do for a step without one */
-	if (roster_here(vis->store, r, &stale) != 0 ||
-	    policy_here(r, &p) != 0)
+	if (roster_here(vis->store, r, &stale) != 0 || policy_here(r, &p) != 0)
 		esc_policy_default(&p);
 	free(r);
 	if ((err = esc_now_read(&now)) != 0)
@@ -203,8 +202,8 @@ reply_ev(void *arg, const struct store_emergency_ev *ev)
 		snprintf(x->text, sizeof(x->text), "%s", ev->detail);
 	} else if (strcmp(ev->kind, "sent") == 0) {
 		v->sent++;
-		snprintf(v->last_sent_to, sizeof(v->last_sent_to), "%s",
-		    ev->detail);
+		snprintf(
+		    v->last_sent_to, sizeof(v->last_sent_to), "%s", ev->detail);
 	} else if (strcmp(ev->kind, "failed") == 0 ||
 	    strcmp(ev->kind, "unknown") == 0)
 		v->failed++;
@@ -247,8 +246,8 @@ visit_emergency_view(struct visit *vis, struct visit_emerg *v)
 	emerg_worker_status(&ws);
 	v->modem = ws.modem;
 	since = ws.busy_since_ms;
-	v->modem_stuck = since != 0 &&
-	    clock_mono_ms() - since >= EMERG_MODEM_STUCK_MS;
+	v->modem_stuck =
+	    since != 0 && clock_mono_ms() - since >= EMERG_MODEM_STUCK_MS;
 	v->modem_down = ws.modem == EMERG_MODEM_NONE ||
 	    ws.modem == EMERG_MODEM_FAILED || v->modem_stuck;
 	memset(&ss, 0, sizeof(ss));

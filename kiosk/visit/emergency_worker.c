@@ -69,8 +69,8 @@ roster_load(struct store *s, struct esc_roster *r)
 	size_t len = 0;
 	int err;
 
-	if (store_state_get(s, SYNC_K_SERVER_PUB, &v, &len) != 0 ||
-	    v == NULL || len != 32) {
+	if (store_state_get(s, SYNC_K_SERVER_PUB, &v, &len) != 0 || v == NULL ||
+	    len != 32) {
 		free(v);
 		return ENOENT;
 	}

@@ -102,8 +102,8 @@ visit_session_unlock(
 	log_info("unlocked");
 	visit_session_sync_start(v);
 	/* emergencies page from their own thread while someone is in */
-	if ((err = emerg_worker_start(
-	         v->ctx->data_dir, store_key(v->store))) != 0 &&
+	if ((err = emerg_worker_start(v->ctx->data_dir, store_key(v->store))) !=
+	        0 &&
 	    err != EALREADY)
 		log_warnx("emergency worker not started: %s", strerror(err));
 	err = 0;
