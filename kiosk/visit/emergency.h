@@ -5,7 +5,7 @@
  * sms_port, records the result, and reads replies.
  *
  * The sms_port is the narrow interface to whatever sends SMS: the kiosk's
- * modem in production (ModemManager over D-Bus: not written yet), and
+ * modem in production (ModemManager over D-Bus, emergency_mm.c), and
  * emergency_sms_fake (kiosk/visit/emergency_sms.c), an in-memory modem for
  * tests with scripted outcomes, and emergency_sms_dir, a modem in a folder
  * for the screen tests.  A reply "<CODE> A [minutes]", "<CODE> X"
@@ -100,13 +100,25 @@ struct sms_dir {
 void emergency_sms_dir(struct sms_port *, struct sms_dir *, const char *dir);
 
 /*
+ * The production modem (emergency_mm.c): ModemManager on the system bus
+ * through libmm-glib, the first modem with the Messaging interface; one
+ * page is created with a delivery report and a validity of one hour, then
+ * sent (30 s at most); received SMS are read and deleted.  0, or ENODEV
+ * when ModemManager is not on the bus.  Call it, and the port, from one
+ * thread only (the worker's).
+ */
+struct sms_mm;
+int emergency_sms_mm(struct sms_port *, struct sms_mm **);
+void emergency_sms_mm_free(struct sms_mm *);
+
+/*
  * The pump's worker thread (emergency_worker.c): the UI never sends.  It
  * opens its own store connection (like the sync thread), recovers sends a
  * crash cut short, then pumps every second and whenever kicked: the
  * roster from the store (checked against the pinned server key), the
  * callback number (EMERG_K_CALLBACK), the modem (OUTPOST_TEST_MODEM_DIR's
- * folder modem in tests; none otherwise until the ModemManager back-end
- * is written).  A send that hangs blocks only this thread; the UI reads
+ * folder modem in tests; else ModemManager, looked for again every 30 s
+ * while it is not on the bus).  A send that hangs blocks only this thread; the UI reads
  * what the modem did through emerg_worker_status.
  */
 #define EMERG_K_CALLBACK "emergency.callback" /* E.164, the CHW's phone */

@@ -23,6 +23,7 @@
 #include "xmalloc.h"
 
 #define WORKER_PERIOD_MS 1000
+#define MM_RETRY_MS 30000
 
 static pthread_t w_tid;
 static pthread_mutex_t w_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -114,12 +115,30 @@ one_round(struct sms_port *port, struct esc_roster *r)
 	pthread_mutex_unlock(&w_mu);
 }
 
+/* ModemManager, when no modem is in hand (at most every 30 s). */
+static void
+modem_look(struct sms_mm **mm, uint64_t *last)
+{
+	if (w_real.send != NULL || w_dir.dir[0] != '\0' ||
+	    (*last != 0 && clock_mono_ms() - *last < MM_RETRY_MS))
+		return;
+	*last = clock_mono_ms();
+	if (emergency_sms_mm(&w_real, mm) != 0)
+		return;
+	log_info("emergency: SMS through ModemManager");
+	pthread_mutex_lock(&w_mu);
+	w_st.modem = EMERG_MODEM_UNTRIED;
+	pthread_mutex_unlock(&w_mu);
+}
+
 static void *
 worker_main(void *arg)
 {
 	struct sms_port watched = { NULL, watched_send, watched_recv };
 	struct esc_roster *r = xcalloc(1, sizeof(*r));
+	struct sms_mm *mm = NULL;
 	struct timespec ts;
+	uint64_t mm_last = 0;
 	int resent = 0, superseded = 0;
 
 	(void)arg;
@@ -129,6 +148,7 @@ worker_main(void *arg)
 	while (!w_stop) {
 		w_kicked = 0;
 		pthread_mutex_unlock(&w_mu);
+		modem_look(&mm, &mm_last);
 		one_round(w_real.send != NULL ? &watched : NULL, r);
 		pthread_mutex_lock(&w_mu);
 		if (w_stop || w_kicked)
@@ -142,6 +162,7 @@ worker_main(void *arg)
 		pthread_cond_timedwait(&w_cv, &w_mu, &ts);
 	}
 	pthread_mutex_unlock(&w_mu);
+	emergency_sms_mm_free(mm);
 	free(r);
 	return NULL;
 }
@@ -158,7 +179,8 @@ emerg_worker_start(const char *dir, const uint8_t key[32])
 		return err;
 	memset(&w_real, 0, sizeof(w_real));
 	memset(&w_st, 0, sizeof(w_st));
-	/* test-only: the folder modem; else no modem back-end yet */
+	memset(&w_dir, 0, sizeof(w_dir));
+	/* test-only: the folder modem; else ModemManager (the worker looks) */
 	if (mdir != NULL && mdir[0] != '\0') {
 		emergency_sms_dir(&w_real, &w_dir, mdir);
 		w_st.modem = EMERG_MODEM_UNTRIED;
