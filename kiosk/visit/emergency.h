@@ -110,6 +110,9 @@ void emergency_sms_dir(struct sms_port *, struct sms_dir *, const char *dir);
 struct sms_mm;
 int emergency_sms_mm(struct sms_port *, struct sms_mm **);
 void emergency_sms_mm_free(struct sms_mm *);
+/* Cut a call in flight short (from any thread: the worker's stop); every
+ * later send fails at once. */
+void emergency_sms_mm_cancel(struct sms_mm *);
 
 /*
  * The pump's worker thread (emergency_worker.c): the UI never sends.  It

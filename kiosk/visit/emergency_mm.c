@@ -30,6 +30,7 @@
 #define MM_VALIDITY_MIN 60 /* a 5-hour-late alert is worse than none */
 
 struct sms_mm {
+	GCancellable *cancel; /* emergency_sms_mm_cancel: any thread */
 	GMainContext *ctx;
 	GDBusConnection *bus;
 	MMManager *mgr;
@@ -77,19 +78,21 @@ mm_send(void *arg, const char *to, const char *text, char ref[32])
 	mm_sms_properties_set_delivery_report_request(props, TRUE);
 	mm_sms_properties_set_validity_relative(props, MM_VALIDITY_MIN);
 	g_dbus_proxy_set_default_timeout(G_DBUS_PROXY(msg), MM_SEND_TIMEOUT_MS);
-	sms = mm_modem_messaging_create_sync(msg, props, NULL, &err);
+	sms = mm_modem_messaging_create_sync(msg, props, m->cancel, &err);
 	if (sms == NULL) {
 		log_warnx("modem: the SMS was not created (%s)",
 		    err != NULL ? g_quark_to_string(err->domain) : "?");
-		rc = err != NULL && g_error_matches(err, G_IO_ERROR,
-		                        G_IO_ERROR_TIMED_OUT)
+		rc = err != NULL &&
+		        g_error_matches(err, G_IO_ERROR, G_IO_ERROR_TIMED_OUT)
 		    ? ETIMEDOUT
 		    : EIO;
 		goto out;
 	}
 	g_dbus_proxy_set_default_timeout(G_DBUS_PROXY(sms), MM_SEND_TIMEOUT_MS);
-	if (!mm_sms_send_sync(sms, NULL, &err)) {
-		rc = g_error_matches(err, G_IO_ERROR, G_IO_ERROR_TIMED_OUT)
+	if (!mm_sms_send_sync(sms, m->cancel, &err)) {
+		/* no answer, or cut short by a lock: it may have gone */
+		rc = g_error_matches(err, G_IO_ERROR, G_IO_ERROR_TIMED_OUT) ||
+		        g_error_matches(err, G_IO_ERROR, G_IO_ERROR_CANCELLED)
 		    ? ETIMEDOUT
 		    : EIO;
 		log_warnx("modem: the SMS was not sent (%s)",
@@ -100,8 +103,8 @@ mm_send(void *arg, const char *to, const char *text, char ref[32])
 	}
 	/* the modem's copy is not needed: the store keeps the intent */
 	g_clear_error(&err);
-	if (!mm_modem_messaging_delete_sync(msg, mm_sms_get_path(sms), NULL,
-	        &err))
+	if (!mm_modem_messaging_delete_sync(
+	        msg, mm_sms_get_path(sms), NULL, &err))
 		log_info("modem: a sent SMS left on the modem");
 out:
 	g_clear_error(&err);
@@ -189,6 +192,7 @@ emergency_sms_mm(struct sms_port *p, struct sms_mm **out)
 	gchar *owner;
 
 	*out = NULL;
+	m->cancel = g_cancellable_new();
 	m->ctx = g_main_context_new();
 	g_main_context_push_thread_default(m->ctx);
 	m->bus = g_bus_get_sync(G_BUS_TYPE_SYSTEM, NULL, &err);
@@ -227,5 +231,14 @@ emergency_sms_mm_free(struct sms_mm *m)
 			;
 		g_main_context_unref(m->ctx);
 	}
+	if (m->cancel != NULL)
+		g_object_unref(m->cancel);
 	free(m);
+}
+
+void
+emergency_sms_mm_cancel(struct sms_mm *m)
+{
+	if (m != NULL)
+		g_cancellable_cancel(m->cancel);
 }

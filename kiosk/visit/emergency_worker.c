@@ -33,6 +33,7 @@ static struct store *w_store;
 static struct emerg_worker_status w_st;
 static struct sms_port w_real; /* the back-end the wrapper calls */
 static struct sms_dir w_dir;
+static struct sms_mm *w_mm; /* ModemManager, when in use (under w_mu) */
 
 /* The port the pump sees: the back-end, with the worker's status kept
  * around each send (what the screens read). */
@@ -128,6 +129,7 @@ modem_look(struct sms_mm **mm, uint64_t *last)
 	log_info("emergency: SMS through ModemManager");
 	pthread_mutex_lock(&w_mu);
 	w_st.modem = EMERG_MODEM_UNTRIED;
+	w_mm = *mm;
 	pthread_mutex_unlock(&w_mu);
 }
 
@@ -161,6 +163,7 @@ worker_main(void *arg)
 		}
 		pthread_cond_timedwait(&w_cv, &w_mu, &ts);
 	}
+	w_mm = NULL;
 	pthread_mutex_unlock(&w_mu);
 	emergency_sms_mm_free(mm);
 	free(r);
@@ -214,10 +217,13 @@ emerg_worker_stop(void)
 		return;
 	pthread_mutex_lock(&w_mu);
 	w_stop = 1;
+	/* a ModemManager call in flight is cut short: the lock does not
+	 * wait for the modem (the send is recorded "unknown": it may have
+	 * gone, and the server may take the level over) */
+	emergency_sms_mm_cancel(w_mm);
 	pthread_cond_signal(&w_cv);
 	pthread_mutex_unlock(&w_mu);
-	/* a send in flight finishes first (the folder modem's "hang" at most
-	 * its seconds; a real modem's own timeout) */
+	/* the folder modem's "hang" (tests) still runs its seconds */
 	pthread_join(w_tid, NULL);
 	store_close(w_store);
 	w_store = NULL;

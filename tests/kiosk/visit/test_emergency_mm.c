@@ -81,8 +81,7 @@ mock_start(void)
 	int rc;
 
 	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(
-	    &fa, 1, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
 	rc = posix_spawn(&mock_pid, argv[0], &fa, NULL, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	return rc;
@@ -150,7 +149,8 @@ sent(char *out, size_t len)
 	arr = v;
 	g_variant_iter_init(&it, arr);
 	while (g_variant_iter_next(&it, "&s", &s))
-		n += (size_t)snprintf(out + n, n < len ? len - n : 0, "%s\n", s);
+		n +=
+		    (size_t)snprintf(out + n, n < len ? len - n : 0, "%s\n", s);
 	g_variant_unref(v);
 	g_variant_unref(r);
 	return 0;
@@ -159,8 +159,8 @@ sent(char *out, size_t len)
 static int
 receive(const char *from, const char *text)
 {
-	GVariant *r = mock_call("org.outpost.Test", "Receive",
-	    g_variant_new("(ss)", from, text));
+	GVariant *r = mock_call(
+	    "org.outpost.Test", "Receive", g_variant_new("(ss)", from, text));
 
 	if (r == NULL)
 		return EIO;
@@ -237,20 +237,19 @@ test_send(void)
 
 	if ((err = setup(&p, &mm)) != 0)
 		goto out;
-	TEST_EQ(p.send(p.arg, "+254700000002", "EMERGENCY K7Q2M9: F34", ref),
-	    0);
+	TEST_EQ(
+	    p.send(p.arg, "+254700000002", "EMERGENCY K7Q2M9: F34", ref), 0);
 	TEST_STR(ref, "1");
 	TEST_EQ(sent(log, sizeof(log)), 0);
 	TEST_STR(log, "+254700000002\tEMERGENCY K7Q2M9: F34\n");
 	/* +CMS ERROR: refused, and nothing counted as sent */
 	TEST_EQ(outcome("fail"), 0);
-	TEST_EQ(p.send(p.arg, "+254700000001", "EMERGENCY K7Q2M9: F34", ref),
-	    EIO);
+	TEST_EQ(
+	    p.send(p.arg, "+254700000001", "EMERGENCY K7Q2M9: F34", ref), EIO);
 	TEST_EQ(sent(log, sizeof(log)), 0);
 	TEST_STR(log, "+254700000002\tEMERGENCY K7Q2M9: F34\n");
 	TEST_EQ(outcome("ok"), 0);
-	TEST_EQ(p.send(p.arg, "+254700000001", "CANCELLED K7Q2M9: ok", ref),
-	    0);
+	TEST_EQ(p.send(p.arg, "+254700000001", "CANCELLED K7Q2M9: ok", ref), 0);
 	TEST_STR(ref, "2");
 out:
 	teardown(mm);
@@ -364,5 +363,5 @@ out:
 	return err;
 }
 
-TEST_MAIN({ "no_modemmanager", test_no_modemmanager },
-    { "send", test_send }, { "receive", test_receive }, { "pump", test_pump })
+TEST_MAIN({ "no_modemmanager", test_no_modemmanager }, { "send", test_send },
+    { "receive", test_receive }, { "pump", test_pump })
