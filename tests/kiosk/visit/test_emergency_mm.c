@@ -30,6 +30,7 @@
 #include "kiosk/store/store.h"
 #include "kiosk/visit/emergency.h"
 #include "test.h"
+#include "xmalloc.h"
 
 extern char **environ;
 
@@ -55,7 +56,7 @@ bus_start(void)
 		*nl = '\0';
 	setenv("DBUS_SYSTEM_BUS_ADDRESS", line, 1);
 	if (fgets(line, sizeof(line), f) != NULL)
-		bus_pid = (pid_t)atoi(line);
+		bus_pid = (pid_t)strtol(line, NULL, 10);
 	pclose(f);
 	return bus_pid > 0 ? 0 : TEST_SKIP;
 }
@@ -295,7 +296,7 @@ service(struct esc_service *s, const char *id, const char *num)
 static int
 test_pump(void)
 {
-	struct esc_roster *r = calloc(1, sizeof(*r));
+	struct esc_roster *r = xcalloc(1, sizeof(*r));
 	struct store_emergency_in in = { .trigger = ESC_TRIG_MANUAL,
 		.news2 = 9,
 		.vitals = "SpO2 84 RR 28",
@@ -314,7 +315,7 @@ test_pump(void)
 
 	if ((err = setup(&p, &mm)) != 0)
 		goto out;
-	TEST_TRUE(r != NULL && (dir = test_tmpdir("mm")) != NULL);
+	TEST_TRUE((dir = test_tmpdir("mm")) != NULL);
 	crypto_random(key, sizeof(key));
 	TEST_ERR(store_open(dir, key, 1, &st));
 	r->version = 1;
