@@ -88,7 +88,8 @@ void emergency_sms_fake_reply(
  * test-only; it stands in for a GSM modem, which cannot run here).
  * DIR/modem says how the modem behaves now, read at each send: absent or
  * "ok" (taken), "fail" (+CMS ERROR: EIO), "gone" (unplugged: ENODEV),
- * "hang N" (no +CMGS for N seconds, then ETIMEDOUT).  Each SMS taken is
+ * "hang N" (no +CMGS for N seconds, or until DIR/modem changes, then
+ * ETIMEDOUT).  Each SMS taken is
  * appended to DIR/sent as "TO<tab>TEXT"; each file DIR/in/NAME.sms
  * ("FROM" on the first line, the text on the second) is one received SMS,
  * removed once read, in name order.

@@ -73,30 +73,48 @@ dir_path(const struct sms_dir *d, const char *name, char *out, size_t len)
 	snprintf(out, len, "%s/%s", d->dir, name);
 }
 
+/* DIR/modem's first word (MODE, "ok" when absent) and seconds. */
+static void
+dir_mode(const struct sms_dir *d, char mode[16], int *secs)
+{
+	char path[300];
+	FILE *f;
+
+	snprintf(mode, 16, "ok");
+	*secs = 0;
+	dir_path(d, "modem", path, sizeof(path));
+	if ((f = fopen(path, "re")) != NULL) {
+		if (fscanf(f, "%15s %d", mode, secs) < 1)
+			snprintf(mode, 16, "ok");
+		fclose(f);
+	}
+}
+
 static int
 dir_send(void *arg, const char *to, const char *text, char ref[32])
 {
 	struct sms_dir *d = arg;
-	char path[300], mode[16] = "ok";
-	struct timespec ts;
+	char path[300], mode[16];
+	struct timespec ts = { 0, 100 * 1000 * 1000 };
 	FILE *f;
-	int secs = 0;
+	int secs, i;
 
-	dir_path(d, "modem", path, sizeof(path));
-	if ((f = fopen(path, "re")) != NULL) {
-		if (fscanf(f, "%15s %d", mode, &secs) < 1)
-			snprintf(mode, sizeof(mode), "ok");
-		fclose(f);
-	}
+	dir_mode(d, mode, &secs);
 	if (strcmp(mode, "fail") == 0)
 		return EIO;
 	if (strcmp(mode, "gone") == 0)
 		return ENODEV;
 	if (strcmp(mode, "hang") == 0) {
-		ts.tv_sec = secs > 0 && secs < 120 ? secs : 30;
-		ts.tv_nsec = 0;
-		while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-			;
+		/* no +CMGS for SECS (30 unless said), or until the test
+		 * changes the modem's word: then no answer either */
+		if (secs <= 0 || secs > 120)
+			secs = 30;
+		for (i = 0; i < secs * 10; i++) {
+			nanosleep(&ts, NULL);
+			dir_mode(d, mode, &secs);
+			if (strcmp(mode, "hang") != 0)
+				break;
+		}
 		return ETIMEDOUT;
 	}
 	dir_path(d, "sent", path, sizeof(path));

@@ -154,7 +154,7 @@ wait_for "Red flag acknowledged."
 # 3. no modem (it hangs) and no server: the UI goes on, the card changes
 kill "$SRV" 2>/dev/null
 wait "$SRV" 2>/dev/null
-echo "hang 6" >"$M/modem"
+echo "hang 60" >"$M/modem"
 keys F11
 WAIT_S=1 wait_for "!! CALL NOW !!  Incident"
 code3=$(screen | sed -n 's/.*!! CALL NOW !!  Incident \([0-9A-Z]\{6\}\).*/\1/p')
@@ -167,6 +167,7 @@ keys Space
 WAIT_S=1 wait_gone "Keys on this screen"
 WAIT_S=10 wait_for "!! NO NETWORK: PHONE NOW !!"
 expect_screen emergency-no-network "If no phone works"
+# the modem answers again: the hung send ends (unknown), the cancel goes
 echo ok >"$M/modem"
 keys F8
 type_text "test of the card"
