@@ -34,6 +34,7 @@ enum { ENTRY_NONE, ENTRY_CANCEL, ENTRY_NOTE };
 static struct {
 	struct ui_field f;
 	int entry;
+	int raise_err; /* why no incident is shown: ENOENT no roster */
 } st;
 
 static void
@@ -172,10 +173,16 @@ draw_no_roster(struct ui *ui)
 	ui_center(3, UI_C_DANGER, "%s", _("!! CALL NOW !!"));
 	ui_text(6, 2, UI_C_WARN,
 	    _("!  Phone the emergency number for this clinic yourself now."));
-	ui_wrap(8, 2, 76, 3, UI_C_NORMAL,
-	    _("This kiosk has no emergency roster from the server, so it "
-	      "cannot page anyone or list the services near you. Ask the "
-	      "supervisor to enrol the kiosk and install its roster."));
+	if (st.raise_err == ENOENT)
+		ui_wrap(8, 2, 76, 3, UI_C_NORMAL,
+		    _("This kiosk has no emergency roster from the server, so "
+		      "it cannot page anyone or list the services near you. "
+		      "Ask the supervisor to enrol the kiosk and install its "
+		      "roster."));
+	else
+		ui_wrap(8, 2, 76, 3, UI_C_NORMAL,
+		    _("The emergency could not be recorded on this kiosk, so "
+		      "it pages nobody: the line below says why."));
 	if (ui->visit.have_patient)
 		ui_text(12, 2, UI_C_NORMAL, _("Patient: %s %s"),
 		    ui->visit.patient.given ? ui->visit.patient.given : "",
@@ -286,7 +293,10 @@ step(struct ui *ui, enum store_emerg_op op, const char *by, const char *text,
 	}
 	ui_message(ui, UI_MSG_OK, "%s", done);
 	ui_emergency_refresh(ui);
-	return UI_REDRAW;
+	/* closed: the card's work is done, back to where the CHW was */
+	return op == STORE_EMERG_ARRIVED || op == STORE_EMERG_CANCEL
+	    ? UI_BACK
+	    : UI_REDRAW;
 }
 
 static enum ui_result
@@ -374,6 +384,7 @@ ui_emergency_key(struct ui *ui)
 	if (ui->emerg != NULL && ui->emerg->open > 0)
 		return ui_goto(ui, &screen_emergency); /* the one open */
 	err = visit_emergency_raise(&ui->visit, ESC_TRIG_MANUAL, id);
+	st.raise_err = err;
 	if (err != 0 && err != ENOENT)
 		ui_message(ui, UI_MSG_DANGER,
 		    _("The emergency was not recorded (%s): phone now."),

@@ -222,15 +222,17 @@ visit_emergency_view(struct visit *vis, struct visit_emerg *v)
 	memset(v, 0, sizeof(*v));
 	if (vis->store == NULL)
 		return ENOENT;
+	/* read every second: the roster (a signature check) only when an
+	 * incident is open */
+	if ((err = store_emergency_open(vis->store, newest_open, v)) != 0)
+		return err;
+	if (v->open == 0)
+		return ENOENT;
 	v->have_roster =
 	    roster_here(vis->store, &v->roster, &v->roster_stale) == 0;
 	if (v->have_roster)
 		v->nranked = esc_roster_rank(
 		    &v->roster, (int64_t)time(NULL), NULL, v->order);
-	if ((err = store_emergency_open(vis->store, newest_open, v)) != 0)
-		return err;
-	if (v->open == 0)
-		return ENOENT;
 	if ((err = store_emergency_events(
 	         vis->store, v->e.id, NULL, reply_ev, v)) != 0)
 		return err;

@@ -2,6 +2,7 @@
 # Emergencies on the screens (issue 16), 80x24, with a real sync-server on
 # loopback (it signs the kiosk's roster) and the folder modem standing in
 # for the GSM modem (OUTPOST_TEST_MODEM_DIR: a modem cannot run here).
+#   0. Before the roster is installed F11 shows the card that says to phone.
 #   1. F11 on Home raises an incident at once: the CALL NOW card (services
 #      nearest first, the script, the code), an SMS to level 1 within
 #      seconds; a reply from the roster number is counted (the strip and
@@ -53,8 +54,6 @@ loops 5 600
 EOS
 "$SERVER" --data "$T/srv" admin roster sign "$T/spec" "$T/roster" \
     >/dev/null 2>"$T/sign.err" || fail "sign: $(cat "$T/sign.err")"
-cli emergency roster "$T/roster" >/dev/null 2>"$T/err" ||
-    fail "roster: $(cat "$T/err")"
 cli emergency phone +254712345678 >/dev/null || fail "callback number"
 cli patient add --given Amina --family Okafor --sex female \
     --village Kisumu >/dev/null || fail "patient"
@@ -69,6 +68,15 @@ start env OUTPOST_TEST_MODEM_DIR="$M" OUTPOST_EMERGENCY_CONFIRM_S=2 \
     "$KIOSK" --data "$NODE" ui --idle-lock 0
 unlock
 wait_for "Today's patients"
+
+# 0. no roster yet: nobody can be paged, the card says to phone
+keys F11
+WAIT_S=1 wait_for "!! CALL NOW !!"
+wait_for "This kiosk has no emergency roster from the server"
+keys Escape
+wait_for "Today's patients"
+cli emergency roster "$T/roster" >/dev/null 2>"$T/err" ||
+    fail "roster: $(cat "$T/err")"
 
 # 1. the emergency key on Home: the card at once, level 1 paged
 keys F11
@@ -97,7 +105,6 @@ wait_for "watamu-amb said yes"
 keys F9
 wait_for "Recorded: help arrived."
 wait_gone "!! EMERGENCY CODE00"
-keys Escape
 wait_for "Today's patients"
 
 # 2. a visit: the urgent band offers the consult; NEWS2 >= 7 the card
@@ -145,8 +152,7 @@ while ! grep -q "CANCELLED $code2: transported by a neighbour" "$M/sent" &&
 done
 grep -q "CANCELLED $code2: transported by a neighbour" "$M/sent" ||
     fail "no cancel to who was paged: $(tail -n 2 "$M/sent")"
-# back to the red flag under the card, seen
-keys Escape
+# closed: back to the red flag under the card, seen
 wait_for "!! RED FLAG !!  NEWS2"
 keys F9
 wait_for "Red flag acknowledged."
@@ -174,7 +180,6 @@ type_text "test of the card"
 keys Enter
 wait_for "Cancelled"
 wait_gone "!! EMERGENCY CODE00"
-keys Escape
 wait_for "Visit: open"
 keys Escape
 wait_for "F4 register a patient"
