@@ -122,10 +122,15 @@ draw_state(const struct visit_emerg *v, int y)
 		    inc->level + 1, v->sent, v->failed, left / 60, left % 60);
 		break;
 	case ESC_ACKED:
-		ui_text(y, 2, UI_C_OK,
-		    _("+  %s said yes: coming, about %u min. F9 when they "
-		      "arrive."),
-		    inc->ack_by, inc->eta_min);
+		if (strcmp(inc->ack_by, "chw-phoned") == 0)
+			ui_text(y, 2, UI_C_OK,
+			    _("+  You phoned and they are coming. F9 when they "
+			      "arrive."));
+		else
+			ui_text(y, 2, UI_C_OK,
+			    _("+  %s said yes: coming, about %u min. F9 when "
+			      "they arrive."),
+			    inc->ack_by, inc->eta_min);
 		break;
 	case ESC_UNRESOLVED:
 		ui_text(y, 2, UI_C_WARN,

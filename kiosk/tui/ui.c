@@ -756,7 +756,9 @@ draw_strip(struct ui *ui)
 		    state, sizeof(state), _("paging level %d"), inc->level + 1);
 		break;
 	case ESC_ACKED:
-		snprintf(state, sizeof(state), _("%s is coming"), inc->ack_by);
+		snprintf(state, sizeof(state), _("%s is coming"),
+		    strcmp(inc->ack_by, "chw-phoned") == 0 ? _("help")
+		                                           : inc->ack_by);
 		break;
 	case ESC_UNRESOLVED:
 		snprintf(state, sizeof(state), "%s", _("nobody said yes"));

@@ -15,7 +15,8 @@
 #      paged.
 #   3. Degradation (criterion 10): the modem hangs and the server is gone:
 #      the UI answers keys at once meanwhile and the card turns into the
-#      no-network variant within 10 s.
+#      no-network variant within 10 s; F2 records the CHW's call as the
+#      yes, F8 cancels.
 . tests/tui/lib.inc
 
 start_server
@@ -173,8 +174,12 @@ keys Space
 WAIT_S=1 wait_gone "Keys on this screen"
 WAIT_S=10 wait_for "!! NO NETWORK: PHONE NOW !!"
 expect_screen emergency-no-network "If no phone works"
-# the modem answers again: the hung send ends (unknown), the cancel goes
+# the modem answers again: the hung send ends (unknown); the CHW's phone
+# call is the yes (F2), then the cancel goes
 echo ok >"$M/modem"
+keys F2
+wait_for "You phoned and they are coming."
+wait_for "!! EMERGENCY CODE00 | help is coming"
 keys F8
 type_text "test of the card"
 keys Enter
