@@ -31,7 +31,8 @@ DEB_PKGS = build-essential pkg-config clang clang-format cppcheck \
            libncurses-dev tmux umockdev sox openssl zlib1g-dev libargon2-dev libjansson-dev \
            postgresql-15 postgresql-client-15 libpq-dev gettext \
            libespeak-ng-dev espeak-ng-data baresip-core kamailio coturn \
-           iproute2 libxml2-utils tzdata libmm-glib-dev python3-dbusmock dbus-daemon
+           iproute2 libxml2-utils tzdata libmm-glib-dev libglib2.0-dev python3-dbusmock \
+           dbus-daemon
 PKGS     = libcbor libcrypto sqlite3 libmicrohttpd libusb-1.0 libcurl zlib jansson \
            libxml-2.0 ncursesw libargon2 libpq espeak-ng mm-glib
 # xmllint: CAP 1.2 documents checked against the OASIS schema (issue 16).
