@@ -31,9 +31,10 @@ DEB_PKGS = build-essential pkg-config clang clang-format cppcheck \
            libncurses-dev tmux umockdev sox openssl zlib1g-dev libargon2-dev libjansson-dev \
            postgresql-15 postgresql-client-15 libpq-dev gettext \
            libespeak-ng-dev espeak-ng-data baresip-core kamailio coturn \
-           iproute2 libxml2-utils tzdata chromium
+           iproute2 libxml2-utils tzdata chromium libmm-glib-dev libglib2.0-dev \
+           python3-dbusmock dbus-daemon
 PKGS     = libcbor libcrypto sqlite3 libmicrohttpd libusb-1.0 libcurl zlib jansson \
-           libxml-2.0 ncursesw libargon2 libpq espeak-ng
+           libxml-2.0 ncursesw libargon2 libpq espeak-ng mm-glib
 # xmllint: CAP 1.2 documents checked against the OASIS schema (issue 16).
 # chromium: the region report loaded headless (issue 17, tests/sync-server/report/browser.sh).
 TOOLS    = tmux umockdev-run sqlcipher msgfmt xgettext baresip kamailio turnserver xmllint \
@@ -58,7 +59,8 @@ LIBS_BASE    = $(call pkglibs,libxml-2.0 libusb-1.0) $(LIBS_COMMON)
 # libargon2: the keyring's key derivation (kiosk/store/keyring.c).
 # espeak-ng: spoken check-in prompts (kiosk/tui/speech.c, issue 10 item 9);
 # jansson: baresip's ctrl_tcp messages (kiosk/call/, issue 13).
-LIBS_KIOSK   = $(call pkglibs,sqlcipher ncursesw libcurl zlib libargon2 espeak-ng jansson) $(LIBS_BASE)
+# mm-glib: SMS through ModemManager (kiosk/visit/emergency_mm.c, issue 16).
+LIBS_KIOSK   = $(call pkglibs,sqlcipher ncursesw libcurl zlib libargon2 espeak-ng jansson mm-glib) $(LIBS_BASE)
 # sqlcipher: the server store is encrypted at rest too (issue 9, item 10).
 # libpq: the PostgreSQL store (sync-server/store/pg*.c).
 # jansson: tests/sync-server/test_registry.c parses the FHIR export;

@@ -1,8 +1,8 @@
 /*
  * kiosk emergency: emergency incidents from the command line (issue 16),
  * for scripts, tests and support; the engine is escalate/, the store
- * kiosk/store/emergency.c.  The screens (the CALL NOW card, the status
- * strip) are not written yet.
+ * kiosk/store/emergency.c; the screens are kiosk/tui/screen_emergency.c
+ * (the CALL NOW card) and the status strip in kiosk/tui/ui.c.
  *
  *   list                                  open incidents, one per line
  *   roster FILE                           install a signed roster (checked
@@ -15,6 +15,9 @@
  *   arrived CODE                          help arrived
  *   cancel CODE --why TEXT                cancelled, with the reason
  *   note CODE TEXT                        a note on the incident
+ *   phone [E164]                          the callback number the pages
+ *                                         give (the CHW's phone): set it,
+ *                                         or show it
  *
  * Output names incidents by their code and state, never the patient.
  */
@@ -282,6 +285,45 @@ out:
 	return rc;
 }
 
+/* The callback number every page gives (EMERG_K_CALLBACK). */
+static int
+callback(struct kctx *ctx, const char *num)
+{
+	uint8_t *v = NULL;
+	size_t len = 0, i, n;
+
+	if (num == NULL) {
+		if (store_state_get(ctx->store, EMERG_K_CALLBACK, &v, &len) !=
+		        0 ||
+		    v == NULL || len == 0) {
+			free(v);
+			printf("No callback number: the pages cannot be "
+			       "built (kiosk emergency phone +E164)\n");
+			return 0;
+		}
+		printf("Callback number %.*s\n", (int)len, (const char *)v);
+		free(v);
+		return 0;
+	}
+	n = strlen(num);
+	for (i = 1; i < n && num[i] >= '0' && num[i] <= '9'; i++)
+		;
+	if (num[0] != '+' || i != n || n < 8 || n > ESC_NUM_LEN - 1) {
+		fprintf(stderr,
+		    "kiosk: %s is not an E.164 number (+, the country code "
+		    "and the number, digits only: +254712345678)\n",
+		    num);
+		return 2;
+	}
+	if (store_state_put(
+	        ctx->store, EMERG_K_CALLBACK, (const uint8_t *)num, n) != 0) {
+		fprintf(stderr, "kiosk: the callback number was not saved\n");
+		return 1;
+	}
+	printf("Callback number set\n");
+	return 0;
+}
+
 static int
 emergency_run(struct kctx *ctx, int argc, char **argv)
 {
@@ -305,6 +347,8 @@ emergency_run(struct kctx *ctx, int argc, char **argv)
 	}
 	if (strcmp(sub, "raise") == 0)
 		return raise_now(ctx, argc, argv);
+	if (strcmp(sub, "phone") == 0 && argc <= 3)
+		return callback(ctx, argc == 3 ? argv[2] : NULL);
 	if (cmd_opt_parse(argc, argv, 2, o, 3, pos, 2, &n) != 0 || n < 1)
 		return cmd_usage(&cmd_emergency);
 	if (strcmp(sub, "roster") == 0)
@@ -339,6 +383,7 @@ const struct kiosk_cmd cmd_emergency = {
 	"[--sex F|M]\n"
 	"          [--news2 N] [--vitals TEXT] | ack CODE [--by WHO] "
 	"[--eta MIN]\n"
-	"          | arrived CODE | cancel CODE --why TEXT | note CODE TEXT",
+	"          | arrived CODE | cancel CODE --why TEXT | note CODE TEXT\n"
+	"          | phone [+E164]",
 	emergency_run,
 };

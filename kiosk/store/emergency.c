@@ -652,6 +652,38 @@ store_emergency_event(struct store *s, const char *id,
 }
 
 int
+store_emergency_events(struct store *s, const char *id, const char *kind,
+    int (*cb)(void *, const struct store_emergency_ev *), void *arg)
+{
+	struct store_emergency_ev ev;
+	sqlite3_stmt *st = NULL;
+	int err, rc;
+
+	if ((err = store_prepare(s,
+	         "SELECT seq, at_ms, kind, detail FROM emergency_events"
+	         " WHERE incident_id = ?1 AND (?2 IS NULL OR kind = ?2)"
+	         " ORDER BY seq",
+	         &st)) != 0)
+		return err;
+	store_bind_text(st, 1, id);
+	store_bind_text(st, 2, kind);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(&ev, 0, sizeof(ev));
+		ev.seq = sqlite3_column_int64(st, 0);
+		ev.at_ms = sqlite3_column_int64(st, 1);
+		copy_text(st, 2, ev.kind, sizeof(ev.kind));
+		copy_text(st, 3, ev.detail, sizeof(ev.detail));
+		if ((err = cb(arg, &ev)) != 0)
+			goto out;
+	}
+	if (rc != SQLITE_DONE)
+		err = store_err(s, rc, "emergency events");
+out:
+	sqlite3_finalize(st);
+	return err;
+}
+
+int
 store_emergency_recover(struct store *s, int *resent, int *superseded)
 {
 	struct store_emergency_send x[64];

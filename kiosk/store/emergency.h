@@ -123,6 +123,20 @@ int store_emergency_result(struct store *, int64_t send_id, const char *status,
  * from a number not on the roster, shown and not counted. */
 int store_emergency_event(struct store *, const char *id,
     const struct esc_now *, const char *kind, const char *detail);
+/* One entry of an incident's event log. */
+struct store_emergency_ev {
+	int64_t seq;
+	int64_t at_ms; /* wall clock */
+	char kind[24]; /* raise, page, sent, failed, ack, reply,
+			  reply-foreign, cancel, note... */
+	char detail[STORE_EMERG_TEXT_MAX];
+};
+/* Call CB for each event of incident ID, oldest first (KIND NULL: all,
+ * else only that kind); CB's non-zero return stops the walk and is
+ * returned. */
+int store_emergency_events(struct store *, const char *id, const char *kind,
+    int (*cb)(void *, const struct store_emergency_ev *), void *arg);
+
 /*
  * The roster (escalate/roster.h), kept signed in the store's state.
  * store_emergency_roster_put takes BUF only when esc_roster_accept does

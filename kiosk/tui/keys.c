@@ -132,6 +132,16 @@ const struct ui_key ui_keys[] = {
 	{ "dash", '\n', UI_A_ENTER, "Enter", N_("open the facility") },
 	{ "dash", KEY_ENTER, UI_A_ENTER, NULL, NULL },
 
+	/* the CALL NOW card (issue 16) */
+	{ "emergency", KEY_F(2), UI_A_SAVE, "F2", N_("phoned: coming") },
+	{ "emergency", KEY_F(9), UI_A_ACK, "F9", N_("arrived") },
+	{ "emergency", KEY_F(8), UI_A_CANCEL, "F8", N_("cancel") },
+	{ "emergency", KEY_F(6), UI_A_NEW, "F6", N_("note") },
+	{ "emergency", '\n', UI_A_ENTER, "Enter", N_("send now (NEWS2 window)") },
+	{ "emergency", KEY_ENTER, UI_A_ENTER, NULL, NULL },
+	/* not in the key bar: the urgent band's line names it */
+	{ "alert", KEY_F(7), UI_A_CONSULT, "F7", NULL },
+
 	/* self check-in */
 	{ "checkin", '\n', UI_A_ENTER, "Enter", N_("continue") },
 	{ "checkin", KEY_ENTER, UI_A_ENTER, NULL, NULL },
@@ -149,6 +159,7 @@ const struct ui_key ui_keys[] = {
 	{ NULL, KEY_F(1), UI_A_HELP, "F1", N_("help: the keys of this screen") },
 	{ NULL, ESC, UI_A_BACK, "Esc", N_("back") },
 	{ NULL, KEY_F(12), UI_A_LOCK, "F12", N_("lock the kiosk") },
+	{ NULL, KEY_F(11), UI_A_EMERGENCY, "F11", N_("EMERGENCY: the CALL NOW card") },
 	{ NULL, KEY_UP, UI_A_UP, "Up/Down", N_("move up and down") },
 	{ NULL, KEY_DOWN, UI_A_DOWN, NULL, NULL }, /* listed with Up */
 	{ NULL, '\t', UI_A_NEXT, "Tab", N_("next field") },
@@ -218,6 +229,9 @@ const struct ui_screen_help ui_screen_help[] = {
 	{ "referral_new", N_("Type the facility, why, and in how many days "
 	    "the patient should be seen; Left/Right urgency; F2 refers."),
 	    UI_G_BACK | UI_G_LOCK | UI_G_TYPE },
+	{ "emergency", N_("Phone the services listed, nearest first, and read "
+	    "the script. F2 once one said they are coming, F9 when help "
+	    "arrived, F8 cancels with the reason."), UI_G_BACK | UI_G_LOCK },
 	{ "referrals", N_("Referrals to this facility (IN) and from it (OUT) "
 	    "with their status. A follow-up shows when one was not seen by "
 	    "its due date."), UI_G_UPDOWN | UI_G_BACK | UI_G_LOCK | UI_G_TYPE },

@@ -3,7 +3,10 @@
  * single parameter scores 3, or at once by the CHW's emergency key (F11).  It says what was found and what the RCP
  * chart asks for, in red and with "!!" so it does not rely on colour.
  * The alert is already recorded in the store; F9 records that the CHW
- * has seen it.  A red flag raised before this visit (opened from Home)
+ * has seen it; in the urgent band (NEWS2 5-6 or a 3 in one parameter) F7
+ * asks a clinician for an urgent consult (the consult's urgency comes from
+ * the score), and NEWS2 7 or more opens the CALL NOW card over it (issue
+ * 16).  A red flag raised before this visit (opened from Home)
  * shows its recorded cause: when, the score and what scored 3.  Esc goes back without acknowledging: the banner stays on
  * the visit and home screens until F9.
  */
@@ -137,8 +140,10 @@ alert_draw(struct ui *ui)
 		ui_text(y + 3, 2, UI_C_WARN,
 		    _("!  Call the emergency number for "
 		      "this clinic now."));
-	else
-		ui_text(y + 3, 2, UI_C_WARN, _("!  Tell the clinician now."));
+	else /* the urgent band: an urgent consult (issue 16) */
+		ui_text(y + 3, 2, UI_C_WARN,
+		    _("!  Tell the clinician now: F7 asks for an urgent "
+		      "consult."));
 	draw_foot(
 	    _("!! Press F9 to acknowledge that you have seen this alert."));
 }
@@ -150,6 +155,12 @@ alert_key(struct ui *ui, enum ui_action a, int ch)
 	switch (a) {
 	case UI_A_ACK:
 		return ui_ack_key(ui, UI_BACK);
+	case UI_A_CONSULT:
+		/* the urgent band's consult, for the visit in hand */
+		if (ui->visit.vitals.alert_stored ||
+		    ui->visit.vitals.emergency || !ui->visit.have_patient)
+			return UI_HANDLED;
+		return ui_replace(ui, &screen_consult_req);
 	case UI_A_BACK:
 		return UI_BACK;
 	default:

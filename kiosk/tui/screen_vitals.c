@@ -579,10 +579,28 @@ vitals_key(struct ui *ui, enum ui_action a, int ch)
 		return ui_goto(ui, &screen_consult_req);
 	case UI_A_EMERGENCY:
 		commit(ui, 0);
+		/* an incident open already: its card */
+		ui_emergency_refresh(ui);
+		if (ui->emerg->open > 0)
+			return ui_goto(ui, &screen_emergency);
 		if (visit_vitals_emergency(&ui->visit) != 0)
 			ui_message(ui, UI_MSG_DANGER,
 			    _("The emergency was not "
 			      "recorded: call anyway."));
+		/* the incident pages at once; with no roster nobody can be
+		 * paged and the red flag's screen says to call */
+		switch (
+		    visit_emergency_raise(&ui->visit, ESC_TRIG_MANUAL, NULL)) {
+		case 0:
+			ui_emergency_refresh(ui);
+			return ui_goto(ui, &screen_emergency);
+		case ENOENT:
+			break;
+		default:
+			ui_message(ui, UI_MSG_DANGER, "%s",
+			    _("The emergency was not recorded: phone now."));
+			break;
+		}
 		return ui_goto(ui, &screen_alert);
 	case UI_A_FINISH:
 		if (commit(ui, 0) != 0)

@@ -32,6 +32,7 @@ const struct screen *const screens[] = {
 	&screen_referral_new,
 	&screen_referrals,
 	&screen_dash,
+	&screen_emergency,
 	NULL,
 };
 

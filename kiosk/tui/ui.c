@@ -716,6 +716,75 @@ draw_title(struct ui *ui)
 	}
 }
 
+/* --- emergencies (issue 16) --- */
+
+void
+ui_emergency_refresh(struct ui *ui)
+{
+	if (ui->emerg == NULL)
+		ui->emerg = xcalloc(1, sizeof(*ui->emerg));
+	ui->emerg_read_ms = clock_mono_ms();
+	if (ui->visit.store == NULL ||
+	    visit_emergency_view(&ui->visit, ui->emerg) != 0)
+		ui->emerg->open = 0;
+}
+
+/*
+ * The status strip: row 1, under the title, on every screen while an
+ * incident is open: its code, how it stands, the time since it was
+ * raised and the last reply.  Row 1 is the frame's (no screen draws
+ * there), so the strip never covers a red flag.
+ */
+static void
+draw_strip(struct ui *ui)
+{
+	const struct visit_emerg *v = ui->emerg;
+	const struct esc_incident *inc;
+	char state[96], reply[80], line[320], fit[640];
+	unsigned left;
+
+	if (v == NULL || v->open == 0 || ui->help)
+		return;
+	inc = &v->e.eng;
+	left = (unsigned)((v->next_ms + 999) / 1000);
+	switch (inc->state) {
+	case ESC_CONFIRMING:
+		snprintf(state, sizeof(state), _("sends in %u s"), left);
+		break;
+	case ESC_PAGING:
+		snprintf(
+		    state, sizeof(state), _("paging level %d"), inc->level + 1);
+		break;
+	case ESC_ACKED:
+		snprintf(state, sizeof(state), _("%s is coming"),
+		    strcmp(inc->ack_by, "chw-phoned") == 0 ? _("help")
+		                                           : inc->ack_by);
+		break;
+	case ESC_UNRESOLVED:
+		snprintf(state, sizeof(state), "%s", _("nobody said yes"));
+		break;
+	default:
+		snprintf(
+		    state, sizeof(state), "%s", _(esc_state_name(inc->state)));
+		break;
+	}
+	if (v->nreplies == 0)
+		snprintf(reply, sizeof(reply), "%s", _("none"));
+	else
+		snprintf(reply, sizeof(reply), "%s%.60s",
+		    v->replies[v->nreplies - 1].foreign ? "? " : "",
+		    v->replies[v->nreplies - 1].text);
+	snprintf(line, sizeof(line),
+	    _("!! EMERGENCY %s | %s%s | %02u:%02u | "
+	      "reply: %s"),
+	    inc->code, state, v->no_network ? _(" | NO NETWORK") : "",
+	    (unsigned)(v->elapsed_s / 60), (unsigned)(v->elapsed_s % 60),
+	    reply);
+	ui_bar(1, UI_C_DANGER);
+	ui_text(
+	    1, 1, UI_C_DANGER, "%s", ui_fit(fit, sizeof(fit), line, COLS - 2));
+}
+
 /* The key bar: the keys of this screen with a label, then F1 help. */
 static void
 draw_keybar(struct ui *ui)
@@ -783,9 +852,24 @@ global_bit(const struct ui_key *k)
 		return UI_G_UPDOWN;
 	case UI_A_NEXT:
 		return UI_G_TAB;
+	case UI_A_EMERGENCY:
+		return UI_G_EMERG;
 	default:
 		return 0;
 	}
+}
+
+/* Whether screen NAME has its own entry for KEY. */
+static int
+screen_binds(const char *name, int key)
+{
+	const struct ui_key *k;
+
+	for (k = ui_keys; k->key != 0; k++)
+		if (k->screen != NULL && k->key == key &&
+		    strcmp(k->screen, name) == 0)
+			return 1;
+	return 0;
 }
 
 /* Whether the F1 list of screen NAME shows key K in PASS (0: the
@@ -797,6 +881,10 @@ help_lists(const struct ui_key *k, const char *name, unsigned g, int pass)
 		return 0;
 	if (pass == 0)
 		return k->screen != NULL && strcmp(k->screen, name) == 0;
+	/* a key of every screen that this screen binds itself is listed
+	 * once, with the screen's words */
+	if (k->screen == NULL && screen_binds(name, k->key))
+		return 0;
 	return k->screen == NULL &&
 	    (global_bit(k) == 0 || (g & global_bit(k)) != 0);
 }
@@ -819,6 +907,9 @@ draw_help(struct ui *ui)
 		g = h->globals;
 	if (ui->checkin)
 		g &= ~UI_G_LOCK;
+	/* the emergency key works once unlocked, never in self check-in */
+	if (ui->visit.store != NULL && !ui->checkin)
+		g |= UI_G_EMERG;
 	for (y = 2; y < LINES - 2; y++)
 		ui_bar(y, UI_C_NORMAL);
 	ui_text(2, 2, UI_C_TITLE, _(" Keys on this screen (%s) "),
@@ -869,6 +960,7 @@ draw(struct ui *ui)
 		return;
 	}
 	draw_title(ui);
+	draw_strip(ui);
 	prompt[0] = '\0';
 	speaking = ui->opts.speech && ui->opts.checkin && !ui->help &&
 	    ui->visit.store != NULL;
@@ -942,6 +1034,8 @@ lock(struct ui *ui, int idle)
 		return;
 	}
 	pop_all(ui);
+	if (ui->emerg != NULL)
+		ui->emerg->open = 0; /* read again after the next unlock */
 	/* the patient's language choice ends with the check-in */
 	if (ui->checkin)
 		i18n_set(ui->staff_lang);
@@ -1046,6 +1140,11 @@ handle_key(struct ui *ui, int key, int ch)
 	 * person has not had time to read */
 	if (ui->msg_kind < UI_MSG_WARN)
 		ui->msg[0] = '\0';
+	/* the emergency key acts on every screen; the visit's own handler
+	 * first keeps the value being typed */
+	if (a == UI_A_EMERGENCY && s != &screen_vitals &&
+	    s != &screen_emergency)
+		return apply(ui, ui_emergency_key(ui));
 	r = s->key(ui, a, ch);
 	if (r != UI_UNHANDLED)
 		return apply(ui, r);
@@ -1110,8 +1209,10 @@ ui_run_opts(struct kctx *ctx, const struct ui_opts *opts)
 				break;
 		}
 		timeout = 1000;
-		/* no idle lock in the middle of a call */
-		if (ui_call_live(ui))
+		/* no idle lock in the middle of a call, nor while an
+		 * emergency is open (the worker pages only while unlocked) */
+		if (ui_call_live(ui) ||
+		    (ui->emerg != NULL && ui->emerg->open > 0))
 			last_key = clock_mono_ms();
 		if (idle_ms > 0) {
 			t = clock_mono_ms() - last_key;
@@ -1187,6 +1288,23 @@ ui_run_opts(struct kctx *ctx, const struct ui_opts *opts)
 			push(ui, &screen_alert);
 			dirty = 1;
 		}
+		/* NEWS2 >= 7 raised an incident (its confirm window runs):
+		 * the CALL NOW card over the red flag */
+		if (ui->visit.vitals.emerg_new && ui->visit.store != NULL) {
+			ui->visit.vitals.emerg_new = 0;
+			if (top(ui) != &screen_emergency)
+				push(ui, &screen_emergency);
+			dirty = 1;
+		}
+		/* the strip and the card follow the incident every second */
+		if (ui->visit.store != NULL &&
+		    clock_mono_ms() - ui->emerg_read_ms >= 1000) {
+			int was = ui->emerg != NULL && ui->emerg->open > 0;
+
+			ui_emergency_refresh(ui);
+			if (was || ui->emerg->open > 0)
+				dirty = 1;
+		}
 		/* a clock in the title: redraw once a minute is enough,
 		 * but the timeout above wakes every second anyway */
 		if (n == 0 && ui->visit.store != NULL && !ui->checkin &&
@@ -1206,6 +1324,7 @@ ui_run_opts(struct kctx *ctx, const struct ui_opts *opts)
 	visit_session_lock(&ui->visit);
 	ui_restore();
 	log_info("ui stop");
+	free(ui->emerg);
 	free(ui);
 	return 0;
 }

@@ -26,6 +26,7 @@
 
 #include "i18n.h"
 #include "kiosk/call/call.h"
+#include "kiosk/visit/emergency.h"
 #include "kiosk/visit/visit.h"
 
 struct kctx;
@@ -142,6 +143,7 @@ struct ui_key {
 #define UI_G_UPDOWN 0x4u /* Up, Down */
 #define UI_G_TAB 0x8u /* Tab */
 #define UI_G_TYPE 0x10u /* typing goes into the field marked > */
+#define UI_G_EMERG 0x20u /* F11 (set by the loop while unlocked) */
 struct ui_screen_help {
 	const char *screen;
 	const char *about;
@@ -196,6 +198,8 @@ enum ui_result screen_rx_open(struct ui *);
 extern const struct screen screen_referral_new;
 extern const struct screen screen_referrals;
 extern const struct screen screen_dash;
+/* The CALL NOW card (issue 16, kiosk/tui/screen_emergency.c). */
+extern const struct screen screen_emergency;
 
 /* A line of text input (UTF-8). */
 #define UI_FIELD_MAX 128
@@ -275,7 +279,20 @@ struct ui {
 	char staff_lang[8]; /* the staff's screen language, restored when
 			       they take the kiosk back */
 	struct ui_call call;
+	/* Emergencies (issue 16): the newest open incident as the card and
+	 * the status strip show it, read again every second while unlocked
+	 * (ui_emergency_refresh); NULL until the first read. */
+	struct visit_emerg *emerg;
+	uint64_t emerg_read_ms; /* clock_mono_ms() of the last read */
 };
+
+/* The emergency key (F11 on any screen once unlocked, not in self
+ * check-in): the card of the incident open, else a new incident raised at
+ * once (manual: level 1 pages now) and its card; without a roster the card
+ * says to phone (kiosk/tui/screen_emergency.c). */
+enum ui_result ui_emergency_key(struct ui *);
+/* Read the open incident again into ui->emerg (kiosk/tui/ui.c). */
+void ui_emergency_refresh(struct ui *);
 
 /* Hand the unlocked kiosk to patients for self check-in (Home, F7); the
  * staff take it back with F12 and their unlock. */

@@ -5,14 +5,15 @@
  * sms_port, records the result, and reads replies.
  *
  * The sms_port is the narrow interface to whatever sends SMS: the kiosk's
- * modem in production (ModemManager over D-Bus: not written yet), and
+ * modem in production (ModemManager over D-Bus, emergency_mm.c), and
  * emergency_sms_fake (kiosk/visit/emergency_sms.c), an in-memory modem for
- * tests with scripted outcomes.  A reply "<CODE> A [minutes]", "<CODE> X"
+ * tests with scripted outcomes, and emergency_sms_dir, a modem in a folder
+ * for the screen tests.  A reply "<CODE> A [minutes]", "<CODE> X"
  * or "<CODE> D" counts only from a number the roster lists for a service;
  * from any other number it is kept as an event and shown, never counted.
  *
- * The pump does blocking modem work and belongs on a worker thread, never
- * the UI's (not wired yet).  No SQL here (kiosk/store/emergency.h); no
+ * The pump does blocking modem work and runs on its worker thread
+ * (emergency_worker.c), never the UI's.  No SQL here (kiosk/store/emergency.h); no
  * patient name or id in any SMS or log line.
  */
 #ifndef KIOSK_VISIT_EMERGENCY_H
@@ -113,5 +114,117 @@ struct sms_fake {
 void emergency_sms_fake(struct sms_port *, struct sms_fake *);
 void emergency_sms_fake_reply(
     struct sms_fake *, const char *from, const char *text);
+
+/*
+ * A modem in a folder, for the screen tests (OUTPOST_TEST_MODEM_DIR,
+ * test-only; it stands in for a GSM modem, which cannot run here).
+ * DIR/modem says how the modem behaves now, read at each send: absent or
+ * "ok" (taken), "fail" (+CMS ERROR: EIO), "gone" (unplugged: ENODEV),
+ * "hang N" (no +CMGS for N seconds, or until DIR/modem changes, then
+ * ETIMEDOUT).  Each SMS taken is
+ * appended to DIR/sent as "TO<tab>TEXT"; each file DIR/in/NAME.sms
+ * ("FROM" on the first line, the text on the second) is one received SMS,
+ * removed once read, in name order.
+ */
+struct sms_dir {
+	char dir[256];
+	int nsent;
+};
+void emergency_sms_dir(struct sms_port *, struct sms_dir *, const char *dir);
+
+/*
+ * The production modem (emergency_mm.c): ModemManager on the system bus
+ * through libmm-glib, the first modem with the Messaging interface; one
+ * page is created with a delivery report and a validity of one hour, then
+ * sent (30 s at most); received SMS are read and deleted.  0, or ENODEV
+ * when ModemManager is not on the bus.  Call it, and the port, from one
+ * thread only (the worker's).
+ */
+struct sms_mm;
+int emergency_sms_mm(struct sms_port *, struct sms_mm **);
+void emergency_sms_mm_free(struct sms_mm *);
+/* Cut a call in flight short (from any thread: the worker's stop); every
+ * later send fails at once. */
+void emergency_sms_mm_cancel(struct sms_mm *);
+
+/*
+ * The pump's worker thread (emergency_worker.c): the UI never sends.  It
+ * opens its own store connection (like the sync thread), recovers sends a
+ * crash cut short, then pumps every second and whenever kicked: the
+ * roster from the store (checked against the pinned server key), the
+ * callback number (EMERG_K_CALLBACK), the modem (OUTPOST_TEST_MODEM_DIR's
+ * folder modem in tests; else ModemManager, looked for again every 30 s
+ * while it is not on the bus).  A send that hangs blocks only this thread; the UI reads
+ * what the modem did through emerg_worker_status.
+ */
+#define EMERG_K_CALLBACK "emergency.callback" /* E.164, the CHW's phone */
+
+enum emerg_modem {
+	EMERG_MODEM_NONE = 0, /* no modem back-end */
+	EMERG_MODEM_UNTRIED, /* present, nothing sent yet */
+	EMERG_MODEM_OK, /* the last send was taken */
+	EMERG_MODEM_FAILED, /* the last send was refused or timed out */
+};
+
+struct emerg_worker_status {
+	int running;
+	enum emerg_modem modem;
+	uint64_t busy_since_ms; /* clock_mono_ms() a send started, 0 idle */
+	int last_err; /* of the last send: 0, EIO, ETIMEDOUT, ENODEV... */
+	uint64_t rounds; /* pumps done */
+	int pump_err; /* of the last pump: 0, EINVAL no roster, ... */
+};
+
+int emerg_worker_start(const char *dir, const uint8_t key[32]);
+void emerg_worker_kick(void);
+void emerg_worker_stop(void);
+void emerg_worker_status(struct emerg_worker_status *);
+/* A send that has not answered for this long counts as no modem. */
+#define EMERG_MODEM_STUCK_MS 5000
+
+/*
+ * From the visit (emergency_visit.c, the UI thread's side: short store
+ * transactions only, the worker kicked for every send).
+ *
+ * visit_emergency_raise: an incident for the patient in hand (age, sex,
+ * NEWS2 and the visit's validated vital signs; none when no patient is in
+ * hand), manual (the key: level 1 pages at once) or automatic (NEWS2 >= 7:
+ * the confirm window first; its length is the roster's, or the test-only
+ * OUTPOST_EMERGENCY_CONFIRM_S).  0, ENOENT (no usable roster: nobody can
+ * be paged, the card says to phone), or a store error.
+ * visit_emergency_step: the CHW's step on incident ID (store_emergency_step
+ * under the roster's policy).
+ * visit_emergency_view: what the card and the strip show of the newest
+ * open incident; ENOENT when none is open.
+ */
+struct visit;
+#define VISIT_EMERG_REPLIES 3
+struct visit_emerg_reply {
+	int64_t at_ms;
+	int foreign; /* from a number not on the roster: not counted */
+	char text[STORE_EMERG_TEXT_MAX]; /* "<service or number>: <text>" */
+};
+struct visit_emerg {
+	int open; /* incidents open */
+	struct store_emergency e; /* the newest open one */
+	int have_roster, roster_stale;
+	struct esc_roster roster;
+	int nranked, order[ESC_MAX_SERVICES]; /* nearest first */
+	int nreplies; /* the latest, oldest first */
+	struct visit_emerg_reply replies[VISIT_EMERG_REPLIES];
+	int sent, failed; /* SMS sends recorded */
+	char last_sent_to[STORE_EMERG_TEXT_MAX];
+	uint64_t elapsed_s; /* since it was raised (wall clock) */
+	uint64_t next_ms; /* to the engine's next step, 0 none/due */
+	enum emerg_modem modem;
+	int modem_stuck, modem_down;
+	int server_up, server_down;
+	int no_network; /* neither path: the card's no-network variant */
+};
+int visit_emergency_raise(
+    struct visit *, enum esc_trigger, char id[UUID_STRLEN + 1]);
+int visit_emergency_step(struct visit *, const char *id, enum store_emerg_op,
+    const char *by, uint32_t eta, const char *text);
+int visit_emergency_view(struct visit *, struct visit_emerg *);
 
 #endif

@@ -136,6 +136,17 @@ service_of_number(const struct esc_roster *r, const char *from)
 	return NULL;
 }
 
+/* "<who>: A 20" as read (the incident's code is the event's), whatever
+ * the case and spacing sent. */
+static void
+reply_words(const char *who, const struct esc_reply *r, char *out, size_t len)
+{
+	if (r->kind == ESC_R_ACCEPT && r->minutes > 0)
+		snprintf(out, len, "%s: %c %u", who, (char)r->kind, r->minutes);
+	else
+		snprintf(out, len, "%s: %c", who, (char)r->kind);
+}
+
 static int
 reply(struct emerg_ctx *c, const struct esc_policy *p,
     const struct esc_now *now, const struct sms_msg *m,
@@ -143,6 +154,7 @@ reply(struct emerg_ctx *c, const struct esc_policy *p,
 {
 	const struct esc_service *svc;
 	struct esc_reply r;
+	char detail[STORE_EMERG_TEXT_MAX];
 	int i, err;
 
 	if (esc_reply_parse(m->text, strlen(m->text), &r) != 0) {
@@ -162,9 +174,15 @@ reply(struct emerg_ctx *c, const struct esc_policy *p,
 		log_info("incident %s: a reply from a number not on the "
 		         "roster",
 		    r.code);
+		reply_words(m->from, &r, detail, sizeof(detail));
 		return store_emergency_event(
-		    c->s, l->e[i].id, now, "reply-foreign", m->text);
+		    c->s, l->e[i].id, now, "reply-foreign", detail);
 	}
+	/* what was said, for the card and the strip; the step counts it */
+	reply_words(svc->id, &r, detail, sizeof(detail));
+	if ((err = store_emergency_event(
+	         c->s, l->e[i].id, now, "reply", detail)) != 0)
+		return err;
 	switch (r.kind) {
 	case ESC_R_ACCEPT:
 		err = store_emergency_step(c->s, l->e[i].id, STORE_EMERG_ACK, p,

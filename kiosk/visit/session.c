@@ -19,6 +19,7 @@
 #include "patient.h"
 #include "str.h"
 #include "kiosk/sync/sync.h"
+#include "kiosk/visit/emergency.h"
 #include "visit.h"
 #include "xmalloc.h"
 
@@ -100,6 +101,12 @@ visit_session_unlock(
 	store_audit(v->store, "login", "user", u.id[0] ? u.id : NULL, "ui");
 	log_info("unlocked");
 	visit_session_sync_start(v);
+	/* emergencies page from their own thread while someone is in */
+	if ((err = emerg_worker_start(v->ctx->data_dir, store_key(v->store))) !=
+	        0 &&
+	    err != EALREADY)
+		log_warnx("emergency worker not started: %s", strerror(err));
+	err = 0;
 out:
 	store_user_clear(&u);
 	keyring_free(kr);
@@ -138,6 +145,7 @@ visit_session_lock(struct visit *v)
 	visit_devices_stop(v);
 	visit_session_patient_clear(v);
 	sync_thread_stop(); /* it holds a copy of the key: wipe it too */
+	emerg_worker_stop(); /* so does the emergency worker */
 	if (v->store != NULL) {
 		store_audit(v->store, "logout", "user",
 		    v->user_id[0] ? v->user_id : NULL, NULL);

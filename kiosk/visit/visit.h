@@ -63,6 +63,9 @@ struct visit_vitals {
 			     not ticked was looked for and is absent */
 	int imci_raised; /* an IMCI alert was recorded in this visit */
 	int emergency; /* the pending alert is the CHW's emergency key */
+	char emerg_id[UUID_STRLEN + 1]; /* the incident NEWS2 >= 7 raised in
+					   this visit (issue 16), "" none */
+	int emerg_new; /* just raised: the UI opens the CALL NOW card */
 };
 
 /* What the device worker last said. */

@@ -17,6 +17,7 @@
 
 #include "compat.h"
 #include "devices/device.h"
+#include "kiosk/visit/emergency.h"
 #include "log.h"
 #include "visit.h"
 
@@ -116,6 +117,21 @@ check_red_flag(struct visit *vis)
 			log_info("red flag raised: alert %s", v->alert_id);
 	}
 	visit_vitals_alert_note(vis, "news2", v->r.score, detail);
+	/* NEWS2 >= 7 (the emergency band) from values that passed their
+	 * range checks: an incident, once per visit, whose confirm window
+	 * sends on timeout (issue 16).  Without a roster the red flag
+	 * alone stands (its screen says to call). */
+	if (v->r.risk == NEWS2_RISK_HIGH && v->emerg_id[0] == '\0' &&
+	    vis->store != NULL && vis->have_patient) {
+		err = visit_emergency_raise(vis, ESC_TRIG_AUTO, v->emerg_id);
+		if (err == 0)
+			v->emerg_new = 1;
+		else {
+			v->emerg_id[0] = '\0';
+			if (err != ENOENT)
+				log_warnx("emergency not raised: %d", err);
+		}
+	}
 }
 
 void

@@ -2,7 +2,8 @@
 # `kiosk emergency` (kiosk/cli/cmd_emergency.c) on a node that is not
 # enrolled: nothing open, raising and installing a roster refused with what
 # to do (phone now; enrol first), unknown codes and a cancel without its
-# reason refused.  The enrolled paths are tests/e2e/emergency.sh.
+# reason refused; the callback number set, shown, and refused when not
+# E.164.  The enrolled paths are tests/e2e/emergency.sh.
 set -u
 K="${OUTPOST_BUILD:-build}/kiosk"
 [ -x "$K" ] || { echo "missing $K (build it first)" >&2; exit 77; }
@@ -40,6 +41,17 @@ k emergency cancel 938NKR >"$D/out" 2>"$D/err"
 rc=$?
 [ "$rc" -eq 2 ] || fail "cancel without --why: exit $rc, want 2"
 grep -q -- '--why' "$D/err" || fail "cancel: $(cat "$D/err")"
+
+# the callback number every page gives: E.164 or refused
+out=$(k emergency phone 2>/dev/null)
+case $out in "No callback number"*) ;; *) fail "phone unset: $out" ;; esac
+k emergency phone 0712345678 >"$D/out" 2>"$D/err"
+[ $? -eq 2 ] || fail "a local number was taken as the callback"
+grep -q 'not an E.164 number' "$D/err" || fail "phone: $(cat "$D/err")"
+k emergency phone +254712345678 >/dev/null 2>"$D/err" ||
+    fail "phone: $(cat "$D/err")"
+[ "$(k emergency phone 2>/dev/null)" = "Callback number +254712345678" ] ||
+    fail "phone not kept: $(k emergency phone 2>&1)"
 
 k emergency >"$D/out" 2>"$D/err"
 [ $? -eq 2 ] || fail "no subcommand: want the usage (2)"
