@@ -31,9 +31,9 @@ DEB_PKGS = build-essential pkg-config clang clang-format cppcheck \
            libncurses-dev tmux umockdev sox openssl zlib1g-dev libargon2-dev libjansson-dev \
            postgresql-15 postgresql-client-15 libpq-dev gettext \
            libespeak-ng-dev espeak-ng-data baresip-core kamailio coturn \
-           iproute2 libxml2-utils tzdata
+           iproute2 libxml2-utils tzdata liboath-dev libqrencode-dev
 PKGS     = libcbor libcrypto sqlite3 libmicrohttpd libusb-1.0 libcurl zlib jansson \
-           libxml-2.0 ncursesw libargon2 libpq espeak-ng
+           libxml-2.0 ncursesw libargon2 libpq espeak-ng liboath libqrencode
 # xmllint: CAP 1.2 documents checked against the OASIS schema (issue 16).
 TOOLS    = tmux umockdev-run sqlcipher msgfmt xgettext baresip kamailio turnserver xmllint
 
@@ -56,7 +56,9 @@ LIBS_BASE    = $(call pkglibs,libxml-2.0 libusb-1.0) $(LIBS_COMMON)
 # libargon2: the keyring's key derivation (kiosk/store/keyring.c).
 # espeak-ng: spoken check-in prompts (kiosk/tui/speech.c, issue 10 item 9);
 # jansson: baresip's ctrl_tcp messages (kiosk/call/, issue 13).
-LIBS_KIOSK   = $(call pkglibs,sqlcipher ncursesw libcurl zlib libargon2 espeak-ng jansson) $(LIBS_BASE)
+# liboath: TOTP second factor at unlock; libqrencode: its enrolment QR code
+# (kiosk/store/totp.c, kiosk/cli/cmd_mfa.c; issue 17).
+LIBS_KIOSK   = $(call pkglibs,sqlcipher ncursesw libcurl zlib libargon2 espeak-ng jansson liboath libqrencode) $(LIBS_BASE)
 # sqlcipher: the server store is encrypted at rest too (issue 9, item 10).
 # libpq: the PostgreSQL store (sync-server/store/pg*.c).
 # jansson: tests/sync-server/test_registry.c parses the FHIR export.
