@@ -558,6 +558,7 @@ struct keyring_mfa_args {
 	const char *name;
 	const uint8_t *key, *secret;
 	const char (*codes)[TOTP_RECOVERY_LEN + 1];
+	uint64_t used_step;
 };
 
 static int
@@ -594,7 +595,7 @@ keyring_mfa_apply(struct keyring *k, void *arg)
 	if (err != 0)
 		return err;
 	e->has_mfa = 1;
-	e->mfa_last_step = 0;
+	e->mfa_last_step = a->used_step;
 	e->mfa_used = 0;
 	return 0;
 }
@@ -602,9 +603,10 @@ keyring_mfa_apply(struct keyring *k, void *arg)
 int
 keyring_mfa_set(struct keyring *k, const char *name, const uint8_t key[32],
     const uint8_t secret[TOTP_SECRET_LEN],
-    const char codes[TOTP_RECOVERY_N][TOTP_RECOVERY_LEN + 1])
+    const char codes[TOTP_RECOVERY_N][TOTP_RECOVERY_LEN + 1],
+    uint64_t used_step)
 {
-	struct keyring_mfa_args a = { name, key, secret, codes };
+	struct keyring_mfa_args a = { name, key, secret, codes, used_step };
 
 	return keyring_update(k, keyring_mfa_apply, &a);
 }
@@ -612,7 +614,7 @@ keyring_mfa_set(struct keyring *k, const char *name, const uint8_t key[32],
 int
 keyring_mfa_clear(struct keyring *k, const char *name)
 {
-	struct keyring_mfa_args a = { name, NULL, NULL, NULL };
+	struct keyring_mfa_args a = { name, NULL, NULL, NULL, 0 };
 
 	return keyring_update(k, keyring_mfa_apply, &a);
 }

@@ -137,13 +137,16 @@ int keyring_mfa_left(const struct keyring *, const char *name);
 /*
  * Enrol NAME's second factor: SECRET (TOTP_SECRET_LEN bytes) and the
  * hashes of CODES, sealed under a key derived from the data KEY, with no
- * step or code used yet; replaces an earlier one.  Saved under DIR's lock.
+ * code used yet and USED_STEP as the last step used (the step of the code
+ * that confirmed the enrolment, so it cannot unlock; 0: none); replaces an
+ * earlier one.  Saved under DIR's lock.
  * ENOENT (no such user), EINVAL (a code not of the recovery form), or an
  * error of keyring_save.
  */
 int keyring_mfa_set(struct keyring *, const char *name, const uint8_t key[32],
     const uint8_t secret[TOTP_SECRET_LEN],
-    const char codes[TOTP_RECOVERY_N][TOTP_RECOVERY_LEN + 1]);
+    const char codes[TOTP_RECOVERY_N][TOTP_RECOVERY_LEN + 1],
+    uint64_t used_step);
 /* Remove NAME's second factor (administrator); ENOENT no such user. */
 int keyring_mfa_clear(struct keyring *, const char *name);
 
