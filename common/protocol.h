@@ -56,9 +56,11 @@ enum wire_err {
 	WERR_NO_SLOT = 37, /* 404 no_slot: no such bookable slot */
 	WERR_SLOT_OFFERED = 38, /* 409 slot_offered: offered to the waitlist */
 	WERR_APPT_STATE = 39, /* 409 appt_state: not ours, or not active */
+	WERR_BREAKGLASS_REASON = 40, /* 400 breakglass_reason: no written reason */
+	WERR_BREAKGLASS_SCOPE = 41, /* 403/404 breakglass_scope: not for this node or patient */
 };
 
-#define WERR_MAX WERR_APPT_STATE
+#define WERR_MAX WERR_BREAKGLASS_SCOPE
 
 /* The error body of any non-200 answer (§2). */
 #define ERR_K_CODE 1 /* uint: enum wire_err */
@@ -204,6 +206,31 @@ enum wire_err {
 #define SLOTSREQ_K_FROM 1 /* uint: Unix ms */
 #define SLOTSREQ_K_TO 2 /* uint: Unix ms, at most 31 days after FROM */
 #define SLOTS_K_ITEMS 1 /* array of slot maps */
+
+/* POST /v1/audit: the node's audit chain since its last anchor (§12,
+ * issue 17). */
+#define PROTO_PATH_AUDIT "/v1/audit"
+#define AUDITREQ_K_FIRST 1 /* uint: the seq of the first entry sent */
+#define AUDITREQ_K_ENTRIES 2 /* array of bytes: each entry's hashed CBOR */
+#define AUDITREQ_K_HEAD 3 /* uint: the node's newest audit seq */
+#define AUDIT_MAX_ENTRIES 512 /* per request */
+/* Its answer (200). */
+#define AUDIT_K_STATUS 1 /* uint: AUDIT_S_* */
+#define AUDIT_K_SEQ 2 /* uint: the server's anchor for the node now */
+#define AUDIT_S_EXTENDS 0 /* the entries extend the anchor: moved to the last */
+#define AUDIT_S_FIRST 1 /* no anchor before: the last entry is the first */
+#define AUDIT_S_BREAK 2 /* the chain no longer extends the anchor: stored, alerted */
+#define AUDIT_S_RESEND 3 /* FIRST is not the anchor's next: send from SEQ + 1 */
+
+/* POST /v1/breakglass: open a patient outside the facility's scope
+ * with a written reason (§13, issue 17). */
+#define PROTO_PATH_BREAKGLASS "/v1/breakglass"
+#define BREAKGLASS_K_PATIENT 1 /* bytes: 16, the patient's id */
+#define BREAKGLASS_K_REASON 2 /* text: why, BREAKGLASS_REASON_MIN..512 bytes */
+#define BREAKGLASS_K_USER 3 /* text: the user's id on the node */
+#define BREAKGLASS_REASON_MIN 10
+/* Its answer (200): {BREAKGLASS_K_PATIENT: the id}; the next pull brings
+ * the patient and their history. */
 
 /* GET /v1/health answer (§7). */
 #define HEALTH_K_STATUS 1 /* text: "ok" */

@@ -51,6 +51,7 @@
 #include "xmalloc.h"
 #include "sync-server/registry.h"
 #include "sync-server/emergency.h"
+#include "sync-server/audit_admin.h"
 #include "sync-server/sched_admin.h"
 #include "sync-server/sipcred.h"
 #include "sync-server/store/migrate.h"
@@ -76,7 +77,9 @@ admin_usage(void)
 	    "       sync-server --data DIR admin roster sign SPEC OUT\n"
 	    "       sync-server --data DIR --store postgresql://... admin "
 	    "migrate\n"
-	    "       sync-server --data DIR admin schedule ... (schedule --help)\n");
+	    "       sync-server --data DIR admin schedule ... (schedule --help)\n"
+	    "       sync-server --data DIR admin audit NODE\n"
+	    "       sync-server --data DIR admin breakglass [--json]\n");
 	return 2;
 }
 
@@ -572,7 +575,9 @@ admin_main(const char *data_dir, const char *store, const uint8_t *key,
 	    strcmp(argv[0], "manifest") != 0 &&
 	    strcmp(argv[0], "licence") != 0 &&
 	    strcmp(argv[0], "referrals") != 0 &&
-	    strcmp(argv[0], "schedule") != 0)
+	    strcmp(argv[0], "schedule") != 0 &&
+	    strcmp(argv[0], "audit") != 0 &&
+	    strcmp(argv[0], "breakglass") != 0)
 		return admin_usage();
 	if ((be = server_backend(store)) == NULL)
 		return admin_usage();
@@ -594,6 +599,14 @@ admin_main(const char *data_dir, const char *store, const uint8_t *key,
 		rc = admin_referrals(s, argc, argv);
 	else if (strcmp(argv[0], "schedule") == 0)
 		rc = sched_admin(be, s, argc, argv);
+	else if (strcmp(argv[0], "audit") == 0 ||
+	    strcmp(argv[0], "breakglass") == 0) {
+		rc = strcmp(argv[0], "audit") == 0
+		    ? admin_audit(be, s, argc, argv)
+		    : admin_breakglass(be, s, argc, argv);
+		if (rc == 2)
+			admin_usage();
+	}
 	else if (strcmp(argv[0], "manifest") == 0) {
 		long long node = 0;
 

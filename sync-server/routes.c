@@ -16,6 +16,8 @@ extern const struct route api_consults;
 extern const struct route api_licences;
 extern const struct route api_appointments;
 extern const struct route api_slots;
+extern const struct route api_audit;
+extern const struct route api_breakglass;
 
 const struct route *const routes[] = {
 	&api_health,
@@ -27,6 +29,8 @@ const struct route *const routes[] = {
 	&api_licences,
 	&api_appointments,
 	&api_slots,
+	&api_audit,
+	&api_breakglass,
 	NULL,
 };
 

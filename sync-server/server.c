@@ -304,6 +304,7 @@ wire_err_status(enum wire_err code)
 	case WERR_CLOCK_AHEAD:
 	case WERR_INVALID_CHANGE:
 	case WERR_RX_INVALID:
+	case WERR_BREAKGLASS_REASON:
 		return 400;
 	case WERR_RX_BLOCKED:
 	case WERR_RX_OVERRIDE:
@@ -318,6 +319,7 @@ wire_err_status(enum wire_err code)
 	case WERR_BAD_TOKEN:
 	case WERR_FORBIDDEN:
 	case WERR_LICENCE:
+	case WERR_BREAKGLASS_SCOPE:
 		return 403;
 	case WERR_CONFLICT:
 	case WERR_GAP:
