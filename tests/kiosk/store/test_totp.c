@@ -245,7 +245,7 @@ enrolled(const char *d, unsigned max_failures, uint8_t key[32],
 		err = keyring_wrap_user(k, "chw", "chw-pass", key, &cheap, NULL);
 	if (err == 0)
 		err = keyring_mfa_set(k, "amina", key, sec,
-		    (const char(*)[TOTP_RECOVERY_LEN + 1])codes);
+		    (const char(*)[TOTP_RECOVERY_LEN + 1])codes, 0);
 	keyring_free(k);
 	return err;
 }
