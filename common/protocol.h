@@ -214,6 +214,10 @@ enum wire_err {
 #define AUDITREQ_K_ENTRIES 2 /* array of bytes: each entry's hashed CBOR */
 #define AUDITREQ_K_HEAD 3 /* uint: the node's newest audit seq */
 #define AUDIT_MAX_ENTRIES 512 /* per request */
+/* Keys of an entry's CBOR that the server reads (the kiosk's hashed map,
+ * kiosk/store/store.c: 1 seq ... 8 detail, 9 the previous hash). */
+#define AUDITENT_K_SEQ 1 /* uint */
+#define AUDITENT_K_PREV 9 /* bytes: 32 */
 /* Its answer (200). */
 #define AUDIT_K_STATUS 1 /* uint: AUDIT_S_* */
 #define AUDIT_K_SEQ 2 /* uint: the server's anchor for the node now */

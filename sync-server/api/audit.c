@@ -27,7 +27,7 @@
 
 #define AUDIT_ENTRY_MAX 8192 /* bytes of one entry's CBOR */
 
-/* Entry BUF's seq and previous hash (keys 1 and 9 of its map). */
+/* Entry BUF's seq and previous hash. */
 static int
 audit_entry(const uint8_t *buf, size_t len, uint64_t *seq, uint8_t prev[32])
 {
@@ -39,8 +39,8 @@ audit_entry(const uint8_t *buf, size_t len, uint64_t *seq, uint8_t prev[32])
 	if (len > AUDIT_ENTRY_MAX ||
 	    cborx_decode_items(buf, len, AUDIT_ENTRY_MAX, 32, &m) != 0)
 		return EBADMSG;
-	if (cbor_isa_map(m) && cborx_map_uint(m, 1, seq) == 0 &&
-	    cborx_map_bytes(m, 9, 32, &p, &plen) == 0 && plen == 32) {
+	if (cbor_isa_map(m) && cborx_map_uint(m, AUDITENT_K_SEQ, seq) == 0 &&
+	    cborx_map_bytes(m, AUDITENT_K_PREV, 32, &p, &plen) == 0 && plen == 32) {
 		memcpy(prev, p, 32);
 		err = 0;
 	}
