@@ -56,8 +56,8 @@ enum wire_err {
 	WERR_NO_SLOT = 37, /* 404 no_slot: no such bookable slot */
 	WERR_SLOT_OFFERED = 38, /* 409 slot_offered: offered to the waitlist */
 	WERR_APPT_STATE = 39, /* 409 appt_state: not ours, or not active */
-	WERR_BREAKGLASS_REASON = 40, /* 400 breakglass_reason: no written reason */
-	WERR_BREAKGLASS_SCOPE = 41, /* 403/404 breakglass_scope: not for this node or patient */
+	WERR_BREAKGLASS_REASON = 40, /* 400: no written reason */
+	WERR_BREAKGLASS_SCOPE = 41, /* 403: not this node's, or no patient */
 };
 
 #define WERR_MAX WERR_BREAKGLASS_SCOPE
@@ -223,7 +223,7 @@ enum wire_err {
 #define AUDIT_K_SEQ 2 /* uint: the server's anchor for the node now */
 #define AUDIT_S_EXTENDS 0 /* the entries extend the anchor: moved to the last */
 #define AUDIT_S_FIRST 1 /* no anchor before: the last entry is the first */
-#define AUDIT_S_BREAK 2 /* the chain no longer extends the anchor: stored, alerted */
+#define AUDIT_S_BREAK 2 /* it no longer extends the anchor: stored, alerted */
 #define AUDIT_S_RESEND 3 /* FIRST is not the anchor's next: send from SEQ + 1 */
 
 /* POST /v1/breakglass: open a patient outside the facility's scope

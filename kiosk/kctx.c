@@ -265,15 +265,15 @@ kctx_open(struct kctx *ctx)
 		goto out;
 	}
 	if (keyring_user_mfa(ctx->keyring, ctx->user) &&
-	    (code = kctx_read_secret(ctx,
-	         "Code from the authenticator (or a recovery code): ")) ==
+	    (code = kctx_read_secret(
+	         ctx, "Code from the authenticator (or a recovery code): ")) ==
 	        NULL) {
 		fprintf(stderr, "kiosk: no code given\n");
 		err = EACCES;
 		goto out;
 	}
-	err = keyring_unlock_mfa(ctx->keyring, ctx->user, pass, code, 0, key,
-	    &recovery, &cause);
+	err = keyring_unlock_mfa(
+	    ctx->keyring, ctx->user, pass, code, 0, key, &recovery, &cause);
 	xfree_secret_str(pass);
 	pass = NULL;
 	if (err == 0 && recovery)

@@ -575,8 +575,7 @@ admin_main(const char *data_dir, const char *store, const uint8_t *key,
 	    strcmp(argv[0], "manifest") != 0 &&
 	    strcmp(argv[0], "licence") != 0 &&
 	    strcmp(argv[0], "referrals") != 0 &&
-	    strcmp(argv[0], "schedule") != 0 &&
-	    strcmp(argv[0], "audit") != 0 &&
+	    strcmp(argv[0], "schedule") != 0 && strcmp(argv[0], "audit") != 0 &&
 	    strcmp(argv[0], "breakglass") != 0)
 		return admin_usage();
 	if ((be = server_backend(store)) == NULL)
@@ -606,8 +605,7 @@ admin_main(const char *data_dir, const char *store, const uint8_t *key,
 		    : admin_breakglass(be, s, argc, argv);
 		if (rc == 2)
 			admin_usage();
-	}
-	else if (strcmp(argv[0], "manifest") == 0) {
+	} else if (strcmp(argv[0], "manifest") == 0) {
 		long long node = 0;
 
 		if (argc == 3 && strcmp(argv[1], "--node") == 0 &&

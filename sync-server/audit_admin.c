@@ -32,8 +32,8 @@ aa_when(uint64_t ms, char out[32])
 }
 
 int
-admin_audit(const struct store_backend *be, struct sstore *s, int argc,
-    char **argv)
+admin_audit(
+    const struct store_backend *be, struct sstore *s, int argc, char **argv)
 {
 	struct sanchor an, *rows = NULL;
 	long long node;
@@ -83,8 +83,8 @@ admin_audit(const struct store_backend *be, struct sstore *s, int argc,
 }
 
 int
-admin_breakglass(const struct store_backend *be, struct sstore *s, int argc,
-    char **argv)
+admin_breakglass(
+    const struct store_backend *be, struct sstore *s, int argc, char **argv)
 {
 	struct sbreakglass *b = NULL;
 	struct uuid u;
@@ -103,14 +103,15 @@ admin_breakglass(const struct store_backend *be, struct sstore *s, int argc,
 	if (json)
 		printf("[");
 	else
-		printf("%-24s %-6s %-12s %-12s %-36s %-12s %s\n", "WHEN", "NODE",
-		    "REGION", "FACILITY", "PATIENT", "USER", "REASON");
+		printf("%-24s %-6s %-12s %-12s %-36s %-12s %s\n", "WHEN",
+		    "NODE", "REGION", "FACILITY", "PATIENT", "USER", "REASON");
 	for (i = 0; i < n; i++) {
 		memcpy(u.b, b[i].patient, 16);
 		uuid_format(&u, id);
 		aa_when(b[i].at_ms, when);
 		if (!json) {
-			printf("%-24s %-6" PRIu64 " %-12s %-12s %-36s %-12s %s\n",
+			printf("%-24s %-6" PRIu64
+			       " %-12s %-12s %-36s %-12s %s\n",
 			    when, b[i].node, b[i].region, b[i].facility, id,
 			    b[i].user, b[i].reason);
 			continue;

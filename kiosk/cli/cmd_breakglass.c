@@ -27,8 +27,7 @@ breakglass_run(struct kctx *ctx, int argc, char **argv)
 	char *cause = NULL;
 	int n, err;
 
-	if (cmd_opt_parse(argc, argv, 1, opts, nitems(opts), pos, 1, &n) !=
-	        0 ||
+	if (cmd_opt_parse(argc, argv, 1, opts, nitems(opts), pos, 1, &n) != 0 ||
 	    n != 1)
 		return cmd_usage(&cmd_breakglass);
 	if (opts[0].value == NULL) {
@@ -39,8 +38,8 @@ breakglass_run(struct kctx *ctx, int argc, char **argv)
 	}
 	if (kctx_open(ctx) != 0)
 		return 1;
-	if ((err = sync_breakglass(ctx->store, pos[0], opts[0].value,
-	         &cause)) != 0) {
+	if ((err = sync_breakglass(
+	         ctx->store, pos[0], opts[0].value, &cause)) != 0) {
 		fprintf(stderr, "kiosk: not opened: %s\n",
 		    cause != NULL ? cause : kctx_explain(err));
 		free(cause);

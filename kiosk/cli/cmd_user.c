@@ -259,7 +259,7 @@ user_mfa_enrol(struct kctx *ctx, const char *name)
 	for (i = 0; i < TOTP_RECOVERY_N; i++)
 		totp_recovery_new(codes[i]);
 	if ((err = keyring_mfa_set(ctx->keyring, name, store_key(ctx->store),
-	         secret, (const char(*)[TOTP_RECOVERY_LEN + 1])codes, step)) !=
+	         secret, (const char(*)[TOTP_RECOVERY_LEN + 1]) codes, step)) !=
 	    0) {
 		fprintf(stderr, "kiosk: the second factor was not saved: %s\n",
 		    kctx_explain(err));
@@ -292,8 +292,9 @@ user_mfa_remove(struct kctx *ctx, const char *name)
 	if (kctx_require_admin(ctx) != 0)
 		return 1;
 	if ((err = keyring_mfa_clear(ctx->keyring, name)) != 0) {
-		fprintf(stderr, "kiosk: cannot remove the second factor of %s: "
-		                "%s\n",
+		fprintf(stderr,
+		    "kiosk: cannot remove the second factor of %s: "
+		    "%s\n",
 		    name, err == ENOENT ? "no such user" : kctx_explain(err));
 		return 1;
 	}

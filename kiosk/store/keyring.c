@@ -582,8 +582,8 @@ keyring_mfa_apply(struct keyring *k, void *arg)
 	}
 	memcpy(plain, a->secret, TOTP_SECRET_LEN);
 	for (i = 0; i < TOTP_RECOVERY_N && err == 0; i++)
-		err = totp_recovery_hash(a->name, a->codes[i],
-		    plain + TOTP_SECRET_LEN + 32 * i);
+		err = totp_recovery_hash(
+		    a->name, a->codes[i], plain + TOTP_SECRET_LEN + 32 * i);
 	if (err == 0) {
 		aad = keyring_mfa_key(a->name, a->key, mk);
 		err = crypto_aead_seal(
@@ -670,8 +670,7 @@ keyring_mfa_check(struct keyring_entry *e, const uint8_t key[32],
 
 static int
 keyring_unlock_locked(struct keyring *k, const char *name, const char *pass,
-    const char *code, time_t now, uint8_t key[32], int *recovery,
-    char **cause)
+    const char *code, time_t now, uint8_t key[32], int *recovery, char **cause)
 {
 	struct keyring_entry *e;
 	uint64_t delay;
@@ -717,7 +716,8 @@ keyring_unlock_locked(struct keyring *k, const char *name, const char *pass,
 	    (err = keyring_mfa_check(e, key, code, now, recovery)) != 0) {
 		explicit_bzero(key, 32);
 		if (err == EACCES)
-			err = EBADMSG; /* counted below like a wrong passphrase */
+			err =
+			    EBADMSG; /* counted below like a wrong passphrase */
 		else
 			return err;
 	}
@@ -758,8 +758,7 @@ keyring_unlock_locked(struct keyring *k, const char *name, const char *pass,
 
 int
 keyring_unlock_mfa(struct keyring *k, const char *name, const char *pass,
-    const char *code, time_t now, uint8_t key[32], int *recovery,
-    char **cause)
+    const char *code, time_t now, uint8_t key[32], int *recovery, char **cause)
 {
 	int fd, err, rec = 0;
 
@@ -771,8 +770,8 @@ keyring_unlock_mfa(struct keyring *k, const char *name, const char *pass,
 		log_warnx("could not lock the keyring: %s", strerror(err));
 		return err;
 	}
-	err = keyring_unlock_locked(k, name, pass, code,
-	    now != 0 ? now : time(NULL), key, &rec, cause);
+	err = keyring_unlock_locked(
+	    k, name, pass, code, now != 0 ? now : time(NULL), key, &rec, cause);
 	keyring_unlock_dir(fd);
 	if (err == 0 && recovery != NULL)
 		*recovery = rec;
@@ -957,7 +956,8 @@ keyring_encode(const struct keyring *k)
 			cborx_map_put(u, 10, cborx_uint(e->cost.parallelism));
 		}
 		if (e->has_mfa) {
-			cborx_map_put(u, 11, cborx_bytes(e->mfa, sizeof(e->mfa)));
+			cborx_map_put(
+			    u, 11, cborx_bytes(e->mfa, sizeof(e->mfa)));
 			cborx_map_put(u, 12, cborx_uint(e->mfa_last_step));
 			cborx_map_put(u, 13, cborx_uint(e->mfa_used));
 		}
@@ -1040,8 +1040,7 @@ keyring_decode_entry(const cbor_item_t *u, struct keyring_entry *e)
 		return 0; /* no second factor */
 	if (cborx_map_bytes(u, 11, 1024, &p, &len) != 0 ||
 	    len != sizeof(e->mfa) || cborx_map_uint(u, 12, &e->mfa_last_step) ||
-	    cborx_map_uint(u, 13, &v) != 0 ||
-	    v >= (1u << TOTP_RECOVERY_N))
+	    cborx_map_uint(u, 13, &v) != 0 || v >= (1u << TOTP_RECOVERY_N))
 		return EBADMSG;
 	memcpy(e->mfa, p, len);
 	e->mfa_used = (uint32_t)v;

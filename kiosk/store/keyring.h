@@ -128,8 +128,7 @@ int keyring_unlock(struct keyring *, const char *name, const char *pass,
  * keyring_unlock, which is this with no CODE.
  */
 int keyring_unlock_mfa(struct keyring *, const char *name, const char *pass,
-    const char *code, time_t now, uint8_t key[32], int *recovery,
-    char **cause);
+    const char *code, time_t now, uint8_t key[32], int *recovery, char **cause);
 /* 1 when NAME has a second factor. */
 int keyring_user_mfa(const struct keyring *, const char *name);
 /* NAME's unused recovery codes (0 without a second factor). */

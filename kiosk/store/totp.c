@@ -40,8 +40,8 @@ totp_step(time_t t)
 }
 
 int
-totp_code(const uint8_t *secret, size_t len, enum totp_alg alg,
-    unsigned digits, time_t t, char *out)
+totp_code(const uint8_t *secret, size_t len, enum totp_alg alg, unsigned digits,
+    time_t t, char *out)
 {
 	int flags = alg == TOTP_SHA256 ? OATH_TOTP_HMAC_SHA256
 	    : alg == TOTP_SHA512       ? OATH_TOTP_HMAC_SHA512
@@ -57,8 +57,8 @@ totp_code(const uint8_t *secret, size_t len, enum totp_alg alg,
 }
 
 int
-totp_verify(const uint8_t *secret, size_t len, const char *code,
-    time_t now, uint64_t last_step, uint64_t *step)
+totp_verify(const uint8_t *secret, size_t len, const char *code, time_t now,
+    uint64_t last_step, uint64_t *step)
 {
 	char typed[TOTP_DIGITS + 1], want[TOTP_DIGITS + 1];
 	uint64_t cur = totp_step(now), s, lo, found = 0;

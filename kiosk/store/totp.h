@@ -39,8 +39,8 @@ int totp_code(const uint8_t *secret, size_t len, enum totp_alg alg,
  * and later than LAST_STEP (a code is never accepted twice, nor one older
  * than a code already used).  0 and the matched step in *STEP, or EACCES.
  */
-int totp_verify(const uint8_t *secret, size_t len, const char *code,
-    time_t now, uint64_t last_step, uint64_t *step);
+int totp_verify(const uint8_t *secret, size_t len, const char *code, time_t now,
+    uint64_t last_step, uint64_t *step);
 
 /* SECRET as RFC 4648 base32 without padding (what people type); the
  * caller frees it with xfree_secret_str. */
@@ -60,7 +60,6 @@ void totp_recovery_new(char out[TOTP_RECOVERY_LEN + 1]);
  * of the code with case, spaces and dashes dropped.  EINVAL when CODE
  * does not have the form of a recovery code.
  */
-int totp_recovery_hash(
-    const char *name, const char *code, uint8_t out[32]);
+int totp_recovery_hash(const char *name, const char *code, uint8_t out[32]);
 
 #endif

@@ -561,8 +561,8 @@ sync_anchor(struct sync_run_ctx *c)
 		if (anchored == head)
 			return;
 		first = anchored != 0 && anchored < head ? anchored + 1 : head;
-		if ((err = store_audit_entries(c->s, first, AUDIT_MAX_ENTRIES,
-		         &e, &n, &head)) != 0 ||
+		if ((err = store_audit_entries(
+		         c->s, first, AUDIT_MAX_ENTRIES, &e, &n, &head)) != 0 ||
 		    n == 0) {
 			log_warnx("audit anchor: cannot read the audit log");
 			return;
@@ -617,8 +617,8 @@ sync_anchor(struct sync_run_ctx *c)
 }
 
 int
-sync_breakglass(struct store *s, const char *patient_id, const char *reason,
-    char **cause)
+sync_breakglass(
+    struct store *s, const char *patient_id, const char *reason, char **cause)
 {
 	struct sync_run_ctx c;
 	struct uuid u;
@@ -655,8 +655,8 @@ sync_breakglass(struct store *s, const char *patient_id, const char *reason,
 	cbor_decref(&m);
 	if (err != 0)
 		goto out;
-	if ((err = sync_signed_post(&c, PROTO_PATH_BREAKGLASS, body,
-	         len, &resp)) != 0)
+	if ((err = sync_signed_post(
+	         &c, PROTO_PATH_BREAKGLASS, body, len, &resp)) != 0)
 		goto out;
 	if (c.http.status != 200) {
 		uint64_t code = sync_err_code(&resp, NULL);
@@ -674,8 +674,9 @@ sync_breakglass(struct store *s, const char *patient_id, const char *reason,
 	err = store_audit(s, "breakglass", "patient", patient_id,
 	    "opened outside this facility's scope, reason given");
 	if (err != 0)
-		sync_cause(&why, "recorded on the server, but not in this "
-		                 "kiosk's audit log");
+		sync_cause(&why,
+		    "recorded on the server, but not in this "
+		    "kiosk's audit log");
 out:
 	if (it != NULL)
 		cbor_decref(&it);

@@ -35,7 +35,8 @@ struct store;
 #define SYNC_K_SEQ "sync.req_seq" /* decimal: requests reserved up to */
 #define SYNC_K_ACKED "sync.acked" /* decimal: server high-water mark */
 #define SYNC_K_CURSOR "sync.cursor" /* bytes: opaque pull cursor */
-#define SYNC_K_ANCHOR "sync.audit_anchor" /* decimal: the server's audit anchor seq */
+#define SYNC_K_ANCHOR                                                          \
+	"sync.audit_anchor" /* decimal: the server's audit anchor seq */
 #define SYNC_K_LAST_OK "sync.last_ok_ms" /* decimal, wall clock */
 #define SYNC_K_LAST_ERR "sync.last_error" /* text */
 #define SYNC_K_REFUSED_N                                                       \
@@ -109,8 +110,8 @@ int sync_run(struct store *, struct sync_report *rep, char **cause);
  * EINVAL (no reason, or a bad id), EACCES (refused: *CAUSE says why),
  * ENOTCONN (not enrolled) or a link error, with *CAUSE.
  */
-int sync_breakglass(struct store *, const char *patient_id, const char *reason,
-    char **cause);
+int sync_breakglass(
+    struct store *, const char *patient_id, const char *reason, char **cause);
 /*
  * The node's SIP credentials as stored at enrolment: three strings the
  * caller frees (the password with xfree_secret_str).  ENOENT: none (the

@@ -71,8 +71,8 @@ unlock_draw(struct ui *ui)
 	    y + 6, 14, _("Passphrase / PIN"), 30, &st.pass, st.focus == 1, 1);
 	b = y + 9;
 	if (st.need_code) {
-		ui_field_draw(y + 8, 14, _("Code"), 30, &st.code,
-		    st.focus == 2, 1);
+		ui_field_draw(
+		    y + 8, 14, _("Code"), 30, &st.code, st.focus == 2, 1);
 		ui_text(y + 9, 14, UI_C_DIM, "%s",
 		    _("6 digits from your authenticator app, or a recovery "
 		      "code"));
@@ -159,8 +159,8 @@ static enum ui_result
 unlock_key(struct ui *ui, enum ui_action a, int ch)
 {
 	struct ui_field *f = st.focus == 0 ? &st.user
-	    : st.focus == 1                 ? &st.pass
-	                                    : &st.code;
+	    : st.focus == 1                ? &st.pass
+	                                   : &st.code;
 	uint64_t wait;
 	int nf = st.need_code ? 3 : 2;
 

@@ -60,7 +60,8 @@ visit_session_unlock(struct visit *v, const char *user, const char *pass,
 		        : _("the keyring cannot be read (see the log)"));
 		return err;
 	}
-	err = keyring_unlock_mfa(kr, user, pass, code, 0, key, &recovery, cause);
+	err =
+	    keyring_unlock_mfa(kr, user, pass, code, 0, key, &recovery, cause);
 	if (err == 0 && recovery)
 		*recovery_left = keyring_mfa_left(kr, user);
 	if (err != 0) {

@@ -40,7 +40,8 @@ audit_entry(const uint8_t *buf, size_t len, uint64_t *seq, uint8_t prev[32])
 	    cborx_decode_items(buf, len, AUDIT_ENTRY_MAX, 32, &m) != 0)
 		return EBADMSG;
 	if (cbor_isa_map(m) && cborx_map_uint(m, AUDITENT_K_SEQ, seq) == 0 &&
-	    cborx_map_bytes(m, AUDITENT_K_PREV, 32, &p, &plen) == 0 && plen == 32) {
+	    cborx_map_bytes(m, AUDITENT_K_PREV, 32, &p, &plen) == 0 &&
+	    plen == 32) {
 		memcpy(prev, p, 32);
 		err = 0;
 	}
@@ -101,7 +102,8 @@ api_audit_run(struct request *req)
 	want = first;
 	for (i = 0; i < n && !bad; i++) {
 		cbor_item_t *e = cbor_array_handle(arr)[i];
-		if (!cbor_isa_bytestring(e) || !cbor_bytestring_is_definite(e) ||
+		if (!cbor_isa_bytestring(e) ||
+		    !cbor_bytestring_is_definite(e) ||
 		    audit_entry(cbor_bytestring_handle(e),
 		        cbor_bytestring_length(e), &seq, prev) != 0 ||
 		    seq != want) {
@@ -123,8 +125,8 @@ api_audit_run(struct request *req)
 			    i == 0 ? "as anchored" : "as sent");
 			break;
 		}
-		crypto_sha256(cbor_bytestring_handle(e),
-		    cbor_bytestring_length(e), h);
+		crypto_sha256(
+		    cbor_bytestring_handle(e), cbor_bytestring_length(e), h);
 		want++;
 	}
 	cbor_decref(&it);

@@ -49,8 +49,8 @@ api_breakglass_run(struct request *req)
 	    !cbor_isa_map(it) ||
 	    cborx_map_bytes(it, BREAKGLASS_K_PATIENT, 16, &p, &len) != 0 ||
 	    len != 16 ||
-	    cborx_map_text(it, BREAKGLASS_K_USER, SSTORE_TEXT_MAX - 1,
-	        &user) != 0 ||
+	    cborx_map_text(it, BREAKGLASS_K_USER, SSTORE_TEXT_MAX - 1, &user) !=
+	        0 ||
 	    (cborx_map_get(it, BREAKGLASS_K_REASON) != NULL &&
 	        cborx_map_text(it, BREAKGLASS_K_REASON,
 	            SBREAKGLASS_REASON_MAX - 1, &reason) != 0)) {
@@ -89,8 +89,8 @@ api_breakglass_run(struct request *req)
 		req_error(req, WERR_INTERNAL, "storage failure", -1);
 		goto out;
 	}
-	snprintf(detail, sizeof(detail), "break-glass at facility %s",
-	    b.facility);
+	snprintf(
+	    detail, sizeof(detail), "break-glass at facility %s", b.facility);
 	if (srv->be->alert(srv->store, b.node, "breakglass", detail, b.at_ms) !=
 	    0)
 		log_warnx("a break-glass alert was not stored");

@@ -490,8 +490,8 @@ struct store_backend {
 	 * break).  anchor_list: NODE's rows, newest first, at most MAX;
 	 * *OUT the caller's (free()).
 	 */
-	int (*anchor_get)(struct sstore *, uint64_t node, struct sanchor *out,
-	    int *broken);
+	int (*anchor_get)(
+	    struct sstore *, uint64_t node, struct sanchor *out, int *broken);
 	int (*anchor_add)(struct sstore *, const struct sanchor *a);
 	int (*anchor_list)(struct sstore *, uint64_t node, size_t max,
 	    struct sanchor **out, size_t *n);
@@ -503,8 +503,8 @@ struct store_backend {
 	 * access, newest first, at most MAX (0: all); *OUT the caller's.
 	 */
 	int (*breakglass_add)(struct sstore *, const struct sbreakglass *b);
-	int (*breakglass_list)(struct sstore *, size_t max,
-	    struct sbreakglass **out, size_t *n);
+	int (*breakglass_list)(
+	    struct sstore *, size_t max, struct sbreakglass **out, size_t *n);
 };
 
 extern const struct store_backend store_sqlite_backend;

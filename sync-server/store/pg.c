@@ -1541,11 +1541,11 @@ out:
 }
 
 static int
-pg_anchor_get(
-    struct sstore *s, uint64_t node, struct sanchor *out, int *broken)
+pg_anchor_get(struct sstore *s, uint64_t node, struct sanchor *out, int *broken)
 {
-	struct pg_issue17_arg x = { .st = PG_ANCHOR_GET, .node = node,
-		.one = out };
+	struct pg_issue17_arg x = {
+		.st = PG_ANCHOR_GET, .node = node, .one = out
+	};
 	int err = pg_run(s, pg_issue17_once, &x);
 
 	*broken = x.broken;
@@ -1564,8 +1564,9 @@ static int
 pg_anchor_list(struct sstore *s, uint64_t node, size_t max,
     struct sanchor **out, size_t *n)
 {
-	struct pg_issue17_arg x = { .st = PG_ANCHOR_LIST, .node = node,
-		.max = max };
+	struct pg_issue17_arg x = {
+		.st = PG_ANCHOR_LIST, .node = node, .max = max
+	};
 	int err = pg_run(s, pg_issue17_once, &x);
 
 	*out = err == 0 ? x.list : NULL;

@@ -1784,8 +1784,7 @@ sq_anchor_row(sqlite3_stmt *st, struct sanchor *a)
 #define SQ_ANCHOR_COLS "node, seq, hash, ok, detail, at_ms"
 
 static int
-sq_anchor_get(
-    struct sstore *s, uint64_t node, struct sanchor *out, int *broken)
+sq_anchor_get(struct sstore *s, uint64_t node, struct sanchor *out, int *broken)
 {
 	sqlite3_stmt *st = NULL;
 	uint64_t id = 0;
@@ -1936,8 +1935,8 @@ sq_breakglass_add(struct sstore *s, const struct sbreakglass *b)
 	         "UPDATE sqlite_sequence SET seq = seq + 1"
 	         " WHERE name = 'changes'")) != 0 ||
 	    (err = sq_breakglass_step(s,
-	         "SELECT seq FROM sqlite_sequence WHERE name = 'changes'",
-	         b, 0, &pos)) != 0)
+	         "SELECT seq FROM sqlite_sequence WHERE name = 'changes'", b, 0,
+	         &pos)) != 0)
 		goto done;
 	if ((err = sq_breakglass_step(s,
 	         "INSERT OR IGNORE INTO scope(region, patient, facility, pos)"

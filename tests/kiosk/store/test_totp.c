@@ -59,18 +59,18 @@ test_rfc6238(void)
 
 	for (i = 0; i < nitems(vectors); i++) {
 		time_t t = (time_t)vectors[i].t;
-		TEST_ERR(totp_code((const uint8_t *)seed20, 20, TOTP_SHA1, 8,
-		    t, out));
+		TEST_ERR(totp_code(
+		    (const uint8_t *)seed20, 20, TOTP_SHA1, 8, t, out));
 		TEST_STR(out, vectors[i].sha1);
-		TEST_ERR(totp_code((const uint8_t *)seed32, 32, TOTP_SHA256,
-		    8, t, out));
+		TEST_ERR(totp_code(
+		    (const uint8_t *)seed32, 32, TOTP_SHA256, 8, t, out));
 		TEST_STR(out, vectors[i].sha256);
-		TEST_ERR(totp_code((const uint8_t *)seed64, 64, TOTP_SHA512,
-		    8, t, out));
+		TEST_ERR(totp_code(
+		    (const uint8_t *)seed64, 64, TOTP_SHA512, 8, t, out));
 		TEST_STR(out, vectors[i].sha512);
 		/* 6 digits are the last 6 of the 8 (RFC 4226 truncation) */
-		TEST_ERR(totp_code((const uint8_t *)seed20, 20, TOTP_SHA1, 6,
-		    t, out));
+		TEST_ERR(totp_code(
+		    (const uint8_t *)seed20, 20, TOTP_SHA1, 6, t, out));
 		TEST_STR(out, vectors[i].sha1 + 2);
 	}
 	TEST_EQ(totp_code((const uint8_t *)seed20, 20, TOTP_SHA1, 5, 59, out),
@@ -110,10 +110,10 @@ test_skew(void)
 	}
 	/* at the step's last second and the next one's first: still ±1 */
 	code_at(cur - 1, c);
-	TEST_ERR(totp_verify(sec, 20, c, (time_t)(cur * TOTP_STEP_S + 29), 0,
-	    &step));
-	TEST_EQ(totp_verify(sec, 20, c, (time_t)((cur + 1) * TOTP_STEP_S), 0,
-	            &step),
+	TEST_ERR(totp_verify(
+	    sec, 20, c, (time_t)(cur * TOTP_STEP_S + 29), 0, &step));
+	TEST_EQ(totp_verify(
+	            sec, 20, c, (time_t)((cur + 1) * TOTP_STEP_S), 0, &step),
 	    EACCES);
 	/* not a code: letters, too short, too long; spaces are fine */
 	TEST_EQ(totp_verify(sec, 20, "12a456", now, 0, &step), EACCES);
@@ -242,10 +242,11 @@ enrolled(const char *d, unsigned max_failures, uint8_t key[32],
 		totp_recovery_new(codes[i]);
 	err = keyring_wrap_user(k, "amina", "amina-pass", key, &cheap, NULL);
 	if (err == 0)
-		err = keyring_wrap_user(k, "chw", "chw-pass", key, &cheap, NULL);
+		err =
+		    keyring_wrap_user(k, "chw", "chw-pass", key, &cheap, NULL);
 	if (err == 0)
 		err = keyring_mfa_set(k, "amina", key, sec,
-		    (const char(*)[TOTP_RECOVERY_LEN + 1])codes, 0);
+		    (const char(*)[TOTP_RECOVERY_LEN + 1]) codes, 0);
 	keyring_free(k);
 	return err;
 }
@@ -370,8 +371,8 @@ test_lockout(void)
 	cause = NULL;
 	/* an administrator's unlock; then a wrong recovery code counts too */
 	TEST_ERR(keyring_reset_failures(k, "amina"));
-	TEST_EQ(keyring_unlock_mfa(k, "amina", "amina-pass", "ABCDE-FGHJK",
-	            now, out, NULL, &cause),
+	TEST_EQ(keyring_unlock_mfa(k, "amina", "amina-pass", "ABCDE-FGHJK", now,
+	            out, NULL, &cause),
 	    EACCES);
 	TEST_TRUE(strstr(cause, "1 of 3") != NULL);
 	free(cause);

@@ -72,8 +72,8 @@ now(void)
 
 /* A kiosk NAME enrolled as a clinic of FACILITY in region north. */
 static int
-node_at(struct srv *srv, const char *name, const char *facility,
-    struct store **out)
+node_at(
+    struct srv *srv, const char *name, const char *facility, struct store **out)
 {
 	char dir[128], cmd[1024], tok[64], url[64], *cause = NULL;
 	uint8_t key[32];
@@ -116,8 +116,8 @@ admin(struct srv *srv, const char *args, char *out, size_t size)
 	int st;
 
 	snprintf(cmd, sizeof(cmd),
-	    "'%s' --data '%s/srv' --key-file '%s/store.key' admin %s",
-	    srv->bin, srv->dir, srv->dir, args);
+	    "'%s' --data '%s/srv' --key-file '%s/store.key' admin %s", srv->bin,
+	    srv->dir, srv->dir, args);
 	if ((p = popen(cmd, "r")) == NULL)
 		return -1;
 	n = fread(out, 1, size - 1, p);
@@ -195,8 +195,8 @@ test_anchor_honest(void)
 		snprintf(want, sizeof(want), "now entry %d ",
 		    count(c, "SELECT max(seq) FROM audit"));
 		if (strstr(out, want) == NULL)
-			TEST_FAILED("anchor not at the head (%s): %s", want,
-			    out);
+			TEST_FAILED(
+			    "anchor not at the head (%s): %s", want, out);
 	}
 	TEST_EQ(admin(&srv, "audit 999", out, sizeof(out)), 1);
 	TEST_TRUE(strstr(out, "no audit anchor yet") != NULL);
@@ -227,8 +227,8 @@ rewrite_from(struct store *s, int seq)
 	    "UPDATE audit SET detail = 'nothing to see' WHERE seq = %d", seq);
 	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
 		return EIO;
-	snprintf(sql, sizeof(sql),
-	    "SELECT hash FROM audit WHERE seq = %d", seq - 1);
+	snprintf(
+	    sql, sizeof(sql), "SELECT hash FROM audit WHERE seq = %d", seq - 1);
 	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK ||
 	    sqlite3_step(st) != SQLITE_ROW)
 		return EIO;
@@ -255,8 +255,8 @@ rewrite_from(struct store *s, int seq)
 			cborx_map_put(m, (uint64_t)i + 1,
 			    sqlite3_column_type(st, i) == SQLITE_NULL
 			        ? cborx_null()
-			        : cborx_text(
-			              (const char *)sqlite3_column_text(st, i)));
+			        : cborx_text((const char *)sqlite3_column_text(
+			              st, i)));
 		cborx_map_put(m, 9, cborx_bytes(prev, 32));
 		err = cborx_encode(m, &buf, &len);
 		cbor_decref(&m);
@@ -378,16 +378,18 @@ test_breakglass(void)
 	TEST_TRUE(strstr(cause, "no such patient") != NULL);
 	free(cause);
 	cause = NULL;
-	TEST_EQ(count(b, "SELECT count(*) FROM audit WHERE action ="
-	                 " 'breakglass'"),
+	TEST_EQ(count(b,
+	            "SELECT count(*) FROM audit WHERE action ="
+	            " 'breakglass'"),
 	    0);
 	TEST_ERR(run(b));
 	TEST_EQ(count(b, sql), 0);
 	/* with a reason: recorded, audited, and the next pull brings them */
 	TEST_ERR(sync_breakglass(
 	    b, id, "arrived unconscious, referred from fa", &cause));
-	TEST_EQ(count(b, "SELECT count(*) FROM audit WHERE action ="
-	                 " 'breakglass'"),
+	TEST_EQ(count(b,
+	            "SELECT count(*) FROM audit WHERE action ="
+	            " 'breakglass'"),
 	    1);
 	TEST_ERR(run(b));
 	TEST_EQ(count(b, sql), 1);
