@@ -31,11 +31,13 @@ DEB_PKGS = build-essential pkg-config clang clang-format cppcheck \
            libncurses-dev tmux umockdev sox openssl zlib1g-dev libargon2-dev libjansson-dev \
            postgresql-15 postgresql-client-15 libpq-dev gettext \
            libespeak-ng-dev espeak-ng-data baresip-core kamailio coturn \
-           iproute2 libxml2-utils tzdata liboath-dev libqrencode-dev
+           iproute2 libxml2-utils tzdata liboath-dev libqrencode-dev oathtool
 PKGS     = libcbor libcrypto sqlite3 libmicrohttpd libusb-1.0 libcurl zlib jansson \
            libxml-2.0 ncursesw libargon2 libpq espeak-ng liboath libqrencode
 # xmllint: CAP 1.2 documents checked against the OASIS schema (issue 16).
-TOOLS    = tmux umockdev-run sqlcipher msgfmt xgettext baresip kamailio turnserver xmllint
+# oathtool: an independent RFC 6238 implementation for tests/tui/mfa.sh (issue 17).
+TOOLS    = tmux umockdev-run sqlcipher msgfmt xgettext baresip kamailio turnserver xmllint \
+           oathtool
 
 # Only -I from pkg-config (ncursesw's --cflags adds clashing macros).
 PKG_I   := $(filter -I%,$(shell pkg-config --cflags $(PKGS) 2>/dev/null))
