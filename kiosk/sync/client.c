@@ -1177,7 +1177,7 @@ sync_run_cancel(
 	const char *env;
 	long long cap;
 	char *why = NULL;
-	int err;
+	int err, pushed = 0;
 
 	memset(&c, 0, sizeof(c));
 	memset(&local, 0, sizeof(local));
@@ -1202,7 +1202,7 @@ sync_run_cancel(
 	/* A full attachment quota holds back attachments only: the pull
 	 * still runs, and the quota is what the run reports. */
 	if ((err = sync_load(&c)) == 0 && (err = sync_push(&c)) == 0)
-		sync_anchor(&c);
+		pushed = 1;
 	if (err == 0 && ((err = sync_blobs(&c)) == 0 || err == EDQUOT)) {
 		int perr;
 
@@ -1217,6 +1217,11 @@ sync_run_cancel(
 			sync_appt_answers(&c);
 		}
 	}
+	/* Last, so the anchor covers what this run audited too (a run with
+	 * nothing new sends nothing); after any push that went through,
+	 * whatever the pull did. */
+	if (pushed && err != EINTR)
+		sync_anchor(&c);
 	c.rep->requests = c.http.requests;
 	c.rep->bytes_up = c.http.bytes_up;
 	c.rep->bytes_down = c.http.bytes_down;
