@@ -32,13 +32,14 @@ DEB_PKGS = build-essential pkg-config clang clang-format cppcheck \
            postgresql-15 postgresql-client-15 libpq-dev gettext \
            libespeak-ng-dev espeak-ng-data baresip-core kamailio coturn \
            iproute2 libxml2-utils tzdata chromium libmm-glib-dev libglib2.0-dev \
-           python3-dbusmock dbus-daemon
+           python3-dbusmock dbus-daemon liboath-dev libqrencode-dev oathtool
 PKGS     = libcbor libcrypto sqlite3 libmicrohttpd libusb-1.0 libcurl zlib jansson \
-           libxml-2.0 ncursesw libargon2 libpq espeak-ng mm-glib
+           libxml-2.0 ncursesw libargon2 libpq espeak-ng mm-glib liboath libqrencode
 # xmllint: CAP 1.2 documents checked against the OASIS schema (issue 16).
 # chromium: the region report loaded headless (issue 17, tests/sync-server/report/browser.sh).
+# oathtool: an independent RFC 6238 implementation for tests/tui/mfa.sh (issue 17).
 TOOLS    = tmux umockdev-run sqlcipher msgfmt xgettext baresip kamailio turnserver xmllint \
-           chromium
+           chromium oathtool
 
 # Only -I from pkg-config (ncursesw's --cflags adds clashing macros).
 PKG_I   := $(filter -I%,$(shell pkg-config --cflags $(PKGS) 2>/dev/null))
@@ -60,7 +61,9 @@ LIBS_BASE    = $(call pkglibs,libxml-2.0 libusb-1.0) $(LIBS_COMMON)
 # espeak-ng: spoken check-in prompts (kiosk/tui/speech.c, issue 10 item 9);
 # jansson: baresip's ctrl_tcp messages (kiosk/call/, issue 13).
 # mm-glib: SMS through ModemManager (kiosk/visit/emergency_mm.c, issue 16).
-LIBS_KIOSK   = $(call pkglibs,sqlcipher ncursesw libcurl zlib libargon2 espeak-ng jansson mm-glib) $(LIBS_BASE)
+# liboath: TOTP second factor at unlock; libqrencode: its enrolment QR code
+# (kiosk/store/totp.c, kiosk/cli/cmd_mfa.c; issue 17).
+LIBS_KIOSK   = $(call pkglibs,sqlcipher ncursesw libcurl zlib libargon2 espeak-ng jansson mm-glib liboath libqrencode) $(LIBS_BASE)
 # sqlcipher: the server store is encrypted at rest too (issue 9, item 10).
 # libpq: the PostgreSQL store (sync-server/store/pg*.c).
 # jansson: tests/sync-server/test_registry.c parses the FHIR export;

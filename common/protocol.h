@@ -66,6 +66,8 @@ enum wire_err {
 	    51, /* 403 emergency_owner: another node's incident */
 	WERR_GATEWAY_AUTH = 52, /* 401 gateway_auth: callback secret wrong */
 	WERR_NO_ROSTER = 53, /* 404 no_roster: none kept for this node */
+	WERR_BREAKGLASS_REASON = 40, /* 400: no written reason */
+	WERR_BREAKGLASS_SCOPE = 41, /* 403: not this node's, or no patient */
 };
 
 #define WERR_MAX WERR_NO_ROSTER
@@ -254,6 +256,35 @@ enum wire_err {
  * form-encoded as Africa's Talking posts them. */
 #define PROTO_PATH_GW_DLR "/v1/gateway/dlr"
 #define PROTO_PATH_GW_INBOUND "/v1/gateway/inbound"
+
+/* POST /v1/audit: the node's audit chain since its last anchor (§14,
+ * issue 17). */
+#define PROTO_PATH_AUDIT "/v1/audit"
+#define AUDITREQ_K_FIRST 1 /* uint: the seq of the first entry sent */
+#define AUDITREQ_K_ENTRIES 2 /* array of bytes: each entry's hashed CBOR */
+#define AUDITREQ_K_HEAD 3 /* uint: the node's newest audit seq */
+#define AUDIT_MAX_ENTRIES 512 /* per request */
+/* Keys of an entry's CBOR that the server reads (the kiosk's hashed map,
+ * kiosk/store/store.c: 1 seq ... 8 detail, 9 the previous hash). */
+#define AUDITENT_K_SEQ 1 /* uint */
+#define AUDITENT_K_PREV 9 /* bytes: 32 */
+/* Its answer (200). */
+#define AUDIT_K_STATUS 1 /* uint: AUDIT_S_* */
+#define AUDIT_K_SEQ 2 /* uint: the server's anchor for the node now */
+#define AUDIT_S_EXTENDS 0 /* the entries extend the anchor: moved to the last */
+#define AUDIT_S_FIRST 1 /* no anchor before: the last entry is the first */
+#define AUDIT_S_BREAK 2 /* it no longer extends the anchor: stored, alerted */
+#define AUDIT_S_RESEND 3 /* FIRST is not the anchor's next: send from SEQ + 1 */
+
+/* POST /v1/breakglass: open a patient outside the facility's scope
+ * with a written reason (§13, issue 17). */
+#define PROTO_PATH_BREAKGLASS "/v1/breakglass"
+#define BREAKGLASS_K_PATIENT 1 /* bytes: 16, the patient's id */
+#define BREAKGLASS_K_REASON 2 /* text: why, BREAKGLASS_REASON_MIN..512 bytes */
+#define BREAKGLASS_K_USER 3 /* text: the user's id on the node */
+#define BREAKGLASS_REASON_MIN 10
+/* Its answer (200): {BREAKGLASS_K_PATIENT: the id}; the next pull brings
+ * the patient and their history. */
 
 /* GET /v1/health answer (§7). */
 #define HEALTH_K_STATUS 1 /* text: "ok" */

@@ -239,8 +239,8 @@ kctx_open(struct kctx *ctx)
 {
 	struct store_user u;
 	uint8_t key[32];
-	char prompt[160], *pass = NULL, *cause = NULL;
-	int err;
+	char prompt[160], *pass = NULL, *code = NULL, *cause = NULL;
+	int err, recovery = 0;
 
 	if (ctx->store != NULL)
 		return 0;
@@ -264,8 +264,23 @@ kctx_open(struct kctx *ctx)
 		err = EACCES;
 		goto out;
 	}
-	err = keyring_unlock(ctx->keyring, ctx->user, pass, key, &cause);
+	if (keyring_user_mfa(ctx->keyring, ctx->user) &&
+	    (code = kctx_read_secret(
+	         ctx, "Code from the authenticator (or a recovery code): ")) ==
+	        NULL) {
+		fprintf(stderr, "kiosk: no code given\n");
+		err = EACCES;
+		goto out;
+	}
+	err = keyring_unlock_mfa(
+	    ctx->keyring, ctx->user, pass, code, 0, key, &recovery, &cause);
 	xfree_secret_str(pass);
+	pass = NULL;
+	if (err == 0 && recovery)
+		fprintf(stderr,
+		    "kiosk: a recovery code was used; %d left (enrol again "
+		    "with `kiosk user mfa enrol %s` for new ones)\n",
+		    keyring_mfa_left(ctx->keyring, ctx->user), ctx->user);
 	if (err != 0) {
 		fprintf(
 		    stderr, "kiosk: %s\n", cause ? cause : kctx_explain(err));
@@ -298,6 +313,8 @@ kctx_open(struct kctx *ctx)
 		err = 0;
 	}
 out:
+	xfree_secret_str(pass);
+	xfree_secret_str(code);
 	free(cause);
 	if (err != 0) {
 		store_close(ctx->store);

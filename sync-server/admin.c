@@ -64,6 +64,7 @@
 #include "sync-server/admin_export.h"
 #include "sync-server/registry.h"
 #include "sync-server/emergency.h"
+#include "sync-server/audit_admin.h"
 #include "sync-server/sched_admin.h"
 #include "sync-server/sipcred.h"
 #include "sync-server/store/migrate.h"
@@ -99,7 +100,9 @@ admin_usage(void)
 	    "       sync-server --data DIR admin synth --region R [--kiosks N] "
 	    "[--facilities N] [--hubs N] [--visits N] [--seed S]\n"
 	    "       sync-server --data DIR admin export --fhir|--csv --region R "
-	    "[--from D] [--to D] --out DIR\n");
+	    "[--from D] [--to D] --out DIR\n"
+	    "       sync-server --data DIR admin audit NODE\n"
+	    "       sync-server --data DIR admin breakglass [--json]\n");
 	return 2;
 }
 
@@ -710,7 +713,8 @@ admin_main(const char *data_dir, const char *store, const uint8_t *key,
 	    strcmp(argv[0], "referrals") != 0 &&
 	    strcmp(argv[0], "schedule") != 0 &&
 	    strcmp(argv[0], "report") != 0 && strcmp(argv[0], "synth") != 0 &&
-	    strcmp(argv[0], "export") != 0)
+	    strcmp(argv[0], "export") != 0 && strcmp(argv[0], "audit") != 0 &&
+	    strcmp(argv[0], "breakglass") != 0)
 		return admin_usage();
 	if ((be = server_backend(store)) == NULL)
 		return admin_usage();
@@ -738,7 +742,14 @@ admin_main(const char *data_dir, const char *store, const uint8_t *key,
 		rc = admin_synth(s, argc, argv);
 	else if (strcmp(argv[0], "export") == 0)
 		rc = admin_export(be, s, argc, argv);
-	else if (strcmp(argv[0], "manifest") == 0) {
+	else if (strcmp(argv[0], "audit") == 0 ||
+	    strcmp(argv[0], "breakglass") == 0) {
+		rc = strcmp(argv[0], "audit") == 0
+		    ? admin_audit(be, s, argc, argv)
+		    : admin_breakglass(be, s, argc, argv);
+		if (rc == 2)
+			admin_usage();
+	} else if (strcmp(argv[0], "manifest") == 0) {
 		long long node = 0;
 
 		if (argc == 3 && strcmp(argv[1], "--node") == 0 &&

@@ -22,6 +22,8 @@ extern const struct route api_emergency;
 extern const struct route api_roster;
 extern const struct route api_gw_dlr;
 extern const struct route api_gw_inbound;
+extern const struct route api_audit;
+extern const struct route api_breakglass;
 
 const struct route *const routes[] = {
 	&api_health,
@@ -39,6 +41,8 @@ const struct route *const routes[] = {
 	&api_roster,
 	&api_gw_dlr,
 	&api_gw_inbound,
+	&api_audit,
+	&api_breakglass,
 	NULL,
 };
 

@@ -307,6 +307,7 @@ wire_err_status(enum wire_err code)
 	case WERR_INVALID_CHANGE:
 	case WERR_RX_INVALID:
 	case WERR_EMERG_INVALID:
+	case WERR_BREAKGLASS_REASON:
 		return 400;
 	case WERR_RX_BLOCKED:
 	case WERR_RX_OVERRIDE:
@@ -325,6 +326,7 @@ wire_err_status(enum wire_err code)
 	case WERR_NOT_ADMIN:
 	case WERR_OUT_OF_REGION:
 	case WERR_EMERG_OWNER:
+	case WERR_BREAKGLASS_SCOPE:
 		return 403;
 	case WERR_CONFLICT:
 	case WERR_GAP:

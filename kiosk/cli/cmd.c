@@ -29,6 +29,7 @@ extern const struct kiosk_cmd cmd_rx;
 extern const struct kiosk_cmd cmd_referral;
 extern const struct kiosk_cmd cmd_emergency;
 extern const struct kiosk_cmd cmd_appt;
+extern const struct kiosk_cmd cmd_breakglass;
 
 const struct kiosk_cmd *const kiosk_cmds[] = {
 	&cmd_init,
@@ -54,6 +55,7 @@ const struct kiosk_cmd *const kiosk_cmds[] = {
 	&cmd_referral,
 	&cmd_emergency,
 	&cmd_appt,
+	&cmd_breakglass,
 	NULL,
 };
 

@@ -12,11 +12,14 @@
 #include <time.h>
 
 #include "compat.h"
+#include "crypto.h"
 #include "cmd.h"
 #include "cmd_opt.h"
 #include "kiosk/kctx.h"
+#include "kiosk/cli/qr.h"
 #include "kiosk/store/keyring.h"
 #include "kiosk/sync/sync.h"
+#include "kiosk/store/totp.h"
 #include "i18n.h"
 #include "log.h"
 #include "role.h"
@@ -240,6 +243,130 @@ user_unlock(struct kctx *ctx, int argc, char **argv)
 	return 0;
 }
 
+/*
+ * `user mfa enrol NAME`: a new TOTP secret shown as a QR code of its
+ * otpauth:// URI and as base32 to type, confirmed by a first code from the
+ * authenticator before anything is saved; then the one-time recovery
+ * codes, shown once (only their hashes are kept).  The administrator, or
+ * NAME for themselves.
+ */
+static int
+user_mfa_enrol(struct kctx *ctx, const char *name)
+{
+	char codes[TOTP_RECOVERY_N][TOTP_RECOVERY_LEN + 1];
+	uint8_t secret[TOTP_SECRET_LEN];
+	char *b32 = NULL, *uri = NULL, *code = NULL;
+	uint64_t step = 0;
+	int i, err, rc = 1;
+
+	if (strcmp(name, ctx->user) != 0 && kctx_require_admin(ctx) != 0)
+		return 1;
+	if (!keyring_has_user(ctx->keyring, name)) {
+		fprintf(stderr, "kiosk: no user called %s with a passphrase\n",
+		    name);
+		return 1;
+	}
+	crypto_random(secret, sizeof(secret));
+	b32 = totp_base32(secret, sizeof(secret));
+	uri = totp_uri("Outpost", name, b32);
+	printf("Second factor for %s: scan this with an authenticator app\n"
+	       "(TOTP, 6 digits, 30 s), or type the key by hand.\n\n",
+	    name);
+	fflush(stdout);
+	if ((err = qr_print(stdout, uri)) != 0)
+		printf("(the QR code could not be drawn: type the key)\n");
+	printf("\nKey: %s\n\n", b32);
+	fflush(stdout);
+	if ((code = kctx_read_secret(
+	         ctx, "Code shown by the authenticator: ")) == NULL ||
+	    totp_verify(secret, sizeof(secret), code, time(NULL), 0, &step) !=
+	        0) {
+		fprintf(stderr,
+		    "kiosk: that is not the code of this key now; nothing "
+		    "was saved: check the phone's clock and run `kiosk user "
+		    "mfa enrol %s` again\n",
+		    name);
+		goto out;
+	}
+	for (i = 0; i < TOTP_RECOVERY_N; i++)
+		totp_recovery_new(codes[i]);
+	if ((err = keyring_mfa_set(ctx->keyring, name, store_key(ctx->store),
+	         secret, (const char(*)[TOTP_RECOVERY_LEN + 1]) codes, step)) !=
+	    0) {
+		fprintf(stderr, "kiosk: the second factor was not saved: %s\n",
+		    kctx_explain(err));
+		goto out;
+	}
+	store_audit(ctx->store, "change", "user", name, "mfa enrolled");
+	printf("Second factor enrolled for %s. From now on an unlock asks "
+	       "for a code.\n\nRecovery codes, each usable once instead of "
+	       "a code (write them down\nand keep them apart from the phone; "
+	       "they are not shown again):\n\n",
+	    name);
+	for (i = 0; i < TOTP_RECOVERY_N; i++)
+		printf("  %2d. %s\n", i + 1, codes[i]);
+	rc = 0;
+out:
+	explicit_bzero(codes, sizeof(codes));
+	explicit_bzero(secret, sizeof(secret));
+	xfree_secret_str(b32);
+	xfree_secret_str(uri);
+	xfree_secret_str(code);
+	return rc;
+}
+
+/* `user mfa remove NAME` (administrator): the passphrase alone again. */
+static int
+user_mfa_remove(struct kctx *ctx, const char *name)
+{
+	int err;
+
+	if (kctx_require_admin(ctx) != 0)
+		return 1;
+	if ((err = keyring_mfa_clear(ctx->keyring, name)) != 0) {
+		fprintf(stderr,
+		    "kiosk: cannot remove the second factor of %s: "
+		    "%s\n",
+		    name, err == ENOENT ? "no such user" : kctx_explain(err));
+		return 1;
+	}
+	store_audit(ctx->store, "change", "user", name, "mfa removed");
+	printf("%s unlocks with the passphrase alone\n", name);
+	return 0;
+}
+
+/* `user mfa status NAME`: enrolled or not, recovery codes left. */
+static int
+user_mfa_status(struct kctx *ctx, const char *name)
+{
+	if (!keyring_has_user(ctx->keyring, name)) {
+		fprintf(stderr, "kiosk: no user called %s\n", name);
+		return 1;
+	}
+	if (!keyring_user_mfa(ctx->keyring, name))
+		printf("%s: no second factor\n", name);
+	else
+		printf("%s: second factor enrolled, %d recovery codes left\n",
+		    name, keyring_mfa_left(ctx->keyring, name));
+	return 0;
+}
+
+static int
+user_mfa(struct kctx *ctx, int argc, char **argv)
+{
+	if (argc != 4)
+		return cmd_usage(&cmd_user);
+	if (kctx_open(ctx) != 0)
+		return 1;
+	if (strcmp(argv[2], "enrol") == 0 || strcmp(argv[2], "enroll") == 0)
+		return user_mfa_enrol(ctx, argv[3]);
+	if (strcmp(argv[2], "remove") == 0)
+		return user_mfa_remove(ctx, argv[3]);
+	if (strcmp(argv[2], "status") == 0)
+		return user_mfa_status(ctx, argv[3]);
+	return cmd_usage(&cmd_user);
+}
+
 static int
 user_run(struct kctx *ctx, int argc, char **argv)
 {
@@ -255,6 +382,8 @@ user_run(struct kctx *ctx, int argc, char **argv)
 		return user_unlock(ctx, argc, argv);
 	if (strcmp(argv[1], "set") == 0)
 		return user_set(ctx, argc, argv);
+	if (strcmp(argv[1], "mfa") == 0)
+		return user_mfa(ctx, argc, argv);
 	return cmd_usage(&cmd_user);
 }
 
@@ -270,6 +399,8 @@ const struct kiosk_cmd cmd_user = {
 	         "  user list\n"
 	         "  user passwd [NAME] [--kdf-mem KIB | --kdf-ms N]\n"
 	         "  user unlock NAME      clear a lockout after wrong "
-	         "passphrases (administrator)\n",
+	         "passphrases (administrator)\n"
+	         "  user mfa enrol|remove|status NAME   TOTP second factor "
+	         "(QR code, recovery codes)\n",
 	.run = user_run,
 };

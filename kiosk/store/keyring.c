@@ -6,13 +6,23 @@
  *     4: [ { 1: name, 2: "argon2id", 3: t_cost (passes), 4: salt(16),
  *            5: wrapped key (nonce || ct || tag), 6: failures,
  *            7: last failure ms, 8: locked,
- *            9: m_cost (KiB), 10: parallelism (lanes) } ... ],
+ *            9: m_cost (KiB), 10: parallelism (lanes),
+ *            11: second factor, sealed (optional, see below),
+ *            12: last TOTP step used, 13: recovery codes used (bits) } ... ],
  *     5: { 1: region public key, 2: sealed data key },        (optional)
  *     6: [ { 1: user, 2: ms } ... ]  failures not yet audited,
  *     7: generation (saves so far; absent in older files: 0) }
  *
  * Entries of older kiosks have 2: "pbkdf2-sha512", 3: iterations and no
  * 9 or 10; they are read, never written.
+ *
+ * The second factor (issue 17): the TOTP secret and the SHA-256 of each
+ * one-time recovery code (totp.h), sealed with AES-256-GCM under a key
+ * derived from the data key (HMAC-SHA256(data key, "outpost-mfa-v1"))
+ * and bound to the user name, so it is read only after the passphrase has
+ * opened the data key, and a passphrase reset keeps it.  The last step
+ * used and the codes used are kept in clear beside it (like the failure
+ * counts: someone who can write the card can reset them).
  *
  * This file never sees the database; it does not log names.
  */
@@ -37,6 +47,7 @@
 #include "hlc.h"
 #include "keyring.h"
 #include "log.h"
+#include "totp.h"
 #include "xmalloc.h"
 
 #define KEYRING_VERSION 1
@@ -51,6 +62,9 @@
 #define KEYRING_MAX_M_COST (1024 * 1024) /* KiB: 1 GiB */
 #define KEYRING_MAX_LANES 16
 #define KEYRING_MIN_M_COST 64 /* KiB, the floor of --kdf-ms */
+/* The sealed second factor: the secret, then one hash per recovery code. */
+#define KEYRING_MFA_PLAIN_LEN (TOTP_SECRET_LEN + 32 * TOTP_RECOVERY_N)
+#define KEYRING_MFA_SEALED_LEN (KEYRING_MFA_PLAIN_LEN + CRYPTO_AEAD_OVERHEAD)
 
 enum keyring_kdf_id { KDF_ARGON2ID, KDF_PBKDF2 };
 
@@ -64,6 +78,10 @@ struct keyring_entry {
 	unsigned failures;
 	uint64_t last_failure_ms;
 	int locked;
+	int has_mfa;
+	uint8_t mfa[KEYRING_MFA_SEALED_LEN];
+	uint64_t mfa_last_step;
+	uint32_t mfa_used; /* bit i: recovery code i used */
 };
 
 struct keyring {
@@ -489,9 +507,170 @@ keyring_wait_ms(const struct keyring *k, const char *name)
 	return e == NULL || e->locked ? 0 : keyring_wait_left(k, e);
 }
 
+/* --- second factor --- */
+
+int
+keyring_user_mfa(const struct keyring *k, const char *name)
+{
+	const struct keyring_entry *e = keyring_find(k, name);
+
+	return e != NULL && e->has_mfa;
+}
+
+int
+keyring_mfa_left(const struct keyring *k, const char *name)
+{
+	const struct keyring_entry *e = keyring_find(k, name);
+
+	if (e == NULL || !e->has_mfa)
+		return 0;
+	return TOTP_RECOVERY_N - __builtin_popcount(e->mfa_used);
+}
+
+/* The sealing key of NAME's second factor and its AAD, from the data key. */
+static char *
+keyring_mfa_key(const char *name, const uint8_t key[32], uint8_t mk[32])
+{
+	static const char label[] = "outpost-mfa-v1";
+	char *aad;
+
+	crypto_hmac_sha256(key, 32, label, sizeof(label) - 1, mk);
+	xasprintf(&aad, "%s:%s", label, name);
+	return aad;
+}
+
+static int
+keyring_mfa_open(const struct keyring_entry *e, const uint8_t key[32],
+    uint8_t plain[KEYRING_MFA_PLAIN_LEN])
+{
+	uint8_t mk[32];
+	char *aad = keyring_mfa_key(e->name, key, mk);
+	int err;
+
+	err = crypto_aead_open(
+	    mk, aad, strlen(aad), e->mfa, sizeof(e->mfa), plain);
+	explicit_bzero(mk, sizeof(mk));
+	free(aad);
+	return err;
+}
+
+struct keyring_mfa_args {
+	const char *name;
+	const uint8_t *key, *secret;
+	const char (*codes)[TOTP_RECOVERY_LEN + 1];
+	uint64_t used_step;
+};
+
+static int
+keyring_mfa_apply(struct keyring *k, void *arg)
+{
+	const struct keyring_mfa_args *a = arg;
+	struct keyring_entry *e = keyring_find(k, a->name);
+	uint8_t plain[KEYRING_MFA_PLAIN_LEN], mk[32];
+	char *aad;
+	size_t i;
+	int err = 0;
+
+	if (e == NULL)
+		return ENOENT;
+	if (a->secret == NULL) { /* removal */
+		e->has_mfa = 0;
+		memset(e->mfa, 0, sizeof(e->mfa));
+		e->mfa_last_step = 0;
+		e->mfa_used = 0;
+		return 0;
+	}
+	memcpy(plain, a->secret, TOTP_SECRET_LEN);
+	for (i = 0; i < TOTP_RECOVERY_N && err == 0; i++)
+		err = totp_recovery_hash(
+		    a->name, a->codes[i], plain + TOTP_SECRET_LEN + 32 * i);
+	if (err == 0) {
+		aad = keyring_mfa_key(a->name, a->key, mk);
+		err = crypto_aead_seal(
+		    mk, aad, strlen(aad), plain, sizeof(plain), e->mfa);
+		free(aad);
+	}
+	explicit_bzero(plain, sizeof(plain));
+	explicit_bzero(mk, sizeof(mk));
+	if (err != 0)
+		return err;
+	e->has_mfa = 1;
+	e->mfa_last_step = a->used_step;
+	e->mfa_used = 0;
+	return 0;
+}
+
+int
+keyring_mfa_set(struct keyring *k, const char *name, const uint8_t key[32],
+    const uint8_t secret[TOTP_SECRET_LEN],
+    const char codes[TOTP_RECOVERY_N][TOTP_RECOVERY_LEN + 1],
+    uint64_t used_step)
+{
+	struct keyring_mfa_args a = { name, key, secret, codes, used_step };
+
+	return keyring_update(k, keyring_mfa_apply, &a);
+}
+
+int
+keyring_mfa_clear(struct keyring *k, const char *name)
+{
+	struct keyring_mfa_args a = { name, NULL, NULL, NULL, 0 };
+
+	return keyring_update(k, keyring_mfa_apply, &a);
+}
+
+/* Whether CODE looks like a recovery code rather than a TOTP code. */
+static int
+keyring_is_recovery(const char *code)
+{
+	for (; *code != '\0'; code++)
+		if (*code != ' ' && (*code < '0' || *code > '9'))
+			return 1;
+	return 0;
+}
+
+/*
+ * Check E's second factor with the data KEY just unwrapped: a TOTP code
+ * not used before, or an unused recovery code (*RECOVERY set).  0, or
+ * EACCES (a wrong code), or EBADMSG (the sealed factor does not open).
+ */
+static int
+keyring_mfa_check(struct keyring_entry *e, const uint8_t key[32],
+    const char *code, time_t now, int *recovery)
+{
+	uint8_t plain[KEYRING_MFA_PLAIN_LEN], h[32];
+	uint64_t step;
+	int i, hit = -1, err;
+
+	if ((err = keyring_mfa_open(e, key, plain)) != 0) {
+		log_warnx("a second factor in the keyring does not open");
+		return EBADMSG;
+	}
+	if (keyring_is_recovery(code)) {
+		err = EACCES;
+		if (totp_recovery_hash(e->name, code, h) == 0)
+			for (i = 0; i < TOTP_RECOVERY_N; i++)
+				if (!(e->mfa_used & (1u << i)) &&
+				    crypto_memcmp(h,
+				        plain + TOTP_SECRET_LEN + 32 * i,
+				        32) == 0)
+					hit = i;
+		if (hit >= 0) {
+			e->mfa_used |= 1u << hit;
+			*recovery = 1;
+			err = 0;
+		}
+	} else if ((err = totp_verify(plain, TOTP_SECRET_LEN, code, now,
+	                e->mfa_last_step, &step)) == 0)
+		e->mfa_last_step = step;
+	explicit_bzero(plain, sizeof(plain));
+	explicit_bzero(h, sizeof(h));
+	return err;
+}
+
 static int
 keyring_unlock_locked(struct keyring *k, const char *name, const char *pass,
-    uint8_t key[32], char **cause)
+    const char *code, time_t now, uint8_t key[32], int *recovery, char **cause)
 {
 	struct keyring_entry *e;
 	uint64_t delay;
@@ -516,6 +695,14 @@ keyring_unlock_locked(struct keyring *k, const char *name, const char *pass,
 		    name, e->failures, name);
 		return EPERM;
 	}
+	if (e->has_mfa && (code == NULL || *code == '\0')) {
+		/* Nothing checked, so nothing counted: ask for the code. */
+		xasprintf(cause,
+		    "user \"%s\" also needs the code from their "
+		    "authenticator (or a recovery code)",
+		    name);
+		return EACCES;
+	}
 	if ((delay = keyring_wait_left(k, e)) > 0)
 		usleep((useconds_t)(delay * 1000));
 	if ((err = keyring_derive(e, pass, kek)) != 0)
@@ -525,6 +712,15 @@ keyring_unlock_locked(struct keyring *k, const char *name, const char *pass,
 	    kek, aad, strlen(aad), e->wrapped, sizeof(e->wrapped), key);
 	free(aad);
 	explicit_bzero(kek, sizeof(kek));
+	if (err == 0 && e->has_mfa &&
+	    (err = keyring_mfa_check(e, key, code, now, recovery)) != 0) {
+		explicit_bzero(key, 32);
+		if (err == EACCES)
+			err =
+			    EBADMSG; /* counted below like a wrong passphrase */
+		else
+			return err;
+	}
 	if (err == 0) {
 		e->failures = 0;
 		e->last_failure_ms = 0;
@@ -537,18 +733,21 @@ keyring_unlock_locked(struct keyring *k, const char *name, const char *pass,
 	e->failures++;
 	e->last_failure_ms = hlc_wall_ms();
 	keyring_note_failure(k, name);
+	/* With a second factor, the words do not say which one was wrong. */
 	if (e->failures >= k->max_failures) {
 		e->locked = 1;
 		xasprintf(cause,
-		    "wrong passphrase; user \"%s\" is now locked "
+		    "wrong %s; user \"%s\" is now locked "
 		    "after %u tries and needs an administrator to unlock it",
-		    name, e->failures);
+		    e->has_mfa ? "passphrase or code" : "passphrase", name,
+		    e->failures);
 		err = EPERM;
 	} else {
 		xasprintf(cause,
-		    "wrong passphrase for \"%s\" (%u of %u tries "
+		    "wrong %s for \"%s\" (%u of %u tries "
 		    "used; each further try waits longer)",
-		    name, e->failures, k->max_failures);
+		    e->has_mfa ? "passphrase or code" : "passphrase", name,
+		    e->failures, k->max_failures);
 		err = EACCES;
 	}
 	if ((serr = keyring_save(k)) != 0)
@@ -558,20 +757,32 @@ keyring_unlock_locked(struct keyring *k, const char *name, const char *pass,
 }
 
 int
-keyring_unlock(struct keyring *k, const char *name, const char *pass,
-    uint8_t key[32], char **cause)
+keyring_unlock_mfa(struct keyring *k, const char *name, const char *pass,
+    const char *code, time_t now, uint8_t key[32], int *recovery, char **cause)
 {
-	int fd, err;
+	int fd, err, rec = 0;
 
 	*cause = NULL;
+	if (recovery != NULL)
+		*recovery = 0;
 	if ((fd = keyring_lock(k->dir)) == -1) {
 		err = errno;
 		log_warnx("could not lock the keyring: %s", strerror(err));
 		return err;
 	}
-	err = keyring_unlock_locked(k, name, pass, key, cause);
+	err = keyring_unlock_locked(
+	    k, name, pass, code, now != 0 ? now : time(NULL), key, &rec, cause);
 	keyring_unlock_dir(fd);
+	if (err == 0 && recovery != NULL)
+		*recovery = rec;
 	return err;
+}
+
+int
+keyring_unlock(struct keyring *k, const char *name, const char *pass,
+    uint8_t key[32], char **cause)
+{
+	return keyring_unlock_mfa(k, name, pass, NULL, 0, key, NULL, cause);
 }
 
 static int
@@ -725,7 +936,7 @@ keyring_encode(const struct keyring *k)
 	users = cborx_array(k->nusers);
 	for (i = 0; i < k->nusers; i++) {
 		const struct keyring_entry *e = &k->users[i];
-		u = cborx_map(10);
+		u = cborx_map(13);
 		cborx_map_put(u, 1, cborx_text(e->name));
 		if (e->kdf == KDF_PBKDF2) {
 			cborx_map_put(u, 2, cborx_text("pbkdf2-sha512"));
@@ -743,6 +954,12 @@ keyring_encode(const struct keyring *k)
 		if (e->kdf == KDF_ARGON2ID) {
 			cborx_map_put(u, 9, cborx_uint(e->cost.m_cost));
 			cborx_map_put(u, 10, cborx_uint(e->cost.parallelism));
+		}
+		if (e->has_mfa) {
+			cborx_map_put(
+			    u, 11, cborx_bytes(e->mfa, sizeof(e->mfa)));
+			cborx_map_put(u, 12, cborx_uint(e->mfa_last_step));
+			cborx_map_put(u, 13, cborx_uint(e->mfa_used));
 		}
 		cborx_array_push(users, u);
 	}
@@ -819,6 +1036,15 @@ keyring_decode_entry(const cbor_item_t *u, struct keyring_entry *e)
 	if (cborx_get_bool(cborx_map_get(u, 8), &b) != 0)
 		return EBADMSG;
 	e->locked = b;
+	if (cborx_map_get(u, 11) == NULL)
+		return 0; /* no second factor */
+	if (cborx_map_bytes(u, 11, 1024, &p, &len) != 0 ||
+	    len != sizeof(e->mfa) || cborx_map_uint(u, 12, &e->mfa_last_step) ||
+	    cborx_map_uint(u, 13, &v) != 0 || v >= (1u << TOTP_RECOVERY_N))
+		return EBADMSG;
+	memcpy(e->mfa, p, len);
+	e->mfa_used = (uint32_t)v;
+	e->has_mfa = 1;
 	return 0;
 }
 

@@ -32,6 +32,9 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
+
+#include "totp.h"
 
 #define KEYRING_FILE "keyring"
 #define KEYRING_MIN_PASS 6
@@ -114,6 +117,38 @@ int keyring_remove_user(struct keyring *, const char *name);
  */
 int keyring_unlock(struct keyring *, const char *name, const char *pass,
     uint8_t key[32], char **cause);
+/*
+ * The second factor (TOTP, RFC 6238; kiosk/store/totp.h).  When NAME has
+ * one, an unlock needs CODE too: a TOTP code of a step within one of NOW's
+ * (0: the clock) and later than the last one used, or one of the unused
+ * recovery codes (*RECOVERY set; RECOVERY may be NULL).  A wrong code
+ * counts, waits and locks exactly like a wrong passphrase, under the same
+ * lock, and the words do not say which of the two was wrong.  A missing
+ * CODE is EACCES with nothing checked or counted.  Otherwise as
+ * keyring_unlock, which is this with no CODE.
+ */
+int keyring_unlock_mfa(struct keyring *, const char *name, const char *pass,
+    const char *code, time_t now, uint8_t key[32], int *recovery, char **cause);
+/* 1 when NAME has a second factor. */
+int keyring_user_mfa(const struct keyring *, const char *name);
+/* NAME's unused recovery codes (0 without a second factor). */
+int keyring_mfa_left(const struct keyring *, const char *name);
+/*
+ * Enrol NAME's second factor: SECRET (TOTP_SECRET_LEN bytes) and the
+ * hashes of CODES, sealed under a key derived from the data KEY, with no
+ * code used yet and USED_STEP as the last step used (the step of the code
+ * that confirmed the enrolment, so it cannot unlock; 0: none); replaces an
+ * earlier one.  Saved under DIR's lock.
+ * ENOENT (no such user), EINVAL (a code not of the recovery form), or an
+ * error of keyring_save.
+ */
+int keyring_mfa_set(struct keyring *, const char *name, const uint8_t key[32],
+    const uint8_t secret[TOTP_SECRET_LEN],
+    const char codes[TOTP_RECOVERY_N][TOTP_RECOVERY_LEN + 1],
+    uint64_t used_step);
+/* Remove NAME's second factor (administrator); ENOENT no such user. */
+int keyring_mfa_clear(struct keyring *, const char *name);
+
 /* How many ms a try for NAME must still wait because of its earlier
  * failures (0: none, or no such user, or locked out). */
 uint64_t keyring_wait_ms(const struct keyring *, const char *name);

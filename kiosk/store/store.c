@@ -768,15 +768,14 @@ store_state_put(struct store *s, const char *key, const void *val, size_t len)
 
 /* --- audit log --- */
 
-/* The hash of an entry covers every column but the hash itself. */
+/* The CBOR an entry's hash covers: every column but the hash itself
+ * (also what the server's anchor recomputes, docs/PROTOCOL.md §14). */
 static int
-store_audit_hash(uint64_t seq, uint64_t at_ms, uint64_t hlc, const char *actor,
+store_audit_cbor(uint64_t seq, uint64_t at_ms, uint64_t hlc, const char *actor,
     const char *action, const char *entity, const char *entity_id,
-    const char *detail, const uint8_t prev[32], uint8_t out[32])
+    const char *detail, const uint8_t prev[32], uint8_t **buf, size_t *len)
 {
 	cbor_item_t *m = cborx_map(9);
-	uint8_t *buf = NULL;
-	size_t len;
 	int err;
 
 	cborx_map_put(m, 1, cborx_uint(seq));
@@ -788,11 +787,95 @@ store_audit_hash(uint64_t seq, uint64_t at_ms, uint64_t hlc, const char *actor,
 	cborx_map_put(m, 7, entity_id ? cborx_text(entity_id) : cborx_null());
 	cborx_map_put(m, 8, detail ? cborx_text(detail) : cborx_null());
 	cborx_map_put(m, 9, cborx_bytes(prev, 32));
-	err = cborx_encode(m, &buf, &len);
+	err = cborx_encode(m, buf, len);
 	cbor_decref(&m);
+	return err;
+}
+
+static int
+store_audit_hash(uint64_t seq, uint64_t at_ms, uint64_t hlc, const char *actor,
+    const char *action, const char *entity, const char *entity_id,
+    const char *detail, const uint8_t prev[32], uint8_t out[32])
+{
+	uint8_t *buf = NULL;
+	size_t len;
+	int err;
+
+	err = store_audit_cbor(seq, at_ms, hlc, actor, action, entity,
+	    entity_id, detail, prev, &buf, &len);
 	if (err == 0)
 		crypto_sha256(buf, len, out);
 	free(buf);
+	return err;
+}
+
+void
+store_audit_entries_free(struct store_audit_entry *e, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(e[i].cbor);
+	free(e);
+}
+
+int
+store_audit_entries(struct store *s, uint64_t first, size_t max,
+    struct store_audit_entry **out, size_t *n, uint64_t *head)
+{
+	sqlite3_stmt *st = NULL;
+	struct store_audit_entry *e;
+	uint8_t prev[32];
+	int rc, err;
+
+	*out = NULL;
+	*n = 0;
+	*head = 0;
+	if ((err = store_prepare(s, "SELECT max(seq) FROM audit", &st)) != 0)
+		return err;
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		*head = (uint64_t)sqlite3_column_int64(st, 0);
+	else
+		err = store_err(s, rc, "audit head");
+	sqlite3_finalize(st);
+	st = NULL;
+	if (err != 0 || max == 0)
+		return err;
+	if ((err = store_prepare(s,
+	         "SELECT seq, at_ms, hlc, actor, action, entity, entity_id,"
+	         " detail, prev_hash FROM audit WHERE seq >= ? ORDER BY seq"
+	         " LIMIT ?",
+	         &st)) != 0)
+		return err;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)first);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(prev, 0, sizeof(prev));
+		if (sqlite3_column_bytes(st, 8) == 32)
+			memcpy(prev, sqlite3_column_blob(st, 8), 32);
+		*out = xreallocarray(*out, *n + 1, sizeof(**out));
+		e = &(*out)[*n];
+		e->seq = (uint64_t)sqlite3_column_int64(st, 0);
+		if ((err = store_audit_cbor(e->seq,
+		         (uint64_t)sqlite3_column_int64(st, 1),
+		         (uint64_t)sqlite3_column_int64(st, 2),
+		         (const char *)sqlite3_column_text(st, 3),
+		         (const char *)sqlite3_column_text(st, 4),
+		         (const char *)sqlite3_column_text(st, 5),
+		         (const char *)sqlite3_column_text(st, 6),
+		         (const char *)sqlite3_column_text(st, 7), prev,
+		         &e->cbor, &e->len)) != 0)
+			break;
+		(*n)++;
+	}
+	if (err == 0 && rc != SQLITE_DONE)
+		err = store_err(s, rc, "audit read");
+	sqlite3_finalize(st);
+	if (err != 0) {
+		store_audit_entries_free(*out, *n);
+		*out = NULL;
+		*n = 0;
+	}
 	return err;
 }
 

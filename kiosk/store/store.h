@@ -627,6 +627,22 @@ int store_audit(struct store *, const char *action, const char *entity,
     const char *entity_id, const char *detail);
 
 /*
+ * The audit anchor (issue 17, docs/PROTOCOL.md §14): the entries from seq
+ * FIRST on, at most MAX, each as the exact CBOR its hash covers (its
+ * columns and the previous hash its row carries), for the server to
+ * recompute the chain from its anchor; *HEAD the newest seq (0: none).
+ * *OUT the caller's (store_audit_entries_free).  0 or a store error.
+ */
+struct store_audit_entry {
+	uint64_t seq;
+	uint8_t *cbor;
+	size_t len;
+};
+int store_audit_entries(struct store *, uint64_t first, size_t max,
+    struct store_audit_entry **out, size_t *n, uint64_t *head);
+void store_audit_entries_free(struct store_audit_entry *, size_t n);
+
+/*
  * Verify the database: PRAGMA integrity_check, cipher_integrity_check, the
  * audit chain and the outbox sequence.  Returns 0 when all hold; otherwise
  * EBADMSG and *REPORT names the first broken thing (caller frees).  *REPORT

@@ -533,6 +533,168 @@ out:
 	return err;
 }
 
+static int sync_load(struct sync_run_ctx *);
+
+/* Requests per run for the audit anchor (each up to AUDIT_MAX_ENTRIES
+ * entries): a kiosk far behind catches up over a few runs. */
+#define SYNC_ANCHOR_ROUNDS 8
+
+/* Send the audit entries past the server's anchor (docs/PROTOCOL.md §14,
+ * issue 17); the first time, only the newest (the server takes it as the
+ * first anchor, or says where its anchor is).  A failure or a break is
+ * logged and audited, never the sync's: nothing else waits on it. */
+static void
+sync_anchor(struct sync_run_ctx *c)
+{
+	struct store_audit_entry *e = NULL;
+	struct buf resp;
+	cbor_item_t *m, *arr, *it;
+	uint64_t anchored = 0, head, first, status, seq;
+	uint8_t *body = NULL;
+	size_t n = 0, i, len;
+	int round, err;
+
+	memset(&resp, 0, sizeof(resp));
+	sync_state_u64(c->s, SYNC_K_ANCHOR, &anchored);
+	for (round = 0; round < SYNC_ANCHOR_ROUNDS; round++) {
+		if (store_audit_entries(c->s, 0, 0, &e, &n, &head) != 0 ||
+		    head == 0)
+			return;
+		if (anchored == head)
+			return;
+		first = anchored != 0 && anchored < head ? anchored + 1 : head;
+		if ((err = store_audit_entries(
+		         c->s, first, AUDIT_MAX_ENTRIES, &e, &n, &head)) != 0 ||
+		    n == 0) {
+			log_warnx("audit anchor: cannot read the audit log");
+			return;
+		}
+		m = cborx_map(3);
+		arr = cborx_array(n);
+		for (i = 0; i < n; i++)
+			cborx_array_push(arr, cborx_bytes(e[i].cbor, e[i].len));
+		cborx_map_put(m, AUDITREQ_K_FIRST, cborx_uint(first));
+		cborx_map_put(m, AUDITREQ_K_ENTRIES, arr);
+		cborx_map_put(m, AUDITREQ_K_HEAD, cborx_uint(head));
+		store_audit_entries_free(e, n);
+		e = NULL;
+		err = cborx_encode(m, &body, &len);
+		cbor_decref(&m);
+		if (err == 0)
+			err = sync_signed_post(
+			    c, PROTO_PATH_AUDIT, body, len, &resp);
+		free(body);
+		body = NULL;
+		if (err != 0 || c->http.status != 200) {
+			/* an older server (not_found) or a failure: next run */
+			log_info("audit anchor not sent (%s, HTTP %ld)",
+			    err ? strerror(err) : "refused", c->http.status);
+			buf_free(&resp);
+			return;
+		}
+		it = NULL;
+		if (cborx_decode(resp.data, resp.len, resp.len, &it) != 0 ||
+		    cborx_map_uint(it, AUDIT_K_STATUS, &status) != 0 ||
+		    cborx_map_uint(it, AUDIT_K_SEQ, &seq) != 0) {
+			if (it != NULL)
+				cbor_decref(&it);
+			log_warnx("audit anchor: malformed answer");
+			buf_free(&resp);
+			return;
+		}
+		cbor_decref(&it);
+		buf_free(&resp);
+		if (status == AUDIT_S_BREAK) {
+			log_warnx("the server finds this kiosk's audit log no "
+			          "longer extends the anchor at entry %" PRIu64,
+			    seq);
+			store_audit(c->s, "audit-anchor-break", NULL, NULL,
+			    "the server's anchor is not in this audit chain");
+			return;
+		}
+		anchored = seq;
+		if (sync_state_put_u64(c->s, SYNC_K_ANCHOR, anchored) != 0)
+			return;
+	}
+}
+
+int
+sync_breakglass(
+    struct store *s, const char *patient_id, const char *reason, char **cause)
+{
+	struct sync_run_ctx c;
+	struct uuid u;
+	struct buf resp;
+	cbor_item_t *m, *it = NULL;
+	uint8_t *body = NULL;
+	char *msg = NULL, *why = NULL;
+	size_t len;
+	int err;
+
+	*cause = NULL;
+	memset(&resp, 0, sizeof(resp));
+	if (uuid_parse(patient_id, &u) != 0) {
+		*cause = xstrdup("that is not a patient id");
+		return EINVAL;
+	}
+	if (reason == NULL || strlen(reason) < BREAKGLASS_REASON_MIN) {
+		*cause = xstrdup("write why you open this patient (at least "
+		                 "10 letters)");
+		return EINVAL;
+	}
+	memset(&c, 0, sizeof(c));
+	c.s = s;
+	c.cause = &why;
+	sync_limits_get(s, &c.lim);
+	if ((err = sync_load(&c)) != 0)
+		goto out;
+	m = cborx_map(3);
+	cborx_map_put(m, BREAKGLASS_K_PATIENT, cborx_bytes(u.b, UUID_LEN));
+	cborx_map_put(m, BREAKGLASS_K_REASON, cborx_text(reason));
+	cborx_map_put(m, BREAKGLASS_K_USER,
+	    cborx_text(store_actor(s) != NULL ? store_actor(s) : "system"));
+	err = cborx_encode(m, &body, &len);
+	cbor_decref(&m);
+	if (err != 0)
+		goto out;
+	if ((err = sync_signed_post(
+	         &c, PROTO_PATH_BREAKGLASS, body, len, &resp)) != 0)
+		goto out;
+	if (c.http.status != 200) {
+		uint64_t code = sync_err_code(&resp, NULL);
+		if ((code == WERR_BREAKGLASS_REASON ||
+		        code == WERR_BREAKGLASS_SCOPE) &&
+		    cborx_decode(resp.data, resp.len, resp.len, &it) == 0 &&
+		    cborx_map_text(it, ERR_K_MESSAGE, 256, &msg) == 0) {
+			sync_cause(&why, "the server refused: %s", msg);
+			err = EACCES;
+		} else
+			err = sync_refused(&c, &resp);
+		goto out;
+	}
+	/* the reason may name the patient: the audit entry does not carry it */
+	err = store_audit(s, "breakglass", "patient", patient_id,
+	    "opened outside this facility's scope, reason given");
+	if (err != 0)
+		sync_cause(&why,
+		    "recorded on the server, but not in this "
+		    "kiosk's audit log");
+out:
+	if (it != NULL)
+		cbor_decref(&it);
+	free(msg);
+	free(body);
+	buf_free(&resp);
+	sync_http_free(&c.http);
+	if (err != 0 && why == NULL)
+		sync_link_cause(&why, err);
+	if (err != 0)
+		*cause = why;
+	else
+		free(why);
+	return err;
+}
+
 #define SYNC_BLOB_CHUNK (64 * 1024)
 
 /* Upload one attachment's content, resuming from what the server holds. */
@@ -1163,7 +1325,7 @@ sync_run_cancel(
 	const char *env;
 	long long cap;
 	char *why = NULL;
-	int err;
+	int err, pushed = 0;
 
 	memset(&c, 0, sizeof(c));
 	memset(&local, 0, sizeof(local));
@@ -1187,8 +1349,9 @@ sync_run_cancel(
 	}
 	/* A full attachment quota holds back attachments only: the pull
 	 * still runs, and the quota is what the run reports. */
-	if ((err = sync_load(&c)) == 0 && (err = sync_push(&c)) == 0 &&
-	    ((err = sync_blobs(&c)) == 0 || err == EDQUOT)) {
+	if ((err = sync_load(&c)) == 0 && (err = sync_push(&c)) == 0)
+		pushed = 1;
+	if (err == 0 && ((err = sync_blobs(&c)) == 0 || err == EDQUOT)) {
 		int perr;
 
 		sync_licences_fetch(&c);
@@ -1204,6 +1367,11 @@ sync_run_cancel(
 			sync_appt_answers(&c);
 		}
 	}
+	/* Last, so the anchor covers what this run audited too (a run with
+	 * nothing new sends nothing); after any push that went through,
+	 * whatever the pull did. */
+	if (pushed && err != EINTR)
+		sync_anchor(&c);
 	c.rep->requests = c.http.requests;
 	c.rep->bytes_up = c.http.bytes_up;
 	c.rep->bytes_down = c.http.bytes_down;

@@ -35,6 +35,8 @@ struct store;
 #define SYNC_K_SEQ "sync.req_seq" /* decimal: requests reserved up to */
 #define SYNC_K_ACKED "sync.acked" /* decimal: server high-water mark */
 #define SYNC_K_CURSOR "sync.cursor" /* bytes: opaque pull cursor */
+#define SYNC_K_ANCHOR                                                          \
+	"sync.audit_anchor" /* decimal: the server's audit anchor seq */
 #define SYNC_K_LAST_OK "sync.last_ok_ms" /* decimal, wall clock */
 #define SYNC_K_LAST_ERR "sync.last_error" /* text */
 #define SYNC_K_REFUSED_N                                                       \
@@ -112,6 +114,16 @@ int sync_run(struct store *, struct sync_report *rep, char **cause);
  */
 int sync_post(struct store *, const char *path, const uint8_t *body, size_t len,
     uint8_t **out, size_t *outlen, long *status);
+/*
+ * Break-glass (issue 17, docs/PROTOCOL.md §15): ask the server to open
+ * PATIENT_ID (a uuid) outside this facility's scope for the acting user,
+ * with REASON.  0: recorded on the server and audited here
+ * ("breakglass"); the next sync pulls the patient and their history.
+ * EINVAL (no reason, or a bad id), EACCES (refused: *CAUSE says why),
+ * ENOTCONN (not enrolled) or a link error, with *CAUSE.
+ */
+int sync_breakglass(
+    struct store *, const char *patient_id, const char *reason, char **cause);
 /*
  * The node's SIP credentials as stored at enrolment: three strings the
  * caller frees (the password with xfree_secret_str).  ENOENT: none (the

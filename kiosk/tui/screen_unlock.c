@@ -4,7 +4,10 @@
  * and on leaving the screen.  After wrong passphrases the next try waits
  * (kiosk/store/keyring.h): the screen counts the wait down and stays
  * alive (Esc stops it).  Switching user is locking (F12) and
- * unlocking as someone else.
+ * unlocking as someone else.  A user with a second factor (issue 17) is
+ * asked for the code from their authenticator, or a recovery code, in a
+ * third field that appears only for them; a wrong code counts like a
+ * wrong passphrase.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -15,8 +18,9 @@
 #include "ui.h"
 
 static struct {
-	struct ui_field user, pass;
-	int focus; /* 0 user, 1 passphrase */
+	struct ui_field user, pass, code;
+	int focus; /* 0 user, 1 passphrase, 2 code */
+	int need_code; /* the user typed has a second factor */
 	int quit_after; /* check-in mode: F10 asked to quit once unlocked */
 	uint64_t until; /* clock_mono_ms() when the waiting try is checked;
 			   0 when none waits */
@@ -27,6 +31,8 @@ unlock_enter(struct ui *ui)
 {
 	ui_field_clear(&st.user);
 	ui_field_clear(&st.pass);
+	ui_field_clear(&st.code);
+	st.need_code = 0;
 	/* after a lock, the person who was working is the likely one */
 	ui_field_set(&st.user,
 	    ui->last_user[0] != '\0'    ? ui->last_user
@@ -44,13 +50,15 @@ unlock_leave(struct ui *ui)
 	st.until = 0;
 	ui_field_clear(&st.user);
 	ui_field_clear(&st.pass);
+	ui_field_clear(&st.code);
+	st.need_code = 0;
 }
 
 static void
 unlock_draw(struct ui *ui)
 {
 	uint64_t now;
-	int y = 5;
+	int y = 5, b;
 
 	ui_center(y, UI_C_NORMAL, _("This kiosk is locked."));
 	ui_center(y + 1, UI_C_DIM, "%s",
@@ -61,24 +69,33 @@ unlock_draw(struct ui *ui)
 	ui_field_draw(y + 4, 14, _("User"), 30, &st.user, st.focus == 0, 0);
 	ui_field_draw(
 	    y + 6, 14, _("Passphrase / PIN"), 30, &st.pass, st.focus == 1, 1);
+	b = y + 9;
+	if (st.need_code) {
+		ui_field_draw(
+		    y + 8, 14, _("Code"), 30, &st.code, st.focus == 2, 1);
+		ui_text(y + 9, 14, UI_C_DIM, "%s",
+		    _("6 digits from your authenticator app, or a recovery "
+		      "code"));
+		b = y + 11;
+	}
 	if (st.until != 0) {
 		/* the wait after wrong passphrases, as it runs */
 		now = clock_mono_ms();
-		ui_center(y + 9, UI_C_WARN,
+		ui_center(b, UI_C_WARN,
 		    _("!  Wrong passphrase before: checking this one in %u s."),
 		    (unsigned)((st.until > now ? st.until - now : 0) + 999) /
 		        1000);
-		ui_center(y + 10, UI_C_DIM, _("Esc: stop and type it again"));
+		ui_center(b + 1, UI_C_DIM, _("Esc: stop and type it again"));
 		return;
 	}
 	if (ui->checkin)
-		ui_text(y + 9, 12, UI_C_DIM, "%s",
+		ui_text(b, 12, UI_C_DIM, "%s",
 		    st.quit_after
 		        ? _("Enter: unlock and quit    Esc: do not quit")
 		        : _("Enter: unlock    F10: quit (staff "
 		            "passphrase first)"));
 	else
-		ui_text(y + 9, 16, UI_C_DIM,
+		ui_text(b, 16, UI_C_DIM,
 		    _("Enter: unlock    Tab: other field    "
 		      "F10: quit"));
 }
@@ -88,20 +105,29 @@ static enum ui_result
 try_unlock(struct ui *ui)
 {
 	char *cause = NULL;
-	int err;
+	int err, left;
 
 	st.until = 0;
-	err =
-	    visit_session_unlock(&ui->visit, st.user.buf, st.pass.buf, &cause);
+	err = visit_session_unlock(&ui->visit, st.user.buf, st.pass.buf,
+	    st.need_code ? st.code.buf : NULL, &left, &cause);
 	ui_field_clear(&st.pass);
+	ui_field_clear(&st.code);
 	if (err != 0) {
 		ui_message(ui, UI_MSG_DANGER, _("Not unlocked: %s"),
 		    cause != NULL ? cause : ui_strerror(err));
 		free(cause);
+		st.focus = 1;
 		return UI_REDRAW;
 	}
-	ui_message(
-	    ui, UI_MSG_OK, _("Unlocked. Welcome, %s."), ui->visit.user_name);
+	st.need_code = 0;
+	if (left >= 0)
+		ui_message(ui, UI_MSG_WARN,
+		    _("Unlocked with a recovery code: %d left. Enrol again "
+		      "for new ones."),
+		    left);
+	else
+		ui_message(ui, UI_MSG_OK, _("Unlocked. Welcome, %s."),
+		    ui->visit.user_name);
 	/* the unlock switched to this user's language: check-in goes back
 	 * to it after each patient */
 	str_lcpy(ui->staff_lang, i18n_get(), sizeof(ui->staff_lang));
@@ -132,8 +158,11 @@ wait_tick(struct ui *ui)
 static enum ui_result
 unlock_key(struct ui *ui, enum ui_action a, int ch)
 {
-	struct ui_field *f = st.focus == 0 ? &st.user : &st.pass;
+	struct ui_field *f = st.focus == 0 ? &st.user
+	    : st.focus == 1                ? &st.pass
+	                                   : &st.code;
 	uint64_t wait;
+	int nf = st.need_code ? 3 : 2;
 
 	if (st.until != 0) {
 		if (a == UI_A_TICK)
@@ -142,6 +171,7 @@ unlock_key(struct ui *ui, enum ui_action a, int ch)
 			st.until = 0;
 			ui->wake_ms = 0;
 			ui_field_clear(&st.pass);
+			ui_field_clear(&st.code);
 			return UI_REDRAW;
 		}
 		return UI_HANDLED; /* nothing else while the wait runs */
@@ -150,10 +180,12 @@ unlock_key(struct ui *ui, enum ui_action a, int ch)
 	case UI_A_TICK:
 		return UI_HANDLED;
 	case UI_A_UP:
+	case UI_A_PREV:
+		st.focus = (st.focus + nf - 1) % nf;
+		return UI_REDRAW;
 	case UI_A_DOWN:
 	case UI_A_NEXT:
-	case UI_A_PREV:
-		st.focus = !st.focus;
+		st.focus = (st.focus + 1) % nf;
 		return UI_REDRAW;
 	case UI_A_QUIT:
 		/* a patient at a check-in kiosk must not end it: quitting
@@ -167,6 +199,7 @@ unlock_key(struct ui *ui, enum ui_action a, int ch)
 		return UI_REDRAW;
 	case UI_A_BACK:
 		ui_field_clear(&st.pass);
+		ui_field_clear(&st.code);
 		st.quit_after = 0;
 		return UI_REDRAW;
 	case UI_A_LOCK:
@@ -179,6 +212,14 @@ unlock_key(struct ui *ui, enum ui_action a, int ch)
 		if (st.user.len == 0) {
 			st.focus = 0;
 			ui_message(ui, UI_MSG_WARN, _("Type your user name."));
+			return UI_REDRAW;
+		}
+		st.need_code =
+		    visit_session_needs_code(&ui->visit, st.user.buf);
+		if (st.need_code && st.code.len == 0) {
+			st.focus = 2;
+			ui_message(ui, UI_MSG_INFO,
+			    _("Type the code from your authenticator app."));
 			return UI_REDRAW;
 		}
 		if ((wait = visit_session_unlock_wait(

@@ -43,15 +43,16 @@ visit_session_sync_start(struct visit *v)
 }
 
 int
-visit_session_unlock(
-    struct visit *v, const char *user, const char *pass, char **cause)
+visit_session_unlock(struct visit *v, const char *user, const char *pass,
+    const char *code, int *recovery_left, char **cause)
 {
 	struct keyring *kr = NULL;
 	struct store_user u;
 	uint8_t key[32];
-	int err;
+	int err, recovery = 0;
 
 	*cause = NULL;
+	*recovery_left = -1;
 	memset(&u, 0, sizeof(u));
 	if ((err = keyring_load(v->ctx->data_dir, &kr)) != 0) {
 		log_warnx("keyring load: %d", err);
@@ -60,7 +61,10 @@ visit_session_unlock(
 		        : _("the keyring cannot be read (see the log)"));
 		return err;
 	}
-	err = keyring_unlock(kr, user, pass, key, cause);
+	err =
+	    keyring_unlock_mfa(kr, user, pass, code, 0, key, &recovery, cause);
+	if (err == 0 && recovery)
+		*recovery_left = keyring_mfa_left(kr, user);
 	if (err != 0) {
 		log_info("unlock refused: %d", err);
 		if (*cause == NULL)
@@ -111,6 +115,19 @@ out:
 	store_user_clear(&u);
 	keyring_free(kr);
 	return err;
+}
+
+int
+visit_session_needs_code(struct visit *v, const char *user)
+{
+	struct keyring *kr = NULL;
+	int need;
+
+	if (keyring_load(v->ctx->data_dir, &kr) != 0)
+		return 0;
+	need = keyring_user_mfa(kr, user);
+	keyring_free(kr);
+	return need;
 }
 
 uint64_t

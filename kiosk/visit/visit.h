@@ -128,10 +128,14 @@ int visit_today_list(
     struct visit *v, struct store_today *rows, int max, int *n);
 
 /* --- the session (kiosk/visit/session.c) --- */
-/* Unlock the store as USER with PASS; 0 or errno with *cause (static or
- * caller-freed: always free with free()). */
-int visit_session_unlock(
-    struct visit *, const char *user, const char *pass, char **cause);
+/* Unlock the store as USER with PASS and, when USER has a second factor,
+ * CODE (a TOTP or recovery code; NULL otherwise); 0 or errno with *cause
+ * (static or caller-freed: always free with free()).  *RECOVERY_LEFT is
+ * the recovery codes left when one was used, else -1. */
+int visit_session_unlock(struct visit *, const char *user, const char *pass,
+    const char *code, int *recovery_left, char **cause);
+/* 1 when USER has a second factor (the unlock needs a code). */
+int visit_session_needs_code(struct visit *, const char *user);
 /* How many ms an unlock of USER must still wait after earlier wrong
  * passphrases (keyring_wait_ms), 0 when none or unknown. */
 uint64_t visit_session_unlock_wait(struct visit *, const char *user);

@@ -351,6 +351,31 @@ struct semerg_reply {
 	uint64_t at_ms;
 };
 
+/* A node's audit anchor, or a break (issue 17; docs/PROTOCOL.md §14). */
+struct sanchor {
+	uint64_t node;
+	uint64_t seq; /* anchor: its newest entry; break: the entry whose
+	               * previous hash is not the anchor's chain */
+	uint8_t hash[32]; /* anchor: that entry's hash; break: the previous
+	                   * hash it carried */
+	int ok; /* 1 an anchor, 0 a break */
+	uint64_t at_ms;
+	char detail[128]; /* a break's reason; no patient data */
+};
+
+/* A break-glass access (issue 17): a user of a clinic or hub node opened
+ * a patient outside its facility's scope, with a written reason. */
+#define SBREAKGLASS_REASON_MAX 512
+struct sbreakglass {
+	uint64_t node;
+	char region[SSTORE_TEXT_MAX];
+	char facility[SSTORE_TEXT_MAX];
+	uint8_t patient[16];
+	char user[SSTORE_TEXT_MAX]; /* the user's id on the node */
+	char reason[SBREAKGLASS_REASON_MAX];
+	uint64_t at_ms;
+};
+
 struct store_backend {
 	const char *name;
 	/*
@@ -537,6 +562,28 @@ struct store_backend {
 	int (*emerg_pages)(struct sstore *, const uint8_t *id, const char *ext,
 	    int (*cb)(const struct semerg_page *, void *), void *arg);
 	int (*emerg_reply_add)(struct sstore *, const struct semerg_reply *);
+	/*
+	 * The audit anchor (issue 17).  anchor_get: NODE's newest anchor
+	 * (OK rows only; ENOENT: none yet) and in *BROKEN whether a break
+	 * was stored after it.  anchor_add: append A (an anchor or a
+	 * break).  anchor_list: NODE's rows, newest first, at most MAX;
+	 * *OUT the caller's (free()).
+	 */
+	int (*anchor_get)(
+	    struct sstore *, uint64_t node, struct sanchor *out, int *broken);
+	int (*anchor_add)(struct sstore *, const struct sanchor *a);
+	int (*anchor_list)(struct sstore *, uint64_t node, size_t max,
+	    struct sanchor **out, size_t *n);
+	/*
+	 * Break-glass (issue 17).  breakglass_add: record B and put its
+	 * patient in the scope of B's facility (docs/PROTOCOL.md §5.3), so
+	 * the facility's next pull back-fills the patient's history.
+	 * ENOENT: the region holds no such patient.  breakglass_list: every
+	 * access, newest first, at most MAX (0: all); *OUT the caller's.
+	 */
+	int (*breakglass_add)(struct sstore *, const struct sbreakglass *b);
+	int (*breakglass_list)(
+	    struct sstore *, size_t max, struct sbreakglass **out, size_t *n);
 };
 
 extern const struct store_backend store_sqlite_backend;

@@ -161,6 +161,20 @@ static const struct mg_copy mg_copies[] = {
 	    " FROM emerg_replies",
 	    "INSERT INTO emerg_replies(ext_id, incident, from_num, text, kind,"
 	    " counted, at_ms) VALUES($1, $2, $3, $4, $5, $6, $7)" },
+	/* Issue 17, in order.  A break-glass scope entry sits at a position
+	 * of its own, not a change's, so the scope copy above leaves it
+	 * out: the patients it opened stay with the facility only if it
+	 * pulled them before the migration. */
+	{ "audit_anchors",
+	    "SELECT node, seq, hash, ok, detail, at_ms FROM audit_anchors"
+	    " ORDER BY id",
+	    "INSERT INTO audit_anchors(node, seq, hash, ok, detail, at_ms)"
+	    " VALUES($1, $2, $3, $4, $5, $6)" },
+	{ "breakglass",
+	    "SELECT node, region, facility, patient, user_id, reason, at_ms"
+	    " FROM breakglass ORDER BY id",
+	    "INSERT INTO breakglass(node, region, facility, patient, user_id,"
+	    " reason, at_ms) VALUES($1, $2, $3, $4, $5, $6, $7)" },
 };
 
 static int

@@ -1426,6 +1426,178 @@ pg_alert(struct sstore *s, uint64_t node, const char *kind, const char *detail,
 	return pg_run(s, pg_alert_once, &a);
 }
 
+/* --- the audit anchor and break-glass (issue 17) ---------------------- */
+
+struct pg_issue17_arg {
+	enum pg_stmt st;
+	uint64_t node;
+	size_t max;
+	const struct sanchor *add;
+	const struct sbreakglass *bg;
+	struct sanchor *one, *list;
+	struct sbreakglass *bgs;
+	size_t n;
+	int broken;
+};
+
+static void
+pg_anchor_row(const PGresult *r, int row, struct sanchor *a)
+{
+	const uint8_t *h;
+	size_t len;
+
+	memset(a, 0, sizeof(*a));
+	a->node = pg_u64(r, row, 0);
+	a->seq = pg_u64(r, row, 1);
+	if ((h = pg_bytes(r, row, 2, &len)) != NULL && len == 32)
+		memcpy(a->hash, h, 32);
+	a->ok = pg_u64(r, row, 3) != 0;
+	pg_text(r, row, 4, a->detail, sizeof(a->detail));
+	a->at_ms = pg_u64(r, row, 5);
+}
+
+static int
+pg_issue17_once(struct sstore *s, struct pg_conn *pc, void *arg, int attempt)
+{
+	struct pg_issue17_arg *x = arg;
+	struct pg_args a = { 0 };
+	struct sbreakglass *b;
+	const uint8_t *p;
+	const PGresult *r;
+	struct pg_pipe q;
+	size_t i, len;
+	int err;
+
+	(void)s;
+	(void)attempt;
+	pg_pipe_init(&q, pc);
+	if (x->st == PG_ANCHOR_ADD) {
+		pg_arg_u64(&a, x->add->node);
+		pg_arg_u64(&a, x->add->seq);
+		pg_arg_bytes(&a, x->add->hash, 32);
+		pg_arg_u64(&a, (uint64_t)x->add->ok);
+		pg_arg_text(&a, x->add->detail);
+		pg_arg_u64(&a, x->add->at_ms);
+	} else if (x->st == PG_BREAKGLASS_ADD) {
+		pg_arg_u64(&a, x->bg->node);
+		pg_arg_text(&a, x->bg->region);
+		pg_arg_text(&a, x->bg->facility);
+		pg_arg_bytes(&a, x->bg->patient, 16);
+		pg_arg_text(&a, x->bg->user);
+		pg_arg_text(&a, x->bg->reason);
+		pg_arg_u64(&a, x->bg->at_ms);
+	} else if (x->st == PG_BREAKGLASS_LIST)
+		pg_arg_u64(&a, x->max ? x->max : INT64_MAX);
+	else {
+		pg_arg_u64(&a, x->node);
+		if (x->st == PG_ANCHOR_LIST)
+			pg_arg_u64(&a, x->max);
+	}
+	pg_send(&q, x->st, &a);
+	if ((err = pg_sync(&q)) != 0)
+		goto out;
+	r = q.res[0];
+	switch (x->st) {
+	case PG_ANCHOR_GET:
+		if (pg_rows(r) == 0) {
+			err = ENOENT;
+			break;
+		}
+		pg_anchor_row(r, 0, x->one);
+		x->broken = pg_u64(r, 0, 6) > 0;
+		break;
+	case PG_ANCHOR_LIST:
+		x->n = pg_rows(r);
+		x->list = xcalloc(x->n ? x->n : 1, sizeof(*x->list));
+		for (i = 0; i < x->n; i++)
+			pg_anchor_row(r, (int)i, &x->list[i]);
+		break;
+	case PG_BREAKGLASS_ADD:
+		if (pg_rows(r) == 0)
+			err = ENOENT;
+		break;
+	case PG_BREAKGLASS_LIST:
+		x->n = pg_rows(r);
+		x->bgs = xcalloc(x->n ? x->n : 1, sizeof(*x->bgs));
+		for (i = 0; i < x->n; i++) {
+			b = &x->bgs[i];
+			b->node = pg_u64(r, (int)i, 0);
+			pg_text(r, (int)i, 1, b->region, sizeof(b->region));
+			pg_text(r, (int)i, 2, b->facility, sizeof(b->facility));
+			if ((p = pg_bytes(r, (int)i, 3, &len)) != NULL &&
+			    len == 16)
+				memcpy(b->patient, p, 16);
+			pg_text(r, (int)i, 4, b->user, sizeof(b->user));
+			pg_text(r, (int)i, 5, b->reason, sizeof(b->reason));
+			b->at_ms = pg_u64(r, (int)i, 6);
+		}
+		break;
+	default:
+		break;
+	}
+out:
+	pg_pipe_clear(&q);
+	return err;
+}
+
+static int
+pg_anchor_get(struct sstore *s, uint64_t node, struct sanchor *out, int *broken)
+{
+	struct pg_issue17_arg x = {
+		.st = PG_ANCHOR_GET, .node = node, .one = out
+	};
+	int err = pg_run(s, pg_issue17_once, &x);
+
+	*broken = x.broken;
+	return err;
+}
+
+static int
+pg_anchor_add(struct sstore *s, const struct sanchor *an)
+{
+	struct pg_issue17_arg x = { .st = PG_ANCHOR_ADD, .add = an };
+
+	return pg_run(s, pg_issue17_once, &x);
+}
+
+static int
+pg_anchor_list(struct sstore *s, uint64_t node, size_t max,
+    struct sanchor **out, size_t *n)
+{
+	struct pg_issue17_arg x = {
+		.st = PG_ANCHOR_LIST, .node = node, .max = max
+	};
+	int err = pg_run(s, pg_issue17_once, &x);
+
+	*out = err == 0 ? x.list : NULL;
+	*n = err == 0 ? x.n : 0;
+	if (err != 0)
+		free(x.list);
+	return err;
+}
+
+static int
+pg_breakglass_add(struct sstore *s, const struct sbreakglass *b)
+{
+	struct pg_issue17_arg x = { .st = PG_BREAKGLASS_ADD, .bg = b };
+
+	return pg_run(s, pg_issue17_once, &x);
+}
+
+static int
+pg_breakglass_list(
+    struct sstore *s, size_t max, struct sbreakglass **out, size_t *n)
+{
+	struct pg_issue17_arg x = { .st = PG_BREAKGLASS_LIST, .max = max };
+	int err = pg_run(s, pg_issue17_once, &x);
+
+	*out = err == 0 ? x.bgs : NULL;
+	*n = err == 0 ? x.n : 0;
+	if (err != 0)
+		free(x.bgs);
+	return err;
+}
+
 static int
 pg_stats_once(struct sstore *s, struct pg_conn *pc, void *arg, int attempt)
 {
@@ -3013,4 +3185,9 @@ const struct store_backend store_pg_backend = {
 	.emerg_page_put = pg_emerg_page_put,
 	.emerg_pages = pg_emerg_pages,
 	.emerg_reply_add = pg_emerg_reply_add,
+	.anchor_get = pg_anchor_get,
+	.anchor_add = pg_anchor_add,
+	.anchor_list = pg_anchor_list,
+	.breakglass_add = pg_breakglass_add,
+	.breakglass_list = pg_breakglass_list,
 };

@@ -191,9 +191,22 @@ static const char pg_migration_emergency[] =
     " from_num text NOT NULL, text text NOT NULL, kind text NOT NULL,"
     " counted bigint NOT NULL, at_ms bigint NOT NULL);";
 
+/* Issue 17: audit anchors and breaks, break-glass accesses (sqlite.c's
+ * sq_migration_anchor). */
+static const char pg_migration_anchor[] =
+    "CREATE TABLE audit_anchors(id bigint GENERATED ALWAYS AS IDENTITY"
+    " PRIMARY KEY, node bigint NOT NULL, seq bigint NOT NULL,"
+    " hash bytea NOT NULL, ok bigint NOT NULL, detail text NOT NULL,"
+    " at_ms bigint NOT NULL);"
+    "CREATE INDEX audit_anchors_node ON audit_anchors(node, id);"
+    "CREATE TABLE breakglass(id bigint GENERATED ALWAYS AS IDENTITY"
+    " PRIMARY KEY, node bigint NOT NULL, region text NOT NULL,"
+    " facility text NOT NULL, patient bytea NOT NULL,"
+    " user_id text NOT NULL, reason text NOT NULL, at_ms bigint NOT NULL);";
+
 static const char *const pg_migrations[] = { pg_migration_1,
 	pg_migration_records, pg_migration_consults, pg_migration_call2,
-	pg_migration_licences, pg_migration_sched, pg_migration_emergency };
+	pg_migration_licences, pg_migration_sched, pg_migration_emergency, pg_migration_anchor };
 
 #define PG_NODE_COLS                                                           \
 	"id, pub, role, region, facility, label, revoked, req_seq, hw,"        \
@@ -643,6 +656,36 @@ const struct pg_stmt_def pg_stmts[PG_NSTMT] = {
 	[PG_OFFER_FIND] = { "offer_find",
 	    "SELECT 1 FROM slot_offers WHERE slot = $1 AND entry = $2"
 	    " AND expires_ms > $3 FOR UPDATE" },
+	/* Issue 17 (sqlite.c says what each does).  A node's newest anchor
+	 * and the breaks stored after it. */
+	[PG_ANCHOR_GET] = { "anchor_get",
+	    "SELECT a.node, a.seq, a.hash, a.ok, a.detail, a.at_ms,"
+	    " (SELECT count(*) FROM audit_anchors b WHERE b.node = a.node"
+	    " AND b.ok = 0 AND b.id > a.id) FROM audit_anchors a"
+	    " WHERE a.node = $1 AND a.ok = 1 ORDER BY a.id DESC LIMIT 1" },
+	[PG_ANCHOR_ADD] = { "anchor_add",
+	    "INSERT INTO audit_anchors(node, seq, hash, ok, detail, at_ms)"
+	    " VALUES($1, $2, $3, $4, $5, $6)" },
+	[PG_ANCHOR_LIST] = { "anchor_list",
+	    "SELECT node, seq, hash, ok, detail, at_ms FROM audit_anchors"
+	    " WHERE node = $1 ORDER BY id DESC LIMIT $2" },
+	/* One statement: the patient of the region ($2, $4) enters the
+	 * facility's ($3) scope at a feed position of this transaction's
+	 * own (its xid and a fresh id, past every change: the next pull
+	 * back-fills the history, served once below the horizon like a
+	 * change), and the access is recorded; no row: no such patient. */
+	[PG_BREAKGLASS_ADD] = { "breakglass_add",
+	    "WITH p AS (SELECT 1 FROM records WHERE entity = 3 AND rid = $4"
+	    " AND region = $2 LIMIT 1), sc AS (INSERT INTO scope(region,"
+	    " patient, facility, xid, id) SELECT $2, $4, $3,"
+	    " pg_current_xact_id(),"
+	    " nextval(pg_get_serial_sequence('changes', 'id')) FROM p"
+	    " ON CONFLICT DO NOTHING) INSERT INTO breakglass(node, region,"
+	    " facility, patient, user_id, reason, at_ms) SELECT $1, $2, $3,"
+	    " $4, $5, $6, $7 FROM p RETURNING id" },
+	[PG_BREAKGLASS_LIST] = { "breakglass_list",
+	    "SELECT node, region, facility, patient, user_id, reason, at_ms"
+	    " FROM breakglass ORDER BY id DESC LIMIT $1" },
 	[PG_SCOPE_HAS] = { "scope_has",
 	    "SELECT 1::bigint FROM scope WHERE region = $1 AND patient = $2"
 	    " AND facility = $3" },

@@ -270,10 +270,23 @@ static const char sq_migration_emergency[] =
     " from_num TEXT NOT NULL, text TEXT NOT NULL, kind TEXT NOT NULL,"
     " counted INTEGER NOT NULL, at_ms INTEGER NOT NULL) WITHOUT ROWID;";
 
+/* Issue 17: each node's audit chain anchors (and breaks), and the
+ * break-glass accesses (a patient opened outside a facility's scope,
+ * with its reason). */
+static const char sq_migration_anchor[] =
+    "CREATE TABLE audit_anchors(id INTEGER PRIMARY KEY,"
+    " node INTEGER NOT NULL, seq INTEGER NOT NULL, hash BLOB NOT NULL,"
+    " ok INTEGER NOT NULL, detail TEXT NOT NULL, at_ms INTEGER NOT NULL);"
+    "CREATE INDEX audit_anchors_node ON audit_anchors(node, id);"
+    "CREATE TABLE breakglass(id INTEGER PRIMARY KEY,"
+    " node INTEGER NOT NULL, region TEXT NOT NULL, facility TEXT NOT NULL,"
+    " patient BLOB NOT NULL, user_id TEXT NOT NULL, reason TEXT NOT NULL,"
+    " at_ms INTEGER NOT NULL);";
+
 static const char *const sq_migrations[] = { sq_migration_1,
 	sq_migration_records, sq_migration_blobs, sq_migration_consults,
 	sq_migration_call2, sq_migration_licences, sq_migration_sched,
-	sq_migration_emergency };
+	sq_migration_emergency, sq_migration_anchor };
 
 static int
 sq_err(sqlite3 *db, int rc, const char *what)
@@ -1777,6 +1790,234 @@ sq_alert(struct sstore *s, uint64_t node, const char *kind, const char *detail,
 	sqlite3_bind_int64(st, 4, (sqlite3_int64)now_ms);
 	if ((rc = sqlite3_step(st)) != SQLITE_DONE)
 		err = sq_err(s->w, rc, "alert");
+out:
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&s->wmu);
+	return err;
+}
+
+/* --- the audit anchor and break-glass (issue 17) ---------------------- */
+
+static void
+sq_anchor_row(sqlite3_stmt *st, struct sanchor *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->node = (uint64_t)sqlite3_column_int64(st, 0);
+	a->seq = (uint64_t)sqlite3_column_int64(st, 1);
+	if (sqlite3_column_bytes(st, 2) == 32)
+		memcpy(a->hash, sqlite3_column_blob(st, 2), 32);
+	a->ok = sqlite3_column_int(st, 3);
+	str_lcpy(a->detail, sq_text(st, 4), sizeof(a->detail));
+	a->at_ms = (uint64_t)sqlite3_column_int64(st, 5);
+}
+
+#define SQ_ANCHOR_COLS "node, seq, hash, ok, detail, at_ms"
+
+static int
+sq_anchor_get(struct sstore *s, uint64_t node, struct sanchor *out, int *broken)
+{
+	sqlite3_stmt *st = NULL;
+	uint64_t id = 0;
+	int rc, err;
+
+	*broken = 0;
+	pthread_mutex_lock(&s->wmu);
+	if ((err = sq_prepare(s->w,
+	         "SELECT " SQ_ANCHOR_COLS ", id FROM audit_anchors"
+	         " WHERE node = ? AND ok = 1 ORDER BY id DESC LIMIT 1",
+	         &st)) != 0)
+		goto out;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)node);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		sq_anchor_row(st, out);
+		id = (uint64_t)sqlite3_column_int64(st, 6);
+	} else
+		err = rc == SQLITE_DONE ? ENOENT : sq_err(s->w, rc, "anchor");
+	sqlite3_finalize(st);
+	st = NULL;
+	if (err != 0 ||
+	    (err = sq_prepare(s->w,
+	         "SELECT count(*) FROM audit_anchors WHERE node = ?"
+	         " AND ok = 0 AND id > ?",
+	         &st)) != 0)
+		goto out;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)node);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)id);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		*broken = sqlite3_column_int(st, 0) > 0;
+	else
+		err = sq_err(s->w, rc, "anchor breaks");
+out:
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&s->wmu);
+	return err;
+}
+
+static int
+sq_anchor_add(struct sstore *s, const struct sanchor *a)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, err;
+
+	pthread_mutex_lock(&s->wmu);
+	if ((err = sq_prepare(s->w,
+	         "INSERT INTO audit_anchors(" SQ_ANCHOR_COLS ")"
+	         " VALUES(?, ?, ?, ?, ?, ?)",
+	         &st)) != 0)
+		goto out;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)a->node);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)a->seq);
+	sqlite3_bind_blob(st, 3, a->hash, 32, SQLITE_STATIC);
+	sqlite3_bind_int(st, 4, a->ok);
+	sqlite3_bind_text(st, 5, a->detail, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, (sqlite3_int64)a->at_ms);
+	if ((rc = sqlite3_step(st)) != SQLITE_DONE)
+		err = sq_err(s->w, rc, "anchor add");
+out:
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&s->wmu);
+	return err;
+}
+
+static int
+sq_anchor_list(struct sstore *s, uint64_t node, size_t max,
+    struct sanchor **out, size_t *n)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, err;
+
+	*out = NULL;
+	*n = 0;
+	pthread_mutex_lock(&s->wmu);
+	if ((err = sq_prepare(s->w,
+	         "SELECT " SQ_ANCHOR_COLS " FROM audit_anchors"
+	         " WHERE node = ? ORDER BY id DESC LIMIT ?",
+	         &st)) != 0)
+		goto out;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)node);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*out = xreallocarray(*out, *n + 1, sizeof(**out));
+		sq_anchor_row(st, &(*out)[(*n)++]);
+	}
+	if (rc != SQLITE_DONE)
+		err = sq_err(s->w, rc, "anchor list");
+out:
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&s->wmu);
+	return err;
+}
+
+/* Run SQL (one statement) with ?1..?8 B's node, region, facility,
+ * patient, user, reason, at_ms and POS (binding a number SQL does not
+ * use is harmless); *ONE (may be NULL) its first row's first column. */
+static int
+sq_breakglass_step(struct sstore *s, const char *sql,
+    const struct sbreakglass *b, int64_t pos, int64_t *one)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, err;
+
+	if ((err = sq_prepare(s->w, sql, &st)) != 0)
+		return err;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)b->node);
+	sqlite3_bind_text(st, 2, b->region, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, b->facility, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 4, b->patient, 16, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, b->user, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, b->reason, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 7, (sqlite3_int64)b->at_ms);
+	sqlite3_bind_int64(st, 8, (sqlite3_int64)pos);
+	rc = sqlite3_step(st);
+	if (one != NULL)
+		*one = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		err = sq_err(s->w, rc, "breakglass");
+	sqlite3_finalize(st);
+	return err;
+}
+
+/*
+ * The patient enters the facility's scope at a feed position of its own,
+ * reserved past every change (AUTOINCREMENT never hands out a position
+ * at or below sqlite_sequence's), so the facility's cursor, wherever it
+ * is, is below it and the next pull back-fills the patient's history.
+ */
+static int
+sq_breakglass_add(struct sstore *s, const struct sbreakglass *b)
+{
+	int64_t pos = 0, n = 0;
+	int err;
+
+	pthread_mutex_lock(&s->wmu);
+	if ((err = sq_exec(s->w, "BEGIN IMMEDIATE")) != 0)
+		goto out;
+	if ((err = sq_breakglass_step(s,
+	         "SELECT count(*) FROM records WHERE entity = 3 AND id = ?4"
+	         " AND region = ?2",
+	         b, 0, &n)) != 0)
+		goto done;
+	if (n == 0) {
+		err = ENOENT;
+		goto done;
+	}
+	if ((err = sq_exec(s->w,
+	         "UPDATE sqlite_sequence SET seq = seq + 1"
+	         " WHERE name = 'changes'")) != 0 ||
+	    (err = sq_breakglass_step(s,
+	         "SELECT seq FROM sqlite_sequence WHERE name = 'changes'", b, 0,
+	         &pos)) != 0)
+		goto done;
+	if ((err = sq_breakglass_step(s,
+	         "INSERT OR IGNORE INTO scope(region, patient, facility, pos)"
+	         " VALUES(?2, ?4, ?3, ?8)",
+	         b, pos, NULL)) != 0 ||
+	    (err = sq_breakglass_step(s,
+	         "INSERT INTO breakglass(node, region, facility, patient,"
+	         " user_id, reason, at_ms) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	         b, pos, NULL)) != 0)
+		goto done;
+	err = sq_exec(s->w, "COMMIT");
+done:
+	if (err != 0)
+		sqlite3_exec(s->w, "ROLLBACK", NULL, NULL, NULL);
+out:
+	pthread_mutex_unlock(&s->wmu);
+	return err;
+}
+
+static int
+sq_breakglass_list(
+    struct sstore *s, size_t max, struct sbreakglass **out, size_t *n)
+{
+	sqlite3_stmt *st = NULL;
+	struct sbreakglass *b;
+	int rc, err;
+
+	*out = NULL;
+	*n = 0;
+	pthread_mutex_lock(&s->wmu);
+	if ((err = sq_prepare(s->w,
+	         "SELECT node, region, facility, patient, user_id, reason,"
+	         " at_ms FROM breakglass ORDER BY id DESC LIMIT ?",
+	         &st)) != 0)
+		goto out;
+	sqlite3_bind_int64(st, 1, max ? (sqlite3_int64)max : -1);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*out = xreallocarray(*out, *n + 1, sizeof(**out));
+		b = &(*out)[(*n)++];
+		memset(b, 0, sizeof(*b));
+		b->node = (uint64_t)sqlite3_column_int64(st, 0);
+		str_lcpy(b->region, sq_text(st, 1), sizeof(b->region));
+		str_lcpy(b->facility, sq_text(st, 2), sizeof(b->facility));
+		if (sqlite3_column_bytes(st, 3) == 16)
+			memcpy(b->patient, sqlite3_column_blob(st, 3), 16);
+		str_lcpy(b->user, sq_text(st, 4), sizeof(b->user));
+		str_lcpy(b->reason, sq_text(st, 5), sizeof(b->reason));
+		b->at_ms = (uint64_t)sqlite3_column_int64(st, 6);
+	}
+	if (rc != SQLITE_DONE)
+		err = sq_err(s->w, rc, "breakglass list");
 out:
 	sqlite3_finalize(st);
 	pthread_mutex_unlock(&s->wmu);
@@ -3551,6 +3792,11 @@ const struct store_backend store_sqlite_backend = {
 	.appt_invariant = sq_appt_invariant,
 	.appt_audits = sq_appt_audits,
 	.patient_in_scope = sq_patient_in_scope,
+	.anchor_get = sq_anchor_get,
+	.anchor_add = sq_anchor_add,
+	.anchor_list = sq_anchor_list,
+	.breakglass_add = sq_breakglass_add,
+	.breakglass_list = sq_breakglass_list,
 	.wait_add = sq_wait_add,
 	.wait_offer = sq_wait_offer,
 	.wait_decline = sq_wait_decline,

@@ -510,6 +510,8 @@ mount(struct world *w, const struct row *row, struct actor *a, int col,
 	    strcmp(name, "POST /v1/admin/figures") == 0 ||
 	    strcmp(name, "POST /v1/emergency") == 0 ||
 	    strcmp(name, "POST /v1/roster") == 0 ||
+	    strcmp(name, "POST /v1/audit") == 0 ||
+	    strcmp(name, "POST /v1/breakglass") == 0 ||
 	    strncmp(name, "POST /v1/gateway/", 17) == 0) {
 		err = post(w, n, strchr(name, '/'), cborx_map(0), &r);
 		goto done;

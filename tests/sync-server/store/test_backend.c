@@ -1473,6 +1473,137 @@ out:
 	return err;
 }
 
+/* Break-glass (issue 17): a patient of fa opened by fb with a reason
+ * enters fb's scope past fb's cursor, so fb's next pull back-fills the
+ * patient's history, then gets their later changes; each change once.
+ * No such patient in the region: ENOENT, nothing recorded. */
+static int
+case_breakglass(struct ctx *c)
+{
+	static const struct one a1[] = { { 3, 0x50, 0x50, 1, 0 },
+		{ 4, 0x61, 0x50, 1, 0 }, { 5, 0x71, 0x50, 0, 0 },
+		{ 3, 0x51, 0x51, 1, 0 } };
+	static const struct one a2[] = { { 5, 0x72, 0x50, 0, 0 },
+		{ 5, 0x73, 0x51, 0, 0 } };
+	struct sstore *s = NULL;
+	struct snode a, b;
+	struct sverdict v[8];
+	struct spush_result r;
+	struct sbreakglass bg, *list = NULL;
+	char resp[128], seen[256];
+	uint8_t *cb = NULL, *c0 = NULL;
+	size_t lb = 0, l0 = 0, n = 0;
+	int err = 0;
+
+	refused_entity = 0;
+	TEST_ERR(c->be->open(c->target, NULL, &s));
+	TEST_ERR(mk_node_in(c, s, 1, "north", "fa", &a));
+	TEST_ERR(mk_node_in(c, s, 2, "north", "fb", &b));
+	TEST_ERR(push_list(c, s, a.id, 1, a1, 4, v, resp, sizeof(resp), &r));
+	TEST_ERR(pull_fac(c, s, &b, &cb, &lb, seen, sizeof(seen)));
+	TEST_STR(seen, "");
+	memset(&bg, 0, sizeof(bg));
+	bg.node = b.id;
+	snprintf(bg.region, sizeof(bg.region), "south");
+	snprintf(bg.facility, sizeof(bg.facility), "fb");
+	memset(bg.patient, 0x50, 16);
+	snprintf(bg.user, sizeof(bg.user), "nurse-1");
+	snprintf(bg.reason, sizeof(bg.reason), "arrived unconscious");
+	bg.at_ms = 1234;
+	/* another region's patient, an unknown one: refused */
+	TEST_EQ(c->be->breakglass_add(s, &bg), ENOENT);
+	snprintf(bg.region, sizeof(bg.region), "north");
+	memset(bg.patient, 0x59, 16);
+	TEST_EQ(c->be->breakglass_add(s, &bg), ENOENT);
+	TEST_ERR(c->be->breakglass_list(s, 0, &list, &n));
+	TEST_EQ(n, 0);
+	free(list);
+	list = NULL;
+	TEST_ERR(pull_fac(c, s, &b, &cb, &lb, seen, sizeof(seen)));
+	TEST_STR(seen, "");
+	memset(bg.patient, 0x50, 16);
+	TEST_ERR(c->be->breakglass_add(s, &bg));
+	TEST_ERR(pull_fac(c, s, &b, &cb, &lb, seen, sizeof(seen)));
+	TEST_STR(seen, "3:50 4:61 5:71");
+	TEST_ERR(push_list(c, s, a.id, 5, a2, 2, v, resp, sizeof(resp), &r));
+	TEST_ERR(pull_fac(c, s, &b, &cb, &lb, seen, sizeof(seen)));
+	TEST_STR(seen, "5:72");
+	/* from the start: each change of the patient once, none of 0x51 */
+	TEST_ERR(pull_fac(c, s, &b, &c0, &l0, seen, sizeof(seen)));
+	TEST_STR(seen, "3:50 4:61 5:71 5:72");
+	TEST_ERR(c->be->breakglass_list(s, 10, &list, &n));
+	TEST_EQ(n, 1);
+	TEST_EQ(list[0].node, b.id);
+	TEST_STR(list[0].facility, "fb");
+	TEST_STR(list[0].region, "north");
+	TEST_STR(list[0].user, "nurse-1");
+	TEST_STR(list[0].reason, "arrived unconscious");
+	TEST_MEM(list[0].patient, bg.patient, 16);
+	TEST_EQ(list[0].at_ms, 1234);
+out:
+	refused_entity = 9;
+	free(list);
+	free(cb);
+	free(c0);
+	if (s != NULL)
+		c->be->close(s);
+	return err;
+}
+
+/* Audit anchors (issue 17): the newest anchor, whether a break follows
+ * it, and every row newest first. */
+static int
+case_anchor(struct ctx *c)
+{
+	struct sstore *s = NULL;
+	struct sanchor a, got, *list = NULL;
+	size_t n = 0;
+	int err = 0, broken = -1;
+
+	TEST_ERR(c->be->open(c->target, NULL, &s));
+	TEST_EQ(c->be->anchor_get(s, 7, &got, &broken), ENOENT);
+	memset(&a, 0, sizeof(a));
+	a.node = 7;
+	a.seq = 5;
+	memset(a.hash, 0xa5, 32);
+	a.ok = 1;
+	a.at_ms = 100;
+	snprintf(a.detail, sizeof(a.detail), "5 entries");
+	TEST_ERR(c->be->anchor_add(s, &a));
+	TEST_ERR(c->be->anchor_get(s, 7, &got, &broken));
+	TEST_EQ(got.seq, 5);
+	TEST_MEM(got.hash, a.hash, 32);
+	TEST_EQ(broken, 0);
+	TEST_EQ(c->be->anchor_get(s, 8, &got, &broken), ENOENT);
+	a.ok = 0;
+	a.seq = 6;
+	memset(a.hash, 0x66, 32);
+	snprintf(a.detail, sizeof(a.detail), "entry 6 does not carry it");
+	a.at_ms = 200;
+	TEST_ERR(c->be->anchor_add(s, &a));
+	TEST_ERR(c->be->anchor_get(s, 7, &got, &broken));
+	TEST_EQ(got.seq, 5);
+	TEST_EQ(broken, 1);
+	a.ok = 1;
+	a.seq = 9;
+	a.at_ms = 300;
+	TEST_ERR(c->be->anchor_add(s, &a));
+	TEST_ERR(c->be->anchor_get(s, 7, &got, &broken));
+	TEST_EQ(got.seq, 9);
+	TEST_EQ(broken, 0);
+	TEST_ERR(c->be->anchor_list(s, 7, 10, &list, &n));
+	TEST_EQ(n, 3);
+	TEST_EQ(list[0].seq, 9);
+	TEST_EQ(list[1].ok, 0);
+	TEST_STR(list[1].detail, "entry 6 does not carry it");
+	TEST_EQ(list[2].at_ms, 100);
+out:
+	free(list);
+	if (s != NULL)
+		c->be->close(s);
+	return err;
+}
+
 /* One batch judged as it goes: a patient registered, an encounter of
  * theirs (in scope now), an edit of the registration (exists now). */
 static int
@@ -2629,6 +2760,8 @@ static const struct bcase cases[] = {
 	{ "booking", case_booking, 0 },
 	{ "noshow", case_noshow, 0 },
 	{ "waitlist", case_waitlist, 0 },
+	{ "breakglass", case_breakglass, 0 },
+	{ "anchor", case_anchor, 0 },
 	{ "explain_index", case_pg_explain, 1 },
 	{ "explain_facility", case_pg_explain_facility, 1 },
 	{ "pool", case_pg_pool, 1 },
