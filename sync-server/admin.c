@@ -22,6 +22,7 @@
  *                       writes the FHIR R4 ServiceRequests and Tasks to
  *                       FILE (mode 0600: it holds referral reasons)
  *   schedule ...        a clinician's weekly hours and slots (sched_admin.c)
+ *   claims|payer|coverage ...  claims from evidence (claim_admin.c)
  *
  * Output carries node ids, roles, regions and counts: never patient data.
  */
@@ -50,6 +51,7 @@
 #include "uuid.h"
 #include "xmalloc.h"
 #include "sync-server/registry.h"
+#include "sync-server/claim_build.h"
 #include "sync-server/emergency.h"
 #include "sync-server/sched_admin.h"
 #include "sync-server/sipcred.h"
@@ -76,7 +78,9 @@ admin_usage(void)
 	    "       sync-server --data DIR admin roster sign SPEC OUT\n"
 	    "       sync-server --data DIR --store postgresql://... admin "
 	    "migrate\n"
-	    "       sync-server --data DIR admin schedule ... (schedule --help)\n");
+	    "       sync-server --data DIR admin schedule ... (schedule --help)\n"
+	    "       sync-server --data DIR admin claims|payer|coverage ..."
+	    " (claims --help)\n");
 	return 2;
 }
 
@@ -572,7 +576,9 @@ admin_main(const char *data_dir, const char *store, const uint8_t *key,
 	    strcmp(argv[0], "manifest") != 0 &&
 	    strcmp(argv[0], "licence") != 0 &&
 	    strcmp(argv[0], "referrals") != 0 &&
-	    strcmp(argv[0], "schedule") != 0)
+	    strcmp(argv[0], "schedule") != 0 &&
+	    strcmp(argv[0], "claims") != 0 && strcmp(argv[0], "payer") != 0 &&
+	    strcmp(argv[0], "coverage") != 0)
 		return admin_usage();
 	if ((be = server_backend(store)) == NULL)
 		return admin_usage();
@@ -594,6 +600,12 @@ admin_main(const char *data_dir, const char *store, const uint8_t *key,
 		rc = admin_referrals(s, argc, argv);
 	else if (strcmp(argv[0], "schedule") == 0)
 		rc = sched_admin(be, s, argc, argv);
+	else if (strcmp(argv[0], "claims") == 0)
+		rc = admin_claims(be, s, argc, argv);
+	else if (strcmp(argv[0], "payer") == 0)
+		rc = admin_payer(be, s, argc, argv);
+	else if (strcmp(argv[0], "coverage") == 0)
+		rc = admin_coverage(be, s, argc, argv);
 	else if (strcmp(argv[0], "manifest") == 0) {
 		long long node = 0;
 

@@ -27,7 +27,7 @@
 #define PG_POOL_DEFAULT 4 /* the ingest knee on 2 cores (scale.md §3) */
 #define PG_POOL_MAX 8
 #define PG_BORROW_MS 2000 /* then EBUSY */
-#define PG_ARGS_MAX 12
+#define PG_ARGS_MAX 20
 
 enum pg_stmt {
 	PG_META_GET,
@@ -102,6 +102,14 @@ enum pg_stmt {
 	PG_OFFER_ADD,
 	PG_OFFER_FIND,
 	PG_SCOPE_HAS,
+	PG_CLAIM_EV_PUT,
+	PG_CLAIM_EV_LIST,
+	PG_CLAIM_PUT,
+	PG_NOBILL_PUT,
+	PG_NOBILL_DEL,
+	PG_CLAIMS_LIST,
+	PG_NOBILL_LIST,
+	PG_CLAIM_STATUS,
 	PG_NSTMT
 };
 

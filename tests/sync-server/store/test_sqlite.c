@@ -46,7 +46,7 @@ db_do(const char *dir, const char *sql, int *out)
 
 /* The schema version of a store made by this program. */
 #define SQ_LATEST                                                              \
-	7 /* 5: consults.node (issue 13), 6: the licence registry (issue 14), 7: bookings (issue 15) */
+	8 /* 5: consults.node (issue 13), 6: the licence registry (issue 14), 7: bookings (issue 15), 8: claims (issue 15) */
 
 static int
 test_migrations(void)
