@@ -180,6 +180,7 @@ $(KIOSK_TESTS): $(BUILD)/%: $(BUILD)/obj/%.o $(KIOSK_DEPS)
 $(SERVER_TESTS): LIBS = $(LIBS_SERVER)
 # The FHIR export's structural test parses with libjansson (issue 14).
 $(BUILD)/tests/sync-server/work/test_referral: LIBS = $(LIBS_SERVER) $(call pkglibs,jansson)
+$(BUILD)/tests/sync-server/work/test_claims: LIBS = $(LIBS_SERVER) $(call pkglibs,jansson)
 $(SERVER_TESTS): $(BUILD)/%: $(BUILD)/obj/%.o $(SERVER_DEPS)
 	$(LINK)
 $(BASE_TESTS): LIBS = $(LIBS_BASE)
