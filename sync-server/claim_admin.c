@@ -8,7 +8,8 @@
  *          Bundle of Claim resources, --csv one line per claim (mode 0600:
  *          they hold member ids)
  *   claims --release BUSINESS-ID | --void BUSINESS-ID --reason TEXT
- *          a held claim back to ready after review, or any claim void
+ *          a held claim approved after review (a later anomaly no longer
+ *          holds it), or any claim void
  *   payer set CODE ITEM...   (name= min= presence= freq= video= voice=
  *                            store-forward= endpoint=, work/claims.h)
  *   payer list
@@ -209,7 +210,7 @@ admin_claims(const struct store_backend *be, struct sstore *s, int argc,
 		    (voided != NULL && reason == NULL))
 			return claims_usage();
 		err = release != NULL
-		    ? be->claim_status(s, release, "held", "ready",
+		    ? be->claim_status(s, release, "held", "approved",
 		          "released after review", c.now_ms)
 		    : be->claim_status(s, voided, "", "void", reason, c.now_ms);
 		if (err != 0) {
@@ -220,7 +221,7 @@ admin_claims(const struct store_backend *be, struct sstore *s, int argc,
 			return 1;
 		}
 		printf("claim %s: %s\n", release ? release : voided,
-		    release ? "ready" : "void");
+		    release ? "approved" : "void");
 		return 0;
 	}
 	if (build) {

@@ -34,7 +34,7 @@
 
 struct ev_vec {
 	struct sclaim_ev *v;
-	size_t n;
+	size_t n, cap;
 };
 
 static void
@@ -44,7 +44,10 @@ ev_vec_cb(const struct sclaim_ev *e, void *arg)
 	struct sclaim_ev *d;
 	uint8_t *body;
 
-	vec->v = xreallocarray(vec->v, vec->n + 1, sizeof(*vec->v));
+	if (vec->n == vec->cap) {
+		vec->cap = vec->cap ? 2 * vec->cap : 16;
+		vec->v = xreallocarray(vec->v, vec->cap, sizeof(*vec->v));
+	}
 	d = &vec->v[vec->n++];
 	*d = *e;
 	body = xmalloc(e->len ? e->len : 1);
@@ -61,8 +64,7 @@ ev_vec_free(struct ev_vec *vec)
 	for (i = 0; i < vec->n; i++)
 		free((void *)(uintptr_t)vec->v[i].body);
 	free(vec->v);
-	vec->v = NULL;
-	vec->n = 0;
+	memset(vec, 0, sizeof(*vec));
 }
 
 static int
@@ -506,7 +508,60 @@ consult_calls(const struct claim_ctx *c, const uint8_t id[16],
 	return 0;
 }
 
-/* Was the clinician REGNO in another consult's call overlapping CF? */
+struct hold_arg {
+	const struct claim_ctx *c;
+	enum claim_hold why;
+	int err;
+};
+
+static void
+hold_cb(const struct sclaim *cl, void *arg)
+{
+	struct hold_arg *h = arg;
+	int err;
+
+	err = h->c->be->claim_status(h->c->st, cl->business_id, "ready",
+	    "held", claim_hold_name(h->why), h->c->now_ms);
+	if (err != 0 && err != EALREADY && h->err == 0)
+		h->err = err;
+}
+
+/* Did the consult of VEC's row I start within a day of AT?  (Only those
+ * can overlap; their calls are read, the others' are not.) */
+static int
+near_in_time(const struct ev_vec *vec, size_t i, uint64_t at)
+{
+	struct cfold f;
+	size_t j;
+	uint64_t t;
+
+	memset(&f, 0, sizeof(f));
+	for (j = i; j < vec->n; j++)
+		if (memcmp(vec->v[j].subject, vec->v[i].subject, 16) == 0)
+			cfold_add(&f, &vec->v[j]);
+	t = f.accepted ? f.accepted : f.requested;
+	return t == 0 || absdiff(t, at) < 86400000ULL;
+}
+
+/* Hold SUBJECT's claim if it is "ready" (an anomaly seen after it was
+ * built; one released after review is "approved" and stays so). */
+static int
+hold_ready(const struct claim_ctx *c, const uint8_t subject[16],
+    enum claim_hold why)
+{
+	struct sclaimq q = { 0 };
+	struct hold_arg h = { c, why, 0 };
+	int err;
+
+	q.subject = subject;
+	q.status = "ready";
+	if ((err = c->be->claims_list(c->st, &q, hold_cb, &h)) == 0)
+		err = h.err;
+	return err;
+}
+
+/* Was the clinician REGNO in another consult's call overlapping CF?  The
+ * other consult's claim, if ready, is held too. */
 static int
 overlapping(const struct claim_ctx *c, const uint8_t id[16], const char *regno,
     const struct callfold *cf, int *yes)
@@ -525,19 +580,23 @@ overlapping(const struct claim_ctx *c, const uint8_t id[16], const char *regno,
 	q.kind = "consult";
 	if ((err = c->be->claim_ev_list(c->st, &q, ev_vec_cb, &vec)) != 0)
 		return err;
-	for (i = 0; i < vec.n && !*yes && err == 0; i++) {
+	for (i = 0; i < vec.n && err == 0; i++) {
 		if (memcmp(vec.v[i].subject, id, 16) == 0)
 			continue;
 		for (j = 0; j < i; j++)
 			if (memcmp(vec.v[j].subject, vec.v[i].subject, 16) ==
 			    0)
 				break;
-		if (j < i || (err = consult_calls(c, vec.v[i].subject, &o)))
+		if (j < i || !near_in_time(&vec, i, cf->first))
 			continue;
-		if (o.first != 0 && o.last > o.first &&
-		    o.first + CLAIM_OVERLAP_MS < cf->last &&
-		    cf->first + CLAIM_OVERLAP_MS < o.last)
-			*yes = 1;
+		if ((err = consult_calls(c, vec.v[i].subject, &o)) != 0)
+			continue;
+		if (o.first == 0 || o.last <= o.first ||
+		    o.first + CLAIM_OVERLAP_MS >= cf->last ||
+		    cf->first + CLAIM_OVERLAP_MS >= o.last)
+			continue;
+		*yes = 1;
+		err = hold_ready(c, vec.v[i].subject, CLAIM_H_OVERLAP);
 	}
 	ev_vec_free(&vec);
 	return err;
@@ -686,13 +745,16 @@ claim_decide_consult(const struct claim_ctx *c, const uint8_t id[16])
 		e.freq_dup = claim_freq_hit(
 		    seen.dates, seen.n, service, payer.freq_days);
 	}
-	/* anomalies */
+	/* anomalies; overlapping calls are looked for only when the
+	 * consult is to be billed (they read the clinician's other calls) */
 	e.hash_mismatch = f.mismatch;
 	e.clock_bad |= f.clock_bad | cf.clock_bad;
-	if ((err = overlapping(c, id, f.regno, &cf, &e.overlap)) != 0)
-		goto out;
-
 	claim_decide(&e, &d);
+	if (d.bill) {
+		if ((err = overlapping(c, id, f.regno, &cf, &e.overlap)) != 0)
+			goto out;
+		claim_decide(&e, &d);
+	}
 	if (!d.bill) {
 		if (e.claimed)
 			goto out; /* the claim stands */
@@ -934,36 +996,44 @@ claim_pushed(const struct claim_ctx *c, const struct snode *pusher,
     const struct schange *changes, size_t n, const int *refused)
 {
 	struct touched t = { 0 };
-	struct sclaim_ev e;
-	size_t i;
-	int err = 0, mismatch;
+	struct sclaim_ev *ev = xcalloc(n ? n : 1, sizeof(*ev)), *e;
+	int *mismatch = xcalloc(n ? n : 1, sizeof(*mismatch));
+	size_t i, k = 0;
+	int err = 0;
 
-	for (i = 0; i < n && err == 0; i++) {
+	for (i = 0; i < n; i++) {
 		if ((refused != NULL && refused[i]) ||
-		    !evidence_of(pusher, &changes[i], &e))
+		    !evidence_of(pusher, &changes[i], &ev[k]))
 			continue;
-		e.at_ms = c->now_ms;
-		if ((err = c->be->claim_ev_put(c->st, &e, &mismatch)) != 0)
-			break;
-		if (mismatch) {
-			/* the same change with another body: keep it aside,
-			 * the claim is held (research §6.3) */
-			str_lcpy(e.kind, "mismatch", sizeof(e.kind));
-			e.hlc = 0;
-			log_warnx("node %" PRIu64 ": a change was sent again"
-			          " with another body; its claim is held",
-			    pusher->id);
-			if ((err = c->be->claim_ev_put(c->st, &e, NULL)) != 0)
-				break;
-		}
-		if (strcmp(e.kind, "appt") == 0)
-			touch(&t, e.subject, 1);
-		else if (strcmp(e.kind, "visit") == 0) {
-			if (e.has_patient)
-				touch(&t, e.patient, 2);
-		} else
-			touch(&t, e.subject, 0);
+		ev[k++].at_ms = c->now_ms;
 	}
+	/* the push's evidence in one transaction */
+	if ((err = c->be->claim_ev_put(c->st, ev, k, mismatch)) != 0)
+		goto out;
+	for (i = 0; i < k && err == 0; i++) {
+		e = &ev[i];
+		if (strcmp(e->kind, "appt") == 0)
+			touch(&t, e->subject, 1);
+		else if (strcmp(e->kind, "visit") == 0) {
+			if (e->has_patient)
+				touch(&t, e->patient, 2);
+		} else
+			touch(&t, e->subject, 0);
+		if (!mismatch[i])
+			continue;
+		/* the same change with another body: keep it aside, the
+		 * claim is held (research §6.3) */
+		str_lcpy(e->kind, "mismatch", sizeof(e->kind));
+		e->hlc = 0;
+		log_warnx("node %" PRIu64 ": a change was sent again with"
+		          " another body; its claim is held",
+		    pusher->id);
+		if ((err = c->be->claim_ev_put(c->st, e, 1, NULL)) == 0)
+			err = hold_ready(c, e->subject, CLAIM_H_HASH);
+	}
+out:
+	free(ev);
+	free(mismatch);
 	if (err != 0) {
 		free(t.id);
 		free(t.kind);
@@ -998,7 +1068,7 @@ claim_coverage_add(const struct claim_ctx *c, const uint8_t patient[16],
 	e.body = b.data;
 	e.len = b.len;
 	e.at_ms = c->now_ms;
-	if ((err = c->be->claim_ev_put(c->st, &e, NULL)) != 0)
+	if ((err = c->be->claim_ev_put(c->st, &e, 1, NULL)) != 0)
 		goto out;
 	touch(&t, patient, 2);
 	err = decide_touched(c, &t);

@@ -522,9 +522,10 @@ struct store_backend {
 	int (*licence_list)(
 	    struct sstore *, struct licence_set *out, uint64_t *version);
 	/*
-	 * Claims (issue 15).  claim_ev_put: keep one piece of evidence,
-	 * idempotent by (subject, rec, hlc); *MISMATCH 1 when that key holds
-	 * another body (nothing changed).  claim_ev_list: CB for each piece
+	 * Claims (issue 15).  claim_ev_put: keep the N pieces of evidence
+	 * EV in one transaction, each idempotent by (subject, rec, hlc);
+	 * MISMATCH[i] (NULL: not wanted) 1 when that key holds another body
+	 * (that one not changed).  claim_ev_list: CB for each piece
 	 * matching Q (subject, patient, clinician, kind), by hlc.
 	 * claim_put: one transaction: the claim, unless one exists for
 	 * (subject, payer) (the UNIQUE constraint decides: *CREATED 0), the
@@ -534,10 +535,13 @@ struct store_backend {
 	 * claims_list: CB for each claim matching Q (subject, patient,
 	 * status, payer), oldest first.  nobill_list: every decision.
 	 * claim_status: move claim BUSINESS_ID from FROM ("": any) to TO
-	 * with an event (EALREADY: not in FROM; ENOENT: unknown).
+	 * with an event saying WHY (EALREADY: not in FROM; ENOENT:
+	 * unknown); to "held", WHY is the hold's name (its first 23
+	 * bytes are kept as the claim's hold), to anything else the hold
+	 * is cleared.
 	 */
-	int (*claim_ev_put)(
-	    struct sstore *, const struct sclaim_ev *, int *mismatch);
+	int (*claim_ev_put)(struct sstore *, const struct sclaim_ev *ev,
+	    size_t n, int *mismatch);
 	int (*claim_ev_list)(struct sstore *, const struct sclaimq *,
 	    void (*cb)(const struct sclaim_ev *, void *), void *arg);
 	int (*claim_put)(struct sstore *, const struct sclaim *, int *created);

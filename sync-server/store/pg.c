@@ -2658,60 +2658,85 @@ pg_wait_decline(
 /* --- claims (issue 15) ------------------------------------------------- */
 
 struct pg_ev_put {
-	const struct sclaim_ev *e;
-	int mismatch;
+	const struct sclaim_ev *ev;
+	size_t n;
+	int *mismatch;
 };
 
+static void
+pg_ev_args(struct pg_args *a, const struct sclaim_ev *e)
+{
+	memset(a, 0, sizeof(*a));
+	pg_arg_bytes(a, e->subject, 16);
+	pg_arg_bytes(a, e->rec, 16);
+	pg_arg_u64(a, e->hlc);
+	pg_arg_text(a, e->kind);
+	if (e->has_patient)
+		pg_arg_bytes(a, e->patient, 16);
+	else
+		pg_arg_null(a);
+	pg_arg_text(a, e->clinician);
+	pg_arg_u64(a, e->node);
+	pg_arg_text(a, e->region);
+	pg_arg_text(a, e->facility);
+	pg_arg_bytes(a, e->hash, 32);
+	pg_arg_bytes(a, e->len ? (const void *)e->body : "", e->len);
+	pg_arg_u64(a, e->at_ms);
+}
+
+/* One transaction: BEGIN, a statement per piece, COMMIT. */
 static int
 pg_ev_put_once(struct sstore *s, struct pg_conn *pc, void *arg, int att)
 {
 	struct pg_ev_put *k = arg;
-	const struct sclaim_ev *e = k->e;
-	struct pg_args a = { 0 };
+	struct pg_args *a = xcalloc(k->n, sizeof(*a));
 	struct pg_pipe q;
+	const PGresult *r;
 	const uint8_t *h;
-	size_t len;
+	size_t i, len;
 	int err;
 
 	(void)s;
 	(void)att;
-	pg_arg_bytes(&a, e->subject, 16);
-	pg_arg_bytes(&a, e->rec, 16);
-	pg_arg_u64(&a, e->hlc);
-	pg_arg_text(&a, e->kind);
-	if (e->has_patient)
-		pg_arg_bytes(&a, e->patient, 16);
-	else
-		pg_arg_null(&a);
-	pg_arg_text(&a, e->clinician);
-	pg_arg_u64(&a, e->node);
-	pg_arg_text(&a, e->region);
-	pg_arg_text(&a, e->facility);
-	pg_arg_bytes(&a, e->hash, 32);
-	pg_arg_bytes(&a, e->len ? (const void *)e->body : "", e->len);
-	pg_arg_u64(&a, e->at_ms);
-	k->mismatch = 0;
-	if ((err = pg_one(pc, &q, PG_CLAIM_EV_PUT, &a)) == 0 &&
-	    pg_rows(q.res[0]) == 1 && pg_u64(q.res[0], 0, 0) == 0 &&
-	    !pg_isnull(q.res[0], 0, 1)) {
-		h = pg_bytes(q.res[0], 0, 1, &len);
-		k->mismatch = len != 32 || memcmp(h, e->hash, 32) != 0;
+	pg_pipe_init(&q, pc);
+	pg_send_sql(&q, "BEGIN");
+	for (i = 0; i < k->n; i++) {
+		pg_ev_args(&a[i], &k->ev[i]);
+		pg_send(&q, PG_CLAIM_EV_PUT, &a[i]);
 	}
+	pg_send_sql(&q, "COMMIT");
+	if ((err = pg_sync(&q)) != 0)
+		goto out;
+	for (i = 0; i < k->n && k->mismatch != NULL; i++) {
+		r = q.res[i + 1];
+		k->mismatch[i] = 0;
+		if (pg_rows(r) == 1 && pg_u64(r, 0, 0) == 0 &&
+		    !pg_isnull(r, 0, 1)) {
+			h = pg_bytes(r, 0, 1, &len);
+			k->mismatch[i] = len != 32 ||
+			    memcmp(h, k->ev[i].hash, 32) != 0;
+		}
+	}
+out:
 	pg_pipe_clear(&q);
+	if (err != 0)
+		pg_rollback(pc);
+	free(a);
 	return err;
 }
 
 static int
-pg_claim_ev_put(struct sstore *s, const struct sclaim_ev *e, int *mismatch)
+pg_claim_ev_put(
+    struct sstore *s, const struct sclaim_ev *ev, size_t n, int *mismatch)
 {
-	struct pg_ev_put k = { e, 0 };
-	int err;
+	struct pg_ev_put k = { ev, n, mismatch };
+	size_t i;
 
-	if (e->hlc > INT64_MAX || e->node > INT64_MAX)
-		return EINVAL;
-	if ((err = pg_run(s, pg_ev_put_once, &k)) == 0 && mismatch != NULL)
-		*mismatch = k.mismatch;
-	return err;
+	for (i = 0; i < n; i++)
+		if (ev[i].hlc > INT64_MAX || ev[i].node > INT64_MAX ||
+		    ev[i].at_ms > INT64_MAX)
+			return EINVAL;
+	return n == 0 ? 0 : pg_run(s, pg_ev_put_once, &k);
 }
 
 static void

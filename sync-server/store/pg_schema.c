@@ -729,8 +729,8 @@ const struct pg_stmt_def pg_stmts[PG_NSTMT] = {
 	[PG_CLAIM_STATUS] = { "claim_status",
 	    "WITH o AS (SELECT status FROM claims WHERE business_id = $1"
 	    " FOR UPDATE), u AS (UPDATE claims c SET status = $3::text,"
-	    " updated_ms = $5, hold = CASE WHEN $3::text = 'held' THEN c.hold"
-	    " ELSE '' END FROM o WHERE c.business_id = $1 AND ($2::text = ''"
+	    " updated_ms = $5, hold = CASE WHEN $3::text = 'held' THEN"
+	    " substr($4::text, 1, 23) ELSE '' END FROM o WHERE c.business_id = $1 AND ($2::text = ''"
 	    " OR o.status = $2::text) RETURNING o.status AS was),"
 	    " e AS (INSERT INTO claim_events(business_id, at_ms, from_status,"
 	    " to_status, why) SELECT $1, $5, was, $3::text, $4 FROM u)"

@@ -3220,9 +3220,8 @@ struct sq_ev_put {
 };
 
 static int
-sq_ev_put_job(struct sstore *s, void *arg)
+sq_ev_put_one(struct sstore *s, struct sq_ev_put *a)
 {
-	struct sq_ev_put *a = arg;
 	const struct sclaim_ev *e = a->e;
 	sqlite3_stmt *st = NULL;
 	int rc, err, changed = 0;
@@ -3257,16 +3256,36 @@ sq_ev_put_job(struct sstore *s, void *arg)
 	return err;
 }
 
-static int
-sq_claim_ev_put(struct sstore *s, const struct sclaim_ev *e, int *mismatch)
-{
-	struct sq_ev_put a = { e, 0 };
-	struct sq_job job = { sq_ev_put_job, &a, 0, 0, NULL };
-	int err;
+struct sq_ev_batch {
+	const struct sclaim_ev *ev;
+	size_t n;
+	int *mismatch;
+};
 
-	if ((err = sq_group_run(s, &job)) == 0 && mismatch != NULL)
-		*mismatch = a.mismatch;
+static int
+sq_ev_put_job(struct sstore *s, void *arg)
+{
+	struct sq_ev_batch *b = arg;
+	struct sq_ev_put a;
+	size_t i;
+	int err = 0;
+
+	for (i = 0; i < b->n && err == 0; i++) {
+		a.e = &b->ev[i];
+		if ((err = sq_ev_put_one(s, &a)) == 0 && b->mismatch != NULL)
+			b->mismatch[i] = a.mismatch;
+	}
 	return err;
+}
+
+static int
+sq_claim_ev_put(
+    struct sstore *s, const struct sclaim_ev *ev, size_t n, int *mismatch)
+{
+	struct sq_ev_batch b = { ev, n, mismatch };
+	struct sq_job job = { sq_ev_put_job, &b, 0, 0, NULL };
+
+	return n == 0 ? 0 : sq_group_run(s, &job);
 }
 
 /* Bind Q's filters to ?1 .. ?6 (NULL: any). */
@@ -3579,10 +3598,10 @@ sq_claim_status_job(struct sstore *s, void *arg)
 	if (a->from[0] != '\0' && strcmp(was, a->from) != 0)
 		return EALREADY;
 	if ((err = sq_bindf(s->w, &st,
-	         "UPDATE claims SET status = ?, updated_ms = ?,"
-	         " hold = CASE WHEN ? = 'held' THEN hold ELSE '' END"
-	         " WHERE business_id = ?",
-	         "titt", a->to, a->now, a->to, a->bid)) != 0 ||
+	         "UPDATE claims SET status = ?1, updated_ms = ?2,"
+	         " hold = CASE WHEN ?1 = 'held' THEN substr(?3, 1, 23)"
+	         " ELSE '' END WHERE business_id = ?4",
+	         "titt", a->to, a->now, a->why, a->bid)) != 0 ||
 	    (err = sq_done(s->w, st, "claim", NULL)) != 0)
 		return err;
 	return sq_claim_event(s, a->bid, a->now, was, a->to, a->why);

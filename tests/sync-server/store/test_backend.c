@@ -2469,16 +2469,16 @@ case_claims(struct ctx *c)
 	e.body = body;
 	e.len = sizeof(body);
 	e.at_ms = T_BASE;
-	TEST_ERR(c->be->claim_ev_put(s, &e, &mis));
+	TEST_ERR(c->be->claim_ev_put(s, &e, 1, &mis));
 	TEST_EQ(mis, 0);
-	TEST_ERR(c->be->claim_ev_put(s, &e, &mis)); /* again: no change */
+	TEST_ERR(c->be->claim_ev_put(s, &e, 1, &mis)); /* again: no change */
 	TEST_EQ(mis, 0);
 	crypto_sha256(other, sizeof(other), e.hash);
 	e.body = other;
-	TEST_ERR(c->be->claim_ev_put(s, &e, &mis)); /* same key, new body */
+	TEST_ERR(c->be->claim_ev_put(s, &e, 1, &mis)); /* same key, new body */
 	TEST_EQ(mis, 1);
 	e.hlc = 6; /* a later change of the record */
-	TEST_ERR(c->be->claim_ev_put(s, &e, &mis));
+	TEST_ERR(c->be->claim_ev_put(s, &e, 1, &mis));
 	TEST_EQ(mis, 0);
 	q.subject = e.subject;
 	TEST_ERR(c->be->claim_ev_list(s, &q, cl_ev_cb, &n));
