@@ -60,7 +60,7 @@ LIBS_KIOSK   = $(call pkglibs,sqlcipher ncursesw libcurl zlib libargon2 espeak-n
 # sqlcipher: the server store is encrypted at rest too (issue 9, item 10).
 # libpq: the PostgreSQL store (sync-server/store/pg*.c).
 # jansson: tests/sync-server/test_registry.c parses the FHIR export.
-LIBS_SERVER  = $(call pkglibs,sqlcipher libmicrohttpd zlib libpq jansson) $(LIBS_COMMON)
+LIBS_SERVER  = $(call pkglibs,sqlcipher libmicrohttpd zlib libpq jansson libcurl) $(LIBS_COMMON)
 
 # --- sources: each folder is globbed, so adding a file needs no edit here ----
 src = $(shell find $(1) -name '*.c' 2>/dev/null | sort)

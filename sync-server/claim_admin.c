@@ -7,6 +7,8 @@
  *          a timer, after `schedule --sweep`); --fhir writes a FHIR R4
  *          Bundle of Claim resources, --csv one line per claim (mode 0600:
  *          they hold member ids)
+ *   claims --submit [--timeout-ms N]
+ *          send what is due to each payer with an endpoint (claim_submit.h)
  *   claims --release BUSINESS-ID | --void BUSINESS-ID --reason TEXT
  *          a held claim approved after review (a later anomaly no longer
  *          holds it), or any claim void
@@ -35,6 +37,7 @@
 #include "uuid.h"
 #include "xmalloc.h"
 #include "sync-server/claim_build.h"
+#include "sync-server/claim_submit.h"
 
 static int
 claims_usage(void)
@@ -42,6 +45,8 @@ claims_usage(void)
 	fprintf(stderr,
 	    "usage: sync-server --data DIR admin claims [--build] [--status S]"
 	    " [--json] [--fhir FILE] [--csv FILE]\n"
+	    "       sync-server --data DIR admin claims --submit"
+	    " [--timeout-ms N]\n"
 	    "       sync-server --data DIR admin claims --release BUSINESS-ID\n"
 	    "       sync-server --data DIR admin claims --void BUSINESS-ID"
 	    " --reason TEXT\n"
@@ -182,14 +187,22 @@ admin_claims(const struct store_backend *be, struct sstore *s, int argc,
 	struct sclaimq q = { 0 };
 	const char *fhir = NULL, *csv = NULL, *release = NULL, *voided = NULL,
 	           *reason = NULL;
+	struct claim_submit_stats ss;
+	long long timeout = 10000;
 	size_t n = 0;
-	int i, json = 0, build = 0, err, rc = 1;
+	int i, json = 0, build = 0, submit = 0, err, rc = 1;
 
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--json") == 0)
 			json = 1;
 		else if (strcmp(argv[i], "--build") == 0)
 			build = 1;
+		else if (strcmp(argv[i], "--submit") == 0)
+			submit = 1;
+		else if (i + 1 < argc && strcmp(argv[i], "--timeout-ms") == 0) {
+			if (str_to_ll(argv[++i], 100, 600000, &timeout) != 0)
+				return claims_usage();
+		}
 		else if (i + 1 < argc && strcmp(argv[i], "--status") == 0)
 			q.status = argv[++i];
 		else if (i + 1 < argc && strcmp(argv[i], "--fhir") == 0)
@@ -234,6 +247,22 @@ admin_claims(const struct store_backend *be, struct sstore *s, int argc,
 		}
 		if (!json)
 			printf("decided %zu consult(s) and appointment(s)\n", n);
+	}
+	if (submit) {
+		if ((err = claim_submit(&c, (long)timeout, &ss)) != 0) {
+			fprintf(stderr,
+			    "sync-server: claims: submission stopped: %s (run"
+			    " it again: a claim sent is asked for, never sent"
+			    " as new)\n",
+			    strerror(err));
+			return 1;
+		}
+		if (!json)
+			printf("submitted: %zu sent, %zu already held by the"
+			       " payer, %zu status queries; %zu accepted, %zu"
+			       " rejected, %zu queued\n",
+			    ss.sent, ss.duplicates, ss.queried, ss.accepted,
+			    ss.rejected, ss.queued);
 	}
 	memset(&nb, 0, sizeof(nb));
 	if ((err = be->claims_list(s, &q, claims_out_cb, &o)) != 0 ||
