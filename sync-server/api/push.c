@@ -87,11 +87,12 @@ api_push_refusals(struct server *srv, const struct spush *p)
 /*
  * The claim builder (issue 15) on a push, new or replayed: a replay runs
  * it again, so a server killed after the commit and before the builder
- * finishes when the node sends the unanswered batch again.  Which changes
+ * finishes when the node sends the unanswered batch again (and a builder
+ * that failed answers busy, so the node sends it again too).  Which changes
  * were refused comes from the verdicts, or for a replay from the stored
  * answer (the verdicts of a replay are not judged again).
  */
-static void
+static int
 api_push_claims(struct request *req, const struct spush *p,
     const struct spush_result *res)
 {
@@ -102,7 +103,7 @@ api_push_claims(struct request *req, const struct spush *p,
 	int *refused, err;
 
 	if (req->srv->be->claim_ev_put == NULL)
-		return;
+		return 0;
 	refused = xcalloc(p->n ? p->n : 1, sizeof(*refused));
 	for (i = 0; i < p->n; i++)
 		refused[i] = p->verdicts[i].code != 0;
@@ -110,7 +111,7 @@ api_push_claims(struct request *req, const struct spush *p,
 		if (cborx_decode(res->response, res->response_len,
 		        res->response_len, &root) != 0) {
 			free(refused);
-			return;
+			return 0;
 		}
 		arr = cborx_map_get(root, PUSHED_K_REFUSED);
 		for (j = 0; arr != NULL && cbor_isa_array(arr) &&
@@ -128,10 +129,11 @@ api_push_claims(struct request *req, const struct spush *p,
 		cbor_decref(&root);
 	}
 	if ((err = claim_pushed(&c, &req->node, p->changes, p->n, refused)) != 0)
-		log_warnx("node %" PRIu64 ": claims not built (%s); the next"
-		          " push or admin claims --build will",
+		log_warnx("node %" PRIu64 ": claim evidence not kept (%s);"
+		          " answered busy, the node sends the batch again",
 		    p->node, strerror(err));
 	free(refused);
+	return err;
 }
 
 static int
@@ -200,8 +202,16 @@ api_push_run(struct request *req)
 		api_push_refusals(srv, &p);
 	if (err == 0 && !res.replay)
 		api_appt_pushed(req, &p); /* appointments.c, issue 15 */
-	if (err == 0)
-		api_push_claims(req, &p, &res); /* claim_build.c, issue 15 */
+	if (err == 0 && api_push_claims(req, &p, &res) != 0) {
+		/* claim_build.c, issue 15: the batch is stored, its evidence
+		 * not; a busy answer brings it again (a replay), and the
+		 * builder runs on the replay */
+		free(res.response);
+		wire_push_free(&w);
+		free(verdicts);
+		req_error(req, WERR_UNAVAILABLE, "store busy", -1);
+		return 0;
+	}
 	wire_push_free(&w);
 	free(verdicts);
 	if (err == 0) {
