@@ -53,7 +53,8 @@ test_migrations(void)
 {
 	static const char *const booking[] = { "schedules", "schedule_hours",
 		"slots", "appointments", "appt_events", "waitlist",
-		"slot_offers", "offer_passed" };
+		"slot_offers", "offer_passed", /* and claims, issue 15 */
+		"claim_evidence", "claims", "claim_nobill", "claim_events" };
 	char dir[] = "/tmp/outpost-sstore-XXXXXX";
 	struct sstore *s = NULL;
 	size_t i;
