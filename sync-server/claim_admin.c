@@ -99,8 +99,9 @@ claims_export(const char *path, const struct claims_out *o, int fhir)
 	int err;
 
 	buf_init(&b, (size_t)1 << 30);
-	err = fhir ? buf_printf(&b, "{\"resourceType\":\"Bundle\","
-	                            "\"type\":\"collection\",\"entry\":[")
+	err = fhir ? buf_printf(&b,
+	                 "{\"resourceType\":\"Bundle\","
+	                 "\"type\":\"collection\",\"entry\":[")
 	           : claim_csv_header(&b);
 	for (i = 0; i < o->n && err == 0; i++) {
 		claim_row_from(&o->v[i], &r);
@@ -110,7 +111,8 @@ claims_export(const char *path, const struct claims_out *o, int fhir)
 		}
 		if ((err = buf_printf(&b, "%s{\"fullUrl\":\"urn:outpost:claim:",
 		         i ? "," : "")) != 0 ||
-		    (err = buf_printf(&b, "%s\",\"resource\":", r.business_id)) ||
+		    (err = buf_printf(
+		         &b, "%s\",\"resource\":", r.business_id)) ||
 		    (err = claim_fhir(&r, &b)) != 0)
 			break;
 		err = buf_printf(&b, "}");
@@ -124,8 +126,8 @@ claims_export(const char *path, const struct claims_out *o, int fhir)
 }
 
 static void
-claims_print(const struct claims_out *o, const struct nobill_count *nb,
-    int json)
+claims_print(
+    const struct claims_out *o, const struct nobill_count *nb, int json)
 {
 	size_t i;
 	int k;
@@ -168,8 +170,7 @@ claims_print(const struct claims_out *o, const struct nobill_count *nb,
 		    r.business_id, r.status, r.hold[0] ? r.hold : "-", r.payer,
 		    r.service, r.price / 100, r.price % 100);
 	}
-	printf("no bill: %" PRIu64 " appointment(s), %" PRIu64
-	       " consult(s)\n",
+	printf("no bill: %" PRIu64 " appointment(s), %" PRIu64 " consult(s)\n",
 	    nb->appts, nb->consults);
 	for (k = CLAIM_R_NONE + 1; k < CLAIM_R_MAX; k++)
 		if (nb->n[k] > 0)
@@ -178,8 +179,8 @@ claims_print(const struct claims_out *o, const struct nobill_count *nb,
 }
 
 int
-admin_claims(const struct store_backend *be, struct sstore *s, int argc,
-    char **argv)
+admin_claims(
+    const struct store_backend *be, struct sstore *s, int argc, char **argv)
 {
 	struct claim_ctx c = { be, s, clock_wall_ms() };
 	struct claims_out o = { 0 };
@@ -202,8 +203,7 @@ admin_claims(const struct store_backend *be, struct sstore *s, int argc,
 		else if (i + 1 < argc && strcmp(argv[i], "--timeout-ms") == 0) {
 			if (str_to_ll(argv[++i], 100, 600000, &timeout) != 0)
 				return claims_usage();
-		}
-		else if (i + 1 < argc && strcmp(argv[i], "--status") == 0)
+		} else if (i + 1 < argc && strcmp(argv[i], "--status") == 0)
 			q.status = argv[++i];
 		else if (i + 1 < argc && strcmp(argv[i], "--fhir") == 0)
 			fhir = argv[++i];
@@ -228,7 +228,7 @@ admin_claims(const struct store_backend *be, struct sstore *s, int argc,
 		    : be->claim_status(s, voided, "", "void", reason, c.now_ms);
 		if (err != 0) {
 			fprintf(stderr, "sync-server: claims: %s\n",
-			    err == ENOENT     ? "no claim with that business id"
+			    err == ENOENT ? "no claim with that business id"
 			        : err == EALREADY ? "that claim is not held"
 			                          : strerror(err));
 			return 1;
@@ -246,7 +246,8 @@ admin_claims(const struct store_backend *be, struct sstore *s, int argc,
 			return 1;
 		}
 		if (!json)
-			printf("decided %zu consult(s) and appointment(s)\n", n);
+			printf(
+			    "decided %zu consult(s) and appointment(s)\n", n);
 	}
 	if (submit) {
 		if ((err = claim_submit(&c, (long)timeout, &ss)) != 0) {
@@ -288,8 +289,8 @@ out:
 }
 
 int
-admin_payer(const struct store_backend *be, struct sstore *s, int argc,
-    char **argv)
+admin_payer(
+    const struct store_backend *be, struct sstore *s, int argc, char **argv)
 {
 	struct claim_ctx c = { be, s, clock_wall_ms() };
 	struct claim_payer p;
@@ -307,8 +308,8 @@ admin_payer(const struct store_backend *be, struct sstore *s, int argc,
 			return 0;
 		}
 		if (err != 0) {
-			fprintf(stderr, "sync-server: payer: %s\n",
-			    strerror(err));
+			fprintf(
+			    stderr, "sync-server: payer: %s\n", strerror(err));
 			return 1;
 		}
 		list = xmalloc(len + 1);
@@ -366,8 +367,8 @@ day_ms(const char *s, uint64_t *out)
 }
 
 int
-admin_coverage(const struct store_backend *be, struct sstore *s, int argc,
-    char **argv)
+admin_coverage(
+    const struct store_backend *be, struct sstore *s, int argc, char **argv)
 {
 	struct claim_ctx c = { be, s, clock_wall_ms() };
 	struct claim_payer p;
@@ -388,21 +389,24 @@ admin_coverage(const struct store_backend *be, struct sstore *s, int argc,
 			return claims_usage();
 	}
 	if (uuid_parse(argv[1], &u) != 0) {
-		fprintf(stderr, "sync-server: coverage: the patient is named by"
-		                " their record id (a UUID)\n");
+		fprintf(stderr,
+		    "sync-server: coverage: the patient is named by"
+		    " their record id (a UUID)\n");
 		return 1;
 	}
 	if (claim_payer_get(&c, argv[2], &p) != 0) {
-		fprintf(stderr, "sync-server: coverage: payer %s is not"
-		                " configured: set it with `admin payer set` first\n",
+		fprintf(stderr,
+		    "sync-server: coverage: payer %s is not"
+		    " configured: set it with `admin payer set` first\n",
 		    argv[2]);
 		return 1;
 	}
 	if (argv[3][0] == '\0' || strlen(argv[3]) >= CLAIM_TEXT_MAX ||
 	    strpbrk(argv[3], "\t\n") != NULL || (to != 0 && to <= from)) {
-		fprintf(stderr, "sync-server: coverage: give a member id (one"
-		                " line, under 64 characters) and --to after"
-		                " --from\n");
+		fprintf(stderr,
+		    "sync-server: coverage: give a member id (one"
+		    " line, under 64 characters) and --to after"
+		    " --from\n");
 		return 1;
 	}
 	if ((err = claim_coverage_add(&c, u.b, argv[2], argv[3], from, to)) !=

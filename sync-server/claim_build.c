@@ -393,8 +393,8 @@ coverage_at(const struct claim_ctx *c, const uint8_t patient[16], uint64_t at,
 /* --- licences ---------------------------------------------------------- */
 
 static void
-licence_ends(const struct claim_ctx *c, const struct cfold *f,
-    struct claim_ev *e)
+licence_ends(
+    const struct claim_ctx *c, const struct cfold *f, struct claim_ev *e)
 {
 	struct licence_set reg = { 0 };
 	struct licence_verdict v;
@@ -459,8 +459,7 @@ appt_find(const struct claim_ctx *c, const uint8_t patient[16], uint64_t at,
 		return err;
 	for (i = 0; i < vec.n; i++) {
 		for (j = 0; j < i; j++)
-			if (memcmp(vec.v[j].subject, vec.v[i].subject, 16) ==
-			    0)
+			if (memcmp(vec.v[j].subject, vec.v[i].subject, 16) == 0)
 				break;
 		if (j < i)
 			continue; /* folded already */
@@ -483,8 +482,8 @@ appt_find(const struct claim_ctx *c, const uint8_t patient[16], uint64_t at,
 	}
 	ev_vec_free(&vec);
 	if (out->have &&
-	    c->be->appt_status(c->st, out->id, out->server,
-	        sizeof(out->server), NULL) != 0)
+	    c->be->appt_status(
+	        c->st, out->id, out->server, sizeof(out->server), NULL) != 0)
 		out->server[0] = '\0';
 	return 0;
 }
@@ -492,8 +491,8 @@ appt_find(const struct claim_ctx *c, const uint8_t patient[16], uint64_t at,
 /* --- anomalies --------------------------------------------------------- */
 
 static int
-consult_calls(const struct claim_ctx *c, const uint8_t id[16],
-    struct callfold *cf)
+consult_calls(
+    const struct claim_ctx *c, const uint8_t id[16], struct callfold *cf)
 {
 	struct ev_vec vec;
 	size_t i;
@@ -520,8 +519,8 @@ hold_cb(const struct sclaim *cl, void *arg)
 	struct hold_arg *h = arg;
 	int err;
 
-	err = h->c->be->claim_status(h->c->st, cl->business_id, "ready",
-	    "held", claim_hold_name(h->why), h->c->now_ms);
+	err = h->c->be->claim_status(h->c->st, cl->business_id, "ready", "held",
+	    claim_hold_name(h->why), h->c->now_ms);
 	if (err != 0 && err != EALREADY && h->err == 0)
 		h->err = err;
 }
@@ -546,8 +545,8 @@ near_in_time(const struct ev_vec *vec, size_t i, uint64_t at)
 /* Hold SUBJECT's claim if it is "ready" (an anomaly seen after it was
  * built; one released after review is "approved" and stays so). */
 static int
-hold_ready(const struct claim_ctx *c, const uint8_t subject[16],
-    enum claim_hold why)
+hold_ready(
+    const struct claim_ctx *c, const uint8_t subject[16], enum claim_hold why)
 {
 	struct sclaimq q = { 0 };
 	struct hold_arg h = { c, why, 0 };
@@ -584,8 +583,7 @@ overlapping(const struct claim_ctx *c, const uint8_t id[16], const char *regno,
 		if (memcmp(vec.v[i].subject, id, 16) == 0)
 			continue;
 		for (j = 0; j < i; j++)
-			if (memcmp(vec.v[j].subject, vec.v[i].subject, 16) ==
-			    0)
+			if (memcmp(vec.v[j].subject, vec.v[i].subject, 16) == 0)
 				break;
 		if (j < i || !near_in_time(&vec, i, cf->first))
 			continue;
@@ -695,7 +693,8 @@ claim_decide_consult(const struct claim_ctx *c, const uint8_t id[16])
 	         f.clinician, &al)) != 0)
 		goto out;
 	if (f.encounter[0] != '\0' &&
-	    text_uuid(&(struct model_value){ .text = f.encounter }, encounter)) {
+	    text_uuid(
+	        &(struct model_value){ .text = f.encounter }, encounter)) {
 		if ((err = ev_get(c, encounter, NULL, "visit", &visit)) != 0)
 			goto out;
 		for (i = 0; i < visit.n; i++)
@@ -703,8 +702,8 @@ claim_decide_consult(const struct claim_ctx *c, const uint8_t id[16])
 			    memcmp(visit.v[i].patient, f.patient, 16) == 0)
 				e.checkin = e.checkin_chw = 1;
 	}
-	if (al.have && (al.f.checkin != 0 ||
-	                   strcmp(al.server, "checked-in") == 0)) {
+	if (al.have &&
+	    (al.f.checkin != 0 || strcmp(al.server, "checked-in") == 0)) {
 		e.checkin = 1;
 		e.checkin_chw |= strcmp(al.f.by, "chw") == 0;
 		e.clock_bad |= al.f.clock_bad;
@@ -724,9 +723,9 @@ claim_decide_consult(const struct claim_ctx *c, const uint8_t id[16])
 		have_payer = 1;
 		e.min_ms = payer.min_ms;
 		e.presence_chw = payer.presence_chw;
-		e.covered = claim_payer_price(&payer,
-		                e.store_forward ? "store-forward" : f.mode) !=
-		    NULL;
+		e.covered =
+		    claim_payer_price(&payer,
+		        e.store_forward ? "store-forward" : f.mode) != NULL;
 	}
 	/* E6: one claim per consult (the store's UNIQUE constraint per
 	 * payer; a consult is billed to one payer), the frequency rule */
@@ -766,8 +765,8 @@ claim_decide_consult(const struct claim_ctx *c, const uint8_t id[16])
 			err = nobill(c, al.id, "appointment", NULL, "");
 		goto out;
 	}
-	price = claim_payer_price(&payer, e.store_forward ? "store-forward"
-	                                                  : f.mode);
+	price = claim_payer_price(
+	    &payer, e.store_forward ? "store-forward" : f.mode);
 	memset(&cl, 0, sizeof(cl));
 	memcpy(cl.subject, id, 16);
 	if (al.have) {
@@ -815,8 +814,7 @@ consult_find(const struct claim_ctx *c, const struct afold *a, int *found,
 		return err;
 	for (i = 0; i < vec.n; i++) {
 		for (j = 0; j < i; j++)
-			if (memcmp(vec.v[j].subject, vec.v[i].subject, 16) ==
-			    0)
+			if (memcmp(vec.v[j].subject, vec.v[i].subject, 16) == 0)
 				break;
 		if (j < i)
 			continue;
@@ -856,8 +854,8 @@ claim_decide_appt(const struct claim_ctx *c, const uint8_t id[16])
 	ev_vec_free(&vec);
 	if (!a.have || !a.has_patient)
 		return 0;
-	if ((err = c->be->appt_status(c->st, id, server, sizeof(server),
-	         NULL)) != 0 &&
+	if ((err = c->be->appt_status(
+	         c->st, id, server, sizeof(server), NULL)) != 0 &&
 	    err != ENOENT)
 		return err;
 	if (strcmp(server, "cancelled") == 0 ||
@@ -902,8 +900,8 @@ touch(struct touched *t, const uint8_t id[16], int kind)
 
 /* The evidence change CH is, if any: 1 with *E filled, 0 not evidence. */
 static int
-evidence_of(const struct snode *pusher, const struct schange *ch,
-    struct sclaim_ev *e)
+evidence_of(
+    const struct snode *pusher, const struct schange *ch, struct sclaim_ev *e)
 {
 	struct model_rec r;
 	int entity = ch->entity, ok = 1;
@@ -924,8 +922,8 @@ evidence_of(const struct snode *pusher, const struct schange *ch,
 		str_lcpy(e->kind, "consult", sizeof(e->kind));
 		e->has_patient =
 		    text_uuid(model_get(&r, REC_CONSULT_PATIENT), e->patient);
-		val_text(&r, REC_CONSULT_REGNO, e->clinician,
-		    sizeof(e->clinician));
+		val_text(
+		    &r, REC_CONSULT_REGNO, e->clinician, sizeof(e->clinician));
 		break;
 	case REC_CALL:
 		str_lcpy(e->kind, "call", sizeof(e->kind));
@@ -954,8 +952,8 @@ evidence_of(const struct snode *pusher, const struct schange *ch,
 
 /* Touch the consults of PATIENT (a visit or coverage arrived). */
 static int
-touch_patient(const struct claim_ctx *c, const uint8_t patient[16],
-    struct touched *t)
+touch_patient(
+    const struct claim_ctx *c, const uint8_t patient[16], struct touched *t)
 {
 	struct ev_vec vec;
 	size_t i;

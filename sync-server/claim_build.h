@@ -58,11 +58,11 @@ void claim_row_from(const struct sclaim *, struct claim_row *);
 
 /* `sync-server admin claims|payer|coverage ...` (claim_admin.c): 0, 1
  * (failed, said why), 2 (usage). */
-int admin_claims(const struct store_backend *, struct sstore *, int argc,
-    char **argv);
-int admin_payer(const struct store_backend *, struct sstore *, int argc,
-    char **argv);
-int admin_coverage(const struct store_backend *, struct sstore *, int argc,
-    char **argv);
+int admin_claims(
+    const struct store_backend *, struct sstore *, int argc, char **argv);
+int admin_payer(
+    const struct store_backend *, struct sstore *, int argc, char **argv);
+int admin_coverage(
+    const struct store_backend *, struct sstore *, int argc, char **argv);
 
 #endif

@@ -70,7 +70,8 @@ submit_http(const char *url, const struct buf *body, long timeout_ms,
 	if (body != NULL) {
 		h = curl_slist_append(h, "Content-Type: application/fhir+json");
 		curl_easy_setopt(c, CURLOPT_POST, 1L);
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, (const char *)body->data);
+		curl_easy_setopt(
+		    c, CURLOPT_POSTFIELDS, (const char *)body->data);
 		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)body->len);
 	}
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
@@ -87,7 +88,7 @@ submit_http(const char *url, const struct buf *body, long timeout_ms,
 		log_warnx("payer %s: %s", url, curl_easy_strerror(rc));
 	curl_slist_free_all(h);
 	curl_easy_cleanup(c);
-	return rc == CURLE_OK ? 0
+	return rc == CURLE_OK                ? 0
 	    : rc == CURLE_OPERATION_TIMEDOUT ? ETIMEDOUT
 	                                     : ECONNREFUSED;
 }
@@ -152,8 +153,8 @@ submit_list_cb(const struct sclaim *c, void *arg)
 }
 
 static int
-submit_one(const struct claim_ctx *c, const struct sclaim *cl,
-    long timeout_ms, struct claim_submit_stats *st)
+submit_one(const struct claim_ctx *c, const struct sclaim *cl, long timeout_ms,
+    struct claim_submit_stats *st)
 {
 	struct claim_payer p;
 	struct claim_row r;
@@ -213,8 +214,8 @@ done:
 }
 
 int
-claim_submit(const struct claim_ctx *c, long timeout_ms,
-    struct claim_submit_stats *st)
+claim_submit(
+    const struct claim_ctx *c, long timeout_ms, struct claim_submit_stats *st)
 {
 	static const char *const due[] = { "ready", "approved", "submitted",
 		"queued" };

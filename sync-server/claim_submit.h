@@ -20,7 +20,7 @@ struct claim_submit_stats {
 
 /* Submit what is due, each exchange bounded by TIMEOUT_MS.  0, or the
  * store's errno (a payer's failure leaves its claim "queued"). */
-int claim_submit(const struct claim_ctx *, long timeout_ms,
-    struct claim_submit_stats *);
+int claim_submit(
+    const struct claim_ctx *, long timeout_ms, struct claim_submit_stats *);
 
 #endif

@@ -93,8 +93,8 @@ api_push_refusals(struct server *srv, const struct spush *p)
  * answer (the verdicts of a replay are not judged again).
  */
 static int
-api_push_claims(struct request *req, const struct spush *p,
-    const struct spush_result *res)
+api_push_claims(
+    struct request *req, const struct spush *p, const struct spush_result *res)
 {
 	struct claim_ctx c = { req->srv->be, req->srv->store, p->now_ms };
 	cbor_item_t *root = NULL, *arr, *r;
@@ -119,8 +119,8 @@ api_push_claims(struct request *req, const struct spush *p,
 		     j++) {
 			r = cbor_array_handle(arr)[j];
 			if (!cbor_isa_array(r) || cbor_array_size(r) == 0 ||
-			    cborx_get_uint(cbor_array_handle(r)[PUSHED_R_SEQ],
-			        &seq) != 0)
+			    cborx_get_uint(
+			        cbor_array_handle(r)[PUSHED_R_SEQ], &seq) != 0)
 				continue;
 			for (i = 0; i < p->n; i++)
 				if (p->changes[i].seq == seq)
@@ -128,7 +128,8 @@ api_push_claims(struct request *req, const struct spush *p,
 		}
 		cbor_decref(&root);
 	}
-	if ((err = claim_pushed(&c, &req->node, p->changes, p->n, refused)) != 0)
+	if ((err = claim_pushed(&c, &req->node, p->changes, p->n, refused)) !=
+	    0)
 		log_warnx("node %" PRIu64 ": claim evidence not kept (%s);"
 		          " answered busy, the node sends the batch again",
 		    p->node, strerror(err));

@@ -2713,8 +2713,8 @@ pg_ev_put_once(struct sstore *s, struct pg_conn *pc, void *arg, int att)
 		if (pg_rows(r) == 1 && pg_u64(r, 0, 0) == 0 &&
 		    !pg_isnull(r, 0, 1)) {
 			h = pg_bytes(r, 0, 1, &len);
-			k->mismatch[i] = len != 32 ||
-			    memcmp(h, k->ev[i].hash, 32) != 0;
+			k->mismatch[i] =
+			    len != 32 || memcmp(h, k->ev[i].hash, 32) != 0;
 		}
 	}
 out:
@@ -2882,7 +2882,8 @@ pg_claim_put_once(struct sstore *s, struct pg_conn *pc, void *arg, int att)
 	pg_arg_u64(&a, c->created_ms);
 	pg_arg_u64(&a, c->updated_ms);
 	if ((err = pg_one(pc, &q, PG_CLAIM_PUT, &a)) == 0)
-		k->created = pg_rows(q.res[0]) == 1 && pg_u64(q.res[0], 0, 0) > 0;
+		k->created =
+		    pg_rows(q.res[0]) == 1 && pg_u64(q.res[0], 0, 0) > 0;
 	pg_pipe_clear(&q);
 	return err;
 }

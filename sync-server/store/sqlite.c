@@ -3365,8 +3365,8 @@ out:
 }
 
 static int
-sq_claim_event(struct sstore *s, const char *bid, uint64_t at,
-    const char *from, const char *to, const char *why)
+sq_claim_event(struct sstore *s, const char *bid, uint64_t at, const char *from,
+    const char *to, const char *why)
 {
 	sqlite3_stmt *st = NULL;
 	int err;
@@ -3374,7 +3374,7 @@ sq_claim_event(struct sstore *s, const char *bid, uint64_t at,
 	if ((err = sq_bindf(s->w, &st,
 	         "INSERT INTO claim_events(business_id, at_ms, from_status,"
 	         " to_status, why) VALUES(?, ?, ?, ?, ?)",
-	         "titt" "t", bid, at, from, to, why)) != 0)
+	         "tittt", bid, at, from, to, why)) != 0)
 		return err;
 	return sq_done(s->w, st, "claim event", NULL);
 }
@@ -3473,8 +3473,7 @@ sq_nobill_job(struct sstore *s, void *arg)
 static int
 sq_claim_nobill(struct sstore *s, const struct snobill *n)
 {
-	struct sq_job job = { sq_nobill_job, (void *)(uintptr_t)n, 0, 0,
-		NULL };
+	struct sq_job job = { sq_nobill_job, (void *)(uintptr_t)n, 0, 0, NULL };
 
 	return sq_group_run(s, &job);
 }

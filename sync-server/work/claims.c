@@ -141,7 +141,8 @@ claim_payer_parse(const char *code, const char *text, struct claim_payer *p,
 
 	memset(p, 0, sizeof(*p));
 	if (code == NULL || code[0] == '\0' ||
-	    strlen(code) >= sizeof(p->code) || strpbrk(code, " \t=:,") != NULL) {
+	    strlen(code) >= sizeof(p->code) ||
+	    strpbrk(code, " \t=:,") != NULL) {
 		*cause = "a payer code is a short word";
 		return EINVAL;
 	}
@@ -244,7 +245,7 @@ claim_payer_price(const struct claim_payer *p, const char *mode)
 	for (i = 0; i < CLAIM_PRICES; i++)
 		if (strcmp(mode, claim_modes[i]) == 0)
 			return p->prices[i].service[0] != '\0' ? &p->prices[i]
-			                                      : NULL;
+			                                       : NULL;
 	return NULL;
 }
 
@@ -264,7 +265,8 @@ claim_business_id(
 }
 
 int
-claim_freq_hit(const uint64_t *prev, size_t n, uint64_t service_ms, int freq_days)
+claim_freq_hit(
+    const uint64_t *prev, size_t n, uint64_t service_ms, int freq_days)
 {
 	uint64_t day = service_ms / 86400000ULL, d;
 	size_t i;
@@ -311,8 +313,9 @@ claim_fhir(const struct claim_row *r, struct buf *b)
 	claim_iso(r->service_ms, served, sizeof(served), 1);
 	if ((err = buf_printf(b, "{\"resourceType\":\"Claim\",\"id\":")) ||
 	    (err = json_str(b, r->business_id)) ||
-	    (err = buf_printf(b, ",\"identifier\":[{\"system\":"
-	                         "\"urn:outpost:claim\",\"value\":")) ||
+	    (err = buf_printf(b,
+	         ",\"identifier\":[{\"system\":"
+	         "\"urn:outpost:claim\",\"value\":")) ||
 	    (err = json_str(b, r->business_id)) ||
 	    (err = buf_printf(b,
 	         "}],\"status\":\"active\",\"type\":{\"coding\":[{\"system\":"
@@ -324,8 +327,9 @@ claim_fhir(const struct claim_row *r, struct buf *b)
 	         "\"urn:outpost:payer\",\"value\":",
 	         pat, served, created)) ||
 	    (err = json_str(b, r->payer)) ||
-	    (err = buf_printf(b, "}},\"provider\":{\"identifier\":{\"system\":"
-	                         "\"urn:outpost:regno\",\"value\":")) ||
+	    (err = buf_printf(b,
+	         "}},\"provider\":{\"identifier\":{\"system\":"
+	         "\"urn:outpost:regno\",\"value\":")) ||
 	    (err = json_str(b, r->regno)) ||
 	    (err = buf_printf(b,
 	         "}},\"priority\":{\"coding\":[{\"system\":"
@@ -334,10 +338,11 @@ claim_fhir(const struct claim_row *r, struct buf *b)
 	         "\"focal\":true,\"coverage\":{\"identifier\":{\"system\":"
 	         "\"urn:outpost:member\",\"value\":")) ||
 	    (err = json_str(b, r->member)) ||
-	    (err = buf_printf(b, "}}}],\"item\":[{\"sequence\":1,"
-	                         "\"productOrService\":{\"coding\":[{"
-	                         "\"system\":\"urn:outpost:service\","
-	                         "\"code\":")) ||
+	    (err = buf_printf(b,
+	         "}}}],\"item\":[{\"sequence\":1,"
+	         "\"productOrService\":{\"coding\":[{"
+	         "\"system\":\"urn:outpost:service\","
+	         "\"code\":")) ||
 	    (err = json_str(b, r->service)) ||
 	    (err = buf_printf(
 	         b, "}]},\"servicedDate\":\"%s\",\"unitPrice\":", served)) ||
@@ -353,8 +358,9 @@ claim_fhir(const struct claim_row *r, struct buf *b)
 int
 claim_csv_header(struct buf *b)
 {
-	return buf_printf(b, "business_id,status,hold,payer,member,patient,"
-	                     "regno,service,mode,price,service_date,created\n");
+	return buf_printf(b,
+	    "business_id,status,hold,payer,member,patient,"
+	    "regno,service,mode,price,service_date,created\n");
 }
 
 /* A CSV field: our values hold no quote, comma or newline but a member
@@ -388,8 +394,8 @@ claim_csv_row(const struct claim_row *r, struct buf *b)
 	uuid_format(&u, pat);
 	claim_iso(r->created_ms, created, sizeof(created), 0);
 	claim_iso(r->service_ms, served, sizeof(served), 1);
-	snprintf(price, sizeof(price), "%" PRId64 ".%02" PRId64,
-	    r->price / 100, r->price % 100);
+	snprintf(price, sizeof(price), "%" PRId64 ".%02" PRId64, r->price / 100,
+	    r->price % 100);
 	if ((err = claim_csv_field(b, r->business_id, 0)) ||
 	    (err = claim_csv_field(b, r->status, 0)) ||
 	    (err = claim_csv_field(b, r->hold, 0)) ||

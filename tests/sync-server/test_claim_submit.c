@@ -348,8 +348,8 @@ test_outcomes(void)
 	/* killed after sending: "submitted", the payer has it; asked for
 	 * first, never posted again */
 	TEST_ERR(mk_claim(&w, 6, "ready", k));
-	TEST_ERR(w.c.be->claim_status(w.st, k, "ready", "submitted",
-	    "sent to the payer", w.c.now_ms));
+	TEST_ERR(w.c.be->claim_status(
+	    w.st, k, "ready", "submitted", "sent to the payer", w.c.now_ms));
 	pthread_mutex_lock(&payer.mu);
 	snprintf(payer.ids[payer.n], sizeof(payer.ids[0]), "%s", k);
 	payer.created[payer.n++]++;

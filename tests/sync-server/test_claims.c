@@ -82,8 +82,7 @@ f_gate(int *after)
 }
 
 static int
-f_ev_put2(
-    struct sstore *s, const struct sclaim_ev *e, size_t n, int *mismatch)
+f_ev_put2(struct sstore *s, const struct sclaim_ev *e, size_t n, int *mismatch)
 {
 	int after, err;
 
@@ -383,8 +382,8 @@ visit_evidence(struct stream *s, struct world *w, const struct visit *v,
 	model_rec_init(&r, model_entity(REC_CONSULT), NULL, 0, NULL);
 	if (v->kind != C_UNSIGNED) {
 		model_set_text(&r, REC_CONSULT_STATE, "signed");
-		model_set_uint(&r, REC_CONSULT_SIGNED,
-		    signed_at ? signed_at : t + 540000);
+		model_set_uint(
+		    &r, REC_CONSULT_SIGNED, signed_at ? signed_at : t + 540000);
 		model_set_bytes(&r, REC_CONSULT_SIG, sig, sizeof(sig));
 		model_set_bytes(&r, REC_CONSULT_SIGNKEY, key, sizeof(key));
 		model_set_text(&r, REC_CONSULT_REGNO, v->regno);
@@ -434,7 +433,8 @@ push_range(struct world *w, const struct stream *s, const size_t *order,
 	for (i = a; i < b && err == 0; i = j) {
 		int hub = s->v[order[i]].hub;
 
-		for (j = i, n = 0; j < b && s->v[order[j]].hub == hub; j++, n++) {
+		for (j = i, n = 0; j < b && s->v[order[j]].hub == hub;
+		     j++, n++) {
 			const struct ev *e = &s->v[order[j]];
 
 			memset(&ch[n], 0, sizeof(ch[n]));
@@ -597,8 +597,8 @@ test_replay(void)
 	for (i = 0; i < consults; i++) {
 		visit_init(&v[i], (unsigned)i, i % 4 == 3 ? C_SHORT : C_GOOD,
 		    base + i * 600000, (unsigned)(i % 20));
-		TEST_ERR(claim_coverage_add(&w.c, v[i].patient, "NHIF", "M-1",
-		    0, 0));
+		TEST_ERR(claim_coverage_add(
+		    &w.c, v[i].patient, "NHIF", "M-1", 0, 0));
 		visit_evidence(&s, &w, &v[i], 0);
 	}
 	n = s.n;
@@ -727,8 +727,8 @@ test_day(void)
 	for (i = 0; i < n; i++) {
 		enum ckind ck = kind[i] == D_SEEN ? C_GOOD
 		    : kind[i] == D_UNSIGNED       ? C_UNSIGNED
-		    : kind[i] == D_FAILED ? (i % 2 ? C_SHORT : C_ONELEG)
-		                          : C_NONE;
+		    : kind[i] == D_FAILED         ? (i % 2 ? C_SHORT : C_ONELEG)
+		                                  : C_NONE;
 
 		if (i % per == 0) {
 			/* a clinician's schedule: 50 ten-minute slots */
@@ -743,12 +743,12 @@ test_day(void)
 			free(slots);
 			slots = xcalloc(per, sizeof(*slots));
 			for (j = 0; j < per; j++) {
-				slots[j].start_ms = day + 8 * 3600000ULL +
-				    j * 600000;
+				slots[j].start_ms =
+				    day + 8 * 3600000ULL + j * 600000;
 				slots[j].end_ms = slots[j].start_ms + 600000;
 			}
-			TEST_ERR(real->slots_add(w.st, sched, slots, per,
-			    &added));
+			TEST_ERR(
+			    real->slots_add(w.st, sched, slots, per, &added));
 			free(slots);
 			slots = NULL;
 			TEST_ERR(real->slots_list(w.st, sched, NULL, day,
@@ -767,8 +767,8 @@ test_day(void)
 		bk.app_check = 1;
 		TEST_ERR(real->appt_book(w.st, &bk, &br));
 		TEST_EQ(br.outcome, SBOOK_BOOKED);
-		TEST_ERR(claim_coverage_add(&w.c, v[i].patient, "NHIF", "M-2",
-		    0, 0));
+		TEST_ERR(claim_coverage_add(
+		    &w.c, v[i].patient, "NHIF", "M-2", 0, 0));
 		switch (kind[i]) {
 		case D_NOSHOW:
 			appt_ev(&s, &w, &v[i], "booked", 0);
@@ -797,8 +797,8 @@ test_day(void)
 		order[j] = x;
 	}
 	for (i = 0; i < s.n; i += 64)
-		TEST_ERR(push_range(&w, &s, order, i, i + 64 < s.n ? i + 64
-		                                                   : s.n));
+		TEST_ERR(
+		    push_range(&w, &s, order, i, i + 64 < s.n ? i + 64 : s.n));
 	/* the no-show sweep and the claims build (their timers) */
 	TEST_ERR(real->appt_sweep(w.st, w.c.now_ms, 1800000, &changed));
 	TEST_ERR(claim_build_all(&w.c, &x));
@@ -819,8 +819,8 @@ test_day(void)
 		    ? reason_of(&t, v[i].appt)
 		    : reason_of(&t, v[i].consult);
 		if (why == NULL)
-			TEST_FAILED("appointment %zu (kind %d): no reason", i,
-			    kind[i]);
+			TEST_FAILED(
+			    "appointment %zu (kind %d): no reason", i, kind[i]);
 		switch (kind[i]) {
 		case D_NOSHOW:
 			TEST_STR(why, "noshow");
@@ -829,8 +829,8 @@ test_day(void)
 			TEST_STR(why, "cancelled");
 			break;
 		case D_FAILED:
-			TEST_STR(why, v[i].kind == C_SHORT ? "too_short"
-			                                   : "failed_call");
+			TEST_STR(why,
+			    v[i].kind == C_SHORT ? "too_short" : "failed_call");
 			break;
 		default:
 			TEST_STR(why, "unsigned");
@@ -842,8 +842,8 @@ test_day(void)
 	printf("# day of %lu: %lu seen -> %" PRIu64 " claims; %lu no-shows,"
 	       " %lu cancelled, %lu failed calls, %lu unsigned -> 0 claims,"
 	       " %lu of %lu with their reason\n",
-	    n, cnt[D_SEEN], ncl, cnt[D_NOSHOW], cnt[D_CANCELLED],
-	    cnt[D_FAILED], cnt[D_UNSIGNED], reasons, n - cnt[D_SEEN]);
+	    n, cnt[D_SEEN], ncl, cnt[D_NOSHOW], cnt[D_CANCELLED], cnt[D_FAILED],
+	    cnt[D_UNSIGNED], reasons, n - cnt[D_SEEN]);
 out:
 	tally_free(&t);
 	free(slots);
@@ -909,16 +909,16 @@ test_holds(void)
 		if (i == 4)
 			continue;
 		snprintf(l.regno, sizeof(l.regno), "%s", v[i].regno);
-		l.valid_to = i == 3 ? (int64_t)(v[3].start + 300000)
-		                    : INT64_MAX;
+		l.valid_to =
+		    i == 3 ? (int64_t)(v[3].start + 300000) : INT64_MAX;
 		TEST_ERR(real->licence_put(w.st, &l, 1, "add", "", w.c.now_ms));
 		if (i != 6)
-			TEST_ERR(claim_coverage_add(&w.c, v[i].patient, "NHIF",
-			    "M-3", 0, 0));
+			TEST_ERR(claim_coverage_add(
+			    &w.c, v[i].patient, "NHIF", "M-3", 0, 0));
 	}
 	for (i = 0; i < 7; i++)
-		visit_evidence(&s, &w, &v[i],
-		    i == 2 ? w.c.now_ms + 3600000 : 0);
+		visit_evidence(
+		    &s, &w, &v[i], i == 2 ? w.c.now_ms + 3600000 : 0);
 	TEST_ERR(push_all(&w, &s));
 	/* 5: its closing change again, another body, the same hlc */
 	for (i = 0; i < s.n; i++)
@@ -961,12 +961,12 @@ test_holds(void)
 	TEST_EQ(claims_of(&t, ch.id), 0);
 	/* a held claim approved after review stays so when the anomaly is
 	 * seen again (the timer's rebuild) */
-	TEST_ERR(real->claim_status(w.st,
-	    claim_of(&t, v[0].consult)->business_id, "held", "approved",
-	    "reviewed", w.c.now_ms));
-	TEST_EQ(real->claim_status(w.st,
-	            claim_of(&t, v[0].consult)->business_id, "held", "approved",
-	            "again", w.c.now_ms),
+	TEST_ERR(
+	    real->claim_status(w.st, claim_of(&t, v[0].consult)->business_id,
+	        "held", "approved", "reviewed", w.c.now_ms));
+	TEST_EQ(
+	    real->claim_status(w.st, claim_of(&t, v[0].consult)->business_id,
+	        "held", "approved", "again", w.c.now_ms),
 	    EALREADY);
 	TEST_ERR(claim_build_all(&w.c, &n));
 	TEST_ERR(tally_read(&w, &t));
@@ -980,5 +980,5 @@ out:
 	return err;
 }
 
-TEST_MAIN({ "replay", test_replay }, { "day", test_day },
-    { "holds", test_holds })
+TEST_MAIN(
+    { "replay", test_replay }, { "day", test_day }, { "holds", test_holds })

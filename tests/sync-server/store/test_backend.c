@@ -2547,8 +2547,8 @@ case_claims(struct ctx *c)
 	TEST_EQ(c->be->claim_status(
 	            s, "OP-21-NHIF", "held", "ready", "again", T_BASE + 2),
 	    EALREADY);
-	TEST_EQ(c->be->claim_status(s, "OP-none", "", "void", "x", T_BASE),
-	    ENOENT);
+	TEST_EQ(
+	    c->be->claim_status(s, "OP-none", "", "void", "x", T_BASE), ENOENT);
 	n = 0;
 	TEST_ERR(store_claims_by_status(c->be, s, "ready", cl_count_cb, &n));
 	TEST_EQ(n, 1);

@@ -59,12 +59,13 @@ reference(const struct claim_ev *v, struct ref *r)
 	r->e[1] = !v->cancelled && v->checkin;
 	r->e[2] = !v->presence_chw || v->checkin_chw;
 	r->e[3] = !v->failed &&
-	    (v->store_forward || (v->legs >= 2 && v->connected_ms >= v->min_ms));
+	    (v->store_forward ||
+	        (v->legs >= 2 && v->connected_ms >= v->min_ms));
 	r->e[4] = v->note_signed && (v->lic_start || v->lic_signed);
 	r->e[5] = v->covered;
 	r->e[6] = !v->claimed && !v->freq_dup;
-	r->claim = r->e[1] && r->e[2] && r->e[3] && r->e[4] && r->e[5] &&
-	    r->e[6];
+	r->claim =
+	    r->e[1] && r->e[2] && r->e[3] && r->e[4] && r->e[5] && r->e[6];
 	r->held = r->claim &&
 	    (!v->lic_start || !v->lic_signed || v->overlap || v->clock_bad ||
 	        v->hash_mismatch);
@@ -284,11 +285,10 @@ test_payer(void)
 	TEST_EQ(claim_payer_parse("NHIF", "min=ten", &q, &cause), EINVAL);
 	TEST_TRUE(cause != NULL && strstr(cause, "whole numbers") != NULL);
 	TEST_EQ(claim_payer_parse("NHIF", "video=TV01", &q, &cause), EINVAL);
-	TEST_EQ(claim_payer_parse("NHIF", "video=TV01:-5", &q, &cause),
-	    EINVAL);
+	TEST_EQ(claim_payer_parse("NHIF", "video=TV01:-5", &q, &cause), EINVAL);
 	TEST_EQ(claim_payer_parse("NHIF", "colour=blue", &q, &cause), EINVAL);
-	TEST_EQ(claim_payer_parse("NHIF", "presence=maybe", &q, &cause),
-	    EINVAL);
+	TEST_EQ(
+	    claim_payer_parse("NHIF", "presence=maybe", &q, &cause), EINVAL);
 	TEST_EQ(claim_payer_parse("NH IF", "min=1", &q, &cause), EINVAL);
 	TEST_EQ(claim_payer_parse("NHIF", "freq=400", &q, &cause), EINVAL);
 out:
@@ -353,15 +353,13 @@ test_fhir(void)
 	j = json_loadb((const char *)b.data, b.len, 0, &je);
 	if (j == NULL)
 		TEST_FAILED("not JSON: %s", je.text);
-	TEST_STR(json_string_value(json_object_get(j, "resourceType")),
-	    "Claim");
+	TEST_STR(
+	    json_string_value(json_object_get(j, "resourceType")), "Claim");
 	TEST_STR(json_string_value(json_object_get(j, "status")), "active");
 	TEST_STR(json_string_value(json_object_get(j, "use")), "claim");
-	v = json_array_get(json_object_get(json_object_get(j, "type"),
-	                       "coding"),
-	    0);
-	TEST_STR(json_string_value(json_object_get(v, "code")),
-	    "professional");
+	v = json_array_get(
+	    json_object_get(json_object_get(j, "type"), "coding"), 0);
+	TEST_STR(json_string_value(json_object_get(v, "code")), "professional");
 	TEST_STR(json_string_value(json_object_get(
 	             json_object_get(j, "patient"), "reference")),
 	    "Patient/42424242-4242-4242-4242-424242424242");
@@ -372,18 +370,19 @@ test_fhir(void)
 	v = json_array_get(json_object_get(j, "insurance"), 0);
 	TEST_EQ(json_integer_value(json_object_get(v, "sequence")), 1);
 	TEST_TRUE(json_is_true(json_object_get(v, "focal")));
-	TEST_STR(json_string_value(json_object_get(json_object_get(
-	             json_object_get(v, "coverage"), "identifier"),
-	             "value")),
+	TEST_STR(
+	    json_string_value(json_object_get(
+	        json_object_get(json_object_get(v, "coverage"), "identifier"),
+	        "value")),
 	    "M-1, \"B\"");
 	v = json_array_get(json_object_get(j, "item"), 0);
 	TEST_STR(json_string_value(json_object_get(v, "servicedDate")),
 	    "2025-12-02");
 	TEST_TRUE(json_real_value(json_object_get(
 	              json_object_get(j, "total"), "value")) == 500.05);
-	TEST_STR(json_string_value(json_object_get(
-	             json_array_get(json_object_get(j, "identifier"), 0),
-	             "value")),
+	TEST_STR(
+	    json_string_value(json_object_get(
+	        json_array_get(json_object_get(j, "identifier"), 0), "value")),
 	    r.business_id);
 	buf_reset(&b);
 	TEST_ERR(claim_csv_header(&b));
