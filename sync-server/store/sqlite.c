@@ -3288,6 +3288,37 @@ sq_claim_ev_put(
 	return n == 0 ? 0 : sq_group_run(s, &job);
 }
 
+/* SELECT with only Q's filters in its WHERE, each as its numbered
+ * parameter (?1 subject, ?2 patient, ?3 COL3, ?4 COL4, ?5 status, ?6
+ * payer), so the indexes serve it: "?1 IS NULL OR ..." would scan. */
+static void
+sq_claimq_sql(char *sql, size_t size, const char *select,
+    const struct sclaimq *q, const char *col3, const char *col4,
+    const char *order)
+{
+	const char *and = " WHERE";
+	size_t n;
+
+	n = (size_t)snprintf(sql, size, "%s", select);
+#define SQ_FILTER(cond, fmt, ...)                                              \
+	do {                                                                   \
+		if ((cond) && n < size) {                                      \
+			n += (size_t)snprintf(                                 \
+			    sql + n, size - n, fmt, and, __VA_ARGS__);         \
+			and = " AND";                                          \
+		}                                                              \
+	} while (0)
+	SQ_FILTER(q->subject != NULL, "%s subject = ?%d", 1);
+	SQ_FILTER(q->patient != NULL, "%s patient = ?%d", 2);
+	SQ_FILTER(q->clinician != NULL, "%s %s = ?3", col3);
+	SQ_FILTER(q->kind != NULL, "%s %s = ?4", col4);
+	SQ_FILTER(q->status != NULL, "%s status = ?%d", 5);
+	SQ_FILTER(q->payer != NULL, "%s payer = ?%d", 6);
+#undef SQ_FILTER
+	if (n < size)
+		snprintf(sql + n, size - n, "%s", order);
+}
+
 /* Bind Q's filters to ?1 .. ?6 (NULL: any). */
 static void
 sq_claimq_bind(sqlite3_stmt *st, const struct sclaimq *q)
@@ -3325,17 +3356,14 @@ sq_claim_ev_list(struct sstore *s, const struct sclaimq *q,
 	struct sq_reader *r = sq_reader_get(s);
 	sqlite3_stmt *st = NULL;
 	struct sclaim_ev e;
+	char sql[512];
 	int rc, err;
 
-	if ((err = sq_prepare(r->db,
-	         "SELECT subject, rec, hlc, kind, patient, clinician, node,"
-	         " region, facility, hash, body, at_ms FROM claim_evidence"
-	         " WHERE (?1 IS NULL OR subject = ?1)"
-	         " AND (?2 IS NULL OR patient = ?2)"
-	         " AND (?3 IS NULL OR clinician = ?3)"
-	         " AND (?4 IS NULL OR kind = ?4)"
-	         " ORDER BY hlc, rec",
-	         &st)) != 0)
+	sq_claimq_sql(sql, sizeof(sql),
+	    "SELECT subject, rec, hlc, kind, patient, clinician, node,"
+	    " region, facility, hash, body, at_ms FROM claim_evidence",
+	    q, "clinician", "kind", " ORDER BY hlc, rec");
+	if ((err = sq_prepare(r->db, sql, &st)) != 0)
 		goto out;
 	sq_claimq_bind(st, q);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -3514,17 +3542,12 @@ sq_claims_list(struct sstore *s, const struct sclaimq *q,
 	struct sq_reader *r = sq_reader_get(s);
 	sqlite3_stmt *st = NULL;
 	struct sclaim c;
+	char sql[512];
 	int rc, err;
 
-	if ((err = sq_prepare(r->db,
-	         "SELECT " SQ_CLAIM_COLS " FROM claims"
-	         " WHERE (?1 IS NULL OR subject = ?1)"
-	         " AND (?2 IS NULL OR patient = ?2)"
-	         " AND (?3 IS NULL OR regno = ?3)"
-	         " AND (?4 IS NULL OR mode = ?4)"
-	         " AND (?5 IS NULL OR status = ?5)"
-	         " AND (?6 IS NULL OR payer = ?6) ORDER BY id",
-	         &st)) != 0)
+	sq_claimq_sql(sql, sizeof(sql), "SELECT " SQ_CLAIM_COLS " FROM claims",
+	    q, "regno", "mode", " ORDER BY id");
+	if ((err = sq_prepare(r->db, sql, &st)) != 0)
 		goto out;
 	sq_claimq_bind(st, q);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
