@@ -68,7 +68,8 @@ LIBS_KIOSK   = $(call pkglibs,sqlcipher ncursesw libcurl zlib libargon2 espeak-n
 # libpq: the PostgreSQL store (sync-server/store/pg*.c).
 # jansson: tests/sync-server/test_registry.c parses the FHIR export;
 # sync-server/work/export.c builds the region's FHIR export (issue 17).
-# libcurl: the emergency SMS gateway adapter (sync-server/gateway.c, issue 16).
+# libcurl: the emergency SMS gateway adapter (sync-server/gateway.c, issue 16)
+# and the payer adapter (sync-server/claim_submit.c, issue 15).
 LIBS_SERVER  = $(call pkglibs,sqlcipher libmicrohttpd zlib libpq jansson libcurl) $(LIBS_COMMON)
 
 # --- sources: each folder is globbed, so adding a file needs no edit here ----
@@ -189,6 +190,7 @@ $(KIOSK_TESTS): $(BUILD)/%: $(BUILD)/obj/%.o $(KIOSK_DEPS)
 $(SERVER_TESTS): LIBS = $(LIBS_SERVER)
 # The FHIR export's structural test parses with libjansson (issue 14).
 $(BUILD)/tests/sync-server/work/test_referral: LIBS = $(LIBS_SERVER) $(call pkglibs,jansson)
+$(BUILD)/tests/sync-server/work/test_claims: LIBS = $(LIBS_SERVER) $(call pkglibs,jansson)
 $(SERVER_TESTS): $(BUILD)/%: $(BUILD)/obj/%.o $(SERVER_DEPS)
 	$(LINK)
 $(BASE_TESTS): LIBS = $(LIBS_BASE)

@@ -53,6 +53,9 @@ enum rec_entity {
 #define REC_PAT_VILLAGE 15
 #define REC_PAT_NATID 16
 #define REC_PAT_ALLERGIES 17 /* text: documented allergies, comma-separated */
+/* 18, 19: reserved for the patient's payer code and member id (issue 15,
+ * claims); coverage is held on the server (`sync-server admin coverage`)
+ * until the kiosk registers it. */
 
 /* Encounter. */
 #define REC_ENC_PATIENT 10

@@ -34,6 +34,7 @@
  *   export --fhir|--csv --region R [--from D] [--to D] --out DIR
  *                       the region's records as FHIR R4 NDJSON and CSV
  *                       (issue 17; admin_export.c, work/export.h)
+ *   claims|payer|coverage ...  claims from evidence (claim_admin.c)
  *
  * Output carries node ids, roles, regions and counts: never patient data.
  */
@@ -63,6 +64,7 @@
 #include "xmalloc.h"
 #include "sync-server/admin_export.h"
 #include "sync-server/registry.h"
+#include "sync-server/claim_build.h"
 #include "sync-server/emergency.h"
 #include "sync-server/audit_admin.h"
 #include "sync-server/sched_admin.h"
@@ -102,7 +104,9 @@ admin_usage(void)
 	    "       sync-server --data DIR admin export --fhir|--csv --region R "
 	    "[--from D] [--to D] --out DIR\n"
 	    "       sync-server --data DIR admin audit NODE\n"
-	    "       sync-server --data DIR admin breakglass [--json]\n");
+	    "       sync-server --data DIR admin breakglass [--json]\n"
+	    "       sync-server --data DIR admin claims|payer|coverage ..."
+	    " (claims --help)\n");
 	return 2;
 }
 
@@ -714,7 +718,9 @@ admin_main(const char *data_dir, const char *store, const uint8_t *key,
 	    strcmp(argv[0], "schedule") != 0 &&
 	    strcmp(argv[0], "report") != 0 && strcmp(argv[0], "synth") != 0 &&
 	    strcmp(argv[0], "export") != 0 && strcmp(argv[0], "audit") != 0 &&
-	    strcmp(argv[0], "breakglass") != 0)
+	    strcmp(argv[0], "breakglass") != 0 &&
+	    strcmp(argv[0], "claims") != 0 && strcmp(argv[0], "payer") != 0 &&
+	    strcmp(argv[0], "coverage") != 0)
 		return admin_usage();
 	if ((be = server_backend(store)) == NULL)
 		return admin_usage();
@@ -742,6 +748,12 @@ admin_main(const char *data_dir, const char *store, const uint8_t *key,
 		rc = admin_synth(s, argc, argv);
 	else if (strcmp(argv[0], "export") == 0)
 		rc = admin_export(be, s, argc, argv);
+	else if (strcmp(argv[0], "claims") == 0)
+		rc = admin_claims(be, s, argc, argv);
+	else if (strcmp(argv[0], "payer") == 0)
+		rc = admin_payer(be, s, argc, argv);
+	else if (strcmp(argv[0], "coverage") == 0)
+		rc = admin_coverage(be, s, argc, argv);
 	else if (strcmp(argv[0], "audit") == 0 ||
 	    strcmp(argv[0], "breakglass") == 0) {
 		rc = strcmp(argv[0], "audit") == 0

@@ -21,6 +21,7 @@
 #include "log.h"
 #include "sync-server/api/appointments.h"
 #include "sync-server/emergency.h"
+#include "sync-server/claim_build.h"
 #include "sync-server/policy.h"
 #include "sync-server/registry.h"
 #include "sync-server/server.h"
@@ -98,6 +99,59 @@ api_push_refusals(struct server *srv, const struct spush *p)
 	    detail, p->now_ms);
 }
 
+/*
+ * The claim builder (issue 15) on a push, new or replayed: a replay runs
+ * it again, so a server killed after the commit and before the builder
+ * finishes when the node sends the unanswered batch again (and a builder
+ * that failed answers busy, so the node sends it again too).  Which changes
+ * were refused comes from the verdicts, or for a replay from the stored
+ * answer (the verdicts of a replay are not judged again).
+ */
+static int
+api_push_claims(
+    struct request *req, const struct spush *p, const struct spush_result *res)
+{
+	struct claim_ctx c = { req->srv->be, req->srv->store, p->now_ms };
+	cbor_item_t *root = NULL, *arr, *r;
+	uint64_t seq;
+	size_t i, j;
+	int *refused, err;
+
+	if (req->srv->be->claim_ev_put == NULL)
+		return 0;
+	refused = xcalloc(p->n ? p->n : 1, sizeof(*refused));
+	for (i = 0; i < p->n; i++)
+		refused[i] = p->verdicts[i].code != 0;
+	if (res->replay) {
+		if (cborx_decode(res->response, res->response_len,
+		        res->response_len, &root) != 0) {
+			free(refused);
+			return 0;
+		}
+		arr = cborx_map_get(root, PUSHED_K_REFUSED);
+		for (j = 0; arr != NULL && cbor_isa_array(arr) &&
+		     j < cbor_array_size(arr);
+		     j++) {
+			r = cbor_array_handle(arr)[j];
+			if (!cbor_isa_array(r) || cbor_array_size(r) == 0 ||
+			    cborx_get_uint(
+			        cbor_array_handle(r)[PUSHED_R_SEQ], &seq) != 0)
+				continue;
+			for (i = 0; i < p->n; i++)
+				if (p->changes[i].seq == seq)
+					refused[i] = 1;
+		}
+		cbor_decref(&root);
+	}
+	if ((err = claim_pushed(&c, &req->node, p->changes, p->n, refused)) !=
+	    0)
+		log_warnx("node %" PRIu64 ": claim evidence not kept (%s);"
+		          " answered busy, the node sends the batch again",
+		    p->node, strerror(err));
+	free(refused);
+	return err;
+}
+
 static int
 api_push_run(struct request *req)
 {
@@ -166,6 +220,16 @@ api_push_run(struct request *req)
 		api_appt_pushed(req, &p); /* appointments.c, issue 15 */
 	if (err == 0 && !res.replay) /* issue 16: the incident table */
 		api_push_emergencies(srv, &p);
+	if (err == 0 && api_push_claims(req, &p, &res) != 0) {
+		/* claim_build.c, issue 15: the batch is stored, its evidence
+		 * not; a busy answer brings it again (a replay), and the
+		 * builder runs on the replay */
+		free(res.response);
+		wire_push_free(&w);
+		free(verdicts);
+		req_error(req, WERR_UNAVAILABLE, "store busy", -1);
+		return 0;
+	}
 	wire_push_free(&w);
 	free(verdicts);
 	if (err == 0) {

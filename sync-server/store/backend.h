@@ -376,6 +376,69 @@ struct sbreakglass {
 	uint64_t at_ms;
 };
 
+/* --- claims (issue 15; sync-server/claims.c, work/claims.h) ----------- */
+
+/* One piece of claim evidence: a pushed change the claim builder keeps,
+ * under the consult, appointment, visit or patient it speaks for.  KIND
+ * "consult", "call", "appt", "visit", "coverage" or "mismatch" (the same
+ * change seen with another body).  BODY is lent to a list callback. */
+struct sclaim_ev {
+	uint8_t subject[16];
+	uint8_t rec[16];
+	uint64_t hlc;
+	char kind[16];
+	int has_patient;
+	uint8_t patient[16];
+	char clinician[SSTORE_TEXT_MAX]; /* a consult's signer regno */
+	uint64_t node; /* the node that pushed it (0: the server) */
+	char region[SSTORE_TEXT_MAX];
+	char facility[SSTORE_TEXT_MAX];
+	uint8_t hash[32]; /* SHA-256 of BODY */
+	const uint8_t *body;
+	size_t len;
+	uint64_t at_ms; /* when the server received it */
+};
+
+/* A filter of evidence or claims: each non-NULL field must match. */
+struct sclaimq {
+	const uint8_t *subject;
+	const uint8_t *patient;
+	const char *clinician;
+	const char *kind;
+	const char *status; /* claims only */
+	const char *payer; /* claims only */
+};
+
+/* One claim (the neutral claim record, work/claims.h's claim_row). */
+struct sclaim {
+	uint8_t subject[16]; /* the consult */
+	int has_appt;
+	uint8_t appt[16]; /* its appointment, when one was matched */
+	uint8_t patient[16];
+	char business_id[SSTORE_TEXT_MAX];
+	char payer[SSTORE_TEXT_MAX];
+	char member[SSTORE_TEXT_MAX];
+	char regno[SSTORE_TEXT_MAX];
+	char facility[SSTORE_TEXT_MAX];
+	char service[SSTORE_TEXT_MAX];
+	char mode[16];
+	char status[16]; /* ready held submitted accepted rejected queued */
+	char hold[24];
+	int64_t price;
+	uint64_t service_ms, created_ms, updated_ms;
+	uint8_t digest[32];
+};
+
+/* A decision not to bill SUBJECT (kind "consult" or "appointment"). */
+struct snobill {
+	uint8_t subject[16];
+	char kind[16];
+	int has_patient;
+	uint8_t patient[16];
+	char reason[24]; /* work/claims.h claim_reason_name() */
+	uint64_t decided_ms;
+};
+
 struct store_backend {
 	const char *name;
 	/*
@@ -584,11 +647,54 @@ struct store_backend {
 	int (*breakglass_add)(struct sstore *, const struct sbreakglass *b);
 	int (*breakglass_list)(
 	    struct sstore *, size_t max, struct sbreakglass **out, size_t *n);
+	/*
+	 * Claims (issue 15).  claim_ev_put: keep the N pieces of evidence
+	 * EV in one transaction, each idempotent by (subject, rec, hlc);
+	 * MISMATCH[i] (NULL: not wanted) 1 when that key holds another body
+	 * (that one not changed).  claim_ev_list: CB for each piece
+	 * matching Q (subject, patient, clinician, kind), by hlc.
+	 * claim_put: one transaction: the claim, unless one exists for
+	 * (subject, payer) (the UNIQUE constraint decides: *CREATED 0), the
+	 * no-bill rows of its subject and appointment dropped, an event.
+	 * claim_nobill: record (REASON non-empty) or drop (REASON "")
+	 * SUBJECT's no-bill decision; never beside a claim of SUBJECT.
+	 * claims_list: CB for each claim matching Q (subject, patient,
+	 * status, payer), oldest first.  nobill_list: every decision.
+	 * claim_status: move claim BUSINESS_ID from FROM ("": any) to TO
+	 * with an event saying WHY (EALREADY: not in FROM; ENOENT:
+	 * unknown); to "held", WHY is the hold's name (its first 23
+	 * bytes are kept as the claim's hold), to anything else the hold
+	 * is cleared.
+	 */
+	int (*claim_ev_put)(struct sstore *, const struct sclaim_ev *ev,
+	    size_t n, int *mismatch);
+	int (*claim_ev_list)(struct sstore *, const struct sclaimq *,
+	    void (*cb)(const struct sclaim_ev *, void *), void *arg);
+	int (*claim_put)(struct sstore *, const struct sclaim *, int *created);
+	int (*claim_nobill)(struct sstore *, const struct snobill *);
+	int (*claims_list)(struct sstore *, const struct sclaimq *,
+	    void (*cb)(const struct sclaim *, void *), void *arg);
+	int (*nobill_list)(struct sstore *,
+	    void (*cb)(const struct snobill *, void *), void *arg);
+	int (*claim_status)(struct sstore *, const char *business_id,
+	    const char *from, const char *to, const char *why, uint64_t now_ms);
 };
 
 extern const struct store_backend store_sqlite_backend;
 /* PostgreSQL (pg.c): open's DIR is a libpq conninfo or postgresql:// URI. */
 extern const struct store_backend store_pg_backend;
+
+/* The claims in STATUS ("ready", "held", "submitted"...; NULL: all),
+ * oldest first: for dashboards. */
+static inline int
+store_claims_by_status(const struct store_backend *be, struct sstore *s,
+    const char *status, void (*cb)(const struct sclaim *, void *), void *arg)
+{
+	struct sclaimq q = { 0 };
+
+	q.status = status;
+	return be->claims_list(s, &q, cb, arg);
+}
 
 void spull_result_clear(struct spull_result *);
 void sstats_clear(struct sstats *);

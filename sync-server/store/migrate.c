@@ -175,6 +175,32 @@ static const struct mg_copy mg_copies[] = {
 	    " FROM breakglass ORDER BY id",
 	    "INSERT INTO breakglass(node, region, facility, patient, user_id,"
 	    " reason, at_ms) VALUES($1, $2, $3, $4, $5, $6, $7)" },
+	{ "claim_evidence",
+	    "SELECT subject, rec, hlc, kind, patient, clinician, node, region,"
+	    " facility, hash, body, at_ms FROM claim_evidence",
+	    "INSERT INTO claim_evidence(subject, rec, hlc, kind, patient,"
+	    " clinician, node, region, facility, hash, body, at_ms)"
+	    " VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)" },
+	{ "claims",
+	    "SELECT id, subject, payer, business_id, appt, patient, member,"
+	    " regno, facility, service, mode, status, hold, price, service_ms,"
+	    " rule_version, digest, created_ms, updated_ms FROM claims"
+	    " ORDER BY id",
+	    "INSERT INTO claims(id, subject, payer, business_id, appt, patient,"
+	    " member, regno, facility, service, mode, status, hold, price,"
+	    " service_ms, rule_version, digest, created_ms, updated_ms)"
+	    " VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13,"
+	    " $14, $15, $16, $17, $18, $19)" },
+	{ "claim_nobill",
+	    "SELECT subject, kind, patient, reason, decided_ms"
+	    " FROM claim_nobill",
+	    "INSERT INTO claim_nobill(subject, kind, patient, reason,"
+	    " decided_ms) VALUES($1, $2, $3, $4, $5)" },
+	{ "claim_events",
+	    "SELECT id, business_id, at_ms, from_status, to_status, why"
+	    " FROM claim_events ORDER BY id",
+	    "INSERT INTO claim_events(id, business_id, at_ms, from_status,"
+	    " to_status, why) VALUES($1, $2, $3, $4, $5, $6)" },
 };
 
 static int
@@ -348,6 +374,12 @@ store_migrate_sqlite_pg(
 	    (err = mg_pg(c,
 	         "SELECT setval(pg_get_serial_sequence('slots', 'id'),"
 	         " greatest(max(id), 1)) FROM slots")) != 0 ||
+	    (err = mg_pg(c,
+	         "SELECT setval(pg_get_serial_sequence('claims', 'id'),"
+	         " greatest(max(id), 1)) FROM claims")) != 0 ||
+	    (err = mg_pg(c,
+	         "SELECT setval(pg_get_serial_sequence('claim_events', 'id'),"
+	         " greatest(max(id), 1)) FROM claim_events")) != 0 ||
 	    (err = mg_pg(c, "COMMIT")) != 0)
 		goto out;
 	began = 0;

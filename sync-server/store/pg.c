@@ -3143,6 +3143,421 @@ pg_emerg_reply_add(struct sstore *s, const struct semerg_reply *r)
 	return pg_run(s, pg_emerg_reply_once, &x);
 }
 
+/* --- claims (issue 15) ------------------------------------------------- */
+
+struct pg_ev_put {
+	const struct sclaim_ev *ev;
+	size_t n;
+	int *mismatch;
+};
+
+static void
+pg_ev_args(struct pg_args *a, const struct sclaim_ev *e)
+{
+	memset(a, 0, sizeof(*a));
+	pg_arg_bytes(a, e->subject, 16);
+	pg_arg_bytes(a, e->rec, 16);
+	pg_arg_u64(a, e->hlc);
+	pg_arg_text(a, e->kind);
+	if (e->has_patient)
+		pg_arg_bytes(a, e->patient, 16);
+	else
+		pg_arg_null(a);
+	pg_arg_text(a, e->clinician);
+	pg_arg_u64(a, e->node);
+	pg_arg_text(a, e->region);
+	pg_arg_text(a, e->facility);
+	pg_arg_bytes(a, e->hash, 32);
+	pg_arg_bytes(a, e->len ? (const void *)e->body : "", e->len);
+	pg_arg_u64(a, e->at_ms);
+}
+
+/* One transaction: BEGIN, a statement per piece, COMMIT. */
+static int
+pg_ev_put_once(struct sstore *s, struct pg_conn *pc, void *arg, int att)
+{
+	struct pg_ev_put *k = arg;
+	struct pg_args *a = xcalloc(k->n, sizeof(*a));
+	struct pg_pipe q;
+	const PGresult *r;
+	const uint8_t *h;
+	size_t i, len;
+	int err;
+
+	(void)s;
+	(void)att;
+	pg_pipe_init(&q, pc);
+	pg_send_sql(&q, "BEGIN");
+	for (i = 0; i < k->n; i++) {
+		pg_ev_args(&a[i], &k->ev[i]);
+		pg_send(&q, PG_CLAIM_EV_PUT, &a[i]);
+	}
+	pg_send_sql(&q, "COMMIT");
+	if ((err = pg_sync(&q)) != 0)
+		goto out;
+	for (i = 0; i < k->n && k->mismatch != NULL; i++) {
+		r = q.res[i + 1];
+		k->mismatch[i] = 0;
+		if (pg_rows(r) == 1 && pg_u64(r, 0, 0) == 0 &&
+		    !pg_isnull(r, 0, 1)) {
+			h = pg_bytes(r, 0, 1, &len);
+			k->mismatch[i] =
+			    len != 32 || memcmp(h, k->ev[i].hash, 32) != 0;
+		}
+	}
+out:
+	pg_pipe_clear(&q);
+	if (err != 0)
+		pg_rollback(pc);
+	free(a);
+	return err;
+}
+
+static int
+pg_claim_ev_put(
+    struct sstore *s, const struct sclaim_ev *ev, size_t n, int *mismatch)
+{
+	struct pg_ev_put k = { ev, n, mismatch };
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (ev[i].hlc > INT64_MAX || ev[i].node > INT64_MAX ||
+		    ev[i].at_ms > INT64_MAX)
+			return EINVAL;
+	return n == 0 ? 0 : pg_run(s, pg_ev_put_once, &k);
+}
+
+static void
+pg_claimq_args(struct pg_args *a, const struct sclaimq *q, int claims)
+{
+	if (q->subject != NULL)
+		pg_arg_bytes(a, q->subject, 16);
+	else
+		pg_arg_null(a);
+	if (q->patient != NULL)
+		pg_arg_bytes(a, q->patient, 16);
+	else
+		pg_arg_null(a);
+	if (q->clinician != NULL)
+		pg_arg_text(a, q->clinician);
+	else
+		pg_arg_null(a);
+	if (q->kind != NULL)
+		pg_arg_text(a, q->kind);
+	else
+		pg_arg_null(a);
+	if (!claims)
+		return;
+	if (q->status != NULL)
+		pg_arg_text(a, q->status);
+	else
+		pg_arg_null(a);
+	if (q->payer != NULL)
+		pg_arg_text(a, q->payer);
+	else
+		pg_arg_null(a);
+}
+
+static void
+pg_id16(const PGresult *r, int row, int col, uint8_t out[16], int *has)
+{
+	const uint8_t *v;
+	size_t len = 0;
+	int ok;
+
+	v = pg_isnull(r, row, col) ? NULL : pg_bytes(r, row, col, &len);
+	ok = v != NULL && len == 16;
+	memset(out, 0, 16);
+	if (ok)
+		memcpy(out, v, 16);
+	if (has != NULL)
+		*has = ok;
+}
+
+struct pg_claim_list {
+	const struct sclaimq *q;
+	void (*ev_cb)(const struct sclaim_ev *, void *);
+	void (*claim_cb)(const struct sclaim *, void *);
+	void (*nobill_cb)(const struct snobill *, void *);
+	void *arg;
+};
+
+static int
+pg_ev_list_once(struct sstore *s, struct pg_conn *pc, void *arg, int att)
+{
+	struct pg_claim_list *l = arg;
+	struct pg_args a = { 0 };
+	struct pg_pipe q;
+	struct sclaim_ev e;
+	const PGresult *r;
+	const uint8_t *v;
+	size_t i, len;
+	int err;
+
+	(void)s;
+	(void)att;
+	pg_claimq_args(&a, l->q, 0);
+	if ((err = pg_one(pc, &q, PG_CLAIM_EV_LIST, &a)) != 0)
+		goto out;
+	r = q.res[0];
+	for (i = 0; i < pg_rows(r); i++) {
+		memset(&e, 0, sizeof(e));
+		pg_id16(r, (int)i, 0, e.subject, NULL);
+		pg_id16(r, (int)i, 1, e.rec, NULL);
+		e.hlc = pg_u64(r, (int)i, 2);
+		pg_text(r, (int)i, 3, e.kind, sizeof(e.kind));
+		pg_id16(r, (int)i, 4, e.patient, &e.has_patient);
+		pg_text(r, (int)i, 5, e.clinician, sizeof(e.clinician));
+		e.node = pg_u64(r, (int)i, 6);
+		pg_text(r, (int)i, 7, e.region, sizeof(e.region));
+		pg_text(r, (int)i, 8, e.facility, sizeof(e.facility));
+		v = pg_bytes(r, (int)i, 9, &len);
+		if (len == 32)
+			memcpy(e.hash, v, 32);
+		e.body = pg_bytes(r, (int)i, 10, &e.len);
+		e.at_ms = pg_u64(r, (int)i, 11);
+		l->ev_cb(&e, l->arg);
+	}
+out:
+	pg_pipe_clear(&q);
+	return err;
+}
+
+static int
+pg_claim_ev_list(struct sstore *s, const struct sclaimq *q,
+    void (*cb)(const struct sclaim_ev *, void *), void *arg)
+{
+	struct pg_claim_list l = { q, cb, NULL, NULL, arg };
+
+	return pg_run(s, pg_ev_list_once, &l);
+}
+
+struct pg_claim_put {
+	const struct sclaim *c;
+	int created;
+};
+
+static int
+pg_claim_put_once(struct sstore *s, struct pg_conn *pc, void *arg, int att)
+{
+	struct pg_claim_put *k = arg;
+	const struct sclaim *c = k->c;
+	struct pg_args a = { 0 };
+	struct pg_pipe q;
+	int err;
+
+	(void)s;
+	(void)att;
+	pg_arg_bytes(&a, c->subject, 16);
+	pg_arg_text(&a, c->payer);
+	pg_arg_text(&a, c->business_id);
+	if (c->has_appt)
+		pg_arg_bytes(&a, c->appt, 16);
+	else
+		pg_arg_null(&a);
+	pg_arg_bytes(&a, c->patient, 16);
+	pg_arg_text(&a, c->member);
+	pg_arg_text(&a, c->regno);
+	pg_arg_text(&a, c->facility);
+	pg_arg_text(&a, c->service);
+	pg_arg_text(&a, c->mode);
+	pg_arg_text(&a, c->status);
+	pg_arg_text(&a, c->hold);
+	pg_arg_u64(&a, (uint64_t)c->price);
+	pg_arg_u64(&a, c->service_ms);
+	pg_arg_u64(&a, 1);
+	pg_arg_bytes(&a, c->digest, 32);
+	pg_arg_u64(&a, c->created_ms);
+	pg_arg_u64(&a, c->updated_ms);
+	if ((err = pg_one(pc, &q, PG_CLAIM_PUT, &a)) == 0)
+		k->created =
+		    pg_rows(q.res[0]) == 1 && pg_u64(q.res[0], 0, 0) > 0;
+	pg_pipe_clear(&q);
+	return err;
+}
+
+static int
+pg_claim_put(struct sstore *s, const struct sclaim *c, int *created)
+{
+	struct pg_claim_put k = { c, 0 };
+	int err;
+
+	if (c->price < 0 || c->service_ms > INT64_MAX ||
+	    c->created_ms > INT64_MAX || c->updated_ms > INT64_MAX)
+		return EINVAL;
+	if ((err = pg_run(s, pg_claim_put_once, &k)) == 0 && created != NULL)
+		*created = k.created;
+	return err;
+}
+
+static int
+pg_nobill_once(struct sstore *s, struct pg_conn *pc, void *arg, int att)
+{
+	const struct snobill *n = arg;
+	struct pg_args a = { 0 };
+	struct pg_pipe q;
+	int err;
+
+	(void)s;
+	(void)att;
+	pg_arg_bytes(&a, n->subject, 16);
+	if (n->reason[0] == '\0') {
+		err = pg_one(pc, &q, PG_NOBILL_DEL, &a);
+		pg_pipe_clear(&q);
+		return err;
+	}
+	pg_arg_text(&a, n->kind);
+	if (n->has_patient)
+		pg_arg_bytes(&a, n->patient, 16);
+	else
+		pg_arg_null(&a);
+	pg_arg_text(&a, n->reason);
+	pg_arg_u64(&a, n->decided_ms);
+	err = pg_one(pc, &q, PG_NOBILL_PUT, &a);
+	pg_pipe_clear(&q);
+	return err;
+}
+
+static int
+pg_claim_nobill(struct sstore *s, const struct snobill *n)
+{
+	if (n->decided_ms > INT64_MAX)
+		return EINVAL;
+	return pg_run(s, pg_nobill_once, (void *)(uintptr_t)n);
+}
+
+static int
+pg_claims_list_once(struct sstore *s, struct pg_conn *pc, void *arg, int att)
+{
+	struct pg_claim_list *l = arg;
+	struct pg_args a = { 0 };
+	struct pg_pipe q;
+	struct sclaim c;
+	const PGresult *r;
+	const uint8_t *v;
+	size_t i, len;
+	int err;
+
+	(void)s;
+	(void)att;
+	pg_claimq_args(&a, l->q, 1);
+	if ((err = pg_one(pc, &q, PG_CLAIMS_LIST, &a)) != 0)
+		goto out;
+	r = q.res[0];
+	for (i = 0; i < pg_rows(r); i++) {
+		memset(&c, 0, sizeof(c));
+		pg_id16(r, (int)i, 0, c.subject, NULL);
+		pg_id16(r, (int)i, 1, c.appt, &c.has_appt);
+		pg_id16(r, (int)i, 2, c.patient, NULL);
+		pg_text(r, (int)i, 3, c.business_id, sizeof(c.business_id));
+		pg_text(r, (int)i, 4, c.payer, sizeof(c.payer));
+		pg_text(r, (int)i, 5, c.member, sizeof(c.member));
+		pg_text(r, (int)i, 6, c.regno, sizeof(c.regno));
+		pg_text(r, (int)i, 7, c.facility, sizeof(c.facility));
+		pg_text(r, (int)i, 8, c.service, sizeof(c.service));
+		pg_text(r, (int)i, 9, c.mode, sizeof(c.mode));
+		pg_text(r, (int)i, 10, c.status, sizeof(c.status));
+		pg_text(r, (int)i, 11, c.hold, sizeof(c.hold));
+		c.price = (int64_t)pg_u64(r, (int)i, 12);
+		c.service_ms = pg_u64(r, (int)i, 13);
+		c.created_ms = pg_u64(r, (int)i, 14);
+		c.updated_ms = pg_u64(r, (int)i, 15);
+		v = pg_bytes(r, (int)i, 16, &len);
+		if (len == 32)
+			memcpy(c.digest, v, 32);
+		l->claim_cb(&c, l->arg);
+	}
+out:
+	pg_pipe_clear(&q);
+	return err;
+}
+
+static int
+pg_claims_list(struct sstore *s, const struct sclaimq *q,
+    void (*cb)(const struct sclaim *, void *), void *arg)
+{
+	struct pg_claim_list l = { q, NULL, cb, NULL, arg };
+
+	return pg_run(s, pg_claims_list_once, &l);
+}
+
+static int
+pg_nobill_list_once(struct sstore *s, struct pg_conn *pc, void *arg, int att)
+{
+	struct pg_claim_list *l = arg;
+	struct pg_pipe q;
+	struct snobill n;
+	const PGresult *r;
+	size_t i;
+	int err;
+
+	(void)s;
+	(void)att;
+	if ((err = pg_one(pc, &q, PG_NOBILL_LIST, NULL)) != 0)
+		goto out;
+	r = q.res[0];
+	for (i = 0; i < pg_rows(r); i++) {
+		memset(&n, 0, sizeof(n));
+		pg_id16(r, (int)i, 0, n.subject, NULL);
+		pg_text(r, (int)i, 1, n.kind, sizeof(n.kind));
+		pg_id16(r, (int)i, 2, n.patient, &n.has_patient);
+		pg_text(r, (int)i, 3, n.reason, sizeof(n.reason));
+		n.decided_ms = pg_u64(r, (int)i, 4);
+		l->nobill_cb(&n, l->arg);
+	}
+out:
+	pg_pipe_clear(&q);
+	return err;
+}
+
+static int
+pg_nobill_list(
+    struct sstore *s, void (*cb)(const struct snobill *, void *), void *arg)
+{
+	struct pg_claim_list l = { NULL, NULL, NULL, cb, arg };
+
+	return pg_run(s, pg_nobill_list_once, &l);
+}
+
+struct pg_claim_status {
+	const char *bid, *from, *to, *why;
+	uint64_t now;
+};
+
+static int
+pg_claim_status_once(struct sstore *s, struct pg_conn *pc, void *arg, int att)
+{
+	struct pg_claim_status *k = arg;
+	struct pg_args a = { 0 };
+	struct pg_pipe q;
+	int err;
+
+	(void)s;
+	(void)att;
+	pg_arg_text(&a, k->bid);
+	pg_arg_text(&a, k->from);
+	pg_arg_text(&a, k->to);
+	pg_arg_text(&a, k->why);
+	pg_arg_u64(&a, k->now);
+	if ((err = pg_one(pc, &q, PG_CLAIM_STATUS, &a)) == 0) {
+		if (pg_rows(q.res[0]) != 1)
+			err = ENOENT;
+		else if (pg_u64(q.res[0], 0, 1) == 0)
+			err = EALREADY;
+	}
+	pg_pipe_clear(&q);
+	return err;
+}
+
+static int
+pg_claim_status(struct sstore *s, const char *bid, const char *from,
+    const char *to, const char *why, uint64_t now_ms)
+{
+	struct pg_claim_status k = { bid, from, to, why, now_ms };
+
+	return pg_run(s, pg_claim_status_once, &k);
+}
+
 const struct store_backend store_pg_backend = {
 	.name = "postgresql",
 	.open = pg_open,
@@ -3190,4 +3605,11 @@ const struct store_backend store_pg_backend = {
 	.anchor_list = pg_anchor_list,
 	.breakglass_add = pg_breakglass_add,
 	.breakglass_list = pg_breakglass_list,
+	.claim_ev_put = pg_claim_ev_put,
+	.claim_ev_list = pg_claim_ev_list,
+	.claim_put = pg_claim_put,
+	.claim_nobill = pg_claim_nobill,
+	.claims_list = pg_claims_list,
+	.nobill_list = pg_nobill_list,
+	.claim_status = pg_claim_status,
 };

@@ -27,7 +27,7 @@
 #define PG_POOL_DEFAULT 4 /* the ingest knee on 2 cores (scale.md §3) */
 #define PG_POOL_MAX 8
 #define PG_BORROW_MS 2000 /* then EBUSY */
-#define PG_ARGS_MAX 19 /* emerg_upsert */
+#define PG_ARGS_MAX 9 /* emerg_upsert */0
 
 enum pg_stmt {
 	PG_META_GET,
@@ -116,6 +116,14 @@ enum pg_stmt {
 	PG_ANCHOR_LIST,
 	PG_BREAKGLASS_ADD,
 	PG_BREAKGLASS_LIST,
+	PG_CLAIM_EV_PUT,
+	PG_CLAIM_EV_LIST,
+	PG_CLAIM_PUT,
+	PG_NOBILL_PUT,
+	PG_NOBILL_DEL,
+	PG_CLAIMS_LIST,
+	PG_NOBILL_LIST,
+	PG_CLAIM_STATUS,
 	PG_NSTMT
 };
 

@@ -283,10 +283,49 @@ static const char sq_migration_anchor[] =
     " patient BLOB NOT NULL, user_id TEXT NOT NULL, reason TEXT NOT NULL,"
     " at_ms INTEGER NOT NULL);";
 
+/* Issue 15: claims, built on the server from evidence only
+ * (sync-server/claims.c).  The evidence a claim rests on, one row per
+ * pushed change and what it speaks for; one claim per (consult, payer)
+ * by the UNIQUE constraint; a no-bill decision per consult or
+ * appointment; the claims' append-only event log. */
+static const char sq_migration_claims[] =
+    "CREATE TABLE claim_evidence(subject BLOB NOT NULL, rec BLOB NOT NULL,"
+    " hlc INTEGER NOT NULL, kind TEXT NOT NULL, patient BLOB,"
+    " clinician TEXT NOT NULL DEFAULT '', node INTEGER NOT NULL,"
+    " region TEXT NOT NULL DEFAULT '', facility TEXT NOT NULL DEFAULT '',"
+    " hash BLOB NOT NULL, body BLOB NOT NULL, at_ms INTEGER NOT NULL,"
+    " PRIMARY KEY(subject, rec, hlc)) WITHOUT ROWID;"
+    "CREATE INDEX claim_evidence_patient ON claim_evidence(patient, kind);"
+    "CREATE INDEX claim_evidence_clinician"
+    " ON claim_evidence(clinician, kind);"
+    "CREATE TABLE claims(id INTEGER PRIMARY KEY, subject BLOB NOT NULL,"
+    " payer TEXT NOT NULL, business_id TEXT NOT NULL UNIQUE, appt BLOB,"
+    " patient BLOB NOT NULL, member TEXT NOT NULL, regno TEXT NOT NULL,"
+    " facility TEXT NOT NULL, service TEXT NOT NULL, mode TEXT NOT NULL,"
+    " status TEXT NOT NULL, hold TEXT NOT NULL DEFAULT '',"
+    " price INTEGER NOT NULL, service_ms INTEGER NOT NULL,"
+    " rule_version INTEGER NOT NULL, digest BLOB NOT NULL,"
+    " created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL,"
+    " UNIQUE(subject, payer));"
+    "CREATE INDEX claims_status ON claims(status);"
+    "CREATE INDEX claims_patient ON claims(patient, payer);"
+    "CREATE INDEX claims_appt ON claims(appt);"
+    "CREATE TABLE claim_nobill(subject BLOB PRIMARY KEY, kind TEXT NOT NULL,"
+    " patient BLOB, reason TEXT NOT NULL, decided_ms INTEGER NOT NULL)"
+    " WITHOUT ROWID;"
+    "CREATE TABLE claim_events(id INTEGER PRIMARY KEY,"
+    " business_id TEXT NOT NULL, at_ms INTEGER NOT NULL,"
+    " from_status TEXT NOT NULL, to_status TEXT NOT NULL,"
+    " why TEXT NOT NULL);"
+    "CREATE TRIGGER claim_events_no_update BEFORE UPDATE ON claim_events"
+    " BEGIN SELECT RAISE(ABORT, 'append-only'); END;"
+    "CREATE TRIGGER claim_events_no_delete BEFORE DELETE ON claim_events"
+    " BEGIN SELECT RAISE(ABORT, 'append-only'); END;";
+
 static const char *const sq_migrations[] = { sq_migration_1,
 	sq_migration_records, sq_migration_blobs, sq_migration_consults,
 	sq_migration_call2, sq_migration_licences, sq_migration_sched,
-	sq_migration_emergency, sq_migration_anchor };
+	sq_migration_emergency, sq_migration_anchor, sq_migration_claims };
 
 static int
 sq_err(sqlite3 *db, int rc, const char *what)
@@ -3762,6 +3801,433 @@ out:
 	return err;
 }
 
+/* --- claims (issue 15) ------------------------------------------------- */
+
+struct sq_ev_put {
+	const struct sclaim_ev *e;
+	int mismatch;
+};
+
+static int
+sq_ev_put_one(struct sstore *s, struct sq_ev_put *a)
+{
+	const struct sclaim_ev *e = a->e;
+	sqlite3_stmt *st = NULL;
+	int rc, err, changed = 0;
+
+	a->mismatch = 0;
+	if ((err = sq_bindf(s->w, &st,
+	         "INSERT OR IGNORE INTO claim_evidence(subject, rec, hlc, kind,"
+	         " patient, clinician, node, region, facility, hash, body,"
+	         " at_ms) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	         "xxitntittnni", e->subject, e->rec, e->hlc, e->kind,
+	         e->clinician, e->node, e->region, e->facility, e->at_ms)) != 0)
+		return err;
+	if (e->has_patient)
+		sqlite3_bind_blob(st, 5, e->patient, 16, SQLITE_TRANSIENT);
+	sqlite3_bind_blob(st, 10, e->hash, 32, SQLITE_TRANSIENT);
+	sqlite3_bind_blob(st, 11, e->len ? (const void *)e->body : "",
+	    (int)e->len, SQLITE_TRANSIENT);
+	if ((err = sq_done(s->w, st, "claim evidence", &changed)) != 0 ||
+	    changed)
+		return err;
+	if ((err = sq_bindf(s->w, &st,
+	         "SELECT hash FROM claim_evidence WHERE subject = ? AND rec = ?"
+	         " AND hlc = ?",
+	         "xxi", e->subject, e->rec, e->hlc)) != 0)
+		return err;
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		a->mismatch = sqlite3_column_bytes(st, 0) != 32 ||
+		    memcmp(sqlite3_column_blob(st, 0), e->hash, 32) != 0;
+	else
+		err = sq_err(s->w, rc, "claim evidence");
+	sqlite3_finalize(st);
+	return err;
+}
+
+struct sq_ev_batch {
+	const struct sclaim_ev *ev;
+	size_t n;
+	int *mismatch;
+};
+
+static int
+sq_ev_put_job(struct sstore *s, void *arg)
+{
+	struct sq_ev_batch *b = arg;
+	struct sq_ev_put a;
+	size_t i;
+	int err = 0;
+
+	for (i = 0; i < b->n && err == 0; i++) {
+		a.e = &b->ev[i];
+		if ((err = sq_ev_put_one(s, &a)) == 0 && b->mismatch != NULL)
+			b->mismatch[i] = a.mismatch;
+	}
+	return err;
+}
+
+static int
+sq_claim_ev_put(
+    struct sstore *s, const struct sclaim_ev *ev, size_t n, int *mismatch)
+{
+	struct sq_ev_batch b = { ev, n, mismatch };
+	struct sq_job job = { sq_ev_put_job, &b, 0, 0, NULL };
+
+	return n == 0 ? 0 : sq_group_run(s, &job);
+}
+
+/* SELECT with only Q's filters in its WHERE, each as its numbered
+ * parameter (?1 subject, ?2 patient, ?3 COL3, ?4 COL4, ?5 status, ?6
+ * payer), so the indexes serve it: "?1 IS NULL OR ..." would scan. */
+static void
+sq_claimq_sql(char *sql, size_t size, const char *select,
+    const struct sclaimq *q, const char *col3, const char *col4,
+    const char *order)
+{
+	const char *and = " WHERE";
+	size_t n;
+
+	n = (size_t)snprintf(sql, size, "%s", select);
+#define SQ_FILTER(cond, fmt, ...)                                              \
+	do {                                                                   \
+		if ((cond) && n < size) {                                      \
+			n += (size_t)snprintf(                                 \
+			    sql + n, size - n, fmt, and, __VA_ARGS__);         \
+			and = " AND";                                          \
+		}                                                              \
+	} while (0)
+	SQ_FILTER(q->subject != NULL, "%s subject = ?%d", 1);
+	SQ_FILTER(q->patient != NULL, "%s patient = ?%d", 2);
+	SQ_FILTER(q->clinician != NULL, "%s %s = ?3", col3);
+	SQ_FILTER(q->kind != NULL, "%s %s = ?4", col4);
+	SQ_FILTER(q->status != NULL, "%s status = ?%d", 5);
+	SQ_FILTER(q->payer != NULL, "%s payer = ?%d", 6);
+#undef SQ_FILTER
+	if (n < size)
+		snprintf(sql + n, size - n, "%s", order);
+}
+
+/* Bind Q's filters to ?1 .. ?6 (NULL: any). */
+static void
+sq_claimq_bind(sqlite3_stmt *st, const struct sclaimq *q)
+{
+	if (q->subject != NULL)
+		sqlite3_bind_blob(st, 1, q->subject, 16, SQLITE_TRANSIENT);
+	if (q->patient != NULL)
+		sqlite3_bind_blob(st, 2, q->patient, 16, SQLITE_TRANSIENT);
+	if (q->clinician != NULL)
+		sqlite3_bind_text(st, 3, q->clinician, -1, SQLITE_TRANSIENT);
+	if (q->kind != NULL)
+		sqlite3_bind_text(st, 4, q->kind, -1, SQLITE_TRANSIENT);
+	if (q->status != NULL)
+		sqlite3_bind_text(st, 5, q->status, -1, SQLITE_TRANSIENT);
+	if (q->payer != NULL)
+		sqlite3_bind_text(st, 6, q->payer, -1, SQLITE_TRANSIENT);
+}
+
+static void
+sq_blob16(sqlite3_stmt *st, int col, uint8_t out[16], int *has)
+{
+	int ok = sqlite3_column_bytes(st, col) == 16;
+
+	memset(out, 0, 16);
+	if (ok)
+		memcpy(out, sqlite3_column_blob(st, col), 16);
+	if (has != NULL)
+		*has = ok;
+}
+
+static int
+sq_claim_ev_list(struct sstore *s, const struct sclaimq *q,
+    void (*cb)(const struct sclaim_ev *, void *), void *arg)
+{
+	struct sq_reader *r = sq_reader_get(s);
+	sqlite3_stmt *st = NULL;
+	struct sclaim_ev e;
+	char sql[512];
+	int rc, err;
+
+	sq_claimq_sql(sql, sizeof(sql),
+	    "SELECT subject, rec, hlc, kind, patient, clinician, node,"
+	    " region, facility, hash, body, at_ms FROM claim_evidence",
+	    q, "clinician", "kind", " ORDER BY hlc, rec");
+	if ((err = sq_prepare(r->db, sql, &st)) != 0)
+		goto out;
+	sq_claimq_bind(st, q);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(&e, 0, sizeof(e));
+		sq_blob16(st, 0, e.subject, NULL);
+		sq_blob16(st, 1, e.rec, NULL);
+		e.hlc = (uint64_t)sqlite3_column_int64(st, 2);
+		sq_col_text(st, 3, e.kind, sizeof(e.kind));
+		sq_blob16(st, 4, e.patient, &e.has_patient);
+		sq_col_text(st, 5, e.clinician, sizeof(e.clinician));
+		e.node = (uint64_t)sqlite3_column_int64(st, 6);
+		sq_col_text(st, 7, e.region, sizeof(e.region));
+		sq_col_text(st, 8, e.facility, sizeof(e.facility));
+		if (sqlite3_column_bytes(st, 9) == 32)
+			memcpy(e.hash, sqlite3_column_blob(st, 9), 32);
+		e.body = sqlite3_column_blob(st, 10);
+		e.len = (size_t)sqlite3_column_bytes(st, 10);
+		e.at_ms = (uint64_t)sqlite3_column_int64(st, 11);
+		cb(&e, arg);
+	}
+	if (rc != SQLITE_DONE)
+		err = sq_err(r->db, rc, "claim evidence");
+out:
+	sqlite3_finalize(st);
+	sq_reader_put(r);
+	return err;
+}
+
+static int
+sq_claim_event(struct sstore *s, const char *bid, uint64_t at, const char *from,
+    const char *to, const char *why)
+{
+	sqlite3_stmt *st = NULL;
+	int err;
+
+	if ((err = sq_bindf(s->w, &st,
+	         "INSERT INTO claim_events(business_id, at_ms, from_status,"
+	         " to_status, why) VALUES(?, ?, ?, ?, ?)",
+	         "tittt", bid, at, from, to, why)) != 0)
+		return err;
+	return sq_done(s->w, st, "claim event", NULL);
+}
+
+struct sq_claim_put {
+	const struct sclaim *c;
+	int created;
+};
+
+static int
+sq_claim_put_job(struct sstore *s, void *arg)
+{
+	struct sq_claim_put *a = arg;
+	const struct sclaim *c = a->c;
+	sqlite3_stmt *st = NULL;
+	int err, changed = 0;
+
+	a->created = 0;
+	if ((err = sq_bindf(s->w, &st,
+	         "INSERT OR IGNORE INTO claims(subject, payer, business_id,"
+	         " appt, patient, member, regno, facility, service, mode,"
+	         " status, hold, price, service_ms, rule_version, digest,"
+	         " created_ms, updated_ms)"
+	         " VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	         "xttnxtttttttiiinii", c->subject, c->payer, c->business_id,
+	         c->patient, c->member, c->regno, c->facility, c->service,
+	         c->mode, c->status, c->hold, (uint64_t)c->price, c->service_ms,
+	         (uint64_t)1, c->created_ms, c->updated_ms)) != 0)
+		return err;
+	if (c->has_appt)
+		sqlite3_bind_blob(st, 4, c->appt, 16, SQLITE_TRANSIENT);
+	sqlite3_bind_blob(st, 16, c->digest, 32, SQLITE_TRANSIENT);
+	if ((err = sq_done(s->w, st, "claim", &changed)) != 0 || !changed)
+		return err;
+	a->created = 1;
+	if ((err = sq_bindf(s->w, &st,
+	         "DELETE FROM claim_nobill WHERE subject = ? OR subject = ?",
+	         "xx", c->subject, c->has_appt ? c->appt : c->subject)) != 0 ||
+	    (err = sq_done(s->w, st, "claim no-bill", NULL)) != 0)
+		return err;
+	return sq_claim_event(s, c->business_id, c->created_ms, "", c->status,
+	    c->hold[0] ? c->hold : "built from evidence");
+}
+
+static int
+sq_claim_put(struct sstore *s, const struct sclaim *c, int *created)
+{
+	struct sq_claim_put a = { c, 0 };
+	struct sq_job job = { sq_claim_put_job, &a, 0, 0, NULL };
+	int err;
+
+	if ((err = sq_group_run(s, &job)) == 0 && created != NULL)
+		*created = a.created;
+	return err;
+}
+
+static int
+sq_nobill_job(struct sstore *s, void *arg)
+{
+	const struct snobill *n = arg;
+	sqlite3_stmt *st = NULL;
+	int rc, err, same = 0;
+
+	if (n->reason[0] == '\0') {
+		if ((err = sq_bindf(s->w, &st,
+		         "DELETE FROM claim_nobill WHERE subject = ?", "x",
+		         n->subject)) != 0)
+			return err;
+		return sq_done(s->w, st, "no-bill", NULL);
+	}
+	/* SQLCipher 3.4's SQLite has no upsert: read, then replace */
+	if ((err = sq_bindf(s->w, &st,
+	         "SELECT (SELECT reason FROM claim_nobill WHERE subject = ?1),"
+	         " EXISTS (SELECT 1 FROM claims WHERE subject = ?1"
+	         " OR appt = ?1)",
+	         "x", n->subject)) != 0)
+		return err;
+	if ((rc = sqlite3_step(st)) != SQLITE_ROW)
+		err = sq_err(s->w, rc, "no-bill");
+	else
+		same = sqlite3_column_int(st, 1) ||
+		    strcmp(sq_text(st, 0), n->reason) == 0;
+	sqlite3_finalize(st);
+	if (err != 0 || same)
+		return err;
+	if ((err = sq_bindf(s->w, &st,
+	         "INSERT OR REPLACE INTO claim_nobill(subject, kind, patient,"
+	         " reason, decided_ms) VALUES(?, ?, ?, ?, ?)",
+	         "xtnti", n->subject, n->kind, n->reason, n->decided_ms)) != 0)
+		return err;
+	if (n->has_patient)
+		sqlite3_bind_blob(st, 3, n->patient, 16, SQLITE_TRANSIENT);
+	return sq_done(s->w, st, "no-bill", NULL);
+}
+
+static int
+sq_claim_nobill(struct sstore *s, const struct snobill *n)
+{
+	struct sq_job job = { sq_nobill_job, (void *)(uintptr_t)n, 0, 0, NULL };
+
+	return sq_group_run(s, &job);
+}
+
+#define SQ_CLAIM_COLS                                                          \
+	"subject, appt, patient, business_id, payer, member, regno,"           \
+	" facility, service, mode, status, hold, price, service_ms,"           \
+	" created_ms, updated_ms, digest"
+
+static void
+sq_claim_row(sqlite3_stmt *st, struct sclaim *c)
+{
+	memset(c, 0, sizeof(*c));
+	sq_blob16(st, 0, c->subject, NULL);
+	sq_blob16(st, 1, c->appt, &c->has_appt);
+	sq_blob16(st, 2, c->patient, NULL);
+	sq_col_text(st, 3, c->business_id, sizeof(c->business_id));
+	sq_col_text(st, 4, c->payer, sizeof(c->payer));
+	sq_col_text(st, 5, c->member, sizeof(c->member));
+	sq_col_text(st, 6, c->regno, sizeof(c->regno));
+	sq_col_text(st, 7, c->facility, sizeof(c->facility));
+	sq_col_text(st, 8, c->service, sizeof(c->service));
+	sq_col_text(st, 9, c->mode, sizeof(c->mode));
+	sq_col_text(st, 10, c->status, sizeof(c->status));
+	sq_col_text(st, 11, c->hold, sizeof(c->hold));
+	c->price = sqlite3_column_int64(st, 12);
+	c->service_ms = (uint64_t)sqlite3_column_int64(st, 13);
+	c->created_ms = (uint64_t)sqlite3_column_int64(st, 14);
+	c->updated_ms = (uint64_t)sqlite3_column_int64(st, 15);
+	if (sqlite3_column_bytes(st, 16) == 32)
+		memcpy(c->digest, sqlite3_column_blob(st, 16), 32);
+}
+
+static int
+sq_claims_list(struct sstore *s, const struct sclaimq *q,
+    void (*cb)(const struct sclaim *, void *), void *arg)
+{
+	struct sq_reader *r = sq_reader_get(s);
+	sqlite3_stmt *st = NULL;
+	struct sclaim c;
+	char sql[512];
+	int rc, err;
+
+	sq_claimq_sql(sql, sizeof(sql), "SELECT " SQ_CLAIM_COLS " FROM claims",
+	    q, "regno", "mode", " ORDER BY id");
+	if ((err = sq_prepare(r->db, sql, &st)) != 0)
+		goto out;
+	sq_claimq_bind(st, q);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		sq_claim_row(st, &c);
+		cb(&c, arg);
+	}
+	if (rc != SQLITE_DONE)
+		err = sq_err(r->db, rc, "claims");
+out:
+	sqlite3_finalize(st);
+	sq_reader_put(r);
+	return err;
+}
+
+static int
+sq_nobill_list(
+    struct sstore *s, void (*cb)(const struct snobill *, void *), void *arg)
+{
+	struct sq_reader *r = sq_reader_get(s);
+	sqlite3_stmt *st = NULL;
+	struct snobill n;
+	int rc, err;
+
+	if ((err = sq_prepare(r->db,
+	         "SELECT subject, kind, patient, reason, decided_ms"
+	         " FROM claim_nobill ORDER BY decided_ms, subject",
+	         &st)) != 0)
+		goto out;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(&n, 0, sizeof(n));
+		sq_blob16(st, 0, n.subject, NULL);
+		sq_col_text(st, 1, n.kind, sizeof(n.kind));
+		sq_blob16(st, 2, n.patient, &n.has_patient);
+		sq_col_text(st, 3, n.reason, sizeof(n.reason));
+		n.decided_ms = (uint64_t)sqlite3_column_int64(st, 4);
+		cb(&n, arg);
+	}
+	if (rc != SQLITE_DONE)
+		err = sq_err(r->db, rc, "no-bill");
+out:
+	sqlite3_finalize(st);
+	sq_reader_put(r);
+	return err;
+}
+
+struct sq_claim_status {
+	const char *bid, *from, *to, *why;
+	uint64_t now;
+};
+
+static int
+sq_claim_status_job(struct sstore *s, void *arg)
+{
+	struct sq_claim_status *a = arg;
+	sqlite3_stmt *st = NULL;
+	char was[16] = "";
+	int rc, err;
+
+	if ((err = sq_bindf(s->w, &st,
+	         "SELECT status FROM claims WHERE business_id = ?", "t",
+	         a->bid)) != 0)
+		return err;
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		sq_col_text(st, 0, was, sizeof(was));
+	else
+		err = rc == SQLITE_DONE ? ENOENT : sq_err(s->w, rc, "claim");
+	sqlite3_finalize(st);
+	if (err != 0)
+		return err;
+	if (a->from[0] != '\0' && strcmp(was, a->from) != 0)
+		return EALREADY;
+	if ((err = sq_bindf(s->w, &st,
+	         "UPDATE claims SET status = ?1, updated_ms = ?2,"
+	         " hold = CASE WHEN ?1 = 'held' THEN substr(?3, 1, 23)"
+	         " ELSE '' END WHERE business_id = ?4",
+	         "titt", a->to, a->now, a->why, a->bid)) != 0 ||
+	    (err = sq_done(s->w, st, "claim", NULL)) != 0)
+		return err;
+	return sq_claim_event(s, a->bid, a->now, was, a->to, a->why);
+}
+
+static int
+sq_claim_status(struct sstore *s, const char *bid, const char *from,
+    const char *to, const char *why, uint64_t now_ms)
+{
+	struct sq_claim_status a = { bid, from, to, why, now_ms };
+	struct sq_job job = { sq_claim_status_job, &a, 0, 0, NULL };
+
+	return sq_group_run(s, &job);
+}
+
 const struct store_backend store_sqlite_backend = {
 	.name = "sqlite",
 	.open = sq_open,
@@ -3809,4 +4275,11 @@ const struct store_backend store_sqlite_backend = {
 	.emerg_page_put = sq_emerg_page_put,
 	.emerg_pages = sq_emerg_pages,
 	.emerg_reply_add = sq_emerg_reply_add,
+	.claim_ev_put = sq_claim_ev_put,
+	.claim_ev_list = sq_claim_ev_list,
+	.claim_put = sq_claim_put,
+	.claim_nobill = sq_claim_nobill,
+	.claims_list = sq_claims_list,
+	.nobill_list = sq_nobill_list,
+	.claim_status = sq_claim_status,
 };

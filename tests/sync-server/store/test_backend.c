@@ -2731,6 +2731,183 @@ out:
 	return err;
 }
 
+/* --- claims (issue 15) -------------------------------------------------- */
+
+static void
+cl_count_cb(const struct sclaim *cl, void *arg)
+{
+	(void)cl;
+	(*(int *)arg)++;
+}
+
+static void
+cl_ev_cb(const struct sclaim_ev *e, void *arg)
+{
+	(*(int *)arg) += (int)e->len;
+}
+
+struct cl_nb {
+	int n;
+	char reason[24];
+};
+
+static void
+cl_nb_cb(const struct snobill *n, void *arg)
+{
+	struct cl_nb *a = arg;
+
+	a->n++;
+	snprintf(a->reason, sizeof(a->reason), "%s", n->reason);
+}
+
+static void
+cl_claim(struct sclaim *cl, uint8_t subject, const char *payer, uint8_t appt)
+{
+	memset(cl, 0, sizeof(*cl));
+	memset(cl->subject, subject, 16);
+	memset(cl->patient, 0x50, 16);
+	if (appt) {
+		cl->has_appt = 1;
+		memset(cl->appt, appt, 16);
+	}
+	snprintf(cl->business_id, sizeof(cl->business_id), "OP-%02x-%s",
+	    subject, payer);
+	snprintf(cl->payer, sizeof(cl->payer), "%s", payer);
+	snprintf(cl->status, sizeof(cl->status), "held");
+	snprintf(cl->hold, sizeof(cl->hold), "overlap");
+	snprintf(cl->mode, sizeof(cl->mode), "video");
+	cl->price = 50000;
+	cl->service_ms = cl->created_ms = cl->updated_ms = T_BASE;
+}
+
+/* The claim tables: evidence idempotent by (subject, rec, hlc) with a
+ * changed body reported, one claim per (consult, payer) by the UNIQUE
+ * constraint whatever the business id, no-bill rows never beside a claim
+ * of their subject or appointment, status moves with events. */
+static int
+case_claims(struct ctx *c)
+{
+	struct sstore *s = NULL;
+	struct sclaim_ev e;
+	struct sclaim cl;
+	struct snobill nb;
+	struct sclaimq q = { 0 };
+	struct cl_nb got = { 0 };
+	uint8_t body[3] = { 0xa1, 0x0a, 0x01 }, other[3] = { 0xa1, 0x0a, 0x02 };
+	int err = 0, mis = -1, created = -1, n = 0;
+
+	TEST_ERR(c->be->open(c->target, NULL, &s));
+	memset(&e, 0, sizeof(e));
+	memset(e.subject, 0x11, 16);
+	memset(e.rec, 0x11, 16);
+	e.hlc = 5;
+	snprintf(e.kind, sizeof(e.kind), "consult");
+	e.has_patient = 1;
+	memset(e.patient, 0x50, 16);
+	snprintf(e.clinician, sizeof(e.clinician), "REG-1");
+	e.node = 3;
+	crypto_sha256(body, sizeof(body), e.hash);
+	e.body = body;
+	e.len = sizeof(body);
+	e.at_ms = T_BASE;
+	TEST_ERR(c->be->claim_ev_put(s, &e, 1, &mis));
+	TEST_EQ(mis, 0);
+	TEST_ERR(c->be->claim_ev_put(s, &e, 1, &mis)); /* again: no change */
+	TEST_EQ(mis, 0);
+	crypto_sha256(other, sizeof(other), e.hash);
+	e.body = other;
+	TEST_ERR(c->be->claim_ev_put(s, &e, 1, &mis)); /* same key, new body */
+	TEST_EQ(mis, 1);
+	e.hlc = 6; /* a later change of the record */
+	TEST_ERR(c->be->claim_ev_put(s, &e, 1, &mis));
+	TEST_EQ(mis, 0);
+	q.subject = e.subject;
+	TEST_ERR(c->be->claim_ev_list(s, &q, cl_ev_cb, &n));
+	TEST_EQ(n, 6); /* two rows of 3 bytes */
+	memset(&q, 0, sizeof(q));
+	q.patient = e.patient;
+	q.clinician = "REG-1";
+	q.kind = "consult";
+	n = 0;
+	TEST_ERR(c->be->claim_ev_list(s, &q, cl_ev_cb, &n));
+	TEST_EQ(n, 6);
+	q.kind = "call";
+	n = 0;
+	TEST_ERR(c->be->claim_ev_list(s, &q, cl_ev_cb, &n));
+	TEST_EQ(n, 0);
+
+	/* no-bill first, then the claim replaces it and its appointment's */
+	memset(&nb, 0, sizeof(nb));
+	memset(nb.subject, 0x21, 16);
+	snprintf(nb.kind, sizeof(nb.kind), "consult");
+	snprintf(nb.reason, sizeof(nb.reason), "unsigned");
+	nb.decided_ms = T_BASE;
+	TEST_ERR(c->be->claim_nobill(s, &nb));
+	snprintf(nb.reason, sizeof(nb.reason), "too_short");
+	TEST_ERR(c->be->claim_nobill(s, &nb)); /* a new reason replaces it */
+	memset(nb.subject, 0x31, 16);
+	snprintf(nb.kind, sizeof(nb.kind), "appointment");
+	snprintf(nb.reason, sizeof(nb.reason), "failed_call");
+	TEST_ERR(c->be->claim_nobill(s, &nb));
+	TEST_ERR(c->be->nobill_list(s, cl_nb_cb, &got));
+	TEST_EQ(got.n, 2);
+	cl_claim(&cl, 0x21, "NHIF", 0x31);
+	TEST_ERR(c->be->claim_put(s, &cl, &created));
+	TEST_EQ(created, 1);
+	memset(&got, 0, sizeof(got));
+	TEST_ERR(c->be->nobill_list(s, cl_nb_cb, &got));
+	TEST_EQ(got.n, 0);
+	/* the constraint, not the business id, decides */
+	snprintf(cl.business_id, sizeof(cl.business_id), "OP-other");
+	TEST_ERR(c->be->claim_put(s, &cl, &created));
+	TEST_EQ(created, 0);
+	cl_claim(&cl, 0x21, "SHA", 0);
+	TEST_ERR(c->be->claim_put(s, &cl, &created));
+	TEST_EQ(created, 1); /* another payer */
+	/* a no-bill row never beside a claim of its subject or appointment */
+	memset(nb.subject, 0x21, 16);
+	TEST_ERR(c->be->claim_nobill(s, &nb));
+	memset(nb.subject, 0x31, 16);
+	TEST_ERR(c->be->claim_nobill(s, &nb));
+	memset(&got, 0, sizeof(got));
+	TEST_ERR(c->be->nobill_list(s, cl_nb_cb, &got));
+	TEST_EQ(got.n, 0);
+	memset(nb.subject, 0x22, 16);
+	TEST_ERR(c->be->claim_nobill(s, &nb));
+	nb.reason[0] = '\0';
+	TEST_ERR(c->be->claim_nobill(s, &nb)); /* dropped */
+	TEST_ERR(c->be->nobill_list(s, cl_nb_cb, &got));
+	TEST_EQ(got.n, 0);
+
+	/* by status, and moves */
+	n = 0;
+	TEST_ERR(store_claims_by_status(c->be, s, "held", cl_count_cb, &n));
+	TEST_EQ(n, 2);
+	TEST_ERR(c->be->claim_status(
+	    s, "OP-21-NHIF", "held", "ready", "reviewed", T_BASE + 1));
+	TEST_EQ(c->be->claim_status(
+	            s, "OP-21-NHIF", "held", "ready", "again", T_BASE + 2),
+	    EALREADY);
+	TEST_EQ(
+	    c->be->claim_status(s, "OP-none", "", "void", "x", T_BASE), ENOENT);
+	n = 0;
+	TEST_ERR(store_claims_by_status(c->be, s, "ready", cl_count_cb, &n));
+	TEST_EQ(n, 1);
+	n = 0;
+	memset(&q, 0, sizeof(q));
+	q.patient = cl.patient;
+	q.payer = "SHA";
+	TEST_ERR(c->be->claims_list(s, &q, cl_count_cb, &n));
+	TEST_EQ(n, 1);
+	n = 0;
+	TEST_ERR(store_claims_by_status(c->be, s, NULL, cl_count_cb, &n));
+	TEST_EQ(n, 2);
+out:
+	if (s != NULL)
+		c->be->close(s);
+	return err;
+}
+
 struct bcase {
 	const char *name;
 	int (*fn)(struct ctx *);
@@ -2762,6 +2939,7 @@ static const struct bcase cases[] = {
 	{ "waitlist", case_waitlist, 0 },
 	{ "breakglass", case_breakglass, 0 },
 	{ "anchor", case_anchor, 0 },
+	{ "claims", case_claims, 0 },
 	{ "explain_index", case_pg_explain, 1 },
 	{ "explain_facility", case_pg_explain_facility, 1 },
 	{ "pool", case_pg_pool, 1 },
