@@ -24,9 +24,10 @@
  *                 numbers `admin referrals` prints)
  *   no-shows      work/sched.c's sched_attendance over the appointment
  *                 records (booked or checked-in; check-in is the evidence)
- *   claims, emergencies, break-glass  not held by this server yet: the
- *                 tiles read fig_claims(), fig_emergencies(),
- *                 fig_breakglass(), which say "not available" today
+ *   claims, emergencies, break-glass  counts of the claims of the
+ *                 region's facilities, the incidents its kiosks raised and
+ *                 its break-glass accesses (fig_claims(), fig_emergencies(),
+ *                 fig_breakglass() in sync-server/report/compute.c)
  *
  * Counts and intervals only: nothing here holds a patient's data, so the
  * figures may be shown, cached on an admin node and logged.

@@ -572,42 +572,94 @@ fig_referrals_of(struct fctx *x, uint64_t now_ms)
 	o->completion_rate = st.completion_rate;
 }
 
-int
-fig_claims(const struct store_backend *be, struct sstore *s, const char *region,
-    struct fig_absent *out)
+/* Is NODE one of F's kiosks? */
+static int
+fig_has_kiosk(const struct figures *f, uint64_t node)
 {
-	/* Will read the claims table (issue 15's claim builder) of REGION,
-	 * by status; it does not exist on this server yet. */
-	(void)be;
-	(void)s;
-	(void)region;
+	size_t i;
+
+	for (i = 0; i < f->nkiosks; i++)
+		if (f->kiosks[i].node == node)
+			return 1;
+	return 0;
+}
+
+struct fig_count {
+	const struct figures *f;
+	uint64_t n;
+};
+
+static void
+fig_claim_cb(const struct sclaim *c, void *arg)
+{
+	struct fig_count *k = arg;
+
+	if (figures_facility(k->f, c->facility) != NULL)
+		k->n++;
+}
+
+int
+fig_claims(const struct store_backend *be, struct sstore *s,
+    const struct figures *f, struct fig_absent *out)
+{
+	struct fig_count k = { f, 0 };
+	int err;
+
 	memset(out, 0, sizeof(*out));
+	if (be->claims_list == NULL)
+		return 0;
+	if ((err = store_claims_by_status(be, s, NULL, fig_claim_cb, &k)) != 0)
+		return err;
+	out->available = 1;
+	out->n = k.n;
+	return 0;
+}
+
+static int
+fig_emerg_cb(const struct semerg *e, void *arg)
+{
+	struct fig_count *k = arg;
+
+	if (fig_has_kiosk(k->f, e->node))
+		k->n++;
 	return 0;
 }
 
 int
 fig_emergencies(const struct store_backend *be, struct sstore *s,
-    const char *region, struct fig_absent *out)
+    const struct figures *f, struct fig_absent *out)
 {
-	/* Will read the server's emergency incidents of REGION (issue 16)
-	 * and their raise -> acknowledgement intervals; not stored yet. */
-	(void)be;
-	(void)s;
-	(void)region;
+	struct fig_count k = { f, 0 };
+	int err;
+
 	memset(out, 0, sizeof(*out));
+	if (be->emerg_list == NULL)
+		return 0;
+	if ((err = be->emerg_list(s, NULL, 0, 0, fig_emerg_cb, &k)) != 0)
+		return err;
+	out->available = 1;
+	out->n = k.n;
 	return 0;
 }
 
 int
 fig_breakglass(const struct store_backend *be, struct sstore *s,
-    const char *region, struct fig_absent *out)
+    const struct figures *f, struct fig_absent *out)
 {
-	/* Will read the break-glass openings of REGION from the audit
-	 * (issue 17, Access); not recorded yet. */
-	(void)be;
-	(void)s;
-	(void)region;
+	struct sbreakglass *v = NULL;
+	size_t i, n = 0;
+	int err;
+
 	memset(out, 0, sizeof(*out));
+	if (be->breakglass_list == NULL)
+		return 0;
+	if ((err = be->breakglass_list(s, 0, &v, &n)) != 0)
+		return err;
+	out->available = 1;
+	for (i = 0; i < n; i++)
+		if (strcmp(v[i].region, f->region) == 0)
+			out->n++;
+	free(v);
 	return 0;
 }
 
@@ -632,9 +684,9 @@ figures_compute(const struct store_backend *be, struct sstore *s,
 	fig_consults(&x);
 	fig_appts(&x);
 	fig_referrals_of(&x, now_ms);
-	if ((err = fig_claims(be, s, region, &out->claims)) != 0 ||
-	    (err = fig_emergencies(be, s, region, &out->emergencies)) != 0 ||
-	    (err = fig_breakglass(be, s, region, &out->breakglass)) != 0)
+	if ((err = fig_claims(be, s, out, &out->claims)) != 0 ||
+	    (err = fig_emergencies(be, s, out, &out->emergencies)) != 0 ||
+	    (err = fig_breakglass(be, s, out, &out->breakglass)) != 0)
 		goto out;
 	log_debug("region figures: %zu kiosks, %llu changes", out->nkiosks,
 	    (unsigned long long)out->changes);

@@ -20,21 +20,20 @@ int figures_compute(const struct store_backend *be, struct sstore *s,
     const char *region, uint64_t now_ms, struct figures *out);
 
 /*
- * The tiles of capabilities this server does not have yet.  Each returns
- * 0 and leaves OUT "not available" ("no data yet" on the screens); each
- * names what it will read once the lead merges that work:
- *   fig_claims       the claims table of the claim builder (issue 15),
- *                    counted by status
- *   fig_emergencies  the server's emergency incidents (issue 16), with
- *                    the raise -> first acknowledgement interval
- *   fig_breakglass   break-glass openings from the audit (issue 17,
- *                    Access), listed
+ * The tiles of the other workflows, counted for the region of F (its
+ * facilities and kiosks, computed first); each leaves OUT "not available"
+ * only when the store has no such table:
+ *   fig_claims       claims (issue 15, store_claims_by_status) of the
+ *                    region's facilities
+ *   fig_emergencies  the server's emergency incidents (issue 16) raised
+ *                    by the region's kiosks (intervals: emergency.h)
+ *   fig_breakglass   break-glass accesses (issue 17) in the region
  */
 int fig_claims(const struct store_backend *be, struct sstore *s,
-    const char *region, struct fig_absent *out);
+    const struct figures *f, struct fig_absent *out);
 int fig_emergencies(const struct store_backend *be, struct sstore *s,
-    const char *region, struct fig_absent *out);
+    const struct figures *f, struct fig_absent *out);
 int fig_breakglass(const struct store_backend *be, struct sstore *s,
-    const char *region, struct fig_absent *out);
+    const struct figures *f, struct fig_absent *out);
 
 #endif

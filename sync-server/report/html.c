@@ -358,8 +358,9 @@ region_tiles(struct out *o, const struct figures *f)
 	    "key) and their acknowledgement time, kiosk clocks");
 
 	absent_tile(o, "emergencies", "Emergencies", &f->emergencies,
-	    "the server's emergency incidents and their response "
-	    "intervals (issue 16): not held by this server yet");
+	    "the server's emergency incidents raised by the region's "
+	    "kiosks (issue 16; response intervals: "
+	    "store_emergency_intervals)");
 
 	tile_start(o, "consults", "Consults");
 	v[0] = f->c_done;
@@ -414,12 +415,12 @@ region_tiles(struct out *o, const struct figures *f)
 	    "appointment records booked or checked in; the no-show rule "
 	    "of the booking workflow (30 min grace after the slot)");
 
-	absent_tile(o, "claims", "Claims by status", &f->claims,
-	    "the claims table (issue 15's claim builder): not held by "
-	    "this server yet");
+	absent_tile(o, "claims", "Claims", &f->claims,
+	    "the claims the server built from evidence for the region's "
+	    "facilities (issue 15; by status: admin claims)");
 	absent_tile(o, "breakglass", "Break-glass openings", &f->breakglass,
-	    "break-glass openings from the audit (issue 17): not "
-	    "recorded yet");
+	    "break-glass accesses the server recorded in the region "
+	    "(issue 17; each: admin breakglass)");
 	P(o, "</div>\n");
 }
 
