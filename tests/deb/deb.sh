@@ -8,7 +8,7 @@
 # the network for the first run, and minutes.
 #
 #  1. version N: the packages of an earlier commit, whose kiosk has fewer
-#     store migrations (OUTPOST_DEB_OLD, default ad77299, 12 against 14),
+#     store migrations (OUTPOST_DEB_OLD, default aa13d34, 12 against 14),
 #     built with today's debian/ (tests/tools/deb_build.sh --commit), are
 #     installed with apt into the fresh chroot; their sync-server runs; a
 #     provisioning folder (provision.conf, region.pub, admin-passphrase,
@@ -46,7 +46,7 @@ OUT=$TOP/build/deb
 CACHE=$OUT/cache
 CH=$OUT/chroot
 MIRROR=${OUTPOST_DEB_MIRROR:-http://deb.debian.org/debian}
-OLD=${OUTPOST_DEB_OLD:-ad77299}
+OLD=${OUTPOST_DEB_OLD:-aa13d34}
 PASS=deb-test-passphrase
 PORT=${OUTPOST_DEB_PORT:-18471}
 step() { echo "== $* ($(($(date +%s) - T0)) s)"; }
