@@ -41,6 +41,10 @@ set -eu
 	DEB_NS=1 exec unshare --mount --propagation private sh "$0" "$@"
 }
 T0=$(date +%s)
+SRV=
+# Whatever happens, the servers this test started stop with it.
+trap 'stop_server' EXIT
+trap 'exit 1' INT TERM
 TOP=$(pwd)
 OUT=$TOP/build/deb
 CACHE=$OUT/cache
@@ -100,11 +104,18 @@ deb $MIRROR bookworm main
 deb $MIRROR bookworm-updates main
 deb http://deb.debian.org/debian-security bookworm-security main
 EOF
+# a throwaway chroot: dpkg need not fsync every file
+echo force-unsafe-io >"$CH/etc/dpkg/dpkg.cfg.d/outpost-test-unsafe-io"
 printf '#!/bin/sh\nexit 101\n' >"$CH/usr/sbin/policy-rc.d"
 chmod 755 "$CH/usr/sbin/policy-rc.d"
 mkdir -p "$CH/tmp/debs"
 cp "$OLD_K" "$OLD_S" "$NEW_K" "$NEW_S" "$CH/tmp/debs/"
-in_ch apt-get -qq update >"$OUT/apt.log" 2>&1 || fail "apt-get update (see $OUT/apt.log)"
+# apt's lists are kept in the cache: fetched again when a day old
+if [ -n "$(find "$CACHE/lists" -name '*_Packages*' -mmin -1440 2>/dev/null | head -n 1)" ]; then
+	: >"$OUT/apt.log"
+else
+	in_ch apt-get -qq update >"$OUT/apt.log" 2>&1 || fail "apt-get update (see $OUT/apt.log)"
+fi
 
 step "installing version N ($OLD_V) with apt, and kamailio and coturn"
 in_ch env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
@@ -113,10 +124,10 @@ in_ch env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-reco
 in_ch id outpost >/dev/null || fail "no user outpost"
 in_ch id outpost-sync >/dev/null || fail "no user outpost-sync"
 in_ch id -nG outpost | grep -qw plugdev || fail "outpost is not in plugdev"
-[ "$(stat -c '%a %U' "$CH/var/lib/outpost-kiosk")" = "700 outpost" ] ||
-    fail "/var/lib/outpost-kiosk is $(stat -c '%a %U' "$CH/var/lib/outpost-kiosk")"
-[ "$(stat -c '%a %U' "$CH/etc/outpost/store.key")" = "600 root" ] ||
-    fail "the store key is $(stat -c '%a %U' "$CH/etc/outpost/store.key")"
+[ "$(in_ch stat -c '%a %U' /var/lib/outpost-kiosk)" = "700 outpost" ] ||
+    fail "/var/lib/outpost-kiosk is $(in_ch stat -c '%a %U' /var/lib/outpost-kiosk)"
+[ "$(in_ch stat -c '%a %U' /etc/outpost/store.key)" = "600 root" ] ||
+    fail "the store key is $(in_ch stat -c '%a %U' /etc/outpost/store.key)"
 
 # The server's store key as systemd hands it over (LoadCredential=).
 mkdir -p "$CH/run/credentials/outpost-sync-server"
@@ -134,8 +145,10 @@ run_server() {
 	SRV=$!
 }
 stop_server() {
+	[ -n "$SRV" ] || return 0
 	kill "$SRV" 2>/dev/null || true
 	wait "$SRV" 2>/dev/null || true
+	SRV=
 }
 health() {
 	i=0
@@ -169,6 +182,8 @@ counts() { # the counts a migration must keep (audit grows at each unlock)
 step "version N: the sync-server, outpost-setup from a provisioning folder, seed, sync"
 mkdir -p "$CH/var/lib/outpost"
 in_ch chown outpost-sync: /var/lib/outpost
+curl -s -o /dev/null "http://127.0.0.1:$PORT/" &&
+    fail "something already listens on 127.0.0.1:$PORT (OUTPOST_DEB_PORT=...)"
 run_server sync-server --data /var/lib/outpost --listen "127.0.0.1:$PORT"
 health || { cat "$OUT/server.log"; fail "version N's sync-server did not answer"; }
 P=$CH/root/outpost-provision
@@ -210,7 +225,15 @@ step "installing N+1 ($NEW_V) with dpkg, killed mid-way, then finished"
 in_ch dpkg -i "/tmp/debs/$(basename "$NEW_K")" "/tmp/debs/$(basename "$NEW_S")" \
     >"$OUT/dpkg-kill.log" 2>&1 &
 DP=$!
-sleep "${OUTPOST_DEB_KILL_S:-0.4}"
+# as soon as dpkg has begun to replace the kiosk package (its state is no
+# longer version N installed), and OUTPOST_DEB_KILL_S later (default 0)
+i=0
+while [ $i -lt 1200 ] && kill -0 "$DP" 2>/dev/null &&
+    [ "$(in_ch dpkg-query -W -f '${Version} ${db:Status-Abbrev}' outpost-kiosk 2>/dev/null)" = "$OLD_V ii " ]; do
+	sleep 0.02
+	i=$((i + 1))
+done
+sleep "${OUTPOST_DEB_KILL_S:-0}"
 # $DP is dpkg itself (chroot and env exec it): it and its maintainer script
 pkill -KILL -P "$DP" 2>/dev/null || true
 kill -KILL "$DP" 2>/dev/null || true
@@ -266,8 +289,8 @@ wait "$NP" || fail "no notification"
 grep -qx 'READY=1' "$OUT/notify.out" || fail "notify said: $(cat "$OUT/notify.out")"
 health || { tail -n 20 "$OUT/server.log"; fail "/v1/health"; }
 grep -q "$(echo "$NEW_V" | sed 's/[-+~].*//')" "$OUT/health.out" || fail "health does not name the version"
-pid_user=$(ps -o user= -p "$SRV") # chroot, env and setpriv exec it
-[ "$pid_user" = outpost-sync ] || fail "the server runs as $pid_user"
+pid_uid=$(ps -o uid= -p "$SRV" | tr -d ' ') # chroot, env and setpriv exec it
+[ "$pid_uid" = "$(in_ch id -u outpost-sync)" ] || fail "the server runs as uid $pid_uid"
 SRV_AFTER=$(admin stats | grep -E '^(held|patients):')
 [ "$SRV_BEFORE" = "$SRV_AFTER" ] || fail "server store: before [$SRV_BEFORE] after [$SRV_AFTER]"
 echo "   READY=1, health 200, as outpost-sync; $(echo "$SRV_AFTER" | head -n 1)"
@@ -296,9 +319,12 @@ V_NEW=$(kiosk db stats | sed -n 's/.*schema version \([0-9]*\).*/\1/p')
 [ "$BEFORE" = "$AFTER" ] || fail "counts differ: before [$BEFORE] after [$AFTER]"
 [ "$V_NEW" -gt "$V_OLD" ] || fail "no migration ran: schema $V_OLD then $V_NEW"
 kiosk sync --once >/dev/null || fail "kiosk sync under N+1"
+# which runs migrated (a run killed between two migrations logs one alone)
 echo "   schema $V_OLD -> $V_NEW after $kills killed unlocks; same counts; db check passed"
-[ "$(stat -c '%a %U' "$CH/var/lib/outpost-kiosk")" = "700 outpost" ] ||
-    fail "/var/lib/outpost-kiosk is $(stat -c '%a %U' "$CH/var/lib/outpost-kiosk")"
+echo "   migrations logged: $(grep -o 'schema migrated to version [0-9]*' \
+    "$CH/var/lib/outpost-kiosk/kiosk.log" | awk '$NF > '"$V_OLD"' { printf "%s ", $NF }')"
+[ "$(in_ch stat -c '%a %U' /var/lib/outpost-kiosk)" = "700 outpost" ] ||
+    fail "/var/lib/outpost-kiosk is $(in_ch stat -c '%a %U' /var/lib/outpost-kiosk)"
 rules=$(ls "$CH"/lib/udev/rules.d/*outpost-kiosk*.rules)
 in_ch kiosk device list --udev | cmp -s - "$rules" ||
     fail "$rules is not what kiosk device list --udev prints"
@@ -312,7 +338,7 @@ in_ch env DEBIAN_FRONTEND=noninteractive apt-get purge -y -q \
 left=""
 for f in $FILES; do
 	[ -e "$CH$f" ] || continue
-	[ -d "$CH$f" ] && [ ! -L "$CH$f" ] && continue # shared directories
+	[ -d "$CH$f" ] && continue # shared directories (and /lib -> usr/lib)
 	left="$left $f"
 done
 [ -z "$left" ] || fail "left after purge:$left"
