@@ -32,7 +32,8 @@ DEB_PKGS = build-essential pkg-config clang clang-format cppcheck \
            postgresql-15 postgresql-client-15 libpq-dev gettext \
            libespeak-ng-dev espeak-ng-data baresip-core kamailio coturn \
            iproute2 libxml2-utils tzdata chromium libmm-glib-dev libglib2.0-dev \
-           python3-dbusmock dbus-daemon liboath-dev libqrencode-dev oathtool
+           python3-dbusmock dbus-daemon liboath-dev libqrencode-dev oathtool \
+           debhelper lintian debootstrap
 PKGS     = libcbor libcrypto sqlite3 libmicrohttpd libusb-1.0 libcurl zlib jansson \
            libxml-2.0 ncursesw libargon2 libpq espeak-ng mm-glib liboath libqrencode
 # xmllint: CAP 1.2 documents checked against the OASIS schema (issue 16).
@@ -42,7 +43,9 @@ TOOLS    = tmux umockdev-run sqlcipher msgfmt xgettext baresip kamailio turnserv
            chromium oathtool
 
 # Only -I from pkg-config (ncursesw's --cflags adds clashing macros).
-PKG_I   := $(filter -I%,$(shell pkg-config --cflags $(PKGS) 2>/dev/null))
+# PKG_CONFIG: the host's, when debian/rules cross-builds (issue 18).
+PKG_CONFIG ?= pkg-config
+PKG_I   := $(filter -I%,$(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null))
 # Production code sees the repository root, common/ and model/; tests also
 # see tests/ (tests/test.h).  _GNU_SOURCE is the one feature-test macro
 # (common/compat.h also sets it, for a file built on its own).
@@ -54,7 +57,7 @@ ALL_LDFLAGS = -pie $(SAN) $(LDFLAGS)
 
 # -l flags come from pkg-config; pthread and libm are the toolchain's own.
 # zlib: sync bodies are deflated on the wire (docs/PROTOCOL.md §1).
-pkglibs = $(shell pkg-config --libs $(1) 2>/dev/null)
+pkglibs = $(shell $(PKG_CONFIG) --libs $(1) 2>/dev/null)
 LIBS_COMMON  = $(call pkglibs,libcbor libcrypto) -lpthread -lm
 LIBS_BASE    = $(call pkglibs,libxml-2.0 libusb-1.0) $(LIBS_COMMON)
 # libargon2: the keyring's key derivation (kiosk/store/keyring.c).
@@ -113,7 +116,8 @@ FUZZ_REPLAYS  := $(patsubst tests/fuzz/%_fuzzer.c,$(BUILD)/fuzz/%_replay,$(FUZZ_
 BENCH_PROGS   := $(patsubst %.c,$(BUILD)/%,$(filter-out bench/store.c,$(wildcard bench/*.c))) \
                  $(BUILD)/bench/store_sqlcipher $(BUILD)/bench/store_plain
 
-.PHONY: all check check-faults test-progs demo lint fmt fuzz bench deps deps-check clean po pot
+.PHONY: all check check-faults test-progs demo lint fmt fuzz bench deps deps-check clean po pot \
+        deb check-deb
 
 # --- screen text catalogues (gettext, issue 10 item 10) ------------------------
 # po/<lang>.po compiled into $(BUILD)/locale/<lang>/LC_MESSAGES/outpost.mo,
@@ -289,6 +293,17 @@ demo: deps-check
 lint:
 	@tests/tools/lint.sh
 
+# Debian packages (issue 18): outpost-kiosk and outpost-sync-server into
+# build/deb/ (dpkg-buildpackage in a copy under build/deb/work/, then
+# lintian).  check-deb installs them in a debootstrapped Debian 12 chroot,
+# runs the services' units there, and upgrades a kiosk from an earlier
+# commit's packages (tests/deb/deb.sh; root; not part of make check).
+deb:
+	@tests/tools/deb_build.sh --out build/deb
+
+check-deb: deb
+	@sh tests/deb/deb.sh
+
 fmt:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
@@ -302,4 +317,5 @@ bench: all $(BENCH_PROGS) $(TOOLS_PROGS) $(BUILD)/tests/sync-server/store/test_p
 clean:
 	rm -rf build
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+# (build/deb holds the package builds' own trees and a Debian chroot.)
+-include $(shell find $(BUILD) -path $(BUILD)/deb -prune -o -name '*.d' -type f -print 2>/dev/null)

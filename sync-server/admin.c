@@ -310,7 +310,8 @@ admin_stats(struct sstore *s, int argc, char **argv)
 		free(ids.v);
 		return 1;
 	}
-	qsort(ids.v, ids.n, sizeof(*ids.v), admin_id_cmp);
+	if (ids.n > 0) /* qsort(NULL, 0) is undefined */
+		qsort(ids.v, ids.n, sizeof(*ids.v), admin_id_cmp);
 	for (i = 0; i < st.nentities; i++) {
 		total += st.entities[i].records;
 		ents += admin_ids_count(&ids, st.entities[i].entity);

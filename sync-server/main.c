@@ -12,6 +12,7 @@
  *               [--blob-quota-mb N] [--blob-stale-hours N]
  *               [--licence-hours N]
  *   sync-server --data DIR [--key-file F] admin ...   (see admin.c)
+ *   sync-server --config FILE [options] [admin ...]
  *
  * It serves until SIGTERM or SIGINT, then stops taking requests, lets the
  * ones in flight finish (each push answers only after its commit) and
@@ -31,6 +32,11 @@
  *
  * Item 8: --blob-quota-mb and --blob-stale-hours set each node's
  * attachment quota and how long a partial upload is kept (api/blob.c).
+ *
+ * Issue 18: --config FILE reads `key = value` lines naming the options
+ * (conf.c; the command line wins); under systemd's Type=notify it says
+ * READY=1 once it listens as its user and STOPPING=1 on a stop signal
+ * (notify.c).
  */
 #define LOG_MODULE "main"
 
@@ -43,9 +49,11 @@
 
 #include "blobstore.h"
 #include "emergency.h"
+#include "conf.h"
 #include "fileio.h"
 #include "privdrop.h"
 #include "log.h"
+#include "notify.h"
 #include "server.h"
 #include "str.h"
 
@@ -53,7 +61,8 @@ static int
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: sync-server --data DIR [--store postgresql://...] "
+	    "usage: sync-server [--config FILE] --data DIR "
+	    "[--store postgresql://...] "
 	    "[--listen ADDR:PORT] "
 	    "[--tls-cert F --tls-key F]\n"
 	    "                   [--threads N] [--max-conns N] "
@@ -113,8 +122,8 @@ write_port(const char *path, unsigned port)
 	return fileio_write_atomic(path, line, (size_t)len, 0644);
 }
 
-int
-main(int argc, char **argv)
+static int
+server_main(int argc, char **argv)
 {
 	struct server_config cfg;
 	struct server srv;
@@ -292,12 +301,32 @@ main(int argc, char **argv)
 		log_info("running as %s", run_user);
 	if (port_file != NULL && (err = write_port(port_file, srv.port)) != 0)
 		log_warnx("cannot write %s: %s", port_file, strerror(err));
+	if ((err = notify_send("READY=1")) != 0)
+		log_warnx(
+		    "cannot tell systemd we are ready: %s", strerror(err));
 	while (sigwait(&set, &sig) != 0)
 		;
 	log_info("signal %d: stopping", sig);
+	notify_send("STOPPING=1");
 	httpd_stop(&srv);
 	server_close(&srv);
 	log_info("stopped");
 	log_close();
 	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	char **av = NULL, *cause = NULL;
+	int ac, rc;
+
+	if (conf_argv(argc, argv, &ac, &av, &cause) != 0) {
+		fprintf(stderr, "sync-server: %s\n", cause);
+		free(cause);
+		return 2;
+	}
+	rc = server_main(ac, av);
+	conf_argv_free(ac, av);
+	return rc;
 }

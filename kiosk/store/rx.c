@@ -130,7 +130,14 @@ store_rx_formulary(struct store *s, struct rx_formulary *f, char **cause)
 	}
 	snprintf(path, sizeof(path), "%s/%s.tsv",
 	    dir && dir[0] ? dir : "clinical/formulary", cc);
-	if ((fp = fopen(path, "r")) == NULL) {
+	fp = fopen(path, "r");
+	if (fp == NULL && (dir == NULL || dir[0] == '\0') && errno == ENOENT) {
+		/* installed by the outpost-kiosk package (issue 18) */
+		snprintf(path, sizeof(path), "%s/formulary/%s.tsv",
+		    STORE_SHARE_DIR, cc);
+		fp = fopen(path, "r");
+	}
+	if (fp == NULL) {
 		err = errno;
 		xasprintf(cause, "no formulary for region %s (%s: %s)", cc,
 		    path, strerror(err));

@@ -25,6 +25,9 @@
 struct store;
 
 #define STORE_DB_FILE "outpost.db"
+/* Where the outpost-kiosk package puts the forms and the formulary (issue
+ * 18): the last place looked, after the environment and a source tree. */
+#define STORE_SHARE_DIR "/usr/share/outpost-kiosk"
 #define STORE_BLOB_DIR "blobs"
 
 /* The user roles of model/role.h (issue 17): 3 is the facility admin

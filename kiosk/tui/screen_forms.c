@@ -16,6 +16,7 @@
 
 #include "forms/form.h"
 #include "kiosk/kctx.h"
+#include "kiosk/store/store.h"
 #include "log.h"
 #include "str.h"
 #include "ui.h"
@@ -55,8 +56,10 @@ pick_dir(struct ui *ui)
 	p = kctx_path(ui->ctx, "forms");
 	if (is_dir(p))
 		str_lcpy(st.dir, p, sizeof(st.dir));
-	else
+	else if (is_dir("forms/xforms") || !is_dir(STORE_SHARE_DIR "/forms"))
 		str_lcpy(st.dir, "forms/xforms", sizeof(st.dir));
+	else /* installed by the outpost-kiosk package (issue 18) */
+		str_lcpy(st.dir, STORE_SHARE_DIR "/forms", sizeof(st.dir));
 	free(p);
 }
 
