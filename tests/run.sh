@@ -1,7 +1,8 @@
 #!/bin/sh
 # Run the whole suite against $OUTPOST_BUILD (build/san under make check):
 # every test program under $OUTPOST_BUILD/tests/*/, every tests/*/*.sh
-# script, and every fuzz corpus replay.  Programs print PASS:/FAIL:/SKIP:
+# script, and every fuzz corpus replay, two at a time (OUTPOST_TEST_JOBS;
+# SERIAL below run alone).  Programs print PASS:/FAIL:/SKIP:
 # lines (tests/test.h); a script that prints none counts as one test by its
 # exit status (0 pass, 77 skip with its last stderr line as the reason).
 # Ends with one line: "N passed, N failed[, N skipped]".
@@ -12,6 +13,7 @@ export OUTPOST_SRC="$(pwd)"
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}"
 logdir="$B/test-logs"
+start=$(date +%s)
 rm -rf "$logdir"; mkdir -p "$logdir"
 pass=0 fail=0 skip=0
 failed_names=""
@@ -38,34 +40,40 @@ count() { # name, exit status, output file
 	pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + s))
 }
 
-run_one() { # name, command...
-	name=$1; shift
-	out="$logdir/$(echo "$name" | tr '/' '_').log"
-	echo "== $name"
-	t0=$(date +%s)
-	"$@" >"$out" 2>"$out.err" </dev/null
-	rc=$?
-	echo "$(($(date +%s) - t0)) $name" >>"$logdir/times"
-	count "$name" $rc "$out"
-}
-
+# Every test as one line "name command...", in order.
+list="$logdir/list"
+: >"$list"
 for t in $(find "$B/tests" -type f -perm -u+x -name 'test_*' 2>/dev/null | sort); do
-	run_one "${t#$B/}" "$t"
+	echo "${t#$B/} $t" >>"$list"
 done
 # tests/deb/ is make check-deb's (Debian packages in a chroot: minutes).
 for s in $(find tests -mindepth 2 -name '*.sh' -not -path 'tests/tools/*' \
     -not -path 'tests/fuzz/*' -not -path 'tests/deb/*' | sort); do
-	run_one "$s" sh "$s"
+	echo "$s sh $s" >>"$list"
 done
 for r in $(find "$B/fuzz" -type f -name '*_replay' 2>/dev/null | sort); do
 	n=$(basename "$r" _replay)
-	run_one "fuzz/$n" "$r" "tests/fuzz/corpus/$n"
+	echo "fuzz/$n $r tests/fuzz/corpus/$n" >>"$list"
 done
+
+# OUTPOST_TEST_JOBS tests at once (default 2: most wait on servers,
+# sockets and timers); those that measure time, CPU or bandwidth, or load
+# the machine on purpose, run alone afterwards.
+SERIAL='^(tests/tui/idle_cpu.sh|tests/e2e/flood[a-z_]*.sh|tests/e2e/memory.sh|tests/kiosk/call/test_call_ladder|tests/sync-server/store/test_backend|tests/e2e/slow_link.sh) '
+export LOGDIR="$logdir"
+grep -Ev "$SERIAL" "$list" |
+    xargs -L 1 -P "${OUTPOST_TEST_JOBS:-2}" sh tests/run_one.sh
+grep -E "$SERIAL" "$list" | xargs -L 1 -P 1 sh tests/run_one.sh
+while read -r name cmd; do
+	out="$logdir/$(echo "$name" | tr '/' '_').log"
+	count "$name" "$(cat "$out.rc" 2>/dev/null || echo 1)" "$out"
+done <"$list"
 
 # where the time went (CI's budget: make check under 20 minutes)
 echo "slowest (seconds):"
 sort -rn "$logdir/times" | head -n 12 | sed 's/^/  /'
-echo "total: $(awk '{ s += $1 } END { print s }' "$logdir/times") s"
+echo "total: $(awk '{ s += $1 } END { print s }' "$logdir/times") s in tests," \
+    "$(($(date +%s) - start)) s of wall time"
 [ -n "$failed_names" ] && echo "failed:$failed_names"
 if [ "$skip" -gt 0 ]; then
 	echo "$pass passed, $fail failed, $skip skipped"
