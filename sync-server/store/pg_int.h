@@ -27,7 +27,7 @@
 #define PG_POOL_DEFAULT 4 /* the ingest knee on 2 cores (scale.md §3) */
 #define PG_POOL_MAX 8
 #define PG_BORROW_MS 2000 /* then EBUSY */
-#define PG_ARGS_MAX 9 /* emerg_upsert */0
+#define PG_ARGS_MAX 20 /* claims; emerg_upsert takes 19 */
 
 enum pg_stmt {
 	PG_META_GET,
