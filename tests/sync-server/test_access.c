@@ -157,8 +157,13 @@ admin_commands(char names[32][32], size_t *n)
 		p += 7;
 		q = p + strcspn(p, " \n");
 		*q = '\0';
-		if (*p != '\0' && *p != '-')
-			snprintf(names[(*n)++], 32, "%s", p);
+		/* "claims|payer|coverage ...": one command each */
+		for (; *p != '\0' && *p != '-' && *n < 32; p = q) {
+			q = p + strcspn(p, "|");
+			snprintf(names[(*n)++], 32, "%.*s", (int)(q - p), p);
+			if (*q == '|')
+				q++;
+		}
 	}
 	pclose(fp);
 	unlink(key);
@@ -397,7 +402,12 @@ outcome(const struct tresp *r)
 		{ WERR_OUT_OF_REGION, "out_of_region" },
 		{ WERR_NOT_FOUND, "not_found" },
 		{ WERR_BAD_REQUEST, "bad_request" },
-		{ WERR_UNKNOWN_NODE, "unknown_node" } };
+		{ WERR_UNKNOWN_NODE, "unknown_node" },
+		{ WERR_NO_ROSTER, "no_roster" },
+		{ WERR_GATEWAY_AUTH, "gateway_auth" },
+		{ WERR_BREAKGLASS_SCOPE, "breakglass_scope" },
+		{ WERR_BREAKGLASS_REASON, "breakglass_reason" },
+		{ WERR_EMERG_INVALID, "emergency_invalid" } };
 	uint64_t code;
 	size_t i;
 
@@ -511,9 +521,21 @@ mount(struct world *w, const struct row *row, struct actor *a, int col,
 	    strcmp(name, "POST /v1/emergency") == 0 ||
 	    strcmp(name, "POST /v1/roster") == 0 ||
 	    strcmp(name, "POST /v1/audit") == 0 ||
-	    strcmp(name, "POST /v1/breakglass") == 0 ||
 	    strncmp(name, "POST /v1/gateway/", 17) == 0) {
 		err = post(w, n, strchr(name, '/'), cborx_map(0), &r);
+		goto done;
+	}
+	if (strcmp(name, "POST /v1/breakglass") == 0) {
+		struct uuid pat;
+
+		/* a whole request, so that the role's refusal is what answers */
+		uuid_v7(&pat);
+		m = cborx_map(3);
+		cborx_map_put(m, BREAKGLASS_K_PATIENT, cborx_bytes(pat.b, 16));
+		cborx_map_put(m, BREAKGLASS_K_REASON,
+		    cborx_text("unconscious on arrival, no record here"));
+		cborx_map_put(m, BREAKGLASS_K_USER, cborx_text("u1"));
+		err = post(w, n, PROTO_PATH_BREAKGLASS, m, &r);
 		goto done;
 	}
 	if (strcmp(name, "POST /v1/appointments") == 0) {
@@ -552,8 +574,11 @@ mount(struct world *w, const struct row *row, struct actor *a, int col,
 		/* neither /v1/CMD nor /v1/admin/CMD answers, unless the
 		 * latter is a route of its own (export: its own row) */
 		snprintf(path, sizeof(path), "/v1/%s", name + 6);
-		if ((err = post(w, n, path, cborx_map(0), &r)) != 0 ||
-		    strcmp(outcome(&r), "not_found") != 0)
+		/* (a route of the same name, /v1/roster, /v1/audit..., has a
+		 * row of its own) */
+		if (route_find(path) == NULL &&
+		    ((err = post(w, n, path, cborx_map(0), &r)) != 0 ||
+		        strcmp(outcome(&r), "not_found") != 0))
 			goto done;
 		snprintf(path, sizeof(path), "/v1/admin/%s", name + 6);
 		if (route_find(path) == NULL) {

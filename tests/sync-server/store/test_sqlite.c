@@ -51,12 +51,13 @@ db_do(const char *dir, const char *sql, int *out)
 static int
 test_migrations(void)
 {
-	/* the tables of issue 15 (booking) and 16 (emergencies) */
+	/* the tables of issues 15 (booking, claims), 16 (emergencies) and 17
+	 * (audit anchors, break-glass) */
 	static const char *const booking[] = { "schedules", "schedule_hours",
 		"slots", "appointments", "appt_events", "waitlist",
 		"slot_offers", "offer_passed", "emerg_incidents", "emerg_pages",
-		"emerg_replies", "claim_evidence", "claims", "claim_nobill",
-		"claim_events" };
+		"emerg_replies", "audit_anchors", "breakglass",
+		"claim_evidence", "claims", "claim_nobill", "claim_events" };
 	char dir[] = "/tmp/outpost-sstore-XXXXXX";
 	struct sstore *s = NULL;
 	size_t i;
