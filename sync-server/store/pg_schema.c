@@ -242,7 +242,8 @@ static const char pg_migration_claims[] =
 
 static const char *const pg_migrations[] = { pg_migration_1,
 	pg_migration_records, pg_migration_consults, pg_migration_call2,
-	pg_migration_licences, pg_migration_sched, pg_migration_emergency, pg_migration_anchor, pg_migration_claims };
+	pg_migration_licences, pg_migration_sched, pg_migration_emergency,
+	pg_migration_anchor, pg_migration_claims };
 
 #define PG_NODE_COLS                                                           \
 	"id, pub, role, region, facility, label, revoked, req_seq, hw,"        \
