@@ -130,14 +130,26 @@ draw_counts(int y, const struct fig_counts *c)
 	return y;
 }
 
+/* A count, or "no data yet" when the server holds no such table. */
+static const char *
+absent_word(const struct fig_absent *a, char *buf, size_t len)
+{
+	if (!a->available)
+		return _("no data yet");
+	snprintf(buf, len, "%llu", (unsigned long long)a->n);
+	return buf;
+}
+
 static void
 draw_absent(int y)
 {
+	char a[24], b[24], c[24];
+
 	ui_text(y, 1, UI_C_DIM,
 	    _("Claims: %s   Emergencies: %s   Break-glass: %s"),
-	    fig.claims.available ? _("see the report") : _("no data yet"),
-	    fig.emergencies.available ? _("see the report") : _("no data yet"),
-	    fig.breakglass.available ? _("see the report") : _("no data yet"));
+	    absent_word(&fig.claims, a, sizeof(a)),
+	    absent_word(&fig.emergencies, b, sizeof(b)),
+	    absent_word(&fig.breakglass, c, sizeof(c)));
 }
 
 static void
