@@ -8,7 +8,11 @@
 S=sync-server/store
 files=$(ls $S/pg*.c $S/pg_int.h 2>/dev/null)
 [ -n "$files" ] || { echo "FAIL: no PostgreSQL store sources" >&2; exit 1; }
-bad=$(grep -niE 'advisory|pg_advisory|\<listen\>|\<notify\>|nextval|currval|lastval' $files)
+# (one exception: a break-glass scope row takes a fresh id from the changes'
+# sequence as its tie-break inside its own transaction's xid, which still
+# orders it: pg_schema.c PG_BREAKGLASS_ADD, issue 17)
+bad=$(grep -niE 'advisory|pg_advisory|\<listen\>|\<notify\>|nextval|currval|lastval' $files |
+    grep -vF "nextval(pg_get_serial_sequence('changes', 'id')) FROM p\"")
 if [ -n "$bad" ]; then
 	echo "FAIL: lock or sequence ordering in the PostgreSQL store:" >&2
 	echo "$bad" >&2
