@@ -946,6 +946,7 @@ emergency_start(struct server *srv, uint32_t tick_ms)
 			    "%s: not used; the server sends no SMS", path);
 	}
 	srv->emerg = em;
+	srv->stop_hook = emergency_stop;
 	if (tick_ms == UINT32_MAX)
 		return 0;
 	if ((err = pthread_create(&em->thr, NULL, em_thread, em)) != 0) {

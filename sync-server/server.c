@@ -19,7 +19,6 @@
 #include "fileio.h"
 #include "log.h"
 #include "server.h"
-#include "sync-server/emergency.h"
 #include "xmalloc.h"
 
 static int
@@ -247,7 +246,9 @@ server_close(struct server *srv)
 {
 	uint64_t last;
 
-	emergency_stop(srv); /* its timer uses the store */
+	if (srv->stop_hook !=
+	    NULL) /* emergency_stop: its timer uses the store */
+		srv->stop_hook(srv);
 	if (srv->store != NULL) {
 		last = srv->hlc.last;
 		srv->be->meta_put(srv->store, "hlc", &last, sizeof(last));

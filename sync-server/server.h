@@ -65,8 +65,11 @@ struct server {
 	 * default, 7 days. */
 	uint64_t licence_ttl_ms;
 	/* Emergencies (emergency.c, issue 16): the engine's timer, the
-	 * gateway; NULL until emergency_start. */
+	 * gateway; NULL until emergency_start, which also sets STOP_HOOK
+	 * (emergency_stop: server_close calls it before closing the store,
+	 * so that server.c does not depend on emergency.c). */
 	struct emerg_srv *emerg;
+	void (*stop_hook)(struct server *);
 };
 
 struct request {
