@@ -26,7 +26,8 @@ min=$((up * 8 * 1000 / 64000 + req * 200))
 same_manifest a
 proxy_stop
 
-# c talks to a fixed proxy port; each run gets a proxy cutting elsewhere.
+# c talks to a fixed proxy port; each run gets a proxy cutting elsewhere
+# (from 2000 bytes: past the licence and roster answers before the pull).
 proxy_start
 PP=$PROXY_PORT
 kiosk_new c north "http://127.0.0.1:$PP"
@@ -40,7 +41,7 @@ fixed_proxy() { # proxy options...
 	wait_file "$T/pport"
 }
 total=0 cuts=0
-for off in 700 9000 26000 40000; do
+for off in 2000 9000 26000 40000; do
 	fixed_proxy --cut-after "$off" --cut-dir down --cut-conns 1 --seed "$off"
 	sync_once c
 	[ "$SYNC_RC" -ne 0 ] && cuts=$((cuts + 1))
