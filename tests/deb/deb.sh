@@ -221,6 +221,16 @@ SRV_BEFORE=$(admin stats | grep -E '^(held|patients):')
 stop_server
 echo "   kiosk schema $V_OLD; $(echo "$BEFORE" | tr -s ' ' | tr '\n' ';')"
 
+# N+1's new libraries first, as an operator's apt upgrade fetches them
+# (dpkg -i alone does not; the kill below is about dpkg, not about apt)
+step "N+1's dependencies with apt"
+DEPS=$( (dpkg-deb -f "$NEW_K" Depends; dpkg-deb -f "$NEW_S" Depends) |
+    tr ',' '\n' | sed 's/|.*//; s/(.*//; s/[[:space:]]//g' |
+    grep -v '^outpost' | grep -v '^$' | sort -u)
+in_ch env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+    --no-install-recommends $DEPS >"$OUT/deps.log" 2>&1 ||
+    { tail -n 20 "$OUT/deps.log"; fail "N+1's dependencies"; }
+
 step "installing N+1 ($NEW_V) with dpkg, killed mid-way, then finished"
 in_ch dpkg -i "/tmp/debs/$(basename "$NEW_K")" "/tmp/debs/$(basename "$NEW_S")" \
     >"$OUT/dpkg-kill.log" 2>&1 &
