@@ -417,49 +417,42 @@ admin_manifest_line(const struct schange *c, const uint8_t hash[32], void *arg)
 /* Every accepted referral fact of REGION, read by a region pull (what an
  * admin node of the region would pull; refused changes are never
  * served). */
+struct ref_facts {
+	struct rref_fact *v;
+	size_t n, cap;
+};
+
+static int
+admin_referral_take(const struct schange *c, void *arg)
+{
+	struct ref_facts *k = arg;
+	struct model_rec r;
+
+	if (c->entity != REC_REFERRAL)
+		return 0;
+	if (k->n == k->cap) {
+		k->cap = k->cap ? k->cap * 2 : 256;
+		k->v = xreallocarray(k->v, k->cap, sizeof(*k->v));
+	}
+	if (model_decode(model_entity(REC_REFERRAL), c->body, c->len, &r) ==
+	        0 &&
+	    rref_fact_read(&r, &k->v[k->n]) == 0)
+		k->n++;
+	model_rec_clear(&r);
+	return 0;
+}
+
 static int
 admin_referral_facts(
     struct sstore *s, const char *region, struct rref_fact **out, size_t *nout)
 {
-	const struct model_entity *e = model_entity(REC_REFERRAL);
-	struct spull_result res;
-	struct snode n;
-	struct model_rec r;
-	uint8_t *cursor = NULL;
-	size_t cursor_len = 0, i, cap = 0;
-	int err, more;
+	struct ref_facts k = { NULL, 0, 0 };
+	int err;
 
-	memset(&n, 0, sizeof(n));
-	str_lcpy(n.role, "admin", sizeof(n.role));
-	str_lcpy(n.region, region, sizeof(n.region));
-	*out = NULL;
-	*nout = 0;
-	do {
-		err = be->pull(s, &n, SPULL_REGION, cursor, cursor_len, 4096,
-		    clock_wall_ms(), &res);
-		if (err != 0)
-			break;
-		for (i = 0; i < res.n; i++) {
-			if (res.changes[i].entity != REC_REFERRAL)
-				continue;
-			if (*nout == cap) {
-				cap = cap ? cap * 2 : 256;
-				*out = xreallocarray(*out, cap, sizeof(**out));
-			}
-			if (model_decode(e, res.changes[i].body,
-			        res.changes[i].len, &r) == 0 &&
-			    rref_fact_read(&r, &(*out)[*nout]) == 0)
-				(*nout)++;
-			model_rec_clear(&r);
-		}
-		free(cursor);
-		cursor = res.cursor;
-		cursor_len = res.cursor_len;
-		res.cursor = NULL;
-		more = res.more && res.n > 0;
-		spull_result_clear(&res);
-	} while (more);
-	free(cursor);
+	err = store_region_each(
+	    be, s, region, 4096, clock_wall_ms(), admin_referral_take, &k);
+	*out = k.v;
+	*nout = k.n;
 	return err;
 }
 

@@ -31,40 +31,19 @@
 #include "sync-server/admin_export.h"
 #include "sync-server/work/export.h"
 
+static int
+admin_export_take(const struct schange *c, void *arg)
+{
+	xport_add(arg, c->entity, c->id, c->hlc, c->origin, c->body, c->len);
+	return 0;
+}
+
 int
 admin_export_collect(const struct store_backend *be, struct sstore *s,
     const char *region, struct xport *x)
 {
-	struct spull_result res;
-	struct snode n;
-	uint8_t *cursor = NULL;
-	size_t cursor_len = 0, i;
-	int err, more;
-
-	memset(
-	    &n, 0, sizeof(n)); /* node id 0: nobody's own changes kept back */
-	str_lcpy(n.role, "admin", sizeof(n.role));
-	str_lcpy(n.region, region, sizeof(n.region));
-	do {
-		err = be->pull(s, &n, SPULL_REGION, cursor, cursor_len, 4096,
-		    clock_wall_ms(), &res);
-		if (err != 0)
-			break;
-		for (i = 0; i < res.n; i++) {
-			const struct schange *c = &res.changes[i];
-
-			xport_add(x, c->entity, c->id, c->hlc, c->origin,
-			    c->body, c->len);
-		}
-		free(cursor);
-		cursor = res.cursor;
-		cursor_len = res.cursor_len;
-		res.cursor = NULL;
-		more = res.more && res.n > 0;
-		spull_result_clear(&res);
-	} while (more);
-	free(cursor);
-	return err;
+	return store_region_each(
+	    be, s, region, 4096, clock_wall_ms(), admin_export_take, x);
 }
 
 /* A day (YYYY-MM-DD, UTC) or Unix ms; END: the day's end. */

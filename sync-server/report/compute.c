@@ -394,35 +394,20 @@ fig_take(struct fctx *x, const struct schange *c)
 }
 
 static int
+fig_pull_take(const struct schange *c, void *arg)
+{
+	struct fctx *x = arg;
+
+	fig_take(x, c);
+	x->f->changes++;
+	return 0;
+}
+
+static int
 fig_pull(const struct store_backend *be, struct sstore *s, struct fctx *x)
 {
-	struct spull_result res;
-	struct snode n;
-	uint8_t *cursor = NULL;
-	size_t cursor_len = 0, i;
-	int err, more;
-
-	memset(&n, 0, sizeof(n));
-	str_lcpy(n.role, "admin", sizeof(n.role));
-	str_lcpy(n.region, x->f->region, sizeof(n.region));
-	do {
-		memset(&res, 0, sizeof(res));
-		err = be->pull(s, &n, SPULL_REGION, cursor, cursor_len,
-		    FIG_PULL_PAGE, x->f->now_ms, &res);
-		if (err != 0)
-			break;
-		for (i = 0; i < res.n; i++)
-			fig_take(x, &res.changes[i]);
-		x->f->changes += res.n;
-		free(cursor);
-		cursor = res.cursor;
-		cursor_len = res.cursor_len;
-		res.cursor = NULL;
-		more = res.more && res.n > 0;
-		spull_result_clear(&res);
-	} while (more);
-	free(cursor);
-	return err;
+	return store_region_each(
+	    be, s, x->f->region, FIG_PULL_PAGE, x->f->now_ms, fig_pull_take, x);
 }
 
 static void

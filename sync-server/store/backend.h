@@ -697,6 +697,12 @@ store_claims_by_status(const struct store_backend *be, struct sstore *s,
 }
 
 void spull_result_clear(struct spull_result *);
+/* CB for every accepted change of REGION, in feed order, as an admin
+ * node's pull sees it, PAGE changes a read; stops at CB's first non-zero
+ * return, which it returns (or the store's errno).  store/region.c. */
+int store_region_each(const struct store_backend *be, struct sstore *s,
+    const char *region, size_t page, uint64_t now_ms,
+    int (*cb)(const struct schange *, void *), void *arg);
 void sstats_clear(struct sstats *);
 void squeue_clear(struct squeue *);
 /* Shared by the backends: number the waiting items of Q (ordered), keep

@@ -107,6 +107,42 @@ book_req(uint8_t id, uint64_t slot, uint8_t patient)
 	return m;
 }
 
+/* The facility's 6 slots of the next two days, as node N asks for them
+ * (POST /v1/slots); *FIRST the earliest's id. */
+static int
+first_slot(struct fix *f, struct tnode *n, uint64_t *first)
+{
+	struct tresp r;
+	cbor_item_t *m, *it = NULL, *arr;
+	uint8_t *body = NULL;
+	size_t len;
+	int err = 0;
+
+	memset(&r, 0, sizeof(r));
+	m = cborx_map(2);
+	cborx_map_put(m, SLOTSREQ_K_FROM, cborx_uint(hlc_wall_ms()));
+	cborx_map_put(
+	    m, SLOTSREQ_K_TO, cborx_uint(hlc_wall_ms() + 2 * 86400000ULL));
+	TEST_ERR(cborx_encode(m, &body, &len));
+	TEST_ERR(tnode_do(f->port, n, PROTO_PATH_SLOTS, body, len, &r));
+	TEST_EQ(r.status, 200);
+	TEST_ERR(cborx_decode(r.body, r.len, r.len, &it));
+	arr = cborx_map_get(it, SLOTS_K_ITEMS);
+	TEST_TRUE(
+	    arr != NULL && cbor_isa_array(arr) && cbor_array_size(arr) == 6);
+	cbor_decref(&m);
+	m = cbor_array_get(arr, 0);
+	TEST_ERR(cborx_map_uint(m, SLOT_K_ID, first));
+out:
+	if (m != NULL)
+		cbor_decref(&m);
+	if (it != NULL)
+		cbor_decref(&it);
+	free(body);
+	tresp_clear(&r);
+	return err;
+}
+
 static int
 test_appointments(void)
 {
@@ -115,9 +151,8 @@ test_appointments(void)
 	struct tnode c1, c2, adm;
 	cbor_item_t *it = NULL, *m, *arr;
 	uint64_t result = 99, first = 0, v;
-	uint8_t id[16], *body = NULL;
+	uint8_t id[16];
 	uint64_t s1 = 0, s2 = 0;
-	size_t len;
 	char st[24];
 	int err = 0;
 
@@ -130,22 +165,7 @@ test_appointments(void)
 	TEST_ERR(scope_patient(&f, &c1, &s1, 0x21));
 	TEST_ERR(scope_patient(&f, &c2, &s2, 0x22));
 	/* the facility's slots */
-	m = cborx_map(2);
-	cborx_map_put(m, SLOTSREQ_K_FROM, cborx_uint(hlc_wall_ms()));
-	cborx_map_put(
-	    m, SLOTSREQ_K_TO, cborx_uint(hlc_wall_ms() + 2 * 86400000ULL));
-	TEST_ERR(cborx_encode(m, &body, &len));
-	cbor_decref(&m);
-	TEST_ERR(tnode_do(f.port, &c1, PROTO_PATH_SLOTS, body, len, &r));
-	TEST_EQ(r.status, 200);
-	TEST_ERR(cborx_decode(r.body, r.len, r.len, &it));
-	arr = cborx_map_get(it, SLOTS_K_ITEMS);
-	TEST_TRUE(
-	    arr != NULL && cbor_isa_array(arr) && cbor_array_size(arr) == 6);
-	m = cbor_array_get(arr, 0);
-	TEST_ERR(cborx_map_uint(m, SLOT_K_ID, &first));
-	cbor_decref(&m);
-	cbor_decref(&it);
+	TEST_ERR(first_slot(&f, &c1, &first));
 	/* booked at once */
 	TEST_ERR(appt_do(&f, &c1, book_req(0x11, first, 0x21), &r, &it));
 	TEST_EQ(r.status, 200);
@@ -236,7 +256,6 @@ test_appointments(void)
 	    f.port, "POST", PROTO_PATH_APPOINTMENTS, NULL, "\xa0", 1, &r));
 	TEST_EQ(r.status, 401);
 out:
-	free(body);
 	if (it != NULL)
 		cbor_decref(&it);
 	tresp_clear(&r);
@@ -510,10 +529,9 @@ test_licence_gate(void)
 	struct tresp r;
 	struct tnode c1;
 	struct licence l;
-	cbor_item_t *it = NULL, *m, *arr;
+	cbor_item_t *it = NULL;
 	uint64_t result = 99, first = 0, s1 = 0;
-	uint8_t id[16], *body = NULL;
-	size_t len;
+	uint8_t id[16];
 	char st[24];
 	int err = 0;
 
@@ -522,21 +540,7 @@ test_licence_gate(void)
 	TEST_ERR(fix_node_as(&f, "north", "clinic", "fac-1", &c1, NULL));
 	TEST_ERR(mk_slots(&f));
 	TEST_ERR(scope_patient(&f, &c1, &s1, 0x21));
-	m = cborx_map(2);
-	cborx_map_put(m, SLOTSREQ_K_FROM, cborx_uint(hlc_wall_ms()));
-	cborx_map_put(
-	    m, SLOTSREQ_K_TO, cborx_uint(hlc_wall_ms() + 2 * 86400000ULL));
-	TEST_ERR(cborx_encode(m, &body, &len));
-	cbor_decref(&m);
-	TEST_ERR(tnode_do(f.port, &c1, PROTO_PATH_SLOTS, body, len, &r));
-	TEST_EQ(r.status, 200);
-	TEST_ERR(cborx_decode(r.body, r.len, r.len, &it));
-	arr = cborx_map_get(it, SLOTS_K_ITEMS);
-	TEST_TRUE(arr != NULL && cbor_array_size(arr) == 6);
-	m = cbor_array_get(arr, 0);
-	TEST_ERR(cborx_map_uint(m, SLOT_K_ID, &first));
-	cbor_decref(&m);
-	cbor_decref(&it);
+	TEST_ERR(first_slot(&f, &c1, &first));
 	/* dr-a holds a licence in the region for consults only */
 	memset(&l, 0, sizeof(l));
 	snprintf(l.regno, sizeof(l.regno), "dr-a");
@@ -576,7 +580,6 @@ test_licence_gate(void)
 out:
 	if (it != NULL)
 		cbor_decref(&it);
-	free(body);
 	tresp_clear(&r);
 	fix_stop(&f);
 	return err;
