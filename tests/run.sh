@@ -35,6 +35,8 @@ count() { # name, exit status, output file
 	if [ "$f" -gt 0 ]; then
 		failed_names="$failed_names $name"
 		echo "  FAILED: $name (exit $rc); output:"
+		# a script may report on stdout: its last lines too
+		grep -Ev '^(PASS|SKIP): ' "$out" | tail -n 20 | sed 's/^/    /'
 		tail -n 40 "$out.err" | sed 's/^/    /'
 	fi
 	pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + s))

@@ -55,7 +55,7 @@ fi
 SRV=$!
 trap 'kill $SRV 2>/dev/null; wait $SRV 2>/dev/null || true' EXIT INT TERM
 i=0
-while [ ! -s "$D/server/port" ] && [ $i -lt 100 ]; do
+while [ ! -s "$D/server/port" ] && [ $i -lt 300 ]; do
 	if ! kill -0 $SRV 2>/dev/null; then
 		echo "the sync-server did not start (port $PORT taken? set DEMO_PORT):" >&2
 		tail -n 5 "$D/server/server.err" "$D/server/server.log" >&2 2>/dev/null
@@ -64,6 +64,11 @@ while [ ! -s "$D/server/port" ] && [ $i -lt 100 ]; do
 	sleep 0.1
 	i=$((i + 1))
 done
+if [ ! -s "$D/server/port" ]; then
+	echo "the sync-server did not start listening within 30 s; its log:" >&2
+	tail -n 5 "$D/server/server.err" "$D/server/server.log" >&2 2>/dev/null
+	exit 1
+fi
 if k sync status 2>/dev/null | grep -q 'not set up'; then
 	echo "== kiosk enroll"
 	tok=$("$S" --data "$D/server" --key-file "$SKEY" admin enroll-token --role clinic \
