@@ -106,8 +106,10 @@ srv_stop(struct srv *s)
 	}
 }
 
+/* An enrolment token for ROLE at FACILITY of region north. */
 static int
-srv_token(struct srv *s, const char *role, char out[64])
+srv_token_at(struct srv *s, const char *role, const char *facility,
+    char out[64])
 {
 	char cmd[1024];
 	FILE *p;
@@ -115,8 +117,8 @@ srv_token(struct srv *s, const char *role, char out[64])
 
 	snprintf(cmd, sizeof(cmd),
 	    "'%s' --data '%s/srv' --key-file '%s/store.key' admin "
-	    "enroll-token --role %s --region north --facility f1",
-	    s->bin, s->dir, s->dir, role);
+	    "enroll-token --role %s --region north --facility %s",
+	    s->bin, s->dir, s->dir, role, facility);
 	if ((p = popen(cmd, "r")) == NULL)
 		return errno;
 	ok = fgets(out, 64, p) != NULL;
@@ -127,10 +129,16 @@ srv_token(struct srv *s, const char *role, char out[64])
 	return 0;
 }
 
-/* A kiosk NAME enrolled with ROLE (at facility f1 of region north). */
+static inline int
+srv_token(struct srv *s, const char *role, char out[64])
+{
+	return srv_token_at(s, role, "f1", out);
+}
+
+/* A kiosk NAME enrolled with ROLE at FACILITY of region north. */
 static int
-node_open_as(struct srv *srv, const char *name, const char *role,
-    uint64_t (*clock)(void), struct store **out)
+node_open_at(struct srv *srv, const char *name, const char *role,
+    const char *facility, uint64_t (*clock)(void), struct store **out)
 {
 	char dir[128], tok[64], url[64], *cause = NULL;
 	uint8_t key[32];
@@ -143,7 +151,7 @@ node_open_as(struct srv *srv, const char *name, const char *role,
 	if ((err = store_open(dir, key, 1, out)) != 0)
 		return err;
 	(*out)->hlc.now_ms = clock;
-	if ((err = srv_token(srv, role, tok)) != 0)
+	if ((err = srv_token_at(srv, role, facility, tok)) != 0)
 		return err;
 	snprintf(url, sizeof(url), "http://127.0.0.1:%u", srv->port);
 	err = sync_enroll(*out, url, tok, NULL, &cause);
@@ -151,6 +159,14 @@ node_open_as(struct srv *srv, const char *name, const char *role,
 		fprintf(stderr, "  enrol %s: %s\n", name, cause ? cause : "?");
 	free(cause);
 	return err;
+}
+
+/* A kiosk NAME enrolled with ROLE (at facility f1 of region north). */
+static int
+node_open_as(struct srv *srv, const char *name, const char *role,
+    uint64_t (*clock)(void), struct store **out)
+{
+	return node_open_at(srv, name, role, "f1", clock, out);
 }
 
 #endif

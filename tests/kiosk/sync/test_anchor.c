@@ -70,42 +70,6 @@ now(void)
 	return hlc_wall_ms();
 }
 
-/* A kiosk NAME enrolled as a clinic of FACILITY in region north. */
-static int
-node_at(
-    struct srv *srv, const char *name, const char *facility, struct store **out)
-{
-	char dir[128], cmd[1024], tok[64], url[64], *cause = NULL;
-	uint8_t key[32];
-	FILE *p;
-	int err, ok;
-
-	snprintf(dir, sizeof(dir), "%s/%s", srv->dir, name);
-	if (mkdir(dir, 0700) != 0)
-		return errno;
-	crypto_random(key, sizeof(key));
-	if ((err = store_open(dir, key, 1, out)) != 0)
-		return err;
-	(*out)->hlc.now_ms = now;
-	snprintf(cmd, sizeof(cmd),
-	    "'%s' --data '%s/srv' --key-file '%s/store.key' admin "
-	    "enroll-token --role clinic --region north --facility %s",
-	    srv->bin, srv->dir, srv->dir, facility);
-	if ((p = popen(cmd, "r")) == NULL)
-		return errno;
-	ok = fgets(tok, sizeof(tok), p) != NULL;
-	pclose(p);
-	if (!ok)
-		return EIO;
-	str_trim(tok);
-	snprintf(url, sizeof(url), "http://127.0.0.1:%u", srv->port);
-	err = sync_enroll(*out, url, tok, NULL, &cause);
-	if (err != 0)
-		fprintf(stderr, "  enrol %s: %s\n", name, cause ? cause : "?");
-	free(cause);
-	return err;
-}
-
 /* `sync-server admin ARGS`: its exit status, its output in OUT. */
 static int
 admin(struct srv *srv, const char *args, char *out, size_t size)
@@ -354,8 +318,8 @@ test_breakglass(void)
 
 	if ((err = srv_start(&srv)) != 0)
 		return err;
-	TEST_ERR(node_at(&srv, "clinic_a", "fa", &a));
-	TEST_ERR(node_at(&srv, "clinic_b", "fb", &b));
+	TEST_ERR(node_open_at(&srv, "clinic_a", "clinic", "fa", now, &a));
+	TEST_ERR(node_open_at(&srv, "clinic_b", "clinic", "fb", now, &b));
 	TEST_ERR(store_user_add(b, "nurse", STORE_ROLE_CLINICIAN, &nurse));
 	store_set_actor(b, nurse.id);
 	TEST_ERR(add_patient(a, "Akinyi", id));
