@@ -389,6 +389,8 @@ api_appt_pushed_one(struct request *req, const struct schange *c)
 	struct sbook_result res;
 	struct appt_gate gate;
 	struct uuid u;
+	uint64_t freed = 0;
+	char status[24];
 	int err = 0;
 
 	if (model_decode(model_entity(REC_APPOINTMENT), c->body, c->len, &r) !=
@@ -422,10 +424,16 @@ api_appt_pushed_one(struct request *req, const struct schange *c)
 			err = srv->be->appt_book(srv->store, &b, &res);
 		licence_set_clear(&gate.reg);
 	} else if (st != NULL && st->text != NULL &&
-	    strcmp(st->text, "cancelled") == 0)
+	    strcmp(st->text, "cancelled") == 0) {
 		err = srv->be->appt_cancel(srv->store, c->id, req->node.id,
 		    why != NULL && why->text != NULL ? why->text : "",
 		    server_now_ms());
+		/* the freed slot goes to the waitlist, as a cancel request's */
+		if (err == 0 &&
+		    srv->be->appt_status(srv->store, c->id, status,
+		        sizeof(status), &freed) == 0)
+			api_appt_offer(req, freed);
+	}
 	if (at != NULL && at->u > 0 && by != NULL && by->text != NULL &&
 	    (strcmp(by->text, "chw") == 0 || strcmp(by->text, "self") == 0))
 		err = srv->be->appt_checkin(
