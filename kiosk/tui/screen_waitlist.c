@@ -130,8 +130,7 @@ wl_draw(struct ui *ui)
 	int i, y = 4;
 
 	wl_load(ui);
-	ui_text(2, 1, UI_C_TITLE, " %s ", _("Waitlist"));
-	ui_text(2, 12, UI_C_NORMAL, "%s %s", p->given ? p->given : "",
+	ui_text(2, 1, UI_C_TITLE, "%s %s", p->given ? p->given : "",
 	    p->family ? p->family : "");
 	if ((o = wl_offer(now)) != NULL) {
 		ui_when((int64_t)o->offer_start_ms, start, sizeof(start));
@@ -177,8 +176,8 @@ wl_draw(struct ui *ui)
 	ui_text(15, 3, UI_C_NORMAL, _("Urgency: < %s >  (Left/Right)"),
 	    _(urgency_words[urgency]));
 	for (i = 0; i < WL_FIELDS; i++)
-		ui_field_draw(16 + i / 2, 3 + (i % 2) * 38, _(field_names[i]),
-		    20, &fields[i], i == field, 0);
+		ui_field_draw(16 + i, 3, _(field_names[i]), 30, &fields[i],
+		    i == field, 0);
 	ui_text(20, 1, UI_C_DIM, "%s",
 	    _("F2 list  Enter accept the offer  F8 decline  F6 take off  "
 	      "Esc back"));
