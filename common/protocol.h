@@ -231,8 +231,7 @@ enum wire_err {
 #define WAITREQ_K_SLOT 9 /* uint: the offered slot declined (decline) */
 #define WAIT_K_ID 1 /* bytes: 16 */
 #define WAIT_K_RESULT 2 /* uint: 0, WERR_WAIT_UNKNOWN or WERR_WAIT_STATE */
-#define WAIT_K_STATUS                                                          \
-	3 /* text: waiting, offered, booked, removed, expired */
+#define WAIT_K_STATUS 3 /* text: waiting, offered, booked, removed, expired */
 #define WAIT_K_URGENCY 4 /* uint */
 #define WAIT_K_LISTED 5 /* uint: Unix ms the server listed it */
 #define WAIT_K_RECOMMENDED 6 /* uint: ms, the category's recommended wait */

@@ -284,8 +284,8 @@ server_main(int argc, char **argv)
 	}
 	/* the waitlist's timer (issue 15): lapsed offers move on */
 	if ((err = waitlist_start(&srv, 0)) != 0) {
-		fprintf(stderr, "sync-server: waitlist timer: %s\n",
-		    strerror(err));
+		fprintf(
+		    stderr, "sync-server: waitlist timer: %s\n", strerror(err));
 		server_close(&srv);
 		return 1;
 	}

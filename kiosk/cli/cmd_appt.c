@@ -136,8 +136,8 @@ wait_line(void *arg, const struct store_wait *w)
 	printf("%s %s %s %s %s%s%s%s%s\n", w->id, w->patient_id, w->status,
 	    w->pending[0] ? w->pending : "-",
 	    wait_urgency[w->urgency >= 1 && w->urgency <= 3 ? w->urgency : 0],
-	    w->service[0] ? " " : "", w->service,
-	    start[0] ? " offer " : "", start);
+	    w->service[0] ? " " : "", w->service, start[0] ? " offer " : "",
+	    start);
 	if (start[0])
 		printf("  slot %" PRIu64 " until %s\n", w->offer_slot, when);
 	if (w->note[0])
@@ -160,7 +160,8 @@ appt_wait(struct kctx *ctx, int argc, char **argv)
 	if (argc >= 3 && strcmp(argv[2], "add") == 0) {
 		if (cmd_opt_parse(argc, argv, 3, opts, nitems(opts), pos, 1,
 		        &npos) != 0 ||
-		    npos != 1 || cmd_opt_int(&opts[0], 1, 3, 0, &urgency) != 0 ||
+		    npos != 1 ||
+		    cmd_opt_int(&opts[0], 1, 3, 0, &urgency) != 0 ||
 		    urgency == 0 || opts[1].value == NULL)
 			return cmd_usage(&cmd_appt);
 		memset(&w, 0, sizeof(w));
@@ -189,14 +190,14 @@ appt_wait(struct kctx *ctx, int argc, char **argv)
 	if (argc >= 3 && strcmp(argv[2], "status") == 0 && argc <= 4) {
 		if (kctx_open(ctx) != 0)
 			return 1;
-		if ((err = store_wait_list(ctx->store, argc == 4 ? argv[3] : NULL,
-		         wait_line, NULL)) != 0)
+		if ((err = store_wait_list(ctx->store,
+		         argc == 4 ? argv[3] : NULL, wait_line, NULL)) != 0)
 			return appt_fail("cannot read the waitlist", err);
 		return 0;
 	}
-	if (argc == 4 && (strcmp(argv[2], "remove") == 0 ||
-	                     strcmp(argv[2], "accept") == 0 ||
-	                     strcmp(argv[2], "decline") == 0)) {
+	if (argc == 4 &&
+	    (strcmp(argv[2], "remove") == 0 || strcmp(argv[2], "accept") == 0 ||
+	        strcmp(argv[2], "decline") == 0)) {
 		if (kctx_open(ctx) != 0)
 			return 1;
 		err = store_wait_intent(

@@ -15,8 +15,8 @@
 #include "store_int.h"
 
 #define WAIT_COLS                                                              \
-	"id, patient_id, urgency, service, lang, modality, clinician, status,"  \
-	" pending, created_ms, listed_ms, answered_ms, offer_slot,"             \
+	"id, patient_id, urgency, service, lang, modality, clinician, status," \
+	" pending, created_ms, listed_ms, answered_ms, offer_slot,"            \
 	" offer_start_ms, offer_end_ms, offer_expires_ms, appt_id, note"
 
 static void
@@ -265,10 +265,10 @@ store_wait_booked(struct store *s, const struct store_wait *w)
 	sqlite3_bind_text(st, 2, w->id, -1, SQLITE_TRANSIENT);
 	if ((err = store_step_done(s, st, "waitlist booked")) != 0)
 		goto out;
-	if ((err = store_audit_append(
-	         s, "create", "appointment", w->appt_id, "waitlist offer")) ==
-	    0)
-		err = store_audit_append(s, "update", "waitlist", w->id, "booked");
+	if ((err = store_audit_append(s, "create", "appointment", w->appt_id,
+	         "waitlist offer")) == 0)
+		err = store_audit_append(
+		    s, "update", "waitlist", w->id, "booked");
 out:
 	sqlite3_finalize(st);
 	return store_tx_end(s, err);

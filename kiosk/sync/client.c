@@ -1157,8 +1157,8 @@ sync_wait_collect(void *arg, const struct store_wait *w)
 
 /* POST M (consumed) to PATH; *IT the decoded 200 answer (caller's). */
 static int
-sync_wait_post(struct sync_run_ctx *c, const char *path, cbor_item_t *m,
-    cbor_item_t **it)
+sync_wait_post(
+    struct sync_run_ctx *c, const char *path, cbor_item_t *m, cbor_item_t **it)
 {
 	struct buf resp;
 	uint8_t *body = NULL;
@@ -1205,8 +1205,7 @@ sync_wait_keep(struct sync_run_ctx *c, struct store_wait *w,
 	(void)cborx_map_uint(it, WAIT_K_LISTED, &w->listed_ms);
 	w->offer_slot = w->offer_start_ms = w->offer_end_ms = 0;
 	w->offer_expires_ms = 0;
-	if ((o = cborx_map_get(it, WAIT_K_OFFER)) != NULL &&
-	    cbor_isa_map(o)) {
+	if ((o = cborx_map_get(it, WAIT_K_OFFER)) != NULL && cbor_isa_map(o)) {
 		(void)cborx_map_uint(o, SLOT_K_ID, &w->offer_slot);
 		(void)cborx_map_uint(o, SLOT_K_START, &w->offer_start_ms);
 		(void)cborx_map_uint(o, SLOT_K_END, &w->offer_end_ms);
@@ -1228,8 +1227,8 @@ sync_wait_req(const struct uuid *id, const char *op)
 
 /* Accept W's offer: book its slot naming the entry (§11, key 5). */
 static void
-sync_wait_accept(struct sync_run_ctx *c, struct store_wait *w,
-    const struct uuid *entry)
+sync_wait_accept(
+    struct sync_run_ctx *c, struct store_wait *w, const struct uuid *entry)
 {
 	struct uuid a, p;
 	cbor_item_t *m, *it = NULL;

@@ -140,8 +140,9 @@ wl_draw(struct ui *ui)
 		    _("A FREED SLOT IS OFFERED TO THIS PATIENT"));
 		ui_text(4, 3, UI_C_WARN, _("%s to %s (%s)"), start,
 		    strlen(end) > 11 ? end + 11 : end, o->service);
-		ui_text(5, 3, UI_C_WARN, _("Answer before %s: Enter accepts, "
-		                           "F8 declines."),
+		ui_text(5, 3, UI_C_WARN,
+		    _("Answer before %s: Enter accepts, "
+		      "F8 declines."),
 		    until);
 		y = 7;
 	} else
@@ -156,13 +157,12 @@ wl_draw(struct ui *ui)
 		    w->lang[0] ? w->lang : "", w->lang[0] ? " " : "",
 		    w->modality[0] ? w->modality : "",
 		    w->modality[0] ? " " : "", w->clinician,
-		    w->lang[0] || w->modality[0] || w->clinician[0] ? ""
-		                                                    : "-");
+		    w->lang[0] || w->modality[0] || w->clinician[0] ? "" : "-");
 		ui_text(y + i, 1,
-		    i == sel                   ? UI_C_FOCUS
-		        : w == o               ? UI_C_WARN
-		        : w->note[0] != '\0'   ? UI_C_WARN
-		                               : UI_C_NORMAL,
+		    i == sel                 ? UI_C_FOCUS
+		        : w == o             ? UI_C_WARN
+		        : w->note[0] != '\0' ? UI_C_WARN
+		                             : UI_C_NORMAL,
 		    "%c %-23.23s %-8s %-20.20s %s", i == sel ? '>' : ' ',
 		    _(urgency_words[w->urgency >= 1 && w->urgency <= 3
 		            ? w->urgency
@@ -208,13 +208,14 @@ wl_save(struct ui *ui)
 		return UI_REDRAW;
 	}
 	memset(&w, 0, sizeof(w));
-	snprintf(w.patient_id, sizeof(w.patient_id), "%s",
-	    ui->visit.patient.id);
+	snprintf(
+	    w.patient_id, sizeof(w.patient_id), "%s", ui->visit.patient.id);
 	w.urgency = urgency;
 	for (i = 0; i < WL_FIELDS; i++)
 		if (strlen(fields[i].buf) >= STORE_WAIT_TEXT) {
-			ui_message(ui, UI_MSG_WARN, _("%s: at most %d letters."),
-			    _(field_names[i]), STORE_WAIT_TEXT - 1);
+			ui_message(ui, UI_MSG_WARN,
+			    _("%s: at most %d letters."), _(field_names[i]),
+			    STORE_WAIT_TEXT - 1);
 			return UI_REDRAW;
 		}
 	str_lcpy(w.service, fields[0].buf, sizeof(w.service));

@@ -430,8 +430,8 @@ api_appt_pushed_one(struct request *req, const struct schange *c)
 		    server_now_ms());
 		/* the freed slot goes to the waitlist, as a cancel request's */
 		if (err == 0 &&
-		    srv->be->appt_status(srv->store, c->id, status,
-		        sizeof(status), &freed) == 0)
+		    srv->be->appt_status(
+		        srv->store, c->id, status, sizeof(status), &freed) == 0)
 			api_appt_offer(req, freed);
 	}
 	if (at != NULL && at->u > 0 && by != NULL && by->text != NULL &&

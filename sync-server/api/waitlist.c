@@ -82,10 +82,11 @@ wl_answer(struct request *req, const uint8_t id[16], int result,
 		if (strcmp(status, "offered") == 0) {
 			o = cborx_map(4);
 			cborx_map_put(o, SLOT_K_ID, cborx_uint(st->offer.slot));
-			cborx_map_put(o, SLOT_K_START, cborx_uint(st->start_ms));
-			cborx_map_put(o, SLOT_K_END, cborx_uint(st->end_ms));
 			cborx_map_put(
-			    o, OFFER_K_EXPIRES, cborx_uint(st->offer.expires_ms));
+			    o, SLOT_K_START, cborx_uint(st->start_ms));
+			cborx_map_put(o, SLOT_K_END, cborx_uint(st->end_ms));
+			cborx_map_put(o, OFFER_K_EXPIRES,
+			    cborx_uint(st->offer.expires_ms));
 			cborx_map_put(m, WAIT_K_OFFER, o);
 		}
 	}
@@ -133,8 +134,8 @@ wl_add(struct request *req, const cbor_item_t *root, const uint8_t id[16])
 	        0 ||
 	    w.service[0] == '\0' ||
 	    wl_text(root, WAITREQ_K_LANG, w.lang, sizeof(w.lang)) != 0 ||
-	    wl_text(root, WAITREQ_K_MODALITY, w.modality,
-	        sizeof(w.modality)) != 0 ||
+	    wl_text(root, WAITREQ_K_MODALITY, w.modality, sizeof(w.modality)) !=
+	        0 ||
 	    wl_text(root, WAITREQ_K_CLINICIAN, w.clinician,
 	        sizeof(w.clinician)) != 0) {
 		req_error(req, WERR_BAD_REQUEST,
@@ -186,8 +187,8 @@ wl_run(struct request *req)
 		return 0;
 	}
 	if (srv->be->wait_get == NULL) {
-		req_error(req, WERR_UNAVAILABLE, "no waitlist in this store",
-		    -1);
+		req_error(
+		    req, WERR_UNAVAILABLE, "no waitlist in this store", -1);
 		return 0;
 	}
 	if (!wire_plain(req->body, req->len) ||
@@ -214,8 +215,8 @@ wl_run(struct request *req)
 		goto out;
 	}
 	err = srv->be->wait_get(srv->store, id, &st);
-	if (err == ENOENT || (err == 0 && strcmp(st.w.region,
-	                                      req->node.region) != 0)) {
+	if (err == ENOENT ||
+	    (err == 0 && strcmp(st.w.region, req->node.region) != 0)) {
 		wl_answer(req, id, WERR_WAIT_UNKNOWN, NULL, now);
 		goto out;
 	}

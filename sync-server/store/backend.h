@@ -610,8 +610,8 @@ struct store_backend {
 	    struct sstore *, const uint8_t id[16], struct swait_state *out);
 	int (*wait_remove)(struct sstore *, const uint8_t id[16],
 	    uint64_t now_ms, uint64_t *slot);
-	int (*wait_sweep)(struct sstore *, uint64_t now_ms, struct sslot **out,
-	    size_t *n);
+	int (*wait_sweep)(
+	    struct sstore *, uint64_t now_ms, struct sslot **out, size_t *n);
 	/* Key/value metadata (server keys, feed era). */
 	int (*meta_get)(
 	    struct sstore *, const char *key, uint8_t **val, size_t *len);

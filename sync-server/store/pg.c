@@ -2899,8 +2899,7 @@ pg_wait_get(struct sstore *s, const uint8_t id[16], struct swait_state *out)
 }
 
 static int
-pg_wait_remove_once(
-    struct sstore *s, struct pg_conn *pc, void *arg, int att)
+pg_wait_remove_once(struct sstore *s, struct pg_conn *pc, void *arg, int att)
 {
 	struct pg_wait_arg *x = arg;
 	struct pg_args a = { 0 }, dr = { 0 }, u = { 0 };

@@ -3536,10 +3536,10 @@ sq_wait_get(struct sstore *s, const uint8_t id[16], struct swait_state *o)
 			if ((b = sqlite3_column_blob(st, 0)) != NULL &&
 			    sqlite3_column_bytes(st, 0) == 16)
 				memcpy(o->w.patient, b, 16);
-			str_lcpy(o->w.region, sq_text(st, 1),
-			    sizeof(o->w.region));
-			str_lcpy(o->w.service, sq_text(st, 2),
-			    sizeof(o->w.service));
+			str_lcpy(
+			    o->w.region, sq_text(st, 1), sizeof(o->w.region));
+			str_lcpy(
+			    o->w.service, sq_text(st, 2), sizeof(o->w.service));
 			o->w.urgency = sqlite3_column_int(st, 3);
 			o->w.listed_ms = (uint64_t)sqlite3_column_int64(st, 4);
 			o->w.recommended_ms =
@@ -3664,8 +3664,7 @@ sq_wsweep_job(struct sstore *s, void *arg)
 }
 
 static int
-sq_wait_sweep(
-    struct sstore *s, uint64_t now_ms, struct sslot **out, size_t *n)
+sq_wait_sweep(struct sstore *s, uint64_t now_ms, struct sslot **out, size_t *n)
 {
 	struct sq_wsweep x = { now_ms, NULL, 0 };
 	struct sq_job job = { sq_wsweep_job, &x, 0, 0, NULL };

@@ -206,8 +206,7 @@ wl_status(const cbor_item_t *it, uint64_t *result, char *st, size_t size)
 
 /* Ask entry ID's status as N: its word and its offered slot (0: none). */
 static int
-wl_ask(struct fix *f, struct tnode *n, uint8_t id, char st[16],
-    uint64_t *slot)
+wl_ask(struct fix *f, struct tnode *n, uint8_t id, char st[16], uint64_t *slot)
 {
 	struct tresp r;
 	cbor_item_t *it = NULL, *o;
@@ -295,8 +294,8 @@ test_add(void)
 	cborx_map_put(m, WAITREQ_K_URGENCY, cborx_uint(1));
 	TEST_ERR(post(&f, &c1, PROTO_PATH_WAITLIST, m, &r, &it));
 	TEST_EQ(r.status, 400);
-	TEST_ERR(post(
-	    &f, &c1, PROTO_PATH_WAITLIST, wl_req(0xa1, "wait"), &r, &it));
+	TEST_ERR(
+	    post(&f, &c1, PROTO_PATH_WAITLIST, wl_req(0xa1, "wait"), &r, &it));
 	TEST_EQ(r.status, 400);
 	/* unknown entry: a result, not an error */
 	TEST_ERR(post(
@@ -566,12 +565,12 @@ conc_run(void *arg)
 		}
 		idle = 0;
 		if (rand_r(&c->seed) % 2) {
-			if (c->f->srv.be->wait_decline(c->f->srv.store,
-			        c->slot, e, ws.offer.offered_ms) == 0)
+			if (c->f->srv.be->wait_decline(c->f->srv.store, c->slot,
+			        e, ws.offer.offered_ms) == 0)
 				(void)waitlist_offer(&c->f->srv, c->slot,
 				    ws.start_ms, ws.offer.offered_ms);
-		} else if ((c->err = waitlist_tick(&c->f->srv,
-		                ws.offer.expires_ms, NULL)) != 0)
+		} else if ((c->err = waitlist_tick(
+		                &c->f->srv, ws.offer.expires_ms, NULL)) != 0)
 			return NULL;
 	}
 	return NULL;
@@ -608,7 +607,8 @@ test_concurrent(void)
 		memset(e, 0xb0 + i, 16);
 		TEST_ERR(f.srv.be->wait_get(f.srv.store, e, &ws));
 		if (strcmp(ws.status, "offered") == 0) {
-			TEST_ERR(waitlist_tick(&f.srv, ws.offer.expires_ms, NULL));
+			TEST_ERR(
+			    waitlist_tick(&f.srv, ws.offer.expires_ms, NULL));
 			i = 0;
 		}
 	}

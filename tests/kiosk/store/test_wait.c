@@ -112,8 +112,7 @@ test_wait(void)
 	TEST_ERR(store_wait_get(s, id, &got));
 	TEST_STR(got.status, "booked");
 	TEST_STR(got.pending, "");
-	TEST_ERR(store_appt_list(
-	    s, now, now + 2 * 86400000ULL, booked, &n));
+	TEST_ERR(store_appt_list(s, now, now + 2 * 86400000ULL, booked, &n));
 	TEST_EQ(n, 1);
 	TEST_EQ(store_wait_intent(s, id, "remove", now), EALREADY);
 out:

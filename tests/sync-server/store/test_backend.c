@@ -2800,8 +2800,8 @@ case_waitlist_live(struct ctx *c)
 	TEST_EQ(st.offer.slot, 0);
 	TEST_EQ(c->be->wait_remove(s, e, T_BASE + 2, &moved), EALREADY);
 	/* e2 gets it; the sweep before it lapses leaves it, after passes it */
-	TEST_ERR(c->be->wait_offer(
-	    s, slot, T_BASE + 3, exp, rank_simple, NULL, &o));
+	TEST_ERR(
+	    c->be->wait_offer(s, slot, T_BASE + 3, exp, rank_simple, NULL, &o));
 	memset(e, 0xd2, 16);
 	TEST_MEM(o.entry, e, 16);
 	TEST_ERR(c->be->wait_sweep(s, exp - 1, &v, &nv));
