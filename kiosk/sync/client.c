@@ -1298,8 +1298,18 @@ sync_wait_one(struct sync_run_ctx *c, struct store_wait *w)
 		m = sync_wait_req(&id, "status");
 	if (sync_wait_post(c, PROTO_PATH_WAITLIST, m, &it) == 0)
 		sync_wait_keep(c, w, it, 1);
-	else
+	else {
 		log_info("waitlist entry not asked (HTTP %ld)", c->http.status);
+		/* refused, not lost: said on the screen, asked again */
+		if (c->http.status == 403 || c->http.status == 400) {
+			snprintf(w->note, sizeof(w->note), "%s",
+			    c->http.status == 403
+			        ? N_("the server refused: the patient is not "
+			             "of this facility")
+			        : N_("the server refused the entry as sent"));
+			(void)store_wait_answer(c->s, w, 0);
+		}
+	}
 	if (it != NULL)
 		cbor_decref(&it);
 }
