@@ -66,11 +66,14 @@ enum wire_err {
 	    51, /* 403 emergency_owner: another node's incident */
 	WERR_GATEWAY_AUTH = 52, /* 401 gateway_auth: callback secret wrong */
 	WERR_NO_ROSTER = 53, /* 404 no_roster: none kept for this node */
+	/* The waitlist (issue 15, §11.1): a waitlist answer's WAIT_K_RESULT. */
+	WERR_WAIT_UNKNOWN = 54, /* 404 wait_unknown: no such entry */
+	WERR_WAIT_STATE = 55, /* 409 wait_state: not in a state for that */
 	WERR_BREAKGLASS_REASON = 40, /* 400: no written reason */
 	WERR_BREAKGLASS_SCOPE = 41, /* 403: not this node's, or no patient */
 };
 
-#define WERR_MAX WERR_NO_ROSTER
+#define WERR_MAX WERR_WAIT_STATE
 
 /* The error body of any non-200 answer (§2). */
 #define ERR_K_CODE 1 /* uint: enum wire_err */
@@ -215,6 +218,26 @@ enum wire_err {
 #define SLOT_K_STATUS 4 /* text: free, busy, busy-unavailable */
 /* POST /v1/slots: the slots of the node's facility (§11). */
 #define PROTO_PATH_SLOTS "/v1/slots"
+/* POST /v1/waitlist (issue 15, §11.1): one waitlist request, signed. */
+#define PROTO_PATH_WAITLIST "/v1/waitlist"
+#define WAITREQ_K_ID 1 /* bytes: 16, the entry (the kiosk made it) */
+#define WAITREQ_K_OP 2 /* text: "add", "remove", "decline", "status" */
+#define WAITREQ_K_PATIENT 3 /* bytes: 16 (add) */
+#define WAITREQ_K_URGENCY 4 /* uint: category 1..3 (add) */
+#define WAITREQ_K_SERVICE 5 /* text (add) */
+#define WAITREQ_K_LANG 6 /* text: hard preference, "" any (add) */
+#define WAITREQ_K_MODALITY 7 /* text: hard preference (add) */
+#define WAITREQ_K_CLINICIAN 8 /* text: hard preference (add) */
+#define WAITREQ_K_SLOT 9 /* uint: the offered slot declined (decline) */
+#define WAIT_K_ID 1 /* bytes: 16 */
+#define WAIT_K_RESULT 2 /* uint: 0, WERR_WAIT_UNKNOWN or WERR_WAIT_STATE */
+#define WAIT_K_STATUS 3 /* text: waiting, offered, booked, removed, expired */
+#define WAIT_K_URGENCY 4 /* uint */
+#define WAIT_K_LISTED 5 /* uint: Unix ms the server listed it */
+#define WAIT_K_RECOMMENDED 6 /* uint: ms, the category's recommended wait */
+#define WAIT_K_OFFERS 7 /* uint: offers that passed it by */
+#define WAIT_K_OFFER 8 /* map: SLOT_K_ID, _START, _END and OFFER_K_EXPIRES */
+#define OFFER_K_EXPIRES 5 /* uint: Unix ms the offer lapses */
 #define SLOTSREQ_K_FROM 1 /* uint: Unix ms */
 #define SLOTSREQ_K_TO 2 /* uint: Unix ms, at most 31 days after FROM */
 #define SLOTS_K_ITEMS 1 /* array of slot maps */

@@ -56,6 +56,7 @@
 #include "notify.h"
 #include "server.h"
 #include "str.h"
+#include "wait_timer.h"
 
 static int
 usage(void)
@@ -278,6 +279,13 @@ server_main(int argc, char **argv)
 	if ((err = emergency_start(&srv, 0)) != 0) {
 		fprintf(stderr, "sync-server: emergency timer: %s\n",
 		    strerror(err));
+		server_close(&srv);
+		return 1;
+	}
+	/* the waitlist's timer (issue 15): lapsed offers move on */
+	if ((err = waitlist_start(&srv, 0)) != 0) {
+		fprintf(
+		    stderr, "sync-server: waitlist timer: %s\n", strerror(err));
 		server_close(&srv);
 		return 1;
 	}

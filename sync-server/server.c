@@ -249,6 +249,8 @@ server_close(struct server *srv)
 	if (srv->stop_hook !=
 	    NULL) /* emergency_stop: its timer uses the store */
 		srv->stop_hook(srv);
+	if (srv->wait_stop_hook != NULL) /* waitlist_stop: so does its timer */
+		srv->wait_stop_hook(srv);
 	if (srv->store != NULL) {
 		last = srv->hlc.last;
 		srv->be->meta_put(srv->store, "hlc", &last, sizeof(last));
@@ -336,10 +338,12 @@ wire_err_status(enum wire_err code)
 	case WERR_SLOT_TAKEN:
 	case WERR_SLOT_OFFERED:
 	case WERR_APPT_STATE:
+	case WERR_WAIT_STATE:
 		return 409;
 	case WERR_NOT_FOUND:
 	case WERR_NO_SLOT:
 	case WERR_NO_ROSTER:
+	case WERR_WAIT_UNKNOWN:
 		return 404;
 	case WERR_METHOD:
 		return 405;

@@ -70,6 +70,13 @@ struct server {
 	 * so that server.c does not depend on emergency.c). */
 	struct emerg_srv *emerg;
 	void (*stop_hook)(struct server *);
+	/* The waitlist's timer (wait_timer.c, issue 15): NULL until
+	 * waitlist_start, which sets WAIT_STOP_HOOK (waitlist_stop).
+	 * WAIT_HOLD_MS: how long an offer is held (0: sched.h's rule,
+	 * min(4 h, half the time to the slot); tests shorten it). */
+	struct wait_srv *wait;
+	void (*wait_stop_hook)(struct server *);
+	uint64_t wait_hold_ms;
 };
 
 struct request {

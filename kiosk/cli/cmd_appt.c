@@ -10,6 +10,12 @@
  *   appt cancel ID REASON
  *   appt checkin ID chw|self
  *   appt list [--days N]     from now, local wall time of this kiosk
+ *   appt wait add PATIENT --urgency 1|2|3 --service S [--lang L]
+ *             [--modality M] [--clinician C]
+ *   appt wait remove|accept|decline ID
+ *   appt wait status [PATIENT]
+ * The waitlist (docs/PROTOCOL.md §11.1): each goes at the next sync,
+ * which also brings the server's offers.
  */
 #define LOG_MODULE "appt"
 
@@ -106,6 +112,115 @@ appt_list(struct kctx *ctx, int argc, char **argv)
 	return 0;
 }
 
+/* --- the waitlist ------------------------------------------------------ */
+
+static const char *const wait_urgency[] = { "?", "urgent (30 days)",
+	"soon (90 days)", "routine (365 days)" };
+
+static int
+wait_line(void *arg, const struct store_wait *w)
+{
+	char when[32] = "-", start[32] = "";
+	time_t t;
+	struct tm tm;
+
+	(void)arg;
+	if (strcmp(w->status, "offered") == 0 && w->offer_expires_ms > 0) {
+		t = (time_t)(w->offer_expires_ms / 1000);
+		localtime_r(&t, &tm);
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M", &tm);
+		t = (time_t)(w->offer_start_ms / 1000);
+		localtime_r(&t, &tm);
+		strftime(start, sizeof(start), "%Y-%m-%d %H:%M", &tm);
+	}
+	printf("%s %s %s %s %s%s%s%s%s\n", w->id, w->patient_id, w->status,
+	    w->pending[0] ? w->pending : "-",
+	    wait_urgency[w->urgency >= 1 && w->urgency <= 3 ? w->urgency : 0],
+	    w->service[0] ? " " : "", w->service, start[0] ? " offer " : "",
+	    start);
+	if (start[0])
+		printf("  slot %" PRIu64 " until %s\n", w->offer_slot, when);
+	if (w->note[0])
+		printf("  %s\n", w->note);
+	return 0;
+}
+
+static int
+appt_wait(struct kctx *ctx, int argc, char **argv)
+{
+	struct cmd_opt opts[] = { { "--urgency", 1, NULL },
+		{ "--service", 1, NULL }, { "--lang", 1, NULL },
+		{ "--modality", 1, NULL }, { "--clinician", 1, NULL } };
+	const char *pos[1];
+	struct store_wait w;
+	char id[UUID_STRLEN + 1];
+	long long urgency;
+	int npos, err;
+
+	if (argc >= 3 && strcmp(argv[2], "add") == 0) {
+		if (cmd_opt_parse(argc, argv, 3, opts, nitems(opts), pos, 1,
+		        &npos) != 0 ||
+		    npos != 1 ||
+		    cmd_opt_int(&opts[0], 1, 3, 0, &urgency) != 0 ||
+		    urgency == 0 || opts[1].value == NULL)
+			return cmd_usage(&cmd_appt);
+		memset(&w, 0, sizeof(w));
+		snprintf(w.patient_id, sizeof(w.patient_id), "%s", pos[0]);
+		w.urgency = (int)urgency;
+		snprintf(w.service, sizeof(w.service), "%s", opts[1].value);
+		snprintf(w.lang, sizeof(w.lang), "%s",
+		    opts[2].value ? opts[2].value : "");
+		snprintf(w.modality, sizeof(w.modality), "%s",
+		    opts[3].value ? opts[3].value : "");
+		snprintf(w.clinician, sizeof(w.clinician), "%s",
+		    opts[4].value ? opts[4].value : "");
+		if (kctx_open(ctx) != 0)
+			return 1;
+		if ((err = store_wait_add(ctx->store, &w, id)) != 0) {
+			fprintf(stderr, "kiosk: cannot list the patient: %s\n",
+			    err == EINVAL
+			        ? "give a patient id, --urgency 1-3 and a "
+			          "--service"
+			        : kctx_explain(err));
+			return 1;
+		}
+		printf("%s listed; sent at the next sync\n", id);
+		return 0;
+	}
+	if (argc >= 3 && strcmp(argv[2], "status") == 0 && argc <= 4) {
+		if (kctx_open(ctx) != 0)
+			return 1;
+		if ((err = store_wait_list(ctx->store,
+		         argc == 4 ? argv[3] : NULL, wait_line, NULL)) != 0)
+			return appt_fail("cannot read the waitlist", err);
+		return 0;
+	}
+	if (argc == 4 &&
+	    (strcmp(argv[2], "remove") == 0 || strcmp(argv[2], "accept") == 0 ||
+	        strcmp(argv[2], "decline") == 0)) {
+		if (kctx_open(ctx) != 0)
+			return 1;
+		err = store_wait_intent(
+		    ctx->store, argv[3], argv[2], clock_wall_ms());
+		if (err != 0) {
+			fprintf(stderr, "kiosk: cannot %s %s: %s\n", argv[2],
+			    argv[3],
+			    err == ENOENT ? "no such waitlist entry"
+			        : err == EALREADY
+			        ? (strcmp(argv[2], "remove") == 0
+			                  ? "the entry is booked, removed or "
+			                    "expired already"
+			                  : "no live offer (sync, then look at "
+			                    "its status)")
+			        : kctx_explain(err));
+			return 1;
+		}
+		printf("%s: %s at the next sync\n", argv[3], argv[2]);
+		return 0;
+	}
+	return cmd_usage(&cmd_appt);
+}
+
 static int
 appt_run(struct kctx *ctx, int argc, char **argv)
 {
@@ -115,6 +230,8 @@ appt_run(struct kctx *ctx, int argc, char **argv)
 		return appt_book(ctx, argc, argv);
 	if (argc >= 2 && strcmp(argv[1], "list") == 0)
 		return appt_list(ctx, argc, argv);
+	if (argc >= 2 && strcmp(argv[1], "wait") == 0)
+		return appt_wait(ctx, argc, argv);
 	if (argc == 4 && strcmp(argv[1], "cancel") == 0) {
 		if (kctx_open(ctx) != 0)
 			return 1;
@@ -147,6 +264,15 @@ const struct kiosk_cmd cmd_appt = {
 	    "appointment\n"
 	    "  appt checkin ID chw|self    record that the patient came\n"
 	    "  appt list [--days N]        this kiosk's appointments from "
-	    "now\n",
+	    "now\n"
+	    "  appt wait add PATIENT --urgency 1|2|3 --service S [--lang L]"
+	    " [--modality M] [--clinician C]\n"
+	    "                             put the patient on the waitlist "
+	    "(1 urgent, 2 soon, 3 routine)\n"
+	    "  appt wait remove|accept|decline ID\n"
+	    "                             leave the list, book or decline "
+	    "its offer (at the next sync)\n"
+	    "  appt wait status [PATIENT]  entries, offers and their "
+	    "expiry\n",
 	.run = appt_run,
 };

@@ -364,11 +364,30 @@ static const char migration_roles[] =
     "CREATE TRIGGER users_no_delete BEFORE DELETE ON users BEGIN"
     " SELECT RAISE(ABORT, 'soft deletes only'); END;";
 
+/* The waitlist (issue 15, docs/PROTOCOL.md §11.1): this kiosk's entries,
+ * not synced as records: PENDING is what the next sync sends ("add",
+ * "remove", "decline", "accept"; "" nothing), STATUS and the offer what
+ * the server last answered, APPT_ID the booking an accept makes. */
+static const char migration_waitlist[] =
+    "CREATE TABLE waitlist(id TEXT PRIMARY KEY, patient_id TEXT NOT NULL,"
+    " urgency INTEGER NOT NULL, service TEXT NOT NULL,"
+    " lang TEXT NOT NULL DEFAULT '', modality TEXT NOT NULL DEFAULT '',"
+    " clinician TEXT NOT NULL DEFAULT '',"
+    " status TEXT NOT NULL DEFAULT 'new', pending TEXT NOT NULL DEFAULT"
+    " 'add', created_ms INTEGER NOT NULL, listed_ms INTEGER NOT NULL"
+    " DEFAULT 0, offer_slot INTEGER NOT NULL DEFAULT 0,"
+    " offer_start_ms INTEGER NOT NULL DEFAULT 0,"
+    " offer_end_ms INTEGER NOT NULL DEFAULT 0,"
+    " offer_expires_ms INTEGER NOT NULL DEFAULT 0,"
+    " appt_id TEXT NOT NULL DEFAULT '', note TEXT NOT NULL DEFAULT '',"
+    " answered_ms INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX waitlist_patient ON waitlist(patient_id);";
+
 static const char *const migrations[] = { migration_1, migration_2, migration_3,
 	migration_4, migration_conflicts, migration_consult, migration_merge,
 	migration_user_lang, migration_call, migration_licence, migration_rx,
 	migration_referral, migration_emergency, migration_appt,
-	migration_roles };
+	migration_roles, migration_waitlist };
 
 int
 store_schema_latest(void)

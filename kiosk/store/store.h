@@ -549,6 +549,49 @@ int store_appt_answer(
 int store_appt_list(struct store *, uint64_t from_ms, uint64_t to_ms,
     int (*cb)(void *, const struct store_appt_row *), void *arg);
 
+/* --- the waitlist (issue 15, kiosk/store/waitlist.c) --- */
+
+#define STORE_WAIT_TEXT 48
+struct store_wait {
+	char id[UUID_STRLEN + 1];
+	char patient_id[UUID_STRLEN + 1];
+	int urgency; /* 1 urgent (30 days), 2 soon (90), 3 routine (365) */
+	char service[STORE_WAIT_TEXT];
+	/* hard preferences, "" any */
+	char lang[STORE_WAIT_TEXT], modality[STORE_WAIT_TEXT];
+	char clinician[STORE_WAIT_TEXT];
+	/* the server's last answer: "new" (not yet sent), "waiting",
+	 * "offered", "booked", "removed", "expired" */
+	char status[16];
+	char pending[16]; /* what the next sync sends; "" nothing */
+	uint64_t created_ms, listed_ms, answered_ms;
+	uint64_t offer_slot, offer_start_ms, offer_end_ms, offer_expires_ms;
+	char appt_id[UUID_STRLEN + 1]; /* the booking an accept made */
+	char note[96]; /* why an accept or a request did not go through */
+};
+/* List W's patient (W->id made here, into ID_OUT; may be NULL): sent at
+ * the next sync.  EINVAL: no patient UUID, a category outside 1-3, no
+ * service. */
+int store_wait_add(
+    struct store *, const struct store_wait *w, char id_out[UUID_STRLEN + 1]);
+/* Ask for OP on entry ID at the next sync: "remove" (EALREADY: booked,
+ * removed or expired), "decline" or "accept" (EALREADY: no live offer at
+ * NOW_MS).  ENOENT: no such entry. */
+int store_wait_intent(
+    struct store *, const char *id, const char *op, uint64_t now_ms);
+/* The entries of PATIENT_ID (NULL: every one), oldest first. */
+int store_wait_list(struct store *, const char *patient_id,
+    int (*cb)(void *, const struct store_wait *), void *arg);
+/* One entry by ID (ENOENT). */
+int store_wait_get(struct store *, const char *id, struct store_wait *out);
+/* Keep the server's answer for W->id (status, listed_ms, the offer,
+ * note), PENDING cleared when CLEAR; not synced. */
+int store_wait_answer(struct store *, const struct store_wait *w, int clear);
+/* The server booked entry ID's offer as appointment W->appt_id: the entry
+ * is booked and the appointment is kept (a proposal the server already
+ * answered "booked", pushed at the next sync: the server's replay). */
+int store_wait_booked(struct store *, const struct store_wait *w);
+
 /* --- attachments: encrypted blob store --- */
 /*
  * Store DATA encrypted (AES-256-GCM, key derived from the data key and the

@@ -1135,6 +1135,200 @@ sync_appt_answers(struct sync_run_ctx *c)
 		log_info("appointments awaiting an answer not read");
 }
 
+/* --- the waitlist (issue 15, docs/PROTOCOL.md §11.1) ------------------- */
+
+struct sync_waits {
+	struct store_wait *v;
+	size_t n;
+};
+
+static int
+sync_wait_collect(void *arg, const struct store_wait *w)
+{
+	struct sync_waits *a = arg;
+
+	if (w->pending[0] == '\0' && strcmp(w->status, "waiting") != 0 &&
+	    strcmp(w->status, "offered") != 0 && strcmp(w->status, "new") != 0)
+		return 0; /* finished: nothing to send or ask */
+	a->v = xreallocarray(a->v, a->n + 1, sizeof(*a->v));
+	a->v[a->n++] = *w;
+	return 0;
+}
+
+/* POST M (consumed) to PATH; *IT the decoded 200 answer (caller's). */
+static int
+sync_wait_post(
+    struct sync_run_ctx *c, const char *path, cbor_item_t *m, cbor_item_t **it)
+{
+	struct buf resp;
+	uint8_t *body = NULL;
+	size_t len;
+	int err;
+
+	*it = NULL;
+	memset(&resp, 0, sizeof(resp));
+	if ((err = cborx_encode(m, &body, &len)) == 0 &&
+	    (err = sync_signed_post(c, path, body, len, &resp)) == 0) {
+		if (c->http.status != 200)
+			err = EPROTO;
+		else if (cborx_decode(resp.data, resp.len, resp.len, it) != 0)
+			err = EBADMSG;
+	}
+	cbor_decref(&m);
+	free(body);
+	buf_free(&resp);
+	return err;
+}
+
+/* Keep a waitlist answer IT for W; CLEAR the pending request. */
+static void
+sync_wait_keep(struct sync_run_ctx *c, struct store_wait *w,
+    const cbor_item_t *it, int clear)
+{
+	cbor_item_t *o;
+	uint64_t result = UINT64_MAX;
+	char *t = NULL;
+
+	if (cborx_map_uint(it, WAIT_K_RESULT, &result) != 0)
+		return;
+	if (result == WERR_WAIT_UNKNOWN) {
+		/* the server lost it, or it was never listed: list it again */
+		snprintf(w->pending, sizeof(w->pending), "add");
+		snprintf(w->status, sizeof(w->status), "new");
+		(void)store_wait_answer(c->s, w, 0);
+		return;
+	}
+	if (cborx_map_text(it, WAIT_K_STATUS, 15, &t) == 0) {
+		snprintf(w->status, sizeof(w->status), "%s", t);
+		free(t);
+	}
+	(void)cborx_map_uint(it, WAIT_K_LISTED, &w->listed_ms);
+	w->offer_slot = w->offer_start_ms = w->offer_end_ms = 0;
+	w->offer_expires_ms = 0;
+	if ((o = cborx_map_get(it, WAIT_K_OFFER)) != NULL && cbor_isa_map(o)) {
+		(void)cborx_map_uint(o, SLOT_K_ID, &w->offer_slot);
+		(void)cborx_map_uint(o, SLOT_K_START, &w->offer_start_ms);
+		(void)cborx_map_uint(o, SLOT_K_END, &w->offer_end_ms);
+		(void)cborx_map_uint(o, OFFER_K_EXPIRES, &w->offer_expires_ms);
+	}
+	if (store_wait_answer(c->s, w, clear) != 0)
+		log_info("waitlist answer not kept");
+}
+
+static cbor_item_t *
+sync_wait_req(const struct uuid *id, const char *op)
+{
+	cbor_item_t *m = cborx_map(9);
+
+	cborx_map_put(m, WAITREQ_K_ID, cborx_bytes(id->b, 16));
+	cborx_map_put(m, WAITREQ_K_OP, cborx_text(op));
+	return m;
+}
+
+/* Accept W's offer: book its slot naming the entry (§11, key 5). */
+static void
+sync_wait_accept(
+    struct sync_run_ctx *c, struct store_wait *w, const struct uuid *entry)
+{
+	struct uuid a, p;
+	cbor_item_t *m, *it = NULL;
+	uint64_t result = UINT64_MAX;
+
+	if (uuid_parse(w->appt_id, &a) != 0 ||
+	    uuid_parse(w->patient_id, &p) != 0)
+		return;
+	m = cborx_map(4);
+	cborx_map_put(m, APPTREQ_K_ID, cborx_bytes(a.b, 16));
+	cborx_map_put(m, APPTREQ_K_SLOT, cborx_uint(w->offer_slot));
+	cborx_map_put(m, APPTREQ_K_PATIENT, cborx_bytes(p.b, 16));
+	cborx_map_put(m, APPTREQ_K_ENTRY, cborx_bytes(entry->b, 16));
+	if (sync_wait_post(c, PROTO_PATH_APPOINTMENTS, m, &it) != 0 ||
+	    cborx_map_uint(it, APPT_K_RESULT, &result) != 0) {
+		log_info("waitlist offer not accepted yet (HTTP %ld)",
+		    c->http.status);
+	} else if (result == 0) {
+		if (store_wait_booked(c->s, w) != 0)
+			log_warnx("a booked waitlist offer was not kept");
+	} else {
+		/* lapsed or taken: the entry waits again (status below) */
+		snprintf(w->note, sizeof(w->note), "%s",
+		    N_("the offer had lapsed: not booked"));
+		w->pending[0] = '\0';
+		(void)store_wait_answer(c->s, w, 1);
+	}
+	if (it != NULL)
+		cbor_decref(&it);
+}
+
+static void
+sync_wait_one(struct sync_run_ctx *c, struct store_wait *w)
+{
+	struct uuid id, p;
+	cbor_item_t *m, *it = NULL;
+
+	if (uuid_parse(w->id, &id) != 0)
+		return;
+	if (strcmp(w->pending, "add") == 0) {
+		if (uuid_parse(w->patient_id, &p) != 0)
+			return;
+		m = sync_wait_req(&id, "add");
+		cborx_map_put(m, WAITREQ_K_PATIENT, cborx_bytes(p.b, 16));
+		cborx_map_put(
+		    m, WAITREQ_K_URGENCY, cborx_uint((uint64_t)w->urgency));
+		cborx_map_put(m, WAITREQ_K_SERVICE, cborx_text(w->service));
+		if (w->lang[0] != '\0')
+			cborx_map_put(m, WAITREQ_K_LANG, cborx_text(w->lang));
+		if (w->modality[0] != '\0')
+			cborx_map_put(
+			    m, WAITREQ_K_MODALITY, cborx_text(w->modality));
+		if (w->clinician[0] != '\0')
+			cborx_map_put(
+			    m, WAITREQ_K_CLINICIAN, cborx_text(w->clinician));
+	} else if (strcmp(w->pending, "remove") == 0)
+		m = sync_wait_req(&id, "remove");
+	else if (strcmp(w->pending, "decline") == 0) {
+		m = sync_wait_req(&id, "decline");
+		cborx_map_put(m, WAITREQ_K_SLOT, cborx_uint(w->offer_slot));
+	} else if (strcmp(w->pending, "accept") == 0) {
+		sync_wait_accept(c, w, &id);
+		if (strcmp(w->pending, "accept") == 0)
+			return; /* booked, or not reached: asked next time */
+		m = sync_wait_req(&id, "status");
+	} else
+		m = sync_wait_req(&id, "status");
+	if (sync_wait_post(c, PROTO_PATH_WAITLIST, m, &it) == 0)
+		sync_wait_keep(c, w, it, 1);
+	else {
+		log_info("waitlist entry not asked (HTTP %ld)", c->http.status);
+		/* refused, not lost: said on the screen, asked again */
+		if (c->http.status == 403 || c->http.status == 400) {
+			snprintf(w->note, sizeof(w->note), "%s",
+			    c->http.status == 403
+			        ? N_("the server refused: the patient is not "
+			             "of this facility")
+			        : N_("the server refused the entry as sent"));
+			(void)store_wait_answer(c->s, w, 0);
+		}
+	}
+	if (it != NULL)
+		cbor_decref(&it);
+}
+
+/* Every entry not finished: what it asked for offline, then its status
+ * (an offer made since the last sync is learnt here). */
+static void
+sync_waitlist(struct sync_run_ctx *c)
+{
+	struct sync_waits a = { NULL, 0 };
+	size_t i;
+
+	if (store_wait_list(c->s, NULL, sync_wait_collect, &a) != 0)
+		log_info("waitlist not read");
+	for (i = 0; i < a.n; i++)
+		sync_wait_one(c, &a.v[i]);
+	free(a.v);
+}
+
 void
 sync_queue_clear(struct sync_queue *q)
 {
@@ -1365,6 +1559,7 @@ sync_run_cancel(
 			sync_figures_fetch(&c);
 			sync_referrals_received(s);
 			sync_appt_answers(&c);
+			sync_waitlist(&c); /* issue 15 */
 		}
 	}
 	/* Last, so the anchor covers what this run audited too (a run with

@@ -155,6 +155,16 @@ const struct ui_key ui_keys[] = {
 	{ "call", KEY_F(7), UI_A_MODE, "F7", N_("thinner link: next step down") },
 	{ "call", KEY_F(10), UI_A_HANGUP, "F10", N_("end or refuse the call") },
 
+	/* the waitlist (issue 15) */
+	{ "patient", KEY_F(7), UI_A_WAITLIST, "F7", N_("waitlist") },
+	{ "waitlist", KEY_F(2), UI_A_SAVE, "F2", N_("list the patient") },
+	{ "waitlist", '\n', UI_A_ENTER, "Enter", N_("accept the offer") },
+	{ "waitlist", KEY_ENTER, UI_A_ENTER, NULL, NULL },
+	{ "waitlist", KEY_F(8), UI_A_REJECT, "F8", N_("decline the offer") },
+	{ "waitlist", KEY_F(6), UI_A_CANCEL, "F6", N_("take the entry off the list") },
+	{ "waitlist", KEY_LEFT, UI_A_LEFT, "Left", N_("more urgent") },
+	{ "waitlist", KEY_RIGHT, UI_A_RIGHT, "Right", N_("less urgent") },
+
 	/* every screen */
 	{ NULL, KEY_F(1), UI_A_HELP, "F1", N_("help: the keys of this screen") },
 	{ NULL, ESC, UI_A_BACK, "Esc", N_("back") },
@@ -242,6 +252,11 @@ const struct ui_screen_help ui_screen_help[] = {
 	    "flags, consults, referrals and appointments from the records "
 	    "synced to it. Claims, emergencies and break-glass are not held "
 	    "by the server yet."), UI_G_UPDOWN | UI_G_BACK | UI_G_LOCK },
+	{ "waitlist", N_("The patient's waitlist entries and a freed slot "
+	    "offered to them, with the time to answer by. Enter accepts the "
+	    "offer, F8 declines it; F2 lists the patient with the urgency "
+	    "(Left/Right) and what was typed. Sent at the next sync."),
+	    UI_G_UPDOWN | UI_G_TAB | UI_G_BACK | UI_G_LOCK | UI_G_TYPE },
 	{ NULL, NULL, 0 },
 };
 /* clang-format on */

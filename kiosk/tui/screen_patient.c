@@ -242,6 +242,8 @@ patient_key(struct ui *ui, enum ui_action a, int ch)
 		return UI_REDRAW;
 	case UI_A_ENTER:
 		return ui_replace(ui, &screen_vitals);
+	case UI_A_WAITLIST: /* issue 15 */
+		return ui_goto(ui, &screen_waitlist);
 	case UI_A_BACK:
 		/* nothing was started: put the patient down */
 		if (ui->visit.encounter_id[0] == '\0')

@@ -125,6 +125,7 @@ enum ui_action {
 	UI_A_REFERRAL, /* referrals: refer from the visit, the list from Home */
 	UI_A_REJECT, /* reject a referral (issue 14) */
 	UI_A_DASH, /* Home, administrators: the region's figures (issue 17) */
+	UI_A_WAITLIST, /* the patient screen: the waitlist (issue 15) */
 };
 
 struct ui_key {
@@ -200,6 +201,8 @@ extern const struct screen screen_referrals;
 extern const struct screen screen_dash;
 /* The CALL NOW card (issue 16, kiosk/tui/screen_emergency.c). */
 extern const struct screen screen_emergency;
+/* The waitlist, F7 on the patient screen (issue 15, screen_waitlist.c). */
+extern const struct screen screen_waitlist;
 
 /* A line of text input (UTF-8). */
 #define UI_FIELD_MAX 128

@@ -31,6 +31,7 @@
 #include "sync-server/policy.h"
 #include "sync-server/registry.h"
 #include "sync-server/server.h"
+#include "sync-server/wait_timer.h"
 #include "sync-server/wire.h"
 #include "sync-server/work/sched.h"
 
@@ -148,40 +149,6 @@ api_appt_answer(struct request *req, const uint8_t id[16], int result,
 	req_reply(req, m);
 }
 
-/* The store's waitlist candidates in sync-server/work/sched.c's order
- * (urgency, share of the recommended wait used, time listed, id), the
- * slot's hard preferences applied. */
-static size_t
-api_wait_rank(const struct swait *w, size_t n, const struct ssched *d,
-    const struct sslot *slot, size_t *order, void *arg)
-{
-	struct sched_wl *e = xcalloc(n ? n : 1, sizeof(*e));
-	struct sched_wl_slot s;
-	uint64_t now = *(const uint64_t *)arg;
-	size_t i, k;
-
-	memset(&s, 0, sizeof(s));
-	str_lcpy(s.clinician, d->clinician, sizeof(s.clinician));
-	str_lcpy(s.service, d->service, sizeof(s.service));
-	str_lcpy(s.modalities, d->modalities, sizeof(s.modalities));
-	str_lcpy(s.langs, d->langs, sizeof(s.langs));
-	s.start_ms = (int64_t)slot->start_ms;
-	for (i = 0; i < n; i++) {
-		memcpy(e[i].id, w[i].id, 16);
-		e[i].urgency = w[i].urgency;
-		e[i].listed_ms = (int64_t)w[i].listed_ms;
-		e[i].recommended_ms = (int64_t)w[i].recommended_ms;
-		str_lcpy(e[i].lang, w[i].lang, sizeof(e[i].lang));
-		str_lcpy(e[i].modality, w[i].modality, sizeof(e[i].modality));
-		str_lcpy(
-		    e[i].clinician, w[i].clinician, sizeof(e[i].clinician));
-		str_lcpy(e[i].service, w[i].service, sizeof(e[i].service));
-	}
-	k = sched_wl_rank(e, n, &s, (int64_t)now, order);
-	free(e);
-	return k;
-}
-
 /*
  * A slot freed by a cancel goes to the waitlist: one offer, held
  * min(4 h, half the time to the slot), to the best eligible entry
@@ -192,10 +159,8 @@ api_appt_offer(struct request *req, uint64_t slot_id)
 {
 	struct server *srv = req->srv;
 	struct sslot *v = NULL;
-	struct soffer o;
 	uint64_t now = server_now_ms(), start = 0;
 	size_t n = 0, i;
-	int err;
 
 	if (srv->be->slots_list(srv->store, 0, req->node.facility, now,
 	        now + SLOTS_WINDOW_MAX, &v, &n) == 0)
@@ -205,15 +170,7 @@ api_appt_offer(struct request *req, uint64_t slot_id)
 	free(v);
 	if (start == 0)
 		return; /* past, or far enough ahead to wait for a request */
-	err = srv->be->wait_offer(srv->store, slot_id, now,
-	    now + (uint64_t)sched_offer_hold_ms((int64_t)start, (int64_t)now),
-	    api_wait_rank, &now, &o);
-	if (err == 0)
-		log_info("slot %llu offered to a waitlist entry",
-		    (unsigned long long)slot_id);
-	else if (err != ENOENT)
-		log_warnx("slot %llu: waitlist offer failed: %s",
-		    (unsigned long long)slot_id, strerror(err));
+	(void)waitlist_offer(srv, slot_id, start, now);
 }
 
 static int
@@ -432,6 +389,8 @@ api_appt_pushed_one(struct request *req, const struct schange *c)
 	struct sbook_result res;
 	struct appt_gate gate;
 	struct uuid u;
+	uint64_t freed = 0;
+	char status[24];
 	int err = 0;
 
 	if (model_decode(model_entity(REC_APPOINTMENT), c->body, c->len, &r) !=
@@ -465,10 +424,16 @@ api_appt_pushed_one(struct request *req, const struct schange *c)
 			err = srv->be->appt_book(srv->store, &b, &res);
 		licence_set_clear(&gate.reg);
 	} else if (st != NULL && st->text != NULL &&
-	    strcmp(st->text, "cancelled") == 0)
+	    strcmp(st->text, "cancelled") == 0) {
 		err = srv->be->appt_cancel(srv->store, c->id, req->node.id,
 		    why != NULL && why->text != NULL ? why->text : "",
 		    server_now_ms());
+		/* the freed slot goes to the waitlist, as a cancel request's */
+		if (err == 0 &&
+		    srv->be->appt_status(
+		        srv->store, c->id, status, sizeof(status), &freed) == 0)
+			api_appt_offer(req, freed);
+	}
 	if (at != NULL && at->u > 0 && by != NULL && by->text != NULL &&
 	    (strcmp(by->text, "chw") == 0 || strcmp(by->text, "self") == 0))
 		err = srv->be->appt_checkin(

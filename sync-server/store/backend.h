@@ -297,6 +297,18 @@ struct soffer {
 	uint64_t offered_ms, expires_ms;
 };
 
+/* A waitlist entry as wait_get reads it: the entry, its status
+ * ("waiting", "offered", "booked", "removed", "expired"), how many
+ * offers passed it by, and its offer (slot 0: none) with the slot's
+ * start and end. */
+struct swait_state {
+	struct swait w;
+	char status[16];
+	uint64_t offers;
+	struct soffer offer;
+	uint64_t start_ms, end_ms;
+};
+
 /*
  * Emergency incidents (issue 16, escalate/): one row per incident UUID,
  * whether it came by the fast path (POST /v1/emergency) or by sync; the
@@ -584,6 +596,22 @@ struct store_backend {
 	    void *arg, struct soffer *out);
 	int (*wait_decline)(struct sstore *, uint64_t slot,
 	    const uint8_t entry[16], uint64_t now_ms);
+	/*
+	 * wait_get: entry ID (ENOENT: unknown).  wait_remove: ID leaves the
+	 * list (EALREADY: booked, removed or expired already); its offer, if
+	 * any, passes ("never offered that slot again") and *SLOT names it
+	 * (0: none) so the caller offers it on.  wait_sweep: entries still
+	 * waiting at NOW_MS after twice their recommended wait expire; every
+	 * offer expired at NOW_MS passes (its entry waits again, never
+	 * offered that slot again) and *OUT (the caller's) lists those
+	 * slots, with their start, to offer on.
+	 */
+	int (*wait_get)(
+	    struct sstore *, const uint8_t id[16], struct swait_state *out);
+	int (*wait_remove)(struct sstore *, const uint8_t id[16],
+	    uint64_t now_ms, uint64_t *slot);
+	int (*wait_sweep)(
+	    struct sstore *, uint64_t now_ms, struct sslot **out, size_t *n);
 	/* Key/value metadata (server keys, feed era). */
 	int (*meta_get)(
 	    struct sstore *, const char *key, uint8_t **val, size_t *len);

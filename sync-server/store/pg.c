@@ -2832,6 +2832,194 @@ pg_wait_decline(
 	return pg_run(s, pg_decline_once, &d);
 }
 
+/* --- POST /v1/waitlist (issue 15; sqlite.c says what each does) ------- */
+
+struct pg_wait_arg {
+	const uint8_t *id;
+	uint64_t now, slot;
+	struct swait_state *out;
+	struct sslot *v;
+	size_t n;
+};
+
+static int
+pg_wait_get_once(struct sstore *s, struct pg_conn *pc, void *arg, int att)
+{
+	struct pg_wait_arg *x = arg;
+	struct swait_state *o = x->out;
+	struct pg_args a = { 0 };
+	struct pg_pipe q;
+	const PGresult *r;
+	const uint8_t *b;
+	size_t len;
+	int err;
+
+	(void)s;
+	(void)att;
+	memset(o, 0, sizeof(*o));
+	pg_arg_bytes(&a, x->id, 16);
+	if ((err = pg_one(pc, &q, PG_WAIT_GET, &a)) != 0)
+		goto out;
+	r = q.res[0];
+	if (pg_rows(r) != 1) {
+		err = ENOENT;
+		goto out;
+	}
+	memcpy(o->w.id, x->id, 16);
+	b = pg_bytes(r, 0, 0, &len);
+	memcpy(o->w.patient, b, len == 16 ? 16 : 0);
+	pg_text(r, 0, 1, o->w.region, sizeof(o->w.region));
+	pg_text(r, 0, 2, o->w.service, sizeof(o->w.service));
+	o->w.urgency = (int)pg_u64(r, 0, 3);
+	o->w.listed_ms = pg_u64(r, 0, 4);
+	o->w.recommended_ms = pg_u64(r, 0, 5);
+	pg_text(r, 0, 6, o->w.lang, sizeof(o->w.lang));
+	pg_text(r, 0, 7, o->w.modality, sizeof(o->w.modality));
+	pg_text(r, 0, 8, o->w.clinician, sizeof(o->w.clinician));
+	pg_text(r, 0, 9, o->status, sizeof(o->status));
+	o->offers = pg_u64(r, 0, 10);
+	if ((o->offer.slot = pg_u64(r, 0, 11)) != 0) {
+		memcpy(o->offer.entry, x->id, 16);
+		o->offer.offered_ms = pg_u64(r, 0, 12);
+		o->offer.expires_ms = pg_u64(r, 0, 13);
+		o->start_ms = pg_u64(r, 0, 14);
+		o->end_ms = pg_u64(r, 0, 15);
+	}
+out:
+	pg_pipe_clear(&q);
+	return err;
+}
+
+static int
+pg_wait_get(struct sstore *s, const uint8_t id[16], struct swait_state *out)
+{
+	struct pg_wait_arg x = { id, 0, 0, out, NULL, 0 };
+
+	return pg_run(s, pg_wait_get_once, &x);
+}
+
+static int
+pg_wait_remove_once(struct sstore *s, struct pg_conn *pc, void *arg, int att)
+{
+	struct pg_wait_arg *x = arg;
+	struct pg_args a = { 0 }, dr = { 0 }, u = { 0 };
+	struct pg_pipe q;
+	char status[16] = "";
+	int err;
+
+	(void)s;
+	(void)att;
+	x->slot = 0;
+	pg_pipe_init(&q, pc);
+	pg_send_sql(&q, "BEGIN");
+	pg_arg_bytes(&a, x->id, 16);
+	pg_send(&q, PG_WAIT_LOCK, &a);
+	if ((err = pg_sync(&q)) != 0)
+		goto out;
+	if (pg_rows(q.res[1]) != 1) {
+		err = ENOENT;
+		goto out;
+	}
+	pg_text(q.res[1], 0, 0, status, sizeof(status));
+	x->slot = pg_u64(q.res[1], 0, 1);
+	if (strcmp(status, "waiting") != 0 && strcmp(status, "offered") != 0) {
+		err = EALREADY;
+		goto out;
+	}
+	pg_pipe_clear(&q);
+	pg_pipe_init(&q, pc);
+	if (x->slot != 0) {
+		pg_arg_u64(&dr, x->slot);
+		pg_arg_u64(&dr, x->now);
+		pg_arg_bytes(&dr, x->id, 16);
+		pg_send(&q, PG_OFFER_DROP, &dr);
+	}
+	pg_arg_bytes(&u, x->id, 16);
+	pg_send(&q, PG_WAIT_REMOVED, &u);
+	if ((err = pg_sync(&q)) == 0)
+		err = pg_commit(pc);
+out:
+	pg_pipe_clear(&q);
+	return err;
+}
+
+static int
+pg_wait_remove(
+    struct sstore *s, const uint8_t id[16], uint64_t now_ms, uint64_t *slot)
+{
+	struct pg_wait_arg x = { id, now_ms, 0, NULL, NULL, 0 };
+	int err;
+
+	*slot = 0;
+	if ((err = pg_run(s, pg_wait_remove_once, &x)) == 0)
+		*slot = x.slot;
+	return err;
+}
+
+/* Each due slot in its own transaction, locked as an offer maker locks
+ * it, so a concurrent offer or booking of that slot waits for it. */
+static int
+pg_wait_sweep_once(struct sstore *s, struct pg_conn *pc, void *arg, int att)
+{
+	struct pg_wait_arg *x = arg;
+	struct pg_args e = { 0 }, d = { 0 };
+	struct pg_pipe q;
+	size_t i;
+	int err;
+
+	(void)s;
+	(void)att;
+	free(x->v);
+	x->v = NULL;
+	x->n = 0;
+	pg_pipe_init(&q, pc);
+	pg_arg_u64(&e, x->now);
+	pg_send(&q, PG_WAIT_EXPIRE, &e);
+	pg_arg_u64(&d, x->now);
+	pg_send(&q, PG_OFFERS_DUE, &d);
+	if ((err = pg_sync(&q)) != 0)
+		goto out;
+	x->n = pg_rows(q.res[1]);
+	x->v = xcalloc(x->n ? x->n : 1, sizeof(*x->v));
+	for (i = 0; i < x->n; i++)
+		pg_slot_row(q.res[1], (int)i, &x->v[i]);
+	for (i = 0; i < x->n && err == 0; i++) {
+		struct pg_args l = { 0 }, dr = { 0 };
+
+		pg_pipe_clear(&q);
+		pg_pipe_init(&q, pc);
+		pg_send_sql(&q, "BEGIN");
+		pg_arg_u64(&l, x->v[i].id);
+		pg_send(&q, PG_SLOT_LOCK, &l);
+		pg_arg_u64(&dr, x->v[i].id);
+		pg_arg_u64(&dr, x->now);
+		pg_arg_null(&dr);
+		pg_send(&q, PG_OFFER_DROP, &dr);
+		if ((err = pg_sync(&q)) == 0)
+			err = pg_commit(pc);
+	}
+out:
+	pg_pipe_clear(&q);
+	return err;
+}
+
+static int
+pg_wait_sweep(struct sstore *s, uint64_t now_ms, struct sslot **out, size_t *n)
+{
+	struct pg_wait_arg x = { NULL, now_ms, 0, NULL, NULL, 0 };
+	int err;
+
+	*out = NULL;
+	*n = 0;
+	if ((err = pg_run(s, pg_wait_sweep_once, &x)) != 0) {
+		free(x.v);
+		return err;
+	}
+	*out = x.v;
+	*n = x.n;
+	return 0;
+}
+
 /* --- emergencies (issue 16) -------------------------------------------- */
 
 struct pg_emerg_arg {
@@ -3588,6 +3776,9 @@ const struct store_backend store_pg_backend = {
 	.wait_add = pg_wait_add,
 	.wait_offer = pg_wait_offer,
 	.wait_decline = pg_wait_decline,
+	.wait_get = pg_wait_get,
+	.wait_remove = pg_wait_remove,
+	.wait_sweep = pg_wait_sweep,
 	.blob_own = pg_blob_own,
 	.blob_owned = pg_blob_owned,
 	.blob_usage = pg_blob_usage,

@@ -693,6 +693,28 @@ const struct pg_stmt_def pg_stmts[PG_NSTMT] = {
 	[PG_OFFER_FIND] = { "offer_find",
 	    "SELECT 1 FROM slot_offers WHERE slot = $1 AND entry = $2"
 	    " AND expires_ms > $3 FOR UPDATE" },
+	/* POST /v1/waitlist (sqlite.c says what each does) */
+	[PG_WAIT_GET] = { "wait_get",
+	    "SELECT w.patient, w.region, w.service, w.urgency, w.listed_ms,"
+	    " w.recommended_ms, w.lang, w.modality, w.clinician, w.status,"
+	    " w.offers, coalesce(o.slot, 0), coalesce(o.offered_ms, 0),"
+	    " coalesce(o.expires_ms, 0), coalesce(s.start_ms, 0),"
+	    " coalesce(s.end_ms, 0) FROM waitlist w"
+	    " LEFT JOIN slot_offers o ON o.entry = w.id"
+	    " LEFT JOIN slots s ON s.id = o.slot WHERE w.id = $1" },
+	[PG_WAIT_LOCK] = { "wait_lock",
+	    "SELECT w.status, coalesce((SELECT o.slot FROM slot_offers o"
+	    " WHERE o.entry = w.id), 0) FROM waitlist w WHERE w.id = $1"
+	    " FOR UPDATE" },
+	[PG_WAIT_REMOVED] = { "wait_removed",
+	    "UPDATE waitlist SET status = 'removed' WHERE id = $1" },
+	[PG_WAIT_EXPIRE] = { "wait_expire",
+	    "UPDATE waitlist SET status = 'expired' WHERE status = 'waiting'"
+	    " AND listed_ms + 2 * recommended_ms <= $1" },
+	[PG_OFFERS_DUE] = { "offers_due",
+	    "SELECT s.id, s.schedule, s.start_ms, s.end_ms, s.status"
+	    " FROM slots s WHERE s.id IN (SELECT slot FROM slot_offers"
+	    " WHERE expires_ms <= $1) ORDER BY s.id" },
 	/* Issue 17 (sqlite.c says what each does).  A node's newest anchor
 	 * and the breaks stored after it. */
 	[PG_ANCHOR_GET] = { "anchor_get",

@@ -3512,6 +3512,175 @@ sq_wait_decline(
 	return sq_group_run(s, &job);
 }
 
+/* --- the waitlist's own routes (issue 15, POST /v1/waitlist) ----------- */
+
+static int
+sq_wait_get(struct sstore *s, const uint8_t id[16], struct swait_state *o)
+{
+	struct sq_reader *r = sq_reader_get(s);
+	sqlite3_stmt *st = NULL;
+	const void *b;
+	int rc, err;
+
+	memset(o, 0, sizeof(*o));
+	if ((err = sq_bindf(r->db, &st,
+	         "SELECT w.patient, w.region, w.service, w.urgency,"
+	         " w.listed_ms, w.recommended_ms, w.lang, w.modality,"
+	         " w.clinician, w.status, w.offers, o.slot, o.offered_ms,"
+	         " o.expires_ms, s.start_ms, s.end_ms FROM waitlist w"
+	         " LEFT JOIN slot_offers o ON o.entry = w.id"
+	         " LEFT JOIN slots s ON s.id = o.slot WHERE w.id = ?",
+	         "x", id)) == 0) {
+		if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			memcpy(o->w.id, id, 16);
+			if ((b = sqlite3_column_blob(st, 0)) != NULL &&
+			    sqlite3_column_bytes(st, 0) == 16)
+				memcpy(o->w.patient, b, 16);
+			str_lcpy(
+			    o->w.region, sq_text(st, 1), sizeof(o->w.region));
+			str_lcpy(
+			    o->w.service, sq_text(st, 2), sizeof(o->w.service));
+			o->w.urgency = sqlite3_column_int(st, 3);
+			o->w.listed_ms = (uint64_t)sqlite3_column_int64(st, 4);
+			o->w.recommended_ms =
+			    (uint64_t)sqlite3_column_int64(st, 5);
+			str_lcpy(o->w.lang, sq_text(st, 6), sizeof(o->w.lang));
+			str_lcpy(o->w.modality, sq_text(st, 7),
+			    sizeof(o->w.modality));
+			str_lcpy(o->w.clinician, sq_text(st, 8),
+			    sizeof(o->w.clinician));
+			str_lcpy(o->status, sq_text(st, 9), sizeof(o->status));
+			o->offers = (uint64_t)sqlite3_column_int64(st, 10);
+			if (sqlite3_column_type(st, 11) != SQLITE_NULL) {
+				o->offer.slot =
+				    (uint64_t)sqlite3_column_int64(st, 11);
+				memcpy(o->offer.entry, id, 16);
+				o->offer.offered_ms =
+				    (uint64_t)sqlite3_column_int64(st, 12);
+				o->offer.expires_ms =
+				    (uint64_t)sqlite3_column_int64(st, 13);
+				o->start_ms =
+				    (uint64_t)sqlite3_column_int64(st, 14);
+				o->end_ms =
+				    (uint64_t)sqlite3_column_int64(st, 15);
+			}
+		} else
+			err = rc == SQLITE_DONE ? ENOENT
+			                        : sq_err(r->db, rc, "waitlist");
+	}
+	sqlite3_finalize(st);
+	sq_reader_put(r);
+	return err;
+}
+
+struct sq_wremove {
+	const uint8_t *id;
+	uint64_t now, slot;
+};
+
+static int
+sq_wremove_job(struct sstore *s, void *arg)
+{
+	struct sq_wremove *x = arg;
+	sqlite3_stmt *st = NULL;
+	char status[16] = "";
+	int rc, err;
+
+	if ((err = sq_bindf(s->w, &st,
+	         "SELECT w.status, coalesce(o.slot, 0) FROM waitlist w"
+	         " LEFT JOIN slot_offers o ON o.entry = w.id WHERE w.id = ?",
+	         "x", x->id)) != 0)
+		return err;
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		str_lcpy(status, sq_text(st, 0), sizeof(status));
+		x->slot = (uint64_t)sqlite3_column_int64(st, 1);
+	} else
+		err = rc == SQLITE_DONE ? ENOENT : sq_err(s->w, rc, "waitlist");
+	sqlite3_finalize(st);
+	if (err != 0)
+		return err;
+	if (strcmp(status, "waiting") != 0 && strcmp(status, "offered") != 0)
+		return EALREADY;
+	if (x->slot != 0 &&
+	    (err = sq_offer_drop(s, x->slot, x->id, x->now)) != 0)
+		return err;
+	if ((err = sq_bindf(s->w, &st,
+	         "UPDATE waitlist SET status = 'removed' WHERE id = ?", "x",
+	         x->id)) != 0)
+		return err;
+	return sq_done(s->w, st, "waitlist remove", NULL);
+}
+
+static int
+sq_wait_remove(
+    struct sstore *s, const uint8_t id[16], uint64_t now_ms, uint64_t *slot)
+{
+	struct sq_wremove x = { id, now_ms, 0 };
+	struct sq_job job = { sq_wremove_job, &x, 0, 0, NULL };
+	int err;
+
+	*slot = 0;
+	if ((err = sq_group_run(s, &job)) == 0)
+		*slot = x.slot;
+	return err;
+}
+
+struct sq_wsweep {
+	uint64_t now;
+	struct sslot *v;
+	size_t n;
+};
+
+static int
+sq_wsweep_job(struct sstore *s, void *arg)
+{
+	struct sq_wsweep *x = arg;
+	sqlite3_stmt *st = NULL;
+	size_t i;
+	int rc, err;
+
+	if ((err = sq_bindf(s->w, &st,
+	         "UPDATE waitlist SET status = 'expired' WHERE status ="
+	         " 'waiting' AND listed_ms + 2 * recommended_ms <= ?",
+	         "i", x->now)) != 0 ||
+	    (err = sq_done(s->w, st, "waitlist expire", NULL)) != 0)
+		return err;
+	if ((err = sq_bindf(s->w, &st,
+	         "SELECT " SQ_SLOT_COLS " FROM slots s WHERE s.id IN"
+	         " (SELECT slot FROM slot_offers WHERE expires_ms <= ?)"
+	         " ORDER BY s.id",
+	         "i", x->now)) != 0)
+		return err;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		x->v = xreallocarray(x->v, x->n + 1, sizeof(*x->v));
+		sq_slot_row(st, 0, &x->v[x->n++]);
+	}
+	if (rc != SQLITE_DONE)
+		err = sq_err(s->w, rc, "offers due");
+	sqlite3_finalize(st);
+	for (i = 0; err == 0 && i < x->n; i++)
+		err = sq_offer_drop(s, x->v[i].id, NULL, x->now);
+	return err;
+}
+
+static int
+sq_wait_sweep(struct sstore *s, uint64_t now_ms, struct sslot **out, size_t *n)
+{
+	struct sq_wsweep x = { now_ms, NULL, 0 };
+	struct sq_job job = { sq_wsweep_job, &x, 0, 0, NULL };
+	int err;
+
+	*out = NULL;
+	*n = 0;
+	if ((err = sq_group_run(s, &job)) != 0) {
+		free(x.v);
+		return err;
+	}
+	*out = x.v;
+	*n = x.n;
+	return 0;
+}
+
 /* Emergencies (issue 16, backend.h): few rows, on the writer.  No UPSERT
  * in SQLCipher 3.4: insert or ignore, then merge (emerg_sql.h). */
 static void
@@ -4266,6 +4435,9 @@ const struct store_backend store_sqlite_backend = {
 	.wait_add = sq_wait_add,
 	.wait_offer = sq_wait_offer,
 	.wait_decline = sq_wait_decline,
+	.wait_get = sq_wait_get,
+	.wait_remove = sq_wait_remove,
+	.wait_sweep = sq_wait_sweep,
 	.meta_get = sq_meta_get,
 	.meta_put = sq_meta_put,
 	.licence_put = sq_licence_put,

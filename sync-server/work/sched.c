@@ -271,3 +271,13 @@ sched_attendance(
 		return SCHED_NOSHOW;
 	return SCHED_NOSHOW_PROVISIONAL;
 }
+
+int64_t
+sched_wl_recommended_ms(int urgency)
+{
+	static const int64_t days[] = { 30, 90, 365 };
+
+	if (urgency < 1 || urgency > 3)
+		return 0;
+	return days[urgency - 1] * 86400000LL;
+}

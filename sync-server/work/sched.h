@@ -100,6 +100,11 @@ size_t sched_wl_rank(const struct sched_wl *e, size_t n,
  * NOW_MS: min(4 h, half the time to the start), at least 1 minute. */
 int64_t sched_offer_hold_ms(int64_t start_ms, int64_t now_ms);
 
+/* The recommended wait of urgency category URGENCY (the Australian
+ * elective categories, workflows §2.3): 1 within 30 days, 2 within 90,
+ * 3 within 365; 0 for any other category. */
+int64_t sched_wl_recommended_ms(int urgency);
+
 /* --- no-show ----------------------------------------------------------- */
 
 enum sched_attendance {

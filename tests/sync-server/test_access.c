@@ -554,6 +554,18 @@ mount(struct world *w, const struct row *row, struct actor *a, int col,
 		err = post(w, n, PROTO_PATH_APPOINTMENTS, m, &r);
 		goto done;
 	}
+	if (strcmp(name, "POST /v1/waitlist") == 0) {
+		struct uuid id;
+
+		/* the status of an entry nobody listed: a clinic or hub is
+		 * answered (wait_unknown), a refusal is the role's */
+		uuid_v7(&id);
+		m = cborx_map(2);
+		cborx_map_put(m, WAITREQ_K_ID, cborx_bytes(id.b, 16));
+		cborx_map_put(m, WAITREQ_K_OP, cborx_text("status"));
+		err = post(w, n, PROTO_PATH_WAITLIST, m, &r);
+		goto done;
+	}
 	if (strcmp(name, "POST /v1/slots") == 0) {
 		m = cborx_map(2);
 		cborx_map_put(m, SLOTSREQ_K_FROM, cborx_uint(hlc_wall_ms()));

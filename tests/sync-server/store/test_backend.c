@@ -2731,6 +2731,101 @@ out:
 	return err;
 }
 
+/* The waitlist route's store calls (POST /v1/waitlist): an entry's state
+ * with its live offer; a removal passes its offer on and is refused
+ * twice; the sweep expires an entry waiting past twice its recommended
+ * wait and passes lapsed offers (their entries wait again, never offered
+ * that slot again). */
+static int
+case_waitlist_live(struct ctx *c)
+{
+	struct sstore *s = NULL;
+	struct snode n1;
+	struct swait w;
+	struct swait_state st;
+	struct soffer o;
+	struct sslot *v = NULL;
+	uint64_t sched, slot, moved = 9, exp = T_BASE + 3600000ULL;
+	size_t nv = 0;
+	uint8_t e[16];
+	int err = 0, i;
+
+	TEST_ERR(c->be->open(c->target, NULL, &s));
+	TEST_ERR(mk_node_in(c, s, 0x43, "r1", "fac1", &n1));
+	TEST_ERR(mk_sched(c, s, "dr-a", "fac1", 2, &sched, &slot));
+	for (i = 1; i <= 3; i++) {
+		memset(&w, 0, sizeof(w));
+		memset(w.id, 0xd0 + i, 16);
+		memset(w.patient, 0x60 + i, 16);
+		snprintf(w.region, sizeof(w.region), "r1");
+		snprintf(w.service, sizeof(w.service), "gp");
+		w.urgency = i;
+		/* e3: listed 3 days ago with a 1-day recommended wait */
+		w.listed_ms = T_BASE - (uint64_t)(i == 3 ? 3 : 1) * T_DAY;
+		w.recommended_ms = (i == 3 ? 1 : 30) * T_DAY;
+		snprintf(w.lang, sizeof(w.lang), "%s", i == 1 ? "sw" : "");
+		TEST_ERR(c->be->wait_add(s, &w));
+	}
+	memset(e, 0xd9, 16);
+	TEST_EQ(c->be->wait_get(s, e, &st), ENOENT);
+	memset(e, 0xd1, 16);
+	TEST_ERR(c->be->wait_get(s, e, &st));
+	TEST_STR(st.status, "waiting");
+	TEST_EQ(st.w.urgency, 1);
+	TEST_STR(st.w.lang, "sw");
+	TEST_EQ(st.offer.slot, 0);
+	/* the sweep: e3 waited past twice its 1-day wait */
+	TEST_ERR(c->be->wait_sweep(s, T_BASE, &v, &nv));
+	TEST_EQ(nv, 0);
+	free(v);
+	v = NULL;
+	memset(e, 0xd3, 16);
+	TEST_ERR(c->be->wait_get(s, e, &st));
+	TEST_STR(st.status, "expired");
+	/* e1 holds the offer; its state shows the slot and the expiry */
+	TEST_ERR(
+	    c->be->wait_offer(s, slot, T_BASE, exp, rank_simple, NULL, &o));
+	memset(e, 0xd1, 16);
+	TEST_MEM(o.entry, e, 16);
+	TEST_ERR(c->be->wait_get(s, e, &st));
+	TEST_STR(st.status, "offered");
+	TEST_EQ(st.offer.slot, slot);
+	TEST_EQ(st.offer.expires_ms, exp);
+	TEST_TRUE(st.start_ms > 0 && st.end_ms > st.start_ms);
+	/* e1 leaves: its offer passes, the slot named back */
+	TEST_ERR(c->be->wait_remove(s, e, T_BASE + 1, &moved));
+	TEST_EQ(moved, slot);
+	TEST_ERR(c->be->wait_get(s, e, &st));
+	TEST_STR(st.status, "removed");
+	TEST_EQ(st.offer.slot, 0);
+	TEST_EQ(c->be->wait_remove(s, e, T_BASE + 2, &moved), EALREADY);
+	/* e2 gets it; the sweep before it lapses leaves it, after passes it */
+	TEST_ERR(
+	    c->be->wait_offer(s, slot, T_BASE + 3, exp, rank_simple, NULL, &o));
+	memset(e, 0xd2, 16);
+	TEST_MEM(o.entry, e, 16);
+	TEST_ERR(c->be->wait_sweep(s, exp - 1, &v, &nv));
+	TEST_EQ(nv, 0);
+	free(v);
+	v = NULL;
+	TEST_ERR(c->be->wait_sweep(s, exp, &v, &nv));
+	TEST_EQ(nv, 1);
+	TEST_EQ(v[0].id, slot);
+	TEST_ERR(c->be->wait_get(s, e, &st));
+	TEST_STR(st.status, "waiting");
+	TEST_EQ(st.offers, 1);
+	TEST_EQ(st.offer.slot, 0);
+	/* nobody left for that slot: e2 is never offered it again */
+	TEST_EQ(c->be->wait_offer(
+	            s, slot, exp + 1, exp + 9000, rank_simple, NULL, &o),
+	    ENOENT);
+out:
+	free(v);
+	if (s != NULL)
+		c->be->close(s);
+	return err;
+}
+
 /* --- claims (issue 15) -------------------------------------------------- */
 
 static void
@@ -2937,6 +3032,7 @@ static const struct bcase cases[] = {
 	{ "booking", case_booking, 0 },
 	{ "noshow", case_noshow, 0 },
 	{ "waitlist", case_waitlist, 0 },
+	{ "waitlist_live", case_waitlist_live, 0 },
 	{ "breakglass", case_breakglass, 0 },
 	{ "anchor", case_anchor, 0 },
 	{ "claims", case_claims, 0 },
