@@ -28,6 +28,7 @@
 #include "model.h"
 #include "record.h"
 #include "sync-server/emergency.h"
+#include "sync-server/partners.h"
 #include "sync-server/server.h"
 #include "uuid.h"
 #include "xmalloc.h"
@@ -50,6 +51,7 @@ struct emerg_srv {
 	int has_gw;
 	struct gateway_cfg gw;
 	struct emerg_hooks hooks;
+	struct partners_worker *pw; /* CAP/FHIR deliveries (partners.c) */
 };
 
 /* --- roster per node ---------------------------------------------------- */
@@ -108,6 +110,27 @@ roster_of(struct server *srv, uint64_t node, struct esc_roster *r,
 	if (err != 0 || esc_roster_policy(r, p) != 0)
 		return ENOENT;
 	return 0;
+}
+
+int
+emergency_roster_of(struct server *srv, uint64_t node, struct esc_roster *r)
+{
+	struct esc_policy p;
+
+	return roster_of(srv, node, r, &p);
+}
+
+/* Queue what the region's partners have not had of E (partners.c); a
+ * failure is logged, the next tick tries again. */
+static void
+em_partners(struct server *srv, const struct semerg *e,
+    const struct esc_roster *r, uint64_t now_ms)
+{
+	int err;
+
+	if ((err = partners_note(srv, e, r, now_ms, NULL)) != 0)
+		log_warnx("incident %s: partner messages not queued (%s)",
+		    e->code, strerror(err));
 }
 
 static const struct esc_service *
@@ -320,8 +343,19 @@ emergency_ingest(struct server *srv, uint64_t node, const uint8_t id[16],
 		if ((err = srv->be->emerg_page_put(srv->store, &p, 0)) != 0)
 			goto out;
 	}
+	if ((err = em_get(srv, id, e)) != 0)
+		goto out;
 	if (out != NULL)
-		err = em_get(srv, id, out);
+		*out = *e;
+	{
+		/* a close the kiosk reported is never ticked: tell the
+		 * partners here (the worker sends it, not this request) */
+		struct esc_roster *r = xcalloc(1, sizeof(*r));
+
+		em_partners(srv, e,
+		    emergency_roster_of(srv, e->node, r) == 0 ? r : NULL, now);
+		free(r);
+	}
 	em_kick(srv->emerg);
 out:
 	free(e);
@@ -630,6 +664,8 @@ tick_one(struct emerg_srv *em, struct semerg *e, const struct esc_now *now,
 	if ((err = eng_save(em, e, &inc, &acts[0], now)) != 0)
 		goto out;
 	err = pages_judge(em, e, &inc, r, now, sent);
+	if (err == 0)
+		em_partners(em->srv, e, r, em_wall(now));
 out:
 	free(r);
 	free(acts);
@@ -812,6 +848,7 @@ emergency_inbound(
 	    (char)rp.kind, step == EALREADY ? " (already past that)" : "");
 	if ((err = eng_save(em, e, &inc, acts, &now)) != 0)
 		goto out;
+	em_partners(srv, e, r, em_wall(&now));
 	em_kick(em); /* a decline fires the next level now */
 out:
 	pthread_mutex_unlock(&em->mu);
@@ -949,6 +986,7 @@ emergency_start(struct server *srv, uint32_t tick_ms)
 	srv->stop_hook = emergency_stop;
 	if (tick_ms == UINT32_MAX)
 		return 0;
+	em->pw = partners_start(srv, em->tick_ms);
 	if ((err = pthread_create(&em->thr, NULL, em_thread, em)) != 0) {
 		srv->emerg = NULL;
 		free(em);
@@ -972,6 +1010,7 @@ emergency_stop(struct server *srv)
 		pthread_mutex_unlock(&em->tmu);
 		pthread_join(em->thr, NULL);
 	}
+	partners_stop(em->pw);
 	srv->emerg = NULL;
 	pthread_mutex_destroy(&em->mu);
 	pthread_mutex_destroy(&em->tmu);
