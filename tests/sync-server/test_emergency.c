@@ -28,6 +28,7 @@
  * its store and HTTP are the real ones, in process.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
@@ -1206,6 +1207,25 @@ out:
 	return err;
 }
 
+/* Run admin_emergency(ARGV) in process with its stdout into PATH. */
+static int
+admin_to(struct fix *f, char **argv, int argc, const char *path)
+{
+	int fd, saved, rc;
+
+	fflush(stdout);
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600)) < 0)
+		return -1;
+	saved = dup(1);
+	dup2(fd, 1);
+	close(fd);
+	rc = admin_emergency(f->dir, NULL, NULL, argc, argv);
+	fflush(stdout);
+	dup2(saved, 1);
+	close(saved);
+	return rc;
+}
+
 /*
  * Partners (CAP 1.2, FHIR R4): two of region north (CAP and FHIR, the
  * same MOCK endpoint), one of region south that hears nothing.  An
@@ -1297,6 +1317,41 @@ test_partners(void)
 	/* nothing more, however many passes */
 	TEST_ERR(partners_deliver(&f.srv, now, &delivered));
 	TEST_EQ(delivered, 0);
+	/* the administrator's commands */
+	if (getenv("OUTPOST_TEST_PG") == NULL) {
+		char c6[8], path[128], cmd[2048], cwd[512];
+		char *cap_argv[] = { "emergency", "cap", c6, NULL, NULL };
+		char *bad_argv[] = { "emergency", "cap", "ZZZZZZ" };
+		char *add_argv[] = { "partner", "add", "north", "ftp://x",
+			"--format", "cap" };
+		char *fmt_argv[] = { "partner", "add", "north", url, "--format",
+			"xml" };
+
+		esc_code(id.b, c6);
+		snprintf(path, sizeof(path), "%s/admin-cap.xml", p.dir);
+		TEST_EQ(admin_to(&f, cap_argv, 3, path), 0);
+		TEST_TRUE(getcwd(cwd, sizeof(cwd)) != NULL);
+		snprintf(cmd, sizeof(cmd),
+		    "grep -q '<msgType>Alert</msgType>' '%s' && grep -q "
+		    "'<identifier>%s.1</identifier>' '%s' && xmllint --noout "
+		    "--schema '%s/tests/data/cap/CAP-v1.2.xsd' '%s' "
+		    "2>/dev/null",
+		    path, ids, path, cwd, path);
+		TEST_EQ(system(cmd), 0);
+		cap_argv[2] = ids;
+		cap_argv[3] = "--seq";
+		cap_argv[4] = "9003";
+		TEST_EQ(admin_to(&f, cap_argv, 5, path), 0);
+		snprintf(cmd, sizeof(cmd),
+		    "grep -q '<msgType>Cancel</msgType>' '%s' && xmllint "
+		    "--noout --schema '%s/tests/data/cap/CAP-v1.2.xsd' '%s' "
+		    "2>/dev/null",
+		    path, cwd, path);
+		TEST_EQ(system(cmd), 0);
+		TEST_EQ(admin_to(&f, bad_argv, 3, path), 1);
+		TEST_EQ(admin_partner(f.srv.be, f.srv.store, 6, add_argv), 1);
+		TEST_EQ(admin_partner(f.srv.be, f.srv.store, 6, fmt_argv), 2);
+	}
 out:
 	partners_timeout_ms(0);
 	fp_stop(&p);
