@@ -1050,6 +1050,23 @@ pq_has(struct fix *f, const struct uuid *id, uint64_t partner, uint64_t seq)
 	return n;
 }
 
+/* The status of ID's message SEQ to PARTNER into OUT ("" none). */
+static void
+pq_status(struct fix *f, const struct uuid *id, uint64_t partner,
+    uint64_t seq, char out[12])
+{
+	struct pq_seen x;
+	int i;
+
+	memset(&x, 0, sizeof(x));
+	out[0] = '\0';
+	if (f->srv.be->pq_list(f->srv.store, id->b, 0, pq_cb, &x) != 0)
+		return;
+	for (i = 0; i < x.n && i < 32; i++)
+		if (x.q[i].partner == partner && x.q[i].seq == seq)
+			snprintf(out, 12, "%s", x.q[i].status);
+}
+
 static int
 pq_pending(struct fix *f, const struct uuid *id)
 {
@@ -1317,6 +1334,30 @@ test_partners(void)
 	/* nothing more, however many passes */
 	TEST_ERR(partners_deliver(&f.srv, now, &delivered));
 	TEST_EQ(delivered, 0);
+	/* a partner configured with a secret its endpoint does not take:
+	 * 401, refused for good (logged), not retried; the others get the
+	 * next incident */
+	{
+		struct uuid id2;
+		uint64_t bad;
+		char st[12], url2[128];
+
+		snprintf(url2, sizeof(url2), "%s?other", url);
+		TEST_ERR(partner_add(&f, "north", url2, "cap", "wrong", &bad));
+		uuid_v7(&id2);
+		TEST_ERR(fast_path(&f, &a, &id2, "paging", "ok", NULL, 0, &code,
+		    NULL, NULL, 0));
+		TEST_EQ(pq_pending(&f, &id2), 3);
+		for (i = 0; i < 5 && pq_pending(&f, &id2) > 0; i++) {
+			TEST_ERR(partners_deliver(&f.srv, now, &delivered));
+			now += PARTNER_BACKOFF_MAX_MS;
+		}
+		TEST_EQ(pq_pending(&f, &id2), 0);
+		pq_status(&f, &id2, bad, PARTNER_SEQ_ALERT, st);
+		TEST_STR(st, "refused");
+		pq_status(&f, &id2, cap, PARTNER_SEQ_ALERT, st);
+		TEST_STR(st, "delivered");
+	}
 	/* the administrator's commands */
 	if (getenv("OUTPOST_TEST_PG") == NULL) {
 		char c6[8], path[128], cmd[2048], cwd[512];
