@@ -758,6 +758,12 @@ test_gateway(void)
 	TEST_ERR(tick_at(&f, 4000000, &sent));
 	TEST_EQ(sent, 0);
 	TEST_EQ(gw_sent(&g, c), 1);
+	/* item 3: amb2, paged by the gateway, was told to stand down, once;
+	 * amb1 (its page failed; it said yes) was not */
+	snprintf(text, sizeof(text), "+254711000002 CANCELLED %s: another", c);
+	TEST_EQ(gw_sent(&g, text), 1);
+	snprintf(text, sizeof(text), "CANCELLED %s", c);
+	TEST_EQ(gw_sent(&g, text), 1);
 	/* the dashboard's intervals */
 	TEST_ERR(store_emergency_intervals(&f.srv, 0, &iv, &niv));
 	TEST_EQ(niv, 1);
@@ -928,6 +934,108 @@ test_crash(void)
 	       " page(s) never sent (two kills in one send window: recorded"
 	       " unknown)\n",
 	    total, runs, clean, unsent);
+out:
+	gw_stop(&g);
+	fix_stop(&f);
+	return err;
+}
+
+/* The stand-down's kill: the tick abandoned just after the gateway took
+ * the text (a kill -9 before its result is recorded), once. */
+static int stop_kills;
+
+static int
+kill_stop_sent(void *arg, const char *point)
+{
+	(void)arg;
+	if (strcmp(point, "stop-sent") == 0 && stop_kills > 0) {
+		stop_kills--;
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * Item 3: a cancel after the gateway paged: one "CANCELLED <CODE>:
+ * cancelled by the health worker" to each paged recipient (one GSM-7
+ * segment), once, however many ticks and replays of the cancel; a kill
+ * right after the gateway took it sends it once more, never a third
+ * time.
+ */
+static int
+test_standdown(void)
+{
+	struct emerg_hooks h = { fake_now, kill_stop_sent, NULL };
+	struct gateway_cfg cfg;
+	struct fix f;
+	struct gw g;
+	struct tnode a;
+	struct uuid id, id2;
+	uint64_t code;
+	char c[8], c2[8], text[96];
+	int err = 0, sent = 0, i;
+
+	memset(&f, 0, sizeof(f));
+	memset(&g, 0, sizeof(g));
+	memset(&clk, 0, sizeof(clk));
+	TEST_ERR(fix_start(&f));
+	TEST_ERR(gw_start(&g, f.port, 0));
+	TEST_ERR(emergency_start(&f.srv, UINT32_MAX));
+	emergency_hooks(&f.srv, &h);
+	gw_cfg(&g, &cfg);
+	emergency_gateway(&f.srv, &cfg);
+	TEST_ERR(fix_node_as(&f, "north", "clinic", "f1", &a, NULL));
+	TEST_ERR(roster_keep(&f, a.id, 300));
+	uuid_v7(&id);
+	uuid_v7(&id2);
+	esc_code(id.b, c);
+	esc_code(id2.b, c2);
+	/* no modem: the gateway pages level 1 of both */
+	TEST_ERR(fast_path(
+	    &f, &a, &id, "paging", "none", NULL, 0, &code, NULL, NULL, 0));
+	TEST_ERR(fast_path(
+	    &f, &a, &id2, "paging", "none", NULL, 0, &code, NULL, NULL, 0));
+	TEST_ERR(tick_at(&f, 0, &sent));
+	TEST_EQ(sent, 2);
+	/* the CHW cancels both (the fast path, then its replays) */
+	for (i = 0; i < 3; i++) {
+		TEST_ERR(fast_path(&f, &a, &id, "cancelled", "none", NULL, 0,
+		    &code, NULL, NULL, 0));
+		TEST_ERR(fast_path(&f, &a, &id2, "cancelled", "none", NULL, 0,
+		    &code, NULL, NULL, 0));
+	}
+	stop_kills = 0;
+	TEST_ERR(tick_at(&f, 1000, &sent));
+	TEST_EQ(sent, 0); /* no page */
+	snprintf(text, sizeof(text),
+	    "+254711000001 CANCELLED %s: cancelled by the health worker", c);
+	TEST_EQ(gw_sent(&g, text), 1);
+	TEST_TRUE(esc_gsm7_septets(strchr(text, 'C')) <= ESC_SMS_MAX);
+	for (i = 0; i < 3; i++)
+		TEST_ERR(tick_at(&f, 2000 + i * 1000, &sent));
+	TEST_EQ(gw_sent(&g, text), 1);
+	TEST_EQ(gw_sent(&g, "CANCELLED"), 2); /* one for each incident */
+	/* a third incident, its stand-down killed after the send */
+	{
+		struct uuid id3;
+		char c3[8];
+
+		uuid_v7(&id3);
+		esc_code(id3.b, c3);
+		TEST_ERR(fast_path(&f, &a, &id3, "paging", "none", NULL, 0,
+		    &code, NULL, NULL, 0));
+		TEST_ERR(tick_at(&f, 10000, &sent));
+		TEST_EQ(sent, 1);
+		TEST_ERR(fast_path(&f, &a, &id3, "cancelled", "none", NULL, 0,
+		    &code, NULL, NULL, 0));
+		stop_kills = 1;
+		TEST_EQ(tick_at(&f, 11000, &sent), ECANCELED);
+		snprintf(text, sizeof(text), "CANCELLED %s", c3);
+		TEST_EQ(gw_sent(&g, text), 1);
+		for (i = 0; i < 4; i++)
+			TEST_ERR(tick_at(&f, 12000 + i * 1000, &sent));
+		TEST_EQ(gw_sent(&g, text), 2); /* once more, no more */
+	}
 out:
 	gw_stop(&g);
 	fix_stop(&f);
@@ -1475,6 +1583,7 @@ main(int argc, char **argv)
 		{ "ownership", test_ownership },
 		{ "gateway", test_gateway },
 		{ "crash", test_crash },
+		{ "standdown", test_standdown },
 		{ "partners", test_partners },
 		{ "partner_restart", test_partner_restart },
 	};
