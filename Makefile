@@ -315,6 +315,11 @@ fuzz:
 
 bench: all $(BENCH_PROGS) $(TOOLS_PROGS) $(BUILD)/tests/sync-server/store/test_pg_crash
 	@bench/run.sh
+# bench/emergency.sh runs these tests at full size (issue 16)
+bench: $(BUILD)/tests/escalate/test_escalate $(BUILD)/tests/escalate/test_cap \
+    $(BUILD)/tests/kiosk/store/test_emergency \
+    $(BUILD)/tests/kiosk/visit/test_emergency_pump \
+    $(BUILD)/tests/sync-server/test_emergency
 
 clean:
 	rm -rf build
