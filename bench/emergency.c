@@ -239,7 +239,7 @@ main(int argc, char **argv)
 	c.s = s;
 	c.roster = &r;
 	c.chw_phone = "+254712345678";
-	port = (struct sms_port){ &st, stamp_send, stamp_recv };
+	port = (struct sms_port){ &st, stamp_send, stamp_recv, NULL };
 	c.port = &port;
 	if (url != NULL && token != NULL) {
 		if ((err = sync_enroll(s, url, token, NULL, &cause)) != 0) {
