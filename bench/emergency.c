@@ -315,8 +315,8 @@ main(int argc, char **argv)
 	if (c.fast != NULL)
 		ratio("NEWS2 window timeout to the fast path's 200", afast, n,
 		    b_post, "round-trip");
-	report("NEWS2 window timeout to first SMS handed to the modem",
-	    afirst, n);
+	report(
+	    "NEWS2 window timeout to first SMS handed to the modem", afirst, n);
 	store_close(s);
 	explicit_bzero(key, sizeof(key));
 	if (data == NULL) {

@@ -41,8 +41,8 @@ request(struct buf *b, const struct esc_fhir_in *in, const char *type,
 {
 	if (!in->transaction)
 		return;
-	buf_printf(b, ",\"request\":{\"method\":\"PUT\",\"url\":\"%s/%s%s", type,
-	    prefix, in->uuid);
+	buf_printf(b, ",\"request\":{\"method\":\"PUT\",\"url\":\"%s/%s%s",
+	    type, prefix, in->uuid);
 	if (n > 0)
 		buf_printf(b, "-%d", n);
 	buf_printf(b, "\"}");
@@ -68,7 +68,8 @@ esc_fhir_bundle(const struct esc_fhir_in *in, char **out)
 		return EINVAL;
 	fhir_time(in->raised_ms, when);
 	buf_init(&b, 256 << 10);
-	buf_printf(&b, "{\"resourceType\":\"Bundle\",\"type\":\"%s\",\"entry\":[",
+	buf_printf(&b,
+	    "{\"resourceType\":\"Bundle\",\"type\":\"%s\",\"entry\":[",
 	    in->transaction ? "transaction" : "collection");
 	/* Flag */
 	buf_printf(&b,

@@ -722,8 +722,7 @@ admin_main(const char *data_dir, const char *store, const uint8_t *key,
 	    strcmp(argv[0], "export") != 0 && strcmp(argv[0], "audit") != 0 &&
 	    strcmp(argv[0], "breakglass") != 0 &&
 	    strcmp(argv[0], "claims") != 0 && strcmp(argv[0], "payer") != 0 &&
-	    strcmp(argv[0], "coverage") != 0 &&
-	    strcmp(argv[0], "partner") != 0)
+	    strcmp(argv[0], "coverage") != 0 && strcmp(argv[0], "partner") != 0)
 		return admin_usage();
 	if ((be = server_backend(store)) == NULL)
 		return admin_usage();

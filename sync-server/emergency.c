@@ -743,7 +743,8 @@ stand_down(struct emerg_srv *em, struct semerg *e, const struct esc_roster *r,
 		if ((err = em_fault(em, "stop-sent")) != 0)
 			goto out;
 		snprintf(p.status, sizeof(p.status), "%s",
-		    rc == 0 ? "sent" : (rc == ETIMEDOUT ? "unknown" : "failed"));
+		    rc == 0 ? "sent"
+		            : (rc == ETIMEDOUT ? "unknown" : "failed"));
 		snprintf(p.ext_id, sizeof(p.ext_id), "%s", ext);
 		p.updated_ms = em_wall(now);
 		log_info("incident %s: stand-down to %s %s", e->code, p.rcpt,

@@ -38,8 +38,8 @@ print_cb(const struct spartner *p, void *arg)
 }
 
 int
-admin_partner(const struct store_backend *be, struct sstore *s, int argc,
-    char **argv)
+admin_partner(
+    const struct store_backend *be, struct sstore *s, int argc, char **argv)
 {
 	struct spartner p;
 	int i, err;
@@ -165,15 +165,17 @@ admin_emergency(const char *data_dir, const char *store, const uint8_t *key,
 		fprintf(stderr,
 		    "sync-server: %s: %s (give the incident's UUID or its "
 		    "6-character code)\n",
-		    argv[2], f->found ? "more than one incident" : "no incident");
+		    argv[2],
+		    f->found ? "more than one incident" : "no incident");
 		goto out;
 	}
 	if (emergency_roster_of(&srv, f->e.node, r) != 0)
-		fprintf(stderr, "sync-server: no roster kept for node %" PRIu64
-		                ": the site is left out\n",
+		fprintf(stderr,
+		    "sync-server: no roster kept for node %" PRIu64
+		    ": the site is left out\n",
 		    f->e.node);
-	err = partners_doc(&f->e, r->site_id[0] ? r : NULL, argv[1],
-	    "partners", (uint64_t)seq,
+	err = partners_doc(&f->e, r->site_id[0] ? r : NULL, argv[1], "partners",
+	    (uint64_t)seq,
 	    seq == PARTNER_SEQ_ALERT ? f->e.raised_ms : f->e.updated_ms, &doc);
 	if (err != 0) {
 		fprintf(stderr, "sync-server: not built: %s\n", strerror(err));

@@ -69,8 +69,8 @@ fhir_site(const struct esc_roster *r)
 
 int
 partners_doc(const struct semerg *e, const struct esc_roster *r,
-    const char *format, const char *addresses, uint64_t seq,
-    uint64_t sent_ms, char **out)
+    const char *format, const char *addresses, uint64_t seq, uint64_t sent_ms,
+    char **out)
 {
 	struct uuid u;
 	char id[UUID_STRLEN + 1], note[96], sender[48], summary[200];
@@ -83,8 +83,8 @@ partners_doc(const struct semerg *e, const struct esc_roster *r,
 	if (e->page[0] != '\0')
 		snprintf(summary, sizeof(summary), "%s", e->page);
 	else
-		snprintf(summary, sizeof(summary), "Medical emergency %s",
-		    e->code);
+		snprintf(
+		    summary, sizeof(summary), "Medical emergency %s", e->code);
 	if (strcmp(format, "cap") == 0) {
 		struct esc_cap_in in;
 
@@ -123,8 +123,8 @@ partners_doc(const struct semerg *e, const struct esc_roster *r,
 		in.code = e->code;
 		in.site_id = fhir_site(r);
 		in.raised_ms = (int64_t)e->raised_ms;
-		in.active = seq != PARTNER_SEQ_ARRIVED &&
-		    seq != PARTNER_SEQ_CANCEL;
+		in.active =
+		    seq != PARTNER_SEQ_ARRIVED && seq != PARTNER_SEQ_CANCEL;
 		in.summary = summary;
 		in.nmsg = 1;
 		in.msg = &m;
@@ -185,10 +185,10 @@ is_held(const struct held *h, uint64_t partner, uint64_t seq)
 /* The messages E's state calls for, in order, into SEQ (at most 4), and
  * the time each is about. */
 static int
-wanted(const struct semerg *e, uint64_t now_ms, uint64_t seq[4],
-    uint64_t at[4])
+wanted(const struct semerg *e, uint64_t now_ms, uint64_t seq[4], uint64_t at[4])
 {
-	int n = 0, closed = strcmp(e->state, "arrived") == 0 ||
+	int n = 0,
+	    closed = strcmp(e->state, "arrived") == 0 ||
 	    strcmp(e->state, "cancelled") == 0;
 
 	if (strcmp(e->state, "confirming") == 0 || e->state[0] == '\0')
@@ -206,9 +206,9 @@ wanted(const struct semerg *e, uint64_t now_ms, uint64_t seq[4],
 	}
 	if (strcmp(e->state, "arrived") == 0) {
 		seq[n] = PARTNER_SEQ_ARRIVED;
-		at[n++] = e->arrived_ms   ? e->arrived_ms
-		    : e->ended_ms ? e->ended_ms
-		                  : now_ms;
+		at[n++] = e->arrived_ms ? e->arrived_ms
+		    : e->ended_ms       ? e->ended_ms
+		                        : now_ms;
 	} else if (strcmp(e->state, "cancelled") == 0) {
 		seq[n] = PARTNER_SEQ_CANCEL;
 		at[n++] = e->ended_ms ? e->ended_ms : now_ms;
@@ -260,7 +260,8 @@ partners_note(struct server *srv, const struct semerg *e,
 			    e, r, pl->p[i].format, addr, seq[k], at[k], &doc);
 			if (err != 0) {
 				log_warnx("incident %s: partner %" PRIu64
-				          ": message %" PRIu64 " not built (%s)",
+				          ": message %" PRIu64
+				          " not built (%s)",
 				    e->code, pl->p[i].id, seq[k],
 				    strerror(err));
 				err = 0;
@@ -271,7 +272,7 @@ partners_note(struct server *srv, const struct semerg *e,
 			memcpy(q.incident, e->id, 16);
 			q.seq = seq[k];
 			snprintf(q.kind, sizeof(q.kind), "%s",
-			    seq[k] == PARTNER_SEQ_ALERT    ? "Alert"
+			    seq[k] == PARTNER_SEQ_ALERT        ? "Alert"
 			        : seq[k] == PARTNER_SEQ_CANCEL ? "Cancel"
 			                                       : "Update");
 			snprintf(q.status, sizeof(q.status), "pending");
@@ -355,16 +356,17 @@ post(const struct spartner *p, const struct spq *q, const char **why)
 		return 0;
 	memcpy(u.b, q->incident, 16);
 	uuid_format(&u, id);
-	h = curl_slist_append(h, strcmp(p->format, "cap") == 0
+	h = curl_slist_append(h,
+	    strcmp(p->format, "cap") == 0
 	        ? "Content-Type: application/cap+xml"
 	        : "Content-Type: application/fhir+json");
 	/* the same message is the same key: a partner may drop repeats */
-	snprintf(hdr, sizeof(hdr), "X-Outpost-Message: %s.%" PRIu64, id,
-	    q->seq);
+	snprintf(
+	    hdr, sizeof(hdr), "X-Outpost-Message: %s.%" PRIu64, id, q->seq);
 	h = curl_slist_append(h, hdr);
 	if (p->secret[0] != '\0') {
-		snprintf(hdr, sizeof(hdr), "Authorization: Bearer %s",
-		    p->secret);
+		snprintf(
+		    hdr, sizeof(hdr), "Authorization: Bearer %s", p->secret);
 		h = curl_slist_append(h, hdr);
 		explicit_bzero(hdr, sizeof(hdr));
 	}
@@ -428,8 +430,8 @@ deliver_one(struct server *srv, const struct plist *pl, struct spq *q,
 		    q->partner, q->seq, q->last_error);
 		return srv->be->pq_mark(srv->store, q);
 	}
-	if ((err = srv->be->pq_list(srv->store, q->incident, 0, earlier_cb,
-	         &x)) != 0)
+	if ((err = srv->be->pq_list(
+	         srv->store, q->incident, 0, earlier_cb, &x)) != 0)
 		return err;
 	if (x.pending)
 		return 0; /* in order: the earlier one first */
@@ -443,8 +445,8 @@ deliver_one(struct server *srv, const struct plist *pl, struct spq *q,
 	} else if (status >= 400 && status < 500 && status != 408 &&
 	    status != 429) {
 		snprintf(q->status, sizeof(q->status), "refused");
-		snprintf(q->last_error, sizeof(q->last_error), "HTTP %ld",
-		    status);
+		snprintf(
+		    q->last_error, sizeof(q->last_error), "HTTP %ld", status);
 		log_warnx("partner %" PRIu64 " refused message %" PRIu64
 		          " (HTTP %ld): not sent again",
 		    q->partner, q->seq, status);
@@ -454,8 +456,8 @@ deliver_one(struct server *srv, const struct plist *pl, struct spq *q,
 			snprintf(q->last_error, sizeof(q->last_error),
 			    "HTTP %ld", status);
 		else
-			snprintf(q->last_error, sizeof(q->last_error), "%s",
-			    why);
+			snprintf(
+			    q->last_error, sizeof(q->last_error), "%s", why);
 		log_info("partner %" PRIu64 ": message %" PRIu64
 		         " not delivered (%s), attempt %" PRIu64
 		         ", again in %" PRIu64 " s",

@@ -26,8 +26,8 @@ struct partners_worker;
 
 /* The messages of an incident, by seq (stable). */
 #define PARTNER_SEQ_ALERT 1 /* opened */
-#define PARTNER_SEQ_LEVEL(loop, level) /* loop from 1, level from 0 */       \
-	(2 + ((uint64_t)(loop) - 1) * 8 + (uint64_t)(level))
+#define PARTNER_SEQ_LEVEL(loop, level) /* loop from 1, level from 0 */         \
+	(2 + ((uint64_t)(loop)-1) * 8 + (uint64_t)(level))
 #define PARTNER_SEQ_ACK 9001
 #define PARTNER_SEQ_ARRIVED 9002
 #define PARTNER_SEQ_CANCEL 9003
@@ -52,8 +52,8 @@ int partners_deliver(struct server *, uint64_t now_ms, int *delivered);
 /* Message SEQ of E for a partner in FORMAT ("cap", "fhir"), addressed
  * to ADDRESSES, sent at SENT_MS (*OUT xmalloc'd): 0, or EINVAL. */
 int partners_doc(const struct semerg *e, const struct esc_roster *r,
-    const char *format, const char *addresses, uint64_t seq,
-    uint64_t sent_ms, char **out);
+    const char *format, const char *addresses, uint64_t seq, uint64_t sent_ms,
+    char **out);
 
 /* The HTTP timeout of a delivery (default 10 s; tests shorten it). */
 void partners_timeout_ms(long ms);
@@ -65,9 +65,9 @@ void partners_stop(struct partners_worker *);
 /* `admin partner add REGION URL --format cap|fhir [--secret S]`,
  * `admin partner list [REGION]`; `admin emergency cap|fhir ID|CODE
  * [--seq N]`.  0, 1 (failed, after saying why) or 2 (usage). */
-int admin_partner(const struct store_backend *, struct sstore *, int argc,
-    char **argv);
-int admin_emergency(const char *data_dir, const char *store,
-    const uint8_t *key, int argc, char **argv);
+int admin_partner(
+    const struct store_backend *, struct sstore *, int argc, char **argv);
+int admin_emergency(const char *data_dir, const char *store, const uint8_t *key,
+    int argc, char **argv);
 
 #endif

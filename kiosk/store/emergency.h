@@ -123,8 +123,8 @@ int store_emergency_result(struct store *, int64_t send_id, const char *status,
  * ("delivered" or "failed") for the newest send of that reference still
  * "sent" or "unknown" (references wrap at 255), as store_emergency_result
  * records it.  ENOENT: no such send (a late or foreign report). */
-int store_emergency_report(struct store *, const char *ref,
-    const char *status, const struct esc_now *);
+int store_emergency_report(struct store *, const char *ref, const char *status,
+    const struct esc_now *);
 /* Append an event KIND (with DETAIL) to incident ID's log alone: a reply
  * from a number not on the roster, shown and not counted. */
 int store_emergency_event(struct store *, const char *id,

@@ -216,8 +216,8 @@ mm_report(void *arg, char ref[32], int *delivered)
 		state = mm_sms_get_delivery_state(sms);
 		if (state <= MM_SMS_DELIVERY_STATE_COMPLETED_REPLACED_BY_SC ||
 		    state >= 0x40) {
-			snprintf(ref, 32, "%u",
-			    mm_sms_get_message_reference(sms));
+			snprintf(
+			    ref, 32, "%u", mm_sms_get_message_reference(sms));
 			*delivered = state <=
 			    MM_SMS_DELIVERY_STATE_COMPLETED_REPLACED_BY_SC;
 			rc = 0;

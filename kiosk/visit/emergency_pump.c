@@ -490,8 +490,8 @@ emerg_pump(
 		int delivered;
 
 		while (c->port->report(c->port->arg, ref, &delivered) == 0) {
-			err = store_emergency_report(c->s, ref,
-			    delivered ? "delivered" : "failed", now);
+			err = store_emergency_report(
+			    c->s, ref, delivered ? "delivered" : "failed", now);
 			if (err == 0)
 				rep->delivered += delivered;
 			else if (err != ENOENT)

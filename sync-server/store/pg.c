@@ -3343,8 +3343,8 @@ pg_pq_list_once(struct sstore *s, struct pg_conn *pc, void *arg, int attempt)
 			p->next_ms = pg_u64(r, row, 6);
 			p->created_ms = pg_u64(r, row, 7);
 			p->updated_ms = pg_u64(r, row, 8);
-			pg_text(r, row, 9, p->last_error,
-			    sizeof(p->last_error));
+			pg_text(
+			    r, row, 9, p->last_error, sizeof(p->last_error));
 			p->body = xstrdup(PQgetvalue(r, row, 10));
 		}
 	}

@@ -1160,8 +1160,8 @@ pq_has(struct fix *f, const struct uuid *id, uint64_t partner, uint64_t seq)
 
 /* The status of ID's message SEQ to PARTNER into OUT ("" none). */
 static void
-pq_status(struct fix *f, const struct uuid *id, uint64_t partner,
-    uint64_t seq, char out[12])
+pq_status(struct fix *f, const struct uuid *id, uint64_t partner, uint64_t seq,
+    char out[12])
 {
 	struct pq_seen x;
 	int i;
@@ -1221,8 +1221,7 @@ static int
 partner_check(const struct fp *p, const char *uuid, char want[][48], int n,
     int nfmt, int *dups)
 {
-	char path[160], *log = NULL, *line, *save = NULL, *body,
-	                *first[8][2];
+	char path[160], *log = NULL, *line, *save = NULL, *body, *first[8][2];
 	char mid[64], cmd[1400], cwd[1024];
 	int k, status, i, j, seen[8][2], err = 0, order = 0;
 
@@ -1292,7 +1291,8 @@ partner_check(const struct fp *p, const char *uuid, char want[][48], int n,
 				goto out;
 			}
 			snprintf(ref, sizeof(ref), ",%s.1,", uuid);
-			if (j == 0 && i > 0 && strstr(first[i][j], ref) == NULL) {
+			if (j == 0 && i > 0 &&
+			    strstr(first[i][j], ref) == NULL) {
 				fprintf(stderr,
 				    "  %s: no reference to the Alert\n",
 				    want[i]);
@@ -1411,8 +1411,8 @@ test_partners(void)
 	TEST_ERR(tick_at(&f, 302000, &sent));
 	TEST_EQ(pq_pending(&f, &id), 4);
 	/* the kiosk's CHW phoned and they are coming: acknowledged */
-	TEST_ERR(fast_path(&f, &a, &id, "acknowledged", "ok", NULL, 0, &code,
-	    NULL, NULL, 0));
+	TEST_ERR(fast_path(
+	    &f, &a, &id, "acknowledged", "ok", NULL, 0, &code, NULL, NULL, 0));
 	TEST_ERR(tick_at(&f, 303000, &sent));
 	TEST_EQ(pq_has(&f, &id, cap, PARTNER_SEQ_ACK), 1);
 	/* then cancelled: a close is never ticked, the request queues it */

@@ -65,8 +65,8 @@ reply(struct MHD_Connection *mc, unsigned status, const char *text)
 static enum MHD_Result
 take(struct MHD_Connection *mc, const char *body, size_t len)
 {
-	const char *auth = MHD_lookup_connection_value(
-	    mc, MHD_HEADER_KIND, "Authorization");
+	const char *auth =
+	    MHD_lookup_connection_value(mc, MHD_HEADER_KIND, "Authorization");
 	const char *msg = MHD_lookup_connection_value(
 	    mc, MHD_HEADER_KIND, "X-Outpost-Message");
 	const char *type =
@@ -152,9 +152,10 @@ main(int argc, char **argv)
 	int i, sig;
 
 	if (argc < 3 || argc % 2 == 0) {
-	usage:
-		fprintf(stderr, "usage: fakepartner PORT-FILE DIR [--fail N] "
-		                "[--slow N] [--dup N] [--secret S]\n");
+usage:
+		fprintf(stderr,
+		    "usage: fakepartner PORT-FILE DIR [--fail N] "
+		    "[--slow N] [--dup N] [--secret S]\n");
 		return 2;
 	}
 	pthread_mutex_init(&G.mu, NULL);
@@ -190,8 +191,8 @@ main(int argc, char **argv)
 		return 1;
 	}
 	if ((f = fopen(argv[1], "w")) == NULL) {
-		fprintf(stderr, "fakepartner: %s: %s\n", argv[1],
-		    strerror(errno));
+		fprintf(
+		    stderr, "fakepartner: %s: %s\n", argv[1], strerror(errno));
 		return 1;
 	}
 	fprintf(f, "%u\n", (unsigned)info->port);
