@@ -203,6 +203,8 @@ $(BASE_TESTS): $(BUILD)/%: $(BUILD)/obj/%.o $(BASE_DEPS)
 $(TOOLS_PROGS): LIBS = $(LIBS_COMMON)
 # The mock SMS gateway (issue 16) serves HTTP and calls the server back.
 $(BUILD)/tests/tools/fakegw: LIBS = $(call pkglibs,libmicrohttpd libcurl) $(LIBS_COMMON)
+# The mock CAP/FHIR partner (issue 16) serves HTTP.
+$(BUILD)/tests/tools/fakepartner: LIBS = $(call pkglibs,libmicrohttpd) $(LIBS_COMMON)
 $(TOOLS_PROGS): $(BUILD)/%: $(BUILD)/obj/%.o $(LIB_COMMON)
 	$(LINK)
 FUZZ_LINK = $(LIB_SERVER) $(BASE_DEPS)
@@ -313,6 +315,11 @@ fuzz:
 
 bench: all $(BENCH_PROGS) $(TOOLS_PROGS) $(BUILD)/tests/sync-server/store/test_pg_crash
 	@bench/run.sh
+# bench/emergency.sh runs these tests at full size (issue 16)
+bench: $(BUILD)/tests/escalate/test_escalate $(BUILD)/tests/escalate/test_cap \
+    $(BUILD)/tests/kiosk/store/test_emergency \
+    $(BUILD)/tests/kiosk/visit/test_emergency_pump \
+    $(BUILD)/tests/sync-server/test_emergency
 
 clean:
 	rm -rf build

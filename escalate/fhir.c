@@ -34,6 +34,20 @@ subject(struct buf *b, const struct esc_fhir_in *in)
 		buf_printf(b, "\"Location/%s\"}", in->site_id);
 }
 
+/* A transaction entry's request: PUT TYPE/ID (an update by a stable id). */
+static void
+request(struct buf *b, const struct esc_fhir_in *in, const char *type,
+    const char *prefix, int n)
+{
+	if (!in->transaction)
+		return;
+	buf_printf(b, ",\"request\":{\"method\":\"PUT\",\"url\":\"%s/%s%s",
+	    type, prefix, in->uuid);
+	if (n > 0)
+		buf_printf(b, "-%d", n);
+	buf_printf(b, "\"}");
+}
+
 int
 esc_fhir_bundle(const struct esc_fhir_in *in, char **out)
 {
@@ -55,8 +69,8 @@ esc_fhir_bundle(const struct esc_fhir_in *in, char **out)
 	fhir_time(in->raised_ms, when);
 	buf_init(&b, 256 << 10);
 	buf_printf(&b,
-	    "{\"resourceType\":\"Bundle\",\"type\":\"collection\","
-	    "\"entry\":[");
+	    "{\"resourceType\":\"Bundle\",\"type\":\"%s\",\"entry\":[",
+	    in->transaction ? "transaction" : "collection");
 	/* Flag */
 	buf_printf(&b,
 	    "{\"fullUrl\":\"urn:uuid:%s\",\"resource\":{\"resourceType\":"
@@ -67,7 +81,9 @@ esc_fhir_bundle(const struct esc_fhir_in *in, char **out)
 	json_str(&b, "Emergency escalation");
 	buf_printf(&b, "},");
 	subject(&b, in);
-	buf_printf(&b, ",\"period\":{\"start\":\"%s\"}}}", when);
+	buf_printf(&b, ",\"period\":{\"start\":\"%s\"}}", when);
+	request(&b, in, "Flag", "flag-", 0);
+	buf_printf(&b, "}");
 	/* ServiceRequest */
 	buf_printf(&b,
 	    ",{\"resource\":{\"resourceType\":\"ServiceRequest\",\"id\":"
@@ -90,23 +106,29 @@ esc_fhir_bundle(const struct esc_fhir_in *in, char **out)
 		json_str(&b, in->summary);
 		buf_printf(&b, "}]");
 	}
-	buf_printf(&b, "}}");
+	buf_printf(&b, "}");
+	request(&b, in, "ServiceRequest", "sr-", 0);
+	buf_printf(&b, "}");
 	/* one Communication per page delivered */
 	for (i = 0; i < in->nmsg; i++) {
+		int n = in->msg[i].seq > 0 ? in->msg[i].seq : i + 1;
+
 		fhir_time(in->msg[i].sent_ms, when);
 		buf_printf(&b,
 		    ",{\"resource\":{\"resourceType\":\"Communication\","
 		    "\"id\":\"comm-%s-%d\",\"basedOn\":[{\"reference\":"
 		    "\"ServiceRequest/sr-%s\"}],\"status\":\"completed\","
 		    "\"priority\":\"stat\",",
-		    in->uuid, i + 1, in->uuid);
+		    in->uuid, n, in->uuid);
 		subject(&b, in);
 		buf_printf(
 		    &b, ",\"sent\":\"%s\",\"recipient\":[{\"display\":", when);
 		json_str(&b, in->msg[i].recipient);
 		buf_printf(&b, "}],\"payload\":[{\"contentString\":");
 		json_str(&b, in->msg[i].text);
-		buf_printf(&b, "}]}}");
+		buf_printf(&b, "}]}");
+		request(&b, in, "Communication", "comm-", n);
+		buf_printf(&b, "}");
 	}
 	buf_printf(&b, "]}\n");
 	*out = buf_take_str(&b);

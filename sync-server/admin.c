@@ -66,6 +66,7 @@
 #include "sync-server/registry.h"
 #include "sync-server/claim_build.h"
 #include "sync-server/emergency.h"
+#include "sync-server/partners.h"
 #include "sync-server/audit_admin.h"
 #include "sync-server/sched_admin.h"
 #include "sync-server/sipcred.h"
@@ -106,7 +107,12 @@ admin_usage(void)
 	    "       sync-server --data DIR admin audit NODE\n"
 	    "       sync-server --data DIR admin breakglass [--json]\n"
 	    "       sync-server --data DIR admin claims|payer|coverage ..."
-	    " (claims --help)\n");
+	    " (claims --help)\n"
+	    "       sync-server --data DIR admin partner add REGION URL "
+	    "--format cap|fhir [--secret S]\n"
+	    "       sync-server --data DIR admin partner list [REGION]\n"
+	    "       sync-server --data DIR admin emergency cap|fhir UUID|CODE "
+	    "[--seq N]\n");
 	return 2;
 }
 
@@ -674,6 +680,8 @@ admin_main(const char *data_dir, const char *store, const uint8_t *key,
 	}
 	if (strcmp(argv[0], "roster") == 0)
 		return admin_roster(data_dir, store, key, argc, argv);
+	if (strcmp(argv[0], "emergency") == 0)
+		return admin_emergency(data_dir, store, key, argc, argv);
 	if (strcmp(argv[0], "sip-setup") == 0) {
 		if (argc != 2 && argc != 3)
 			return admin_usage();
@@ -714,7 +722,7 @@ admin_main(const char *data_dir, const char *store, const uint8_t *key,
 	    strcmp(argv[0], "export") != 0 && strcmp(argv[0], "audit") != 0 &&
 	    strcmp(argv[0], "breakglass") != 0 &&
 	    strcmp(argv[0], "claims") != 0 && strcmp(argv[0], "payer") != 0 &&
-	    strcmp(argv[0], "coverage") != 0)
+	    strcmp(argv[0], "coverage") != 0 && strcmp(argv[0], "partner") != 0)
 		return admin_usage();
 	if ((be = server_backend(store)) == NULL)
 		return admin_usage();
@@ -748,6 +756,8 @@ admin_main(const char *data_dir, const char *store, const uint8_t *key,
 		rc = admin_payer(be, s, argc, argv);
 	else if (strcmp(argv[0], "coverage") == 0)
 		rc = admin_coverage(be, s, argc, argv);
+	else if (strcmp(argv[0], "partner") == 0)
+		rc = admin_partner(be, s, argc, argv);
 	else if (strcmp(argv[0], "audit") == 0 ||
 	    strcmp(argv[0], "breakglass") == 0) {
 		rc = strcmp(argv[0], "audit") == 0

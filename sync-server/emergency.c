@@ -28,6 +28,7 @@
 #include "model.h"
 #include "record.h"
 #include "sync-server/emergency.h"
+#include "sync-server/partners.h"
 #include "sync-server/server.h"
 #include "uuid.h"
 #include "xmalloc.h"
@@ -50,6 +51,7 @@ struct emerg_srv {
 	int has_gw;
 	struct gateway_cfg gw;
 	struct emerg_hooks hooks;
+	struct partners_worker *pw; /* CAP/FHIR deliveries (partners.c) */
 };
 
 /* --- roster per node ---------------------------------------------------- */
@@ -108,6 +110,27 @@ roster_of(struct server *srv, uint64_t node, struct esc_roster *r,
 	if (err != 0 || esc_roster_policy(r, p) != 0)
 		return ENOENT;
 	return 0;
+}
+
+int
+emergency_roster_of(struct server *srv, uint64_t node, struct esc_roster *r)
+{
+	struct esc_policy p;
+
+	return roster_of(srv, node, r, &p);
+}
+
+/* Queue what the region's partners have not had of E (partners.c); a
+ * failure is logged, the next tick tries again. */
+static void
+em_partners(struct server *srv, const struct semerg *e,
+    const struct esc_roster *r, uint64_t now_ms)
+{
+	int err;
+
+	if ((err = partners_note(srv, e, r, now_ms, NULL)) != 0)
+		log_warnx("incident %s: partner messages not queued (%s)",
+		    e->code, strerror(err));
 }
 
 static const struct esc_service *
@@ -320,8 +343,19 @@ emergency_ingest(struct server *srv, uint64_t node, const uint8_t id[16],
 		if ((err = srv->be->emerg_page_put(srv->store, &p, 0)) != 0)
 			goto out;
 	}
+	if ((err = em_get(srv, id, e)) != 0)
+		goto out;
 	if (out != NULL)
-		err = em_get(srv, id, out);
+		*out = *e;
+	{
+		/* a close the kiosk reported is never ticked: tell the
+		 * partners here (the worker sends it, not this request) */
+		struct esc_roster *r = xcalloc(1, sizeof(*r));
+
+		em_partners(srv, e,
+		    emergency_roster_of(srv, e->node, r) == 0 ? r : NULL, now);
+		free(r);
+	}
 	em_kick(srv->emerg);
 out:
 	free(e);
@@ -603,6 +637,156 @@ out:
 	return err;
 }
 
+/* --- stand-down texts ------------------------------------------------------ */
+
+struct stop_rcpt {
+	int n;
+	char rcpt[ESC_MAX_PEOPLE][ESC_RCPT_LEN];
+	const struct semerg_page *stop[ESC_MAX_PEOPLE];
+};
+
+/*
+ * Issue 16 item 3: once E is cancelled, acknowledged or arrived after the
+ * gateway paged people, each of them (but the one who said yes) gets one
+ * short text, research §7.5's "CANCELLED <CODE>: <reason>" in one GSM-7
+ * segment.  Its row (channel "gwstop", loop 0, level 0) is claimed
+ * "sending" before the gateway is asked: once each, one more try after
+ * a crash mid-send, never a third.  The kiosk's modem stands down its
+ * own pages (kiosk/visit/emergency_pump.c).  *STOPS (may be NULL): texts
+ * handed to the gateway (not pages: emergency_tick's count leaves them).
+ */
+static int
+stand_down(struct emerg_srv *em, struct semerg *e, const struct esc_roster *r,
+    const struct esc_now *now, int *stops)
+{
+	struct server *srv = em->srv;
+	struct em_pages *l;
+	struct stop_rcpt *x;
+	struct semerg_page p;
+	const struct esc_service *svc;
+	const char *why;
+	char text[ESC_SMS_MAX + 1], ext[64];
+	size_t i;
+	int k, rc, err = 0;
+
+	if (strcmp(e->state, "cancelled") == 0)
+		why = "cancelled by the health worker";
+	else if (strcmp(e->state, "arrived") == 0)
+		why = "help arrived";
+	else if (strcmp(e->state, "acknowledged") == 0 || e->acked_ms != 0)
+		why = "another service accepted";
+	else
+		return 0;
+	if (!em->has_gw || esc_sms_cancel(e->code, why, text) != 0)
+		return 0;
+	l = xcalloc(1, sizeof(*l));
+	x = xcalloc(1, sizeof(*x));
+	if ((err = srv->be->emerg_pages(srv->store, e->id, NULL, pages_cb, l)))
+		goto out;
+	/* those the gateway paged (but the one who said yes), then the
+	 * stand-downs already claimed for them (loop 0: listed first) */
+	for (i = 0; i < l->n; i++) {
+		const struct semerg_page *g = &l->p[i];
+
+		if (strcmp(g->channel, "gateway") != 0 ||
+		    (strcmp(g->status, "sent") != 0 &&
+		        strcmp(g->status, "delivered") != 0 &&
+		        strcmp(g->status, "unknown") != 0) ||
+		    strcmp(g->rcpt, e->acked_by) == 0)
+			continue;
+		for (k = 0; k < x->n; k++)
+			if (strcmp(x->rcpt[k], g->rcpt) == 0)
+				break;
+		if (k == x->n && x->n < ESC_MAX_PEOPLE)
+			snprintf(x->rcpt[x->n++], ESC_RCPT_LEN, "%s", g->rcpt);
+	}
+	for (i = 0; i < l->n; i++)
+		for (k = 0; k < x->n; k++)
+			if (strcmp(l->p[i].channel, "gwstop") == 0 &&
+			    strcmp(x->rcpt[k], l->p[i].rcpt) == 0)
+				x->stop[k] = &l->p[i];
+	for (k = 0; k < x->n; k++) {
+		memset(&p, 0, sizeof(p));
+		if (x->stop[k] != NULL) {
+			/* left "sending" by a crash: once more, no more */
+			if (strcmp(x->stop[k]->status, "sending") != 0 ||
+			    x->stop[k]->attempt >= EMERG_ATTEMPTS)
+				continue;
+			p = *x->stop[k];
+			p.attempt++;
+			if ((err = srv->be->emerg_page_put(srv->store, &p, 0)))
+				goto out;
+		} else {
+			memcpy(p.incident, e->id, 16);
+			snprintf(p.rcpt, sizeof(p.rcpt), "%s", x->rcpt[k]);
+			snprintf(p.channel, sizeof(p.channel), "gwstop");
+			snprintf(p.status, sizeof(p.status), "sending");
+			p.attempt = 1;
+			p.at_ms = p.updated_ms = em_wall(now);
+			err = srv->be->emerg_page_put(srv->store, &p, 1);
+			if (err == EEXIST) {
+				err = 0;
+				continue;
+			}
+			if (err != 0)
+				goto out;
+		}
+		if ((err = em_fault(em, "stop-committed")) != 0)
+			goto out;
+		svc = esc_roster_service(r, p.rcpt);
+		ext[0] = '\0';
+		rc = svc == NULL || svc->nsms == 0
+		    ? EINVAL
+		    : gateway_send(&em->gw, svc->sms[0], text, ext);
+		if (stops != NULL && rc != EINVAL)
+			(*stops)++;
+		if ((err = em_fault(em, "stop-sent")) != 0)
+			goto out;
+		snprintf(p.status, sizeof(p.status), "%s",
+		    rc == 0 ? "sent"
+		            : (rc == ETIMEDOUT ? "unknown" : "failed"));
+		snprintf(p.ext_id, sizeof(p.ext_id), "%s", ext);
+		p.updated_ms = em_wall(now);
+		log_info("incident %s: stand-down to %s %s", e->code, p.rcpt,
+		    p.status);
+		if ((err = srv->be->emerg_page_put(srv->store, &p, 0)) != 0)
+			goto out;
+	}
+out:
+	free(l);
+	free(x);
+	return err;
+}
+
+/* The closed incidents of the last day: their stand-down texts (a
+ * closed incident is not ticked otherwise). */
+static int
+closed_stand_down(struct emerg_srv *em, const struct esc_now *now)
+{
+	struct server *srv = em->srv;
+	struct esc_roster *r = xcalloc(1, sizeof(*r));
+	struct em_list l;
+	uint64_t wall = em_wall(now), since;
+	size_t i;
+	int err;
+
+	since = wall > 86400000ULL ? wall - 86400000ULL : 0;
+	l.n = 0;
+	l.e = xcalloc(EMERG_OPEN_MAX, sizeof(*l.e));
+	err = srv->be->emerg_list(srv->store, NULL, 0, since, list_cb, &l);
+	for (i = 0; err == 0 && i < l.n; i++) {
+		if (strcmp(l.e[i].state, "cancelled") != 0 &&
+		    strcmp(l.e[i].state, "arrived") != 0)
+			continue;
+		if (roster_of(srv, l.e[i].node, r, &(struct esc_policy){ 0 }))
+			continue;
+		err = stand_down(em, &l.e[i], r, now, NULL);
+	}
+	free(l.e);
+	free(r);
+	return err;
+}
+
 /* One incident's turn of the timer (em->mu held). */
 static int
 tick_one(struct emerg_srv *em, struct semerg *e, const struct esc_now *now,
@@ -630,6 +814,10 @@ tick_one(struct emerg_srv *em, struct semerg *e, const struct esc_now *now,
 	if ((err = eng_save(em, e, &inc, &acts[0], now)) != 0)
 		goto out;
 	err = pages_judge(em, e, &inc, r, now, sent);
+	if (err == 0)
+		err = stand_down(em, e, r, now, NULL);
+	if (err == 0)
+		em_partners(em->srv, e, r, em_wall(now));
 out:
 	free(r);
 	free(acts);
@@ -659,6 +847,8 @@ emergency_tick(struct server *srv, int *sent)
 	for (i = 0; i < l.n; i++)
 		if ((err = tick_one(em, &l.e[i], &now, sent)) != 0)
 			break;
+	if (err == 0 && em->has_gw)
+		err = closed_stand_down(em, &now);
 out:
 	pthread_mutex_unlock(&em->mu);
 	free(l.e);
@@ -710,8 +900,9 @@ emergency_dlr(struct server *srv, const char *ext, const char *status)
 		d.p[i].updated_ms = now;
 		if ((err = srv->be->emerg_page_put(srv->store, &d.p[i], 0)))
 			return err;
-		if (strcmp(status, "delivered") != 0)
-			continue;
+		if (strcmp(status, "delivered") != 0 ||
+		    strcmp(d.p[i].channel, "gateway") != 0)
+			continue; /* a stand-down's delivery is not a page's */
 		/* the first delivery marks the incident (never a yes) */
 		m = xcalloc(1, sizeof(*m));
 		memcpy(m->id, d.p[i].incident, 16);
@@ -812,6 +1003,7 @@ emergency_inbound(
 	    (char)rp.kind, step == EALREADY ? " (already past that)" : "");
 	if ((err = eng_save(em, e, &inc, acts, &now)) != 0)
 		goto out;
+	em_partners(srv, e, r, em_wall(&now));
 	em_kick(em); /* a decline fires the next level now */
 out:
 	pthread_mutex_unlock(&em->mu);
@@ -949,6 +1141,7 @@ emergency_start(struct server *srv, uint32_t tick_ms)
 	srv->stop_hook = emergency_stop;
 	if (tick_ms == UINT32_MAX)
 		return 0;
+	em->pw = partners_start(srv, em->tick_ms);
 	if ((err = pthread_create(&em->thr, NULL, em_thread, em)) != 0) {
 		srv->emerg = NULL;
 		free(em);
@@ -972,6 +1165,7 @@ emergency_stop(struct server *srv)
 		pthread_mutex_unlock(&em->tmu);
 		pthread_join(em->thr, NULL);
 	}
+	partners_stop(em->pw);
 	srv->emerg = NULL;
 	pthread_mutex_destroy(&em->mu);
 	pthread_mutex_destroy(&em->tmu);

@@ -31,6 +31,7 @@
 
 struct server;
 struct schange;
+struct esc_roster;
 
 /* `admin roster sign SPEC OUT [--node N]` (ARGV[0] is "roster"): 0, 1
  * (failed, after saying why) or 2 (usage).  With --node the signed roster
@@ -42,6 +43,8 @@ int admin_roster(const char *data_dir, const char *store, const uint8_t *key,
  * not verify under the server key. */
 int emergency_roster_put(
     struct server *, uint64_t node, const uint8_t *buf, size_t len);
+/* Node NODE's roster, verified, into R: 0 or ENOENT. */
+int emergency_roster_of(struct server *, uint64_t node, struct esc_roster *r);
 /* Node NODE's signed roster (*BUF xmalloc'd): 0 or ENOENT. */
 int emergency_roster_get(
     struct server *, uint64_t node, uint8_t **buf, size_t *len);

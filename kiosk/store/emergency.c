@@ -582,6 +582,33 @@ out:
 }
 
 int
+store_emergency_report(struct store *s, const char *ref, const char *status,
+    const struct esc_now *now)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t id = 0;
+	int err, rc;
+
+	if (ref == NULL || ref[0] == '\0')
+		return EINVAL;
+	if ((err = store_prepare(s,
+	         "SELECT id FROM emergency_sends WHERE ext_id = ?1 AND"
+	         " status IN ('sent', 'unknown') ORDER BY id DESC LIMIT 1",
+	         &st)) != 0)
+		return err;
+	store_bind_text(st, 1, ref);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		id = sqlite3_column_int64(st, 0);
+	else
+		err = rc == SQLITE_DONE ? ENOENT
+		                        : store_err(s, rc, "emergency report");
+	sqlite3_finalize(st);
+	if (err != 0)
+		return err;
+	return store_emergency_result(s, id, status, ref, now);
+}
+
+int
 store_emergency_result(struct store *s, int64_t send_id, const char *status,
     const char *ext_id, const struct esc_now *now)
 {

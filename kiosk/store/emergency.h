@@ -119,6 +119,12 @@ int store_emergency_claim(
  * The first "sent" and the first "delivered" mark the incident. */
 int store_emergency_result(struct store *, int64_t send_id, const char *status,
     const char *ext_id, const struct esc_now *);
+/* A delivery report for the modem's message reference REF: STATUS
+ * ("delivered" or "failed") for the newest send of that reference still
+ * "sent" or "unknown" (references wrap at 255), as store_emergency_result
+ * records it.  ENOENT: no such send (a late or foreign report). */
+int store_emergency_report(struct store *, const char *ref, const char *status,
+    const struct esc_now *);
 /* Append an event KIND (with DETAIL) to incident ID's log alone: a reply
  * from a number not on the roster, shown and not counted. */
 int store_emergency_event(struct store *, const char *id,

@@ -39,6 +39,10 @@ struct sms_port {
 	int (*send)(void *arg, const char *to, const char *text, char ref[32]);
 	/* The next received SMS: 0, or ENOENT when none. */
 	int (*recv)(void *arg, struct sms_msg *);
+	/* The next delivery report (NULL: the back-end has none): 0 with
+	 * REF the sent SMS's message reference and *DELIVERED 1 (received
+	 * by the phone) or 0 (failed for good), or ENOENT when none. */
+	int (*report)(void *arg, char ref[32], int *delivered);
 };
 
 /*
@@ -86,6 +90,7 @@ struct emerg_report {
 	int unreadable; /* replies that were not "<CODE> A|X|D" */
 	int fast_ok, fast_failed; /* fast-path posts taken, not (retried) */
 	int server_acks; /* yeses the server's answer brought */
+	int delivered; /* delivery reports of pages */
 };
 
 /* Raise an incident under the roster's policy (EINVAL: no usable roster

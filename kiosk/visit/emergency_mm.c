@@ -4,7 +4,8 @@
  * bus, with libmm-glib.  A page is created on the first modem that has the
  * Messaging interface, with a delivery report requested and a validity of
  * one hour, then sent; a received SMS (a Deliver PDU in state "received")
- * is read and deleted from the modem.  Everything runs on the calling
+ * is read and deleted from the modem, and so is a status report (the
+ * sent page's delivery, by its message reference).  Everything runs on the calling
  * thread (the emergency worker): a GMainContext of its own is iterated
  * before each call, so the proxies' cached properties follow ModemManager.
  *
@@ -184,6 +185,54 @@ mm_recv(void *arg, struct sms_msg *out)
 	return rc == EAGAIN ? ENOENT : rc;
 }
 
+/*
+ * A status report (3GPP TS 23.040 SMS-STATUS-REPORT), which ModemManager
+ * shows as an SMS object of PDU type "status-report" carrying the sent
+ * SMS's message reference and its delivery state: read and deleted.
+ * Completed states (0x00-0x02) are a delivery, permanent errors (0x40
+ * and up) a failure; a temporary error (the network still tries) is
+ * dropped: a later report says how it ended.
+ */
+static int
+mm_report(void *arg, char ref[32], int *delivered)
+{
+	struct sms_mm *m = arg;
+	MMModemMessaging *msg;
+	GList *list, *l;
+	GError *err = NULL;
+	MMSms *sms;
+	guint state;
+	int rc = ENOENT;
+
+	if ((msg = messaging(m)) == NULL)
+		return ENOENT;
+	g_main_context_push_thread_default(m->ctx);
+	list = mm_modem_messaging_list_sync(msg, NULL, &err);
+	g_clear_error(&err);
+	for (l = list; l != NULL && rc == ENOENT; l = l->next) {
+		sms = MM_SMS(l->data);
+		if (mm_sms_get_pdu_type(sms) != MM_SMS_PDU_TYPE_STATUS_REPORT)
+			continue;
+		state = mm_sms_get_delivery_state(sms);
+		if (state <= MM_SMS_DELIVERY_STATE_COMPLETED_REPLACED_BY_SC ||
+		    state >= 0x40) {
+			snprintf(
+			    ref, 32, "%u", mm_sms_get_message_reference(sms));
+			*delivered = state <=
+			    MM_SMS_DELIVERY_STATE_COMPLETED_REPLACED_BY_SC;
+			rc = 0;
+		}
+		if (!mm_modem_messaging_delete_sync(
+		        msg, mm_sms_get_path(sms), NULL, &err))
+			log_info("modem: a status report could not be deleted");
+		g_clear_error(&err);
+	}
+	g_list_free_full(list, g_object_unref);
+	g_object_unref(msg);
+	g_main_context_pop_thread_default(m->ctx);
+	return rc;
+}
+
 int
 emergency_sms_mm(struct sms_port *p, struct sms_mm **out)
 {
@@ -213,6 +262,7 @@ emergency_sms_mm(struct sms_port *p, struct sms_mm **out)
 	p->arg = m;
 	p->send = mm_send;
 	p->recv = mm_recv;
+	p->report = mm_report;
 	*out = m;
 	return 0;
 }

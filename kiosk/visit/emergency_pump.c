@@ -483,6 +483,22 @@ emerg_pump(
 	while (c->port != NULL && c->port->recv(c->port->arg, &m) == 0)
 		if ((err = reply(c, &p, now, &m, l, rep)) != 0)
 			goto out;
+	/* delivery reports: the interval to the first delivery (never a
+	 * yes); a report for a send we no longer hold is dropped */
+	if (c->port != NULL && c->port->report != NULL) {
+		char ref[32];
+		int delivered;
+
+		while (c->port->report(c->port->arg, ref, &delivered) == 0) {
+			err = store_emergency_report(
+			    c->s, ref, delivered ? "delivered" : "failed", now);
+			if (err == 0)
+				rep->delivered += delivered;
+			else if (err != ENOENT)
+				goto out;
+			err = 0;
+		}
+	}
 	for (i = 0; i < l->n; i++)
 		if ((err = store_emergency_step(c->s, l->e[i].id,
 		         STORE_EMERG_TICK, &p, now, NULL, 0, NULL)) != 0 &&

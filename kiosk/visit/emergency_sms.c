@@ -53,6 +53,7 @@ emergency_sms_fake(struct sms_port *p, struct sms_fake *f)
 	p->arg = f;
 	p->send = fake_send;
 	p->recv = fake_recv;
+	p->report = NULL;
 }
 
 void
@@ -183,4 +184,5 @@ emergency_sms_dir(struct sms_port *p, struct sms_dir *d, const char *dir)
 	p->arg = d;
 	p->send = dir_send;
 	p->recv = dir_recv;
+	p->report = NULL;
 }

@@ -66,6 +66,15 @@ watched_recv(void *arg, struct sms_msg *m)
 	return w_real.recv(w_real.arg, m);
 }
 
+static int
+watched_report(void *arg, char ref[32], int *delivered)
+{
+	(void)arg;
+	if (w_real.report == NULL)
+		return ENOENT;
+	return w_real.report(w_real.arg, ref, delivered);
+}
+
 /* The roster kept in the store, under the pinned server key: 0 or
  * ENOENT (not enrolled, none, or it no longer verifies). */
 static int
@@ -143,7 +152,8 @@ modem_look(struct sms_mm **mm, uint64_t *last)
 static void *
 worker_main(void *arg)
 {
-	struct sms_port watched = { NULL, watched_send, watched_recv };
+	struct sms_port watched = { NULL, watched_send, watched_recv,
+		watched_report };
 	struct esc_roster *r = xcalloc(1, sizeof(*r));
 	struct sms_mm *mm = NULL;
 	struct timespec ts;

@@ -363,6 +363,33 @@ struct semerg_reply {
 	uint64_t at_ms;
 };
 
+/*
+ * Partners (issue 16, sync-server/partners.c): a region's machine
+ * endpoints that take an incident as CAP 1.2 or FHIR R4, and the durable
+ * queue of the messages for them, one per (partner, incident, seq): seq
+ * is the message's number in the incident (stable: a message built again
+ * is the same row), BODY the document as first built.
+ */
+struct spartner {
+	uint64_t id;
+	char region[SSTORE_TEXT_MAX];
+	char url[256];
+	char format[8]; /* "cap" or "fhir" */
+	char secret[64]; /* "" none */
+	uint64_t added_ms;
+};
+#define PQ_DUE_MAX 32 /* partner_sql.h's LIMIT */
+struct spq {
+	uint64_t partner;
+	uint8_t incident[16];
+	uint64_t seq;
+	char kind[8]; /* Alert, Update, Cancel */
+	char status[12]; /* pending, delivered, refused */
+	uint64_t attempts, next_ms, created_ms, updated_ms;
+	char last_error[64];
+	const char *body; /* NUL-terminated; in a callback the store's */
+};
+
 /* A node's audit anchor, or a break (issue 17; docs/PROTOCOL.md §14). */
 struct sanchor {
 	uint64_t node;
@@ -653,6 +680,23 @@ struct store_backend {
 	int (*emerg_pages)(struct sstore *, const uint8_t *id, const char *ext,
 	    int (*cb)(const struct semerg_page *, void *), void *arg);
 	int (*emerg_reply_add)(struct sstore *, const struct semerg_reply *);
+	/*
+	 * Partners (struct spartner, struct spq).  partner_add: insert P
+	 * (P->id set), EEXIST when REGION, URL and FORMAT are held already.
+	 * partner_list: CB for REGION's ("": every one), by id.  pq_add:
+	 * insert Q unless its (partner, incident, seq) is held (EEXIST).
+	 * pq_list: CB for INCIDENT's rows, or (INCIDENT NULL) for the
+	 * pending ones whose next_ms is at or before DUE_MS, at most
+	 * PQ_DUE_MAX, soonest first.  pq_mark: Q's status, attempts,
+	 * next_ms, updated_ms and last_error.
+	 */
+	int (*partner_add)(struct sstore *, struct spartner *p);
+	int (*partner_list)(struct sstore *, const char *region,
+	    int (*cb)(const struct spartner *, void *), void *arg);
+	int (*pq_add)(struct sstore *, const struct spq *q);
+	int (*pq_list)(struct sstore *, const uint8_t *incident,
+	    uint64_t due_ms, int (*cb)(const struct spq *, void *), void *arg);
+	int (*pq_mark)(struct sstore *, const struct spq *q);
 	/*
 	 * The audit anchor (issue 17).  anchor_get: NODE's newest anchor
 	 * (OK rows only; ENOENT: none yet) and in *BROKEN whether a break

@@ -201,6 +201,18 @@ static const struct mg_copy mg_copies[] = {
 	    " FROM claim_events ORDER BY id",
 	    "INSERT INTO claim_events(id, business_id, at_ms, from_status,"
 	    " to_status, why) VALUES($1, $2, $3, $4, $5, $6)" },
+	/* Issue 16: partners and their delivery queue. */
+	{ "partners",
+	    "SELECT id, region, url, format, secret, added_ms FROM partners"
+	    " ORDER BY id",
+	    "INSERT INTO partners(id, region, url, format, secret, added_ms)"
+	    " VALUES($1, $2, $3, $4, $5, $6)" },
+	{ "partner_queue",
+	    "SELECT partner, incident, seq, kind, status, attempts, next_ms,"
+	    " created_ms, updated_ms, last_error, body FROM partner_queue",
+	    "INSERT INTO partner_queue(partner, incident, seq, kind, status,"
+	    " attempts, next_ms, created_ms, updated_ms, last_error, body)"
+	    " VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)" },
 };
 
 static int
@@ -380,6 +392,9 @@ store_migrate_sqlite_pg(
 	    (err = mg_pg(c,
 	         "SELECT setval(pg_get_serial_sequence('claim_events', 'id'),"
 	         " greatest(max(id), 1)) FROM claim_events")) != 0 ||
+	    (err = mg_pg(c,
+	         "SELECT setval(pg_get_serial_sequence('partners', 'id'),"
+	         " greatest(max(id), 1)) FROM partners")) != 0 ||
 	    (err = mg_pg(c, "COMMIT")) != 0)
 		goto out;
 	began = 0;

@@ -3331,6 +3331,269 @@ pg_emerg_reply_add(struct sstore *s, const struct semerg_reply *r)
 	return pg_run(s, pg_emerg_reply_once, &x);
 }
 
+/* --- partners (issue 16) ---------------------------------------------- */
+
+struct pg_partner_arg {
+	struct spartner *p;
+	const struct spq *q;
+	const char *region;
+	const uint8_t *incident;
+	uint64_t due_ms;
+	size_t n;
+	struct spartner *prows;
+	struct spq *qrows;
+};
+
+static int
+pg_partner_add_once(
+    struct sstore *s, struct pg_conn *pc, void *arg, int attempt)
+{
+	struct pg_partner_arg *x = arg;
+	struct pg_args a = { 0 };
+	struct pg_pipe q;
+	int err;
+
+	(void)s;
+	(void)attempt;
+	pg_pipe_init(&q, pc);
+	pg_arg_text(&a, x->p->region);
+	pg_arg_text(&a, x->p->url);
+	pg_arg_text(&a, x->p->format);
+	pg_arg_text(&a, x->p->secret);
+	pg_arg_u64(&a, x->p->added_ms);
+	pg_send(&q, PG_PARTNER_ADD, &a);
+	if ((err = pg_sync(&q)) == 0) {
+		if (pg_rows(q.res[0]) == 0)
+			err = EEXIST;
+		else
+			x->p->id = pg_u64(q.res[0], 0, 0);
+	}
+	pg_pipe_clear(&q);
+	return err;
+}
+
+static int
+pg_partner_add(struct sstore *s, struct spartner *p)
+{
+	struct pg_partner_arg x;
+
+	memset(&x, 0, sizeof(x));
+	x.p = p;
+	return pg_run(s, pg_partner_add_once, &x);
+}
+
+static int
+pg_partner_list_once(
+    struct sstore *s, struct pg_conn *pc, void *arg, int attempt)
+{
+	struct pg_partner_arg *x = arg;
+	struct pg_args a = { 0 };
+	struct pg_pipe q;
+	const PGresult *r;
+	size_t i;
+	int err;
+
+	(void)s;
+	(void)attempt;
+	free(x->prows);
+	x->prows = NULL;
+	x->n = 0;
+	pg_pipe_init(&q, pc);
+	pg_arg_text(&a, x->region ? x->region : "");
+	pg_send(&q, PG_PARTNER_LIST, &a);
+	if ((err = pg_sync(&q)) == 0) {
+		r = q.res[0];
+		x->n = pg_rows(r);
+		x->prows = xcalloc(x->n ? x->n : 1, sizeof(*x->prows));
+		for (i = 0; i < x->n; i++) {
+			struct spartner *p = &x->prows[i];
+			int row = (int)i;
+
+			p->id = pg_u64(r, row, 0);
+			pg_text(r, row, 1, p->region, sizeof(p->region));
+			pg_text(r, row, 2, p->url, sizeof(p->url));
+			pg_text(r, row, 3, p->format, sizeof(p->format));
+			pg_text(r, row, 4, p->secret, sizeof(p->secret));
+			p->added_ms = pg_u64(r, row, 5);
+		}
+	}
+	pg_pipe_clear(&q);
+	return err;
+}
+
+static int
+pg_partner_list(struct sstore *s, const char *region,
+    int (*cb)(const struct spartner *, void *), void *arg)
+{
+	struct pg_partner_arg x;
+	size_t i;
+	int err;
+
+	memset(&x, 0, sizeof(x));
+	x.region = region;
+	err = pg_run(s, pg_partner_list_once, &x);
+	for (i = 0; err == 0 && i < x.n; i++)
+		err = cb(&x.prows[i], arg);
+	if (x.prows != NULL)
+		explicit_bzero(x.prows, (x.n ? x.n : 1) * sizeof(*x.prows));
+	free(x.prows);
+	return err;
+}
+
+static int
+pg_pq_add_once(struct sstore *s, struct pg_conn *pc, void *arg, int attempt)
+{
+	struct pg_partner_arg *x = arg;
+	const struct spq *p = x->q;
+	struct pg_args a = { 0 };
+	struct pg_pipe q;
+	int err;
+
+	(void)s;
+	(void)attempt;
+	pg_pipe_init(&q, pc);
+	pg_arg_u64(&a, p->partner);
+	pg_arg_bytes(&a, p->incident, 16);
+	pg_arg_u64(&a, p->seq);
+	pg_arg_text(&a, p->kind);
+	pg_arg_text(&a, p->status);
+	pg_arg_u64(&a, p->attempts);
+	pg_arg_u64(&a, p->next_ms);
+	pg_arg_u64(&a, p->created_ms);
+	pg_arg_u64(&a, p->updated_ms);
+	pg_arg_text(&a, p->last_error);
+	pg_arg_text(&a, p->body ? p->body : "");
+	pg_send(&q, PG_PQ_ADD, &a);
+	if ((err = pg_sync(&q)) == 0 && pg_rows(q.res[0]) == 0)
+		err = EEXIST;
+	pg_pipe_clear(&q);
+	return err;
+}
+
+static int
+pg_pq_add(struct sstore *s, const struct spq *q)
+{
+	struct pg_partner_arg x;
+
+	memset(&x, 0, sizeof(x));
+	x.q = q;
+	return pg_run(s, pg_pq_add_once, &x);
+}
+
+static void
+pg_pq_rows_free(struct pg_partner_arg *x)
+{
+	size_t i;
+
+	for (i = 0; x->qrows != NULL && i < x->n; i++)
+		free((char *)x->qrows[i].body);
+	free(x->qrows);
+	x->qrows = NULL;
+	x->n = 0;
+}
+
+static int
+pg_pq_list_once(struct sstore *s, struct pg_conn *pc, void *arg, int attempt)
+{
+	struct pg_partner_arg *x = arg;
+	struct pg_args a = { 0 };
+	struct pg_pipe q;
+	const PGresult *r;
+	const uint8_t *b;
+	size_t i, len;
+	int err;
+
+	(void)s;
+	(void)attempt;
+	pg_pq_rows_free(x);
+	pg_pipe_init(&q, pc);
+	if (x->incident != NULL)
+		pg_arg_bytes(&a, x->incident, 16);
+	else
+		pg_arg_u64(&a, x->due_ms);
+	pg_send(&q, x->incident != NULL ? PG_PQ_OF : PG_PQ_DUE, &a);
+	if ((err = pg_sync(&q)) == 0) {
+		r = q.res[0];
+		x->n = pg_rows(r);
+		x->qrows = xcalloc(x->n ? x->n : 1, sizeof(*x->qrows));
+		for (i = 0; i < x->n; i++) {
+			struct spq *p = &x->qrows[i];
+			int row = (int)i;
+
+			p->partner = pg_u64(r, row, 0);
+			b = pg_bytes(r, row, 1, &len);
+			if (len == 16)
+				memcpy(p->incident, b, 16);
+			p->seq = pg_u64(r, row, 2);
+			pg_text(r, row, 3, p->kind, sizeof(p->kind));
+			pg_text(r, row, 4, p->status, sizeof(p->status));
+			p->attempts = pg_u64(r, row, 5);
+			p->next_ms = pg_u64(r, row, 6);
+			p->created_ms = pg_u64(r, row, 7);
+			p->updated_ms = pg_u64(r, row, 8);
+			pg_text(
+			    r, row, 9, p->last_error, sizeof(p->last_error));
+			p->body = xstrdup(PQgetvalue(r, row, 10));
+		}
+	}
+	pg_pipe_clear(&q);
+	return err;
+}
+
+static int
+pg_pq_list(struct sstore *s, const uint8_t *incident, uint64_t due_ms,
+    int (*cb)(const struct spq *, void *), void *arg)
+{
+	struct pg_partner_arg x;
+	size_t i;
+	int err;
+
+	memset(&x, 0, sizeof(x));
+	x.incident = incident;
+	x.due_ms = due_ms;
+	err = pg_run(s, pg_pq_list_once, &x);
+	for (i = 0; err == 0 && i < x.n; i++)
+		err = cb(&x.qrows[i], arg);
+	pg_pq_rows_free(&x);
+	return err;
+}
+
+static int
+pg_pq_mark_once(struct sstore *s, struct pg_conn *pc, void *arg, int attempt)
+{
+	struct pg_partner_arg *x = arg;
+	const struct spq *p = x->q;
+	struct pg_args a = { 0 };
+	struct pg_pipe q;
+	int err;
+
+	(void)s;
+	(void)attempt;
+	pg_pipe_init(&q, pc);
+	pg_arg_text(&a, p->status);
+	pg_arg_u64(&a, p->attempts);
+	pg_arg_u64(&a, p->next_ms);
+	pg_arg_u64(&a, p->updated_ms);
+	pg_arg_text(&a, p->last_error);
+	pg_arg_u64(&a, p->partner);
+	pg_arg_bytes(&a, p->incident, 16);
+	pg_arg_u64(&a, p->seq);
+	pg_send(&q, PG_PQ_MARK, &a);
+	err = pg_sync(&q);
+	pg_pipe_clear(&q);
+	return err;
+}
+
+static int
+pg_pq_mark(struct sstore *s, const struct spq *q)
+{
+	struct pg_partner_arg x;
+
+	memset(&x, 0, sizeof(x));
+	x.q = q;
+	return pg_run(s, pg_pq_mark_once, &x);
+}
+
 /* --- claims (issue 15) ------------------------------------------------- */
 
 struct pg_ev_put {
@@ -3791,6 +4054,11 @@ const struct store_backend store_pg_backend = {
 	.emerg_page_put = pg_emerg_page_put,
 	.emerg_pages = pg_emerg_pages,
 	.emerg_reply_add = pg_emerg_reply_add,
+	.partner_add = pg_partner_add,
+	.partner_list = pg_partner_list,
+	.pq_add = pg_pq_add,
+	.pq_list = pg_pq_list,
+	.pq_mark = pg_pq_mark,
 	.anchor_get = pg_anchor_get,
 	.anchor_add = pg_anchor_add,
 	.anchor_list = pg_anchor_list,

@@ -43,6 +43,7 @@
 #include "fileio.h"
 #include "licence.h"
 #include "sync-server/store/emerg_sql.h"
+#include "sync-server/store/partner_sql.h"
 #include "compat.h"
 #include "log.h"
 #include "backend.h"
@@ -322,10 +323,29 @@ static const char sq_migration_claims[] =
     "CREATE TRIGGER claim_events_no_delete BEFORE DELETE ON claim_events"
     " BEGIN SELECT RAISE(ABORT, 'append-only'); END;";
 
+/* Issue 16: the partners of a region that take CAP 1.2 or FHIR, and the
+ * durable delivery queue of the messages for them, one row per
+ * (partner, incident, message number): the body as first built, so a
+ * retry sends the same bytes (sync-server/partners.c). */
+static const char sq_migration_partners[] =
+    "CREATE TABLE partners(id INTEGER PRIMARY KEY, region TEXT NOT NULL,"
+    " url TEXT NOT NULL, format TEXT NOT NULL,"
+    " secret TEXT NOT NULL DEFAULT '', added_ms INTEGER NOT NULL,"
+    " UNIQUE(region, url, format));"
+    "CREATE TABLE partner_queue(partner INTEGER NOT NULL,"
+    " incident BLOB NOT NULL, seq INTEGER NOT NULL, kind TEXT NOT NULL,"
+    " status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,"
+    " next_ms INTEGER NOT NULL, created_ms INTEGER NOT NULL,"
+    " updated_ms INTEGER NOT NULL, last_error TEXT NOT NULL DEFAULT '',"
+    " body TEXT NOT NULL, PRIMARY KEY(partner, incident, seq))"
+    " WITHOUT ROWID;"
+    "CREATE INDEX partner_queue_due ON partner_queue(status, next_ms);";
+
 static const char *const sq_migrations[] = { sq_migration_1,
 	sq_migration_records, sq_migration_blobs, sq_migration_consults,
 	sq_migration_call2, sq_migration_licences, sq_migration_sched,
-	sq_migration_emergency, sq_migration_anchor, sq_migration_claims };
+	sq_migration_emergency, sq_migration_anchor, sq_migration_claims,
+	sq_migration_partners };
 
 static int
 sq_err(sqlite3 *db, int rc, const char *what)
@@ -3970,6 +3990,168 @@ out:
 	return err;
 }
 
+/* --- partners (issue 16) ---------------------------------------------- */
+
+static int
+sq_partner_add(struct sstore *s, struct spartner *p)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, err;
+
+	pthread_mutex_lock(&s->wmu);
+	if ((err = sq_prepare(s->w, PARTNER_SQ_ADD, &st)) != 0)
+		goto out;
+	sqlite3_bind_text(st, 1, p->region, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, p->url, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, p->format, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, p->secret, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, (sqlite3_int64)p->added_ms);
+	if ((rc = sqlite3_step(st)) != SQLITE_DONE)
+		err = sq_err(s->w, rc, "partner add");
+	else if (sqlite3_changes(s->w) == 0)
+		err = EEXIST;
+	else
+		p->id = (uint64_t)sqlite3_last_insert_rowid(s->w);
+out:
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&s->wmu);
+	return err;
+}
+
+static int
+sq_partner_list(struct sstore *s, const char *region,
+    int (*cb)(const struct spartner *, void *), void *arg)
+{
+	sqlite3_stmt *st = NULL;
+	struct spartner p;
+	int rc, err;
+
+	pthread_mutex_lock(&s->wmu);
+	if ((err = sq_prepare(s->w, PARTNER_SQL_LIST, &st)) != 0)
+		goto out;
+	sqlite3_bind_text(st, 1, region ? region : "", -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(&p, 0, sizeof(p));
+		p.id = (uint64_t)sqlite3_column_int64(st, 0);
+		sq_col_text(st, 1, p.region, sizeof(p.region));
+		sq_col_text(st, 2, p.url, sizeof(p.url));
+		sq_col_text(st, 3, p.format, sizeof(p.format));
+		sq_col_text(st, 4, p.secret, sizeof(p.secret));
+		p.added_ms = (uint64_t)sqlite3_column_int64(st, 5);
+		if ((err = cb(&p, arg)) != 0)
+			goto out;
+	}
+	if (rc != SQLITE_DONE)
+		err = sq_err(s->w, rc, "partner list");
+out:
+	explicit_bzero(&p, sizeof(p));
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&s->wmu);
+	return err;
+}
+
+static int
+sq_pq_add(struct sstore *s, const struct spq *q)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, err;
+
+	pthread_mutex_lock(&s->wmu);
+	if ((err = sq_prepare(s->w, PQ_SQ_ADD, &st)) != 0)
+		goto out;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)q->partner);
+	sqlite3_bind_blob(st, 2, q->incident, 16, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)q->seq);
+	sqlite3_bind_text(st, 4, q->kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, q->status, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, (sqlite3_int64)q->attempts);
+	sqlite3_bind_int64(st, 7, (sqlite3_int64)q->next_ms);
+	sqlite3_bind_int64(st, 8, (sqlite3_int64)q->created_ms);
+	sqlite3_bind_int64(st, 9, (sqlite3_int64)q->updated_ms);
+	sqlite3_bind_text(st, 10, q->last_error, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 11, q->body ? q->body : "", -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) != SQLITE_DONE)
+		err = sq_err(s->w, rc, "partner queue add");
+	else if (sqlite3_changes(s->w) == 0)
+		err = EEXIST;
+out:
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&s->wmu);
+	return err;
+}
+
+static int
+sq_pq_list(struct sstore *s, const uint8_t *incident, uint64_t due_ms,
+    int (*cb)(const struct spq *, void *), void *arg)
+{
+	sqlite3_stmt *st = NULL;
+	struct spq q;
+	const void *b;
+	int rc, err;
+
+	pthread_mutex_lock(&s->wmu);
+	if ((err = sq_prepare(
+	         s->w, incident != NULL ? PQ_SQL_OF : PQ_SQL_DUE, &st)) != 0)
+		goto out;
+	if (incident != NULL)
+		sqlite3_bind_blob(st, 1, incident, 16, SQLITE_STATIC);
+	else
+		sqlite3_bind_int64(st, 1, (sqlite3_int64)due_ms);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(&q, 0, sizeof(q));
+		q.partner = (uint64_t)sqlite3_column_int64(st, 0);
+		if ((b = sqlite3_column_blob(st, 1)) != NULL &&
+		    sqlite3_column_bytes(st, 1) == 16)
+			memcpy(q.incident, b, 16);
+		q.seq = (uint64_t)sqlite3_column_int64(st, 2);
+		sq_col_text(st, 3, q.kind, sizeof(q.kind));
+		sq_col_text(st, 4, q.status, sizeof(q.status));
+		q.attempts = (uint64_t)sqlite3_column_int64(st, 5);
+		q.next_ms = (uint64_t)sqlite3_column_int64(st, 6);
+		q.created_ms = (uint64_t)sqlite3_column_int64(st, 7);
+		q.updated_ms = (uint64_t)sqlite3_column_int64(st, 8);
+		sq_col_text(st, 9, q.last_error, sizeof(q.last_error));
+		q.body = (const char *)sqlite3_column_text(st, 10);
+		if (q.body == NULL)
+			q.body = "";
+		if ((err = cb(&q, arg)) != 0)
+			goto out;
+	}
+	if (rc != SQLITE_DONE)
+		err = sq_err(s->w, rc, "partner queue");
+out:
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&s->wmu);
+	return err;
+}
+
+static int
+sq_pq_mark(struct sstore *s, const struct spq *q)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, err;
+
+	pthread_mutex_lock(&s->wmu);
+	if ((err = sq_prepare(s->w, PQ_SQL_MARK, &st)) != 0)
+		goto out;
+	sqlite3_bind_text(st, 1, q->status, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)q->attempts);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)q->next_ms);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)q->updated_ms);
+	sqlite3_bind_text(st, 5, q->last_error, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, (sqlite3_int64)q->partner);
+	sqlite3_bind_blob(st, 7, q->incident, 16, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 8, (sqlite3_int64)q->seq);
+	if ((rc = sqlite3_step(st)) != SQLITE_DONE)
+		err = sq_err(s->w, rc, "partner queue mark");
+	else if (sqlite3_changes(s->w) == 0)
+		err = ENOENT;
+out:
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&s->wmu);
+	return err;
+}
+
 /* --- claims (issue 15) ------------------------------------------------- */
 
 struct sq_ev_put {
@@ -4447,6 +4629,11 @@ const struct store_backend store_sqlite_backend = {
 	.emerg_page_put = sq_emerg_page_put,
 	.emerg_pages = sq_emerg_pages,
 	.emerg_reply_add = sq_emerg_reply_add,
+	.partner_add = sq_partner_add,
+	.partner_list = sq_partner_list,
+	.pq_add = sq_pq_add,
+	.pq_list = sq_pq_list,
+	.pq_mark = sq_pq_mark,
 	.claim_ev_put = sq_claim_ev_put,
 	.claim_ev_list = sq_claim_ev_list,
 	.claim_put = sq_claim_put,

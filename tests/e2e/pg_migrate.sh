@@ -23,6 +23,10 @@ kiosk b seed --patients 2 --encounters 1 --seed 7 >/dev/null || fail "seed b"
 sync_once b
 [ "$SYNC_RC" -eq 0 ] || fail "sync b push"
 server_stop
+# a partner of the region (issue 16) travels too
+"$SERVER" --data "$T/srv" admin partner add north \
+    https://dispatch.example/cap --format cap --secret pw >/dev/null ||
+    fail "partner add"
 
 "$SERVER" --data "$T/srv" --store "$URI" admin migrate >"$T/migrate.out" ||
     fail "migrate: $(cat "$T/migrate.out")"
@@ -55,6 +59,12 @@ for cmd in "manifest" "stats --json"; do
 done
 "$SERVER" --data "$T/srv" --store "$URI" admin migrate >/dev/null 2>&1 &&
     fail "a second migrate was accepted"
+grep -q '^partners: 1 rows' "$T/migrate.out" || fail "partners not copied"
+# a partner added on PostgreSQL after the copy takes the next id
+"$SERVER" --data "$T/srv" --store "$URI" admin partner add north \
+    https://dispatch.example/fhir --format fhir >"$T/p.out" ||
+    fail "partner add on postgresql: $(cat "$T/p.out")"
+grep -q '^partner 2 added' "$T/p.out" || fail "partner id: $(cat "$T/p.out")"
 
 mv "$T/srv/server.db" "$T/server.db.old" # only PostgreSQL from now on
 printf '#!/bin/sh\nexec "%s" --store "%s" "$@"\n' "$(realpath "$SERVER")" \

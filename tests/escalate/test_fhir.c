@@ -20,7 +20,13 @@
 static const char checker[] =
     "import json,sys\n"
     "b=json.load(open(sys.argv[1]))\n"
-    "assert b['resourceType']=='Bundle' and b['type']=='collection'\n"
+    "assert b['resourceType']=='Bundle'\n"
+    "assert b['type'] in ('collection','transaction')\n"
+    "for e in b['entry']:\n"
+    "  q=e.get('request')\n"
+    "  assert (q is None)==(b['type']=='collection')\n"
+    "  assert q is None or (q['method']=='PUT' and q['url']=="
+    "e['resource']['resourceType']+'/'+e['resource']['id'])\n"
     "r=[e['resource'] for e in b['entry']]\n"
     "f=[x for x in r if x['resourceType']=='Flag'][0]\n"
     "assert f['status'] in ('active','inactive') and f['code']['text']\n"
@@ -68,9 +74,9 @@ test_bundle(void)
 {
 	static const struct esc_fhir_msg msg[] = {
 		{ "watamu-amb", 1764000001000LL,
-		    "EMERGENCY 938NKR: F34 NEWS2 9. Reply 938NKR A=accept" },
+		    "EMERGENCY 938NKR: F34 NEWS2 9. Reply 938NKR A=accept", 0 },
 		{ "malindi-ems", 1764000301000LL,
-		    "quote \" backslash \\ tab \t bell \x07 \xc3\xa9" },
+		    "quote \" backslash \\ tab \t bell \x07 \xc3\xa9", 0 },
 	};
 	struct esc_fhir_in in = {
 		.uuid = "019ad1c2-7e4b-7a10-9c3e-3f1a93800000",
@@ -114,6 +120,27 @@ test_bundle(void)
 	TEST_TRUE(strncmp(out, "Location/gede-disp inactive 0\n", 30) == 0);
 	free(doc);
 	doc = NULL;
+	/* for a partner: a transaction, each resource PUT by its id (sent
+	 * twice, it updates); a Communication numbered by its message */
+	{
+		struct esc_fhir_msg one = { "partner-1", 1764000301000LL,
+			"Paging level 2 of loop 1", 3 };
+
+		in.transaction = 1;
+		in.nmsg = 1;
+		in.msg = &one;
+		TEST_ERR(esc_fhir_bundle(&in, &doc));
+		if (run_checker(dir, doc, out, sizeof(out)) != 0)
+			TEST_FAILED("checker: %s", out);
+		TEST_TRUE(strstr(doc, "\"type\":\"transaction\"") != NULL);
+		TEST_TRUE(strstr(doc,
+		              "\"url\":\"Communication/comm-019ad1c2-7e4b-7a10-"
+		              "9c3e-3f1a93800000-3\"") != NULL);
+		free(doc);
+		doc = NULL;
+		in.transaction = 0;
+		in.nmsg = 0;
+	}
 	/* ids that would break a reference are refused */
 	in.site_id = "gede disp";
 	TEST_EQ(esc_fhir_bundle(&in, &doc), EINVAL);

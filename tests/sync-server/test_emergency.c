@@ -28,6 +28,7 @@
  * its store and HTTP are the real ones, in process.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
@@ -45,6 +46,7 @@
 #include "model.h"
 #include "record.h"
 #include "sync-server/emergency.h"
+#include "sync-server/partners.h"
 #include "sync-server/server.h"
 #include "test.h"
 #include "uuid.h"
@@ -756,6 +758,12 @@ test_gateway(void)
 	TEST_ERR(tick_at(&f, 4000000, &sent));
 	TEST_EQ(sent, 0);
 	TEST_EQ(gw_sent(&g, c), 1);
+	/* item 3: amb2, paged by the gateway, was told to stand down, once;
+	 * amb1 (its page failed; it said yes) was not */
+	snprintf(text, sizeof(text), "+254711000002 CANCELLED %s: another", c);
+	TEST_EQ(gw_sent(&g, text), 1);
+	snprintf(text, sizeof(text), "CANCELLED %s", c);
+	TEST_EQ(gw_sent(&g, text), 1);
 	/* the dashboard's intervals */
 	TEST_ERR(store_emergency_intervals(&f.srv, 0, &iv, &niv));
 	TEST_EQ(niv, 1);
@@ -932,6 +940,640 @@ out:
 	return err;
 }
 
+/* The stand-down's kill: the tick abandoned just after the gateway took
+ * the text (a kill -9 before its result is recorded), once. */
+static int stop_kills;
+
+static int
+kill_stop_sent(void *arg, const char *point)
+{
+	(void)arg;
+	if (strcmp(point, "stop-sent") == 0 && stop_kills > 0) {
+		stop_kills--;
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * Item 3: a cancel after the gateway paged: one "CANCELLED <CODE>:
+ * cancelled by the health worker" to each paged recipient (one GSM-7
+ * segment), once, however many ticks and replays of the cancel; a kill
+ * right after the gateway took it sends it once more, never a third
+ * time.
+ */
+static int
+test_standdown(void)
+{
+	struct emerg_hooks h = { fake_now, kill_stop_sent, NULL };
+	struct gateway_cfg cfg;
+	struct fix f;
+	struct gw g;
+	struct tnode a;
+	struct uuid id, id2;
+	uint64_t code;
+	char c[8], c2[8], text[96];
+	int err = 0, sent = 0, i;
+
+	memset(&f, 0, sizeof(f));
+	memset(&g, 0, sizeof(g));
+	memset(&clk, 0, sizeof(clk));
+	TEST_ERR(fix_start(&f));
+	TEST_ERR(gw_start(&g, f.port, 0));
+	TEST_ERR(emergency_start(&f.srv, UINT32_MAX));
+	emergency_hooks(&f.srv, &h);
+	gw_cfg(&g, &cfg);
+	emergency_gateway(&f.srv, &cfg);
+	TEST_ERR(fix_node_as(&f, "north", "clinic", "f1", &a, NULL));
+	TEST_ERR(roster_keep(&f, a.id, 300));
+	uuid_v7(&id);
+	uuid_v7(&id2);
+	esc_code(id.b, c);
+	esc_code(id2.b, c2);
+	/* no modem: the gateway pages level 1 of both */
+	TEST_ERR(fast_path(
+	    &f, &a, &id, "paging", "none", NULL, 0, &code, NULL, NULL, 0));
+	TEST_ERR(fast_path(
+	    &f, &a, &id2, "paging", "none", NULL, 0, &code, NULL, NULL, 0));
+	TEST_ERR(tick_at(&f, 0, &sent));
+	TEST_EQ(sent, 2);
+	/* the CHW cancels both (the fast path, then its replays) */
+	for (i = 0; i < 3; i++) {
+		TEST_ERR(fast_path(&f, &a, &id, "cancelled", "none", NULL, 0,
+		    &code, NULL, NULL, 0));
+		TEST_ERR(fast_path(&f, &a, &id2, "cancelled", "none", NULL, 0,
+		    &code, NULL, NULL, 0));
+	}
+	stop_kills = 0;
+	TEST_ERR(tick_at(&f, 1000, &sent));
+	TEST_EQ(sent, 0); /* no page */
+	snprintf(text, sizeof(text),
+	    "+254711000001 CANCELLED %s: cancelled by the health worker", c);
+	TEST_EQ(gw_sent(&g, text), 1);
+	TEST_TRUE(esc_gsm7_septets(strchr(text, 'C')) <= ESC_SMS_MAX);
+	for (i = 0; i < 3; i++)
+		TEST_ERR(tick_at(&f, 2000 + i * 1000, &sent));
+	TEST_EQ(gw_sent(&g, text), 1);
+	TEST_EQ(gw_sent(&g, "CANCELLED"), 2); /* one for each incident */
+	/* a third incident, its stand-down killed after the send */
+	{
+		struct uuid id3;
+		char c3[8];
+
+		uuid_v7(&id3);
+		esc_code(id3.b, c3);
+		TEST_ERR(fast_path(&f, &a, &id3, "paging", "none", NULL, 0,
+		    &code, NULL, NULL, 0));
+		TEST_ERR(tick_at(&f, 10000, &sent));
+		TEST_EQ(sent, 1);
+		TEST_ERR(fast_path(&f, &a, &id3, "cancelled", "none", NULL, 0,
+		    &code, NULL, NULL, 0));
+		stop_kills = 1;
+		TEST_EQ(tick_at(&f, 11000, &sent), ECANCELED);
+		snprintf(text, sizeof(text), "CANCELLED %s", c3);
+		TEST_EQ(gw_sent(&g, text), 1);
+		for (i = 0; i < 4; i++)
+			TEST_ERR(tick_at(&f, 12000 + i * 1000, &sent));
+		TEST_EQ(gw_sent(&g, text), 2); /* once more, no more */
+	}
+out:
+	gw_stop(&g);
+	fix_stop(&f);
+	return err;
+}
+
+/* --- partners (CAP 1.2, FHIR R4) ----------------------------------------- */
+
+struct fp {
+	pid_t pid;
+	unsigned port;
+	char dir[64];
+};
+
+/* tests/tools/fakepartner (a MOCK dispatch partner) with ARGS. */
+static int
+fp_start(struct fp *p, const char *fail, const char *slow, const char *dup)
+{
+	char pf[128], prog[256], line[32];
+	const char *build = getenv("OUTPOST_BUILD");
+	FILE *fp;
+	int i;
+
+	snprintf(p->dir, sizeof(p->dir), "/tmp/outpost-fp.XXXXXX");
+	if (mkdtemp(p->dir) == NULL)
+		return errno;
+	snprintf(pf, sizeof(pf), "%s/port", p->dir);
+	snprintf(prog, sizeof(prog), "%s/tests/tools/fakepartner",
+	    build ? build : "build");
+	if ((p->pid = fork()) == 0) {
+		execl(prog, "fakepartner", pf, p->dir, "--fail", fail, "--slow",
+		    slow, "--dup", dup, "--secret", "partner-pw", (char *)NULL);
+		_exit(127);
+	}
+	for (i = 0; i < 500; i++) {
+		if ((fp = fopen(pf, "r")) != NULL) {
+			if (fgets(line, sizeof(line), fp) != NULL &&
+			    (p->port = (unsigned)strtoul(line, NULL, 10)) !=
+			        0) {
+				fclose(fp);
+				return 0;
+			}
+			fclose(fp);
+		}
+		usleep(10000);
+	}
+	return ETIMEDOUT;
+}
+
+static void
+fp_stop(struct fp *p)
+{
+	char cmd[128];
+
+	if (p->pid > 0) {
+		kill(p->pid, SIGTERM);
+		waitpid(p->pid, NULL, 0);
+	}
+	if (p->dir[0] != '\0') {
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", p->dir);
+		if (system(cmd) != 0)
+			fprintf(stderr, "cannot remove %s\n", p->dir);
+	}
+}
+
+static int
+partner_add(struct fix *f, const char *region, const char *url,
+    const char *format, const char *secret, uint64_t *id)
+{
+	struct spartner p;
+	int err;
+
+	memset(&p, 0, sizeof(p));
+	snprintf(p.region, sizeof(p.region), "%s", region);
+	snprintf(p.url, sizeof(p.url), "%s", url);
+	snprintf(p.format, sizeof(p.format), "%s", format);
+	snprintf(p.secret, sizeof(p.secret), "%s", secret);
+	p.added_ms = hlc_wall_ms();
+	err = f->srv.be->partner_add(f->srv.store, &p);
+	if (id != NULL)
+		*id = p.id;
+	return err;
+}
+
+struct pq_seen {
+	int n, pending;
+	struct {
+		uint64_t partner, seq;
+		char status[12];
+	} q[32];
+};
+
+static int
+pq_cb(const struct spq *q, void *arg)
+{
+	struct pq_seen *x = arg;
+
+	if (x->n < 32) {
+		x->q[x->n].partner = q->partner;
+		x->q[x->n].seq = q->seq;
+		snprintf(x->q[x->n].status, 12, "%s", q->status);
+	}
+	x->n++;
+	x->pending += strcmp(q->status, "pending") == 0;
+	return 0;
+}
+
+/* How many messages of incident ID are queued for PARTNER with SEQ. */
+static int
+pq_has(struct fix *f, const struct uuid *id, uint64_t partner, uint64_t seq)
+{
+	struct pq_seen x;
+	int i, n = 0;
+
+	memset(&x, 0, sizeof(x));
+	if (f->srv.be->pq_list(f->srv.store, id->b, 0, pq_cb, &x) != 0)
+		return -1;
+	for (i = 0; i < x.n && i < 32; i++)
+		n += x.q[i].partner == partner && x.q[i].seq == seq;
+	return n;
+}
+
+/* The status of ID's message SEQ to PARTNER into OUT ("" none). */
+static void
+pq_status(struct fix *f, const struct uuid *id, uint64_t partner, uint64_t seq,
+    char out[12])
+{
+	struct pq_seen x;
+	int i;
+
+	memset(&x, 0, sizeof(x));
+	out[0] = '\0';
+	if (f->srv.be->pq_list(f->srv.store, id->b, 0, pq_cb, &x) != 0)
+		return;
+	for (i = 0; i < x.n && i < 32; i++)
+		if (x.q[i].partner == partner && x.q[i].seq == seq)
+			snprintf(out, 12, "%s", x.q[i].status);
+}
+
+static int
+pq_pending(struct fix *f, const struct uuid *id)
+{
+	struct pq_seen x;
+
+	memset(&x, 0, sizeof(x));
+	if (f->srv.be->pq_list(f->srv.store, id->b, 0, pq_cb, &x) != 0)
+		return -1;
+	return x.pending;
+}
+
+static int
+slurp(const char *path, char **out)
+{
+	FILE *f = fopen(path, "r");
+	long n;
+
+	*out = NULL;
+	if (f == NULL)
+		return errno;
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	*out = xcalloc(1, (size_t)n + 1);
+	if (fread(*out, 1, (size_t)n, f) != (size_t)n) {
+		fclose(f);
+		free(*out);
+		*out = NULL;
+		return EIO;
+	}
+	fclose(f);
+	return 0;
+}
+
+/*
+ * What the partner kept (its log: "K MESSAGE-ID STATUS"): every message
+ * of WANT (N ids "<uuid>.<seq>") at least once in each of NFMT formats
+ * (CAP first, then FHIR), the Alert first, the duplicates of one id
+ * byte for byte the same, every CAP valid against the OASIS schema
+ * (xmllint), every Update and Cancel referencing the Alert, every FHIR
+ * Bundle a transaction of PUTs.  *DUPS: requests kept beyond one per id.
+ */
+static int
+partner_check(const struct fp *p, const char *uuid, char want[][48], int n,
+    int nfmt, int *dups)
+{
+	char path[160], *log = NULL, *line, *save = NULL, *body, *first[8][2];
+	char mid[64], cmd[1400], cwd[1024];
+	int k, status, i, j, seen[8][2], err = 0, order = 0;
+
+	memset(first, 0, sizeof(first));
+	memset(seen, 0, sizeof(seen));
+	*dups = 0;
+	{
+		struct tresp r;
+
+		memset(&r, 0, sizeof(r));
+		if ((err = http_do(
+		         p->port, "GET", "/control/log", NULL, NULL, 0, &r)))
+			return err;
+		log = xcalloc(1, r.len + 1);
+		memcpy(log, r.body, r.len);
+		tresp_clear(&r);
+	}
+	for (line = strtok_r(log, "\n", &save); line != NULL;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (sscanf(line, "%d %63s %d", &k, mid, &status) != 3)
+			continue;
+		if (status == 401 || status == 503)
+			continue; /* not kept */
+		for (i = 0; i < n; i++)
+			if (strcmp(mid, want[i]) == 0)
+				break;
+		if (i == n) {
+			fprintf(stderr, "  unexpected message %s\n", mid);
+			err = EPROTO;
+			goto out;
+		}
+		if (order++ == 0 && i != 0) {
+			fprintf(stderr, "  %s came before the Alert\n", mid);
+			err = EPROTO;
+			goto out;
+		}
+		snprintf(path, sizeof(path), "%s/%d.xml", p->dir, k);
+		j = 0;
+		if (access(path, F_OK) != 0) {
+			snprintf(path, sizeof(path), "%s/%d.json", p->dir, k);
+			j = 1;
+		}
+		if ((err = slurp(path, &body)) != 0)
+			goto out;
+		if (seen[i][j]++ == 0) {
+			first[i][j] = body;
+			continue;
+		}
+		(*dups)++;
+		if (strcmp(first[i][j], body) != 0) {
+			fprintf(stderr, "  %s sent twice, not the same bytes\n",
+			    mid);
+			err = EPROTO;
+		}
+		free(body);
+		if (err != 0)
+			goto out;
+	}
+	for (i = 0; i < n; i++)
+		for (j = 0; j < nfmt; j++) {
+			char ref[80];
+
+			if (seen[i][j] == 0) {
+				fprintf(stderr, "  %s (%s) never arrived\n",
+				    want[i], j ? "FHIR" : "CAP");
+				err = EPROTO;
+				goto out;
+			}
+			snprintf(ref, sizeof(ref), ",%s.1,", uuid);
+			if (j == 0 && i > 0 &&
+			    strstr(first[i][j], ref) == NULL) {
+				fprintf(stderr,
+				    "  %s: no reference to the Alert\n",
+				    want[i]);
+				err = EPROTO;
+				goto out;
+			}
+			if (j == 1 &&
+			    (strstr(first[i][j], "\"type\":\"transaction\"") ==
+			            NULL ||
+			        strstr(first[i][j], "\"method\":\"PUT\"") ==
+			            NULL)) {
+				fprintf(stderr,
+				    "  %s: not a transaction of PUTs\n",
+				    want[i]);
+				err = EPROTO;
+				goto out;
+			}
+		}
+	/* every CAP document kept, against the OASIS schema */
+	if (getcwd(cwd, sizeof(cwd)) == NULL) {
+		err = errno;
+		goto out;
+	}
+	snprintf(cmd, sizeof(cmd),
+	    "cd '%s' && { ! ls *.xml >/dev/null 2>&1 || xmllint --noout "
+	    "--schema '%s/tests/data/cap/CAP-v1.2.xsd' *.xml 2>/dev/null; }",
+	    p->dir, cwd);
+	if (system(cmd) != 0) {
+		fprintf(stderr, "  a CAP document is not schema-valid\n");
+		err = EPROTO;
+	}
+out:
+	for (i = 0; i < 8; i++)
+		for (j = 0; j < 2; j++)
+			free(first[i][j]);
+	free(log);
+	return err;
+}
+
+/* Run admin_emergency(ARGV) in process with its stdout into PATH. */
+static int
+admin_to(struct fix *f, char **argv, int argc, const char *path)
+{
+	int fd, saved, rc;
+
+	fflush(stdout);
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600)) < 0)
+		return -1;
+	saved = dup(1);
+	dup2(fd, 1);
+	close(fd);
+	rc = admin_emergency(f->dir, NULL, NULL, argc, argv);
+	fflush(stdout);
+	dup2(saved, 1);
+	close(saved);
+	return rc;
+}
+
+/*
+ * Partners (CAP 1.2, FHIR R4): two of region north (CAP and FHIR, the
+ * same MOCK endpoint), one of region south that hears nothing.  An
+ * incident opens (Alert), moves to level 2 (Update), is acknowledged
+ * (Update), cancelled (Cancel): each queued once whatever the ticks and
+ * replays, none sent inside a request.  The partner fails the first 2
+ * requests (503), answers the 3rd after the client's timeout and the 4th
+ * with 500 though it kept it: every message arrives, in order, the
+ * duplicates the same bytes, every CAP schema-valid.
+ */
+static int
+test_partners(void)
+{
+	struct emerg_hooks h = { fake_now, NULL, NULL };
+	struct fix f;
+	struct fp p;
+	struct tnode a;
+	struct uuid id;
+	uint64_t code, cap, fhir, south, now;
+	char url[96], ids[UUID_STRLEN + 1], want[4][48];
+	int err = 0, sent = 0, i, dups = 0, delivered = 0, total = 0;
+
+	memset(&f, 0, sizeof(f));
+	memset(&p, 0, sizeof(p));
+	memset(&clk, 0, sizeof(clk));
+	TEST_ERR(fix_start(&f));
+	TEST_ERR(fp_start(&p, "2", "1", "1"));
+	partners_timeout_ms(700);
+	TEST_ERR(emergency_start(&f.srv, UINT32_MAX));
+	emergency_hooks(&f.srv, &h);
+	TEST_ERR(fix_node_as(&f, "north", "clinic", "f1", &a, NULL));
+	TEST_ERR(roster_keep(&f, a.id, 300));
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/partner", p.port);
+	TEST_ERR(partner_add(&f, "north", url, "cap", "partner-pw", &cap));
+	TEST_ERR(partner_add(&f, "north", url, "fhir", "partner-pw", &fhir));
+	TEST_EQ(partner_add(&f, "north", url, "cap", "", NULL), EEXIST);
+	TEST_ERR(partner_add(&f, "south", url, "cap", "partner-pw", &south));
+	uuid_v7(&id);
+	uuid_format(&id, ids);
+	/* opened: the Alert is queued by the request, not sent by it */
+	TEST_ERR(fast_path(
+	    &f, &a, &id, "paging", "ok", NULL, 0, &code, NULL, NULL, 0));
+	TEST_EQ(code, 0);
+	TEST_EQ(pq_has(&f, &id, cap, PARTNER_SEQ_ALERT), 1);
+	TEST_EQ(pq_has(&f, &id, fhir, PARTNER_SEQ_ALERT), 1);
+	TEST_EQ(pq_has(&f, &id, south, PARTNER_SEQ_ALERT), 0);
+	TEST_EQ(pq_pending(&f, &id), 2);
+	/* replays and ticks queue nothing more */
+	for (i = 0; i < 3; i++)
+		TEST_ERR(fast_path(&f, &a, &id, "paging", "ok", NULL, 0, &code,
+		    NULL, NULL, 0));
+	TEST_ERR(tick_at(&f, 0, &sent));
+	TEST_ERR(tick_at(&f, 1000, &sent));
+	TEST_EQ(pq_pending(&f, &id), 2);
+	/* level 2 at its deadline: an Update */
+	TEST_ERR(tick_at(&f, 301000, &sent));
+	TEST_EQ(pq_has(&f, &id, cap, PARTNER_SEQ_LEVEL(1, 1)), 1);
+	TEST_ERR(tick_at(&f, 302000, &sent));
+	TEST_EQ(pq_pending(&f, &id), 4);
+	/* the kiosk's CHW phoned and they are coming: acknowledged */
+	TEST_ERR(fast_path(
+	    &f, &a, &id, "acknowledged", "ok", NULL, 0, &code, NULL, NULL, 0));
+	TEST_ERR(tick_at(&f, 303000, &sent));
+	TEST_EQ(pq_has(&f, &id, cap, PARTNER_SEQ_ACK), 1);
+	/* then cancelled: a close is never ticked, the request queues it */
+	TEST_ERR(fast_path(
+	    &f, &a, &id, "cancelled", "ok", NULL, 0, &code, NULL, NULL, 0));
+	TEST_EQ(pq_has(&f, &id, cap, PARTNER_SEQ_CANCEL), 1);
+	TEST_EQ(pq_has(&f, &id, fhir, PARTNER_SEQ_CANCEL), 1);
+	TEST_EQ(pq_pending(&f, &id), 8);
+	/* the worker's passes, the clock past every backoff */
+	now = hlc_wall_ms();
+	for (i = 0; i < 40 && pq_pending(&f, &id) > 0; i++) {
+		TEST_ERR(partners_deliver(&f.srv, now, &delivered));
+		total += delivered;
+		now += PARTNER_BACKOFF_MAX_MS;
+	}
+	TEST_EQ(pq_pending(&f, &id), 0);
+	TEST_EQ(total, 8);
+	snprintf(want[0], 48, "%s.%d", ids, PARTNER_SEQ_ALERT);
+	snprintf(want[1], 48, "%s.%d", ids, (int)PARTNER_SEQ_LEVEL(1, 1));
+	snprintf(want[2], 48, "%s.%d", ids, PARTNER_SEQ_ACK);
+	snprintf(want[3], 48, "%s.%d", ids, PARTNER_SEQ_CANCEL);
+	TEST_ERR(partner_check(&p, ids, want, 4, 2, &dups));
+	TEST_TRUE(dups >= 2); /* the late 200 and the 500 */
+	printf("  8 messages to 2 partners delivered, %d duplicates (the "
+	       "same bytes)\n",
+	    dups);
+	/* nothing more, however many passes */
+	TEST_ERR(partners_deliver(&f.srv, now, &delivered));
+	TEST_EQ(delivered, 0);
+	/* a partner configured with a secret its endpoint does not take:
+	 * 401, refused for good (logged), not retried; the others get the
+	 * next incident */
+	{
+		struct uuid id2;
+		uint64_t bad;
+		char st[12], url2[128];
+
+		snprintf(url2, sizeof(url2), "%s?other", url);
+		TEST_ERR(partner_add(&f, "north", url2, "cap", "wrong", &bad));
+		uuid_v7(&id2);
+		TEST_ERR(fast_path(&f, &a, &id2, "paging", "ok", NULL, 0, &code,
+		    NULL, NULL, 0));
+		TEST_EQ(pq_pending(&f, &id2), 3);
+		for (i = 0; i < 5 && pq_pending(&f, &id2) > 0; i++) {
+			TEST_ERR(partners_deliver(&f.srv, now, &delivered));
+			now += PARTNER_BACKOFF_MAX_MS;
+		}
+		TEST_EQ(pq_pending(&f, &id2), 0);
+		pq_status(&f, &id2, bad, PARTNER_SEQ_ALERT, st);
+		TEST_STR(st, "refused");
+		pq_status(&f, &id2, cap, PARTNER_SEQ_ALERT, st);
+		TEST_STR(st, "delivered");
+	}
+	/* the administrator's commands */
+	if (getenv("OUTPOST_TEST_PG") == NULL) {
+		char c6[8], path[128], cmd[2048], cwd[512];
+		char *cap_argv[] = { "emergency", "cap", c6, NULL, NULL };
+		char *bad_argv[] = { "emergency", "cap", "ZZZZZZ" };
+		char *add_argv[] = { "partner", "add", "north", "ftp://x",
+			"--format", "cap" };
+		char *fmt_argv[] = { "partner", "add", "north", url, "--format",
+			"xml" };
+
+		esc_code(id.b, c6);
+		snprintf(path, sizeof(path), "%s/admin-cap.xml", p.dir);
+		TEST_EQ(admin_to(&f, cap_argv, 3, path), 0);
+		TEST_TRUE(getcwd(cwd, sizeof(cwd)) != NULL);
+		snprintf(cmd, sizeof(cmd),
+		    "grep -q '<msgType>Alert</msgType>' '%s' && grep -q "
+		    "'<identifier>%s.1</identifier>' '%s' && xmllint --noout "
+		    "--schema '%s/tests/data/cap/CAP-v1.2.xsd' '%s' "
+		    "2>/dev/null",
+		    path, ids, path, cwd, path);
+		TEST_EQ(system(cmd), 0);
+		cap_argv[2] = ids;
+		cap_argv[3] = "--seq";
+		cap_argv[4] = "9003";
+		TEST_EQ(admin_to(&f, cap_argv, 5, path), 0);
+		snprintf(cmd, sizeof(cmd),
+		    "grep -q '<msgType>Cancel</msgType>' '%s' && xmllint "
+		    "--noout --schema '%s/tests/data/cap/CAP-v1.2.xsd' '%s' "
+		    "2>/dev/null",
+		    path, cwd, path);
+		TEST_EQ(system(cmd), 0);
+		TEST_EQ(admin_to(&f, bad_argv, 3, path), 1);
+		TEST_EQ(admin_partner(f.srv.be, f.srv.store, 6, add_argv), 1);
+		TEST_EQ(admin_partner(f.srv.be, f.srv.store, 6, fmt_argv), 2);
+	}
+out:
+	partners_timeout_ms(0);
+	fp_stop(&p);
+	fix_stop(&f);
+	return err;
+}
+
+/*
+ * Durable across a restart: a message the partner refused for now (503)
+ * stays queued through a server restart and is delivered by the
+ * restarted server's own worker thread (no test call), once.  SQLite
+ * only (the fixture's PostgreSQL database is made per open).
+ */
+static int
+test_partner_restart(void)
+{
+	struct fix f;
+	struct fp p;
+	struct tnode a;
+	struct uuid id;
+	uint64_t code, cap;
+	char url[96], ids[UUID_STRLEN + 1], want[1][48];
+	int err = 0, delivered = 0, dups = 0, i;
+
+	memset(&f, 0, sizeof(f));
+	memset(&p, 0, sizeof(p));
+	if (getenv("OUTPOST_TEST_PG") != NULL) {
+		printf("  skipped on PostgreSQL (the fixture cannot reopen)\n");
+		return 0;
+	}
+	TEST_ERR(fix_start(&f));
+	TEST_ERR(fp_start(&p, "1", "0", "0"));
+	TEST_ERR(emergency_start(&f.srv, UINT32_MAX));
+	TEST_ERR(fix_node_as(&f, "north", "clinic", "f1", &a, NULL));
+	TEST_ERR(roster_keep(&f, a.id, 300));
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/partner", p.port);
+	TEST_ERR(partner_add(&f, "north", url, "cap", "partner-pw", &cap));
+	uuid_v7(&id);
+	uuid_format(&id, ids);
+	TEST_ERR(fast_path(
+	    &f, &a, &id, "paging", "ok", NULL, 0, &code, NULL, NULL, 0));
+	TEST_ERR(partners_deliver(&f.srv, hlc_wall_ms(), &delivered));
+	TEST_EQ(delivered, 0); /* 503 */
+	TEST_EQ(pq_pending(&f, &id), 1);
+	/* the server stops and starts again; its worker delivers (the
+	 * backoff's 5 s after the refusal) */
+	emergency_stop(&f.srv);
+	httpd_stop(&f.srv);
+	server_close(&f.srv);
+	TEST_ERR(server_open(&f.srv, f.dir));
+	TEST_ERR(emergency_start(&f.srv, 100));
+	for (i = 0; i < 150 && pq_pending(&f, &id) != 0; i++)
+		usleep(100000);
+	TEST_EQ(pq_pending(&f, &id), 0);
+	TEST_EQ(pq_has(&f, &id, cap, PARTNER_SEQ_ALERT), 1);
+	snprintf(want[0], 48, "%s.%d", ids, PARTNER_SEQ_ALERT);
+	TEST_ERR(partner_check(&p, ids, want, 1, 1, &dups));
+	TEST_EQ(dups, 0);
+	printf("  delivered %d ms after the restart\n", i * 100);
+out:
+	fp_stop(&p);
+	emergency_stop(&f.srv);
+	server_close(&f.srv);
+	if (f.dir[0] != '\0') {
+		char cmd[128];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f.dir);
+		if (system(cmd) != 0)
+			fprintf(stderr, "cannot remove %s\n", f.dir);
+	}
+	return err;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -941,6 +1583,9 @@ main(int argc, char **argv)
 		{ "ownership", test_ownership },
 		{ "gateway", test_gateway },
 		{ "crash", test_crash },
+		{ "standdown", test_standdown },
+		{ "partners", test_partners },
+		{ "partner_restart", test_partner_restart },
 	};
 
 	signal(SIGPIPE, SIG_IGN);

@@ -9,6 +9,9 @@ The test steers it through org.outpost.Test on the main object:
   property Outcome   "ok" (Send succeeds) or "fail" (Send is refused)
   property Sent      "NUMBER<tab>TEXT" for each SMS sent
   method Receive(number, text)   an SMS arrives (state received)
+  method Report(ref, state)      a status report arrives for the sent SMS
+                                 of message reference ref (DeliveryState
+                                 state: 0 received, 0x40+ failed)
 '''
 
 import dbus
@@ -32,6 +35,7 @@ STATE_RECEIVED = 3
 STATE_SENT = 5
 PDU_DELIVER = 1
 PDU_SUBMIT = 2
+PDU_STATUS_REPORT = 3
 
 counter = [0]
 
@@ -122,18 +126,32 @@ def mm_receive(number, text):
                      [dbus.ObjectPath(path), True])
 
 
+def mm_report(ref, state):
+    path = _add_sms('', '', STATE_RECEIVED, PDU_STATUS_REPORT)
+    p = mockobject.objects[path].props[SMS_IFACE]
+    p['MessageReference'] = dbus.UInt32(ref)
+    p['DeliveryState'] = dbus.UInt32(state)
+    modem = mockobject.objects[MODEM]
+    modem.props[MSG_IFACE]['Messages'].append(dbus.ObjectPath(path))
+    _messages_changed()
+    modem.EmitSignal(MSG_IFACE, 'Added', 'ob',
+                     [dbus.ObjectPath(path), True])
+
+
 def load(mock, parameters):
     # the method snippets run in mockobject's namespace
     mockobject.mm_create = mm_create
     mockobject.mm_sms_send = mm_sms_send
     mockobject.mm_delete = mm_delete
     mockobject.mm_receive = mm_receive
+    mockobject.mm_report = mm_report
     mock.AddProperties(TEST_IFACE, {
         'Outcome': dbus.String(parameters.get('outcome', 'ok')),
         'Sent': dbus.Array([], signature='s'),
     })
     mock.AddMethods(TEST_IFACE, [
         ('Receive', 'ss', '', 'mm_receive(args[0], args[1])'),
+        ('Report', 'uu', '', 'mm_report(args[0], args[1])'),
     ])
     mock.AddObject(MODEM, MODEM_IFACE, {
         'State': dbus.Int32(8),  # registered

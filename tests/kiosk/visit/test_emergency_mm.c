@@ -169,6 +169,19 @@ receive(const char *from, const char *text)
 	return 0;
 }
 
+/* A status report for the sent SMS of reference REF arrives. */
+static int
+status_report(unsigned ref, unsigned state)
+{
+	GVariant *r = mock_call(
+	    "org.outpost.Test", "Report", g_variant_new("(uu)", ref, state));
+
+	if (r == NULL)
+		return EIO;
+	g_variant_unref(r);
+	return 0;
+}
+
 static void
 stop_all(void)
 {
@@ -348,6 +361,26 @@ test_pump(void)
 	TEST_TRUE(strstr(log, "+254700000001\tEMERGENCY ") != NULL);
 	TEST_TRUE(strstr(log, "F34 NEWS2 9 (SpO2 84 RR 28)") != NULL);
 	TEST_ERR(store_emergency_get(st, id, &e));
+	TEST_EQ(e.first_delivery_ms, 0);
+	/* item 4: the page's delivery report (by the reference the mock
+	 * gave: the number of SMS it sent so far), read once; a report for
+	 * a reference we never sent is dropped */
+	{
+		unsigned ref = 0;
+		const char *q;
+
+		for (q = log; (q = strchr(q, '\n')) != NULL; q++)
+			ref++;
+		TEST_EQ(status_report(ref + 100, 0), 0);
+		TEST_EQ(status_report(ref, 0), 0);
+		TEST_ERR(emerg_pump(&c, &now, &rep));
+		TEST_EQ(rep.delivered, 1);
+		TEST_ERR(store_emergency_get(st, id, &e));
+		TEST_TRUE(e.first_delivery_ms > 0);
+		TEST_STR(e.eng.state == ESC_PAGING ? "paging" : "?", "paging");
+		TEST_ERR(emerg_pump(&c, &now, &rep));
+		TEST_EQ(rep.delivered, 0);
+	}
 	snprintf(yes, sizeof(yes), "%s A 15", e.eng.code);
 	TEST_EQ(receive("+254700000001", yes), 0);
 	TEST_ERR(emerg_pump(&c, &now, &rep));

@@ -2098,6 +2098,134 @@ out:
 	return err;
 }
 
+/* Issue 16: partners.  One per (region, URL, format) (EEXIST after),
+ * listed by region; a queued message once per (partner, incident, seq)
+ * (EEXIST after), its body kept byte for byte, due only while pending
+ * and past next_ms, marked delivered or retried later. */
+struct pt_seen {
+	int n;
+	struct spartner p[4];
+	struct spq q[4];
+	char body[4][64];
+};
+
+static int
+pt_cb(const struct spartner *p, void *arg)
+{
+	struct pt_seen *x = arg;
+
+	if (x->n < 4)
+		x->p[x->n] = *p;
+	x->n++;
+	return 0;
+}
+
+static int
+pq_seen_cb(const struct spq *q, void *arg)
+{
+	struct pt_seen *x = arg;
+
+	if (x->n < 4) {
+		x->q[x->n] = *q;
+		snprintf(x->body[x->n], 64, "%s", q->body);
+		x->q[x->n].body = NULL;
+	}
+	x->n++;
+	return 0;
+}
+
+static int
+case_partners(struct ctx *c)
+{
+	struct sstore *s = NULL;
+	struct pt_seen *x = xcalloc(1, sizeof(*x));
+	struct spartner p;
+	struct spq q;
+	uint64_t id1;
+	int err = 0;
+
+	TEST_ERR(c->be->open(c->target, NULL, &s));
+	memset(&p, 0, sizeof(p));
+	snprintf(p.region, sizeof(p.region), "north");
+	snprintf(p.url, sizeof(p.url), "https://dispatch.example/cap");
+	snprintf(p.format, sizeof(p.format), "cap");
+	snprintf(p.secret, sizeof(p.secret), "pw");
+	p.added_ms = 10;
+	TEST_ERR(c->be->partner_add(s, &p));
+	TEST_TRUE(p.id > 0);
+	id1 = p.id;
+	TEST_EQ(c->be->partner_add(s, &p), EEXIST);
+	snprintf(p.format, sizeof(p.format), "fhir");
+	TEST_ERR(c->be->partner_add(s, &p));
+	TEST_TRUE(p.id > id1);
+	snprintf(p.region, sizeof(p.region), "south");
+	TEST_ERR(c->be->partner_add(s, &p));
+	TEST_ERR(c->be->partner_list(s, "north", pt_cb, x));
+	TEST_EQ(x->n, 2);
+	TEST_EQ(x->p[0].id, id1);
+	TEST_STR(x->p[0].url, "https://dispatch.example/cap");
+	TEST_STR(x->p[0].secret, "pw");
+	TEST_STR(x->p[1].format, "fhir");
+	x->n = 0;
+	TEST_ERR(c->be->partner_list(s, "", pt_cb, x));
+	TEST_EQ(x->n, 3);
+	/* the queue */
+	memset(&q, 0, sizeof(q));
+	q.partner = id1;
+	memset(q.incident, 0x51, 16);
+	q.seq = 1;
+	snprintf(q.kind, sizeof(q.kind), "Alert");
+	snprintf(q.status, sizeof(q.status), "pending");
+	q.next_ms = q.created_ms = q.updated_ms = 1000;
+	q.body = "<alert>one</alert>";
+	TEST_ERR(c->be->pq_add(s, &q));
+	q.body = "<alert>other</alert>";
+	TEST_EQ(c->be->pq_add(s, &q), EEXIST);
+	q.seq = 9003;
+	snprintf(q.kind, sizeof(q.kind), "Cancel");
+	q.next_ms = 3000;
+	q.body = "<alert>cancel</alert>";
+	TEST_ERR(c->be->pq_add(s, &q));
+	x->n = 0;
+	TEST_ERR(c->be->pq_list(s, NULL, 2000, pq_seen_cb, x));
+	TEST_EQ(x->n, 1); /* the Cancel is not due yet */
+	TEST_EQ(x->q[0].seq, 1);
+	TEST_STR(x->body[0], "<alert>one</alert>");
+	/* refused for now: later */
+	q = x->q[0];
+	q.attempts = 1;
+	q.next_ms = 5000;
+	snprintf(q.last_error, sizeof(q.last_error), "HTTP 503");
+	TEST_ERR(c->be->pq_mark(s, &q));
+	x->n = 0;
+	TEST_ERR(c->be->pq_list(s, NULL, 4000, pq_seen_cb, x));
+	TEST_EQ(x->n, 1);
+	TEST_EQ(x->q[0].seq, 9003);
+	/* delivered: never due again */
+	q.next_ms = 5000;
+	snprintf(q.status, sizeof(q.status), "delivered");
+	q.attempts = 2;
+	TEST_ERR(c->be->pq_mark(s, &q));
+	x->n = 0;
+	TEST_ERR(c->be->pq_list(s, NULL, 10000, pq_seen_cb, x));
+	TEST_EQ(x->n, 1);
+	TEST_EQ(x->q[0].seq, 9003);
+	/* the incident's rows, by partner and seq */
+	x->n = 0;
+	TEST_ERR(c->be->pq_list(s, q.incident, 0, pq_seen_cb, x));
+	TEST_EQ(x->n, 2);
+	TEST_STR(x->q[0].status, "delivered");
+	TEST_EQ(x->q[0].attempts, 2);
+	TEST_STR(x->q[0].last_error, "HTTP 503");
+	TEST_STR(x->q[1].kind, "Cancel");
+	TEST_STR(x->body[1], "<alert>cancel</alert>");
+out:
+	free(x);
+	if (s != NULL)
+		c->be->close(s);
+	return err;
+}
+
 /* Issue 16: emergencies.  One row per UUID whatever arrives first (the
  * fast path or sync), merged: the earliest marks, the newest state, a
  * closed state stays, the first yes counts, the engine blob kept when
@@ -3029,6 +3157,7 @@ static const struct bcase cases[] = {
 	{ "merged_stats", case_merged_stats, 0 },
 	{ "licences", case_licences, 0 },
 	{ "emergency", case_emergency, 0 },
+	{ "partners", case_partners, 0 },
 	{ "booking", case_booking, 0 },
 	{ "noshow", case_noshow, 0 },
 	{ "waitlist", case_waitlist, 0 },
