@@ -142,6 +142,19 @@ const struct ui_key ui_keys[] = {
 	/* not in the key bar: the urgent band's line names it */
 	{ "alert", KEY_F(7), UI_A_CONSULT, "F7", NULL },
 
+	/* appointments (issue 15) */
+	{ "vitals", KEY_F(2), UI_A_APPT, "F2", N_("appointments") },
+	{ "appt", KEY_F(2), UI_A_SAVE, "F2", N_("book the slot") },
+	{ "appt", KEY_F(6), UI_A_RESCHEDULE, "F6", N_("move to the slot") },
+	{ "appt", KEY_F(8), UI_A_CANCEL, "F8", N_("cancel, with a reason") },
+	{ "appt", '\n', UI_A_ENTER, "Enter",
+	    N_("a refused one: its alternatives; cancelling: confirm") },
+	{ "appt", KEY_ENTER, UI_A_ENTER, NULL, NULL },
+	{ "home", KEY_F(9), UI_A_SCHEDULE, "F9",
+	    N_("my schedule (clinicians on a hub)") },
+	{ "schedule", '\n', UI_A_ENTER, "Enter", N_("open the patient") },
+	{ "schedule", KEY_ENTER, UI_A_ENTER, NULL, NULL },
+
 	/* self check-in */
 	{ "checkin", '\n', UI_A_ENTER, "Enter", N_("continue") },
 	{ "checkin", KEY_ENTER, UI_A_ENTER, NULL, NULL },
@@ -242,6 +255,15 @@ const struct ui_screen_help ui_screen_help[] = {
 	    "flags, consults, referrals and appointments from the records "
 	    "synced to it. Claims, emergencies and break-glass are not held "
 	    "by the server yet."), UI_G_UPDOWN | UI_G_BACK | UI_G_LOCK },
+	{ "appt", N_("The patient's appointments, upcoming first, and the "
+	    "facility's free slots of the next 7 days. Tab moves between the "
+	    "two lists. Online the server answers at once; without a link a "
+	    "booking is proposed and answered at the next sync."),
+	    UI_G_UPDOWN | UI_G_TAB | UI_G_BACK | UI_G_LOCK },
+	{ "schedule", N_("Your appointments today and the next 6 days, as "
+	    "this hub last pulled them, in the facility's time: the patient, "
+	    "the facility, the status and whether they checked in."),
+	    UI_G_UPDOWN | UI_G_BACK | UI_G_LOCK },
 	{ NULL, NULL, 0 },
 };
 /* clang-format on */

@@ -33,6 +33,8 @@ const struct screen *const screens[] = {
 	&screen_referrals,
 	&screen_dash,
 	&screen_emergency,
+	&screen_appt,
+	&screen_schedule,
 	NULL,
 };
 

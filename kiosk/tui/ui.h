@@ -125,6 +125,9 @@ enum ui_action {
 	UI_A_REFERRAL, /* referrals: refer from the visit, the list from Home */
 	UI_A_REJECT, /* reject a referral (issue 14) */
 	UI_A_DASH, /* Home, administrators: the region's figures (issue 17) */
+	UI_A_APPT, /* the visit: the patient's appointments (issue 15) */
+	UI_A_RESCHEDULE, /* move the chosen appointment to the chosen slot */
+	UI_A_SCHEDULE, /* Home on a hub: the clinician's own schedule */
 };
 
 struct ui_key {
@@ -200,6 +203,10 @@ extern const struct screen screen_referrals;
 extern const struct screen screen_dash;
 /* The CALL NOW card (issue 16, kiosk/tui/screen_emergency.c). */
 extern const struct screen screen_emergency;
+/* Appointments from the visit, and a hub clinician's schedule (issue 15,
+ * kiosk/tui/screen_appt.c, screen_schedule.c). */
+extern const struct screen screen_appt;
+extern const struct screen screen_schedule;
 
 /* A line of text input (UTF-8). */
 #define UI_FIELD_MAX 128
