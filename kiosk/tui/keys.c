@@ -188,8 +188,9 @@ const struct ui_key ui_keys[] = {
 const struct ui_screen_help ui_screen_help[] = {
 	{ "unlock", N_("Type your user name and your passphrase or PIN, then "
 	    "Enter."), UI_G_UPDOWN | UI_G_TAB | UI_G_TYPE },
-	{ "home", N_("Red flags waiting come first, then today's patients. "
-	    "Choose a line with Up/Down and open it with Enter."),
+	{ "home", N_("Red flags waiting come first, then today's and "
+	    "tomorrow's appointments, then today's patients. Up/Down "
+	    "chooses, Enter opens."),
 	    UI_G_UPDOWN | UI_G_LOCK },
 	{ "find", N_("Type a name (typos are fine), phone, village, birth year "
 	    "or id; choose with Up/Down, open with Enter."),

@@ -197,7 +197,7 @@ draw_appt(struct ui *ui, int y, const struct store_appt_row *r, int focused)
 	        : strcmp(r->status, "proposed") == 0 ? _("proposed")
 	                                             : r->status);
 	ui_text(y, 2, focused ? UI_C_FOCUS : UI_C_NORMAL,
-	    "%c @ %-8s %s %s %s %s", focused ? '>' : ' ',
+	    "%c %-8s %s  %s %s %s", focused ? '>' : ' ',
 	    r->start_ms < st.tomorrow_ms ? _("today") : _("tomorrow"), hm,
 	    ui_fit(g, sizeof(g), name, 26),
 	    ui_fit(c, sizeof(c), r->clinician[0] ? r->clinician : "-", 12),
@@ -466,6 +466,10 @@ home_draw(struct ui *ui)
 		        "patients: %d ",
 		        st.nalert),
 		    st.nalert, st.n);
+	else if (st.nappt > 0)
+		ui_text(y++, 1, UI_C_TITLE, "%s",
+		    _(" Appointments today and tomorrow, then today's "
+		      "patients "));
 	else
 		ui_text(
 		    y++, 1, UI_C_TITLE, _(" Today's patients on this kiosk "));

@@ -182,4 +182,106 @@ out:
 	return err;
 }
 
-TEST_MAIN({ "appt", test_appt })
+struct rows {
+	int n;
+	struct store_appt_row r[8];
+};
+
+static int
+collect(void *arg, const struct store_appt_row *row)
+{
+	struct rows *v = arg;
+
+	if (v->n < 8)
+		v->r[v->n++] = *row;
+	return 0;
+}
+
+/*
+ * The visit's list (store_appt_of_patient, kiosk/tui/screen_appt.c):
+ * every appointment of the patient with its status as the kiosk knows it
+ * (refused with the server's code, cancelled with its reason, one a
+ * booked reschedule replaced "cancelled", "rescheduled"); those not ended
+ * first by start, then the past ones latest first.  Home's window list
+ * leaves out the replaced one as well.
+ */
+static int
+test_of_patient(void)
+{
+	struct store *s = NULL;
+	struct store_appt a;
+	struct rows v;
+	char past[UUID_STRLEN + 1], old[UUID_STRLEN + 1], moved[UUID_STRLEN + 1];
+	char refused[UUID_STRLEN + 1], gone[UUID_STRLEN + 1];
+	char pat[UUID_STRLEN + 1];
+	char *d = test_tmpdir("appt_pat");
+	const uint64_t now = 1800000000000ULL, h = 3600000ULL;
+	int err = 0, n = 0;
+
+	memset(&v, 0, sizeof(v));
+	memset(&a, 0, sizeof(a));
+	TEST_TRUE(d != NULL);
+	TEST_ERR(store_open(d, key, 1, &s));
+	TEST_ERR(add_patient(s, pat));
+	a.patient_id = pat;
+	a.slot_id = 1;
+	a.start_ms = now - 48 * h;
+	a.end_ms = a.start_ms + h / 2;
+	TEST_ERR(store_appt_propose(s, &a, past));
+	a.slot_id = 2;
+	a.start_ms = now + 5 * h;
+	a.end_ms = a.start_ms + h / 2;
+	TEST_ERR(store_appt_propose(s, &a, old));
+	TEST_ERR(store_appt_answer(s, old, "booked", "0"));
+	a.slot_id = 3;
+	a.start_ms = now + 2 * h;
+	a.end_ms = a.start_ms + h / 2;
+	TEST_ERR(store_appt_propose(s, &a, refused));
+	TEST_ERR(store_appt_answer(
+	    s, refused, "refused", "36 4@1800007200000@1800009000000"));
+	a.slot_id = 5;
+	a.start_ms = now + 3 * h;
+	a.end_ms = a.start_ms + h / 2;
+	TEST_ERR(store_appt_propose(s, &a, gone));
+	TEST_ERR(store_appt_cancel(s, gone, "patient unwell"));
+	/* moved: until the server books it, the old one stands */
+	a.slot_id = 6;
+	a.start_ms = now + 4 * h;
+	a.end_ms = a.start_ms + h / 2;
+	a.replaces = old;
+	TEST_ERR(store_appt_propose(s, &a, moved));
+	TEST_ERR(store_appt_list(s, now, now + 24 * h, count, &n));
+	TEST_EQ(n, 2); /* old (booked) and moved (proposed) */
+	TEST_ERR(store_appt_of_patient(s, pat, now, collect, &v));
+	TEST_EQ(v.n, 5);
+	TEST_STR(v.r[3].status, "booked"); /* old, the last upcoming */
+	TEST_ERR(store_appt_answer(s, moved, "booked", "0"));
+	memset(&v, 0, sizeof(v));
+	TEST_ERR(store_appt_of_patient(s, pat, now, collect, &v));
+	TEST_EQ(v.n, 5);
+	TEST_STR(v.r[0].id, refused);
+	TEST_STR(v.r[0].status, "refused");
+	TEST_STR(v.r[0].answer, "36 4@1800007200000@1800009000000");
+	TEST_EQ(v.r[0].slot_id, 3);
+	TEST_STR(v.r[1].id, gone);
+	TEST_STR(v.r[1].status, "cancelled");
+	TEST_STR(v.r[1].reason, "patient unwell");
+	TEST_STR(v.r[2].id, moved);
+	TEST_STR(v.r[2].status, "booked");
+	TEST_STR(v.r[2].replaces, old);
+	TEST_STR(v.r[3].id, old);
+	TEST_STR(v.r[3].status, "cancelled");
+	TEST_STR(v.r[3].reason, "rescheduled");
+	TEST_STR(v.r[4].id, past); /* the past one last */
+	TEST_STR(v.r[4].status, "proposed");
+	/* Home's window: the replaced one is gone */
+	n = 0;
+	TEST_ERR(store_appt_list(s, now, now + 24 * h, count, &n));
+	TEST_EQ(n, 1);
+out:
+	store_close(s);
+	test_rmdir(d);
+	return err;
+}
+
+TEST_MAIN({ "appt", test_appt }, { "of_patient", test_of_patient })
