@@ -106,7 +106,8 @@ store_appt_checkin(
  * own coming back. */
 #define APPT_REPLACED                                                          \
 	"EXISTS (SELECT 1 FROM appointments b WHERE b.replaces ="            \
-	" appointments.id AND b.deleted = 0 AND b.server_state = 'booked')"
+	" appointments.id AND b.deleted = 0 AND (b.server_state = 'booked'"  \
+	" OR b.status = 'booked'))"
 
 int
 store_appt_list(struct store *s, uint64_t from_ms, uint64_t to_ms,
@@ -123,8 +124,9 @@ store_appt_list(struct store *s, uint64_t from_ms, uint64_t to_ms,
 	         " THEN server_state ELSE status END,"
 	         " coalesce(clinician_id, '') FROM appointments"
 	         " WHERE deleted = 0 AND slot_start_ms >= ? AND slot_start_ms < ?"
-	         " AND status <> 'cancelled' AND coalesce(server_state, '')"
-	         " <> 'refused' AND NOT " APPT_REPLACED
+	         " AND status NOT IN ('cancelled', 'refused')"
+	         " AND coalesce(server_state, '') <> 'refused' AND NOT "
+	         APPT_REPLACED
 	         " ORDER BY slot_start_ms, id",
 	         &st)) != 0)
 		return err;
@@ -164,9 +166,14 @@ store_appt_pending(struct store *s,
 	if ((err = store_prepare(s,
 	         "SELECT id, patient_id, slot_id FROM appointments"
 	         " WHERE deleted = 0 AND slot_id IS NOT NULL"
-	         " AND server_state IS NULL ORDER BY hlc",
+	         " AND server_state IS NULL AND status = 'proposed'"
+	         /* this node's own proposals: a pulled one is not ours
+	          * to ask for (its node learns the answer and says) */
+	         " AND EXISTS (SELECT 1 FROM outbox o WHERE o.entity = ?"
+	         " AND o.entity_id = appointments.id) ORDER BY hlc",
 	         &st)) != 0)
 		return err;
+	sqlite3_bind_int(st, 1, REC_APPOINTMENT);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		id = sqlite3_column_text(st, 0);
 		pat = sqlite3_column_text(st, 1);
@@ -187,7 +194,8 @@ store_appt_answer(
     struct store *s, const char *id, const char *answer, const char *alts)
 {
 	sqlite3_stmt *st = NULL;
-	int rc, err;
+	struct model_rec r;
+	int rc, err, changes = 0;
 
 	if ((err = store_prepare(s,
 	         "UPDATE appointments SET server_state = ?, alts = ?"
@@ -203,7 +211,25 @@ store_appt_answer(
 	else if (sqlite3_changes(s->db) == 0)
 		err = ENOENT;
 	sqlite3_finalize(st);
-	return err;
+	if (err != 0 || (strcmp(answer, "booked") != 0 &&
+	                    strcmp(answer, "refused") != 0))
+		return err;
+	/* What the server answered, synced as the record's status (a
+	 * proposal still standing only), so the facility's other nodes and
+	 * the hubs that pull it know it too (issue 15, the schedules). */
+	if ((err = store_tx_begin(s)) != 0)
+		return err;
+	store_rec_init(s, &r, REC_APPOINTMENT, id, store_hlc_now(s));
+	model_set_text(&r, REC_APPT_STATUS, answer);
+	if ((err = store_row_update(s, &r, "status = 'proposed'", &changes)) !=
+	        0 ||
+	    changes == 0)
+		goto out;
+	if ((err = store_outbox_put(s, &r)) != 0)
+		goto out;
+	err = store_audit_append(s, "update", "appointment", id, answer);
+out:
+	return store_tx_end(s, err);
 }
 
 int
@@ -263,7 +289,8 @@ store_appt_of_patient(struct store *s, const char *patient_id,
 
 	if ((err = store_prepare(s,
 	         "SELECT id, patient_id, slot_start_ms, slot_end_ms,"
-	         " CASE WHEN status IN ('cancelled', 'checked-in') THEN status"
+	         " CASE WHEN status IN ('cancelled', 'checked-in', 'refused')"
+	         " THEN status"
 	         " WHEN coalesce(server_state, '') = 'refused' THEN 'refused'"
 	         " WHEN " APPT_REPLACED " THEN 'cancelled'"
 	         " WHEN server_state = 'booked' THEN 'booked'"

@@ -55,6 +55,8 @@ book "$s4" drb >/dev/null || fail "book drb"
 cli sync --once >/dev/null || fail "clinic sync"
 cli appt list --days 3 | grep -q "^$a1 .* booked dra" ||
     fail "not booked: $(cli appt list --days 3)"
+# the answer goes up as the record's status with the next push
+cli sync --once >/dev/null || fail "clinic sync, the answers"
 
 # the hub: dra, a clinician (and its administrator)
 NODE=$T/hub

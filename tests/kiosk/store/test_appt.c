@@ -1,9 +1,10 @@
 /*
  * Appointments in the kiosk store (kiosk/store/appt.c): a proposal is a
  * row and an outbox change of entity REC_APPOINTMENT carrying the slot; a
- * cancel needs a reason and changes only an active one; check-in evidence
- * names the CHW or the patient; the list gives a window's appointments by
- * start, without cancelled ones.
+ * cancel needs a reason and changes only an active one; the server's
+ * answer is kept and synced as the status; check-in evidence names the
+ * CHW or the patient; the list gives a window's appointments by start,
+ * without cancelled ones; only this node's own proposals are asked for.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -134,8 +135,14 @@ test_appt(void)
 	n = 0;
 	TEST_ERR(store_appt_pending(s, pending, &n));
 	TEST_EQ(n, 2);
-	TEST_ERR(store_appt_answer(s, id, "booked", "43@1800086400000"));
+	TEST_ERR(store_appt_answer(s, id, "booked", "0"));
 	TEST_EQ(store_appt_answer(s, "no-such-id", "booked", NULL), ENOENT);
+	/* the answer is synced as the record's status, for the facility's
+	 * other nodes and the hubs */
+	memset(&seen, 0, sizeof(seen));
+	TEST_ERR(store_sync_manifest(s, 0, walk, &seen));
+	TEST_EQ(seen.n, 3);
+	TEST_STR(seen.last_status, "booked");
 	n = 0;
 	TEST_ERR(store_appt_pending(s, pending, &n));
 	TEST_EQ(n, 1);
@@ -156,7 +163,9 @@ test_appt(void)
 	TEST_ERR(store_appt_checkin(s, id, "self", 1800000000123ULL));
 	memset(&seen, 0, sizeof(seen));
 	TEST_ERR(store_sync_manifest(s, 0, walk, &seen));
-	TEST_EQ(seen.n, 4);
+	/* two proposals, the answer synced as a status, a cancel, the
+	 * check-in */
+	TEST_EQ(seen.n, 5);
 	TEST_EQ(seen.checkin, 1800000000123ULL);
 	TEST_STR(seen.by, "self");
 	TEST_STR(seen.last_status, "checked-in");
