@@ -105,8 +105,8 @@ store_appt_checkin(
  * in the same transaction (docs/PROTOCOL.md §11), with no record of its
  * own coming back. */
 #define APPT_REPLACED                                                          \
-	"EXISTS (SELECT 1 FROM appointments b WHERE b.replaces ="            \
-	" appointments.id AND b.deleted = 0 AND (b.server_state = 'booked'"  \
+	"EXISTS (SELECT 1 FROM appointments b WHERE b.replaces ="              \
+	" appointments.id AND b.deleted = 0 AND (b.server_state = 'booked'"    \
 	" OR b.status = 'booked'))"
 
 int
@@ -125,8 +125,7 @@ store_appt_list(struct store *s, uint64_t from_ms, uint64_t to_ms,
 	         " coalesce(clinician_id, '') FROM appointments"
 	         " WHERE deleted = 0 AND slot_start_ms >= ? AND slot_start_ms < ?"
 	         " AND status NOT IN ('cancelled', 'refused')"
-	         " AND coalesce(server_state, '') <> 'refused' AND NOT "
-	         APPT_REPLACED
+	         " AND coalesce(server_state, '') <> 'refused' AND NOT " APPT_REPLACED
 	         " ORDER BY slot_start_ms, id",
 	         &st)) != 0)
 		return err;
@@ -211,8 +210,8 @@ store_appt_answer(
 	else if (sqlite3_changes(s->db) == 0)
 		err = ENOENT;
 	sqlite3_finalize(st);
-	if (err != 0 || (strcmp(answer, "booked") != 0 &&
-	                    strcmp(answer, "refused") != 0))
+	if (err != 0 ||
+	    (strcmp(answer, "booked") != 0 && strcmp(answer, "refused") != 0))
 		return err;
 	/* What the server answered, synced as the record's status (a
 	 * proposal still standing only), so the facility's other nodes and
@@ -279,9 +278,8 @@ appt_col(sqlite3_stmt *st, int col, char *out, size_t len)
 }
 
 int
-store_appt_of_patient(struct store *s, const char *patient_id,
-    uint64_t now_ms, int (*cb)(void *, const struct store_appt_row *),
-    void *arg)
+store_appt_of_patient(struct store *s, const char *patient_id, uint64_t now_ms,
+    int (*cb)(void *, const struct store_appt_row *), void *arg)
 {
 	sqlite3_stmt *st = NULL;
 	struct store_appt_row row;

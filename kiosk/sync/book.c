@@ -57,8 +57,8 @@ book_post(struct store *s, const char *path, cbor_item_t *m, long *http,
 		log_info("%s: HTTP %ld", path, *http);
 		err = EPROTO;
 	}
-	if (err == 0 && (cborx_decode(ans, alen, alen, it) != 0 ||
-	                    !cbor_isa_map(*it)))
+	if (err == 0 &&
+	    (cborx_decode(ans, alen, alen, it) != 0 || !cbor_isa_map(*it)))
 		err = EBADMSG;
 	free(ans);
 	if (err != 0 && *it != NULL)

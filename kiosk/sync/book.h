@@ -67,8 +67,8 @@ void book_alts_text(const struct book_answer *, char *out, size_t len);
  * returns 1 and moves the finished answer into *OUT (with the job it
  * answers) once, 0 while running or when nothing was asked.
  */
-int book_async_start(const char *dir, const uint8_t key[32],
-    const struct book_job *job);
+int book_async_start(
+    const char *dir, const uint8_t key[32], const struct book_job *job);
 int book_async_poll(struct book_job *job, struct book_answer *out);
 int book_async_busy(void);
 

@@ -73,8 +73,7 @@ static struct {
 	char pid[UUID_STRLEN + 1], pname[96];
 } ap;
 
-static void
-ap_load(struct ui *ui);
+static void ap_load(struct ui *ui);
 
 static int
 ap_collect(void *arg, const struct store_appt_row *r)
@@ -90,8 +89,8 @@ ap_load(struct ui *ui)
 {
 	ap.nap = 0;
 	if (ui->visit.store != NULL)
-		store_appt_of_patient(ui->visit.store, ap.pid, clock_wall_ms(),
-		    ap_collect, NULL);
+		store_appt_of_patient(
+		    ui->visit.store, ap.pid, clock_wall_ms(), ap_collect, NULL);
 	if (ap.asel >= ap.nap)
 		ap.asel = ap.nap > 0 ? ap.nap - 1 : 0;
 }
@@ -186,8 +185,8 @@ ap_ask_slots(struct ui *ui)
 	j.from_ms = now;
 	j.to_ms = now + AP_DAYS * 86400000ULL;
 	ap.asked_ms = clock_mono_ms();
-	if (book_async_start(ui->ctx->data_dir, store_key(ui->visit.store),
-	        &j) == 0)
+	if (book_async_start(
+	        ui->ctx->data_dir, store_key(ui->visit.store), &j) == 0)
 		ap.link = LINK_ASKING;
 	else
 		ap.link = LINK_DOWN;
@@ -300,8 +299,8 @@ ap_draw_appts(int y)
 	enum ui_color c;
 	int i, focused;
 
-	ui_text(y++, 1, ap.focus == FOC_APPTS ? UI_C_FOCUS : UI_C_TITLE,
-	    " %s ", _("Appointments of this patient"));
+	ui_text(y++, 1, ap.focus == FOC_APPTS ? UI_C_FOCUS : UI_C_TITLE, " %s ",
+	    _("Appointments of this patient"));
 	if (ap.nap == 0) {
 		ui_text(y, 3, UI_C_DIM, "%s", _("None yet."));
 		return;
@@ -353,7 +352,8 @@ ap_rows(int *rows, int max)
 
 	for (i = 0; i < ap.nsl && n < max; i++) {
 		if (i == 0 ||
-		    ap_yday(ap.sl[i].start_ms) != ap_yday(ap.sl[i - 1].start_ms))
+		    ap_yday(ap.sl[i].start_ms) !=
+		        ap_yday(ap.sl[i - 1].start_ms))
 			rows[n++] = -1 - (int)i;
 		if (n < max)
 			rows[n++] = (int)i;
@@ -373,9 +373,8 @@ ap_draw_slots(int y)
 		    _("Slot taken. The server offers these: choose one, F2 "
 		      "books it"));
 	else
-		ui_text(y++, 1,
-		    ap.focus == FOC_SLOTS ? UI_C_FOCUS : UI_C_TITLE, " %s ",
-		    _("Free slots, next 7 days (facility time)"));
+		ui_text(y++, 1, ap.focus == FOC_SLOTS ? UI_C_FOCUS : UI_C_TITLE,
+		    " %s ", _("Free slots, next 7 days (facility time)"));
 	if (ap.link == LINK_DOWN && !ap.alts) {
 		ui_text(y - 1, 46, UI_C_WARN, "%s",
 		    _("no link: booking will be proposed"));
@@ -399,7 +398,7 @@ ap_draw_slots(int y)
 	if (selrow >= SL_ROWS)
 		top = selrow - SL_ROWS + 1;
 	/* keep the chosen slot's day header in sight */
-	if (top > 0 && rows[top] >= 0 && top > 0 && rows[top - 1] < 0 &&
+	if (top > 0 && rows[top] >= 0 && rows[top - 1] < 0 &&
 	    selrow - top + 1 < SL_ROWS)
 		top--;
 	for (i = top; i < n && i < top + SL_ROWS; i++, y++) {
@@ -413,11 +412,11 @@ ap_draw_slots(int y)
 		ap_hm(ap.sl[d].start_ms, a, sizeof(a));
 		ap_hm(ap.sl[d].end_ms, b, sizeof(b));
 		ui_text(y, 4,
-		    d == ap.ssel && ap.focus == FOC_SLOTS
-		        ? UI_C_FOCUS
-		        : ap.alts ? UI_C_WARN : UI_C_NORMAL,
-		    "%c %s-%s", d == ap.ssel && ap.focus == FOC_SLOTS ? '>' : ' ',
-		    a, b);
+		    d == ap.ssel && ap.focus == FOC_SLOTS ? UI_C_FOCUS
+		        : ap.alts                         ? UI_C_WARN
+		                                          : UI_C_NORMAL,
+		    "%c %s-%s",
+		    d == ap.ssel && ap.focus == FOC_SLOTS ? '>' : ' ', a, b);
 	}
 	if (n > SL_ROWS)
 		ui_text(y, 4, UI_C_DIM, "%s", _("more: Up/Down"));
@@ -476,8 +475,8 @@ static void
 ap_send(struct ui *ui, const struct book_job *j, const char *proposed_msg)
 {
 	if (ap.link == LINK_UP &&
-	    book_async_start(ui->ctx->data_dir, store_key(ui->visit.store),
-	        j) == 0) {
+	    book_async_start(
+	        ui->ctx->data_dir, store_key(ui->visit.store), j) == 0) {
 		snprintf(ap.pending, sizeof(ap.pending), "%s", j->id);
 		ui_message(ui, UI_MSG_INFO, "%s", _("Asking the server..."));
 		return;
@@ -565,8 +564,8 @@ ap_cancel_ask(struct ui *ui)
 	const struct store_appt_row *r = ap_chosen();
 
 	if (r == NULL) {
-		ui_message(ui, UI_MSG_WARN, "%s",
-		    _("No appointment to cancel."));
+		ui_message(
+		    ui, UI_MSG_WARN, "%s", _("No appointment to cancel."));
 		return UI_REDRAW;
 	}
 	if (strcmp(r->status, "proposed") != 0 &&
@@ -682,11 +681,10 @@ ap_answer(struct ui *ui)
 		ap_load(ui);
 		return;
 	}
-	if (j.kind == BOOK_BOOK && (a.result == 0 ||
-	                               a.result == WERR_SLOT_TAKEN ||
-	                               a.result == WERR_NO_SLOT ||
-	                               a.result == WERR_SLOT_OFFERED ||
-	                               a.result == WERR_LICENCE)) {
+	if (j.kind == BOOK_BOOK &&
+	    (a.result == 0 || a.result == WERR_SLOT_TAKEN ||
+	        a.result == WERR_NO_SLOT || a.result == WERR_SLOT_OFFERED ||
+	        a.result == WERR_LICENCE)) {
 		book_alts_text(&a, text, sizeof(text));
 		store_appt_answer(ui->visit.store, j.id,
 		    a.result == 0 ? "booked" : "refused", text);

@@ -191,11 +191,10 @@ draw_appt(struct ui *ui, int y, const struct store_appt_row *r, int focused)
 	localtime_r(&t, &tm);
 	strftime(hm, sizeof(hm), "%H:%M", &tm);
 	snprintf(state, sizeof(state), "%s",
-	    strcmp(r->status, "booked") == 0 ? _("booked")
-	        : strcmp(r->status, "checked-in") == 0
-	        ? _("checked in")
-	        : strcmp(r->status, "proposed") == 0 ? _("proposed")
-	                                             : r->status);
+	    strcmp(r->status, "booked") == 0           ? _("booked")
+	        : strcmp(r->status, "checked-in") == 0 ? _("checked in")
+	        : strcmp(r->status, "proposed") == 0   ? _("proposed")
+	                                               : r->status);
 	ui_text(y, 2, focused ? UI_C_FOCUS : UI_C_NORMAL,
 	    "%c %-8s %s  %s %s %s", focused ? '>' : ' ',
 	    r->start_ms < st.tomorrow_ms ? _("today") : _("tomorrow"), hm,

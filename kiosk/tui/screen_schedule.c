@@ -117,8 +117,8 @@ sc_draw(struct ui *ui)
 		return;
 	}
 	for (i = 0; i < sc.n; i++) {
-		if (i == 0 || sc_day(sc.r[i].start_ms) !=
-		        sc_day(sc.r[i - 1].start_ms))
+		if (i == 0 ||
+		    sc_day(sc.r[i].start_ms) != sc_day(sc.r[i - 1].start_ms))
 			rows[n++] = -1 - i;
 		if (i == sc.sel)
 			selrow = n;
@@ -139,8 +139,8 @@ sc_draw(struct ui *ui)
 		localtime_r(&t, &tm);
 		strftime(hm, sizeof(hm), "%H:%M", &tm);
 		memset(&p, 0, sizeof(p));
-		if (store_patient_get(ui->visit.store, sc.r[d].patient_id, &p) !=
-		    0)
+		if (store_patient_get(
+		        ui->visit.store, sc.r[d].patient_id, &p) != 0)
 			memset(&p, 0, sizeof(p));
 		snprintf(name, sizeof(name), "%s %s",
 		    p.given ? p.given : _("(not pulled)"),
@@ -174,8 +174,8 @@ sc_key(struct ui *ui, enum ui_action a, int ch)
 	memset(&p, 0, sizeof(p));
 	if ((err = store_patient_get(
 	         ui->visit.store, sc.r[sc.sel].patient_id, &p)) != 0) {
-		ui_message(ui, UI_MSG_WARN, _("Cannot open: %s"),
-		    ui_strerror(err));
+		ui_message(
+		    ui, UI_MSG_WARN, _("Cannot open: %s"), ui_strerror(err));
 		return UI_REDRAW;
 	}
 	visit_session_patient(&ui->visit, &p);

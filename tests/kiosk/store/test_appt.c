@@ -220,7 +220,8 @@ test_of_patient(void)
 	struct store *s = NULL;
 	struct store_appt a;
 	struct rows v;
-	char past[UUID_STRLEN + 1], old[UUID_STRLEN + 1], moved[UUID_STRLEN + 1];
+	char past[UUID_STRLEN + 1], old[UUID_STRLEN + 1],
+	    moved[UUID_STRLEN + 1];
 	char refused[UUID_STRLEN + 1], gone[UUID_STRLEN + 1];
 	char pat[UUID_STRLEN + 1];
 	char *d = test_tmpdir("appt_pat");
