@@ -256,14 +256,13 @@ const struct ui_screen_help ui_screen_help[] = {
 	    "flags, consults, referrals and appointments from the records "
 	    "synced to it. Claims, emergencies and break-glass are not held "
 	    "by the server yet."), UI_G_UPDOWN | UI_G_BACK | UI_G_LOCK },
-	{ "appt", N_("The patient's appointments, upcoming first, and the "
-	    "facility's free slots of the next 7 days. Tab moves between the "
-	    "two lists. Online the server answers at once; without a link a "
-	    "booking is proposed and answered at the next sync."),
+	{ "appt", N_("The patient's appointments and the facility's free "
+	    "slots of the next 7 days; Tab switches list. Without a link a "
+	    "booking is proposed."),
 	    UI_G_UPDOWN | UI_G_TAB | UI_G_BACK | UI_G_LOCK },
-	{ "schedule", N_("Your appointments today and the next 6 days, as "
-	    "this hub last pulled them, in the facility's time: the patient, "
-	    "the facility, the status and whether they checked in."),
+	{ "schedule", N_("Your appointments today and the next 6 days as "
+	    "this hub pulled them: patient, village, status, checked in or "
+	    "not."),
 	    UI_G_UPDOWN | UI_G_BACK | UI_G_LOCK },
 	{ NULL, NULL, 0 },
 };

@@ -43,4 +43,26 @@ else
 	wait_for "Appointments: today 0, tomorrow 1"
 fi
 quit_kiosk
-echo "tui: Home shows today's and tomorrow's appointments and the T-2 h reminder"
+
+# red flags stay first (issue 10): with seeded red flags waiting, the
+# appointment row comes after every one of them
+cli seed --patients 30 --encounters 60 --seed 7 >"$T/seed.out" 2>&1 ||
+    fail "seed: $(cat "$T/seed.out")"
+red=$(sed -n 's/.*(\([0-9]*\) with red flags).*/\1/p' "$T/seed.out")
+[ -n "$red" ] && [ "$red" -gt 0 ] || fail "no red flag: $(cat "$T/seed.out")"
+start "$KIOSK" --data "$NODE" ui --idle-lock 0
+unlock
+wait_for "Unlocked. Welcome, admin."
+wait_for "red flag"
+screen | sed -n 4p | grep -q '!!' || fail "the first row is not a red flag"
+# the list's rows: 4 to 13
+last_red=$(screen | awk 'NR >= 4 && NR <= 13 && /!!/ { n = NR } END { print n }')
+appt=$(screen | awk 'NR >= 4 && NR <= 13 && /Amina Otieno/ { print NR }')
+if [ -n "$appt" ]; then
+	[ "$appt" -gt "$last_red" ] || fail "the appointment above a red flag"
+else # more red flags than rows: it is further down
+	screen | grep -q "Rows 1-10 of " || fail "no scrolling for $red flags"
+fi
+quit_kiosk
+echo "tui: Home shows today's and tomorrow's appointments and the T-2 h" \
+    "reminder, after the red flags"

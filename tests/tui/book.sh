@@ -68,6 +68,10 @@ wait_for "Patient: Amina Otieno"
 keys F2
 wait_for "online, as of"
 expect_screen book-slots "> 08:00-08:30"
+keys F1
+expect_screen book-help "Keys on this screen (Appointments)"
+keys Space
+wait_gone "Keys on this screen"
 
 # kiosk 2 books 08:00 for its own patient (the offline path, then sync)
 NODE=$T/k2

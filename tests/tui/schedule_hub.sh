@@ -91,6 +91,10 @@ keys F9
 wait_for "My appointments: today and the next 6 days"
 expect_screen schedule-hub "Amina Okafor"
 screen | grep -q "08:30" && fail "drb's appointment on dra's schedule"
+keys F1
+expect_screen schedule-help "Keys on this screen (My schedule)"
+keys Space
+wait_gone "Keys on this screen"
 
 # the clinic checks her in; after both sync the schedule says so
 NODE=$T/clinic
