@@ -294,4 +294,89 @@ out:
 	return err;
 }
 
-TEST_MAIN({ "appt", test_appt }, { "of_patient", test_of_patient })
+/* Apply FROM's outbox after *AFTER to TO as a pull from node 7. */
+static int
+pull_from(struct store *from, struct store *to, uint64_t *after)
+{
+	struct store_change *c = NULL;
+	struct model_rec r;
+	size_t n = 0, i;
+	int changed, err;
+
+	if ((err = store_outbox_read(from, *after, 100, &c, &n)) != 0)
+		return err;
+	if ((err = store_pull_begin(to)) != 0)
+		goto out;
+	for (i = 0; i < n && err == 0; i++) {
+		if (!store_pull_keeps(c[i].entity))
+			continue;
+		if ((err = model_decode(model_entity(c[i].entity), c[i].body,
+		         c[i].len, &r)) == 0)
+			err = store_pull_apply(to, &r, 7, 1, &changed);
+		model_rec_clear(&r);
+	}
+	err =
+	    store_pull_end(to, err, "test-cursor", (const uint8_t *)"c", 1, 0);
+	if (n > 0)
+		*after = c[n - 1].seq;
+out:
+	store_outbox_free(c, n);
+	return err;
+}
+
+/*
+ * An appointment another node proposed, as a hub or the facility's other
+ * kiosk pulls it: kept, listed, never asked for here (a hub asking would
+ * book in its own name); the proposer's answer arrives as its status.
+ */
+static int
+test_pulled(void)
+{
+	struct store *a = NULL, *b = NULL;
+	struct store_appt ap;
+	struct rows v;
+	char id[UUID_STRLEN + 1], pat[UUID_STRLEN + 1];
+	char *da = test_tmpdir("appt_a"), *db = test_tmpdir("appt_b");
+	uint64_t after = 0;
+	int err = 0, n = 0;
+
+	memset(&v, 0, sizeof(v));
+	memset(&ap, 0, sizeof(ap));
+	TEST_TRUE(da != NULL && db != NULL);
+	TEST_ERR(store_open(da, key, 1, &a));
+	TEST_ERR(store_open(db, key, 1, &b));
+	TEST_ERR(add_patient(a, pat));
+	ap.patient_id = pat;
+	ap.slot_id = 42;
+	ap.start_ms = 1800000000000ULL;
+	ap.end_ms = ap.start_ms + 1800000;
+	ap.clinician = "dr-a";
+	TEST_ERR(store_appt_propose(a, &ap, id));
+	TEST_ERR(pull_from(a, b, &after));
+	TEST_ERR(store_appt_of_patient(b, pat, 0, collect, &v));
+	TEST_EQ(v.n, 1);
+	TEST_STR(v.r[0].status, "proposed");
+	TEST_STR(v.r[0].clinician, "dr-a");
+	TEST_ERR(store_appt_pending(b, pending, &n));
+	TEST_EQ(n, 0); /* not b's to ask */
+	TEST_ERR(store_appt_pending(a, pending, &n));
+	TEST_EQ(n, 1);
+	TEST_ERR(store_appt_answer(a, id, "booked", "0"));
+	TEST_ERR(pull_from(a, b, &after));
+	memset(&v, 0, sizeof(v));
+	TEST_ERR(store_appt_of_patient(b, pat, 0, collect, &v));
+	TEST_EQ(v.n, 1);
+	TEST_STR(v.r[0].status, "booked");
+	n = 0;
+	TEST_ERR(store_appt_list(b, ap.start_ms, ap.end_ms, booked, &n));
+	TEST_EQ(n, 1);
+out:
+	store_close(a);
+	store_close(b);
+	test_rmdir(da);
+	test_rmdir(db);
+	return err;
+}
+
+TEST_MAIN({ "appt", test_appt }, { "of_patient", test_of_patient },
+    { "pulled", test_pulled })
