@@ -9,7 +9,8 @@
 # old one cancelled with it on the server.  Then the server stops
 # answering (SIGSTOP: a dead link that accepts and never replies): the
 # screen says "no link" within a second or so and F2 saves a proposal;
-# once the server answers again a sync brings "booked".
+# once the server answers again a sync brings "booked"; a reason typed
+# ("other") cancels one more.
 . tests/tui/lib.inc
 
 start_server
@@ -155,6 +156,23 @@ wait_for "Patient: Amina Otieno"
 keys F2
 wait_for "online, as of"
 screen | grep -q "09:00  booked" || fail "the proposal was not booked"
+
+# a reason of one's own: 09:30 (the fifth row) cancelled with it
+keys Tab
+keys Down Down Down Down
+wait_for "> DDD DD MMM 09:30  booked"
+keys F8
+wait_for "Cancel the chosen appointment: why?"
+keys Down Down Down Down
+wait_for "> other (type it)"
+type_text "clinic closed"
+keys Enter
+wait_for "Cancelled: the slot is free again."
+screen | grep -q "09:30  cancelled  clinic closed" ||
+    fail "the typed reason is not listed"
+[ "$(srv_sql "SELECT reason FROM appointments a JOIN slots s ON
+    s.id = a.slot WHERE (s.start_ms / 60000 % 1440) = 390")" = \
+    "clinic closed" ] || fail "the server did not keep the typed reason"
 keys Escape
 keys Escape
 wait_for "F3 or / find a patient"
