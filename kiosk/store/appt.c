@@ -101,6 +101,14 @@ store_appt_checkin(
 	return store_appt_change(s, id, "checked-in", NULL, by, at_ms);
 }
 
+/* An appointment a booked reschedule replaced: the server cancelled it
+ * in the same transaction (docs/PROTOCOL.md §11), with no record of its
+ * own coming back. */
+#define APPT_REPLACED                                                          \
+	"EXISTS (SELECT 1 FROM appointments b WHERE b.replaces ="              \
+	" appointments.id AND b.deleted = 0 AND (b.server_state = 'booked'"    \
+	" OR b.status = 'booked'))"
+
 int
 store_appt_list(struct store *s, uint64_t from_ms, uint64_t to_ms,
     int (*cb)(void *, const struct store_appt_row *), void *arg)
@@ -116,8 +124,9 @@ store_appt_list(struct store *s, uint64_t from_ms, uint64_t to_ms,
 	         " THEN server_state ELSE status END,"
 	         " coalesce(clinician_id, '') FROM appointments"
 	         " WHERE deleted = 0 AND slot_start_ms >= ? AND slot_start_ms < ?"
-	         " AND status <> 'cancelled' AND coalesce(server_state, '')"
-	         " <> 'refused' ORDER BY slot_start_ms, id",
+	         " AND status NOT IN ('cancelled', 'refused')"
+	         " AND coalesce(server_state, '') <> 'refused' AND NOT " APPT_REPLACED
+	         " ORDER BY slot_start_ms, id",
 	         &st)) != 0)
 		return err;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)from_ms);
@@ -156,9 +165,14 @@ store_appt_pending(struct store *s,
 	if ((err = store_prepare(s,
 	         "SELECT id, patient_id, slot_id FROM appointments"
 	         " WHERE deleted = 0 AND slot_id IS NOT NULL"
-	         " AND server_state IS NULL ORDER BY hlc",
+	         " AND server_state IS NULL AND status = 'proposed'"
+	         /* this node's own proposals: a pulled one is not ours
+	          * to ask for (its node learns the answer and says) */
+	         " AND EXISTS (SELECT 1 FROM outbox o WHERE o.entity = ?"
+	         " AND o.entity_id = appointments.id) ORDER BY hlc",
 	         &st)) != 0)
 		return err;
+	sqlite3_bind_int(st, 1, REC_APPOINTMENT);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		id = sqlite3_column_text(st, 0);
 		pat = sqlite3_column_text(st, 1);
@@ -179,7 +193,8 @@ store_appt_answer(
     struct store *s, const char *id, const char *answer, const char *alts)
 {
 	sqlite3_stmt *st = NULL;
-	int rc, err;
+	struct model_rec r;
+	int rc, err, changes = 0;
 
 	if ((err = store_prepare(s,
 	         "UPDATE appointments SET server_state = ?, alts = ?"
@@ -195,7 +210,25 @@ store_appt_answer(
 	else if (sqlite3_changes(s->db) == 0)
 		err = ENOENT;
 	sqlite3_finalize(st);
-	return err;
+	if (err != 0 ||
+	    (strcmp(answer, "booked") != 0 && strcmp(answer, "refused") != 0))
+		return err;
+	/* What the server answered, synced as the record's status (a
+	 * proposal still standing only), so the facility's other nodes and
+	 * the hubs that pull it know it too (issue 15, the schedules). */
+	if ((err = store_tx_begin(s)) != 0)
+		return err;
+	store_rec_init(s, &r, REC_APPOINTMENT, id, store_hlc_now(s));
+	model_set_text(&r, REC_APPT_STATUS, answer);
+	if ((err = store_row_update(s, &r, "status = 'proposed'", &changes)) !=
+	        0 ||
+	    changes == 0)
+		goto out;
+	if ((err = store_outbox_put(s, &r)) != 0)
+		goto out;
+	err = store_audit_append(s, "update", "appointment", id, answer);
+out:
+	return store_tx_end(s, err);
 }
 
 int
@@ -233,5 +266,62 @@ store_appt_arrived(struct store *s, const char *patient_id, const char *by,
 		return err;
 	if ((err = store_appt_checkin(s, id, by, now_ms)) == 0)
 		*checked = 1;
+	return err;
+}
+
+static void
+appt_col(sqlite3_stmt *st, int col, char *out, size_t len)
+{
+	const unsigned char *t = sqlite3_column_text(st, col);
+
+	snprintf(out, len, "%s", t != NULL ? (const char *)t : "");
+}
+
+int
+store_appt_of_patient(struct store *s, const char *patient_id, uint64_t now_ms,
+    int (*cb)(void *, const struct store_appt_row *), void *arg)
+{
+	sqlite3_stmt *st = NULL;
+	struct store_appt_row row;
+	int rc, err;
+
+	if ((err = store_prepare(s,
+	         "SELECT id, patient_id, slot_start_ms, slot_end_ms,"
+	         " CASE WHEN status IN ('cancelled', 'checked-in', 'refused')"
+	         " THEN status"
+	         " WHEN coalesce(server_state, '') = 'refused' THEN 'refused'"
+	         " WHEN " APPT_REPLACED " THEN 'cancelled'"
+	         " WHEN server_state = 'booked' THEN 'booked'"
+	         " ELSE status END,"
+	         " coalesce(clinician_id, ''), coalesce(slot_id, 0),"
+	         " CASE WHEN status = 'cancelled' THEN cancel_reason"
+	         " WHEN " APPT_REPLACED " THEN 'rescheduled' END,"
+	         " alts, replaces FROM appointments"
+	         " WHERE deleted = 0 AND patient_id = ?"
+	         " ORDER BY slot_end_ms < ?2,"
+	         " CASE WHEN slot_end_ms >= ?2 THEN slot_start_ms"
+	         " ELSE -slot_start_ms END, id",
+	         &st)) != 0)
+		return err;
+	sqlite3_bind_text(st, 1, patient_id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)now_ms);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(&row, 0, sizeof(row));
+		appt_col(st, 0, row.id, sizeof(row.id));
+		appt_col(st, 1, row.patient_id, sizeof(row.patient_id));
+		row.start_ms = (uint64_t)sqlite3_column_int64(st, 2);
+		row.end_ms = (uint64_t)sqlite3_column_int64(st, 3);
+		appt_col(st, 4, row.status, sizeof(row.status));
+		appt_col(st, 5, row.clinician, sizeof(row.clinician));
+		row.slot_id = (uint64_t)sqlite3_column_int64(st, 6);
+		appt_col(st, 7, row.reason, sizeof(row.reason));
+		appt_col(st, 8, row.answer, sizeof(row.answer));
+		appt_col(st, 9, row.replaces, sizeof(row.replaces));
+		if ((err = cb(arg, &row)) != 0)
+			break;
+	}
+	if (err == 0 && rc != SQLITE_DONE)
+		err = store_err(s, rc, "appointments of a patient");
+	sqlite3_finalize(st);
 	return err;
 }

@@ -35,7 +35,7 @@
 /* The entities whose pulled changes the kiosk keeps in its tables. */
 static const int pull_kept[] = { REC_PATIENT, REC_ENCOUNTER, REC_OBSERVATION,
 	REC_FORM, REC_ALERT, REC_CONSULT, REC_MERGE, REC_PRESCRIPTION,
-	REC_REFERRAL };
+	REC_REFERRAL, REC_APPOINTMENT };
 
 int
 store_pull_keeps(int entity)

@@ -519,6 +519,12 @@ struct store_appt_row {
 	uint64_t start_ms, end_ms;
 	char status[16];
 	char clinician[64];
+	/* store_appt_of_patient only: */
+	uint64_t slot_id;
+	char reason[128]; /* why cancelled; "rescheduled": replaced */
+	char answer[256]; /* the server's answer: "RESULT SLOT@START@END
+			     ..." (a refusal's code and alternatives) */
+	char replaces[UUID_STRLEN + 1];
 };
 /* Propose a booking (synced; the server answers): EINVAL without a
  * patient UUID, a slot or a slot window.  ID_OUT may be NULL. */
@@ -540,7 +546,7 @@ int store_appt_pending(struct store *,
     int (*cb)(void *, const char *id, const char *patient_id, uint64_t slot),
     void *arg);
 /* Keep the server's ANSWER ("booked", "refused") and its alternatives
- * ("slot@start_ms ...") for ID; not synced.  ENOENT: no such row. */
+ * ("RESULT slot@start_ms@end_ms ...") for ID; not synced.  ENOENT: no such row. */
 int store_appt_answer(
     struct store *, const char *id, const char *answer, const char *alts);
 /* The appointments neither cancelled nor refused starting in [FROM_MS,
@@ -548,6 +554,14 @@ int store_appt_answer(
  * return stops and is returned. */
 int store_appt_list(struct store *, uint64_t from_ms, uint64_t to_ms,
     int (*cb)(void *, const struct store_appt_row *), void *arg);
+/* Every appointment of PATIENT_ID, cancelled and refused ones too, with
+ * the status as this kiosk knows it (proposed, booked, refused,
+ * cancelled, checked-in; one a booked reschedule replaced is cancelled,
+ * reason "rescheduled"): those not yet ended first, soonest first, then
+ * the past ones, latest first (issue 15, the visit's appointments). */
+int store_appt_of_patient(struct store *, const char *patient_id,
+    uint64_t now_ms, int (*cb)(void *, const struct store_appt_row *),
+    void *arg);
 
 /* --- the waitlist (issue 15, kiosk/store/waitlist.c) --- */
 

@@ -1076,10 +1076,10 @@ sync_appt_ask(void *arg, const char *id, const char *patient, uint64_t slot)
 	cbor_item_t *m, *it = NULL, *alts;
 	struct buf resp;
 	uint8_t *body = NULL;
-	uint64_t result = UINT64_MAX, sid, start;
+	uint64_t result = UINT64_MAX, sid, start, end;
 	size_t len, i;
 	struct buf txt;
-	char one[48];
+	char one[72];
 
 	if (uuid_parse(id, &a) != 0 || uuid_parse(patient, &p) != 0)
 		return 0;
@@ -1095,6 +1095,10 @@ sync_appt_ask(void *arg, const char *id, const char *patient, uint64_t slot)
 	    c->http.status == 200 &&
 	    cborx_decode(resp.data, resp.len, resp.len, &it) == 0 &&
 	    cborx_map_uint(it, APPT_K_RESULT, &result) == 0) {
+		/* "RESULT SLOT@START@END ...": what a refusal was and the
+		 * alternatives (kiosk/tui/screen_appt.c reads them) */
+		snprintf(one, sizeof(one), "%" PRIu64, result);
+		buf_append(&txt, one, strlen(one));
 		alts = cborx_map_get(it, APPT_K_ALTS);
 		for (i = 0; alts != NULL && cbor_isa_array(alts) &&
 		     i < cbor_array_size(alts);
@@ -1102,10 +1106,11 @@ sync_appt_ask(void *arg, const char *id, const char *patient, uint64_t slot)
 			cbor_item_t *s = cbor_array_get(alts, i);
 
 			if (cborx_map_uint(s, SLOT_K_ID, &sid) == 0 &&
-			    cborx_map_uint(s, SLOT_K_START, &start) == 0) {
+			    cborx_map_uint(s, SLOT_K_START, &start) == 0 &&
+			    cborx_map_uint(s, SLOT_K_END, &end) == 0) {
 				snprintf(one, sizeof(one),
-				    "%s%" PRIu64 "@%" PRIu64,
-				    txt.len ? " " : "", sid, start);
+				    " %" PRIu64 "@%" PRIu64 "@%" PRIu64, sid,
+				    start, end);
 				buf_append(&txt, one, strlen(one));
 			}
 			cbor_decref(&s);

@@ -142,6 +142,19 @@ const struct ui_key ui_keys[] = {
 	/* not in the key bar: the urgent band's line names it */
 	{ "alert", KEY_F(7), UI_A_CONSULT, "F7", NULL },
 
+	/* appointments (issue 15) */
+	{ "vitals", KEY_F(2), UI_A_APPT, "F2", N_("appointments") },
+	{ "appt", KEY_F(2), UI_A_SAVE, "F2", N_("book the slot") },
+	{ "appt", KEY_F(6), UI_A_RESCHEDULE, "F6", N_("move to the slot") },
+	{ "appt", KEY_F(8), UI_A_CANCEL, "F8", N_("cancel, with a reason") },
+	{ "appt", '\n', UI_A_ENTER, "Enter",
+	    N_("a refused one: its alternatives; cancelling: confirm") },
+	{ "appt", KEY_ENTER, UI_A_ENTER, NULL, NULL },
+	{ "home", KEY_F(9), UI_A_SCHEDULE, "F9",
+	    N_("my schedule (clinicians on a hub)") },
+	{ "schedule", '\n', UI_A_ENTER, "Enter", N_("open the patient") },
+	{ "schedule", KEY_ENTER, UI_A_ENTER, NULL, NULL },
+
 	/* self check-in */
 	{ "checkin", '\n', UI_A_ENTER, "Enter", N_("continue") },
 	{ "checkin", KEY_ENTER, UI_A_ENTER, NULL, NULL },
@@ -185,8 +198,9 @@ const struct ui_key ui_keys[] = {
 const struct ui_screen_help ui_screen_help[] = {
 	{ "unlock", N_("Type your user name and your passphrase or PIN, then "
 	    "Enter."), UI_G_UPDOWN | UI_G_TAB | UI_G_TYPE },
-	{ "home", N_("Red flags waiting come first, then today's patients. "
-	    "Choose a line with Up/Down and open it with Enter."),
+	{ "home", N_("Red flags waiting come first, then today's and "
+	    "tomorrow's appointments, then today's patients. Up/Down "
+	    "chooses, Enter opens."),
 	    UI_G_UPDOWN | UI_G_LOCK },
 	{ "find", N_("Type a name (typos are fine), phone, village, birth year "
 	    "or id; choose with Up/Down, open with Enter."),
@@ -257,6 +271,14 @@ const struct ui_screen_help ui_screen_help[] = {
 	    "offer, F8 declines it; F2 lists the patient with the urgency "
 	    "(Left/Right) and what was typed. Sent at the next sync."),
 	    UI_G_UPDOWN | UI_G_TAB | UI_G_BACK | UI_G_LOCK | UI_G_TYPE },
+	{ "appt", N_("The patient's appointments and the facility's free "
+	    "slots of the next 7 days; Tab switches list. Without a link a "
+	    "booking is proposed."),
+	    UI_G_UPDOWN | UI_G_TAB | UI_G_BACK | UI_G_LOCK },
+	{ "schedule", N_("Your appointments today and the next 6 days as "
+	    "this hub pulled them: patient, village, status, checked in or "
+	    "not."),
+	    UI_G_UPDOWN | UI_G_BACK | UI_G_LOCK },
 	{ NULL, NULL, 0 },
 };
 /* clang-format on */

@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -18,6 +19,7 @@
 
 #define HOME_ROWS 10 /* list rows on the screen */
 #define HOME_TODAY_MAX 500 /* today's visits read (a clinic's day) */
+#define HOME_APPT_MAX 100 /* today's and tomorrow's appointments listed */
 
 static struct {
 	struct store_today rows[HOME_TODAY_MAX];
@@ -26,6 +28,11 @@ static struct {
 	size_t nshown; /* of them in alerts[], from index top */
 	int n; /* today's visits */
 	int sel, top, err;
+	/* today's and tomorrow's appointments (issue 15), listed after the
+	 * red flags and before today's visits */
+	struct store_appt_row appts[HOME_APPT_MAX];
+	int nappt;
+	uint64_t tomorrow_ms; /* tomorrow's midnight, local */
 } st;
 
 static void
@@ -135,7 +142,70 @@ draw_alert(struct ui *ui, int y, const struct store_alert_row *a, int focused)
 	store_patient_clear(&p);
 }
 
-/* Read the red flags shown from st.top on, and today's visits. */
+static int
+home_appt_add(void *arg, const struct store_appt_row *r)
+{
+	(void)arg;
+	if (st.nappt < HOME_APPT_MAX)
+		st.appts[st.nappt++] = *r;
+	return 0;
+}
+
+/* Today's and tomorrow's appointments on this kiosk's clock. */
+static int
+load_appts(struct ui *ui)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+	uint64_t from;
+
+	st.nappt = 0;
+	localtime_r(&now, &tm);
+	tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+	tm.tm_isdst = -1;
+	from = (uint64_t)mktime(&tm) * 1000;
+	tm.tm_mday += 1;
+	tm.tm_isdst = -1;
+	st.tomorrow_ms = (uint64_t)mktime(&tm) * 1000;
+	tm.tm_mday += 1;
+	tm.tm_isdst = -1;
+	return store_appt_list(ui->visit.store, from,
+	    (uint64_t)mktime(&tm) * 1000, home_appt_add, NULL);
+}
+
+/* One line per appointment: day and time, the patient, the clinician,
+ * the status. */
+static void
+draw_appt(struct ui *ui, int y, const struct store_appt_row *r, int focused)
+{
+	struct store_patient p;
+	char name[96], g[100], c[80], hm[8], state[32];
+	time_t t = (time_t)(r->start_ms / 1000);
+	struct tm tm;
+
+	memset(&p, 0, sizeof(p));
+	if (store_patient_get(ui->visit.store, r->patient_id, &p) != 0)
+		memset(&p, 0, sizeof(p));
+	snprintf(name, sizeof(name), "%s %s",
+	    p.given ? p.given : _("(unknown)"), p.family ? p.family : "");
+	localtime_r(&t, &tm);
+	strftime(hm, sizeof(hm), "%H:%M", &tm);
+	snprintf(state, sizeof(state), "%s",
+	    strcmp(r->status, "booked") == 0           ? _("booked")
+	        : strcmp(r->status, "checked-in") == 0 ? _("checked in")
+	        : strcmp(r->status, "proposed") == 0   ? _("proposed")
+	                                               : r->status);
+	ui_text(y, 2, focused ? UI_C_FOCUS : UI_C_NORMAL,
+	    "%c %-8s %s  %s %s %s", focused ? '>' : ' ',
+	    r->start_ms < st.tomorrow_ms ? _("today") : _("tomorrow"), hm,
+	    ui_fit(g, sizeof(g), name, 26),
+	    ui_fit(c, sizeof(c), r->clinician[0] ? r->clinician : "-", 12),
+	    state);
+	store_patient_clear(&p);
+}
+
+/* Read the red flags shown from st.top on, today's and tomorrow's
+ * appointments, and today's visits. */
 static void
 load(struct ui *ui)
 {
@@ -151,6 +221,8 @@ load(struct ui *ui)
 		st.err = store_alert_list_pending(ui->visit.store,
 		    (size_t)st.top, st.alerts, HOME_ROWS, &st.nshown);
 	if (st.err == 0)
+		st.err = load_appts(ui);
+	if (st.err == 0)
 		st.err =
 		    visit_today_list(&ui->visit, st.rows, HOME_TODAY_MAX, &n);
 	if (st.err == 0)
@@ -160,7 +232,7 @@ load(struct ui *ui)
 static int
 total(void)
 {
-	return (int)st.nalert + st.n;
+	return (int)st.nalert + st.nappt + st.n;
 }
 
 /* Keep the selection on the screen. */
@@ -393,6 +465,10 @@ home_draw(struct ui *ui)
 		        "patients: %d ",
 		        st.nalert),
 		    st.nalert, st.n);
+	else if (st.nappt > 0)
+		ui_text(y++, 1, UI_C_TITLE, "%s",
+		    _(" Appointments today and tomorrow, then today's "
+		      "patients "));
 	else
 		ui_text(
 		    y++, 1, UI_C_TITLE, _(" Today's patients on this kiosk "));
@@ -408,9 +484,12 @@ home_draw(struct ui *ui)
 			if ((size_t)i < st.nshown)
 				draw_alert(
 				    ui, y++, &st.alerts[i], idx == st.sel);
-		} else
-			draw_patient(
-			    ui, y++, idx - (int)st.nalert, idx == st.sel);
+		} else if (idx < (int)st.nalert + st.nappt)
+			draw_appt(ui, y++, &st.appts[idx - (int)st.nalert],
+			    idx == st.sel);
+		else
+			draw_patient(ui, y++, idx - (int)st.nalert - st.nappt,
+			    idx == st.sel);
 	}
 	below = total() - st.top - HOME_ROWS;
 	if (st.top > 0 || below > 0)
@@ -447,6 +526,26 @@ home_draw(struct ui *ui)
 	draw_handover(ui);
 }
 
+/* F9: a hub clinician's own schedule (issue 15). */
+static enum ui_result
+home_schedule(struct ui *ui)
+{
+	uint8_t *role = NULL;
+	size_t len = 0;
+	int hub;
+
+	hub = store_state_get(ui->visit.store, SYNC_K_ROLE, &role, &len) == 0 &&
+	    len >= 3 && memcmp(role, "hub", 3) == 0 &&
+	    (len == 3 || role[3] == 0);
+	free(role);
+	if (!hub || ui->visit.user_role != STORE_ROLE_CLINICIAN) {
+		ui_message(ui, UI_MSG_WARN, "%s",
+		    _("The schedule is for clinicians on a hub node."));
+		return UI_REDRAW;
+	}
+	return ui_goto(ui, &screen_schedule);
+}
+
 static enum ui_result
 home_key(struct ui *ui, enum ui_action a, int ch)
 {
@@ -480,6 +579,8 @@ home_key(struct ui *ui, enum ui_action a, int ch)
 			return UI_REDRAW;
 		}
 		return ui_goto(ui, &screen_dash);
+	case UI_A_SCHEDULE:
+		return home_schedule(ui);
 	case UI_A_ENTER:
 		if (total() == 0)
 			return UI_HANDLED;
@@ -488,8 +589,11 @@ home_key(struct ui *ui, enum ui_action a, int ch)
 				return UI_HANDLED;
 			pid = st.alerts[st.sel - st.top].patient_id;
 			memcpy(aid, st.alerts[st.sel - st.top].id, sizeof(aid));
-		} else
-			pid = st.rows[st.sel - (int)st.nalert].patient_id;
+		} else if (st.sel < (int)st.nalert + st.nappt)
+			pid = st.appts[st.sel - (int)st.nalert].patient_id;
+		else
+			pid = st.rows[st.sel - (int)st.nalert - st.nappt]
+			          .patient_id;
 		memset(&p, 0, sizeof(p));
 		if ((err = store_patient_get(ui->visit.store, pid, &p)) != 0) {
 			ui_message(ui, UI_MSG_WARN, _("Cannot open: %s"),

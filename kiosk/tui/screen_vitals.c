@@ -569,6 +569,10 @@ vitals_key(struct ui *ui, enum ui_action a, int ch)
 			return UI_REDRAW;
 		}
 		return ui_goto(ui, &screen_danger);
+	case UI_A_APPT: /* book, cancel, reschedule (issue 15) */
+		if (commit(ui, 0) != 0)
+			return UI_REDRAW;
+		return ui_goto(ui, &screen_appt);
 	case UI_A_REFERRAL: /* refer the patient (issue 14) */
 		if (commit(ui, 0) != 0)
 			return UI_REDRAW;

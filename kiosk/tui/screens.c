@@ -34,6 +34,8 @@ const struct screen *const screens[] = {
 	&screen_dash,
 	&screen_emergency,
 	&screen_waitlist,
+	&screen_appt,
+	&screen_schedule,
 	NULL,
 };
 

@@ -126,6 +126,9 @@ enum ui_action {
 	UI_A_REJECT, /* reject a referral (issue 14) */
 	UI_A_DASH, /* Home, administrators: the region's figures (issue 17) */
 	UI_A_WAITLIST, /* the patient screen: the waitlist (issue 15) */
+	UI_A_APPT, /* the visit: the patient's appointments (issue 15) */
+	UI_A_RESCHEDULE, /* move the chosen appointment to the chosen slot */
+	UI_A_SCHEDULE, /* Home on a hub: the clinician's own schedule */
 };
 
 struct ui_key {
@@ -203,6 +206,10 @@ extern const struct screen screen_dash;
 extern const struct screen screen_emergency;
 /* The waitlist, F7 on the patient screen (issue 15, screen_waitlist.c). */
 extern const struct screen screen_waitlist;
+/* Appointments from the visit, and a hub clinician's schedule (issue 15,
+ * kiosk/tui/screen_appt.c, screen_schedule.c). */
+extern const struct screen screen_appt;
+extern const struct screen screen_schedule;
 
 /* A line of text input (UTF-8). */
 #define UI_FIELD_MAX 128

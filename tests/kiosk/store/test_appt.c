@@ -1,9 +1,10 @@
 /*
  * Appointments in the kiosk store (kiosk/store/appt.c): a proposal is a
  * row and an outbox change of entity REC_APPOINTMENT carrying the slot; a
- * cancel needs a reason and changes only an active one; check-in evidence
- * names the CHW or the patient; the list gives a window's appointments by
- * start, without cancelled ones.
+ * cancel needs a reason and changes only an active one; the server's
+ * answer is kept and synced as the status; check-in evidence names the
+ * CHW or the patient; the list gives a window's appointments by start,
+ * without cancelled ones; only this node's own proposals are asked for.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -134,8 +135,14 @@ test_appt(void)
 	n = 0;
 	TEST_ERR(store_appt_pending(s, pending, &n));
 	TEST_EQ(n, 2);
-	TEST_ERR(store_appt_answer(s, id, "booked", "43@1800086400000"));
+	TEST_ERR(store_appt_answer(s, id, "booked", "0"));
 	TEST_EQ(store_appt_answer(s, "no-such-id", "booked", NULL), ENOENT);
+	/* the answer is synced as the record's status, for the facility's
+	 * other nodes and the hubs */
+	memset(&seen, 0, sizeof(seen));
+	TEST_ERR(store_sync_manifest(s, 0, walk, &seen));
+	TEST_EQ(seen.n, 3);
+	TEST_STR(seen.last_status, "booked");
 	n = 0;
 	TEST_ERR(store_appt_pending(s, pending, &n));
 	TEST_EQ(n, 1);
@@ -156,7 +163,9 @@ test_appt(void)
 	TEST_ERR(store_appt_checkin(s, id, "self", 1800000000123ULL));
 	memset(&seen, 0, sizeof(seen));
 	TEST_ERR(store_sync_manifest(s, 0, walk, &seen));
-	TEST_EQ(seen.n, 4);
+	/* two proposals, the answer synced as a status, a cancel, the
+	 * check-in */
+	TEST_EQ(seen.n, 5);
 	TEST_EQ(seen.checkin, 1800000000123ULL);
 	TEST_STR(seen.by, "self");
 	TEST_STR(seen.last_status, "checked-in");
@@ -182,4 +191,192 @@ out:
 	return err;
 }
 
-TEST_MAIN({ "appt", test_appt })
+struct rows {
+	int n;
+	struct store_appt_row r[8];
+};
+
+static int
+collect(void *arg, const struct store_appt_row *row)
+{
+	struct rows *v = arg;
+
+	if (v->n < 8)
+		v->r[v->n++] = *row;
+	return 0;
+}
+
+/*
+ * The visit's list (store_appt_of_patient, kiosk/tui/screen_appt.c):
+ * every appointment of the patient with its status as the kiosk knows it
+ * (refused with the server's code, cancelled with its reason, one a
+ * booked reschedule replaced "cancelled", "rescheduled"); those not ended
+ * first by start, then the past ones latest first.  Home's window list
+ * leaves out the replaced one as well.
+ */
+static int
+test_of_patient(void)
+{
+	struct store *s = NULL;
+	struct store_appt a;
+	struct rows v;
+	char past[UUID_STRLEN + 1], old[UUID_STRLEN + 1],
+	    moved[UUID_STRLEN + 1];
+	char refused[UUID_STRLEN + 1], gone[UUID_STRLEN + 1];
+	char pat[UUID_STRLEN + 1];
+	char *d = test_tmpdir("appt_pat");
+	const uint64_t now = 1800000000000ULL, h = 3600000ULL;
+	int err = 0, n = 0;
+
+	memset(&v, 0, sizeof(v));
+	memset(&a, 0, sizeof(a));
+	TEST_TRUE(d != NULL);
+	TEST_ERR(store_open(d, key, 1, &s));
+	TEST_ERR(add_patient(s, pat));
+	a.patient_id = pat;
+	a.slot_id = 1;
+	a.start_ms = now - 48 * h;
+	a.end_ms = a.start_ms + h / 2;
+	TEST_ERR(store_appt_propose(s, &a, past));
+	a.slot_id = 2;
+	a.start_ms = now + 5 * h;
+	a.end_ms = a.start_ms + h / 2;
+	TEST_ERR(store_appt_propose(s, &a, old));
+	TEST_ERR(store_appt_answer(s, old, "booked", "0"));
+	a.slot_id = 3;
+	a.start_ms = now + 2 * h;
+	a.end_ms = a.start_ms + h / 2;
+	TEST_ERR(store_appt_propose(s, &a, refused));
+	TEST_ERR(store_appt_answer(
+	    s, refused, "refused", "36 4@1800007200000@1800009000000"));
+	a.slot_id = 5;
+	a.start_ms = now + 3 * h;
+	a.end_ms = a.start_ms + h / 2;
+	TEST_ERR(store_appt_propose(s, &a, gone));
+	TEST_ERR(store_appt_cancel(s, gone, "patient unwell"));
+	/* moved: until the server books it, the old one stands */
+	a.slot_id = 6;
+	a.start_ms = now + 4 * h;
+	a.end_ms = a.start_ms + h / 2;
+	a.replaces = old;
+	TEST_ERR(store_appt_propose(s, &a, moved));
+	TEST_ERR(store_appt_list(s, now, now + 24 * h, count, &n));
+	TEST_EQ(n, 2); /* old (booked) and moved (proposed) */
+	TEST_ERR(store_appt_of_patient(s, pat, now, collect, &v));
+	TEST_EQ(v.n, 5);
+	TEST_STR(v.r[3].status, "booked"); /* old, the last upcoming */
+	TEST_ERR(store_appt_answer(s, moved, "booked", "0"));
+	memset(&v, 0, sizeof(v));
+	TEST_ERR(store_appt_of_patient(s, pat, now, collect, &v));
+	TEST_EQ(v.n, 5);
+	TEST_STR(v.r[0].id, refused);
+	TEST_STR(v.r[0].status, "refused");
+	TEST_STR(v.r[0].answer, "36 4@1800007200000@1800009000000");
+	TEST_EQ(v.r[0].slot_id, 3);
+	TEST_STR(v.r[1].id, gone);
+	TEST_STR(v.r[1].status, "cancelled");
+	TEST_STR(v.r[1].reason, "patient unwell");
+	TEST_STR(v.r[2].id, moved);
+	TEST_STR(v.r[2].status, "booked");
+	TEST_STR(v.r[2].replaces, old);
+	TEST_STR(v.r[3].id, old);
+	TEST_STR(v.r[3].status, "cancelled");
+	TEST_STR(v.r[3].reason, "rescheduled");
+	TEST_STR(v.r[4].id, past); /* the past one last */
+	TEST_STR(v.r[4].status, "proposed");
+	/* Home's window: the replaced one is gone */
+	n = 0;
+	TEST_ERR(store_appt_list(s, now, now + 24 * h, count, &n));
+	TEST_EQ(n, 1);
+out:
+	store_close(s);
+	test_rmdir(d);
+	return err;
+}
+
+/* Apply FROM's outbox after *AFTER to TO as a pull from node 7. */
+static int
+pull_from(struct store *from, struct store *to, uint64_t *after)
+{
+	struct store_change *c = NULL;
+	struct model_rec r;
+	size_t n = 0, i;
+	int changed, err;
+
+	if ((err = store_outbox_read(from, *after, 100, &c, &n)) != 0)
+		return err;
+	if ((err = store_pull_begin(to)) != 0)
+		goto out;
+	for (i = 0; i < n && err == 0; i++) {
+		if (!store_pull_keeps(c[i].entity))
+			continue;
+		if ((err = model_decode(model_entity(c[i].entity), c[i].body,
+		         c[i].len, &r)) == 0)
+			err = store_pull_apply(to, &r, 7, 1, &changed);
+		model_rec_clear(&r);
+	}
+	err =
+	    store_pull_end(to, err, "test-cursor", (const uint8_t *)"c", 1, 0);
+	if (n > 0)
+		*after = c[n - 1].seq;
+out:
+	store_outbox_free(c, n);
+	return err;
+}
+
+/*
+ * An appointment another node proposed, as a hub or the facility's other
+ * kiosk pulls it: kept, listed, never asked for here (a hub asking would
+ * book in its own name); the proposer's answer arrives as its status.
+ */
+static int
+test_pulled(void)
+{
+	struct store *a = NULL, *b = NULL;
+	struct store_appt ap;
+	struct rows v;
+	char id[UUID_STRLEN + 1], pat[UUID_STRLEN + 1];
+	char *da = test_tmpdir("appt_a"), *db = test_tmpdir("appt_b");
+	uint64_t after = 0;
+	int err = 0, n = 0;
+
+	memset(&v, 0, sizeof(v));
+	memset(&ap, 0, sizeof(ap));
+	TEST_TRUE(da != NULL && db != NULL);
+	TEST_ERR(store_open(da, key, 1, &a));
+	TEST_ERR(store_open(db, key, 1, &b));
+	TEST_ERR(add_patient(a, pat));
+	ap.patient_id = pat;
+	ap.slot_id = 42;
+	ap.start_ms = 1800000000000ULL;
+	ap.end_ms = ap.start_ms + 1800000;
+	ap.clinician = "dr-a";
+	TEST_ERR(store_appt_propose(a, &ap, id));
+	TEST_ERR(pull_from(a, b, &after));
+	TEST_ERR(store_appt_of_patient(b, pat, 0, collect, &v));
+	TEST_EQ(v.n, 1);
+	TEST_STR(v.r[0].status, "proposed");
+	TEST_STR(v.r[0].clinician, "dr-a");
+	TEST_ERR(store_appt_pending(b, pending, &n));
+	TEST_EQ(n, 0); /* not b's to ask */
+	TEST_ERR(store_appt_pending(a, pending, &n));
+	TEST_EQ(n, 1);
+	TEST_ERR(store_appt_answer(a, id, "booked", "0"));
+	TEST_ERR(pull_from(a, b, &after));
+	memset(&v, 0, sizeof(v));
+	TEST_ERR(store_appt_of_patient(b, pat, 0, collect, &v));
+	TEST_EQ(v.n, 1);
+	TEST_STR(v.r[0].status, "booked");
+	n = 0;
+	TEST_ERR(store_appt_list(b, ap.start_ms, ap.end_ms, booked, &n));
+	TEST_EQ(n, 1);
+out:
+	store_close(a);
+	store_close(b);
+	test_rmdir(da);
+	test_rmdir(db);
+	return err;
+}
+
+TEST_MAIN({ "appt", test_appt }, { "of_patient", test_of_patient },
+    { "pulled", test_pulled })
