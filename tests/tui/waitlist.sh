@@ -67,7 +67,7 @@ wait_for "Listed. The server has it after the next sync."
 wait_for "to send"
 keys Escape
 keys Escape
-wait_for "Today's patients"
+wait_for "F4 register a patient"
 quit_kiosk
 cli sync --once >/dev/null || fail "sync 2"
 cli appt wait status | grep -q " waiting - urgent" ||
@@ -96,7 +96,7 @@ wait_for "Accepted: the next sync books the slot."
 wait_for "accepting"
 keys Escape
 keys Escape
-wait_for "Today's patients"
+wait_for "F4 register a patient"
 quit_kiosk
 cli sync --once >/dev/null || fail "sync 4"
 cli appt wait status | grep -q " booked - urgent" ||
