@@ -155,6 +155,12 @@ const struct ui_key ui_keys[] = {
 	{ "call", KEY_F(7), UI_A_MODE, "F7", N_("thinner link: next step down") },
 	{ "call", KEY_F(10), UI_A_HANGUP, "F10", N_("end or refuse the call") },
 
+	/* the second factor (issue 17): F9 on Home while the grace runs
+	 * (the unlock message names it) */
+	{ "home", KEY_F(9), UI_A_MFA, "F9", NULL },
+	{ "mfa_enrol", '\n', UI_A_ENTER, "Enter", N_("check the code / go on") },
+	{ "mfa_enrol", KEY_ENTER, UI_A_ENTER, NULL, NULL },
+
 	/* every screen */
 	{ NULL, KEY_F(1), UI_A_HELP, "F1", N_("help: the keys of this screen") },
 	{ NULL, ESC, UI_A_BACK, "Esc", N_("back") },
@@ -242,6 +248,10 @@ const struct ui_screen_help ui_screen_help[] = {
 	    "flags, consults, referrals and appointments from the records "
 	    "synced to it. Claims, emergencies and break-glass are not held "
 	    "by the server yet."), UI_G_UPDOWN | UI_G_BACK | UI_G_LOCK },
+	{ "mfa_enrol", N_("Scan the QR code with an authenticator app, or "
+	    "type the key, then type the 6-digit code it shows and Enter. "
+	    "Wrong codes count like wrong passphrases."),
+	    UI_G_BACK | UI_G_LOCK | UI_G_TYPE },
 	{ NULL, NULL, 0 },
 };
 /* clang-format on */

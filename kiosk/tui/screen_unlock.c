@@ -9,6 +9,7 @@
  * third field that appears only for them; a wrong code counts like a
  * wrong passphrase.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -125,7 +126,24 @@ try_unlock(struct ui *ui)
 		    _("Unlocked with a recovery code: %d left. Enrol again "
 		      "for new ones."),
 		    left);
-	else
+	else if (ui->visit.mfa_due > 0) {
+		/* the grace of the second-factor policy runs: said after
+		 * the welcome, which stays as it was */
+		char welcome[128], due[128];
+
+		snprintf(welcome, sizeof(welcome), _("Unlocked. Welcome, %s."),
+		    ui->visit.user_name);
+		if (ui->visit.mfa_due == 1)
+			snprintf(due, sizeof(due), "%s",
+			    _("Second factor needed from tomorrow: F9 sets "
+			      "it up."));
+		else
+			snprintf(due, sizeof(due),
+			    _("Second factor needed in %d days: F9 sets it "
+			      "up."),
+			    ui->visit.mfa_due);
+		ui_message(ui, UI_MSG_OK, "%s %s", welcome, due);
+	} else
 		ui_message(ui, UI_MSG_OK, _("Unlocked. Welcome, %s."),
 		    ui->visit.user_name);
 	/* the unlock switched to this user's language: check-in goes back
@@ -133,6 +151,12 @@ try_unlock(struct ui *ui)
 	str_lcpy(ui->staff_lang, i18n_get(), sizeof(ui->staff_lang));
 	if (st.quit_after)
 		ui_ask_quit(ui);
+	if (ui->visit.mfa_due == 0) {
+		/* the policy's grace is over: enrol before anything else */
+		ui_message(ui, UI_MSG_INFO, _("Unlocked. Welcome, %s."),
+		    ui->visit.user_name);
+		return screen_mfa_enrol_open(ui, 1, 1);
+	}
 	if (ui->handed_over) { /* staff take the kiosk back */
 		ui->checkin = 0;
 		ui->handed_over = 0;

@@ -33,6 +33,7 @@ const struct screen *const screens[] = {
 	&screen_referrals,
 	&screen_dash,
 	&screen_emergency,
+	&screen_mfa_enrol,
 	NULL,
 };
 

@@ -125,6 +125,7 @@ enum ui_action {
 	UI_A_REFERRAL, /* referrals: refer from the visit, the list from Home */
 	UI_A_REJECT, /* reject a referral (issue 14) */
 	UI_A_DASH, /* Home, administrators: the region's figures (issue 17) */
+	UI_A_MFA, /* Home: set up the second factor (issue 17) */
 };
 
 struct ui_key {
@@ -201,6 +202,11 @@ extern const struct screen screen_dash;
 /* The CALL NOW card (issue 16, kiosk/tui/screen_emergency.c). */
 extern const struct screen screen_emergency;
 
+/* Setting up the second factor (issue 17, kiosk/tui/screen_mfa_enrol.c):
+ * FORCED when the policy's grace is over (Esc locks), REPLACE the top
+ * screen (after the unlock) or go on top of it (F9 on Home). */
+extern const struct screen screen_mfa_enrol;
+enum ui_result screen_mfa_enrol_open(struct ui *, int forced, int replace);
 /* A line of text input (UTF-8). */
 #define UI_FIELD_MAX 128
 struct ui_field {
