@@ -104,7 +104,8 @@ admin_usage(void)
 	    "       sync-server --data DIR admin export --fhir|--csv --region R "
 	    "[--from D] [--to D] --out DIR\n"
 	    "       sync-server --data DIR admin audit NODE\n"
-	    "       sync-server --data DIR admin breakglass [--json]\n"
+	    "       sync-server --data DIR admin breakglass [--searches] "
+	    "[--json]\n"
 	    "       sync-server --data DIR admin claims|payer|coverage ..."
 	    " (claims --help)\n");
 	return 2;

@@ -24,6 +24,7 @@ extern const struct route api_gw_dlr;
 extern const struct route api_gw_inbound;
 extern const struct route api_audit;
 extern const struct route api_breakglass;
+extern const struct route api_breakglass_search;
 
 const struct route *const routes[] = {
 	&api_health,
@@ -43,6 +44,7 @@ const struct route *const routes[] = {
 	&api_gw_inbound,
 	&api_audit,
 	&api_breakglass,
+	&api_breakglass_search,
 	NULL,
 };
 

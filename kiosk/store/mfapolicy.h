@@ -18,6 +18,9 @@ struct store;
 #define MFA_POLICY_KEY "mfa_policy"
 #define MFA_GRACE_DAYS_DEFAULT 14
 #define MFA_GRACE_DAYS_MAX 365
+/* The unlock reminds a user in the last days of their grace (F9 on Home
+ * sets the second factor up at any time). */
+#define MFA_REMIND_DAYS 7
 
 struct mfa_policy {
 	int required; /* 0: the second factor is optional for everyone */

@@ -15,6 +15,7 @@
 
 #include "clock.h"
 #include "kiosk/kctx.h"
+#include "kiosk/store/mfapolicy.h"
 #include "str.h"
 #include "ui.h"
 
@@ -126,23 +127,21 @@ try_unlock(struct ui *ui)
 		    _("Unlocked with a recovery code: %d left. Enrol again "
 		      "for new ones."),
 		    left);
-	else if (ui->visit.mfa_due > 0) {
-		/* the grace of the second-factor policy runs: said after
-		 * the welcome, which stays as it was */
-		char welcome[128], due[128];
-
-		snprintf(welcome, sizeof(welcome), _("Unlocked. Welcome, %s."),
-		    ui->visit.user_name);
+	else if (ui->visit.mfa_due > 0 && ui->visit.mfa_due <= MFA_REMIND_DAYS &&
+	    (!ui->checkin || ui->handed_over)) {
+		/* the last days of the second-factor policy's grace: the
+		 * welcome says so (not on the check-in screen patients see
+		 * next: F9 is not theirs) */
 		if (ui->visit.mfa_due == 1)
-			snprintf(due, sizeof(due), "%s",
-			    _("Second factor needed from tomorrow: F9 sets "
-			      "it up."));
+			ui_message(ui, UI_MSG_WARN,
+			    _("Welcome, %s. A second factor is needed from "
+			      "tomorrow: F9 sets it up."),
+			    ui->visit.user_name);
 		else
-			snprintf(due, sizeof(due),
-			    _("Second factor needed in %d days: F9 sets it "
-			      "up."),
-			    ui->visit.mfa_due);
-		ui_message(ui, UI_MSG_OK, "%s %s", welcome, due);
+			ui_message(ui, UI_MSG_WARN,
+			    _("Welcome, %s. A second factor is needed in %d "
+			      "days: F9 sets it up."),
+			    ui->visit.user_name, ui->visit.mfa_due);
 	} else
 		ui_message(ui, UI_MSG_OK, _("Unlocked. Welcome, %s."),
 		    ui->visit.user_name);
