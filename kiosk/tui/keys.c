@@ -160,6 +160,11 @@ const struct ui_key ui_keys[] = {
 	{ "home", KEY_F(9), UI_A_MFA, "F9", NULL },
 	{ "mfa_enrol", '\n', UI_A_ENTER, "Enter", N_("check the code / go on") },
 	{ "mfa_enrol", KEY_ENTER, UI_A_ENTER, NULL, NULL },
+	/* break-glass (issue 17): not in Find's key bar; Find names it on
+	 * an enrolled node, where it works */
+	{ "find", KEY_F(7), UI_A_BREAKGLASS, "F7", NULL },
+	{ "breakglass", '\n', UI_A_ENTER, "Enter", N_("search / choose / go on") },
+	{ "breakglass", KEY_ENTER, UI_A_ENTER, NULL, NULL },
 
 	/* every screen */
 	{ NULL, KEY_F(1), UI_A_HELP, "F1", N_("help: the keys of this screen") },
@@ -252,6 +257,10 @@ const struct ui_screen_help ui_screen_help[] = {
 	    "type the key, then type the 6-digit code it shows and Enter. "
 	    "Wrong codes count like wrong passphrases."),
 	    UI_G_BACK | UI_G_LOCK | UI_G_TYPE },
+	{ "breakglass", N_("A patient of another facility: search the region "
+	    "on the server, choose, write why (at least 10 letters), confirm. "
+	    "Every search and access is recorded."),
+	    UI_G_UPDOWN | UI_G_BACK | UI_G_LOCK | UI_G_TYPE },
 	{ NULL, NULL, 0 },
 };
 /* clang-format on */

@@ -34,6 +34,7 @@ const struct screen *const screens[] = {
 	&screen_dash,
 	&screen_emergency,
 	&screen_mfa_enrol,
+	&screen_breakglass,
 	NULL,
 };
 

@@ -126,6 +126,7 @@ enum ui_action {
 	UI_A_REJECT, /* reject a referral (issue 14) */
 	UI_A_DASH, /* Home, administrators: the region's figures (issue 17) */
 	UI_A_MFA, /* Home: set up the second factor (issue 17) */
+	UI_A_BREAKGLASS, /* Find: another facility's patient (issue 17) */
 };
 
 struct ui_key {
@@ -206,6 +207,9 @@ extern const struct screen screen_emergency;
  * FORCED when the policy's grace is over (Esc locks), REPLACE the top
  * screen (after the unlock) or go on top of it (F9 on Home). */
 extern const struct screen screen_mfa_enrol;
+/* Break-glass with a search on the server (issue 17, F7 on Find on an
+ * enrolled node; kiosk/tui/screen_breakglass.c). */
+extern const struct screen screen_breakglass;
 enum ui_result screen_mfa_enrol_open(struct ui *, int forced, int replace);
 /* A line of text input (UTF-8). */
 #define UI_FIELD_MAX 128
