@@ -16,7 +16,7 @@
 #include "cmd.h"
 #include "cmd_opt.h"
 #include "kiosk/kctx.h"
-#include "kiosk/cli/qr.h"
+#include "kiosk/visit/qr.h"
 #include "kiosk/store/keyring.h"
 #include "kiosk/store/mfapolicy.h"
 #include "kiosk/sync/sync.h"

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kiosk/cli/qr.h"
+#include "kiosk/visit/qr.h"
 #include "ui.h"
 
 #define QR_X 0

@@ -3,8 +3,8 @@
  * rows per text line), light modules as blocks, for a phone to scan off
  * the screen (libqrencode; the only file that links it).
  */
-#ifndef KIOSK_CLI_QR_H
-#define KIOSK_CLI_QR_H
+#ifndef KIOSK_VISIT_QR_H
+#define KIOSK_VISIT_QR_H
 
 #include <stdio.h>
 

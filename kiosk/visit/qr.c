@@ -11,7 +11,7 @@
 
 #include <qrencode.h>
 
-#include "kiosk/cli/qr.h"
+#include "kiosk/visit/qr.h"
 #include "log.h"
 #include "xmalloc.h"
 
