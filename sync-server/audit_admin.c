@@ -111,8 +111,8 @@ admin_bgsearches(
 	for (i = 0; i < n; i++) {
 		aa_when(b[i].at_ms, when);
 		if (!json) {
-			printf("%-24s %-6" PRIu64 " %-12s %-12s %-12s %-5" PRIu64
-			       " %s\n",
+			printf("%-24s %-6" PRIu64
+			       " %-12s %-12s %-12s %-5" PRIu64 " %s\n",
 			    when, b[i].node, b[i].region, b[i].facility,
 			    b[i].user, b[i].found, b[i].query);
 			continue;

@@ -375,8 +375,9 @@ user_mfa_policy(struct kctx *ctx, int argc, char **argv)
 	if (n == 1) {
 		if (strcmp(pos[0], "required") != 0 &&
 		    strcmp(pos[0], "off") != 0) {
-			fprintf(stderr, "kiosk: the policy is required or "
-			                "off\n");
+			fprintf(stderr,
+			    "kiosk: the policy is required or "
+			    "off\n");
 			return 2;
 		}
 		if (kctx_require_admin(ctx) != 0)
@@ -391,8 +392,9 @@ user_mfa_policy(struct kctx *ctx, int argc, char **argv)
 		required = strcmp(pos[0], "required") == 0;
 		if ((err = store_mfa_policy_set(
 		         ctx->store, required, (int)grace)) != 0) {
-			fprintf(stderr, "kiosk: the policy was not changed: "
-			                "%s\n",
+			fprintf(stderr,
+			    "kiosk: the policy was not changed: "
+			    "%s\n",
 			    kctx_explain(err));
 			return 1;
 		}
@@ -405,8 +407,8 @@ user_mfa_policy(struct kctx *ctx, int argc, char **argv)
 	t = (time_t)(p.start_ms / 1000);
 	strftime(when, sizeof(when), "%Y-%m-%d", gmtime(&t));
 	if (!p.required)
-		printf("second factor: optional for everyone (since %s)\n",
-		    when);
+		printf(
+		    "second factor: optional for everyone (since %s)\n", when);
 	else
 		printf("second factor: required for clinicians and "
 		       "administrators, %d days after %s or after the "

@@ -712,8 +712,8 @@ sync_bg_found_free(struct sync_bg_found *f, size_t n)
 
 /* The answer's patients into *OUT (BGSEARCH_K_FOUND). */
 static int
-sync_bg_found_read(const cbor_item_t *m, struct sync_bg_found **out,
-    size_t *n, int *more)
+sync_bg_found_read(
+    const cbor_item_t *m, struct sync_bg_found **out, size_t *n, int *more)
 {
 	cbor_item_t *arr = cborx_map_get(m, BGSEARCH_K_FOUND), *p;
 	struct sync_bg_found *f;
@@ -740,8 +740,7 @@ sync_bg_found_read(const cbor_item_t *m, struct sync_bg_found **out,
 		    cborx_map_uint(p, BGS_P_BIRTH_YEAR, &f->birth_year) != 0 ||
 		    cborx_map_text(p, BGS_P_SEX, 32, &f->sex) != 0 ||
 		    cborx_map_text(p, BGS_P_VILLAGE, 256, &f->village) != 0 ||
-		    cborx_map_text(p, BGS_P_FACILITY, 256, &f->facility) !=
-		        0) {
+		    cborx_map_text(p, BGS_P_FACILITY, 256, &f->facility) != 0) {
 			if (p != NULL)
 				cbor_decref(&p);
 			sync_bg_found_free(*out, i + 1);
@@ -809,7 +808,8 @@ sync_breakglass_search(struct store *s, const char *query,
 		goto out;
 	}
 	/* the words may name a patient: the audit entry does not carry them */
-	store_audit(s, "breakglass-search", "patient", NULL, "searched the region");
+	store_audit(
+	    s, "breakglass-search", "patient", NULL, "searched the region");
 out:
 	if (it != NULL)
 		cbor_decref(&it);

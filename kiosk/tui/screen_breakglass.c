@@ -127,8 +127,8 @@ draw_search(void)
 		return;
 	}
 	ui_text(7, 2, UI_C_DIM, "  %-16s %-16s %-4s %-2s %-14s %s",
-	    _("Given name"), _("Family name"), _("Born"), _("Sx"),
-	    _("Village"), _("Facility"));
+	    _("Given name"), _("Family name"), _("Born"), _("Sx"), _("Village"),
+	    _("Facility"));
 	for (i = 0; i < st.n; i++) {
 		bg_line(&st.f[i], line, sizeof(line));
 		ui_text(8 + (int)i, 2,
@@ -156,8 +156,8 @@ draw_reason(void)
 {
 	int letters, words;
 
-	ui_text(2, 2, UI_C_NORMAL, "%s",
-	    _("Open outside this facility's scope:"));
+	ui_text(
+	    2, 2, UI_C_NORMAL, "%s", _("Open outside this facility's scope:"));
 	draw_patient(3, &st.f[st.sel]);
 	ui_text(5, 2, UI_C_NORMAL, "%s",
 	    _("Why do you open this patient? Required, at least 10 letters;"));
@@ -169,8 +169,8 @@ draw_reason(void)
 	ui_text(10, 2, letters >= BREAKGLASS_REASON_MIN ? UI_C_OK : UI_C_DIM,
 	    _("%d letters, %d words (at least %d letters)"), letters, words,
 	    BREAKGLASS_REASON_MIN);
-	ui_text(12, 2, UI_C_DIM, "%s",
-	    _("Enter: go on   Esc: back to the search"));
+	ui_text(
+	    12, 2, UI_C_DIM, "%s", _("Enter: go on   Esc: back to the search"));
 }
 
 static void

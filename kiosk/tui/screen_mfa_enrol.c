@@ -132,10 +132,9 @@ draw_setup(struct ui *ui)
 	    _("Then type the code your phone shows, and Enter:"));
 	ui_field_draw(y + 1, SIDE_X - 2, _("Code"), 8, &st.code, 1, 0);
 	ui_wrap(y + 3, SIDE_X, SIDE_W, 3, UI_C_DIM,
-	    st.forced
-	        ? _("Your role needs it (clinicians and administrators). "
-	            "Esc locks the kiosk.")
-	        : _("Esc: not now."));
+	    st.forced ? _("Your role needs it (clinicians and administrators). "
+	                  "Esc locks the kiosk.")
+	              : _("Esc: not now."));
 	(void)ui;
 }
 
@@ -155,8 +154,7 @@ draw_codes(struct ui *ui)
 	ui_center(13, UI_C_WARN, "%s", _("they are not shown again."));
 	ui_center(15, UI_C_DIM, "%s",
 	    _("Next time you unlock, type the code your phone shows."));
-	ui_center(17, UI_C_NORMAL, "%s",
-	    _("Enter: I have written them down"));
+	ui_center(17, UI_C_NORMAL, "%s", _("Enter: I have written them down"));
 	(void)ui;
 }
 
@@ -228,8 +226,7 @@ enrol_key(struct ui *ui, enum ui_action a, int ch)
 			return UI_UNHANDLED;
 		if (ch >= '0' && ch <= '9' && st.code.len >= TOTP_DIGITS)
 			return UI_HANDLED;
-		return ui_field_key(&st.code, a, ch) ? UI_REDRAW
-		                                     : UI_UNHANDLED;
+		return ui_field_key(&st.code, a, ch) ? UI_REDRAW : UI_UNHANDLED;
 	}
 }
 

@@ -127,7 +127,8 @@ try_unlock(struct ui *ui)
 		    _("Unlocked with a recovery code: %d left. Enrol again "
 		      "for new ones."),
 		    left);
-	else if (ui->visit.mfa_due > 0 && ui->visit.mfa_due <= MFA_REMIND_DAYS &&
+	else if (ui->visit.mfa_due > 0 &&
+	    ui->visit.mfa_due <= MFA_REMIND_DAYS &&
 	    (!ui->checkin || ui->handed_over)) {
 		/* the last days of the second-factor policy's grace: the
 		 * welcome says so (not on the check-in screen patients see

@@ -46,8 +46,7 @@ visit_mfa_confirm(
 		return err;
 	}
 	if ((wait = keyring_wait_ms(kr, v->user_name)) > 0) {
-		xasprintf(cause,
-		    _("wrong code before: try again in %u s"),
+		xasprintf(cause, _("wrong code before: try again in %u s"),
 		    (unsigned)((wait + 999) / 1000));
 		err = EAGAIN;
 		goto out;

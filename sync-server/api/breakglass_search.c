@@ -33,9 +33,9 @@
 #define BGS_PAGE 500
 #define BGS_FIELDS 7 /* given family sex birth phone village natid */
 
-static const uint64_t bgs_keys[BGS_FIELDS] = { REC_PAT_GIVEN,
-	REC_PAT_FAMILY, REC_PAT_SEX, REC_PAT_BIRTH, REC_PAT_PHONE,
-	REC_PAT_VILLAGE, REC_PAT_NATID };
+static const uint64_t bgs_keys[BGS_FIELDS] = { REC_PAT_GIVEN, REC_PAT_FAMILY,
+	REC_PAT_SEX, REC_PAT_BIRTH, REC_PAT_PHONE, REC_PAT_VILLAGE,
+	REC_PAT_NATID };
 enum { F_GIVEN, F_FAMILY, F_SEX, F_BIRTH, F_PHONE, F_VILLAGE, F_NATID };
 
 /* One patient of the region as its changes so far make it. */
@@ -133,8 +133,9 @@ bgs_change(const struct schange *c, void *arg)
 	for (i = 0; i < BGS_FIELDS; i++) {
 		if ((v = model_get(&r, bgs_keys[i])) == NULL)
 			continue;
-		if (p->f[i] != NULL && !model_merge_wins(c->hlc, c->origin,
-		                           p->hlc[i], p->origin[i]))
+		if (p->f[i] != NULL &&
+		    !model_merge_wins(
+		        c->hlc, c->origin, p->hlc[i], p->origin[i]))
 			continue;
 		free(p->f[i]);
 		p->f[i] = v->null || v->text == NULL ? NULL : xstrdup(v->text);
@@ -311,7 +312,8 @@ bgs_item(struct server *srv, const struct bgs_pat *p, uint64_t *seen,
 	const char *birth = p->f[F_BIRTH];
 	uint64_t year = 0;
 
-	if (birth != NULL && strlen(birth) >= 4 && isdigit((unsigned char)birth[0]))
+	if (birth != NULL && strlen(birth) >= 4 &&
+	    isdigit((unsigned char)birth[0]))
 		year = strtoull(birth, NULL, 10) % 10000;
 	cborx_map_put(m, BGS_P_ID, cborx_bytes(p->id, 16));
 	cborx_map_put(m, BGS_P_GIVEN,
@@ -319,8 +321,8 @@ bgs_item(struct server *srv, const struct bgs_pat *p, uint64_t *seen,
 	cborx_map_put(m, BGS_P_FAMILY,
 	    cborx_text(p->f[F_FAMILY] != NULL ? p->f[F_FAMILY] : ""));
 	cborx_map_put(m, BGS_P_BIRTH_YEAR, cborx_uint(year));
-	cborx_map_put(m, BGS_P_SEX,
-	    cborx_text(p->f[F_SEX] != NULL ? p->f[F_SEX] : ""));
+	cborx_map_put(
+	    m, BGS_P_SEX, cborx_text(p->f[F_SEX] != NULL ? p->f[F_SEX] : ""));
 	cborx_map_put(m, BGS_P_VILLAGE,
 	    cborx_text(p->f[F_VILLAGE] != NULL ? p->f[F_VILLAGE] : ""));
 	cborx_map_put(m, BGS_P_FACILITY,
@@ -344,12 +346,12 @@ api_bgsearch_run(struct request *req)
 	memset(&b, 0, sizeof(b));
 	if (cborx_decode_items(req->body, req->len, req->len, 8, &it) != 0 ||
 	    !cbor_isa_map(it) ||
-	    cborx_map_text(it, BGSEARCH_K_QUERY, SBGSEARCH_QUERY_MAX - 1,
-	        &query) != 0 ||
+	    cborx_map_text(
+	        it, BGSEARCH_K_QUERY, SBGSEARCH_QUERY_MAX - 1, &query) != 0 ||
 	    cborx_map_text(it, BGSEARCH_K_USER, SSTORE_TEXT_MAX - 1, &user) !=
 	        0) {
-		req_error(req, WERR_BAD_REQUEST,
-		    "malformed break-glass search", -1);
+		req_error(
+		    req, WERR_BAD_REQUEST, "malformed break-glass search", -1);
 		goto out;
 	}
 	if (strcmp(req->node.role, "clinic") != 0 &&

@@ -37,9 +37,8 @@ static uint64_t hlc_n;
 
 /* A patient pushed by N with the fields given (NULL: absent). */
 static int
-push_patient(struct fix *f, struct tnode *n, struct uuid *id,
-    const char *given, const char *family, const char *birth,
-    const char *phone, const char *natid)
+push_patient(struct fix *f, struct tnode *n, struct uuid *id, const char *given,
+    const char *family, const char *birth, const char *phone, const char *natid)
 {
 	struct model_rec r;
 	cbor_item_t *m, *body, *arr, *c;
@@ -190,10 +189,10 @@ test_scope(void)
 	    "+255700111000", NULL));
 	TEST_ERR(push_patient(&f, &c2, &p_f2, "Amina", "Juma", "1988-01-20",
 	    "+255 700 111 222", "19880120-00012"));
-	TEST_ERR(push_patient(&f, &s1, &p_south, "Amina", "Juma", "1988",
-	    "+255700111222", NULL));
-	TEST_ERR(push_patient(&f, &c2, &p_other, "Baraka", "Ngowi", "2001",
-	    NULL, NULL));
+	TEST_ERR(push_patient(
+	    &f, &s1, &p_south, "Amina", "Juma", "1988", "+255700111222", NULL));
+	TEST_ERR(push_patient(
+	    &f, &c2, &p_other, "Baraka", "Ngowi", "2001", NULL, NULL));
 
 	/* by name: north's two Aminas, never south's */
 	TEST_ERR(search(&f, &c1, "amina", &it, &status, &code));

@@ -38,13 +38,12 @@ test_due(void)
 	TEST_EQ(mfa_policy_due(&p, 99, 0, 0, 200 * DAY), -1);
 	/* an old user: from the policy's start */
 	TEST_EQ(mfa_policy_due(&p, REC_ROLE_CLINICIAN, 1, 0, 100 * DAY), 14);
-	TEST_EQ(mfa_policy_due(&p, REC_ROLE_FACILITY_ADMIN, 1, 0,
-	            100 * DAY + 1),
+	TEST_EQ(
+	    mfa_policy_due(&p, REC_ROLE_FACILITY_ADMIN, 1, 0, 100 * DAY + 1),
 	    14);
-	TEST_EQ(mfa_policy_due(&p, REC_ROLE_REGIONAL_ADMIN, 1, 0, 113 * DAY),
-	    1);
-	TEST_EQ(mfa_policy_due(&p, REC_ROLE_CLINICIAN, 1, 0, 114 * DAY - 1),
-	    1);
+	TEST_EQ(
+	    mfa_policy_due(&p, REC_ROLE_REGIONAL_ADMIN, 1, 0, 113 * DAY), 1);
+	TEST_EQ(mfa_policy_due(&p, REC_ROLE_CLINICIAN, 1, 0, 114 * DAY - 1), 1);
 	TEST_EQ(mfa_policy_due(&p, REC_ROLE_CLINICIAN, 1, 0, 114 * DAY), 0);
 	/* a user made later: from their creation */
 	TEST_EQ(mfa_policy_due(&p, REC_ROLE_CLINICIAN, 110 * DAY, 0, 114 * DAY),
