@@ -7,7 +7,8 @@
 # letters counted; with a reason and a confirmation the access is
 # recorded, the kiosk pulls her history and opens her.  The server lists
 # the search (`admin breakglass --searches`) and the access with its
-# reason (`admin breakglass`).  With the server gone, the screen says
+# reason (`admin breakglass`); `kiosk breakglass --search` answers the
+# same fields.  With the server gone, the screen says
 # that break-glass needs a link.
 . tests/tui/lib.inc
 
@@ -76,6 +77,17 @@ grep -q "fainted at the market, no record here" "$T/access.txt" ||
 # the reason and the words stay out of the logs
 grep -q "fainted\|zuhura" "$T/srv.log" "$NODE/kiosk.log" &&
     fail "the reason or the search words are in a log"
+
+# the command line's search answers the same minimal fields
+cli breakglass --search "0711 222 333" >"$T/cli.txt" 2>&1 ||
+    fail "kiosk breakglass --search: $(cat "$T/cli.txt")"
+grep -q "  Zuhura Mollel  1985  female  Moshi  f2$" "$T/cli.txt" ||
+    fail "the command's search: $(cat "$T/cli.txt")"
+grep -q "255711222333\|+255" "$T/cli.txt" && fail "the search answered a phone number"
+cli breakglass --search "zu" >"$T/cli.txt" 2>&1 &&
+    fail "a two-letter search was answered"
+grep -q "at least 3 letters" "$T/cli.txt" ||
+    fail "no reason for the refusal: $(cat "$T/cli.txt")"
 
 # without the server: break-glass says it needs a link
 kill $SRV 2>/dev/null
