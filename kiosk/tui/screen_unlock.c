@@ -132,14 +132,15 @@ try_unlock(struct ui *ui)
 	    (!ui->checkin || ui->handed_over)) {
 		/* the last days of the second-factor policy's grace: the
 		 * welcome says so (not on the check-in screen patients see
-		 * next: F9 is not theirs) */
+		 * next: F9 is not theirs); gone at the next key, as the welcome
+		 * is */
 		if (ui->visit.mfa_due == 1)
-			ui_message(ui, UI_MSG_WARN,
+			ui_message(ui, UI_MSG_INFO,
 			    _("Welcome, %s. A second factor is needed from "
 			      "tomorrow: F9 sets it up."),
 			    ui->visit.user_name);
 		else
-			ui_message(ui, UI_MSG_WARN,
+			ui_message(ui, UI_MSG_INFO,
 			    _("Welcome, %s. A second factor is needed in %d "
 			      "days: F9 sets it up."),
 			    ui->visit.user_name, ui->visit.mfa_due);

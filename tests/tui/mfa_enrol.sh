@@ -74,6 +74,12 @@ keys F12
 cli user mfa policy required --grace-days 5 >/dev/null || fail "policy 5 days"
 unlock_doc
 expect_screen mfa-grace "Welcome, doc. A second factor is needed in 5 days: F9 sets it up."
+# F9 sets it up now; during the grace Esc goes back Home
+keys F9
+wait_for "Set up your second factor."
+wait_for "Esc: not now."
+keys Escape
+wait_for "None yet."
 keys F12
 
 # 2. the grace is over (an administrator sets it to 0 days): the unlock
