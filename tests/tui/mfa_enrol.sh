@@ -20,6 +20,13 @@ printf 'pass-word\nchw-pass1\nchw-pass1\n' | "$KIOSK" --data "$NODE" \
     fail "user add chw1"
 cli user mfa policy | grep -q "required for clinicians and administrators, 14 days" ||
     fail "the default policy is not required with 14 days of grace"
+# only an administrator changes it, within 0..365 days
+printf 'doc-pass\n' | "$KIOSK" --data "$NODE" --passphrase-fd 0 --user doc \
+    user mfa policy off >/dev/null 2>&1 && fail "a clinician turned the policy off"
+cli user mfa policy required --grace-days 400 >/dev/null 2>&1 &&
+    fail "a grace of 400 days was taken"
+cli user mfa policy | grep -q "required for clinicians and administrators, 14 days" ||
+    fail "a refused change changed the policy"
 
 # The screen with the random parts masked: the QR code (its rows start
 # and end with the light quiet zone), the key and the recovery codes.
