@@ -71,6 +71,8 @@ enum wire_err {
 	WERR_WAIT_STATE = 55, /* 409 wait_state: not in a state for that */
 	WERR_BREAKGLASS_REASON = 40, /* 400: no written reason */
 	WERR_BREAKGLASS_SCOPE = 41, /* 403: not this node's, or no patient */
+	WERR_BREAKGLASS_QUERY = 42, /* 400: a search too short to be one
+				       person's (§15.1) */
 };
 
 #define WERR_MAX WERR_WAIT_STATE
@@ -308,6 +310,26 @@ enum wire_err {
 #define BREAKGLASS_REASON_MIN 10
 /* Its answer (200): {BREAKGLASS_K_PATIENT: the id}; the next pull brings
  * the patient and their history. */
+/* POST /v1/breakglass/search (§15.1): find a patient of the region by
+ * name, phone or id before a break-glass access; minimal fields only,
+ * every search recorded on the server. */
+#define PROTO_PATH_BREAKGLASS_SEARCH "/v1/breakglass/search"
+#define BGSEARCH_K_QUERY 1 /* text: name words, phone digits, or an id */
+#define BGSEARCH_K_USER 2 /* text: the user's id on the node */
+#define BGSEARCH_NAME_MIN 3 /* letters of a name search */
+#define BGSEARCH_DIGITS_MIN 6 /* digits of a phone search */
+#define BGSEARCH_MAX 10 /* patients in one answer */
+/* Its answer (200): {BGSEARCH_K_FOUND: [{BGS_P_*}...], BGSEARCH_K_MORE:
+ * true when more matched than BGSEARCH_MAX (the user narrows it)}. */
+#define BGSEARCH_K_FOUND 1
+#define BGSEARCH_K_MORE 2
+#define BGS_P_ID 1 /* bytes: 16 */
+#define BGS_P_GIVEN 2 /* text */
+#define BGS_P_FAMILY 3 /* text */
+#define BGS_P_BIRTH_YEAR 4 /* uint, 0: unknown */
+#define BGS_P_SEX 5 /* text, "" unknown */
+#define BGS_P_VILLAGE 6 /* text, "" unknown */
+#define BGS_P_FACILITY 7 /* text: the facility that registered them */
 
 /* GET /v1/health answer (§7). */
 #define HEALTH_K_STATUS 1 /* text: "ok" */

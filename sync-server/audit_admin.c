@@ -82,6 +82,60 @@ admin_audit(
 	return rc;
 }
 
+/* `admin breakglass --searches [--json]`: every break-glass search,
+ * newest first, with its words (they may name a patient: this is the
+ * administrator's review, not a log). */
+static int
+admin_bgsearches(
+    const struct store_backend *be, struct sstore *s, int argc, char **argv)
+{
+	struct sbgsearch *b = NULL;
+	char when[32];
+	size_t n = 0, i;
+	int json = 0, err;
+
+	if (argc == 2 && strcmp(argv[1], "--json") == 0)
+		json = 1;
+	else if (argc != 1)
+		return 2;
+	if ((err = be->bgsearch_list(s, 0, &b, &n)) != 0) {
+		fprintf(stderr, "sync-server: breakglass searches: %s\n",
+		    strerror(err));
+		return 1;
+	}
+	if (json)
+		printf("[");
+	else
+		printf("%-24s %-6s %-12s %-12s %-12s %-5s %s\n", "WHEN", "NODE",
+		    "REGION", "FACILITY", "USER", "FOUND", "SEARCH");
+	for (i = 0; i < n; i++) {
+		aa_when(b[i].at_ms, when);
+		if (!json) {
+			printf("%-24s %-6" PRIu64
+			       " %-12s %-12s %-12s %-5" PRIu64 " %s\n",
+			    when, b[i].node, b[i].region, b[i].facility,
+			    b[i].user, b[i].found, b[i].query);
+			continue;
+		}
+		printf("%s\n {\"at_ms\": %" PRIu64 ", \"node\": %" PRIu64
+		       ", \"region\": ",
+		    i ? "," : "", b[i].at_ms, b[i].node);
+		json_fputs(stdout, b[i].region);
+		printf(", \"facility\": ");
+		json_fputs(stdout, b[i].facility);
+		printf(", \"user\": ");
+		json_fputs(stdout, b[i].user);
+		printf(", \"found\": %" PRIu64 ", \"search\": ", b[i].found);
+		json_fputs(stdout, b[i].query);
+		printf("}");
+	}
+	if (json)
+		printf("%s]\n", n ? "\n" : "");
+	explicit_bzero(b, n * sizeof(*b));
+	free(b);
+	return 0;
+}
+
 int
 admin_breakglass(
     const struct store_backend *be, struct sstore *s, int argc, char **argv)
@@ -92,6 +146,8 @@ admin_breakglass(
 	size_t n = 0, i;
 	int json = 0, err;
 
+	if (argc >= 2 && strcmp(argv[1], "--searches") == 0)
+		return admin_bgsearches(be, s, argc - 1, argv + 1);
 	if (argc == 2 && strcmp(argv[1], "--json") == 0)
 		json = 1;
 	else if (argc != 1)

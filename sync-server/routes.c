@@ -25,6 +25,7 @@ extern const struct route api_gw_inbound;
 extern const struct route api_audit;
 extern const struct route api_breakglass;
 extern const struct route api_waitlist;
+extern const struct route api_breakglass_search;
 
 const struct route *const routes[] = {
 	&api_health,
@@ -45,6 +46,7 @@ const struct route *const routes[] = {
 	&api_audit,
 	&api_breakglass,
 	&api_waitlist,
+	&api_breakglass_search,
 	NULL,
 };
 

@@ -311,6 +311,7 @@ wire_err_status(enum wire_err code)
 	case WERR_RX_INVALID:
 	case WERR_EMERG_INVALID:
 	case WERR_BREAKGLASS_REASON:
+	case WERR_BREAKGLASS_QUERY:
 		return 400;
 	case WERR_RX_BLOCKED:
 	case WERR_RX_OVERRIDE:

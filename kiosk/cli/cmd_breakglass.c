@@ -3,7 +3,8 @@
  * outside this facility's scope, with a written reason.  The server
  * records and alerts it and widens the facility's scope; this kiosk
  * audits it; the sync that follows pulls the patient and their history.
- * There is no screen for it yet: staff use this command.
+ * `--search` finds the patient first (the server answers minimal
+ * fields); the screen is kiosk/tui/screen_breakglass.c.
  */
 #define LOG_MODULE "cli"
 
@@ -19,16 +20,61 @@
 
 extern const struct kiosk_cmd cmd_breakglass;
 
+/* `kiosk breakglass --search WORDS`: the region's patients the server
+ * finds (§15.1), one a line, to choose the id from. */
+static int
+breakglass_search(struct kctx *ctx, const char *query)
+{
+	struct sync_bg_found *f = NULL;
+	char *cause = NULL, year[8];
+	size_t n = 0, i;
+	int more = 0, err;
+
+	if (kctx_open(ctx) != 0)
+		return 1;
+	if ((err = sync_breakglass_search(
+	         ctx->store, query, &f, &n, &more, &cause)) != 0) {
+		fprintf(stderr, "kiosk: not searched: %s\n",
+		    cause != NULL ? cause : kctx_explain(err));
+		free(cause);
+		return 1;
+	}
+	if (n == 0)
+		printf("No patient of the region matches (the search is "
+		       "recorded on the server)\n");
+	for (i = 0; i < n; i++) {
+		if (f[i].birth_year != 0)
+			snprintf(year, sizeof(year), "%04u",
+			    (unsigned)f[i].birth_year);
+		else
+			snprintf(year, sizeof(year), "-");
+		printf("%s  %s %s  %s  %s  %s  %s\n", f[i].id, f[i].given,
+		    f[i].family, year, f[i].sex[0] ? f[i].sex : "-",
+		    f[i].village[0] ? f[i].village : "-", f[i].facility);
+	}
+	if (more)
+		printf("More patients match: add words to narrow it\n");
+	sync_bg_found_free(f, n);
+	return 0;
+}
+
 static int
 breakglass_run(struct kctx *ctx, int argc, char **argv)
 {
-	struct cmd_opt opts[] = { { "--reason", 1, NULL } };
+	struct cmd_opt opts[] = { { "--reason", 1, NULL },
+		{ "--search", 1, NULL } };
 	const char *pos[1] = { NULL };
 	char *cause = NULL;
 	int n, err;
 
-	if (cmd_opt_parse(argc, argv, 1, opts, nitems(opts), pos, 1, &n) != 0 ||
-	    n != 1)
+	if (cmd_opt_parse(argc, argv, 1, opts, nitems(opts), pos, 1, &n) != 0)
+		return cmd_usage(&cmd_breakglass);
+	if (opts[1].value != NULL) {
+		if (n != 0 || opts[0].value != NULL)
+			return cmd_usage(&cmd_breakglass);
+		return breakglass_search(ctx, opts[1].value);
+	}
+	if (n != 1)
 		return cmd_usage(&cmd_breakglass);
 	if (opts[0].value == NULL) {
 		fprintf(stderr,
@@ -55,6 +101,8 @@ breakglass_run(struct kctx *ctx, int argc, char **argv)
 const struct kiosk_cmd cmd_breakglass = {
 	.name = "breakglass",
 	.usage = "  breakglass PATIENT_ID --reason TEXT   open a patient "
-	         "outside this facility's scope (audited)\n",
+	         "outside this facility's scope (audited)\n"
+	         "  breakglass --search WORDS   find one in the region: name, "
+	         "phone digits or id\n",
 	.run = breakglass_run,
 };

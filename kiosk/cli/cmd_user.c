@@ -16,8 +16,9 @@
 #include "cmd.h"
 #include "cmd_opt.h"
 #include "kiosk/kctx.h"
-#include "kiosk/cli/qr.h"
+#include "kiosk/visit/qr.h"
 #include "kiosk/store/keyring.h"
+#include "kiosk/store/mfapolicy.h"
 #include "kiosk/sync/sync.h"
 #include "kiosk/store/totp.h"
 #include "i18n.h"
@@ -351,9 +352,76 @@ user_mfa_status(struct kctx *ctx, const char *name)
 	return 0;
 }
 
+/*
+ * `user mfa policy [required|off] [--grace-days N]`: show the node's
+ * second-factor policy (kiosk/store/mfapolicy.h), or set it
+ * (administrator); a change starts its grace period now.
+ */
+static int
+user_mfa_policy(struct kctx *ctx, int argc, char **argv)
+{
+	struct cmd_opt opts[] = { { "--grace-days", 1, NULL } };
+	const char *pos[1];
+	struct mfa_policy p;
+	char when[32];
+	long long grace;
+	time_t t;
+	int n, err, required;
+
+	if (cmd_opt_parse(argc, argv, 3, opts, nitems(opts), pos, 1, &n) != 0)
+		return cmd_usage(&cmd_user);
+	if (kctx_open(ctx) != 0)
+		return 1;
+	if (n == 1) {
+		if (strcmp(pos[0], "required") != 0 &&
+		    strcmp(pos[0], "off") != 0) {
+			fprintf(stderr,
+			    "kiosk: the policy is required or "
+			    "off\n");
+			return 2;
+		}
+		if (kctx_require_admin(ctx) != 0)
+			return 1;
+		if ((err = store_mfa_policy_get(ctx->store, &p)) != 0) {
+			fprintf(stderr, "kiosk: %s\n", kctx_explain(err));
+			return 1;
+		}
+		if (cmd_opt_int(&opts[0], 0, MFA_GRACE_DAYS_MAX, p.grace_days,
+		        &grace) != 0)
+			return 2;
+		required = strcmp(pos[0], "required") == 0;
+		if ((err = store_mfa_policy_set(
+		         ctx->store, required, (int)grace)) != 0) {
+			fprintf(stderr,
+			    "kiosk: the policy was not changed: "
+			    "%s\n",
+			    kctx_explain(err));
+			return 1;
+		}
+	} else if (opts[0].value != NULL)
+		return cmd_usage(&cmd_user);
+	if ((err = store_mfa_policy_get(ctx->store, &p)) != 0) {
+		fprintf(stderr, "kiosk: %s\n", kctx_explain(err));
+		return 1;
+	}
+	t = (time_t)(p.start_ms / 1000);
+	strftime(when, sizeof(when), "%Y-%m-%d", gmtime(&t));
+	if (!p.required)
+		printf(
+		    "second factor: optional for everyone (since %s)\n", when);
+	else
+		printf("second factor: required for clinicians and "
+		       "administrators, %d days after %s or after the "
+		       "user's creation, whichever is later; CHWs exempt\n",
+		    p.grace_days, when);
+	return 0;
+}
+
 static int
 user_mfa(struct kctx *ctx, int argc, char **argv)
 {
+	if (argc >= 3 && strcmp(argv[2], "policy") == 0)
+		return user_mfa_policy(ctx, argc, argv);
 	if (argc != 4)
 		return cmd_usage(&cmd_user);
 	if (kctx_open(ctx) != 0)
@@ -401,6 +469,8 @@ const struct kiosk_cmd cmd_user = {
 	         "  user unlock NAME      clear a lockout after wrong "
 	         "passphrases (administrator)\n"
 	         "  user mfa enrol|remove|status NAME   TOTP second factor "
-	         "(QR code, recovery codes)\n",
+	         "(QR code, recovery codes)\n"
+	         "  user mfa policy [required|off] [--grace-days N]   who "
+	         "must have one (admin)\n",
 	.run = user_run,
 };

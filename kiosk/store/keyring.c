@@ -785,6 +785,58 @@ keyring_unlock(struct keyring *k, const char *name, const char *pass,
 	return keyring_unlock_mfa(k, name, pass, NULL, 0, key, NULL, cause);
 }
 
+/* A wrong code typed to confirm an enrolment counts like a wrong
+ * passphrase (keyring_mfa_failed). */
+struct keyring_fail_args {
+	const char *name;
+	int locked;
+	unsigned failures, max;
+};
+
+static int
+keyring_fail_apply(struct keyring *k, void *arg)
+{
+	struct keyring_fail_args *a = arg;
+	struct keyring_entry *e = keyring_find(k, a->name);
+
+	if (e == NULL)
+		return ENOENT;
+	if (!e->locked) {
+		e->failures++;
+		e->last_failure_ms = hlc_wall_ms();
+		keyring_note_failure(k, a->name);
+		if (e->failures >= k->max_failures)
+			e->locked = 1;
+	}
+	a->locked = e->locked;
+	a->failures = e->failures;
+	a->max = k->max_failures;
+	return 0;
+}
+
+int
+keyring_mfa_failed(struct keyring *k, const char *name, char **cause)
+{
+	struct keyring_fail_args a = { name, 0, 0, 0 };
+	int err;
+
+	*cause = NULL;
+	if ((err = keyring_update(k, keyring_fail_apply, &a)) != 0)
+		return err;
+	if (a.locked) {
+		xasprintf(cause,
+		    "wrong code; user \"%s\" is now locked after %u tries "
+		    "and needs an administrator to unlock it",
+		    name, a.failures);
+		return EPERM;
+	}
+	xasprintf(cause,
+	    "wrong code for \"%s\" (%u of %u tries used; each further try "
+	    "waits longer)",
+	    name, a.failures, a.max);
+	return EACCES;
+}
+
 static int
 keyring_reset_apply(struct keyring *k, void *arg)
 {

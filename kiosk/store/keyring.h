@@ -146,6 +146,14 @@ int keyring_mfa_set(struct keyring *, const char *name, const uint8_t key[32],
     const uint8_t secret[TOTP_SECRET_LEN],
     const char codes[TOTP_RECOVERY_N][TOTP_RECOVERY_LEN + 1],
     uint64_t used_step);
+/*
+ * A wrong code typed to confirm NAME's enrolment (the enrolment screen
+ * the policy forces): counted, waited and locked like a wrong passphrase,
+ * and saved under DIR's lock.  EACCES (counted; *CAUSE says how many tries
+ * remain), EPERM (now or already locked out), ENOENT, or an error of
+ * keyring_save.  *CAUSE is the caller's to free.
+ */
+int keyring_mfa_failed(struct keyring *, const char *name, char **cause);
 /* Remove NAME's second factor (administrator); ENOENT no such user. */
 int keyring_mfa_clear(struct keyring *, const char *name);
 

@@ -128,8 +128,8 @@ totp_pct(struct buf *b, const char *s)
 	}
 }
 
-char *
-totp_uri(const char *issuer, const char *account, const char *b32)
+static char *
+totp_uri_opt(const char *issuer, const char *account, const char *b32, int full)
 {
 	struct buf b;
 	char *s;
@@ -141,11 +141,24 @@ totp_uri(const char *issuer, const char *account, const char *b32)
 	totp_pct(&b, account);
 	buf_printf(&b, "?secret=%s&issuer=", b32);
 	totp_pct(&b, issuer);
-	buf_printf(&b, "&algorithm=SHA1&digits=%d&period=%d", TOTP_DIGITS,
-	    TOTP_STEP_S);
+	if (full)
+		buf_printf(&b, "&algorithm=SHA1&digits=%d&period=%d",
+		    TOTP_DIGITS, TOTP_STEP_S);
 	s = buf_take_str(&b);
 	buf_free(&b);
 	return s;
+}
+
+char *
+totp_uri(const char *issuer, const char *account, const char *b32)
+{
+	return totp_uri_opt(issuer, account, b32, 1);
+}
+
+char *
+totp_uri_short(const char *issuer, const char *account, const char *b32)
+{
+	return totp_uri_opt(issuer, account, b32, 0);
 }
 
 void

@@ -50,6 +50,10 @@ char *totp_base32(const uint8_t *secret, size_t len);
  * Google Authenticator's Key Uri Format, percent-encoded; caller frees
  * with xfree_secret_str (it holds the secret). */
 char *totp_uri(const char *issuer, const char *account, const char *b32);
+/* The same without the parameters whose values are the format's
+ * defaults (algorithm SHA1, 6 digits, 30 s): a QR code small enough for
+ * an 80x24 screen. */
+char *totp_uri_short(const char *issuer, const char *account, const char *b32);
 
 /* A new recovery code, "xxxxx-xxxxx" from a 32-letter alphabet without
  * 0/O or 1/I/L (50 random bits), into OUT (TOTP_RECOVERY_LEN + 1). */

@@ -695,6 +695,137 @@ out:
 	return err;
 }
 
+void
+sync_bg_found_free(struct sync_bg_found *f, size_t n)
+{
+	size_t i;
+
+	for (i = 0; f != NULL && i < n; i++) {
+		free(f[i].given);
+		free(f[i].family);
+		free(f[i].sex);
+		free(f[i].village);
+		free(f[i].facility);
+	}
+	free(f);
+}
+
+/* The answer's patients into *OUT (BGSEARCH_K_FOUND). */
+static int
+sync_bg_found_read(
+    const cbor_item_t *m, struct sync_bg_found **out, size_t *n, int *more)
+{
+	cbor_item_t *arr = cborx_map_get(m, BGSEARCH_K_FOUND), *p;
+	struct sync_bg_found *f;
+	const uint8_t *id;
+	struct uuid u;
+	size_t i, len, cnt;
+
+	if (arr == NULL || !cbor_isa_array(arr))
+		return EBADMSG;
+	cnt = cbor_array_size(arr);
+	if (cnt > BGSEARCH_MAX)
+		return EBADMSG;
+	*more = 0;
+	cborx_get_bool(cborx_map_get(m, BGSEARCH_K_MORE), more);
+	*out = xcalloc(cnt ? cnt : 1, sizeof(**out));
+	for (i = 0; i < cnt; i++) {
+		f = &(*out)[i];
+		p = cbor_array_get(arr, i);
+		if (p == NULL || !cbor_isa_map(p) ||
+		    cborx_map_bytes(p, BGS_P_ID, 16, &id, &len) != 0 ||
+		    len != 16 ||
+		    cborx_map_text(p, BGS_P_GIVEN, 256, &f->given) != 0 ||
+		    cborx_map_text(p, BGS_P_FAMILY, 256, &f->family) != 0 ||
+		    cborx_map_uint(p, BGS_P_BIRTH_YEAR, &f->birth_year) != 0 ||
+		    cborx_map_text(p, BGS_P_SEX, 32, &f->sex) != 0 ||
+		    cborx_map_text(p, BGS_P_VILLAGE, 256, &f->village) != 0 ||
+		    cborx_map_text(p, BGS_P_FACILITY, 256, &f->facility) != 0) {
+			if (p != NULL)
+				cbor_decref(&p);
+			sync_bg_found_free(*out, i + 1);
+			*out = NULL;
+			return EBADMSG;
+		}
+		cbor_decref(&p);
+		memcpy(u.b, id, 16);
+		uuid_format(&u, f->id);
+	}
+	*n = cnt;
+	return 0;
+}
+
+int
+sync_breakglass_search(struct store *s, const char *query,
+    struct sync_bg_found **out, size_t *n, int *more, char **cause)
+{
+	struct sync_run_ctx c;
+	struct buf resp;
+	cbor_item_t *m, *it = NULL;
+	uint8_t *body = NULL;
+	char *msg = NULL, *why = NULL;
+	size_t len;
+	int err;
+
+	*cause = NULL;
+	*out = NULL;
+	*n = 0;
+	*more = 0;
+	memset(&resp, 0, sizeof(resp));
+	memset(&c, 0, sizeof(c));
+	c.s = s;
+	c.cause = &why;
+	sync_limits_get(s, &c.lim);
+	if ((err = sync_load(&c)) != 0)
+		goto out;
+	m = cborx_map(2);
+	cborx_map_put(m, BGSEARCH_K_QUERY, cborx_text(query));
+	cborx_map_put(m, BGSEARCH_K_USER,
+	    cborx_text(store_actor(s) != NULL ? store_actor(s) : "system"));
+	err = cborx_encode(m, &body, &len);
+	cbor_decref(&m);
+	if (err != 0)
+		goto out;
+	if ((err = sync_signed_post(
+	         &c, PROTO_PATH_BREAKGLASS_SEARCH, body, len, &resp)) != 0)
+		goto out;
+	if (c.http.status != 200) {
+		uint64_t code = sync_err_code(&resp, NULL);
+		if ((code == WERR_BREAKGLASS_QUERY ||
+		        code == WERR_BREAKGLASS_SCOPE) &&
+		    cborx_decode(resp.data, resp.len, resp.len, &it) == 0 &&
+		    cborx_map_text(it, ERR_K_MESSAGE, 256, &msg) == 0) {
+			sync_cause(&why, "the server refused: %s", msg);
+			err = EACCES;
+		} else
+			err = sync_refused(&c, &resp);
+		goto out;
+	}
+	if (cborx_decode(resp.data, resp.len, resp.len, &it) != 0 ||
+	    !cbor_isa_map(it) || sync_bg_found_read(it, out, n, more) != 0) {
+		sync_cause(&why, "the server's answer is not a search's");
+		err = EBADMSG;
+		goto out;
+	}
+	/* the words may name a patient: the audit entry does not carry them */
+	store_audit(
+	    s, "breakglass-search", "patient", NULL, "searched the region");
+out:
+	if (it != NULL)
+		cbor_decref(&it);
+	free(msg);
+	xfree_secret(body, len);
+	buf_free(&resp);
+	sync_http_free(&c.http);
+	if (err != 0 && why == NULL)
+		sync_link_cause(&why, err);
+	if (err != 0)
+		*cause = why;
+	else
+		free(why);
+	return err;
+}
+
 #define SYNC_BLOB_CHUNK (64 * 1024)
 
 /* Upload one attachment's content, resuming from what the server holds. */

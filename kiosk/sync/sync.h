@@ -124,6 +124,24 @@ int sync_post(struct store *, const char *path, const uint8_t *body, size_t len,
  */
 int sync_breakglass(
     struct store *, const char *patient_id, const char *reason, char **cause);
+/* One patient a break-glass search found (docs/PROTOCOL.md §15.1): the
+ * fields that tell people apart, nothing clinical. */
+struct sync_bg_found {
+	char id[UUID_STRLEN + 1];
+	char *given, *family, *sex, *village, *facility;
+	uint64_t birth_year; /* 0: unknown */
+};
+/*
+ * Search the region on the server for a patient outside this facility's
+ * scope (by name, phone digits or id): *OUT (sync_bg_found_free) the
+ * patients found, at most BGSEARCH_MAX, *MORE when more matched.  The
+ * server records the search; this kiosk audits it (without the words).
+ * EACCES with *CAUSE (too short, or an admin node), ENOTCONN (not
+ * enrolled) or a link error, with *CAUSE.
+ */
+int sync_breakglass_search(struct store *, const char *query,
+    struct sync_bg_found **out, size_t *n, int *more, char **cause);
+void sync_bg_found_free(struct sync_bg_found *, size_t n);
 /*
  * The node's SIP credentials as stored at enrolment: three strings the
  * caller frees (the password with xfree_secret_str).  ENOENT: none (the

@@ -178,6 +178,18 @@ const struct ui_key ui_keys[] = {
 	{ "waitlist", KEY_LEFT, UI_A_LEFT, "Left", N_("more urgent") },
 	{ "waitlist", KEY_RIGHT, UI_A_RIGHT, "Right", N_("less urgent") },
 
+	/* the second factor (issue 17): M on Home while the grace runs
+	 * (the unlock message names it; F9 is a hub clinician's schedule) */
+	{ "home", 'm', UI_A_MFA, "M", NULL },
+	{ "home", 'M', UI_A_MFA, NULL, NULL },
+	{ "mfa_enrol", '\n', UI_A_ENTER, "Enter", N_("check the code / go on") },
+	{ "mfa_enrol", KEY_ENTER, UI_A_ENTER, NULL, NULL },
+	/* break-glass (issue 17): not in Find's key bar; Find names it on
+	 * an enrolled node, where it works */
+	{ "find", KEY_F(7), UI_A_BREAKGLASS, "F7", NULL },
+	{ "breakglass", '\n', UI_A_ENTER, "Enter", N_("search / choose / go on") },
+	{ "breakglass", KEY_ENTER, UI_A_ENTER, NULL, NULL },
+
 	/* every screen */
 	{ NULL, KEY_F(1), UI_A_HELP, "F1", N_("help: the keys of this screen") },
 	{ NULL, ESC, UI_A_BACK, "Esc", N_("back") },
@@ -279,6 +291,14 @@ const struct ui_screen_help ui_screen_help[] = {
 	    "this hub pulled them: patient, village, status, checked in or "
 	    "not."),
 	    UI_G_UPDOWN | UI_G_BACK | UI_G_LOCK },
+	{ "mfa_enrol", N_("Scan the QR code with an authenticator app, or "
+	    "type the key, then type the 6-digit code it shows and Enter. "
+	    "Wrong codes count like wrong passphrases."),
+	    UI_G_BACK | UI_G_LOCK | UI_G_TYPE },
+	{ "breakglass", N_("A patient of another facility: search the region "
+	    "on the server, choose, write why (at least 10 letters), confirm. "
+	    "Every search and access is recorded."),
+	    UI_G_UPDOWN | UI_G_BACK | UI_G_LOCK | UI_G_TYPE },
 	{ NULL, NULL, 0 },
 };
 /* clang-format on */

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "kiosk/sync/sync.h"
 #include "str.h"
 #include "ui.h"
 
@@ -19,6 +20,7 @@ static struct {
 	size_t n;
 	int sel, top;
 	int err;
+	int enrolled; /* break-glass (F7) works: there is a server */
 } st;
 
 static void
@@ -49,7 +51,9 @@ search(struct ui *ui)
 static void
 find_enter(struct ui *ui)
 {
-	(void)ui;
+	struct sync_status ss;
+
+	st.enrolled = sync_status_get(ui->visit.store, &ss) == 0 && ss.enrolled;
 	ui_field_clear(&st.q);
 	results_free();
 	st.err = 0;
@@ -119,6 +123,9 @@ find_draw(struct ui *ui)
 	ui_text(18, 2, UI_C_DIM,
 	    _("Up/Down choose   Enter open   "
 	      "F4 register new   Esc back"));
+	if (st.enrolled)
+		ui_text(19, 2, UI_C_DIM, "%s",
+		    _("F7 a patient of another facility (break-glass)"));
 }
 
 static enum ui_result
@@ -138,6 +145,14 @@ find_key(struct ui *ui, enum ui_action a, int ch)
 		/* the patient first; the visit starts on a key there */
 		visit_session_patient(&ui->visit, &st.res[st.sel]);
 		return ui_replace(ui, &screen_patient);
+	case UI_A_BREAKGLASS:
+		if (!st.enrolled) {
+			ui_message(ui, UI_MSG_WARN, "%s",
+			    _("Break-glass needs a link to the server: this "
+			      "kiosk is not enrolled with one."));
+			return UI_REDRAW;
+		}
+		return ui_goto(ui, &screen_breakglass);
 	case UI_A_NEW:
 		/* the register screen takes the typed name from here */
 		str_lcpy(ui->prefill, st.q.buf, sizeof(ui->prefill));

@@ -572,6 +572,13 @@ home_key(struct ui *ui, enum ui_action a, int ch)
 		return ui_goto(ui, &screen_dups);
 	case UI_A_REFERRAL:
 		return ui_goto(ui, &screen_referrals);
+	case UI_A_MFA:
+		if (visit_session_needs_code(&ui->visit, ui->visit.user_name)) {
+			ui_message(ui, UI_MSG_INFO, "%s",
+			    _("You have a second factor already."));
+			return UI_REDRAW;
+		}
+		return screen_mfa_enrol_open(ui, 0, 0);
 	case UI_A_DASH:
 		if (ui->visit.user_role != STORE_ROLE_ADMIN) {
 			ui_message(ui, UI_MSG_WARN, "%s",

@@ -9,11 +9,13 @@
  * third field that appears only for them; a wrong code counts like a
  * wrong passphrase.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "clock.h"
 #include "kiosk/kctx.h"
+#include "kiosk/store/mfapolicy.h"
 #include "str.h"
 #include "ui.h"
 
@@ -125,7 +127,24 @@ try_unlock(struct ui *ui)
 		    _("Unlocked with a recovery code: %d left. Enrol again "
 		      "for new ones."),
 		    left);
-	else
+	else if (ui->visit.mfa_due > 0 &&
+	    ui->visit.mfa_due <= MFA_REMIND_DAYS &&
+	    (!ui->checkin || ui->handed_over)) {
+		/* the last days of the second-factor policy's grace: the
+		 * welcome says so (not on the check-in screen patients see
+		 * next: M is not theirs); gone at the next key, as the welcome
+		 * is */
+		if (ui->visit.mfa_due == 1)
+			ui_message(ui, UI_MSG_INFO,
+			    _("Welcome, %s. A second factor is needed from "
+			      "tomorrow: M sets it up."),
+			    ui->visit.user_name);
+		else
+			ui_message(ui, UI_MSG_INFO,
+			    _("Welcome, %s. A second factor is needed in %d "
+			      "days: M sets it up."),
+			    ui->visit.user_name, ui->visit.mfa_due);
+	} else
 		ui_message(ui, UI_MSG_OK, _("Unlocked. Welcome, %s."),
 		    ui->visit.user_name);
 	/* the unlock switched to this user's language: check-in goes back
@@ -133,6 +152,12 @@ try_unlock(struct ui *ui)
 	str_lcpy(ui->staff_lang, i18n_get(), sizeof(ui->staff_lang));
 	if (st.quit_after)
 		ui_ask_quit(ui);
+	if (ui->visit.mfa_due == 0) {
+		/* the policy's grace is over: enrol before anything else */
+		ui_message(ui, UI_MSG_INFO, _("Unlocked. Welcome, %s."),
+		    ui->visit.user_name);
+		return screen_mfa_enrol_open(ui, 1, 1);
+	}
 	if (ui->handed_over) { /* staff take the kiosk back */
 		ui->checkin = 0;
 		ui->handed_over = 0;

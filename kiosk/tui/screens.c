@@ -36,6 +36,8 @@ const struct screen *const screens[] = {
 	&screen_waitlist,
 	&screen_appt,
 	&screen_schedule,
+	&screen_mfa_enrol,
+	&screen_breakglass,
 	NULL,
 };
 

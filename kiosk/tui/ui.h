@@ -129,6 +129,8 @@ enum ui_action {
 	UI_A_APPT, /* the visit: the patient's appointments (issue 15) */
 	UI_A_RESCHEDULE, /* move the chosen appointment to the chosen slot */
 	UI_A_SCHEDULE, /* Home on a hub: the clinician's own schedule */
+	UI_A_MFA, /* Home: set up the second factor (issue 17) */
+	UI_A_BREAKGLASS, /* Find: another facility's patient (issue 17) */
 };
 
 struct ui_key {
@@ -211,6 +213,14 @@ extern const struct screen screen_waitlist;
 extern const struct screen screen_appt;
 extern const struct screen screen_schedule;
 
+/* Setting up the second factor (issue 17, kiosk/tui/screen_mfa_enrol.c):
+ * FORCED when the policy's grace is over (Esc locks), REPLACE the top
+ * screen (after the unlock) or go on top of it (F9 on Home). */
+extern const struct screen screen_mfa_enrol;
+/* Break-glass with a search on the server (issue 17, F7 on Find on an
+ * enrolled node; kiosk/tui/screen_breakglass.c). */
+extern const struct screen screen_breakglass;
+enum ui_result screen_mfa_enrol_open(struct ui *, int forced, int replace);
 /* A line of text input (UTF-8). */
 #define UI_FIELD_MAX 128
 struct ui_field {

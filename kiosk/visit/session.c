@@ -15,6 +15,7 @@
 #include "kiosk/kctx.h"
 #include "i18n.h"
 #include "kiosk/store/keyring.h"
+#include "kiosk/store/mfapolicy.h"
 #include "log.h"
 #include "patient.h"
 #include "str.h"
@@ -42,6 +43,28 @@ visit_session_sync_start(struct visit *v)
 		log_warnx("background sync not started: %s", strerror(err));
 }
 
+/*
+ * The second-factor policy for the user just unlocked (mfapolicy.h):
+ * whether they must enrol now, in how many days, or not at all.  A store
+ * that cannot say leaves them as they are (-1), logged.
+ */
+static void
+visit_session_mfa_due(
+    struct visit *v, const struct keyring *kr, const struct store_user *u)
+{
+	struct mfa_policy p;
+	int err;
+
+	v->mfa_due = -1;
+	if ((err = store_mfa_policy_get(v->store, &p)) != 0) {
+		log_warnx("second-factor policy not read: %d", err);
+		return;
+	}
+	v->mfa_due = mfa_policy_due(&p, u->role, u->created_ms,
+	    keyring_user_mfa(kr, u->name != NULL ? u->name : ""),
+	    clock_wall_ms());
+}
+
 int
 visit_session_unlock(struct visit *v, const char *user, const char *pass,
     const char *code, int *recovery_left, char **cause)
@@ -53,6 +76,7 @@ visit_session_unlock(struct visit *v, const char *user, const char *pass,
 
 	*cause = NULL;
 	*recovery_left = -1;
+	v->mfa_due = -1;
 	memset(&u, 0, sizeof(u));
 	if ((err = keyring_load(v->ctx->data_dir, &kr)) != 0) {
 		log_warnx("keyring load: %d", err);
@@ -93,6 +117,7 @@ visit_session_unlock(struct visit *v, const char *user, const char *pass,
 		}
 		str_lcpy(v->user_id, u.id, sizeof(v->user_id));
 		v->user_role = u.role;
+		visit_session_mfa_due(v, kr, &u);
 		/* the user's screens from here on; the kiosk's language
 		 * when unset */
 		if (u.lang == NULL || i18n_set(u.lang) != 0)
@@ -173,6 +198,7 @@ visit_session_lock(struct visit *v)
 	memset(v->user_id, 0, sizeof(v->user_id));
 	memset(v->user_name, 0, sizeof(v->user_name));
 	v->user_role = 0;
+	v->mfa_due = -1;
 	i18n_reset(); /* the unlock screen, in the kiosk's language */
 }
 

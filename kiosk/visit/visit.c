@@ -21,6 +21,7 @@ visit_init(struct visit *v, struct kctx *ctx)
 	memset(v, 0, sizeof(*v));
 	v->ctx = ctx;
 	v->dev_pipe[0] = v->dev_pipe[1] = -1;
+	v->mfa_due = -1;
 	visit_vitals_reset(&v->vitals);
 }
 

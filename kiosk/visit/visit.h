@@ -28,6 +28,7 @@
 
 #include "clinical/triage.h"
 #include "kiosk/store/store.h"
+#include "kiosk/store/totp.h"
 
 struct kctx;
 
@@ -85,6 +86,8 @@ struct visit {
 	char user_id[UUID_STRLEN + 1];
 	char user_name[64];
 	int user_role;
+	int mfa_due; /* second factor (kiosk/store/mfapolicy.h): -1 not
+			needed, 0 enrol now, N days of grace left */
 
 	/* the patient in hand, and their encounter */
 	int have_patient;
@@ -139,6 +142,30 @@ int visit_session_needs_code(struct visit *, const char *user);
 /* How many ms an unlock of USER must still wait after earlier wrong
  * passphrases (keyring_wait_ms), 0 when none or unknown. */
 uint64_t visit_session_unlock_wait(struct visit *, const char *user);
+/* --- the second factor's enrolment (kiosk/visit/mfa.c) --- */
+/* A TOTP secret being enrolled for the user in session: shown, then
+ * confirmed by a first code; the recovery codes exist once it is. */
+struct visit_mfa {
+	uint8_t secret[TOTP_SECRET_LEN];
+	char *b32; /* the secret in base32, to type by hand */
+	char *uri; /* otpauth:// URI, for the QR code */
+	char codes[TOTP_RECOVERY_N][TOTP_RECOVERY_LEN + 1];
+	int done; /* enrolled: CODES hold the recovery codes */
+};
+/* A new secret for the user in session into M (visit_mfa_clear wipes). */
+void visit_mfa_start(struct visit *, struct visit_mfa *m);
+/*
+ * Check CODE against M's secret: on success the second factor and new
+ * recovery codes are saved in the keyring (M->done, audited) and
+ * v->mfa_due becomes -1.  A wrong code counts like a wrong passphrase
+ * (keyring_mfa_failed): EACCES with *CAUSE, or EPERM when the user is now
+ * locked out (the caller locks the kiosk).  EAGAIN with *CAUSE while an
+ * earlier wrong try's wait runs (nothing counted).  *CAUSE: free().
+ */
+int visit_mfa_confirm(
+    struct visit *, struct visit_mfa *m, const char *code, char **cause);
+void visit_mfa_clear(struct visit_mfa *m);
+
 /* Forget everything about the session: patient, vitals, store, key. */
 void visit_session_lock(struct visit *);
 /* Make P the patient in hand (copied); the patient already in hand keeps

@@ -415,6 +415,21 @@ struct sbreakglass {
 	uint64_t at_ms;
 };
 
+/* A break-glass search (issue 17, docs/PROTOCOL.md §15.1): who looked
+ * for a patient outside their facility's scope, with what words, and how
+ * many patients matched.  The query may name a patient: stored, listed to
+ * the administrator, never logged. */
+#define SBGSEARCH_QUERY_MAX 128
+struct sbgsearch {
+	uint64_t node;
+	char region[SSTORE_TEXT_MAX];
+	char facility[SSTORE_TEXT_MAX];
+	char user[SSTORE_TEXT_MAX];
+	char query[SBGSEARCH_QUERY_MAX];
+	uint64_t found;
+	uint64_t at_ms;
+};
+
 /* --- claims (issue 15; sync-server/claims.c, work/claims.h) ----------- */
 
 /* One piece of claim evidence: a pushed change the claim builder keeps,
@@ -750,6 +765,12 @@ struct store_backend {
 	    void (*cb)(const struct snobill *, void *), void *arg);
 	int (*claim_status)(struct sstore *, const char *business_id,
 	    const char *from, const char *to, const char *why, uint64_t now_ms);
+	/* Break-glass searches (issue 17): bgsearch_add records S;
+	 * bgsearch_list every search, newest first, at most MAX (0: all);
+	 * *OUT the caller's (free()). */
+	int (*bgsearch_add)(struct sstore *, const struct sbgsearch *s);
+	int (*bgsearch_list)(
+	    struct sstore *, size_t max, struct sbgsearch **out, size_t *n);
 };
 
 extern const struct store_backend store_sqlite_backend;

@@ -175,6 +175,11 @@ static const struct mg_copy mg_copies[] = {
 	    " FROM breakglass ORDER BY id",
 	    "INSERT INTO breakglass(node, region, facility, patient, user_id,"
 	    " reason, at_ms) VALUES($1, $2, $3, $4, $5, $6, $7)" },
+	{ "breakglass_search",
+	    "SELECT node, region, facility, user_id, query, found, at_ms"
+	    " FROM breakglass_search ORDER BY id",
+	    "INSERT INTO breakglass_search(node, region, facility, user_id,"
+	    " query, found, at_ms) VALUES($1, $2, $3, $4, $5, $6, $7)" },
 	{ "claim_evidence",
 	    "SELECT subject, rec, hlc, kind, patient, clinician, node, region,"
 	    " facility, hash, body, at_ms FROM claim_evidence",

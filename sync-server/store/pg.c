@@ -1434,8 +1434,10 @@ struct pg_issue17_arg {
 	size_t max;
 	const struct sanchor *add;
 	const struct sbreakglass *bg;
+	const struct sbgsearch *bs;
 	struct sanchor *one, *list;
 	struct sbreakglass *bgs;
+	struct sbgsearch *bss;
 	size_t n;
 	int broken;
 };
@@ -1486,7 +1488,15 @@ pg_issue17_once(struct sstore *s, struct pg_conn *pc, void *arg, int attempt)
 		pg_arg_text(&a, x->bg->user);
 		pg_arg_text(&a, x->bg->reason);
 		pg_arg_u64(&a, x->bg->at_ms);
-	} else if (x->st == PG_BREAKGLASS_LIST)
+	} else if (x->st == PG_BGSEARCH_ADD) {
+		pg_arg_u64(&a, x->bs->node);
+		pg_arg_text(&a, x->bs->region);
+		pg_arg_text(&a, x->bs->facility);
+		pg_arg_text(&a, x->bs->user);
+		pg_arg_text(&a, x->bs->query);
+		pg_arg_u64(&a, x->bs->found);
+		pg_arg_u64(&a, x->bs->at_ms);
+	} else if (x->st == PG_BREAKGLASS_LIST || x->st == PG_BGSEARCH_LIST)
 		pg_arg_u64(&a, x->max ? x->max : INT64_MAX);
 	else {
 		pg_arg_u64(&a, x->node);
@@ -1530,6 +1540,22 @@ pg_issue17_once(struct sstore *s, struct pg_conn *pc, void *arg, int attempt)
 			pg_text(r, (int)i, 4, b->user, sizeof(b->user));
 			pg_text(r, (int)i, 5, b->reason, sizeof(b->reason));
 			b->at_ms = pg_u64(r, (int)i, 6);
+		}
+		break;
+	case PG_BGSEARCH_LIST:
+		x->n = pg_rows(r);
+		x->bss = xcalloc(x->n ? x->n : 1, sizeof(*x->bss));
+		for (i = 0; i < x->n; i++) {
+			struct sbgsearch *bs = &x->bss[i];
+
+			bs->node = pg_u64(r, (int)i, 0);
+			pg_text(r, (int)i, 1, bs->region, sizeof(bs->region));
+			pg_text(
+			    r, (int)i, 2, bs->facility, sizeof(bs->facility));
+			pg_text(r, (int)i, 3, bs->user, sizeof(bs->user));
+			pg_text(r, (int)i, 4, bs->query, sizeof(bs->query));
+			bs->found = pg_u64(r, (int)i, 5);
+			bs->at_ms = pg_u64(r, (int)i, 6);
 		}
 		break;
 	default:
@@ -1582,6 +1608,28 @@ pg_breakglass_add(struct sstore *s, const struct sbreakglass *b)
 	struct pg_issue17_arg x = { .st = PG_BREAKGLASS_ADD, .bg = b };
 
 	return pg_run(s, pg_issue17_once, &x);
+}
+
+static int
+pg_bgsearch_add(struct sstore *s, const struct sbgsearch *b)
+{
+	struct pg_issue17_arg x = { .st = PG_BGSEARCH_ADD, .bs = b };
+
+	return pg_run(s, pg_issue17_once, &x);
+}
+
+static int
+pg_bgsearch_list(
+    struct sstore *s, size_t max, struct sbgsearch **out, size_t *n)
+{
+	struct pg_issue17_arg x = { .st = PG_BGSEARCH_LIST, .max = max };
+	int err = pg_run(s, pg_issue17_once, &x);
+
+	*out = err == 0 ? x.bss : NULL;
+	*n = err == 0 ? x.n : 0;
+	if (err != 0)
+		free(x.bss);
+	return err;
 }
 
 static int
@@ -4064,6 +4112,8 @@ const struct store_backend store_pg_backend = {
 	.anchor_list = pg_anchor_list,
 	.breakglass_add = pg_breakglass_add,
 	.breakglass_list = pg_breakglass_list,
+	.bgsearch_add = pg_bgsearch_add,
+	.bgsearch_list = pg_bgsearch_list,
 	.claim_ev_put = pg_claim_ev_put,
 	.claim_ev_list = pg_claim_ev_list,
 	.claim_put = pg_claim_put,

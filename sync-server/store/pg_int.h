@@ -135,6 +135,8 @@ enum pg_stmt {
 	PG_PQ_DUE,
 	PG_PQ_OF,
 	PG_PQ_MARK,
+	PG_BGSEARCH_ADD,
+	PG_BGSEARCH_LIST,
 	PG_NSTMT
 };
 

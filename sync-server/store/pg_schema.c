@@ -256,10 +256,19 @@ static const char pg_migration_partners[] =
     " body text NOT NULL, PRIMARY KEY(partner, incident, seq));"
     "CREATE INDEX partner_queue_due ON partner_queue(status, next_ms);";
 
+/* Issue 17: the break-glass searches, as sqlite.c's
+ * sq_migration_bgsearch. */
+static const char pg_migration_bgsearch[] =
+    "CREATE TABLE breakglass_search(id bigint GENERATED ALWAYS AS IDENTITY"
+    " PRIMARY KEY, node bigint NOT NULL, region text NOT NULL,"
+    " facility text NOT NULL, user_id text NOT NULL, query text NOT NULL,"
+    " found bigint NOT NULL, at_ms bigint NOT NULL);";
+
 static const char *const pg_migrations[] = { pg_migration_1,
 	pg_migration_records, pg_migration_consults, pg_migration_call2,
 	pg_migration_licences, pg_migration_sched, pg_migration_emergency,
-	pg_migration_anchor, pg_migration_claims, pg_migration_partners };
+	pg_migration_anchor, pg_migration_claims, pg_migration_partners,
+	pg_migration_bgsearch };
 
 #define PG_NODE_COLS                                                           \
 	"id, pub, role, region, facility, label, revoked, req_seq, hw,"        \
@@ -761,6 +770,12 @@ const struct pg_stmt_def pg_stmts[PG_NSTMT] = {
 	[PG_BREAKGLASS_LIST] = { "breakglass_list",
 	    "SELECT node, region, facility, patient, user_id, reason, at_ms"
 	    " FROM breakglass ORDER BY id DESC LIMIT $1" },
+	[PG_BGSEARCH_ADD] = { "bgsearch_add",
+	    "INSERT INTO breakglass_search(node, region, facility, user_id,"
+	    " query, found, at_ms) VALUES($1, $2, $3, $4, $5, $6, $7)" },
+	[PG_BGSEARCH_LIST] = { "bgsearch_list",
+	    "SELECT node, region, facility, user_id, query, found, at_ms"
+	    " FROM breakglass_search ORDER BY id DESC LIMIT $1" },
 	[PG_SCOPE_HAS] = { "scope_has",
 	    "SELECT 1::bigint FROM scope WHERE region = $1 AND patient = $2"
 	    " AND facility = $3" },

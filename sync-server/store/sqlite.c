@@ -341,11 +341,18 @@ static const char sq_migration_partners[] =
     " WITHOUT ROWID;"
     "CREATE INDEX partner_queue_due ON partner_queue(status, next_ms);";
 
+/* Issue 17: the break-glass searches (docs/PROTOCOL.md §15.1). */
+static const char sq_migration_bgsearch[] =
+    "CREATE TABLE breakglass_search(id INTEGER PRIMARY KEY,"
+    " node INTEGER NOT NULL, region TEXT NOT NULL, facility TEXT NOT NULL,"
+    " user_id TEXT NOT NULL, query TEXT NOT NULL, found INTEGER NOT NULL,"
+    " at_ms INTEGER NOT NULL);";
+
 static const char *const sq_migrations[] = { sq_migration_1,
 	sq_migration_records, sq_migration_blobs, sq_migration_consults,
 	sq_migration_call2, sq_migration_licences, sq_migration_sched,
 	sq_migration_emergency, sq_migration_anchor, sq_migration_claims,
-	sq_migration_partners };
+	sq_migration_partners, sq_migration_bgsearch };
 
 static int
 sq_err(sqlite3 *db, int rc, const char *what)
@@ -2077,6 +2084,71 @@ sq_breakglass_list(
 	}
 	if (rc != SQLITE_DONE)
 		err = sq_err(s->w, rc, "breakglass list");
+out:
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&s->wmu);
+	return err;
+}
+
+static int
+sq_bgsearch_add(struct sstore *s, const struct sbgsearch *b)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, err;
+
+	pthread_mutex_lock(&s->wmu);
+	if ((err = sq_prepare(s->w,
+	         "INSERT INTO breakglass_search(node, region, facility,"
+	         " user_id, query, found, at_ms)"
+	         " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	         &st)) != 0)
+		goto out;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)b->node);
+	sqlite3_bind_text(st, 2, b->region, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, b->facility, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, b->user, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, b->query, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, (sqlite3_int64)b->found);
+	sqlite3_bind_int64(st, 7, (sqlite3_int64)b->at_ms);
+	if ((rc = sqlite3_step(st)) != SQLITE_DONE)
+		err = sq_err(s->w, rc, "breakglass search");
+out:
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&s->wmu);
+	return err;
+}
+
+static int
+sq_bgsearch_list(
+    struct sstore *s, size_t max, struct sbgsearch **out, size_t *n)
+{
+	sqlite3_stmt *st = NULL;
+	struct sbgsearch *b;
+	int rc, err;
+
+	*out = NULL;
+	*n = 0;
+	pthread_mutex_lock(&s->wmu);
+	if ((err = sq_prepare(s->w,
+	         "SELECT node, region, facility, user_id, query, found, at_ms"
+	         " FROM breakglass_search ORDER BY id DESC LIMIT ?",
+	         &st)) != 0)
+		goto out;
+	sqlite3_bind_int64(st, 1, max ? (sqlite3_int64)max : -1);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*out = xreallocarray(*out, *n + 1, sizeof(**out));
+		b = &(*out)[(*n)++];
+		memset(b, 0, sizeof(*b));
+		b->node = (uint64_t)sqlite3_column_int64(st, 0);
+		str_lcpy(b->region, sq_text(st, 1), sizeof(b->region));
+		str_lcpy(b->facility, sq_text(st, 2), sizeof(b->facility));
+		str_lcpy(b->user, sq_text(st, 3), sizeof(b->user));
+		str_lcpy(b->query, sq_text(st, 4), sizeof(b->query));
+		b->found = (uint64_t)sqlite3_column_int64(st, 5);
+		b->at_ms = (uint64_t)sqlite3_column_int64(st, 6);
+	}
+	if (rc != SQLITE_DONE)
+		err = sq_err(s->w, rc, "breakglass search list");
 out:
 	sqlite3_finalize(st);
 	pthread_mutex_unlock(&s->wmu);
@@ -4614,6 +4686,8 @@ const struct store_backend store_sqlite_backend = {
 	.anchor_list = sq_anchor_list,
 	.breakglass_add = sq_breakglass_add,
 	.breakglass_list = sq_breakglass_list,
+	.bgsearch_add = sq_bgsearch_add,
+	.bgsearch_list = sq_bgsearch_list,
 	.wait_add = sq_wait_add,
 	.wait_offer = sq_wait_offer,
 	.wait_decline = sq_wait_decline,

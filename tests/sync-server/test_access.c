@@ -538,6 +538,13 @@ mount(struct world *w, const struct row *row, struct actor *a, int col,
 		err = post(w, n, PROTO_PATH_BREAKGLASS, m, &r);
 		goto done;
 	}
+	if (strcmp(name, "POST /v1/breakglass/search") == 0) {
+		m = cborx_map(2);
+		cborx_map_put(m, BGSEARCH_K_QUERY, cborx_text("Access Test"));
+		cborx_map_put(m, BGSEARCH_K_USER, cborx_text("u1"));
+		err = post(w, n, PROTO_PATH_BREAKGLASS_SEARCH, m, &r);
+		goto done;
+	}
 	if (strcmp(name, "POST /v1/appointments") == 0) {
 		struct uuid id, pat;
 

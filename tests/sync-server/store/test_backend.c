@@ -1550,6 +1550,57 @@ out:
 	return err;
 }
 
+/* Break-glass searches (issue 17): each one kept with its words and
+ * count, listed newest first, at most MAX. */
+static int
+case_bgsearch(struct ctx *c)
+{
+	struct sstore *s = NULL;
+	struct sbgsearch q, *list = NULL;
+	size_t n = 0;
+	int err = 0;
+
+	TEST_ERR(c->be->open(c->target, NULL, &s));
+	TEST_ERR(c->be->bgsearch_list(s, 0, &list, &n));
+	TEST_EQ(n, 0);
+	free(list);
+	list = NULL;
+	memset(&q, 0, sizeof(q));
+	q.node = 7;
+	snprintf(q.region, sizeof(q.region), "north");
+	snprintf(q.facility, sizeof(q.facility), "fb");
+	snprintf(q.user, sizeof(q.user), "nurse-1");
+	snprintf(q.query, sizeof(q.query), "amina juma");
+	q.found = 2;
+	q.at_ms = 1000;
+	TEST_ERR(c->be->bgsearch_add(s, &q));
+	snprintf(q.query, sizeof(q.query), "0700 111 222");
+	q.found = 0;
+	q.at_ms = 2000;
+	TEST_ERR(c->be->bgsearch_add(s, &q));
+	TEST_ERR(c->be->bgsearch_list(s, 0, &list, &n));
+	TEST_EQ(n, 2);
+	TEST_STR(list[0].query, "0700 111 222");
+	TEST_EQ(list[0].found, 0);
+	TEST_EQ(list[0].at_ms, 2000);
+	TEST_STR(list[1].query, "amina juma");
+	TEST_EQ(list[1].found, 2);
+	TEST_EQ(list[1].node, 7);
+	TEST_STR(list[1].region, "north");
+	TEST_STR(list[1].facility, "fb");
+	TEST_STR(list[1].user, "nurse-1");
+	free(list);
+	list = NULL;
+	TEST_ERR(c->be->bgsearch_list(s, 1, &list, &n));
+	TEST_EQ(n, 1);
+	TEST_EQ(list[0].at_ms, 2000);
+out:
+	free(list);
+	if (s != NULL)
+		c->be->close(s);
+	return err;
+}
+
 /* Audit anchors (issue 17): the newest anchor, whether a break follows
  * it, and every row newest first. */
 static int
@@ -3163,6 +3214,7 @@ static const struct bcase cases[] = {
 	{ "waitlist", case_waitlist, 0 },
 	{ "waitlist_live", case_waitlist_live, 0 },
 	{ "breakglass", case_breakglass, 0 },
+	{ "bgsearch", case_bgsearch, 0 },
 	{ "anchor", case_anchor, 0 },
 	{ "claims", case_claims, 0 },
 	{ "explain_index", case_pg_explain, 1 },
