@@ -46,7 +46,7 @@ db_do(const char *dir, const char *sql, int *out)
 
 /* The schema version of a store made by this program. */
 #define SQ_LATEST                                                              \
-	11 /* 5: consults.node (issue 13), 6: the licence registry (issue 14), 7: bookings (issue 15), 8: emergencies (issue 16), 9: audit anchors and break-glass (issue 17), 10: claims (issue 15), 11: partners (issue 16) */
+	12 /* 5: consults.node (issue 13), 6: the licence registry (issue 14), 7: bookings (issue 15), 8: emergencies (issue 16), 9: audit anchors and break-glass (issue 17), 10: claims (issue 15), 11: partners (issue 16), 12: break-glass searches (issue 17) */
 
 static int
 test_migrations(void)
@@ -58,7 +58,7 @@ test_migrations(void)
 		"slot_offers", "offer_passed", "emerg_incidents", "emerg_pages",
 		"emerg_replies", "audit_anchors", "breakglass",
 		"claim_evidence", "claims", "claim_nobill", "claim_events",
-		"partners", "partner_queue" };
+		"partners", "partner_queue", "breakglass_search" };
 	char dir[] = "/tmp/outpost-sstore-XXXXXX";
 	struct sstore *s = NULL;
 	size_t i;
