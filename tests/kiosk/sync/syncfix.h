@@ -29,6 +29,9 @@ struct srv {
 	unsigned port;
 };
 
+/* The facility the next enrolment tokens are for (region north). */
+static const char *srv_facility = "f1";
+
 /* Extra options for the next srv_start (NULL-terminated), then reset. */
 static const char *srv_extra[3];
 
@@ -115,8 +118,8 @@ srv_token(struct srv *s, const char *role, char out[64])
 
 	snprintf(cmd, sizeof(cmd),
 	    "'%s' --data '%s/srv' --key-file '%s/store.key' admin "
-	    "enroll-token --role %s --region north --facility f1",
-	    s->bin, s->dir, s->dir, role);
+	    "enroll-token --role %s --region north --facility %s",
+	    s->bin, s->dir, s->dir, role, srv_facility);
 	if ((p = popen(cmd, "r")) == NULL)
 		return errno;
 	ok = fgets(out, 64, p) != NULL;
@@ -127,7 +130,8 @@ srv_token(struct srv *s, const char *role, char out[64])
 	return 0;
 }
 
-/* A kiosk NAME enrolled with ROLE (at facility f1 of region north). */
+/* A kiosk NAME enrolled with ROLE (at facility srv_facility of region
+ * north). */
 static int
 node_open_as(struct srv *srv, const char *name, const char *role,
     uint64_t (*clock)(void), struct store **out)
