@@ -11,12 +11,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 
 #include "clinical/rx.h"
+#include "compat.h"
 #include "crypto.h"
 #include "kiosk/cli/rx_fhir.h"
+#include "kiosk/store/licstore.h"
 #include "kiosk/store/store_int.h"
 #include "kiosk/tui/screen_rx.h"
 #include "str.h"
@@ -55,6 +58,8 @@ fx_open(struct fx *f)
 	p.family = (char *)"Sharma";
 	p.sex = (char *)"male";
 	p.birth_date = (char *)"1980-05-01";
+	p.village = (char *)"Kothapalli";
+	p.phone = (char *)"+919876543210";
 	store_set_actor(f->s, f->chw.id);
 	TEST_ERR(store_patient_add(f->s, &p, NULL, &cause));
 	memcpy(f->pat, p.id, sizeof(f->pat));
@@ -246,4 +251,113 @@ out:
 	return err;
 }
 
-TEST_MAIN({ "issued", test_issued });
+/* The doctor's licence, as the region's snapshot on the kiosk lists it
+ * (sealed by a server key, as a pull brings it). */
+static int
+put_licence(struct store *s)
+{
+	struct licence_set set = { 0 };
+	struct licence l;
+	uint8_t priv[32], pub[32], *env = NULL;
+	int64_t now = (int64_t)time(NULL) * 1000, day = 86400000LL;
+	size_t len = 0;
+	int err;
+
+	if ((err = crypto_ed25519_keygen(priv, pub)) != 0)
+		return err;
+	snprintf(set.region, sizeof(set.region), "IN");
+	set.version = 1;
+	set.issued = now - day;
+	set.not_after = now + 7 * day;
+	memset(&l, 0, sizeof(l));
+	snprintf(l.regno, sizeof(l.regno), "MCI-777");
+	snprintf(l.regulator, sizeof(l.regulator), "NMC");
+	snprintf(l.cadre, sizeof(l.cadre), "MBBS");
+	snprintf(l.juris, sizeof(l.juris), "IN");
+	l.scope = LIC_SCOPE_ALL;
+	l.valid_from = now - 365 * day;
+	l.valid_to = now + 365 * day;
+	licence_set_add(&set, &l);
+	err = licence_snapshot_seal(&set, priv, &env, &len);
+	licence_set_clear(&set);
+	if (err == 0)
+		err = store_licence_put(s, env, len, pub, now);
+	free(env);
+	return err;
+}
+
+/*
+ * The sheet of region IN carries every field India's Telemedicine
+ * Practice Guidelines 2020 (Annexure 2, the prescription format) ask
+ * for that the kiosk knows: the prescriber's name, qualification (from
+ * the region's licence snapshot) and registration number; the date; the
+ * patient's name, age, sex, address and contact; the diagnosis; the
+ * medicine in capitals with strength, form, dose, frequency and
+ * duration; the e-signature; the teleconsultation statement.  Without a
+ * snapshot naming the prescriber, the qualification line says "-".
+ */
+static int
+test_sheet_in(void)
+{
+	static const char *const want[] = { "PRESCRIPTION",
+		"Issued by teleconsultation", "Clinician: ",
+		"Registration no.: MCI-777", "Qualification: MBBS, NMC",
+		"Patient: Ravi Sharma", "Age: 4", "Sex: male",
+		"Address: Kothapalli", "Contact: +919876543210",
+		"Diagnosis: malaria, uncomplicated", "PARACETAMOL", "Take: ",
+		"times a day", "5 days", "Signed: yes, signature checked" };
+	struct fx f;
+	struct store_rx x;
+	struct store_rx_new n;
+	char id[UUID_STRLEN + 1], *cause = NULL, *text = NULL;
+	const char *why;
+	size_t tlen, i;
+	FILE *mem;
+	int err = 0;
+
+	memset(&x, 0, sizeof(x));
+	TEST_ERR(fx_open(&f));
+	memset(&n, 0, sizeof(n));
+	n.consult_id = f.consult;
+	n.code = "PCM500";
+	n.route = "oral";
+	n.dose = 500;
+	n.per_day = 3;
+	n.days = 5;
+	n.first = 1;
+	if ((err = store_rx_issue(f.s, &f.f, &n, NULL, id, &cause)) != 0) {
+		fprintf(stderr, "  %s\n", cause ? cause : "?");
+		goto out;
+	}
+	/* no snapshot: the qualification is not known */
+	TEST_ERR(store_rx_get(f.s, id, &x));
+	TEST_TRUE(x.qualification == NULL);
+	TEST_TRUE((mem = open_memstream(&text, &tlen)) != NULL);
+	err = rx_sheet_print(mem, &x, 1);
+	fclose(mem);
+	TEST_ERR(err);
+	TEST_TRUE(strstr(text, "Qualification: -") != NULL);
+	free(text);
+	text = NULL;
+	store_rx_clear(&x);
+	/* with the region's snapshot: every field */
+	TEST_ERR(put_licence(f.s));
+	TEST_ERR(store_rx_get(f.s, id, &x));
+	TEST_ERR(store_rx_verify(f.s, &x, &why));
+	TEST_TRUE((mem = open_memstream(&text, &tlen)) != NULL);
+	err = rx_sheet_print(mem, &x, 1);
+	fclose(mem);
+	TEST_ERR(err);
+	for (i = 0; i < nitems(want); i++)
+		if (strstr(text, want[i]) == NULL)
+			TEST_FAILED("the IN sheet lacks \"%s\":\n%s", want[i],
+			    text);
+out:
+	free(cause);
+	free(text);
+	store_rx_clear(&x);
+	fx_close(&f);
+	return err;
+}
+
+TEST_MAIN({ "issued", test_issued }, { "sheet_in", test_sheet_in });
