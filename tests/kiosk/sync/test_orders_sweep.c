@@ -234,6 +234,18 @@ out:
 	return err;
 }
 
+static int
+gcd(int a, int b)
+{
+	while (b != 0) {
+		int t = a % b;
+
+		a = b;
+		b = t;
+	}
+	return a;
+}
+
 #define DESTS_MAX 16
 
 static int
@@ -255,7 +267,7 @@ test_sweep(void)
 	char a[UUID_STRLEN + 1], b[UUID_STRLEN + 1], k[UUID_STRLEN + 1];
 	char ref[UUID_STRLEN + 1], *cause = NULL;
 	int err = 0, points, nd, rounds, i, j, ops, point, next = 0;
-	int hit = 0, failed = 0, tried = 0;
+	int hit = 0, failed = 0, tried = 0, stride = 1;
 
 	points = env != NULL ? atoi(env) : 24;
 	nd = envd != NULL ? atoi(envd) : 2;
@@ -341,6 +353,8 @@ test_sweep(void)
 			ops = INT_MAX - faultvfs.countdown;
 			faultvfs_disarm();
 			TEST_TRUE(ops > 2);
+			for (stride = 37; gcd(stride, ops + 2) != 1; stride++)
+				;
 			for (j = 0; j < nd; j++) {
 				if (j > 0)
 					TEST_ERR(run(d[j].s, 0));
@@ -349,7 +363,9 @@ test_sweep(void)
 			continue;
 		}
 		for (j = 0; j < nd && tried < points; j++, tried++) {
-			point = next++ % (ops + 2);
+			/* strided, so a short sweep spreads over the whole
+			 * pull and a long one still takes every point */
+			point = (int)(((long)next++ * stride) % (ops + 2));
 			TEST_ERR(dest_point(&d[j], i + 1, point,
 			    codes[(tried / (ops + 2)) % 2],
 			    (tried / (2 * (ops + 2))) % 2, &hit, &failed));
