@@ -46,8 +46,8 @@
 	" coalesce(x.weight_kg, 0), coalesce(x.per_day, 0),"                   \
 	" coalesce(x.days, 0), coalesce(x.age_days, -1),"                      \
 	" coalesce(x.first_consult, 0), coalesce(x.signed_ms, 0), x.hlc,"      \
-	" coalesce(x.applied_ms, 0), coalesce(x.seen_ms, 0), x.sig, x.signkey," \
-	" p.village, p.phone"
+	" coalesce(x.applied_ms, 0), coalesce(x.seen_ms, 0), x.sig, x.signkey" \
+	", p.village, p.phone"
 #define RX_FROM                                                                \
 	" FROM prescriptions x LEFT JOIN patients p ON p.id = x.patient_id"    \
 	" LEFT JOIN consults c ON c.id = x.consult_id"

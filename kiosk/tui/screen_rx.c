@@ -115,8 +115,8 @@ rx_sheet_print(FILE *fp, const struct store_rx *x, int verified)
 	fprintf(fp, "%s: %s\n", _("Date"), s.date);
 	fprintf(fp, "%s: %s   %s: %s\n", _("Clinician"), s.clinician_name,
 	    _("Registration no."), s.regno);
-	fprintf(fp, "%s: %s\n", _("Qualification"),
-	    rx_or_dash(s.qualification));
+	fprintf(
+	    fp, "%s: %s\n", _("Qualification"), rx_or_dash(s.qualification));
 	fprintf(fp, "%s: %s   %s: %s   %s: %s\n", _("Patient"), s.patient_name,
 	    _("Age"), rx_or_dash(s.patient_age), _("Sex"),
 	    rx_or_dash(s.patient_sex));

@@ -930,8 +930,7 @@ pg_judge_referral(const struct spush *p, const int *same, const int *codes,
 		const struct schange *c = &p->changes[k];
 
 		if (same[k] != 1 && codes[k] == 0 && c->is_referral &&
-		    c->referral.request &&
-		    memcmp(c->id, ref, 16) == 0) {
+		    c->referral.request && memcmp(c->id, ref, 16) == 0) {
 			f->ref_request = c->body;
 			f->ref_request_len = c->len;
 			return;

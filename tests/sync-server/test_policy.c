@@ -1265,8 +1265,7 @@ party_push(struct fix *f, struct pn *n, const struct uuid *ref,
 /* A request and a step of it in one batch (the step's code in *CODE). */
 static int
 party_batch(struct fix *f, struct pn *n, const struct uuid *ref,
-    const char *pats, const char *to_step, uint64_t *req_code,
-    uint64_t *code)
+    const char *pats, const char *to_step, uint64_t *req_code, uint64_t *code)
 {
 	int ent[2] = { REC_REFERRAL, REC_REFERRAL };
 	struct uuid id[2];
@@ -1354,13 +1353,15 @@ test_referral_party(void)
 	/* P registered at fa; fc saw them too (so the table lets fc write
 	 * referral facts of P: only the request can refuse it) */
 	body_of(REC_PATIENT, &pat, &pat, 0, 0, &body, &len);
-	TEST_ERR(push_one(&f, &a, REC_PATIENT, &pat, body, len, &code, NULL, 0));
+	TEST_ERR(
+	    push_one(&f, &a, REC_PATIENT, &pat, body, len, &code, NULL, 0));
 	free(body);
 	body = NULL;
 	TEST_EQ(code, 0);
 	uuid_v7(&enc);
 	body_of(REC_ENCOUNTER, &enc, &pat, 0, 0, &body, &len);
-	TEST_ERR(push_one(&f, &c, REC_ENCOUNTER, &enc, body, len, &code, NULL, 0));
+	TEST_ERR(
+	    push_one(&f, &c, REC_ENCOUNTER, &enc, body, len, &code, NULL, 0));
 	free(body);
 	body = NULL;
 	TEST_EQ(code, 0);
@@ -1369,12 +1370,12 @@ test_referral_party(void)
 	TEST_ERR(party_push(&f, &a, &ref, pats, "fa", "fb", NULL, user, &code));
 	TEST_EQ(code, 0);
 	/* fc forges fb's accept naming the real facilities */
-	TEST_ERR(
-	    party_push(&f, &c, &ref, pats, "fa", "fb", "accepted", NULL, &code));
+	TEST_ERR(party_push(
+	    &f, &c, &ref, pats, "fa", "fb", "accepted", NULL, &code));
 	TEST_EQ(code, WERR_REFERRAL_PARTY);
 	/* ... or naming itself as the target (its own fields would pass) */
-	TEST_ERR(
-	    party_push(&f, &c, &ref, pats, "fa", "fc", "accepted", NULL, &code));
+	TEST_ERR(party_push(
+	    &f, &c, &ref, pats, "fa", "fc", "accepted", NULL, &code));
 	TEST_EQ(code, WERR_REFERRAL_PARTY);
 	/* fc forges a cancel naming itself as the referrer */
 	TEST_ERR(party_push(
@@ -1384,8 +1385,8 @@ test_referral_party(void)
 	    &f, &c, &ref, pats, "fc", "fb", "follow-up", other, &code));
 	TEST_EQ(code, WERR_REFERRAL_PARTY);
 	/* fb names another referrer in its accept */
-	TEST_ERR(
-	    party_push(&f, &b, &ref, pats, "fx", "fb", "accepted", NULL, &code));
+	TEST_ERR(party_push(
+	    &f, &b, &ref, pats, "fx", "fb", "accepted", NULL, &code));
 	TEST_EQ(code, WERR_REFERRAL_PARTY);
 	/* fb may not cancel, even naming itself as the referrer */
 	TEST_ERR(party_push(
@@ -1396,11 +1397,11 @@ test_referral_party(void)
 	TEST_EQ(code, WERR_REFERRAL_PARTY);
 	/* the honest flow: fb receives and accepts, fa's other node
 	 * cancels (the referring facility), fa records the follow-up */
-	TEST_ERR(
-	    party_push(&f, &b, &ref, pats, "fa", "fb", "received", NULL, &code));
+	TEST_ERR(party_push(
+	    &f, &b, &ref, pats, "fa", "fb", "received", NULL, &code));
 	TEST_EQ(code, 0);
-	TEST_ERR(
-	    party_push(&f, &b, &ref, pats, "fa", "fb", "accepted", NULL, &code));
+	TEST_ERR(party_push(
+	    &f, &b, &ref, pats, "fa", "fb", "accepted", NULL, &code));
 	TEST_EQ(code, 0);
 	TEST_ERR(party_push(
 	    &f, &a2, &ref, pats, "fa", "fb", "follow-up", NULL, &code));

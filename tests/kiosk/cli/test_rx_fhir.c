@@ -300,12 +300,13 @@ static int
 test_sheet_in(void)
 {
 	static const char *const want[] = { "PRESCRIPTION",
-		"Issued by teleconsultation", "Clinician: ",
-		"Registration no.: MCI-777", "Qualification: MBBS, NMC",
-		"Patient: Ravi Sharma", "Age: 4", "Sex: male",
-		"Address: Kothapalli", "Contact: +919876543210",
-		"Diagnosis: malaria, uncomplicated", "PARACETAMOL", "Take: ",
-		"times a day", "5 days", "Signed: yes, signature checked" };
+		"Issued by teleconsultation",
+		"Clinician: ", "Registration no.: MCI-777",
+		"Qualification: MBBS, NMC", "Patient: Ravi Sharma", "Age: 4",
+		"Sex: male", "Address: Kothapalli", "Contact: +919876543210",
+		"Diagnosis: malaria, uncomplicated", "PARACETAMOL",
+		"Take: ", "times a day", "5 days",
+		"Signed: yes, signature checked" };
 	struct fx f;
 	struct store_rx x;
 	struct store_rx_new n;
@@ -350,8 +351,8 @@ test_sheet_in(void)
 	TEST_ERR(err);
 	for (i = 0; i < nitems(want); i++)
 		if (strstr(text, want[i]) == NULL)
-			TEST_FAILED("the IN sheet lacks \"%s\":\n%s", want[i],
-			    text);
+			TEST_FAILED(
+			    "the IN sheet lacks \"%s\":\n%s", want[i], text);
 out:
 	free(cause);
 	free(text);

@@ -216,14 +216,16 @@ dest_point(struct dest *d, int rounds, int point, int code, int persistent,
 	/* a cancel is never applied before its order */
 	if (count(d->s, early_cancel) != 0)
 		TEST_FAILED("kill point %d (round %d): a cancel was applied "
-		            "before its order", point, rounds);
+		            "before its order",
+		    point, rounds);
 	/* restart, sync, everything once */
 	store_close(d->s);
 	d->s = NULL;
 	TEST_ERR(dest_open(d));
 	if (count(d->s, early_cancel) != 0)
 		TEST_FAILED("kill point %d (round %d): a cancel applied before "
-		            "its order after the restart", point, rounds);
+		            "its order after the restart",
+		    point, rounds);
 	TEST_ERR(run(d->s, 0));
 	TEST_EQ(count(d->s, early_cancel), 0);
 	if (check_once(d->s, rounds, point) != 0)
@@ -232,6 +234,18 @@ dest_point(struct dest *d, int rounds, int point, int code, int persistent,
 out:
 	faultvfs_disarm();
 	return err;
+}
+
+/* The number in V, DEF when unset or not a number above 0. */
+static int
+env_int(const char *v, int def)
+{
+	long n;
+
+	if (v == NULL || *v == '\0')
+		return def;
+	n = strtol(v, NULL, 10);
+	return n > 0 && n < INT_MAX ? (int)n : def;
 }
 
 static int
@@ -254,7 +268,7 @@ test_sweep(void)
 	static const int codes[] = { SQLITE_FULL, SQLITE_IOERR_WRITE };
 	static struct dest d[DESTS_MAX];
 	const char *env = getenv("OUTPOST_ORDERS_N"),
-		   *envd = getenv("OUTPOST_ORDERS_DESTS");
+	           *envd = getenv("OUTPOST_ORDERS_DESTS");
 	struct srv srv;
 	struct store *h = NULL, *r = NULL;
 	struct store_patient p = { 0 }, p2 = { 0 };
@@ -269,8 +283,8 @@ test_sweep(void)
 	int err = 0, points, nd, rounds, i, j, ops, point, next = 0;
 	int hit = 0, failed = 0, tried = 0, stride = 1;
 
-	points = env != NULL ? atoi(env) : 24;
-	nd = envd != NULL ? atoi(envd) : 2;
+	points = env_int(env, 24);
+	nd = env_int(envd, 2);
 	if (nd < 1 || nd > DESTS_MAX)
 		nd = nd < 1 ? 1 : DESTS_MAX;
 	if (points < nd)
