@@ -148,6 +148,11 @@ struct rx_sheet {
 	const char *diagnosis; /* the consult's assessment */
 	int signed_; /* carries a verified signature */
 	int teleconsult; /* says it was issued by teleconsultation */
+	/* Printed when known, required by no region yet: the signer's
+	 * qualification (the licence snapshot's cadre and regulator), the
+	 * patient's address (village) and contact (phone). */
+	const char *qualification;
+	const char *patient_address, *patient_contact;
 };
 
 /* The name of the first field SHEET lacks that its region requires,

@@ -51,6 +51,8 @@ enum wire_err {
 	WERR_REFERRAL_INVALID = 33, /* 400 referral_invalid */
 	WERR_REFERRAL_SIDE = 34, /* 403 referral_side */
 	WERR_REFERRAL_REQUESTER = 35, /* 403 referral_requester */
+	/* a step against its request as the server holds it (issue 14) */
+	WERR_REFERRAL_PARTY = 46, /* 403 referral_party */
 	/* Booking (issue 15, §11): an appointment answer's APPT_K_RESULT. */
 	WERR_SLOT_TAKEN = 36, /* 409 slot_taken, with alternatives */
 	WERR_NO_SLOT = 37, /* 404 no_slot: no such bookable slot */

@@ -9,6 +9,7 @@
  */
 #define LOG_MODULE "policy"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include "compat.h"
 #include "consult.h"
 #include "crypto.h"
+#include "log.h"
 #include "model.h"
 #include "protocol.h"
 #include "record.h"
@@ -287,6 +289,22 @@ policy_text_null(const struct model_rec *r, uint64_t key)
 	return v != NULL && !v->null && v->text != NULL ? v->text : NULL;
 }
 
+/* The user id of KEY in R as text (a UUID's text form), "" if none. */
+static void
+policy_referral_user(
+    const struct model_rec *r, uint64_t key, char *out, size_t size)
+{
+	const char *t = policy_text_null(r, key);
+	char text[UUID_STRLEN + 1];
+	struct uuid u;
+
+	out[0] = '\0';
+	if (t != NULL && uuid_parse(t, &u) == 0) {
+		uuid_format(&u, text);
+		snprintf(out, size, "%s", text);
+	}
+}
+
 /*
  * What a referral fact says (model/referral.h), checked for the fields
  * its kind needs; -1 with WHY (naming keys, never values) when it lacks
@@ -317,6 +335,7 @@ policy_read_referral(
 		       -1;
 	snprintf(rf->from, sizeof(rf->from), "%s", from);
 	snprintf(rf->target, sizeof(rf->target), "%s", target);
+	memcpy(rf->referral, u.b, 16);
 	if (strcmp(kind, "request") == 0) {
 		rf->request = 1;
 		if (memcmp(u.b, c->id, 16) != 0 || strcmp(from, target) == 0 ||
@@ -333,6 +352,8 @@ policy_read_referral(
 			       -1;
 		snprintf(rf->role, sizeof(rf->role), "%s", role);
 		rf->has_consult = policy_text_null(r, REC_REF_CONSULT) != NULL;
+		policy_referral_user(
+		    r, REC_REF_REQUESTER, rf->by, sizeof(rf->by));
 		snprintf(
 		    c->scope_facility, sizeof(c->scope_facility), "%s", target);
 		return 0;
@@ -358,6 +379,7 @@ policy_read_referral(
 		return snprintf(
 		           why, whysz, "a rejection carries its reason (22)"),
 		       -1;
+	policy_referral_user(r, REC_K_BY, rf->by, sizeof(rf->by));
 	return 0;
 }
 
@@ -483,7 +505,7 @@ policy_authorize(const struct snode *pusher, const struct schange *c,
 		return;
 	if (ok) {
 		policy_consult_step(pusher, c, f, v);
-		policy_referral_step(pusher, c, v);
+		policy_referral_step(pusher, c, f, v);
 		return;
 	}
 	v->code = WERR_FORBIDDEN;
@@ -634,12 +656,56 @@ policy_pull_scope(const struct snode *node)
 	                                               : SPULL_FACILITY;
 }
 
+/*
+ * The request of referral step C as the server holds it (F: the store's,
+ * accepted before or earlier in the batch), read as a pushed request is:
+ * 0 with *REQ, or -1 when the server does not hold it.
+ */
+static int
+policy_referral_request(
+    const struct schange *c, const struct sfacts *f, struct sreferral *req)
+{
+	struct schange rc;
+	struct sverdict v;
+
+	if (f == NULL || f->ref_request == NULL)
+		return -1;
+	memset(&rc, 0, sizeof(rc));
+	memset(&v, 0, sizeof(v));
+	rc.entity = REC_REFERRAL;
+	memcpy(rc.id, c->referral.referral, 16);
+	rc.body = f->ref_request;
+	rc.len = f->ref_request_len;
+	policy_read(&rc, &v);
+	if (v.code != 0 || !rc.is_referral || !rc.referral.request)
+		return -1;
+	*req = rc.referral;
+	return 0;
+}
+
+/* Refuse referral step C of PUSHER with CODE, and say so in the log
+ * (the node, the state and the rule: no patient data). */
+static void
+policy_referral_refuse(const struct snode *pusher, const struct schange *c,
+    int code, struct sverdict *v, const char *why)
+{
+	v->code = code;
+	snprintf(v->why, sizeof(v->why), "%s", why);
+	if (code == WERR_REFERRAL_PARTY)
+		log_warnx("node %" PRIu64 " (%s): a referral step (%s) "
+		          "refused, referral_party: %s",
+		    pusher->id, pusher->facility,
+		    referral_state_name(c->referral.state), why);
+}
+
 void
-policy_referral_step(
-    const struct snode *pusher, const struct schange *c, struct sverdict *v)
+policy_referral_step(const struct snode *pusher, const struct schange *c,
+    const struct sfacts *f, struct sverdict *v)
 {
 	const struct sreferral *rf = &c->referral;
-	int role = policy_role(pusher->role), side;
+	struct sreferral req;
+	int role = policy_role(pusher->role), side, ok;
+	char why[sizeof(v->why)];
 
 	if (!c->is_referral || v->code != 0)
 		return;
@@ -663,6 +729,34 @@ policy_referral_step(
 		return;
 	}
 	side = referral_state_side(rf->state);
+	if (policy_referral_request(c, f, &req) == 0) {
+		/* Judged against the request the server holds, not against
+		 * what the step says of itself. */
+		if (strcmp(rf->from, req.from) != 0 ||
+		    strcmp(rf->target, req.target) != 0) {
+			policy_referral_refuse(pusher, c, WERR_REFERRAL_PARTY,
+			    v,
+			    "the step names other facilities (13, 14) than "
+			    "its request");
+			return;
+		}
+		if (side == REFERRAL_TARGET)
+			ok = strcmp(req.target, pusher->facility) == 0;
+		else
+			ok = strcmp(req.from, pusher->facility) == 0 ||
+			    (rf->by[0] != '\0' && strcmp(rf->by, req.by) == 0);
+		if (ok)
+			return;
+		snprintf(why, sizeof(why),
+		    "only the request's %s records a referral as %s",
+		    side == REFERRAL_TARGET ? "target facility"
+		                            : "referring facility or user",
+		    referral_state_name(rf->state));
+		policy_referral_refuse(pusher, c, WERR_REFERRAL_PARTY, v, why);
+		return;
+	}
+	/* Not held (yet): judged by its own fields (docs/PROTOCOL.md
+	 * §4.3: every reader checks it against the request later). */
 	if (strcmp(side == REFERRAL_TARGET ? rf->target : rf->from,
 	        pusher->facility) != 0) {
 		v->code = WERR_REFERRAL_SIDE;

@@ -72,11 +72,16 @@ void policy_consult_step(const struct snode *pusher, const struct schange *c,
 /*
  * A referral fact (issue 14; docs/PROTOCOL.md §4.3), once the table allows
  * it: a request is made from the pusher's own facility (a hub's only by a
- * clinician from a consult: WERR_REFERRAL_REQUESTER); a step is taken by
- * the side model/referral.h gives its state (WERR_REFERRAL_SIDE).
+ * clinician from a consult: WERR_REFERRAL_REQUESTER).  A step whose
+ * request the server holds (F->ref_request) must name the request's
+ * facilities and come from its target facility (receive, accept, reject,
+ * seen...) or from its referring facility or requesting user (cancel,
+ * follow-up): WERR_REFERRAL_PARTY, logged.  A step whose request it does
+ * not hold yet (F NULL, or none) is taken by the side model/referral.h
+ * gives its state, by its own fields (WERR_REFERRAL_SIDE).
  */
-void policy_referral_step(
-    const struct snode *pusher, const struct schange *c, struct sverdict *v);
+void policy_referral_step(const struct snode *pusher, const struct schange *c,
+    const struct sfacts *f, struct sverdict *v);
 
 /* What NODE pulls: SPULL_REGION (admin nodes) or SPULL_FACILITY (the
  * others, and any role this file does not know). */

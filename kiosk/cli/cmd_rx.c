@@ -9,6 +9,7 @@
  *   list [PATIENT] [--new]               one line per record
  *   show ID                              the record and its signature
  *   print ID [--out FILE] [--lang L]     the sheet, as text
+ *   print ID --escpos DEVICE             as an ESC/POS receipt (escpos.h)
  *   export ID --fhir                     FHIR R4 MedicationRequest JSON
  *   allergies PATIENT [--set TEXT]       the documented allergies
  *   formulary                            the node's formulary, one a line
@@ -25,6 +26,7 @@
 #include "cmd_opt.h"
 #include "compat.h"
 #include "i18n.h"
+#include "kiosk/cli/escpos.h"
 #include "kiosk/cli/rx_fhir.h"
 #include "kiosk/kctx.h"
 #include "kiosk/store/store.h"
@@ -199,10 +201,49 @@ rx_show(struct kctx *ctx, int argc, char **argv)
 	return verified ? 0 : 1;
 }
 
+/* The sheet of X as an ESC/POS receipt on DEVICE (a USB printer's
+ * /dev/usb/lp0, or a file): 0, or errno said on stderr. */
+static int
+rx_print_escpos(const struct store_rx *x, int verified, const char *device)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *mem, *dev;
+	int err;
+
+	if ((mem = open_memstream(&text, &len)) == NULL)
+		return errno;
+	err = rx_sheet_print(mem, x, verified);
+	if (fclose(mem) != 0 && err == 0)
+		err = errno;
+	if (err != 0) {
+		free(text);
+		return err; /* rx_sheet_print said why */
+	}
+	if ((dev = fopen(device, "w")) == NULL) {
+		err = errno;
+		fprintf(stderr,
+		    "kiosk: printer %s: %s (is it plugged in, and may this "
+		    "user write to it?)\n",
+		    device, strerror(err));
+		free(text);
+		return err;
+	}
+	err = escpos_receipt(dev, text, len, ESCPOS_COLS);
+	if (fclose(dev) != 0 && err == 0)
+		err = errno;
+	if (err != 0)
+		fprintf(
+		    stderr, "kiosk: printer %s: %s\n", device, strerror(err));
+	free(text);
+	return err;
+}
+
 static int
 rx_print(struct kctx *ctx, int argc, char **argv)
 {
-	struct cmd_opt opts[] = { { "--out", 1, NULL }, { "--lang", 1, NULL } };
+	struct cmd_opt opts[] = { { "--out", 1, NULL }, { "--lang", 1, NULL },
+		{ "--escpos", 1, NULL } };
 	struct store_rx x;
 	const char *pos[1];
 	FILE *fp = stdout;
@@ -226,6 +267,11 @@ rx_print(struct kctx *ctx, int argc, char **argv)
 		    x.id, x.action, x.order_id ? x.order_id : "");
 		store_rx_clear(&x);
 		return 1;
+	}
+	if (opts[2].value != NULL) {
+		err = rx_print_escpos(&x, verified, opts[2].value);
+		store_rx_clear(&x);
+		return err == 0 ? 0 : 1;
 	}
 	if (opts[0].value != NULL && (fp = fopen(opts[0].value, "w")) == NULL) {
 		fprintf(
@@ -350,7 +396,7 @@ const struct kiosk_cmd cmd_rx = {
 	"  kiosk rx cancel|stop ID --why TEXT\n"
 	"  kiosk rx list [PATIENT] [--new]\n"
 	"  kiosk rx show ID\n"
-	"  kiosk rx print ID [--out FILE] [--lang en|fr|sw]\n"
+	"  kiosk rx print ID [--out FILE | --escpos DEVICE] [--lang en|fr|sw]\n"
 	"  kiosk rx export ID --fhir\n"
 	"  kiosk rx allergies PATIENT [--set TEXT]\n"
 	"  kiosk rx formulary\n",

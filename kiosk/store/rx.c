@@ -46,7 +46,8 @@
 	" coalesce(x.weight_kg, 0), coalesce(x.per_day, 0),"                   \
 	" coalesce(x.days, 0), coalesce(x.age_days, -1),"                      \
 	" coalesce(x.first_consult, 0), coalesce(x.signed_ms, 0), x.hlc,"      \
-	" coalesce(x.applied_ms, 0), coalesce(x.seen_ms, 0), x.sig, x.signkey"
+	" coalesce(x.applied_ms, 0), coalesce(x.seen_ms, 0), x.sig, x.signkey" \
+	", p.village, p.phone"
 #define RX_FROM                                                                \
 	" FROM prescriptions x LEFT JOIN patients p ON p.id = x.patient_id"    \
 	" LEFT JOIN consults c ON c.id = x.consult_id"
@@ -85,6 +86,27 @@ rx_from_row(sqlite3_stmt *st, struct store_rx *x)
 		memcpy(x->signkey, sqlite3_column_blob(st, 36), 32);
 		x->has_signkey = 1;
 	}
+	x->patient_village = store_col_text(st, 37);
+	x->patient_phone = store_col_text(st, 38);
+}
+
+/* X's signer's qualification from the licence snapshot held here (the
+ * region's data: cadre and regulator of the registration number). */
+static void
+rx_qualification(struct store *s, struct store_rx *x)
+{
+	struct licence_set set;
+	size_t i;
+
+	memset(&set, 0, sizeof(set));
+	if (x->regno == NULL || store_licence_get(s, &set) != 0)
+		return;
+	for (i = 0; i < set.n && x->qualification == NULL; i++)
+		if (strcmp(set.l[i].regno, x->regno) == 0 &&
+		    set.l[i].cadre[0] != '\0')
+			xasprintf(&x->qualification, "%s, %s", set.l[i].cadre,
+			    set.l[i].regulator);
+	licence_set_clear(&set);
 }
 
 void
@@ -95,7 +117,8 @@ store_rx_clear(struct store_rx *x)
 		x->route, x->unit, x->note, x->override, x->allergies, x->mode,
 		x->clinician, x->clinician_name, x->regno, x->status,
 		x->patient_name, x->patient_sex, x->patient_birth,
-		x->assessment };
+		x->assessment, x->patient_village, x->patient_phone,
+		x->qualification };
 	size_t i;
 
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
@@ -743,6 +766,8 @@ store_rx_get(struct store *s, const char *id, struct store_rx *x)
 	} else
 		err = rc == SQLITE_DONE ? ENOENT : store_err(s, rc, "rx");
 	sqlite3_finalize(st);
+	if (err == 0)
+		rx_qualification(s, x);
 	return err;
 }
 

@@ -791,6 +791,11 @@ struct store_rx {
 	char *status; /* an order's: "active", "cancelled", "stopped" */
 	char *patient_name, *patient_sex, *patient_birth; /* when here */
 	char *assessment; /* the consult's, when here */
+	char *patient_village, *patient_phone; /* when here and known */
+	/* The signer's qualification as the region's licence snapshot held
+	 * here names it ("cadre, regulator"), NULL when it does not
+	 * (store_rx_get only). */
+	char *qualification;
 	double dose, weight_kg;
 	unsigned per_day, days;
 	int age_days, first_consult, has_sig, has_signkey;

@@ -80,6 +80,9 @@ rx_sheet_of(const struct store_rx *x, int verified, struct rx_sheet *s,
 	s->diagnosis = x->assessment;
 	s->signed_ = verified;
 	s->teleconsult = 1; /* every Outpost order is */
+	s->qualification = x->qualification;
+	s->patient_address = x->patient_village;
+	s->patient_contact = x->patient_phone;
 }
 
 static const char *
@@ -112,9 +115,14 @@ rx_sheet_print(FILE *fp, const struct store_rx *x, int verified)
 	fprintf(fp, "%s: %s\n", _("Date"), s.date);
 	fprintf(fp, "%s: %s   %s: %s\n", _("Clinician"), s.clinician_name,
 	    _("Registration no."), s.regno);
+	fprintf(
+	    fp, "%s: %s\n", _("Qualification"), rx_or_dash(s.qualification));
 	fprintf(fp, "%s: %s   %s: %s   %s: %s\n", _("Patient"), s.patient_name,
 	    _("Age"), rx_or_dash(s.patient_age), _("Sex"),
 	    rx_or_dash(s.patient_sex));
+	fprintf(fp, "%s: %s   %s: %s\n", _("Address"),
+	    rx_or_dash(s.patient_address), _("Contact"),
+	    rx_or_dash(s.patient_contact));
 	fprintf(fp, "%s: %s\n", _("Diagnosis"), rx_or_dash(s.diagnosis));
 	fprintf(fp, "\n%s %s, %s, %s\n", s.inn, s.strength, s.form, s.route);
 	fprintf(fp, "  %s: %s, %s, %s\n", _("Take"), s.dose, s.frequency,

@@ -74,6 +74,8 @@ struct sreferral {
 	char target[SSTORE_TEXT_MAX]; /* the target facility */
 	char role[16]; /* a request's requester role: chw, clinician */
 	int has_consult; /* a request names its consult */
+	uint8_t referral[16]; /* a step's request (key 11) */
+	char by[40]; /* a step's user (key 3), a request's (18); "": none */
 };
 
 /* One change of a push (pointers lent from the decoded request). */
@@ -116,6 +118,11 @@ struct sfacts {
 	char consult_state[16];
 	uint64_t consult_node; /* the hub node that accepted it, 0: none */
 	char consult_handed[SCONSULT_ID_MAX];
+	/* A referral step's request (issue 14), as accepted before: in the
+	 * store, or earlier in the same batch; lent for the callback.
+	 * NULL: the server does not hold it (yet). */
+	const uint8_t *ref_request;
+	size_t ref_request_len;
 };
 
 /* One consult in the queue route's answer. */

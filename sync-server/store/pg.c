@@ -908,6 +908,36 @@ pg_judge_accept(struct pg_judge *j, const struct schange *c)
 		memcpy(j->scope[j->nscope++], c->patient, 16);
 }
 
+/*
+ * Referral step I's request for the policy: the first accepted request
+ * store's (R: PG_REFERRAL_REQUEST's row), else the first accepted request
+ * of that id earlier in this batch (CODES, the verdicts so far; SAME[k]
+ * 1: stored before, so in R if accepted).
+ */
+static void
+pg_judge_referral(const struct spush *p, const int *same, const int *codes,
+    size_t i, const PGresult *r, struct sfacts *f)
+{
+	const uint8_t *ref = p->changes[i].referral.referral;
+	size_t k, len;
+
+	if (pg_rows(r) == 1) {
+		f->ref_request = pg_bytes(r, 0, 0, &len);
+		f->ref_request_len = len;
+		return;
+	}
+	for (k = 0; k < i; k++) {
+		const struct schange *c = &p->changes[k];
+
+		if (same[k] != 1 && codes[k] == 0 && c->is_referral &&
+		    c->referral.request && memcmp(c->id, ref, 16) == 0) {
+			f->ref_request = c->body;
+			f->ref_request_len = c->len;
+			return;
+		}
+	}
+}
+
 static int
 pg_push_once(struct sstore *s, struct pg_conn *pc, void *arg, int attempt)
 {
@@ -921,7 +951,7 @@ pg_push_once(struct sstore *s, struct pg_conn *pc, void *arg, int attempt)
 	int *codes = NULL;
 	struct pg_pipe facts = { 0 };
 	struct pg_judge j = { 0 };
-	int *facts_at = NULL, *cons_at = NULL;
+	int *facts_at = NULL, *cons_at = NULL, *ref_at = NULL;
 	struct snode node;
 	uint64_t hw, stored_seq, accepted = 0, dups = 0;
 	uint8_t *resp = NULL;
@@ -1013,14 +1043,23 @@ pg_push_once(struct sstore *s, struct pg_conn *pc, void *arg, int attempt)
 	facts_at = xcalloc(p->n ? p->n : 1, sizeof(*facts_at));
 	codes = xcalloc(p->n ? p->n : 1, sizeof(*codes));
 	cons_at = xcalloc(p->n ? p->n : 1, sizeof(*cons_at));
+	ref_at = xcalloc(p->n ? p->n : 1, sizeof(*ref_at));
 	for (i = 0; i < p->n && p->authorize_cb != NULL; i++) {
 		const struct schange *c = &p->changes[i];
 		struct pg_args *f = &ins[3 * p->n + i];
 
 		facts_at[i] = -1;
 		cons_at[i] = -1;
+		ref_at[i] = -1;
 		if (same[i] == 1 || pg_push_code(p, i) != 0)
 			continue;
+		if (c->is_referral && !c->referral.request) {
+			struct pg_args *rf = &ins[4 * p->n + i];
+
+			pg_arg_bytes(rf, c->referral.referral, 16);
+			ref_at[i] = (int)q.n;
+			pg_send(&q, PG_REFERRAL_REQUEST, rf);
+		}
 		if (c->is_consult) {
 			struct pg_args *cf = &ins[4 * p->n + i];
 
@@ -1075,6 +1114,9 @@ pg_push_once(struct sstore *s, struct pg_conn *pc, void *arg, int attempt)
 				    cons_at[i] >= 0 ? facts.res[cons_at[i]]
 				                    : NULL,
 				    &f);
+			if (ref_at[i] >= 0)
+				pg_judge_referral(p, same, codes, i,
+				    facts.res[ref_at[i]], &f);
 			p->authorize_cb(&node, c, &f, v);
 			if (v->code == 0 && c->is_consult)
 				pg_judge_consult_accept(&j, node.id, c, &f);
@@ -1116,6 +1158,7 @@ out:
 	free(refused);
 	free(facts_at);
 	free(cons_at);
+	free(ref_at);
 	pg_judge_clear(&j);
 	pg_pipe_clear(&facts);
 	pg_pipe_clear(&q);

@@ -555,6 +555,11 @@ const struct pg_stmt_def pg_stmts[PG_NSTMT] = {
 	    "INSERT INTO scope(region, patient, facility, xid, id)"
 	    " SELECT c.region, $3::bytea, $4::text, c.xid, c.id FROM changes c"
 	    " WHERE c.node = $1 AND c.seq = $2 ON CONFLICT DO NOTHING" },
+	/* A referral step's request ($1, its id) as accepted before, for
+	 * the policy (issue 14; sqlite.c's sq_referral_judge). */
+	[PG_REFERRAL_REQUEST] = { "referral_request",
+	    "SELECT body FROM changes WHERE entity = 9 AND rid = $1"
+	    " AND refused = 0 ORDER BY xid, id LIMIT 1" },
 	/* Booking (issue 15; sqlite.c's booking section says what each
 	 * does).  Active: booked, checked-in, arrived, fulfilled. */
 	[PG_SCHED_DEFINE] = { "sched_define",

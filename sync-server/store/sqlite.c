@@ -1408,6 +1408,34 @@ sq_consult_index(struct sstore *s, const struct snode *node,
 	return err;
 }
 
+/* Referral step C (issue 14): judged with its request as accepted
+ * before, in the store or earlier in this batch (same transaction). */
+static int
+sq_referral_judge(struct sstore *s, const struct snode *node,
+    const struct spush *p, const struct schange *c, struct sfacts *f,
+    struct sverdict *v)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, err;
+
+	if ((err = sq_prepare(s->w,
+	         "SELECT body FROM changes WHERE entity = 9 AND id = ?"
+	         " AND refused = 0 ORDER BY pos LIMIT 1",
+	         &st)) != 0)
+		return err;
+	sqlite3_bind_blob(st, 1, c->referral.referral, 16, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		f->ref_request = sqlite3_column_blob(st, 0);
+		f->ref_request_len = (size_t)sqlite3_column_bytes(st, 0);
+	} else if (rc != SQLITE_DONE)
+		err = sq_err(s->w, rc, "referral request");
+	if (err == 0)
+		p->authorize_cb(node, c, f, v);
+	sqlite3_finalize(st);
+	return err;
+}
+
 /* Gather what the policy needs about change C and let it judge. */
 static int
 sq_push_judge(struct sstore *s, const struct snode *node, const struct spush *p,
@@ -1442,6 +1470,8 @@ sq_push_judge(struct sstore *s, const struct snode *node, const struct spush *p,
 		    s, node->region, patient, node->facility, &f.in_scope);
 	if (err == 0 && f.exists && c->is_consult)
 		err = sq_consult_facts(s, c->id, &f);
+	if (err == 0 && c->is_referral && !c->referral.request)
+		return sq_referral_judge(s, node, p, c, &f, v);
 	if (err == 0)
 		p->authorize_cb(node, c, &f, v);
 	return err;

@@ -586,7 +586,8 @@ test_sheet(void)
 {
 	struct rx_sheet s = { "IN", "Dr A", "MCI-1234", "Asha K", "F", "34 y",
 		"2026-12-02", "AMOXICILLIN", "500 mg", "capsule", "oral",
-		"500 mg", "3 times a day", "5 days", "cough", 1, 1 };
+		"500 mg", "3 times a day", "5 days", "cough", 1, 1, NULL, NULL,
+		NULL };
 	const char **f[] = { &s.clinician_name, &s.regno, &s.patient_name,
 		&s.date, &s.inn, &s.strength, &s.form, &s.route, &s.dose,
 		&s.frequency, &s.duration, &s.patient_age, &s.patient_sex,

@@ -1032,7 +1032,7 @@ referral_verdict(const char *role, const char *facility, const uint8_t *b,
 	snprintf(n.region, sizeof(n.region), "north");
 	policy_read(&c, &v);
 	if (v.code == 0)
-		policy_referral_step(&n, &c, &v);
+		policy_referral_step(&n, &c, NULL, &v);
 	return v.code;
 }
 
@@ -1212,7 +1212,241 @@ out:
 	return err;
 }
 
+/* A referral fact pushed by N: request REF (STATE NULL) or one of its
+ * steps, naming FROM and TO, made by user BY (NULL: none); the code. */
+static int
+party_push(struct fix *f, struct pn *n, const struct uuid *ref,
+    const char *pats, const char *from, const char *to, const char *state,
+    const char *by, uint64_t *code)
+{
+	struct model_rec r;
+	cbor_item_t *m = NULL;
+	struct uuid id;
+	uint8_t *b = NULL;
+	size_t len;
+	char ids[UUID_STRLEN + 1], refs[UUID_STRLEN + 1], why[128];
+	int err;
+
+	if (state == NULL)
+		id = *ref;
+	else
+		uuid_v7(&id);
+	uuid_format(&id, ids);
+	uuid_format(ref, refs);
+	model_rec_init(&r, model_entity(REC_REFERRAL), ids, now_hlc(), NULL);
+	model_set_text(&r, REC_REF_KIND, state == NULL ? "request" : "step");
+	model_set_text(&r, REC_REF_REFERRAL, refs);
+	model_set_text(&r, REC_REF_PATIENT, pats);
+	model_set_text(&r, REC_REF_FROM, from);
+	model_set_text(&r, REC_REF_TARGET, to);
+	if (state == NULL) {
+		model_set_text(&r, REC_REF_REASON, "r");
+		model_set_text(&r, REC_REF_URGENCY, "routine");
+		model_set_uint(&r, REC_REF_DUE, 1);
+		model_set_text(&r, REC_REF_REQ_ROLE, "chw");
+		model_set_text(&r, REC_REF_REQUESTER, by);
+	} else {
+		model_set_text(&r, REC_REF_STATE, state);
+		if (strcmp(state, "follow-up") == 0)
+			model_set_text(&r, REC_REF_OUTCOME, "improved");
+		if (strcmp(state, "rejected") == 0)
+			model_set_text(&r, REC_REF_STATE_REASON, "full");
+		if (by != NULL)
+			model_set_uuid(&r, REC_K_BY, by);
+	}
+	if (model_encode(&r, &m) != 0 || cborx_encode(m, &b, &len) != 0)
+		abort();
+	cbor_decref(&m);
+	err = push_one(f, n, REC_REFERRAL, &id, b, len, code, why, sizeof(why));
+	free(b);
+	return err;
+}
+
+/* A request and a step of it in one batch (the step's code in *CODE). */
+static int
+party_batch(struct fix *f, struct pn *n, const struct uuid *ref,
+    const char *pats, const char *to_step, uint64_t *req_code, uint64_t *code)
+{
+	int ent[2] = { REC_REFERRAL, REC_REFERRAL };
+	struct uuid id[2];
+	struct model_rec r;
+	cbor_item_t *m = NULL, *ans = NULL;
+	uint8_t *b[2] = { NULL, NULL };
+	size_t len[2], i;
+	char ids[UUID_STRLEN + 1], refs[UUID_STRLEN + 1], why[128];
+	int err;
+
+	id[0] = *ref;
+	uuid_v7(&id[1]);
+	uuid_format(ref, refs);
+	for (i = 0; i < 2; i++) {
+		uuid_format(&id[i], ids);
+		model_rec_init(
+		    &r, model_entity(REC_REFERRAL), ids, now_hlc(), NULL);
+		model_set_text(&r, REC_REF_KIND, i == 0 ? "request" : "step");
+		model_set_text(&r, REC_REF_REFERRAL, refs);
+		model_set_text(&r, REC_REF_PATIENT, pats);
+		model_set_text(&r, REC_REF_FROM, "fa");
+		model_set_text(&r, REC_REF_TARGET, i == 0 ? "fb" : to_step);
+		if (i == 0) {
+			model_set_text(&r, REC_REF_REASON, "r");
+			model_set_text(&r, REC_REF_URGENCY, "routine");
+			model_set_uint(&r, REC_REF_DUE, 1);
+			model_set_text(&r, REC_REF_REQ_ROLE, "chw");
+		} else
+			model_set_text(&r, REC_REF_STATE, "cancelled");
+		if (model_encode(&r, &m) != 0 ||
+		    cborx_encode(m, &b[i], &len[i]) != 0)
+			abort();
+		cbor_decref(&m);
+	}
+	err = push_n(f, n, 2, ent, id, b, len, NULL, &ans);
+	if (err == 0) {
+		*req_code = fix_refusal(ans, n->seq - 1, why, sizeof(why));
+		*code = fix_refusal(ans, n->seq, why, sizeof(why));
+	}
+	cbor_decref(&ans);
+	free(b[0]);
+	free(b[1]);
+	return err;
+}
+
+/*
+ * Referral steps judged against their request as the server holds it
+ * (docs/PROTOCOL.md §4.3, referral_party): a node of another facility
+ * forging an accept or a cancel is refused, whether it names the real
+ * facilities or its own; the target's
+ * steps and the referrer's cancel pass; the requesting user may cancel
+ * from another facility's node; a request pushed earlier in the same
+ * batch is the one a step is checked against; a step whose request the
+ * server does not hold yet is judged by its own fields and kept.
+ */
+static int
+test_referral_party(void)
+{
+	static const char user[] = "0190a5d0-0000-7000-8000-0000000000aa";
+	static const char other[] = "0190a5d0-0000-7000-8000-0000000000bb";
+	struct fix f;
+	struct pn a, a2, b, c;
+	struct uuid pat, enc, ref, r2, r3, r4;
+	char pats[UUID_STRLEN + 1];
+	uint8_t *body = NULL;
+	size_t len;
+	uint64_t code, rcode;
+	int err = 0;
+
+	memset(&a, 0, sizeof(a));
+	memset(&a2, 0, sizeof(a2));
+	memset(&b, 0, sizeof(b));
+	memset(&c, 0, sizeof(c));
+	uuid_v7(&pat);
+	uuid_v7(&ref);
+	uuid_v7(&r2);
+	uuid_v7(&r3);
+	uuid_v7(&r4);
+	uuid_format(&pat, pats);
+	TEST_ERR(fix_start(&f));
+	TEST_ERR(fix_node_as(&f, "north", "clinic", "fa", &a.t, NULL));
+	TEST_ERR(fix_node_as(&f, "north", "clinic", "fa", &a2.t, NULL));
+	TEST_ERR(fix_node_as(&f, "north", "clinic", "fb", &b.t, NULL));
+	TEST_ERR(fix_node_as(&f, "north", "clinic", "fc", &c.t, NULL));
+	/* P registered at fa; fc saw them too (so the table lets fc write
+	 * referral facts of P: only the request can refuse it) */
+	body_of(REC_PATIENT, &pat, &pat, 0, 0, &body, &len);
+	TEST_ERR(
+	    push_one(&f, &a, REC_PATIENT, &pat, body, len, &code, NULL, 0));
+	free(body);
+	body = NULL;
+	TEST_EQ(code, 0);
+	uuid_v7(&enc);
+	body_of(REC_ENCOUNTER, &enc, &pat, 0, 0, &body, &len);
+	TEST_ERR(
+	    push_one(&f, &c, REC_ENCOUNTER, &enc, body, len, &code, NULL, 0));
+	free(body);
+	body = NULL;
+	TEST_EQ(code, 0);
+
+	/* fa refers P to fb, as USER */
+	TEST_ERR(party_push(&f, &a, &ref, pats, "fa", "fb", NULL, user, &code));
+	TEST_EQ(code, 0);
+	/* fc forges fb's accept naming the real facilities */
+	TEST_ERR(party_push(
+	    &f, &c, &ref, pats, "fa", "fb", "accepted", NULL, &code));
+	TEST_EQ(code, WERR_REFERRAL_PARTY);
+	/* ... or naming itself as the target (its own fields would pass) */
+	TEST_ERR(party_push(
+	    &f, &c, &ref, pats, "fa", "fc", "accepted", NULL, &code));
+	TEST_EQ(code, WERR_REFERRAL_PARTY);
+	/* fc forges a cancel naming itself as the referrer */
+	TEST_ERR(party_push(
+	    &f, &c, &ref, pats, "fc", "fb", "cancelled", NULL, &code));
+	TEST_EQ(code, WERR_REFERRAL_PARTY);
+	TEST_ERR(party_push(
+	    &f, &c, &ref, pats, "fc", "fb", "follow-up", other, &code));
+	TEST_EQ(code, WERR_REFERRAL_PARTY);
+	/* fb names another referrer in its accept */
+	TEST_ERR(party_push(
+	    &f, &b, &ref, pats, "fx", "fb", "accepted", NULL, &code));
+	TEST_EQ(code, WERR_REFERRAL_PARTY);
+	/* fb may not cancel, even naming itself as the referrer */
+	TEST_ERR(party_push(
+	    &f, &b, &ref, pats, "fb", "fb", "cancelled", NULL, &code));
+	TEST_EQ(code, WERR_REFERRAL_PARTY);
+	TEST_ERR(party_push(
+	    &f, &b, &ref, pats, "fa", "fb", "cancelled", NULL, &code));
+	TEST_EQ(code, WERR_REFERRAL_PARTY);
+	/* the honest flow: fb receives and accepts, fa's other node
+	 * cancels (the referring facility), fa records the follow-up */
+	TEST_ERR(party_push(
+	    &f, &b, &ref, pats, "fa", "fb", "received", NULL, &code));
+	TEST_EQ(code, 0);
+	TEST_ERR(party_push(
+	    &f, &b, &ref, pats, "fa", "fb", "accepted", NULL, &code));
+	TEST_EQ(code, 0);
+	TEST_ERR(party_push(
+	    &f, &a2, &ref, pats, "fa", "fb", "follow-up", NULL, &code));
+	TEST_EQ(code, 0);
+	TEST_ERR(party_push(
+	    &f, &a2, &ref, pats, "fa", "fb", "cancelled", NULL, &code));
+	TEST_EQ(code, 0);
+	/* the requesting user cancels from fc's node; another user may not */
+	TEST_ERR(party_push(
+	    &f, &c, &ref, pats, "fa", "fb", "cancelled", user, &code));
+	TEST_EQ(code, 0);
+	TEST_ERR(party_push(
+	    &f, &c, &ref, pats, "fa", "fb", "cancelled", other, &code));
+	TEST_EQ(code, WERR_REFERRAL_PARTY);
+
+	/* in one batch: the request, then a step checked against it */
+	TEST_ERR(party_batch(&f, &a, &r2, pats, "fb", &rcode, &code));
+	TEST_EQ(rcode, 0);
+	TEST_EQ(code, 0);
+	TEST_ERR(party_batch(&f, &a, &r3, pats, "fz", &rcode, &code));
+	TEST_EQ(rcode, 0);
+	TEST_EQ(code, WERR_REFERRAL_PARTY);
+
+	/* a step before its request (it reached fb by another way): judged
+	 * by its own fields and kept; the request still comes in */
+	TEST_ERR(
+	    party_push(&f, &b, &r4, pats, "fa", "fb", "accepted", NULL, &code));
+	TEST_EQ(code, 0);
+	TEST_ERR(
+	    party_push(&f, &c, &r4, pats, "fa", "fb", "accepted", NULL, &code));
+	TEST_EQ(code, WERR_REFERRAL_SIDE);
+	TEST_ERR(party_push(&f, &a, &r4, pats, "fa", "fb", NULL, user, &code));
+	TEST_EQ(code, 0);
+	/* and from then on the request decides */
+	TEST_ERR(
+	    party_push(&f, &c, &r4, pats, "fa", "fc", "accepted", NULL, &code));
+	TEST_EQ(code, WERR_REFERRAL_PARTY);
+out:
+	free(body);
+	fix_stop(&f);
+	return err;
+}
+
 TEST_MAIN({ "validate", test_validate }, { "matrix", test_matrix },
     { "pull_scope", test_pull_scope }, { "prescription", test_prescription },
     { "referral_steps", test_referral_steps },
+    { "referral_party", test_referral_party },
     { "emergency_once", test_emergency_once })

@@ -11,12 +11,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 
 #include "clinical/rx.h"
+#include "compat.h"
 #include "crypto.h"
+#include "kiosk/cli/escpos.h"
 #include "kiosk/cli/rx_fhir.h"
+#include "kiosk/store/licstore.h"
 #include "kiosk/store/store_int.h"
 #include "kiosk/tui/screen_rx.h"
 #include "str.h"
@@ -55,6 +59,8 @@ fx_open(struct fx *f)
 	p.family = (char *)"Sharma";
 	p.sex = (char *)"male";
 	p.birth_date = (char *)"1980-05-01";
+	p.village = (char *)"Kothapalli";
+	p.phone = (char *)"+919876543210";
 	store_set_actor(f->s, f->chw.id);
 	TEST_ERR(store_patient_add(f->s, &p, NULL, &cause));
 	memcpy(f->pat, p.id, sizeof(f->pat));
@@ -246,4 +252,228 @@ out:
 	return err;
 }
 
-TEST_MAIN({ "issued", test_issued });
+/* The doctor's licence, as the region's snapshot on the kiosk lists it
+ * (sealed by a server key, as a pull brings it). */
+static int
+put_licence(struct store *s)
+{
+	struct licence_set set = { 0 };
+	struct licence l;
+	uint8_t priv[32], pub[32], *env = NULL;
+	int64_t now = (int64_t)time(NULL) * 1000, day = 86400000LL;
+	size_t len = 0;
+	int err;
+
+	if ((err = crypto_ed25519_keygen(priv, pub)) != 0)
+		return err;
+	snprintf(set.region, sizeof(set.region), "IN");
+	set.version = 1;
+	set.issued = now - day;
+	set.not_after = now + 7 * day;
+	memset(&l, 0, sizeof(l));
+	snprintf(l.regno, sizeof(l.regno), "MCI-777");
+	snprintf(l.regulator, sizeof(l.regulator), "NMC");
+	snprintf(l.cadre, sizeof(l.cadre), "MBBS");
+	snprintf(l.juris, sizeof(l.juris), "IN");
+	l.scope = LIC_SCOPE_ALL;
+	l.valid_from = now - 365 * day;
+	l.valid_to = now + 365 * day;
+	licence_set_add(&set, &l);
+	err = licence_snapshot_seal(&set, priv, &env, &len);
+	licence_set_clear(&set);
+	if (err == 0)
+		err = store_licence_put(s, env, len, pub, now);
+	free(env);
+	return err;
+}
+
+/*
+ * The sheet of region IN carries every field India's Telemedicine
+ * Practice Guidelines 2020 (Annexure 2, the prescription format) ask
+ * for that the kiosk knows: the prescriber's name, qualification (from
+ * the region's licence snapshot) and registration number; the date; the
+ * patient's name, age, sex, address and contact; the diagnosis; the
+ * medicine in capitals with strength, form, dose, frequency and
+ * duration; the e-signature; the teleconsultation statement.  Without a
+ * snapshot naming the prescriber, the qualification line says "-".
+ */
+static int
+test_sheet_in(void)
+{
+	static const char *const want[] = { "PRESCRIPTION",
+		"Issued by teleconsultation",
+		"Clinician: ", "Registration no.: MCI-777",
+		"Qualification: MBBS, NMC", "Patient: Ravi Sharma", "Age: 4",
+		"Sex: male", "Address: Kothapalli", "Contact: +919876543210",
+		"Diagnosis: malaria, uncomplicated", "PARACETAMOL",
+		"Take: ", "times a day", "5 days",
+		"Signed: yes, signature checked" };
+	struct fx f;
+	struct store_rx x;
+	struct store_rx_new n;
+	char id[UUID_STRLEN + 1], *cause = NULL, *text = NULL;
+	const char *why;
+	size_t tlen, i;
+	FILE *mem;
+	int err = 0;
+
+	memset(&x, 0, sizeof(x));
+	TEST_ERR(fx_open(&f));
+	memset(&n, 0, sizeof(n));
+	n.consult_id = f.consult;
+	n.code = "PCM500";
+	n.route = "oral";
+	n.dose = 500;
+	n.per_day = 3;
+	n.days = 5;
+	n.first = 1;
+	if ((err = store_rx_issue(f.s, &f.f, &n, NULL, id, &cause)) != 0) {
+		fprintf(stderr, "  %s\n", cause ? cause : "?");
+		goto out;
+	}
+	/* no snapshot: the qualification is not known */
+	TEST_ERR(store_rx_get(f.s, id, &x));
+	TEST_TRUE(x.qualification == NULL);
+	TEST_TRUE((mem = open_memstream(&text, &tlen)) != NULL);
+	err = rx_sheet_print(mem, &x, 1);
+	fclose(mem);
+	TEST_ERR(err);
+	TEST_TRUE(strstr(text, "Qualification: -") != NULL);
+	free(text);
+	text = NULL;
+	store_rx_clear(&x);
+	/* with the region's snapshot: every field */
+	TEST_ERR(put_licence(f.s));
+	TEST_ERR(store_rx_get(f.s, id, &x));
+	TEST_ERR(store_rx_verify(f.s, &x, &why));
+	TEST_TRUE((mem = open_memstream(&text, &tlen)) != NULL);
+	err = rx_sheet_print(mem, &x, 1);
+	fclose(mem);
+	TEST_ERR(err);
+	for (i = 0; i < nitems(want); i++)
+		if (strstr(text, want[i]) == NULL)
+			TEST_FAILED(
+			    "the IN sheet lacks \"%s\":\n%s", want[i], text);
+out:
+	free(cause);
+	free(text);
+	store_rx_clear(&x);
+	fx_close(&f);
+	return err;
+}
+
+/*
+ * Decode receipt R (N bytes) as an ESC/POS printer would: ESC @ first,
+ * then printable ASCII and line feeds only, no line over COLS, then ESC
+ * d n and GS V 66 0 (feed and cut) last.  The text goes to TEXT (its
+ * lines joined by '\n'); -1 with WHY when R is not such a receipt.
+ */
+static int
+escpos_decode(const uint8_t *r, size_t n, int cols, char *text, size_t size,
+    const char **why)
+{
+	size_t i, at = 0, col = 0;
+
+	if (n < 2 + 3 + 4 || r[0] != 0x1b || r[1] != 0x40)
+		return *why = "no ESC @ first", -1;
+	if (r[n - 7] != 0x1b || r[n - 6] != 0x64 || r[n - 4] != 0x1d ||
+	    r[n - 3] != 0x56 || r[n - 2] != 66 || r[n - 1] != 0)
+		return *why = "no feed and cut last", -1;
+	for (i = 2; i < n - 7; i++) {
+		if (r[i] == '\n')
+			col = 0;
+		else if (r[i] < 0x20 || r[i] >= 0x7f)
+			return *why = "a byte that is not text", -1;
+		else if (++col > (size_t)cols)
+			return *why = "a line wider than the paper", -1;
+		if (at + 1 < size)
+			text[at++] = (char)r[i];
+	}
+	text[at] = '\0';
+	return 0;
+}
+
+/*
+ * `kiosk rx print ID --escpos DEVICE`'s receipt (escpos.h) of an IN
+ * sheet, written to a file (no printer here) and decoded: initialised,
+ * wrapped to 42 and to 32 columns, every field of the sheet there,
+ * non-ASCII printed as '?', fed and cut.
+ */
+static int
+test_escpos(void)
+{
+	static const char *const want[] = { "PRESCRIPTION", "MCI-777",
+		"Ravi Sharma", "Kothapalli", "PARACETAMOL", "500 mg", "5 days",
+		"signature checked", "never more than four tablets in a day" };
+	static const char odd[] = "Dose: 5 mg \xc3\xa0 jeun\n";
+	struct fx f;
+	struct store_rx x;
+	struct store_rx_new n;
+	char id[UUID_STRLEN + 1], *cause = NULL, *text = NULL, dec[4096];
+	const char *why = "";
+	uint8_t buf[8192];
+	size_t tlen, blen, i;
+	FILE *mem, *sink = NULL;
+	int cols[2] = { ESCPOS_COLS, 32 }, c, err = 0;
+
+	memset(&x, 0, sizeof(x));
+	TEST_ERR(fx_open(&f));
+	memset(&n, 0, sizeof(n));
+	n.consult_id = f.consult;
+	n.code = "PCM500";
+	n.route = "oral";
+	n.dose = 500;
+	n.per_day = 3;
+	n.days = 5;
+	n.first = 1;
+	n.note = "after food, with a full glass of water, never more than "
+	         "four tablets in a day";
+	if ((err = store_rx_issue(f.s, &f.f, &n, NULL, id, &cause)) != 0) {
+		fprintf(stderr, "  %s\n", cause ? cause : "?");
+		goto out;
+	}
+	TEST_ERR(store_rx_get(f.s, id, &x));
+	TEST_TRUE((mem = open_memstream(&text, &tlen)) != NULL);
+	err = rx_sheet_print(mem, &x, 1);
+	fclose(mem);
+	TEST_ERR(err);
+	for (c = 0; c < 2; c++) {
+		TEST_TRUE((sink = tmpfile()) != NULL);
+		TEST_ERR(escpos_receipt(sink, text, tlen, cols[c]));
+		rewind(sink);
+		blen = fread(buf, 1, sizeof(buf), sink);
+		fclose(sink);
+		sink = NULL;
+		if (escpos_decode(buf, blen, cols[c], dec, sizeof(dec), &why) !=
+		    0)
+			TEST_FAILED("%d columns: %s", cols[c], why);
+		/* a wrap cuts at a space: read the lines as one text */
+		for (i = 0; dec[i] != '\0'; i++)
+			if (dec[i] == '\n')
+				dec[i] = ' ';
+		for (i = 0; i < nitems(want); i++)
+			if (strstr(dec, want[i]) == NULL)
+				TEST_FAILED("%d columns: the receipt lacks "
+				            "\"%s\":\n%s",
+				    cols[c], want[i], dec);
+	}
+	/* a byte outside ASCII prints as '?', nothing lost around it */
+	TEST_TRUE((sink = tmpfile()) != NULL);
+	TEST_ERR(escpos_receipt(sink, odd, strlen(odd), ESCPOS_COLS));
+	rewind(sink);
+	blen = fread(buf, 1, sizeof(buf), sink);
+	TEST_ERR(escpos_decode(buf, blen, ESCPOS_COLS, dec, sizeof(dec), &why));
+	TEST_STR(dec, "Dose: 5 mg ?? jeun\n");
+	TEST_EQ(escpos_receipt(sink, odd, strlen(odd), 4), EINVAL);
+out:
+	if (sink != NULL)
+		fclose(sink);
+	free(cause);
+	free(text);
+	store_rx_clear(&x);
+	fx_close(&f);
+	return err;
+}
+
+TEST_MAIN({ "issued", test_issued }, { "sheet_in", test_sheet_in },
+    { "escpos", test_escpos });
