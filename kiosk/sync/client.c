@@ -618,6 +618,44 @@ sync_anchor(struct sync_run_ctx *c)
 	}
 }
 
+/*
+ * Send the map M (consumed) to PATH as C's signed request, into RESP.  A
+ * refusal with CODE or WERR_BREAKGLASS_SCOPE is said in the server's
+ * words (EACCES); another is sync_refused's.
+ */
+static int
+bg_post(struct sync_run_ctx *c, const char *path, cbor_item_t *m, uint64_t code,
+    struct buf *resp, char **why)
+{
+	cbor_item_t *it = NULL;
+	uint8_t *body = NULL;
+	char *msg = NULL;
+	uint64_t got;
+	size_t len = 0;
+	int err;
+
+	err = cborx_encode(m, &body, &len);
+	cbor_decref(&m);
+	if (err != 0)
+		return err;
+	err = sync_signed_post(c, path, body, len, resp);
+	xfree_secret(body, len);
+	if (err != 0 || c->http.status == 200)
+		return err;
+	got = sync_err_code(resp, NULL);
+	if ((got == code || got == WERR_BREAKGLASS_SCOPE) &&
+	    cborx_decode(resp->data, resp->len, resp->len, &it) == 0 &&
+	    cborx_map_text(it, ERR_K_MESSAGE, 256, &msg) == 0) {
+		sync_cause(why, "the server refused: %s", msg);
+		err = EACCES;
+	} else
+		err = sync_refused(c, resp);
+	if (it != NULL)
+		cbor_decref(&it);
+	free(msg);
+	return err;
+}
+
 int
 sync_breakglass(
     struct store *s, const char *patient_id, const char *reason, char **cause)
@@ -625,10 +663,8 @@ sync_breakglass(
 	struct sync_run_ctx c;
 	struct uuid u;
 	struct buf resp;
-	cbor_item_t *m, *it = NULL;
-	uint8_t *body = NULL;
-	char *msg = NULL, *why = NULL;
-	size_t len;
+	cbor_item_t *m;
+	char *why = NULL;
 	int err;
 
 	*cause = NULL;
@@ -653,25 +689,9 @@ sync_breakglass(
 	cborx_map_put(m, BREAKGLASS_K_REASON, cborx_text(reason));
 	cborx_map_put(m, BREAKGLASS_K_USER,
 	    cborx_text(store_actor(s) != NULL ? store_actor(s) : "system"));
-	err = cborx_encode(m, &body, &len);
-	cbor_decref(&m);
-	if (err != 0)
+	if ((err = bg_post(&c, PROTO_PATH_BREAKGLASS, m, WERR_BREAKGLASS_REASON,
+	         &resp, &why)) != 0)
 		goto out;
-	if ((err = sync_signed_post(
-	         &c, PROTO_PATH_BREAKGLASS, body, len, &resp)) != 0)
-		goto out;
-	if (c.http.status != 200) {
-		uint64_t code = sync_err_code(&resp, NULL);
-		if ((code == WERR_BREAKGLASS_REASON ||
-		        code == WERR_BREAKGLASS_SCOPE) &&
-		    cborx_decode(resp.data, resp.len, resp.len, &it) == 0 &&
-		    cborx_map_text(it, ERR_K_MESSAGE, 256, &msg) == 0) {
-			sync_cause(&why, "the server refused: %s", msg);
-			err = EACCES;
-		} else
-			err = sync_refused(&c, &resp);
-		goto out;
-	}
 	/* the reason may name the patient: the audit entry does not carry it */
 	err = store_audit(s, "breakglass", "patient", patient_id,
 	    "opened outside this facility's scope, reason given");
@@ -680,10 +700,6 @@ sync_breakglass(
 		    "recorded on the server, but not in this "
 		    "kiosk's audit log");
 out:
-	if (it != NULL)
-		cbor_decref(&it);
-	free(msg);
-	free(body);
 	buf_free(&resp);
 	sync_http_free(&c.http);
 	if (err != 0 && why == NULL)
@@ -762,9 +778,7 @@ sync_breakglass_search(struct store *s, const char *query,
 	struct sync_run_ctx c;
 	struct buf resp;
 	cbor_item_t *m, *it = NULL;
-	uint8_t *body = NULL;
-	char *msg = NULL, *why = NULL;
-	size_t len;
+	char *why = NULL;
 	int err;
 
 	*cause = NULL;
@@ -782,25 +796,9 @@ sync_breakglass_search(struct store *s, const char *query,
 	cborx_map_put(m, BGSEARCH_K_QUERY, cborx_text(query));
 	cborx_map_put(m, BGSEARCH_K_USER,
 	    cborx_text(store_actor(s) != NULL ? store_actor(s) : "system"));
-	err = cborx_encode(m, &body, &len);
-	cbor_decref(&m);
-	if (err != 0)
+	if ((err = bg_post(&c, PROTO_PATH_BREAKGLASS_SEARCH, m,
+	         WERR_BREAKGLASS_QUERY, &resp, &why)) != 0)
 		goto out;
-	if ((err = sync_signed_post(
-	         &c, PROTO_PATH_BREAKGLASS_SEARCH, body, len, &resp)) != 0)
-		goto out;
-	if (c.http.status != 200) {
-		uint64_t code = sync_err_code(&resp, NULL);
-		if ((code == WERR_BREAKGLASS_QUERY ||
-		        code == WERR_BREAKGLASS_SCOPE) &&
-		    cborx_decode(resp.data, resp.len, resp.len, &it) == 0 &&
-		    cborx_map_text(it, ERR_K_MESSAGE, 256, &msg) == 0) {
-			sync_cause(&why, "the server refused: %s", msg);
-			err = EACCES;
-		} else
-			err = sync_refused(&c, &resp);
-		goto out;
-	}
 	if (cborx_decode(resp.data, resp.len, resp.len, &it) != 0 ||
 	    !cbor_isa_map(it) || sync_bg_found_read(it, out, n, more) != 0) {
 		sync_cause(&why, "the server's answer is not a search's");
@@ -813,8 +811,6 @@ sync_breakglass_search(struct store *s, const char *query,
 out:
 	if (it != NULL)
 		cbor_decref(&it);
-	free(msg);
-	xfree_secret(body, len);
 	buf_free(&resp);
 	sync_http_free(&c.http);
 	if (err != 0 && why == NULL)

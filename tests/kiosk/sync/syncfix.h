@@ -108,8 +108,8 @@ srv_stop(struct srv *s)
 
 /* An enrolment token for ROLE at FACILITY of region north. */
 static int
-srv_token_at(struct srv *s, const char *role, const char *facility,
-    char out[64])
+srv_token_at(
+    struct srv *s, const char *role, const char *facility, char out[64])
 {
 	char cmd[1024];
 	FILE *p;
