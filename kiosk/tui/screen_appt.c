@@ -95,14 +95,24 @@ ap_load(struct ui *ui)
 		ap.asel = ap.nap > 0 ? ap.nap - 1 : 0;
 }
 
+/* A new slot list; the chosen slot stays chosen if it is still in it (a
+ * list refreshed while the user moves must not move the cursor). */
 static void
 ap_slots_set(struct book_slot *v, size_t n, int alts)
 {
+	uint64_t was = 0;
+	size_t i;
+
+	if (ap.ssel >= 0 && (size_t)ap.ssel < ap.nsl && !alts && !ap.alts)
+		was = ap.sl[ap.ssel].id;
 	free(ap.sl);
 	ap.sl = v;
 	ap.nsl = n;
 	ap.ssel = 0;
 	ap.alts = alts;
+	for (i = 0; was != 0 && i < n; i++)
+		if (v[i].id == was)
+			ap.ssel = (int)i;
 }
 
 /* The free slots of a list, kept for when the link is down. */
