@@ -13,9 +13,12 @@
 
 #include <unistd.h>
 
+#include "cborx.h"
 #include "client.h"
 #include "hlc.h"
 #include "log.h"
+#include "protocol.h"
+#include "uuid.h"
 #include "sync-server/store/pgtest.h"
 
 struct fix {
@@ -218,6 +221,52 @@ fix_refusal(const cbor_item_t *answer, uint64_t seq, char *why, size_t wlen)
 		return code;
 	}
 	return 0;
+}
+
+/* Push NBODY changes (ENT[i], ID[i], BODY[i]) as node N's next batch
+ * starting at *SEQ; *REFUSED how many the answer refused. */
+static inline int
+fix_push(struct fix *f, struct tnode *n, uint64_t *seq, size_t nbody,
+    const int *ent, const struct uuid *id, cbor_item_t **body, size_t *refused)
+{
+	cbor_item_t *m = cborx_map(3), *arr = cborx_array(nbody), *c, *ans;
+	struct tresp r;
+	uint8_t *b = NULL, *bb;
+	size_t i, len, blen;
+	int err = 0;
+
+	memset(&r, 0, sizeof(r));
+	for (i = 0; i < nbody; i++) {
+		if ((err = cborx_encode(body[i], &bb, &blen)) != 0)
+			goto out;
+		c = cborx_array(PUSH_C_COUNT);
+		cborx_array_push(c, cborx_uint(*seq + 1 + i));
+		cborx_array_push(c, cborx_uint((uint64_t)ent[i]));
+		cborx_array_push(c, cborx_bytes(id[i].b, 16));
+		cborx_array_push(c, cborx_uint(HLC_MAKE(hlc_wall_ms(), i)));
+		cborx_array_push(c, cborx_bytes(bb, blen));
+		cborx_array_push(arr, c);
+		free(bb);
+	}
+	cborx_map_put(m, PUSH_K_FIRST, cborx_uint(*seq + 1));
+	cborx_map_put(m, PUSH_K_LAST, cborx_uint(*seq + nbody));
+	cborx_map_put(m, PUSH_K_CHANGES, arr);
+	if ((err = cborx_encode(m, &b, &len)) != 0 ||
+	    (err = tnode_do(f->port, n, PROTO_PATH_PUSH, b, len, &r)) != 0)
+		goto out;
+	if (r.status != 200 || cborx_decode(r.body, r.len, r.len, &ans) != 0) {
+		err = EPROTO;
+		goto out;
+	}
+	c = cborx_map_get(ans, PUSHED_K_REFUSED);
+	*refused = c != NULL ? cbor_array_size(c) : 0;
+	cbor_decref(&ans);
+	*seq += nbody;
+out:
+	cbor_decref(&m);
+	free(b);
+	tresp_clear(&r);
+	return err;
 }
 
 #endif

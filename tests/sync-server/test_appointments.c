@@ -45,8 +45,6 @@ mk_slots(struct fix *f)
 	return f->srv.be->slots_add(f->srv.store, id, v, 6, &added);
 }
 
-static int push_bodies(struct fix *, struct tnode *, uint64_t *, size_t,
-    const int *, const struct uuid *, cbor_item_t **, size_t *);
 static cbor_item_t *rec_body(struct model_rec *);
 
 /* Node N registers a patient whose id is 16 bytes of PAT, which puts
@@ -67,7 +65,7 @@ scope_patient(struct fix *f, struct tnode *n, uint64_t *seq, uint8_t pat)
 	model_set_text(&r, REC_PAT_GIVEN, "Test");
 	model_set_text(&r, REC_PAT_FAMILY, "Patient");
 	body = rec_body(&r);
-	err = push_bodies(f, n, seq, 1, &ent, &id, &body, &refused);
+	err = fix_push(f, n, seq, 1, &ent, &id, &body, &refused);
 	cbor_decref(&body);
 	return err != 0 ? err : refused != 0 ? EPERM : 0;
 }
@@ -263,52 +261,6 @@ out:
 	return err;
 }
 
-/* Push NBODY changes (ENT[i], ID[i], BODY[i]) as node N's next batch
- * starting at *SEQ; *REFUSED how many the answer refused. */
-static int
-push_bodies(struct fix *f, struct tnode *n, uint64_t *seq, size_t nbody,
-    const int *ent, const struct uuid *id, cbor_item_t **body, size_t *refused)
-{
-	cbor_item_t *m = cborx_map(3), *arr = cborx_array(nbody), *c, *ans;
-	struct tresp r;
-	uint8_t *b = NULL, *bb;
-	size_t i, len, blen;
-	int err = 0;
-
-	memset(&r, 0, sizeof(r));
-	for (i = 0; i < nbody; i++) {
-		if ((err = cborx_encode(body[i], &bb, &blen)) != 0)
-			goto out;
-		c = cborx_array(PUSH_C_COUNT);
-		cborx_array_push(c, cborx_uint(*seq + 1 + i));
-		cborx_array_push(c, cborx_uint((uint64_t)ent[i]));
-		cborx_array_push(c, cborx_bytes(id[i].b, 16));
-		cborx_array_push(c, cborx_uint(HLC_MAKE(hlc_wall_ms(), i)));
-		cborx_array_push(c, cborx_bytes(bb, blen));
-		cborx_array_push(arr, c);
-		free(bb);
-	}
-	cborx_map_put(m, PUSH_K_FIRST, cborx_uint(*seq + 1));
-	cborx_map_put(m, PUSH_K_LAST, cborx_uint(*seq + nbody));
-	cborx_map_put(m, PUSH_K_CHANGES, arr);
-	if ((err = cborx_encode(m, &b, &len)) != 0 ||
-	    (err = tnode_do(f->port, n, PROTO_PATH_PUSH, b, len, &r)) != 0)
-		goto out;
-	if (r.status != 200 || cborx_decode(r.body, r.len, r.len, &ans) != 0) {
-		err = EPROTO;
-		goto out;
-	}
-	c = cborx_map_get(ans, PUSHED_K_REFUSED);
-	*refused = c != NULL ? cbor_array_size(c) : 0;
-	cbor_decref(&ans);
-	*seq += nbody;
-out:
-	cbor_decref(&m);
-	free(b);
-	tresp_clear(&r);
-	return err;
-}
-
 static cbor_item_t *
 rec_body(struct model_rec *r)
 {
@@ -373,7 +325,7 @@ test_offline(void)
 		model_set_text(&rec, REC_APPT_STATUS, "proposed");
 		body[i] = rec_body(&rec);
 	}
-	TEST_ERR(push_bodies(&f, &c1, &seq, 3, ent, id, body, &refused));
+	TEST_ERR(fix_push(&f, &c1, &seq, 3, ent, id, body, &refused));
 	for (i = 0; i < 3; i++)
 		cbor_decref(&body[i]);
 	TEST_EQ(refused, 0);
@@ -400,8 +352,7 @@ test_offline(void)
 	model_set_uint(&rec, REC_APPT_CHECKIN_MS, hlc_wall_ms());
 	model_set_text(&rec, REC_APPT_CHECKIN_BY, "chw");
 	body[0] = rec_body(&rec);
-	TEST_ERR(
-	    push_bodies(&f, &c1, &seq, 1, ent + 1, id + 1, body, &refused));
+	TEST_ERR(fix_push(&f, &c1, &seq, 1, ent + 1, id + 1, body, &refused));
 	cbor_decref(&body[0]);
 	TEST_EQ(refused, 0);
 	TEST_ERR(
@@ -415,8 +366,7 @@ test_offline(void)
 	model_set_uint(&rec, REC_APPT_SLOT, first + 1);
 	model_set_text(&rec, REC_APPT_STATUS, "proposed");
 	body[0] = rec_body(&rec);
-	TEST_ERR(
-	    push_bodies(&f, &c2, &seq2, 1, ent + 1, &other, body, &refused));
+	TEST_ERR(fix_push(&f, &c2, &seq2, 1, ent + 1, &other, body, &refused));
 	cbor_decref(&body[0]);
 	TEST_EQ(refused, 1);
 	TEST_EQ(

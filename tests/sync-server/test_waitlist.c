@@ -34,9 +34,6 @@
 #include "test.h"
 #include "fixture.h"
 
-static int push_bodies(struct fix *, struct tnode *, uint64_t *, size_t,
-    const int *, const struct uuid *, cbor_item_t **, size_t *);
-
 /* Slots of fac-1: 6 half-hours from tomorrow (server clock). */
 static int
 mk_slots(struct fix *f, uint64_t *first)
@@ -91,53 +88,9 @@ scope_patient(struct fix *f, struct tnode *n, uint64_t *seq, uint8_t pat)
 	if (model_encode(&r, &body) != 0)
 		abort();
 	model_rec_clear(&r);
-	err = push_bodies(f, n, seq, 1, &ent, &id, &body, &refused);
+	err = fix_push(f, n, seq, 1, &ent, &id, &body, &refused);
 	cbor_decref(&body);
 	return err != 0 ? err : refused != 0 ? EPERM : 0;
-}
-
-static int
-push_bodies(struct fix *f, struct tnode *n, uint64_t *seq, size_t nbody,
-    const int *ent, const struct uuid *id, cbor_item_t **body, size_t *refused)
-{
-	cbor_item_t *m = cborx_map(3), *arr = cborx_array(nbody), *c, *ans;
-	struct tresp r;
-	uint8_t *b = NULL, *bb;
-	size_t i, len, blen;
-	int err = 0;
-
-	memset(&r, 0, sizeof(r));
-	for (i = 0; i < nbody; i++) {
-		if ((err = cborx_encode(body[i], &bb, &blen)) != 0)
-			goto out;
-		c = cborx_array(PUSH_C_COUNT);
-		cborx_array_push(c, cborx_uint(*seq + 1 + i));
-		cborx_array_push(c, cborx_uint((uint64_t)ent[i]));
-		cborx_array_push(c, cborx_bytes(id[i].b, 16));
-		cborx_array_push(c, cborx_uint(HLC_MAKE(hlc_wall_ms(), i)));
-		cborx_array_push(c, cborx_bytes(bb, blen));
-		cborx_array_push(arr, c);
-		free(bb);
-	}
-	cborx_map_put(m, PUSH_K_FIRST, cborx_uint(*seq + 1));
-	cborx_map_put(m, PUSH_K_LAST, cborx_uint(*seq + nbody));
-	cborx_map_put(m, PUSH_K_CHANGES, arr);
-	if ((err = cborx_encode(m, &b, &len)) != 0 ||
-	    (err = tnode_do(f->port, n, PROTO_PATH_PUSH, b, len, &r)) != 0)
-		goto out;
-	if (r.status != 200 || cborx_decode(r.body, r.len, r.len, &ans) != 0) {
-		err = EPROTO;
-		goto out;
-	}
-	c = cborx_map_get(ans, PUSHED_K_REFUSED);
-	*refused = c != NULL ? cbor_array_size(c) : 0;
-	cbor_decref(&ans);
-	*seq += nbody;
-out:
-	cbor_decref(&m);
-	free(b);
-	tresp_clear(&r);
-	return err;
 }
 
 /* POST REQ (consumed) to PATH as N; *IT the decoded 200 answer. */
