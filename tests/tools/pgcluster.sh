@@ -38,7 +38,7 @@ pg_bindir() {
 
 as_owner() { # command... as the cluster's owner
 	if [ "$(id -u)" = 0 ]; then
-		setpriv --reuid=nobody --regid=nogroup --clear-groups -- "$@"
+		(cd / && setpriv --reuid=nobody --regid=nogroup --clear-groups -- "$@")
 	else
 		"$@"
 	fi
@@ -73,7 +73,11 @@ start)
 	# of one; the loser of a race uses the winner's.
 	T=$(template_dir "$BIN")
 	if [ ! -f "$T/PG_VERSION" ]; then
-		S=$(mktemp -d "$T.new.XXXXXX") || { rm -rf "$D"; exit 1; }
+		# initdb runs as the unprivileged owner, which may not be
+		# able to reach the checkout (a clone under a 0700
+		# directory): it writes into /tmp, and the result is copied
+		# beside the build output by the caller.
+		S=$(mktemp -d /tmp/outpost-pgtpl.XXXXXX) || { rm -rf "$D"; exit 1; }
 		[ "$(id -u)" = 0 ] && chown nobody:nogroup "$S"
 		chmod 0700 "$S"
 		if ! as_owner "$BIN/initdb" -D "$S" -U postgres -A trust \
@@ -82,7 +86,15 @@ start)
 			rm -rf "$D" "$S"
 			exit 1
 		fi
-		mv -T "$S" "$T" 2>/dev/null || rm -rf "$S"
+		N=$(mktemp -d "$T.new.XXXXXX") || { rm -rf "$D" "$S"; exit 1; }
+		if cp -a "$S/." "$N/"; then
+			[ "$(id -u)" = 0 ] && chown nobody:nogroup "$N"
+			chmod 0700 "$N"
+			mv -T "$N" "$T" 2>/dev/null || rm -rf "$N"
+		else
+			rm -rf "$N"
+		fi
+		rm -rf "$S"
 	fi
 	if ! cp -a "$T" "$D/data"; then
 		echo "pgcluster.sh: cannot copy the template $T" >&2
