@@ -70,6 +70,8 @@ static struct {
 	int reason; /* the reason chosen while cancelling */
 	struct ui_field other;
 	char pending[UUID_STRLEN + 1]; /* asked, the answer not back */
+	struct book_job queued; /* asked while the slot list was running */
+	int has_queued;
 	char pid[UUID_STRLEN + 1], pname[96];
 } ap;
 
@@ -212,6 +214,7 @@ ap_enter(struct ui *ui)
 	ap.focus = FOC_SLOTS;
 	ap.reason = 0;
 	ap.pending[0] = '\0';
+	ap.has_queued = 0;
 	snprintf(ap.pid, sizeof(ap.pid), "%s", ui->visit.patient.id);
 	snprintf(ap.pname, sizeof(ap.pname), "%s %s",
 	    ui->visit.patient.given ? ui->visit.patient.given : "",
@@ -491,8 +494,30 @@ ap_send(struct ui *ui, const struct book_job *j, const char *proposed_msg)
 		ui_message(ui, UI_MSG_INFO, "%s", _("Asking the server..."));
 		return;
 	}
+	/* The worker is still on the slot list or the last request (a slow
+	 * link looks like no link after a second): the request goes by
+	 * sync, and is also asked directly once the worker is free and the
+	 * link answered. */
+	if ((ap.link == LINK_ASKING || book_async_busy()) && !ap.has_queued) {
+		ap.queued = *j;
+		ap.has_queued = 1;
+	}
 	ui_message(ui, UI_MSG_OK, "%s", proposed_msg);
 	sync_thread_kick();
+}
+
+/* Ask the request queued behind the slot list; 1 if it was started. */
+static int
+ap_send_queued(struct ui *ui)
+{
+	if (!ap.has_queued)
+		return 0;
+	ap.has_queued = 0;
+	if (book_async_start(ui->ctx->data_dir, store_key(ui->visit.store),
+	        &ap.queued) != 0)
+		return 0;
+	snprintf(ap.pending, sizeof(ap.pending), "%s", ap.queued.id);
+	return 1;
 }
 
 static enum ui_result
@@ -673,8 +698,11 @@ ap_answer(struct ui *ui)
 			ap.link = LINK_UP;
 			if (!ap.alts)
 				ap_slots_keep(ui, a.slots, a.nslots);
-		} else
+			ap_send_queued(ui);
+		} else {
 			ap.link = LINK_DOWN;
+			ap.has_queued = 0; /* it goes by sync, as was said */
+		}
 		book_answer_clear(&a);
 		return;
 	}
@@ -732,7 +760,7 @@ ap_answer(struct ui *ui)
 	book_answer_clear(&a);
 	ap_load(ui);
 	/* the slot list changed: ask again (not over the alternatives) */
-	if (!ap.alts && !book_async_busy())
+	if (!ap_send_queued(ui) && !ap.alts && !book_async_busy())
 		ap_ask_slots(ui);
 }
 

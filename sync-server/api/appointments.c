@@ -295,6 +295,13 @@ api_appt_run(struct request *req)
 		    srv->be->appt_status(
 		        srv->store, id, status, sizeof(status), &slot) == 0)
 			api_appt_offer(req, slot);
+		/* this node's appointment cancelled already (its pushed
+		 * record got there first): done, as a repeated book is */
+		if (err == EALREADY &&
+		    srv->be->appt_status(
+		        srv->store, id, status, sizeof(status), &slot) == 0 &&
+		    strcmp(status, "cancelled") == 0)
+			err = 0;
 		if (err == ENOENT)
 			result = WERR_NO_SLOT;
 		else if (err == EACCES || err == EALREADY)

@@ -220,9 +220,19 @@ test_appointments(void)
 	TEST_ERR(cborx_map_uint(it, APPT_K_RESULT, &result));
 	TEST_EQ(result, WERR_APPT_STATE);
 	cbor_decref(&it);
-	TEST_ERR(appt_do(&f, &c2, m, &r, &it));
+	TEST_ERR(appt_do(&f, &c2, cbor_incref(m), &r, &it));
 	TEST_ERR(cborx_map_uint(it, APPT_K_RESULT, &result));
 	TEST_EQ(result, 0);
+	cbor_decref(&it);
+	/* asked again (its pushed record got there first): done for c2,
+	 * still refused for c1 */
+	TEST_ERR(appt_do(&f, &c2, cbor_incref(m), &r, &it));
+	TEST_ERR(cborx_map_uint(it, APPT_K_RESULT, &result));
+	TEST_EQ(result, 0);
+	cbor_decref(&it);
+	TEST_ERR(appt_do(&f, &c1, m, &r, &it));
+	TEST_ERR(cborx_map_uint(it, APPT_K_RESULT, &result));
+	TEST_EQ(result, WERR_APPT_STATE);
 	cbor_decref(&it);
 	/* check-in evidence for c1's booking */
 	memset(id, 0x11, 16);
