@@ -109,6 +109,7 @@ struct call_status {
 	unsigned restarts; /* how often baresip was restarted */
 	int secure; /* CALL_MENC seen for this call's audio */
 	int muted, held;
+	int video_rx; /* video RTP received in this call (CALL_RTPESTAB) */
 	enum call_mode mode;
 	enum call_mode wanted; /* the rung the link supports now (the ladder,
 				  from each RTCP report of a call); the

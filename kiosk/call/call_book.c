@@ -35,7 +35,7 @@ callx_begin(struct call_status *st, const char *id, const char *peer,
 	snprintf(st->ev.call_id, sizeof(st->ev.call_id), "%s", id ? id : "");
 	snprintf(st->ev.peer, sizeof(st->ev.peer), "%s", peer ? peer : "");
 	st->ev.outgoing = outgoing;
-	st->secure = st->muted = st->held = 0;
+	st->secure = st->muted = st->held = st->video_rx = 0;
 	st->state = outgoing ? CALL_S_DIALING : CALL_S_RINGING;
 	mark(&st->ev.ringing, mono, wall);
 	st->generation++;
@@ -60,6 +60,16 @@ callx_end_kind(const char *r)
 }
 
 void
+callx_forget(struct call_status *st, const char *id)
+{
+	if (id == NULL || id[0] == '\0')
+		return;
+	memmove(st->old_ids[1], st->old_ids[0],
+	    sizeof(st->old_ids) - sizeof(st->old_ids[0]));
+	snprintf(st->old_ids[0], sizeof(st->old_ids[0]), "%s", id);
+}
+
+void
 callx_end(struct call_status *st, enum call_end why, const char *reason,
     uint64_t mono, uint64_t wall)
 {
@@ -72,12 +82,7 @@ callx_end(struct call_status *st, enum call_end why, const char *reason,
 		snprintf(
 		    st->ev.end_reason, sizeof(st->ev.end_reason), "%s", reason);
 	}
-	if (st->ev.call_id[0] != '\0') {
-		memmove(st->old_ids[1], st->old_ids[0],
-		    sizeof(st->old_ids) - sizeof(st->old_ids[0]));
-		snprintf(st->old_ids[0], sizeof(st->old_ids[0]), "%s",
-		    st->ev.call_id);
-	}
+	callx_forget(st, st->ev.call_id);
 	if (st->ev.established.mono_ms != 0)
 		st->ev.connected_ms =
 		    st->ev.ended.mono_ms - st->ev.established.mono_ms;
@@ -153,8 +158,14 @@ callx_apply(struct call_status *st, const struct callx_frame *f, uint64_t mono,
 	case CALLX_RTPESTAB:
 		if (strstr(f->param, "audio") != NULL)
 			mark(&st->ev.media_rx, mono, wall);
+		else if (strstr(f->param, "video") != NULL)
+			st->video_rx = 1;
 		break;
 	case CALLX_RTCP:
+		/* one report per stream: the link quality is the audio's
+		 * (a video call's video counters are another stream's) */
+		if (strcmp(f->param, "video") == 0)
+			return;
 		st->q = f->rtcp;
 		if (f->rtcp.rx_sent > 0)
 			mark(&st->ev.media_rx, mono, wall);
@@ -231,6 +242,61 @@ callx_ladder_step(struct callx_ladder *l, const struct call_quality *q,
 		l->good_since_ms = mono;
 	}
 	return l->mode;
+}
+
+/* --- both ends on one rung ----------------------------------------------- */
+
+static const char *const rung_tags[CALL_MODE_STORE_FORWARD] = {
+	[CALL_MODE_VIDEO] = "video",
+	[CALL_MODE_OPUS16] = "opus16",
+	[CALL_MODE_OPUS8] = "opus8",
+	[CALL_MODE_CODEC2_3200] = "c2-3200",
+	[CALL_MODE_CODEC2_1300] = "c2-1300",
+	[CALL_MODE_CODEC2_700C] = "c2-700c",
+};
+
+const char *
+callx_rung_tag(enum call_mode m)
+{
+	return (unsigned)m < CALL_MODE_STORE_FORWARD ? rung_tags[m] : NULL;
+}
+
+int
+callx_rung_parse(const char *name)
+{
+	size_t n = strlen(CALLX_RUNG_PREFIX);
+	int m;
+
+	if (name == NULL || strncmp(name, CALLX_RUNG_PREFIX, n) != 0)
+		return -1;
+	for (m = 0; m < CALL_MODE_STORE_FORWARD; m++)
+		if (strcmp(name + n, rung_tags[m]) == 0)
+			return m;
+	return -1;
+}
+
+static int
+is_codec2(enum call_mode m)
+{
+	return m >= CALL_MODE_CODEC2_3200 && m <= CALL_MODE_CODEC2_700C;
+}
+
+int
+callx_rung_compatible(enum call_mode a, enum call_mode b)
+{
+	if ((unsigned)a >= CALL_MODE_STORE_FORWARD ||
+	    (unsigned)b >= CALL_MODE_STORE_FORWARD)
+		return 0;
+	if (is_codec2(a) || is_codec2(b))
+		return a == b;
+	return 1; /* video, opus 16, opus 8 */
+}
+
+int
+callx_rung_redial(enum call_end kind, uint64_t after_ms, unsigned done)
+{
+	return (kind == CALL_END_REJECTED || kind == CALL_END_UNREACHABLE) &&
+	    after_ms < CALLX_RUNG_REFUSE_MS && done < CALLX_RUNG_REDIALS;
 }
 
 /* --- words ------------------------------------------------------------------ */

@@ -135,6 +135,7 @@ callx_parse(const char *s, size_t len, struct callx_frame *f)
 	copy_str(o, "type", type, sizeof(type));
 	copy_str(o, "id", f->id, sizeof(f->id));
 	copy_str(o, "peeruri", f->peer, sizeof(f->peer));
+	copy_str(o, "peerdisplayname", f->peername, sizeof(f->peername));
 	copy_str(o, "param", f->param, sizeof(f->param));
 	{
 		char dir[16];

@@ -54,9 +54,15 @@ struct call_engine {
 	/* the ladder during a call: the last RTCP counters, for the loss
 	 * of each report's interval (baresip's are since the call began) */
 	struct callx_ladder ladder;
-	uint32_t lad_sent, lad_lost;
+	uint32_t lad_sent, lad_lost, lad_txsent, lad_txlost;
 	uint64_t lad_ms; /* when they were taken */
 	int lad_call; /* the ladder follows the current call */
+	/* both ends on one rung: our dial (a callee refusing our rung makes
+	 * us dial again) and the caller's rung we are to move to */
+	uint64_t dial_ms, redial_at;
+	unsigned redials;
+	int follow; /* the caller's rung + 1; 0: none */
+	uint64_t follow_at;
 };
 
 static int command(struct call_engine *, const char *, const char *);
@@ -190,17 +196,26 @@ account_line(struct call_engine *e, struct buf *b)
 	enum call_mode m = e->st.mode;
 	int codec2 = m >= CALL_MODE_CODEC2_3200 && m <= CALL_MODE_CODEC2_700C;
 
+	/* the rung in our display name: a callee on another rung moves to
+	 * ours (callx_rung_parse) */
+	if (callx_rung_tag(m) != NULL)
+		buf_printf(
+		    b, "\"" CALLX_RUNG_PREFIX "%s\" ", callx_rung_tag(m));
 	buf_printf(b,
 	    "<sip:%s@%s;transport=udp>;auth_pass=%s;"
 	    "outbound=\"sip:%s;transport=udp\";regint=60;"
 	    "answermode=manual;mediaenc=%s;call_transfer=no;",
 	    e->user, e->registrar, e->password, e->registrar,
 	    e->cfg.test_no_menc ? "" : "dtls_srtp");
+	/* the other family second, never used between our nodes: without
+	 * a codec in common baresip refuses the INVITE itself (488, the
+	 * same answer as a peer without encryption) before we see it, and
+	 * the callee could not move to the caller's rung (rung_refuse) */
 	if (codec2)
-		buf_printf(b, "audio_codecs=codec2;ptime=%d",
+		buf_printf(b, "audio_codecs=codec2,opus/48000/1;ptime=%d",
 		    m == CALL_MODE_CODEC2_3200 ? 20 : 40);
 	else
-		buf_printf(b, "audio_codecs=opus/48000/1;ptime=20");
+		buf_printf(b, "audio_codecs=opus/48000/1,codec2;ptime=20");
 	if (e->cfg.video && m == CALL_MODE_VIDEO)
 		buf_printf(b, ";video_codecs=vp8");
 	if (e->turn != NULL)
@@ -494,43 +509,71 @@ ladder_judge(struct call_engine *e, const struct call_quality *iq, uint64_t now)
 		e->ladder.mode = e->st.mode;
 }
 
+/* The loss over one interval: LOST of SENT+LOST packets, in %. */
+static double
+interval_loss(uint32_t sent, uint32_t lost)
+{
+	return sent + lost > 0 ? 100.0 * lost / ((double)sent + lost) : 100.0;
+}
+
 /*
  * An RTCP report of the call that is up: the loss over the interval
  * since the last one judged (baresip's counters are since the call
- * began).  The first report of a call is the baseline.
+ * began; the first report's interval is the call so far), each way:
+ * what we receive (rx), and what the far end reports receiving of ours
+ * (tx, from its receiver reports), the worse of the two.  So the caller,
+ * whose rung rules the next call, judges the callee's side too.
  */
 static void
 ladder_tick(struct call_engine *e)
 {
 	struct call_quality iq = e->st.q;
 	uint64_t now = clock_mono_ms();
-	uint32_t ds, dl;
+	uint32_t ds, dl, ts, tl;
+	double txl;
 
 	if (e->cfg.no_ladder)
 		return;
 	if (!e->lad_call || iq.rx_sent < e->lad_sent ||
-	    iq.rx_lost < e->lad_lost) {
+	    iq.rx_lost < e->lad_lost || iq.tx_sent < e->lad_txsent) {
 		memset(&e->ladder, 0, sizeof(e->ladder));
 		e->ladder.mode = e->st.mode;
 		e->ladder.have_video = e->cfg.video;
 		e->ladder.good_ms = e->cfg.ladder_good_ms;
 		e->lad_call = 1;
 		e->st.wanted = e->st.mode; /* a new call, a new judgement */
-		e->lad_sent = iq.rx_sent;
-		e->lad_lost = iq.rx_lost;
+		e->lad_sent = e->lad_lost = e->lad_txsent = e->lad_txlost = 0;
 		e->lad_ms = now;
-		return;
-	}
-	/* reports come in bunches (one per RTCP packet received): judge
-	 * intervals of a few seconds, not the gap between two of them */
-	if (now - e->lad_ms < LADDER_INTERVAL_MS)
+		if (iq.rx_sent == 0) {
+			/* a report before the first packet counted (DTLS
+			 * takes a second): the call's start is the baseline */
+			e->lad_txsent = iq.tx_sent;
+			e->lad_txlost =
+			    iq.tx_lost <= iq.tx_sent ? iq.tx_lost : 0;
+			return;
+		}
+	} else if (now - e->lad_ms < LADDER_INTERVAL_MS)
+		/* reports come in bunches (one per RTCP packet received):
+		 * judge intervals of a few seconds, not the gap between two */
 		return;
 	e->lad_ms = now;
 	ds = iq.rx_sent - e->lad_sent;
 	dl = iq.rx_lost - e->lad_lost;
 	e->lad_sent = iq.rx_sent;
 	e->lad_lost = iq.rx_lost;
-	iq.loss_pct = ds + dl > 0 ? 100.0 * dl / (ds + dl) : 100.0;
+	iq.loss_pct = interval_loss(ds, dl);
+	/* the far end's report of our stream (its lost count is signed in
+	 * RTCP: anything above what we sent is not a loss we can judge) */
+	ts = iq.tx_sent - e->lad_txsent;
+	tl = iq.tx_lost - e->lad_txlost;
+	if (iq.tx_lost >= e->lad_txlost && tl > 0 && tl <= ts) {
+		txl = interval_loss(ts - tl, tl);
+		if (txl > iq.loss_pct)
+			iq.loss_pct = txl;
+	}
+	e->lad_txsent = iq.tx_sent;
+	if (iq.tx_lost <= iq.tx_sent)
+		e->lad_txlost = iq.tx_lost;
 	ladder_judge(e, &iq, now);
 }
 
@@ -548,6 +591,54 @@ ladder_silence(struct call_engine *e, uint64_t now)
 	iq.have = 1;
 	iq.loss_pct = 100.0;
 	ladder_judge(e, &iq, now);
+}
+
+/*
+ * Both ends on one rung: the caller's rung, in its display name, rules
+ * the call.  An incoming call on a rung we cannot run is refused at once
+ * (nobody sees it ring) and we move to the caller's rung; the caller
+ * dials again (rung_redial).  1: refused.
+ */
+static int
+rung_refuse(struct call_engine *e, const struct callx_frame *f)
+{
+	int r = callx_rung_parse(f->peername);
+
+	if (r < 0 || callx_rung_compatible(e->st.mode, (enum call_mode)r))
+		return 0;
+	log_info("ladder: the caller is on %s, this node on %s: refused, "
+	         "moving to %s",
+	    mode_name((enum call_mode)r), mode_name(e->st.mode),
+	    mode_name((enum call_mode)r));
+	callx_forget(&e->st, f->id);
+	hangup_id(e, f->id);
+	e->follow = r + 1;
+	/* let the refusal leave before baresip restarts */
+	e->follow_at = clock_mono_ms() + 300;
+	e->st.wanted = (enum call_mode)r;
+	e->st.generation++;
+	return 1;
+}
+
+/* Our dial refused at once (the callee moving to our rung, or not yet
+ * registered again after it): dial again shortly.  1: taken care of. */
+static int
+rung_redial(struct call_engine *e, const struct callx_frame *f)
+{
+	uint64_t now = clock_mono_ms();
+
+	if (e->st.state != CALL_S_DIALING || !e->st.ev.outgoing ||
+	    (f->id[0] != '\0' && e->st.ev.call_id[0] != '\0' &&
+	        strcmp(f->id, e->st.ev.call_id) != 0) ||
+	    !callx_rung_redial(
+	        callx_end_kind(f->param), now - e->dial_ms, e->redials))
+		return 0;
+	log_info("call refused at once (%s): dialling again", f->param);
+	callx_forget(&e->st, f->id[0] ? f->id : e->st.ev.call_id);
+	e->st.ev.call_id[0] = '\0';
+	e->redials++;
+	e->redial_at = now + CALLX_RUNG_REDIAL_GAP_MS;
+	return 1;
 }
 
 static void
@@ -576,8 +667,13 @@ dispatch(struct call_engine *e, const struct callx_frame *f)
 			command(e, "callfind", e->st.ev.call_id);
 		return;
 	}
+	if (f->type == CALLX_INCOMING && !was_live && rung_refuse(e, f))
+		return;
+	if (f->type == CALLX_CLOSED && rung_redial(e, f))
+		return;
 	callx_apply(&e->st, f, clock_mono_ms(), clock_wall_ms(), &fin);
-	if (f->type == CALLX_RTCP && e->st.state == CALL_S_UP)
+	if (f->type == CALLX_RTCP && e->st.state == CALL_S_UP &&
+	    strcmp(f->param, "video") != 0)
 		ladder_tick(e);
 	if (fin)
 		ended(e);
@@ -659,13 +755,30 @@ timers(struct call_engine *e)
 		    "no answer from the call server");
 		e->st.generation++;
 	}
+	if (e->redial_at != 0 && now >= e->redial_at) {
+		e->redial_at = 0;
+		e->dial_ms = now;
+		if (e->st.state == CALL_S_DIALING &&
+		    command(e, "dial", e->st.ev.peer) != 0)
+			end_now(e, CALL_END_FAILED,
+			    "could not send the dial command");
+	}
+	/* the caller's rung, between calls (rung_refuse) */
+	if (e->follow != 0 && now >= e->follow_at && e->st.running &&
+	    (e->st.state == CALL_S_ENDED || e->st.state == CALL_S_IDLE)) {
+		enum call_mode r = (enum call_mode)(e->follow - 1);
+
+		e->follow = 0;
+		if (call_set_mode(e, r) != 0)
+			log_warnx("could not move to %s", mode_name(r));
+	}
 	if (e->st.state != CALL_S_UP)
 		e->lad_call = 0;
 	else
 		ladder_silence(e, now);
 	/* between calls, the rung the last call's link supported (a new
 	 * config: baresip restarts and registers again) */
-	if (!e->cfg.no_ladder && e->st.running &&
+	if (!e->cfg.no_ladder && e->st.running && e->follow == 0 &&
 	    (e->st.state == CALL_S_ENDED || e->st.state == CALL_S_IDLE) &&
 	    e->st.wanted != e->st.mode &&
 	    e->st.wanted < CALL_MODE_STORE_FORWARD) {
@@ -711,6 +824,9 @@ call_dial(struct call_engine *e, const char *uri)
 	if (!e->st.running || e->st.reg != CALL_REG_OK)
 		return ENOTCONN; /* call_status.reg_reason says why */
 	callx_begin(&e->st, NULL, uri, 1, clock_mono_ms(), clock_wall_ms());
+	e->dial_ms = clock_mono_ms();
+	e->redials = 0;
+	e->redial_at = 0;
 	if ((err = command(e, "dial", uri)) != 0)
 		end_now(e, CALL_END_FAILED, "could not send the dial command");
 	return err;
@@ -826,6 +942,12 @@ call_set_mode(struct call_engine *e, enum call_mode m)
 		    m == CALL_MODE_OPUS8 ? 8000 : 16000);
 		if ((err = command(e, "aubitrate", bps)) != 0)
 			return err;
+		/* the ladder goes on from here (a choice by the CHW is not
+		 * undone by the next report) */
+		if (e->ladder.mode != m) {
+			e->ladder.mode = m;
+			e->ladder.good_since_ms = 0;
+		}
 		e->st.mode = e->st.wanted = m;
 		e->st.generation++;
 		return 0;

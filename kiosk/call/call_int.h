@@ -37,6 +37,8 @@ struct callx_frame {
 	char data[256]; /* responses: the command's text */
 	char id[80]; /* call id */
 	char peer[160];
+	char peername[80]; /* the peer's display name (CALL_INCOMING: the
+			      caller's rung, callx_rung_parse) */
 	char param[160];
 	int outgoing;
 	struct call_quality rtcp; /* CALLX_RTCP */
@@ -89,5 +91,41 @@ enum call_mode callx_ladder_step(struct callx_ladder *l,
     const struct call_quality *q, double rx_kbps, uint64_t mono);
 /* Bits per second a rung needs on the wire (RTP+UDP+IP headers in). */
 unsigned callx_mode_bps(enum call_mode);
+
+/*
+ * Both ends on one rung (kiosk/call/README.md, "Both ends on the same
+ * rung").  The caller's rung rules the call: it goes in the display name
+ * of the caller's From header ("outpost rung=c2-1300"), which baresip 1.0
+ * hands the callee as CALL_INCOMING's peerdisplayname.
+ *
+ * callx_rung_tag: a call rung's tag ("video", "opus16", "opus8",
+ * "c2-3200", "c2-1300", "c2-700c"); NULL for store-and-forward.
+ * callx_rung_parse: the rung a display name announces, or -1 (none, an
+ * older node, or a tag we do not know: ring as before).
+ * callx_rung_compatible: can a call run between these two rungs as they
+ * are?  opus at 16 or 8 kbit/s and video interoperate (each side sets its
+ * own opus bitrate; video needs VP8 at both ends, else the call is voice);
+ * a codec2 rung only with the very same rung (its mode is not in SDP).
+ */
+#define CALLX_RUNG_PREFIX "outpost rung="
+const char *callx_rung_tag(enum call_mode);
+int callx_rung_parse(const char *display_name);
+int callx_rung_compatible(enum call_mode a, enum call_mode b);
+/*
+ * The caller's side of it: the callee refuses a call on a rung it cannot
+ * run (486 at once, before anyone sees it ring) and restarts on the
+ * caller's rung.  Is the end KIND of our outgoing call, AFTER_MS after
+ * the dial, with REDIALS_DONE redials so far, such a refusal, to be
+ * dialled again?  (A busy callee looks the same: it is called at most
+ * CALLX_RUNG_REDIALS more times and refuses each; so is one not
+ * registered, 404, while the callee restarts.)
+ */
+#define CALLX_RUNG_REFUSE_MS 3000
+#define CALLX_RUNG_REDIALS 3
+#define CALLX_RUNG_REDIAL_GAP_MS 1500
+int callx_rung_redial(
+    enum call_end kind, uint64_t after_ms, unsigned redials_done);
+/* Forget call ID: its late events are not the current call's. */
+void callx_forget(struct call_status *st, const char *id);
 
 #endif

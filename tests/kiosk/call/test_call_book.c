@@ -245,6 +245,129 @@ out:
 	return err;
 }
 
+/* Both ends on one rung: the caller's rung travels in its display name
+ * (CALL_INCOMING's peerdisplayname); the callee refuses what it cannot
+ * run; the caller dials again only after a refusal that came at once. */
+static int
+test_rung(void)
+{
+	struct callx_frame f;
+	struct call_status st;
+	char name[80];
+	int err = 0, m, a, b;
+
+	/* every call rung round-trips through the display name */
+	for (m = 0; m < CALL_MODE_STORE_FORWARD; m++) {
+		snprintf(name, sizeof(name), CALLX_RUNG_PREFIX "%s",
+		    callx_rung_tag((enum call_mode)m));
+		TEST_EQ(callx_rung_parse(name), m);
+	}
+	TEST_TRUE(callx_rung_tag(CALL_MODE_STORE_FORWARD) == NULL);
+	TEST_TRUE(callx_rung_tag(CALL_MODE_N) == NULL);
+	TEST_STR(callx_rung_tag(CALL_MODE_CODEC2_700C), "c2-700c");
+	/* no rung, someone else's name, a rung we do not know: -1 */
+	TEST_EQ(callx_rung_parse(NULL), -1);
+	TEST_EQ(callx_rung_parse(""), -1);
+	TEST_EQ(callx_rung_parse("Dr Amina"), -1);
+	TEST_EQ(callx_rung_parse(CALLX_RUNG_PREFIX), -1);
+	TEST_EQ(callx_rung_parse(CALLX_RUNG_PREFIX "c2-2400"), -1);
+	TEST_EQ(callx_rung_parse(CALLX_RUNG_PREFIX "opus16 "), -1);
+	TEST_EQ(callx_rung_parse("outpost rung=OPUS16"), -1);
+	/* what can run together: opus 16/8 and video with each other; a
+	 * codec2 rung only with itself (its mode is not in SDP) */
+	for (a = 0; a < CALL_MODE_N; a++)
+		for (b = 0; b < CALL_MODE_N; b++) {
+			int c2a = a >= CALL_MODE_CODEC2_3200 &&
+			    a <= CALL_MODE_CODEC2_700C,
+			    c2b = b >= CALL_MODE_CODEC2_3200 &&
+			    b <= CALL_MODE_CODEC2_700C,
+			    want = a < CALL_MODE_STORE_FORWARD &&
+			    b < CALL_MODE_STORE_FORWARD &&
+			    ((!c2a && !c2b) || a == b);
+
+			TEST_EQ(callx_rung_compatible(
+			            (enum call_mode)a, (enum call_mode)b),
+			    want);
+		}
+	TEST_EQ(
+	    callx_rung_compatible(CALL_MODE_CODEC2_1300, CALL_MODE_CODEC2_700C),
+	    0);
+	TEST_EQ(
+	    callx_rung_compatible(CALL_MODE_OPUS8, CALL_MODE_CODEC2_3200), 0);
+	TEST_EQ(callx_rung_compatible(CALL_MODE_VIDEO, CALL_MODE_OPUS8), 1);
+	/* the caller dials again after a refusal at once, twice at most */
+	TEST_EQ(callx_rung_redial(CALL_END_REJECTED, 120, 0), 1);
+	TEST_EQ(callx_rung_redial(CALL_END_REJECTED, 120, 1), 1);
+	TEST_EQ(
+	    callx_rung_redial(CALL_END_REJECTED, 120, CALLX_RUNG_REDIALS), 0);
+	/* the callee restarting: not registered for a moment (404) */
+	TEST_EQ(callx_rung_redial(callx_end_kind("404 Not Found"), 40, 0), 1);
+	/* a person refusing after it rang a while, or any other end */
+	TEST_EQ(
+	    callx_rung_redial(CALL_END_REJECTED, CALLX_RUNG_REFUSE_MS, 0), 0);
+	TEST_EQ(callx_rung_redial(CALL_END_NO_ENCRYPTION, 100, 0), 0);
+	TEST_EQ(callx_rung_redial(CALL_END_FAILED, 100, 0), 0);
+	TEST_EQ(callx_rung_redial(CALL_END_REMOTE, 100, 0), 0);
+	/* baresip 1.0 hands the callee the caller's display name */
+	TEST_ERR(P("{\"event\":true,\"type\":\"CALL_INCOMING\",\"class\":"
+	           "\"call\",\"accountaor\":\"sip:kiosk1@127.0.0.1\","
+	           "\"direction\":\"incoming\",\"peeruri\":"
+	           "\"sip:hub1@127.0.0.1\",\"peerdisplayname\":"
+	           "\"outpost rung=c2-1300\",\"id\":\"c9\",\"param\":"
+	           "\"sip:hub1@127.0.0.1\"}"));
+	TEST_EQ(f.type, CALLX_INCOMING);
+	TEST_EQ(callx_rung_parse(f.peername), CALL_MODE_CODEC2_1300);
+	TEST_ERR(P("{\"event\":true,\"type\":\"CALL_INCOMING\","
+	           "\"peeruri\":\"sip:old@h\",\"id\":\"c10\"}"));
+	TEST_STR(f.peername, "");
+	TEST_EQ(callx_rung_parse(f.peername), -1);
+	/* a refused call is forgotten: its late events are not the next
+	 * call's */
+	memset(&st, 0, sizeof(st));
+	callx_forget(&st, "c9");
+	callx_forget(&st, "");
+	TEST_STR(st.old_ids[0], "c9");
+	TEST_STR(st.old_ids[1], "");
+	callx_begin(&st, NULL, "sip:kiosk1@r", 1, 10, 10);
+	{
+		int end = 0;
+
+		TEST_ERR(ev(&st,
+		    "{\"event\":true,\"type\":\"CALL_ESTABLISHED\","
+		    "\"id\":\"c9\"}",
+		    20, &end));
+		TEST_EQ(st.state, CALL_S_DIALING);
+		TEST_ERR(ev(&st,
+		    "{\"event\":true,\"type\":\"CALL_RTPESTAB\","
+		    "\"id\":\"c11\",\"param\":\"video\"}",
+		    30, &end));
+		TEST_EQ(st.video_rx, 1);
+		TEST_STR(st.ev.call_id, "c11");
+		/* a video stream's RTCP report is not the link's quality */
+		TEST_ERR(ev(&st,
+		    "{\"event\":true,\"type\":\"CALL_ESTABLISHED\","
+		    "\"id\":\"c11\"}",
+		    40, &end));
+		TEST_ERR(ev(&st,
+		    "{\"event\":true,\"type\":\"CALL_RTCP\",\"id\":"
+		    "\"c11\",\"param\":\"audio\",\"rtcp_stats\":{\"tx\":"
+		    "{\"sent\":250,\"lost\":0,\"jit\":0},\"rx\":{\"sent\":"
+		    "240,\"lost\":10,\"jit\":0},\"rtt\":0}}",
+		    50, &end));
+		TEST_ERR(ev(&st,
+		    "{\"event\":true,\"type\":\"CALL_RTCP\",\"id\":"
+		    "\"c11\",\"param\":\"video\",\"rtcp_stats\":{\"tx\":"
+		    "{\"sent\":9,\"lost\":0,\"jit\":0},\"rx\":{\"sent\":"
+		    "5,\"lost\":5,\"jit\":0},\"rtt\":0}}",
+		    60, &end));
+		TEST_EQ(st.q.rx_sent, 240);
+		TEST_EQ(st.q.rx_lost, 10);
+	}
+out:
+	return err;
+}
+
 TEST_MAIN({ "framing", test_framing }, { "parse", test_parse },
     { "incoming_evidence", test_incoming_evidence },
-    { "end_kinds", test_end_kinds }, { "ladder", test_ladder })
+    { "end_kinds", test_end_kinds }, { "ladder", test_ladder },
+    { "rung", test_rung })
