@@ -701,10 +701,10 @@ pg_push_tail_clear(struct pg_push_tail *t)
 
 /*
  * The common push in one round trip and one statement: a fresh batch
- * right after the high-water mark, its response encoded ahead (hw =
- * last, all accepted), through migration 12's outpost_push (plus a
- * statement per consult or referral), one implicit transaction committed
- * at the pipeline's Sync.  The function raises 22012 otherwise: *TAKEN is
+ * right after the high-water mark that widens no scope, its response
+ * encoded ahead (hw = last, all accepted), through migration 12's
+ * outpost_push (plus a statement per consult or referral), one implicit
+ * transaction committed at the pipeline's Sync.  The function raises 22012 otherwise: *TAKEN is
  * then 0 and the transaction rolled back, for the general path.
  */
 static int
@@ -712,8 +712,7 @@ pg_push_fast(struct pg_conn *pc, const struct spush *p,
     struct spush_result *res, int *taken)
 {
 	static const int arrs[] = { PG_CA_SEQ, PG_CA_ENTITY, PG_CA_RID,
-		PG_CA_HLC, PG_CA_HASH, PG_CA_BODY, PG_RI_PATIENT,
-		PG_RI_WIDENS };
+		PG_CA_HLC, PG_CA_HASH, PG_CA_BODY, PG_RI_PATIENT };
 	struct pg_args *f;
 	struct pg_push_tail tail;
 	struct pg_pipe q;
@@ -722,11 +721,13 @@ pg_push_fast(struct pg_conn *pc, const struct spush *p,
 	int err;
 
 	*taken = 0;
-	/* Only a batch with nothing to judge or refuse. */
+	/* Only a batch with nothing to judge, refuse or bring into a
+	 * facility's scope. */
 	if (p->authorize_cb != NULL)
 		return 0;
 	for (i = 0; i < p->n; i++)
-		if (pg_push_code(p, i) != 0)
+		if (pg_push_code(p, i) != 0 ||
+		    (p->changes[i].widens && p->changes[i].has_patient))
 			return 0;
 	if (p->first == 0 ||
 	    p->encode_cb(p, p->last, p->n, 0, &resp, &resp_len, p->arg) != 0)

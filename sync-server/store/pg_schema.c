@@ -274,9 +274,10 @@ static const char pg_migration_bgsearch[] =
  * before).  When the node row does not match or the key exists it raises
  * 22012 (PG_GUARD_STATE): the push, rolled back, takes the general path.
  * The changes and their records are stored as PG_CHANGES_ADD and
- * PG_RECORDS_INDEX do (all accepted: refused 0); without a change that
- * widens a scope the records take a plain insert in seq order (the first
- * change of a record creates it, as DISTINCT ON did).  And changes_feed
+ * PG_RECORDS_INDEX do (all accepted: refused 0; a batch with a change
+ * that widens a scope is not sent here), the records by a plain insert in
+ * seq order (the first change of a record creates it, as DISTINCT ON
+ * did there).  And changes_feed
  * goes: only the admin manifest read the whole feed in (xid, id) order
  * (now a sort), and every change paid for it.
  */
@@ -286,7 +287,7 @@ static const char pg_migration_push[] =
     " p_last bigint, p_hash bytea, p_now bigint, p_req bigint,"
     " p_outbox bigint, p_resp bytea, a_seq bigint[], a_entity bigint[],"
     " a_rid bytea[], a_hlc bigint[], a_hash bytea[], a_body bytea[],"
-    " a_patient bytea[], a_widens bigint[]) RETURNS void"
+    " a_patient bytea[]) RETURNS void"
     " LANGUAGE plpgsql AS $$"
     " DECLARE v_region text; v_facility text;"
     " BEGIN"
@@ -308,28 +309,11 @@ static const char pg_migration_push[] =
     " u.hash, u.body, 0 FROM unnest(a_seq, a_entity, a_rid, a_hlc,"
     " a_hash, a_body) WITH ORDINALITY"
     " AS u(seq, entity, rid, hlc, hash, body, o) ORDER BY u.o;"
-    " IF 0 = ALL(a_widens) THEN"
     " INSERT INTO records(entity, rid, region, facility, node, patient)"
     " SELECT u.entity, u.rid, coalesce(v_region, ''),"
     " coalesce(v_facility, ''), p_node, u.patient"
     " FROM unnest(a_entity, a_rid, a_patient, a_seq)"
     " AS u(entity, rid, patient, seq) ORDER BY u.seq"
-    " ON CONFLICT DO NOTHING;"
-    " RETURN;"
-    " END IF;"
-    " WITH u AS (SELECT DISTINCT ON (entity, rid) * FROM"
-    " unnest(a_entity, a_rid, a_patient, a_seq, a_widens)"
-    " AS u(entity, rid, patient, seq, widens) ORDER BY entity, rid, seq),"
-    " r AS (INSERT INTO records(entity, rid, region, facility, node,"
-    " patient) SELECT u.entity, u.rid, coalesce(v_region, ''),"
-    " coalesce(v_facility, ''), p_node, u.patient FROM u ORDER BY u.seq"
-    " ON CONFLICT DO NOTHING"
-    " RETURNING entity, rid, region, facility, patient)"
-    " INSERT INTO scope(region, patient, facility, xid, id)"
-    " SELECT r.region, r.patient, r.facility, c.xid, c.id FROM r"
-    " JOIN u ON u.entity = r.entity AND u.rid = r.rid"
-    " JOIN changes c ON c.node = p_node AND c.seq = u.seq"
-    " WHERE u.widens <> 0 AND r.patient IS NOT NULL ORDER BY c.id"
     " ON CONFLICT DO NOTHING;"
     " END $$;";
 
@@ -385,12 +369,12 @@ const struct pg_stmt_def pg_stmts[PG_NSTMT] = {
 	/* The one-round-trip push (migration 12's function): $1 node, $2
 	 * first, $3 last, $4 hash, $5 now, $6 request sequence or 0, $7
 	 * outbox, $8 response, then seq, entity, rid, hlc, hash, body,
-	 * patient (or NULL), widens arrays.  22012 when it does not apply. */
+	 * patient (or NULL) arrays.  22012 when it does not apply. */
 	[PG_PUSH_FAST] = { "push_fast",
 	    "SELECT outpost_push($1::bigint, $2::bigint, $3::bigint,"
 	    " $4::bytea, $5::bigint, $6::bigint, $7::bigint, $8::bytea,"
 	    " $9::bigint[], $10::bigint[], $11::bytea[], $12::bigint[],"
-	    " $13::bytea[], $14::bytea[], $15::bytea[], $16::bigint[])" },
+	    " $13::bytea[], $14::bytea[], $15::bytea[])" },
 	[PG_BATCH_GET] = { "batch_get",
 	    "SELECT hash, response FROM batches"
 	    " WHERE node = $1 AND first_seq = $2 AND last_seq = $3" },
