@@ -16,7 +16,9 @@
  * last) with INSERT ... ON CONFLICT DO NOTHING, read the stored key; then
  * the changes, the node's high-water mark, the response bytes and COMMIT.
  * A replay (also one that raced the original on another instance: it
- * waits for it) returns the stored response and adds nothing.
+ * waits for it) returns the stored response and adds nothing.  A fresh
+ * batch with nothing to judge is one statement instead, the call of
+ * outpost_push (pg_push_fast, migration 12).
  *
  * It does not interpret record bodies.  Connections, retries and the
  * pipeline helpers are in pg_pool.c, the schema and statements in
@@ -704,8 +706,9 @@ pg_push_tail_clear(struct pg_push_tail *t)
  * right after the high-water mark that widens no scope, its response
  * encoded ahead (hw = last, all accepted), through migration 12's
  * outpost_push (plus a statement per consult or referral), one implicit
- * transaction committed at the pipeline's Sync.  The function raises 22012 otherwise: *TAKEN is
- * then 0 and the transaction rolled back, for the general path.
+ * transaction committed at the pipeline's Sync.  The function raises
+ * 22012 otherwise: *TAKEN is then 0 and the transaction rolled back, for
+ * the general path.
  */
 static int
 pg_push_fast(struct pg_conn *pc, const struct spush *p,
