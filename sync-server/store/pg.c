@@ -16,7 +16,9 @@
  * last) with INSERT ... ON CONFLICT DO NOTHING, read the stored key; then
  * the changes, the node's high-water mark, the response bytes and COMMIT.
  * A replay (also one that raced the original on another instance: it
- * waits for it) returns the stored response and adds nothing.
+ * waits for it) returns the stored response and adds nothing.  A fresh
+ * batch with nothing to judge is one statement instead, the call of
+ * outpost_push (pg_push_fast, migration 12).
  *
  * It does not interpret record bodies.  Connections, retries and the
  * pipeline helpers are in pg_pool.c, the schema and statements in
@@ -30,6 +32,7 @@
 #include <string.h>
 
 #include "cborx.h"
+#include "compat.h"
 #include "crypto.h"
 #include "licence.h"
 #include "log.h"
@@ -568,13 +571,14 @@ enum {
 struct pg_push_tail {
 	struct pg_args add, index, node, key;
 	struct pg_arr a[PG_TAIL_ARRS];
+	int nadd, nidx; /* changes stored, records indexed */
 	struct pg_args *cons; /* per change: its consult queue entry */
 	struct pg_args *refs; /* per change: a referral's target scope */
 };
 
+/* The arrays of T: the changes to store, the accepted ones to index. */
 static void
-pg_push_tail(struct pg_pipe *q, const struct spush *p, const int *same,
-    const int *codes, uint64_t hw, const uint8_t *resp, size_t resp_len,
+pg_push_arrays(const struct spush *p, const int *same, const int *codes,
     struct pg_push_tail *t)
 {
 	static const uint32_t oid[PG_TAIL_ARRS] = { PG_OID_INT8, PG_OID_INT8,
@@ -583,7 +587,7 @@ pg_push_tail(struct pg_pipe *q, const struct spush *p, const int *same,
 		PG_OID_INT8, PG_OID_INT8 };
 	uint8_t h[32];
 	size_t i;
-	int k, code, nadd = 0, nidx = 0;
+	int k, code;
 
 	memset(t, 0, sizeof(*t));
 	for (k = 0; k < PG_TAIL_ARRS; k++)
@@ -602,7 +606,7 @@ pg_push_tail(struct pg_pipe *q, const struct spush *p, const int *same,
 		pg_arr_bytes(&t->a[PG_CA_HASH], h, 32);
 		pg_arr_bytes(&t->a[PG_CA_BODY], ch->body, ch->len);
 		pg_arr_u64(&t->a[PG_CA_REFUSED], (uint64_t)code);
-		nadd++;
+		t->nadd++;
 		if (code != 0)
 			continue;
 		pg_arr_u64(&t->a[PG_RI_ENTITY], (uint64_t)ch->entity);
@@ -613,21 +617,19 @@ pg_push_tail(struct pg_pipe *q, const struct spush *p, const int *same,
 			pg_arr_null(&t->a[PG_RI_PATIENT]);
 		pg_arr_u64(&t->a[PG_RI_SEQ], ch->seq);
 		pg_arr_u64(&t->a[PG_RI_WIDENS], ch->widens ? 1 : 0);
-		nidx++;
+		t->nidx++;
 	}
-	if (nadd > 0) {
-		pg_arg_u64(&t->add, p->node);
-		for (k = PG_CA_SEQ; k <= PG_CA_REFUSED; k++)
-			pg_arg_arr(&t->add, &t->a[k]);
-		pg_send(q, PG_CHANGES_ADD, &t->add);
-	}
-	if (nidx > 0) {
-		pg_arg_u64(&t->index, p->node);
-		for (k = PG_RI_ENTITY; k <= PG_RI_WIDENS; k++)
-			pg_arg_arr(&t->index, &t->a[k]);
-		pg_send(q, PG_RECORDS_INDEX, &t->index);
-	}
-	/* Accepted consults update the queue (rare: one statement each). */
+}
+
+/* Accepted consults update the queue, accepted referral requests widen
+ * their target's scope (rare: one statement each). */
+static void
+pg_push_extras(struct pg_pipe *q, const struct spush *p, const int *same,
+    const int *codes, struct pg_push_tail *t)
+{
+	size_t i;
+	int code;
+
 	t->cons = xcalloc(p->n ? p->n : 1, sizeof(*t->cons));
 	for (i = 0; i < p->n; i++) {
 		if ((same != NULL && same[i] == 1) || !p->changes[i].is_consult)
@@ -636,7 +638,6 @@ pg_push_tail(struct pg_pipe *q, const struct spush *p, const int *same,
 		if (code == 0)
 			pg_push_consult(q, p, i, &t->cons[i]);
 	}
-	/* Accepted referral requests widen their target's scope. */
 	t->refs = xcalloc(p->n ? p->n : 1, sizeof(*t->refs));
 	for (i = 0; i < p->n; i++) {
 		const struct schange *ch = &p->changes[i];
@@ -653,6 +654,29 @@ pg_push_tail(struct pg_pipe *q, const struct spush *p, const int *same,
 		pg_arg_text(&t->refs[i], ch->scope_facility);
 		pg_send(q, PG_REFERRAL_SCOPE, &t->refs[i]);
 	}
+}
+
+static void
+pg_push_tail(struct pg_pipe *q, const struct spush *p, const int *same,
+    const int *codes, uint64_t hw, const uint8_t *resp, size_t resp_len,
+    struct pg_push_tail *t)
+{
+	int k;
+
+	pg_push_arrays(p, same, codes, t);
+	if (t->nadd > 0) {
+		pg_arg_u64(&t->add, p->node);
+		for (k = PG_CA_SEQ; k <= PG_CA_REFUSED; k++)
+			pg_arg_arr(&t->add, &t->a[k]);
+		pg_send(q, PG_CHANGES_ADD, &t->add);
+	}
+	if (t->nidx > 0) {
+		pg_arg_u64(&t->index, p->node);
+		for (k = PG_RI_ENTITY; k <= PG_RI_WIDENS; k++)
+			pg_arg_arr(&t->index, &t->a[k]);
+		pg_send(q, PG_RECORDS_INDEX, &t->index);
+	}
+	pg_push_extras(q, p, same, codes, t);
 	pg_arg_u64(&t->node, p->node);
 	pg_arg_u64(&t->node, hw);
 	pg_arg_u64(&t->node, p->now_ms);
@@ -678,17 +702,21 @@ pg_push_tail_clear(struct pg_push_tail *t)
 }
 
 /*
- * The common push in one round trip: a fresh batch right after the
- * high-water mark, its response encoded ahead (hw = last, all accepted).
- * PG_PUSH_GUARD aborts the pipeline otherwise: *TAKEN is then 0 and the
- * transaction rolled back, for the general path.
+ * The common push in one round trip and one statement: a fresh batch
+ * right after the high-water mark that widens no scope, its response
+ * encoded ahead (hw = last, all accepted), through migration 12's
+ * outpost_push (plus a statement per consult or referral), one implicit
+ * transaction committed at the pipeline's Sync.  The function raises
+ * 22012 otherwise: *TAKEN is then 0 and the transaction rolled back, for
+ * the general path.
  */
 static int
 pg_push_fast(struct pg_conn *pc, const struct spush *p,
     struct spush_result *res, int *taken)
 {
-	struct pg_args g = { 0 };
-	struct pg_push_head head;
+	static const int arrs[] = { PG_CA_SEQ, PG_CA_ENTITY, PG_CA_RID,
+		PG_CA_HLC, PG_CA_HASH, PG_CA_BODY, PG_RI_PATIENT };
+	struct pg_args *f;
 	struct pg_push_tail tail;
 	struct pg_pipe q;
 	uint8_t *resp = NULL;
@@ -696,21 +724,30 @@ pg_push_fast(struct pg_conn *pc, const struct spush *p,
 	int err;
 
 	*taken = 0;
-	/* Only a batch with nothing to judge or refuse. */
+	/* Only a batch with nothing to judge, refuse or bring into a
+	 * facility's scope. */
 	if (p->authorize_cb != NULL)
 		return 0;
 	for (i = 0; i < p->n; i++)
-		if (pg_push_code(p, i) != 0)
+		if (pg_push_code(p, i) != 0 ||
+		    (p->changes[i].widens && p->changes[i].has_patient))
 			return 0;
 	if (p->first == 0 ||
 	    p->encode_cb(p, p->last, p->n, 0, &resp, &resp_len, p->arg) != 0)
 		return 0;
 	pg_pipe_init(&q, pc);
-	pg_push_head(&q, p, &head);
-	pg_batch_key(&g, p);
-	pg_arg_u64(&g, p->req_seq);
-	pg_send(&q, PG_PUSH_GUARD, &g);
-	pg_push_tail(&q, p, NULL, NULL, p->last, resp, resp_len, &tail);
+	pg_push_arrays(p, NULL, NULL, &tail);
+	f = &tail.add;
+	pg_batch_key(f, p);
+	pg_arg_bytes(f, p->hash, 32);
+	pg_arg_u64(f, p->now_ms);
+	pg_arg_u64(f, p->req_seq);
+	pg_arg_u64(f, p->outbox_last > INT64_MAX ? 0 : p->outbox_last);
+	pg_arg_bytes(f, resp, resp_len);
+	for (i = 0; i < nitems(arrs); i++)
+		pg_arg_arr(f, &tail.a[arrs[i]]);
+	pg_send(&q, PG_PUSH_FAST, f);
+	pg_push_extras(&q, p, NULL, NULL, &tail);
 	err = pg_sync(&q);
 	if (err != 0 && strcmp(pc->state, PG_GUARD_STATE) == 0) {
 		pg_rollback(pc);

@@ -43,7 +43,7 @@ enum pg_stmt {
 	PG_NODE_TOUCH,
 	PG_NODE_PUSHED,
 	PG_BATCH_CLAIM,
-	PG_PUSH_GUARD,
+	PG_PUSH_FAST,
 	PG_BATCH_GET,
 	PG_BATCH_DONE,
 	PG_CHANGE_GET,
@@ -226,7 +226,7 @@ void pg_send_sql(struct pg_pipe *, const char *sql);
  * and a lost connection). */
 int pg_sync(struct pg_pipe *);
 void pg_pipe_clear(struct pg_pipe *);
-/* The SQLSTATE of PG_PUSH_GUARD's refusal (not logged). */
+/* The SQLSTATE of PG_PUSH_FAST's refusal (not logged). */
 #define PG_GUARD_STATE "22012"
 /* ROLLBACK if a transaction is open (its own pipeline). */
 void pg_rollback(struct pg_conn *);

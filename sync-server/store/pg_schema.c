@@ -264,11 +264,64 @@ static const char pg_migration_bgsearch[] =
     " facility text NOT NULL, user_id text NOT NULL, query text NOT NULL,"
     " found bigint NOT NULL, at_ms bigint NOT NULL);";
 
+/*
+ * Issue 12, AC-4b: the common push (a fresh batch right after the node's
+ * high-water mark, nothing to judge, its response encoded ahead) as one
+ * server-side call, the one statement of an implicit transaction (pg.c
+ * pg_push_fast; it was ten statements).  One UPDATE of the node row locks
+ * it, checks the mark and the request sequence and moves both (three
+ * statements before); the key row is inserted with its response (two
+ * before).  When the node row does not match or the key exists it raises
+ * 22012 (PG_GUARD_STATE): the push, rolled back, takes the general path.
+ * The changes and their records are stored as PG_CHANGES_ADD and
+ * PG_RECORDS_INDEX do (all accepted: refused 0; a batch with a change
+ * that widens a scope is not sent here), the records by a plain insert in
+ * seq order (the first change of a record creates it, as DISTINCT ON
+ * did there).  And changes_feed
+ * goes: only the admin manifest read the whole feed in (xid, id) order
+ * (now a sort), and every change paid for it.
+ */
+static const char pg_migration_push[] =
+    "DROP INDEX IF EXISTS changes_feed;"
+    "CREATE FUNCTION outpost_push(p_node bigint, p_first bigint,"
+    " p_last bigint, p_hash bytea, p_now bigint, p_req bigint,"
+    " p_outbox bigint, p_resp bytea, a_seq bigint[], a_entity bigint[],"
+    " a_rid bytea[], a_hlc bigint[], a_hash bytea[], a_body bytea[],"
+    " a_patient bytea[]) RETURNS void"
+    " LANGUAGE plpgsql AS $$"
+    " DECLARE v_region text; v_facility text;"
+    " BEGIN"
+    " UPDATE nodes SET hw = p_last, last_push_ms = p_now,"
+    " outbox_last = greatest(outbox_last, p_outbox),"
+    " req_seq = CASE WHEN p_req <> 0 THEN p_req ELSE req_seq END,"
+    " last_seen_ms = CASE WHEN p_req <> 0 THEN p_now"
+    " ELSE last_seen_ms END"
+    " WHERE id = p_node AND hw = p_first - 1"
+    " AND (p_req = 0 OR req_seq < p_req)"
+    " RETURNING region, facility INTO v_region, v_facility;"
+    " IF NOT FOUND THEN RAISE SQLSTATE '22012'; END IF;"
+    " INSERT INTO batches(node, first_seq, last_seq, hash, response,"
+    " received_ms) VALUES(p_node, p_first, p_last, p_hash, p_resp, p_now)"
+    " ON CONFLICT DO NOTHING;"
+    " IF NOT FOUND THEN RAISE SQLSTATE '22012'; END IF;"
+    " INSERT INTO changes(region, node, seq, entity, rid, hlc, hash, body,"
+    " refused) SELECT v_region, p_node, u.seq, u.entity, u.rid, u.hlc,"
+    " u.hash, u.body, 0 FROM unnest(a_seq, a_entity, a_rid, a_hlc,"
+    " a_hash, a_body) WITH ORDINALITY"
+    " AS u(seq, entity, rid, hlc, hash, body, o) ORDER BY u.o;"
+    " INSERT INTO records(entity, rid, region, facility, node, patient)"
+    " SELECT u.entity, u.rid, coalesce(v_region, ''),"
+    " coalesce(v_facility, ''), p_node, u.patient"
+    " FROM unnest(a_entity, a_rid, a_patient, a_seq)"
+    " AS u(entity, rid, patient, seq) ORDER BY u.seq"
+    " ON CONFLICT DO NOTHING;"
+    " END $$;";
+
 static const char *const pg_migrations[] = { pg_migration_1,
 	pg_migration_records, pg_migration_consults, pg_migration_call2,
 	pg_migration_licences, pg_migration_sched, pg_migration_emergency,
 	pg_migration_anchor, pg_migration_claims, pg_migration_partners,
-	pg_migration_bgsearch };
+	pg_migration_bgsearch, pg_migration_push };
 
 #define PG_NODE_COLS                                                           \
 	"id, pub, role, region, facility, label, revoked, req_seq, hw,"        \
@@ -313,20 +366,15 @@ const struct pg_stmt_def pg_stmts[PG_NSTMT] = {
 	    "INSERT INTO batches(node, first_seq, last_seq, hash,"
 	    " received_ms) VALUES($1, $2, $3, $4, $5)"
 	    " ON CONFLICT DO NOTHING RETURNING node" },
-	/*
-	 * The one-round-trip push: fails (division by zero, 22012) unless
-	 * this transaction claimed the key, took the request sequence ($4,
-	 * 0 for none: its update stamped the row with our xid) and the batch
-	 * follows the high-water mark exactly.  The pipeline then aborts and
-	 * the push takes the general path.
-	 */
-	[PG_PUSH_GUARD] = { "push_guard",
-	    "SELECT 1 / (CASE WHEN EXISTS (SELECT 1 FROM batches b"
-	    " WHERE b.node = $1 AND b.first_seq = $2 AND b.last_seq = $3"
-	    " AND b.response IS NULL)"
-	    " AND (SELECT n.hw FROM nodes n WHERE n.id = $1) = $2 - 1"
-	    " AND ($4::bigint = 0 OR (SELECT n.xmin FROM nodes n WHERE n.id = $1)"
-	    " = pg_current_xact_id()::xid) THEN 1 ELSE 0 END)" },
+	/* The one-round-trip push (migration 12's function): $1 node, $2
+	 * first, $3 last, $4 hash, $5 now, $6 request sequence or 0, $7
+	 * outbox, $8 response, then seq, entity, rid, hlc, hash, body,
+	 * patient (or NULL) arrays.  22012 when it does not apply. */
+	[PG_PUSH_FAST] = { "push_fast",
+	    "SELECT outpost_push($1::bigint, $2::bigint, $3::bigint,"
+	    " $4::bytea, $5::bigint, $6::bigint, $7::bigint, $8::bytea,"
+	    " $9::bigint[], $10::bigint[], $11::bytea[], $12::bigint[],"
+	    " $13::bytea[], $14::bytea[], $15::bytea[])" },
 	[PG_BATCH_GET] = { "batch_get",
 	    "SELECT hash, response FROM batches"
 	    " WHERE node = $1 AND first_seq = $2 AND last_seq = $3" },
