@@ -350,6 +350,7 @@ enum wire_err {
 #define EXPREQ_K_REGION 4 /* text: must be the node's own; absent: it */
 #define EXPORT_K_FILES 1 /* array of [name text, content bytes] */
 #define EXPORT_K_SKIPPED 2 /* uint: records left out (a reference unheld) */
+#define EXPORT_K_MALFORMED 3 /* uint: forms whose instance did not parse */
 #define EXPORT_MAX_BYTES (32u << 20) /* larger: too_large, narrow the range */
 
 #endif
