@@ -73,7 +73,9 @@ LIBS_KIOSK   = $(call pkglibs,sqlcipher ncursesw libcurl zlib libargon2 espeak-n
 # sync-server/work/export.c builds the region's FHIR export (issue 17).
 # libcurl: the emergency SMS gateway adapter (sync-server/gateway.c, issue 16)
 # and the payer adapter (sync-server/claim_submit.c, issue 15).
-LIBS_SERVER  = $(call pkglibs,sqlcipher libmicrohttpd zlib libpq jansson libcurl) $(LIBS_COMMON)
+# libxml2: a form's OpenRosa instance read into the export's answers
+# (sync-server/work/export.c, issue 17).
+LIBS_SERVER  = $(call pkglibs,sqlcipher libmicrohttpd zlib libpq jansson libcurl libxml-2.0) $(LIBS_COMMON)
 
 # --- sources: each folder is globbed, so adding a file needs no edit here ----
 src = $(shell find $(1) -name '*.c' 2>/dev/null | sort)

@@ -75,9 +75,11 @@ enum wire_err {
 	WERR_BREAKGLASS_SCOPE = 41, /* 403: not this node's, or no patient */
 	WERR_BREAKGLASS_QUERY = 42, /* 400: a search too short to be one
 				       person's (§15.1) */
+	WERR_BREAKGLASS_RATE = 56, /* 429 breakglass_rate: too many searches
+				      (§15.1), detail: seconds to wait */
 };
 
-#define WERR_MAX WERR_WAIT_STATE
+#define WERR_MAX WERR_BREAKGLASS_RATE
 
 /* The error body of any non-200 answer (§2). */
 #define ERR_K_CODE 1 /* uint: enum wire_err */
@@ -321,6 +323,12 @@ enum wire_err {
 #define BGSEARCH_NAME_MIN 3 /* letters of a name search */
 #define BGSEARCH_DIGITS_MIN 6 /* digits of a phone search */
 #define BGSEARCH_MAX 10 /* patients in one answer */
+/* The searches answered (§15.1), per user of a node and per node, in the
+ * last minute and the last 24 hours; one more: WERR_BREAKGLASS_RATE. */
+#define BGSEARCH_USER_PER_MINUTE 10
+#define BGSEARCH_USER_PER_DAY 60
+#define BGSEARCH_NODE_PER_MINUTE 20
+#define BGSEARCH_NODE_PER_DAY 200
 /* Its answer (200): {BGSEARCH_K_FOUND: [{BGS_P_*}...], BGSEARCH_K_MORE:
  * true when more matched than BGSEARCH_MAX (the user narrows it)}. */
 #define BGSEARCH_K_FOUND 1
@@ -350,6 +358,7 @@ enum wire_err {
 #define EXPREQ_K_REGION 4 /* text: must be the node's own; absent: it */
 #define EXPORT_K_FILES 1 /* array of [name text, content bytes] */
 #define EXPORT_K_SKIPPED 2 /* uint: records left out (a reference unheld) */
+#define EXPORT_K_MALFORMED 3 /* uint: forms whose instance did not parse */
 #define EXPORT_MAX_BYTES (32u << 20) /* larger: too_large, narrow the range */
 
 #endif

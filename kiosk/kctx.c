@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "kiosk/store/keyring.h"
+#include "kiosk/store/mfapolicy.h"
 #include "kctx.h"
 #include "fileio.h"
 #include "i18n.h"
@@ -234,6 +235,30 @@ kctx_audit_failures(struct store *store, struct keyring *keyring)
 	keyring_forget_failures(keyring, n);
 }
 
+/*
+ * The second-factor policy on the command line, as at the screen's
+ * unlock: a user who must have a second factor by now and has none acts
+ * in no command but the one that sets it up.  Audited; EPERM.
+ */
+static int
+kctx_mfa_gate(struct kctx *ctx, const struct store_user *u)
+{
+	if (ctx->mfa_enrolling ||
+	    store_mfa_due(ctx->store, ctx->keyring, u) != 0)
+		return 0;
+	fprintf(stderr,
+	    "kiosk: %s must set up a second factor before anything else: "
+	    "this node requires one of a %s after the grace period, which "
+	    "is over; run `kiosk --user %s user mfa enrol %s` (a phone "
+	    "authenticator app), or log in at the screen, which leads to "
+	    "it\n",
+	    ctx->user, store_role_name(u->role), ctx->user, ctx->user);
+	log_info("command refused: second factor required");
+	store_audit(ctx->store, "login-failed", "user", u->id,
+	    "second factor required, none set up");
+	return EPERM;
+}
+
 int
 kctx_open(struct kctx *ctx)
 {
@@ -301,9 +326,14 @@ kctx_open(struct kctx *ctx)
 		    ctx->user);
 		goto out;
 	}
-	store_set_actor(ctx->store, u.id);
-	ctx->role = u.role;
+	err = kctx_mfa_gate(ctx, &u);
+	if (err == 0) {
+		store_set_actor(ctx->store, u.id);
+		ctx->role = u.role;
+	}
 	store_user_clear(&u);
+	if (err != 0)
+		goto out;
 	kctx_audit_failures(ctx->store, ctx->keyring);
 	err = store_audit(ctx->store, "login", "user", NULL, NULL);
 	if (err == ENOSPC || err == EROFS || err == EIO) {

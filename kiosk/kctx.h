@@ -25,6 +25,9 @@ struct kctx {
 	struct store *store; /* NULL until kctx_open() */
 	struct keyring *keyring; /* loaded by kctx_open() */
 	int role; /* acting user's role once open */
+	/* set by the one command a user the second-factor policy stops may
+	 * still run: setting up their own second factor (kctx_open) */
+	int mfa_enrolling;
 };
 
 /*
@@ -37,7 +40,10 @@ char *kctx_read_secret(struct kctx *, const char *prompt);
 /*
  * Unlock the node's store as ctx->user (asking for the passphrase) and keep
  * it in ctx->store.  On failure prints the reason for the person at the
- * keyboard and returns an errno value.
+ * keyboard and returns an errno value.  A clinician or administrator whom
+ * the node's second-factor policy requires one of (past the grace, none
+ * set up: kiosk/store/mfapolicy.h) is refused with EPERM and told to run
+ * `kiosk user mfa enrol NAME`, unless ctx->mfa_enrolling is set.
  */
 int kctx_open(struct kctx *);
 void kctx_close(struct kctx *);

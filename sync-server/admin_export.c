@@ -205,9 +205,11 @@ admin_export(
 	       " brought along by reference, %" PRIu64
 	       " left out as deleted, %" PRIu64
 	       " left out for a reference the region does not hold; %" PRIu64
-	       " FHIR resources, %" PRIu64 " CSV rows in %zu files\n",
+	       " FHIR resources, %" PRIu64 " CSV rows in %zu files; %" PRIu64
+	       " forms whose answers did not parse (exported without "
+	       "them)\n",
 	    sum.chosen, sum.referenced, sum.deleted, sum.skipped, sum.resources,
-	    sum.rows, sum.files);
+	    sum.rows, sum.files, sum.malformed);
 done:
 	xport_free(x);
 	close(o.fd);

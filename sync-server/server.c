@@ -355,6 +355,8 @@ wire_err_status(enum wire_err code)
 		return 410;
 	case WERR_OVER_QUOTA:
 		return 507;
+	case WERR_BREAKGLASS_RATE:
+		return 429;
 	case WERR_INTERNAL:
 	default:
 		return 500;

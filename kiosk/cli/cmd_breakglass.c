@@ -33,7 +33,7 @@ breakglass_search(struct kctx *ctx, const char *query)
 	if (kctx_open(ctx) != 0)
 		return 1;
 	if ((err = sync_breakglass_search(
-	         ctx->store, query, &f, &n, &more, &cause)) != 0) {
+	         ctx->store, query, &f, &n, &more, NULL, &cause)) != 0) {
 		fprintf(stderr, "kiosk: not searched: %s\n",
 		    cause != NULL ? cause : kctx_explain(err));
 		free(cause);

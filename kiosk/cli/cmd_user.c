@@ -424,6 +424,11 @@ user_mfa(struct kctx *ctx, int argc, char **argv)
 		return user_mfa_policy(ctx, argc, argv);
 	if (argc != 4)
 		return cmd_usage(&cmd_user);
+	/* the one command the policy leaves a user without a second factor:
+	 * setting up their own (and seeing whether they have one) */
+	ctx->mfa_enrolling = strcmp(argv[3], ctx->user) == 0 &&
+	    (strcmp(argv[2], "enrol") == 0 || strcmp(argv[2], "enroll") == 0 ||
+	        strcmp(argv[2], "status") == 0);
 	if (kctx_open(ctx) != 0)
 		return 1;
 	if (strcmp(argv[2], "enrol") == 0 || strcmp(argv[2], "enroll") == 0)

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "keyring.h"
 #include "log.h"
 #include "mfapolicy.h"
 #include "role.h"
@@ -120,4 +121,20 @@ mfa_policy_due(const struct mfa_policy *p, int role, uint64_t created_ms,
 	if (now_ms >= until)
 		return 0;
 	return (int)((until - now_ms + DAY_MS - 1) / DAY_MS);
+}
+
+int
+store_mfa_due(
+    struct store *s, const struct keyring *kr, const struct store_user *u)
+{
+	struct mfa_policy p;
+	int err;
+
+	if ((err = store_mfa_policy_get(s, &p)) != 0) {
+		log_warnx("second-factor policy not read: %d", err);
+		return -1;
+	}
+	return mfa_policy_due(&p, u->role, u->created_ms,
+	    keyring_user_mfa(kr, u->name != NULL ? u->name : ""),
+	    clock_wall_ms());
 }

@@ -14,6 +14,8 @@
 #include <stdint.h>
 
 struct store;
+struct store_user;
+struct keyring;
 
 #define MFA_POLICY_KEY "mfa_policy"
 #define MFA_GRACE_DAYS_DEFAULT 14
@@ -47,5 +49,15 @@ int store_mfa_policy_set(struct store *, int required, int grace_days);
  */
 int mfa_policy_due(const struct mfa_policy *p, int role, uint64_t created_ms,
     int has_mfa, uint64_t now_ms);
+
+/*
+ * mfa_policy_due for user U now, under the store's policy and with the
+ * second factor the keyring KR holds for them: what the screen's unlock
+ * and every `kiosk` command that acts as a user ask (kiosk/kctx.c).  A
+ * store that cannot read or start its policy leaves the user as they are
+ * (-1), logged.
+ */
+int store_mfa_due(
+    struct store *, const struct keyring *kr, const struct store_user *u);
 
 #endif

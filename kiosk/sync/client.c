@@ -621,16 +621,17 @@ sync_anchor(struct sync_run_ctx *c)
 /*
  * Send the map M (consumed) to PATH as C's signed request, into RESP.  A
  * refusal with CODE or WERR_BREAKGLASS_SCOPE is said in the server's
- * words (EACCES); another is sync_refused's.
+ * words (EACCES), as is the search limit's (EDQUOT, the wait in seconds
+ * into *WAIT_S); another is sync_refused's.
  */
 static int
 bg_post(struct sync_run_ctx *c, const char *path, cbor_item_t *m, uint64_t code,
-    struct buf *resp, char **why)
+    struct buf *resp, uint64_t *wait_s, char **why)
 {
 	cbor_item_t *it = NULL;
 	uint8_t *body = NULL;
 	char *msg = NULL;
-	uint64_t got;
+	uint64_t got, detail = 0;
 	size_t len = 0;
 	int err;
 
@@ -642,12 +643,15 @@ bg_post(struct sync_run_ctx *c, const char *path, cbor_item_t *m, uint64_t code,
 	xfree_secret(body, len);
 	if (err != 0 || c->http.status == 200)
 		return err;
-	got = sync_err_code(resp, NULL);
-	if ((got == code || got == WERR_BREAKGLASS_SCOPE) &&
+	got = sync_err_code(resp, &detail);
+	if ((got == code || got == WERR_BREAKGLASS_SCOPE ||
+	        got == WERR_BREAKGLASS_RATE) &&
 	    cborx_decode(resp->data, resp->len, resp->len, &it) == 0 &&
 	    cborx_map_text(it, ERR_K_MESSAGE, 256, &msg) == 0) {
 		sync_cause(why, "the server refused: %s", msg);
-		err = EACCES;
+		err = got == WERR_BREAKGLASS_RATE ? EDQUOT : EACCES;
+		if (wait_s != NULL)
+			*wait_s = got == WERR_BREAKGLASS_RATE ? detail : 0;
 	} else
 		err = sync_refused(c, resp);
 	if (it != NULL)
@@ -690,7 +694,7 @@ sync_breakglass(
 	cborx_map_put(m, BREAKGLASS_K_USER,
 	    cborx_text(store_actor(s) != NULL ? store_actor(s) : "system"));
 	if ((err = bg_post(&c, PROTO_PATH_BREAKGLASS, m, WERR_BREAKGLASS_REASON,
-	         &resp, &why)) != 0)
+	         &resp, NULL, &why)) != 0)
 		goto out;
 	/* the reason may name the patient: the audit entry does not carry it */
 	err = store_audit(s, "breakglass", "patient", patient_id,
@@ -773,7 +777,8 @@ sync_bg_found_read(
 
 int
 sync_breakglass_search(struct store *s, const char *query,
-    struct sync_bg_found **out, size_t *n, int *more, char **cause)
+    struct sync_bg_found **out, size_t *n, int *more, uint64_t *wait_s,
+    char **cause)
 {
 	struct sync_run_ctx c;
 	struct buf resp;
@@ -797,7 +802,7 @@ sync_breakglass_search(struct store *s, const char *query,
 	cborx_map_put(m, BGSEARCH_K_USER,
 	    cborx_text(store_actor(s) != NULL ? store_actor(s) : "system"));
 	if ((err = bg_post(&c, PROTO_PATH_BREAKGLASS_SEARCH, m,
-	         WERR_BREAKGLASS_QUERY, &resp, &why)) != 0)
+	         WERR_BREAKGLASS_QUERY, &resp, wait_s, &why)) != 0)
 		goto out;
 	if (cborx_decode(resp.data, resp.len, resp.len, &it) != 0 ||
 	    !cbor_isa_map(it) || sync_bg_found_read(it, out, n, more) != 0) {

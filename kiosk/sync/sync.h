@@ -136,11 +136,14 @@ struct sync_bg_found {
  * scope (by name, phone digits or id): *OUT (sync_bg_found_free) the
  * patients found, at most BGSEARCH_MAX, *MORE when more matched.  The
  * server records the search; this kiosk audits it (without the words).
- * EACCES with *CAUSE (too short, or an admin node), ENOTCONN (not
- * enrolled) or a link error, with *CAUSE.
+ * EACCES with *CAUSE (too short, or an admin node), EDQUOT when the
+ * server's limit on searches is reached (§15.1: *WAIT_S, may be NULL,
+ * the seconds until it answers one more; *CAUSE the server's words),
+ * ENOTCONN (not enrolled) or a link error, with *CAUSE.
  */
 int sync_breakglass_search(struct store *, const char *query,
-    struct sync_bg_found **out, size_t *n, int *more, char **cause);
+    struct sync_bg_found **out, size_t *n, int *more, uint64_t *wait_s,
+    char **cause);
 void sync_bg_found_free(struct sync_bg_found *, size_t n);
 /*
  * The node's SIP credentials as stored at enrolment: three strings the

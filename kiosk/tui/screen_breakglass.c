@@ -235,6 +235,8 @@ bg_draw(struct ui *ui)
 static void
 bg_link_error(struct ui *ui, int err, const char *cause)
 {
+	if (err == EDQUOT) /* bg_search's */
+		return;
 	if (err == ENOTCONN)
 		ui_message(ui, UI_MSG_WARN, "%s",
 		    _("Break-glass needs a link to the server: this kiosk is "
@@ -253,11 +255,26 @@ static enum ui_result
 bg_search(struct ui *ui)
 {
 	char *cause = NULL;
+	uint64_t wait = 0;
 	int err;
 
 	bg_results_free();
 	err = sync_breakglass_search(
-	    ui->visit.store, st.q.buf, &st.f, &st.n, &st.more, &cause);
+	    ui->visit.store, st.q.buf, &st.f, &st.n, &st.more, &wait, &cause);
+	/* the server's limit on searches (§15.1): how long to wait */
+	if (err == EDQUOT && wait < 120)
+		ui_message(ui, UI_MSG_WARN,
+		    _("Too many searches: at most %d a minute and %d a day. "
+		      "Search again in %u s."),
+		    BGSEARCH_USER_PER_MINUTE, BGSEARCH_USER_PER_DAY,
+		    (unsigned)wait);
+	else if (err == EDQUOT)
+		ui_message(ui, UI_MSG_WARN,
+		    _("Too many searches: at most %d a minute and %d a day. "
+		      "Search again in %u h %u min."),
+		    BGSEARCH_USER_PER_MINUTE, BGSEARCH_USER_PER_DAY,
+		    (unsigned)((wait + 59) / 60 / 60),
+		    (unsigned)((wait + 59) / 60 % 60));
 	if (err != 0) {
 		bg_link_error(ui, err, cause);
 		free(cause);

@@ -52,17 +52,7 @@ static void
 visit_session_mfa_due(
     struct visit *v, const struct keyring *kr, const struct store_user *u)
 {
-	struct mfa_policy p;
-	int err;
-
-	v->mfa_due = -1;
-	if ((err = store_mfa_policy_get(v->store, &p)) != 0) {
-		log_warnx("second-factor policy not read: %d", err);
-		return;
-	}
-	v->mfa_due = mfa_policy_due(&p, u->role, u->created_ms,
-	    keyring_user_mfa(kr, u->name != NULL ? u->name : ""),
-	    clock_wall_ms());
+	v->mfa_due = store_mfa_due(v->store, kr, u);
 }
 
 int

@@ -132,14 +132,16 @@ api_export_run(struct request *req)
 		return 0;
 	}
 	log_info("node %" PRIu64 ": export (%s) of %" PRIu64 " records, %zu "
-	         "files",
-	    req->node.id, format, sum.chosen + sum.referenced, sum.files);
+	         "files, %" PRIu64 " forms without their answers (malformed)",
+	    req->node.id, format, sum.chosen + sum.referenced, sum.files,
+	    sum.malformed);
 	arr = cborx_array(f.n);
 	for (i = 0; i < f.n; i++)
 		cborx_array_push(arr, f.pair[i]);
-	m = cborx_map(2);
+	m = cborx_map(3);
 	cborx_map_put(m, EXPORT_K_FILES, arr);
 	cborx_map_put(m, EXPORT_K_SKIPPED, cborx_uint(sum.skipped));
+	cborx_map_put(m, EXPORT_K_MALFORMED, cborx_uint(sum.malformed));
 	req_reply(req, m);
 	return 0;
 }

@@ -12,6 +12,16 @@
  * field's latest value kept by the model's merge rule.  That is a pass
  * over the region's changes per search: fine for the searches a region's
  * emergencies make, not an index (docs/SECURITY.md says so).
+ *
+ * The searches answered are limited per user of a node and per node, in
+ * the last minute and the last 24 hours (BGSEARCH_USER_PER_MINUTE...;
+ * §15.1 says why those numbers), counted from the recorded searches, so
+ * the limit holds across restarts and server instances: judged once
+ * before the region is read (no pass for a refused search) and again as
+ * the search is recorded, under the store's lock on the node
+ * (bgsearch_admit), so concurrent searches cannot pass it together.  Over
+ * it: breakglass_rate (56, HTTP 429), detail the seconds until one more
+ * would be answered; nothing recorded.
  */
 #define LOG_MODULE "api_breakglass"
 
@@ -22,6 +32,7 @@
 #include <string.h>
 
 #include "cborx.h"
+#include "compat.h"
 #include "log.h"
 #include "model.h"
 #include "record.h"
@@ -31,6 +42,8 @@
 #include "xmalloc.h"
 
 #define BGS_PAGE 500
+#define BGS_MINUTE_MS (60 * 1000ull)
+#define BGS_DAY_MS (24 * 3600 * 1000ull)
 #define BGS_FIELDS 7 /* given family sex birth phone village natid */
 
 static const uint64_t bgs_keys[BGS_FIELDS] = { REC_PAT_GIVEN, REC_PAT_FAMILY,
@@ -330,6 +343,75 @@ bgs_item(struct server *srv, const struct bgs_pat *p, uint64_t *seen,
 	return m;
 }
 
+/* The limits, per window: searches by one user of a node, by the node. */
+static const struct {
+	uint64_t window_ms;
+	size_t user_max, node_max;
+} bgs_limits[] = {
+	{ BGS_MINUTE_MS, BGSEARCH_USER_PER_MINUTE, BGSEARCH_NODE_PER_MINUTE },
+	{ BGS_DAY_MS, BGSEARCH_USER_PER_DAY, BGSEARCH_NODE_PER_DAY },
+};
+
+struct bgs_judge {
+	const char *user;
+	uint64_t now_ms;
+	uint64_t wait_ms; /* over a limit: until one more may be answered */
+	int dry; /* judge only: ECANCELED instead of recording */
+};
+
+/*
+ * The rate limit (bgsearch_admit's judge) over the node's recent
+ * searches R, newest first: EDQUOT with J->wait_ms when one more would
+ * pass a limit; the search at which the user's or the node's count
+ * reaches a limit is the one whose leaving the window makes room.
+ */
+static int
+bgs_judge(const struct sbgrecent *r, size_t n, void *arg)
+{
+	struct bgs_judge *j = arg;
+	uint64_t room;
+	size_t i, k, mine, all;
+	int own;
+
+	j->wait_ms = 0;
+	for (k = 0; k < nitems(bgs_limits); k++) {
+		mine = all = 0;
+		for (i = 0;
+		     i < n && r[i].at_ms + bgs_limits[k].window_ms > j->now_ms;
+		     i++) {
+			own = strcmp(r[i].user, j->user) == 0;
+			mine += (size_t)own;
+			all++;
+			room = r[i].at_ms + bgs_limits[k].window_ms - j->now_ms;
+			if (((own && mine == bgs_limits[k].user_max) ||
+			        all == bgs_limits[k].node_max) &&
+			    room > j->wait_ms)
+				j->wait_ms = room;
+		}
+	}
+	if (j->wait_ms > 0)
+		return EDQUOT;
+	return j->dry ? ECANCELED : 0;
+}
+
+/* Refuse REQ for the rate limit J found passed. */
+static void
+bgs_over(struct request *req, const struct bgs_judge *j)
+{
+	char msg[200];
+
+	snprintf(msg, sizeof(msg),
+	    "too many break-glass searches: at most %d a minute and %d a "
+	    "day for one user, %d and %d for one kiosk; one more in %llu s",
+	    BGSEARCH_USER_PER_MINUTE, BGSEARCH_USER_PER_DAY,
+	    BGSEARCH_NODE_PER_MINUTE, BGSEARCH_NODE_PER_DAY,
+	    (unsigned long long)((j->wait_ms + 999) / 1000));
+	log_info("node %llu: break-glass search refused: over the rate limit",
+	    (unsigned long long)req->node.id);
+	req_error(req, WERR_BREAKGLASS_RATE, msg,
+	    (long long)((j->wait_ms + 999) / 1000));
+}
+
 static int
 api_bgsearch_run(struct request *req)
 {
@@ -337,6 +419,7 @@ api_bgsearch_run(struct request *req)
 	char fac[BGSEARCH_MAX][SSTORE_TEXT_MAX];
 	uint64_t seen[BGSEARCH_MAX];
 	struct sbgsearch rec;
+	struct bgs_judge j;
 	struct bgs b;
 	cbor_item_t *it = NULL, *m, *arr;
 	char *query = NULL, *user = NULL;
@@ -369,6 +452,23 @@ api_bgsearch_run(struct request *req)
 		    -1);
 		goto out;
 	}
+	memset(&rec, 0, sizeof(rec));
+	rec.node = req->node.id;
+	str_lcpy(rec.user, user, sizeof(rec.user));
+	memset(&j, 0, sizeof(j));
+	j.user = rec.user;
+	j.now_ms = server_now_ms();
+	j.dry = 1;
+	err = srv->be->bgsearch_admit(
+	    srv->store, &rec, j.now_ms - BGS_DAY_MS, bgs_judge, &j);
+	if (err == EDQUOT) {
+		bgs_over(req, &j);
+		goto out;
+	}
+	if (err != ECANCELED) {
+		req_error(req, WERR_INTERNAL, "storage failure", -1);
+		goto out;
+	}
 	if ((err = store_region_each(srv->be, srv->store, req->node.region,
 	         BGS_PAGE, server_now_ms(), bgs_change, &b)) != 0) {
 		req_error(req, WERR_INTERNAL, "storage failure", -1);
@@ -382,18 +482,22 @@ api_bgsearch_run(struct request *req)
 			cborx_array_push(
 			    arr, bgs_item(srv, &b.p[i], seen, fac, &nseen));
 	}
-	/* the search is recorded before anyone sees its answer */
-	memset(&rec, 0, sizeof(rec));
-	rec.node = req->node.id;
+	/* the search is recorded before anyone sees its answer, if the
+	 * limit still lets it (a concurrent one may have taken the room) */
 	str_lcpy(rec.region, req->node.region, sizeof(rec.region));
 	str_lcpy(rec.facility, req->node.facility, sizeof(rec.facility));
-	str_lcpy(rec.user, user, sizeof(rec.user));
 	str_lcpy(rec.query, query, sizeof(rec.query));
 	rec.found = found;
-	rec.at_ms = server_now_ms();
-	if ((err = srv->be->bgsearch_add(srv->store, &rec)) != 0) {
+	rec.at_ms = j.now_ms = server_now_ms();
+	j.dry = 0;
+	err = srv->be->bgsearch_admit(
+	    srv->store, &rec, j.now_ms - BGS_DAY_MS, bgs_judge, &j);
+	if (err != 0) {
 		cbor_decref(&arr);
-		req_error(req, WERR_INTERNAL, "storage failure", -1);
+		if (err == EDQUOT)
+			bgs_over(req, &j);
+		else
+			req_error(req, WERR_INTERNAL, "storage failure", -1);
 		goto out;
 	}
 	explicit_bzero(rec.query, sizeof(rec.query));
@@ -406,6 +510,7 @@ api_bgsearch_run(struct request *req)
 out:
 	if (it != NULL)
 		cbor_decref(&it);
+	explicit_bzero(rec.query, sizeof(rec.query));
 	bgs_free(&b);
 	xfree_secret_str(query);
 	free(user);

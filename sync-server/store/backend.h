@@ -437,6 +437,20 @@ struct sbgsearch {
 	uint64_t at_ms;
 };
 
+/* One of a node's recent break-glass searches, as the rate limit
+ * (docs/PROTOCOL.md §15.1) sees it: who, and when. */
+struct sbgrecent {
+	char user[SSTORE_TEXT_MAX];
+	uint64_t at_ms;
+};
+/* The most searches bgsearch_admit shows its judge: above the most any
+ * limit lets a node make in its window. */
+#define SBGRECENT_MAX 256
+/* Judge a search by the node's N recent ones R (newest first): 0 to
+ * record it, or an errno returned as is. */
+typedef int (*sbgsearch_admit_cb)(
+    const struct sbgrecent *r, size_t n, void *arg);
+
 /* --- claims (issue 15; sync-server/claims.c, work/claims.h) ----------- */
 
 /* One piece of claim evidence: a pushed change the claim builder keeps,
@@ -776,6 +790,15 @@ struct store_backend {
 	 * bgsearch_list every search, newest first, at most MAX (0: all);
 	 * *OUT the caller's (free()). */
 	int (*bgsearch_add)(struct sstore *, const struct sbgsearch *s);
+	/* bgsearch_admit records S as bgsearch_add does, once ADMIT agrees:
+	 * ADMIT sees S->node's searches recorded at or after SINCE_MS,
+	 * newest first, at most SBGRECENT_MAX, under a lock on the node held
+	 * until S is recorded (SQLite: the write transaction; PostgreSQL: a
+	 * transaction-scoped advisory lock), so concurrent searches of one
+	 * node, through any server instance, are judged one after the other.
+	 * ADMIT's error is returned and nothing is recorded. */
+	int (*bgsearch_admit)(struct sstore *, const struct sbgsearch *s,
+	    uint64_t since_ms, sbgsearch_admit_cb admit, void *arg);
 	int (*bgsearch_list)(
 	    struct sstore *, size_t max, struct sbgsearch **out, size_t *n);
 };

@@ -1538,6 +1538,19 @@ pg_anchor_row(const PGresult *r, int row, struct sanchor *a)
 	a->at_ms = pg_u64(r, row, 5);
 }
 
+/* PG_BGSEARCH_ADD's arguments. */
+static void
+pg_bgsearch_args(struct pg_args *a, const struct sbgsearch *bs)
+{
+	pg_arg_u64(a, bs->node);
+	pg_arg_text(a, bs->region);
+	pg_arg_text(a, bs->facility);
+	pg_arg_text(a, bs->user);
+	pg_arg_text(a, bs->query);
+	pg_arg_u64(a, bs->found);
+	pg_arg_u64(a, bs->at_ms);
+}
+
 static int
 pg_issue17_once(struct sstore *s, struct pg_conn *pc, void *arg, int attempt)
 {
@@ -1568,15 +1581,9 @@ pg_issue17_once(struct sstore *s, struct pg_conn *pc, void *arg, int attempt)
 		pg_arg_text(&a, x->bg->user);
 		pg_arg_text(&a, x->bg->reason);
 		pg_arg_u64(&a, x->bg->at_ms);
-	} else if (x->st == PG_BGSEARCH_ADD) {
-		pg_arg_u64(&a, x->bs->node);
-		pg_arg_text(&a, x->bs->region);
-		pg_arg_text(&a, x->bs->facility);
-		pg_arg_text(&a, x->bs->user);
-		pg_arg_text(&a, x->bs->query);
-		pg_arg_u64(&a, x->bs->found);
-		pg_arg_u64(&a, x->bs->at_ms);
-	} else if (x->st == PG_BREAKGLASS_LIST || x->st == PG_BGSEARCH_LIST)
+	} else if (x->st == PG_BGSEARCH_ADD)
+		pg_bgsearch_args(&a, x->bs);
+	else if (x->st == PG_BREAKGLASS_LIST || x->st == PG_BGSEARCH_LIST)
 		pg_arg_u64(&a, x->max ? x->max : INT64_MAX);
 	else {
 		pg_arg_u64(&a, x->node);
@@ -1696,6 +1703,71 @@ pg_bgsearch_add(struct sstore *s, const struct sbgsearch *b)
 	struct pg_issue17_arg x = { .st = PG_BGSEARCH_ADD, .bs = b };
 
 	return pg_run(s, pg_issue17_once, &x);
+}
+
+struct pg_bgadmit_arg {
+	const struct sbgsearch *bs;
+	uint64_t since_ms;
+	sbgsearch_admit_cb admit;
+	void *arg;
+};
+
+/* One transaction: the node's advisory lock, its recent searches, the
+ * judge, the insert and COMMIT (an error rolls back when the connection
+ * is given back, releasing the lock).  READ COMMITTED: the read after the
+ * lock sees every search committed before it was granted. */
+static int
+pg_bgsearch_admit_once(
+    struct sstore *s, struct pg_conn *pc, void *arg, int attempt)
+{
+	struct pg_bgadmit_arg *x = arg;
+	struct pg_args a = { 0 }, b = { 0 }, c = { 0 };
+	struct sbgrecent *r = NULL;
+	const PGresult *res;
+	struct pg_pipe q;
+	size_t i, n;
+	int err;
+
+	(void)s;
+	(void)attempt;
+	pg_pipe_init(&q, pc);
+	pg_send_sql(&q, "BEGIN");
+	pg_arg_u64(&a, x->bs->node);
+	pg_send(&q, PG_BGSEARCH_LOCK, &a);
+	pg_arg_u64(&b, x->bs->node);
+	pg_arg_u64(&b, x->since_ms);
+	pg_arg_u64(&b, SBGRECENT_MAX);
+	pg_send(&q, PG_BGSEARCH_RECENT, &b);
+	if ((err = pg_sync(&q)) != 0)
+		goto out;
+	res = q.res[2];
+	n = pg_rows(res);
+	r = xcalloc(n ? n : 1, sizeof(*r));
+	for (i = 0; i < n; i++) {
+		pg_text(res, (int)i, 0, r[i].user, sizeof(r[i].user));
+		r[i].at_ms = pg_u64(res, (int)i, 1);
+	}
+	if ((err = x->admit(r, n, x->arg)) != 0)
+		goto out;
+	pg_pipe_clear(&q);
+	pg_pipe_init(&q, pc);
+	pg_bgsearch_args(&c, x->bs);
+	pg_send(&q, PG_BGSEARCH_ADD, &c);
+	pg_send_sql(&q, "COMMIT");
+	err = pg_sync(&q);
+out:
+	pg_pipe_clear(&q);
+	free(r);
+	return err;
+}
+
+static int
+pg_bgsearch_admit(struct sstore *s, const struct sbgsearch *b,
+    uint64_t since_ms, sbgsearch_admit_cb admit, void *arg)
+{
+	struct pg_bgadmit_arg x = { b, since_ms, admit, arg };
+
+	return pg_run(s, pg_bgsearch_admit_once, &x);
 }
 
 static int
@@ -4193,6 +4265,7 @@ const struct store_backend store_pg_backend = {
 	.breakglass_add = pg_breakglass_add,
 	.breakglass_list = pg_breakglass_list,
 	.bgsearch_add = pg_bgsearch_add,
+	.bgsearch_admit = pg_bgsearch_admit,
 	.bgsearch_list = pg_bgsearch_list,
 	.claim_ev_put = pg_claim_ev_put,
 	.claim_ev_list = pg_claim_ev_list,

@@ -829,6 +829,15 @@ const struct pg_stmt_def pg_stmts[PG_NSTMT] = {
 	[PG_BGSEARCH_LIST] = { "bgsearch_list",
 	    "SELECT node, region, facility, user_id, query, found, at_ms"
 	    " FROM breakglass_search ORDER BY id DESC LIMIT $1" },
+	/* the rate limit's (§15.1): one node's searches judged one at a
+	 * time, whichever server instance takes them */
+	[PG_BGSEARCH_LOCK] = { "bgsearch_lock",
+	    "SELECT pg_advisory_xact_lock("
+	    "hashtextextended('outpost breakglass_search', $1::bigint))" },
+	[PG_BGSEARCH_RECENT] = { "bgsearch_recent",
+	    "SELECT user_id, at_ms FROM breakglass_search"
+	    " WHERE node = $1 AND at_ms >= $2"
+	    " ORDER BY at_ms DESC, id DESC LIMIT $3" },
 	[PG_SCOPE_HAS] = { "scope_has",
 	    "SELECT 1::bigint FROM scope WHERE region = $1 AND patient = $2"
 	    " AND facility = $3" },

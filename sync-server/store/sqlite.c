@@ -2120,19 +2120,19 @@ out:
 	return err;
 }
 
+/* Insert B (the caller holds wmu). */
 static int
-sq_bgsearch_add(struct sstore *s, const struct sbgsearch *b)
+sq_bgsearch_insert(struct sstore *s, const struct sbgsearch *b)
 {
 	sqlite3_stmt *st = NULL;
 	int rc, err;
 
-	pthread_mutex_lock(&s->wmu);
 	if ((err = sq_prepare(s->w,
 	         "INSERT INTO breakglass_search(node, region, facility,"
 	         " user_id, query, found, at_ms)"
 	         " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
 	         &st)) != 0)
-		goto out;
+		return err;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)b->node);
 	sqlite3_bind_text(st, 2, b->region, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, b->facility, -1, SQLITE_STATIC);
@@ -2142,9 +2142,65 @@ sq_bgsearch_add(struct sstore *s, const struct sbgsearch *b)
 	sqlite3_bind_int64(st, 7, (sqlite3_int64)b->at_ms);
 	if ((rc = sqlite3_step(st)) != SQLITE_DONE)
 		err = sq_err(s->w, rc, "breakglass search");
+	sqlite3_finalize(st);
+	return err;
+}
+
+static int
+sq_bgsearch_add(struct sstore *s, const struct sbgsearch *b)
+{
+	int err;
+
+	pthread_mutex_lock(&s->wmu);
+	err = sq_bgsearch_insert(s, b);
+	pthread_mutex_unlock(&s->wmu);
+	return err;
+}
+
+/* The node's recent searches read and judged, and B inserted, in one
+ * BEGIN IMMEDIATE transaction: one writer at a time, in this process
+ * (wmu) and in any other on the file (SQLite's lock).  No index on
+ * (node, at_ms): the table holds what the limit lets through, and the
+ * search it guards reads the whole region anyway. */
+static int
+sq_bgsearch_admit(struct sstore *s, const struct sbgsearch *b,
+    uint64_t since_ms, sbgsearch_admit_cb admit, void *arg)
+{
+	struct sbgrecent *r = xcalloc(SBGRECENT_MAX, sizeof(*r));
+	sqlite3_stmt *st = NULL;
+	size_t n = 0;
+	int rc, err;
+
+	pthread_mutex_lock(&s->wmu);
+	if ((err = sq_exec(s->w, "BEGIN IMMEDIATE")) != 0)
+		goto out;
+	if ((err = sq_prepare(s->w,
+	         "SELECT user_id, at_ms FROM breakglass_search"
+	         " WHERE node = ?1 AND at_ms >= ?2"
+	         " ORDER BY at_ms DESC, id DESC LIMIT ?3",
+	         &st)) != 0)
+		goto out;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)b->node);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)since_ms);
+	sqlite3_bind_int64(st, 3, SBGRECENT_MAX);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		str_lcpy(r[n].user, sq_text(st, 0), sizeof(r[n].user));
+		r[n++].at_ms = (uint64_t)sqlite3_column_int64(st, 1);
+	}
+	if (rc != SQLITE_DONE) {
+		err = sq_err(s->w, rc, "breakglass search recent");
+		goto out;
+	}
+	if ((err = admit(r, n, arg)) != 0 ||
+	    (err = sq_bgsearch_insert(s, b)) != 0)
+		goto out;
+	err = sq_exec(s->w, "COMMIT");
 out:
 	sqlite3_finalize(st);
+	if (!sqlite3_get_autocommit(s->w))
+		sqlite3_exec(s->w, "ROLLBACK", NULL, NULL, NULL);
 	pthread_mutex_unlock(&s->wmu);
+	free(r);
 	return err;
 }
 
@@ -4717,6 +4773,7 @@ const struct store_backend store_sqlite_backend = {
 	.breakglass_add = sq_breakglass_add,
 	.breakglass_list = sq_breakglass_list,
 	.bgsearch_add = sq_bgsearch_add,
+	.bgsearch_admit = sq_bgsearch_admit,
 	.bgsearch_list = sq_bgsearch_list,
 	.wait_add = sq_wait_add,
 	.wait_offer = sq_wait_offer,

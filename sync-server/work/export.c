@@ -10,14 +10,15 @@
  * (valueQuantity system http://unitsofmeasure.org) and, for a device
  * reading, Observation.device, a Device and a Provenance [target,
  * recorded, agent.who]; QuestionnaireResponse [status] for a form
- * submission (the instance's answers are not mapped to items: the
- * questionnaire is named, the XML stays in the CSV); Flag [status, code,
+ * submission, its answers as items (below, "a form's answers"); Flag
+ * [status, code,
  * subject] for an alert; MedicationRequest [status, intent, medication,
  * subject] for an order, its status moved by later cancel or stop facts;
  * ServiceRequest [status, intent, subject] and Task [status, intent] for
  * a referral; Practitioner for a user; Appointment [status,
  * participant].  Consults, calls, emergencies, merges and attachments go
- * to CSV only.
+ * to CSV only.  The CSV adds form_answer.csv: one row per answer of a
+ * form, with its path in the instance.
  *
  * Deliberately not here: reading the store, writing files, logging.
  */
@@ -31,6 +32,9 @@
 #include <time.h>
 
 #include <jansson.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <pthread.h>
 
 #include "compat.h"
 #include "crypto.h"
@@ -563,12 +567,250 @@ fhir_observation(
 	return o;
 }
 
+/* --- a form's answers ---
+ *
+ * The OpenRosa instance a kiosk saved (REC_FORM_XML, the bytes
+ * forms/form_io.c wrote, not compressed) as nested items: one per element
+ * under the root, its linkId the element's path in the instance
+ * (/data/vitals/temp); an element with child elements is a group (items,
+ * never an answer: R4 qrs-1), a repeat's instances are repeated items of
+ * one linkId, a leaf's text (trimmed) its one answer.  Empty leaves and
+ * groups left empty are omitted, as are the root's meta block and any
+ * instanceID (what FHIR has as identifier).
+ *
+ * Every answer is a valueString: the instance carries no types (they are
+ * the form definition's binds, which the server does not hold), so "1"
+ * may as well be a select's choice code as a number, and "1" and "0" are
+ * how a boolean is written (form_io.c).  A typed value would be a guess.
+ *
+ * An instance that does not parse, or that has a DTD (an OpenRosa
+ * instance never does; entity declarations are where expansion attacks
+ * live), gives no items and is counted; libxml2 is told not to print its
+ * errors, which quote the input.  The same walk writes form_answer.csv,
+ * whose paths carry a repeat's position (/data/child[2]/age, as `kiosk
+ * form fill --answers` reads them).
+ */
+
+#define QR_PATH_MAX 4096
+
+static pthread_once_t qr_xml_once = PTHREAD_ONCE_INIT;
+
+static void
+qr_xml_init(void)
+{
+	xmlInitParser();
+}
+
+struct qr_walk {
+	struct buf link; /* /data/child/age */
+	struct buf path; /* /data/child[2]/age */
+	struct buf *csv; /* form_answer.csv rows, or NULL */
+	const char *sub, *form; /* the submission's id and form id */
+	uint64_t rows;
+	int err;
+};
+
+static int csv_field(struct buf *b, const char *s, size_t len, int first);
+static int csv_str(struct buf *b, const char *s, int first);
+
+/* Is N the root's meta block or an instanceID (left out)? */
+static int
+qr_skip(xmlNodePtr n, int depth)
+{
+	return (depth == 0 && xmlStrEqual(n->name, BAD_CAST "meta")) ||
+	    xmlStrEqual(n->name, BAD_CAST "instanceID");
+}
+
+static int
+qr_has_elements(xmlNodePtr n)
+{
+	xmlNodePtr c;
+
+	for (c = n->children; c != NULL; c = c->next)
+		if (c->type == XML_ELEMENT_NODE)
+			return 1;
+	return 0;
+}
+
+/* N's position among its same-named siblings (1-based), and whether it
+ * has any. */
+static int
+qr_position(xmlNodePtr n, int *repeated)
+{
+	xmlNodePtr c;
+	int k = 0, pos = 0;
+
+	for (c = n->parent->children; c != NULL; c = c->next)
+		if (c->type == XML_ELEMENT_NODE &&
+		    xmlStrEqual(c->name, n->name) && c->ns == n->ns) {
+			k++;
+			if (c == n)
+				pos = k;
+		}
+	*repeated = k > 1;
+	return pos;
+}
+
+static int
+qr_is_space(int c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+static int
+qr_row(struct qr_walk *w, const char *v, size_t len)
+{
+	int err;
+
+	err = csv_str(w->csv, w->sub, 1);
+	err = err ? err : csv_str(w->csv, w->form, 0);
+	err = err ? err : csv_str(w->csv, (const char *)w->path.data, 0);
+	err = err ? err : csv_str(w->csv, (const char *)w->link.data, 0);
+	err = err ? err : csv_field(w->csv, v, len, 0);
+	err = err ? err : buf_append(w->csv, "\r\n", 2);
+	w->rows += err == 0;
+	return err;
+}
+
+static void qr_children(
+    struct qr_walk *w, xmlNodePtr parent, int depth, json_t *arr);
+
+/* The item of element N (its paths already in W), or NULL when empty. */
 static json_t *
-fhir_form(struct xport *x, const struct xgroup *g)
+qr_item(struct qr_walk *w, xmlNodePtr n, int depth, int want_json)
+{
+	json_t *sub, *v;
+	xmlChar *text;
+	const char *t;
+	size_t len;
+
+	if (qr_has_elements(n)) {
+		sub = want_json ? json_array() : NULL;
+		qr_children(w, n, depth + 1, sub);
+		if (sub == NULL || json_array_size(sub) == 0) {
+			json_decref(sub);
+			return NULL;
+		}
+		return json_pack("{s:s%,s:o}", "linkId",
+		    (const char *)w->link.data, w->link.len, "item", sub);
+	}
+	if ((text = xmlNodeGetContent(n)) == NULL)
+		return NULL;
+	for (t = (const char *)text; qr_is_space(*t); t++)
+		;
+	for (len = strlen(t); len > 0 && qr_is_space(t[len - 1]); len--)
+		;
+	v = NULL;
+	if (len > 0 && w->csv != NULL && w->err == 0)
+		w->err = qr_row(w, t, len);
+	if (len > 0 && want_json)
+		v = json_stringn(t, len); /* NULL: not UTF-8 (libxml2's is) */
+	xmlFree(text);
+	if (v == NULL)
+		return NULL;
+	return json_pack("{s:s%,s:[{s:o}]}", "linkId",
+	    (const char *)w->link.data, w->link.len, "answer", "valueString",
+	    v);
+}
+
+/* Append "/NAME" (with its prefix) and, when POS > 0, "[POS]" to B,
+ * keeping a NUL after the text.  ENAMETOOLONG past QR_PATH_MAX. */
+static int
+qr_step(struct buf *b, xmlNodePtr n, int pos)
+{
+	const char *pre = n->ns != NULL && n->ns->prefix != NULL
+	    ? (const char *)n->ns->prefix
+	    : "";
+
+	if (buf_printf(b, "/%s%s%s", pre, pre[0] ? ":" : "", n->name) != 0 ||
+	    (pos > 0 && buf_printf(b, "[%d]", pos) != 0) ||
+	    buf_append_byte(b, '\0') != 0)
+		return ENAMETOOLONG;
+	b->len--;
+	return 0;
+}
+
+/* The items of PARENT's child elements, appended to ARR (NULL: CSV rows
+ * only). */
+static void
+qr_children(struct qr_walk *w, xmlNodePtr parent, int depth, json_t *arr)
+{
+	size_t lmark = w->link.len, pmark = w->path.len;
+	json_t *item;
+	xmlNodePtr c;
+	int pos, repeated;
+
+	for (c = parent->children; c != NULL && w->err == 0; c = c->next) {
+		if (c->type != XML_ELEMENT_NODE || qr_skip(c, depth))
+			continue;
+		pos = qr_position(c, &repeated);
+		if ((w->err = qr_step(&w->link, c, 0)) == 0 &&
+		    (w->err = qr_step(&w->path, c, repeated ? pos : 0)) == 0 &&
+		    (item = qr_item(w, c, depth, arr != NULL)) != NULL)
+			json_array_append_new(arr, item);
+		w->link.len = lmark;
+		w->path.len = pmark;
+	}
+}
+
+/*
+ * Walk the instance XML of form G: its items into *ITEMS (NULL when none
+ * or WANT_JSON is 0), its answers as CSV rows into W->csv when set.
+ * EBADMSG when the instance does not parse (or has a DTD); ENOENT when
+ * the form has none; ENOMEM or EMSGSIZE from the CSV buffer.
+ */
+static int
+qr_walk(
+    const struct xgroup *g, struct qr_walk *w, int want_json, json_t **items)
+{
+	const struct model_value *xml = gv(g, REC_FORM_XML);
+	xmlDocPtr doc;
+	xmlNodePtr root;
+	json_t *arr;
+	int err = 0;
+
+	*items = NULL;
+	if (xml == NULL || xml->len == 0)
+		return ENOENT;
+	if (xml->len > INT32_MAX)
+		return EBADMSG;
+	pthread_once(&qr_xml_once, qr_xml_init);
+	doc = xmlReadMemory((const char *)xml->p, (int)xml->len, NULL, NULL,
+	    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	if (doc == NULL || doc->intSubset != NULL || doc->extSubset != NULL ||
+	    (root = xmlDocGetRootElement(doc)) == NULL) {
+		xmlFreeDoc(doc);
+		return EBADMSG;
+	}
+	buf_init(&w->link, QR_PATH_MAX);
+	buf_init(&w->path, QR_PATH_MAX);
+	w->err = 0;
+	arr = want_json ? json_array() : NULL;
+	if ((w->err = qr_step(&w->link, root, 0)) == 0 &&
+	    (w->err = qr_step(&w->path, root, 0)) == 0)
+		qr_children(w, root, 0, arr);
+	xmlFreeDoc(doc);
+	buf_free(&w->link);
+	buf_free(&w->path);
+	if (w->err == ENAMETOOLONG) /* a path past 4 KiB: not a form's */
+		err = EBADMSG;
+	else
+		err = w->err;
+	if (err == 0 && arr != NULL && json_array_size(arr) > 0) {
+		*items = arr;
+		arr = NULL;
+	}
+	json_decref(arr);
+	return err;
+}
+
+static json_t *
+fhir_form(struct xport *x, const struct xgroup *g, struct xport_summary *sum)
 {
 	const char *st = gtext(g, REC_FORM_STATUS), *p, *form, *ver, *inst;
+	struct qr_walk w;
 	char q[256];
-	json_t *o;
+	json_t *o, *items;
 
 	o = json_pack("{s:s,s:s,s:s}", "resourceType", "QuestionnaireResponse",
 	    "id", g->id, "status",
@@ -590,6 +832,11 @@ fhir_form(struct xport *x, const struct xgroup *g)
 	    held(x, REC_ENCOUNTER, p))
 		json_object_set_new(o, "encounter", ref("Encounter", p));
 	set_instant(o, "authored", HLC_MS(g->rec[0].hlc));
+	memset(&w, 0, sizeof(w));
+	if (qr_walk(g, &w, 1, &items) == EBADMSG)
+		sum->malformed++;
+	if (items != NULL)
+		json_object_set_new(o, "item", items);
 	return o;
 }
 
@@ -968,7 +1215,7 @@ fhir_run(struct xport *x, size_t max, xport_file_cb cb, void *arg,
 				json_decref(prov);
 			break;
 		case REC_FORM:
-			o = fhir_form(x, &g);
+			o = fhir_form(x, &g, sum);
 			t = F_QR;
 			break;
 		case REC_ALERT:
@@ -1137,6 +1384,60 @@ csv_run(struct xport *x, size_t max, xport_file_cb cb, void *arg,
 	return err;
 }
 
+/* form_answer.csv: a row per answer of every form in the export (the
+ * walk of fhir_form's items); COUNT: count the instances that do not
+ * parse (when the FHIR run has not). */
+static int
+csv_answers(struct xport *x, size_t max, xport_file_cb cb, void *arg,
+    struct xport_summary *sum, int count)
+{
+	struct qr_walk w;
+	struct xgroup g;
+	struct buf b;
+	json_t *items;
+	uint64_t rows;
+	size_t i, mark;
+	int err;
+
+	buf_init(&b, max);
+	err = csv_str(&b, "form_submission_id", 1);
+	err = err ? err : csv_str(&b, "form_id", 0);
+	err = err ? err : csv_str(&b, "path", 0);
+	err = err ? err : csv_str(&b, "link_id", 0);
+	err = err ? err : csv_str(&b, "value", 0);
+	err = err ? err : buf_append(&b, "\r\n", 2);
+	memset(&w, 0, sizeof(w));
+	w.csv = &b;
+	for (i = 0; i < x->nr && err == 0; i++) {
+		if (x->r[i].entity != REC_FORM || !x->r[i].include)
+			continue;
+		if (group_load(x, &x->r[i], &g) == 0) {
+			w.sub = g.id;
+			w.form = gtext(&g, REC_FORM_FORMID) != NULL
+			    ? gtext(&g, REC_FORM_FORMID)
+			    : "";
+			mark = b.len;
+			rows = w.rows;
+			err = qr_walk(&g, &w, 0, &items);
+			if (err == EBADMSG || err == ENOENT) {
+				/* no rows of an instance that did not parse */
+				sum->malformed += count && err == EBADMSG;
+				b.len = mark;
+				w.rows = rows;
+				err = 0;
+			}
+		}
+		group_clear(&g);
+	}
+	if (err == 0 && w.rows > 0 &&
+	    (err = cb(arg, "form_answer.csv", &b)) == 0) {
+		sum->files++;
+		sum->rows += w.rows;
+	}
+	buf_free(&b);
+	return err;
+}
+
 int
 xport_run(struct xport *x, uint64_t from_ms, uint64_t to_ms, int formats,
     size_t max_bytes, xport_file_cb cb, void *arg, struct xport_summary *sum)
@@ -1154,7 +1455,9 @@ xport_run(struct xport *x, uint64_t from_ms, uint64_t to_ms, int formats,
 	    (err = fhir_run(x, max_bytes, cb, arg, sum)) != 0)
 		return err;
 	if ((formats & XPORT_CSV) &&
-	    (err = csv_run(x, max_bytes, cb, arg, sum)) != 0)
+	    ((err = csv_run(x, max_bytes, cb, arg, sum)) != 0 ||
+	        (err = csv_answers(x, max_bytes, cb, arg, sum,
+	             !(formats & XPORT_FHIR))) != 0))
 		return err;
 	return 0;
 }

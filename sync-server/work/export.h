@@ -2,8 +2,9 @@
  * The region export (issue 17): the records of one region, as its admin
  * node would pull them, folded per record (each field's latest value by
  * HLC, model_merge_wins's order) and written as FHIR R4 bulk-data NDJSON
- * (one file per resource type) and as CSV (one file per entity, every
- * column of the entity's descriptor).
+ * (one file per resource type; a form's answers as QuestionnaireResponse
+ * items) and as CSV (one file per entity, every column of the entity's
+ * descriptor, and form_answer.csv, a row per answer of a form).
  *
  * A record is chosen by its own clinical time (a visit's start, a
  * reading's time, an alert's raising, an order's signing...; for the
@@ -37,6 +38,8 @@ struct xport_summary {
 	uint64_t referenced; /* brought along by a reference */
 	uint64_t deleted; /* left out: soft-deleted */
 	uint64_t skipped; /* left out: a required reference unheld */
+	uint64_t malformed; /* forms whose instance XML did not parse:
+	                       exported without their answers */
 	uint64_t resources; /* FHIR resources written */
 	uint64_t rows; /* CSV rows written */
 	size_t files;

@@ -18,7 +18,7 @@ for src in tests/fuzz/*_fuzzer.c; do
 	    "$B/obj/tests/fuzz/$name.o" >/dev/null
 	clang -fsanitize=fuzzer,address,undefined -o "$B/$name" \
 	    "$B/obj/tests/fuzz/$name.o" $libs \
-	    $(pkg-config --libs sqlcipher libmicrohttpd zlib libusb-1.0 libxml-2.0 libcbor libcrypto) -lpthread -lm
+	    $(pkg-config --libs sqlcipher libmicrohttpd zlib libusb-1.0 libxml-2.0 libcbor libcrypto jansson) -lpthread -lm
 	n=$((n + 1))
 done
 echo "built $n fuzzers in $B"

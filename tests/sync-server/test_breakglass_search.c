@@ -13,6 +13,14 @@
  *
  * recorded: every search answered is in the store's search table with
  * the node, facility, user, words and count; the refused ones are not.
+ *
+ * rate: one user of a node is answered 10 searches in a minute and
+ * refused the 11th (breakglass_rate 56, HTTP 429, the wait in seconds),
+ * not recorded; another user of the node is answered until the node's 20
+ * a minute, then a third is refused; another node is answered.  A day's
+ * 60 per user counts searches recorded in the store by others (written
+ * there directly, as another server instance would), the wait is until
+ * the oldest of them leaves the 24 hours, and older ones do not count.
  */
 #define LOG_MODULE "test_bgsearch"
 
@@ -92,11 +100,12 @@ push_patient(struct fix *f, struct tnode *n, struct uuid *id, const char *given,
 	return err;
 }
 
-/* A search for QUERY by N: the answer (*IT the caller's, NULL on a
- * refusal), its HTTP status and error code. */
+/* A search for QUERY by USER of N: the answer (*IT the caller's, NULL on
+ * a refusal), its HTTP status, error code and detail (DETAIL may be
+ * NULL). */
 static int
-search(struct fix *f, struct tnode *n, const char *query, cbor_item_t **it,
-    unsigned *status, uint64_t *code)
+search_as(struct fix *f, struct tnode *n, const char *user, const char *query,
+    cbor_item_t **it, unsigned *status, uint64_t *code, uint64_t *detail)
 {
 	cbor_item_t *m = cborx_map(2);
 	struct tresp r;
@@ -106,7 +115,7 @@ search(struct fix *f, struct tnode *n, const char *query, cbor_item_t **it,
 
 	*it = NULL;
 	cborx_map_put(m, BGSEARCH_K_QUERY, cborx_text(query));
-	cborx_map_put(m, BGSEARCH_K_USER, cborx_text("user-1"));
+	cborx_map_put(m, BGSEARCH_K_USER, cborx_text(user));
 	err = cborx_encode(m, &b, &len);
 	cbor_decref(&m);
 	if (err != 0)
@@ -117,11 +126,18 @@ search(struct fix *f, struct tnode *n, const char *query, cbor_item_t **it,
 	if (err != 0)
 		return err;
 	*status = r.status;
-	*code = r.status == 200 ? 0 : tresp_code(&r, NULL);
+	*code = r.status == 200 ? 0 : tresp_code(&r, detail);
 	if (r.status == 200 && cborx_decode(r.body, r.len, r.len, it) != 0)
 		err = EPROTO;
 	tresp_clear(&r);
 	return err;
+}
+
+static int
+search(struct fix *f, struct tnode *n, const char *query, cbor_item_t **it,
+    unsigned *status, uint64_t *code)
+{
+	return search_as(f, n, "user-1", query, it, status, code, NULL);
 }
 
 /* How many patients ANSWER holds; with WANT (NULL: none) among them, its
@@ -267,4 +283,110 @@ out:
 	return err;
 }
 
-TEST_MAIN({ "scope", test_scope })
+/* N searches by USER of node T, each answered (WANT 200) or refused. */
+static int
+searches(struct fix *f, struct tnode *t, const char *user, size_t n,
+    unsigned want, uint64_t *code, uint64_t *detail)
+{
+	cbor_item_t *it = NULL;
+	unsigned status = 0;
+	size_t i;
+	int err = 0;
+
+	for (i = 0; i < n && err == 0; i++) {
+		err =
+		    search_as(f, t, user, "amina", &it, &status, code, detail);
+		if (it != NULL)
+			cbor_decref(&it);
+		if (err == 0 && status != want) {
+			fprintf(stderr, "  search %zu of %s: %u, not %u\n",
+			    i + 1, user, status, want);
+			err = EPROTO;
+		}
+	}
+	return err;
+}
+
+/* K searches of USER by node NODE written straight into the store, the
+ * first AGO_MS ago, one a minute further back each. */
+static int
+recorded(
+    struct fix *f, uint64_t node, const char *user, size_t k, uint64_t ago_ms)
+{
+	struct sbgsearch q;
+	size_t i;
+	int err = 0;
+
+	memset(&q, 0, sizeof(q));
+	q.node = node;
+	snprintf(q.region, sizeof(q.region), "north");
+	snprintf(q.facility, sizeof(q.facility), "f2");
+	snprintf(q.user, sizeof(q.user), "%s", user);
+	snprintf(q.query, sizeof(q.query), "amina");
+	for (i = 0; i < k && err == 0; i++) {
+		q.at_ms = hlc_wall_ms() - ago_ms - i * 60000;
+		err = f->srv.be->bgsearch_add(f->srv.store, &q);
+	}
+	return err;
+}
+
+static int
+test_rate(void)
+{
+	static struct fix f;
+	struct tnode c1, c2;
+	struct uuid p;
+	struct sbgsearch *rows = NULL;
+	uint64_t code = 0, detail = 0, oldest_ms, want_s;
+	size_t nrows = 0;
+	int err = 0;
+
+	memset(push_seq, 0, sizeof(push_seq)); /* a new server's nodes */
+	TEST_ERR(fix_start(&f));
+	TEST_ERR(fix_node_as(&f, "north", "clinic", "f1", &c1, NULL));
+	TEST_ERR(fix_node_as(&f, "north", "clinic", "f2", &c2, NULL));
+	TEST_ERR(
+	    push_patient(&f, &c2, &p, "Amina", "Mwangi", "1990", NULL, NULL));
+
+	/* a user: 10 a minute, the 11th refused with the wait, unrecorded */
+	TEST_ERR(searches(
+	    &f, &c1, "nurse-a", BGSEARCH_USER_PER_MINUTE, 200, &code, &detail));
+	TEST_ERR(searches(&f, &c1, "nurse-a", 1, 429, &code, &detail));
+	TEST_EQ(code, WERR_BREAKGLASS_RATE);
+	TEST_TRUE(detail >= 1 && detail <= 60);
+	/* another user of the node, up to the node's 20 a minute */
+	TEST_ERR(searches(&f, &c1, "nurse-b",
+	    BGSEARCH_NODE_PER_MINUTE - BGSEARCH_USER_PER_MINUTE, 200, &code,
+	    &detail));
+	TEST_ERR(searches(&f, &c1, "nurse-c", 1, 429, &code, &detail));
+	TEST_EQ(code, WERR_BREAKGLASS_RATE);
+	/* another node */
+	TEST_ERR(searches(&f, &c2, "nurse-a", 1, 200, &code, &detail));
+	TEST_ERR(f.srv.be->bgsearch_list(f.srv.store, 0, &rows, &nrows));
+	TEST_EQ(nrows, BGSEARCH_NODE_PER_MINUTE + 1);
+
+	/* the day: 59 in the store from the last 2 to 3 hours, the 60th
+	 * answered, the 61st refused until the oldest is a day old */
+	TEST_ERR(recorded(
+	    &f, c2.id, "nurse-d", BGSEARCH_USER_PER_DAY - 1, 2 * 3600 * 1000));
+	oldest_ms = hlc_wall_ms() - 2 * 3600 * 1000 -
+	    (BGSEARCH_USER_PER_DAY - 2) * 60000;
+	TEST_ERR(searches(&f, &c2, "nurse-d", 1, 200, &code, &detail));
+	TEST_ERR(searches(&f, &c2, "nurse-d", 1, 429, &code, &detail));
+	TEST_EQ(code, WERR_BREAKGLASS_RATE);
+	want_s = (oldest_ms + 24 * 3600 * 1000 - hlc_wall_ms()) / 1000;
+	printf("  the day's limit: one more in %" PRIu64 " s (about %" PRIu64
+	       ")\n",
+	    detail, want_s);
+	TEST_TRUE(detail + 5 >= want_s && detail <= want_s + 5);
+	/* searches older than a day do not count */
+	TEST_ERR(recorded(
+	    &f, c2.id, "nurse-e", BGSEARCH_USER_PER_DAY, 25 * 3600 * 1000));
+	TEST_ERR(searches(&f, &c2, "nurse-e", 1, 200, &code, &detail));
+out:
+	free(rows);
+	fix_stop(&f);
+	return err;
+}
+
+TEST_MAIN({ "scope", test_scope }, { "rate", test_rate })

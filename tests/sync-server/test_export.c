@@ -17,15 +17,24 @@
  *            1), every reference resolves within the export, observations
  *            keep LOINC and UCUM and a device reading names its Device and
  *            has a Provenance; the numbers are the generator's; nothing of
- *            region south, nothing deleted
+ *            region south, nothing deleted; each form's answers are its
+ *            QuestionnaireResponse's items as the generator saved them
+ *            (nesting, repeats, every item a linkId, a group items and no
+ *            answer, a leaf one valueString; empty leaves and groups and
+ *            the meta block left out), and an instance that does not parse
+ *            or has a DTD gives no items, is counted, and nothing of it
+ *            reaches stderr
  *   range    January 2020 only: exactly those visits, and the patients and
  *            practitioners they name
- *   csv      one file per entity parses (common/csv.h), a row per record
+ *   csv      one file per entity parses (common/csv.h), a row per record;
+ *            form_answer.csv holds each form's answers with their paths
  *   cli      `admin export` writes the same bytes into a new directory of
  *            mode 0700, files 0600, and refuses a directory not empty
  */
 #define LOG_MODULE "test_export"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -33,7 +42,9 @@
 #include <string.h>
 
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include "buf.h"
 #include "cborx.h"
 #include "compat.h"
 #include "crypto.h"
@@ -207,7 +218,67 @@ struct region {
 	char user[2][UUID_STRLEN + 1], clinician[UUID_STRLEN + 1];
 	char deleted_enc[UUID_STRLEN + 1], south_pat[UUID_STRLEN + 1];
 	size_t nalert, nref, nrx, nappt, nobs, ndevice_obs;
+	/* each patient's form: its id, and what its answers must read as
+	 * (NULL: an instance that does not parse) */
+	char (*form)[UUID_STRLEN + 1];
+	char **want_qr, **want_csv;
+	size_t nbad_forms;
 };
+
+/* Nothing of a form that does not parse may be printed: its words. */
+#define BAD_FORM_MARK "Zq-instance"
+
+/*
+ * Form I's instance XML into XML (SIZE bytes), and what the export must
+ * make of it: the items flattened (form_flat's shape) and the CSV answer
+ * rows (path=value;), or NULL for both when it must not parse.
+ */
+static void
+form_make(size_t i, char *xml, size_t size, char **want_qr, char **want_csv)
+{
+	char second[64] = "", qsecond[96] = "", csecond[96] = "";
+
+	*want_qr = *want_csv = NULL;
+	if (i % 9 == 4) { /* not well-formed */
+		snprintf(xml, size, "<data><q1>" BAD_FORM_MARK "</data>");
+		return;
+	}
+	if (i % 9 == 7) { /* a DTD and an entity */
+		snprintf(xml, size,
+		    "<?xml version=\"1.0\"?><!DOCTYPE data [<!ENTITY e \""
+		    "" BAD_FORM_MARK "\">]><data><q>&e;</q></data>");
+		return;
+	}
+	if (i % 2 == 0) { /* a repeat's second instance, its age empty */
+		snprintf(second, sizeof(second),
+		    "<child><name>Baraka</name><age/></child>");
+		snprintf(qsecond, sizeof(qsecond),
+		    "/data/child{/data/child/name=Baraka;}");
+		snprintf(
+		    csecond, sizeof(csecond), "/data/child[2]/name=Baraka;");
+	}
+	snprintf(xml, size,
+	    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+	    "<data xmlns:orx=\"http://openrosa.org/xforms\" id=\"imci\" "
+	    "version=\"1\">\n"
+	    "  <vitals><temp>37.%zu</temp><pulse> %zu\n</pulse></vitals>\n"
+	    "  <child><name>Ng\u0169g\u0129 &amp; &lt;%zu&gt;</name>"
+	    "<age>%zu</age></child>%s\n"
+	    "  <note></note><empty><x/><y>  </y></empty>\n"
+	    "  <orx:meta><orx:instanceID>uuid:%zu</orx:instanceID></orx:meta>\n"
+	    "</data>\n",
+	    i % 10, 60 + i, i, 1 + i % 5, second, i);
+	xasprintf(want_qr,
+	    "/data/vitals{/data/vitals/temp=37.%zu;/data/vitals/pulse=%zu;}"
+	    "/data/child{/data/child/name=Ng\u0169g\u0129 & <%zu>;"
+	    "/data/child/age=%zu;}%s",
+	    i % 10, 60 + i, i, 1 + i % 5, qsecond);
+	xasprintf(want_csv,
+	    "/data/vitals/temp=37.%zu;/data/vitals/pulse=%zu;"
+	    "/data/child%s/name=Ng\u0169g\u0129 & <%zu>;/data/child%s/age=%zu;%s",
+	    i % 10, 60 + i, second[0] ? "[1]" : "", i, second[0] ? "[1]" : "",
+	    1 + i % 5, csecond);
+}
 
 static int
 region_make(struct region *g)
@@ -219,7 +290,7 @@ region_make(struct region *g)
 	char ids[UUID_STRLEN + 1], dev[32];
 	static const uint8_t prov[] = { 0xa2, 0x01, 0x63, 'd', 'r', 'v', 0x02,
 		0x00 }; /* {1: "drv", 2: 0} */
-	static const uint8_t xml[] = "<data><q1>yes</q1></data>";
+	char xml[1024];
 	size_t i, k;
 	int err;
 
@@ -230,6 +301,9 @@ region_make(struct region *g)
 	g->pat = xcalloc(g->npat, sizeof(*g->pat));
 	g->enc = xcalloc(g->npat, sizeof(*g->enc));
 	g->old = xcalloc(g->npat, sizeof(*g->old));
+	g->form = xcalloc(g->npat, sizeof(*g->form));
+	g->want_qr = xcalloc(g->npat, sizeof(*g->want_qr));
+	g->want_csv = xcalloc(g->npat, sizeof(*g->want_csv));
 	g->c[0].facility = "f1";
 	g->c[1].facility = "f2";
 	if ((err = fix_start(&g->f)) != 0 ||
@@ -311,12 +385,15 @@ region_make(struct region *g)
 		g->nobs += 2;
 		g->ndevice_obs++;
 		rec(&r, REC_FORM, &id);
+		uuid_format(&id, g->form[i]);
+		form_make(i, xml, sizeof(xml), &g->want_qr[i], &g->want_csv[i]);
+		g->nbad_forms += g->want_qr[i] == NULL;
 		model_set_text(&r, REC_FORM_PATIENT, g->pat[i]);
 		model_set_text(&r, REC_FORM_ENCOUNTER, g->enc[i]);
 		model_set_text(&r, REC_FORM_FORMID, "imci");
 		model_set_text(&r, REC_FORM_VERSION, "1");
 		model_set_text(&r, REC_FORM_INSTANCE, "uuid:x");
-		model_set_bytes(&r, REC_FORM_XML, xml, sizeof(xml) - 1);
+		model_set_bytes(&r, REC_FORM_XML, xml, strlen(xml));
 		model_set_text(&r, REC_FORM_STATUS, "final");
 		add(&b, n, &r);
 		if (i % 3 == 0) {
@@ -421,8 +498,16 @@ static void
 region_free(void)
 {
 	struct region *g = &the_region;
+	size_t i;
 
 	fix_stop(&g->f);
+	for (i = 0; g->want_qr != NULL && i < g->npat; i++) {
+		free(g->want_qr[i]);
+		free(g->want_csv[i]);
+	}
+	free(g->want_qr);
+	free(g->want_csv);
+	free(g->form);
 	free(g->pat);
 	free(g->enc);
 	free(g->old);
@@ -461,6 +546,7 @@ files_clear(struct files *fs)
 }
 
 static uint64_t last_skipped; /* the last export's EXPORT_K_SKIPPED */
+static uint64_t last_malformed; /* and its EXPORT_K_MALFORMED */
 
 static int
 export_get(struct region *g, const char *format, uint64_t from, uint64_t to,
@@ -495,7 +581,8 @@ export_get(struct region *g, const char *format, uint64_t from, uint64_t to,
 		err = EPROTO;
 		goto out;
 	}
-	if (cborx_map_uint(it, EXPORT_K_SKIPPED, &last_skipped) != 0) {
+	if (cborx_map_uint(it, EXPORT_K_SKIPPED, &last_skipped) != 0 ||
+	    cborx_map_uint(it, EXPORT_K_MALFORMED, &last_malformed) != 0) {
 		err = EPROTO;
 		goto out;
 	}
@@ -704,6 +791,114 @@ has(const struct parsed *p, const char *type, const char *id)
 	return held_has(&p->h, k);
 }
 
+/*
+ * Items flattened: a group "linkId{...}", a leaf "linkId=value;".  *BAD
+ * counts what R4 refuses: an item without a linkId, a group with an
+ * answer, a leaf without exactly one answer of exactly one valueString.
+ */
+static void
+form_flat(json_t *items, struct buf *b, size_t *bad)
+{
+	json_t *it, *sub, *ans, *a0;
+	const char *link, *v;
+	size_t i;
+
+	json_array_foreach(items, i, it)
+	{
+		link = json_string_value(json_object_get(it, "linkId"));
+		sub = json_object_get(it, "item");
+		ans = json_object_get(it, "answer");
+		if (link == NULL || link[0] == '\0') {
+			(*bad)++;
+			link = "?";
+		}
+		if (sub != NULL) {
+			if (ans != NULL || !json_is_array(sub) ||
+			    json_array_size(sub) == 0)
+				(*bad)++;
+			buf_printf(b, "%s{", link);
+			form_flat(sub, b, bad);
+			buf_printf(b, "}");
+			continue;
+		}
+		a0 = json_array_get(ans, 0);
+		v = json_string_value(json_object_get(a0, "valueString"));
+		if (json_array_size(ans) != 1 || json_object_size(a0) != 1 ||
+		    v == NULL)
+			(*bad)++;
+		buf_printf(b, "%s=%s;", link, v != NULL ? v : "?");
+	}
+}
+
+/* Check every QuestionnaireResponse of P against the generator's forms. */
+static int
+forms_check(const struct region *g, const struct parsed *p)
+{
+	struct buf b;
+	size_t i, k, bad = 0, seen = 0;
+	const char *id;
+	int err = 0;
+
+	buf_init(&b, 1 << 16);
+	for (i = 0; i < p->n; i++) {
+		json_t *o = p->res[i];
+
+		if (strcmp(
+		        json_string_value(json_object_get(o, "resourceType")),
+		        "QuestionnaireResponse") != 0)
+			continue;
+		id = json_string_value(json_object_get(o, "id"));
+		for (k = 0; k < g->npat && strcmp(g->form[k], id) != 0; k++)
+			;
+		TEST_TRUE(k < g->npat);
+		buf_reset(&b);
+		form_flat(json_object_get(o, "item"), &b, &bad);
+		TEST_ERR(buf_append_byte(&b, '\0'));
+		if (g->want_qr[k] == NULL)
+			TEST_TRUE(json_object_get(o, "item") == NULL);
+		else
+			TEST_STR((const char *)b.data, g->want_qr[k]);
+		seen++;
+	}
+	TEST_EQ(bad, 0);
+	TEST_EQ(seen, g->npat);
+out:
+	buf_free(&b);
+	return err;
+}
+
+/* Run export_get with stderr into a file; is MARK absent from it? */
+static int
+export_quiet(struct region *g, const char *format, struct files *fs,
+    const char *mark, int *clean)
+{
+	char path[128], text[1 << 16];
+	int saved, fd, err;
+	size_t n;
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/stderr", g->f.dir);
+	fflush(stderr);
+	saved = dup(2);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (saved < 0 || fd < 0)
+		return errno;
+	dup2(fd, 2);
+	close(fd);
+	err = export_get(g, format, 0, UINT64_MAX, fs);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	if ((fp = fopen(path, "r")) == NULL)
+		return errno;
+	n = fread(text, 1, sizeof(text) - 1, fp);
+	fclose(fp);
+	text[n] = '\0';
+	fputs(text, stderr); /* what it said, for the log */
+	*clean = strstr(text, mark) == NULL;
+	return err;
+}
+
 static int
 test_fhir(void)
 {
@@ -711,12 +906,15 @@ test_fhir(void)
 	static struct parsed p;
 	struct files fs;
 	size_t i, refs = 0, bad = 0, missing = 0, loinc = 0, dev = 0, prov = 0;
-	int err = 0;
+	int err = 0, clean = 0;
 
 	memset(&fs, 0, sizeof(fs));
 	memset(&p, 0, sizeof(p));
 	TEST_ERR(region_get(&g));
-	TEST_ERR(export_get(g, "fhir", 0, UINT64_MAX, &fs));
+	TEST_ERR(export_quiet(g, "fhir", &fs, BAD_FORM_MARK, &clean));
+	TEST_TRUE(clean); /* a bad instance's words never printed */
+	TEST_TRUE(g->nbad_forms >= 2);
+	TEST_EQ(last_malformed, g->nbad_forms);
 	for (i = 0; i < fs.n; i++)
 		TEST_TRUE(memmem(fs.data[i], fs.len[i], g->south_pat,
 		              strlen(g->south_pat)) == NULL);
@@ -776,6 +974,10 @@ test_fhir(void)
 	TEST_EQ(loinc, g->nobs);
 	TEST_EQ(dev, g->ndevice_obs);
 	TEST_EQ(prov, g->ndevice_obs);
+	/* the forms' answers, as saved */
+	TEST_ERR(forms_check(g, &p));
+	printf("  %zu forms' answers as items, %zu malformed without\n",
+	    g->npat - g->nbad_forms, g->nbad_forms);
 out:
 	parsed_clear(&p);
 	files_clear(&fs);
@@ -858,21 +1060,96 @@ csv_rows(const uint8_t *data, size_t len, size_t *rows, size_t *cols,
 	return err == ENOENT ? 0 : err;
 }
 
+/*
+ * form_answer.csv of DATA: each form's rows, in order, as "path=value;"
+ * must be what the generator saved; the link_id column is the path
+ * without positions.
+ */
+static int
+csv_answers_check(const struct region *g, const uint8_t *data, size_t len)
+{
+	FILE *fp = fmemopen((void *)data, len, "r");
+	struct buf *got = xcalloc(g->npat, sizeof(*got));
+	char link[512], *cause = NULL;
+	const char *q;
+	unsigned long line;
+	size_t i, k, rows = 0, n;
+	struct csv c;
+	int err = 0, rc;
+
+	for (i = 0; i < g->npat; i++)
+		buf_init(&got[i], 1 << 16);
+	TEST_TRUE(fp != NULL);
+	csv_init(&c, fp);
+	TEST_ERR(csv_next(&c, &line, &cause));
+	TEST_EQ(c.nfields, 5);
+	TEST_STR(c.fields[0], "form_submission_id");
+	TEST_STR(c.fields[2], "path");
+	while ((rc = csv_next(&c, &line, &cause)) == 0) {
+		TEST_EQ(c.nfields, 5);
+		for (k = 0; k < g->npat && strcmp(g->form[k], c.fields[0]) != 0;
+		     k++)
+			;
+		TEST_TRUE(k < g->npat);
+		TEST_STR(c.fields[1], "imci");
+		for (q = c.fields[2], n = 0; *q != '\0' && n + 1 < sizeof(link);
+		     q++) {
+			if (*q == '[')
+				while (*q != '\0' && *q != ']')
+					q++;
+			else
+				link[n++] = *q;
+			if (*q == '\0')
+				break;
+		}
+		link[n] = '\0';
+		TEST_STR(c.fields[3], link);
+		buf_printf(&got[k], "%s=%s;", c.fields[2], c.fields[4]);
+		rows++;
+	}
+	TEST_EQ(rc, ENOENT);
+	for (k = 0; k < g->npat; k++) {
+		TEST_ERR(buf_append_byte(&got[k], '\0'));
+		if (g->want_csv[k] == NULL)
+			TEST_EQ(got[k].len, 1);
+		else
+			TEST_STR((const char *)got[k].data, g->want_csv[k]);
+	}
+	printf("  form_answer.csv: %zu answers\n", rows);
+out:
+	if (fp != NULL) {
+		csv_free(&c);
+		fclose(fp);
+	}
+	free(cause);
+	for (i = 0; i < g->npat; i++)
+		buf_free(&got[i]);
+	free(got);
+	return err;
+}
+
 static int
 test_csv(void)
 {
 	struct region *g = NULL;
 	struct files fs;
-	size_t i, rows, cols, pat_rows = 0, enc_rows = 0;
+	size_t i, rows, cols, pat_rows = 0, enc_rows = 0, answers = 0;
 	char first[32];
-	int err = 0;
+	int err = 0, clean = 0;
 
 	memset(&fs, 0, sizeof(fs));
 	TEST_ERR(region_get(&g));
-	TEST_ERR(export_get(g, "csv", 0, UINT64_MAX, &fs));
+	TEST_ERR(export_quiet(g, "csv", &fs, BAD_FORM_MARK, &clean));
+	TEST_TRUE(clean);
+	TEST_EQ(last_malformed, g->nbad_forms); /* counted in CSV alone too */
 	for (i = 0; i < fs.n; i++) {
 		TEST_ERR(csv_rows(
 		    fs.data[i], fs.len[i], &rows, &cols, first, sizeof(first)));
+		if (strcmp(fs.name[i], "form_answer.csv") == 0) {
+			TEST_ERR(csv_answers_check(g, fs.data[i], fs.len[i]));
+			answers = 1;
+			continue;
+		}
 		TEST_STR(first, "id");
 		TEST_TRUE(cols > 3);
 		if (strcmp(fs.name[i], "patient.csv") == 0)
@@ -882,6 +1159,7 @@ test_csv(void)
 	}
 	TEST_EQ(pat_rows, g->npat);
 	TEST_EQ(enc_rows, g->npat - 1);
+	TEST_TRUE(answers);
 	printf("  %zu CSV files\n", fs.n);
 out:
 	files_clear(&fs);

@@ -8,7 +8,9 @@
 # recorded, the kiosk pulls her history and opens her.  The server lists
 # the search (`admin breakglass --searches`) and the access with its
 # reason (`admin breakglass`); `kiosk breakglass --search` answers the
-# same fields.  With the server gone, the screen says
+# same fields.  Past the server's limit of searches (10 a minute for a
+# user), the command is refused in the server's words and the screen says
+# how long to wait.  With the server gone, the screen says
 # that break-glass needs a link.
 . tests/tui/lib.inc
 
@@ -88,6 +90,27 @@ cli breakglass --search "zu" >"$T/cli.txt" 2>&1 &&
     fail "a two-letter search was answered"
 grep -q "at least 3 letters" "$T/cli.txt" ||
     fail "no reason for the refusal: $(cat "$T/cli.txt")"
+
+# the limit: 10 searches a minute for one user (§15.1); the command's
+# refusal in the server's words, the screen's in its own
+i=0
+while [ $i -lt 10 ]; do
+	cli breakglass --search zuhura >/dev/null 2>&1
+	i=$((i + 1))
+done
+cli breakglass --search zuhura >"$T/cli.txt" 2>&1 &&
+    fail "an 11th search in a minute was answered"
+grep -q "too many break-glass searches" "$T/cli.txt" ||
+    fail "the limit's refusal: $(cat "$T/cli.txt")"
+keys Escape
+keys F3
+wait_for "F7 a patient of another facility (break-glass)"
+keys F7
+wait_for "A patient of another facility: search the region"
+type_text "zuhura"
+keys Enter
+wait_for "Too many searches: at most 10 a minute and 60 a day. Search again in"
+keys Escape
 
 # without the server: break-glass says it needs a link
 kill $SRV 2>/dev/null

@@ -18,22 +18,10 @@ printf 'pass-word\n000000\n' | "$KIOSK" --data "$NODE" --passphrase-fd 0 \
 grep -q "nothing was saved" "$T/bad.err" || fail "wrong first code: no reason"
 cli user mfa status admin | grep -q "no second factor" || fail "status before"
 # enrol: the passphrase, then (once the key is shown) the first code
-mkfifo "$T/in"
-"$KIOSK" --data "$NODE" --passphrase-fd 3 user mfa enrol admin \
-    3<"$T/in" >"$T/enrol.out" 2>"$T/enrol.err" &
-PID=$!
-exec 4>"$T/in"
-echo pass-word >&4
-i=0
-while ! grep -q '^Key: ' "$T/enrol.out" 2>/dev/null && [ $i -lt 200 ]; do
-	sleep 0.05
-	i=$((i + 1))
-done
-KEY=$(sed -n 's/^Key: //p' "$T/enrol.out")
-[ -n "$KEY" ] || { cat "$T/enrol.err" >&2; fail "no key shown"; }
-oathtool --totp -b "$KEY" >&4
-exec 4>&-
-wait $PID || { cat "$T/enrol.err" >&2; fail "enrolment failed"; }
+. tests/kiosk/cli/totp.inc
+totp_enrol "$KIOSK" "$NODE" admin pass-word "$T" ||
+    { cat "$T/enrol.err" >&2; fail "enrolment failed"; }
+[ -n "$KEY" ] || fail "no key shown"
 # the QR code (half blocks) and the otpauth URI's key, ten recovery codes
 grep -q '▄' "$T/enrol.out" || fail "no QR code drawn"
 [ "$(grep -c '^ *[0-9]*\. [2-9A-Z]\{5\}-[2-9A-Z]\{5\}$' "$T/enrol.out")" = 10 ] ||

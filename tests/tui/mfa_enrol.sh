@@ -118,7 +118,10 @@ n=$(screen | grep -oE '[2-9A-Z]{5}-[2-9A-Z]{5}' | wc -l)
 [ "$n" -eq 10 ] || fail "$n recovery codes shown, not 10"
 keys Enter
 wait_for "None yet."
-cli user mfa status doc | grep -q "doc: second factor enrolled, 10 recovery codes left" ||
+# (asked by the CHW: the administrator, past the grace without a second
+# factor, is held by the command line too: tests/kiosk/cli/mfa_gate.sh)
+printf 'chw-pass1\n' | "$KIOSK" --data "$NODE" --passphrase-fd 0 --user chw1 \
+    user mfa status doc | grep -q "doc: second factor enrolled, 10 recovery codes left" ||
     fail "not enrolled in the keyring"
 keys F12
 

@@ -12,6 +12,11 @@
  *
  * enrol_lockout: a wrong enrolment code counts like a wrong passphrase
  * and the last allowed one locks the user; a locked user stays locked.
+ *
+ * store_due: what the screen's unlock and every `kiosk` command ask
+ * (store_mfa_due): a new node's clinician has the default 14 days, none
+ * once an administrator sets 0, never once enrolled in the keyring; a
+ * CHW never.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -22,6 +27,7 @@
 #include "kiosk/store/keyring.h"
 #include "kiosk/store/mfapolicy.h"
 #include "kiosk/store/store.h"
+#include "kiosk/store/totp.h"
 #include "role.h"
 #include "test.h"
 
@@ -127,5 +133,49 @@ out:
 	return err;
 }
 
+static int
+test_store_due(void)
+{
+	static const struct keyring_kdf cheap = { 1, 64, 1 };
+	char codes[TOTP_RECOVERY_N][TOTP_RECOVERY_LEN + 1];
+	uint8_t key[32], secret[TOTP_SECRET_LEN];
+	struct store_user doc, chw;
+	struct keyring *k = NULL;
+	struct store *s = NULL;
+	char *d = test_tmpdir("mfadue");
+	int err = 0, i;
+
+	memset(&doc, 0, sizeof(doc));
+	memset(&chw, 0, sizeof(chw));
+	crypto_random(key, sizeof(key));
+	TEST_ERR(store_open(d, key, 1, &s));
+	k = keyring_new(d, 3, 0);
+	TEST_ERR(keyring_wrap_user(k, "doc", "doc-pass", key, &cheap, NULL));
+	TEST_ERR(keyring_wrap_user(k, "chw1", "chw-pass", key, &cheap, NULL));
+	TEST_ERR(store_user_add(s, "doc", REC_ROLE_CLINICIAN, &doc));
+	TEST_ERR(store_user_add(s, "chw1", REC_ROLE_CHW, &chw));
+	TEST_EQ(store_mfa_due(s, k, &doc), MFA_GRACE_DAYS_DEFAULT);
+	TEST_EQ(store_mfa_due(s, k, &chw), -1);
+	TEST_ERR(store_mfa_policy_set(s, 1, 0));
+	TEST_EQ(store_mfa_due(s, k, &doc), 0);
+	TEST_EQ(store_mfa_due(s, k, &chw), -1);
+	crypto_random(secret, sizeof(secret));
+	for (i = 0; i < TOTP_RECOVERY_N; i++)
+		totp_recovery_new(codes[i]);
+	TEST_ERR(keyring_mfa_set(k, "doc", key, secret, codes, 0));
+	TEST_EQ(store_mfa_due(s, k, &doc), -1);
+	TEST_ERR(store_mfa_policy_set(s, 0, 0));
+	TEST_ERR(keyring_mfa_clear(k, "doc"));
+	TEST_EQ(store_mfa_due(s, k, &doc), -1); /* the policy is off */
+out:
+	store_user_clear(&doc);
+	store_user_clear(&chw);
+	keyring_free(k);
+	if (s != NULL)
+		store_close(s);
+	test_rmdir(d);
+	return err;
+}
+
 TEST_MAIN({ "due", test_due }, { "stored", test_stored },
-    { "enrol_lockout", test_enrol_lockout })
+    { "enrol_lockout", test_enrol_lockout }, { "store_due", test_store_due })

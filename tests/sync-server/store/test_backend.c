@@ -1601,6 +1601,132 @@ out:
 	return err;
 }
 
+/* bgsearch_admit's judges: let a node have 10 searches (after a pause
+ * between reading and deciding, to open any race), or say what they saw. */
+static int
+bga_ten(const struct sbgrecent *r, size_t n, void *arg)
+{
+	const struct timespec pause = { 0, 2 * 1000000L };
+
+	(void)r;
+	(void)arg;
+	nanosleep(&pause, NULL);
+	return n >= 10 ? EDQUOT : 0;
+}
+
+struct bga_seen {
+	size_t n;
+	uint64_t newest, oldest;
+};
+
+static int
+bga_look(const struct sbgrecent *r, size_t n, void *arg)
+{
+	struct bga_seen *v = arg;
+
+	v->n = n;
+	v->newest = n > 0 ? r[0].at_ms : 0;
+	v->oldest = n > 0 ? r[n - 1].at_ms : 0;
+	return ECANCELED;
+}
+
+struct bga_thread {
+	const struct store_backend *be;
+	struct sstore *s;
+	int k, refused, err;
+};
+
+static void *
+bga_run(void *arg)
+{
+	struct bga_thread *t = arg;
+	struct sbgsearch q;
+	int i, err;
+
+	memset(&q, 0, sizeof(q));
+	q.node = 7;
+	snprintf(q.region, sizeof(q.region), "north");
+	snprintf(q.user, sizeof(q.user), "nurse-%d", t->k);
+	snprintf(q.query, sizeof(q.query), "amina");
+	for (i = 0; i < 4; i++) {
+		q.at_ms = 10000 + (uint64_t)t->k * 10 + (uint64_t)i;
+		err = t->be->bgsearch_admit(t->s, &q, 0, bga_ten, NULL);
+		if (err == EDQUOT)
+			t->refused++;
+		else if (err != 0)
+			t->err = err;
+	}
+	return NULL;
+}
+
+/* The break-glass search limit's lock (issue 17): 8 threads through two
+ * store handles (two server instances) each try 4 searches of node 7
+ * whose judge allows 10: exactly 10 recorded, 22 refused.  The judge sees
+ * only the node's searches since SINCE, newest first; its refusal
+ * records nothing. */
+static int
+case_bgsearch_admit(struct ctx *c)
+{
+	struct sstore *s = NULL, *s2 = NULL;
+	struct bga_thread t[8];
+	struct sbgsearch q, *list = NULL;
+	struct bga_seen seen;
+	pthread_t th[8];
+	size_t i, n = 0, mine = 0;
+	int err = 0, refused = 0, started = 0;
+
+	memset(t, 0, sizeof(t));
+	TEST_ERR(c->be->open(c->target, NULL, &s));
+	TEST_ERR(c->be->open(c->target, NULL, &s2));
+	/* another node's search: not counted for node 7 */
+	memset(&q, 0, sizeof(q));
+	q.node = 8;
+	q.at_ms = 20000;
+	TEST_ERR(c->be->bgsearch_add(s, &q));
+	for (i = 0; i < 8; i++) {
+		t[i].be = c->be;
+		t[i].s = i % 2 ? s2 : s;
+		t[i].k = (int)i;
+		TEST_EQ(pthread_create(&th[i], NULL, bga_run, &t[i]), 0);
+		started++;
+	}
+	for (i = 0; i < 8; i++)
+		pthread_join(th[i], NULL);
+	started = 0;
+	for (i = 0; i < 8; i++) {
+		TEST_ERR(t[i].err);
+		refused += t[i].refused;
+	}
+	TEST_EQ(refused, 8 * 4 - 10);
+	TEST_ERR(c->be->bgsearch_list(s, 0, &list, &n));
+	for (i = 0; i < n; i++)
+		mine += list[i].node == 7;
+	TEST_EQ(mine, 10);
+	TEST_EQ(n, 11);
+	/* what the judge sees: node 7's, newest first, since SINCE */
+	memset(&q, 0, sizeof(q));
+	q.node = 7;
+	TEST_EQ(c->be->bgsearch_admit(s2, &q, 0, bga_look, &seen), ECANCELED);
+	TEST_EQ(seen.n, 10);
+	TEST_TRUE(seen.newest >= seen.oldest && seen.oldest >= 10000);
+	TEST_EQ(c->be->bgsearch_admit(s, &q, seen.newest, bga_look, &seen),
+	    ECANCELED);
+	TEST_EQ(seen.n, 1);
+	free(list);
+	list = NULL;
+	TEST_ERR(c->be->bgsearch_list(s, 0, &list, &n));
+	TEST_EQ(n, 11); /* the judges' refusals recorded nothing */
+out:
+	for (i = 0; i < (size_t)started; i++)
+		pthread_join(th[i], NULL);
+	free(list);
+	if (s2 != NULL)
+		c->be->close(s2);
+	if (s != NULL)
+		c->be->close(s);
+	return err;
+}
+
 /* Audit anchors (issue 17): the newest anchor, whether a break follows
  * it, and every row newest first. */
 static int
@@ -3215,6 +3341,7 @@ static const struct bcase cases[] = {
 	{ "waitlist_live", case_waitlist_live, 0 },
 	{ "breakglass", case_breakglass, 0 },
 	{ "bgsearch", case_bgsearch, 0 },
+	{ "bgsearch_admit", case_bgsearch_admit, 0 },
 	{ "anchor", case_anchor, 0 },
 	{ "claims", case_claims, 0 },
 	{ "explain_index", case_pg_explain, 1 },
