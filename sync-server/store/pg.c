@@ -30,10 +30,12 @@
 #include <string.h>
 
 #include "cborx.h"
+#include "compat.h"
 #include "crypto.h"
 #include "licence.h"
 #include "log.h"
 #include "pg_int.h"
+#include "record.h"
 #include "str.h"
 #include "xmalloc.h"
 
@@ -570,7 +572,52 @@ struct pg_push_tail {
 	struct pg_arr a[PG_TAIL_ARRS];
 	struct pg_args *cons; /* per change: its consult queue entry */
 	struct pg_args *refs; /* per change: a referral's target scope */
+	struct pg_args *appts; /* per change: 3, its hub scope (issue 15) */
 };
+
+/*
+ * The hub scope of a push's accepted appointments and hub users (issue
+ * 15, docs/PROTOCOL.md §5.3): PG_APPT_SCOPE for an appointment naming a
+ * slot, PG_STAFF_INDEX for each name of a user (the statement ignores
+ * other nodes than hubs).  T->appts holds the arguments, 3 per change.
+ */
+static void
+pg_push_hub_scope(struct pg_pipe *q, const struct spush *p, const int *same,
+    const int *codes, struct pg_push_tail *t)
+{
+	struct pg_args *a;
+	size_t i, k;
+	int code;
+
+	t->appts = xcalloc(p->n ? 3 * p->n : 1, sizeof(*t->appts));
+	for (i = 0; i < p->n; i++) {
+		const struct schange *ch = &p->changes[i];
+
+		code = codes != NULL ? codes[i] : pg_push_code(p, i);
+		if ((same != NULL && same[i] == 1) || code != 0)
+			continue;
+		a = &t->appts[3 * i];
+		if (ch->appt_slot != 0 && ch->appt_slot <= INT64_MAX &&
+		    ch->has_patient) {
+			pg_arg_u64(a, p->node);
+			pg_arg_u64(a, ch->seq);
+			pg_arg_bytes(a, ch->patient, 16);
+			pg_arg_u64(a, ch->appt_slot);
+			pg_send(q, PG_APPT_SCOPE, a);
+		}
+		for (k = 0; ch->entity == REC_USER && k < nitems(ch->staff);
+		     k++) {
+			if (ch->staff[k][0] == '\0')
+				continue;
+			a = &t->appts[3 * i + 1 + k];
+			pg_arg_u64(a, p->node);
+			pg_arg_u64(a, ch->seq);
+			pg_arg_text(a, ch->staff[k]);
+			pg_arg_u64(a, p->now_ms);
+			pg_send(q, PG_STAFF_INDEX, a);
+		}
+	}
+}
 
 static void
 pg_push_tail(struct pg_pipe *q, const struct spush *p, const int *same,
@@ -653,6 +700,7 @@ pg_push_tail(struct pg_pipe *q, const struct spush *p, const int *same,
 		pg_arg_text(&t->refs[i], ch->scope_facility);
 		pg_send(q, PG_REFERRAL_SCOPE, &t->refs[i]);
 	}
+	pg_push_hub_scope(q, p, same, codes, t);
 	pg_arg_u64(&t->node, p->node);
 	pg_arg_u64(&t->node, hw);
 	pg_arg_u64(&t->node, p->now_ms);
@@ -675,6 +723,8 @@ pg_push_tail_clear(struct pg_push_tail *t)
 	t->cons = NULL;
 	free(t->refs);
 	t->refs = NULL;
+	free(t->appts);
+	t->appts = NULL;
 }
 
 /*
@@ -2014,6 +2064,8 @@ pg_slot_row(const PGresult *r, int row, struct sslot *o)
 	o->start_ms = pg_u64(r, row, 2);
 	o->end_ms = pg_u64(r, row, 3);
 	pg_text(r, row, 4, o->status, sizeof(o->status));
+	/* every slot statement names its schedule's clinician 6th */
+	pg_text(r, row, 5, o->clinician, sizeof(o->clinician));
 }
 
 /* One statement in its own implicit transaction; *Q is the caller's to
