@@ -53,6 +53,22 @@ out:
 	return err;
 }
 
+/* Write R, a change of appointment ID in the caller's transaction, to
+ * its row where WHERE holds, then (*CHANGES: a row did) to the outbox
+ * and the audit log as WHAT. */
+static int
+appt_put(struct store *s, struct model_rec *r, const char *id,
+    const char *where, const char *what, int *changes)
+{
+	int err;
+
+	*changes = 0;
+	if ((err = store_row_update(s, r, where, changes)) != 0 ||
+	    *changes == 0 || (err = store_outbox_put(s, r)) != 0)
+		return err;
+	return store_audit_append(s, "update", "appointment", id, what);
+}
+
 /* Change appointment ID: STATUS, and the reason or the check-in. */
 static int
 store_appt_change(struct store *s, const char *id, const char *status,
@@ -71,18 +87,10 @@ store_appt_change(struct store *s, const char *id, const char *status,
 		model_set_uint(&r, REC_APPT_CHECKIN_MS, at_ms);
 		model_set_text(&r, REC_APPT_CHECKIN_BY, by);
 	}
-	if ((err = store_row_update(s, &r,
-	         "status IN ('proposed', 'booked', 'checked-in')", &changes)) !=
-	    0)
-		goto out;
-	if (changes == 0) {
+	err = appt_put(s, &r, id,
+	    "status IN ('proposed', 'booked', 'checked-in')", status, &changes);
+	if (err == 0 && changes == 0)
 		err = ENOENT;
-		goto out;
-	}
-	if ((err = store_outbox_put(s, &r)) != 0)
-		goto out;
-	err = store_audit_append(s, "update", "appointment", id, status);
-out:
 	return store_tx_end(s, err);
 }
 
@@ -234,14 +242,7 @@ store_appt_answer(
 		return err;
 	store_rec_init(s, &r, REC_APPOINTMENT, id, store_hlc_now(s));
 	model_set_text(&r, REC_APPT_STATUS, answer);
-	if ((err = store_row_update(s, &r, "status = 'proposed'", &changes)) !=
-	        0 ||
-	    changes == 0)
-		goto out;
-	if ((err = store_outbox_put(s, &r)) != 0)
-		goto out;
-	err = store_audit_append(s, "update", "appointment", id, answer);
-out:
+	err = appt_put(s, &r, id, "status = 'proposed'", answer, &changes);
 	return store_tx_end(s, err);
 }
 

@@ -119,6 +119,7 @@ wait_for "> 09:30-10:00"
 keys Tab
 keys F6
 wait_for "Moved: booked in the new slot, the old one cancelled."
+wait_for "online, as of" # the list asked again after the move
 expect_screen book-moved "Moved: booked"
 screen | grep -q "08:30  cancelled  rescheduled" || fail "old not cancelled"
 screen | grep -q "09:30  booked" || fail "new not booked"
