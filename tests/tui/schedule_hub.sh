@@ -38,6 +38,9 @@ awk -F'\t' 'NF > 1' "$T/slots" | sort -n >"$T/ids"
 s1=$(sed -n 1p "$T/ids")
 s3=$(sed -n 3p "$T/ids")
 s4=$(sed -n 4p "$T/ids")
+# the list names each slot's clinician
+[ "$(cut -f5 "$T/ids" | tr '\n' ' ')" = "dra dra drb drb " ] ||
+    fail "clinicians: $(cat "$T/ids")"
 
 # the clinic: Amina and Chausiku, three appointments, no consult
 NODE=$T/clinic
