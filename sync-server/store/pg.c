@@ -575,46 +575,69 @@ struct pg_push_tail {
 	struct pg_args *appts; /* per change: 3, its hub scope (issue 15) */
 };
 
+/* The hub scope statements of accepted change CH: sent with the
+ * arguments A[0..] when A is not NULL, only counted otherwise. */
+static size_t
+pg_hub_scope_one(struct pg_pipe *q, const struct spush *p,
+    const struct schange *ch, struct pg_args *a)
+{
+	size_t k, n = 0;
+
+	if (ch->appt_slot != 0 && ch->appt_slot <= INT64_MAX &&
+	    ch->has_patient) {
+		if (a != NULL) {
+			pg_arg_u64(&a[n], p->node);
+			pg_arg_u64(&a[n], ch->seq);
+			pg_arg_bytes(&a[n], ch->patient, 16);
+			pg_arg_u64(&a[n], ch->appt_slot);
+			pg_send(q, PG_APPT_SCOPE, &a[n]);
+		}
+		n++;
+	}
+	for (k = 0; ch->entity == REC_USER && k < nitems(ch->staff); k++) {
+		if (ch->staff[k][0] == '\0')
+			continue;
+		if (a != NULL) {
+			pg_arg_u64(&a[n], p->node);
+			pg_arg_u64(&a[n], ch->seq);
+			pg_arg_text(&a[n], ch->staff[k]);
+			pg_arg_u64(&a[n], p->now_ms);
+			pg_send(q, PG_STAFF_INDEX, &a[n]);
+		}
+		n++;
+	}
+	return n;
+}
+
 /*
  * The hub scope of a push's accepted appointments and hub users (issue
  * 15, docs/PROTOCOL.md §5.3): PG_APPT_SCOPE for an appointment naming a
  * slot, PG_STAFF_INDEX for each name of a user (the statement ignores
- * other nodes than hubs).  T->appts holds the arguments, 3 per change.
+ * other nodes than hubs).  T->appts holds their arguments (NULL when the
+ * push has none: most pushes).
  */
 static void
 pg_push_hub_scope(struct pg_pipe *q, const struct spush *p, const int *same,
     const int *codes, struct pg_push_tail *t)
 {
-	struct pg_args *a;
-	size_t i, k;
-	int code;
+	size_t i, n = 0, off = 0;
+	int send, code;
 
-	t->appts = xcalloc(p->n ? 3 * p->n : 1, sizeof(*t->appts));
-	for (i = 0; i < p->n; i++) {
-		const struct schange *ch = &p->changes[i];
-
-		code = codes != NULL ? codes[i] : pg_push_code(p, i);
-		if ((same != NULL && same[i] == 1) || code != 0)
-			continue;
-		a = &t->appts[3 * i];
-		if (ch->appt_slot != 0 && ch->appt_slot <= INT64_MAX &&
-		    ch->has_patient) {
-			pg_arg_u64(a, p->node);
-			pg_arg_u64(a, ch->seq);
-			pg_arg_bytes(a, ch->patient, 16);
-			pg_arg_u64(a, ch->appt_slot);
-			pg_send(q, PG_APPT_SCOPE, a);
-		}
-		for (k = 0; ch->entity == REC_USER && k < nitems(ch->staff);
-		     k++) {
-			if (ch->staff[k][0] == '\0')
+	for (send = 0; send < 2; send++) {
+		if (send && n == 0)
+			return;
+		if (send)
+			t->appts = xcalloc(n, sizeof(*t->appts));
+		for (i = 0; i < p->n; i++) {
+			code = codes != NULL ? codes[i] : pg_push_code(p, i);
+			if ((same != NULL && same[i] == 1) || code != 0)
 				continue;
-			a = &t->appts[3 * i + 1 + k];
-			pg_arg_u64(a, p->node);
-			pg_arg_u64(a, ch->seq);
-			pg_arg_text(a, ch->staff[k]);
-			pg_arg_u64(a, p->now_ms);
-			pg_send(q, PG_STAFF_INDEX, a);
+			if (send)
+				off += pg_hub_scope_one(
+				    q, p, &p->changes[i], &t->appts[off]);
+			else
+				n += pg_hub_scope_one(
+				    q, p, &p->changes[i], NULL);
 		}
 	}
 }

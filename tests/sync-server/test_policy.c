@@ -937,7 +937,8 @@ appt_slots(struct fix *f, uint64_t slot[3])
 	return err;
 }
 
-/* A user of a hub: a clinician by NAME, with REGNO when not NULL. */
+/* A user of a hub: a clinician by NAME, with REGNO when not NULL; with
+ * NAME NULL, an edit that adds REGNO. */
 static void
 staff_body(const struct uuid *id, const char *name, const char *regno,
     uint8_t **out, size_t *len)
@@ -948,8 +949,10 @@ staff_body(const struct uuid *id, const char *name, const char *regno,
 
 	uuid_format(id, ids);
 	model_rec_init(&r, model_entity(REC_USER), ids, now_hlc(), NULL);
-	model_set_text(&r, REC_USER_NAME, name);
-	model_set_uint(&r, REC_USER_ROLE, 2);
+	if (name != NULL) {
+		model_set_text(&r, REC_USER_NAME, name);
+		model_set_uint(&r, REC_USER_ROLE, 2);
+	}
 	if (regno != NULL)
 		model_set_text(&r, REC_USER_REGNO, regno);
 	if (model_encode(&r, &m) != 0 || cborx_encode(m, out, len) != 0)
@@ -960,7 +963,8 @@ staff_body(const struct uuid *id, const char *name, const char *regno,
 /*
  * Appointments reach their clinician's hub (issue 15, docs/PROTOCOL.md
  * §5.3, docs/SECURITY.md): a clinic of f1 books p1 with dr-a, a user of
- * hub1, and p2 with dr-b, known on hub2 by registration number.  hub1
+ * hub1, and p2 with dr-b, known on hub2 by the registration number an
+ * edit of her user gave.  hub1
  * pulls p1 (with their earlier visit: the patient's history comes, as
  * for a consult) and p1's appointment, and its later edit, but nothing of
  * p2; hub2 the reverse.  dr-c, added to hub1 after p3's appointment with
@@ -995,7 +999,10 @@ test_appt_scope(void)
 	TEST_ERR(appt_slots(&f, slot));
 	staff_body(&id[7], "dr-a", NULL, &b0, &len);
 	PUSH_BODY(h1, REC_USER, 7);
-	staff_body(&id[8], "Bett", "dr-b", &b0, &len);
+	staff_body(&id[8], "Bett", NULL, &b0, &len);
+	PUSH_BODY(h2, REC_USER, 8);
+	/* her registration number comes with a later edit */
+	staff_body(&id[8], NULL, "dr-b", &b0, &len);
 	PUSH_BODY(h2, REC_USER, 8);
 	PUSH(a, REC_PATIENT, 0, 0, 0);
 	PUSH(a, REC_ENCOUNTER, 1, 0, 0);
