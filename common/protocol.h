@@ -222,6 +222,10 @@ enum wire_err {
 #define SLOT_K_START 2 /* uint: Unix ms, UTC */
 #define SLOT_K_END 3 /* uint: Unix ms, UTC */
 #define SLOT_K_STATUS 4 /* text: free, busy, busy-unavailable */
+/* 5 is OFFER_K_EXPIRES in a waitlist offer's slot map. */
+#define SLOT_K_CLINICIAN                                                       \
+	6 /* text: the schedule's clinician (a user name or
+                              registration number; absent: not known) */
 /* POST /v1/slots: the slots of the node's facility (§11). */
 #define PROTO_PATH_SLOTS "/v1/slots"
 /* POST /v1/waitlist (issue 15, §11.1): one waitlist request, signed. */

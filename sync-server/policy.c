@@ -383,6 +383,21 @@ policy_read_referral(
 	return 0;
 }
 
+/* The names a user's change gives them by (backend.h, schange.staff):
+ * a clinician's schedule names them by one of these. */
+static void
+policy_read_staff(const struct model_rec *r, struct schange *c)
+{
+	static const uint64_t keys[2] = { REC_USER_NAME, REC_USER_REGNO };
+	const char *t;
+	size_t i;
+
+	for (i = 0; i < nitems(keys); i++)
+		if ((t = policy_text_null(r, keys[i])) != NULL &&
+		    strlen(t) < sizeof(c->staff[i]))
+			snprintf(c->staff[i], sizeof(c->staff[i]), "%s", t);
+}
+
 void
 policy_read(struct schange *c, struct sverdict *v)
 {
@@ -430,6 +445,11 @@ policy_read(struct schange *c, struct sverdict *v)
 		policy_read_consult(&r, &c->consult);
 		policy_consult_sig(&r, c->id, v);
 	}
+	if (c->entity == REC_APPOINTMENT &&
+	    (val = model_get(&r, REC_APPT_SLOT)) != NULL && !val->null)
+		c->appt_slot = val->u;
+	if (c->entity == REC_USER && !c->deletes)
+		policy_read_staff(&r, c);
 	if (c->entity == REC_PRESCRIPTION)
 		rx_check_pushed(&r, v); /* issue 14: checked again here */
 	if (c->entity == REC_REFERRAL &&

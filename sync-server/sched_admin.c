@@ -79,10 +79,11 @@ sched_admin_list(const struct store_backend *be, struct sstore *s,
 		else
 			snprintf(when, sizeof(when), "%llu",
 			    (unsigned long long)v[i].start_ms);
-		printf("%llu\t%s\t%llu min\t%s\n", (unsigned long long)v[i].id,
-		    when,
+		/* the clinician last: `kiosk appt book --clinician` */
+		printf("%llu\t%s\t%llu min\t%s\t%s\n",
+		    (unsigned long long)v[i].id, when,
 		    (unsigned long long)((v[i].end_ms - v[i].start_ms) / 60000),
-		    v[i].status);
+		    v[i].status, v[i].clinician);
 	}
 	printf("%zu slots\n", n);
 	free(v);

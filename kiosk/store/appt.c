@@ -9,11 +9,13 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "record.h"
 #include "store.h"
 #include "store_int.h"
+#include "xmalloc.h"
 
 int
 store_appt_propose(
@@ -51,6 +53,22 @@ out:
 	return err;
 }
 
+/* Write R, a change of appointment ID in the caller's transaction, to
+ * its row where WHERE holds, then (*CHANGES: a row did) to the outbox
+ * and the audit log as WHAT. */
+static int
+appt_put(struct store *s, struct model_rec *r, const char *id,
+    const char *where, const char *what, int *changes)
+{
+	int err;
+
+	*changes = 0;
+	if ((err = store_row_update(s, r, where, changes)) != 0 ||
+	    *changes == 0 || (err = store_outbox_put(s, r)) != 0)
+		return err;
+	return store_audit_append(s, "update", "appointment", id, what);
+}
+
 /* Change appointment ID: STATUS, and the reason or the check-in. */
 static int
 store_appt_change(struct store *s, const char *id, const char *status,
@@ -69,18 +87,10 @@ store_appt_change(struct store *s, const char *id, const char *status,
 		model_set_uint(&r, REC_APPT_CHECKIN_MS, at_ms);
 		model_set_text(&r, REC_APPT_CHECKIN_BY, by);
 	}
-	if ((err = store_row_update(s, &r,
-	         "status IN ('proposed', 'booked', 'checked-in')", &changes)) !=
-	    0)
-		goto out;
-	if (changes == 0) {
+	err = appt_put(s, &r, id,
+	    "status IN ('proposed', 'booked', 'checked-in')", status, &changes);
+	if (err == 0 && changes == 0)
 		err = ENOENT;
-		goto out;
-	}
-	if ((err = store_outbox_put(s, &r)) != 0)
-		goto out;
-	err = store_audit_append(s, "update", "appointment", id, status);
-out:
 	return store_tx_end(s, err);
 }
 
@@ -158,8 +168,13 @@ store_appt_pending(struct store *s,
     int (*cb)(void *, const char *id, const char *patient_id, uint64_t slot),
     void *arg)
 {
+	struct appt_pending {
+		char id[UUID_STRLEN + 1], pat[UUID_STRLEN + 1];
+		uint64_t slot;
+	} *v = NULL;
 	sqlite3_stmt *st = NULL;
 	const unsigned char *id, *pat;
+	size_t n = 0, i;
 	int rc, err;
 
 	if ((err = store_prepare(s,
@@ -173,18 +188,25 @@ store_appt_pending(struct store *s,
 	         &st)) != 0)
 		return err;
 	sqlite3_bind_int(st, 1, REC_APPOINTMENT);
+	/* read them all first: CB writes the answers, and a write inside
+	 * this read would fail (SQLITE_BUSY_SNAPSHOT) whenever another
+	 * connection (the screen's, a `kiosk sync`) wrote meanwhile */
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		id = sqlite3_column_text(st, 0);
 		pat = sqlite3_column_text(st, 1);
 		if (id == NULL || pat == NULL)
 			continue;
-		if ((err = cb(arg, (const char *)id, (const char *)pat,
-		         (uint64_t)sqlite3_column_int64(st, 2))) != 0)
-			break;
+		v = xreallocarray(v, n + 1, sizeof(*v));
+		snprintf(v[n].id, sizeof(v[n].id), "%s", id);
+		snprintf(v[n].pat, sizeof(v[n].pat), "%s", pat);
+		v[n++].slot = (uint64_t)sqlite3_column_int64(st, 2);
 	}
-	if (err == 0 && rc != SQLITE_DONE)
+	if (rc != SQLITE_DONE)
 		err = store_err(s, rc, "appointments pending");
 	sqlite3_finalize(st);
+	for (i = 0; err == 0 && i < n; i++)
+		err = cb(arg, v[i].id, v[i].pat, v[i].slot);
+	free(v);
 	return err;
 }
 
@@ -220,14 +242,7 @@ store_appt_answer(
 		return err;
 	store_rec_init(s, &r, REC_APPOINTMENT, id, store_hlc_now(s));
 	model_set_text(&r, REC_APPT_STATUS, answer);
-	if ((err = store_row_update(s, &r, "status = 'proposed'", &changes)) !=
-	        0 ||
-	    changes == 0)
-		goto out;
-	if ((err = store_outbox_put(s, &r)) != 0)
-		goto out;
-	err = store_audit_append(s, "update", "appointment", id, answer);
-out:
+	err = appt_put(s, &r, id, "status = 'proposed'", answer, &changes);
 	return store_tx_end(s, err);
 }
 
@@ -267,6 +282,55 @@ store_appt_arrived(struct store *s, const char *patient_id, const char *by,
 	if ((err = store_appt_checkin(s, id, by, now_ms)) == 0)
 		*checked = 1;
 	return err;
+}
+
+/* The first row's text of SQL with ARG bound to ?1 into OUT ("" when
+ * none or NULL). */
+static int
+appt_one_text(struct store *s, const char *sql, const char *arg, char *out,
+    size_t len, const char *what)
+{
+	sqlite3_stmt *st = NULL;
+	const unsigned char *t;
+	int rc, err;
+
+	out[0] = '\0';
+	if ((err = store_prepare(s, sql, &st)) != 0)
+		return err;
+	store_bind_text(st, 1, arg);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW &&
+	    (t = sqlite3_column_text(st, 0)) != NULL)
+		snprintf(out, len, "%s", t);
+	else if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		err = store_err(s, rc, what);
+	sqlite3_finalize(st);
+	return err;
+}
+
+int
+store_appt_clinician_name(
+    struct store *s, const char *clinician, char *out, size_t len)
+{
+	/* a user of this node, else a clinician of a consult or a
+	 * prescription it holds (their name and registration number come
+	 * with it) */
+	return appt_one_text(s,
+	    "SELECT coalesce(nullif(display_name, ''), name) FROM users"
+	    " WHERE deleted = 0 AND (name = ?1 OR licence = ?1)"
+	    " UNION ALL SELECT clinician_name FROM consults"
+	    " WHERE regno = ?1 AND clinician_name <> ''"
+	    " UNION ALL SELECT clinician_name FROM prescriptions"
+	    " WHERE regno = ?1 AND clinician_name <> '' LIMIT 1",
+	    clinician, out, len, "clinician name");
+}
+
+int
+store_appt_user_regno(
+    struct store *s, const char *user_id, char *out, size_t len)
+{
+	return appt_one_text(s,
+	    "SELECT licence FROM users WHERE id = ?1 AND deleted = 0", user_id,
+	    out, len, "user regno");
 }
 
 static void

@@ -541,6 +541,15 @@ int store_appt_checkin(
  * was.  Called by the visit and the check-in screen. */
 int store_appt_arrived(struct store *, const char *patient_id, const char *by,
     uint64_t now_ms, int *checked);
+/* The name by which this kiosk knows CLINICIAN, a schedule's clinician
+ * (a user name or registration number): a user of this node, or the
+ * clinician of a consult or prescription it holds; "" when unknown. */
+int store_appt_clinician_name(
+    struct store *, const char *clinician, char *out, size_t len);
+/* The registration number of user USER_ID ("" when none): a schedule
+ * names a clinician by it or by their user name. */
+int store_appt_user_regno(
+    struct store *, const char *user_id, char *out, size_t len);
 /* The proposals whose server answer is not known yet (sync client). */
 int store_appt_pending(struct store *,
     int (*cb)(void *, const char *id, const char *patient_id, uint64_t slot),

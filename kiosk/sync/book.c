@@ -20,7 +20,7 @@
 #include "sync.h"
 #include "xmalloc.h"
 
-static int
+int
 book_slot_read(const cbor_item_t *m, struct book_slot *s)
 {
 	char *t = NULL;
@@ -35,6 +35,77 @@ book_slot_read(const cbor_item_t *m, struct book_slot *s)
 	if (cborx_map_text(m, SLOT_K_STATUS, sizeof(s->status) - 1, &t) == 0)
 		snprintf(s->status, sizeof(s->status), "%s", t);
 	free(t);
+	t = NULL;
+	/* whose slot: absent from older servers (then unknown) */
+	if (cborx_map_text(m, SLOT_K_CLINICIAN, sizeof(s->clinician) - 1, &t) ==
+	    0)
+		snprintf(s->clinician, sizeof(s->clinician), "%s", t);
+	free(t);
+	return 0;
+}
+
+int
+book_slot_fmt(const struct book_slot *s, char *out, size_t len)
+{
+	size_t off;
+	const char *c;
+	int n, esc;
+
+	n = snprintf(out, len, "%" PRIu64 "@%" PRIu64 "@%" PRIu64, s->id,
+	    s->start_ms, s->end_ms);
+	if (n < 0 || (size_t)n >= len)
+		return -1;
+	off = (size_t)n;
+	if (s->clinician[0] != '\0')
+		out[off++] = '@';
+	for (c = s->clinician; *c != '\0'; c++) {
+		esc = *c == '%' || *c == ' ' || *c == '@';
+		if (off + (esc ? 3 : 1) >= len) /* and the NUL */
+			return -1;
+		if (esc)
+			off += (size_t)snprintf(
+			    out + off, len - off, "%%%02X", (unsigned char)*c);
+		else
+			out[off++] = *c;
+	}
+	if (off >= len)
+		return -1;
+	out[off] = '\0';
+	return (int)off;
+}
+
+int
+book_slot_scan(const char *word, struct book_slot *s)
+{
+	const char *c;
+	unsigned x;
+	size_t k = 0;
+	int n = 0;
+
+	memset(s, 0, sizeof(*s));
+	if (sscanf(word, "%" SCNu64 "@%" SCNu64 "@%" SCNu64 "%n", &s->id,
+	        &s->start_ms, &s->end_ms, &n) != 3 ||
+	    s->end_ms <= s->start_ms)
+		return EINVAL;
+	c = word + n;
+	if (*c == '@')
+		c++;
+	else if (*c != '\0')
+		return EINVAL;
+	for (; *c != '\0'; c++) {
+		if (k + 1 >= sizeof(s->clinician))
+			return EINVAL;
+		if (*c == '%') {
+			if (sscanf(c + 1, "%2x", &x) != 1 || c[1] == '\0' ||
+			    c[2] == '\0')
+				return EINVAL;
+			s->clinician[k++] = (char)x;
+			c += 2;
+		} else
+			s->clinician[k++] = *c;
+	}
+	s->clinician[k] = '\0';
+	snprintf(s->status, sizeof(s->status), "free");
 	return 0;
 }
 
@@ -185,13 +256,14 @@ book_alts_text(const struct book_answer *a, char *out, size_t len)
 
 	n = snprintf(out, len, "%" PRIu64, a->result);
 	off = n > 0 && (size_t)n < len ? (size_t)n : len;
-	for (i = 0; i < a->nalts && off < len; i++) {
-		n = snprintf(out + off, len - off,
-		    " %" PRIu64 "@%" PRIu64 "@%" PRIu64, a->alts[i].id,
-		    a->alts[i].start_ms, a->alts[i].end_ms);
-		if (n < 0 || (size_t)n >= len - off)
+	for (i = 0; i < a->nalts && off + 1 < len; i++) {
+		out[off] = ' ';
+		if ((n = book_slot_fmt(
+		         &a->alts[i], out + off + 1, len - off - 1)) < 0) {
+			out[off] = '\0'; /* whole words only */
 			break;
-		off += (size_t)n;
+		}
+		off += 1 + (size_t)n;
 	}
 }
 

@@ -20,6 +20,7 @@
 #include "uuid.h"
 
 struct store;
+struct cbor_item_t;
 
 #define BOOK_SLOTS_MAX 256 /* a week of a facility's slots, shown */
 #define BOOK_ALTS 3
@@ -27,6 +28,7 @@ struct store;
 struct book_slot {
 	uint64_t id, start_ms, end_ms;
 	char status[20]; /* free, busy, busy-unavailable */
+	char clinician[64]; /* the schedule's (SLOT_K_CLINICIAN); "": unknown */
 };
 
 enum book_kind { BOOK_SLOTS = 1, BOOK_BOOK, BOOK_CANCEL };
@@ -57,9 +59,21 @@ int book_slots(struct store *, uint64_t from_ms, uint64_t to_ms,
     struct book_slot **out, size_t *n);
 int book_request(struct store *, const struct book_job *, struct book_answer *);
 void book_answer_clear(struct book_answer *);
-/* "36 12@start@end ..." for store_appt_answer (the result, then the
- * alternatives), into OUT of LEN. */
+/* "36 12@start@end@clinician ..." for store_appt_answer (the result,
+ * then the alternatives), into OUT of LEN. */
 void book_alts_text(const struct book_answer *, char *out, size_t len);
+/*
+ * One slot as a word of the kiosk's own texts (the slot list kept for
+ * when the link is down, a refusal's alternatives): "ID@START@END", then
+ * "@CLINICIAN" when known, with '%', ' ' and '@' written %25, %20, %40.
+ * book_slot_fmt: the word's length, or -1 when it does not fit in LEN.
+ * book_slot_scan: 0, or EINVAL for a word that is not one (a word without
+ * its clinician, as written before, is one: clinician "").
+ */
+int book_slot_fmt(const struct book_slot *, char *out, size_t len);
+int book_slot_scan(const char *word, struct book_slot *);
+/* A slot map of an answer (SLOT_K_*): 0 or EBADMSG. */
+int book_slot_read(const struct cbor_item_t *, struct book_slot *);
 
 /*
  * The worker: start JOB on a thread that opens the store in DIR with KEY

@@ -28,6 +28,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "book.h"
 #include "cborx.h"
 #include "etoken.h"
 #include "figures.h"
@@ -1208,10 +1209,10 @@ sync_appt_ask(void *arg, const char *id, const char *patient, uint64_t slot)
 	cbor_item_t *m, *it = NULL, *alts;
 	struct buf resp;
 	uint8_t *body = NULL;
-	uint64_t result = UINT64_MAX, sid, start, end;
+	uint64_t result = UINT64_MAX;
 	size_t len, i;
 	struct buf txt;
-	char one[72];
+	char one[256];
 
 	if (uuid_parse(id, &a) != 0 || uuid_parse(patient, &p) != 0)
 		return 0;
@@ -1236,15 +1237,12 @@ sync_appt_ask(void *arg, const char *id, const char *patient, uint64_t slot)
 		     i < cbor_array_size(alts);
 		     i++) {
 			cbor_item_t *s = cbor_array_get(alts, i);
+			struct book_slot bs;
 
-			if (cborx_map_uint(s, SLOT_K_ID, &sid) == 0 &&
-			    cborx_map_uint(s, SLOT_K_START, &start) == 0 &&
-			    cborx_map_uint(s, SLOT_K_END, &end) == 0) {
-				snprintf(one, sizeof(one),
-				    " %" PRIu64 "@%" PRIu64 "@%" PRIu64, sid,
-				    start, end);
+			one[0] = ' ';
+			if (book_slot_read(s, &bs) == 0 &&
+			    book_slot_fmt(&bs, one + 1, sizeof(one) - 1) > 0)
 				buf_append(&txt, one, strlen(one));
-			}
 			cbor_decref(&s);
 		}
 		buf_append(&txt, "", 1);

@@ -2,7 +2,9 @@
  * Appointments from the visit (issue 15), F2 on the vitals screen: the
  * patient's appointments (upcoming first, with their status; a refused
  * one says why) and the facility's free slots of the next 7 days, by day,
- * on this kiosk's clock (the facility's time).  F2 books the chosen slot,
+ * on this kiosk's clock (the facility's time), each with its clinician (a
+ * name this kiosk knows, else the id the server gives; the proposal
+ * records the id, so the clinician's hub pulls it).  F2 books the chosen slot,
  * F6 moves the chosen booked appointment to it (the server cancels the
  * old one in the same transaction), F8 cancels the chosen appointment
  * with a reason.  Tab moves between the two lists.
@@ -118,20 +120,25 @@ ap_slots_set(struct book_slot *v, size_t n, int alts)
 }
 
 /* The free slots of a list, kept for when the link is down. */
+#define AP_WORD_MAX 256 /* one slot's word (book_slot_fmt) and a space */
+
 static void
 ap_slots_keep(struct ui *ui, const struct book_slot *v, size_t n)
 {
 	struct book_slot *f = xcalloc(n ? n : 1, sizeof(*f));
-	char *txt = xcalloc(n + 1, 64);
+	char *txt = xcalloc(n + 1, AP_WORD_MAX);
 	size_t i, k = 0, off = 0;
+	int w;
 
 	for (i = 0; i < n; i++) {
 		if (strcmp(v[i].status, "free") != 0)
 			continue;
 		f[k++] = v[i];
-		off += (size_t)snprintf(txt + off, (n + 1) * 64 - off,
-		    "%" PRIu64 "@%" PRIu64 "@%" PRIu64 " ", v[i].id,
-		    v[i].start_ms, v[i].end_ms);
+		if ((w = book_slot_fmt(&v[i], txt + off,
+		         (n + 1) * AP_WORD_MAX - off - 1)) < 0)
+			continue;
+		off += (size_t)w;
+		txt[off++] = ' ';
 	}
 	store_state_put(ui->visit.store, AP_CACHE_KEY, txt, off);
 	free(txt);
@@ -139,35 +146,54 @@ ap_slots_keep(struct ui *ui, const struct book_slot *v, size_t n)
 	ap.fetched_ms = clock_wall_ms();
 }
 
-/* Parse "ID@START@END ..." (from TEXT, LEN bytes) into free slots that
- * have not started by NOW. */
+/* Parse "ID@START@END[@CLINICIAN] ..." (book_slot_fmt's words, from
+ * TEXT, LEN bytes) into free slots that have not started by NOW. */
 static size_t
 ap_slots_parse(const char *text, size_t len, uint64_t now,
     struct book_slot *out, size_t max)
 {
-	char buf[4096], *p, *save = NULL;
+	char *buf, *p, *save = NULL;
 	size_t n = 0;
-	uint64_t id, s, e;
 
 	if (text == NULL || len == 0)
 		return 0;
-	if (len >= sizeof(buf))
-		len = sizeof(buf) - 1;
+	buf = xmalloc(len + 1);
 	memcpy(buf, text, len);
 	buf[len] = '\0';
 	for (p = strtok_r(buf, " ", &save); p != NULL && n < max;
 	     p = strtok_r(NULL, " ", &save))
-		if (sscanf(p, "%" SCNu64 "@%" SCNu64 "@%" SCNu64, &id, &s,
-		        &e) == 3 &&
-		    s >= now && e > s) {
-			memset(&out[n], 0, sizeof(out[n]));
-			out[n].id = id;
-			out[n].start_ms = s;
-			out[n].end_ms = e;
-			snprintf(out[n].status, sizeof(out[n].status), "free");
+		if (book_slot_scan(p, &out[n]) == 0 && out[n].start_ms >= now)
 			n++;
-		}
+	free(buf);
 	return n;
+}
+
+/* Who a slot is with, as this kiosk knows them: a name, else the id the
+ * server gave (kept for the screen's life: a few clinicians at most). */
+static struct {
+	char id[64], name[64];
+} ap_who_cache[16];
+
+static const char *
+ap_who(struct ui *ui, const char *clinician)
+{
+	size_t i;
+
+	if (clinician[0] == '\0')
+		return "";
+	for (i = 0; i < nitems(ap_who_cache) && ap_who_cache[i].id[0]; i++)
+		if (strcmp(ap_who_cache[i].id, clinician) == 0)
+			return ap_who_cache[i].name;
+	if (i == nitems(ap_who_cache))
+		i = 0; /* full: reuse the first */
+	snprintf(
+	    ap_who_cache[i].id, sizeof(ap_who_cache[i].id), "%s", clinician);
+	if (store_appt_clinician_name(ui->visit.store, clinician,
+	        ap_who_cache[i].name, sizeof(ap_who_cache[i].name)) != 0 ||
+	    ap_who_cache[i].name[0] == '\0')
+		snprintf(ap_who_cache[i].name, sizeof(ap_who_cache[i].name),
+		    "%s", clinician);
+	return ap_who_cache[i].name;
 }
 
 static void
@@ -210,6 +236,7 @@ ap_enter(struct ui *ui)
 	struct sync_status ss;
 
 	memset(&ap.other, 0, sizeof(ap.other));
+	memset(ap_who_cache, 0, sizeof(ap_who_cache));
 	ap.asel = ap.atop = ap.ssel = 0;
 	ap.focus = FOC_SLOTS;
 	ap.reason = 0;
@@ -375,10 +402,10 @@ ap_rows(int *rows, int max)
 }
 
 static void
-ap_draw_slots(int y)
+ap_draw_slots(struct ui *ui, int y)
 {
 	static int rows[2 * BOOK_SLOTS_MAX];
-	char day[32], a[8], b[8], when[32];
+	char day[32], a[8], b[8], when[32], who[200];
 	int n, i, top = 0, selrow = 0, d;
 
 	if (ap.alts)
@@ -428,8 +455,10 @@ ap_draw_slots(int y)
 		    d == ap.ssel && ap.focus == FOC_SLOTS ? UI_C_FOCUS
 		        : ap.alts                         ? UI_C_WARN
 		                                          : UI_C_NORMAL,
-		    "%c %s-%s",
-		    d == ap.ssel && ap.focus == FOC_SLOTS ? '>' : ' ', a, b);
+		    "%c %s-%s  %s",
+		    d == ap.ssel && ap.focus == FOC_SLOTS ? '>' : ' ', a, b,
+		    ui_fit(
+		        who, sizeof(who), ap_who(ui, ap.sl[d].clinician), 40));
 	}
 	if (n > SL_ROWS)
 		ui_text(y, 4, UI_C_DIM, "%s", _("more: Up/Down"));
@@ -457,13 +486,12 @@ ap_draw_reason(int y)
 static void
 ap_draw(struct ui *ui)
 {
-	(void)ui;
 	ui_text(2, 1, UI_C_NORMAL, _("Patient: %s"), ap.pname);
 	ap_draw_appts(3);
 	if (ap.focus == FOC_REASON)
 		ap_draw_reason(10);
 	else
-		ap_draw_slots(10);
+		ap_draw_slots(ui, 10);
 	ui_text(20, 1, UI_C_DIM, "%s",
 	    _("Tab the other list   Up/Down choose   Enter a refusal's "
 	      "alternatives   Esc back"));
@@ -552,6 +580,7 @@ ap_book(struct ui *ui, const struct store_appt_row *old)
 	a.slot_id = sl->id;
 	a.start_ms = sl->start_ms;
 	a.end_ms = sl->end_ms;
+	a.clinician = sl->clinician; /* whose slot: their hub pulls it */
 	a.replaces = old != NULL ? old->id : NULL;
 	if ((err = store_appt_propose(ui->visit.store, &a, id)) != 0) {
 		ui_warn_cause(ui, err, NULL);
@@ -684,7 +713,7 @@ ap_answer(struct ui *ui)
 {
 	struct book_job j;
 	struct book_answer a;
-	char text[256];
+	char text[1024];
 	struct book_slot *v;
 
 	if (!book_async_poll(&j, &a)) {

@@ -1,13 +1,14 @@
 /*
  * A hub clinician's own schedule (issue 15), F9 on Home: their
- * appointments today and the next 6 days, by day, from what this hub has
- * pulled (the appointments whose clinician is the user logged in), in
- * this kiosk's clock (the facility's time): the patient, where they live,
- * the status and whether they checked in.  Enter opens the patient.
+ * appointments today and the next 6 days, by day, whoever booked them,
+ * from what this hub has pulled (the appointments whose clinician is the
+ * user logged in, by user name or registration number), in this kiosk's
+ * clock (the facility's time): the patient, where they live, the status
+ * and whether they checked in.  Enter opens the patient.
  *
- * What a hub pulls is its scope (docs/PROTOCOL.md §5.3): the patients of
- * the region's consults.  An appointment of a patient outside it is not
- * here (kiosk/README.md says so).
+ * An appointment with a clinician who is a user of this hub brings the
+ * appointment and its patient into the hub's scope (docs/PROTOCOL.md
+ * §5.3), so every booking with them comes with the next sync.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -27,14 +28,16 @@
 static struct {
 	struct store_appt_row r[SC_MAX];
 	int n, sel, err;
-	char who[64];
+	char who[64], regno[64]; /* the names a schedule gives the user */
 } sc;
 
 static int
 sc_collect(void *arg, const struct store_appt_row *r)
 {
 	(void)arg;
-	if (sc.n < SC_MAX && strcmp(r->clinician, sc.who) == 0)
+	if (sc.n < SC_MAX &&
+	    (strcmp(r->clinician, sc.who) == 0 ||
+	        (sc.regno[0] != '\0' && strcmp(r->clinician, sc.regno) == 0)))
 		sc.r[sc.n++] = *r;
 	return 0;
 }
@@ -57,8 +60,11 @@ sc_load(struct ui *ui)
 {
 	sc.n = 0;
 	snprintf(sc.who, sizeof(sc.who), "%s", ui->visit.user_name);
-	sc.err = store_appt_list(ui->visit.store, sc_midnight(0),
-	    sc_midnight(SC_DAYS), sc_collect, NULL);
+	sc.err = store_appt_user_regno(
+	    ui->visit.store, ui->visit.user_id, sc.regno, sizeof(sc.regno));
+	if (sc.err == 0)
+		sc.err = store_appt_list(ui->visit.store, sc_midnight(0),
+		    sc_midnight(SC_DAYS), sc_collect, NULL);
 	if (sc.sel >= sc.n)
 		sc.sel = sc.n > 0 ? sc.n - 1 : 0;
 }
@@ -111,9 +117,8 @@ sc_draw(struct ui *ui)
 	}
 	if (sc.n == 0) {
 		ui_wrap(4, 3, 74, 3, UI_C_DIM,
-		    _("None pulled to this hub for you. Appointments come with "
-		      "the next sync, for the patients of the region's "
-		      "consults."));
+		    _("None pulled to this hub for you. Appointments booked "
+		      "with you come with the next sync."));
 		return;
 	}
 	for (i = 0; i < sc.n; i++) {

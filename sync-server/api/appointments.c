@@ -86,12 +86,16 @@ api_appt_gate_load(struct server *srv, struct sbook *b, struct appt_gate *g)
 static cbor_item_t *
 api_slot_map(const struct sslot *s)
 {
-	cbor_item_t *m = cborx_map(4);
+	cbor_item_t *m = cborx_map(5);
 
 	cborx_map_put(m, SLOT_K_ID, cborx_uint(s->id));
 	cborx_map_put(m, SLOT_K_START, cborx_uint(s->start_ms));
 	cborx_map_put(m, SLOT_K_END, cborx_uint(s->end_ms));
 	cborx_map_put(m, SLOT_K_STATUS, cborx_text(s->status));
+	/* whose slot: the kiosk records it on the appointment, and the
+	 * clinician's hub pulls the appointment (docs/PROTOCOL.md §5.3) */
+	if (s->clinician[0] != '\0')
+		cborx_map_put(m, SLOT_K_CLINICIAN, cborx_text(s->clinician));
 	return m;
 }
 

@@ -103,6 +103,15 @@ struct schange {
 	char scope_facility[SSTORE_TEXT_MAX];
 	int is_referral; /* a referral fact: REFERRAL says what */
 	struct sreferral referral;
+	/* An appointment (issue 15): the slot it proposes (0: none).  As a
+	 * create, it puts PATIENT in the scope of the hub facilities where
+	 * the slot's clinician is a user (docs/PROTOCOL.md §5.3). */
+	uint64_t appt_slot;
+	/* A user (issue 15): the names a schedule may give them by, its
+	 * user name and registration number ("": absent in this change).
+	 * Pushed by a hub, the hub's facility is where they work: the
+	 * patients of their active appointments enter its scope. */
+	char staff[2][SSTORE_TEXT_MAX];
 };
 
 /*
@@ -245,6 +254,7 @@ struct sslot {
 	uint64_t id, schedule;
 	uint64_t start_ms, end_ms;
 	char status[20];
+	char clinician[SSTORE_TEXT_MAX]; /* its schedule's ("": unknown) */
 };
 
 #define SBOOK_ALTS 3

@@ -140,6 +140,8 @@ static const struct mg_copy mg_copies[] = {
 	    " VALUES($1, $2, $3, $4)" },
 	{ "offer_passed", "SELECT slot, entry FROM offer_passed",
 	    "INSERT INTO offer_passed(slot, entry) VALUES($1, $2)" },
+	{ "staff", "SELECT region, name, facility FROM staff",
+	    "INSERT INTO staff(region, name, facility) VALUES($1, $2, $3)" },
 	/* Emergencies (issue 16). */
 	{ "emerg_incidents",
 	    "SELECT id, code, node, state, level, loop, modem, hlc, raised_ms,"

@@ -37,6 +37,7 @@
 #include "licence.h"
 #include "log.h"
 #include "pg_int.h"
+#include "record.h"
 #include "str.h"
 #include "xmalloc.h"
 
@@ -574,7 +575,75 @@ struct pg_push_tail {
 	int nadd, nidx; /* changes stored, records indexed */
 	struct pg_args *cons; /* per change: its consult queue entry */
 	struct pg_args *refs; /* per change: a referral's target scope */
+	struct pg_args *appts; /* per change: 3, its hub scope (issue 15) */
 };
+
+/* The hub scope statements of accepted change CH: sent with the
+ * arguments A[0..] when A is not NULL, only counted otherwise. */
+static size_t
+pg_hub_scope_one(struct pg_pipe *q, const struct spush *p,
+    const struct schange *ch, struct pg_args *a)
+{
+	size_t k, n = 0;
+
+	if (ch->appt_slot != 0 && ch->appt_slot <= INT64_MAX &&
+	    ch->has_patient) {
+		if (a != NULL) {
+			pg_arg_u64(&a[n], p->node);
+			pg_arg_u64(&a[n], ch->seq);
+			pg_arg_bytes(&a[n], ch->patient, 16);
+			pg_arg_u64(&a[n], ch->appt_slot);
+			pg_send(q, PG_APPT_SCOPE, &a[n]);
+		}
+		n++;
+	}
+	for (k = 0; ch->entity == REC_USER && k < nitems(ch->staff); k++) {
+		if (ch->staff[k][0] == '\0')
+			continue;
+		if (a != NULL) {
+			pg_arg_u64(&a[n], p->node);
+			pg_arg_u64(&a[n], ch->seq);
+			pg_arg_text(&a[n], ch->staff[k]);
+			pg_arg_u64(&a[n], p->now_ms);
+			pg_send(q, PG_STAFF_INDEX, &a[n]);
+		}
+		n++;
+	}
+	return n;
+}
+
+/*
+ * The hub scope of a push's accepted appointments and hub users (issue
+ * 15, docs/PROTOCOL.md §5.3): PG_APPT_SCOPE for an appointment naming a
+ * slot, PG_STAFF_INDEX for each name of a user (the statement ignores
+ * other nodes than hubs).  T->appts holds their arguments (NULL when the
+ * push has none: most pushes).
+ */
+static void
+pg_push_hub_scope(struct pg_pipe *q, const struct spush *p, const int *same,
+    const int *codes, struct pg_push_tail *t)
+{
+	size_t i, n = 0, off = 0;
+	int send, code;
+
+	for (send = 0; send < 2; send++) {
+		if (send && n == 0)
+			return;
+		if (send)
+			t->appts = xcalloc(n, sizeof(*t->appts));
+		for (i = 0; i < p->n; i++) {
+			code = codes != NULL ? codes[i] : pg_push_code(p, i);
+			if ((same != NULL && same[i] == 1) || code != 0)
+				continue;
+			if (send)
+				off += pg_hub_scope_one(
+				    q, p, &p->changes[i], &t->appts[off]);
+			else
+				n += pg_hub_scope_one(
+				    q, p, &p->changes[i], NULL);
+		}
+	}
+}
 
 /* The arrays of T: the changes to store, the accepted ones to index. */
 static void
@@ -677,6 +746,7 @@ pg_push_tail(struct pg_pipe *q, const struct spush *p, const int *same,
 		pg_send(q, PG_RECORDS_INDEX, &t->index);
 	}
 	pg_push_extras(q, p, same, codes, t);
+	pg_push_hub_scope(q, p, same, codes, t);
 	pg_arg_u64(&t->node, p->node);
 	pg_arg_u64(&t->node, hw);
 	pg_arg_u64(&t->node, p->now_ms);
@@ -699,14 +769,16 @@ pg_push_tail_clear(struct pg_push_tail *t)
 	t->cons = NULL;
 	free(t->refs);
 	t->refs = NULL;
+	free(t->appts);
+	t->appts = NULL;
 }
 
 /*
  * The common push in one round trip and one statement: a fresh batch
  * right after the high-water mark that widens no scope, its response
  * encoded ahead (hw = last, all accepted), through migration 12's
- * outpost_push (plus a statement per consult or referral), one implicit
- * transaction committed at the pipeline's Sync.  The function raises
+ * outpost_push (plus a statement per consult, referral or hub scope),
+ * one implicit transaction committed at the pipeline's Sync.  The function raises
  * 22012 otherwise: *TAKEN is then 0 and the transaction rolled back, for
  * the general path.
  */
@@ -748,6 +820,7 @@ pg_push_fast(struct pg_conn *pc, const struct spush *p,
 		pg_arg_arr(f, &tail.a[arrs[i]]);
 	pg_send(&q, PG_PUSH_FAST, f);
 	pg_push_extras(&q, p, NULL, NULL, &tail);
+	pg_push_hub_scope(&q, p, NULL, NULL, &tail);
 	err = pg_sync(&q);
 	if (err != 0 && strcmp(pc->state, PG_GUARD_STATE) == 0) {
 		pg_rollback(pc);
@@ -2123,6 +2196,8 @@ pg_slot_row(const PGresult *r, int row, struct sslot *o)
 	o->start_ms = pg_u64(r, row, 2);
 	o->end_ms = pg_u64(r, row, 3);
 	pg_text(r, row, 4, o->status, sizeof(o->status));
+	/* every slot statement names its schedule's clinician 6th */
+	pg_text(r, row, 5, o->clinician, sizeof(o->clinician));
 }
 
 /* One statement in its own implicit transaction; *Q is the caller's to

@@ -317,11 +317,17 @@ static const char pg_migration_push[] =
     " ON CONFLICT DO NOTHING;"
     " END $$;";
 
+/* Issue 15: who works at which hub (the appointments' hub scope), as
+ * sqlite.c's sq_migration_staff. */
+static const char pg_migration_staff[] =
+    "CREATE TABLE staff(region text NOT NULL, name text NOT NULL,"
+    " facility text NOT NULL, PRIMARY KEY(region, name, facility));";
+
 static const char *const pg_migrations[] = { pg_migration_1,
 	pg_migration_records, pg_migration_consults, pg_migration_call2,
 	pg_migration_licences, pg_migration_sched, pg_migration_emergency,
 	pg_migration_anchor, pg_migration_claims, pg_migration_partners,
-	pg_migration_bgsearch, pg_migration_push };
+	pg_migration_bgsearch, pg_migration_push, pg_migration_staff };
 
 #define PG_NODE_COLS                                                           \
 	"id, pub, role, region, facility, label, revoked, req_seq, hw,"        \
@@ -603,6 +609,35 @@ const struct pg_stmt_def pg_stmts[PG_NSTMT] = {
 	    "INSERT INTO scope(region, patient, facility, xid, id)"
 	    " SELECT c.region, $3::bytea, $4::text, c.xid, c.id FROM changes c"
 	    " WHERE c.node = $1 AND c.seq = $2 ON CONFLICT DO NOTHING" },
+	/* The hub scope of appointments (issue 15; sqlite.c's
+	 * sq_appt_scope): the appointment pushed as ($1 node, $2 seq) for
+	 * patient $3 and slot $4 brings the patient into the scope of the
+	 * hub facilities where the slot's clinician works, at its change. */
+	[PG_APPT_SCOPE] = { "appt_scope",
+	    "INSERT INTO scope(region, patient, facility, xid, id)"
+	    " SELECT DISTINCT c.region, $3::bytea, f.facility, c.xid, c.id"
+	    " FROM changes c JOIN slots sl ON sl.id = $4"
+	    " JOIN schedules d ON d.id = sl.schedule AND d.region = c.region"
+	    " JOIN staff f ON f.region = c.region AND f.name = d.clinician"
+	    " WHERE c.node = $1 AND c.seq = $2 ON CONFLICT DO NOTHING" },
+	/* sqlite.c's sq_staff_index: the user pushed as ($1 node, $2 seq)
+	 * by a hub is known by name $3 there; a new name brings the
+	 * patients of that clinician's active appointments not ended by
+	 * $4 into the hub facility's scope, at the user's change. */
+	[PG_STAFF_INDEX] = { "staff_index",
+	    "WITH f AS (INSERT INTO staff(region, name, facility)"
+	    " SELECT n.region, $3::text, n.facility FROM nodes n"
+	    " WHERE n.id = $1 AND n.role = 'hub' AND n.facility IS NOT NULL"
+	    " ON CONFLICT DO NOTHING RETURNING region, name, facility)"
+	    " INSERT INTO scope(region, patient, facility, xid, id)"
+	    " SELECT DISTINCT f.region, a.patient, f.facility, c.xid, c.id"
+	    " FROM f JOIN schedules d ON d.region = f.region"
+	    " AND d.clinician = f.name"
+	    " JOIN slots sl ON sl.schedule = d.id AND sl.end_ms > $4"
+	    " JOIN appointments a ON a.slot = sl.id AND a.status IN"
+	    " ('booked', 'checked-in', 'arrived', 'fulfilled')"
+	    " JOIN changes c ON c.node = $1 AND c.seq = $2"
+	    " ON CONFLICT DO NOTHING" },
 	/* A referral step's request ($1, its id) as accepted before, for
 	 * the policy (issue 14; sqlite.c's sq_referral_judge). */
 	[PG_REFERRAL_REQUEST] = { "referral_request",
@@ -632,8 +667,8 @@ const struct pg_stmt_def pg_stmts[PG_NSTMT] = {
 	    "INSERT INTO slots(schedule, start_ms, end_ms) VALUES($1, $2, $3)"
 	    " ON CONFLICT DO NOTHING" },
 	[PG_SLOTS_LIST] = { "slots_list",
-	    "SELECT s.id, s.schedule, s.start_ms, s.end_ms, s.status"
-	    " FROM slots s JOIN schedules d ON d.id = s.schedule"
+	    "SELECT s.id, s.schedule, s.start_ms, s.end_ms, s.status,"
+	    " d.clinician FROM slots s JOIN schedules d ON d.id = s.schedule"
 	    " WHERE (($1::bigint = 0 AND d.facility = $2::text)"
 	    " OR s.schedule = $1) AND s.start_ms >= $3 AND s.start_ms < $4"
 	    " ORDER BY s.start_ms, s.id" },
@@ -678,8 +713,8 @@ const struct pg_stmt_def pg_stmts[PG_NSTMT] = {
 	    " UPDATE waitlist SET status = 'booked' WHERE id = $4::bytea" },
 	/* $1 schedule, $2 slot, $3 now, $4 the slot's start */
 	[PG_APPT_ALTS] = { "appt_alts",
-	    "SELECT s.id, s.schedule, s.start_ms, s.end_ms, s.status"
-	    " FROM slots s JOIN schedules d ON d.id = s.schedule"
+	    "SELECT s.id, s.schedule, s.start_ms, s.end_ms, s.status,"
+	    " d.clinician FROM slots s JOIN schedules d ON d.id = s.schedule"
 	    " JOIN schedules o ON o.id = $1 WHERE d.facility = o.facility"
 	    " AND d.service = o.service AND s.id <> $2 AND s.status = 'free'"
 	    " AND s.start_ms > $3 AND NOT EXISTS (SELECT 1 FROM appointments a"
@@ -790,7 +825,8 @@ const struct pg_stmt_def pg_stmts[PG_NSTMT] = {
 	    "UPDATE waitlist SET status = 'expired' WHERE status = 'waiting'"
 	    " AND listed_ms + 2 * recommended_ms <= $1" },
 	[PG_OFFERS_DUE] = { "offers_due",
-	    "SELECT s.id, s.schedule, s.start_ms, s.end_ms, s.status"
+	    "SELECT s.id, s.schedule, s.start_ms, s.end_ms, s.status,"
+	    " (SELECT clinician FROM schedules WHERE id = s.schedule)"
 	    " FROM slots s WHERE s.id IN (SELECT slot FROM slot_offers"
 	    " WHERE expires_ms <= $1) ORDER BY s.id" },
 	/* Issue 17 (sqlite.c says what each does).  A node's newest anchor

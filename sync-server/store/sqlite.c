@@ -46,6 +46,7 @@
 #include "sync-server/store/partner_sql.h"
 #include "compat.h"
 #include "log.h"
+#include "record.h"
 #include "backend.h"
 #include "sqlite_int.h"
 #include "str.h"
@@ -348,11 +349,21 @@ static const char sq_migration_bgsearch[] =
     " user_id TEXT NOT NULL, query TEXT NOT NULL, found INTEGER NOT NULL,"
     " at_ms INTEGER NOT NULL);";
 
+/* Issue 15: who works at which hub, by the names a schedule may give
+ * them (a user's name and registration number, from the users its nodes
+ * push): an appointment with them brings its patient into the hub's
+ * scope (docs/PROTOCOL.md §5.3).  Users pushed before it are known from
+ * their next change. */
+static const char sq_migration_staff[] =
+    "CREATE TABLE staff(region TEXT NOT NULL, name TEXT NOT NULL,"
+    " facility TEXT NOT NULL, PRIMARY KEY(region, name, facility))"
+    " WITHOUT ROWID;";
+
 static const char *const sq_migrations[] = { sq_migration_1,
 	sq_migration_records, sq_migration_blobs, sq_migration_consults,
 	sq_migration_call2, sq_migration_licences, sq_migration_sched,
 	sq_migration_emergency, sq_migration_anchor, sq_migration_claims,
-	sq_migration_partners, sq_migration_bgsearch };
+	sq_migration_partners, sq_migration_bgsearch, sq_migration_staff };
 
 static int
 sq_err(sqlite3 *db, int rc, const char *what)
@@ -1497,6 +1508,11 @@ sq_scope_put(struct sstore *s, const char *region, const uint8_t *patient,
 	return err;
 }
 
+static int sq_staff_index(struct sstore *, const struct snode *,
+    const struct schange *, sqlite3_int64, uint64_t);
+static int sq_appt_scope(struct sstore *, const struct snode *,
+    const struct schange *, sqlite3_int64);
+
 /* Index an accepted change: a new record, and the scope it widens. */
 static int
 sq_push_index(struct sstore *s, const struct snode *node,
@@ -1525,8 +1541,13 @@ sq_push_index(struct sstore *s, const struct snode *node,
 	if (c->is_consult &&
 	    (err = sq_consult_index(s, node, c, created, pos, now_ms)) != 0)
 		return err;
+	if (c->entity == REC_USER && strcmp(node->role, "hub") == 0 &&
+	    (err = sq_staff_index(s, node, c, pos, now_ms)) != 0)
+		return err;
 	if (!created || !c->has_patient)
 		return 0;
+	if (c->appt_slot != 0 && (err = sq_appt_scope(s, node, c, pos)) != 0)
+		return err;
 	if (c->widens)
 		err = sq_scope_put(
 		    s, node->region, c->patient, node->facility, pos);
@@ -2714,9 +2735,13 @@ sq_slot_row(sqlite3_stmt *st, int col, struct sslot *o)
 	o->start_ms = (uint64_t)sqlite3_column_int64(st, col + 2);
 	o->end_ms = (uint64_t)sqlite3_column_int64(st, col + 3);
 	str_lcpy(o->status, sq_text(st, col + 4), sizeof(o->status));
+	str_lcpy(o->clinician, sq_text(st, col + 5), sizeof(o->clinician));
 }
 
-#define SQ_SLOT_COLS "s.id, s.schedule, s.start_ms, s.end_ms, s.status"
+/* A slot's columns, with its schedule's clinician (the slot map's). */
+#define SQ_SLOT_COLS                                                           \
+	"s.id, s.schedule, s.start_ms, s.end_ms, s.status,"                    \
+	" (SELECT clinician FROM schedules WHERE id = s.schedule)"
 #define SQ_ACTIVE "('booked', 'checked-in', 'arrived', 'fulfilled')"
 
 static int
@@ -2978,6 +3003,75 @@ sq_book_alts(struct sstore *s, const struct sslot *slot, uint64_t now,
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
 		err = sq_err(s->w, rc, "alternatives");
 	sqlite3_finalize(st);
+	return err;
+}
+
+/*
+ * The hub scope of appointments (issue 15, docs/PROTOCOL.md §5.3): a new
+ * appointment record C brings its patient into the scope of every hub
+ * facility of the region where its slot's clinician works (staff), at
+ * the record's feed position POS, so the hub pulls the appointment and
+ * the patient with them.  The slot names the clinician, not the record:
+ * the server's schedule, not the kiosk's word, routes the patient.
+ */
+static int
+sq_appt_scope(struct sstore *s, const struct snode *node,
+    const struct schange *c, sqlite3_int64 pos)
+{
+	sqlite3_stmt *st = NULL;
+	int err;
+
+	if (c->appt_slot > INT64_MAX)
+		return 0;
+	if ((err = sq_bindf(s->w, &st,
+	         "INSERT OR IGNORE INTO scope(region, patient, facility, pos)"
+	         " SELECT DISTINCT ?1, ?2, f.facility, ?3 FROM slots sl"
+	         " JOIN schedules d ON d.id = sl.schedule"
+	         " JOIN staff f ON f.region = ?1 AND f.name = d.clinician"
+	         " WHERE sl.id = ?4 AND d.region = ?1",
+	         "txii", node->region, c->patient, (uint64_t)pos,
+	         c->appt_slot)) != 0)
+		return err;
+	return sq_done(s->w, st, "appointment scope", NULL);
+}
+
+/*
+ * A user pushed by a hub NODE works at its facility (issue 15): each
+ * name of C (backend.h, schange.staff) is kept, and a new one brings the
+ * patients of that clinician's active appointments that have not ended
+ * by NOW_MS into the facility's scope at POS (their history with them).
+ */
+static int
+sq_staff_index(struct sstore *s, const struct snode *node,
+    const struct schange *c, sqlite3_int64 pos, uint64_t now_ms)
+{
+	sqlite3_stmt *st = NULL;
+	size_t i;
+	int err = 0, added;
+
+	for (i = 0; i < nitems(c->staff) && err == 0; i++) {
+		if (c->staff[i][0] == '\0')
+			continue;
+		added = 0;
+		if ((err = sq_bindf(s->w, &st,
+		         "INSERT OR IGNORE INTO staff(region, name, facility)"
+		         " VALUES(?, ?, ?)",
+		         "ttt", node->region, c->staff[i], node->facility)) !=
+		        0 ||
+		    (err = sq_done(s->w, st, "staff", &added)) != 0 ||
+		    added == 0)
+			continue;
+		if ((err = sq_bindf(s->w, &st,
+		         "INSERT OR IGNORE INTO scope(region, patient,"
+		         " facility, pos) SELECT DISTINCT ?1, a.patient, ?2, ?3"
+		         " FROM schedules d JOIN slots sl ON sl.schedule = d.id"
+		         " JOIN appointments a ON a.slot = sl.id"
+		         " WHERE d.region = ?1 AND d.clinician = ?4"
+		         " AND a.status IN " SQ_ACTIVE " AND sl.end_ms > ?5",
+		         "ttiti", node->region, node->facility, (uint64_t)pos,
+		         c->staff[i], now_ms)) == 0)
+			err = sq_done(s->w, st, "staff scope", NULL);
+	}
 	return err;
 }
 

@@ -113,6 +113,7 @@ first_slot(struct fix *f, struct tnode *n, uint64_t *first)
 	struct tresp r;
 	cbor_item_t *m, *it = NULL, *arr;
 	uint8_t *body = NULL;
+	char *who = NULL;
 	size_t len;
 	int err = 0;
 
@@ -131,7 +132,11 @@ first_slot(struct fix *f, struct tnode *n, uint64_t *first)
 	cbor_decref(&m);
 	m = cbor_array_get(arr, 0);
 	TEST_ERR(cborx_map_uint(m, SLOT_K_ID, first));
+	/* whose slot it is: the schedule's clinician */
+	TEST_ERR(cborx_map_text(m, SLOT_K_CLINICIAN, 64, &who));
+	TEST_STR(who, "dr-a");
 out:
+	free(who);
 	if (m != NULL)
 		cbor_decref(&m);
 	if (it != NULL)
@@ -194,6 +199,7 @@ test_appointments(void)
 	TEST_TRUE(arr != NULL && cbor_array_size(arr) == 3);
 	m = cbor_array_get(arr, 0);
 	TEST_ERR(cborx_map_uint(m, SLOT_K_ID, &v));
+	TEST_TRUE(cborx_map_get(m, SLOT_K_CLINICIAN) != NULL);
 	cbor_decref(&m);
 	TEST_EQ(v, first + 1);
 	cbor_decref(&it);

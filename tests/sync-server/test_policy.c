@@ -788,6 +788,23 @@ out:
 	return err;
 }
 
+/* The pull tests' pushes: body B0 (LEN bytes; freed) as record ID[K] of
+ * ENT from NODE, or one body_of makes for patient ID[PAT]; each must be
+ * stored (their F, ID, B0, LEN and CODE). */
+#define PUSH_BODY(node, ent, k)                                                \
+	do {                                                                   \
+		TEST_ERR(push_one(                                             \
+		    &f, &node, ent, &id[k], b0, len, &code, NULL, 0));         \
+		free(b0);                                                      \
+		b0 = NULL;                                                     \
+		TEST_EQ(code, 0);                                              \
+	} while (0)
+#define PUSH(node, ent, k, pat, variant)                                       \
+	do {                                                                   \
+		body_of(ent, &id[k], &id[pat], variant, 0, &b0, &len);         \
+		PUSH_BODY(node, ent, k);                                       \
+	} while (0)
+
 /*
  * Pulls carry what each node needs (issue 9, item 3): a clinic gets the
  * patients its facility registered or saw, with everything recorded about
@@ -827,15 +844,6 @@ test_pull_scope(void)
 	TEST_ERR(fix_node_as(&f, "north", "clinic", "f2", &b.t, NULL));
 	TEST_ERR(fix_node_as(&f, "north", "hub", "hub1", &hub.t, NULL));
 	TEST_ERR(fix_node_as(&f, "north", "admin", "office", &adm.t, NULL));
-#define PUSH(node, ent, k, pat, variant)                                       \
-	do {                                                                   \
-		body_of(ent, &id[k], &id[pat], variant, 0, &b0, &len);         \
-		TEST_ERR(push_one(                                             \
-		    &f, &node, ent, &id[k], b0, len, &code, NULL, 0));         \
-		free(b0);                                                      \
-		b0 = NULL;                                                     \
-		TEST_EQ(code, 0);                                              \
-	} while (0)
 	PUSH(b, REC_PATIENT, 0, 0, 0);
 	PUSH(b, REC_ENCOUNTER, 1, 0, 0);
 	PUSH(b, REC_OBSERVATION, 2, 0, 0);
@@ -881,7 +889,150 @@ test_pull_scope(void)
 	/* the admin node sees the region, all but its own */
 	TEST_ERR(pull_from(&f, &adm, &cm, 500, id, nitems(id), seen, &total));
 	TEST_EQ(total, 9);
-#undef PUSH
+out:
+	free(b0);
+	fix_stop(&f);
+	return err;
+}
+
+/* Schedules of dr-a, dr-b and dr-c at f1 (north), half-hour slots from
+ * tomorrow; SLOT[i] the first slot of the i-th. */
+static int
+appt_slots(struct fix *f, uint64_t slot[3])
+{
+	static const char *const who[3] = { "dr-a", "dr-b", "dr-c" };
+	struct shours h = { 1, 0, 1440, 30 };
+	struct ssched d;
+	struct sslot v[2], *got = NULL;
+	uint64_t sched, added, base = hlc_wall_ms() + 86400000ULL;
+	size_t i, k, n = 0;
+	int err = 0;
+
+	for (i = 0; i < 3 && err == 0; i++) {
+		memset(&d, 0, sizeof(d));
+		snprintf(d.clinician, sizeof(d.clinician), "%s", who[i]);
+		snprintf(d.facility, sizeof(d.facility), "f1");
+		snprintf(d.region, sizeof(d.region), "north");
+		snprintf(d.tz, sizeof(d.tz), "Africa/Nairobi");
+		snprintf(d.service, sizeof(d.service), "gp");
+		memset(v, 0, sizeof(v));
+		for (k = 0; k < nitems(v); k++) {
+			v[k].start_ms =
+			    base - base % 1800000ULL + (2 * i + k) * 1800000ULL;
+			v[k].end_ms = v[k].start_ms + 1800000ULL;
+		}
+		if ((err = f->srv.be->sched_define(
+		         f->srv.store, &d, &h, 1, &sched)) != 0 ||
+		    (err = f->srv.be->slots_add(
+		         f->srv.store, sched, v, nitems(v), &added)) != 0 ||
+		    (err = f->srv.be->slots_list(f->srv.store, sched, NULL, 0,
+		         UINT64_C(1) << 62, &got, &n)) != 0)
+			break;
+		if (n != nitems(v) || strcmp(got[0].clinician, who[i]) != 0)
+			err = EIO;
+		slot[i] = n > 0 ? got[0].id : 0;
+		free(got);
+		got = NULL;
+	}
+	return err;
+}
+
+/* A user of a hub: a clinician by NAME, with REGNO when not NULL; with
+ * NAME NULL, an edit that adds REGNO. */
+static void
+staff_body(const struct uuid *id, const char *name, const char *regno,
+    uint8_t **out, size_t *len)
+{
+	struct model_rec r;
+	char ids[UUID_STRLEN + 1];
+	cbor_item_t *m = NULL;
+
+	uuid_format(id, ids);
+	model_rec_init(&r, model_entity(REC_USER), ids, now_hlc(), NULL);
+	if (name != NULL) {
+		model_set_text(&r, REC_USER_NAME, name);
+		model_set_uint(&r, REC_USER_ROLE, 2);
+	}
+	if (regno != NULL)
+		model_set_text(&r, REC_USER_REGNO, regno);
+	if (model_encode(&r, &m) != 0 || cborx_encode(m, out, len) != 0)
+		abort();
+	cbor_decref(&m);
+}
+
+/*
+ * Appointments reach their clinician's hub (issue 15, docs/PROTOCOL.md
+ * §5.3, docs/SECURITY.md): a clinic of f1 books p1 with dr-a, a user of
+ * hub1, and p2 with dr-b, known on hub2 by the registration number an
+ * edit of her user gave.  hub1
+ * pulls p1 (with their earlier visit: the patient's history comes, as
+ * for a consult) and p1's appointment, and its later edit, but nothing of
+ * p2; hub2 the reverse.  dr-c, added to hub1 after p3's appointment with
+ * them was booked, brings it and p3 to hub1, though hub1's cursor is
+ * already past them.
+ */
+static int
+test_appt_scope(void)
+{
+	struct fix f;
+	struct pn a, h1, h2;
+	struct cur c1 = { { 0 }, 0 }, c2 = { { 0 }, 0 };
+	/* 0 p1, 1 p1's visit, 2 p2, 3 p3, 4-6 the appointments of p1 (dr-a),
+	 * p2 (dr-b) and p3 (dr-c), 7-9 the users dr-a (hub1), Bett (dr-b's
+	 * registration number, hub2), dr-c (hub1) */
+	struct uuid id[10];
+	uint64_t slot[3], code;
+	int seen[10], err = 0;
+	size_t i, total;
+	uint8_t *b0 = NULL;
+	size_t len;
+
+	memset(&a, 0, sizeof(a));
+	memset(&h1, 0, sizeof(h1));
+	memset(&h2, 0, sizeof(h2));
+	for (i = 0; i < nitems(id); i++)
+		uuid_v7(&id[i]);
+	TEST_ERR(fix_start(&f));
+	TEST_ERR(fix_node_as(&f, "north", "clinic", "f1", &a.t, NULL));
+	TEST_ERR(fix_node_as(&f, "north", "hub", "hub1", &h1.t, NULL));
+	TEST_ERR(fix_node_as(&f, "north", "hub", "hub2", &h2.t, NULL));
+	TEST_ERR(appt_slots(&f, slot));
+	staff_body(&id[7], "dr-a", NULL, &b0, &len);
+	PUSH_BODY(h1, REC_USER, 7);
+	staff_body(&id[8], "Bett", NULL, &b0, &len);
+	PUSH_BODY(h2, REC_USER, 8);
+	/* her registration number comes with a later edit */
+	staff_body(&id[8], NULL, "dr-b", &b0, &len);
+	PUSH_BODY(h2, REC_USER, 8);
+	PUSH(a, REC_PATIENT, 0, 0, 0);
+	PUSH(a, REC_ENCOUNTER, 1, 0, 0);
+	PUSH(a, REC_PATIENT, 2, 2, 0);
+	PUSH(a, REC_PATIENT, 3, 3, 0);
+	/* body_of's appointment books slot VARIANT + 1 */
+	PUSH(a, REC_APPOINTMENT, 4, 0, (int)slot[0] - 1);
+	PUSH(a, REC_APPOINTMENT, 5, 2, (int)slot[1] - 1);
+	PUSH(a, REC_APPOINTMENT, 6, 3, (int)slot[2] - 1);
+	TEST_ERR(pull_from(&f, &h1, &c1, 1, id, nitems(id), seen, &total));
+	TEST_EQ(seen[0] + seen[1] + seen[4], 3);
+	TEST_EQ(seen[2] + seen[3] + seen[5] + seen[6], 0);
+	TEST_EQ(total, 3);
+	TEST_ERR(pull_from(&f, &h2, &c2, 500, id, nitems(id), seen, &total));
+	TEST_EQ(seen[2] + seen[5], 2);
+	TEST_EQ(seen[0] + seen[1] + seen[3] + seen[4] + seen[6], 0);
+	TEST_EQ(total, 2);
+	/* the clinic's later edit of p1's appointment follows it */
+	PUSH(a, REC_APPOINTMENT, 4, 0, (int)slot[0] - 1);
+	TEST_ERR(pull_from(&f, &h1, &c1, 1, id, nitems(id), seen, &total));
+	TEST_EQ(total, 1);
+	TEST_EQ(seen[4], 1);
+	/* dr-c joins hub1: p3's booked appointment and p3 come after all */
+	staff_body(&id[9], "dr-c", NULL, &b0, &len);
+	PUSH_BODY(h1, REC_USER, 9);
+	TEST_ERR(pull_from(&f, &h1, &c1, 1, id, nitems(id), seen, &total));
+	TEST_EQ(seen[3] + seen[6], 2);
+	TEST_EQ(total, 2);
+	TEST_ERR(pull_from(&f, &h2, &c2, 500, id, nitems(id), seen, &total));
+	TEST_EQ(total, 0);
 out:
 	free(b0);
 	fix_stop(&f);
@@ -1446,7 +1597,8 @@ out:
 }
 
 TEST_MAIN({ "validate", test_validate }, { "matrix", test_matrix },
-    { "pull_scope", test_pull_scope }, { "prescription", test_prescription },
+    { "pull_scope", test_pull_scope }, { "appt_scope", test_appt_scope },
+    { "prescription", test_prescription },
     { "referral_steps", test_referral_steps },
     { "referral_party", test_referral_party },
     { "emergency_once", test_emergency_once })

@@ -112,6 +112,30 @@ test_appt(void)
 	memset(&a, 0, sizeof(a));
 	TEST_TRUE(d != NULL);
 	TEST_ERR(store_open(d, key, 1, &s));
+	/* whose slot, as this kiosk names them: its user by user name or
+	 * registration number, else unknown (the screen shows the id) */
+	{
+		struct store_user u;
+		char name[64];
+
+		memset(&u, 0, sizeof(u));
+		TEST_ERR(store_user_add(s, "dra", 2, &u));
+		TEST_ERR(store_appt_user_regno(s, u.id, name, sizeof(name)));
+		TEST_STR(name, "");
+		TEST_ERR(store_user_signkey(s, u.id, "KMPDC-77"));
+		TEST_ERR(store_appt_user_regno(s, u.id, name, sizeof(name)));
+		TEST_STR(name, "KMPDC-77");
+		TEST_ERR(store_appt_clinician_name(
+		    s, "KMPDC-77", name, sizeof(name)));
+		TEST_STR(name, "dra");
+		TEST_ERR(
+		    store_appt_clinician_name(s, "dra", name, sizeof(name)));
+		TEST_STR(name, "dra");
+		TEST_ERR(
+		    store_appt_clinician_name(s, "drz", name, sizeof(name)));
+		TEST_STR(name, "");
+		store_user_clear(&u);
+	}
 	TEST_EQ(store_appt_propose(s, &a, id), EINVAL);
 	TEST_ERR(add_patient(s, pat));
 	a.patient_id = pat;

@@ -2689,8 +2689,8 @@ mk_sched(const struct ctx *c, struct sstore *s, const char *clin,
 	if (err == 0 &&
 	    (err = c->be->slots_list(s, *sched, NULL, T_BASE,
 	         T_BASE + 2 * T_DAY, &got, &ngot)) == 0) {
-		if (ngot != n)
-			err = EIO;
+		if (ngot != n || strcmp(got[0].clinician, clin) != 0)
+			err = EIO; /* every slot names its clinician */
 		else
 			*first = got[0].id;
 	}
@@ -2759,6 +2759,7 @@ case_booking(struct ctx *c)
 	TEST_EQ(r.outcome, SBOOK_BOOKED);
 	TEST_EQ(r.replay, 0);
 	TEST_EQ(r.slot.start_ms, T_BASE + T_DAY);
+	TEST_STR(r.slot.clinician, "dr-a");
 	/* re-sent: the same answer */
 	TEST_ERR(c->be->appt_book(s, &b, &r));
 	TEST_EQ(r.outcome, SBOOK_BOOKED);
@@ -2773,6 +2774,7 @@ case_booking(struct ctx *c)
 	TEST_EQ(r.nalts, 3);
 	TEST_EQ(r.alts[0].id, slot + 1);
 	TEST_TRUE(r.alts[0].start_ms > T_BASE);
+	TEST_STR(r.alts[0].clinician, "dr-a");
 	/* re-sent: still taken (stored), even after the slot frees */
 	TEST_ERR(c->be->appt_book(s, &b, &r));
 	TEST_EQ(r.outcome, SBOOK_TAKEN);

@@ -46,19 +46,19 @@ db_do(const char *dir, const char *sql, int *out)
 
 /* The schema version of a store made by this program. */
 #define SQ_LATEST                                                              \
-	12 /* 5: consults.node (issue 13), 6: the licence registry (issue 14), 7: bookings (issue 15), 8: emergencies (issue 16), 9: audit anchors and break-glass (issue 17), 10: claims (issue 15), 11: partners (issue 16), 12: break-glass searches (issue 17) */
+	13 /* 5: consults.node (issue 13), 6: the licence registry (issue 14), 7: bookings (issue 15), 8: emergencies (issue 16), 9: audit anchors and break-glass (issue 17), 10: claims (issue 15), 11: partners (issue 16), 12: break-glass searches (issue 17), 13: hub staff (issue 15) */
 
 static int
 test_migrations(void)
 {
-	/* the tables of issues 15 (booking, claims), 16 (emergencies) and 17
-	 * (audit anchors, break-glass) */
+	/* the tables of issues 15 (booking, claims, hub staff), 16
+	 * (emergencies) and 17 (audit anchors, break-glass) */
 	static const char *const booking[] = { "schedules", "schedule_hours",
 		"slots", "appointments", "appt_events", "waitlist",
 		"slot_offers", "offer_passed", "emerg_incidents", "emerg_pages",
 		"emerg_replies", "audit_anchors", "breakglass",
 		"claim_evidence", "claims", "claim_nobill", "claim_events",
-		"partners", "partner_queue", "breakglass_search" };
+		"partners", "partner_queue", "breakglass_search", "staff" };
 	char dir[] = "/tmp/outpost-sstore-XXXXXX";
 	struct sstore *s = NULL;
 	size_t i;
