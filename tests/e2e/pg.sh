@@ -4,8 +4,9 @@
 # script, each script run unchanged with OUTPOST_STORE set (tests/e2e/lib.inc
 # then gives every sync-server run --store).  `make check` runs sync.sh;
 # `make check-faults` sets OUTPOST_PG_E2E to the fault sweeps.  Then the
-# in-process server tests of OUTPOST_PG_UNIT (test_policy and test_blob:
-# validation, authorisation, pull scopes, attachments) on the same cluster,
+# in-process server tests of OUTPOST_PG_UNIT (test_policy, test_blob and
+# test_breakglass_search: validation, authorisation, pull scopes,
+# attachments, break-glass search limits) on the same cluster,
 # each fixture in a fresh database (OUTPOST_TEST_PG, tests/sync-server/
 # fixture.h); OUTPOST_PG_UNIT= (empty) skips them.
 # Prints PASS:/FAIL: per script; skipped (77) only without PostgreSQL.
@@ -33,7 +34,7 @@ for s in $scripts; do
 		rc=1
 	fi
 done
-for t in ${OUTPOST_PG_UNIT-test_policy test_blob}; do
+for t in ${OUTPOST_PG_UNIT-test_policy test_blob test_breakglass_search}; do
 	if OUTPOST_TEST_PG=$D "$B/tests/sync-server/$t" >"$D/$t.out" 2>&1; then
 		echo "PASS: postgresql/$t"
 	else
