@@ -37,8 +37,8 @@ struct cutproxy {
 	long at, num, den;
 	int rst; /* cut with a RST rather than a FIN */
 	long cut_at; /* where the latest cut fell */
-	/* the length of the latest answer to each of PULL and PUSH */
-	long last_pull, last_push;
+	long cut_line; /* ... and the length of that answer's status line */
+	long cut_min, cut_max; /* the shortest and longest answers cut */
 	int cuts; /* answers actually cut (AT below their length) */
 	int threads; /* connection threads still running */
 };
@@ -133,15 +133,10 @@ cutproxy_conn_main(void *arg)
 		buf_consume(&rq, total);
 		if (cutproxy_read_msg(c->sfd, &rs, &rhead, &rtotal) != 0)
 			break;
-		(void)rhead;
 		send_n = rtotal;
 		cut = 0;
 		rst = 0;
 		pthread_mutex_lock(&p->mu);
-		if (strcmp(path, CUTPROXY_PULL) == 0)
-			p->last_pull = (long)rtotal;
-		else if (strcmp(path, CUTPROXY_PUSH) == 0)
-			p->last_push = (long)rtotal;
 		if (p->at >= 0 && strcmp(path, p->path) == 0) {
 			size_t at = p->den > 0
 			    ? (size_t)(p->num * (long)rtotal / p->den)
@@ -153,6 +148,14 @@ cutproxy_conn_main(void *arg)
 				rst = p->rst;
 				p->cuts++;
 				p->cut_at = (long)at;
+				if (p->cut_min == 0 ||
+				    (long)rtotal < p->cut_min)
+					p->cut_min = (long)rtotal;
+				if ((long)rtotal > p->cut_max)
+					p->cut_max = (long)rtotal;
+				p->cut_line = (const uint8_t *)memmem(
+				                  rs.data, rhead, "\r\n", 2) -
+				    rs.data + 2;
 			}
 			p->at = -1;
 		}
@@ -274,9 +277,11 @@ cutproxy_arm(struct cutproxy *p, const char *path, long num, long den, int rst)
 }
 
 /* Disarm; returns 1 when the armed cut struck since the arming (which
- * the caller counts in *CUTS_BEFORE), with its byte offset in *AT. */
+ * the caller counts in *CUTS_BEFORE), with its byte offset in *AT and
+ * the length of the answer's status line in *LINE (libcurl asks again
+ * on a fresh connection when a reused one ends before a whole line). */
 static int
-cutproxy_disarm(struct cutproxy *p, int *cuts_before, long *at)
+cutproxy_disarm(struct cutproxy *p, int *cuts_before, long *at, long *line)
 {
 	int struck;
 
@@ -285,20 +290,9 @@ cutproxy_disarm(struct cutproxy *p, int *cuts_before, long *at)
 	struck = p->cuts > *cuts_before;
 	*cuts_before = p->cuts;
 	*at = p->cut_at;
+	*line = p->cut_line;
 	pthread_mutex_unlock(&p->mu);
 	return struck;
-}
-
-/* The length of the latest answer to PATH (CUTPROXY_PULL or _PUSH). */
-static long
-cutproxy_len(struct cutproxy *p, const char *path)
-{
-	long n;
-
-	pthread_mutex_lock(&p->mu);
-	n = strcmp(path, CUTPROXY_PULL) == 0 ? p->last_pull : p->last_push;
-	pthread_mutex_unlock(&p->mu);
-	return n;
 }
 
 /* Stop accepting and wait (up to 5 s) for the connections' threads. */
