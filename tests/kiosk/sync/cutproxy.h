@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "xmalloc.h"
 
 struct cutproxy {
 	int lfd;
@@ -206,13 +207,8 @@ cutproxy_main(void *arg)
 			continue;
 		}
 		{
-			struct cutproxy_conn *c = calloc(1, sizeof(*c));
+			struct cutproxy_conn *c = xcalloc(1, sizeof(*c));
 
-			if (c == NULL) {
-				close(cfd);
-				close(sfd);
-				continue;
-			}
 			c->p = p;
 			c->cfd = cfd;
 			c->sfd = sfd;
