@@ -29,8 +29,9 @@
  * Half the rounds send a cancel ahead of its order (the hub's outbox
  * reordered, as a lost and retried push could), so the clinic holds it
  * pending across the fault.  Several destination clinics of the same
- * facility (OUTPOST_ORDERS_DESTS, default 2, at most 16) each take a
- * kill point or a cut of every round.  The number of kill points is
+ * facility (OUTPOST_ORDERS_DESTS, default 2, at most 64: the more, the
+ * less a kill point pays of the hub's round) each take a kill point or a
+ * cut of every round.  The number of kill points is
  * OUTPOST_ORDERS_N (default 24 for make check, 10,000 by hand), of cuts
  * OUTPOST_ORDERS_CUTS (default 8, 100 and more by hand).  The real
  * sync-server runs on loopback.
@@ -340,7 +341,7 @@ gcd(int a, int b)
 	return a;
 }
 
-#define DESTS_MAX 16
+#define DESTS_MAX 64
 
 static int
 test_sweep(void)
