@@ -6,8 +6,9 @@
 # in words), the server's re-check of a consult accepted on an older
 # snapshot (refused per change, wire error licence, audited, reported on
 # the kiosk in words), and a note signed after a suspension: kept, flagged
-# licence_lapsed on the kiosk and audited by the server.  Real server and
-# kiosks on loopback.  The FHIR export: tests/sync-server/test_registry.c.
+# licence_lapsed on the kiosk and audited by the server; the prescriber's
+# practice address and contact from the registry on India's printed
+# sheet.  Real server and kiosks on loopback.  The FHIR export: tests/sync-server/test_registry.c.
 . tests/e2e/lib.inc
 sync_setup
 server_start
@@ -141,4 +142,15 @@ kiosk c sync --once >/dev/null || fail "clinic sync 2"
 kiosk c consult list new | grep -q "^$C1 signed" ||
     fail "the flagged note did not arrive: $(kiosk c consult list new)"
 adm reinstate MW-1 | grep -q "MW-1 (MMDC) active" || fail reinstate
+
+# --- the prescriber's address and contact on India's sheet ---------------
+# from the registry through the signed snapshot to the printed sheet
+kiosk h sync --once >/dev/null || fail "h1 sync 5"
+kiosk h country IN >/dev/null || fail "country h"
+RX=$(OUTPOST_FORMULARY_DIR="$(pwd)/clinical/formulary" kiosk h --user doc1 \
+    rx issue "$C1" PCM500 --dose 500 --per-day 3 --days 5 2>"$T/err") ||
+    fail "rx issue: $(cat "$T/err")"
+kiosk h rx print "$RX" >"$T/sheet" 2>"$T/err" || fail "print: $(cat "$T/err")"
+grep -q "^Address: Area 25 Health Centre, Lilongwe   Contact: +265991000001$" \
+    "$T/sheet" || fail "the prescriber's address and contact: $(cat "$T/sheet")"
 echo "PASS: licence e2e"
