@@ -33,8 +33,9 @@
  * less a kill point pays of the hub's round) each take a kill point or a
  * cut of every round.  The number of kill points is
  * OUTPOST_ORDERS_N (default 24 for make check, 10,000 by hand), of cuts
- * OUTPOST_ORDERS_CUTS (default 8, 100 and more by hand).  The real
- * sync-server runs on loopback.
+ * OUTPOST_ORDERS_CUTS (default 8, 100 and more by hand); OUTPOST_ORDERS_FROM
+ * (0) starts at that kill point of the sweep, so that a long sweep can be
+ * split between processes.  The real sync-server runs on loopback.
  */
 #define LOG_MODULE "test_orders_sweep"
 
@@ -350,7 +351,8 @@ test_sweep(void)
 	static struct dest d[DESTS_MAX];
 	const char *env = getenv("OUTPOST_ORDERS_N"),
 	           *envd = getenv("OUTPOST_ORDERS_DESTS"),
-	           *envc = getenv("OUTPOST_ORDERS_CUTS");
+	           *envc = getenv("OUTPOST_ORDERS_CUTS"),
+	           *envf = getenv("OUTPOST_ORDERS_FROM");
 	struct srv srv, via;
 	struct cutproxy px = { .lfd = -1 };
 	struct store *h = NULL, *r = NULL;
@@ -364,7 +366,7 @@ test_sweep(void)
 	char a[UUID_STRLEN + 1], b[UUID_STRLEN + 1], k[UUID_STRLEN + 1];
 	char ref[UUID_STRLEN + 1], *cause = NULL;
 	int err = 0, points, cuts, nd, rounds, i, j, ops, point, next = 0;
-	int hit = 0, failed = 0, tried = 0, stride = 1, turns, turn = 0;
+	int hit = 0, failed = 0, tried = 0, stride = 1, turns, turn = 0, from;
 	int ncut = 0, struck = 0, hcut = 0, hstruck = 0, seen = 0;
 	long *offs = NULL, *hoffs = NULL, at, line;
 	uint64_t t0 = hlc_wall_ms(), tk = 0, tc = 0, th = 0, t1;
@@ -376,7 +378,13 @@ test_sweep(void)
 		nd = nd < 1 ? 1 : DESTS_MAX;
 	if (points < nd)
 		points = nd;
-	turns = points + cuts;
+	/* a sweep split between processes: this one takes kill points
+	 * FROM to N - 1 of the whole sweep */
+	from = envf != NULL && strcmp(envf, "0") == 0 ? 0 : env_int(envf, 0);
+	if (from >= points)
+		from = 0;
+	next = from;
+	turns = points - from + cuts;
 	rounds = 1 + (turns + nd - 1) / nd;
 	offs = xcalloc((size_t)cuts + 1, sizeof(*offs));
 	hoffs = xcalloc((size_t)rounds + 1, sizeof(*hoffs));
@@ -494,14 +502,17 @@ test_sweep(void)
 			}
 			/* strided, so a short sweep spreads over the whole
 			 * pull and a long one still takes every point */
-			point = (int)(((long)next++ * stride) % (ops + 2));
+			point = (int)(((long)next * stride) % (ops + 2));
 			TEST_ERR(dest_point(&d[j], i + 1, point,
-			    codes[(tried / (ops + 2)) % 2],
-			    (tried / (2 * (ops + 2))) % 2, &hit, &failed));
+			    codes[(next / (ops + 2)) % 2],
+			    (next / (2 * (ops + 2))) % 2, &hit, &failed));
+			next++;
 			tk += hlc_wall_ms() - t1;
 			if (++tried % 1000 == 0) {
-				printf("# %d kill points passed (%.1f s)\n",
-				    tried, (double)(hlc_wall_ms() - t0) / 1e3);
+				printf("# %d kill points passed (%d to %d, "
+				       "%.1f s)\n",
+				    tried, from, next - 1,
+				    (double)(hlc_wall_ms() - t0) / 1e3);
 				fflush(stdout);
 			}
 		}
@@ -514,10 +525,10 @@ test_sweep(void)
 		TEST_ERR(run(d[j].s, 0));
 		TEST_ERR(check_once(d[j].s, rounds, -1));
 	}
-	printf("# %d kill points (%d rounds, %d destinations) over the %d "
-	       "writes and syncs of a pull; %d faults struck, %d syncs "
-	       "failed; %.1f ms a kill point\n",
-	    tried, rounds - 1, nd, ops, hit, failed,
+	printf("# %d kill points (%d to %d of the sweep; %d rounds, %d "
+	       "destinations) over the %d writes and syncs of a pull; %d "
+	       "faults struck, %d syncs failed; %.1f ms a kill point\n",
+	    tried, from, next - 1, rounds - 1, nd, ops, hit, failed,
 	    tried ? (double)tk / tried : 0.0);
 	printf("# a kill point's time: %.1f ms the failing sync, %.1f the "
 	       "restart, %.1f the clean sync, %.1f the checks; the hub and "
