@@ -583,10 +583,12 @@ struct rx_sheet_field {
 static const struct rx_sheet_field sheet_common[] = { SF(clinician_name),
 	SF(regno), SF(patient_name), SF(date), SF(inn), SF(strength), SF(form),
 	SF(route), SF(dose), SF(frequency), SF(duration) };
-/* India (TPG 2020, Annexure 2): also the patient's age and sex, the
- * provisional diagnosis, and the teleconsultation statement. */
-static const struct rx_sheet_field sheet_in[] = { SF(patient_age),
-	SF(patient_sex), SF(diagnosis) };
+/* India (TPG 2020, Annexure 2): also the prescriber's address and
+ * contact, the patient's age and sex, the provisional diagnosis, and the
+ * teleconsultation statement. */
+static const struct rx_sheet_field sheet_in[] = { SF(clinician_address),
+	SF(clinician_contact), SF(patient_age), SF(patient_sex),
+	SF(diagnosis) };
 
 static const char *
 rx_sheet_lacks(

@@ -153,6 +153,9 @@ struct rx_sheet {
 	 * patient's address (village) and contact (phone). */
 	const char *qualification;
 	const char *patient_address, *patient_contact;
+	/* The signer's practice address and contact (phone or e-mail), as
+	 * the region's licence snapshot holds them: India requires both. */
+	const char *clinician_address, *clinician_contact;
 };
 
 /* The name of the first field SHEET lacks that its region requires,

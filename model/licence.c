@@ -154,6 +154,33 @@ licence_scope_str(uint32_t scope, char *buf, size_t len)
 	}
 }
 
+int
+licence_contact_ok(const char *c)
+{
+	const char *at, *dot;
+	size_t n;
+
+	if (c[0] == '\0')
+		return 1;
+	if (c[0] == '+') {
+		n = strlen(c + 1);
+		return n >= 8 && n <= 15 && strspn(c + 1, "0123456789") == n &&
+		    c[1] != '0';
+	}
+	if (strpbrk(c, " \t\r\n,;<>") != NULL ||
+	    (at = strchr(c, '@')) == NULL || at == c ||
+	    strchr(at + 1, '@') != NULL)
+		return 0;
+	dot = strrchr(at + 1, '.');
+	return dot != NULL && dot > at + 1 && dot[1] != '\0';
+}
+
+const char *
+licence_contact_system(const char *c)
+{
+	return c[0] == '+' ? "phone" : "email";
+}
+
 /* Does the one code C (length N) cover REGION? */
 static int
 juris_one(const char *c, size_t n, const char *region)
@@ -370,7 +397,7 @@ licence_snapshot_seal(const struct licence_set *s, const uint8_t priv[32],
 {
 	const struct licence **order = NULL;
 	struct strtab t = { 0 };
-	cbor_item_t *m = NULL, *arr = NULL, *env = NULL;
+	cbor_item_t *m = NULL, *arr = NULL, *env = NULL, *cts = NULL;
 	uint8_t *body = NULL, sig[CRYPTO_SIG_LEN];
 	size_t blen;
 	int err;
@@ -384,21 +411,36 @@ licence_snapshot_seal(const struct licence_set *s, const uint8_t priv[32],
 		order[i] = &s->l[i];
 	if (s->n > 1)
 		qsort(order, s->n, sizeof(*order), seal_order);
-	for (t.cap = 8; t.cap < 6 * s->n + 8;)
+	for (t.cap = 8; t.cap < 10 * s->n + 8;)
 		t.cap *= 2;
 	t.s = xcalloc(t.cap, sizeof(*t.s));
 	t.slot = xcalloc(t.cap, sizeof(*t.slot));
-	t.arr = cborx_array(8);
+	t.arr = cborx_array(t.cap);
 	arr = cborx_array(s->n);
 	for (size_t i = 0; i < s->n; i++)
 		cborx_array_push(arr, licence_item(order[i], &t));
-	m = cborx_map(6);
+	for (size_t i = 0; i < s->n && cts == NULL; i++)
+		if (order[i]->address[0] != '\0' ||
+		    order[i]->contact[0] != '\0')
+			cts = cborx_array(s->n);
+	for (size_t i = 0; cts != NULL && i < s->n; i++) {
+		cbor_item_t *pair = cborx_array(2);
+
+		cborx_array_push(
+		    pair, cborx_uint(strtab_put(&t, order[i]->address)));
+		cborx_array_push(
+		    pair, cborx_uint(strtab_put(&t, order[i]->contact)));
+		cborx_array_push(cts, pair);
+	}
+	m = cborx_map(cts != NULL ? 7 : 6);
 	cborx_map_put(m, LIC_S_REGION, cborx_text(s->region));
 	cborx_map_put(m, LIC_S_VERSION, cborx_uint(s->version));
 	cborx_map_put(m, LIC_S_ISSUED, cborx_uint((uint64_t)s->issued));
 	cborx_map_put(m, LIC_S_NOT_AFTER, cborx_uint((uint64_t)s->not_after));
 	cborx_map_put(m, LIC_S_LICENCES, arr);
 	cborx_map_put(m, LIC_S_STRINGS, t.arr);
+	if (cts != NULL)
+		cborx_map_put(m, LIC_S_CONTACTS, cts);
 	if ((err = cborx_encode(m, &body, &blen)) != 0)
 		goto out;
 	if ((err = crypto_ed25519_sign(priv, body, blen, sig)) != 0)
@@ -488,11 +530,26 @@ decode_licence(const cbor_item_t *a, const cbor_item_t *strs, struct licence *l)
 	return 0;
 }
 
+/* The [address, contact] pair A into L. */
+static int
+decode_contact(const cbor_item_t *a, const cbor_item_t *strs, struct licence *l)
+{
+	cbor_item_t **it;
+
+	if (!cbor_isa_array(a) || cbor_array_size(a) != 2)
+		return EBADMSG;
+	it = cbor_array_handle(a);
+	if (copy_str(it[0], strs, l->address, sizeof(l->address)) ||
+	    copy_str(it[1], strs, l->contact, sizeof(l->contact)))
+		return EBADMSG;
+	return 0;
+}
+
 int
 licence_snapshot_open(const uint8_t *buf, size_t len, const uint8_t pub[32],
     uint64_t held, struct licence_set *out)
 {
-	cbor_item_t *env = NULL, *m = NULL, *arr, *strs;
+	cbor_item_t *env = NULL, *m = NULL, *arr, *strs, *cts;
 	const uint8_t *body, *sig;
 	size_t blen, slen, n;
 	uint64_t u;
@@ -535,6 +592,9 @@ licence_snapshot_open(const uint8_t *buf, size_t len, const uint8_t pub[32],
 	    (n = cbor_array_size(arr)) > LIC_SNAPSHOT_MAX_LICENCES ||
 	    strs == NULL || !cbor_isa_array(strs))
 		goto out;
+	if ((cts = cborx_map_get(m, LIC_S_CONTACTS)) != NULL &&
+	    (!cbor_isa_array(cts) || cbor_array_size(cts) != n))
+		goto out;
 	if (out->version < held || out->version == held) {
 		err = out->version < held ? ESTALE : EALREADY;
 		goto out;
@@ -543,6 +603,9 @@ licence_snapshot_open(const uint8_t *buf, size_t len, const uint8_t pub[32],
 		struct licence l;
 
 		if (decode_licence(cbor_array_handle(arr)[i], strs, &l) != 0)
+			goto out;
+		if (cts != NULL &&
+		    decode_contact(cbor_array_handle(cts)[i], strs, &l) != 0)
 			goto out;
 		licence_set_add(out, &l);
 	}

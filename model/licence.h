@@ -62,6 +62,7 @@ enum licence_state {
 #define LIC_REGNO_MAX 48
 #define LIC_TEXT_MAX 64
 #define LIC_JURIS_MAX 128 /* space-separated jurisdiction codes */
+#define LIC_ADDR_MAX 128
 
 struct licence {
 	char regno[LIC_REGNO_MAX];
@@ -69,6 +70,12 @@ struct licence {
 	char cadre[LIC_TEXT_MAX]; /* "medical officer", "nurse" ... */
 	char name[LIC_TEXT_MAX]; /* the clinician's name as registered */
 	char juris[LIC_JURIS_MAX]; /* "KE", "KE-47 KE-30", "*" */
+	/* Where the clinician practises and how to reach them, as a
+	 * prescription sheet prints them (India's TPG 2020 asks for both);
+	 * "" when not registered.  CONTACT is a phone number in E.164 or an
+	 * e-mail address (licence_contact_ok). */
+	char address[LIC_ADDR_MAX];
+	char contact[LIC_TEXT_MAX];
 	uint32_t scope; /* LIC_SCOPE() bits */
 	int64_t valid_from; /* Unix ms, inclusive */
 	int64_t valid_to; /* Unix ms, exclusive */
@@ -106,6 +113,12 @@ int licence_status_parse(const char *);
 int licence_scope_parse(const char *, uint32_t *);
 /* Write the scope as "consult,note" into BUF. */
 void licence_scope_str(uint32_t, char *buf, size_t len);
+/* Is C a contact licence.h takes: "" (none), +E.164 (8 to 15 digits
+ * after the '+') or an e-mail address (one '@', text on both sides, a dot
+ * in the domain, no spaces)?  1 or 0. */
+int licence_contact_ok(const char *c);
+/* "phone" or "email" (FHIR ContactPoint.system) for a valid contact. */
+const char *licence_contact_system(const char *c);
 /* Does the jurisdiction list JURIS cover REGION? */
 int licence_juris_covers(const char *juris, const char *region);
 
@@ -130,6 +143,11 @@ int licence_permitted(const struct licence_set *, const char *regno,
 #define LIC_S_NOT_AFTER 4 /* uint: Unix ms */
 #define LIC_S_LICENCES 5 /* array of arrays, LIC_L_* */
 #define LIC_S_STRINGS 6 /* array of text: regulators, cadres, jurisdictions */
+/* Present when some licence has an address or a contact: an array in the
+ * order of LIC_S_LICENCES, one [address, contact] pair of indexes into
+ * LIC_S_STRINGS each ("" when none).  A kiosk that does not know the key
+ * ignores it. */
+#define LIC_S_CONTACTS 7
 /* The signed envelope. */
 #define LIC_E_BODY 1 /* bytes: the snapshot map */
 #define LIC_E_SIG 2 /* bytes(64): Ed25519 over BODY */
@@ -138,7 +156,9 @@ int licence_permitted(const struct licence_set *, const char *regno,
  * regulator, cadre and jurisdictions are indexes into LIC_S_STRINGS; times
  * are Unix seconds, rounded so that the snapshot never permits more than
  * the registry (valid_from up, valid_to and status_at down).  The name is
- * not sent: a kiosk has it from the user record.
+ * not sent: a kiosk has it from the user record.  The address and the
+ * contact travel in LIC_S_CONTACTS (practices share an address, which the
+ * string table then holds once).
  */
 enum {
 	LIC_L_REGNO,

@@ -4,11 +4,15 @@
  * append-only log (backend.h licence_put).
  *
  *   add REGNO --regulator R --cadre C --scope S --juris J --from T --to T
- *       [--name N]           S: "consult,note,prescribe,..." or "all";
- *                            J: "KE" or "KE-47 KE-30" or "*"
+ *       [--name N] [--address A] [--contact C]
+ *                            S: "consult,note,prescribe,..." or "all";
+ *                            J: "KE" or "KE-47 KE-30" or "*"; A: where
+ *                            they practise, C: +E.164 phone or e-mail
+ *                            (both printed on prescription sheets)
  *   suspend|revoke|reinstate REGNO [--regulator R] [--at T] [--reason W]
  *   import FILE.csv          header: regulator,regno,name,cadre,scope,
- *                            jurisdictions,valid_from,valid_to[,status];
+ *                            jurisdictions,valid_from,valid_to[,status]
+ *                            [,address][,contact];
  *                            every row is checked first, and a file with
  *                            a bad row changes nothing
  *   list [--json]
@@ -43,7 +47,7 @@ lic_usage(void)
 	fprintf(stderr,
 	    "usage: sync-server --data DIR admin licence add REGNO "
 	    "--regulator R --cadre C --scope S --juris J --from T --to T "
-	    "[--name N]\n"
+	    "[--name N] [--address A] [--contact C]\n"
 	    "       sync-server --data DIR admin licence "
 	    "suspend|revoke|reinstate REGNO [--regulator R] [--at T] "
 	    "[--reason W]\n"
@@ -51,7 +55,8 @@ lic_usage(void)
 	    "       sync-server --data DIR admin licence list [--json]\n"
 	    "       sync-server --data DIR admin licence export --fhir\n"
 	    "  T: YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ or Unix ms; S: "
-	    "book,consult,note,prescribe,refer,claim or all\n");
+	    "book,consult,note,prescribe,refer,claim or all; C: +E.164 "
+	    "phone or e-mail\n");
 	return 2;
 }
 
@@ -122,6 +127,13 @@ lic_check(const struct licence *l, char *why, size_t wlen)
 		snprintf(why, wlen, "the scope is empty");
 		return EINVAL;
 	}
+	if (!licence_contact_ok(l->contact)) {
+		snprintf(why, wlen,
+		    "contact \"%.40s\": give a phone number in E.164 "
+		    "(+919876543210) or an e-mail address",
+		    l->contact);
+		return EINVAL;
+	}
 	return 0;
 }
 
@@ -152,6 +164,12 @@ lic_add(const struct store_backend *be, struct sstore *s, int argc, char **argv)
 		else if (strcmp(o, "--name") == 0)
 			err = lic_copy(l.name, sizeof(l.name), v, "name", why,
 			    sizeof(why));
+		else if (strcmp(o, "--address") == 0)
+			err = lic_copy(l.address, sizeof(l.address), v,
+			    "address", why, sizeof(why));
+		else if (strcmp(o, "--contact") == 0)
+			err = lic_copy(l.contact, sizeof(l.contact), v,
+			    "contact", why, sizeof(why));
 		else if (strcmp(o, "--juris") == 0)
 			err = lic_copy(l.juris, sizeof(l.juris), v,
 			    "jurisdictions", why, sizeof(why));
@@ -284,10 +302,13 @@ enum {
 	CSV_FROM,
 	CSV_TO,
 	CSV_STATUS,
+	CSV_ADDRESS,
+	CSV_CONTACT,
 	CSV_COLS
 };
 static const char *const csv_cols[CSV_COLS] = { "regulator", "regno", "name",
-	"cadre", "scope", "jurisdictions", "valid_from", "valid_to", "status" };
+	"cadre", "scope", "jurisdictions", "valid_from", "valid_to", "status",
+	"address", "contact" };
 
 static int
 lic_row(
@@ -308,6 +329,10 @@ lic_row(
 	    lic_copy(
 	        l->cadre, sizeof(l->cadre), f[CSV_CADRE], "cadre", why, wlen) ||
 	    lic_copy(l->juris, sizeof(l->juris), f[CSV_JURIS], "jurisdictions",
+	        why, wlen) ||
+	    lic_copy(l->address, sizeof(l->address), f[CSV_ADDRESS], "address",
+	        why, wlen) ||
+	    lic_copy(l->contact, sizeof(l->contact), f[CSV_CONTACT], "contact",
 	        why, wlen))
 		return EINVAL;
 	if (licence_scope_parse(f[CSV_SCOPE], &l->scope) != 0) {
@@ -360,11 +385,13 @@ lic_import(
 		for (int j = 0; j < c.nfields; j++)
 			if (strcmp(c.fields[j], csv_cols[i]) == 0)
 				col[i] = j;
-		if (col[i] < 0 && i != CSV_STATUS && i != CSV_NAME) {
+		if (col[i] < 0 && i != CSV_STATUS && i != CSV_NAME &&
+		    i != CSV_ADDRESS && i != CSV_CONTACT) {
 			fprintf(stderr,
 			    "sync-server: %s: no \"%s\" column (the header "
 			    "is regulator,regno,name,cadre,scope,"
-			    "jurisdictions,valid_from,valid_to,status)\n",
+			    "jurisdictions,valid_from,valid_to,status,"
+			    "address,contact)\n",
 			    argv[1], csv_cols[i]);
 			goto out;
 		}
@@ -459,6 +486,8 @@ lic_list(const struct store_backend *be, struct sstore *s, int json)
 			js("cadre", l->cadre, 1);
 			js("scope", scope, 1);
 			js("jurisdictions", l->juris, 1);
+			js("address", l->address, 1);
+			js("contact", l->contact, 1);
 			js("valid_from", from, 1);
 			js("valid_to", to, 1);
 			js("status", licence_status_name(l->status), 1);
@@ -520,6 +549,18 @@ lic_fhir_one(const struct licence *l, int first)
 	if (l->name[0] != '\0') {
 		printf("\"name\":[{\"text\":");
 		json_fputs(stdout, l->name);
+		printf("}],");
+	}
+	/* where they practise and how to reach them (a sheet prints both) */
+	if (l->contact[0] != '\0') {
+		printf("\"telecom\":[{\"system\":\"%s\",\"value\":",
+		    licence_contact_system(l->contact));
+		json_fputs(stdout, l->contact);
+		printf(",\"use\":\"work\"}],");
+	}
+	if (l->address[0] != '\0') {
+		printf("\"address\":[{\"use\":\"work\",\"text\":");
+		json_fputs(stdout, l->address);
 		printf("}],");
 	}
 	printf("\"qualification\":[{\"identifier\":[{\"value\":");

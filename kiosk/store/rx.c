@@ -90,22 +90,31 @@ rx_from_row(sqlite3_stmt *st, struct store_rx *x)
 	x->patient_phone = store_col_text(st, 38);
 }
 
-/* X's signer's qualification from the licence snapshot held here (the
- * region's data: cadre and regulator of the registration number). */
+/* X's signer's qualification, practice address and contact from the
+ * licence snapshot held here (the region's data: cadre and regulator of
+ * the registration number; the first of their licences that has each). */
 static void
 rx_qualification(struct store *s, struct store_rx *x)
 {
 	struct licence_set set;
+	const struct licence *l;
 	size_t i;
 
 	memset(&set, 0, sizeof(set));
 	if (x->regno == NULL || store_licence_get(s, &set) != 0)
 		return;
-	for (i = 0; i < set.n && x->qualification == NULL; i++)
-		if (strcmp(set.l[i].regno, x->regno) == 0 &&
-		    set.l[i].cadre[0] != '\0')
-			xasprintf(&x->qualification, "%s, %s", set.l[i].cadre,
-			    set.l[i].regulator);
+	for (i = 0; i < set.n; i++) {
+		l = &set.l[i];
+		if (strcmp(l->regno, x->regno) != 0)
+			continue;
+		if (x->qualification == NULL && l->cadre[0] != '\0')
+			xasprintf(&x->qualification, "%s, %s", l->cadre,
+			    l->regulator);
+		if (x->clinician_address == NULL && l->address[0] != '\0')
+			x->clinician_address = xstrdup(l->address);
+		if (x->clinician_contact == NULL && l->contact[0] != '\0')
+			x->clinician_contact = xstrdup(l->contact);
+	}
 	licence_set_clear(&set);
 }
 
@@ -118,7 +127,7 @@ store_rx_clear(struct store_rx *x)
 		x->clinician, x->clinician_name, x->regno, x->status,
 		x->patient_name, x->patient_sex, x->patient_birth,
 		x->assessment, x->patient_village, x->patient_phone,
-		x->qualification };
+		x->qualification, x->clinician_address, x->clinician_contact };
 	size_t i;
 
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)

@@ -802,9 +802,10 @@ struct store_rx {
 	char *assessment; /* the consult's, when here */
 	char *patient_village, *patient_phone; /* when here and known */
 	/* The signer's qualification as the region's licence snapshot held
-	 * here names it ("cadre, regulator"), NULL when it does not
+	 * here names it ("cadre, regulator"), and their practice address
+	 * and contact (phone or e-mail), NULL when it does not
 	 * (store_rx_get only). */
-	char *qualification;
+	char *qualification, *clinician_address, *clinician_contact;
 	double dose, weight_kg;
 	unsigned per_day, days;
 	int age_days, first_consult, has_sig, has_signkey;

@@ -81,6 +81,8 @@ rx_sheet_of(const struct store_rx *x, int verified, struct rx_sheet *s,
 	s->signed_ = verified;
 	s->teleconsult = 1; /* every Outpost order is */
 	s->qualification = x->qualification;
+	s->clinician_address = x->clinician_address;
+	s->clinician_contact = x->clinician_contact;
 	s->patient_address = x->patient_village;
 	s->patient_contact = x->patient_phone;
 }
@@ -102,8 +104,13 @@ rx_sheet_print(FILE *fp, const struct store_rx *x, int verified)
 	if ((missing = rx_sheet_missing(&s)) != NULL) {
 		fprintf(stderr,
 		    "kiosk: prescription %.8s lacks %s, which "
-		    "region %s requires on a sheet\n",
-		    x->id, missing, rx_or_dash(x->region));
+		    "region %s requires on a sheet%s\n",
+		    x->id, missing, rx_or_dash(x->region),
+		    strncmp(missing, "clinician_", 10) == 0
+		        ? ": the region's licence registry holds it (`sync-server "
+		          "admin licence add --address A --contact C`); sync, "
+		          "then print again"
+		        : "");
 		return EINVAL;
 	}
 	fprintf(fp, "%s\n", _("PRESCRIPTION"));
@@ -117,6 +124,9 @@ rx_sheet_print(FILE *fp, const struct store_rx *x, int verified)
 	    _("Registration no."), s.regno);
 	fprintf(
 	    fp, "%s: %s\n", _("Qualification"), rx_or_dash(s.qualification));
+	fprintf(fp, "%s: %s   %s: %s\n", _("Address"),
+	    rx_or_dash(s.clinician_address), _("Contact"),
+	    rx_or_dash(s.clinician_contact));
 	fprintf(fp, "%s: %s   %s: %s   %s: %s\n", _("Patient"), s.patient_name,
 	    _("Age"), rx_or_dash(s.patient_age), _("Sex"),
 	    rx_or_dash(s.patient_sex));

@@ -90,10 +90,11 @@ static const struct mg_copy mg_copies[] = {
 	    " VALUES($1, $2, $3, $4)" },
 	{ "licences",
 	    "SELECT regulator, regno, name, cadre, scope, juris, valid_from,"
-	    " valid_to, status, status_at, rev FROM licences",
+	    " valid_to, status, status_at, rev, address, contact"
+	    " FROM licences",
 	    "INSERT INTO licences(regulator, regno, name, cadre, scope, juris,"
-	    " valid_from, valid_to, status, status_at, rev)"
-	    " VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)" },
+	    " valid_from, valid_to, status, status_at, rev, address, contact)"
+	    " VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)" },
 	/* In order, renumbered by PostgreSQL's sequence. */
 	{ "licence_events",
 	    "SELECT regulator, regno, event, detail, at_ms FROM licence_events"

@@ -2096,6 +2096,8 @@ pg_licence_put_once(
 			pg_arg_u64(&a[k], (uint64_t)l->valid_to);
 			pg_arg_u64(&a[k], (uint64_t)l->status);
 			pg_arg_u64(&a[k], (uint64_t)l->status_at);
+			pg_arg_text(&a[k], l->address);
+			pg_arg_text(&a[k], l->contact);
 			pg_arg_text(&e[k], l->regulator);
 			pg_arg_text(&e[k], l->regno);
 			pg_arg_text(&e[k], la->event);
@@ -2160,6 +2162,8 @@ pg_licence_list_once(
 		l.status = (int)pg_u64(r, row, 8);
 		l.status_at = (int64_t)pg_u64(r, row, 9);
 		l.rev = pg_u64(r, row, 10);
+		pg_text(r, row, 11, l.address, sizeof(l.address));
+		pg_text(r, row, 12, l.contact, sizeof(l.contact));
 		licence_set_add(la->out, &l);
 	}
 	la->version = pg_u64(q.res[2], 0, 0);

@@ -323,11 +323,17 @@ static const char pg_migration_staff[] =
     "CREATE TABLE staff(region text NOT NULL, name text NOT NULL,"
     " facility text NOT NULL, PRIMARY KEY(region, name, facility));";
 
+/* Issue 14: as sqlite.c's sq_migration_licence_contact. */
+static const char pg_migration_licence_contact[] =
+    "ALTER TABLE licences ADD COLUMN address text NOT NULL DEFAULT '';"
+    "ALTER TABLE licences ADD COLUMN contact text NOT NULL DEFAULT '';";
+
 static const char *const pg_migrations[] = { pg_migration_1,
 	pg_migration_records, pg_migration_consults, pg_migration_call2,
 	pg_migration_licences, pg_migration_sched, pg_migration_emergency,
 	pg_migration_anchor, pg_migration_claims, pg_migration_partners,
-	pg_migration_bgsearch, pg_migration_push, pg_migration_staff };
+	pg_migration_bgsearch, pg_migration_push, pg_migration_staff,
+	pg_migration_licence_contact };
 
 #define PG_NODE_COLS                                                           \
 	"id, pub, role, region, facility, label, revoked, req_seq, hw,"        \
@@ -882,10 +888,11 @@ const struct pg_stmt_def pg_stmts[PG_NSTMT] = {
 	    " ORDER BY xid, id" },
 	[PG_LICENCE_PUT] = { "licence_put",
 	    "INSERT INTO licences(regulator, regno, name, cadre, scope, juris,"
-	    " valid_from, valid_to, status, status_at)"
-	    " VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+	    " valid_from, valid_to, status, status_at, address, contact)"
+	    " VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
 	    " ON CONFLICT (regulator, regno) DO UPDATE SET"
 	    " name = excluded.name, cadre = excluded.cadre,"
+	    " address = excluded.address, contact = excluded.contact,"
 	    " scope = excluded.scope, juris = excluded.juris,"
 	    " valid_from = excluded.valid_from, valid_to = excluded.valid_to,"
 	    " status = excluded.status, status_at = excluded.status_at,"
@@ -895,7 +902,7 @@ const struct pg_stmt_def pg_stmts[PG_NSTMT] = {
 	    " VALUES($1, $2, $3, $4, $5)" },
 	[PG_LICENCE_LIST] = { "licence_list",
 	    "SELECT regulator, regno, name, cadre, scope, juris, valid_from,"
-	    " valid_to, status, status_at, rev FROM licences"
+	    " valid_to, status, status_at, rev, address, contact FROM licences"
 	    " ORDER BY regno, regulator" },
 	[PG_LICENCE_VERSION] = { "licence_version",
 	    "SELECT coalesce(max(seq), 0)::bigint FROM licence_events" },

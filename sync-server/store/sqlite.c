@@ -359,11 +359,18 @@ static const char sq_migration_staff[] =
     " facility TEXT NOT NULL, PRIMARY KEY(region, name, facility))"
     " WITHOUT ROWID;";
 
+/* Issue 14: where a licensed clinician practises and how to reach them
+ * (a prescription sheet prints both; model/licence.h). */
+static const char sq_migration_licence_contact[] =
+    "ALTER TABLE licences ADD COLUMN address TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE licences ADD COLUMN contact TEXT NOT NULL DEFAULT '';";
+
 static const char *const sq_migrations[] = { sq_migration_1,
 	sq_migration_records, sq_migration_blobs, sq_migration_consults,
 	sq_migration_call2, sq_migration_licences, sq_migration_sched,
 	sq_migration_emergency, sq_migration_anchor, sq_migration_claims,
-	sq_migration_partners, sq_migration_bgsearch, sq_migration_staff };
+	sq_migration_partners, sq_migration_bgsearch, sq_migration_staff,
+	sq_migration_licence_contact };
 
 static int
 sq_err(sqlite3 *db, int rc, const char *what)
@@ -2540,12 +2547,13 @@ sq_licence_one(struct sstore *s, const struct licence *l, const char *event,
 		             ? "UPDATE licences SET name = ?3, cadre = ?4,"
 		               " scope = ?5, juris = ?6, valid_from = ?7,"
 		               " valid_to = ?8, status = ?9, status_at = ?10,"
-		               " rev = rev + 1"
+		               " address = ?11, contact = ?12, rev = rev + 1"
 		               " WHERE regulator = ?1 AND regno = ?2"
 		             : "INSERT INTO licences(regulator, regno, name,"
 		               " cadre, scope, juris, valid_from, valid_to,"
-		               " status, status_at)"
-		               " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+		               " status, status_at, address, contact)"
+		               " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
+		               " ?11, ?12)",
 		         &st)))
 			goto fail;
 		sqlite3_bind_text(st, 1, l->regulator, -1, SQLITE_STATIC);
@@ -2558,6 +2566,8 @@ sq_licence_one(struct sstore *s, const struct licence *l, const char *event,
 		sqlite3_bind_int64(st, 8, l->valid_to);
 		sqlite3_bind_int64(st, 9, l->status);
 		sqlite3_bind_int64(st, 10, l->status_at);
+		sqlite3_bind_text(st, 11, l->address, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 12, l->contact, -1, SQLITE_STATIC);
 		if ((rc = sqlite3_step(st)) != SQLITE_DONE) {
 			err = sq_err(s->w, rc, "licence put");
 			goto fail;
@@ -2629,8 +2639,8 @@ sq_licence_list(struct sstore *s, struct licence_set *out, uint64_t *version)
 		goto out;
 	if ((err = sq_prepare(s->w,
 	         "SELECT regulator, regno, name, cadre, scope, juris,"
-	         " valid_from, valid_to, status, status_at, rev"
-	         " FROM licences ORDER BY regno, regulator",
+	         " valid_from, valid_to, status, status_at, rev, address,"
+	         " contact FROM licences ORDER BY regno, regulator",
 	         &st)))
 		goto done;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -2648,6 +2658,8 @@ sq_licence_list(struct sstore *s, struct licence_set *out, uint64_t *version)
 		l.status = (int)sqlite3_column_int64(st, 8);
 		l.status_at = sqlite3_column_int64(st, 9);
 		l.rev = (uint64_t)sqlite3_column_int64(st, 10);
+		sq_col_text(st, 11, l.address, sizeof(l.address));
+		sq_col_text(st, 12, l.contact, sizeof(l.contact));
 		licence_set_add(out, &l);
 	}
 	if (rc != SQLITE_DONE) {

@@ -587,11 +587,11 @@ test_sheet(void)
 	struct rx_sheet s = { "IN", "Dr A", "MCI-1234", "Asha K", "F", "34 y",
 		"2026-12-02", "AMOXICILLIN", "500 mg", "capsule", "oral",
 		"500 mg", "3 times a day", "5 days", "cough", 1, 1, NULL, NULL,
-		NULL };
+		NULL, "PHC Kothapalli, Nalgonda", "+919876500011" };
 	const char **f[] = { &s.clinician_name, &s.regno, &s.patient_name,
 		&s.date, &s.inn, &s.strength, &s.form, &s.route, &s.dose,
 		&s.frequency, &s.duration, &s.patient_age, &s.patient_sex,
-		&s.diagnosis };
+		&s.diagnosis, &s.clinician_address, &s.clinician_contact };
 	const char *keep;
 	size_t i;
 	int err;
@@ -606,6 +606,17 @@ test_sheet(void)
 	s.regno = NULL;
 	TEST_STR(rx_sheet_missing(&s), "regno");
 	s.regno = "MCI-1234";
+	/* India asks for the prescriber's address and contact (TPG 2020,
+	 * Annexure 2): the checker names the one missing */
+	s.clinician_address = NULL;
+	TEST_STR(rx_sheet_missing(&s), "clinician_address");
+	s.clinician_address = "PHC Kothapalli, Nalgonda";
+	s.clinician_contact = "";
+	TEST_STR(rx_sheet_missing(&s), "clinician_contact");
+	s.region = "KE"; /* not required there */
+	TEST_TRUE(rx_sheet_missing(&s) == NULL);
+	s.region = "IN";
+	s.clinician_contact = "dr.rao@phc.example.in";
 	s.teleconsult = 0;
 	TEST_STR(rx_sheet_missing(&s), "teleconsultation statement");
 	s.region = "KE"; /* no Indian rule there */

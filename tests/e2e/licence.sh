@@ -6,8 +6,9 @@
 # in words), the server's re-check of a consult accepted on an older
 # snapshot (refused per change, wire error licence, audited, reported on
 # the kiosk in words), and a note signed after a suspension: kept, flagged
-# licence_lapsed on the kiosk and audited by the server.  Real server and
-# kiosks on loopback.  The FHIR export: tests/sync-server/test_registry.c.
+# licence_lapsed on the kiosk and audited by the server; the prescriber's
+# practice address and contact from the registry on India's printed
+# sheet.  Real server and kiosks on loopback.  The FHIR export: tests/sync-server/test_registry.c.
 . tests/e2e/lib.inc
 sync_setup
 server_start
@@ -17,26 +18,42 @@ adm() { "$SERVER" --data "$T/srv" admin licence "$@"; }
 # --- the registry ---------------------------------------------------------
 adm add MW-1 --regulator MMDC --cadre "medical officer" --scope all \
     --juris north --from 2020-01-01 --to 2099-01-01 --name "Dr One" \
+    --address "Area 25 Health Centre, Lilongwe" --contact "+265991000001" \
     >/dev/null || fail "add MW-1"
-printf 'regulator,regno,name,cadre,scope,jurisdictions,valid_from,valid_to\n' \
+# the contact is a phone number in E.164 or an e-mail address
+adm add MW-9 --regulator MMDC --cadre nurse --scope all --juris north \
+    --from 2020-01-01 --to 2099-01-01 --contact "0991 000 009" 2>"$T/err" &&
+    fail "a contact that is neither E.164 nor e-mail was taken"
+grep -q "contact \"0991 000 009\": give a phone number in E.164" "$T/err" ||
+    fail "bad contact: $(cat "$T/err")"
+printf 'regulator,regno,name,cadre,scope,jurisdictions,valid_from,valid_to,address,contact\n' \
     >"$T/ok.csv"
-printf 'MMDC,MW-2,Dr Two,clinical officer,"consult,note,refer",north south,2020-01-01,2099-01-01\n' \
+printf 'MMDC,MW-2,Dr Two,clinical officer,"consult,note,refer",north south,2020-01-01,2099-01-01,"Box 12, Zomba",two@zomba.example.mw\n' \
     >>"$T/ok.csv"
-printf 'MMDC,MW-3,Dr Three,nurse,consult,south,2020-01-01,2099-01-01\n' \
+printf 'MMDC,MW-3,Dr Three,nurse,consult,south,2020-01-01,2099-01-01,,\n' \
     >>"$T/ok.csv"
 cp "$T/ok.csv" "$T/bad.csv"
-printf 'MMDC,MW-4,Dr Four,nurse,dance,north,2020-01-01,2099-01-01\n' \
+printf 'MMDC,MW-4,Dr Four,nurse,dance,north,2020-01-01,2099-01-01,,\n' \
     >>"$T/bad.csv"
-printf 'MMDC,MW-5,Dr Five,nurse,all,north,2030-01-01,2020-01-01\n' \
+printf 'MMDC,MW-5,Dr Five,nurse,all,north,2030-01-01,2020-01-01,,\n' \
+    >>"$T/bad.csv"
+printf 'MMDC,MW-6,Dr Six,nurse,all,north,2020-01-01,2099-01-01,Zomba,six@\n' \
     >>"$T/bad.csv"
 adm import "$T/bad.csv" >"$T/out" 2>&1 && fail "a bad file was imported"
 grep -q "line 4: scope" "$T/out" || fail "bad scope: $(cat "$T/out")"
 grep -q "line 5: valid_to must be after valid_from" "$T/out" ||
     fail "bad dates: $(cat "$T/out")"
+grep -q "line 6: contact \"six@\"" "$T/out" ||
+    fail "bad contact: $(cat "$T/out")"
 grep -q "nothing imported" "$T/out" || fail "not said: $(cat "$T/out")"
 [ "$(adm list --json | grep -o '"regno"' | wc -l)" -eq 1 ] ||
     fail "a bad file changed the registry: $(adm list)"
 adm import "$T/ok.csv" | grep -q "^2 licence(s) imported" || fail "import"
+adm list --json >"$T/json" || fail "list --json"
+grep -q '"regno":"MW-1",.*"address":"Area 25 Health Centre, Lilongwe","contact":"+265991000001"' \
+    "$T/json" || fail "MW-1's address and contact: $(cat "$T/json")"
+grep -q '"regno":"MW-2",.*"address":"Box 12, Zomba","contact":"two@zomba.example.mw"' \
+    "$T/json" || fail "MW-2's address and contact: $(cat "$T/json")"
 adm list >"$T/list" || fail list
 grep -q "^MW-2 .* active .*clinical officer" "$T/list" ||
     fail "list: $(cat "$T/list")"
@@ -125,4 +142,15 @@ kiosk c sync --once >/dev/null || fail "clinic sync 2"
 kiosk c consult list new | grep -q "^$C1 signed" ||
     fail "the flagged note did not arrive: $(kiosk c consult list new)"
 adm reinstate MW-1 | grep -q "MW-1 (MMDC) active" || fail reinstate
+
+# --- the prescriber's address and contact on India's sheet ---------------
+# from the registry through the signed snapshot to the printed sheet
+kiosk h sync --once >/dev/null || fail "h1 sync 5"
+kiosk h country IN >/dev/null || fail "country h"
+RX=$(OUTPOST_FORMULARY_DIR="$(pwd)/clinical/formulary" kiosk h --user doc1 \
+    rx issue "$C1" PCM500 --dose 500 --per-day 3 --days 5 2>"$T/err") ||
+    fail "rx issue: $(cat "$T/err")"
+kiosk h rx print "$RX" >"$T/sheet" 2>"$T/err" || fail "print: $(cat "$T/err")"
+grep -q "^Address: Area 25 Health Centre, Lilongwe   Contact: +265991000001$" \
+    "$T/sheet" || fail "the prescriber's address and contact: $(cat "$T/sheet")"
 echo "PASS: licence e2e"

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "compat.h"
 #include "crypto.h"
 #include "licence.h"
 #include "test.h"
@@ -268,6 +269,14 @@ fill_set(struct licence_set *s, size_t n, uint64_t version)
 		/* a realistic name and cadre length */
 		snprintf(l.name, sizeof(l.name), "Dr Wanjiku Achieng %06zu", i);
 		snprintf(l.juris, sizeof(l.juris), "KE-47 KE-30");
+		/* the practice's address (60 facilities) and each one's
+		 * own phone number, as a prescription sheet prints them */
+		snprintf(l.address, sizeof(l.address),
+		    "Outpatients, Sub-County Hospital %02zu, P.O. Box "
+		    "%03zu-40100, Kisumu",
+		    i % 60, 100 + i % 60);
+		snprintf(
+		    l.contact, sizeof(l.contact), "+2547%08zu", 11000000 + i);
 		l.scope = LIC_SCOPE_ALL & ~LIC_SCOPE(LIC_ACT_CLAIM);
 		l.rev = i + 1;
 		if (i % 97 == 50) {
@@ -292,7 +301,8 @@ test_snapshot(void)
 	TEST_ERR(crypto_ed25519_keygen(opriv, opub));
 	fill_set(&s, 1000, 7);
 	TEST_ERR(licence_snapshot_seal(&s, priv, &buf, &len));
-	/* size: <= 64 KB per 1,000 clinicians */
+	/* size: <= 64 KB per 1,000 clinicians, with their practices'
+	 * addresses and their phone numbers */
 	fprintf(stderr, "  1000 clinicians: %zu bytes\n", len);
 	TEST_TRUE(len <= 64 * 1024);
 	TEST_ERR(licence_snapshot_open(buf, len, pub, 0, &got));
@@ -305,6 +315,9 @@ test_snapshot(void)
 	TEST_STR(got.l[5].regulator, "KMPDC");
 	TEST_EQ(got.l[5].valid_to, T0 + 365 * DAY);
 	TEST_EQ(got.l[5].rev, 6);
+	TEST_STR(got.l[5].address,
+	    "Outpatients, Sub-County Hospital 05, P.O. Box 105-40100, Kisumu");
+	TEST_STR(got.l[5].contact, "+254711000005");
 	licence_set_clear(&got);
 	/* another key */
 	TEST_EQ(licence_snapshot_open(buf, len, opub, 0, &got), EBADMSG);
@@ -398,6 +411,70 @@ out:
 	return err;
 }
 
+/*
+ * The prescriber's contact: what licence_contact_ok takes; a snapshot
+ * where no licence has an address or a contact carries no LIC_S_CONTACTS
+ * (the form kiosks knew before) and opens with both empty; one licence
+ * with them puts them in the snapshot for all, "" for the others.
+ */
+static int
+test_contacts(void)
+{
+	static const char *const good[] = { "", "+919876543210", "+25471100000",
+		"dr.rao@clinic.example.in" };
+	static const char *const bad[] = { "0756477422", "+0123456789",
+		"+12345", "+1234567890123456", "+91 98765 43210", "rao@",
+		"@clinic.in", "rao@clinic", "rao@@clinic.in", "rao@clinic.",
+		"a b@clinic.in", "rao@.in" };
+	struct licence_set s = { 0 }, got = { 0 };
+	struct licence l;
+	uint8_t priv[32], pub[32], *buf = NULL, *buf2 = NULL;
+	size_t len, len2;
+	int err = 0;
+
+	for (size_t i = 0; i < nitems(good); i++)
+		if (!licence_contact_ok(good[i]))
+			TEST_FAILED("\"%s\" refused", good[i]);
+	for (size_t i = 0; i < nitems(bad); i++)
+		if (licence_contact_ok(bad[i]))
+			TEST_FAILED("\"%s\" taken", bad[i]);
+	TEST_STR(licence_contact_system("+919876543210"), "phone");
+	TEST_STR(licence_contact_system("dr.rao@clinic.example.in"), "email");
+	TEST_ERR(crypto_ed25519_keygen(priv, pub));
+	fill_set(&s, 3, 1);
+	for (size_t i = 0; i < s.n; i++) {
+		s.l[i].address[0] = '\0';
+		s.l[i].contact[0] = '\0';
+	}
+	TEST_ERR(licence_snapshot_seal(&s, priv, &buf, &len));
+	TEST_ERR(licence_snapshot_open(buf, len, pub, 0, &got));
+	TEST_EQ(got.n, 3);
+	TEST_STR(got.l[1].address, "");
+	TEST_STR(got.l[1].contact, "");
+	licence_set_clear(&got);
+	/* one with them: a larger snapshot, the others still "" */
+	snprintf(s.l[1].address, sizeof(s.l[1].address), "PHC Kothapalli");
+	snprintf(s.l[1].contact, sizeof(s.l[1].contact), "dr.rao@phc.in");
+	s.version = 2;
+	lic_make(&l, "A000009");
+	licence_set_add(&s, &l);
+	TEST_ERR(licence_snapshot_seal(&s, priv, &buf2, &len2));
+	TEST_TRUE(len2 > len);
+	TEST_ERR(licence_snapshot_open(buf2, len2, pub, 1, &got));
+	TEST_EQ(got.n, 4);
+	TEST_STR(got.l[1].regno, "A000001");
+	TEST_STR(got.l[1].address, "PHC Kothapalli");
+	TEST_STR(got.l[1].contact, "dr.rao@phc.in");
+	TEST_STR(got.l[3].address, "");
+	TEST_STR(got.l[3].contact, "");
+out:
+	licence_set_clear(&got);
+	licence_set_clear(&s);
+	free(buf);
+	free(buf2);
+	return err;
+}
+
 TEST_MAIN({ "matrix", test_matrix }, { "several", test_several },
     { "mid_consult", test_mid_consult }, { "snapshot", test_snapshot },
-    { "names", test_names })
+    { "names", test_names }, { "contacts", test_contacts })

@@ -474,8 +474,14 @@ test_fhir(void)
 
 	TEST_ERR(open_srv());
 	lic_make(&l, "KE/123 \"q\"", "KE");
+	/* where they practise and how to reach them: Practitioner.address
+	 * and .telecom (one has them, the other not) */
+	snprintf(l.address, sizeof(l.address), "Kisumu \"County\" Hospital");
+	snprintf(l.contact, sizeof(l.contact), "+254711000123");
 	TEST_ERR(srv.be->licence_put(srv.store, &l, 1, "add", "", 1));
 	lic_make(&l, "N2", "KE-47");
+	l.address[0] = '\0';
+	l.contact[0] = '\0';
 	snprintf(l.regulator, sizeof(l.regulator), "NCK");
 	l.name[0] = '\0';
 	l.status = LIC_STATUS_SUSPENDED;
@@ -519,6 +525,19 @@ test_fhir(void)
 			    jstr(json_object_get(q, "code"), "text") != NULL);
 			TEST_TRUE(
 			    jstr(json_object_get(q, "period"), "end") != NULL);
+			q = json_object_get(r, "telecom");
+			qa = json_object_get(r, "address");
+			if (json_object_get(r, "name") != NULL) {
+				TEST_TRUE(json_array_size(q) == 1);
+				TEST_STR(jstr(json_array_get(q, 0), "system"),
+				    "phone");
+				TEST_STR(jstr(json_array_get(q, 0), "value"),
+				    "+254711000123");
+				TEST_TRUE(json_array_size(qa) == 1);
+				TEST_STR(jstr(json_array_get(qa, 0), "text"),
+				    "Kisumu \"County\" Hospital");
+			} else
+				TEST_TRUE(q == NULL && qa == NULL);
 		} else if (strcmp(type, "PractitionerRole") == 0) {
 			char want[160];
 			const char *ref;

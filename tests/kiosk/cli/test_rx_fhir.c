@@ -27,6 +27,11 @@
 #include "test.h"
 #include "xmalloc.h"
 
+/* The prescriber's practice address and contact in the region's licence
+ * snapshot (put_licence). */
+#define CLIN_ADDRESS "PHC Kothapalli, Nalgonda 508001"
+#define CLIN_CONTACT "dr.sharma@phc.example.in"
+
 struct fx {
 	char *dir;
 	struct store *s;
@@ -148,6 +153,8 @@ out:
 	return err;
 }
 
+static int put_licence(struct store *s);
+
 static int
 test_issued(void)
 {
@@ -167,6 +174,9 @@ test_issued(void)
 
 	memset(&x, 0, sizeof(x));
 	TEST_ERR(fx_open(&f));
+	/* India's sheet needs the prescriber's address and contact: the
+	 * region's licence snapshot brings them */
+	TEST_ERR(put_licence(f.s));
 	for (i = 0; issued < total && i < total * 50; i++) {
 		rng ^= rng << 13;
 		rng ^= rng >> 7;
@@ -208,6 +218,8 @@ test_issued(void)
 		TEST_TRUE(strstr(text, "Ravi Sharma") != NULL);
 		TEST_TRUE(strstr(text, "malaria, uncomplicated") != NULL);
 		TEST_TRUE(strstr(text, "teleconsultation") != NULL);
+		TEST_TRUE(strstr(text, CLIN_ADDRESS) != NULL);
+		TEST_TRUE(strstr(text, CLIN_CONTACT) != NULL);
 		for (k = 0; x.inn[k]; k++)
 			if (x.inn[k] >= 'a' && x.inn[k] <= 'z')
 				x.inn[k] = (char)(x.inn[k] - 'a' + 'A');
@@ -253,7 +265,8 @@ out:
 }
 
 /* The doctor's licence, as the region's snapshot on the kiosk lists it
- * (sealed by a server key, as a pull brings it). */
+ * (sealed by a server key, as a pull brings it), with the practice's
+ * address and the doctor's contact. */
 static int
 put_licence(struct store *s)
 {
@@ -275,6 +288,8 @@ put_licence(struct store *s)
 	snprintf(l.regulator, sizeof(l.regulator), "NMC");
 	snprintf(l.cadre, sizeof(l.cadre), "MBBS");
 	snprintf(l.juris, sizeof(l.juris), "IN");
+	snprintf(l.address, sizeof(l.address), "%s", CLIN_ADDRESS);
+	snprintf(l.contact, sizeof(l.contact), "%s", CLIN_CONTACT);
 	l.scope = LIC_SCOPE_ALL;
 	l.valid_from = now - 365 * day;
 	l.valid_to = now + 365 * day;
@@ -294,8 +309,10 @@ put_licence(struct store *s)
  * the region's licence snapshot) and registration number; the date; the
  * patient's name, age, sex, address and contact; the diagnosis; the
  * medicine in capitals with strength, form, dose, frequency and
- * duration; the e-signature; the teleconsultation statement.  Without a
- * snapshot naming the prescriber, the qualification line says "-".
+ * duration; the e-signature; the teleconsultation statement; and from
+ * the snapshot the prescriber's practice address and contact.  Without a
+ * snapshot naming the prescriber, India's sheet is refused (naming what
+ * it lacks) and another region's says "-" for those fields.
  */
 static int
 test_sheet_in(void)
@@ -303,7 +320,8 @@ test_sheet_in(void)
 	static const char *const want[] = { "PRESCRIPTION",
 		"Issued by teleconsultation",
 		"Clinician: ", "Registration no.: MCI-777",
-		"Qualification: MBBS, NMC", "Patient: Ravi Sharma", "Age: 4",
+		"Qualification: MBBS, NMC", "Address: " CLIN_ADDRESS,
+		"Contact: " CLIN_CONTACT, "Patient: Ravi Sharma", "Age: 4",
 		"Sex: male", "Address: Kothapalli", "Contact: +919876543210",
 		"Diagnosis: malaria, uncomplicated", "PARACETAMOL",
 		"Take: ", "times a day", "5 days",
@@ -311,6 +329,8 @@ test_sheet_in(void)
 	struct fx f;
 	struct store_rx x;
 	struct store_rx_new n;
+	struct rx_sheet sheet;
+	struct rx_sheet_buf sb;
 	char id[UUID_STRLEN + 1], *cause = NULL, *text = NULL;
 	const char *why;
 	size_t tlen, i;
@@ -331,14 +351,30 @@ test_sheet_in(void)
 		fprintf(stderr, "  %s\n", cause ? cause : "?");
 		goto out;
 	}
-	/* no snapshot: the qualification is not known */
+	/* no snapshot: the qualification, the prescriber's address and
+	 * contact are not known; India's sheet is not printed without the
+	 * last two (the checker names the first), another region's says
+	 * "-" for each */
 	TEST_ERR(store_rx_get(f.s, id, &x));
 	TEST_TRUE(x.qualification == NULL);
+	TEST_TRUE(x.clinician_address == NULL);
+	TEST_TRUE(x.clinician_contact == NULL);
+	rx_sheet_of(&x, 1, &sheet, &sb);
+	TEST_STR(rx_sheet_missing(&sheet), "clinician_address");
+	TEST_TRUE((mem = open_memstream(&text, &tlen)) != NULL);
+	TEST_EQ(rx_sheet_print(mem, &x, 1), EINVAL);
+	fclose(mem);
+	TEST_EQ(tlen, 0);
+	free(text);
+	text = NULL;
+	free(x.region);
+	x.region = xstrdup("KE");
 	TEST_TRUE((mem = open_memstream(&text, &tlen)) != NULL);
 	err = rx_sheet_print(mem, &x, 1);
 	fclose(mem);
 	TEST_ERR(err);
 	TEST_TRUE(strstr(text, "Qualification: -") != NULL);
+	TEST_TRUE(strstr(text, "Address: -   Contact: -") != NULL);
 	free(text);
 	text = NULL;
 	store_rx_clear(&x);
@@ -403,8 +439,9 @@ static int
 test_escpos(void)
 {
 	static const char *const want[] = { "PRESCRIPTION", "MCI-777",
-		"Ravi Sharma", "Kothapalli", "PARACETAMOL", "500 mg", "5 days",
-		"signature checked", "never more than four tablets in a day" };
+		"Ravi Sharma", "Kothapalli", CLIN_ADDRESS, CLIN_CONTACT,
+		"PARACETAMOL", "500 mg", "5 days", "signature checked",
+		"never more than four tablets in a day" };
 	static const char odd[] = "Dose: 5 mg \xc3\xa0 jeun\n";
 	struct fx f;
 	struct store_rx x;
@@ -432,6 +469,7 @@ test_escpos(void)
 		fprintf(stderr, "  %s\n", cause ? cause : "?");
 		goto out;
 	}
+	TEST_ERR(put_licence(f.s));
 	TEST_ERR(store_rx_get(f.s, id, &x));
 	TEST_TRUE((mem = open_memstream(&text, &tlen)) != NULL);
 	err = rx_sheet_print(mem, &x, 1);

@@ -2583,7 +2583,8 @@ out:
 }
 
 /* Issue 14: the licence registry: insert, replace (rev grows), the
- * version grows with each event, every field back as stored. */
+ * version grows with each event, every field back as stored (the
+ * practice's address and the contact too). */
 static int
 case_licences(struct ctx *c)
 {
@@ -2602,6 +2603,10 @@ case_licences(struct ctx *c)
 	snprintf(l.name, sizeof(l.name), "Dr Achieng'");
 	snprintf(l.cadre, sizeof(l.cadre), "medical officer");
 	snprintf(l.juris, sizeof(l.juris), "KE-47 KE-30");
+	snprintf(l.address, sizeof(l.address),
+	    "Kisumu County Hospital, "
+	    "O'Dera Road");
+	snprintf(l.contact, sizeof(l.contact), "+254711000123");
 	l.scope = LIC_SCOPE(LIC_ACT_CONSULT) | LIC_SCOPE(LIC_ACT_NOTE);
 	l.valid_from = -86400000LL; /* before 1970: signed times */
 	l.valid_to = 4102444800000LL;
@@ -2626,6 +2631,8 @@ case_licences(struct ctx *c)
 	TEST_EQ(set.l[1].scope, l.scope);
 	TEST_EQ(set.l[1].valid_from, -86400000LL);
 	TEST_EQ(set.l[1].valid_to, 4102444800000LL);
+	TEST_STR(set.l[1].address, "Kisumu County Hospital, O'Dera Road");
+	TEST_STR(set.l[1].contact, "+254711000123");
 	licence_set_clear(&set);
 	/* a batch (PostgreSQL: several pipelines) is one transaction */
 	for (int i = 0; i < 200; i++) {

@@ -46,7 +46,7 @@ db_do(const char *dir, const char *sql, int *out)
 
 /* The schema version of a store made by this program. */
 #define SQ_LATEST                                                              \
-	13 /* 5: consults.node (issue 13), 6: the licence registry (issue 14), 7: bookings (issue 15), 8: emergencies (issue 16), 9: audit anchors and break-glass (issue 17), 10: claims (issue 15), 11: partners (issue 16), 12: break-glass searches (issue 17), 13: hub staff (issue 15) */
+	14 /* 5: consults.node (issue 13), 6: the licence registry (issue 14), 7: bookings (issue 15), 8: emergencies (issue 16), 9: audit anchors and break-glass (issue 17), 10: claims (issue 15), 11: partners (issue 16), 12: break-glass searches (issue 17), 13: hub staff (issue 15), 14: licences.address and .contact (issue 14) */
 
 static int
 test_migrations(void)
