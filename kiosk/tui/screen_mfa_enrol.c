@@ -10,7 +10,6 @@
  * back.  The secret and the codes are wiped on leaving.
  */
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -186,9 +185,7 @@ enrol_done(struct ui *ui)
 static enum ui_result
 enrol_check(struct ui *ui)
 {
-	char *cause = NULL;
-	const char *p;
-	unsigned used, max;
+	char *cause = NULL, words[256];
 	int err;
 
 	if (st.code.len == 0) {
@@ -203,19 +200,10 @@ enrol_check(struct ui *ui)
 		    _("Second factor saved. Write the recovery codes down."));
 		return UI_REDRAW;
 	}
-	/* the keyring's cause is English: a wrong code in the screen's
-	 * words, with its count */
-	p = cause != NULL ? strrchr(cause, '(') : NULL;
-	if (err == EACCES && p != NULL &&
-	    sscanf(p, "(%u of %u tries used", &used, &max) == 2)
-		ui_message(ui, UI_MSG_WARN,
-		    _("Not set up: wrong code (%u of %u tries used; each "
-		      "further try waits longer)."),
-		    used, max);
-	else
-		ui_message(ui, err == EPERM ? UI_MSG_DANGER : UI_MSG_WARN,
-		    _("Not set up: %s"),
-		    cause != NULL ? cause : ui_strerror(err));
+	ui_message(ui, err == EPERM ? UI_MSG_DANGER : UI_MSG_WARN,
+	    _("Not set up: %s"),
+	    cause != NULL ? ui_keyring_cause(cause, words, sizeof(words))
+	                  : ui_strerror(err));
 	free(cause);
 	/* locked out: nobody goes on as this user */
 	return err == EPERM ? UI_LOCK : UI_REDRAW;

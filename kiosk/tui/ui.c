@@ -648,6 +648,82 @@ ui_cause(const char *cause)
 	return cause != NULL && cause[0] != '\0' ? _(cause) : "";
 }
 
+/* The keyring's words for a wrong or locked unlock (kiosk/store/keyring.c
+ * writes them in English): "wrong WHAT for", "wrong WHAT; user", by WHAT. */
+static const struct {
+	const char *what, *tries, *locked;
+} keyring_words[] = {
+	{ "passphrase or code",
+	    N_("wrong passphrase or code for \"%s\" (%u of %u tries used; "
+	       "each further try waits longer)"),
+	    N_("wrong passphrase or code; user \"%s\" is now locked after %u "
+	       "tries and needs an administrator to unlock it") },
+	{ "passphrase",
+	    N_("wrong passphrase for \"%s\" (%u of %u tries used; each "
+	       "further try waits longer)"),
+	    N_("wrong passphrase; user \"%s\" is now locked after %u tries "
+	       "and needs an administrator to unlock it") },
+	{ "code",
+	    N_("wrong code for \"%s\" (%u of %u tries used; each further try "
+	       "waits longer)"),
+	    N_("wrong code; user \"%s\" is now locked after %u tries and "
+	       "needs an administrator to unlock it") },
+};
+
+const char *
+ui_keyring_cause(const char *cause, char *out, size_t len)
+{
+	const char *p;
+	char name[64];
+	unsigned a, b;
+	size_t i, n;
+
+	if (cause == NULL)
+		return NULL;
+	for (i = 0;
+	     i < nitems(keyring_words) && strncmp(cause, "wrong ", 6) == 0;
+	     i++) {
+		n = strlen(keyring_words[i].what);
+		if (strncmp(cause + 6, keyring_words[i].what, n) != 0)
+			continue;
+		p = cause + 6 + n;
+		if (sscanf(p, " for \"%63[^\"]\" (%u of %u tries used", name,
+		        &a, &b) == 3) {
+			snprintf(
+			    out, len, _(keyring_words[i].tries), name, a, b);
+			return out;
+		}
+		if (sscanf(p,
+		        "; user \"%63[^\"]\" is now locked after %u tries",
+		        name, &a) == 2) {
+			snprintf(out, len, _(keyring_words[i].locked), name, a);
+			return out;
+		}
+	}
+	if (sscanf(cause, "user \"%63[^\"]\" is locked after %u wrong", name,
+	        &a) == 2) {
+		snprintf(out, len,
+		    _("user \"%s\" is locked after %u wrong passphrases; an "
+		      "administrator must unlock it (kiosk user unlock %s) or "
+		      "recover it with the region key"),
+		    name, a, name);
+		return out;
+	}
+	if (sscanf(cause, "user \"%63[^\"]\" also needs the code", name) == 1) {
+		snprintf(out, len,
+		    _("user \"%s\" also needs the code from their authenticator "
+		      "(or a recovery code)"),
+		    name);
+		return out;
+	}
+	if (sscanf(cause, "no user called \"%63[^\"]\" on this", name) == 1) {
+		snprintf(
+		    out, len, _("no user called \"%s\" on this kiosk"), name);
+		return out;
+	}
+	return cause;
+}
+
 void
 ui_warn_cause(struct ui *ui, int err, const char *cause)
 {

@@ -369,6 +369,10 @@ const char *ui_strerror(int err);
  * marked N_() where they are made (model/phone.c, kiosk/store/patient.c)
  * are in the catalogue; any other shows as written. */
 const char *ui_cause(const char *cause);
+/* A cause from the keyring (a wrong passphrase or code, a locked user)
+ * in the screen's language, written into OUT of LEN bytes; any other
+ * cause as it is. */
+const char *ui_keyring_cause(const char *cause, char *out, size_t len);
 /* Ask "Quit the kiosk?" on the status line: the next key quits if it is
  * Y, and goes on otherwise (UI_QUIT from a key handler asks this too). */
 void ui_ask_quit(struct ui *);

@@ -16,8 +16,9 @@
 #     Home's appointment rows;
 #   - break-glass (F7 on Find): found, the reason refused, the
 #     confirmation, opened;
-#   - the second factor: enrolment after the grace (QR code, a wrong code,
-#     the recovery codes), the unlock's code field;
+#   - the unlock: a wrong passphrase; the second factor: enrolment after
+#     the grace (QR code, a wrong code, the recovery codes), the unlock's
+#     code field;
 #   - the administrators' dashboard (F2 on the admin node): region,
 #     facility;
 #   - with the server gone: booking's "no link" and its proposal,
@@ -321,6 +322,11 @@ walk() {
 	shot breakglass-opened
 	go_home
 	keys F12
+	# a wrong passphrase first: the keyring's words in the language
+	as_user "doc$L" "not-the-$L"
+	wait_tr "Not unlocked: %s"
+	shot unlock-wrong
+	sleep 1.2
 	as_user "doc$L" "doc-$L"
 	wait_tr_head "A second factor is needed to go on."
 	shot mfa-enrol
@@ -332,7 +338,7 @@ walk() {
 	good=$(oathtool --totp -b "$key")
 	type_text "$(printf '%06d' $(( (1${good} - 1000000 + 500000) % 1000000 )))"
 	keys Enter
-	wait_tr "Not set up: wrong code (%u of %u tries used; each further try waits longer)."
+	wait_tr "Not set up: %s"
 	shot mfa-wrong
 	sleep 1.1
 	type_text "$(oathtool --totp -b "$key")"
