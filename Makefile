@@ -132,6 +132,7 @@ LINGUAS  = fr sw
 MO       = $(patsubst %,$(BUILD)/locale/%/LC_MESSAGES/outpost.mo,$(LINGUAS))
 PO_SRC   = $(sort $(wildcard kiosk/tui/*.c kiosk/visit/*.c kiosk/kctx.c \
            clinical/triage.c kiosk/sync/client.c model/phone.c \
+           kiosk/call/call_book.c \
            kiosk/store/patient.c model/licence.c))
 XGETTEXT = xgettext --from-code=UTF-8 --language=C --keyword=_ --keyword=N_ \
            --add-comments=TRANSLATORS: --add-location=file --sort-by-file \

@@ -265,23 +265,17 @@ const struct ui_screen_help ui_screen_help[] = {
 	{ "referral_new", N_("Type the facility, why, and in how many days "
 	    "the patient should be seen; Left/Right urgency; F2 refers."),
 	    UI_G_BACK | UI_G_LOCK | UI_G_TYPE },
-	{ "emergency", N_("Phone the services listed, nearest first, and read "
-	    "the script. F2 once one said they are coming, F9 when help "
-	    "arrived, F8 cancels with the reason."), UI_G_BACK | UI_G_LOCK },
+	{ "emergency", N_("Phone the services, nearest first, and read the "
+	    "script. F2: one is coming. F9: help arrived. F8: cancel, with "
+	    "why."), UI_G_BACK | UI_G_LOCK },
 	{ "referrals", N_("Referrals to this facility (IN) and from it (OUT) "
 	    "with their status. A follow-up shows when one was not seen by "
 	    "its due date."), UI_G_UPDOWN | UI_G_BACK | UI_G_LOCK | UI_G_TYPE },
-	{ "dash", N_("The region's figures as the server last sent them to "
-	    "this admin node, with their age. Enter opens a facility and its "
-	    "kiosks; Esc goes back up. Kiosks, sync age and pending changes "
-	    "come from the server's node table; visits, vital signs, red "
-	    "flags, consults, referrals and appointments from the records "
-	    "synced to it. Claims, emergencies and break-glass are not held "
-	    "by the server yet."), UI_G_UPDOWN | UI_G_BACK | UI_G_LOCK },
-	{ "waitlist", N_("The patient's waitlist entries and a freed slot "
-	    "offered to them, with the time to answer by. Enter accepts the "
-	    "offer, F8 declines it; F2 lists the patient with the urgency "
-	    "(Left/Right) and what was typed. Sent at the next sync."),
+	{ "dash", N_("The region's figures as the server last sent them, "
+	    "with their age. Enter opens a facility and its kiosks; Esc goes "
+	    "back."), UI_G_UPDOWN | UI_G_BACK | UI_G_LOCK },
+	{ "waitlist", N_("Waitlist entries and any slot offered to the patient. "
+	    "Enter accepts, F8 declines; F2 lists the patient."),
 	    UI_G_UPDOWN | UI_G_TAB | UI_G_BACK | UI_G_LOCK | UI_G_TYPE },
 	{ "appt", N_("The patient's appointments and the facility's free "
 	    "slots of the next 7 days; Tab switches list. Without a link a "
@@ -291,13 +285,13 @@ const struct ui_screen_help ui_screen_help[] = {
 	    "this hub pulled them: patient, village, status, checked in or "
 	    "not."),
 	    UI_G_UPDOWN | UI_G_BACK | UI_G_LOCK },
-	{ "mfa_enrol", N_("Scan the QR code with an authenticator app, or "
-	    "type the key, then type the 6-digit code it shows and Enter. "
-	    "Wrong codes count like wrong passphrases."),
+	{ "mfa_enrol", N_("Scan the QR code with an authenticator app (or type "
+	    "the key), then type its 6-digit code and Enter. Wrong codes "
+	    "count."),
 	    UI_G_BACK | UI_G_LOCK | UI_G_TYPE },
-	{ "breakglass", N_("A patient of another facility: search the region "
-	    "on the server, choose, write why (at least 10 letters), confirm. "
-	    "Every search and access is recorded."),
+	{ "breakglass", N_("A patient of another facility: search the region, "
+	    "choose, write why (10 letters or more), confirm. All is "
+	    "recorded."),
 	    UI_G_UPDOWN | UI_G_BACK | UI_G_LOCK | UI_G_TYPE },
 	{ NULL, NULL, 0 },
 };

@@ -264,6 +264,19 @@ ap_leave(struct ui *ui)
 	ap_slots_set(NULL, 0, 0);
 }
 
+static const char *const day_names[] = { N_("Sun"), N_("Mon"), N_("Tue"),
+	N_("Wed"), N_("Thu"), N_("Fri"), N_("Sat") };
+static const char *const month_names[] = { N_("Jan"), N_("Feb"), N_("Mar"),
+	N_("Apr"), N_("May"), N_("Jun"), N_("Jul"), N_("Aug"), N_("Sep"),
+	N_("Oct"), N_("Nov"), N_("Dec") };
+
+void
+ui_day_text(char *out, size_t len, const struct tm *tm)
+{
+	snprintf(out, len, "%s %02d %s", _(day_names[tm->tm_wday % 7]),
+	    tm->tm_mday, _(month_names[tm->tm_mon % 12]));
+}
+
 /* "Thu 03 Dec" for the day header, "09:30" for a time. */
 static void
 ap_day(uint64_t ms, char *out, size_t len)
@@ -272,7 +285,7 @@ ap_day(uint64_t ms, char *out, size_t len)
 	struct tm tm;
 
 	localtime_r(&t, &tm);
-	strftime(out, len, "%a %d %b", &tm);
+	ui_day_text(out, len, &tm);
 }
 
 static void
@@ -361,7 +374,10 @@ ap_draw_appts(int y)
 			c = UI_C_WARN;
 		} else if (strcmp(r->status, "cancelled") == 0) {
 			snprintf(why, sizeof(why), "%s",
-			    r->reason[0] ? _(r->reason) : "");
+			    r->reason[0] == '\0' ? ""
+			        : strcmp(r->reason, "rescheduled") == 0
+			        ? _("rescheduled") /* the server's, on a move */
+			        : _(r->reason));
 			c = UI_C_DIM;
 		} else if (strcmp(r->status, "proposed") == 0)
 			snprintf(why, sizeof(why), "%s",

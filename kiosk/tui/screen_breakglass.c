@@ -244,11 +244,10 @@ bg_link_error(struct ui *ui, int err, const char *cause)
 	else if (err == EACCES || err == EINVAL)
 		ui_message(ui, UI_MSG_WARN, _("Refused: %s"),
 		    cause != NULL ? cause : ui_strerror(err));
-	else
-		ui_message(ui, UI_MSG_WARN,
+	else /* the link's own words are English: not on the screen */
+		ui_message(ui, UI_MSG_WARN, "%s",
 		    _("Break-glass needs a link to the server, and there is "
-		      "none now: %s"),
-		    cause != NULL ? cause : ui_strerror(err));
+		      "none now."));
 }
 
 static enum ui_result

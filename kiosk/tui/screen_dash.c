@@ -223,11 +223,24 @@ fac_kiosks(size_t *first)
 	return n; /* kiosks are sorted by facility: one run */
 }
 
+/* A node's role in the screen's words (the server's are English). */
+static const char *
+role_word(const char *role)
+{
+	if (strcmp(role, "clinic") == 0)
+		return _("clinic");
+	if (strcmp(role, "hub") == 0)
+		return _("hub");
+	if (strcmp(role, "admin") == 0)
+		return _("admin");
+	return role;
+}
+
 static void
 draw_facility(struct ui *ui)
 {
 	const struct fig_kiosk *k;
-	char a[24], lbl[14];
+	char a[24], lbl[14], rl[32];
 	size_t first, n = fac_kiosks(&first);
 	int y = 4, i;
 
@@ -251,9 +264,10 @@ draw_facility(struct ui *ui)
 		    ktop + i == ksel ? UI_C_FOCUS
 		        : k->stale   ? UI_C_WARN
 		                     : UI_C_NORMAL,
-		    "%c %5llu %s %-7s %-12s %-6s %7llu %6llu",
+		    "%c %5llu %s %s %-12s %-6s %7llu %6llu",
 		    ktop + i == ksel ? '>' : ' ', U(k->node),
-		    ui_fit(lbl, sizeof(lbl), k->label, 13), k->role,
+		    ui_fit(lbl, sizeof(lbl), k->label, 13),
+		    ui_fit(rl, sizeof(rl), role_word(k->role), 7),
 		    k->last_sync_ms ? dur(k->age_ms, a, sizeof(a)) : _("never"),
 		    k->stale ? _("STALE") : _("ok"), U(k->pending),
 		    U(k->c.visits));

@@ -185,7 +185,7 @@ enrol_done(struct ui *ui)
 static enum ui_result
 enrol_check(struct ui *ui)
 {
-	char *cause = NULL;
+	char *cause = NULL, words[256];
 	int err;
 
 	if (st.code.len == 0) {
@@ -201,7 +201,9 @@ enrol_check(struct ui *ui)
 		return UI_REDRAW;
 	}
 	ui_message(ui, err == EPERM ? UI_MSG_DANGER : UI_MSG_WARN,
-	    _("Not set up: %s"), cause != NULL ? cause : ui_strerror(err));
+	    _("Not set up: %s"),
+	    cause != NULL ? ui_keyring_cause(cause, words, sizeof(words))
+	                  : ui_strerror(err));
 	free(cause);
 	/* locked out: nobody goes on as this user */
 	return err == EPERM ? UI_LOCK : UI_REDRAW;

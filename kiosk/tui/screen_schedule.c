@@ -135,7 +135,7 @@ sc_draw(struct ui *ui)
 		if (rows[i] < 0) {
 			t = (time_t)(sc.r[-1 - rows[i]].start_ms / 1000);
 			localtime_r(&t, &tm);
-			strftime(day, sizeof(day), "%a %d %b", &tm);
+			ui_day_text(day, sizeof(day), &tm);
 			ui_text(y, 2, UI_C_TITLE, "%s", day);
 			continue;
 		}

@@ -106,7 +106,7 @@ unlock_draw(struct ui *ui)
 static enum ui_result
 try_unlock(struct ui *ui)
 {
-	char *cause = NULL;
+	char *cause = NULL, words[256];
 	int err, left;
 
 	st.until = 0;
@@ -116,7 +116,9 @@ try_unlock(struct ui *ui)
 	ui_field_clear(&st.code);
 	if (err != 0) {
 		ui_message(ui, UI_MSG_DANGER, _("Not unlocked: %s"),
-		    cause != NULL ? cause : ui_strerror(err));
+		    cause != NULL
+		        ? ui_keyring_cause(cause, words, sizeof(words))
+		        : ui_strerror(err));
 		free(cause);
 		st.focus = 1;
 		return UI_REDRAW;

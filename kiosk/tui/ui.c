@@ -17,6 +17,7 @@
 #include <curses.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -265,27 +266,41 @@ ui_tr(const char *msgid)
 	return tr;
 }
 
-/* Columns S takes on the terminal. */
-static int
-text_width(const char *s)
+/* Bytes of S's longest start that takes at most COLS columns on the
+ * terminal; its columns in *WIDTH. */
+static size_t
+text_fit(const char *s, int cols, int *width)
 {
 	wchar_t wc;
 	mbstate_t st;
-	size_t n;
+	size_t n, off = 0;
 	int w = 0, cw;
 
 	memset(&st, 0, sizeof(st));
-	while (*s != '\0') {
-		n = mbrtowc(&wc, s, MB_CUR_MAX, &st);
+	while (s[off] != '\0') {
+		n = mbrtowc(&wc, s + off, MB_CUR_MAX, &st);
 		if (n == (size_t)-1 || n == (size_t)-2) {
 			memset(&st, 0, sizeof(st));
 			n = 1;
 			cw = 1;
 		} else
 			cw = (cw = wcwidth(wc)) < 0 ? 1 : cw;
+		if (w + cw > cols)
+			break;
 		w += cw;
-		s += n;
+		off += n;
 	}
+	*width = w;
+	return off;
+}
+
+/* Columns S takes on the terminal. */
+static int
+text_width(const char *s)
+{
+	int w;
+
+	text_fit(s, INT_MAX, &w);
 	return w;
 }
 
@@ -339,6 +354,7 @@ static void
 vtext(int y, int x, enum ui_color c, const char *fmt, va_list ap)
 {
 	char line[512];
+	int w;
 
 	if (y < 0 || y >= LINES || x < 0 || x >= COLS)
 		return;
@@ -346,7 +362,8 @@ vtext(int y, int x, enum ui_color c, const char *fmt, va_list ap)
 	if (reporting())
 		check_fit(y, x, fmt, line);
 	attrset(attr_of(c));
-	mvaddnstr(y, x, line, COLS - x);
+	/* cut by columns, not bytes: accented text fills the row */
+	mvaddnstr(y, x, line, (int)text_fit(line, COLS - x, &w));
 	attrset(A_NORMAL);
 }
 
@@ -629,6 +646,82 @@ const char *
 ui_cause(const char *cause)
 {
 	return cause != NULL && cause[0] != '\0' ? _(cause) : "";
+}
+
+/* The keyring's words for a wrong or locked unlock (kiosk/store/keyring.c
+ * writes them in English): "wrong WHAT for", "wrong WHAT; user", by WHAT. */
+static const struct {
+	const char *what, *tries, *locked;
+} keyring_words[] = {
+	{ "passphrase or code",
+	    N_("wrong passphrase or code for \"%s\" (%u of %u tries used; "
+	       "each further try waits longer)"),
+	    N_("wrong passphrase or code; user \"%s\" is now locked after %u "
+	       "tries and needs an administrator to unlock it") },
+	{ "passphrase",
+	    N_("wrong passphrase for \"%s\" (%u of %u tries used; each "
+	       "further try waits longer)"),
+	    N_("wrong passphrase; user \"%s\" is now locked after %u tries "
+	       "and needs an administrator to unlock it") },
+	{ "code",
+	    N_("wrong code for \"%s\" (%u of %u tries used; each further try "
+	       "waits longer)"),
+	    N_("wrong code; user \"%s\" is now locked after %u tries and "
+	       "needs an administrator to unlock it") },
+};
+
+const char *
+ui_keyring_cause(const char *cause, char *out, size_t len)
+{
+	const char *p;
+	char name[64];
+	unsigned a, b;
+	size_t i, n;
+
+	if (cause == NULL)
+		return NULL;
+	for (i = 0;
+	     i < nitems(keyring_words) && strncmp(cause, "wrong ", 6) == 0;
+	     i++) {
+		n = strlen(keyring_words[i].what);
+		if (strncmp(cause + 6, keyring_words[i].what, n) != 0)
+			continue;
+		p = cause + 6 + n;
+		if (sscanf(p, " for \"%63[^\"]\" (%u of %u tries used", name,
+		        &a, &b) == 3) {
+			snprintf(
+			    out, len, _(keyring_words[i].tries), name, a, b);
+			return out;
+		}
+		if (sscanf(p,
+		        "; user \"%63[^\"]\" is now locked after %u tries",
+		        name, &a) == 2) {
+			snprintf(out, len, _(keyring_words[i].locked), name, a);
+			return out;
+		}
+	}
+	if (sscanf(cause, "user \"%63[^\"]\" is locked after %u wrong", name,
+	        &a) == 2) {
+		snprintf(out, len,
+		    _("user \"%s\" is locked after %u wrong passphrases; an "
+		      "administrator must unlock it (kiosk user unlock %s) or "
+		      "recover it with the region key"),
+		    name, a, name);
+		return out;
+	}
+	if (sscanf(cause, "user \"%63[^\"]\" also needs the code", name) == 1) {
+		snprintf(out, len,
+		    _("user \"%s\" also needs the code from their authenticator "
+		      "(or a recovery code)"),
+		    name);
+		return out;
+	}
+	if (sscanf(cause, "no user called \"%63[^\"]\" on this", name) == 1) {
+		snprintf(
+		    out, len, _("no user called \"%s\" on this kiosk"), name);
+		return out;
+	}
+	return cause;
 }
 
 void
@@ -943,8 +1036,8 @@ draw_help(struct ui *ui)
 	ui_text(LINES - 2, 2, UI_C_NORMAL, _("Press any key to close help."));
 }
 
-static void
-draw(struct ui *ui)
+void
+ui_draw(struct ui *ui)
 {
 	erase();
 	cursor_y = -1;
@@ -1202,7 +1295,7 @@ ui_run_opts(struct kctx *ctx, const struct ui_opts *opts)
 		                                 : opts->idle_lock_s) *
 		    1000;
 		if (dirty) {
-			draw(ui);
+			ui_draw(ui);
 			dirty = 0;
 			if (opts->max_frames > 0 &&
 			    ++frames >= opts->max_frames)

@@ -212,6 +212,10 @@ extern const struct screen screen_waitlist;
  * kiosk/tui/screen_appt.c, screen_schedule.c). */
 extern const struct screen screen_appt;
 extern const struct screen screen_schedule;
+struct tm;
+/* "Thu 03 Dec" in the screen language (the C library's names are
+ * English whatever the language) into OUT of LEN bytes. */
+void ui_day_text(char *out, size_t len, const struct tm *tm);
 
 /* Setting up the second factor (issue 17, kiosk/tui/screen_mfa_enrol.c):
  * FORCED when the policy's grace is over (Esc locks), REPLACE the top
@@ -339,6 +343,10 @@ int ui_call_fd(const struct ui *);
 int ui_call_live(const struct ui *);
 void ui_call_stop(struct ui *);
 
+/* One frame of the top screen (or its F1 help when ui->help is set), as
+ * the loop draws it: title, screen, message, key bar.  Tests render a
+ * screen with it on a curses screen of their own. */
+void ui_draw(struct ui *ui);
 /* Screen navigation for key handlers: set the next screen and return
  * the result to give back to the loop. */
 enum ui_result ui_goto(struct ui *, const struct screen *);
@@ -361,6 +369,10 @@ const char *ui_strerror(int err);
  * marked N_() where they are made (model/phone.c, kiosk/store/patient.c)
  * are in the catalogue; any other shows as written. */
 const char *ui_cause(const char *cause);
+/* A cause from the keyring (a wrong passphrase or code, a locked user)
+ * in the screen's language, written into OUT of LEN bytes; any other
+ * cause as it is. */
+const char *ui_keyring_cause(const char *cause, char *out, size_t len);
 /* Ask "Quit the kiosk?" on the status line: the next key quits if it is
  * Y, and goes on otherwise (UI_QUIT from a key handler asks this too). */
 void ui_ask_quit(struct ui *);

@@ -1,17 +1,21 @@
 #!/bin/sh
 # The clinician's screens in English, French and Kiswahili at 80x24 (issue
-# 10, item 10; lang.sh walks the clinic's): with a real sync-server on
-# loopback, a clinic asks three consults; on a hub kiosk three clinicians
-# whose language is en, fr and sw each walk Home, the consult queue, the
-# patient, the SOAP note, the prescriptions, the referral form and the
-# referrals list, with every F1 help.  Fails as lang.sh does (lang.inc):
-# text cut, overlapping or untranslated, or English left on a French or
-# Kiswahili screen.  The call screen is not walked here (it needs a call:
-# tests/kiosk/tui/test_consult_call.c).
+# 10, item 10; lang.sh and lang_more.sh walk the clinic's): with a real
+# sync-server on loopback, a clinic asks three consults and books each
+# clinician an appointment tomorrow; on a hub kiosk three clinicians whose
+# language is en, fr and sw each walk Home, their schedule (F9), the
+# consult queue, the patient, the SOAP note, the prescriptions, the
+# referral form and the referrals list, with every F1 help.  Fails as
+# lang.sh does (lang.inc): text cut, overlapping or untranslated, or
+# English left on a French or Kiswahili screen.  The call screen is drawn
+# in the three languages on a real call by
+# tests/kiosk/tui/test_call_screen.c (a call in tmux would need a sound
+# card).
 . tests/tui/lib.inc
 . tests/tui/lang.inc
 
 start_server
+export TZ=Africa/Nairobi
 
 # waiting minutes change while the test runs
 screen() {
@@ -28,10 +32,35 @@ cli enroll --server "$URL" --token "$t" --insecure-http >/dev/null ||
 for p in Amina Baraka Chausiku; do
 	id=$(cli patient add --given "$p" --family Okafor --sex female \
 	    --birth-date 1990-05-01 --village Kisumu) || fail "patient $p"
+	echo "$id" >>"$T/pats"
 	cli consult request --patient "$id" --reason "cough three weeks" \
 	    --mode voice >/dev/null || fail "consult for $p"
 done
+# an appointment tomorrow with each clinician, for the schedule (F9)
+day=$(date -d tomorrow +%a | tr 'A-Z' 'a-z')
+for L in en fr sw; do
+	"$SERVER" --data "$T/srv" admin schedule --clinician "doc$L" \
+	    --facility clinic-1 --region north --tz Africa/Nairobi \
+	    --hours "$day 08:00-09:00/30" --days 7 >/dev/null ||
+	    fail "admin schedule doc$L"
+done
+"$SERVER" --data "$T/srv" admin schedule --list --facility clinic-1 \
+    --days 7 | awk -F'\t' 'NF > 1' | sort -n >"$T/slots" ||
+    fail "schedule --list"
+[ "$(wc -l <"$T/slots")" -eq 6 ] || fail "slots: $(cat "$T/slots")"
+n=1
+for L in en fr sw; do
+	s=$(sed -n ${n}p "$T/slots")
+	st=$(printf '%s' "$s" | cut -f2)
+	cli appt book "$(sed -n $(( (n + 1) / 2 ))p "$T/pats")" \
+	    --slot "$(printf '%s' "$s" | cut -f1)" --start "$st" \
+	    --end $((st + 1800000)) --clinician "doc$L" >/dev/null ||
+	    fail "book doc$L"
+	n=$((n + 2))
+done
 cli sync --once >/dev/null || fail "clinic sync"
+# the answers go up as the records' status with the next push
+cli sync --once >/dev/null || fail "clinic sync, the answers"
 
 # the hub: a clinician per language, each with a signing key
 NODE=$T/hub
@@ -62,6 +91,15 @@ walk() {
 	wait_tr "Consults:"
 	shot hub-home
 	help_shot hub-home
+
+	# the clinician's own schedule (F9): tomorrow's appointment
+	keys F9
+	wait_tr "My appointments: today and the next 6 days"
+	wait_for "08:"
+	shot schedule
+	help_shot schedule
+	keys Escape
+	wait_tr "Consults:"
 
 	# the queue, the first consult waiting accepted and opened
 	keys F5
