@@ -30,7 +30,7 @@ srv_sql() { # sql on the server's encrypted store (as tests/e2e/lib.inc)
 }
 command -v sqlcipher >/dev/null || { echo "sqlcipher missing" >&2; exit 77; }
 
-day=$(date -d tomorrow +%a | tr 'A-Z' 'a-z')
+day=$(TZ=Africa/Nairobi date -d tomorrow +%a | tr 'A-Z' 'a-z')
 "$SERVER" --data "$T/srv" admin schedule --clinician dr-a \
     --facility clinic-1 --region north --tz Africa/Nairobi \
     --hours "$day 08:00-10:00/30" --days 7 >"$T/sched.out" ||

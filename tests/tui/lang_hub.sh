@@ -37,7 +37,7 @@ for p in Amina Baraka Chausiku; do
 	    --mode voice >/dev/null || fail "consult for $p"
 done
 # an appointment tomorrow with each clinician, for the schedule (F9)
-day=$(date -d tomorrow +%a | tr 'A-Z' 'a-z')
+day=$(TZ=Africa/Nairobi date -d tomorrow +%a | tr 'A-Z' 'a-z')
 for L in en fr sw; do
 	"$SERVER" --data "$T/srv" admin schedule --clinician "doc$L" \
 	    --facility clinic-1 --region north --tz Africa/Nairobi \

@@ -80,9 +80,9 @@ cli patient add --given Zuhura --family Mollel --sex female \
     --birth-date 1985-03-04 --village Moshi >/dev/null || fail "Zuhura"
 cli sync --once >/dev/null 2>&1 || fail "sync fz"
 
-day=$(date -d tomorrow +%a | tr 'A-Z' 'a-z')
+day=$(TZ=Africa/Nairobi date -d tomorrow +%a | tr 'A-Z' 'a-z')
 for L in en fr sw; do
-	"$SERVER" --data "$T/srv" admin schedule --clinician dr-a \
+	"$SERVER" --data "$T/srv" admin schedule --clinician Kamau \
 	    --facility "f$L" --region north --tz Africa/Nairobi \
 	    --hours "$day 08:00-10:00/30" --service gp --langs sw,en \
 	    --days 7 >"$T/sched.out" ||
@@ -254,7 +254,7 @@ walk() {
 		st=$(printf '%s' "$s" | cut -f2)
 		cli appt book "$(cat "$T/other.$L")" --slot "$(printf '%s' "$s" |
 		    cut -f1)" --start "$st" --end $((st + 1800000)) \
-		    --clinician dr-a >/dev/null && cli sync --once >/dev/null 2>&1
+		    --clinician Kamau >/dev/null && cli sync --once >/dev/null 2>&1
 	) || fail "o$L books the first slot"
 	# 08:00 taken: the alternatives, 09:00 booked, moved to 09:30, then
 	# cancelled with a reason
@@ -281,6 +281,13 @@ walk() {
 	keys Enter
 	wait_tr "Cancelled: the slot is free again."
 	shot book-cancelled
+	# one booked for Home's rows (the other kiosk's booking reaches
+	# this one only at a later sync)
+	keys Tab
+	keys Up Up Up
+	choose "08:30-09:00"
+	keys F2
+	wait_tr "Booked."
 	go_home
 	wait_tr "today %d, tomorrow %d"
 	shot home-appt
@@ -382,7 +389,7 @@ walk_nolink() {
 	amina_booking
 	WAIT_S=20 wait_tr "no link: booking will be proposed"
 	shot book-nolink
-	keys Tab
+	choose "09:00-09:30" # 08:30 is Amina's already
 	keys F2
 	wait_tr "Proposed. No link now: the server answers at the next sync."
 	shot book-proposed
@@ -405,7 +412,7 @@ run_walks walk_nolink 50
 
 # names, typed text, the roster's and the synthetic region's words, and
 # words French spells as English (Service, Code, note)
-english_left ' Amina Otieno Baraka Mwangi Zuhura Mollel Kisumu Moshi fz fen ffr fsw
+english_left ' Amina Otieno Kamau Baraka Mwangi Zuhura Mollel Kisumu Moshi fz fen ffr fsw
  uen ufr usw docen docfr docsw admin dr gp sw en fr rs office f00 f01 hub synth
  fainted at the market no record here Behind blue gate Gede disp
  Outpost NEWS2 IMCI WHO SpO2 SMS CODE00 XXXX xxxxx qr Enter Esc Tab Space Up Down

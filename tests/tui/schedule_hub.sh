@@ -23,7 +23,7 @@ screen() {
 	        s/(Mon|Tue|Wed|Thu|Fri|Sat|Sun) [0-9]{2} [A-Z][a-z]{2}/DDD DD MMM/g'
 }
 
-day=$(date -d tomorrow +%a | tr 'A-Z' 'a-z')
+day=$(TZ=Africa/Nairobi date -d tomorrow +%a | tr 'A-Z' 'a-z')
 for c in dra drb; do
 	"$SERVER" --data "$T/srv" admin schedule --clinician $c \
 	    --facility clinic-1 --region north --tz Africa/Nairobi \
