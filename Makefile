@@ -270,6 +270,9 @@ check-faults: deps-check
 	@# consults answered on the hub, with prescriptions and cancels, reach
 	@# the clinic exactly once (issues 13, 14)
 	@OUTPOST_BUILD=build/san OUTPOST_CONSULT_N=$${OUTPOST_CONSULT_N:-8} sh tests/e2e/consult_sweep.sh
+	@# the call ladder all the way down to store-and-forward and back up
+	@# under tc caps (issue 13; about 140 s, mostly waiting on the caps)
+	@OUTPOST_BUILD=build/san OUTPOST_LADDER_FULL=1 build/san/tests/kiosk/call/test_call_ladder ladder_full
 	@# PostgreSQL (issue 12): the feed with >= 50,000 committed rows
 	@# (scale.md AC-1), 10,000 replayed batches on both stores (AC-2),
 	@# 100 SIGKILLs of PostgreSQL backends and 100 of a process
