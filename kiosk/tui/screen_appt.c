@@ -557,8 +557,8 @@ ap_send_queued(struct ui *ui)
 	if (!ap.has_queued)
 		return 0;
 	ap.has_queued = 0;
-	if (book_async_start(ui->ctx->data_dir, store_key(ui->visit.store),
-	        &ap.queued) != 0)
+	if (book_async_start(
+	        ui->ctx->data_dir, store_key(ui->visit.store), &ap.queued) != 0)
 		return 0;
 	snprintf(ap.pending, sizeof(ap.pending), "%s", ap.queued.id);
 	return 1;
