@@ -621,17 +621,6 @@ qr_skip(xmlNodePtr n, int depth)
 	    xmlStrEqual(n->name, BAD_CAST "instanceID");
 }
 
-static int
-qr_has_elements(xmlNodePtr n)
-{
-	xmlNodePtr c;
-
-	for (c = n->children; c != NULL; c = c->next)
-		if (c->type == XML_ELEMENT_NODE)
-			return 1;
-	return 0;
-}
-
 /* N's position among its same-named siblings (1-based), and whether it
  * has any. */
 static int
@@ -684,7 +673,7 @@ qr_item(struct qr_walk *w, xmlNodePtr n, int depth, int want_json)
 	const char *t;
 	size_t len;
 
-	if (qr_has_elements(n)) {
+	if (xmlFirstElementChild(n) != NULL) {
 		sub = want_json ? json_array() : NULL;
 		qr_children(w, n, depth + 1, sub);
 		if (sub == NULL || json_array_size(sub) == 0) {
