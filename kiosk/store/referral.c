@@ -284,21 +284,29 @@ ref_keep(enum store_referral_list which, const struct store_referral *r)
 	}
 }
 
-int
-store_referral_list(struct store *s, enum store_referral_list which,
-    const char *facility, uint64_t now_ms, struct store_referral **out,
-    size_t *n)
+/* A request of a pair of facilities with no "received" step of that
+ * pair yet (store_referral_receive folds only those). */
+static const char ref_unreceived_sql[] =
+    " AND NOT EXISTS (SELECT 1 FROM referral_facts g"
+    " WHERE g.referral_id = f.id AND g.kind = 'step'"
+    " AND g.state = 'received' AND g.from_facility = f.from_facility"
+    " AND g.target_facility = f.target_facility)";
+
+/* store_referral_list, with WHERE ("" or ref_unreceived_sql) added. */
+static int
+ref_list(struct store *s, enum store_referral_list which, const char *facility,
+    uint64_t now_ms, const char *where, struct store_referral **out, size_t *n)
 {
 	struct store_referral *v = NULL, r;
 	sqlite3_stmt *st;
-	char sql[sizeof(ref_request_sql) + 96];
+	char sql[sizeof(ref_request_sql) + sizeof(ref_unreceived_sql) + 96];
 	size_t cap = 0;
 	int rc, err;
 
 	*out = NULL;
 	*n = 0;
-	snprintf(sql, sizeof(sql), "%s AND f.%s = ? ORDER BY f.due_ms, f.id",
-	    ref_request_sql,
+	snprintf(sql, sizeof(sql), "%s%s AND f.%s = ? ORDER BY f.due_ms, f.id",
+	    ref_request_sql, where,
 	    which == STORE_REF_INCOMING || which == STORE_REF_NEW
 	        ? "target_facility"
 	        : "from_facility");
@@ -340,6 +348,14 @@ store_referral_list(struct store *s, enum store_referral_list which,
 	}
 	*out = v;
 	return 0;
+}
+
+int
+store_referral_list(struct store *s, enum store_referral_list which,
+    const char *facility, uint64_t now_ms, struct store_referral **out,
+    size_t *n)
+{
+	return ref_list(s, which, facility, now_ms, "", out, n);
 }
 
 /* Write a step of R in the open transaction. */
@@ -434,8 +450,10 @@ store_referral_receive(struct store *s, const char *facility, size_t *n)
 	*n = 0;
 	if (facility == NULL || facility[0] == '\0')
 		return 0;
-	if ((err = store_referral_list(
-	         s, STORE_REF_NEW, facility, 0, &v, &nv)) != 0)
+	/* only those without a received step are folded: every sync asks,
+	 * and a facility's referrals pile up */
+	if ((err = ref_list(s, STORE_REF_NEW, facility, 0, ref_unreceived_sql,
+	         &v, &nv)) != 0)
 		return err;
 	for (i = 0; i < nv && err == 0; i++) {
 		if (v[i].state != REF_REQUESTED)
