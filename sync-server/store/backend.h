@@ -803,10 +803,11 @@ struct store_backend {
 	/* bgsearch_admit records S as bgsearch_add does, once ADMIT agrees:
 	 * ADMIT sees S->node's searches recorded at or after SINCE_MS,
 	 * newest first, at most SBGRECENT_MAX, under a lock on the node held
-	 * until S is recorded (SQLite: the write transaction; PostgreSQL: a
-	 * transaction-scoped advisory lock), so concurrent searches of one
+	 * until S is recorded (SQLite: the write transaction; PostgreSQL: the
+	 * node row's lock, FOR NO KEY UPDATE), so concurrent searches of one
 	 * node, through any server instance, are judged one after the other.
-	 * ADMIT's error is returned and nothing is recorded. */
+	 * ADMIT's error is returned and nothing is recorded; ENOENT for a
+	 * node the store does not know. */
 	int (*bgsearch_admit)(struct sstore *, const struct sbgsearch *s,
 	    uint64_t since_ms, sbgsearch_admit_cb admit, void *arg);
 	int (*bgsearch_list)(

@@ -1785,7 +1785,7 @@ struct pg_bgadmit_arg {
 	void *arg;
 };
 
-/* One transaction: the node's advisory lock, its recent searches, the
+/* One transaction: the node row's lock, its recent searches, the
  * judge, the insert and COMMIT (an error rolls back when the connection
  * is given back, releasing the lock).  READ COMMITTED: the read after the
  * lock sees every search committed before it was granted. */
@@ -1813,6 +1813,10 @@ pg_bgsearch_admit_once(
 	pg_send(&q, PG_BGSEARCH_RECENT, &b);
 	if ((err = pg_sync(&q)) != 0)
 		goto out;
+	if (pg_rows(q.res[1]) != 1) { /* a node the store does not know */
+		err = ENOENT;
+		goto out;
+	}
 	res = q.res[2];
 	n = pg_rows(res);
 	r = xcalloc(n ? n : 1, sizeof(*r));

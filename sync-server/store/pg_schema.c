@@ -872,10 +872,10 @@ const struct pg_stmt_def pg_stmts[PG_NSTMT] = {
 	    "SELECT node, region, facility, user_id, query, found, at_ms"
 	    " FROM breakglass_search ORDER BY id DESC LIMIT $1" },
 	/* the rate limit's (§15.1): one node's searches judged one at a
-	 * time, whichever server instance takes them */
+	 * time, whichever server instance takes them, under its node row's
+	 * lock (AC-8: no lock outside the data, pg_source.sh) */
 	[PG_BGSEARCH_LOCK] = { "bgsearch_lock",
-	    "SELECT pg_advisory_xact_lock("
-	    "hashtextextended('outpost breakglass_search', $1::bigint))" },
+	    "SELECT id FROM nodes WHERE id = $1 FOR NO KEY UPDATE" },
 	[PG_BGSEARCH_RECENT] = { "bgsearch_recent",
 	    "SELECT user_id, at_ms FROM breakglass_search"
 	    " WHERE node = $1 AND at_ms >= $2"

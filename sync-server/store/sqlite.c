@@ -2200,8 +2200,19 @@ sq_bgsearch_admit(struct sstore *s, const struct sbgsearch *b,
 	int rc, err;
 
 	pthread_mutex_lock(&s->wmu);
-	if ((err = sq_exec(s->w, "BEGIN IMMEDIATE")) != 0)
+	if ((err = sq_exec(s->w, "BEGIN IMMEDIATE")) != 0 ||
+	    (err = sq_prepare(
+	         s->w, "SELECT 1 FROM nodes WHERE id = ?1", &st)) != 0)
 		goto out;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)b->node);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	st = NULL;
+	if (rc != SQLITE_ROW) { /* a node the store does not know */
+		err = rc == SQLITE_DONE ? ENOENT
+		                        : sq_err(s->w, rc, "breakglass node");
+		goto out;
+	}
 	if ((err = sq_prepare(s->w,
 	         "SELECT user_id, at_ms FROM breakglass_search"
 	         " WHERE node = ?1 AND at_ms >= ?2"

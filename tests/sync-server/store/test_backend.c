@@ -1633,6 +1633,7 @@ bga_look(const struct sbgrecent *r, size_t n, void *arg)
 struct bga_thread {
 	const struct store_backend *be;
 	struct sstore *s;
+	uint64_t node;
 	int k, refused, err;
 };
 
@@ -1644,7 +1645,7 @@ bga_run(void *arg)
 	int i, err;
 
 	memset(&q, 0, sizeof(q));
-	q.node = 7;
+	q.node = t->node;
 	snprintf(q.region, sizeof(q.region), "north");
 	snprintf(q.user, sizeof(q.user), "nurse-%d", t->k);
 	snprintf(q.query, sizeof(q.query), "amina");
@@ -1660,10 +1661,10 @@ bga_run(void *arg)
 }
 
 /* The break-glass search limit's lock (issue 17): 8 threads through two
- * store handles (two server instances) each try 4 searches of node 7
+ * store handles (two server instances) each try 4 searches of one node
  * whose judge allows 10: exactly 10 recorded, 22 refused.  The judge sees
  * only the node's searches since SINCE, newest first; its refusal
- * records nothing. */
+ * records nothing.  A node the store does not know is refused. */
 static int
 case_bgsearch_admit(struct ctx *c)
 {
@@ -1671,6 +1672,7 @@ case_bgsearch_admit(struct ctx *c)
 	struct bga_thread t[8];
 	struct sbgsearch q, *list = NULL;
 	struct bga_seen seen;
+	struct snode nd;
 	pthread_t th[8];
 	size_t i, n = 0, mine = 0;
 	int err = 0, refused = 0, started = 0;
@@ -1678,13 +1680,16 @@ case_bgsearch_admit(struct ctx *c)
 	memset(t, 0, sizeof(t));
 	TEST_ERR(c->be->open(c->target, NULL, &s));
 	TEST_ERR(c->be->open(c->target, NULL, &s2));
-	/* another node's search: not counted for node 7 */
+	TEST_ERR(mk_node(c, s, 7, "north", &nd));
+	/* another node's search: not counted for this one */
 	memset(&q, 0, sizeof(q));
-	q.node = 8;
+	q.node = nd.id + 100;
 	q.at_ms = 20000;
 	TEST_ERR(c->be->bgsearch_add(s, &q));
+	TEST_EQ(c->be->bgsearch_admit(s, &q, 0, bga_look, &seen), ENOENT);
 	for (i = 0; i < 8; i++) {
 		t[i].be = c->be;
+		t[i].node = nd.id;
 		t[i].s = i % 2 ? s2 : s;
 		t[i].k = (int)i;
 		TEST_EQ(pthread_create(&th[i], NULL, bga_run, &t[i]), 0);
@@ -1700,12 +1705,12 @@ case_bgsearch_admit(struct ctx *c)
 	TEST_EQ(refused, 8 * 4 - 10);
 	TEST_ERR(c->be->bgsearch_list(s, 0, &list, &n));
 	for (i = 0; i < n; i++)
-		mine += list[i].node == 7;
+		mine += list[i].node == nd.id;
 	TEST_EQ(mine, 10);
 	TEST_EQ(n, 11);
-	/* what the judge sees: node 7's, newest first, since SINCE */
+	/* what the judge sees: the node's, newest first, since SINCE */
 	memset(&q, 0, sizeof(q));
-	q.node = 7;
+	q.node = nd.id;
 	TEST_EQ(c->be->bgsearch_admit(s2, &q, 0, bga_look, &seen), ECANCELED);
 	TEST_EQ(seen.n, 10);
 	TEST_TRUE(seen.newest >= seen.oldest && seen.oldest >= 10000);
