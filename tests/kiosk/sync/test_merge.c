@@ -250,23 +250,28 @@ out:
 	return err;
 }
 
-/* The whole files in the server's blobs/: how many; ST the last. */
+/* The whole files in the server's blobs/: how many; ST the last one's. */
 static int
 blob_files(struct srv *srv, struct stat *st)
 {
 	char dir[160], *path;
 	struct dirent *de;
+	struct stat one;
 	DIR *d;
 	int n = 0;
 
 	snprintf(dir, sizeof(dir), "%s/srv/blobs", srv->dir);
 	if ((d = opendir(dir)) == NULL)
 		return -1;
+	/* ST: a regular file's, whatever else the folder holds and in
+	 * whichever order readdir gives it */
 	while ((de = readdir(d)) != NULL) {
 		xasprintf(&path, "%s/%s", dir, de->d_name);
-		if (de->d_name[0] != '.' && stat(path, st) == 0 &&
-		    S_ISREG(st->st_mode))
+		if (de->d_name[0] != '.' && stat(path, &one) == 0 &&
+		    S_ISREG(one.st_mode)) {
+			*st = one;
 			n++;
+		}
 		free(path);
 	}
 	closedir(d);
