@@ -754,6 +754,7 @@ ap_answer(struct ui *ui)
 	ap.pending[0] = '\0';
 	if (a.err != 0) {
 		ap.link = LINK_DOWN;
+		ap.has_queued = 0; /* it goes by sync, as was said */
 		ui_message(ui, UI_MSG_WARN, "%s",
 		    j.kind == BOOK_CANCEL
 		        ? _("No answer from the server: the cancel goes with "
