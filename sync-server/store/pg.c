@@ -802,8 +802,9 @@ pg_push_fast(struct pg_conn *pc, const struct spush *p,
 		return 0;
 	for (i = 0; i < p->n; i++)
 		if (pg_push_code(p, i) != 0 ||
-		    (p->changes[i].widens && p->changes[i].has_patient))
-			return 0;
+		    (p->changes[i].widens && p->changes[i].has_patient) ||
+		    (i > 0 && p->changes[i].seq <= p->changes[i - 1].seq))
+			return 0; /* (outpost_push stores in array order) */
 	if (p->first == 0 ||
 	    p->encode_cb(p, p->last, p->n, 0, &resp, &resp_len, p->arg) != 0)
 		return 0;
