@@ -20,7 +20,8 @@
 #      sync-server with --store on a throwaway PostgreSQL 15 cluster
 #      (tests/tools/pgcluster.sh, fsync and synchronous_commit on), and
 #      the store backends' push call alone (bench/store_ingest, 8 threads,
-#      10-record batches; scale.md AC-4b goal >= 25,000 records/s).
+#      10-record batches; scale.md AC-4b goal >= 25,000 records/s), with
+#      PostgreSQL's pool of 4 and of 8, and the host's steal time.
 #
 # Usage: sh bench/sync.sh   (OUTPOST_BUILD=build by default; RUNS=5,
 # KIOSKS=50, LOAD_SECONDS=10, RECORDS_PER_PUSH=100)
