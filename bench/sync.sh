@@ -198,9 +198,9 @@ pg_per_record() {
 # gave to other machines; a figure taken at more than a few percent says
 # more about the neighbours than about the store.
 for pool in 4 8; do
-	echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 	sq="$T/ingest"
 	[ "$pool" = 4 ] || { sq=-; echo "-- PostgreSQL again, a pool of $pool:"; }
+	echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 	c0=$(pg_cpu)
 	OUTPOST_PG_POOL=$pool "$B/bench/store_ingest" "$sq" \
 	    "host=$PGD dbname=ingest user=postgres" 8 "$LOAD_SECONDS" 2>&1 |
