@@ -347,9 +347,9 @@ run(const struct store_backend *be, const char *target, int threads,
 	       " seconds=%.1f host_steal_pct=%.1f\n",
 	    be->name, *rate, (unsigned long long)pushes,
 	    (unsigned long long)errors, threads, (double)(t1 - t0) / 1000.0,
-	    all1 > all0 ? 100.0 * (double)(steal1 - steal0) /
-	                      (double)(all1 - all0)
-	                : 0.0);
+	    all1 > all0
+	        ? 100.0 * (double)(steal1 - steal0) / (double)(all1 - all0)
+	        : 0.0);
 	if (errors > 0)
 		err = EIO;
 out:

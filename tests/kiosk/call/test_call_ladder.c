@@ -658,10 +658,9 @@ lad_run(const struct step *steps, size_t nsteps, int video)
 			    "  call %zu: ends moved %llu ms apart in %llu ms, "
 			    "allowed %.1f kbit/s apart\n",
 			    i + 1, (unsigned long long)calls[i].apart,
-			    (unsigned long long)calls[i].ms,
-			    0.08 * big + skew);
-			TEST_TRUE(fabs(ksent[i] - hsent[i]) <=
-			    0.08 * big + skew);
+			    (unsigned long long)calls[i].ms, 0.08 * big + skew);
+			TEST_TRUE(
+			    fabs(ksent[i] - hsent[i]) <= 0.08 * big + skew);
 		}
 	fprintf(stderr, "  %zu calls, %llu s\n", nsteps,
 	    (unsigned long long)(clock_mono_ms() - t0) / 1000);
