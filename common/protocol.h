@@ -151,12 +151,26 @@ enum wire_err {
 /* POST /v1/pull request (§5). */
 #define PULL_K_CURSOR 1 /* bytes, empty or absent: from the start */
 #define PULL_K_MAX 2 /* uint: max changes */
+/* The pull's companions (§5.4): a map of PULLALSO_K_* to the exact body
+ * the node would POST to that route; the answer carries each route's
+ * answer, so that one request does what five did. */
+#define PULL_K_ALSO 3
+#define PULLALSO_K_LICENCES 1 /* PROTO_PATH_LICENCES */
+#define PULLALSO_K_ROSTER 2 /* PROTO_PATH_ROSTER */
+#define PULLALSO_K_QUEUE 3 /* PROTO_PATH_CONSULTS */
+#define PULLALSO_K_AUDIT 4 /* PROTO_PATH_AUDIT */
+#define PULL_ALSO_MAX (60 * 1024) /* bytes of companions a node sends */
 
 /* Its answer. */
 #define PULLED_K_CHANGES 1 /* array of change arrays, PULL_C_* */
 #define PULLED_K_CURSOR 2 /* bytes: the next cursor */
 #define PULLED_K_MORE 3 /* bool: pull again at once */
 #define PULLED_K_HLC 4 /* uint: server HLC (docs/PROTOCOL.md §3.4) */
+/* map of PULLALSO_K_* to [status, body]: each companion's HTTP status and
+ * its answer's CBOR, as the route itself would have sent them */
+#define PULLED_K_ALSO 5
+#define PULLED_A_STATUS 0 /* uint */
+#define PULLED_A_BODY 1 /* bytes */
 
 /* One pulled change: [entity, uuid, hlc, body, origin node]. */
 #define PULL_C_ENTITY 0

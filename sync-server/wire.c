@@ -261,6 +261,9 @@ wire_pull_decode(const uint8_t *buf, size_t len, struct wire_pull *w)
 		goto out;
 	if (w->max == 0 || w->max > WIRE_PULL_MAX)
 		w->max = WIRE_PULL_MAX;
+	if ((w->also = cborx_map_get(w->root, PULL_K_ALSO)) != NULL &&
+	    !cbor_isa_map(w->also))
+		goto out;
 	err = 0;
 out:
 	if (err != 0)

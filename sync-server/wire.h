@@ -35,6 +35,7 @@ struct wire_pull {
 	const uint8_t *cursor;
 	size_t cursor_len;
 	uint64_t max;
+	cbor_item_t *also; /* in root: the companions' map, or NULL */
 };
 
 struct wire_enroll {

@@ -3,7 +3,8 @@
  * outbox after the server's last acknowledged sequence and sends it in
  * batches sized in bytes: the first at most 128 KiB of CBOR (about 25 KiB
  * deflated, a few seconds at 50 kbit/s, so a short link window still
- * saves something and a clinic day usually goes in one request), then
+ * saves something; a 60-visit day with its forms, about 150 KiB, takes
+ * two), then
  * sized to what the measured link carries in about 8 s, between 16 and
  * 256 KiB (under 64 KiB deflated) and never over 512 changes, or within
  * the lower limits the server announced at enrolment (state.c).  The
@@ -12,7 +13,8 @@
  * harmless.  Attachments then go up by content hash in 64 KiB chunks,
  * each upload resuming from the bytes the server says it holds
  * (PROTOCOL.md §6).  Pull then applies pages, of the size the server
- * announced, until the server has nothing more.
+ * announced, until the server has nothing more; the first page's request
+ * carries the licence, roster, queue and audit requests (§5.4).
  *
  * Request sequences are reserved in blocks of 64 in the store before use,
  * so a crash never reuses one.  The private key and the pinned server key
@@ -69,6 +71,8 @@ struct sync_run_ctx {
 	const int *cancel; /* the caller's, passed down to http.c */
 	struct sync_report *rep;
 	char **cause;
+	int also_missing; /* the server answered no companions (§5.4) */
+	int anchor_done; /* the pull's companion anchored the audit log */
 };
 
 static void sync_cause(char **cause, const char *fmt, ...)
@@ -540,81 +544,103 @@ static int sync_load(struct sync_run_ctx *);
  * entries): a kiosk far behind catches up over a few runs. */
 #define SYNC_ANCHOR_ROUNDS 8
 
+/* The audit request: the entries past ANCHORED (the first time, only the
+ * newest: the server takes it as the first anchor, or says where its
+ * anchor is) into *BODY, and the node's newest entry into *HEAD.
+ * ENOENT: nothing new to send. */
+static int
+sync_anchor_req(struct sync_run_ctx *c, uint64_t anchored, uint8_t **body,
+    size_t *len, uint64_t *head)
+{
+	struct store_audit_entry *e = NULL;
+	cbor_item_t *m, *arr;
+	uint64_t first;
+	size_t n = 0, i;
+	int err;
+
+	if (store_audit_entries(c->s, 0, 0, &e, &n, head) != 0 || *head == 0 ||
+	    anchored == *head)
+		return ENOENT;
+	first = anchored != 0 && anchored < *head ? anchored + 1 : *head;
+	if ((err = store_audit_entries(
+	         c->s, first, AUDIT_MAX_ENTRIES, &e, &n, head)) != 0 ||
+	    n == 0) {
+		log_warnx("audit anchor: cannot read the audit log");
+		return err ? err : EIO;
+	}
+	m = cborx_map(3);
+	arr = cborx_array(n);
+	for (i = 0; i < n; i++)
+		cborx_array_push(arr, cborx_bytes(e[i].cbor, e[i].len));
+	cborx_map_put(m, AUDITREQ_K_FIRST, cborx_uint(first));
+	cborx_map_put(m, AUDITREQ_K_ENTRIES, arr);
+	cborx_map_put(m, AUDITREQ_K_HEAD, cborx_uint(*head));
+	store_audit_entries_free(e, n);
+	err = cborx_encode(m, body, len);
+	cbor_decref(&m);
+	return err;
+}
+
+/* The answer to it: 0 with *ANCHORED at the server's anchor now, or
+ * nonzero when this run sends no more (a failure, an older server
+ * without the route, or a break: audited here). */
+static int
+sync_anchor_got(struct sync_run_ctx *c, long status, const uint8_t *data,
+    size_t len, uint64_t *anchored)
+{
+	cbor_item_t *it = NULL;
+	uint64_t st, seq;
+
+	if (status != 200) {
+		/* an older server (not_found) or a failure: next run */
+		log_info("audit anchor not sent (HTTP %ld)", status);
+		return EAGAIN;
+	}
+	if (cborx_decode(data, len, len, &it) != 0 ||
+	    cborx_map_uint(it, AUDIT_K_STATUS, &st) != 0 ||
+	    cborx_map_uint(it, AUDIT_K_SEQ, &seq) != 0) {
+		if (it != NULL)
+			cbor_decref(&it);
+		log_warnx("audit anchor: malformed answer");
+		return EBADMSG;
+	}
+	cbor_decref(&it);
+	if (st == AUDIT_S_BREAK) {
+		log_warnx("the server finds this kiosk's audit log no "
+		          "longer extends the anchor at entry %" PRIu64,
+		    seq);
+		store_audit(c->s, "audit-anchor-break", NULL, NULL,
+		    "the server's anchor is not in this audit chain");
+		return EPERM;
+	}
+	*anchored = seq;
+	return sync_state_put_u64(c->s, SYNC_K_ANCHOR, seq);
+}
+
 /* Send the audit entries past the server's anchor (docs/PROTOCOL.md §14,
- * issue 17); the first time, only the newest (the server takes it as the
- * first anchor, or says where its anchor is).  A failure or a break is
- * logged and audited, never the sync's: nothing else waits on it. */
+ * issue 17), in rounds.  A failure or a break is logged and audited,
+ * never the sync's: nothing else waits on it. */
 static void
 sync_anchor(struct sync_run_ctx *c)
 {
-	struct store_audit_entry *e = NULL;
 	struct buf resp;
-	cbor_item_t *m, *arr, *it;
-	uint64_t anchored = 0, head, first, status, seq;
+	uint64_t anchored = 0, head;
 	uint8_t *body = NULL;
-	size_t n = 0, i, len;
+	size_t len;
 	int round, err;
 
 	memset(&resp, 0, sizeof(resp));
 	sync_state_u64(c->s, SYNC_K_ANCHOR, &anchored);
 	for (round = 0; round < SYNC_ANCHOR_ROUNDS; round++) {
-		if (store_audit_entries(c->s, 0, 0, &e, &n, &head) != 0 ||
-		    head == 0)
+		if (sync_anchor_req(c, anchored, &body, &len, &head) != 0)
 			return;
-		if (anchored == head)
-			return;
-		first = anchored != 0 && anchored < head ? anchored + 1 : head;
-		if ((err = store_audit_entries(
-		         c->s, first, AUDIT_MAX_ENTRIES, &e, &n, &head)) != 0 ||
-		    n == 0) {
-			log_warnx("audit anchor: cannot read the audit log");
-			return;
-		}
-		m = cborx_map(3);
-		arr = cborx_array(n);
-		for (i = 0; i < n; i++)
-			cborx_array_push(arr, cborx_bytes(e[i].cbor, e[i].len));
-		cborx_map_put(m, AUDITREQ_K_FIRST, cborx_uint(first));
-		cborx_map_put(m, AUDITREQ_K_ENTRIES, arr);
-		cborx_map_put(m, AUDITREQ_K_HEAD, cborx_uint(head));
-		store_audit_entries_free(e, n);
-		e = NULL;
-		err = cborx_encode(m, &body, &len);
-		cbor_decref(&m);
-		if (err == 0)
-			err = sync_signed_post(
-			    c, PROTO_PATH_AUDIT, body, len, &resp);
+		err = sync_signed_post(c, PROTO_PATH_AUDIT, body, len, &resp);
 		free(body);
 		body = NULL;
-		if (err != 0 || c->http.status != 200) {
-			/* an older server (not_found) or a failure: next run */
-			log_info("audit anchor not sent (%s, HTTP %ld)",
-			    err ? strerror(err) : "refused", c->http.status);
-			buf_free(&resp);
-			return;
-		}
-		it = NULL;
-		if (cborx_decode(resp.data, resp.len, resp.len, &it) != 0 ||
-		    cborx_map_uint(it, AUDIT_K_STATUS, &status) != 0 ||
-		    cborx_map_uint(it, AUDIT_K_SEQ, &seq) != 0) {
-			if (it != NULL)
-				cbor_decref(&it);
-			log_warnx("audit anchor: malformed answer");
-			buf_free(&resp);
-			return;
-		}
-		cbor_decref(&it);
+		err = sync_anchor_got(c, err ? 0 : c->http.status, resp.data,
+		    resp.len, &anchored);
 		buf_free(&resp);
-		if (status == AUDIT_S_BREAK) {
-			log_warnx("the server finds this kiosk's audit log no "
-			          "longer extends the anchor at entry %" PRIu64,
-			    seq);
-			store_audit(c->s, "audit-anchor-break", NULL, NULL,
-			    "the server's anchor is not in this audit chain");
-			return;
-		}
-		anchored = seq;
-		if (sync_state_put_u64(c->s, SYNC_K_ANCHOR, anchored) != 0)
+		if (err != 0)
 			return;
 	}
 }
@@ -913,27 +939,359 @@ sync_blobs(struct sync_run_ctx *c)
 	return err;
 }
 
+/*
+ * The region's signed licence snapshot (docs/PROTOCOL.md §10), asked with
+ * each pull and taken before its records (sync_also_got), so that a
+ * revocation arrives ahead of other data.  The
+ * store keeps it only when it verifies with the pinned server key and is
+ * newer than the one held; a refused one is audited there and the last
+ * good one stays.  A server without the route changes nothing.
+ */
+/* The licence request into *BODY: the version held, so that the server
+ * sends the list only when it changed.  Nonzero: not asked (no pinned
+ * server key yet). */
+static int
+sync_licences_req(struct sync_run_ctx *c, uint8_t **body, size_t *blen)
+{
+	struct store_licence_info info;
+	uint8_t *pub = NULL;
+	size_t plen;
+	cbor_item_t *m;
+	int err;
+
+	if (store_state_get(c->s, SYNC_K_SERVER_PUB, &pub, &plen) != 0 ||
+	    plen != 32 || store_licence_info(c->s, &info) != 0) {
+		free(pub);
+		return ENOENT;
+	}
+	free(pub);
+	m = cborx_map(1);
+	if (info.held)
+		cborx_map_put(m, LICREQ_K_HELD, cborx_uint(info.version));
+	err = cborx_encode(m, body, blen);
+	cbor_decref(&m);
+	return err;
+}
+
+/* The answer to it (STATUS, DATA), from the route or a pull. */
+static void
+sync_licences_got(
+    struct sync_run_ctx *c, long status, const uint8_t *data, size_t dlen)
+{
+	cbor_item_t *it = NULL;
+	const uint8_t *env;
+	uint8_t *pub = NULL;
+	size_t len, plen;
+	int err;
+
+	if (status != 200) {
+		log_info("licence snapshot not fetched (HTTP %ld)", status);
+		return;
+	}
+	if (store_state_get(c->s, SYNC_K_SERVER_PUB, &pub, &plen) != 0 ||
+	    plen != 32)
+		goto out;
+	if (cborx_decode(data, dlen, dlen, &it) != 0 || !cbor_isa_map(it)) {
+		log_warnx("malformed licence answer");
+		goto out;
+	}
+	if (cborx_map_get(it, LICENCES_K_SNAPSHOT) == NULL)
+		goto out; /* the one held is current */
+	if (cborx_map_bytes(
+	        it, LICENCES_K_SNAPSHOT, LIC_SNAPSHOT_MAX, &env, &len) != 0) {
+		log_warnx("malformed licence answer");
+		goto out;
+	}
+	err = store_licence_put(c->s, env, len, pub, (int64_t)hlc_wall_ms());
+	if (err != 0 && err != EALREADY)
+		log_warnx("licence snapshot refused: %s", strerror(err));
+out:
+	if (it != NULL)
+		cbor_decref(&it);
+	free(pub);
+}
+
+/*
+ * The kiosk's emergency roster (issue 16, docs/PROTOCOL.md §13), fetched
+ * with the licences: kept only when it verifies under the pinned server
+ * key, is not older and has not expired (the last good one stays).  A
+ * server without a roster for this kiosk (no_roster) changes nothing.
+ */
+/* The roster request into *BODY: the version held.  Nonzero: not
+ * asked. */
+static int
+sync_roster_req(struct sync_run_ctx *c, uint8_t **body, size_t *blen)
+{
+	struct esc_roster *r = xcalloc(1, sizeof(*r));
+	uint8_t *pub = NULL;
+	size_t plen;
+	cbor_item_t *m;
+	int stale = 0, err = ENOENT;
+
+	if (store_state_get(c->s, SYNC_K_SERVER_PUB, &pub, &plen) != 0 ||
+	    plen != 32)
+		goto out;
+	m = cborx_map(1);
+	if (store_emergency_roster_get(
+	        c->s, pub, (int64_t)(hlc_wall_ms() / 1000), r, &stale) == 0)
+		cborx_map_put(m, ROSTERREQ_K_HELD, cborx_uint(r->version));
+	err = cborx_encode(m, body, blen);
+	cbor_decref(&m);
+out:
+	free(pub);
+	free(r);
+	return err;
+}
+
+static void
+sync_roster_got(
+    struct sync_run_ctx *c, long status, const uint8_t *data, size_t dlen)
+{
+	cbor_item_t *it = NULL;
+	const uint8_t *signedr;
+	uint8_t *pub = NULL;
+	size_t len, plen;
+	char *cause = NULL;
+	int err;
+
+	if (status != 200) {
+		log_info("emergency roster not fetched (HTTP %ld)", status);
+		return;
+	}
+	if (store_state_get(c->s, SYNC_K_SERVER_PUB, &pub, &plen) != 0 ||
+	    plen != 32)
+		goto out;
+	if (cborx_decode(data, dlen, dlen, &it) != 0 || !cbor_isa_map(it)) {
+		log_warnx("malformed roster answer");
+		goto out;
+	}
+	if (cborx_map_get(it, ROSTER_K_SIGNED) == NULL)
+		goto out; /* the one held is current */
+	if (cborx_map_bytes(
+	        it, ROSTER_K_SIGNED, ESC_ROSTER_MAX, &signedr, &len) != 0) {
+		log_warnx("malformed roster answer");
+		goto out;
+	}
+	err = store_emergency_roster_put(
+	    c->s, signedr, len, pub, (int64_t)(hlc_wall_ms() / 1000), &cause);
+	if (err != 0)
+		log_warnx("emergency roster refused: %s",
+		    cause ? cause : strerror(err));
+out:
+	if (it != NULL)
+		cbor_decref(&it);
+	free(cause);
+	free(pub);
+}
+
+/* The consult queue (docs/PROTOCOL.md §9), kept as the server sent it
+ * for sync_queue_get; a server without the route changes nothing.  An
+ * admin node has none (the server would refuse it): not asked. */
+static int
+sync_queue_req(struct sync_run_ctx *c, uint8_t **body, size_t *blen)
+{
+	static const uint8_t empty[] = { 0xa0 }; /* {} */
+	char *role = NULL;
+	int admin;
+
+	admin = sync_state_text(c->s, SYNC_K_ROLE, &role) == 0 &&
+	    role != NULL && strcmp(role, "admin") == 0;
+	free(role);
+	if (admin)
+		return ENOENT;
+	*body = xmemdup(empty, sizeof(empty));
+	*blen = sizeof(empty);
+	return 0;
+}
+static void
+sync_queue_got(
+    struct sync_run_ctx *c, long status, const uint8_t *data, size_t dlen)
+{
+	if (status == 200)
+		store_state_put(c->s, SYNC_K_QUEUE, data, dlen);
+	else
+		log_info("consult queue not fetched (HTTP %ld)", status);
+}
+
+/*
+ * The pull's companions (docs/PROTOCOL.md §5.4): the licence, roster,
+ * consult queue and audit requests ride in the first page's request and
+ * their answers in its answer, so that a day's sync is its pushes and one
+ * pull.  The licences and the roster are taken before the page's records,
+ * as when they had requests of their own: a revocation ahead of other
+ * data.  One the server finds too large for a pull (413) is asked on its
+ * own route; an audit log too long for one is sent by sync_anchor.
+ */
+enum { ALSO_LIC, ALSO_ROSTER, ALSO_QUEUE, ALSO_AUDIT, ALSO_N };
+
+/* Each but the audit: its route, its request (nonzero: not asked) and
+ * what takes the answer (a status and a body). */
+static const struct {
+	const char *path;
+	int (*req)(struct sync_run_ctx *, uint8_t **, size_t *);
+	void (*got)(struct sync_run_ctx *, long, const uint8_t *, size_t);
+} sync_also_route[ALSO_AUDIT] = {
+	[ALSO_LIC] = { PROTO_PATH_LICENCES, sync_licences_req,
+	    sync_licences_got },
+	[ALSO_ROSTER] = { PROTO_PATH_ROSTER, sync_roster_req, sync_roster_got },
+	[ALSO_QUEUE] = { PROTO_PATH_CONSULTS, sync_queue_req, sync_queue_got },
+};
+
+/* Companion K (not the audit) asked on its own route. */
+static void
+sync_also_alone(struct sync_run_ctx *c, int k)
+{
+	struct buf resp;
+	uint8_t *body = NULL;
+	size_t blen;
+
+	memset(&resp, 0, sizeof(resp));
+	if (sync_also_route[k].req(c, &body, &blen) != 0)
+		return;
+	if (sync_signed_post(c, sync_also_route[k].path, body, blen, &resp) !=
+	    0)
+		c->http.status = 0;
+	sync_also_route[k].got(c, c->http.status, resp.data, resp.len);
+	free(body);
+	buf_free(&resp);
+}
+
+struct sync_also {
+	uint8_t *body[ALSO_N]; /* NULL: not asked */
+	size_t len[ALSO_N];
+	uint64_t anchored, head; /* the audit request's */
+	int audit_later; /* too long for a pull: sync_anchor sends it */
+};
+
+static void
+sync_also_free(struct sync_also *a)
+{
+	int k;
+
+	for (k = 0; k < ALSO_N; k++)
+		free(a->body[k]);
+	memset(a, 0, sizeof(*a));
+}
+
+static void
+sync_also_req(struct sync_run_ctx *c, struct sync_also *a)
+{
+	size_t total = 0;
+	int k;
+
+	memset(a, 0, sizeof(*a));
+	for (k = 0; k < ALSO_AUDIT; k++)
+		if (sync_also_route[k].req(c, &a->body[k], &a->len[k]) != 0)
+			a->body[k] = NULL;
+	sync_state_u64(c->s, SYNC_K_ANCHOR, &a->anchored);
+	if (sync_anchor_req(c, a->anchored, &a->body[ALSO_AUDIT],
+	        &a->len[ALSO_AUDIT], &a->head) != 0)
+		a->body[ALSO_AUDIT] = NULL;
+	for (k = 0; k < ALSO_N; k++)
+		total += a->body[k] != NULL ? a->len[k] : 0;
+	if (total > PULL_ALSO_MAX) { /* a long audit log: on its own */
+		free(a->body[ALSO_AUDIT]);
+		a->body[ALSO_AUDIT] = NULL;
+		a->audit_later = 1;
+	}
+}
+
+/* The companions' map for the request, NULL when none is asked. */
+static cbor_item_t *
+sync_also_map(const struct sync_also *a)
+{
+	cbor_item_t *m;
+	size_t n = 0;
+	int k;
+
+	for (k = 0; k < ALSO_N; k++)
+		n += a->body[k] != NULL;
+	if (n == 0)
+		return NULL;
+	m = cborx_map(n);
+	for (k = 0; k < ALSO_N; k++)
+		if (a->body[k] != NULL)
+			cborx_map_put(m, (uint64_t)k + PULLALSO_K_LICENCES,
+			    cborx_bytes(a->body[k], a->len[k]));
+	return m;
+}
+
+/* Each answer in ALSO (the page's PULLED_K_ALSO) to its handler. */
+static void
+sync_also_got(
+    struct sync_run_ctx *c, const struct sync_also *a, cbor_item_t *also)
+{
+	cbor_item_t *pair, **v;
+	const uint8_t *data;
+	uint64_t status;
+	size_t len;
+	int k, err;
+
+	/* nothing new to anchor when the pull was asked: what the run
+	 * audits after it goes with the next run's pull */
+	if (a->body[ALSO_AUDIT] == NULL && !a->audit_later)
+		c->anchor_done = 1;
+	for (k = 0; k < ALSO_N; k++) {
+		if (a->body[k] == NULL)
+			continue;
+		status = 0;
+		data = NULL;
+		len = 0;
+		pair = cborx_map_get(also, (uint64_t)k + PULLALSO_K_LICENCES);
+		v = pair != NULL && cbor_isa_array(pair) &&
+		        cbor_array_size(pair) == 2
+		    ? cbor_array_handle(pair)
+		    : NULL;
+		if (v == NULL ||
+		    cborx_get_uint(v[PULLED_A_STATUS], &status) != 0 ||
+		    cborx_get_bytes(
+		        v[PULLED_A_BODY], PULL_ALSO_MAX, &data, &len) != 0) {
+			log_warnx("malformed companion %d in a pull", k + 1);
+			status = 0;
+		}
+		if (k == ALSO_AUDIT) {
+			uint64_t anchored = a->anchored;
+
+			if (status == 413)
+				continue; /* sync_anchor sends it */
+			err = sync_anchor_got(
+			    c, (long)status, data, len, &anchored);
+			/* caught up, or nothing more this run */
+			c->anchor_done = err != 0 || anchored >= a->head;
+		} else if (status == 413) /* too large for a pull */
+			sync_also_alone(c, k);
+		else
+			sync_also_route[k].got(c, (long)status, data, len);
+	}
+}
+
 static int
 sync_pull(struct sync_run_ctx *c)
 {
+	struct sync_also also;
 	struct buf resp;
-	cbor_item_t *m, *it = NULL, *arr, *more;
+	cbor_item_t *m, *it = NULL, *arr, *more, *am;
 	uint8_t *cursor = NULL, *body = NULL;
 	const uint8_t *cp;
 	size_t clen = 0, len;
 	uint64_t n, applied, srv_hlc;
-	int err = 0, again = 1, pages = 0, resyncs = 0;
+	int err = 0, again = 1, pages = 0, resyncs = 0, asking = 1;
 
 	memset(&resp, 0, sizeof(resp));
 	if (store_state_get(c->s, SYNC_K_CURSOR, &cursor, &clen) != 0) {
 		cursor = NULL;
 		clen = 0;
 	}
+	sync_also_req(c, &also);
 	while (again && pages++ < 100000) {
-		m = cborx_map(2);
+		if ((am = asking ? sync_also_map(&also) : NULL) == NULL)
+			asking = 0; /* none to ask */
+		m = cborx_map(am != NULL ? 3 : 2);
 		cborx_map_put(m, PULL_K_CURSOR,
 		    cborx_bytes(cursor ? cursor : (uint8_t *)"", clen));
 		cborx_map_put(m, PULL_K_MAX, cborx_uint(c->lim.pull_page));
+		if (am != NULL)
+			cborx_map_put(m, PULL_K_ALSO, am);
 		err = cborx_encode(m, &body, &len);
 		cbor_decref(&m);
 		if (err != 0)
@@ -949,6 +1307,13 @@ sync_pull(struct sync_run_ctx *c)
 			free(cursor);
 			cursor = NULL;
 			clen = 0;
+			buf_free(&resp);
+			continue;
+		}
+		if (c->http.status == 413 && am != NULL) {
+			/* a server that takes smaller pulls: on their own */
+			asking = 0;
+			c->also_missing = 1;
 			buf_free(&resp);
 			continue;
 		}
@@ -971,6 +1336,17 @@ sync_pull(struct sync_run_ctx *c)
 		if (cborx_map_uint(it, PULLED_K_HLC, &srv_hlc) == 0 &&
 		    srv_hlc <= INT64_MAX)
 			store_hlc_reference(c->s, srv_hlc);
+		if (asking) {
+			/* before the records: a revocation comes first */
+			asking = 0;
+			if ((am = cborx_map_get(it, PULLED_K_ALSO)) != NULL &&
+			    cbor_isa_map(am))
+				sync_also_got(c, &also, am);
+			else if (am == NULL)
+				c->also_missing = 1; /* an older server */
+			else
+				log_warnx("malformed companions in a pull");
+		}
 		if ((err = sync_apply_page(
 		         c->s, arr, cursor, clen, &n, &applied)) != 0) {
 			sync_cause(c->cause, "storing pulled records failed");
@@ -989,159 +1365,11 @@ sync_pull(struct sync_run_ctx *c)
 out:
 	if (it != NULL)
 		cbor_decref(&it);
+	sync_also_free(&also);
 	free(cursor);
 	free(body);
 	buf_free(&resp);
 	return err;
-}
-
-/*
- * The region's signed licence snapshot (docs/PROTOCOL.md §10), fetched
- * before each pull so that a revocation arrives ahead of other data.  The
- * store keeps it only when it verifies with the pinned server key and is
- * newer than the one held; a refused one is audited there and the last
- * good one stays.  A server without the route changes nothing.
- */
-static void
-sync_licences_fetch(struct sync_run_ctx *c)
-{
-	struct store_licence_info info;
-	struct buf resp;
-	cbor_item_t *it = NULL, *m;
-	const uint8_t *env;
-	uint8_t *pub = NULL, *body = NULL;
-	size_t len, plen, blen;
-	int err;
-
-	memset(&resp, 0, sizeof(resp));
-	if (store_state_get(c->s, SYNC_K_SERVER_PUB, &pub, &plen) != 0 ||
-	    plen != 32 || store_licence_info(c->s, &info) != 0)
-		goto out;
-	/* the version held: the server sends the list only when it changed */
-	m = cborx_map(1);
-	if (info.held)
-		cborx_map_put(m, LICREQ_K_HELD, cborx_uint(info.version));
-	err = cborx_encode(m, &body, &blen);
-	cbor_decref(&m);
-	if (err != 0)
-		goto out;
-	if (sync_signed_post(c, PROTO_PATH_LICENCES, body, blen, &resp) != 0 ||
-	    c->http.status != 200) {
-		log_info(
-		    "licence snapshot not fetched (HTTP %ld)", c->http.status);
-		goto out;
-	}
-	if (cborx_decode(resp.data, resp.len, resp.len, &it) != 0 ||
-	    !cbor_isa_map(it)) {
-		log_warnx("malformed licence answer");
-		goto out;
-	}
-	if (cborx_map_get(it, LICENCES_K_SNAPSHOT) == NULL)
-		goto out; /* the one held is current */
-	if (cborx_map_bytes(
-	        it, LICENCES_K_SNAPSHOT, LIC_SNAPSHOT_MAX, &env, &len) != 0) {
-		log_warnx("malformed licence answer");
-		goto out;
-	}
-	err = store_licence_put(c->s, env, len, pub, (int64_t)hlc_wall_ms());
-	if (err != 0 && err != EALREADY)
-		log_warnx("licence snapshot refused: %s", strerror(err));
-out:
-	if (it != NULL)
-		cbor_decref(&it);
-	free(pub);
-	free(body);
-	buf_free(&resp);
-}
-
-/*
- * The kiosk's emergency roster (issue 16, docs/PROTOCOL.md §13), fetched
- * with the licences: kept only when it verifies under the pinned server
- * key, is not older and has not expired (the last good one stays).  A
- * server without a roster for this kiosk (no_roster) changes nothing.
- */
-static void
-sync_roster_fetch(struct sync_run_ctx *c)
-{
-	struct esc_roster *r = xcalloc(1, sizeof(*r));
-	struct buf resp;
-	cbor_item_t *it = NULL, *m;
-	const uint8_t *signedr;
-	uint8_t *pub = NULL, *body = NULL;
-	size_t len, plen, blen;
-	char *cause = NULL;
-	int stale = 0, err;
-
-	memset(&resp, 0, sizeof(resp));
-	if (store_state_get(c->s, SYNC_K_SERVER_PUB, &pub, &plen) != 0 ||
-	    plen != 32)
-		goto out;
-	m = cborx_map(1);
-	if (store_emergency_roster_get(
-	        c->s, pub, (int64_t)(hlc_wall_ms() / 1000), r, &stale) == 0)
-		cborx_map_put(m, ROSTERREQ_K_HELD, cborx_uint(r->version));
-	err = cborx_encode(m, &body, &blen);
-	cbor_decref(&m);
-	if (err != 0)
-		goto out;
-	if (sync_signed_post(c, PROTO_PATH_ROSTER, body, blen, &resp) != 0 ||
-	    c->http.status != 200) {
-		log_info(
-		    "emergency roster not fetched (HTTP %ld)", c->http.status);
-		goto out;
-	}
-	if (cborx_decode(resp.data, resp.len, resp.len, &it) != 0 ||
-	    !cbor_isa_map(it)) {
-		log_warnx("malformed roster answer");
-		goto out;
-	}
-	if (cborx_map_get(it, ROSTER_K_SIGNED) == NULL)
-		goto out; /* the one held is current */
-	if (cborx_map_bytes(
-	        it, ROSTER_K_SIGNED, ESC_ROSTER_MAX, &signedr, &len) != 0) {
-		log_warnx("malformed roster answer");
-		goto out;
-	}
-	err = store_emergency_roster_put(
-	    c->s, signedr, len, pub, (int64_t)(hlc_wall_ms() / 1000), &cause);
-	if (err != 0)
-		log_warnx("emergency roster refused: %s",
-		    cause ? cause : strerror(err));
-out:
-	if (it != NULL)
-		cbor_decref(&it);
-	free(cause);
-	free(pub);
-	free(body);
-	free(r);
-	buf_free(&resp);
-}
-
-/* The consult queue (docs/PROTOCOL.md §9), kept as the server sent it
- * for sync_queue_get; a server without the route changes nothing. */
-static void
-sync_queue_fetch(struct sync_run_ctx *c)
-{
-	static const uint8_t empty[] = { 0xa0 }; /* {} */
-	struct buf resp;
-	char *role = NULL;
-
-	/* an admin node has no queue (the server would refuse it) */
-	if (sync_state_text(c->s, SYNC_K_ROLE, &role) == 0 && role != NULL &&
-	    strcmp(role, "admin") == 0) {
-		free(role);
-		return;
-	}
-	free(role);
-	memset(&resp, 0, sizeof(resp));
-	if (sync_signed_post(
-	        c, PROTO_PATH_CONSULTS, empty, sizeof(empty), &resp) == 0 &&
-	    c->http.status == 200)
-		store_state_put(c->s, SYNC_K_QUEUE, resp.data, resp.len);
-	else
-		log_info(
-		    "consult queue not fetched (HTTP %ld)", c->http.status);
-	buf_free(&resp);
 }
 
 /* An admin node's region figures (issue 17, docs/PROTOCOL.md §12.2), kept
@@ -1654,7 +1882,7 @@ sync_run_cancel(
 	const char *env;
 	long long cap;
 	char *why = NULL;
-	int err, pushed = 0;
+	int err, pushed = 0, k;
 
 	memset(&c, 0, sizeof(c));
 	memset(&local, 0, sizeof(local));
@@ -1683,24 +1911,25 @@ sync_run_cancel(
 	if (err == 0 && ((err = sync_blobs(&c)) == 0 || err == EDQUOT)) {
 		int perr;
 
-		sync_licences_fetch(&c);
-		sync_roster_fetch(&c); /* issue 16 */
+		/* with the licences, roster, queue and audit (§5.4) */
 		perr = sync_pull(&c);
 
 		if (perr != 0)
 			err = perr;
 		else {
-			sync_queue_fetch(&c);
+			for (k = 0; c.also_missing && k < ALSO_AUDIT; k++)
+				sync_also_alone(&c, k); /* an older server */
 			sync_figures_fetch(&c);
 			sync_referrals_received(s);
 			sync_appt_answers(&c);
 			sync_waitlist(&c); /* issue 15 */
 		}
 	}
-	/* Last, so the anchor covers what this run audited too (a run with
-	 * nothing new sends nothing); after any push that went through,
-	 * whatever the pull did. */
-	if (pushed && err != EINTR)
+	/* After any push that went through, whatever the pull did: what the
+	 * pull's companion did not carry (an older server, a failed pull, a
+	 * log too long for one request).  What this run audited after the
+	 * pull goes with the next run's. */
+	if (pushed && err != EINTR && !c.anchor_done)
 		sync_anchor(&c);
 	c.rep->requests = c.http.requests;
 	c.rep->bytes_up = c.http.bytes_up;

@@ -1,7 +1,8 @@
 /*
  * POST /v1/licences (issue 14; docs/PROTOCOL.md §10): the signed licence
  * snapshot of the node's region (sync-server/registry.c), for every role.
- * The kiosk fetches it before each pull, so a revocation arrives ahead of
+ * The kiosk asks for it with each pull (a companion, api/pull.c) and
+ * takes it before the page's records, so a revocation arrives ahead of
  * other data, and verifies it with the server key it pinned at enrolment.
  * The request names the version the node holds (an empty map: none);
  * when it is the current one the answer carries no snapshot, so a kiosk

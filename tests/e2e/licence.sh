@@ -1,14 +1,14 @@
 #!/bin/sh
 # Licences end to end (issue 14): the registry's admin commands (add,
 # import with a bad file changing nothing, suspend, revoke, reinstate,
-# list --json), the signed snapshot a kiosk pulls before each pull (a
+# list --json), the signed snapshot a kiosk gets with each pull (a
 # revocation arrives ahead of other data and blocks an accept offline,
 # in words), the server's re-check of a consult accepted on an older
 # snapshot (refused per change, wire error licence, audited, reported on
 # the kiosk in words), and a note signed after a suspension: kept, flagged
 # licence_lapsed on the kiosk and audited by the server; the prescriber's
 # practice address and contact from the registry on India's printed
-# sheet.  Real server and kiosks on loopback.  The FHIR export: tests/sync-server/test_registry.c.
+# sheet; a list over 60 KiB asked on its own route.  Real server and kiosks on loopback.  The FHIR export: tests/sync-server/test_registry.c.
 . tests/e2e/lib.inc
 sync_setup
 server_start
@@ -153,4 +153,33 @@ RX=$(OUTPOST_FORMULARY_DIR="$(pwd)/clinical/formulary" kiosk h --user doc1 \
 kiosk h rx print "$RX" >"$T/sheet" 2>"$T/err" || fail "print: $(cat "$T/err")"
 grep -q "^Address: Area 25 Health Centre, Lilongwe   Contact: +265991000001$" \
     "$T/sheet" || fail "the prescriber's address and contact: $(cat "$T/sheet")"
+
+# --- a region's list too long to ride in a pull (docs/PROTOCOL.md §5.4) --
+# over 60 KiB: the server answers that companion too_large and the kiosk
+# asks /v1/licences itself, still before the page's records
+printf 'regulator,regno,name,cadre,scope,jurisdictions,valid_from,valid_to,address,contact\n' \
+    >"$T/big.csv"
+awk 'BEGIN { for (i = 1; i <= 1500; i++)
+    printf "MMDC,EW-%d,Dr Number %d,nurse,all,east,2020-01-01,2099-01-01,\"Plot %d, Health Post Road, Mangochi\",nurse%d@east.example.mw\n", i, i, i, i }' \
+    >>"$T/big.csv"
+adm import "$T/big.csv" | grep -q "^1500 licence(s) imported" || fail "big import"
+kiosk_new e east
+out=$(kiosk e sync --once) || fail "east sync"
+kiosk e licence list >"$T/le" || fail "east licence list"
+grep -q "^Licence list for east, version 1, 1500 licences" "$T/le" ||
+    fail "the long list did not arrive: $(head -n 2 "$T/le")"
+bytes=$(sed -n 's/.*licence snapshot east v1: 1500 licences, \([0-9]*\) bytes.*/\1/p' \
+    "$T/srv.log")
+[ "${bytes:-0}" -gt 61440 ] || fail "the snapshot is ${bytes:-?} bytes, not over 60 KiB"
+# its push (its own node's record), the pull with its companions, then
+# /v1/licences alone
+case $out in
+"pushed 1 "*"; 3 requests,"*) ;;
+*) fail "east sync: $out" ;;
+esac
+out=$(kiosk e sync --once) || fail "east sync 2"
+case $out in # the version held: the list rides in the pull no more
+*"; 1 requests,"*) ;;
+*) fail "east sync 2: $out" ;;
+esac
 echo "PASS: licence e2e"

@@ -14,6 +14,12 @@
  * user_roles: a node creates a user of each of the four roles; the server
  * stores exactly those model/role.h lets that node role take (the rest:
  * forbidden, per change).
+ *
+ * companions: the pull's companions (docs/PROTOCOL.md §5.4) give each node
+ * role the same outcome as the route itself (an admin's queue stays
+ * forbidden inside a pull that succeeds); a malformed companion is
+ * refused alone, an unknown one skipped, and a pull without companions
+ * answers as before.
  */
 #define LOG_MODULE "test_access"
 
@@ -748,5 +754,130 @@ out:
 	return err;
 }
 
+/* A pull by N with the companions ALSO (released): *ANS its answer's
+ * PULLED_K_ALSO (NULL when absent), the pull's own status 200. */
+static int
+pull_with(struct world *w, struct tnode *n, cbor_item_t *also,
+    cbor_item_t **root, cbor_item_t **ans)
+{
+	cbor_item_t *m = cborx_map(also != NULL ? 3 : 2);
+	struct tresp r;
+	int err;
+
+	*root = *ans = NULL;
+	cborx_map_put(m, PULL_K_CURSOR, cborx_bytes((const uint8_t *)"", 0));
+	cborx_map_put(m, PULL_K_MAX, cborx_uint(500));
+	if (also != NULL)
+		cborx_map_put(m, PULL_K_ALSO, also);
+	if ((err = post(w, n, PROTO_PATH_PULL, m, &r)) != 0)
+		return err;
+	if (r.status != 200 || cborx_decode(r.body, r.len, r.len, root) != 0 ||
+	    cborx_map_get(*root, PULLED_K_CHANGES) == NULL)
+		err = EPROTO;
+	else
+		*ans = cborx_map_get(*root, PULLED_K_ALSO);
+	tresp_clear(&r);
+	return err;
+}
+
+/* The companion KEY of ANS: its status and error code (0: none). */
+static int
+also_outcome(cbor_item_t *ans, uint64_t key, uint64_t *status, uint64_t *code)
+{
+	cbor_item_t *pair = ans ? cborx_map_get(ans, key) : NULL, **v;
+	struct tresp r;
+	const uint8_t *b;
+	size_t len;
+
+	if (pair == NULL || !cbor_isa_array(pair) || cbor_array_size(pair) != 2)
+		return ENOENT;
+	v = cbor_array_handle(pair);
+	if (cborx_get_uint(v[PULLED_A_STATUS], status) != 0 ||
+	    cborx_get_bytes(v[PULLED_A_BODY], 1 << 20, &b, &len) != 0)
+		return EPROTO;
+	memset(&r, 0, sizeof(r));
+	r.status = (unsigned)*status;
+	r.body = (uint8_t *)b;
+	r.len = len;
+	*code = *status == 200 ? 0 : tresp_code(&r, NULL);
+	return 0;
+}
+
+static int
+test_companions(void)
+{
+	static const struct {
+		uint64_t key;
+		const char *path;
+	} routes_also[] = { { PULLALSO_K_LICENCES, PROTO_PATH_LICENCES },
+		{ PULLALSO_K_ROSTER, PROTO_PATH_ROSTER },
+		{ PULLALSO_K_QUEUE, PROTO_PATH_CONSULTS } };
+	static const uint8_t empty[] = { 0xa0 }; /* {} */
+	static struct world w;
+	struct tnode n;
+	struct tresp r;
+	cbor_item_t *also, *root = NULL, *ans;
+	uint64_t status, code, want_code;
+	size_t i;
+	int col, err = 0, compared = 0;
+
+	memset(&w, 0, sizeof(w));
+	memset(push_seq, 0, sizeof(push_seq));
+	TEST_ERR(fix_start(&w.f));
+	for (col = C_CLINIC; col < C_COUNT; col++) {
+		TEST_ERR(fix_node_as(
+		    &w.f, "north", node_roles[col], facilities[col], &n, NULL));
+		also = cborx_map(nitems(routes_also) + 2);
+		for (i = 0; i < nitems(routes_also); i++)
+			cborx_map_put(also, routes_also[i].key,
+			    cborx_bytes(empty, sizeof(empty)));
+		/* an audit request that is not one; a key from later */
+		cborx_map_put(also, PULLALSO_K_AUDIT, cborx_bytes(empty, 1));
+		cborx_map_put(also, 99, cborx_bytes(empty, 1));
+		TEST_ERR(pull_with(&w, &n, also, &root, &ans));
+		TEST_TRUE(ans != NULL && cbor_isa_map(ans));
+		TEST_EQ(cbor_map_size(ans), nitems(routes_also) + 1);
+		for (i = 0; i < nitems(routes_also); i++) {
+			TEST_ERR(post(
+			    &w, &n, routes_also[i].path, cborx_map(0), &r));
+			want_code = r.status == 200 ? 0 : tresp_code(&r, NULL);
+			TEST_ERR(also_outcome(
+			    ans, routes_also[i].key, &status, &code));
+			if (status != r.status || code != want_code)
+				TEST_FAILED("%s for a %s node: %u/%" PRIu64
+				            " on its own, %" PRIu64 "/%" PRIu64
+				            " in a pull",
+				    routes_also[i].path, node_roles[col],
+				    r.status, want_code, status, code);
+			tresp_clear(&r);
+			compared++;
+		}
+		TEST_ERR(also_outcome(ans, PULLALSO_K_AUDIT, &status, &code));
+		TEST_EQ(status, 400);
+		TEST_EQ(code, WERR_BAD_REQUEST);
+		/* a companion that is not a byte string: refused alone */
+		cbor_decref(&root);
+		also = cborx_map(1);
+		cborx_map_put(also, PULLALSO_K_QUEUE, cborx_uint(7));
+		TEST_ERR(pull_with(&w, &n, also, &root, &ans));
+		TEST_ERR(also_outcome(ans, PULLALSO_K_QUEUE, &status, &code));
+		TEST_EQ(code, WERR_BAD_REQUEST);
+		cbor_decref(&root);
+		/* no companions asked: none answered */
+		TEST_ERR(pull_with(&w, &n, NULL, &root, &ans));
+		TEST_TRUE(ans == NULL);
+		cbor_decref(&root);
+	}
+	printf("  %d companions compared with their routes\n", compared);
+	/* the admin's queue, forbidden on its own, is forbidden in a pull
+	 * too (one of those compared): the pull widens nothing */
+	TEST_EQ(compared, 3 * (int)nitems(routes_also));
+out:
+	if (root != NULL)
+		cbor_decref(&root);
+	fix_stop(&w.f);
+	return err;
+}
+
 TEST_MAIN({ "complete", test_complete }, { "matrix", test_matrix },
-    { "user_roles", test_user_roles })
+    { "user_roles", test_user_roles }, { "companions", test_companions })
