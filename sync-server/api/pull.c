@@ -62,7 +62,9 @@ pull_also_run(struct request *req, cbor_item_t *also)
 		sub.err = 0;
 		sub.resp = NULL;
 		sub.resp_len = 0;
-		if (r == NULL ||
+		/* (a route that takes the request sequence in its own
+		 * store transaction could not be one: this pull took it) */
+		if (r == NULL || (r->flags & ROUTE_SEQ_IN_STORE) ||
 		    cborx_get_bytes(v, PULL_ALSO_MAX, &b, &blen) != 0)
 			req_error(
 			    &sub, WERR_BAD_REQUEST, "malformed companion", -1);
