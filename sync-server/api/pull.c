@@ -25,14 +25,16 @@
 #include "sync-server/server.h"
 #include "sync-server/wire.h"
 
+extern const struct route api_licences, api_roster, api_consults, api_audit;
+
 static const struct {
 	uint64_t key;
-	const char *path;
+	const struct route *route;
 } pull_also[] = {
-	{ PULLALSO_K_LICENCES, PROTO_PATH_LICENCES },
-	{ PULLALSO_K_ROSTER, PROTO_PATH_ROSTER },
-	{ PULLALSO_K_QUEUE, PROTO_PATH_CONSULTS },
-	{ PULLALSO_K_AUDIT, PROTO_PATH_AUDIT },
+	{ PULLALSO_K_LICENCES, &api_licences },
+	{ PULLALSO_K_ROSTER, &api_roster },
+	{ PULLALSO_K_QUEUE, &api_consults },
+	{ PULLALSO_K_AUDIT, &api_audit },
 };
 #define PULL_ALSO_N (sizeof(pull_also) / sizeof(pull_also[0]))
 
@@ -55,16 +57,16 @@ pull_also_run(struct request *req, cbor_item_t *also)
 	for (i = 0; i < PULL_ALSO_N; i++) {
 		if ((v = cborx_map_get(also, pull_also[i].key)) == NULL)
 			continue;
-		r = route_find(pull_also[i].path);
+		r = pull_also[i].route;
 		sub = *req;
-		sub.path = pull_also[i].path;
+		sub.path = r->path;
 		sub.status = 0;
 		sub.err = 0;
 		sub.resp = NULL;
 		sub.resp_len = 0;
 		/* (a route that takes the request sequence in its own
 		 * store transaction could not be one: this pull took it) */
-		if (r == NULL || (r->flags & ROUTE_SEQ_IN_STORE) ||
+		if ((r->flags & ROUTE_SEQ_IN_STORE) ||
 		    cborx_get_bytes(v, PULL_ALSO_MAX, &b, &blen) != 0)
 			req_error(
 			    &sub, WERR_BAD_REQUEST, "malformed companion", -1);
