@@ -386,7 +386,11 @@ static const char pg_migration_push2[] =
  * become hash indexes: an insert hashes the key once and adds it to one
  * bucket page instead of comparing it down a B-tree, and records_patient
  * no longer holds the records without a patient (a hash index keeps no
- * NULL).  records' key becomes (rid, entity): the same uniqueness and
+ * NULL).  A bucket page holds about 400 entries, so one key with tens of
+ * thousands of entries (a record with that many changes, a patient with
+ * that many records) makes its own inserts walk a chain of overflow
+ * pages: measured 11 against 2 us per insert at 50,000 entries of one
+ * key, about the same as a B-tree's at 1,000.  records' key becomes (rid, entity): the same uniqueness and
  * ON CONFLICT arbiter, compared by the random rid first (one comparison
  * per step instead of two); the one read of records by entity alone (the
  * admin statistic's merges, entity 15) gets a partial index, which the
