@@ -33,7 +33,7 @@ DEB_PKGS = build-essential pkg-config clang clang-format cppcheck \
            libespeak-ng-dev espeak-ng-data baresip-core kamailio coturn \
            iproute2 libxml2-utils tzdata chromium libmm-glib-dev libglib2.0-dev \
            python3-dbusmock dbus-daemon liboath-dev libqrencode-dev oathtool \
-           debhelper lintian debootstrap
+           debhelper lintian debootstrap valgrind
 PKGS     = libcbor libcrypto sqlite3 libmicrohttpd libusb-1.0 libcurl zlib jansson \
            libxml-2.0 ncursesw libargon2 libpq espeak-ng mm-glib liboath libqrencode
 # xmllint: CAP 1.2 documents checked against the OASIS schema (issue 16).

@@ -6,14 +6,17 @@
  *
  * THREADS threads, each its own enrolled node, push 10-record batches of
  * 200-byte bodies back to back through backend.h for SECONDS on each
- * store; a record counts once push returned 0 (after its commit).  PG_CONNINFO
+ * store, each batch one patient's (an encounter's observations: the
+ * records index their patient, as a real push's do); a record counts once push returned 0 (after its commit).  PG_CONNINFO
  * should name a cluster with fsync and synchronous_commit on (bench/sync.sh
  * starts one with PGCLUSTER_DURABLE=1); "-" skips PostgreSQL.  Prints
  * key=value lines and the ratio.  During the PostgreSQL run a probe
  * (scale.md AC-5) pushes one change every 20 ms through the loaded store
  * and pulls it through a second store instance (its own pool, as another
  * sync-server would): commit-to-pullable p50 and p99.  The benchmark shares the cores with the
- * database server, which understates both.
+ * database server, which understates both.  OUTPOST_BENCH_PROBE=0 leaves
+ * the probe out (bench/pg_callgrind.sh: the pushes alone on one
+ * connection).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -96,17 +99,21 @@ work(void *arg)
 	uint8_t body[BATCH][BODY];
 	struct spush p;
 	struct spush_result res;
+	uint8_t patient[16];
 	uint64_t seq = 1;
 	size_t i;
 
 	while (clock_mono_ms() < w->deadline_ms) {
 		memset(&p, 0, sizeof(p));
+		fill(w->rng, patient, sizeof(patient));
 		for (i = 0; i < BATCH; i++) {
 			fill(w->rng, body[i], BODY);
 			memset(&ch[i], 0, sizeof(ch[i]));
 			ch[i].seq = seq + i;
 			ch[i].entity = 3;
 			fill(w->rng, ch[i].id, 16);
+			ch[i].has_patient = 1;
+			memcpy(ch[i].patient, patient, sizeof(patient));
 			ch[i].hlc = seq + i;
 			ch[i].body = body[i];
 			ch[i].len = BODY;
@@ -282,6 +289,7 @@ run(const struct store_backend *be, const char *target, int threads,
 	struct snode n;
 	uint64_t t0, t1, records = 0, pushes = 0, errors = 0;
 	uint64_t all0, all1, steal0, steal1;
+	const char *env;
 	int i, err, probing = 0;
 
 	memset(&pr, 0, sizeof(pr));
@@ -299,7 +307,9 @@ run(const struct store_backend *be, const char *target, int threads,
 		w[i].node = n.id;
 		crypto_random(w[i].rng, sizeof(w[i].rng));
 	}
-	if (be == &store_pg_backend) {
+	if (be == &store_pg_backend &&
+	    ((env = getenv("OUTPOST_BENCH_PROBE")) == NULL ||
+	        strcmp(env, "0") != 0)) {
 		pr.a = s;
 		if ((err = be->open(target, NULL, &pr.b)) != 0 ||
 		    (err = enroll_one(be, s, "probe", &pr.writer)) != 0 ||
