@@ -23,6 +23,8 @@ server_start --max-per-ip 32
 kiosk_new a north
 node=$(node_of a)
 base=$(rss_now "$SRV_PID")
+socks() { ls -l "/proc/$SRV_PID/fd" 2>/dev/null | grep -c 'socket:'; }
+base_socks=$(socks)
 
 # 1. unauthenticated bodies
 rss_start "$SRV_PID"
@@ -35,7 +37,14 @@ set -- $(cat "$T/attack")
 [ "$8" -ge 100 ] || fail "the attack sent only $8 whole bodies"
 [ "$grow1" -lt 192 ] || fail "1 MiB bodies before any signature took +$grow1 MB"
 
-# 2. authenticated pushes of one-byte items
+# 2. authenticated pushes of one-byte items, once the server has closed
+# the attack's connections (until then their bodies hold the budget, and
+# a push is answered "busy": on a slow machine that took seconds)
+i=0
+while [ "$(socks)" -gt $((base_socks + 2)) ] && [ $i -lt 120 ]; do
+	sleep 0.5
+	i=$((i + 1))
+done
 base=$(rss_now "$SRV_PID")
 rss_start "$SRV_PID"
 "$FLOOD" items "$SRV_PORT" "$(token north)" 8 >"$T/items" 2>&1 ||
@@ -45,7 +54,8 @@ sleep 1
 after=$(rss_now "$SRV_PID")
 grow2=$(((RSS_PEAK - base) / 1024))
 kept=$(((after - base) / 1024))
-echo "items: answers $(cat "$T/items"); server RSS +$grow2 MB, +$kept MB after"
+echo "items: answers $(cat "$T/items"); server RSS +$grow2 MB, +$kept MB after" \
+    "(started $((i / 2)) s after the attack, its sockets closed)"
 for a in $(cat "$T/items" | tr ' ' '\n' | paste -d: - -); do
 	[ "$a" = "413:2" ] || fail "a push of a million items got $a, not too_large"
 done
