@@ -7,13 +7,14 @@
  * THREADS threads, each its own enrolled node, push 10-record batches of
  * 200-byte bodies back to back through backend.h for SECONDS on each
  * store, each batch one patient's (an encounter's observations: the
- * records index their patient, as a real push's do); a record counts once push returned 0 (after its commit).  PG_CONNINFO
- * should name a cluster with fsync and synchronous_commit on (bench/sync.sh
- * starts one with PGCLUSTER_DURABLE=1); "-" skips PostgreSQL.  Prints
- * key=value lines and the ratio.  During the PostgreSQL run a probe
- * (scale.md AC-5) pushes one change every 20 ms through the loaded store
- * and pulls it through a second store instance (its own pool, as another
- * sync-server would): commit-to-pullable p50 and p99.  The benchmark shares the cores with the
+ * records index their patient, as a real push's do); a record counts
+ * once push returned 0 (after its commit).  PG_CONNINFO should name a
+ * cluster with fsync and synchronous_commit on (bench/sync.sh starts one
+ * with PGCLUSTER_DURABLE=1); "-" skips PostgreSQL.  Prints key=value lines
+ * and the ratio.  During the PostgreSQL run a probe (scale.md AC-5) pushes
+ * one change every 20 ms through the loaded store and pulls it through a
+ * second store instance (its own pool, as another sync-server would):
+ * commit-to-pullable p50 and p99.  The benchmark shares the cores with the
  * database server, which understates both.  OUTPOST_BENCH_PROBE=0 leaves
  * the probe out (bench/pg_callgrind.sh: the pushes alone on one
  * connection).
