@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "cborx.h"
+#include "compat.h"
 #include "log.h"
 #include "sync-server/policy.h"
 #include "sync-server/server.h"
@@ -36,7 +37,6 @@ static const struct {
 	{ PULLALSO_K_QUEUE, &api_consults },
 	{ PULLALSO_K_AUDIT, &api_audit },
 };
-#define PULL_ALSO_N (sizeof(pull_also) / sizeof(pull_also[0]))
 
 /* Each companion ALSO names (unknown keys are skipped, for later ones),
  * answered as its route answers it: [status, body]. */
@@ -50,11 +50,11 @@ pull_also_run(struct request *req, cbor_item_t *also)
 	size_t i, blen, n = 0;
 	int err;
 
-	for (i = 0; i < PULL_ALSO_N; i++)
+	for (i = 0; i < nitems(pull_also); i++)
 		if (cborx_map_get(also, pull_also[i].key) != NULL)
 			n++;
 	out = cborx_map(n);
-	for (i = 0; i < PULL_ALSO_N; i++) {
+	for (i = 0; i < nitems(pull_also); i++) {
 		if ((v = cborx_map_get(also, pull_also[i].key)) == NULL)
 			continue;
 		r = pull_also[i].route;
