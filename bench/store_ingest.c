@@ -369,7 +369,10 @@ out:
 	if (pr.b != NULL)
 		be->close(pr.b);
 	free(pr.lat_us);
+	/* the store's own summary (PostgreSQL: pushes alone, grouped) */
+	log_level_current = LOG_LEVEL_INFO;
 	be->close(s);
+	log_level_current = LOG_LEVEL_WARN;
 	free(w);
 	free(t);
 	return err;

@@ -193,10 +193,11 @@ pg_close(struct sstore *s)
 	if (s == NULL)
 		return;
 	pg_monitor_stop(s);
-	log_info("%llu connections opened, %llu retries; %llu of %llu pushes"
-	         " in one round trip",
+	log_info("%llu connections opened, %llu retries; of %llu pushes %llu"
+	         " in one round trip alone, %llu in %llu group commits",
 	    (unsigned long long)s->connects, (unsigned long long)s->retries,
-	    (unsigned long long)s->fast, (unsigned long long)s->pushes);
+	    (unsigned long long)s->pushes, (unsigned long long)s->fast,
+	    (unsigned long long)s->grouped, (unsigned long long)s->groups);
 	pg_pool_close(s);
 	free(s);
 }
@@ -447,6 +448,7 @@ struct pg_push_arg {
 	const struct spush *p;
 	struct spush_result *res;
 	struct sverdict *given; /* the caller's verdicts, for a retry */
+	int no_fast; /* a group found it is not for outpost_push */
 };
 
 static void
@@ -782,35 +784,35 @@ pg_push_tail_clear(struct pg_push_tail *t)
  * 22012 otherwise: *TAKEN is then 0 and the transaction rolled back, for
  * the general path.
  */
+/* Is P a batch for outpost_push: nothing to judge, refuse or bring into
+ * a facility's scope, in seq order (it stores in array order)? */
 static int
-pg_push_fast(struct pg_conn *pc, const struct spush *p,
-    struct spush_result *res, int *taken)
+pg_push_fast_fits(const struct spush *p)
 {
-	static const int arrs[] = { PG_CA_SEQ, PG_CA_ENTITY, PG_CA_RID,
-		PG_CA_HLC, PG_CA_HASH, PG_CA_BODY, PG_RI_PATIENT };
-	struct pg_args *f;
-	struct pg_push_tail tail;
-	struct pg_pipe q;
-	uint8_t *resp = NULL;
-	size_t i, resp_len = 0;
-	int err;
+	size_t i;
 
-	*taken = 0;
-	/* Only a batch with nothing to judge, refuse or bring into a
-	 * facility's scope. */
-	if (p->authorize_cb != NULL)
+	if (p->authorize_cb != NULL || p->first == 0)
 		return 0;
 	for (i = 0; i < p->n; i++)
 		if (pg_push_code(p, i) != 0 ||
 		    (p->changes[i].widens && p->changes[i].has_patient) ||
 		    (i > 0 && p->changes[i].seq <= p->changes[i - 1].seq))
-			return 0; /* (outpost_push stores in array order) */
-	if (p->first == 0 ||
-	    p->encode_cb(p, p->last, p->n, 0, &resp, &resp_len, p->arg) != 0)
-		return 0;
-	pg_pipe_init(&q, pc);
-	pg_push_arrays(p, NULL, NULL, &tail);
-	f = &tail.add;
+			return 0;
+	return 1;
+}
+
+/* T's arrays, and in T->add outpost_push's arguments (RESP: the
+ * response encoded ahead). */
+static void
+pg_push_fast_args(const struct spush *p, const uint8_t *resp, size_t resp_len,
+    struct pg_push_tail *t)
+{
+	static const int arrs[] = { PG_CA_SEQ, PG_CA_ENTITY, PG_CA_RID,
+		PG_CA_HLC, PG_CA_HASH, PG_CA_BODY, PG_RI_PATIENT };
+	struct pg_args *f = &t->add;
+	size_t i;
+
+	pg_push_arrays(p, NULL, NULL, t);
 	pg_batch_key(f, p);
 	pg_arg_bytes(f, p->hash, 32);
 	pg_arg_u64(f, p->now_ms);
@@ -818,8 +820,26 @@ pg_push_fast(struct pg_conn *pc, const struct spush *p,
 	pg_arg_u64(f, p->outbox_last > INT64_MAX ? 0 : p->outbox_last);
 	pg_arg_bytes(f, resp, resp_len);
 	for (i = 0; i < nitems(arrs); i++)
-		pg_arg_arr(f, &tail.a[arrs[i]]);
-	pg_send(&q, PG_PUSH_FAST, f);
+		pg_arg_arr(f, &t->a[arrs[i]]);
+}
+
+static int
+pg_push_fast(struct pg_conn *pc, const struct spush *p,
+    struct spush_result *res, int *taken)
+{
+	struct pg_push_tail tail;
+	struct pg_pipe q;
+	uint8_t *resp = NULL;
+	size_t resp_len = 0;
+	int err;
+
+	*taken = 0;
+	if (!pg_push_fast_fits(p) ||
+	    p->encode_cb(p, p->last, p->n, 0, &resp, &resp_len, p->arg) != 0)
+		return 0;
+	pg_pipe_init(&q, pc);
+	pg_push_fast_args(p, resp, resp_len, &tail);
+	pg_send(&q, PG_PUSH_FAST, &tail.add);
 	pg_push_extras(&q, p, NULL, NULL, &tail);
 	pg_push_hub_scope(&q, p, NULL, NULL, &tail);
 	err = pg_sync(&q);
@@ -1076,14 +1096,15 @@ pg_push_once(struct sstore *s, struct pg_conn *pc, void *arg, int attempt)
 	if (attempt > 0 && p->verdicts != NULL)
 		memcpy(p->verdicts, ((struct pg_push_arg *)arg)->given,
 		    p->n * sizeof(*p->verdicts));
-	if (attempt == 0) {
+	if (attempt == 0 && !((struct pg_push_arg *)arg)->no_fast) {
 		int taken;
 
 		err = pg_push_fast(pc, p, res, &taken);
-		pthread_mutex_lock(&s->mu);
-		s->pushes++;
-		s->fast += taken && err == 0;
-		pthread_mutex_unlock(&s->mu);
+		if (taken && err == 0) {
+			pthread_mutex_lock(&s->mu);
+			s->fast++;
+			pthread_mutex_unlock(&s->mu);
+		}
 		if (taken)
 			return err;
 	}
@@ -1276,19 +1297,225 @@ out:
 	return err;
 }
 
+/*
+ * Group commit (issue 12, AC-4b).  A push for outpost_push that adds
+ * nothing beside its changes and records (no consult queue entry, no
+ * referral or hub scope) waits in s->gq, and whichever waiting pusher
+ * finds a free connection first stores its own and up to PG_GROUP_MAX - 1
+ * others in one transaction and one round trip: BEGIN, one
+ * outpost_push_try call each, COMMIT.  Each pusher's answer is encoded
+ * ahead, in its own thread, and it is woken only after the COMMIT: every
+ * acknowledgement is as durable as before, and the records of one push
+ * are all in or all out.  A push that finds a connection free and
+ * nobody waiting goes alone, as one statement (no wait is added to make
+ * a group): the groups form only when pushes wait for connections, and
+ * share the commit, its WAL flush and the round trip among them.
+ *   A push the group found not for outpost_push (its node row did not
+ * match: a replay, a gap) runs alone afterwards on the general path.  If
+ * the group failed, each of its pushes runs alone as if the group had
+ * not been: from the start, or, when the connection was lost and the
+ * COMMIT may have happened, as a retry (which finds its own batch).
+ */
+#define PG_GROUP_MAX 16
+
+struct pg_gjob {
+	struct pg_waiter w; /* first: s->gq holds these */
+	const struct spush *p;
+	struct pg_push_tail tail; /* its arguments, made by its own thread */
+	uint8_t *resp;
+	size_t resp_len;
+	int taken, done;
+	int stored; /* the group stored it */
+	int declined; /* the group ran it: its node row did not match */
+	int lost; /* the group's COMMIT may or may not have happened */
+};
+
+/* Does P add nothing beside its changes and records?  (What
+ * pg_push_extras and pg_push_hub_scope would send for it.) */
+static int
+pg_push_plain(const struct spush *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->n; i++) {
+		const struct schange *ch = &p->changes[i];
+
+		if (ch->is_consult ||
+		    (ch->scope_facility[0] != '\0' && ch->has_patient) ||
+		    pg_hub_scope_one(NULL, p, ch, NULL) != 0)
+			return 0;
+	}
+	return 1;
+}
+
+static void
+pg_gq_unlink(struct sstore *s, struct pg_gjob *job)
+{
+	struct pg_waiter **pp;
+
+	for (pp = &s->gq; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == &job->w) {
+			*pp = job->w.next;
+			return;
+		}
+}
+
+/* G by node, then batch: every group locks node rows in the same order
+ * (no deadlock between groups), and a node's batches go in order. */
+static void
+pg_group_sort(struct pg_gjob **g, size_t n)
+{
+	struct pg_gjob *t;
+	size_t i, k;
+
+	for (i = 1; i < n; i++)
+		for (k = i; k > 0 &&
+		     (g[k - 1]->p->node > g[k]->p->node ||
+		         (g[k - 1]->p->node == g[k]->p->node &&
+		             g[k - 1]->p->first > g[k]->p->first));
+		     k--) {
+			t = g[k];
+			g[k] = g[k - 1];
+			g[k - 1] = t;
+		}
+}
+
+/* The group's one round trip on PC (ready); a group of one is the
+ * statement of an implicit transaction. */
+static void
+pg_group_store(struct pg_conn *pc, struct pg_gjob **g, size_t n)
+{
+	struct pg_pipe q;
+	const uint8_t *v;
+	size_t i, len, at = n > 1;
+	int err;
+
+	pg_pipe_init(&q, pc);
+	if (n > 1)
+		pg_send_sql(&q, "BEGIN");
+	for (i = 0; i < n; i++)
+		pg_send(&q, PG_PUSH_TRY, &g[i]->tail.add);
+	if (n > 1)
+		pg_send_sql(&q, "COMMIT");
+	err = pg_sync(&q);
+	for (i = 0; i < n; i++) {
+		if (err != 0) {
+			g[i]->lost =
+			    pc->retryable && strncmp(pc->state, "08", 2) == 0;
+			continue;
+		}
+		v = pg_rows(q.res[at + i]) == 1
+		    ? pg_bytes(q.res[at + i], 0, 0, &len)
+		    : NULL;
+		g[i]->stored = v != NULL && len == 1 && v[0] != 0;
+		g[i]->declined = !g[i]->stored;
+	}
+	pg_pipe_clear(&q);
+}
+
+/* Wait in the queue until a group (perhaps of one) has run JOB, or no
+ * connection came for it (JOB->stored 0, none of the flags). */
+static void
+pg_group_push(struct sstore *s, struct pg_gjob *job)
+{
+	struct pg_gjob *g[PG_GROUP_MAX];
+	struct pg_waiter **pp;
+	struct pg_conn *pc;
+	struct timespec until;
+	size_t n, i;
+
+	pg_deadline(&until, PG_BORROW_MS);
+	pthread_cond_init(&job->w.cv, NULL);
+	pthread_mutex_lock(&s->mu);
+	for (pp = &s->gq; *pp != NULL; pp = &(*pp)->next)
+		;
+	*pp = &job->w;
+	while (!job->done) {
+		if (!job->taken && (pc = pg_take_locked(s)) != NULL) {
+			pg_gq_unlink(s, job);
+			g[0] = job;
+			for (n = 1; n < PG_GROUP_MAX && s->gq != NULL; n++) {
+				g[n] = (struct pg_gjob *)s->gq;
+				s->gq = s->gq->next;
+			}
+			for (i = 0; i < n; i++)
+				g[i]->taken = 1;
+			/* more waiting than a group takes: the next leader */
+			if (s->gq != NULL)
+				pthread_cond_signal(&s->gq->cv);
+			pthread_mutex_unlock(&s->mu);
+			pg_group_sort(g, n);
+			if (pg_take_ready(s, pc) == 0) {
+				pg_group_store(pc, g, n);
+				pg_give_back(s, pc);
+			}
+			pthread_mutex_lock(&s->mu);
+			if (n == 1)
+				s->fast += job->stored;
+			else {
+				s->groups++;
+				for (i = 0; i < n; i++)
+					s->grouped += g[i]->stored;
+				s->groups_failed +=
+				    !g[0]->stored && !g[0]->declined;
+			}
+			for (i = 0; i < n; i++) {
+				g[i]->done = 1;
+				if (g[i] != job)
+					pthread_cond_signal(&g[i]->w.cv);
+			}
+		} else if (job->taken)
+			pthread_cond_wait(&job->w.cv, &s->mu);
+		else if (pthread_cond_timedwait(&job->w.cv, &s->mu, &until) !=
+		        0 &&
+		    !job->taken) {
+			/* no connection came: alone (pg_run waits again) */
+			pg_gq_unlink(s, job);
+			if (s->gq != NULL)
+				pthread_cond_signal(&s->gq->cv);
+			job->done = 1;
+		}
+	}
+	pthread_mutex_unlock(&s->mu);
+	pthread_cond_destroy(&job->w.cv);
+}
+
 static int
 pg_push(struct sstore *s, const struct spush *p, struct spush_result *res)
 {
-	struct pg_push_arg a = { p, res, NULL };
-	int err;
+	struct pg_push_arg a = { p, res, NULL, 0 };
+	struct pg_gjob job;
+	int err, first = 0;
 
 	memset(res, 0, sizeof(*res));
 	if (p->first > INT64_MAX || p->last > INT64_MAX || p->first == 0 ||
 	    p->last < p->first || p->req_seq > INT64_MAX)
 		return EINVAL;
+	pthread_mutex_lock(&s->mu);
+	s->pushes++;
+	pthread_mutex_unlock(&s->mu);
+	memset(&job, 0, sizeof(job));
+	job.p = p;
+	if (pg_push_fast_fits(p) && pg_push_plain(p) &&
+	    p->encode_cb(
+	        p, p->last, p->n, 0, &job.resp, &job.resp_len, p->arg) == 0) {
+		pg_push_fast_args(p, job.resp, job.resp_len, &job.tail);
+		pg_group_push(s, &job);
+		pg_push_tail_clear(&job.tail);
+		if (job.stored) {
+			res->hw = p->last;
+			res->accepted = p->n;
+			res->response = job.resp;
+			res->response_len = job.resp_len;
+			return 0;
+		}
+		free(job.resp);
+		a.no_fast = job.declined;
+		first = job.lost;
+	}
 	if (p->verdicts != NULL && p->n > 0)
 		a.given = xmemdup(p->verdicts, p->n * sizeof(*p->verdicts));
-	err = pg_run(s, pg_push_once, &a);
+	err = pg_run_from(s, pg_push_once, &a, first);
 	free(a.given);
 	return err;
 }

@@ -44,6 +44,7 @@ enum pg_stmt {
 	PG_NODE_PUSHED,
 	PG_BATCH_CLAIM,
 	PG_PUSH_FAST,
+	PG_PUSH_TRY,
 	PG_BATCH_GET,
 	PG_BATCH_DONE,
 	PG_CHANGE_GET,
@@ -160,6 +161,13 @@ struct pg_conn {
 	char state[6]; /* SQLSTATE of the last failure */
 };
 
+/* A push waiting for a group commit (pg.c), woken on its own: when a
+ * connection is given back (the first in the queue) or its group ended. */
+struct pg_waiter {
+	pthread_cond_t cv;
+	struct pg_waiter *next;
+};
+
 struct sstore {
 	char *conninfo;
 	struct pg_conn conns[PG_POOL_MAX];
@@ -169,6 +177,10 @@ struct sstore {
 	uint64_t era;
 	uint64_t connects, retries; /* connections (re)opened, retries */
 	uint64_t pushes, fast; /* pushes, those done in one round trip */
+	/* pg.c pg_group_push: the pushes waiting for a group commit */
+	struct pg_waiter *gq;
+	uint64_t groups, grouped; /* group commits, the pushes they stored */
+	uint64_t groups_failed; /* their pushes then went alone */
 	/* pg_monitor.c */
 	pthread_t mon;
 	int mon_running, mon_stop;
@@ -245,6 +257,17 @@ void pg_text(const PGresult *, int row, int col, char *out, size_t size);
 int pg_pool_open(struct sstore *, const char *conninfo, size_t nconns);
 void pg_pool_close(struct sstore *);
 /*
+ * For pg.c pg_group_push: under s->mu, a free connection, marked busy, or
+ * NULL; then, without s->mu, pg_take_ready makes sure it still works (or
+ * gives it back and fails), and pg_give_back returns it (it wakes one of
+ * pg_borrow's waiters and the first push waiting in s->gq).
+ */
+struct pg_conn *pg_take_locked(struct sstore *);
+/* *UNTIL: MS milliseconds from now, for pthread_cond_timedwait. */
+void pg_deadline(struct timespec *until, long ms);
+int pg_take_ready(struct sstore *, struct pg_conn *);
+void pg_give_back(struct sstore *, struct pg_conn *);
+/*
  * Run FN on a borrowed connection; when it fails with pc->retryable set
  * (and its transaction rolled back), run it once more, on a fresh
  * connection if the old one broke.  ATTEMPT is 0, then 1.
@@ -252,6 +275,10 @@ void pg_pool_close(struct sstore *);
 int pg_run(struct sstore *,
     int (*fn)(struct sstore *, struct pg_conn *, void *arg, int attempt),
     void *arg);
+/* The same from attempt FIRST (1: an earlier try may have committed). */
+int pg_run_from(struct sstore *,
+    int (*fn)(struct sstore *, struct pg_conn *, void *arg, int attempt),
+    void *arg, int first);
 
 /*
  * pg_monitor.c: a thread per store that looks, every PG_MONITOR_MS, for

@@ -488,36 +488,50 @@ pg_conn_ended(struct pg_conn *pc)
 	return p.fd < 0 || poll(&p, 1, 0) != 0;
 }
 
-static int
-pg_borrow(struct sstore *s, struct pg_conn **out)
+struct pg_conn *
+pg_take_locked(struct sstore *s)
 {
-	struct timespec until;
-	struct pg_conn *pc = NULL;
+	size_t i;
+
+	for (i = 0; i < s->nconns; i++)
+		if (!s->conns[i].busy) {
+			s->conns[i].busy = 1;
+			return &s->conns[i];
+		}
+	return NULL;
+}
+
+/* PC free again: one of pg_borrow's waiters and the first push waiting
+ * for a group commit are told. */
+static void
+pg_release(struct sstore *s, struct pg_conn *pc)
+{
+	pthread_mutex_lock(&s->mu);
+	pc->busy = 0;
+	pthread_cond_signal(&s->cv);
+	if (s->gq != NULL)
+		pthread_cond_signal(&s->gq->cv);
+	pthread_mutex_unlock(&s->mu);
+}
+
+void
+pg_deadline(struct timespec *until, long ms)
+{
+	clock_gettime(CLOCK_REALTIME, until);
+	until->tv_sec += ms / 1000;
+	until->tv_nsec += (ms % 1000) * 1000000L;
+	if (until->tv_nsec >= 1000000000L) {
+		until->tv_sec++;
+		until->tv_nsec -= 1000000000L;
+	}
+}
+
+int
+pg_take_ready(struct sstore *s, struct pg_conn *pc)
+{
 	size_t i;
 	int err = 0;
 
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += PG_BORROW_MS / 1000;
-	until.tv_nsec += (long)(PG_BORROW_MS % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
-	pthread_mutex_lock(&s->mu);
-	for (;;) {
-		for (i = 0; i < s->nconns && pc == NULL; i++)
-			if (!s->conns[i].busy)
-				pc = &s->conns[i];
-		if (pc != NULL)
-			break;
-		if (pthread_cond_timedwait(&s->cv, &s->mu, &until) != 0) {
-			pthread_mutex_unlock(&s->mu);
-			log_warnx("no free connection for %d ms", PG_BORROW_MS);
-			return EBUSY;
-		}
-	}
-	pc->busy = 1;
-	pthread_mutex_unlock(&s->mu);
 	/* A connection ended while idle is made again; one ended while it
 	 * was being set up gets two more goes. */
 	if (pg_conn_ended(pc))
@@ -525,26 +539,41 @@ pg_borrow(struct sstore *s, struct pg_conn **out)
 			if ((err = pg_conn_setup(s, pc, 0)) == 0)
 				break;
 	if (err != 0) {
-		pthread_mutex_lock(&s->mu);
-		pc->busy = 0;
-		pthread_cond_signal(&s->cv);
-		pthread_mutex_unlock(&s->mu);
+		pg_release(s, pc);
 		return err;
 	}
 	pc->retryable = 0;
 	pc->state[0] = '\0';
+	return 0;
+}
+
+static int
+pg_borrow(struct sstore *s, struct pg_conn **out)
+{
+	struct timespec until;
+	struct pg_conn *pc;
+	int err;
+
+	pg_deadline(&until, PG_BORROW_MS);
+	pthread_mutex_lock(&s->mu);
+	while ((pc = pg_take_locked(s)) == NULL)
+		if (pthread_cond_timedwait(&s->cv, &s->mu, &until) != 0) {
+			pthread_mutex_unlock(&s->mu);
+			log_warnx("no free connection for %d ms", PG_BORROW_MS);
+			return EBUSY;
+		}
+	pthread_mutex_unlock(&s->mu);
+	if ((err = pg_take_ready(s, pc)) != 0)
+		return err;
 	*out = pc;
 	return 0;
 }
 
-static void
+void
 pg_give_back(struct sstore *s, struct pg_conn *pc)
 {
 	pg_rollback(pc); /* never hand on an open transaction */
-	pthread_mutex_lock(&s->mu);
-	pc->busy = 0;
-	pthread_cond_signal(&s->cv);
-	pthread_mutex_unlock(&s->mu);
+	pg_release(s, pc);
 }
 
 int
@@ -552,16 +581,24 @@ pg_run(struct sstore *s,
     int (*fn)(struct sstore *, struct pg_conn *, void *arg, int attempt),
     void *arg)
 {
+	return pg_run_from(s, fn, arg, 0);
+}
+
+int
+pg_run_from(struct sstore *s,
+    int (*fn)(struct sstore *, struct pg_conn *, void *arg, int attempt),
+    void *arg, int first)
+{
 	const struct timespec pause = { 0, 50 * 1000000L };
 	struct pg_conn *pc;
 	int attempt, err = 0, retry;
 
-	for (attempt = 0; attempt < 2; attempt++) {
+	for (attempt = first; attempt < first + 2; attempt++) {
 		if (attempt > 0)
 			nanosleep(&pause, NULL);
 		if ((err = pg_borrow(s, &pc)) != 0) {
 			/* The server may be restarting: one more try. */
-			if (attempt == 0)
+			if (attempt == first)
 				continue;
 			return err;
 		}

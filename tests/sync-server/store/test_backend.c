@@ -755,6 +755,138 @@ out:
 	return err;
 }
 
+/*
+ * Many nodes pushing at once, more pushers than the pool has connections
+ * (the PostgreSQL store then commits waiting pushes together: pg.c
+ * pg_group_push), each batch pushed by two threads at the same moment
+ * through two instances (a kiosk's retry racing its original): one of
+ * the two is stored and answered, the other gets the same bytes as a
+ * replay, every change is pulled exactly once.  On PostgreSQL some
+ * transactions must have carried several nodes' batches (the changes'
+ * xid), or the groups were not exercised.
+ */
+#define GC_NODES 8
+#define GC_BATCHES 40
+
+struct gc_pusher {
+	const struct ctx *c;
+	struct sstore *s;
+	uint64_t node;
+	pthread_barrier_t *bar; /* the twin's */
+	int fresh, replays, wrong, err;
+};
+
+static void *
+gc_push(void *arg)
+{
+	struct gc_pusher *u = arg;
+	struct batch b;
+	struct spush_result r;
+	char want[128];
+	uint64_t k;
+	int err;
+
+	for (k = 0; k < GC_BATCHES; k++) {
+		pthread_barrier_wait(u->bar);
+		mk_batch(&b, u->node, k * 5 + 1, k * 5 + 5, "");
+		memset(&r, 0, sizeof(r));
+		if ((err = u->c->be->push(u->s, &b.p, &r)) != 0) {
+			u->err = err;
+			free(r.response);
+			/* the twin must not wait for us any more */
+			for (k++; k < GC_BATCHES; k++)
+				pthread_barrier_wait(u->bar);
+			return NULL;
+		}
+		snprintf(want, sizeof(want),
+		    "node=%llu first=%llu hw=%llu a=5 d=0",
+		    (unsigned long long)u->node,
+		    (unsigned long long)(k * 5 + 1),
+		    (unsigned long long)(k * 5 + 5));
+		/* (a replay has only its stored answer) */
+		if (r.response_len != strlen(want) ||
+		    memcmp(r.response, want, r.response_len) != 0 ||
+		    (!r.replay && (r.hw != k * 5 + 5 || r.accepted != 5)))
+			u->wrong++;
+		if (r.replay)
+			u->replays++;
+		else
+			u->fresh++;
+		free(r.response);
+	}
+	return NULL;
+}
+
+static int
+case_group_commit(struct ctx *c)
+{
+	struct sstore *s[2] = { NULL, NULL };
+	struct gc_pusher u[2 * GC_NODES];
+	pthread_barrier_t bar[GC_NODES];
+	pthread_t t[2 * GC_NODES];
+	struct snode nd, reader;
+	uint8_t *cur = NULL;
+	size_t cur_len = 0, n = 0, i, started = 0, nbar = 0;
+	char v[32];
+	int err = 0;
+
+	memset(u, 0, sizeof(u));
+	TEST_ERR(c->be->open(c->target, NULL, &s[0]));
+	TEST_ERR(c->be->open(c->target, NULL, &s[1]));
+	for (i = 0; i < GC_NODES; i++) {
+		TEST_ERR(mk_node(c, s[0], (uint8_t)(i + 1), "north", &nd));
+		pthread_barrier_init(&bar[i], NULL, 2);
+		nbar++;
+		u[2 * i].node = u[2 * i + 1].node = nd.id;
+		u[2 * i].bar = u[2 * i + 1].bar = &bar[i];
+		u[2 * i].s = s[0];
+		u[2 * i + 1].s = s[1];
+	}
+	TEST_ERR(mk_node(c, s[0], 99, "north", &reader));
+	for (i = 0; i < 2 * GC_NODES; i++) {
+		u[i].c = c;
+		if (pthread_create(&t[i], NULL, gc_push, &u[i]) != 0)
+			fatalx("pthread_create");
+		started++;
+	}
+	for (i = 0; i < started; i++)
+		pthread_join(t[i], NULL);
+	started = 0;
+	for (i = 0; i < GC_NODES; i++) {
+		TEST_ERR(u[2 * i].err);
+		TEST_ERR(u[2 * i + 1].err);
+		TEST_EQ(u[2 * i].wrong + u[2 * i + 1].wrong, 0);
+		/* each batch stored once, answered twice */
+		TEST_EQ(u[2 * i].fresh + u[2 * i + 1].fresh, GC_BATCHES);
+		TEST_EQ(u[2 * i].replays + u[2 * i + 1].replays, GC_BATCHES);
+	}
+	TEST_ERR(pull_all(c, s[1], &reader, &cur, &cur_len, &n));
+	TEST_EQ(n, (size_t)GC_NODES * GC_BATCHES * 5);
+	if (c->pg != NULL) {
+		TEST_ERR(pgtest_sql(c->pg, c->db,
+		    "SELECT count(*) FROM (SELECT xid FROM changes GROUP BY xid"
+		    " HAVING count(DISTINCT node) > 1) g",
+		    v, sizeof(v)));
+		fprintf(stderr,
+		    "%d pushes of %d nodes, each twice at once: %s"
+		    " transactions stored several nodes' batches;"
+		    " %llu+%llu group commits\n",
+		    2 * GC_NODES * GC_BATCHES, GC_NODES, v,
+		    (unsigned long long)s[0]->groups,
+		    (unsigned long long)s[1]->groups);
+		TEST_TRUE(strtol(v, NULL, 10) > 0);
+	}
+out:
+	for (i = 0; i < started; i++)
+		pthread_join(t[i], NULL);
+	for (i = 0; i < nbar; i++)
+		pthread_barrier_destroy(&bar[i]);
+	free(cur);
+	c->be->close(s[0]);
+	c->be->close(s[1]);
+	return err;
+}
+
 /* --- PostgreSQL's own ---------------------------------------------------- */
 
 /* EXPLAIN the backend's own statement ST executed with ARGS in MODE
@@ -898,8 +1030,9 @@ pg_count_pool(struct ctx *c, int *n)
 
 /* AC-7: the pool holds its size and never opens a connection per
  * request; backends terminated under load (pg_terminate_backend while
- * four threads push) cost the callers nothing: each push is retried once
- * on a fresh connection. */
+ * eight threads push through four connections, so pushes are also
+ * committed in groups) cost the callers nothing: a push is retried once
+ * on a fresh connection, a group's pushes each alone as a retry. */
 struct pool_pusher {
 	const struct ctx *c;
 	struct sstore *s;
@@ -928,9 +1061,9 @@ static int
 case_pg_pool(struct ctx *c)
 {
 	struct sstore *s = NULL;
-	struct pool_pusher u[4];
+	struct pool_pusher u[8];
 	struct snode a, b;
-	pthread_t t[4];
+	pthread_t t[8];
 	uint8_t *cur = NULL;
 	char v[32];
 	size_t cur_len = 0, n = 0, i;
@@ -942,7 +1075,7 @@ case_pg_pool(struct ctx *c)
 	TEST_ERR(c->be->open(c->target, NULL, &s));
 	TEST_ERR(pg_count_pool(c, &conns));
 	TEST_EQ(conns, 4);
-	for (i = 0; i < 4; i++) {
+	for (i = 0; i < 8; i++) {
 		TEST_ERR(mk_node(c, s, (uint8_t)(i + 1), "north", &a));
 		u[i].c = c;
 		u[i].s = s;
@@ -952,7 +1085,7 @@ case_pg_pool(struct ctx *c)
 		u[i].stop = &stop;
 	}
 	TEST_ERR(mk_node(c, s, 9, "north", &b));
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < 8; i++)
 		if (pthread_create(&t[i], NULL, pool_push, &u[i]) != 0)
 			fatalx("pthread_create");
 	running = 1;
@@ -970,20 +1103,23 @@ case_pg_pool(struct ctx *c)
 		most = conns > most ? conns : most;
 	}
 	stop = 1;
-	for (i = 0; i < 4; i++) {
+	for (i = 0; i < 8; i++) {
 		pthread_join(t[i], NULL);
 		pushed += u[i].pushed;
 	}
 	running = 0;
 	fprintf(stderr,
 	    "%llu pushes, %ld backends terminated under load; %llu connections opened,"
-	    " %llu retries, at most %d at once\n",
+	    " %llu retries, %llu of %llu group commits failed, at most %d at"
+	    " once\n",
 	    (unsigned long long)pushed, killed, (unsigned long long)s->connects,
-	    (unsigned long long)s->retries, most);
-	for (i = 0; i < 4; i++)
+	    (unsigned long long)s->retries,
+	    (unsigned long long)s->groups_failed, (unsigned long long)s->groups,
+	    most);
+	for (i = 0; i < 8; i++)
 		TEST_EQ(u[i].errors, 0);
 	TEST_TRUE(killed > 0);
-	TEST_TRUE(s->retries > 0);
+	TEST_TRUE(s->retries + s->groups_failed > 0);
 	TEST_TRUE(most <= 4);
 	/* a connection is opened again only for one that was lost */
 	TEST_TRUE(s->connects <= 4 + (uint64_t)killed);
@@ -992,7 +1128,7 @@ case_pg_pool(struct ctx *c)
 out:
 	stop = 1;
 	if (running)
-		for (i = 0; i < 4; i++)
+		for (i = 0; i < 8; i++)
 			pthread_join(t[i], NULL);
 	free(cur);
 	c->be->close(s);
@@ -3339,6 +3475,7 @@ static const struct bcase cases[] = {
 	{ "reopen", case_reopen, 0 },
 	{ "concurrent_replay", case_concurrent_replay, 0 },
 	{ "replay_history", case_replay_history, 0 },
+	{ "group_commit", case_group_commit, 0 },
 	{ "blob", case_blob, 0 },
 	{ "refused", case_refused, 0 },
 	{ "scope_backfill", case_scope_backfill, 0 },

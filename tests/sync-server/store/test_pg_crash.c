@@ -1,7 +1,8 @@
 /*
  * sync-server/store/pg.c: no lost acknowledgement and no partial batch when
- * PostgreSQL is killed during ingest (scale.md AC-3).  Four threads push
- * batches through one store (its pool of 4) while another kills a random
+ * PostgreSQL is killed during ingest (scale.md AC-3).  Eight threads push
+ * batches through one store (its pool of 4: waiting pushes are committed
+ * in groups, pg.c pg_group_push) while another kills a random
  * server backend with SIGKILL: PostgreSQL then ends every session and
  * recovers from its WAL, as after a crash.  A push that failed is sent
  * again (the kiosk's retry).  Afterwards, by SQL on the database:
@@ -42,7 +43,7 @@
 #include "pgtest.h"
 #include "xmalloc.h"
 
-#define PUSHERS 4
+#define PUSHERS 8
 #define PER_BATCH 5
 
 struct acked {
@@ -426,7 +427,7 @@ ingest_child(const char *conninfo, struct pusher *u, int fd)
 	volatile int stop = 0;
 	size_t i;
 
-	/* two connections for four pushers: cheaper to open, each round */
+	/* two connections for eight pushers: cheaper to open, each round */
 	setenv("OUTPOST_PG_POOL", "2", 1);
 	if (store_pg_backend.open(conninfo, NULL, &s) != 0)
 		_exit(3);
