@@ -204,7 +204,7 @@ for pool in 4 8; do
 	c0=$(pg_cpu)
 	OUTPOST_PG_POOL=$pool "$B/bench/store_ingest" "$sq" \
 	    "host=$PGD dbname=ingest user=postgres" 8 "$LOAD_SECONDS" 2>&1 |
-	    grep -v ' info ' | tee "$T/ingest.out"
+	    awk '!/ info / || /group commits|commits carried/' | tee "$T/ingest.out"
 	pg_settle
 	c1=$(pg_cpu)
 	echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
