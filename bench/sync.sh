@@ -192,12 +192,13 @@ pg_per_record() {
 	if (n > 0) printf "postgresql server CPU %.1f us per record (%.1f s for %d records); 2 idle cores at that cost: about %.0f records/s\n", (c1 - c0) * 1e6 / n, c1 - c0, n, 2 * n / (c1 - c0)
 }' "$3"
 }
-# The pool: the default (4), then 8 (OUTPOST_PG_POOL, at most 8: AC-7).
-# A durable commit waits for its flush, so on this machine 8 connections
-# keep the two cores busier than 4.  host_steal_pct: CPU time the host
+# The pool: the default (4), then 8 and 2 (OUTPOST_PG_POOL, at most 8:
+# AC-7).  A durable commit waits for its flush, so 8 connections keep the
+# two cores busier than 4; with 2, more of the 8 pushers wait for a
+# connection and are committed in groups (pg.c pg_group_push), larger ones.  host_steal_pct: CPU time the host
 # gave to other machines; a figure taken at more than a few percent says
 # more about the neighbours than about the store.
-for pool in 4 8; do
+for pool in 4 8 2; do
 	sq="$T/ingest"
 	[ "$pool" = 4 ] || { sq=-; echo "-- PostgreSQL again, a pool of $pool:"; }
 	echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
