@@ -21,7 +21,7 @@
 #      (tests/tools/pgcluster.sh, fsync and synchronous_commit on), and
 #      the store backends' push call alone (bench/store_ingest, 8 threads,
 #      10-record batches; scale.md AC-4b goal >= 25,000 records/s), with
-#      PostgreSQL's pool of 4 and of 8, and the host's steal time.
+#      PostgreSQL's pool of 4, of 8 and of 2, and the host's steal time.
 #
 # Usage: sh bench/sync.sh   (OUTPOST_BUILD=build by default; RUNS=5,
 # KIOSKS=50, LOAD_SECONDS=10, RECORDS_PER_PUSH=100)
@@ -195,9 +195,10 @@ pg_per_record() {
 # The pool: the default (4), then 8 and 2 (OUTPOST_PG_POOL, at most 8:
 # AC-7).  A durable commit waits for its flush, so 8 connections keep the
 # two cores busier than 4; with 2, more of the 8 pushers wait for a
-# connection and are committed in groups (pg.c pg_group_push), larger ones.  host_steal_pct: CPU time the host
-# gave to other machines; a figure taken at more than a few percent says
-# more about the neighbours than about the store.
+# connection and are committed in groups (pg.c pg_group_push), larger
+# ones.  host_steal_pct: CPU time the host gave to other machines; a
+# figure taken at more than a few percent says more about the neighbours
+# than about the store.
 for pool in 4 8 2; do
 	sq="$T/ingest"
 	[ "$pool" = 4 ] || { sq=-; echo "-- PostgreSQL again, a pool of $pool:"; }
